@@ -1,0 +1,874 @@
+// Elaboration: runs a model's `.net` code at compile time, with tensors as symbolic IR values, producing a flat
+// graph. Compile-time control flow (if, for, lists, parameters) is evaluated here; shapes are checked per node.
+import type * as A from "../../dsl/1-parse/ast.js";
+import { CheckCodes, ShapeCodes } from "../codes.js";
+import type { Span } from "../diagnostics.js";
+import { DTYPES, type DType } from "../../util/tensor.js";
+import { GraphBuilder } from "../ir/builder.js";
+import { type Dim, dimAdd, dimDivExact, dimEq, dimMul, dimNeg, dimSub, dimToString, isStatic, shapeToString, sym } from "../ir/dim.js";
+import type { Graph, Value as IrValue } from "../ir/ir.js";
+import { BUILTINS, bindArgs, type BuiltinContext, type CallArg, constantFromList, reshape, slice, toTensor } from "./builtins.js";
+import { CONSTRUCTS } from "./constructs.js";
+import {
+  Emitter, expectBool, expectDim, expectInt, expectList, expectNumber, expectString, expectTensor, fail, type Origin, provenance,
+} from "./context.js";
+import { bool, describeKind, float, int, type LayerInstance, NONE, show, type Val } from "./values.js";
+
+const MAX_DEPTH = 256;
+const MAX_RANGE = 1 << 20;
+
+class Scope {
+  private readonly vars = new Map<string, { value: Val; span?: Span }>();
+  constructor(readonly parent?: Scope) {}
+
+  lookup(name: string): { value: Val; span?: Span } | undefined {
+    return this.vars.get(name) ?? this.parent?.lookup(name);
+  }
+
+  define(name: string, value: Val, span?: Span): void {
+    this.vars.set(name, { value, span });
+  }
+
+  /** Rebinds an existing variable where it was defined; false when there is none. */
+  assign(name: string, value: Val): boolean {
+    const here = this.vars.get(name);
+    if (here) {
+      here.value = value;
+      return true;
+    }
+    return this.parent?.assign(name, value) ?? false;
+  }
+
+  names(): string[] {
+    return [...this.vars.keys(), ...(this.parent?.names() ?? [])];
+  }
+}
+
+/** One running body: a block call, fn call or the model. */
+interface Activation {
+  /** Weight-path prefix of this block instance ("" at the model). */
+  path: string;
+  /** Layer group namespace of this activation, holding `layer` declarations. */
+  layers: Map<string, Val>;
+  declared: Set<string>;
+  kind: "model" | "block" | "fn";
+  construct?: string;
+}
+
+export interface ElaborateOptions {
+  /** `--set name=value`, already parsed into expressions. */
+  overrides?: Map<string, { expr: A.Expr; span: Span }>;
+}
+
+export interface WeightRuleUse {
+  verb: string;
+  args: Val[];
+  span: Span;
+}
+
+export interface ElaborateResult {
+  graph: Graph;
+  weightRules: WeightRuleUse[];
+  /** Final values of the model's compile-time parameters. */
+  config: Map<string, Val>;
+}
+
+type Signal = { returned: Val } | undefined;
+
+export class Elaborator {
+  private readonly globals = new Scope();
+  private readonly builder: GraphBuilder;
+  readonly emit: Emitter;
+  private readonly params = new Map<string, IrValue>();
+  private readonly layerRegistry = new Map<string, LayerInstance>();
+  private readonly tapNames = new Set<string>();
+  private readonly weightRules: WeightRuleUse[] = [];
+  private depth = 0;
+
+  constructor(
+    private readonly items: readonly (A.BlockDecl | A.FnDecl | A.ModelDecl)[],
+    private readonly model: A.ModelDecl,
+  ) {
+    this.builder = new GraphBuilder(model.name.name);
+    this.builder.graph.span = model.span;
+    this.emit = new Emitter(this.builder);
+    for (const item of items) {
+      if (item.kind === "Block") this.globals.define(item.name.name, { kind: "block", decl: item }, item.name.span);
+      else if (item.kind === "Fn") this.globals.define(item.name.name, { kind: "fn", decl: item }, item.name.span);
+    }
+  }
+
+  run(opts: ElaborateOptions = {}): ElaborateResult {
+    const m = this.model;
+    const scope = new Scope(this.globals);
+    const overrides = new Map(opts.overrides ?? []);
+    const config = this.bindConfig(m.config, scope, overrides, m.name.name);
+    const freeDims = new Map<string, Dim>();
+    for (const [name, o] of overrides) {
+      const v = this.evalExpr(o.expr, scope, this.rootActivation());
+      freeDims.set(name, expectDim(v, o.span, `--set ${name}`));
+    }
+    const act = this.rootActivation();
+    const inputs = new Scope(scope);
+    for (const p of m.inputs) {
+      if (p.type.kind !== "TensorType") fail(ShapeCodes.TypeMismatch, `model input '${p.name.name}' must be a tensor type`, p.type.span);
+      const shape = this.modelInputShape(p.type, inputs, freeDims);
+      const dtype = this.dtypeOf(p.type.dtype, p.type.span);
+      const v = this.builder.input(p.name.name, dtype, shape, { span: p.span, scope: "" });
+      inputs.define(p.name.name, { kind: "tensor", v }, p.name.span);
+    }
+    for (const name of freeDims.keys())
+      if (!m.inputs.some((p) => p.type.kind === "TensorType" && mentions(p.type, name)))
+        fail(CheckCodes.UnknownOverride, `--set ${name}: the model has no parameter or input dimension '${name}'`, overrides.get(name)?.span, [], `parameters: ${m.config.map((c) => c.name.name).join(", ") || "none"}`);
+    this.builder.graph.symbols = [...new Set(this.builder.graph.inputs.flatMap((i) => i.value.shape.flatMap((d) => (isStatic(d) ? [] : [...d.terms.keys()].flatMap((k) => k.split("*")).filter((s) => s !== "")))))];
+    const result = this.runBody(m.body, inputs, act, m.span);
+    this.bindOutputs(m, result, inputs);
+    return { graph: this.builder.graph, weightRules: this.weightRules, config };
+  }
+
+  private rootActivation(): Activation {
+    return { path: "", layers: new Map(), declared: new Set(), kind: "model" };
+  }
+
+  private modelInputShape(type: A.TensorTypeExpr, scope: Scope, free: Map<string, Dim>): Dim[] {
+    return type.dims.map((d) => {
+      if (d.kind !== "Dim") fail(ShapeCodes.BadDimension, "model inputs need every dimension spelled out (no `...`, `*N` or `_`)", d.span);
+      if (d.expr.kind === "Name" && !scope.lookup(d.expr.name)) {
+        const dim = free.get(d.expr.name) ?? sym(d.expr.name);
+        scope.define(d.expr.name, int(dim), d.span);
+        return dim;
+      }
+      return this.checkedDim(this.evalExpr(d.expr, scope, this.rootActivation()), d.span);
+    });
+  }
+
+  private checkedDim(v: Val, span: Span): Dim {
+    const d = expectDim(v, span, "a dimension");
+    if (isStatic(d) && (d < 0 || d > 2 ** 40)) fail(ShapeCodes.BadDimension, `dimension ${d} is ${d < 0 ? "negative" : "too large"}`, span);
+    return d;
+  }
+
+  private bindOutputs(m: A.ModelDecl, result: Val, scope: Scope): void {
+    const values = m.outputs.length === 1 ? [result] : result.kind === "tuple" ? result.items : [result];
+    if (values.length !== m.outputs.length)
+      fail(ShapeCodes.TypeMismatch, `model ${m.name.name} declares ${m.outputs.length} outputs but returns ${values.length} values`, m.span);
+    m.outputs.forEach((o, i) => {
+      const v = values[i];
+      this.matchType(o.type, v, scope, o.span, false, `output ${o.name?.name ?? i}`);
+      this.builder.output(o.name?.name ?? `output_${i}`, expectTensor(v, o.span, "a model output"), o.span);
+    });
+  }
+
+  // ---- configuration and signatures ----
+
+  private bindConfig(params: readonly A.ParamDecl[], scope: Scope, overrides: Map<string, { expr: A.Expr; span: Span }> | undefined, owner: string, args?: Map<string, CallArg>): Map<string, Val> {
+    const config = new Map<string, Val>();
+    for (const p of params) {
+      let v: Val;
+      const given = args?.get(p.name.name);
+      const o = overrides?.get(p.name.name);
+      if (o) {
+        overrides!.delete(p.name.name);
+        v = this.evalExpr(o.expr, scope, this.rootActivation());
+        this.matchType(p.type, v, scope, o.span, false, `--set ${p.name.name}`);
+      } else if (given) {
+        v = given.value;
+        this.matchType(p.type, v, scope, given.span, false, `argument '${p.name.name}' of ${owner}`);
+      } else if (p.default) {
+        v = this.evalExpr(p.default, scope, this.rootActivation());
+        this.matchType(p.type, v, scope, p.default.span, false, `default of '${p.name.name}'`);
+      } else fail(CheckCodes.MissingArgument, `${owner} needs a value for '${p.name.name}'`, args ? undefined : p.span);
+      v = coerce(p.type, v);
+      scope.define(p.name.name, v, p.name.span);
+      config.set(p.name.name, v);
+    }
+    return config;
+  }
+
+  /** Binds call arguments (positional then named) to declared parameters. */
+  private matchArgs(params: readonly A.ParamDecl[], args: CallArg[], owner: string, span: Span): Map<string, CallArg> {
+    const out = new Map<string, CallArg>();
+    let pos = 0;
+    for (const a of args) {
+      const p = a.name ? params.find((q) => q.name.name === a.name) : params[pos++];
+      if (!p) {
+        if (a.name) fail(CheckCodes.UnknownArgument, `${owner} has no parameter '${a.name}'`, a.span, [], `parameters: ${params.map((q) => q.name.name).join(", ") || "none"}`);
+        fail(CheckCodes.WrongArity, `${owner} takes ${params.length} argument${params.length === 1 ? "" : "s"}, got ${args.length}`, a.span);
+      }
+      if (out.has(p.name.name)) fail(CheckCodes.DuplicateArgument, `'${p.name.name}' is given twice`, a.span);
+      out.set(p.name.name, a);
+    }
+    for (const p of params)
+      if (!out.has(p.name.name) && !p.default) fail(CheckCodes.MissingArgument, `${owner} needs an argument '${p.name.name}'`, span, [{ message: "declared here", span: p.span }]);
+    return out;
+  }
+
+  /**
+   * Checks a value against a declared type. Names in tensor dims that are not yet bound are bound to the actual
+   * dimension when `bindFree` (signatures are generic over them); `*N` binds a run of dims.
+   */
+  private matchType(type: A.TypeExpr, v: Val, scope: Scope, span: Span, bindFree: boolean, what: string): void {
+    const mismatch = (expected: string): never =>
+      fail(ShapeCodes.TypeMismatch, `${what} should be ${expected}, got ${describeKind(v)}`, span, v.kind === "tensor" ? provenance(v.v) : [], undefined);
+    switch (type.kind) {
+      case "NamedType": {
+        const n = type.name;
+        if (n === "int" || n === "dim") return void (v.kind === "int" || mismatch(n));
+        if (n === "float") return void (v.kind === "float" || (v.kind === "int" && isStatic(v.v)) || mismatch("a float"));
+        if (n === "bool") return void (v.kind === "bool" || mismatch("a bool"));
+        if (n === "string") return void (v.kind === "string" || mismatch("a string"));
+        if (n === "layer") return void (v.kind === "layer" || mismatch("a layer"));
+        if (n === "any") return;
+        if (n === "tensor" || (DTYPES as readonly string[]).includes(n)) {
+          if (v.kind !== "tensor") return mismatch(n === "tensor" ? "a tensor" : `a ${n} tensor`);
+          if (n !== "tensor" && v.v.dtype !== n) fail(ShapeCodes.DTypeMismatch, `${what} should be ${n}, got ${v.v.dtype}`, span, provenance(v.v));
+          return;
+        }
+        fail(CheckCodes.UnknownName, `unknown type '${n}'`, type.span, [], "types: int, float, bool, string, dim, layer, tensor, list<T>, (T, U), f32[dims]");
+      }
+      case "ListType": {
+        if (v.kind !== "list" && v.kind !== "tuple") return mismatch("a list");
+        v.items.forEach((x, i) => this.matchType(type.element, x, scope, span, bindFree, `${what}[${i}]`));
+        return;
+      }
+      case "TupleType": {
+        if ((v.kind !== "tuple" && v.kind !== "list") || v.items.length !== type.elements.length) return mismatch(`a tuple of ${type.elements.length}`);
+        type.elements.forEach((t, i) => this.matchType(t, v.items[i], scope, span, bindFree, `${what}.${i}`));
+        return;
+      }
+      case "TensorType":
+        return this.matchTensorType(type, v, scope, span, bindFree, what);
+    }
+  }
+
+  private matchTensorType(type: A.TensorTypeExpr, v: Val, scope: Scope, span: Span, bindFree: boolean, what: string): void {
+    if (v.kind !== "tensor") fail(ShapeCodes.TypeMismatch, `${what} should be a tensor ${type.dtype}[...], got ${describeKind(v)}`, span);
+    const t = v.v;
+    if ((DTYPES as readonly string[]).includes(type.dtype)) {
+      if (t.dtype !== type.dtype) fail(ShapeCodes.DTypeMismatch, `${what} should be ${type.dtype}, got ${t.dtype}`, span, provenance(t));
+    } else if (type.dtype !== "tensor") {
+      // A dtype variable (e.g. `T[N, C]`): bound on first use, compared afterwards.
+      const bound = scope.lookup(type.dtype);
+      if (bound && bound.value.kind === "dtype") {
+        if (bound.value.v !== t.dtype) fail(ShapeCodes.DTypeMismatch, `${what} should be ${bound.value.v} (${type.dtype}), got ${t.dtype}`, span, provenance(t));
+      } else if (bindFree) scope.define(type.dtype, { kind: "dtype", v: t.dtype }, type.span);
+    }
+    const rests = type.dims.filter((d) => d.kind === "DimRest");
+    if (rests.length > 1) fail(ShapeCodes.BadDimension, "a tensor type may have at most one `...` or `*N`", rests[1].span);
+    const restAt = type.dims.findIndex((d) => d.kind === "DimRest");
+    const fixed = type.dims.length - rests.length;
+    const rankOk = rests.length ? t.shape.length >= fixed : t.shape.length === fixed;
+    const expected = `${type.dtype}[${type.dims.map((d) => (d.kind === "Dim" ? exprText(d.expr) : d.kind === "DimAny" ? "_" : d.name ? `*${d.name}` : "...")).join(", ")}]`;
+    if (!rankOk)
+      fail(ShapeCodes.RankMismatch, `${what} should have shape ${expected} (rank ${rests.length ? `>= ${fixed}` : fixed}), got ${shapeToString(t.shape)}`, span, provenance(t));
+    const restLen = t.shape.length - fixed;
+    const actualAt = (i: number) => (restAt >= 0 && i > restAt ? i - 1 + restLen : i);
+    type.dims.forEach((d, i) => {
+      if (d.kind === "DimAny") return;
+      if (d.kind === "DimRest") {
+        if (!d.name) return;
+        const run = t.shape.slice(i, i + restLen);
+        const bound = scope.lookup(d.name);
+        if (bound) {
+          const dims = expectList(bound.value, d.span, d.name).map((x) => expectDim(x, d.span, d.name!));
+          if (dims.length !== run.length || !dims.every((x, k) => dimEq(x, run[k])))
+            fail(ShapeCodes.ShapeMismatch, `${what} should have shape ${expected} with ${d.name} = ${shapeToString(dims)}, got ${shapeToString(t.shape)}`, span, provenance(t));
+        } else if (bindFree) scope.define(d.name, { kind: "list", items: run.map((x) => int(x)) }, d.span);
+        return;
+      }
+      const actual = t.shape[actualAt(i)];
+      if (d.expr.kind === "Name" && !scope.lookup(d.expr.name) && bindFree) {
+        scope.define(d.expr.name, int(actual), d.span);
+        return;
+      }
+      const want = expectDim(this.evalExpr(d.expr, scope, this.rootActivation()), d.span, "a dimension");
+      if (!dimEq(want, actual))
+        fail(ShapeCodes.ShapeMismatch, `${what} should have shape ${expected}, got ${shapeToString(t.shape)}: dimension ${actualAt(i)} is ${dimToString(actual)}, expected ${exprText(d.expr)} = ${dimToString(want)}`, span, [
+          ...provenance(t),
+          { message: "the expected shape is declared here", span: d.span },
+        ]);
+    });
+  }
+
+  // ---- calls ----
+
+  private instantiate(decl: A.BlockDecl, args: CallArg[], path: string, span: Span): LayerInstance {
+    const scope = new Scope(this.globals);
+    const config = this.bindConfig(decl.config, scope, undefined, `block ${decl.name.name}`, this.matchArgs(decl.config, args, `block ${decl.name.name}`, span));
+    return { decl, path, config, span };
+  }
+
+  callLayer(layer: LayerInstance, args: CallArg[], span: Span, construct?: string): Val {
+    const decl = layer.decl;
+    const scope = new Scope(this.globals);
+    for (const [k, v] of layer.config) scope.define(k, v);
+    const bound = this.matchArgs(decl.inputs, args, `layer ${layer.path}`, span);
+    this.bindInputs(decl.inputs, bound, scope, `layer ${layer.path}`);
+    const act: Activation = { path: layer.path, layers: new Map(), declared: new Set(), kind: "block", construct };
+    const result = this.runBody(decl.body, scope, act, decl.span);
+    this.checkOutputs(decl.outputs, result, scope, span, `layer ${layer.path}`);
+    return result;
+  }
+
+  private callFn(decl: A.FnDecl, args: CallArg[], span: Span, caller: Activation): Val {
+    const scope = new Scope(this.globals);
+    const bound = this.matchArgs(decl.params, args, `fn ${decl.name.name}`, span);
+    this.bindInputs(decl.params, bound, scope, `fn ${decl.name.name}`);
+    const act: Activation = { path: caller.path, layers: new Map(), declared: new Set(), kind: "fn", construct: caller.construct };
+    const result = this.runBody(decl.body, scope, act, decl.span);
+    this.checkOutputs(decl.outputs, result, scope, span, `fn ${decl.name.name}`);
+    return result;
+  }
+
+  private bindInputs(params: readonly A.ParamDecl[], bound: Map<string, CallArg>, scope: Scope, owner: string): void {
+    for (const p of params) {
+      const a = bound.get(p.name.name);
+      const v = a ? a.value : this.evalExpr(p.default!, scope, this.rootActivation());
+      this.matchType(p.type, v, scope, a?.span ?? p.span, true, `argument '${p.name.name}' of ${owner}`);
+      scope.define(p.name.name, coerce(p.type, v), p.name.span);
+    }
+  }
+
+  private checkOutputs(outputs: readonly A.OutputDecl[], result: Val, scope: Scope, span: Span, owner: string): void {
+    if (outputs.length === 0) return;
+    const values = outputs.length === 1 ? [result] : result.kind === "tuple" ? result.items : [result];
+    if (values.length !== outputs.length) fail(ShapeCodes.TypeMismatch, `${owner} declares ${outputs.length} outputs but returns ${values.length}`, span);
+    outputs.forEach((o, i) => this.matchType(o.type, values[i], scope, span, true, `result ${o.name?.name ?? i} of ${owner}`));
+  }
+
+  private runBody(body: readonly A.Stmt[], scope: Scope, act: Activation, span: Span): Val {
+    if (++this.depth > MAX_DEPTH) fail(ShapeCodes.RecursionLimit, `blocks nest deeper than ${MAX_DEPTH} calls`, span, [], "a block probably instantiates itself");
+    try {
+      const signal = this.execAll(body, scope, act);
+      if (!signal) fail(CheckCodes.MissingReturn, "this body ends without a `return`", span);
+      return signal.returned;
+    } finally {
+      this.depth--;
+    }
+  }
+
+  // ---- statements ----
+
+  private execAll(stmts: readonly A.Stmt[], scope: Scope, act: Activation): Signal {
+    for (const s of stmts) {
+      const signal = this.exec(s, scope, act);
+      if (signal) return signal;
+    }
+    return undefined;
+  }
+
+  private exec(s: A.Stmt, scope: Scope, act: Activation): Signal {
+    switch (s.kind) {
+      case "Param":
+        this.declareParam(s, scope, act);
+        return;
+      case "Layer":
+        this.declareLayer(s, scope, act);
+        return;
+      case "Let": {
+        const v = this.evalExpr(s.value, scope, act);
+        if (s.type) this.matchType(s.type, v, scope, s.value.span, true, `'${patternText(s.pattern)}'`);
+        this.bindPattern(s.pattern, v, scope, s.value.span, "define");
+        return;
+      }
+      case "Assign": {
+        let v = this.evalExpr(s.value, scope, act);
+        if (s.op !== "=") {
+          if (s.target.kind !== "NamePattern") fail(CheckCodes.MisplacedStatement, `${s.op} needs a single name on the left`, s.target.span);
+          const cur = this.lookup(s.target.name, s.target.span, scope);
+          v = this.binary(s.op[0] as A.BinaryOp, cur, v, s.span, s.span, act);
+        }
+        this.bindPattern(s.target, v, scope, s.value.span, "assign");
+        return;
+      }
+      case "If": {
+        const c = expectBool(this.evalExpr(s.cond, scope, act), s.cond.span, "the condition");
+        const branch = c ? s.then : s.else;
+        return branch ? this.execAll(branch, new Scope(scope), act) : undefined;
+      }
+      case "For": {
+        const items = this.iterate(this.evalExpr(s.iterable, scope, act), s.iterable.span);
+        for (const item of items) {
+          const inner = new Scope(scope);
+          inner.define(s.variable.name, item, s.variable.span);
+          const signal = this.execAll(s.body, inner, act);
+          if (signal) return signal;
+        }
+        return;
+      }
+      case "Return":
+        return { returned: this.evalExpr(s.value, scope, act) };
+      case "Tap": {
+        const v = expectTensor(this.evalExpr(s.value, scope, act), s.value.span, "a tapped value");
+        const name = act.path ? `${act.path}/${s.name.name}` : s.name.name;
+        if (this.tapNames.has(name)) fail(CheckCodes.DuplicateDefinition, `tap '${name}' is defined twice`, s.name.span);
+        this.tapNames.add(name);
+        this.builder.tap(name, v, s.span);
+        return;
+      }
+      case "Assert": {
+        const ok = expectBool(this.evalExpr(s.cond, scope, act), s.cond.span, "an assert condition");
+        if (!ok) {
+          const msg = s.message ? expectString(this.evalExpr(s.message, scope, act), s.message.span, "an assert message") : `assertion failed: ${exprText(s.cond)}`;
+          fail(ShapeCodes.AssertionFailed, msg, s.cond.span);
+        }
+        return;
+      }
+      case "Weights":
+        if (act.kind !== "model") fail(CheckCodes.MisplacedStatement, "`weights { ... }` belongs in the model body", s.span);
+        for (const r of s.rules) this.weightRules.push({ verb: r.verb.name, args: r.args.map((e) => this.evalExpr(e, scope, act)), span: r.span });
+        return;
+    }
+  }
+
+  private declareParam(s: A.ParamStmt, scope: Scope, act: Activation): void {
+    if (act.kind === "fn") fail(CheckCodes.MisplacedStatement, "a fn cannot own weights: declare the param in a block", s.span, [], "turn the fn into a block and instantiate it with `layer`");
+    if (s.type.kind !== "TensorType") fail(ShapeCodes.TypeMismatch, "a param needs a tensor type such as f32[768, 96]", s.type.span);
+    const dtype = this.dtypeOf(s.type.dtype, s.type.span);
+    const shape = s.type.dims.map((d) => {
+      if (d.kind !== "Dim") fail(ShapeCodes.BadDimension, "a param needs every dimension spelled out", d.span);
+      const v = this.evalExpr(d.expr, scope, act);
+      const n = expectInt(v, d.span, "a param dimension");
+      if (n < 0 || n > 2 ** 34) fail(ShapeCodes.BadDimension, `param dimension ${n} is out of range`, d.span);
+      return n;
+    });
+    const path = act.path ? `${act.path}.${s.name.name}` : s.name.name;
+    if (act.declared.has(`param:${path}`)) fail(CheckCodes.DuplicateDefinition, `param '${s.name.name}' is declared twice`, s.name.span);
+    act.declared.add(`param:${path}`);
+    let v = this.params.get(path);
+    if (v) {
+      if (v.dtype !== dtype || !dimsEqual(v.shape, shape))
+        fail(ShapeCodes.ShapeMismatch, `param ${path} is declared again with ${dtype}${shapeToString(shape)}, first as ${v.dtype}${shapeToString(v.shape)}`, s.span, provenance(v));
+    } else {
+      const init = s.init ? constantFromList(this.evalExpr(s.init, scope, act), s.init.span, dtype) : undefined;
+      if (init && !dimsEqual(init.shape, shape)) fail(ShapeCodes.ShapeMismatch, `the initial value has shape ${shapeToString(init.shape)}, the param ${shapeToString(shape)}`, s.init!.span);
+      v = this.builder.param({ path, dtype, shape, span: s.span, unused: false, init }, { span: s.span, scope: act.path });
+      this.params.set(path, v);
+    }
+    scope.define(s.name.name, { kind: "tensor", v }, s.name.span);
+  }
+
+  private declareLayer(s: A.LayerStmt, scope: Scope, act: Activation): void {
+    if (act.kind === "fn") fail(CheckCodes.MisplacedStatement, "a fn cannot own layers: use a block", s.span);
+    const keys = s.path.map((seg) => (seg.kind === "Name" ? seg.name : String(expectInt(this.evalExpr(seg.expr, scope, act), seg.span, "a layer index"))));
+    const rel = keys.join(".");
+    const path = act.path ? `${act.path}.${rel}` : rel;
+    if (act.declared.has(`layer:${path}`)) fail(CheckCodes.DuplicateDefinition, `layer '${rel}' is declared twice`, s.span);
+    act.declared.add(`layer:${path}`);
+    if (s.init.kind !== "Call") fail(ShapeCodes.TypeMismatch, "a layer is declared from a block call, e.g. `layer fc = Linear(768, 10)`", s.init.span);
+    const callee = this.evalExpr(s.init.callee, scope, act);
+    if (callee.kind !== "block") fail(ShapeCodes.TypeMismatch, `a layer is made from a block, but ${exprText(s.init.callee)} is ${describeKind(callee)}`, s.init.callee.span);
+    const layer = this.layerRegistry.get(path) ?? this.instantiate(callee.decl, this.evalArgs(s.init.args, scope, act), path, s.span);
+    this.layerRegistry.set(path, layer);
+    // File the instance in the activation's namespace tree: `layer a.b[2]` makes a -> b -> "2".
+    let ns = act.layers;
+    let nsPath = act.path;
+    keys.forEach((k, i) => {
+      nsPath = nsPath ? `${nsPath}.${k}` : k;
+      if (i === keys.length - 1) return void ns.set(k, { kind: "layer", layer });
+      let next = ns.get(k);
+      if (!next || next.kind !== "ns") {
+        next = { kind: "ns", path: nsPath, entries: new Map() };
+        ns.set(k, next);
+      }
+      ns = next.entries;
+    });
+    const root = act.layers.get(keys[0])!;
+    scope.define(keys[0], root, s.path[0].span);
+  }
+
+  private bindPattern(p: A.Pattern, v: Val, scope: Scope, span: Span, how: "define" | "assign"): void {
+    if (p.kind === "NamePattern") {
+      if (p.name === "_") return;
+      if (how === "define") scope.define(p.name, v, p.span);
+      else if (!scope.assign(p.name, v)) fail(CheckCodes.UnknownName, `'${p.name}' is assigned before it is defined`, p.span, [], `write \`let ${p.name} = ...\` first`);
+      return;
+    }
+    if (v.kind !== "tuple" && v.kind !== "list") fail(ShapeCodes.TypeMismatch, `cannot unpack ${describeKind(v)} into ${p.elements.length} names`, span);
+    if (v.items.length !== p.elements.length) fail(ShapeCodes.TypeMismatch, `cannot unpack ${v.items.length} values into ${p.elements.length} names`, span);
+    p.elements.forEach((e, i) => this.bindPattern(e, v.items[i], scope, span, how));
+  }
+
+  private iterate(v: Val, span: Span): Val[] {
+    if (v.kind === "list" || v.kind === "tuple") return v.items;
+    fail(ShapeCodes.TypeMismatch, `cannot loop over ${describeKind(v)}`, span, [], "loop over a range `0..n` or a list");
+  }
+
+  // ---- expressions ----
+
+  private lookup(name: string, span: Span, scope: Scope): Val {
+    const found = scope.lookup(name);
+    if (found) return found.value;
+    if (name in BUILTINS || name in CONSTRUCTS) return { kind: "builtin", name };
+    if ((DTYPES as readonly string[]).includes(name)) return { kind: "dtype", v: name as DType };
+    if (name === "pi") return float(Math.PI);
+    if (name === "none") return NONE;
+    const candidates = [...scope.names(), ...Object.keys(BUILTINS), ...Object.keys(CONSTRUCTS)];
+    const near = closest(name, candidates);
+    fail(CheckCodes.UnknownName, `'${name}' is not defined`, span, [], near ? `did you mean '${near}'?` : undefined);
+  }
+
+  evalArgs(args: readonly A.Arg[], scope: Scope, act: Activation): CallArg[] {
+    return args.map((a) => ({ name: a.name?.name, value: this.evalExpr(a.value, scope, act), span: a.value.span }));
+  }
+
+  origin(span: Span, act: Activation): Origin {
+    return { span, scope: act.path, construct: act.construct };
+  }
+
+  evalExpr(e: A.Expr, scope: Scope, act: Activation): Val {
+    switch (e.kind) {
+      case "Number":
+        if (!Number.isFinite(e.value)) fail(ShapeCodes.BadArgument, `the number ${e.raw} is out of range`, e.span);
+        if (!e.isFloat && !Number.isSafeInteger(e.value)) fail(ShapeCodes.BadArgument, `the integer ${e.raw} is too large`, e.span);
+        return e.isFloat ? float(e.value) : int(e.value);
+      case "String":
+        return { kind: "string", v: e.value };
+      case "Bool":
+        return bool(e.value);
+      case "Name":
+        return this.lookup(e.name, e.span, scope);
+      case "List":
+        return { kind: "list", items: e.elements.map((x) => this.evalExpr(x, scope, act)) };
+      case "ListComp": {
+        const items = this.iterate(this.evalExpr(e.iterable, scope, act), e.iterable.span);
+        return {
+          kind: "list",
+          items: items.map((item) => {
+            const inner = new Scope(scope);
+            inner.define(e.variable.name, item, e.variable.span);
+            return this.evalExpr(e.element, inner, act);
+          }),
+        };
+      }
+      case "Tuple":
+        return { kind: "tuple", items: e.elements.map((x) => this.evalExpr(x, scope, act)) };
+      case "Unary": {
+        const v = this.evalExpr(e.operand, scope, act);
+        if (e.op === "not") {
+          if (v.kind === "tensor") return { kind: "tensor", v: this.emit.op1("not", {}, [v.v], this.origin(e.span, act)) };
+          return bool(!expectBool(v, e.operand.span, "the operand of not"));
+        }
+        if (v.kind === "int") return int(dimNeg(v.v));
+        if (v.kind === "float") return float(-v.v);
+        return { kind: "tensor", v: this.emit.op1("neg", {}, [expectTensor(v, e.operand.span, "the operand of -")], this.origin(e.span, act)) };
+      }
+      case "Binary": {
+        if (e.op === "and" || e.op === "or") {
+          const l = this.evalExpr(e.left, scope, act);
+          if (l.kind === "bool") {
+            if (e.op === "and" && !l.v) return l;
+            if (e.op === "or" && l.v) return l;
+            return bool(expectBool(this.evalExpr(e.right, scope, act), e.right.span, `the right side of ${e.op}`));
+          }
+          const r = this.evalExpr(e.right, scope, act);
+          return this.binary(e.op, l, r, e.span, e.opSpan, act);
+        }
+        return this.binary(e.op, this.evalExpr(e.left, scope, act), this.evalExpr(e.right, scope, act), e.span, e.opSpan, act);
+      }
+      case "Cond":
+        return expectBool(this.evalExpr(e.cond, scope, act), e.cond.span, "the condition") ? this.evalExpr(e.then, scope, act) : this.evalExpr(e.else, scope, act);
+      case "Range": {
+        const a = expectInt(this.evalExpr(e.start, scope, act), e.start.span, "a range start");
+        const b = expectInt(this.evalExpr(e.end, scope, act), e.end.span, "a range end");
+        if (b - a > MAX_RANGE) fail(ShapeCodes.TooLarge, `the range ${a}..${b} has more than ${MAX_RANGE} elements`, e.span);
+        const items: Val[] = [];
+        for (let i = a; i < b; i++) items.push(int(i));
+        return { kind: "list", items };
+      }
+      case "Member":
+        return this.member(this.evalExpr(e.target, scope, act), e, act);
+      case "Index":
+        return this.index(this.evalExpr(e.target, scope, act), e, scope, act);
+      case "Call":
+        return this.call(e, scope, act);
+      case "SplitIndex":
+      case "Lift":
+        return CONSTRUCTS[e.kind === "Lift" ? "lift" : "split_index"].evalSyntax!(this, e, scope, act);
+    }
+  }
+
+  private call(e: A.CallExpr, scope: Scope, act: Activation): Val {
+    const callee = this.evalExpr(e.callee, scope, act);
+    const args = this.evalArgs(e.args, scope, act);
+    switch (callee.kind) {
+      case "layer":
+        return this.callLayer(callee.layer, args, e.span, act.construct);
+      case "fn":
+        return this.callFn(callee.decl, args, e.span, act);
+      case "builtin": {
+        const construct = CONSTRUCTS[callee.name];
+        if (construct?.call) return construct.call(this, args, e.span, act);
+        const b = BUILTINS[callee.name];
+        const ctx: BuiltinContext = { emit: this.emit, origin: this.origin(e.span, act), span: e.span };
+        return b.impl(ctx, bindArgs(callee.name, b.spec, args, e.span));
+      }
+      case "block":
+        fail(ShapeCodes.TypeMismatch, `block ${callee.decl.name.name} must be instantiated with a name before it is called`, e.span, [], `write \`layer name = ${callee.decl.name.name}(...)\`, then call \`name(x)\``);
+      default:
+        fail(ShapeCodes.TypeMismatch, `${exprText(e.callee)} is ${describeKind(callee)}, which cannot be called`, e.callee.span);
+    }
+  }
+
+  private member(v: Val, e: A.MemberExpr, act: Activation): Val {
+    const name = e.member.name;
+    if (v.kind === "ns") {
+      const entry = v.entries.get(name);
+      if (!entry) fail(CheckCodes.UnknownName, `layer group ${v.path} has no '${name}'`, e.member.span, [], `it has: ${[...v.entries.keys()].join(", ")}`);
+      return entry;
+    }
+    if (v.kind === "tensor") {
+      const t = v.v;
+      if (name === "shape") return { kind: "list", items: t.shape.map((d) => int(d)) };
+      if (name === "rank") return int(t.shape.length);
+      if (name === "dtype") return { kind: "dtype", v: t.dtype };
+      if (name === "T") {
+        if (t.shape.length < 2) fail(ShapeCodes.RankMismatch, `.T needs rank >= 2, got ${shapeToString(t.shape)}`, e.span);
+        const perm = t.shape.map((_, i) => i);
+        [perm[perm.length - 1], perm[perm.length - 2]] = [perm[perm.length - 2], perm[perm.length - 1]];
+        return { kind: "tensor", v: this.emit.op1("transpose", { perm }, [t], this.origin(e.span, act)) };
+      }
+    }
+    if (v.kind === "layer" && v.layer.config.has(name)) return v.layer.config.get(name)!;
+    fail(CheckCodes.UnknownName, `${describeKind(v)} has no member '${name}'`, e.member.span, [], v.kind === "tensor" ? "tensors have .shape, .rank, .dtype and .T" : undefined);
+  }
+
+  private index(v: Val, e: A.IndexExpr, scope: Scope, act: Activation): Val {
+    if (v.kind === "ns") {
+      if (e.subscripts.length !== 1 || e.subscripts[0].kind !== "At") fail(ShapeCodes.BadArgument, "a layer group takes one index", e.span);
+      const sub = e.subscripts[0];
+      const key = String(expectInt(this.evalExpr(sub.expr, scope, act), sub.span, "a layer index"));
+      const entry = v.entries.get(key);
+      if (!entry) fail(CheckCodes.UnknownName, `layer group ${v.path} has no [${key}]`, sub.span, [], `it has: ${[...v.entries.keys()].join(", ")}`);
+      return entry;
+    }
+    if (v.kind === "list" || v.kind === "tuple") {
+      if (e.subscripts.length !== 1) fail(ShapeCodes.BadArgument, "a list takes one index", e.span);
+      const sub = e.subscripts[0];
+      if (sub.kind === "At") {
+        const i = expectInt(this.evalExpr(sub.expr, scope, act), sub.span, "a list index");
+        const j = i < 0 ? i + v.items.length : i;
+        if (j < 0 || j >= v.items.length) fail(ShapeCodes.IndexOutOfRange, `index ${i} is outside a list of ${v.items.length}`, sub.span);
+        return v.items[j];
+      }
+      if (sub.kind === "Slice") {
+        const [start, end, step] = this.sliceBounds(sub, v.items.length, scope, act);
+        const items: Val[] = [];
+        for (let i = start; i < end; i += step) items.push(v.items[i]);
+        return { kind: v.kind, items };
+      }
+      fail(ShapeCodes.BadArgument, "`...` does not index a list", sub.span);
+    }
+    if (v.kind === "dtype") {
+      // `f32[2, 3]` in value position is a tensor type, used e.g. by zeros-like builtins; not needed yet.
+      fail(ShapeCodes.TypeMismatch, "a tensor type is not a value here", e.span);
+    }
+    const t = expectTensor(v, e.target.span, "an indexed value");
+    return { kind: "tensor", v: this.indexTensor(t, e, scope, act) };
+  }
+
+  private sliceBounds(sub: Extract<A.Subscript, { kind: "Slice" }>, n: number, scope: Scope, act: Activation): [number, number, number] {
+    const num = (x: A.Expr | undefined, d: number) => (x ? expectInt(this.evalExpr(x, scope, act), x.span, "a slice bound") : d);
+    const step = num(sub.step, 1);
+    if (step < 1) fail(ShapeCodes.BadArgument, "slice steps must be positive", sub.span);
+    const norm = (i: number) => Math.min(Math.max(i < 0 ? i + n : i, 0), n);
+    const start = norm(num(sub.start, 0));
+    return [start, Math.max(start, norm(num(sub.end, n))), step];
+  }
+
+  private indexTensor(t: IrValue, e: A.IndexExpr, scope: Scope, act: Activation): IrValue {
+    const subs = e.subscripts;
+    const ell = subs.findIndex((s) => s.kind === "Ellipsis");
+    if (subs.filter((s) => s.kind === "Ellipsis").length > 1) fail(ShapeCodes.BadArgument, "only one `...` per subscript", e.span);
+    const explicit = subs.length - (ell >= 0 ? 1 : 0);
+    if (explicit > t.shape.length) fail(ShapeCodes.RankMismatch, `${explicit} indices for a tensor of rank ${t.shape.length} ${shapeToString(t.shape)}`, e.span, provenance(t));
+    const perAxis: (A.Subscript | undefined)[] = [];
+    for (const s of subs) {
+      if (s.kind === "Ellipsis") for (let k = 0; k < t.shape.length - explicit; k++) perAxis.push(undefined);
+      else perAxis.push(s);
+    }
+    const origin = this.origin(e.span, act);
+    const ctx: BuiltinContext = { emit: this.emit, origin, span: e.span };
+    let x = t;
+    const drop: number[] = [];
+    perAxis.forEach((s, axis) => {
+      if (!s) return;
+      const n = x.shape[axis];
+      if (!isStatic(n)) fail(ShapeCodes.NotCompileTime, `cannot index axis ${axis} of symbolic size ${dimToString(n)}`, s.span);
+      if (s.kind === "At") {
+        const i = expectInt(this.evalExpr(s.expr, scope, act), s.span, "an index");
+        const j = i < 0 ? i + n : i;
+        if (j < 0 || j >= n) fail(ShapeCodes.IndexOutOfRange, `index ${i} is outside axis ${axis} of size ${n}`, s.span, provenance(t));
+        x = slice(ctx, x, axis, j, j + 1);
+        drop.push(axis);
+      } else if (s.kind === "Slice") {
+        const [start, end, step] = this.sliceBounds(s, n, scope, act);
+        if (start !== 0 || end !== n || step !== 1) x = slice(ctx, x, axis, start, end, step);
+      }
+    });
+    if (drop.length) x = reshape(ctx, x, x.shape.filter((_, i) => !drop.includes(i)), e.span);
+    return x;
+  }
+
+  binary(op: A.BinaryOp, l: Val, r: Val, span: Span, opSpan: Span, act: Activation): Val {
+    if (l.kind === "tensor" || r.kind === "tensor") return this.tensorBinary(op, l, r, span, act);
+    if (l.kind === "list" && r.kind === "list" && op === "+") return { kind: "list", items: [...l.items, ...r.items] };
+    if ((op === "==" || op === "!=") && !(isNum(l) && isNum(r))) {
+      const same = show(l) === show(r) && l.kind === r.kind;
+      return bool(op === "==" ? same : !same);
+    }
+    if (l.kind === "int" && r.kind === "int") return this.intBinary(op, l.v, r.v, span, opSpan);
+    if (l.kind === "bool" && r.kind === "bool" && (op === "and" || op === "or")) return bool(op === "and" ? l.v && r.v : l.v || r.v);
+    const a = expectNumber(l, span, `the left side of ${op}`);
+    const b = expectNumber(r, span, `the right side of ${op}`);
+    switch (op) {
+      case "+": return float(a + b);
+      case "-": return float(a - b);
+      case "*": return float(a * b);
+      case "/":
+        if (b === 0) fail(ShapeCodes.DivisionByZero, "division by zero", opSpan);
+        return float(a / b);
+      case "%": return float(a % b);
+      case "**": return float(a ** b);
+      case "<": return bool(a < b);
+      case "<=": return bool(a <= b);
+      case ">": return bool(a > b);
+      case ">=": return bool(a >= b);
+      case "==": return bool(a === b);
+      case "!=": return bool(a !== b);
+      default:
+        fail(ShapeCodes.TypeMismatch, `${op} is not defined for numbers`, opSpan);
+    }
+  }
+
+  private intBinary(op: A.BinaryOp, a: Dim, b: Dim, span: Span, opSpan: Span): Val {
+    switch (op) {
+      case "+": return int(dimAdd(a, b));
+      case "-": return int(dimSub(a, b));
+      case "*": return int(dimMul(a, b));
+      case "/": {
+        if (b === 0) fail(ShapeCodes.DivisionByZero, "division by zero", opSpan);
+        const q = dimDivExact(a, b);
+        if (q !== undefined) return int(q);
+        if (isStatic(a) && isStatic(b)) return float(a / b);
+        fail(ShapeCodes.NotDivisible, `${dimToString(a)} is not divisible by ${dimToString(b)}`, span);
+      }
+      case "==": return bool(dimEq(a, b));
+      case "!=": return bool(!dimEq(a, b));
+    }
+    const x = expectInt(int(a), span, `the left side of ${op}`);
+    const y = expectInt(int(b), span, `the right side of ${op}`);
+    switch (op) {
+      case "%":
+        if (y === 0) fail(ShapeCodes.DivisionByZero, "modulo by zero", opSpan);
+        return int(((x % y) + y) % y);
+      case "**": return y >= 0 ? int(x ** y) : float(x ** y);
+      case "<": return bool(x < y);
+      case "<=": return bool(x <= y);
+      case ">": return bool(x > y);
+      case ">=": return bool(x >= y);
+      default:
+        fail(ShapeCodes.TypeMismatch, `${op} is not defined for ints`, opSpan);
+    }
+  }
+
+  private tensorBinary(op: A.BinaryOp, l: Val, r: Val, span: Span, act: Activation): Val {
+    const origin = this.origin(span, act);
+    const ctx: BuiltinContext = { emit: this.emit, origin, span };
+    const like = l.kind === "tensor" ? l.v.dtype : (r as { v: IrValue }).v.dtype;
+    const a = toTensor(ctx, l, span, `the left side of ${op}`, like);
+    const b = toTensor(ctx, r, span, `the right side of ${op}`, like);
+    if (a.dtype !== b.dtype)
+      fail(ShapeCodes.DTypeMismatch, `${op} of ${a.dtype} and ${b.dtype}`, span, [...provenance(a, "the left side"), ...provenance(b, "the right side")], "convert one side with cast(x, f32)");
+    const irOp = ({ "+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "@": "matmul", "<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", and: "and", or: "or" } as const)[op as "+"];
+    if (op === "!=") return { kind: "tensor", v: this.emit.op1("not", {}, [this.emit.op1("eq", {}, [a, b], origin)], origin) };
+    if (!irOp) fail(ShapeCodes.TypeMismatch, `${op} is not defined for tensors`, span);
+    return { kind: "tensor", v: this.emit.op1(irOp, {}, [a, b], origin) };
+  }
+
+  private dtypeOf(name: string, span: Span): DType {
+    if ((DTYPES as readonly string[]).includes(name)) return name as DType;
+    fail(CheckCodes.UnknownName, `unknown element type '${name}'`, span, [], `element types: ${DTYPES.join(", ")}`);
+  }
+
+  /** Used by constructs to run user code for a nested scope. */
+  newScope(parent: Scope): Scope {
+    return new Scope(parent);
+  }
+}
+
+export type { Scope, Activation };
+
+function isNum(v: Val): boolean {
+  return v.kind === "int" || v.kind === "float";
+}
+
+function dimsEqual(a: readonly Dim[], b: readonly Dim[]): boolean {
+  return a.length === b.length && a.every((d, i) => dimEq(d, b[i]));
+}
+
+/** Converts a matched value to the declared kind (an int given for a float parameter becomes a float). */
+function coerce(type: A.TypeExpr, v: Val): Val {
+  if (type.kind === "NamedType" && type.name === "float" && v.kind === "int" && isStatic(v.v)) return float(v.v);
+  return v;
+}
+
+function mentions(type: A.TensorTypeExpr, name: string): boolean {
+  return type.dims.some((d) => d.kind === "Dim" && d.expr.kind === "Name" && d.expr.name === name);
+}
+
+export function exprText(e: A.Expr): string {
+  switch (e.kind) {
+    case "Number":
+      return e.raw;
+    case "Name":
+      return e.name;
+    case "Binary":
+      return `${exprText(e.left)} ${e.op} ${exprText(e.right)}`;
+    case "Unary":
+      return `${e.op === "not" ? "not " : "-"}${exprText(e.operand)}`;
+    case "Member":
+      return `${exprText(e.target)}.${e.member.name}`;
+    case "Call":
+      return `${exprText(e.callee)}(...)`;
+    case "Index":
+      return `${exprText(e.target)}[...]`;
+    case "String":
+      return JSON.stringify(e.value);
+    default:
+      return e.kind.toLowerCase();
+  }
+}
+
+function patternText(p: A.Pattern): string {
+  return p.kind === "NamePattern" ? p.name : `(${p.elements.map(patternText).join(", ")})`;
+}
+
+function closest(name: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Math.max(2, Math.floor(name.length / 3)) + 1;
+  for (const c of new Set(candidates)) {
+    const d = editDistance(name, c);
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length];
+}
+
+export { expectNumber };

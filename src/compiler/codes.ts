@@ -1,0 +1,102 @@
+// Stable diagnostic codes, as data. Ranges:
+//   NET1xxx syntax (lexer, parser)          NET2xxx names and static checks (binder, checker)
+//   NET3xxx types, shapes and elaboration   NET4xxx IR verifier and passes
+//   NET5xxx ONNX backend                    NET6xxx weights and checkpoints (src/weights/codes.ts)
+//   NET7xxx WGSL backend                    NET8xxx command line and files
+import type { Diagnostic, RelatedInfo, Severity, Span } from "./diagnostics.js";
+
+export interface CodeInfo {
+  readonly code: string;
+  readonly severity: Severity;
+  /** One line saying what the code means, for the diagnostics reference. */
+  readonly title: string;
+  /** The default hint, used when a diagnostic gives none of its own. */
+  readonly hint?: string;
+}
+
+export function makeDiagnostic(
+  info: CodeInfo,
+  message: string,
+  span?: Span,
+  extra: { related?: RelatedInfo[]; hint?: string } = {},
+): Diagnostic {
+  return {
+    code: info.code,
+    severity: info.severity,
+    message,
+    span,
+    related: extra.related ?? [],
+    hint: extra.hint ?? info.hint,
+  };
+}
+
+const code = (c: string, severity: Severity, title: string, hint?: string): CodeInfo => ({
+  code: c,
+  severity,
+  title,
+  hint,
+});
+
+export const SyntaxCodes = {
+  InvalidCharacter: code("NET1001", "error", "a character that cannot start any token", "remove the character; strings use double quotes"),
+  UnterminatedString: code("NET1002", "error", "a string literal without its closing quote", "close the string with \" on the same line"),
+  UnexpectedToken: code("NET1003", "error", "the parser expected something else here"),
+  UnterminatedComment: code("NET1004", "error", "a /* comment without its closing */"),
+  BadNumber: code("NET1005", "error", "a number literal that cannot be represented"),
+} as const;
+
+export const CheckCodes = {
+  UnknownName: code("NET2001", "error", "a name that is not defined in scope"),
+  DuplicateDefinition: code("NET2002", "error", "two definitions with the same name in one scope", "rename one of them"),
+  UnknownBlock: code("NET2003", "error", "a call of a block or builtin that does not exist"),
+  WrongArity: code("NET2004", "error", "a call with the wrong number of arguments"),
+  UnknownArgument: code("NET2005", "error", "a named argument the callee does not declare"),
+  MissingArgument: code("NET2006", "error", "a required argument is not given"),
+  DuplicateArgument: code("NET2007", "error", "an argument given twice"),
+  ImportNotFound: code("NET2008", "error", "an imported file that cannot be read"),
+  NoModel: code("NET2010", "error", "a compiled file without a model", "add `model Name(...) { ... }` or import one"),
+  MultipleModels: code("NET2011", "error", "more than one model in the compiled files", "keep one model per compiled file"),
+  MisplacedStatement: code("NET2012", "error", "a statement where it is not allowed"),
+  LiftStep: code("NET2013", "error", "a lift step that does not follow the lifting scheme", "an update adds to the approximation (`approx += U(...)`); a predict subtracts from the detail (`detail -= P(...)`)"),
+  MissingReturn: code("NET2014", "error", "a block whose body does not end in a return"),
+  UnusedParameter: code("NET2015", "warning", "a weight that the forward computation never reads"),
+  UnknownOverride: code("NET2016", "error", "a --set for a parameter the model does not have"),
+} as const;
+
+export const ShapeCodes = {
+  TypeMismatch: code("NET3001", "error", "a value of the wrong kind (tensor, int, list, ...)"),
+  ShapeMismatch: code("NET3002", "error", "tensor shapes that do not agree"),
+  DTypeMismatch: code("NET3003", "error", "tensor element types that do not agree", "convert explicitly with cast(x, f32)"),
+  RankMismatch: code("NET3004", "error", "a tensor of the wrong rank"),
+  BadAxis: code("NET3005", "error", "an axis outside the tensor's rank"),
+  NotDivisible: code("NET3006", "error", "a dimension division that does not come out exact"),
+  BadDimension: code("NET3007", "error", "a dimension that is negative, zero where not allowed, or too large"),
+  AssertionFailed: code("NET3008", "error", "a compile-time assert that does not hold"),
+  NotCompileTime: code("NET3009", "error", "a value needed at compile time depends on tensor data"),
+  IndexOutOfRange: code("NET3010", "error", "a list or tuple index outside its length"),
+  BadArgument: code("NET3011", "error", "an argument value outside what the operation accepts"),
+  RecursionLimit: code("NET3012", "error", "blocks that instantiate themselves without end"),
+  TooLarge: code("NET3013", "error", "a tensor or loop too large to compile"),
+  DivisionByZero: code("NET3014", "error", "a compile-time division by zero"),
+  BadOverride: code("NET3015", "error", "a --set value that does not parse as the parameter's type"),
+} as const;
+
+export const IrCodes = {
+  VerifierFailed: code("NET4001", "error", "the IR verifier found an inconsistent graph (a compiler bug)", "please report it with the .net file"),
+} as const;
+
+export const OnnxCodes = {
+  Unsupported: code("NET5001", "error", "an operation the ONNX backend cannot lower at the chosen opset", "try a newer --opset"),
+  BadOpset: code("NET5002", "error", "an opset the backend does not support"),
+  CheckerFailed: code("NET5003", "error", "the emitted graph failed validation"),
+  RuntimeFailed: code("NET5004", "error", "onnxruntime failed to load or run the model"),
+} as const;
+
+export const CliCodes = {
+  FileNotFound: code("NET8001", "error", "an input file that cannot be read"),
+  BadNpy: code("NET8002", "error", "a .npy file that cannot be parsed"),
+  BadInputBinding: code("NET8003", "error", "a --input that does not match the model's inputs"),
+  WriteFailed: code("NET8004", "error", "an output file that cannot be written"),
+  BadTarget: code("NET8005", "error", "an unknown --target"),
+  NotFormatted: code("NET8006", "error", "a file that `netc fmt` would change", "run `netc fmt <file>` to rewrite it"),
+} as const;

@@ -1,0 +1,109 @@
+// Sliding-window kernels over [N, C, spatial...] tensors: convolution and pooling, any number of spatial axes.
+import { type HostTensor, numel } from "../../../util/tensor.js";
+import { stridesOf } from "./layout.js";
+import { fromNumbers, toNumbers } from "./numeric.js";
+
+interface Window {
+  kernel: readonly number[];
+  strides: readonly number[];
+  /** [begin..., end...] over the spatial axes. */
+  pads: readonly number[];
+  dilations: readonly number[];
+}
+
+function outputSize(n: number, w: Window, i: number): number {
+  const sp = w.kernel.length;
+  return Math.floor((n + w.pads[i] + w.pads[i + sp] - w.dilations[i] * (w.kernel[i] - 1) - 1) / w.strides[i]) + 1;
+}
+
+/** All index tuples of a shape in row-major order. */
+function positions(shape: readonly number[]): number[][] {
+  const out: number[][] = [];
+  const idx = new Array<number>(shape.length).fill(0);
+  for (let k = numel(shape); k > 0; k--) {
+    out.push([...idx]);
+    for (let d = shape.length - 1; d >= 0 && ++idx[d] === shape[d]; d--) idx[d] = 0;
+  }
+  return out;
+}
+
+/**
+ * For every output position, the (tap index, input spatial offset) pairs of the window that fall inside the input.
+ * Shared by all batch items and channels.
+ */
+function windowTaps(spatial: readonly number[], w: Window): { outShape: number[]; taps: [number, number][][] } {
+  const outShape = spatial.map((n, i) => outputSize(n, w, i));
+  const strides = stridesOf(spatial);
+  const kernelPositions = positions(w.kernel);
+  const taps = positions(outShape).map((o) => {
+    const inside: [number, number][] = [];
+    kernelPositions.forEach((t, ti) => {
+      let off = 0;
+      for (let d = 0; d < spatial.length; d++) {
+        const p = o[d] * w.strides[d] - w.pads[d] + t[d] * w.dilations[d];
+        if (p < 0 || p >= spatial[d]) return;
+        off += p * strides[d];
+      }
+      inside.push([ti, off]);
+    });
+    return inside;
+  });
+  return { outShape, taps };
+}
+
+export interface ConvAttrs {
+  strides: number[];
+  pads: number[];
+  dilations: number[];
+  groups: number;
+}
+
+export function conv(x: HostTensor, w: HostTensor, bias: HostTensor | undefined, a: ConvAttrs): HostTensor {
+  const [batch, cin, ...spatial] = x.shape;
+  const [cout, cpg, ...kernel] = w.shape;
+  const { outShape, taps } = windowTaps(spatial, { kernel, ...a });
+  const [xv, wv, bv] = [toNumbers(x), toNumbers(w), bias && toNumbers(bias)];
+  const [inPlane, outPlane, kSize] = [numel(spatial), numel(outShape), numel(kernel)];
+  const outPerGroup = cout / a.groups;
+  const out = new Float64Array(batch * cout * outPlane);
+  for (let n = 0; n < batch; n++)
+    for (let m = 0; m < cout; m++) {
+      const g = Math.floor(m / outPerGroup);
+      for (let p = 0; p < outPlane; p++) {
+        let acc = bv ? bv[m] : 0;
+        for (let c = 0; c < cpg; c++) {
+          const xo = (n * cin + g * cpg + c) * inPlane;
+          const wo = (m * cpg + c) * kSize;
+          for (const [ti, off] of taps[p]) acc += xv[xo + off] * wv[wo + ti];
+        }
+        out[(n * cout + m) * outPlane + p] = acc;
+      }
+    }
+  return fromNumbers(x.dtype, [batch, cout, ...outShape], out);
+}
+
+export interface PoolAttrs {
+  kernel: number[];
+  strides: number[];
+  pads: number[];
+}
+
+function pool(x: HostTensor, a: PoolAttrs, combine: (values: number[], windowSize: number) => number): HostTensor {
+  const [batch, channels, ...spatial] = x.shape;
+  const { outShape, taps } = windowTaps(spatial, { ...a, dilations: a.kernel.map(() => 1) });
+  const xv = toNumbers(x);
+  const [inPlane, outPlane, kSize] = [numel(spatial), numel(outShape), numel(a.kernel)];
+  const out = new Float64Array(batch * channels * outPlane);
+  for (let nc = 0; nc < batch * channels; nc++)
+    for (let p = 0; p < outPlane; p++)
+      out[nc * outPlane + p] = combine(taps[p].map(([, off]) => xv[nc * inPlane + off]), kSize);
+  return fromNumbers(x.dtype, [batch, channels, ...outShape], out);
+}
+
+export function maxPool(x: HostTensor, a: PoolAttrs): HostTensor {
+  return pool(x, a, (vs) => Math.max(...vs));
+}
+
+export function avgPool(x: HostTensor, a: PoolAttrs & { countIncludePad: boolean }): HostTensor {
+  return pool(x, a, (vs, size) => vs.reduce((s, v) => s + v, 0) / (a.countIncludePad ? size : vs.length));
+}

@@ -1,0 +1,129 @@
+// The reference interpreter: runs an IR graph on host tensors, op by op, with the kernels in ./interp.
+// It defines what every backend must compute (see semantics.md); correctness and clarity come before speed.
+import { CliCodes, IrCodes, makeDiagnostic, ShapeCodes } from "../codes.js";
+import { type Diagnostic, DiagnosticError } from "../diagnostics.js";
+import { type HostTensor, numel } from "../../util/tensor.js";
+import { type Dim, dimSubstitute, dimToString, isStatic, shapeToString } from "./dim.js";
+import type { Graph, Node, OpAttrs, Value } from "./ir.js";
+import { evalOp } from "./interp/kernels.js";
+import { KernelError } from "./interp/numeric.js";
+
+export interface InterpretOptions {
+  /** Values of symbolic dims; those not given are read off the inputs' shapes. */
+  symbols?: ReadonlyMap<string, number>;
+}
+
+export interface InterpretResult {
+  outputs: Map<string, HostTensor>;
+  taps: Map<string, HostTensor>;
+}
+
+const fail = (d: Diagnostic): never => {
+  throw new DiagnosticError([d]);
+};
+
+/** A dim of the form c*S binds S; polynomials are only checked, after every symbol is bound. */
+function singleSymbol(d: Dim): [string, number] | undefined {
+  if (isStatic(d) || d.terms.size !== 1) return undefined;
+  const [[key, coef]] = [...d.terms];
+  return key !== "" && !key.includes("*") ? [key, coef] : undefined;
+}
+
+function bindSymbols(graph: Graph, inputs: ReadonlyMap<string, HostTensor>, given: ReadonlyMap<string, number>): Map<string, Dim> {
+  const symbols = new Map<string, Dim>(given);
+  const bad = (msg: string, name: string) =>
+    makeDiagnostic(CliCodes.BadInputBinding, msg, graph.inputs.find((i) => i.name === name)?.span);
+  for (const { name, value } of graph.inputs) {
+    const t = inputs.get(name) ?? fail(bad(`no value given for the input ${name}`, name));
+    if (t.dtype !== value.dtype) fail(bad(`the input ${name} is ${t.dtype}, the model expects ${value.dtype}`, name));
+    if (t.shape.length !== value.shape.length || t.data.length !== numel(t.shape))
+      fail(bad(`the input ${name} has shape [${t.shape.join(", ")}], the model expects ${shapeToString(value.shape)}`, name));
+    value.shape.forEach((d, i) => {
+      const s = singleSymbol(d);
+      if (s && !symbols.has(s[0]) && t.shape[i] % s[1] === 0) symbols.set(s[0], t.shape[i] / s[1]);
+    });
+  }
+  for (const { name, value } of graph.inputs) {
+    const t = inputs.get(name)!;
+    value.shape.forEach((d, i) => {
+      const v = dimSubstitute(d, symbols);
+      if (v !== t.shape[i])
+        fail(bad(`the input ${name} has ${t.shape[i]} on axis ${i}, the model expects ${dimToString(d)}${isStatic(v) && !isStatic(d) ? ` = ${v}` : ""}`, name));
+    });
+  }
+  return symbols;
+}
+
+/** Nodes that outputs or taps depend on, and the index of each value's last use (to free it early). */
+function schedule(graph: Graph): { needed: Set<Node>; lastUse: Map<Value, number> } {
+  const needed = new Set<Node>();
+  const stack = [...graph.outputs, ...graph.taps].map((o) => o.value.producer);
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (needed.has(n)) continue;
+    needed.add(n);
+    for (const v of n.inputs) stack.push(v.producer);
+  }
+  const lastUse = new Map<Value, number>();
+  graph.nodes.forEach((n, i) => n.inputs.forEach((v) => lastUse.set(v, i)));
+  for (const o of [...graph.outputs, ...graph.taps]) lastUse.set(o.value, Infinity);
+  return { needed, lastUse };
+}
+
+function bindParam(graph: Graph, node: Node<"param">, params: ReadonlyMap<string, HostTensor>): HostTensor {
+  const path = node.attrs.path;
+  const info = graph.params.find((p) => p.path === path);
+  const t = params.get(path) ?? info?.init;
+  const v = node.outputs[0];
+  if (!t) return fail(makeDiagnostic(CliCodes.BadInputBinding, `no value for the parameter ${path}`, node.span));
+  if (t.dtype !== v.dtype || shapeToString(t.shape) !== shapeToString(v.shape))
+    fail(makeDiagnostic(CliCodes.BadInputBinding, `the parameter ${path} is ${t.dtype}[${t.shape.join(", ")}], the model declares ${v.dtype}${shapeToString(v.shape)}`, node.span));
+  return t;
+}
+
+export function interpret(
+  graph: Graph,
+  inputs: ReadonlyMap<string, HostTensor>,
+  params: ReadonlyMap<string, HostTensor>,
+  opts: InterpretOptions = {},
+): InterpretResult {
+  const symbols = bindSymbols(graph, inputs, opts.symbols ?? new Map());
+  const resolve = (shape: readonly Dim[]): number[] =>
+    shape.map((d) => {
+      const v = dimSubstitute(d, symbols);
+      return isStatic(v) ? v : fail(makeDiagnostic(CliCodes.BadInputBinding, `no value for the symbolic dim ${dimToString(v)}`, graph.span));
+    });
+  const { needed, lastUse } = schedule(graph);
+  const env = new Map<Value, HostTensor>();
+  graph.nodes.forEach((node, i) => {
+    if (!needed.has(node)) return;
+    const outs = evalNode(graph, node, env, inputs, params, resolve);
+    node.outputs.forEach((v, j) => {
+      const t = outs[j];
+      if (t.dtype !== v.dtype || shapeToString(t.shape) !== shapeToString(resolve(v.shape)))
+        fail(makeDiagnostic(IrCodes.VerifierFailed, `${node.op} computed ${t.dtype}[${t.shape.join(", ")}] where the IR says ${v.dtype}${shapeToString(v.shape)}`, node.span));
+      env.set(v, t);
+    });
+    for (const v of node.inputs) if (lastUse.get(v) === i) env.delete(v);
+  });
+  const collect = (list: Graph["outputs"]) => new Map(list.map((o) => [o.name, env.get(o.value)!] as const));
+  return { outputs: collect(graph.outputs), taps: collect(graph.taps) };
+}
+
+function evalNode(
+  graph: Graph,
+  node: Node,
+  env: ReadonlyMap<Value, HostTensor>,
+  inputs: ReadonlyMap<string, HostTensor>,
+  params: ReadonlyMap<string, HostTensor>,
+  resolve: (shape: readonly Dim[]) => number[],
+): HostTensor[] {
+  if (node.op === "input") return [inputs.get((node.attrs as OpAttrs["input"]).name)!];
+  if (node.op === "param") return [bindParam(graph, node as Node<"param">, params)];
+  try {
+    return evalOp(node.op, node.attrs, node.inputs.map((v) => env.get(v)!), resolve);
+  } catch (e) {
+    if (e instanceof KernelError) return fail(makeDiagnostic(ShapeCodes.BadArgument, e.message, node.span));
+    throw e;
+  }
+}

@@ -1,0 +1,145 @@
+// The flat tensor IR that elaboration produces and every backend consumes.
+// Values are SSA; every node keeps the `.net` span and the block-instance scope that made it.
+import type { Span } from "../diagnostics.js";
+import type { DType, HostTensor } from "../../util/tensor.js";
+import type { Dim } from "./dim.js";
+
+export interface Value {
+  readonly id: number;
+  readonly dtype: DType;
+  readonly shape: readonly Dim[];
+  /** The node that computes this value. */
+  producer: Node;
+  /** Output index within the producer. */
+  readonly index: number;
+}
+
+export type OpName = keyof OpAttrs;
+
+/** Attributes of every core op. The reference semantics of each op is in ./semantics.md and ./interpret.ts. */
+export interface OpAttrs {
+  // Sources.
+  input: { name: string };
+  param: { path: string };
+  const: { value: HostTensor };
+  // Elementwise, numpy broadcasting.
+  neg: {};
+  abs: {};
+  exp: {};
+  log: {};
+  sqrt: {};
+  reciprocal: {};
+  tanh: {};
+  sigmoid: {};
+  erf: {};
+  relu: {};
+  floor: {};
+  ceil: {};
+  sin: {};
+  cos: {};
+  not: {};
+  add: {};
+  sub: {};
+  mul: {};
+  div: {};
+  pow: {};
+  maximum: {};
+  minimum: {};
+  lt: {};
+  le: {};
+  gt: {};
+  ge: {};
+  eq: {};
+  and: {};
+  or: {};
+  where: {};
+  cast: { to: DType };
+  clip: { min?: number; max?: number };
+  // Linear algebra and reductions.
+  matmul: {};
+  reduce: { kind: "sum" | "mean" | "max" | "min" | "prod"; axes: number[]; keepdims: boolean };
+  argmax: { axis: number; keepdims: boolean };
+  softmax: { axis: number };
+  /** Normalises over axes [axis, rank); optional scale and bias inputs. */
+  layer_norm: { axis: number; eps: number };
+  /** softmax(q @ k^T * scale + bias) @ v over the last two axes; bias is optional and broadcasts. */
+  attention: { scale: number };
+  // Layout.
+  transpose: { perm: number[] };
+  reshape: { shape: Dim[] };
+  expand: { shape: Dim[] };
+  slice: { axis: number; start: number; end: number; step: number };
+  concat: { axis: number };
+  pad: { pads: number[]; value: number };
+  /** numpy.take: indices (i64, any shape) replace `axis`. */
+  gather: { axis: number };
+  /** numpy.take_along_axis. */
+  gather_elements: { axis: number };
+  // Windows.
+  conv: { strides: number[]; pads: number[]; dilations: number[]; groups: number };
+  max_pool: { kernel: number[]; strides: number[]; pads: number[] };
+  avg_pool: { kernel: number[]; strides: number[]; pads: number[]; countIncludePad: boolean };
+  // Data-dependent selection (split_index).
+  topk: { axis: number; k: number; largest: boolean };
+  /** Linear interpolation along `axis` at fractional positions, clamped to [0, n-1] (see semantics.md). */
+  sample_linear: { axis: number };
+}
+
+export interface Node<K extends OpName = OpName> {
+  readonly id: number;
+  readonly op: K;
+  inputs: Value[];
+  outputs: Value[];
+  attrs: OpAttrs[K];
+  /** The `.net` source that made this node. */
+  readonly span?: Span;
+  /** Block-instance path, e.g. `backbone.blocks.3.attn`, for naming and fusion grouping. */
+  readonly scope: string;
+  /** The language construct it came from, when it is one (`lift`, `split_index`, `cross_attention`). */
+  readonly construct?: string;
+}
+
+export interface GraphOutput {
+  name: string;
+  value: Value;
+  span?: Span;
+}
+
+export interface ParamInfo {
+  path: string;
+  dtype: DType;
+  shape: number[];
+  span?: Span;
+  /** Declared but never read by the forward computation. */
+  unused: boolean;
+  /** Default value from the declaration (`param x: i64[4] = [0, 2, 4, 6]`), used when no checkpoint gives one. */
+  init?: HostTensor;
+}
+
+export interface Graph {
+  name: string;
+  inputs: GraphOutput[];
+  outputs: GraphOutput[];
+  /** Extra outputs named by `tap` statements (emitted with --debug-outputs). */
+  taps: GraphOutput[];
+  nodes: Node[];
+  params: ParamInfo[];
+  /** Symbolic dimension names left free in the inputs (e.g. the batch size B). */
+  symbols: string[];
+  /** Source span of the model declaration. */
+  span?: Span;
+}
+
+export function isElementwiseUnary(op: OpName): boolean {
+  return UNARY_OPS.has(op);
+}
+
+export const UNARY_OPS: ReadonlySet<OpName> = new Set<OpName>([
+  "neg", "abs", "exp", "log", "sqrt", "reciprocal", "tanh", "sigmoid", "erf", "relu", "floor", "ceil", "sin", "cos", "not",
+]);
+
+export const BINARY_OPS: ReadonlySet<OpName> = new Set<OpName>([
+  "add", "sub", "mul", "div", "pow", "maximum", "minimum", "lt", "le", "gt", "ge", "eq", "and", "or",
+]);
+
+export const COMPARISON_OPS: ReadonlySet<OpName> = new Set<OpName>(["lt", "le", "gt", "ge", "eq"]);

@@ -1,0 +1,238 @@
+// A checkpoint opened for reading: its container tree, its tensors (read lazily), and the state dict in it.
+import type { HostTensor } from "../util/tensor.js";
+import { WeightCodes, weightError, withDiagnostics } from "./codes.js";
+import { BinaryFile } from "./file.js";
+import { readTensorEntry, type TensorEntry } from "./layout.js";
+import { readSafetensorsTree } from "./safetensors.js";
+import { readTorchLegacy, readTorchZip } from "./torch.js";
+
+export type CheckpointFormat = "torch-zip" | "torch-legacy" | "safetensors";
+
+export type CheckpointNode = DictNode | ListNode | TensorNode | ScalarNode | OtherNode;
+
+export interface DictNode {
+  kind: "dict";
+  /** Set for objects kept as their attributes (argparse.Namespace). */
+  className?: string;
+  entries: readonly { key: string; node: CheckpointNode }[];
+}
+
+export interface ListNode {
+  kind: "list";
+  items: readonly CheckpointNode[];
+}
+
+export interface TensorNode {
+  kind: "tensor";
+  tensor: TensorEntry;
+}
+
+export interface ScalarNode {
+  kind: "scalar";
+  value: string | number | bigint | boolean | null;
+}
+
+/** Anything else worth showing but not importing (bytes, sets, bare storages), summarised. */
+export interface OtherNode {
+  kind: "other";
+  description: string;
+}
+
+export class Checkpoint {
+  /** Every tensor in the tree, in tree order, keyed by dotted path from the root. */
+  readonly tensors: readonly TensorEntry[];
+
+  constructor(
+    readonly path: string,
+    readonly format: CheckpointFormat,
+    readonly root: CheckpointNode,
+    private readonly file: BinaryFile,
+    /** safetensors `__metadata__`; empty for torch files. */
+    readonly metadata: ReadonlyMap<string, string> = new Map(),
+  ) {
+    const tensors: TensorEntry[] = [];
+    walk(root, [], (node) => {
+      if (node.kind === "tensor") tensors.push(node.tensor);
+    });
+    this.tensors = tensors;
+  }
+
+  get fileSize(): number {
+    return this.file.size;
+  }
+
+  /** A contiguous row-major copy of the tensor's data. */
+  readTensor(entry: TensorEntry): HostTensor {
+    return withDiagnostics(this.path, `reading tensor '${entry.key}'`, () => readTensorEntry(this.file, entry));
+  }
+
+  close(): void {
+    this.file.close();
+  }
+}
+
+/**
+ * Opens a torch.save file (zip or legacy) or a safetensors file. Only the structure is read here; tensor data is
+ * read on demand. Any problem is a DiagnosticError naming the file.
+ */
+export function openCheckpoint(path: string): Checkpoint {
+  const file = BinaryFile.open(path);
+  try {
+    return withDiagnostics(path, "reading the checkpoint", () => {
+      const format = sniff(file);
+      if (format === "safetensors") {
+        const { root, metadata } = readSafetensorsTree(file);
+        return new Checkpoint(path, format, root, file, metadata);
+      }
+      const root = format === "torch-zip" ? readTorchZip(file) : readTorchLegacy(file);
+      return new Checkpoint(path, format, root, file);
+    });
+  } catch (e) {
+    file.close();
+    throw e;
+  }
+}
+
+const SNIFF_BYTES = 512;
+const TAR_MAGIC_AT = 257;
+const PICKLE_PROTO = 0x80;
+
+function sniff(file: BinaryFile): CheckpointFormat {
+  const head = file.read(0, Math.min(SNIFF_BYTES, file.size), "the file header");
+  const ascii = (from: number, to: number) => String.fromCharCode(...head.subarray(from, to));
+  const notCheckpoint = (what: string): never => {
+    throw weightError(WeightCodes.NotACheckpoint, `${file.path} is not a checkpoint: ${what}`);
+  };
+  if (head.byteLength === 0) notCheckpoint("the file is empty");
+  if (ascii(0, 4) === "PK\x03\x04" || ascii(0, 4) === "PK\x05\x06") return "torch-zip";
+  if (head.byteLength >= 9 && head[8] === 0x7b /* { */) {
+    const headerLength = new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true);
+    if (headerLength <= BigInt(file.size - 8)) return "safetensors";
+  }
+  if (head[0] === PICKLE_PROTO) return "torch-legacy";
+  if (ascii(TAR_MAGIC_AT, TAR_MAGIC_AT + 5) === "ustar") {
+    throw weightError(
+      WeightCodes.UnsupportedFormat,
+      `${file.path} is a tar checkpoint from torch < 0.4, which netc does not read`,
+      { hint: "load it with an old torch and re-save it with torch.save" },
+    );
+  }
+  if (ascii(0, 6) === "\x93NUMPY") return notCheckpoint("it is a NumPy .npy array");
+  return notCheckpoint("it is neither a zip archive (torch >= 1.6), a legacy torch pickle nor safetensors");
+}
+
+export interface StateDict {
+  readonly checkpoint: Checkpoint;
+  /** Where the dict sits in the checkpoint, as a dotted path; "" for the root. */
+  readonly path: string;
+  /** Every tensor beneath the dict, keyed by its dotted path relative to the dict. */
+  readonly tensors: ReadonlyMap<string, TensorEntry>;
+}
+
+/** Describes a state dict's place for messages: `model.pth ['model']`. */
+export function describeStateDict(sd: StateDict): string {
+  return sd.path === "" ? sd.checkpoint.path : `${sd.checkpoint.path} ['${sd.path}']`;
+}
+
+/**
+ * Picks the state dict: the dict at `subdict` (a dotted path such as "model", "state_dict" or "ema") when given;
+ * otherwise the one dict whose values are all tensors, leaving optimizer states aside. Several such dicts are
+ * an error that lists them, since picking the EMA or the raw weights is the user's choice.
+ */
+export function findStateDict(ckpt: Checkpoint, subdict?: string): StateDict {
+  if (subdict !== undefined && subdict !== "") {
+    const node = resolvePath(ckpt, subdict);
+    const tensors = node.kind === "dict" || node.kind === "list" ? tensorsBelow(node) : new Map();
+    if (tensors.size === 0) {
+      throw weightError(WeightCodes.StateDictNotFound, `${ckpt.path}: '${subdict}' is not a dict of tensors`, {
+        hint: candidatesHint(ckpt),
+      });
+    }
+    return { checkpoint: ckpt, path: subdict, tensors };
+  }
+  const candidates = stateDictCandidates(ckpt.root);
+  if (candidates.length === 1) {
+    const [found] = candidates;
+    return { checkpoint: ckpt, path: found.path, tensors: tensorsBelow(found.node) };
+  }
+  if (candidates.length === 0) {
+    throw weightError(WeightCodes.StateDictNotFound, `${ckpt.path}: no dict of tensors found in the checkpoint`, {
+      hint: "choose the state dict with the mapping's subdict; `netc weights inspect` shows the checkpoint's layout",
+    });
+  }
+  throw weightError(
+    WeightCodes.AmbiguousStateDict,
+    `${ckpt.path}: several dicts of tensors could be the state dict: ${candidates.map(describeCandidate).join(", ")}`,
+  );
+}
+
+interface Candidate {
+  path: string;
+  node: DictNode;
+}
+
+function describeCandidate(c: Candidate): string {
+  return `${c.path === "" ? "(root)" : `'${c.path}'`} (${c.node.entries.length} tensors)`;
+}
+
+function candidatesHint(ckpt: Checkpoint): string | undefined {
+  const found = stateDictCandidates(ckpt.root);
+  return found.length > 0 ? `dicts of tensors here: ${found.map(describeCandidate).join(", ")}` : undefined;
+}
+
+function stateDictCandidates(root: CheckpointNode): Candidate[] {
+  const found: Candidate[] = [];
+  walk(root, [], (node, path) => {
+    if (node.kind !== "dict") return true;
+    const keys = new Set(node.entries.map((e) => e.key));
+    if (keys.has("state") && keys.has("param_groups")) return false; // an optimizer's state_dict
+    if (node.entries.length > 0 && node.entries.every((e) => e.node.kind === "tensor")) {
+      found.push({ path: path.join("."), node });
+      return false;
+    }
+    return true;
+  });
+  return found;
+}
+
+/** Follows a dotted path; dict keys may themselves contain dots, so the longest matching key wins. */
+function resolvePath(ckpt: Checkpoint, path: string): CheckpointNode {
+  let node = ckpt.root;
+  let rest = path;
+  while (rest !== "") {
+    const children =
+      node.kind === "dict" ? node.entries : node.kind === "list" ? node.items.map((n, i) => ({ key: String(i), node: n })) : [];
+    let next: { key: string; node: CheckpointNode } | undefined;
+    for (const child of children) {
+      const fits = rest === child.key || rest.startsWith(child.key + ".");
+      if (fits && (next === undefined || child.key.length > next.key.length)) next = child;
+    }
+    if (next === undefined) {
+      throw weightError(WeightCodes.StateDictNotFound, `${ckpt.path}: there is no '${path}' in the checkpoint`, {
+        hint: candidatesHint(ckpt) ?? "`netc weights inspect` shows the checkpoint's layout",
+      });
+    }
+    node = next.node;
+    rest = rest.slice(Math.min(rest.length, next.key.length + 1));
+  }
+  return node;
+}
+
+function tensorsBelow(node: CheckpointNode): Map<string, TensorEntry> {
+  const tensors = new Map<string, TensorEntry>();
+  walk(node, [], (n, path) => {
+    if (n.kind === "tensor") tensors.set(path.join("."), n.tensor);
+  });
+  return tensors;
+}
+
+/** Visits nodes depth-first in order; `visit` returning false skips a node's children. */
+export function walk(
+  node: CheckpointNode,
+  path: string[],
+  visit: (node: CheckpointNode, path: readonly string[]) => boolean | void,
+): void {
+  if (visit(node, path) === false) return;
+  if (node.kind === "dict") for (const e of node.entries) walk(e.node, [...path, e.key], visit);
+  else if (node.kind === "list") node.items.forEach((item, i) => walk(item, [...path, String(i)], visit));
+}

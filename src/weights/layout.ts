@@ -1,0 +1,164 @@
+// Tensors as checkpoints store them: a view (shape, strides, offset) into a storage somewhere in the file.
+// Layouts are validated once, when the checkpoint is opened, so that reading can trust them.
+import { allocData, byteSize, bytesOf, type DType, type HostTensor } from "../util/tensor.js";
+import { WeightCodes, weightError } from "./codes.js";
+import type { BinaryFile } from "./file.js";
+
+/** A run of elements in the checkpoint file that one or more tensors view. */
+export interface StorageInfo {
+  /** Names the storage in messages (the torch storage key, or the tensor name in safetensors). */
+  readonly name: string;
+  readonly dtype: DType;
+  readonly numel: number;
+  /** Absolute offset of element 0 in the file. */
+  readonly fileOffset: number;
+}
+
+export interface TensorEntry {
+  /** Dotted path from the checkpoint root, e.g. "model.conv.weight". */
+  readonly key: string;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  /** In elements, as torch counts them. */
+  readonly strides: readonly number[];
+  /** In elements. */
+  readonly storageOffset: number;
+  readonly numel: number;
+  readonly storage: StorageInfo;
+}
+
+/** What a checkpoint says about a tensor, before validation: integers may be bigints, anything may be wrong. */
+export interface RawLayout {
+  shape: readonly unknown[];
+  strides: readonly unknown[];
+  storageOffset: unknown;
+}
+
+/**
+ * Validates a tensor view against its storage: non-negative integer dims and strides, an element count and byte
+ * size that stay exact in a double, and every element inside the storage. `what` names the tensor for messages.
+ */
+export function makeTensorEntry(what: string, key: string, raw: RawLayout, storage: StorageInfo): TensorEntry {
+  const bad = (detail: string): never => {
+    throw weightError(WeightCodes.BadTensor, `${what}: ${detail}`);
+  };
+  const shape = raw.shape.map((d, i) => toIndex(d) ?? bad(`dimension ${i} of the shape is ${String(d)}`));
+  const strides = raw.strides.map((s, i) => toIndex(s) ?? bad(`stride ${i} is ${String(s)}`));
+  const storageOffset = toIndex(raw.storageOffset) ?? bad(`storage offset ${String(raw.storageOffset)}`);
+  if (strides.length !== shape.length) bad(`${shape.length} dimensions but ${strides.length} strides`);
+  const numel = checkedProduct(shape) ?? bad(`shape [${shape.join(", ")}] has more elements than can be addressed`);
+  if (checkedProduct([numel, byteSize(storage.dtype)]) === undefined) bad(`shape [${shape.join(", ")}] is too large`);
+  if (numel > 0) {
+    let last = storageOffset;
+    for (let i = 0; i < shape.length; i++) last += (shape[i] - 1) * strides[i];
+    if (!Number.isSafeInteger(last)) bad("strides reach beyond any addressable storage");
+    if (last >= storage.numel) {
+      throw weightError(
+        WeightCodes.StorageOutOfBounds,
+        `${what}: shape [${shape.join(", ")}] with strides [${strides.join(", ")}] at offset ${storageOffset} ` +
+          `reaches element ${last}, but its storage '${storage.name}' holds ${storage.numel} elements`,
+      );
+    }
+  }
+  return { key, dtype: storage.dtype, shape, strides, storageOffset, numel, storage };
+}
+
+function toIndex(v: unknown): number | undefined {
+  if (typeof v === "number") return Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+  if (typeof v === "bigint") return v >= 0n && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : undefined;
+  return undefined;
+}
+
+/** The product, or undefined when it is not exact in a double. */
+export function checkedProduct(factors: readonly number[]): number | undefined {
+  if (factors.includes(0)) return 0;
+  let n = 1;
+  for (const f of factors) {
+    if (n > Number.MAX_SAFE_INTEGER / f) return undefined;
+    n *= f;
+  }
+  return n;
+}
+
+export function isContiguous(shape: readonly number[], strides: readonly number[]): boolean {
+  let expected = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (shape[i] !== 1 && strides[i] !== expected) return false;
+    expected *= shape[i];
+  }
+  return true;
+}
+
+/** Reads a tensor as a contiguous row-major copy: one read when the view is contiguous, else a read and a gather. */
+export function readTensorEntry(file: BinaryFile, entry: TensorEntry): HostTensor {
+  const elementSize = byteSize(entry.dtype);
+  const data = allocData(entry.dtype, entry.numel);
+  const start = entry.storage.fileOffset + entry.storageOffset * elementSize;
+  const what = `tensor '${entry.key}'`;
+  if (isContiguous(entry.shape, entry.strides)) {
+    file.readInto(bytesOf({ data }), start, what);
+  } else if (entry.numel > 0) {
+    let span = 1;
+    for (let i = 0; i < entry.shape.length; i++) span += (entry.shape[i] - 1) * entry.strides[i];
+    const window = new Uint8Array(span * elementSize);
+    file.readInto(window, start, what);
+    copyStrided(window, bytesOf({ data }), elementSize, entry.shape, entry.strides, 0);
+  }
+  return { dtype: entry.dtype, shape: [...entry.shape], data };
+}
+
+type Words = Uint8Array | Uint16Array | Uint32Array;
+
+/** An aligned view of `bytes` as words of `size` bytes (copied when misaligned). */
+function words(bytes: Uint8Array, size: 1 | 2 | 4): Words {
+  if (size === 1) return bytes;
+  const aligned = bytes.byteOffset % size === 0 ? bytes : bytes.slice();
+  const Ctor = size === 2 ? Uint16Array : Uint32Array;
+  return new Ctor(aligned.buffer, aligned.byteOffset, aligned.byteLength / size);
+}
+
+/**
+ * Copies the elements of a strided view of `src` into `dst` in row-major order. Elements move as unsigned words,
+ * never as floats, so every bit (NaN payloads included) survives; 8-byte elements move as two 4-byte words.
+ */
+export function copyStrided(
+  src: Uint8Array,
+  dst: Uint8Array,
+  elementSize: number,
+  shape: readonly number[],
+  strides: readonly number[],
+  offset: number,
+): void {
+  let dims = shape;
+  let steps = strides;
+  let start = offset;
+  let wordSize = elementSize as 1 | 2 | 4;
+  if (elementSize === 8) {
+    dims = [...shape, 2];
+    steps = [...strides.map((s) => s * 2), 1];
+    start = offset * 2;
+    wordSize = 4;
+  }
+  const from = words(src, wordSize);
+  const to = words(dst, wordSize);
+  const rank = dims.length;
+  if (rank === 0) {
+    to[0] = from[start];
+  } else {
+    const inner = dims[rank - 1];
+    const innerStep = steps[rank - 1];
+    const index = new Array<number>(rank - 1).fill(0);
+    const total = to.length;
+    let base = start;
+    for (let o = 0; o < total; ) {
+      for (let i = 0, p = base; i < inner; i++, p += innerStep) to[o++] = from[p];
+      for (let axis = rank - 2; axis >= 0; axis--) {
+        base += steps[axis];
+        if (++index[axis] < dims[axis]) break;
+        base -= steps[axis] * dims[axis];
+        index[axis] = 0;
+      }
+    }
+  }
+  if (to.buffer !== dst.buffer) dst.set(new Uint8Array(to.buffer, to.byteOffset, to.byteLength));
+}

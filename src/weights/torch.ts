@@ -1,0 +1,319 @@
+// torch.save files, both layouts:
+//   zip (torch >= 1.6): `<stem>/data.pkl` pickles the object; storage `k` is the STORED entry `<stem>/data/k`.
+//   legacy (torch < 1.6, or _use_new_zipfile_serialization=False): five pickles in a row (magic number,
+//   protocol, sys_info, the object, the storage keys), then each storage as int64 numel + raw bytes.
+import { byteSize, type DType } from "../util/tensor.js";
+import type { CheckpointNode, DictNode } from "./checkpoint.js";
+import { WeightCodes, weightError } from "./codes.js";
+import { FileInput, type BinaryFile } from "./file.js";
+import { checkedProduct, makeTensorEntry, type RawLayout, type StorageInfo } from "./layout.js";
+import {
+  BufferInput,
+  CONTAINER_GLOBALS,
+  Opaque,
+  PickleGlobal,
+  PickleObject,
+  unpickle,
+  type GlobalHandler,
+  type HandlerContext,
+  type PickleDict,
+  type PickleValue,
+  type UnpickleOptions,
+} from "./pickle.js";
+import { ZipArchive } from "./zip.js";
+
+const STORAGE_DTYPES: ReadonlyMap<string, DType> = new Map<string, DType>([
+  ["FloatStorage", "f32"],
+  ["HalfStorage", "f16"],
+  ["BFloat16Storage", "bf16"],
+  ["DoubleStorage", "f64"],
+  ["LongStorage", "i64"],
+  ["IntStorage", "i32"],
+  ["CharStorage", "i8"],
+  ["ByteStorage", "u8"],
+  ["BoolStorage", "bool"],
+]);
+
+/** Storage types torch writes that netc has no element type for; named in the diagnostic by their torch dtype. */
+const UNSUPPORTED_STORAGES: ReadonlyMap<string, string> = new Map([
+  ["ShortStorage", "int16"],
+  ["ComplexHalfStorage", "complex32"],
+  ["ComplexFloatStorage", "complex64"],
+  ["ComplexDoubleStorage", "complex128"],
+  ["QInt8Storage", "qint8"],
+  ["QUInt8Storage", "quint8"],
+  ["QInt32Storage", "qint32"],
+  ["QUInt4x2Storage", "quint4x2"],
+  ["QUInt2x4Storage", "quint2x4"],
+]);
+
+/** A storage named by a persistent id; `view` is set for legacy storage views into a root storage. */
+class TorchStorage extends Opaque {
+  readonly kind = "storage";
+  constructor(
+    readonly key: string,
+    readonly dtype: DType,
+    readonly numel: number,
+    readonly view?: { root: string; offset: number },
+  ) {
+    super();
+  }
+}
+
+class TorchTensor extends Opaque {
+  readonly kind = "tensor";
+  constructor(
+    readonly storage: TorchStorage,
+    readonly layout: RawLayout,
+  ) {
+    super();
+  }
+}
+
+function rebuildTensor(args: PickleValue[], ctx: HandlerContext): TorchTensor {
+  const [storage, storageOffset, shape, strides] = args;
+  if (!(storage instanceof TorchStorage) || !Array.isArray(shape) || !Array.isArray(strides)) {
+    return ctx.fail("a tensor rebuilt from something other than (storage, offset, size, stride)");
+  }
+  return new TorchTensor(storage, { shape, strides, storageOffset });
+}
+
+function rebuildParameter(args: PickleValue[], ctx: HandlerContext): TorchTensor {
+  return args[0] instanceof TorchTensor ? args[0] : ctx.fail("a parameter rebuilt from something other than a tensor");
+}
+
+/** The allow-list: plain containers, tensor and parameter rebuilds, and storage types (only as persistent-id tags). */
+const TORCH_GLOBALS: ReadonlyMap<string, GlobalHandler> = new Map<string, GlobalHandler>([
+  ...CONTAINER_GLOBALS,
+  ["torch._utils._rebuild_tensor_v2", { reduce: rebuildTensor }],
+  ["torch._utils._rebuild_tensor", { reduce: rebuildTensor }],
+  ["torch._utils._rebuild_parameter", { reduce: rebuildParameter }],
+  ["torch._utils._rebuild_parameter_with_state", { reduce: rebuildParameter }],
+  ...[...STORAGE_DTYPES.keys(), ...UNSUPPORTED_STORAGES.keys()].map((name): [string, GlobalHandler] => [`torch.${name}`, {}]),
+]);
+
+interface StorageId {
+  dtype: DType;
+  key: string;
+  numel: number;
+  /** Legacy only: (view key, offset, numel) when the id names a view into the storage `key`. */
+  view?: { key: string; offset: number; numel: number };
+}
+
+/** Decodes ('storage', type, key, location, numel[, view]) as both layouts write it. */
+function parseStorageId(pid: PickleValue, ctx: HandlerContext, source: string): StorageId {
+  if (!Array.isArray(pid) || pid[0] !== "storage" || pid.length < 5) return ctx.fail("a persistent id that is not a storage");
+  const [, type, key, , numel, view] = pid;
+  if (typeof key !== "string" || !isCount(numel)) return ctx.fail("a storage id without a key and an element count");
+  const id: StorageId = { dtype: storageDType(type, ctx, source), key, numel };
+  if (view !== undefined && view !== null) {
+    if (!Array.isArray(view) || typeof view[0] !== "string" || !isCount(view[1]) || !isCount(view[2])) {
+      return ctx.fail("a malformed storage view");
+    }
+    id.view = { key: view[0], offset: view[1], numel: view[2] };
+  }
+  return id;
+}
+
+function isCount(v: PickleValue | undefined): v is number {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+}
+
+function storageDType(type: PickleValue, ctx: HandlerContext, source: string): DType {
+  const name = type instanceof PickleGlobal && type.qualifiedName.startsWith("torch.") ? type.qualifiedName.slice(6) : "";
+  const dtype = STORAGE_DTYPES.get(name);
+  if (dtype !== undefined) return dtype;
+  const torchDType = UNSUPPORTED_STORAGES.get(name);
+  if (torchDType === undefined) return ctx.fail("a storage whose type is not a torch storage class");
+  throw weightError(WeightCodes.UnsupportedDType, `${source}: tensors of type ${torchDType} (torch.${name}) are not supported`);
+}
+
+function storageBytes(file: BinaryFile, key: string, dtype: DType, numel: number): number {
+  const bytes = checkedProduct([numel, byteSize(dtype)]);
+  if (bytes === undefined) throw weightError(WeightCodes.BadTensor, `${file.path}: storage '${key}' declares ${numel} elements`);
+  return bytes;
+}
+
+export function readTorchZip(file: BinaryFile): CheckpointNode {
+  const zip = ZipArchive.read(file);
+  const pickles = [...zip.entries.keys()].filter((name) => /^[^/]+\/data\.pkl$/.test(name));
+  if (pickles.length !== 1) {
+    throw weightError(
+      WeightCodes.NotACheckpoint,
+      `${file.path} is a zip archive but not a torch checkpoint: ${pickles.length === 0 ? "it has no data.pkl" : "it has several data.pkl"}`,
+    );
+  }
+  const stem = pickles[0].slice(0, -"/data.pkl".length);
+  if (zip.entries.has(`${stem}/constants.pkl`)) {
+    throw weightError(WeightCodes.UnsupportedFormat, `${file.path} is a TorchScript archive (torch.jit.save), not a torch.save checkpoint`, {
+      hint: "save the weights with torch.save(model.state_dict(), path)",
+    });
+  }
+  const byteOrder = zip.entries.get(`${stem}/byteorder`);
+  if (byteOrder && new TextDecoder().decode(zip.readEntry(byteOrder)) !== "little") {
+    throw weightError(WeightCodes.UnsupportedFormat, `${file.path} was saved on a big-endian machine`);
+  }
+
+  const source = `${file.path} (${pickles[0]})`;
+  const storages = new Map<string, TorchStorage>();
+  const entry = zip.entries.get(pickles[0]);
+  const root = unpickle(new BufferInput(zip.readEntry(entry!), source), {
+    source,
+    globals: TORCH_GLOBALS,
+    persistentLoad(pid, ctx) {
+      const id = parseStorageId(pid, ctx, source);
+      const known = storages.get(id.key);
+      if (known && (known.dtype !== id.dtype || known.numel !== id.numel)) ctx.fail(`storage '${id.key}' declared twice, differently`);
+      const storage = known ?? new TorchStorage(id.key, id.dtype, id.numel);
+      storages.set(id.key, storage);
+      return storage;
+    },
+  });
+
+  return toNode(root, file.path, (storage) => {
+    const data = zip.entries.get(`${stem}/data/${storage.key}`);
+    if (!data) {
+      throw weightError(WeightCodes.CorruptCheckpoint, `${file.path}: storage '${storage.key}' has no entry ${stem}/data/${storage.key}`);
+    }
+    const bytes = storageBytes(file, storage.key, storage.dtype, storage.numel);
+    if (data.size < bytes) {
+      throw weightError(
+        WeightCodes.StorageOutOfBounds,
+        `${file.path}: storage '${storage.key}' declares ${storage.numel} ${storage.dtype} elements (${bytes} bytes) but its entry holds ${data.size} bytes`,
+      );
+    }
+    return { name: storage.key, dtype: storage.dtype, numel: storage.numel, fileOffset: data.dataOffset };
+  });
+}
+
+/** PROTO, then LONG1 of 10 bytes holding 0x1950a86a20f9469cfc6c: how every legacy torch file begins. */
+const LEGACY_MAGIC = [0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+const LEGACY_PROTOCOL = 1001;
+
+export function isTorchLegacyHeader(head: Uint8Array): boolean {
+  const at = head[2] === 0x95 ? 11 : 2; // protocol 4+ puts a FRAME before it
+  return head[0] === 0x80 && LEGACY_MAGIC.every((b, i) => head[at + i] === b);
+}
+
+export function readTorchLegacy(file: BinaryFile): CheckpointNode {
+  const input = new FileInput(file, 0, "the legacy checkpoint's pickles");
+  const plain: UnpickleOptions = { source: file.path, globals: CONTAINER_GLOBALS };
+  unpickle(input, plain); // the magic number, checked by isTorchLegacyHeader
+  const protocol = unpickle(input, plain);
+  if (protocol !== LEGACY_PROTOCOL) {
+    throw weightError(WeightCodes.UnsupportedFormat, `${file.path}: legacy torch protocol ${String(protocol)} (expected ${LEGACY_PROTOCOL})`);
+  }
+  const sysInfo = unpickle(input, plain);
+  if (!(sysInfo instanceof Map) || sysInfo.get("little_endian") !== true) {
+    throw weightError(WeightCodes.UnsupportedFormat, `${file.path} was saved on a big-endian machine`);
+  }
+
+  const declared = new Map<string, TorchStorage>();
+  const root = unpickle(input, {
+    source: file.path,
+    globals: TORCH_GLOBALS,
+    persistentLoad(pid, ctx) {
+      const id = parseStorageId(pid, ctx, file.path);
+      if (!declared.has(id.key)) declared.set(id.key, new TorchStorage(id.key, id.dtype, id.numel));
+      if (!id.view) return declared.get(id.key) as TorchStorage;
+      return new TorchStorage(id.view.key, id.dtype, id.view.numel, { root: id.key, offset: id.view.offset });
+    },
+  });
+  const keys = unpickle(input, plain);
+  if (!Array.isArray(keys) || !keys.every((k) => typeof k === "string")) {
+    throw weightError(WeightCodes.CorruptCheckpoint, `${file.path}: the list of storage keys is missing`);
+  }
+
+  const records = new Map<string, StorageInfo>();
+  let at = input.position;
+  for (const key of keys as string[]) {
+    const storage = declared.get(key);
+    if (!storage) throw weightError(WeightCodes.CorruptCheckpoint, `${file.path}: data for storage '${key}', which nothing uses`);
+    const count = new DataView(file.read(at, 8, `the size of storage '${key}'`).buffer).getBigInt64(0, true);
+    if (count < 0n || count > BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw weightError(WeightCodes.CorruptCheckpoint, `${file.path}: storage '${key}' records ${count} elements`);
+    }
+    const numel = Number(count);
+    const bytes = storageBytes(file, key, storage.dtype, numel);
+    file.checkRange(at + 8, bytes, `the data of storage '${key}'`);
+    if (numel < storage.numel) {
+      throw weightError(
+        WeightCodes.StorageOutOfBounds,
+        `${file.path}: storage '${key}' declares ${storage.numel} elements but its data holds ${numel}`,
+      );
+    }
+    records.set(key, { name: key, dtype: storage.dtype, numel, fileOffset: at + 8 });
+    at += 8 + bytes;
+  }
+
+  return toNode(root, file.path, (storage) => {
+    const rootKey = storage.view?.root ?? storage.key;
+    const record = records.get(rootKey);
+    if (!record) throw weightError(WeightCodes.CorruptCheckpoint, `${file.path}: storage '${rootKey}' has no data record`);
+    if (!storage.view) return record;
+    const { offset } = storage.view;
+    if (offset + storage.numel > record.numel) {
+      throw weightError(
+        WeightCodes.StorageOutOfBounds,
+        `${file.path}: storage view '${storage.key}' (${storage.numel} elements at ${offset}) exceeds storage '${rootKey}' (${record.numel} elements)`,
+      );
+    }
+    return { ...record, name: storage.key, numel: storage.numel, fileOffset: record.fileOffset + offset * byteSize(record.dtype) };
+  });
+}
+
+/** Bounds on what a pickle can make us build: its memo can share and nest containers without limit. */
+const MAX_DEPTH = 100;
+const MAX_NODES = 10_000_000;
+
+/** Turns unpickled values into the checkpoint tree, validating every tensor against its storage. */
+function toNode(value: PickleValue, file: string, locate: (storage: TorchStorage) => StorageInfo): CheckpointNode {
+  const located = new Map<TorchStorage, StorageInfo>();
+  const active = new Set<object>();
+  let budget = MAX_NODES;
+
+  const visit = (v: PickleValue, path: string[]): CheckpointNode => {
+    if (--budget < 0) throw weightError(WeightCodes.BadPickle, `${file}: the checkpoint holds more than ${MAX_NODES} values`);
+    if (path.length > MAX_DEPTH) throw weightError(WeightCodes.BadPickle, `${file}: containers nested more than ${MAX_DEPTH} deep`);
+    if (v === null || typeof v !== "object") return { kind: "scalar", value: v };
+    if (v instanceof Uint8Array) return { kind: "other", description: `bytes[${v.byteLength}]` };
+    if (v instanceof TorchTensor) {
+      const key = path.join(".");
+      let storage = located.get(v.storage);
+      if (!storage) located.set(v.storage, (storage = locate(v.storage)));
+      return { kind: "tensor", tensor: makeTensorEntry(`${file}: tensor '${key}'`, key, v.layout, storage) };
+    }
+    if (v instanceof TorchStorage) return { kind: "other", description: `storage ${v.dtype}[${v.numel}]` };
+    if (v instanceof PickleGlobal) return { kind: "other", description: `global ${v.qualifiedName}` };
+    if (v instanceof Set) return { kind: "other", description: `set of ${v.size}` };
+    if (v instanceof Opaque) return { kind: "other", description: v.kind };
+    if (active.has(v)) return { kind: "other", description: "<recursive reference>" };
+    active.add(v);
+    try {
+      if (Array.isArray(v)) return { kind: "list", items: v.map((item, i) => visit(item, [...path, String(i)])) };
+      return v instanceof PickleObject ? dict(v.fields, path, v.className) : dict(v, path);
+    } finally {
+      active.delete(v);
+    }
+  };
+
+  const dict = (d: PickleDict, path: string[], className?: string): DictNode => {
+    const entries = [...d].map(([k, item]) => {
+      const key = keyText(k);
+      return { key, node: visit(item, [...path, key]) };
+    });
+    return className === undefined ? { kind: "dict", entries } : { kind: "dict", className, entries };
+  };
+
+  return visit(value, []);
+}
+
+/** Dict keys as text: optimizer states key by int, Python prints True/None. */
+function keyText(k: PickleValue): string {
+  if (typeof k === "string") return k;
+  if (typeof k === "number" || typeof k === "bigint") return String(k);
+  if (typeof k === "boolean") return k ? "True" : "False";
+  if (k === null) return "None";
+  if (Array.isArray(k)) return `(${k.map(keyText).join(", ")})`;
+  return "<object>";
+}

@@ -1,0 +1,281 @@
+#!/usr/bin/python3
+"""Writes the checkpoint fixtures of test/weights into test/fixtures/weights/.
+
+Run with Debian's torch (apt-get install -y python3-torch; torch 1.13):
+    /usr/bin/python3 tools/make_checkpoints.py [--ifdd]
+
+Every good fixture `<name>` comes with `<name>.expected.json`: each tensor's dtype, shape and raw little-endian
+bytes (hex, row-major), so the tests compare bit for bit without Python. The bad fixtures are what a hostile or
+damaged download looks like. --ifdd also rewrites ifdd_spot.json from the shared IFDD checkpoint (150 MB).
+Legacy files name storages by memory address, so they differ from run to run; their contents do not.
+"""
+import collections
+import hashlib
+import io
+import json
+import os
+import pickle
+import struct
+import sys
+import zipfile
+
+import torch
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "weights")
+IFDD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "fixtures", "ifdd",
+                    "ifdd_dfew_random.pth")
+
+DTYPE_NAMES = {
+    torch.float32: "f32", torch.float16: "f16", torch.bfloat16: "bf16", torch.float64: "f64",
+    torch.int64: "i64", torch.int32: "i32", torch.int8: "i8", torch.uint8: "u8", torch.bool: "bool",
+}
+
+
+def raw_bytes(t):
+    t = t.detach().contiguous()
+    if t.dtype == torch.bfloat16:  # numpy has no bfloat16: take the bit patterns
+        t = t.view(torch.int16)
+    return t.numpy().tobytes()
+
+
+def tensor_record(t):
+    return {"dtype": DTYPE_NAMES[t.dtype], "shape": list(t.shape), "hex": raw_bytes(t).hex()}
+
+
+def flatten_tensors(obj, prefix=""):
+    """Dotted key -> tensor, in the order netc walks containers (dict order, list index)."""
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, (list, tuple)) else []
+    out = {}
+    for k, v in items:
+        key = f"{prefix}{k}"
+        if isinstance(v, torch.Tensor):
+            out[key] = v
+        else:
+            out.update(flatten_tensors(v, key + "."))
+    return out
+
+
+def save(name, obj, legacy=False):
+    path = os.path.join(OUT, name)
+    torch.save(obj, path, _use_new_zipfile_serialization=not legacy)
+    check = torch.load(path)  # torch itself must read back what the tests expect
+    tensors = flatten_tensors(check)
+    for key, t in flatten_tensors(obj).items():
+        assert torch.equal(raw_as_int(tensors[key]), raw_as_int(t)), key
+    expected = {"tensors": {k: tensor_record(t) for k, t in tensors.items()}}
+    with open(path + ".expected.json", "w") as f:
+        json.dump(expected, f, indent=1)
+        f.write("\n")
+
+
+def raw_as_int(t):
+    """Compares bit patterns (NaN payloads included) rather than values."""
+    t = t.detach().contiguous()
+    if t.dtype == torch.bool:
+        return t.to(torch.uint8)
+    size = t.element_size()
+    return t.view({1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}[size])
+
+
+def dtype_tensors():
+    f32 = torch.tensor([0.0, -0.0, 1.5, -2.25, float("inf"), float("-inf"), float("nan"), 1e-45, 3.4e38])
+    payload_nan = torch.tensor([0x7FC00001, 0x7F800001, -1], dtype=torch.int32).view(torch.float32)
+    return collections.OrderedDict([
+        ("f32", f32.reshape(3, 3)),
+        ("f32_nan_payloads", payload_nan),
+        ("f16", torch.tensor([0.0, -0.0, 1.0, -65504.0, 6e-8, float("inf"), float("nan"), 0.333], dtype=torch.float16)),
+        ("bf16", torch.tensor([[0.0, 1.0, -3.140625], [1e38, float("-inf"), 2.0 ** -130]], dtype=torch.bfloat16)),
+        ("f64", torch.tensor([0.1, -1e308, 5e-324, float("nan")], dtype=torch.float64)),
+        ("i64", torch.tensor([0, -1, 2 ** 62, -(2 ** 63), 2 ** 53 + 1, 7], dtype=torch.int64)),
+        ("i32", torch.tensor([[-(2 ** 31), 2 ** 31 - 1], [0, -5]], dtype=torch.int32)),
+        ("i8", torch.tensor([-128, 127, 0, -1], dtype=torch.int8)),
+        ("u8", torch.tensor([0, 255, 128], dtype=torch.uint8)),
+        ("bool", torch.tensor([True, False, True], dtype=torch.bool)),
+        ("scalar", torch.tensor(3.5)),
+        ("empty", torch.zeros(0, 3)),
+    ])
+
+
+def view_tensors():
+    base = torch.arange(24, dtype=torch.float32).reshape(4, 6)
+    cube = torch.arange(24, dtype=torch.float16).reshape(2, 3, 4)
+    ints = torch.arange(10, dtype=torch.int64) * (2 ** 40)
+    return collections.OrderedDict([
+        ("base", base),
+        ("transposed", base.t()),
+        ("block", base[1:3, 2:5]),
+        ("flat", base.view(-1)),
+        ("every_other", base[:, ::2]),
+        ("last_row", base[3]),
+        ("expanded", torch.arange(3, dtype=torch.float32).expand(4, 3)),
+        ("permuted_f16", cube.permute(2, 0, 1)),
+        ("i64_tail", ints[6:]),
+        ("scalar_view", base[2, 3]),
+    ])
+
+
+class TinyNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(2, 3, 3)
+        self.bn = torch.nn.BatchNorm2d(3)
+        self.qkv = torch.nn.Linear(4, 12)
+        self.head = torch.nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.head(self.qkv(x)[..., :4])
+
+
+def trained_checkpoint():
+    torch.manual_seed(0)
+    model = torch.nn.DataParallel(TinyNet())
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    model.module.head(model.module.qkv(torch.randn(2, 4))[..., :4]).sum().backward()
+    opt.step()
+    return model, opt
+
+
+def good_fixtures():
+    save("zip_dtypes.pth", dtype_tensors())
+    save("legacy_dtypes.pth", dtype_tensors(), legacy=True)
+    save("zip_views.pth", view_tensors())
+    save("legacy_views.pth", view_tensors(), legacy=True)
+
+    model, opt = trained_checkpoint()
+    # The ImageNet-example layout: DataParallel keys under 'state_dict', with the optimizer beside them.
+    classic = {"epoch": 7, "arch": "tinynet", "best_acc1": torch.tensor(71.5),
+               "state_dict": model.state_dict(), "optimizer": opt.state_dict()}
+    save("dataparallel.pth.tar", classic)
+    save("legacy_dataparallel.pth.tar", classic, legacy=True)
+
+    torch.manual_seed(1)
+    plain = TinyNet()
+    ema = {k: v.half() if v.is_floating_point() else v for k, v in plain.state_dict().items()}
+    nested = {
+        "epoch": 3,
+        "model": plain.state_dict(),
+        "ema": collections.OrderedDict(ema),
+        "meta": {"tags": ["a", "b"], "size": (1, 2), "flag": True, "none": None, "big": 2 ** 70, "neg": -5,
+                 "blob": b"\x00\xff", "ids": {3, 1}, "lr": 0.5, "name": "tiny"},
+        "runs": [{"wrapped": {"deep": plain.state_dict()["head.bias"]}}],
+    }
+    save("nested.pth", nested)
+
+    # safetensors written here by hand, from the format description, as an independent peer of netc's writer.
+    tensors = collections.OrderedDict([("b.weight", torch.arange(6, dtype=torch.float32).reshape(2, 3)),
+                                       ("a.bias", torch.tensor([1.5, -2.0], dtype=torch.bfloat16)),
+                                       ("c.idx", torch.tensor([[1, -2]], dtype=torch.int64)),
+                                       ("d.mask", torch.tensor([True, False])),
+                                       ("e.half", torch.tensor([0.5], dtype=torch.float16))])
+    write_safetensors(os.path.join(OUT, "peer.safetensors"), tensors, {"format": "pt", "source": "make_checkpoints"})
+    with open(os.path.join(OUT, "peer.safetensors.expected.json"), "w") as f:
+        json.dump({"tensors": {k: tensor_record(t) for k, t in tensors.items()}}, f, indent=1)
+        f.write("\n")
+
+
+def write_safetensors(path, tensors, metadata):
+    st_names = {"f32": "F32", "f16": "F16", "bf16": "BF16", "f64": "F64", "i64": "I64", "i32": "I32",
+                "i8": "I8", "u8": "U8", "bool": "BOOL"}
+    header, blobs, offset = {"__metadata__": metadata}, [], 0
+    for name, t in tensors.items():
+        data = raw_bytes(t)
+        header[name] = {"dtype": st_names[DTYPE_NAMES[t.dtype]], "shape": list(t.shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
+class Evil:
+    """Pickles as a call of os.system: what a booby-trapped checkpoint does."""
+
+    def __reduce__(self):
+        return (os.system, ("echo pwned > /tmp/netc_pwned",))
+
+
+class Config:
+    """An arbitrary class: loading it would construct an object of the attacker's choosing."""
+
+    def __init__(self):
+        self.depth = 3
+
+
+class RawTensor:
+    """Pickles exactly like a tensor, but with whatever offset, size and stride the test needs."""
+
+    def __init__(self, storage, offset, size, stride):
+        self.args = (storage, offset, size, stride)
+
+    def __reduce__(self):
+        return (torch._utils._rebuild_tensor_v2, self.args + (False, collections.OrderedDict()))
+
+
+def bad_fixtures():
+    small = collections.OrderedDict(w=torch.arange(16, dtype=torch.float32))
+    torch.save({"state_dict": small, "hook": Evil()}, os.path.join(OUT, "evil_system.pth"))
+    torch.save({"state_dict": small, "hook": Evil()}, os.path.join(OUT, "evil_system_legacy.pth"),
+               _use_new_zipfile_serialization=False)
+    torch.save({"state_dict": small, "config": Config()}, os.path.join(OUT, "evil_object.pth"))
+
+    proto = collections.OrderedDict([("__proto__", torch.tensor([1.0])), ("constructor", torch.tensor([2.0])),
+                                     ("toString", torch.tensor([3.0]))])
+    torch.save({"__proto__": {"polluted": torch.tensor([4.0])}, "model": proto}, os.path.join(OUT, "proto_keys.pth"))
+
+    storage = torch.arange(4, dtype=torch.float32).storage()
+    torch.save({"w": RawTensor(storage, 0, (3, 3), (3, 1))}, os.path.join(OUT, "view_past_storage.pth"))
+    torch.save({"w": RawTensor(storage, 0, (2 ** 40, 2 ** 40, 2 ** 40), (1, 1, 1))},
+               os.path.join(OUT, "shape_overflow.pth"))
+    torch.save({"w": RawTensor(storage, 0, (-1, 4), (4, 1))}, os.path.join(OUT, "negative_dim.pth"))
+
+    # A storage entry with fewer bytes than its declared element count (half of it cut away).
+    rewrite_zip(os.path.join(OUT, "zip_dtypes.pth"), os.path.join(OUT, "short_storage.pth"),
+                lambda name, data: data[: len(data) // 2] if name.endswith("/data/0") else data)
+    # Someone re-zipped the checkpoint with compression, which torch never writes.
+    rewrite_zip(os.path.join(OUT, "zip_dtypes.pth"), os.path.join(OUT, "deflated.pth"), lambda name, data: data,
+                zipfile.ZIP_DEFLATED)
+
+    with open(os.path.join(OUT, "plain_pickle.pkl"), "wb") as f:
+        pickle.dump({"a": 1}, f, protocol=2)
+    with open(os.path.join(OUT, "not_a_checkpoint.txt"), "w") as f:
+        f.write("epoch,loss\n1,0.5\n")
+    torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), os.path.join(OUT, "torchscript.pt"))
+
+
+def rewrite_zip(src, dst, edit, compression=zipfile.ZIP_STORED):
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", compression) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, edit(info.filename, zin.read(info.filename)))
+
+
+def ifdd_spot():
+    ckpt = torch.load(IFDD)
+    sd = ckpt["model"]
+    digest = hashlib.sha256()
+    for t in sd.values():
+        digest.update(raw_bytes(t))
+    picks = ["embed.conv_proj.weight", "backbone.backbone.pos_encoding.class_token",
+             "backbone.backbone.blocks.0.attn.qkv.weight", "backbone.WaveLifts.adapt_split.index_even"] + list(sd)[-2:]
+    spot = {
+        "entries": len(sd),
+        "elements": sum(t.numel() for t in sd.values()),
+        "topKeys": list(ckpt.keys()),
+        "epoch": ckpt["epoch"],
+        "sha256": digest.hexdigest(),
+        "tensors": {k: {"dtype": DTYPE_NAMES[sd[k].dtype], "shape": list(sd[k].shape),
+                        "firstHex": raw_bytes(sd[k].flatten()[:8]).hex(),
+                        "sha256": hashlib.sha256(raw_bytes(sd[k])).hexdigest()} for k in picks},
+    }
+    with open(os.path.join(OUT, "ifdd_spot.json"), "w") as f:
+        json.dump(spot, f, indent=1)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    os.makedirs(OUT, exist_ok=True)
+    good_fixtures()
+    bad_fixtures()
+    if "--ifdd" in sys.argv:
+        ifdd_spot()
