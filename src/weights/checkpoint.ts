@@ -4,7 +4,7 @@ import { WeightCodes, weightError, withDiagnostics } from "./codes.js";
 import { BinaryFile } from "./file.js";
 import { readTensorEntry, type TensorEntry } from "./layout.js";
 import { readSafetensorsTree } from "./safetensors.js";
-import { readTorchLegacy, readTorchZip } from "./torch.js";
+import { isTorchLegacyHeader, readTorchLegacy, readTorchZip } from "./torch.js";
 
 export type CheckpointFormat = "torch-zip" | "torch-legacy" | "safetensors";
 
@@ -109,7 +109,10 @@ function sniff(file: BinaryFile): CheckpointFormat {
     const headerLength = new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true);
     if (headerLength <= BigInt(file.size - 8)) return "safetensors";
   }
-  if (head[0] === PICKLE_PROTO) return "torch-legacy";
+  if (head[0] === PICKLE_PROTO) {
+    if (isTorchLegacyHeader(head)) return "torch-legacy";
+    notCheckpoint("it is a Python pickle, but not a torch checkpoint (it lacks torch's magic number)");
+  }
   if (ascii(TAR_MAGIC_AT, TAR_MAGIC_AT + 5) === "ustar") {
     throw weightError(
       WeightCodes.UnsupportedFormat,

@@ -44,7 +44,7 @@ export class BinaryFile {
 
   read(position: number, length: number, what: string): Uint8Array {
     this.checkRange(position, length, what);
-    const out = Buffer.allocUnsafe(length);
+    const out = new Uint8Array(length);
     this.fill(out, position, what);
     return out;
   }

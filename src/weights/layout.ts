@@ -43,11 +43,11 @@ export function makeTensorEntry(what: string, key: string, raw: RawLayout, stora
     throw weightError(WeightCodes.BadTensor, `${what}: ${detail}`);
   };
   const shape = raw.shape.map((d, i) => toIndex(d) ?? bad(`dimension ${i} of the shape is ${String(d)}`));
+  const bytes = checkedProduct([...shape, byteSize(storage.dtype)]) ?? bad(`shape [${shape.join(", ")}] is too large to address`);
+  const numel = bytes / byteSize(storage.dtype);
   const strides = raw.strides.map((s, i) => toIndex(s) ?? bad(`stride ${i} is ${String(s)}`));
   const storageOffset = toIndex(raw.storageOffset) ?? bad(`storage offset ${String(raw.storageOffset)}`);
   if (strides.length !== shape.length) bad(`${shape.length} dimensions but ${strides.length} strides`);
-  const numel = checkedProduct(shape) ?? bad(`shape [${shape.join(", ")}] has more elements than can be addressed`);
-  if (checkedProduct([numel, byteSize(storage.dtype)]) === undefined) bad(`shape [${shape.join(", ")}] is too large`);
   if (numel > 0) {
     let last = storageOffset;
     for (let i = 0; i < shape.length; i++) last += (shape[i] - 1) * strides[i];
@@ -113,8 +113,8 @@ type Words = Uint8Array | Uint16Array | Uint32Array;
 function words(bytes: Uint8Array, size: 1 | 2 | 4): Words {
   if (size === 1) return bytes;
   const aligned = bytes.byteOffset % size === 0 ? bytes : bytes.slice();
-  const Ctor = size === 2 ? Uint16Array : Uint32Array;
-  return new Ctor(aligned.buffer, aligned.byteOffset, aligned.byteLength / size);
+  const length = aligned.byteLength / size;
+  return size === 2 ? new Uint16Array(aligned.buffer, aligned.byteOffset, length) : new Uint32Array(aligned.buffer, aligned.byteOffset, length);
 }
 
 /**
@@ -162,3 +162,16 @@ export function copyStrided(
   }
   if (to.buffer !== dst.buffer) dst.set(new Uint8Array(to.buffer, to.byteOffset, to.byteLength));
 }
+
+export function contiguousStrides(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let step = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = step;
+    step *= shape[i];
+  }
+  return strides;
+}
+
+/** Reports bulk reads and writes as they go; the CLI draws its progress bar from it. */
+export type ProgressCallback = (bytesDone: number, bytesTotal: number) => void;

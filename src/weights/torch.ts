@@ -136,28 +136,28 @@ function storageBytes(file: BinaryFile, key: string, dtype: DType, numel: number
 
 export function readTorchZip(file: BinaryFile): CheckpointNode {
   const zip = ZipArchive.read(file);
-  const pickles = [...zip.entries.keys()].filter((name) => /^[^/]+\/data\.pkl$/.test(name));
+  const pickles = [...zip.names()].filter((name) => /^[^/]+\/data\.pkl$/.test(name));
   if (pickles.length !== 1) {
     throw weightError(
       WeightCodes.NotACheckpoint,
       `${file.path} is a zip archive but not a torch checkpoint: ${pickles.length === 0 ? "it has no data.pkl" : "it has several data.pkl"}`,
     );
   }
-  const stem = pickles[0].slice(0, -"/data.pkl".length);
-  if (zip.entries.has(`${stem}/constants.pkl`)) {
+  const [pickleName] = pickles;
+  const stem = pickleName.slice(0, -"/data.pkl".length);
+  if (zip.has(`${stem}/constants.pkl`)) {
     throw weightError(WeightCodes.UnsupportedFormat, `${file.path} is a TorchScript archive (torch.jit.save), not a torch.save checkpoint`, {
       hint: "save the weights with torch.save(model.state_dict(), path)",
     });
   }
-  const byteOrder = zip.entries.get(`${stem}/byteorder`);
-  if (byteOrder && new TextDecoder().decode(zip.readEntry(byteOrder)) !== "little") {
+  const byteOrder = `${stem}/byteorder`;
+  if (zip.has(byteOrder) && new TextDecoder().decode(zip.readEntry(byteOrder)) !== "little") {
     throw weightError(WeightCodes.UnsupportedFormat, `${file.path} was saved on a big-endian machine`);
   }
 
-  const source = `${file.path} (${pickles[0]})`;
+  const source = `${file.path} (${pickleName})`;
   const storages = new Map<string, TorchStorage>();
-  const entry = zip.entries.get(pickles[0]);
-  const root = unpickle(new BufferInput(zip.readEntry(entry!), source), {
+  const root = unpickle(new BufferInput(zip.readEntry(pickleName), source), {
     source,
     globals: TORCH_GLOBALS,
     persistentLoad(pid, ctx) {
@@ -171,7 +171,7 @@ export function readTorchZip(file: BinaryFile): CheckpointNode {
   });
 
   return toNode(root, file.path, (storage) => {
-    const data = zip.entries.get(`${stem}/data/${storage.key}`);
+    const data = zip.get(`${stem}/data/${storage.key}`);
     if (!data) {
       throw weightError(WeightCodes.CorruptCheckpoint, `${file.path}: storage '${storage.key}' has no entry ${stem}/data/${storage.key}`);
     }
@@ -229,7 +229,8 @@ export function readTorchLegacy(file: BinaryFile): CheckpointNode {
   for (const key of keys as string[]) {
     const storage = declared.get(key);
     if (!storage) throw weightError(WeightCodes.CorruptCheckpoint, `${file.path}: data for storage '${key}', which nothing uses`);
-    const count = new DataView(file.read(at, 8, `the size of storage '${key}'`).buffer).getBigInt64(0, true);
+    const size = file.read(at, 8, `the size of storage '${key}'`);
+    const count = new DataView(size.buffer, size.byteOffset, 8).getBigInt64(0, true);
     if (count < 0n || count > BigInt(Number.MAX_SAFE_INTEGER)) {
       throw weightError(WeightCodes.CorruptCheckpoint, `${file.path}: storage '${key}' records ${count} elements`);
     }

@@ -10,6 +10,12 @@ export interface ZipEntry {
   readonly size: number;
 }
 
+interface CentralEntry extends ZipEntry {
+  /** 0 is STORED; anything else needs inflating, which torch never requires. */
+  readonly method: number;
+  readonly encrypted: boolean;
+}
+
 const SIG_LOCAL = 0x04034b50;
 const SIG_CENTRAL = 0x02014b50;
 const SIG_EOCD = 0x06054b50;
@@ -38,14 +44,35 @@ interface Directory {
 export class ZipArchive {
   private constructor(
     readonly file: BinaryFile,
-    readonly entries: ReadonlyMap<string, ZipEntry>,
+    private readonly entries: ReadonlyMap<string, CentralEntry>,
   ) {}
+
+  names(): IterableIterator<string> {
+    return this.entries.keys();
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  /** The entry's data location; a compressed or encrypted entry is refused here, when it is needed. */
+  get(name: string): ZipEntry | undefined {
+    const entry = this.entries.get(name);
+    if (entry?.encrypted) throw weightError(WeightCodes.UnsupportedZip, `${this.file.path}: zip entry '${name}' is encrypted`);
+    if (entry && entry.method !== METHOD_STORED) {
+      throw weightError(
+        WeightCodes.UnsupportedZip,
+        `${this.file.path}: zip entry '${name}' is compressed (method ${entry.method}); torch.save stores entries uncompressed`,
+      );
+    }
+    return entry;
+  }
 
   static read(file: BinaryFile): ZipArchive {
     const dir = findDirectory(file);
     const raw = file.read(dir.offset, dir.size, "the zip central directory");
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    const entries = new Map<string, ZipEntry>();
+    const entries = new Map<string, CentralEntry>();
     let at = 0;
     for (let i = 0; i < dir.count; i++) {
       const entry = readCentralEntry(file, view, raw, at, dir.offset);
@@ -57,8 +84,9 @@ export class ZipArchive {
   }
 
   /** Reads a whole entry; for small entries (pickles, version records), never for tensor data. */
-  readEntry(entry: ZipEntry): Uint8Array {
-    return this.file.read(entry.dataOffset, entry.size, `zip entry '${entry.name}'`);
+  readEntry(name: string): Uint8Array {
+    const entry = this.get(name) ?? corrupt(this.file, `there is no entry '${name}'`);
+    return this.file.read(entry.dataOffset, entry.size, `zip entry '${name}'`);
   }
 }
 
@@ -118,7 +146,7 @@ function findDirectory(file: BinaryFile): Directory {
   return dir;
 }
 
-interface ParsedEntry extends ZipEntry {
+interface ParsedEntry extends CentralEntry {
   nextCentral: number;
 }
 
@@ -159,19 +187,14 @@ function readCentralEntry(file: BinaryFile, view: DataView, raw: Uint8Array, at:
     e += 4 + length;
   }
 
-  if (flags & FLAG_ENCRYPTED) throw weightError(WeightCodes.UnsupportedZip, `${file.path}: zip entry '${name}' is encrypted`);
-  if (method !== METHOD_STORED) {
-    throw weightError(
-      WeightCodes.UnsupportedZip,
-      `${file.path}: zip entry '${name}' is compressed (method ${method}); torch.save stores entries uncompressed`,
-    );
+  if (method === METHOD_STORED && compressed !== size) {
+    corrupt(file, `the stored entry '${name}' claims ${compressed} bytes stored for ${size} bytes of data`);
   }
-  if (compressed !== size) corrupt(file, `the stored entry '${name}' claims ${compressed} bytes stored for ${size} bytes of data`);
   const dataOffset = localDataOffset(file, name, localOffset);
-  if (dataOffset + size > dirOffset) {
-    corrupt(file, `the data of '${name}' (${size} bytes at offset ${dataOffset}) overlaps the central directory`);
+  if (dataOffset + compressed > dirOffset) {
+    corrupt(file, `the data of '${name}' (${compressed} bytes at offset ${dataOffset}) overlaps the central directory`);
   }
-  return { name, dataOffset, size, nextCentral: next };
+  return { name, dataOffset, size, method, encrypted: (flags & FLAG_ENCRYPTED) !== 0, nextCentral: next };
 }
 
 /** The local header repeats the name and has its own extra field (torch pads it to align data to 64 bytes). */

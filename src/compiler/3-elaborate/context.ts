@@ -19,21 +19,32 @@ export function fail(code: CodeInfo, message: string, span?: Span, related: Rela
   throw new DiagnosticError([makeDiagnostic(code, message, span, { related, hint })]);
 }
 
+/** For nodes made inside a layer or fn, the outermost call in the model's own code that led to them. */
+const callSites = new WeakMap<object, Span>();
+
 /** A note pointing at where a tensor was computed, so shape errors show both sides. */
 export function provenance(v: IrValue, label = "this value"): RelatedInfo[] {
-  const span = v.producer.span;
+  const span = callSites.get(v.producer) ?? v.producer.span;
   if (!span) return [];
-  const what = v.producer.op === "input" ? "input" : v.producer.op === "param" ? "weight" : v.producer.op;
+  const what = v.producer.op === "input" ? "input" : v.producer.op === "param" ? "weight" : callSites.has(v.producer) ? "call" : v.producer.op;
   return [{ message: `${label} (${v.dtype}[${v.shape.map(dimToString).join(", ")}]) comes from this ${what}`, span }];
 }
 
 export class Emitter {
+  /** Spans of the layer and fn calls being elaborated, outermost first. */
+  readonly calls: Span[] = [];
+
   constructor(readonly builder: GraphBuilder) {}
+
+  private record(values: IrValue[]): IrValue[] {
+    if (this.calls.length && values[0]) callSites.set(values[0].producer, this.calls[0]);
+    return values;
+  }
 
   /** Adds a node, turning an inference failure into a diagnostic at the `.net` line with the operands' origins. */
   op<K extends OpName>(op: K, attrs: OpAttrs[K], inputs: IrValue[], origin: Origin): IrValue[] {
     try {
-      return this.builder.op(op, attrs, inputs, origin);
+      return this.record(this.builder.op(op, attrs, inputs, origin));
     } catch (e) {
       if (e instanceof InferError) {
         const related = inputs.length <= 4 ? inputs.flatMap((v, i) => provenance(v, inputs.length > 1 ? `operand ${i + 1}` : "the operand")) : [];

@@ -3,7 +3,7 @@
 import type * as A from "../../dsl/1-parse/ast.js";
 import { CheckCodes, ShapeCodes } from "../codes.js";
 import type { Span } from "../diagnostics.js";
-import { DTYPES, type DType } from "../../util/tensor.js";
+import { allocData, DTYPES, type DType, type HostTensor } from "../../util/tensor.js";
 import { GraphBuilder } from "../ir/builder.js";
 import { type Dim, dimAdd, dimDivExact, dimEq, dimMul, dimNeg, dimSub, dimToString, isStatic, shapeToString, sym } from "../ir/dim.js";
 import type { Graph, Value as IrValue } from "../ir/ir.js";
@@ -81,6 +81,7 @@ export class Elaborator {
   readonly emit: Emitter;
   private readonly params = new Map<string, IrValue>();
   private readonly layerRegistry = new Map<string, LayerInstance>();
+  private readonly calledLayers = new Set<string>();
   private readonly tapNames = new Set<string>();
   private readonly weightRules: WeightRuleUse[] = [];
   private depth = 0;
@@ -123,6 +124,7 @@ export class Elaborator {
     this.builder.graph.symbols = [...new Set(this.builder.graph.inputs.flatMap((i) => i.value.shape.flatMap((d) => (isStatic(d) ? [] : [...d.terms.keys()].flatMap((k) => k.split("*")).filter((s) => s !== "")))))];
     const result = this.runBody(m.body, inputs, act, m.span);
     this.bindOutputs(m, result, inputs);
+    this.declareUncalledLayers();
     return { graph: this.builder.graph, weightRules: this.weightRules, config };
   }
 
@@ -300,12 +302,13 @@ export class Elaborator {
 
   callLayer(layer: LayerInstance, args: CallArg[], span: Span, construct?: string): Val {
     const decl = layer.decl;
+    this.calledLayers.add(layer.path);
     const scope = new Scope(this.globals);
     for (const [k, v] of layer.config) scope.define(k, v);
     const bound = this.matchArgs(decl.inputs, args, `layer ${layer.path}`, span);
     this.bindInputs(decl.inputs, bound, scope, `layer ${layer.path}`);
     const act: Activation = { path: layer.path, layers: new Map(), declared: new Set(), kind: "block", construct };
-    const result = this.runBody(decl.body, scope, act, decl.span);
+    const result = this.withCall(span, () => this.runBody(decl.body, scope, act, decl.span));
     this.checkOutputs(decl.outputs, result, scope, span, `layer ${layer.path}`);
     return result;
   }
@@ -315,9 +318,46 @@ export class Elaborator {
     const bound = this.matchArgs(decl.params, args, `fn ${decl.name.name}`, span);
     this.bindInputs(decl.params, bound, scope, `fn ${decl.name.name}`);
     const act: Activation = { path: caller.path, layers: new Map(), declared: new Set(), kind: "fn", construct: caller.construct };
-    const result = this.runBody(decl.body, scope, act, decl.span);
+    const result = this.withCall(span, () => this.runBody(decl.body, scope, act, decl.span));
     this.checkOutputs(decl.outputs, result, scope, span, `fn ${decl.name.name}`);
     return result;
+  }
+
+  private withCall<T>(span: Span, run: () => T): T {
+    this.emit.calls.push(span);
+    try {
+      return run();
+    } finally {
+      this.emit.calls.pop();
+    }
+  }
+
+  /**
+   * A layer declared but never called still owns weights (official modules often hold unused submodules).
+   * Its body runs once on placeholder inputs so those weights are declared; the dead nodes are removed later and
+   * the weights are reported as unused rather than missing from the model.
+   */
+  private declareUncalledLayers(): void {
+    for (const [path, layer] of this.layerRegistry) {
+      if (this.calledLayers.has(path)) continue;
+      const scope = new Scope(this.globals);
+      for (const [k, v] of layer.config) scope.define(k, v);
+      const args: CallArg[] = layer.decl.inputs.map((p) => ({ name: p.name.name, value: this.placeholder(p, scope), span: p.span }));
+      this.callLayer(layer, args, layer.span);
+    }
+  }
+
+  /** A zero tensor (or the default) fitting a declared input, with unbound dims and runs of dims set to 1. */
+  private placeholder(p: A.ParamDecl, scope: Scope): Val {
+    if (p.default) return this.evalExpr(p.default, scope, this.rootActivation());
+    if (p.type.kind !== "TensorType") fail(CheckCodes.MissingArgument, `layer input '${p.name.name}' needs a default so the uncalled layer's weights can be declared`, p.span);
+    const shape = p.type.dims.flatMap((d) => {
+      if (d.kind !== "Dim") return d.kind === "DimAny" ? [1] : [];
+      if (d.expr.kind === "Name" && !scope.lookup(d.expr.name)) return [1];
+      return [expectInt(this.evalExpr(d.expr, scope, this.rootActivation()), d.span, "a dimension")];
+    });
+    const dtype = (DTYPES as readonly string[]).includes(p.type.dtype) ? (p.type.dtype as DType) : "f32";
+    return { kind: "tensor", v: this.builder.constant(zeros(dtype, shape), { span: p.span, scope: "" }) };
   }
 
   private bindInputs(params: readonly A.ParamDecl[], bound: Map<string, CallArg>, scope: Scope, owner: string): void {
@@ -425,12 +465,14 @@ export class Elaborator {
     if (act.kind === "fn") fail(CheckCodes.MisplacedStatement, "a fn cannot own weights: declare the param in a block", s.span, [], "turn the fn into a block and instantiate it with `layer`");
     if (s.type.kind !== "TensorType") fail(ShapeCodes.TypeMismatch, "a param needs a tensor type such as f32[768, 96]", s.type.span);
     const dtype = this.dtypeOf(s.type.dtype, s.type.span);
-    const shape = s.type.dims.map((d) => {
+    const shape = s.type.dims.flatMap((d) => {
+      if (d.kind === "DimRest" && d.name) {
+        // `*kernel` splices a list of ints bound in scope.
+        const list = this.lookup(d.name, d.span, scope);
+        return expectList(list, d.span, `*${d.name}`).map((x) => this.paramDim(x, d.span));
+      }
       if (d.kind !== "Dim") fail(ShapeCodes.BadDimension, "a param needs every dimension spelled out", d.span);
-      const v = this.evalExpr(d.expr, scope, act);
-      const n = expectInt(v, d.span, "a param dimension");
-      if (n < 0 || n > 2 ** 34) fail(ShapeCodes.BadDimension, `param dimension ${n} is out of range`, d.span);
-      return n;
+      return [this.paramDim(this.evalExpr(d.expr, scope, act), d.span)];
     });
     const path = act.path ? `${act.path}.${s.name.name}` : s.name.name;
     if (act.declared.has(`param:${path}`)) fail(CheckCodes.DuplicateDefinition, `param '${s.name.name}' is declared twice`, s.name.span);
@@ -446,6 +488,12 @@ export class Elaborator {
       this.params.set(path, v);
     }
     scope.define(s.name.name, { kind: "tensor", v }, s.name.span);
+  }
+
+  private paramDim(v: Val, span: Span): number {
+    const n = expectInt(v, span, "a param dimension");
+    if (n < 0 || n > 2 ** 34) fail(ShapeCodes.BadDimension, `param dimension ${n} is out of range`, span);
+    return n;
   }
 
   private declareLayer(s: A.LayerStmt, scope: Scope, act: Activation): void {
@@ -692,7 +740,7 @@ export class Elaborator {
     let x = t;
     const drop: number[] = [];
     perAxis.forEach((s, axis) => {
-      if (!s) return;
+      if (!s || (s.kind === "Slice" && !s.start && !s.end && !s.step)) return;
       const n = x.shape[axis];
       if (!isStatic(n)) fail(ShapeCodes.NotCompileTime, `cannot index axis ${axis} of symbolic size ${dimToString(n)}`, s.span);
       if (s.kind === "At") {
@@ -799,6 +847,10 @@ export class Elaborator {
 
 export type { Scope, Activation };
 
+function zeros(dtype: DType, shape: number[]): HostTensor {
+  return { dtype, shape, data: allocData(dtype, shape.reduce((a, b) => a * b, 1)) };
+}
+
 function isNum(v: Val): boolean {
   return v.kind === "int" || v.kind === "float";
 }
@@ -846,7 +898,7 @@ function patternText(p: A.Pattern): string {
 
 function closest(name: string, candidates: string[]): string | undefined {
   let best: string | undefined;
-  let bestD = Math.max(2, Math.floor(name.length / 3)) + 1;
+  let bestD = Math.max(1, Math.floor(name.length / 3)) + 1;
   for (const c of new Set(candidates)) {
     const d = editDistance(name, c);
     if (d < bestD) {

@@ -6,6 +6,7 @@ import { type HostTensor, numel } from "../../util/tensor.js";
 import { type Dim, dimSubstitute, dimToString, isStatic, shapeToString } from "./dim.js";
 import type { Graph, Node, OpAttrs, Value } from "./ir.js";
 import { evalOp } from "./interp/kernels.js";
+import { symbolFactor } from "./symbols.js";
 import { KernelError } from "./interp/numeric.js";
 
 export interface InterpretOptions {
@@ -22,13 +23,7 @@ const fail = (d: Diagnostic): never => {
   throw new DiagnosticError([d]);
 };
 
-/** A dim of the form c*S binds S; polynomials are only checked, after every symbol is bound. */
-function singleSymbol(d: Dim): [string, number] | undefined {
-  if (isStatic(d) || d.terms.size !== 1) return undefined;
-  const [[key, coef]] = [...d.terms];
-  return key !== "" && !key.includes("*") ? [key, coef] : undefined;
-}
-
+/** Binds each symbol from the first input axis of the form c*S; polynomial dims are then only checked. */
 function bindSymbols(graph: Graph, inputs: ReadonlyMap<string, HostTensor>, given: ReadonlyMap<string, number>): Map<string, Dim> {
   const symbols = new Map<string, Dim>(given);
   const bad = (msg: string, name: string) =>
@@ -39,7 +34,7 @@ function bindSymbols(graph: Graph, inputs: ReadonlyMap<string, HostTensor>, give
     if (t.shape.length !== value.shape.length || t.data.length !== numel(t.shape))
       fail(bad(`the input ${name} has shape [${t.shape.join(", ")}], the model expects ${shapeToString(value.shape)}`, name));
     value.shape.forEach((d, i) => {
-      const s = singleSymbol(d);
+      const s = symbolFactor(d);
       if (s && !symbols.has(s[0]) && t.shape[i] % s[1] === 0) symbols.set(s[0], t.shape[i] / s[1]);
     });
   }

@@ -564,7 +564,11 @@ export class NetParser extends EmbeddedActionsParser {
 
   private postfixExpr = this.RULE("postfixExpr", (): A.Expr => {
     let target = this.SUBRULE(this.primary);
-    this.MANY(() =>
+    // A call or subscript continues an expression only on the same line, so a statement may start with `(`.
+    const continues = () => this.LA(1).tokenType === T.Dot || this.LA(1).startLine === this.LA(0).endLine;
+    this.MANY({
+      GATE: continues,
+      DEF: () =>
       this.OR([
         {
           ALT: () => {
@@ -595,7 +599,7 @@ export class NetParser extends EmbeddedActionsParser {
           },
         },
       ]),
-    );
+    });
     return target;
   });
 
@@ -826,13 +830,18 @@ const messages: IParserErrorMessageProvider = {
   buildEarlyExitMessage: ({ actual, ruleName }) => `unexpected ${describe(actual[0])} ${ruleContext(ruleName)}`,
 };
 
+const EXPRESSION_RULES = new Set(["expr", "rangeExpr", "orExpr", "andExpr", "notExpr", "cmpExpr", "addExpr", "mulExpr", "unaryExpr", "powExpr", "postfixExpr", "primary", "subscript", "arg"]);
+
 function ruleContext(rule: string): string {
+  if (EXPRESSION_RULES.has(rule)) return "where an expression was expected";
   const what: Record<string, string> = {
     stmt: "where a statement was expected (param, layer, let, if, for, return, tap, assert, weights or an assignment)",
-    primary: "where an expression was expected",
+    assignStmt: "where '=', '+=', '-=', '*=' or '/=' was expected (a statement starts with param, layer, let, if, for, return, tap, assert, weights or a name)",
     typeExpr: "where a type was expected (e.g. f32[B, 3], int, list<int>)",
     dimExpr: "where a dimension was expected",
+    pattern: "where a name or a tuple of names was expected",
     sourceFile: "at the top level: expected a block, fn, model or import",
+    outputs: "where the output types were expected",
   };
   return what[rule] ?? `in ${rule}`;
 }

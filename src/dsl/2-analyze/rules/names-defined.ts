@@ -106,7 +106,8 @@ export const namesDefined: Rule = (ctx) => {
   const pattern = (p: A.Pattern, scope: Names, define: boolean): void => {
     if (p.kind === "TuplePattern") return p.elements.forEach((x) => pattern(x, scope, define));
     if (define) scope.add(p.name);
-    else if (!scope.has(p.name) && p.name !== "_") undefinedName(p.name, p.span, scope);
+    else if (!scope.has(p.name) && p.name !== "_")
+      ctx.report(makeDiagnostic(CheckCodes.UnknownName, `'${p.name}' is assigned before it is defined`, p.span, { hint: `define it first with \`let ${p.name} = ...\`` }));
   };
 
   const stmts = (list: readonly A.Stmt[], scope: Names): void => {
@@ -181,7 +182,7 @@ export const namesDefined: Rule = (ctx) => {
 
 function suggestion(name: string, scope: Names): string | undefined {
   let best: string | undefined;
-  let bestD = Math.max(2, Math.floor(name.length / 3)) + 1;
+  let bestD = Math.max(1, Math.floor(name.length / 3)) + 1;
   for (const c of new Set(scope.all())) {
     const d = distance(name, c);
     if (d < bestD) [best, bestD] = [c, d];

@@ -1,0 +1,91 @@
+// The state of one ONNX graph under construction, and the per-IR-node emitter that lowerings write through.
+import type { TensorType } from "../../compiler/ir/infer.js";
+import type { GraphOutput, Node } from "../../compiler/ir/ir.js";
+import { scalarOf } from "../../compiler/ir/interp/numeric.js";
+import type { DType, HostTensor } from "../../util/tensor.js";
+import { ConstPool } from "./constants.js";
+import { NameTable } from "./names.js";
+import type { AttributeProto, NodeProto } from "./proto.js";
+
+/** A construct the backend cannot express; reported as NET5001 at the node's span. */
+export class LoweringError extends Error {}
+
+/** Nodes in topological order, the initializer pool, and the type of every tensor that gets a value_info. */
+export class OnnxGraph {
+  readonly nodes: NodeProto[] = [];
+  readonly types = new Map<string, TensorType>();
+  readonly tensorNames = new NameTable();
+  readonly nodeNames = new NameTable();
+  readonly consts = new ConstPool(this.tensorNames);
+  /** Shape tensors of symbolic dims already computed, by printed dim (see shapes.ts). */
+  readonly dimTensors = new Map<string, string>();
+
+  constructor(
+    readonly opset: number,
+    /** The model inputs, where symbolic dims are read from. */
+    readonly inputs: readonly GraphOutput[],
+  ) {}
+}
+
+/** Emits the ONNX nodes for one IR node; every name it makes starts with the node's scope and id. */
+export class NodeEmitter {
+  private readonly prefix: string;
+
+  constructor(
+    readonly g: OnnxGraph,
+    readonly node: Node,
+    /** Tensor names of the IR node's inputs and outputs. */
+    readonly inputs: readonly string[],
+    readonly outputs: readonly string[],
+  ) {
+    this.prefix = node.scope ? `${node.scope}/` : "";
+  }
+
+  get opset(): number {
+    return this.g.opset;
+  }
+
+  out(i = 0): string {
+    return this.outputs[i];
+  }
+
+  emit(opType: string, inputs: readonly string[], outputs: readonly string[], attribute: AttributeProto[] = []): void {
+    const span = this.node.span;
+    this.g.nodes.push({
+      name: this.g.nodeNames.unique(`${this.prefix}${opType}_${this.node.id}`),
+      opType,
+      input: [...inputs],
+      output: [...outputs],
+      attribute,
+      docString: span ? `${span.file}:${span.line}:${span.col}` : undefined,
+    });
+  }
+
+  /** A new intermediate tensor of a known type. */
+  temp(tag: string, type: TensorType): string {
+    const name = this.g.tensorNames.unique(`${this.prefix}${this.node.op}_${this.node.id}/${tag}`);
+    this.g.types.set(name, type);
+    return name;
+  }
+
+  /** Emits one node into a new intermediate tensor and returns its name. */
+  apply(opType: string, inputs: readonly string[], type: TensorType, attribute: AttributeProto[] = [], tag = opType): string {
+    const t = this.temp(tag, type);
+    this.emit(opType, inputs, [t], attribute);
+    return t;
+  }
+
+  constant(t: HostTensor): string {
+    return this.g.consts.name(t);
+  }
+
+  /** A rank-1 i64 initializer. */
+  i64s(values: readonly number[]): string {
+    return this.constant({ dtype: "i64", shape: [values.length], data: BigInt64Array.from(values, BigInt) });
+  }
+
+  /** A rank-0 initializer of `dtype`, converted as by cast. */
+  scalar(dtype: DType, value: number): string {
+    return this.constant(scalarOf(dtype, value));
+  }
+}

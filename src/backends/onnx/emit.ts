@@ -1,0 +1,183 @@
+// Assembles an ONNX model from an IR graph: names, initializers, lowered nodes, value_info, metadata.
+import { CheckCodes, makeDiagnostic, OnnxCodes } from "../../compiler/codes.js";
+import { type Diagnostic, hasErrors } from "../../compiler/diagnostics.js";
+import type { Graph, GraphOutput, Node, OpAttrs, ParamInfo, Value } from "../../compiler/ir/ir.js";
+import { KernelError } from "../../compiler/ir/interp/numeric.js";
+import type { HostTensor } from "../../util/tensor.js";
+import { LoweringError, NodeEmitter, OnnxGraph } from "./context.js";
+import { DEFAULT_EXTERNAL_THRESHOLD, type ExternalData, inlineBytes, MAX_INLINE_BYTES, moveToExternal } from "./external.js";
+import { lowerNode } from "./lower.js";
+import { checkOpset, DEFAULT_OPSET, irVersionFor } from "./opset.js";
+import { netcVersion } from "./producer.js";
+import { encodeModel, type GraphProto, type ModelProto, type TensorProto, tensorProto, valueInfo } from "./proto.js";
+import { resolveWeights } from "./weights.js";
+
+export interface EmitOnnxOptions {
+  /** ONNX opset, 17 (default) to 21. */
+  opset?: number;
+  /** Checkpoint tensors by parameter path; parameters missing here use their default or a seeded random draw. */
+  weights?: ReadonlyMap<string, HostTensor>;
+  /** Seed for the random draw of parameters without a value (default 0). */
+  seed?: number;
+  /** Also emit the graph's taps as model outputs. */
+  debugOutputs?: boolean;
+  /** The ONNX graph name (default: the model's name). */
+  modelName?: string;
+  docString?: string;
+  /** The .net file recorded as `netc.source` (default: the file of the model's span). */
+  source?: string;
+  /** Keep large initializers in this side file, given relative to the model file (see external.ts). */
+  externalDataPath?: string;
+  /** Initializers of at least this many bytes go to the side file (default 1024). */
+  externalThreshold?: number;
+}
+
+export interface EmitOnnxResult {
+  /** The serialized model; absent when there are errors. */
+  bytes?: Uint8Array;
+  /** The side file's contents when `externalDataPath` was given. */
+  external?: ExternalData;
+  diagnostics: Diagnostic[];
+}
+
+function liveNodes(outputs: readonly GraphOutput[]): Set<Node> {
+  const live = new Set<Node>();
+  const stack = outputs.map((o) => o.value.producer);
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (live.has(n)) continue;
+    live.add(n);
+    for (const v of n.inputs) stack.push(v.producer);
+  }
+  return live;
+}
+
+const isSource = (n: Node) => n.op === "input" || n.op === "param" || n.op === "const";
+
+/** Model inputs, outputs and weights share the tensor namespace; a clash is the user's to fix. */
+function reserveInterfaceNames(g: OnnxGraph, graph: Graph, outputs: readonly GraphOutput[], params: readonly ParamInfo[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const claim = (name: string, what: string, span: GraphOutput["span"]) => {
+    if (!g.tensorNames.reserve(name))
+      out.push(makeDiagnostic(CheckCodes.DuplicateDefinition, `the ${what} name ${name} is already used by another model input, output or weight`, span));
+  };
+  for (const i of graph.inputs) claim(i.name, "input", i.span);
+  for (const p of params) claim(p.path, "weight", p.span);
+  for (const o of outputs) claim(o.name, "output", o.span);
+  return out;
+}
+
+/** Output names double as the names of the values they return, where a computed value is returned first. */
+function claimOutputNames(outputs: readonly GraphOutput[]): Map<Value, string> {
+  const claimed = new Map<Value, string>();
+  for (const o of outputs) if (!isSource(o.value.producer) && !claimed.has(o.value)) claimed.set(o.value, o.name);
+  return claimed;
+}
+
+interface Lowered {
+  initializers: TensorProto[];
+  valueNames: Map<Value, string>;
+  diagnostics: Diagnostic[];
+}
+
+function lowerGraph(g: OnnxGraph, graph: Graph, live: Set<Node>, outputs: readonly GraphOutput[], weights: Map<string, HostTensor>): Lowered {
+  const valueNames = new Map<Value, string>();
+  const initializers: TensorProto[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const claimed = claimOutputNames(outputs);
+  for (const node of graph.nodes) {
+    if (!live.has(node)) continue;
+    const v0 = node.outputs[0];
+    if (node.op === "input") valueNames.set(v0, (node.attrs as OpAttrs["input"]).name);
+    else if (node.op === "param") {
+      const path = (node.attrs as OpAttrs["param"]).path;
+      if (!initializers.some((t) => t.name === path)) initializers.push(tensorProto(path, weights.get(path)!));
+      valueNames.set(v0, path);
+    } else if (node.op === "const") valueNames.set(v0, g.consts.name((node.attrs as OpAttrs["const"]).value));
+    else {
+      const prefix = `${node.scope ? `${node.scope}/` : ""}${node.op}_${node.id}`;
+      const names = node.outputs.map((v, i) => claimed.get(v) ?? g.tensorNames.unique(i === 0 ? prefix : `${prefix}:${i}`));
+      node.outputs.forEach((v, i) => {
+        g.types.set(names[i], v);
+        valueNames.set(v, names[i]);
+      });
+      try {
+        lowerNode(new NodeEmitter(g, node, node.inputs.map((v) => valueNames.get(v)!), names));
+      } catch (e) {
+        if (!(e instanceof LoweringError || e instanceof KernelError)) throw e;
+        diagnostics.push(makeDiagnostic(OnnxCodes.Unsupported, `cannot lower ${node.op} to ONNX: ${e.message}`, node.span));
+      }
+    }
+  }
+  return { initializers, valueNames, diagnostics };
+}
+
+function metadata(graph: Graph, opts: EmitOnnxOptions, provenance: string): { key: string; value: string }[] {
+  return [
+    { key: "netc.version", value: netcVersion() },
+    { key: "netc.source", value: opts.source ?? graph.span?.file ?? "" },
+    { key: "netc.weights", value: provenance },
+    { key: "netc.symbols", value: graph.symbols.join(",") },
+  ];
+}
+
+export function emitOnnx(graph: Graph, opts: EmitOnnxOptions = {}): EmitOnnxResult {
+  const opset = opts.opset ?? DEFAULT_OPSET;
+  const bad = checkOpset(opset);
+  if (bad) return { diagnostics: [bad] };
+  const outputs = [...graph.outputs, ...(opts.debugOutputs ? graph.taps : [])];
+  const live = liveNodes(outputs);
+  const usedPaths = new Set(graph.nodes.filter((n) => live.has(n) && n.op === "param").map((n) => (n.attrs as OpAttrs["param"]).path));
+  const params = graph.params.filter((p) => usedPaths.has(p.path));
+
+  const g = new OnnxGraph(opset, graph.inputs);
+  const diagnostics = reserveInterfaceNames(g, graph, outputs, params);
+  const weights = resolveWeights(params, opts.weights, opts.seed ?? 0);
+  diagnostics.push(...weights.diagnostics);
+  if (hasErrors(diagnostics)) return { diagnostics };
+
+  const lowered = lowerGraph(g, graph, live, outputs, weights.tensors);
+  diagnostics.push(...lowered.diagnostics);
+  if (hasErrors(diagnostics)) return { diagnostics };
+
+  // An output that is a model input, a weight, or a value returned twice is copied out through Identity.
+  for (const o of outputs) {
+    const name = lowered.valueNames.get(o.value)!;
+    if (name === o.name) continue;
+    const doc = o.span && `${o.span.file}:${o.span.line}:${o.span.col}`;
+    g.nodes.push({ name: g.nodeNames.unique(`Identity_${o.name}`), opType: "Identity", input: [name], output: [o.name], docString: doc });
+  }
+  const initializers = [...lowered.initializers, ...g.consts.initializers];
+  const outputNames = new Set(outputs.map((o) => o.name));
+  const graphProto: GraphProto = {
+    name: opts.modelName ?? graph.name,
+    node: g.nodes,
+    initializer: initializers,
+    input: graph.inputs.map((i) => valueInfo(i.name, i.value.dtype, i.value.shape)),
+    output: outputs.map((o) => valueInfo(o.name, o.value.dtype, o.value.shape)),
+    valueInfo: [...g.types].filter(([name]) => !outputNames.has(name)).map(([name, t]) => valueInfo(name, t.dtype, t.shape)),
+  };
+
+  let external: ExternalData | undefined;
+  if (opts.externalDataPath !== undefined)
+    external = moveToExternal(initializers, opts.externalDataPath, opts.externalThreshold ?? DEFAULT_EXTERNAL_THRESHOLD);
+  else if (inlineBytes(initializers) > MAX_INLINE_BYTES)
+    return {
+      diagnostics: [
+        makeDiagnostic(OnnxCodes.Unsupported, `the weights of ${graph.name} take ${(inlineBytes(initializers) / 2 ** 30).toFixed(2)} GiB, more than one ONNX protobuf can hold (2 GiB)`, graph.span, {
+          hint: "store the weights as ONNX external data (writeOnnx does this by itself for large models)",
+        }),
+      ],
+    };
+
+  const model: ModelProto = {
+    irVersion: irVersionFor(opset),
+    opsetImport: [{ domain: "", version: opset }],
+    producerName: "netc",
+    producerVersion: netcVersion(),
+    docString: opts.docString,
+    graph: graphProto,
+    metadataProps: metadata(graph, opts, weights.provenance),
+  };
+  return { bytes: encodeModel(model), external, diagnostics };
+}

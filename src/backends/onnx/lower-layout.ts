@@ -1,0 +1,47 @@
+// Layout ops: transpose, reshape, expand, slice, concat, pad, gather, gather_elements.
+import { normAxis } from "../../compiler/ir/infer.js";
+import type { OpAttrs } from "../../compiler/ir/ir.js";
+import type { NodeEmitter } from "./context.js";
+import { attr } from "./proto.js";
+import { expandTarget, reshapeTarget } from "./shapes.js";
+
+/** The IR node's `axis` attribute, made non-negative against its first input. */
+function axisOf(e: NodeEmitter): number {
+  return normAxis((e.node.attrs as { axis: number }).axis, e.node.inputs[0].shape.length);
+}
+
+export function lowerTranspose(e: NodeEmitter): void {
+  e.emit("Transpose", e.inputs, [e.out()], [attr.ints("perm", (e.node.attrs as OpAttrs["transpose"]).perm)]);
+}
+
+export function lowerReshape(e: NodeEmitter): void {
+  const { shape, allowZero } = reshapeTarget(e, e.node.inputs[0].shape, e.node.outputs[0].shape);
+  e.emit("Reshape", [e.inputs[0], shape], [e.out()], allowZero ? [attr.int("allowzero", 1)] : []);
+}
+
+export function lowerExpand(e: NodeEmitter): void {
+  e.emit("Expand", [e.inputs[0], expandTarget(e, e.node.inputs[0].shape, e.node.outputs[0].shape)], [e.out()]);
+}
+
+export function lowerSlice(e: NodeEmitter): void {
+  const { start, end, step } = e.node.attrs as OpAttrs["slice"];
+  e.emit("Slice", [e.inputs[0], e.i64s([start]), e.i64s([end]), e.i64s([axisOf(e)]), e.i64s([step])], [e.out()]);
+}
+
+export function lowerConcat(e: NodeEmitter): void {
+  e.emit("Concat", e.inputs, [e.out()], [attr.int("axis", axisOf(e))]);
+}
+
+export function lowerPad(e: NodeEmitter): void {
+  const { pads, value } = e.node.attrs as OpAttrs["pad"];
+  const x = e.node.inputs[0];
+  e.emit("Pad", [e.inputs[0], e.i64s(pads), e.scalar(x.dtype, value)], [e.out()]);
+}
+
+export function lowerGather(e: NodeEmitter): void {
+  e.emit("Gather", e.inputs, [e.out()], [attr.int("axis", axisOf(e))]);
+}
+
+export function lowerGatherElements(e: NodeEmitter): void {
+  e.emit("GatherElements", e.inputs, [e.out()], [attr.int("axis", axisOf(e))]);
+}

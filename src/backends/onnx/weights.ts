@@ -1,0 +1,82 @@
+// The value of every parameter the model reads: the checkpoint's tensor, else the declaration's default, else a
+// deterministic pseudo-random draw (normal(0, 0.02) for floats, zeros otherwise) keyed by seed and path.
+import { makeDiagnostic, ShapeCodes } from "../../compiler/codes.js";
+import type { Diagnostic } from "../../compiler/diagnostics.js";
+import type { ParamInfo } from "../../compiler/ir/ir.js";
+import { fromNumbers } from "../../compiler/ir/interp/numeric.js";
+import { isFloat } from "../../compiler/ir/infer.js";
+import { allocData, type HostTensor, numel } from "../../util/tensor.js";
+
+export interface ResolvedWeights {
+  tensors: Map<string, HostTensor>;
+  /** For the `netc.weights` metadata: `checkpoint`, `random(seed=N)` or `checkpoint+random(seed=N)`. */
+  provenance: string;
+  diagnostics: Diagnostic[];
+}
+
+const INIT_STD = 0.02;
+
+/** FNV-1a of the path mixed with the seed, so each parameter's draw is independent of the others. */
+function streamSeed(seed: number, path: string): number {
+  let h = 0x811c9dc5 ^ (seed >>> 0);
+  for (let i = 0; i < path.length; i++) h = Math.imul(h ^ path.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** mulberry32: a small, fast, well-mixed 32-bit generator; returns uniforms in (0, 1). */
+function uniforms(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
+  };
+}
+
+export function randomParam(info: Pick<ParamInfo, "path" | "dtype" | "shape">, seed: number): HostTensor {
+  const n = numel(info.shape);
+  if (!isFloat(info.dtype)) return { dtype: info.dtype, shape: [...info.shape], data: allocData(info.dtype, n) };
+  const u = uniforms(streamSeed(seed, info.path));
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i += 2) {
+    // Box-Muller: two normals from two uniforms.
+    const r = INIT_STD * Math.sqrt(-2 * Math.log(u()));
+    const theta = 2 * Math.PI * u();
+    values[i] = r * Math.cos(theta);
+    if (i + 1 < n) values[i + 1] = r * Math.sin(theta);
+  }
+  return fromNumbers(info.dtype, [...info.shape], values);
+}
+
+function checkWeight(info: ParamInfo, t: HostTensor): Diagnostic | undefined {
+  const declared = `${info.dtype}[${info.shape.join(", ")}]`;
+  const given = `${t.dtype}[${t.shape.join(", ")}]`;
+  if (t.dtype !== info.dtype) return makeDiagnostic(ShapeCodes.DTypeMismatch, `the weight ${info.path} is ${given}, the model declares ${declared}`, info.span);
+  if (t.shape.length !== info.shape.length || t.shape.some((d, i) => d !== info.shape[i]) || t.data.length !== numel(t.shape))
+    return makeDiagnostic(ShapeCodes.ShapeMismatch, `the weight ${info.path} is ${given}, the model declares ${declared}`, info.span);
+  return undefined;
+}
+
+export function resolveWeights(params: readonly ParamInfo[], weights: ReadonlyMap<string, HostTensor> | undefined, seed: number): ResolvedWeights {
+  const tensors = new Map<string, HostTensor>();
+  const diagnostics: Diagnostic[] = [];
+  let fromCheckpoint = 0;
+  let drawn = 0;
+  for (const info of params) {
+    const given = weights?.get(info.path);
+    if (given) {
+      const bad = checkWeight(info, given);
+      if (bad) diagnostics.push(bad);
+      tensors.set(info.path, given);
+      fromCheckpoint++;
+    } else if (info.init) tensors.set(info.path, info.init);
+    else {
+      tensors.set(info.path, randomParam(info, seed));
+      drawn++;
+    }
+  }
+  const random = `random(seed=${seed})`;
+  const provenance = drawn === 0 ? "checkpoint" : fromCheckpoint === 0 ? random : `checkpoint+${random}`;
+  return { tensors, provenance, diagnostics };
+}

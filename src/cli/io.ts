@@ -1,0 +1,64 @@
+// Shared command-line plumbing: reading sources, printing diagnostics, exit codes.
+import { readFileSync } from "node:fs";
+import { CliCodes, makeDiagnostic } from "../compiler/codes.js";
+import { type Diagnostic, diagnosticToJson, hasErrors, renderDiagnostics, SourceMap } from "../compiler/diagnostics.js";
+
+/** Exit codes: 0 success, 1 diagnostics (bad input), 2 usage errors. */
+export const EXIT_DIAGNOSTICS = 1;
+export const EXIT_USAGE = 2;
+
+/** A command's failure that has already been reported; carries the exit code. */
+export class ExitError extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+  }
+}
+
+export interface OutputStyle {
+  format: "text" | "json";
+  color: boolean;
+}
+
+export const defaultStyle = (): OutputStyle => ({ format: "text", color: process.stderr.isTTY === true && !process.env.NO_COLOR });
+
+/** Prints diagnostics to stderr (or stdout as JSON); exits with code 1 when any is an error. */
+export function report(diagnostics: readonly Diagnostic[], sources: SourceMap, style: OutputStyle = defaultStyle()): void {
+  if (style.format === "json") {
+    process.stdout.write(JSON.stringify({ diagnostics: diagnostics.map(diagnosticToJson) }, null, 2) + "\n");
+  } else if (diagnostics.length) {
+    process.stderr.write(renderDiagnostics(diagnostics, sources, { color: style.color }) + "\n");
+    const errors = diagnostics.filter((d) => d.severity === "error").length;
+    const warnings = diagnostics.filter((d) => d.severity === "warning").length;
+    if (errors || warnings) process.stderr.write(`${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}\n`);
+  }
+  if (hasErrors(diagnostics)) throw new ExitError(EXIT_DIAGNOSTICS);
+}
+
+export function readSource(path: string, sources: SourceMap): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    report([makeDiagnostic(CliCodes.FileNotFound, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)], sources);
+    throw new ExitError(EXIT_DIAGNOSTICS);
+  }
+}
+
+/** Parses repeated `--set name=value` options. */
+export function parseSets(sets: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of sets) {
+    const eq = s.indexOf("=");
+    if (eq <= 0) usage(`--set expects name=value, got '${s}'`);
+    out[s.slice(0, eq).trim()] = s.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+export function usage(message: string): never {
+  process.stderr.write(`netc: ${message}\n`);
+  throw new ExitError(EXIT_USAGE);
+}
+
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,105 @@
+// The `netc` command line. Exit codes: 0 success, 1 diagnostics about the input, 2 usage errors.
+import { Command, CommanderError, Option } from "commander";
+import { DiagnosticError, SourceMap } from "../compiler/diagnostics.js";
+import { checkCommand } from "./commands/check.js";
+import { compileCommand } from "./commands/compile.js";
+import { fmtCommand } from "./commands/fmt.js";
+import { inspectCommand } from "./commands/inspect.js";
+import { runCommand } from "./commands/run.js";
+import { weightsImportCommand, weightsInspectCommand } from "./commands/weights.js";
+import { collect, EXIT_USAGE, ExitError, report } from "./io.js";
+import { VERSION } from "../version.js";
+
+function program(): Command {
+  const cli = new Command("netc")
+    .description("Compiler for .net model graphs: ONNX and WebGPU (WGSL) targets, PyTorch weight import")
+    .version(VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+
+  const setOption = () => new Option("--set <name=value>", "set a model parameter or input dimension (repeatable)").argParser(collect).default([]);
+  const weightsOption = () =>
+    new Option("--weights <[prefix=]file>", "a checkpoint (.pth, .pth.tar, .safetensors); repeatable, each optionally under a weight-path prefix").argParser(collect).default([]);
+
+  cli
+    .command("compile <file>")
+    .description("compile a .net model")
+    .addOption(new Option("--target <target>", "output kind").choices(["onnx", "wgsl"]).default("onnx"))
+    .requiredOption("-o, --output <path>", "output file (onnx) or folder (wgsl)")
+    .addOption(setOption())
+    .addOption(weightsOption())
+    .option("--opset <n>", "ONNX opset (17 to 21)", (v) => Number(v), 17)
+    .option("--seed <n>", "seed for random weights when no checkpoint is given", (v) => Number(v), 0)
+    .option("--debug-outputs", "add every `tap` as an extra graph output", false)
+    .option("--allow-missing", "weights the checkpoint lacks are random instead of an error", false)
+    .option("--allow-unexpected", "checkpoint tensors the model does not declare are warnings instead of errors", false)
+    .action(compileCommand);
+
+  cli
+    .command("check <file>")
+    .description("report diagnostics without writing anything")
+    .addOption(setOption())
+    .addOption(new Option("--format <format>", "diagnostics format").choices(["text", "json"]).default("text"))
+    .action(checkCommand);
+
+  cli
+    .command("fmt <files...>")
+    .description("rewrite .net files in the canonical format")
+    .option("--check", "only report files that are not formatted (exit 1)", false)
+    .action(fmtCommand);
+
+  cli
+    .command("run <model>")
+    .description("run a compiled .onnx (or compile and run a .net) on .npy inputs")
+    .option("-i, --input <name=file.npy>", "an input tensor (repeatable)", collect, [])
+    .option("-o, --output <dir>", "folder for the output .npy files")
+    .addOption(setOption())
+    .addOption(weightsOption())
+    .option("--threads <n>", "intra-op threads", (v) => Number(v), 2)
+    .option("--debug-outputs", "also write every `tap` (for .net inputs)", false)
+    .action(runCommand);
+
+  cli
+    .command("inspect <model>")
+    .description("inputs, outputs, parameter count, MACs and the op histogram of a .net or .onnx model")
+    .addOption(setOption())
+    .option("--json", "machine-readable output", false)
+    .action(inspectCommand);
+
+  const weights = cli.command("weights").description("inspect and convert checkpoints");
+  weights
+    .command("inspect <checkpoint>")
+    .description("the tree of keys, shapes and dtypes in a checkpoint")
+    .action(weightsInspectCommand);
+  weights
+    .command("import <checkpoint>")
+    .description("map a checkpoint onto a model's weights and write safetensors")
+    .requiredOption("--model <file.net>", "the model whose weights to fill")
+    .requiredOption("-o, --output <file.safetensors>", "output file")
+    .addOption(setOption())
+    .option("--allow-missing", "missing weights are warnings", false)
+    .option("--allow-unexpected", "unexpected checkpoint tensors are warnings", false)
+    .action(weightsImportCommand);
+  return cli;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (e) {
+    if (e instanceof ExitError) return e.exitCode;
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (e instanceof DiagnosticError) {
+      try {
+        report(e.diagnostics, new SourceMap());
+      } catch (inner) {
+        if (inner instanceof ExitError) return inner.exitCode;
+      }
+      return 1;
+    }
+    // A bug in netc, not bad input: say so plainly.
+    process.stderr.write(`netc: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\nPlease report this with the input that caused it.\n`);
+    return 70;
+  }
+}

@@ -1,0 +1,94 @@
+// The compiler pipeline as a library: source -> syntax tree -> checked program -> elaborated IR -> optimised IR.
+// Every phase reports Diagnostics; a phase runs only when the ones before it found no errors.
+import type * as A from "../dsl/1-parse/ast.js";
+import { parseExpression } from "../dsl/1-parse/parse.js";
+import { checkProgram } from "../dsl/2-analyze/check.js";
+import { loadProgram, type Program, type ReadFile, readFromDisk } from "../dsl/2-analyze/load.js";
+import { CheckCodes, makeDiagnostic } from "./codes.js";
+import { type Diagnostic, DiagnosticError, hasErrors, SourceMap } from "./diagnostics.js";
+import { Elaborator, type WeightRuleUse } from "./3-elaborate/elaborate.js";
+import type { Graph } from "./ir/ir.js";
+import { runPasses } from "./ir/passes/index.js";
+import { verifyGraph } from "./ir/verify.js";
+
+export interface FrontendOptions {
+  /** File name used in diagnostics and to resolve relative imports. */
+  file?: string;
+  readFile?: ReadFile;
+  /** `--set name=value`: model parameters and free input dimensions (e.g. B=4). */
+  overrides?: Record<string, string>;
+  /** Run the IR passes (constant folding, CSE, DCE); on by default. */
+  optimize?: boolean;
+  /** When false, a file without a model is checked as a library instead of being an error. */
+  requireModel?: boolean;
+}
+
+export interface FrontendResult {
+  graph?: Graph;
+  diagnostics: Diagnostic[];
+  sources: SourceMap;
+  program?: Program;
+  weightRules: WeightRuleUse[];
+}
+
+function guard<T>(diagnostics: Diagnostic[], run: () => T): T | undefined {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof DiagnosticError) {
+      diagnostics.push(...e.diagnostics);
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+/** Parses and checks a program without elaborating a model (`netc check` of a library file). */
+export function checkSource(text: string, opts: FrontendOptions = {}): { diagnostics: Diagnostic[]; sources: SourceMap; program: Program } {
+  const program = loadProgram(opts.file ?? "<input>.net", text, opts.readFile ?? readFromDisk);
+  const diagnostics = [...program.diagnostics];
+  if (!hasErrors(diagnostics)) diagnostics.push(...checkProgram(program));
+  return { diagnostics, sources: program.sources, program };
+}
+
+/** Source text to a verified (and by default optimised) IR graph. */
+export function compileToGraph(text: string, opts: FrontendOptions = {}): FrontendResult {
+  const { diagnostics, sources, program } = checkSource(text, opts);
+  const result: FrontendResult = { diagnostics, sources, program, weightRules: [] };
+  if (hasErrors(diagnostics)) return result;
+  const models = program.entry.items.filter((i): i is A.ModelDecl => i.kind === "Model");
+  if (models.length === 0) {
+    if (opts.requireModel === false) return result;
+    diagnostics.push(makeDiagnostic(CheckCodes.NoModel, `${program.entry.file} has no model`, program.entry.span.end === 0 ? undefined : { ...program.entry.span, end: 0 }));
+    return result;
+  }
+  if (models.length > 1) {
+    diagnostics.push(makeDiagnostic(CheckCodes.MultipleModels, `${program.entry.file} has ${models.length} models`, models[1].name.span, { related: [{ message: "the first model", span: models[0].name.span }] }));
+    return result;
+  }
+  const overrides = new Map<string, { expr: A.Expr; span: import("./diagnostics.js").Span }>();
+  for (const [name, value] of Object.entries(opts.overrides ?? {})) {
+    const file = `--set ${name}`;
+    sources.add(file, value);
+    const parsed = parseExpression(file, value);
+    diagnostics.push(...parsed.diagnostics);
+    if (parsed.expr) overrides.set(name, { expr: parsed.expr, span: { file, start: 0, end: value.length, line: 1, col: 1 } });
+  }
+  if (hasErrors(diagnostics)) return result;
+  const items = program.files.flatMap((f) => f.items.filter((i): i is A.BlockDecl | A.FnDecl => i.kind === "Block" || i.kind === "Fn"));
+  const elaborated = guard(diagnostics, () => new Elaborator(items, models[0]).run({ overrides }));
+  if (!elaborated) return result;
+  result.weightRules = elaborated.weightRules;
+  const graph = elaborated.graph;
+  if (opts.optimize === false) {
+    const verified = verifyGraph(graph);
+    diagnostics.push(...verified);
+    if (hasErrors(verified)) return result;
+  } else {
+    const passes = runPasses(graph, { verify: true });
+    diagnostics.push(...passes.diagnostics);
+    if (hasErrors(passes.diagnostics)) return result;
+  }
+  result.graph = graph;
+  return result;
+}

@@ -1,0 +1,60 @@
+// The IR optimisation pipeline, run to a fixed point with the verifier after every pass.
+import type { Diagnostic } from "../../diagnostics.js";
+import type { Graph } from "../ir.js";
+import { verifyGraph } from "../verify.js";
+import { eliminateCommonSubexpressions } from "./cse.js";
+import { eliminateDeadCode } from "./dce.js";
+import { foldConstants } from "./fold.js";
+import { simplify } from "./simplify.js";
+
+export { eliminateCommonSubexpressions } from "./cse.js";
+export { eliminateDeadCode } from "./dce.js";
+export { type FoldOptions, foldConstants } from "./fold.js";
+export { simplify } from "./simplify.js";
+
+export interface PassOptions {
+  /** Run the verifier before the pipeline and after every pass (default true). */
+  verify?: boolean;
+  /** Passed to the verifier: hand-built graphs may lack spans. */
+  requireSpans?: boolean;
+  /** Largest folded constant, in elements. */
+  foldMaxElements?: number;
+  /** Bound on pipeline rounds; each round runs every pass once. */
+  maxRounds?: number;
+}
+
+export interface PassResult {
+  diagnostics: Diagnostic[];
+  /** Rounds run until nothing changed. */
+  rounds: number;
+}
+
+interface Pass {
+  name: string;
+  run: (graph: Graph) => boolean;
+}
+
+/** Runs the passes in place until none changes the graph; stops at the first verifier failure. */
+export function runPasses(graph: Graph, opts: PassOptions = {}): PassResult {
+  const pipeline: Pass[] = [
+    { name: "dead-code elimination", run: eliminateDeadCode },
+    { name: "algebraic simplification", run: simplify },
+    { name: "constant folding", run: (g) => foldConstants(g, { maxElements: opts.foldMaxElements }) },
+    { name: "common-subexpression elimination", run: eliminateCommonSubexpressions },
+  ];
+  const check = (after?: string): Diagnostic[] =>
+    opts.verify === false ? [] : verifyGraph(graph, { requireSpans: opts.requireSpans, after });
+  const initial = check();
+  if (initial.length > 0) return { diagnostics: initial, rounds: 0 };
+  const maxRounds = opts.maxRounds ?? 20;
+  for (let round = 1; round <= maxRounds; round++) {
+    let changed = false;
+    for (const pass of pipeline) {
+      changed = pass.run(graph) || changed;
+      const ds = check(pass.name);
+      if (ds.length > 0) return { diagnostics: ds, rounds: round };
+    }
+    if (!changed) return { diagnostics: [], rounds: round };
+  }
+  return { diagnostics: [], rounds: maxRounds };
+}

@@ -1,0 +1,29 @@
+// The one way passes change a graph: walk the nodes in order and let a rule replace a node's results.
+// New nodes made through the builder land at the current position, so the node list stays topologically sorted.
+import { GraphBuilder, type NodeOrigin } from "../builder.js";
+import type { Graph, Node, Value } from "../ir.js";
+
+/** Returns replacement values for the node's outputs (existing values or new nodes), or undefined to keep it. */
+export type RewriteRule = (node: Node, b: GraphBuilder) => Value[] | undefined;
+
+/** What a replacement node inherits from the node it replaces. */
+export function originOf(node: Node): NodeOrigin {
+  return { span: node.span, scope: node.scope, construct: node.construct };
+}
+
+/** Applies `rule` to every node once; returns whether anything changed. Replaced nodes are dropped. */
+export function rewriteGraph(graph: Graph, rule: RewriteRule): boolean {
+  const b = GraphBuilder.resume(graph);
+  const old = graph.nodes;
+  graph.nodes = [];
+  const subst = new Map<Value, Value>();
+  const remap = (v: Value) => subst.get(v) ?? v;
+  for (const node of old) {
+    if (node.inputs.some((v) => subst.has(v))) node.inputs = node.inputs.map(remap);
+    const repl = rule(node, b);
+    if (repl) node.outputs.forEach((v, i) => subst.set(v, repl[i]));
+    else graph.nodes.push(node);
+  }
+  for (const o of [...graph.outputs, ...graph.taps]) o.value = remap(o.value);
+  return subst.size > 0;
+}

@@ -1,0 +1,37 @@
+// Output files appear whole or not at all: written to a temporary file beside the target, renamed at the end.
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { DiagnosticError } from "../compiler/diagnostics.js";
+import { WeightCodes, weightError } from "./codes.js";
+
+/** fs.writeSync moves at most 2^31-1 bytes per call. */
+const MAX_WRITE = 1 << 30;
+
+/**
+ * Runs `write` on a fresh temporary file in the target's directory and renames it onto `target` once it succeeds.
+ * On any failure the temporary file is removed and the target is left as it was.
+ */
+export function writeFileAtomic(target: string, write: (fd: number) => void): void {
+  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(temp, "wx", 0o644);
+    write(fd);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(temp, target);
+  } catch (e) {
+    if (fd !== undefined) fs.closeSync(fd);
+    fs.rmSync(temp, { force: true });
+    if (e instanceof DiagnosticError) throw e;
+    throw weightError(WeightCodes.WriteFailed, `cannot write ${target}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+export function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.byteLength; ) {
+    done += fs.writeSync(fd, bytes, done, Math.min(MAX_WRITE, bytes.byteLength - done));
+  }
+}

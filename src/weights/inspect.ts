@@ -1,0 +1,138 @@
+// The text of `netc weights inspect`: what a checkpoint holds, as a tree, with the state dict netc would pick.
+import { DiagnosticError } from "../compiler/diagnostics.js";
+import { findStateDict, type Checkpoint, type CheckpointNode, type DictNode, type ScalarNode } from "./checkpoint.js";
+import { isContiguous, type TensorEntry } from "./layout.js";
+
+export interface InspectOptions {
+  /** Tensors listed per container before the rest are counted instead; default: all. */
+  maxTensorsPerDict?: number;
+}
+
+const FORMAT_NAMES = { "torch-zip": "torch zip checkpoint", "torch-legacy": "legacy torch checkpoint", safetensors: "safetensors file" };
+const INLINE_LIST = 8;
+const MAX_TEXT = 80;
+const INDENT = "  ";
+
+export function inspectCheckpoint(ckpt: Checkpoint, options: InspectOptions = {}): string {
+  const limit = options.maxTensorsPerDict ?? Infinity;
+  const lines = [
+    `${ckpt.path}: ${FORMAT_NAMES[ckpt.format]}, ${(ckpt.fileSize / 1e6).toFixed(1)} MB, ` +
+      `${count(ckpt.tensors.length, "tensor")}, ${count(elements(ckpt.tensors), "element")}`,
+    `state dict: ${stateDictLine(ckpt)}`,
+  ];
+  for (const [k, v] of ckpt.metadata) lines.push(`metadata ${k}: ${text(v)}`);
+  if (ckpt.root.kind === "dict" && ckpt.root.className === undefined) {
+    renderEntries(ckpt.root, 0, limit, lines);
+  } else {
+    renderNode("(root)", ckpt.root, 0, limit, lines);
+  }
+  return lines.join("\n");
+}
+
+function stateDictLine(ckpt: Checkpoint): string {
+  try {
+    const sd = findStateDict(ckpt);
+    const where = sd.path === "" ? "the root" : `'${sd.path}'`;
+    return `${where} (${count(sd.tensors.size, "tensor")}, ${count(elements(sd.tensors.values()), "element")})`;
+  } catch (e) {
+    if (!(e instanceof DiagnosticError)) throw e;
+    return e.diagnostics[0].message.replace(`${ckpt.path}: `, "");
+  }
+}
+
+function renderNode(key: string, node: CheckpointNode, depth: number, limit: number, lines: string[]): void {
+  const pad = INDENT.repeat(depth);
+  switch (node.kind) {
+    case "scalar":
+      lines.push(`${pad}${key}: ${scalarText(node)}`);
+      return;
+    case "other":
+      lines.push(`${pad}${key}: <${node.description}>`);
+      return;
+    case "tensor":
+      lines.push(`${pad}${key}  ${tensorText(node.tensor)}`);
+      return;
+    case "list": {
+      const scalars = node.items.every((i) => i.kind === "scalar");
+      if (scalars && node.items.length <= INLINE_LIST) {
+        lines.push(`${pad}${key}: [${node.items.map((i) => scalarText(i as ScalarNode)).join(", ")}]`);
+      } else if (scalars) {
+        const types = [...new Set(node.items.map((i) => scalarType(i as ScalarNode)))].join(" | ");
+        lines.push(`${pad}${key}: list[${node.items.length}] of ${types}`);
+      } else {
+        lines.push(`${pad}${key}: list[${node.items.length}]${tensorSummary(node)}`);
+        renderEntries({ kind: "dict", entries: node.items.map((n, i) => ({ key: String(i), node: n })) }, depth + 1, limit, lines);
+      }
+      return;
+    }
+    case "dict":
+      lines.push(`${pad}${key}: ${node.className ?? "dict"}${node.entries.length === 0 ? " (empty)" : tensorSummary(node)}`);
+      renderEntries(node, depth + 1, limit, lines);
+      return;
+  }
+}
+
+/** Children in order; runs of tensors are aligned, and cut after `limit` per container. */
+function renderEntries(dict: DictNode, depth: number, limit: number, lines: string[]): void {
+  const width = Math.min(60, Math.max(0, ...dict.entries.filter((e) => e.node.kind === "tensor").map((e) => e.key.length)));
+  let shown = 0;
+  let hidden = 0;
+  for (const { key, node } of dict.entries) {
+    if (node.kind === "tensor") {
+      if (shown >= limit) {
+        hidden++;
+        continue;
+      }
+      shown++;
+      renderNode(key.padEnd(width), node, depth, limit, lines);
+    } else {
+      renderNode(key, node, depth, limit, lines);
+    }
+  }
+  if (hidden > 0) lines.push(`${INDENT.repeat(depth)}... ${count(hidden, "more tensor")}`);
+}
+
+function tensorText(t: TensorEntry): string {
+  const layout = isContiguous(t.shape, t.strides) ? "" : `  (strided ${JSON.stringify(t.strides)})`;
+  return `${t.dtype} [${t.shape.join(", ")}]${layout}`;
+}
+
+function tensorSummary(node: CheckpointNode): string {
+  const tensors: TensorEntry[] = [];
+  const collect = (n: CheckpointNode): void => {
+    if (n.kind === "tensor") tensors.push(n.tensor);
+    else if (n.kind === "dict") n.entries.forEach((e) => collect(e.node));
+    else if (n.kind === "list") n.items.forEach(collect);
+  };
+  collect(node);
+  return tensors.length === 0 ? "" : `, ${count(tensors.length, "tensor")}, ${count(elements(tensors), "element")}`;
+}
+
+function scalarText(node: ScalarNode): string {
+  const v = node.value;
+  if (v === null) return "None";
+  if (typeof v === "boolean") return v ? "True" : "False";
+  if (typeof v === "string") return text(v);
+  return String(v);
+}
+
+function scalarType(node: ScalarNode): string {
+  const v = node.value;
+  if (v === null) return "None";
+  if (typeof v === "number") return Number.isInteger(v) ? "int" : "float";
+  return { bigint: "int", boolean: "bool", string: "str" }[typeof v as "bigint" | "boolean" | "string"];
+}
+
+function text(s: string): string {
+  return JSON.stringify(s.length > MAX_TEXT ? s.slice(0, MAX_TEXT) + "..." : s);
+}
+
+function elements(tensors: Iterable<TensorEntry>): number {
+  let n = 0;
+  for (const t of tensors) n += t.numel;
+  return n;
+}
+
+function count(n: number, noun: string): string {
+  return `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
+}

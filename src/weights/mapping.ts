@@ -1,0 +1,434 @@
+// Mapping a checkpoint's state dict onto a model's declared weights.
+// Planning works on names, shapes and dtypes only, so the report is known before any tensor data is read;
+// loading then reads each needed checkpoint tensor once and applies the planned steps.
+import type { Span } from "../compiler/diagnostics.js";
+import { byteSize, type DType, type HostTensor } from "../util/tensor.js";
+import { describeStateDict, findStateDict, type Checkpoint, type StateDict } from "./checkpoint.js";
+import { WeightCodes, weightError, withDiagnostics } from "./codes.js";
+import type { ProgressCallback } from "./layout.js";
+import { castTensor, isFloat, isLossy, reshapeTensor, sliceTensor, transposeTensor } from "./transforms.js";
+
+/** A weight the model declares, as the compiler knows it. */
+export interface DeclaredWeight {
+  path: string;
+  dtype: DType;
+  shape: readonly number[];
+  /** The `.net` declaration, for diagnostics. */
+  span?: Span;
+  /** The forward computation never reads it: loading it is only reported, and it may be missing. */
+  unused?: boolean;
+}
+
+/**
+ * Renames checkpoint keys. Literal: `from` matches a whole key or a dotted prefix of one ("backbone" renames
+ * "backbone.x" to "<to>.x"). With `regex`, `from` is a JavaScript regular expression and the first match is
+ * replaced by `to` ($1 etc. refer to groups), like Python's re.sub(count=1).
+ */
+export interface RenameRule {
+  from: string;
+  to: string;
+  regex?: boolean;
+  span?: Span;
+}
+
+/**
+ * Which tensors a transform applies to, by name after stripPrefix and rename: the exact name, or with `regex`
+ * every name the expression matches in full (groups then fill $1 etc. in a split's `into`).
+ */
+export interface TransformTarget {
+  key: string;
+  regex?: boolean;
+  span?: Span;
+}
+
+export interface TransposeTransform extends TransformTarget {
+  op: "transpose";
+  /** Default: reverse the axes (a plain matrix transpose). */
+  perm?: readonly number[];
+}
+
+export interface ReshapeTransform extends TransformTarget {
+  op: "reshape";
+  /** One entry may be -1. Default: the shape of the declared weight of the same name. */
+  shape?: readonly number[];
+}
+
+export interface CastTransform extends TransformTarget {
+  op: "cast";
+  /** Default: the dtype of the declared weight of the same name. */
+  to?: DType;
+}
+
+/** Splits a packed tensor (e.g. qkv) along `axis` into the tensors named in `into`. */
+export interface SplitTransform extends TransformTarget {
+  op: "split";
+  axis: number;
+  into: readonly string[];
+  /** Default: equal parts. */
+  sizes?: readonly number[];
+}
+
+export type TensorTransform = TransposeTransform | ReshapeTransform | CastTransform | SplitTransform;
+
+/** Applied in this order: subdict, stripPrefix, rename (each rule in turn), transforms (each in turn). */
+export interface MappingRules {
+  /** Dotted path of the state dict in the checkpoint, e.g. "model"; default: found by findStateDict. */
+  subdict?: string;
+  /** Each prefix is removed once from the keys that start with it, e.g. "module." from DataParallel. */
+  stripPrefix?: readonly string[];
+  rename?: readonly RenameRule[];
+  transforms?: readonly TensorTransform[];
+}
+
+export interface AppliedWeight {
+  path: string;
+  /** The checkpoint key it came from, relative to the state dict. */
+  key: string;
+  span?: Span;
+  unused: boolean;
+  /** Transforms applied on the way, as text ("transpose [1, 0]"). */
+  steps: string[];
+}
+
+export interface MissingWeight {
+  path: string;
+  dtype: DType;
+  shape: readonly number[];
+  span?: Span;
+  unused: boolean;
+  /** A likely fix, when an unexpected checkpoint tensor looks like this weight under another prefix. */
+  suggestion?: string;
+}
+
+export interface UnexpectedTensor {
+  key: string;
+  /** The name after renaming and transforms, when it differs from the key. */
+  name: string;
+  dtype: DType;
+  shape: readonly number[];
+}
+
+export interface ShapeMismatch {
+  path: string;
+  key: string;
+  span?: Span;
+  expected: readonly number[];
+  actual: readonly number[];
+}
+
+export interface DTypeMismatch {
+  path: string;
+  key: string;
+  span?: Span;
+  expected: DType;
+  actual: DType;
+}
+
+export interface DTypeConversion {
+  path: string;
+  key: string;
+  span?: Span;
+  from: DType;
+  to: DType;
+  lossy: boolean;
+  /** Asked for by a cast transform rather than done implicitly between float types. */
+  explicit: boolean;
+}
+
+export interface WeightReport {
+  /** The checkpoint and the state dict in it, e.g. "ifdd.pth ['model']". */
+  source: string;
+  applied: AppliedWeight[];
+  missing: MissingWeight[];
+  unexpected: UnexpectedTensor[];
+  shapeMismatch: ShapeMismatch[];
+  dtypeMismatch: DTypeMismatch[];
+  dtypeConverted: DTypeConversion[];
+}
+
+type Step =
+  | { op: "transpose"; perm: number[] }
+  | { op: "reshape"; shape: number[] }
+  | { op: "cast"; to: DType }
+  | { op: "slice"; axis: number; start: number; size: number };
+
+/** A tensor the checkpoint offers under a model-side name, with the steps that produce it from its key. */
+interface Candidate {
+  name: string;
+  key: string;
+  sourceDType: DType;
+  dtype: DType;
+  shape: number[];
+  steps: Step[];
+}
+
+interface PlannedLoad {
+  path: string;
+  key: string;
+  steps: readonly Step[];
+}
+
+export interface WeightPlan {
+  readonly stateDict: StateDict;
+  readonly report: WeightReport;
+  readonly loads: readonly PlannedLoad[];
+}
+
+function ruleError(message: string, span?: Span): never {
+  throw weightError(WeightCodes.BadMappingRule, message, { span });
+}
+
+/** Works out what goes where, reading no tensor data. Invalid rules throw; mismatches go into the report. */
+export function planWeights(declared: readonly DeclaredWeight[], ckpt: Checkpoint, rules: MappingRules = {}): WeightPlan {
+  const stateDict = findStateDict(ckpt, rules.subdict);
+  const source = describeStateDict(stateDict);
+  const declaredByPath = new Map<string, DeclaredWeight>();
+  for (const d of declared) {
+    if (declaredByPath.has(d.path)) ruleError(`the weight '${d.path}' is declared twice`, d.span);
+    declaredByPath.set(d.path, d);
+  }
+
+  const rename = compileRenames(rules.rename ?? []);
+  const candidates = new Map<string, Candidate>();
+  for (const [key, entry] of stateDict.tensors) {
+    const name = rename(stripPrefixes(key, rules.stripPrefix ?? []));
+    addCandidate(candidates, { name, key, sourceDType: entry.dtype, dtype: entry.dtype, shape: [...entry.shape], steps: [] }, source);
+  }
+  for (const transform of rules.transforms ?? []) applyTransform(transform, candidates, declaredByPath, source);
+
+  const report: WeightReport = { source, applied: [], missing: [], unexpected: [], shapeMismatch: [], dtypeMismatch: [], dtypeConverted: [] };
+  const loads: PlannedLoad[] = [];
+  const consumed = new Set<string>();
+  for (const d of declared) {
+    const unused = d.unused ?? false;
+    const c = candidates.get(d.path);
+    if (!c) {
+      report.missing.push({ path: d.path, dtype: d.dtype, shape: d.shape, span: d.span, unused });
+      continue;
+    }
+    consumed.add(d.path);
+    const where = { path: d.path, key: c.key, span: d.span };
+    if (!sameShape(c.shape, d.shape)) {
+      report.shapeMismatch.push({ ...where, expected: d.shape, actual: c.shape });
+      continue;
+    }
+    const steps = [...c.steps];
+    if (c.dtype !== d.dtype) {
+      if (!isFloat(c.dtype) || !isFloat(d.dtype)) {
+        report.dtypeMismatch.push({ ...where, expected: d.dtype, actual: c.dtype });
+        continue;
+      }
+      steps.push({ op: "cast", to: d.dtype });
+    }
+    if (c.sourceDType !== d.dtype) {
+      const explicit = c.steps.some((s) => s.op === "cast");
+      report.dtypeConverted.push({ ...where, from: c.sourceDType, to: d.dtype, lossy: isLossy(c.sourceDType, d.dtype), explicit });
+    }
+    report.applied.push({ ...where, unused, steps: c.steps.map(describeStep) });
+    loads.push({ path: d.path, key: c.key, steps });
+  }
+  for (const c of candidates.values()) {
+    if (!consumed.has(c.name)) report.unexpected.push({ key: c.key, name: c.name, dtype: c.dtype, shape: c.shape });
+  }
+  for (const m of report.missing) m.suggestion = suggestFix(m.path, report.unexpected);
+  return { stateDict, report, loads };
+}
+
+/** Reads the planned weights: each checkpoint tensor once (kept while later splits still need it). */
+export function loadWeights(plan: WeightPlan, options: { onProgress?: ProgressCallback } = {}): Map<string, HostTensor> {
+  const { checkpoint, tensors } = plan.stateDict;
+  const usesLeft = new Map<string, number>();
+  for (const load of plan.loads) usesLeft.set(load.key, (usesLeft.get(load.key) ?? 0) + 1);
+  let total = 0;
+  for (const key of usesLeft.keys()) {
+    const entry = tensors.get(key);
+    if (entry) total += entry.numel * byteSize(entry.dtype);
+  }
+  const cache = new Map<string, HostTensor>();
+  const weights = new Map<string, HostTensor>();
+  let done = 0;
+  for (const load of plan.loads) {
+    let source = cache.get(load.key);
+    if (!source) {
+      const entry = tensors.get(load.key);
+      if (!entry) throw weightError(WeightCodes.BadMappingRule, `${describeStateDict(plan.stateDict)} has no tensor '${load.key}'`);
+      source = checkpoint.readTensor(entry);
+      done += source.data.byteLength;
+      options.onProgress?.(done, total);
+    }
+    const left = (usesLeft.get(load.key) ?? 1) - 1;
+    usesLeft.set(load.key, left);
+    if (left > 0) cache.set(load.key, source);
+    else cache.delete(load.key);
+    const input = source;
+    weights.set(load.path, withDiagnostics(checkpoint.path, `transforming '${load.key}'`, () => load.steps.reduce(applyStep, input)));
+  }
+  return weights;
+}
+
+/** planWeights then loadWeights: the weights that fit, and the report of everything else. */
+export function importWeights(
+  declared: readonly DeclaredWeight[],
+  ckpt: Checkpoint,
+  rules: MappingRules = {},
+  options: { onProgress?: ProgressCallback } = {},
+): { weights: Map<string, HostTensor>; report: WeightReport } {
+  const plan = planWeights(declared, ckpt, rules);
+  return { weights: loadWeights(plan, options), report: plan.report };
+}
+
+function applyStep(t: HostTensor, step: Step): HostTensor {
+  switch (step.op) {
+    case "transpose":
+      return transposeTensor(t, step.perm);
+    case "reshape":
+      return reshapeTensor(t, step.shape);
+    case "cast":
+      return castTensor(t, step.to);
+    case "slice":
+      return sliceTensor(t, step.axis, step.start, step.size);
+  }
+}
+
+function describeStep(step: Step): string {
+  switch (step.op) {
+    case "transpose":
+      return `transpose [${step.perm.join(", ")}]`;
+    case "reshape":
+      return `reshape [${step.shape.join(", ")}]`;
+    case "cast":
+      return `cast ${step.to}`;
+    case "slice":
+      return `split axis ${step.axis} [${step.start}:${step.start + step.size}]`;
+  }
+}
+
+function stripPrefixes(key: string, prefixes: readonly string[]): string {
+  let name = key;
+  for (const prefix of prefixes) if (prefix !== "" && name.startsWith(prefix)) name = name.slice(prefix.length);
+  return name;
+}
+
+function compileRenames(rules: readonly RenameRule[]): (name: string) => string {
+  const steps = rules.map((rule): ((name: string) => string) => {
+    if (!rule.regex) {
+      return (name) => (name === rule.from ? rule.to : name.startsWith(rule.from + ".") ? rule.to + name.slice(rule.from.length) : name);
+    }
+    const re = compileRegex(rule.from, rule.span, false);
+    return (name) => name.replace(re, rule.to);
+  });
+  return (name) => steps.reduce((n, step) => step(n), name);
+}
+
+function compileRegex(pattern: string, span: Span | undefined, whole: boolean): RegExp {
+  try {
+    return new RegExp(whole ? `^(?:${pattern})$` : pattern);
+  } catch (e) {
+    return ruleError(`invalid regular expression /${pattern}/: ${(e as Error).message}`, span);
+  }
+}
+
+function addCandidate(candidates: Map<string, Candidate>, c: Candidate, source: string, span?: Span): void {
+  const other = candidates.get(c.name);
+  if (other) {
+    throw weightError(
+      WeightCodes.KeyCollision,
+      `${source}: checkpoint tensors '${other.key}' and '${c.key}' both map to '${c.name}'`,
+      { span },
+    );
+  }
+  candidates.set(c.name, c);
+}
+
+function applyTransform(t: TensorTransform, candidates: Map<string, Candidate>, declared: ReadonlyMap<string, DeclaredWeight>, source: string): void {
+  const re = t.regex ? compileRegex(t.key, t.span, true) : undefined;
+  const matched = [...candidates.values()].filter((c) => (re ? re.test(c.name) : c.name === t.key));
+  if (matched.length === 0) ruleError(`the ${t.op} transform of '${t.key}' matches no tensor of ${source}`, t.span);
+  for (const c of matched) {
+    const what = `the ${t.op} transform of '${c.name}'`;
+    switch (t.op) {
+      case "transpose": {
+        const perm = t.perm ? [...t.perm] : c.shape.map((_, i) => c.shape.length - 1 - i);
+        const valid = perm.length === c.shape.length && perm.every((p, i) => Number.isInteger(p) && p >= 0 && p < perm.length && perm.indexOf(p) === i);
+        if (!valid) ruleError(`${what}: [${perm.join(", ")}] is not a permutation of ${c.shape.length} axes`, t.span);
+        c.shape = perm.map((p) => c.shape[p]);
+        c.steps.push({ op: "transpose", perm });
+        break;
+      }
+      case "reshape": {
+        const target = t.shape ?? declared.get(c.name)?.shape ?? ruleError(`${what}: give a shape, or declare a weight '${c.name}'`, t.span);
+        const shape = resolveReshape(c.shape, target) ?? ruleError(`${what}: [${c.shape.join(", ")}] cannot be reshaped to [${target.join(", ")}]`, t.span);
+        c.shape = shape;
+        c.steps.push({ op: "reshape", shape });
+        break;
+      }
+      case "cast": {
+        const to = t.to ?? declared.get(c.name)?.dtype ?? ruleError(`${what}: give a dtype, or declare a weight '${c.name}'`, t.span);
+        c.dtype = to;
+        c.steps.push({ op: "cast", to });
+        break;
+      }
+      case "split":
+        candidates.delete(c.name);
+        for (const part of splitParts(t, c, re, what)) addCandidate(candidates, part, source, t.span);
+        break;
+    }
+  }
+}
+
+function splitParts(t: SplitTransform, c: Candidate, re: RegExp | undefined, what: string): Candidate[] {
+  const rank = c.shape.length;
+  const axis = t.axis < 0 ? t.axis + rank : t.axis;
+  if (!Number.isInteger(axis) || axis < 0 || axis >= rank) ruleError(`${what}: axis ${t.axis} is outside the tensor's ${rank} axes`, t.span);
+  const dim = c.shape[axis];
+  const count = t.into.length;
+  let sizes: readonly number[];
+  if (t.sizes) {
+    sizes = t.sizes;
+    const valid = sizes.length === count && sizes.every((s) => Number.isInteger(s) && s >= 0) && sizes.reduce((a, b) => a + b, 0) === dim;
+    if (!valid) ruleError(`${what}: sizes [${sizes.join(", ")}] for ${count} parts do not add up to dimension ${axis} (${dim})`, t.span);
+  } else {
+    if (count === 0 || dim % count !== 0) ruleError(`${what}: dimension ${axis} (${dim}) does not split into ${count} equal parts`, t.span);
+    sizes = t.into.map(() => dim / count);
+  }
+  let start = 0;
+  return t.into.map((target, i) => {
+    const size = sizes[i];
+    const part: Candidate = {
+      ...c,
+      name: re ? c.name.replace(re, target) : target,
+      shape: c.shape.map((d, ax) => (ax === axis ? size : d)),
+      steps: [...c.steps, { op: "slice", axis, start, size }],
+    };
+    start += size;
+    return part;
+  });
+}
+
+/** The target shape with a -1 filled in, or undefined when the element counts differ. */
+function resolveReshape(from: readonly number[], to: readonly number[]): number[] | undefined {
+  const count = from.reduce((a, b) => a * b, 1);
+  const free = to.filter((d) => d === -1).length;
+  if (free > 1 || !to.every((d) => d === -1 || (Number.isInteger(d) && d >= 0))) return undefined;
+  const known = to.reduce((a, d) => (d === -1 ? a : a * d), 1);
+  if (free === 0) return known === count ? [...to] : undefined;
+  if (known === 0 || count % known !== 0) return undefined;
+  return to.map((d) => (d === -1 ? count / known : d));
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** "module.x.w" offered while "x.w" is missing suggests a prefix to strip; the reverse, a prefix to add. */
+function suggestFix(path: string, unexpected: readonly UnexpectedTensor[]): string | undefined {
+  for (const u of unexpected) {
+    if (u.name.endsWith("." + path)) {
+      return `the checkpoint has '${u.name}': strip the prefix '${u.name.slice(0, u.name.length - path.length)}'`;
+    }
+    if (path.endsWith("." + u.name)) {
+      return `the checkpoint has '${u.name}': rename it with the prefix '${path.slice(0, path.length - u.name.length)}'`;
+    }
+  }
+  return undefined;
+}
