@@ -147,6 +147,8 @@ def good_fixtures():
                "state_dict": model.state_dict(), "optimizer": opt.state_dict()}
     save("dataparallel.pth.tar", classic)
     save("legacy_dataparallel.pth.tar", classic, legacy=True)
+    transform_fixtures(model)
+    cast_fixtures()
 
     torch.manual_seed(1)
     plain = TinyNet()
@@ -171,6 +173,150 @@ def good_fixtures():
     with open(os.path.join(OUT, "peer.safetensors.expected.json"), "w") as f:
         json.dump({"tensors": {k: tensor_record(t) for k, t in tensors.items()}}, f, indent=1)
         f.write("\n")
+
+
+def cast_fixtures():
+    """casts.pth holds awkward values; casts.derived.json what torch makes of them in every conversion netc does."""
+    f32 = torch.tensor([1.0, -2.5, 65504.0, 65519.99, 65520.0, 1e-8, 2 ** -24, 2 ** -25, 3e-8, 6.1035156e-05,
+                        6.097555e-05, 1.00048828125, 1.00146484375, 1.00390625, 1.01171875, 3.4e38, -3.4e38,
+                        float("nan"), float("inf"), -0.0, 1e-40], dtype=torch.float32)
+    f32 = torch.cat([f32, torch.randn(64, generator=torch.Generator().manual_seed(5)) * 100])
+    f64 = torch.tensor([0.1, 1e-300, 1e300, 1 + 2 ** -24, 1 + 2 ** -24 + 2 ** -40, 1 + 2 ** -11 + 2 ** -30, -7.25,
+                        float("nan"), 65519.99999], dtype=torch.float64)
+    i64 = torch.tensor([-3, 0, 7, 2 ** 40, 2 ** 60 + 2 ** 36 + 1, -(2 ** 60) - 2 ** 36 - 1, 2 ** 24 + 1, 2 ** 63 - 1],
+                       dtype=torch.int64)
+    whole = torch.tensor([-2.7, 2.7, 0.5, -0.5, 1e9, -0.0, 255.9], dtype=torch.float32)
+    save("casts.pth", collections.OrderedDict(f32=f32, f64=f64, i64=i64, whole=whole))
+    derived = {
+        "f32->f16": f32.half(), "f32->bf16": f32.bfloat16(), "f32->f64": f32.double(),
+        "f64->f32": f64.float(), "f64->f16": f64.half(), "f64->bf16": f64.bfloat16(),
+        "f16->f32": f32.half().float(), "bf16->f32": f32.bfloat16().float(), "f16->bf16": f32.half().bfloat16(),
+        "i64->f32": i64.float(), "i64->f64": i64.double(), "i64->i32": i64.int(), "i64->f16": i64[:4].half(),
+        "whole->i32": whole.int(), "whole->i64": whole.long(), "whole->i8": whole[:4].to(torch.int8),
+        "whole->u8": whole[[1, 2, 5, 6]].to(torch.uint8), "f32->bool": f32.bool(), "i64->bool": i64.bool(),
+    }
+    with open(os.path.join(OUT, "casts.derived.json"), "w") as f:
+        json.dump({k: tensor_record(t) for k, t in derived.items()}, f, indent=1)
+        f.write("\n")
+
+
+def transform_fixtures(model):
+    """What torch's own ops make of the DataParallel fixture's tensors, for the mapping transforms."""
+    sd = model.state_dict()
+    q, k, v = sd["module.qkv.weight"].chunk(3, dim=0)
+    qb, kb, vb = sd["module.qkv.bias"].chunk(3)
+    conv = sd["module.conv.weight"]
+    derived = {"q.weight": q, "k.weight": k, "v.weight": v, "q.bias": qb, "k.bias": kb, "v.bias": vb,
+               "head.weight.T": sd["module.head.weight"].t(), "conv.weight.permute(1,0,2,3)": conv.permute(1, 0, 2, 3),
+               "conv.weight.reshape(3,-1)": conv.reshape(3, -1)}
+    with open(os.path.join(OUT, "dataparallel.derived.json"), "w") as f:
+        json.dump({k: tensor_record(t) for k, t in derived.items()}, f, indent=1)
+        f.write("\n")
+
+
+def canonical(v):
+    """A text form of a Python value that the unpickler tests rebuild from netc's result (floats by their bits)."""
+    if v is None or isinstance(v, bool):
+        return repr(v)
+    if isinstance(v, int):
+        return f"i:{v}"
+    if isinstance(v, float):
+        return "f:" + struct.pack(">d", v).hex()
+    if isinstance(v, str):
+        return "s:" + json.dumps(v, ensure_ascii=False)
+    if isinstance(v, bytes):
+        return "b:" + v.hex()
+    if isinstance(v, (list, tuple)):
+        return "[" + ",".join(canonical(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ",".join(canonical(k) + "=" + canonical(x) for k, x in v.items()) + "}"
+    if isinstance(v, (set, frozenset)):
+        return "set(" + ",".join(sorted(canonical(x) for x in v)) + ")"
+    raise TypeError(type(v))
+
+
+def pickle_fixtures():
+    """The same plain values pickled with every protocol CPython writes, for the unpickler's tests."""
+    shared = [1, 2]
+    value = {
+        "ints": [0, 1, -1, 255, 256, 65535, 65536, -(2 ** 31), 2 ** 31 - 1, 2 ** 31, 2 ** 53, 2 ** 53 + 1,
+                 2 ** 62, -(2 ** 63), 2 ** 100, -(2 ** 100)],
+        "floats": [0.0, -0.0, 1.5, 1e300, float("inf"), float("-inf")],
+        "text": ["", "ascii", "ü€😀", "x" * 300],
+        "bytes": [b"", b"\x00\xff", bytes(range(256))],
+        "consts": [None, True, False],
+        "tuples": [(), (1,), (1, 2), (1, 2, 3), (1, 2, 3, 4)],
+        "shared": [shared, shared],
+        "od": collections.OrderedDict([("z", 1), ("a", 2)]),
+        "sets": [{3, 1}, frozenset({2})],
+        7: "int key",
+        "__proto__": {"polluted": True},
+    }
+    cases = [{"protocol": p, "hex": pickle.dumps(value, protocol=p).hex(), "expected": canonical(value)} for p in (2, 3, 4, 5)]
+    with open(os.path.join(OUT, "pickles.json"), "w") as f:
+        json.dump(cases, f, indent=1)
+        f.write("\n")
+
+
+class FakeStorage:
+    def __init__(self, key, numel):
+        self.key, self.numel = key, numel
+
+
+class StoragePickler(pickle.Pickler):
+    """torch.save's persistent ids, for storages that exist only on paper (the > 4 GB zip64 test)."""
+
+    def persistent_id(self, obj):
+        if isinstance(obj, FakeStorage):
+            return ("storage", torch.FloatStorage, obj.key, "cpu", obj.numel)
+        return None
+
+
+class FakeView:
+    """Elements [offset, offset + numel) of the storage `root` (of `root_numel` elements), named `key`."""
+
+    def __init__(self, key, root, root_numel, offset, numel):
+        self.key, self.root, self.root_numel, self.offset, self.numel = key, root, root_numel, offset, numel
+
+
+class LegacyPickler(pickle.Pickler):
+    """Legacy persistent ids, with the view metadata torch < 1.0 wrote for storage views (1.13 still reads them)."""
+
+    def persistent_id(self, obj):
+        if isinstance(obj, FakeStorage):
+            return ("storage", torch.FloatStorage, obj.key, "cpu", obj.numel, None)
+        if isinstance(obj, FakeView):
+            return ("storage", torch.FloatStorage, obj.root, "cpu", obj.root_numel, (obj.key, obj.offset, obj.numel))
+        return None
+
+
+def legacy_storage_view():
+    """A legacy file, written by hand, whose tensor 'a' lies in a view of elements 2..6 of storage '0'."""
+    root = FakeStorage("0", 10)
+    obj = collections.OrderedDict(a=RawTensor(FakeView("1", "0", 10, 2, 5), 1, (3,), (1,)), b=RawTensor(root, 0, (2,), (1,)))
+    path = os.path.join(OUT, "legacy_storage_view.pth")
+    with open(path, "wb") as f:
+        sys_info = {"protocol_version": 1001, "little_endian": True, "type_sizes": {"short": 2, "int": 4, "long": 4}}
+        for header in (0x1950A86A20F9469CFC6C, 1001, sys_info):
+            pickle.dump(header, f, protocol=2)
+        LegacyPickler(f, protocol=2).dump(obj)
+        pickle.dump([root.key], f, protocol=2)
+        f.write(struct.pack("<q10f", 10, *range(10)))
+    loaded = torch.load(path)
+    assert loaded["a"].tolist() == [3.0, 4.0, 5.0] and loaded["b"].tolist() == [0.0, 1.0], loaded
+    with open(path + ".expected.json", "w") as f:
+        json.dump({"tensors": {k: tensor_record(t) for k, t in loaded.items()}}, f, indent=1)
+        f.write("\n")
+
+
+def big_storage_pickle():
+    """data.pkl of a checkpoint whose one storage holds 2^30 + 16 floats (4 GiB + 64 bytes); the tensor views
+    its last 8 floats. The test assembles a sparse zip64 file around it."""
+    storage = FakeStorage("0", 2 ** 30 + 16)
+    buf = io.BytesIO()
+    StoragePickler(buf, protocol=2).dump({"tail": RawTensor(storage, 2 ** 30 + 8, (8,), (1,))})
+    with open(os.path.join(OUT, "big_storage.data.pkl"), "wb") as f:
+        f.write(buf.getvalue())
 
 
 def write_safetensors(path, tensors, metadata):
@@ -245,9 +391,11 @@ def bad_fixtures():
 
 
 def rewrite_zip(src, dst, edit, compression=zipfile.ZIP_STORED):
+    """Copies a zip entry by entry through `edit`, with fixed timestamps so the output is reproducible."""
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", compression) as zout:
         for info in zin.infolist():
-            zout.writestr(info.filename, edit(info.filename, zin.read(info.filename)))
+            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            zout.writestr(entry, edit(info.filename, zin.read(info.filename)), compress_type=compression)
 
 
 def ifdd_spot():
@@ -277,5 +425,8 @@ if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     good_fixtures()
     bad_fixtures()
+    pickle_fixtures()
+    big_storage_pickle()
+    legacy_storage_view()
     if "--ifdd" in sys.argv:
         ifdd_spot()

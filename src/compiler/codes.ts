@@ -96,7 +96,7 @@ export const CliCodes = {
   FileNotFound: code("NET8001", "error", "an input file that cannot be read"),
   BadNpy: code("NET8002", "error", "a .npy file that cannot be parsed"),
   BadInputBinding: code("NET8003", "error", "a --input that does not match the model's inputs"),
-  WriteFailed: code("NET8004", "error", "an output file that cannot be written"),
+  WriteFailed: code("NET8004", "error", "an output file that cannot be written", "check that the output folder exists and is writable"),
   BadTarget: code("NET8005", "error", "an unknown --target"),
   NotFormatted: code("NET8006", "error", "a file that `netc fmt` would change", "run `netc fmt <file>` to rewrite it"),
 } as const;

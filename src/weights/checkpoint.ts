@@ -159,9 +159,7 @@ export function findStateDict(ckpt: Checkpoint, subdict?: string): StateDict {
     return { checkpoint: ckpt, path: found.path, tensors: tensorsBelow(found.node) };
   }
   if (candidates.length === 0) {
-    throw weightError(WeightCodes.StateDictNotFound, `${ckpt.path}: no dict of tensors found in the checkpoint`, {
-      hint: "choose the state dict with the mapping's subdict; `netc weights inspect` shows the checkpoint's layout",
-    });
+    throw weightError(WeightCodes.StateDictNotFound, `${ckpt.path}: no dict of tensors found in the checkpoint`);
   }
   throw weightError(
     WeightCodes.AmbiguousStateDict,
@@ -175,7 +173,8 @@ interface Candidate {
 }
 
 function describeCandidate(c: Candidate): string {
-  return `${c.path === "" ? "(root)" : `'${c.path}'`} (${c.node.entries.length} tensors)`;
+  const n = c.node.entries.length;
+  return `${c.path === "" ? "(root)" : `'${c.path}'`} (${n} tensor${n === 1 ? "" : "s"})`;
 }
 
 function candidatesHint(ckpt: Checkpoint): string | undefined {
@@ -212,7 +211,7 @@ function resolvePath(ckpt: Checkpoint, path: string): CheckpointNode {
     }
     if (next === undefined) {
       throw weightError(WeightCodes.StateDictNotFound, `${ckpt.path}: there is no '${path}' in the checkpoint`, {
-        hint: candidatesHint(ckpt) ?? "`netc weights inspect` shows the checkpoint's layout",
+        hint: candidatesHint(ckpt),
       });
     }
     node = next.node;

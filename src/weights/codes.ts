@@ -14,7 +14,7 @@ const FORMATS_HINT =
   "netc reads torch.save files (.pth, .pt, .pth.tar; zip or legacy format) and .safetensors files";
 
 export const WeightCodes = {
-  ReadFailed: code("NET6001", "error", "a checkpoint file that cannot be opened or read"),
+  ReadFailed: code("NET6001", "error", "a checkpoint file that cannot be opened or read", "check that the file exists and is readable"),
   NotACheckpoint: code("NET6002", "error", "a file that is not a PyTorch or safetensors checkpoint", FORMATS_HINT),
   Truncated: code(
     "NET6003",
@@ -44,17 +44,37 @@ export const WeightCodes = {
     "a tensor element type netc does not support",
     "supported: float32, float16, bfloat16, float64, int64, int32, int8, uint8, bool",
   ),
-  BadTensor: code("NET6010", "error", "a tensor whose shape, strides or offset are invalid or overflow"),
-  StorageOutOfBounds: code("NET6011", "error", "a tensor or storage that reaches past the data stored for it"),
-  BadSafetensors: code("NET6012", "error", "a safetensors header that is malformed or inconsistent"),
-  StateDictNotFound: code("NET6013", "error", "a checkpoint without the requested state dict"),
+  BadTensor: code(
+    "NET6010",
+    "error",
+    "a tensor whose shape, strides or offset are invalid or overflow",
+    "the checkpoint is damaged, or was not written by torch.save",
+  ),
+  StorageOutOfBounds: code(
+    "NET6011",
+    "error",
+    "a tensor or storage that reaches past the data stored for it",
+    "the checkpoint is damaged or incomplete; copy or download it again",
+  ),
+  BadSafetensors: code(
+    "NET6012",
+    "error",
+    "a safetensors header that is malformed or inconsistent",
+    "the file is damaged, or was not written by a safetensors writer",
+  ),
+  StateDictNotFound: code(
+    "NET6013",
+    "error",
+    "a checkpoint without the requested state dict",
+    "`netc weights inspect <file>` shows what the checkpoint holds; choose the dict with the mapping's subdict",
+  ),
   AmbiguousStateDict: code(
     "NET6014",
     "error",
     "a checkpoint holding several state dicts, none chosen",
     "choose one with the mapping's subdict, e.g. subdict: \"model\"",
   ),
-  WriteFailed: code("NET6015", "error", "a weight file that cannot be written"),
+  WriteFailed: code("NET6015", "error", "a weight file that cannot be written", "check that the output folder exists and is writable"),
   CorruptCheckpoint: code("NET6016", "error", "a checkpoint whose parts do not agree", "the file is damaged; copy or download it again"),
 
   MissingWeight: code("NET6020", "error", "a declared weight that the checkpoint does not provide", "relax with allowMissing to keep it uninitialised"),
@@ -68,8 +88,18 @@ export const WeightCodes = {
   ),
   DTypeConverted: code("NET6024", "note", "a checkpoint tensor converted to the declared element type"),
   UnusedWeightLoaded: code("NET6025", "note", "a weight loaded from the checkpoint that the forward computation never reads"),
-  BadMappingRule: code("NET6026", "error", "a weight mapping rule that is invalid or matches nothing"),
-  KeyCollision: code("NET6027", "error", "two checkpoint tensors mapped onto the same weight path"),
+  BadMappingRule: code(
+    "NET6026",
+    "error",
+    "a weight mapping rule that is invalid or matches nothing",
+    "rules apply in order (subdict, stripPrefix, rename, prefix, transforms); transforms name tensors as renamed",
+  ),
+  KeyCollision: code(
+    "NET6027",
+    "error",
+    "two checkpoint tensors mapped onto the same weight path",
+    "make the renames distinct, or strip fewer prefixes",
+  ),
 } as const;
 
 /** The error every reader throws: a single diagnostic without a span (the problem lies in a file, not in .net source). */

@@ -8,6 +8,8 @@ import type { PickleInput } from "./pickle.js";
 const MAX_READ = 1 << 30;
 
 export class BinaryFile {
+  private closed = false;
+
   private constructor(
     readonly path: string,
     private readonly fd: number,
@@ -55,7 +57,10 @@ export class BinaryFile {
     this.fill(target, position, what);
   }
 
+  /** Idempotent, so that cleanup paths may call it freely. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     fs.closeSync(this.fd);
   }
 

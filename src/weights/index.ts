@@ -35,10 +35,11 @@ export {
   type TransformTarget,
   type TransposeTransform,
   type UnexpectedTensor,
+  type WeightSource,
   type WeightPlan,
   type WeightReport,
 } from "./mapping.js";
 export { renderReport, reportDiagnostics, type Strictness } from "./report.js";
 export { stateDictToSafetensors, writeSafetensors, type TensorToWrite, type WriteOptions } from "./safetensors.js";
-export { writeFileAtomic } from "./atomic.js";
+export { writeFileAtomic } from "../util/atomic.js";
 export { castTensor } from "./transforms.js";

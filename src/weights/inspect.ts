@@ -16,7 +16,7 @@ const INDENT = "  ";
 export function inspectCheckpoint(ckpt: Checkpoint, options: InspectOptions = {}): string {
   const limit = options.maxTensorsPerDict ?? Infinity;
   const lines = [
-    `${ckpt.path}: ${FORMAT_NAMES[ckpt.format]}, ${(ckpt.fileSize / 1e6).toFixed(1)} MB, ` +
+    `${ckpt.path}: ${FORMAT_NAMES[ckpt.format]}, ${sizeText(ckpt.fileSize)}, ` +
       `${count(ckpt.tensors.length, "tensor")}, ${count(elements(ckpt.tensors), "element")}`,
     `state dict: ${stateDictLine(ckpt)}`,
   ];
@@ -74,7 +74,8 @@ function renderNode(key: string, node: CheckpointNode, depth: number, limit: num
 
 /** Children in order; runs of tensors are aligned, and cut after `limit` per container. */
 function renderEntries(dict: DictNode, depth: number, limit: number, lines: string[]): void {
-  const width = Math.min(60, Math.max(0, ...dict.entries.filter((e) => e.node.kind === "tensor").map((e) => e.key.length)));
+  const listed = dict.entries.filter((e) => e.node.kind === "tensor").slice(0, limit);
+  const width = Math.min(60, listed.reduce((w, e) => Math.max(w, e.key.length), 0));
   let shown = 0;
   let hidden = 0;
   for (const { key, node } of dict.entries) {
@@ -93,7 +94,7 @@ function renderEntries(dict: DictNode, depth: number, limit: number, lines: stri
 }
 
 function tensorText(t: TensorEntry): string {
-  const layout = isContiguous(t.shape, t.strides) ? "" : `  (strided ${JSON.stringify(t.strides)})`;
+  const layout = isContiguous(t.shape, t.strides) ? "" : `  (strides [${t.strides.join(", ")}])`;
   return `${t.dtype} [${t.shape.join(", ")}]${layout}`;
 }
 
@@ -131,6 +132,16 @@ function elements(tensors: Iterable<TensorEntry>): number {
   let n = 0;
   for (const t of tensors) n += t.numel;
   return n;
+}
+
+function sizeText(bytes: number): string {
+  const units: [number, string][] = [
+    [1e9, "GB"],
+    [1e6, "MB"],
+    [1e3, "kB"],
+  ];
+  const [scale, unit] = units.find(([s]) => bytes >= s) ?? [1, "bytes"];
+  return scale === 1 ? `${bytes} bytes` : `${(bytes / scale).toFixed(1)} ${unit}`;
 }
 
 function count(n: number, noun: string): string {

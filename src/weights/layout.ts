@@ -42,9 +42,7 @@ export function makeTensorEntry(what: string, key: string, raw: RawLayout, stora
   const bad = (detail: string): never => {
     throw weightError(WeightCodes.BadTensor, `${what}: ${detail}`);
   };
-  const shape = raw.shape.map((d, i) => toIndex(d) ?? bad(`dimension ${i} of the shape is ${String(d)}`));
-  const bytes = checkedProduct([...shape, byteSize(storage.dtype)]) ?? bad(`shape [${shape.join(", ")}] is too large to address`);
-  const numel = bytes / byteSize(storage.dtype);
+  const { shape, numel } = checkedShape(what, raw.shape, storage.dtype);
   const strides = raw.strides.map((s, i) => toIndex(s) ?? bad(`stride ${i} is ${String(s)}`));
   const storageOffset = toIndex(raw.storageOffset) ?? bad(`storage offset ${String(raw.storageOffset)}`);
   if (strides.length !== shape.length) bad(`${shape.length} dimensions but ${strides.length} strides`);
@@ -61,6 +59,16 @@ export function makeTensorEntry(what: string, key: string, raw: RawLayout, stora
     }
   }
   return { key, dtype: storage.dtype, shape, strides, storageOffset, numel, storage };
+}
+
+/** Non-negative integer dims whose element count, in elements and in bytes, stays exact in a double. */
+export function checkedShape(what: string, raw: readonly unknown[], dtype: DType): { shape: number[]; numel: number } {
+  const bad = (detail: string): never => {
+    throw weightError(WeightCodes.BadTensor, `${what}: ${detail}`);
+  };
+  const shape = raw.map((d, i) => toIndex(d) ?? bad(`dimension ${i} of the shape is ${String(d)}`));
+  const bytes = checkedProduct([...shape, byteSize(dtype)]) ?? bad(`shape [${shape.join(", ")}] is too large to address`);
+  return { shape, numel: bytes / byteSize(dtype) };
 }
 
 function toIndex(v: unknown): number | undefined {

@@ -1,4 +1,4 @@
-// Mapping a checkpoint's state dict onto a model's declared weights.
+// Mapping checkpoints' state dicts onto a model's declared weights.
 // Planning works on names, shapes and dtypes only, so the report is known before any tensor data is read;
 // loading then reads each needed checkpoint tensor once and applies the planned steps.
 import type { Span } from "../compiler/diagnostics.js";
@@ -70,20 +70,29 @@ export interface SplitTransform extends TransformTarget {
 
 export type TensorTransform = TransposeTransform | ReshapeTransform | CastTransform | SplitTransform;
 
-/** Applied in this order: subdict, stripPrefix, rename (each rule in turn), transforms (each in turn). */
+/** Applied in this order: subdict, stripPrefix, rename (each rule in turn), prefix, transforms (each in turn). */
 export interface MappingRules {
   /** Dotted path of the state dict in the checkpoint, e.g. "model"; default: found by findStateDict. */
   subdict?: string;
   /** Each prefix is removed once from the keys that start with it, e.g. "module." from DataParallel. */
   stripPrefix?: readonly string[];
   rename?: readonly RenameRule[];
+  /** Prepended as is to every name, so that the checkpoint fills the weights under it (e.g. "landmark."). */
+  prefix?: string;
   transforms?: readonly TensorTransform[];
+}
+
+/** One checkpoint and how its tensors map onto the model; a model may take its weights from several. */
+export interface WeightSource {
+  checkpoint: Checkpoint;
+  rules?: MappingRules;
 }
 
 export interface AppliedWeight {
   path: string;
-  /** The checkpoint key it came from, relative to the state dict. */
+  /** The checkpoint key it came from, relative to the state dict, and where that state dict is. */
   key: string;
+  source: string;
   span?: Span;
   unused: boolean;
   /** Transforms applied on the way, as text ("transpose [1, 0]"). */
@@ -102,6 +111,7 @@ export interface MissingWeight {
 
 export interface UnexpectedTensor {
   key: string;
+  source: string;
   /** The name after renaming and transforms, when it differs from the key. */
   name: string;
   dtype: DType;
@@ -111,6 +121,7 @@ export interface UnexpectedTensor {
 export interface ShapeMismatch {
   path: string;
   key: string;
+  source: string;
   span?: Span;
   expected: readonly number[];
   actual: readonly number[];
@@ -119,6 +130,7 @@ export interface ShapeMismatch {
 export interface DTypeMismatch {
   path: string;
   key: string;
+  source: string;
   span?: Span;
   expected: DType;
   actual: DType;
@@ -127,6 +139,7 @@ export interface DTypeMismatch {
 export interface DTypeConversion {
   path: string;
   key: string;
+  source: string;
   span?: Span;
   from: DType;
   to: DType;
@@ -136,8 +149,8 @@ export interface DTypeConversion {
 }
 
 export interface WeightReport {
-  /** The checkpoint and the state dict in it, e.g. "ifdd.pth ['model']". */
-  source: string;
+  /** Each checkpoint and the state dict in it, e.g. "ifdd.pth ['model']". */
+  sources: string[];
   applied: AppliedWeight[];
   missing: MissingWeight[];
   unexpected: UnexpectedTensor[];
@@ -152,9 +165,11 @@ type Step =
   | { op: "cast"; to: DType }
   | { op: "slice"; axis: number; start: number; size: number };
 
-/** A tensor the checkpoint offers under a model-side name, with the steps that produce it from its key. */
+/** A tensor a checkpoint offers under a model-side name, with the steps that produce it from its key. */
 interface Candidate {
   name: string;
+  /** Index into the plan's state dicts. */
+  origin: number;
   key: string;
   sourceDType: DType;
   dtype: DType;
@@ -164,12 +179,14 @@ interface Candidate {
 
 interface PlannedLoad {
   path: string;
+  origin: number;
   key: string;
   steps: readonly Step[];
 }
 
+/** The outcome of planning: the report, known before any data is read, and what loadWeights will read. */
 export interface WeightPlan {
-  readonly stateDict: StateDict;
+  readonly stateDicts: readonly StateDict[];
   readonly report: WeightReport;
   readonly loads: readonly PlannedLoad[];
 }
@@ -179,26 +196,22 @@ function ruleError(message: string, span?: Span): never {
 }
 
 /** Works out what goes where, reading no tensor data. Invalid rules throw; mismatches go into the report. */
-export function planWeights(declared: readonly DeclaredWeight[], ckpt: Checkpoint, rules: MappingRules = {}): WeightPlan {
-  const stateDict = findStateDict(ckpt, rules.subdict);
-  const source = describeStateDict(stateDict);
+export function planWeights(declared: readonly DeclaredWeight[], sources: readonly WeightSource[]): WeightPlan {
   const declaredByPath = new Map<string, DeclaredWeight>();
   for (const d of declared) {
     if (declaredByPath.has(d.path)) ruleError(`the weight '${d.path}' is declared twice`, d.span);
     declaredByPath.set(d.path, d);
   }
-
-  const rename = compileRenames(rules.rename ?? []);
+  const stateDicts = sources.map((s) => findStateDict(s.checkpoint, s.rules?.subdict));
+  const names = stateDicts.map(describeStateDict);
   const candidates = new Map<string, Candidate>();
-  for (const [key, entry] of stateDict.tensors) {
-    const name = rename(stripPrefixes(key, rules.stripPrefix ?? []));
-    addCandidate(candidates, { name, key, sourceDType: entry.dtype, dtype: entry.dtype, shape: [...entry.shape], steps: [] }, source);
-  }
-  for (const transform of rules.transforms ?? []) applyTransform(transform, candidates, declaredByPath, source);
+  sources.forEach((s, origin) => {
+    const offered = offeredTensors(stateDicts[origin], s.rules ?? {}, { origin, names, declared: declaredByPath });
+    for (const c of offered.values()) addCandidate(candidates, c, names);
+  });
 
-  const report: WeightReport = { source, applied: [], missing: [], unexpected: [], shapeMismatch: [], dtypeMismatch: [], dtypeConverted: [] };
+  const report: WeightReport = { sources: names, applied: [], missing: [], unexpected: [], shapeMismatch: [], dtypeMismatch: [], dtypeConverted: [] };
   const loads: PlannedLoad[] = [];
-  const consumed = new Set<string>();
   for (const d of declared) {
     const unused = d.unused ?? false;
     const c = candidates.get(d.path);
@@ -206,8 +219,8 @@ export function planWeights(declared: readonly DeclaredWeight[], ckpt: Checkpoin
       report.missing.push({ path: d.path, dtype: d.dtype, shape: d.shape, span: d.span, unused });
       continue;
     }
-    consumed.add(d.path);
-    const where = { path: d.path, key: c.key, span: d.span };
+    candidates.delete(d.path);
+    const where = { path: d.path, key: c.key, source: names[c.origin], span: d.span };
     if (!sameShape(c.shape, d.shape)) {
       report.shapeMismatch.push({ ...where, expected: d.shape, actual: c.shape });
       continue;
@@ -225,42 +238,68 @@ export function planWeights(declared: readonly DeclaredWeight[], ckpt: Checkpoin
       report.dtypeConverted.push({ ...where, from: c.sourceDType, to: d.dtype, lossy: isLossy(c.sourceDType, d.dtype), explicit });
     }
     report.applied.push({ ...where, unused, steps: c.steps.map(describeStep) });
-    loads.push({ path: d.path, key: c.key, steps });
+    loads.push({ path: d.path, origin: c.origin, key: c.key, steps });
   }
   for (const c of candidates.values()) {
-    if (!consumed.has(c.name)) report.unexpected.push({ key: c.key, name: c.name, dtype: c.dtype, shape: c.shape });
+    report.unexpected.push({ key: c.key, source: names[c.origin], name: c.name, dtype: c.dtype, shape: c.shape });
   }
   for (const m of report.missing) m.suggestion = suggestFix(m.path, report.unexpected);
-  return { stateDict, report, loads };
+  return { stateDicts, report, loads };
+}
+
+/** What mapping one source needs to know about the others. */
+interface SourceContext {
+  origin: number;
+  /** Every source's description, by origin. */
+  names: readonly string[];
+  declared: ReadonlyMap<string, DeclaredWeight>;
+}
+
+/** One state dict's tensors under their model-side names, after renaming and transforms. */
+function offeredTensors(sd: StateDict, rules: MappingRules, ctx: SourceContext): Map<string, Candidate> {
+  const rename = compileRenames(rules.rename ?? []);
+  const offered = new Map<string, Candidate>();
+  for (const [key, entry] of sd.tensors) {
+    const name = (rules.prefix ?? "") + rename(stripPrefixes(key, rules.stripPrefix ?? []));
+    const c: Candidate = { name, origin: ctx.origin, key, sourceDType: entry.dtype, dtype: entry.dtype, shape: [...entry.shape], steps: [] };
+    addCandidate(offered, c, ctx.names);
+  }
+  for (const transform of rules.transforms ?? []) applyTransform(transform, offered, ctx);
+  return offered;
 }
 
 /** Reads the planned weights: each checkpoint tensor once (kept while later splits still need it). */
 export function loadWeights(plan: WeightPlan, options: { onProgress?: ProgressCallback } = {}): Map<string, HostTensor> {
-  const { checkpoint, tensors } = plan.stateDict;
+  const sourceOf = (load: PlannedLoad) => {
+    const sd = plan.stateDicts[load.origin];
+    const entry = sd.tensors.get(load.key);
+    if (!entry) throw weightError(WeightCodes.BadMappingRule, `${describeStateDict(sd)} has no tensor '${load.key}'`);
+    return { id: `${load.origin}:${load.key}`, checkpoint: sd.checkpoint, entry };
+  };
   const usesLeft = new Map<string, number>();
-  for (const load of plan.loads) usesLeft.set(load.key, (usesLeft.get(load.key) ?? 0) + 1);
   let total = 0;
-  for (const key of usesLeft.keys()) {
-    const entry = tensors.get(key);
-    if (entry) total += entry.numel * byteSize(entry.dtype);
+  for (const load of plan.loads) {
+    const { id, entry } = sourceOf(load);
+    const uses = usesLeft.get(id) ?? 0;
+    if (uses === 0) total += entry.numel * byteSize(entry.dtype);
+    usesLeft.set(id, uses + 1);
   }
   const cache = new Map<string, HostTensor>();
   const weights = new Map<string, HostTensor>();
   let done = 0;
   for (const load of plan.loads) {
-    let source = cache.get(load.key);
-    if (!source) {
-      const entry = tensors.get(load.key);
-      if (!entry) throw weightError(WeightCodes.BadMappingRule, `${describeStateDict(plan.stateDict)} has no tensor '${load.key}'`);
-      source = checkpoint.readTensor(entry);
-      done += source.data.byteLength;
+    const { id, checkpoint, entry } = sourceOf(load);
+    let tensor = cache.get(id);
+    if (!tensor) {
+      tensor = checkpoint.readTensor(entry);
+      done += tensor.data.byteLength;
       options.onProgress?.(done, total);
     }
-    const left = (usesLeft.get(load.key) ?? 1) - 1;
-    usesLeft.set(load.key, left);
-    if (left > 0) cache.set(load.key, source);
-    else cache.delete(load.key);
-    const input = source;
+    const left = (usesLeft.get(id) ?? 1) - 1;
+    usesLeft.set(id, left);
+    if (left > 0) cache.set(id, tensor);
+    else cache.delete(id);
+    const input = tensor;
     weights.set(load.path, withDiagnostics(checkpoint.path, `transforming '${load.key}'`, () => load.steps.reduce(applyStep, input)));
   }
   return weights;
@@ -269,11 +308,10 @@ export function loadWeights(plan: WeightPlan, options: { onProgress?: ProgressCa
 /** planWeights then loadWeights: the weights that fit, and the report of everything else. */
 export function importWeights(
   declared: readonly DeclaredWeight[],
-  ckpt: Checkpoint,
-  rules: MappingRules = {},
+  sources: readonly WeightSource[],
   options: { onProgress?: ProgressCallback } = {},
 ): { weights: Map<string, HostTensor>; report: WeightReport } {
-  const plan = planWeights(declared, ckpt, rules);
+  const plan = planWeights(declared, sources);
   return { weights: loadWeights(plan, options), report: plan.report };
 }
 
@@ -328,22 +366,20 @@ function compileRegex(pattern: string, span: Span | undefined, whole: boolean): 
   }
 }
 
-function addCandidate(candidates: Map<string, Candidate>, c: Candidate, source: string, span?: Span): void {
+/** `names` describes the state dicts by origin, for the message. */
+function addCandidate(candidates: Map<string, Candidate>, c: Candidate, names: readonly string[], span?: Span): void {
   const other = candidates.get(c.name);
   if (other) {
-    throw weightError(
-      WeightCodes.KeyCollision,
-      `${source}: checkpoint tensors '${other.key}' and '${c.key}' both map to '${c.name}'`,
-      { span },
-    );
+    const where = (x: Candidate) => `'${x.key}' of ${names[x.origin]}`;
+    throw weightError(WeightCodes.KeyCollision, `checkpoint tensors ${where(other)} and ${where(c)} both map to '${c.name}'`, { span });
   }
   candidates.set(c.name, c);
 }
 
-function applyTransform(t: TensorTransform, candidates: Map<string, Candidate>, declared: ReadonlyMap<string, DeclaredWeight>, source: string): void {
+function applyTransform(t: TensorTransform, candidates: Map<string, Candidate>, ctx: SourceContext): void {
   const re = t.regex ? compileRegex(t.key, t.span, true) : undefined;
   const matched = [...candidates.values()].filter((c) => (re ? re.test(c.name) : c.name === t.key));
-  if (matched.length === 0) ruleError(`the ${t.op} transform of '${t.key}' matches no tensor of ${source}`, t.span);
+  if (matched.length === 0) ruleError(`the ${t.op} transform of '${t.key}' matches no tensor of ${ctx.names[ctx.origin]}`, t.span);
   for (const c of matched) {
     const what = `the ${t.op} transform of '${c.name}'`;
     switch (t.op) {
@@ -356,21 +392,21 @@ function applyTransform(t: TensorTransform, candidates: Map<string, Candidate>, 
         break;
       }
       case "reshape": {
-        const target = t.shape ?? declared.get(c.name)?.shape ?? ruleError(`${what}: give a shape, or declare a weight '${c.name}'`, t.span);
+        const target = t.shape ?? ctx.declared.get(c.name)?.shape ?? ruleError(`${what}: give a shape, or declare a weight '${c.name}'`, t.span);
         const shape = resolveReshape(c.shape, target) ?? ruleError(`${what}: [${c.shape.join(", ")}] cannot be reshaped to [${target.join(", ")}]`, t.span);
         c.shape = shape;
         c.steps.push({ op: "reshape", shape });
         break;
       }
       case "cast": {
-        const to = t.to ?? declared.get(c.name)?.dtype ?? ruleError(`${what}: give a dtype, or declare a weight '${c.name}'`, t.span);
+        const to = t.to ?? ctx.declared.get(c.name)?.dtype ?? ruleError(`${what}: give a dtype, or declare a weight '${c.name}'`, t.span);
         c.dtype = to;
         c.steps.push({ op: "cast", to });
         break;
       }
       case "split":
         candidates.delete(c.name);
-        for (const part of splitParts(t, c, re, what)) addCandidate(candidates, part, source, t.span);
+        for (const part of splitParts(t, c, re, what)) addCandidate(candidates, part, ctx.names, t.span);
         break;
     }
   }

@@ -97,6 +97,8 @@ export const CONTAINER_GLOBALS: ReadonlyMap<string, GlobalHandler> = new Map<str
   ["builtins.set", { reduce: (args, ctx) => new Set(iterableArg(args, ctx)) }],
   ["builtins.frozenset", { reduce: (args, ctx) => new Set(iterableArg(args, ctx)) }],
   ["_codecs.encode", { reduce: (args, ctx) => encodeText(args, ctx) }],
+  // Protocol 2 writes b"" as bytes().
+  ["builtins.bytes", { reduce: (args, ctx) => (args.length === 0 ? new Uint8Array(0) : ctx.fail("bytes() with arguments")) }],
   ["argparse.Namespace", { construct: () => new PickleObject("argparse.Namespace") }],
 ]);
 

@@ -1,7 +1,6 @@
 // The weight report as text (printed whether or not the import succeeds) and as diagnostics.
 import { makeDiagnostic, type CodeInfo } from "../compiler/codes.js";
 import type { Diagnostic, Severity, Span } from "../compiler/diagnostics.js";
-import type { DType } from "../util/tensor.js";
 import { WeightCodes } from "./codes.js";
 import type { DTypeConversion, WeightReport } from "./mapping.js";
 
@@ -20,7 +19,7 @@ export function renderReport(report: WeightReport): string {
   const loadedUnused = report.applied.filter((a) => a.unused);
   const reshaped = report.applied.filter((a) => a.path !== a.key || a.steps.length > 0);
   const lines = [
-    `weights from ${report.source}: ${report.applied.length} applied, ${report.missing.length} missing, ` +
+    `weights from ${report.sources.join(", ")}: ${report.applied.length} applied, ${report.missing.length} missing, ` +
       `${report.unexpected.length} unexpected, ${report.shapeMismatch.length} shape mismatches, ` +
       `${report.dtypeMismatch.length} dtype mismatches, ${report.dtypeConverted.length} dtype conversions`,
   ];
@@ -60,7 +59,7 @@ export function reportDiagnostics(report: WeightReport, strictness: Strictness =
   const out: Diagnostic[] = [];
   const add = (info: CodeInfo, severity: Severity, message: string, span?: Span, hint?: string) =>
     out.push({ ...makeDiagnostic(info, message, span, hint === undefined ? {} : { hint }), severity });
-  const from = report.source;
+  const from = report.sources.join(" or ");
 
   for (const m of report.missing) {
     const severity = m.unused ? "note" : strictness.allowMissing ? "warning" : "error";
@@ -72,14 +71,14 @@ export function reportDiagnostics(report: WeightReport, strictness: Strictness =
     add(
       WeightCodes.UnexpectedTensor,
       strictness.allowUnexpected ? "warning" : "error",
-      `checkpoint tensor '${u.key}'${as} (${u.dtype} ${shapeText(u.shape)}) in ${from} matches no declared weight`,
+      `checkpoint tensor '${u.key}'${as} (${u.dtype} ${shapeText(u.shape)}) in ${u.source} matches no declared weight`,
     );
   }
   for (const s of report.shapeMismatch) {
     add(
       WeightCodes.ShapeMismatch,
       "error",
-      `weight '${s.path}' is declared ${shapeText(s.expected)} but checkpoint tensor '${s.key}' in ${from} has shape ${shapeText(s.actual)}`,
+      `weight '${s.path}' is declared ${shapeText(s.expected)} but checkpoint tensor '${s.key}' in ${s.source} has shape ${shapeText(s.actual)}`,
       s.span,
       shapeHint(s.expected, s.actual),
     );
@@ -88,7 +87,7 @@ export function reportDiagnostics(report: WeightReport, strictness: Strictness =
     add(
       WeightCodes.DTypeMismatch,
       "error",
-      `weight '${d.path}' is declared ${d.expected} but checkpoint tensor '${d.key}' in ${from} is ${d.actual}`,
+      `weight '${d.path}' is declared ${d.expected} but checkpoint tensor '${d.key}' in ${d.source} is ${d.actual}`,
       d.span,
     );
   }
@@ -107,7 +106,7 @@ export function reportDiagnostics(report: WeightReport, strictness: Strictness =
     add(
       WeightCodes.UnusedWeightLoaded,
       "note",
-      `${loadedUnused.length} weight${loadedUnused.length === 1 ? "" : "s"} loaded from ${from} but never used by the forward: ${loadedUnused.map((a) => `'${a.path}'`).join(", ")}`,
+      `${loadedUnused.length} weight${loadedUnused.length === 1 ? "" : "s"} loaded but never used by the forward: ${loadedUnused.map((a) => `'${a.path}'`).join(", ")}`,
       loadedUnused.length === 1 ? loadedUnused[0].span : undefined,
     );
   }
@@ -117,7 +116,7 @@ export function reportDiagnostics(report: WeightReport, strictness: Strictness =
 function groupConversions(conversions: readonly DTypeConversion[]): DTypeConversion[][] {
   const groups = new Map<string, DTypeConversion[]>();
   for (const c of conversions) {
-    const key: `${DType}->${DType}` = `${c.from}->${c.to}`;
+    const key = `${c.from}->${c.to}`;
     const group = groups.get(key);
     if (group) group.push(c);
     else groups.set(key, [c]);

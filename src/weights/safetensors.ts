@@ -1,11 +1,11 @@
 // safetensors: an 8-byte little-endian header length, a JSON header
 // {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {string: string}}, then the raw data.
 import { byteSize, bytesOf, type DType, type HostTensor } from "../util/tensor.js";
-import { writeAll, writeFileAtomic } from "./atomic.js";
+import { writeAll, writeFileAtomic } from "../util/atomic.js";
 import type { DictNode, StateDict } from "./checkpoint.js";
 import { WeightCodes, weightError } from "./codes.js";
 import type { BinaryFile } from "./file.js";
-import { checkedProduct, contiguousStrides, makeTensorEntry, type ProgressCallback, type TensorEntry } from "./layout.js";
+import { checkedProduct, checkedShape, contiguousStrides, makeTensorEntry, type ProgressCallback, type TensorEntry } from "./layout.js";
 
 const TO_DTYPE: Readonly<Record<string, DType>> = {
   F32: "f32",
@@ -83,14 +83,15 @@ export function readSafetensorsTree(file: BinaryFile): SafetensorsContents {
         `${file.path}: tensor '${name}' lies at data bytes [${begin}, ${end}) but the file holds ${dataSize} data bytes`,
       );
     }
-    const elements = end - begin;
-    if (elements % byteSize(dtype) !== 0) bad(`tensor '${name}' spans ${elements} bytes, not a whole number of ${dtype} elements`);
-    const storage = { name, dtype, numel: elements / byteSize(dtype), fileOffset: dataStart + begin };
-    const layout = { shape, strides: contiguousStrides(shape.map(Number)), storageOffset: 0 };
-    const entry = makeTensorEntry(`${file.path}: tensor '${name}'`, name, layout, storage);
-    if (entry.numel !== storage.numel) {
-      bad(`tensor '${name}' has shape [${entry.shape.join(", ")}] (${entry.numel} elements) but ${elements} bytes of ${dtype} data`);
+    const what = `${file.path}: tensor '${name}'`;
+    const { shape: dims, numel } = checkedShape(what, shape, dtype);
+    const bytes = end - begin;
+    if (bytes % byteSize(dtype) !== 0) bad(`tensor '${name}' spans ${bytes} bytes, not a whole number of ${dtype} elements`);
+    if (numel * byteSize(dtype) !== bytes) {
+      bad(`tensor '${name}' has shape [${dims.join(", ")}] (${numel} elements) but ${bytes} bytes of ${dtype} data`);
     }
+    const storage = { name, dtype, numel, fileOffset: dataStart + begin };
+    const entry = makeTensorEntry(what, name, { shape: dims, strides: contiguousStrides(dims), storageOffset: 0 }, storage);
     tensors.push({ begin, end, entry });
   }
   tensors.sort((a, b) => a.begin - b.begin || a.end - b.end);

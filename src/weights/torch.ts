@@ -128,6 +128,18 @@ function storageDType(type: PickleValue, ctx: HandlerContext, source: string): D
   throw weightError(WeightCodes.UnsupportedDType, `${source}: tensors of type ${torchDType} (torch.${name}) are not supported`);
 }
 
+/** The storage a persistent id names, made once per key; ids that disagree about it mean a damaged file. */
+function declareStorage(table: Map<string, TorchStorage>, id: StorageId, ctx: HandlerContext): TorchStorage {
+  const known = table.get(id.key);
+  if (known) {
+    if (known.dtype !== id.dtype || known.numel !== id.numel) ctx.fail(`storage '${id.key}' is declared twice, differently`);
+    return known;
+  }
+  const storage = new TorchStorage(id.key, id.dtype, id.numel);
+  table.set(id.key, storage);
+  return storage;
+}
+
 function storageBytes(file: BinaryFile, key: string, dtype: DType, numel: number): number {
   const bytes = checkedProduct([numel, byteSize(dtype)]);
   if (bytes === undefined) throw weightError(WeightCodes.BadTensor, `${file.path}: storage '${key}' declares ${numel} elements`);
@@ -162,11 +174,8 @@ export function readTorchZip(file: BinaryFile): CheckpointNode {
     globals: TORCH_GLOBALS,
     persistentLoad(pid, ctx) {
       const id = parseStorageId(pid, ctx, source);
-      const known = storages.get(id.key);
-      if (known && (known.dtype !== id.dtype || known.numel !== id.numel)) ctx.fail(`storage '${id.key}' declared twice, differently`);
-      const storage = known ?? new TorchStorage(id.key, id.dtype, id.numel);
-      storages.set(id.key, storage);
-      return storage;
+      if (id.view) ctx.fail("a storage view, which only legacy checkpoints have");
+      return declareStorage(storages, id, ctx);
     },
   });
 
@@ -214,9 +223,8 @@ export function readTorchLegacy(file: BinaryFile): CheckpointNode {
     globals: TORCH_GLOBALS,
     persistentLoad(pid, ctx) {
       const id = parseStorageId(pid, ctx, file.path);
-      if (!declared.has(id.key)) declared.set(id.key, new TorchStorage(id.key, id.dtype, id.numel));
-      if (!id.view) return declared.get(id.key) as TorchStorage;
-      return new TorchStorage(id.view.key, id.dtype, id.view.numel, { root: id.key, offset: id.view.offset });
+      const storage = declareStorage(declared, id, ctx);
+      return id.view ? new TorchStorage(id.view.key, id.dtype, id.view.numel, { root: id.key, offset: id.view.offset }) : storage;
     },
   });
   const keys = unpickle(input, plain);

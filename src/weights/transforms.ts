@@ -55,7 +55,10 @@ export function castTensor(t: HostTensor, to: DType): HostTensor {
   } else if (to === "f16" || to === "bf16") {
     const dst = out as Uint16Array;
     const encode = to === "f16" ? f32ToF16Bits : f32ToBf16Bits;
-    for (let i = 0; i < n; i++) dst[i] = encode(Math.fround(toNumber(read(i))));
+    for (let i = 0; i < n; i++) dst[i] = encode(toFloat32(read(i)));
+  } else if (to === "f32") {
+    const dst = out as Float32Array;
+    for (let i = 0; i < n; i++) dst[i] = toFloat32(read(i));
   } else if (to === "bool") {
     const dst = out as Uint8Array;
     for (let i = 0; i < n; i++) {
@@ -63,8 +66,8 @@ export function castTensor(t: HostTensor, to: DType): HostTensor {
       dst[i] = v !== 0 && v !== 0n ? 1 : 0;
     }
   } else {
-    const dst = out as Float32Array | Float64Array | Int32Array | Int8Array | Uint8Array;
-    const wrap = to === "f32" || to === "f64" ? undefined : INT_BITS[to];
+    const dst = out as Float64Array | Int32Array | Int8Array | Uint8Array;
+    const wrap = INT_BITS[to];
     for (let i = 0; i < n; i++) {
       const v = read(i);
       // Typed-array stores truncate and wrap numbers; bigints are wrapped first so no precision is lost.
@@ -83,8 +86,22 @@ function elementReader(t: HostTensor): (i: number) => number | bigint {
   return (i) => data[i];
 }
 
-function toNumber(v: number | bigint): number {
-  return typeof v === "bigint" ? Number(v) : v;
+/**
+ * Rounds to float32 once, as a C++ static_cast does: Number(bigint) would round to a double first, and that
+ * double can land on a float32 tie the integer was not on.
+ */
+function toFloat32(v: number | bigint): number {
+  if (typeof v === "number") return Math.fround(v);
+  const magnitude = v < 0n ? -v : v;
+  const excess = BigInt(Math.max(0, magnitude.toString(2).length - 24));
+  let rounded = magnitude;
+  if (excess > 0n) {
+    const kept = magnitude >> excess;
+    const rest = magnitude - (kept << excess);
+    const half = 1n << (excess - 1n);
+    rounded = (kept + (rest > half || (rest === half && (kept & 1n) === 1n) ? 1n : 0n)) << excess;
+  }
+  return Math.fround(Number(v < 0n ? -rounded : rounded));
 }
 
 function toBigInt(v: number | bigint): bigint {

@@ -13,7 +13,7 @@ export class ConstPool {
   constructor(private readonly names: NameTable) {}
 
   /** The initializer name holding `t`, adding one on first use. */
-  name(t: HostTensor, base = "const"): string {
+  name(t: HostTensor, base: string): string {
     const known = this.byTensor.get(t);
     if (known) return known;
     const key = t.data.byteLength <= DEDUP_MAX_BYTES ? `${t.dtype}[${t.shape.join(",")}]${Buffer.from(bytesOf(t)).toString("base64")}` : undefined;

@@ -75,17 +75,18 @@ export class NodeEmitter {
     return t;
   }
 
-  constant(t: HostTensor): string {
-    return this.g.consts.name(t);
+  /** An initializer holding `t` (shared with any identical small constant already emitted). */
+  constant(t: HostTensor, tag = "const"): string {
+    return this.g.consts.name(t, `${this.prefix}${this.node.op}_${this.node.id}/${tag}`);
   }
 
   /** A rank-1 i64 initializer. */
-  i64s(values: readonly number[]): string {
-    return this.constant({ dtype: "i64", shape: [values.length], data: BigInt64Array.from(values, BigInt) });
+  i64s(values: readonly number[], tag?: string): string {
+    return this.constant({ dtype: "i64", shape: [values.length], data: BigInt64Array.from(values, BigInt) }, tag);
   }
 
   /** A rank-0 initializer of `dtype`, converted as by cast. */
-  scalar(dtype: DType, value: number): string {
-    return this.constant(scalarOf(dtype, value));
+  scalar(dtype: DType, value: number, tag?: string): string {
+    return this.constant(scalarOf(dtype, value), tag);
   }
 }

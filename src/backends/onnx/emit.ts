@@ -1,5 +1,5 @@
 // Assembles an ONNX model from an IR graph: names, initializers, lowered nodes, value_info, metadata.
-import { CheckCodes, makeDiagnostic, OnnxCodes } from "../../compiler/codes.js";
+import { CheckCodes, IrCodes, makeDiagnostic, OnnxCodes } from "../../compiler/codes.js";
 import { type Diagnostic, hasErrors } from "../../compiler/diagnostics.js";
 import type { Graph, GraphOutput, Node, OpAttrs, ParamInfo, Value } from "../../compiler/ir/ir.js";
 import { KernelError } from "../../compiler/ir/interp/numeric.js";
@@ -80,36 +80,42 @@ interface Lowered {
   diagnostics: Diagnostic[];
 }
 
+/** `<scope>/<stem>`, or just the stem at the top level. */
+const scoped = (node: Node, stem: string) => (node.scope ? `${node.scope}/${stem}` : stem);
+
+/** Names every live value and lowers every live computing node, in graph order (which is topological). */
 function lowerGraph(g: OnnxGraph, graph: Graph, live: Set<Node>, outputs: readonly GraphOutput[], weights: Map<string, HostTensor>): Lowered {
-  const valueNames = new Map<Value, string>();
-  const initializers: TensorProto[] = [];
-  const diagnostics: Diagnostic[] = [];
+  const out: Lowered = { initializers: [], valueNames: new Map(), diagnostics: [] };
   const claimed = claimOutputNames(outputs);
+  const emittedParams = new Set<string>();
   for (const node of graph.nodes) {
     if (!live.has(node)) continue;
     const v0 = node.outputs[0];
-    if (node.op === "input") valueNames.set(v0, (node.attrs as OpAttrs["input"]).name);
+    if (node.op === "input") out.valueNames.set(v0, (node.attrs as OpAttrs["input"]).name);
+    else if (node.op === "const") out.valueNames.set(v0, g.consts.name((node.attrs as OpAttrs["const"]).value, scoped(node, `const_${node.id}`)));
     else if (node.op === "param") {
       const path = (node.attrs as OpAttrs["param"]).path;
-      if (!initializers.some((t) => t.name === path)) initializers.push(tensorProto(path, weights.get(path)!));
-      valueNames.set(v0, path);
-    } else if (node.op === "const") valueNames.set(v0, g.consts.name((node.attrs as OpAttrs["const"]).value));
-    else {
-      const prefix = `${node.scope ? `${node.scope}/` : ""}${node.op}_${node.id}`;
-      const names = node.outputs.map((v, i) => claimed.get(v) ?? g.tensorNames.unique(i === 0 ? prefix : `${prefix}:${i}`));
+      const value = weights.get(path);
+      if (!value) out.diagnostics.push(makeDiagnostic(IrCodes.VerifierFailed, `the parameter ${path} is read but not declared in graph.params`, node.span));
+      else if (!emittedParams.has(path)) out.initializers.push(tensorProto(path, value));
+      emittedParams.add(path);
+      out.valueNames.set(v0, path);
+    } else {
+      const stem = scoped(node, `${node.op}_${node.id}`);
+      const names = node.outputs.map((v, i) => claimed.get(v) ?? g.tensorNames.unique(i === 0 ? stem : `${stem}:${i}`));
       node.outputs.forEach((v, i) => {
         g.types.set(names[i], v);
-        valueNames.set(v, names[i]);
+        out.valueNames.set(v, names[i]);
       });
       try {
-        lowerNode(new NodeEmitter(g, node, node.inputs.map((v) => valueNames.get(v)!), names));
+        lowerNode(new NodeEmitter(g, node, node.inputs.map((v) => out.valueNames.get(v)!), names));
       } catch (e) {
         if (!(e instanceof LoweringError || e instanceof KernelError)) throw e;
-        diagnostics.push(makeDiagnostic(OnnxCodes.Unsupported, `cannot lower ${node.op} to ONNX: ${e.message}`, node.span));
+        out.diagnostics.push(makeDiagnostic(OnnxCodes.Unsupported, `cannot lower ${node.op} to ONNX: ${e.message}`, node.span));
       }
     }
   }
-  return { initializers, valueNames, diagnostics };
+  return out;
 }
 
 function metadata(graph: Graph, opts: EmitOnnxOptions, provenance: string): { key: string; value: string }[] {

@@ -1,4 +1,5 @@
 // Elementwise ops (and matmul) map 1:1 onto an ONNX op; cast and clip carry their attributes.
+import { isFloat } from "../../compiler/ir/infer.js";
 import type { OpAttrs, OpName } from "../../compiler/ir/ir.js";
 import type { NodeEmitter } from "./context.js";
 import { attr, onnxDataType } from "./proto.js";
@@ -13,7 +14,6 @@ export const ONE_TO_ONE: Partial<Record<OpName, string>> = {
   tanh: "Tanh",
   sigmoid: "Sigmoid",
   erf: "Erf",
-  relu: "Relu",
   floor: "Floor",
   ceil: "Ceil",
   sin: "Sin",
@@ -37,6 +37,13 @@ export const ONE_TO_ONE: Partial<Record<OpName, string>> = {
   matmul: "MatMul",
 };
 
+/** Relu on integers is Max(x, 0): onnxruntime implements Relu for floats only. */
+export function lowerRelu(e: NodeEmitter): void {
+  const dtype = e.node.inputs[0].dtype;
+  if (isFloat(dtype)) return e.emit("Relu", e.inputs, [e.out()]);
+  e.emit("Max", [e.inputs[0], e.scalar(dtype, 0)], [e.out()]);
+}
+
 export function lowerCast(e: NodeEmitter): void {
   const { to } = e.node.attrs as OpAttrs["cast"];
   e.emit("Cast", e.inputs, [e.out()], [attr.int("to", onnxDataType(to))]);
@@ -47,6 +54,6 @@ export function lowerClip(e: NodeEmitter): void {
   const { min, max } = e.node.attrs as OpAttrs["clip"];
   const dtype = e.node.inputs[0].dtype;
   if (min === undefined && max === undefined) return e.emit("Identity", e.inputs, [e.out()]);
-  const bounds = [min === undefined ? "" : e.scalar(dtype, min), ...(max === undefined ? [] : [e.scalar(dtype, max)])];
+  const bounds = [min === undefined ? "" : e.scalar(dtype, min, "min"), ...(max === undefined ? [] : [e.scalar(dtype, max, "max")])];
   e.emit("Clip", [e.inputs[0], ...bounds], [e.out()]);
 }

@@ -25,7 +25,7 @@ export function lowerExpand(e: NodeEmitter): void {
 
 export function lowerSlice(e: NodeEmitter): void {
   const { start, end, step } = e.node.attrs as OpAttrs["slice"];
-  e.emit("Slice", [e.inputs[0], e.i64s([start]), e.i64s([end]), e.i64s([axisOf(e)]), e.i64s([step])], [e.out()]);
+  e.emit("Slice", [e.inputs[0], e.i64s([start], "starts"), e.i64s([end], "ends"), e.i64s([axisOf(e)], "axes"), e.i64s([step], "steps")], [e.out()]);
 }
 
 export function lowerConcat(e: NodeEmitter): void {
@@ -35,7 +35,7 @@ export function lowerConcat(e: NodeEmitter): void {
 export function lowerPad(e: NodeEmitter): void {
   const { pads, value } = e.node.attrs as OpAttrs["pad"];
   const x = e.node.inputs[0];
-  e.emit("Pad", [e.inputs[0], e.i64s(pads), e.scalar(x.dtype, value)], [e.out()]);
+  e.emit("Pad", [e.inputs[0], e.i64s(pads, "pads"), e.scalar(x.dtype, value, "value")], [e.out()]);
 }
 
 export function lowerGather(e: NodeEmitter): void {

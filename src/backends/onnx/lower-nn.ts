@@ -21,7 +21,7 @@ export function lowerLayerNorm(e: NodeEmitter): void {
   const attrs = [attr.int("axis", ax), attr.float("epsilon", eps)];
   if (scale !== undefined) return e.emit("LayerNormalization", [input, scale, ...(bias ? [bias] : [])], [e.out()], attrs);
   if (normShape.every(isStatic)) {
-    const ones = e.constant(onesLike(x.dtype, normShape as number[]));
+    const ones = e.constant(onesLike(x.dtype, normShape as number[]), "ones");
     return e.emit("LayerNormalization", [input, ones, ...(bias ? [bias] : [])], [e.out()], attrs);
   }
   layerNormDecomposed(e, ax, eps, bias);
@@ -41,7 +41,7 @@ function layerNormDecomposed(e: NodeEmitter, ax: number, eps: number, bias: stri
   const centred = e.apply("Sub", [e.inputs[0], mean], full, [], "centred");
   const variance = e.temp("variance", reduced);
   emitReduce(e, "ReduceMean", e.apply("Mul", [centred, centred], full, [], "squared"), axes, true, variance);
-  const std = e.apply("Sqrt", [e.apply("Add", [variance, e.scalar(x.dtype, eps)], reduced)], reduced);
+  const std = e.apply("Sqrt", [e.apply("Add", [variance, e.scalar(x.dtype, eps, "eps")], reduced)], reduced);
   if (!bias) return e.emit("Div", [centred, std], [e.out()]);
   e.emit("Add", [e.apply("Div", [centred, std], full), bias], [e.out()]);
 }
@@ -57,7 +57,7 @@ export function lowerAttention(e: NodeEmitter): void {
   const scoreShape: Dim[] = [...broadcastShapes(q.shape.slice(0, -2), k.shape.slice(0, -2)), q.shape[r - 2], k.shape[r - 2]];
   const scoreType = { dtype: q.dtype, shape: scoreShape };
   let scores = e.apply("MatMul", [qn, kt], scoreType, [], "scores");
-  if (scale !== 1) scores = e.apply("Mul", [scores, e.scalar(q.dtype, scale)], scoreType, [], "scaled");
+  if (scale !== 1) scores = e.apply("Mul", [scores, e.scalar(q.dtype, scale, "scale")], scoreType, [], "scaled");
   if (bn !== undefined) scores = e.apply("Add", [scores, bn], scoreType, [], "biased");
   const probs = e.apply("Softmax", [scores], scoreType, [attr.int("axis", -1)], "probs");
   e.emit("MatMul", [probs, vn], [e.out()]);

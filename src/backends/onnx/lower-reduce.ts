@@ -11,7 +11,7 @@ const REDUCE_OP = { sum: "ReduceSum", mean: "ReduceMean", max: "ReduceMax", min:
 export function emitReduce(e: NodeEmitter, opType: string, input: string, axes: readonly number[], keepdims: boolean, output: string): void {
   const axesAsInput = opType === "ReduceSum" ? e.opset >= 13 : e.opset >= 18;
   const keep = attr.int("keepdims", keepdims ? 1 : 0);
-  if (axesAsInput) e.emit(opType, [input, e.i64s(axes)], [output], [keep]);
+  if (axesAsInput) e.emit(opType, [input, e.i64s(axes, "axes")], [output], [keep]);
   else e.emit(opType, [input], [output], [attr.ints("axes", axes), keep]);
 }
 

@@ -1,7 +1,7 @@
 // Lowers one computing IR node to ONNX nodes, op by op (sources are handled by emit.ts).
 import type { OpName } from "../../compiler/ir/ir.js";
 import type { NodeEmitter } from "./context.js";
-import { lowerCast, lowerClip, ONE_TO_ONE } from "./lower-elementwise.js";
+import { lowerCast, lowerClip, lowerRelu, ONE_TO_ONE } from "./lower-elementwise.js";
 import { lowerConcat, lowerExpand, lowerGather, lowerGatherElements, lowerPad, lowerReshape, lowerSlice, lowerTranspose } from "./lower-layout.js";
 import { lowerAttention, lowerAvgPool, lowerConv, lowerLayerNorm, lowerMaxPool } from "./lower-nn.js";
 import { lowerArgmax, lowerReduce, lowerSoftmax } from "./lower-reduce.js";
@@ -10,6 +10,7 @@ import { lowerSampleLinear, lowerTopk } from "./lower-select.js";
 type Lowering = (e: NodeEmitter) => void;
 
 const LOWERINGS: Partial<Record<OpName, Lowering>> = {
+  relu: lowerRelu,
   cast: lowerCast,
   clip: lowerClip,
   reduce: lowerReduce,

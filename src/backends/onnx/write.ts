@@ -23,11 +23,12 @@ function writeAll(fd: number, bytes: Uint8Array, position: number, slice: number
   }
 }
 
-function writeFileAtomicParts(path: string, parts: (fd: number) => void): string {
+/** Writes a temporary file beside `path` through `write` and returns its name; removes it if anything fails. */
+function writeTemp(path: string, write: (fd: number) => void): string {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   const fd = openSync(tmp, "w");
   try {
-    parts(fd);
+    write(fd);
     fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
@@ -63,9 +64,9 @@ export function writeOnnx(path: string, graph: Graph, opts: WriteOnnxOptions = {
   try {
     if (emitted.external && location !== undefined) {
       const target = join(modelDir, location);
-      temps.push([writeFileAtomicParts(target, (fd) => writeExternal(fd, emitted.external!, slice)), target]);
+      temps.push([writeTemp(target, (fd) => writeExternal(fd, emitted.external!, slice)), target]);
     }
-    temps.push([writeFileAtomicParts(path, (fd) => writeAll(fd, emitted.bytes!, 0, slice)), path]);
+    temps.push([writeTemp(path, (fd) => writeAll(fd, emitted.bytes!, 0, slice)), path]);
     for (const [tmp, target] of temps) renameSync(tmp, target);
   } catch (e) {
     for (const [tmp] of temps) rmSync(tmp, { force: true });

@@ -194,7 +194,6 @@ export function cast(x: HostTensor, to: DType): HostTensor {
   if (to === x.dtype) return { dtype: to, shape, data: x.data.slice() };
   if (to === "bool" || !isIntegerType(to) || x.dtype === "bool") return fromNumbers(to, shape, toNumbers(x));
   if (x.dtype === "i64") {
-    if (to === "i64") return { dtype: to, shape, data: x.data.slice() };
     const [bits, signed] = INT_BITS[to]!;
     const wrap = signed ? (v: bigint) => BigInt.asIntN(bits, v) : (v: bigint) => BigInt.asUintN(bits, v);
     return fromNumbers(to, shape, Array.from(x.data as BigInt64Array, (v) => Number(wrap(v))));

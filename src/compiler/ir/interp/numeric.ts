@@ -98,10 +98,6 @@ export function fromNumbers(dtype: DType, shape: number[], values: ArrayLike<num
   return { dtype, shape, data };
 }
 
-export function fromBigInts(shape: number[], values: BigInt64Array): HostTensor {
-  return { dtype: "i64", shape, data: values };
-}
-
 /** Converts one scalar attribute (a clip bound, a pad value) to the element type, as `cast` would. */
 export function scalarOf(dtype: DType, x: number): HostTensor {
   if (isIntegerType(dtype)) return fromNumbers(dtype, [], [truncToInt(x, dtype)]);

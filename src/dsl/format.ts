@@ -1,0 +1,31 @@
+// `netc fmt`: the canonical layout of a `.net` file, printed from its syntax tree with every comment kept.
+import type { Diagnostic } from "../compiler/diagnostics.js";
+import type { SourceFile } from "./1-parse/ast.js";
+import { parseSource } from "./1-parse/parse.js";
+import { placeComments } from "./format/comments.js";
+import { printFile } from "./format/print-items.js";
+import { renderDoc } from "./format/render.js";
+import { SourceText } from "./format/source.js";
+import { verifyFormatting } from "./format/verify.js";
+
+export const LINE_WIDTH = 120;
+
+export interface FormatResult {
+  /** The formatted text; absent when the file has syntax errors (then `diagnostics` says why). */
+  text?: string;
+  diagnostics: Diagnostic[];
+}
+
+export function formatSource(file: string, text: string): FormatResult {
+  const { ast, diagnostics } = parseSource(file, text);
+  if (diagnostics.some((d) => d.severity === "error")) return { diagnostics };
+  const formatted = printSourceFile(ast, text);
+  verifyFormatting(ast, formatted);
+  return { text: formatted, diagnostics };
+}
+
+function printSourceFile(ast: SourceFile, text: string): string {
+  const source = new SourceText(text);
+  const body = renderDoc(printFile({ source, comments: placeComments(ast, source) }, ast), LINE_WIDTH);
+  return body === "" ? "" : `${body}\n`;
+}

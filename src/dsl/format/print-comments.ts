@@ -1,0 +1,87 @@
+// Comments into the layout: those attached to nodes, and lists of lines with the comments between them.
+import type { CommentPlacement, PlacedComment } from "./comments.js";
+import { breakParent, type Doc, freshline, hardline, indent, lineSuffix } from "./doc.js";
+import type { SourceText } from "./source.js";
+
+export interface PrintContext {
+  source: SourceText;
+  comments: CommentPlacement;
+}
+
+/** `doc` with the comments attached to `node` around it. */
+export function withComments(ctx: PrintContext, node: object, doc: Doc): Doc {
+  const leading = ctx.comments.leading.get(node) ?? [];
+  const trailing = ctx.comments.trailing.get(node) ?? [];
+  if (leading.length === 0 && trailing.length === 0) return doc;
+  return [...leading.map(leadingComment), doc, ...trailing.map(trailingComment)];
+}
+
+/** A leading comment keeps its own line, or the end of the line it was on, or its place inside a line. */
+function leadingComment(c: PlacedComment): Doc {
+  if (c.startsLine) return [freshline, c.text, hardline];
+  if (c.endsLine) return [lineSuffix([" ", c.text]), breakParent];
+  return [c.text, " "];
+}
+
+/** A trailing `//` comment stays at the end of its line, and one that had a line of its own keeps it. */
+function trailingComment(c: PlacedComment): Doc {
+  if (c.startsLine) return [lineSuffix([hardline, c.text]), breakParent];
+  if (c.isLineComment) return [lineSuffix([" ", c.text]), breakParent];
+  return [" ", c.text];
+}
+
+export interface LinesStyle<T> {
+  /** A `{ ... }` body; the file's top level has no braces. */
+  braced: boolean;
+  printElement(element: T, index: number): Doc;
+  /** Whether two consecutive elements (and the comments before the second) must be separated by a blank line. */
+  blankLineBetween?(previous: T, next: T): boolean;
+}
+
+type Entry<T> = { kind: "element"; element: T; index: number; start: number; end: number } | { kind: "comment"; comment: PlacedComment; start: number; end: number };
+
+/**
+ * One element per line, with the comments between them where they were: on the line of what precedes them
+ * (as trailing comments) or on lines of their own. Blank lines the author left are kept, at most one in a row.
+ */
+export function printLines<T extends { span: { start: number; end: number } }>(ctx: PrintContext, elements: readonly T[], style: LinesStyle<T>): Doc {
+  const listComments = ctx.comments.lists.get(elements);
+  const comments = listComments?.comments ?? [];
+  if (style.braced && elements.length === 0 && comments.every((c) => !c.isLineComment && !c.startsLine)) {
+    // `{}`, or `{ /* to do */ }`: nothing but block comments written on the brace's line.
+    return ["{", ...comments.map((c) => [" ", c.text]), comments.length > 0 ? " }" : "}"];
+  }
+  const entries = sortedEntries(elements, comments);
+  const parts: Doc[] = [];
+  let previousEnd = listComments?.bodyStart ?? 0;
+  // `/* note */ let x = 1`: a statement may follow a block comment that starts its line.
+  let afterOwnLineBlockComment = false;
+  entries.forEach((entry, i) => {
+    const onPreviousLine = (i > 0 || style.braced) && ctx.source.newlinesBetween(previousEnd, entry.start) === 0;
+    if (entry.kind === "comment" && onPreviousLine) parts.push(lineSuffix([" ", entry.comment.text]));
+    else if (entry.kind === "element" && onPreviousLine && afterOwnLineBlockComment) parts.push(" ", style.printElement(entry.element, entry.index));
+    else {
+      if (i > 0 || style.braced) parts.push(hardline);
+      if (i > 0 && needsBlankLine(ctx, entries, i, previousEnd, style)) parts.push(hardline);
+      parts.push(entry.kind === "element" ? style.printElement(entry.element, entry.index) : entry.comment.text);
+    }
+    afterOwnLineBlockComment = entry.kind === "comment" && !onPreviousLine && !entry.comment.isLineComment;
+    previousEnd = entry.end;
+  });
+  return style.braced ? ["{", indent(parts), hardline, "}"] : parts;
+}
+
+function sortedEntries<T extends { span: { start: number; end: number } }>(elements: readonly T[], comments: readonly PlacedComment[]): Entry<T>[] {
+  const entries: Entry<T>[] = [
+    ...elements.map((element, index): Entry<T> => ({ kind: "element", element, index, start: element.span.start, end: element.span.end })),
+    ...comments.map((comment): Entry<T> => ({ kind: "comment", comment, start: comment.start, end: comment.end })),
+  ];
+  return entries.sort((a, b) => a.start - b.start);
+}
+
+function needsBlankLine<T>(ctx: PrintContext, entries: Entry<T>[], i: number, previousEnd: number, style: LinesStyle<T>): boolean {
+  if (ctx.source.newlinesBetween(previousEnd, entries[i].start) >= 2) return true;
+  const previous = entries[i - 1];
+  const next = entries.slice(i).find((e) => e.kind === "element");
+  return previous.kind === "element" && next?.kind === "element" && (style.blankLineBetween?.(previous.element, next.element) ?? false);
+}

@@ -1,0 +1,113 @@
+// Statements and `{ ... }` bodies.
+import type * as A from "../1-parse/ast.js";
+import { type Doc, indent } from "./doc.js";
+import { printLines, type PrintContext, withComments } from "./print-comments.js";
+import { printExpr, printIdent, printPattern } from "./print-expr.js";
+import { printType } from "./print-types.js";
+
+export function printBody(ctx: PrintContext, stmts: readonly A.Stmt[]): Doc {
+  const lines = printLines(ctx, stmts, {
+    braced: true,
+    printElement: (s, i) => [printStmt(ctx, s), needsSemicolon(s, stmts[i + 1]) ? ";" : ""],
+  });
+  return withComments(ctx, stmts, lines);
+}
+
+/**
+ * Statements need no separator: a `(` on a new line starts a statement. The exception is a statement ending in
+ * `split_index ... by mode` without arguments, which would take the `(a, b)` of a following `(a, b) = ...` as them.
+ */
+function needsSemicolon(s: A.Stmt, next: A.Stmt | undefined): boolean {
+  if (next?.kind !== "Assign" || next.target.kind !== "TuplePattern") return false;
+  const last = lastExpression(s);
+  return last !== undefined && endsInBareSplitIndex(last);
+}
+
+function lastExpression(s: A.Stmt): A.Expr | undefined {
+  switch (s.kind) {
+    case "Param":
+    case "Layer":
+      return s.init;
+    case "Let":
+    case "Assign":
+    case "Return":
+    case "Tap":
+      return s.value;
+    case "Assert":
+      return s.message ?? s.cond;
+    default:
+      return undefined;
+  }
+}
+
+function endsInBareSplitIndex(e: A.Expr): boolean {
+  switch (e.kind) {
+    case "SplitIndex":
+      return e.args.length === 0;
+    case "Binary":
+      return endsInBareSplitIndex(e.right);
+    case "Unary":
+      return endsInBareSplitIndex(e.operand);
+    case "Range":
+      return endsInBareSplitIndex(e.end);
+    case "Cond":
+      return endsInBareSplitIndex(e.else);
+    default:
+      return false;
+  }
+}
+
+function printStmt(ctx: PrintContext, s: A.Stmt): Doc {
+  return withComments(ctx, s, printBareStmt(ctx, s));
+}
+
+function printBareStmt(ctx: PrintContext, s: A.Stmt): Doc {
+  switch (s.kind) {
+    case "Param":
+      return ["param ", printIdent(ctx, s.name), ": ", printType(ctx, s.type), s.init ? [" = ", printValue(ctx, s.init)] : ""];
+    case "Layer":
+      return ["layer ", s.path.map((segment, i) => printPathSegment(ctx, segment, i)), " = ", printValue(ctx, s.init)];
+    case "Let":
+      return ["let ", printPattern(ctx, s.pattern), s.type ? [": ", printType(ctx, s.type)] : "", " = ", printValue(ctx, s.value)];
+    case "Assign":
+      return [printPattern(ctx, s.target), ` ${s.op} `, printValue(ctx, s.value)];
+    case "If":
+      return printIf(ctx, s);
+    case "For":
+      return ["for ", printIdent(ctx, s.variable), " in ", printExpr(ctx, s.iterable), " ", printBody(ctx, s.body)];
+    case "Return":
+      return ["return ", printValue(ctx, s.value)];
+    case "Tap":
+      return ["tap ", printIdent(ctx, s.name), " = ", printValue(ctx, s.value)];
+    case "Assert":
+      return ["assert ", printExpr(ctx, s.cond), s.message ? [", ", printExpr(ctx, s.message)] : ""];
+    case "Weights":
+      return ["weights ", withComments(ctx, s.rules, printLines(ctx, s.rules, { braced: true, printElement: (r) => printWeightRule(ctx, r) }))];
+  }
+}
+
+/** The value after `=` or `return`: indented when comments on lines of their own come before it. */
+function printValue(ctx: PrintContext, value: A.Expr): Doc {
+  const doc = printExpr(ctx, value);
+  return ctx.comments.hasOwnLineLeading(value) ? indent(doc) : doc;
+}
+
+function printPathSegment(ctx: PrintContext, segment: A.PathSegment, index: number): Doc {
+  const doc = segment.kind === "Name" ? [index > 0 ? "." : "", segment.name] : ["[", printExpr(ctx, segment.expr), "]"];
+  return withComments(ctx, segment, doc);
+}
+
+/** `else { if ... }` prints as `else if ...` unless comments sit in its braces. */
+function printIf(ctx: PrintContext, s: A.IfStmt): Doc {
+  const head = ["if ", printExpr(ctx, s.cond), " ", printBody(ctx, s.then)];
+  if (!s.else) return head;
+  const [only] = s.else;
+  const elseIf = s.else.length === 1 && only.kind === "If" && !ctx.comments.lists.has(s.else) && !ctx.comments.hasAny(s.else);
+  return [head, " else ", elseIf ? printStmt(ctx, only) : printBody(ctx, s.else)];
+}
+
+/** `rename "a" -> "b"`: each separator is kept as written (`,` or `->`), since the tree does not record it. */
+function printWeightRule(ctx: PrintContext, rule: A.WeightRule): Doc {
+  const args = rule.args.map((arg, i) => [i === 0 ? "" : ctx.source.isArrowAt(rule.args[i - 1].span.end) ? " -> " : ", ", printExpr(ctx, arg)]);
+  return withComments(ctx, rule, [printIdent(ctx, rule.verb), " ", args]);
+}

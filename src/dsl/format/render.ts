@@ -1,0 +1,147 @@
+// Lays a Doc out within a line width: each group prints flat when it fits, else its lines break.
+import { type Doc, isDocArray, propagateBreaks } from "./doc.js";
+
+type Mode = "flat" | "break";
+
+interface Command {
+  indent: number;
+  mode: Mode;
+  doc: Doc;
+}
+
+const INDENT_WIDTH = 2;
+
+export function renderDoc(doc: Doc, width: number): string {
+  propagateBreaks(doc);
+  return new Renderer(width).run(doc);
+}
+
+class Renderer {
+  private readonly out: string[] = [];
+  private column = 0;
+  /** True until something other than indentation has been printed on the current line. */
+  private lineIsEmpty = true;
+  private pendingSuffixes: Command[] = [];
+
+  constructor(private readonly width: number) {}
+
+  run(doc: Doc): string {
+    const stack: Command[] = [{ indent: 0, mode: "break", doc }];
+    while (stack.length > 0 || this.pendingSuffixes.length > 0) {
+      if (stack.length === 0) this.flushSuffixes(stack);
+      this.step(stack.pop()!, stack);
+    }
+    return this.out.join("");
+  }
+
+  private step(cmd: Command, stack: Command[]): void {
+    const { doc, indent, mode } = cmd;
+    if (typeof doc === "string") return this.text(doc);
+    if (isDocArray(doc)) {
+      for (let i = doc.length - 1; i >= 0; i--) stack.push({ indent, mode, doc: doc[i] });
+      return;
+    }
+    switch (doc.kind) {
+      case "indent":
+        stack.push({ indent: indent + INDENT_WIDTH, mode, doc: doc.contents });
+        return;
+      case "group": {
+        const flat: Command = { indent, mode: "flat", doc: doc.contents };
+        const fitsFlat = mode === "flat" || (!doc.broken && fits(flat, stack, this.width - this.column, doc.wrapsFirst));
+        stack.push(fitsFlat ? flat : { indent, mode: "break", doc: doc.contents });
+        return;
+      }
+      case "lineSuffix":
+        this.pendingSuffixes.push({ indent, mode, doc: doc.contents });
+        return;
+      case "breakParent":
+        return;
+      case "line":
+        if (mode === "flat" && (doc.mode === "space" || doc.mode === "soft")) {
+          if (doc.mode === "space") this.text(" ");
+          return;
+        }
+        // A trailing comment goes out before the line ends.
+        if (this.pendingSuffixes.length > 0) {
+          stack.push(cmd);
+          this.flushSuffixes(stack);
+          return;
+        }
+        if (doc.mode === "fresh" && this.lineIsEmpty) return;
+        this.newline(indent);
+    }
+  }
+
+  private flushSuffixes(stack: Command[]): void {
+    for (let i = this.pendingSuffixes.length - 1; i >= 0; i--) stack.push(this.pendingSuffixes[i]);
+    this.pendingSuffixes = [];
+  }
+
+  private text(s: string): void {
+    if (s.length === 0) return;
+    this.out.push(s);
+    const lastNewline = s.lastIndexOf("\n");
+    this.column = lastNewline < 0 ? this.column + s.length : s.length - lastNewline - 1;
+    if (s.trim() !== "") this.lineIsEmpty = false;
+  }
+
+  private newline(indent: number): void {
+    this.trimTrailingSpaces();
+    this.out.push("\n" + " ".repeat(indent));
+    this.column = indent;
+    this.lineIsEmpty = true;
+  }
+
+  private trimTrailingSpaces(): void {
+    while (this.out.length > 0) {
+      const last = this.out[this.out.length - 1];
+      const trimmed = last.replace(/ +$/, "");
+      if (trimmed.length > 0) {
+        this.out[this.out.length - 1] = trimmed;
+        return;
+      }
+      this.out.pop();
+    }
+  }
+}
+
+/**
+ * Whether `next`, laid flat, fits in `room` columns together with what follows it up to the next line break.
+ * The groups that follow count as broken (their first line break ends the measure) unless `restFlat`.
+ */
+function fits(next: Command, rest: readonly Command[], room: number, restFlat: boolean): boolean {
+  const todo: Command[] = [next];
+  let restIndex = rest.length;
+  while (room >= 0) {
+    if (todo.length === 0) {
+      if (restIndex === 0) return true;
+      todo.push(rest[--restIndex]);
+      continue;
+    }
+    const { doc, indent, mode } = todo.pop()!;
+    if (typeof doc === "string") {
+      const newline = doc.indexOf("\n");
+      if (newline >= 0) return room - newline >= 0;
+      room -= doc.length;
+    } else if (isDocArray(doc)) {
+      for (let i = doc.length - 1; i >= 0; i--) todo.push({ indent, mode, doc: doc[i] });
+    } else {
+      switch (doc.kind) {
+        case "indent":
+          todo.push({ indent, mode, doc: doc.contents });
+          break;
+        case "group":
+          todo.push({ indent, mode: doc.broken ? "break" : restFlat ? "flat" : mode, doc: doc.contents });
+          break;
+        case "line":
+          if (mode === "break" || doc.mode === "hard" || doc.mode === "fresh") return true;
+          if (doc.mode === "space") room -= 1;
+          break;
+        case "lineSuffix":
+        case "breakParent":
+          break;
+      }
+    }
+  }
+  return false;
+}

@@ -1,0 +1,90 @@
+// Properties of `netc fmt` over every .net file in the repository and over edge cases:
+// the output parses to the same tree with the same comments, and formatting it again changes nothing.
+import { describe, expect, it } from "vitest";
+import { netLexer } from "../../src/dsl/1-parse/lexer.js";
+import { parseSource } from "../../src/dsl/1-parse/parse.js";
+import { formatSource } from "../../src/dsl/format.js";
+import { syntaxDifference } from "../../src/dsl/format/verify.js";
+import { expectFormattingProperties, format, netFiles, parsesCleanly, readText, repoPath } from "./helpers.js";
+
+const repoFiles = netFiles("stdlib", "models", "examples", "test");
+
+describe("fmt on every .net file in the repository", () => {
+  it("finds the standard library", () => expect(repoFiles.map(repoPath)).toContain("stdlib/nn.net"));
+
+  for (const path of repoFiles) {
+    const text = readText(path);
+    // Test inputs that are malformed on purpose are only checked to be refused.
+    if (parsesCleanly(path, text)) it(repoPath(path), () => expectFormattingProperties(path, text));
+    else it(`${repoPath(path)} (malformed: refused)`, () => expect(formatSource(path, text).text).toBeUndefined());
+  }
+});
+
+describe("fmt refuses files with syntax errors", () => {
+  it.each([
+    ["an unexpected token", "fn f() { let x = 1 +* 2 }"],
+    ["an unterminated string", 'import "std/nn.net'],
+    ["an unterminated comment", "fn f() {} /* open"],
+    ["an invalid character", "fn f() { return $ }"],
+  ])("%s", (_, text) => {
+    const result = formatSource("bad.net", text);
+    expect(result.text).toBeUndefined();
+    expect(result.diagnostics).toEqual(parseSource("bad.net", text).diagnostics);
+    expect(result.diagnostics.length).toBeGreaterThan(0);
+  });
+});
+
+describe("fmt edge cases", () => {
+  it("formats an empty file to nothing", () => {
+    expect(format("e.net", "")).toBe("");
+    expect(format("e.net", " \n\n\t\n")).toBe("");
+  });
+
+  it("keeps a file of comments only", () => {
+    expect(format("c.net", "\n\n// one\n\n\n/* two */   \n")).toBe("// one\n\n/* two */\n");
+  });
+
+  it("reads CRLF line endings and writes LF, trimming trailing spaces in comments", () => {
+    const text = "fn a() {\r\n  // crlf comment  \r\n  return 1   \r\n}\r\n";
+    expect(format("crlf.net", text)).toBe("fn a() {\n  // crlf comment\n  return 1\n}\n");
+    expectFormattingProperties("crlf.net", text);
+  });
+
+  it("keeps the `;` that stops a bare split_index from taking the next statement's tuple as its arguments", () => {
+    const text = "fn f(x: f32[B, N]) {\n  let a = split_index x along 1 by even_odd; (p, q) = a\n  let b = x; (p, q) = a\n}\n";
+    expect(format("semi.net", text)).toBe("fn f(x: f32[B, N]) {\n  let a = split_index x along 1 by even_odd;\n  (p, q) = a\n  let b = x\n  (p, q) = a\n}\n");
+    expectFormattingProperties("semi.net", text);
+  });
+
+  it("keeps every line within 120 columns when the code can break", () => {
+    const long = Array.from({ length: 30 }, (_, i) => `argument_${i}`).join(", ");
+    const formatted = format("long.net", `fn f() {\n  return g(h(${long}), [${long}], k = ${long.replaceAll(", ", " + ")})\n}\n`);
+    for (const line of formatted.split("\n")) expect(line.length).toBeLessThanOrEqual(120);
+  });
+});
+
+/**
+ * A comment inserted at any token boundary survives with the properties intact. Insertions that change the
+ * program (a line break before `(` ends a call) or do not parse are skipped.
+ */
+describe("fmt keeps a comment inserted between any two tokens", () => {
+  const cases = netFiles("test/fmt/cases").filter((p) => !p.endsWith(".expected.net"));
+  for (const path of cases) {
+    it(repoPath(path), () => {
+      const text = readText(path);
+      const tree = parseSource(path, text).ast;
+      for (const offset of tokenBoundaries(text)) {
+        for (const comment of [" /* inserted */ ", " // inserted\n"]) {
+          const variant = text.slice(0, offset) + comment + text.slice(offset);
+          const parsed = parseSource(path, variant);
+          if (parsed.diagnostics.length > 0 || syntaxDifference(tree, parsed.ast) !== undefined) continue;
+          expectFormattingProperties(`${path} with ${JSON.stringify(comment)} at ${offset}`, variant);
+        }
+      }
+    });
+  }
+});
+
+function tokenBoundaries(text: string): number[] {
+  return netLexer.tokenize(text).tokens.map((t) => t.endOffset! + 1);
+}
