@@ -24,13 +24,14 @@ function program(): Command {
   cli
     .command("compile <file>")
     .description("compile a .net model")
-    .addOption(new Option("--target <target>", "output kind").choices(["onnx", "wgsl"]).default("onnx"))
+    .addOption(new Option("--target <target>", "output kind").choices(["onnx"]).default("onnx"))
     .requiredOption("-o, --output <path>", "output file (onnx) or folder (wgsl)")
     .addOption(setOption())
     .addOption(weightsOption())
     .option("--opset <n>", "ONNX opset (17 to 21)", (v) => Number(v), 17)
     .option("--seed <n>", "seed for random weights when no checkpoint is given", (v) => Number(v), 0)
     .option("--debug-outputs", "add every `tap` as an extra graph output", false)
+    .option("--override <file>", "a state dict whose tensors replace loaded weights of the same name (repeatable)", collect, [])
     .option("--allow-missing", "weights the checkpoint lacks are random instead of an error", false)
     .option("--allow-unexpected", "checkpoint tensors the model does not declare are warnings instead of errors", false)
     .action(compileCommand);
@@ -55,6 +56,7 @@ function program(): Command {
     .option("-o, --output <dir>", "folder for the output .npy files")
     .addOption(setOption())
     .addOption(weightsOption())
+    .option("--override <file>", "a state dict whose tensors replace loaded weights of the same name (repeatable)", collect, [])
     .option("--threads <n>", "intra-op threads", (v) => Number(v), 2)
     .option("--debug-outputs", "also write every `tap` (for .net inputs)", false)
     .action(runCommand);

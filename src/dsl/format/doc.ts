@@ -1,12 +1,15 @@
 // The layout language the printer builds and render.ts lays out (after Wadler's "prettier printer"):
-// text, line breaks that a group either keeps on one line or breaks all together, and indentation.
+// text, line breaks that their group either keeps on one line or breaks all together, and indentation.
 
-export type Doc = string | readonly Doc[] | Group | Indent | Line | LineSuffix | BreakParent;
+export type Doc = string | readonly Doc[] | Group | Indent | Line | LineSuffix | BreakNext;
 
 export interface Group {
   kind: "group";
   contents: Doc;
-  /** Set by propagateBreaks when the contents hold a forced break: then the group cannot be laid flat. */
+  /**
+   * Set by resolveBreaks when a break is forced among the group's own lines: then it cannot be laid flat.
+   * A group decides for itself: a broken group inside a flat one keeps its breaks.
+   */
   broken: boolean;
   /**
    * Stays flat only if the whole rest of its line fits with the groups after it flat too, so that on a line of
@@ -35,16 +38,16 @@ export interface LineSuffix {
   contents: Doc;
 }
 
-/** Forces the enclosing groups to break (a line comment must end its line). */
-export interface BreakParent {
-  kind: "breakParent";
+/** Makes the next line (in print order) break, so that a pending line suffix ends the line it is on. */
+export interface BreakNext {
+  kind: "breakNext";
 }
 
 export const line: Line = { kind: "line", mode: "space" };
 export const softline: Line = { kind: "line", mode: "soft" };
 export const hardline: Line = { kind: "line", mode: "hard" };
 export const freshline: Line = { kind: "line", mode: "fresh" };
-export const breakParent: BreakParent = { kind: "breakParent" };
+export const breakNext: BreakNext = { kind: "breakNext" };
 
 export const group = (contents: Doc, options: { wrapsFirst?: boolean } = {}): Group => ({
   kind: "group",
@@ -59,32 +62,41 @@ export function join(separator: Doc, docs: readonly Doc[]): Doc[] {
   return docs.flatMap((d, i) => (i === 0 ? [d] : [separator, d]));
 }
 
-/** Marks every group that contains a forced break (hard or fresh line, breakParent, multi-line text) as broken. */
-export function propagateBreaks(doc: Doc): boolean {
-  if (typeof doc === "string") return doc.includes("\n");
-  if (isDocArray(doc)) return doc.map(propagateBreaks).some(Boolean);
-  switch (doc.kind) {
-    case "group":
-      doc.broken = propagateBreaks(doc.contents) || doc.broken;
-      return doc.broken;
-    case "indent":
-      return propagateBreaks(doc.contents);
-    case "line":
-      return doc.mode === "hard" || doc.mode === "fresh";
-    case "lineSuffix":
-      propagateBreaks(doc.contents);
-      return false;
-    case "breakParent":
-      return true;
-  }
+/** `(a, b, c)`: on one line when it fits, else one item per line, indented, with no trailing comma. */
+export function bracketed(open: string, items: readonly Doc[], close: string, options: { wrapsFirst?: boolean } = {}): Doc {
+  if (items.length === 0) return open + close;
+  return group([open, indent([softline, join([",", line], items)]), softline, close], options);
 }
 
 export function isDocArray(doc: Doc): doc is readonly Doc[] {
   return Array.isArray(doc);
 }
 
-/** `(a, b, c)`: on one line when it fits, else one item per line, indented, with no trailing comma. */
-export function bracketed(open: string, items: readonly Doc[], close: string, options: { wrapsFirst?: boolean } = {}): Doc {
-  if (items.length === 0) return open + close;
-  return group([open, indent([softline, join([",", line], items)]), softline, close], options);
+/**
+ * Marks the groups that cannot be flat: those whose own lines include a hard or fresh line, a multi-line text,
+ * or the line that a breakNext forces. Line suffixes are skipped: they print later, at a line break.
+ */
+export function resolveBreaks(doc: Doc): void {
+  const groups: Group[] = [];
+  let breakNextLine = false;
+  const breakInnermostGroup = () => {
+    const innermost = groups.at(-1);
+    if (innermost) innermost.broken = true;
+  };
+  const visit = (d: Doc): void => {
+    if (typeof d === "string") {
+      if (d.includes("\n")) breakInnermostGroup();
+    } else if (isDocArray(d)) d.forEach(visit);
+    else if (d.kind === "group") {
+      groups.push(d);
+      visit(d.contents);
+      groups.pop();
+    } else if (d.kind === "indent") visit(d.contents);
+    else if (d.kind === "breakNext") breakNextLine = true;
+    else if (d.kind === "line") {
+      if (breakNextLine || d.mode === "hard" || d.mode === "fresh") breakInnermostGroup();
+      breakNextLine = false;
+    }
+  };
+  visit(doc);
 }

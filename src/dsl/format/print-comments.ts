@@ -1,6 +1,6 @@
 // Comments into the layout: those attached to nodes, and lists of lines with the comments between them.
 import type { CommentPlacement, PlacedComment } from "./comments.js";
-import { breakParent, type Doc, freshline, hardline, indent, lineSuffix } from "./doc.js";
+import { breakNext, type Doc, freshline, hardline, indent, lineSuffix } from "./doc.js";
 import type { SourceText } from "./source.js";
 
 export interface PrintContext {
@@ -16,17 +16,19 @@ export function withComments(ctx: PrintContext, node: object, doc: Doc): Doc {
   return [...leading.map(leadingComment), doc, ...trailing.map(trailingComment)];
 }
 
-/** A leading comment keeps its own line, or the end of the line it was on, or its place inside a line. */
+/**
+ * A leading comment keeps its own line, or the end of the line it was on (after an opening bracket), and code
+ * that followed it on its line still follows it.
+ */
 function leadingComment(c: PlacedComment): Doc {
-  if (c.startsLine) return [freshline, c.text, hardline];
-  if (c.endsLine) return [lineSuffix([" ", c.text]), breakParent];
-  return [c.text, " "];
+  if (!c.startsLine && c.endsLine) return [lineSuffix([" ", c.text]), breakNext];
+  return [c.startsLine ? freshline : "", c.text, c.isLineComment || c.endsLine ? hardline : " "];
 }
 
 /** A trailing `//` comment stays at the end of its line, and one that had a line of its own keeps it. */
 function trailingComment(c: PlacedComment): Doc {
-  if (c.startsLine) return [lineSuffix([hardline, c.text]), breakParent];
-  if (c.isLineComment) return [lineSuffix([" ", c.text]), breakParent];
+  if (c.startsLine) return [lineSuffix([hardline, c.text]), breakNext];
+  if (c.isLineComment) return [lineSuffix([" ", c.text]), breakNext];
   return [" ", c.text];
 }
 

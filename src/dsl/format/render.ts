@@ -1,5 +1,6 @@
 // Lays a Doc out within a line width: each group prints flat when it fits, else its lines break.
-import { type Doc, isDocArray, propagateBreaks } from "./doc.js";
+// Groups are decided outermost first, each on its own: a group inside a flat one may still break.
+import { type Doc, isDocArray, resolveBreaks } from "./doc.js";
 
 type Mode = "flat" | "break";
 
@@ -12,7 +13,7 @@ interface Command {
 const INDENT_WIDTH = 2;
 
 export function renderDoc(doc: Doc, width: number): string {
-  propagateBreaks(doc);
+  resolveBreaks(doc);
   return new Renderer(width).run(doc);
 }
 
@@ -47,14 +48,14 @@ class Renderer {
         return;
       case "group": {
         const flat: Command = { indent, mode: "flat", doc: doc.contents };
-        const fitsFlat = mode === "flat" || (!doc.broken && fits(flat, stack, this.width - this.column, doc.wrapsFirst));
+        const fitsFlat = !doc.broken && fits(flat, stack, this.width - this.column, doc.wrapsFirst);
         stack.push(fitsFlat ? flat : { indent, mode: "break", doc: doc.contents });
         return;
       }
       case "lineSuffix":
         this.pendingSuffixes.push({ indent, mode, doc: doc.contents });
         return;
-      case "breakParent":
+      case "breakNext":
         return;
       case "line":
         if (mode === "flat" && (doc.mode === "space" || doc.mode === "soft")) {
@@ -138,7 +139,7 @@ function fits(next: Command, rest: readonly Command[], room: number, restFlat: b
           if (doc.mode === "space") room -= 1;
           break;
         case "lineSuffix":
-        case "breakParent":
+        case "breakNext":
           break;
       }
     }

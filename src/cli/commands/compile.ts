@@ -1,0 +1,55 @@
+// `netc compile <file.net> --target onnx -o out.onnx [--weights ...] [--set ...]`.
+import { writeOnnx } from "../../backends/onnx/index.js";
+import { compileToGraph, type FrontendResult } from "../../compiler/compile.js";
+import { hasErrors, SourceMap } from "../../compiler/diagnostics.js";
+import type { HostTensor } from "../../util/tensor.js";
+import { loadModelWeights, parseWeightSpec } from "../../weights/model-weights.js";
+import { renderReport } from "../../weights/report.js";
+import { parseSets, readSource, report } from "../io.js";
+import { progressBar } from "../progress.js";
+
+export interface CompileOptions {
+  target: "onnx";
+  output: string;
+  set: string[];
+  weights: string[];
+  override?: string[];
+  opset: number;
+  seed: number;
+  debugOutputs: boolean;
+  allowMissing: boolean;
+  allowUnexpected: boolean;
+}
+
+/** Front end plus weights: shared by compile, run and weights import. Exits on errors. */
+export function compileWithWeights(file: string, opts: Pick<CompileOptions, "set" | "weights" | "override" | "allowMissing" | "allowUnexpected">): { front: FrontendResult & { graph: NonNullable<FrontendResult["graph"]> }; weights?: Map<string, HostTensor> } {
+  const text = readSource(file, new SourceMap());
+  const front = compileToGraph(text, { file, overrides: parseSets(opts.set) });
+  report(front.diagnostics.filter((d) => hasErrors([d]) || d.severity === "warning"), front.sources);
+  if (!front.graph) throw new Error("compileToGraph returned no graph without an error");
+  if (opts.weights.length === 0) return { front: front as never };
+  const bar = progressBar("loading weights");
+  const loaded = loadModelWeights(front.graph, opts.weights.map(parseWeightSpec), front.weightRules, {
+    allowMissing: opts.allowMissing,
+    allowUnexpected: opts.allowUnexpected,
+    overrides: opts.override,
+    onProgress: bar.update,
+  });
+  bar.done();
+  if (loaded.report) process.stderr.write(renderReport(loaded.report) + "\n");
+  report(loaded.diagnostics, front.sources);
+  return { front: front as never, weights: loaded.weights };
+}
+
+export function compileCommand(file: string, opts: CompileOptions): void {
+  const { front, weights } = compileWithWeights(file, opts);
+  const diagnostics = writeOnnx(opts.output, front.graph, {
+    opset: opts.opset,
+    weights,
+    seed: opts.seed,
+    debugOutputs: opts.debugOutputs,
+    source: file,
+  });
+  report(diagnostics, front.sources);
+  process.stderr.write(`wrote ${opts.output}${weights ? "" : ` (random weights, seed ${opts.seed})`}\n`);
+}

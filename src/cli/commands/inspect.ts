@@ -1,0 +1,101 @@
+// `netc inspect <file.net|model.onnx>`: inputs, outputs, parameters, MACs, node counts and op histograms.
+import { readFileSync } from "node:fs";
+import { emitOnnx } from "../../backends/onnx/index.js";
+import { decodeModel } from "../../backends/onnx/proto.js";
+import { compileToGraph } from "../../compiler/compile.js";
+import { makeDiagnostic, OnnxCodes } from "../../compiler/codes.js";
+import { SourceMap } from "../../compiler/diagnostics.js";
+import { shapeToString } from "../../compiler/ir/dim.js";
+import type { Graph } from "../../compiler/ir/ir.js";
+import { graphStats } from "../../compiler/ir/stats.js";
+import { allocData, type HostTensor, numel } from "../../util/tensor.js";
+import { parseSets, readSource, report } from "../io.js";
+
+interface OnnxSummary {
+  opset: number;
+  nodes: number;
+  histogram: Record<string, number>;
+  initializers: number;
+  parameters: number;
+  inputs: string[];
+  outputs: string[];
+}
+
+function summarizeOnnx(bytes: Uint8Array): OnnxSummary {
+  const m = decodeModel(bytes);
+  const g = m.graph!;
+  const histogram: Record<string, number> = {};
+  for (const n of g.node ?? []) histogram[n.opType!] = (histogram[n.opType!] ?? 0) + 1;
+  const dims = (v: { type?: { tensorType?: { shape?: { dim?: { dimValue?: unknown; dimParam?: string | null }[] | null } | null } | null } | null }) =>
+    `[${(v.type?.tensorType?.shape?.dim ?? []).map((d) => d.dimParam || String(d.dimValue ?? "?")).join(", ")}]`;
+  const initNames = new Set((g.initializer ?? []).map((t) => t.name));
+  return {
+    opset: Number(m.opsetImport?.find((o) => !o.domain)?.version ?? 0),
+    nodes: (g.node ?? []).length,
+    histogram,
+    initializers: (g.initializer ?? []).length,
+    parameters: (g.initializer ?? []).reduce((s, t) => s + (t.dims ?? []).reduce<number>((p, d) => p * Number(d), 1), 0),
+    inputs: (g.input ?? []).filter((i) => !initNames.has(i.name)).map((i) => `${i.name} ${dims(i)}`),
+    outputs: (g.output ?? []).map((o) => `${o.name} ${dims(o)}`),
+  };
+}
+
+/** Zero weights: the ONNX graph's structure without drawing random numbers for every parameter. */
+function zeroWeights(graph: Graph): Map<string, HostTensor> {
+  return new Map(graph.params.filter((p) => !p.unused).map((p) => [p.path, { dtype: p.dtype, shape: p.shape, data: allocData(p.dtype, numel(p.shape)) }]));
+}
+
+const histogramText = (h: Record<string, number>) =>
+  Object.entries(h)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([op, n]) => `${op} ${n}`)
+    .join(", ");
+
+const count = (n: number) => n.toLocaleString("en-US");
+
+export function inspectCommand(model: string, opts: { set: string[]; json: boolean }): void {
+  const sources = new SourceMap();
+  if (!model.endsWith(".net")) {
+    let summary: OnnxSummary;
+    try {
+      summary = summarizeOnnx(readFileSync(model));
+    } catch (e) {
+      return report([makeDiagnostic(OnnxCodes.RuntimeFailed, `cannot read ${model} as an ONNX model: ${(e as Error).message}`)], sources);
+    }
+    if (opts.json) return void process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+    process.stdout.write(
+      [
+        `onnx ${model} (opset ${summary.opset})`,
+        `inputs:  ${summary.inputs.join("; ")}`,
+        `outputs: ${summary.outputs.join("; ")}`,
+        `parameters: ${count(summary.parameters)} in ${summary.initializers} initializers`,
+        `nodes: ${summary.nodes}: ${histogramText(summary.histogram)}`,
+      ].join("\n") + "\n",
+    );
+    return;
+  }
+  const front = compileToGraph(readSource(model, sources), { file: model, overrides: parseSets(opts.set) });
+  report(front.diagnostics.filter((d) => d.severity === "error"), front.sources);
+  const graph = front.graph!;
+  const stats = graphStats(graph);
+  const emitted = emitOnnx(graph, { weights: zeroWeights(graph) });
+  report(emitted.diagnostics, front.sources);
+  const onnx = summarizeOnnx(emitted.bytes!);
+  const io = (xs: Graph["inputs"]) => xs.map((x) => `${x.name} ${x.value.dtype}${shapeToString(x.value.shape)}`);
+  if (opts.json) {
+    const out = { model: graph.name, inputs: io(graph.inputs), outputs: io(graph.outputs), symbols: graph.symbols, ir: stats, onnx };
+    return void process.stdout.write(JSON.stringify(out, null, 2) + "\n");
+  }
+  process.stdout.write(
+    [
+      `model ${graph.name} (${model})`,
+      `inputs:  ${io(graph.inputs).join("; ")}`,
+      `outputs: ${io(graph.outputs).join("; ")}${graph.taps.length ? ` (+${graph.taps.length} taps with --debug-outputs)` : ""}`,
+      `symbols: ${graph.symbols.join(", ") || "none"}`,
+      `parameters: ${count(stats.parameters)}${stats.unusedParameters ? ` (+${count(stats.unusedParameters)} declared but unused)` : ""}`,
+      `MACs: ${(stats.macs / 1e9).toFixed(2)} G${graph.symbols.length ? ` (${graph.symbols.map((s) => `${s} = 1`).join(", ")})` : ""}`,
+      `IR nodes: ${stats.nodes}: ${histogramText(stats.histogram)}`,
+      `ONNX nodes (opset ${onnx.opset}): ${onnx.nodes}: ${histogramText(onnx.histogram)}`,
+    ].join("\n") + "\n",
+  );
+}

@@ -1,0 +1,71 @@
+// `netc run <model.onnx|file.net> --input name=file.npy ... [-o outdir]`: runs with onnxruntime and writes .npy outputs.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { emitOnnx, runOnnx } from "../../backends/onnx/index.js";
+import { CliCodes, makeDiagnostic } from "../../compiler/codes.js";
+import { type Diagnostic, SourceMap } from "../../compiler/diagnostics.js";
+import { readNpyFile, writeNpyFile } from "../../util/npy.js";
+import type { HostTensor } from "../../util/tensor.js";
+import { report, usage } from "../io.js";
+import { compileWithWeights } from "./compile.js";
+
+export interface RunOptions {
+  input: string[];
+  output?: string;
+  set: string[];
+  weights: string[];
+  override?: string[];
+  threads: number;
+  debugOutputs: boolean;
+}
+
+function readInputs(specs: readonly string[], sources: SourceMap): Map<string, HostTensor> {
+  const inputs = new Map<string, HostTensor>();
+  const diagnostics: Diagnostic[] = [];
+  for (const spec of specs) {
+    const eq = spec.indexOf("=");
+    if (eq <= 0) usage(`--input expects name=file.npy, got '${spec}'`);
+    const name = spec.slice(0, eq);
+    const read = readNpyFile(spec.slice(eq + 1));
+    if (read.ok) inputs.set(name, read.tensor);
+    else diagnostics.push(read.diagnostic);
+  }
+  report(diagnostics, sources);
+  return inputs;
+}
+
+/** Output names may hold `/` (taps inside layers); files get `.` instead. */
+const fileNameOf = (name: string) => `${name.replace(/[/\\]/g, ".")}.npy`;
+
+export async function runCommand(model: string, opts: RunOptions): Promise<void> {
+  let sources = new SourceMap();
+  let modelInput: string | Uint8Array = model;
+  if (model.endsWith(".net")) {
+    const { front, weights } = compileWithWeights(model, { ...opts, allowMissing: false, allowUnexpected: false });
+    sources = front.sources;
+    const emitted = emitOnnx(front.graph, { weights, debugOutputs: opts.debugOutputs, source: model });
+    report(emitted.diagnostics, sources);
+    modelInput = emitted.bytes!;
+    const names = new Set(front.graph.inputs.map((i) => i.name));
+    for (const spec of opts.input) {
+      const name = spec.slice(0, Math.max(0, spec.indexOf("=")));
+      if (name && !names.has(name))
+        report([makeDiagnostic(CliCodes.BadInputBinding, `the model has no input '${name}'`, undefined, { hint: `inputs: ${[...names].join(", ")}` })], sources);
+    }
+  } else if (opts.set.length || opts.weights.length) usage("--set and --weights apply to .net models; a compiled .onnx already has its weights");
+  const inputs = readInputs(opts.input, sources);
+  const started = performance.now();
+  const outputs = await runOnnx(modelInput, inputs, { threads: opts.threads });
+  const ms = performance.now() - started;
+  if (opts.output) {
+    mkdirSync(opts.output, { recursive: true });
+    const diagnostics: Diagnostic[] = [];
+    for (const [name, t] of outputs) diagnostics.push(...writeNpyFile(join(opts.output, fileNameOf(name)), t));
+    report(diagnostics, sources);
+  }
+  for (const [name, t] of outputs) {
+    const head = Array.from(t.data.slice(0, 6) as ArrayLike<number | bigint>, (x) => (typeof x === "bigint" ? String(x) : x.toPrecision(5)));
+    process.stdout.write(`${name}: ${t.dtype}[${t.shape.join(", ")}] ${head.join(" ")}${t.data.length > 6 ? " ..." : ""}\n`);
+  }
+  process.stderr.write(`ran in ${ms.toFixed(1)} ms (including session creation)\n`);
+}

@@ -1,0 +1,38 @@
+// `netc weights inspect <ckpt>` and `netc weights import <ckpt> --model file.net -o out.safetensors`.
+import { DiagnosticError, SourceMap } from "../../compiler/diagnostics.js";
+import { inspectCheckpoint, openCheckpoint, writeSafetensors } from "../../weights/index.js";
+import { report } from "../io.js";
+import { compileWithWeights } from "./compile.js";
+
+export function weightsInspectCommand(path: string): void {
+  try {
+    const ckpt = openCheckpoint(path);
+    try {
+      process.stdout.write(inspectCheckpoint(ckpt) + "\n");
+    } finally {
+      ckpt.close();
+    }
+  } catch (e) {
+    if (e instanceof DiagnosticError) report(e.diagnostics, new SourceMap());
+    throw e;
+  }
+}
+
+export interface WeightsImportOptions {
+  model: string;
+  output: string;
+  set: string[];
+  allowMissing: boolean;
+  allowUnexpected: boolean;
+}
+
+export function weightsImportCommand(checkpoint: string, opts: WeightsImportOptions): void {
+  const { weights: loaded } = compileWithWeights(opts.model, { ...opts, weights: [checkpoint] });
+  try {
+    writeSafetensors(opts.output, loaded!, { metadata: new Map([["netc.model", opts.model], ["netc.checkpoint", checkpoint]]) });
+  } catch (e) {
+    if (e instanceof DiagnosticError) report(e.diagnostics, new SourceMap());
+    throw e;
+  }
+  process.stderr.write(`wrote ${loaded!.size} tensors to ${opts.output}\n`);
+}

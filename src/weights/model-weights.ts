@@ -1,0 +1,159 @@
+// Glue between a compiled model and checkpoints: the model's declared weights, the `weights { ... }` rules of its
+// `.net` file turned into mapping rules, several checkpoint files (each under an optional prefix) and overrides.
+import { makeDiagnostic } from "../compiler/codes.js";
+import { type Diagnostic, DiagnosticError, hasErrors, type Span } from "../compiler/diagnostics.js";
+import type { WeightRuleUse } from "../compiler/3-elaborate/elaborate.js";
+import type { Val } from "../compiler/3-elaborate/values.js";
+import type { Graph } from "../compiler/ir/ir.js";
+import type { HostTensor } from "../util/tensor.js";
+import { findStateDict, openCheckpoint, type Checkpoint } from "./checkpoint.js";
+import { WeightCodes } from "./codes.js";
+import type { ProgressCallback } from "./layout.js";
+import { type DeclaredWeight, importWeights, type MappingRules, type TensorTransform, type WeightReport } from "./mapping.js";
+import { reportDiagnostics, type Strictness } from "./report.js";
+
+export function declaredWeights(graph: Graph): DeclaredWeight[] {
+  return graph.params.map((p) => ({ path: p.path, dtype: p.dtype, shape: p.shape, span: p.span, unused: p.unused }));
+}
+
+const VERBS = "subdict, strip, rename, rename_regex, transpose, reshape, cast, split (transforms take a _regex suffix)";
+
+function ruleFail(message: string, span: Span): never {
+  throw new DiagnosticError([makeDiagnostic(WeightCodes.BadMappingRule, message, span, { hint: `rules: ${VERBS}` })]);
+}
+
+function str(v: Val | undefined, span: Span, what: string): string {
+  if (v?.kind !== "string") ruleFail(`${what} must be a string`, span);
+  return v.v;
+}
+
+function ints(v: Val | undefined, span: Span, what: string): number[] {
+  if (v?.kind !== "list" && v?.kind !== "tuple") ruleFail(`${what} must be a list of ints`, span);
+  return v.items.map((x) => {
+    if (x.kind !== "int" || typeof x.v !== "number") ruleFail(`${what} must be a list of ints`, span);
+    return x.v;
+  });
+}
+
+/** Turns the `weights { ... }` statements of a model into mapping rules. */
+export function mappingFromRules(rules: readonly WeightRuleUse[]): MappingRules {
+  const out: { subdict?: string; stripPrefix: string[]; rename: NonNullable<MappingRules["rename"]>[number][]; transforms: TensorTransform[] } = {
+    stripPrefix: [],
+    rename: [],
+    transforms: [],
+  };
+  for (const r of rules) {
+    const regex = r.verb.endsWith("_regex");
+    const verb = regex ? r.verb.slice(0, -"_regex".length) : r.verb;
+    const [first, second] = r.args;
+    const key = () => str(first, r.span, `the first argument of ${r.verb}`);
+    switch (verb) {
+      case "subdict":
+        if (out.subdict !== undefined) ruleFail("subdict is given twice", r.span);
+        out.subdict = key();
+        break;
+      case "strip":
+        if (r.args.length === 0) ruleFail("strip needs a prefix", r.span);
+        r.args.forEach((a, i) => out.stripPrefix.push(str(a, r.span, `prefix ${i + 1} of strip`)));
+        break;
+      case "rename":
+        if (r.args.length !== 2) ruleFail(`${r.verb} takes "from" -> "to"`, r.span);
+        out.rename.push({ from: key(), to: str(second, r.span, "the new name"), regex, span: r.span });
+        break;
+      case "transpose":
+        out.transforms.push({ op: "transpose", key: key(), regex, span: r.span, perm: second ? ints(second, r.span, "the permutation") : undefined });
+        break;
+      case "reshape":
+        out.transforms.push({ op: "reshape", key: key(), regex, span: r.span, shape: second ? ints(second, r.span, "the shape") : undefined });
+        break;
+      case "cast":
+        if (second && second.kind !== "dtype") ruleFail("cast takes an element type such as f32", r.span);
+        out.transforms.push({ op: "cast", key: key(), regex, span: r.span, to: second?.kind === "dtype" ? second.v : undefined });
+        break;
+      case "split": {
+        if (second?.kind !== "int" || typeof second.v !== "number") ruleFail(`${r.verb} takes "key", axis -> "name", ...`, r.span);
+        const into = r.args.slice(2).map((a, i) => str(a, r.span, `target ${i + 1} of split`));
+        if (into.length < 2) ruleFail("split needs at least two target names", r.span);
+        out.transforms.push({ op: "split", key: key(), regex, span: r.span, axis: second.v, into });
+        break;
+      }
+      default:
+        ruleFail(`unknown weights rule '${r.verb}'`, r.span);
+    }
+  }
+  return out;
+}
+
+/** `--weights [prefix=]file`: a prefix (weight-path prefix such as "landmark.") and a file. */
+export interface WeightFileSpec {
+  path: string;
+  prefix?: string;
+}
+
+export function parseWeightSpec(spec: string): WeightFileSpec {
+  const eq = spec.indexOf("=");
+  if (eq > 0 && !spec.slice(0, eq).includes("/")) return { prefix: spec.slice(0, eq), path: spec.slice(eq + 1) };
+  return { path: spec };
+}
+
+export interface LoadedModelWeights {
+  weights: Map<string, HostTensor>;
+  report?: WeightReport;
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * Loads every file onto the model's weights: the model's own rules apply to files without a prefix; a prefixed file
+ * fills the weights under that prefix. `overrides` are applied last, replacing loaded tensors name for name.
+ */
+export function loadModelWeights(
+  graph: Graph,
+  files: readonly WeightFileSpec[],
+  rules: readonly WeightRuleUse[],
+  opts: Strictness & { overrides?: readonly string[]; onProgress?: ProgressCallback } = {},
+): LoadedModelWeights {
+  const declared = declaredWeights(graph);
+  const opened: Checkpoint[] = [];
+  try {
+    const own = mappingFromRules(rules);
+    const sources = files.map((f) => {
+      const checkpoint = openCheckpoint(f.path);
+      opened.push(checkpoint);
+      return { checkpoint, rules: f.prefix === undefined ? own : { prefix: f.prefix.endsWith(".") ? f.prefix : `${f.prefix}.` } };
+    });
+    const { weights, report } = importWeights(declared, sources, { onProgress: opts.onProgress });
+    const diagnostics = reportDiagnostics(report, opts);
+    if (!hasErrors(diagnostics)) for (const o of opts.overrides ?? []) diagnostics.push(...applyOverrides(weights, declared, o));
+    return { weights, report, diagnostics };
+  } catch (e) {
+    if (e instanceof DiagnosticError) return { weights: new Map(), diagnostics: e.diagnostics };
+    throw e;
+  } finally {
+    for (const c of opened) c.close();
+  }
+}
+
+/** Replaces weights by the tensors of a plain state dict with the same names (e.g. a stress-test variant). */
+function applyOverrides(weights: Map<string, HostTensor>, declared: readonly DeclaredWeight[], path: string): Diagnostic[] {
+  const checkpoint = openCheckpoint(path);
+  try {
+    const sd = findStateDict(checkpoint);
+    const byPath = new Map(declared.map((d) => [d.path, d]));
+    const out: Diagnostic[] = [];
+    for (const [key, entry] of sd.tensors) {
+      const d = byPath.get(key);
+      if (!d) {
+        out.push(makeDiagnostic(WeightCodes.UnexpectedTensor, `override '${key}' in ${path} names no weight of the model`));
+        continue;
+      }
+      if (entry.dtype !== d.dtype || entry.shape.length !== d.shape.length || entry.shape.some((n, i) => n !== d.shape[i])) {
+        out.push(makeDiagnostic(WeightCodes.ShapeMismatch, `override '${key}' is ${entry.dtype}[${entry.shape.join(", ")}], the weight ${d.dtype}[${d.shape.join(", ")}]`, d.span));
+        continue;
+      }
+      weights.set(key, checkpoint.readTensor(entry));
+    }
+    return out;
+  } finally {
+    checkpoint.close();
+  }
+}
