@@ -73,29 +73,39 @@ export function isDocArray(doc: Doc): doc is readonly Doc[] {
 }
 
 /**
- * Marks the groups that cannot be flat: those whose own lines include a hard or fresh line, a multi-line text,
- * or the line that a breakNext forces. Line suffixes are skipped: they print later, at a line break.
+ * Marks the groups that cannot be flat. A hard or fresh line, or a multi-line text, breaks every group around
+ * it, as the text cannot fit on one line. A breakNext breaks only the group owning the next line, to end the
+ * line there. Line suffixes are skipped: they print later, at a line break.
  */
 export function resolveBreaks(doc: Doc): void {
   const groups: Group[] = [];
   let breakNextLine = false;
-  const breakInnermostGroup = () => {
-    const innermost = groups.at(-1);
-    if (innermost) innermost.broken = true;
-  };
-  const visit = (d: Doc): void => {
-    if (typeof d === "string") {
-      if (d.includes("\n")) breakInnermostGroup();
-    } else if (isDocArray(d)) d.forEach(visit);
-    else if (d.kind === "group") {
-      groups.push(d);
-      visit(d.contents);
-      groups.pop();
-    } else if (d.kind === "indent") visit(d.contents);
-    else if (d.kind === "breakNext") breakNextLine = true;
-    else if (d.kind === "line") {
-      if (breakNextLine || d.mode === "hard" || d.mode === "fresh") breakInnermostGroup();
-      breakNextLine = false;
+  /** Whether `d` holds a forced line break. */
+  const visit = (d: Doc): boolean => {
+    if (typeof d === "string") return d.includes("\n");
+    if (isDocArray(d)) return d.reduce((forced: boolean, x) => visit(x) || forced, false);
+    switch (d.kind) {
+      case "group": {
+        groups.push(d);
+        const forced = visit(d.contents);
+        groups.pop();
+        if (forced) d.broken = true;
+        return forced;
+      }
+      case "indent":
+        return visit(d.contents);
+      case "lineSuffix":
+        return false;
+      case "breakNext":
+        breakNextLine = true;
+        return false;
+      case "line": {
+        const forced = d.mode === "hard" || d.mode === "fresh";
+        const owner = groups.at(-1);
+        if (breakNextLine && !forced && owner) owner.broken = true;
+        breakNextLine = false;
+        return forced;
+      }
     }
   };
   visit(doc);

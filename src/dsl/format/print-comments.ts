@@ -10,10 +10,16 @@ export interface PrintContext {
 
 /** `doc` with the comments attached to `node` around it. */
 export function withComments(ctx: PrintContext, node: object, doc: Doc): Doc {
-  const leading = ctx.comments.leading.get(node) ?? [];
-  const trailing = ctx.comments.trailing.get(node) ?? [];
-  if (leading.length === 0 && trailing.length === 0) return doc;
-  return [...leading.map(leadingComment), doc, ...trailing.map(trailingComment)];
+  if (!ctx.comments.hasAny(node)) return doc;
+  return [commentsBefore(ctx, node), doc, commentsAfter(ctx, node)];
+}
+
+export function commentsBefore(ctx: PrintContext, node: object): Doc {
+  return (ctx.comments.leading.get(node) ?? []).map(leadingComment);
+}
+
+export function commentsAfter(ctx: PrintContext, node: object): Doc {
+  return (ctx.comments.trailing.get(node) ?? []).map(trailingComment);
 }
 
 /**

@@ -2,7 +2,7 @@
 // more loosely than the grammar allows in its position.
 import type * as A from "../1-parse/ast.js";
 import { bracketed, type Doc, group, indent, line, softline } from "./doc.js";
-import { printLines, type PrintContext, withComments } from "./print-comments.js";
+import { commentsAfter, commentsBefore, printLines, type PrintContext, withComments } from "./print-comments.js";
 
 /** Binding strength, loosest first, following the grammar's rules (parser.ts, `expr` down to `primary`). */
 export const Level = {
@@ -123,29 +123,35 @@ function printListComp(ctx: PrintContext, e: A.ListCompExpr): Doc {
 
 /**
  * A run of operators of one precedence prints as a chain that breaks before each operator:
- * `a\n  + b\n  + c`. Comparisons do not chain, and `**` groups to the right.
+ * `a\n  + b\n  + c`. Comparisons do not chain, and `**` groups to the right. The comments of the inner
+ * operations go where those begin (before the chain) and end (after their right operand).
  */
 function printBinary(ctx: PrintContext, e: A.BinaryExpr): Doc {
   const level = BINARY_LEVEL[e.op];
+  const chains = level !== Level.Compare && level !== Level.Power;
   const [leftLevel, rightLevel] = level === Level.Power ? [Level.Postfix, Level.Negate] : level === Level.Compare ? [Level.Sum, Level.Sum] : [level, level + 1];
-  const links: Doc[] = [];
-  let head: A.Expr = e;
-  while (head.kind === "Binary" && (head === e || (BINARY_LEVEL[head.op] === level && level !== Level.Compare && level !== Level.Power && !ctx.comments.hasAny(head)))) {
-    links.unshift([line, head.op, " ", printExpr(ctx, head.right, rightLevel)]);
+  const links: Doc[] = [[line, e.op, " ", printExpr(ctx, e.right, rightLevel)]];
+  const before: Doc[] = [];
+  let head = e.left;
+  while (chains && head.kind === "Binary" && BINARY_LEVEL[head.op] === level) {
+    links.unshift([line, head.op, " ", printExpr(ctx, head.right, rightLevel), commentsAfter(ctx, head)]);
+    before.unshift(commentsBefore(ctx, head));
     head = head.left;
   }
-  return group([printExpr(ctx, head, leftLevel), indent(links)]);
+  return group([before, printExpr(ctx, head, leftLevel), indent(links)]);
 }
 
-/** `if a then x else if b then y else z`, breaking before each `else`. */
+/** `if a then x else if b then y else z`, breaking before each `else`; inner conditionals' comments as in chains. */
 function printCond(ctx: PrintContext, e: A.CondExpr): Doc {
   const branches: Doc[] = [];
+  const after: Doc[] = [];
   let rest: A.Expr = e.else;
-  while (rest.kind === "Cond" && !ctx.comments.hasAny(rest)) {
-    branches.push([line, "else if ", printExpr(ctx, rest.cond), " then ", printExpr(ctx, rest.then)]);
+  while (rest.kind === "Cond") {
+    branches.push([line, "else ", commentsBefore(ctx, rest), "if ", printExpr(ctx, rest.cond), " then ", printExpr(ctx, rest.then)]);
+    after.unshift(commentsAfter(ctx, rest));
     rest = rest.else;
   }
-  branches.push([line, "else ", printExpr(ctx, rest)]);
+  branches.push([line, "else ", printExpr(ctx, rest), after]);
   return group(["if ", printExpr(ctx, e.cond), " then ", printExpr(ctx, e.then), indent(branches)]);
 }
 
