@@ -285,7 +285,7 @@ export class Elaborator {
       }
       const want = expectDim(this.evalExpr(d.expr, scope, this.rootActivation()), d.span, "a dimension");
       if (!dimEq(want, actual))
-        fail(ShapeCodes.ShapeMismatch, `${what} should have shape ${expected}, got ${shapeToString(t.shape)}: dimension ${actualAt(i)} is ${dimToString(actual)}, expected ${exprText(d.expr)} = ${dimToString(want)}`, span, [
+        fail(ShapeCodes.ShapeMismatch, `${what} should have shape ${expected}, got ${shapeToString(t.shape)}: dimension ${actualAt(i)} is ${dimToString(actual)}, expected ${exprText(d.expr) === dimToString(want) ? dimToString(want) : `${exprText(d.expr)} = ${dimToString(want)}`}`, span, [
           ...provenance(t),
           { message: "the expected shape is declared here", span: d.span },
         ]);

@@ -1,6 +1,6 @@
 // Loads a `.net` file and everything it imports (the standard library under `std/`), parsing each once.
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CheckCodes, makeDiagnostic } from "../../compiler/codes.js";
 import { type Diagnostic, SourceMap } from "../../compiler/diagnostics.js";
@@ -48,7 +48,7 @@ export function loadProgram(entryPath: string, text: string, readFile: ReadFile 
       if (seen.has(target)) continue;
       const imported = readFile(target);
       if (imported === undefined) {
-        diagnostics.push(makeDiagnostic(CheckCodes.ImportNotFound, `cannot read '${item.path}' (looked at ${target})`, item.pathSpan, { hint: "paths are relative to the importing file; the standard library is `std/nn.net`" }));
+        diagnostics.push(makeDiagnostic(CheckCodes.ImportNotFound, `cannot read '${item.path}' (looked at ${relative(process.cwd(), target) || target})`, item.pathSpan, { hint: "paths are relative to the importing file; the standard library is `std/nn.net`" }));
         continue;
       }
       load(target, imported);
