@@ -440,7 +440,8 @@ export class Elaborator {
         return { returned: this.evalExpr(s.value, scope, act) };
       case "Tap": {
         const v = expectTensor(this.evalExpr(s.value, scope, act), s.value.span, "a tapped value");
-        const name = act.path ? `${act.path}/${s.name.name}` : s.name.name;
+        const local = s.index ? `${s.name.name}.${expectInt(this.evalExpr(s.index, scope, act), s.index.span, "a tap index")}` : s.name.name;
+        const name = act.path ? `${act.path}/${local}` : local;
         if (this.tapNames.has(name)) fail(CheckCodes.DuplicateDefinition, `tap '${name}' is defined twice`, s.name.span);
         this.tapNames.add(name);
         this.builder.tap(name, v, s.span);

@@ -173,10 +173,11 @@ export interface ReturnStmt extends NodeBase {
   value: Expr;
 }
 
-/** `tap name = expr`: exposes a value as an optional extra graph output (--debug-outputs). */
+/** `tap name = expr` or `tap name[i] = expr`: exposes a value as an optional extra graph output (--debug-outputs). */
 export interface TapStmt extends NodeBase {
   kind: "Tap";
   name: Ident;
+  index?: Expr;
   value: Expr;
 }
 

@@ -400,9 +400,15 @@ export class NetParser extends EmbeddedActionsParser {
   private tapStmt = this.RULE("tapStmt", (): A.TapStmt => {
     const kw = this.CONSUME(T.Tap);
     const name = this.CONSUME(T.Identifier);
+    const index = this.OPTION(() => {
+      this.CONSUME(T.LBracket);
+      const e = this.SUBRULE(this.expr);
+      this.CONSUME(T.RBracket);
+      return e;
+    });
     this.CONSUME(T.Equals);
-    const value = this.SUBRULE(this.expr);
-    return this.ACTION(() => ({ kind: "Tap", name: this.ident(name), value, span: this.join(kw, value) }));
+    const value = this.SUBRULE2(this.expr);
+    return this.ACTION(() => ({ kind: "Tap", name: this.ident(name), index, value, span: this.join(kw, value) }));
   });
 
   private assertStmt = this.RULE("assertStmt", (): A.AssertStmt => {

@@ -144,8 +144,11 @@ export const namesDefined: Rule = (ctx) => {
           stmts(s.body, inner);
           break;
         }
-        case "Return":
         case "Tap":
+          expr(s.index, scope);
+          expr(s.value, scope);
+          break;
+        case "Return":
           expr(s.value, scope);
           break;
         case "Assert":

@@ -54,10 +54,11 @@ export function stmtExprs(s: A.Stmt): A.Expr[] {
       return s.init ? [s.init] : [];
     case "Layer":
       return [...s.path.flatMap((p) => (p.kind === "Index" ? [p.expr] : [])), s.init];
+    case "Tap":
+      return s.index ? [s.index, s.value] : [s.value];
     case "Let":
     case "Assign":
     case "Return":
-    case "Tap":
       return [s.value];
     case "If":
       return [s.cond];

@@ -1,0 +1,27 @@
+// Diagnostic codes of the WGSL backend (NET7xxx), as data, in the style of src/compiler/codes.ts.
+import type { CodeInfo } from "../../compiler/codes.js";
+import type { Severity } from "../../compiler/diagnostics.js";
+
+const code = (c: string, severity: Severity, title: string, hint?: string): CodeInfo => ({ code: c, severity, title, hint });
+
+export const WgslCodes = {
+  SymbolicShape: code(
+    "NET7001",
+    "error",
+    "a dimension left symbolic; WGSL kernels are specialised to static shapes",
+    "bind every symbol at compile time, e.g. `--set B=1`",
+  ),
+  UnsupportedType: code("NET7002", "error", "an element type WebGPU shaders cannot compute in", "convert to f32 (or i32) before this operation"),
+  Unsupported: code("NET7003", "error", "an operation the WGSL backend has no kernel for"),
+  TooManyBindings: code(
+    "NET7004",
+    "error",
+    "a kernel that needs more storage bindings than the adapter allows",
+    "split the operation (e.g. concatenate fewer tensors at once) or target an adapter with a higher maxStorageBuffersPerShaderStage",
+  ),
+  DoesNotFit: code("NET7005", "error", "a model whose buffers exceed the adapter's memory limits", "use a smaller batch (`--set B=...`) or a device with more memory"),
+  TooLarge: code("NET7006", "error", "a tensor or dispatch beyond what a WGSL kernel can index", "reduce the tensor's size"),
+  MissingWeight: code("NET7007", "error", "a parameter without a value to put in the bundle"),
+  F16Range: code("NET7008", "warning", "a value whose range may exceed f16 (65504) under --precision f16", "keep this part in f32 or rescale it"),
+  BadPrecision: code("NET7009", "error", "an unknown --precision"),
+} as const;
