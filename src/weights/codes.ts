@@ -77,8 +77,8 @@ export const WeightCodes = {
   WriteFailed: code("NET6015", "error", "a weight file that cannot be written", "check that the output folder exists and is writable"),
   CorruptCheckpoint: code("NET6016", "error", "a checkpoint whose parts do not agree", "the file is damaged; copy or download it again"),
 
-  MissingWeight: code("NET6020", "error", "a declared weight that the checkpoint does not provide", "relax with allowMissing to keep it uninitialised"),
-  UnexpectedTensor: code("NET6021", "error", "a checkpoint tensor that no declared weight takes", "relax with allowUnexpected to ignore it"),
+  MissingWeight: code("NET6020", "error", "a declared weight that the checkpoint does not provide", "map the checkpoint key with a `weights { rename ... }` rule, or pass --allow-missing to draw it at random (seeded)"),
+  UnexpectedTensor: code("NET6021", "error", "a checkpoint tensor that no declared weight takes", "strip or rename its prefix with a `weights { ... }` rule, or pass --allow-unexpected to ignore it"),
   ShapeMismatch: code("NET6022", "error", "a checkpoint tensor whose shape differs from the declared weight"),
   DTypeMismatch: code(
     "NET6023",

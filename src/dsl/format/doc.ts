@@ -36,6 +36,8 @@ export interface Line {
 export interface LineSuffix {
   kind: "lineSuffix";
   contents: Doc;
+  /** Nothing may follow it on its line (a `//` comment): another suffix due at the same break goes on a new line. */
+  endsLine: boolean;
 }
 
 /** Makes the next line (in print order) break, so that a pending line suffix ends the line it is on. */
@@ -56,7 +58,11 @@ export const group = (contents: Doc, options: { wrapsFirst?: boolean } = {}): Gr
   wrapsFirst: options.wrapsFirst ?? false,
 });
 export const indent = (contents: Doc): Indent => ({ kind: "indent", contents });
-export const lineSuffix = (contents: Doc): LineSuffix => ({ kind: "lineSuffix", contents });
+export const lineSuffix = (contents: Doc, options: { endsLine?: boolean } = {}): LineSuffix => ({
+  kind: "lineSuffix",
+  contents,
+  endsLine: options.endsLine ?? false,
+});
 
 export function join(separator: Doc, docs: readonly Doc[]): Doc[] {
   return docs.flatMap((d, i) => (i === 0 ? [d] : [separator, d]));

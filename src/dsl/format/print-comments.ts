@@ -23,19 +23,25 @@ export function commentsAfter(ctx: PrintContext, node: object): Doc {
 }
 
 /**
- * A leading comment keeps its own line, or the end of the line it was on (after an opening bracket), and code
- * that followed it on its line still follows it.
+ * A comment that ends its line stays at the end of that line (deferred past the code after it on the line, which
+ * then breaks there) or keeps a line of its own. A block comment with code after it on its line stays inline.
  */
 function leadingComment(c: PlacedComment): Doc {
-  if (!c.startsLine && c.endsLine) return [lineSuffix([" ", c.text]), breakNext];
-  return [c.startsLine ? freshline : "", c.text, c.isLineComment || c.endsLine ? hardline : " "];
+  if (!c.isLineComment && !c.endsLine) return [c.text, " "];
+  return c.startsLine ? [freshline, c.text, hardline] : endOfLine(c);
 }
 
-/** A trailing `//` comment stays at the end of its line, and one that had a line of its own keeps it. */
 function trailingComment(c: PlacedComment): Doc {
-  if (c.startsLine) return [lineSuffix([hardline, c.text]), breakNext];
-  if (c.isLineComment) return [lineSuffix([" ", c.text]), breakNext];
-  return [" ", c.text];
+  if (!c.isLineComment && !c.endsLine) return [" ", c.text];
+  return c.startsLine ? [lineSuffix([hardline, c.text], { endsLine: c.isLineComment }), breakNext] : endOfLine(c);
+}
+
+function endOfLine(c: PlacedComment): Doc {
+  return [endOfLineSuffix(c), breakNext];
+}
+
+function endOfLineSuffix(c: PlacedComment): Doc {
+  return lineSuffix([" ", c.text], { endsLine: c.isLineComment });
 }
 
 export interface LinesStyle<T> {
@@ -66,7 +72,7 @@ export function printLines<T extends { span: { start: number; end: number } }>(c
   let afterOwnLineBlockComment = false;
   entries.forEach((entry, i) => {
     const onPreviousLine = (i > 0 || style.braced) && ctx.source.newlinesBetween(previousEnd, entry.start) === 0;
-    if (entry.kind === "comment" && onPreviousLine) parts.push(lineSuffix([" ", entry.comment.text]));
+    if (entry.kind === "comment" && onPreviousLine) parts.push(endOfLineSuffix(entry.comment));
     else if (entry.kind === "element" && onPreviousLine && afterOwnLineBlockComment) parts.push(" ", style.printElement(entry.element, entry.index));
     else {
       if (i > 0 || style.braced) parts.push(hardline);

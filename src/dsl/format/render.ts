@@ -1,6 +1,6 @@
 // Lays a Doc out within a line width: each group prints flat when it fits, else its lines break.
 // Groups are decided outermost first, each on its own: a group inside a flat one may still break.
-import { type Doc, isDocArray, resolveBreaks } from "./doc.js";
+import { type Doc, hardline, isDocArray, resolveBreaks } from "./doc.js";
 
 type Mode = "flat" | "break";
 
@@ -22,7 +22,7 @@ class Renderer {
   private column = 0;
   /** True until something other than indentation has been printed on the current line. */
   private lineIsEmpty = true;
-  private pendingSuffixes: Command[] = [];
+  private pendingSuffixes: { command: Command; endsLine: boolean }[] = [];
 
   constructor(private readonly width: number) {}
 
@@ -53,7 +53,7 @@ class Renderer {
         return;
       }
       case "lineSuffix":
-        this.pendingSuffixes.push({ indent, mode, doc: doc.contents });
+        this.pendingSuffixes.push({ command: { indent, mode, doc: doc.contents }, endsLine: doc.endsLine });
         return;
       case "breakNext":
         return;
@@ -73,9 +73,15 @@ class Renderer {
     }
   }
 
+  /** Queues the pending suffixes to print now, in order, each after a line break if the one before ends its line. */
   private flushSuffixes(stack: Command[]): void {
-    for (let i = this.pendingSuffixes.length - 1; i >= 0; i--) stack.push(this.pendingSuffixes[i]);
+    const suffixes = this.pendingSuffixes;
     this.pendingSuffixes = [];
+    for (let i = suffixes.length - 1; i >= 0; i--) {
+      const { command } = suffixes[i];
+      stack.push(command);
+      if (i > 0 && suffixes[i - 1].endsLine) stack.push({ indent: command.indent, mode: "break", doc: hardline });
+    }
   }
 
   private text(s: string): void {

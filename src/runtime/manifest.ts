@@ -1,0 +1,83 @@
+// The contract between the WGSL backend (which writes bundles) and the runtime (which runs them).
+// A bundle is this manifest, one WGSL file per kernel, and one safetensors file with the weight buffers' bytes.
+import type { DType } from "../util/tensor.js";
+
+export const BUNDLE_FORMAT = "netc-wgsl";
+export const BUNDLE_VERSION = 1;
+
+/** How elements sit in GPU buffers: floats as f32 (or f16), every integer and bool type as i32. */
+export type StorageType = "f32" | "f16" | "i32";
+
+/** One piece of a tensor: the first `elements` of a buffer. Tensors above the per-binding limit have several. */
+export interface ChunkRef {
+  buffer: number;
+  elements: number;
+}
+
+/** A model input or output: its IR type, and where its elements live. */
+export interface TensorSlot {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  storage: StorageType;
+  chunks: ChunkRef[];
+}
+
+export interface BufferEntry {
+  /** Bytes (a multiple of 4). */
+  size: number;
+  /** The safetensors tensor holding this buffer's initial contents (weights and constants). */
+  weight?: string;
+}
+
+export interface BindingEntry {
+  binding: number;
+  buffer: number;
+  /** `read` binds as read-only-storage, `read_write` as storage. */
+  access: "read" | "read_write";
+}
+
+export interface SourceLocation {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export interface KernelEntry {
+  /** Unique, e.g. `k012_matmul`; also the stem of its shader file. */
+  name: string;
+  /** Path of the WGSL source relative to the bundle root. */
+  shader: string;
+  entryPoint: string;
+  /** Workgroup counts for dispatchWorkgroups(x, y, z). */
+  workgroups: [number, number, number];
+  /** Bind group 0's layout and contents, in binding order. */
+  bindings: BindingEntry[];
+  /** The IR ops fused into this kernel, anchor first. */
+  ops: string[];
+  /** The block-instance path of the anchor node (e.g. `backbone.blocks.3.attn`). */
+  scope: string;
+  /** `lift`, `split_index` or `cross_attention` when the anchor came from that construct. */
+  construct?: string;
+  /** The `.net` location the anchor node came from. */
+  source?: SourceLocation;
+}
+
+export interface BundleManifest {
+  format: typeof BUNDLE_FORMAT;
+  version: number;
+  model: string;
+  /** Element type of float buffers. */
+  precision: "f32" | "f16";
+  /** Features to request on the device (e.g. `shader-f16`). */
+  requiredFeatures: string[];
+  /** Limits every kernel and buffer of the bundle stays within; request them on the device. */
+  requiredLimits: Record<string, number>;
+  /** The safetensors file with the initial contents of the weight buffers, relative to the bundle root. */
+  weights: string;
+  buffers: BufferEntry[];
+  inputs: TensorSlot[];
+  outputs: TensorSlot[];
+  /** In dispatch order. */
+  kernels: KernelEntry[];
+}

@@ -1,0 +1,138 @@
+// The `netc` command line, run in-process: exit codes, diagnostics on stderr, files written whole or not at all.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { main } from "../../src/cli/main.js";
+import { decodeModel } from "../../src/backends/onnx/proto.js";
+import { encodeNpy, readNpyFile } from "../../src/util/npy.js";
+
+const ROOT = resolve(__dirname, "../..");
+const WEIGHT_FIXTURES = join(ROOT, "test/fixtures/weights");
+
+const TINY = `import "std/nn.net"
+
+model Tiny(hidden: int = 6)(x: f32[B, 4]) -> (y: f32[B, 3]) {
+  layer fc[0] = Linear(4, hidden)
+  layer fc[1] = Linear(hidden, 3)
+  let h = gelu(fc[0](x))
+  tap hidden_out = h
+  return fc[1](h)
+}
+`;
+
+let dir: string;
+let out: string;
+let err: string;
+
+async function netc(...args: string[]): Promise<number> {
+  out = "";
+  err = "";
+  const o = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  try {
+    return await main(args);
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "netc-cli-"));
+  writeFileSync(join(dir, "tiny.net"), TINY);
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe("netc", () => {
+  it("compiles a model to ONNX with random weights labelled as such", async () => {
+    const target = join(dir, "tiny.onnx");
+    expect(await netc("compile", join(dir, "tiny.net"), "-o", target, "--seed", "3")).toBe(0);
+    const model = decodeModel(readFileSync(target));
+    const meta = Object.fromEntries((model.metadataProps ?? []).map((p) => [p.key, p.value]));
+    expect(meta["netc.weights"]).toMatch(/random\(seed=3\)/);
+    const weights = model.graph!.initializer!.map((t) => t.name!).filter((n) => n.startsWith("fc."));
+    expect(weights.sort()).toEqual(["fc.0.bias", "fc.0.weight", "fc.1.bias", "fc.1.weight"]);
+  });
+
+  it("runs a compiled model on .npy inputs and writes .npy outputs, taps included", async () => {
+    const target = join(dir, "tiny.onnx");
+    expect(await netc("compile", join(dir, "tiny.net"), "-o", target, "--debug-outputs")).toBe(0);
+    writeFileSync(join(dir, "x.npy"), encodeNpy({ dtype: "f32", shape: [2, 4], data: new Float32Array([1, 2, 3, 4, -1, -2, -3, -4]) }));
+    expect(await netc("run", target, "--input", `x=${join(dir, "x.npy")}`, "-o", join(dir, "out"))).toBe(0);
+    const y = readNpyFile(join(dir, "out", "y.npy"));
+    expect(y.ok && y.tensor.shape).toEqual([2, 3]);
+    expect(existsSync(join(dir, "out", "hidden_out.npy"))).toBe(true);
+    expect(out).toContain("y: f32[2, 3]");
+  });
+
+  it("runs a .net directly with --set", async () => {
+    writeFileSync(join(dir, "x.npy"), encodeNpy({ dtype: "f32", shape: [1, 4], data: new Float32Array([1, 2, 3, 4]) }));
+    expect(await netc("run", join(dir, "tiny.net"), "--set", "hidden=9", "--input", `x=${join(dir, "x.npy")}`)).toBe(0);
+    expect(out).toContain("y: f32[1, 3]");
+  });
+
+  it("reports diagnostics with file:line:col and exits 1, writing nothing", async () => {
+    writeFileSync(join(dir, "bad.net"), TINY.replace("Linear(hidden, 3)", "Linear(hidden + 1, 3)"));
+    const target = join(dir, "bad.onnx");
+    expect(await netc("compile", join(dir, "bad.net"), "-o", target)).toBe(1);
+    expect(err).toMatch(/bad\.net:\d+:\d+: error NET3002/);
+    expect(err).toContain("^");
+    expect(existsSync(target)).toBe(false);
+  });
+
+  it("check --format json gives machine-readable diagnostics", async () => {
+    writeFileSync(join(dir, "bad.net"), "model M()(x: f32[2]) -> f32[2] {\n  return y\n}\n");
+    expect(await netc("check", join(dir, "bad.net"), "--format", "json")).toBe(1);
+    const parsed = JSON.parse(out) as { diagnostics: { code: string; location: { line: number; column: number } }[] };
+    expect(parsed.diagnostics[0]).toMatchObject({ code: "NET2001", location: { line: 2, column: 10 } });
+  });
+
+  it("usage errors exit 2", async () => {
+    expect(await netc("compile", join(dir, "tiny.net"))).toBe(2);
+    expect(await netc("frobnicate")).toBe(2);
+    expect(await netc("compile", join(dir, "tiny.net"), "-o", join(dir, "t.onnx"), "--set", "novalue")).toBe(2);
+  });
+
+  it("a missing input file is a diagnostic, not a crash", async () => {
+    expect(await netc("check", join(dir, "nope.net"))).toBe(1);
+    expect(err).toContain("NET8001");
+  });
+
+  it("an unwritable output is a diagnostic and leaves no temporary file", async () => {
+    expect(await netc("compile", join(dir, "tiny.net"), "-o", join(dir, "missing-folder", "t.onnx"))).toBe(1);
+    expect(err).toContain("NET8004");
+    expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("a malicious checkpoint is refused with the global named, and no output appears", async () => {
+    const target = join(dir, "t.onnx");
+    expect(await netc("compile", join(dir, "tiny.net"), "-o", target, "--weights", join(WEIGHT_FIXTURES, "evil_system.pth"))).toBe(1);
+    expect(err).toMatch(/NET6007.*system/s);
+    expect(existsSync(target)).toBe(false);
+  });
+
+  it("a checkpoint that does not fit the model reports every mismatch strictly", async () => {
+    const target = join(dir, "t.onnx");
+    expect(await netc("compile", join(dir, "tiny.net"), "-o", target, "--weights", join(WEIGHT_FIXTURES, "dataparallel.pth.tar"))).toBe(1);
+    expect(err).toContain("NET6020"); // missing weights
+    expect(err).toContain("NET6021"); // unexpected tensors
+    expect(existsSync(target)).toBe(false);
+  });
+
+  it("weights inspect prints the container tree", async () => {
+    expect(await netc("weights", "inspect", join(WEIGHT_FIXTURES, "nested.pth"))).toBe(0);
+    expect(out.length).toBeGreaterThan(0);
+    expect(await netc("weights", "inspect", join(WEIGHT_FIXTURES, "not_a_checkpoint.txt"))).toBe(1);
+    expect(err).toContain("NET6002");
+  });
+
+  it("inspect reports parameters, MACs and node counts", async () => {
+    expect(await netc("inspect", join(dir, "tiny.net"))).toBe(0);
+    expect(out).toContain("parameters: 51");
+    expect(out).toContain("MACs: 0.00 G");
+    expect(out).toMatch(/ONNX nodes \(opset 17\): \d+/);
+    expect(await netc("inspect", join(dir, "tiny.net"), "--json")).toBe(0);
+    expect(JSON.parse(out).ir.parameters).toBe(51);
+  });
+});
