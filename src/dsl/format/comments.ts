@@ -11,10 +11,8 @@ export interface PlacedComment {
   end: number;
   /** A `//` comment, which must end its line. */
   isLineComment: boolean;
-  /** Only indentation precedes it on its line. */
-  startsLine: boolean;
-  /** Only whitespace follows it on its line. */
-  endsLine: boolean;
+  /** Written on a line of its own; otherwise it ends a line of code (`//`) or, a block comment, sits inside one. */
+  ownLine: boolean;
 }
 
 /** Comments that sit between the lines of a list, and the offset just past the list's `{` (0 for the file). */
@@ -34,7 +32,7 @@ export class CommentPlacement {
   }
 
   hasOwnLineLeading(node: object): boolean {
-    return (this.leading.get(node) ?? []).some((c) => c.startsLine);
+    return (this.leading.get(node) ?? []).some((c) => c.ownLine);
   }
 }
 
@@ -68,13 +66,13 @@ export function placeComments(file: SourceFile, source: SourceText): CommentPlac
 
 function toPlaced(comment: Comment, source: SourceText): PlacedComment {
   const { start, end } = comment.span;
+  const isLineComment = comment.text.startsWith("//");
   return {
     text: normalizeCommentText(comment.text),
     start,
     end,
-    isLineComment: comment.text.startsWith("//"),
-    startsLine: source.startsLine(start),
-    endsLine: source.endsLine(end),
+    isLineComment,
+    ownLine: source.startsLine(start) && (isLineComment || source.endsLine(end)),
   };
 }
 
@@ -102,19 +100,19 @@ function addToList(placement: CommentPlacement, list: Child, comment: PlacedComm
 }
 
 /**
- * Own-line comments lead the node after them. End-of-line comments trail the node before them, or with none
- * (`f[ // why`) lead the container, printed at the end of its first line. Comments inside a line go with the
- * node they touch. With no neighbour at all, the comment trails the container.
+ * Own-line comments lead the node after them. A `//` comment at the end of a line of code trails the node before
+ * it, or with none (`f[ // why`) leads the container, printed at the end of its first line. A block comment
+ * inside a line goes with the node it touches. With no neighbour at all, a comment trails the container.
  */
 function attachToNeighbour(placement: CommentPlacement, container: Child, children: Child[], comment: PlacedComment, source: SourceText): void {
   const preceding = children.filter((c) => c.end <= comment.start).at(-1);
   const following = children.find((c) => c.start >= comment.end);
   const lead = (c: Child) => push(placement.leading, c.key, comment);
   const trail = (c: Child) => push(placement.trailing, c.key, comment);
-  if (comment.startsLine) {
+  if (comment.ownLine) {
     if (following) lead(following);
     else trail(preceding ?? container);
-  } else if (comment.endsLine) {
+  } else if (comment.isLineComment) {
     if (preceding) trail(preceding);
     else lead(container);
   } else if (preceding && following) {

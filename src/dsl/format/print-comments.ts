@@ -23,17 +23,17 @@ export function commentsAfter(ctx: PrintContext, node: object): Doc {
 }
 
 /**
- * A comment that ends its line stays at the end of that line (deferred past the code after it on the line, which
- * then breaks there) or keeps a line of its own. A block comment with code after it on its line stays inline.
+ * An own-line comment keeps a line of its own. A `//` comment stays at the end of its line (deferred past the
+ * code after it on the line, which then breaks there). A block comment inside a line stays inline.
  */
 function leadingComment(c: PlacedComment): Doc {
-  if (!c.isLineComment && !c.endsLine) return [c.text, " "];
-  return c.startsLine ? [freshline, c.text, hardline] : endOfLine(c);
+  if (c.ownLine) return [freshline, c.text, hardline];
+  return c.isLineComment ? endOfLine(c) : [c.text, " "];
 }
 
 function trailingComment(c: PlacedComment): Doc {
-  if (!c.isLineComment && !c.endsLine) return [" ", c.text];
-  return c.startsLine ? [lineSuffix([hardline, c.text], { endsLine: c.isLineComment }), breakNext] : endOfLine(c);
+  if (c.ownLine) return [lineSuffix([hardline, c.text], { endsLine: c.isLineComment }), breakNext];
+  return c.isLineComment ? endOfLine(c) : [" ", c.text];
 }
 
 function endOfLine(c: PlacedComment): Doc {
@@ -61,7 +61,7 @@ type Entry<T> = { kind: "element"; element: T; index: number; start: number; end
 export function printLines<T extends { span: { start: number; end: number } }>(ctx: PrintContext, elements: readonly T[], style: LinesStyle<T>): Doc {
   const listComments = ctx.comments.lists.get(elements);
   const comments = listComments?.comments ?? [];
-  if (style.braced && elements.length === 0 && comments.every((c) => !c.isLineComment && !c.startsLine)) {
+  if (style.braced && elements.length === 0 && comments.every((c) => !c.isLineComment && !c.ownLine)) {
     // `{}`, or `{ /* to do */ }`: nothing but block comments written on the brace's line.
     return ["{", ...comments.map((c) => [" ", c.text]), comments.length > 0 ? " }" : "}"];
   }

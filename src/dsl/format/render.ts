@@ -85,7 +85,8 @@ class Renderer {
   }
 
   private text(s: string): void {
-    if (s.length === 0) return;
+    // Indentation comes from the layout alone: a separating space never starts a line.
+    if (this.lineIsEmpty && s.trim() === "") return;
     this.out.push(s);
     const lastNewline = s.lastIndexOf("\n");
     this.column = lastNewline < 0 ? this.column + s.length : s.length - lastNewline - 1;

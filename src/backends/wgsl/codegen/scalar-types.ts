@@ -20,7 +20,7 @@ export function f32Literal(x: number): string {
   if (Number.isNaN(v)) return "bitcast<f32>(0x7fc00000u)";
   if (v === Infinity) return "bitcast<f32>(0x7f800000u)";
   if (v === -Infinity) return "bitcast<f32>(0xff800000u)";
-  if (Number.isInteger(v) && Math.abs(v) < 1e16) return `${v}.0f`.replace("-0.0f", "-0.0f");
+  if (Number.isInteger(v) && Math.abs(v) < 1e16) return `${v}.0f`;
   return `${v.toPrecision(9)}f`;
 }
 

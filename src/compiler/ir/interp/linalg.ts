@@ -6,11 +6,11 @@ import { fromNumbers, isIntegerType, toNumbers } from "./numeric.js";
 
 type MulAdd<T> = (acc: T, a: T, b: T) => T;
 
+/** Integer multiply-accumulate, wrapping at every step like the hardware would. */
 function mulAddFor(x: HostTensor): MulAdd<number> {
   if (x.dtype === "i32") return (acc, a, b) => (acc + Math.imul(a, b)) | 0;
   if (x.dtype === "i8") return (acc, a, b) => ((acc + a * b) << 24) >> 24;
-  if (x.dtype === "u8") return (acc, a, b) => (acc + a * b) & 255;
-  return (acc, a, b) => acc + a * b;
+  return (acc, a, b) => (acc + a * b) & 255;
 }
 
 function matmulLoop<T>(a: ArrayLike<T>, b: ArrayLike<T>, out: { [i: number]: T }, zero: T, f: MulAdd<T>, dims: MatmulDims): void {
@@ -50,8 +50,26 @@ export function matmul(a: HostTensor, b: HostTensor): HostTensor {
     return { dtype: "i64", shape, data: out };
   }
   const out = new Float64Array(numel(shape));
-  matmulLoop(toNumbers(a), toNumbers(b), out, 0, mulAddFor(a), dims);
+  if (isIntegerType(a.dtype)) matmulLoop(toNumbers(a), toNumbers(b), out, 0, mulAddFor(a), dims);
+  else matmulFloat(toNumbers(a), toNumbers(b), out, dims);
   return fromNumbers(a.dtype, shape, out);
+}
+
+/** The float case, row by row (i, t, j order) so that b and out are read contiguously. */
+function matmulFloat(a: Float64Array, b: Float64Array, out: Float64Array, dims: MatmulDims): void {
+  const { m, k, n, aBatch, bBatch } = dims;
+  for (let bi = 0; bi < aBatch.length; bi++) {
+    const ao = aBatch[bi] * m * k;
+    const bo = bBatch[bi] * k * n;
+    for (let i = 0; i < m; i++) {
+      const row = out.subarray((bi * m + i) * n, (bi * m + i + 1) * n);
+      for (let t = 0; t < k; t++) {
+        const x = a[ao + i * k + t];
+        const brow = bo + t * n;
+        for (let j = 0; j < n; j++) row[j] += x * b[brow + j];
+      }
+    }
+  }
 }
 
 export type ReduceKind = "sum" | "mean" | "max" | "min" | "prod";

@@ -1,0 +1,148 @@
+// Bodies of `fn vN(i: u32) -> T`: the element at flat index i of an inlined node's value, computed from its
+// inputs' elements. Layout ops are pure index maps; gathers and linear sampling read their index input first.
+import type { Node, OpAttrs } from "../../../compiler/ir/ir.js";
+import { normAxis } from "../../../compiler/ir/infer.js";
+import { scalarOf, toNumbers } from "../../../compiler/ir/interp/numeric.js";
+import { shapeOf } from "../prepare.js";
+import { broadcastIndex, coord, linear, numelOf, stridesOf, u } from "./indexing.js";
+import { scalarExpr } from "./scalar-ops.js";
+import { isScalarOp } from "./scalar-ops.js";
+import { f32Literal, literal } from "./scalar-types.js";
+import type { KernelWriter } from "./writer.js";
+
+type Body = (w: KernelWriter, node: Node) => string;
+
+const ret = (expr: string) => `  return ${expr};`;
+
+/** Splits a shape around `axis` into element counts [outer, n, inner]. */
+export function around(shape: readonly number[], axis: number): [number, number, number] {
+  return [numelOf(shape.slice(0, axis)), shape[axis], numelOf(shape.slice(axis + 1))];
+}
+
+function transposeBody(w: KernelWriter, node: Node): string {
+  const { perm } = node.attrs as OpAttrs["transpose"];
+  const [x] = node.inputs;
+  const out = shapeOf(node.outputs[0]);
+  const xs = stridesOf(shapeOf(x));
+  return ret(w.read(x, linear(out.map((_, d) => coord("i", out, d)), perm.map((p) => xs[p]))));
+}
+
+function sliceBody(w: KernelWriter, node: Node): string {
+  const a = node.attrs as OpAttrs["slice"];
+  const [x] = node.inputs;
+  const out = shapeOf(node.outputs[0]);
+  const axis = normAxis(a.axis, out.length);
+  const xs = stridesOf(shapeOf(x));
+  const terms = out.map((_, d) => coord("i", out, d));
+  const index = linear(terms, xs.map((s, d) => (d === axis ? s * a.step : s)));
+  return ret(w.read(x, a.start === 0 ? index : `${index} + ${u(a.start * xs[axis])}`));
+}
+
+function concatBody(w: KernelWriter, node: Node): string {
+  const out = shapeOf(node.outputs[0]);
+  const axis = normAxis((node.attrs as OpAttrs["concat"]).axis, out.length);
+  const [, n, inner] = around(out, axis);
+  const lines = [`  let c = ${coord("i", out, axis)};`, `  let outer = i / ${u(n * inner)};`, `  let t = i % ${u(inner)};`];
+  let offset = 0;
+  node.inputs.forEach((x, k) => {
+    const size = shapeOf(x)[axis];
+    const read = w.read(x, `(outer * ${u(size)} + c - ${u(offset)}) * ${u(inner)} + t`);
+    offset += size;
+    lines.push(k === node.inputs.length - 1 ? ret(read) : `  if (c < ${u(offset)}) { return ${read}; }`);
+  });
+  return lines.join("\n");
+}
+
+function padBody(w: KernelWriter, node: Node): string {
+  const a = node.attrs as OpAttrs["pad"];
+  const [x] = node.inputs;
+  const xShape = shapeOf(x);
+  const out = shapeOf(node.outputs[0]);
+  const r = out.length;
+  const xs = stridesOf(xShape);
+  const lines: string[] = [];
+  const inside: string[] = [];
+  const terms = out.map((_, d) => {
+    lines.push(`  let c${d} = ${coord("i", out, d)};`);
+    if (a.pads[d] === 0 && a.pads[d + r] === 0) return `c${d}`;
+    inside.push(a.pads[d] > 0 ? `c${d} >= ${u(a.pads[d])} && c${d} < ${u(a.pads[d] + xShape[d])}` : `c${d} < ${u(xShape[d])}`);
+    return a.pads[d] > 0 ? `(c${d} - ${u(a.pads[d])})` : `c${d}`;
+  });
+  const fill = literal(x.dtype, toNumbers(scalarOf(x.dtype, a.value))[0]);
+  const read = w.read(x, linear(terms, xs));
+  if (inside.length === 0) return [...lines, ret(read)].join("\n");
+  return [...lines, `  if (${inside.join(" && ")}) { return ${read}; }`, ret(fill)].join("\n");
+}
+
+/** A possibly negative i64 index along an axis of length n, as a u32 position. */
+const position = (k: string, n: number) => `u32(select(${k}, ${k} + ${n}i, ${k} < 0i))`;
+
+function gatherBody(w: KernelWriter, node: Node): string {
+  const [x, idx] = node.inputs;
+  const xShape = shapeOf(x);
+  const axis = normAxis((node.attrs as OpAttrs["gather"]).axis, xShape.length);
+  const [, n, inner] = around(xShape, axis);
+  const m = numelOf(shapeOf(idx));
+  return [
+    `  let o = i / ${u(m * inner)};`,
+    `  let j = (i / ${u(inner)}) % ${u(m)};`,
+    `  let k = ${w.read(idx, "j")};`,
+    ret(w.read(x, `(o * ${u(n)} + ${position("k", n)}) * ${u(inner)} + i % ${u(inner)}`)),
+  ].join("\n");
+}
+
+function gatherElementsBody(w: KernelWriter, node: Node): string {
+  const [x, idx] = node.inputs;
+  const out = shapeOf(node.outputs[0]);
+  const axis = normAxis((node.attrs as OpAttrs["gather_elements"]).axis, out.length);
+  const [, m, inner] = around(out, axis);
+  const n = shapeOf(x)[axis];
+  return [
+    `  let k = ${w.read(idx, "i")};`,
+    ret(w.read(x, `(i / ${u(m * inner)} * ${u(n)} + ${position("k", n)}) * ${u(inner)} + i % ${u(inner)}`)),
+  ].join("\n");
+}
+
+function sampleLinearBody(w: KernelWriter, node: Node): string {
+  const [x, pos] = node.inputs;
+  const xShape = shapeOf(x);
+  const posShape = shapeOf(pos);
+  const axis = normAxis((node.attrs as OpAttrs["sample_linear"]).axis, xShape.length);
+  const [, n, inner] = around(xShape, axis);
+  const k = posShape[posShape.length - 1];
+  const row = broadcastIndex(xShape.slice(0, axis), posShape.slice(0, -1), "l");
+  const at = (j: string) => w.read(x, `(l * ${u(n)} + ${j}) * ${u(inner)} + t`);
+  return [
+    `  let l = i / ${u(k * inner)};`,
+    `  let t = i % ${u(inner)};`,
+    `  let p = clamp(${w.read(pos, `${row} * ${u(k)} + (i / ${u(inner)}) % ${u(k)}`)}, 0.0f, ${f32Literal(n - 1)});`,
+    `  let p0 = floor(p);`,
+    `  let f = p - p0;`,
+    `  let j0 = u32(p0);`,
+    `  let j1 = min(j0 + 1u, ${u(n - 1)});`,
+    ret(`(1.0f - f) * ${at("j0")} + f * ${at("j1")}`),
+  ].join("\n");
+}
+
+const BODIES: Partial<Record<Node["op"], Body>> = {
+  reshape: (w, node) => ret(w.read(node.inputs[0], "i")),
+  expand: (w, node) => ret(w.read(node.inputs[0], broadcastIndex(shapeOf(node.outputs[0]), shapeOf(node.inputs[0]), "i"))),
+  transpose: transposeBody,
+  slice: sliceBody,
+  concat: concatBody,
+  pad: padBody,
+  gather: gatherBody,
+  gather_elements: gatherElementsBody,
+  sample_linear: sampleLinearBody,
+};
+
+export function inlineBody(w: KernelWriter, node: Node): string {
+  if (isScalarOp(node)) {
+    const out = shapeOf(node.outputs[0]);
+    const operands = node.inputs.map((v) => w.read(v, broadcastIndex(out, shapeOf(v), "i")));
+    return ret(scalarExpr(node, operands, w.use));
+  }
+  const body = BODIES[node.op];
+  if (!body) throw new Error(`${node.op} cannot be inlined (a compiler bug)`);
+  return body(w, node);
+}

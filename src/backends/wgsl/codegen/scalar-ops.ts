@@ -1,0 +1,150 @@
+// The per-element expression of every elementwise IR op (unary, binary, where, cast, clip) as WGSL, following
+// semantics.md: i8/u8 wrap after integer arithmetic, f16/bf16 results are rounded to their precision.
+import type { Node, OpAttrs } from "../../../compiler/ir/ir.js";
+import { BINARY_OPS, UNARY_OPS } from "../../../compiler/ir/ir.js";
+import type { DType } from "../../../util/tensor.js";
+import { exprTypeOf, f32Literal, i32Literal } from "./scalar-types.js";
+
+/** WGSL functions the expressions may call, by name. */
+export const HELPERS: Record<string, string> = {
+  erf_f: `// Abramowitz & Stegun 7.1.26: |error| < 1.5e-7, far below the 1e-3 the backend is held to.
+fn erf_f(x: f32) -> f32 {
+  let a = abs(x);
+  let t = 1.0 / (1.0 + 0.3275911 * a);
+  let poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t;
+  return sign(x) * (1.0 - poly * exp(-a * a));
+}`,
+  tanh_f: `// From exp(-2|x|), which cannot overflow (the builtin may return NaN for large |x| on some drivers).
+fn tanh_f(x: f32) -> f32 {
+  let e = exp(-2.0 * abs(x));
+  return sign(x) * (1.0 - e) / (1.0 + e);
+}`,
+  sigmoid_f: `fn sigmoid_f(x: f32) -> f32 {
+  let e = exp(-abs(x));
+  return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
+}`,
+  pow_f: `// C pow: WGSL's pow is undefined for negative bases, which C defines for integral exponents.
+fn pow_f(a: f32, b: f32) -> f32 {
+  if (b == 0.0 || a == 1.0) { return 1.0; }
+  let r = pow(abs(a), b);
+  if (a >= 0.0) { return r; }
+  if (b != floor(b)) { return bitcast<f32>(0x7fc00000u); }
+  return select(r, -r, fract(b * 0.5) != 0.0);
+}`,
+  pow_i: `fn pow_i(a: i32, b: i32) -> i32 {
+  if (b < 0) {
+    if (a == 1) { return 1; }
+    if (a == -1) { return select(1, -1, (b & 1) != 0); }
+    return 0;
+  }
+  var r = 1i;
+  var base = a;
+  var e = b;
+  loop {
+    if (e == 0) { break; }
+    if ((e & 1) != 0) { r = r * base; }
+    base = base * base;
+    e = e >> 1u;
+  }
+  return r;
+}`,
+  round_f16: `fn round_f16(x: f32) -> f32 { return unpack2x16float(pack2x16float(vec2f(x, 0.0))).x; }`,
+  round_bf16: `fn round_bf16(x: f32) -> f32 {
+  let b = bitcast<u32>(x);
+  if ((b & 0x7fffffffu) > 0x7f800000u) { return x; }
+  return bitcast<f32>((b + 0x7fffu + ((b >> 16u) & 1u)) & 0xffff0000u);
+}`,
+};
+
+/** Brings an i32 or f32 result to the IR element type's range or precision (a no-op for i32, i64 and f32). */
+export function narrow(dtype: DType, expr: string, use: (helper: string) => void): string {
+  switch (dtype) {
+    case "i8":
+      return `((${expr}) << 24u) >> 24u`;
+    case "u8":
+      return `((${expr}) & 255i)`;
+    case "f16":
+      use("round_f16");
+      return `round_f16(${expr})`;
+    case "bf16":
+      use("round_bf16");
+      return `round_bf16(${expr})`;
+    default:
+      return expr;
+  }
+}
+
+function unaryExpr(op: string, x: string, float: boolean, use: (h: string) => void): string {
+  const call = (h: string) => {
+    use(h);
+    return `${h}(${x})`;
+  };
+  switch (op) {
+    case "neg":
+      return `-(${x})`;
+    case "relu":
+      return float ? `max(${x}, 0.0f)` : `max(${x}, 0i)`;
+    case "reciprocal":
+      return `(1.0f / ${x})`;
+    case "not":
+      return `!(${x})`;
+    case "tanh":
+      return call("tanh_f");
+    case "sigmoid":
+      return call("sigmoid_f");
+    case "erf":
+      return call("erf_f");
+    default: // abs exp log sqrt floor ceil sin cos
+      return `${op}(${x})`;
+  }
+}
+
+const INFIX: Record<string, string> = { add: "+", sub: "-", mul: "*", div: "/", lt: "<", le: "<=", gt: ">", ge: ">=", eq: "==", and: "&&", or: "||" };
+
+function binaryExpr(op: string, a: string, b: string, float: boolean, use: (h: string) => void): string {
+  if (op === "maximum") return `max(${a}, ${b})`;
+  if (op === "minimum") return `min(${a}, ${b})`;
+  if (op === "pow") {
+    const h = float ? "pow_f" : "pow_i";
+    use(h);
+    return `${h}(${a}, ${b})`;
+  }
+  return `(${a} ${INFIX[op]} ${b})`;
+}
+
+/** Converts an expression of the element type `from` to `to`, as `cast` defines it. */
+export function castExpr(x: string, from: DType, to: DType, use: (h: string) => void): string {
+  const [f, t] = [exprTypeOf(from), exprTypeOf(to)];
+  let out: string;
+  if (t === "bool") out = f === "bool" ? x : f === "f32" ? `(${x} != 0.0f)` : `(${x} != 0i)`;
+  else if (f === "bool") out = t === "f32" ? `select(0.0f, 1.0f, ${x})` : `select(0i, 1i, ${x})`;
+  else out = f === t ? x : `${t}(${x})`;
+  // Only the narrow targets need rounding or wrapping; the rest hold every value the conversion yields.
+  return from === to ? out : narrow(to, out, use);
+}
+
+function clipExpr(x: string, dtype: DType, attrs: OpAttrs["clip"]): string {
+  const float = exprTypeOf(dtype) === "f32";
+  const bound = (v: number) => (float ? f32Literal(v) : i32Literal(Math.trunc(v)));
+  let out = x;
+  if (attrs.min !== undefined) out = `max(${out}, ${bound(attrs.min)})`;
+  if (attrs.max !== undefined) out = `min(${out}, ${bound(attrs.max)})`;
+  return out;
+}
+
+export function isScalarOp(node: Node): boolean {
+  return UNARY_OPS.has(node.op) || BINARY_OPS.has(node.op) || node.op === "where" || node.op === "cast" || node.op === "clip";
+}
+
+/** The element expression of a scalar op given its operands' element expressions (evaluated once each by WGSL). */
+export function scalarExpr(node: Node, operands: readonly string[], use: (helper: string) => void): string {
+  const out = node.outputs[0].dtype;
+  const inType = node.inputs[0].dtype;
+  const float = exprTypeOf(inType) === "f32";
+  if (node.op === "cast") return castExpr(operands[0], inType, (node.attrs as OpAttrs["cast"]).to, use);
+  if (node.op === "where") return `select(${operands[2]}, ${operands[1]}, ${operands[0]})`;
+  if (node.op === "clip") return clipExpr(operands[0], out, node.attrs as OpAttrs["clip"]);
+  if (UNARY_OPS.has(node.op)) return narrow(out, unaryExpr(node.op, operands[0], float, use), use);
+  const expr = binaryExpr(node.op, operands[0], operands[1], float, use);
+  return out === "bool" ? expr : narrow(out, expr, use);
+}
