@@ -130,7 +130,7 @@ describe("netc", () => {
   it("inspect reports parameters, MACs and node counts", async () => {
     expect(await netc("inspect", join(dir, "tiny.net"))).toBe(0);
     expect(out).toContain("parameters: 51");
-    expect(out).toContain("MACs: 0.00 G");
+    expect(out).toContain("MACs: 0.00 M");
     expect(out).toMatch(/ONNX nodes \(opset 17\): \d+/);
     expect(await netc("inspect", join(dir, "tiny.net"), "--json")).toBe(0);
     expect(JSON.parse(out).ir.parameters).toBe(51);

@@ -93,7 +93,7 @@ export function inspectCommand(model: string, opts: { set: string[]; json: boole
       `outputs: ${io(graph.outputs).join("; ")}${graph.taps.length ? ` (+${graph.taps.length} taps with --debug-outputs)` : ""}`,
       `symbols: ${graph.symbols.join(", ") || "none"}`,
       `parameters: ${count(stats.parameters)}${stats.unusedParameters ? ` (+${count(stats.unusedParameters)} declared but unused)` : ""}`,
-      `MACs: ${(stats.macs / 1e9).toFixed(2)} G${graph.symbols.length ? ` (${graph.symbols.map((s) => `${s} = 1`).join(", ")})` : ""}`,
+      `MACs: ${stats.macs >= 1e9 ? `${(stats.macs / 1e9).toFixed(2)} G` : `${(stats.macs / 1e6).toFixed(2)} M`}${graph.symbols.length ? ` (${graph.symbols.map((s) => `${s} = 1`).join(", ")})` : ""}`,
       `IR nodes: ${stats.nodes}: ${histogramText(stats.histogram)}`,
       `ONNX nodes (opset ${onnx.opset}): ${onnx.nodes}: ${histogramText(onnx.histogram)}`,
     ].join("\n") + "\n",

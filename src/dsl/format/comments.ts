@@ -100,7 +100,7 @@ function addToList(placement: CommentPlacement, list: Child, comment: PlacedComm
 }
 
 /**
- * Own-line comments lead the node after them. A `//` comment at the end of a line of code trails the node before
+ * Own-line comments lead the node right after them. A `//` comment at the end of a line of code trails the node before
  * it, or with none (`f[ // why`) leads the container, printed at the end of its first line. A block comment
  * inside a line goes with the node it touches. With no neighbour at all, a comment trails the container.
  */
@@ -110,7 +110,8 @@ function attachToNeighbour(placement: CommentPlacement, container: Child, childr
   const lead = (c: Child) => push(placement.leading, c.key, comment);
   const trail = (c: Child) => push(placement.trailing, c.key, comment);
   if (comment.ownLine) {
-    if (following) lead(following);
+    // Before an operator or keyword (`a\n// c\n+ b`) it stays after the code above, where the line breaks.
+    if (following && (!preceding || source.isBlank(comment.end, following.start))) lead(following);
     else trail(preceding ?? container);
   } else if (comment.isLineComment) {
     if (preceding) trail(preceding);

@@ -29,7 +29,7 @@ class Renderer {
   run(doc: Doc): string {
     const stack: Command[] = [{ indent: 0, mode: "break", doc }];
     while (stack.length > 0 || this.pendingSuffixes.length > 0) {
-      if (stack.length === 0) this.flushSuffixes(stack);
+      if (stack.length === 0) this.flushSuffixes(stack, 0);
       this.step(stack.pop()!, stack);
     }
     return this.out.join("");
@@ -65,7 +65,7 @@ class Renderer {
         // A trailing comment goes out before the line ends.
         if (this.pendingSuffixes.length > 0) {
           stack.push(cmd);
-          this.flushSuffixes(stack);
+          this.flushSuffixes(stack, indent);
           return;
         }
         if (doc.mode === "fresh" && this.lineIsEmpty) return;
@@ -73,12 +73,15 @@ class Renderer {
     }
   }
 
-  /** Queues the pending suffixes to print now, in order, each after a line break if the one before ends its line. */
-  private flushSuffixes(stack: Command[]): void {
+  /**
+   * Queues the pending suffixes to print now, in order, before the line break at `indent`; one that follows a
+   * suffix ending its line gets a line of its own. Lines they open are indented at least as deep as the next line.
+   */
+  private flushSuffixes(stack: Command[], indent: number): void {
     const suffixes = this.pendingSuffixes;
     this.pendingSuffixes = [];
     for (let i = suffixes.length - 1; i >= 0; i--) {
-      const { command } = suffixes[i];
+      const command = { ...suffixes[i].command, indent: Math.max(suffixes[i].command.indent, indent) };
       stack.push(command);
       if (i > 0 && suffixes[i - 1].endsLine) stack.push({ indent: command.indent, mode: "break", doc: hardline });
     }

@@ -1,0 +1,76 @@
+// Batched matmul with numpy broadcasting over the batch dims: 32x32 output tiles per workgroup of 64 threads,
+// each thread accumulating a 4x4 block, operands staged through workgroup memory in 16-wide slices of K.
+// Operands are read through their index functions, so transposed or reshaped inputs cost no copy.
+import { broadcastShapes } from "../../../compiler/ir/infer.js";
+import type { PlannedKernel } from "../plan.js";
+import { shapeOf } from "../prepare.js";
+import { broadcastIndex, numelOf, u } from "./indexing.js";
+import { zeroOf } from "./scalar-types.js";
+import { anchorType, DispatchTooLarge, ENTRY, ENTRY_ARGS, type KernelModule, type KernelWriter } from "./writer.js";
+
+const TILE = 32;
+const SLICE = 16;
+const THREADS = 64;
+const PER_THREAD = 4;
+const SIDE = TILE / PER_THREAD;
+
+export function matmulKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
+  const [a, b] = k.anchor.inputs;
+  const as = shapeOf(a).length === 1 ? [1, ...shapeOf(a)] : shapeOf(a);
+  const bs = shapeOf(b).length === 1 ? [...shapeOf(b), 1] : shapeOf(b);
+  const [m, kk, n] = [as[as.length - 2], as[as.length - 1], bs[bs.length - 1]];
+  const batchShape = broadcastShapes(as.slice(0, -2), bs.slice(0, -2)) as number[];
+  const batch = numelOf(batchShape);
+  const t = anchorType(k);
+  const aAt = `${broadcastIndex(batchShape, as.slice(0, -2), "bi")} * ${u(m * kk)} + row * ${u(kk)} + col`;
+  const bAt = `${broadcastIndex(batchShape, bs.slice(0, -2), "bi")} * ${u(kk * n)} + row * ${u(n)} + col`;
+  const main = `var<workgroup> tileA: array<${t}, ${TILE * SLICE}>;
+var<workgroup> tileB: array<${t}, ${SLICE * TILE}>;
+
+fn loadA(bi: u32, row: u32, col: u32) -> ${t} {
+  if (row >= ${u(m)} || col >= ${u(kk)}) { return ${zeroOf(t)}; }
+  return ${w.read(a, aAt)};
+}
+
+fn loadB(bi: u32, row: u32, col: u32) -> ${t} {
+  if (row >= ${u(kk)} || col >= ${u(n)}) { return ${zeroOf(t)}; }
+  return ${w.read(b, bAt)};
+}
+
+${w.epilogue()}
+
+${ENTRY}(${THREADS}) fn main(${ENTRY_ARGS}) {
+  let bi = wid.z;
+  let m0 = wid.y * ${u(TILE)};
+  let n0 = wid.x * ${u(TILE)};
+  let tx = lid % ${u(SIDE)};
+  let ty = lid / ${u(SIDE)};
+  var acc: array<${t}, ${PER_THREAD * PER_THREAD}>;
+  for (var k0 = 0u; k0 < ${u(kk)}; k0 = k0 + ${u(SLICE)}) {
+    for (var e = lid; e < ${u(TILE * SLICE)}; e = e + ${u(THREADS)}) {
+      tileA[e] = loadA(bi, m0 + e / ${u(SLICE)}, k0 + e % ${u(SLICE)});
+      tileB[e] = loadB(bi, k0 + e / ${u(TILE)}, n0 + e % ${u(TILE)});
+    }
+    workgroupBarrier();
+    for (var s = 0u; s < ${u(SLICE)}; s = s + 1u) {
+      for (var r = 0u; r < ${u(PER_THREAD)}; r = r + 1u) {
+        let av = tileA[(ty + r * ${u(SIDE)}) * ${u(SLICE)} + s];
+        for (var c = 0u; c < ${u(PER_THREAD)}; c = c + 1u) {
+          acc[r * ${u(PER_THREAD)} + c] = acc[r * ${u(PER_THREAD)} + c] + av * tileB[s * ${u(TILE)} + tx + c * ${u(SIDE)}];
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var r = 0u; r < ${u(PER_THREAD)}; r = r + 1u) {
+    for (var c = 0u; c < ${u(PER_THREAD)}; c = c + 1u) {
+      let row = m0 + ty + r * ${u(SIDE)};
+      let col = n0 + tx + c * ${u(SIDE)};
+      if (row < ${u(m)} && col < ${u(n)}) { emit((bi * ${u(m)} + row) * ${u(n)} + col, acc[r * ${u(PER_THREAD)} + c]); }
+    }
+  }
+}`;
+  const tiles: [number, number, number] = [Math.ceil(n / TILE), Math.ceil(m / TILE), batch];
+  if (tiles.some((c) => c > w.ctx.maxWorkgroupsPerDimension)) throw new DispatchTooLarge(`a ${m}x${n} product needs ${tiles.join("x")} workgroups`);
+  return w.finish(main, tiles);
+}

@@ -1,0 +1,99 @@
+// Convolution and pooling over [N, C, spatial...]: one thread per output element (a convolution thread computes
+// up to four output channels of one group, so each input element it loads serves all four).
+import type { Node, OpAttrs } from "../../../compiler/ir/ir.js";
+import type { PlannedKernel } from "../plan.js";
+import { shapeOf } from "../prepare.js";
+import { coord, linear, numelOf, stridesOf, u } from "./indexing.js";
+import { perElementMain } from "./pointwise.js";
+import type { KernelModule, KernelWriter } from "./writer.js";
+
+interface Window {
+  kernel: number[];
+  strides: number[];
+  pads: number[];
+  dilations: number[];
+}
+
+/**
+ * Nested loops over the window's taps; `body` runs for taps inside the input with `xo` (the spatial offset in
+ * the input plane) and `to` (the tap's flat index in the kernel) defined.
+ */
+function windowLoops(spatial: readonly number[], out: readonly number[], win: Window, body: string): string {
+  const sp = spatial.length;
+  const xs = stridesOf(spatial);
+  const ks = stridesOf(win.kernel);
+  const open: string[] = [];
+  for (let d = 0; d < sp; d++) {
+    open.push(
+      `for (var t${d} = 0u; t${d} < ${u(win.kernel[d])}; t${d} = t${d} + 1u) {`,
+      `  let q${d} = i32(${coord("p", out, d)} * ${u(win.strides[d])} + t${d} * ${u(win.dilations[d])}) - ${win.pads[d]}i;`,
+      `  if (q${d} < 0i || q${d} >= ${spatial[d]}i) { continue; }`,
+    );
+  }
+  const offsets = [
+    `let xo = ${linear(spatial.map((_, d) => `u32(q${d})`), xs)};`,
+    `let to = ${linear(win.kernel.map((_, d) => `t${d}`), ks)};`,
+  ];
+  return [...open, ...offsets, body, ...spatial.map(() => "}")].map((l) => `    ${l}`).join("\n");
+}
+
+/** Output channels per thread: four when a group's channels divide evenly, else one. */
+const channelsPerThread = (perGroup: number) => (perGroup % 4 === 0 ? 4 : 1);
+
+export function convKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
+  const a = k.anchor.attrs as OpAttrs["conv"];
+  const [x, weight, bias] = k.anchor.inputs;
+  const [, cin, ...spatial] = shapeOf(x);
+  const [cout, cpg, ...kernel] = shapeOf(weight);
+  const [batch, , ...outSpatial] = shapeOf(k.anchor.outputs[0]);
+  const outPlane = numelOf(outSpatial);
+  const perGroup = cout / a.groups;
+  const cpt = channelsPerThread(perGroup);
+  const kSize = numelOf(kernel);
+  const blocks = cout / cpt;
+  const taps = windowLoops(spatial, outSpatial, { kernel, ...a }, [
+    `let xv = ${w.read(x, `xc + xo`)};`,
+    `for (var j = 0u; j < ${u(cpt)}; j = j + 1u) { acc[j] = acc[j] + xv * ${w.read(weight, `wc + j * ${u(cpg * kSize)} + to`)}; }`,
+  ].join("\n"));
+  const body = `  let nb = i / ${u(blocks * outPlane)};
+  let m0 = (i / ${u(outPlane)}) % ${u(blocks)} * ${u(cpt)};
+  let p = i % ${u(outPlane)};
+  let g = m0 / ${u(perGroup)};
+  var acc: array<f32, ${cpt}>;
+  for (var c = 0u; c < ${u(cpg)}; c = c + 1u) {
+    let xc = ((nb * ${u(cin)}) + g * ${u(cpg)} + c) * ${u(numelOf(spatial))};
+    let wc = (m0 * ${u(cpg)} + c) * ${u(kSize)};
+${taps}
+  }
+  for (var j = 0u; j < ${u(cpt)}; j = j + 1u) {
+    let m = m0 + j;
+    emit((nb * ${u(cout)} + m) * ${u(outPlane)} + p, acc[j]${bias ? ` + ${w.read(bias, "m")}` : ""});
+  }`;
+  const { main, workgroups } = perElementMain(w, batch * blocks * outPlane, body);
+  return w.finish(`${w.epilogue()}\n\n${main}`, workgroups);
+}
+
+export function poolKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
+  const node: Node = k.anchor;
+  const a = node.attrs as OpAttrs["max_pool"] & Partial<OpAttrs["avg_pool"]>;
+  const [x] = node.inputs;
+  const [, , ...spatial] = shapeOf(x);
+  const out = shapeOf(node.outputs[0]);
+  const outSpatial = out.slice(2);
+  const outPlane = numelOf(outSpatial);
+  const isMax = node.op === "max_pool";
+  const taps = windowLoops(spatial, outSpatial, { ...a, dilations: a.kernel.map(() => 1) }, [
+    `let xv = ${w.read(x, "xc + xo")};`,
+    isMax ? "acc = max(acc, xv);" : "acc = acc + xv;",
+    "count = count + 1u;",
+  ].join("\n"));
+  const divisor = a.countIncludePad ? u(numelOf(a.kernel)) : "count";
+  const body = `  let p = i % ${u(outPlane)};
+  let xc = i / ${u(outPlane)} * ${u(numelOf(spatial))};
+  var acc = ${isMax ? "bitcast<f32>(0xff800000u)" : "0.0f"};
+  var count = 0u;
+${taps}
+  emit(i, ${isMax ? "acc" : `acc / f32(${divisor})`});`;
+  const { main, workgroups } = perElementMain(w, numelOf(out), body);
+  return w.finish(`${w.epilogue()}\n\n${main}`, workgroups);
+}

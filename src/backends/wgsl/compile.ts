@@ -1,0 +1,186 @@
+// The WGSL backend as a library: IR graph -> planned, fused kernels with their WGSL, a buffer plan, the weight
+// buffers' contents and the manifest the runtime loads. Nothing here touches the file system (see bundle.ts).
+import { makeDiagnostic } from "../../compiler/codes.js";
+import { type Diagnostic, hasErrors } from "../../compiler/diagnostics.js";
+import type { OpAttrs, Value } from "../../compiler/ir/ir.js";
+import { BUNDLE_FORMAT, BUNDLE_VERSION, type BundleManifest, type KernelEntry, type TensorSlot } from "../../runtime/manifest.js";
+import { toStorage } from "../../runtime/storage.js";
+import type { HostTensor } from "../../util/tensor.js";
+import { resolveWeights } from "../onnx/weights.js";
+import { WgslCodes } from "./codes.js";
+import { type CodegenContext, DispatchTooLarge, generateKernel } from "./codegen/index.js";
+import { chunkSizes, type MemoryOptions, type MemoryPlan, planMemory } from "./memory.js";
+import { type KernelPlan, planKernels } from "./plan.js";
+import { type PreparedGraph, prepareGraph, shapeOf } from "./prepare.js";
+import type { Graph } from "../../compiler/ir/ir.js";
+
+/** The adapter limits a bundle is planned for. */
+export interface WgslLimits {
+  maxStorageBufferBindingSize: number;
+  maxBufferSize: number;
+  maxStorageBuffersPerShaderStage: number;
+  maxComputeWorkgroupStorageSize: number;
+  maxComputeInvocationsPerWorkgroup: number;
+  maxComputeWorkgroupsPerDimension: number;
+}
+
+/** WebGPU's default limits: what every adapter offers, so bundles planned for them run anywhere. */
+export const DEFAULT_LIMITS: Readonly<WgslLimits> = {
+  maxStorageBufferBindingSize: 128 * 2 ** 20,
+  maxBufferSize: 256 * 2 ** 20,
+  maxStorageBuffersPerShaderStage: 8,
+  maxComputeWorkgroupStorageSize: 16384,
+  maxComputeInvocationsPerWorkgroup: 256,
+  maxComputeWorkgroupsPerDimension: 65535,
+};
+
+export interface CompileWgslOptions {
+  /** Checkpoint tensors by parameter path; others use their default or a seeded random draw (as for ONNX). */
+  weights?: ReadonlyMap<string, HostTensor>;
+  seed?: number;
+  /** Also return the graph's taps. */
+  debugOutputs?: boolean;
+  /** Element type of float buffers (default f32). f16 needs the adapter's shader-f16 feature. */
+  precision?: "f32" | "f16";
+  limits?: Partial<WgslLimits>;
+  /** Refuse models whose buffers need more bytes than this (default: no limit). */
+  maxTotalBytes?: number;
+}
+
+export interface WgslProgram {
+  manifest: BundleManifest;
+  /** WGSL sources by the paths the manifest names. */
+  shaders: Map<string, string>;
+  /** The weight buffers' contents, by the tensor names the manifest names, in storage element types. */
+  weights: Map<string, HostTensor>;
+  /** Bytes of all buffers. */
+  totalBytes: number;
+}
+
+export interface CompileWgslResult {
+  program?: WgslProgram;
+  diagnostics: Diagnostic[];
+}
+
+const pad3 = (n: number) => String(n).padStart(3, "0");
+
+function storageTensor(v: Value, data: HostTensor, memory: MemoryPlan, chunk: number, name: string): HostTensor {
+  const layout = memory.layouts.get(v)!;
+  const all = toStorage(data.dtype, data.data, layout.storage, name);
+  const start = layout.chunks.slice(0, chunk).reduce((s, c) => s + c.elements, 0);
+  const elements = layout.chunks[chunk].elements;
+  return { dtype: layout.storage, shape: [elements], data: all.subarray(start, start + elements) };
+}
+
+function weightTensors(p: PreparedGraph, memory: MemoryPlan, opts: CompileWgslOptions): { tensors: Map<string, HostTensor>; names: Map<number, string>; diagnostics: Diagnostic[] } {
+  const used = new Set(p.nodes.filter((n) => n.op === "param").map((n) => (n.attrs as OpAttrs["param"]).path));
+  const resolved = resolveWeights(p.graph.params.filter((i) => used.has(i.path)), opts.weights, opts.seed ?? 0);
+  const tensors = new Map<string, HostTensor>();
+  const names = new Map<number, string>();
+  memory.buffers.forEach((b, id) => {
+    if (!b.weight) return;
+    const { value, chunk } = b.weight;
+    const node = value.producer;
+    const stem = node.op === "param" ? (node.attrs as OpAttrs["param"]).path : `const.${value.id}`;
+    // resolveWeights gives every used parameter a value (checkpoint, default or seeded draw).
+    const data = node.op === "param" ? resolved.tensors.get(stem) : (node.attrs as OpAttrs["const"]).value;
+    let name = memory.layouts.get(value)!.chunks.length > 1 ? `${stem}#${chunk}` : stem;
+    if (tensors.has(name)) name = `${name}@${id}`;
+    tensors.set(name, storageTensor(value, data!, memory, chunk, name));
+    names.set(id, name);
+  });
+  return { tensors, names, diagnostics: resolved.diagnostics };
+}
+
+function slot(name: string, v: Value, memory: MemoryPlan, precision: "f32" | "f16"): TensorSlot {
+  const layout = memory.layouts.get(v);
+  return { name, dtype: v.dtype, shape: shapeOf(v), storage: layout?.storage ?? (precision === "f16" ? "f16" : "f32"), chunks: layout?.chunks ?? [] };
+}
+
+function generate(p: PreparedGraph, plan: KernelPlan, memory: MemoryPlan, limits: WgslLimits): { kernels: KernelEntry[]; shaders: Map<string, string>; diagnostics: Diagnostic[] } {
+  const ctx: CodegenContext = {
+    layouts: memory.layouts,
+    inlined: plan.inlined,
+    literals: plan.literals,
+    maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+    maxWorkgroupStorageBytes: limits.maxComputeWorkgroupStorageSize - 1024,
+    maxInvocations: limits.maxComputeInvocationsPerWorkgroup,
+  };
+  const kernels: KernelEntry[] = [];
+  const shaders = new Map<string, string>();
+  const diagnostics: Diagnostic[] = [];
+  plan.kernels.forEach((k, i) => {
+    const name = `k${pad3(i)}_${k.anchor.op}`;
+    try {
+      const m = generateKernel(ctx, k);
+      const shader = `kernels/${name}.wgsl`;
+      const span = k.anchor.span;
+      const constructs = [k.anchor, ...k.epilogue].map((n) => n.construct).filter((c): c is string => c !== undefined);
+      shaders.set(shader, m.code);
+      kernels.push({
+        name,
+        shader,
+        entryPoint: "main",
+        workgroups: m.workgroups,
+        bindings: m.bindings,
+        ops: [k.anchor.op, ...k.epilogue.map((n) => n.op)],
+        scope: k.anchor.scope,
+        ...(constructs.length > 0 ? { construct: constructs[0] } : {}),
+        ...(span ? { source: { file: span.file, line: span.line, col: span.col } } : {}),
+      });
+    } catch (e) {
+      if (!(e instanceof DispatchTooLarge)) throw e;
+      diagnostics.push(makeDiagnostic(WgslCodes.TooLarge, `${k.anchor.op}: ${e.message}`, k.anchor.span));
+    }
+  });
+  return { kernels, shaders, diagnostics };
+}
+
+/** What the bundle needs from the device: the largest binding count, binding, buffer and grid it uses. */
+function requiredLimits(kernels: readonly KernelEntry[], memory: MemoryPlan, limits: WgslLimits): Record<string, number> {
+  const chunkBytes = [...memory.layouts.values()].flatMap((l) => l.chunks.map((c) => c.elements * (l.storage === "f16" ? 2 : 4)));
+  const at = (floor: number, values: number[]) => Math.max(floor, ...values);
+  return {
+    maxStorageBuffersPerShaderStage: at(DEFAULT_LIMITS.maxStorageBuffersPerShaderStage, kernels.map((k) => k.bindings.length)),
+    maxStorageBufferBindingSize: at(DEFAULT_LIMITS.maxStorageBufferBindingSize, chunkBytes),
+    maxBufferSize: at(DEFAULT_LIMITS.maxBufferSize, memory.buffers.map((b) => b.size)),
+    maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+    maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+    maxComputeWorkgroupsPerDimension: at(DEFAULT_LIMITS.maxComputeWorkgroupsPerDimension, kernels.flatMap((k) => k.workgroups)),
+  };
+}
+
+export function compileWgsl(graph: Graph, opts: CompileWgslOptions = {}): CompileWgslResult {
+  const precision = opts.precision ?? "f32";
+  const limits: WgslLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const { prepared: p, diagnostics } = prepareGraph(graph, opts.debugOutputs);
+  if (!p) return { diagnostics };
+  const memoryOptions: MemoryOptions = {
+    precision,
+    maxBindingBytes: limits.maxStorageBufferBindingSize,
+    maxBufferBytes: limits.maxBufferSize,
+    maxTotalBytes: opts.maxTotalBytes,
+  };
+  const planned = planKernels(p, { maxStorageBindings: limits.maxStorageBuffersPerShaderStage, chunksOf: (v) => chunkSizes(v, memoryOptions).length });
+  if (!planned.plan) return { diagnostics: planned.diagnostics };
+  const { memory, diagnostics: memoryDiagnostics } = planMemory(p, planned.plan, memoryOptions);
+  if (!memory) return { diagnostics: memoryDiagnostics };
+  const weights = weightTensors(p, memory, opts);
+  const code = generate(p, planned.plan, memory, limits);
+  const all = [...weights.diagnostics, ...code.diagnostics];
+  if (hasErrors(all)) return { diagnostics: all };
+  const manifest: BundleManifest = {
+    format: BUNDLE_FORMAT,
+    version: BUNDLE_VERSION,
+    model: graph.name,
+    precision,
+    requiredFeatures: precision === "f16" ? ["shader-f16"] : [],
+    requiredLimits: requiredLimits(code.kernels, memory, limits),
+    weights: "weights.safetensors",
+    buffers: memory.buffers.map((b, id) => ({ size: b.size, ...(weights.names.has(id) ? { weight: weights.names.get(id) } : {}) })),
+    inputs: graph.inputs.map((i) => slot(i.name, i.value, memory, precision)),
+    outputs: p.outputs.map((o) => slot(o.name, o.value, memory, precision)),
+    kernels: code.kernels,
+  };
+  return { program: { manifest, shaders: code.shaders, weights: weights.tensors, totalBytes: memory.totalBytes }, diagnostics: all };
+}

@@ -1,0 +1,216 @@
+// Runs a compiled WGSL bundle on a GPUDevice: creates the buffers and uploads the weights once, compiles every
+// pipeline up front (createComputePipelineAsync, in parallel), then runs the whole model as one command buffer
+// per call. Validation errors, out-of-memory and device loss reject the call instead of hanging it.
+import { numel, type DType, type HostTensor, type TensorData } from "../util/tensor.js";
+import type { BundleManifest, KernelEntry, TensorSlot } from "./manifest.js";
+import { BUNDLE_FORMAT, BUNDLE_VERSION } from "./manifest.js";
+import { parseSafetensors } from "./safetensors.js";
+import { fromStorage, STORAGE_BYTES, toStorage } from "./storage.js";
+
+/** A bundle in memory: its manifest, the WGSL sources by path, and the bytes of its safetensors file. */
+export interface WgslBundle {
+  manifest: BundleManifest;
+  shaders: ReadonlyMap<string, string>;
+  weights: Uint8Array;
+}
+
+/** An input as a typed array in the slot's element type (f32: Float32Array, i64: BigInt64Array, ...) or a tensor. */
+export type ModelInput = TensorData | HostTensor;
+
+export class WgslRuntimeError extends Error {
+  override name = "WgslRuntimeError";
+}
+
+const align4 = (n: number) => Math.ceil(n / 4) * 4;
+
+function where(k: KernelEntry): string {
+  return k.source ? ` (${k.source.file}:${k.source.line}:${k.source.col}${k.scope ? `, ${k.scope}` : ""})` : k.scope ? ` (${k.scope})` : "";
+}
+
+/** Refuses a device that lacks a feature or limit the bundle was planned for. */
+function checkDevice(device: GPUDevice, m: BundleManifest): void {
+  if (m.format !== BUNDLE_FORMAT || m.version !== BUNDLE_VERSION) throw new WgslRuntimeError(`not a netc WGSL bundle of version ${BUNDLE_VERSION}`);
+  for (const f of m.requiredFeatures)
+    if (!device.features.has(f)) throw new WgslRuntimeError(`the bundle needs the device feature ${f}, which this device lacks`);
+  for (const [name, needed] of Object.entries(m.requiredLimits)) {
+    const has = (device.limits as unknown as Record<string, number>)[name];
+    if (has !== undefined && has < needed) throw new WgslRuntimeError(`the bundle needs ${name} >= ${needed}; the device has ${has} (request it when creating the device)`);
+  }
+}
+
+async function scoped<T>(device: GPUDevice, what: string, work: () => T | Promise<T>): Promise<T> {
+  device.pushErrorScope("out-of-memory");
+  device.pushErrorScope("validation");
+  let result: T;
+  try {
+    result = await work();
+  } finally {
+    const [validation, memory] = [await device.popErrorScope(), await device.popErrorScope()];
+    const error = validation ?? memory;
+    if (error) throw new WgslRuntimeError(`${what}: ${error.message}`);
+  }
+  return result;
+}
+
+async function compileKernel(device: GPUDevice, k: KernelEntry, code: string | undefined): Promise<GPUComputePipeline> {
+  if (code === undefined) throw new WgslRuntimeError(`the bundle has no shader ${k.shader}`);
+  const module = device.createShaderModule({ code, label: k.name });
+  const info = await module.getCompilationInfo();
+  const errors = info.messages.filter((msg) => msg.type === "error");
+  if (errors.length > 0)
+    throw new WgslRuntimeError(`kernel ${k.name}${where(k)} does not compile: ${errors.map((e) => `${e.lineNum}:${e.linePos} ${e.message}`).join("; ")}`);
+  const layout = device.createBindGroupLayout({
+    label: k.name,
+    entries: k.bindings.map((b) => ({ binding: b.binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.access === "read" ? "read-only-storage" : "storage" } })),
+  });
+  try {
+    return await device.createComputePipelineAsync({
+      label: k.name,
+      layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+      compute: { module, entryPoint: k.entryPoint },
+    });
+  } catch (e) {
+    throw new WgslRuntimeError(`kernel ${k.name}${where(k)}: ${(e as Error).message}`);
+  }
+}
+
+interface Step {
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  workgroups: [number, number, number];
+}
+
+export class WgslModel {
+  private readonly lost: Promise<never>;
+  private queue: Promise<unknown> = Promise.resolve();
+  private destroyed = false;
+
+  private constructor(
+    readonly device: GPUDevice,
+    readonly manifest: BundleManifest,
+    private readonly buffers: GPUBuffer[],
+    private readonly steps: Step[],
+    private readonly staging: GPUBuffer[],
+  ) {
+    this.lost = device.lost.then((info) => {
+      throw new WgslRuntimeError(`the GPU device was lost: ${info.message || info.reason}`);
+    });
+    this.lost.catch(() => {}); // observed by each run; not an unhandled rejection in between
+  }
+
+  get inputs(): readonly TensorSlot[] {
+    return this.manifest.inputs;
+  }
+
+  get outputs(): readonly TensorSlot[] {
+    return this.manifest.outputs;
+  }
+
+  /** Uploads the weights and compiles every kernel; resolves once the model can run. */
+  static async create(device: GPUDevice, bundle: WgslBundle): Promise<WgslModel> {
+    const m = bundle.manifest;
+    checkDevice(device, m);
+    const stored = parseSafetensors(bundle.weights);
+    const buffers = await scoped(device, "creating the model's buffers", () =>
+      m.buffers.map((b, id) => {
+        const buffer = device.createBuffer({ label: b.weight ?? `buffer${id}`, size: b.size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+        if (b.weight !== undefined) {
+          const t = stored.get(b.weight);
+          if (!t) throw new WgslRuntimeError(`the weights file has no tensor ${b.weight}`);
+          const bytes = new Uint8Array(align4(t.bytes.byteLength));
+          bytes.set(t.bytes);
+          device.queue.writeBuffer(buffer, 0, bytes);
+        }
+        return buffer;
+      }),
+    );
+    const pipelines = await scoped(device, "compiling the model's kernels", () => Promise.all(m.kernels.map((k) => compileKernel(device, k, bundle.shaders.get(k.shader)))));
+    const steps = m.kernels.map((k, i) => ({
+      pipeline: pipelines[i],
+      workgroups: k.workgroups,
+      bindGroup: device.createBindGroup({
+        label: k.name,
+        layout: pipelines[i].getBindGroupLayout(0),
+        entries: k.bindings.map((b) => ({ binding: b.binding, resource: { buffer: buffers[b.buffer] } })),
+      }),
+    }));
+    const staging = m.outputs.map((o) =>
+      device.createBuffer({ label: `read ${o.name}`, size: Math.max(4, align4(o.chunks.reduce((s, c) => s + c.elements, 0) * STORAGE_BYTES[o.storage])), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+    );
+    return new WgslModel(device, m, buffers, steps, staging);
+  }
+
+  /** Runs the model; calls are queued, so a model can be shared. Outputs are fresh host tensors. */
+  run(inputs: Readonly<Record<string, ModelInput>>): Promise<Record<string, HostTensor>> {
+    const result = this.queue.then(() => this.runNow(inputs));
+    this.queue = result.catch(() => {});
+    return result;
+  }
+
+  /** Frees the model's buffers (the device stays the caller's). */
+  destroy(): void {
+    this.destroyed = true;
+    for (const b of [...this.buffers, ...this.staging]) b.destroy();
+  }
+
+  private upload(slot: TensorSlot, given: ModelInput | undefined): void {
+    if (given === undefined) throw new WgslRuntimeError(`no value for the input ${slot.name}`);
+    const tensor = "data" in given && "dtype" in given ? given : undefined;
+    if (tensor && (tensor.dtype !== slot.dtype || tensor.shape.join() !== slot.shape.join()))
+      throw new WgslRuntimeError(`the input ${slot.name} is ${tensor.dtype}[${tensor.shape}], the model expects ${slot.dtype}[${slot.shape}]`);
+    const data = tensor ? tensor.data : (given as TensorData);
+    if (data.length !== numel(slot.shape)) throw new WgslRuntimeError(`the input ${slot.name} has ${data.length} elements, the model expects ${numel(slot.shape)} ([${slot.shape}])`);
+    let values;
+    try {
+      values = toStorage(slot.dtype, data, slot.storage, `the input ${slot.name}`);
+    } catch (e) {
+      throw new WgslRuntimeError((e as Error).message);
+    }
+    let start = 0;
+    for (const c of slot.chunks) {
+      const part = values.subarray(start, start + c.elements);
+      const bytes = new Uint8Array(align4(part.byteLength));
+      bytes.set(new Uint8Array(part.buffer, part.byteOffset, part.byteLength));
+      this.device.queue.writeBuffer(this.buffers[c.buffer], 0, bytes);
+      start += c.elements;
+    }
+  }
+
+  private async runNow(inputs: Readonly<Record<string, ModelInput>>): Promise<Record<string, HostTensor>> {
+    if (this.destroyed) throw new WgslRuntimeError("the model was destroyed");
+    for (const name of Object.keys(inputs))
+      if (!this.manifest.inputs.some((s) => s.name === name)) throw new WgslRuntimeError(`the model has no input ${name}`);
+    const device = this.device;
+    await Promise.race([
+      scoped(device, "running the model", () => {
+        for (const slot of this.manifest.inputs) if (slot.chunks.length > 0) this.upload(slot, inputs[slot.name]);
+        const encoder = device.createCommandEncoder({ label: this.manifest.model });
+        const pass = encoder.beginComputePass();
+        for (const s of this.steps) {
+          pass.setPipeline(s.pipeline);
+          pass.setBindGroup(0, s.bindGroup);
+          pass.dispatchWorkgroups(...s.workgroups);
+        }
+        pass.end();
+        this.manifest.outputs.forEach((o, i) => {
+          let offset = 0;
+          for (const c of o.chunks) {
+            const bytes = align4(c.elements * STORAGE_BYTES[o.storage]);
+            encoder.copyBufferToBuffer(this.buffers[c.buffer], 0, this.staging[i], offset, bytes);
+            offset += bytes;
+          }
+        });
+        device.queue.submit([encoder.finish()]);
+      }),
+      this.lost,
+    ]);
+    await Promise.race([Promise.all(this.staging.map((b) => b.mapAsync(GPUMapMode.READ))), this.lost]);
+    const out: Record<string, HostTensor> = {};
+    this.manifest.outputs.forEach((o, i) => {
+      const count = numel(o.shape);
+      out[o.name] = { dtype: o.dtype as DType, shape: [...o.shape], data: fromStorage(o.dtype, o.storage, this.staging[i].getMappedRange().slice(0), count) };
+      this.staging[i].unmap();
+    });
+    return out;
+  }
+}
