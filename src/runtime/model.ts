@@ -38,18 +38,21 @@ function checkDevice(device: GPUDevice, m: BundleManifest): void {
   }
 }
 
+/** Runs `work` inside validation and out-of-memory error scopes; its own error wins, else the scopes' error. */
 async function scoped<T>(device: GPUDevice, what: string, work: () => T | Promise<T>): Promise<T> {
   device.pushErrorScope("out-of-memory");
   device.pushErrorScope("validation");
-  let result: T;
+  let outcome: { value: T } | { error: unknown };
   try {
-    result = await work();
-  } finally {
-    const [validation, memory] = [await device.popErrorScope(), await device.popErrorScope()];
-    const error = validation ?? memory;
-    if (error) throw new WgslRuntimeError(`${what}: ${error.message}`);
+    outcome = { value: await work() };
+  } catch (error) {
+    outcome = { error };
   }
-  return result;
+  const [validation, memory] = [await device.popErrorScope(), await device.popErrorScope()];
+  if ("error" in outcome) throw outcome.error;
+  const error = validation ?? memory;
+  if (error) throw new WgslRuntimeError(`${what}: ${error.message}`);
+  return outcome.value;
 }
 
 async function compileKernel(device: GPUDevice, k: KernelEntry, code: string | undefined): Promise<GPUComputePipeline> {

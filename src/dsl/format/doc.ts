@@ -36,7 +36,9 @@ export interface Line {
 export interface LineSuffix {
   kind: "lineSuffix";
   contents: Doc;
-  /** Nothing may follow it on its line (a `//` comment): another suffix due at the same break goes on a new line. */
+  /** Printed on a line of its own (a comment that had one), instead of at the end of the current line. */
+  startsLine: boolean;
+  /** Nothing may follow it on its line (a `//` comment): a suffix due at the same break goes on a new line. */
   endsLine: boolean;
 }
 
@@ -58,9 +60,10 @@ export const group = (contents: Doc, options: { wrapsFirst?: boolean } = {}): Gr
   wrapsFirst: options.wrapsFirst ?? false,
 });
 export const indent = (contents: Doc): Indent => ({ kind: "indent", contents });
-export const lineSuffix = (contents: Doc, options: { endsLine?: boolean } = {}): LineSuffix => ({
+export const lineSuffix = (contents: Doc, options: { startsLine?: boolean; endsLine?: boolean } = {}): LineSuffix => ({
   kind: "lineSuffix",
   contents,
+  startsLine: options.startsLine ?? false,
   endsLine: options.endsLine ?? false,
 });
 

@@ -32,7 +32,7 @@ function leadingComment(c: PlacedComment): Doc {
 }
 
 function trailingComment(c: PlacedComment): Doc {
-  if (c.ownLine) return [lineSuffix([hardline, c.text], { endsLine: c.isLineComment }), breakNext];
+  if (c.ownLine) return [lineSuffix(c.text, { startsLine: true, endsLine: c.isLineComment }), breakNext];
   return c.isLineComment ? endOfLine(c) : [" ", c.text];
 }
 

@@ -22,7 +22,7 @@ class Renderer {
   private column = 0;
   /** True until something other than indentation has been printed on the current line. */
   private lineIsEmpty = true;
-  private pendingSuffixes: { command: Command; endsLine: boolean }[] = [];
+  private pendingSuffixes: { command: Command; startsLine: boolean; endsLine: boolean }[] = [];
 
   constructor(private readonly width: number) {}
 
@@ -53,7 +53,7 @@ class Renderer {
         return;
       }
       case "lineSuffix":
-        this.pendingSuffixes.push({ command: { indent, mode, doc: doc.contents }, endsLine: doc.endsLine });
+        this.pendingSuffixes.push({ command: { indent, mode, doc: doc.contents }, startsLine: doc.startsLine, endsLine: doc.endsLine });
         return;
       case "breakNext":
         return;
@@ -74,16 +74,17 @@ class Renderer {
   }
 
   /**
-   * Queues the pending suffixes to print now, in order, before the line break at `indent`; one that follows a
-   * suffix ending its line gets a line of its own. Lines they open are indented at least as deep as the next line.
+   * Queues the pending suffixes to print now, in order, before the line break at `indent`. A suffix gets a line
+   * of its own if it asks for one or follows one that ends its line, indented at least as deep as the next line.
    */
   private flushSuffixes(stack: Command[], indent: number): void {
     const suffixes = this.pendingSuffixes;
     this.pendingSuffixes = [];
     for (let i = suffixes.length - 1; i >= 0; i--) {
-      const command = { ...suffixes[i].command, indent: Math.max(suffixes[i].command.indent, indent) };
-      stack.push(command);
-      if (i > 0 && suffixes[i - 1].endsLine) stack.push({ indent: command.indent, mode: "break", doc: hardline });
+      const { command, startsLine } = suffixes[i];
+      const deepest = Math.max(command.indent, indent);
+      stack.push({ ...command, indent: deepest });
+      if (startsLine || (i > 0 && suffixes[i - 1].endsLine)) stack.push({ indent: deepest, mode: "break", doc: hardline });
     }
   }
 

@@ -38,12 +38,12 @@ ${ENTRY}(${QUERIES}) fn main(${ENTRY_ARGS}) {
   let wg = ${g.index};
   let bi = wg / ${u(blocks)};
   let qi = wg % ${u(blocks)} * ${u(QUERIES)} + lid;
-  let active = qi < ${u(sq)} && bi < ${u(numelOf(batchShape))};
+  let live = qi < ${u(sq)} && bi < ${u(numelOf(batchShape))};
   let qBase = ${batchOf(qs)} * ${u(sq * d)} + qi * ${u(d)};
   let kBase = ${batchOf(ks)} * ${u(sk * d)};
   let vBase = ${batchOf(vs)} * ${u(sk * dv)};
   var query: array<f32, ${d}>;
-  if (active) {
+  if (live) {
     for (var c = 0u; c < ${u(d)}; c = c + 1u) { query[c] = ${w.read(q, "qBase + c")}; }
   }
   var out: array<f32, ${dv}>;
@@ -60,7 +60,7 @@ ${ENTRY}(${QUERIES}) fn main(${ENTRY_ARGS}) {
       if (j < ${u(sk)} && bi < ${u(numelOf(batchShape))}) { values[e] = ${w.read(v, `vBase + j * ${u(dv)} + e % ${u(dv)}`)}; }
     }
     workgroupBarrier();
-    if (active) {
+    if (live) {
       let count = min(${u(tile)}, ${u(sk)} - j0);
       var scores: array<f32, ${tile}>;
       var peak = running;
@@ -82,7 +82,7 @@ ${ENTRY}(${QUERIES}) fn main(${ENTRY_ARGS}) {
       }
     }
   }
-  if (active) {
+  if (live) {
     for (var c = 0u; c < ${u(dv)}; c = c + 1u) { emit((bi * ${u(sq)} + qi) * ${u(dv)} + c, out[c] / total); }
   }
 }`;

@@ -20,7 +20,7 @@ export function softmaxKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
   const [outer, n, inner] = around(shape, normAxis((k.anchor.attrs as OpAttrs["softmax"]).axis, shape.length));
   const at = (j: string) => `(r / ${u(inner)} * ${u(n)} + ${j}) * ${u(inner)} + r % ${u(inner)}`;
   const body = `  let n = ${u(n)};
-  var m = bitcast<f32>(0xff800000u);
+  var m = from_bits(0xff800000u);
 ${each(`m = max(m, ${w.read(x, at("j"))});`)}
   m = row_max(lid, m);
   var s = 0.0f;

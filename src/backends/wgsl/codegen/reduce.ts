@@ -20,9 +20,9 @@ function identity(kind: Kind, t: ExprType): string {
   const float = t === "f32";
   switch (kind) {
     case "max":
-      return float ? "bitcast<f32>(0xff800000u)" : "i32(-2147483647 - 1)";
+      return float ? "from_bits(0xff800000u)" : "i32(-2147483647 - 1)";
     case "min":
-      return float ? "bitcast<f32>(0x7f800000u)" : "2147483647i";
+      return float ? "from_bits(0x7f800000u)" : "2147483647i";
     case "prod":
       return float ? "1.0f" : "1i";
     default:

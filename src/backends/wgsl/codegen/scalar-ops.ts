@@ -7,6 +7,8 @@ import { exprTypeOf, f32Literal, i32Literal } from "./scalar-types.js";
 
 /** WGSL functions the expressions may call, by name. */
 export const HELPERS: Record<string, string> = {
+  from_bits: `// Infinities and NaN from their bit patterns at run time: WGSL rejects them in constant expressions.
+fn from_bits(b: u32) -> f32 { return bitcast<f32>(b); }`,
   erf_f: `// Abramowitz & Stegun 7.1.26: |error| < 1.5e-7, far below the 1e-3 the backend is held to.
 fn erf_f(x: f32) -> f32 {
   let a = abs(x);
@@ -28,7 +30,7 @@ fn pow_f(a: f32, b: f32) -> f32 {
   if (b == 0.0 || a == 1.0) { return 1.0; }
   let r = pow(abs(a), b);
   if (a >= 0.0) { return r; }
-  if (b != floor(b)) { return bitcast<f32>(0x7fc00000u); }
+  if (b != floor(b)) { return from_bits(0x7fc00000u); }
   return select(r, -r, fract(b * 0.5) != 0.0);
 }`,
   pow_i: `fn pow_i(a: i32, b: i32) -> i32 {

@@ -17,9 +17,9 @@ export function isSupportedType(dtype: DType): boolean {
 
 export function f32Literal(x: number): string {
   const v = Math.fround(x);
-  if (Number.isNaN(v)) return "bitcast<f32>(0x7fc00000u)";
-  if (v === Infinity) return "bitcast<f32>(0x7f800000u)";
-  if (v === -Infinity) return "bitcast<f32>(0xff800000u)";
+  if (Number.isNaN(v)) return "from_bits(0x7fc00000u)";
+  if (v === Infinity) return "from_bits(0x7f800000u)";
+  if (v === -Infinity) return "from_bits(0xff800000u)";
   if (Number.isInteger(v) && Math.abs(v) < 1e16) return `${v}.0f`;
   return `${v.toPrecision(9)}f`;
 }

@@ -90,7 +90,7 @@ export function poolKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
   const divisor = a.countIncludePad ? u(numelOf(a.kernel)) : "count";
   const body = `  let p = i % ${u(outPlane)};
   let xc = i / ${u(outPlane)} * ${u(numelOf(spatial))};
-  var acc = ${isMax ? "bitcast<f32>(0xff800000u)" : "0.0f"};
+  var acc = ${isMax ? "from_bits(0xff800000u)" : "0.0f"};
   var count = 0u;
 ${taps}
   emit(i, ${isMax ? "acc" : `acc / f32(${divisor})`});`;

@@ -158,11 +158,13 @@ export class KernelWriter {
 
   /** The whole module around the kernel family's entry point and workgroup variables. */
   finish(main: string, workgroups: [number, number, number]): KernelModule {
+    const functions = [...this.functions.values()];
+    if ([main, ...functions, ...[...this.helpers].map((h) => HELPERS[h])].some((c) => c.includes("from_bits("))) this.use("from_bits");
     const parts = [
       ...(this.needsF16 ? ["enable f16;"] : []),
       this.declarations.join("\n"),
       ...[...this.helpers].sort().map((h) => HELPERS[h]),
-      ...this.functions.values(),
+      ...functions,
       main,
     ];
     return { code: parts.join("\n\n") + "\n", bindings: this.bindings, workgroups };

@@ -1,0 +1,17 @@
+// Every diagnostic code netc can report, by area, for the diagnostics reference and its completeness test.
+import { CheckCodes, CliCodes, type CodeInfo, IrCodes, OnnxCodes, ShapeCodes, SyntaxCodes } from "./codes.js";
+import { WeightCodes } from "../weights/codes.js";
+
+export const CODE_AREAS: readonly { area: string; codes: Readonly<Record<string, CodeInfo>> }[] = [
+  { area: "Syntax", codes: SyntaxCodes },
+  { area: "Names and static checks", codes: CheckCodes },
+  { area: "Types, shapes and elaboration", codes: ShapeCodes },
+  { area: "IR", codes: IrCodes },
+  { area: "ONNX backend", codes: OnnxCodes },
+  { area: "Weights and checkpoints", codes: WeightCodes },
+  { area: "Command line and files", codes: CliCodes },
+];
+
+export function allCodes(): CodeInfo[] {
+  return CODE_AREAS.flatMap((a) => Object.values(a.codes));
+}

@@ -1,0 +1,4 @@
+// The netc WebGPU runtime (browser-safe; the Node helpers are in ./node.js).
+export { loadBundle } from "./load.js";
+export * from "./manifest.js";
+export { type ModelInput, type WgslBundle, WgslModel, WgslRuntimeError } from "./model.js";

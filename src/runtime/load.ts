@@ -1,0 +1,20 @@
+// Loads a bundle over fetch (a browser page, or any runtime with fetch): the manifest, then every shader and
+// the weights in parallel.
+import type { BundleManifest } from "./manifest.js";
+import type { WgslBundle } from "./model.js";
+
+export async function loadBundle(base: string | URL, fetchFn: typeof fetch = fetch): Promise<WgslBundle> {
+  const root = new URL(String(base).endsWith("/") ? String(base) : `${String(base)}/`, globalThis.location?.href);
+  const get = async (path: string): Promise<Response> => {
+    const r = await fetchFn(new URL(path, root));
+    if (!r.ok) throw new Error(`cannot load ${new URL(path, root)}: HTTP ${r.status}`);
+    return r;
+  };
+  const manifest = (await (await get("manifest.json")).json()) as BundleManifest;
+  const [weights, ...sources] = await Promise.all([
+    get(manifest.weights).then((r) => r.arrayBuffer()),
+    ...manifest.kernels.map((k) => get(k.shader).then((r) => r.text())),
+  ]);
+  const shaders = new Map(manifest.kernels.map((k, i) => [k.shader, sources[i] as string]));
+  return { manifest, shaders, weights: new Uint8Array(weights as ArrayBuffer) };
+}

@@ -1,0 +1,79 @@
+// Node side of the runtime: a GPUDevice from the `webgpu` package (Dawn), bundles read from a folder, and a
+// one-call run for `netc run <bundle-dir>`. Without a GPU, Dawn's Vulkan backend can use the SwiftShader ICD
+// that Debian's chromium package ships; it is tried when no other adapter answers.
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { HostTensor } from "../util/tensor.js";
+import type { BundleManifest } from "./manifest.js";
+import { type ModelInput, type WgslBundle, WgslModel } from "./model.js";
+
+export const SWIFTSHADER_ICD = "/usr/lib/chromium/vk_swiftshader_icd.json";
+
+export interface NodeGpu {
+  device: GPUDevice;
+  adapter: GPUAdapter;
+  /** Destroys the device (the process cannot exit while one is alive). */
+  release(): void;
+}
+
+type WebGpuModule = { create(flags: string[]): GPU; globals: object };
+
+/** Instances from `create()` must stay referenced while their devices live (dropping one crashed Dawn). */
+const instances: GPU[] = [];
+
+async function requestAdapter(webgpu: WebGpuModule): Promise<GPUAdapter | null> {
+  const gpu = webgpu.create([]);
+  instances.push(gpu);
+  return gpu.requestAdapter({ powerPreference: "high-performance" });
+}
+
+/** Limits the bundle needs, capped at what the adapter has (so a shortfall is reported by the runtime, by name). */
+function limitsFor(adapter: GPUAdapter, manifest?: BundleManifest): Record<string, number> {
+  const out: Record<string, number> = {};
+  const has = adapter.limits as unknown as Record<string, number>;
+  for (const [name, needed] of Object.entries(manifest?.requiredLimits ?? {})) if (has[name] !== undefined) out[name] = Math.min(needed, has[name]);
+  return out;
+}
+
+export async function createNodeDevice(manifest?: BundleManifest): Promise<NodeGpu> {
+  let webgpu: WebGpuModule;
+  try {
+    webgpu = (await import("webgpu")) as WebGpuModule;
+  } catch (e) {
+    throw new Error(`the webgpu package cannot be loaded (${(e as Error).message}); install it with npm install webgpu`);
+  }
+  Object.assign(globalThis, webgpu.globals);
+  if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), "netc-xdg-"));
+  let adapter = await requestAdapter(webgpu);
+  if (!adapter && !process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
+    process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+    adapter = await requestAdapter(webgpu);
+  }
+  if (!adapter) throw new Error(`no WebGPU adapter: no GPU answered, and the SwiftShader ICD (${SWIFTSHADER_ICD}, from apt's chromium and libvulkan1) is absent`);
+  const requiredFeatures = (manifest?.requiredFeatures ?? []).filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+  const device = await adapter.requestDevice({ requiredLimits: limitsFor(adapter, manifest), requiredFeatures });
+  return { device, adapter, release: () => device.destroy() };
+}
+
+export function readBundleDir(dir: string): WgslBundle {
+  const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as BundleManifest;
+  const shaders = new Map(manifest.kernels.map((k) => [k.shader, readFileSync(join(dir, k.shader), "utf8")]));
+  return { manifest, shaders, weights: new Uint8Array(readFileSync(join(dir, manifest.weights))) };
+}
+
+/** Loads the bundle in `dir` on a fresh Node device, runs it once and releases the device. */
+export async function runBundleDir(dir: string, inputs: Readonly<Record<string, ModelInput>>): Promise<Record<string, HostTensor>> {
+  const bundle = readBundleDir(dir);
+  const gpu = await createNodeDevice(bundle.manifest);
+  try {
+    const model = await WgslModel.create(gpu.device, bundle);
+    try {
+      return await model.run(inputs);
+    } finally {
+      model.destroy();
+    }
+  } finally {
+    gpu.release();
+  }
+}
