@@ -59,7 +59,7 @@ export const CheckCodes = {
   MisplacedStatement: code("NET2012", "error", "a statement where it is not allowed"),
   LiftStep: code("NET2013", "error", "a lift step that does not follow the lifting scheme", "an update adds to the approximation (`approx += U(...)`); a predict subtracts from the detail (`detail -= P(...)`)"),
   MissingReturn: code("NET2014", "error", "a block whose body does not end in a return"),
-  UnusedParameter: code("NET2015", "warning", "a weight that the forward computation never reads"),
+  UnusedParameter: code("NET2015", "warning", "weights that the forward computation never reads", "remove them, or keep them if a checkpoint holds them (they are reported, not loaded into the graph)"),
   UnknownOverride: code("NET2016", "error", "a --set for a parameter the model does not have"),
 } as const;
 
@@ -78,7 +78,6 @@ export const ShapeCodes = {
   RecursionLimit: code("NET3012", "error", "blocks that instantiate themselves without end"),
   TooLarge: code("NET3013", "error", "a tensor or loop too large to compile"),
   DivisionByZero: code("NET3014", "error", "a compile-time division by zero"),
-  BadOverride: code("NET3015", "error", "a --set value that does not parse as the parameter's type"),
 } as const;
 
 export const IrCodes = {
@@ -88,7 +87,6 @@ export const IrCodes = {
 export const OnnxCodes = {
   Unsupported: code("NET5001", "error", "an operation the ONNX backend cannot lower at the chosen opset", "try a newer --opset"),
   BadOpset: code("NET5002", "error", "an opset the backend does not support"),
-  CheckerFailed: code("NET5003", "error", "the emitted graph failed validation"),
   RuntimeFailed: code("NET5004", "error", "onnxruntime failed to load or run the model"),
 } as const;
 
@@ -97,6 +95,5 @@ export const CliCodes = {
   BadNpy: code("NET8002", "error", "a .npy file that cannot be parsed"),
   BadInputBinding: code("NET8003", "error", "a --input that does not match the model's inputs"),
   WriteFailed: code("NET8004", "error", "an output file that cannot be written", "check that the output folder exists and is writable"),
-  BadTarget: code("NET8005", "error", "an unknown --target"),
   NotFormatted: code("NET8006", "error", "a file that `netc fmt` would change", "run `netc fmt <file>` to rewrite it"),
 } as const;

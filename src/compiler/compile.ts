@@ -89,6 +89,11 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
     diagnostics.push(...passes.diagnostics);
     if (hasErrors(passes.diagnostics)) return result;
   }
+  const unused = graph.params.filter((p) => p.unused);
+  if (unused.length)
+    diagnostics.push(
+      makeDiagnostic(CheckCodes.UnusedParameter, `${unused.length} weight${unused.length === 1 ? " is" : "s are"} declared but never used by the forward computation: ${unused.map((p) => p.path).join(", ")}`, unused[0].span),
+    );
   result.graph = graph;
   return result;
 }

@@ -48,7 +48,7 @@ export function maxAbsDiff(actual: HostTensor, expected: HostTensor): number {
   expect(actual.shape).toEqual(expected.shape);
   const [a, e] = [toNumbers(actual), toNumbers(expected)];
   let worst = 0;
-  for (let i = 0; i < e.length; i++) worst = Math.max(worst, Number.isNaN(e[i]) && Number.isNaN(a[i]) ? 0 : Math.abs(a[i] - e[i]));
+  for (let i = 0; i < e.length; i++) worst = Math.max(worst, a[i] === e[i] || (Number.isNaN(e[i]) && Number.isNaN(a[i])) ? 0 : Math.abs(a[i] - e[i]));
   return Number.isNaN(worst) ? Infinity : worst;
 }
 

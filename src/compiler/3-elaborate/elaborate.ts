@@ -1,7 +1,7 @@
 // Elaboration: runs a model's `.net` code at compile time, with tensors as symbolic IR values, producing a flat
 // graph. Compile-time control flow (if, for, lists, parameters) is evaluated here; shapes are checked per node.
 import type * as A from "../../dsl/1-parse/ast.js";
-import { CheckCodes, ShapeCodes } from "../codes.js";
+import { CheckCodes, ShapeCodes, SyntaxCodes } from "../codes.js";
 import type { Span } from "../diagnostics.js";
 import { allocData, DTYPES, type DType, type HostTensor } from "../../util/tensor.js";
 import { GraphBuilder } from "../ir/builder.js";
@@ -568,8 +568,8 @@ export class Elaborator {
   evalExpr(e: A.Expr, scope: Scope, act: Activation): Val {
     switch (e.kind) {
       case "Number":
-        if (!Number.isFinite(e.value)) fail(ShapeCodes.BadArgument, `the number ${e.raw} is out of range`, e.span);
-        if (!e.isFloat && !Number.isSafeInteger(e.value)) fail(ShapeCodes.BadArgument, `the integer ${e.raw} is too large`, e.span);
+        if (!Number.isFinite(e.value)) fail(SyntaxCodes.BadNumber, `the number ${e.raw} is out of range`, e.span);
+        if (!e.isFloat && !Number.isSafeInteger(e.value)) fail(SyntaxCodes.BadNumber, `the integer ${e.raw} is too large`, e.span, [], "integers must be below 2^53");
         return e.isFloat ? float(e.value) : int(e.value);
       case "String":
         return { kind: "string", v: e.value };

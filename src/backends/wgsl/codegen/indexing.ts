@@ -18,8 +18,12 @@ export function numelOf(shape: readonly number[]): number {
 /** A u32 literal. */
 export const u = (n: number): string => `${n}u`;
 
+/** Parenthesises a compound index expression so it can be an operand. */
+const atom = (i: string) => (/^\w+$/.test(i) ? i : `(${i})`);
+
 /** Coordinate `d` of the flat index `i` of a tensor of `shape`. */
-export function coord(i: string, shape: readonly number[], d: number): string {
+export function coord(index: string, shape: readonly number[], d: number): string {
+  const i = atom(index);
   const stride = stridesOf(shape)[d];
   if (shape[d] === 1) return "0u";
   const div = stride === 1 ? i : `(${i} / ${u(stride)})`;
@@ -40,7 +44,8 @@ export function linear(terms: readonly string[], factors: readonly number[]): st
  * The flat index into a tensor of shape `from` that numpy broadcasting reads for the flat index `i` of shape `to`.
  * The common cases (same shape, a scalar, a trailing-suffix match) avoid per-axis arithmetic.
  */
-export function broadcastIndex(to: readonly number[], from: readonly number[], i: string): string {
+export function broadcastIndex(to: readonly number[], from: readonly number[], index: string): string {
+  const i = atom(index);
   const n = numelOf(from);
   if (n === 1) return "0u";
   const lead = to.length - from.length;

@@ -50,7 +50,11 @@ fn pow_f(a: f32, b: f32) -> f32 {
   }
   return r;
 }`,
-  round_f16: `fn round_f16(x: f32) -> f32 { return unpack2x16float(pack2x16float(vec2f(x, 0.0))).x; }`,
+  round_f16: `// pack2x16float is undefined past f16's range: values that round beyond 65504 become infinities first.
+fn round_f16(x: f32) -> f32 {
+  if (abs(x) >= 65520.0) { return sign(x) * from_bits(0x7f800000u); }
+  return unpack2x16float(pack2x16float(vec2f(x, 0.0))).x;
+}`,
   round_bf16: `fn round_bf16(x: f32) -> f32 {
   let b = bitcast<u32>(x);
   if ((b & 0x7fffffffu) > 0x7f800000u) { return x; }
