@@ -1,7 +1,7 @@
 // models/ifdd.net against the official PyTorch outputs in ../shared/fixtures/ifdd (made by the official code).
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { runOnnx } from "../../src/backends/onnx/index.js";
 import { type CompileResult, compile } from "../../src/index.js";
 import { readNpyFile } from "../../src/util/npy.js";
@@ -138,6 +138,32 @@ describe.skipIf(!present)("models/ifdd.net (official DFEW model)", () => {
     const third = await runOnnx(compiled.onnx!, new Map([["video", { dtype: "f32", shape: one.shape, data: four.slice(2 * n, 3 * n) }]]), { threads: 2, outputs: ["logits"] });
     expect(maxAbsDiff(row(logits, 2), third.get("logits")!)).toBeLessThan(1e-5);
     expect(maxAbsDiff(row(logits, 2), row(logits, 0))).toBeGreaterThan(1e-6); // the clips really differ
+  }, 120_000);
+
+  it("imports the official checkpoint to safetensors bit for bit, which compiles to the official logits", async () => {
+    const { main } = await import("../../src/cli/main.js");
+    const { mkdtempSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const target = join(mkdtempSync(join(tmpdir(), "netc-ifdd-")), "ifdd.safetensors");
+    const quiet = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    try {
+      expect(await main(["weights", "import", CHECKPOINT, "--model", MODEL, "-o", target])).toBe(0);
+    } finally {
+      quiet.mockRestore();
+    }
+    const { findStateDict, openCheckpoint } = await import("../../src/weights/index.js");
+    const [imported, official] = [openCheckpoint(target), openCheckpoint(CHECKPOINT)];
+    const a = findStateDict(imported).tensors;
+    const b = findStateDict(official, "model").tensors;
+    expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+    for (const [key, entry] of a) expect(Buffer.from(imported.readTensor(entry).data.buffer).equals(Buffer.from(official.readTensor(b.get(key)!).data.buffer)), key).toBe(true);
+    imported.close();
+    official.close();
+    const r = compile(readFileSync(MODEL, "utf8"), { file: MODEL, weights: [target] });
+    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(r.weightReport!.applied).toHaveLength(297);
+    const out = await runOnnx(r.onnx!, new Map([["video", input()]]), { threads: 2 });
+    expect(maxAbsDiff(out.get("logits")!, npy(join(FIXTURES, "logits.npy")))).toBeLessThan(TOLERANCE);
   }, 120_000);
 
   checkerTest(batch);
