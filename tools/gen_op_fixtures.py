@@ -199,9 +199,55 @@ def selection():
     return cases
 
 
+def recurrent():
+    """lstm against torch.nn.LSTM in float64, with PyTorch's own weight layout (gates i, f, g, o)."""
+    r = np.random.default_rng(20240612)  # its own stream, so the other groups' data does not change
+    steps, n, inp, hid = 5, 2, 3, 4
+
+    def u(*shape):
+        return r.uniform(-1.0, 1.0, size=shape).astype(np.float32)
+
+    x, h0, c0 = u(steps, n, inp), u(n, hid), u(n, hid)
+    w_ih, w_hh, b_ih, b_hh = u(4 * hid, inp), u(4 * hid, hid), u(4 * hid), u(4 * hid)
+    cases = []
+    for name, bias, reverse, state in [("lstm with biases", True, False, False), ("lstm reverse with initial state", True, True, True),
+                                       ("lstm without biases, initial state", False, False, True)]:
+        m = torch.nn.LSTM(inp, hid, bias=bias, bidirectional=reverse).double()
+        sfx = "_reverse" if reverse else ""
+        with torch.no_grad():
+            for key, value in [("weight_ih_l0", w_ih), ("weight_hh_l0", w_hh)] + ([("bias_ih_l0", b_ih), ("bias_hh_l0", b_hh)] if bias else []):
+                getattr(m, key + sfx).copy_(t64(value))
+            dirs = 2 if reverse else 1
+            hs = (t64(np.stack([h0] * dirs)), t64(np.stack([c0] * dirs))) if state else None
+            y, (hn, cn) = m(t64(x), hs)
+        k = dirs - 1  # the reverse direction is the second half of a bidirectional LSTM's outputs
+        ins = [f32(x), f32(w_ih), f32(w_hh)] + ([f32(b_ih), f32(b_hh)] if bias else []) + ([f32(h0), f32(c0)] if state else [])
+        outs = [f32(y[:, :, k * hid:(k + 1) * hid].numpy()), f32(hn[k].numpy()), f32(cn[k].numpy())]
+        cases.append(case(name, "lstm", {"reverse": reverse, "bias": bias}, ins, outs))
+    return cases
+
+
+def resize():
+    """F.interpolate in its linear modes, computed in float64 by PyTorch."""
+    r = np.random.default_rng(20240613)  # its own stream, so the other groups' data does not change
+    cases = []
+    for name, shape, size, mode, align in [
+        ("bilinear align_corners shrink", (1, 2, 9, 7), (4, 3), "bilinear", True),
+        ("bilinear align_corners grow", (2, 1, 3, 4), (7, 5), "bilinear", True),
+        ("bilinear half-pixel grow and shrink", (1, 2, 4, 5), (9, 2), "bilinear", False),
+        ("linear half-pixel grow", (2, 3, 5), (7,), "linear", False),
+        ("trilinear align_corners", (1, 2, 2, 3, 5), (3, 4, 2), "trilinear", True),
+    ]:
+        x = r.uniform(-2.0, 2.0, size=shape).astype(np.float32)
+        y = F.interpolate(t64(x), size=size, mode=mode, align_corners=align).numpy()
+        cases.append(case(f"resize {name}", "resize", {"sizes": list(size), "alignCorners": align}, [f32(x)], [f32(y)]))
+    return cases
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
-    for group, fn in [("elementwise", elementwise), ("linalg", linalg), ("layout", layout), ("windows", windows), ("selection", selection)]:
+    for group, fn in [("elementwise", elementwise), ("linalg", linalg), ("layout", layout), ("windows", windows), ("selection", selection),
+                      ("recurrent", recurrent), ("resize", resize)]:
         with open(os.path.join(OUT, f"{group}.json"), "w") as f:
             json.dump({"generator": "tools/gen_op_fixtures.py", "cases": fn()}, f, indent=None, separators=(",", ":"))
             f.write("\n")

@@ -92,7 +92,7 @@ export const WeightCodes = {
     "NET6026",
     "error",
     "a weight mapping rule that is invalid or matches nothing",
-    "rules apply in order (subdict, stripPrefix, rename, prefix, transforms); transforms name tensors as renamed",
+    "rules apply in order (subdict, strip, rename, transforms and drops, prefix); transforms name tensors as renamed",
   ),
   KeyCollision: code(
     "NET6027",
@@ -100,6 +100,7 @@ export const WeightCodes = {
     "two checkpoint tensors mapped onto the same weight path",
     "make the renames distinct, or strip fewer prefixes",
   ),
+  DroppedByRule: code("NET6028", "note", "checkpoint tensors a `drop` or `drop_mismatched` rule leaves out"),
 } as const;
 
 /** The error every reader throws: a single diagnostic without a span (the problem lies in a file, not in .net source). */

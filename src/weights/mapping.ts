@@ -68,16 +68,32 @@ export interface SplitTransform extends TransformTarget {
   sizes?: readonly number[];
 }
 
-export type TensorTransform = TransposeTransform | ReshapeTransform | CastTransform | SplitTransform;
+/**
+ * Leaves checkpoint tensors out of the mapping: they are reported as dropped, not as unexpected (the official
+ * loader's `state_dict.pop(key)`). With `mismatched`, only a tensor whose shape differs from the declared weight of
+ * its name is dropped (`del state_dict[k]` when the shapes disagree), so that weight goes missing instead.
+ */
+export interface DropTransform extends TransformTarget {
+  op: "drop";
+  mismatched?: boolean;
+}
 
-/** Applied in this order: subdict, stripPrefix, rename (each rule in turn), prefix, transforms (each in turn). */
+export type TensorTransform = TransposeTransform | ReshapeTransform | CastTransform | SplitTransform | DropTransform;
+
+/**
+ * Applied in this order: subdict, stripPrefix, rename (each rule in turn), transforms (each in turn), prefix.
+ * Renames and transforms name tensors relative to the prefix.
+ */
 export interface MappingRules {
-  /** Dotted path of the state dict in the checkpoint, e.g. "model"; default: found by findStateDict. */
-  subdict?: string;
+  /**
+   * Dotted path of the state dict in the checkpoint, e.g. "model"; several: the first the checkpoint has
+   * (`checkpoint["model_state_dict"] if present else checkpoint["model"]`). Default: found by findStateDict.
+   */
+  subdict?: string | readonly string[];
   /** Each prefix is removed once from the keys that start with it, e.g. "module." from DataParallel. */
   stripPrefix?: readonly string[];
   rename?: readonly RenameRule[];
-  /** Prepended as is to every name, so that the checkpoint fills the weights under it (e.g. "landmark."). */
+  /** Prepended as is to every name at the end, so that the checkpoint fills the weights under it (e.g. "landmark."). */
   prefix?: string;
   transforms?: readonly TensorTransform[];
 }
@@ -118,6 +134,19 @@ export interface UnexpectedTensor {
   shape: readonly number[];
 }
 
+/** A checkpoint tensor a drop rule left out. */
+export interface DroppedTensor {
+  key: string;
+  source: string;
+  /** Its name when it was dropped (after renaming, relative to the prefix). */
+  name: string;
+  dtype: DType;
+  shape: readonly number[];
+  /** The rule, as text (`drop_regex ".*landmark.*"`). */
+  rule: string;
+  span?: Span;
+}
+
 export interface ShapeMismatch {
   path: string;
   key: string;
@@ -154,6 +183,8 @@ export interface WeightReport {
   applied: AppliedWeight[];
   missing: MissingWeight[];
   unexpected: UnexpectedTensor[];
+  /** Checkpoint tensors left out by drop rules. */
+  dropped: DroppedTensor[];
   shapeMismatch: ShapeMismatch[];
   dtypeMismatch: DTypeMismatch[];
   dtypeConverted: DTypeConversion[];
@@ -202,15 +233,16 @@ export function planWeights(declared: readonly DeclaredWeight[], sources: readon
     if (declaredByPath.has(d.path)) ruleError(`the weight '${d.path}' is declared twice`, d.span);
     declaredByPath.set(d.path, d);
   }
-  const stateDicts = sources.map((s) => findStateDict(s.checkpoint, s.rules?.subdict));
+  const stateDicts = sources.map((s) => findStateDictOf(s.checkpoint, s.rules?.subdict));
   const names = stateDicts.map(describeStateDict);
   const candidates = new Map<string, Candidate>();
+  const dropped: DroppedTensor[] = [];
   sources.forEach((s, origin) => {
-    const offered = offeredTensors(stateDicts[origin], s.rules ?? {}, { origin, names, declared: declaredByPath });
+    const offered = offeredTensors(stateDicts[origin], s.rules ?? {}, { origin, names, declared: declaredByPath, prefix: s.rules?.prefix ?? "", dropped });
     for (const c of offered.values()) addCandidate(candidates, c, names);
   });
 
-  const report: WeightReport = { sources: names, applied: [], missing: [], unexpected: [], shapeMismatch: [], dtypeMismatch: [], dtypeConverted: [] };
+  const report: WeightReport = { sources: names, applied: [], missing: [], unexpected: [], dropped, shapeMismatch: [], dtypeMismatch: [], dtypeConverted: [] };
   const loads: PlannedLoad[] = [];
   for (const d of declared) {
     const unused = d.unused ?? false;
@@ -247,25 +279,43 @@ export function planWeights(declared: readonly DeclaredWeight[], sources: readon
   return { stateDicts, report, loads };
 }
 
+/** The state dict at the first of several paths the checkpoint has (or found, when none is given). */
+function findStateDictOf(checkpoint: Checkpoint, subdict: string | readonly string[] | undefined): StateDict {
+  if (subdict === undefined || typeof subdict === "string") return findStateDict(checkpoint, subdict);
+  for (const [i, path] of subdict.entries()) {
+    try {
+      return findStateDict(checkpoint, path);
+    } catch (e) {
+      if (i === subdict.length - 1) throw e;
+    }
+  }
+  return ruleError("subdict needs at least one path");
+}
+
 /** What mapping one source needs to know about the others. */
 interface SourceContext {
   origin: number;
   /** Every source's description, by origin. */
   names: readonly string[];
   declared: ReadonlyMap<string, DeclaredWeight>;
+  /** Prepended to this source's names after its transforms. */
+  prefix: string;
+  /** Where drop rules report what they leave out. */
+  dropped: DroppedTensor[];
 }
 
-/** One state dict's tensors under their model-side names, after renaming and transforms. */
+/** One state dict's tensors under their model-side names, after renaming, transforms and the prefix. */
 function offeredTensors(sd: StateDict, rules: MappingRules, ctx: SourceContext): Map<string, Candidate> {
   const rename = compileRenames(rules.rename ?? []);
   const offered = new Map<string, Candidate>();
   for (const [key, entry] of sd.tensors) {
-    const name = (rules.prefix ?? "") + rename(stripPrefixes(key, rules.stripPrefix ?? []));
+    const name = rename(stripPrefixes(key, rules.stripPrefix ?? []));
     const c: Candidate = { name, origin: ctx.origin, key, sourceDType: entry.dtype, dtype: entry.dtype, shape: [...entry.shape], steps: [] };
     addCandidate(offered, c, ctx.names);
   }
   for (const transform of rules.transforms ?? []) applyTransform(transform, offered, ctx);
-  return offered;
+  if (ctx.prefix === "") return offered;
+  return new Map([...offered.values()].map((c) => [ctx.prefix + c.name, { ...c, name: ctx.prefix + c.name }]));
 }
 
 /** Reads the planned weights: each checkpoint tensor once (kept while later splits still need it). */
@@ -392,14 +442,14 @@ function applyTransform(t: TensorTransform, candidates: Map<string, Candidate>, 
         break;
       }
       case "reshape": {
-        const target = t.shape ?? ctx.declared.get(c.name)?.shape ?? ruleError(`${what}: give a shape, or declare a weight '${c.name}'`, t.span);
+        const target = t.shape ?? ctx.declared.get(ctx.prefix + c.name)?.shape ?? ruleError(`${what}: give a shape, or declare a weight '${ctx.prefix + c.name}'`, t.span);
         const shape = resolveReshape(c.shape, target) ?? ruleError(`${what}: [${c.shape.join(", ")}] cannot be reshaped to [${target.join(", ")}]`, t.span);
         c.shape = shape;
         c.steps.push({ op: "reshape", shape });
         break;
       }
       case "cast": {
-        const to = t.to ?? ctx.declared.get(c.name)?.dtype ?? ruleError(`${what}: give a dtype, or declare a weight '${c.name}'`, t.span);
+        const to = t.to ?? ctx.declared.get(ctx.prefix + c.name)?.dtype ?? ruleError(`${what}: give a dtype, or declare a weight '${ctx.prefix + c.name}'`, t.span);
         c.dtype = to;
         c.steps.push({ op: "cast", to });
         break;
@@ -408,6 +458,14 @@ function applyTransform(t: TensorTransform, candidates: Map<string, Candidate>, 
         candidates.delete(c.name);
         for (const part of splitParts(t, c, re, what)) addCandidate(candidates, part, ctx.names, t.span);
         break;
+      case "drop": {
+        const declared = ctx.declared.get(ctx.prefix + c.name);
+        if (t.mismatched && (!declared || sameShape(declared.shape, c.shape))) break;
+        candidates.delete(c.name);
+        const rule = `${t.mismatched ? "drop_mismatched" : "drop"}${t.regex ? "_regex" : ""} "${t.key}"`;
+        ctx.dropped.push({ key: c.key, source: ctx.names[ctx.origin], name: c.name, dtype: c.dtype, shape: c.shape, rule, span: t.span });
+        break;
+      }
     }
   }
 }

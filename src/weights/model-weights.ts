@@ -16,7 +16,7 @@ export function declaredWeights(graph: Graph): DeclaredWeight[] {
   return graph.params.map((p) => ({ path: p.path, dtype: p.dtype, shape: p.shape, span: p.span, unused: p.unused }));
 }
 
-const VERBS = "subdict, strip, rename, rename_regex, transpose, reshape, cast, split (transforms take a _regex suffix)";
+const VERBS = "subdict, strip, rename, rename_regex, prefix, transpose, reshape, cast, split, drop, drop_mismatched (transforms take a _regex suffix)";
 
 function ruleFail(message: string, span: Span): never {
   throw new DiagnosticError([makeDiagnostic(WeightCodes.BadMappingRule, message, span, { hint: `rules: ${VERBS}` })]);
@@ -35,23 +35,41 @@ function ints(v: Val | undefined, span: Span, what: string): number[] {
   });
 }
 
-/** Turns the `weights { ... }` statements of a model into mapping rules. */
-export function mappingFromRules(rules: readonly WeightRuleUse[]): MappingRules {
-  const out: { subdict?: string; stripPrefix: string[]; rename: NonNullable<MappingRules["rename"]>[number][]; transforms: TensorTransform[] } = {
+/**
+ * Turns a model's `weights { ... }` statements into mapping rules: those without a name when `set` is undefined,
+ * else those of `weights <set> { ... }`, whose tensors go under `<set>.` unless a `prefix` rule says otherwise.
+ */
+export function mappingFromRules(rules: readonly WeightRuleUse[], set?: string): MappingRules {
+  const out: {
+    subdict?: string[];
+    prefix?: string;
+    stripPrefix: string[];
+    rename: NonNullable<MappingRules["rename"]>[number][];
+    transforms: TensorTransform[];
+  } = {
     stripPrefix: [],
     rename: [],
     transforms: [],
   };
-  for (const r of rules) {
+  for (const r of rules.filter((x) => x.set === set)) {
     const regex = r.verb.endsWith("_regex");
     const verb = regex ? r.verb.slice(0, -"_regex".length) : r.verb;
     const [first, second] = r.args;
     const key = () => str(first, r.span, `the first argument of ${r.verb}`);
     switch (verb) {
       case "subdict":
+        if (regex) ruleFail(`unknown weights rule '${r.verb}'`, r.span);
         if (out.subdict !== undefined) ruleFail("subdict is given twice", r.span);
-        out.subdict = key();
+        out.subdict = r.args.map((a, i) => str(a, r.span, `path ${i + 1} of subdict`));
         break;
+      case "prefix": {
+        if (regex) ruleFail(`unknown weights rule '${r.verb}'`, r.span);
+        if (out.prefix !== undefined) ruleFail("prefix is given twice", r.span);
+        if (r.args.length !== 1) ruleFail("prefix takes one string: where this file's tensors go (\"\" for the model's own weights)", r.span);
+        const p = key();
+        out.prefix = p === "" || p.endsWith(".") ? p : `${p}.`;
+        break;
+      }
       case "strip":
         if (r.args.length === 0) ruleFail("strip needs a prefix", r.span);
         r.args.forEach((a, i) => out.stripPrefix.push(str(a, r.span, `prefix ${i + 1} of strip`)));
@@ -77,14 +95,24 @@ export function mappingFromRules(rules: readonly WeightRuleUse[]): MappingRules 
         out.transforms.push({ op: "split", key: key(), regex, span: r.span, axis: second.v, into });
         break;
       }
+      case "drop":
+      case "drop_mismatched":
+        if (r.args.length !== 1) ruleFail(`${r.verb} takes one key`, r.span);
+        out.transforms.push({ op: "drop", key: key(), regex, span: r.span, ...(verb === "drop_mismatched" ? { mismatched: true } : {}) });
+        break;
       default:
         ruleFail(`unknown weights rule '${r.verb}'`, r.span);
     }
   }
-  return out;
+  const subdict = out.subdict?.length === 1 ? out.subdict[0] : out.subdict;
+  const prefix = out.prefix ?? (set === undefined ? undefined : set.endsWith(".") ? set : `${set}.`);
+  return { ...out, ...(subdict === undefined ? {} : { subdict }), ...(prefix ? { prefix } : {}) };
 }
 
-/** `--weights [prefix=]file`: a prefix (weight-path prefix such as "landmark.") and a file. */
+/**
+ * `--weights [name=]file`: a file and the name that picks the model's `weights <name> { ... }` rules; the file's
+ * tensors go under `<name>.` unless those rules give another prefix.
+ */
 export interface WeightFileSpec {
   path: string;
   prefix?: string;
@@ -103,8 +131,9 @@ export interface LoadedModelWeights {
 }
 
 /**
- * Loads every file onto the model's weights: the model's own rules apply to files without a prefix; a prefixed file
- * fills the weights under that prefix. `overrides` are applied last, replacing loaded tensors name for name.
+ * Loads every file onto the model's weights: the model's own `weights { ... }` rules apply to files given without a
+ * name; a file given as `name=file` takes the rules of `weights name { ... }` (or none) and fills the weights under
+ * `name.` (or the set's prefix). `overrides` are applied last, replacing loaded tensors name for name.
  */
 export function loadModelWeights(
   graph: Graph,
@@ -115,11 +144,11 @@ export function loadModelWeights(
   const declared = declaredWeights(graph);
   const opened: Checkpoint[] = [];
   try {
-    const own = mappingFromRules(rules);
     const sources = files.map((f) => {
+      const mapping = mappingFromRules(rules, f.prefix?.replace(/\.$/, ""));
       const checkpoint = openCheckpoint(f.path);
       opened.push(checkpoint);
-      return { checkpoint, rules: f.prefix === undefined ? own : { prefix: f.prefix.endsWith(".") ? f.prefix : `${f.prefix}.` } };
+      return { checkpoint, rules: mapping };
     });
     const { weights, report } = importWeights(declared, sources, { onProgress: opts.onProgress });
     const diagnostics = reportDiagnostics(report, opts);

@@ -20,7 +20,8 @@ export function renderReport(report: WeightReport): string {
   const reshaped = report.applied.filter((a) => a.path !== a.key || a.steps.length > 0);
   const lines = [
     `weights from ${report.sources.join(", ")}: ${report.applied.length} applied, ${report.missing.length} missing, ` +
-      `${report.unexpected.length} unexpected, ${report.shapeMismatch.length} shape mismatches, ` +
+      `${report.unexpected.length} unexpected, ${report.dropped.length > 0 ? `${report.dropped.length} dropped by rules, ` : ""}` +
+      `${report.shapeMismatch.length} shape mismatches, ` +
       `${report.dtypeMismatch.length} dtype mismatches, ${report.dtypeConverted.length} dtype conversions`,
   ];
   const section = (title: string, rows: string[]) => {
@@ -33,6 +34,10 @@ export function renderReport(report: WeightReport): string {
   section(
     "unexpected",
     report.unexpected.map((u) => `${u.key}${u.name !== u.key ? ` (as ${u.name})` : ""}  ${u.dtype} ${shapeText(u.shape)}`),
+  );
+  section(
+    "dropped by rules",
+    report.dropped.map((d) => `${d.key}${d.name !== d.key ? ` (as ${d.name})` : ""}  ${d.dtype} ${shapeText(d.shape)}  by ${d.rule}`),
   );
   section(
     "shape mismatch",
@@ -101,6 +106,11 @@ export function reportDiagnostics(report: WeightReport, strictness: Strictness =
       group.length === 1 ? first.span : undefined,
     );
   }
+  for (const group of groupBy(report.dropped, (d) => d.rule)) {
+    const [first] = group;
+    const keys = group.slice(0, 3).map((d) => `'${d.key}'`).join(", ") + (group.length > 3 ? ", ..." : "");
+    add(WeightCodes.DroppedByRule, "note", `${group.length} checkpoint tensor${group.length === 1 ? "" : "s"} of ${first.source} dropped by ${first.rule}: ${keys}`, first.span);
+  }
   const loadedUnused = report.applied.filter((a) => a.unused);
   if (loadedUnused.length > 0) {
     add(
@@ -114,12 +124,16 @@ export function reportDiagnostics(report: WeightReport, strictness: Strictness =
 }
 
 function groupConversions(conversions: readonly DTypeConversion[]): DTypeConversion[][] {
-  const groups = new Map<string, DTypeConversion[]>();
-  for (const c of conversions) {
-    const key = `${c.from}->${c.to}`;
-    const group = groups.get(key);
-    if (group) group.push(c);
-    else groups.set(key, [c]);
+  return groupBy(conversions, (c) => `${c.from}->${c.to}`);
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
   }
   return [...groups.values()];
 }

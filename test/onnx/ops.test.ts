@@ -162,6 +162,28 @@ const CASES: OpCase[] = [
     build: (b, v) => b.op("attention", { scale: 1 }, [v.q, v.k, v.v], at(3)),
   },
 
+  {
+    name: "lstm with biases [T,B,I], PyTorch weight layout",
+    decl: { x: ["f32", [T, B, 3]] },
+    inputs: { x: f32([5, 2, 3], 185) },
+    params: { w_ih: f32([16, 3], 186, -1, 1), w_hh: f32([16, 4], 187, -1, 1), b_ih: f32([16], 188, -1, 1), b_hh: f32([16], 189, -1, 1) },
+    build: (b, v) => b.op("lstm", { reverse: false, bias: true }, [v.x, v.w_ih, v.w_hh, v.b_ih, v.b_hh], at(3, "lstm")),
+  },
+  {
+    name: "lstm reverse with an initial state",
+    decl: { x: ["f32", [4, B, 3]], h0: ["f32", [B, 2]], c0: ["f32", [B, 2]] },
+    inputs: { x: f32([4, 3, 3], 176), h0: f32([3, 2], 177, -1, 1), c0: f32([3, 2], 178, -1, 1) },
+    params: { w_ih: f32([8, 3], 179, -1, 1), w_hh: f32([8, 2], 180, -1, 1), b_ih: f32([8], 181, -1, 1), b_hh: f32([8], 182, -1, 1) },
+    build: (b, v) => b.op("lstm", { reverse: true, bias: true }, [v.x, v.w_ih, v.w_hh, v.b_ih, v.b_hh, v.h0, v.c0], at(3)),
+  },
+  {
+    name: "lstm without biases, with an initial state",
+    decl: { x: ["f32", [3, 2, 4]], h0: ["f32", [2, 3]], c0: ["f32", [2, 3]] },
+    inputs: { x: f32([3, 2, 4], 183), h0: f32([2, 3], 184, -1, 1), c0: f32([2, 3], 197, -1, 1) },
+    params: { w_ih: f32([12, 4], 198, -1, 1), w_hh: f32([12, 3], 199, -1, 1) },
+    build: (b, v) => b.op("lstm", { reverse: false, bias: false }, [v.x, v.w_ih, v.w_hh, v.h0, v.c0], at(3)),
+  },
+
   unary("transpose", "transpose", { perm: [2, 0, 1] }, x234, [B, 3, 4]),
   unary("reshape static", "reshape", { shape: [4, 6] }, x234),
   unary("reshape keeps B in place (copy dim)", "reshape", { shape: [B, 12] }, x234, [B, 3, 4]),
@@ -227,6 +249,12 @@ const CASES: OpCase[] = [
   unary("max_pool 1-d", "max_pool", { kernel: [2], strides: [2], pads: [0, 0] }, f32([1, 3, 8], 231)),
   unary("avg_pool counting pads", "avg_pool", { kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], countIncludePad: true }, f32([2, 2, 5, 6], 232), [B, 2, 5, 6]),
   unary("avg_pool excluding pads", "avg_pool", { kernel: [3, 3], strides: [2, 1], pads: [1, 0, 1, 1], countIncludePad: false }, f32([1, 2, 5, 6], 233)),
+  unary("resize bilinear align_corners, shrink [B,C,H,W]", "resize", { sizes: [4, 3], alignCorners: true }, f32([2, 2, 9, 7], 234), [B, 2, 9, 7]),
+  unary("resize bilinear align_corners, grow", "resize", { sizes: [7, 5], alignCorners: true }, f32([1, 2, 3, 4], 235)),
+  unary("resize bilinear half-pixel, grow and shrink", "resize", { sizes: [9, 2], alignCorners: false }, f32([2, 3, 4, 5], 236), [B, 3, 4, 5]),
+  unary("resize to one pixel", "resize", { sizes: [1, 1], alignCorners: true }, f32([1, 2, 3, 4], 237)),
+  unary("resize 1-d linear half-pixel", "resize", { sizes: [7], alignCorners: false }, f32([2, 3, 5], 238)),
+  unary("resize 3-d trilinear align_corners", "resize", { sizes: [3, 4, 2], alignCorners: true }, f32([1, 2, 2, 3, 5], 239)),
 
   unary("topk largest", "topk", { axis: -1, k: 3, largest: true }, f32([2, 3, 7], 240), [B, 3, 7]),
   unary("topk smallest axis 0", "topk", { axis: 0, k: 2, largest: false }, f32([5, 3], 241)),
@@ -281,9 +309,9 @@ describe("core ops: interpreter vs onnxruntime", () => {
       tanh: true, sigmoid: true, erf: true, relu: true, floor: true, ceil: true, sin: true, cos: true, not: true, add: true,
       sub: true, mul: true, div: true, pow: true, maximum: true, minimum: true, lt: true, le: true, gt: true, ge: true,
       eq: true, and: true, or: true, where: true, cast: true, clip: true, matmul: true, reduce: true, argmax: true,
-      softmax: true, layer_norm: true, attention: true, transpose: true, reshape: true, expand: true, slice: true,
-      concat: true, pad: true, gather: true, gather_elements: true, conv: true, max_pool: true, avg_pool: true, topk: true,
-      sample_linear: true,
+      softmax: true, layer_norm: true, attention: true, lstm: true, transpose: true, reshape: true, expand: true, slice: true,
+      concat: true, pad: true, gather: true, gather_elements: true, conv: true, max_pool: true, avg_pool: true, resize: true,
+      topk: true, sample_linear: true,
     };
     expect(Object.keys(all).filter((op) => !covered.has(op as OpName))).toEqual([]);
   });

@@ -208,6 +208,55 @@ describe("mapping a checkpoint onto declared weights", () => {
     expect(progress.map(([done]) => done)).toEqual([...progress.map(([done]) => done)].sort((a, b) => a - b));
   });
 
+  it("drops tensors by rule: reported as dropped, not unexpected; drop_mismatched only on a shape mismatch", () => {
+    // The fine-tuning loader's pattern: pop some keys, delete one whose shape no longer fits, load the rest.
+    const declared = tinyNet({ "conv.weight": { shape: [3, 4, 3, 3] } }).filter((d) => !d.path.startsWith("head."));
+    const ruleSpan = span(50);
+    const rules: MappingRules = {
+      ...STRIP,
+      transforms: [
+        { op: "drop", key: "head\\..*", regex: true, span: ruleSpan },
+        { op: "drop", key: "conv.weight", mismatched: true, span: span(51) },
+        { op: "drop", key: "conv.bias", mismatched: true, span: span(52) },
+      ],
+    };
+    const { weights, report } = load(declared, rules);
+    expect(report.unexpected).toEqual([]);
+    expect(report.dropped.map((d) => [d.key, d.rule])).toEqual([
+      ["module.head.weight", 'drop_regex "head\\..*"'],
+      ["module.head.bias", 'drop_regex "head\\..*"'],
+      ["module.conv.weight", 'drop_mismatched "conv.weight"'],
+    ]);
+    expect(report.missing.map((m) => m.path)).toEqual(["conv.weight"]);
+    expect(weights.has("conv.bias")).toBe(true); // its shape fits, so it stays
+    const notes = reportDiagnostics(report, { allowMissing: true }).filter((d) => d.code === "NET6028");
+    expect(notes.map((d) => [d.severity, d.span])).toEqual([["note", ruleSpan], ["note", span(51)]]);
+    expect(notes[0].message).toContain("2 checkpoint tensors");
+    expect(renderReport(report)).toContain("dropped by rules (3):\n    module.head.weight (as head.weight)  f32 [2, 4]  by drop_regex");
+  });
+
+  it("a drop that matches nothing is an error, like any transform", () => {
+    const rules: MappingRules = { ...STRIP, transforms: [{ op: "drop", key: "landmark\\..*", regex: true, span: span(60) }] };
+    expectDiagnostic(() => planWeights(tinyNet(), [{ checkpoint: dataParallel, rules }]), "NET6026", "matches no tensor");
+  });
+
+  it("takes the first of several subdicts the checkpoint has", () => {
+    const { report } = load(tinyNet(), { subdict: ["model_state_dict", "model"] }, nested);
+    expect(report.sources).toEqual([`${fixture("nested.pth")} ['model']`]);
+    expect(report.applied).toHaveLength(11);
+    expectDiagnostic(() => planWeights(tinyNet(), [{ checkpoint: nested, rules: { subdict: ["weights", "params"] } }]), "NET6013", "'params'");
+  });
+
+  it("names tensors relative to the prefix in renames and transforms; the prefix comes last", () => {
+    const declared = tinyNet().map((d) => ({ ...d, path: `landmark.${d.path.replace(/^bn\./, "norm.")}` }));
+    declared.find((d) => d.path === "landmark.qkv.bias")!.shape = [3, 4];
+    const rules: MappingRules = { subdict: "model", prefix: "landmark.", rename: [{ from: "bn", to: "norm" }], transforms: [{ op: "reshape", key: "qkv.bias" }] };
+    const { report } = load(declared, rules, nested);
+    expect(reportDiagnostics(report)).toEqual([]);
+    expect(report.applied.find((a) => a.path === "landmark.norm.running_var")).toMatchObject({ key: "bn.running_var", steps: [] });
+    expect(report.applied.find((a) => a.path === "landmark.qkv.bias")).toMatchObject({ key: "qkv.bias", steps: ["reshape [3, 4]"] });
+  });
+
   it("renders a readable report either way", () => {
     const { report } = load(tinyNet({ "head.weight": { shape: [4, 2] } }), { ...STRIP, rename: [{ from: "bn", to: "norm" }] });
     const text = renderReport(report);

@@ -79,7 +79,7 @@ export const OP_CASES: OpCase[] = [
   binary("matmul vector x matrix", "matmul", {}, f32([5], 106), f32([2, 5, 3], 107)),
   binary("matmul matrix x vector", "matmul", {}, f32([3, 5], 108), f32([5], 109)),
   binary("matmul i64", "matmul", {}, random("i64", [2, 3], 110, -5, 5), random("i64", [3, 2], 111, -5, 5)),
-  binary("matmul spanning several tiles", "matmul", {}, f32([70, 40], 112), f32([40, 45], 113)),
+  binary("matmul large enough to tile, ragged edges", "matmul", {}, f32([130, 70], 112), f32([70, 120], 113)),
 
   ...(["sum", "mean", "max", "min", "prod"] as const).flatMap((kind, i) => [
     unary(`reduce ${kind} keepdims`, "reduce", { kind, axes: [1, -1], keepdims: true }, f32([2, 3, 4], 120 + i, 0.5, 1.5)),
@@ -116,9 +116,9 @@ export const OP_CASES: OpCase[] = [
     build: (b, v, line) => b.op("attention", { scale: 1 }, [v.q, v.k, v.v], at(line)),
   },
   {
-    name: "attention over many key tiles and query blocks",
-    inputs: { q: f32([1, 2, 150, 16], 187), k: f32([1, 2, 97, 16], 188), v: f32([1, 2, 97, 12], 189) },
-    params: { "long.bias": f32([1, 2, 150, 97], 190) },
+    name: "attention tiled over many key tiles and query blocks",
+    inputs: { q: f32([1, 2, 200, 32], 187), k: f32([1, 2, 97, 32], 188), v: f32([1, 2, 97, 24], 189) },
+    params: { "long.bias": f32([1, 2, 200, 97], 190) },
     build: (b, v, line) => b.op("attention", { scale: 0.25 }, [v.q, v.k, v.v, v["long.bias"]], at(line, "long")),
   },
 

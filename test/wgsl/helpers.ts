@@ -4,7 +4,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
-import { emitOnnx } from "../../src/backends/onnx/emit.js";
+import { emitOnnx, type EmitOnnxOptions } from "../../src/backends/onnx/emit.js";
 import { runOnnx } from "../../src/backends/onnx/run.js";
 import { emitWgslBundle, type EmitWgslBundleOptions } from "../../src/backends/wgsl/index.js";
 import type { Graph } from "../../src/compiler/ir/ir.js";
@@ -36,8 +36,8 @@ export async function loadGraph(gpu: NodeGpu, graph: Graph, opts: Partial<EmitWg
 }
 
 /** onnxruntime (CPU) on the same graph and weights: the reference every kernel is held to. */
-export async function onnxReference(graph: Graph, inputs: ReadonlyMap<string, HostTensor>, weights?: ReadonlyMap<string, HostTensor>, debugOutputs = false): Promise<Map<string, HostTensor>> {
-  const { bytes, diagnostics } = emitOnnx(graph, { weights, debugOutputs });
+export async function onnxReference(graph: Graph, inputs: ReadonlyMap<string, HostTensor>, opts: EmitOnnxOptions = {}): Promise<Map<string, HostTensor>> {
+  const { bytes, diagnostics } = emitOnnx(graph, opts);
   expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   return runOnnx(bytes!, inputs);
 }

@@ -41,7 +41,7 @@ describe.skipIf(!gpu)(`every core op on WebGPU${reason ? ` (skipped: ${reason})`
   const { graph, inputs, params } = combinedGraph();
   const results = (async () => {
     const { model } = await loadGraph(gpu!, graph, { weights: params });
-    const [got, expected] = await Promise.all([model.run(Object.fromEntries(inputs)), onnxReference(graph, inputs, params)]);
+    const [got, expected] = await Promise.all([model.run(Object.fromEntries(inputs)), onnxReference(graph, inputs, { weights: params })]);
     model.destroy();
     return { got, expected };
   })();

@@ -7,6 +7,7 @@ import { fromNumbers } from "../../compiler/ir/interp/numeric.js";
 import type { NodeEmitter } from "./context.js";
 import { emitReduce } from "./lower-reduce.js";
 import { attr } from "./proto.js";
+import { shapeTensor } from "./shapes.js";
 
 /**
  * LayerNormalization needs a scale; without one it gets a ones constant of the normalised shape. When that shape
@@ -87,5 +88,15 @@ export function lowerAvgPool(e: NodeEmitter): void {
     attr.ints("strides", strides),
     attr.ints("pads", pads),
     attr.int("count_include_pad", countIncludePad ? 1 : 0),
+  ]);
+}
+
+/** Resize (linear) to the full output shape; `align_corners` or `half_pixel` coordinates, as semantics.md defines. */
+export function lowerResize(e: NodeEmitter): void {
+  const { alignCorners } = e.node.attrs as OpAttrs["resize"];
+  const sizes = shapeTensor(e, e.node.outputs[0].shape);
+  e.emit("Resize", [e.inputs[0], "", "", sizes], [e.out()], [
+    attr.string("mode", "linear"),
+    attr.string("coordinate_transformation_mode", alignCorners ? "align_corners" : "half_pixel"),
   ]);
 }

@@ -3,7 +3,8 @@ import type { OpName } from "../../compiler/ir/ir.js";
 import type { NodeEmitter } from "./context.js";
 import { lowerCast, lowerClip, lowerRelu, ONE_TO_ONE } from "./lower-elementwise.js";
 import { lowerConcat, lowerExpand, lowerGather, lowerGatherElements, lowerPad, lowerReshape, lowerSlice, lowerTranspose } from "./lower-layout.js";
-import { lowerAttention, lowerAvgPool, lowerConv, lowerLayerNorm, lowerMaxPool } from "./lower-nn.js";
+import { lowerAttention, lowerAvgPool, lowerConv, lowerLayerNorm, lowerMaxPool, lowerResize } from "./lower-nn.js";
+import { lowerLstm } from "./lower-recurrent.js";
 import { lowerArgmax, lowerReduce, lowerSoftmax } from "./lower-reduce.js";
 import { lowerSampleLinear, lowerTopk } from "./lower-select.js";
 
@@ -18,6 +19,7 @@ const LOWERINGS: Partial<Record<OpName, Lowering>> = {
   softmax: lowerSoftmax,
   layer_norm: lowerLayerNorm,
   attention: lowerAttention,
+  lstm: lowerLstm,
   transpose: lowerTranspose,
   reshape: lowerReshape,
   expand: lowerExpand,
@@ -29,6 +31,7 @@ const LOWERINGS: Partial<Record<OpName, Lowering>> = {
   conv: lowerConv,
   max_pool: lowerMaxPool,
   avg_pool: lowerAvgPool,
+  resize: lowerResize,
   topk: lowerTopk,
   sample_linear: lowerSampleLinear,
 };

@@ -2,37 +2,19 @@
 // buffers' contents and the manifest the runtime loads. Nothing here touches the file system (see bundle.ts).
 import { makeDiagnostic } from "../../compiler/codes.js";
 import { type Diagnostic, hasErrors } from "../../compiler/diagnostics.js";
-import type { OpAttrs, Value } from "../../compiler/ir/ir.js";
+import type { Graph, OpAttrs, Value } from "../../compiler/ir/ir.js";
 import { BUNDLE_FORMAT, BUNDLE_VERSION, type BundleManifest, type KernelEntry, type TensorSlot } from "../../runtime/manifest.js";
 import { toStorage } from "../../runtime/storage.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { resolveWeights } from "../onnx/weights.js";
 import { WgslCodes } from "./codes.js";
 import { type CodegenContext, DispatchTooLarge, generateKernel } from "./codegen/index.js";
-import { chunkSizes, type MemoryOptions, type MemoryPlan, planMemory } from "./memory.js";
+import { DEFAULT_LIMITS, type WgslLimits } from "./limits.js";
+import { chunkSizes, type MemoryPlan, memoryOptions, planMemory } from "./memory.js";
 import { type KernelPlan, planKernels } from "./plan.js";
 import { type PreparedGraph, prepareGraph, shapeOf } from "./prepare.js";
-import type { Graph } from "../../compiler/ir/ir.js";
 
-/** The adapter limits a bundle is planned for. */
-export interface WgslLimits {
-  maxStorageBufferBindingSize: number;
-  maxBufferSize: number;
-  maxStorageBuffersPerShaderStage: number;
-  maxComputeWorkgroupStorageSize: number;
-  maxComputeInvocationsPerWorkgroup: number;
-  maxComputeWorkgroupsPerDimension: number;
-}
-
-/** WebGPU's default limits: what every adapter offers, so bundles planned for them run anywhere. */
-export const DEFAULT_LIMITS: Readonly<WgslLimits> = {
-  maxStorageBufferBindingSize: 128 * 2 ** 20,
-  maxBufferSize: 256 * 2 ** 20,
-  maxStorageBuffersPerShaderStage: 8,
-  maxComputeWorkgroupStorageSize: 16384,
-  maxComputeInvocationsPerWorkgroup: 256,
-  maxComputeWorkgroupsPerDimension: 65535,
-};
+export { DEFAULT_LIMITS, type WgslLimits } from "./limits.js";
 
 export interface CompileWgslOptions {
   /** Checkpoint tensors by parameter path; others use their default or a seeded random draw (as for ONNX). */
@@ -155,15 +137,10 @@ export function compileWgsl(graph: Graph, opts: CompileWgslOptions = {}): Compil
   const limits: WgslLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const { prepared: p, diagnostics } = prepareGraph(graph, opts.debugOutputs);
   if (!p) return { diagnostics };
-  const memoryOptions: MemoryOptions = {
-    precision,
-    maxBindingBytes: limits.maxStorageBufferBindingSize,
-    maxBufferBytes: limits.maxBufferSize,
-    maxTotalBytes: opts.maxTotalBytes,
-  };
-  const planned = planKernels(p, { maxStorageBindings: limits.maxStorageBuffersPerShaderStage, chunksOf: (v) => chunkSizes(v, memoryOptions).length });
+  const memoryOpts = memoryOptions(limits, precision, opts.maxTotalBytes);
+  const planned = planKernels(p, { maxStorageBindings: limits.maxStorageBuffersPerShaderStage, chunksOf: (v) => chunkSizes(v, memoryOpts).length });
   if (!planned.plan) return { diagnostics: planned.diagnostics };
-  const { memory, diagnostics: memoryDiagnostics } = planMemory(p, planned.plan, memoryOptions);
+  const { memory, diagnostics: memoryDiagnostics } = planMemory(p, planned.plan, memoryOpts);
   if (!memory) return { diagnostics: memoryDiagnostics };
   const weights = weightTensors(p, memory, opts);
   const code = generate(p, planned.plan, memory, limits);

@@ -8,6 +8,7 @@ import type { ChunkRef, StorageType } from "../../runtime/manifest.js";
 import { STORAGE_BYTES, storageTypeOf } from "../../runtime/storage.js";
 import { WgslCodes } from "./codes.js";
 import { numelOf } from "./codegen/indexing.js";
+import type { WgslLimits } from "./limits.js";
 import type { KernelPlan } from "./plan.js";
 import { type PreparedGraph, shapeOf } from "./prepare.js";
 
@@ -35,6 +36,10 @@ export interface MemoryPlan {
   layouts: Map<Value, ValueLayout>;
   /** Bytes in all buffers. */
   totalBytes: number;
+}
+
+export function memoryOptions(limits: WgslLimits, precision: "f32" | "f16", maxTotalBytes?: number): MemoryOptions {
+  return { precision, maxBindingBytes: limits.maxStorageBufferBindingSize, maxBufferBytes: limits.maxBufferSize, maxTotalBytes };
 }
 
 const align4 = (n: number) => Math.max(4, Math.ceil(n / 4) * 4);

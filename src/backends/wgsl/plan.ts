@@ -7,35 +7,11 @@
 // index arithmetic, so transposes, reshapes, slices, pads, concats and broadcasts never touch memory.
 import { makeDiagnostic } from "../../compiler/codes.js";
 import type { Diagnostic } from "../../compiler/diagnostics.js";
-import { BINARY_OPS, type Node, type OpName, UNARY_OPS, type Value } from "../../compiler/ir/ir.js";
+import type { Node, OpName, Value } from "../../compiler/ir/ir.js";
 import { WgslCodes } from "./codes.js";
 import { numelOf } from "./codegen/indexing.js";
+import { EXPENSIVE_OPS, GATHER_OPS, KERNEL_OPS, type KernelKind, LAYOUT_OPS, SCALAR_OPS } from "./ops.js";
 import { type PreparedGraph, shapeOf } from "./prepare.js";
-
-export type KernelKind = "pointwise" | "matmul" | "conv" | "pool" | "reduce" | "argmax" | "softmax" | "layer_norm" | "attention" | "topk";
-
-/** Ops that always anchor a kernel of their own. */
-export const KERNEL_OPS: ReadonlyMap<OpName, KernelKind> = new Map<OpName, KernelKind>([
-  ["matmul", "matmul"],
-  ["conv", "conv"],
-  ["max_pool", "pool"],
-  ["avg_pool", "pool"],
-  ["reduce", "reduce"],
-  ["argmax", "argmax"],
-  ["softmax", "softmax"],
-  ["layer_norm", "layer_norm"],
-  ["attention", "attention"],
-  ["topk", "topk"],
-]);
-
-const SCALAR_OPS: ReadonlySet<OpName> = new Set<OpName>([...UNARY_OPS, ...BINARY_OPS, "where", "cast", "clip"]);
-const LAYOUT_OPS: ReadonlySet<OpName> = new Set<OpName>(["transpose", "reshape", "expand", "slice", "concat", "pad"]);
-const GATHER_OPS: ReadonlySet<OpName> = new Set<OpName>(["gather", "gather_elements", "sample_linear"]);
-
-/** Ops whose value at an index is an expression of their inputs' values: they can be inlined into consumers. */
-export const FUSIBLE_OPS: ReadonlySet<OpName> = new Set<OpName>([...SCALAR_OPS, ...LAYOUT_OPS, ...GATHER_OPS]);
-
-const EXPENSIVE_OPS: ReadonlySet<OpName> = new Set<OpName>(["exp", "log", "tanh", "sigmoid", "erf", "sin", "cos", "pow", "sqrt"]);
 
 /** Recomputation budgets (in rough ALU operations per element; index arithmetic is free). */
 const MAX_RECOMPUTE_COST = 8;

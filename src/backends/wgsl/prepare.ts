@@ -5,7 +5,7 @@ import type { Diagnostic } from "../../compiler/diagnostics.js";
 import { dimSymbols, isStatic, shapeToString } from "../../compiler/ir/dim.js";
 import type { Graph, GraphOutput, Node, OpName, Value } from "../../compiler/ir/ir.js";
 import { WgslCodes } from "./codes.js";
-import { KERNEL_OPS, FUSIBLE_OPS } from "./plan.js";
+import { FUSIBLE_OPS, KERNEL_OPS } from "./ops.js";
 import { isSupportedType } from "./codegen/scalar-types.js";
 
 export interface PreparedGraph {

@@ -1,8 +1,9 @@
 // Kernel counts for `netc inspect` and golden tests: how many dispatches a model compiles to, by anchor op.
 import type { Diagnostic } from "../../compiler/diagnostics.js";
 import type { Graph } from "../../compiler/ir/ir.js";
-import { type CompileWgslOptions, DEFAULT_LIMITS } from "./compile.js";
-import { chunkSizes } from "./memory.js";
+import type { CompileWgslOptions } from "./compile.js";
+import { DEFAULT_LIMITS } from "./limits.js";
+import { chunkSizes, memoryOptions } from "./memory.js";
 import { planKernels } from "./plan.js";
 import { prepareGraph } from "./prepare.js";
 
@@ -19,7 +20,7 @@ export function wgslKernelStats(graph: Graph, opts: Pick<CompileWgslOptions, "de
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const { prepared, diagnostics } = prepareGraph(graph, opts.debugOutputs);
   if (!prepared) return { diagnostics };
-  const memory = { precision: opts.precision ?? "f32", maxBindingBytes: limits.maxStorageBufferBindingSize, maxBufferBytes: limits.maxBufferSize };
+  const memory = memoryOptions(limits, opts.precision ?? "f32");
   const { plan, diagnostics: planned } = planKernels(prepared, { maxStorageBindings: limits.maxStorageBuffersPerShaderStage, chunksOf: (v) => chunkSizes(v, memory).length });
   if (!plan) return { diagnostics: planned };
   const histogram: Record<string, number> = {};

@@ -423,6 +423,20 @@ export const BUILTINS: Record<string, Builtin> = {
       return { kind: "tensor", v: ctx.emit.op1("attention", { scale }, ins, ctx.origin) };
     },
   },
+  lstm: {
+    spec: ["x", "w_ih", "w_hh", "b_ih?", "b_hh?", "h0?", "c0?", "reverse=false"],
+    doc: "one LSTM direction over [T, N, I] with PyTorch's weights (gates i, f, g, o): the tuple (y [T, N, H], h_n, c_n)",
+    impl: (ctx, a) => {
+      const ins = ["x", "w_ih", "w_hh"].map((n) => tensorOf(ctx, a.get(n)!, n));
+      const [bi, bh, h0, c0] = ["b_ih", "b_hh", "h0", "c0"].map((n) => a.get(n));
+      if (!bi !== !bh) fail(ShapeCodes.BadArgument, "lstm: give both biases (b_ih and b_hh) or neither", (bi ?? bh)!.span);
+      if (!h0 !== !c0) fail(ShapeCodes.BadArgument, "lstm: give both initial states (h0 and c0) or neither", (h0 ?? c0)!.span);
+      if (bi && bh) ins.push(tensorOf(ctx, bi, "b_ih"), tensorOf(ctx, bh, "b_hh"));
+      if (h0 && c0) ins.push(tensorOf(ctx, h0, "h0"), tensorOf(ctx, c0, "c0"));
+      const reverse = expectBool(get(a, BUILTINS.lstm.spec, "reverse", ctx.span).value, ctx.span, "reverse");
+      return tupleOf(ctx.emit.op("lstm", { reverse, bias: bi !== undefined }, ins, ctx.origin));
+    },
+  },
   conv: {
     spec: windowSpec(["weight", "bias?", "stride=1", "padding=0", "dilation=1", "groups=1"]),
     doc: "N-d convolution (N from the weight's rank); padding per side or per dim",
@@ -448,6 +462,18 @@ export const BUILTINS: Record<string, Builtin> = {
     spec: windowSpec(["kernel", "stride=none", "padding=0", "count_include_pad=true"]),
     doc: "N-d average pooling (stride defaults to the kernel)",
     impl: (ctx, a) => pool(ctx, a, "avg_pool"),
+  },
+  resize_linear: {
+    spec: windowSpec(["size", "align_corners=false"]),
+    doc: "linear (bi-, trilinear) resize of the spatial axes of [N, C, spatial...] to `size`, as F.interpolate",
+    impl: (ctx, a) => {
+      const spec = BUILTINS.resize_linear.spec;
+      const x = tensorOf(ctx, a.get("x")!, "x");
+      const n = x.shape.length - 2;
+      if (n < 1) fail(ShapeCodes.RankMismatch, `resize_linear needs [N, C, spatial...], got ${shapeToString(x.shape)}`, ctx.span);
+      const alignCorners = expectBool(get(a, spec, "align_corners", ctx.span).value, ctx.span, "align_corners");
+      return { kind: "tensor", v: ctx.emit.op1("resize", { sizes: perDim(a, spec, "size", n, ctx.span), alignCorners }, [x], ctx.origin) };
+    },
   },
   pad: {
     spec: ["x", "pads", "value=0.0"],

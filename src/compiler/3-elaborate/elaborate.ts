@@ -64,6 +64,8 @@ export interface WeightRuleUse {
   verb: string;
   args: Val[];
   span: Span;
+  /** The named set it belongs to (`weights landmark { ... }`); absent for the model's own `weights { ... }`. */
+  set?: string;
 }
 
 export interface ElaborateResult {
@@ -457,7 +459,8 @@ export class Elaborator {
       }
       case "Weights":
         if (act.kind !== "model") fail(CheckCodes.MisplacedStatement, "`weights { ... }` belongs in the model body", s.span);
-        for (const r of s.rules) this.weightRules.push({ verb: r.verb.name, args: r.args.map((e) => this.evalExpr(e, scope, act)), span: r.span });
+        for (const r of s.rules)
+          this.weightRules.push({ verb: r.verb.name, args: r.args.map((e) => this.evalExpr(e, scope, act)), span: r.span, ...(s.name ? { set: s.name.name } : {}) });
         return;
     }
   }

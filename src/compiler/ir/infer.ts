@@ -184,6 +184,8 @@ export function inferOp<K extends OpName>(op: K, attrs: OpAttrs[K], ins: readonl
       }
       return [{ dtype, shape: [...batch, q.shape[r - 2], v.shape[r - 1]] }];
     }
+    case "lstm":
+      return inferLstm(attrs as OpAttrs["lstm"], ins);
     case "transpose": {
       arity(1);
       const perm = a.perm as number[];
@@ -297,6 +299,17 @@ export function inferOp<K extends OpName>(op: K, attrs: OpAttrs[K], ins: readonl
       });
       return [{ dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...spatial] }];
     }
+    case "resize": {
+      arity(1);
+      const { sizes } = attrs as OpAttrs["resize"];
+      const x = ins[0];
+      if (!isFloat(x.dtype)) fail(`resize needs a float tensor, got ${x.dtype}`);
+      const sp = x.shape.length - 2;
+      if (sp < 1 || sp > 3) fail(`resize needs a tensor [N, C, spatial...] with 1 to 3 spatial axes, got rank ${x.shape.length}`);
+      if (sizes.length !== sp) fail(`resize over ${sp} spatial axes needs ${sp} sizes, got [${sizes.join(", ")}]`);
+      if (sizes.some((s) => !(Number.isInteger(s) && s >= 1))) fail(`resize: sizes [${sizes.join(", ")}] must be integers >= 1`);
+      return [{ dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...sizes] }];
+    }
     case "topk": {
       arity(1);
       const { axis, k } = attrs as OpAttrs["topk"];
@@ -325,6 +338,40 @@ export function inferOp<K extends OpName>(op: K, attrs: OpAttrs[K], ins: readonl
     }
   }
   fail(`unknown op ${op}`);
+}
+
+/**
+ * lstm (x [T, N, I], w_ih [4H, I], w_hh [4H, H], then b_ih [4H], b_hh [4H] when `bias`, then optionally h0 and c0
+ * [N, H]) -> (y [T, N, H], h_n [N, H], c_n [N, H]).
+ */
+function inferLstm({ bias }: OpAttrs["lstm"], ins: readonly TensorType[]): TensorType[] {
+  const base = bias ? 5 : 3;
+  if (ins.length !== base && ins.length !== base + 2)
+    fail(`lstm ${bias ? "with" : "without"} biases takes ${base} inputs, or ${base + 2} with an initial state (h0, c0), got ${ins.length}`);
+  const dtype = sameDType(ins, "lstm");
+  if (!isFloat(dtype)) fail(`lstm needs float tensors, got ${dtype}`);
+  const [x, wIh, wHh] = ins;
+  if (x.shape.length !== 3) fail(`lstm: the input must be [T, N, input_size], got ${shapeToString(x.shape)}`);
+  if (wIh.shape.length !== 2 || wHh.shape.length !== 2) fail("lstm: w_ih and w_hh must be matrices");
+  const gates = staticDim(wHh.shape[0], "lstm's 4 * hidden_size");
+  if (gates % 4 !== 0) fail(`lstm: w_hh has ${gates} rows, not a multiple of 4 (the gates i, f, g, o)`);
+  const h = gates / 4;
+  const expect = (t: TensorType, shape: Dim[], what: string) => {
+    if (t.shape.length !== shape.length || !t.shape.every((d, i) => dimEq(d, shape[i])))
+      fail(`lstm: ${what} has shape ${shapeToString(t.shape)}, expected ${shapeToString(shape)}`);
+  };
+  expect(wHh, [4 * h, h], "w_hh");
+  expect(wIh, [4 * h, x.shape[2]], "w_ih");
+  if (bias) {
+    expect(ins[3], [4 * h], "b_ih");
+    expect(ins[4], [4 * h], "b_hh");
+  }
+  if (ins.length === base + 2) {
+    expect(ins[base], [x.shape[1], h], "h0");
+    expect(ins[base + 1], [x.shape[1], h], "c0");
+  }
+  const state = { dtype, shape: [x.shape[1], h] };
+  return [{ dtype, shape: [x.shape[0], x.shape[1], h] }, state, state];
 }
 
 /** Elements of a shape when static, for size limits. */

@@ -64,6 +64,12 @@ export interface OpAttrs {
   layer_norm: { axis: number; eps: number };
   /** softmax(q @ k^T * scale + bias) @ v over the last two axes; bias is optional and broadcasts. */
   attention: { scale: number };
+  /**
+   * One direction of one layer of torch.nn.LSTM, sequence-first: (x [T, N, I], w_ih [4H, I], w_hh [4H, H],
+   * b_ih? [4H], b_hh? [4H], h0? [N, H], c0? [N, H]) -> (y [T, N, H], h_n [N, H], c_n [N, H]). Gate blocks in
+   * PyTorch's order i, f, g, o; `bias` says whether the two biases are present (see semantics.md).
+   */
+  lstm: { reverse: boolean; bias: boolean };
   // Layout.
   transpose: { perm: number[] };
   reshape: { shape: Dim[] };
@@ -79,6 +85,8 @@ export interface OpAttrs {
   conv: { strides: number[]; pads: number[]; dilations: number[]; groups: number };
   max_pool: { kernel: number[]; strides: number[]; pads: number[] };
   avg_pool: { kernel: number[]; strides: number[]; pads: number[]; countIncludePad: boolean };
+  /** Linear (bi-, trilinear) resampling of the spatial axes to `sizes`, as F.interpolate (see semantics.md). */
+  resize: { sizes: number[]; alignCorners: boolean };
   // Data-dependent selection (split_index).
   topk: { axis: number; k: number; largest: boolean };
   /** Linear interpolation along `axis` at fractional positions, clamped to [0, n-1] (see semantics.md). */

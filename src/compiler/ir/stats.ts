@@ -8,7 +8,7 @@ export interface GraphStats {
   histogram: Record<string, number>;
   parameters: number;
   unusedParameters: number;
-  /** Multiply-accumulates of matmul, conv and attention with every symbolic dimension set to 1. */
+  /** Multiply-accumulates of matmul, conv, attention and lstm with every symbolic dimension set to 1. */
   macs: number;
 }
 
@@ -31,6 +31,11 @@ function nodeMacs(n: Node, ones: ReadonlyMap<string, Dim>): number {
       const [q, , v] = n.inputs;
       const scores = size(q.shape.slice(0, -1), ones) * size([n.inputs[1].shape[n.inputs[1].shape.length - 2]], ones);
       return scores * (size([q.shape[q.shape.length - 1]], ones) + size([v.shape[v.shape.length - 1]], ones));
+    }
+    case "lstm": {
+      // Every step multiplies the input and the previous h by the 4H gate rows: T * N * 4H * (I + H).
+      const [x, wIh, wHh] = n.inputs;
+      return size(x.shape.slice(0, 2), ones) * size(wIh.shape, ones) + size(x.shape.slice(0, 2), ones) * size(wHh.shape, ones);
     }
     default:
       return 0;

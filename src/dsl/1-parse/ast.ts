@@ -187,9 +187,13 @@ export interface AssertStmt extends NodeBase {
   message?: Expr;
 }
 
-/** `weights { subdict "model"; strip "module."; rename "a" -> "b" }`: how checkpoint keys map onto this model. */
+/**
+ * `weights { subdict "model"; strip "module."; rename "a" -> "b" }`: how checkpoint keys map onto this model.
+ * A named set (`weights landmark { ... }`) applies to the files given as `landmark=<file>` instead.
+ */
 export interface WeightsStmt extends NodeBase {
   kind: "Weights";
+  name?: Ident;
   rules: WeightRule[];
 }
 

@@ -423,6 +423,7 @@ export class NetParser extends EmbeddedActionsParser {
 
   private weightsStmt = this.RULE("weightsStmt", (): A.WeightsStmt => {
     const kw = this.CONSUME(T.Weights);
+    const name = this.OPTION1(() => this.CONSUME1(T.Identifier));
     this.CONSUME(T.LBrace);
     const rules: A.WeightRule[] = [];
     this.MANY(() => {
@@ -439,7 +440,7 @@ export class NetParser extends EmbeddedActionsParser {
       this.ACTION(() => rules.push({ verb: this.ident(verb), args, span: this.join(verb, args[args.length - 1] ?? verb) }));
     });
     const close = this.CONSUME(T.RBrace);
-    return this.ACTION(() => ({ kind: "Weights", rules, span: this.join(kw, close) }));
+    return this.ACTION(() => ({ kind: "Weights", name: name && this.ident(name), rules, span: this.join(kw, close) }));
   });
 
   // ---- expressions, lowest precedence first ----

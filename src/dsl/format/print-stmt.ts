@@ -82,7 +82,7 @@ function printBareStmt(ctx: PrintContext, s: A.Stmt): Doc {
     case "Assert":
       return ["assert ", printExpr(ctx, s.cond), s.message ? [", ", printExpr(ctx, s.message)] : ""];
     case "Weights":
-      return ["weights ", withComments(ctx, s.rules, printLines(ctx, s.rules, { braced: true, printElement: (r) => printWeightRule(ctx, r) }))];
+      return ["weights ", s.name ? [printIdent(ctx, s.name), " "] : "", withComments(ctx, s.rules, printLines(ctx, s.rules, { braced: true, printElement: (r) => printWeightRule(ctx, r) }))];
   }
 }
 

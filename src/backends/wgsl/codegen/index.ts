@@ -1,5 +1,6 @@
 // One entry point from a planned kernel to its WGSL module, by kernel family.
-import type { KernelKind, PlannedKernel } from "../plan.js";
+import type { KernelKind } from "../ops.js";
+import type { PlannedKernel } from "../plan.js";
 import { attentionKernel } from "./attention.js";
 import { matmulKernel } from "./matmul.js";
 import { layerNormKernel, softmaxKernel } from "./norm.js";

@@ -1,10 +1,12 @@
-// Batched matmul with numpy broadcasting over the batch dims: 32x32 output tiles per workgroup of 64 threads,
-// each thread accumulating a 4x4 block, operands staged through workgroup memory in 16-wide slices of K.
+// Batched matmul with numpy broadcasting over the batch dims. Large products use 32x32 output tiles per workgroup
+// of 64 threads, each thread accumulating a 4x4 block, operands staged through workgroup memory in 16-wide slices
+// of K; small ones give each thread one output (no barriers, which also keeps software adapters' compiles short).
 // Operands are read through their index functions, so transposed or reshaped inputs cost no copy.
 import { broadcastShapes } from "../../../compiler/ir/infer.js";
 import type { PlannedKernel } from "../plan.js";
 import { shapeOf } from "../prepare.js";
 import { broadcastIndex, numelOf, u } from "./indexing.js";
+import { perElementMain } from "./pointwise.js";
 import { zeroOf } from "./scalar-types.js";
 import { anchorType, DispatchTooLarge, ENTRY, ENTRY_ARGS, type KernelModule, type KernelWriter } from "./writer.js";
 
@@ -13,6 +15,9 @@ const SLICE = 16;
 const THREADS = 64;
 const PER_THREAD = 4;
 const SIDE = TILE / PER_THREAD;
+/** Products of at least this many multiply-adds, with both sides at least a few rows, are tiled. */
+const TILED_FROM = 1 << 20;
+const TILED_MIN_SIDE = 8;
 
 export function matmulKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
   const [a, b] = k.anchor.inputs;
@@ -22,19 +27,31 @@ export function matmulKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
   const batchShape = broadcastShapes(as.slice(0, -2), bs.slice(0, -2)) as number[];
   const batch = numelOf(batchShape);
   const t = anchorType(k);
-  const aAt = `${broadcastIndex(batchShape, as.slice(0, -2), "bi")} * ${u(m * kk)} + row * ${u(kk)} + col`;
-  const bAt = `${broadcastIndex(batchShape, bs.slice(0, -2), "bi")} * ${u(kk * n)} + row * ${u(n)} + col`;
+  const aAt = (row: string, col: string) => `${broadcastIndex(batchShape, as.slice(0, -2), "bi")} * ${u(m * kk)} + ${row} * ${u(kk)} + ${col}`;
+  const bAt = (row: string, col: string) => `${broadcastIndex(batchShape, bs.slice(0, -2), "bi")} * ${u(kk * n)} + ${row} * ${u(n)} + ${col}`;
+  if (batch * m * n * kk < TILED_FROM || m < TILED_MIN_SIDE || n < TILED_MIN_SIDE) {
+    const body = `  let bi = i / ${u(m * n)};
+  let row = i / ${u(n)} % ${u(m)};
+  let col = i % ${u(n)};
+  var acc = ${zeroOf(t)};
+  for (var c = 0u; c < ${u(kk)}; c = c + 1u) { acc = acc + ${w.read(a, aAt("row", "c"))} * ${w.read(b, bAt("c", "col"))}; }
+  emit(i, acc);`;
+    const { main, workgroups } = perElementMain(w, batch * m * n, body);
+    return w.finish(`${w.epilogue()}
+
+${main}`, workgroups);
+  }
   const main = `var<workgroup> tileA: array<${t}, ${TILE * SLICE}>;
 var<workgroup> tileB: array<${t}, ${SLICE * TILE}>;
 
 fn loadA(bi: u32, row: u32, col: u32) -> ${t} {
   if (row >= ${u(m)} || col >= ${u(kk)}) { return ${zeroOf(t)}; }
-  return ${w.read(a, aAt)};
+  return ${w.read(a, aAt("row", "col"))};
 }
 
 fn loadB(bi: u32, row: u32, col: u32) -> ${t} {
   if (row >= ${u(kk)} || col >= ${u(n)}) { return ${zeroOf(t)}; }
-  return ${w.read(b, bAt)};
+  return ${w.read(b, bAt("row", "col"))};
 }
 
 ${w.epilogue()}

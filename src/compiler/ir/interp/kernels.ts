@@ -7,8 +7,9 @@ import { binary, cast, clip, unary, where } from "./elementwise.js";
 import * as layout from "./layout.js";
 import { argmax, attention, layerNorm, matmul, reduce, softmax } from "./linalg.js";
 import { scalarOf } from "./numeric.js";
+import { lstm } from "./recurrent.js";
 import { sampleLinear, topk } from "./select.js";
-import { avgPool, conv, maxPool } from "./window.js";
+import { avgPool, conv, maxPool, resizeLinear } from "./window.js";
 
 /** Turns a possibly symbolic shape attribute into numbers (with the run's symbol values). */
 export type ShapeResolver = (shape: readonly Dim[]) => number[];
@@ -48,6 +49,11 @@ export function evalOp<K extends OpName>(op: K, attrs: OpAttrs[K], ins: HostTens
     }
     case "attention":
       return [attention(x, ins[1], ins[2], (attrs as OpAttrs["attention"]).scale, ins[3])];
+    case "lstm": {
+      const { reverse, bias } = attrs as OpAttrs["lstm"];
+      const state = bias ? 5 : 3;
+      return lstm({ x, wIh: ins[1], wHh: ins[2], bIh: bias ? ins[3] : undefined, bHh: bias ? ins[4] : undefined, h0: ins[state], c0: ins[state + 1] }, reverse);
+    }
     case "transpose":
       return [layout.transpose(x, (attrs as OpAttrs["transpose"]).perm)];
     case "reshape":
@@ -74,6 +80,10 @@ export function evalOp<K extends OpName>(op: K, attrs: OpAttrs[K], ins: HostTens
       return [maxPool(x, attrs as OpAttrs["max_pool"])];
     case "avg_pool":
       return [avgPool(x, attrs as OpAttrs["avg_pool"])];
+    case "resize": {
+      const a = attrs as OpAttrs["resize"];
+      return [resizeLinear(x, a.sizes, a.alignCorners)];
+    }
     case "topk": {
       const a = attrs as OpAttrs["topk"];
       return topk(x, axis(a.axis), a.k, a.largest);

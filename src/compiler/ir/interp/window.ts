@@ -107,3 +107,37 @@ export function maxPool(x: HostTensor, a: PoolAttrs): HostTensor {
 export function avgPool(x: HostTensor, a: PoolAttrs & { countIncludePad: boolean }): HostTensor {
   return pool(x, a, (vs, size) => vs.reduce((s, v) => s + v, 0) / (a.countIncludePad ? size : vs.length));
 }
+
+/** The two source positions and the weight of the second for output index `j` of a linear resize (see semantics.md). */
+function linearSource(j: number, n: number, m: number, alignCorners: boolean): [number, number, number] {
+  const src = alignCorners ? (m > 1 ? (j * (n - 1)) / (m - 1) : 0) : Math.max(0, ((j + 0.5) * n) / m - 0.5);
+  const i0 = Math.min(Math.floor(src), n - 1);
+  return [i0, Math.min(i0 + 1, n - 1), src - i0];
+}
+
+/** Linear resampling of one axis of a float64 buffer laid out as [outer, n, inner] into [outer, m, inner]. */
+function resizeAxis(v: Float64Array, outer: number, n: number, inner: number, m: number, alignCorners: boolean): Float64Array {
+  const out = new Float64Array(outer * m * inner);
+  for (let j = 0; j < m; j++) {
+    const [i0, i1, f] = linearSource(j, n, m, alignCorners);
+    for (let o = 0; o < outer; o++) {
+      const a = (o * n + i0) * inner;
+      const b = (o * n + i1) * inner;
+      const y = (o * m + j) * inner;
+      for (let t = 0; t < inner; t++) out[y + t] = (1 - f) * v[a + t] + f * v[b + t];
+    }
+  }
+  return out;
+}
+
+/** Linear (bi-, trilinear) resize of the spatial axes: separable, one axis after the other. */
+export function resizeLinear(x: HostTensor, sizes: readonly number[], alignCorners: boolean): HostTensor {
+  const shape = [...x.shape];
+  let v = toNumbers(x);
+  sizes.forEach((m, i) => {
+    const axis = 2 + i;
+    v = resizeAxis(v, numel(shape.slice(0, axis)), shape[axis], numel(shape.slice(axis + 1)), m, alignCorners);
+    shape[axis] = m;
+  });
+  return fromNumbers(x.dtype, shape, v);
+}
