@@ -19,7 +19,7 @@ function program(): Command {
 
   const setOption = () => new Option("--set <name=value>", "set a model parameter or input dimension (repeatable)").argParser(collect).default([]);
   const weightsOption = () =>
-    new Option("--weights <[prefix=]file>", "a checkpoint (.pth, .pth.tar, .safetensors); repeatable, each optionally under a weight-path prefix").argParser(collect).default([]);
+    new Option("--weights <[name=]file>", "a checkpoint (.pth, .pth.tar, .safetensors); repeatable; name= picks the model's `weights name { }` rules and prefix").argParser(collect).default([]);
 
   cli
     .command("compile <file>")

@@ -10,9 +10,10 @@ Run from the repository root with Debian's python3-torch (1.13):
 
     /usr/bin/python3 tools/reference/ous_reference.py [--out test/fixtures/ous]
 
-It writes, for the small configuration in CONFIG (the netc `--set` values are in config.json):
+It writes the inputs face.npy and scene.npy ([B, T, 3, image, image] in [0, 1]) and, for each configuration in
+CONFIGS, a folder with
+  config.json            the configuration (the netc `--set` values)
   ous_small.pth          the state dict (float32), keys equal to the netc weight paths
-  face.npy, scene.npy    inputs [B, T, 3, image, image] in [0, 1]
   logits.npy, polarity.npy and inter/*.npy
                          outputs and intermediates, computed in float64 from the float32 weights
 """
@@ -27,9 +28,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-# The small configuration of the test. Names are the netc model parameters; the guesses keep their defaults unless
-# a test needs another value.
-CONFIG = {
+# The small configurations of the test; names are the netc model parameters. "default" keeps every guess at its
+# default; "alternative" flips every guess, so each option is compared with PyTorch too.
+SMALL = {
     "image": 64, "patch": 16, "width": 64, "layers": 4, "heads": 4, "embed_dim": 32, "num_classes": 7, "frames": 4,
     "pixel_norm": True,
     "lstm_hidden": 32, "lstm_layers": 1, "lstm_bidirectional": False, "lstm_shared": False,
@@ -38,6 +39,15 @@ CONFIG = {
     "polarity_blocks": 4, "polarity_stream": "scene", "polarity_pool": "cls",
     "num_queries": 4, "fusion_depth": 2, "fusion_heads": 2, "fusion_joint_kv": False, "fusion_chain": False,
     "fusion_pool": "mean", "logit_scale": 100.0,
+}
+CONFIGS = {
+    "default": SMALL,
+    "alternative": {
+        **SMALL, "pixel_norm": False, "lstm_hidden": 24, "lstm_layers": 2, "lstm_bidirectional": True, "lstm_shared": True,
+        "frame_depth": 2, "frame_output": "cls", "sim_kernel": 3, "scene_aligned": True, "polarity_blocks": 3,
+        "polarity_stream": "face", "polarity_pool": "mean", "num_queries": 3, "fusion_depth": 3, "fusion_heads": 4,
+        "fusion_joint_kv": True, "fusion_chain": True, "fusion_pool": "first", "logit_scale": 30.0,
+    },
 }
 BATCH = 2
 SEED = 20240529
@@ -306,29 +316,31 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "..", "test", "fixtures", "ous"))
     args = ap.parse_args()
-    os.makedirs(os.path.join(args.out, "inter"), exist_ok=True)
     torch.manual_seed(SEED)
     gen = torch.Generator().manual_seed(SEED)
-    model = OUS(CONFIG).eval()
-    randomize(model, gen)
-    torch.save(model.state_dict(), os.path.join(args.out, "ous_small.pth"))
-
-    shape = (BATCH, CONFIG["frames"], 3, CONFIG["image"], CONFIG["image"])
+    shape = (BATCH, SMALL["frames"], 3, SMALL["image"], SMALL["image"])
     face = torch.rand(shape, generator=gen)
     scene = torch.rand(shape, generator=gen)
+    os.makedirs(args.out, exist_ok=True)
     np.save(os.path.join(args.out, "face.npy"), face.numpy())
     np.save(os.path.join(args.out, "scene.npy"), scene.numpy())
-    with torch.no_grad():
-        logits, polarity, inter = model.double()(face.double(), scene.double())
-    np.save(os.path.join(args.out, "logits.npy"), logits.float().numpy())
-    np.save(os.path.join(args.out, "polarity.npy"), polarity.float().numpy())
-    for name, value in inter.items():
-        np.save(os.path.join(args.out, "inter", f"{name}.npy"), value.float().numpy())
-    with open(os.path.join(args.out, "config.json"), "w") as f:
-        json.dump({"generator": "tools/reference/ous_reference.py", "batch": BATCH, "seed": SEED, "config": CONFIG}, f, indent=1)
-        f.write("\n")
-    print("logits", logits.float().numpy().round(3))
-    print("polarity", polarity.float().numpy().round(3))
+    for name, config in CONFIGS.items():
+        out = os.path.join(args.out, name)
+        os.makedirs(os.path.join(out, "inter"), exist_ok=True)
+        model = OUS(config).eval()
+        randomize(model, gen)
+        torch.save(model.state_dict(), os.path.join(out, "ous_small.pth"))
+        with torch.no_grad():
+            logits, polarity, inter = model.double()(face.double(), scene.double())
+        np.save(os.path.join(out, "logits.npy"), logits.float().numpy())
+        np.save(os.path.join(out, "polarity.npy"), polarity.float().numpy())
+        for key, value in inter.items():
+            np.save(os.path.join(out, "inter", f"{key}.npy"), value.float().numpy())
+        with open(os.path.join(out, "config.json"), "w") as f:
+            json.dump({"generator": "tools/reference/ous_reference.py", "batch": BATCH, "seed": SEED, "config": config,
+                       "state_dict_keys": len(model.state_dict())}, f, indent=1)
+            f.write("\n")
+        print(name, "logits", logits.float().numpy().round(3).tolist(), "polarity", polarity.float().numpy().round(3).tolist())
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import { DEFAULT_LIMITS, type WgslLimits } from "./limits.js";
 import { chunkSizes, type MemoryPlan, memoryOptions, planMemory } from "./memory.js";
 import { type KernelPlan, planKernels } from "./plan.js";
 import { type PreparedGraph, prepareGraph, shapeOf } from "./prepare.js";
+import { f16Warnings } from "./precision.js";
 
 export { DEFAULT_LIMITS, type WgslLimits } from "./limits.js";
 
@@ -54,11 +55,22 @@ function storageTensor(v: Value, data: HostTensor, memory: MemoryPlan, chunk: nu
   return { dtype: layout.storage, shape: [elements], data: all.subarray(start, start + elements) };
 }
 
-function weightTensors(p: PreparedGraph, memory: MemoryPlan, opts: CompileWgslOptions): { tensors: Map<string, HostTensor>; names: Map<number, string>; diagnostics: Diagnostic[] } {
+interface Weights {
+  /** Storage-typed chunks by tensor name. */
+  tensors: Map<string, HostTensor>;
+  /** Tensor name by buffer index. */
+  names: Map<number, string>;
+  /** The IR-typed value of every weight buffer's source. */
+  sources: Map<Value, HostTensor>;
+  diagnostics: Diagnostic[];
+}
+
+function weightTensors(p: PreparedGraph, memory: MemoryPlan, opts: CompileWgslOptions): Weights {
   const used = new Set(p.nodes.filter((n) => n.op === "param").map((n) => (n.attrs as OpAttrs["param"]).path));
   const resolved = resolveWeights(p.graph.params.filter((i) => used.has(i.path)), opts.weights, opts.seed ?? 0);
   const tensors = new Map<string, HostTensor>();
   const names = new Map<number, string>();
+  const sources = new Map<Value, HostTensor>();
   memory.buffers.forEach((b, id) => {
     if (!b.weight) return;
     const { value, chunk } = b.weight;
@@ -70,8 +82,9 @@ function weightTensors(p: PreparedGraph, memory: MemoryPlan, opts: CompileWgslOp
     if (tensors.has(name)) name = `${name}@${id}`;
     tensors.set(name, storageTensor(value, data!, memory, chunk, name));
     names.set(id, name);
+    sources.set(value, data!);
   });
-  return { tensors, names, diagnostics: resolved.diagnostics };
+  return { tensors, names, sources, diagnostics: resolved.diagnostics };
 }
 
 function slot(name: string, v: Value, memory: MemoryPlan, precision: "f32" | "f16"): TensorSlot {
@@ -134,6 +147,8 @@ function requiredLimits(kernels: readonly KernelEntry[], memory: MemoryPlan, lim
 
 export function compileWgsl(graph: Graph, opts: CompileWgslOptions = {}): CompileWgslResult {
   const precision = opts.precision ?? "f32";
+  if (precision !== "f32" && precision !== "f16")
+    return { diagnostics: [makeDiagnostic(WgslCodes.BadPrecision, `unknown precision '${String(precision)}'`, undefined, { hint: "use f32 (the default) or f16" })] };
   const limits: WgslLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const { prepared: p, diagnostics } = prepareGraph(graph, opts.debugOutputs);
   if (!p) return { diagnostics };
@@ -144,7 +159,7 @@ export function compileWgsl(graph: Graph, opts: CompileWgslOptions = {}): Compil
   if (!memory) return { diagnostics: memoryDiagnostics };
   const weights = weightTensors(p, memory, opts);
   const code = generate(p, planned.plan, memory, limits);
-  const all = [...weights.diagnostics, ...code.diagnostics];
+  const all = [...weights.diagnostics, ...code.diagnostics, ...(precision === "f16" ? f16Warnings(planned.plan, weights.sources) : [])];
   if (hasErrors(all)) return { diagnostics: all };
   const manifest: BundleManifest = {
     format: BUNDLE_FORMAT,

@@ -51,7 +51,7 @@ interface Group {
 
 function ownCost(op: OpName): number {
   if (LAYOUT_OPS.has(op)) return 0;
-  if (op === "sample_linear") return 3;
+  if (op === "sample_linear" || op === "resize") return 3;
   if (GATHER_OPS.has(op)) return 1;
   return EXPENSIVE_OPS.has(op) ? 4 : 1;
 }
@@ -59,7 +59,7 @@ function ownCost(op: OpName): number {
 const sameShape = (a: Value, b: Value) => a.shape.length === b.shape.length && shapeOf(a).every((d, i) => d === shapeOf(b)[i]);
 const isSplitIndex = (n: Node) => n.construct === "split_index";
 
-/** Groups nodes into kernels; `forced` nodes are never inlined. */
+/** Groups nodes into kernels; `forced` nodes anchor kernels of their own (never inlined, never in an epilogue). */
 class Grouping {
   readonly groups: Group[] = [];
   readonly groupOf = new Map<Node, Group>();
@@ -79,7 +79,7 @@ class Grouping {
     if (node.op === "input" || node.op === "param" || node.op === "const") return;
     const kind = KERNEL_OPS.get(node.op);
     if (kind) return this.start(kind, node);
-    const joined = SCALAR_OPS.has(node.op) ? this.joinableGroup(node) : undefined;
+    const joined = SCALAR_OPS.has(node.op) && !this.forced.has(node) ? this.joinableGroup(node) : undefined;
     if (joined) {
       joined.members.push(node);
       this.groupOf.set(node, joined);
@@ -98,7 +98,7 @@ class Grouping {
     const out = node.outputs[0];
     for (const v of node.inputs) {
       const g = this.groupOf.get(v.producer);
-      if (!g || g.kind === "topk" || !sameShape(v, out) || isSplitIndex(node) !== isSplitIndex(g.anchor)) continue;
+      if (!g || g.anchor.outputs.length > 1 || !sameShape(v, out) || isSplitIndex(node) !== isSplitIndex(g.anchor)) continue;
       const fits = node.inputs.every((w) => (this.groupOf.get(w.producer) === g && sameShape(w, out)) || !this.dependsOn(w, g));
       if (fits) return g;
     }
@@ -169,9 +169,10 @@ function readsThrough(roots: readonly Value[], inlined: ReadonlySet<Node>, liter
 function kernelOf(g: Group, grouping: Grouping, outputs: ReadonlySet<Value>, literals: ReadonlySet<Value>, p: PreparedGraph): PlannedKernel & { via: Map<Node, Set<Value>> } {
   const inGroup = (n: Node) => grouping.groupOf.get(n) === g;
   const nodes = [g.anchor, ...g.members];
+  // Multi-output anchors (top-k, LSTM) write every output and take no epilogue.
   const stores = nodes
     .flatMap((n) => n.outputs)
-    .filter((v) => g.kind === "topk" || outputs.has(v) || (p.consumers.get(v) ?? []).some((c) => !inGroup(c)));
+    .filter((v) => g.anchor.outputs.length > 1 || outputs.has(v) || (p.consumers.get(v) ?? []).some((c) => !inGroup(c)));
   // A pointwise anchor is an expression of its inputs like any inlined node, so its inputs are read the same way.
   const roots = [...g.anchor.inputs, ...g.members.flatMap((n) => n.inputs.filter((v) => !inGroup(v.producer)))];
   const { reads, via } = readsThrough(roots, grouping.inlined, literals);
@@ -207,13 +208,15 @@ export function planKernels(p: PreparedGraph, opts: PlanOptions): { plan?: Kerne
     for (const k of kernels) {
       const bindings = [...k.stores, ...k.reads].reduce((s, v) => s + opts.chunksOf(v), 0);
       if (bindings <= opts.maxStorageBindings) continue;
-      // Storing the inlined node that reads the most buffers turns those bindings into one.
-      const best = [...k.via].filter(([n, below]) => below.size > 1 && !forced.has(n)).sort((a, b) => b[1].size - a[1].size)[0];
-      if (!best) {
+      // Storing the inlined node that reads the most buffers turns those bindings into one; failing that, the
+      // last epilogue node moves to a kernel of its own, with whatever it reads.
+      const inlined = [...k.via].filter(([n, below]) => below.size > 1 && !forced.has(n)).sort((a, b) => b[1].size - a[1].size)[0]?.[0];
+      const split = inlined ?? k.epilogue.at(-1);
+      if (!split) {
         const message = `this ${k.anchor.op} needs ${bindings} storage buffers in one kernel, the adapter allows ${opts.maxStorageBindings}`;
         return { diagnostics: [makeDiagnostic(WgslCodes.TooManyBindings, message, k.anchor.span)] };
       }
-      forced.add(best[0]);
+      forced.add(split);
       refined = true;
     }
     if (refined) continue;

@@ -308,6 +308,7 @@ export function inferOp<K extends OpName>(op: K, attrs: OpAttrs[K], ins: readonl
       if (sp < 1 || sp > 3) fail(`resize needs a tensor [N, C, spatial...] with 1 to 3 spatial axes, got rank ${x.shape.length}`);
       if (sizes.length !== sp) fail(`resize over ${sp} spatial axes needs ${sp} sizes, got [${sizes.join(", ")}]`);
       if (sizes.some((s) => !(Number.isInteger(s) && s >= 1))) fail(`resize: sizes [${sizes.join(", ")}] must be integers >= 1`);
+      x.shape.slice(2).forEach((d) => staticDim(d, "resize's input spatial size"));
       return [{ dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...sizes] }];
     }
     case "topk": {

@@ -9,7 +9,11 @@ const keyword = (word: string) =>
 export const Import = keyword("import");
 export const Block = keyword("block");
 export const Fn = keyword("fn");
-export const Model = keyword("model");
+/**
+ * `model` begins a model declaration and is an ordinary name everywhere else (a contextual keyword): PyTorch
+ * modules often hold an nn.Sequential named `model`, and weight paths such as `conv_3.model.0` must be spelled.
+ */
+export const Model = createToken({ name: "Model", pattern: /model/, longer_alt: Identifier, label: "'model'", categories: [Identifier] });
 export const Param = keyword("param");
 export const Layer = keyword("layer");
 export const Let = keyword("let");

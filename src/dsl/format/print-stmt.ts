@@ -78,7 +78,7 @@ function printBareStmt(ctx: PrintContext, s: A.Stmt): Doc {
     case "Return":
       return ["return ", printValue(ctx, s.value)];
     case "Tap":
-      return ["tap ", printIdent(ctx, s.name), " = ", printValue(ctx, s.value)];
+      return ["tap ", printIdent(ctx, s.name), s.index ? ["[", printExpr(ctx, s.index), "]"] : "", " = ", printValue(ctx, s.value)];
     case "Assert":
       return ["assert ", printExpr(ctx, s.cond), s.message ? [", ", printExpr(ctx, s.message)] : ""];
     case "Weights":

@@ -48,7 +48,7 @@ export function verifyFormatting(original: SourceFile, formatted: string): void 
     reparsed.diagnostics.length > 0
       ? `the output does not parse: ${reparsed.diagnostics[0].message}`
       : (pathMessage(syntaxDifference(original, reparsed.ast)) ?? (commentTexts(original).join("\n") !== commentTexts(reparsed.ast).join("\n") ? "comments were lost or changed" : undefined));
-  if (problem) throw new Error(`netc fmt: internal error formatting ${original.file} (${problem}); the file was left unchanged, please report this bug`);
+  if (problem) throw new Error(`fmt would change ${original.file}: ${problem}; the file was left unchanged`);
 }
 
 function pathMessage(path: string | undefined): string | undefined {

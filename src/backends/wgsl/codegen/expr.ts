@@ -5,8 +5,8 @@ import { normAxis } from "../../../compiler/ir/infer.js";
 import { scalarOf, toNumbers } from "../../../compiler/ir/interp/numeric.js";
 import { shapeOf } from "../prepare.js";
 import { broadcastIndex, coord, linear, numelOf, stridesOf, u } from "./indexing.js";
+import { SCALAR_OPS } from "../ops.js";
 import { scalarExpr } from "./scalar-ops.js";
-import { isScalarOp } from "./scalar-ops.js";
 import { f32Literal, literal } from "./scalar-types.js";
 import type { KernelWriter } from "./writer.js";
 
@@ -124,6 +124,36 @@ function sampleLinearBody(w: KernelWriter, node: Node): string {
   ].join("\n");
 }
 
+/** Separable linear resampling of the spatial axes: 2^k taps of x, weighted by the fractional positions. */
+function resizeBody(w: KernelWriter, node: Node): string {
+  const { sizes, alignCorners } = node.attrs as OpAttrs["resize"];
+  const [x] = node.inputs;
+  const spatial = shapeOf(x).slice(2);
+  const xs = stridesOf(spatial);
+  const outPlane = numelOf(sizes);
+  const lines = [`  let nc = i / ${u(outPlane)};`, `  let p = i % ${u(outPlane)};`];
+  spatial.forEach((n, d) => {
+    const m = sizes[d];
+    // PyTorch rounds the scale to f32 before using it.
+    const scale = Math.fround(alignCorners ? (m === 1 ? 0 : (n - 1) / (m - 1)) : n / m);
+    const j = `f32(${coord("p", sizes, d)})`;
+    const src = alignCorners ? `${j} * ${f32Literal(scale)}` : `max(0.0f, ${f32Literal(scale)} * (${j} + 0.5f) - 0.5f)`;
+    lines.push(
+      `  let s${d} = ${src};`,
+      `  let a${d} = min(u32(floor(s${d})), ${u(n - 1)});`,
+      `  let b${d} = min(a${d} + 1u, ${u(n - 1)});`,
+      `  let f${d} = s${d} - f32(a${d});`,
+    );
+  });
+  const taps = Array.from({ length: 2 ** spatial.length }, (_, corner) => {
+    const high = (d: number) => ((corner >> d) & 1) === 1;
+    const weight = spatial.map((_, d) => (high(d) ? `f${d}` : `(1.0f - f${d})`)).join(" * ");
+    const at = linear(spatial.map((_, d) => (high(d) ? `b${d}` : `a${d}`)), xs);
+    return `${weight} * ${w.read(x, `nc * ${u(numelOf(spatial))} + ${at}`)}`;
+  });
+  return [...lines, ret(taps.join(" + "))].join("\n");
+}
+
 const BODIES: Partial<Record<Node["op"], Body>> = {
   reshape: (w, node) => ret(w.read(node.inputs[0], "i")),
   expand: (w, node) => ret(w.read(node.inputs[0], broadcastIndex(shapeOf(node.outputs[0]), shapeOf(node.inputs[0]), "i"))),
@@ -134,10 +164,11 @@ const BODIES: Partial<Record<Node["op"], Body>> = {
   gather: gatherBody,
   gather_elements: gatherElementsBody,
   sample_linear: sampleLinearBody,
+  resize: resizeBody,
 };
 
 export function inlineBody(w: KernelWriter, node: Node): string {
-  if (isScalarOp(node)) {
+  if (SCALAR_OPS.has(node.op)) {
     const out = shapeOf(node.outputs[0]);
     const operands = node.inputs.map((v) => w.read(v, broadcastIndex(out, shapeOf(v), "i")));
     return ret(scalarExpr(node, operands, w.use));

@@ -6,6 +6,7 @@ import { matmulKernel } from "./matmul.js";
 import { layerNormKernel, softmaxKernel } from "./norm.js";
 import { pointwiseKernel } from "./pointwise.js";
 import { argmaxKernel, reduceKernel } from "./reduce.js";
+import { lstmKernel } from "./recurrent.js";
 import { topkKernel } from "./select.js";
 import { convKernel, poolKernel } from "./window.js";
 import { type CodegenContext, type KernelModule, KernelWriter } from "./writer.js";
@@ -21,6 +22,7 @@ const FAMILIES: Record<KernelKind, (w: KernelWriter, k: PlannedKernel) => Kernel
   layer_norm: layerNormKernel,
   attention: attentionKernel,
   topk: topkKernel,
+  lstm: lstmKernel,
 };
 
 export function generateKernel(ctx: CodegenContext, kernel: PlannedKernel): KernelModule {

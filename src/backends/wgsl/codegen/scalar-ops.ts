@@ -1,7 +1,7 @@
 // The per-element expression of every elementwise IR op (unary, binary, where, cast, clip) as WGSL, following
 // semantics.md: i8/u8 wrap after integer arithmetic, f16/bf16 results are rounded to their precision.
 import type { Node, OpAttrs } from "../../../compiler/ir/ir.js";
-import { BINARY_OPS, UNARY_OPS } from "../../../compiler/ir/ir.js";
+import { UNARY_OPS } from "../../../compiler/ir/ir.js";
 import type { DType } from "../../../util/tensor.js";
 import { exprTypeOf, f32Literal, i32Literal } from "./scalar-types.js";
 
@@ -136,10 +136,6 @@ function clipExpr(x: string, dtype: DType, attrs: OpAttrs["clip"]): string {
   if (attrs.min !== undefined) out = `max(${out}, ${bound(attrs.min)})`;
   if (attrs.max !== undefined) out = `min(${out}, ${bound(attrs.max)})`;
   return out;
-}
-
-export function isScalarOp(node: Node): boolean {
-  return UNARY_OPS.has(node.op) || BINARY_OPS.has(node.op) || node.op === "where" || node.op === "cast" || node.op === "clip";
 }
 
 /** The element expression of a scalar op given its operands' element expressions (evaluated once each by WGSL). */

@@ -1,5 +1,5 @@
-// Sliding-window kernels over [N, C, spatial...] tensors: convolution and pooling, any number of spatial axes.
-import { type HostTensor, numel } from "../../../util/tensor.js";
+// Kernels over [N, C, spatial...] tensors: convolution, pooling and linear resizing, any number of spatial axes.
+import { type DType, type HostTensor, numel } from "../../../util/tensor.js";
 import { stridesOf } from "./layout.js";
 import { fromNumbers, toNumbers } from "./numeric.js";
 
@@ -108,23 +108,45 @@ export function avgPool(x: HostTensor, a: PoolAttrs & { countIncludePad: boolean
   return pool(x, a, (vs, size) => vs.reduce((s, v) => s + v, 0) / (a.countIncludePad ? size : vs.length));
 }
 
-/** The two source positions and the weight of the second for output index `j` of a linear resize (see semantics.md). */
-function linearSource(j: number, n: number, m: number, alignCorners: boolean): [number, number, number] {
-  const src = alignCorners ? (m > 1 ? (j * (n - 1)) / (m - 1) : 0) : Math.max(0, ((j + 0.5) * n) / m - 0.5);
-  const i0 = Math.min(Math.floor(src), n - 1);
-  return [i0, Math.min(i0 + 1, n - 1), src - i0];
+/** Where each output index of one resized axis reads: two source indices and their weights (see semantics.md). */
+export interface ResizeTaps {
+  i0: number[];
+  i1: number[];
+  w0: number[];
+  w1: number[];
+}
+
+/**
+ * The taps of a linear resize of one axis from `n` to `m`. The scale is rounded to the element type's precision
+ * (f64 stays exact, every other float type rounds to f32), as PyTorch's kernels compute it; the rest is exact.
+ */
+export function resizeTaps(n: number, m: number, alignCorners: boolean, dtype: DType): ResizeTaps {
+  const round = dtype === "f64" ? (v: number) => v : Math.fround;
+  const taps: ResizeTaps = { i0: [], i1: [], w0: [], w1: [] };
+  const scale = round(alignCorners ? (m > 1 ? (n - 1) / (m - 1) : 0) : n / m);
+  for (let j = 0; j < m; j++) {
+    const src = alignCorners ? scale * j : Math.max(0, scale * (j + 0.5) - 0.5);
+    const i0 = Math.min(Math.floor(src), n - 1);
+    const f = src - i0;
+    taps.i0.push(i0);
+    taps.i1.push(Math.min(i0 + 1, n - 1));
+    taps.w0.push(1 - f);
+    taps.w1.push(f);
+  }
+  return taps;
 }
 
 /** Linear resampling of one axis of a float64 buffer laid out as [outer, n, inner] into [outer, m, inner]. */
-function resizeAxis(v: Float64Array, outer: number, n: number, inner: number, m: number, alignCorners: boolean): Float64Array {
+function resizeAxis(v: Float64Array, outer: number, n: number, inner: number, taps: ResizeTaps): Float64Array {
+  const m = taps.i0.length;
   const out = new Float64Array(outer * m * inner);
   for (let j = 0; j < m; j++) {
-    const [i0, i1, f] = linearSource(j, n, m, alignCorners);
+    const [w0, w1] = [taps.w0[j], taps.w1[j]];
     for (let o = 0; o < outer; o++) {
-      const a = (o * n + i0) * inner;
-      const b = (o * n + i1) * inner;
+      const a = (o * n + taps.i0[j]) * inner;
+      const b = (o * n + taps.i1[j]) * inner;
       const y = (o * m + j) * inner;
-      for (let t = 0; t < inner; t++) out[y + t] = (1 - f) * v[a + t] + f * v[b + t];
+      for (let t = 0; t < inner; t++) out[y + t] = w0 * v[a + t] + w1 * v[b + t];
     }
   }
   return out;
@@ -136,7 +158,8 @@ export function resizeLinear(x: HostTensor, sizes: readonly number[], alignCorne
   let v = toNumbers(x);
   sizes.forEach((m, i) => {
     const axis = 2 + i;
-    v = resizeAxis(v, numel(shape.slice(0, axis)), shape[axis], numel(shape.slice(axis + 1)), m, alignCorners);
+    const taps = resizeTaps(shape[axis], m, alignCorners, x.dtype);
+    v = resizeAxis(v, numel(shape.slice(0, axis)), shape[axis], numel(shape.slice(axis + 1)), taps);
     shape[axis] = m;
   });
   return fromNumbers(x.dtype, shape, v);
