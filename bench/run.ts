@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, each reported against a peer measured in the same process.
 import fs from "node:fs";
 import { benchIfdd } from "./ifdd.js";
+import { benchS2d } from "./s2d.js";
 import { benchWeights } from "./weights.js";
 
 function rawReadMbPerSec(file: string): number {
@@ -22,4 +23,15 @@ console.log(`ifdd: compile ${ifdd.compileMs.toFixed(0)} ms (weights included, ${
 console.log(
   `ifdd: inference ${ifdd.inferenceMs.toFixed(1)} ms (median of 7, 2 threads); without netc's IR passes ` +
     `${ifdd.unoptimizedInferenceMs.toFixed(1)} ms (${ifdd.unoptimizedNodes} IR nodes): ratio ${(ifdd.unoptimizedInferenceMs / ifdd.inferenceMs).toFixed(2)}x`,
+);
+
+const s2d = await benchS2d();
+console.log(
+  `s2d small (D 64, depth 3, 4 frames, B 2): compile ${s2d.small.compileMs.toFixed(0)} ms (both checkpoints, ${s2d.small.nodes} IR nodes), ` +
+    `ORT session ${s2d.small.sessionMs.toFixed(0)} ms, inference ${s2d.small.inferenceMs.toFixed(1)} ms (median of 7, 2 threads); ` +
+    `torch.onnx.export's graph ${s2d.small.torchExportMs.toFixed(1)} ms: ratio ${(s2d.small.torchExportMs / s2d.small.inferenceMs).toFixed(2)}x`,
+);
+console.log(
+  `s2d full (ViT-B/16, 16 frames, B 1, random weights): compile ${(s2d.full.compileMs / 1000).toFixed(1)} s (${s2d.full.megabytes.toFixed(0)} MB), ` +
+    `ORT session ${(s2d.full.sessionMs / 1000).toFixed(1)} s, inference ${(s2d.full.inferenceMs / 1000).toFixed(2)} s per clip (median of 3, 2 threads)`,
 );

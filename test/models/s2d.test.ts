@@ -1,10 +1,12 @@
 // models/s2d.net against the official PyTorch outputs in ../shared/fixtures/s2d (made by the official code at a
 // small size: embed_dim 64, depth 3, 4 heads, 4 frames), the full DFEW configuration, and the three weight layouts.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { main } from "../../src/cli/main.js";
 import { runOnnx } from "../../src/backends/onnx/index.js";
-import { type CompileOptions, type CompileResult, compile, compileToGraph, graphStats } from "../../src/index.js";
+import { type CompileOptions, type CompileResult, compile, compileToGraph, type Graph, graphStats } from "../../src/index.js";
 import { readNpyFile } from "../../src/util/npy.js";
 import { type HostTensor, numel } from "../../src/util/tensor.js";
 import { checkerTest, ModelBatch } from "../helpers/onnx-check.js";
@@ -130,12 +132,15 @@ describe.skipIf(!present)("models/s2d.net, small configuration, against the offi
 });
 
 describe("models/s2d.net, full DFEW configuration (ViT-B/16, 16 frames, 7 classes)", () => {
-  const front = compileToGraph(readFileSync(MODEL, "utf8"), { file: MODEL });
-  const graph = front.graph!;
+  let graph: Graph;
   const declared = (prefix: boolean) => graph.params.filter((p) => p.path.startsWith("landmark.") === prefix).reduce((s, p) => s + numel(p.shape), 0);
+  beforeAll(() => {
+    const front = compileToGraph(readFileSync(MODEL, "utf8"), { file: MODEL });
+    expect(front.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    graph = front.graph!;
+  }, 120_000);
 
   it("declares the official state dict's 95,055,571 parameters and MobileFaceNet's 1,026,898 tensor elements", () => {
-    expect(front.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     expect(declared(false)).toBe(95_055_571);
     // 1,007,248 parameters + 19,650 BatchNorm buffer elements (running statistics and counters).
     expect(declared(true)).toBe(1_026_898);
@@ -191,5 +196,37 @@ describe.skipIf(!present)("the pretrained static image model's layout (`--weight
     const frames = new Float32Array(3 * 2 * 56 * 56).map((_, i) => Math.cos(i * 0.11));
     const out = await runOnnx(r.onnx!, new Map([["video", { dtype: "f32", shape: [1, 3, 2, 56, 56], data: frames }]]), { threads: 2 });
     expect(Array.from(out.get("logits")!.data as Float32Array).every(Number.isFinite)).toBe(true);
+  }, 120_000);
+});
+
+describe.skipIf(!present)("the netc command line on S2D", () => {
+  async function netc(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+    let [out, err] = ["", ""];
+    const o = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+    const e = vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+    try {
+      return { code: await main(args), out, err };
+    } finally {
+      o.mockRestore();
+      e.mockRestore();
+    }
+  }
+  const sets = Object.entries(SMALL).flatMap(([k, v]) => ["--set", `${k}=${v}`]);
+
+  it("compiles the small model from its two files, each through its own weights set", async () => {
+    const target = join(mkdtempSync(join(tmpdir(), "netc-s2d-")), "s2d.onnx");
+    const weights = ["--weights", join(FIXTURES, "s2d_small_random.pth"), "--weights", `landmark=${join(FIXTURES, "mobilefacenet_random.pth.tar")}`];
+    const r = await netc("compile", MODEL, ...sets, ...weights, "-o", target);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toContain("446 applied, 0 missing, 0 unexpected");
+    const out = await runOnnx(readFileSync(target), new Map([["video", video()]]), { threads: 2, outputs: ["logits"] });
+    expect(maxAbsDiff(out.get("logits")!, npy(join(FIXTURES, "logits.npy")))).toBeLessThan(TOLERANCE);
+  }, 120_000);
+
+  it("inspect reports the full model's parameters and multiply-adds", async () => {
+    const r = await netc("inspect", MODEL);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain("parameters: 95,632,339 (+450,130 declared but unused)");
+    expect(r.out).toContain("MACs: 313.10 G (B = 1)");
   }, 120_000);
 });

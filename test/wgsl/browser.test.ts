@@ -77,7 +77,7 @@ describe.skipIf(why)(`a bundle in headless Chromium${why ? ` (skipped: ${why})` 
     const files = new Map<string, string | Buffer>([...runtimeFiles(), ["/index.html", PAGE], ["/x.json", JSON.stringify(Array.from(input.data as Float32Array))]]);
     bundleFiles(dir, files);
     server = await serve(files);
-    const browser = await playwright!.chromium.launch({ executablePath: CHROMIUM, args: ["--enable-unsafe-webgpu", "--enable-features=Vulkan"] });
+    const browser = await playwright!.chromium.launch({ executablePath: CHROMIUM, args: ["--enable-unsafe-webgpu"] });
     try {
       const page = await browser.newPage();
       await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/index.html`);

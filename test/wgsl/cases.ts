@@ -122,6 +122,33 @@ export const OP_CASES: OpCase[] = [
     build: (b, v, line) => b.op("attention", { scale: 0.25 }, [v.q, v.k, v.v, v["long.bias"]], at(line, "long")),
   },
 
+  {
+    name: "lstm with biases, PyTorch weight layout",
+    inputs: { x: f32([5, 2, 3], 185) },
+    params: { w_ih: f32([16, 3], 186, -1, 1), w_hh: f32([16, 4], 187, -1, 1), b_ih: f32([16], 188, -1, 1), b_hh: f32([16], 189, -1, 1) },
+    build: (b, v, line) => b.op("lstm", { reverse: false, bias: true }, [v.x, v.w_ih, v.w_hh, v.b_ih, v.b_hh], at(line, "lstm")),
+  },
+  {
+    name: "lstm reverse with an initial state",
+    inputs: { x: f32([4, 3, 3], 176), h0: f32([3, 2], 177, -1, 1), c0: f32([3, 2], 178, -1, 1) },
+    params: { w_ih: f32([8, 3], 179, -1, 1), w_hh: f32([8, 2], 180, -1, 1), b_ih: f32([8], 181, -1, 1), b_hh: f32([8], 182, -1, 1) },
+    // Seven inputs and the sequence fill WebGPU's default eight storage bindings; h_n and c_n go unused.
+    build: (b, v, line) => b.op("lstm", { reverse: true, bias: true }, [v.x, v.w_ih, v.w_hh, v.b_ih, v.b_hh, v.h0, v.c0], at(line)).slice(0, 1),
+  },
+  {
+    name: "lstm without biases, more hidden units than threads",
+    inputs: { x: f32([3, 2, 4], 183), h0: f32([2, 300], 184, -1, 1), c0: f32([2, 300], 197, -1, 1) },
+    params: { w_ih: f32([1200, 4], 198, -0.1, 0.1), w_hh: f32([1200, 300], 199, -0.1, 0.1) },
+    build: (b, v, line) => b.op("lstm", { reverse: false, bias: false }, [v.x, v.w_ih, v.w_hh, v.h0, v.c0], at(line)),
+  },
+
+  unary("resize bilinear align_corners, shrink", "resize", { sizes: [4, 3], alignCorners: true }, f32([2, 2, 9, 7], 234)),
+  unary("resize bilinear align_corners, grow", "resize", { sizes: [7, 5], alignCorners: true }, f32([1, 2, 3, 4], 235)),
+  unary("resize bilinear half-pixel, grow and shrink", "resize", { sizes: [9, 2], alignCorners: false }, f32([2, 3, 4, 5], 236)),
+  unary("resize to one pixel", "resize", { sizes: [1, 1], alignCorners: true }, f32([1, 2, 3, 4], 237)),
+  unary("resize 1-d linear half-pixel", "resize", { sizes: [7], alignCorners: false }, f32([2, 3, 5], 238)),
+  unary("resize 3-d trilinear align_corners", "resize", { sizes: [3, 4, 2], alignCorners: true }, f32([1, 2, 2, 3, 5], 239)),
+
   unary("transpose", "transpose", { perm: [2, 0, 1] }, x234),
   unary("reshape", "reshape", { shape: [4, 6] }, x234),
   unary("expand", "expand", { shape: [2, 3, 4] }, f32([3, 1], 191)),

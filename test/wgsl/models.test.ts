@@ -24,7 +24,7 @@ describe("kernel counts (golden)", () => {
     const { stats } = wgslKernelStats(compileFile(file));
     expect(stats?.kernels).toBe(kernels);
     expect(stats?.histogram).toEqual(histogram);
-  });
+  }, 60_000);
 });
 
 const { gpu, reason } = await tryGpu();

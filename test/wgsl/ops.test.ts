@@ -12,7 +12,7 @@ import { loadGraph, maxAbsDiff, onnxReference, TOLERANCE, tryGpu } from "./helpe
 const CORE_OPS: OpName[] = [
   ...UNARY_OPS, ...BINARY_OPS, "where", "cast", "clip", "matmul", "reduce", "argmax", "softmax", "layer_norm", "attention",
   "transpose", "reshape", "expand", "slice", "concat", "pad", "gather", "gather_elements", "conv", "max_pool", "avg_pool",
-  "topk", "sample_linear",
+  "topk", "sample_linear", "lstm", "resize",
 ];
 
 /** All cases in one graph: case i's inputs are `c<i>_<name>`, its params `c<i>.<path>`, its outputs `c<i>_y<j>`. */

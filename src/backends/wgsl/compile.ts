@@ -4,7 +4,7 @@ import { makeDiagnostic } from "../../compiler/codes.js";
 import { type Diagnostic, hasErrors } from "../../compiler/diagnostics.js";
 import type { Graph, OpAttrs, Value } from "../../compiler/ir/ir.js";
 import { BUNDLE_FORMAT, BUNDLE_VERSION, type BundleManifest, type KernelEntry, type TensorSlot } from "../../runtime/manifest.js";
-import { toStorage } from "../../runtime/storage.js";
+import { storageTypeOf, toStorage } from "../../runtime/storage.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { resolveWeights } from "../onnx/weights.js";
 import { WgslCodes } from "./codes.js";
@@ -89,15 +89,17 @@ function weightTensors(p: PreparedGraph, memory: MemoryPlan, opts: CompileWgslOp
 
 function slot(name: string, v: Value, memory: MemoryPlan, precision: "f32" | "f16"): TensorSlot {
   const layout = memory.layouts.get(v);
-  return { name, dtype: v.dtype, shape: shapeOf(v), storage: layout?.storage ?? (precision === "f16" ? "f16" : "f32"), chunks: layout?.chunks ?? [] };
+  // An input no output depends on has no buffer: the runtime ignores it.
+  return { name, dtype: v.dtype, shape: shapeOf(v), storage: layout?.storage ?? storageTypeOf(v.dtype, precision), chunks: layout?.chunks ?? [] };
 }
 
-function generate(p: PreparedGraph, plan: KernelPlan, memory: MemoryPlan, limits: WgslLimits): { kernels: KernelEntry[]; shaders: Map<string, string>; diagnostics: Diagnostic[] } {
+function generate(plan: KernelPlan, memory: MemoryPlan, limits: WgslLimits): { kernels: KernelEntry[]; shaders: Map<string, string>; diagnostics: Diagnostic[] } {
   const ctx: CodegenContext = {
     layouts: memory.layouts,
     inlined: plan.inlined,
     literals: plan.literals,
     maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+    // Tiles get the workgroup memory less 1 KiB for the small reduction scratch arrays beside them.
     maxWorkgroupStorageBytes: limits.maxComputeWorkgroupStorageSize - 1024,
     maxInvocations: limits.maxComputeInvocationsPerWorkgroup,
   };
@@ -158,7 +160,7 @@ export function compileWgsl(graph: Graph, opts: CompileWgslOptions = {}): Compil
   const { memory, diagnostics: memoryDiagnostics } = planMemory(p, planned.plan, memoryOpts);
   if (!memory) return { diagnostics: memoryDiagnostics };
   const weights = weightTensors(p, memory, opts);
-  const code = generate(p, planned.plan, memory, limits);
+  const code = generate(planned.plan, memory, limits);
   const all = [...weights.diagnostics, ...code.diagnostics, ...(precision === "f16" ? f16Warnings(planned.plan, weights.sources) : [])];
   if (hasErrors(all)) return { diagnostics: all };
   const manifest: BundleManifest = {

@@ -1,10 +1,13 @@
 // The kernel planner: decides which IR nodes share a kernel, which values live in buffers, and the dispatch order.
 //
-// Every kernel has an anchor (a matmul, conv, pool, reduction, softmax, layer norm, attention or top-k, or an
-// elementwise/layout node that has to be stored) and an epilogue: elementwise consumers computed at the anchor's
-// own output index (bias, activation, residual add), stored only where something outside the kernel reads them.
-// Layout and cheap elementwise nodes that are not stored are inlined: each consuming kernel recomputes them from
-// index arithmetic, so transposes, reshapes, slices, pads, concats and broadcasts never touch memory.
+// Every kernel has an anchor (a matmul, conv, pool, reduction, softmax, layer norm, attention, top-k or LSTM, or
+// an elementwise/layout node that has to be stored) and an epilogue: elementwise consumers computed at the
+// anchor's own output index (bias, activation, residual add), stored only where something outside the kernel
+// reads them. Layout and cheap elementwise nodes that are not stored are inlined: each consuming kernel
+// recomputes them from index arithmetic, so transposes, reshapes, slices, pads, concats and broadcasts never
+// touch memory. The split-index construct's sampling is stored where it leaves the construct: it is a kernel of
+// its own, named in the manifest, rather than recomputed by each reader. When a kernel would need more storage
+// bindings than the adapter allows, inlined nodes (then epilogue nodes) are split off until it fits.
 import { makeDiagnostic } from "../../compiler/codes.js";
 import type { Diagnostic } from "../../compiler/diagnostics.js";
 import type { Node, OpName, Value } from "../../compiler/ir/ir.js";
@@ -98,6 +101,7 @@ class Grouping {
     const out = node.outputs[0];
     for (const v of node.inputs) {
       const g = this.groupOf.get(v.producer);
+      // Multi-output anchors (top-k, LSTM) take no epilogue.
       if (!g || g.anchor.outputs.length > 1 || !sameShape(v, out) || isSplitIndex(node) !== isSplitIndex(g.anchor)) continue;
       const fits = node.inputs.every((w) => (this.groupOf.get(w.producer) === g && sameShape(w, out)) || !this.dependsOn(w, g));
       if (fits) return g;
@@ -169,10 +173,7 @@ function readsThrough(roots: readonly Value[], inlined: ReadonlySet<Node>, liter
 function kernelOf(g: Group, grouping: Grouping, outputs: ReadonlySet<Value>, literals: ReadonlySet<Value>, p: PreparedGraph): PlannedKernel & { via: Map<Node, Set<Value>> } {
   const inGroup = (n: Node) => grouping.groupOf.get(n) === g;
   const nodes = [g.anchor, ...g.members];
-  // Multi-output anchors (top-k, LSTM) write every output and take no epilogue.
-  const stores = nodes
-    .flatMap((n) => n.outputs)
-    .filter((v) => g.anchor.outputs.length > 1 || outputs.has(v) || (p.consumers.get(v) ?? []).some((c) => !inGroup(c)));
+  const stores = nodes.flatMap((n) => n.outputs).filter((v) => outputs.has(v) || (p.consumers.get(v) ?? []).some((c) => !inGroup(c)));
   // A pointwise anchor is an expression of its inputs like any inlined node, so its inputs are read the same way.
   const roots = [...g.anchor.inputs, ...g.members.flatMap((n) => n.inputs.filter((v) => !inGroup(v.producer)))];
   const { reads, via } = readsThrough(roots, grouping.inlined, literals);

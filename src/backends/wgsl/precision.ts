@@ -22,7 +22,9 @@ export function f16Warnings(plan: KernelPlan, weights: ReadonlyMap<Value, HostTe
   const out: Diagnostic[] = [];
   for (const [v, t] of weights) {
     if (!isFloatType(t.dtype)) continue;
-    const largest = toNumbers(t).reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    const values = t.data instanceof Float32Array || t.data instanceof Float64Array ? t.data : toNumbers(t);
+    let largest = 0;
+    for (let i = 0; i < values.length; i++) largest = Math.max(largest, Math.abs(values[i]));
     if (largest > F16_MAX) {
       const name = v.producer.op === "param" ? `the weight ${(v.producer.attrs as OpAttrs["param"]).path}` : "a constant";
       out.push(makeDiagnostic(WgslCodes.F16Range, `${name} holds ${largest}, beyond f16's range (${F16_MAX})`, v.producer.span));

@@ -100,9 +100,9 @@ function addToList(placement: CommentPlacement, list: Child, comment: PlacedComm
 }
 
 /**
- * Own-line comments lead the node right after them. A `//` comment at the end of a line of code trails the node before
- * it, or with none (`f[ // why`) leads the container, printed at the end of its first line. A block comment
- * inside a line goes with the node it touches. With no neighbour at all, a comment trails the container.
+ * Own-line comments lead the node right after them. A `//` comment at the end of a line of code trails the node
+ * before it, or with none (`f[ // why`) leads the container, printed at the end of its first line. A block
+ * comment inside a line goes with the node it touches. With no neighbour at all, a comment trails the container.
  */
 function attachToNeighbour(placement: CommentPlacement, container: Child, children: Child[], comment: PlacedComment, source: SourceText): void {
   const preceding = children.filter((c) => c.end <= comment.start).at(-1);

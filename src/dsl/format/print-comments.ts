@@ -52,13 +52,17 @@ export interface LinesStyle<T> {
   blankLineBetween?(previous: T, next: T): boolean;
 }
 
-type Entry<T> = { kind: "element"; element: T; index: number; start: number; end: number } | { kind: "comment"; comment: PlacedComment; start: number; end: number };
+type Spanned = { span: { start: number; end: number } };
+
+type Entry<T> =
+  | { kind: "element"; element: T; index: number; start: number; end: number }
+  | { kind: "comment"; comment: PlacedComment; start: number; end: number };
 
 /**
  * One element per line, with the comments between them where they were: on the line of what precedes them
  * (as trailing comments) or on lines of their own. Blank lines the author left are kept, at most one in a row.
  */
-export function printLines<T extends { span: { start: number; end: number } }>(ctx: PrintContext, elements: readonly T[], style: LinesStyle<T>): Doc {
+export function printLines<T extends Spanned>(ctx: PrintContext, elements: readonly T[], style: LinesStyle<T>): Doc {
   const listComments = ctx.comments.lists.get(elements);
   const comments = listComments?.comments ?? [];
   if (style.braced && elements.length === 0 && comments.every((c) => !c.isLineComment && !c.ownLine)) {
@@ -66,6 +70,7 @@ export function printLines<T extends { span: { start: number; end: number } }>(c
     return ["{", ...comments.map((c) => [" ", c.text]), comments.length > 0 ? " }" : "}"];
   }
   const entries = sortedEntries(elements, comments);
+  const print = (entry: Entry<T>) => (entry.kind === "element" ? style.printElement(entry.element, entry.index) : entry.comment.text);
   const parts: Doc[] = [];
   let previousEnd = listComments?.bodyStart ?? 0;
   // `/* note */ let x = 1`: a statement may follow a block comment that starts its line.
@@ -73,11 +78,10 @@ export function printLines<T extends { span: { start: number; end: number } }>(c
   entries.forEach((entry, i) => {
     const onPreviousLine = (i > 0 || style.braced) && ctx.source.newlinesBetween(previousEnd, entry.start) === 0;
     if (entry.kind === "comment" && onPreviousLine) parts.push(endOfLineSuffix(entry.comment));
-    else if (entry.kind === "element" && onPreviousLine && afterOwnLineBlockComment) parts.push(" ", style.printElement(entry.element, entry.index));
+    else if (entry.kind === "element" && onPreviousLine && afterOwnLineBlockComment) parts.push(" ", print(entry));
     else {
-      if (i > 0 || style.braced) parts.push(hardline);
-      if (i > 0 && needsBlankLine(ctx, entries, i, previousEnd, style)) parts.push(hardline);
-      parts.push(entry.kind === "element" ? style.printElement(entry.element, entry.index) : entry.comment.text);
+      const breaks = i === 0 ? (style.braced ? 1 : 0) : needsBlankLine(ctx, entries, i, previousEnd, style) ? 2 : 1;
+      parts.push(Array<Doc>(breaks).fill(hardline), print(entry));
     }
     afterOwnLineBlockComment = entry.kind === "comment" && !onPreviousLine && !entry.comment.isLineComment;
     previousEnd = entry.end;
@@ -85,7 +89,7 @@ export function printLines<T extends { span: { start: number; end: number } }>(c
   return style.braced ? ["{", indent(parts), hardline, "}"] : parts;
 }
 
-function sortedEntries<T extends { span: { start: number; end: number } }>(elements: readonly T[], comments: readonly PlacedComment[]): Entry<T>[] {
+function sortedEntries<T extends Spanned>(elements: readonly T[], comments: readonly PlacedComment[]): Entry<T>[] {
   const entries: Entry<T>[] = [
     ...elements.map((element, index): Entry<T> => ({ kind: "element", element, index, start: element.span.start, end: element.span.end })),
     ...comments.map((comment): Entry<T> => ({ kind: "comment", comment, start: comment.start, end: comment.end })),
@@ -93,6 +97,7 @@ function sortedEntries<T extends { span: { start: number; end: number } }>(eleme
   return entries.sort((a, b) => a.start - b.start);
 }
 
+/** A blank line the author left, or one the style requires before the next element (and its comments). */
 function needsBlankLine<T>(ctx: PrintContext, entries: Entry<T>[], i: number, previousEnd: number, style: LinesStyle<T>): boolean {
   if (ctx.source.newlinesBetween(previousEnd, entries[i].start) >= 2) return true;
   const previous = entries[i - 1];

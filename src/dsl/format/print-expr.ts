@@ -128,17 +128,23 @@ function printListComp(ctx: PrintContext, e: A.ListCompExpr): Doc {
  */
 function printBinary(ctx: PrintContext, e: A.BinaryExpr): Doc {
   const level = BINARY_LEVEL[e.op];
-  const chains = level !== Level.Compare && level !== Level.Power;
-  const [leftLevel, rightLevel] = level === Level.Power ? [Level.Postfix, Level.Negate] : level === Level.Compare ? [Level.Sum, Level.Sum] : [level, level + 1];
+  const [leftLevel, rightLevel] = operandLevels(level);
   const links: Doc[] = [[line, e.op, " ", printExpr(ctx, e.right, rightLevel)]];
   const before: Doc[] = [];
   let head = e.left;
-  while (chains && head.kind === "Binary" && BINARY_LEVEL[head.op] === level) {
+  while (leftLevel === level && head.kind === "Binary" && BINARY_LEVEL[head.op] === level) {
     links.unshift([line, head.op, " ", printExpr(ctx, head.right, rightLevel), commentsAfter(ctx, head)]);
     before.unshift(commentsBefore(ctx, head));
     head = head.left;
   }
   return group([before, printExpr(ctx, head, leftLevel), indent(links)]);
+}
+
+/** The least levels of a binary operator's operands: most operators group to the left, `**` to the right. */
+function operandLevels(level: number): [left: number, right: number] {
+  if (level === Level.Power) return [Level.Postfix, Level.Negate];
+  if (level === Level.Compare) return [Level.Sum, Level.Sum];
+  return [level, level + 1];
 }
 
 /** `if a then x else if b then y else z`, breaking before each `else`; inner conditionals' comments as in chains. */
@@ -161,7 +167,7 @@ function printCallee(ctx: PrintContext, callee: A.Expr): Doc {
   return openEnded ? withComments(ctx, callee, ["(", printBareExpr(ctx, callee), ")"]) : printExpr(ctx, callee, Level.Postfix);
 }
 
-export function printArgs(ctx: PrintContext, args: readonly A.Arg[]): Doc {
+function printArgs(ctx: PrintContext, args: readonly A.Arg[]): Doc {
   return bracketed("(", args.map((a) => printArg(ctx, a)), ")");
 }
 

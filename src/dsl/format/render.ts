@@ -1,5 +1,6 @@
 // Lays a Doc out within a line width: each group prints flat when it fits, else its lines break.
 // Groups are decided outermost first, each on its own: a group inside a flat one may still break.
+// Trailing `//` comments on consecutive lines of one indentation are aligned, as gofmt does.
 import { type Doc, hardline, isDocArray, resolveBreaks } from "./doc.js";
 
 type Mode = "flat" | "break";
@@ -19,7 +20,10 @@ export function renderDoc(doc: Doc, width: number): string {
 
 class Renderer {
   private readonly out: string[] = [];
+  private line = 0;
   private column = 0;
+  /** Where the trailing `//` comment of a line starts, by line number. */
+  private readonly commentColumns = new Map<number, number>();
   /** True until something other than indentation has been printed on the current line. */
   private lineIsEmpty = true;
   private pendingSuffixes: { command: Command; startsLine: boolean; endsLine: boolean }[] = [];
@@ -32,7 +36,7 @@ class Renderer {
       if (stack.length === 0) this.flushSuffixes(stack, 0);
       this.step(stack.pop()!, stack);
     }
-    return this.out.join("");
+    return alignTrailingComments(this.out.join(""), this.commentColumns);
   }
 
   private step(cmd: Command, stack: Command[]): void {
@@ -80,6 +84,11 @@ class Renderer {
   private flushSuffixes(stack: Command[], indent: number): void {
     const suffixes = this.pendingSuffixes;
     this.pendingSuffixes = [];
+    const [first] = suffixes;
+    if (!first.startsLine) {
+      this.trimTrailingSpaces();
+      if (first.endsLine) this.commentColumns.set(this.line, this.column);
+    }
     for (let i = suffixes.length - 1; i >= 0; i--) {
       const { command, startsLine } = suffixes[i];
       const deepest = Math.max(command.indent, indent);
@@ -94,12 +103,14 @@ class Renderer {
     this.out.push(s);
     const lastNewline = s.lastIndexOf("\n");
     this.column = lastNewline < 0 ? this.column + s.length : s.length - lastNewline - 1;
+    this.line += s.split("\n").length - 1;
     if (s.trim() !== "") this.lineIsEmpty = false;
   }
 
   private newline(indent: number): void {
     this.trimTrailingSpaces();
     this.out.push("\n" + " ".repeat(indent));
+    this.line++;
     this.column = indent;
     this.lineIsEmpty = true;
   }
@@ -108,6 +119,7 @@ class Renderer {
     while (this.out.length > 0) {
       const last = this.out[this.out.length - 1];
       const trimmed = last.replace(/ +$/, "");
+      this.column -= last.length - trimmed.length;
       if (trimmed.length > 0) {
         this.out[this.out.length - 1] = trimmed;
         return;
@@ -115,6 +127,28 @@ class Renderer {
       this.out.pop();
     }
   }
+}
+
+/** Pads the code before trailing comments so that those on consecutive lines of one indentation line up. */
+function alignTrailingComments(text: string, commentColumns: ReadonlyMap<number, number>): string {
+  const lines = text.split("\n");
+  const indentation = (line: number) => lines[line].length - lines[line].trimStart().length;
+  let run: number[] = [];
+  const alignRun = () => {
+    const column = Math.max(...run.map((line) => commentColumns.get(line)!));
+    for (const line of run) {
+      const at = commentColumns.get(line)!;
+      lines[line] = lines[line].slice(0, at) + " ".repeat(column - at) + lines[line].slice(at);
+    }
+    run = [];
+  };
+  for (const line of [...commentColumns.keys()].sort((a, b) => a - b)) {
+    const previous = run.at(-1);
+    if (previous !== undefined && (previous !== line - 1 || indentation(previous) !== indentation(line))) alignRun();
+    run.push(line);
+  }
+  if (run.length > 0) alignRun();
+  return lines.join("\n");
 }
 
 /**

@@ -1,5 +1,5 @@
 // Facts about the original text that the syntax tree does not keep: line breaks, braces, separators.
-import type { IToken, TokenType } from "chevrotain";
+import type { IToken } from "chevrotain";
 import { Arrow, LBrace, netLexer, RBrace } from "../1-parse/lexer.js";
 
 export class SourceText {
@@ -37,6 +37,7 @@ export class SourceText {
     return true;
   }
 
+  /** Whether only whitespace lies in [start, end). */
   isBlank(start: number, end: number): boolean {
     return this.text.slice(start, end).trim() === "";
   }
@@ -62,14 +63,9 @@ export class SourceText {
     throw new Error(`unbalanced braces after offset ${offset}`);
   }
 
-  /** The type of the first token at or after `offset`. */
-  tokenTypeAt(offset: number): TokenType | undefined {
-    return this.tokens[this.firstTokenAt(offset)]?.tokenType;
-  }
-
-  /** Whether the separator between two weight-rule arguments was written `->` rather than `,`. */
+  /** Whether the first token at or after `offset` is `->` (how a weight rule's arguments were separated). */
   isArrowAt(offset: number): boolean {
-    return this.tokenTypeAt(offset) === Arrow;
+    return this.tokens[this.firstTokenAt(offset)]?.tokenType === Arrow;
   }
 
   private firstTokenAt(offset: number): number {

@@ -68,9 +68,9 @@ export class KernelWriter {
     return `${this.loadFunction(v)}(${index})`;
   }
 
-  /** A statement storing `expr` as `v`'s element at `index`. */
+  /** A statement storing `expr` as `v`'s element at `index`; nothing when no other kernel reads `v`. */
   store(v: Value, index: string, expr: string): string {
-    return `${this.storeFunction(v)}(${index}, ${expr});`;
+    return this.kernel.stores.includes(v) ? `${this.storeFunction(v)}(${index}, ${expr});` : "";
   }
 
   private binding(buffer: number, access: "read" | "read_write", storage: string): string {
