@@ -227,6 +227,19 @@ def recurrent():
     return cases
 
 
+def prelu():
+    """F.prelu (x < 0: slope * x) with a slope per channel and a single slope, in float64."""
+    r = np.random.default_rng(20240616)  # its own stream, so the other groups' data does not change
+    x = r.uniform(-2.0, 2.0, size=(2, 3, 4)).astype(np.float32)
+    per_channel = r.uniform(-1.0, 1.0, size=(3,)).astype(np.float32)
+    single = np.array([0.25], dtype=np.float32)
+    return [
+        case("prelu per channel", "prelu", {}, [f32(x), f32(per_channel.reshape(3, 1))],
+             [f32(F.prelu(t64(x), t64(per_channel)).numpy())]),
+        case("prelu one slope", "prelu", {}, [f32(x), f32(single)], [f32(F.prelu(t64(x), t64(single)).numpy())]),
+    ]
+
+
 def resize():
     """F.interpolate in its linear modes on float32 tensors: PyTorch rounds the scale to float32 (as semantics.md
     says), which float64 tensors would not show."""
@@ -248,7 +261,8 @@ def resize():
 def main():
     os.makedirs(OUT, exist_ok=True)
     for group, fn in [("elementwise", elementwise), ("linalg", linalg), ("layout", layout), ("windows", windows), ("selection", selection),
-                      ("recurrent", recurrent), ("resize", resize)]:
+                      ("recurrent", recurrent), ("resize", resize),
+                      ("prelu", prelu)]:
         with open(os.path.join(OUT, f"{group}.json"), "w") as f:
             json.dump({"generator": "tools/gen_op_fixtures.py", "cases": fn()}, f, indent=None, separators=(",", ":"))
             f.write("\n")

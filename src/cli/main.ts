@@ -24,8 +24,9 @@ function program(): Command {
   cli
     .command("compile <file>")
     .description("compile a .net model")
-    .addOption(new Option("--target <target>", "output kind").choices(["onnx"]).default("onnx"))
+    .addOption(new Option("--target <target>", "output kind").choices(["onnx", "wgsl"]).default("onnx"))
     .requiredOption("-o, --output <path>", "output file (onnx) or folder (wgsl)")
+    .addOption(new Option("--precision <precision>", "WGSL storage precision (f16 needs shader-f16)").choices(["f32", "f16"]).default("f32"))
     .addOption(setOption())
     .addOption(weightsOption())
     .option("--opset <n>", "ONNX opset (17 to 21)", (v) => Number(v), 17)
@@ -51,7 +52,7 @@ function program(): Command {
 
   cli
     .command("run <model>")
-    .description("run a compiled .onnx (or compile and run a .net) on .npy inputs")
+    .description("run a compiled .onnx, a WGSL bundle folder (on WebGPU through Dawn), or a .net on .npy inputs")
     .option("-i, --input <name=file.npy>", "an input tensor (repeatable)", collect, [])
     .option("-o, --output <dir>", "folder for the output .npy files")
     .addOption(setOption())

@@ -65,7 +65,7 @@ describe("one parameter passed to several block instances", () => {
     expect([...reached].sort()).toEqual(["readers.0", "readers.1", "readers.2"]);
     const model = viewModel(r.onnx!);
     expect(model.initializers.filter((t) => t.name === "queries")).toHaveLength(1);
-  });
+  }, 30_000);
 
   it("runs in onnxruntime as the interpreter runs it, for two values of the one parameter", async () => {
     const outputs: HostTensor[] = [];
@@ -78,5 +78,5 @@ describe("one parameter passed to several block instances", () => {
     }
     const [a, b] = outputs.map((t) => t.data as Float32Array);
     expect(Math.max(...a.map((v, i) => Math.abs(v - b[i])))).toBeGreaterThan(1e-3);
-  });
+  }, 30_000);
 });

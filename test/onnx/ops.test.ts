@@ -84,6 +84,8 @@ const CASES: OpCase[] = [
   ...(["add", "sub", "mul", "div", "maximum", "minimum", "lt", "le", "gt", "ge", "eq"] as OpName[]).map((op, i) =>
     binary(`${op} f32 broadcast [B,3,4] x [4]`, op, {}, f32([2, 3, 4], 30 + i), f32([4], 50 + i, 0.5, 2), [B, 3, 4]),
   ),
+  binary("prelu f32 per-channel slope [B,3,4] x [3,1]", "prelu", {}, f32([2, 3, 4], 59), f32([3, 1], 58, -1, 1), [B, 3, 4]),
+  binary("prelu f32 one slope", "prelu", {}, f32([5], 57), tensor("f32", [1], [0.25])),
   binary("pow f32", "pow", {}, f32([3, 4], 60, 0.1, 3), f32([3, 1], 61, -2, 2)),
   binary("add i64", "add", {}, random("i64", [3, 4], 62, -100, 100), random("i64", [4], 63, -100, 100)),
   binary("div i64 truncates toward zero", "div", {}, tensor("i64", [4], [7, -7, 7, -7]), tensor("i64", [4], [2, 2, -2, -2])),
@@ -307,7 +309,7 @@ describe("core ops: interpreter vs onnxruntime", () => {
     const all: Record<OpName, true> = {
       input: true, param: true, const: true, neg: true, abs: true, exp: true, log: true, sqrt: true, reciprocal: true,
       tanh: true, sigmoid: true, erf: true, relu: true, floor: true, ceil: true, sin: true, cos: true, not: true, add: true,
-      sub: true, mul: true, div: true, pow: true, maximum: true, minimum: true, lt: true, le: true, gt: true, ge: true,
+      sub: true, mul: true, div: true, pow: true, maximum: true, minimum: true, prelu: true, lt: true, le: true, gt: true, ge: true,
       eq: true, and: true, or: true, where: true, cast: true, clip: true, matmul: true, reduce: true, argmax: true,
       softmax: true, layer_norm: true, attention: true, lstm: true, transpose: true, reshape: true, expand: true, slice: true,
       concat: true, pad: true, gather: true, gather_elements: true, conv: true, max_pool: true, avg_pool: true, resize: true,

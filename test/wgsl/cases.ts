@@ -43,6 +43,7 @@ export const OP_CASES: OpCase[] = [
     binary(`${op} f32 broadcast [2,3,4] x [4]`, op, {}, f32([2, 3, 4], 30 + i), f32([4], 50 + i, 0.5, 2)),
   ),
   binary("sub f32 broadcast [2,1,4] x [3,1]", "sub", {}, f32([2, 1, 4], 57), f32([3, 1], 58)),
+  binary("prelu f32 per-channel slope [2,3,4] x [3,1]", "prelu", {}, f32([2, 3, 4], 59), f32([3, 1], 56)),
   binary("pow f32", "pow", {}, f32([3, 4], 60, 0.1, 3), f32([3, 1], 61, -2, 2)),
   binary("pow f32 negative base, integral exponent", "pow", {}, tensor("f32", [4], [-2, -3, -0.5, 2]), tensor("f32", [4], [3, 2, -1, 0.5])),
   binary("add i64", "add", {}, random("i64", [3, 4], 62, -100, 100), random("i64", [4], 63, -100, 100)),

@@ -26,6 +26,7 @@ export const ONE_TO_ONE: Partial<Record<OpName, string>> = {
   pow: "Pow",
   maximum: "Max",
   minimum: "Min",
+  prelu: "PRelu",
   lt: "Less",
   le: "LessOrEqual",
   gt: "Greater",

@@ -1,5 +1,6 @@
 // `netc compile <file.net> --target onnx -o out.onnx [--weights ...] [--set ...]`.
 import { writeOnnx } from "../../backends/onnx/index.js";
+import { emitWgslBundle } from "../../backends/wgsl/index.js";
 import { compileToGraph, type FrontendResult } from "../../compiler/compile.js";
 import { hasErrors, SourceMap } from "../../compiler/diagnostics.js";
 import type { HostTensor } from "../../util/tensor.js";
@@ -9,7 +10,8 @@ import { parseSets, readSource, report } from "../io.js";
 import { progressBar } from "../progress.js";
 
 export interface CompileOptions {
-  target: "onnx";
+  target: "onnx" | "wgsl";
+  precision: "f32" | "f16";
   output: string;
   set: string[];
   weights: string[];
@@ -43,6 +45,12 @@ export function compileWithWeights(file: string, opts: Pick<CompileOptions, "set
 
 export function compileCommand(file: string, opts: CompileOptions): void {
   const { front, weights } = compileWithWeights(file, opts);
+  if (opts.target === "wgsl") {
+    const bundle = emitWgslBundle(front.graph, { weights, seed: opts.seed, debugOutputs: opts.debugOutputs, precision: opts.precision, outDir: opts.output, source: file });
+    report(bundle.diagnostics, front.sources);
+    process.stderr.write(`wrote ${opts.output}/ (${bundle.program!.manifest.kernels.length} kernels)${weights ? "" : ` (random weights, seed ${opts.seed})`}\n`);
+    return;
+  }
   const diagnostics = writeOnnx(opts.output, front.graph, {
     opset: opts.opset,
     weights,

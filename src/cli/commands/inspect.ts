@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { emitOnnx } from "../../backends/onnx/index.js";
 import { decodeModel } from "../../backends/onnx/proto.js";
+import { wgslKernelStats } from "../../backends/wgsl/index.js";
 import { compileToGraph } from "../../compiler/compile.js";
 import { makeDiagnostic, OnnxCodes } from "../../compiler/codes.js";
 import { SourceMap } from "../../compiler/diagnostics.js";
@@ -81,9 +82,10 @@ export function inspectCommand(model: string, opts: { set: string[]; json: boole
   const emitted = emitOnnx(graph, { weights: zeroWeights(graph) });
   report(emitted.diagnostics, front.sources);
   const onnx = summarizeOnnx(emitted.bytes!);
+  const wgsl = wgslKernelStats(graph).stats;
   const io = (xs: Graph["inputs"]) => xs.map((x) => `${x.name} ${x.value.dtype}${shapeToString(x.value.shape)}`);
   if (opts.json) {
-    const out = { model: graph.name, inputs: io(graph.inputs), outputs: io(graph.outputs), symbols: graph.symbols, ir: stats, onnx };
+    const out = { model: graph.name, inputs: io(graph.inputs), outputs: io(graph.outputs), symbols: graph.symbols, ir: stats, onnx, wgsl };
     return void process.stdout.write(JSON.stringify(out, null, 2) + "\n");
   }
   process.stdout.write(
@@ -96,6 +98,9 @@ export function inspectCommand(model: string, opts: { set: string[]; json: boole
       `MACs: ${stats.macs >= 1e9 ? `${(stats.macs / 1e9).toFixed(2)} G` : `${(stats.macs / 1e6).toFixed(2)} M`}${graph.symbols.length ? ` (${graph.symbols.map((s) => `${s} = 1`).join(", ")})` : ""}`,
       `IR nodes: ${stats.nodes}: ${histogramText(stats.histogram)}`,
       `ONNX nodes (opset ${onnx.opset}): ${onnx.nodes}: ${histogramText(onnx.histogram)}`,
+      wgsl
+        ? `WGSL kernels: ${wgsl.kernels}: ${histogramText(wgsl.histogram)}`
+        : `WGSL kernels: ${graph.symbols.length ? `bundles need static shapes: inspect with ${graph.symbols.map((s) => `--set ${s}=1`).join(" ")}` : "not plannable (netc compile --target wgsl says why)"}`,
     ].join("\n") + "\n",
   );
 }

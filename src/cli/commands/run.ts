@@ -1,7 +1,8 @@
 // `netc run <model.onnx|file.net> --input name=file.npy ... [-o outdir]`: runs with onnxruntime and writes .npy outputs.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { emitOnnx, runOnnx } from "../../backends/onnx/index.js";
+import { runBundleDir } from "../../runtime/node.js";
 import { CliCodes, makeDiagnostic } from "../../compiler/codes.js";
 import { type Diagnostic, SourceMap } from "../../compiler/diagnostics.js";
 import { readNpyFile, writeNpyFile } from "../../util/npy.js";
@@ -34,6 +35,8 @@ function readInputs(specs: readonly string[], sources: SourceMap): Map<string, H
   return inputs;
 }
 
+const isBundleDir = (path: string) => existsSync(join(path, "manifest.json"));
+
 /** Output names may hold `/` (taps inside layers); files get `.` instead. */
 const fileNameOf = (name: string) => `${name.replace(/[/\\]/g, ".")}.npy`;
 
@@ -52,10 +55,12 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
       if (name && !names.has(name))
         report([makeDiagnostic(CliCodes.BadInputBinding, `the model has no input '${name}'`, undefined, { hint: `inputs: ${[...names].join(", ")}` })], sources);
     }
-  } else if (opts.set.length || opts.weights.length) usage("--set and --weights apply to .net models; a compiled .onnx already has its weights");
+  } else if (opts.set.length || opts.weights.length) usage("--set and --weights apply to .net models; a compiled model already has its weights");
   const inputs = readInputs(opts.input, sources);
   const started = performance.now();
-  const outputs = await runOnnx(modelInput, inputs, { threads: opts.threads });
+  const outputs = isBundleDir(model)
+    ? new Map(Object.entries(await runBundleDir(model, Object.fromEntries(inputs))))
+    : await runOnnx(modelInput, inputs, { threads: opts.threads });
   const ms = performance.now() - started;
   if (opts.output) {
     mkdirSync(opts.output, { recursive: true });
@@ -67,5 +72,5 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
     const head = Array.from(t.data.slice(0, 6) as ArrayLike<number | bigint>, (x) => (typeof x === "bigint" ? String(x) : x.toPrecision(5)));
     process.stdout.write(`${name}: ${t.dtype}[${t.shape.join(", ")}] ${head.join(" ")}${t.data.length > 6 ? " ..." : ""}\n`);
   }
-  process.stderr.write(`ran in ${ms.toFixed(1)} ms (including session creation)\n`);
+  process.stderr.write(`ran in ${ms.toFixed(1)} ms (including ${isBundleDir(model) ? "device and pipeline" : "session"} creation)\n`);
 }

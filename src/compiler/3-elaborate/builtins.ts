@@ -223,6 +223,15 @@ export const BUILTINS: Record<string, Builtin> = {
     doc: "elementwise minimum (numbers: the smaller)",
     impl: (ctx, a) => binaryOrNumber(ctx, a, "minimum", Math.min),
   },
+  prelu: {
+    spec: ["x", "slope"],
+    doc: "x where x >= 0, slope * x below 0; the slope broadcasts to x (torch.nn.PReLU)",
+    impl: (ctx, a) => {
+      const x = tensorOf(ctx, a.get("x")!, "x");
+      const s = a.get("slope")!;
+      return { kind: "tensor", v: ctx.emit.op1("prelu", {}, [x, toTensor(ctx, s.value, s.span, "slope", x.dtype)], ctx.origin) };
+    },
+  },
   where: {
     spec: ["cond", "a", "b"],
     doc: "a where cond else b",

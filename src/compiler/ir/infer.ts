@@ -92,7 +92,13 @@ export function inferOp<K extends OpName>(op: K, attrs: OpAttrs[K], ins: readonl
     const dtype = sameDType(ins, op);
     if ((op === "and" || op === "or") && dtype !== "bool") fail(`${op} needs bool operands, got ${dtype}`);
     if (NUMERIC_BINARY.has(op) && !isNumeric(dtype)) fail(`${op} is not defined for ${dtype}`);
-    return [{ dtype: COMPARISON_OPS.has(op) ? "bool" : dtype, shape: broadcastShapes(ins[0].shape, ins[1].shape) }];
+    const shape = broadcastShapes(ins[0].shape, ins[1].shape);
+    if (op === "prelu") {
+      if (!isFloat(dtype)) fail(`prelu is not defined for ${dtype}`);
+      if (shape.length !== ins[0].shape.length || !shape.every((d, i) => dimEq(d, ins[0].shape[i])))
+        fail(`prelu: the slope ${shapeToString(ins[1].shape)} must broadcast to the input's shape ${shapeToString(ins[0].shape)}`);
+    }
+    return [{ dtype: COMPARISON_OPS.has(op) ? "bool" : dtype, shape }];
   }
   const a = attrs as never as Record<string, unknown>;
   switch (op) {

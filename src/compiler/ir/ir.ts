@@ -45,6 +45,8 @@ export interface OpAttrs {
   pow: {};
   maximum: {};
   minimum: {};
+  /** x where x >= 0, slope * x where x < 0; the slope broadcasts to x's shape (torch PReLU, ONNX PRelu). */
+  prelu: {};
   lt: {};
   le: {};
   gt: {};
@@ -147,7 +149,7 @@ export const UNARY_OPS: ReadonlySet<OpName> = new Set<OpName>([
 ]);
 
 export const BINARY_OPS: ReadonlySet<OpName> = new Set<OpName>([
-  "add", "sub", "mul", "div", "pow", "maximum", "minimum", "lt", "le", "gt", "ge", "eq", "and", "or",
+  "add", "sub", "mul", "div", "pow", "maximum", "minimum", "prelu", "lt", "le", "gt", "ge", "eq", "and", "or",
 ]);
 
 export const COMPARISON_OPS: ReadonlySet<OpName> = new Set<OpName>(["lt", "le", "gt", "ge", "eq"]);

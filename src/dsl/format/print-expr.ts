@@ -189,8 +189,9 @@ function printSubscript(ctx: PrintContext, s: A.Subscript): Doc {
 }
 
 function printSplitIndex(ctx: PrintContext, e: A.SplitIndexExpr): Doc {
-  const args = e.args.length > 0 ? printArgs(ctx, e.args) : "";
-  return ["split_index ", printExpr(ctx, e.input, Level.Postfix), " along ", printExpr(ctx, e.axis, Level.Sum), " by ", printIdent(ctx, e.mode), args];
+  const input = printExpr(ctx, e.input, Level.Postfix);
+  const axis = printExpr(ctx, e.axis, Level.Sum);
+  return ["split_index ", input, " along ", axis, " by ", printIdent(ctx, e.mode), e.args.length > 0 ? printArgs(ctx, e.args) : ""];
 }
 
 function printLift(ctx: PrintContext, e: A.LiftExpr): Doc {

@@ -21,12 +21,17 @@ function printItem(ctx: PrintContext, item: A.Item): Doc {
       return ["import ", quote(item.path)];
     case "Block":
     case "Model": {
-      const keyword = item.kind === "Block" ? "block " : "model ";
-      return [keyword, printIdent(ctx, item.name), printParams(ctx, item.config), printParams(ctx, item.inputs), printOutputs(ctx, item.outputs), " ", printBody(ctx, item.body)];
+      const params = [printParams(ctx, item.config), printParams(ctx, item.inputs)];
+      return [item.kind === "Block" ? "block " : "model ", printIdent(ctx, item.name), params, printRest(ctx, item)];
     }
     case "Fn":
-      return ["fn ", printIdent(ctx, item.name), printParams(ctx, item.params), printOutputs(ctx, item.outputs), " ", printBody(ctx, item.body)];
+      return ["fn ", printIdent(ctx, item.name), printParams(ctx, item.params), printRest(ctx, item)];
   }
+}
+
+/** What follows the parameter lists: ` -> outputs { body }`. */
+function printRest(ctx: PrintContext, item: A.BlockDecl | A.FnDecl | A.ModelDecl): Doc {
+  return [printOutputs(ctx, item.outputs), " ", printBody(ctx, item.body)];
 }
 
 /** When a header is too long, its config list wraps first, then its inputs, then its outputs. */

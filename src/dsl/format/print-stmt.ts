@@ -82,8 +82,12 @@ function printBareStmt(ctx: PrintContext, s: A.Stmt): Doc {
     case "Assert":
       return ["assert ", printExpr(ctx, s.cond), s.message ? [", ", printExpr(ctx, s.message)] : ""];
     case "Weights":
-      return ["weights ", s.name ? [printIdent(ctx, s.name), " "] : "", withComments(ctx, s.rules, printLines(ctx, s.rules, { braced: true, printElement: (r) => printWeightRule(ctx, r) }))];
+      return ["weights ", s.name ? [printIdent(ctx, s.name), " "] : "", printWeightRules(ctx, s.rules)];
   }
+}
+
+function printWeightRules(ctx: PrintContext, rules: readonly A.WeightRule[]): Doc {
+  return withComments(ctx, rules, printLines(ctx, rules, { braced: true, printElement: (r) => printWeightRule(ctx, r) }));
 }
 
 /** The value after `=` or `return`: indented when comments on lines of their own come before it. */

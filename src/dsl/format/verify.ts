@@ -43,14 +43,15 @@ export function commentTexts(file: SourceFile): string[] {
  * instead of writing a file whose meaning changed.
  */
 export function verifyFormatting(original: SourceFile, formatted: string): void {
-  const reparsed = parseSource(original.file, formatted);
-  const problem =
-    reparsed.diagnostics.length > 0
-      ? `the output does not parse: ${reparsed.diagnostics[0].message}`
-      : (pathMessage(syntaxDifference(original, reparsed.ast)) ?? (commentTexts(original).join("\n") !== commentTexts(reparsed.ast).join("\n") ? "comments were lost or changed" : undefined));
+  const problem = formattingProblem(original, formatted);
   if (problem) throw new Error(`fmt would change ${original.file}: ${problem}; the file was left unchanged`);
 }
 
-function pathMessage(path: string | undefined): string | undefined {
-  return path && `the syntax tree differs at ${path}`;
+function formattingProblem(original: SourceFile, formatted: string): string | undefined {
+  const reparsed = parseSource(original.file, formatted);
+  if (reparsed.diagnostics.length > 0) return `the output does not parse: ${reparsed.diagnostics[0].message}`;
+  const difference = syntaxDifference(original, reparsed.ast);
+  if (difference) return `the syntax tree differs at ${difference}`;
+  if (commentTexts(original).join("\n") !== commentTexts(reparsed.ast).join("\n")) return "comments were lost or changed";
+  return undefined;
 }

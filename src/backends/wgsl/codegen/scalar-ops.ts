@@ -110,6 +110,7 @@ const INFIX: Record<string, string> = { add: "+", sub: "-", mul: "*", div: "/", 
 function binaryExpr(op: string, a: string, b: string, float: boolean, use: (h: string) => void): string {
   if (op === "maximum") return `max(${a}, ${b})`;
   if (op === "minimum") return `min(${a}, ${b})`;
+  if (op === "prelu") return `select(${a}, ${a} * ${b}, ${a} < 0.0f)`;
   if (op === "pow") {
     const h = float ? "pow_f" : "pow_i";
     use(h);

@@ -126,6 +126,8 @@ function numberOp(op: OpName, dtype: DType): (a: number, b: number) => number {
       return Math.max;
     case "minimum":
       return Math.min;
+    case "prelu":
+      return (a, b) => (a < 0 ? a * b : a);
     case "and":
       return (a, b) => (a !== 0 && b !== 0 ? 1 : 0);
     case "or":
