@@ -8,7 +8,7 @@ import { renderDoc } from "./format/render.js";
 import { SourceText } from "./format/source.js";
 import { verifyFormatting } from "./format/verify.js";
 
-export const LINE_WIDTH = 120;
+const LINE_WIDTH = 120;
 
 export interface FormatResult {
   /** The formatted text; absent when the file has syntax errors (then `diagnostics` says why). */

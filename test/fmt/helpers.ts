@@ -43,6 +43,12 @@ export function format(file: string, text: string): string {
   return result.text!;
 }
 
+/** Formatting the output changes nothing. (formatSource itself throws if its output's tree or comments differ.) */
+export function expectFixedPoint(file: string, text: string): void {
+  const formatted = format(file, text);
+  expect(format(file, formatted)).toBe(formatted);
+}
+
 /** Round trip (same tree, spans aside), same comments, and a fixed point: formatting the output changes nothing. */
 export function expectFormattingProperties(file: string, text: string): void {
   const formatted = format(file, text);

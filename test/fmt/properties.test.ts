@@ -5,7 +5,7 @@ import { netLexer } from "../../src/dsl/1-parse/lexer.js";
 import { parseSource } from "../../src/dsl/1-parse/parse.js";
 import { formatSource } from "../../src/dsl/format.js";
 import { syntaxDifference } from "../../src/dsl/format/verify.js";
-import { expectFormattingProperties, format, netFiles, parsesCleanly, readText, repoPath } from "./helpers.js";
+import { expectFixedPoint, expectFormattingProperties, format, netFiles, parsesCleanly, readText, repoPath } from "./helpers.js";
 
 const repoFiles = netFiles("stdlib", "models", "examples", "test");
 
@@ -65,9 +65,10 @@ describe("fmt edge cases", () => {
 });
 
 /**
- * A comment inserted between two tokens survives with the properties intact. Each pair of token kinds is tried
- * once (its first occurrence in the golden inputs), with a block comment and with a line comment. Insertions that
- * change the program (a line break before `(` ends a call) or do not parse are skipped.
+ * A comment inserted between two tokens is kept (formatSource checks the tree and the comments of its output) and
+ * the output is a fixed point. Each pair of token kinds is tried once (its first occurrence in the golden inputs),
+ * with a block comment and with a line comment. Insertions that change the program (a line break before `(` ends
+ * a call) or do not parse are skipped.
  */
 describe("fmt keeps a comment inserted between any two kinds of token", () => {
   const seenPairs = new Set<string>();
@@ -82,7 +83,7 @@ describe("fmt keeps a comment inserted between any two kinds of token", () => {
           const variant = text.slice(0, offset) + comment + text.slice(offset);
           const parsed = parseSource(path, variant);
           if (parsed.diagnostics.length > 0 || syntaxDifference(tree, parsed.ast) !== undefined) continue;
-          expectFormattingProperties(`${path} with ${JSON.stringify(comment)} at ${offset}`, variant);
+          expectFixedPoint(`${path} with ${JSON.stringify(comment)} at ${offset}`, variant);
         }
       }
     });
