@@ -1,6 +1,7 @@
 // Every diagnostic code netc can report, by area, for the diagnostics reference and its completeness test.
 import { CheckCodes, CliCodes, type CodeInfo, IrCodes, OnnxCodes, ShapeCodes, SyntaxCodes } from "./codes.js";
 import { WeightCodes } from "../weights/codes.js";
+import { WgslCodes } from "../backends/wgsl/codes.js";
 
 export const CODE_AREAS: readonly { area: string; codes: Readonly<Record<string, CodeInfo>> }[] = [
   { area: "Syntax", codes: SyntaxCodes },
@@ -9,6 +10,7 @@ export const CODE_AREAS: readonly { area: string; codes: Readonly<Record<string,
   { area: "IR", codes: IrCodes },
   { area: "ONNX backend", codes: OnnxCodes },
   { area: "Weights and checkpoints", codes: WeightCodes },
+  { area: "WGSL backend", codes: WgslCodes },
   { area: "Command line and files", codes: CliCodes },
 ];
 
