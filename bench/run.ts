@@ -29,7 +29,7 @@ const s2d = await benchS2d();
 console.log(
   `s2d small (D 64, depth 3, 4 frames, B 2): compile ${s2d.small.compileMs.toFixed(0)} ms (both checkpoints, ${s2d.small.nodes} IR nodes), ` +
     `ORT session ${s2d.small.sessionMs.toFixed(0)} ms, inference ${s2d.small.inferenceMs.toFixed(1)} ms (median of 7, 2 threads); ` +
-    `torch.onnx.export's graph ${s2d.small.torchExportMs.toFixed(1)} ms: ratio ${(s2d.small.torchExportMs / s2d.small.inferenceMs).toFixed(2)}x`,
+    `torch.onnx.export's graph ${s2d.small.torchExportMs.toFixed(1)} ms: netc takes ${(s2d.small.inferenceMs / s2d.small.torchExportMs).toFixed(2)}x its time`,
 );
 console.log(
   `s2d full (ViT-B/16, 16 frames, B 1, random weights): compile ${(s2d.full.compileMs / 1000).toFixed(1)} s (${s2d.full.megabytes.toFixed(0)} MB), ` +
