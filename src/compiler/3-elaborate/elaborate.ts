@@ -3,6 +3,7 @@
 import type * as A from "../../dsl/1-parse/ast.js";
 import { CheckCodes, ShapeCodes, SyntaxCodes } from "../codes.js";
 import type { Span } from "../diagnostics.js";
+import { closestName } from "../../util/suggest.js";
 import { allocData, DTYPES, type DType, type HostTensor } from "../../util/tensor.js";
 import { GraphBuilder } from "../ir/builder.js";
 import { type Dim, dimAdd, dimDivExact, dimEq, dimMul, dimNeg, dimSub, dimToString, isStatic, shapeToString, sym } from "../ir/dim.js";
@@ -556,7 +557,7 @@ export class Elaborator {
     if (name === "pi") return float(Math.PI);
     if (name === "none") return NONE;
     const candidates = [...scope.names(), ...Object.keys(BUILTINS), ...Object.keys(CONSTRUCTS)];
-    const near = closest(name, candidates);
+    const near = closestName(name, candidates);
     fail(CheckCodes.UnknownName, `'${name}' is not defined`, span, [], near ? `did you mean '${near}'?` : undefined);
   }
 
@@ -900,31 +901,3 @@ function patternText(p: A.Pattern): string {
   return p.kind === "NamePattern" ? p.name : `(${p.elements.map(patternText).join(", ")})`;
 }
 
-function closest(name: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Math.max(1, Math.floor(name.length / 3)) + 1;
-  for (const c of new Set(candidates)) {
-    const d = editDistance(name, c);
-    if (d < bestD) {
-      bestD = d;
-      best = c;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length];
-}
-
-export { expectNumber };

@@ -6,6 +6,7 @@ import { CONSTRUCTS } from "../../../compiler/3-elaborate/constructs.js";
 import { DTYPES } from "../../../util/tensor.js";
 import type * as A from "../../1-parse/ast.js";
 import type { Rule } from "./rule.js";
+import { closestName } from "../../../util/suggest.js";
 
 class Names {
   private readonly own = new Set<string>();
@@ -184,25 +185,6 @@ export const namesDefined: Rule = (ctx) => {
 };
 
 function suggestion(name: string, scope: Names): string | undefined {
-  let best: string | undefined;
-  let bestD = Math.max(1, Math.floor(name.length / 3)) + 1;
-  for (const c of new Set(scope.all())) {
-    const d = distance(name, c);
-    if (d < bestD) [best, bestD] = [c, d];
-  }
+  const best = closestName(name, scope.all());
   return best ? `did you mean '${best}'?` : undefined;
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length];
 }
