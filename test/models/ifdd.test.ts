@@ -4,8 +4,8 @@ import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { runOnnx } from "../../src/backends/onnx/index.js";
 import { type CompileResult, compile } from "../../src/index.js";
-import { readNpyFile } from "../../src/util/npy.js";
 import type { HostTensor } from "../../src/util/tensor.js";
+import { maxAbsDiff, npy } from "../helpers/tensors.js";
 import { checkerTest, ModelBatch } from "../helpers/onnx-check.js";
 
 const ROOT = resolve(__dirname, "../..");
@@ -47,20 +47,7 @@ const TAPS: Record<string, string> = {
   head_in: "head_in",
 };
 
-function npy(path: string): HostTensor {
-  const r = readNpyFile(path);
-  if (!r.ok) throw new Error(r.diagnostic.message);
-  return r.tensor;
-}
 
-function maxAbsDiff(a: HostTensor, b: HostTensor): number {
-  expect(a.shape).toEqual(b.shape);
-  let m = 0;
-  const x = a.data as Float32Array;
-  const y = b.data as Float32Array;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
-  return m;
-}
 
 function compileIfdd(weightOverrides: string[] = []): CompileResult {
   const r = compile(readFileSync(MODEL, "utf8"), { file: MODEL, weights: [CHECKPOINT], weightOverrides, debugOutputs: true });

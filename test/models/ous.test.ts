@@ -9,9 +9,9 @@ import { runOnnx, writeOnnx } from "../../src/backends/onnx/index.js";
 import { type CompileResult, compile, compileToGraph, graphStats } from "../../src/index.js";
 import { shapeToString } from "../../src/compiler/ir/dim.js";
 import type { Graph } from "../../src/compiler/ir/ir.js";
-import { readNpyFile } from "../../src/util/npy.js";
 import { allocData, type HostTensor, numel } from "../../src/util/tensor.js";
 import { viewModel } from "../helpers/model.js";
+import { maxAbsDiff, npy } from "../helpers/tensors.js";
 import { checkerTest, ModelBatch } from "../helpers/onnx-check.js";
 
 const ROOT = resolve(__dirname, "../..");
@@ -23,18 +23,7 @@ const TOLERANCE = 1e-4;
 /** Intermediates the reference saves, by tap name. */
 const TAPS = ["v_f", "v_s", "v_ft", "v_st", "z_pol", "fused"];
 
-function npy(path: string): HostTensor {
-  const r = readNpyFile(path);
-  if (!r.ok) throw new Error(r.diagnostic.message);
-  return r.tensor;
-}
 
-function maxAbsDiff(a: HostTensor, b: HostTensor): number {
-  expect(a.shape).toEqual(b.shape);
-  let m = 0;
-  for (let i = 0; i < a.data.length; i++) m = Math.max(m, Math.abs((a.data[i] as number) - (b.data[i] as number)));
-  return m;
-}
 
 /** Model parameters as `--set` strings (strings quoted, as on the command line). */
 function sets(config: Record<string, unknown>): Record<string, string> {

@@ -7,8 +7,8 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { runOnnx } from "../../src/backends/onnx/index.js";
 import { type CompileOptions, type CompileResult, compile, compileToGraph, type Graph, graphStats } from "../../src/index.js";
-import { readNpyFile } from "../../src/util/npy.js";
 import { type HostTensor, numel } from "../../src/util/tensor.js";
+import { maxAbsDiff, npy } from "../helpers/tensors.js";
 import { checkerTest, ModelBatch } from "../helpers/onnx-check.js";
 
 const ROOT = resolve(__dirname, "../..");
@@ -44,20 +44,7 @@ const SETS = [
   { name: "perturbed", dir: join(FIXTURES, "perturbed"), s2d: "s2d_small_perturbed.pth", landmark: "mobilefacenet_perturbed.pth.tar" },
 ];
 
-function npy(path: string): HostTensor {
-  const r = readNpyFile(path);
-  if (!r.ok) throw new Error(r.diagnostic.message);
-  return r.tensor;
-}
 
-function maxAbsDiff(a: HostTensor, b: HostTensor): number {
-  expect(a.shape).toEqual(b.shape);
-  let m = 0;
-  const x = a.data as Float32Array;
-  const y = b.data as Float32Array;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
-  return m;
-}
 
 function build(file: string, options: CompileOptions): CompileResult {
   const r = compile(readFileSync(file, "utf8"), { file, ...options });

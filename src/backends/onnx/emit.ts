@@ -1,7 +1,7 @@
 // Assembles an ONNX model from an IR graph: names, initializers, lowered nodes, value_info, metadata.
 import { CheckCodes, IrCodes, makeDiagnostic, OnnxCodes } from "../../compiler/codes.js";
 import { type Diagnostic, hasErrors } from "../../compiler/diagnostics.js";
-import type { Graph, GraphOutput, Node, OpAttrs, ParamInfo, Value } from "../../compiler/ir/ir.js";
+import { type Graph, type GraphOutput, liveNodes, type Node, type OpAttrs, type ParamInfo, type Value } from "../../compiler/ir/ir.js";
 import { KernelError } from "../../compiler/ir/interp/numeric.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { LoweringError, NodeEmitter, OnnxGraph } from "./context.js";
@@ -38,18 +38,6 @@ export interface EmitOnnxResult {
   /** The side file's contents when `externalDataPath` was given. */
   external?: ExternalData;
   diagnostics: Diagnostic[];
-}
-
-function liveNodes(outputs: readonly GraphOutput[]): Set<Node> {
-  const live = new Set<Node>();
-  const stack = outputs.map((o) => o.value.producer);
-  while (stack.length > 0) {
-    const n = stack.pop()!;
-    if (live.has(n)) continue;
-    live.add(n);
-    for (const v of n.inputs) stack.push(v.producer);
-  }
-  return live;
 }
 
 const isSource = (n: Node) => n.op === "input" || n.op === "param" || n.op === "const";

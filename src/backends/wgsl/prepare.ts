@@ -3,7 +3,7 @@
 import { makeDiagnostic } from "../../compiler/codes.js";
 import type { Diagnostic } from "../../compiler/diagnostics.js";
 import { dimSymbols, isStatic, shapeToString } from "../../compiler/ir/dim.js";
-import type { Graph, GraphOutput, Node, OpName, Value } from "../../compiler/ir/ir.js";
+import { type Graph, type GraphOutput, liveNodes, type Node, type OpName, type Value } from "../../compiler/ir/ir.js";
 import { WgslCodes } from "./codes.js";
 import { FUSIBLE_OPS, KERNEL_OPS } from "./ops.js";
 import { isSupportedType } from "./codegen/scalar-types.js";
@@ -26,15 +26,8 @@ export function shapeOf(v: Value): number[] {
   return v.shape as number[];
 }
 
-function liveNodes(graph: Graph, outputs: readonly GraphOutput[]): Node[] {
-  const live = new Set<Node>();
-  const stack = outputs.map((o) => o.value.producer);
-  while (stack.length > 0) {
-    const n = stack.pop()!;
-    if (live.has(n)) continue;
-    live.add(n);
-    for (const v of n.inputs) stack.push(v.producer);
-  }
+function liveNodesInOrder(graph: Graph, outputs: readonly GraphOutput[]): Node[] {
+  const live = liveNodes(outputs);
   return graph.nodes.filter((n) => live.has(n));
 }
 
@@ -59,7 +52,7 @@ function checkNode(node: Node, reported: Set<string>): Diagnostic[] {
 
 export function prepareGraph(graph: Graph, debugOutputs = false): { prepared?: PreparedGraph; diagnostics: Diagnostic[] } {
   const outputs = [...graph.outputs, ...(debugOutputs ? graph.taps : [])];
-  const nodes = liveNodes(graph, outputs);
+  const nodes = liveNodesInOrder(graph, outputs);
   const reported = new Set<string>();
   const diagnostics = nodes.flatMap((n) => checkNode(n, reported));
   if (diagnostics.length > 0) return { diagnostics };

@@ -153,3 +153,16 @@ export const BINARY_OPS: ReadonlySet<OpName> = new Set<OpName>([
 ]);
 
 export const COMPARISON_OPS: ReadonlySet<OpName> = new Set<OpName>(["lt", "le", "gt", "ge", "eq"]);
+
+/** Nodes that the given outputs depend on. */
+export function liveNodes(outputs: readonly GraphOutput[]): Set<Node> {
+  const live = new Set<Node>();
+  const stack = outputs.map((o) => o.value.producer);
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (live.has(n)) continue;
+    live.add(n);
+    for (const v of n.inputs) stack.push(v.producer);
+  }
+  return live;
+}
