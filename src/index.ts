@@ -15,7 +15,7 @@ export interface CompileOptions extends FrontendOptions {
   /** Relax the strict weight report. */
   allowMissing?: boolean;
   allowUnexpected?: boolean;
-  /** ONNX opset, 17 (default) to 21. */
+  /** ONNX opset, 17 (default) to 23; newer opsets get simpler graphs (Gelu from 20, Attention from 23). */
   opset?: number;
   /** Seed for weights no checkpoint provides. */
   seed?: number;

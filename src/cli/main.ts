@@ -4,6 +4,7 @@ import { DiagnosticError, SourceMap } from "../compiler/diagnostics.js";
 import { checkCommand } from "./commands/check.js";
 import { compileCommand } from "./commands/compile.js";
 import { fmtCommand } from "./commands/fmt.js";
+import { graphCommand } from "./commands/graph.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { runCommand } from "./commands/run.js";
 import { weightsImportCommand, weightsInspectCommand } from "./commands/weights.js";
@@ -29,7 +30,7 @@ function program(): Command {
     .addOption(new Option("--precision <precision>", "WGSL storage precision (f16 needs shader-f16)").choices(["f32", "f16"]).default("f32"))
     .addOption(setOption())
     .addOption(weightsOption())
-    .option("--opset <n>", "ONNX opset (17 to 21)", (v) => Number(v), 17)
+    .option("--opset <n>", "ONNX opset, 17 to 23 (Gelu from 20, Attention from 23)", (v) => Number(v), 17)
     .option("--seed <n>", "seed for random weights when no checkpoint is given", (v) => Number(v), 0)
     .option("--debug-outputs", "add every `tap` as an extra graph output", false)
     .option("--override <file>", "a state dict whose tensors replace loaded weights of the same name (repeatable)", collect, [])
@@ -68,6 +69,15 @@ function program(): Command {
     .addOption(setOption())
     .option("--json", "machine-readable output", false)
     .action(inspectCommand);
+
+  cli
+    .command("graph <file>")
+    .description("a picture of the model's blocks (nested boxes) and tensors (edges labelled with shapes), as SVG or DOT")
+    .option("-o, --output <file>", "output file: .svg or .dot (default: DOT on stdout)")
+    .addOption(new Option("--format <format>", "picture format (default: from the output's extension)").choices(["svg", "dot"]))
+    .option("--depth <n|all>", "levels of blocks to open; deeper blocks are one box each; 'all' draws every op", "2")
+    .addOption(setOption())
+    .action(graphCommand);
 
   const weights = cli.command("weights").description("inspect and convert checkpoints");
   weights

@@ -3,9 +3,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { runOnnx } from "../../src/backends/onnx/index.js";
+import { MAX_OPSET } from "../../src/backends/onnx/opset.js";
 import { type CompileResult, compile } from "../../src/index.js";
 import type { HostTensor } from "../../src/util/tensor.js";
 import { maxAbsDiff, npy } from "../helpers/tensors.js";
+import { viewModel } from "../helpers/model.js";
 import { checkerTest, ModelBatch } from "../helpers/onnx-check.js";
 
 const ROOT = resolve(__dirname, "../..");
@@ -46,8 +48,6 @@ const TAPS: Record<string, string> = {
   "backbone.WaveLifts/xd_after_mlp": "ladm_xd_after_mlp",
   head_in: "head_in",
 };
-
-
 
 function compileIfdd(weightOverrides: string[] = []): CompileResult {
   const r = compile(readFileSync(MODEL, "utf8"), { file: MODEL, weights: [CHECKPOINT], weightOverrides, debugOutputs: true });
@@ -100,6 +100,16 @@ describe.skipIf(!present)("models/ifdd.net (official DFEW model)", () => {
     const nodes = compiled.graph!.nodes.filter((n) => !["param", "const", "input"].includes(n.op)).length;
     expect(nodes).toBeLessThan(9058 / 5);
   });
+
+  it(`at opset ${MAX_OPSET} (one Gelu and one Attention node each) gives the official logits too`, async () => {
+    const r = compile(readFileSync(MODEL, "utf8"), { file: MODEL, weights: [CHECKPOINT], opset: MAX_OPSET });
+    const ops = viewModel(r.onnx!).nodes.map((n) => n.opType);
+    expect(ops.filter((o) => o === "Gelu")).toHaveLength(12);
+    expect(ops.filter((o) => o === "Attention")).toHaveLength(13);
+    expect(ops).not.toContain("Erf");
+    const out = await runOnnx(r.onnx!, new Map([["video", input()]]), { threads: 2, outputs: ["logits"] });
+    expect(maxAbsDiff(out.get("logits")!, npy(join(FIXTURES, "logits.npy")))).toBeLessThan(TOLERANCE);
+  }, 120_000);
 
   it("matches the stress fixture (saturated offsets, clamped and crossing positions)", async () => {
     const r = compileIfdd([join(FIXTURES, "stress/state_dict_overrides.pth")]);

@@ -42,7 +42,7 @@ function emitOk(graph: ReturnType<typeof sampleGraph>, opts: Parameters<typeof e
 const meta = (bytes: Uint8Array) => viewModel(bytes).meta;
 
 describe("opsets", () => {
-  it.each([16, 22, 13])("refuses opset %i with NET5002", (opset) => {
+  it.each([16, 24, 13])("refuses opset %i with NET5002", (opset) => {
     const r = emitOnnx(sampleGraph(), { opset });
     expect(r.bytes).toBeUndefined();
     expect(r.diagnostics.map((d) => d.code)).toEqual(["NET5002"]);
@@ -54,6 +54,8 @@ describe("opsets", () => {
     [19, 9],
     [20, 9],
     [21, 10],
+    [22, 10],
+    [23, 11],
   ])("opset %i (IR %i) runs in onnxruntime like the interpreter", async (opset, ir) => {
     const g = sampleGraph();
     const bytes = emitOk(g, { opset, seed: 3 });
@@ -67,6 +69,35 @@ describe("opsets", () => {
     const weights = new Map([["backbone.blocks.3.attn.qkv.weight", randomParam({ path: "backbone.blocks.3.attn.qkv.weight", dtype: "f32", shape: [4, 4] }, 3)]]);
     const expected = interpret(g, new Map([["x", X]]), weights).outputs.get("y")!;
     expectClose((await runOnnx(bytes, new Map([["x", X]]))).get("y")!, expected);
+  });
+});
+
+/** gelu (both forms) and multi-head attention with a relative-position-like bias: the ops newer opsets make single nodes. */
+function transformerGraph() {
+  const b = new GraphBuilder("Block");
+  b.graph.symbols = ["B"];
+  const q = b.input("q", "f32", [B, 2, 5, 4], at(1));
+  const k = b.input("k", "f32", [B, 2, 6, 4], at(2));
+  const bias = b.input("bias", "f32", [2, 5, 6], at(3));
+  const h = b.op1("attention", { scale: 0.5 }, [q, k, k, bias], at(4, "attn"));
+  const exact = b.op1("gelu", { approximate: "none" }, [h], at(5, "mlp"));
+  b.output("y", b.op1("gelu", { approximate: "tanh" }, [exact], at(6, "mlp")));
+  return b.graph;
+}
+
+describe("newer opsets make graphs simpler", () => {
+  const inputs = new Map([["q", random("f32", [2, 2, 5, 4], 4)], ["k", random("f32", [2, 2, 6, 4], 5)], ["bias", random("f32", [2, 5, 6], 6)]]);
+  it.each([
+    [17, { Gelu: 0, Erf: 1, Tanh: 1, Attention: 0, Softmax: 1 }],
+    [20, { Gelu: 2, Erf: 0, Tanh: 0, Attention: 0, Softmax: 1 }],
+    [23, { Gelu: 2, Erf: 0, Tanh: 0, Attention: 1, Softmax: 0 }],
+  ])("opset %i", async (opset, counts) => {
+    const g = transformerGraph();
+    const bytes = emitOk(g, { opset });
+    const ops = viewModel(bytes).nodes.map((n) => n.opType);
+    for (const [op, n] of Object.entries(counts)) expect(ops.filter((o) => o === op).length, op).toBe(n);
+    batch.add(`transformer-opset${opset}`, bytes);
+    expectClose((await runOnnx(bytes, inputs)).get("y")!, interpret(g, inputs, new Map()).outputs.get("y")!);
   });
 });
 

@@ -5,6 +5,7 @@ import { type Dim, dimMul, dimSymbols, sym } from "../../src/compiler/ir/dim.js"
 import type { OpAttrs, OpName, Value } from "../../src/compiler/ir/ir.js";
 import { interpret } from "../../src/compiler/ir/interpret.js";
 import { emitOnnx } from "../../src/backends/onnx/emit.js";
+import { DEFAULT_OPSET, MAX_OPSET } from "../../src/backends/onnx/opset.js";
 import { runOnnx } from "../../src/backends/onnx/run.js";
 import type { DType, HostTensor } from "../../src/util/tensor.js";
 import { checkerTest, ModelBatch } from "../helpers/onnx-check.js";
@@ -27,7 +28,7 @@ interface OpCase {
 const batch = new ModelBatch();
 const covered = new Set<OpName>();
 
-async function check(c: OpCase): Promise<void> {
+async function check(c: OpCase, opset: number): Promise<void> {
   const b = new GraphBuilder(c.name);
   const x: Record<string, Value> = {};
   for (const [name, [dtype, shape]] of Object.entries(c.decl)) x[name] = b.input(name, dtype, shape, at(1));
@@ -40,9 +41,9 @@ async function check(c: OpCase): Promise<void> {
   const inputs = new Map(Object.entries(c.inputs));
   const params = new Map(Object.entries(c.params ?? {}));
   const expected = interpret(b.graph, inputs, params).outputs;
-  const { bytes, diagnostics } = emitOnnx(b.graph, { weights: params, opset: c.opset });
+  const { bytes, diagnostics } = emitOnnx(b.graph, { weights: params, opset });
   expect(diagnostics).toEqual([]);
-  batch.add(c.name, bytes!);
+  batch.add(`${c.name} opset ${opset}`, bytes!);
   const got = await runOnnx(bytes!, inputs);
   for (const [name, t] of expected) expectClose(got.get(name)!, t, 1e-5, `${c.name}: ${name}`);
 }
@@ -74,6 +75,10 @@ const x234 = f32([2, 3, 4], 1);
 
 const CASES: OpCase[] = [
   ...FLOAT_UNARY.map(([op, lo, hi], i) => unary(`${op} f32 [B,3,4]`, op, {}, f32([2, 3, 4], 10 + i, lo, hi), [B, 3, 4])),
+  ...(["none", "tanh"] as const).flatMap((approximate, i) => [
+    unary(`gelu ${approximate} opset 17 (spelled out)`, "gelu", { approximate }, f32([2, 3, 4], 20 + i, -5, 5), [B, 3, 4]),
+    unary(`gelu ${approximate} opset 20 (ONNX Gelu)`, "gelu", { approximate }, f32([2, 3, 4], 22 + i, -5, 5), [B, 3, 4], 20),
+  ]),
   unary("neg i64", "neg", {}, random("i64", [5], 3, -9, 9)),
   unary("abs i32", "abs", {}, random("i32", [5], 4, -9, 9)),
   unary("relu i64", "relu", {}, random("i64", [6], 5, -9, 9)),
@@ -156,6 +161,18 @@ const CASES: OpCase[] = [
     inputs: { q: f32([2, 2, 3, 8], 180), k: f32([2, 2, 5, 8], 181), v: f32([2, 2, 5, 6], 182) },
     params: { "attn.bias": f32([1, 5], 183) },
     build: (b, v) => b.op("attention", { scale: 8 ** -0.5 }, [v.q, v.k, v.v, v["attn.bias"]], at(3, "attn")),
+  },
+  {
+    name: "attention [B,2,T,8] with a full [B,2,T,5] bias",
+    decl: { q: ["f32", [B, 2, T, 8]], k: ["f32", [B, 2, 5, 8]], v: ["f32", [B, 2, 5, 6]], bias: ["f32", [B, 2, T, 5]] },
+    inputs: { q: f32([2, 2, 3, 8], 187), k: f32([2, 2, 5, 8], 188), v: f32([2, 2, 5, 6], 189), bias: f32([2, 2, 3, 5], 190) },
+    build: (b, v) => b.op("attention", { scale: 0.3 }, [v.q, v.k, v.v, v.bias], at(3, "attn")),
+  },
+  {
+    name: "attention [B,2,T,8] with a per-head [2,T,5] bias",
+    decl: { q: ["f32", [B, 2, T, 8]], k: ["f32", [B, 2, 5, 8]], v: ["f32", [B, 2, 5, 6]], bias: ["f32", [2, T, 5]] },
+    inputs: { q: f32([2, 2, 3, 8], 191), k: f32([2, 2, 5, 8], 192), v: f32([2, 2, 5, 6], 193), bias: f32([2, 3, 5], 194) },
+    build: (b, v) => b.op("attention", { scale: 0.3 }, [v.q, v.k, v.v, v.bias], at(3, "attn")),
   },
   {
     name: "attention without bias, unit scale, broadcast batch",
@@ -308,7 +325,7 @@ describe("core ops: interpreter vs onnxruntime", () => {
     // Every op in OpAttrs has at least one case above.
     const all: Record<OpName, true> = {
       input: true, param: true, const: true, neg: true, abs: true, exp: true, log: true, sqrt: true, reciprocal: true,
-      tanh: true, sigmoid: true, erf: true, relu: true, floor: true, ceil: true, sin: true, cos: true, not: true, add: true,
+      tanh: true, sigmoid: true, erf: true, gelu: true, relu: true, floor: true, ceil: true, sin: true, cos: true, not: true, add: true,
       sub: true, mul: true, div: true, pow: true, maximum: true, minimum: true, prelu: true, lt: true, le: true, gt: true, ge: true,
       eq: true, and: true, or: true, where: true, cast: true, clip: true, matmul: true, reduce: true, argmax: true,
       softmax: true, layer_norm: true, attention: true, lstm: true, transpose: true, reshape: true, expand: true, slice: true,
@@ -317,6 +334,9 @@ describe("core ops: interpreter vs onnxruntime", () => {
     };
     expect(Object.keys(all).filter((op) => !covered.has(op as OpName))).toEqual([]);
   });
-  for (const c of CASES) it(c.name, () => check(c));
+  // Cases without an opset of their own run at the default and at the newest opset, whose lowerings differ
+  // (e.g. Gelu, Attention, reduce axes as inputs).
+  for (const c of CASES)
+    for (const opset of c.opset ? [c.opset] : [DEFAULT_OPSET, MAX_OPSET]) it(`${c.name} (opset ${opset})`, () => check(c, opset));
   checkerTest(batch);
 });

@@ -33,6 +33,8 @@ const x234 = f32([2, 3, 4], 1);
 
 export const OP_CASES: OpCase[] = [
   ...FLOAT_UNARY.map(([op, lo, hi], i) => unary(`${op} f32`, op, {}, f32([2, 3, 4], 10 + i, lo, hi))),
+  unary("gelu f32", "gelu", { approximate: "none" }, f32([2, 3, 4], 24, -5, 5)),
+  unary("gelu tanh f32", "gelu", { approximate: "tanh" }, f32([2, 3, 4], 25, -5, 5)),
   unary("neg i64", "neg", {}, random("i64", [5], 3, -9, 9)),
   unary("abs i32", "abs", {}, random("i32", [5], 4, -9, 9)),
   unary("relu i64", "relu", {}, random("i64", [6], 5, -9, 9)),

@@ -13,7 +13,7 @@ import { encodeModel, type GraphProto, type ModelProto, type TensorProto, tensor
 import { resolveWeights } from "./weights.js";
 
 export interface EmitOnnxOptions {
-  /** ONNX opset, 17 (default) to 21. */
+  /** ONNX opset, 17 (default) to 23; newer opsets get simpler graphs (Gelu from 20, Attention from 23). */
   opset?: number;
   /** Checkpoint tensors by parameter path; parameters missing here use their default or a seeded random draw. */
   weights?: ReadonlyMap<string, HostTensor>;

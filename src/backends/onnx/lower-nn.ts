@@ -1,5 +1,5 @@
 // Normalisation, attention, convolution and pooling.
-import { type Dim, isStatic } from "../../compiler/ir/dim.js";
+import { type Dim, dimEq, isStatic } from "../../compiler/ir/dim.js";
 import { broadcastShapes, normAxis } from "../../compiler/ir/infer.js";
 import type { OpAttrs } from "../../compiler/ir/ir.js";
 import type { HostTensor } from "../../util/tensor.js";
@@ -48,8 +48,21 @@ function layerNormDecomposed(e: NodeEmitter, ax: number, eps: number, bias: stri
 }
 
 /** softmax(q @ k^T * scale + bias) @ v as MatMul, Mul, Add, Softmax, MatMul. */
+/**
+ * ONNX Attention (opset 23) takes [batch, heads, seq, width] operands whose batch and head dims agree, and
+ * onnxruntime wants the additive mask's last two dims to be exactly [q seq, kv seq] (only its leading dims broadcast).
+ */
+function fitsOnnxAttention(e: NodeEmitter): boolean {
+  const [q, k, v, bias] = e.node.inputs;
+  const same = (a: readonly Dim[], b: readonly Dim[]) => a.length === b.length && a.every((d, i) => dimEq(d, b[i]));
+  const lead = (t: typeof q) => t.shape.slice(0, 2);
+  const maskOk = !bias || (bias.shape.length >= 2 && same(bias.shape.slice(-2), [q.shape[2], k.shape[2]]));
+  return e.opset >= 23 && q.shape.length === 4 && [k, v].every((t) => t.shape.length === 4 && same(lead(t), lead(q))) && maskOk;
+}
+
 export function lowerAttention(e: NodeEmitter): void {
   const { scale } = e.node.attrs as OpAttrs["attention"];
+  if (fitsOnnxAttention(e)) return e.emit("Attention", e.inputs, [e.out()], [attr.float("scale", scale)]);
   const [q, k] = e.node.inputs;
   const [qn, kn, vn, bn] = e.inputs;
   const r = k.shape.length;

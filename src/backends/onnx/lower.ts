@@ -1,7 +1,7 @@
 // Lowers one computing IR node to ONNX nodes, op by op (sources are handled by emit.ts).
 import type { OpName } from "../../compiler/ir/ir.js";
 import type { NodeEmitter } from "./context.js";
-import { lowerCast, lowerClip, lowerRelu, ONE_TO_ONE } from "./lower-elementwise.js";
+import { lowerCast, lowerClip, lowerGelu, lowerRelu, ONE_TO_ONE } from "./lower-elementwise.js";
 import { lowerConcat, lowerExpand, lowerGather, lowerGatherElements, lowerPad, lowerReshape, lowerSlice, lowerTranspose } from "./lower-layout.js";
 import { lowerAttention, lowerAvgPool, lowerConv, lowerLayerNorm, lowerMaxPool, lowerResize } from "./lower-nn.js";
 import { lowerLstm } from "./lower-recurrent.js";
@@ -12,6 +12,7 @@ type Lowering = (e: NodeEmitter) => void;
 
 const LOWERINGS: Partial<Record<OpName, Lowering>> = {
   relu: lowerRelu,
+  gelu: lowerGelu,
   cast: lowerCast,
   clip: lowerClip,
   reduce: lowerReduce,

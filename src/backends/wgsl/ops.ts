@@ -26,4 +26,4 @@ export const GATHER_OPS: ReadonlySet<OpName> = new Set<OpName>(["gather", "gathe
 /** Ops whose value at an index is an expression of their inputs' values: they can be inlined into consumers. */
 export const FUSIBLE_OPS: ReadonlySet<OpName> = new Set<OpName>([...SCALAR_OPS, ...LAYOUT_OPS, ...GATHER_OPS]);
 
-export const EXPENSIVE_OPS: ReadonlySet<OpName> = new Set<OpName>(["exp", "log", "tanh", "sigmoid", "erf", "sin", "cos", "pow", "sqrt"]);
+export const EXPENSIVE_OPS: ReadonlySet<OpName> = new Set<OpName>(["exp", "log", "tanh", "sigmoid", "erf", "gelu", "sin", "cos", "pow", "sqrt"]);

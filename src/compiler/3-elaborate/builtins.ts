@@ -6,9 +6,10 @@ import { allocData, type DType, type HostTensor } from "../../util/tensor.js";
 import { type Dim, dimDivExact, dimEq, dimProduct, dimToString, isStatic, shapeToString } from "../ir/dim.js";
 import { isFloat } from "../ir/infer.js";
 import type { Value as IrValue } from "../ir/ir.js";
+import { erf, gelu, geluTanh } from "../ir/interp/elementwise.js";
 import {
   type Emitter, expectBool, expectDim, expectDimList, expectDType, expectInt, expectIntList, expectList, expectNumber,
-  expectTensor, fail, type Origin,
+  expectString, expectTensor, fail, type Origin,
 } from "./context.js";
 import { bool, float, int, NONE, show, type Val } from "./values.js";
 
@@ -111,6 +112,24 @@ function unary(op: "exp" | "log" | "sqrt" | "tanh" | "sigmoid" | "erf" | "relu" 
   };
 }
 
+/** GELU as one op, so backends can use a native kernel (ONNX Gelu from opset 20) or fuse it as one expression. */
+function geluBuiltin(): Builtin {
+  return {
+    spec: ["x", "approximate?"],
+    doc: 'GELU: x·Φ(x); approximate = "tanh" for the tanh approximation',
+    impl: (ctx, a) => {
+      const x = a.get("x")!;
+      const given = a.get("approximate");
+      const approximate = given ? expectString(given.value, given.span, "approximate") : "none";
+      if (approximate !== "none" && approximate !== "tanh")
+        fail(ShapeCodes.BadArgument, `gelu: approximate must be "none" or "tanh", got "${approximate}"`, given!.span, [], 'gelu(x, approximate = "tanh")');
+      const math = approximate === "tanh" ? geluTanh : gelu;
+      if (x.value.kind === "float" || (x.value.kind === "int" && isStatic(x.value.v))) return float(math(expectNumber(x.value, x.span, "x")));
+      return { kind: "tensor", v: ctx.emit.op1("gelu", { approximate }, [expectTensor(x.value, x.span, "x")], ctx.origin) };
+    },
+  };
+}
+
 function reduce(kind: "sum" | "mean" | "max" | "min" | "prod", doc: string): Builtin {
   const spec = ["x", "axes", "keepdims=false"];
   return {
@@ -205,7 +224,8 @@ export const BUILTINS: Record<string, Builtin> = {
   sqrt: unary("sqrt", Math.sqrt, "square root"),
   tanh: unary("tanh", Math.tanh, "hyperbolic tangent"),
   sigmoid: unary("sigmoid", (x) => 1 / (1 + Math.exp(-x)), "logistic sigmoid"),
-  erf: unary("erf", erfNumber, "Gauss error function"),
+  erf: unary("erf", erf, "Gauss error function"),
+  gelu: geluBuiltin(),
   relu: unary("relu", (x) => Math.max(x, 0), "max(x, 0)"),
   abs: unary("abs", Math.abs, "absolute value"),
   floor: unary("floor", Math.floor, "round down"),
@@ -651,19 +671,3 @@ function pool(ctx: BuiltinContext, a: Bound, op: "max_pool" | "avg_pool"): Val {
   return { kind: "tensor", v: ctx.emit.op1("avg_pool", { kernel, strides, pads, countIncludePad }, [x], ctx.origin) };
 }
 
-/** erf for compile-time numbers (Abramowitz-Stegun 7.1.26 is too coarse; use a series/continued fraction). */
-function erfNumber(x: number): number {
-  const ax = Math.abs(x);
-  if (ax < 2.5) {
-    let sum = 0;
-    let term = ax;
-    for (let n = 0; n < 60; n++) {
-      sum += term / (2 * n + 1);
-      term *= (-ax * ax) / (n + 1);
-    }
-    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
-  }
-  let f = 0;
-  for (let n = 60; n >= 1; n--) f = n / 2 / (ax + f);
-  return Math.sign(x) * (1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f));
-}

@@ -32,6 +32,8 @@ export interface OpAttrs {
   tanh: {};
   sigmoid: {};
   erf: {};
+  /** GELU, exact (`none`: x·Φ(x)) or with the tanh approximation, as ONNX Gelu and torch.nn.GELU define them. */
+  gelu: { approximate: "none" | "tanh" };
   relu: {};
   floor: {};
   ceil: {};
@@ -145,7 +147,7 @@ export function isElementwiseUnary(op: OpName): boolean {
 }
 
 export const UNARY_OPS: ReadonlySet<OpName> = new Set<OpName>([
-  "neg", "abs", "exp", "log", "sqrt", "reciprocal", "tanh", "sigmoid", "erf", "relu", "floor", "ceil", "sin", "cos", "not",
+  "neg", "abs", "exp", "log", "sqrt", "reciprocal", "tanh", "sigmoid", "erf", "gelu", "relu", "floor", "ceil", "sin", "cos", "not",
 ]);
 
 export const BINARY_OPS: ReadonlySet<OpName> = new Set<OpName>([

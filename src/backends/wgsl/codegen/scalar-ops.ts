@@ -21,6 +21,12 @@ fn tanh_f(x: f32) -> f32 {
   let e = exp(-2.0 * abs(x));
   return sign(x) * (1.0 - e) / (1.0 + e);
 }`,
+  gelu_f: `fn gelu_f(x: f32) -> f32 {
+  return 0.5 * x * (1.0 + erf_f(x * 0.70710678118654752));
+}`,
+  gelu_tanh_f: `fn gelu_tanh_f(x: f32) -> f32 {
+  return 0.5 * x * (1.0 + tanh_f(0.79788456080286536 * (x + 0.044715 * x * x * x)));
+}`,
   sigmoid_f: `fn sigmoid_f(x: f32) -> f32 {
   let e = exp(-abs(x));
   return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
@@ -80,7 +86,8 @@ export function narrow(dtype: DType, expr: string, use: (helper: string) => void
   }
 }
 
-function unaryExpr(op: string, x: string, float: boolean, use: (h: string) => void): string {
+function unaryExpr(node: Node, x: string, float: boolean, use: (h: string) => void): string {
+  const op = node.op;
   const call = (h: string) => {
     use(h);
     return `${h}(${x})`;
@@ -100,6 +107,11 @@ function unaryExpr(op: string, x: string, float: boolean, use: (h: string) => vo
       return call("sigmoid_f");
     case "erf":
       return call("erf_f");
+    case "gelu": {
+      const tanh = (node.attrs as OpAttrs["gelu"]).approximate === "tanh";
+      use(tanh ? "tanh_f" : "erf_f"); // what the gelu helper calls
+      return call(tanh ? "gelu_tanh_f" : "gelu_f");
+    }
     default: // abs exp log sqrt floor ceil sin cos
       return `${op}(${x})`;
   }
@@ -147,7 +159,7 @@ export function scalarExpr(node: Node, operands: readonly string[], use: (helper
   if (node.op === "cast") return castExpr(operands[0], inType, (node.attrs as OpAttrs["cast"]).to, use);
   if (node.op === "where") return `select(${operands[2]}, ${operands[1]}, ${operands[0]})`;
   if (node.op === "clip") return clipExpr(operands[0], out, node.attrs as OpAttrs["clip"]);
-  if (UNARY_OPS.has(node.op)) return narrow(out, unaryExpr(node.op, operands[0], float, use), use);
+  if (UNARY_OPS.has(node.op)) return narrow(out, unaryExpr(node, operands[0], float, use), use);
   const expr = binaryExpr(node.op, operands[0], operands[1], float, use);
   return out === "bool" ? expr : narrow(out, expr, use);
 }

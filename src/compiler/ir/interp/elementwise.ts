@@ -1,7 +1,7 @@
 // Elementwise kernels (unary, binary, where, cast, clip). Floats and narrow integers compute as float64 numbers;
 // i64 computes as BigInt.
 import { allocData, type DType, type HostTensor } from "../../../util/tensor.js";
-import type { OpName } from "../ir.js";
+import type { OpAttrs, OpName } from "../ir.js";
 import { broadcastOffsets, broadcastStatic } from "./layout.js";
 import { fromNumbers, isIntegerType, KernelError, scalarOf, toBigInts, toNumbers, truncToInt } from "./numeric.js";
 
@@ -25,6 +25,14 @@ function sigmoid(x: number): number {
   return e / (1 + e);
 }
 
+export function gelu(x: number): number {
+  return 0.5 * x * (1 + erf(x / Math.SQRT2));
+}
+
+export function geluTanh(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+}
+
 const UNARY: Partial<Record<OpName, (x: number) => number>> = {
   neg: (x) => -x,
   abs: Math.abs,
@@ -35,6 +43,7 @@ const UNARY: Partial<Record<OpName, (x: number) => number>> = {
   tanh: Math.tanh,
   sigmoid,
   erf,
+  gelu,
   relu: (x) => (x < 0 ? 0 : x),
   floor: Math.floor,
   ceil: Math.ceil,
@@ -49,14 +58,14 @@ const UNARY_I64: Partial<Record<OpName, (x: bigint) => bigint>> = {
   relu: (x) => (x < 0n ? 0n : x),
 };
 
-export function unary(op: OpName, x: HostTensor): HostTensor {
+export function unary(op: OpName, x: HostTensor, attrs?: OpAttrs["gelu"]): HostTensor {
   if (x.dtype === "i64") {
     const f = UNARY_I64[op]!;
     const out = new BigInt64Array(x.data.length);
     (x.data as BigInt64Array).forEach((v, i) => (out[i] = f(v)));
     return { dtype: "i64", shape: [...x.shape], data: out };
   }
-  const f = UNARY[op]!;
+  const f = op === "gelu" && attrs?.approximate === "tanh" ? geluTanh : UNARY[op]!;
   return fromNumbers(x.dtype, [...x.shape], toNumbers(x).map(f));
 }
 

@@ -18,7 +18,7 @@ export type ShapeResolver = (shape: readonly Dim[]) => number[];
 export function evalOp<K extends OpName>(op: K, attrs: OpAttrs[K], ins: HostTensor[], resolve: ShapeResolver): HostTensor[] {
   const [x] = ins;
   const axis = (a: number) => normAxis(a, x.shape.length);
-  if (UNARY_OPS.has(op)) return [unary(op, x)];
+  if (UNARY_OPS.has(op)) return [unary(op, x, op === "gelu" ? (attrs as OpAttrs["gelu"]) : undefined)];
   if (BINARY_OPS.has(op)) return [binary(op, x, ins[1], COMPARISON_OPS.has(op) ? "bool" : x.dtype)];
   switch (op) {
     case "const":
