@@ -20,6 +20,10 @@ describe("fmt on every .net file in the repository", () => {
   }
 });
 
+describe("the shipped .net files are canonical (`netc fmt --check` passes)", () => {
+  for (const path of netFiles("stdlib", "models", "examples")) it(repoPath(path), () => expect(format(path, readText(path))).toBe(readText(path)));
+});
+
 describe("fmt refuses files with syntax errors", () => {
   it.each([
     ["an unexpected token", "fn f() { let x = 1 +* 2 }"],

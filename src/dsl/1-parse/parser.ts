@@ -92,15 +92,17 @@ export class NetParser extends EmbeddedActionsParser {
 
   private paramList = this.RULE("paramList", (): A.ParamDecl[] => {
     const params: A.ParamDecl[] = [];
+    const push = (p: A.ParamDecl) => this.ACTION(() => p && params.push(p));
     this.CONSUME(T.LParen);
-    this.MANY_SEP({
-      SEP: T.Comma,
-      DEF: () => {
-        const p = this.SUBRULE(this.paramDecl);
-        this.ACTION(() => p && params.push(p));
-      },
+    // Comma-separated, with an optional trailing comma (two tokens of lookahead tell `, name` from `, )`).
+    this.OPTION(() => {
+      push(this.SUBRULE(this.paramDecl));
+      this.MANY(() => {
+        this.CONSUME(T.Comma);
+        push(this.SUBRULE2(this.paramDecl));
+      });
+      this.OPTION2(() => this.CONSUME2(T.Comma));
     });
-    this.OPTION(() => this.CONSUME(T.Comma));
     this.CONSUME(T.RParen);
     return params;
   });
@@ -123,14 +125,14 @@ export class NetParser extends EmbeddedActionsParser {
         GATE: () => this.LA(1).tokenType === T.LParen,
         ALT: () => {
           const outs: A.OutputDecl[] = [];
+          const push = (o: A.OutputDecl) => this.ACTION(() => o && outs.push(o));
           this.CONSUME(T.LParen);
-          this.AT_LEAST_ONE_SEP({
-            SEP: T.Comma,
-            DEF: () => {
-              const o = this.SUBRULE(this.outputDecl);
-              this.ACTION(() => o && outs.push(o));
-            },
+          push(this.SUBRULE(this.outputDecl));
+          this.MANY(() => {
+            this.CONSUME(T.Comma);
+            push(this.SUBRULE2(this.outputDecl));
           });
+          this.OPTION(() => this.CONSUME2(T.Comma));
           this.CONSUME(T.RParen);
           return outs;
         },
@@ -174,13 +176,13 @@ export class NetParser extends EmbeddedActionsParser {
         ALT: () => {
           const open = this.CONSUME(T.LParen);
           const elements: A.TypeExpr[] = [];
-          this.AT_LEAST_ONE_SEP({
-            SEP: T.Comma,
-            DEF: () => {
-              const t = this.SUBRULE2(this.typeExpr);
-              this.ACTION(() => t && elements.push(t));
-            },
+          const push = (t: A.TypeExpr) => this.ACTION(() => t && elements.push(t));
+          push(this.SUBRULE2(this.typeExpr));
+          this.MANY(() => {
+            this.CONSUME(T.Comma);
+            push(this.SUBRULE3(this.typeExpr));
           });
+          this.OPTION2(() => this.CONSUME2(T.Comma));
           const close = this.CONSUME(T.RParen);
           return this.ACTION((): A.TypeExpr => ({ kind: "TupleType", elements, span: this.join(open, close) }));
         },
@@ -344,13 +346,13 @@ export class NetParser extends EmbeddedActionsParser {
         ALT: () => {
           const open = this.CONSUME(T.LParen);
           const elements: A.Pattern[] = [];
-          this.AT_LEAST_ONE_SEP({
-            SEP: T.Comma,
-            DEF: () => {
-              const p = this.SUBRULE(this.pattern);
-              this.ACTION(() => p && elements.push(p));
-            },
+          const push = (p: A.Pattern) => this.ACTION(() => p && elements.push(p));
+          push(this.SUBRULE(this.pattern));
+          this.MANY(() => {
+            this.CONSUME(T.Comma);
+            push(this.SUBRULE2(this.pattern));
           });
+          this.OPTION(() => this.CONSUME2(T.Comma));
           const close = this.CONSUME(T.RParen);
           return this.ACTION((): A.Pattern => ({ kind: "TuplePattern", elements, span: this.join(open, close) }));
         },
@@ -613,14 +615,15 @@ export class NetParser extends EmbeddedActionsParser {
   private argList = this.RULE("argList", (): { args: A.Arg[]; close: IToken } => {
     this.CONSUME(T.LParen);
     const args: A.Arg[] = [];
-    this.MANY_SEP({
-      SEP: T.Comma,
-      DEF: () => {
-        const a = this.SUBRULE(this.arg);
-        this.ACTION(() => a && args.push(a));
-      },
+    const push = (a: A.Arg) => this.ACTION(() => a && args.push(a));
+    this.OPTION(() => {
+      push(this.SUBRULE(this.arg));
+      this.MANY(() => {
+        this.CONSUME(T.Comma);
+        push(this.SUBRULE2(this.arg));
+      });
+      this.OPTION2(() => this.CONSUME2(T.Comma));
     });
-    this.OPTION(() => this.CONSUME(T.Comma));
     const close = this.CONSUME(T.RParen);
     return { args, close };
   });

@@ -1,5 +1,5 @@
-// Expressions, with the fewest parentheses that keep the tree: a child is parenthesized only when it binds
-// more loosely than the grammar allows in its position.
+// Expressions, with the fewest parentheses that keep the tree (a child is parenthesized only when it binds
+// more loosely than the grammar allows in its position), plus a few that keep it readable (mixesUnclearly, negatedLevel).
 import type * as A from "../1-parse/ast.js";
 import { bracketed, type Doc, group, indent, line, softline } from "./doc.js";
 import { commentsAfter, commentsBefore, printLines, type PrintContext, withComments } from "./print-comments.js";
@@ -80,7 +80,7 @@ function printBareExpr(ctx: PrintContext, e: A.Expr): Doc {
     case "Tuple":
       return printTuple(ctx, e);
     case "Unary":
-      return e.op === "not" ? ["not ", printExpr(ctx, e.operand, Level.Not)] : ["-", printExpr(ctx, e.operand, Level.Negate)];
+      return e.op === "not" ? ["not ", printExpr(ctx, e.operand, Level.Not)] : ["-", printExpr(ctx, e.operand, negatedLevel(e.operand))];
     case "Binary":
       return printBinary(ctx, e);
     case "Call":
@@ -132,12 +132,30 @@ function printBinary(ctx: PrintContext, e: A.BinaryExpr): Doc {
   const links: Doc[] = [[line, e.op, " ", printExpr(ctx, e.right, rightLevel)]];
   const before: Doc[] = [];
   let head = e.left;
+  let joined = e.op;
   while (leftLevel === level && head.kind === "Binary" && BINARY_LEVEL[head.op] === level) {
+    if (mixesUnclearly(head.op, joined)) break;
     links.unshift([line, head.op, " ", printExpr(ctx, head.right, rightLevel), commentsAfter(ctx, head)]);
     before.unshift(commentsBefore(ctx, head));
+    joined = head.op;
     head = head.left;
   }
-  return group([before, printExpr(ctx, head, leftLevel), indent(links)]);
+  const headLevel = head.kind === "Binary" && mixesUnclearly(head.op, joined) ? leftLevel + 1 : leftLevel;
+  return group([before, printExpr(ctx, head, headLevel), indent(links)]);
+}
+
+/**
+ * `%` and `@` share `*` and `/`'s precedence, which few readers remember: `(x / d) @ w` keeps its parentheses
+ * (as prettier keeps them around mixed `%`), while `a * b / c` reads as it always has.
+ */
+function mixesUnclearly(inner: A.BinaryOp, outer: A.BinaryOp): boolean {
+  return inner !== outer && BINARY_LEVEL[inner] === Level.Product && [inner, outer].some((op) => op === "%" || op === "@");
+}
+
+/** The operand of unary minus: `-(a ** 2)` and `-(-a)` keep parentheses (`-a ** 2` misleads, `--a` looks like C). */
+function negatedLevel(operand: A.Expr): number {
+  const clarify = (operand.kind === "Binary" && operand.op === "**") || (operand.kind === "Unary" && operand.op === "-");
+  return clarify ? Level.Postfix : Level.Negate;
 }
 
 /** The least levels of a binary operator's operands: most operators group to the left, `**` to the right. */
