@@ -6,6 +6,12 @@ import * as T from "./lexer.js";
 
 type Spanned = { span: Span };
 
+interface SliceRest {
+  colon: IToken;
+  end?: A.Expr;
+  step?: A.Expr;
+}
+
 export class NetParser extends EmbeddedActionsParser {
   file = "<input>";
 
@@ -650,27 +656,39 @@ export class NetParser extends EmbeddedActionsParser {
         },
       },
       {
+        // `i` or `a:...`: an index, or a slice with a start.
         ALT: () => {
-          const start = this.OPTION(() => this.SUBRULE(this.expr));
-          const slice = this.OPTION2(() => {
-            const colon = this.CONSUME(T.Colon);
-            const end = this.OPTION3(() => this.SUBRULE2(this.expr));
-            const step = this.OPTION4(() => {
-              this.CONSUME2(T.Colon);
-              return this.OPTION5(() => this.SUBRULE3(this.expr));
-            });
-            return { colon, end, step };
-          });
-          return this.ACTION((): A.Subscript => {
-            if (!slice) return { kind: "At", expr: start!, span: start!.span };
-            const first: Spanned | IToken = start ?? slice.colon;
-            const last: Spanned | IToken = slice.step ?? slice.end ?? slice.colon;
-            return { kind: "Slice", start, end: slice.end, step: slice.step, span: this.join(first, last) };
-          });
+          const start = this.SUBRULE(this.expr);
+          const slice = this.OPTION(() => this.SUBRULE(this.sliceRest));
+          return this.ACTION((): A.Subscript => (slice ? this.slice(start, slice) : { kind: "At", expr: start, span: start.span }));
+        },
+      },
+      {
+        // `:...`: a slice from the beginning.
+        ALT: () => {
+          const slice = this.SUBRULE2(this.sliceRest);
+          return this.ACTION((): A.Subscript => this.slice(undefined, slice));
         },
       },
     ]),
   );
+
+  /** What follows a slice's start: `:end`, `:end:step`, each part optional. */
+  private sliceRest = this.RULE("sliceRest", (): SliceRest => {
+    const colon = this.CONSUME(T.Colon);
+    const end = this.OPTION(() => this.SUBRULE(this.expr));
+    const step = this.OPTION2(() => {
+      this.CONSUME2(T.Colon);
+      return this.OPTION3(() => this.SUBRULE2(this.expr));
+    });
+    return { colon, end, step };
+  });
+
+  private slice(start: A.Expr | undefined, rest: SliceRest): A.Subscript {
+    const first: Spanned | IToken = start ?? rest.colon;
+    const last: Spanned | IToken = rest.step ?? rest.end ?? rest.colon;
+    return { kind: "Slice", start, end: rest.end, step: rest.step, span: this.join(first, last) };
+  }
 
   private primary = this.RULE("primary", (): A.Expr =>
     this.OR([

@@ -1,5 +1,5 @@
 // Loads a `.net` file and everything it imports (the standard library under `std/`), parsing each once.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CheckCodes, makeDiagnostic } from "../../compiler/codes.js";
@@ -10,7 +10,13 @@ import { parseSource } from "../1-parse/parse.js";
 /** Reads a file's text, or undefined when it does not exist. */
 export type ReadFile = (path: string) => string | undefined;
 
-export const readFromDisk: ReadFile = (path) => (existsSync(path) ? readFileSync(path, "utf8") : undefined);
+export const readFromDisk: ReadFile = (path) => {
+  try {
+    return statSync(path).isFile() ? readFileSync(path, "utf8") : undefined;
+  } catch {
+    return undefined; // missing or unreadable: reported as an import that cannot be read
+  }
+};
 
 /** The standard library folder shipped with the package (stdlib/ beside src/ or dist/src/). */
 export function stdlibDir(): string {
