@@ -73,8 +73,8 @@ export class NetParser extends EmbeddedActionsParser {
     const config = this.SUBRULE(this.paramList);
     const inputs = this.SUBRULE2(this.paramList);
     const outputs = this.OPTION(() => this.SUBRULE(this.outputs)) ?? [];
-    const { stmts, close } = this.SUBRULE(this.body);
-    return this.ACTION(() => ({ kind: "Block", name: this.ident(name), config, inputs, outputs, body: stmts, span: this.join(kw, close) }));
+    const body = this.SUBRULE(this.body); // undefined after a recovered error inside it
+    return this.ACTION(() => ({ kind: "Block", name: this.ident(name), config, inputs, outputs, body: body?.stmts ?? [], span: this.join(kw, body?.close ?? name) }));
   });
 
   private fnDecl = this.RULE("fnDecl", (): A.FnDecl => {
@@ -82,8 +82,8 @@ export class NetParser extends EmbeddedActionsParser {
     const name = this.CONSUME(T.Identifier);
     const params = this.SUBRULE(this.paramList);
     const outputs = this.OPTION(() => this.SUBRULE(this.outputs)) ?? [];
-    const { stmts, close } = this.SUBRULE(this.body);
-    return this.ACTION(() => ({ kind: "Fn", name: this.ident(name), params, outputs, body: stmts, span: this.join(kw, close) }));
+    const body = this.SUBRULE(this.body); // undefined after a recovered error inside it
+    return this.ACTION(() => ({ kind: "Fn", name: this.ident(name), params, outputs, body: body?.stmts ?? [], span: this.join(kw, body?.close ?? name) }));
   });
 
   private modelDecl = this.RULE("modelDecl", (): A.ModelDecl => {
@@ -92,8 +92,8 @@ export class NetParser extends EmbeddedActionsParser {
     const config = this.SUBRULE(this.paramList);
     const inputs = this.SUBRULE2(this.paramList);
     const outputs = this.SUBRULE(this.outputs);
-    const { stmts, close } = this.SUBRULE(this.body);
-    return this.ACTION(() => ({ kind: "Model", name: this.ident(name), config, inputs, outputs, body: stmts, span: this.join(kw, close) }));
+    const body = this.SUBRULE(this.body); // undefined after a recovered error inside it
+    return this.ACTION(() => ({ kind: "Model", name: this.ident(name), config, inputs, outputs, body: body?.stmts ?? [], span: this.join(kw, body?.close ?? name) }));
   });
 
   private paramList = this.RULE("paramList", (): A.ParamDecl[] => {
@@ -587,8 +587,8 @@ export class NetParser extends EmbeddedActionsParser {
       this.OR([
         {
           ALT: () => {
-            const { args, close } = this.SUBRULE(this.argList);
-            target = this.ACTION((): A.Expr => ({ kind: "Call", callee: target, args, span: this.join(target, close) }));
+            const call = this.SUBRULE(this.argList); // undefined after a recovered error inside it
+            target = this.ACTION((): A.Expr => (call ? { kind: "Call", callee: target, args: call.args, span: this.join(target, call.close) } : target));
           },
         },
         {
