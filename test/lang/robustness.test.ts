@@ -100,6 +100,12 @@ describe("inputs that once crashed the parser or loader", () => {
     expect(formatSource("bad.net", text).text).toBeUndefined();
   });
 
+  it.each(["0", "-3"])("--set B=%s (a dimension below 1)", (value) => {
+    const file = "examples/tiny.net";
+    const r = compileToGraph(readFileSync(file, "utf8"), { file, overrides: { B: value } });
+    expect(r.diagnostics.map((d) => [d.code, d.message])).toEqual([["NET3011", `--set B: a dimension must be at least 1, got ${value}`]]);
+  });
+
   it("an import that names a directory", () => {
     const dir = mkdtempSync(join(tmpdir(), "netc-import-"));
     expect(diagnosticsOf(`import "."\n`, join(dir, "m.net"))).toEqual(["NET2008"]);

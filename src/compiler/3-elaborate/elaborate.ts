@@ -110,7 +110,9 @@ export class Elaborator {
     const freeDims = new Map<string, Dim>();
     for (const [name, o] of overrides) {
       const v = this.evalExpr(o.expr, scope, this.rootActivation());
-      freeDims.set(name, expectDim(v, o.span, `--set ${name}`));
+      const dim = expectDim(v, o.span, `--set ${name}`);
+      if (isStatic(dim) && dim < 1) fail(ShapeCodes.BadArgument, `--set ${name}: a dimension must be at least 1, got ${dim}`, o.span, [], `e.g. --set ${name}=1`);
+      freeDims.set(name, dim);
     }
     const act = this.rootActivation();
     const inputs = new Scope(scope);
