@@ -10,7 +10,7 @@ import { lowerNode } from "./lower.js";
 import { checkOpset, DEFAULT_OPSET, irVersionFor } from "./opset.js";
 import { netcVersion } from "./producer.js";
 import { encodeModel, type GraphProto, type ModelProto, type TensorProto, tensorProto, valueInfo } from "./proto.js";
-import { resolveWeights } from "./weights.js";
+import { resolveWeights } from "../../weights/resolve.js";
 
 export interface EmitOnnxOptions {
   /** ONNX opset, 17 (default) to 23; newer opsets get simpler graphs (Gelu from 20, Attention from 23). */

@@ -6,7 +6,7 @@ import type { Graph, OpAttrs, Value } from "../../compiler/ir/ir.js";
 import { BUNDLE_FORMAT, BUNDLE_VERSION, type BundleManifest, type KernelEntry, type TensorSlot } from "../../runtime/manifest.js";
 import { storageTypeOf, toStorage } from "../../runtime/storage.js";
 import type { HostTensor } from "../../util/tensor.js";
-import { resolveWeights } from "../onnx/weights.js";
+import { resolveWeights } from "../../weights/resolve.js";
 import { WgslCodes } from "./codes.js";
 import { type CodegenContext, DispatchTooLarge, generateKernel } from "./codegen/index.js";
 import { DEFAULT_LIMITS, type WgslLimits } from "./limits.js";
@@ -105,14 +105,17 @@ function generate(plan: KernelPlan, memory: MemoryPlan, limits: WgslLimits): { k
   };
   const kernels: KernelEntry[] = [];
   const shaders = new Map<string, string>();
+  // Kernels of the same structure (repeated layers, a shared encoder run twice) share one shader file.
+  const shaderOf = new Map<string, string>();
   const diagnostics: Diagnostic[] = [];
   plan.kernels.forEach((k, i) => {
     const name = `k${pad3(i)}_${k.anchor.op}`;
     try {
       const m = generateKernel(ctx, k);
-      const shader = `kernels/${name}.wgsl`;
+      const shader = shaderOf.get(m.code) ?? `kernels/${name}.wgsl`;
       const span = k.anchor.span;
       const constructs = [k.anchor, ...k.epilogue].map((n) => n.construct).filter((c): c is string => c !== undefined);
+      shaderOf.set(m.code, shader);
       shaders.set(shader, m.code);
       kernels.push({
         name,

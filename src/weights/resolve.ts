@@ -1,11 +1,11 @@
 // The value of every parameter the model reads: the checkpoint's tensor, else the declaration's default, else a
 // deterministic pseudo-random draw (normal(0, 0.02) for floats, zeros otherwise) keyed by seed and path.
-import { makeDiagnostic, ShapeCodes } from "../../compiler/codes.js";
-import type { Diagnostic } from "../../compiler/diagnostics.js";
-import type { ParamInfo } from "../../compiler/ir/ir.js";
-import { fromNumbers } from "../../compiler/ir/interp/numeric.js";
-import { isFloat } from "../../compiler/ir/infer.js";
-import { allocData, type HostTensor, numel } from "../../util/tensor.js";
+import { makeDiagnostic, ShapeCodes } from "../compiler/codes.js";
+import type { Diagnostic } from "../compiler/diagnostics.js";
+import type { ParamInfo } from "../compiler/ir/ir.js";
+import { fromNumbers } from "../compiler/ir/interp/numeric.js";
+import { isFloat } from "../compiler/ir/infer.js";
+import { allocData, type HostTensor, numel } from "../util/tensor.js";
 
 export interface ResolvedWeights {
   tensors: Map<string, HostTensor>;
