@@ -1,0 +1,97 @@
+// A tiny static server for the example page, on 127.0.0.1 only: the page itself, a compiled WGSL bundle at
+// /bundle/, netc's browser runtime at /netc/ (what the page's import map points "netc/runtime" at) and, when
+// given, a clip at /clip.npy.
+//
+//   node serve.mjs <bundle-dir> [--clip clip.npy] [--port 8080]
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { createServer } from "node:http";
+import { dirname, extname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".json": "application/json", ".wgsl": "text/plain", ".css": "text/css" };
+
+/** `path` inside `root`, or undefined when the URL tries to leave it or names no file. */
+function fileUnder(root, path) {
+  const file = resolve(root, `.${decodeURIComponent(path)}`);
+  if (relative(root, file).startsWith("..") || !existsSync(file) || !statSync(file).isFile()) return undefined;
+  return file;
+}
+
+/**
+ * Reads netc's runtime modules (`runtime/*.js` and the `util/*.js` they import). Inside the netc repository, from
+ * its TypeScript sources with the types stripped (so the page always runs the current runtime, built or not);
+ * anywhere else, from the installed package's build.
+ */
+async function runtimeReader() {
+  const sources = resolve(HERE, "../../src");
+  if (existsSync(join(sources, "runtime/index.ts"))) {
+    const { default: ts } = await import("typescript");
+    const options = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 };
+    return (path) => {
+      const file = fileUnder(sources, path.replace(/\.js$/, ".ts"));
+      return file && ts.transpileModule(readFileSync(file, "utf8"), { compilerOptions: options }).outputText;
+    };
+  }
+  let entry;
+  try {
+    entry = fileURLToPath(import.meta.resolve("netc/runtime"));
+  } catch {
+    throw new Error("netc is not installed: npm install netc");
+  }
+  const root = dirname(dirname(entry)); // .../dist/src, holding runtime/ and util/
+  return (path) => {
+    const file = fileUnder(root, path);
+    return file && readFileSync(file);
+  };
+}
+
+/** Starts the server; resolves once it listens, with its URL. */
+export async function serveExample({ bundle, clip, port = 8080 }) {
+  if (!existsSync(join(bundle, "manifest.json"))) throw new Error(`${bundle} is not a WGSL bundle (no manifest.json): compile one with netc compile --target wgsl`);
+  if (clip && !existsSync(clip)) throw new Error(`${clip} does not exist`);
+  const readRuntime = await runtimeReader();
+  const bundleRoot = resolve(bundle);
+  const bodyOf = (path) => {
+    if (path === "/") return readFileSync(join(HERE, "index.html"));
+    if (path === "/app.js") return readFileSync(join(HERE, "app.js"));
+    if (path === "/clip.npy" && clip) return readFileSync(clip);
+    if (path.startsWith("/bundle/")) return ((file) => file && readFileSync(file))(fileUnder(bundleRoot, path.slice("/bundle".length)));
+    if (/^\/netc\/(runtime|util)\/[\w.-]+\.js$/.test(path)) return readRuntime(path.slice("/netc".length));
+  };
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    let body;
+    try {
+      body = bodyOf(path);
+    } catch (e) {
+      return void res.writeHead(400, { "content-type": "text/plain" }).end(`cannot serve ${path}: ${e.message}\n`);
+    }
+    if (body === undefined) return void res.writeHead(404, { "content-type": "text/plain" }).end(`not found: ${path}\n`);
+    const type = path === "/" ? "text/html" : (TYPES[extname(path)] ?? "application/octet-stream");
+    res.writeHead(200, { "content-type": type, "cache-control": "no-store" }).end(body);
+  });
+  await new Promise((done, fail) => server.once("error", fail).listen(port, "127.0.0.1", done));
+  return { server, url: `http://127.0.0.1:${server.address().port}/` };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const usage = "usage: node serve.mjs <bundle-dir> [--clip clip.npy] [--port 8080]";
+  let args;
+  try {
+    args = parseArgs({ allowPositionals: true, options: { clip: { type: "string" }, port: { type: "string", default: "8080" } } });
+    if (args.positionals.length !== 1) throw new Error("expected one bundle folder");
+    if (!/^\d+$/.test(args.values.port)) throw new Error(`--port takes a number, not ${args.values.port}`);
+  } catch (e) {
+    console.error(`error: ${e.message}\n${usage}`);
+    process.exit(2);
+  }
+  serveExample({ bundle: args.positionals[0], clip: args.values.clip, port: Number(args.values.port) }).then(
+    ({ url }) => console.log(`serving the example on ${url}`),
+    (e) => {
+      console.error(`error: ${e.message}`);
+      process.exit(1);
+    },
+  );
+}
