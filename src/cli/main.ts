@@ -11,7 +11,7 @@ import { weightsImportCommand, weightsInspectCommand } from "./commands/weights.
 import { collect, EXIT_USAGE, ExitError, report } from "./io.js";
 import { VERSION } from "../version.js";
 
-function program(): Command {
+export function program(): Command {
   const cli = new Command("netc")
     .description("Compiler for .net model graphs: ONNX and WebGPU (WGSL) targets, PyTorch weight import")
     .version(VERSION)

@@ -11,10 +11,8 @@ export async function loadBundle(base: string | URL, fetchFn: typeof fetch = fet
     return r;
   };
   const manifest = (await (await get("manifest.json")).json()) as BundleManifest;
-  const [weights, ...sources] = await Promise.all([
-    get(manifest.weights).then((r) => r.arrayBuffer()),
-    ...manifest.kernels.map((k) => get(k.shader).then((r) => r.text())),
-  ]);
-  const shaders = new Map(manifest.kernels.map((k, i) => [k.shader, sources[i] as string]));
+  const files = [...new Set(manifest.kernels.map((k) => k.shader))];
+  const [weights, ...sources] = await Promise.all([get(manifest.weights).then((r) => r.arrayBuffer()), ...files.map((file) => get(file).then((r) => r.text()))]);
+  const shaders = new Map(files.map((file, i) => [file, sources[i] as string]));
   return { manifest, shaders, weights: new Uint8Array(weights as ArrayBuffer) };
 }

@@ -44,9 +44,9 @@ export interface SourceLocation {
 }
 
 export interface KernelEntry {
-  /** Unique, e.g. `k012_matmul`; also the stem of its shader file. */
+  /** Unique, e.g. `k012_matmul`; also the stem of its shader file unless it shares an earlier kernel's. */
   name: string;
-  /** Path of the WGSL source relative to the bundle root. */
+  /** Path of the WGSL source relative to the bundle root; kernels with the same code share one file. */
   shader: string;
   entryPoint: string;
   /** Workgroup counts for dispatchWorkgroups(x, y, z). */

@@ -1,6 +1,6 @@
 // Runs a compiled WGSL bundle on a GPUDevice: creates the buffers and uploads the weights once, compiles every
-// pipeline up front (createComputePipelineAsync, in parallel), then runs the whole model as one command buffer
-// per call. Validation errors, out-of-memory and device loss reject the call instead of hanging it.
+// distinct pipeline up front (createComputePipelineAsync, in parallel), then runs the whole model as one command
+// buffer per call. Validation errors, out-of-memory and device loss reject the call instead of hanging it.
 import { numel, type DType, type HostTensor, type TensorData } from "../util/tensor.js";
 import type { BundleManifest, KernelEntry, TensorSlot } from "./manifest.js";
 import { BUNDLE_FORMAT, BUNDLE_VERSION } from "./manifest.js";
@@ -127,7 +127,16 @@ export class WgslModel {
         return buffer;
       }),
     );
-    const pipelines = await scoped(device, "compiling the model's kernels", () => Promise.all(m.kernels.map((k) => compileKernel(device, k, bundle.shaders.get(k.shader)))));
+    // One pipeline per distinct shader and binding layout: repeated layers reuse it with their own bind groups.
+    const pipelineOf = new Map<string, Promise<GPUComputePipeline>>();
+    const pipelineFor = (k: KernelEntry): Promise<GPUComputePipeline> => {
+      const code = bundle.shaders.get(k.shader);
+      const key = `${k.entryPoint}\n${k.bindings.map((b) => `${b.binding}:${b.access}`).join(",")}\n${code}`;
+      let pipeline = pipelineOf.get(key);
+      if (!pipeline) pipelineOf.set(key, (pipeline = compileKernel(device, k, code)));
+      return pipeline;
+    };
+    const pipelines = await scoped(device, "compiling the model's kernels", () => Promise.all(m.kernels.map(pipelineFor)));
     const steps = m.kernels.map((k, i) => ({
       pipeline: pipelines[i],
       workgroups: k.workgroups,

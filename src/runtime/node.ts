@@ -58,7 +58,7 @@ export async function createNodeDevice(manifest?: BundleManifest): Promise<NodeG
 
 export function readBundleDir(dir: string): WgslBundle {
   const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as BundleManifest;
-  const shaders = new Map(manifest.kernels.map((k) => [k.shader, readFileSync(join(dir, k.shader), "utf8")]));
+  const shaders = new Map([...new Set(manifest.kernels.map((k) => k.shader))].map((file) => [file, readFileSync(join(dir, file), "utf8")]));
   return { manifest, shaders, weights: new Uint8Array(readFileSync(join(dir, manifest.weights))) };
 }
 

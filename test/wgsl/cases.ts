@@ -144,6 +144,13 @@ export const OP_CASES: OpCase[] = [
     params: { w_ih: f32([1200, 4], 198, -0.1, 0.1), w_hh: f32([1200, 300], 199, -0.1, 0.1) },
     build: (b, v, line) => b.op("lstm", { reverse: false, bias: false }, [v.x, v.w_ih, v.w_hh, v.h0, v.c0], at(line)),
   },
+  {
+    // An even number of steps leaves the last hidden state in the other half of the double buffer.
+    name: "lstm reverse, even step count, h_n and c_n",
+    inputs: { x: f32([6, 3, 5], 192) },
+    params: { w_ih: f32([28, 5], 193, -1, 1), w_hh: f32([28, 7], 194, -1, 1), b_ih: f32([28], 195, -1, 1), b_hh: f32([28], 196, -1, 1) },
+    build: (b, v, line) => b.op("lstm", { reverse: true, bias: true }, [v.x, v.w_ih, v.w_hh, v.b_ih, v.b_hh], at(line)),
+  },
 
   unary("resize bilinear align_corners, shrink", "resize", { sizes: [4, 3], alignCorners: true }, f32([2, 2, 9, 7], 234)),
   unary("resize bilinear align_corners, grow", "resize", { sizes: [7, 5], alignCorners: true }, f32([1, 2, 3, 4], 235)),
@@ -151,6 +158,8 @@ export const OP_CASES: OpCase[] = [
   unary("resize to one pixel", "resize", { sizes: [1, 1], alignCorners: true }, f32([1, 2, 3, 4], 237)),
   unary("resize 1-d linear half-pixel", "resize", { sizes: [7], alignCorners: false }, f32([2, 3, 5], 238)),
   unary("resize 3-d trilinear align_corners", "resize", { sizes: [3, 4, 2], alignCorners: true }, f32([1, 2, 2, 3, 5], 239)),
+  // Half-pixel to a single row samples the middle of the input (PyTorch's rule), not its first row.
+  unary("resize half-pixel to one row", "resize", { sizes: [1, 4], alignCorners: false }, f32([1, 2, 6, 7], 242)),
 
   unary("transpose", "transpose", { perm: [2, 0, 1] }, x234),
   unary("reshape", "reshape", { shape: [4, 6] }, x234),
@@ -206,6 +215,31 @@ export const OP_CASES: OpCase[] = [
     params: { w: f32([8, 3, 3, 3], 228), bias: f32([8], 229) },
     build: (b, v, line) => b.op("conv", { strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], groups: 1 }, [v.x, v.w, v.bias], at(line)),
   },
+  {
+    name: "conv2d 1x1 pointwise (no window loop, no bounds check)",
+    inputs: { x: f32([2, 6, 5, 7], 243) },
+    params: { w: f32([8, 6, 1, 1], 244), bias: f32([8], 245) },
+    build: (b, v, line) => b.op("conv", { strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], groups: 1 }, [v.x, v.w, v.bias], at(line)),
+  },
+  {
+    name: "conv2d 1x1 padded, stride 2 (a bounds check without a loop)",
+    inputs: { x: f32([1, 3, 5, 6], 246) },
+    params: { w: f32([4, 3, 1, 1], 247) },
+    build: (b, v, line) => b.op("conv", { strides: [2, 2], pads: [1, 0, 1, 1], dilations: [1, 1], groups: 1 }, [v.x, v.w], at(line)),
+  },
+  {
+    name: "conv2d 3x3 unpadded stride 2, ragged edge (no bounds check)",
+    inputs: { x: f32([1, 2, 8, 9], 248) },
+    params: { w: f32([4, 2, 3, 3], 249) },
+    build: (b, v, line) => b.op("conv", { strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], groups: 1 }, [v.x, v.w], at(line)),
+  },
+  {
+    name: "conv2d 1x3 padded along the width only",
+    inputs: { x: f32([1, 4, 3, 6], 257) },
+    params: { w: f32([4, 4, 1, 3], 258) },
+    build: (b, v, line) => b.op("conv", { strides: [1, 1], pads: [0, 1, 0, 1], dilations: [1, 1], groups: 1 }, [v.x, v.w], at(line)),
+  },
+  unary("avg_pool 1x3, one tap along rows", "avg_pool", { kernel: [1, 3], strides: [1, 2], pads: [0, 1, 0, 1], countIncludePad: false }, f32([1, 2, 4, 6], 259)),
   unary("max_pool asymmetric pads", "max_pool", { kernel: [3, 2], strides: [2, 2], pads: [1, 1, 1, 0] }, f32([2, 2, 5, 6], 230)),
   unary("max_pool 1-d", "max_pool", { kernel: [2], strides: [2], pads: [0, 0] }, f32([1, 3, 8], 231)),
   unary("avg_pool counting pads", "avg_pool", { kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], countIncludePad: true }, f32([2, 2, 5, 6], 232)),

@@ -16,25 +16,27 @@ interface Window {
 
 /**
  * Nested loops over the window's taps; `body` runs for taps inside the input with `xo` (the spatial offset in
- * the input plane) and `to` (the tap's flat index in the kernel) defined.
+ * the input plane) and `to` (the tap's flat index in the kernel) defined. Axes of one tap get no loop, and axes
+ * whose taps never reach the padding no bounds check (a 1x1 convolution is then a plain dot product).
  */
 function windowLoops(spatial: readonly number[], out: readonly number[], win: Window, body: string): string {
-  const sp = spatial.length;
   const xs = stridesOf(spatial);
   const ks = stridesOf(win.kernel);
   const open: string[] = [];
-  for (let d = 0; d < sp; d++) {
-    open.push(
-      `for (var t${d} = 0u; t${d} < ${u(win.kernel[d])}; t${d} = t${d} + 1u) {`,
-      `  let q${d} = i32(${coord("p", out, d)} * ${u(win.strides[d])} + t${d} * ${u(win.dilations[d])}) - ${win.pads[d]}i;`,
-      `  if (q${d} < 0i || q${d} >= ${spatial[d]}i) { continue; }`,
-    );
-  }
+  spatial.forEach((n, d) => {
+    const k = win.kernel[d];
+    if (k > 1) open.push(`for (var t${d} = 0u; t${d} < ${u(k)}; t${d} = t${d} + 1u) {`);
+    const at = `${coord("p", out, d)} * ${u(win.strides[d])}${k > 1 ? ` + t${d} * ${u(win.dilations[d])}` : ""}`;
+    const last = (out[d] - 1) * win.strides[d] + (k - 1) * win.dilations[d] - win.pads[d];
+    if (win.pads[d] === 0 && last < n) open.push(`let q${d} = ${at};`);
+    else open.push(`let q${d} = i32(${at}) - ${win.pads[d]}i;`, `if (q${d} >= 0i && q${d} < ${n}i) {`);
+  });
   const offsets = [
     `let xo = ${linear(spatial.map((_, d) => `u32(q${d})`), xs)};`,
-    `let to = ${linear(win.kernel.map((_, d) => `t${d}`), ks)};`,
+    `let to = ${linear(win.kernel.map((k, d) => (k > 1 ? `t${d}` : "0u")), ks)};`,
   ];
-  return [...open, ...offsets, body, ...spatial.map(() => "}")].map((l) => `    ${l}`).join("\n");
+  const close = open.filter((l) => l.endsWith("{")).map(() => "}");
+  return [...open, ...offsets, body, ...close].map((l) => `    ${l}`).join("\n");
 }
 
 /** Output channels per thread: four when a group's channels divide evenly, else one. */
@@ -51,24 +53,28 @@ export function convKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
   const cpt = channelsPerThread(perGroup);
   const kSize = numelOf(kernel);
   const blocks = cout / cpt;
+  // One accumulator variable per channel (not an array), so that they stay in registers.
+  const acc = Array.from({ length: cpt }, (_, j) => `acc${j}`);
   const taps = windowLoops(spatial, outSpatial, { kernel, ...a }, [
     `let xv = ${w.read(x, `xc + xo`)};`,
-    `for (var j = 0u; j < ${u(cpt)}; j = j + 1u) { acc[j] = acc[j] + xv * ${w.read(weight, `wc + j * ${u(cpg * kSize)} + to`)}; }`,
+    ...acc.map((v, j) => `${v} = ${v} + xv * ${w.read(weight, j === 0 ? "wc + to" : `wc + ${u(j * cpg * kSize)} + to`)};`),
   ].join("\n"));
   const body = `  let nb = i / ${u(blocks * outPlane)};
   let m0 = (i / ${u(outPlane)}) % ${u(blocks)} * ${u(cpt)};
   let p = i % ${u(outPlane)};
   let g = m0 / ${u(perGroup)};
-  var acc: array<f32, ${cpt}>;
+${acc.map((v) => `  var ${v} = 0.0f;`).join("\n")}
   for (var c = 0u; c < ${u(cpg)}; c = c + 1u) {
     let xc = ((nb * ${u(cin)}) + g * ${u(cpg)} + c) * ${u(numelOf(spatial))};
     let wc = (m0 * ${u(cpg)} + c) * ${u(kSize)};
 ${taps}
   }
-  for (var j = 0u; j < ${u(cpt)}; j = j + 1u) {
-    let m = m0 + j;
-    emit((nb * ${u(cout)} + m) * ${u(outPlane)} + p, acc[j]${bias ? ` + ${w.read(bias, "m")}` : ""});
-  }`;
+${acc
+    .map((v, j) => {
+      const m = j === 0 ? "m0" : `m0 + ${u(j)}`;
+      return `  emit((nb * ${u(cout)} + ${m}) * ${u(outPlane)} + p, ${v}${bias ? ` + ${w.read(bias, m)}` : ""});`;
+    })
+    .join("\n")}`;
   const { main, workgroups } = perElementMain(w, batch * blocks * outPlane, body);
   return w.finish(`${w.epilogue()}\n\n${main}`, workgroups);
 }

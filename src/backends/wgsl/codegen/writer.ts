@@ -48,6 +48,8 @@ export class KernelWriter {
   private readonly functions = new Map<string, string>();
   private readonly helpers = new Set<string>();
   private readonly bindingOf = new Map<string, string>();
+  /** Values numbered in order of first use, so that kernels of the same structure get the same WGSL. */
+  private readonly localIds = new Map<Value, number>();
   private needsF16 = false;
 
   constructor(
@@ -87,6 +89,15 @@ export class KernelWriter {
     return name;
   }
 
+  private id(v: Value): number {
+    let n = this.localIds.get(v);
+    if (n === undefined) {
+      n = this.localIds.size;
+      this.localIds.set(v, n);
+    }
+    return n;
+  }
+
   private layout(v: Value): ValueLayout {
     const l = this.ctx.layouts.get(v);
     if (!l) throw new Error(`value ${v.id} (${v.producer.op}) has no buffer (a compiler bug)`);
@@ -108,7 +119,7 @@ export class KernelWriter {
   }
 
   private loadFunction(v: Value): string {
-    const name = `ld${v.id}`;
+    const name = `ld${this.id(v)}`;
     if (this.functions.has(name)) return name;
     const l = this.layout(v);
     const t = exprTypeOf(v.dtype);
@@ -119,7 +130,7 @@ export class KernelWriter {
   }
 
   private storeFunction(v: Value): string {
-    const name = `st${v.id}`;
+    const name = `st${this.id(v)}`;
     if (this.functions.has(name)) return name;
     const l = this.layout(v);
     const t = exprTypeOf(v.dtype);
@@ -130,7 +141,7 @@ export class KernelWriter {
   }
 
   private inlineFunction(node: Node): string {
-    const name = `v${node.outputs[0].id}`;
+    const name = `v${this.id(node.outputs[0])}`;
     if (this.functions.has(name)) return name;
     this.functions.set(name, ""); // reserved first: the body may read other values
     const t = exprTypeOf(node.outputs[0].dtype);
@@ -147,12 +158,12 @@ export class KernelWriter {
     const out = anchor.outputs[0];
     const shape = shapeOf(out);
     const local = new Set([anchor, ...epilogue]);
-    const lines = [`  let x${out.id} = a;`];
+    const lines = [`  let x${this.id(out)} = a;`];
     for (const n of epilogue) {
-      const operands = n.inputs.map((v) => (local.has(v.producer) ? `x${v.id}` : this.read(v, broadcastIndex(shape, shapeOf(v), "i"))));
-      lines.push(`  let x${n.outputs[0].id} = ${scalarExpr(n, operands, this.use)};`);
+      const operands = n.inputs.map((v) => (local.has(v.producer) ? `x${this.id(v)}` : this.read(v, broadcastIndex(shape, shapeOf(v), "i"))));
+      lines.push(`  let x${this.id(n.outputs[0])} = ${scalarExpr(n, operands, this.use)};`);
     }
-    for (const v of stores) lines.push(`  ${this.store(v, "i", `x${v.id}`)}`);
+    for (const v of stores) lines.push(`  ${this.store(v, "i", `x${this.id(v)}`)}`);
     return `fn emit(i: u32, a: ${exprTypeOf(out.dtype)}) {\n${lines.join("\n")}\n}`;
   }
 
