@@ -149,7 +149,8 @@ async function main() {
   $("t-device").textContent = ms(performance.now() - started);
   $("adapter").textContent = name;
 
-  setStatus(`Compiling ${bundle.manifest.kernels.length} pipelines…`);
+  const shaders = new Set(bundle.manifest.kernels.map((k) => k.shader)).size; // identical kernels share a pipeline
+  setStatus(`Compiling ${shaders} pipelines for ${bundle.manifest.kernels.length} kernels…`);
   started = performance.now();
   const model = await WgslModel.create(device, bundle);
   $("t-pipelines").textContent = ms(performance.now() - started);
