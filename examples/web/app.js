@@ -1,7 +1,7 @@
 // The page's logic: download a netc WGSL bundle, compile its pipelines on WebGPU, run it on a clip and draw the
 // softmax scores as bars. The clip is the server's /clip.npy when it has one (else a synthetic clip), or frames
 // the user picks, preprocessed like IFDD's DFEW loader: RGB in [0, 1], resized and centre-cropped, no mean/std.
-import { loadBundle, WgslModel } from "netc/runtime";
+import { loadBundle, requestDeviceFor, WgslModel } from "netc/runtime";
 
 /** DFEW's labels 0..6: the order of IFDD's logits. */
 const DFEW_CLASSES = ["happy", "sad", "neutral", "angry", "surprise", "disgust", "fear"];
@@ -19,10 +19,7 @@ async function openDevice(manifest) {
   if (!navigator.gpu) throw new Error("this browser has no WebGPU (use a recent Chrome or Edge, or Chromium with --enable-unsafe-webgpu)");
   const adapter = await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
   if (!adapter) throw new Error("WebGPU is there but no adapter answered");
-  const requiredLimits = {};
-  for (const [name, needed] of Object.entries(manifest.requiredLimits)) if (adapter.limits[name] !== undefined) requiredLimits[name] = Math.min(needed, adapter.limits[name]);
-  const requiredFeatures = manifest.requiredFeatures.filter((f) => adapter.features.has(f));
-  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
+  const device = await requestDeviceFor(adapter, manifest);
   const info = adapter.info ?? {};
   return { device, name: info.description || [info.vendor, info.architecture].filter(Boolean).join(" ") || "WebGPU adapter" };
 }

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HostTensor } from "../util/tensor.js";
+import { requestDeviceFor } from "./device.js";
 import type { BundleManifest } from "./manifest.js";
 import { type ModelInput, type WgslBundle, WgslModel } from "./model.js";
 
@@ -28,15 +29,8 @@ async function requestAdapter(webgpu: WebGpuModule): Promise<GPUAdapter | null> 
   return gpu.requestAdapter({ powerPreference: "high-performance" });
 }
 
-/** Limits the bundle needs, capped at what the adapter has (so a shortfall is reported by the runtime, by name). */
-function limitsFor(adapter: GPUAdapter, manifest?: BundleManifest): Record<string, number> {
-  const out: Record<string, number> = {};
-  const has = adapter.limits as unknown as Record<string, number>;
-  for (const [name, needed] of Object.entries(manifest?.requiredLimits ?? {})) if (has[name] !== undefined) out[name] = Math.min(needed, has[name]);
-  return out;
-}
-
-export async function createNodeDevice(manifest?: BundleManifest): Promise<NodeGpu> {
+/** A WebGPU adapter in Node: a real GPU if one answers, else SwiftShader when its ICD is installed. */
+export async function createNodeAdapter(): Promise<GPUAdapter> {
   let webgpu: WebGpuModule;
   try {
     webgpu = (await import("webgpu")) as WebGpuModule;
@@ -51,8 +45,13 @@ export async function createNodeDevice(manifest?: BundleManifest): Promise<NodeG
     adapter = await requestAdapter(webgpu);
   }
   if (!adapter) throw new Error(`no WebGPU adapter: no GPU answered, and the SwiftShader ICD (${SWIFTSHADER_ICD}, from apt's chromium and libvulkan1) is absent`);
-  const requiredFeatures = (manifest?.requiredFeatures ?? []).filter((f) => adapter.features.has(f)) as GPUFeatureName[];
-  const device = await adapter.requestDevice({ requiredLimits: limitsFor(adapter, manifest), requiredFeatures });
+  return adapter;
+}
+
+/** A device with what `manifest` asks for (see requestDeviceFor), on createNodeAdapter's adapter. */
+export async function createNodeDevice(manifest?: BundleManifest): Promise<NodeGpu> {
+  const adapter = await createNodeAdapter();
+  const device = await requestDeviceFor(adapter, manifest);
   return { device, adapter, release: () => device.destroy() };
 }
 

@@ -4,8 +4,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { GraphBuilder } from "../../src/compiler/ir/builder.js";
+import { requestDeviceFor } from "../../src/runtime/device.js";
 import { WgslModel, WgslRuntimeError } from "../../src/runtime/model.js";
-import { createNodeDevice, readBundleDir, runBundleDir } from "../../src/runtime/node.js";
+import { createNodeAdapter, createNodeDevice, readBundleDir, runBundleDir } from "../../src/runtime/node.js";
 import type { HostTensor } from "../../src/util/tensor.js";
 import { at, random, tensor } from "../helpers/ir.js";
 import { loadGraph, maxAbsDiff, onnxReference, TOLERANCE, tryGpu } from "./helpers.js";
@@ -106,6 +107,29 @@ describe.skipIf(!gpu)(`the WebGPU runtime${reason ? ` (skipped: ${reason})` : ""
   it.skipIf(gpu?.device.features.has("shader-f16"))("refuses an f16 bundle on a device without shader-f16, saying what is missing", async () => {
     const { graph, weights } = smallModel();
     await expect(loadGraph(gpu!, graph, { weights, precision: "f16" })).rejects.toThrow(/needs the device feature shader-f16/);
+  });
+
+  it("requestDeviceFor caps limits at the adapter's, so the runtime can name a real shortfall", async () => {
+    const { graph, weights } = smallModel();
+    const { dir } = await loadGraph(gpu!, graph, { weights });
+    const bundle = readBundleDir(dir);
+    const adapter = await createNodeAdapter();
+    const adapterMax = adapter.limits.maxStorageBufferBindingSize;
+    const greedy = { ...bundle.manifest, requiredLimits: { ...bundle.manifest.requiredLimits, maxStorageBufferBindingSize: adapterMax + 1024 } };
+    const device = await requestDeviceFor(adapter, greedy);
+    try {
+      expect(device.limits.maxStorageBufferBindingSize).toBe(adapterMax);
+      await expect(WgslModel.create(device, { ...bundle, manifest: greedy })).rejects.toThrow(
+        `the bundle needs maxStorageBufferBindingSize >= ${adapterMax + 1024}; the device has ${adapterMax}`,
+      );
+      const model = await WgslModel.create(device, bundle); // what the bundle really needs fits
+      const x = random("f32", [3, 40], 11);
+      const want = await onnxReference(graph, new Map([["x", x]]), { weights });
+      expect(maxAbsDiff((await model.run({ x })).y, want.get("y")!)).toBeLessThanOrEqual(TOLERANCE);
+      model.destroy();
+    } finally {
+      device.destroy();
+    }
   });
 
   it("runs a bundle folder in one call (what `netc run <bundle-dir>` does)", async () => {
