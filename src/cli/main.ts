@@ -85,8 +85,8 @@ export function program(): Command {
     .description("the tree of keys, shapes and dtypes in a checkpoint")
     .action(weightsInspectCommand);
   weights
-    .command("import <checkpoint>")
-    .description("map a checkpoint onto a model's weights and write safetensors")
+    .command("import <checkpoints...>")
+    .description("map checkpoints ([name=]file, as --weights) onto a model's weights and write one safetensors file")
     .requiredOption("--model <file.net>", "the model whose weights to fill")
     .requiredOption("-o, --output <file.safetensors>", "output file")
     .addOption(setOption())

@@ -124,6 +124,9 @@ export function parseWeightSpec(spec: string): WeightFileSpec {
   return { path: spec };
 }
 
+/** safetensors metadata key that `netc weights import` writes (the model the file was made for). */
+export const IMPORTED_FOR_MODEL = "netc.model";
+
 export interface LoadedModelWeights {
   weights: Map<string, HostTensor>;
   report?: WeightReport;
@@ -145,9 +148,12 @@ export function loadModelWeights(
   const opened: Checkpoint[] = [];
   try {
     const sources = files.map((f) => {
-      const mapping = mappingFromRules(rules, f.prefix?.replace(/\.$/, ""));
       const checkpoint = openCheckpoint(f.path);
       opened.push(checkpoint);
+      // A file `netc weights import` wrote already holds the model's weight names: the checkpoint rules that made
+      // them must not apply twice (only a `name=` prefix still does).
+      const imported = checkpoint.metadata.has(IMPORTED_FOR_MODEL);
+      const mapping = imported ? (f.prefix ? { prefix: `${f.prefix.replace(/\.$/, "")}.` } : {}) : mappingFromRules(rules, f.prefix?.replace(/\.$/, ""));
       return { checkpoint, rules: mapping };
     });
     const { weights, report } = importWeights(declared, sources, { onProgress: opts.onProgress });

@@ -210,6 +210,18 @@ describe.skipIf(!present)("the netc command line on S2D", () => {
     expect(maxAbsDiff(out.get("logits")!, npy(join(FIXTURES, "logits.npy")))).toBeLessThan(TOLERANCE);
   }, 120_000);
 
+  it("imports both files into one safetensors, which alone compiles to the same logits", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "netc-s2d-"));
+    const files = [join(FIXTURES, "s2d_small_random.pth"), `landmark=${join(FIXTURES, "mobilefacenet_random.pth.tar")}`];
+    const r = await netc("weights", "import", ...files, "--model", MODEL, ...sets, "-o", join(dir, "s2d.safetensors"));
+    expect(r.code, r.err).toBe(0);
+    const c = await netc("compile", MODEL, ...sets, "--weights", join(dir, "s2d.safetensors"), "-o", join(dir, "s2d.onnx"));
+    expect(c.code, c.err).toBe(0);
+    expect(c.err).toContain("0 missing, 0 unexpected");
+    const out = await runOnnx(readFileSync(join(dir, "s2d.onnx")), new Map([["video", video()]]), { threads: 2, outputs: ["logits"] });
+    expect(maxAbsDiff(out.get("logits")!, npy(join(FIXTURES, "logits.npy")))).toBeLessThan(TOLERANCE);
+  }, 120_000);
+
   it("inspect reports the full model's parameters and multiply-adds", async () => {
     const r = await netc("inspect", MODEL);
     expect(r.code, r.err).toBe(0);

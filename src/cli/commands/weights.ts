@@ -1,6 +1,7 @@
-// `netc weights inspect <ckpt>` and `netc weights import <ckpt> --model file.net -o out.safetensors`.
+// `netc weights inspect <ckpt>` and `netc weights import <[name=]ckpt>... --model file.net -o out.safetensors`.
 import { DiagnosticError, SourceMap } from "../../compiler/diagnostics.js";
 import { inspectCheckpoint, openCheckpoint, writeSafetensors } from "../../weights/index.js";
+import { IMPORTED_FOR_MODEL } from "../../weights/model-weights.js";
 import { report } from "../io.js";
 import { compileWithWeights } from "./compile.js";
 
@@ -26,10 +27,11 @@ export interface WeightsImportOptions {
   allowUnexpected: boolean;
 }
 
-export function weightsImportCommand(checkpoint: string, opts: WeightsImportOptions): void {
-  const { weights: loaded } = compileWithWeights(opts.model, { ...opts, weights: [checkpoint] });
+/** Each checkpoint is `file` or `name=file` (the model's `weights name { }` rules), as with `compile --weights`. */
+export function weightsImportCommand(checkpoints: string[], opts: WeightsImportOptions): void {
+  const { weights: loaded } = compileWithWeights(opts.model, { ...opts, weights: checkpoints });
   try {
-    writeSafetensors(opts.output, loaded!, { metadata: new Map([["netc.model", opts.model], ["netc.checkpoint", checkpoint]]) });
+    writeSafetensors(opts.output, loaded!, { metadata: new Map([[IMPORTED_FOR_MODEL, opts.model], ["netc.checkpoint", checkpoints.join(" ")]]) });
   } catch (e) {
     if (e instanceof DiagnosticError) report(e.diagnostics, new SourceMap());
     throw e;
