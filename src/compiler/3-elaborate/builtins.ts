@@ -11,7 +11,7 @@ import {
   type Emitter, expectBool, expectDim, expectDimList, expectDType, expectInt, expectIntList, expectList, expectNumber,
   expectString, expectTensor, fail, type Origin,
 } from "./context.js";
-import { bool, float, int, NONE, show, type Val } from "./values.js";
+import { bool, describeKind, float, int, NONE, show, type Val } from "./values.js";
 
 export interface CallArg {
   name?: string;
@@ -625,6 +625,16 @@ export const BUILTINS: Record<string, Builtin> = {
     impl: (_ctx, a) => {
       const x = a.get("x")!;
       return int(Math.trunc(expectNumber(x.value, x.span, "x")));
+    },
+  },
+  str: {
+    spec: ["x"],
+    doc: "a known int as a string (a string is returned as is), for computed weight names: `\"w_\" + str(i)`",
+    impl: (_ctx, a) => {
+      const x = a.get("x")!;
+      if (x.value.kind === "string") return x.value;
+      if (x.value.kind !== "int") fail(ShapeCodes.TypeMismatch, `str takes an int or a string, got ${describeKind(x.value)}`, x.span);
+      return { kind: "string", v: String(expectInt(x.value, x.span, "the argument of str")) };
     },
   },
   dim_eq: {

@@ -51,7 +51,8 @@ interface Activation {
   path: string;
   /** Layer group namespace of this activation, holding `layer` declarations. */
   layers: Map<string, Val>;
-  declared: Set<string>;
+  /** Params and layers declared so far (`param:<path>`, `layer:<path>`), with where. */
+  declared: Map<string, Span>;
   kind: "model" | "block" | "fn";
   construct?: string;
 }
@@ -134,7 +135,7 @@ export class Elaborator {
   }
 
   private rootActivation(): Activation {
-    return { path: "", layers: new Map(), declared: new Set(), kind: "model" };
+    return { path: "", layers: new Map(), declared: new Map(), kind: "model" };
   }
 
   private modelInputShape(type: A.TensorTypeExpr, scope: Scope, free: Map<string, Dim>): Dim[] {
@@ -312,7 +313,7 @@ export class Elaborator {
     for (const [k, v] of layer.config) scope.define(k, v);
     const bound = this.matchArgs(decl.inputs, args, `layer ${layer.path}`, span);
     this.bindInputs(decl.inputs, bound, scope, `layer ${layer.path}`);
-    const act: Activation = { path: layer.path, layers: new Map(), declared: new Set(), kind: "block", construct };
+    const act: Activation = { path: layer.path, layers: new Map(), declared: new Map(), kind: "block", construct };
     const result = this.withCall(span, () => this.runBody(decl.body, scope, act, decl.span));
     this.checkOutputs(decl.outputs, result, scope, span, `layer ${layer.path}`);
     return result;
@@ -322,7 +323,7 @@ export class Elaborator {
     const scope = new Scope(this.globals);
     const bound = this.matchArgs(decl.params, args, `fn ${decl.name.name}`, span);
     this.bindInputs(decl.params, bound, scope, `fn ${decl.name.name}`);
-    const act: Activation = { path: caller.path, layers: new Map(), declared: new Set(), kind: "fn", construct: caller.construct };
+    const act: Activation = { path: caller.path, layers: new Map(), declared: new Map(), kind: "fn", construct: caller.construct };
     const result = this.withCall(span, () => this.runBody(decl.body, scope, act, decl.span));
     this.checkOutputs(decl.outputs, result, scope, span, `fn ${decl.name.name}`);
     return result;
@@ -481,9 +482,17 @@ export class Elaborator {
       if (d.kind !== "Dim") fail(ShapeCodes.BadDimension, "a param needs every dimension spelled out", d.span);
       return [this.paramDim(this.evalExpr(d.expr, scope, act), d.span)];
     });
-    const path = act.path ? `${act.path}.${s.name.name}` : s.name.name;
-    if (act.declared.has(`param:${path}`)) fail(CheckCodes.DuplicateDefinition, `param '${s.name.name}' is declared twice`, s.name.span);
-    act.declared.add(`param:${path}`);
+    const segment = s.weightName ? this.weightName(s.weightName, scope, act) : s.name.name;
+    const path = act.path ? `${act.path}.${segment}` : segment;
+    const nameSpan = s.weightName?.span ?? s.name.span;
+    const first = act.declared.get(`param:${path}`);
+    if (first) {
+      // The same statement again is a loop declaring one fixed name on every pass.
+      const again = first.start === nameSpan.start && first.file === nameSpan.file;
+      fail(CheckCodes.DuplicateDefinition, `weight '${path}' is declared twice`, nameSpan, [{ message: again ? "first declared here, by an earlier pass of the loop" : "first declared here", span: first }],
+        "the weights of one block need distinct names; in a loop, compute one per pass: `param w: ... named \"w\" + str(i)`");
+    }
+    act.declared.set(`param:${path}`, nameSpan);
     let v = this.params.get(path);
     if (v) {
       if (v.dtype !== dtype || !dimsEqual(v.shape, shape))
@@ -495,6 +504,14 @@ export class Elaborator {
       this.params.set(path, v);
     }
     scope.define(s.name.name, { kind: "tensor", v }, s.name.span);
+  }
+
+  /** `named <expr>`: one path segment, as torch's register_parameter requires (non-empty, no '.'). */
+  private weightName(e: A.Expr, scope: Scope, act: Activation): string {
+    const name = expectString(this.evalExpr(e, scope, act), e.span, "a weight name");
+    if (name === "") fail(ShapeCodes.BadWeightName, "the weight name is empty", e.span);
+    if (name.includes(".")) fail(ShapeCodes.BadWeightName, `the weight name ${JSON.stringify(name)} contains '.'`, e.span);
+    return name;
   }
 
   private paramDim(v: Val, span: Span): number {
@@ -509,7 +526,7 @@ export class Elaborator {
     const rel = keys.join(".");
     const path = act.path ? `${act.path}.${rel}` : rel;
     if (act.declared.has(`layer:${path}`)) fail(CheckCodes.DuplicateDefinition, `layer '${rel}' is declared twice`, s.span);
-    act.declared.add(`layer:${path}`);
+    act.declared.set(`layer:${path}`, s.span);
     if (s.init.kind !== "Call") fail(ShapeCodes.TypeMismatch, "a layer is declared from a block call, e.g. `layer fc = Linear(768, 10)`", s.init.span);
     const callee = this.evalExpr(s.init.callee, scope, act);
     if (callee.kind !== "block") fail(ShapeCodes.TypeMismatch, `a layer is made from a block, but ${exprText(s.init.callee)} is ${describeKind(callee)}`, s.init.callee.span);
@@ -766,6 +783,10 @@ export class Elaborator {
   }
 
   binary(op: A.BinaryOp, l: Val, r: Val, span: Span, opSpan: Span, act: Activation): Val {
+    if (op === "+" && (l.kind === "string" || r.kind === "string")) {
+      if (l.kind === "string" && r.kind === "string") return { kind: "string", v: l.v + r.v };
+      fail(ShapeCodes.TypeMismatch, `+ joins two strings, not ${describeKind(l)} and ${describeKind(r)}`, span, [], "turn an int into a string with str(i): `\"w\" + str(i)`");
+    }
     if (l.kind === "tensor" || r.kind === "tensor") return this.tensorBinary(op, l, r, span, act);
     if (l.kind === "list" && r.kind === "list" && op === "+") return { kind: "list", items: [...l.items, ...r.items] };
     if ((op === "==" || op === "!=") && !(isNum(l) && isNum(r))) {

@@ -118,11 +118,16 @@ export type Stmt =
   | AssertStmt
   | WeightsStmt;
 
-/** `param weight: f32[out, in]` or `param index_even: i64[4] = [0, 2, 4, 6]`. */
+/**
+ * `param weight: f32[out, in]` or `param index_even: i64[4] = [0, 2, 4, 6]`. With `named <string>`
+ * (`param w_ih: f32[g, i] named "weight_ih_l" + str(k)`), the weight's path segment is computed at elaboration and
+ * `name` is only the local name the body uses.
+ */
 export interface ParamStmt extends NodeBase {
   kind: "Param";
   name: Ident;
   type: TypeExpr;
+  weightName?: Expr;
   init?: Expr;
 }
 

@@ -15,6 +15,8 @@ export const Fn = keyword("fn");
  */
 export const Model = createToken({ name: "Model", pattern: /model/, longer_alt: Identifier, label: "'model'", categories: [Identifier] });
 export const Param = keyword("param");
+/** `named` gives a param a computed weight name (`param w: f32[4] named "w_" + str(i)`); an ordinary name elsewhere. */
+export const Named = createToken({ name: "Named", pattern: /named/, longer_alt: Identifier, label: "'named'", categories: [Identifier] });
 export const Layer = keyword("layer");
 export const Let = keyword("let");
 export const Return = keyword("return");
@@ -82,7 +84,7 @@ export const UnterminatedComment = createToken({ name: "UnterminatedComment", pa
 export const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /[ \t\r\n]+/, group: Lexer.SKIPPED, line_breaks: true });
 
 export const KEYWORDS: TokenType[] = [
-  Import, Block, Fn, Model, Param, Layer, Let, Return, If, Then, Else, For, In, True, False, Tap, Assert, Weights,
+  Import, Block, Fn, Model, Param, Named, Layer, Let, Return, If, Then, Else, For, In, True, False, Tap, Assert, Weights,
   Lift, SplitIndex, Along, By, And, Or, Not, List,
 ];
 

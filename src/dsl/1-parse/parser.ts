@@ -6,6 +6,8 @@ import * as T from "./lexer.js";
 
 type Spanned = { span: Span };
 
+const ASSIGNMENT_OPS: TokenType[] = [T.Equals, T.PlusAssign, T.MinusAssign, T.StarAssign, T.SlashAssign];
+
 interface SliceRest {
   colon: IToken;
   end?: A.Expr;
@@ -279,11 +281,19 @@ export class NetParser extends EmbeddedActionsParser {
     const name = this.CONSUME(T.Identifier);
     this.CONSUME(T.Colon);
     const type = this.SUBRULE(this.typeExpr);
+    // `named` is also an ordinary name: followed by an assignment operator it begins the next statement.
+    const weightName = this.OPTION2({
+      GATE: () => !ASSIGNMENT_OPS.includes(this.LA(2).tokenType),
+      DEF: () => {
+        this.CONSUME(T.Named);
+        return this.SUBRULE2(this.expr);
+      },
+    });
     const init = this.OPTION(() => {
       this.CONSUME(T.Equals);
       return this.SUBRULE(this.expr);
     });
-    return this.ACTION(() => ({ kind: "Param", name: this.ident(name), type, init, span: this.join(kw, init ?? type) }));
+    return this.ACTION(() => ({ kind: "Param", name: this.ident(name), type, weightName, init, span: this.join(kw, init ?? weightName ?? type) }));
   });
 
   private layerStmt = this.RULE("layerStmt", (): A.LayerStmt => {

@@ -64,7 +64,14 @@ function printStmt(ctx: PrintContext, s: A.Stmt): Doc {
 function printBareStmt(ctx: PrintContext, s: A.Stmt): Doc {
   switch (s.kind) {
     case "Param":
-      return ["param ", printIdent(ctx, s.name), ": ", printType(ctx, s.type), s.init ? [" = ", printValue(ctx, s.init)] : ""];
+      return [
+        "param ",
+        printIdent(ctx, s.name),
+        ": ",
+        printType(ctx, s.type),
+        s.weightName ? [" named ", printValue(ctx, s.weightName)] : "",
+        s.init ? [" = ", printValue(ctx, s.init)] : "",
+      ];
     case "Layer":
       return ["layer ", s.path.map((segment, i) => printPathSegment(ctx, segment, i)), " = ", printValue(ctx, s.init)];
     case "Let":

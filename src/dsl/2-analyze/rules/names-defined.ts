@@ -116,6 +116,7 @@ export const namesDefined: Rule = (ctx) => {
       switch (s.kind) {
         case "Param":
           type(s.type, scope, false);
+          expr(s.weightName, scope);
           expr(s.init, scope);
           scope.add(s.name.name);
           break;

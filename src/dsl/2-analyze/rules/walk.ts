@@ -51,7 +51,7 @@ export function forEachExpr(e: A.Expr, visit: (e: A.Expr) => void): void {
 export function stmtExprs(s: A.Stmt): A.Expr[] {
   switch (s.kind) {
     case "Param":
-      return s.init ? [s.init] : [];
+      return [s.weightName, s.init].filter((e): e is A.Expr => !!e);
     case "Layer":
       return [...s.path.flatMap((p) => (p.kind === "Index" ? [p.expr] : [])), s.init];
     case "Tap":
