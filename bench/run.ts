@@ -3,7 +3,7 @@ import fs from "node:fs";
 import { benchIfdd } from "./ifdd.js";
 import { benchS2d } from "./s2d.js";
 import { benchWeights } from "./weights.js";
-import { benchWgsl } from "./wgsl.js";
+import { benchWgsl, formatWgslResult } from "./wgsl.js";
 
 function rawReadMbPerSec(file: string): number {
   const t = performance.now();
@@ -37,10 +37,5 @@ console.log(
     `ORT session ${(s2d.full.sessionMs / 1000).toFixed(1)} s, inference ${(s2d.full.inferenceMs / 1000).toFixed(2)} s per clip (median of 3, 2 threads)`,
 );
 
-const wgsl = await benchWgsl();
-console.log(
-  `wgsl ${wgsl.model} on ${wgsl.adapter}: ${wgsl.kernels} kernels for ${wgsl.onnxNodes} ONNX nodes ` +
-    `(${(wgsl.onnxNodes / wgsl.kernels).toFixed(1)}x fewer dispatches), compile ${wgsl.compileMs.toFixed(0)} ms, ` +
-    `pipelines ${(wgsl.pipelineMs / 1000).toFixed(1)} s, inference ${wgsl.inferenceMs.toFixed(1)} ms (median of 5). ` +
-    "No onnxruntime-web peer yet: the 2x goal of issue 7 is unmeasured.",
-);
+// Last: onnxruntime-web's WebGPU EP against netc's WGSL runtime, on the same adapter (minutes on SwiftShader).
+for await (const r of benchWgsl()) console.log(formatWgslResult(r));
