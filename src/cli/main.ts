@@ -61,6 +61,7 @@ export function program(): Command {
     .option("--override <file>", "a state dict whose tensors replace loaded weights of the same name (repeatable)", collect, [])
     .option("--threads <n>", "intra-op threads", (v) => Number(v), 2)
     .option("--debug-outputs", "also write every `tap` (for .net inputs)", false)
+    .option("--profile", "for a WGSL bundle: time every kernel with GPU timestamps and list the slowest", false)
     .action(runCommand);
 
   cli

@@ -2,7 +2,7 @@
 // distinct pipeline up front (createComputePipelineAsync, in parallel), then runs the whole model as one command
 // buffer per call. Validation errors, out-of-memory and device loss reject the call instead of hanging it.
 import { numel, type DType, type HostTensor, type TensorData } from "../util/tensor.js";
-import type { BundleManifest, KernelEntry, TensorSlot } from "./manifest.js";
+import type { BundleManifest, KernelEntry, SourceLocation, TensorSlot } from "./manifest.js";
 import { BUNDLE_FORMAT, BUNDLE_VERSION } from "./manifest.js";
 import { parseSafetensors } from "./safetensors.js";
 import { fromStorage, STORAGE_BYTES, toStorage } from "./storage.js";
@@ -83,6 +83,63 @@ interface Step {
   workgroups: [number, number, number];
 }
 
+function dispatch(pass: GPUComputePassEncoder, s: Step): void {
+  pass.setPipeline(s.pipeline);
+  pass.setBindGroup(0, s.bindGroup);
+  pass.dispatchWorkgroups(...s.workgroups);
+}
+
+/** One kernel's GPU time in a profiled run, with where it came from. */
+export interface KernelTiming {
+  kernel: string;
+  /** The IR ops fused into it, anchor first. */
+  ops: string[];
+  scope: string;
+  source?: SourceLocation;
+  ms: number;
+}
+
+/** WebGPU allows at most 4096 queries in one set: two timestamps a kernel. */
+const KERNELS_PER_QUERY_SET = 2048;
+
+/** Timestamp queries around each kernel of one run, and the buffers that read them back. */
+class KernelTimer {
+  private readonly sets: GPUQuerySet[] = [];
+  private readonly resolved: GPUBuffer;
+  private readonly readback: GPUBuffer;
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly kernels: number,
+  ) {
+    for (let first = 0; first < kernels; first += KERNELS_PER_QUERY_SET)
+      this.sets.push(device.createQuerySet({ type: "timestamp", count: 2 * Math.min(KERNELS_PER_QUERY_SET, kernels - first) }));
+    const size = 16 * Math.max(1, kernels);
+    this.resolved = device.createBuffer({ label: "kernel timestamps", size, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    this.readback = device.createBuffer({ label: "read kernel timestamps", size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  }
+
+  /** The pass of kernel `i`, with a timestamp at its beginning and end. */
+  writes(i: number): GPUComputePassTimestampWrites {
+    const local = i % KERNELS_PER_QUERY_SET;
+    return { querySet: this.sets[Math.floor(i / KERNELS_PER_QUERY_SET)], beginningOfPassWriteIndex: 2 * local, endOfPassWriteIndex: 2 * local + 1 };
+  }
+
+  resolve(encoder: GPUCommandEncoder): void {
+    this.sets.forEach((set, n) => encoder.resolveQuerySet(set, 0, set.count, this.resolved, 16 * n * KERNELS_PER_QUERY_SET));
+    encoder.copyBufferToBuffer(this.resolved, 0, this.readback, 0, this.resolved.size);
+  }
+
+  /** Milliseconds per kernel; frees the queries. */
+  async read(): Promise<number[]> {
+    await this.readback.mapAsync(GPUMapMode.READ);
+    const stamps = new BigUint64Array(this.readback.getMappedRange().slice(0));
+    this.readback.unmap();
+    for (const x of [...this.sets, this.resolved, this.readback]) x.destroy();
+    return Array.from({ length: this.kernels }, (_, i) => Number(stamps[2 * i + 1] - stamps[2 * i]) / 1e6);
+  }
+}
+
 export class WgslModel {
   private readonly lost: Promise<never>;
   private queue: Promise<unknown> = Promise.resolve();
@@ -154,7 +211,26 @@ export class WgslModel {
 
   /** Runs the model; calls are queued, so a model can be shared. Outputs are fresh host tensors. */
   run(inputs: Readonly<Record<string, ModelInput>>): Promise<Record<string, HostTensor>> {
-    const result = this.queue.then(() => this.runNow(inputs));
+    return this.enqueue(async () => (await this.runNow(inputs)).outputs);
+  }
+
+  /**
+   * Runs the model once with a GPU timestamp around every kernel (each in a pass of its own), to see where the time
+   * goes. Needs a device with the timestamp-query feature (requestDeviceFor asks for it when told to).
+   */
+  profile(inputs: Readonly<Record<string, ModelInput>>): Promise<{ outputs: Record<string, HostTensor>; kernels: KernelTiming[] }> {
+    if (!this.device.features.has("timestamp-query"))
+      return Promise.reject(new WgslRuntimeError("profiling needs the device feature timestamp-query (request it when creating the device)"));
+    return this.enqueue(async () => {
+      const { outputs, timer } = await this.runNow(inputs, new KernelTimer(this.device, this.steps.length));
+      const ms = await timer!.read();
+      const kernels = this.manifest.kernels.map((k, i) => ({ kernel: k.name, ops: k.ops, scope: k.scope, ...(k.source ? { source: k.source } : {}), ms: ms[i] }));
+      return { outputs, kernels };
+    });
+  }
+
+  private enqueue<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(work);
     this.queue = result.catch(() => {});
     return result;
   }
@@ -188,7 +264,7 @@ export class WgslModel {
     }
   }
 
-  private async runNow(inputs: Readonly<Record<string, ModelInput>>): Promise<Record<string, HostTensor>> {
+  private async runNow(inputs: Readonly<Record<string, ModelInput>>, timer?: KernelTimer): Promise<{ outputs: Record<string, HostTensor>; timer?: KernelTimer }> {
     if (this.destroyed) throw new WgslRuntimeError("the model was destroyed");
     for (const name of Object.keys(inputs))
       if (!this.manifest.inputs.some((s) => s.name === name)) throw new WgslRuntimeError(`the model has no input ${name}`);
@@ -197,13 +273,18 @@ export class WgslModel {
       scoped(device, "running the model", () => {
         for (const slot of this.manifest.inputs) if (slot.chunks.length > 0) this.upload(slot, inputs[slot.name]);
         const encoder = device.createCommandEncoder({ label: this.manifest.model });
-        const pass = encoder.beginComputePass();
-        for (const s of this.steps) {
-          pass.setPipeline(s.pipeline);
-          pass.setBindGroup(0, s.bindGroup);
-          pass.dispatchWorkgroups(...s.workgroups);
+        if (timer) {
+          this.steps.forEach((s, i) => {
+            const pass = encoder.beginComputePass({ timestampWrites: timer.writes(i) });
+            dispatch(pass, s);
+            pass.end();
+          });
+          timer.resolve(encoder);
+        } else {
+          const pass = encoder.beginComputePass();
+          for (const s of this.steps) dispatch(pass, s);
+          pass.end();
         }
-        pass.end();
         this.manifest.outputs.forEach((o, i) => {
           let offset = 0;
           for (const c of o.chunks) {
@@ -223,6 +304,6 @@ export class WgslModel {
       out[o.name] = { dtype: o.dtype as DType, shape: [...o.shape], data: fromStorage(o.dtype, o.storage, this.staging[i].getMappedRange().slice(0), count) };
       this.staging[i].unmap();
     });
-    return out;
+    return { outputs: out, timer };
   }
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { HostTensor } from "../util/tensor.js";
 import { requestDeviceFor } from "./device.js";
 import type { BundleManifest } from "./manifest.js";
-import { type ModelInput, type WgslBundle, WgslModel } from "./model.js";
+import { type KernelTiming, type ModelInput, type WgslBundle, WgslModel } from "./model.js";
 
 export const SWIFTSHADER_ICD = "/usr/lib/chromium/vk_swiftshader_icd.json";
 
@@ -49,9 +49,9 @@ export async function createNodeAdapter(): Promise<GPUAdapter> {
 }
 
 /** A device with what `manifest` asks for (see requestDeviceFor), on createNodeAdapter's adapter. */
-export async function createNodeDevice(manifest?: BundleManifest): Promise<NodeGpu> {
+export async function createNodeDevice(manifest?: BundleManifest, options: { profiling?: boolean } = {}): Promise<NodeGpu> {
   const adapter = await createNodeAdapter();
-  const device = await requestDeviceFor(adapter, manifest);
+  const device = await requestDeviceFor(adapter, manifest, options);
   return { device, adapter, release: () => device.destroy() };
 }
 
@@ -63,12 +63,23 @@ export function readBundleDir(dir: string): WgslBundle {
 
 /** Loads the bundle in `dir` on a fresh Node device, runs it once and releases the device. */
 export async function runBundleDir(dir: string, inputs: Readonly<Record<string, ModelInput>>): Promise<Record<string, HostTensor>> {
+  return (await runBundleDirWith(dir, inputs, {})).outputs;
+}
+
+/** runBundleDir, optionally timing every kernel (WgslModel.profile). */
+export async function runBundleDirWith(
+  dir: string,
+  inputs: Readonly<Record<string, ModelInput>>,
+  options: { profiling?: boolean },
+): Promise<{ outputs: Record<string, HostTensor>; kernels?: KernelTiming[] }> {
   const bundle = readBundleDir(dir);
-  const gpu = await createNodeDevice(bundle.manifest);
+  const gpu = await createNodeDevice(bundle.manifest, options);
   try {
     const model = await WgslModel.create(gpu.device, bundle);
     try {
-      return await model.run(inputs);
+      if (!options.profiling) return { outputs: await model.run(inputs) };
+      await model.run(inputs); // a warm-up: drivers may finish compiling a pipeline at its first dispatch
+      return await model.profile(inputs);
     } finally {
       model.destroy();
     }

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { GraphBuilder } from "../../src/compiler/ir/builder.js";
 import { requestDeviceFor } from "../../src/runtime/device.js";
 import { WgslModel, WgslRuntimeError } from "../../src/runtime/model.js";
-import { createNodeAdapter, createNodeDevice, readBundleDir, runBundleDir } from "../../src/runtime/node.js";
+import { createNodeAdapter, createNodeDevice, readBundleDir, runBundleDir, runBundleDirWith } from "../../src/runtime/node.js";
 import type { HostTensor } from "../../src/util/tensor.js";
 import { at, random, tensor } from "../helpers/ir.js";
 import { loadGraph, maxAbsDiff, onnxReference, TOLERANCE, tryGpu } from "./helpers.js";
@@ -129,6 +129,31 @@ describe.skipIf(!gpu)(`the WebGPU runtime${reason ? ` (skipped: ${reason})` : ""
       model.destroy();
     } finally {
       device.destroy();
+    }
+  });
+
+  it("profiles a run: one GPU time per kernel, and the same outputs as run", async () => {
+    const { graph, weights } = smallModel();
+    const { dir } = await loadGraph(gpu!, graph, { weights });
+    const x = random("f32", [3, 40], 12);
+    const { outputs, kernels } = await runBundleDirWith(dir, { x }, { profiling: true });
+    const manifest = readBundleDir(dir).manifest;
+    expect(kernels!.map((k) => k.kernel)).toEqual(manifest.kernels.map((k) => k.name));
+    expect(kernels!.every((k) => Number.isFinite(k.ms) && k.ms >= 0)).toBe(true);
+    expect(kernels!.reduce((s, k) => s + k.ms, 0)).toBeGreaterThan(0);
+    expect(kernels![0].ops[0]).toBe("matmul");
+    expect(maxAbsDiff(outputs.y, (await runBundleDir(dir, { x })).y)).toBe(0);
+  });
+
+  it("refuses to profile on a device without timestamp-query", async () => {
+    const { graph, weights } = smallModel();
+    const { dir } = await loadGraph(gpu!, graph, { weights });
+    const plain = await createNodeDevice(readBundleDir(dir).manifest); // profiling not asked for
+    try {
+      const model = await WgslModel.create(plain.device, readBundleDir(dir));
+      await expect(model.profile({ x: random("f32", [3, 40], 13) })).rejects.toThrow(/profiling needs the device feature timestamp-query/);
+    } finally {
+      plain.release();
     }
   });
 

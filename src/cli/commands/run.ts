@@ -1,8 +1,9 @@
 // `netc run <model.onnx|file.net> --input name=file.npy ... [-o outdir]`: runs with onnxruntime and writes .npy outputs.
 import { existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import { emitOnnx, runOnnx } from "../../backends/onnx/index.js";
-import { runBundleDir } from "../../runtime/node.js";
+import type { KernelTiming } from "../../runtime/model.js";
+import { runBundleDirWith } from "../../runtime/node.js";
 import { CliCodes, makeDiagnostic } from "../../compiler/codes.js";
 import { type Diagnostic, SourceMap } from "../../compiler/diagnostics.js";
 import { readNpyFile, writeNpyFile } from "../../util/npy.js";
@@ -18,6 +19,7 @@ export interface RunOptions {
   override?: string[];
   threads: number;
   debugOutputs: boolean;
+  profile: boolean;
 }
 
 function readInputs(specs: readonly string[], sources: SourceMap): Map<string, HostTensor> {
@@ -56,11 +58,17 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
         report([makeDiagnostic(CliCodes.BadInputBinding, `the model has no input '${name}'`, undefined, { hint: `inputs: ${[...names].join(", ")}` })], sources);
     }
   } else if (opts.set.length || opts.weights.length) usage("--set and --weights apply to .net models; a compiled model already has its weights");
+  const bundle = isBundleDir(model);
+  if (opts.profile && !bundle) usage("--profile times the kernels of a WGSL bundle (netc compile --target wgsl -o <dir>); for ONNX, onnxruntime has its own profiler");
   const inputs = readInputs(opts.input, sources);
   const started = performance.now();
-  const outputs = isBundleDir(model)
-    ? new Map(Object.entries(await runBundleDir(model, Object.fromEntries(inputs))))
-    : await runOnnx(modelInput, inputs, { threads: opts.threads });
+  let kernels: KernelTiming[] | undefined;
+  let outputs: Map<string, HostTensor>;
+  if (bundle) {
+    const r = await runBundleDirWith(model, Object.fromEntries(inputs), { profiling: opts.profile });
+    outputs = new Map(Object.entries(r.outputs));
+    kernels = r.kernels;
+  } else outputs = await runOnnx(modelInput, inputs, { threads: opts.threads });
   const ms = performance.now() - started;
   if (opts.output) {
     mkdirSync(opts.output, { recursive: true });
@@ -72,5 +80,27 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
     const head = Array.from(t.data.slice(0, 6) as ArrayLike<number | bigint>, (x) => (typeof x === "bigint" ? String(x) : x.toPrecision(5)));
     process.stdout.write(`${name}: ${t.dtype}[${t.shape.join(", ")}] ${head.join(" ")}${t.data.length > 6 ? " ..." : ""}\n`);
   }
-  process.stderr.write(`ran in ${ms.toFixed(1)} ms (including ${isBundleDir(model) ? "device and pipeline" : "session"} creation)\n`);
+  if (kernels) process.stdout.write(profileText(kernels));
+  process.stderr.write(`ran in ${ms.toFixed(1)} ms (including ${bundle ? "device and pipeline" : "session"} creation)\n`);
+}
+
+const SLOWEST_SHOWN = 15;
+
+/** The slowest kernels with their fused ops and `.net` origin, then the time per kind of kernel (its anchor op). */
+export function profileText(kernels: readonly KernelTiming[]): string {
+  const total = kernels.reduce((s, k) => s + k.ms, 0);
+  const pct = (ms: number) => `${((100 * ms) / (total || 1)).toFixed(1).padStart(5)}%`;
+  const lines = [`GPU time ${total.toFixed(2)} ms in ${kernels.length} kernels; the slowest:`];
+  for (const k of [...kernels].sort((a, b) => b.ms - a.ms).slice(0, SLOWEST_SHOWN)) {
+    const at = k.source ? `${isAbsolute(k.source.file) ? relative(process.cwd(), k.source.file) : k.source.file}:${k.source.line}:${k.source.col}` : "";
+    lines.push(`  ${k.ms.toFixed(3).padStart(9)} ms ${pct(k.ms)}  ${k.kernel}  ${k.ops.join("+")}  ${at}${k.scope ? ` (${k.scope})` : ""}`);
+  }
+  const byKind = new Map<string, { ms: number; count: number }>();
+  for (const k of kernels) {
+    const kind = byKind.get(k.ops[0]) ?? { ms: 0, count: 0 };
+    byKind.set(k.ops[0], { ms: kind.ms + k.ms, count: kind.count + 1 });
+  }
+  lines.push("by anchor op:");
+  for (const [op, { ms, count }] of [...byKind].sort((a, b) => b[1].ms - a[1].ms)) lines.push(`  ${ms.toFixed(3).padStart(9)} ms ${pct(ms)}  ${op} (${count})`);
+  return lines.join("\n") + "\n";
 }

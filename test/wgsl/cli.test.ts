@@ -1,0 +1,70 @@
+// `netc compile --target wgsl` and `netc run <bundle-dir> [--profile]`, in-process, against the ONNX path.
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { main } from "../../src/cli/main.js";
+import { encodeNpy, readNpyFile } from "../../src/util/npy.js";
+import { random } from "../helpers/ir.js";
+import { maxAbsDiff, TOLERANCE, tryGpu } from "./helpers.js";
+
+const TINY = `import "std/nn.net"
+
+model Tiny()(x: f32[B, 4]) -> (y: f32[B, 3]) {
+  layer fc[0] = Linear(4, 8)
+  layer fc[1] = Linear(8, 3)
+  return fc[1](gelu(fc[0](x)))
+}
+`;
+
+async function netc(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const o = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  try {
+    return { code: await main(args), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+const npyAt = (path: string) => {
+  const r = readNpyFile(path);
+  if (!r.ok) throw new Error(r.diagnostic.message);
+  return r.tensor;
+};
+
+const { gpu, reason } = await tryGpu();
+
+describe.skipIf(!gpu)(`netc with WGSL bundles${reason ? ` (skipped: ${reason})` : ""}`, () => {
+  afterAll(() => gpu?.release());
+  const dir = mkdtempSync(join(tmpdir(), "netc-wgsl-cli-"));
+  writeFileSync(join(dir, "tiny.net"), TINY);
+  writeFileSync(join(dir, "x.npy"), encodeNpy(random("f32", [2, 4], 5)));
+
+  it("compiles a bundle whose run agrees with the ONNX model's, and --profile lists its kernels", async () => {
+    const net = join(dir, "tiny.net");
+    expect((await netc("compile", net, "--target", "wgsl", "--set", "B=2", "-o", join(dir, "bundle"))).code).toBe(0);
+    expect(readdirSync(join(dir, "bundle")).sort()).toEqual(["kernels", "manifest.json", "model.d.ts", "model.js", "weights.safetensors"]);
+    expect((await netc("compile", net, "--set", "B=2", "-o", join(dir, "tiny.onnx"))).code).toBe(0);
+
+    const run = await netc("run", join(dir, "bundle"), "--input", `x=${join(dir, "x.npy")}`, "-o", join(dir, "wgsl-out"), "--profile");
+    expect(run.code, run.err).toBe(0);
+    const kernels = JSON.parse(readFileSync(join(dir, "bundle", "manifest.json"), "utf8")).kernels.length;
+    expect(run.out).toContain(`in ${kernels} kernels; the slowest:`);
+    expect(run.out).toMatch(/^ +[\d.]+ ms +[\d.]+% +k\d+_matmul +matmul\+add/m);
+    expect(run.out).toContain("by anchor op:");
+
+    expect((await netc("run", join(dir, "tiny.onnx"), "--input", `x=${join(dir, "x.npy")}`, "-o", join(dir, "onnx-out"))).code).toBe(0);
+    expect(maxAbsDiff(npyAt(join(dir, "wgsl-out", "y.npy")), npyAt(join(dir, "onnx-out", "y.npy")))).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  it("--profile on an ONNX model is a usage error", async () => {
+    expect((await netc("compile", join(dir, "tiny.net"), "-o", join(dir, "p.onnx"))).code).toBe(0);
+    const r = await netc("run", join(dir, "p.onnx"), "--input", `x=${join(dir, "x.npy")}`, "--profile");
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--profile times the kernels of a WGSL bundle");
+  });
+});
