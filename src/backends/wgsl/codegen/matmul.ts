@@ -1,6 +1,7 @@
 // Batched matmul with numpy broadcasting over the batch dims. Large products use 32x32 output tiles per workgroup
-// of 64 threads, each thread accumulating a 4x4 block, operands staged through workgroup memory in 16-wide slices
-// of K; small ones give each thread one output (no barriers, which also keeps software adapters' compiles short).
+// of 64 threads, each thread accumulating a 4x4 block (unrolled, in registers), operands staged through workgroup
+// memory in 16-wide slices of K; small ones give each thread one output (no barriers, which also keeps software
+// adapters' compiles short).
 // Operands are read through their index functions, so transposed or reshaped inputs cost no copy.
 import { broadcastShapes } from "../../../compiler/ir/infer.js";
 import type { PlannedKernel } from "../plan.js";
@@ -18,6 +19,10 @@ const SIDE = TILE / PER_THREAD;
 /** Products of at least this many multiply-adds, with both sides at least a few rows, are tiled. */
 const TILED_FROM = 1 << 20;
 const TILED_MIN_SIDE = 8;
+
+/** The per-thread block, unrolled: its accumulators and operands are scalars, so they stay in registers. */
+const range = [...Array(PER_THREAD).keys()];
+const each = (line: (r: number, c: number) => string) => range.flatMap((r) => range.map((c) => line(r, c))).join("\n");
 
 export function matmulKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
   const [a, b] = k.anchor.inputs;
@@ -56,13 +61,17 @@ fn loadB(bi: u32, row: u32, col: u32) -> ${t} {
 
 ${w.epilogue()}
 
+fn store(bi: u32, row: u32, col: u32, acc: ${t}) {
+  if (row < ${u(m)} && col < ${u(n)}) { emit((bi * ${u(m)} + row) * ${u(n)} + col, acc); }
+}
+
 ${ENTRY}(${THREADS}) fn main(${ENTRY_ARGS}) {
   let bi = wid.z;
   let m0 = wid.y * ${u(TILE)};
   let n0 = wid.x * ${u(TILE)};
   let tx = lid % ${u(SIDE)};
   let ty = lid / ${u(SIDE)};
-  var acc: array<${t}, ${PER_THREAD * PER_THREAD}>;
+${each((r, c) => `  var acc${r}${c} = ${zeroOf(t)};`)}
   for (var k0 = 0u; k0 < ${u(kk)}; k0 = k0 + ${u(SLICE)}) {
     for (var e = lid; e < ${u(TILE * SLICE)}; e = e + ${u(THREADS)}) {
       tileA[e] = loadA(bi, m0 + e / ${u(SLICE)}, k0 + e % ${u(SLICE)});
@@ -70,22 +79,13 @@ ${ENTRY}(${THREADS}) fn main(${ENTRY_ARGS}) {
     }
     workgroupBarrier();
     for (var s = 0u; s < ${u(SLICE)}; s = s + 1u) {
-      for (var r = 0u; r < ${u(PER_THREAD)}; r = r + 1u) {
-        let av = tileA[(ty + r * ${u(SIDE)}) * ${u(SLICE)} + s];
-        for (var c = 0u; c < ${u(PER_THREAD)}; c = c + 1u) {
-          acc[r * ${u(PER_THREAD)} + c] = acc[r * ${u(PER_THREAD)} + c] + av * tileB[s * ${u(TILE)} + tx + c * ${u(SIDE)}];
-        }
-      }
+${range.map((r) => `      let a${r} = tileA[(ty + ${u(r * SIDE)}) * ${u(SLICE)} + s];`).join("\n")}
+${range.map((c) => `      let b${c} = tileB[s * ${u(TILE)} + tx + ${u(c * SIDE)}];`).join("\n")}
+${each((r, c) => `      acc${r}${c} = acc${r}${c} + a${r} * b${c};`)}
     }
     workgroupBarrier();
   }
-  for (var r = 0u; r < ${u(PER_THREAD)}; r = r + 1u) {
-    for (var c = 0u; c < ${u(PER_THREAD)}; c = c + 1u) {
-      let row = m0 + ty + r * ${u(SIDE)};
-      let col = n0 + tx + c * ${u(SIDE)};
-      if (row < ${u(m)} && col < ${u(n)}) { emit((bi * ${u(m)} + row) * ${u(n)} + col, acc[r * ${u(PER_THREAD)} + c]); }
-    }
-  }
+${each((r, c) => `  store(bi, m0 + ty + ${u(r * SIDE)}, n0 + tx + ${u(c * SIDE)}, acc${r}${c});`)}
 }`;
   const tiles: [number, number, number] = [Math.ceil(n / TILE), Math.ceil(m / TILE), batch];
   if (tiles.some((c) => c > w.ctx.maxWorkgroupsPerDimension)) throw new DispatchTooLarge(`a ${m}x${n} product needs ${tiles.join("x")} workgroups`);
