@@ -1,5 +1,6 @@
 // Loads a bundle over fetch (a browser page, or any runtime with fetch): the manifest, then every shader and
 // the weights in parallel.
+import { WgslRuntimeError } from "./errors.js";
 import type { BundleManifest } from "./manifest.js";
 import type { WgslBundle } from "./model.js";
 
@@ -7,7 +8,7 @@ export async function loadBundle(base: string | URL, fetchFn: typeof fetch = fet
   const root = new URL(String(base).endsWith("/") ? String(base) : `${String(base)}/`, globalThis.location?.href);
   const get = async (path: string): Promise<Response> => {
     const r = await fetchFn(new URL(path, root));
-    if (!r.ok) throw new Error(`cannot load ${new URL(path, root)}: HTTP ${r.status}`);
+    if (!r.ok) throw new WgslRuntimeError(`cannot load ${new URL(path, root)}: HTTP ${r.status}`);
     return r;
   };
   const manifest = (await (await get("manifest.json")).json()) as BundleManifest;

@@ -4,6 +4,7 @@
 import { numel, type DType, type HostTensor, type TensorData } from "../util/tensor.js";
 import type { BundleManifest, KernelEntry, SourceLocation, TensorSlot } from "./manifest.js";
 import { BUNDLE_FORMAT, BUNDLE_VERSION } from "./manifest.js";
+import { WgslRuntimeError } from "./errors.js";
 import { parseSafetensors } from "./safetensors.js";
 import { fromStorage, STORAGE_BYTES, toStorage } from "./storage.js";
 
@@ -17,9 +18,7 @@ export interface WgslBundle {
 /** An input as a typed array in the slot's element type (f32: Float32Array, i64: BigInt64Array, ...) or a tensor. */
 export type ModelInput = TensorData | HostTensor;
 
-export class WgslRuntimeError extends Error {
-  override name = "WgslRuntimeError";
-}
+export { WgslRuntimeError };
 
 const align4 = (n: number) => Math.ceil(n / 4) * 4;
 

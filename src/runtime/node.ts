@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { HostTensor } from "../util/tensor.js";
 import { requestDeviceFor } from "./device.js";
 import type { BundleManifest } from "./manifest.js";
+import { WgslRuntimeError } from "./errors.js";
 import { type KernelTiming, type ModelInput, type WgslBundle, WgslModel } from "./model.js";
 
 export const SWIFTSHADER_ICD = "/usr/lib/chromium/vk_swiftshader_icd.json";
@@ -35,7 +36,7 @@ export async function createNodeAdapter(): Promise<GPUAdapter> {
   try {
     webgpu = (await import("webgpu")) as WebGpuModule;
   } catch (e) {
-    throw new Error(`the webgpu package cannot be loaded (${(e as Error).message}); install it with npm install webgpu`);
+    throw new WgslRuntimeError(`the webgpu package cannot be loaded (${(e as Error).message}); install it with npm install webgpu`);
   }
   Object.assign(globalThis, webgpu.globals);
   if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), "netc-xdg-"));
@@ -44,7 +45,7 @@ export async function createNodeAdapter(): Promise<GPUAdapter> {
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
     adapter = await requestAdapter(webgpu);
   }
-  if (!adapter) throw new Error(`no WebGPU adapter: no GPU answered, and the SwiftShader ICD (${SWIFTSHADER_ICD}, from apt's chromium and libvulkan1) is absent`);
+  if (!adapter) throw new WgslRuntimeError(`no WebGPU adapter: no GPU answered, and the SwiftShader ICD (${SWIFTSHADER_ICD}, from apt's chromium and libvulkan1) is absent`);
   return adapter;
 }
 
@@ -56,9 +57,13 @@ export async function createNodeDevice(manifest?: BundleManifest, options: { pro
 }
 
 export function readBundleDir(dir: string): WgslBundle {
-  const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as BundleManifest;
-  const shaders = new Map([...new Set(manifest.kernels.map((k) => k.shader))].map((file) => [file, readFileSync(join(dir, file), "utf8")]));
-  return { manifest, shaders, weights: new Uint8Array(readFileSync(join(dir, manifest.weights))) };
+  try {
+    const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as BundleManifest;
+    const shaders = new Map([...new Set(manifest.kernels.map((k) => k.shader))].map((file) => [file, readFileSync(join(dir, file), "utf8")]));
+    return { manifest, shaders, weights: new Uint8Array(readFileSync(join(dir, manifest.weights))) };
+  } catch (e) {
+    throw new WgslRuntimeError(`${dir} is not a readable netc WGSL bundle: ${(e as Error).message}`);
+  }
 }
 
 /** Loads the bundle in `dir` on a fresh Node device, runs it once and releases the device. */

@@ -61,6 +61,19 @@ describe.skipIf(!gpu)(`netc with WGSL bundles${reason ? ` (skipped: ${reason})` 
     expect(maxAbsDiff(npyAt(join(dir, "wgsl-out", "y.npy")), npyAt(join(dir, "onnx-out", "y.npy")))).toBeLessThanOrEqual(TOLERANCE);
   });
 
+  it("a broken bundle or a wrong input is a NET7010 diagnostic, not a crash", async () => {
+    const broken = join(dir, "broken");
+    expect((await netc("compile", join(dir, "tiny.net"), "--target", "wgsl", "--set", "B=2", "-o", broken)).code).toBe(0);
+    writeFileSync(join(dir, "x3.npy"), encodeNpy(random("f32", [3, 4], 6)));
+    const wrongShape = await netc("run", broken, "--input", `x=${join(dir, "x3.npy")}`);
+    expect(wrongShape.code).toBe(1);
+    expect(wrongShape.err).toContain("error NET7010: the input x is f32[3,4], the model expects f32[2,4]");
+    writeFileSync(join(broken, "weights.safetensors"), "not safetensors");
+    const r = await netc("run", broken, "--input", `x=${join(dir, "x.npy")}`);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("error NET7010: the weights file");
+  });
+
   it("--profile on an ONNX model is a usage error", async () => {
     expect((await netc("compile", join(dir, "tiny.net"), "-o", join(dir, "p.onnx"))).code).toBe(0);
     const r = await netc("run", join(dir, "p.onnx"), "--input", `x=${join(dir, "x.npy")}`, "--profile");

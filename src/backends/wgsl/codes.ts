@@ -24,4 +24,5 @@ export const WgslCodes = {
   MissingWeight: code("NET7007", "error", "a parameter without a value to put in the bundle"),
   F16Range: code("NET7008", "warning", "a value whose range may exceed f16 (65504) under --precision f16", "keep this part in f32 or rescale it"),
   BadPrecision: code("NET7009", "error", "an unknown --precision"),
+  RuntimeFailed: code("NET7010", "error", "the WebGPU runtime could not load or run a bundle", "check the bundle folder, the inputs and the GPU (see docs/embedding.md)"),
 } as const;

@@ -2,7 +2,8 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
 import { emitOnnx, runOnnx } from "../../backends/onnx/index.js";
-import type { KernelTiming } from "../../runtime/model.js";
+import { WgslCodes } from "../../backends/wgsl/codes.js";
+import { type KernelTiming, WgslRuntimeError } from "../../runtime/model.js";
 import { runBundleDirWith } from "../../runtime/node.js";
 import { CliCodes, makeDiagnostic } from "../../compiler/codes.js";
 import { type Diagnostic, SourceMap } from "../../compiler/diagnostics.js";
@@ -65,7 +66,13 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
   let kernels: KernelTiming[] | undefined;
   let outputs: Map<string, HostTensor>;
   if (bundle) {
-    const r = await runBundleDirWith(model, Object.fromEntries(inputs), { profiling: opts.profile });
+    let r;
+    try {
+      r = await runBundleDirWith(model, Object.fromEntries(inputs), { profiling: opts.profile });
+    } catch (e) {
+      if (!(e instanceof WgslRuntimeError)) throw e;
+      return report([makeDiagnostic(WgslCodes.RuntimeFailed, e.message)], sources);
+    }
     outputs = new Map(Object.entries(r.outputs));
     kernels = r.kernels;
   } else outputs = await runOnnx(modelInput, inputs, { threads: opts.threads });
