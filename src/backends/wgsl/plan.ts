@@ -54,7 +54,9 @@ interface Group {
 
 function ownCost(op: OpName): number {
   if (LAYOUT_OPS.has(op)) return 0;
-  if (op === "sample_linear" || op === "resize") return 3;
+  // Interpolation reads 2-8 values per element: recomputed for every tap of a convolution or every row of a matmul
+  // it costs far more than one store, so it never becomes a kernel's inlined operand (but may feed elementwise code).
+  if (op === "sample_linear" || op === "resize") return MAX_OPERAND_COST + 1;
   if (GATHER_OPS.has(op)) return 1;
   return EXPENSIVE_OPS.has(op) ? 4 : 1;
 }
