@@ -5,6 +5,7 @@ import type { Diagnostic } from "../compiler/diagnostics.js";
 import type { ParamInfo } from "../compiler/ir/ir.js";
 import { fromNumbers } from "../compiler/ir/interp/numeric.js";
 import { isFloat } from "../compiler/ir/infer.js";
+import { uniforms } from "../util/random.js";
 import { allocData, type HostTensor, numel } from "../util/tensor.js";
 
 export interface ResolvedWeights {
@@ -21,17 +22,6 @@ function streamSeed(seed: number, path: string): number {
   let h = 0x811c9dc5 ^ (seed >>> 0);
   for (let i = 0; i < path.length; i++) h = Math.imul(h ^ path.charCodeAt(i), 0x01000193);
   return h >>> 0;
-}
-
-/** mulberry32: a small, fast, well-mixed 32-bit generator; returns uniforms in (0, 1). */
-function uniforms(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
 }
 
 export function randomParam(info: Pick<ParamInfo, "path" | "dtype" | "shape">, seed: number): HostTensor {

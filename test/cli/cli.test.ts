@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/main.js";
 import { decodeModel } from "../../src/backends/onnx/proto.js";
 import { encodeNpy, readNpyFile } from "../../src/util/npy.js";
+import { runNetc } from "../helpers/cli.js";
 
 const ROOT = resolve(__dirname, "../..");
 const WEIGHT_FIXTURES = join(ROOT, "test/fixtures/weights");
@@ -26,16 +26,9 @@ let out: string;
 let err: string;
 
 async function netc(...args: string[]): Promise<number> {
-  out = "";
-  err = "";
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    return await main(args);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
+  const r = await runNetc(...args);
+  [out, err] = [r.out, r.err];
+  return r.code;
 }
 
 beforeEach(() => {

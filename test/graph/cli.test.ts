@@ -2,9 +2,9 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { beforeEach, describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/main.js";
+import { beforeEach, describe, expect, it } from "vitest";
 import { expectWellFormedXml } from "./xml.js";
+import { runNetc } from "../helpers/cli.js";
 
 const TINY = resolve(__dirname, "../../examples/tiny.net");
 
@@ -13,16 +13,9 @@ let out: string;
 let err: string;
 
 async function netc(...args: string[]): Promise<number> {
-  out = "";
-  err = "";
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    return await main(args);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
+  const r = await runNetc(...args);
+  [out, err] = [r.out, r.err];
+  return r.code;
 }
 
 beforeEach(() => {

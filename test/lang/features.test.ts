@@ -8,22 +8,11 @@ import { compile, interpret } from "../../src/index.js";
 import type { Graph } from "../../src/compiler/ir/ir.js";
 import { allocData, type HostTensor, numel } from "../../src/util/tensor.js";
 import { checkerTest, ModelBatch } from "../helpers/onnx-check.js";
+import { uniforms } from "../../src/util/random.js";
 
 const ROOT = resolve(__dirname, "../..");
 const FILE = relative(ROOT, join(__dirname, "features.net"));
 const SOURCE = readFileSync(join(ROOT, FILE), "utf8");
-
-/** A small deterministic generator (mulberry32), so failures reproduce. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomTensor(shape: number[], next: () => number, scale = 1): HostTensor {
   const data = allocData("f32", numel(shape)) as Float32Array;
@@ -32,7 +21,7 @@ function randomTensor(shape: number[], next: () => number, scale = 1): HostTenso
 }
 
 function randomWeights(graph: Graph, seed: number): Map<string, HostTensor> {
-  const next = random(seed);
+  const next = uniforms(seed);
   return new Map(graph.params.map((p) => [p.path, randomTensor(p.shape, next, 0.5)]));
 }
 
@@ -61,7 +50,7 @@ describe("features.net: every construct, ONNX vs the reference interpreter", () 
     expect(r.onnx).toBeDefined();
     batch.add(`features-${Object.entries(overrides).flat().join("-") || "default"}`, r.onnx!);
 
-    const video = randomTensor([batchSize, 3, 4, 8, 8], random(11));
+    const video = randomTensor([batchSize, 3, 4, 8, 8], uniforms(11));
     const inputs = new Map([["video", video]]);
     const expected = interpret(r.graph!, inputs, weights);
     const actual = await runOnnx(r.onnx!, inputs, { threads: 1 });

@@ -8,18 +8,7 @@ import { describe, expect, it } from "vitest";
 import { compileToGraph } from "../../src/compiler/compile.js";
 import { DiagnosticError } from "../../src/compiler/diagnostics.js";
 import { formatSource } from "../../src/dsl/format.js";
-
-/** mulberry32: deterministic, so a failing edit reproduces from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { uniforms } from "../../src/util/random.js";
 
 const STRAYS = ["(", ")", "[", "]", "{", "}", ",", "=", "*", "..", "-", "@", ":", '"', "/*", "->", "."];
 const ABSURD = ["0", "-1", "7", "1000000", "1099511627776", "1e308"];
@@ -77,7 +66,7 @@ describe("random edits of real files give diagnostics, never a crash", () => {
     ["models/variants/ifdd_topk.net", 40],
   ])("%s (%i edits)", (file, count) => {
     const source = readFileSync(file, "utf8");
-    const next = random(2026);
+    const next = uniforms(2026);
     for (let i = 0; i < count; i++) {
       const text = mutate(source, next);
       const crash = crashOf(file, text);

@@ -3,12 +3,12 @@
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { beforeAll, describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/main.js";
+import { beforeAll, describe, expect, it } from "vitest";
 import { runOnnx } from "../../src/backends/onnx/index.js";
 import { type CompileOptions, type CompileResult, compile, compileToGraph, type Graph, graphStats } from "../../src/index.js";
 import { type HostTensor, numel } from "../../src/util/tensor.js";
 import { maxAbsDiff, npy } from "../helpers/tensors.js";
+import { runNetc } from "../helpers/cli.js";
 import { checkerTest, ModelBatch } from "../helpers/onnx-check.js";
 
 const ROOT = resolve(__dirname, "../..");
@@ -187,17 +187,7 @@ describe.skipIf(!present)("the pretrained static image model's layout (`--weight
 });
 
 describe.skipIf(!present)("the netc command line on S2D", () => {
-  async function netc(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-    let [out, err] = ["", ""];
-    const o = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-    const e = vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-    try {
-      return { code: await main(args), out, err };
-    } finally {
-      o.mockRestore();
-      e.mockRestore();
-    }
-  }
+  const netc = runNetc;
   const sets = Object.entries(SMALL).flatMap(([k, v]) => ["--set", `${k}=${v}`]);
 
   it("compiles the small model from its two files, each through its own weights set", async () => {

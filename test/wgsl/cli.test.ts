@@ -2,8 +2,8 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/main.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { runNetc } from "../helpers/cli.js";
 import { encodeNpy, readNpyFile } from "../../src/util/npy.js";
 import { random } from "../helpers/ir.js";
 import { maxAbsDiff, TOLERANCE, tryGpu } from "./helpers.js";
@@ -17,18 +17,7 @@ model Tiny()(x: f32[B, 4]) -> (y: f32[B, 3]) {
 }
 `;
 
-async function netc(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const netc = runNetc;
 
 const npyAt = (path: string) => {
   const r = readNpyFile(path);
