@@ -1,6 +1,6 @@
 // Statements and `{ ... }` bodies.
 import type * as A from "../1-parse/ast.js";
-import { type Doc, indent } from "./doc.js";
+import { type Doc, group, indent, line } from "./doc.js";
 import { printLines, type PrintContext, withComments } from "./print-comments.js";
 import { printExpr, printIdent, printPattern } from "./print-expr.js";
 import { printType } from "./print-types.js";
@@ -87,7 +87,8 @@ function printBareStmt(ctx: PrintContext, s: A.Stmt): Doc {
     case "Tap":
       return ["tap ", printIdent(ctx, s.name), s.index ? ["[", printExpr(ctx, s.index), "]"] : "", " = ", printValue(ctx, s.value)];
     case "Assert":
-      return ["assert ", printExpr(ctx, s.cond), s.message ? [", ", printExpr(ctx, s.message)] : ""];
+      // A long assert breaks before its message, not inside its condition.
+      return group(["assert ", printExpr(ctx, s.cond), s.message ? [",", indent([line, printExpr(ctx, s.message)])] : ""]);
     case "Weights":
       return ["weights ", s.name ? [printIdent(ctx, s.name), " "] : "", printWeightRules(ctx, s.rules)];
   }
