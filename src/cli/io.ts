@@ -38,7 +38,9 @@ export function readSource(path: string, sources: SourceMap): string {
   try {
     return readFileSync(path, "utf8");
   } catch (e) {
-    report([makeDiagnostic(CliCodes.FileNotFound, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)], sources);
+    const code = (e as NodeJS.ErrnoException).code;
+    const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : (code ?? (e as Error).message);
+    report([makeDiagnostic(CliCodes.FileNotFound, `cannot read ${path}: ${reason}`)], sources);
     throw new ExitError(EXIT_DIAGNOSTICS);
   }
 }

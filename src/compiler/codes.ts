@@ -86,7 +86,7 @@ export const IrCodes = {
 } as const;
 
 export const OnnxCodes = {
-  Unsupported: code("NET5001", "error", "an operation the ONNX backend cannot lower at the chosen opset", "try a newer --opset"),
+  Unsupported: code("NET5001", "error", "an operation the ONNX backend cannot lower at the chosen opset", "bind symbolic sizes at compile time with --set, or try a newer --opset"),
   BadOpset: code("NET5002", "error", "an opset the backend does not support"),
   RuntimeFailed: code("NET5004", "error", "onnxruntime failed to load or run the model"),
 } as const;

@@ -26,7 +26,24 @@ export function writeFileAtomic(target: string, write: (fd: number) => void): vo
     if (fd !== undefined) fs.closeSync(fd);
     fs.rmSync(temp, { force: true });
     if (e instanceof DiagnosticError) throw e;
-    throw new DiagnosticError([makeDiagnostic(CliCodes.WriteFailed, `cannot write ${target}: ${e instanceof Error ? e.message : String(e)}`)]);
+    throw new DiagnosticError([makeDiagnostic(CliCodes.WriteFailed, `cannot write ${target}: ${writeFailureReason(e, target)}`)]);
+  }
+}
+
+/** Why writing `target` failed, in words and without the temporary file's name that Node's message carries. */
+export function writeFailureReason(e: unknown, target: string): string {
+  switch ((e as NodeJS.ErrnoException).code) {
+    case "ENOENT":
+      return `the folder ${path.dirname(target)} does not exist`;
+    case "ENOTDIR":
+      return `${path.dirname(target)} is not a folder`;
+    case "EACCES":
+    case "EPERM":
+      return `permission denied in ${path.dirname(target)}`;
+    case "ENOSPC":
+      return "the disk is full";
+    default:
+      return e instanceof Error ? e.message : String(e);
   }
 }
 

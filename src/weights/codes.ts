@@ -72,7 +72,7 @@ export const WeightCodes = {
     "NET6014",
     "error",
     "a checkpoint holding several state dicts, none chosen",
-    "choose one with the mapping's subdict, e.g. subdict: \"model\"",
+    "choose one with a rule in the model: `weights { subdict \"model\" }`",
   ),
   WriteFailed: code("NET6015", "error", "a weight file that cannot be written", "check that the output folder exists and is writable"),
   CorruptCheckpoint: code("NET6016", "error", "a checkpoint whose parts do not agree", "the file is damaged; copy or download it again"),

@@ -309,9 +309,9 @@ function offeredTensors(sd: StateDict, rules: MappingRules, ctx: SourceContext):
   const rename = compileRenames(rules.rename ?? []);
   const offered = new Map<string, Candidate>();
   for (const [key, entry] of sd.tensors) {
-    const name = rename(stripPrefixes(key, rules.stripPrefix ?? []));
+    const { name, span } = rename(stripPrefixes(key, rules.stripPrefix ?? []));
     const c: Candidate = { name, origin: ctx.origin, key, sourceDType: entry.dtype, dtype: entry.dtype, shape: [...entry.shape], steps: [] };
-    addCandidate(offered, c, ctx.names);
+    addCandidate(offered, c, ctx.names, span);
   }
   for (const transform of rules.transforms ?? []) applyTransform(transform, offered, ctx);
   if (ctx.prefix === "") return offered;
@@ -397,7 +397,7 @@ function stripPrefixes(key: string, prefixes: readonly string[]): string {
   return name;
 }
 
-function compileRenames(rules: readonly RenameRule[]): (name: string) => string {
+function compileRenames(rules: readonly RenameRule[]): (name: string) => { name: string; span?: Span } {
   const steps = rules.map((rule): ((name: string) => string) => {
     if (!rule.regex) {
       return (name) => (name === rule.from ? rule.to : name.startsWith(rule.from + ".") ? rule.to + name.slice(rule.from.length) : name);
@@ -405,7 +405,12 @@ function compileRenames(rules: readonly RenameRule[]): (name: string) => string 
     const re = compileRegex(rule.from, rule.span, false);
     return (name) => name.replace(re, rule.to);
   });
-  return (name) => steps.reduce((n, step) => step(n), name);
+  // The span of the last rule that changed the name, so that a collision can point at the rename responsible.
+  return (name) =>
+    steps.reduce((r: { name: string; span?: Span }, step, i) => {
+      const renamed = step(r.name);
+      return renamed === r.name ? r : { name: renamed, span: rules[i].span };
+    }, { name });
 }
 
 function compileRegex(pattern: string, span: Span | undefined, whole: boolean): RegExp {

@@ -181,9 +181,12 @@ function encodeHeader(path: string, items: readonly TensorToWrite[], metadata: R
   const names = new Set<string>();
   let offset = 0;
   for (const t of items) {
-    if (t.name === METADATA_KEY || names.has(t.name)) {
-      throw weightError(WeightCodes.WriteFailed, `${path}: the tensor name '${t.name}' is reserved or used twice`);
+    if (t.name === METADATA_KEY) {
+      throw weightError(WeightCodes.WriteFailed, `${path}: safetensors reserves the name '${METADATA_KEY}' for metadata, so no tensor can have it`, {
+        hint: `rename the weight '${METADATA_KEY}' in the model`,
+      });
     }
+    if (names.has(t.name)) throw weightError(WeightCodes.WriteFailed, `${path}: the tensor name '${t.name}' is used twice`);
     names.add(t.name);
     const end = offset + tensorBytes(path, t);
     const info = { dtype: FROM_DTYPE[t.dtype], shape: t.shape, data_offsets: [offset, end] };

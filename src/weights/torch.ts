@@ -205,7 +205,7 @@ export function isTorchLegacyHeader(head: Uint8Array): boolean {
 }
 
 export function readTorchLegacy(file: BinaryFile): CheckpointNode {
-  const input = new FileInput(file, 0, "the legacy checkpoint's pickles");
+  const input = new FileInput(file, 0, "the legacy checkpoint's pickle stream");
   const plain: UnpickleOptions = { source: file.path, globals: CONTAINER_GLOBALS };
   unpickle(input, plain); // the magic number, checked by isTorchLegacyHeader
   const protocol = unpickle(input, plain);

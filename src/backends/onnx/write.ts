@@ -5,6 +5,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from "node:pat
 import { CliCodes, makeDiagnostic } from "../../compiler/codes.js";
 import { type Diagnostic, hasErrors } from "../../compiler/diagnostics.js";
 import type { Graph } from "../../compiler/ir/ir.js";
+import { writeFailureReason } from "../../util/atomic.js";
 import { emitOnnx, type EmitOnnxOptions } from "./emit.js";
 import { estimateWeightBytes, type ExternalData, MAX_INLINE_BYTES } from "./external.js";
 
@@ -70,7 +71,7 @@ export function writeOnnx(path: string, graph: Graph, opts: WriteOnnxOptions = {
     for (const [tmp, target] of temps) renameSync(tmp, target);
   } catch (e) {
     for (const [tmp] of temps) rmSync(tmp, { force: true });
-    return [...emitted.diagnostics, ...fail(`cannot write ${path}: ${(e as Error).message}`)];
+    return [...emitted.diagnostics, ...fail(`cannot write ${path}: ${writeFailureReason(e, path)}`)];
   }
   return emitted.diagnostics;
 }

@@ -21,7 +21,6 @@ export const WgslCodes = {
   ),
   DoesNotFit: code("NET7005", "error", "a model whose buffers exceed the adapter's memory limits", "use a smaller batch (`--set B=...`) or a device with more memory"),
   TooLarge: code("NET7006", "error", "a tensor or dispatch beyond what a WGSL kernel can index", "reduce the tensor's size"),
-  MissingWeight: code("NET7007", "error", "a parameter without a value to put in the bundle"),
   F16Range: code("NET7008", "warning", "a value whose range may exceed f16 (65504) under --precision f16", "keep this part in f32 or rescale it"),
   BadPrecision: code("NET7009", "error", "an unknown --precision"),
   RuntimeFailed: code("NET7010", "error", "the WebGPU runtime could not load or run a bundle", "check the bundle folder, the inputs and the GPU (see docs/embedding.md)"),
