@@ -156,6 +156,13 @@ const CASES: OpCase[] = [
   },
   unary("layer_norm over a symbolic axis (decomposed)", "layer_norm", { axis: 1, eps: 1e-5 }, f32([2, 3, 4], 176), [2, T, 4]),
   {
+    name: "batch_norm [B,3,T,2] per channel",
+    decl: { x: ["f32", [B, 3, T, 2]] },
+    inputs: { x: f32([2, 3, 4, 2], 195) },
+    params: { "bn.weight": f32([3], 196), "bn.bias": f32([3], 197), "bn.running_mean": f32([3], 198), "bn.running_var": f32([3], 199, 0.2, 2) },
+    build: (b, v) => [b.op1("batch_norm", { eps: 1e-3 }, [v.x, v["bn.weight"], v["bn.bias"], v["bn.running_mean"], v["bn.running_var"]], at(3, "bn"))],
+  },
+  {
     name: "attention [B,2,T,8] with broadcast bias",
     decl: { q: ["f32", [B, 2, T, 8]], k: ["f32", [B, 2, 5, 8]], v: ["f32", [B, 2, 5, 6]] },
     inputs: { q: f32([2, 2, 3, 8], 180), k: f32([2, 2, 5, 8], 181), v: f32([2, 2, 5, 6], 182) },
@@ -325,7 +332,7 @@ describe("core ops: interpreter vs onnxruntime", () => {
     // Every op in OpAttrs has at least one case above.
     const all: Record<OpName, true> = {
       input: true, param: true, const: true, neg: true, abs: true, exp: true, log: true, sqrt: true, reciprocal: true,
-      tanh: true, sigmoid: true, erf: true, gelu: true, relu: true, floor: true, ceil: true, sin: true, cos: true, not: true, add: true,
+      tanh: true, sigmoid: true, erf: true, gelu: true, relu: true, batch_norm: true, floor: true, ceil: true, sin: true, cos: true, not: true, add: true,
       sub: true, mul: true, div: true, pow: true, maximum: true, minimum: true, prelu: true, lt: true, le: true, gt: true, ge: true,
       eq: true, and: true, or: true, where: true, cast: true, clip: true, matmul: true, reduce: true, argmax: true,
       softmax: true, layer_norm: true, attention: true, lstm: true, transpose: true, reshape: true, expand: true, slice: true,

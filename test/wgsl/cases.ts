@@ -191,6 +191,21 @@ export const OP_CASES: OpCase[] = [
   },
 
   {
+    name: "batch_norm on its own (per-channel parameters line up with axis 1)",
+    inputs: { x: f32([2, 3, 4, 5], 225) },
+    params: { "bn.weight": f32([3], 226), "bn.bias": f32([3], 227), "bn.running_mean": f32([3], 228), "bn.running_var": f32([3], 229, 0.2, 2) },
+    build: (b, v, line) => b.op("batch_norm", { eps: 1e-5 }, [v.x, v["bn.weight"], v["bn.bias"], v["bn.running_mean"], v["bn.running_var"]], at(line, "bn")),
+  },
+  {
+    name: "conv then batch_norm (fused as the conv's epilogue)",
+    inputs: { x: f32([1, 2, 6, 6], 230) },
+    params: { "conv.weight": f32([4, 2, 3, 3], 231), "bn.weight": f32([4], 232), "bn.bias": f32([4], 233), "bn.running_mean": f32([4], 234), "bn.running_var": f32([4], 235, 0.2, 2) },
+    build: (b, v, line) => {
+      const y = b.op1("conv", { strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], groups: 1 }, [v.x, v["conv.weight"]], at(line, "conv"));
+      return b.op("batch_norm", { eps: 1e-5 }, [y, v["bn.weight"], v["bn.bias"], v["bn.running_mean"], v["bn.running_var"]], at(line, "bn"));
+    },
+  },
+  {
     name: "conv2d groups, dilation, stride, asymmetric pads, bias",
     inputs: { x: f32([2, 4, 7, 6], 220) },
     params: { "conv.weight": f32([6, 2, 3, 2], 221), "conv.bias": f32([6], 222) },

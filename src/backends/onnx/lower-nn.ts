@@ -77,6 +77,12 @@ export function lowerAttention(e: NodeEmitter): void {
   e.emit("MatMul", [probs, vn], [e.out()]);
 }
 
+/** BatchNormalization in inference mode (training_mode 0, the default since opset 14). */
+export function lowerBatchNorm(e: NodeEmitter): void {
+  const { eps } = e.node.attrs as OpAttrs["batch_norm"];
+  e.emit("BatchNormalization", e.inputs, [e.out()], [attr.float("epsilon", eps)]);
+}
+
 export function lowerConv(e: NodeEmitter): void {
   const { strides, pads, dilations, groups } = e.node.attrs as OpAttrs["conv"];
   const kernel = e.node.inputs[1].shape.slice(2) as number[];

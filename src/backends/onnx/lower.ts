@@ -3,7 +3,7 @@ import type { OpName } from "../../compiler/ir/ir.js";
 import type { NodeEmitter } from "./context.js";
 import { lowerCast, lowerClip, lowerGelu, lowerRelu, ONE_TO_ONE } from "./lower-elementwise.js";
 import { lowerConcat, lowerExpand, lowerGather, lowerGatherElements, lowerPad, lowerReshape, lowerSlice, lowerTranspose } from "./lower-layout.js";
-import { lowerAttention, lowerAvgPool, lowerConv, lowerLayerNorm, lowerMaxPool, lowerResize } from "./lower-nn.js";
+import { lowerAttention, lowerAvgPool, lowerBatchNorm, lowerConv, lowerLayerNorm, lowerMaxPool, lowerResize } from "./lower-nn.js";
 import { lowerLstm } from "./lower-recurrent.js";
 import { lowerArgmax, lowerReduce, lowerSoftmax } from "./lower-reduce.js";
 import { lowerSampleLinear, lowerTopk } from "./lower-select.js";
@@ -19,6 +19,7 @@ const LOWERINGS: Partial<Record<OpName, Lowering>> = {
   argmax: lowerArgmax,
   softmax: lowerSoftmax,
   layer_norm: lowerLayerNorm,
+  batch_norm: lowerBatchNorm,
   attention: lowerAttention,
   lstm: lowerLstm,
   transpose: lowerTranspose,

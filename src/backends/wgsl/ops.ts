@@ -19,11 +19,11 @@ export const KERNEL_OPS: ReadonlyMap<OpName, KernelKind> = new Map<OpName, Kerne
   ["lstm", "lstm"],
 ]);
 
-export const SCALAR_OPS: ReadonlySet<OpName> = new Set<OpName>([...UNARY_OPS, ...BINARY_OPS, "where", "cast", "clip"]);
+export const SCALAR_OPS: ReadonlySet<OpName> = new Set<OpName>([...UNARY_OPS, ...BINARY_OPS, "where", "cast", "clip", "batch_norm"]);
 export const LAYOUT_OPS: ReadonlySet<OpName> = new Set<OpName>(["transpose", "reshape", "expand", "slice", "concat", "pad"]);
 export const GATHER_OPS: ReadonlySet<OpName> = new Set<OpName>(["gather", "gather_elements", "sample_linear", "resize"]);
 
 /** Ops whose value at an index is an expression of their inputs' values: they can be inlined into consumers. */
 export const FUSIBLE_OPS: ReadonlySet<OpName> = new Set<OpName>([...SCALAR_OPS, ...LAYOUT_OPS, ...GATHER_OPS]);
 
-export const EXPENSIVE_OPS: ReadonlySet<OpName> = new Set<OpName>(["exp", "log", "tanh", "sigmoid", "erf", "gelu", "sin", "cos", "pow", "sqrt"]);
+export const EXPENSIVE_OPS: ReadonlySet<OpName> = new Set<OpName>(["exp", "log", "tanh", "sigmoid", "erf", "gelu", "sin", "cos", "pow", "sqrt", "batch_norm"]);

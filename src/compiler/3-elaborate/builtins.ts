@@ -438,6 +438,16 @@ export const BUILTINS: Record<string, Builtin> = {
       return { kind: "tensor", v: ctx.emit.op1("layer_norm", { axis, eps }, ins, ctx.origin) };
     },
   },
+  batch_norm: {
+    spec: ["x", "scale", "bias", "mean", "var", "eps=1e-5"],
+    doc: "inference batch normalisation over axis 1: (x - mean) / sqrt(var + eps) * scale + bias, per channel",
+    impl: (ctx, a) => {
+      const spec = BUILTINS.batch_norm.spec;
+      const eps = expectNumber(get(a, spec, "eps", ctx.span).value, ctx.span, "eps");
+      const ins = ["x", "scale", "bias", "mean", "var"].map((name) => tensorOf(ctx, a.get(name)!, name));
+      return { kind: "tensor", v: ctx.emit.op1("batch_norm", { eps }, ins, ctx.origin) };
+    },
+  },
   attention: {
     spec: ["q", "k", "v", "bias?", "scale?"],
     doc: "softmax(q @ k^T * scale + bias) @ v; scale defaults to 1/sqrt(head width)",

@@ -170,6 +170,16 @@ export function inferOp<K extends OpName>(op: K, attrs: OpAttrs[K], ins: readonl
       if (!isFloat(sameDType(ins, "layer_norm"))) fail(`layer_norm needs float tensors, got ${x.dtype}`);
       return [{ dtype: x.dtype, shape: x.shape }];
     }
+    case "batch_norm": {
+      arity(5);
+      const x = ins[0];
+      if (x.shape.length < 2) fail(`batch_norm needs [N, C, ...], got ${shapeToString(x.shape)}`);
+      for (const [i, t] of ins.slice(1).entries())
+        if (t.shape.length !== 1 || !dimEq(t.shape[0], x.shape[1]))
+          fail(`batch_norm: ${["scale", "bias", "mean", "var"][i]} has shape ${shapeToString(t.shape)}, expected [${dimToString(x.shape[1])}] (the channels of ${shapeToString(x.shape)})`);
+      if (!isFloat(sameDType(ins, "batch_norm"))) fail(`batch_norm needs float tensors, got ${x.dtype}`);
+      return [{ dtype: x.dtype, shape: x.shape }];
+    }
     case "attention": {
       arity([3, 4]);
       const [q, k, v] = ins;

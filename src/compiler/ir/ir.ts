@@ -66,6 +66,8 @@ export interface OpAttrs {
   softmax: { axis: number };
   /** Normalises over axes [axis, rank); optional scale and bias inputs. */
   layer_norm: { axis: number; eps: number };
+  /** Inference batch normalisation over channel axis 1: inputs x, scale, bias, running mean, running variance. */
+  batch_norm: { eps: number };
   /** softmax(q @ k^T * scale + bias) @ v over the last two axes; bias is optional and broadcasts. */
   attention: { scale: number };
   /**

@@ -6,7 +6,7 @@ import { scalarOf, toNumbers } from "../../../compiler/ir/interp/numeric.js";
 import { shapeOf } from "../prepare.js";
 import { broadcastIndex, coord, linear, numelOf, stridesOf, u } from "./indexing.js";
 import { SCALAR_OPS } from "../ops.js";
-import { scalarExpr } from "./scalar-ops.js";
+import { operandShape, scalarExpr } from "./scalar-ops.js";
 import { f32Literal, literal } from "./scalar-types.js";
 import type { KernelWriter } from "./writer.js";
 
@@ -170,7 +170,7 @@ const BODIES: Partial<Record<Node["op"], Body>> = {
 export function inlineBody(w: KernelWriter, node: Node): string {
   if (SCALAR_OPS.has(node.op)) {
     const out = shapeOf(node.outputs[0]);
-    const operands = node.inputs.map((v) => w.read(v, broadcastIndex(out, shapeOf(v), "i")));
+    const operands = node.inputs.map((v, k) => w.read(v, broadcastIndex(out, operandShape(node, k), "i")));
     return ret(scalarExpr(node, operands, w.use));
   }
   const body = BODIES[node.op];

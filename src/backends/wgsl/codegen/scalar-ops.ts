@@ -151,6 +151,16 @@ function clipExpr(x: string, dtype: DType, attrs: OpAttrs["clip"]): string {
   return out;
 }
 
+/**
+ * The shape operand `k` of a scalar op broadcasts from: its own, except batch_norm's per-channel parameters, which
+ * line up with axis 1 of x (as [C, 1, ..., 1]) rather than with its last axis.
+ */
+export function operandShape(node: Node, k: number): number[] {
+  const shape = node.inputs[k].shape as number[];
+  if (node.op !== "batch_norm" || k === 0) return shape;
+  return [shape[0], ...new Array<number>(node.inputs[0].shape.length - 2).fill(1)];
+}
+
 /** The element expression of a scalar op given its operands' element expressions (evaluated once each by WGSL). */
 export function scalarExpr(node: Node, operands: readonly string[], use: (helper: string) => void): string {
   const out = node.outputs[0].dtype;
@@ -159,6 +169,10 @@ export function scalarExpr(node: Node, operands: readonly string[], use: (helper
   if (node.op === "cast") return castExpr(operands[0], inType, (node.attrs as OpAttrs["cast"]).to, use);
   if (node.op === "where") return `select(${operands[2]}, ${operands[1]}, ${operands[0]})`;
   if (node.op === "clip") return clipExpr(operands[0], out, node.attrs as OpAttrs["clip"]);
+  if (node.op === "batch_norm") {
+    const [x, scale, bias, mean, variance] = operands;
+    return narrow(out, `((${x} - ${mean}) / sqrt(${variance} + ${f32Literal((node.attrs as OpAttrs["batch_norm"]).eps)}) * ${scale} + ${bias})`, use);
+  }
   if (UNARY_OPS.has(node.op)) return narrow(out, unaryExpr(node, operands[0], float, use), use);
   const expr = binaryExpr(node.op, operands[0], operands[1], float, use);
   return out === "bool" ? expr : narrow(out, expr, use);

@@ -8,7 +8,7 @@ import type { PlannedKernel } from "../plan.js";
 import { shapeOf } from "../prepare.js";
 import { inlineBody } from "./expr.js";
 import { broadcastIndex, u } from "./indexing.js";
-import { HELPERS, scalarExpr } from "./scalar-ops.js";
+import { HELPERS, operandShape, scalarExpr } from "./scalar-ops.js";
 import { type ExprType, exprTypeOf, literal } from "./scalar-types.js";
 import { toNumbers } from "../../../compiler/ir/interp/numeric.js";
 
@@ -160,7 +160,7 @@ export class KernelWriter {
     const local = new Set([anchor, ...epilogue]);
     const lines = [`  let x${this.id(out)} = a;`];
     for (const n of epilogue) {
-      const operands = n.inputs.map((v) => (local.has(v.producer) ? `x${this.id(v)}` : this.read(v, broadcastIndex(shape, shapeOf(v), "i"))));
+      const operands = n.inputs.map((v, k) => (local.has(v.producer) ? `x${this.id(v)}` : this.read(v, broadcastIndex(shape, operandShape(n, k), "i"))));
       lines.push(`  let x${this.id(n.outputs[0])} = ${scalarExpr(n, operands, this.use)};`);
     }
     for (const v of stores) lines.push(`  ${this.store(v, "i", `x${this.id(v)}`)}`);

@@ -5,7 +5,7 @@ import { normAxis } from "../infer.js";
 import { BINARY_OPS, COMPARISON_OPS, type OpAttrs, type OpName, UNARY_OPS } from "../ir.js";
 import { binary, cast, clip, unary, where } from "./elementwise.js";
 import * as layout from "./layout.js";
-import { argmax, attention, layerNorm, matmul, reduce, softmax } from "./linalg.js";
+import { argmax, attention, batchNorm, layerNorm, matmul, reduce, softmax } from "./linalg.js";
 import { scalarOf } from "./numeric.js";
 import { lstm } from "./recurrent.js";
 import { sampleLinear, topk } from "./select.js";
@@ -47,6 +47,8 @@ export function evalOp<K extends OpName>(op: K, attrs: OpAttrs[K], ins: HostTens
       const a = attrs as OpAttrs["layer_norm"];
       return [layerNorm(x, axis(a.axis), a.eps, ins[1], ins[2])];
     }
+    case "batch_norm":
+      return [batchNorm(x, ins[1], ins[2], ins[3], ins[4], (attrs as OpAttrs["batch_norm"]).eps)];
     case "attention":
       return [attention(x, ins[1], ins[2], (attrs as OpAttrs["attention"]).scale, ins[3])];
     case "lstm": {

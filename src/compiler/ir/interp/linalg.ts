@@ -164,6 +164,18 @@ export function layerNorm(x: HostTensor, axis: number, eps: number, scale?: Host
   return fromNumbers(x.dtype, [...x.shape], out);
 }
 
+/** (x - mean[c]) / sqrt(var[c] + eps) * scale[c] + bias[c], c the index along axis 1. */
+export function batchNorm(x: HostTensor, scale: HostTensor, bias: HostTensor, mean: HostTensor, variance: HostTensor, eps: number): HostTensor {
+  const [s, b, m, v] = [scale, bias, mean, variance].map(toNumbers);
+  const channels = x.shape[1];
+  const plane = numel(x.shape.slice(2));
+  const out = toNumbers(x).map((value, i) => {
+    const c = Math.floor(i / plane) % channels;
+    return ((value - m[c]) / Math.sqrt(v[c] + eps)) * s[c] + b[c];
+  });
+  return fromNumbers(x.dtype, [...x.shape], out);
+}
+
 /** softmax(q @ k^T * scale + bias) @ v, each step rounded to the element type like the ONNX lowering. */
 export function attention(q: HostTensor, k: HostTensor, v: HostTensor, scale: number, bias?: HostTensor): HostTensor {
   const r = k.shape.length;
