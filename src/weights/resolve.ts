@@ -62,7 +62,21 @@ export function resolveWeights(params: readonly ParamInfo[], weights: ReadonlyMa
       fromCheckpoint++;
     } else if (info.init) tensors.set(info.path, info.init);
     else {
-      tensors.set(info.path, randomParam(info, seed));
+      let drawnTensor: HostTensor;
+      try {
+        drawnTensor = randomParam(info, seed);
+      } catch (e) {
+        // An absurd shape (or too little memory): typed arrays refuse lengths and allocations they cannot hold.
+        if (!(e instanceof RangeError)) throw e;
+        const gib = (numel(info.shape) * 4) / 2 ** 30;
+        diagnostics.push(
+          makeDiagnostic(ShapeCodes.TooLarge, `cannot hold the weight ${info.path} (${info.dtype}[${info.shape.join(", ")}], ${gib.toFixed(1)} GiB as f32) in memory to draw its values`, info.span, {
+            hint: "check its dimensions; `netc inspect` reports a model's size without materialising its weights",
+          }),
+        );
+        continue;
+      }
+      tensors.set(info.path, drawnTensor);
       drawn++;
     }
   }

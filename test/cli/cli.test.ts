@@ -128,4 +128,11 @@ describe("netc", () => {
     expect(await netc("inspect", join(dir, "tiny.net"), "--json")).toBe(0);
     expect(JSON.parse(out).ir.parameters).toBe(51);
   });
+
+  it("inspect sizes up a model far too big to hold in memory without materialising its weights", async () => {
+    writeFileSync(join(dir, "huge.net"), "model M()(x: f32[B, 100000]) -> f32[B, 100000] {\n  param w: f32[100000, 100000]\n  return x @ w\n}\n");
+    expect(await netc("inspect", join(dir, "huge.net"))).toBe(0);
+    expect(out).toContain("parameters: 10,000,000,000");
+    expect(out).toContain("ONNX nodes (opset 17): 1: MatMul 1");
+  });
 });

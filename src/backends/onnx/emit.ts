@@ -9,7 +9,7 @@ import { DEFAULT_EXTERNAL_THRESHOLD, type ExternalData, inlineBytes, MAX_INLINE_
 import { lowerNode } from "./lower.js";
 import { checkOpset, DEFAULT_OPSET, irVersionFor } from "./opset.js";
 import { netcVersion } from "./producer.js";
-import { encodeModel, type GraphProto, type ModelProto, type TensorProto, tensorProto, valueInfo } from "./proto.js";
+import { encodeModel, type GraphProto, type ModelProto, onnxDataType, type TensorProto, tensorProto, valueInfo } from "./proto.js";
 import { resolveWeights } from "../../weights/resolve.js";
 
 export interface EmitOnnxOptions {
@@ -30,6 +30,11 @@ export interface EmitOnnxOptions {
   externalDataPath?: string;
   /** Initializers of at least this many bytes go to the side file (default 1024). */
   externalThreshold?: number;
+  /**
+   * Weights as shapes without values, for looking at the graph (`netc inspect`) without materialising every
+   * parameter: the model cannot run.
+   */
+  structureOnly?: boolean;
 }
 
 export interface EmitOnnxResult {
@@ -72,7 +77,7 @@ interface Lowered {
 const scoped = (node: Node, stem: string) => (node.scope ? `${node.scope}/${stem}` : stem);
 
 /** Names every live value and lowers every live computing node, in graph order (which is topological). */
-function lowerGraph(g: OnnxGraph, graph: Graph, live: Set<Node>, outputs: readonly GraphOutput[], weights: Map<string, HostTensor>): Lowered {
+function lowerGraph(g: OnnxGraph, graph: Graph, live: Set<Node>, outputs: readonly GraphOutput[], initializer: (path: string) => TensorProto | undefined): Lowered {
   const out: Lowered = { initializers: [], valueNames: new Map(), diagnostics: [] };
   const claimed = claimOutputNames(outputs);
   const emittedParams = new Set<string>();
@@ -83,9 +88,9 @@ function lowerGraph(g: OnnxGraph, graph: Graph, live: Set<Node>, outputs: readon
     else if (node.op === "const") out.valueNames.set(v0, g.consts.name((node.attrs as OpAttrs["const"]).value, scoped(node, `const_${node.id}`)));
     else if (node.op === "param") {
       const path = (node.attrs as OpAttrs["param"]).path;
-      const value = weights.get(path);
-      if (!value) out.diagnostics.push(makeDiagnostic(IrCodes.VerifierFailed, `the parameter ${path} is read but not declared in graph.params`, node.span));
-      else if (!emittedParams.has(path)) out.initializers.push(tensorProto(path, value));
+      const proto = emittedParams.has(path) ? undefined : initializer(path);
+      if (!emittedParams.has(path) && !proto) out.diagnostics.push(makeDiagnostic(IrCodes.VerifierFailed, `the parameter ${path} is read but not declared in graph.params`, node.span));
+      else if (proto) out.initializers.push(proto);
       emittedParams.add(path);
       out.valueNames.set(v0, path);
     } else {
@@ -126,11 +131,20 @@ export function emitOnnx(graph: Graph, opts: EmitOnnxOptions = {}): EmitOnnxResu
 
   const g = new OnnxGraph(opset, graph.inputs);
   const diagnostics = reserveInterfaceNames(g, graph, outputs, params);
-  const weights = resolveWeights(params, opts.weights, opts.seed ?? 0);
+  const weights = opts.structureOnly ? { tensors: new Map<string, HostTensor>(), provenance: "none (structure only)", diagnostics: [] } : resolveWeights(params, opts.weights, opts.seed ?? 0);
   diagnostics.push(...weights.diagnostics);
   if (hasErrors(diagnostics)) return { diagnostics };
 
-  const lowered = lowerGraph(g, graph, live, outputs, weights.tensors);
+  const declared = new Map(params.map((p) => [p.path, p]));
+  const initializer = (path: string): TensorProto | undefined => {
+    if (!opts.structureOnly) {
+      const value = weights.tensors.get(path);
+      return value && tensorProto(path, value);
+    }
+    const info = declared.get(path);
+    return info && { name: path, dataType: onnxDataType(info.dtype), dims: [...info.shape] };
+  };
+  const lowered = lowerGraph(g, graph, live, outputs, initializer);
   diagnostics.push(...lowered.diagnostics);
   if (hasErrors(diagnostics)) return { diagnostics };
 

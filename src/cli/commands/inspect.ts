@@ -9,7 +9,6 @@ import { SourceMap } from "../../compiler/diagnostics.js";
 import { shapeToString } from "../../compiler/ir/dim.js";
 import type { Graph } from "../../compiler/ir/ir.js";
 import { graphStats } from "../../compiler/ir/stats.js";
-import { allocData, type HostTensor, numel } from "../../util/tensor.js";
 import { parseSets, readSource, report } from "../io.js";
 
 interface OnnxSummary {
@@ -41,10 +40,6 @@ function summarizeOnnx(bytes: Uint8Array): OnnxSummary {
   };
 }
 
-/** Zero weights: the ONNX graph's structure without drawing random numbers for every parameter. */
-function zeroWeights(graph: Graph): Map<string, HostTensor> {
-  return new Map(graph.params.filter((p) => !p.unused).map((p) => [p.path, { dtype: p.dtype, shape: p.shape, data: allocData(p.dtype, numel(p.shape)) }]));
-}
 
 const histogramText = (h: Record<string, number>) =>
   Object.entries(h)
@@ -79,7 +74,7 @@ export function inspectCommand(model: string, opts: { set: string[]; json: boole
   report(front.diagnostics.filter((d) => d.severity === "error"), front.sources);
   const graph = front.graph!;
   const stats = graphStats(graph);
-  const emitted = emitOnnx(graph, { weights: zeroWeights(graph) });
+  const emitted = emitOnnx(graph, { structureOnly: true });
   report(emitted.diagnostics, front.sources);
   const onnx = summarizeOnnx(emitted.bytes!);
   const wgsl = wgslKernelStats(graph).stats;
