@@ -218,6 +218,9 @@ function padsOf(a: Bound, spec: string[], n: number, span: Span): number[] {
   fail(ShapeCodes.BadArgument, `padding needs 1, ${n} or ${2 * n} values, got ${list.length}`, b.span);
 }
 
+/** Elements of one constant made at compile time (256 MiB of f32). */
+const MAX_CONSTANT_ELEMENTS = 1 << 26;
+
 export const BUILTINS: Record<string, Builtin> = {
   exp: unary("exp", Math.exp, "e^x elementwise"),
   log: unary("log", Math.log, "natural logarithm"),
@@ -584,7 +587,7 @@ export const BUILTINS: Record<string, Builtin> = {
       const d = a.get("dtype");
       const dtype = d ? expectDType(d.value, d.span, "dtype") : "f32";
       const n = shape.reduce((p, q) => p * q, 1);
-      if (n > 1 << 26) fail(ShapeCodes.TooLarge, `full: ${n} elements is too large for a constant`, s.span);
+      if (n > MAX_CONSTANT_ELEMENTS) fail(ShapeCodes.TooLarge, `full: ${n} elements is too large for a constant`, s.span);
       const data = allocData(dtype, n);
       const x = expectNumber(v.value, v.span, "value");
       if (data instanceof BigInt64Array) data.fill(BigInt(Math.trunc(x)));
@@ -600,6 +603,8 @@ export const BUILTINS: Record<string, Builtin> = {
       const n = expectInt(nb.value, nb.span, "n");
       const d = a.get("dtype");
       const dtype = d ? expectDType(d.value, d.span, "dtype") : "i64";
+      if (n < 0) fail(ShapeCodes.BadArgument, `arange: n is ${n}, a length cannot be negative`, nb.span);
+      if (n > MAX_CONSTANT_ELEMENTS) fail(ShapeCodes.TooLarge, `arange: ${n} elements is too large for a constant`, nb.span);
       const data = allocData(dtype, n);
       for (let i = 0; i < n; i++) (data as Float32Array)[i] = data instanceof BigInt64Array ? (BigInt(i) as never) : i;
       return { kind: "tensor", v: ctx.emit.builder.constant({ dtype, shape: [n], data }, ctx.origin) };

@@ -17,6 +17,9 @@ import { bool, describeKind, float, int, type LayerInstance, NONE, show, type Va
 
 const MAX_DEPTH = 256;
 const MAX_RANGE = 1 << 20;
+/** Compile-time list elements a program may build in all (ranges, concatenations): far above any real model's
+ * few thousand, far below what exhausts memory (nested comprehensions multiply). */
+const MAX_LIST_ELEMENTS = 1 << 24;
 
 class Scope {
   private readonly vars = new Map<string, { value: Val; span?: Span }>();
@@ -514,6 +517,14 @@ export class Elaborator {
     return name;
   }
 
+  private listElements = 0;
+
+  private spendListElements(n: number, span: Span): void {
+    this.listElements += Math.max(0, n);
+    if (this.listElements > MAX_LIST_ELEMENTS)
+      fail(ShapeCodes.TooLarge, `compile-time lists have grown past ${MAX_LIST_ELEMENTS} elements in all`, span, [], "nested ranges multiply: build large constants with full(...) or arange(...), or compute them in the graph");
+  }
+
   private paramDim(v: Val, span: Span): number {
     const n = expectInt(v, span, "a param dimension");
     if (n < 0 || n > 2 ** 34) fail(ShapeCodes.BadDimension, `param dimension ${n} is out of range`, span);
@@ -644,6 +655,7 @@ export class Elaborator {
         const a = expectInt(this.evalExpr(e.start, scope, act), e.start.span, "a range start");
         const b = expectInt(this.evalExpr(e.end, scope, act), e.end.span, "a range end");
         if (b - a > MAX_RANGE) fail(ShapeCodes.TooLarge, `the range ${a}..${b} has more than ${MAX_RANGE} elements`, e.span);
+        this.spendListElements(b - a, e.span);
         const items: Val[] = [];
         for (let i = a; i < b; i++) items.push(int(i));
         return { kind: "list", items };
@@ -788,7 +800,10 @@ export class Elaborator {
       fail(ShapeCodes.TypeMismatch, `+ joins two strings, not ${describeKind(l)} and ${describeKind(r)}`, span, [], "turn an int into a string with str(i): `\"w\" + str(i)`");
     }
     if (l.kind === "tensor" || r.kind === "tensor") return this.tensorBinary(op, l, r, span, act);
-    if (l.kind === "list" && r.kind === "list" && op === "+") return { kind: "list", items: [...l.items, ...r.items] };
+    if (l.kind === "list" && r.kind === "list" && op === "+") {
+      this.spendListElements(l.items.length + r.items.length, span);
+      return { kind: "list", items: [...l.items, ...r.items] };
+    }
     if ((op === "==" || op === "!=") && !(isNum(l) && isNum(r))) {
       const same = show(l) === show(r) && l.kind === r.kind;
       return bool(op === "==" ? same : !same);
