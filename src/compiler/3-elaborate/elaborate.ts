@@ -19,7 +19,7 @@ const MAX_DEPTH = 256;
 const MAX_RANGE = 1 << 20;
 /** Compile-time list elements a program may build in all (ranges, concatenations): far above any real model's
  * few thousand, far below what exhausts memory (nested comprehensions multiply). */
-const MAX_LIST_ELEMENTS = 1 << 24;
+const MAX_LIST_ELEMENTS = 1 << 21;
 
 class Scope {
   private readonly vars = new Map<string, { value: Val; span?: Span }>();
