@@ -129,6 +129,17 @@ describe("netc", () => {
     expect(JSON.parse(out).ir.parameters).toBe(51);
   });
 
+  it.each([
+    ["a line fmt changes", "model M()(x: f32[B, 4]) -> f32[B, 4] {\n  let y = x\n  let z   =  y+x\n  return z\n}\n", 3, 'from this line on, fmt writes "  let z = y + x"'],
+    ["no final newline", "model M()(x: f32[B, 4]) -> f32[B, 4] {\n  return x\n}", 3, "the file does not end with a newline"],
+    ["trailing blank lines", "model M()(x: f32[B, 4]) -> f32[B, 4] {\n  return x\n}\n\n\n", 5, "fmt ends the file before this line"],
+  ])("fmt --check points at the first line that differs: %s", async (_, text, line, what) => {
+    writeFileSync(join(dir, "m.net"), text);
+    expect(await netc("fmt", "--check", join(dir, "m.net"))).toBe(1);
+    expect(err).toContain(`m.net:${line}:1: error NET8006: ${join(dir, "m.net")} is not formatted: ${what}`);
+    expect(readFileSync(join(dir, "m.net"), "utf8")).toBe(text); // --check writes nothing
+  });
+
   it("inspect sizes up a model far too big to hold in memory without materialising its weights", async () => {
     writeFileSync(join(dir, "huge.net"), "model M()(x: f32[B, 100000]) -> f32[B, 100000] {\n  param w: f32[100000, 100000]\n  return x @ w\n}\n");
     expect(await netc("inspect", join(dir, "huge.net"))).toBe(0);

@@ -1,9 +1,23 @@
 // `netc fmt <files...>`: rewrites files in the canonical format; `--check` only reports the ones that differ.
 import { CliCodes, makeDiagnostic } from "../../compiler/codes.js";
-import { type Diagnostic, SourceMap } from "../../compiler/diagnostics.js";
+import { type Diagnostic, SourceMap, type Span } from "../../compiler/diagnostics.js";
 import { formatSource } from "../../dsl/format.js";
 import { writeFileAtomic, writeAll } from "../../util/atomic.js";
 import { readSource, report } from "../io.js";
+
+/** Where the file and its formatted text first part (a span over that line of the file), and what fmt writes there. */
+function firstDifference(file: string, text: string, formatted: string): { span: Span; what: string } {
+  const [have, want] = [text.split("\n"), formatted.split("\n")];
+  let line = 0;
+  while (line < have.length && line < want.length && have[line] === want[line]) line++;
+  // Past the end of the file's lines: it lacks the final newline; point at its last line.
+  const at = Math.min(line, have.length - 1);
+  const start = have.slice(0, at).reduce((n, l) => n + l.length + 1, 0);
+  const span = { file, start, end: start + Math.max(have[at].length, 1), line: at + 1, col: 1 };
+  if (line >= have.length) return { span, what: "the file does not end with a newline" };
+  if (line >= want.length) return { span, what: "fmt ends the file before this line" };
+  return { span, what: `from this line on, fmt writes ${JSON.stringify(want[line])}` };
+}
 
 export function fmtCommand(files: string[], opts: { check: boolean }): void {
   const sources = new SourceMap();
@@ -14,7 +28,10 @@ export function fmtCommand(files: string[], opts: { check: boolean }): void {
     const formatted = formatSource(file, text);
     diagnostics.push(...formatted.diagnostics);
     if (formatted.text === undefined || formatted.text === text) continue;
-    if (opts.check) diagnostics.push(makeDiagnostic(CliCodes.NotFormatted, `${file} is not formatted`, { file, start: 0, end: 0, line: 1, col: 1 }));
+    if (opts.check) {
+      const { span, what } = firstDifference(file, text, formatted.text);
+      diagnostics.push(makeDiagnostic(CliCodes.NotFormatted, `${file} is not formatted: ${what}`, span));
+    }
     else {
       writeFileAtomic(file, (fd) => writeAll(fd, Buffer.from(formatted.text!, "utf8")));
       process.stderr.write(`formatted ${file}\n`);
