@@ -1,5 +1,5 @@
 // The `netc` command line. Exit codes: 0 success, 1 diagnostics about the input, 2 usage errors.
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { DiagnosticError, SourceMap } from "../compiler/diagnostics.js";
 import { checkCommand } from "./commands/check.js";
 import { compileCommand } from "./commands/compile.js";
@@ -10,6 +10,15 @@ import { runCommand } from "./commands/run.js";
 import { weightsImportCommand, weightsInspectCommand } from "./commands/weights.js";
 import { collect, EXIT_USAGE, ExitError, report } from "./io.js";
 import { VERSION } from "../version.js";
+
+/** A commander parser for a whole-number option of at least `min` (commander reports the error as usage). */
+function integer(min: number): (text: string) => number {
+  return (text) => {
+    const n = Number(text);
+    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number of at least ${min}, got '${text}'`);
+    return n;
+  };
+}
 
 export function program(): Command {
   const cli = new Command("netc")
@@ -30,8 +39,8 @@ export function program(): Command {
     .addOption(new Option("--precision <precision>", "WGSL storage precision (f16 needs shader-f16)").choices(["f32", "f16"]).default("f32"))
     .addOption(setOption())
     .addOption(weightsOption())
-    .option("--opset <n>", "ONNX opset, 17 to 23 (Gelu from 20, Attention from 23)", (v) => Number(v), 17)
-    .option("--seed <n>", "seed for random weights when no checkpoint is given", (v) => Number(v), 0)
+    .option("--opset <n>", "ONNX opset, 17 to 23 (Gelu from 20, Attention from 23)", integer(0), 17)
+    .option("--seed <n>", "seed for random weights when no checkpoint is given", integer(0), 0)
     .option("--debug-outputs", "add every `tap` as an extra graph output", false)
     .option("--override <file>", "a state dict whose tensors replace loaded weights of the same name (repeatable)", collect, [])
     .option("--allow-missing", "weights the checkpoint lacks are random instead of an error", false)
@@ -59,7 +68,7 @@ export function program(): Command {
     .addOption(setOption())
     .addOption(weightsOption())
     .option("--override <file>", "a state dict whose tensors replace loaded weights of the same name (repeatable)", collect, [])
-    .option("--threads <n>", "intra-op threads", (v) => Number(v), 2)
+    .option("--threads <n>", "intra-op threads", integer(1), 2)
     .option("--debug-outputs", "also write every `tap` (for .net inputs)", false)
     .option("--profile", "for a WGSL bundle: time every kernel with GPU timestamps and list the slowest", false)
     .action(runCommand);

@@ -140,6 +140,16 @@ describe("netc", () => {
     expect(readFileSync(join(dir, "m.net"), "utf8")).toBe(text); // --check writes nothing
   });
 
+  it.each([
+    ["--seed", "abc"],
+    ["--seed", "1.5"],
+    ["--opset", "abc"],
+  ])("a malformed number (%s %s) is a usage error, not NaN", async (flag, value) => {
+    expect(await netc("compile", join(dir, "tiny.net"), flag, value, "-o", join(dir, "x.onnx"))).toBe(2);
+    expect(err).toContain(`expected a whole number of at least 0, got '${value}'`);
+    expect(existsSync(join(dir, "x.onnx"))).toBe(false);
+  });
+
   it("inspect sizes up a model far too big to hold in memory without materialising its weights", async () => {
     writeFileSync(join(dir, "huge.net"), "model M()(x: f32[B, 100000]) -> f32[B, 100000] {\n  param w: f32[100000, 100000]\n  return x @ w\n}\n");
     expect(await netc("inspect", join(dir, "huge.net"))).toBe(0);
