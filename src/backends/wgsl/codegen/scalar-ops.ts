@@ -107,11 +107,8 @@ function unaryExpr(node: Node, x: string, float: boolean, use: (h: string) => vo
       return call("sigmoid_f");
     case "erf":
       return call("erf_f");
-    case "gelu": {
-      const tanh = (node.attrs as OpAttrs["gelu"]).approximate === "tanh";
-      use(tanh ? "tanh_f" : "erf_f"); // what the gelu helper calls
-      return call(tanh ? "gelu_tanh_f" : "gelu_f");
-    }
+    case "gelu":
+      return call((node.attrs as OpAttrs["gelu"]).approximate === "tanh" ? "gelu_tanh_f" : "gelu_f");
     default: // abs exp log sqrt floor ceil sin cos
       return `${op}(${x})`;
   }

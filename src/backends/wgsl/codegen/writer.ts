@@ -170,7 +170,13 @@ export class KernelWriter {
   /** The whole module around the kernel family's entry point and workgroup variables. */
   finish(main: string, workgroups: [number, number, number]): KernelModule {
     const functions = [...this.functions.values()];
-    if ([main, ...functions, ...[...this.helpers].map((h) => HELPERS[h])].some((c) => c.includes("from_bits("))) this.use("from_bits");
+    // Every helper the code calls, and the helpers those call, until nothing new turns up.
+    for (let grew = true; grew; ) {
+      const code = [main, ...functions, ...[...this.helpers].map((h) => HELPERS[h])];
+      const missing = Object.keys(HELPERS).filter((h) => !this.helpers.has(h) && code.some((c) => new RegExp(`\\b${h}\\(`).test(c)));
+      missing.forEach((h) => this.use(h));
+      grew = missing.length > 0;
+    }
     const parts = [
       ...(this.needsF16 ? ["enable f16;"] : []),
       this.declarations.join("\n"),
