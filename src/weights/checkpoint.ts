@@ -8,7 +8,7 @@ import { isTorchLegacyHeader, readTorchLegacy, readTorchZip } from "./torch.js";
 
 export type CheckpointFormat = "torch-zip" | "torch-legacy" | "safetensors";
 
-export type CheckpointNode = DictNode | ListNode | TensorNode | ScalarNode | OtherNode;
+export type CheckpointNode = DictNode | ListNode | TensorNode | ScalarNode | ArrayNode | OpaqueNode | OtherNode;
 
 export interface DictNode {
   kind: "dict";
@@ -30,6 +30,29 @@ export interface TensorNode {
 export interface ScalarNode {
   kind: "scalar";
   value: string | number | bigint | boolean | null;
+}
+
+/** A numpy array (a recorder's curves, say): data, not a tensor netc imports. */
+export interface ArrayNode {
+  kind: "array";
+  /** numpy's name: float64, int32, bool, or the type code for others. */
+  dtype: string;
+  shape: readonly number[];
+  /** The elements in order, for numeric arrays of modest size; undefined otherwise. */
+  values?: readonly (number | bigint | boolean)[];
+}
+
+/**
+ * An object of a Python class netc does not know (`__main__.RecorderMeter`), as the pickle recorded it: nothing was
+ * called or constructed. `entries` are its arguments (`(args)`), its state's fields and its items, when it has any.
+ */
+export interface OpaqueNode {
+  kind: "opaque";
+  /** "module.name" of the global. */
+  global: string;
+  /** How the pickle made it: the bare name, a call `name(*args)`, or `name.__new__(name, *args)`. */
+  made: "global" | "call" | "new";
+  entries: readonly { key: string; node: CheckpointNode }[];
 }
 
 /** Anything else worth showing but not importing (bytes, sets, bare storages), summarised. */
@@ -130,6 +153,8 @@ export interface StateDict {
   readonly path: string;
   /** Every tensor beneath the dict, keyed by its dotted path relative to the dict. */
   readonly tensors: ReadonlyMap<string, TensorEntry>;
+  /** Why this dict: "chosen by subdict", or the only dict of tensors (and what was left aside). */
+  readonly reason: string;
 }
 
 /** Describes a state dict's place for messages: `model.pth ['model']`. */
@@ -151,19 +176,30 @@ export function findStateDict(ckpt: Checkpoint, subdict?: string): StateDict {
         hint: candidatesHint(ckpt),
       });
     }
-    return { checkpoint: ckpt, path: subdict, tensors };
+    return { checkpoint: ckpt, path: subdict, tensors, reason: `chosen by subdict "${subdict}"` };
   }
-  const candidates = stateDictCandidates(ckpt.root);
-  if (candidates.length === 1) {
-    const [found] = candidates;
-    return { checkpoint: ckpt, path: found.path, tensors: tensorsBelow(found.node) };
+  const { found, optimizers } = stateDictCandidates(ckpt.root);
+  if (found.length === 1) {
+    const [chosen] = found;
+    const aside = optimizers.length === 0 ? "" : ` (training state at ${optimizers.map(place).join(", ")} left aside)`;
+    const only = ckpt.format === "safetensors" ? "a safetensors file is one state dict" : "the only dict whose values are all tensors";
+    return { checkpoint: ckpt, path: chosen.path, tensors: tensorsBelow(chosen.node), reason: only + aside };
   }
-  if (candidates.length === 0) {
-    throw weightError(WeightCodes.StateDictNotFound, `${ckpt.path}: no dict of tensors found in the checkpoint`);
+  if (found.length === 0) {
+    const opaque: string[] = [];
+    walk(ckpt.root, [], (node, path) => {
+      if (node.kind === "opaque" && opaque.length < 3) opaque.push(`${node.global} at ${place(path.join("."))}`);
+    });
+    throw weightError(WeightCodes.StateDictNotFound, `${ckpt.path}: no dict of tensors found in the checkpoint`, {
+      hint:
+        opaque.length > 0
+          ? `it holds Python objects netc does not rebuild (${opaque.join(", ")}); save model.state_dict() instead of the objects`
+          : undefined,
+    });
   }
   throw weightError(
     WeightCodes.AmbiguousStateDict,
-    `${ckpt.path}: several dicts of tensors could be the state dict: ${candidates.map(describeCandidate).join(", ")}`,
+    `${ckpt.path}: several dicts of tensors could be the state dict: ${found.map(describeCandidate).join(", ")}`,
   );
 }
 
@@ -172,29 +208,57 @@ interface Candidate {
   node: DictNode;
 }
 
+function place(path: string): string {
+  return path === "" ? "(root)" : `'${path}'`;
+}
+
 function describeCandidate(c: Candidate): string {
   const n = c.node.entries.length;
-  return `${c.path === "" ? "(root)" : `'${c.path}'`} (${n} tensor${n === 1 ? "" : "s"})`;
+  return `${place(c.path)} (${n} tensor${n === 1 ? "" : "s"})`;
 }
 
 function candidatesHint(ckpt: Checkpoint): string | undefined {
-  const found = stateDictCandidates(ckpt.root);
+  const { found } = stateDictCandidates(ckpt.root);
   return found.length > 0 ? `dicts of tensors here: ${found.map(describeCandidate).join(", ")}` : undefined;
 }
 
-function stateDictCandidates(root: CheckpointNode): Candidate[] {
+/**
+ * Training bookkeeping that can hold dicts of tensors but never the weights: optimizer and scheduler states, and
+ * PyTorch Lightning's callback states (ModelCheckpoint's best_k_models), loops and hyper-parameters.
+ */
+const BOOKKEEPING = new Set(["optimizer", "optimizers", "optimizer_states", "lr_scheduler", "lr_schedulers", "scheduler", "callbacks", "loops", "hyper_parameters"]);
+
+/** Dicts whose values are all tensors, outside optimizer states (dicts with 'state' and 'param_groups') and bookkeeping. */
+function stateDictCandidates(root: CheckpointNode): { found: Candidate[]; optimizers: string[] } {
   const found: Candidate[] = [];
+  const optimizers: string[] = [];
   walk(root, [], (node, path) => {
-    if (node.kind !== "dict") return true;
-    const keys = new Set(node.entries.map((e) => e.key));
-    if (keys.has("state") && keys.has("param_groups")) return false; // an optimizer's state_dict
+    if (node.kind !== "dict" && node.kind !== "list") return true;
+    const keys = new Set(node.kind === "dict" ? node.entries.map((e) => e.key) : []);
+    if ((keys.has("state") && keys.has("param_groups")) || (path.length > 0 && BOOKKEEPING.has(path[path.length - 1]))) {
+      if (hasTensors(node)) optimizers.push(path.join("."));
+      return false;
+    }
+    if (node.kind === "list") return true;
     if (node.entries.length > 0 && node.entries.every((e) => e.node.kind === "tensor")) {
       found.push({ path: path.join("."), node });
       return false;
     }
     return true;
   });
-  return found;
+  return { found, optimizers };
+}
+
+/** Prefixes that wrappers add to every key: DataParallel/DDP, a LightningModule's attribute, torch.compile. */
+const WRAPPER_PREFIXES = ["module.", "model.", "net.", "_orig_mod."];
+
+/** The wrapper prefix every key of the state dict starts with, if any. */
+export function wrapperPrefix(sd: StateDict): string | undefined {
+  if (sd.tensors.size === 0) return undefined;
+  return WRAPPER_PREFIXES.find((p) => {
+    for (const key of sd.tensors.keys()) if (!key.startsWith(p)) return false;
+    return true;
+  });
 }
 
 /** Follows a dotted path; dict keys may themselves contain dots, so the longest matching key wins. */
@@ -220,6 +284,15 @@ function resolvePath(ckpt: Checkpoint, path: string): CheckpointNode {
   return node;
 }
 
+function hasTensors(node: CheckpointNode): boolean {
+  let found = false;
+  walk(node, [], (n) => {
+    if (n.kind === "tensor") found = true;
+    return !found;
+  });
+  return found;
+}
+
 function tensorsBelow(node: CheckpointNode): Map<string, TensorEntry> {
   const tensors = new Map<string, TensorEntry>();
   walk(node, [], (n, path) => {
@@ -235,6 +308,6 @@ export function walk(
   visit: (node: CheckpointNode, path: readonly string[]) => boolean | void,
 ): void {
   if (visit(node, path) === false) return;
-  if (node.kind === "dict") for (const e of node.entries) walk(e.node, [...path, e.key], visit);
+  if (node.kind === "dict" || node.kind === "opaque") for (const e of node.entries) walk(e.node, [...path, e.key], visit);
   else if (node.kind === "list") node.items.forEach((item, i) => walk(item, [...path, String(i)], visit));
 }

@@ -1,6 +1,7 @@
 // Tensors as checkpoints store them: a view (shape, strides, offset) into a storage somewhere in the file.
 // Layouts are validated once, when the checkpoint is opened, so that reading can trust them.
 import { allocData, byteSize, bytesOf, type DType, type HostTensor } from "../util/tensor.js";
+import type { DiagnosticError, Span } from "../compiler/diagnostics.js";
 import { WeightCodes, weightError } from "./codes.js";
 import type { BinaryFile } from "./file.js";
 
@@ -25,6 +26,11 @@ export interface TensorEntry {
   readonly storageOffset: number;
   readonly numel: number;
   readonly storage: StorageInfo;
+  /**
+   * Set when the tensor depends on a value netc does not rebuild: the Python global it depends on. Its shape is
+   * what the pickle says (empty when unknown), and its data cannot be read.
+   */
+  readonly opaque?: string;
 }
 
 /** What a checkpoint says about a tensor, before validation: integers may be bigints, anything may be wrong. */
@@ -59,6 +65,23 @@ export function makeTensorEntry(what: string, key: string, raw: RawLayout, stora
     }
   }
   return { key, dtype: storage.dtype, shape, strides, storageOffset, numel, storage };
+}
+
+/** A tensor that depends on an opaque value: its key path from the checkpoint root and the global, named. */
+export function opaqueTensorError(file: string, entry: TensorEntry, neededBy?: { path: string; span?: Span }): DiagnosticError {
+  const need = neededBy === undefined ? "" : `, which the weight '${neededBy.path}' needs,`;
+  return weightError(
+    WeightCodes.OpaqueTensor,
+    `${file}: tensor '${entry.key}'${need} depends on the Python global '${entry.opaque}', which netc does not run`,
+    { span: neededBy?.span },
+  );
+}
+
+/** A tensor netc cannot read: made from an opaque value; `shape` when the pickle gave a valid one. */
+export function makeOpaqueTensorEntry(key: string, global: string, shape: readonly unknown[] | undefined): TensorEntry {
+  const dims = shape?.every((d) => typeof d === "number" && Number.isSafeInteger(d) && d >= 0) ? (shape as number[]) : [];
+  const storage: StorageInfo = { name: `<opaque ${global}>`, dtype: "f32", numel: 0, fileOffset: 0 };
+  return { key, dtype: "f32", shape: dims, strides: contiguousStrides(dims), storageOffset: 0, numel: 0, storage, opaque: global };
 }
 
 /** Non-negative integer dims whose element count, in elements and in bytes, stays exact in a double. */
@@ -99,6 +122,7 @@ export function isContiguous(shape: readonly number[], strides: readonly number[
 
 /** Reads a tensor as a contiguous row-major copy: one read when the view is contiguous, else a read and a gather. */
 export function readTensorEntry(file: BinaryFile, entry: TensorEntry): HostTensor {
+  if (entry.opaque !== undefined) throw opaqueTensorError(file.path, entry);
   const elementSize = byteSize(entry.dtype);
   const data = allocData(entry.dtype, entry.numel);
   const start = entry.storage.fileOffset + entry.storageOffset * elementSize;
