@@ -1,0 +1,124 @@
+// Checkpoints as published training scripts and frameworks save them (tools/make_checkpoints.py, published_fixtures):
+// DataParallel prefixes, optimizer state, a __main__ recorder holding numpy arrays, numpy scalars, argparse, and
+// PyTorch Lightning's layout. Each compiles with --weights and gives the outputs torch computed.
+import { describe, expect, it } from "vitest";
+import { runOnnx } from "../../src/backends/onnx/index.js";
+import { compile, type CompileOptions } from "../../src/index.js";
+import { dataFromBytes, type DType, type HostTensor } from "../../src/util/tensor.js";
+import { findStateDict, inspectCheckpoint, openCheckpoint } from "../../src/weights/index.js";
+import { maxAbsDiff } from "../helpers/tensors.js";
+import { fixture, readJson, type TensorRecord } from "./helpers.js";
+
+/** SmallNet of tools/make_checkpoints.py; `rules` is the model's weights block. */
+const source = (rules: string) => `import "std/nn.net"
+
+model SmallNet()(x: f32[B, 4]) -> (y: f32[B, 3]) {
+  layer fc1 = Linear(4, 8)
+  layer norm = LayerNorm(8)
+  layer fc2 = Linear(8, 3)
+  weights {
+    ${rules}
+  }
+  return fc2(norm(fc1(x)))
+}
+`;
+
+const expected = readJson<{ input: TensorRecord; output: TensorRecord }>("published.expected.json");
+const tensor = (r: TensorRecord): HostTensor => ({
+  dtype: r.dtype as DType,
+  shape: r.shape,
+  data: dataFromBytes(r.dtype as DType, Buffer.from(r.hex, "hex")),
+});
+
+function build(file: string, rules: string, extra: Partial<CompileOptions> = {}) {
+  return compile(source(rules), { file: "smallnet.net", weights: [fixture(file)], ...extra });
+}
+
+async function outputOf(r: ReturnType<typeof build>): Promise<HostTensor> {
+  expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  const out = await runOnnx(r.onnx!, new Map([["x", tensor(expected.input)]]), { threads: 1 });
+  return out.get("y")!;
+}
+
+function inspect(name: string): string {
+  const ckpt = openCheckpoint(fixture(name));
+  try {
+    return inspectCheckpoint(ckpt);
+  } finally {
+    ckpt.close();
+  }
+}
+
+describe("a published training script's checkpoint", () => {
+  it("compiles with --weights and gives torch's outputs", async () => {
+    const y = await outputOf(build("published.pth.tar", 'strip "module."'));
+    expect(maxAbsDiff(y, tensor(expected.output))).toBeLessThan(1e-5);
+  });
+
+  it("shows the whole tree: the recorder as an opaque object, numpy values as data, argparse as fields", () => {
+    const lines = inspect("published.pth.tar").split("\n");
+    expect(lines).toContain("state dict: 'state_dict' (6 tensors, 83 elements)");
+    expect(lines).toContain("  why: the only dict whose values are all tensors (training state at 'optimizer' left aside)");
+    expect(lines).toContain(`  keys: every key starts with 'module.'; a model without the wrapper takes them with weights { strip "module." }`);
+    expect(lines).toContain("best_acc: 40.5");
+    expect(lines).toContain("steps: 12");
+    expect(lines).toContain("flags: ndarray bool [2] [True, False]");
+    expect(lines).toContain("recorder: <opaque __main__.RecorderMeter>");
+    expect(lines).toContain("  total_epoch: 4");
+    expect(lines).toContain("  epoch_losses: ndarray float32 [4, 2] [1.25, 1.5, 0, 0, 0, 0, 0, 0]");
+    expect(lines).toContain("args: argparse.Namespace");
+    expect(lines).toContain('  arch: "smallnet"');
+    expect(lines).toContain("      momentum_buffer  f32 [8, 4]");
+  });
+});
+
+describe("a PyTorch Lightning checkpoint", () => {
+  it("takes 'state_dict', leaving callback states with tensors aside, and gives torch's outputs", async () => {
+    const ckpt = openCheckpoint(fixture("lightning.ckpt"));
+    try {
+      const sd = findStateDict(ckpt);
+      expect(sd.path).toBe("state_dict");
+      expect(sd.reason).toBe("the only dict whose values are all tensors (training state at 'callbacks' left aside)");
+    } finally {
+      ckpt.close();
+    }
+    const y = await outputOf(build("lightning.ckpt", 'strip "model."'));
+    expect(maxAbsDiff(y, tensor(expected.output))).toBeLessThan(1e-5);
+  });
+
+  it("shows hyper-parameters that hold Python objects as opaque, with what the pickle recorded", () => {
+    const text = inspect("lightning.ckpt");
+    expect(text).toContain("  norm_layer: <opaque functools.partial(...)>");
+    expect(text).toContain("      0: <opaque torch.nn.modules.normalization.LayerNorm>");
+    expect(text).toContain("        eps: 0.000001");
+    expect(text).toContain("  keys: every key starts with 'model.'");
+  });
+});
+
+describe("tensors that depend on opaque objects", () => {
+  it("load when the model does not need them (reported as unexpected, like any extra tensor)", async () => {
+    const r = build("opaque_tensor.pth", "", { allowUnexpected: true });
+    expect(r.diagnostics.some((d) => d.code === "NET6021" && d.message.includes("extra"))).toBe(true);
+    const y = await outputOf(r);
+    expect(maxAbsDiff(y, tensor(expected.output))).toBeLessThan(1e-5);
+    expect(inspect("opaque_tensor.pth")).toContain("  extra        <tensor made by opaque __main__.WeirdStorage> [2, 2]");
+  });
+
+  it("fail when the model needs one, naming the key path, the weight and the global", () => {
+    const r = build("opaque_needed.pth", "");
+    const errors = r.diagnostics.filter((d) => d.severity === "error");
+    expect(errors).toHaveLength(1);
+    expect(errors[0].code).toBe("NET6018");
+    expect(errors[0].message).toContain("tensor 'state_dict.fc1.bias', which the weight 'fc1.bias' needs,");
+    expect(errors[0].message).toContain("depends on the Python global '__main__.WeirdStorage', which netc does not run");
+    expect(errors[0].span).toBeDefined();
+    expect(r.onnx).toBeUndefined();
+  });
+
+  it("an attack where a storage belongs refuses the whole file, and runs nothing", () => {
+    const r = build("evil_storage.pth", "");
+    expect(r.diagnostics.map((d) => d.code)).toEqual(["NET6007"]);
+    expect(r.diagnostics[0].message).toContain("'posix.system'");
+    expect(r.diagnostics[0].message).toContain("nothing was executed");
+  });
+});
