@@ -45,7 +45,7 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
       allowUnexpected: options.allowUnexpected,
       overrides: options.weightOverrides,
     });
-    result.diagnostics.push(...loaded.diagnostics);
+    for (const d of loaded.diagnostics) result.diagnostics.push(d); // one per tensor can exceed what a spread call takes
     result.weightReport = loaded.report;
     if (hasErrors(loaded.diagnostics)) return result;
     weights = loaded.weights;

@@ -493,6 +493,26 @@ def published_fixtures():
     }
     torch.save(lightning, os.path.join(OUT, "lightning.ckpt"))
 
+    # Sharded as Hugging Face writes them: an index mapping each key to its shard, in both formats.
+    sharded = os.path.join(OUT, "sharded")
+    os.makedirs(sharded, exist_ok=True)
+    sd = net.state_dict()
+    halves = [["fc1.weight", "fc1.bias", "norm.weight"], ["norm.bias", "fc2.weight", "fc2.bias"]]
+    for ext, stem in (("safetensors", "model"), ("bin", "pytorch_model")):
+        weight_map = {}
+        for i, keys in enumerate(halves):
+            name = f"{stem}-{i + 1:05d}-of-00002.{ext}"
+            part = collections.OrderedDict((k, sd[k]) for k in keys)
+            if ext == "safetensors":
+                write_safetensors(os.path.join(sharded, name), part, {"format": "pt"})
+            else:
+                torch.save(part, os.path.join(sharded, name))
+            weight_map.update({k: name for k in keys})
+        index = {"metadata": {"total_size": sum(t.numel() * 4 for t in sd.values())}, "weight_map": weight_map}
+        with open(os.path.join(sharded, f"{stem}.{ext}.index.json"), "w") as f:
+            json.dump(index, f, indent=2)
+            f.write("\n")
+
     # Tensors that depend on objects netc does not rebuild: an unknown class where a storage belongs.
     weird = collections.OrderedDict(net.state_dict())
     weird["extra"] = TensorOf(WeirdStorage(), (2, 2))
@@ -502,6 +522,22 @@ def published_fixtures():
     torch.save({"state_dict": weird}, os.path.join(OUT, "opaque_needed.pth"))
     # ... and an attack hidden where a storage belongs: refused as a whole, nothing runs.
     torch.save({"state_dict": {"w": TensorOf(Evil(), (2,))}}, os.path.join(OUT, "evil_storage.pth"))
+
+
+def budget_fixtures():
+    """Tiny files that name far more than they hold, through the pickle memo: each must stop at a budget (NET6017)."""
+    def doubled(leaf, times):
+        x = [leaf]
+        for _ in range(times):
+            x = [x, x]
+        return x
+    # One tensor, 2^22 times.
+    torch.save({"state_dict": {"w": torch.zeros(1)}, "shared": doubled(torch.zeros(1), 22)},
+               os.path.join(OUT, "budget_fanout.pth"))
+    # 2^16 full views of a 2048-element storage: 128 Mi elements viewed, 2 Ki stored.
+    torch.save({"views": doubled(torch.zeros(2048), 16)}, os.path.join(OUT, "budget_elements.pth"))
+    # 2^23 numbers, no tensors.
+    torch.save({"state_dict": {"w": torch.zeros(1)}, "log": doubled(0.5, 23)}, os.path.join(OUT, "budget_values.pth"))
 
 
 def ifdd_spot():
@@ -531,8 +567,10 @@ if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     if "--published" in sys.argv:  # only these: legacy fixtures differ from run to run
         published_fixtures()
+        budget_fixtures()
         sys.exit(0)
     published_fixtures()
+    budget_fixtures()
     good_fixtures()
     bad_fixtures()
     pickle_fixtures()

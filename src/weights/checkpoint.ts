@@ -4,9 +4,23 @@ import { WeightCodes, weightError, withDiagnostics } from "./codes.js";
 import { BinaryFile } from "./file.js";
 import { readTensorEntry, type TensorEntry } from "./layout.js";
 import { readSafetensorsTree } from "./safetensors.js";
+import { isShardIndex, openSharded } from "./sharded.js";
 import { isTorchLegacyHeader, readTorchLegacy, readTorchZip } from "./torch.js";
 
-export type CheckpointFormat = "torch-zip" | "torch-legacy" | "safetensors";
+export type CheckpointFormat = "torch-zip" | "torch-legacy" | "safetensors" | "sharded-safetensors" | "sharded-torch";
+
+/** Where a checkpoint's tensor data lives: one file, or the shards of an index. */
+export interface TensorSource {
+  /** Bytes in all files together. */
+  readonly size: number;
+  read(entry: TensorEntry): HostTensor;
+  close(): void;
+}
+
+/** The tensors of one file. */
+export function fileSource(file: BinaryFile): TensorSource {
+  return { size: file.size, read: (entry) => readTensorEntry(file, entry), close: () => file.close() };
+}
 
 export type CheckpointNode = DictNode | ListNode | TensorNode | ScalarNode | ArrayNode | OpaqueNode | OtherNode;
 
@@ -69,8 +83,8 @@ export class Checkpoint {
     readonly path: string,
     readonly format: CheckpointFormat,
     readonly root: CheckpointNode,
-    private readonly file: BinaryFile,
-    /** safetensors `__metadata__`; empty for torch files. */
+    private readonly source: TensorSource,
+    /** safetensors `__metadata__` (a sharded index's `metadata`); empty for torch files. */
     readonly metadata: ReadonlyMap<string, string> = new Map(),
   ) {
     const tensors: TensorEntry[] = [];
@@ -81,34 +95,41 @@ export class Checkpoint {
   }
 
   get fileSize(): number {
-    return this.file.size;
+    return this.source.size;
   }
 
   /** A contiguous row-major copy of the tensor's data. */
   readTensor(entry: TensorEntry): HostTensor {
-    return withDiagnostics(this.path, `reading tensor '${entry.key}'`, () => readTensorEntry(this.file, entry));
+    return withDiagnostics(this.path, `reading tensor '${entry.key}'`, () => this.source.read(entry));
   }
 
   close(): void {
-    this.file.close();
+    this.source.close();
   }
 }
 
 /**
- * Opens a torch.save file (zip or legacy) or a safetensors file. Only the structure is read here; tensor data is
- * read on demand. Any problem is a DiagnosticError naming the file.
+ * Opens a torch.save file (zip or legacy), a safetensors file, or the index of a sharded checkpoint
+ * (`*.index.json`). Only the structure is read here; tensor data is read on demand. Any problem is a
+ * DiagnosticError naming the file.
  */
 export function openCheckpoint(path: string): Checkpoint {
+  if (isShardIndex(path)) return openSharded(path, openFile);
+  return openFile(path);
+}
+
+/** One checkpoint file (a shard, or a whole checkpoint). */
+function openFile(path: string): Checkpoint {
   const file = BinaryFile.open(path);
   try {
     return withDiagnostics(path, "reading the checkpoint", () => {
       const format = sniff(file);
       if (format === "safetensors") {
         const { root, metadata } = readSafetensorsTree(file);
-        return new Checkpoint(path, format, root, file, metadata);
+        return new Checkpoint(path, format, root, fileSource(file), metadata);
       }
       const root = format === "torch-zip" ? readTorchZip(file) : readTorchLegacy(file);
-      return new Checkpoint(path, format, root, file);
+      return new Checkpoint(path, format, root, fileSource(file));
     });
   } catch (e) {
     file.close();
@@ -182,7 +203,9 @@ export function findStateDict(ckpt: Checkpoint, subdict?: string): StateDict {
   if (found.length === 1) {
     const [chosen] = found;
     const aside = optimizers.length === 0 ? "" : ` (training state at ${optimizers.map(place).join(", ")} left aside)`;
-    const only = ckpt.format === "safetensors" ? "a safetensors file is one state dict" : "the only dict whose values are all tensors";
+    const only = ckpt.format === "safetensors" ? "a safetensors file is one state dict"
+      : ckpt.format.startsWith("sharded") ? "the shards' tensors, as the index lists them"
+      : "the only dict whose values are all tensors";
     return { checkpoint: ckpt, path: chosen.path, tensors: tensorsBelow(chosen.node), reason: only + aside };
   }
   if (found.length === 0) {

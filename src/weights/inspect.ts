@@ -8,7 +8,13 @@ export interface InspectOptions {
   maxTensorsPerDict?: number;
 }
 
-const FORMAT_NAMES = { "torch-zip": "torch zip checkpoint", "torch-legacy": "legacy torch checkpoint", safetensors: "safetensors file" };
+const FORMAT_NAMES = {
+  "torch-zip": "torch zip checkpoint",
+  "torch-legacy": "legacy torch checkpoint",
+  safetensors: "safetensors file",
+  "sharded-safetensors": "sharded safetensors checkpoint",
+  "sharded-torch": "sharded torch checkpoint",
+};
 const INLINE_LIST = 8;
 const MAX_TEXT = 80;
 const INDENT = "  ";

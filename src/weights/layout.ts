@@ -33,6 +33,22 @@ export interface TensorEntry {
   readonly opaque?: string;
 }
 
+/**
+ * Budgets on what a pickle can make us build: its memo can share and nest containers and tensors without limit, so
+ * a 1 KB file can name one tensor millions of times. Real checkpoints stay far below each.
+ */
+export const READ_BUDGETS = {
+  depth: 100,
+  /** Values visited, a shared container counted once per place it appears. */
+  values: 2_000_000,
+  tensors: 1_000_000,
+  /** Tensors viewing one storage (tied weights, legacy flat buffers: a few dozen). */
+  viewsPerStorage: 65_536,
+  /** Elements all tensors view together, beyond this many times the elements stored (plus a small allowance). */
+  viewedPerStored: 64,
+  viewedAllowance: 1 << 26,
+};
+
 /** What a checkpoint says about a tensor, before validation: integers may be bigints, anything may be wrong. */
 export interface RawLayout {
   shape: readonly unknown[];

@@ -6,7 +6,7 @@ import { byteSize, type DType } from "../util/tensor.js";
 import type { ArrayNode, CheckpointNode, DictNode, OpaqueNode } from "./checkpoint.js";
 import { WeightCodes, weightError } from "./codes.js";
 import { FileInput, type BinaryFile } from "./file.js";
-import { checkedProduct, makeOpaqueTensorEntry, makeTensorEntry, type RawLayout, type StorageInfo } from "./layout.js";
+import { checkedProduct, makeOpaqueTensorEntry, makeTensorEntry, READ_BUDGETS, type RawLayout, type StorageInfo } from "./layout.js";
 import { NUMPY_GLOBALS, NumpyArray, NumpyDType } from "./numpy-pickle.js";
 import {
   BufferInput,
@@ -295,22 +295,6 @@ export function readTorchLegacy(file: BinaryFile): CheckpointNode {
   });
 }
 
-/**
- * Budgets on what a pickle can make us build: its memo can share and nest containers and tensors without limit, so
- * a 1 KB file can name one tensor millions of times. Real checkpoints stay far below each.
- */
-export const READ_BUDGETS = {
-  depth: 100,
-  /** Values visited, a shared container counted once per place it appears. */
-  values: 4_000_000,
-  tensors: 1_000_000,
-  /** Tensors viewing one storage (tied weights, legacy flat buffers: a few dozen). */
-  viewsPerStorage: 65_536,
-  /** Elements all tensors view together, beyond this many times the elements stored (plus a small allowance). */
-  viewedPerStored: 64,
-  viewedAllowance: 1 << 26,
-};
-
 /** Numpy arrays whose elements are decoded for display and data; larger ones are described by type and shape. */
 const MAX_ARRAY_VALUES = 1 << 16;
 
@@ -348,7 +332,18 @@ function toNode(value: PickleValue, file: string, locate: (storage: TorchStorage
     return { kind: "tensor", tensor: entry };
   };
 
-  const visit = (v: PickleValue, path: string[]): CheckpointNode => {
+  /** The key path of the value being visited; pushed and popped, joined only for tensors and messages. */
+  const path: string[] = [];
+  const visitAt = (key: string, v: PickleValue): CheckpointNode => {
+    path.push(key);
+    try {
+      return visit(v);
+    } finally {
+      path.pop();
+    }
+  };
+
+  const visit = (v: PickleValue): CheckpointNode => {
     if (++values > READ_BUDGETS.values) overBudget(`the checkpoint holds more than ${READ_BUDGETS.values.toLocaleString("en-US")} values`);
     if (path.length > READ_BUDGETS.depth) throw weightError(WeightCodes.BadPickle, `${file}: containers nested more than ${READ_BUDGETS.depth} deep`);
     if (v === null || typeof v !== "object") return { kind: "scalar", value: v };
@@ -367,26 +362,26 @@ function toNode(value: PickleValue, file: string, locate: (storage: TorchStorage
     if (active.has(v)) return { kind: "other", description: "<recursive reference>" };
     active.add(v);
     try {
-      if (Array.isArray(v)) return { kind: "list", items: v.map((item, i) => visit(item, [...path, String(i)])) };
-      if (v instanceof OpaqueObject) return opaque(v, path);
-      return v instanceof PickleObject ? dict(v.fields, path, v.className) : dict(v, path);
+      if (Array.isArray(v)) return { kind: "list", items: v.map((item, i) => visitAt(String(i), item)) };
+      if (v instanceof OpaqueObject) return opaque(v);
+      return v instanceof PickleObject ? dict(v.fields, v.className) : dict(v);
     } finally {
       active.delete(v);
     }
   };
 
-  const dict = (d: PickleDict, path: string[], className?: string): DictNode => {
+  const dict = (d: PickleDict, className?: string): DictNode => {
     const entries = [...d].map(([k, item]) => {
       const key = keyText(k);
-      return { key, node: visit(item, [...path, key]) };
+      return { key, node: visitAt(key, item) };
     });
     return className === undefined ? { kind: "dict", entries } : { kind: "dict", className, entries };
   };
 
   /** Arguments under `(args)`, a state dict's fields (and slots) by name, other states under `(state)`, then items. */
-  const opaque = (o: OpaqueObject, path: string[]): OpaqueNode => {
+  const opaque = (o: OpaqueObject): OpaqueNode => {
     const entries: { key: string; node: CheckpointNode }[] = [];
-    const add = (key: string, item: PickleValue) => entries.push({ key, node: visit(item, [...path, key]) });
+    const add = (key: string, item: PickleValue) => entries.push({ key, node: visitAt(key, item) });
     if (o.args.length > 0) add("(args)", [...o.args]);
     for (const state of o.states) {
       const parts = Array.isArray(state) && state.length === 2 && state.every((p) => p === null || p instanceof Map) ? state : [state];
@@ -400,7 +395,7 @@ function toNode(value: PickleValue, file: string, locate: (storage: TorchStorage
     return { kind: "opaque", global: o.qualifiedName, made: o.made, entries };
   };
 
-  return visit(value, []);
+  return visit(value);
 }
 
 function arrayNode(a: NumpyArray): CheckpointNode {

@@ -1,13 +1,15 @@
 // Checkpoints as published training scripts and frameworks save them (tools/make_checkpoints.py, published_fixtures):
 // DataParallel prefixes, optimizer state, a __main__ recorder holding numpy arrays, numpy scalars, argparse, and
 // PyTorch Lightning's layout. Each compiles with --weights and gives the outputs torch computed.
-import { describe, expect, it } from "vitest";
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { runOnnx } from "../../src/backends/onnx/index.js";
 import { compile, type CompileOptions } from "../../src/index.js";
 import { dataFromBytes, type DType, type HostTensor } from "../../src/util/tensor.js";
 import { findStateDict, inspectCheckpoint, openCheckpoint } from "../../src/weights/index.js";
 import { maxAbsDiff } from "../helpers/tensors.js";
-import { fixture, readJson, type TensorRecord } from "./helpers.js";
+import { expectDiagnostic, fixture, readJson, tempDir, type TensorRecord } from "./helpers.js";
 
 /** SmallNet of tools/make_checkpoints.py; `rules` is the model's weights block. */
 const source = (rules: string) => `import "std/nn.net"
@@ -120,5 +122,60 @@ describe("tensors that depend on opaque objects", () => {
     expect(r.diagnostics.map((d) => d.code)).toEqual(["NET6007"]);
     expect(r.diagnostics[0].message).toContain("'posix.system'");
     expect(r.diagnostics[0].message).toContain("nothing was executed");
+  });
+});
+
+describe("sharded checkpoints (an index beside its shards)", () => {
+  for (const index of ["model.safetensors.index.json", "pytorch_model.bin.index.json"]) {
+    it(`${index}: compiles as one state dict and gives torch's outputs`, async () => {
+      const y = await outputOf(build(`sharded/${index}`, ""));
+      expect(maxAbsDiff(y, tensor(expected.output))).toBeLessThan(1e-5);
+      const text = inspect(`sharded/${index}`);
+      expect(text).toMatch(/^.*: sharded (safetensors|torch) checkpoint, [\d.]+ (kB|bytes), 6 tensors, 83 elements$/m);
+      expect(text).toContain("  why: the shards' tensors, as the index lists them");
+    });
+  }
+
+  const dir = tempDir();
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const SHARDS = ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"];
+  const good = JSON.parse(fs.readFileSync(fixture("sharded/model.safetensors.index.json"), "utf8")) as { weight_map: Record<string, string> };
+
+  /** An index beside copies of the shards (and a third, a copy of the first), in a folder of its own. */
+  function index(edit: (map: Record<string, string>) => void, text?: string): string {
+    const folder = fs.mkdtempSync(path.join(dir, "idx-"));
+    for (const s of SHARDS) fs.copyFileSync(fixture(`sharded/${s}`), path.join(folder, s));
+    fs.copyFileSync(fixture(`sharded/${SHARDS[0]}`), path.join(folder, "copy.safetensors"));
+    const map = { ...good.weight_map };
+    edit(map);
+    const file = path.join(folder, "model.safetensors.index.json");
+    fs.writeFileSync(file, text ?? JSON.stringify({ metadata: {}, weight_map: map }));
+    return file;
+  }
+
+  const cases: [string, string, () => string, string[]][] = [
+    ["a shard in a parent folder", "NET6019", () => index((m) => (m["fc1.bias"] = `../${SHARDS[0]}`)), ["shard '../model-00001-of-00002.safetensors' lies outside the index's folder"]],
+    ["an absolute shard path", "NET6019", () => index((m) => (m["fc1.bias"] = "/etc/passwd")), ["shard '/etc/passwd' lies outside"]],
+    ["a key its shard does not hold", "NET6019", () => index((m) => (m["fc1.bias"] = SHARDS[1])), ["puts tensor 'fc1.bias' in shard 'model-00002-of-00002.safetensors', which does not hold it"]],
+    ["a shard tensor the index does not list", "NET6019", () => index((m) => delete m["fc1.bias"]), ["holds tensor 'fc1.bias', which the index does not list there"]],
+    ["one key in two shards", "NET6019", () => index((m) => (m["fc1.bias"] = "copy.safetensors")), ["is in shard 'model-00001-of-00002.safetensors' and in shard 'copy.safetensors'"]],
+    ["a missing shard", "NET6001", () => index((m) => (m["fc1.bias"] = "gone.safetensors")), ["gone.safetensors"]],
+    ["an index that is not JSON", "NET6019", () => index(() => undefined, "{"), ["not valid JSON"]],
+    ["an index without a weight_map", "NET6019", () => index(() => undefined, '{"metadata": {}}'), ['no "weight_map" object']],
+  ];
+  for (const [what, code, make, fragments] of cases) {
+    it(`refuses ${what} (${code})`, () => {
+      const file = make();
+      expectDiagnostic(() => openCheckpoint(file).close(), code, ...fragments);
+    });
+  }
+
+  it("a shard linked from outside the folder is refused", () => {
+    const file = index(() => undefined);
+    const outside = fs.mkdtempSync(path.join(dir, "outside-"));
+    const target = path.join(path.dirname(file), SHARDS[1]);
+    fs.renameSync(target, path.join(outside, SHARDS[1]));
+    fs.symlinkSync(path.join(outside, SHARDS[1]), target);
+    expectDiagnostic(() => openCheckpoint(file), "NET6019", "links outside the index's folder");
   });
 });

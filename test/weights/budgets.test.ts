@@ -1,0 +1,83 @@
+// Reading budgets (issue 14): a tiny checkpoint that names far more than it holds stops at a budget with NET6017
+// within seconds; very many tensors are read without deep recursion or spread calls.
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { compile } from "../../src/index.js";
+import { importWeights, inspectCheckpoint, openCheckpoint } from "../../src/weights/index.js";
+import { expectDiagnostic, fixture, tempDir, values } from "./helpers.js";
+
+const dir = tempDir();
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const SECONDS = 20;
+
+function timed(work: () => void): number {
+  const start = Date.now();
+  work();
+  return (Date.now() - start) / 1000;
+}
+
+describe("budgets on what a pickle names", () => {
+  it("one tensor shared 2^22 times (a 1 KB file): the shared-storage fan-out budget", () => {
+    const took = timed(() =>
+      expectDiagnostic(() => openCheckpoint(fixture("budget_fanout.pth")), "NET6017", "budget_fanout.pth", "more than 65,536 tensors view storage", "the last at 'shared."),
+    );
+    expect(took).toBeLessThan(SECONDS);
+  });
+
+  it("2^16 full views of a 2,048-element storage: the viewed-elements budget", () => {
+    expectDiagnostic(() => openCheckpoint(fixture("budget_elements.pth")), "NET6017", "elements of the 2,048 it stores");
+  });
+
+  it("2^23 numbers through shared lists: the values budget", () => {
+    const took = timed(() => expectDiagnostic(() => openCheckpoint(fixture("budget_values.pth")), "NET6017", "more than 2,000,000 values"));
+    expect(took).toBeLessThan(SECONDS);
+  });
+
+  it("compile --weights stops with the diagnostic too", () => {
+    const source = `import "std/nn.net"\nmodel M()(x: f32[B, 1]) -> (y: f32[B, 1]) {\n  layer w = Linear(1, 1)\n  return w(x)\n}\n`;
+    const r = compile(source, { file: "m.net", weights: [fixture("budget_fanout.pth")] });
+    expect(r.diagnostics.map((d) => d.code)).toEqual(["NET6017"]);
+  });
+});
+
+/** A safetensors file of `n` one-element f32 tensors named t0, t1, ... */
+function manyTensors(n: number): string {
+  const header: Record<string, unknown> = {};
+  for (let i = 0; i < n; i++) header[`t${i}`] = { dtype: "F32", shape: [1], data_offsets: [4 * i, 4 * i + 4] };
+  let text = JSON.stringify(header);
+  text += " ".repeat((8 - (text.length % 8)) % 8);
+  const file = path.join(dir, `many-${n}.safetensors`);
+  if (fs.existsSync(file)) return file;
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(text.length));
+  const data = Buffer.alloc(4 * n);
+  for (let i = 0; i < n; i++) data.writeFloatLE(i, 4 * i);
+  fs.writeFileSync(file, Buffer.concat([length, Buffer.from(text), data]));
+  return file;
+}
+
+describe("very many tensors", () => {
+  it("a safetensors file with 200,000 tensors opens, inspects and maps (all but one unexpected)", () => {
+    const file = manyTensors(200_000);
+    const ckpt = openCheckpoint(file);
+    try {
+      expect(ckpt.tensors).toHaveLength(200_000);
+      expect(inspectCheckpoint(ckpt, { maxTensorsPerDict: 3 })).toContain("... 199,997 more tensors");
+      const { weights, report } = importWeights([{ path: "t7", dtype: "f32", shape: [1] }], [{ checkpoint: ckpt }]);
+      expect(values(weights.get("t7")!)).toEqual([7]);
+      expect(report.unexpected).toHaveLength(199_999);
+    } finally {
+      ckpt.close();
+    }
+  });
+
+  it("compiling against it gives one warning per unexpected tensor, without a spread call overflowing", () => {
+    const file = manyTensors(200_000);
+    const source = `model M()(x: f32[B, 1]) -> (y: f32[B, 1]) {\n  param t7: f32[1]\n  return x * t7\n}\n`;
+    const r = compile(source, { file: "m.net", weights: [file], allowUnexpected: true });
+    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(r.onnx).toBeDefined();
+  });
+});
