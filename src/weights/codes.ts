@@ -33,7 +33,7 @@ export const WeightCodes = {
   ForbiddenGlobal: code(
     "NET6007",
     "error",
-    "a pickle that names a Python global outside the allow-list",
+    "a pickle that names a Python global only an attack uses (os.system, eval, subprocess, ...), or calls a data-only one",
     "netc never runs code from a checkpoint; it accepts tensors, state dicts and plain containers. " +
       "Re-save with torch.save({'model': model.state_dict()}) or convert to safetensors",
   ),
