@@ -468,9 +468,10 @@ def published_fixtures():
     state = parallel.state_dict()
     recorder = RecorderMeter(4)
     args = argparse.Namespace(lr=0.1, epochs=4, arch="smallnet", gpu=[0])
-    torch.save({"epoch": 1, "state_dict": state, "best_acc": numpy.float64(40.5), "optimizer": opt.state_dict(),
-                "recorder": recorder, "args": args, "steps": numpy.int64(12), "flags": numpy.array([True, False])},
-               os.path.join(OUT, "published.pth.tar"))
+    published = {"epoch": 1, "state_dict": state, "best_acc": numpy.float64(40.5), "optimizer": opt.state_dict(),
+                 "recorder": recorder, "args": args, "steps": numpy.int64(12), "flags": numpy.array([True, False])}
+    torch.save(published, os.path.join(OUT, "published.pth.tar"))
+    torch.save(published, os.path.join(OUT, "published_legacy.pth.tar"), _use_new_zipfile_serialization=False)
 
     # PyTorch Lightning's checkpoint (trainer.save_checkpoint): the LightningModule's attribute as a key prefix,
     # callbacks whose states hold tensors too (ModelCheckpoint's best_k_models), schedulers, hyper-parameters.

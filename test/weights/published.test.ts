@@ -52,10 +52,12 @@ function inspect(name: string): string {
 }
 
 describe("a published training script's checkpoint", () => {
-  it("compiles with --weights and gives torch's outputs", async () => {
-    const y = await outputOf(build("published.pth.tar", 'strip "module."'));
-    expect(maxAbsDiff(y, tensor(expected.output))).toBeLessThan(1e-5);
-  });
+  for (const file of ["published.pth.tar", "published_legacy.pth.tar"]) {
+    it(`${file}: compiles with --weights and gives torch's outputs`, async () => {
+      const y = await outputOf(build(file, 'strip "module."'));
+      expect(maxAbsDiff(y, tensor(expected.output))).toBeLessThan(1e-5);
+    });
+  }
 
   it("shows the whole tree: the recorder as an opaque object, numpy values as data, argparse as fields", () => {
     const lines = inspect("published.pth.tar").split("\n");
@@ -169,6 +171,12 @@ describe("sharded checkpoints (an index beside its shards)", () => {
       expectDiagnostic(() => openCheckpoint(file).close(), code, ...fragments);
     });
   }
+
+  it("an index key such as '__proto__' stays a key", () => {
+    const file = index((m) => Object.defineProperty(m, "__proto__", { value: SHARDS[0], enumerable: true }));
+    expectDiagnostic(() => openCheckpoint(file), "NET6019", "puts tensor '__proto__' in shard");
+    expect(({} as Record<string, unknown>)["fc1.weight"]).toBeUndefined();
+  });
 
   it("a shard linked from outside the folder is refused", () => {
     const file = index(() => undefined);
