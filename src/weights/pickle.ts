@@ -165,26 +165,27 @@ const PY2_MODULES: ReadonlyMap<string, string> = new Map([
   ["copy_reg", "copyreg"],
 ]);
 /**
- * Globals that only an attack puts in a checkpoint (they run commands, evaluate code, open files or sockets, or
- * reach any attribute): such a file is refused as a whole. Any other unknown global is merely opaque, and inert.
+ * Globals that only an attack puts in a checkpoint (they run commands, evaluate code, load more pickles, open files
+ * or sockets, or reach any attribute): such a file is refused as a whole. Any other unknown global is merely opaque,
+ * and inert; this list only makes an attack plain to see. Standard-library modules, by their top-level name:
  */
 const DANGEROUS_MODULES = new Set([
   "os", "posix", "nt", "subprocess", "sys", "importlib", "runpy", "pty", "socket", "shutil", "pickle", "_pickle",
-  "marshal", "ctypes", "code", "codeop", "webbrowser", "multiprocessing", "threading", "signal", "pdb", "timeit",
-  "commands", "popen2", "urllib", "http", "ftplib", "smtplib", "telnetlib", "zipimport", "pkgutil", "site", "asyncio",
-  "shelve", "dill", "cloudpickle",
+  "marshal", "ctypes", "webbrowser", "multiprocessing", "threading", "signal", "pdb", "timeit", "commands", "popen2",
+  "urllib", "http", "ftplib", "smtplib", "telnetlib", "zipimport", "pkgutil", "asyncio", "shelve", "dill", "cloudpickle",
 ]);
 const DANGEROUS_NAMES = new Set([
   ...["eval", "exec", "compile", "getattr", "setattr", "delattr", "__import__", "open", "globals", "locals", "vars"].map((n) => `builtins.${n}`),
   ...["input", "breakpoint", "exit", "quit", "help", "execfile", "apply", "reload", "file"].map((n) => `builtins.${n}`),
   "operator.attrgetter", "operator.methodcaller", "types.FunctionType", "types.CodeType", "types.LambdaType",
+  "code.interact", "code.InteractiveConsole", "code.InteractiveInterpreter", "codeop.compile_command",
   "torch.load", "numpy.load", "numpy.testing._private.utils.runstring",
 ]);
 
 function isDangerous(qualified: string): boolean {
   if (DANGEROUS_NAMES.has(qualified)) return true;
   const root = qualified.slice(0, qualified.indexOf("."));
-  // torch.hub and torch.package fetch and run code.
+  // torch.hub, torch.package, TorchScript and C++ extensions load and run code.
   return DANGEROUS_MODULES.has(root) || /^torch\.(hub|package|jit|utils\.cpp_extension)\./.test(qualified);
 }
 

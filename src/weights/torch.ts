@@ -405,7 +405,7 @@ function arrayNode(a: NumpyArray): CheckpointNode {
   if (!dtype.numeric || a.size > MAX_ARRAY_VALUES || a.objects) return node;
   const values = new Array<number | bigint | boolean>(a.size);
   for (let i = 0; i < a.size; i++) values[i] = dtype.decode(a.data, i);
-  // Fortran order lists elements column-major; the shape's reversal read row-major is the same sequence.
+  // Fortran order lists the elements column-major: put them in row-major order.
   return { ...node, values: a.fortran ? transposeOrder(values, a.shape) : values };
 }
 

@@ -1,8 +1,9 @@
 // Reading budgets (issue 14): a tiny checkpoint that names far more than it holds stops at a budget with NET6017
 // within seconds; very many tensors are read without deep recursion or spread calls.
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compile } from "../../src/index.js";
 import { importWeights, inspectCheckpoint, openCheckpoint } from "../../src/weights/index.js";
 import { expectDiagnostic, fixture, tempDir, values } from "./helpers.js";
@@ -79,5 +80,36 @@ describe("very many tensors", () => {
     const r = compile(source, { file: "m.net", weights: [file], allowUnexpected: true });
     expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     expect(r.onnx).toBeDefined();
+  });
+});
+
+const PYTHON = "/usr/bin/python3";
+const noTorch = spawnSync(PYTHON, ["-c", "import torch"]).status !== 0;
+if (noTorch) console.warn(`skipped: ${PYTHON} with torch is needed to write a checkpoint of 130,000 tensors`);
+
+describe.skipIf(noTorch)("a .pth of 130,000 tensors", () => {
+  const file = path.join(dir, "many.pth");
+  beforeAll(() => {
+    // Two storages of 65,000 elements, each element a tensor of its own: within the fan-out budget.
+    const script = [
+      "import sys, torch",
+      "bases = [torch.arange(65000, dtype=torch.float32) + 65000 * b for b in range(2)]",
+      "torch.save({f'layer{i}.w': bases[i // 65000][i % 65000:i % 65000 + 1] for i in range(130000)}, sys.argv[1])",
+    ].join("\n");
+    const made = spawnSync(PYTHON, ["-c", script, file], { encoding: "utf8" });
+    expect(made.status, made.stderr).toBe(0);
+  }, 120_000);
+
+  it("opens, inspects and maps without deep recursion or spread calls (all but one unexpected)", () => {
+    const ckpt = openCheckpoint(file);
+    try {
+      expect(ckpt.tensors).toHaveLength(130_000);
+      expect(inspectCheckpoint(ckpt, { maxTensorsPerDict: 2 })).toContain("... 129,998 more tensors");
+      const { weights, report } = importWeights([{ path: "layer99999.w", dtype: "f32", shape: [1] }], [{ checkpoint: ckpt }]);
+      expect(values(weights.get("layer99999.w")!)).toEqual([99999]);
+      expect(report.unexpected).toHaveLength(129_999);
+    } finally {
+      ckpt.close();
+    }
   });
 });
