@@ -1,7 +1,7 @@
 // numpy values as training scripts pickle them inside checkpoints (best_acc = np.float64(...), recorder curves as
 // arrays): numpy.dtype, numpy.core.multiarray.scalar and _reconstruct + BUILD, rebuilt as inert data, never as numpy.
 import { f16BitsToNumber } from "../util/tensor.js";
-import { BuiltValue, OpaqueObject, PickleGlobal, type GlobalHandler, type HandlerContext, type PickleValue } from "./pickle.js";
+import { BuiltValue, OpaqueObject, PickleGlobal, type GlobalHandler, type PickleValue } from "./pickle.js";
 
 /** Arrays whose elements netc decodes; others (strings, complex, records) are kept as bytes and shown by type. */
 const NUMERIC = /^[biuf]\d+$/;
@@ -17,10 +17,9 @@ export class NumpyDType extends BuiltValue {
     super();
   }
 
-  /** (version, byteorder, subdescr, names, fields, elsize, alignment, flags) */
-  override setState(state: PickleValue, ctx: HandlerContext): void {
-    if (!Array.isArray(state) || state.length < 2) ctx.fail("a numpy dtype state that is not a tuple");
-    if (state[1] === ">") this.littleEndian = false;
+  /** (version, byteorder, subdescr, names, fields, elsize, alignment, flags): only the byte order matters here. */
+  override setState(state: PickleValue): void {
+    if (Array.isArray(state) && state[1] === ">") this.littleEndian = false;
   }
 
   /** Bytes per element; 0 when the code does not say (object arrays). */
@@ -67,30 +66,38 @@ export class NumpyArray extends BuiltValue {
   /** The elements of an object array, as pickled. */
   objects: PickleValue[] | undefined;
 
-  override setState(state: PickleValue, ctx: HandlerContext): void {
-    if (!Array.isArray(state) || state.length !== 5) return ctx.fail("a numpy array state that is not (version, shape, dtype, order, data)");
+  /** Why the state could not be taken as data, if it could not: the array is then shown, not read. */
+  problem: string | undefined;
+
+  /** An array whose state is not numpy's is kept as an unreadable value, so that the rest of the file still loads. */
+  override setState(state: PickleValue): void {
+    this.problem = this.take(state);
+  }
+
+  private take(state: PickleValue): string | undefined {
+    if (!Array.isArray(state) || state.length !== 5) return "its state is not (version, shape, dtype, order, data)";
     const [, shape, dtype, fortran, data] = state;
     if (!Array.isArray(shape) || !shape.every((d) => typeof d === "number" && Number.isSafeInteger(d) && d >= 0)) {
-      return ctx.fail("a numpy array shape that is not a tuple of sizes");
+      return "its shape is not a tuple of sizes";
     }
-    if (!(dtype instanceof NumpyDType)) return ctx.fail("a numpy array whose dtype is not a numpy dtype");
+    if (!(dtype instanceof NumpyDType)) return "its dtype is not a numpy dtype";
     let count = 1;
     for (const d of shape as number[]) count = count * d;
-    if (!Number.isSafeInteger(count)) return ctx.fail("a numpy array shape too large to address");
+    if (!Number.isSafeInteger(count)) return "its shape is too large to address";
+    const dims = `${dtype.name} [${shape.join(", ")}]`;
+    if (Array.isArray(data)) {
+      if (data.length !== count) return `${dims} holds ${data.length} objects`;
+      this.objects = data;
+    } else if (data instanceof Uint8Array) {
+      if (dtype.itemSize > 0 && data.byteLength !== count * dtype.itemSize) return `${dims} holds ${data.byteLength} bytes`;
+      this.data = data;
+    } else {
+      return "its data is neither bytes nor a list";
+    }
     this.shape = shape as number[];
     this.dtype = dtype;
     this.fortran = fortran === true;
-    if (Array.isArray(data)) {
-      if (data.length !== count) return ctx.fail(`a numpy object array of shape [${this.shape.join(", ")}] holding ${data.length} objects`);
-      this.objects = data;
-    } else if (data instanceof Uint8Array) {
-      if (dtype.itemSize > 0 && data.byteLength !== count * dtype.itemSize) {
-        return ctx.fail(`a numpy ${dtype.name} array of shape [${this.shape.join(", ")}] with ${data.byteLength} bytes of data`);
-      }
-      this.data = data;
-    } else {
-      return ctx.fail("a numpy array whose data is neither bytes nor a list");
-    }
+    return undefined;
   }
 
   get size(): number {
@@ -98,23 +105,22 @@ export class NumpyArray extends BuiltValue {
   }
 }
 
-function makeDType(args: PickleValue[], ctx: HandlerContext): NumpyDType {
+/** numpy.dtype('f8', False, True); a code netc does not parse (a record, a datetime unit) stays opaque. */
+function makeDType(args: PickleValue[]): PickleValue {
   const [code] = args;
-  if (typeof code !== "string" || !/^[a-zA-Z]\d*$/.test(code)) return ctx.fail("numpy.dtype of something that is not a type code");
-  return new NumpyDType(code);
+  return typeof code === "string" && /^[a-zA-Z]\d*$/.test(code) ? new NumpyDType(code) : new OpaqueObject("numpy.dtype", "call", args);
 }
 
-/** `scalar(dtype, bytes)`: the value as data; `scalar(dtype('O'), obj)`: the object. Other kinds stay opaque. */
+/**
+ * `scalar(dtype, bytes)`: the value as data; `scalar(dtype('O'), obj)`: the object. Anything else (other kinds,
+ * arguments that are not numpy's) stays opaque, so that the rest of the file still loads.
+ */
 function makeScalar(name: string) {
-  return (args: PickleValue[], ctx: HandlerContext): PickleValue => {
+  return (args: PickleValue[]): PickleValue => {
     const [dtype, payload] = args;
-    if (!(dtype instanceof NumpyDType)) return ctx.fail(`${name} of something that is not a numpy dtype`);
-    if (dtype.code.startsWith("O")) return payload ?? null;
-    if (!dtype.numeric) return new OpaqueObject(name, "call", args);
-    if (!(payload instanceof Uint8Array) || payload.byteLength !== dtype.itemSize) {
-      return ctx.fail(`a numpy ${dtype.name} scalar whose data is not ${dtype.itemSize} bytes`);
-    }
-    return dtype.decode(payload, 0);
+    if (dtype instanceof NumpyDType && dtype.code.startsWith("O")) return payload ?? null;
+    const readable = dtype instanceof NumpyDType && dtype.numeric && payload instanceof Uint8Array && payload.byteLength === dtype.itemSize;
+    return readable ? dtype.decode(payload, 0) : new OpaqueObject(name, "call", args);
   };
 }
 

@@ -400,7 +400,7 @@ function toNode(value: PickleValue, file: string, locate: (storage: TorchStorage
 
 function arrayNode(a: NumpyArray): CheckpointNode {
   const dtype = a.dtype;
-  if (!dtype) return { kind: "other", description: "numpy array without state" };
+  if (!dtype) return { kind: "other", description: `numpy array that cannot be read: ${a.problem ?? "it has no state"}` };
   const node: ArrayNode = { kind: "array", dtype: dtype.name, shape: a.shape };
   if (!dtype.numeric || a.size > MAX_ARRAY_VALUES || a.objects) return node;
   const values = new Array<number | bigint | boolean>(a.size);
