@@ -494,6 +494,10 @@ def published_fixtures():
     }
     torch.save(lightning, os.path.join(OUT, "lightning.ckpt"))
 
+    # The whole model pickled (torch.save(model)), as some repositories publish it; and wrapped in DataParallel.
+    torch.save(net, os.path.join(OUT, "whole_model.pth"))
+    torch.save(torch.nn.DataParallel(net), os.path.join(OUT, "whole_model_parallel.pth"))
+
     # Sharded as Hugging Face writes them: an index mapping each key to its shard, in both formats.
     sharded = os.path.join(OUT, "sharded")
     os.makedirs(sharded, exist_ok=True)

@@ -191,7 +191,7 @@ export function describeStateDict(sd: StateDict): string {
 export function findStateDict(ckpt: Checkpoint, subdict?: string): StateDict {
   if (subdict !== undefined && subdict !== "") {
     const node = resolvePath(ckpt, subdict);
-    const tensors = node.kind === "dict" || node.kind === "list" ? tensorsBelow(node) : new Map();
+    const tensors = isModule(node) ? moduleTensors(node) : node.kind === "dict" || node.kind === "list" ? tensorsBelow(node) : new Map();
     if (tensors.size === 0) {
       throw weightError(WeightCodes.StateDictNotFound, `${ckpt.path}: '${subdict}' is not a dict of tensors`, {
         hint: candidatesHint(ckpt),
@@ -206,7 +206,8 @@ export function findStateDict(ckpt: Checkpoint, subdict?: string): StateDict {
     const only = ckpt.format === "safetensors" ? "a safetensors file is one state dict"
       : ckpt.format.startsWith("sharded") ? "the shards' tensors, as the index lists them"
       : "the only dict whose values are all tensors";
-    return { checkpoint: ckpt, path: chosen.path, tensors: tensorsBelow(chosen.node), reason: only + aside };
+    const why = chosen.module === undefined ? only : `an nn.Module pickled whole (${chosen.module}), named as its state_dict() names them`;
+    return { checkpoint: ckpt, path: chosen.path, tensors: chosen.tensors, reason: why + aside };
   }
   if (found.length === 0) {
     const opaque: string[] = [];
@@ -228,7 +229,9 @@ export function findStateDict(ckpt: Checkpoint, subdict?: string): StateDict {
 
 interface Candidate {
   path: string;
-  node: DictNode;
+  tensors: Map<string, TensorEntry>;
+  /** The class of an nn.Module pickled whole (torch.save(model)). */
+  module?: string;
 }
 
 function place(path: string): string {
@@ -236,7 +239,7 @@ function place(path: string): string {
 }
 
 function describeCandidate(c: Candidate): string {
-  const n = c.node.entries.length;
+  const n = c.tensors.size;
   return `${place(c.path)} (${n} tensor${n === 1 ? "" : "s"})`;
 }
 
@@ -256,6 +259,10 @@ function stateDictCandidates(root: CheckpointNode): { found: Candidate[]; optimi
   const found: Candidate[] = [];
   const optimizers: string[] = [];
   walk(root, [], (node, path) => {
+    if (isModule(node)) {
+      found.push({ path: path.join("."), tensors: moduleTensors(node), module: node.global });
+      return false;
+    }
     if (node.kind !== "dict" && node.kind !== "list") return true;
     const keys = new Set(node.kind === "dict" ? node.entries.map((e) => e.key) : []);
     if ((keys.has("state") && keys.has("param_groups")) || (path.length > 0 && BOOKKEEPING.has(path[path.length - 1]))) {
@@ -264,7 +271,7 @@ function stateDictCandidates(root: CheckpointNode): { found: Candidate[]; optimi
     }
     if (node.kind === "list") return true;
     if (node.entries.length > 0 && node.entries.every((e) => e.node.kind === "tensor")) {
-      found.push({ path: path.join("."), node });
+      found.push({ path: path.join("."), tensors: tensorsBelow(node) });
       return false;
     }
     return true;
@@ -305,6 +312,29 @@ function resolvePath(ckpt: Checkpoint, path: string): CheckpointNode {
     rest = rest.slice(Math.min(rest.length, next.key.length + 1));
   }
   return node;
+}
+
+/** An nn.Module pickled whole: an opaque object whose state holds `_parameters` and `_modules`. */
+function isModule(node: CheckpointNode): node is OpaqueNode {
+  if (node.kind !== "opaque") return false;
+  const keys = new Set(node.entries.map((e) => e.key));
+  return keys.has("_parameters") && keys.has("_modules");
+}
+
+/**
+ * A pickled module's parameters and buffers, then its submodules', under the names module.state_dict() gives them.
+ * (Buffers registered with persistent=False are included: state_dict() leaves them out, so they show as unexpected.)
+ */
+function moduleTensors(module: OpaqueNode, prefix = "", out = new Map<string, TensorEntry>()): Map<string, TensorEntry> {
+  for (const { key, node } of module.entries) {
+    if (node.kind !== "dict") continue;
+    if (key === "_parameters" || key === "_buffers") {
+      for (const e of node.entries) if (e.node.kind === "tensor") out.set(prefix + e.key, e.node.tensor);
+    } else if (key === "_modules") {
+      for (const e of node.entries) if (isModule(e.node)) moduleTensors(e.node, `${prefix}${e.key}.`, out);
+    }
+  }
+  return out;
 }
 
 function hasTensors(node: CheckpointNode): boolean {

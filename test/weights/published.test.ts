@@ -99,6 +99,27 @@ describe("a PyTorch Lightning checkpoint", () => {
   });
 });
 
+describe("a model pickled whole (torch.save(model))", () => {
+  it("takes the module's parameters and buffers under their state_dict() names, nothing constructed", async () => {
+    const ckpt = openCheckpoint(fixture("whole_model.pth"));
+    try {
+      const sd = findStateDict(ckpt);
+      expect([...sd.tensors.keys()]).toEqual(["fc1.weight", "fc1.bias", "norm.weight", "norm.bias", "fc2.weight", "fc2.bias"]);
+      expect(sd.reason).toBe("an nn.Module pickled whole (__main__.SmallNet), named as its state_dict() names them");
+    } finally {
+      ckpt.close();
+    }
+    const y = await outputOf(build("whole_model.pth", ""));
+    expect(maxAbsDiff(y, tensor(expected.output))).toBeLessThan(1e-5);
+  });
+
+  it("wrapped in DataParallel: the wrapper's prefix, as its state_dict() has it", async () => {
+    expect(inspect("whole_model_parallel.pth")).toContain("  keys: every key starts with 'module.'");
+    const y = await outputOf(build("whole_model_parallel.pth", 'strip "module."'));
+    expect(maxAbsDiff(y, tensor(expected.output))).toBeLessThan(1e-5);
+  });
+});
+
 describe("tensors that depend on opaque objects", () => {
   it("load when the model does not need them (reported as unexpected, like any extra tensor)", async () => {
     const r = build("opaque_tensor.pth", "", { allowUnexpected: true });
