@@ -47,6 +47,8 @@ export const READ_BUDGETS = {
   /** Elements all tensors view together, beyond this many times the elements stored (plus a small allowance). */
   viewedPerStored: 64,
   viewedAllowance: 1 << 26,
+  /** Files a sharded checkpoint's index may name (Hugging Face's largest have a few hundred). */
+  shards: 10_000,
 };
 
 /** What a checkpoint says about a tensor, before validation: integers may be bigints, anything may be wrong. */

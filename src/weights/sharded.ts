@@ -32,6 +32,9 @@ export function openSharded(indexPath: string, openShard: (path: string) => Chec
     else keysOf.set(shard as string, [key]);
   }
   if (keysOf.size === 0) bad("the weight_map is empty");
+  if (keysOf.size > READ_BUDGETS.shards) {
+    throw weightError(WeightCodes.OverBudget, `${indexPath}: the index names more than ${READ_BUDGETS.shards.toLocaleString("en-US")} shard files`);
+  }
 
   const shards: Checkpoint[] = [];
   const shardOf = new Map<TensorEntry, Checkpoint>();

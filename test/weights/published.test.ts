@@ -185,6 +185,9 @@ describe("sharded checkpoints (an index beside its shards)", () => {
     ["a missing shard", "NET6001", () => index((m) => (m["fc1.bias"] = "gone.safetensors")), ["gone.safetensors"]],
     ["an index that is not JSON", "NET6019", () => index(() => undefined, "{"), ["not valid JSON"]],
     ["an index without a weight_map", "NET6019", () => index(() => undefined, '{"metadata": {}}'), ['no "weight_map" object']],
+    ["an index naming 10,001 shards", "NET6017", () => index((m) => {
+      for (let i = 0; i <= 10_000; i++) m[`k${i}`] = `shard-${i}.safetensors`;
+    }), ["names more than 10,000 shard files"]],
   ];
   for (const [what, code, make, fragments] of cases) {
     it(`refuses ${what} (${code})`, () => {
