@@ -494,6 +494,9 @@ def published_fixtures():
     }
     torch.save(lightning, os.path.join(OUT, "lightning.ckpt"))
 
+    # Nothing but an object of a script's own class: no state dict to find.
+    torch.save({"epoch": 1, "net": RecorderMeter(2)}, os.path.join(OUT, "objects_only.pth"))
+
     # The whole model pickled (torch.save(model)), as some repositories publish it; and wrapped in DataParallel.
     torch.save(net, os.path.join(OUT, "whole_model.pth"))
     torch.save(torch.nn.DataParallel(net), os.path.join(OUT, "whole_model_parallel.pth"))

@@ -99,6 +99,16 @@ describe("a PyTorch Lightning checkpoint", () => {
   });
 });
 
+it("a checkpoint of Python objects and no tensors: NET6013 says what it holds instead", () => {
+  const ckpt = openCheckpoint(fixture("objects_only.pth"));
+  try {
+    const d = expectDiagnostic(() => findStateDict(ckpt), "NET6013", "no dict of tensors found");
+    expect(d.hint).toBe("it holds Python objects netc does not rebuild (__main__.RecorderMeter at 'net'); save model.state_dict() instead of the objects");
+  } finally {
+    ckpt.close();
+  }
+});
+
 describe("a model pickled whole (torch.save(model))", () => {
   it("takes the module's parameters and buffers under their state_dict() names, nothing constructed", async () => {
     const ckpt = openCheckpoint(fixture("whole_model.pth"));
