@@ -39,8 +39,12 @@ export interface TensorEntry {
  */
 export const READ_BUDGETS = {
   depth: 100,
-  /** Values visited, a shared container counted once per place it appears. */
+  /**
+   * Values visited, a shared container counted once per place it appears: this many, plus one per `valueBytes`
+   * bytes of pickle, so that only sharing (not a long loss log) reaches it.
+   */
   values: 2_000_000,
+  valueBytes: 4,
   tensors: 1_000_000,
   /** Tensors viewing one storage (tied weights, legacy flat buffers: a few dozen). */
   viewsPerStorage: 65_536,

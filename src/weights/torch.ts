@@ -193,7 +193,8 @@ export function readTorchZip(file: BinaryFile): CheckpointNode {
 
   const source = `${file.path} (${pickleName})`;
   const storages = new Map<string, TorchStorage>();
-  const root = unpickle(new BufferInput(zip.readEntry(pickleName), source), {
+  const pickle = zip.readEntry(pickleName);
+  const root = unpickle(new BufferInput(pickle, source), {
     source,
     globals: TORCH_GLOBALS,
     persistentLoad(pid, ctx) {
@@ -203,7 +204,7 @@ export function readTorchZip(file: BinaryFile): CheckpointNode {
     },
   });
 
-  return toNode(root, file.path, (storage) => {
+  return toNode(root, file.path, pickle.byteLength, (storage) => {
     const data = zip.get(`${stem}/data/${storage.key}`);
     if (!data) {
       throw weightError(WeightCodes.CorruptCheckpoint, `${file.path}: storage '${storage.key}' has no entry ${stem}/data/${storage.key}`);
@@ -242,6 +243,7 @@ export function readTorchLegacy(file: BinaryFile): CheckpointNode {
   }
 
   const declared = new Map<string, TorchStorage>();
+  const rootStart = input.position;
   const root = unpickle(input, {
     source: file.path,
     globals: TORCH_GLOBALS,
@@ -251,6 +253,7 @@ export function readTorchLegacy(file: BinaryFile): CheckpointNode {
       return id.view ? new TorchStorage(id.view.key, id.dtype, id.view.numel, { root: id.key, offset: id.view.offset }) : storage;
     },
   });
+  const rootEnd = input.position;
   const keys = unpickle(input, plain);
   if (!Array.isArray(keys) || !keys.every((k) => typeof k === "string")) {
     throw weightError(WeightCodes.CorruptCheckpoint, `${file.path}: the list of storage keys is missing`);
@@ -279,7 +282,7 @@ export function readTorchLegacy(file: BinaryFile): CheckpointNode {
     at += 8 + bytes;
   }
 
-  return toNode(root, file.path, (storage) => {
+  return toNode(root, file.path, rootEnd - rootStart, (storage) => {
     const rootKey = storage.view?.root ?? storage.key;
     const record = records.get(rootKey);
     if (!record) throw weightError(WeightCodes.CorruptCheckpoint, `${file.path}: storage '${rootKey}' has no data record`);
@@ -299,7 +302,8 @@ export function readTorchLegacy(file: BinaryFile): CheckpointNode {
 const MAX_ARRAY_VALUES = 1 << 16;
 
 /** Turns unpickled values into the checkpoint tree, validating every tensor against its storage. */
-function toNode(value: PickleValue, file: string, locate: (storage: TorchStorage) => StorageInfo): CheckpointNode {
+function toNode(value: PickleValue, file: string, pickleBytes: number, locate: (storage: TorchStorage) => StorageInfo): CheckpointNode {
+  const maxValues = READ_BUDGETS.values + Math.floor(pickleBytes / READ_BUDGETS.valueBytes);
   const located = new Map<string, StorageInfo>();
   const views = new Map<string, number>();
   const active = new Set<object>();
@@ -344,7 +348,7 @@ function toNode(value: PickleValue, file: string, locate: (storage: TorchStorage
   };
 
   const visit = (v: PickleValue): CheckpointNode => {
-    if (++values > READ_BUDGETS.values) overBudget(`the checkpoint holds more than ${READ_BUDGETS.values.toLocaleString("en-US")} values`);
+    if (++values > maxValues) overBudget(`the checkpoint holds more than ${maxValues.toLocaleString("en-US")} values`);
     if (path.length > READ_BUDGETS.depth) throw weightError(WeightCodes.BadPickle, `${file}: containers nested more than ${READ_BUDGETS.depth} deep`);
     if (v === null || typeof v !== "object") return { kind: "scalar", value: v };
     if (v instanceof Uint8Array) return { kind: "other", description: `bytes[${v.byteLength}]` };
