@@ -86,6 +86,8 @@ export class Checkpoint {
     private readonly source: TensorSource,
     /** safetensors `__metadata__` (a sharded index's `metadata`); empty for torch files. */
     readonly metadata: ReadonlyMap<string, string> = new Map(),
+    /** A sharded checkpoint's files, as its index names them, with how many tensors each gives. */
+    readonly shards: readonly { name: string; tensors: number; size: number }[] = [],
   ) {
     const tensors: TensorEntry[] = [];
     walk(root, [], (node) => {

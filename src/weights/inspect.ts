@@ -27,6 +27,7 @@ export function inspectCheckpoint(ckpt: Checkpoint, options: InspectOptions = {}
     ...stateDictLines(ckpt),
   ];
   for (const [k, v] of ckpt.metadata) lines.push(`metadata ${k}: ${text(v)}`);
+  for (const s of ckpt.shards) lines.push(`shard ${s.name}: ${count(s.tensors, "tensor")}, ${sizeText(s.size)}`);
   if (ckpt.root.kind === "dict" && ckpt.root.className === undefined) {
     renderEntries(ckpt.root, 0, limit, lines);
   } else {

@@ -70,7 +70,8 @@ export function openSharded(indexPath: string, openShard: (path: string) => Chec
     read: (entry) => (shardOf.get(entry) ?? bad(`tensor '${entry.key}' is in no shard`)).readTensor(entry),
     close: () => shards.forEach((s) => s.close()),
   };
-  return new Checkpoint(indexPath, format, { kind: "dict", entries }, source, metadata);
+  const listed = [...keysOf].map(([name, keys], i) => ({ name, tensors: keys.length, size: shards[i].fileSize }));
+  return new Checkpoint(indexPath, format, { kind: "dict", entries }, source, metadata, listed);
 }
 
 interface ShardIndex {

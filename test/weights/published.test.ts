@@ -166,6 +166,7 @@ describe("sharded checkpoints (an index beside its shards)", () => {
       const text = inspect(`sharded/${index}`);
       expect(text).toMatch(/^.*: sharded (safetensors|torch) checkpoint, [\d.]+ (kB|bytes), 6 tensors, 83 elements$/m);
       expect(text).toContain("  why: the shards' tensors, as the index lists them");
+      expect(text).toMatch(/^shard (model|pytorch_model)-00001-of-00002\.(safetensors|bin): 3 tensors, [\d.]+ (kB|bytes)$/m);
     });
   }
 
