@@ -71,7 +71,8 @@ export function readSafetensorsTree(file: BinaryFile): SafetensorsContents {
     }
     if (!isRecord(info)) return bad(`the entry of '${name}' is not an object`);
     const { dtype: stDType, shape, data_offsets: offsets } = info;
-    const dtype = typeof stDType === "string" ? TO_DTYPE[stDType] : undefined;
+    // Own keys only: "constructor" or "toString" must not find Object.prototype's.
+    const dtype = typeof stDType === "string" && Object.hasOwn(TO_DTYPE, stDType) ? TO_DTYPE[stDType] : undefined;
     if (dtype === undefined) {
       throw weightError(WeightCodes.UnsupportedDType, `${file.path}: tensor '${name}' has element type ${JSON.stringify(stDType)}`);
     }
