@@ -3,6 +3,7 @@ import { writeOnnx } from "../../backends/onnx/index.js";
 import { emitWgslBundle } from "../../backends/wgsl/index.js";
 import { compileToGraph, type FrontendResult } from "../../compiler/compile.js";
 import { hasErrors, SourceMap } from "../../compiler/diagnostics.js";
+import { displayPath } from "../../dsl/2-analyze/load.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { loadModelWeights, parseWeightSpec } from "../../weights/model-weights.js";
 import { renderReport } from "../../weights/report.js";
@@ -46,7 +47,7 @@ export function compileWithWeights(file: string, opts: Pick<CompileOptions, "set
 export function compileCommand(file: string, opts: CompileOptions): void {
   const { front, weights } = compileWithWeights(file, opts);
   if (opts.target === "wgsl") {
-    const bundle = emitWgslBundle(front.graph, { weights, seed: opts.seed, debugOutputs: opts.debugOutputs, precision: opts.precision, outDir: opts.output, source: file });
+    const bundle = emitWgslBundle(front.graph, { weights, seed: opts.seed, debugOutputs: opts.debugOutputs, precision: opts.precision, outDir: opts.output, source: displayPath(file) });
     report(bundle.diagnostics, front.sources);
     process.stderr.write(`wrote ${opts.output}/ (${bundle.program!.manifest.kernels.length} kernels)${weights ? "" : ` (random weights, seed ${opts.seed})`}\n`);
     return;
@@ -56,7 +57,7 @@ export function compileCommand(file: string, opts: CompileOptions): void {
     weights,
     seed: opts.seed,
     debugOutputs: opts.debugOutputs,
-    source: file,
+    source: displayPath(file),
   });
   report(diagnostics, front.sources);
   process.stderr.write(`wrote ${opts.output}${weights ? "" : ` (random weights, seed ${opts.seed})`}\n`);

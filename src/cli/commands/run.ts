@@ -9,6 +9,7 @@ import { CliCodes, makeDiagnostic } from "../../compiler/codes.js";
 import { type Diagnostic, SourceMap } from "../../compiler/diagnostics.js";
 import { readNpyFile, writeNpyFile } from "../../util/npy.js";
 import type { HostTensor } from "../../util/tensor.js";
+import { displayPath } from "../../dsl/2-analyze/load.js";
 import { report, usage } from "../io.js";
 import { compileWithWeights } from "./compile.js";
 
@@ -49,7 +50,7 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
   if (model.endsWith(".net")) {
     const { front, weights } = compileWithWeights(model, { ...opts, allowMissing: false, allowUnexpected: false });
     sources = front.sources;
-    const emitted = emitOnnx(front.graph, { weights, debugOutputs: opts.debugOutputs, source: model });
+    const emitted = emitOnnx(front.graph, { weights, debugOutputs: opts.debugOutputs, source: displayPath(model) });
     report(emitted.diagnostics, sources);
     modelInput = emitted.bytes!;
     const names = new Set(front.graph.inputs.map((i) => i.name));
