@@ -1,5 +1,6 @@
 // The netc library API: compile `.net` source to ONNX (or just to IR), load checkpoints, run models.
 import { emitOnnx } from "./backends/onnx/index.js";
+import { CheckCodes } from "./compiler/codes.js";
 import { compileToGraph, type FrontendOptions } from "./compiler/compile.js";
 import { displayPath } from "./dsl/2-analyze/load.js";
 import { type Diagnostic, hasErrors, type SourceMap } from "./compiler/diagnostics.js";
@@ -46,7 +47,8 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
       allowUnexpected: options.allowUnexpected,
       overrides: options.weightOverrides,
     });
-    result.diagnostics.push(...loaded.diagnostics);
+    // The weight report accounts for the weights the forward never reads (NET6025, NET6020): say it once.
+    result.diagnostics = [...result.diagnostics.filter((d) => d.code !== CheckCodes.UnusedParameter.code), ...loaded.diagnostics];
     result.weightReport = loaded.report;
     if (hasErrors(loaded.diagnostics)) return result;
     weights = loaded.weights;

@@ -9,11 +9,19 @@ import type { HostTensor } from "../util/tensor.js";
 import { findStateDict, openCheckpoint, type Checkpoint } from "./checkpoint.js";
 import { WeightCodes } from "./codes.js";
 import type { ProgressCallback } from "./layout.js";
-import { type DeclaredWeight, importWeights, type MappingRules, type TensorTransform, type WeightReport } from "./mapping.js";
+import { type DeclaredWeight, importWeights, type MappingRules, type StripRule, type TensorTransform, type WeightReport } from "./mapping.js";
 import { reportDiagnostics, type Strictness } from "./report.js";
 
 export function declaredWeights(graph: Graph): DeclaredWeight[] {
-  return graph.params.map((p) => ({ path: p.path, dtype: p.dtype, shape: p.shape, span: p.span, unused: p.unused }));
+  return graph.params.map((p) => ({
+    path: p.path,
+    dtype: p.dtype,
+    shape: p.shape,
+    span: p.span,
+    unused: p.unused,
+    ...(p.layerSpan ? { layerSpan: p.layerSpan } : {}),
+    ...(p.stdlibBuffer ? { stdlibBuffer: true } : {}),
+  }));
 }
 
 const VERBS = "subdict, strip, rename, rename_regex, prefix, transpose, reshape, cast, split, drop, drop_mismatched (transforms take a _regex suffix)";
@@ -43,7 +51,7 @@ export function mappingFromRules(rules: readonly WeightRuleUse[], set?: string):
   const out: {
     subdict?: string[];
     prefix?: string;
-    stripPrefix: string[];
+    stripPrefix: StripRule[];
     rename: NonNullable<MappingRules["rename"]>[number][];
     transforms: TensorTransform[];
   } = {
@@ -72,7 +80,7 @@ export function mappingFromRules(rules: readonly WeightRuleUse[], set?: string):
       }
       case "strip":
         if (r.args.length === 0) ruleFail("strip needs a prefix", r.span);
-        r.args.forEach((a, i) => out.stripPrefix.push(str(a, r.span, `prefix ${i + 1} of strip`)));
+        r.args.forEach((a, i) => out.stripPrefix.push({ prefix: str(a, r.span, `prefix ${i + 1} of strip`), span: r.span }));
         break;
       case "rename":
         if (r.args.length !== 2) ruleFail(`${r.verb} takes "from" -> "to"`, r.span);
@@ -153,8 +161,9 @@ export function loadModelWeights(
       // A file `netc weights import` wrote already holds the model's weight names: the checkpoint rules that made
       // them must not apply twice (only a `name=` prefix still does).
       const imported = checkpoint.metadata.has(IMPORTED_FOR_MODEL);
-      const mapping = imported ? (f.prefix ? { prefix: `${f.prefix.replace(/\.$/, "")}.` } : {}) : mappingFromRules(rules, f.prefix?.replace(/\.$/, ""));
-      return { checkpoint, rules: mapping };
+      const set = f.prefix?.replace(/\.$/, "");
+      const mapping = imported ? (set ? { prefix: `${set}.` } : {}) : mappingFromRules(rules, set);
+      return { checkpoint, rules: mapping, ...(set && !imported ? { set } : {}) };
     });
     const { weights, report } = importWeights(declared, sources, { onProgress: opts.onProgress });
     const diagnostics = reportDiagnostics(report, opts);

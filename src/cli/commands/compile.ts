@@ -2,6 +2,7 @@
 import { writeOnnx } from "../../backends/onnx/index.js";
 import { emitWgslBundle } from "../../backends/wgsl/index.js";
 import { compileToGraph, type FrontendResult } from "../../compiler/compile.js";
+import { CheckCodes } from "../../compiler/codes.js";
 import { hasErrors, SourceMap } from "../../compiler/diagnostics.js";
 import { displayPath } from "../../dsl/2-analyze/load.js";
 import type { HostTensor } from "../../util/tensor.js";
@@ -22,13 +23,18 @@ export interface CompileOptions {
   debugOutputs: boolean;
   allowMissing: boolean;
   allowUnexpected: boolean;
+  /** The weight report: every entry, or none (default: counts and the first lines of each list). */
+  verbose?: boolean;
+  quiet?: boolean;
 }
 
 /** Front end plus weights: shared by compile, run and weights import. Exits on errors. */
-export function compileWithWeights(file: string, opts: Pick<CompileOptions, "set" | "weights" | "override" | "allowMissing" | "allowUnexpected">): { front: FrontendResult & { graph: NonNullable<FrontendResult["graph"]> }; weights?: Map<string, HostTensor> } {
+export function compileWithWeights(file: string, opts: Pick<CompileOptions, "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet">): { front: FrontendResult & { graph: NonNullable<FrontendResult["graph"]> }; weights?: Map<string, HostTensor> } {
   const text = readSource(file, new SourceMap());
   const front = compileToGraph(text, { file, overrides: parseSets(opts.set) });
-  report(front.diagnostics.filter((d) => hasErrors([d]) || d.severity === "warning"), front.sources);
+  // With a checkpoint, the weight report accounts for the weights the forward never reads (NET6025, NET6020).
+  const withWeights = opts.weights.length > 0;
+  report(front.diagnostics.filter((d) => (hasErrors([d]) || d.severity === "warning") && !(withWeights && d.code === CheckCodes.UnusedParameter.code)), front.sources);
   if (!front.graph) throw new Error("compileToGraph returned no graph without an error");
   if (opts.weights.length === 0) return { front: front as never };
   const bar = progressBar("loading weights");
@@ -39,8 +45,10 @@ export function compileWithWeights(file: string, opts: Pick<CompileOptions, "set
     onProgress: bar.update,
   });
   bar.done();
-  if (loaded.report) process.stderr.write(renderReport(loaded.report) + "\n");
-  report(loaded.diagnostics, front.sources);
+  const verbosity = opts.quiet ? "quiet" : opts.verbose ? "verbose" : "summary";
+  const summary = loaded.report ? renderReport(loaded.report, { verbosity, strictness: opts }) : "";
+  if (summary) process.stderr.write(summary + "\n");
+  report(verbosity === "quiet" ? loaded.diagnostics.filter((d) => d.severity !== "note") : loaded.diagnostics, front.sources);
   return { front: front as never, weights: loaded.weights };
 }
 

@@ -22,6 +22,8 @@ export interface RunOptions {
   threads: number;
   debugOutputs: boolean;
   profile: boolean;
+  verbose?: boolean;
+  quiet?: boolean;
 }
 
 function readInputs(specs: readonly string[], sources: SourceMap): Map<string, HostTensor> {

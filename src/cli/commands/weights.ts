@@ -26,6 +26,8 @@ export interface WeightsImportOptions {
   set: string[];
   allowMissing: boolean;
   allowUnexpected: boolean;
+  verbose?: boolean;
+  quiet?: boolean;
 }
 
 /** Each checkpoint is `file` or `name=file` (the model's `weights name { }` rules), as with `compile --weights`. */
