@@ -11,6 +11,7 @@ import { readNpyFile, writeNpyFile } from "../../util/npy.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { displayPath } from "../../dsl/2-analyze/load.js";
 import { report, usage } from "../io.js";
+import { progressBar } from "../progress.js";
 import { compileWithWeights } from "./compile.js";
 
 export interface RunOptions {
@@ -70,11 +71,15 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
   let outputs: Map<string, HostTensor>;
   if (bundle) {
     let r;
+    const progress = progressBar(`running ${model}`);
     try {
-      r = await runBundleDirWith(model, Object.fromEntries(inputs), { profiling: opts.profile });
+      r = await runBundleDirWith(model, Object.fromEntries(inputs), { profiling: opts.profile, progress });
     } catch (e) {
       if (!(e instanceof WgslRuntimeError)) throw e;
+      progress.done();
       return report([makeDiagnostic(WgslCodes.RuntimeFailed, e.message)], sources);
+    } finally {
+      progress.done();
     }
     outputs = new Map(Object.entries(r.outputs));
     kernels = r.kernels;
