@@ -13,7 +13,10 @@ import { runPasses } from "./ir/passes/index.js";
 import { verifyGraph } from "./ir/verify.js";
 
 export interface FrontendOptions {
-  /** File name used in diagnostics and to resolve relative imports. */
+  /**
+   * The file, to resolve relative imports; spans name it (and the files it imports) relative to the working folder,
+   * and the standard library as `std/...`.
+   */
   file?: string;
   readFile?: ReadFile;
   /** `--set name=value`: model parameters and free input dimensions (e.g. B=4). */
