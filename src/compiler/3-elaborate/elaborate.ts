@@ -386,7 +386,7 @@ export class Elaborator {
   private undoOnFailure(work: () => void): Diagnostic | undefined {
     const graph = this.builder.graph;
     const [nodes, params, taps] = [graph.nodes.length, graph.params.length, graph.taps.length];
-    const [paramPaths, layers, called] = [new Set(this.params.keys()), new Set(this.layerRegistry.keys()), new Set(this.calledLayers)];
+    const [paramPaths, layers, called, tapNames] = [new Set(this.params.keys()), new Set(this.layerRegistry.keys()), new Set(this.calledLayers), new Set(this.tapNames)];
     try {
       work();
       return undefined;
@@ -398,6 +398,7 @@ export class Elaborator {
       for (const p of [...this.params.keys()]) if (!paramPaths.has(p)) this.params.delete(p);
       for (const l of [...this.layerRegistry.keys()]) if (!layers.has(l)) this.layerRegistry.delete(l);
       for (const l of [...this.calledLayers]) if (!called.has(l)) this.calledLayers.delete(l);
+      for (const t of [...this.tapNames]) if (!tapNames.has(t)) this.tapNames.delete(t);
       return e.diagnostics[0];
     }
   }
