@@ -150,6 +150,8 @@ export interface UnmatchedRule {
   /** The rule as text (`strip 'module.'`). */
   rule: string;
   span?: Span;
+  /** The state dicts it applied to. */
+  sources: string[];
   /** The closest prefix or name the checkpoints do have, when one is close. */
   closest?: string;
 }
@@ -356,8 +358,9 @@ function offeredTensors(sd: StateDict, rules: MappingRules, ctx: SourceContext):
   const rename = compileRenames(rules.rename ?? [], ctx.rules);
   const strips = (rules.stripPrefix ?? []).map((r) => (typeof r === "string" ? { prefix: r } : r));
   const offered = new Map<string, Candidate>();
-  for (const strip of strips) ctx.rules.offer(stripRuleText(strip), strip.span, "strip");
-  for (const rule of rules.rename ?? []) ctx.rules.offer(renameRuleText(rule), rule.span, rule.regex ? undefined : "rename");
+  const source = ctx.names[ctx.origin];
+  for (const strip of strips) ctx.rules.offer(stripRuleText(strip), strip.span, "strip", source);
+  for (const rule of rules.rename ?? []) ctx.rules.offer(renameRuleText(rule), rule.span, rule.regex ? undefined : "rename", source);
   for (const [key, entry] of sd.tensors) {
     const stripped = stripPrefixes(key, strips, ctx.rules);
     ctx.rules.see(key, stripped);
@@ -462,16 +465,18 @@ const renameRuleText = (r: RenameRule) => `${r.regex ? "rename_regex" : "rename"
  * file given without a name), and the names they could have matched, for "did you mean".
  */
 class RuleMatches {
-  private readonly rules = new Map<string, { rule: string; span?: Span; count: number; kind?: "strip" | "rename" }>();
+  private readonly rules = new Map<string, { rule: string; span?: Span; count: number; kind?: "strip" | "rename"; sources: string[] }>();
   private readonly keys = new Set<string>();
   private readonly stripped = new Set<string>();
 
   private id = (rule: string, span?: Span) => (span ? `${span.file}:${span.start}` : rule);
 
   /** A rule applies to a source; `kind` says what a literal rule matches (regex rules get no "did you mean"). */
-  offer(rule: string, span: Span | undefined, kind: "strip" | "rename" | undefined): void {
+  offer(rule: string, span: Span | undefined, kind: "strip" | "rename" | undefined, source: string): void {
     const id = this.id(rule, span);
-    if (!this.rules.has(id)) this.rules.set(id, { rule, span, count: 0, kind });
+    const known = this.rules.get(id);
+    if (known) known.sources.push(source);
+    else this.rules.set(id, { rule, span, count: 0, kind, sources: [source] });
   }
 
   matched(rule: string, span: Span | undefined): void {
@@ -492,7 +497,7 @@ class RuleMatches {
         const target = /'(.*?)'/.exec(r.rule)?.[1] ?? "";
         const closest =
           r.kind === "strip" ? closestName(target, dottedPrefixes(this.keys, true)) : r.kind === "rename" ? closestName(target, dottedPrefixes(this.stripped, false)) : undefined;
-        return { rule: r.rule, ...(r.span ? { span: r.span } : {}), ...(closest ? { closest } : {}) };
+        return { rule: r.rule, ...(r.span ? { span: r.span } : {}), sources: r.sources, ...(closest ? { closest } : {}) };
       });
   }
 }

@@ -88,7 +88,7 @@ export function reportDiagnostics(report: WeightReport, strictness: Strictness =
   const from = report.sources.join(" or ");
 
   for (const r of report.unmatchedRules) {
-    add(WeightCodes.UnmatchedRule, "warning", `the rule ${r.rule} matches no key of ${from}`, r.span, r.closest ? { hint: `did you mean '${r.closest}'?` } : {});
+    add(WeightCodes.UnmatchedRule, "warning", `the rule ${r.rule} matches no key of ${r.sources.join(" or ")}`, r.span, r.closest ? { hint: `did you mean '${r.closest}'?` } : {});
   }
   const missing = usedMissing(report);
   if (strictness.allowMissing && missing.length > 0) {

@@ -320,10 +320,11 @@ describe("rules that match no key", () => {
       ],
     };
     const { report } = load(tinyNet(), rules);
+    const sources = report.sources;
     expect(report.unmatchedRules).toEqual([
-      { rule: "strip 'model.'", span: span(41), closest: "module." },
-      { rule: "rename 'bnn' -> 'norm'", span: span(42), closest: "bn" },
-      { rule: "rename_regex '^blocks\\.(\\d+)' -> 'layers.$1'", span: span(43) },
+      { rule: "strip 'model.'", span: span(41), sources, closest: "module." },
+      { rule: "rename 'bnn' -> 'norm'", span: span(42), sources, closest: "bn" },
+      { rule: "rename_regex '^blocks\\.(\\d+)' -> 'layers.$1'", span: span(43), sources },
     ]);
     const warnings = reportDiagnostics(report).filter((d) => d.code === "NET6029");
     expect(warnings.map((d) => [d.severity, d.span, d.hint])).toEqual([
@@ -341,6 +342,13 @@ describe("rules that match no key", () => {
       { checkpoint: nested, rules: { subdict: "model", prefix: "landmark.", stripPrefix: [strip] } },
     ]);
     expect(report.unmatchedRules).toEqual([]);
+    // A rule of one file's own set names that file only.
+    const own = { prefix: "backbone.", span: span(45) };
+    const { report: named } = importWeights(declared, [
+      { checkpoint: dataParallel, rules: { stripPrefix: ["module."] } },
+      { checkpoint: nested, rules: { subdict: "model", prefix: "landmark.", stripPrefix: [own] } },
+    ]);
+    expect(named.unmatchedRules).toEqual([{ rule: "strip 'backbone.'", span: span(45), sources: [named.sources[1]] }]);
   });
 });
 
