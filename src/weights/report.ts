@@ -92,12 +92,13 @@ export function reportDiagnostics(report: WeightReport, strictness: Strictness =
   }
   const missing = usedMissing(report);
   if (strictness.allowMissing && missing.length > 0) {
+    const hinted = missing.find((m) => m.suggestion);
     add(
       WeightCodes.MissingWeight,
       "warning",
       `${plural(missing.length, "weight")} not in ${from}, drawn at random: ${summarisePaths(missing.map((m) => m.path))}`,
       missing.length === 1 ? weightSite(missing[0]).span : undefined,
-      { hint: "the weight report lists them (--verbose: all)" },
+      { hint: hinted ? `for '${hinted.path}', ${hinted.suggestion}` : "the weight report lists them (--verbose: all)" },
     );
   } else {
     for (const m of missing) {

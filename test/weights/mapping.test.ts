@@ -277,6 +277,7 @@ describe("mapping a checkpoint onto declared weights", () => {
       `5 weights not in ${report.sources[0]}, drawn at random: bn.* (5)`,
       `5 checkpoint tensors of ${report.sources[0]} match no declared weight, ignored: norm.* (5)`,
     ]);
+    expect(warnings[0].hint).toBe("for 'bn.weight', the checkpoint has 'norm.weight': rename? `weights { rename \"norm\" -> \"bn\" }`");
   });
 
   it("summarises long lists: counts and the first lines by default, every line verbose, nothing quiet", () => {
