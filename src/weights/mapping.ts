@@ -675,22 +675,24 @@ class RenameHints {
     for (const o of this.byOrigin) {
       if (!path.startsWith(o.prefix)) continue;
       const wanted = path.slice(o.prefix.length);
-      const fits = (c: Candidate | undefined) => (c && sameShape(c.shape, shape) ? c.name.slice(o.prefix.length) : undefined);
+      const fits = (c: Candidate | undefined) => (c && sameShape(c.shape, shape) ? c : undefined);
+      const relative = (c: Candidate) => c.name.slice(o.prefix.length);
       const block = (rule: string) => `\`weights${o.set ? ` ${o.set}` : ""} { ${rule} }\``;
-      const has = (name: string) => `the checkpoint has '${o.prefix}${name}'`;
+      // A key the rules already renamed is named as both, so that a wrong rule can be recognised.
+      const has = (c: Candidate) => (c.key === relative(c) ? `the checkpoint has '${c.name}'` : `the checkpoint's '${c.key}' (mapped to '${c.name}')`);
       const longer = fits(o.bySuffix.get(wanted));
-      if (longer) return `${has(longer)}: rename? ${block(`strip "${longer.slice(0, longer.length - wanted.length)}"`)}`;
+      if (longer) return `${has(longer)}: rename? ${block(`strip "${relative(longer).slice(0, relative(longer).length - wanted.length)}"`)}`;
       const segments = wanted.split(".");
       for (let i = 1; i < segments.length; i++) {
         const shorter = fits(o.byName.get(segments.slice(i).join(".")));
         if (!shorter) continue;
-        const first = shorter.split(".")[0];
+        const first = relative(shorter).split(".")[0];
         return `${has(shorter)}: rename? ${block(`rename "${first}" -> "${segments.slice(0, i).join(".")}.${first}"`)}`;
       }
       for (let i = 0; i < segments.length; i++) {
         const other = fits(o.byHole.get(holeKey(segments, i)));
         if (!other) continue;
-        const theirs = other.split(".");
+        const theirs = relative(other).split(".");
         // Another index of a list of layers is another layer, and another last segment another weight, unless a typo.
         if (/^\d+$/.test(theirs[i]) && /^\d+$/.test(segments[i])) continue;
         if (i === segments.length - 1 && !closestName(segments[i], [theirs[i]])) continue;

@@ -264,7 +264,7 @@ describe("mapping a checkpoint onto declared weights", () => {
     expect(strict).not.toContain("bn.weight");
     const diagnostics = reportDiagnostics(report);
     expect(diagnostics.find((d) => d.message.startsWith("weight 'bn.weight'"))?.hint).toBe(
-      "the checkpoint has 'norm.weight': rename? `weights { rename \"norm\" -> \"bn\" }`",
+      "the checkpoint's 'module.bn.weight' (mapped to 'norm.weight'): rename? `weights { rename \"norm\" -> \"bn\" }`",
     );
     expect(diagnostics.find((d) => d.code === "NET6022")?.message).toContain("'head.weight' is declared [4, 2] but checkpoint tensor 'module.head.weight'");
 
@@ -277,7 +277,7 @@ describe("mapping a checkpoint onto declared weights", () => {
       `5 weights not in ${report.sources[0]}, drawn at random: bn.* (5)`,
       `5 checkpoint tensors of ${report.sources[0]} match no declared weight, ignored: norm.* (5)`,
     ]);
-    expect(warnings[0].hint).toBe("for 'bn.weight', the checkpoint has 'norm.weight': rename? `weights { rename \"norm\" -> \"bn\" }`");
+    expect(warnings[0].hint).toBe("for 'bn.weight', the checkpoint's 'module.bn.weight' (mapped to 'norm.weight'): rename? `weights { rename \"norm\" -> \"bn\" }`");
   });
 
   it("summarises long lists: counts and the first lines by default, every line verbose, nothing quiet", () => {
@@ -360,15 +360,15 @@ describe("rename hints for a missing weight", () => {
   it("give the exact rule for a prefix to strip, a prefix to add, and one renamed segment", () => {
     expect(hintFor(tinyNet(), {}, "head.bias")).toBe("the checkpoint has 'module.head.bias': rename? `weights { strip \"module.\" }`");
     const nestedPaths = tinyNet().map((d) => ({ ...d, path: `model.${d.path}` }));
-    expect(hintFor(nestedPaths, STRIP, "model.qkv.weight")).toBe("the checkpoint has 'qkv.weight': rename? `weights { rename \"qkv\" -> \"model.qkv\" }`");
+    expect(hintFor(nestedPaths, STRIP, "model.qkv.weight")).toBe("the checkpoint's 'module.qkv.weight' (mapped to 'qkv.weight'): rename? `weights { rename \"qkv\" -> \"model.qkv\" }`");
     const renamed = tinyNet().map((d) => ({ ...d, path: d.path.replace(/^qkv\./, "attn.") }));
-    expect(hintFor(renamed, STRIP, "attn.weight")).toBe("the checkpoint has 'qkv.weight': rename? `weights { rename \"qkv\" -> \"attn\" }`");
+    expect(hintFor(renamed, STRIP, "attn.weight")).toBe("the checkpoint's 'module.qkv.weight' (mapped to 'qkv.weight'): rename? `weights { rename \"qkv\" -> \"attn\" }`");
   });
 
   it("say 'did you mean' for a misspelled layer, and name the weights block of a named file", () => {
     const typo = tinyNet().map((d) => ({ ...d, path: `landmark.${d.path.replace(/^head\./, "hed.")}` }));
     expect(hintFor(typo, { ...STRIP, prefix: "landmark." }, "landmark.hed.weight", "landmark")).toBe(
-      "did you mean 'head'? the checkpoint has 'landmark.head.weight': rename the layer 'hed', or map the checkpoint's name with `weights landmark { rename \"head\" -> \"hed\" }`",
+      "did you mean 'head'? the checkpoint's 'module.head.weight' (mapped to 'landmark.head.weight'): rename the layer 'hed', or map the checkpoint's name with `weights landmark { rename \"head\" -> \"hed\" }`",
     );
   });
 
