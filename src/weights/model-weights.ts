@@ -1,6 +1,7 @@
 // Glue between a compiled model and checkpoints: the model's declared weights, the `weights { ... }` rules of its
 // `.net` file turned into mapping rules, several checkpoint files (each under an optional prefix) and overrides.
 import { makeDiagnostic } from "../compiler/codes.js";
+import { closestName } from "../util/suggest.js";
 import { type Diagnostic, DiagnosticError, hasErrors, type Span } from "../compiler/diagnostics.js";
 import type { WeightRuleUse } from "../compiler/3-elaborate/elaborate.js";
 import type { Val } from "../compiler/3-elaborate/values.js";
@@ -166,7 +167,7 @@ export function loadModelWeights(
       return { checkpoint, rules: mapping, ...(set && !imported ? { set } : {}) };
     });
     const { weights, report } = importWeights(declared, sources, { onProgress: opts.onProgress });
-    const diagnostics = reportDiagnostics(report, opts);
+    const diagnostics = [...misspelledSets(files, rules), ...reportDiagnostics(report, opts)];
     if (!hasErrors(diagnostics)) for (const o of opts.overrides ?? []) diagnostics.push(...applyOverrides(weights, declared, o));
     return { weights, report, diagnostics };
   } catch (e) {
@@ -175,6 +176,24 @@ export function loadModelWeights(
   } finally {
     for (const c of opened) c.close();
   }
+}
+
+/** A `--weights name=file` whose name is one edit or so from a set the model has: "did you mean". */
+function misspelledSets(files: readonly WeightFileSpec[], rules: readonly WeightRuleUse[]): Diagnostic[] {
+  const sets = new Map<string, Span>();
+  for (const r of rules) if (r.set !== undefined && !sets.has(r.set)) sets.set(r.set, r.span);
+  return files.flatMap((f) => {
+    const name = f.prefix?.replace(/\.$/, "");
+    if (name === undefined || sets.has(name)) return [];
+    const closest = closestName(name, sets.keys());
+    if (closest === undefined) return [];
+    return [
+      makeDiagnostic(WeightCodes.UnknownWeightSet, `--weights ${name}=${f.path}: the model has no \`weights ${name} { }\` set, so the file's tensors go under '${name}.' as they are`, undefined, {
+        hint: `did you mean '${closest}'?`,
+        related: [{ message: `the model's set '${closest}'`, span: sets.get(closest)! }],
+      }),
+    ];
+  });
 }
 
 /** Replaces weights by the tensors of a plain state dict with the same names (e.g. a stress-test variant). */
