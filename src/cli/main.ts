@@ -31,7 +31,7 @@ export function program(): Command {
   const weightsOption = () =>
     new Option("--weights <[name=]file>", "a checkpoint (.pth, .pth.tar, .safetensors); repeatable; name= picks the model's `weights name { }` rules and prefix").argParser(collect).default([]);
 
-  const verboseOption = () => new Option("--verbose", "the weight report in full (default: counts and the first lines of each list)").default(false).conflicts("quiet");
+  const verboseOption = () => new Option("--verbose", "the whole weight report, not only its counts and the first lines of each list").default(false).conflicts("quiet");
   const quietOption = () => new Option("--quiet", "no weight report and no weight notes (errors and warnings are still printed)").default(false);
 
   cli

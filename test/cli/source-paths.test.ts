@@ -104,6 +104,17 @@ describe("source paths", () => {
     for (const p of machinePaths(dir)) expect(r.err).not.toContain(p);
   });
 
+  it("do not let a folder of the user's called std/ pass for the standard library", async () => {
+    const dir = tree();
+    mkdirSync(join(dir, "std"));
+    writeFileSync(join(dir, "std/clone.net"), MODEL);
+    const r = await netcIn(dir, "compile", join(dir, "std/clone.net"), "-o", join(dir, "clone.onnx"));
+    expect(r.code, r.err).toBe(0);
+    const onnx = readFileSync(join(dir, "clone.onnx")).toString("latin1");
+    expect(onnx).toContain("./std/clone.net:");
+    expect(onnx).not.toMatch(/[^/]std\/clone\.net/);
+  });
+
   it("outside the working folder are relative to it too", async () => {
     const dir = tree();
     const elsewhere = mkdtempSync(join(tmpdir(), "netc-cwd-"));

@@ -41,8 +41,9 @@ export const isStdlibFile = (file: string): boolean => file.startsWith(STDLIB_PR
  * gives the same bytes.
  */
 export function displayPath(path: string): string {
-  if (!isAbsolute(path)) return path;
-  return relative(process.cwd(), path) || path;
+  const shown = isAbsolute(path) ? relative(process.cwd(), path) || path : path;
+  // A folder of the user's that happens to be called std/ must not pass for the standard library.
+  return isStdlibFile(shown) ? `./${shown}` : shown;
 }
 
 export interface Program {
