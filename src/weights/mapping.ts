@@ -359,8 +359,8 @@ function offeredTensors(sd: StateDict, rules: MappingRules, ctx: SourceContext):
   const strips = (rules.stripPrefix ?? []).map((r) => (typeof r === "string" ? { prefix: r } : r));
   const offered = new Map<string, Candidate>();
   const source = ctx.names[ctx.origin];
-  for (const strip of strips) ctx.rules.offer(stripRuleText(strip), strip.span, "strip", source);
-  for (const rule of rules.rename ?? []) ctx.rules.offer(renameRuleText(rule), rule.span, rule.regex ? undefined : "rename", source);
+  for (const strip of strips) ctx.rules.offer(stripRuleText(strip), strip.span, { kind: "strip", name: strip.prefix }, source);
+  for (const rule of rules.rename ?? []) ctx.rules.offer(renameRuleText(rule), rule.span, rule.regex ? undefined : { kind: "rename", name: rule.from }, source);
   for (const [key, entry] of sd.tensors) {
     const stripped = stripPrefixes(key, strips, ctx.rules);
     ctx.rules.see(key, stripped);
@@ -464,19 +464,25 @@ const renameRuleText = (r: RenameRule) => `${r.regex ? "rename_regex" : "rename"
  * Which strip and rename rules matched a key, over every source they apply to (the model's own rules apply to each
  * file given without a name), and the names they could have matched, for "did you mean".
  */
+/** What a literal rule names: a key prefix to strip (`module.`), or a name or dotted prefix to rename. */
+interface LiteralTarget {
+  kind: "strip" | "rename";
+  name: string;
+}
+
 class RuleMatches {
-  private readonly rules = new Map<string, { rule: string; span?: Span; count: number; kind?: "strip" | "rename"; sources: string[] }>();
+  private readonly rules = new Map<string, { rule: string; span?: Span; count: number; literal?: LiteralTarget; sources: string[] }>();
   private readonly keys = new Set<string>();
   private readonly stripped = new Set<string>();
 
   private id = (rule: string, span?: Span) => (span ? `${span.file}:${span.start}` : rule);
 
-  /** A rule applies to a source; `kind` says what a literal rule matches (regex rules get no "did you mean"). */
-  offer(rule: string, span: Span | undefined, kind: "strip" | "rename" | undefined, source: string): void {
+  /** A rule applies to a source; `literal` says what a literal rule matches (regex rules get no "did you mean"). */
+  offer(rule: string, span: Span | undefined, literal: LiteralTarget | undefined, source: string): void {
     const id = this.id(rule, span);
     const known = this.rules.get(id);
     if (known) known.sources.push(source);
-    else this.rules.set(id, { rule, span, count: 0, kind, sources: [source] });
+    else this.rules.set(id, { rule, span, count: 0, literal, sources: [source] });
   }
 
   matched(rule: string, span: Span | undefined): void {
@@ -494,9 +500,7 @@ class RuleMatches {
     return [...this.rules.values()]
       .filter((r) => r.count === 0)
       .map((r) => {
-        const target = /'(.*?)'/.exec(r.rule)?.[1] ?? "";
-        const closest =
-          r.kind === "strip" ? closestName(target, dottedPrefixes(this.keys, true)) : r.kind === "rename" ? closestName(target, dottedPrefixes(this.stripped, false)) : undefined;
+        const closest = r.literal && closestName(r.literal.name, r.literal.kind === "strip" ? dottedPrefixes(this.keys, true) : dottedPrefixes(this.stripped, false));
         return { rule: r.rule, ...(r.span ? { span: r.span } : {}), sources: r.sources, ...(closest ? { closest } : {}) };
       });
   }
