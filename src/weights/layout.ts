@@ -89,13 +89,17 @@ export function makeTensorEntry(what: string, key: string, raw: RawLayout, stora
   return { key, dtype: storage.dtype, shape, strides, storageOffset, numel, storage };
 }
 
-/** A tensor that depends on an opaque value: its key path from the checkpoint root and the global, named. */
-export function opaqueTensorError(file: string, entry: TensorEntry, neededBy?: { path: string; span?: Span }): DiagnosticError {
+/**
+ * A tensor that depends on an opaque value: its key path from the checkpoint root and the global, named; with the
+ * weight that needs it, at the user's `layer` line (the standard library's declaration as a note).
+ */
+export function opaqueTensorError(file: string, entry: TensorEntry, neededBy?: { path: string; span?: Span; layerSpan?: Span }): DiagnosticError {
   const need = neededBy === undefined ? "" : `, which the weight '${neededBy.path}' needs,`;
+  const related = neededBy?.layerSpan && neededBy.span ? [{ message: "the weight is declared here, in the standard library", span: neededBy.span }] : [];
   return weightError(
     WeightCodes.OpaqueTensor,
     `${file}: tensor '${entry.key}'${need} depends on the Python global '${entry.opaque}', which netc does not run`,
-    { span: neededBy?.span },
+    { span: neededBy?.layerSpan ?? neededBy?.span, related },
   );
 }
 
