@@ -4,6 +4,7 @@
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadOptional } from "../util/optional.js";
 import type { HostTensor } from "../util/tensor.js";
 import { requestDeviceFor } from "./device.js";
 import type { BundleManifest } from "./manifest.js";
@@ -32,12 +33,7 @@ async function requestAdapter(webgpu: WebGpuModule): Promise<GPUAdapter | null> 
 
 /** A WebGPU adapter in Node: a real GPU if one answers, else SwiftShader when its ICD is installed. */
 export async function createNodeAdapter(): Promise<GPUAdapter> {
-  let webgpu: WebGpuModule;
-  try {
-    webgpu = (await import("webgpu")) as WebGpuModule;
-  } catch (e) {
-    throw new WgslRuntimeError(`the webgpu package cannot be loaded (${(e as Error).message}); install it with npm install webgpu`);
-  }
+  const webgpu = await loadOptional<WebGpuModule>("webgpu", "running a WGSL bundle in Node");
   Object.assign(globalThis, webgpu.globals);
   if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), "netc-xdg-"));
   let adapter = await requestAdapter(webgpu);
