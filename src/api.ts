@@ -12,7 +12,7 @@ import { type Diagnostic, DiagnosticError, hasErrors, SourceMap } from "./compil
 import { shapeToString } from "./compiler/ir/dim.js";
 import type { Graph } from "./compiler/ir/ir.js";
 import { type GraphStats, graphStats } from "./compiler/ir/stats.js";
-import type { WgslBundle } from "./runtime/model.js";
+import type { WgslBundle } from "./runtime/manifest.js";
 import type { HostTensor } from "./util/tensor.js";
 import type { WeightReport } from "./weights/mapping.js";
 import { IMPORTED_FOR_MODEL, loadModelWeights, parseWeightSpec } from "./weights/model-weights.js";

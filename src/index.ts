@@ -26,7 +26,7 @@ export type { OnnxSummary } from "./backends/onnx/summary.js";
 export { compileWgsl, emitWgslBundle, type WgslKernelStats } from "./backends/wgsl/index.js";
 export { formatSource } from "./dsl/format.js";
 export { listReferenceModels, type ReferenceModel, type ReferenceModelParameter, referenceModelPath } from "./models.js";
-export type { WgslBundle } from "./runtime/model.js";
+export type { WgslBundle } from "./runtime/manifest.js";
 export { readNpyFile, parseNpy, encodeNpy, writeNpyFile } from "./util/npy.js";
 export type { DType, HostTensor, TensorData } from "./util/tensor.js";
 export * as weights from "./weights/index.js";

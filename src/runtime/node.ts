@@ -1,6 +1,7 @@
 // Node side of the runtime: a GPUDevice from the `webgpu` package (Dawn), bundles read from a folder, and a
 // one-call run for `netc run <bundle-dir>`. Without a GPU, Dawn's Vulkan backend can use the SwiftShader ICD
 // that Debian's chromium package ships; it is tried when no other adapter answers.
+/// <reference types="@webgpu/types" preserve="true" />
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -70,7 +70,7 @@ function cudaProblem(ort: OrtModule): string | undefined {
     return undefined; // not resolvable as a file (a bundled or substituted module): let onnxruntime say
   }
   if (library && !existsSync(join(binDir, library)))
-    return `onnxruntime-node ${version} is installed without its CUDA execution provider (${library} was not downloaded at install time)`;
+    return `onnxruntime-node is installed without its CUDA execution provider (${library} was not downloaded at install time)`;
   return undefined;
 }
 
