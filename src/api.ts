@@ -2,7 +2,7 @@
 // import checkpoints, run a model (ONNX on onnxruntime-node, a bundle on the webgpu package) and inspect one.
 // Bad input never throws from compile/importWeights/inspect: problems come back as diagnostics. `run` throws a
 // DiagnosticError (the same diagnostics `netc run` prints).
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { emitOnnx, type OnnxDevice, runOnnx, writeOnnx } from "./backends/onnx/index.js";
 import { type OnnxSummary, summarizeOnnx } from "./backends/onnx/summary.js";
 import { bundleOf, compileWgsl, emitWgslBundle, wgslKernelStats, type WgslKernelStats } from "./backends/wgsl/index.js";
@@ -167,7 +167,6 @@ export type RunnableModel = string | Uint8Array | WgslBundle;
  */
 export async function run(model: RunnableModel, inputs: Readonly<Record<string, HostTensor>>, options: RunOptions = {}): Promise<Record<string, HostTensor>> {
   const isBundle = typeof model === "object" && !(model instanceof Uint8Array);
-  const { existsSync } = await import("node:fs");
   if (isBundle || (typeof model === "string" && existsSync(`${model}/manifest.json`))) {
     const node = await import("./runtime/node.js");
     const { WgslModel } = await import("./runtime/model.js");

@@ -43,10 +43,9 @@ step "the installed CLI"
 npx netc --version
 npx netc models | grep -q '^ifdd (IFDD)' || fail "netc models does not list ifdd"
 npx netc check tiny.net
-npx netc check ifdd
-npx netc compile ifdd --set B=1 -o ifdd.onnx
-npx netc inspect ifdd.onnx
+npx netc check ifdd # by name; the README step below compiles it
 npx netc compile tiny.net -o tiny.onnx
+npx netc inspect tiny.onnx
 npx netc compile tiny.net --target wgsl --set B=1 -o tiny-wgsl
 node --input-type=module -e '
   import { writeNpyFile } from "netc";
@@ -139,5 +138,25 @@ node --input-type=module -e '
   const code = readFileSync("browser.js", "utf8");
   if (/\brequire\(|from "node:|import\("node:/.test(code)) throw new Error("the browser bundle refers to Node modules");
   console.log(inputs.length + " modules, " + code.length + " bytes, all browser-safe");'
+
+step "examples/node/README.md's own-project block, against the tarball"
+mkdir "$WORK/example"
+cd "$WORK/example"
+echo '{ "name": "netc-example", "private": true, "type": "module" }' >package.json
+cp "$ROOT/examples/node/classify.ts" "$ROOT/examples/node/clip.ts" .
+node -e 'const c = JSON.parse(require("fs").readFileSync(0, "utf8")); delete c.compilerOptions.paths; console.log(JSON.stringify(c, null, 2))' \
+  <"$ROOT/examples/node/tsconfig.json" >tsconfig.json
+awk '/^In a project of your own/ { own = 1 } own && /^```sh$/ { block = 1; next } block && /^```$/ { exit } block { print }' \
+  "$ROOT/examples/node/README.md" | sed "s#^npm install netc #npm install $TARBALL #" >setup.sh
+grep -q "npm install $TARBALL" setup.sh || fail "examples/node/README.md has no 'npm install netc' line in its own-project block"
+cat setup.sh
+bash -euo pipefail setup.sh
+node --input-type=module -e '
+  import { writeNpyFile } from "netc";
+  const n = 3 * 16 * 224 * 224;
+  writeNpyFile("clip.npy", { dtype: "f32", shape: [1, 3, 16, 224, 224], data: Float32Array.from({ length: n }, (_, i) => (Math.sin(i) + 1) / 2) });'
+npx tsx classify.ts ifdd.onnx clip.npy --json | tee classify.json
+node -e 'const r = JSON.parse(require("fs").readFileSync("classify.json", "utf8")); if (r.scores.length !== 7) throw new Error("expected 7 scores")'
+[ -f ifdd-wgsl/manifest.json ] || fail "the README's block wrote no ifdd-wgsl bundle"
 
 step "package check passed"

@@ -6,7 +6,7 @@ import { DiagnosticError } from "../compiler/diagnostics.js";
 export type OptionalPackage = "onnxruntime-node" | "webgpu";
 
 const INSTALL: Record<OptionalPackage, string> = {
-  "onnxruntime-node": "npm install onnxruntime-node (for CUDA, see 'Running on CUDA' in docs/cli.md)",
+  "onnxruntime-node": "npm install onnxruntime-node --onnxruntime-node-install=skip (the CPU build; for CUDA see 'Running on CUDA' in docs/cli.md)",
   webgpu: "npm install webgpu",
 };
 
