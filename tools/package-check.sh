@@ -38,6 +38,7 @@ cp "$ROOT/examples/tiny.net" .
 npm install "$TARBALL"
 [ ! -e node_modules/onnxruntime-node ] || fail "onnxruntime-node was installed although it is an optional peer"
 [ ! -e node_modules/webgpu ] || fail "webgpu was installed although it is an optional peer"
+echo "installed: $(du -sh node_modules | cut -f1) in node_modules"
 
 step "the installed CLI"
 npx netc --version
