@@ -18,8 +18,6 @@ function lazyWithModel<M, R extends unknown[]>(load: () => Promise<M>, pick: (m:
   };
 }
 
-const compileModule = () => import("./commands/compile.js");
-const runModule = () => import("./commands/run.js");
 const weightsModule = () => import("./commands/weights.js");
 
 /** A commander parser for a whole-number option of at least `min` (commander reports the error as usage). */
@@ -56,7 +54,7 @@ export function program(): Command {
     .option("--override <file>", "a state dict whose tensors replace loaded weights of the same name (repeatable)", collect, [])
     .option("--allow-missing", "weights the checkpoint lacks are random instead of an error", false)
     .option("--allow-unexpected", "checkpoint tensors the model does not declare are warnings instead of errors", false)
-    .action(lazyWithModel(compileModule, (m) => m.compileCommand));
+    .action(lazyWithModel(() => import("./commands/compile.js"), (m) => m.compileCommand));
 
   cli
     .command("check <file>")
@@ -83,7 +81,7 @@ export function program(): Command {
     .option("--debug-outputs", "also write every `tap` (for .net inputs)", false)
     .option("--profile", "for a WGSL bundle: time every kernel with GPU timestamps and list the slowest", false)
     .addOption(new Option("--device <device>", "for ONNX: onnxruntime's CPU, its CUDA execution provider, or CUDA where available (see docs/cli.md)").choices(["cpu", "cuda", "auto"]).default("cpu"))
-    .action(lazyWithModel(runModule, (m) => m.runCommand));
+    .action(lazyWithModel(() => import("./commands/run.js"), (m) => m.runCommand));
 
   cli
     .command("inspect <model>")

@@ -66,6 +66,9 @@ describe("optional runtimes", () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain("needs the webgpu package, which is not installed");
     expect(r.err).toContain("npm install webgpu");
+    const device = await runNetc("run", bundleDir, "--device", "cuda");
+    expect(device.code).toBe(2);
+    expect(device.err).toContain("a WGSL bundle runs on the WebGPU adapter");
   });
 
   it("tells an installed package that fails to load from a missing one", async () => {
