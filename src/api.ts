@@ -96,7 +96,9 @@ function readSourceFile(file: string): { text?: string; diagnostics: Diagnostic[
   try {
     return { text: readFileSync(file, "utf8"), diagnostics: [] };
   } catch (e) {
-    return { diagnostics: [makeDiagnostic(CliCodes.FileNotFound, `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)] };
+    const code = (e as NodeJS.ErrnoException).code;
+    const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : (code ?? (e as Error).message);
+    return { diagnostics: [makeDiagnostic(CliCodes.FileNotFound, `cannot read ${file}: ${reason}`)] };
   }
 }
 

@@ -143,3 +143,12 @@ describe("start-up", () => {
     for (const m of ["compile", "check", "fmt", "run", "inspect", "graph", "models", "weights"]) expect(main).toContain(`import("./commands/${m}.js")`);
   });
 });
+
+describe("the library API's files", () => {
+  it("compileFile reports a missing source as NET8001 and writes nothing", async () => {
+    const { compileFile } = await import("../../src/api.js");
+    const r = compileFile(join(dir, "missing.net"), join(dir, "missing.onnx"));
+    expect(r.diagnostics.map((d) => [d.code, d.message])).toEqual([["NET8001", `cannot read ${join(dir, "missing.net")}: no such file`]]);
+    expect(existsSync(join(dir, "missing.onnx"))).toBe(false);
+  });
+});
