@@ -7,8 +7,9 @@ import { emitOnnx, type OnnxDevice, runOnnx, writeOnnx } from "./backends/onnx/i
 import { type OnnxSummary, summarizeOnnx } from "./backends/onnx/summary.js";
 import { bundleOf, compileWgsl, emitWgslBundle, wgslKernelStats, type WgslKernelStats } from "./backends/wgsl/index.js";
 import { compileToGraph, type FrontendOptions, type FrontendResult } from "./compiler/compile.js";
-import { CliCodes, makeDiagnostic, OnnxCodes } from "./compiler/codes.js";
+import { CheckCodes, CliCodes, makeDiagnostic, OnnxCodes } from "./compiler/codes.js";
 import { type Diagnostic, DiagnosticError, hasErrors, SourceMap } from "./compiler/diagnostics.js";
+import { displayPath } from "./dsl/2-analyze/load.js";
 import { shapeToString } from "./compiler/ir/dim.js";
 import type { Graph } from "./compiler/ir/ir.js";
 import { type GraphStats, graphStats } from "./compiler/ir/stats.js";
@@ -70,7 +71,8 @@ function prepare(source: string, options: FrontendOptions & WeightOptions): Prep
     allowUnexpected: options.allowUnexpected,
     overrides: options.weightOverrides,
   });
-  result.diagnostics.push(...loaded.diagnostics);
+  // The weight report accounts for the weights the forward never reads (NET6025, NET6020): say it once.
+  result.diagnostics = [...result.diagnostics.filter((d) => d.code !== CheckCodes.UnusedParameter.code), ...loaded.diagnostics];
   result.weightReport = loaded.report;
   if (hasErrors(loaded.diagnostics)) return { result };
   return { result, graph: front.graph, weights: loaded.weights };
@@ -86,7 +88,7 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
     if (compiled.program) result.bundle = bundleOf(compiled.program);
     return result;
   }
-  const emitted = emitOnnx(graph, { opset: options.opset, weights, seed: options.seed, debugOutputs: options.debugOutputs, source: options.file });
+  const emitted = emitOnnx(graph, { opset: options.opset, weights, seed: options.seed, debugOutputs: options.debugOutputs, source: options.file === undefined ? undefined : displayPath(options.file) });
   result.diagnostics.push(...emitted.diagnostics);
   result.onnx = emitted.bytes;
   return result;
@@ -111,7 +113,7 @@ export function compileFile(file: string, output: string, options: Omit<CompileO
   if (read.text === undefined) return { diagnostics: read.diagnostics, sources: new SourceMap() };
   const { result, graph, weights } = prepare(read.text, { ...options, file });
   if (!graph) return result;
-  const common = { weights, seed: options.seed, debugOutputs: options.debugOutputs, source: file };
+  const common = { weights, seed: options.seed, debugOutputs: options.debugOutputs, source: displayPath(file) };
   if (options.target === "wgsl") result.diagnostics.push(...emitWgslBundle(graph, { ...common, precision: options.precision, outDir: output }).diagnostics);
   else result.diagnostics.push(...writeOnnx(output, graph, { ...common, opset: options.opset }));
   return result;
@@ -139,7 +141,7 @@ export function importWeights(
   if (!graph || !weights) return out;
   out.weights = new Map(weights);
   if (options.output !== undefined) {
-    const metadata = new Map([[IMPORTED_FOR_MODEL, options.file ?? ""], ["netc.checkpoint", checkpoints.join(" ")]]);
+    const metadata = new Map([[IMPORTED_FOR_MODEL, options.file === undefined ? "" : displayPath(options.file)], ["netc.checkpoint", checkpoints.join(" ")]]);
     try {
       writeSafetensors(options.output, weights, { metadata });
     } catch (e) {
