@@ -1,42 +1,9 @@
-// Elementwise ops (and matmul) map 1:1 onto an ONNX op; cast and clip carry their attributes.
+// The elementwise ops whose ONNX lowering the op registry leaves to this backend ("custom": relu, gelu), and cast and
+// clip, which carry their attributes.
 import { isFloat } from "../../compiler/ir/infer.js";
-import type { OpAttrs, OpName } from "../../compiler/ir/ir.js";
+import type { OpAttrs } from "../../compiler/ir/ir.js";
 import type { NodeEmitter } from "./context.js";
 import { attr, onnxDataType } from "./proto.js";
-
-export const ONE_TO_ONE: Partial<Record<OpName, string>> = {
-  neg: "Neg",
-  abs: "Abs",
-  exp: "Exp",
-  log: "Log",
-  sqrt: "Sqrt",
-  reciprocal: "Reciprocal",
-  tanh: "Tanh",
-  sigmoid: "Sigmoid",
-  erf: "Erf",
-  floor: "Floor",
-  ceil: "Ceil",
-  sin: "Sin",
-  cos: "Cos",
-  not: "Not",
-  add: "Add",
-  sub: "Sub",
-  mul: "Mul",
-  div: "Div",
-  pow: "Pow",
-  maximum: "Max",
-  minimum: "Min",
-  prelu: "PRelu",
-  lt: "Less",
-  le: "LessOrEqual",
-  gt: "Greater",
-  ge: "GreaterOrEqual",
-  eq: "Equal",
-  and: "And",
-  or: "Or",
-  where: "Where",
-  matmul: "MatMul",
-};
 
 /** Relu on integers is Max(x, 0): onnxruntime implements Relu for floats only. */
 export function lowerRelu(e: NodeEmitter): void {

@@ -2,7 +2,8 @@
 // (to report errors at the `.net` line) and by the verifier (to re-check a graph after each pass).
 import type { DType } from "../../util/tensor.js";
 import { type Dim, dimAdd, dimEq, dimProduct, dimToString, isStatic, shapeToString } from "./dim.js";
-import { BINARY_OPS, COMPARISON_OPS, type OpAttrs, type OpName, UNARY_OPS } from "./ir.js";
+import { binaryRow, unaryRow } from "./elementwise-ops.js";
+import type { OpAttrs, OpName } from "./ir.js";
 
 export interface TensorType {
   dtype: DType;
@@ -16,9 +17,6 @@ const FLOAT: ReadonlySet<DType> = new Set<DType>(["f32", "f16", "bf16", "f64"]);
 export const isFloat = (t: DType) => FLOAT.has(t);
 /** Numbers that arithmetic is defined on: every element type but bool. */
 export const isNumeric = (t: DType) => t !== "bool";
-
-/** Binary ops whose operands must be numeric (ONNX defines none of them for bool). */
-const NUMERIC_BINARY: ReadonlySet<OpName> = new Set<OpName>(["add", "sub", "mul", "div", "pow", "maximum", "minimum", "lt", "le", "gt", "ge"]);
 
 function fail(msg: string): never {
   throw new InferError(msg);
@@ -80,25 +78,24 @@ export function inferOp<K extends OpName>(op: K, attrs: OpAttrs[K], ins: readonl
     const [lo, hi] = typeof n === "number" ? [n, n] : n;
     if (ins.length < lo || ins.length > hi) fail(`${op} takes ${lo === hi ? lo : `${lo} to ${hi}`} inputs, got ${ins.length}`);
   };
-  if (UNARY_OPS.has(op)) {
+  const unary = unaryRow(op);
+  if (unary) {
     arity(1);
     const t = ins[0].dtype;
-    const ok = op === "not" ? t === "bool" : ["neg", "abs", "relu"].includes(op) ? isNumeric(t) : isFloat(t);
+    const ok = unary.domain === "bool" ? t === "bool" : unary.domain === "numeric" ? isNumeric(t) : isFloat(t);
     if (!ok) fail(`${op} is not defined for ${t}`);
     return [{ dtype: ins[0].dtype, shape: ins[0].shape }];
   }
-  if (BINARY_OPS.has(op)) {
+  const binary = binaryRow(op);
+  if (binary) {
     arity(2);
     const dtype = sameDType(ins, op);
-    if ((op === "and" || op === "or") && dtype !== "bool") fail(`${op} needs bool operands, got ${dtype}`);
-    if (NUMERIC_BINARY.has(op) && !isNumeric(dtype)) fail(`${op} is not defined for ${dtype}`);
+    if (binary.operands === "bool" && dtype !== "bool") fail(`${op} needs bool operands, got ${dtype}`);
+    if ((binary.operands === "numeric" && !isNumeric(dtype)) || (binary.operands === "float" && !isFloat(dtype))) fail(`${op} is not defined for ${dtype}`);
     const shape = broadcastShapes(ins[0].shape, ins[1].shape);
-    if (op === "prelu") {
-      if (!isFloat(dtype)) fail(`prelu is not defined for ${dtype}`);
-      if (shape.length !== ins[0].shape.length || !shape.every((d, i) => dimEq(d, ins[0].shape[i])))
-        fail(`prelu: the slope ${shapeToString(ins[1].shape)} must broadcast to the input's shape ${shapeToString(ins[0].shape)}`);
-    }
-    return [{ dtype: COMPARISON_OPS.has(op) ? "bool" : dtype, shape }];
+    const broken = binary.check?.(ins[0].shape, ins[1].shape, shape);
+    if (broken) fail(broken);
+    return [{ dtype: binary.result === "bool" ? "bool" : dtype, shape }];
   }
   const a = attrs as never as Record<string, unknown>;
   switch (op) {

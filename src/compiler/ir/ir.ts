@@ -154,20 +154,6 @@ export interface Graph {
   span?: Span;
 }
 
-export function isElementwiseUnary(op: OpName): boolean {
-  return UNARY_OPS.has(op);
-}
-
-export const UNARY_OPS: ReadonlySet<OpName> = new Set<OpName>([
-  "neg", "abs", "exp", "log", "sqrt", "reciprocal", "tanh", "sigmoid", "erf", "gelu", "relu", "floor", "ceil", "sin", "cos", "not",
-]);
-
-export const BINARY_OPS: ReadonlySet<OpName> = new Set<OpName>([
-  "add", "sub", "mul", "div", "pow", "maximum", "minimum", "prelu", "lt", "le", "gt", "ge", "eq", "and", "or",
-]);
-
-export const COMPARISON_OPS: ReadonlySet<OpName> = new Set<OpName>(["lt", "le", "gt", "ge", "eq"]);
-
 /** Nodes that the given outputs depend on. */
 export function liveNodes(outputs: readonly GraphOutput[]): Set<Node> {
   const live = new Set<Node>();

@@ -2,7 +2,8 @@
 import type { HostTensor } from "../../../util/tensor.js";
 import type { Dim } from "../dim.js";
 import { normAxis } from "../infer.js";
-import { BINARY_OPS, COMPARISON_OPS, type OpAttrs, type OpName, UNARY_OPS } from "../ir.js";
+import { binaryRow, unaryRow } from "../elementwise-ops.js";
+import type { OpAttrs, OpName } from "../ir.js";
 import { binary, cast, clip, unary, where } from "./elementwise.js";
 import * as layout from "./layout.js";
 import { argmax, attention, batchNorm, layerNorm, matmul, reduce, softmax } from "./linalg.js";
@@ -18,8 +19,10 @@ export type ShapeResolver = (shape: readonly Dim[]) => number[];
 export function evalOp<K extends OpName>(op: K, attrs: OpAttrs[K], ins: HostTensor[], resolve: ShapeResolver): HostTensor[] {
   const [x] = ins;
   const axis = (a: number) => normAxis(a, x.shape.length);
-  if (UNARY_OPS.has(op)) return [unary(op, x, op === "gelu" ? (attrs as OpAttrs["gelu"]) : undefined)];
-  if (BINARY_OPS.has(op)) return [binary(op, x, ins[1], COMPARISON_OPS.has(op) ? "bool" : x.dtype)];
+  const unaryOp = unaryRow(op);
+  if (unaryOp) return [unary(unaryOp, x, attrs)];
+  const binaryOp = binaryRow(op);
+  if (binaryOp) return [binary(binaryOp, x, ins[1])];
   switch (op) {
     case "const":
       return [(attrs as OpAttrs["const"]).value];
