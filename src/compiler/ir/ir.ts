@@ -99,7 +99,10 @@ export interface OpAttrs {
   sample_linear: { axis: number };
 }
 
-export interface Node<K extends OpName = OpName> {
+/** A node of one op; `Node` (any op) is their union, so testing `node.op` narrows `node.attrs`. */
+export type Node<K extends OpName = OpName> = { [P in K]: OpNode<P> }[K];
+
+export interface OpNode<K extends OpName> {
   readonly id: number;
   readonly op: K;
   inputs: Value[];

@@ -121,12 +121,12 @@ export function scalarExpr(node: Node, operands: readonly string[], use: (helper
   const out = node.outputs[0].dtype;
   const inType = node.inputs[0].dtype;
   const float = exprTypeOf(inType) === "f32";
-  if (node.op === "cast") return castExpr(operands[0], inType, (node.attrs as OpAttrs["cast"]).to, use);
+  if (node.op === "cast") return castExpr(operands[0], inType, node.attrs.to, use);
   if (node.op === "where") return `select(${operands[2]}, ${operands[1]}, ${operands[0]})`;
-  if (node.op === "clip") return clipExpr(operands[0], out, node.attrs as OpAttrs["clip"]);
+  if (node.op === "clip") return clipExpr(operands[0], out, node.attrs);
   if (node.op === "batch_norm") {
     const [x, scale, bias, mean, variance] = operands;
-    return narrow(out, `((${x} - ${mean}) / sqrt(${variance} + ${f32Literal((node.attrs as OpAttrs["batch_norm"]).eps)}) * ${scale} + ${bias})`, use);
+    return narrow(out, `((${x} - ${mean}) / sqrt(${variance} + ${f32Literal(node.attrs.eps)}) * ${scale} + ${bias})`, use);
   }
   const row = elementwiseRow(node.op);
   if (!row || row.wgsl === "none") throw new Error(`${node.op} is not a scalar op of the WGSL backend (a compiler bug)`);
