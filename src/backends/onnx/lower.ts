@@ -9,16 +9,16 @@ import { lowerLstm } from "./lower-recurrent.js";
 import { lowerArgmax, lowerReduce, lowerSoftmax } from "./lower-reduce.js";
 import { lowerSampleLinear, lowerTopk } from "./lower-select.js";
 
-type Lowering = (e: NodeEmitter) => void;
+type Lowering<K extends OpName = OpName> = (e: NodeEmitter<K>) => void;
 
 /** Elementwise ops lower as their registry row says; these are the rows that say "custom". */
-const CUSTOM: { readonly [K in CustomOnnxOp]: Lowering } = {
+const CUSTOM: { readonly [K in CustomOnnxOp]: Lowering<K> } = {
   relu: lowerRelu,
   gelu: lowerGelu,
 };
 
 /** Every other computing op (sources are emit.ts's): an op without an entry does not compile. */
-const LOWERINGS: { readonly [K in Exclude<OpName, UnaryOp | BinaryOp | "input" | "param" | "const">]: Lowering } = {
+const LOWERINGS: { readonly [K in Exclude<OpName, UnaryOp | BinaryOp | "input" | "param" | "const">]: Lowering<K> } = {
   where: (e) => e.emit("Where", e.inputs, [e.out()]),
   matmul: (e) => e.emit("MatMul", e.inputs, [e.out()]),
   cast: lowerCast,
@@ -51,10 +51,10 @@ export function lowerNode(e: NodeEmitter): void {
   const row = elementwiseRow(op);
   if (!row) {
     if (!Object.hasOwn(LOWERINGS, op)) throw new LoweringError(`the ONNX backend has no lowering for ${op}`);
-    return LOWERINGS[op as keyof typeof LOWERINGS](e);
+    return (LOWERINGS[op as keyof typeof LOWERINGS] as Lowering)(e);
   }
   if (row.onnx === "none") throw new LoweringError(`${op} has no ONNX lowering`);
   if (row.onnx !== "custom") return e.emit(row.onnx.op, e.inputs, [e.out()]);
   if (!Object.hasOwn(CUSTOM, op)) throw new LoweringError(`${op} has no ONNX lowering`);
-  CUSTOM[op as CustomOnnxOp](e);
+  (CUSTOM[op as CustomOnnxOp] as Lowering)(e);
 }
