@@ -8,7 +8,7 @@ import { summarisePaths } from "../util/paths.js";
 import { CheckCodes, makeDiagnostic } from "./codes.js";
 import { type Diagnostic, DiagnosticError, hasErrors, SourceMap } from "./diagnostics.js";
 import { Elaborator, type WeightRuleUse } from "./3-elaborate/elaborate.js";
-import type { Graph, OpAttrs, Value } from "./ir/ir.js";
+import type { Graph, Value } from "./ir/ir.js";
 import { runPasses } from "./ir/passes/index.js";
 import { verifyGraph } from "./ir/verify.js";
 
@@ -112,7 +112,7 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
 function markStdlibBuffers(graph: Graph): void {
   const read = new Set<string>();
   const note = (v: Value) => {
-    if (v.producer.op === "param") read.add((v.producer.attrs as OpAttrs["param"]).path);
+    if (v.producer.op === "param") read.add(v.producer.attrs.path);
   };
   for (const n of graph.nodes) n.inputs.forEach(note);
   for (const o of [...graph.outputs, ...graph.taps]) note(o.value);

@@ -1,6 +1,6 @@
 // The state of one ONNX graph under construction, and the per-IR-node emitter that lowerings write through.
 import type { TensorType } from "../../compiler/ir/infer.js";
-import type { GraphOutput, Node } from "../../compiler/ir/ir.js";
+import type { GraphOutput, Node, OpName } from "../../compiler/ir/ir.js";
 import { scalarOf } from "../../compiler/ir/interp/numeric.js";
 import type { DType, HostTensor } from "../../util/tensor.js";
 import { ConstPool } from "./constants.js";
@@ -28,12 +28,13 @@ export class OnnxGraph {
 }
 
 /** Emits the ONNX nodes for one IR node; every name it makes starts with the node's scope and id. */
-export class NodeEmitter {
+/** Emits the ONNX nodes of one IR node (of op K, so a lowering reads its attributes typed). */
+export class NodeEmitter<K extends OpName = OpName> {
   private readonly prefix: string;
 
   constructor(
     readonly g: OnnxGraph,
-    readonly node: Node,
+    readonly node: Node<K>,
     /** Tensor names of the IR node's inputs and outputs. */
     readonly inputs: readonly string[],
     readonly outputs: readonly string[],

@@ -84,10 +84,10 @@ function lowerGraph(g: OnnxGraph, graph: Graph, live: Set<Node>, outputs: readon
   for (const node of graph.nodes) {
     if (!live.has(node)) continue;
     const v0 = node.outputs[0];
-    if (node.op === "input") out.valueNames.set(v0, (node.attrs as OpAttrs["input"]).name);
-    else if (node.op === "const") out.valueNames.set(v0, g.consts.name((node.attrs as OpAttrs["const"]).value, scoped(node, `const_${node.id}`)));
+    if (node.op === "input") out.valueNames.set(v0, node.attrs.name);
+    else if (node.op === "const") out.valueNames.set(v0, g.consts.name(node.attrs.value, scoped(node, `const_${node.id}`)));
     else if (node.op === "param") {
-      const path = (node.attrs as OpAttrs["param"]).path;
+      const path = node.attrs.path;
       const proto = emittedParams.has(path) ? undefined : initializer(path);
       if (!emittedParams.has(path) && !proto) out.diagnostics.push(makeDiagnostic(IrCodes.VerifierFailed, `the parameter ${path} is read but not declared in graph.params`, node.span));
       else if (proto) out.initializers.push(proto);

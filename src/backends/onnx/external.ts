@@ -1,7 +1,7 @@
 // ONNX external data: large initializers live in a side file (location/offset/length), which is how models over
 // the 2 GiB protobuf limit are stored. Offsets follow onnx.save's alignment: 64 KiB for tensors of 1 MiB or more
 // (so they can be memory-mapped), 64 bytes otherwise.
-import type { Graph, OpAttrs } from "../../compiler/ir/ir.js";
+import type { Graph } from "../../compiler/ir/ir.js";
 import { byteSize, numel } from "../../util/tensor.js";
 import { EXTERNAL_LOCATION, type TensorProto } from "./proto.js";
 
@@ -55,7 +55,7 @@ export function inlineBytes(initializers: readonly TensorProto[]): number {
 export function estimateWeightBytes(graph: Graph): number {
   let total = 0;
   for (const n of graph.nodes) {
-    if (n.op === "const") total += (n.attrs as OpAttrs["const"]).value.data.byteLength;
+    if (n.op === "const") total += n.attrs.value.data.byteLength;
     else if (n.op === "param") total += numel(n.outputs[0].shape as number[]) * byteSize(n.outputs[0].dtype);
   }
   return total;

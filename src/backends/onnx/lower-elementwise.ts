@@ -1,42 +1,8 @@
-// Elementwise ops (and matmul) map 1:1 onto an ONNX op; cast and clip carry their attributes.
+// The elementwise ops whose ONNX lowering the op registry leaves to this backend ("custom": relu, gelu), and cast and
+// clip, which carry their attributes.
 import { isFloat } from "../../compiler/ir/infer.js";
-import type { OpAttrs, OpName } from "../../compiler/ir/ir.js";
 import type { NodeEmitter } from "./context.js";
 import { attr, onnxDataType } from "./proto.js";
-
-export const ONE_TO_ONE: Partial<Record<OpName, string>> = {
-  neg: "Neg",
-  abs: "Abs",
-  exp: "Exp",
-  log: "Log",
-  sqrt: "Sqrt",
-  reciprocal: "Reciprocal",
-  tanh: "Tanh",
-  sigmoid: "Sigmoid",
-  erf: "Erf",
-  floor: "Floor",
-  ceil: "Ceil",
-  sin: "Sin",
-  cos: "Cos",
-  not: "Not",
-  add: "Add",
-  sub: "Sub",
-  mul: "Mul",
-  div: "Div",
-  pow: "Pow",
-  maximum: "Max",
-  minimum: "Min",
-  prelu: "PRelu",
-  lt: "Less",
-  le: "LessOrEqual",
-  gt: "Greater",
-  ge: "GreaterOrEqual",
-  eq: "Equal",
-  and: "And",
-  or: "Or",
-  where: "Where",
-  matmul: "MatMul",
-};
 
 /** Relu on integers is Max(x, 0): onnxruntime implements Relu for floats only. */
 export function lowerRelu(e: NodeEmitter): void {
@@ -46,8 +12,8 @@ export function lowerRelu(e: NodeEmitter): void {
 }
 
 /** ONNX Gelu from opset 20; before it, the formula of semantics.md spelled out in basic ops (as torch exports it). */
-export function lowerGelu(e: NodeEmitter): void {
-  const { approximate } = e.node.attrs as OpAttrs["gelu"];
+export function lowerGelu(e: NodeEmitter<"gelu">): void {
+  const { approximate } = e.node.attrs;
   if (e.opset >= 20) return e.emit("Gelu", e.inputs, [e.out()], [attr.string("approximate", approximate)]);
   const [x] = e.inputs;
   const type = { dtype: e.node.inputs[0].dtype, shape: e.node.inputs[0].shape };
@@ -65,14 +31,14 @@ export function lowerGelu(e: NodeEmitter): void {
   e.emit("Mul", [e.apply("Mul", [x, phi], type, [], "x_phi"), c(0.5, "half")], [e.out()]);
 }
 
-export function lowerCast(e: NodeEmitter): void {
-  const { to } = e.node.attrs as OpAttrs["cast"];
+export function lowerCast(e: NodeEmitter<"cast">): void {
+  const { to } = e.node.attrs;
   e.emit("Cast", e.inputs, [e.out()], [attr.int("to", onnxDataType(to))]);
 }
 
 /** Clip with scalar bound initializers of x's type; an absent bound is an empty input name. */
-export function lowerClip(e: NodeEmitter): void {
-  const { min, max } = e.node.attrs as OpAttrs["clip"];
+export function lowerClip(e: NodeEmitter<"clip">): void {
+  const { min, max } = e.node.attrs;
   const dtype = e.node.inputs[0].dtype;
   if (min === undefined && max === undefined) return e.emit("Identity", e.inputs, [e.out()]);
   const bounds = [min === undefined ? "" : e.scalar(dtype, min, "min"), ...(max === undefined ? [] : [e.scalar(dtype, max, "max")])];

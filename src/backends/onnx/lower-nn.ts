@@ -1,7 +1,6 @@
 // Normalisation, attention, convolution and pooling.
 import { type Dim, dimEq, isStatic } from "../../compiler/ir/dim.js";
 import { broadcastShapes, normAxis } from "../../compiler/ir/infer.js";
-import type { OpAttrs } from "../../compiler/ir/ir.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { fromNumbers } from "../../compiler/ir/interp/numeric.js";
 import { resizeTaps } from "../../compiler/ir/interp/window.js";
@@ -13,8 +12,8 @@ import { attr } from "./proto.js";
  * LayerNormalization needs a scale; without one it gets a ones constant of the normalised shape. When that shape
  * is symbolic no constant can be made, so the normalisation is spelled out with ReduceMean.
  */
-export function lowerLayerNorm(e: NodeEmitter): void {
-  const { axis, eps } = e.node.attrs as OpAttrs["layer_norm"];
+export function lowerLayerNorm(e: NodeEmitter<"layer_norm">): void {
+  const { axis, eps } = e.node.attrs;
   const x = e.node.inputs[0];
   const ax = normAxis(axis, x.shape.length);
   const normShape = x.shape.slice(ax);
@@ -60,8 +59,8 @@ function fitsOnnxAttention(e: NodeEmitter): boolean {
   return e.opset >= 23 && q.shape.length === 4 && [k, v].every((t) => t.shape.length === 4 && same(lead(t), lead(q))) && maskOk;
 }
 
-export function lowerAttention(e: NodeEmitter): void {
-  const { scale } = e.node.attrs as OpAttrs["attention"];
+export function lowerAttention(e: NodeEmitter<"attention">): void {
+  const { scale } = e.node.attrs;
   if (fitsOnnxAttention(e)) return e.emit("Attention", e.inputs, [e.out()], [attr.float("scale", scale)]);
   const [q, k] = e.node.inputs;
   const [qn, kn, vn, bn] = e.inputs;
@@ -78,13 +77,13 @@ export function lowerAttention(e: NodeEmitter): void {
 }
 
 /** BatchNormalization in inference mode (training_mode 0, the default since opset 14). */
-export function lowerBatchNorm(e: NodeEmitter): void {
-  const { eps } = e.node.attrs as OpAttrs["batch_norm"];
+export function lowerBatchNorm(e: NodeEmitter<"batch_norm">): void {
+  const { eps } = e.node.attrs;
   e.emit("BatchNormalization", e.inputs, [e.out()], [attr.float("epsilon", eps)]);
 }
 
-export function lowerConv(e: NodeEmitter): void {
-  const { strides, pads, dilations, groups } = e.node.attrs as OpAttrs["conv"];
+export function lowerConv(e: NodeEmitter<"conv">): void {
+  const { strides, pads, dilations, groups } = e.node.attrs;
   const kernel = e.node.inputs[1].shape.slice(2) as number[];
   e.emit("Conv", e.inputs, [e.out()], [
     attr.ints("kernel_shape", kernel),
@@ -95,13 +94,13 @@ export function lowerConv(e: NodeEmitter): void {
   ]);
 }
 
-export function lowerMaxPool(e: NodeEmitter): void {
-  const { kernel, strides, pads } = e.node.attrs as OpAttrs["max_pool"];
+export function lowerMaxPool(e: NodeEmitter<"max_pool">): void {
+  const { kernel, strides, pads } = e.node.attrs;
   e.emit("MaxPool", e.inputs, [e.out()], [attr.ints("kernel_shape", kernel), attr.ints("strides", strides), attr.ints("pads", pads)]);
 }
 
-export function lowerAvgPool(e: NodeEmitter): void {
-  const { kernel, strides, pads, countIncludePad } = e.node.attrs as OpAttrs["avg_pool"];
+export function lowerAvgPool(e: NodeEmitter<"avg_pool">): void {
+  const { kernel, strides, pads, countIncludePad } = e.node.attrs;
   e.emit("AveragePool", e.inputs, [e.out()], [
     attr.ints("kernel_shape", kernel),
     attr.ints("strides", strides),
@@ -115,8 +114,8 @@ export function lowerAvgPool(e: NodeEmitter): void {
  * Resize computes its source coordinates in float32 in its own order, which moves them by up to an ulp of the
  * coordinate: 1e-4 on a noisy 224 -> 112 image. PyTorch's own coordinates are what the model was trained with.)
  */
-export function lowerResize(e: NodeEmitter): void {
-  const { sizes, alignCorners } = e.node.attrs as OpAttrs["resize"];
+export function lowerResize(e: NodeEmitter<"resize">): void {
+  const { sizes, alignCorners } = e.node.attrs;
   const x = e.node.inputs[0];
   let cur = e.inputs[0];
   const shape = [...x.shape];

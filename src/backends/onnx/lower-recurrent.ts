@@ -6,7 +6,6 @@
 // exactly one LSTM kernel.
 import type { Dim } from "../../compiler/ir/dim.js";
 import type { TensorType } from "../../compiler/ir/infer.js";
-import type { OpAttrs } from "../../compiler/ir/ir.js";
 import type { NodeEmitter } from "./context.js";
 import { attr } from "./proto.js";
 
@@ -28,8 +27,8 @@ function withDirections(e: NodeEmitter, name: string, t: TensorType, tag: string
   return e.apply("Unsqueeze", [name, e.i64s([0], "axis0")], { dtype: t.dtype, shape: [1, ...t.shape] }, [], tag);
 }
 
-export function lowerLstm(e: NodeEmitter): void {
-  const { reverse, bias } = e.node.attrs as OpAttrs["lstm"];
+export function lowerLstm(e: NodeEmitter<"lstm">): void {
+  const { reverse, bias } = e.node.attrs;
   const [x, wIh, wHh] = e.node.inputs;
   const hidden = (wHh.shape[0] as number) / 4;
   const [steps, batch] = x.shape;

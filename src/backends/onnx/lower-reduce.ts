@@ -1,7 +1,6 @@
 // Reductions, arg-max and softmax. Reduce axes moved from attribute to input at opset 13 for ReduceSum and at
 // opset 18 for the others.
 import { normAxis } from "../../compiler/ir/infer.js";
-import type { OpAttrs } from "../../compiler/ir/ir.js";
 import type { NodeEmitter } from "./context.js";
 import { attr } from "./proto.js";
 
@@ -15,8 +14,8 @@ export function emitReduce(e: NodeEmitter, opType: string, input: string, axes: 
   else e.emit(opType, [input], [output], [attr.ints("axes", axes), keep]);
 }
 
-export function lowerReduce(e: NodeEmitter): void {
-  const { kind, axes, keepdims } = e.node.attrs as OpAttrs["reduce"];
+export function lowerReduce(e: NodeEmitter<"reduce">): void {
+  const { kind, axes, keepdims } = e.node.attrs;
   const rank = e.node.inputs[0].shape.length;
   // ONNX reduces every axis when given none; the IR's empty reduction is the identity.
   if (axes.length === 0) return e.emit("Identity", e.inputs, [e.out()]);
@@ -24,13 +23,13 @@ export function lowerReduce(e: NodeEmitter): void {
   emitReduce(e, REDUCE_OP[kind], e.inputs[0], sorted, keepdims, e.out());
 }
 
-export function lowerArgmax(e: NodeEmitter): void {
-  const { axis, keepdims } = e.node.attrs as OpAttrs["argmax"];
+export function lowerArgmax(e: NodeEmitter<"argmax">): void {
+  const { axis, keepdims } = e.node.attrs;
   const a = normAxis(axis, e.node.inputs[0].shape.length);
   e.emit("ArgMax", e.inputs, [e.out()], [attr.int("axis", a), attr.int("keepdims", keepdims ? 1 : 0), attr.int("select_last_index", 0)]);
 }
 
-export function lowerSoftmax(e: NodeEmitter): void {
-  const { axis } = e.node.attrs as OpAttrs["softmax"];
+export function lowerSoftmax(e: NodeEmitter<"softmax">): void {
+  const { axis } = e.node.attrs;
   e.emit("Softmax", e.inputs, [e.out()], [attr.int("axis", normAxis(axis, e.node.inputs[0].shape.length))]);
 }

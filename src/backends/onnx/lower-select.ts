@@ -1,13 +1,12 @@
 // Top-k and linear sampling along one axis.
 import { type Dim, dimToString, isStatic, shapeEq } from "../../compiler/ir/dim.js";
 import { normAxis, type TensorType } from "../../compiler/ir/infer.js";
-import type { OpAttrs } from "../../compiler/ir/ir.js";
 import { LoweringError, type NodeEmitter } from "./context.js";
 import { attr, onnxDataType } from "./proto.js";
 import { expandTarget, reshapeTarget } from "./shapes.js";
 
-export function lowerTopk(e: NodeEmitter): void {
-  const { axis, k, largest } = e.node.attrs as OpAttrs["topk"];
+export function lowerTopk(e: NodeEmitter<"topk">): void {
+  const { axis, k, largest } = e.node.attrs;
   const a = normAxis(axis, e.node.inputs[0].shape.length);
   e.emit("TopK", [e.inputs[0], e.i64s([k], "k")], [e.out(0), e.out(1)], [attr.int("axis", a), attr.int("largest", largest ? 1 : 0), attr.int("sorted", 1)]);
 }
@@ -40,10 +39,10 @@ function positionReader(e: NodeEmitter, ax: number, aligned: Dim[]): (idx: strin
 }
 
 /** sample_linear (semantics.md) as Clip, Floor, Cast, two gathers and (1 - f) * x0 + f * x1. */
-export function lowerSampleLinear(e: NodeEmitter): void {
+export function lowerSampleLinear(e: NodeEmitter<"sample_linear">): void {
   const [x, pos] = e.node.inputs;
   const out = e.node.outputs[0];
-  const ax = normAxis((e.node.attrs as OpAttrs["sample_linear"]).axis, x.shape.length);
+  const ax = normAxis(e.node.attrs.axis, x.shape.length);
   const n = x.shape[ax];
   if (!isStatic(n)) throw new LoweringError(`sample_linear needs a static size along the sampled axis, got ${dimToString(n)}`);
   const posType = { dtype: pos.dtype, shape: pos.shape };

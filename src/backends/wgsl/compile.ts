@@ -66,7 +66,7 @@ interface Weights {
 }
 
 function weightTensors(p: PreparedGraph, memory: MemoryPlan, opts: CompileWgslOptions): Weights {
-  const used = new Set(p.nodes.filter((n) => n.op === "param").map((n) => (n.attrs as OpAttrs["param"]).path));
+  const used = new Set(p.nodes.filter((n) => n.op === "param").map((n) => n.attrs.path));
   const resolved = resolveWeights(p.graph.params.filter((i) => used.has(i.path)), opts.weights, opts.seed ?? 0);
   const tensors = new Map<string, HostTensor>();
   const names = new Map<number, string>();
@@ -75,7 +75,7 @@ function weightTensors(p: PreparedGraph, memory: MemoryPlan, opts: CompileWgslOp
     if (!b.weight) return;
     const { value, chunk } = b.weight;
     const node = value.producer;
-    const stem = node.op === "param" ? (node.attrs as OpAttrs["param"]).path : `const.${value.id}`;
+    const stem = node.op === "param" ? node.attrs.path : `const.${value.id}`;
     // resolveWeights gives every used parameter a value (checkpoint, default or seeded draw).
     const data = node.op === "param" ? resolved.tensors.get(stem) : (node.attrs as OpAttrs["const"]).value;
     let name = memory.layouts.get(value)!.chunks.length > 1 ? `${stem}#${chunk}` : stem;

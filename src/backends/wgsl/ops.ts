@@ -1,29 +1,66 @@
-// The op families the WGSL planner distinguishes.
-import { BINARY_OPS, type OpName, UNARY_OPS } from "../../compiler/ir/ir.js";
+// The op families the WGSL planner distinguishes. Elementwise ops are scalar expressions as their op-registry rows
+// say; every other op is placed in a family here, and an op without one does not compile.
+import { type BinaryOp, elementwiseRow, type UnaryOp } from "../../compiler/ir/elementwise-ops.js";
+import type { OpName } from "../../compiler/ir/ir.js";
 
 /** The kernel families, by what anchors them. */
 export type KernelKind = "pointwise" | "matmul" | "conv" | "pool" | "reduce" | "argmax" | "softmax" | "layer_norm" | "attention" | "topk" | "lstm";
 
-/** Ops that always anchor a kernel of their own. */
-export const KERNEL_OPS: ReadonlyMap<OpName, KernelKind> = new Map<OpName, KernelKind>([
-  ["matmul", "matmul"],
-  ["conv", "conv"],
-  ["max_pool", "pool"],
-  ["avg_pool", "pool"],
-  ["reduce", "reduce"],
-  ["argmax", "argmax"],
-  ["softmax", "softmax"],
-  ["layer_norm", "layer_norm"],
-  ["attention", "attention"],
-  ["topk", "topk"],
-  ["lstm", "lstm"],
-]);
+type Family = { kernel: KernelKind } | "scalar" | "layout" | "gather" | "source";
 
-export const SCALAR_OPS: ReadonlySet<OpName> = new Set<OpName>([...UNARY_OPS, ...BINARY_OPS, "where", "cast", "clip", "batch_norm"]);
-export const LAYOUT_OPS: ReadonlySet<OpName> = new Set<OpName>(["transpose", "reshape", "expand", "slice", "concat", "pad"]);
-export const GATHER_OPS: ReadonlySet<OpName> = new Set<OpName>(["gather", "gather_elements", "sample_linear", "resize"]);
+const FAMILY: { readonly [K in Exclude<OpName, UnaryOp | BinaryOp>]: Family } = {
+  input: "source",
+  param: "source",
+  const: "source",
+  where: "scalar",
+  cast: "scalar",
+  clip: "scalar",
+  batch_norm: "scalar",
+  matmul: { kernel: "matmul" },
+  conv: { kernel: "conv" },
+  max_pool: { kernel: "pool" },
+  avg_pool: { kernel: "pool" },
+  reduce: { kernel: "reduce" },
+  argmax: { kernel: "argmax" },
+  softmax: { kernel: "softmax" },
+  layer_norm: { kernel: "layer_norm" },
+  attention: { kernel: "attention" },
+  topk: { kernel: "topk" },
+  lstm: { kernel: "lstm" },
+  transpose: "layout",
+  reshape: "layout",
+  expand: "layout",
+  slice: "layout",
+  concat: "layout",
+  pad: "layout",
+  gather: "gather",
+  gather_elements: "gather",
+  sample_linear: "gather",
+  resize: "gather",
+};
+
+/** The family of an op; undefined for an op the backend cannot compute (a registered op without a WGSL lowering). */
+function familyOf(op: string): Family | undefined {
+  const row = elementwiseRow(op);
+  if (row) return row.wgsl === "none" ? undefined : "scalar";
+  return Object.hasOwn(FAMILY, op) ? FAMILY[op as keyof typeof FAMILY] : undefined;
+}
+
+/** The kernel an op always anchors, for ops that always anchor one of their own. */
+export function anchoredKernel(op: string): KernelKind | undefined {
+  const f = familyOf(op);
+  return typeof f === "object" ? f.kernel : undefined;
+}
+
+/** Ops computed as one expression per element (elementwise ops, where, cast, clip, batch_norm). */
+export const isScalarOp = (op: string): boolean => familyOf(op) === "scalar";
+export const isLayoutOp = (op: string): boolean => familyOf(op) === "layout";
+export const isGatherOp = (op: string): boolean => familyOf(op) === "gather";
+/** Whether the backend can compute the op at all (else it refuses the node with a diagnostic). */
+export const isSupported = (op: string): boolean => familyOf(op) !== undefined;
 
 /** Ops whose value at an index is an expression of their inputs' values: they can be inlined into consumers. */
-export const FUSIBLE_OPS: ReadonlySet<OpName> = new Set<OpName>([...SCALAR_OPS, ...LAYOUT_OPS, ...GATHER_OPS]);
+export const isFusible = (op: string): boolean => isScalarOp(op) || isLayoutOp(op) || isGatherOp(op);
 
-export const EXPENSIVE_OPS: ReadonlySet<OpName> = new Set<OpName>(["exp", "log", "tanh", "sigmoid", "erf", "gelu", "sin", "cos", "pow", "sqrt", "batch_norm"]);
+/** Scalar ops that cost several loads per element (transcendentals; batch_norm's square root and division). */
+export const isExpensive = (op: string): boolean => op === "batch_norm" || elementwiseRow(op)?.expensive === true;

@@ -13,7 +13,7 @@ import type { Diagnostic } from "../../compiler/diagnostics.js";
 import type { Node, OpName, Value } from "../../compiler/ir/ir.js";
 import { WgslCodes } from "./codes.js";
 import { numelOf } from "./codegen/indexing.js";
-import { EXPENSIVE_OPS, GATHER_OPS, KERNEL_OPS, type KernelKind, LAYOUT_OPS, SCALAR_OPS } from "./ops.js";
+import { isExpensive, isGatherOp, isLayoutOp, isScalarOp, type KernelKind, anchoredKernel } from "./ops.js";
 import { type PreparedGraph, shapeOf } from "./prepare.js";
 
 /** Recomputation budgets (in rough ALU operations per element; index arithmetic is free). */
@@ -53,12 +53,12 @@ interface Group {
 }
 
 function ownCost(op: OpName): number {
-  if (LAYOUT_OPS.has(op)) return 0;
+  if (isLayoutOp(op)) return 0;
   // Interpolation reads 2-8 values per element: recomputed for every tap of a convolution or every row of a matmul
   // it costs far more than one store, so it never becomes a kernel's inlined operand (but may feed elementwise code).
   if (op === "sample_linear" || op === "resize") return MAX_OPERAND_COST + 1;
-  if (GATHER_OPS.has(op)) return 1;
-  return EXPENSIVE_OPS.has(op) ? 4 : 1;
+  if (isGatherOp(op)) return 1;
+  return isExpensive(op) ? 4 : 1;
 }
 
 const sameShape = (a: Value, b: Value) => a.shape.length === b.shape.length && shapeOf(a).every((d, i) => d === shapeOf(b)[i]);
@@ -82,9 +82,9 @@ class Grouping {
 
   private place(node: Node): void {
     if (node.op === "input" || node.op === "param" || node.op === "const") return;
-    const kind = KERNEL_OPS.get(node.op);
+    const kind = anchoredKernel(node.op);
     if (kind) return this.start(kind, node);
-    const joined = SCALAR_OPS.has(node.op) && !this.forced.has(node) ? this.joinableGroup(node) : undefined;
+    const joined = isScalarOp(node.op) && !this.forced.has(node) ? this.joinableGroup(node) : undefined;
     if (joined) {
       joined.members.push(node);
       this.groupOf.set(node, joined);
@@ -145,7 +145,7 @@ class Grouping {
       this.outputs.has(v) ||
       (isSplitIndex(node) && consumers.some((c) => !isSplitIndex(c))) ||
       (consumers.length > 1 && cost > MAX_RECOMPUTE_COST) ||
-      (consumers.some((c) => KERNEL_OPS.has(c.op)) && cost > MAX_OPERAND_COST)
+      (consumers.some((c) => anchoredKernel(c.op) !== undefined) && cost > MAX_OPERAND_COST)
     );
   }
 }

@@ -3,7 +3,7 @@
 // products), get a warning at their `.net` line. Values between kernels are the only ones rounded to f16.
 import { makeDiagnostic } from "../../compiler/codes.js";
 import type { Diagnostic } from "../../compiler/diagnostics.js";
-import type { OpAttrs, Value } from "../../compiler/ir/ir.js";
+import type { Value } from "../../compiler/ir/ir.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { toNumbers } from "../../compiler/ir/interp/numeric.js";
 import { WgslCodes } from "./codes.js";
@@ -15,7 +15,7 @@ const F16_MAX = 65504;
 function overflowsF16(v: Value): boolean {
   const node = v.producer;
   if (node.op === "exp" || node.op === "pow" || node.op === "reciprocal") return true;
-  return node.op === "reduce" && ["sum", "prod"].includes((node.attrs as OpAttrs["reduce"]).kind);
+  return node.op === "reduce" && ["sum", "prod"].includes(node.attrs.kind);
 }
 
 export function f16Warnings(plan: KernelPlan, weights: ReadonlyMap<Value, HostTensor>): Diagnostic[] {
@@ -26,7 +26,7 @@ export function f16Warnings(plan: KernelPlan, weights: ReadonlyMap<Value, HostTe
     let largest = 0;
     for (let i = 0; i < values.length; i++) largest = Math.max(largest, Math.abs(values[i]));
     if (largest > F16_MAX) {
-      const name = v.producer.op === "param" ? `the weight ${(v.producer.attrs as OpAttrs["param"]).path}` : "a constant";
+      const name = v.producer.op === "param" ? `the weight ${v.producer.attrs.path}` : "a constant";
       out.push(makeDiagnostic(WgslCodes.F16Range, `${name} holds ${largest}, beyond f16's range (${F16_MAX})`, v.producer.span));
     }
   }

@@ -3,9 +3,9 @@
 import { makeDiagnostic } from "../../compiler/codes.js";
 import type { Diagnostic } from "../../compiler/diagnostics.js";
 import { dimSymbols, isStatic, shapeToString } from "../../compiler/ir/dim.js";
-import { type Graph, type GraphOutput, liveNodes, type Node, type OpName, type Value } from "../../compiler/ir/ir.js";
+import { type Graph, type GraphOutput, liveNodes, type Node, type Value } from "../../compiler/ir/ir.js";
 import { WgslCodes } from "./codes.js";
-import { FUSIBLE_OPS, KERNEL_OPS } from "./ops.js";
+import { isSupported } from "./ops.js";
 import { isSupportedType } from "./codegen/scalar-types.js";
 
 export interface PreparedGraph {
@@ -20,7 +20,6 @@ export interface PreparedGraph {
   consumers: Map<Value, Node[]>;
 }
 
-const SOURCE_OPS = new Set<OpName>(["input", "param", "const"]);
 
 export function shapeOf(v: Value): number[] {
   return v.shape as number[];
@@ -33,7 +32,7 @@ function liveNodesInOrder(graph: Graph, outputs: readonly GraphOutput[]): Node[]
 
 function checkNode(node: Node, reported: Set<string>): Diagnostic[] {
   const out: Diagnostic[] = [];
-  if (!SOURCE_OPS.has(node.op) && !KERNEL_OPS.has(node.op) && !FUSIBLE_OPS.has(node.op))
+  if (!isSupported(node.op))
     out.push(makeDiagnostic(WgslCodes.Unsupported, `the WGSL backend has no kernel for ${node.op}`, node.span));
   for (const v of node.outputs) {
     for (const s of v.shape.flatMap(dimSymbols)) {

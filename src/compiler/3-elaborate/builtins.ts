@@ -6,7 +6,7 @@ import { allocData, type DType, type HostTensor } from "../../util/tensor.js";
 import { type Dim, dimDivExact, dimEq, dimProduct, dimToString, isStatic, shapeToString } from "../ir/dim.js";
 import { isFloat } from "../ir/infer.js";
 import type { Value as IrValue } from "../ir/ir.js";
-import { erf, gelu, geluTanh } from "../ir/interp/elementwise.js";
+import { UNARY, type UnaryOp, unaryRow } from "../ir/elementwise-ops.js";
 import {
   type Emitter, expectBool, expectDim, expectDimList, expectDType, expectInt, expectIntList, expectList, expectNumber,
   expectString, expectTensor, fail, type Origin,
@@ -100,14 +100,17 @@ function axisOf(a: Bound, spec: string[], name: string, rank: number, span: Span
   return ax < 0 ? ax + rank : ax;
 }
 
-function unary(op: "exp" | "log" | "sqrt" | "tanh" | "sigmoid" | "erf" | "relu" | "abs" | "floor" | "ceil" | "sin" | "cos" | "reciprocal", math: (x: number) => number, doc: string): Builtin {
+/** A unary op's builtin (doc from its registry row): numbers fold at compile time by the op's reference semantics. */
+export function unaryBuiltin(op: UnaryOp | (string & {})): Builtin {
+  const row = unaryRow(op);
+  if (!row?.builtin) throw new Error(`${op} is not a unary op with a builtin`);
   return {
     spec: ["x"],
-    doc,
+    doc: row.builtin,
     impl: (ctx, a) => {
       const x = a.get("x")!;
-      if (x.value.kind === "float" || (x.value.kind === "int" && isStatic(x.value.v))) return float(math(expectNumber(x.value, x.span, "x")));
-      return { kind: "tensor", v: ctx.emit.op1(op, {}, [expectTensor(x.value, x.span, "x")], ctx.origin) };
+      if (x.value.kind === "float" || (x.value.kind === "int" && isStatic(x.value.v))) return float(row.f64(expectNumber(x.value, x.span, "x"), {}));
+      return { kind: "tensor", v: ctx.emit.op1(op as UnaryOp, {}, [expectTensor(x.value, x.span, "x")], ctx.origin) };
     },
   };
 }
@@ -123,8 +126,7 @@ function geluBuiltin(): Builtin {
       const approximate = given ? expectString(given.value, given.span, "approximate") : "none";
       if (approximate !== "none" && approximate !== "tanh")
         fail(ShapeCodes.BadArgument, `gelu: approximate must be "none" or "tanh", got "${approximate}"`, given!.span, [], 'gelu(x, approximate = "tanh")');
-      const math = approximate === "tanh" ? geluTanh : gelu;
-      if (x.value.kind === "float" || (x.value.kind === "int" && isStatic(x.value.v))) return float(math(expectNumber(x.value, x.span, "x")));
+      if (x.value.kind === "float" || (x.value.kind === "int" && isStatic(x.value.v))) return float(UNARY.gelu.f64(expectNumber(x.value, x.span, "x"), { approximate }));
       return { kind: "tensor", v: ctx.emit.op1("gelu", { approximate }, [expectTensor(x.value, x.span, "x")], ctx.origin) };
     },
   };
@@ -222,20 +224,20 @@ function padsOf(a: Bound, spec: string[], n: number, span: Span): number[] {
 const MAX_CONSTANT_ELEMENTS = 1 << 26;
 
 export const BUILTINS: Record<string, Builtin> = {
-  exp: unary("exp", Math.exp, "e^x elementwise"),
-  log: unary("log", Math.log, "natural logarithm"),
-  sqrt: unary("sqrt", Math.sqrt, "square root"),
-  tanh: unary("tanh", Math.tanh, "hyperbolic tangent"),
-  sigmoid: unary("sigmoid", (x) => 1 / (1 + Math.exp(-x)), "logistic sigmoid"),
-  erf: unary("erf", erf, "Gauss error function"),
+  exp: unaryBuiltin("exp"),
+  log: unaryBuiltin("log"),
+  sqrt: unaryBuiltin("sqrt"),
+  tanh: unaryBuiltin("tanh"),
+  sigmoid: unaryBuiltin("sigmoid"),
+  erf: unaryBuiltin("erf"),
   gelu: geluBuiltin(),
-  relu: unary("relu", (x) => Math.max(x, 0), "max(x, 0)"),
-  abs: unary("abs", Math.abs, "absolute value"),
-  floor: unary("floor", Math.floor, "round down"),
-  ceil: unary("ceil", Math.ceil, "round up"),
-  sin: unary("sin", Math.sin, "sine"),
-  cos: unary("cos", Math.cos, "cosine"),
-  reciprocal: unary("reciprocal", (x) => 1 / x, "1/x"),
+  relu: unaryBuiltin("relu"),
+  abs: unaryBuiltin("abs"),
+  floor: unaryBuiltin("floor"),
+  ceil: unaryBuiltin("ceil"),
+  sin: unaryBuiltin("sin"),
+  cos: unaryBuiltin("cos"),
+  reciprocal: unaryBuiltin("reciprocal"),
   maximum: {
     spec: ["a", "b"],
     doc: "elementwise maximum (numbers: the larger)",

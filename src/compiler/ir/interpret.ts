@@ -4,7 +4,7 @@ import { CliCodes, IrCodes, makeDiagnostic, ShapeCodes } from "../codes.js";
 import { type Diagnostic, DiagnosticError } from "../diagnostics.js";
 import { type HostTensor, numel } from "../../util/tensor.js";
 import { type Dim, dimSubstitute, dimToString, isStatic, shapeToString } from "./dim.js";
-import type { Graph, Node, OpAttrs, Value } from "./ir.js";
+import type { Graph, Node, Value } from "./ir.js";
 import { evalOp } from "./interp/kernels.js";
 import { symbolFactor } from "./symbols.js";
 import { KernelError } from "./interp/numeric.js";
@@ -113,8 +113,8 @@ function evalNode(
   params: ReadonlyMap<string, HostTensor>,
   resolve: (shape: readonly Dim[]) => number[],
 ): HostTensor[] {
-  if (node.op === "input") return [inputs.get((node.attrs as OpAttrs["input"]).name)!];
-  if (node.op === "param") return [bindParam(graph, node as Node<"param">, params)];
+  if (node.op === "input") return [inputs.get(node.attrs.name)!];
+  if (node.op === "param") return [bindParam(graph, node, params)];
   try {
     return evalOp(node.op, node.attrs, node.inputs.map((v) => env.get(v)!), resolve);
   } catch (e) {

@@ -99,7 +99,10 @@ export interface OpAttrs {
   sample_linear: { axis: number };
 }
 
-export interface Node<K extends OpName = OpName> {
+/** A node of one op; `Node` (any op) is their union, so testing `node.op` narrows `node.attrs`. */
+export type Node<K extends OpName = OpName> = { [P in K]: OpNode<P> }[K];
+
+export interface OpNode<K extends OpName> {
   readonly id: number;
   readonly op: K;
   inputs: Value[];
@@ -153,20 +156,6 @@ export interface Graph {
   /** Source span of the model declaration. */
   span?: Span;
 }
-
-export function isElementwiseUnary(op: OpName): boolean {
-  return UNARY_OPS.has(op);
-}
-
-export const UNARY_OPS: ReadonlySet<OpName> = new Set<OpName>([
-  "neg", "abs", "exp", "log", "sqrt", "reciprocal", "tanh", "sigmoid", "erf", "gelu", "relu", "floor", "ceil", "sin", "cos", "not",
-]);
-
-export const BINARY_OPS: ReadonlySet<OpName> = new Set<OpName>([
-  "add", "sub", "mul", "div", "pow", "maximum", "minimum", "prelu", "lt", "le", "gt", "ge", "eq", "and", "or",
-]);
-
-export const COMPARISON_OPS: ReadonlySet<OpName> = new Set<OpName>(["lt", "le", "gt", "ge", "eq"]);
 
 /** Nodes that the given outputs depend on. */
 export function liveNodes(outputs: readonly GraphOutput[]): Set<Node> {

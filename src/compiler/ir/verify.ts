@@ -19,12 +19,12 @@ const typeStr = (t: TensorType) => `${t.dtype}${shapeToString(t.shape)}`;
 /** The types a source node must have, or a reason why it is malformed. */
 function sourceTypes(graph: Graph, node: Node): TensorType[] | string {
   if (node.op === "const") {
-    const t = (node.attrs as OpAttrs["const"]).value;
+    const t = node.attrs.value;
     if (t.data.length !== numel(t.shape)) return `its tensor has ${t.data.length} elements for shape [${t.shape.join(", ")}]`;
     return [t];
   }
   if (node.op === "param") {
-    const path = (node.attrs as OpAttrs["param"]).path;
+    const path = node.attrs.path;
     const info = graph.params.find((p) => p.path === path);
     return info ? [info] : `the parameter ${path} is not declared in graph.params`;
   }

@@ -5,7 +5,7 @@ import { normAxis } from "../../../compiler/ir/infer.js";
 import { scalarOf, toNumbers } from "../../../compiler/ir/interp/numeric.js";
 import { shapeOf } from "../prepare.js";
 import { broadcastIndex, coord, linear, numelOf, stridesOf, u } from "./indexing.js";
-import { SCALAR_OPS } from "../ops.js";
+import { isScalarOp } from "../ops.js";
 import { operandShape, scalarExpr } from "./scalar-ops.js";
 import { f32Literal, literal } from "./scalar-types.js";
 import type { KernelWriter } from "./writer.js";
@@ -168,7 +168,7 @@ const BODIES: Partial<Record<Node["op"], Body>> = {
 };
 
 export function inlineBody(w: KernelWriter, node: Node): string {
-  if (SCALAR_OPS.has(node.op)) {
+  if (isScalarOp(node.op)) {
     const out = shapeOf(node.outputs[0]);
     const operands = node.inputs.map((v, k) => w.read(v, broadcastIndex(out, operandShape(node, k), "i")));
     return ret(scalarExpr(node, operands, w.use));

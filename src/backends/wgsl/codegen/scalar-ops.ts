@@ -1,11 +1,11 @@
 // The per-element expression of every elementwise IR op (unary, binary, where, cast, clip) as WGSL, following
 // semantics.md: i8/u8 wrap after integer arithmetic, f16/bf16 results are rounded to their precision.
+import { elementwiseRow, type WgslHelper } from "../../../compiler/ir/elementwise-ops.js";
 import type { Node, OpAttrs } from "../../../compiler/ir/ir.js";
-import { UNARY_OPS } from "../../../compiler/ir/ir.js";
 import type { DType } from "../../../util/tensor.js";
 import { exprTypeOf, f32Literal, i32Literal } from "./scalar-types.js";
 
-/** WGSL functions the expressions may call, by name. */
+/** WGSL functions the expressions may call, by name: each helper an op-registry row may call, and this file's own. */
 export const HELPERS: Record<string, string> = {
   from_bits: `// Infinities and NaN from their bit patterns at run time: WGSL rejects them in constant expressions.
 fn from_bits(b: u32) -> f32 { return bitcast<f32>(b); }`,
@@ -66,7 +66,7 @@ fn round_f16(x: f32) -> f32 {
   if ((b & 0x7fffffffu) > 0x7f800000u) { return x; }
   return bitcast<f32>((b + 0x7fffu + ((b >> 16u) & 1u)) & 0xffff0000u);
 }`,
-};
+} satisfies Record<WgslHelper | "from_bits" | "round_f16" | "round_bf16", string>;
 
 /** Brings an i32 or f32 result to the IR element type's range or precision (a no-op for i32, i64 and f32). */
 export function narrow(dtype: DType, expr: string, use: (helper: string) => void): string {
@@ -84,48 +84,6 @@ export function narrow(dtype: DType, expr: string, use: (helper: string) => void
     default:
       return expr;
   }
-}
-
-function unaryExpr(node: Node, x: string, float: boolean, use: (h: string) => void): string {
-  const op = node.op;
-  const call = (h: string) => {
-    use(h);
-    return `${h}(${x})`;
-  };
-  switch (op) {
-    case "neg":
-      return `-(${x})`;
-    case "relu":
-      return float ? `max(${x}, 0.0f)` : `max(${x}, 0i)`;
-    case "reciprocal":
-      return `(1.0f / ${x})`;
-    case "not":
-      return `!(${x})`;
-    case "tanh":
-      return call("tanh_f");
-    case "sigmoid":
-      return call("sigmoid_f");
-    case "erf":
-      return call("erf_f");
-    case "gelu":
-      return call((node.attrs as OpAttrs["gelu"]).approximate === "tanh" ? "gelu_tanh_f" : "gelu_f");
-    default: // abs exp log sqrt floor ceil sin cos
-      return `${op}(${x})`;
-  }
-}
-
-const INFIX: Record<string, string> = { add: "+", sub: "-", mul: "*", div: "/", lt: "<", le: "<=", gt: ">", ge: ">=", eq: "==", and: "&&", or: "||" };
-
-function binaryExpr(op: string, a: string, b: string, float: boolean, use: (h: string) => void): string {
-  if (op === "maximum") return `max(${a}, ${b})`;
-  if (op === "minimum") return `min(${a}, ${b})`;
-  if (op === "prelu") return `select(${a}, ${a} * ${b}, ${a} < 0.0f)`;
-  if (op === "pow") {
-    const h = float ? "pow_f" : "pow_i";
-    use(h);
-    return `${h}(${a}, ${b})`;
-  }
-  return `(${a} ${INFIX[op]} ${b})`;
 }
 
 /** Converts an expression of the element type `from` to `to`, as `cast` defines it. */
@@ -163,14 +121,18 @@ export function scalarExpr(node: Node, operands: readonly string[], use: (helper
   const out = node.outputs[0].dtype;
   const inType = node.inputs[0].dtype;
   const float = exprTypeOf(inType) === "f32";
-  if (node.op === "cast") return castExpr(operands[0], inType, (node.attrs as OpAttrs["cast"]).to, use);
+  if (node.op === "cast") return castExpr(operands[0], inType, node.attrs.to, use);
   if (node.op === "where") return `select(${operands[2]}, ${operands[1]}, ${operands[0]})`;
-  if (node.op === "clip") return clipExpr(operands[0], out, node.attrs as OpAttrs["clip"]);
+  if (node.op === "clip") return clipExpr(operands[0], out, node.attrs);
   if (node.op === "batch_norm") {
     const [x, scale, bias, mean, variance] = operands;
-    return narrow(out, `((${x} - ${mean}) / sqrt(${variance} + ${f32Literal((node.attrs as OpAttrs["batch_norm"]).eps)}) * ${scale} + ${bias})`, use);
+    return narrow(out, `((${x} - ${mean}) / sqrt(${variance} + ${f32Literal(node.attrs.eps)}) * ${scale} + ${bias})`, use);
   }
-  if (UNARY_OPS.has(node.op)) return narrow(out, unaryExpr(node, operands[0], float, use), use);
-  const expr = binaryExpr(node.op, operands[0], operands[1], float, use);
-  return out === "bool" ? expr : narrow(out, expr, use);
+  const row = elementwiseRow(node.op);
+  if (!row || row.wgsl === "none") throw new Error(`${node.op} is not a scalar op of the WGSL backend (a compiler bug)`);
+  const call = (helper: WgslHelper, ...args: string[]) => {
+    use(helper);
+    return `${helper}(${args.join(", ")})`;
+  };
+  return narrow(out, row.wgsl([...operands], { float, attrs: node.attrs, call }), use);
 }

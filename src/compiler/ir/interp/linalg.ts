@@ -1,5 +1,6 @@
 // Matrix products, reductions and normalisations; float sums accumulate in float64.
 import { type HostTensor, numel } from "../../../util/tensor.js";
+import { BINARY } from "../elementwise-ops.js";
 import { binary } from "./elementwise.js";
 import { broadcastOffsets, broadcastStatic, stridedOffsets, stridesOf, transpose } from "./layout.js";
 import { fromNumbers, isIntegerType, toNumbers } from "./numeric.js";
@@ -180,7 +181,7 @@ export function batchNorm(x: HostTensor, scale: HostTensor, bias: HostTensor, me
 export function attention(q: HostTensor, k: HostTensor, v: HostTensor, scale: number, bias?: HostTensor): HostTensor {
   const r = k.shape.length;
   const perm = [...Array(r - 2).keys(), r - 1, r - 2];
-  let scores = binary("mul", matmul(q, transpose(k, perm)), fromNumbers(q.dtype, [], [scale]), q.dtype);
-  if (bias) scores = binary("add", scores, bias, q.dtype);
+  let scores = binary(BINARY.mul, matmul(q, transpose(k, perm)), fromNumbers(q.dtype, [], [scale]));
+  if (bias) scores = binary(BINARY.add, scores, bias);
   return matmul(softmax(scores, r - 1), v);
 }

@@ -2,7 +2,7 @@
 // Small constants are compared by content; large ones only by identity (hashing them costs more than it saves).
 import { bytesOf, type HostTensor } from "../../../util/tensor.js";
 import { dimToString, type SymDim } from "../dim.js";
-import type { Graph, Node, OpAttrs } from "../ir.js";
+import type { Graph, Node } from "../ir.js";
 import { rewriteGraph } from "./rewrite.js";
 
 const MAX_CONST_BYTES = 64 * 1024;
@@ -27,7 +27,7 @@ function constKey(t: HostTensor): string | undefined {
 function nodeKey(node: Node): string | undefined {
   if (node.op === "input") return undefined;
   if (node.op === "const") {
-    const k = constKey((node.attrs as OpAttrs["const"]).value);
+    const k = constKey(node.attrs.value);
     return k === undefined ? undefined : `const ${k}`;
   }
   return `${node.op} ${canonical(node.attrs)} (${node.inputs.map((v) => v.id).join(",")})`;

@@ -3,7 +3,7 @@
 import type { HostTensor } from "../../../util/tensor.js";
 import { type Dim, isStatic } from "../dim.js";
 import { staticNumel } from "../infer.js";
-import type { Graph, Node, OpAttrs, Value } from "../ir.js";
+import type { Graph, Node, Value } from "../ir.js";
 import { evalOp } from "../interp/kernels.js";
 import { KernelError } from "../interp/numeric.js";
 import { originOf, rewriteGraph } from "./rewrite.js";
@@ -17,7 +17,7 @@ export interface FoldOptions {
 const SMALL_RESULT = 4096;
 
 const constValue = (v: Value): HostTensor | undefined =>
-  v.producer.op === "const" ? (v.producer.attrs as OpAttrs["const"]).value : undefined;
+  v.producer.op === "const" ? v.producer.attrs.value : undefined;
 
 /** Folding must never turn small constants into a big one (an expand of a scalar, a broadcast outer sum). */
 function worthFolding(node: Node, inputs: HostTensor[], maxElements: number): boolean {

@@ -28,7 +28,7 @@ const transpose: Rule = (node, b) => {
   const { perm } = node.attrs as OpAttrs["transpose"];
   if (isIdentityPerm(perm)) return x;
   if (x.producer.op !== "transpose") return undefined;
-  const inner = (x.producer.attrs as OpAttrs["transpose"]).perm;
+  const inner = x.producer.attrs.perm;
   const composed = perm.map((p) => inner[p]);
   const src = x.producer.inputs[0];
   return isIdentityPerm(composed) ? src : b.op1("transpose", { perm: composed }, [src], originOf(node));
@@ -50,7 +50,7 @@ const MAX_NEUTRAL_ELEMENTS = 4096;
 /** Whether v is a (small) constant whose every element equals `k`. */
 function isConstantOf(v: Value, k: number): boolean {
   if (v.producer.op !== "const") return false;
-  const t: HostTensor = (v.producer.attrs as OpAttrs["const"]).value;
+  const t: HostTensor = v.producer.attrs.value;
   return t.data.length <= MAX_NEUTRAL_ELEMENTS && toNumbers(t).every((x) => x === k);
 }
 

@@ -1,0 +1,125 @@
+// A scratch op added through the op registry only (no backend edited): every backend either lowers it, with the
+// reference interpreter's numbers, or refuses it with a diagnostic at the `.net` line that uses it.
+import { afterAll, describe, expect, it } from "vitest";
+import { emitOnnx } from "../../src/backends/onnx/emit.js";
+import { runOnnx } from "../../src/backends/onnx/run.js";
+import { compileWgsl } from "../../src/backends/wgsl/index.js";
+import { BUILTINS, unaryBuiltin } from "../../src/compiler/3-elaborate/builtins.js";
+import { registerElementwiseOp, type UnaryRow } from "../../src/compiler/ir/elementwise-ops.js";
+import { compileToGraph, interpret } from "../../src/index.js";
+import type { HostTensor } from "../../src/util/tensor.js";
+import { loadGraph, maxAbsDiff, TOLERANCE, tryGpu } from "../wgsl/helpers.js";
+
+const softplus = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+const SCRATCH: Record<string, UnaryRow> = {
+  // Every backend has a lowering: ONNX Softplus, and a WGSL expression of WGSL builtins.
+  softplus: {
+    domain: "float",
+    f64: softplus,
+    expensive: true,
+    onnx: { op: "Softplus" },
+    wgsl: ([x]) => `(max(${x}, 0.0f) + log(1.0f + exp(-abs(${x}))))`,
+    builtin: "log(1 + e^x)",
+  },
+  // ONNX (opset 17) has no op for it; WGSL does.
+  expm1: { domain: "float", f64: Math.expm1, expensive: true, onnx: "none", wgsl: ([x]) => `(exp(${x}) - 1.0f)`, builtin: "e^x - 1" },
+  // WGSL has no lowering; ONNX has Softsign.
+  softsign: { domain: "float", f64: (x) => x / (1 + Math.abs(x)), expensive: false, onnx: { op: "Softsign" }, wgsl: "none", builtin: "x / (1 + |x|)" },
+};
+
+const undo = Object.entries(SCRATCH).map(([name, row]) => {
+  const unregister = registerElementwiseOp(name, { kind: "unary", row });
+  BUILTINS[name] = unaryBuiltin(name);
+  return () => {
+    delete BUILTINS[name];
+    unregister();
+  };
+});
+afterAll(() => undo.forEach((f) => f()));
+
+/** One model per scratch op, the op on line 2, so a diagnostic's line says which `.net` line it points at. */
+const source = (op: string) => `model Scratch()(x: f32[2, 8]) -> (y: f32[2, 8]) {
+  let y = ${op}(x) * 2.0
+  return y
+}
+`;
+
+const x: HostTensor = { dtype: "f32", shape: [2, 8], data: Float32Array.from({ length: 16 }, (_, i) => (i - 8) * 0.9) };
+const inputs = new Map([["x", x]]);
+
+function graphOf(op: string) {
+  const front = compileToGraph(source(op), { file: "scratch.net" });
+  expect(front.diagnostics).toEqual([]);
+  return front.graph!;
+}
+
+describe("a scratch elementwise op registered from a test", () => {
+  it("is type-checked and interpreted by its row (the reference semantics)", () => {
+    for (const [op, row] of Object.entries(SCRATCH)) {
+      const graph = graphOf(op);
+      expect(graph.nodes.map((n) => n.op as string)).toContain(op);
+      const y = interpret(graph, inputs, new Map()).outputs.get("y")!;
+      const want = Array.from(x.data as Float32Array, (v) => Math.fround(Math.fround(row.f64(v, {})) * 2));
+      expect(Array.from(y.data as Float32Array)).toEqual(want);
+    }
+    const bad = compileToGraph(source("softplus").replace("f32[2, 8]) ->", "i32[2, 8]) ->").replace("* 2.0", ""), { file: "scratch.net" });
+    expect(bad.diagnostics.map((d) => [d.message, d.span?.line])).toEqual([["softplus is not defined for i32", 2]]);
+  });
+
+  it("folds at compile time on numbers, as a builtin, by the row's semantics", () => {
+    const front = compileToGraph(source("softplus").replace("softplus(x) * 2.0", "x * softplus(0.5)"), { file: "scratch.net" });
+    expect(front.graph!.nodes.some((n) => (n.op as string) === "softplus")).toBe(false);
+    const y = interpret(front.graph!, inputs, new Map()).outputs.get("y")!;
+    expect(Array.from(y.data as Float32Array)).toEqual(Array.from(x.data as Float32Array, (v) => Math.fround(v * Math.fround(softplus(0.5)))));
+  });
+
+  it("lowers to ONNX where the row names an ONNX op, with the interpreter's numbers", async () => {
+    for (const op of ["softplus", "softsign"]) {
+      const graph = graphOf(op);
+      const { bytes, diagnostics } = emitOnnx(graph);
+      expect(diagnostics).toEqual([]);
+      const got = (await runOnnx(bytes!, inputs)).get("y")!;
+      expect(maxAbsDiff(got, interpret(graph, inputs, new Map()).outputs.get("y")!)).toBeLessThanOrEqual(1e-6);
+    }
+  });
+
+  it("is refused by the ONNX backend with NET5001 at its line where the row has no ONNX lowering", () => {
+    const r = emitOnnx(graphOf("expm1"));
+    expect(r.diagnostics.map((d) => [d.code, d.message, d.span?.file, d.span?.line])).toEqual([
+      ["NET5001", "cannot lower expm1 to ONNX: expm1 has no ONNX lowering", "scratch.net", 2],
+    ]);
+  });
+
+  it("becomes the row's WGSL expression (never a call of an undefined function), or NET7003 at its line", () => {
+    for (const op of ["softplus", "expm1"]) {
+      const r = compileWgsl(graphOf(op));
+      expect(r.diagnostics).toEqual([]);
+      const code = [...r.program!.shaders.values()].join("\n");
+      expect(code).not.toContain(`${op}(`);
+      expect(code).toContain(op === "softplus" ? "log(1.0f + exp(-abs(" : "exp(");
+    }
+    const refused = compileWgsl(graphOf("softsign"));
+    expect(refused.program).toBeUndefined();
+    expect(refused.diagnostics.map((d) => [d.code, d.message, d.span?.line])).toEqual([["NET7003", "the WGSL backend has no kernel for softsign", 2]]);
+  });
+
+  it("needs every lowering declared: a row without its WGSL lowering does not compile", () => {
+    // @ts-expect-error a row must say how WGSL computes the op (an expression) or that it cannot ("none")
+    const incomplete: UnaryRow = { domain: "float", f64: Math.exp, expensive: true, onnx: { op: "Exp" } };
+    expect(incomplete.domain).toBe("float");
+  });
+});
+
+const { gpu, reason } = await tryGpu();
+
+describe.skipIf(!gpu)(`a scratch op on WebGPU${reason ? ` (skipped: ${reason})` : ""}`, () => {
+  afterAll(() => gpu?.release());
+
+  it.each(["softplus", "expm1"])("%s computes the interpreter's numbers", async (op) => {
+    const graph = graphOf(op);
+    const { model } = await loadGraph(gpu!, graph);
+    const got = await model.run({ x });
+    model.destroy();
+    expect(maxAbsDiff(got.y, interpret(graph, inputs, new Map()).outputs.get("y")!)).toBeLessThanOrEqual(TOLERANCE);
+  }, 120_000);
+});
