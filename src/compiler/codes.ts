@@ -43,6 +43,8 @@ export const SyntaxCodes = {
   UnexpectedToken: code("NET1003", "error", "the parser expected something else here"),
   UnterminatedComment: code("NET1004", "error", "a /* comment without its closing */"),
   BadNumber: code("NET1005", "error", "a number literal that cannot be represented"),
+  UnknownEscape: code("NET1006", "error", "a backslash escape that string literals do not define (they know \\\\ \\\" \\n \\t \\r)", "write \\\\ for a backslash, or use a raw string r\"...\", which keeps backslashes as written (as regular expressions want)"),
+  TooDeep: code("NET1007", "error", "brackets, operators or blocks nested deeper than the compiler accepts", "name parts of the expression with `let`, or move nested code into a fn"),
 } as const;
 
 export const CheckCodes = {

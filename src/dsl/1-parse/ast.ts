@@ -237,6 +237,8 @@ export interface NumberLit extends NodeBase {
 export interface StringLit extends NodeBase {
   kind: "String";
   value: string;
+  /** Written `r"..."` (backslashes kept); fmt keeps the form. */
+  raw?: true;
 }
 
 export interface BoolLit extends NodeBase {

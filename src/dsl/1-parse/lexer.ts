@@ -41,9 +41,11 @@ export const List = keyword("list");
 
 export const Float = createToken({ name: "Float", pattern: /\d+\.\d+(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+/, label: "a number" });
 export const Integer = createToken({ name: "Integer", pattern: /\d+/, label: "a number" });
-export const StringLiteral = createToken({ name: "StringLiteral", pattern: /"(?:[^"\\\n]|\\.)*"/, label: "a string" });
+export const StringLiteral = createToken({ name: "StringLiteral", pattern: /"(?:[^"\\\n]|\\[^\n])*"/, label: "a string" });
+/** `r"..."`: a raw string, whose backslashes are its own (for regular expressions); it cannot hold `"`. */
+export const RawString = createToken({ name: "RawString", pattern: /r"[^"\r\n]*"/, label: "a string", categories: [StringLiteral] });
 /** An opening quote with no closing one on the line: reported as NET1002 rather than as stray characters. */
-export const UnterminatedString = createToken({ name: "UnterminatedString", pattern: /"(?:[^"\\\n]|\\.)*/ });
+export const UnterminatedString = createToken({ name: "UnterminatedString", pattern: /r?"(?:[^"\\\n]|\\[^\n])*\\?/ });
 
 export const Arrow = createToken({ name: "Arrow", pattern: /->/, label: "'->'" });
 export const PlusAssign = createToken({ name: "PlusAssign", pattern: /\+=/, label: "'+='" });
@@ -81,7 +83,8 @@ export const LineComment = createToken({ name: "LineComment", pattern: /\/\/[^\n
 export const BlockComment = createToken({ name: "BlockComment", pattern: /\/\*[\s\S]*?\*\//, group: "comments", line_breaks: true });
 /** A `/*` that never closes, kept as a comment token so the rest of the file is not lexed as code. */
 export const UnterminatedComment = createToken({ name: "UnterminatedComment", pattern: /\/\*[\s\S]*/, group: "comments", line_breaks: true });
-export const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /[ \t\r\n]+/, group: Lexer.SKIPPED, line_breaks: true });
+/** Also the byte order mark some editors write at the start of a UTF-8 file. */
+export const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /[ \t\r\n\uFEFF]+/, group: Lexer.SKIPPED, line_breaks: true });
 
 export const KEYWORDS: TokenType[] = [
   Import, Block, Fn, Model, Param, Named, Layer, Let, Return, If, Then, Else, For, In, True, False, Tap, Assert, Weights,
@@ -93,6 +96,7 @@ export const allTokens: TokenType[] = [
   BlockComment,
   UnterminatedComment,
   LineComment,
+  RawString,
   StringLiteral,
   UnterminatedString,
   Float,

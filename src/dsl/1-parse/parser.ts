@@ -3,10 +3,36 @@ import { EmbeddedActionsParser, type IParserErrorMessageProvider, type IToken, t
 import type { Span } from "../../compiler/diagnostics.js";
 import type * as A from "./ast.js";
 import * as T from "./lexer.js";
+import { decodeString } from "./strings.js";
 
 type Spanned = { span: Span };
 
 const ASSIGNMENT_OPS: TokenType[] = [T.Equals, T.PlusAssign, T.MinusAssign, T.StarAssign, T.SlashAssign];
+
+/**
+ * How deep brackets, prefix operators, conditionals and statement blocks may nest. The parser recurses about a
+ * dozen calls per level; this keeps it, and every later phase walking the tree, far from the stack's end.
+ */
+export const MAX_NESTING = 64;
+
+/** Ends a parse whose nesting passes MAX_NESTING at `token` (not a chevrotain recognition error, so not recovered). */
+export class NestingTooDeep extends Error {
+  constructor(readonly token: IToken) {
+    super("nesting too deep");
+    this.name = "NestingTooDeep";
+  }
+}
+
+/** Past this many syntax errors the parse stops: one bad token early on must not flood the terminal (or take minutes). */
+export const MAX_SYNTAX_ERRORS = 50;
+
+/** Ends a parse that has reported MAX_SYNTAX_ERRORS errors. */
+export class TooManyErrors extends Error {
+  constructor() {
+    super("too many syntax errors");
+    this.name = "TooManyErrors";
+  }
+}
 
 interface SliceRest {
   colon: IToken;
@@ -42,11 +68,39 @@ export class NetParser extends EmbeddedActionsParser {
     return { name: t.image, span: this.tokSpan(t) };
   }
 
+  private depth = 0;
+
+  /** Parses `inner` one nesting level deeper (see MAX_NESTING). */
+  private nested<R>(inner: () => R): R {
+    if (this.RECORDING_PHASE) return inner();
+    if (this.depth >= MAX_NESTING) throw new NestingTooDeep(this.LA(1));
+    this.depth++;
+    try {
+      return inner();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /** Called before each item and statement: stops the parse once it has found MAX_SYNTAX_ERRORS errors. */
+  private checkErrorCount(): void {
+    this.ACTION(() => {
+      if (this.errors.length >= MAX_SYNTAX_ERRORS) throw new TooManyErrors();
+    });
+  }
+
+  /** Every parse starts at depth 0, also after one that ended with NestingTooDeep. */
+  override reset(): void {
+    super.reset();
+    this.depth = 0;
+  }
+
   // ---- items ----
 
   public sourceFile = this.RULE("sourceFile", (): A.Item[] => {
     const items: A.Item[] = [];
     this.MANY(() => {
+      this.checkErrorCount();
       const item = this.OR([
         { ALT: () => this.SUBRULE(this.importDecl) },
         { ALT: () => this.SUBRULE(this.blockDecl) },
@@ -63,7 +117,7 @@ export class NetParser extends EmbeddedActionsParser {
     const path = this.CONSUME(T.StringLiteral);
     return this.ACTION(() => ({
       kind: "Import",
-      path: unquote(path.image),
+      path: decodeString(path.image).value,
       pathSpan: this.tokSpan(path),
       span: this.join(kw, path),
     }));
@@ -172,16 +226,16 @@ export class NetParser extends EmbeddedActionsParser {
   private typeExpr = this.RULE("typeExpr", (): A.TypeExpr =>
     this.OR([
       {
-        ALT: () => {
+        ALT: () => this.nested(() => {
           const kw = this.CONSUME(T.List);
           this.CONSUME(T.Less);
           const element = this.SUBRULE(this.typeExpr);
           const close = this.CONSUME(T.Greater);
           return this.ACTION((): A.TypeExpr => ({ kind: "ListType", element, span: this.join(kw, close) }));
-        },
+        }),
       },
       {
-        ALT: () => {
+        ALT: () => this.nested(() => {
           const open = this.CONSUME(T.LParen);
           const elements: A.TypeExpr[] = [];
           const push = (t: A.TypeExpr) => this.ACTION(() => t && elements.push(t));
@@ -193,7 +247,7 @@ export class NetParser extends EmbeddedActionsParser {
           this.OPTION2(() => this.CONSUME2(T.Comma));
           const close = this.CONSUME(T.RParen);
           return this.ACTION((): A.TypeExpr => ({ kind: "TupleType", elements, span: this.join(open, close) }));
-        },
+        }),
       },
       {
         ALT: () => {
@@ -249,17 +303,18 @@ export class NetParser extends EmbeddedActionsParser {
 
   // ---- statements ----
 
-  private body = this.RULE("body", (): { stmts: A.Stmt[]; close: IToken } => {
+  private body = this.RULE("body", (): { stmts: A.Stmt[]; close: IToken } => this.nested(() => {
     this.CONSUME(T.LBrace);
     const stmts: A.Stmt[] = [];
     this.MANY(() => {
+      this.checkErrorCount();
       const s = this.SUBRULE(this.stmt);
       this.OPTION(() => this.CONSUME(T.Semicolon));
       this.ACTION(() => s && stmts.push(s));
     });
     const close = this.CONSUME(T.RBrace);
     return { stmts, close };
-  });
+  }));
 
   private stmt = this.RULE("stmt", (): A.Stmt =>
     this.OR([
@@ -359,7 +414,7 @@ export class NetParser extends EmbeddedActionsParser {
         },
       },
       {
-        ALT: () => {
+        ALT: () => this.nested(() => {
           const open = this.CONSUME(T.LParen);
           const elements: A.Pattern[] = [];
           const push = (p: A.Pattern) => this.ACTION(() => p && elements.push(p));
@@ -371,7 +426,7 @@ export class NetParser extends EmbeddedActionsParser {
           this.OPTION(() => this.CONSUME2(T.Comma));
           const close = this.CONSUME(T.RParen);
           return this.ACTION((): A.Pattern => ({ kind: "TuplePattern", elements, span: this.join(open, close) }));
-        },
+        }),
       },
     ]),
   );
@@ -466,7 +521,7 @@ export class NetParser extends EmbeddedActionsParser {
   public expr = this.RULE("expr", (): A.Expr =>
     this.OR([
       {
-        ALT: () => {
+        ALT: () => this.nested(() => {
           const kw = this.CONSUME(T.If);
           const cond = this.SUBRULE(this.expr);
           this.CONSUME(T.Then);
@@ -474,7 +529,7 @@ export class NetParser extends EmbeddedActionsParser {
           this.CONSUME(T.Else);
           const els = this.SUBRULE3(this.expr);
           return this.ACTION((): A.Expr => ({ kind: "Cond", cond, then, else: els, span: this.join(kw, els) }));
-        },
+        }),
       },
       { ALT: () => this.SUBRULE(this.rangeExpr) },
     ]),
@@ -512,11 +567,11 @@ export class NetParser extends EmbeddedActionsParser {
   private notExpr = this.RULE("notExpr", (): A.Expr =>
     this.OR([
       {
-        ALT: () => {
+        ALT: () => this.nested(() => {
           const op = this.CONSUME(T.Not);
           const operand = this.SUBRULE(this.notExpr);
           return this.ACTION((): A.Expr => ({ kind: "Unary", op: "not", operand, span: this.join(op, operand) }));
-        },
+        }),
       },
       { ALT: () => this.SUBRULE(this.cmpExpr) },
     ]),
@@ -567,11 +622,11 @@ export class NetParser extends EmbeddedActionsParser {
   private unaryExpr = this.RULE("unaryExpr", (): A.Expr =>
     this.OR([
       {
-        ALT: () => {
+        ALT: () => this.nested(() => {
           const op = this.CONSUME(T.Minus);
           const operand = this.SUBRULE(this.unaryExpr);
           return this.ACTION((): A.Expr => ({ kind: "Unary", op: "-", operand, span: this.join(op, operand) }));
-        },
+        }),
       },
       { ALT: () => this.SUBRULE(this.powExpr) },
     ]),
@@ -579,11 +634,13 @@ export class NetParser extends EmbeddedActionsParser {
 
   private powExpr = this.RULE("powExpr", (): A.Expr => {
     const base = this.SUBRULE(this.postfixExpr);
-    const exp = this.OPTION(() => {
-      const op = this.CONSUME(T.Power);
-      const e = this.SUBRULE(this.unaryExpr);
-      return { op, e };
-    });
+    const exp = this.OPTION(() =>
+      this.nested(() => {
+        const op = this.CONSUME(T.Power);
+        const e = this.SUBRULE(this.unaryExpr);
+        return { op, e };
+      }),
+    );
     return this.ACTION(() => (exp ? this.binary(base, exp.op, exp.e) : base));
   });
 
@@ -602,7 +659,7 @@ export class NetParser extends EmbeddedActionsParser {
           },
         },
         {
-          ALT: () => {
+          ALT: () => this.nested(() => {
             this.CONSUME(T.LBracket);
             const subscripts: A.Subscript[] = [];
             this.AT_LEAST_ONE_SEP({
@@ -614,7 +671,7 @@ export class NetParser extends EmbeddedActionsParser {
             });
             const close = this.CONSUME(T.RBracket);
             target = this.ACTION((): A.Expr => ({ kind: "Index", target, subscripts, span: this.join(target, close) }));
-          },
+          }),
         },
         {
           ALT: () => {
@@ -628,7 +685,7 @@ export class NetParser extends EmbeddedActionsParser {
     return target;
   });
 
-  private argList = this.RULE("argList", (): { args: A.Arg[]; close: IToken } => {
+  private argList = this.RULE("argList", (): { args: A.Arg[]; close: IToken } => this.nested(() => {
     this.CONSUME(T.LParen);
     const args: A.Arg[] = [];
     const push = (a: A.Arg) => this.ACTION(() => a && args.push(a));
@@ -642,7 +699,7 @@ export class NetParser extends EmbeddedActionsParser {
     });
     const close = this.CONSUME(T.RParen);
     return { args, close };
-  });
+  }));
 
   private arg = this.RULE("arg", (): A.Arg => {
     const name = this.OPTION({
@@ -717,7 +774,10 @@ export class NetParser extends EmbeddedActionsParser {
       {
         ALT: () => {
           const t = this.CONSUME(T.StringLiteral);
-          return this.ACTION((): A.Expr => ({ kind: "String", value: unquote(t.image), span: this.tokSpan(t) }));
+          return this.ACTION((): A.Expr => {
+            const { value, raw } = decodeString(t.image);
+            return { kind: "String", value, ...(raw ? { raw } : {}), span: this.tokSpan(t) };
+          });
         },
       },
       {
@@ -733,7 +793,7 @@ export class NetParser extends EmbeddedActionsParser {
         },
       },
       {
-        ALT: () => {
+        ALT: () => this.nested(() => {
           const open = this.CONSUME(T.LParen);
           const elements: A.Expr[] = [];
           let trailingComma = false;
@@ -755,10 +815,10 @@ export class NetParser extends EmbeddedActionsParser {
               ? { ...elements[0], span: this.join(open, close) }
               : { kind: "Tuple", elements, span: this.join(open, close) },
           );
-        },
+        }),
       },
       {
-        ALT: () => {
+        ALT: () => this.nested(() => {
           const open = this.CONSUME(T.LBracket);
           const elements: A.Expr[] = [];
           let comp: { variable: IToken; iterable: A.Expr } | undefined;
@@ -794,14 +854,14 @@ export class NetParser extends EmbeddedActionsParser {
               ? { kind: "ListComp", element: elements[0], variable: this.ident(comp.variable), iterable: comp.iterable, span: this.join(open, close) }
               : { kind: "List", elements, span: this.join(open, close) },
           );
-        },
+        }),
       },
       { ALT: () => this.SUBRULE(this.splitIndexExpr) },
       { ALT: () => this.SUBRULE(this.liftExpr) },
     ]),
   );
 
-  private splitIndexExpr = this.RULE("splitIndexExpr", (): A.Expr => {
+  private splitIndexExpr = this.RULE("splitIndexExpr", (): A.Expr => this.nested(() => {
     const kw = this.CONSUME(T.SplitIndex);
     const input = this.SUBRULE(this.postfixExpr);
     this.CONSUME(T.Along);
@@ -817,9 +877,9 @@ export class NetParser extends EmbeddedActionsParser {
       args: args?.args ?? [],
       span: this.join(kw, args?.close ?? mode),
     }));
-  });
+  }));
 
-  private liftExpr = this.RULE("liftExpr", (): A.Expr => {
+  private liftExpr = this.RULE("liftExpr", (): A.Expr => this.nested(() => {
     const kw = this.CONSUME(T.Lift);
     this.CONSUME(T.LParen);
     const aName = this.CONSUME(T.Identifier);
@@ -850,7 +910,7 @@ export class NetParser extends EmbeddedActionsParser {
       steps,
       span: this.join(kw, close),
     }));
-  });
+  }));
 
   private binary(left: A.Expr, op: IToken, right: A.Expr): A.Expr {
     return { kind: "Binary", op: op.image as A.BinaryOp, left, right, opSpan: this.tokSpan(op), span: this.join(left, right) };
@@ -882,10 +942,4 @@ function ruleContext(rule: string): string {
     outputs: "where the output types were expected",
   };
   return what[rule] ?? `in ${rule}`;
-}
-
-export function unquote(image: string): string {
-  return image
-    .slice(1, -1)
-    .replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c === "t" ? "\t" : c));
 }

@@ -1,6 +1,7 @@
 // Expressions, with the fewest parentheses that keep the tree (a child is parenthesized only when it binds
 // more loosely than the grammar allows in its position), plus a few that keep it readable (mixesUnclearly, negatedLevel).
 import type * as A from "../1-parse/ast.js";
+import { encodeString } from "../1-parse/strings.js";
 import { bracketed, type Doc, group, indent, line, softline } from "./doc.js";
 import { commentsAfter, commentsBefore, printLines, type PrintContext, withComments } from "./print-comments.js";
 
@@ -68,7 +69,7 @@ function printBareExpr(ctx: PrintContext, e: A.Expr): Doc {
     case "Number":
       return e.raw;
     case "String":
-      return quote(e.value);
+      return encodeString(e.value, e.raw);
     case "Bool":
       return e.value ? "true" : "false";
     case "Name":
@@ -98,12 +99,6 @@ function printBareExpr(ctx: PrintContext, e: A.Expr): Doc {
     case "Lift":
       return printLift(ctx, e);
   }
-}
-
-/** Strings are re-escaped from their value: `\\`, `\"`, `\n` and `\t` are the escapes the lexer reads back. */
-export function quote(value: string): string {
-  const escaped = value.replace(/[\\"\n\t]/g, (c) => ({ "\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t" })[c]!);
-  return `"${escaped}"`;
 }
 
 export function printIdent(ctx: PrintContext, ident: A.Ident): Doc {
