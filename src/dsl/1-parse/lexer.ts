@@ -1,10 +1,15 @@
 // Tokens of the `.net` language (chevrotain lexer).
 import { createToken, Lexer, type IToken, type TokenType } from "chevrotain";
 
-export const Identifier = createToken({ name: "Identifier", pattern: /[A-Za-z_][A-Za-z0-9_]*/ });
+/**
+ * Any word, keywords included: after a `.` (in a layer path or a member access) a keyword is a name, since
+ * checkpoints use them as path segments (`layers.0.0.fn.fn.to_qkv.weight`, `blocks.3.in.weight`).
+ */
+export const AnyWord = createToken({ name: "AnyWord", pattern: Lexer.NA, label: "a name" });
+export const Identifier = createToken({ name: "Identifier", pattern: /[A-Za-z_][A-Za-z0-9_]*/, categories: [AnyWord] });
 
 const keyword = (word: string) =>
-  createToken({ name: word[0].toUpperCase() + word.slice(1).replace(/_(\w)/g, (_, c: string) => c.toUpperCase()), pattern: new RegExp(word), longer_alt: Identifier, label: `'${word}'` });
+  createToken({ name: word[0].toUpperCase() + word.slice(1).replace(/_(\w)/g, (_, c: string) => c.toUpperCase()), pattern: new RegExp(word), longer_alt: Identifier, label: `'${word}'`, categories: [AnyWord] });
 
 export const Import = keyword("import");
 export const Block = keyword("block");
@@ -13,10 +18,10 @@ export const Fn = keyword("fn");
  * `model` begins a model declaration and is an ordinary name everywhere else (a contextual keyword): PyTorch
  * modules often hold an nn.Sequential named `model`, and weight paths such as `conv_3.model.0` must be spelled.
  */
-export const Model = createToken({ name: "Model", pattern: /model/, longer_alt: Identifier, label: "'model'", categories: [Identifier] });
+export const Model = createToken({ name: "Model", pattern: /model/, longer_alt: Identifier, label: "'model'", categories: [Identifier, AnyWord] });
 export const Param = keyword("param");
 /** `named` gives a param a computed weight name (`param w: f32[4] named "w_" + str(i)`); an ordinary name elsewhere. */
-export const Named = createToken({ name: "Named", pattern: /named/, longer_alt: Identifier, label: "'named'", categories: [Identifier] });
+export const Named = createToken({ name: "Named", pattern: /named/, longer_alt: Identifier, label: "'named'", categories: [Identifier, AnyWord] });
 export const Layer = keyword("layer");
 export const Let = keyword("let");
 export const Return = keyword("return");
@@ -103,6 +108,7 @@ export const allTokens: TokenType[] = [
   Integer,
   ...KEYWORDS,
   Identifier,
+  AnyWord,
   Arrow,
   PlusAssign,
   MinusAssign,

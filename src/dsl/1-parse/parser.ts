@@ -1,5 +1,5 @@
 // The `.net` grammar (chevrotain, LL(k) with error recovery) building the syntax tree directly.
-import { EmbeddedActionsParser, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
+import { EmbeddedActionsParser, EOF, type IParserErrorMessageProvider, type IToken, tokenMatcher, type TokenType } from "chevrotain";
 import type { Span } from "../../compiler/diagnostics.js";
 import type * as A from "./ast.js";
 import * as T from "./lexer.js";
@@ -87,6 +87,23 @@ export class NetParser extends EmbeddedActionsParser {
     this.ACTION(() => {
       if (this.errors.length >= MAX_SYNTAX_ERRORS) throw new TooManyErrors();
     });
+  }
+
+  /**
+   * Where the parser resumes after a syntax error (chevrotain's recovery, narrowed): at a token that may follow the
+   * rules being parsed and begins a line, or at `;` or `}`. So a bad token costs its statement only, instead of the
+   * rest of the line being read as new statements or declarations (`layer a.fn = ...` must not start a `fn`).
+   */
+  findReSyncTokenType(): TokenType {
+    const follows = (this as unknown as { flattenFollowSet(): TokenType[] }).flattenFollowSet();
+    for (let k = 1; ; k++) {
+      const next = this.LA(k);
+      const atEnd = next.tokenType === EOF;
+      const resumable = atEnd || next.tokenType === T.Semicolon || next.tokenType === T.RBrace || next.startLine !== this.LA(k - 1).endLine;
+      const match = resumable ? follows.find((t) => tokenMatcher(next, t)) : undefined;
+      if (match) return match;
+      if (atEnd) return EOF;
+    }
   }
 
   /** Every parse starts at depth 0, also after one that ended with NestingTooDeep. */
@@ -361,7 +378,7 @@ export class NetParser extends EmbeddedActionsParser {
         {
           ALT: () => {
             this.CONSUME(T.Dot);
-            const n = this.CONSUME2(T.Identifier);
+            const n = this.CONSUME(T.AnyWord);
             this.ACTION(() => path.push({ kind: "Name", name: n.image, span: this.tokSpan(n) }));
           },
         },
@@ -676,7 +693,7 @@ export class NetParser extends EmbeddedActionsParser {
         {
           ALT: () => {
             this.CONSUME(T.Dot);
-            const member = this.CONSUME(T.Identifier);
+            const member = this.CONSUME(T.AnyWord);
             target = this.ACTION((): A.Expr => ({ kind: "Member", target, member: this.ident(member), span: this.join(target, member) }));
           },
         },
