@@ -80,6 +80,7 @@ export const ShapeCodes = {
   RecursionLimit: code("NET3012", "error", "blocks that instantiate themselves without end"),
   TooLarge: code("NET3013", "error", "a tensor or loop too large to compile"),
   DivisionByZero: code("NET3014", "error", "a compile-time division by zero"),
+  Printed: code("NET3016", "note", "a value shown by `print(...)` while the model is elaborated (tensors by their type)"),
   BadWeightName: code("NET3015", "error", "a computed weight name (`param w: ... named <string>`) that is not one path segment", "a weight name is a non-empty string without '.'; nest weights under a path with `layer`"),
 } as const;
 

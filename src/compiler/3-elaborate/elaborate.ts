@@ -1,8 +1,8 @@
 // Elaboration: runs a model's `.net` code at compile time, with tensors as symbolic IR values, producing a flat
 // graph. Compile-time control flow (if, for, lists, parameters) is evaluated here; shapes are checked per node.
 import type * as A from "../../dsl/1-parse/ast.js";
-import { CheckCodes, ShapeCodes, SyntaxCodes } from "../codes.js";
-import type { Span } from "../diagnostics.js";
+import { CheckCodes, makeDiagnostic, ShapeCodes, SyntaxCodes } from "../codes.js";
+import type { Diagnostic, Span } from "../diagnostics.js";
 import { closestName } from "../../util/suggest.js";
 import { allocData, DTYPES, type DType, type HostTensor } from "../../util/tensor.js";
 import { GraphBuilder } from "../ir/builder.js";
@@ -92,6 +92,8 @@ export class Elaborator {
   private readonly tapNames = new Set<string>();
   private readonly weightRules: WeightRuleUse[] = [];
   private depth = 0;
+  /** What `print` showed, in order (NET3016 notes); the caller keeps them also when elaboration fails later. */
+  readonly printed: Diagnostic[] = [];
 
   constructor(
     private readonly items: readonly (A.BlockDecl | A.FnDecl | A.ModelDecl)[],
@@ -464,6 +466,16 @@ export class Elaborator {
         }
         return;
       }
+      case "Print": {
+        const shown = s.args.map((a) => {
+          if (a.name) fail(CheckCodes.UnknownArgument, `print takes values, not named arguments ('${a.name.name} =')`, a.name.span);
+          const value = this.evalExpr(a.value, scope, act);
+          const literal = a.value.kind === "String" || a.value.kind === "Number" || a.value.kind === "Bool";
+          return literal ? (value.kind === "string" ? value.v : show(value)) : `${exprText(a.value)} = ${show(value)}`;
+        });
+        this.print(shown.join(", ") + (act.path ? ` (in ${act.path})` : ""), s.span);
+        return;
+      }
       case "Weights":
         if (act.kind !== "model") fail(CheckCodes.MisplacedStatement, "`weights { ... }` belongs in the model body", s.span);
         for (const r of s.rules)
@@ -471,6 +483,15 @@ export class Elaborator {
         return;
     }
   }
+
+  /** Past this many, prints are counted rather than kept: a print in a loop must not flood the terminal. */
+  static readonly MAX_PRINTED = 100;
+  private printsDropped = 0;
+
+  readonly print = (text: string, span: Span): void => {
+    if (this.printed.length < Elaborator.MAX_PRINTED) this.printed.push(makeDiagnostic(ShapeCodes.Printed, text, span));
+    else this.printed[this.printed.length - 1].related[0] = { message: `${++this.printsDropped} more print${this.printsDropped === 1 ? "" : "s"} not shown` };
+  };
 
   private declareParam(s: A.ParamStmt, scope: Scope, act: Activation): void {
     if (act.kind === "fn") fail(CheckCodes.MisplacedStatement, "a fn cannot own weights: declare the param in a block", s.span, [], "turn the fn into a block and instantiate it with `layer`");
@@ -684,7 +705,7 @@ export class Elaborator {
         const construct = CONSTRUCTS[callee.name];
         if (construct?.call) return construct.call(this, args, e.span, act);
         const b = BUILTINS[callee.name];
-        const ctx: BuiltinContext = { emit: this.emit, origin: this.origin(e.span, act), span: e.span };
+        const ctx: BuiltinContext = { emit: this.emit, origin: this.origin(e.span, act), span: e.span, print: this.print };
         return b.impl(ctx, bindArgs(callee.name, b.spec, args, e.span));
       }
       case "block":
@@ -772,7 +793,7 @@ export class Elaborator {
       else perAxis.push(s);
     }
     const origin = this.origin(e.span, act);
-    const ctx: BuiltinContext = { emit: this.emit, origin, span: e.span };
+    const ctx: BuiltinContext = { emit: this.emit, origin, span: e.span, print: this.print };
     let x = t;
     const drop: number[] = [];
     perAxis.forEach((s, axis) => {
@@ -865,7 +886,7 @@ export class Elaborator {
 
   private tensorBinary(op: A.BinaryOp, l: Val, r: Val, span: Span, act: Activation): Val {
     const origin = this.origin(span, act);
-    const ctx: BuiltinContext = { emit: this.emit, origin, span };
+    const ctx: BuiltinContext = { emit: this.emit, origin, span, print: this.print };
     const like = l.kind === "tensor" ? l.v.dtype : (r as { v: IrValue }).v.dtype;
     const a = toTensor(ctx, l, span, `the left side of ${op}`, like);
     const b = toTensor(ctx, r, span, `the right side of ${op}`, like);

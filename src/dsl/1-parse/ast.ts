@@ -116,6 +116,7 @@ export type Stmt =
   | ReturnStmt
   | TapStmt
   | AssertStmt
+  | PrintStmt
   | WeightsStmt;
 
 /**
@@ -190,6 +191,12 @@ export interface AssertStmt extends NodeBase {
   kind: "Assert";
   cond: Expr;
   message?: Expr;
+}
+
+/** `print(x, n)`: shows values at elaboration, as notes (tensors by their type); `print` is a name elsewhere. */
+export interface PrintStmt extends NodeBase {
+  kind: "Print";
+  args: Arg[];
 }
 
 /**

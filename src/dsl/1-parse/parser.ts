@@ -343,6 +343,7 @@ export class NetParser extends EmbeddedActionsParser {
       { ALT: () => this.SUBRULE(this.returnStmt) },
       { ALT: () => this.SUBRULE(this.tapStmt) },
       { ALT: () => this.SUBRULE(this.assertStmt) },
+      { GATE: () => this.LA(1).image === "print" && this.LA(2).tokenType === T.LParen, ALT: () => this.SUBRULE(this.printStmt) },
       { ALT: () => this.SUBRULE(this.weightsStmt) },
       { ALT: () => this.SUBRULE(this.assignStmt) },
     ]),
@@ -509,6 +510,12 @@ export class NetParser extends EmbeddedActionsParser {
       return this.SUBRULE2(this.expr);
     });
     return this.ACTION(() => ({ kind: "Assert", cond, message, span: this.join(kw, message ?? cond) }));
+  });
+
+  private printStmt = this.RULE("printStmt", (): A.PrintStmt => {
+    const name = this.CONSUME(T.Identifier);
+    const call = this.SUBRULE(this.argList); // undefined after a recovered error inside it
+    return this.ACTION(() => ({ kind: "Print", args: call?.args ?? [], span: this.join(name, call?.close ?? name) }));
   });
 
   private weightsStmt = this.RULE("weightsStmt", (): A.WeightsStmt => {
@@ -885,7 +892,8 @@ export class NetParser extends EmbeddedActionsParser {
     const axis = this.SUBRULE(this.addExpr);
     this.CONSUME(T.By);
     const mode = this.CONSUME(T.Identifier);
-    const args = this.OPTION(() => this.SUBRULE(this.argList));
+    // Arguments only on the same line, as for any call: a `(` on the next line begins a statement.
+    const args = this.OPTION({ GATE: () => this.LA(1).startLine === this.LA(0).endLine, DEF: () => this.SUBRULE(this.argList) });
     return this.ACTION((): A.Expr => ({
       kind: "SplitIndex",
       input,
@@ -950,8 +958,8 @@ const EXPRESSION_RULES = new Set(["expr", "rangeExpr", "orExpr", "andExpr", "not
 function ruleContext(rule: string): string {
   if (EXPRESSION_RULES.has(rule)) return "where an expression was expected";
   const what: Record<string, string> = {
-    stmt: "where a statement was expected (param, layer, let, if, for, return, tap, assert, weights or an assignment)",
-    assignStmt: "where '=', '+=', '-=', '*=' or '/=' was expected (a statement starts with param, layer, let, if, for, return, tap, assert, weights or a name)",
+    stmt: "where a statement was expected (param, layer, let, if, for, return, tap, assert, print, weights or an assignment)",
+    assignStmt: "where '=', '+=', '-=', '*=' or '/=' was expected (a statement starts with param, layer, let, if, for, return, tap, assert, print, weights or a name)",
     typeExpr: "where a type was expected (e.g. f32[B, 3], int, list<int>)",
     dimExpr: "where a dimension was expected",
     pattern: "where a name or a tuple of names was expected",

@@ -180,7 +180,7 @@ function printCallee(ctx: PrintContext, callee: A.Expr): Doc {
   return openEnded ? withComments(ctx, callee, ["(", printBareExpr(ctx, callee), ")"]) : printExpr(ctx, callee, Level.Postfix);
 }
 
-function printArgs(ctx: PrintContext, args: readonly A.Arg[]): Doc {
+export function printArgs(ctx: PrintContext, args: readonly A.Arg[]): Doc {
   return bracketed("(", args.map((a) => printArg(ctx, a)), ")");
 }
 
