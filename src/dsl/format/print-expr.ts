@@ -81,7 +81,7 @@ function printBareExpr(ctx: PrintContext, e: A.Expr): Doc {
     case "Tuple":
       return printTuple(ctx, e);
     case "Unary":
-      return e.op === "not" ? ["not ", printExpr(ctx, e.operand, Level.Not)] : ["-", printExpr(ctx, e.operand, negatedLevel(e.operand))];
+      return e.op === "not" ? ["not ", printExpr(ctx, e.operand, Level.Not)] : ["-", printExpr(ctx, e.operand, ctx.clarify ? negatedLevel(e.operand) : Level.Negate)];
     case "Binary":
       return printBinary(ctx, e);
     case "Call":
@@ -129,13 +129,13 @@ function printBinary(ctx: PrintContext, e: A.BinaryExpr): Doc {
   let head = e.left;
   let joined = e.op;
   while (leftLevel === level && head.kind === "Binary" && BINARY_LEVEL[head.op] === level) {
-    if (mixesUnclearly(head.op, joined)) break;
+    if (ctx.clarify && mixesUnclearly(head.op, joined)) break;
     links.unshift([line, head.op, " ", printExpr(ctx, head.right, rightLevel), commentsAfter(ctx, head)]);
     before.unshift(commentsBefore(ctx, head));
     joined = head.op;
     head = head.left;
   }
-  const headLevel = head.kind === "Binary" && mixesUnclearly(head.op, joined) ? leftLevel + 1 : leftLevel;
+  const headLevel = ctx.clarify && head.kind === "Binary" && mixesUnclearly(head.op, joined) ? leftLevel + 1 : leftLevel;
   return group([before, printExpr(ctx, head, headLevel), indent(links)]);
 }
 
