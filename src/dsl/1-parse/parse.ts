@@ -65,10 +65,10 @@ function runParser<T>(file: string, tokens: IToken[], textLength: number, entry:
   parser.input = tokens;
   try {
     const result = entry(parser);
-    return { result, diagnostics: parser.errors.map((e) => parseError(file, e, textLength)) };
+    return { result, diagnostics: oneErrorPerToken(parser.errors).map((e) => parseError(file, e, textLength)) };
   } catch (e) {
     if (e instanceof TooManyErrors) {
-      const diagnostics = parser.errors.slice(0, MAX_SYNTAX_ERRORS).map((error) => parseError(file, error, textLength));
+      const diagnostics = oneErrorPerToken(parser.errors).slice(0, MAX_SYNTAX_ERRORS).map((error) => parseError(file, error, textLength));
       diagnostics[diagnostics.length - 1].related.push({ message: `the parser stopped after ${diagnostics.length} syntax errors; fix these first` });
       return { diagnostics };
     }
@@ -76,6 +76,11 @@ function runParser<T>(file: string, tokens: IToken[], textLength: number, entry:
     const message = `brackets, operators or blocks are nested more than ${MAX_NESTING} deep here`;
     return { diagnostics: [makeDiagnostic(SyntaxCodes.TooDeep, message, tokenSpan(file, e.token))] };
   }
+}
+
+/** Recovery can fail twice at one token (in a rule, then in the loop around it); the first message is the one to keep. */
+function oneErrorPerToken(errors: readonly IRecognitionException[]): IRecognitionException[] {
+  return errors.filter((e, i) => i === 0 || e.token.startOffset !== errors[i - 1].token.startOffset || !Number.isFinite(e.token.startOffset));
 }
 
 /** NET1006 for each escape of a `"..."` literal that the language does not define (`"\d"`). */
