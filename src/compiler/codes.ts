@@ -77,7 +77,7 @@ export const ShapeCodes = {
   NotCompileTime: code("NET3009", "error", "a value needed at compile time depends on tensor data"),
   IndexOutOfRange: code("NET3010", "error", "a list or tuple index outside its length"),
   BadArgument: code("NET3011", "error", "an argument value outside what the operation accepts"),
-  RecursionLimit: code("NET3012", "error", "blocks that instantiate themselves without end"),
+  RecursionLimit: code("NET3012", "error", "blocks that instantiate themselves without end, or expressions nested too deep through block calls"),
   TooLarge: code("NET3013", "error", "a tensor or loop too large to compile"),
   DivisionByZero: code("NET3014", "error", "a compile-time division by zero"),
   Printed: code("NET3016", "note", "a value shown by `print(...)` while the model is elaborated (tensors by their type)"),

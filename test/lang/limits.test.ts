@@ -71,6 +71,34 @@ describe("too deep: NET1007 and exit 1, never an internal error", () => {
   });
 });
 
+/** A block that calls itself `levels` deep, each time from inside `calls` nested calls. */
+const recursive = (levels: number, calls: number) => `block R(n: int)(x: f32[B, 4]) -> f32[B, 4] {
+  if n > 0 {
+    layer sub = R(n - 1)
+    return ${repeat("relu(", calls)}sub(x)${repeat(")", calls)}
+  }
+  return x
+}
+
+model M()(x: f32[B, 4]) -> f32[B, 4] {
+  layer top = R(${levels})
+  return top(x)
+}
+`;
+
+describe("expressions inside blocks inside expressions", () => {
+  it("250 levels of a block called from 60 nested calls: NET3012 at the evaluation past the limit, exit 1", async () => {
+    const r = await runNetc("check", fileWith(recursive(250, 60)));
+    expect(r.err).not.toContain("internal error");
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("error NET3012: expressions and block calls nest more than 400 deep here");
+  });
+
+  it("5 levels of the same compile", async () => {
+    expect((await runNetc("check", fileWith(recursive(5, 60)))).code).toBe(0);
+  });
+});
+
 describe("just inside the limits, everything still works", () => {
   const INSIDE: [string, string][] = [
     ["60 parentheses", model(`  let y = ${repeat("(", 60)}x${repeat(")", 60)}\n  return y`)],

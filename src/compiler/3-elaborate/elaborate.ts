@@ -16,6 +16,8 @@ import {
 import { bool, describeKind, float, int, type LayerInstance, NONE, show, type Val } from "./values.js";
 
 const MAX_DEPTH = 256;
+/** How deeply expression evaluations may nest, through all block calls together (see evalExpr). */
+const MAX_EVAL_DEPTH = 400;
 const MAX_RANGE = 1 << 20;
 /** Compile-time list elements a program may build in all (ranges, concatenations): far above any real model's
  * few thousand, far below what exhausts memory (nested comprehensions multiply). */
@@ -92,6 +94,7 @@ export class Elaborator {
   private readonly tapNames = new Set<string>();
   private readonly weightRules: WeightRuleUse[] = [];
   private depth = 0;
+  private evalDepth = 0;
   /** What `print` showed, in order (NET3016 notes); the caller keeps them also when elaboration fails later. */
   readonly printed: Diagnostic[] = [];
 
@@ -620,7 +623,22 @@ export class Elaborator {
     return { span, scope: act.path, construct: act.construct };
   }
 
+  /**
+   * Evaluates `e`, counting how deeply evaluations nest across blocks: each block call adds the depth of the
+   * expression that calls it, so blocks within blocks could exhaust the stack though each body is shallow.
+   */
   evalExpr(e: A.Expr, scope: Scope, act: Activation): Val {
+    if (this.evalDepth >= MAX_EVAL_DEPTH)
+      fail(ShapeCodes.RecursionLimit, `expressions and block calls nest more than ${MAX_EVAL_DEPTH} deep here`, e.span, [], "name intermediate results with `let`, or nest fewer blocks; a block may be instantiating itself");
+    this.evalDepth++;
+    try {
+      return this.evaluate(e, scope, act);
+    } finally {
+      this.evalDepth--;
+    }
+  }
+
+  private evaluate(e: A.Expr, scope: Scope, act: Activation): Val {
     switch (e.kind) {
       case "Number":
         if (!Number.isFinite(e.value)) fail(SyntaxCodes.BadNumber, `the number ${e.raw} is out of range`, e.span);
