@@ -62,9 +62,10 @@ function printValue(ctx: PrintContext, value: A.Expr): Doc {
   return ctx.comments.hasOwnLineLeading(value) ? indent(doc) : doc;
 }
 
+/** The `.` before a name stays outside the name's comments, so a comment there reads back as the name's again. */
 function printPathSegment(ctx: PrintContext, segment: A.PathSegment, index: number): Doc {
-  const doc = segment.kind === "Name" ? [index > 0 ? "." : "", segment.name] : ["[", printExpr(ctx, segment.expr), "]"];
-  return withComments(ctx, segment, doc);
+  if (segment.kind === "Name") return [index > 0 ? "." : "", withComments(ctx, segment, segment.name)];
+  return withComments(ctx, segment, ["[", printExpr(ctx, segment.expr), "]"]);
 }
 
 /** `else { if ... }` prints as `else if ...` unless comments sit in its braces. */
