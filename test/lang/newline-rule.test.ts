@@ -79,6 +79,13 @@ describe("a line starting with ( begins a statement after", () => {
     expect(text.slice(construct.span.start, construct.span.end)).toBe(code.split(" // ")[0]);
   });
 
+  it.each(CONSTRUCTS)("%s, then a [ line: not a subscript, so one error on the [ line", (_, code) => {
+    const text = `${PRELUDE}  ${code}\n  [0]\n  return a\n}\n`;
+    const bracketLine = text.split("\n").indexOf("  [0]") + 1;
+    const { diagnostics } = parseSource("newline.net", text);
+    expect(diagnostics.map((d) => [d.code, d.span?.line])).toEqual([["NET1003", bracketLine]]);
+  });
+
   it("every construct at once is a valid block (so each line above means what it says)", () => {
     const lines = CONSTRUCTS.filter(([what]) => what !== "param" && what !== "weights").map(([, code]) => `  ${code}\n  (a, d) = (d, a)\n`);
     const text = `${PRELUDE.replace("layer kv", "layer fc = Linear(4, 4)\n  layer kv")}${lines.join("").replace("layer fc = Linear(4, 4)\n  (a, d) = (d, a)\n", "")}  return a\n}\n
