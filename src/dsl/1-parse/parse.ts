@@ -20,7 +20,7 @@ function tokenSpan(file: string, t: IToken): Span {
   return { file, start, end, line: t.startLine ?? 1, col: t.startColumn ?? 1 };
 }
 
-/** Deepest nesting of expression nodes (operator chains included) that later phases are asked to walk. */
+/** Deepest nesting of syntax nodes (operator chains and `else if` chains included) that later phases are asked to walk. */
 export const MAX_EXPRESSION_DEPTH = 256;
 
 export function parseSource(file: string, text: string): ParseResult {
@@ -104,8 +104,9 @@ function capSyntaxErrors(diagnostics: Diagnostic[]): Diagnostic[] {
 }
 
 /**
- * NET1007 at the first expression nested deeper than MAX_EXPRESSION_DEPTH (a chain `a + b + ...` nests one level
- * per operator). Walked with an explicit stack, so the check itself cannot overflow; the later phases recurse.
+ * NET1007 at the first node nested deeper than MAX_EXPRESSION_DEPTH (a chain `a + b + ...` nests one level per
+ * operator, `if ... else if ...` one per `else if`). Walked with an explicit stack, so the check itself cannot
+ * overflow; the later phases recurse.
  */
 function tooDeep(items: readonly unknown[]): Diagnostic | undefined {
   const stack: { node: unknown; depth: number }[] = items.map((node) => ({ node, depth: 0 }));
@@ -116,7 +117,7 @@ function tooDeep(items: readonly unknown[]): Diagnostic | undefined {
     const here = isNode ? depth + 1 : depth;
     if (here > MAX_EXPRESSION_DEPTH) {
       const span = (node as { span: Span }).span;
-      return makeDiagnostic(SyntaxCodes.TooDeep, `this expression is nested more than ${MAX_EXPRESSION_DEPTH} operations deep`, span);
+      return makeDiagnostic(SyntaxCodes.TooDeep, `this is nested more than ${MAX_EXPRESSION_DEPTH} levels deep (each operator of a chain and each \`else if\` is a level)`, span);
     }
     for (const [key, child] of Object.entries(node)) if (key !== "span" && key !== "opSpan" && key !== "pathSpan") stack.push({ node: child, depth: here });
   }

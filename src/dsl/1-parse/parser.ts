@@ -449,28 +449,32 @@ export class NetParser extends EmbeddedActionsParser {
     ]),
   );
 
+  /** `if ... else if ... else ...`: the `else if`s are read in a loop (a long chain must not recurse), then nested. */
   private ifStmt = this.RULE("ifStmt", (): A.IfStmt => {
     const kw = this.CONSUME(T.If);
     const cond = this.SUBRULE(this.expr);
     const then = this.SUBRULE(this.body);
-    const els = this.OPTION(() => {
+    const elseIfs: { kw: IToken; cond: A.Expr; then: { stmts: A.Stmt[]; close: IToken } }[] = [];
+    this.MANY(() => {
       this.CONSUME(T.Else);
-      return this.OR([
-        {
-          ALT: () => {
-            const nested = this.SUBRULE(this.ifStmt);
-            return this.ACTION(() => ({ stmts: [nested as A.Stmt], end: nested as Spanned | IToken }));
-          },
-        },
-        {
-          ALT: () => {
-            const b = this.SUBRULE2(this.body);
-            return this.ACTION(() => ({ stmts: b.stmts, end: b.close as Spanned | IToken }));
-          },
-        },
-      ]);
+      const k = this.CONSUME2(T.If);
+      const c = this.SUBRULE2(this.expr);
+      const b = this.SUBRULE2(this.body);
+      this.ACTION(() => elseIfs.push({ kw: k, cond: c, then: b }));
     });
-    return this.ACTION(() => ({ kind: "If", cond, then: then.stmts, else: els?.stmts, span: this.join(kw, els?.end ?? then.close) }));
+    const last = this.OPTION(() => {
+      this.CONSUME2(T.Else);
+      return this.SUBRULE3(this.body);
+    });
+    return this.ACTION(() => {
+      let tail: { stmts?: A.Stmt[]; end?: Spanned | IToken } = { stmts: last?.stmts, end: last?.close };
+      for (let i = elseIfs.length - 1; i >= 0; i--) {
+        const e = elseIfs[i];
+        const nested: A.IfStmt = { kind: "If", cond: e.cond, then: e.then?.stmts ?? [], else: tail.stmts, span: this.join(e.kw, tail.end ?? e.then?.close) };
+        tail = { stmts: [nested], end: nested };
+      }
+      return { kind: "If", cond, then: then?.stmts ?? [], else: tail.stmts, span: this.join(kw, tail.end ?? then?.close) };
+    });
   });
 
   private forStmt = this.RULE("forStmt", (): A.ForStmt => {
