@@ -58,6 +58,15 @@ describe("print", () => {
     expect(codes).toEqual(["NET3016", "NET3016", "NET3016", "NET3016", "NET3008"]);
   });
 
+  it("says nothing from a layer that is declared but never called (it runs on placeholder inputs)", () => {
+    const uncalled = SOURCE.replace("  print(x.shape, 2 * 3)\n", "  layer spare = Blk(4)\n");
+    expect(notes(uncalled)).toEqual([
+      "5: x = tensor f32[B, 4], dim = 4, in a block (in blocks.0)",
+      "5: x = tensor f32[B, 4], dim = 4, in a block (in blocks.1)",
+      "15: tensor f32[B, 4]",
+    ]);
+  });
+
   it("refuses named arguments", () => {
     const r = compileToGraph(SOURCE.replace("print(x.shape, 2 * 3)", "print(shape = x.shape)"), { file: "print.net" });
     expect(r.diagnostics.map((d) => d.code)).toContain("NET2005");

@@ -9,7 +9,9 @@ import { CliCodes, makeDiagnostic } from "../../compiler/codes.js";
 import { type Diagnostic, SourceMap } from "../../compiler/diagnostics.js";
 import { readNpyFile, writeNpyFile } from "../../util/npy.js";
 import type { HostTensor } from "../../util/tensor.js";
+import { displayPath } from "../../dsl/2-analyze/load.js";
 import { report, usage } from "../io.js";
+import { progressBar } from "../progress.js";
 import { compileWithWeights } from "./compile.js";
 
 export interface RunOptions {
@@ -21,6 +23,8 @@ export interface RunOptions {
   threads: number;
   debugOutputs: boolean;
   profile: boolean;
+  verbose?: boolean;
+  quiet?: boolean;
 }
 
 function readInputs(specs: readonly string[], sources: SourceMap): Map<string, HostTensor> {
@@ -49,7 +53,7 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
   if (model.endsWith(".net")) {
     const { front, weights } = compileWithWeights(model, { ...opts, allowMissing: false, allowUnexpected: false });
     sources = front.sources;
-    const emitted = emitOnnx(front.graph, { weights, debugOutputs: opts.debugOutputs, source: model });
+    const emitted = emitOnnx(front.graph, { weights, debugOutputs: opts.debugOutputs, source: displayPath(model) });
     report(emitted.diagnostics, sources);
     modelInput = emitted.bytes!;
     const names = new Set(front.graph.inputs.map((i) => i.name));
@@ -67,11 +71,15 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
   let outputs: Map<string, HostTensor>;
   if (bundle) {
     let r;
+    const progress = progressBar(`running ${model}`);
     try {
-      r = await runBundleDirWith(model, Object.fromEntries(inputs), { profiling: opts.profile });
+      r = await runBundleDirWith(model, Object.fromEntries(inputs), { profiling: opts.profile, progress });
     } catch (e) {
       if (!(e instanceof WgslRuntimeError)) throw e;
+      progress.done();
       return report([makeDiagnostic(WgslCodes.RuntimeFailed, e.message)], sources);
+    } finally {
+      progress.done();
     }
     outputs = new Map(Object.entries(r.outputs));
     kernels = r.kernels;
