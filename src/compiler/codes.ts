@@ -93,6 +93,7 @@ export const OnnxCodes = {
   Unsupported: code("NET5001", "error", "an operation the ONNX backend cannot lower at the chosen opset", "bind symbolic sizes at compile time with --set, or try a newer --opset"),
   BadOpset: code("NET5002", "error", "an opset the backend does not support"),
   RuntimeFailed: code("NET5004", "error", "onnxruntime failed to load or run the model"),
+  DeviceUnavailable: code("NET5005", "error", "a --device whose onnxruntime execution provider this machine lacks", "see 'Running on CUDA' in docs/cli.md, or use --device auto to fall back to the CPU"),
 } as const;
 
 export const CliCodes = {
@@ -101,4 +102,5 @@ export const CliCodes = {
   BadInputBinding: code("NET8003", "error", "a --input that does not match the model's inputs"),
   WriteFailed: code("NET8004", "error", "an output file that cannot be written", "check that the output folder exists and is writable"),
   NotFormatted: code("NET8006", "error", "a file that `netc fmt` would change", "run `netc fmt <file>` to rewrite it"),
+  PackageMissing: code("NET8007", "error", "a command that needs an optional package (onnxruntime-node, webgpu) that is not installed"),
 } as const;

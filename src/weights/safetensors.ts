@@ -198,3 +198,18 @@ function encodeHeader(path: string, items: readonly TensorToWrite[], metadata: R
   padded.set(json);
   return padded;
 }
+
+/** A safetensors file in memory (for bundles that never touch the disk). */
+export function encodeSafetensors(tensors: ReadonlyMap<string, HostTensor>, metadata: ReadonlyMap<string, string> = new Map()): Uint8Array {
+  const items = [...tensors].map(([name, t]): TensorToWrite => ({ name, dtype: t.dtype, shape: t.shape, read: () => t }));
+  const header = encodeHeader("<memory>", items, metadata);
+  const out = new Uint8Array(8 + header.byteLength + items.reduce((sum, t) => sum + tensorBytes("<memory>", t), 0));
+  new DataView(out.buffer).setBigUint64(0, BigInt(header.byteLength), true);
+  out.set(header, 8);
+  let offset = 8 + header.byteLength;
+  for (const t of tensors.values()) {
+    out.set(bytesOf(t), offset);
+    offset += t.data.byteLength;
+  }
+  return out;
+}

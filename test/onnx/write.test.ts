@@ -46,7 +46,7 @@ describe("external data", () => {
     expect(ext.chunks.map((c) => c.offset)).toEqual([0, 1216]);
     expect(ext.byteLength).toBe(2416);
     expect(inits[0].rawData?.byteLength).toBe(16);
-    expect(inits[1].rawData).toBeNull();
+    expect(inits[1].rawData).toBeUndefined();
     expect(inits[2].externalData).toEqual([
       { key: "location", value: "w.data" },
       { key: "offset", value: "1216" },

@@ -7,8 +7,8 @@ import path from "node:path";
 import { makeDiagnostic, CliCodes } from "../../compiler/codes.js";
 import type { Diagnostic } from "../../compiler/diagnostics.js";
 import type { Graph } from "../../compiler/ir/ir.js";
-import type { BundleManifest, TensorSlot } from "../../runtime/manifest.js";
-import { writeSafetensors } from "../../weights/safetensors.js";
+import type { BundleManifest, TensorSlot, WgslBundle } from "../../runtime/manifest.js";
+import { encodeSafetensors, writeSafetensors } from "../../weights/safetensors.js";
 import type { DType } from "../../util/tensor.js";
 import { VERSION } from "../../version.js";
 import { type CompileWgslOptions, compileWgsl, type WgslProgram } from "./compile.js";
@@ -71,10 +71,17 @@ export declare function load(device: GPUDevice, base?: string | URL): Promise<Mo
 `;
 }
 
+const BUNDLE_METADATA = new Map([["format", "netc-wgsl"]]);
+
+/** The bundle the runtime loads, in memory: what `emitWgslBundle` writes, less the generated module. */
+export function bundleOf(program: WgslProgram): WgslBundle {
+  return { manifest: program.manifest, shaders: program.shaders, weights: encodeSafetensors(program.weights, BUNDLE_METADATA) };
+}
+
 function writeInto(dir: string, program: WgslProgram, source: string | undefined): void {
   fs.mkdirSync(path.join(dir, "kernels"), { recursive: true });
   for (const [file, code] of program.shaders) fs.writeFileSync(path.join(dir, file), code);
-  writeSafetensors(path.join(dir, program.manifest.weights), program.weights, { metadata: new Map([["format", "netc-wgsl"]]) });
+  writeSafetensors(path.join(dir, program.manifest.weights), program.weights, { metadata: BUNDLE_METADATA });
   fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(program.manifest, null, 1) + "\n");
   fs.writeFileSync(path.join(dir, "model.js"), moduleSource(program.manifest, source));
   fs.writeFileSync(path.join(dir, "model.d.ts"), declarationSource(program.manifest));

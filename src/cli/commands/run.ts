@@ -1,7 +1,7 @@
 // `netc run <model.onnx|file.net> --input name=file.npy ... [-o outdir]`: runs with onnxruntime and writes .npy outputs.
 import { existsSync, mkdirSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
-import { emitOnnx, runOnnx } from "../../backends/onnx/index.js";
+import { emitOnnx, type OnnxDevice, runOnnx } from "../../backends/onnx/index.js";
 import { WgslCodes } from "../../backends/wgsl/codes.js";
 import { type KernelTiming, WgslRuntimeError } from "../../runtime/model.js";
 import { runBundleDirWith } from "../../runtime/node.js";
@@ -23,6 +23,7 @@ export interface RunOptions {
   threads: number;
   debugOutputs: boolean;
   profile: boolean;
+  device: OnnxDevice;
   verbose?: boolean;
   quiet?: boolean;
 }
@@ -64,6 +65,7 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
     }
   } else if (opts.set.length || opts.weights.length) usage("--set and --weights apply to .net models; a compiled model already has its weights");
   const bundle = isBundleDir(model);
+  if (bundle && opts.device !== "cpu") usage("--device chooses onnxruntime's execution provider; a WGSL bundle runs on the WebGPU adapter");
   if (opts.profile && !bundle) usage("--profile times the kernels of a WGSL bundle (netc compile --target wgsl -o <dir>); for ONNX, onnxruntime has its own profiler");
   const inputs = readInputs(opts.input, sources);
   const started = performance.now();
@@ -83,7 +85,8 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
     }
     outputs = new Map(Object.entries(r.outputs));
     kernels = r.kernels;
-  } else outputs = await runOnnx(modelInput, inputs, { threads: opts.threads });
+  } else
+    outputs = await runOnnx(modelInput, inputs, { threads: opts.threads, device: opts.device, onFallback: (note) => process.stderr.write(`note: --device auto: ${note}\n`) });
   const ms = performance.now() - started;
   if (opts.output) {
     mkdirSync(opts.output, { recursive: true });
