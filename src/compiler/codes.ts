@@ -43,6 +43,8 @@ export const SyntaxCodes = {
   UnexpectedToken: code("NET1003", "error", "the parser expected something else here"),
   UnterminatedComment: code("NET1004", "error", "a /* comment without its closing */"),
   BadNumber: code("NET1005", "error", "a number literal that cannot be represented"),
+  UnknownEscape: code("NET1006", "error", "a backslash escape that string literals do not define (they know \\\\ \\\" \\n \\t \\r)", "write \\\\ for a backslash, or use a raw string r\"...\", which keeps backslashes as written (as regular expressions want)"),
+  TooDeep: code("NET1007", "error", "brackets, operators or blocks nested deeper than the compiler accepts", "name parts of the expression with `let`, or move nested code into a fn"),
 } as const;
 
 export const CheckCodes = {
@@ -76,9 +78,10 @@ export const ShapeCodes = {
   NotCompileTime: code("NET3009", "error", "a value needed at compile time depends on tensor data"),
   IndexOutOfRange: code("NET3010", "error", "a list or tuple index outside its length"),
   BadArgument: code("NET3011", "error", "an argument value outside what the operation accepts"),
-  RecursionLimit: code("NET3012", "error", "blocks that instantiate themselves without end"),
+  RecursionLimit: code("NET3012", "error", "blocks that instantiate themselves without end, or expressions nested too deep through block calls"),
   TooLarge: code("NET3013", "error", "a tensor or loop too large to compile"),
   DivisionByZero: code("NET3014", "error", "a compile-time division by zero"),
+  Printed: code("NET3016", "note", "a value shown by `print(...)` while the model is elaborated (tensors by their type)"),
   BadWeightName: code("NET3015", "error", "a computed weight name (`param w: ... named <string>`) that is not one path segment", "a weight name is a non-empty string without '.'; nest weights under a path with `layer`"),
 } as const;
 

@@ -80,7 +80,10 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
   }
   if (hasErrors(diagnostics)) return result;
   const items = program.files.flatMap((f) => f.items.filter((i): i is A.BlockDecl | A.FnDecl => i.kind === "Block" || i.kind === "Fn"));
-  const elaborated = guard(diagnostics, () => new Elaborator(items, models[0]).run({ overrides }));
+  const elaborator = new Elaborator(items, models[0]);
+  const beforeElaboration = diagnostics.length;
+  const elaborated = guard(diagnostics, () => elaborator.run({ overrides }));
+  diagnostics.splice(beforeElaboration, 0, ...elaborator.printed); // before an error they may explain
   if (!elaborated) return result;
   result.weightRules = elaborated.weightRules;
   diagnostics.push(...elaborated.diagnostics);

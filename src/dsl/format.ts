@@ -19,13 +19,19 @@ export interface FormatResult {
 export function formatSource(file: string, text: string): FormatResult {
   const { ast, diagnostics } = parseSource(file, text);
   if (diagnostics.some((d) => d.severity === "error")) return { diagnostics };
-  const formatted = printSourceFile(ast, text);
-  verifyFormatting(ast, formatted);
+  let formatted = printSourceFile(ast, text, true);
+  try {
+    verifyFormatting(ast, formatted);
+  } catch {
+    // Parentheses added for clarity can take a file near the nesting limit past it (`-(-(-a))`): print without them.
+    formatted = printSourceFile(ast, text, false);
+    verifyFormatting(ast, formatted);
+  }
   return { text: formatted, diagnostics };
 }
 
-function printSourceFile(ast: SourceFile, text: string): string {
+function printSourceFile(ast: SourceFile, text: string, clarify: boolean): string {
   const source = new SourceText(text);
-  const body = renderDoc(printFile({ source, comments: placeComments(ast, source) }, ast), LINE_WIDTH);
+  const body = renderDoc(printFile({ source, comments: placeComments(ast, source), clarify }, ast), LINE_WIDTH);
   return body === "" ? "" : `${body}\n`;
 }

@@ -21,7 +21,7 @@ describe("README.md", () => {
   const readme = read("README.md");
 
   it("shows examples/tiny.net as it is", () => {
-    const block = readme.match(/`examples\/tiny\.net`:\n\n```\n([\s\S]*?)```/);
+    const block = readme.match(/`examples\/tiny\.net`:\n\n```net\n([\s\S]*?)```/);
     expect(block, "the README's first example block").not.toBeNull();
     expect(block![1]).toBe(read("examples/tiny.net"));
   });

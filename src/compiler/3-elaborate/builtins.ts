@@ -46,6 +46,8 @@ export interface BuiltinContext {
   emit: Emitter;
   origin: Origin;
   span: Span;
+  /** Shows a line at `span` as a NET3016 note (`print`). */
+  print: (text: string, span: Span) => void;
 }
 
 type Impl = (ctx: BuiltinContext, a: Bound) => Val;
@@ -665,10 +667,10 @@ export const BUILTINS: Record<string, Builtin> = {
   },
   print: {
     spec: ["x"],
-    doc: "a compile-time note showing a value (shapes while writing a model)",
-    impl: (_ctx, a) => {
+    doc: "shows a value at elaboration as a note (tensors by their type) and returns it",
+    impl: (ctx, a) => {
       const x = a.get("x")!;
-      process.stderr.write(`${x.span.file}:${x.span.line}:${x.span.col}: ${show(x.value)}\n`);
+      ctx.print(show(x.value), x.span);
       return x.value;
     },
   },

@@ -22,7 +22,7 @@ export interface Construct {
 const tensor = (v: IrValue): Val => ({ kind: "tensor", v });
 
 function ctxFor(el: Elaborator, span: Span, act: Activation): BuiltinContext {
-  return { emit: el.emit, origin: el.origin(span, act), span };
+  return { emit: el.emit, origin: el.origin(span, act), span, print: el.print };
 }
 
 // ---- lift -----------------------------------------------------------------------------------------

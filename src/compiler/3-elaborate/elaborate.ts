@@ -17,6 +17,8 @@ import {
 import { bool, describeKind, float, int, type LayerInstance, NONE, show, type Val } from "./values.js";
 
 const MAX_DEPTH = 256;
+/** How deeply expression evaluations may nest, through all block calls together (see evalExpr). */
+const MAX_EVAL_DEPTH = 400;
 const MAX_RANGE = 1 << 20;
 /** Compile-time list elements a program may build in all (ranges, concatenations): far above any real model's
  * few thousand, far below what exhausts memory (nested comprehensions multiply). */
@@ -97,6 +99,9 @@ export class Elaborator {
   private readonly tapNames = new Set<string>();
   private readonly weightRules: WeightRuleUse[] = [];
   private depth = 0;
+  private evalDepth = 0;
+  /** What `print` showed, in order (NET3016 notes); the caller keeps them also when elaboration fails later. */
+  readonly printed: Diagnostic[] = [];
 
   constructor(
     private readonly items: readonly (A.BlockDecl | A.FnDecl | A.ModelDecl)[],
@@ -361,12 +366,14 @@ export class Elaborator {
       // Layers of an uncalled layer's body are part of it, not uncalled layers of their own.
       if (uncalledLayers.some((u) => path.startsWith(`${u}.`))) continue;
       uncalledLayers.push(path);
+      this.showPrints = false; // its values are placeholders
       const failure = this.undoOnFailure(() => {
         const scope = new Scope(this.globals);
         for (const [k, v] of layer.config) scope.define(k, v);
         const args: CallArg[] = layer.decl.inputs.map((p) => ({ name: p.name.name, value: this.placeholder(p, scope), span: p.span }));
         this.callLayer(layer, args, layer.span);
       });
+      this.showPrints = true;
       const unused = `layer '${path}' is declared but never called`;
       if (!failure) {
         diagnostics.push(makeDiagnostic(CheckCodes.UnusedLayer, `${unused}; its weights are still expected from a checkpoint, and reported as unused`, layer.span));
@@ -511,6 +518,16 @@ export class Elaborator {
         }
         return;
       }
+      case "Print": {
+        const shown = s.args.map((a) => {
+          if (a.name) fail(CheckCodes.UnknownArgument, `print takes values, not named arguments ('${a.name.name} =')`, a.name.span);
+          const value = this.evalExpr(a.value, scope, act);
+          const literal = a.value.kind === "String" || a.value.kind === "Number" || a.value.kind === "Bool";
+          return literal ? (value.kind === "string" ? value.v : show(value)) : `${exprText(a.value)} = ${show(value)}`;
+        });
+        this.print(shown.join(", ") + (act.path ? ` (in ${act.path})` : ""), s.span);
+        return;
+      }
       case "Weights":
         if (act.kind !== "model") fail(CheckCodes.MisplacedStatement, "`weights { ... }` belongs in the model body", s.span);
         for (const r of s.rules)
@@ -518,6 +535,18 @@ export class Elaborator {
         return;
     }
   }
+
+  /** Past this many, prints are counted rather than kept: a print in a loop must not flood the terminal. */
+  static readonly MAX_PRINTED = 100;
+  private printsDropped = 0;
+  /** Off while an uncalled layer runs on placeholder inputs. */
+  private showPrints = true;
+
+  readonly print = (text: string, span: Span): void => {
+    if (!this.showPrints) return;
+    if (this.printed.length < Elaborator.MAX_PRINTED) this.printed.push(makeDiagnostic(ShapeCodes.Printed, text, span));
+    else this.printed[this.printed.length - 1].related[0] = { message: `${++this.printsDropped} more print${this.printsDropped === 1 ? "" : "s"} not shown` };
+  };
 
   private declareParam(s: A.ParamStmt, scope: Scope, act: Activation): void {
     if (act.kind === "fn") fail(CheckCodes.MisplacedStatement, "a fn cannot own weights: declare the param in a block", s.span, [], "turn the fn into a block and instantiate it with `layer`");
@@ -657,7 +686,22 @@ export class Elaborator {
     return { span, scope: act.path, construct: act.construct };
   }
 
+  /**
+   * Evaluates `e`, counting how deeply evaluations nest across blocks: each block call adds the depth of the
+   * expression that calls it, so blocks within blocks could exhaust the stack though each body is shallow.
+   */
   evalExpr(e: A.Expr, scope: Scope, act: Activation): Val {
+    if (this.evalDepth >= MAX_EVAL_DEPTH)
+      fail(ShapeCodes.RecursionLimit, `expressions and block calls nest more than ${MAX_EVAL_DEPTH} deep here`, e.span, [], "name intermediate results with `let`, or nest fewer blocks; a block may be instantiating itself");
+    this.evalDepth++;
+    try {
+      return this.evaluate(e, scope, act);
+    } finally {
+      this.evalDepth--;
+    }
+  }
+
+  private evaluate(e: A.Expr, scope: Scope, act: Activation): Val {
     switch (e.kind) {
       case "Number":
         if (!Number.isFinite(e.value)) fail(SyntaxCodes.BadNumber, `the number ${e.raw} is out of range`, e.span);
@@ -742,7 +786,7 @@ export class Elaborator {
         const construct = CONSTRUCTS[callee.name];
         if (construct?.call) return construct.call(this, args, e.span, act);
         const b = BUILTINS[callee.name];
-        const ctx: BuiltinContext = { emit: this.emit, origin: this.origin(e.span, act), span: e.span };
+        const ctx: BuiltinContext = { emit: this.emit, origin: this.origin(e.span, act), span: e.span, print: this.print };
         return b.impl(ctx, bindArgs(callee.name, b.spec, args, e.span));
       }
       case "block":
@@ -830,7 +874,7 @@ export class Elaborator {
       else perAxis.push(s);
     }
     const origin = this.origin(e.span, act);
-    const ctx: BuiltinContext = { emit: this.emit, origin, span: e.span };
+    const ctx: BuiltinContext = { emit: this.emit, origin, span: e.span, print: this.print };
     let x = t;
     const drop: number[] = [];
     perAxis.forEach((s, axis) => {
@@ -923,7 +967,7 @@ export class Elaborator {
 
   private tensorBinary(op: A.BinaryOp, l: Val, r: Val, span: Span, act: Activation): Val {
     const origin = this.origin(span, act);
-    const ctx: BuiltinContext = { emit: this.emit, origin, span };
+    const ctx: BuiltinContext = { emit: this.emit, origin, span, print: this.print };
     const like = l.kind === "tensor" ? l.v.dtype : (r as { v: IrValue }).v.dtype;
     const a = toTensor(ctx, l, span, `the left side of ${op}`, like);
     const b = toTensor(ctx, r, span, `the right side of ${op}`, like);

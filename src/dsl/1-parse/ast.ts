@@ -116,6 +116,7 @@ export type Stmt =
   | ReturnStmt
   | TapStmt
   | AssertStmt
+  | PrintStmt
   | WeightsStmt;
 
 /**
@@ -192,6 +193,12 @@ export interface AssertStmt extends NodeBase {
   message?: Expr;
 }
 
+/** `print(x, n)`: shows values at elaboration, as notes (tensors by their type); `print` is a name elsewhere. */
+export interface PrintStmt extends NodeBase {
+  kind: "Print";
+  args: Arg[];
+}
+
 /**
  * `weights { subdict "model"; strip "module."; rename "a" -> "b" }`: how checkpoint keys map onto this model.
  * A named set (`weights landmark { ... }`) applies to the files given as `landmark=<file>` instead.
@@ -237,6 +244,8 @@ export interface NumberLit extends NodeBase {
 export interface StringLit extends NodeBase {
   kind: "String";
   value: string;
+  /** Written `r"..."` (backslashes kept); fmt keeps the form. */
+  raw?: true;
 }
 
 export interface BoolLit extends NodeBase {

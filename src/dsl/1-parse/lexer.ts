@@ -1,10 +1,15 @@
 // Tokens of the `.net` language (chevrotain lexer).
 import { createToken, Lexer, type IToken, type TokenType } from "chevrotain";
 
-export const Identifier = createToken({ name: "Identifier", pattern: /[A-Za-z_][A-Za-z0-9_]*/ });
+/**
+ * Any word, keywords included: after a `.` (in a layer path or a member access) a keyword is a name, since
+ * checkpoints use them as path segments (`layers.0.0.fn.fn.to_qkv.weight`, `blocks.3.in.weight`).
+ */
+export const AnyWord = createToken({ name: "AnyWord", pattern: Lexer.NA, label: "a name" });
+export const Identifier = createToken({ name: "Identifier", pattern: /[A-Za-z_][A-Za-z0-9_]*/, categories: [AnyWord] });
 
 const keyword = (word: string) =>
-  createToken({ name: word[0].toUpperCase() + word.slice(1).replace(/_(\w)/g, (_, c: string) => c.toUpperCase()), pattern: new RegExp(word), longer_alt: Identifier, label: `'${word}'` });
+  createToken({ name: word[0].toUpperCase() + word.slice(1).replace(/_(\w)/g, (_, c: string) => c.toUpperCase()), pattern: new RegExp(word), longer_alt: Identifier, label: `'${word}'`, categories: [AnyWord] });
 
 export const Import = keyword("import");
 export const Block = keyword("block");
@@ -13,10 +18,10 @@ export const Fn = keyword("fn");
  * `model` begins a model declaration and is an ordinary name everywhere else (a contextual keyword): PyTorch
  * modules often hold an nn.Sequential named `model`, and weight paths such as `conv_3.model.0` must be spelled.
  */
-export const Model = createToken({ name: "Model", pattern: /model/, longer_alt: Identifier, label: "'model'", categories: [Identifier] });
+export const Model = createToken({ name: "Model", pattern: /model/, longer_alt: Identifier, label: "'model'", categories: [Identifier, AnyWord] });
 export const Param = keyword("param");
 /** `named` gives a param a computed weight name (`param w: f32[4] named "w_" + str(i)`); an ordinary name elsewhere. */
-export const Named = createToken({ name: "Named", pattern: /named/, longer_alt: Identifier, label: "'named'", categories: [Identifier] });
+export const Named = createToken({ name: "Named", pattern: /named/, longer_alt: Identifier, label: "'named'", categories: [Identifier, AnyWord] });
 export const Layer = keyword("layer");
 export const Let = keyword("let");
 export const Return = keyword("return");
@@ -41,9 +46,11 @@ export const List = keyword("list");
 
 export const Float = createToken({ name: "Float", pattern: /\d+\.\d+(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+/, label: "a number" });
 export const Integer = createToken({ name: "Integer", pattern: /\d+/, label: "a number" });
-export const StringLiteral = createToken({ name: "StringLiteral", pattern: /"(?:[^"\\\n]|\\.)*"/, label: "a string" });
+export const StringLiteral = createToken({ name: "StringLiteral", pattern: /"(?:[^"\\\n]|\\[^\n])*"/, label: "a string" });
+/** `r"..."`: a raw string, whose backslashes are its own (for regular expressions); it cannot hold `"`. */
+export const RawString = createToken({ name: "RawString", pattern: /r"[^"\r\n]*"/, label: "a string", categories: [StringLiteral] });
 /** An opening quote with no closing one on the line: reported as NET1002 rather than as stray characters. */
-export const UnterminatedString = createToken({ name: "UnterminatedString", pattern: /"(?:[^"\\\n]|\\.)*/ });
+export const UnterminatedString = createToken({ name: "UnterminatedString", pattern: /r?"(?:[^"\\\n]|\\[^\n])*\\?/ });
 
 export const Arrow = createToken({ name: "Arrow", pattern: /->/, label: "'->'" });
 export const PlusAssign = createToken({ name: "PlusAssign", pattern: /\+=/, label: "'+='" });
@@ -81,7 +88,8 @@ export const LineComment = createToken({ name: "LineComment", pattern: /\/\/[^\n
 export const BlockComment = createToken({ name: "BlockComment", pattern: /\/\*[\s\S]*?\*\//, group: "comments", line_breaks: true });
 /** A `/*` that never closes, kept as a comment token so the rest of the file is not lexed as code. */
 export const UnterminatedComment = createToken({ name: "UnterminatedComment", pattern: /\/\*[\s\S]*/, group: "comments", line_breaks: true });
-export const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /[ \t\r\n]+/, group: Lexer.SKIPPED, line_breaks: true });
+/** Also the byte order mark some editors write at the start of a UTF-8 file. */
+export const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /[ \t\r\n\uFEFF]+/, group: Lexer.SKIPPED, line_breaks: true });
 
 export const KEYWORDS: TokenType[] = [
   Import, Block, Fn, Model, Param, Named, Layer, Let, Return, If, Then, Else, For, In, True, False, Tap, Assert, Weights,
@@ -93,12 +101,14 @@ export const allTokens: TokenType[] = [
   BlockComment,
   UnterminatedComment,
   LineComment,
+  RawString,
   StringLiteral,
   UnterminatedString,
   Float,
   Integer,
   ...KEYWORDS,
   Identifier,
+  AnyWord,
   Arrow,
   PlusAssign,
   MinusAssign,

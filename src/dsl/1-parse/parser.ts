@@ -1,12 +1,38 @@
 // The `.net` grammar (chevrotain, LL(k) with error recovery) building the syntax tree directly.
-import { EmbeddedActionsParser, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
+import { EmbeddedActionsParser, EOF, type IParserErrorMessageProvider, type IToken, tokenMatcher, type TokenType } from "chevrotain";
 import type { Span } from "../../compiler/diagnostics.js";
 import type * as A from "./ast.js";
 import * as T from "./lexer.js";
+import { decodeString } from "./strings.js";
 
 type Spanned = { span: Span };
 
 const ASSIGNMENT_OPS: TokenType[] = [T.Equals, T.PlusAssign, T.MinusAssign, T.StarAssign, T.SlashAssign];
+
+/**
+ * How deep brackets, prefix operators, conditionals and statement blocks may nest. The parser recurses about a
+ * dozen calls per level; this keeps it, and every later phase walking the tree, far from the stack's end.
+ */
+export const MAX_NESTING = 64;
+
+/** Ends a parse whose nesting passes MAX_NESTING at `token` (not a chevrotain recognition error, so not recovered). */
+export class NestingTooDeep extends Error {
+  constructor(readonly token: IToken) {
+    super("nesting too deep");
+    this.name = "NestingTooDeep";
+  }
+}
+
+/** Past this many syntax errors the parse stops: one bad token early on must not flood the terminal (or take minutes). */
+export const MAX_SYNTAX_ERRORS = 50;
+
+/** Ends a parse that has reported MAX_SYNTAX_ERRORS errors. */
+export class TooManyErrors extends Error {
+  constructor() {
+    super("too many syntax errors");
+    this.name = "TooManyErrors";
+  }
+}
 
 interface SliceRest {
   colon: IToken;
@@ -42,11 +68,56 @@ export class NetParser extends EmbeddedActionsParser {
     return { name: t.image, span: this.tokSpan(t) };
   }
 
+  private depth = 0;
+
+  /** Parses `inner` one nesting level deeper (see MAX_NESTING). */
+  private nested<R>(inner: () => R): R {
+    if (this.RECORDING_PHASE) return inner();
+    if (this.depth >= MAX_NESTING) throw new NestingTooDeep(this.LA(1));
+    this.depth++;
+    try {
+      return inner();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /** Called before each item and statement: stops the parse once it has found MAX_SYNTAX_ERRORS errors. */
+  private checkErrorCount(): void {
+    this.ACTION(() => {
+      if (this.errors.length >= MAX_SYNTAX_ERRORS) throw new TooManyErrors();
+    });
+  }
+
+  /**
+   * Where the parser resumes after a syntax error (chevrotain's recovery, narrowed): at a token that may follow the
+   * rules being parsed and begins a line, or at `;` or `}`. So a bad token costs its statement only, instead of the
+   * rest of the line being read as new statements or declarations (`layer a.fn = ...` must not start a `fn`).
+   */
+  findReSyncTokenType(): TokenType {
+    const follows = (this as unknown as { flattenFollowSet(): TokenType[] }).flattenFollowSet();
+    for (let k = 1; ; k++) {
+      const next = this.LA(k);
+      const atEnd = next.tokenType === EOF;
+      const resumable = atEnd || next.tokenType === T.Semicolon || next.tokenType === T.RBrace || next.startLine !== this.LA(k - 1).endLine;
+      const match = resumable ? follows.find((t) => tokenMatcher(next, t)) : undefined;
+      if (match) return match;
+      if (atEnd) return EOF;
+    }
+  }
+
+  /** Every parse starts at depth 0, also after one that ended with NestingTooDeep. */
+  override reset(): void {
+    super.reset();
+    this.depth = 0;
+  }
+
   // ---- items ----
 
   public sourceFile = this.RULE("sourceFile", (): A.Item[] => {
     const items: A.Item[] = [];
     this.MANY(() => {
+      this.checkErrorCount();
       const item = this.OR([
         { ALT: () => this.SUBRULE(this.importDecl) },
         { ALT: () => this.SUBRULE(this.blockDecl) },
@@ -63,7 +134,7 @@ export class NetParser extends EmbeddedActionsParser {
     const path = this.CONSUME(T.StringLiteral);
     return this.ACTION(() => ({
       kind: "Import",
-      path: unquote(path.image),
+      path: decodeString(path.image).value,
       pathSpan: this.tokSpan(path),
       span: this.join(kw, path),
     }));
@@ -172,16 +243,16 @@ export class NetParser extends EmbeddedActionsParser {
   private typeExpr = this.RULE("typeExpr", (): A.TypeExpr =>
     this.OR([
       {
-        ALT: () => {
+        ALT: () => this.nested(() => {
           const kw = this.CONSUME(T.List);
           this.CONSUME(T.Less);
           const element = this.SUBRULE(this.typeExpr);
           const close = this.CONSUME(T.Greater);
           return this.ACTION((): A.TypeExpr => ({ kind: "ListType", element, span: this.join(kw, close) }));
-        },
+        }),
       },
       {
-        ALT: () => {
+        ALT: () => this.nested(() => {
           const open = this.CONSUME(T.LParen);
           const elements: A.TypeExpr[] = [];
           const push = (t: A.TypeExpr) => this.ACTION(() => t && elements.push(t));
@@ -193,7 +264,7 @@ export class NetParser extends EmbeddedActionsParser {
           this.OPTION2(() => this.CONSUME2(T.Comma));
           const close = this.CONSUME(T.RParen);
           return this.ACTION((): A.TypeExpr => ({ kind: "TupleType", elements, span: this.join(open, close) }));
-        },
+        }),
       },
       {
         ALT: () => {
@@ -249,17 +320,18 @@ export class NetParser extends EmbeddedActionsParser {
 
   // ---- statements ----
 
-  private body = this.RULE("body", (): { stmts: A.Stmt[]; close: IToken } => {
+  private body = this.RULE("body", (): { stmts: A.Stmt[]; close: IToken } => this.nested(() => {
     this.CONSUME(T.LBrace);
     const stmts: A.Stmt[] = [];
     this.MANY(() => {
+      this.checkErrorCount();
       const s = this.SUBRULE(this.stmt);
       this.OPTION(() => this.CONSUME(T.Semicolon));
       this.ACTION(() => s && stmts.push(s));
     });
     const close = this.CONSUME(T.RBrace);
     return { stmts, close };
-  });
+  }));
 
   private stmt = this.RULE("stmt", (): A.Stmt =>
     this.OR([
@@ -271,6 +343,7 @@ export class NetParser extends EmbeddedActionsParser {
       { ALT: () => this.SUBRULE(this.returnStmt) },
       { ALT: () => this.SUBRULE(this.tapStmt) },
       { ALT: () => this.SUBRULE(this.assertStmt) },
+      { GATE: () => this.LA(1).image === "print" && this.LA(2).tokenType === T.LParen, ALT: () => this.SUBRULE(this.printStmt) },
       { ALT: () => this.SUBRULE(this.weightsStmt) },
       { ALT: () => this.SUBRULE(this.assignStmt) },
     ]),
@@ -306,7 +379,7 @@ export class NetParser extends EmbeddedActionsParser {
         {
           ALT: () => {
             this.CONSUME(T.Dot);
-            const n = this.CONSUME2(T.Identifier);
+            const n = this.CONSUME(T.AnyWord);
             this.ACTION(() => path.push({ kind: "Name", name: n.image, span: this.tokSpan(n) }));
           },
         },
@@ -359,7 +432,7 @@ export class NetParser extends EmbeddedActionsParser {
         },
       },
       {
-        ALT: () => {
+        ALT: () => this.nested(() => {
           const open = this.CONSUME(T.LParen);
           const elements: A.Pattern[] = [];
           const push = (p: A.Pattern) => this.ACTION(() => p && elements.push(p));
@@ -371,33 +444,37 @@ export class NetParser extends EmbeddedActionsParser {
           this.OPTION(() => this.CONSUME2(T.Comma));
           const close = this.CONSUME(T.RParen);
           return this.ACTION((): A.Pattern => ({ kind: "TuplePattern", elements, span: this.join(open, close) }));
-        },
+        }),
       },
     ]),
   );
 
+  /** `if ... else if ... else ...`: the `else if`s are read in a loop (a long chain must not recurse), then nested. */
   private ifStmt = this.RULE("ifStmt", (): A.IfStmt => {
     const kw = this.CONSUME(T.If);
     const cond = this.SUBRULE(this.expr);
     const then = this.SUBRULE(this.body);
-    const els = this.OPTION(() => {
+    const elseIfs: { kw: IToken; cond: A.Expr; then: { stmts: A.Stmt[]; close: IToken } }[] = [];
+    this.MANY(() => {
       this.CONSUME(T.Else);
-      return this.OR([
-        {
-          ALT: () => {
-            const nested = this.SUBRULE(this.ifStmt);
-            return this.ACTION(() => ({ stmts: [nested as A.Stmt], end: nested as Spanned | IToken }));
-          },
-        },
-        {
-          ALT: () => {
-            const b = this.SUBRULE2(this.body);
-            return this.ACTION(() => ({ stmts: b.stmts, end: b.close as Spanned | IToken }));
-          },
-        },
-      ]);
+      const k = this.CONSUME2(T.If);
+      const c = this.SUBRULE2(this.expr);
+      const b = this.SUBRULE2(this.body);
+      this.ACTION(() => elseIfs.push({ kw: k, cond: c, then: b }));
     });
-    return this.ACTION(() => ({ kind: "If", cond, then: then.stmts, else: els?.stmts, span: this.join(kw, els?.end ?? then.close) }));
+    const last = this.OPTION(() => {
+      this.CONSUME2(T.Else);
+      return this.SUBRULE3(this.body);
+    });
+    return this.ACTION(() => {
+      let tail: { stmts?: A.Stmt[]; end?: Spanned | IToken } = { stmts: last?.stmts, end: last?.close };
+      for (let i = elseIfs.length - 1; i >= 0; i--) {
+        const e = elseIfs[i];
+        const nested: A.IfStmt = { kind: "If", cond: e.cond, then: e.then?.stmts ?? [], else: tail.stmts, span: this.join(e.kw, tail.end ?? e.then?.close) };
+        tail = { stmts: [nested], end: nested };
+      }
+      return { kind: "If", cond, then: then?.stmts ?? [], else: tail.stmts, span: this.join(kw, tail.end ?? then?.close) };
+    });
   });
 
   private forStmt = this.RULE("forStmt", (): A.ForStmt => {
@@ -439,6 +516,12 @@ export class NetParser extends EmbeddedActionsParser {
     return this.ACTION(() => ({ kind: "Assert", cond, message, span: this.join(kw, message ?? cond) }));
   });
 
+  private printStmt = this.RULE("printStmt", (): A.PrintStmt => {
+    const name = this.CONSUME(T.Identifier);
+    const call = this.SUBRULE(this.argList); // undefined after a recovered error inside it
+    return this.ACTION(() => ({ kind: "Print", args: call?.args ?? [], span: this.join(name, call?.close ?? name) }));
+  });
+
   private weightsStmt = this.RULE("weightsStmt", (): A.WeightsStmt => {
     const kw = this.CONSUME(T.Weights);
     const name = this.OPTION1(() => this.CONSUME1(T.Identifier));
@@ -466,7 +549,7 @@ export class NetParser extends EmbeddedActionsParser {
   public expr = this.RULE("expr", (): A.Expr =>
     this.OR([
       {
-        ALT: () => {
+        ALT: () => this.nested(() => {
           const kw = this.CONSUME(T.If);
           const cond = this.SUBRULE(this.expr);
           this.CONSUME(T.Then);
@@ -474,7 +557,7 @@ export class NetParser extends EmbeddedActionsParser {
           this.CONSUME(T.Else);
           const els = this.SUBRULE3(this.expr);
           return this.ACTION((): A.Expr => ({ kind: "Cond", cond, then, else: els, span: this.join(kw, els) }));
-        },
+        }),
       },
       { ALT: () => this.SUBRULE(this.rangeExpr) },
     ]),
@@ -512,11 +595,11 @@ export class NetParser extends EmbeddedActionsParser {
   private notExpr = this.RULE("notExpr", (): A.Expr =>
     this.OR([
       {
-        ALT: () => {
+        ALT: () => this.nested(() => {
           const op = this.CONSUME(T.Not);
           const operand = this.SUBRULE(this.notExpr);
           return this.ACTION((): A.Expr => ({ kind: "Unary", op: "not", operand, span: this.join(op, operand) }));
-        },
+        }),
       },
       { ALT: () => this.SUBRULE(this.cmpExpr) },
     ]),
@@ -567,11 +650,11 @@ export class NetParser extends EmbeddedActionsParser {
   private unaryExpr = this.RULE("unaryExpr", (): A.Expr =>
     this.OR([
       {
-        ALT: () => {
+        ALT: () => this.nested(() => {
           const op = this.CONSUME(T.Minus);
           const operand = this.SUBRULE(this.unaryExpr);
           return this.ACTION((): A.Expr => ({ kind: "Unary", op: "-", operand, span: this.join(op, operand) }));
-        },
+        }),
       },
       { ALT: () => this.SUBRULE(this.powExpr) },
     ]),
@@ -579,11 +662,13 @@ export class NetParser extends EmbeddedActionsParser {
 
   private powExpr = this.RULE("powExpr", (): A.Expr => {
     const base = this.SUBRULE(this.postfixExpr);
-    const exp = this.OPTION(() => {
-      const op = this.CONSUME(T.Power);
-      const e = this.SUBRULE(this.unaryExpr);
-      return { op, e };
-    });
+    const exp = this.OPTION(() =>
+      this.nested(() => {
+        const op = this.CONSUME(T.Power);
+        const e = this.SUBRULE(this.unaryExpr);
+        return { op, e };
+      }),
+    );
     return this.ACTION(() => (exp ? this.binary(base, exp.op, exp.e) : base));
   });
 
@@ -602,7 +687,7 @@ export class NetParser extends EmbeddedActionsParser {
           },
         },
         {
-          ALT: () => {
+          ALT: () => this.nested(() => {
             this.CONSUME(T.LBracket);
             const subscripts: A.Subscript[] = [];
             this.AT_LEAST_ONE_SEP({
@@ -614,12 +699,12 @@ export class NetParser extends EmbeddedActionsParser {
             });
             const close = this.CONSUME(T.RBracket);
             target = this.ACTION((): A.Expr => ({ kind: "Index", target, subscripts, span: this.join(target, close) }));
-          },
+          }),
         },
         {
           ALT: () => {
             this.CONSUME(T.Dot);
-            const member = this.CONSUME(T.Identifier);
+            const member = this.CONSUME(T.AnyWord);
             target = this.ACTION((): A.Expr => ({ kind: "Member", target, member: this.ident(member), span: this.join(target, member) }));
           },
         },
@@ -628,7 +713,7 @@ export class NetParser extends EmbeddedActionsParser {
     return target;
   });
 
-  private argList = this.RULE("argList", (): { args: A.Arg[]; close: IToken } => {
+  private argList = this.RULE("argList", (): { args: A.Arg[]; close: IToken } => this.nested(() => {
     this.CONSUME(T.LParen);
     const args: A.Arg[] = [];
     const push = (a: A.Arg) => this.ACTION(() => a && args.push(a));
@@ -642,7 +727,7 @@ export class NetParser extends EmbeddedActionsParser {
     });
     const close = this.CONSUME(T.RParen);
     return { args, close };
-  });
+  }));
 
   private arg = this.RULE("arg", (): A.Arg => {
     const name = this.OPTION({
@@ -717,7 +802,10 @@ export class NetParser extends EmbeddedActionsParser {
       {
         ALT: () => {
           const t = this.CONSUME(T.StringLiteral);
-          return this.ACTION((): A.Expr => ({ kind: "String", value: unquote(t.image), span: this.tokSpan(t) }));
+          return this.ACTION((): A.Expr => {
+            const { value, raw } = decodeString(t.image);
+            return { kind: "String", value, ...(raw ? { raw } : {}), span: this.tokSpan(t) };
+          });
         },
       },
       {
@@ -733,7 +821,7 @@ export class NetParser extends EmbeddedActionsParser {
         },
       },
       {
-        ALT: () => {
+        ALT: () => this.nested(() => {
           const open = this.CONSUME(T.LParen);
           const elements: A.Expr[] = [];
           let trailingComma = false;
@@ -755,10 +843,10 @@ export class NetParser extends EmbeddedActionsParser {
               ? { ...elements[0], span: this.join(open, close) }
               : { kind: "Tuple", elements, span: this.join(open, close) },
           );
-        },
+        }),
       },
       {
-        ALT: () => {
+        ALT: () => this.nested(() => {
           const open = this.CONSUME(T.LBracket);
           const elements: A.Expr[] = [];
           let comp: { variable: IToken; iterable: A.Expr } | undefined;
@@ -794,21 +882,22 @@ export class NetParser extends EmbeddedActionsParser {
               ? { kind: "ListComp", element: elements[0], variable: this.ident(comp.variable), iterable: comp.iterable, span: this.join(open, close) }
               : { kind: "List", elements, span: this.join(open, close) },
           );
-        },
+        }),
       },
       { ALT: () => this.SUBRULE(this.splitIndexExpr) },
       { ALT: () => this.SUBRULE(this.liftExpr) },
     ]),
   );
 
-  private splitIndexExpr = this.RULE("splitIndexExpr", (): A.Expr => {
+  private splitIndexExpr = this.RULE("splitIndexExpr", (): A.Expr => this.nested(() => {
     const kw = this.CONSUME(T.SplitIndex);
     const input = this.SUBRULE(this.postfixExpr);
     this.CONSUME(T.Along);
     const axis = this.SUBRULE(this.addExpr);
     this.CONSUME(T.By);
     const mode = this.CONSUME(T.Identifier);
-    const args = this.OPTION(() => this.SUBRULE(this.argList));
+    // Arguments only on the same line, as for any call: a `(` on the next line begins a statement.
+    const args = this.OPTION({ GATE: () => this.LA(1).startLine === this.LA(0).endLine, DEF: () => this.SUBRULE(this.argList) });
     return this.ACTION((): A.Expr => ({
       kind: "SplitIndex",
       input,
@@ -817,9 +906,9 @@ export class NetParser extends EmbeddedActionsParser {
       args: args?.args ?? [],
       span: this.join(kw, args?.close ?? mode),
     }));
-  });
+  }));
 
-  private liftExpr = this.RULE("liftExpr", (): A.Expr => {
+  private liftExpr = this.RULE("liftExpr", (): A.Expr => this.nested(() => {
     const kw = this.CONSUME(T.Lift);
     this.CONSUME(T.LParen);
     const aName = this.CONSUME(T.Identifier);
@@ -850,7 +939,7 @@ export class NetParser extends EmbeddedActionsParser {
       steps,
       span: this.join(kw, close),
     }));
-  });
+  }));
 
   private binary(left: A.Expr, op: IToken, right: A.Expr): A.Expr {
     return { kind: "Binary", op: op.image as A.BinaryOp, left, right, opSpan: this.tokSpan(op), span: this.join(left, right) };
@@ -873,8 +962,8 @@ const EXPRESSION_RULES = new Set(["expr", "rangeExpr", "orExpr", "andExpr", "not
 function ruleContext(rule: string): string {
   if (EXPRESSION_RULES.has(rule)) return "where an expression was expected";
   const what: Record<string, string> = {
-    stmt: "where a statement was expected (param, layer, let, if, for, return, tap, assert, weights or an assignment)",
-    assignStmt: "where '=', '+=', '-=', '*=' or '/=' was expected (a statement starts with param, layer, let, if, for, return, tap, assert, weights or a name)",
+    stmt: "where a statement was expected (param, layer, let, if, for, return, tap, assert, print, weights or an assignment)",
+    assignStmt: "where '=', '+=', '-=', '*=' or '/=' was expected (a statement starts with param, layer, let, if, for, return, tap, assert, print, weights or a name)",
     typeExpr: "where a type was expected (e.g. f32[B, 3], int, list<int>)",
     dimExpr: "where a dimension was expected",
     pattern: "where a name or a tuple of names was expected",
@@ -882,10 +971,4 @@ function ruleContext(rule: string): string {
     outputs: "where the output types were expected",
   };
   return what[rule] ?? `in ${rule}`;
-}
-
-export function unquote(image: string): string {
-  return image
-    .slice(1, -1)
-    .replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c === "t" ? "\t" : c));
 }

@@ -1,6 +1,7 @@
 // Expressions, with the fewest parentheses that keep the tree (a child is parenthesized only when it binds
 // more loosely than the grammar allows in its position), plus a few that keep it readable (mixesUnclearly, negatedLevel).
 import type * as A from "../1-parse/ast.js";
+import { encodeString } from "../1-parse/strings.js";
 import { bracketed, type Doc, group, indent, line, softline } from "./doc.js";
 import { commentsAfter, commentsBefore, printLines, type PrintContext, withComments } from "./print-comments.js";
 
@@ -68,7 +69,7 @@ function printBareExpr(ctx: PrintContext, e: A.Expr): Doc {
     case "Number":
       return e.raw;
     case "String":
-      return quote(e.value);
+      return encodeString(e.value, e.raw);
     case "Bool":
       return e.value ? "true" : "false";
     case "Name":
@@ -80,7 +81,7 @@ function printBareExpr(ctx: PrintContext, e: A.Expr): Doc {
     case "Tuple":
       return printTuple(ctx, e);
     case "Unary":
-      return e.op === "not" ? ["not ", printExpr(ctx, e.operand, Level.Not)] : ["-", printExpr(ctx, e.operand, negatedLevel(e.operand))];
+      return e.op === "not" ? ["not ", printExpr(ctx, e.operand, Level.Not)] : ["-", printExpr(ctx, e.operand, ctx.clarify ? negatedLevel(e.operand) : Level.Negate)];
     case "Binary":
       return printBinary(ctx, e);
     case "Call":
@@ -98,12 +99,6 @@ function printBareExpr(ctx: PrintContext, e: A.Expr): Doc {
     case "Lift":
       return printLift(ctx, e);
   }
-}
-
-/** Strings are re-escaped from their value: `\\`, `\"`, `\n` and `\t` are the escapes the lexer reads back. */
-export function quote(value: string): string {
-  const escaped = value.replace(/[\\"\n\t]/g, (c) => ({ "\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t" })[c]!);
-  return `"${escaped}"`;
 }
 
 export function printIdent(ctx: PrintContext, ident: A.Ident): Doc {
@@ -134,13 +129,13 @@ function printBinary(ctx: PrintContext, e: A.BinaryExpr): Doc {
   let head = e.left;
   let joined = e.op;
   while (leftLevel === level && head.kind === "Binary" && BINARY_LEVEL[head.op] === level) {
-    if (mixesUnclearly(head.op, joined)) break;
+    if (ctx.clarify && mixesUnclearly(head.op, joined)) break;
     links.unshift([line, head.op, " ", printExpr(ctx, head.right, rightLevel), commentsAfter(ctx, head)]);
     before.unshift(commentsBefore(ctx, head));
     joined = head.op;
     head = head.left;
   }
-  const headLevel = head.kind === "Binary" && mixesUnclearly(head.op, joined) ? leftLevel + 1 : leftLevel;
+  const headLevel = ctx.clarify && head.kind === "Binary" && mixesUnclearly(head.op, joined) ? leftLevel + 1 : leftLevel;
   return group([before, printExpr(ctx, head, headLevel), indent(links)]);
 }
 
@@ -185,7 +180,7 @@ function printCallee(ctx: PrintContext, callee: A.Expr): Doc {
   return openEnded ? withComments(ctx, callee, ["(", printBareExpr(ctx, callee), ")"]) : printExpr(ctx, callee, Level.Postfix);
 }
 
-function printArgs(ctx: PrintContext, args: readonly A.Arg[]): Doc {
+export function printArgs(ctx: PrintContext, args: readonly A.Arg[]): Doc {
   return bracketed("(", args.map((a) => printArg(ctx, a)), ")");
 }
 

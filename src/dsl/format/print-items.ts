@@ -2,7 +2,8 @@
 import type * as A from "../1-parse/ast.js";
 import { bracketed, type Doc } from "./doc.js";
 import { printLines, type PrintContext, withComments } from "./print-comments.js";
-import { printExpr, printIdent, quote } from "./print-expr.js";
+import { encodeString } from "../1-parse/strings.js";
+import { printExpr, printIdent } from "./print-expr.js";
 import { printBody } from "./print-stmt.js";
 import { printType } from "./print-types.js";
 
@@ -18,7 +19,7 @@ export function printFile(ctx: PrintContext, file: A.SourceFile): Doc {
 function printItem(ctx: PrintContext, item: A.Item): Doc {
   switch (item.kind) {
     case "Import":
-      return ["import ", quote(item.path)];
+      return ["import ", encodeString(item.path)];
     case "Block":
     case "Model": {
       const params = [printParams(ctx, item.config), printParams(ctx, item.inputs)];

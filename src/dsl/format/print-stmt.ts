@@ -2,59 +2,15 @@
 import type * as A from "../1-parse/ast.js";
 import { type Doc, group, indent, line } from "./doc.js";
 import { printLines, type PrintContext, withComments } from "./print-comments.js";
-import { printExpr, printIdent, printPattern } from "./print-expr.js";
+import { printArgs, printExpr, printIdent, printPattern } from "./print-expr.js";
 import { printType } from "./print-types.js";
 
 export function printBody(ctx: PrintContext, stmts: readonly A.Stmt[]): Doc {
   const lines = printLines(ctx, stmts, {
     braced: true,
-    printElement: (s, i) => [printStmt(ctx, s), needsSemicolon(s, stmts[i + 1]) ? ";" : ""],
+    printElement: (s) => printStmt(ctx, s),
   });
   return withComments(ctx, stmts, lines);
-}
-
-/**
- * Statements need no separator: a `(` on a new line starts a statement. The exception is a statement ending in
- * `split_index ... by mode` without arguments, which would take the `(a, b)` of a following `(a, b) = ...` as them.
- */
-function needsSemicolon(s: A.Stmt, next: A.Stmt | undefined): boolean {
-  if (next?.kind !== "Assign" || next.target.kind !== "TuplePattern") return false;
-  const last = lastExpression(s);
-  return last !== undefined && endsInBareSplitIndex(last);
-}
-
-function lastExpression(s: A.Stmt): A.Expr | undefined {
-  switch (s.kind) {
-    case "Param":
-    case "Layer":
-      return s.init;
-    case "Let":
-    case "Assign":
-    case "Return":
-    case "Tap":
-      return s.value;
-    case "Assert":
-      return s.message ?? s.cond;
-    default:
-      return undefined;
-  }
-}
-
-function endsInBareSplitIndex(e: A.Expr): boolean {
-  switch (e.kind) {
-    case "SplitIndex":
-      return e.args.length === 0;
-    case "Binary":
-      return endsInBareSplitIndex(e.right);
-    case "Unary":
-      return endsInBareSplitIndex(e.operand);
-    case "Range":
-      return endsInBareSplitIndex(e.end);
-    case "Cond":
-      return endsInBareSplitIndex(e.else);
-    default:
-      return false;
-  }
 }
 
 function printStmt(ctx: PrintContext, s: A.Stmt): Doc {
@@ -89,6 +45,8 @@ function printBareStmt(ctx: PrintContext, s: A.Stmt): Doc {
     case "Assert":
       // A long assert breaks before its message, not inside its condition.
       return group(["assert ", printExpr(ctx, s.cond), s.message ? [",", indent([line, printExpr(ctx, s.message)])] : ""]);
+    case "Print":
+      return ["print", printArgs(ctx, s.args)];
     case "Weights":
       return ["weights ", s.name ? [printIdent(ctx, s.name), " "] : "", printWeightRules(ctx, s.rules)];
   }
@@ -104,9 +62,10 @@ function printValue(ctx: PrintContext, value: A.Expr): Doc {
   return ctx.comments.hasOwnLineLeading(value) ? indent(doc) : doc;
 }
 
+/** The `.` before a name stays outside the name's comments, so a comment there reads back as the name's again. */
 function printPathSegment(ctx: PrintContext, segment: A.PathSegment, index: number): Doc {
-  const doc = segment.kind === "Name" ? [index > 0 ? "." : "", segment.name] : ["[", printExpr(ctx, segment.expr), "]"];
-  return withComments(ctx, segment, doc);
+  if (segment.kind === "Name") return [index > 0 ? "." : "", withComments(ctx, segment, segment.name)];
+  return withComments(ctx, segment, ["[", printExpr(ctx, segment.expr), "]"]);
 }
 
 /** `else { if ... }` prints as `else if ...` unless comments sit in its braces. */

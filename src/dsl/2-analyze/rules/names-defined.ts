@@ -157,6 +157,9 @@ export const namesDefined: Rule = (ctx) => {
           expr(s.cond, scope);
           expr(s.message, scope);
           break;
+        case "Print":
+          for (const a of s.args) expr(a.value, scope);
+          break;
         case "Weights":
           for (const r of s.rules) for (const a of r.args) expr(a, scope);
           break;

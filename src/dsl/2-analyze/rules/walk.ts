@@ -66,6 +66,8 @@ export function stmtExprs(s: A.Stmt): A.Expr[] {
       return [s.iterable];
     case "Assert":
       return s.message ? [s.cond, s.message] : [s.cond];
+    case "Print":
+      return s.args.map((a) => a.value);
     case "Weights":
       return s.rules.flatMap((r) => r.args);
   }
