@@ -1,7 +1,6 @@
 // Shared command-line plumbing: reading sources, printing diagnostics, exit codes.
-import { readFileSync } from "node:fs";
-import { CliCodes, makeDiagnostic } from "../compiler/codes.js";
 import { type Diagnostic, diagnosticToJson, hasErrors, renderDiagnostics, SourceMap } from "../compiler/diagnostics.js";
+import { InputFileError, readSourceFile } from "../util/input-file.js";
 
 /** Exit codes: 0 success, 1 diagnostics (bad input), 2 usage errors. */
 export const EXIT_DIAGNOSTICS = 1;
@@ -34,13 +33,13 @@ export function report(diagnostics: readonly Diagnostic[], sources: SourceMap, s
   if (hasErrors(diagnostics)) throw new ExitError(EXIT_DIAGNOSTICS);
 }
 
+/** A source file's text: a regular file of bounded size holding UTF-8 text; anything else is reported. */
 export function readSource(path: string, sources: SourceMap): string {
   try {
-    return readFileSync(path, "utf8");
+    return readSourceFile(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : (code ?? (e as Error).message);
-    report([makeDiagnostic(CliCodes.FileNotFound, `cannot read ${path}: ${reason}`)], sources);
+    if (!(e instanceof InputFileError)) throw e;
+    report([e.diagnostic], sources);
     throw new ExitError(EXIT_DIAGNOSTICS);
   }
 }

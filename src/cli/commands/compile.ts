@@ -23,13 +23,22 @@ export interface CompileOptions {
   allowUnexpected: boolean;
 }
 
+/** Every file a compile reads (the sources it loaded, checkpoints, overrides): no output may be written over one. */
+export function inputsOf(front: FrontendResult, opts: Pick<CompileOptions, "weights" | "override">): string[] {
+  return [...(front.program?.files.map((f) => f.file) ?? []), ...opts.weights.map((w) => parseWeightSpec(w).path), ...(opts.override ?? [])];
+}
+
 /** Front end plus weights: shared by compile, run and weights import. Exits on errors. */
-export function compileWithWeights(file: string, opts: Pick<CompileOptions, "set" | "weights" | "override" | "allowMissing" | "allowUnexpected">): { front: FrontendResult & { graph: NonNullable<FrontendResult["graph"]> }; weights?: Map<string, HostTensor> } {
+export function compileWithWeights(
+  file: string,
+  opts: Pick<CompileOptions, "set" | "weights" | "override" | "allowMissing" | "allowUnexpected">,
+): { front: FrontendResult & { graph: NonNullable<FrontendResult["graph"]> }; weights?: Map<string, HostTensor>; inputs: string[] } {
   const text = readSource(file, new SourceMap());
   const front = compileToGraph(text, { file, overrides: parseSets(opts.set) });
   report(front.diagnostics.filter((d) => hasErrors([d]) || d.severity === "warning"), front.sources);
   if (!front.graph) throw new Error("compileToGraph returned no graph without an error");
-  if (opts.weights.length === 0) return { front: front as never };
+  const inputs = [file, ...inputsOf(front, opts)];
+  if (opts.weights.length === 0) return { front: front as never, inputs };
   const bar = progressBar("loading weights");
   const loaded = loadModelWeights(front.graph, opts.weights.map(parseWeightSpec), front.weightRules, {
     allowMissing: opts.allowMissing,
@@ -40,13 +49,13 @@ export function compileWithWeights(file: string, opts: Pick<CompileOptions, "set
   bar.done();
   if (loaded.report) process.stderr.write(renderReport(loaded.report) + "\n");
   report(loaded.diagnostics, front.sources);
-  return { front: front as never, weights: loaded.weights };
+  return { front: front as never, weights: loaded.weights, inputs };
 }
 
 export function compileCommand(file: string, opts: CompileOptions): void {
-  const { front, weights } = compileWithWeights(file, opts);
+  const { front, weights, inputs } = compileWithWeights(file, opts);
   if (opts.target === "wgsl") {
-    const bundle = emitWgslBundle(front.graph, { weights, seed: opts.seed, debugOutputs: opts.debugOutputs, precision: opts.precision, outDir: opts.output, source: file });
+    const bundle = emitWgslBundle(front.graph, { weights, seed: opts.seed, debugOutputs: opts.debugOutputs, precision: opts.precision, outDir: opts.output, source: file, inputs });
     report(bundle.diagnostics, front.sources);
     process.stderr.write(`wrote ${opts.output}/ (${bundle.program!.manifest.kernels.length} kernels)${weights ? "" : ` (random weights, seed ${opts.seed})`}\n`);
     return;
@@ -57,6 +66,7 @@ export function compileCommand(file: string, opts: CompileOptions): void {
     seed: opts.seed,
     debugOutputs: opts.debugOutputs,
     source: file,
+    inputs,
   });
   report(diagnostics, front.sources);
   process.stderr.write(`wrote ${opts.output}${weights ? "" : ` (random weights, seed ${opts.seed})`}\n`);
