@@ -102,7 +102,8 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
       r = await runBundleDirWith(model, Object.fromEntries(inputs), { profiling: opts.profile });
     } catch (e) {
       if (!(e instanceof WgslRuntimeError)) throw e;
-      return report([makeDiagnostic(WgslCodes.RuntimeFailed, e.message)], sources);
+      const code = Object.values(WgslCodes).find((c) => c.code === e.code) ?? WgslCodes.RuntimeFailed;
+      return report([makeDiagnostic(code, e.message)], sources);
     }
     outputs = new Map(Object.entries(r.outputs));
     kernels = r.kernels;
