@@ -44,13 +44,30 @@ export function readSource(path: string, sources: SourceMap): string {
   }
 }
 
+/** A --set value is a number, a name or a short expression; this bounds the parser's work on it. */
+const MAX_SET_LENGTH = 4096;
+const MAX_SET_NESTING = 32;
+
+function nesting(text: string): number {
+  let [depth, deepest] = [0, 0];
+  for (const c of text) {
+    if (c === "(" || c === "[" || c === "{") deepest = Math.max(deepest, ++depth);
+    else if (c === ")" || c === "]" || c === "}") depth--;
+  }
+  return deepest;
+}
+
 /** Parses repeated `--set name=value` options. */
 export function parseSets(sets: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const s of sets) {
     const eq = s.indexOf("=");
     if (eq <= 0) usage(`--set expects name=value, got '${s}'`);
-    out[s.slice(0, eq).trim()] = s.slice(eq + 1).trim();
+    const [name, value] = [s.slice(0, eq).trim(), s.slice(eq + 1).trim()];
+    if (value.length > MAX_SET_LENGTH) usage(`--set ${name}: the value has ${value.length} characters, more than ${MAX_SET_LENGTH}`);
+    if (nesting(value) > MAX_SET_NESTING) usage(`--set ${name}: the value nests brackets more than ${MAX_SET_NESTING} deep`);
+    // defineProperty, not assignment: `--set __proto__=5` is a name like any other (and then an unknown one).
+    Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

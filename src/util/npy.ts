@@ -129,8 +129,8 @@ function decode(bytes: Uint8Array): HostTensor {
   const shape = h.get("shape");
   if (typeof descr !== "string") throw new NpyError("the header has no 'descr' string");
   if (typeof fortran !== "boolean") throw new NpyError("the header has no 'fortran_order' flag");
-  if (!Array.isArray(shape) || !shape.every((d): d is number => typeof d === "number" && d >= 0))
-    throw new NpyError("the header's 'shape' is not a tuple of non-negative integers");
+  if (!Array.isArray(shape) || !shape.every((d): d is number => typeof d === "number" && Number.isSafeInteger(d) && d >= 0 && d < 2 ** 31))
+    throw new NpyError("the header's 'shape' is not a tuple of sizes from 0 to 2^31-1");
   const dtype = dtypeOfDescr(descr);
   if (!dtype) throw new NpyError(`unsupported element type '${descr}' (supported: ${Object.values(DESCR).join(", ")}, little-endian)`);
   if (fortran && shape.filter((d) => d !== 1).length > 1) throw new NpyError("Fortran-order arrays are not supported; save with np.ascontiguousarray");

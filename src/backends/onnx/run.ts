@@ -30,7 +30,11 @@ const failure = (message: string) => new DiagnosticError([makeDiagnostic(OnnxCod
 function toOrt(name: string, t: HostTensor): ort.Tensor {
   const type = ORT_TYPE[t.dtype];
   if (!type) throw failure(`the input ${name} is ${t.dtype}, which onnxruntime-node cannot take`);
-  return new ort.Tensor(type, t.data as ort.Tensor.DataType, t.shape);
+  try {
+    return new ort.Tensor(type, t.data as ort.Tensor.DataType, t.shape);
+  } catch (e) {
+    throw failure(`the input ${name} (${t.dtype}[${t.shape.join(", ")}]) is not a tensor onnxruntime accepts: ${(e as Error).message}`);
+  }
 }
 
 function fromOrt(name: string, t: ort.Tensor): HostTensor {
@@ -56,7 +60,8 @@ export async function runOnnx(model: string | Uint8Array, inputs: ReadonlyMap<st
   }
   try {
     const feeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of inputs) feeds[name] = toOrt(name, t);
+    // defineProperty, not assignment: an input named `__proto__` is an ordinary entry too.
+    for (const [name, t] of inputs) Object.defineProperty(feeds, name, { value: toOrt(name, t), enumerable: true, writable: true, configurable: true });
     let results: ort.InferenceSession.OnnxValueMapType;
     try {
       results = await session.run(feeds, opts.outputs ?? session.outputNames);

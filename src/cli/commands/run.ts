@@ -9,7 +9,7 @@ import { runBundleDirWith } from "../../runtime/node.js";
 import { CliCodes, makeDiagnostic } from "../../compiler/codes.js";
 import { type Diagnostic, DiagnosticError, SourceMap } from "../../compiler/diagnostics.js";
 import { encodeNpy, readNpyFile } from "../../util/npy.js";
-import { InputFileError, MAX_BINARY_BYTES, readRegularFile } from "../../util/input-file.js";
+import { checkRegularFile, InputFileError } from "../../util/input-file.js";
 import { checkFileSetPlace, writeFileSet } from "../../util/output.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { report, usage } from "../io.js";
@@ -57,7 +57,7 @@ function cappedThreads(threads: number, sources: SourceMap): number {
 
 export async function runCommand(model: string, opts: RunOptions): Promise<void> {
   let sources = new SourceMap();
-  let modelInput: Uint8Array | undefined;
+  let modelInput: string | Uint8Array | undefined;
   const inputFiles = [model, ...opts.input.map((spec) => spec.slice(spec.indexOf("=") + 1)), ...opts.weights.map((w) => parseWeightSpec(w).path), ...(opts.override ?? [])];
   if (model.endsWith(".net")) {
     const { front, weights, inputs: read } = compileWithWeights(model, { ...opts, allowMissing: false, allowUnexpected: false });
@@ -86,7 +86,9 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
   }
   if (!bundle && !modelInput) {
     try {
-      modelInput = readRegularFile(model, MAX_BINARY_BYTES);
+      // onnxruntime opens the file itself (and its external data beside it): check it is a regular file first.
+      checkRegularFile(model, Number.MAX_SAFE_INTEGER);
+      modelInput = model;
     } catch (e) {
       if (!(e instanceof InputFileError)) throw e;
       return report([e.diagnostic], sources);
