@@ -55,7 +55,7 @@ export function checkOutputPlace(target: string, inputs: readonly string[], what
   if (target.trim() === "") fail(CliCodes.OutputNotReplaceable, `${what}: the output path is empty`);
   const real = realish(target);
   const cwd = realish(process.cwd());
-  if (into === "replace" && inside(cwd, real)) fail(CliCodes.OutputNotReplaceable, `${what} cannot be written to ${target}: it is the working folder or a folder above it`, "name a new folder or file for the output");
+  if (inside(cwd, real)) fail(CliCodes.OutputNotReplaceable, `${what} cannot be written to ${target}: it is the working folder or a folder above it`, "name a new folder or file for the output");
   for (const input of inputs) {
     // A folder that files are added to may hold inputs; each added file is checked on its own.
     const realInput = realish(input);

@@ -73,7 +73,9 @@ export declare function load(device: GPUDevice, base?: string | URL): Promise<Mo
 }
 
 function writeInto(dir: string, program: WgslProgram, source: string | undefined): void {
-  fs.mkdirSync(path.join(dir, "kernels"), { recursive: true });
+  // Not recursive: Node's recursive mkdir can loop without end where creating is refused (e.g. under /proc).
+  fs.mkdirSync(dir);
+  fs.mkdirSync(path.join(dir, "kernels"));
   for (const [file, code] of program.shaders) fs.writeFileSync(path.join(dir, file), code);
   writeSafetensors(path.join(dir, program.manifest.weights), program.weights, { metadata: new Map([["format", "netc-wgsl"]]) });
   fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(program.manifest, null, 1) + "\n");
