@@ -51,7 +51,7 @@ const fileNameOf = (name: string) => `${name.replace(/[/\\]/g, ".")}.npy`;
 function cappedThreads(threads: number, sources: SourceMap): number {
   const cores = availableParallelism();
   if (threads <= cores) return threads;
-  report([makeDiagnostic(CliCodes.ThreadsCapped, `--threads ${threads} is more than this machine's ${cores} cores; running with ${cores}`)], sources);
+  report([makeDiagnostic(CliCodes.ThreadsCapped, `--threads ${threads} is more than this machine's cores; running with one thread per core`)], sources);
   return cores;
 }
 
