@@ -70,6 +70,9 @@ export async function runOnnx(model: string | Uint8Array, inputs: ReadonlyMap<st
     }
     const out = new Map<string, HostTensor>();
     for (const [name, v] of Object.entries(results)) out.set(name, fromOrt(name, v as ort.Tensor));
+    // onnxruntime-node builds its results as a plain object, where an output named like `__proto__` vanishes.
+    const lost = (opts.outputs ?? session.outputNames).filter((name) => !out.has(name));
+    if (lost.length) throw failure(`onnxruntime returned no value for the output${lost.length > 1 ? "s" : ""} ${lost.join(", ")} (rename ${lost.length > 1 ? "them" : "it"} in the .net model)`);
     return out;
   } finally {
     await session.release();
