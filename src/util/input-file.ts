@@ -13,7 +13,7 @@ export const MAX_BINARY_BYTES = 2 ** 31 - 1;
 /** Why `path` cannot be read as a regular file, from its stat; undefined when it can. */
 export function refusal(st: fs.Stats): string | undefined {
   if (st.isFile()) return undefined;
-  if (st.isDirectory()) return "it is a folder";
+  if (st.isDirectory()) return "it is a folder, not a regular file";
   if (st.isFIFO()) return "it is a FIFO (named pipe), not a regular file";
   if (st.isCharacterDevice() || st.isBlockDevice()) return "it is a device, not a regular file";
   if (st.isSocket()) return "it is a socket, not a regular file";
@@ -47,7 +47,7 @@ export function checkRegularFile(path: string, maxBytes: number): number {
     throw new InputFileError(CliCodes.FileNotFound, `cannot read ${path}: ${code === "ENOENT" ? "no such file" : code === "ENOTDIR" ? "a part of the path is not a folder" : code === "EACCES" ? "permission denied" : (code ?? (e as Error).message)}`);
   }
   const why = refusal(st);
-  if (why) throw new InputFileError(why === "it is a folder" ? CliCodes.FileNotFound : CliCodes.NotRegularFile, `cannot read ${path}: ${why}`);
+  if (why) throw new InputFileError(st.isDirectory() ? CliCodes.FileNotFound : CliCodes.NotRegularFile, `cannot read ${path}: ${why}`);
   if (st.size > maxBytes) throw new InputFileError(CliCodes.NotRegularFile, `cannot read ${path}: it has ${st.size} bytes, more than the ${maxBytes} netc reads`);
   return st.size;
 }
