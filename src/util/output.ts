@@ -9,9 +9,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { CliCodes, makeDiagnostic } from "../compiler/codes.js";
 import { DiagnosticError } from "../compiler/diagnostics.js";
-import { writeFailureReason } from "./atomic.js";
+import { writeAll, writeFailureReason } from "./atomic.js";
 
-export { writeAll } from "./atomic.js";
+export { writeAll };
 
 /** The entries a netc WGSL bundle folder has; a folder with anything else is not replaced. */
 const BUNDLE_ENTRIES = new Set(["manifest.json", "kernels", "weights.safetensors", "model.js", "model.d.ts"]);
@@ -185,17 +185,14 @@ export function checkFileSetPlace(dir: string, inputs: readonly string[], what: 
  */
 export function writeFileSet(dir: string, files: readonly { name: string; bytes: Uint8Array }[], inputs: readonly string[], what: string): void {
   const st = checkFileSetPlace(dir, inputs, what);
-  const write = (bytes: Uint8Array) => (fd: number) => {
-    for (let done = 0; done < bytes.byteLength; ) done += fs.writeSync(fd, bytes, done, Math.min(1 << 30, bytes.byteLength - done));
-  };
   if (st) {
     for (const f of files) checkFileOutput(path.join(dir, f.name), inputs, what);
-    return writeFilesAtomic(files.map((f) => ({ target: path.join(dir, f.name), write: write(f.bytes) })));
+    return writeFilesAtomic(files.map((f) => ({ target: path.join(dir, f.name), write: (fd) => writeAll(fd, f.bytes) })));
   }
   const temp = temporarySibling(dir);
   try {
     fs.mkdirSync(temp);
-    writeFilesAtomic(files.map((f) => ({ target: path.join(temp, f.name), write: write(f.bytes) })));
+    for (const f of files) fs.writeFileSync(path.join(temp, f.name), f.bytes);
     fs.renameSync(temp, dir);
   } catch (e) {
     fs.rmSync(temp, { recursive: true, force: true });

@@ -34,6 +34,8 @@ export interface FuzzCase {
   skip?: string;
   /** Existing paths under work/ that the command may replace (its own earlier output), e.g. /^work\/b\//. */
   replaces?: RegExp;
+  /** New paths outside work/ that the command may add (files written into an -o folder the case names there). */
+  mayAdd?: RegExp;
   /** Extra checks on what netc printed and left; returns a problem or undefined. */
   check?(r: { code: number; err: string; work: string }): string | undefined;
 }
@@ -247,6 +249,16 @@ export const REGRESSIONS: FuzzCase[] = [
   { name: "130k unexpected tensors in a .pth", skip: "ckpt helper: tensor-count budget (generator needs torch)", setup: () => [] },
 ];
 
+/**
+ * Random cases that fail in areas other helpers own, recognised by what netc printed: counted as known failures
+ * (not passes) until their fixes are merged; then delete the entry.
+ */
+export const KNOWN_RANDOM_FAILURES: readonly { owner: string; pattern: RegExp }[] = [
+  { owner: "lang helper: parser and formatter recursion depth", pattern: /Maximum call stack size exceeded\n\s+at .*(chevrotain|src\/dsl\/(1-parse|format))/ },
+];
+
+export const knownOwner = (problems: readonly string[]): string | undefined => KNOWN_RANDOM_FAILURES.find((k) => k.pattern.test(problems.join("\n")))?.owner;
+
 // ---- seeded random cases ----
 
 /** The .net files the mutators start from: models, the standard library, examples and test cases. */
@@ -376,6 +388,8 @@ export function randomCase(seed: number, sources: readonly string[]): FuzzCase {
         name: `${base.name}: output path`,
         // An existing file that is not an input may be replaced by a file output, as with any compiler's -o.
         replaces: command === 2 ? /^work\/existing\.txt$/ : /^work\/(existing\.txt|x\.npy)$/,
+        // `run -o ../sibling` adds its .npy files to that existing folder, as asked; it replaces nothing there.
+        mayAdd: command === 2 ? /^sibling\/output_0\.npy$/ : undefined,
         setup: (ctx) => {
           const { work } = ctx;
           put(work, "existing.txt", "mine\n");

@@ -3,11 +3,10 @@
 //   its inputs unchanged; nothing left behind when it failed (and no temporary file ever); an answer within the
 //   time limit; the worker's memory within its limit.
 // Layout of one case: <root>/case-N/{work/, sibling/keep.txt}; netc runs with work/ as its working folder.
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { type Ctx, type FuzzCase, ROOT, Rng, type Templates } from "./cases.js";
 
@@ -30,18 +29,20 @@ interface Reply {
 
 /** One worker child at a time; a new one after a timeout or a crash. */
 export class WorkerPool {
-  private child?: ChildProcessWithoutNullStreams;
-  private pending?: { id: number; child: ChildProcessWithoutNullStreams; resolve: (r: Reply | { crashed: string }) => void };
+  private child?: ChildProcess;
+  private pending?: { id: number; child: ChildProcess; resolve: (r: Reply | { crashed: string }) => void };
   private nextId = 0;
 
   constructor(private readonly limits: Limits) {}
 
-  private start(): ChildProcessWithoutNullStreams {
-    const child = spawn(process.execPath, [`--max-old-space-size=${this.limits.heapMb}`, "--import", "tsx", fileURLToPath(new URL("worker.ts", import.meta.url))], { cwd: ROOT, stdio: "pipe" });
+  private start(): ChildProcess {
+    const child = spawn(process.execPath, [`--max-old-space-size=${this.limits.heapMb}`, "--import", "tsx", fileURLToPath(new URL("worker.ts", import.meta.url))], {
+      cwd: ROOT,
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+    });
     let stderr = "";
-    child.stderr.on("data", (d) => (stderr = (stderr + String(d)).slice(-4000)));
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      const reply = JSON.parse(line) as Reply & { id: number };
+    child.stderr!.on("data", (d) => (stderr = (stderr + String(d)).slice(-4000)));
+    child.on("message", (reply: Reply & { id: number }) => {
       if (this.pending?.id === reply.id && this.pending.child === child) this.pending.resolve(reply);
     });
     child.on("exit", (code, signal) => {
@@ -63,7 +64,7 @@ export class WorkerPool {
         resolve({ timedOut: true });
       }, this.limits.timeMs);
     });
-    child.stdin.write(JSON.stringify({ id, cwd, args }) + "\n");
+    child.send({ id, cwd, args });
     try {
       return await answer;
     } finally {
@@ -123,7 +124,7 @@ export function judge(c: FuzzCase, result: Reply | { crashed: string } | { timed
   for (const path of after.keys()) {
     if (before.has(path)) continue;
     if (/\.tmp(\/|$)/.test(path)) problems.push(`a temporary file was left behind: ${path}`);
-    else if (!path.startsWith("work/")) problems.push(`${path} appeared outside the scratch folder`);
+    else if (!path.startsWith("work/") && !c.mayAdd?.test(path)) problems.push(`${path} appeared outside the scratch folder`);
     else if (result.code !== 0) problems.push(`${path} was left behind by a failed command`);
   }
   const extra = c.check?.({ code: result.code, err: result.err, work });

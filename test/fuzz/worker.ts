@@ -1,11 +1,8 @@
 // A long-lived child that runs netc command lines in-process, one at a time, for the fuzz harness: starting tsx
 // per case costs seconds, a case costs milliseconds. The parent bounds each case's time (it kills a worker that
 // does not answer) and memory (the worker runs under --max-old-space-size and reports its RSS).
-// Protocol: one JSON request per stdin line {id, cwd, args}; one JSON reply per stdout line {id, code, err, rss}.
-import { createInterface } from "node:readline";
+// Protocol over the IPC channel (native code may print to stdout): request {id, cwd, args}, reply {id, code, err, rss}.
 import { main } from "../../src/cli/main.js";
-
-const reply = process.stdout.write.bind(process.stdout);
 
 async function runCase(cwd: string, args: string[]): Promise<{ code: number; err: string }> {
   let err = "";
@@ -24,13 +21,11 @@ async function runCase(cwd: string, args: string[]): Promise<{ code: number; err
   }
 }
 
-const lines = createInterface({ input: process.stdin });
 let queue = Promise.resolve();
-lines.on("line", (line) => {
+process.on("message", (request: { id: number; cwd: string; args: string[] }) => {
   queue = queue.then(async () => {
-    const { id, cwd, args } = JSON.parse(line) as { id: number; cwd: string; args: string[] };
-    const { code, err } = await runCase(cwd, args);
-    reply(JSON.stringify({ id, code, err: err.slice(0, 20_000), rss: process.memoryUsage().rss }) + "\n");
+    const { code, err } = await runCase(request.cwd, request.args);
+    process.send!({ id: request.id, code, err: err.slice(0, 20_000), rss: process.memoryUsage().rss });
   });
 });
-lines.on("close", () => void queue.then(() => process.exit(0)));
+process.on("disconnect", () => void queue.then(() => process.exit(0)));
