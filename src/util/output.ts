@@ -134,6 +134,11 @@ function notABundle(dir: string): string | undefined {
   if (format !== "netc-wgsl") return "its manifest.json is not a netc WGSL manifest";
   const stranger = fs.readdirSync(dir).find((entry) => !BUNDLE_ENTRIES.has(entry));
   if (stranger !== undefined) return `it holds ${stranger}, which netc did not write`;
+  const kernels = path.join(dir, "kernels");
+  if (lstat(kernels)?.isDirectory()) {
+    const odd = fs.readdirSync(kernels).find((entry) => !entry.endsWith(".wgsl") || !lstat(path.join(kernels, entry))?.isFile());
+    if (odd !== undefined) return `it holds kernels/${odd}, which netc did not write`;
+  }
   return undefined;
 }
 

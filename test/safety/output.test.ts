@@ -45,8 +45,13 @@ describe("bundle folders", () => {
     fillBundle("b");
     writeFileSync("b/notes.txt", "mine");
     expect(codeOf(() => writeBundleFolder("b", [], "the bundle", fillBundle))).toBe("NET8008");
+    fillBundle("c");
+    mkdirSync("c/kernels");
+    writeFileSync("c/kernels/notes.txt", "mine");
+    expect(codeOf(() => writeBundleFolder("c", [], "the bundle", fillBundle))).toBe("NET8008");
     expect(readFileSync("other/keep.txt", "utf8")).toBe("mine");
     expect(readFileSync("b/notes.txt", "utf8")).toBe("mine");
+    expect(readFileSync("c/kernels/notes.txt", "utf8")).toBe("mine");
   });
 
   it("refuses a folder holding one of the inputs", () => {
