@@ -254,7 +254,7 @@ export const REGRESSIONS: FuzzCase[] = [
  * (not passes) until their fixes are merged; then delete the entry.
  */
 export const KNOWN_RANDOM_FAILURES: readonly { owner: string; pattern: RegExp }[] = [
-  { owner: "lang helper: parser and formatter recursion depth", pattern: /Maximum call stack size exceeded\n\s+at .*(chevrotain|src\/dsl\/(1-parse|format))/ },
+  { owner: "lang helper: parser and formatter recursion depth", pattern: /Maximum call stack size exceeded(\n\s+at .*)*?\n\s+at .*(chevrotain|src\/dsl\/(1-parse|format))/ },
 ];
 
 export const knownOwner = (problems: readonly string[]): string | undefined => KNOWN_RANDOM_FAILURES.find((k) => k.pattern.test(problems.join("\n")))?.owner;
