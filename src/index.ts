@@ -1,6 +1,8 @@
 // The netc library API: compile `.net` source to ONNX (or just to IR), load checkpoints, run models.
 import { emitOnnx } from "./backends/onnx/index.js";
+import { CheckCodes } from "./compiler/codes.js";
 import { compileToGraph, type FrontendOptions } from "./compiler/compile.js";
+import { displayPath } from "./dsl/2-analyze/load.js";
 import { type Diagnostic, hasErrors, type SourceMap } from "./compiler/diagnostics.js";
 import type { Graph } from "./compiler/ir/ir.js";
 import type { HostTensor } from "./util/tensor.js";
@@ -45,12 +47,13 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
       allowUnexpected: options.allowUnexpected,
       overrides: options.weightOverrides,
     });
-    result.diagnostics.push(...loaded.diagnostics);
+    // The weight report accounts for the weights the forward never reads (NET6025, NET6020): say it once.
+    result.diagnostics = [...result.diagnostics.filter((d) => d.code !== CheckCodes.UnusedParameter.code), ...loaded.diagnostics];
     result.weightReport = loaded.report;
     if (hasErrors(loaded.diagnostics)) return result;
     weights = loaded.weights;
   } else weights = options.weights as ReadonlyMap<string, HostTensor> | undefined;
-  const emitted = emitOnnx(front.graph, { opset: options.opset, weights, seed: options.seed, debugOutputs: options.debugOutputs, source: options.file });
+  const emitted = emitOnnx(front.graph, { opset: options.opset, weights, seed: options.seed, debugOutputs: options.debugOutputs, source: options.file === undefined ? undefined : displayPath(options.file) });
   result.diagnostics.push(...emitted.diagnostics);
   result.onnx = emitted.bytes;
   return result;

@@ -31,6 +31,9 @@ export function program(): Command {
   const weightsOption = () =>
     new Option("--weights <[name=]file>", "a checkpoint (.pth, .pth.tar, .safetensors); repeatable; name= picks the model's `weights name { }` rules and prefix").argParser(collect).default([]);
 
+  const verboseOption = () => new Option("--verbose", "the whole weight report, not only its counts and the first lines of each list").default(false).conflicts("quiet");
+  const quietOption = () => new Option("--quiet", "no weight report and no weight notes (errors and warnings are still printed)").default(false);
+
   cli
     .command("compile <file>")
     .description("compile a .net model")
@@ -45,6 +48,8 @@ export function program(): Command {
     .option("--override <file>", "a state dict whose tensors replace loaded weights of the same name (repeatable)", collect, [])
     .option("--allow-missing", "weights the checkpoint lacks are random instead of an error", false)
     .option("--allow-unexpected", "checkpoint tensors the model does not declare are warnings instead of errors", false)
+    .addOption(verboseOption())
+    .addOption(quietOption())
     .action(compileCommand);
 
   cli
@@ -71,6 +76,8 @@ export function program(): Command {
     .option("--threads <n>", "intra-op threads", integer(1), 2)
     .option("--debug-outputs", "also write every `tap` (for .net inputs)", false)
     .option("--profile", "for a WGSL bundle: time every kernel with GPU timestamps and list the slowest", false)
+    .addOption(verboseOption())
+    .addOption(quietOption())
     .action(runCommand);
 
   cli
@@ -102,6 +109,8 @@ export function program(): Command {
     .addOption(setOption())
     .option("--allow-missing", "missing weights are warnings", false)
     .option("--allow-unexpected", "unexpected checkpoint tensors are warnings", false)
+    .addOption(verboseOption())
+    .addOption(quietOption())
     .action(weightsImportCommand);
   return cli;
 }

@@ -1,20 +1,80 @@
-// A progress bar on stderr for work that takes more than a moment; silent when stderr is not a terminal or in CI.
+// Progress on stderr for work that takes more than a moment (loading weights, compiling WGSL kernels on a software
+// adapter, a long run): one line redrawn in place. Silent when stderr is not a terminal or in CI, so pipes and logs
+// get nothing.
 import type { ProgressCallback } from "../weights/layout.js";
 
-export function progressBar(label: string): { update: ProgressCallback; done: () => void } {
-  const enabled = process.stderr.isTTY === true && !process.env.CI;
-  const started = Date.now();
+/** What progress writes to: process.stderr, or a fake terminal in tests. */
+export interface ProgressStream {
+  readonly isTTY?: boolean;
+  write(text: string): unknown;
+}
+
+export interface ProgressOptions {
+  stream?: ProgressStream;
+  /** Milliseconds since some fixed point (tests pass a fake clock). */
+  now?: () => number;
+  /** Nothing is drawn before this many milliseconds: quick work stays silent. */
+  delayMs?: number;
+  /** How often the elapsed time is redrawn while the event loop is free (0: only on updates). */
+  tickMs?: number;
+}
+
+export interface Progress {
+  /** A step with a known amount of work: a bar. */
+  update: ProgressCallback;
+  /** Starts a step whose amount is unknown: its label and the time it has taken so far. */
+  phase(label: string): void;
+  /** Clears the line, before other output; the next update draws it again. */
+  clear(): void;
+  /** Clears the line and stops redrawing. */
+  done(): void;
+}
+
+const WIDTH = 30;
+
+export function progressBar(label: string, options: ProgressOptions = {}): Progress {
+  const stream = options.stream ?? process.stderr;
+  const now = options.now ?? Date.now;
+  const delay = options.delayMs ?? 300;
+  const enabled = stream.isTTY === true && !process.env.CI;
+  const started = now();
+  let current = label;
+  let phaseStarted = started;
+  let bar: { done: number; total: number } | undefined;
   let drawn = false;
+
+  const draw = () => {
+    if (!enabled || now() - started < delay) return;
+    const seconds = `${((now() - phaseStarted) / 1000).toFixed(1)} s`;
+    const text = bar
+      ? `${current} [${"#".repeat(Math.round((bar.done / bar.total) * WIDTH)).padEnd(WIDTH)}] ${((bar.done / bar.total) * 100).toFixed(0)}% ${seconds}`
+      : `${current}... ${seconds}`;
+    stream.write(`\r\x1b[K${text}`);
+    drawn = true;
+  };
+  const clear = () => {
+    if (drawn) stream.write("\r\x1b[K");
+    drawn = false;
+  };
+  const tick = enabled && (options.tickMs ?? 250) > 0 ? setInterval(draw, options.tickMs ?? 250) : undefined;
+  tick?.unref?.();
+
   return {
     update: (done, total) => {
-      if (!enabled || Date.now() - started < 300 || total <= 0) return;
-      const width = 30;
-      const filled = Math.round((done / total) * width);
-      process.stderr.write(`\r${label} [${"#".repeat(filled)}${" ".repeat(width - filled)}] ${((done / total) * 100).toFixed(0)}% `);
-      drawn = true;
+      if (total <= 0) return;
+      bar = { done: Math.min(done, total), total };
+      draw();
     },
+    phase: (next) => {
+      current = next;
+      phaseStarted = now();
+      bar = undefined;
+      draw();
+    },
+    clear,
     done: () => {
-      if (drawn) process.stderr.write("\r\x1b[K");
+      if (tick) clearInterval(tick);
+      clear();
     },
   };
 }

@@ -61,7 +61,8 @@ export const CheckCodes = {
   MissingReturn: code("NET2014", "error", "a block whose body does not end in a return"),
   UnusedParameter: code("NET2015", "warning", "weights that the forward computation never reads", "remove them, or keep them if a checkpoint holds them (they are reported, not loaded into the graph)"),
   UnknownOverride: code("NET2016", "error", "a --set for a parameter the model does not have"),
-  ImportNotNet: code("NET2017", "error", "an import of a file that is not a `.net` source", "import `.net` files only; the standard library is `std/nn.net`"),
+  UnusedLayer: code("NET2017", "warning", "a layer that is declared but never called", "call it, or remove it if no checkpoint holds its weights"),
+  ImportNotNet: code("NET2018", "error", "an import of a file that is not a `.net` source", "import `.net` files only; the standard library is `std/nn.net`"),
 } as const;
 
 export const ShapeCodes = {

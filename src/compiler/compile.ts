@@ -3,16 +3,20 @@
 import type * as A from "../dsl/1-parse/ast.js";
 import { parseExpression } from "../dsl/1-parse/parse.js";
 import { checkProgram } from "../dsl/2-analyze/check.js";
-import { loadProgram, type Program, type ReadFile, readFromDisk } from "../dsl/2-analyze/load.js";
+import { isStdlibFile, loadProgram, type Program, type ReadFile, readFromDisk } from "../dsl/2-analyze/load.js";
+import { summarisePaths } from "../util/paths.js";
 import { CheckCodes, makeDiagnostic } from "./codes.js";
 import { type Diagnostic, DiagnosticError, hasErrors, SourceMap } from "./diagnostics.js";
 import { Elaborator, type WeightRuleUse } from "./3-elaborate/elaborate.js";
-import type { Graph } from "./ir/ir.js";
+import type { Graph, OpAttrs, Value } from "./ir/ir.js";
 import { runPasses } from "./ir/passes/index.js";
 import { verifyGraph } from "./ir/verify.js";
 
 export interface FrontendOptions {
-  /** File name used in diagnostics and to resolve relative imports. */
+  /**
+   * The file, to resolve relative imports; spans name it (and the files it imports) relative to the working folder,
+   * and the standard library as `std/...`.
+   */
   file?: string;
   readFile?: ReadFile;
   /** `--set name=value`: model parameters and free input dimensions (e.g. B=4). */
@@ -79,7 +83,9 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
   const elaborated = guard(diagnostics, () => new Elaborator(items, models[0]).run({ overrides }));
   if (!elaborated) return result;
   result.weightRules = elaborated.weightRules;
+  diagnostics.push(...elaborated.diagnostics);
   const graph = elaborated.graph;
+  markStdlibBuffers(graph);
   if (opts.optimize === false) {
     const verified = verifyGraph(graph);
     diagnostics.push(...verified);
@@ -89,11 +95,26 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
     diagnostics.push(...passes.diagnostics);
     if (hasErrors(passes.diagnostics)) return result;
   }
-  const unused = graph.params.filter((p) => p.unused);
-  if (unused.length)
+  // Weights of uncalled layers have their layer's warning; standard-library buffers are unused by design.
+  const inUncalledLayer = (path: string) => elaborated.uncalledLayers.some((l) => path.startsWith(`${l}.`));
+  const unused = graph.params.filter((p) => p.unused && !p.stdlibBuffer && !inUncalledLayer(p.path));
+  if (unused.length) {
+    const paths = unused.map((p) => p.path);
     diagnostics.push(
-      makeDiagnostic(CheckCodes.UnusedParameter, `${unused.length} weight${unused.length === 1 ? " is" : "s are"} declared but never used by the forward computation: ${unused.map((p) => p.path).join(", ")}`, unused[0].span),
+      makeDiagnostic(CheckCodes.UnusedParameter, `${unused.length} weight${unused.length === 1 ? " is" : "s are"} declared but never used by the forward computation: ${summarisePaths(paths)}`, unused[0].layerSpan ?? unused[0].span),
     );
+  }
   result.graph = graph;
   return result;
+}
+
+/** Marks the standard library's weights that no operation reads at all, before any pass removes dead code. */
+function markStdlibBuffers(graph: Graph): void {
+  const read = new Set<string>();
+  const note = (v: Value) => {
+    if (v.producer.op === "param") read.add((v.producer.attrs as OpAttrs["param"]).path);
+  };
+  for (const n of graph.nodes) n.inputs.forEach(note);
+  for (const o of [...graph.outputs, ...graph.taps]) note(o.value);
+  for (const p of graph.params) if (p.span && isStdlibFile(p.span.file) && !read.has(p.path)) p.stdlibBuffer = true;
 }

@@ -164,8 +164,11 @@ export class WgslModel {
     return this.manifest.outputs;
   }
 
-  /** Uploads the weights and compiles every kernel; resolves once the model can run. */
-  static async create(device: GPUDevice, bundle: WgslBundle): Promise<WgslModel> {
+  /**
+   * Uploads the weights and compiles every kernel; resolves once the model can run. `onProgress` hears of each
+   * distinct pipeline compiled (a software adapter takes seconds for a large model).
+   */
+  static async create(device: GPUDevice, bundle: WgslBundle, options: { onProgress?: (compiled: number, total: number) => void } = {}): Promise<WgslModel> {
     const m = validateManifest(bundle.manifest);
     checkDevice(device, m);
     for (const file of shaderFiles(m)) if (typeof bundle.shaders.get(file) !== "string") throw new WgslRuntimeError(`the bundle has no shader ${file}`, BUNDLE_ERROR.FileRefused);
@@ -186,11 +189,16 @@ export class WgslModel {
     );
     // One pipeline per distinct shader and binding layout: repeated layers reuse it with their own bind groups.
     const pipelineOf = new Map<string, Promise<GPUComputePipeline>>();
+    let compiled = 0;
+    const counted = (p: GPUComputePipeline) => {
+      options.onProgress?.(++compiled, pipelineOf.size);
+      return p;
+    };
     const pipelineFor = (k: KernelEntry): Promise<GPUComputePipeline> => {
       const code = bundle.shaders.get(k.shader);
       const key = `${k.entryPoint}\n${k.bindings.map((b) => `${b.binding}:${b.access}`).join(",")}\n${code}`;
       let pipeline = pipelineOf.get(key);
-      if (!pipeline) pipelineOf.set(key, (pipeline = compileKernel(device, k, code)));
+      if (!pipeline) pipelineOf.set(key, (pipeline = compileKernel(device, k, code).then(counted)));
       return pipeline;
     };
     const pipelines = await scoped(device, "compiling the model's kernels", () => Promise.all(m.kernels.map(pipelineFor)));

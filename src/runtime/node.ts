@@ -125,17 +125,28 @@ export async function runBundleDir(dir: string, inputs: Readonly<Record<string, 
   return (await runBundleDirWith(dir, inputs, {})).outputs;
 }
 
+/** Told what a run is doing, for a progress line: each step, and the kernels compiled so far. */
+export interface RunProgress {
+  phase(label: string): void;
+  update(done: number, total: number): void;
+}
+
 /** runBundleDir, optionally timing every kernel (WgslModel.profile). */
 export async function runBundleDirWith(
   dir: string,
   inputs: Readonly<Record<string, ModelInput>>,
-  options: { profiling?: boolean },
+  options: { profiling?: boolean; progress?: RunProgress },
 ): Promise<{ outputs: Record<string, HostTensor>; kernels?: KernelTiming[] }> {
+  const progress = options.progress;
+  progress?.phase("reading the bundle");
   const bundle = readBundleDir(dir);
+  progress?.phase("creating the WebGPU device");
   const gpu = await createNodeDevice(bundle.manifest, options);
   try {
-    const model = await WgslModel.create(gpu.device, bundle);
+    progress?.phase("compiling kernels");
+    const model = await WgslModel.create(gpu.device, bundle, { onProgress: progress ? (done, total) => progress.update(done, total) : undefined });
     try {
+      progress?.phase(options.profiling ? "running the model (profiling every kernel)" : "running the model");
       const limit = gpuTimeLimitMs();
       if (!options.profiling) return { outputs: await withTimeLimit(model.run(inputs), limit) };
       await withTimeLimit(model.run(inputs), limit); // a warm-up: drivers may finish compiling a pipeline at its first dispatch

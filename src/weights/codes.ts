@@ -101,6 +101,18 @@ export const WeightCodes = {
     "make the renames distinct, or strip fewer prefixes",
   ),
   DroppedByRule: code("NET6028", "note", "checkpoint tensors a `drop` or `drop_mismatched` rule leaves out"),
+  UnmatchedRule: code(
+    "NET6029",
+    "warning",
+    "a `strip` or `rename` rule that matches no key of the checkpoints it applies to",
+    "`netc weights inspect <file>` lists the checkpoint's keys; remove the rule, or correct its name",
+  ),
+  UnknownWeightSet: code(
+    "NET6030",
+    "warning",
+    "a `--weights name=file` whose name is not, but nearly is, one of the model's `weights <name> { }` sets",
+    "a name that is not a set only puts the file's tensors under `name.`",
+  ),
 } as const;
 
 /** The error every reader throws: a single diagnostic without a span (the problem lies in a file, not in .net source). */

@@ -2,6 +2,7 @@
 // Planning works on names, shapes and dtypes only, so the report is known before any tensor data is read;
 // loading then reads each needed checkpoint tensor once and applies the planned steps.
 import type { Span } from "../compiler/diagnostics.js";
+import { closestName } from "../util/suggest.js";
 import { byteSize, type DType, type HostTensor } from "../util/tensor.js";
 import { describeStateDict, findStateDict, type Checkpoint, type StateDict } from "./checkpoint.js";
 import { WeightCodes, weightError, withDiagnostics } from "./codes.js";
@@ -17,6 +18,16 @@ export interface DeclaredWeight {
   span?: Span;
   /** The forward computation never reads it: loading it is only reported, and it may be missing. */
   unused?: boolean;
+  /** For a weight the standard library declares: the user's `layer` statement that brings it in. */
+  layerSpan?: Span;
+  /** A standard-library buffer its block never reads (BatchNorm's num_batches_tracked): reported in one line. */
+  stdlibBuffer?: boolean;
+}
+
+/** Removes a prefix from the keys that start with it; `span` is the `strip` rule's, for diagnostics. */
+export interface StripRule {
+  prefix: string;
+  span?: Span;
 }
 
 /**
@@ -91,7 +102,7 @@ export interface MappingRules {
    */
   subdict?: string | readonly string[];
   /** Each prefix is removed once from the keys that start with it, e.g. "module." from DataParallel. */
-  stripPrefix?: readonly string[];
+  stripPrefix?: readonly (string | StripRule)[];
   rename?: readonly RenameRule[];
   /** Prepended as is to every name at the end, so that the checkpoint fills the weights under it (e.g. "landmark."). */
   prefix?: string;
@@ -102,6 +113,8 @@ export interface MappingRules {
 export interface WeightSource {
   checkpoint: Checkpoint;
   rules?: MappingRules;
+  /** The `weights <set> { }` block its rules come from, so that hints name the block to write a rule in. */
+  set?: string;
 }
 
 export interface AppliedWeight {
@@ -110,7 +123,9 @@ export interface AppliedWeight {
   key: string;
   source: string;
   span?: Span;
+  layerSpan?: Span;
   unused: boolean;
+  stdlibBuffer: boolean;
   /** Transforms applied on the way, as text ("transpose [1, 0]"). */
   steps: string[];
 }
@@ -120,9 +135,25 @@ export interface MissingWeight {
   dtype: DType;
   shape: readonly number[];
   span?: Span;
+  layerSpan?: Span;
   unused: boolean;
-  /** A likely fix, when an unexpected checkpoint tensor looks like this weight under another prefix. */
+  stdlibBuffer: boolean;
+  /**
+   * A likely fix, when an unexpected checkpoint tensor differs from this weight by a pattern (a prefix added or
+   * removed, one segment renamed): the `weights { }` rule to write.
+   */
   suggestion?: string;
+}
+
+/** A `strip` or `rename` rule that matched no key of any checkpoint it applied to. */
+export interface UnmatchedRule {
+  /** The rule as text (`strip 'module.'`). */
+  rule: string;
+  span?: Span;
+  /** The state dicts it applied to. */
+  sources: string[];
+  /** The closest prefix or name the checkpoints do have, when one is close. */
+  closest?: string;
 }
 
 export interface UnexpectedTensor {
@@ -188,6 +219,7 @@ export interface WeightReport {
   shapeMismatch: ShapeMismatch[];
   dtypeMismatch: DTypeMismatch[];
   dtypeConverted: DTypeConversion[];
+  unmatchedRules: UnmatchedRule[];
 }
 
 type Step =
@@ -237,22 +269,33 @@ export function planWeights(declared: readonly DeclaredWeight[], sources: readon
   const names = stateDicts.map(describeStateDict);
   const candidates = new Map<string, Candidate>();
   const dropped: DroppedTensor[] = [];
+  const rules = new RuleMatches();
   sources.forEach((s, origin) => {
-    const offered = offeredTensors(stateDicts[origin], s.rules ?? {}, { origin, names, declared: declaredByPath, prefix: s.rules?.prefix ?? "", dropped });
+    const offered = offeredTensors(stateDicts[origin], s.rules ?? {}, { origin, names, declared: declaredByPath, prefix: s.rules?.prefix ?? "", dropped, rules });
     for (const c of offered.values()) addCandidate(candidates, c, names);
   });
 
-  const report: WeightReport = { sources: names, applied: [], missing: [], unexpected: [], dropped, shapeMismatch: [], dtypeMismatch: [], dtypeConverted: [] };
+  const report: WeightReport = {
+    sources: names,
+    applied: [],
+    missing: [],
+    unexpected: [],
+    dropped,
+    shapeMismatch: [],
+    dtypeMismatch: [],
+    dtypeConverted: [],
+    unmatchedRules: rules.unmatched(),
+  };
   const loads: PlannedLoad[] = [];
   for (const d of declared) {
-    const unused = d.unused ?? false;
+    const flags = { unused: d.unused ?? false, stdlibBuffer: d.stdlibBuffer ?? false, ...(d.layerSpan ? { layerSpan: d.layerSpan } : {}) };
     const c = candidates.get(d.path);
     if (!c) {
-      report.missing.push({ path: d.path, dtype: d.dtype, shape: d.shape, span: d.span, unused });
+      report.missing.push({ path: d.path, dtype: d.dtype, shape: d.shape, span: d.span, ...flags });
       continue;
     }
     candidates.delete(d.path);
-    const where = { path: d.path, key: c.key, source: names[c.origin], span: d.span };
+    const where = { path: d.path, key: c.key, source: names[c.origin], span: d.span, ...(d.layerSpan ? { layerSpan: d.layerSpan } : {}) };
     if (!sameShape(c.shape, d.shape)) {
       report.shapeMismatch.push({ ...where, expected: d.shape, actual: c.shape });
       continue;
@@ -269,13 +312,17 @@ export function planWeights(declared: readonly DeclaredWeight[], sources: readon
       const explicit = c.steps.some((s) => s.op === "cast");
       report.dtypeConverted.push({ ...where, from: c.sourceDType, to: d.dtype, lossy: isLossy(c.sourceDType, d.dtype), explicit });
     }
-    report.applied.push({ ...where, unused, steps: c.steps.map(describeStep) });
+    report.applied.push({ ...where, ...flags, steps: c.steps.map(describeStep) });
     loads.push({ path: d.path, origin: c.origin, key: c.key, steps });
   }
   for (const c of candidates.values()) {
     report.unexpected.push({ key: c.key, source: names[c.origin], name: c.name, dtype: c.dtype, shape: c.shape });
   }
-  for (const m of report.missing) m.suggestion = suggestFix(m.path, report.unexpected);
+  const hints = new RenameHints([...candidates.values()], sources);
+  for (const m of report.missing) {
+    const suggestion = m.stdlibBuffer ? undefined : hints.suggest(m.path, m.shape);
+    if (suggestion) m.suggestion = suggestion;
+  }
   return { stateDicts, report, loads };
 }
 
@@ -302,14 +349,22 @@ interface SourceContext {
   prefix: string;
   /** Where drop rules report what they leave out. */
   dropped: DroppedTensor[];
+  /** What the strip and rename rules matched, over every source they apply to. */
+  rules: RuleMatches;
 }
 
 /** One state dict's tensors under their model-side names, after renaming, transforms and the prefix. */
 function offeredTensors(sd: StateDict, rules: MappingRules, ctx: SourceContext): Map<string, Candidate> {
-  const rename = compileRenames(rules.rename ?? []);
+  const rename = compileRenames(rules.rename ?? [], ctx.rules);
+  const strips = (rules.stripPrefix ?? []).map((r) => (typeof r === "string" ? { prefix: r } : r));
   const offered = new Map<string, Candidate>();
+  const source = ctx.names[ctx.origin];
+  for (const strip of strips) ctx.rules.offer(stripRuleText(strip), strip.span, { kind: "strip", name: strip.prefix }, source);
+  for (const rule of rules.rename ?? []) ctx.rules.offer(renameRuleText(rule), rule.span, rule.regex ? undefined : { kind: "rename", name: rule.from }, source);
   for (const [key, entry] of sd.tensors) {
-    const { name, span } = rename(stripPrefixes(key, rules.stripPrefix ?? []));
+    const stripped = stripPrefixes(key, strips, ctx.rules);
+    ctx.rules.see(key, stripped);
+    const { name, span } = rename(stripped);
     const c: Candidate = { name, origin: ctx.origin, key, sourceDType: entry.dtype, dtype: entry.dtype, shape: [...entry.shape], steps: [] };
     addCandidate(offered, c, ctx.names, span);
   }
@@ -391,19 +446,92 @@ function describeStep(step: Step): string {
   }
 }
 
-function stripPrefixes(key: string, prefixes: readonly string[]): string {
+function stripPrefixes(key: string, strips: readonly StripRule[], matches: RuleMatches): string {
   let name = key;
-  for (const prefix of prefixes) if (prefix !== "" && name.startsWith(prefix)) name = name.slice(prefix.length);
+  for (const strip of strips) {
+    if (strip.prefix !== "" && name.startsWith(strip.prefix)) {
+      name = name.slice(strip.prefix.length);
+      matches.matched(stripRuleText(strip), strip.span);
+    }
+  }
   return name;
 }
 
-function compileRenames(rules: readonly RenameRule[]): (name: string) => { name: string; span?: Span } {
+const stripRuleText = (r: StripRule) => `strip '${r.prefix}'`;
+const renameRuleText = (r: RenameRule) => `${r.regex ? "rename_regex" : "rename"} '${r.from}' -> '${r.to}'`;
+
+/**
+ * Which strip and rename rules matched a key, over every source they apply to (the model's own rules apply to each
+ * file given without a name), and the names they could have matched, for "did you mean".
+ */
+/** What a literal rule names: a key prefix to strip (`module.`), or a name or dotted prefix to rename. */
+interface LiteralTarget {
+  kind: "strip" | "rename";
+  name: string;
+}
+
+class RuleMatches {
+  private readonly rules = new Map<string, { rule: string; span?: Span; count: number; literal?: LiteralTarget; sources: string[] }>();
+  private readonly keys = new Set<string>();
+  private readonly stripped = new Set<string>();
+
+  private id = (rule: string, span?: Span) => (span ? `${span.file}:${span.start}` : rule);
+
+  /** A rule applies to a source; `literal` says what a literal rule matches (regex rules get no "did you mean"). */
+  offer(rule: string, span: Span | undefined, literal: LiteralTarget | undefined, source: string): void {
+    const id = this.id(rule, span);
+    const known = this.rules.get(id);
+    if (known) known.sources.push(source);
+    else this.rules.set(id, { rule, span, count: 0, literal, sources: [source] });
+  }
+
+  matched(rule: string, span: Span | undefined): void {
+    const r = this.rules.get(this.id(rule, span));
+    if (r) r.count++;
+  }
+
+  /** A checkpoint key, and its name once stripped (what renames see). */
+  see(key: string, stripped: string): void {
+    this.keys.add(key);
+    this.stripped.add(stripped);
+  }
+
+  unmatched(): UnmatchedRule[] {
+    return [...this.rules.values()]
+      .filter((r) => r.count === 0)
+      .map((r) => {
+        const closest = r.literal && closestName(r.literal.name, r.literal.kind === "strip" ? dottedPrefixes(this.keys, true) : dottedPrefixes(this.stripped, false));
+        return { rule: r.rule, ...(r.span ? { span: r.span } : {}), sources: r.sources, ...(closest ? { closest } : {}) };
+      });
+  }
+}
+
+/** Every name and every dotted prefix of one (`a.b.c` gives `a`, `a.b`, `a.b.c`; with `dot`, `a.` and `a.b.`). */
+function dottedPrefixes(names: Iterable<string>, dot: boolean): Set<string> {
+  const out = new Set<string>();
+  for (const name of names) {
+    for (let i = name.indexOf("."); i >= 0; i = name.indexOf(".", i + 1)) out.add(name.slice(0, dot ? i + 1 : i));
+    if (!dot) out.add(name);
+  }
+  return out;
+}
+
+function compileRenames(rules: readonly RenameRule[], matches: RuleMatches): (name: string) => { name: string; span?: Span } {
   const steps = rules.map((rule): ((name: string) => string) => {
+    const text = renameRuleText(rule);
     if (!rule.regex) {
-      return (name) => (name === rule.from ? rule.to : name.startsWith(rule.from + ".") ? rule.to + name.slice(rule.from.length) : name);
+      return (name) => {
+        if (name !== rule.from && !name.startsWith(rule.from + ".")) return name;
+        matches.matched(text, rule.span);
+        return rule.to + name.slice(rule.from.length);
+      };
     }
     const re = compileRegex(rule.from, rule.span, false);
-    return (name) => name.replace(re, rule.to);
+    return (name) => {
+      if (!re.test(name)) return name;
+      matches.matched(text, rule.span);
+      return name.replace(re, rule.to);
+    };
   });
   // The span of the last rule that changed the name, so that a collision can point at the rename responsible.
   return (name) =>
@@ -434,7 +562,13 @@ function addCandidate(candidates: Map<string, Candidate>, c: Candidate, names: r
 function applyTransform(t: TensorTransform, candidates: Map<string, Candidate>, ctx: SourceContext): void {
   const re = t.regex ? compileRegex(t.key, t.span, true) : undefined;
   const matched = [...candidates.values()].filter((c) => (re ? re.test(c.name) : c.name === t.key));
-  if (matched.length === 0) ruleError(`the ${t.op} transform of '${t.key}' matches no tensor of ${ctx.names[ctx.origin]}`, t.span);
+  if (matched.length === 0) {
+    const closest = re ? undefined : closestName(t.key, candidates.keys());
+    throw weightError(WeightCodes.BadMappingRule, `the ${t.op} transform of '${t.key}' matches no tensor of ${ctx.names[ctx.origin]}`, {
+      span: t.span,
+      ...(closest ? { hint: `did you mean '${closest}'?` } : {}),
+    });
+  }
   for (const c of matched) {
     const what = `the ${t.op} transform of '${c.name}'`;
     switch (t.op) {
@@ -519,15 +653,65 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-/** "module.x.w" offered while "x.w" is missing suggests a prefix to strip; the reverse, a prefix to add. */
-function suggestFix(path: string, unexpected: readonly UnexpectedTensor[]): string | undefined {
-  for (const u of unexpected) {
-    if (u.name.endsWith("." + path)) {
-      return `the checkpoint has '${u.name}': strip the prefix '${u.name.slice(0, u.name.length - path.length)}'`;
-    }
-    if (path.endsWith("." + u.name)) {
-      return `the checkpoint has '${u.name}': rename it with the prefix '${path.slice(0, path.length - u.name.length)}'`;
+/**
+ * "rename?" hints: an unexpected checkpoint tensor that differs from a missing weight by a pattern (a prefix to
+ * strip, a prefix to add, one segment renamed), and the exact rule that maps it. Names are compared relative to
+ * their source's prefix, since rules name tensors that way. Indexed so that each lookup is one map access.
+ */
+class RenameHints {
+  private readonly byOrigin: { prefix: string; set?: string; bySuffix: Map<string, Candidate>; byName: Map<string, Candidate>; byHole: Map<string, Candidate> }[];
+
+  constructor(unexpected: readonly Candidate[], sources: readonly WeightSource[]) {
+    this.byOrigin = sources.map((s) => ({ prefix: s.rules?.prefix ?? "", ...(s.set ? { set: s.set } : {}), bySuffix: new Map(), byName: new Map(), byHole: new Map() }));
+    for (const c of unexpected) {
+      const o = this.byOrigin[c.origin];
+      if (!c.name.startsWith(o.prefix)) continue;
+      const name = c.name.slice(o.prefix.length);
+      setOnce(o.byName, name, c);
+      for (let i = name.indexOf("."); i >= 0; i = name.indexOf(".", i + 1)) setOnce(o.bySuffix, name.slice(i + 1), c);
+      const segments = name.split(".");
+      segments.forEach((_, i) => setOnce(o.byHole, holeKey(segments, i), c));
     }
   }
-  return undefined;
+
+  /** A hint for the missing weight `path` of this shape, if an unexpected tensor of the same shape looks like it. */
+  suggest(path: string, shape: readonly number[]): string | undefined {
+    for (const o of this.byOrigin) {
+      if (!path.startsWith(o.prefix)) continue;
+      const wanted = path.slice(o.prefix.length);
+      const fits = (c: Candidate | undefined) => (c && sameShape(c.shape, shape) ? c : undefined);
+      const relative = (c: Candidate) => c.name.slice(o.prefix.length);
+      const block = (rule: string) => `\`weights${o.set ? ` ${o.set}` : ""} { ${rule} }\``;
+      // A key the rules already renamed is named as both, so that a wrong rule can be recognised.
+      const has = (c: Candidate) => (c.key === relative(c) ? `the checkpoint has '${c.name}'` : `the checkpoint's '${c.key}' (mapped to '${c.name}')`);
+      const longer = fits(o.bySuffix.get(wanted));
+      if (longer) return `${has(longer)}: rename? ${block(`strip "${relative(longer).slice(0, relative(longer).length - wanted.length)}"`)}`;
+      const segments = wanted.split(".");
+      for (let i = 1; i < segments.length; i++) {
+        const shorter = fits(o.byName.get(segments.slice(i).join(".")));
+        if (!shorter) continue;
+        const first = relative(shorter).split(".")[0];
+        return `${has(shorter)}: rename? ${block(`rename "${first}" -> "${segments.slice(0, i).join(".")}.${first}"`)}`;
+      }
+      for (let i = 0; i < segments.length; i++) {
+        const other = fits(o.byHole.get(holeKey(segments, i)));
+        if (!other) continue;
+        const theirs = relative(other).split(".");
+        // Another index of a list of layers is another layer, and another last segment another weight, unless a typo.
+        if (/^\d+$/.test(theirs[i]) && /^\d+$/.test(segments[i])) continue;
+        if (i === segments.length - 1 && !closestName(segments[i], [theirs[i]])) continue;
+        const rule = block(`rename "${theirs.slice(0, i + 1).join(".")}" -> "${segments.slice(0, i + 1).join(".")}"`);
+        const typo = closestName(segments[i], [theirs[i]]);
+        if (typo) return `did you mean '${typo}'? ${has(other)}: rename the layer '${segments.slice(0, i + 1).join(".")}', or map the checkpoint's name with ${rule}`;
+        return `${has(other)}: rename? ${rule}`;
+      }
+    }
+    return undefined;
+  }
+}
+
+const holeKey = (segments: readonly string[], i: number) => `${i}|${segments.length}|${segments.map((s, j) => (j === i ? "" : s)).join(".")}`;
+
+function setOnce<K, V>(map: Map<K, V>, key: K, value: V): void {
+  if (!map.has(key)) map.set(key, value);
 }

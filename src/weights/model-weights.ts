@@ -1,6 +1,7 @@
 // Glue between a compiled model and checkpoints: the model's declared weights, the `weights { ... }` rules of its
 // `.net` file turned into mapping rules, several checkpoint files (each under an optional prefix) and overrides.
 import { makeDiagnostic } from "../compiler/codes.js";
+import { closestName } from "../util/suggest.js";
 import { type Diagnostic, DiagnosticError, hasErrors, type Span } from "../compiler/diagnostics.js";
 import type { WeightRuleUse } from "../compiler/3-elaborate/elaborate.js";
 import type { Val } from "../compiler/3-elaborate/values.js";
@@ -9,11 +10,19 @@ import type { HostTensor } from "../util/tensor.js";
 import { findStateDict, openCheckpoint, type Checkpoint } from "./checkpoint.js";
 import { WeightCodes } from "./codes.js";
 import type { ProgressCallback } from "./layout.js";
-import { type DeclaredWeight, importWeights, type MappingRules, type TensorTransform, type WeightReport } from "./mapping.js";
+import { type DeclaredWeight, importWeights, type MappingRules, type StripRule, type TensorTransform, type WeightReport } from "./mapping.js";
 import { reportDiagnostics, type Strictness } from "./report.js";
 
 export function declaredWeights(graph: Graph): DeclaredWeight[] {
-  return graph.params.map((p) => ({ path: p.path, dtype: p.dtype, shape: p.shape, span: p.span, unused: p.unused }));
+  return graph.params.map((p) => ({
+    path: p.path,
+    dtype: p.dtype,
+    shape: p.shape,
+    span: p.span,
+    unused: p.unused,
+    ...(p.layerSpan ? { layerSpan: p.layerSpan } : {}),
+    ...(p.stdlibBuffer ? { stdlibBuffer: true } : {}),
+  }));
 }
 
 const VERBS = "subdict, strip, rename, rename_regex, prefix, transpose, reshape, cast, split, drop, drop_mismatched (transforms take a _regex suffix)";
@@ -43,7 +52,7 @@ export function mappingFromRules(rules: readonly WeightRuleUse[], set?: string):
   const out: {
     subdict?: string[];
     prefix?: string;
-    stripPrefix: string[];
+    stripPrefix: StripRule[];
     rename: NonNullable<MappingRules["rename"]>[number][];
     transforms: TensorTransform[];
   } = {
@@ -72,7 +81,7 @@ export function mappingFromRules(rules: readonly WeightRuleUse[], set?: string):
       }
       case "strip":
         if (r.args.length === 0) ruleFail("strip needs a prefix", r.span);
-        r.args.forEach((a, i) => out.stripPrefix.push(str(a, r.span, `prefix ${i + 1} of strip`)));
+        r.args.forEach((a, i) => out.stripPrefix.push({ prefix: str(a, r.span, `prefix ${i + 1} of strip`), span: r.span }));
         break;
       case "rename":
         if (r.args.length !== 2) ruleFail(`${r.verb} takes "from" -> "to"`, r.span);
@@ -153,11 +162,12 @@ export function loadModelWeights(
       // A file `netc weights import` wrote already holds the model's weight names: the checkpoint rules that made
       // them must not apply twice (only a `name=` prefix still does).
       const imported = checkpoint.metadata.has(IMPORTED_FOR_MODEL);
-      const mapping = imported ? (f.prefix ? { prefix: `${f.prefix.replace(/\.$/, "")}.` } : {}) : mappingFromRules(rules, f.prefix?.replace(/\.$/, ""));
-      return { checkpoint, rules: mapping };
+      const set = f.prefix?.replace(/\.$/, "");
+      const mapping = imported ? (set ? { prefix: `${set}.` } : {}) : mappingFromRules(rules, set);
+      return { checkpoint, rules: mapping, ...(set && !imported ? { set } : {}) };
     });
     const { weights, report } = importWeights(declared, sources, { onProgress: opts.onProgress });
-    const diagnostics = reportDiagnostics(report, opts);
+    const diagnostics = [...misspelledSets(files, rules), ...reportDiagnostics(report, opts)];
     if (!hasErrors(diagnostics)) for (const o of opts.overrides ?? []) diagnostics.push(...applyOverrides(weights, declared, o));
     return { weights, report, diagnostics };
   } catch (e) {
@@ -166,6 +176,24 @@ export function loadModelWeights(
   } finally {
     for (const c of opened) c.close();
   }
+}
+
+/** A `--weights name=file` whose name is one edit or so from a set the model has: "did you mean". */
+function misspelledSets(files: readonly WeightFileSpec[], rules: readonly WeightRuleUse[]): Diagnostic[] {
+  const sets = new Map<string, Span>();
+  for (const r of rules) if (r.set !== undefined && !sets.has(r.set)) sets.set(r.set, r.span);
+  return files.flatMap((f) => {
+    const name = f.prefix?.replace(/\.$/, "");
+    if (name === undefined || sets.has(name)) return [];
+    const closest = closestName(name, sets.keys());
+    if (closest === undefined) return [];
+    return [
+      makeDiagnostic(WeightCodes.UnknownWeightSet, `--weights ${name}=${f.path}: the model has no \`weights ${name} { }\` set, so the file's tensors go under '${name}.' as they are`, undefined, {
+        hint: `did you mean '${closest}'?`,
+        related: [{ message: `the model's set '${closest}'`, span: sets.get(closest)! }],
+      }),
+    ];
+  });
 }
 
 /** Replaces weights by the tensors of a plain state dict with the same names (e.g. a stress-test variant). */

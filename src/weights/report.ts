@@ -1,6 +1,7 @@
 // The weight report as text (printed whether or not the import succeeds) and as diagnostics.
 import { makeDiagnostic, type CodeInfo } from "../compiler/codes.js";
-import type { Diagnostic, Severity, Span } from "../compiler/diagnostics.js";
+import type { Diagnostic, RelatedInfo, Severity, Span } from "../compiler/diagnostics.js";
+import { summarisePaths } from "../util/paths.js";
 import { WeightCodes } from "./codes.js";
 import type { DTypeConversion, WeightReport } from "./mapping.js";
 
@@ -11,12 +12,35 @@ export interface Strictness {
   allowUnexpected?: boolean;
 }
 
+/** How much of the weight report to print: counts and the first lines of each list, everything, or nothing. */
+export type Verbosity = "summary" | "verbose" | "quiet";
+
+/** Lines of each list the summary shows. */
+const SUMMARY_LINES = 5;
+
 const shapeText = (shape: readonly number[]) => `[${shape.join(", ")}]`;
 const spanText = (span?: Span) => (span ? `  (${span.file}:${span.line}:${span.col})` : "");
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-/** A readable summary: counts, then every entry that is not a plain one-to-one load. */
-export function renderReport(report: WeightReport): string {
-  const loadedUnused = report.applied.filter((a) => a.unused);
+/** Where a diagnostic about a weight points: the user's `layer` line, with the standard library's as a note. */
+function weightSite(w: { span?: Span; layerSpan?: Span }): { span?: Span; related: RelatedInfo[] } {
+  if (!w.layerSpan) return { span: w.span, related: [] };
+  return { span: w.layerSpan, related: w.span ? [{ message: "the weight is declared here, in the standard library", span: w.span }] : [] };
+}
+
+/** The weights that are neither standard-library buffers (reported in one line) nor used: reported once, grouped. */
+const unusedMissing = (report: WeightReport) => report.missing.filter((m) => m.unused && !m.stdlibBuffer);
+const usedMissing = (report: WeightReport) => report.missing.filter((m) => !m.unused);
+const loadedUnused = (report: WeightReport) => report.applied.filter((a) => a.unused && !a.stdlibBuffer);
+
+/**
+ * The report as text: the counts, then each list that no diagnostic gives key by key (errors are printed in full
+ * as diagnostics, so they are only counted here), its first lines or, verbose, all of them. Each key once.
+ */
+export function renderReport(report: WeightReport, options: { verbosity?: Verbosity; strictness?: Strictness } = {}): string {
+  const verbosity = options.verbosity ?? "summary";
+  if (verbosity === "quiet") return "";
+  const strictness = options.strictness ?? {};
   const reshaped = report.applied.filter((a) => a.path !== a.key || a.steps.length > 0);
   const lines = [
     `weights from ${report.sources.join(", ")}: ${report.applied.length} applied, ${report.missing.length} missing, ` +
@@ -24,77 +48,101 @@ export function renderReport(report: WeightReport): string {
       `${report.shapeMismatch.length} shape mismatches, ` +
       `${report.dtypeMismatch.length} dtype mismatches, ${report.dtypeConverted.length} dtype conversions`,
   ];
+  const buffers = [...report.applied, ...report.missing].filter((w) => w.stdlibBuffer);
+  if (buffers.length > 0) {
+    const names = [...new Set(buffers.map((b) => b.path.slice(b.path.lastIndexOf(".") + 1)))].join(", ");
+    const missing = report.missing.filter((m) => m.stdlibBuffer).length;
+    lines.push(`  ${plural(buffers.length, "standard-library buffer")} the forward never reads (${names}): ${buffers.length - missing} loaded, ${missing} not in the checkpoint`);
+  }
   const section = (title: string, rows: string[]) => {
-    if (rows.length > 0) lines.push(`  ${title} (${rows.length}):`, ...rows.map((r) => `    ${r}`));
+    if (rows.length === 0) return;
+    const shown = verbosity === "verbose" ? rows : rows.slice(0, SUMMARY_LINES);
+    lines.push(`  ${title} (${rows.length}):`, ...shown.map((r) => `    ${r}`));
+    if (shown.length < rows.length) lines.push(`    ... and ${rows.length - shown.length} more (--verbose lists them)`);
   };
-  section(
-    "missing",
-    report.missing.map((m) => `${m.path}  ${m.dtype} ${shapeText(m.shape)}${m.unused ? "  (unused by the forward)" : ""}${spanText(m.span)}`),
-  );
-  section(
-    "unexpected",
-    report.unexpected.map((u) => `${u.key}${u.name !== u.key ? ` (as ${u.name})` : ""}  ${u.dtype} ${shapeText(u.shape)}`),
-  );
+  if (strictness.allowMissing) section("missing, drawn at random", usedMissing(report).map((m) => `${m.path}  ${m.dtype} ${shapeText(m.shape)}`));
+  section("missing, never read by the forward", unusedMissing(report).map((m) => `${m.path}  ${m.dtype} ${shapeText(m.shape)}`));
+  if (strictness.allowUnexpected) section("unexpected, ignored", report.unexpected.map((u) => `${u.key}${u.name !== u.key ? ` (as ${u.name})` : ""}  ${u.dtype} ${shapeText(u.shape)}`));
   section(
     "dropped by rules",
     report.dropped.map((d) => `${d.key}${d.name !== d.key ? ` (as ${d.name})` : ""}  ${d.dtype} ${shapeText(d.shape)}  by ${d.rule}`),
-  );
-  section(
-    "shape mismatch",
-    report.shapeMismatch.map((s) => `${s.path}: declared ${shapeText(s.expected)}, checkpoint '${s.key}' ${shapeText(s.actual)}${spanText(s.span)}`),
-  );
-  section(
-    "dtype mismatch",
-    report.dtypeMismatch.map((d) => `${d.path}: declared ${d.expected}, checkpoint '${d.key}' ${d.actual}${spanText(d.span)}`),
   );
   section(
     "dtype converted",
     report.dtypeConverted.map((c) => `${c.path}: ${c.from} -> ${c.to}${c.lossy ? " (lossy)" : ""}${c.explicit ? " (cast)" : ""}`),
   );
   section("renamed or transformed", reshaped.map((a) => `${a.path} <- ${a.key}${a.steps.length > 0 ? `  [${a.steps.join(", ")}]` : ""}`));
-  section("loaded but never used by the forward", loadedUnused.map((a) => a.path));
+  section("loaded but never used by the forward", loadedUnused(report).map((a) => `${a.path}${spanText(a.layerSpan ?? a.span)}`));
   return lines.join("\n");
 }
 
 /**
- * Diagnostics for the report. Missing and unexpected tensors are errors unless relaxed (then warnings); shape
- * and dtype mismatches are always errors. Conversions and unused loads are summarised in notes (lossy ones warn).
+ * Diagnostics for the report. Missing and unexpected tensors are errors, one per key, unless relaxed (then one
+ * warning for all, the keys being in the report); shape and dtype mismatches are always errors. Conversions, drops
+ * and unused weights are summarised in notes; standard-library buffers the forward never reads are not mentioned.
  */
 export function reportDiagnostics(report: WeightReport, strictness: Strictness = {}): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const add = (info: CodeInfo, severity: Severity, message: string, span?: Span, hint?: string) =>
-    out.push({ ...makeDiagnostic(info, message, span, hint === undefined ? {} : { hint }), severity });
+  const add = (info: CodeInfo, severity: Severity, message: string, span?: Span, extra: { hint?: string; related?: RelatedInfo[] } = {}) =>
+    out.push({ ...makeDiagnostic(info, message, span, extra), severity });
   const from = report.sources.join(" or ");
 
-  for (const m of report.missing) {
-    const severity = m.unused ? "note" : strictness.allowMissing ? "warning" : "error";
-    const unused = m.unused ? " (the forward never uses it)" : "";
-    add(WeightCodes.MissingWeight, severity, `weight '${m.path}' (${m.dtype} ${shapeText(m.shape)}) is not in ${from}${unused}`, m.span, m.suggestion);
+  for (const r of report.unmatchedRules) {
+    add(WeightCodes.UnmatchedRule, "warning", `the rule ${r.rule} matches no key of ${r.sources.join(" or ")}`, r.span, r.closest ? { hint: `did you mean '${r.closest}'?` } : {});
   }
-  for (const u of report.unexpected) {
-    const as = u.name !== u.key ? ` (mapped to '${u.name}')` : "";
+  const missing = usedMissing(report);
+  if (strictness.allowMissing && missing.length > 0) {
+    const hinted = missing.find((m) => m.suggestion);
     add(
-      WeightCodes.UnexpectedTensor,
-      strictness.allowUnexpected ? "warning" : "error",
-      `checkpoint tensor '${u.key}'${as} (${u.dtype} ${shapeText(u.shape)}) in ${u.source} matches no declared weight`,
+      WeightCodes.MissingWeight,
+      "warning",
+      `${plural(missing.length, "weight")} not in ${from}, drawn at random: ${summarisePaths(missing.map((m) => m.path))}`,
+      missing.length === 1 ? weightSite(missing[0]).span : undefined,
+      { hint: hinted ? `for '${hinted.path}', ${hinted.suggestion}` : "the weight report lists them (--verbose: all)" },
+    );
+  } else {
+    for (const m of missing) {
+      const { span, related } = weightSite(m);
+      add(WeightCodes.MissingWeight, "error", `weight '${m.path}' (${m.dtype} ${shapeText(m.shape)}) is not in ${from}`, span, { related, ...(m.suggestion ? { hint: m.suggestion } : {}) });
+    }
+  }
+  const neverRead = unusedMissing(report);
+  if (neverRead.length > 0) {
+    add(
+      WeightCodes.MissingWeight,
+      "note",
+      `${plural(neverRead.length, "weight")} the forward never reads ${neverRead.length === 1 ? "is" : "are"} not in ${from}: ${summarisePaths(neverRead.map((m) => m.path))}`,
+      neverRead.length === 1 ? weightSite(neverRead[0]).span : undefined,
     );
   }
+  if (strictness.allowUnexpected && report.unexpected.length > 0) {
+    add(
+      WeightCodes.UnexpectedTensor,
+      "warning",
+      `${plural(report.unexpected.length, "checkpoint tensor")} of ${from} ${report.unexpected.length === 1 ? "matches" : "match"} no declared weight, ignored: ${summarisePaths(report.unexpected.map((u) => u.name))}`,
+      undefined,
+      { hint: "the weight report lists them (--verbose: all)" },
+    );
+  } else {
+    for (const u of report.unexpected) {
+      const as = u.name !== u.key ? ` (mapped to '${u.name}')` : "";
+      add(WeightCodes.UnexpectedTensor, "error", `checkpoint tensor '${u.key}'${as} (${u.dtype} ${shapeText(u.shape)}) in ${u.source} matches no declared weight`);
+    }
+  }
   for (const s of report.shapeMismatch) {
+    const { span, related } = weightSite(s);
+    const hint = shapeHint(s.expected, s.actual);
     add(
       WeightCodes.ShapeMismatch,
       "error",
       `weight '${s.path}' is declared ${shapeText(s.expected)} but checkpoint tensor '${s.key}' in ${s.source} has shape ${shapeText(s.actual)}`,
-      s.span,
-      shapeHint(s.expected, s.actual),
+      span,
+      { related, ...(hint ? { hint } : {}) },
     );
   }
   for (const d of report.dtypeMismatch) {
-    add(
-      WeightCodes.DTypeMismatch,
-      "error",
-      `weight '${d.path}' is declared ${d.expected} but checkpoint tensor '${d.key}' in ${d.source} is ${d.actual}`,
-      d.span,
-    );
+    const { span, related } = weightSite(d);
+    add(WeightCodes.DTypeMismatch, "error", `weight '${d.path}' is declared ${d.expected} but checkpoint tensor '${d.key}' in ${d.source} is ${d.actual}`, span, { related });
   }
   for (const group of groupConversions(report.dtypeConverted)) {
     const [first] = group;
@@ -103,7 +151,7 @@ export function reportDiagnostics(report: WeightReport, strictness: Strictness =
       WeightCodes.DTypeConverted,
       first.lossy ? "warning" : "note",
       `${group.length} tensor${group.length === 1 ? "" : "s"} converted from ${first.from} to ${first.to}${first.lossy ? " (values may change)" : ""}: ${names}`,
-      group.length === 1 ? first.span : undefined,
+      group.length === 1 ? weightSite(first).span : undefined,
     );
   }
   for (const group of groupBy(report.dropped, (d) => d.rule)) {
@@ -111,13 +159,13 @@ export function reportDiagnostics(report: WeightReport, strictness: Strictness =
     const keys = group.slice(0, 3).map((d) => `'${d.key}'`).join(", ") + (group.length > 3 ? ", ..." : "");
     add(WeightCodes.DroppedByRule, "note", `${group.length} checkpoint tensor${group.length === 1 ? "" : "s"} of ${first.source} dropped by ${first.rule}: ${keys}`, first.span);
   }
-  const loadedUnused = report.applied.filter((a) => a.unused);
-  if (loadedUnused.length > 0) {
+  const unused = loadedUnused(report);
+  if (unused.length > 0) {
     add(
       WeightCodes.UnusedWeightLoaded,
       "note",
-      `${loadedUnused.length} weight${loadedUnused.length === 1 ? "" : "s"} loaded but never used by the forward: ${loadedUnused.map((a) => `'${a.path}'`).join(", ")}`,
-      loadedUnused.length === 1 ? loadedUnused[0].span : undefined,
+      `${plural(unused.length, "weight")} loaded but never used by the forward: ${summarisePaths(unused.map((a) => a.path))}`,
+      unused.length === 1 ? weightSite(unused[0]).span : undefined,
     );
   }
   return out;

@@ -3,10 +3,11 @@
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runOnnx } from "../../src/backends/onnx/index.js";
-import { compile, interpret } from "../../src/index.js";
+import { compile, compileToGraph, interpret } from "../../src/index.js";
 import { readNpyFile } from "../../src/util/npy.js";
 import type { HostTensor } from "../../src/util/tensor.js";
 import { importWeights, openCheckpoint } from "../../src/weights/index.js";
+import { renderReport } from "../../src/weights/report.js";
 import { expectClose } from "../helpers/ir.js";
 
 const FIXTURES = resolve(__dirname, "../fixtures/s2d");
@@ -39,6 +40,27 @@ describe("BatchNorm (eval) and PReLU against torch.nn", () => {
     expect(report.unexpected).toEqual([]);
     expect(report.applied).toHaveLength(12);
     expect(report.applied.filter((a) => a.unused).map((a) => a.path)).toEqual(["bn2d.num_batches_tracked", "bn1d.num_batches_tracked"]);
+  });
+
+  it("says nothing about num_batches_tracked (a buffer the standard library declares and never reads) but one report line", () => {
+    const codes = r.diagnostics.map((d) => d.code);
+    expect(codes).not.toContain("NET2015");
+    expect(codes).not.toContain("NET6025");
+    expect(r.diagnostics.map((d) => d.message).join("\n")).not.toContain("num_batches_tracked");
+    expect(compileToGraph(SOURCE, { file: "stdlib-test.net" }).diagnostics).toEqual([]);
+    const text = renderReport(r.weightReport!, { verbosity: "verbose" });
+    expect(text.split("\n").filter((l) => l.includes("num_batches_tracked"))).toEqual([
+      "  2 standard-library buffers the forward never reads (num_batches_tracked): 2 loaded, 0 not in the checkpoint",
+    ]);
+  });
+
+  it("still warns about a weight the user's own block declares and never reads", () => {
+    const own = SOURCE.replace("model M()", "block Scaled(c: int)(x: f32[N, c]) -> f32[N, c] {\n  param scale: f32[c]\n  return x\n}\n\nmodel M()").replace(
+      "  let y = act2d(bn2d(x))",
+      "  layer s = Scaled(3)\n  let y = act2d(bn2d(x))\n  let w = s(mean(y, [2, 3]))",
+    ).replace("(y, act1d(bn1d(mean(y, [2, 3]))))", "(y, act1d(bn1d(w)))");
+    const diagnostics = compileToGraph(own, { file: "own.net" }).diagnostics;
+    expect(diagnostics.map((d) => [d.code, d.message])).toEqual([["NET2015", "1 weight is declared but never used by the forward computation: s.scale"]]);
   });
 
   it("gives torch's outputs through onnxruntime and the reference interpreter", async () => {

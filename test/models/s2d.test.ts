@@ -196,6 +196,16 @@ describe.skipIf(!present)("the netc command line on S2D", () => {
     const r = await netc("compile", MODEL, ...sets, ...weights, "-o", target);
     expect(r.code, r.err).toBe(0);
     expect(r.err).toContain("446 applied, 0 missing, 0 unexpected");
+    // A summary, not a listing: each weight named at most once, BatchNorm's counters in one line, no endless line.
+    const lines = r.err.trimEnd().split("\n");
+    expect(lines.length).toBeLessThan(40);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThan(300);
+    expect(lines.filter((l) => l.includes("num_batches_tracked"))).toEqual([
+      "  50 standard-library buffers the forward never reads (num_batches_tracked): 50 loaded, 0 not in the checkpoint",
+    ]);
+    const named = r.err.match(/(?<![\w./'-])[A-Za-z_]\w*(?:\.\w+)+(?![\w./])/g)!.filter((n) => !/\.(net|pth|tar|onnx)$/.test(n));
+    expect(named.length).toBeGreaterThan(5);
+    expect(named.filter((n, i) => named.indexOf(n) !== i)).toEqual([]);
     const out = await runOnnx(readFileSync(target), new Map([["video", video()]]), { threads: 2, outputs: ["logits"] });
     expect(maxAbsDiff(out.get("logits")!, npy(join(FIXTURES, "logits.npy")))).toBeLessThan(TOLERANCE);
   }, 120_000);
@@ -203,11 +213,18 @@ describe.skipIf(!present)("the netc command line on S2D", () => {
   it("imports both files into one safetensors, which alone compiles to the same logits", async () => {
     const dir = mkdtempSync(join(tmpdir(), "netc-s2d-"));
     const files = [join(FIXTURES, "s2d_small_random.pth"), `landmark=${join(FIXTURES, "mobilefacenet_random.pth.tar")}`];
-    const r = await netc("weights", "import", ...files, "--model", MODEL, ...sets, "-o", join(dir, "s2d.safetensors"));
+    const r = await netc("weights", "import", ...files, "--model", MODEL, ...sets, "--verbose", "-o", join(dir, "s2d.safetensors"));
     expect(r.code, r.err).toBe(0);
-    const c = await netc("compile", MODEL, ...sets, "--weights", join(dir, "s2d.safetensors"), "-o", join(dir, "s2d.onnx"));
+    // --verbose: every entry of every list.
+    expect(r.err).toContain("  renamed or transformed (333):");
+    expect(r.err.split("\n").filter((l) => l.includes(" <- "))).toHaveLength(333);
+    expect(r.err).not.toContain("--verbose lists them");
+    const c = await netc("compile", MODEL, ...sets, "--weights", join(dir, "s2d.safetensors"), "--quiet", "-o", join(dir, "s2d.onnx"));
     expect(c.code, c.err).toBe(0);
-    expect(c.err).toContain("0 missing, 0 unexpected");
+    // --quiet: no report and no notes; the warning about the never-called prompt norm remains.
+    expect(c.err).not.toContain("weights from");
+    expect(c.err).not.toContain("note");
+    expect(c.err).toContain("warning NET2017");
     const out = await runOnnx(readFileSync(join(dir, "s2d.onnx")), new Map([["video", video()]]), { threads: 2, outputs: ["logits"] });
     expect(maxAbsDiff(out.get("logits")!, npy(join(FIXTURES, "logits.npy")))).toBeLessThan(TOLERANCE);
   }, 120_000);

@@ -68,7 +68,7 @@ describe("mapping a checkpoint onto declared weights", () => {
     const missing = diagnostics.find((d) => d.code === "NET6020" && d.message.includes("'conv.weight'"))!;
     expect(missing.severity).toBe("error");
     expect(missing.span).toEqual(span(1));
-    expect(missing.hint).toContain("strip the prefix 'module.'");
+    expect(missing.hint).toBe("the checkpoint has 'module.conv.weight': rename? `weights { strip \"module.\" }`");
     const unexpected = diagnostics.find((d) => d.code === "NET6021" && d.message.includes("'module.conv.weight'"))!;
     expect(unexpected.severity).toBe("error");
     expect(unexpected.message).toContain("dataparallel.pth.tar");
@@ -257,13 +257,129 @@ describe("mapping a checkpoint onto declared weights", () => {
     expect(report.applied.find((a) => a.path === "landmark.qkv.bias")).toMatchObject({ key: "qkv.bias", steps: ["reshape [3, 4]"] });
   });
 
-  it("renders a readable report either way", () => {
+  it("renders a report that names each key once: errors in full as diagnostics, the rest in the text", () => {
     const { report } = load(tinyNet({ "head.weight": { shape: [4, 2] } }), { ...STRIP, rename: [{ from: "bn", to: "norm" }] });
-    const text = renderReport(report);
-    expect(text.split("\n")[0]).toContain("5 applied, 5 missing, 5 unexpected, 1 shape mismatches");
-    expect(text).toContain("bn.weight  f32 [3]  (tiny.net:3:3)");
+    const strict = renderReport(report);
+    expect(strict.split("\n")[0]).toContain("5 applied, 5 missing, 5 unexpected, 1 shape mismatches");
+    expect(strict).not.toContain("bn.weight");
+    const diagnostics = reportDiagnostics(report);
+    expect(diagnostics.find((d) => d.message.startsWith("weight 'bn.weight'"))?.hint).toBe(
+      "the checkpoint's 'module.bn.weight' (mapped to 'norm.weight'): rename? `weights { rename \"norm\" -> \"bn\" }`",
+    );
+    expect(diagnostics.find((d) => d.code === "NET6022")?.message).toContain("'head.weight' is declared [4, 2] but checkpoint tensor 'module.head.weight'");
+
+    const relaxed = { allowMissing: true, allowUnexpected: true };
+    const text = renderReport(report, { strictness: relaxed });
+    expect(text).toContain("missing, drawn at random (5):\n    bn.weight  f32 [3]");
     expect(text).toContain("module.bn.weight (as norm.weight)");
-    expect(text).toContain("head.weight: declared [4, 2], checkpoint 'module.head.weight' [2, 4]");
+    const warnings = reportDiagnostics(report, relaxed).filter((d) => d.severity === "warning");
+    expect(warnings.map((d) => d.message)).toEqual([
+      `5 weights not in ${report.sources[0]}, drawn at random: bn.* (5)`,
+      `5 checkpoint tensors of ${report.sources[0]} match no declared weight, ignored: norm.* (5)`,
+    ]);
+    expect(warnings[0].hint).toBe("for 'bn.weight', the checkpoint's 'module.bn.weight' (mapped to 'norm.weight'): rename? `weights { rename \"norm\" -> \"bn\" }`");
+  });
+
+  it("summarises long lists: counts and the first lines by default, every line verbose, nothing quiet", () => {
+    const declared: DeclaredWeight[] = tinyNet().map((d) => ({ ...d, unused: true }));
+    const { report } = load(declared, STRIP);
+    const summary = renderReport(report);
+    expect(summary.split("\n")).toEqual([
+      expect.stringContaining("11 applied"),
+      "  renamed or transformed (11):",
+      "    conv.weight <- module.conv.weight",
+      "    conv.bias <- module.conv.bias",
+      "    bn.weight <- module.bn.weight",
+      "    bn.bias <- module.bn.bias",
+      "    bn.running_mean <- module.bn.running_mean",
+      "    ... and 6 more (--verbose lists them)",
+      "  loaded but never used by the forward (11):",
+      "    conv.weight  (tiny.net:1:3)",
+      "    conv.bias  (tiny.net:2:3)",
+      "    bn.weight  (tiny.net:3:3)",
+      "    bn.bias  (tiny.net:4:3)",
+      "    bn.running_mean  (tiny.net:5:3)",
+      "    ... and 6 more (--verbose lists them)",
+    ]);
+    const verbose = renderReport(report, { verbosity: "verbose" });
+    expect(verbose.split("\n")).toHaveLength(1 + 12 + 12);
+    expect(verbose).not.toContain("more");
+    expect(renderReport(report, { verbosity: "quiet" })).toBe("");
+    // The note counts them by layer instead of listing them again.
+    expect(reportDiagnostics(report).map((d) => d.message)).toEqual(["11 weights loaded but never used by the forward: conv.* (2), bn.* (5), qkv.* (2), head.* (2)"]);
+  });
+});
+
+describe("rules that match no key", () => {
+  it("a strip or rename matching nothing is a warning at its line, with the closest name the checkpoint has", () => {
+    const rules: MappingRules = {
+      stripPrefix: [{ prefix: "module.", span: span(40) }, { prefix: "model.", span: span(41) }],
+      rename: [
+        { from: "bnn", to: "norm", span: span(42) },
+        { from: "^blocks\\.(\\d+)", to: "layers.$1", regex: true, span: span(43) },
+        { from: "qkv", to: "qkv", span: span(44) },
+      ],
+    };
+    const { report } = load(tinyNet(), rules);
+    const sources = report.sources;
+    expect(report.unmatchedRules).toEqual([
+      { rule: "strip 'model.'", span: span(41), sources, closest: "module." },
+      { rule: "rename 'bnn' -> 'norm'", span: span(42), sources, closest: "bn" },
+      { rule: "rename_regex '^blocks\\.(\\d+)' -> 'layers.$1'", span: span(43), sources },
+    ]);
+    const warnings = reportDiagnostics(report).filter((d) => d.code === "NET6029");
+    expect(warnings.map((d) => [d.severity, d.span, d.hint])).toEqual([
+      ["warning", span(41), "did you mean 'module.'?"],
+      ["warning", span(42), "did you mean 'bn'?"],
+      ["warning", span(43), expect.stringContaining("netc weights inspect")],
+    ]);
+  });
+
+  it("a rule that applies to several checkpoints warns only when it matches a key of none", () => {
+    const declared = [...tinyNet(), ...tinyNet().map((d) => ({ ...d, path: `landmark.${d.path}` }))];
+    const strip = { prefix: "module.", span: span(40) };
+    const { report } = importWeights(declared, [
+      { checkpoint: dataParallel, rules: { stripPrefix: [strip] } },
+      { checkpoint: nested, rules: { subdict: "model", prefix: "landmark.", stripPrefix: [strip] } },
+    ]);
+    expect(report.unmatchedRules).toEqual([]);
+    // A rule of one file's own set names that file only.
+    const own = { prefix: "backbone.", span: span(45) };
+    const { report: named } = importWeights(declared, [
+      { checkpoint: dataParallel, rules: { stripPrefix: ["module."] } },
+      { checkpoint: nested, rules: { subdict: "model", prefix: "landmark.", stripPrefix: [own] } },
+    ]);
+    expect(named.unmatchedRules).toEqual([{ rule: "strip 'backbone.'", span: span(45), sources: [named.sources[1]] }]);
+  });
+});
+
+describe("rename hints for a missing weight", () => {
+  const hintFor = (declared: DeclaredWeight[], rules: MappingRules, path: string, set?: string) =>
+    planWeights(declared, [{ checkpoint: dataParallel, rules, ...(set ? { set } : {}) }]).report.missing.find((m) => m.path === path)?.suggestion;
+
+  it("give the exact rule for a prefix to strip, a prefix to add, and one renamed segment", () => {
+    expect(hintFor(tinyNet(), {}, "head.bias")).toBe("the checkpoint has 'module.head.bias': rename? `weights { strip \"module.\" }`");
+    const nestedPaths = tinyNet().map((d) => ({ ...d, path: `model.${d.path}` }));
+    expect(hintFor(nestedPaths, STRIP, "model.qkv.weight")).toBe("the checkpoint's 'module.qkv.weight' (mapped to 'qkv.weight'): rename? `weights { rename \"qkv\" -> \"model.qkv\" }`");
+    const renamed = tinyNet().map((d) => ({ ...d, path: d.path.replace(/^qkv\./, "attn.") }));
+    expect(hintFor(renamed, STRIP, "attn.weight")).toBe("the checkpoint's 'module.qkv.weight' (mapped to 'qkv.weight'): rename? `weights { rename \"qkv\" -> \"attn\" }`");
+  });
+
+  it("say 'did you mean' for a misspelled layer, and name the weights block of a named file", () => {
+    const typo = tinyNet().map((d) => ({ ...d, path: `landmark.${d.path.replace(/^head\./, "hed.")}` }));
+    expect(hintFor(typo, { ...STRIP, prefix: "landmark." }, "landmark.hed.weight", "landmark")).toBe(
+      "did you mean 'head'? the checkpoint's 'module.head.weight' (mapped to 'landmark.head.weight'): rename the layer 'hed', or map the checkpoint's name with `weights landmark { rename \"head\" -> \"hed\" }`",
+    );
+  });
+
+  it("are not given for another weight of the same layer, another index, or another shape", () => {
+    const declared = tinyNet().filter((d) => d.path !== "bn.running_mean");
+    declared.push({ path: "bn.scale", dtype: "f32", shape: [3] }, { path: "conv.weight_v", dtype: "f32", shape: [9] });
+    const { report } = planWeights(declared, [{ checkpoint: dataParallel, rules: STRIP }]);
+    expect(report.missing.map((m) => [m.path, m.suggestion])).toEqual([
+      ["bn.scale", undefined],
+      ["conv.weight_v", undefined],
+    ]);
   });
 });
 

@@ -2,7 +2,7 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { runNetc } from "../helpers/cli.js";
 import { encodeNpy, readNpyFile } from "../../src/util/npy.js";
 import { random } from "../helpers/ir.js";
@@ -48,6 +48,41 @@ describe.skipIf(!gpu)(`netc with WGSL bundles${reason ? ` (skipped: ${reason})` 
 
     expect((await netc("run", join(dir, "tiny.onnx"), "--input", `x=${join(dir, "x.npy")}`, "-o", join(dir, "onnx-out"))).code).toBe(0);
     expect(maxAbsDiff(npyAt(join(dir, "wgsl-out", "y.npy")), npyAt(join(dir, "onnx-out", "y.npy")))).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  it("shows progress while compiling and running, only when stderr is a terminal", async () => {
+    const net = join(dir, "tiny.net");
+    const compileArgs = ["compile", net, "--target", "wgsl", "--set", "B=2", "-o", join(dir, "progress-bundle")];
+    const runArgs = ["run", join(dir, "progress-bundle"), "--input", `x=${join(dir, "x.npy")}`];
+    // In a pipe (as here): nothing but the messages.
+    const piped = [await netc(...compileArgs), await netc(...runArgs)];
+    for (const r of piped) {
+      expect(r.code, r.err).toBe(0);
+      expect(r.err).not.toMatch(/[\r\x1b]/);
+    }
+    // On a terminal, with a clock on which everything takes a second: the steps, then the line cleared.
+    vi.stubEnv("CI", "");
+    const wasTTY = Object.getOwnPropertyDescriptor(process.stderr, "isTTY");
+    Object.defineProperty(process.stderr, "isTTY", { value: true, configurable: true });
+    const realNow = Date.now.bind(Date);
+    let slow = 0;
+    vi.spyOn(Date, "now").mockImplementation(() => realNow() + (slow += 1000));
+    try {
+      const compiled = await netc(...compileArgs);
+      expect(compiled.code, compiled.err).toBe(0);
+      expect(compiled.err).toMatch(/\r\x1b\[Kgenerating WGSL kernels\.\.\. [\d.]+ s/);
+      expect(compiled.err).toMatch(/\r\x1b\[Kwrote /);
+      const ran = await netc(...runArgs);
+      expect(ran.code, ran.err).toBe(0);
+      expect(ran.err).toMatch(/\r\x1b\[Kcompiling kernels \[#+ *\] 100% [\d.]+ s/);
+      expect(ran.err).toMatch(/\r\x1b\[Krunning the model\.\.\. [\d.]+ s/);
+      expect(ran.err).toMatch(/\r\x1b\[Kran in /);
+    } finally {
+      vi.restoreAllMocks();
+      vi.unstubAllEnvs();
+      if (wasTTY) Object.defineProperty(process.stderr, "isTTY", wasTTY);
+      else delete (process.stderr as { isTTY?: boolean }).isTTY;
+    }
   });
 
   it("a broken bundle or a wrong input is a NET7010/NET7011 diagnostic, not a crash", async () => {

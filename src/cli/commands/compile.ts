@@ -2,12 +2,14 @@
 import { writeOnnx } from "../../backends/onnx/index.js";
 import { emitWgslBundle } from "../../backends/wgsl/index.js";
 import { compileToGraph, type FrontendResult } from "../../compiler/compile.js";
+import { CheckCodes } from "../../compiler/codes.js";
 import { hasErrors, SourceMap } from "../../compiler/diagnostics.js";
+import { displayPath } from "../../dsl/2-analyze/load.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { loadModelWeights, parseWeightSpec } from "../../weights/model-weights.js";
 import { renderReport } from "../../weights/report.js";
 import { parseSets, readSource, report } from "../io.js";
-import { progressBar } from "../progress.js";
+import { type Progress, progressBar } from "../progress.js";
 
 export interface CompileOptions {
   target: "onnx" | "wgsl";
@@ -21,6 +23,9 @@ export interface CompileOptions {
   debugOutputs: boolean;
   allowMissing: boolean;
   allowUnexpected: boolean;
+  /** The weight report: every entry, or none (default: counts and the first lines of each list). */
+  verbose?: boolean;
+  quiet?: boolean;
 }
 
 /** Every file a compile reads (the sources it loaded, checkpoints, overrides): no output may be written over one. */
@@ -28,34 +33,68 @@ export function inputsOf(front: FrontendResult, opts: Pick<CompileOptions, "weig
   return [...(front.program?.files.map((f) => f.file) ?? []), ...opts.weights.map((w) => parseWeightSpec(w).path), ...(opts.override ?? [])];
 }
 
-/** Front end plus weights: shared by compile, run and weights import. Exits on errors. */
+/**
+ * Front end plus weights: shared by compile, run and weights import. Exits on errors. Progress goes to `progress`
+ * (left open for the caller's next steps), else to a line of its own.
+ */
 export function compileWithWeights(
   file: string,
-  opts: Pick<CompileOptions, "set" | "weights" | "override" | "allowMissing" | "allowUnexpected">,
+  opts: Pick<CompileOptions, "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet">,
+  progress?: Progress,
 ): { front: FrontendResult & { graph: NonNullable<FrontendResult["graph"]> }; weights?: Map<string, HostTensor>; inputs: string[] } {
+  const own = progress ?? progressBar(`compiling ${file}`);
+  try {
+    return frontAndWeights(file, opts, own);
+  } finally {
+    if (!progress) own.done();
+  }
+}
+
+function frontAndWeights(
+  file: string,
+  opts: Pick<CompileOptions, "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet">,
+  progress: Progress,
+): { front: FrontendResult & { graph: NonNullable<FrontendResult["graph"]> }; weights?: Map<string, HostTensor>; inputs: string[] } {
+  progress.phase(`compiling ${file}`);
   const text = readSource(file, new SourceMap());
   const front = compileToGraph(text, { file, overrides: parseSets(opts.set) });
-  report(front.diagnostics.filter((d) => hasErrors([d]) || d.severity === "warning"), front.sources);
+  // With a checkpoint, the weight report accounts for the weights the forward never reads (NET6025, NET6020).
+  const withWeights = opts.weights.length > 0;
+  progress.clear();
+  report(front.diagnostics.filter((d) => (hasErrors([d]) || d.severity === "warning") && !(withWeights && d.code === CheckCodes.UnusedParameter.code)), front.sources);
   if (!front.graph) throw new Error("compileToGraph returned no graph without an error");
   const inputs = [file, ...inputsOf(front, opts)];
   if (opts.weights.length === 0) return { front: front as never, inputs };
-  const bar = progressBar("loading weights");
+  progress.phase("loading weights");
   const loaded = loadModelWeights(front.graph, opts.weights.map(parseWeightSpec), front.weightRules, {
     allowMissing: opts.allowMissing,
     allowUnexpected: opts.allowUnexpected,
     overrides: opts.override,
-    onProgress: bar.update,
+    onProgress: progress.update,
   });
-  bar.done();
-  if (loaded.report) process.stderr.write(renderReport(loaded.report) + "\n");
-  report(loaded.diagnostics, front.sources);
+  progress.clear();
+  const verbosity = opts.quiet ? "quiet" : opts.verbose ? "verbose" : "summary";
+  const summary = loaded.report ? renderReport(loaded.report, { verbosity, strictness: opts }) : "";
+  if (summary) process.stderr.write(summary + "\n");
+  report(verbosity === "quiet" ? loaded.diagnostics.filter((d) => d.severity !== "note") : loaded.diagnostics, front.sources);
   return { front: front as never, weights: loaded.weights, inputs };
 }
 
 export function compileCommand(file: string, opts: CompileOptions): void {
-  const { front, weights, inputs } = compileWithWeights(file, opts);
+  const progress = progressBar(`compiling ${file}`);
+  try {
+    emit(file, opts, progress);
+  } finally {
+    progress.done();
+  }
+}
+
+function emit(file: string, opts: CompileOptions, progress: Progress): void {
+  const { front, weights, inputs } = compileWithWeights(file, opts, progress);
+  progress.phase(opts.target === "wgsl" ? "generating WGSL kernels" : "writing ONNX");
   if (opts.target === "wgsl") {
-    const bundle = emitWgslBundle(front.graph, { weights, seed: opts.seed, debugOutputs: opts.debugOutputs, precision: opts.precision, outDir: opts.output, source: file, inputs });
+    const bundle = emitWgslBundle(front.graph, { weights, seed: opts.seed, debugOutputs: opts.debugOutputs, precision: opts.precision, outDir: opts.output, source: displayPath(file), inputs });
+    progress.clear();
     report(bundle.diagnostics, front.sources);
     process.stderr.write(`wrote ${opts.output}/ (${bundle.program!.manifest.kernels.length} kernels)${weights ? "" : ` (random weights, seed ${opts.seed})`}\n`);
     return;
@@ -65,9 +104,10 @@ export function compileCommand(file: string, opts: CompileOptions): void {
     weights,
     seed: opts.seed,
     debugOutputs: opts.debugOutputs,
-    source: file,
+    source: displayPath(file),
     inputs,
   });
+  progress.clear();
   report(diagnostics, front.sources);
   process.stderr.write(`wrote ${opts.output}${weights ? "" : ` (random weights, seed ${opts.seed})`}\n`);
 }

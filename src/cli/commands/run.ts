@@ -12,7 +12,9 @@ import { encodeNpy, readNpyFile } from "../../util/npy.js";
 import { checkRegularFile, InputFileError } from "../../util/input-file.js";
 import { checkFileSetPlace, writeFileSet } from "../../util/output.js";
 import type { HostTensor } from "../../util/tensor.js";
+import { displayPath } from "../../dsl/2-analyze/load.js";
 import { report, usage } from "../io.js";
+import { progressBar } from "../progress.js";
 import { compileWithWeights } from "./compile.js";
 import { parseWeightSpec } from "../../weights/model-weights.js";
 
@@ -25,6 +27,8 @@ export interface RunOptions {
   threads: number;
   debugOutputs: boolean;
   profile: boolean;
+  verbose?: boolean;
+  quiet?: boolean;
 }
 
 function readInputs(specs: readonly string[], sources: SourceMap): Map<string, HostTensor> {
@@ -63,7 +67,7 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
     const { front, weights, inputs: read } = compileWithWeights(model, { ...opts, allowMissing: false, allowUnexpected: false });
     inputFiles.push(...read);
     sources = front.sources;
-    const emitted = emitOnnx(front.graph, { weights, debugOutputs: opts.debugOutputs, source: model });
+    const emitted = emitOnnx(front.graph, { weights, debugOutputs: opts.debugOutputs, source: displayPath(model) });
     report(emitted.diagnostics, sources);
     modelInput = emitted.bytes!;
     const names = new Set(front.graph.inputs.map((i) => i.name));
@@ -100,12 +104,16 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
   let outputs: Map<string, HostTensor>;
   if (bundle) {
     let r;
+    const progress = progressBar(`running ${model}`);
     try {
-      r = await runBundleDirWith(model, Object.fromEntries(inputs), { profiling: opts.profile });
+      r = await runBundleDirWith(model, Object.fromEntries(inputs), { profiling: opts.profile, progress });
     } catch (e) {
       if (!(e instanceof WgslRuntimeError)) throw e;
+      progress.done();
       const code = Object.values(WgslCodes).find((c) => c.code === e.code) ?? WgslCodes.RuntimeFailed;
       return report([makeDiagnostic(code, e.message)], sources);
+    } finally {
+      progress.done();
     }
     outputs = new Map(Object.entries(r.outputs));
     kernels = r.kernels;

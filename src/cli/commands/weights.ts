@@ -2,6 +2,7 @@
 import { DiagnosticError, SourceMap } from "../../compiler/diagnostics.js";
 import { inspectCheckpoint, openCheckpoint, writeSafetensors } from "../../weights/index.js";
 import { IMPORTED_FOR_MODEL } from "../../weights/model-weights.js";
+import { displayPath } from "../../dsl/2-analyze/load.js";
 import { checkFileOutput } from "../../util/output.js";
 import { report } from "../io.js";
 import { compileWithWeights } from "./compile.js";
@@ -26,6 +27,8 @@ export interface WeightsImportOptions {
   set: string[];
   allowMissing: boolean;
   allowUnexpected: boolean;
+  verbose?: boolean;
+  quiet?: boolean;
 }
 
 /** Each checkpoint is `file` or `name=file` (the model's `weights name { }` rules), as with `compile --weights`. */
@@ -33,7 +36,7 @@ export function weightsImportCommand(checkpoints: string[], opts: WeightsImportO
   const { weights: loaded, inputs } = compileWithWeights(opts.model, { ...opts, weights: checkpoints });
   try {
     checkFileOutput(opts.output, inputs, "the safetensors file");
-    writeSafetensors(opts.output, loaded!, { metadata: new Map([[IMPORTED_FOR_MODEL, opts.model], ["netc.checkpoint", checkpoints.join(" ")]]) });
+    writeSafetensors(opts.output, loaded!, { metadata: new Map([[IMPORTED_FOR_MODEL, displayPath(opts.model)], ["netc.checkpoint", checkpoints.join(" ")]]) });
   } catch (e) {
     if (e instanceof DiagnosticError) report(e.diagnostics, new SourceMap());
     throw e;

@@ -1,8 +1,9 @@
 // Elaboration: runs a model's `.net` code at compile time, with tensors as symbolic IR values, producing a flat
 // graph. Compile-time control flow (if, for, lists, parameters) is evaluated here; shapes are checked per node.
 import type * as A from "../../dsl/1-parse/ast.js";
-import { CheckCodes, ShapeCodes, SyntaxCodes } from "../codes.js";
-import type { Span } from "../diagnostics.js";
+import { isStdlibFile } from "../../dsl/2-analyze/load.js";
+import { CheckCodes, makeDiagnostic, ShapeCodes, SyntaxCodes } from "../codes.js";
+import { type Diagnostic, DiagnosticError, type Span } from "../diagnostics.js";
 import { closestName } from "../../util/suggest.js";
 import { allocData, DTYPES, type DType, type HostTensor } from "../../util/tensor.js";
 import { GraphBuilder } from "../ir/builder.js";
@@ -125,6 +126,10 @@ export interface ElaborateResult {
   weightRules: WeightRuleUse[];
   /** Final values of the model's compile-time parameters. */
   config: Map<string, Val>;
+  /** Warnings that do not stop elaboration (layers declared but never called). */
+  diagnostics: Diagnostic[];
+  /** Paths of the layers declared but never called (their weights have their own warning). */
+  uncalledLayers: string[];
 }
 
 type Signal = { returned: Val } | undefined;
@@ -180,8 +185,8 @@ export class Elaborator {
     this.builder.graph.symbols = [...new Set(this.builder.graph.inputs.flatMap((i) => i.value.shape.flatMap((d) => (isStatic(d) ? [] : [...d.terms.keys()].flatMap((k) => k.split("*")).filter((s) => s !== "")))))];
     const result = this.runBody(m.body, inputs, act, m.span);
     this.bindOutputs(m, result, inputs);
-    this.declareUncalledLayers();
-    return { graph: this.builder.graph, weightRules: this.weightRules, config };
+    const uncalled = this.declareUncalledLayers();
+    return { graph: this.builder.graph, weightRules: this.weightRules, config, ...uncalled };
   }
 
   private rootActivation(): Activation {
@@ -391,17 +396,59 @@ export class Elaborator {
   }
 
   /**
-   * A layer declared but never called still owns weights (official modules often hold unused submodules).
-   * Its body runs once on placeholder inputs so those weights are declared; the dead nodes are removed later and
-   * the weights are reported as unused rather than missing from the model.
+   * A layer declared but never called is a warning, and still owns weights (official modules often hold unused
+   * submodules, and their checkpoints the tensors). Its body runs once on placeholder inputs so those weights are
+   * declared; the dead nodes are removed later and the weights are reported as unused rather than missing. A body
+   * that cannot run on placeholders (an assert on its input sizes, say) declares nothing: the warning says so, and
+   * the elaboration of that body is undone.
    */
-  private declareUncalledLayers(): void {
+  private declareUncalledLayers(): { diagnostics: Diagnostic[]; uncalledLayers: string[] } {
+    const diagnostics: Diagnostic[] = [];
+    const uncalledLayers: string[] = [];
     for (const [path, layer] of this.layerRegistry) {
       if (this.calledLayers.has(path)) continue;
-      const scope = new Scope(this.globals);
-      for (const [k, v] of layer.config) scope.define(k, v);
-      const args: CallArg[] = layer.decl.inputs.map((p) => ({ name: p.name.name, value: this.placeholder(p, scope), span: p.span }));
-      this.callLayer(layer, args, layer.span);
+      // Layers of an uncalled layer's body are part of it, not uncalled layers of their own.
+      if (uncalledLayers.some((u) => path.startsWith(`${u}.`))) continue;
+      uncalledLayers.push(path);
+      const failure = this.undoOnFailure(() => {
+        const scope = new Scope(this.globals);
+        for (const [k, v] of layer.config) scope.define(k, v);
+        const args: CallArg[] = layer.decl.inputs.map((p) => ({ name: p.name.name, value: this.placeholder(p, scope), span: p.span }));
+        this.callLayer(layer, args, layer.span);
+      });
+      const unused = `layer '${path}' is declared but never called`;
+      if (!failure) {
+        diagnostics.push(makeDiagnostic(CheckCodes.UnusedLayer, `${unused}; its weights are still expected from a checkpoint, and reported as unused`, layer.span));
+        continue;
+      }
+      diagnostics.push(
+        makeDiagnostic(CheckCodes.UnusedLayer, `${unused}, and its body cannot run without real inputs, so it declares no weights`, layer.span, {
+          related: failure.span ? [{ message: `on placeholder inputs: ${failure.code} ${failure.message}`, span: failure.span }] : [],
+          hint: `call it, or remove it; a checkpoint's tensors under '${path}.' then match no weight: leave them out with \`weights { drop_regex "${path.replace(/\./g, "[.]")}[.].*" }\``,
+        }),
+      );
+    }
+    return { diagnostics, uncalledLayers };
+  }
+
+  /** Runs `work`; if it fails with a diagnostic, removes what it added to the graph and returns the diagnostic. */
+  private undoOnFailure(work: () => void): Diagnostic | undefined {
+    const graph = this.builder.graph;
+    const [nodes, params, taps] = [graph.nodes.length, graph.params.length, graph.taps.length];
+    const [paramPaths, layers, called, tapNames] = [new Set(this.params.keys()), new Set(this.layerRegistry.keys()), new Set(this.calledLayers), new Set(this.tapNames)];
+    try {
+      work();
+      return undefined;
+    } catch (e) {
+      if (!(e instanceof DiagnosticError)) throw e;
+      graph.nodes.length = nodes;
+      graph.params.length = params;
+      graph.taps.length = taps;
+      for (const p of [...this.params.keys()]) if (!paramPaths.has(p)) this.params.delete(p);
+      for (const l of [...this.layerRegistry.keys()]) if (!layers.has(l)) this.layerRegistry.delete(l);
+      for (const l of [...this.calledLayers]) if (!called.has(l)) this.calledLayers.delete(l);
+      for (const t of [...this.tapNames]) if (!tapNames.has(t)) this.tapNames.delete(t);
+      return e.diagnostics[0];
     }
   }
 
@@ -552,10 +599,21 @@ export class Elaborator {
     } else {
       const init = s.init ? constantFromList(this.evalExpr(s.init, scope, act), s.init.span, dtype) : undefined;
       if (init && !dimsEqual(init.shape, shape)) fail(ShapeCodes.ShapeMismatch, `the initial value has shape ${shapeToString(init.shape)}, the param ${shapeToString(shape)}`, s.init!.span);
-      v = this.builder.param({ path, dtype, shape, span: s.span, unused: false, init }, { span: s.span, scope: act.path });
+      const layerSpan = isStdlibFile(s.span.file) ? this.userLayerSpan(act.path) : undefined;
+      v = this.builder.param({ path, dtype, shape, span: s.span, unused: false, init, ...(layerSpan ? { layerSpan } : {}) }, { span: s.span, scope: act.path });
       this.params.set(path, v);
     }
     scope.define(s.name.name, { kind: "tensor", v }, s.name.span);
+  }
+
+  /** The innermost `layer` statement outside the standard library that encloses the layer at `path`. */
+  private userLayerSpan(path: string): Span | undefined {
+    const segments = path.split(".");
+    for (let n = segments.length; n > 0; n--) {
+      const span = this.layerRegistry.get(segments.slice(0, n).join("."))?.span;
+      if (span && !isStdlibFile(span.file)) return span;
+    }
+    return undefined;
   }
 
   /** `named <expr>`: one path segment, as torch's register_parameter requires (non-empty, no '.'). */

@@ -126,6 +126,16 @@ export interface ParamInfo {
   span?: Span;
   /** Declared but never read by the forward computation. */
   unused: boolean;
+  /**
+   * For a weight the standard library declares: the user's `layer` statement that brings it in, where
+   * diagnostics about the weight point (the standard library's line becomes a note).
+   */
+  layerSpan?: Span;
+  /**
+   * A standard-library weight that its block never reads (BatchNorm's `num_batches_tracked`): declared so that
+   * checkpoints map strictly, unused by design, so never a warning.
+   */
+  stdlibBuffer?: boolean;
   /** Default value from the declaration (`param x: i64[4] = [0, 2, 4, 6]`), used when no checkpoint gives one. */
   init?: HostTensor;
 }

@@ -1,6 +1,6 @@
 // Loads a `.net` file and everything it imports (the standard library under `std/`), parsing each once.
 import { existsSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CheckCodes, makeDiagnostic } from "../../compiler/codes.js";
 import { type Diagnostic, SourceMap } from "../../compiler/diagnostics.js";
@@ -30,6 +30,23 @@ export function stdlibDir(): string {
   return join(dirname(fileURLToPath(import.meta.url)), "../../../stdlib");
 }
 
+/** The prefix that names the standard library in imports, diagnostics and outputs (`std/nn.net`). */
+export const STDLIB_PREFIX = "std/";
+
+/** Whether a source file name (a span's `file`) is one of the standard library's. */
+export const isStdlibFile = (file: string): boolean => file.startsWith(STDLIB_PREFIX);
+
+/**
+ * How a file is named in diagnostics, ONNX doc strings and bundle manifests: as given when relative, else relative
+ * to the working folder; never an absolute machine path, so that the same model compiled from two clones of a tree
+ * gives the same bytes.
+ */
+export function displayPath(path: string): string {
+  const shown = isAbsolute(path) ? relative(process.cwd(), path) || path : path;
+  // A folder of the user's that happens to be called std/ must not pass for the standard library.
+  return isStdlibFile(shown) ? `./${shown}` : shown;
+}
+
 export interface Program {
   entry: SourceFile;
   /** Every loaded file, the entry first. */
@@ -42,16 +59,18 @@ export function loadProgram(entryPath: string, text: string, readFile: ReadFile 
   const sources = new SourceMap();
   const diagnostics: Diagnostic[] = [];
   const files: SourceFile[] = [];
+  // Files are found by absolute path but named by displayPath (or `std/...`) in spans.
   const seen = new Set<string>();
-  const load = (path: string, source: string): SourceFile => {
+  const load = (path: string, name: string, source: string): SourceFile => {
     seen.add(path);
-    sources.add(path, source);
-    const parsed = parseSource(path, source);
+    sources.add(name, source);
+    const parsed = parseSource(name, source);
     diagnostics.push(...parsed.diagnostics);
     files.push(parsed.ast);
     for (const item of parsed.ast.items) {
       if (item.kind !== "Import") continue;
-      const target = item.path.startsWith("std/") ? join(stdlibDir(), item.path.slice(4)) : resolve(dirname(path), item.path);
+      const std = item.path.startsWith(STDLIB_PREFIX);
+      const target = std ? join(stdlibDir(), item.path.slice(STDLIB_PREFIX.length)) : resolve(dirname(path), item.path);
       if (seen.has(target)) continue;
       // Only sources are imported: a diagnostic quotes lines of what it imports, which must not be any file's.
       if (!target.endsWith(".net")) {
@@ -60,13 +79,13 @@ export function loadProgram(entryPath: string, text: string, readFile: ReadFile 
       }
       const imported = readFile(target);
       if (imported === undefined) {
-        diagnostics.push(makeDiagnostic(CheckCodes.ImportNotFound, `cannot read '${item.path}' (looked at ${relative(process.cwd(), target) || target})`, item.pathSpan, { hint: "paths are relative to the importing file; the standard library is `std/nn.net`" }));
+        diagnostics.push(makeDiagnostic(CheckCodes.ImportNotFound, `cannot read '${item.path}' (looked at ${std ? item.path : displayPath(target)})`, item.pathSpan, { hint: "paths are relative to the importing file; the standard library is `std/nn.net`" }));
         continue;
       }
-      load(target, imported);
+      load(target, std ? item.path : displayPath(target), imported);
     }
     return parsed.ast;
   };
-  const entry = load(entryPath, text);
+  const entry = load(resolve(entryPath), displayPath(entryPath), text);
   return { entry, files, sources, diagnostics };
 }
