@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type * as OrtWeb from "onnxruntime-web";
-import type { onnx } from "onnx-proto";
+import type { ModelProto } from "../src/backends/onnx/proto.js";
 import type { BundleManifest } from "../src/runtime/manifest.js";
 import { createNodeAdapter, type NodeGpu } from "../src/runtime/node.js";
 
@@ -123,7 +123,7 @@ export async function loadOrtWebGpu(gpu: NodeGpu): Promise<OrtWebGpu> {
  * Nodes ORT-web's WebGPU EP accepts at session creation but fails on at the first run, so they must be placed
  * on its CPU EP up front: grouped 3-D convolutions ("Conv3D does not support grouped convolution", 1.30.0).
  */
-export function nodesOrtWebGpuCannotRun(model: onnx.IModelProto): string[] {
+export function nodesOrtWebGpuCannotRun(model: ModelProto): string[] {
   const graph = model.graph;
   const rank = new Map((graph?.initializer ?? []).map((t) => [t.name, t.dims?.length ?? 0]));
   return (graph?.node ?? [])

@@ -2,6 +2,7 @@
 import fs from "node:fs";
 import { benchIfdd } from "./ifdd.js";
 import { benchS2d } from "./s2d.js";
+import { benchStartup, formatStartup } from "./startup.js";
 import { benchWeights } from "./weights.js";
 import { benchWgsl, formatWgslResult } from "./wgsl.js";
 
@@ -14,6 +15,9 @@ function rawReadMbPerSec(file: string): number {
   fs.closeSync(fd);
   return total / 1e6 / ((performance.now() - t) / 1000);
 }
+
+// First: the CLI's start-up (writes bench/startup.json), before the heavier benches warm anything up.
+console.log(formatStartup(benchStartup()));
 
 const weights = await benchWeights();
 const raw = rawReadMbPerSec(new URL("../../shared/fixtures/ifdd/ifdd_dfew_random.pth", import.meta.url).pathname);

@@ -19,6 +19,7 @@ import struct
 import sys
 import zipfile
 
+import numpy
 import torch
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "weights")
@@ -398,6 +399,155 @@ def rewrite_zip(src, dst, edit, compression=zipfile.ZIP_STORED):
             zout.writestr(entry, edit(info.filename, zin.read(info.filename)), compress_type=compression)
 
 
+class RecorderMeter:
+    """What published DFER training scripts pickle beside the weights: a class of the script's __main__ holding
+    numpy curves (e.g. Former-DFER's main.py)."""
+
+    def __init__(self, total_epoch):
+        self.total_epoch = total_epoch
+        self.current_epoch = 0
+        self.epoch_losses = numpy.zeros((total_epoch, 2), dtype=numpy.float32)
+        self.epoch_accuracy = numpy.zeros((total_epoch, 2), dtype=numpy.float32)
+        self.epoch_losses[0] = [1.25, 1.5]
+        self.epoch_accuracy[0] = [40.5, 38.0]
+
+
+class WeirdStorage:
+    """An object that is no torch storage, where a tensor's storage belongs: netc keeps it opaque."""
+
+    def __reduce__(self):
+        return (WeirdStorage, ())
+
+
+class TensorOf:
+    """Pickles as torch's tensor rebuild, applied to whatever `storage` is (an opaque object, an attack)."""
+
+    def __init__(self, storage, size):
+        self.storage, self.size = storage, size
+
+    def __reduce__(self):
+        stride = tuple(int(numpy.prod(self.size[i + 1:])) for i in range(len(self.size)))
+        return (torch._utils._rebuild_tensor_v2, (self.storage, 0, self.size, stride, False, collections.OrderedDict()))
+
+
+class SmallNet(torch.nn.Module):
+    """test/weights/published.test.ts writes the same model in netc: Linear, LayerNorm, Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = torch.nn.Linear(4, 8)
+        self.norm = torch.nn.LayerNorm(8)
+        self.fc2 = torch.nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.fc2(self.norm(self.fc1(x)))
+
+
+def published_fixtures():
+    """Checkpoints as published training scripts and frameworks save them, around one small model whose output
+    for a fixed input is recorded in published.expected.json."""
+    import argparse
+    import functools
+    torch.manual_seed(5)
+    net = SmallNet()
+    with torch.no_grad():  # a trained LayerNorm is no identity
+        net.norm.weight.uniform_(0.5, 1.5)
+        net.norm.bias.uniform_(-0.5, 0.5)
+    x = torch.randn(2, 4, generator=torch.Generator().manual_seed(6))
+    with torch.no_grad():
+        y = net(x)
+    with open(os.path.join(OUT, "published.expected.json"), "w") as f:
+        json.dump({"input": tensor_record(x), "output": tensor_record(y)}, f, indent=1)
+        f.write("\n")
+
+    # The published-script layout: DataParallel keys, SGD momentum, a __main__ recorder, numpy scalars, argparse.
+    parallel = torch.nn.DataParallel(net)
+    opt = torch.optim.SGD(parallel.parameters(), lr=0.0, momentum=0.9)  # lr 0: momentum buffers, same weights
+    parallel(x).sum().backward()
+    opt.step()
+    state = parallel.state_dict()
+    recorder = RecorderMeter(4)
+    args = argparse.Namespace(lr=0.1, epochs=4, arch="smallnet", gpu=[0])
+    published = {"epoch": 1, "state_dict": state, "best_acc": numpy.float64(40.5), "optimizer": opt.state_dict(),
+                 "recorder": recorder, "args": args, "steps": numpy.int64(12), "flags": numpy.array([True, False])}
+    torch.save(published, os.path.join(OUT, "published.pth.tar"))
+    torch.save(published, os.path.join(OUT, "published_legacy.pth.tar"), _use_new_zipfile_serialization=False)
+
+    # PyTorch Lightning's checkpoint (trainer.save_checkpoint): the LightningModule's attribute as a key prefix,
+    # callbacks whose states hold tensors too (ModelCheckpoint's best_k_models), schedulers, hyper-parameters.
+    lightning = {
+        "epoch": 3, "global_step": 120, "pytorch-lightning_version": "1.9.0",
+        "state_dict": collections.OrderedDict((f"model.{k}", v) for k, v in net.state_dict().items()),
+        "loops": {"fit_loop": {"state_dict": {}, "epoch_progress": {"total": {"ready": 4, "completed": 3}}}},
+        "callbacks": {
+            "ModelCheckpoint{'monitor': 'val_acc', 'mode': 'max'}": {
+                "monitor": "val_acc", "best_model_score": torch.tensor(0.91),
+                "best_model_path": "/runs/epoch=3.ckpt",
+                "best_k_models": {"/runs/epoch=3.ckpt": torch.tensor(0.91), "/runs/epoch=2.ckpt": torch.tensor(0.88)},
+            },
+            "EarlyStopping{'monitor': 'val_loss', 'mode': 'min'}": {"wait_count": 0, "best_score": torch.tensor(0.3)},
+        },
+        "optimizer_states": [torch.optim.Adam(net.parameters()).state_dict()],
+        "lr_schedulers": [{"step_size": 10, "gamma": 0.1, "base_lrs": [0.001], "last_epoch": 3}],
+        "hparams_name": "kwargs",
+        "hyper_parameters": {"lr": 0.001, "norm_layer": functools.partial(torch.nn.LayerNorm, eps=1e-6)},
+    }
+    torch.save(lightning, os.path.join(OUT, "lightning.ckpt"))
+
+    # Nothing but an object of a script's own class: no state dict to find.
+    torch.save({"epoch": 1, "net": RecorderMeter(2)}, os.path.join(OUT, "objects_only.pth"))
+
+    # The whole model pickled (torch.save(model)), as some repositories publish it; and wrapped in DataParallel.
+    torch.save(net, os.path.join(OUT, "whole_model.pth"))
+    torch.save(torch.nn.DataParallel(net), os.path.join(OUT, "whole_model_parallel.pth"))
+
+    # Sharded as Hugging Face writes them: an index mapping each key to its shard, in both formats.
+    sharded = os.path.join(OUT, "sharded")
+    os.makedirs(sharded, exist_ok=True)
+    sd = net.state_dict()
+    halves = [["fc1.weight", "fc1.bias", "norm.weight"], ["norm.bias", "fc2.weight", "fc2.bias"]]
+    for ext, stem in (("safetensors", "model"), ("bin", "pytorch_model")):
+        weight_map = {}
+        for i, keys in enumerate(halves):
+            name = f"{stem}-{i + 1:05d}-of-00002.{ext}"
+            part = collections.OrderedDict((k, sd[k]) for k in keys)
+            if ext == "safetensors":
+                write_safetensors(os.path.join(sharded, name), part, {"format": "pt"})
+            else:
+                torch.save(part, os.path.join(sharded, name))
+            weight_map.update({k: name for k in keys})
+        index = {"metadata": {"total_size": sum(t.numel() * 4 for t in sd.values())}, "weight_map": weight_map}
+        with open(os.path.join(sharded, f"{stem}.{ext}.index.json"), "w") as f:
+            json.dump(index, f, indent=2)
+            f.write("\n")
+
+    # Tensors that depend on objects netc does not rebuild: an unknown class where a storage belongs.
+    weird = collections.OrderedDict(net.state_dict())
+    weird["extra"] = TensorOf(WeirdStorage(), (2, 2))
+    torch.save({"state_dict": weird}, os.path.join(OUT, "opaque_tensor.pth"))
+    weird = collections.OrderedDict(net.state_dict())
+    weird["fc1.bias"] = TensorOf(WeirdStorage(), (8,))
+    torch.save({"state_dict": weird}, os.path.join(OUT, "opaque_needed.pth"))
+    # ... and an attack hidden where a storage belongs: refused as a whole, nothing runs.
+    torch.save({"state_dict": {"w": TensorOf(Evil(), (2,))}}, os.path.join(OUT, "evil_storage.pth"))
+
+
+def budget_fixtures():
+    """Tiny files that name far more than they hold, through the pickle memo: each must stop at a budget (NET6017)."""
+    def doubled(leaf, times):
+        x = [leaf]
+        for _ in range(times):
+            x = [x, x]
+        return x
+    # One tensor, 2^22 times.
+    torch.save({"state_dict": {"w": torch.zeros(1)}, "shared": doubled(torch.zeros(1), 22)},
+               os.path.join(OUT, "budget_fanout.pth"))
+    # 2^16 full views of a 2048-element storage: 128 Mi elements viewed, 2 Ki stored.
+    torch.save({"views": doubled(torch.zeros(2048), 16)}, os.path.join(OUT, "budget_elements.pth"))
+    # 2^23 numbers, no tensors.
+    torch.save({"state_dict": {"w": torch.zeros(1)}, "log": doubled(0.5, 23)}, os.path.join(OUT, "budget_values.pth"))
+
+
 def ifdd_spot():
     ckpt = torch.load(IFDD)
     sd = ckpt["model"]
@@ -423,6 +573,12 @@ def ifdd_spot():
 
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
+    if "--published" in sys.argv:  # only these: legacy fixtures differ from run to run
+        published_fixtures()
+        budget_fixtures()
+        sys.exit(0)
+    published_fixtures()
+    budget_fixtures()
     good_fixtures()
     bad_fixtures()
     pickle_fixtures()

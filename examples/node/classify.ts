@@ -28,7 +28,7 @@ interface Classifier {
 
 async function openOnnx(path: string, threads: number): Promise<Classifier> {
   if (!existsSync(path) || statSync(path).isDirectory())
-    throw new InputError(`${path} is not an ONNX file`, "compile one with: npx netc compile models/ifdd.net -o ifdd.onnx (for a WGSL bundle folder, add --backend wgsl)");
+    throw new InputError(`${path} is not an ONNX file`, "compile one with: npx netc compile ifdd -o ifdd.onnx (for a WGSL bundle folder, add --backend wgsl)");
   const session = await ort.InferenceSession.create(path, { intraOpNumThreads: threads }).catch((e: Error) => {
     throw new InputError(`onnxruntime cannot load ${path}: ${e.message}`);
   });
@@ -48,7 +48,7 @@ async function openOnnx(path: string, threads: number): Promise<Classifier> {
 
 async function openWgsl(dir: string): Promise<Classifier> {
   if (!existsSync(join(dir, "manifest.json")))
-    throw new InputError(`${dir} is not a WGSL bundle (it has no manifest.json)`, "compile one with: npx netc compile models/ifdd.net --target wgsl --set B=1 -o ifdd-wgsl");
+    throw new InputError(`${dir} is not a WGSL bundle (it has no manifest.json)`, "compile one with: npx netc compile ifdd --target wgsl --set B=1 -o ifdd-wgsl");
   const bundle = readBundleDir(dir);
   const gpu = await createNodeDevice(bundle.manifest);
   const model = await WgslModel.create(gpu.device, bundle);

@@ -1,15 +1,24 @@
 // The `netc` command line. Exit codes: 0 success, 1 diagnostics about the input, 2 usage errors.
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { DiagnosticError, SourceMap } from "../compiler/diagnostics.js";
-import { checkCommand } from "./commands/check.js";
-import { compileCommand } from "./commands/compile.js";
-import { fmtCommand } from "./commands/fmt.js";
-import { graphCommand } from "./commands/graph.js";
-import { inspectCommand } from "./commands/inspect.js";
-import { runCommand } from "./commands/run.js";
-import { weightsImportCommand, weightsInspectCommand } from "./commands/weights.js";
+import type { WeightsImportOptions } from "./commands/weights.js";
 import { collect, EXIT_USAGE, ExitError, report } from "./io.js";
 import { VERSION } from "../version.js";
+
+/** A command's action, imported when the command runs: `netc --version` or `netc check` loads no backend. */
+function lazy<M, A extends unknown[]>(load: () => Promise<M>, pick: (m: M) => (...args: A) => void | Promise<void>): (...args: A) => Promise<void> {
+  return async (...args) => pick(await load())(...args);
+}
+
+/** The same, for commands whose first argument is a model: a reference model's name (`ifdd`) becomes its file. */
+function lazyWithModel<M, R extends unknown[]>(load: () => Promise<M>, pick: (m: M) => (model: string, ...rest: R) => void | Promise<void>): (model: string, ...rest: R) => Promise<void> {
+  return async (model, ...rest) => {
+    const { resolveModelArgument } = await import("../models.js");
+    return pick(await load())(resolveModelArgument(model), ...rest);
+  };
+}
+
+const weightsModule = () => import("./commands/weights.js");
 
 /** A commander parser for a whole-number option of at least `min` (commander reports the error as usage). */
 function integer(min: number): (text: string) => number {
@@ -50,20 +59,20 @@ export function program(): Command {
     .option("--allow-unexpected", "checkpoint tensors the model does not declare are warnings instead of errors", false)
     .addOption(verboseOption())
     .addOption(quietOption())
-    .action(compileCommand);
+    .action(lazyWithModel(() => import("./commands/compile.js"), (m) => m.compileCommand));
 
   cli
     .command("check <file>")
     .description("report diagnostics without writing anything")
     .addOption(setOption())
     .addOption(new Option("--format <format>", "diagnostics format").choices(["text", "json"]).default("text"))
-    .action(checkCommand);
+    .action(lazyWithModel(() => import("./commands/check.js"), (m) => m.checkCommand));
 
   cli
     .command("fmt <files...>")
     .description("rewrite .net files in the canonical format")
     .option("--check", "only report files that are not formatted (exit 1)", false)
-    .action(fmtCommand);
+    .action(lazy(() => import("./commands/fmt.js"), (m) => m.fmtCommand));
 
   cli
     .command("run <model>")
@@ -76,16 +85,17 @@ export function program(): Command {
     .option("--threads <n>", "intra-op threads", integer(1), 2)
     .option("--debug-outputs", "also write every `tap` (for .net inputs)", false)
     .option("--profile", "for a WGSL bundle: time every kernel with GPU timestamps and list the slowest", false)
+    .addOption(new Option("--device <device>", "for ONNX: onnxruntime's CPU, its CUDA execution provider, or CUDA where available (see docs/cli.md)").choices(["cpu", "cuda", "auto"]).default("cpu"))
     .addOption(verboseOption())
     .addOption(quietOption())
-    .action(runCommand);
+    .action(lazyWithModel(() => import("./commands/run.js"), (m) => m.runCommand));
 
   cli
     .command("inspect <model>")
     .description("inputs, outputs, parameter count, MACs and the op histogram of a .net or .onnx model")
     .addOption(setOption())
     .option("--json", "machine-readable output", false)
-    .action(inspectCommand);
+    .action(lazyWithModel(() => import("./commands/inspect.js"), (m) => m.inspectCommand));
 
   cli
     .command("graph <file>")
@@ -94,13 +104,19 @@ export function program(): Command {
     .addOption(new Option("--format <format>", "picture format (default: from the output's extension)").choices(["svg", "dot"]))
     .option("--depth <n|all>", "levels of blocks to open; deeper blocks are one box each; 'all' draws every op", "2")
     .addOption(setOption())
-    .action(graphCommand);
+    .action(lazyWithModel(() => import("./commands/graph.js"), (m) => m.graphCommand));
+
+  cli
+    .command("models")
+    .description("the reference models shipped with netc, usable by name (netc compile ifdd ...), with their parameters and weight sets")
+    .option("--json", "machine-readable output", false)
+    .action(lazy(() => import("./commands/models.js"), (m) => m.modelsCommand));
 
   const weights = cli.command("weights").description("inspect and convert checkpoints");
   weights
     .command("inspect <checkpoint>")
     .description("the tree of keys, shapes and dtypes in a checkpoint")
-    .action(weightsInspectCommand);
+    .action(lazy(weightsModule, (m) => m.weightsInspectCommand));
   weights
     .command("import <checkpoints...>")
     .description("map checkpoints ([name=]file, as --weights) onto a model's weights and write one safetensors file")
@@ -111,7 +127,12 @@ export function program(): Command {
     .option("--allow-unexpected", "unexpected checkpoint tensors are warnings", false)
     .addOption(verboseOption())
     .addOption(quietOption())
-    .action(weightsImportCommand);
+    .action(
+      lazy(weightsModule, (m) => async (checkpoints: string[], opts: WeightsImportOptions) => {
+        const { resolveModelArgument } = await import("../models.js");
+        return m.weightsImportCommand(checkpoints, { ...opts, model: resolveModelArgument(opts.model) });
+      }),
+    );
   return cli;
 }
 

@@ -91,6 +91,7 @@ export const OnnxCodes = {
   Unsupported: code("NET5001", "error", "an operation the ONNX backend cannot lower at the chosen opset", "bind symbolic sizes at compile time with --set, or try a newer --opset"),
   BadOpset: code("NET5002", "error", "an opset the backend does not support"),
   RuntimeFailed: code("NET5004", "error", "onnxruntime failed to load or run the model"),
+  DeviceUnavailable: code("NET5005", "error", "a --device whose onnxruntime execution provider this machine lacks", "see 'Running on CUDA' in docs/cli.md, or use --device auto to fall back to the CPU"),
 } as const;
 
 export const CliCodes = {
@@ -99,9 +100,10 @@ export const CliCodes = {
   BadInputBinding: code("NET8003", "error", "a --input that does not match the model's inputs"),
   WriteFailed: code("NET8004", "error", "an output file that cannot be written", "check that the output folder exists and is writable"),
   NotFormatted: code("NET8006", "error", "a file that `netc fmt` would change", "run `netc fmt <file>` to rewrite it"),
-  OutputIsInput: code("NET8007", "error", "an output path that is one of the command's inputs, or a folder holding one", "write the output to another path"),
-  OutputNotReplaceable: code("NET8008", "error", "an output path holding something netc did not write (a folder that is not a bundle, a special file, the working folder)", "name a new file or folder for the output"),
-  NotRegularFile: code("NET8009", "error", "an input path that is not a regular file of bounded size (a folder, FIFO, device or /proc file)", "pass the path of an ordinary file"),
-  NotText: code("NET8010", "error", "a source file that is not UTF-8 text", "a .net source is UTF-8 text without NUL bytes"),
-  ThreadsCapped: code("NET8011", "note", "a --threads above the machine's cores, lowered to the number of cores"),
+  PackageMissing: code("NET8007", "error", "a command that needs an optional package (onnxruntime-node, webgpu) that is not installed"),
+  OutputIsInput: code("NET8008", "error", "an output path that is one of the command's inputs, or a folder holding one", "write the output to another path"),
+  OutputNotReplaceable: code("NET8009", "error", "an output path holding something netc did not write (a folder that is not a bundle, a special file, the working folder)", "name a new file or folder for the output"),
+  NotRegularFile: code("NET8010", "error", "an input path that is not a regular file of bounded size (a folder, FIFO, device or /proc file)", "pass the path of an ordinary file"),
+  NotText: code("NET8011", "error", "a source file that is not UTF-8 text", "a .net source is UTF-8 text without NUL bytes"),
+  ThreadsCapped: code("NET8012", "note", "a --threads above the machine's cores, lowered to the number of cores"),
 } as const;

@@ -1,4 +1,6 @@
 // A GPUDevice for a bundle, the same way in browsers and in Node.
+// The WebGPU types come from @webgpu/types (a dependency), so consumers type-check without declaring them.
+/// <reference types="@webgpu/types" preserve="true" />
 import type { BundleManifest } from "./manifest.js";
 
 /**

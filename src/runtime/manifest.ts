@@ -81,3 +81,12 @@ export interface BundleManifest {
   /** In dispatch order. */
   kernels: KernelEntry[];
 }
+
+/** A bundle in memory: what `loadBundle` fetches, `readBundleDir` reads and `WgslModel.create` runs. */
+export interface WgslBundle {
+  manifest: BundleManifest;
+  /** WGSL sources by the paths the manifest names. */
+  shaders: ReadonlyMap<string, string>;
+  /** The safetensors file with the weight buffers' bytes. */
+  weights: Uint8Array;
+}

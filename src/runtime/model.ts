@@ -1,19 +1,16 @@
 // Runs a compiled WGSL bundle on a GPUDevice: creates the buffers and uploads the weights once, compiles every
 // distinct pipeline up front (createComputePipelineAsync, in parallel), then runs the whole model as one command
 // buffer per call. Validation errors, out-of-memory and device loss reject the call instead of hanging it.
+/// <reference types="@webgpu/types" preserve="true" />
 import { numel, type DType, type HostTensor, type TensorData } from "../util/tensor.js";
-import type { BundleManifest, KernelEntry, SourceLocation, TensorSlot } from "./manifest.js";
+import type { BundleManifest, KernelEntry, SourceLocation, TensorSlot, WgslBundle } from "./manifest.js";
 import { WgslRuntimeError } from "./errors.js";
 import { parseSafetensors } from "./safetensors.js";
 import { fromStorage, STORAGE_BYTES, toStorage } from "./storage.js";
 import { BUNDLE_ERROR, shaderFiles, validateManifest } from "./validate.js";
 
 /** A bundle in memory: its manifest, the WGSL sources by path, and the bytes of its safetensors file. */
-export interface WgslBundle {
-  manifest: BundleManifest;
-  shaders: ReadonlyMap<string, string>;
-  weights: Uint8Array;
-}
+export type { WgslBundle };
 
 /** An input as a typed array in the slot's element type (f32: Float32Array, i64: BigInt64Array, ...) or a tensor. */
 export type ModelInput = TensorData | HostTensor;

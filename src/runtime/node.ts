@@ -1,10 +1,12 @@
 // Node side of the runtime: a GPUDevice from the `webgpu` package (Dawn), bundles read from a folder, and a
 // one-call run for `netc run <bundle-dir>`. Without a GPU, Dawn's Vulkan backend can use the SwiftShader ICD
 // that Debian's chromium package ships; it is tried when no other adapter answers.
+/// <reference types="@webgpu/types" preserve="true" />
 import { existsSync, mkdtempSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, sep } from "node:path";
 import { InputFileError, readRegularFile } from "../util/input-file.js";
+import { loadOptional } from "../util/optional.js";
 import type { HostTensor } from "../util/tensor.js";
 import { requestDeviceFor } from "./device.js";
 import type { BundleManifest } from "./manifest.js";
@@ -34,12 +36,7 @@ async function requestAdapter(webgpu: WebGpuModule): Promise<GPUAdapter | null> 
 
 /** A WebGPU adapter in Node: a real GPU if one answers, else SwiftShader when its ICD is installed. */
 export async function createNodeAdapter(): Promise<GPUAdapter> {
-  let webgpu: WebGpuModule;
-  try {
-    webgpu = (await import("webgpu")) as WebGpuModule;
-  } catch (e) {
-    throw new WgslRuntimeError(`the webgpu package cannot be loaded (${(e as Error).message}); install it with npm install webgpu`);
-  }
+  const webgpu = await loadOptional<WebGpuModule>("webgpu", "running a WGSL bundle in Node");
   Object.assign(globalThis, webgpu.globals);
   if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), "netc-xdg-"));
   let adapter = await requestAdapter(webgpu);

@@ -3,7 +3,7 @@
 //   2. netc replaces only what it wrote itself: a regular file, or a bundle folder recognised by its manifest;
 //   3. everything is written to a temporary sibling and renamed into place once complete, so a failure leaves the
 //      old output (or nothing) behind, never half a new one.
-// Violations are diagnostics (NET8007, NET8008) raised before anything is written.
+// Violations are diagnostics (NET8008, NET8009) raised before anything is written.
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";

@@ -14,7 +14,8 @@ const segmentPattern = (s: string) => (/^\d+$/.test(s) ? "*" : s);
 /** Groups in order of first appearance. */
 export function groupPaths(paths: readonly string[]): PathGroup[] {
   const split = paths.map((p) => p.split("."));
-  const deepest = Math.max(1, ...split.map((s) => s.length - 1));
+  // A loop, not Math.max(...): a checkpoint can offer 200,000 unexpected tensors, more than a call takes arguments.
+  const deepest = split.reduce((d, s) => Math.max(d, s.length - 1), 1);
   let groups = new Map<string, PathGroup>();
   for (let depth = 1; depth <= deepest; depth++) {
     groups = new Map();

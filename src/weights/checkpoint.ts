@@ -4,11 +4,25 @@ import { WeightCodes, weightError, withDiagnostics } from "./codes.js";
 import { BinaryFile } from "./file.js";
 import { readTensorEntry, type TensorEntry } from "./layout.js";
 import { readSafetensorsTree } from "./safetensors.js";
+import { isShardIndex, openSharded } from "./sharded.js";
 import { isTorchLegacyHeader, readTorchLegacy, readTorchZip } from "./torch.js";
 
-export type CheckpointFormat = "torch-zip" | "torch-legacy" | "safetensors";
+export type CheckpointFormat = "torch-zip" | "torch-legacy" | "safetensors" | "sharded-safetensors" | "sharded-torch";
 
-export type CheckpointNode = DictNode | ListNode | TensorNode | ScalarNode | OtherNode;
+/** Where a checkpoint's tensor data lives: one file, or the shards of an index. */
+export interface TensorSource {
+  /** Bytes in all files together. */
+  readonly size: number;
+  read(entry: TensorEntry): HostTensor;
+  close(): void;
+}
+
+/** The tensors of one file. */
+export function fileSource(file: BinaryFile): TensorSource {
+  return { size: file.size, read: (entry) => readTensorEntry(file, entry), close: () => file.close() };
+}
+
+export type CheckpointNode = DictNode | ListNode | TensorNode | ScalarNode | ArrayNode | OpaqueNode | OtherNode;
 
 export interface DictNode {
   kind: "dict";
@@ -32,6 +46,29 @@ export interface ScalarNode {
   value: string | number | bigint | boolean | null;
 }
 
+/** A numpy array (a recorder's curves, say): data, not a tensor netc imports. */
+export interface ArrayNode {
+  kind: "array";
+  /** numpy's name: float64, int32, bool, or the type code for others. */
+  dtype: string;
+  shape: readonly number[];
+  /** The elements in order, for numeric arrays of modest size; undefined otherwise. */
+  values?: readonly (number | bigint | boolean)[];
+}
+
+/**
+ * An object of a Python class netc does not know (`__main__.RecorderMeter`), as the pickle recorded it: nothing was
+ * called or constructed. `entries` are its arguments (`(args)`), its state's fields and its items, when it has any.
+ */
+export interface OpaqueNode {
+  kind: "opaque";
+  /** "module.name" of the global. */
+  global: string;
+  /** How the pickle made it: the bare name, a call `name(*args)`, or `name.__new__(name, *args)`. */
+  made: "global" | "call" | "new";
+  entries: readonly { key: string; node: CheckpointNode }[];
+}
+
 /** Anything else worth showing but not importing (bytes, sets, bare storages), summarised. */
 export interface OtherNode {
   kind: "other";
@@ -46,9 +83,11 @@ export class Checkpoint {
     readonly path: string,
     readonly format: CheckpointFormat,
     readonly root: CheckpointNode,
-    private readonly file: BinaryFile,
-    /** safetensors `__metadata__`; empty for torch files. */
+    private readonly source: TensorSource,
+    /** safetensors `__metadata__` (a sharded index's `metadata`); empty for torch files. */
     readonly metadata: ReadonlyMap<string, string> = new Map(),
+    /** A sharded checkpoint's files, as its index names them, with how many tensors each gives. */
+    readonly shards: readonly { name: string; tensors: number; size: number }[] = [],
   ) {
     const tensors: TensorEntry[] = [];
     walk(root, [], (node) => {
@@ -58,34 +97,41 @@ export class Checkpoint {
   }
 
   get fileSize(): number {
-    return this.file.size;
+    return this.source.size;
   }
 
   /** A contiguous row-major copy of the tensor's data. */
   readTensor(entry: TensorEntry): HostTensor {
-    return withDiagnostics(this.path, `reading tensor '${entry.key}'`, () => readTensorEntry(this.file, entry));
+    return withDiagnostics(this.path, `reading tensor '${entry.key}'`, () => this.source.read(entry));
   }
 
   close(): void {
-    this.file.close();
+    this.source.close();
   }
 }
 
 /**
- * Opens a torch.save file (zip or legacy) or a safetensors file. Only the structure is read here; tensor data is
- * read on demand. Any problem is a DiagnosticError naming the file.
+ * Opens a torch.save file (zip or legacy), a safetensors file, or the index of a sharded checkpoint
+ * (`*.index.json`). Only the structure is read here; tensor data is read on demand. Any problem is a
+ * DiagnosticError naming the file.
  */
 export function openCheckpoint(path: string): Checkpoint {
+  if (isShardIndex(path)) return openSharded(path, openFile);
+  return openFile(path);
+}
+
+/** One checkpoint file (a shard, or a whole checkpoint). */
+function openFile(path: string): Checkpoint {
   const file = BinaryFile.open(path);
   try {
     return withDiagnostics(path, "reading the checkpoint", () => {
       const format = sniff(file);
       if (format === "safetensors") {
         const { root, metadata } = readSafetensorsTree(file);
-        return new Checkpoint(path, format, root, file, metadata);
+        return new Checkpoint(path, format, root, fileSource(file), metadata);
       }
       const root = format === "torch-zip" ? readTorchZip(file) : readTorchLegacy(file);
-      return new Checkpoint(path, format, root, file);
+      return new Checkpoint(path, format, root, fileSource(file));
     });
   } catch (e) {
     file.close();
@@ -130,6 +176,8 @@ export interface StateDict {
   readonly path: string;
   /** Every tensor beneath the dict, keyed by its dotted path relative to the dict. */
   readonly tensors: ReadonlyMap<string, TensorEntry>;
+  /** Why this dict: "chosen by subdict", or the only dict of tensors (and what was left aside). */
+  readonly reason: string;
 }
 
 /** Describes a state dict's place for messages: `model.pth ['model']`. */
@@ -145,56 +193,104 @@ export function describeStateDict(sd: StateDict): string {
 export function findStateDict(ckpt: Checkpoint, subdict?: string): StateDict {
   if (subdict !== undefined && subdict !== "") {
     const node = resolvePath(ckpt, subdict);
-    const tensors = node.kind === "dict" || node.kind === "list" ? tensorsBelow(node) : new Map();
+    const tensors = isModule(node) ? moduleTensors(node) : node.kind === "dict" || node.kind === "list" ? tensorsBelow(node) : new Map();
     if (tensors.size === 0) {
       throw weightError(WeightCodes.StateDictNotFound, `${ckpt.path}: '${subdict}' is not a dict of tensors`, {
         hint: candidatesHint(ckpt),
       });
     }
-    return { checkpoint: ckpt, path: subdict, tensors };
+    return { checkpoint: ckpt, path: subdict, tensors, reason: `chosen by subdict "${subdict}"` };
   }
-  const candidates = stateDictCandidates(ckpt.root);
-  if (candidates.length === 1) {
-    const [found] = candidates;
-    return { checkpoint: ckpt, path: found.path, tensors: tensorsBelow(found.node) };
+  const { found, optimizers } = stateDictCandidates(ckpt.root);
+  if (found.length === 1) {
+    const [chosen] = found;
+    const aside = optimizers.length === 0 ? "" : ` (training state at ${optimizers.map(place).join(", ")} left aside)`;
+    const only = ckpt.format === "safetensors" ? "a safetensors file is one state dict"
+      : ckpt.format.startsWith("sharded") ? "the shards' tensors, as the index lists them"
+      : "the only dict whose values are all tensors";
+    const why = chosen.module === undefined ? only : `an nn.Module pickled whole (${chosen.module}), named as its state_dict() names them`;
+    return { checkpoint: ckpt, path: chosen.path, tensors: chosen.tensors, reason: why + aside };
   }
-  if (candidates.length === 0) {
-    throw weightError(WeightCodes.StateDictNotFound, `${ckpt.path}: no dict of tensors found in the checkpoint`);
+  if (found.length === 0) {
+    const opaque: string[] = [];
+    walk(ckpt.root, [], (node, path) => {
+      if (node.kind === "opaque" && opaque.length < 3) opaque.push(`${node.global} at ${place(path.join("."))}`);
+    });
+    throw weightError(WeightCodes.StateDictNotFound, `${ckpt.path}: no dict of tensors found in the checkpoint`, {
+      hint:
+        opaque.length > 0
+          ? `it holds Python objects netc does not rebuild (${opaque.join(", ")}); save model.state_dict() instead of the objects`
+          : undefined,
+    });
   }
   throw weightError(
     WeightCodes.AmbiguousStateDict,
-    `${ckpt.path}: several dicts of tensors could be the state dict: ${candidates.map(describeCandidate).join(", ")}`,
+    `${ckpt.path}: several dicts of tensors could be the state dict: ${found.map(describeCandidate).join(", ")}`,
   );
 }
 
 interface Candidate {
   path: string;
-  node: DictNode;
+  tensors: Map<string, TensorEntry>;
+  /** The class of an nn.Module pickled whole (torch.save(model)). */
+  module?: string;
+}
+
+function place(path: string): string {
+  return path === "" ? "(root)" : `'${path}'`;
 }
 
 function describeCandidate(c: Candidate): string {
-  const n = c.node.entries.length;
-  return `${c.path === "" ? "(root)" : `'${c.path}'`} (${n} tensor${n === 1 ? "" : "s"})`;
+  const n = c.tensors.size;
+  return `${place(c.path)} (${n} tensor${n === 1 ? "" : "s"})`;
 }
 
 function candidatesHint(ckpt: Checkpoint): string | undefined {
-  const found = stateDictCandidates(ckpt.root);
+  const { found } = stateDictCandidates(ckpt.root);
   return found.length > 0 ? `dicts of tensors here: ${found.map(describeCandidate).join(", ")}` : undefined;
 }
 
-function stateDictCandidates(root: CheckpointNode): Candidate[] {
+/**
+ * Training bookkeeping that can hold dicts of tensors but never the weights: optimizer and scheduler states, and
+ * PyTorch Lightning's callback states (ModelCheckpoint's best_k_models), loops and hyper-parameters.
+ */
+const BOOKKEEPING = new Set(["optimizer", "optimizers", "optimizer_states", "lr_scheduler", "lr_schedulers", "scheduler", "callbacks", "loops", "hyper_parameters"]);
+
+/** Dicts whose values are all tensors, outside optimizer states (dicts with 'state' and 'param_groups') and bookkeeping. */
+function stateDictCandidates(root: CheckpointNode): { found: Candidate[]; optimizers: string[] } {
   const found: Candidate[] = [];
+  const optimizers: string[] = [];
   walk(root, [], (node, path) => {
-    if (node.kind !== "dict") return true;
-    const keys = new Set(node.entries.map((e) => e.key));
-    if (keys.has("state") && keys.has("param_groups")) return false; // an optimizer's state_dict
+    if (isModule(node)) {
+      found.push({ path: path.join("."), tensors: moduleTensors(node), module: node.global });
+      return false;
+    }
+    if (node.kind !== "dict" && node.kind !== "list") return true;
+    const keys = new Set(node.kind === "dict" ? node.entries.map((e) => e.key) : []);
+    if ((keys.has("state") && keys.has("param_groups")) || (path.length > 0 && BOOKKEEPING.has(path[path.length - 1]))) {
+      if (hasTensors(node)) optimizers.push(path.join("."));
+      return false;
+    }
+    if (node.kind === "list") return true;
     if (node.entries.length > 0 && node.entries.every((e) => e.node.kind === "tensor")) {
-      found.push({ path: path.join("."), node });
+      found.push({ path: path.join("."), tensors: tensorsBelow(node) });
       return false;
     }
     return true;
   });
-  return found;
+  return { found, optimizers };
+}
+
+/** Prefixes that wrappers add to every key: DataParallel/DDP, a LightningModule's attribute, torch.compile. */
+const WRAPPER_PREFIXES = ["module.", "model.", "net.", "_orig_mod."];
+
+/** The wrapper prefix every key of the state dict starts with, if any. */
+export function wrapperPrefix(sd: StateDict): string | undefined {
+  if (sd.tensors.size === 0) return undefined;
+  return WRAPPER_PREFIXES.find((p) => {
+    for (const key of sd.tensors.keys()) if (!key.startsWith(p)) return false;
+    return true;
+  });
 }
 
 /** Follows a dotted path; dict keys may themselves contain dots, so the longest matching key wins. */
@@ -220,6 +316,38 @@ function resolvePath(ckpt: Checkpoint, path: string): CheckpointNode {
   return node;
 }
 
+/** An nn.Module pickled whole: an opaque object whose state holds `_parameters` and `_modules`. */
+function isModule(node: CheckpointNode): node is OpaqueNode {
+  if (node.kind !== "opaque") return false;
+  const keys = new Set(node.entries.map((e) => e.key));
+  return keys.has("_parameters") && keys.has("_modules");
+}
+
+/**
+ * A pickled module's parameters and buffers, then its submodules', under the names module.state_dict() gives them.
+ * (Buffers registered with persistent=False are included: state_dict() leaves them out, so they show as unexpected.)
+ */
+function moduleTensors(module: OpaqueNode, prefix = "", out = new Map<string, TensorEntry>()): Map<string, TensorEntry> {
+  for (const { key, node } of module.entries) {
+    if (node.kind !== "dict") continue;
+    if (key === "_parameters" || key === "_buffers") {
+      for (const e of node.entries) if (e.node.kind === "tensor") out.set(prefix + e.key, e.node.tensor);
+    } else if (key === "_modules") {
+      for (const e of node.entries) if (isModule(e.node)) moduleTensors(e.node, `${prefix}${e.key}.`, out);
+    }
+  }
+  return out;
+}
+
+function hasTensors(node: CheckpointNode): boolean {
+  let found = false;
+  walk(node, [], (n) => {
+    if (n.kind === "tensor") found = true;
+    return !found;
+  });
+  return found;
+}
+
 function tensorsBelow(node: CheckpointNode): Map<string, TensorEntry> {
   const tensors = new Map<string, TensorEntry>();
   walk(node, [], (n, path) => {
@@ -235,6 +363,6 @@ export function walk(
   visit: (node: CheckpointNode, path: readonly string[]) => boolean | void,
 ): void {
   if (visit(node, path) === false) return;
-  if (node.kind === "dict") for (const e of node.entries) walk(e.node, [...path, e.key], visit);
+  if (node.kind === "dict" || node.kind === "opaque") for (const e of node.entries) walk(e.node, [...path, e.key], visit);
   else if (node.kind === "list") node.items.forEach((item, i) => walk(item, [...path, String(i)], visit));
 }

@@ -1,6 +1,6 @@
 // The text of `netc weights inspect`: what a checkpoint holds, as a tree, with the state dict netc would pick.
 import { DiagnosticError } from "../compiler/diagnostics.js";
-import { findStateDict, type Checkpoint, type CheckpointNode, type DictNode, type ScalarNode } from "./checkpoint.js";
+import { findStateDict, wrapperPrefix, type ArrayNode, type Checkpoint, type CheckpointNode, type DictNode, type ScalarNode } from "./checkpoint.js";
 import { isContiguous, type TensorEntry } from "./layout.js";
 
 export interface InspectOptions {
@@ -8,7 +8,13 @@ export interface InspectOptions {
   maxTensorsPerDict?: number;
 }
 
-const FORMAT_NAMES = { "torch-zip": "torch zip checkpoint", "torch-legacy": "legacy torch checkpoint", safetensors: "safetensors file" };
+const FORMAT_NAMES = {
+  "torch-zip": "torch zip checkpoint",
+  "torch-legacy": "legacy torch checkpoint",
+  safetensors: "safetensors file",
+  "sharded-safetensors": "sharded safetensors checkpoint",
+  "sharded-torch": "sharded torch checkpoint",
+};
 const INLINE_LIST = 8;
 const MAX_TEXT = 80;
 const INDENT = "  ";
@@ -18,9 +24,10 @@ export function inspectCheckpoint(ckpt: Checkpoint, options: InspectOptions = {}
   const lines = [
     `${ckpt.path}: ${FORMAT_NAMES[ckpt.format]}, ${sizeText(ckpt.fileSize)}, ` +
       `${count(ckpt.tensors.length, "tensor")}, ${count(elements(ckpt.tensors), "element")}`,
-    `state dict: ${stateDictLine(ckpt)}`,
+    ...stateDictLines(ckpt),
   ];
   for (const [k, v] of ckpt.metadata) lines.push(`metadata ${k}: ${text(v)}`);
+  for (const s of ckpt.shards) lines.push(`shard ${s.name}: ${count(s.tensors, "tensor")}, ${sizeText(s.size)}`);
   if (ckpt.root.kind === "dict" && ckpt.root.className === undefined) {
     renderEntries(ckpt.root, 0, limit, lines);
   } else {
@@ -29,14 +36,20 @@ export function inspectCheckpoint(ckpt: Checkpoint, options: InspectOptions = {}
   return lines.join("\n");
 }
 
-function stateDictLine(ckpt: Checkpoint): string {
+/** The dict netc would take, why, and the wrapper prefix a `strip` rule removes. */
+function stateDictLines(ckpt: Checkpoint): string[] {
   try {
     const sd = findStateDict(ckpt);
     const where = sd.path === "" ? "the root" : `'${sd.path}'`;
-    return `${where} (${count(sd.tensors.size, "tensor")}, ${count(elements(sd.tensors.values()), "element")})`;
+    const lines = [`state dict: ${where} (${count(sd.tensors.size, "tensor")}, ${count(elements(sd.tensors.values()), "element")})`, `  why: ${sd.reason}`];
+    const prefix = wrapperPrefix(sd);
+    if (prefix !== undefined) lines.push(`  keys: every key starts with '${prefix}'; a model without the wrapper takes them with weights { strip "${prefix}" }`);
+    const opaque = [...sd.tensors.values()].filter((t) => t.opaque !== undefined).length;
+    if (opaque > 0) lines.push(`  ${count(opaque, "tensor")} made by opaque objects: loading fails if the model needs one`);
+    return lines;
   } catch (e) {
     if (!(e instanceof DiagnosticError)) throw e;
-    return e.diagnostics[0].message.replace(`${ckpt.path}: `, "");
+    return [`state dict: ${e.diagnostics[0].message.replace(`${ckpt.path}: `, "")}`];
   }
 }
 
@@ -52,6 +65,15 @@ function renderNode(key: string, node: CheckpointNode, depth: number, limit: num
     case "tensor":
       lines.push(`${pad}${key}  ${tensorText(node.tensor)}`);
       return;
+    case "array":
+      lines.push(`${pad}${key}: ${arrayText(node)}`);
+      return;
+    case "opaque": {
+      const made = node.made === "call" ? "(...)" : "";
+      lines.push(`${pad}${key}: <opaque ${node.global}${made}>${tensorSummary(node)}`);
+      renderEntries({ kind: "dict", entries: node.entries }, depth + 1, limit, lines);
+      return;
+    }
     case "list": {
       const scalars = node.items.every((i) => i.kind === "scalar");
       if (scalars && node.items.length <= INLINE_LIST) {
@@ -93,7 +115,17 @@ function renderEntries(dict: DictNode, depth: number, limit: number, lines: stri
   if (hidden > 0) lines.push(`${INDENT.repeat(depth)}... ${count(hidden, "more tensor")}`);
 }
 
+/** numpy arrays: type and shape, and the values when there are few (a 0-d array is its value). */
+function arrayText(node: ArrayNode): string {
+  const head = `ndarray ${node.dtype} [${node.shape.join(", ")}]`;
+  const v = node.values;
+  if (v === undefined || v.length > INLINE_LIST) return head;
+  const shown = v.map((x) => (typeof x === "boolean" ? (x ? "True" : "False") : String(x)));
+  return node.shape.length === 0 ? `${head} ${shown[0]}` : `${head} [${shown.join(", ")}]`;
+}
+
 function tensorText(t: TensorEntry): string {
+  if (t.opaque !== undefined) return `<tensor made by opaque ${t.opaque}>${t.shape.length > 0 ? ` [${t.shape.join(", ")}]` : ""}`;
   const layout = isContiguous(t.shape, t.strides) ? "" : `  (strides [${t.strides.join(", ")}])`;
   return `${t.dtype} [${t.shape.join(", ")}]${layout}`;
 }
@@ -102,7 +134,7 @@ function tensorSummary(node: CheckpointNode): string {
   const tensors: TensorEntry[] = [];
   const collect = (n: CheckpointNode): void => {
     if (n.kind === "tensor") tensors.push(n.tensor);
-    else if (n.kind === "dict") n.entries.forEach((e) => collect(e.node));
+    else if (n.kind === "dict" || n.kind === "opaque") n.entries.forEach((e) => collect(e.node));
     else if (n.kind === "list") n.items.forEach(collect);
   };
   collect(node);

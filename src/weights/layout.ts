@@ -1,6 +1,7 @@
 // Tensors as checkpoints store them: a view (shape, strides, offset) into a storage somewhere in the file.
 // Layouts are validated once, when the checkpoint is opened, so that reading can trust them.
 import { allocData, byteSize, bytesOf, type DType, type HostTensor } from "../util/tensor.js";
+import type { DiagnosticError, Span } from "../compiler/diagnostics.js";
 import { WeightCodes, weightError } from "./codes.js";
 import type { BinaryFile } from "./file.js";
 
@@ -25,7 +26,34 @@ export interface TensorEntry {
   readonly storageOffset: number;
   readonly numel: number;
   readonly storage: StorageInfo;
+  /**
+   * Set when the tensor depends on a value netc does not rebuild: the Python global it depends on. Its shape is
+   * what the pickle says (empty when unknown), and its data cannot be read.
+   */
+  readonly opaque?: string;
 }
+
+/**
+ * Budgets on what a pickle can make us build: its memo can share and nest containers and tensors without limit, so
+ * a 1 KB file can name one tensor millions of times. Real checkpoints stay far below each.
+ */
+export const READ_BUDGETS = {
+  depth: 100,
+  /**
+   * Values visited, a shared container counted once per place it appears: this many, plus one per `valueBytes`
+   * bytes of pickle, so that only sharing (not a long loss log) reaches it.
+   */
+  values: 2_000_000,
+  valueBytes: 4,
+  tensors: 1_000_000,
+  /** Tensors viewing one storage (tied weights, legacy flat buffers: a few dozen). */
+  viewsPerStorage: 65_536,
+  /** Elements all tensors view together, beyond this many times the elements stored (plus a small allowance). */
+  viewedPerStored: 64,
+  viewedAllowance: 1 << 26,
+  /** Files a sharded checkpoint's index may name (Hugging Face's largest have a few hundred). */
+  shards: 10_000,
+};
 
 /** What a checkpoint says about a tensor, before validation: integers may be bigints, anything may be wrong. */
 export interface RawLayout {
@@ -59,6 +87,27 @@ export function makeTensorEntry(what: string, key: string, raw: RawLayout, stora
     }
   }
   return { key, dtype: storage.dtype, shape, strides, storageOffset, numel, storage };
+}
+
+/**
+ * A tensor that depends on an opaque value: its key path from the checkpoint root and the global, named; with the
+ * weight that needs it, at the user's `layer` line (the standard library's declaration as a note).
+ */
+export function opaqueTensorError(file: string, entry: TensorEntry, neededBy?: { path: string; span?: Span; layerSpan?: Span }): DiagnosticError {
+  const need = neededBy === undefined ? "" : `, which the weight '${neededBy.path}' needs,`;
+  const related = neededBy?.layerSpan && neededBy.span ? [{ message: "the weight is declared here, in the standard library", span: neededBy.span }] : [];
+  return weightError(
+    WeightCodes.OpaqueTensor,
+    `${file}: tensor '${entry.key}'${need} depends on the Python global '${entry.opaque}', which netc does not run`,
+    { span: neededBy?.layerSpan ?? neededBy?.span, related },
+  );
+}
+
+/** A tensor netc cannot read: made from an opaque value; `shape` when the pickle gave a valid one. */
+export function makeOpaqueTensorEntry(key: string, global: string, shape: readonly unknown[] | undefined): TensorEntry {
+  const dims = shape?.every((d) => typeof d === "number" && Number.isSafeInteger(d) && d >= 0) ? (shape as number[]) : [];
+  const storage: StorageInfo = { name: `<opaque ${global}>`, dtype: "f32", numel: 0, fileOffset: 0 };
+  return { key, dtype: "f32", shape: dims, strides: contiguousStrides(dims), storageOffset: 0, numel: 0, storage, opaque: global };
 }
 
 /** Non-negative integer dims whose element count, in elements and in bytes, stays exact in a double. */
@@ -99,6 +148,7 @@ export function isContiguous(shape: readonly number[], strides: readonly number[
 
 /** Reads a tensor as a contiguous row-major copy: one read when the view is contiguous, else a read and a gather. */
 export function readTensorEntry(file: BinaryFile, entry: TensorEntry): HostTensor {
+  if (entry.opaque !== undefined) throw opaqueTensorError(file.path, entry);
   const elementSize = byteSize(entry.dtype);
   const data = allocData(entry.dtype, entry.numel);
   const start = entry.storage.fileOffset + entry.storageOffset * elementSize;

@@ -6,7 +6,7 @@ import { closestName } from "../util/suggest.js";
 import { byteSize, type DType, type HostTensor } from "../util/tensor.js";
 import { describeStateDict, findStateDict, type Checkpoint, type StateDict } from "./checkpoint.js";
 import { WeightCodes, weightError, withDiagnostics } from "./codes.js";
-import type { ProgressCallback } from "./layout.js";
+import { opaqueTensorError, type ProgressCallback } from "./layout.js";
 import { castTensor, isFloat, isLossy, reshapeTensor, sliceTensor, transposeTensor } from "./transforms.js";
 
 /** A weight the model declares, as the compiler knows it. */
@@ -295,6 +295,8 @@ export function planWeights(declared: readonly DeclaredWeight[], sources: readon
       continue;
     }
     candidates.delete(d.path);
+    const entry = stateDicts[c.origin].tensors.get(c.key);
+    if (entry?.opaque !== undefined) throw opaqueTensorError(stateDicts[c.origin].checkpoint.path, entry, d);
     const where = { path: d.path, key: c.key, source: names[c.origin], span: d.span, ...(d.layerSpan ? { layerSpan: d.layerSpan } : {}) };
     if (!sameShape(c.shape, d.shape)) {
       report.shapeMismatch.push({ ...where, expected: d.shape, actual: c.shape });

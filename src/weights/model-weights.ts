@@ -168,7 +168,7 @@ export function loadModelWeights(
     });
     const { weights, report } = importWeights(declared, sources, { onProgress: opts.onProgress });
     const diagnostics = [...misspelledSets(files, rules), ...reportDiagnostics(report, opts)];
-    if (!hasErrors(diagnostics)) for (const o of opts.overrides ?? []) diagnostics.push(...applyOverrides(weights, declared, o));
+    if (!hasErrors(diagnostics)) for (const o of opts.overrides ?? []) for (const d of applyOverrides(weights, declared, o)) diagnostics.push(d);
     return { weights, report, diagnostics };
   } catch (e) {
     if (e instanceof DiagnosticError) return { weights: new Map(), diagnostics: e.diagnostics };

@@ -1,6 +1,8 @@
 // A safe unpickler for exactly what checkpoints contain (protocols 2-5 as torch.save writes them).
-// Nothing is ever executed: a global resolves only through an allow-list of handlers that build inert data,
-// dicts become Maps (so a key such as "__proto__" is just a key), and objects keep their state in Maps.
+// Nothing is ever executed: a global resolves only through an allow-list of handlers that build inert data;
+// any other global becomes an OpaqueObject that records what the pickle asked for (the name, the arguments, the
+// state) and is never called or constructed; globals that can only mean an attack (os.system, eval, ...) refuse
+// the file. Dicts become Maps (so a key such as "__proto__" is just a key), and objects keep their state in Maps.
 import { WeightCodes, weightError } from "./codes.js";
 
 export type PickleValue =
@@ -15,14 +17,34 @@ export type PickleValue =
   | PickleSet
   | PickleObject
   | PickleGlobal
-  | Opaque;
+  | BuiltValue
+  | OpaqueObject;
 
 export type PickleDict = Map<PickleValue, PickleValue>;
 export type PickleSet = Set<PickleValue>;
 
-/** A value made by a handler (a tensor, a storage); the unpickler passes it through untouched. */
-export abstract class Opaque {
+/** A value made by a handler (a tensor, a storage, a numpy array); the unpickler passes it through untouched. */
+export abstract class BuiltValue {
   abstract readonly kind: string;
+  /** BUILD: the pickle sets the value's state (a numpy dtype's byte order, an array's data). Without it, refused. */
+  setState?(state: PickleValue, ctx: HandlerContext): void;
+}
+
+/**
+ * What the pickle made of a global netc does not know, recorded and inert: `global` for the bare name, `call` for
+ * REDUCE (`name(*args)`), `new` for NEWOBJ (`name.__new__(name, *args)`). BUILD states, SETITEMS and APPENDS on
+ * it are only recorded. Nothing is ever called: `qualifiedName` is text.
+ */
+export class OpaqueObject {
+  readonly states: PickleValue[] = [];
+  readonly items: PickleValue[] = [];
+  readonly entries: PickleDict = new Map();
+
+  constructor(
+    readonly qualifiedName: string,
+    readonly made: "global" | "call" | "new",
+    readonly args: readonly PickleValue[] = [],
+  ) {}
 }
 
 /** An instance of an allow-listed plain-data class (e.g. argparse.Namespace): its attributes, nothing more. */
@@ -33,7 +55,7 @@ export class PickleObject {
   ) {}
 }
 
-/** What GLOBAL pushes: an allow-listed name and what calling it may do. */
+/** What GLOBAL pushes for an allow-listed name: the name and what calling it may do. */
 export class PickleGlobal {
   constructor(
     readonly qualifiedName: string,
@@ -142,6 +164,31 @@ const PY2_MODULES: ReadonlyMap<string, string> = new Map([
   ["__builtin__", "builtins"],
   ["copy_reg", "copyreg"],
 ]);
+/**
+ * Globals that only an attack puts in a checkpoint (they run commands, evaluate code, load more pickles, open files
+ * or sockets, or reach any attribute): such a file is refused as a whole. Any other unknown global is merely opaque,
+ * and inert; this list only makes an attack plain to see. Standard-library modules, by their top-level name:
+ */
+const DANGEROUS_MODULES = new Set([
+  "os", "posix", "nt", "subprocess", "sys", "importlib", "runpy", "pty", "socket", "shutil", "pickle", "_pickle",
+  "marshal", "ctypes", "webbrowser", "multiprocessing", "threading", "signal", "pdb", "timeit", "commands", "popen2",
+  "urllib", "http", "ftplib", "smtplib", "telnetlib", "zipimport", "pkgutil", "asyncio", "shelve", "dill", "cloudpickle",
+]);
+const DANGEROUS_NAMES = new Set([
+  ...["eval", "exec", "compile", "getattr", "setattr", "delattr", "__import__", "open", "globals", "locals", "vars"].map((n) => `builtins.${n}`),
+  ...["input", "breakpoint", "exit", "quit", "help", "execfile", "apply", "reload", "file"].map((n) => `builtins.${n}`),
+  "operator.attrgetter", "operator.methodcaller", "types.FunctionType", "types.CodeType", "types.LambdaType",
+  "code.interact", "code.InteractiveConsole", "code.InteractiveInterpreter", "codeop.compile_command",
+  "torch.load", "numpy.load", "numpy.testing._private.utils.runstring",
+]);
+
+function isDangerous(qualified: string): boolean {
+  if (DANGEROUS_NAMES.has(qualified)) return true;
+  const root = qualified.slice(0, qualified.indexOf("."));
+  // torch.hub, torch.package, TorchScript and C++ extensions load and run code.
+  return DANGEROUS_MODULES.has(root) || /^torch\.(hub|package|jit|utils\.cpp_extension)\./.test(qualified);
+}
+
 const MAX_GLOBAL_LINE = 256;
 /** Longer integers than this (LONG4) are no part of any checkpoint. */
 const MAX_LONG_BYTES = 1024;
@@ -343,8 +390,11 @@ class Unpickler implements HandlerContext {
           // NEWOBJ_EX
           const kwargs = this.pop();
           const args = this.args(this.pop());
-          if (!(kwargs instanceof Map) || kwargs.size > 0) this.fail("NEWOBJ_EX with keyword arguments");
-          this.push(this.invoke(this.pop(), "construct", args));
+          if (!(kwargs instanceof Map)) this.fail("NEWOBJ_EX with keyword arguments that are not a dict");
+          const made = this.invoke(this.pop(), "construct", args);
+          if (kwargs.size > 0 && !(made instanceof OpaqueObject)) this.fail("NEWOBJ_EX with keyword arguments");
+          if (made instanceof OpaqueObject) for (const [k, v] of kwargs) made.entries.set(k, v);
+          this.push(made);
           break;
         }
         case 0x62: // BUILD
@@ -412,20 +462,22 @@ class Unpickler implements HandlerContext {
     }
   }
 
-  private global(module: string, name: string): PickleGlobal {
+  private global(module: string, name: string): PickleGlobal | OpaqueObject {
     const qualified = `${PY2_MODULES.get(module) ?? module}.${name}`;
     const handler = this.options.globals.get(qualified);
-    if (!handler) {
+    if (handler) return new PickleGlobal(qualified, handler);
+    if (isDangerous(qualified)) {
       throw weightError(
         WeightCodes.ForbiddenGlobal,
         `${this.options.source}: the pickle names the Python global '${qualified}', which is not allowed (offset ${this.opStart}); nothing was executed`,
       );
     }
-    return new PickleGlobal(qualified, handler);
+    return new OpaqueObject(qualified, "global");
   }
 
   private invoke(target: PickleValue, how: "reduce" | "construct", args: PickleValue[]): PickleValue {
     const opcode = how === "reduce" ? "REDUCE" : "NEWOBJ";
+    if (target instanceof OpaqueObject) return new OpaqueObject(target.qualifiedName, how === "reduce" ? "call" : "new", args);
     if (!(target instanceof PickleGlobal)) return this.fail(`${opcode} of a value that is not a global`);
     const { handler } = target;
     if (how === "reduce" && handler.reduce) return handler.reduce(args, this);
@@ -440,9 +492,16 @@ class Unpickler implements HandlerContext {
     return Array.isArray(value) ? value : this.fail("call arguments that are not a tuple");
   }
 
-  /** BUILD sets an object's state. Only plain-data objects take it; a dict's state is its `_metadata` (module versions). */
+  /**
+   * BUILD sets an object's state: plain-data objects take its fields, an opaque object records it, a handler's value
+   * takes it only if it says how; a dict's state is its `_metadata` (module versions).
+   */
   private build(state: PickleValue, target: PickleValue): void {
-    if (target instanceof PickleObject) {
+    if (target instanceof OpaqueObject) {
+      target.states.push(state);
+    } else if (target instanceof BuiltValue && target.setState) {
+      target.setState(state, this);
+    } else if (target instanceof PickleObject) {
       const parts = Array.isArray(state) ? state : [state];
       for (const part of parts) {
         if (part === null) continue;
@@ -484,14 +543,18 @@ class Unpickler implements HandlerContext {
     return this.stack.splice(at);
   }
 
+  /** APPEND's target: a list, or an opaque object (a list subclass), which records the items. */
   private list(): PickleValue[] {
     const list = this.top();
+    if (list instanceof OpaqueObject) return list.items;
     if (!Array.isArray(list)) this.fail("APPEND to a value that is not a list");
     return list;
   }
 
+  /** SETITEM's target: a dict, or an opaque object (a dict subclass), which records the entries. */
   private dict(): PickleDict {
     const dict = this.top();
+    if (dict instanceof OpaqueObject) return dict.entries;
     if (!(dict instanceof Map)) this.fail("SETITEM on a value that is not a dict");
     return dict;
   }

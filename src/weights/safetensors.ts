@@ -5,7 +5,7 @@ import { writeAll, writeFileAtomic } from "../util/atomic.js";
 import type { DictNode, StateDict } from "./checkpoint.js";
 import { WeightCodes, weightError } from "./codes.js";
 import type { BinaryFile } from "./file.js";
-import { checkedProduct, checkedShape, contiguousStrides, makeTensorEntry, type ProgressCallback, type TensorEntry } from "./layout.js";
+import { checkedProduct, checkedShape, contiguousStrides, makeTensorEntry, READ_BUDGETS, type ProgressCallback, type TensorEntry } from "./layout.js";
 
 const TO_DTYPE: Readonly<Record<string, DType>> = {
   F32: "f32",
@@ -55,6 +55,10 @@ export function readSafetensorsTree(file: BinaryFile): SafetensorsContents {
   }
   if (!isRecord(header)) return bad("the header is not a JSON object");
 
+  const names = Object.keys(header);
+  if (names.length > READ_BUDGETS.tensors + 1) {
+    throw weightError(WeightCodes.OverBudget, `${file.path}: the header lists more than ${READ_BUDGETS.tensors.toLocaleString("en-US")} tensors`);
+  }
   const dataStart = 8 + Number(headerLength);
   const dataSize = file.size - dataStart;
   const metadata = new Map<string, string>();
@@ -67,7 +71,8 @@ export function readSafetensorsTree(file: BinaryFile): SafetensorsContents {
     }
     if (!isRecord(info)) return bad(`the entry of '${name}' is not an object`);
     const { dtype: stDType, shape, data_offsets: offsets } = info;
-    const dtype = typeof stDType === "string" ? TO_DTYPE[stDType] : undefined;
+    // Own keys only: "constructor" or "toString" must not find Object.prototype's.
+    const dtype = typeof stDType === "string" && Object.hasOwn(TO_DTYPE, stDType) ? TO_DTYPE[stDType] : undefined;
     if (dtype === undefined) {
       throw weightError(WeightCodes.UnsupportedDType, `${file.path}: tensor '${name}' has element type ${JSON.stringify(stDType)}`);
     }
@@ -197,4 +202,19 @@ function encodeHeader(path: string, items: readonly TensorToWrite[], metadata: R
   const padded = new Uint8Array(Math.ceil(json.byteLength / HEADER_ALIGN) * HEADER_ALIGN).fill(0x20);
   padded.set(json);
   return padded;
+}
+
+/** A safetensors file in memory (for bundles that never touch the disk). */
+export function encodeSafetensors(tensors: ReadonlyMap<string, HostTensor>, metadata: ReadonlyMap<string, string> = new Map()): Uint8Array {
+  const items = [...tensors].map(([name, t]): TensorToWrite => ({ name, dtype: t.dtype, shape: t.shape, read: () => t }));
+  const header = encodeHeader("<memory>", items, metadata);
+  const out = new Uint8Array(8 + header.byteLength + items.reduce((sum, t) => sum + tensorBytes("<memory>", t), 0));
+  new DataView(out.buffer).setBigUint64(0, BigInt(header.byteLength), true);
+  out.set(header, 8);
+  let offset = 8 + header.byteLength;
+  for (const t of tensors.values()) {
+    out.set(bytesOf(t), offset);
+    offset += t.data.byteLength;
+  }
+  return out;
 }

@@ -3,14 +3,16 @@
 //   legacy (torch < 1.6, or _use_new_zipfile_serialization=False): five pickles in a row (magic number,
 //   protocol, sys_info, the object, the storage keys), then each storage as int64 numel + raw bytes.
 import { byteSize, type DType } from "../util/tensor.js";
-import type { CheckpointNode, DictNode } from "./checkpoint.js";
+import type { ArrayNode, CheckpointNode, DictNode, OpaqueNode } from "./checkpoint.js";
 import { WeightCodes, weightError } from "./codes.js";
 import { FileInput, type BinaryFile } from "./file.js";
-import { checkedProduct, makeTensorEntry, type RawLayout, type StorageInfo } from "./layout.js";
+import { checkedProduct, makeOpaqueTensorEntry, makeTensorEntry, READ_BUDGETS, type RawLayout, type StorageInfo } from "./layout.js";
+import { NUMPY_GLOBALS, NumpyArray, NumpyDType } from "./numpy-pickle.js";
 import {
   BufferInput,
+  BuiltValue,
   CONTAINER_GLOBALS,
-  Opaque,
+  OpaqueObject,
   PickleGlobal,
   PickleObject,
   unpickle,
@@ -48,7 +50,7 @@ const UNSUPPORTED_STORAGES: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** A storage named by a persistent id; `view` is set for legacy storage views into a root storage. */
-class TorchStorage extends Opaque {
+class TorchStorage extends BuiltValue {
   readonly kind = "storage";
   constructor(
     readonly key: string,
@@ -60,7 +62,7 @@ class TorchStorage extends Opaque {
   }
 }
 
-class TorchTensor extends Opaque {
+class TorchTensor extends BuiltValue {
   readonly kind = "tensor";
   constructor(
     readonly storage: TorchStorage,
@@ -70,21 +72,43 @@ class TorchTensor extends Opaque {
   }
 }
 
-function rebuildTensor(args: PickleValue[], ctx: HandlerContext): TorchTensor {
+/** A tensor an allow-listed rebuild made from an opaque value: kept, so that only a model that needs it fails. */
+class OpaqueTensor extends BuiltValue {
+  readonly kind = "tensor";
+  constructor(
+    /** The global it depends on. */
+    readonly global: string,
+    readonly shape?: readonly PickleValue[],
+  ) {
+    super();
+  }
+}
+
+function rebuildTensor(args: PickleValue[], ctx: HandlerContext): TorchTensor | OpaqueTensor {
   const [storage, storageOffset, shape, strides] = args;
+  if (storage instanceof OpaqueObject) return new OpaqueTensor(storage.qualifiedName, Array.isArray(shape) ? shape : undefined);
   if (!(storage instanceof TorchStorage) || !Array.isArray(shape) || !Array.isArray(strides)) {
     return ctx.fail("a tensor rebuilt from something other than (storage, offset, size, stride)");
   }
   return new TorchTensor(storage, { shape, strides, storageOffset });
 }
 
-function rebuildParameter(args: PickleValue[], ctx: HandlerContext): TorchTensor {
-  return args[0] instanceof TorchTensor ? args[0] : ctx.fail("a parameter rebuilt from something other than a tensor");
+function rebuildParameter(args: PickleValue[], ctx: HandlerContext): TorchTensor | OpaqueTensor {
+  const [data] = args;
+  if (data instanceof TorchTensor || data instanceof OpaqueTensor) return data;
+  if (data instanceof OpaqueObject) return new OpaqueTensor(data.qualifiedName);
+  return ctx.fail("a parameter rebuilt from something other than a tensor");
 }
 
-/** The allow-list: plain containers, tensor and parameter rebuilds, and storage types (only as persistent-id tags). */
+/** Opaque calls that stand where a tensor would: torch's other rebuild functions (quantized, sparse, subclasses). */
+function isTensorLike(o: OpaqueObject): boolean {
+  return o.made !== "global" && /^torch\.(_utils\._rebuild_|_tensor\._rebuild_|nn\.parameter\.|Tensor$)/.test(o.qualifiedName);
+}
+
+/** The allow-list: plain containers, numpy data, tensor and parameter rebuilds, and storage types (only as persistent-id tags). */
 const TORCH_GLOBALS: ReadonlyMap<string, GlobalHandler> = new Map<string, GlobalHandler>([
   ...CONTAINER_GLOBALS,
+  ...NUMPY_GLOBALS,
   ["torch._utils._rebuild_tensor_v2", { reduce: rebuildTensor }],
   ["torch._utils._rebuild_tensor", { reduce: rebuildTensor }],
   ["torch._utils._rebuild_parameter", { reduce: rebuildParameter }],
@@ -169,7 +193,8 @@ export function readTorchZip(file: BinaryFile): CheckpointNode {
 
   const source = `${file.path} (${pickleName})`;
   const storages = new Map<string, TorchStorage>();
-  const root = unpickle(new BufferInput(zip.readEntry(pickleName), source), {
+  const pickle = zip.readEntry(pickleName);
+  const root = unpickle(new BufferInput(pickle, source), {
     source,
     globals: TORCH_GLOBALS,
     persistentLoad(pid, ctx) {
@@ -179,7 +204,7 @@ export function readTorchZip(file: BinaryFile): CheckpointNode {
     },
   });
 
-  return toNode(root, file.path, (storage) => {
+  return toNode(root, file.path, pickle.byteLength, (storage) => {
     const data = zip.get(`${stem}/data/${storage.key}`);
     if (!data) {
       throw weightError(WeightCodes.CorruptCheckpoint, `${file.path}: storage '${storage.key}' has no entry ${stem}/data/${storage.key}`);
@@ -218,6 +243,7 @@ export function readTorchLegacy(file: BinaryFile): CheckpointNode {
   }
 
   const declared = new Map<string, TorchStorage>();
+  const rootStart = input.position;
   const root = unpickle(input, {
     source: file.path,
     globals: TORCH_GLOBALS,
@@ -227,6 +253,7 @@ export function readTorchLegacy(file: BinaryFile): CheckpointNode {
       return id.view ? new TorchStorage(id.view.key, id.dtype, id.view.numel, { root: id.key, offset: id.view.offset }) : storage;
     },
   });
+  const rootEnd = input.position;
   const keys = unpickle(input, plain);
   if (!Array.isArray(keys) || !keys.every((k) => typeof k === "string")) {
     throw weightError(WeightCodes.CorruptCheckpoint, `${file.path}: the list of storage keys is missing`);
@@ -255,7 +282,7 @@ export function readTorchLegacy(file: BinaryFile): CheckpointNode {
     at += 8 + bytes;
   }
 
-  return toNode(root, file.path, (storage) => {
+  return toNode(root, file.path, rootEnd - rootStart, (storage) => {
     const rootKey = storage.view?.root ?? storage.key;
     const record = records.get(rootKey);
     if (!record) throw weightError(WeightCodes.CorruptCheckpoint, `${file.path}: storage '${rootKey}' has no data record`);
@@ -271,50 +298,137 @@ export function readTorchLegacy(file: BinaryFile): CheckpointNode {
   });
 }
 
-/** Bounds on what a pickle can make us build: its memo can share and nest containers without limit. */
-const MAX_DEPTH = 100;
-const MAX_NODES = 10_000_000;
+/** Numpy arrays whose elements are decoded for display and data; larger ones are described by type and shape. */
+const MAX_ARRAY_VALUES = 1 << 16;
 
 /** Turns unpickled values into the checkpoint tree, validating every tensor against its storage. */
-function toNode(value: PickleValue, file: string, locate: (storage: TorchStorage) => StorageInfo): CheckpointNode {
-  const located = new Map<TorchStorage, StorageInfo>();
+function toNode(value: PickleValue, file: string, pickleBytes: number, locate: (storage: TorchStorage) => StorageInfo): CheckpointNode {
+  const maxValues = READ_BUDGETS.values + Math.floor(pickleBytes / READ_BUDGETS.valueBytes);
+  const located = new Map<string, StorageInfo>();
+  const views = new Map<string, number>();
   const active = new Set<object>();
-  let budget = MAX_NODES;
+  let values = 0;
+  let tensors = 0;
+  let stored = 0;
+  let viewed = 0;
+  const overBudget = (message: string): never => {
+    throw weightError(WeightCodes.OverBudget, `${file}: ${message}`);
+  };
 
-  const visit = (v: PickleValue, path: string[]): CheckpointNode => {
-    if (--budget < 0) throw weightError(WeightCodes.BadPickle, `${file}: the checkpoint holds more than ${MAX_NODES} values`);
-    if (path.length > MAX_DEPTH) throw weightError(WeightCodes.BadPickle, `${file}: containers nested more than ${MAX_DEPTH} deep`);
+  const tensor = (v: TorchTensor, key: string): CheckpointNode => {
+    if (++tensors > READ_BUDGETS.tensors) overBudget(`the checkpoint holds more than ${READ_BUDGETS.tensors.toLocaleString("en-US")} tensors`);
+    const id = v.storage.view?.root ?? v.storage.key;
+    const fanOut = (views.get(id) ?? 0) + 1;
+    views.set(id, fanOut);
+    if (fanOut > READ_BUDGETS.viewsPerStorage) {
+      overBudget(`more than ${READ_BUDGETS.viewsPerStorage.toLocaleString("en-US")} tensors view storage '${id}' (the last at '${key}')`);
+    }
+    let storage = located.get(v.storage.key);
+    if (!storage) {
+      located.set(v.storage.key, (storage = locate(v.storage)));
+      stored += storage.numel;
+    }
+    const entry = makeTensorEntry(`${file}: tensor '${key}'`, key, v.layout, storage);
+    viewed += entry.numel;
+    if (viewed > READ_BUDGETS.viewedPerStored * stored + READ_BUDGETS.viewedAllowance) {
+      overBudget(`its tensors view ${viewed.toLocaleString("en-US")} elements of the ${stored.toLocaleString("en-US")} it stores (the last at '${key}')`);
+    }
+    return { kind: "tensor", tensor: entry };
+  };
+
+  /** The key path of the value being visited; pushed and popped, joined only for tensors and messages. */
+  const path: string[] = [];
+  const visitAt = (key: string, v: PickleValue): CheckpointNode => {
+    path.push(key);
+    try {
+      return visit(v);
+    } finally {
+      path.pop();
+    }
+  };
+
+  const visit = (v: PickleValue): CheckpointNode => {
+    if (++values > maxValues) overBudget(`the checkpoint holds more than ${maxValues.toLocaleString("en-US")} values`);
+    if (path.length > READ_BUDGETS.depth) throw weightError(WeightCodes.BadPickle, `${file}: containers nested more than ${READ_BUDGETS.depth} deep`);
     if (v === null || typeof v !== "object") return { kind: "scalar", value: v };
     if (v instanceof Uint8Array) return { kind: "other", description: `bytes[${v.byteLength}]` };
-    if (v instanceof TorchTensor) {
-      const key = path.join(".");
-      let storage = located.get(v.storage);
-      if (!storage) located.set(v.storage, (storage = locate(v.storage)));
-      return { kind: "tensor", tensor: makeTensorEntry(`${file}: tensor '${key}'`, key, v.layout, storage) };
+    if (v instanceof TorchTensor) return tensor(v, path.join("."));
+    if (v instanceof OpaqueTensor) return { kind: "tensor", tensor: makeOpaqueTensorEntry(path.join("."), v.global, v.shape) };
+    if (v instanceof OpaqueObject && isTensorLike(v)) {
+      return { kind: "tensor", tensor: makeOpaqueTensorEntry(path.join("."), v.qualifiedName, undefined) };
     }
     if (v instanceof TorchStorage) return { kind: "other", description: `storage ${v.dtype}[${v.numel}]` };
     if (v instanceof PickleGlobal) return { kind: "other", description: `global ${v.qualifiedName}` };
     if (v instanceof Set) return { kind: "other", description: `set of ${v.size}` };
-    if (v instanceof Opaque) return { kind: "other", description: v.kind };
+    if (v instanceof NumpyArray) return arrayNode(v);
+    if (v instanceof NumpyDType) return { kind: "other", description: `numpy dtype ${v.name}` };
+    if (v instanceof BuiltValue) return { kind: "other", description: v.kind };
     if (active.has(v)) return { kind: "other", description: "<recursive reference>" };
     active.add(v);
     try {
-      if (Array.isArray(v)) return { kind: "list", items: v.map((item, i) => visit(item, [...path, String(i)])) };
-      return v instanceof PickleObject ? dict(v.fields, path, v.className) : dict(v, path);
+      if (Array.isArray(v)) return { kind: "list", items: v.map((item, i) => visitAt(String(i), item)) };
+      if (v instanceof OpaqueObject) return opaque(v);
+      return v instanceof PickleObject ? dict(v.fields, v.className) : dict(v);
     } finally {
       active.delete(v);
     }
   };
 
-  const dict = (d: PickleDict, path: string[], className?: string): DictNode => {
+  const dict = (d: PickleDict, className?: string): DictNode => {
     const entries = [...d].map(([k, item]) => {
       const key = keyText(k);
-      return { key, node: visit(item, [...path, key]) };
+      return { key, node: visitAt(key, item) };
     });
     return className === undefined ? { kind: "dict", entries } : { kind: "dict", className, entries };
   };
 
-  return visit(value, []);
+  /** Arguments under `(args)`, a state dict's fields (and slots) by name, other states under `(state)`, then items. */
+  const opaque = (o: OpaqueObject): OpaqueNode => {
+    const entries: { key: string; node: CheckpointNode }[] = [];
+    const add = (key: string, item: PickleValue) => entries.push({ key, node: visitAt(key, item) });
+    if (o.args.length > 0) add("(args)", [...o.args]);
+    for (const state of o.states) {
+      const parts = Array.isArray(state) && state.length === 2 && state.every((p) => p === null || p instanceof Map) ? state : [state];
+      for (const part of parts) {
+        if (part instanceof Map) for (const [k, item] of part) add(keyText(k), item);
+        else if (part !== null) add("(state)", part);
+      }
+    }
+    for (const [k, item] of o.entries) add(keyText(k), item);
+    if (o.items.length > 0) add("(items)", o.items);
+    return { kind: "opaque", global: o.qualifiedName, made: o.made, entries };
+  };
+
+  return visit(value);
+}
+
+function arrayNode(a: NumpyArray): CheckpointNode {
+  const dtype = a.dtype;
+  if (!dtype) return { kind: "other", description: `numpy array that cannot be read: ${a.problem ?? "it has no state"}` };
+  const node: ArrayNode = { kind: "array", dtype: dtype.name, shape: a.shape };
+  if (!dtype.numeric || a.size > MAX_ARRAY_VALUES || a.objects) return node;
+  const values = new Array<number | bigint | boolean>(a.size);
+  for (let i = 0; i < a.size; i++) values[i] = dtype.decode(a.data, i);
+  // Fortran order lists the elements column-major: put them in row-major order.
+  return { ...node, values: a.fortran ? transposeOrder(values, a.shape) : values };
+}
+
+/** Row-major order of elements given column-major. */
+function transposeOrder<T>(values: T[], shape: readonly number[]): T[] {
+  if (shape.length < 2) return values;
+  const out = new Array<T>(values.length);
+  const rank = shape.length;
+  const index = new Array<number>(rank).fill(0);
+  for (let r = 0; r < values.length; r++) {
+    let f = 0;
+    for (let d = rank - 1; d >= 0; d--) f = f * shape[d] + index[d];
+    out[r] = values[f];
+    for (let d = rank - 1; d >= 0; d--) {
+      if (++index[d] < shape[d]) break;
+      index[d] = 0;
+    }
+  }
+  return out;
 }
 
 /** Dict keys as text: optimizer states key by int, Python prints True/None. */

@@ -43,7 +43,7 @@ export function viewModel(bytes: Uint8Array): ModelView {
   const g = m.graph ?? {};
   return {
     irVersion: Number(m.irVersion),
-    opsets: m.opsetImport.map((o) => Number(o.version)),
+    opsets: (m.opsetImport ?? []).map((o) => Number(o.version)),
     graphName: g.name ?? "",
     nodes: (g.node ?? []).map((n) => ({ name: n.name ?? "", opType: n.opType ?? "", input: n.input ?? [], output: n.output ?? [], docString: n.docString ?? "" })),
     initializers: (g.initializer ?? []).map((t) => ({
@@ -55,7 +55,7 @@ export function viewModel(bytes: Uint8Array): ModelView {
     inputs: (g.input ?? []).map(tensorView),
     outputs: (g.output ?? []).map(tensorView),
     valueInfo: (g.valueInfo ?? []).map(tensorView),
-    meta: Object.fromEntries(m.metadataProps.map((p) => [p.key, p.value])),
+    meta: Object.fromEntries((m.metadataProps ?? []).map((p) => [p.key, p.value])),
   };
 }
 

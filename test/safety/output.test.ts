@@ -34,21 +34,21 @@ const fillBundle = (d: string) => {
 describe("bundle folders", () => {
   it("refuses the working folder, a folder above it and an empty path, and deletes nothing", () => {
     writeFileSync("keep.net", "source");
-    for (const target of [".", "", "..", "./", join(dir, "sub", "..")]) expect(codeOf(() => writeBundleFolder(target, [], "the bundle", fillBundle)), target).toBe("NET8008");
+    for (const target of [".", "", "..", "./", join(dir, "sub", "..")]) expect(codeOf(() => writeBundleFolder(target, [], "the bundle", fillBundle)), target).toBe("NET8009");
     expect(readFileSync("keep.net", "utf8")).toBe("source");
   });
 
   it("refuses a folder that is not a bundle, and one with files netc did not write", () => {
     mkdirSync("other");
     writeFileSync("other/keep.txt", "mine");
-    expect(codeOf(() => writeBundleFolder("other", [], "the bundle", fillBundle))).toBe("NET8008");
+    expect(codeOf(() => writeBundleFolder("other", [], "the bundle", fillBundle))).toBe("NET8009");
     fillBundle("b");
     writeFileSync("b/notes.txt", "mine");
-    expect(codeOf(() => writeBundleFolder("b", [], "the bundle", fillBundle))).toBe("NET8008");
+    expect(codeOf(() => writeBundleFolder("b", [], "the bundle", fillBundle))).toBe("NET8009");
     fillBundle("c");
     mkdirSync("c/kernels");
     writeFileSync("c/kernels/notes.txt", "mine");
-    expect(codeOf(() => writeBundleFolder("c", [], "the bundle", fillBundle))).toBe("NET8008");
+    expect(codeOf(() => writeBundleFolder("c", [], "the bundle", fillBundle))).toBe("NET8009");
     expect(readFileSync("other/keep.txt", "utf8")).toBe("mine");
     expect(readFileSync("b/notes.txt", "utf8")).toBe("mine");
     expect(readFileSync("c/kernels/notes.txt", "utf8")).toBe("mine");
@@ -57,7 +57,7 @@ describe("bundle folders", () => {
   it("refuses a folder holding one of the inputs", () => {
     fillBundle("b");
     writeFileSync("b/model.js", "");
-    expect(codeOf(() => writeBundleFolder("b", ["b/model.js"], "the bundle", fillBundle))).toBe("NET8007");
+    expect(codeOf(() => writeBundleFolder("b", ["b/model.js"], "the bundle", fillBundle))).toBe("NET8008");
     expect(existsSync("b/model.js")).toBe(true);
   });
 
@@ -82,10 +82,10 @@ describe("file outputs", () => {
   it("never writes over an input, a folder or a special file", () => {
     writeFileSync("a.net", "source");
     mkdirSync("d");
-    expect(codeOf(() => writeFileOutput("a.net", ["a.net"], "the ONNX model", (fd) => writeAll(fd, new Uint8Array(4))))).toBe("NET8007");
-    expect(codeOf(() => writeFileOutput("./a.net", [join(dir, "a.net")], "the ONNX model", (fd) => writeAll(fd, new Uint8Array(4))))).toBe("NET8007");
-    expect(codeOf(() => writeFileOutput("d", [], "the ONNX model", (fd) => writeAll(fd, new Uint8Array(4))))).toBe("NET8008");
-    expect(codeOf(() => writeFileOutput("/dev/null", [], "the ONNX model", (fd) => writeAll(fd, new Uint8Array(4))))).toBe("NET8008");
+    expect(codeOf(() => writeFileOutput("a.net", ["a.net"], "the ONNX model", (fd) => writeAll(fd, new Uint8Array(4))))).toBe("NET8008");
+    expect(codeOf(() => writeFileOutput("./a.net", [join(dir, "a.net")], "the ONNX model", (fd) => writeAll(fd, new Uint8Array(4))))).toBe("NET8008");
+    expect(codeOf(() => writeFileOutput("d", [], "the ONNX model", (fd) => writeAll(fd, new Uint8Array(4))))).toBe("NET8009");
+    expect(codeOf(() => writeFileOutput("/dev/null", [], "the ONNX model", (fd) => writeAll(fd, new Uint8Array(4))))).toBe("NET8009");
     expect(codeOf(() => writeFileOutput("a.net/child", [], "the ONNX model", (fd) => writeAll(fd, new Uint8Array(4))))).toBe("NET8004");
     expect(readFileSync("a.net", "utf8")).toBe("source");
   });
@@ -108,9 +108,9 @@ describe("file outputs", () => {
     writeFileSet("out", [{ name: "y.npy", bytes: new Uint8Array([1]) }], [], "the outputs");
     expect(readdirSync("out")).toEqual(["y.npy"]);
     writeFileSync("f.txt", "mine");
-    expect(codeOf(() => writeFileSet("f.txt", [{ name: "y.npy", bytes: new Uint8Array(1) }], [], "the outputs"))).toBe("NET8008");
-    expect(codeOf(() => writeFileSet("out", [{ name: "y.npy", bytes: new Uint8Array(1) }], ["out/y.npy"], "the outputs"))).toBe("NET8007");
-    expect(codeOf(() => writeFileSet(".", [{ name: "y.npy", bytes: new Uint8Array(1) }], [], "the outputs"))).toBe("NET8008");
+    expect(codeOf(() => writeFileSet("f.txt", [{ name: "y.npy", bytes: new Uint8Array(1) }], [], "the outputs"))).toBe("NET8009");
+    expect(codeOf(() => writeFileSet("out", [{ name: "y.npy", bytes: new Uint8Array(1) }], ["out/y.npy"], "the outputs"))).toBe("NET8008");
+    expect(codeOf(() => writeFileSet(".", [{ name: "y.npy", bytes: new Uint8Array(1) }], [], "the outputs"))).toBe("NET8009");
     expect(readFileSync("f.txt", "utf8")).toBe("mine");
   });
 });

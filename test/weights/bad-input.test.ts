@@ -35,8 +35,15 @@ describe("malicious pickles", () => {
     expectRefused(fixture("evil_system_legacy.pth"), "NET6007", "'posix.system'");
   });
 
-  it("refuses a checkpoint that builds an object of an arbitrary class", () => {
-    expectRefused(fixture("evil_object.pth"), "NET6007", "'__main__.Config'");
+  it("keeps an object of an arbitrary class as an inert opaque value: nothing constructed, its state recorded", () => {
+    const ckpt = openCheckpoint(fixture("evil_object.pth"));
+    try {
+      expect(findStateDict(ckpt).path).toBe("state_dict");
+      const config = ckpt.root.kind === "dict" ? ckpt.root.entries.find((e) => e.key === "config")?.node : undefined;
+      expect(config).toEqual({ kind: "opaque", global: "__main__.Config", made: "new", entries: [{ key: "depth", node: { kind: "scalar", value: 3 } }] });
+    } finally {
+      ckpt.close();
+    }
   });
 
   it("refuses TorchScript archives, which carry code", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { BufferInput, CONTAINER_GLOBALS, PickleObject, unpickle, type PickleValue } from "../../src/weights/pickle.js";
+import { NUMPY_GLOBALS, NumpyArray } from "../../src/weights/numpy-pickle.js";
+import { BufferInput, CONTAINER_GLOBALS, OpaqueObject, PickleObject, unpickle, type PickleValue } from "../../src/weights/pickle.js";
 import { expectDiagnostic, readJson } from "./helpers.js";
 
 const options = { source: "test.pkl", globals: CONTAINER_GLOBALS };
@@ -134,5 +135,77 @@ describe("unpickler refusals", () => {
   it("survives a list that contains itself", () => {
     const list = load(pk(0x80, 2, "]q", 0, "h", 0, "a.")) as PickleValue[];
     expect(list[0]).toBe(list);
+  });
+});
+
+describe("unknown globals are opaque: recorded, never called", () => {
+  it("refuses globals that only an attack names, whichever opcode reaches them", () => {
+    expectDiagnostic(() => load(pk(0x80, 2, "cbuiltins\neval\nX", 1, 0, 0, 0, "1\x85R.")), "NET6007", "'builtins.eval'", "nothing was executed");
+    expectDiagnostic(() => load(pk(0x80, 2, "csubprocess\nPopen\n)\x81.")), "NET6007", "'subprocess.Popen'");
+    expectDiagnostic(() => load(pk(0x80, 2, "ctorch.hub\nload\n.")), "NET6007", "'torch.hub.load'");
+    expectDiagnostic(() => load(pk(0x80, 2, "cnt\nsystem\n.")), "NET6007", "'nt.system'");
+  });
+
+  it("records a call of an unknown global with its arguments, and its BUILD state, as inert data", () => {
+    // mylib.Meter(5) then BUILD {'__proto__': 1, 'n': 2}: what an object's __reduce__ pickles
+    const v = load(pk(0x80, 2, "cmylib\nMeter\nK", 5, "\x85R}(X", 9, 0, 0, 0, "__proto__K", 1, "X", 1, 0, 0, 0, "nK", 2, "ub."));
+    expect(v).toBeInstanceOf(OpaqueObject);
+    const o = v as OpaqueObject;
+    expect([o.qualifiedName, o.made, o.args]).toEqual(["mylib.Meter", "call", [5]]);
+    expect(o.states).toEqual([new Map<PickleValue, PickleValue>([["__proto__", 1], ["n", 2]])]);
+    expect(({} as Record<string, unknown>).n).toBeUndefined();
+    expect(Object.getPrototypeOf(o)).toBe(OpaqueObject.prototype);
+  });
+
+  it("records NEWOBJ, SETITEMS and APPENDS on an unknown class (dict and list subclasses)", () => {
+    const dict = load(pk(0x80, 2, "cmylib\nMyDict\n)\x81(X", 1, 0, 0, 0, "aK", 1, "u.")) as OpaqueObject;
+    expect([dict.made, [...dict.entries]]).toEqual(["new", [["a", 1]]]);
+    const list = load(pk(0x80, 2, "cmylib\nMyList\n)\x81(K", 1, "K", 2, "e.")) as OpaqueObject;
+    expect(list.items).toEqual([1, 2]);
+  });
+
+  it("keeps a bare unknown global as a name", () => {
+    const g = load(pk(0x80, 2, "ctorch\nfloat32\n.")) as OpaqueObject;
+    expect([g.qualifiedName, g.made]).toEqual(["torch.float32", "global"]);
+  });
+});
+
+describe("numpy values", () => {
+  const numpy = { source: "np.pkl", globals: new Map([...CONTAINER_GLOBALS, ...NUMPY_GLOBALS]) };
+  const np = (bytes: Uint8Array): PickleValue => unpickle(new BufferInput(bytes, "np.pkl"), numpy);
+  /** numpy.dtype(code, False, True) with BUILD setting the byte order. */
+  const dtype = (code: string, order = "<") => ["cnumpy\ndtype\nX", code.length, 0, 0, 0, code, "\x89\x88\x87R(K", 3, "X", 1, 0, 0, 0, order, "NNNJ", 0xff, 0xff, 0xff, 0xff, "J", 0xff, 0xff, 0xff, 0xff, "K", 0, "tb"];
+  const scalar = (code: string, data: number[], order = "<") =>
+    np(pk(0x80, 2, "cnumpy.core.multiarray\nscalar\n", ...dtype(code, order), "C", data.length, ...data, "\x86R."));
+
+  it("reads scalars as numbers, exact bigints and bools, in either byte order", () => {
+    expect(scalar("f8", [0, 0, 0, 0, 0, 0, 0xf8, 0x3f])).toBe(1.5);
+    expect(scalar("f4", [0x3f, 0xc0, 0, 0], ">")).toBe(1.5);
+    expect(scalar("f2", [0x00, 0x3e])).toBe(1.5);
+    expect(scalar("i8", [1, 0, 0, 0, 0, 0, 0x20, 0])).toBe(2n ** 53n + 1n);
+    expect(scalar("u4", [7, 0, 0, 0])).toBe(7);
+    expect(scalar("i2", [0xfe, 0xff])).toBe(-2);
+    expect(scalar("b1", [1])).toBe(true);
+  });
+
+  it("keeps scalars of kinds it does not decode (strings, complex), or with the wrong data, opaque", () => {
+    expect(scalar("c8", [0, 0, 0, 0, 0, 0, 0, 0])).toBeInstanceOf(OpaqueObject);
+    expect(scalar("f8", [0, 0])).toBeInstanceOf(OpaqueObject);
+  });
+
+  it("rebuilds arrays from _reconstruct and their BUILD state; data that disagrees with the shape leaves it unreadable", () => {
+    const array = (shape: number[], data: number[], fortran = false) =>
+      np(pk(0x80, 2, "cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK", 0, "\x85C", 1, "b\x87R(K", 1, "(", ...shape.flatMap((d) => ["K", d]), "t",
+        ...dtype("i1"), fortran ? "\x88" : "\x89", "C", data.length, ...data, "tb."));
+    const a = array([2, 3], [1, 2, 3, 4, 5, 6]) as NumpyArray;
+    expect(a).toBeInstanceOf(NumpyArray);
+    expect([a.shape, a.dtype?.name, [...a.data]]).toEqual([[2, 3], "int8", [1, 2, 3, 4, 5, 6]]);
+    const short = array([2, 3], [1, 2]) as NumpyArray;
+    expect([short.dtype, short.problem]).toEqual([undefined, "int8 [2, 3] holds 2 bytes"]);
+  });
+
+  it("keeps a subclass of ndarray opaque", () => {
+    const v = np(pk(0x80, 2, "cnumpy.core.multiarray\n_reconstruct\ncnumpy.ma.core\nMaskedArray\nK", 0, "\x85C", 1, "b\x87R."));
+    expect(v).toBeInstanceOf(OpaqueObject);
   });
 });

@@ -93,6 +93,8 @@ describe("safetensors", () => {
   const badHeaders: [string, unknown, string, string][] = [
     ["not JSON", "{oops", "NET6012", "not valid JSON"],
     ["an unknown dtype", { x: { dtype: "F8_E4M3", shape: [1], data_offsets: [0, 1] } }, "NET6009", "F8_E4M3"],
+    ["the dtype 'constructor'", { x: { dtype: "constructor", shape: [1], data_offsets: [0, 4] } }, "NET6009", '"constructor"'],
+    ["the dtype '__proto__'", { x: { dtype: "__proto__", shape: [1], data_offsets: [0, 4] } }, "NET6009", '"__proto__"'],
     ["offsets past the data", { x: { dtype: "F32", shape: [8], data_offsets: [0, 32] } }, "NET6003", "tensor 'x'"],
     ["reversed offsets", { x: { dtype: "F32", shape: [0], data_offsets: [8, 4] } }, "NET6012", "data_offsets [8, 4]"],
     ["a shape that disagrees with the bytes", { x: { dtype: "F32", shape: [3], data_offsets: [0, 8] } }, "NET6012", "(3 elements)"],

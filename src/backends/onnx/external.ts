@@ -36,7 +36,7 @@ export function moveToExternal(initializers: TensorProto[], location: string, th
     const offset = Math.ceil(end / align) * align;
     chunks.push({ offset, bytes });
     end = offset + bytes.byteLength;
-    t.rawData = null;
+    delete t.rawData;
     t.dataLocation = EXTERNAL_LOCATION;
     t.externalData = [
       { key: "location", value: location },

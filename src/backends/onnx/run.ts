@@ -1,18 +1,32 @@
-// Runs an ONNX model with onnxruntime-node on the CPU, converting between host tensors and ORT tensors.
+// Runs an ONNX model with onnxruntime-node (an optional peer dependency, imported on first use), on the CPU or
+// onnxruntime's CUDA execution provider, converting between host tensors and ORT tensors.
 // Failures (a model ORT rejects, wrong inputs) are reported as NET5004 diagnostics in a DiagnosticError.
-import * as ort from "onnxruntime-node";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import type * as Ort from "onnxruntime-node";
 import { makeDiagnostic, OnnxCodes } from "../../compiler/codes.js";
 import { DiagnosticError } from "../../compiler/diagnostics.js";
+import { loadOptional } from "../../util/optional.js";
 import type { DType, HostTensor, TensorData } from "../../util/tensor.js";
+
+type OrtModule = typeof Ort;
+
+/** Where to run: the CPU, CUDA (an error where it is missing), or CUDA when available and else the CPU. */
+export type OnnxDevice = "cpu" | "cuda" | "auto";
 
 export interface RunOnnxOptions {
   /** Intra-op threads (default: ORT's choice). */
   threads?: number;
   /** Output names to fetch (default: all). */
   outputs?: string[];
+  /** Execution provider (default "cpu"). */
+  device?: OnnxDevice;
+  /** With device "auto": called with a one-line note when CUDA is unavailable and the CPU runs the model. */
+  onFallback?: (note: string) => void;
 }
 
-const ORT_TYPE: Partial<Record<DType, ort.Tensor.Type>> = {
+const ORT_TYPE: Partial<Record<DType, Ort.Tensor.Type>> = {
   f32: "float32",
   f64: "float64",
   f16: "float16",
@@ -27,49 +41,96 @@ const HOST_TYPE = new Map<string, DType>(Object.entries(ORT_TYPE).map(([d, o]) =
 
 const failure = (message: string) => new DiagnosticError([makeDiagnostic(OnnxCodes.RuntimeFailed, message)]);
 
-function toOrt(name: string, t: HostTensor): ort.Tensor {
+function toOrt(ort: OrtModule, name: string, t: HostTensor): Ort.Tensor {
   const type = ORT_TYPE[t.dtype];
   if (!type) throw failure(`the input ${name} is ${t.dtype}, which onnxruntime-node cannot take`);
   try {
-    return new ort.Tensor(type, t.data as ort.Tensor.DataType, t.shape);
+    return new ort.Tensor(type, t.data as Ort.Tensor.DataType, t.shape);
   } catch (e) {
     throw failure(`the input ${name} (${t.dtype}[${t.shape.join(", ")}]) is not a tensor onnxruntime accepts: ${(e as Error).message}`);
   }
 }
 
-function fromOrt(name: string, t: ort.Tensor): HostTensor {
+function fromOrt(name: string, t: Ort.Tensor): HostTensor {
   const dtype = HOST_TYPE.get(t.type);
   if (!dtype) throw failure(`the output ${name} is ${t.type}, which netc has no host type for`);
   // ORT may hand back views of its own buffers; copy so the result outlives the session.
   return { dtype, shape: [...t.dims], data: (t.data as TensorData).slice() };
 }
 
-/** Runs `model` (a file path, or the bytes of a model without external data) on `inputs`. */
-export async function runOnnx(model: string | Uint8Array, inputs: ReadonlyMap<string, HostTensor>, opts: RunOnnxOptions = {}): Promise<Map<string, HostTensor>> {
-  const options: ort.InferenceSession.SessionOptions = {
-    executionProviders: ["cpu"],
+/** The CUDA provider library onnxruntime-node's install script downloads (it is too large for the npm registry). */
+const CUDA_PROVIDER_LIBRARY: Partial<Record<NodeJS.Platform, string>> = { linux: "libonnxruntime_providers_cuda.so", win32: "onnxruntime_providers_cuda.dll" };
+
+/** Why onnxruntime-node here cannot use CUDA, or undefined when it should (the CUDA libraries may still fail to load). */
+function cudaProblem(ort: OrtModule): string | undefined {
+  const version = ort.env.versions?.node ?? "";
+  if (!ort.listSupportedBackends().some((b) => b.name === "cuda"))
+    return `onnxruntime-node ${version} for ${process.platform}/${process.arch} has no CUDA execution provider`;
+  const library = CUDA_PROVIDER_LIBRARY[process.platform];
+  let binDir: string | undefined;
+  try {
+    binDir = join(dirname(createRequire(import.meta.url).resolve("onnxruntime-node")), "..", "bin", "napi-v6", process.platform, process.arch);
+  } catch {
+    return undefined; // not resolvable as a file (a bundled or substituted module): let onnxruntime say
+  }
+  if (library && !existsSync(join(binDir, library)))
+    return `onnxruntime-node is installed without its CUDA execution provider (${library} was not downloaded at install time)`;
+  return undefined;
+}
+
+async function createSession(ort: OrtModule, model: string | Uint8Array, options: Ort.InferenceSession.SessionOptions): Promise<Ort.InferenceSession> {
+  // Two calls because the path and buffer overloads do not accept the union.
+  return typeof model === "string" ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
+}
+
+/** A session on the device asked for; CUDA problems are NET5005 for "cuda" and a fallback note for "auto". */
+async function openSession(ort: OrtModule, model: string | Uint8Array, opts: RunOnnxOptions): Promise<Ort.InferenceSession> {
+  const base: Ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: "all",
     ...(opts.threads !== undefined ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
   };
-  let session: ort.InferenceSession;
+  const device = opts.device ?? "cpu";
+  if (device !== "cpu") {
+    let problem = cudaProblem(ort);
+    if (problem === undefined) {
+      try {
+        // Fatal-only logging: a CUDA library that fails to load is reported here, not as onnxruntime's log line.
+        return await createSession(ort, model, { ...base, executionProviders: ["cuda", "cpu"], logSeverityLevel: 4 });
+      } catch (e) {
+        problem = `onnxruntime could not start its CUDA execution provider: ${(e as Error).message.split("\n")[0]}`;
+      }
+    }
+    if (device === "cuda") throw new DiagnosticError([makeDiagnostic(OnnxCodes.DeviceUnavailable, `--device cuda: ${problem}`)]);
+    opts.onFallback?.(`${problem}; running on the CPU`);
+  }
   try {
-    // Two calls because the path and buffer overloads do not accept the union.
-    session = typeof model === "string" ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
+    return await createSession(ort, model, { ...base, executionProviders: ["cpu"] });
   } catch (e) {
     throw failure(`onnxruntime could not load the model: ${(e as Error).message}`);
   }
+}
+
+/** Runs `model` (a file path, or the bytes of a model without external data) on `inputs`. */
+export async function runOnnx(
+  model: string | Uint8Array,
+  inputs: ReadonlyMap<string, HostTensor> | Readonly<Record<string, HostTensor>>,
+  opts: RunOnnxOptions = {},
+): Promise<Map<string, HostTensor>> {
+  const ort = await loadOptional<OrtModule>("onnxruntime-node", "running an ONNX model");
+  const session = await openSession(ort, model, opts);
   try {
-    const feeds: Record<string, ort.Tensor> = {};
+    const feeds: Record<string, Ort.Tensor> = {};
     // defineProperty, not assignment: an input named `__proto__` is an ordinary entry too.
-    for (const [name, t] of inputs) Object.defineProperty(feeds, name, { value: toOrt(name, t), enumerable: true, writable: true, configurable: true });
-    let results: ort.InferenceSession.OnnxValueMapType;
+    for (const [name, t] of inputs instanceof Map ? inputs : Object.entries(inputs))
+      Object.defineProperty(feeds, name, { value: toOrt(ort, name, t), enumerable: true, writable: true, configurable: true });
+    let results: Ort.InferenceSession.OnnxValueMapType;
     try {
       results = await session.run(feeds, opts.outputs ?? session.outputNames);
     } catch (e) {
       throw failure(`onnxruntime failed to run the model: ${(e as Error).message}`);
     }
     const out = new Map<string, HostTensor>();
-    for (const [name, v] of Object.entries(results)) out.set(name, fromOrt(name, v as ort.Tensor));
+    for (const [name, v] of Object.entries(results)) out.set(name, fromOrt(name, v as Ort.Tensor));
     // onnxruntime-node builds its results as a plain object, where an output named like `__proto__` vanishes.
     const lost = (opts.outputs ?? session.outputNames).filter((name) => !out.has(name));
     if (lost.length) throw failure(`onnxruntime returned no value for the output${lost.length > 1 ? "s" : ""} ${lost.join(", ")} (rename ${lost.length > 1 ? "them" : "it"} in the .net model)`);

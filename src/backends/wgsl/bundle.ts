@@ -5,8 +5,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { type Diagnostic, DiagnosticError } from "../../compiler/diagnostics.js";
 import type { Graph } from "../../compiler/ir/ir.js";
-import type { BundleManifest, TensorSlot } from "../../runtime/manifest.js";
-import { writeSafetensors } from "../../weights/safetensors.js";
+import type { BundleManifest, TensorSlot, WgslBundle } from "../../runtime/manifest.js";
+import { encodeSafetensors, writeSafetensors } from "../../weights/safetensors.js";
 import type { DType } from "../../util/tensor.js";
 import { writeBundleFolder } from "../../util/output.js";
 import { VERSION } from "../../version.js";
@@ -72,12 +72,19 @@ export declare function load(device: GPUDevice, base?: string | URL): Promise<Mo
 `;
 }
 
+const BUNDLE_METADATA = new Map([["format", "netc-wgsl"]]);
+
+/** The bundle the runtime loads, in memory: what `emitWgslBundle` writes, less the generated module. */
+export function bundleOf(program: WgslProgram): WgslBundle {
+  return { manifest: program.manifest, shaders: program.shaders, weights: encodeSafetensors(program.weights, BUNDLE_METADATA) };
+}
+
 function writeInto(dir: string, program: WgslProgram, source: string | undefined): void {
   // Not recursive: Node's recursive mkdir can loop without end where creating is refused (e.g. under /proc).
   fs.mkdirSync(dir);
   fs.mkdirSync(path.join(dir, "kernels"));
   for (const [file, code] of program.shaders) fs.writeFileSync(path.join(dir, file), code);
-  writeSafetensors(path.join(dir, program.manifest.weights), program.weights, { metadata: new Map([["format", "netc-wgsl"]]) });
+  writeSafetensors(path.join(dir, program.manifest.weights), program.weights, { metadata: BUNDLE_METADATA });
   fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(program.manifest, null, 1) + "\n");
   fs.writeFileSync(path.join(dir, "model.js"), moduleSource(program.manifest, source));
   fs.writeFileSync(path.join(dir, "model.d.ts"), declarationSource(program.manifest));

@@ -1,6 +1,6 @@
 // `netc inspect <file.net|model.onnx>`: inputs, outputs, parameters, MACs, node counts and op histograms.
 import { emitOnnx } from "../../backends/onnx/index.js";
-import { decodeModel } from "../../backends/onnx/proto.js";
+import { type OnnxSummary, summarizeOnnx } from "../../backends/onnx/summary.js";
 import { wgslKernelStats } from "../../backends/wgsl/index.js";
 import { compileToGraph } from "../../compiler/compile.js";
 import { makeDiagnostic, OnnxCodes } from "../../compiler/codes.js";
@@ -10,36 +10,6 @@ import type { Graph } from "../../compiler/ir/ir.js";
 import { graphStats } from "../../compiler/ir/stats.js";
 import { InputFileError, MAX_BINARY_BYTES, readRegularFile } from "../../util/input-file.js";
 import { parseSets, readSource, report } from "../io.js";
-
-interface OnnxSummary {
-  opset: number;
-  nodes: number;
-  histogram: Record<string, number>;
-  initializers: number;
-  parameters: number;
-  inputs: string[];
-  outputs: string[];
-}
-
-function summarizeOnnx(bytes: Uint8Array): OnnxSummary {
-  const m = decodeModel(bytes);
-  const g = m.graph!;
-  const histogram: Record<string, number> = {};
-  for (const n of g.node ?? []) histogram[n.opType!] = (histogram[n.opType!] ?? 0) + 1;
-  const dims = (v: { type?: { tensorType?: { shape?: { dim?: { dimValue?: unknown; dimParam?: string | null }[] | null } | null } | null } | null }) =>
-    `[${(v.type?.tensorType?.shape?.dim ?? []).map((d) => d.dimParam || String(d.dimValue ?? "?")).join(", ")}]`;
-  const initNames = new Set((g.initializer ?? []).map((t) => t.name));
-  return {
-    opset: Number(m.opsetImport?.find((o) => !o.domain)?.version ?? 0),
-    nodes: (g.node ?? []).length,
-    histogram,
-    initializers: (g.initializer ?? []).length,
-    parameters: (g.initializer ?? []).reduce((s, t) => s + (t.dims ?? []).reduce<number>((p, d) => p * Number(d), 1), 0),
-    inputs: (g.input ?? []).filter((i) => !initNames.has(i.name)).map((i) => `${i.name} ${dims(i)}`),
-    outputs: (g.output ?? []).map((o) => `${o.name} ${dims(o)}`),
-  };
-}
-
 
 const histogramText = (h: Record<string, number>) =>
   Object.entries(h)

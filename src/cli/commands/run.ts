@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { isAbsolute, join, relative } from "node:path";
-import { emitOnnx, runOnnx } from "../../backends/onnx/index.js";
+import { emitOnnx, type OnnxDevice, runOnnx } from "../../backends/onnx/index.js";
 import { WgslCodes } from "../../backends/wgsl/codes.js";
 import { type KernelTiming, WgslRuntimeError } from "../../runtime/model.js";
 import { runBundleDirWith } from "../../runtime/node.js";
@@ -27,6 +27,7 @@ export interface RunOptions {
   threads: number;
   debugOutputs: boolean;
   profile: boolean;
+  device: OnnxDevice;
   verbose?: boolean;
   quiet?: boolean;
 }
@@ -78,6 +79,7 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
     }
   } else if (opts.set.length || opts.weights.length) usage("--set and --weights apply to .net models; a compiled model already has its weights");
   const bundle = isBundleDir(model);
+  if (bundle && opts.device !== "cpu") usage("--device chooses onnxruntime's execution provider; a WGSL bundle runs on the WebGPU adapter");
   if (opts.profile && !bundle) usage("--profile times the kernels of a WGSL bundle (netc compile --target wgsl -o <dir>); for ONNX, onnxruntime has its own profiler");
   const threads = cappedThreads(opts.threads, sources);
   if (opts.output !== undefined) {
@@ -117,7 +119,8 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
     }
     outputs = new Map(Object.entries(r.outputs));
     kernels = r.kernels;
-  } else outputs = await runOnnx(modelInput!, inputs, { threads });
+  } else
+    outputs = await runOnnx(modelInput!, inputs, { threads, device: opts.device, onFallback: (note) => process.stderr.write(`note: --device auto: ${note}\n`) });
   const ms = performance.now() - started;
   if (opts.output !== undefined) {
     const files = [...outputs].map(([name, t]) => ({ name: fileNameOf(name), bytes: encodeNpy(t) }));
