@@ -1,7 +1,6 @@
 // Shared command-line plumbing: reading sources, printing diagnostics, exit codes.
-import { readFileSync } from "node:fs";
-import { CliCodes, makeDiagnostic } from "../compiler/codes.js";
 import { type Diagnostic, diagnosticToJson, hasErrors, renderDiagnostics, SourceMap } from "../compiler/diagnostics.js";
+import { InputFileError, readSourceFile } from "../util/input-file.js";
 
 /** Exit codes: 0 success, 1 diagnostics (bad input), 2 usage errors. */
 export const EXIT_DIAGNOSTICS = 1;
@@ -34,15 +33,28 @@ export function report(diagnostics: readonly Diagnostic[], sources: SourceMap, s
   if (hasErrors(diagnostics)) throw new ExitError(EXIT_DIAGNOSTICS);
 }
 
+/** A source file's text: a regular file of bounded size holding UTF-8 text; anything else is reported. */
 export function readSource(path: string, sources: SourceMap): string {
   try {
-    return readFileSync(path, "utf8");
+    return readSourceFile(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : (code ?? (e as Error).message);
-    report([makeDiagnostic(CliCodes.FileNotFound, `cannot read ${path}: ${reason}`)], sources);
+    if (!(e instanceof InputFileError)) throw e;
+    report([e.diagnostic], sources);
     throw new ExitError(EXIT_DIAGNOSTICS);
   }
+}
+
+/** A --set value is a number, a name or a short expression; this bounds the parser's work on it. */
+const MAX_SET_LENGTH = 4096;
+const MAX_SET_NESTING = 32;
+
+function nesting(text: string): number {
+  let [depth, deepest] = [0, 0];
+  for (const c of text) {
+    if (c === "(" || c === "[" || c === "{") deepest = Math.max(deepest, ++depth);
+    else if (c === ")" || c === "]" || c === "}") depth--;
+  }
+  return deepest;
 }
 
 /** Parses repeated `--set name=value` options. */
@@ -51,7 +63,11 @@ export function parseSets(sets: readonly string[]): Record<string, string> {
   for (const s of sets) {
     const eq = s.indexOf("=");
     if (eq <= 0) usage(`--set expects name=value, got '${s}'`);
-    out[s.slice(0, eq).trim()] = s.slice(eq + 1).trim();
+    const [name, value] = [s.slice(0, eq).trim(), s.slice(eq + 1).trim()];
+    if (value.length > MAX_SET_LENGTH) usage(`--set ${name}: the value has ${value.length} characters, more than ${MAX_SET_LENGTH}`);
+    if (nesting(value) > MAX_SET_NESTING) usage(`--set ${name}: the value nests brackets more than ${MAX_SET_NESTING} deep`);
+    // defineProperty, not assignment: `--set __proto__=5` is a name like any other (and then an unknown one).
+    Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

@@ -64,6 +64,7 @@ export const CheckCodes = {
   UnusedParameter: code("NET2015", "warning", "weights that the forward computation never reads", "remove them, or keep them if a checkpoint holds them (they are reported, not loaded into the graph)"),
   UnknownOverride: code("NET2016", "error", "a --set for a parameter the model does not have"),
   UnusedLayer: code("NET2017", "warning", "a layer that is declared but never called", "call it, or remove it if no checkpoint holds its weights"),
+  ImportNotNet: code("NET2018", "error", "an import of a file that is not a `.net` source", "import `.net` files only; the standard library is `std/nn.net`"),
 } as const;
 
 export const ShapeCodes = {
@@ -103,4 +104,9 @@ export const CliCodes = {
   WriteFailed: code("NET8004", "error", "an output file that cannot be written", "check that the output folder exists and is writable"),
   NotFormatted: code("NET8006", "error", "a file that `netc fmt` would change", "run `netc fmt <file>` to rewrite it"),
   PackageMissing: code("NET8007", "error", "a command that needs an optional package (onnxruntime-node, webgpu) that is not installed"),
+  OutputIsInput: code("NET8008", "error", "an output path that is one of the command's inputs, or a folder holding one", "write the output to another path"),
+  OutputNotReplaceable: code("NET8009", "error", "an output path holding something netc did not write (a folder that is not a bundle, a special file, the working folder)", "name a new file or folder for the output"),
+  NotRegularFile: code("NET8010", "error", "an input path that is not a regular file of bounded size (a folder, FIFO, device or /proc file)", "pass the path of an ordinary file"),
+  NotText: code("NET8011", "error", "a source file that is not UTF-8 text", "a .net source is UTF-8 text without NUL bytes"),
+  ThreadsCapped: code("NET8012", "note", "a --threads above the machine's cores, lowered to the number of cores"),
 } as const;

@@ -4,10 +4,10 @@
 /// <reference types="@webgpu/types" preserve="true" />
 import { numel, type DType, type HostTensor, type TensorData } from "../util/tensor.js";
 import type { BundleManifest, KernelEntry, SourceLocation, TensorSlot, WgslBundle } from "./manifest.js";
-import { BUNDLE_FORMAT, BUNDLE_VERSION } from "./manifest.js";
 import { WgslRuntimeError } from "./errors.js";
 import { parseSafetensors } from "./safetensors.js";
 import { fromStorage, STORAGE_BYTES, toStorage } from "./storage.js";
+import { BUNDLE_ERROR, shaderFiles, validateManifest } from "./validate.js";
 
 /** A bundle in memory: its manifest, the WGSL sources by path, and the bytes of its safetensors file. */
 export type { WgslBundle };
@@ -25,7 +25,6 @@ function where(k: KernelEntry): string {
 
 /** Refuses a device that lacks a feature or limit the bundle was planned for. */
 function checkDevice(device: GPUDevice, m: BundleManifest): void {
-  if (m.format !== BUNDLE_FORMAT || m.version !== BUNDLE_VERSION) throw new WgslRuntimeError(`not a netc WGSL bundle of version ${BUNDLE_VERSION}`);
   for (const f of m.requiredFeatures)
     if (!device.features.has(f)) throw new WgslRuntimeError(`the bundle needs the device feature ${f}, which this device lacks`);
   for (const [name, needed] of Object.entries(m.requiredLimits)) {
@@ -167,15 +166,17 @@ export class WgslModel {
    * distinct pipeline compiled (a software adapter takes seconds for a large model).
    */
   static async create(device: GPUDevice, bundle: WgslBundle, options: { onProgress?: (compiled: number, total: number) => void } = {}): Promise<WgslModel> {
-    const m = bundle.manifest;
+    const m = validateManifest(bundle.manifest);
     checkDevice(device, m);
+    for (const file of shaderFiles(m)) if (typeof bundle.shaders.get(file) !== "string") throw new WgslRuntimeError(`the bundle has no shader ${file}`, BUNDLE_ERROR.FileRefused);
     const stored = parseSafetensors(bundle.weights);
     const buffers = await scoped(device, "creating the model's buffers", () =>
       m.buffers.map((b, id) => {
         const buffer = device.createBuffer({ label: b.weight ?? `buffer${id}`, size: b.size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
         if (b.weight !== undefined) {
           const t = stored.get(b.weight);
-          if (!t) throw new WgslRuntimeError(`the weights file has no tensor ${b.weight}`);
+          if (!t) throw new WgslRuntimeError(`the weights file has no tensor ${b.weight}`, BUNDLE_ERROR.BadManifest);
+          if (t.bytes.byteLength > b.size) throw new WgslRuntimeError(`the weights file's tensor ${b.weight} has ${t.bytes.byteLength} bytes; its buffer ${id} holds ${b.size}`, BUNDLE_ERROR.BadManifest);
           const bytes = new Uint8Array(align4(t.bytes.byteLength));
           bytes.set(t.bytes);
           device.queue.writeBuffer(buffer, 0, bytes);
@@ -275,7 +276,7 @@ export class WgslModel {
     const device = this.device;
     await Promise.race([
       scoped(device, "running the model", () => {
-        for (const slot of this.manifest.inputs) if (slot.chunks.length > 0) this.upload(slot, inputs[slot.name]);
+        for (const slot of this.manifest.inputs) if (slot.chunks.length > 0) this.upload(slot, Object.hasOwn(inputs, slot.name) ? inputs[slot.name] : undefined);
         const encoder = device.createCommandEncoder({ label: this.manifest.model });
         if (timer) {
           this.steps.forEach((s, i) => {
@@ -305,7 +306,9 @@ export class WgslModel {
     const out: Record<string, HostTensor> = {};
     this.manifest.outputs.forEach((o, i) => {
       const count = numel(o.shape);
-      out[o.name] = { dtype: o.dtype as DType, shape: [...o.shape], data: fromStorage(o.dtype, o.storage, this.staging[i].getMappedRange().slice(0), count) };
+      const value = { dtype: o.dtype as DType, shape: [...o.shape], data: fromStorage(o.dtype, o.storage, this.staging[i].getMappedRange().slice(0), count) };
+      // defineProperty, not assignment: an output named `__proto__` is an ordinary entry too.
+      Object.defineProperty(out, o.name, { value, enumerable: true, writable: true, configurable: true });
       this.staging[i].unmap();
     });
     return { outputs: out, timer };

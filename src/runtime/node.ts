@@ -2,15 +2,17 @@
 // one-call run for `netc run <bundle-dir>`. Without a GPU, Dawn's Vulkan backend can use the SwiftShader ICD
 // that Debian's chromium package ships; it is tried when no other adapter answers.
 /// <reference types="@webgpu/types" preserve="true" />
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, sep } from "node:path";
+import { InputFileError, readRegularFile } from "../util/input-file.js";
 import { loadOptional } from "../util/optional.js";
 import type { HostTensor } from "../util/tensor.js";
 import { requestDeviceFor } from "./device.js";
 import type { BundleManifest } from "./manifest.js";
 import { WgslRuntimeError } from "./errors.js";
 import { type KernelTiming, type ModelInput, type WgslBundle, WgslModel } from "./model.js";
+import { BUNDLE_ERROR, BUNDLE_LIMITS, maxWeightsBytes, shaderFiles, validateManifest } from "./validate.js";
 
 export const SWIFTSHADER_ICD = "/usr/lib/chromium/vk_swiftshader_icd.json";
 
@@ -53,13 +55,65 @@ export async function createNodeDevice(manifest?: BundleManifest, options: { pro
   return { device, adapter, release: () => device.destroy() };
 }
 
+/**
+ * Reads a bundle folder: the manifest first, validated (validateManifest) before any file it names is opened; then
+ * each named file, which must be a regular file inside the folder (after links are resolved) of bounded size.
+ */
 export function readBundleDir(dir: string): WgslBundle {
+  const read = (name: string, maxBytes: number): Buffer => {
+    let root: string;
+    let real: string;
+    try {
+      root = realpathSync(dir);
+      real = realpathSync(join(dir, name));
+    } catch (e) {
+      throw new WgslRuntimeError(`${dir} is not a readable netc WGSL bundle: cannot read ${name} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, name === "manifest.json" ? "NET7010" : BUNDLE_ERROR.FileRefused);
+    }
+    if (!real.startsWith(root + sep)) throw new WgslRuntimeError(`${dir}: the bundle file ${name} leads outside the bundle folder`, BUNDLE_ERROR.FileRefused);
+    try {
+      return readRegularFile(real, maxBytes);
+    } catch (e) {
+      if (!(e instanceof InputFileError)) throw e;
+      throw new WgslRuntimeError(`${dir}: the bundle file ${name} is refused: ${e.message.replace(/^cannot read [^:]*: /, "")}`, BUNDLE_ERROR.FileRefused);
+    }
+  };
+  let parsed: unknown;
+  const manifestText = read("manifest.json", BUNDLE_LIMITS.manifestBytes).toString("utf8");
   try {
-    const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as BundleManifest;
-    const shaders = new Map([...new Set(manifest.kernels.map((k) => k.shader))].map((file) => [file, readFileSync(join(dir, file), "utf8")]));
-    return { manifest, shaders, weights: new Uint8Array(readFileSync(join(dir, manifest.weights))) };
+    parsed = JSON.parse(manifestText);
   } catch (e) {
     throw new WgslRuntimeError(`${dir} is not a readable netc WGSL bundle: ${(e as Error).message}`);
+  }
+  let manifest;
+  try {
+    manifest = validateManifest(parsed);
+  } catch (e) {
+    if (e instanceof WgslRuntimeError) throw new WgslRuntimeError(`${dir}/${e.message}`, e.code);
+    throw e;
+  }
+  const shaders = new Map(shaderFiles(manifest).map((file) => [file, read(file, BUNDLE_LIMITS.shaderBytes).toString("utf8")]));
+  return { manifest, shaders, weights: new Uint8Array(read(manifest.weights, maxWeightsBytes(manifest))) };
+}
+
+/** How long one run may take on the GPU: NETC_GPU_TIMEOUT_MS, or two minutes. */
+export function gpuTimeLimitMs(): number {
+  const given = Number(process.env.NETC_GPU_TIMEOUT_MS);
+  return Number.isSafeInteger(given) && given > 0 ? given : 120_000;
+}
+
+/**
+ * `work`, or a GpuTimeout error once `ms` have passed: a shader that loops without end or a stalled device must
+ * not hang the caller. (The caller then destroys the device, which ends the work.)
+ */
+export async function withTimeLimit<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new WgslRuntimeError(`the GPU run did not finish within ${ms} ms`, BUNDLE_ERROR.Timeout)), ms);
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -90,9 +144,10 @@ export async function runBundleDirWith(
     const model = await WgslModel.create(gpu.device, bundle, { onProgress: progress ? (done, total) => progress.update(done, total) : undefined });
     try {
       progress?.phase(options.profiling ? "running the model (profiling every kernel)" : "running the model");
-      if (!options.profiling) return { outputs: await model.run(inputs) };
-      await model.run(inputs); // a warm-up: drivers may finish compiling a pipeline at its first dispatch
-      return await model.profile(inputs);
+      const limit = gpuTimeLimitMs();
+      if (!options.profiling) return { outputs: await withTimeLimit(model.run(inputs), limit) };
+      await withTimeLimit(model.run(inputs), limit); // a warm-up: drivers may finish compiling a pipeline at its first dispatch
+      return await withTimeLimit(model.profile(inputs), limit);
     } finally {
       model.destroy();
     }

@@ -1,8 +1,9 @@
 // Reads and writes numpy .npy files (format versions 1-3, C order, little-endian). A malformed file is reported
 // as a BadNpy diagnostic, never thrown: .npy files come from users.
-import { readFileSync, writeFileSync } from "node:fs";
 import { CliCodes, makeDiagnostic } from "../compiler/codes.js";
-import type { Diagnostic } from "../compiler/diagnostics.js";
+import { type Diagnostic, DiagnosticError } from "../compiler/diagnostics.js";
+import { writeAll, writeFilesAtomic } from "./output.js";
+import { InputFileError, MAX_BINARY_BYTES, readRegularFile } from "./input-file.js";
 import { bf16BitsToNumber, byteSize, bytesOf, dataFromBytes, type DType, type HostTensor, numel } from "./tensor.js";
 
 export type NpyResult = { ok: true; tensor: HostTensor } | { ok: false; diagnostic: Diagnostic };
@@ -37,9 +38,17 @@ class NpyError extends Error {}
 
 type PyValue = string | number | boolean | PyValue[] | Map<string, PyValue>;
 
+/** A real header nests a shape tuple in a dict: two levels. Deeper nesting is refused before it can exhaust the stack. */
+const MAX_HEADER_DEPTH = 16;
+
 /** Parses the header: a Python dict literal of strings, ints, bools and tuples (never evaluated). */
 function parseHeader(text: string): Map<string, PyValue> {
   let i = 0;
+  let depth = 0;
+  const nest = () => {
+    if (++depth > MAX_HEADER_DEPTH) throw new NpyError(`the header nests more than ${MAX_HEADER_DEPTH} levels of brackets`);
+  };
+  const scalar = /(True|False|-?\d+)L?/y;
   const skip = () => {
     while (i < text.length && /\s/.test(text[i])) i++;
   };
@@ -60,12 +69,14 @@ function parseHeader(text: string): Map<string, PyValue> {
     }
     if (c === "(" || c === "[") return sequence(c === "(" ? ")" : "]");
     if (c === "{") return dict();
-    const m = /^(True|False|-?\d+)L?/.exec(text.slice(i));
+    scalar.lastIndex = i;
+    const m = scalar.exec(text);
     if (!m) throw new NpyError(`unexpected '${text.slice(i, i + 10)}' in the header`);
     i += m[0].length;
     return m[1] === "True" ? true : m[1] === "False" ? false : Number(m[1]);
   };
   const sequence = (close: string): PyValue[] => {
+    nest();
     i++;
     const out: PyValue[] = [];
     for (skip(); text[i] !== close; skip()) {
@@ -75,9 +86,11 @@ function parseHeader(text: string): Map<string, PyValue> {
       else if (text[i] !== close) throw new NpyError(`expected ',' or '${close}' in the header`);
     }
     i++;
+    depth--;
     return out;
   };
   const dict = (): Map<string, PyValue> => {
+    nest();
     expect("{");
     const out = new Map<string, PyValue>();
     for (skip(); text[i] !== "}"; skip()) {
@@ -90,6 +103,7 @@ function parseHeader(text: string): Map<string, PyValue> {
       else if (text[i] !== "}") throw new NpyError("expected ',' or '}' in the header");
     }
     i++;
+    depth--;
     return out;
   };
   const d = dict();
@@ -115,8 +129,8 @@ function decode(bytes: Uint8Array): HostTensor {
   const shape = h.get("shape");
   if (typeof descr !== "string") throw new NpyError("the header has no 'descr' string");
   if (typeof fortran !== "boolean") throw new NpyError("the header has no 'fortran_order' flag");
-  if (!Array.isArray(shape) || !shape.every((d): d is number => typeof d === "number" && d >= 0))
-    throw new NpyError("the header's 'shape' is not a tuple of non-negative integers");
+  if (!Array.isArray(shape) || !shape.every((d): d is number => typeof d === "number" && Number.isSafeInteger(d) && d >= 0 && d < 2 ** 31))
+    throw new NpyError("the header's 'shape' is not a tuple of sizes from 0 to 2^31-1");
   const dtype = dtypeOfDescr(descr);
   if (!dtype) throw new NpyError(`unsupported element type '${descr}' (supported: ${Object.values(DESCR).join(", ")}, little-endian)`);
   if (fortran && shape.filter((d) => d !== 1).length > 1) throw new NpyError("Fortran-order arrays are not supported; save with np.ascontiguousarray");
@@ -144,9 +158,10 @@ export function parseNpy(bytes: Uint8Array, name = "<npy>"): NpyResult {
 export function readNpyFile(path: string): NpyResult {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = readRegularFile(path, MAX_BINARY_BYTES);
   } catch (e) {
-    return { ok: false, diagnostic: makeDiagnostic(CliCodes.FileNotFound, `cannot read ${path}: ${(e as Error).message}`) };
+    if (!(e instanceof InputFileError)) throw e;
+    return { ok: false, diagnostic: e.diagnostic };
   }
   return parseNpy(bytes, path);
 }
@@ -172,11 +187,14 @@ export function encodeNpy(t: HostTensor): Uint8Array {
   return out;
 }
 
+/** Writes one .npy file atomically (a temporary sibling renamed into place). */
 export function writeNpyFile(path: string, t: HostTensor): Diagnostic[] {
+  const bytes = encodeNpy(t);
   try {
-    writeFileSync(path, encodeNpy(t));
+    writeFilesAtomic([{ target: path, write: (fd) => writeAll(fd, bytes) }]);
     return [];
   } catch (e) {
-    return [makeDiagnostic(CliCodes.WriteFailed, `cannot write ${path}: ${(e as Error).message}`)];
+    if (!(e instanceof DiagnosticError)) throw e;
+    return e.diagnostics;
   }
 }

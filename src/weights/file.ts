@@ -1,6 +1,8 @@
 // Bounds-checked random access to a checkpoint file through its descriptor. Checkpoints can exceed 4 GB and
 // what Node can hold in one Buffer, so nothing here ever reads a whole file: callers ask for windows.
 import fs from "node:fs";
+import { DiagnosticError } from "../compiler/diagnostics.js";
+import { refusal } from "../util/input-file.js";
 import { WeightCodes, weightError } from "./codes.js";
 import type { PickleInput } from "./pickle.js";
 
@@ -19,8 +21,12 @@ export class BinaryFile {
   static open(path: string): BinaryFile {
     let fd: number;
     try {
-      fd = fs.openSync(path, "r");
+      // Stat before open: opening a FIFO blocks until a writer comes. O_NONBLOCK covers a swap in between.
+      const why = refusal(fs.statSync(path));
+      if (why) throw weightError(WeightCodes.ReadFailed, `cannot open ${path}: ${why}`);
+      fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     } catch (e) {
+      if (e instanceof DiagnosticError) throw e;
       throw weightError(WeightCodes.ReadFailed, `cannot open ${path}: ${(e as Error).message}`);
     }
     try {

@@ -97,6 +97,7 @@ describe("inputs that once crashed the parser or loader", () => {
 
   it("an import that names a directory", () => {
     const dir = mkdtempSync(join(tmpdir(), "netc-import-"));
-    expect(diagnosticsOf(`import "."\n`, join(dir, "m.net"))).toEqual(["NET2008"]);
+    expect(diagnosticsOf(`import "."\n`, join(dir, "m.net"))).toEqual(["NET2018"]); // not a .net file
+    expect(diagnosticsOf(`import "sub.net"\n`, join(dir, "m.net"))).toEqual(["NET2008"]);
   });
 });

@@ -95,10 +95,10 @@ describe("atomic writes", () => {
   it("leaves nothing behind when a write fails", () => {
     const dir = tempDir();
     expect(writeOnnx(join(dir, "missing", "m.onnx"), mlp().graph).map((d) => d.code)).toEqual(["NET8004"]);
-    // The side file's place is taken by a folder: its rename fails, and neither file appears.
+    // The side file's place is taken by a folder: it is not replaced (NET8009), and neither file appears.
     mkdirSync(join(dir, "w.data"));
     const ds = writeOnnx(join(dir, "m.onnx"), mlp().graph, { externalDataPath: "w.data", externalThreshold: 16 });
-    expect(ds.map((d) => d.code)).toEqual(["NET8004"]);
+    expect(ds.map((d) => d.code)).toEqual(["NET8009"]);
     expect(readdirSync(dir)).toEqual(["w.data"]);
     expect(existsSync(join(dir, "m.onnx"))).toBe(false);
   });

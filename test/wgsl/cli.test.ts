@@ -85,7 +85,7 @@ describe.skipIf(!gpu)(`netc with WGSL bundles${reason ? ` (skipped: ${reason})` 
     }
   });
 
-  it("a broken bundle or a wrong input is a NET7010 diagnostic, not a crash", async () => {
+  it("a broken bundle or a wrong input is a NET7010/NET7011 diagnostic, not a crash", async () => {
     const broken = join(dir, "broken");
     expect((await netc("compile", join(dir, "tiny.net"), "--target", "wgsl", "--set", "B=2", "-o", broken)).code).toBe(0);
     writeFileSync(join(dir, "x3.npy"), encodeNpy(random("f32", [3, 4], 6)));
@@ -95,7 +95,7 @@ describe.skipIf(!gpu)(`netc with WGSL bundles${reason ? ` (skipped: ${reason})` 
     writeFileSync(join(broken, "weights.safetensors"), "not safetensors");
     const r = await netc("run", broken, "--input", `x=${join(dir, "x.npy")}`);
     expect(r.code).toBe(1);
-    expect(r.err).toContain("error NET7010: the weights file");
+    expect(r.err).toContain("error NET7011: the weights file");
   });
 
   it("--profile on an ONNX model is a usage error", async () => {

@@ -44,7 +44,11 @@ const failure = (message: string) => new DiagnosticError([makeDiagnostic(OnnxCod
 function toOrt(ort: OrtModule, name: string, t: HostTensor): Ort.Tensor {
   const type = ORT_TYPE[t.dtype];
   if (!type) throw failure(`the input ${name} is ${t.dtype}, which onnxruntime-node cannot take`);
-  return new ort.Tensor(type, t.data as Ort.Tensor.DataType, t.shape);
+  try {
+    return new ort.Tensor(type, t.data as Ort.Tensor.DataType, t.shape);
+  } catch (e) {
+    throw failure(`the input ${name} (${t.dtype}[${t.shape.join(", ")}]) is not a tensor onnxruntime accepts: ${(e as Error).message}`);
+  }
 }
 
 function fromOrt(name: string, t: Ort.Tensor): HostTensor {
@@ -116,7 +120,9 @@ export async function runOnnx(
   const session = await openSession(ort, model, opts);
   try {
     const feeds: Record<string, Ort.Tensor> = {};
-    for (const [name, t] of inputs instanceof Map ? inputs : Object.entries(inputs)) feeds[name] = toOrt(ort, name, t);
+    // defineProperty, not assignment: an input named `__proto__` is an ordinary entry too.
+    for (const [name, t] of inputs instanceof Map ? inputs : Object.entries(inputs))
+      Object.defineProperty(feeds, name, { value: toOrt(ort, name, t), enumerable: true, writable: true, configurable: true });
     let results: Ort.InferenceSession.OnnxValueMapType;
     try {
       results = await session.run(feeds, opts.outputs ?? session.outputNames);
@@ -125,6 +131,9 @@ export async function runOnnx(
     }
     const out = new Map<string, HostTensor>();
     for (const [name, v] of Object.entries(results)) out.set(name, fromOrt(name, v as Ort.Tensor));
+    // onnxruntime-node builds its results as a plain object, where an output named like `__proto__` vanishes.
+    const lost = (opts.outputs ?? session.outputNames).filter((name) => !out.has(name));
+    if (lost.length) throw failure(`onnxruntime returned no value for the output${lost.length > 1 ? "s" : ""} ${lost.join(", ")} (rename ${lost.length > 1 ? "them" : "it"} in the .net model)`);
     return out;
   } finally {
     await session.release();

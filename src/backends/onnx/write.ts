@@ -1,11 +1,11 @@
 // Writes a model (and its external data) atomically: everything goes to temporary files beside the targets,
 // which are renamed into place only when all writes succeeded, so a failure never leaves half a model behind.
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { writeSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { CliCodes, makeDiagnostic } from "../../compiler/codes.js";
-import { type Diagnostic, hasErrors } from "../../compiler/diagnostics.js";
+import { type Diagnostic, DiagnosticError, hasErrors } from "../../compiler/diagnostics.js";
 import type { Graph } from "../../compiler/ir/ir.js";
-import { writeFailureReason } from "../../util/atomic.js";
+import { checkFileOutput, type FileOutput, writeFilesAtomic } from "../../util/output.js";
 import { emitOnnx, type EmitOnnxOptions } from "./emit.js";
 import { estimateWeightBytes, type ExternalData, MAX_INLINE_BYTES } from "./external.js";
 
@@ -15,6 +15,8 @@ const WRITE_SLICE = 1 << 30;
 export interface WriteOnnxOptions extends EmitOnnxOptions {
   /** Bytes per write call (tests lower it to exercise slicing). */
   writeSlice?: number;
+  /** Files the compile read: neither the model nor its data file may be written over one. */
+  inputs?: readonly string[];
 }
 
 function writeAll(fd: number, bytes: Uint8Array, position: number, slice: number): void {
@@ -22,22 +24,6 @@ function writeAll(fd: number, bytes: Uint8Array, position: number, slice: number
     const n = writeSync(fd, bytes, done, Math.min(slice, bytes.byteLength - done), position + done);
     done += n;
   }
-}
-
-/** Writes a temporary file beside `path` through `write` and returns its name; removes it if anything fails. */
-function writeTemp(path: string, write: (fd: number) => void): string {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = openSync(tmp, "w");
-  try {
-    write(fd);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  return tmp;
 }
 
 function writeExternal(fd: number, ext: ExternalData, slice: number): void {
@@ -61,17 +47,15 @@ export function writeOnnx(path: string, graph: Graph, opts: WriteOnnxOptions = {
   const emitted = emitOnnx(graph, { ...opts, externalDataPath: location });
   if (hasErrors(emitted.diagnostics) || !emitted.bytes) return emitted.diagnostics;
   const slice = opts.writeSlice ?? WRITE_SLICE;
-  const temps: [string, string][] = [];
+  const files: FileOutput[] = [];
+  if (emitted.external && location !== undefined) files.push({ target: join(modelDir, location), write: (fd) => writeExternal(fd, emitted.external!, slice) });
+  files.push({ target: path, write: (fd) => writeAll(fd, emitted.bytes!, 0, slice) });
   try {
-    if (emitted.external && location !== undefined) {
-      const target = join(modelDir, location);
-      temps.push([writeTemp(target, (fd) => writeExternal(fd, emitted.external!, slice)), target]);
-    }
-    temps.push([writeTemp(path, (fd) => writeAll(fd, emitted.bytes!, 0, slice)), path]);
-    for (const [tmp, target] of temps) renameSync(tmp, target);
+    for (const f of files) checkFileOutput(f.target, opts.inputs ?? [], f.target === path ? "the ONNX model" : "the ONNX model's data file");
+    writeFilesAtomic(files);
   } catch (e) {
-    for (const [tmp] of temps) rmSync(tmp, { force: true });
-    return [...emitted.diagnostics, ...fail(`cannot write ${path}: ${writeFailureReason(e, path)}`)];
+    if (!(e instanceof DiagnosticError)) throw e;
+    return [...emitted.diagnostics, ...e.diagnostics];
   }
   return emitted.diagnostics;
 }

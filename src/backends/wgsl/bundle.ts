@@ -1,21 +1,22 @@
 // Writes a compiled model as a bundle folder: manifest.json, kernels/*.wgsl, weights.safetensors, and a typed
 // ES module (model.js + model.d.ts) that loads the folder with the netc runtime. The folder appears whole or
 // not at all: it is written beside the target and renamed into place.
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { makeDiagnostic, CliCodes } from "../../compiler/codes.js";
-import type { Diagnostic } from "../../compiler/diagnostics.js";
+import { type Diagnostic, DiagnosticError } from "../../compiler/diagnostics.js";
 import type { Graph } from "../../compiler/ir/ir.js";
 import type { BundleManifest, TensorSlot, WgslBundle } from "../../runtime/manifest.js";
 import { encodeSafetensors, writeSafetensors } from "../../weights/safetensors.js";
 import type { DType } from "../../util/tensor.js";
+import { writeBundleFolder } from "../../util/output.js";
 import { VERSION } from "../../version.js";
 import { type CompileWgslOptions, compileWgsl, type WgslProgram } from "./compile.js";
 
 export interface EmitWgslBundleOptions extends CompileWgslOptions {
-  /** The bundle folder; replaced if it exists. */
+  /** The bundle folder; replaced if it exists and is a bundle netc wrote (else a diagnostic). */
   outDir: string;
+  /** Files the compile read: the bundle must not be written over them. */
+  inputs?: readonly string[];
   /** The .net file, recorded in the module's header comment. */
   source?: string;
 }
@@ -79,7 +80,9 @@ export function bundleOf(program: WgslProgram): WgslBundle {
 }
 
 function writeInto(dir: string, program: WgslProgram, source: string | undefined): void {
-  fs.mkdirSync(path.join(dir, "kernels"), { recursive: true });
+  // Not recursive: Node's recursive mkdir can loop without end where creating is refused (e.g. under /proc).
+  fs.mkdirSync(dir);
+  fs.mkdirSync(path.join(dir, "kernels"));
   for (const [file, code] of program.shaders) fs.writeFileSync(path.join(dir, file), code);
   writeSafetensors(path.join(dir, program.manifest.weights), program.weights, { metadata: BUNDLE_METADATA });
   fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(program.manifest, null, 1) + "\n");
@@ -87,27 +90,15 @@ function writeInto(dir: string, program: WgslProgram, source: string | undefined
   fs.writeFileSync(path.join(dir, "model.d.ts"), declarationSource(program.manifest));
 }
 
-/** Replaces `target` by the folder `temp` with two renames, so readers see the old bundle or the new one. */
-function swapInto(temp: string, target: string): void {
-  const old = fs.existsSync(target) ? `${temp}.old` : undefined;
-  if (old) fs.renameSync(target, old);
-  fs.renameSync(temp, target);
-  if (old) fs.rmSync(old, { recursive: true, force: true });
-}
-
 /** Compiles `graph` for WebGPU and writes the bundle folder; returns the diagnostics and the program. */
 export function emitWgslBundle(graph: Graph, opts: EmitWgslBundleOptions): { program?: WgslProgram; diagnostics: Diagnostic[] } {
   const result = compileWgsl(graph, opts);
   if (!result.program) return result;
-  const target = path.resolve(opts.outDir);
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   try {
-    writeInto(temp, result.program, opts.source);
-    swapInto(temp, target);
+    writeBundleFolder(opts.outDir, opts.inputs ?? [], "the bundle", (dir) => writeInto(dir, result.program!, opts.source));
   } catch (e) {
-    fs.rmSync(temp, { recursive: true, force: true });
-    const message = `cannot write the bundle ${opts.outDir}: ${(e as Error).message}`;
-    return { diagnostics: [...result.diagnostics, makeDiagnostic(CliCodes.WriteFailed, message)] };
+    if (!(e instanceof DiagnosticError)) throw e;
+    return { diagnostics: [...result.diagnostics, ...e.diagnostics] };
   }
   return result;
 }

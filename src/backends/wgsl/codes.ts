@@ -24,4 +24,7 @@ export const WgslCodes = {
   F16Range: code("NET7008", "warning", "a value whose range may exceed f16 (65504) under --precision f16", "keep this part in f32 or rescale it"),
   BadPrecision: code("NET7009", "error", "an unknown --precision"),
   RuntimeFailed: code("NET7010", "error", "the WebGPU runtime could not load or run a bundle", "check the bundle folder, the inputs and the GPU (see docs/embedding.md)"),
+  BadManifest: code("NET7011", "error", "a bundle manifest that breaks the bundle schema (a field of the wrong type, out of range, or naming what does not exist)", "recompile the bundle with netc compile --target wgsl"),
+  BundleFileRefused: code("NET7012", "error", "a bundle file outside the bundle folder, not a regular file, or larger than the manifest allows", "a bundle names only regular files inside its own folder, by relative path"),
+  GpuTimeout: code("NET7013", "error", "a GPU run that did not finish within its time limit", "the shaders may loop without end, or the GPU is stalled; try again, or raise NETC_GPU_TIMEOUT_MS"),
 } as const;

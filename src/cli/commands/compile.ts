@@ -28,6 +28,11 @@ export interface CompileOptions {
   quiet?: boolean;
 }
 
+/** Every file a compile reads (the sources it loaded, checkpoints, overrides): no output may be written over one. */
+export function inputsOf(front: FrontendResult, opts: Pick<CompileOptions, "weights" | "override">): string[] {
+  return [...(front.program?.files.map((f) => f.file) ?? []), ...opts.weights.map((w) => parseWeightSpec(w).path), ...(opts.override ?? [])];
+}
+
 /**
  * Front end plus weights: shared by compile, run and weights import. Exits on errors. Progress goes to `progress`
  * (left open for the caller's next steps), else to a line of its own.
@@ -36,7 +41,7 @@ export function compileWithWeights(
   file: string,
   opts: Pick<CompileOptions, "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet">,
   progress?: Progress,
-): { front: FrontendResult & { graph: NonNullable<FrontendResult["graph"]> }; weights?: Map<string, HostTensor> } {
+): { front: FrontendResult & { graph: NonNullable<FrontendResult["graph"]> }; weights?: Map<string, HostTensor>; inputs: string[] } {
   const own = progress ?? progressBar(`compiling ${file}`);
   try {
     return frontAndWeights(file, opts, own);
@@ -49,7 +54,7 @@ function frontAndWeights(
   file: string,
   opts: Pick<CompileOptions, "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet">,
   progress: Progress,
-): { front: FrontendResult & { graph: NonNullable<FrontendResult["graph"]> }; weights?: Map<string, HostTensor> } {
+): { front: FrontendResult & { graph: NonNullable<FrontendResult["graph"]> }; weights?: Map<string, HostTensor>; inputs: string[] } {
   progress.phase(`compiling ${file}`);
   const text = readSource(file, new SourceMap());
   const front = compileToGraph(text, { file, overrides: parseSets(opts.set) });
@@ -58,7 +63,8 @@ function frontAndWeights(
   progress.clear();
   report(front.diagnostics.filter((d) => (hasErrors([d]) || d.severity === "warning") && !(withWeights && d.code === CheckCodes.UnusedParameter.code)), front.sources);
   if (!front.graph) throw new Error("compileToGraph returned no graph without an error");
-  if (opts.weights.length === 0) return { front: front as never };
+  const inputs = [file, ...inputsOf(front, opts)];
+  if (opts.weights.length === 0) return { front: front as never, inputs };
   progress.phase("loading weights");
   const loaded = loadModelWeights(front.graph, opts.weights.map(parseWeightSpec), front.weightRules, {
     allowMissing: opts.allowMissing,
@@ -71,7 +77,7 @@ function frontAndWeights(
   const summary = loaded.report ? renderReport(loaded.report, { verbosity, strictness: opts }) : "";
   if (summary) process.stderr.write(summary + "\n");
   report(verbosity === "quiet" ? loaded.diagnostics.filter((d) => d.severity !== "note") : loaded.diagnostics, front.sources);
-  return { front: front as never, weights: loaded.weights };
+  return { front: front as never, weights: loaded.weights, inputs };
 }
 
 export function compileCommand(file: string, opts: CompileOptions): void {
@@ -84,10 +90,10 @@ export function compileCommand(file: string, opts: CompileOptions): void {
 }
 
 function emit(file: string, opts: CompileOptions, progress: Progress): void {
-  const { front, weights } = compileWithWeights(file, opts, progress);
+  const { front, weights, inputs } = compileWithWeights(file, opts, progress);
   progress.phase(opts.target === "wgsl" ? "generating WGSL kernels" : "writing ONNX");
   if (opts.target === "wgsl") {
-    const bundle = emitWgslBundle(front.graph, { weights, seed: opts.seed, debugOutputs: opts.debugOutputs, precision: opts.precision, outDir: opts.output, source: displayPath(file) });
+    const bundle = emitWgslBundle(front.graph, { weights, seed: opts.seed, debugOutputs: opts.debugOutputs, precision: opts.precision, outDir: opts.output, source: displayPath(file), inputs });
     progress.clear();
     report(bundle.diagnostics, front.sources);
     process.stderr.write(`wrote ${opts.output}/ (${bundle.program!.manifest.kernels.length} kernels)${weights ? "" : ` (random weights, seed ${opts.seed})`}\n`);
@@ -99,6 +105,7 @@ function emit(file: string, opts: CompileOptions, progress: Progress): void {
     seed: opts.seed,
     debugOutputs: opts.debugOutputs,
     source: displayPath(file),
+    inputs,
   });
   progress.clear();
   report(diagnostics, front.sources);

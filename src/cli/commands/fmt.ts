@@ -2,7 +2,7 @@
 import { CliCodes, makeDiagnostic } from "../../compiler/codes.js";
 import { type Diagnostic, SourceMap, type Span } from "../../compiler/diagnostics.js";
 import { formatSource } from "../../dsl/format.js";
-import { writeFileAtomic, writeAll } from "../../util/atomic.js";
+import { writeAll, writeFilesAtomic } from "../../util/output.js";
 import { readSource, report } from "../io.js";
 
 /** Where the file and its formatted text first part (a span over that line of the file), and what fmt writes there. */
@@ -33,7 +33,7 @@ export function fmtCommand(files: string[], opts: { check: boolean }): void {
       diagnostics.push(makeDiagnostic(CliCodes.NotFormatted, `${file} is not formatted: ${what}`, span));
     }
     else {
-      writeFileAtomic(file, (fd) => writeAll(fd, Buffer.from(formatted.text!, "utf8")));
+      writeFilesAtomic([{ target: file, write: (fd) => writeAll(fd, Buffer.from(formatted.text!, "utf8")) }]);
       process.stderr.write(`formatted ${file}\n`);
     }
   }

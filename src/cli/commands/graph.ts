@@ -5,7 +5,7 @@ import { SourceMap } from "../../compiler/diagnostics.js";
 import { programBlockTree } from "../../graph/blocks.js";
 import { graphToDot, type PictureDepth } from "../../graph/dot.js";
 import { renderSvg } from "../../graph/render.js";
-import { writeAll, writeFileAtomic } from "../../util/atomic.js";
+import { writeAll, writeFileOutput } from "../../util/output.js";
 import { parseSets, readSource, report, usage } from "../io.js";
 
 export interface GraphOptions {
@@ -39,7 +39,7 @@ export async function graphCommand(file: string, opts: GraphOptions): Promise<vo
   const graph = front.graph!;
   const dot = graphToDot(graph, programBlockTree(graph, front.program!), depth);
   const text = format === "svg" ? await renderSvg(dot) : dot;
-  if (!opts.output) return void process.stdout.write(text);
-  writeFileAtomic(opts.output, (fd) => writeAll(fd, Buffer.from(text, "utf8")));
+  if (opts.output === undefined) return void process.stdout.write(text);
+  writeFileOutput(opts.output, [file, ...(front.program?.files.map((f) => f.file) ?? [])], "the picture", (fd) => writeAll(fd, Buffer.from(text, "utf8")));
   process.stderr.write(`wrote ${opts.output}\n`);
 }

@@ -1,5 +1,4 @@
 // `netc inspect <file.net|model.onnx>`: inputs, outputs, parameters, MACs, node counts and op histograms.
-import { readFileSync } from "node:fs";
 import { emitOnnx } from "../../backends/onnx/index.js";
 import { type OnnxSummary, summarizeOnnx } from "../../backends/onnx/summary.js";
 import { wgslKernelStats } from "../../backends/wgsl/index.js";
@@ -9,6 +8,7 @@ import { SourceMap } from "../../compiler/diagnostics.js";
 import { shapeToString } from "../../compiler/ir/dim.js";
 import type { Graph } from "../../compiler/ir/ir.js";
 import { graphStats } from "../../compiler/ir/stats.js";
+import { InputFileError, MAX_BINARY_BYTES, readRegularFile } from "../../util/input-file.js";
 import { parseSets, readSource, report } from "../io.js";
 
 const histogramText = (h: Record<string, number>) =>
@@ -23,8 +23,15 @@ export function inspectCommand(model: string, opts: { set: string[]; json: boole
   const sources = new SourceMap();
   if (!model.endsWith(".net")) {
     let summary: OnnxSummary;
+    let bytes: Uint8Array;
     try {
-      summary = summarizeOnnx(readFileSync(model));
+      bytes = readRegularFile(model, MAX_BINARY_BYTES);
+    } catch (e) {
+      if (!(e instanceof InputFileError)) throw e;
+      return report([e.diagnostic], sources);
+    }
+    try {
+      summary = summarizeOnnx(bytes);
     } catch (e) {
       return report([makeDiagnostic(OnnxCodes.RuntimeFailed, `cannot read ${model} as an ONNX model: ${(e as Error).message}`)], sources);
     }

@@ -1,18 +1,22 @@
 // `netc run <model.onnx|file.net> --input name=file.npy ... [-o outdir]`: runs with onnxruntime and writes .npy outputs.
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { isAbsolute, join, relative } from "node:path";
 import { emitOnnx, type OnnxDevice, runOnnx } from "../../backends/onnx/index.js";
 import { WgslCodes } from "../../backends/wgsl/codes.js";
 import { type KernelTiming, WgslRuntimeError } from "../../runtime/model.js";
 import { runBundleDirWith } from "../../runtime/node.js";
 import { CliCodes, makeDiagnostic } from "../../compiler/codes.js";
-import { type Diagnostic, SourceMap } from "../../compiler/diagnostics.js";
-import { readNpyFile, writeNpyFile } from "../../util/npy.js";
+import { type Diagnostic, DiagnosticError, SourceMap } from "../../compiler/diagnostics.js";
+import { encodeNpy, readNpyFile } from "../../util/npy.js";
+import { checkRegularFile, InputFileError } from "../../util/input-file.js";
+import { checkFileSetPlace, writeFileSet } from "../../util/output.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { displayPath } from "../../dsl/2-analyze/load.js";
 import { report, usage } from "../io.js";
 import { progressBar } from "../progress.js";
 import { compileWithWeights } from "./compile.js";
+import { parseWeightSpec } from "../../weights/model-weights.js";
 
 export interface RunOptions {
   input: string[];
@@ -48,11 +52,21 @@ const isBundleDir = (path: string) => existsSync(join(path, "manifest.json"));
 /** Output names may hold `/` (taps inside layers); files get `.` instead. */
 const fileNameOf = (name: string) => `${name.replace(/[/\\]/g, ".")}.npy`;
 
+/** More intra-op threads than cores only slows a run down (and 10^6 of them never start): cap, with a note. */
+function cappedThreads(threads: number, sources: SourceMap): number {
+  const cores = availableParallelism();
+  if (threads <= cores) return threads;
+  report([makeDiagnostic(CliCodes.ThreadsCapped, `--threads ${threads} is more than this machine's cores; running with one thread per core`)], sources);
+  return cores;
+}
+
 export async function runCommand(model: string, opts: RunOptions): Promise<void> {
   let sources = new SourceMap();
-  let modelInput: string | Uint8Array = model;
+  let modelInput: string | Uint8Array | undefined;
+  const inputFiles = [model, ...opts.input.map((spec) => spec.slice(spec.indexOf("=") + 1)), ...opts.weights.map((w) => parseWeightSpec(w).path), ...(opts.override ?? [])];
   if (model.endsWith(".net")) {
-    const { front, weights } = compileWithWeights(model, { ...opts, allowMissing: false, allowUnexpected: false });
+    const { front, weights, inputs: read } = compileWithWeights(model, { ...opts, allowMissing: false, allowUnexpected: false });
+    inputFiles.push(...read);
     sources = front.sources;
     const emitted = emitOnnx(front.graph, { weights, debugOutputs: opts.debugOutputs, source: displayPath(model) });
     report(emitted.diagnostics, sources);
@@ -67,6 +81,25 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
   const bundle = isBundleDir(model);
   if (bundle && opts.device !== "cpu") usage("--device chooses onnxruntime's execution provider; a WGSL bundle runs on the WebGPU adapter");
   if (opts.profile && !bundle) usage("--profile times the kernels of a WGSL bundle (netc compile --target wgsl -o <dir>); for ONNX, onnxruntime has its own profiler");
+  const threads = cappedThreads(opts.threads, sources);
+  if (opts.output !== undefined) {
+    try {
+      checkFileSetPlace(opts.output, inputFiles, "the outputs");
+    } catch (e) {
+      if (!(e instanceof DiagnosticError)) throw e;
+      return report(e.diagnostics, sources);
+    }
+  }
+  if (!bundle && !modelInput) {
+    try {
+      // onnxruntime opens the file itself (and its external data beside it): check it is a regular file first.
+      checkRegularFile(model, Number.MAX_SAFE_INTEGER);
+      modelInput = model;
+    } catch (e) {
+      if (!(e instanceof InputFileError)) throw e;
+      return report([e.diagnostic], sources);
+    }
+  }
   const inputs = readInputs(opts.input, sources);
   const started = performance.now();
   let kernels: KernelTiming[] | undefined;
@@ -79,20 +112,24 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
     } catch (e) {
       if (!(e instanceof WgslRuntimeError)) throw e;
       progress.done();
-      return report([makeDiagnostic(WgslCodes.RuntimeFailed, e.message)], sources);
+      const code = Object.values(WgslCodes).find((c) => c.code === e.code) ?? WgslCodes.RuntimeFailed;
+      return report([makeDiagnostic(code, e.message)], sources);
     } finally {
       progress.done();
     }
     outputs = new Map(Object.entries(r.outputs));
     kernels = r.kernels;
   } else
-    outputs = await runOnnx(modelInput, inputs, { threads: opts.threads, device: opts.device, onFallback: (note) => process.stderr.write(`note: --device auto: ${note}\n`) });
+    outputs = await runOnnx(modelInput!, inputs, { threads, device: opts.device, onFallback: (note) => process.stderr.write(`note: --device auto: ${note}\n`) });
   const ms = performance.now() - started;
-  if (opts.output) {
-    mkdirSync(opts.output, { recursive: true });
-    const diagnostics: Diagnostic[] = [];
-    for (const [name, t] of outputs) diagnostics.push(...writeNpyFile(join(opts.output, fileNameOf(name)), t));
-    report(diagnostics, sources);
+  if (opts.output !== undefined) {
+    const files = [...outputs].map(([name, t]) => ({ name: fileNameOf(name), bytes: encodeNpy(t) }));
+    try {
+      writeFileSet(opts.output, files, inputFiles, "the outputs");
+    } catch (e) {
+      if (!(e instanceof DiagnosticError)) throw e;
+      return report(e.diagnostics, sources);
+    }
   }
   for (const [name, t] of outputs) {
     const head = Array.from(t.data.slice(0, 6) as ArrayLike<number | bigint>, (x) => (typeof x === "bigint" ? String(x) : x.toPrecision(5)));

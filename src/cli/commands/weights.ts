@@ -3,6 +3,7 @@ import { DiagnosticError, SourceMap } from "../../compiler/diagnostics.js";
 import { inspectCheckpoint, openCheckpoint, writeSafetensors } from "../../weights/index.js";
 import { IMPORTED_FOR_MODEL } from "../../weights/model-weights.js";
 import { displayPath } from "../../dsl/2-analyze/load.js";
+import { checkFileOutput } from "../../util/output.js";
 import { report } from "../io.js";
 import { compileWithWeights } from "./compile.js";
 
@@ -32,8 +33,9 @@ export interface WeightsImportOptions {
 
 /** Each checkpoint is `file` or `name=file` (the model's `weights name { }` rules), as with `compile --weights`. */
 export function weightsImportCommand(checkpoints: string[], opts: WeightsImportOptions): void {
-  const { weights: loaded } = compileWithWeights(opts.model, { ...opts, weights: checkpoints });
+  const { weights: loaded, inputs } = compileWithWeights(opts.model, { ...opts, weights: checkpoints });
   try {
+    checkFileOutput(opts.output, inputs, "the safetensors file");
     writeSafetensors(opts.output, loaded!, { metadata: new Map([[IMPORTED_FOR_MODEL, displayPath(opts.model)], ["netc.checkpoint", checkpoints.join(" ")]]) });
   } catch (e) {
     if (e instanceof DiagnosticError) report(e.diagnostics, new SourceMap());

@@ -27,6 +27,8 @@ export interface LayerInstance {
   path: string;
   config: Map<string, Val>;
   span: Span;
+  /** The instance whose body declared this one (none for the model's own layers). */
+  parent?: LayerInstance;
 }
 
 export const int = (v: Dim): Val => ({ kind: "int", v });

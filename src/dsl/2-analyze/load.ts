@@ -1,20 +1,21 @@
 // Loads a `.net` file and everything it imports (the standard library under `std/`), parsing each once.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CheckCodes, makeDiagnostic } from "../../compiler/codes.js";
 import { type Diagnostic, SourceMap } from "../../compiler/diagnostics.js";
 import type { SourceFile } from "../1-parse/ast.js";
 import { parseSource } from "../1-parse/parse.js";
+import { readSourceFile } from "../../util/input-file.js";
 
 /** Reads a file's text, or undefined when it does not exist. */
 export type ReadFile = (path: string) => string | undefined;
 
 export const readFromDisk: ReadFile = (path) => {
   try {
-    return statSync(path).isFile() ? readFileSync(path, "utf8") : undefined;
+    return readSourceFile(path);
   } catch {
-    return undefined; // missing or unreadable: reported as an import that cannot be read
+    return undefined; // missing, not a regular text file, or too large: reported as an import that cannot be read
   }
 };
 
@@ -71,6 +72,11 @@ export function loadProgram(entryPath: string, text: string, readFile: ReadFile 
       const std = item.path.startsWith(STDLIB_PREFIX);
       const target = std ? join(stdlibDir(), item.path.slice(STDLIB_PREFIX.length)) : resolve(dirname(path), item.path);
       if (seen.has(target)) continue;
+      // Only sources are imported: a diagnostic quotes lines of what it imports, which must not be any file's.
+      if (!target.endsWith(".net")) {
+        diagnostics.push(makeDiagnostic(CheckCodes.ImportNotNet, `cannot import '${item.path}': only .net files are imported`, item.pathSpan));
+        continue;
+      }
       const imported = readFile(target);
       if (imported === undefined) {
         diagnostics.push(makeDiagnostic(CheckCodes.ImportNotFound, `cannot read '${item.path}' (looked at ${std ? item.path : displayPath(target)})`, item.pathSpan, { hint: "paths are relative to the importing file; the standard library is `std/nn.net`" }));

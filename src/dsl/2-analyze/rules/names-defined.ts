@@ -17,8 +17,10 @@ class Names {
   add(n: string): void {
     this.own.add(n);
   }
-  all(): string[] {
-    return [...this.own, ...(this.parent?.all() ?? [])];
+  /** Innermost names first; lazily, so a suggestion that stops early does not copy every scope. */
+  *all(): Generator<string> {
+    yield* this.own;
+    if (this.parent) yield* this.parent.all();
   }
 }
 

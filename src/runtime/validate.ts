@@ -1,0 +1,172 @@
+// A bundle is untrusted input: its manifest is checked against the bundle schema (types, ranges, cross-references,
+// bounded totals, file names confined to the bundle folder) before the runtime allocates or reads anything it names.
+// Browser-safe: no Node imports. Every violation is a WgslRuntimeError naming the field and its value.
+import { DTYPES } from "../util/tensor.js";
+import { WgslRuntimeError } from "./errors.js";
+import { BUNDLE_FORMAT, BUNDLE_VERSION, type BundleManifest } from "./manifest.js";
+
+/** Codes of the bundle errors (NET7xxx, as in src/backends/wgsl/codes.ts). */
+export const BUNDLE_ERROR = { BadManifest: "NET7011", FileRefused: "NET7012", Timeout: "NET7013" } as const;
+
+/** Bounds on what a manifest may ask for: far above any model netc compiles, far below what exhausts a machine. */
+export const BUNDLE_LIMITS = {
+  /** Sum of all buffer sizes (the GPU memory a bundle takes). */
+  totalBufferBytes: 4 * 2 ** 30,
+  buffers: 1 << 16,
+  kernels: 1 << 16,
+  bindingsPerKernel: 1000,
+  /** Per WGSL file. */
+  shaderBytes: 16 << 20,
+  manifestBytes: 64 << 20,
+  /** The weights file beyond the bytes of the buffers it fills: its JSON header. */
+  weightsHeaderBytes: 100 << 20,
+  workgroupsPerDimension: 65535,
+  featuresAndLimits: 64,
+} as const;
+
+const STORAGE_BYTES: Record<string, number> = { f32: 4, f16: 2, i32: 4 };
+const DTYPE_SET = new Set<string>(DTYPES);
+
+export function manifestError(field: string, value: unknown, expected: string): WgslRuntimeError {
+  return new WgslRuntimeError(`manifest.json: ${field} is ${show(value)}; expected ${expected}`, BUNDLE_ERROR.BadManifest);
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return "missing";
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const own = (o: Record<string, unknown>, key: string): unknown => (Object.hasOwn(o, key) ? o[key] : undefined);
+
+function object(v: unknown, field: string): Record<string, unknown> {
+  if (!isObject(v)) throw manifestError(field, v, "an object");
+  return v;
+}
+
+function string(v: unknown, field: string): string {
+  if (typeof v !== "string") throw manifestError(field, v, "a string");
+  return v;
+}
+
+function integer(v: unknown, field: string, min: number, max: number): number {
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min || v > max) throw manifestError(field, v, `a whole number from ${min} to ${max}`);
+  return v;
+}
+
+function array(v: unknown, field: string, max: number): unknown[] {
+  if (!Array.isArray(v)) throw manifestError(field, v, "an array");
+  if (v.length > max) throw manifestError(`${field}.length`, v.length, `at most ${max} entries`);
+  return v;
+}
+
+function oneOf<T extends string>(v: unknown, field: string, choices: readonly T[]): T {
+  if (typeof v !== "string" || !choices.includes(v as T)) throw manifestError(field, v, `one of ${choices.join(", ")}`);
+  return v as T;
+}
+
+/**
+ * A file name inside the bundle: relative, `/`-separated segments of letters, digits, `_`, `-` and `.`, none of
+ * them `.` or `..`. No absolute paths, URLs, backslashes or parent folders: the name cannot leave the bundle.
+ */
+export function bundleFileName(v: unknown, field: string): string {
+  const name = string(v, field);
+  const segments = name.split("/");
+  if (name.length > 255 || !segments.every((s) => /^[A-Za-z0-9_.-]+$/.test(s) && s !== "." && s !== ".."))
+    throw new WgslRuntimeError(`manifest.json: ${field} is ${show(name)}; a bundle file is a relative path inside the bundle folder`, BUNDLE_ERROR.FileRefused);
+  return name;
+}
+
+function slot(v: unknown, field: string, bufferSizes: readonly number[]): void {
+  const s = object(v, field);
+  string(own(s, "name"), `${field}.name`);
+  oneOf(own(s, "dtype"), `${field}.dtype`, [...DTYPE_SET]);
+  const shape = array(own(s, "shape"), `${field}.shape`, 64).map((d, i) => integer(d, `${field}.shape[${i}]`, 0, 2 ** 31 - 1));
+  const storage = oneOf(own(s, "storage"), `${field}.storage`, ["f32", "f16", "i32"]);
+  let elements = 0;
+  array(own(s, "chunks"), `${field}.chunks`, BUNDLE_LIMITS.buffers).forEach((c, i) => {
+    const chunk = object(c, `${field}.chunks[${i}]`);
+    const buffer = integer(own(chunk, "buffer"), `${field}.chunks[${i}].buffer`, 0, bufferSizes.length - 1);
+    const count = integer(own(chunk, "elements"), `${field}.chunks[${i}].elements`, 0, Math.floor(bufferSizes[buffer] / STORAGE_BYTES[storage]));
+    elements += count;
+  });
+  const numel = shape.reduce((p, d) => p * d, 1);
+  if (elements !== numel) throw manifestError(`${field}.chunks`, `${elements} elements`, `the ${numel} elements of shape [${shape.join(", ")}]`);
+}
+
+/** Checks `value` (parsed manifest.json) against the bundle schema; returns it typed, or throws WgslRuntimeError. */
+export function validateManifest(value: unknown): BundleManifest {
+  const m = object(value, "the manifest");
+  if (own(m, "format") !== BUNDLE_FORMAT) throw manifestError("format", own(m, "format"), `"${BUNDLE_FORMAT}" (not a netc WGSL bundle)`);
+  if (own(m, "version") !== BUNDLE_VERSION) throw manifestError("version", own(m, "version"), `${BUNDLE_VERSION}`);
+  string(own(m, "model"), "model");
+  oneOf(own(m, "precision"), "precision", ["f32", "f16"]);
+  array(own(m, "requiredFeatures"), "requiredFeatures", BUNDLE_LIMITS.featuresAndLimits).forEach((f, i) => string(f, `requiredFeatures[${i}]`));
+  const limits = object(own(m, "requiredLimits"), "requiredLimits");
+  const limitNames = Object.keys(limits);
+  if (limitNames.length > BUNDLE_LIMITS.featuresAndLimits) throw manifestError("requiredLimits", `${limitNames.length} limits`, `at most ${BUNDLE_LIMITS.featuresAndLimits}`);
+  for (const name of limitNames) integer(limits[name], `requiredLimits.${name}`, 0, Number.MAX_SAFE_INTEGER);
+  bundleFileName(own(m, "weights"), "weights");
+  let total = 0;
+  const bufferSizes = array(own(m, "buffers"), "buffers", BUNDLE_LIMITS.buffers).map((b, i) => {
+    const entry = object(b, `buffers[${i}]`);
+    const size = integer(own(entry, "size"), `buffers[${i}].size`, 0, BUNDLE_LIMITS.totalBufferBytes);
+    if (size % 4 !== 0) throw manifestError(`buffers[${i}].size`, size, "a multiple of 4");
+    if (own(entry, "weight") !== undefined) string(own(entry, "weight"), `buffers[${i}].weight`);
+    total += size;
+    if (total > BUNDLE_LIMITS.totalBufferBytes) throw manifestError("buffers", `${total}+ bytes in ${i + 1} buffers`, `at most ${BUNDLE_LIMITS.totalBufferBytes} bytes in all`);
+    return size;
+  });
+  const names = (key: "inputs" | "outputs") => {
+    const seen = new Set<string>();
+    array(own(m, key), key, 1 << 12).forEach((s, i) => {
+      slot(s, `${key}[${i}]`, bufferSizes);
+      const name = (s as { name: string }).name;
+      if (seen.has(name)) throw manifestError(`${key}[${i}].name`, name, `a name not used by an earlier ${key.slice(0, -1)}`);
+      seen.add(name);
+    });
+  };
+  names("inputs");
+  names("outputs");
+  array(own(m, "kernels"), "kernels", BUNDLE_LIMITS.kernels).forEach((k, i) => {
+    const f = `kernels[${i}]`;
+    const kernel = object(k, f);
+    string(own(kernel, "name"), `${f}.name`);
+    const shader = bundleFileName(own(kernel, "shader"), `${f}.shader`);
+    if (!shader.endsWith(".wgsl")) throw manifestError(`${f}.shader`, shader, "a .wgsl file");
+    string(own(kernel, "entryPoint"), `${f}.entryPoint`);
+    const wg = array(own(kernel, "workgroups"), `${f}.workgroups`, 3);
+    if (wg.length !== 3) throw manifestError(`${f}.workgroups`, wg, "three workgroup counts");
+    wg.forEach((n, j) => integer(n, `${f}.workgroups[${j}]`, 0, BUNDLE_LIMITS.workgroupsPerDimension));
+    array(own(kernel, "bindings"), `${f}.bindings`, BUNDLE_LIMITS.bindingsPerKernel).forEach((b, j) => {
+      const binding = object(b, `${f}.bindings[${j}]`);
+      integer(own(binding, "binding"), `${f}.bindings[${j}].binding`, 0, BUNDLE_LIMITS.bindingsPerKernel);
+      integer(own(binding, "buffer"), `${f}.bindings[${j}].buffer`, 0, bufferSizes.length - 1);
+      oneOf(own(binding, "access"), `${f}.bindings[${j}].access`, ["read", "read_write"]);
+    });
+    array(own(kernel, "ops"), `${f}.ops`, 1 << 12).forEach((op, j) => string(op, `${f}.ops[${j}]`));
+    string(own(kernel, "scope"), `${f}.scope`);
+    if (own(kernel, "construct") !== undefined) string(own(kernel, "construct"), `${f}.construct`);
+    if (own(kernel, "source") !== undefined) {
+      const source = object(own(kernel, "source"), `${f}.source`);
+      string(own(source, "file"), `${f}.source.file`);
+      integer(own(source, "line"), `${f}.source.line`, 0, Number.MAX_SAFE_INTEGER);
+      integer(own(source, "col"), `${f}.source.col`, 0, Number.MAX_SAFE_INTEGER);
+    }
+  });
+  return m as unknown as BundleManifest;
+}
+
+/** The bytes the weights file of a valid manifest may have at most: its buffers' contents and a header. */
+export function maxWeightsBytes(m: BundleManifest): number {
+  return m.buffers.reduce((s, b) => s + (b.weight !== undefined ? b.size : 0), 0) + BUNDLE_LIMITS.weightsHeaderBytes;
+}
+
+/** The distinct shader files a valid manifest names. */
+export const shaderFiles = (m: BundleManifest): string[] => [...new Set(m.kernels.map((k) => k.shader))];
