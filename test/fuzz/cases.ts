@@ -28,10 +28,6 @@ export interface FuzzCase {
   name: string;
   /** Writes the inputs into ctx.work; returns netc's arguments (run with ctx.work as the working folder). */
   setup(ctx: Ctx): string[];
-  /** Expected to fail until another helper's fix is merged: "owner: what". The suite then expects the failure. */
-  known?: string;
-  /** Not run at all (too slow or too large until fixed): "owner: why". */
-  skip?: string;
   /** Existing paths under work/ that the command may replace (its own earlier output), e.g. /^work\/b\//. */
   replaces?: RegExp;
   /** New paths outside work/ that the command may add (files written into an -o folder the case names there). */
@@ -237,27 +233,15 @@ export const REGRESSIONS: FuzzCase[] = [
   { name: "run -o file/child", setup: ({ work }) => ["run", tiny(work), "--set", "B=1", "-i", `x=${put(work, "x.npy", goodNpy())}`, "-o", `${put(work, "out.txt", "mine\n")}/child`] },
   { name: "run -o over its own input", setup: ({ work }) => ["run", tiny(work), "--set", "B=1", "-i", `x=${put(work, "output_0.npy", goodNpy())}`, "-o", "."] },
   { name: "an ONNX input of shape (0, 10^20)", setup: (ctx) => ["run", relative(ctx.work, ctx.templates.onnx), "-i", `x=${put(ctx.work, "x.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 100000000000000000000), }"))}`] },
-  // Owned by other helpers: expected to fail here until their branches are merged.
-  { name: "5,000 nested ( in a .net", known: "lang helper: parser recursion depth", setup: ({ work }) => ["check", put(work, "a.net", `model M()(x: f32[1, 4]) -> f32[1, 4] {\n  return ${"(".repeat(5000)}x${")".repeat(5000)}\n}\n`)] },
-  { name: "5,000 nested [ in a .net", known: "lang helper: parser recursion depth", setup: ({ work }) => ["check", put(work, "a.net", `model M()(x: f32[1, 4]) -> f32[1, 4] {\n  let l = ${"[".repeat(5000)}1${"]".repeat(5000)}\n  return x\n}\n`)] },
-  { name: "5,000 unary - in fmt", known: "lang helper: formatter recursion depth", setup: ({ work }) => ["fmt", "--check", put(work, "a.net", `model M()(x: f32[1, 4]) -> f32[1, 4] {\n  return ${"- ".repeat(5000)}x\n}\n`)] },
+  { name: "5,000 nested ( in a .net", setup: ({ work }) => ["check", put(work, "a.net", `model M()(x: f32[1, 4]) -> f32[1, 4] {\n  return ${"(".repeat(5000)}x${")".repeat(5000)}\n}\n`)] },
+  { name: "5,000 nested [ in a .net", setup: ({ work }) => ["check", put(work, "a.net", `model M()(x: f32[1, 4]) -> f32[1, 4] {\n  let l = ${"[".repeat(5000)}1${"]".repeat(5000)}\n  return x\n}\n`)] },
+  { name: "5,000 unary - in fmt", setup: ({ work }) => ["fmt", "--check", put(work, "a.net", `model M()(x: f32[1, 4]) -> f32[1, 4] {\n  return ${"- ".repeat(5000)}x\n}\n`)] },
   { name: "many syntax errors", setup: ({ work }) => ["check", put(work, "a.net", "model M()(x: f32[1, 4]) -> f32[1, 4] {\n" + "  ) ) ) )\n".repeat(32_000) + "}\n")] },
-  { name: "a UTF-8 BOM", known: "lang helper: BOM", setup: ({ work }) => ["check", put(work, "a.net", `\ufeff${readFileSync(join(FILES, "tiny.net"), "utf8")}`)], check: (r) => (r.code === 0 ? undefined : `a BOM must be accepted (exit ${r.code})`) },
+  { name: "a UTF-8 BOM", setup: ({ work }) => ["check", put(work, "a.net", `\ufeff${readFileSync(join(FILES, "tiny.net"), "utf8")}`)], check: (r) => (r.code === 0 ? undefined : `a BOM must be accepted (exit ${r.code})`) },
   { name: "200k tensors in a safetensors file", setup: ({ work }) => ["compile", tiny(work), "-o", "o.onnx", "--weights", put(work, "w.safetensors", safetensors(Object.fromEntries(Array.from({ length: 200_000 }, (_, i) => [`t${i}`, { dtype: "F32", shape: [0], data_offsets: [0, 0] }]))))] },
-  { name: "safetensors dtype constructor (weights reader)", known: "ckpt helper: src/weights/safetensors.ts dtype table lookup", setup: ({ work }) => ["weights", "inspect", put(work, "w.safetensors", safetensors({ w: { dtype: "constructor", shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4)))], check: (r) => (r.code === 1 && /dtype/.test(r.err) ? undefined : "dtype 'constructor' must be refused") },
-  { name: "a checkpoint sharing one storage 2^22 times", skip: "ckpt helper: shared-storage fan-out budget (takes minutes and GBs until then)", setup: () => [] },
-  { name: "130k unexpected tensors in a .pth", skip: "ckpt helper: tensor-count budget (generator needs torch)", setup: () => [] },
+  { name: "safetensors dtype constructor (weights reader)", setup: ({ work }) => ["weights", "inspect", put(work, "w.safetensors", safetensors({ w: { dtype: "constructor", shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4)))], check: (r) => (r.code === 1 && /NET6009.*"constructor"/.test(r.err) ? undefined : "dtype 'constructor' must be refused (NET6009)") },
+  { name: "a checkpoint sharing one storage 2^22 times", setup: ({ work }) => ["weights", "inspect", put(work, "w.pth", readFileSync(join(ROOT, "test/fixtures/weights/budget_fanout.pth")))], check: (r) => (r.code === 1 && /NET6017/.test(r.err) ? undefined : "the fan-out budget (NET6017) must stop it") },
 ];
-
-/**
- * Random cases that fail in areas other helpers own, recognised by what netc printed: counted as known failures
- * (not passes) until their fixes are merged; then delete the entry.
- */
-export const KNOWN_RANDOM_FAILURES: readonly { owner: string; pattern: RegExp }[] = [
-  { owner: "lang helper: parser and formatter recursion depth", pattern: /Maximum call stack size exceeded(\n\s+at .*)*?\n\s+at .*(chevrotain|src\/dsl\/(1-parse|format))/ },
-];
-
-export const knownOwner = (problems: readonly string[]): string | undefined => KNOWN_RANDOM_FAILURES.find((k) => k.pattern.test(problems.join("\n")))?.owner;
 
 // ---- seeded random cases ----
 

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FuzzCase, knownOwner, randomCase, REGRESSIONS, seedSources } from "./cases.js";
+import { type FuzzCase, randomCase, REGRESSIONS, seedSources } from "./cases.js";
 import { DEFAULT_LIMITS, makeTemplates, runCase, WorkerPool } from "./harness.js";
 import type { Templates } from "./cases.js";
 
@@ -32,9 +32,7 @@ const problemsOf = async (c: FuzzCase) => (await runCase(pool, c, index++, root,
 
 describe("fuzz: the findings of issue 14", () => {
   for (const c of REGRESSIONS) {
-    if (c.skip) it.skip(`${c.name} [${c.skip}]`, () => {});
-    else if (c.known) it.fails(`${c.name} [known failure: ${c.known}]`, async () => expect(await problemsOf(c)).toEqual([]));
-    else it(c.name, async () => expect(await problemsOf(c)).toEqual([]));
+    it(c.name, async () => expect(await problemsOf(c)).toEqual([]));
   }
 });
 
@@ -45,7 +43,7 @@ describe(`fuzz: ${RANDOM_CASES} seeded random cases (seed ${SEED})`, () => {
     for (let i = 0; i < RANDOM_CASES; i++) {
       const c = randomCase(SEED * 100_000 + i, sources);
       const problems = await problemsOf(c);
-      if (problems.length && !knownOwner(problems)) failures.push(`${c.name}:\n  ${problems.join("\n  ")}`);
+      if (problems.length) failures.push(`${c.name}:\n  ${problems.join("\n  ")}`);
     }
     expect(failures).toEqual([]);
   }, 300_000);
