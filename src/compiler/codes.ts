@@ -95,6 +95,7 @@ export const OnnxCodes = {
   BadOpset: code("NET5002", "error", "an opset the backend does not support"),
   RuntimeFailed: code("NET5004", "error", "onnxruntime failed to load or run the model"),
   DeviceUnavailable: code("NET5005", "error", "a --device whose onnxruntime execution provider this machine lacks", "see 'Running on CUDA' in docs/cli.md, or use --device auto to fall back to the CPU"),
+  UnsafeExternalData: code("NET5006", "error", "an ONNX model whose external data names a file outside its folder, a special file, or bytes past a file's end", "keep external data files beside the model, as `netc compile` writes them"),
 } as const;
 
 export const CliCodes = {

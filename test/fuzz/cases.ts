@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { DataLocation, DataType, encodeModel, valueInfo } from "../../src/backends/onnx/proto.js";
 import { uniforms } from "../../src/util/random.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
@@ -67,6 +68,23 @@ export const fifo = (work: string, name: string): string => {
   execFileSync("mkfifo", [join(work, name)]);
   return name;
 };
+
+/** An ONNX model y = Identity(w) whose initializer w (f32[4]) is external data at `location`. */
+export const onnxWithExternal = (work: string, location: string): string =>
+  put(
+    work,
+    "m.onnx",
+    encodeModel({
+      irVersion: 8,
+      opsetImport: [{ domain: "", version: 17 }],
+      graph: {
+        name: "g",
+        node: [{ opType: "Identity", input: ["w"], output: ["y"] }],
+        initializer: [{ name: "w", dataType: DataType.FLOAT, dims: [4], dataLocation: DataLocation.EXTERNAL, externalData: [{ key: "location", value: location }] }],
+        output: [valueInfo("y", "f32", [4])],
+      },
+    }),
+  );
 
 export const tiny = (work: string, name = "tiny.net"): string => put(work, name, readFileSync(join(FILES, "tiny.net")));
 
@@ -240,6 +258,16 @@ export const REGRESSIONS: FuzzCase[] = [
   { name: "a UTF-8 BOM", setup: ({ work }) => ["check", put(work, "a.net", `\ufeff${readFileSync(join(FILES, "tiny.net"), "utf8")}`)], check: (r) => (r.code === 0 ? undefined : `a BOM must be accepted (exit ${r.code})`) },
   { name: "200k tensors in a safetensors file", setup: ({ work }) => ["compile", tiny(work), "-o", "o.onnx", "--weights", put(work, "w.safetensors", safetensors(Object.fromEntries(Array.from({ length: 200_000 }, (_, i) => [`t${i}`, { dtype: "F32", shape: [0], data_offsets: [0, 0] }]))))] },
   { name: "safetensors dtype constructor (weights reader)", setup: ({ work }) => ["weights", "inspect", put(work, "w.safetensors", safetensors({ w: { dtype: "constructor", shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4)))], check: (r) => (r.code === 1 && /NET6009.*"constructor"/.test(r.err) ? undefined : "dtype 'constructor' must be refused (NET6009)") },
+  ...["/etc/passwd", "../../../../../../../../etc/passwd", "/proc/self/environ", "/dev/zero", "pipe"].map(
+    (location): FuzzCase => ({
+      name: `ONNX external data at ${location}`,
+      setup: ({ work }) => {
+        if (location === "pipe") fifo(work, "pipe");
+        return ["run", onnxWithExternal(work, location)];
+      },
+      check: (r) => (r.code === 1 && r.err.includes("NET5006") ? undefined : "external data outside the model's folder must be refused (NET5006)"),
+    }),
+  ),
   { name: "a checkpoint sharing one storage 2^22 times", setup: ({ work }) => ["weights", "inspect", put(work, "w.pth", readFileSync(join(ROOT, "test/fixtures/weights/budget_fanout.pth")))], check: (r) => (r.code === 1 && /NET6017/.test(r.err) ? undefined : "the fan-out budget (NET6017) must stop it") },
 ];
 

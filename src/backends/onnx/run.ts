@@ -3,12 +3,15 @@
 // Failures (a model ORT rejects, wrong inputs) are reported as NET5004 diagnostics in a DiagnosticError.
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type * as Ort from "onnxruntime-node";
 import { makeDiagnostic, OnnxCodes } from "../../compiler/codes.js";
 import { DiagnosticError } from "../../compiler/diagnostics.js";
+import { InputFileError, MAX_BINARY_BYTES, readRegularFile } from "../../util/input-file.js";
 import { loadOptional } from "../../util/optional.js";
 import type { DType, HostTensor, TensorData } from "../../util/tensor.js";
+import { externalDataProblems, usesExternalData } from "./external-check.js";
+import { decodeModel, type ModelProto } from "./proto.js";
 
 type OrtModule = typeof Ort;
 
@@ -110,14 +113,38 @@ async function openSession(ort: OrtModule, model: string | Uint8Array, opts: Run
   }
 }
 
+/**
+ * What onnxruntime may load for `model`, after netc has read it and checked every external data location
+ * (NET5006): the bytes of a model without external data (so onnxruntime reads nothing by name), else its path.
+ */
+function checkedModel(model: string | Uint8Array): string | Uint8Array {
+  let bytes: Uint8Array;
+  try {
+    bytes = typeof model === "string" ? readRegularFile(model, MAX_BINARY_BYTES) : model;
+  } catch (e) {
+    if (e instanceof InputFileError) throw e.toDiagnosticError();
+    throw e;
+  }
+  let decoded: ModelProto;
+  try {
+    decoded = decodeModel(bytes);
+  } catch (e) {
+    throw failure(`cannot read ${typeof model === "string" ? model : "the bytes given"} as an ONNX model: ${(e as Error).message}`);
+  }
+  const problems = externalDataProblems(decoded, typeof model === "string" ? dirname(resolve(model)) : undefined);
+  if (problems.length) throw new DiagnosticError(problems.map((p) => makeDiagnostic(OnnxCodes.UnsafeExternalData, p)));
+  return typeof model === "string" && usesExternalData(decoded) ? model : bytes;
+}
+
 /** Runs `model` (a file path, or the bytes of a model without external data) on `inputs`. */
 export async function runOnnx(
   model: string | Uint8Array,
   inputs: ReadonlyMap<string, HostTensor> | Readonly<Record<string, HostTensor>>,
   opts: RunOnnxOptions = {},
 ): Promise<Map<string, HostTensor>> {
+  const loadable = checkedModel(model);
   const ort = await loadOptional<OrtModule>("onnxruntime-node", "running an ONNX model");
-  const session = await openSession(ort, model, opts);
+  const session = await openSession(ort, loadable, opts);
   try {
     const feeds: Record<string, Ort.Tensor> = {};
     // defineProperty, not assignment: an input named `__proto__` is an ordinary entry too.
