@@ -9,6 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { CliCodes, makeDiagnostic } from "../compiler/codes.js";
 import { DiagnosticError } from "../compiler/diagnostics.js";
+import { STDLIB_PREFIX, stdlibDir } from "../dsl/2-analyze/load.js";
 import { writeAll, writeFailureReason } from "./atomic.js";
 
 export { writeAll };
@@ -40,6 +41,12 @@ function realish(p: string): string {
   }
 }
 
+/** An input as messages name it: a file of the standard library as `std/...`, never by its machine path. */
+function shownInput(input: string, realInput: string): string {
+  const std = realish(stdlibDir());
+  return inside(realInput, std) && realInput !== std ? STDLIB_PREFIX + path.relative(std, realInput).split(path.sep).join("/") : input;
+}
+
 const inside = (child: string, parent: string) => child === parent || child.startsWith(parent.endsWith(path.sep) ? parent : parent + path.sep);
 
 /** A sibling name for a temporary copy of `target` that no other writer picks. */
@@ -60,7 +67,7 @@ export function checkOutputPlace(target: string, inputs: readonly string[], what
     // A folder that files are added to may hold inputs; each added file is checked on its own.
     const realInput = realish(input);
     if (into === "replace" ? inside(realInput, real) : realInput === real)
-      fail(CliCodes.OutputIsInput, `${what} would be written over the input ${input}${input === target ? "" : ` (the output is ${target})`}`, "write the output to another path");
+      fail(CliCodes.OutputIsInput, `${what} would be written over the input ${shownInput(input, realInput)}${input === target ? "" : ` (the output is ${target})`}`, "write the output to another path");
   }
   const parent = path.dirname(real);
   const parentStat = lstat(parent);

@@ -4,7 +4,7 @@ import { emitWgslBundle } from "../../backends/wgsl/index.js";
 import { compileToGraph, type FrontendResult } from "../../compiler/compile.js";
 import { CheckCodes } from "../../compiler/codes.js";
 import { hasErrors, SourceMap } from "../../compiler/diagnostics.js";
-import { displayPath } from "../../dsl/2-analyze/load.js";
+import { displayPath, sourceFilePath } from "../../dsl/2-analyze/load.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { loadModelWeights, parseWeightSpec } from "../../weights/model-weights.js";
 import { renderReport } from "../../weights/report.js";
@@ -30,7 +30,8 @@ export interface CompileOptions {
 
 /** Every file a compile reads (the sources it loaded, checkpoints, overrides): no output may be written over one. */
 export function inputsOf(front: FrontendResult, opts: Pick<CompileOptions, "weights" | "override">): string[] {
-  return [...(front.program?.files.map((f) => f.file) ?? []), ...opts.weights.map((w) => parseWeightSpec(w).path), ...(opts.override ?? [])];
+  // Files by their path on disk (the standard library's are named `std/...` in spans), so no output replaces one.
+  return [...(front.program?.files.map((f) => sourceFilePath(f.file)) ?? []), ...opts.weights.map((w) => parseWeightSpec(w).path), ...(opts.override ?? [])];
 }
 
 /**

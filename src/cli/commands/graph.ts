@@ -1,6 +1,7 @@
 // `netc graph <file.net> -o model.svg|model.dot [--depth N|all] [--set ...]`: a picture of the model's block structure.
 import { extname } from "node:path";
 import { compileToGraph } from "../../compiler/compile.js";
+import { sourceFilePath } from "../../dsl/2-analyze/load.js";
 import { SourceMap } from "../../compiler/diagnostics.js";
 import { programBlockTree } from "../../graph/blocks.js";
 import { graphToDot, type PictureDepth } from "../../graph/dot.js";
@@ -40,6 +41,6 @@ export async function graphCommand(file: string, opts: GraphOptions): Promise<vo
   const dot = graphToDot(graph, programBlockTree(graph, front.program!), depth);
   const text = format === "svg" ? await renderSvg(dot) : dot;
   if (opts.output === undefined) return void process.stdout.write(text);
-  writeFileOutput(opts.output, [file, ...(front.program?.files.map((f) => f.file) ?? [])], "the picture", (fd) => writeAll(fd, Buffer.from(text, "utf8")));
+  writeFileOutput(opts.output, [file, ...(front.program?.files.map((f) => sourceFilePath(f.file)) ?? [])], "the picture", (fd) => writeAll(fd, Buffer.from(text, "utf8")));
   process.stderr.write(`wrote ${opts.output}\n`);
 }

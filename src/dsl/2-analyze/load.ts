@@ -36,6 +36,9 @@ export const STDLIB_PREFIX = "std/";
 /** Whether a source file name (a span's `file`) is one of the standard library's. */
 export const isStdlibFile = (file: string): boolean => file.startsWith(STDLIB_PREFIX);
 
+/** The file on disk behind a source file name: `std/...` names are files of the standard library folder. */
+export const sourceFilePath = (file: string): string => (isStdlibFile(file) ? join(stdlibDir(), file.slice(STDLIB_PREFIX.length)) : file);
+
 /**
  * How a file is named in diagnostics, ONNX doc strings and bundle manifests: as given when relative, else relative
  * to the working folder; never an absolute machine path, so that the same model compiled from two clones of a tree
