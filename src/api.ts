@@ -160,6 +160,8 @@ export interface RunOptions {
   device?: OnnxDevice;
   /** For ONNX with device "auto": told, in one line, when the CPU runs the model instead of CUDA. */
   onFallback?: (note: string) => void;
+  /** For bundles: the GPU run's time limit in milliseconds (NET7013 beyond it); default NETC_GPU_TIMEOUT_MS or two minutes. */
+  timeoutMs?: number;
 }
 
 /** An ONNX model (file path or bytes), a WGSL bundle folder, or a bundle in memory (`compile(..., { target: "wgsl" })`). */
@@ -179,7 +181,7 @@ export async function run(model: RunnableModel, inputs: Readonly<Record<string, 
     try {
       const compiled = await WgslModel.create(gpu.device, bundle);
       try {
-        return await compiled.run(inputs);
+        return await compiled.run(inputs, { timeoutMs: options.timeoutMs ?? node.gpuTimeLimitMs() });
       } finally {
         compiled.destroy();
       }

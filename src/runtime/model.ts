@@ -17,6 +17,38 @@ export type ModelInput = TensorData | HostTensor;
 
 export { WgslRuntimeError };
 
+export interface ModelRunOptions {
+  /**
+   * Rejects the run with a WgslRuntimeError of code NET7013 when it has not finished this many milliseconds after
+   * the call (waiting for earlier runs of the same model included): a shader that loops or a stalled device must
+   * not hang the app. The GPU work itself cannot be cancelled; destroy the model and its device after a timeout.
+   */
+  timeoutMs?: number;
+}
+
+/** Refuses a timeoutMs that is not a whole number of milliseconds setTimeout can wait. */
+function checkTimeout(ms: number | undefined): void {
+  if (ms !== undefined && !(Number.isSafeInteger(ms) && ms > 0 && ms <= 2 ** 31 - 1))
+    throw new WgslRuntimeError(`timeoutMs is ${ms}; expected a whole number of milliseconds from 1 to ${2 ** 31 - 1}`);
+}
+
+/**
+ * `work`, or a NET7013 error once `ms` have passed (without a limit when `ms` is undefined): a shader that loops
+ * without end or a stalled device must not hang the caller.
+ */
+export async function withTimeLimit<T>(work: Promise<T>, ms: number | undefined): Promise<T> {
+  if (ms === undefined) return work;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new WgslRuntimeError(`the GPU run did not finish within ${ms} ms`, BUNDLE_ERROR.Timeout)), ms);
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const align4 = (n: number) => Math.ceil(n / 4) * 4;
 
 function where(k: KernelEntry): string {
@@ -215,23 +247,29 @@ export class WgslModel {
   }
 
   /** Runs the model; calls are queued, so a model can be shared. Outputs are fresh host tensors. */
-  run(inputs: Readonly<Record<string, ModelInput>>): Promise<Record<string, HostTensor>> {
-    return this.enqueue(async () => (await this.runNow(inputs)).outputs);
+  async run(inputs: Readonly<Record<string, ModelInput>>, options: ModelRunOptions = {}): Promise<Record<string, HostTensor>> {
+    checkTimeout(options.timeoutMs);
+    return withTimeLimit(
+      this.enqueue(async () => (await this.runNow(inputs)).outputs),
+      options.timeoutMs,
+    );
   }
 
   /**
    * Runs the model once with a GPU timestamp around every kernel (each in a pass of its own), to see where the time
    * goes. Needs a device with the timestamp-query feature (requestDeviceFor asks for it when told to).
    */
-  profile(inputs: Readonly<Record<string, ModelInput>>): Promise<{ outputs: Record<string, HostTensor>; kernels: KernelTiming[] }> {
+  async profile(inputs: Readonly<Record<string, ModelInput>>, options: ModelRunOptions = {}): Promise<{ outputs: Record<string, HostTensor>; kernels: KernelTiming[] }> {
     if (!this.device.features.has("timestamp-query"))
-      return Promise.reject(new WgslRuntimeError("profiling needs the device feature timestamp-query (request it when creating the device)"));
-    return this.enqueue(async () => {
+      throw new WgslRuntimeError("profiling needs the device feature timestamp-query (request it when creating the device)");
+    checkTimeout(options.timeoutMs);
+    const profiled = this.enqueue(async () => {
       const { outputs, timer } = await this.runNow(inputs, new KernelTimer(this.device, this.steps.length));
       const ms = await timer!.read();
       const kernels = this.manifest.kernels.map((k, i) => ({ kernel: k.name, ops: k.ops, scope: k.scope, ...(k.source ? { source: k.source } : {}), ms: ms[i] }));
       return { outputs, kernels };
     });
+    return withTimeLimit(profiled, options.timeoutMs);
   }
 
   private enqueue<T>(work: () => Promise<T>): Promise<T> {

@@ -101,22 +101,6 @@ export function gpuTimeLimitMs(): number {
   return Number.isSafeInteger(given) && given > 0 ? given : 120_000;
 }
 
-/**
- * `work`, or a GpuTimeout error once `ms` have passed: a shader that loops without end or a stalled device must
- * not hang the caller. (The caller then destroys the device, which ends the work.)
- */
-export async function withTimeLimit<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new WgslRuntimeError(`the GPU run did not finish within ${ms} ms`, BUNDLE_ERROR.Timeout)), ms);
-  });
-  try {
-    return await Promise.race([work, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Loads the bundle in `dir` on a fresh Node device, runs it once and releases the device. */
 export async function runBundleDir(dir: string, inputs: Readonly<Record<string, ModelInput>>): Promise<Record<string, HostTensor>> {
   return (await runBundleDirWith(dir, inputs, {})).outputs;
@@ -144,10 +128,10 @@ export async function runBundleDirWith(
     const model = await WgslModel.create(gpu.device, bundle, { onProgress: progress ? (done, total) => progress.update(done, total) : undefined });
     try {
       progress?.phase(options.profiling ? "running the model (profiling every kernel)" : "running the model");
-      const limit = gpuTimeLimitMs();
-      if (!options.profiling) return { outputs: await withTimeLimit(model.run(inputs), limit) };
-      await withTimeLimit(model.run(inputs), limit); // a warm-up: drivers may finish compiling a pipeline at its first dispatch
-      return await withTimeLimit(model.profile(inputs), limit);
+      const limit = { timeoutMs: gpuTimeLimitMs() };
+      if (!options.profiling) return { outputs: await model.run(inputs, limit) };
+      await model.run(inputs, limit); // a warm-up: drivers may finish compiling a pipeline at its first dispatch
+      return await model.profile(inputs, limit);
     } finally {
       model.destroy();
     }

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { WgslRuntimeError } from "../../src/runtime/errors.js";
 import { loadBundle } from "../../src/runtime/load.js";
-import { readBundleDir, withTimeLimit } from "../../src/runtime/node.js";
+import { withTimeLimit } from "../../src/runtime/model.js";
+import { readBundleDir } from "../../src/runtime/node.js";
 import { parseSafetensors } from "../../src/runtime/safetensors.js";
 import { runNetc } from "../helpers/cli.js";
 

@@ -104,6 +104,23 @@ describe.skipIf(!gpu)(`the WebGPU runtime${reason ? ` (skipped: ${reason})` : ""
     await expect(model.run({ x: new Float32Array(120) })).rejects.toThrow(/device was lost/);
   });
 
+  it("ends a run that passes its timeoutMs with NET7013, while runs in time succeed", async () => {
+    const own = await createNodeDevice();
+    const { graph, weights } = smallModel();
+    const { model } = await loadGraph(own, graph, { weights });
+    const x = new Float32Array(120).fill(0.5);
+    expect((await model.run({ x }, { timeoutMs: 60_000 })).y.shape).toEqual([3, 30]);
+    await expect(model.run({ x }, { timeoutMs: 0 })).rejects.toThrow(/timeoutMs is 0; expected a whole number of milliseconds/);
+    // A stalled device: reading the outputs back never completes.
+    const staging = (model as unknown as { staging: GPUBuffer[] }).staging;
+    Object.defineProperty(staging[0], "mapAsync", { value: () => new Promise(() => {}) });
+    await expect(model.run({ x }, { timeoutMs: 50 })).rejects.toMatchObject({ code: "NET7013", message: "the GPU run did not finish within 50 ms" });
+    // A later run waits behind the stalled one, and its own limit ends it too.
+    await expect(model.run({ x }, { timeoutMs: 50 })).rejects.toMatchObject({ code: "NET7013" });
+    model.destroy();
+    own.release();
+  });
+
   it.skipIf(gpu?.device.features.has("shader-f16"))("refuses an f16 bundle on a device without shader-f16, saying what is missing", async () => {
     const { graph, weights } = smallModel();
     await expect(loadGraph(gpu!, graph, { weights, precision: "f16" })).rejects.toThrow(/needs the device feature shader-f16/);
