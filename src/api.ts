@@ -9,7 +9,7 @@ import { bundleOf, compileWgsl, emitWgslBundle, wgslKernelStats, type WgslKernel
 import { compileToGraph, type FrontendOptions, type FrontendResult } from "./compiler/compile.js";
 import { CheckCodes, CliCodes, makeDiagnostic, OnnxCodes } from "./compiler/codes.js";
 import { type Diagnostic, DiagnosticError, hasErrors, SourceMap } from "./compiler/diagnostics.js";
-import { displayPath } from "./dsl/2-analyze/load.js";
+import { displayPath, sourceFilePath } from "./dsl/2-analyze/load.js";
 import { shapeToString } from "./compiler/ir/dim.js";
 import type { Graph } from "./compiler/ir/ir.js";
 import { type GraphStats, graphStats } from "./compiler/ir/stats.js";
@@ -58,14 +58,18 @@ interface Prepared {
   result: CompileResult;
   graph?: Graph;
   weights?: ReadonlyMap<string, HostTensor>;
+  /** The files read (sources by their path on disk, checkpoints): no output may replace one. */
+  inputs: string[];
 }
 
 /** Front end, then the weights; `graph` is absent when either reported an error. */
 function prepare(source: string, options: FrontendOptions & WeightOptions): Prepared {
   const front = compileToGraph(source, options);
   const result: CompileResult = { diagnostics: front.diagnostics, sources: front.sources, graph: front.graph };
-  if (!front.graph) return { result };
-  if (!options.weights || options.weights instanceof Map) return { result, graph: front.graph, weights: options.weights as ReadonlyMap<string, HostTensor> | undefined };
+  const checkpoints = options.weights && !(options.weights instanceof Map) ? (options.weights as readonly string[]).map((w) => parseWeightSpec(w).path) : [];
+  const inputs = [...(options.file === undefined ? [] : [options.file]), ...(front.program?.files.map((f) => sourceFilePath(f.file)) ?? []), ...checkpoints, ...(options.weightOverrides ?? [])];
+  if (!front.graph) return { result, inputs };
+  if (!options.weights || options.weights instanceof Map) return { result, graph: front.graph, weights: options.weights as ReadonlyMap<string, HostTensor> | undefined, inputs };
   const loaded = loadModelWeights(front.graph, (options.weights as readonly string[]).map(parseWeightSpec), front.weightRules, {
     allowMissing: options.allowMissing,
     allowUnexpected: options.allowUnexpected,
@@ -74,8 +78,8 @@ function prepare(source: string, options: FrontendOptions & WeightOptions): Prep
   // The weight report accounts for the weights the forward never reads (NET6025, NET6020): say it once.
   result.diagnostics = [...result.diagnostics.filter((d) => d.code !== CheckCodes.UnusedParameter.code), ...loaded.diagnostics];
   result.weightReport = loaded.report;
-  if (hasErrors(loaded.diagnostics)) return { result };
-  return { result, graph: front.graph, weights: loaded.weights };
+  if (hasErrors(loaded.diagnostics)) return { result, inputs };
+  return { result, graph: front.graph, weights: loaded.weights, inputs };
 }
 
 /** Compiles `.net` source text to an ONNX model or a WGSL bundle, in memory. */
@@ -111,9 +115,9 @@ function readSourceFile(file: string): { text?: string; diagnostics: Diagnostic[
 export function compileFile(file: string, output: string, options: Omit<CompileOptions, "file"> = {}): CompileResult {
   const read = readSourceFile(file);
   if (read.text === undefined) return { diagnostics: read.diagnostics, sources: new SourceMap() };
-  const { result, graph, weights } = prepare(read.text, { ...options, file });
+  const { result, graph, weights, inputs } = prepare(read.text, { ...options, file });
   if (!graph) return result;
-  const common = { weights, seed: options.seed, debugOutputs: options.debugOutputs, source: displayPath(file) };
+  const common = { weights, seed: options.seed, debugOutputs: options.debugOutputs, source: displayPath(file), inputs };
   if (options.target === "wgsl") result.diagnostics.push(...emitWgslBundle(graph, { ...common, precision: options.precision, outDir: output }).diagnostics);
   else result.diagnostics.push(...writeOnnx(output, graph, { ...common, opset: options.opset }));
   return result;

@@ -151,4 +151,20 @@ describe("the library API's files", () => {
     expect(r.diagnostics.map((d) => [d.code, d.message])).toEqual([["NET8001", `cannot read ${join(dir, "missing.net")}: no such file`]]);
     expect(existsSync(join(dir, "missing.onnx"))).toBe(false);
   });
+
+  it("compileFile never writes over its source or a file it imports (NET8008)", async () => {
+    const { compileFile } = await import("../../src/api.js");
+    const lib = join(dir, "lib.net");
+    const libText = "fn twice(x: f32[*S]) -> f32[*S] {\n  return x * 2.0\n}\n";
+    writeFileSync(lib, libText);
+    const source = join(dir, "self.net");
+    const text = 'import "lib.net"\n\nmodel M()(x: f32[1, 4]) -> f32[1, 4] {\n  return twice(x)\n}\n';
+    writeFileSync(source, text);
+    for (const output of [source, lib]) {
+      const r = compileFile(source, output);
+      expect(r.diagnostics.map((d) => d.code)).toEqual(["NET8008"]);
+    }
+    expect(readFileSync(source, "utf8")).toBe(text);
+    expect(readFileSync(lib, "utf8")).toBe(libText);
+  });
 });
