@@ -57,7 +57,7 @@ describe("too deep: NET1007 and exit 1, never an internal error", () => {
     }
   });
 
-  it("a deep --set value", async () => {
+  it("a deep --set value is a usage error (exit 2): the CLI checks it before parsing", async () => {
     const path = fileWith(model("  return x"));
     const r = await runNetc("check", path, "--set", `n=${repeat("(", 100)}1${repeat(")", 100)}`);
     expect(r.err).not.toContain("internal error");
