@@ -15,6 +15,8 @@ const CASES = join(ROOT, "test/diagnostics/cases");
 /** Codes without an example, and why no input to netc produces them. */
 export const UNREACHABLE: Readonly<Record<string, string>> = {
   NET4001: "It reports an inconsistent IR graph, which the front end never builds: seeing it means a bug in netc.",
+  NET6025:
+    "netc's commands list these weights in the weight report they print (\"loaded but never used by the forward\", see weight-loaded-unused in test/diagnostics/commands), so they leave the note out; the library's compile() returns it.",
   NET7003: "Every IR operation has a WGSL kernel today; the check guards operations added later.",
   NET7005: "Only the library's `compileWgsl` with a `maxTotalBytes` budget reports it; `netc` sets no budget.",
   NET7009: "Only the library's `compileWgsl` reports it; `netc` rejects any `--precision` other than f32 and f16 as a usage error first.",

@@ -7,6 +7,7 @@ import { hasErrors, SourceMap } from "../../compiler/diagnostics.js";
 import { displayPath, sourceFilePath } from "../../dsl/2-analyze/load.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { loadModelWeights, parseWeightSpec } from "../../weights/model-weights.js";
+import { WeightCodes } from "../../weights/codes.js";
 import { renderReport } from "../../weights/report.js";
 import { parseSets, readSource, report } from "../io.js";
 import { type Progress, progressBar } from "../progress.js";
@@ -77,7 +78,9 @@ function frontAndWeights(
   const verbosity = opts.quiet ? "quiet" : opts.verbose ? "verbose" : "summary";
   const summary = loaded.report ? renderReport(loaded.report, { verbosity, strictness: opts }) : "";
   if (summary) process.stderr.write(summary + "\n");
-  report(verbosity === "quiet" ? loaded.diagnostics.filter((d) => d.severity !== "note") : loaded.diagnostics, front.sources);
+  // The printed report lists the weights the forward never reads; NET6025 (for library callers) would repeat them.
+  const shown = loaded.diagnostics.filter((d) => (verbosity === "quiet" ? d.severity !== "note" : !(summary && d.code === WeightCodes.UnusedWeightLoaded.code)));
+  report(shown, front.sources);
   return { front: front as never, weights: loaded.weights, inputs };
 }
 
