@@ -2,7 +2,7 @@
 // one-call run for `netc run <bundle-dir>`. Without a GPU, Dawn's Vulkan backend can use the SwiftShader ICD
 // that Debian's chromium package ships; it is tried when no other adapter answers.
 /// <reference types="@webgpu/types" preserve="true" />
-import { existsSync, mkdtempSync, realpathSync } from "node:fs";
+import { existsSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, sep } from "node:path";
 import { InputFileError, readRegularFile } from "../util/input-file.js";
@@ -38,7 +38,12 @@ async function requestAdapter(webgpu: WebGpuModule): Promise<GPUAdapter | null> 
 export async function createNodeAdapter(): Promise<GPUAdapter> {
   const webgpu = await loadOptional<WebGpuModule>("webgpu", "running a WGSL bundle in Node");
   Object.assign(globalThis, webgpu.globals);
-  if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), "netc-xdg-"));
+  if (!process.env.XDG_RUNTIME_DIR) {
+    // Dawn's Vulkan loader wants a runtime folder; one made here is removed when the process ends.
+    const runtimeDir = mkdtempSync(join(tmpdir(), "netc-xdg-"));
+    process.env.XDG_RUNTIME_DIR = runtimeDir;
+    process.once("exit", () => rmSync(runtimeDir, { recursive: true, force: true }));
+  }
   let adapter = await requestAdapter(webgpu);
   if (!adapter && !process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;

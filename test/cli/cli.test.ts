@@ -1,5 +1,5 @@
 // The `netc` command line, run in-process: exit codes, diagnostics on stderr, files written whole or not at all.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -35,7 +35,10 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "netc-cli-"));
   writeFileSync(join(dir, "tiny.net"), TINY);
 });
-afterEach(() => vi.restoreAllMocks());
+afterEach(() => {
+  vi.restoreAllMocks();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe("netc", () => {
   it("compiles a model to ONNX with random weights labelled as such", async () => {
