@@ -1,10 +1,10 @@
 // The reference models shipped with netc (models/*.net, models/variants/*.net), addressable by name: `netc compile
 // ifdd` means models/ifdd.net. Listing them only parses the files (no elaboration), so `netc models` is quick.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { basename, dirname, isAbsolute, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename, isAbsolute, join, relative } from "node:path";
 import type * as A from "./dsl/1-parse/ast.js";
 import { parseSource } from "./dsl/1-parse/parse.js";
+import { packageFolder } from "./util/package-folder.js";
 
 export interface ReferenceModelParameter {
   name: string;
@@ -32,15 +32,7 @@ export interface ReferenceModel {
 }
 
 /** The models folder shipped with the package (models/ beside src/ or dist/src/). */
-export function referenceModelsDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    const candidate = join(dir, "models");
-    if (existsSync(join(candidate, "ifdd.net"))) return candidate;
-    dir = dirname(dir);
-  }
-  return join(dirname(fileURLToPath(import.meta.url)), "../models");
-}
+export const referenceModelsDir = (): string => packageFolder("models", "ifdd.net");
 
 function modelFiles(): string[] {
   const root = referenceModelsDir();

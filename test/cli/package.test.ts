@@ -7,11 +7,11 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { compile, run } from "../../src/api.js";
-import { DiagnosticError } from "../../src/compiler/diagnostics.js";
 import { listReferenceModels, resolveModelArgument } from "../../src/models.js";
 import { encodeNpy } from "../../src/util/npy.js";
 import { setOptionalPackageLoader } from "../../src/util/optional.js";
 import { runNetc } from "../helpers/cli.js";
+import { rejectedCodes } from "../helpers/diagnostics.js";
 
 const ROOT = resolve(__dirname, "../..");
 const TINY = "model T(n: int = 4)(x: f32[B, n]) -> (y: f32[B, n]) {\n  return relu(x)\n}\n";
@@ -33,15 +33,6 @@ function without(missing: string): void {
   });
 }
 
-async function codesOf(p: Promise<unknown>): Promise<string[]> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DiagnosticError) return e.diagnostics.map((d) => d.code);
-    throw e;
-  }
-  return [];
-}
 
 /** The CUDA provider library onnxruntime-node's install script would have downloaded (the repository skips it). */
 const cudaInstalled = existsSync(
@@ -55,7 +46,7 @@ describe("optional runtimes", () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain("error NET8007: running an ONNX model needs the onnxruntime-node package, which is not installed");
     expect(r.err).toContain("hint: install it: npm install onnxruntime-node");
-    expect(await codesOf(run(compile(TINY).onnx!, { x: X }))).toEqual(["NET8007"]);
+    expect(await rejectedCodes(run(compile(TINY).onnx!, { x: X }))).toEqual(["NET8007"]);
   });
 
   it("names webgpu when a bundle run needs it", async () => {
@@ -98,7 +89,7 @@ describe.skipIf(cudaInstalled)("--device without CUDA", () => {
 
   it("the library's run: device cuda rejects, auto reports the fallback and runs", async () => {
     const model = compile(TINY).onnx!;
-    expect(await codesOf(run(model, { x: X }, { device: "cuda" }))).toEqual(["NET5005"]);
+    expect(await rejectedCodes(run(model, { x: X }, { device: "cuda" }))).toEqual(["NET5005"]);
     const notes: string[] = [];
     const out = await run(model, { x: X }, { device: "auto", onFallback: (n) => notes.push(n) });
     expect(Array.from(out.y.data as Float32Array)).toEqual([0, 2, 0, 4]);

@@ -1,12 +1,11 @@
 // Loads a `.net` file and everything it imports (the standard library under `std/`), parsing each once.
-import { existsSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { CheckCodes, makeDiagnostic } from "../../compiler/codes.js";
 import { type Diagnostic, SourceMap } from "../../compiler/diagnostics.js";
 import type { SourceFile } from "../1-parse/ast.js";
 import { parseSource } from "../1-parse/parse.js";
 import { readSourceFile } from "../../util/input-file.js";
+import { packageFolder } from "../../util/package-folder.js";
 
 /** Reads a file's text, or undefined when it does not exist. */
 export type ReadFile = (path: string) => string | undefined;
@@ -20,15 +19,7 @@ export const readFromDisk: ReadFile = (path) => {
 };
 
 /** The standard library folder shipped with the package (stdlib/ beside src/ or dist/src/). */
-export function stdlibDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, "stdlib");
-    if (existsSync(join(candidate, "nn.net"))) return candidate;
-    dir = dirname(dir);
-  }
-  return join(dirname(fileURLToPath(import.meta.url)), "../../../stdlib");
-}
+export const stdlibDir = (): string => packageFolder("stdlib", "nn.net");
 
 /** The prefix that names the standard library in imports, diagnostics and outputs (`std/nn.net`). */
 export const STDLIB_PREFIX = "std/";
