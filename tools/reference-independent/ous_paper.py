@@ -82,7 +82,7 @@ class VisionTransformer(nn.Module):
         self.ln_post = nn.LayerNorm(width)
         self.proj = nn.Parameter(torch.empty(width, embed_dim))
 
-    def forward(self, images, keep_hidden):
+    def forward(self, images, keep_hidden, project=True):
         """images (N, 3, H, W) -> (projected class token (N, D), [hidden state after block i for i < keep_hidden])."""
         x = self.conv1(images).flatten(2).transpose(1, 2)
         cls = self.class_embedding.expand(x.shape[0], 1, -1)
@@ -92,7 +92,8 @@ class VisionTransformer(nn.Module):
             x = block(x)
             if i < keep_hidden:
                 hidden.append(x)
-        return self.ln_post(x[:, 0]) @ self.proj, hidden
+        cls = self.ln_post(x[:, 0])
+        return (cls @ self.proj if project else cls), hidden
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -172,29 +173,37 @@ class FramesEncoder(nn.Module):
 # Scene alignment g (spec 2.4), polarity encoder (2.5), type-fusion encoder (2.6).
 # ---------------------------------------------------------------------------------------------------------------
 class SceneAlignment(nn.Module):
-    """g(V_st) = FC(Conv1d(V_st)): V_st is a (B, D) vector, read as D channels of a length-1 sequence."""
+    """g = FC(frames mean(Conv1d over the frames)): for kernel 1 exactly FC(Conv1d(V_st)).
+
+    Phase 1 applied the Conv1d to V_st as a length-1 sequence, where a kernel above 1 only ever uses its centre tap;
+    the reconciliation adopted models/ous.net's reading, which gives the kernel a meaning (docs/ous.md)."""
 
     def __init__(self, dim, kernel):
         super().__init__()
         self.conv = nn.Conv1d(dim, dim, kernel, padding=kernel // 2)
         self.fc = nn.Linear(dim, dim)
 
-    def forward(self, v):
-        return self.fc(self.conv(v.unsqueeze(-1)).squeeze(-1))
+    def forward(self, seq):  # (B, T, D)
+        return self.fc(self.conv(seq.transpose(1, 2)).mean(2))
 
 
 class PolarityEncoder(nn.Module):
-    """Blocks 1..n of the encoder, one token each (class token or token mean), mean over frames, concat, 2-layer MLP."""
+    """Blocks 1..n of the encoder, one token each (class token or token mean), mean over frames, concat, then
+    fc1 -> act -> fc2 (depth 2) or fc1 alone (depth 1)."""
 
-    def __init__(self, width, blocks, dim, act, classes=3):
+    def __init__(self, width, blocks, dim, act, depth, classes=3):
         super().__init__()
+        if depth not in (1, 2):
+            raise ValueError("polarity_depth is 1 or 2")
         self.fc1 = nn.Linear(blocks * width, dim)
         self.act = activation(act)
-        self.fc2 = nn.Linear(dim, dim)
+        self.fc2 = nn.Linear(dim, dim) if depth == 2 else None
         self.head = nn.Linear(dim, classes)  # polarity logits, used by L_pol in training only
 
     def forward(self, per_block):  # (B, blocks, width)
-        z = self.fc2(self.act(self.fc1(per_block.flatten(1))))
+        z = self.fc1(per_block.flatten(1))
+        if self.fc2 is not None:
+            z = self.fc2(self.act(z))
         return z, self.head(z)
 
 
@@ -262,38 +271,46 @@ class OUS(nn.Module):
                  image_size=224, patch_size=14, width=1024, layers=24, heads=16, embed_dim=768,
                  frames=16,  # T [guess; DFER-CLIP's 16 segments]
                  pixel_norm="clip",  # "clip" mean/std or "none" (DFER-CLIP) [guess]
+                 frame_feature="proj",  # V_f, V_s: "proj" = ln_post(cls) @ proj (spec); "cls" = ln_post(cls) [reconciliation]
                  # temporal encoding [paper: LSTM per stream; sizes guess]
-                 lstm_hidden=None, lstm_layers=1, share_lstm=False,
+                 lstm_hidden=None, lstm_layers=1, lstm_bidirectional=False, share_lstm=False,
                  # frames encoder [guess: DFER-CLIP Temporal_Transformer_Cls]
                  frames_depth=1, frames_heads=8, frames_dim_head=64, frames_mlp=1024, frames_output="cls",
                  # scene alignment g [guess]
                  align_kernel=1, align_feeds_fusion=False,
                  # polarity encoder [paper: first four blocks; design guess]
-                 polarity_blocks=4, polarity_stream="scene", polarity_token="cls", polarity_act="gelu",
+                 polarity_blocks=4, polarity_stream="scene", polarity_token="cls", polarity_act="gelu", polarity_depth=2,
                  # type fusion [paper: shared Gaussian queries, face/scene K/V; details guess]
                  queries=8, query_std=0.02, fusion_layers=2, fusion_heads=None, fusion_mlp_ratio=4,
                  fusion_act="quick_gelu", fusion_kv="separate", query_mode="chain", fusion_pool="mean",
                  type_embeddings=True,
-                 # head [guess: DFER-CLIP's fixed 1/0.01]
-                 logit_scale=100.0):
+                 # head [guess: DFER-CLIP's fixed 1/0.01]; head_proj: a Linear from the temporal width to D [reconciliation]
+                 logit_scale=100.0, head_proj=None):
         super().__init__()
         lstm_hidden = lstm_hidden or embed_dim
-        if lstm_hidden != embed_dim:
-            raise ValueError("the LSTM output feeds the D-wide frames encoder and fusion: lstm_hidden must equal embed_dim")
+        dim = lstm_hidden * (2 if lstm_bidirectional else 1)  # the temporal width: frames encoder, fusion, z_pol
+        head_proj = dim != embed_dim if head_proj is None else head_proj
+        if dim != embed_dim and not head_proj:
+            raise ValueError("a temporal width other than embed_dim needs head_proj to reach the text space")
         if not 1 <= polarity_blocks <= layers:
             raise ValueError("polarity_blocks must lie in 1..layers")
         self.frames, self.pixel_norm, self.logit_scale = frames, pixel_norm, logit_scale
         self.align_feeds_fusion, self.polarity_blocks = align_feeds_fusion, polarity_blocks
         self.polarity_stream, self.polarity_token = polarity_stream, polarity_token
-        self.query_std = query_std
+        self.query_std, self.project_frames = query_std, frame_feature == "proj"
         self.visual = VisionTransformer(image_size, patch_size, width, layers, heads, embed_dim)
-        self.lstm_face = nn.LSTM(embed_dim, lstm_hidden, lstm_layers, batch_first=True)
-        self.lstm_scene = self.lstm_face if share_lstm else nn.LSTM(embed_dim, lstm_hidden, lstm_layers, batch_first=True)
-        self.frames_encoder = FramesEncoder(frames, embed_dim, frames_depth, frames_heads, frames_dim_head, frames_mlp, frames_output)
-        self.scene_alignment = SceneAlignment(embed_dim, align_kernel)
-        self.polarity = PolarityEncoder(width, polarity_blocks, embed_dim, polarity_act)
-        self.fusion = TypeFusionEncoder(embed_dim, queries, fusion_layers, fusion_heads or max(1, embed_dim // 64),
+        feature = embed_dim if self.project_frames else width
+        lstm = lambda: nn.LSTM(feature, lstm_hidden, lstm_layers, batch_first=True, bidirectional=lstm_bidirectional)
+        if share_lstm:
+            self.lstm = lstm()
+        else:
+            self.lstm_face, self.lstm_scene = lstm(), lstm()
+        self.frames_encoder = FramesEncoder(frames, dim, frames_depth, frames_heads, frames_dim_head, frames_mlp, frames_output)
+        self.scene_alignment = SceneAlignment(dim, align_kernel)
+        self.polarity = PolarityEncoder(width, polarity_blocks, dim, polarity_act, polarity_depth)
+        self.fusion = TypeFusionEncoder(dim, queries, fusion_layers, fusion_heads or max(1, dim // 64),
                                         fusion_mlp_ratio, fusion_act, fusion_kv, query_mode, fusion_pool, type_embeddings)
+        self.head_proj = nn.Linear(dim, embed_dim) if head_proj else None
         self.register_buffer("pixel_mean", torch.tensor(CLIP_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("pixel_std", torch.tensor(CLIP_STD).view(1, 3, 1, 1), persistent=False)
 
@@ -302,7 +319,7 @@ class OUS(nn.Module):
         images = clip.flatten(0, 1)
         if self.pixel_norm == "clip":
             images = (images - self.pixel_mean) / self.pixel_std
-        cls, hidden = self.visual(images, keep_hidden)
+        cls, hidden = self.visual(images, keep_hidden, self.project_frames)
         return cls.view(b, t, -1), hidden
 
     def forward(self, face, scene, text_features):
@@ -312,17 +329,18 @@ class OUS(nn.Module):
         v_scene, scene_hidden = self.encode(scene, self.polarity_blocks if self.polarity_stream == "scene" else 0)
         hidden = scene_hidden if self.polarity_stream == "scene" else face_hidden
 
-        face_seq, _ = self.lstm_face(v_face)
-        scene_seq, _ = self.lstm_scene(v_scene)
+        lstm_face, lstm_scene = (self.lstm, self.lstm) if hasattr(self, "lstm") else (self.lstm_face, self.lstm_scene)
+        face_seq, _ = lstm_face(v_face)
+        scene_seq, _ = lstm_scene(v_scene)
         face_tokens = self.frames_encoder(face_seq)  # (B, 1 or T+1, D)
-        v_st = scene_seq.mean(1)  # frames mean
-        if self.align_feeds_fusion:
-            v_st = self.scene_alignment(v_st)
+        v_st = self.scene_alignment(scene_seq) if self.align_feeds_fusion else scene_seq.mean(1)  # frames mean
 
         per_block = [(h[:, 0] if self.polarity_token == "cls" else h.mean(1)).view(b, t, -1).mean(1) for h in hidden]
         z_pol, polarity_logits = self.polarity(torch.stack(per_block, dim=1))
 
         f_out = self.fusion(face_tokens, v_st.unsqueeze(1), z_pol.unsqueeze(1))
+        if self.head_proj is not None:
+            f_out = self.head_proj(f_out)
         logits = self.logit_scale * F.normalize(f_out, dim=-1) @ F.normalize(text_features, dim=-1).t()
         return logits, {"v_face": v_face, "v_scene": v_scene, "z_pol": z_pol, "f_out": f_out, "polarity_logits": polarity_logits}
 
@@ -404,11 +422,13 @@ def main():
     face = torch.rand(args.batch, config["frames"], 3, size, size, generator=g)
     scene = torch.rand(args.batch, config["frames"], 3, size, size, generator=g)
     text = generated_tensor(args.seed, "text_features", (args.classes, config["embed_dim"]))
+    # float32 weights and inputs, computed in float64: the expected outputs carry no float32 rounding of their own
+    # (float32 runs of this script differ from each other by ~1e-5 in the logits).
     with torch.no_grad():
-        logits, inter = model(face, scene, text)
+        logits, inter = model.double()(face.double(), scene.double(), text.double())
 
     os.makedirs(args.out, exist_ok=True)
-    state = model.state_dict()
+    state = model.float().state_dict()
     torch.save(dict(state), os.path.join(args.out, "weights.pth"))
     torch.save({"text_features": text}, os.path.join(args.out, "text.pth"))
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
