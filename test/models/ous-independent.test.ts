@@ -133,7 +133,7 @@ describe.skipIf(skip).each(Object.entries(CASES))("models/ous.net vs the indepen
     expect(maxAbsDiff(outputs.get("logits")!, npy(join(dir, "logits.npy")))).toBeLessThan(TOLERANCE);
   });
 
-  it("agrees on the per-frame CLIP embeddings, z_pol and the fused feature", () => {
+  it("agrees on the per-frame CLIP features and z_pol", () => {
     expect(maxAbsDiff(outputs.get("v_f")!, npy(join(dir, "v_face.npy")))).toBeLessThan(TOLERANCE);
     expect(maxAbsDiff(outputs.get("v_s")!, npy(join(dir, "v_scene.npy")))).toBeLessThan(TOLERANCE);
     expect(maxAbsDiff(outputs.get("z_pol")!, npy(join(dir, "z_pol.npy")))).toBeLessThan(TOLERANCE);
@@ -143,5 +143,58 @@ describe.skipIf(skip).each(Object.entries(CASES))("models/ous.net vs the indepen
     const logits = outputs.get("logits")!.data as Float32Array;
     const n = logits.length / 2;
     expect(Math.max(...logits.slice(0, n).map((v, i) => Math.abs(v - logits[n + i])))).toBeGreaterThan(0.1);
+  });
+});
+
+// The Frames Encoder is DFER-CLIP's Temporal_Transformer_Cls with its exact key layout, so a DFER-CLIP training
+// checkpoint (DataParallel prefixes, {'state_dict', ...}) fills OUS's encoder and Frames Encoder through the rules of
+// docs/ous.md. The checkpoint is made from the reference's tensors, renamed as DFER-CLIP's GenerateModel names them.
+const DFER_CLIP_RULES = String.raw`
+  weights {
+    subdict "state_dict"
+    strip "module."
+    rename "image_encoder" -> "visual"
+    rename "temporal_net" -> "frame_encoder"
+    drop_regex r"(clip_model_|text_encoder|prompt_learner)\..*"
+  }
+`;
+const AS_DFER_CLIP = String.raw`
+import sys, torch
+sd = torch.load(sys.argv[1])
+out = {"module.image_encoder." + k[len("visual."):]: v for k, v in sd.items() if k.startswith("visual.")}
+out.update({"module.temporal_net." + k[len("frames_encoder."):]: v for k, v in sd.items() if k.startswith("frames_encoder.")})
+out["module.clip_model_.visual.proj"] = sd["visual.proj"]
+out["module.prompt_learner.ctx"] = torch.ones(7, 8, 32)
+torch.save({"epoch": 3, "state_dict": out, "best_acc": 41.5}, sys.argv[2])
+`;
+
+describe.skipIf(skip)("models/ous.net reads a DFER-CLIP checkpoint's image encoder and temporal net", () => {
+  const dir = join(root, "dfer-clip");
+  let compiled: CompileResult;
+
+  beforeAll(() => {
+    const made = spawnSync(PYTHON, [REFERENCE, dir], { encoding: "utf8" });
+    expect(made.status).toBe(0);
+    const packed = spawnSync(PYTHON, ["-c", AS_DFER_CLIP, join(dir, "weights.pth"), join(dir, "dfer_clip.pth")], { encoding: "utf8" });
+    expect(packed.stderr).toBe("");
+    compiled = compile(source.replace(ANCHOR, ANCHOR + DFER_CLIP_RULES), {
+      file: MODEL,
+      overrides: { ...SIZE, ...CASES["the reference's defaults"].netc },
+      weights: [join(dir, "dfer_clip.pth")],
+      allowMissing: true,
+    });
+  }, 120_000);
+
+  it("maps all 13 tensors of the one-layer temporal net and the whole image encoder", () => {
+    expect(compiled.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const report = compiled.weightReport!;
+    const applied = report.applied.map((a) => a.path);
+    expect(applied.filter((p) => p.startsWith("frame_encoder."))).toHaveLength(13);
+    expect(applied).toContain("frame_encoder.temporal_transformer.layers.0.0.fn.fn.to_qkv.weight");
+    expect(applied).toContain("frame_encoder.temporal_transformer.layers.0.1.fn.fn.net.3.bias");
+    expect(applied.filter((p) => p.startsWith("visual.")).length).toBe(compiled.graph!.params.filter((p) => p.path.startsWith("visual.")).length);
+    expect(report.unexpected).toEqual([]);
+    expect(report.dropped.length).toBe(2);
+    expect(report.missing.map((m) => m.path).filter((p) => p.startsWith("visual.") || p.startsWith("frame_encoder."))).toEqual([]);
   });
 });

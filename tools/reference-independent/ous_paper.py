@@ -3,7 +3,8 @@
 
 Written from ../shared/specs/ous.md (and the public DFER-CLIP / OpenAI CLIP layout the spec says OUS shares) only,
 without reading models/ous.net or tools/reference/. No OUS code is published, so every detail the spec marks as a
-guess is a constructor argument of `OUS`, with the spec's default. The encoder uses OpenAI CLIP's key names
+guess is a constructor argument of `OUS`, with the spec's default (the few changes made after reading ous.net, in the
+reconciliation, are listed in README.md and docs/ous.md). The encoder uses OpenAI CLIP's key names
 (`conv1`, `class_embedding`, `transformer.resblocks.N.attn.in_proj_weight`, ...), the frames encoder DFER-CLIP's
 `Temporal_Transformer_Cls` key names (`cls_token`, `temporal_transformer.layers.N.0.fn.fn.to_qkv`, ...).
 
@@ -11,7 +12,8 @@ Run from the repository root with Debian's python3-torch (nothing is downloaded)
     /usr/bin/python3 tools/reference-independent/ous_paper.py OUTDIR [--seed N] [--set name=value ...]
 It writes into OUTDIR: weights.pth (the generated state dict, a plain dict of tensors), text.pth ({'text_features'}),
 manifest.json (key, shape, dtype of every tensor, and the configuration), face.npy, scene.npy (the seeded input),
-logits.npy and a few intermediates (v_face.npy, v_scene.npy, z_pol.npy, f_out.npy).
+logits.npy and a few intermediates (v_face.npy, v_scene.npy, z_pol.npy, f_out.npy), computed in float64 from the
+float32 weights and input.
 """
 import argparse
 import hashlib
