@@ -92,10 +92,11 @@ describe.skipIf(skip).each(["dfew_small", "mafw_small"])("models/m3dfel.net agai
 
 /** One detail of the .net text broken at a time; each must move the logits past the tolerance or fail to compile. */
 const MUTATIONS: [string, string, string][] = [
-  ["DMIN's epsilon", "eps: float = 1e-5)(x: f32[B, C, num_features])", "eps: float = 1e-3)(x: f32[B, C, num_features])"],
+  // DMIN's variance is large on these weights: 1e-3 moves the logits by only 1.3e-4, so the slip tested is 1e-2.
+  ["DMIN's epsilon", "eps: float = 1e-5)(x: f32[B, C, num_features])", "eps: float = 1e-2)(x: f32[B, C, num_features])"],
   ["DMIN's unbiased variance made biased", "keepdims = true) / (C - 1)", "keepdims = true) / C"],
   ["DMIN's mean mixing weights swapped", "mw[0] * mean_in + mw[1] * mean_ln", "mw[1] * mean_in + mw[0] * mean_ln"],
-  ["DMIN's layer statistics over the instances", "mean(mean_in, [1], keepdims = true)", "mean(mean_in, [2], keepdims = true)"],
+  ["DMIN's instance mean over the features", "let mean_in = mean(xt, [-1], keepdims = true)", "let mean_in = mean(xt, [1], keepdims = true)"],
   ["batch norm's epsilon in the stem", "layer features[0][1] = BatchNorm(64)", "layer features[0][1] = BatchNorm(64, eps = 1e-3)"],
   ["ReLU before the residual sum", "return relu(out + shortcut)", "return relu(out) + shortcut"],
   ["instances interleaved instead of consecutive (bag_size = instance_length here)", "permute(frames, [0, 1, 3, 2, 4, 5])", "permute(frames, [0, 2, 3, 1, 4, 5])"],
@@ -120,7 +121,7 @@ describe.skipIf(skip)("mutations of models/m3dfel.net are caught by the official
     if (r.diagnostics.some((d) => d.severity === "error")) return;
     const out = await runOnnx(r.onnx!, input("dfew_small"), { threads: 2, outputs: ["logits"] });
     const diff = maxAbsDiff(out.get("logits")!, official("dfew_small", "logits"));
-    expect(Number.isNaN(diff) || diff > TOLERANCE, `logits moved by ${diff}`).toBe(true);
+    expect(diff, "the mutated model's logits").toBeGreaterThan(TOLERANCE);
   }, 60_000);
 });
 
@@ -128,14 +129,14 @@ const { gpu, reason } = skip ? { gpu: undefined, reason: skip } : await tryGpu()
 describe.skipIf(!gpu)(`models/m3dfel.net on WebGPU at a reduced size${reason ? ` (skipped: ${reason})` : ""}`, () => {
   afterAll(() => gpu?.release());
 
-  it(`matches onnxruntime within ${WGSL_TOLERANCE} (the mafw_small weights, one 6-frame clip of 16x16)`, async () => {
+  it(`matches onnxruntime within ${WGSL_TOLERANCE} (the mafw_small weights, one 6-frame clip of 8x8)`, async () => {
     const m = manifest("mafw_small");
-    const front = compileToGraph(SOURCE, { file: MODEL, overrides: { ...overrides(m), crop_size: "16", B: "1" } });
+    const front = compileToGraph(SOURCE, { file: MODEL, overrides: { ...overrides(m), crop_size: "8", B: "1" } });
     const graph = front.graph!;
     const { weights, diagnostics } = loadModelWeights(graph, [{ path: checkpoint("mafw_small") }], front.weightRules);
     expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-    const shape = [1, m.config.num_frames, 3, 16, 16];
-    const one: HostTensor = { dtype: "f32", shape, data: new Float32Array(shape.reduce((a, b) => a * b)).map((_, i) => Math.sin(i * 0.37) + Math.floor(i / 768) * 0.1) };
+    const shape = [1, m.config.num_frames, 3, 8, 8];
+    const one: HostTensor = { dtype: "f32", shape, data: new Float32Array(shape.reduce((a, b) => a * b)).map((_, i) => Math.sin(i * 0.37) + Math.floor(i / 192) * 0.1) };
     const inputs = new Map([["video", one]]);
     const { model } = await loadGraph(gpu!, graph, { weights });
     const got = await model.run(Object.fromEntries(inputs));
@@ -143,4 +144,30 @@ describe.skipIf(!gpu)(`models/m3dfel.net on WebGPU at a reduced size${reason ? `
     const reference = await onnxReference(graph, inputs, { weights });
     expect(wgslDiff(got.logits, reference.get("logits")!)).toBeLessThanOrEqual(WGSL_TOLERANCE);
   }, 300_000);
+});
+
+// The paper's DFEW configuration (16 frames in 4 instances of 4, 112x112, 7 classes), recorded once with
+// `tools/record_m3dfel.py <official> <dir> full` (its input is 4.8 MB, so it is not committed):
+//   NETC_M3DFEL_FULL=<dir>/full npx vitest run test/models/m3dfel.test.ts -t "full DFEW"
+const FULL = process.env.NETC_M3DFEL_FULL;
+describe.skipIf(skip || !FULL)("models/m3dfel.net, the full DFEW configuration against the official code", () => {
+  it(`gives the official logits within ${TOLERANCE} and the intermediates within 1e-4 of their magnitude`, async () => {
+    const m: Manifest = JSON.parse(readFileSync(join(FULL!, "manifest.json"), "utf8"));
+    const out = join(dir, "full_model_best.pth");
+    const made = spawnSync(PYTHON, [join(ROOT, "tools/make_m3dfel_checkpoint.py"), join(FULL!, "manifest.json"), String(m.seed), out], { encoding: "utf8" });
+    expect(made.status, made.stderr).toBe(0);
+    const r = compile(SOURCE, { file: MODEL, overrides: overrides(m), weights: [out], debugOutputs: true });
+    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const got = await runOnnx(r.onnx!, new Map([["video", npy(join(FULL!, "input.npy"))]]), { threads: 2 });
+    const logits = maxAbsDiff(got.get("logits")!, npy(join(FULL!, "logits.npy")));
+    console.log(`full DFEW configuration: logits max abs diff ${logits.toExponential(2)}`);
+    expect(logits).toBeLessThan(TOLERANCE);
+    for (const name of TAPS) {
+      const expected = npy(join(FULL!, `${name}.npy`));
+      const scale = Math.max(1, ...Array.from(expected.data as Float32Array, Math.abs));
+      const diff = maxAbsDiff(got.get(name)!, expected);
+      console.log(`  ${name}: ${diff.toExponential(2)} (scale ${scale.toFixed(2)})`);
+      expect(diff).toBeLessThan(TOLERANCE * scale);
+    }
+  }, 600_000);
 });
