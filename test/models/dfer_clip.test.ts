@@ -67,13 +67,20 @@ interface Case {
   weights: string[];
 }
 
+const prepared = new Map<string, Case>();
+
+/** The case with its checkpoint regenerated (once per case in this file). */
 function prepare(name: string): Case {
+  const known = prepared.get(name);
+  if (known) return known;
   const manifestFile = join(FIXTURES, name, "manifest.json");
   const checkpoint = join(dir, `${name}.pth`);
   const made = spawnSync(PYTHON, [join(ROOT, "tools/dfer_clip_checkpoint.py"), manifestFile, checkpoint], { encoding: "utf8" });
   expect(made.stderr).toBe("");
   expect(made.status).toBe(0);
-  return { name, manifest: JSON.parse(readFileSync(manifestFile, "utf8")) as Manifest, weights: [checkpoint, `text=${join(FIXTURES, name, "text_features.pth")}`] };
+  const c = { name, manifest: JSON.parse(readFileSync(manifestFile, "utf8")) as Manifest, weights: [checkpoint, `text=${join(FIXTURES, name, "text_features.pth")}`] };
+  prepared.set(name, c);
+  return c;
 }
 
 function build(source: string, c: Case, debugOutputs = false): CompileResult {
