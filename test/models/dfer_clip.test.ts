@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runOnnx } from "../../src/backends/onnx/index.js";
-import { compile, type CompileResult } from "../../src/index.js";
+import { compile, type CompileResult, compileToGraph, graphStats } from "../../src/index.js";
 import type { HostTensor } from "../../src/util/tensor.js";
 import { maxAbsDiff, npy } from "../helpers/tensors.js";
 
@@ -129,6 +129,23 @@ describe.skipIf(skip).each(["small7", "small11"])("models/dfer_clip.net, %s, aga
     const magnitude = Math.max(1, ...Array.from(want.data as Float32Array, Math.abs));
     expect(maxAbsDiff(outputs.get(output)!, want)).toBeLessThan(RELATIVE * magnitude);
   });
+});
+
+describe("the paper's configurations compile from --set", () => {
+  // ViT-B/32 as OpenAI's CLIP has it (87,849,216 parameters), the one-layer temporal model of the training scripts
+  // (2,110,464), and one 512-d text feature per class.
+  it.each([
+    ["DFEW and FERV39k (the defaults): 7 classes", {}, 7],
+    ["MAFW (--set num_classes=11): 11 classes", { num_classes: "11" }, 11],
+  ] as const)("%s, ViT-B/32 over 16 frames", (_name, sets, classes) => {
+    const front = compileToGraph(readFileSync(MODEL, "utf8"), { file: MODEL, overrides: { B: "1", ...sets } });
+    expect(front.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const graph = front.graph!;
+    expect(graph.outputs.map((o) => [o.name, o.value.shape])).toEqual([["logits", [1, classes]]]);
+    const stats = graphStats(graph);
+    expect(stats.parameters).toBe(87_849_216 + 2_110_464 + classes * 512);
+    expect(Math.abs(stats.macs - 70.58e9)).toBeLessThan(0.01e9);
+  }, 60_000);
 });
 
 /**
