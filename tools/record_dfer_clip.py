@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Records the official DFER-CLIP outputs that test/models/dfer_clip.test.ts holds models/dfer_clip.net to.
 
-    /usr/bin/python3 tools/record_dfer_clip.py <DFER-CLIP checkout> <case> <out dir> [--onnx]
+    /usr/bin/python3 tools/record_dfer_clip.py <DFER-CLIP checkout> <case> <out dir> [--onnx] [--commit d10d5a4]
 
 The checkout is github zengqunzhao/DFER-CLIP (d10d5a4), kept outside this repository; its code needs einops, ftfy,
 regex, tqdm, PIL and torchvision next to torch 1.13. Nothing is downloaded: instead of clip.load("ViT-B/32") (which
@@ -64,8 +64,9 @@ def build(official, case):
     return torch.nn.DataParallel(GenerateModel(input_text=text, clip_model=clip_model, args=args))
 
 
-def manifest_of(model, name, case, official):
-    commit = subprocess.run(["git", "-C", official, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+def manifest_of(model, name, case, official, commit):
+    if commit is None:
+        commit = subprocess.run(["git", "-C", official, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     tensors, owner = [], {}
     for key, value in model.state_dict().items():
         entry = {"key": key, "shape": list(value.shape), "dtype": str(value.dtype).replace("torch.", "")}
@@ -84,13 +85,14 @@ def main():
     parser.add_argument("case", choices=CASES)
     parser.add_argument("out")
     parser.add_argument("--onnx", action="store_true")
+    parser.add_argument("--commit", help="the checkout's commit, when it is not a git work tree (an extracted archive)")
     a = parser.parse_args()
     case = CASES[a.case]
     os.makedirs(a.out, exist_ok=True)
     torch.manual_seed(0)
     model = build(os.path.abspath(a.official), case)
 
-    manifest = manifest_of(model, a.case, case, a.official)
+    manifest = manifest_of(model, a.case, case, a.official, a.commit)
     with open(os.path.join(a.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
     checkpoint = os.path.join(a.out, "checkpoint.pth")
