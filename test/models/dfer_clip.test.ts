@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runOnnx } from "../../src/backends/onnx/index.js";
 import { compile, type CompileResult, compileToGraph, graphStats } from "../../src/index.js";
 import type { HostTensor } from "../../src/util/tensor.js";
+import { checkerTest, ModelBatch } from "../helpers/onnx-check.js";
 import { maxAbsDiff, npy } from "../helpers/tensors.js";
 
 const ROOT = resolve(__dirname, "../..");
@@ -95,6 +96,8 @@ async function run(r: CompileResult, c: Case): Promise<Map<string, HostTensor>> 
 
 const logitsError = async (r: CompileResult, c: Case) => maxAbsDiff((await run(r, c)).get("logits")!, npy(join(FIXTURES, c.name, "logits.npy")));
 
+const batch = new ModelBatch();
+
 describe.skipIf(skip).each(["small7", "small11"])("models/dfer_clip.net, %s, against the official code", (name) => {
   let c: Case;
   let compiled: CompileResult;
@@ -103,6 +106,7 @@ describe.skipIf(skip).each(["small7", "small11"])("models/dfer_clip.net, %s, aga
   beforeAll(async () => {
     c = prepare(name);
     compiled = build(readFileSync(MODEL, "utf8"), c, true);
+    batch.add(`dfer-clip-${name}`, compiled.onnx!);
     outputs = await run(compiled, c);
   }, 120_000);
 
@@ -129,6 +133,10 @@ describe.skipIf(skip).each(["small7", "small11"])("models/dfer_clip.net, %s, aga
     const magnitude = Math.max(1, ...Array.from(want.data as Float32Array, Math.abs));
     expect(maxAbsDiff(outputs.get(output)!, want)).toBeLessThan(RELATIVE * magnitude);
   });
+});
+
+describe.skipIf(skip)("the ONNX of both cases", () => {
+  checkerTest(batch);
 });
 
 describe("the paper's configurations compile from --set", () => {

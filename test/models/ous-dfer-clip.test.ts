@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { compile } from "../../src/index.js";
+import { compileToGraph } from "../../src/index.js";
+import { loadModelWeights } from "../../src/weights/model-weights.js";
 
 const ROOT = resolve(__dirname, "../..");
 const MODEL = join(ROOT, "models/ous.net");
@@ -52,9 +53,11 @@ describe.skipIf(skip)("OUS loads a DFER-CLIP checkpoint's image encoder and fram
     const anchor = "  layer frame_encoder = FramesEncoder(";
     const source = readFileSync(MODEL, "utf8").replace(anchor, `${RULES.replace(/^/gm, "  ")}\n${anchor}`);
     expect(source).toContain("rename_regex");
-    const r = compile(source, { file: MODEL, overrides: SMALL7, weights: [checkpoint], allowMissing: true, allowUnexpected: true });
-    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-    const report = r.weightReport!;
+    const front = compileToGraph(source, { file: MODEL, overrides: SMALL7 });
+    expect(front.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const loaded = loadModelWeights(front.graph!, [{ path: checkpoint }], front.weightRules, { allowMissing: true, allowUnexpected: true });
+    expect(loaded.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const report = loaded.report!;
 
     const { tensors } = JSON.parse(readFileSync(join(CASE, "manifest.json"), "utf8")) as { tensors: { key: string }[] };
     const wanted = tensors.flatMap((t) => {
