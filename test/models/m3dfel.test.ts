@@ -90,6 +90,18 @@ describe.skipIf(skip).each(["dfew_small", "mafw_small"])("models/m3dfel.net agai
   });
 });
 
+describe("configurations models/m3dfel.net refuses, each with the reason", () => {
+  it.each([
+    ["16", "3", "num_frames must be a multiple of instance_length"],
+    ["16", "16", "the bag needs two instances"],
+  ])("num_frames %s, instance_length %s", (num_frames, instance_length, message) => {
+    const r = compileToGraph(SOURCE, { file: MODEL, overrides: { num_frames, instance_length } });
+    const errors = r.diagnostics.filter((d) => d.severity === "error");
+    expect(errors.map((d) => d.code)).toEqual(["NET3008"]);
+    expect(errors[0].message).toContain(message);
+  });
+});
+
 /** One detail of the .net text broken at a time; each must move the logits past the tolerance or fail to compile. */
 const MUTATIONS: [string, string, string][] = [
   // DMIN's variance is large on these weights: 1e-3 moves the logits by only 1.3e-4, so the slip tested is 1e-2.
