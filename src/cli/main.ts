@@ -52,6 +52,7 @@ export function program(): Command {
     .addOption(setOption())
     .addOption(weightsOption())
     .option("--opset <n>", "ONNX opset, 17 to 23 (Gelu from 20, Attention from 23)", integer(0), 17)
+    .option("--max-batch <n>", "WGSL: the largest batch a bundle with a symbolic batch axis runs (default 8)", integer(1))
     .option("--seed <n>", "seed for random weights when no checkpoint is given", integer(0), 0)
     .option("--debug-outputs", "add every `tap` as an extra graph output", false)
     .option("--override <file>", "a state dict whose tensors replace loaded weights of the same name (repeatable)", collect, [])

@@ -80,6 +80,25 @@ export interface BundleManifest {
   outputs: TensorSlot[];
   /** In dispatch order. */
   kernels: KernelEntry[];
+  /** Present when the batch is chosen at run time (compiled with a symbolic batch and --max-batch). */
+  batch?: BatchInfo;
+}
+
+/** The kernels and slots of one batch size of a bundle compiled with a run-time batch (each the static bundle's). */
+export interface BatchVariant {
+  batch: number;
+  kernels: KernelEntry[];
+  inputs: TensorSlot[];
+  outputs: TensorSlot[];
+}
+
+/** A bundle that runs any batch from 1 to `max`: the top-level kernels and slots are those of batch `max`. */
+export interface BatchInfo {
+  /** The model's batch dimension, e.g. `B`. */
+  symbol: string;
+  max: number;
+  /** Batches 1 to max - 1, in order; they use the top-level buffers (each sized for the largest user). */
+  variants: BatchVariant[];
 }
 
 /** A bundle in memory: what `loadBundle` fetches, `readBundleDir` reads and `WgslModel.create` runs. */

@@ -10,6 +10,7 @@ import { encodeSafetensors, writeSafetensors } from "../../weights/safetensors.j
 import type { DType } from "../../util/tensor.js";
 import { writeBundleFolder } from "../../util/output.js";
 import { VERSION } from "../../version.js";
+import { compileWgslBatched } from "./batch.js";
 import { type CompileWgslOptions, compileWgsl, type WgslProgram } from "./compile.js";
 
 export interface EmitWgslBundleOptions extends CompileWgslOptions {
@@ -19,6 +20,8 @@ export interface EmitWgslBundleOptions extends CompileWgslOptions {
   inputs?: readonly string[];
   /** The .net file, recorded in the module's header comment. */
   source?: string;
+  /** A batch chosen at run time: the model with `symbol` bound to each batch from 1 to `max` (see batch.ts). */
+  batch?: { symbol: string; max: number; graphOf: (batch: number) => Graph };
 }
 
 const TYPED_ARRAY: Record<DType, string> = {
@@ -92,7 +95,7 @@ function writeInto(dir: string, program: WgslProgram, source: string | undefined
 
 /** Compiles `graph` for WebGPU and writes the bundle folder; returns the diagnostics and the program. */
 export function emitWgslBundle(graph: Graph, opts: EmitWgslBundleOptions): { program?: WgslProgram; diagnostics: Diagnostic[] } {
-  const result = compileWgsl(graph, opts);
+  const result = opts.batch ? compileWgslBatched(opts.batch.symbol, opts.batch.max, opts.batch.graphOf, opts) : compileWgsl(graph, opts);
   if (!result.program) return result;
   try {
     writeBundleFolder(opts.outDir, opts.inputs ?? [], "the bundle", (dir) => writeInto(dir, result.program!, opts.source));
