@@ -75,6 +75,8 @@ export interface BundleManifest {
   requiredLimits: Record<string, number>;
   /** The safetensors file with the initial contents of the weight buffers, relative to the bundle root. */
   weights: string;
+  /** SHA-256 of the weights file (lowercase hex): the key browsers cache it under, and a check on what arrived. */
+  weightsSha256?: string;
   buffers: BufferEntry[];
   inputs: TensorSlot[];
   outputs: TensorSlot[];

@@ -169,6 +169,8 @@ export function validateManifest(value: unknown): BundleManifest {
   if (limitNames.length > BUNDLE_LIMITS.featuresAndLimits) throw manifestError("requiredLimits", `${limitNames.length} limits`, `at most ${BUNDLE_LIMITS.featuresAndLimits}`);
   for (const name of limitNames) integer(limits[name], `requiredLimits.${name}`, 0, Number.MAX_SAFE_INTEGER);
   bundleFileName(own(m, "weights"), "weights");
+  if (own(m, "weightsSha256") !== undefined && !/^[0-9a-f]{64}$/.test(String(own(m, "weightsSha256"))))
+    throw manifestError("weightsSha256", own(m, "weightsSha256"), "64 lowercase hex digits");
   let total = 0;
   const bufferSizes = array(own(m, "buffers"), "buffers", BUNDLE_LIMITS.buffers).map((b, i) => {
     const entry = object(b, `buffers[${i}]`);
