@@ -11,8 +11,8 @@ test/fixtures/mae_dfer/<name>/ gets: manifest.json (the state dict's keys, shape
 configuration), the checkpoint's official outputs on input.npy (logits, feature, the embedded tokens, each block's
 output). The checkpoint is made by tools/make_mae_dfer_checkpoint.py from the manifest alone, loaded the way the
 official evaluation loads it (model.load_state_dict(checkpoint['model']), strict), and run in eval mode.
---full also runs the DFEW configuration (16 frames, 160x160, depth 16) once: its checkpoint and outputs go to the
-scratch folder, not into the repository.
+--full also runs the full configuration (16 frames, 160x160, depth 16) once for 7 classes (DFEW, FERV39k) and once for
+11 (MAFW): the checkpoints and outputs go to <scratch>/classes7 and <scratch>/classes11, not into the repository.
 """
 import argparse
 import json
@@ -94,7 +94,7 @@ def record(modeling, config, folder, video, scratch):
         logits, feature = model(torch.from_numpy(video), save_feature=True)
     outputs.update(logits=logits, feature=feature)
     for name, value in outputs.items():
-        np.save(os.path.join(folder, f"{name}.npy"), value.numpy())
+        np.save(os.path.join(folder, f"{name}.npy"), np.ascontiguousarray(value.numpy()))
     return outputs
 
 
@@ -116,8 +116,10 @@ def main():
     if args.full:
         clip = torch.randn(1, 3, 16, 160, 160, generator=torch.Generator().manual_seed(SEED)).numpy()
         np.save(os.path.join(args.full, "input.npy"), clip)
-        out = record(modeling_finetune, FULL, args.full, clip, args.full)
-        print("full logits", out["logits"].numpy())
+        for classes in (7, 11):
+            folder = os.path.join(args.full, f"classes{classes}")
+            out = record(modeling_finetune, dict(FULL, num_classes=classes), folder, clip, folder)
+            print(f"full, {classes} classes: logits", out["logits"].numpy())
 
 
 if __name__ == "__main__":
