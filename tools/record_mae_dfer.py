@@ -3,7 +3,7 @@
 
     PYTHONPATH=<timm> /usr/bin/python3 tools/record_mae_dfer.py <official checkout> [--full <scratch dir>]
 
-<official checkout>: github sunlicai/MAE-DFER (4bd8c7b), kept outside this repository; its modeling_finetune.py needs
+<official checkout>: github sunlicai/MAE-DFER (80b651d), kept outside this repository; its modeling_finetune.py needs
 einops and three timm helpers (drop_path, to_2tuple, trunc_normal_, register_model; docs/zoo.md). For each reduced
 configuration below, the official VisionTransformer is built with the arguments run_class_finetuning.py passes
 (LayerNorm eps 1e-6, qkv_bias and mlp_ratio 4 as its registered vit_base_dim512_no_depth_patch16_160 sets them), and
@@ -43,6 +43,8 @@ CONFIGS = {
                         use_learnable_pos_emb=True, head_activation_func="tanh", qk_scale=0.2),
     # No global attention (the third reads the region tokens as the first left them), first and third shared.
     "no-second": dict(SMALL, lg_no_second=True, lg_attn_param_sharing_first_third=True, lg_classify_token_type="org"),
+    # No interaction step (the region tokens then only gather), a sigmoid head.
+    "no-third": dict(SMALL, lg_no_third=True, head_activation_func="sigmoid"),
     # The plain ViT branch, with layer scale and frame-level outputs.
     "joint": dict(SMALL, attn_type="joint", init_values=0.1, keep_temporal_dim=True),
 }

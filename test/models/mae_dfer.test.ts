@@ -1,4 +1,4 @@
-// models/mae_dfer.net against the official MAE-DFER code (github sunlicai/MAE-DFER, modeling_finetune.py): four
+// models/mae_dfer.net against the official MAE-DFER code (github sunlicai/MAE-DFER, modeling_finetune.py): five
 // reduced configurations recorded by tools/record_mae_dfer.py into test/fixtures/mae_dfer/. The checkpoints are
 // regenerated here from each manifest by tools/make_mae_dfer_checkpoint.py (python3-torch, no official code), in
 // the official container ({'model', 'optimizer', 'epoch', 'scaler', 'args'}), and compiled with --weights.
@@ -20,7 +20,7 @@ const MODEL = join(ROOT, "models/mae_dfer.net");
 const GENERATOR = join(ROOT, "tools/make_mae_dfer_checkpoint.py");
 const PYTHON = "/usr/bin/python3";
 const TOLERANCE = 1e-4;
-const CONFIGS = ["small", "alternative", "no-second", "joint"] as const;
+const CONFIGS = ["small", "alternative", "no-second", "no-third", "joint"] as const;
 
 interface Manifest {
   seed: number;
