@@ -54,8 +54,9 @@ def state_dict(manifest):
 
 
 def layer_id(name, depth):
-    """LayerDecayValueAssigner's layer of a parameter (as modeling's get_num_layer_for_vit numbers them)."""
-    if name in ("cls_token", "mask_token", "pos_embed", "lg_region_tokens") or name.startswith("patch_embed"):
+    """The layer-decay layer of a parameter as the fine-tuning script numbers them: 0 for the embeddings, i + 1 for
+    block i, depth + 1 for the rest (lg_region_tokens included)."""
+    if name in ("cls_token", "mask_token", "pos_embed") or name.startswith("patch_embed"):
         return 0
     if name.startswith("blocks."):
         return int(name.split(".")[1]) + 1
