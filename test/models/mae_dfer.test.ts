@@ -12,6 +12,7 @@ import { runOnnx } from "../../src/backends/onnx/index.js";
 import { compile, compileToGraph, graphStats } from "../../src/index.js";
 import type { HostTensor } from "../../src/util/tensor.js";
 import type { WeightReport } from "../../src/weights/mapping.js";
+import { checkerTest, ModelBatch } from "../helpers/onnx-check.js";
 import { npy } from "../helpers/tensors.js";
 
 const ROOT = resolve(__dirname, "../..");
@@ -69,10 +70,10 @@ function comparisons(name: string): { output: string; expected: HostTensor; tole
   ];
 }
 
-async function run(source: string, name: string): Promise<{ outputs: Map<string, HostTensor>; report: WeightReport }> {
+async function run(source: string, name: string): Promise<{ outputs: Map<string, HostTensor>; report: WeightReport; onnx: Uint8Array }> {
   const r = compile(source, { file: MODEL, overrides: maeDferOverrides(name), weights: [checkpoint(name)], debugOutputs: true });
   expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-  return { outputs: await runOnnx(r.onnx!, input(), { threads: 2 }), report: r.weightReport! };
+  return { outputs: await runOnnx(r.onnx!, input(), { threads: 2 }), report: r.weightReport!, onnx: r.onnx! };
 }
 
 describe.skipIf(skip)("models/mae_dfer.net against the official code", () => {
@@ -85,12 +86,15 @@ describe.skipIf(skip)("models/mae_dfer.net against the official code", () => {
     }
   }, 120_000);
 
+  const batch = new ModelBatch();
   describe.each(CONFIGS)("%s configuration", (name) => {
     let outputs: Map<string, HostTensor>;
     let report: WeightReport;
 
     beforeAll(async () => {
-      ({ outputs, report } = await run(readFileSync(MODEL, "utf8"), name));
+      let onnx: Uint8Array;
+      ({ outputs, report, onnx } = await run(readFileSync(MODEL, "utf8"), name));
+      batch.add(`mae-dfer-${name}`, onnx);
     }, 120_000);
 
     it("maps every key of the checkpoint's 'model' strictly, with the optimizer, scaler and args around it", () => {
@@ -111,6 +115,8 @@ describe.skipIf(skip)("models/mae_dfer.net against the official code", () => {
       }
     });
   });
+
+  checkerTest(batch);
 
   describe("mutations of the .net source, each caught by the small case", () => {
     const source = readFileSync(MODEL, "utf8");
