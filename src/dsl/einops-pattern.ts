@@ -66,6 +66,7 @@ function parseSide(text: string, from: number, to: number, problems: PatternProb
   const groups: PatternGroup[] = [];
   let open: PatternGroup | undefined;
   let hasEllipsis = false;
+  let nested = 0;
   const syntax = (message: string, offset: number, length: number, hint?: string) => problems.push({ kind: "syntax", message, offset, length, hint });
   const addAxis = (word: string, offset: number) => {
     const target = () => open ?? (groups.push({ axes: [], parenthesized: false, offset }), groups[groups.length - 1]);
@@ -95,12 +96,15 @@ function parseSide(text: string, from: number, to: number, problems: PatternProb
     if (c === " " || c === "\t") {
       i++;
     } else if (c === "(") {
-      if (open) syntax("parentheses cannot nest", i, 1, "a composition is one level deep: `(a b c)`");
-      else groups.push((open = { axes: [], parenthesized: true, offset: i }));
+      if (open) {
+        syntax("parentheses cannot nest", i, 1, "a composition is one level deep: `(a b c)`");
+        nested++; // its ')' is not reported again
+      } else groups.push((open = { axes: [], parenthesized: true, offset: i }));
       i++;
     } else if (c === ")") {
-      if (!open) syntax("')' without a matching '('", i, 1);
-      open = undefined;
+      if (nested > 0) nested--;
+      else if (!open) syntax("')' without a matching '('", i, 1);
+      else open = undefined;
       i++;
     } else if (text.startsWith(ELLIPSIS, i)) {
       addAxis(ELLIPSIS, i);
