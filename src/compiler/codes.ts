@@ -115,5 +115,6 @@ export const CliCodes = {
   OutputNotReplaceable: code("NET8009", "error", "an output path holding something netc did not write (a folder that is not a bundle, a special file, the working folder)", "name a new file or folder for the output"),
   NotRegularFile: code("NET8010", "error", "an input path that is not a regular file of bounded size (a folder, FIFO, device or /proc file)", "pass the path of an ordinary file"),
   NotText: code("NET8011", "error", "a source file that is not UTF-8 text", "a .net source is UTF-8 text without NUL bytes"),
+  UnknownTap: code("NET8020", "error", "a --tap that names no tensor of the model", "name a tensor as <layer path>/<let name> (the model's own as <let name>), a layer's output as its path, or a `tap`"),
   ThreadsCapped: code("NET8012", "note", "a --threads above the machine's cores, lowered to the number of cores"),
 } as const;

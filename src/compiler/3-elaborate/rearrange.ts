@@ -72,10 +72,11 @@ function resolve(x: IrValue, pattern: ParsedPattern, given: Map<string, { dim: D
 const sizeOf = (sizes: Map<string, Dim>, group: readonly string[]): Dim => dimProduct(group.map((n) => sizes.get(n)!));
 
 /**
- * Moves a tensor whose dimensions are `from` (groups of elementary axes) to `to` with the fewest layout ops. The
- * axes travel in runs that are contiguous, in the same order, on both sides; of the candidate runs (the output's
- * groups, the input's groups, the longest runs) the one needing the fewest ops wins, ties in that order, which
- * keeps hand-written reshape-then-permute chains as they were.
+ * Moves a tensor whose dimensions are `from` (groups of elementary axes) to `to` with the fewest layout ops
+ * (reshape, transpose, reshape; each only where it changes the shape). The axes travel in runs that are contiguous,
+ * in the same order, on both sides; the candidate runs are the output's groups, the input's groups and the longest
+ * runs. Of equally short plans, one that splits before transposing wins when the output has more dimensions than
+ * the input, one that merges after transposing otherwise (as hand-written reshape/permute chains usually go).
  */
 function move(ctx: BuiltinContext, x: IrValue, from: Groups, to: Groups, sizes: Map<string, Dim>): IrValue {
   const order = from.flat();
@@ -93,7 +94,8 @@ function move(ctx: BuiltinContext, x: IrValue, from: Groups, to: Groups, sizes: 
     const at = seq.indexOf(run[0]);
     return run.every((n, k) => seq[at + k] === n);
   };
-  const plans = [to, from, longestRuns].flatMap((runs) => {
+  const candidates = to.length >= from.length ? [to, from, longestRuns] : [from, to, longestRuns];
+  const plans = candidates.flatMap((runs) => {
     const parts = runs.filter((r) => r.length > 0);
     if (!parts.every((r) => contiguousIn(order, r) && contiguousIn(target, r))) return [];
     const inputOrder = [...parts].sort((a, b) => position.get(a[0])! - position.get(b[0])!);
@@ -101,7 +103,9 @@ function move(ctx: BuiltinContext, x: IrValue, from: Groups, to: Groups, sizes: 
     const perm = outputOrder.map((r) => inputOrder.indexOf(r));
     const middle = inputOrder.map((r) => sizeOf(sizes, r));
     const transposed = perm.map((p) => middle[p]);
-    const steps = [!shapeEq(middle, x.shape), perm.some((p, i) => p !== i), !shapeEq(transposed, outShape)];
+    const moves = perm.some((p, i) => p !== i);
+    // Without a transpose one reshape does it all (the middle shape drops size-1 groups the output may want).
+    const steps = moves ? [!shapeEq(middle, x.shape), true, !shapeEq(transposed, outShape)] : [false, false, !shapeEq(x.shape, outShape)];
     return [{ middle, perm, steps, cost: steps.filter(Boolean).length }];
   });
   const best = plans.reduce((a, b) => (b.cost < a.cost ? b : a));
