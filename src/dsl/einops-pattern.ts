@@ -53,6 +53,13 @@ export interface PatternProblem {
   hint?: string;
 }
 
+/** The named parameters of each operation; every other named argument is an axis size. */
+export const EINOPS_PARAMETERS: Readonly<Record<PatternOperation, readonly string[]>> = {
+  rearrange: ["tensor", "pattern"],
+  repeat: ["tensor", "pattern"],
+  reduce: ["tensor", "pattern", "reduction"],
+};
+
 export const REDUCTIONS = ["mean", "sum", "max", "min", "prod"] as const;
 export type Reduction = (typeof REDUCTIONS)[number];
 

@@ -49,3 +49,26 @@ describe("einops patterns give einops' numbers", () => {
     check((await runOnnx(r.onnx!, inputs, { threads: 1 })).get("y"));
   });
 });
+
+describe("einops patterns lower to the fewest layout ops", () => {
+  const ops = (input: string, call: string) => {
+    const r = compile(`model M()(x: f32[${input}]) -> (y: tensor) {\n  return ${call}\n}\n`, { file: "ops.net" });
+    expect(r.diagnostics).toEqual([]);
+    return r.graph!.nodes.filter((n) => n.op !== "input").map((n) => (n.op === "transpose" ? `transpose[${(n.attrs as { perm: number[] }).perm}]` : n.op));
+  };
+
+  it.each([
+    ["B, 3, 4", 'rearrange(x, "b c n -> b c n")', []],
+    ["B, 3, 4, 5", 'rearrange(x, "b c h w -> b (c h w)")', ["reshape"]],
+    ["3, 1, 4", 'rearrange(x, "a 1 b -> a b 1")', ["reshape"]],
+    ["B, 2, 12, 5", 'rearrange(x, "b n (t h w) c -> (b n) c t h w", t = 2, h = 3)', ["reshape", "transpose[0,4,1,2,3]"]],
+    ["B, 5, 2, 49", 'rearrange(x, "b c t (h w) -> (b t) c h w", h = 7)', ["transpose[0,2,1,3]", "reshape"]],
+    ["B, 5, 2, 49", 'rearrange(x, "b c t n -> b (t n) c")', ["transpose[0,2,3,1]", "reshape"]],
+    ["6, 4, 5", 'rearrange(x, "(b t) n d -> (b n) t d", t = 3)', ["reshape", "transpose[0,2,1,3]", "reshape"]],
+    ["B, 12, 3", 'reduce(x, "b (t two n) d -> b t n d", "mean", t = 3, two = 2)', ["reshape", "reduce"]],
+    ["B, 8, 49, 3", 'reduce(x, "b t (h w) c -> b h w", "mean", h = 7)', ["reduce", "reshape"]],
+    ["B, 3", 'repeat(x, "b n -> b n r", r = 2)', ["reshape", "expand"]],
+  ] as const)("%s: %s", (input, call, expected) => {
+    expect(ops(input, call)).toEqual(expected);
+  });
+});

@@ -1,7 +1,7 @@
 // einops' `rearrange`, `repeat` and `reduce` as builtins: the pattern (src/dsl/einops-pattern.ts) is checked
 // against the input's symbolic shape, then lowered to the core layout ops: a reshape, a transpose and a reshape
 // (rearrange), with a reduce (reduce) or an expand (repeat) between; each step only where it changes something.
-import { ELLIPSIS, type ParsedPattern, type PatternGroup, type PatternOperation, parsePattern, patternProblemDiagnostic, REDUCTIONS, type Reduction } from "../../dsl/einops-pattern.js";
+import { EINOPS_PARAMETERS, ELLIPSIS, type ParsedPattern, type PatternGroup, type PatternOperation, parsePattern, patternProblemDiagnostic, REDUCTIONS, type Reduction } from "../../dsl/einops-pattern.js";
 import { CheckCodes, ShapeCodes } from "../codes.js";
 import { DiagnosticError, type Span } from "../diagnostics.js";
 import { type Dim, dimDivExact, dimEq, dimProduct, dimToString, isStatic, shapeEq, shapeToString } from "../ir/dim.js";
@@ -17,8 +17,6 @@ interface Resolved {
   right: Groups;
   sizes: Map<string, Dim>;
 }
-
-const FIXED = { rearrange: ["tensor", "pattern"], repeat: ["tensor", "pattern"], reduce: ["tensor", "pattern", "reduction"] } as const;
 
 /** The ellipsis's i-th dimension (a name no axis can have). */
 const ellipsisAxis = (i: number) => `${ELLIPSIS}${i}`;
@@ -116,10 +114,6 @@ function move(ctx: BuiltinContext, x: IrValue, from: Groups, to: Groups, sizes: 
   return y;
 }
 
-function lowerRearrange(ctx: BuiltinContext, x: IrValue, r: Resolved): IrValue {
-  return move(ctx, x, r.left, r.right, r.sizes);
-}
-
 /** Splits the input dimensions that hold reduced axes, reduces them, then moves the rest into place. */
 function lowerReduce(ctx: BuiltinContext, x: IrValue, r: Resolved, reduction: Reduction): IrValue {
   const kept = new Set(r.right.flat());
@@ -148,7 +142,7 @@ function lowerRepeat(ctx: BuiltinContext, x: IrValue, r: Resolved): IrValue {
 }
 
 function einopsBuiltin(op: PatternOperation, doc: string): Builtin {
-  const fixed: readonly string[] = FIXED[op];
+  const fixed = EINOPS_PARAMETERS[op];
   return {
     spec: [...fixed, "**sizes"],
     doc,
@@ -169,7 +163,7 @@ function einopsBuiltin(op: PatternOperation, doc: string): Builtin {
       const { pattern, problems } = parsePattern(text, op, [...given.keys()]);
       if (problems.length) throw new DiagnosticError(problems.map((q) => patternProblemDiagnostic(q, text, q.sizeName ? given.get(q.sizeName)!.span : p.span)));
       const r = resolve(x, pattern, given, ctx, p.span, text);
-      const y = op === "rearrange" ? lowerRearrange(ctx, x, r) : op === "reduce" ? lowerReduce(ctx, x, r, reduction) : lowerRepeat(ctx, x, r);
+      const y = op === "rearrange" ? move(ctx, x, r.left, r.right, r.sizes) : op === "reduce" ? lowerReduce(ctx, x, r, reduction) : lowerRepeat(ctx, x, r);
       return { kind: "tensor", v: y };
     },
   };

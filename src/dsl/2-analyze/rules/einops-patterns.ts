@@ -2,11 +2,9 @@
 // offending column), even in blocks no model uses; shapes are checked when the call is elaborated.
 import { CheckCodes, makeDiagnostic } from "../../../compiler/codes.js";
 import type * as A from "../../1-parse/ast.js";
-import { parsePattern, patternProblemDiagnostic, type PatternOperation, REDUCTIONS } from "../../einops-pattern.js";
+import { EINOPS_PARAMETERS, parsePattern, patternProblemDiagnostic, type PatternOperation, REDUCTIONS } from "../../einops-pattern.js";
 import type { Rule } from "./rule.js";
 import { bodiesOf, forEachExpr, forEachStmt, stmtExprs } from "./walk.js";
-
-const FIXED: Record<PatternOperation, string[]> = { rearrange: ["tensor", "pattern"], repeat: ["tensor", "pattern"], reduce: ["tensor", "pattern", "reduction"] };
 
 export const einopsPatterns: Rule = (ctx) => {
   const defined = new Set(ctx.program.files.flatMap((f) => f.items.flatMap((i) => (i.kind === "Import" ? [] : [i.name.name]))));
@@ -15,14 +13,14 @@ export const einopsPatterns: Rule = (ctx) => {
       forEachStmt(body.stmts, (s) => {
         for (const root of stmtExprs(s))
           forEachExpr(root, (e) => {
-            if (e.kind !== "Call" || e.callee.kind !== "Name" || !(e.callee.name in FIXED) || defined.has(e.callee.name)) return;
+            if (e.kind !== "Call" || e.callee.kind !== "Name" || !(e.callee.name in EINOPS_PARAMETERS) || defined.has(e.callee.name)) return;
             checkCall(e.callee.name as PatternOperation, e, ctx.report);
           });
       });
 };
 
 function checkCall(op: PatternOperation, call: A.CallExpr, report: (d: ReturnType<typeof makeDiagnostic>) => void): void {
-  const fixed = FIXED[op];
+  const fixed = EINOPS_PARAMETERS[op];
   const positional = call.args.filter((a) => !a.name);
   const argument = (name: string) => call.args.find((a) => a.name?.name === name) ?? positional[fixed.indexOf(name)];
   const sizes = call.args.filter((a) => a.name && !fixed.includes(a.name.name));
