@@ -32,7 +32,7 @@ function expand(groups: readonly PatternGroup[], ellipsisRank: number): Groups {
 const describe = (name: string) => (name.startsWith(ELLIPSIS) ? `the ellipsis's axis ${name.slice(ELLIPSIS.length)}` : name.includes("@") ? `the anonymous axis ${name.split("@")[0]}` : `'${name}'`);
 
 /** Expands the ellipsis and infers every axis size from the input shape and the given sizes (einops' rules). */
-function resolve(x: IrValue, pattern: ParsedPattern, given: Map<string, { dim: Dim; span: Span }>, ctx: BuiltinContext, patternSpan: Span, text: string): Resolved {
+function resolve(x: IrValue, pattern: ParsedPattern, given: Map<string, { dim: Dim; span: Span }>, patternSpan: Span, text: string): Resolved {
   const shape = x.shape;
   const bare = pattern.left.groups.length - (pattern.left.hasEllipsis ? 1 : 0);
   const mismatch = (message: string, span = patternSpan): never => fail(ShapeCodes.PatternShapeMismatch, message, span, provenance(x, "the input"));
@@ -162,7 +162,7 @@ function einopsBuiltin(op: PatternOperation, doc: string): Builtin {
       }
       const { pattern, problems } = parsePattern(text, op, [...given.keys()]);
       if (problems.length) throw new DiagnosticError(problems.map((q) => patternProblemDiagnostic(q, text, q.sizeName ? given.get(q.sizeName)!.span : p.span)));
-      const r = resolve(x, pattern, given, ctx, p.span, text);
+      const r = resolve(x, pattern, given, p.span, text);
       const y = op === "rearrange" ? move(ctx, x, r.left, r.right, r.sizes) : op === "reduce" ? lowerReduce(ctx, x, r, reduction) : lowerRepeat(ctx, x, r);
       return { kind: "tensor", v: y };
     },
