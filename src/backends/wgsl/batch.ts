@@ -7,6 +7,7 @@ import type { Diagnostic } from "../../compiler/diagnostics.js";
 import { dimSymbols } from "../../compiler/ir/dim.js";
 import { type Graph, liveNodes } from "../../compiler/ir/ir.js";
 import type { BatchVariant, KernelEntry } from "../../runtime/manifest.js";
+import type { HostTensor } from "../../util/tensor.js";
 import { WgslCodes } from "./codes.js";
 import { type CompileWgslOptions, type CompileWgslResult, compileWgsl, DEFAULT_LIMITS, type WgslProgram } from "./compile.js";
 
@@ -33,6 +34,13 @@ export function runtimeBatchSymbol(graph: Graph): string | undefined {
 export function maxBatchProblem(max: number): Diagnostic | undefined {
   if (Number.isSafeInteger(max) && max >= 1 && max <= MAX_MAX_BATCH) return undefined;
   return makeDiagnostic(WgslCodes.BadMaxBatch, `--max-batch is ${max}; expected a whole number from 1 to ${MAX_MAX_BATCH}`);
+}
+
+function sameTensor(a: HostTensor, b: HostTensor): boolean {
+  const [x, y] = [a, b].map((t) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  if (a.dtype !== b.dtype || x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
 }
 
 function conflict(message: string): CompileWgslResult {
@@ -68,6 +76,12 @@ export function compileWgslBatched(symbol: string, max: number, graphOf: (batch:
     });
     if (p.manifest.outputs.map((o) => o.name).join() !== top.manifest.outputs.map((o) => o.name).join())
       return conflict("the outputs differ between batch sizes");
+    // The bundle has one weights file: a constant whose values depend on the batch cannot share it.
+    for (const [name, t] of p.weights) {
+      const have = top.weights.get(name);
+      if (!have || !sameTensor(have, t))
+        return conflict(`the weight buffer ${name} holds different values at ${symbol}=${p.manifest.inputs[0]?.shape[0]} than at ${symbol}=${max}`);
+    }
   }
   if (diagnostics.some((d) => d.severity === "error")) return { diagnostics };
   // One file per distinct shader: the largest batch's names, then new code under the batch that first needs it.
