@@ -11,7 +11,7 @@ import { uniforms } from "../src/util/random.js";
 export const SYNTHETIC_LABELS = ["happy", "sad", "neutral", "angry", "surprise", "disgust", "fear"];
 
 /** Each class's base colour (RGB 0..255). */
-const COLOURS: [number, number, number][] = [
+export const SYNTHETIC_COLOURS: [number, number, number][] = [
   [230, 200, 40],
   [40, 70, 200],
   [128, 128, 128],
@@ -48,7 +48,7 @@ export function makeSyntheticDataset(out: string, opts: SyntheticOptions): { cli
         for (let x = 0; x < opts.width; x++) {
           const inSquare = x >= x0 && x < x0 + size && y >= y0 && y < y0 + size;
           for (let c = 0; c < 3; c++) {
-            const base = inSquare ? 255 - COLOURS[label][c] : COLOURS[label][c];
+            const base = inSquare ? 255 - SYNTHETIC_COLOURS[label][c] : SYNTHETIC_COLOURS[label][c];
             png.data[4 * (y * opts.width + x) + c] = Math.max(0, Math.min(255, Math.round(base + (random() - 0.5) * 40)));
           }
           png.data[4 * (y * opts.width + x) + 3] = 255;
