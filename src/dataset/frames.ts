@@ -103,17 +103,19 @@ export async function openClip(path: string): Promise<FrameSource> {
   throw new ClipError(DatasetCodes.ClipUnreadable, `${path} is neither a folder of frames nor a video file (${[...VIDEO_EXTENSIONS].join(", ")})`);
 }
 
-let ffmpegFound: boolean | undefined;
+/** Whether each ffmpeg program asked about runs (NETC_FFMPEG names another than the one on PATH). */
+const ffmpegFound = new Map<string, boolean>();
 
-export function ffmpegAvailable(): boolean {
-  ffmpegFound ??= spawnSync(process.env.NETC_FFMPEG ?? "ffmpeg", ["-version"], { stdio: "ignore" }).status === 0;
-  return ffmpegFound;
+export function ffmpegAvailable(program = process.env.NETC_FFMPEG ?? "ffmpeg"): boolean {
+  let found = ffmpegFound.get(program);
+  if (found === undefined) ffmpegFound.set(program, (found = spawnSync(program, ["-version"], { stdio: "ignore" }).status === 0));
+  return found;
 }
 
 /** Every frame of a video as raw RGB through ffmpeg (its size from ffprobe-free probing: ffmpeg's stderr). */
 function decodeVideo(path: string): FrameSource {
   const ffmpeg = process.env.NETC_FFMPEG ?? "ffmpeg";
-  if (!ffmpegAvailable()) throw new ClipError(DatasetCodes.FfmpegMissing, `${path} is a video and ffmpeg is not installed (or not on PATH)`);
+  if (!ffmpegAvailable(ffmpeg)) throw new ClipError(DatasetCodes.FfmpegMissing, `${path} is a video and ffmpeg is not installed (or not on PATH)`);
   const run = spawnSync(ffmpeg, ["-v", "info", "-nostdin", "-i", path, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], { maxBuffer: 4 << 30 });
   const size = /Stream #.*Video:.*?(\d{2,5})x(\d{2,5})/.exec(run.stderr?.toString() ?? "");
   if (run.status !== 0 || !size) throw new ClipError(DatasetCodes.ClipUnreadable, `ffmpeg cannot decode ${path}: ${(run.stderr?.toString() ?? "").trim().split("\n").at(-1) ?? "no message"}`);

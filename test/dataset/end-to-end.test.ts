@@ -96,7 +96,7 @@ describe("netc eval", () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain("NET8040");
     expect(r.err).toContain("--label-base 1");
-    expect(r.err).not.toContain("scored");
+    expect(r.out).not.toContain("scored");
   });
 
   it("gives WAR, UAR, recall and the confusion matrix per fold and their mean", async () => {

@@ -40,13 +40,13 @@ interface Scored {
 function scoredClips(clips: readonly ClipEntry[], results: ReadonlyMap<string, ClipResult>, labels: readonly string[], base: number): Scored[] {
   const unlabelled = clips.filter((c) => c.label === undefined);
   if (unlabelled.length)
-    report([makeDiagnostic(DatasetCodes.NoLabels, `${unlabelled.length} of ${clips.length} clips have no label (the first: ${unlabelled[0].id})`)], new SourceMap());
+    report([makeDiagnostic(DatasetCodes.NoLabels, `${unlabelled.length} of ${clips.length} clip${clips.length === 1 ? "" : "s"} ${unlabelled.length === 1 ? "has" : "have"} no label (the first: ${unlabelled[0].id})`)], new SourceMap());
   const unknown = clips.filter((c) => classIndex(c.label!, labels, base) === undefined);
   if (unknown.length) {
     const examples = [...new Set(unknown.map((c) => c.label))].slice(0, 5).join(", ");
     report(
       [
-        makeDiagnostic(DatasetCodes.UnknownLabel, `${unknown.length} clips have labels that are not the model's classes: ${examples}`, undefined, {
+        makeDiagnostic(DatasetCodes.UnknownLabel, `${unknown.length === 1 ? "1 clip has a label" : `${unknown.length} clips have labels`} that ${unknown.length === 1 ? "is" : "are"} not the model's classes: ${examples}`, undefined, {
           hint: `classes: ${labels.map((l, i) => `${i + base}=${l}`).join(", ")}${base === 0 ? "; DFEW's CSVs count from 1: --label-base 1" : ""}`,
         }),
       ],
@@ -77,7 +77,7 @@ export async function evalCommand(model: string, opts: EvalOptions): Promise<voi
   } finally {
     await runner.close();
   }
-  if (scored.length === 0) report([makeDiagnostic(DatasetCodes.NoPredictions, "no clip could be scored; see the errors above")], new SourceMap());
+  if (scored.length === 0) report([makeDiagnostic(DatasetCodes.NoPredictions, "no clip could be scored; the warnings above say why")], new SourceMap());
   const foldNames = [...new Set(scored.map((s) => s.fold))];
   const metricsOf = (rows: Scored[]): Metrics => classificationMetrics(rows.map((r) => r.truth), rows.map((r) => r.predicted), labels.length);
   const folds = foldNames.map((name) => ({ name, metrics: metricsOf(scored.filter((s) => s.fold === name)) }));

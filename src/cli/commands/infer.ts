@@ -5,6 +5,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { emitOnnx, type OnnxDevice } from "../../backends/onnx/index.js";
 import { WgslCodes } from "../../backends/wgsl/codes.js";
+import { allCodes } from "../../compiler/all-codes.js";
 import { CliCodes, makeDiagnostic } from "../../compiler/codes.js";
 import { DiagnosticError, SourceMap } from "../../compiler/diagnostics.js";
 import { type ClipEntry, listClips } from "../../dataset/clips.js";
@@ -83,6 +84,9 @@ export async function openModel(model: string, opts: ModelOptions): Promise<{ ru
 
 const duration = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, "0")}s` : `${s.toFixed(0)}s`);
 
+/** Failed clips shown as their own warnings; the rest are counted. */
+const FAILURES_SHOWN = 10;
+
 /**
  * Runs the clips not yet in `output` and appends their results; returns every clip's latest result. Shared by
  * infer and eval.
@@ -114,13 +118,13 @@ export async function scoreClips(clips: readonly ClipEntry[], plan: ClipPlan, ru
   }
   const seconds = (performance.now() - started) / 1000;
   const failures = todo.map((c) => results.get(resultKey({ clip: c.id, fold: c.fold }))!).filter((r) => r.error);
-  if (todo.length) process.stderr.write(`scored ${todo.length - failures.length} of ${todo.length} clips in ${seconds.toFixed(1)} s (${(todo.length / seconds).toFixed(2)} clips/s)\n`);
+  // the summary is the command's result, on stdout: diagnostics alone go to stderr
+  if (todo.length) process.stdout.write(`scored ${todo.length - failures.length} of ${todo.length} clips in ${seconds.toFixed(1)} s (${(todo.length / seconds).toFixed(2)} clips/s)\n`);
   if (failures.length) {
-    const shown = failures.slice(0, 5).map((f) => `${f.clip}: ${f.error!.code} ${f.error!.message}`);
-    report(
-      [makeDiagnostic(DatasetCodes.ClipsFailed, `${failures.length} clip${failures.length === 1 ? "" : "s"} failed${output ? ` (each recorded in ${output})` : ""}:\n  ${shown.join("\n  ")}${failures.length > 5 ? `\n  ... and ${failures.length - 5} more` : ""}`)],
-      new SourceMap(),
-    );
+    const codes = allCodes();
+    const shown = failures.slice(0, FAILURES_SHOWN).map((f) => makeDiagnostic(codes.find((c) => c.code === f.error!.code) ?? DatasetCodes.ClipUnreadable, `${f.clip}: ${f.error!.message}`));
+    const more = failures.length > FAILURES_SHOWN ? `; the first ${FAILURES_SHOWN} are shown above` : "";
+    report([...shown, makeDiagnostic(DatasetCodes.ClipsFailed, `${failures.length} clip${failures.length === 1 ? "" : "s"} failed${output ? `, each recorded in ${output}` : ""}${more}`)], new SourceMap());
   }
   return results;
 }
