@@ -113,7 +113,9 @@ function manifestClips(file: string, opts: ClipListOptions): ClipEntry[] {
   }
   const records = extname(file).toLowerCase() === ".json" ? jsonRecords(text, file) : csvRecords(text, file);
   const root = opts.root ?? dirname(file);
-  const fold = basename(file) === "test.csv" || basename(file) === "train.csv" ? basename(dirname(file)) || file : file;
+  // the fold is named by the file (set_1.csv), or by its folder for DFEW-style set_1/test.csv
+  const stem = basename(file, extname(file));
+  const fold = (stem === "test" || stem === "train") && basename(dirname(file)) ? basename(dirname(file)) : stem;
   return records.map((r, i) => {
     const inputColumns = opts.inputNames.filter((n) => r[n.toLowerCase()]);
     const pathColumn = PATH_COLUMNS.find((c) => r[c]);
