@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, each reported against a peer measured in the same process.
 import fs from "node:fs";
 import { benchIfdd } from "./ifdd.js";
+import { benchInfer, formatInfer } from "./infer.js";
 import { benchS2d } from "./s2d.js";
 import { benchStartup, formatStartup } from "./startup.js";
 import { benchWeights } from "./weights.js";
@@ -29,6 +30,10 @@ console.log(
   `ifdd: inference ${ifdd.inferenceMs.toFixed(1)} ms (median of 7, 2 threads); without netc's IR passes ` +
     `${ifdd.unoptimizedInferenceMs.toFixed(1)} ms (${ifdd.unoptimizedNodes} IR nodes): ratio ${(ifdd.unoptimizedInferenceMs / ifdd.inferenceMs).toFixed(2)}x`,
 );
+
+const infer = await benchInfer();
+fs.writeFileSync(new URL("infer.json", import.meta.url), JSON.stringify(infer, null, 1) + "\n");
+console.log(formatInfer(infer));
 
 const s2d = await benchS2d();
 console.log(
