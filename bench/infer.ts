@@ -2,9 +2,9 @@
 // writes without it: one `netc run` per clip on a .npy prepared beforehand (its preparation not counted). Then
 // netc infer's scaling with --batch and --sessions on this machine, and each process's peak memory (max RSS).
 // Every configuration runs as its own process, started the same way (tsx), so start-up counts alike.
-// Writes bench/infer.json. Clips: BENCH_INFER_CLIPS (default 4).
+// `npm run bench -- infer` writes bench/results/infer.json. Clips: BENCH_INFER_CLIPS (default 4).
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
@@ -26,14 +26,14 @@ export interface InferBench {
   infer: { batch: number; sessions: number; threads: number; seconds: number; clipsPerSecond: number; maxRssMb: number }[];
 }
 
-/** Runs `node <args>` under /usr/bin/time for its peak memory; returns seconds and max RSS in MB. */
-function timed(args: string[]): { seconds: number; maxRssMb: number } {
+/** Runs `node <args>`; returns its seconds and peak resident memory (bench/report-peak-memory.mjs). */
+function timed(args: string[], dir: string): { seconds: number; maxRssMb: number } {
+  const rssFile = join(dir, "rss");
   const started = performance.now();
-  const run = spawnSync("/usr/bin/time", ["-f", "maxrss=%M", process.execPath, ...args], { encoding: "utf8", env: { ...process.env, CI: "1" } });
+  const run = spawnSync(process.execPath, ["--import", "./bench/report-peak-memory.mjs", ...args], { encoding: "utf8", env: { ...process.env, CI: "1", NETC_BENCH_RSS_FILE: rssFile } });
   const seconds = (performance.now() - started) / 1000;
   if (run.status !== 0) throw new Error(`node ${args.join(" ")} failed:\n${run.stderr}`);
-  const rss = /maxrss=(\d+)/.exec(run.stderr);
-  return { seconds, maxRssMb: rss ? Number(rss[1]) / 1024 : NaN };
+  return { seconds, maxRssMb: Number(readFileSync(rssFile, "utf8")) / 1024 };
 }
 
 function makeClips(dir: string): string[] {
@@ -69,7 +69,7 @@ export async function benchInfer(): Promise<InferBench> {
     let naiveSeconds = 0;
     let naiveRss = 0;
     for (const npy of npys) {
-      const r = timed([...netc, "run", model, "--input", `video=${npy}`, "--threads", "2"]);
+      const r = timed([...netc, "run", model, "--input", `video=${npy}`, "--threads", "2"], dir);
       naiveSeconds += r.seconds;
       naiveRss = Math.max(naiveRss, r.maxRssMb);
     }
@@ -86,7 +86,7 @@ export async function benchInfer(): Promise<InferBench> {
       [2, 2, 1],
     ]) {
       const out = join(dir, `results-${batch}-${sessions}.jsonl`);
-      const r = timed([...netc, "infer", model, join(dir, "clips"), "-o", out, "--batch", String(batch), "--sessions", String(sessions), "--threads", String(threads)]);
+      const r = timed([...netc, "infer", model, join(dir, "clips"), "-o", out, "--batch", String(batch), "--sessions", String(sessions), "--threads", String(threads)], dir);
       result.infer.push({ batch, sessions, threads, seconds: r.seconds, clipsPerSecond: CLIPS / r.seconds, maxRssMb: r.maxRssMb });
     }
     return result;
@@ -107,8 +107,3 @@ export function formatInfer(r: InferBench): string {
   return lines.join("\n");
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const r = await benchInfer();
-  writeFileSync(new URL("infer.json", import.meta.url), JSON.stringify(r, null, 1) + "\n");
-  console.log(formatInfer(r));
-}
