@@ -103,13 +103,13 @@ interface PreparedClip {
 async function prepare(entry: ClipEntry, plan: ClipPlan): Promise<PreparedClip> {
   const views = new Map<string, Float32Array[]>();
   const shared = entry.paths[ANY_INPUT];
+  if (plan.videoInputs.length > 1 && shared !== undefined && Object.keys(entry.paths).length === 1)
+    throw new ClipError(DatasetCodes.ClipUnreadable, `the model takes ${plan.videoInputs.join(" and ")}: give each its frames (manifest columns ${plan.videoInputs.join(", ")})`);
   for (const input of plan.videoInputs) {
     const path = entry.paths[input] ?? shared;
     if (path === undefined) throw new ClipError(DatasetCodes.ClipUnreadable, `the clip gives no frames for the input ${input}`);
     views.set(input, await prepareClip(await openClip(path), plan.spec));
   }
-  if (plan.videoInputs.length > 1 && shared !== undefined && Object.keys(entry.paths).length === 1)
-    throw new ClipError(DatasetCodes.ClipUnreadable, `the model takes ${plan.videoInputs.join(" and ")}: give each its frames (manifest columns ${plan.videoInputs.join(", ")})`);
   return { entry, views };
 }
 

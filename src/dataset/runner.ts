@@ -2,7 +2,7 @@
 // once), or a WGSL bundle on one WebGPU device. Its signature and `preprocess` record come from the artifact.
 import { type OnnxDevice, type OnnxSession, openOnnxSession } from "../backends/onnx/run.js";
 import { decodeModel, type ValueInfoProto } from "../backends/onnx/proto.js";
-import { makeDiagnostic } from "../compiler/codes.js";
+import { makeDiagnostic, OnnxCodes } from "../compiler/codes.js";
 import { DiagnosticError } from "../compiler/diagnostics.js";
 import { PREPROCESS_METADATA_KEY, type PreprocessSpec, preprocessFromJson } from "../preprocess/spec.js";
 import type { DType, HostTensor } from "../util/tensor.js";
@@ -52,7 +52,12 @@ export function readPreprocessRecord(text: string | undefined, where: string): P
 
 /** What an ONNX model declares: inputs (initializers excluded), outputs and its netc.preprocess metadata. */
 export function onnxSignature(bytes: Uint8Array, where: string): { inputs: TensorSignature[]; outputs: TensorSignature[]; preprocess?: PreprocessSpec } {
-  const model = decodeModel(bytes);
+  let model;
+  try {
+    model = decodeModel(bytes);
+  } catch (e) {
+    throw new DiagnosticError([makeDiagnostic(OnnxCodes.RuntimeFailed, `cannot read ${where} as an ONNX model: ${(e as Error).message}`)]);
+  }
   const graph = model.graph ?? {};
   const initializers = new Set((graph.initializer ?? []).map((t) => t.name));
   const record = model.metadataProps?.find((p) => p.key === PREPROCESS_METADATA_KEY)?.value;

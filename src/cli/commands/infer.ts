@@ -93,7 +93,11 @@ const FAILURES_SHOWN = 10;
  */
 export async function scoreClips(clips: readonly ClipEntry[], plan: ClipPlan, runner: ModelRunner, output: string | undefined, batch: number): Promise<Map<string, ClipResult>> {
   const earlier = output ? await reporting(() => latestResults(readResults(output))) : new Map<string, ClipResult>();
-  const todo = clips.filter((c) => earlier.get(resultKey({ clip: c.id, fold: c.fold }))?.error !== undefined || !earlier.has(resultKey({ clip: c.id, fold: c.fold })));
+  // clips scored before are skipped; failed ones are tried again
+  const todo = clips.filter((c) => {
+    const before = earlier.get(resultKey({ clip: c.id, fold: c.fold }));
+    return before === undefined || before.error !== undefined;
+  });
   const skipped = clips.length - todo.length;
   for (const note of plan.notes) process.stderr.write(`note: ${note}\n`);
   if (skipped) process.stderr.write(`${skipped} clip${skipped === 1 ? " is" : "s are"} already in ${output}: skipped\n`);
