@@ -47,7 +47,11 @@ export async function decodeImage(bytes: Uint8Array, name: string): Promise<RgbI
   let width: number, height: number, rgba: Uint8Array;
   try {
     const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    if (buffer.subarray(0, 4).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47]))) ({ width, height, data: rgba } = png.sync.read(buffer));
+    if (buffer.subarray(0, 4).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47]))) {
+      // the size from the IHDR chunk, before pngjs allocates width x height x 4 bytes
+      if (buffer.length >= 24 && buffer.readUInt32BE(16) * buffer.readUInt32BE(20) > MAX_PIXELS) throw new Error(`${buffer.readUInt32BE(16)}x${buffer.readUInt32BE(20)} pixels, more than ${MAX_PIXELS}`);
+      ({ width, height, data: rgba } = png.sync.read(buffer));
+    }
     else if (buffer[0] === 0xff && buffer[1] === 0xd8) ({ width, height, data: rgba } = jpeg.decode(buffer, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_PIXELS / 1e6 }));
     else throw new Error("neither PNG nor JPEG data");
   } catch (e) {
