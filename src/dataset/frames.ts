@@ -1,9 +1,10 @@
 // A clip's frames as RGB images: the PNG/JPEG files of a folder (natural order), or a video file decoded by ffmpeg
-// where it is installed. The decoders are loaded when first needed, so the library and browser users never load them.
+// where it is installed. The decoders (optional peer packages) are loaded when first needed.
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
 import type { CodeInfo } from "../compiler/codes.js";
+import { loadOptional } from "../util/optional.js";
 import { DatasetCodes } from "./codes.js";
 
 /** An image as float planes in 0..255 (R, G, B), each height x width, row-major. */
@@ -35,8 +36,10 @@ let decoders: Decoders | undefined;
 
 async function loadDecoders(): Promise<Decoders> {
   if (!decoders) {
-    const [{ PNG }, jpeg] = await Promise.all([import("pngjs"), import("jpeg-js")]);
-    decoders = { png: PNG, jpeg: (jpeg as { default?: Decoders["jpeg"] }).default ?? jpeg };
+    const purpose = "reading PNG and JPEG frames";
+    const { PNG } = await loadOptional<typeof import("pngjs")>("pngjs", purpose);
+    const jpeg = await loadOptional<Decoders["jpeg"] & { default?: Decoders["jpeg"] }>("jpeg-js", purpose);
+    decoders = { png: PNG, jpeg: jpeg.default ?? jpeg };
   }
   return decoders;
 }
