@@ -1,5 +1,6 @@
 // The contract between the WGSL backend (which writes bundles) and the runtime (which runs them).
 // A bundle is this manifest, one WGSL file per kernel, and one safetensors file with the weight buffers' bytes.
+import type { PreprocessSpec } from "../preprocess/spec.js";
 import type { DType } from "../util/tensor.js";
 
 export const BUNDLE_FORMAT = "netc-wgsl";
@@ -84,6 +85,8 @@ export interface BundleManifest {
   kernels: KernelEntry[];
   /** Present when the batch is chosen at run time (compiled with a symbolic batch and --max-batch). */
   batch?: BatchInfo;
+  /** The model's `preprocess { }` declaration (netc infer reads it; the runtime does not). */
+  preprocess?: PreprocessSpec;
 }
 
 /** The kernels and slots of one batch size of a bundle compiled with a run-time batch (each the static bundle's). */
