@@ -12,6 +12,7 @@ import { checkOpset, DEFAULT_OPSET, irVersionFor } from "./opset.js";
 import { netcVersion } from "./producer.js";
 import { encodeModel, type GraphProto, type ModelProto, onnxDataType, type TensorProto, tensorProto, valueInfo } from "./proto.js";
 import { resolveWeights } from "../../weights/resolve.js";
+import { PREPROCESS_METADATA_KEY } from "../../preprocess/spec.js";
 
 export interface EmitOnnxOptions {
   /** ONNX opset, 17 (default) to 23; newer opsets get simpler graphs (Gelu from 20, Attention from 23). */
@@ -180,6 +181,7 @@ function metadata(graph: Graph, opts: EmitOnnxOptions, provenance: string, layou
     { key: "netc.source", value: opts.source ?? graph.span?.file ?? "" },
     { key: "netc.weights", value: provenance },
     { key: "netc.symbols", value: graph.symbols.join(",") },
+    ...(graph.preprocess ? [{ key: PREPROCESS_METADATA_KEY, value: JSON.stringify(graph.preprocess) }] : []),
   ];
   if (layouts.length > 0) props.push({ key: "netc.weight_layouts", value: JSON.stringify(layouts) });
   return props;
