@@ -56,6 +56,7 @@ export function program(): Command {
     .option("--seed <n>", "seed for random weights when no checkpoint is given", integer(0), 0)
     .option("--debug-outputs", "add every `tap` as an extra graph output", false)
     .option("--tap <names>", "add these intermediates as extra graph outputs: <layer path>/<let name>, a layer path, or a `tap` (comma-separated, repeatable)", collect, [])
+    .option("--deploy", "ONNX for deployment: weights stored in the layout their kernel reads (no runtime Transpose; checkpoint names in the metadata)", false)
     .option("--override <file>", "a state dict whose tensors replace loaded weights of the same name (repeatable)", collect, [])
     .option("--allow-missing", "weights the checkpoint lacks are random instead of an error", false)
     .option("--allow-unexpected", "checkpoint tensors the model does not declare are warnings instead of errors", false)

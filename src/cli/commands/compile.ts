@@ -26,6 +26,8 @@ export interface CompileOptions {
   debugOutputs: boolean;
   /** `--tap`: intermediates to add as outputs (each value a comma-separated list). */
   tap: string[];
+  /** `--deploy`: weights stored in kernel layout (see EmitOnnxOptions.kernelLayoutWeights). */
+  deploy?: boolean;
   allowMissing: boolean;
   allowUnexpected: boolean;
   /** The weight report: every entry, or none (default: counts and the first lines of each list). */
@@ -127,6 +129,7 @@ function emit(file: string, opts: CompileOptions, progress: Progress): void {
     debugOutputs: tapsWanted(opts),
     source: displayPath(file),
     inputs,
+    kernelLayoutWeights: opts.deploy,
   });
   progress.clear();
   report(diagnostics, front.sources);
