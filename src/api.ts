@@ -40,6 +40,8 @@ export interface CompileOptions extends FrontendOptions, WeightOptions {
   seed?: number;
   /** Expose every `tap` as an extra output. */
   debugOutputs?: boolean;
+  /** ONNX for deployment (`--deploy`): weights stored in the layout their kernel reads; see emitOnnx's kernelLayoutWeights. */
+  deploy?: boolean;
 }
 
 export interface CompileResult {
@@ -82,8 +84,15 @@ function prepare(source: string, options: FrontendOptions & WeightOptions): Prep
   return { result, graph: front.graph, weights: loaded.weights, inputs };
 }
 
+/** `taps` named: those become outputs, with the file's own `tap`s only under `debugOutputs`. */
+function withTaps<T extends CompileOptions>(options: T): T {
+  if (!options.taps?.length) return options;
+  return { ...options, keepFileTaps: options.debugOutputs === true, debugOutputs: true };
+}
+
 /** Compiles `.net` source text to an ONNX model or a WGSL bundle, in memory. */
 export function compile(source: string, options: CompileOptions = {}): CompileResult {
+  options = withTaps(options);
   const { result, graph, weights } = prepare(source, options);
   if (!graph) return result;
   if (options.target === "wgsl") {
@@ -92,7 +101,7 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
     if (compiled.program) result.bundle = bundleOf(compiled.program);
     return result;
   }
-  const emitted = emitOnnx(graph, { opset: options.opset, weights, seed: options.seed, debugOutputs: options.debugOutputs, source: options.file === undefined ? undefined : displayPath(options.file) });
+  const emitted = emitOnnx(graph, { opset: options.opset, weights, seed: options.seed, debugOutputs: options.debugOutputs, source: options.file === undefined ? undefined : displayPath(options.file), kernelLayoutWeights: options.deploy });
   result.diagnostics.push(...emitted.diagnostics);
   result.onnx = emitted.bytes;
   return result;
@@ -113,13 +122,14 @@ function readSourceFile(file: string): { text?: string; diagnostics: Diagnostic[
  * over 2 GiB go to a side file) or a bundle folder (replaced whole). Nothing is written when there are errors.
  */
 export function compileFile(file: string, output: string, options: Omit<CompileOptions, "file"> = {}): CompileResult {
+  options = withTaps(options);
   const read = readSourceFile(file);
   if (read.text === undefined) return { diagnostics: read.diagnostics, sources: new SourceMap() };
   const { result, graph, weights, inputs } = prepare(read.text, { ...options, file });
   if (!graph) return result;
   const common = { weights, seed: options.seed, debugOutputs: options.debugOutputs, source: displayPath(file), inputs };
   if (options.target === "wgsl") result.diagnostics.push(...emitWgslBundle(graph, { ...common, precision: options.precision, outDir: output }).diagnostics);
-  else result.diagnostics.push(...writeOnnx(output, graph, { ...common, opset: options.opset }));
+  else result.diagnostics.push(...writeOnnx(output, graph, { ...common, opset: options.opset, kernelLayoutWeights: options.deploy }));
   return result;
 }
 

@@ -100,7 +100,7 @@ describe.skipIf(cudaInstalled)("--device without CUDA", () => {
 describe("reference models by name", () => {
   it("lists every model file with its parameters, inputs and weight sets", async () => {
     const models = listReferenceModels();
-    expect(models.map((m) => m.name)).toEqual(["dfer_clip", "ifdd", "m3dfel", "ous", "s2d", "ifdd_topk"]);
+    expect(models.map((m) => m.name)).toEqual(["dfer_clip", "ifdd", "m3dfel", "mae_dfer", "ous", "s2d", "ifdd_topk"]);
     const ifdd = models.find((m) => m.name === "ifdd")!;
     expect(ifdd).toMatchObject({ model: "IFDD", parameters: [{ name: "num_classes", type: "int", default: "7" }], inputs: ["video: f32[B, 3, 16, 224, 224]"], weightSets: [] });
     expect(models.find((m) => m.name === "s2d")!.weightSets).toEqual(["default", "landmark", "pretrained"]);

@@ -96,13 +96,33 @@ export class NetParser extends EmbeddedActionsParser {
    */
   findReSyncTokenType(): TokenType {
     const follows = (this as unknown as { flattenFollowSet(): TokenType[] }).flattenFollowSet();
+    // Inside brackets that span lines (a call's arguments one per line), a line start is not a statement start
+    // until those brackets close.
+    let depth = -this.unclosedBrackets();
     for (let k = 1; ; k++) {
       const next = this.LA(k);
       const atEnd = next.tokenType === EOF;
-      const resumable = atEnd || next.tokenType === T.Semicolon || next.tokenType === T.RBrace || next.startLine !== this.LA(k - 1).endLine;
+      const lineStart = next.startLine !== this.LA(k - 1).endLine && depth >= 0;
+      const resumable = atEnd || next.tokenType === T.Semicolon || next.tokenType === T.RBrace || lineStart;
       const match = resumable ? follows.find((t) => tokenMatcher(next, t)) : undefined;
       if (match) return match;
       if (atEnd) return EOF;
+      if (next.tokenType === T.LParen || next.tokenType === T.LBracket) depth--;
+      else if (next.tokenType === T.RParen || next.tokenType === T.RBracket) depth++;
+    }
+  }
+
+  /** `(` and `[` opened before the current token, back to the start of its statement (`{`, `}` or `;`), and not closed. */
+  private unclosedBrackets(): number {
+    let [unclosed, closers] = [0, 0];
+    for (let k = 0; ; k--) {
+      const t = this.LA(k);
+      if (t.tokenType === EOF || t.tokenType === T.LBrace || t.tokenType === T.RBrace || t.tokenType === T.Semicolon) return unclosed;
+      if (t.tokenType === T.RParen || t.tokenType === T.RBracket) closers++;
+      else if (t.tokenType === T.LParen || t.tokenType === T.LBracket) {
+        if (closers > 0) closers--;
+        else unclosed++;
+      }
     }
   }
 
@@ -345,6 +365,8 @@ export class NetParser extends EmbeddedActionsParser {
       { ALT: () => this.SUBRULE(this.assertStmt) },
       { GATE: () => this.LA(1).image === "print" && this.LA(2).tokenType === T.LParen, ALT: () => this.SUBRULE(this.printStmt) },
       { ALT: () => this.SUBRULE(this.weightsStmt) },
+      // `preprocess` is a keyword only before `{`: elsewhere it stays an ordinary name.
+      { GATE: () => this.LA(1).image === "preprocess" && this.LA(2).tokenType === T.LBrace, ALT: () => this.SUBRULE(this.preprocessStmt) },
       { ALT: () => this.SUBRULE(this.assignStmt) },
     ]),
   );
@@ -542,6 +564,21 @@ export class NetParser extends EmbeddedActionsParser {
     });
     const close = this.CONSUME(T.RBrace);
     return this.ACTION(() => ({ kind: "Weights", name: name && this.ident(name), rules, span: this.join(kw, close) }));
+  });
+
+  private preprocessStmt = this.RULE("preprocessStmt", (): A.PreprocessStmt => {
+    const kw = this.CONSUME(T.Identifier);
+    this.CONSUME(T.LBrace);
+    const fields: A.PreprocessField[] = [];
+    this.MANY(() => {
+      const name = this.CONSUME2(T.Identifier);
+      this.CONSUME(T.Equals);
+      const value = this.SUBRULE(this.expr);
+      this.OPTION(() => this.OR([{ ALT: () => this.CONSUME(T.Comma) }, { ALT: () => this.CONSUME(T.Semicolon) }]));
+      this.ACTION(() => fields.push({ name: this.ident(name), value, span: this.join(name, value) }));
+    });
+    const close = this.CONSUME(T.RBrace);
+    return this.ACTION(() => ({ kind: "Preprocess", fields, span: this.join(kw, close) }));
   });
 
   // ---- expressions, lowest precedence first ----
