@@ -10,15 +10,14 @@ import ts from "typescript";
 
 /**
  * The layers, bottom first: a rank's layers may import every layer of an earlier rank, not each other.
- * A layer is a folder of src/ ("" is the files directly in src/: the pipeline driver and the library API).
+ * A layer is a folder or a file of src/ ("" is the files directly in src/: the pipeline driver and the library API).
  */
 export const LAYERS: readonly (readonly string[])[] = [
   ["diagnostics"],
   ["util"],
   ["runtime"],
-  ["dsl/1-parse"],
-  ["dsl/format"],
-  ["dsl/2-analyze"],
+  ["dsl/1-parse", "dsl/builtin-names.ts"],
+  ["dsl/format", "dsl/2-analyze"],
   ["compiler/ir"],
   ["compiler/3-elaborate"],
   ["weights"],
@@ -61,12 +60,11 @@ function importsOf(src: string): Import[] {
 
 const posix = (p: string) => p.split(sep).join("/");
 
-/** The layer holding a file: the longest layer folder that is a prefix of its path. */
+/** The layer holding a file: the longest layer that is the file or a folder above it. */
 function layerOf(file: string, layers: readonly string[]): string | undefined {
-  const folder = file.includes("/") ? file.slice(0, file.lastIndexOf("/")) : "";
   let best: string | undefined;
   for (const l of layers) {
-    const holds = l === "" ? folder === "" : folder === l || folder.startsWith(`${l}/`);
+    const holds = l === "" ? !file.includes("/") : file === l || file.startsWith(`${l}/`);
     if (holds && (best === undefined || l.length > best.length)) best = l;
   }
   return best;

@@ -1,8 +1,8 @@
 // Tensors as checkpoints store them: a view (shape, strides, offset) into a storage somewhere in the file.
 // Layouts are validated once, when the checkpoint is opened, so that reading can trust them.
 import { allocData, byteSize, bytesOf, type DType, type HostTensor } from "../util/tensor.js";
-import type { DiagnosticError, Span } from "../compiler/diagnostics.js";
-import { WeightCodes, weightError } from "./codes.js";
+import type { DiagnosticError, Span } from "../diagnostics/diagnostics.js";
+import { WeightCodes, weightError } from "../diagnostics/weight-codes.js";
 import type { BinaryFile } from "./file.js";
 
 /** A run of elements in the checkpoint file that one or more tensors view. */

@@ -1,7 +1,7 @@
 // The value of every parameter the model reads: the checkpoint's tensor, else the declaration's default, else a
 // deterministic pseudo-random draw (normal(0, 0.02) for floats, zeros otherwise) keyed by seed and path.
-import { makeDiagnostic, ShapeCodes } from "../compiler/codes.js";
-import type { Diagnostic } from "../compiler/diagnostics.js";
+import { makeDiagnostic, ShapeCodes } from "../diagnostics/codes.js";
+import type { Diagnostic } from "../diagnostics/diagnostics.js";
 import type { ParamInfo } from "../compiler/ir/ir.js";
 import { fromNumbers } from "../compiler/ir/interp/numeric.js";
 import { isFloat } from "../compiler/ir/infer.js";

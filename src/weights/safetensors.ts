@@ -3,7 +3,7 @@
 import { byteSize, bytesOf, type DType, type HostTensor } from "../util/tensor.js";
 import { writeAll, writeFileAtomic } from "../util/atomic.js";
 import type { DictNode, StateDict } from "./checkpoint.js";
-import { WeightCodes, weightError } from "./codes.js";
+import { WeightCodes, weightError } from "../diagnostics/weight-codes.js";
 import type { BinaryFile } from "./file.js";
 import { checkedProduct, checkedShape, contiguousStrides, makeTensorEntry, READ_BUDGETS, type ProgressCallback, type TensorEntry } from "./layout.js";
 

@@ -1,6 +1,6 @@
 // Assembles an ONNX model from an IR graph: names, initializers, lowered nodes, value_info, metadata.
-import { CheckCodes, IrCodes, makeDiagnostic, OnnxCodes } from "../../compiler/codes.js";
-import { type Diagnostic, hasErrors } from "../../compiler/diagnostics.js";
+import { CheckCodes, IrCodes, makeDiagnostic, OnnxCodes } from "../../diagnostics/codes.js";
+import { type Diagnostic, hasErrors } from "../../diagnostics/diagnostics.js";
 import { type Graph, type GraphOutput, liveNodes, type Node, type OpAttrs, type ParamInfo, type Value } from "../../compiler/ir/ir.js";
 import { KernelError } from "../../compiler/ir/interp/numeric.js";
 import type { HostTensor } from "../../util/tensor.js";

@@ -3,13 +3,13 @@
 // not at all: it is written beside the target and renamed into place.
 import fs from "node:fs";
 import path from "node:path";
-import { type Diagnostic, DiagnosticError } from "../../compiler/diagnostics.js";
+import { type Diagnostic, DiagnosticError } from "../../diagnostics/diagnostics.js";
 import type { Graph } from "../../compiler/ir/ir.js";
 import type { BundleManifest, TensorSlot, WgslBundle } from "../../runtime/manifest.js";
 import { encodeSafetensors, writeSafetensors } from "../../weights/safetensors.js";
 import type { DType } from "../../util/tensor.js";
 import { writeBundleFolder } from "../../util/output.js";
-import { VERSION } from "../../version.js";
+import { VERSION } from "../../util/version.js";
 import { type CompileWgslOptions, compileWgsl, type WgslProgram } from "./compile.js";
 
 export interface EmitWgslBundleOptions extends CompileWgslOptions {

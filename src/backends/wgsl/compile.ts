@@ -1,13 +1,13 @@
 // The WGSL backend as a library: IR graph -> planned, fused kernels with their WGSL, a buffer plan, the weight
 // buffers' contents and the manifest the runtime loads. Nothing here touches the file system (see bundle.ts).
-import { makeDiagnostic } from "../../compiler/codes.js";
-import { type Diagnostic, hasErrors } from "../../compiler/diagnostics.js";
+import { makeDiagnostic } from "../../diagnostics/codes.js";
+import { type Diagnostic, hasErrors } from "../../diagnostics/diagnostics.js";
 import type { Graph, OpAttrs, Value } from "../../compiler/ir/ir.js";
 import { BUNDLE_FORMAT, BUNDLE_VERSION, type BundleManifest, type KernelEntry, type TensorSlot } from "../../runtime/manifest.js";
 import { storageTypeOf, toStorage } from "../../runtime/storage.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { resolveWeights } from "../../weights/resolve.js";
-import { WgslCodes } from "./codes.js";
+import { WgslCodes } from "../../diagnostics/wgsl-codes.js";
 import { type CodegenContext, DispatchTooLarge, generateKernel } from "./codegen/index.js";
 import { DEFAULT_LIMITS, type WgslLimits } from "./limits.js";
 import { chunkSizes, type MemoryPlan, memoryOptions, planMemory } from "./memory.js";

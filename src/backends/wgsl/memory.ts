@@ -1,12 +1,12 @@
 // The buffer plan. Weights and constants get buffers of their own; inputs and kernel results share a pool,
 // where a buffer is reused once the last kernel reading its previous value has run. A value larger than one
 // storage binding may be (maxStorageBufferBindingSize, often 128 MiB) is split into chunks of separate buffers.
-import { makeDiagnostic } from "../../compiler/codes.js";
-import type { Diagnostic } from "../../compiler/diagnostics.js";
+import { makeDiagnostic } from "../../diagnostics/codes.js";
+import type { Diagnostic } from "../../diagnostics/diagnostics.js";
 import type { Value } from "../../compiler/ir/ir.js";
 import type { ChunkRef, StorageType } from "../../runtime/manifest.js";
 import { STORAGE_BYTES, storageTypeOf } from "../../runtime/storage.js";
-import { WgslCodes } from "./codes.js";
+import { WgslCodes } from "../../diagnostics/wgsl-codes.js";
 import { numelOf } from "./codegen/indexing.js";
 import type { WgslLimits } from "./limits.js";
 import type { KernelPlan } from "./plan.js";

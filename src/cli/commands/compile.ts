@@ -1,13 +1,13 @@
 // `netc compile <file.net> --target onnx -o out.onnx [--weights ...] [--set ...]`.
 import { writeOnnx } from "../../backends/onnx/index.js";
 import { emitWgslBundle } from "../../backends/wgsl/index.js";
-import { compileToGraph, type FrontendResult } from "../../compiler/compile.js";
-import { CheckCodes } from "../../compiler/codes.js";
-import { hasErrors, SourceMap } from "../../compiler/diagnostics.js";
-import { displayPath, sourceFilePath } from "../../dsl/2-analyze/load.js";
+import { compileToGraph, type FrontendResult } from "../../driver.js";
+import { CheckCodes } from "../../diagnostics/codes.js";
+import { hasErrors, SourceMap } from "../../diagnostics/diagnostics.js";
+import { displayPath, sourceFilePath } from "../../util/source-paths.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { loadModelWeights, parseWeightSpec } from "../../weights/model-weights.js";
-import { WeightCodes } from "../../weights/codes.js";
+import { WeightCodes } from "../../diagnostics/weight-codes.js";
 import { renderReport } from "../../weights/report.js";
 import { parseSets, readSource, report } from "../io.js";
 import { type Progress, progressBar } from "../progress.js";

@@ -2,9 +2,9 @@
 import { emitOnnx } from "../../backends/onnx/index.js";
 import { type OnnxSummary, summarizeOnnx } from "../../backends/onnx/summary.js";
 import { wgslKernelStats } from "../../backends/wgsl/index.js";
-import { compileToGraph } from "../../compiler/compile.js";
-import { makeDiagnostic, OnnxCodes } from "../../compiler/codes.js";
-import { SourceMap } from "../../compiler/diagnostics.js";
+import { compileToGraph } from "../../driver.js";
+import { makeDiagnostic, OnnxCodes } from "../../diagnostics/codes.js";
+import { SourceMap } from "../../diagnostics/diagnostics.js";
 import { shapeToString } from "../../compiler/ir/dim.js";
 import type { Graph } from "../../compiler/ir/ir.js";
 import { graphStats } from "../../compiler/ir/stats.js";

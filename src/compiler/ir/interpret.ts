@@ -1,7 +1,7 @@
 // The reference interpreter: runs an IR graph on host tensors, op by op, with the kernels in ./interp.
 // It defines what every backend must compute (see semantics.md); correctness and clarity come before speed.
-import { CliCodes, IrCodes, makeDiagnostic, ShapeCodes } from "../codes.js";
-import { type Diagnostic, DiagnosticError } from "../diagnostics.js";
+import { CliCodes, IrCodes, makeDiagnostic, ShapeCodes } from "../../diagnostics/codes.js";
+import { type Diagnostic, DiagnosticError } from "../../diagnostics/diagnostics.js";
 import { type HostTensor, numel } from "../../util/tensor.js";
 import { type Dim, dimSubstitute, dimToString, isStatic, shapeToString } from "./dim.js";
 import type { Graph, Node, Value } from "./ir.js";

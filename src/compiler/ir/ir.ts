@@ -1,6 +1,6 @@
 // The flat tensor IR that elaboration produces and every backend consumes.
 // Values are SSA; every node keeps the `.net` span and the block-instance scope that made it.
-import type { Span } from "../diagnostics.js";
+import type { Span } from "../../diagnostics/diagnostics.js";
 import type { DType, HostTensor } from "../../util/tensor.js";
 import type { Dim } from "./dim.js";
 

@@ -1,16 +1,17 @@
 // The compiler pipeline as a library: source -> syntax tree -> checked program -> elaborated IR -> optimised IR.
 // Every phase reports Diagnostics; a phase runs only when the ones before it found no errors.
-import type * as A from "../dsl/1-parse/ast.js";
-import { parseExpression } from "../dsl/1-parse/parse.js";
-import { checkProgram } from "../dsl/2-analyze/check.js";
-import { isStdlibFile, loadProgram, type Program, type ReadFile, readFromDisk } from "../dsl/2-analyze/load.js";
-import { summarisePaths } from "../util/paths.js";
-import { CheckCodes, makeDiagnostic } from "./codes.js";
-import { type Diagnostic, DiagnosticError, hasErrors, SourceMap } from "./diagnostics.js";
-import { Elaborator, type WeightRuleUse } from "./3-elaborate/elaborate.js";
-import type { Graph, Value } from "./ir/ir.js";
-import { runPasses } from "./ir/passes/index.js";
-import { verifyGraph } from "./ir/verify.js";
+import type * as A from "./dsl/1-parse/ast.js";
+import { parseExpression } from "./dsl/1-parse/parse.js";
+import { checkProgram } from "./dsl/2-analyze/check.js";
+import { loadProgram, type Program, type ReadFile, readFromDisk } from "./dsl/2-analyze/load.js";
+import { isStdlibFile } from "./util/source-paths.js";
+import { summarisePaths } from "./util/paths.js";
+import { CheckCodes, makeDiagnostic } from "./diagnostics/codes.js";
+import { type Diagnostic, DiagnosticError, hasErrors, SourceMap } from "./diagnostics/diagnostics.js";
+import { Elaborator, type WeightRuleUse } from "./compiler/3-elaborate/elaborate.js";
+import type { Graph, Value } from "./compiler/ir/ir.js";
+import { runPasses } from "./compiler/ir/passes/index.js";
+import { verifyGraph } from "./compiler/ir/verify.js";
 
 export interface FrontendOptions {
   /**
@@ -70,7 +71,7 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
     diagnostics.push(makeDiagnostic(CheckCodes.MultipleModels, `${program.entry.file} has ${models.length} models`, models[1].name.span, { related: [{ message: "the first model", span: models[0].name.span }] }));
     return result;
   }
-  const overrides = new Map<string, { expr: A.Expr; span: import("./diagnostics.js").Span }>();
+  const overrides = new Map<string, { expr: A.Expr; span: import("./diagnostics/diagnostics.js").Span }>();
   for (const [name, value] of Object.entries(opts.overrides ?? {})) {
     const file = `--set ${name}`;
     sources.add(file, value);
