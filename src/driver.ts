@@ -1,10 +1,12 @@
-// The compiler pipeline as a library: source -> syntax tree -> checked program -> elaborated IR -> optimised IR.
-// Every phase reports Diagnostics; a phase runs only when the ones before it found no errors.
+// The pipeline driver, the one that both the command line (src/cli) and the library API (src/api.ts) run:
+// source -> syntax tree -> checked program -> elaborated IR -> optimised IR (the front end), then the model's weights
+// from checkpoints, then a back end (ONNX, WGSL) in memory or to disk. Every phase reports Diagnostics; a phase runs
+// only when the ones before it found no errors. Reading the source file and printing are the callers' business.
 import type * as A from "./dsl/1-parse/ast.js";
 import { parseExpression } from "./dsl/1-parse/parse.js";
 import { checkProgram } from "./dsl/2-analyze/check.js";
 import { loadProgram, type Program, type ReadFile, readFromDisk } from "./dsl/2-analyze/load.js";
-import { isStdlibFile } from "./util/source-paths.js";
+import { displayPath, isStdlibFile, sourceFilePath } from "./util/source-paths.js";
 import { summarisePaths } from "./util/paths.js";
 import { CheckCodes, makeDiagnostic } from "./diagnostics/codes.js";
 import { type Diagnostic, DiagnosticError, hasErrors, SourceMap } from "./diagnostics/diagnostics.js";
@@ -12,6 +14,16 @@ import { Elaborator, type WeightRuleUse } from "./compiler/3-elaborate/elaborate
 import type { Graph, Value } from "./compiler/ir/ir.js";
 import { runPasses } from "./compiler/ir/passes/index.js";
 import { verifyGraph } from "./compiler/ir/verify.js";
+import { emitOnnx, writeOnnx } from "./backends/onnx/index.js";
+import { type OnnxSummary, summarizeOnnx } from "./backends/onnx/summary.js";
+import { bundleOf, compileWgsl, emitWgslBundle, wgslKernelStats, type WgslKernelStats } from "./backends/wgsl/index.js";
+import { shapeToString } from "./compiler/ir/dim.js";
+import { type GraphStats, graphStats } from "./compiler/ir/stats.js";
+import type { WgslBundle } from "./runtime/manifest.js";
+import type { HostTensor } from "./util/tensor.js";
+import type { ProgressCallback } from "./weights/layout.js";
+import type { WeightReport } from "./weights/mapping.js";
+import { loadModelWeights, parseWeightSpec } from "./weights/model-weights.js";
 
 export interface FrontendOptions {
   /**
@@ -121,4 +133,137 @@ function markStdlibBuffers(graph: Graph): void {
   for (const n of graph.nodes) n.inputs.forEach(note);
   for (const o of [...graph.outputs, ...graph.taps]) note(o.value);
   for (const p of graph.params) if (p.span && isStdlibFile(p.span.file) && !read.has(p.path)) p.stdlibBuffer = true;
+}
+
+export interface WeightOptions {
+  /** Checkpoint files (`[name=]path`, as `--weights`) to load onto the model's weights, or the weights themselves. */
+  weights?: readonly string[] | ReadonlyMap<string, HostTensor>;
+  /** State dicts whose tensors replace loaded weights of the same name, applied after `weights`. */
+  weightOverrides?: readonly string[];
+  /** Relax the strict weight report. */
+  allowMissing?: boolean;
+  allowUnexpected?: boolean;
+}
+
+/** What a caller that shows progress is told while the front end and the weights run. */
+export interface DriverHooks {
+  /**
+   * The front end's diagnostics, before any weight is loaded; without NET2015 when checkpoints are loaded (their
+   * weight report accounts for the weights the forward never reads, NET6025/NET6020).
+   */
+  onFrontEnd?: (diagnostics: Diagnostic[], sources: SourceMap) => void;
+  /** Weight loading starts; its progress goes to `onProgress`. */
+  onLoadingWeights?: () => void;
+  onProgress?: ProgressCallback;
+}
+
+export interface Prepared {
+  front: FrontendResult;
+  /** The verified graph; absent when the front end or the weights reported an error. */
+  graph?: Graph;
+  /** The weights, by parameter path (absent: the back end draws seeded random values). */
+  weights?: ReadonlyMap<string, HostTensor>;
+  weightReport?: WeightReport;
+  /** Every diagnostic: the front end's (as given to onFrontEnd), then the weights'. */
+  diagnostics: Diagnostic[];
+  /** The weights' diagnostics alone. */
+  weightDiagnostics: Diagnostic[];
+  /** The files read (sources by their path on disk, checkpoints): no output may replace one. */
+  inputs: string[];
+}
+
+/** The front end, then the weights from checkpoint files (when `weights` names files). */
+export function prepare(source: string, options: FrontendOptions & WeightOptions, hooks: DriverHooks = {}): Prepared {
+  const front = compileToGraph(source, options);
+  const checkpoints = options.weights && !(options.weights instanceof Map) ? (options.weights as readonly string[]) : undefined;
+  const frontDiagnostics = checkpoints ? front.diagnostics.filter((d) => d.code !== CheckCodes.UnusedParameter.code) : front.diagnostics;
+  hooks.onFrontEnd?.(frontDiagnostics, front.sources);
+  const inputs = [
+    ...(options.file === undefined ? [] : [options.file]),
+    ...(front.program?.files.map((f) => sourceFilePath(f.file)) ?? []),
+    ...(checkpoints ?? []).map((w) => parseWeightSpec(w).path),
+    ...(options.weightOverrides ?? []),
+  ];
+  const prepared: Prepared = { front, diagnostics: front.diagnostics, weightDiagnostics: [], inputs };
+  if (!front.graph) return prepared;
+  if (!checkpoints) return { ...prepared, graph: front.graph, weights: options.weights as ReadonlyMap<string, HostTensor> | undefined };
+  hooks.onLoadingWeights?.();
+  const loaded = loadModelWeights(front.graph, checkpoints.map(parseWeightSpec), front.weightRules, {
+    allowMissing: options.allowMissing,
+    allowUnexpected: options.allowUnexpected,
+    overrides: options.weightOverrides,
+    onProgress: hooks.onProgress,
+  });
+  Object.assign(prepared, { diagnostics: [...frontDiagnostics, ...loaded.diagnostics], weightDiagnostics: loaded.diagnostics, weightReport: loaded.report });
+  if (hasErrors(loaded.diagnostics)) return prepared;
+  return { ...prepared, graph: front.graph, weights: loaded.weights };
+}
+
+export interface BackendOptions {
+  /** "onnx" (default) or "wgsl" (a WebGPU bundle). */
+  target?: "onnx" | "wgsl";
+  /** ONNX opset, 17 (default) to 23; newer opsets get simpler graphs (Gelu from 20, Attention from 23). */
+  opset?: number;
+  /** WGSL storage precision (default f32; f16 needs the adapter's shader-f16 feature). */
+  precision?: "f32" | "f16";
+  /** Seed for weights no checkpoint provides. */
+  seed?: number;
+  /** Expose every `tap` as an extra output. */
+  debugOutputs?: boolean;
+  /** The `.net` file, named (never by an absolute path) in the ONNX doc string and the bundle's module. */
+  file?: string;
+}
+
+/** A prepared graph through a back end, in memory: ONNX bytes or a WGSL bundle. */
+export function emit(graph: Graph, weights: ReadonlyMap<string, HostTensor> | undefined, options: BackendOptions): { onnx?: Uint8Array; bundle?: WgslBundle; diagnostics: Diagnostic[] } {
+  if (options.target === "wgsl") {
+    const compiled = compileWgsl(graph, { weights, seed: options.seed, debugOutputs: options.debugOutputs, precision: options.precision });
+    return { diagnostics: compiled.diagnostics, bundle: compiled.program && bundleOf(compiled.program) };
+  }
+  const emitted = emitOnnx(graph, { opset: options.opset, weights, seed: options.seed, debugOutputs: options.debugOutputs, source: options.file === undefined ? undefined : displayPath(options.file) });
+  return { diagnostics: emitted.diagnostics, onnx: emitted.bytes };
+}
+
+/**
+ * A prepared graph through a back end, to disk: an ONNX file (weights over 2 GiB go to a side file) or a bundle
+ * folder (replaced whole), never over one of the compile's `inputs`. Nothing is written when there are errors.
+ */
+export function emitToDisk(prepared: Prepared & { graph: Graph }, output: string, options: BackendOptions): { diagnostics: Diagnostic[]; kernels?: number } {
+  const common = { weights: prepared.weights, seed: options.seed, debugOutputs: options.debugOutputs, source: options.file === undefined ? undefined : displayPath(options.file), inputs: prepared.inputs };
+  if (options.target === "wgsl") {
+    const bundle = emitWgslBundle(prepared.graph, { ...common, precision: options.precision, outDir: output });
+    return { diagnostics: bundle.diagnostics, kernels: bundle.program?.manifest.kernels.length };
+  }
+  return { diagnostics: writeOnnx(output, prepared.graph, { ...common, opset: options.opset }) };
+}
+
+export interface GraphSummary {
+  model: string;
+  /** `name dtype[shape]` of each input and output. */
+  inputs: string[];
+  outputs: string[];
+  symbols: string[];
+  ir: GraphStats;
+  /** The ONNX graph's summary; absent when emitting it reported an error. */
+  onnx?: OnnxSummary;
+  /** Kernel counts of the WGSL bundle; absent when the model is not plannable (e.g. symbolic shapes). */
+  wgsl?: WgslKernelStats;
+  diagnostics: Diagnostic[];
+}
+
+/** What `netc inspect` says about a graph: IR statistics, the ONNX graph's summary, the WGSL kernels. */
+export function summarizeGraph(graph: Graph): GraphSummary {
+  const io = (xs: Graph["inputs"]) => xs.map((x) => `${x.name} ${x.value.dtype}${shapeToString(x.value.shape)}`);
+  const ir = graphStats(graph);
+  const emitted = emitOnnx(graph, { structureOnly: true });
+  return {
+    model: graph.name,
+    inputs: io(graph.inputs),
+    outputs: io(graph.outputs),
+    symbols: graph.symbols,
+    ir,
+    onnx: emitted.bytes && summarizeOnnx(emitted.bytes),
+    wgsl: wgslKernelStats(graph).stats,
+    diagnostics: emitted.diagnostics,
+  };
 }
