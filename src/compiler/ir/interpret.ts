@@ -1,10 +1,11 @@
 // The reference interpreter: runs an IR graph on host tensors, op by op, with the kernels in ./interp.
 // It defines what every backend must compute (see semantics.md); correctness and clarity come before speed.
 import { CliCodes, IrCodes, makeDiagnostic, ShapeCodes } from "../../diagnostics/codes.js";
-import { type Diagnostic, DiagnosticError } from "../../diagnostics/diagnostics.js";
+import { type Diagnostic, DiagnosticError, hasErrors } from "../../diagnostics/diagnostics.js";
 import { type HostTensor, numel } from "../../util/tensor.js";
 import { type Dim, dimSubstitute, dimToString, isStatic, shapeToString } from "./dim.js";
 import type { Graph, Node, Value } from "./ir.js";
+import { bindParams, paramsReadBy } from "./bind-params.js";
 import { evalOp } from "./interp/kernels.js";
 import { symbolFactor } from "./symbols.js";
 import { KernelError } from "./interp/numeric.js";
@@ -12,6 +13,8 @@ import { KernelError } from "./interp/numeric.js";
 export interface InterpretOptions {
   /** Values of symbolic dims; those not given are read off the inputs' shapes. */
   symbols?: ReadonlyMap<string, number>;
+  /** Draws the parameters that have no value, as the back ends do with this seed; without it they are an error. */
+  seed?: number;
 }
 
 export interface InterpretResult {
@@ -65,17 +68,6 @@ function schedule(graph: Graph): { needed: Set<Node>; lastUse: Map<Value, number
   return { needed, lastUse };
 }
 
-function bindParam(graph: Graph, node: Node<"param">, params: ReadonlyMap<string, HostTensor>): HostTensor {
-  const path = node.attrs.path;
-  const info = graph.params.find((p) => p.path === path);
-  const t = params.get(path) ?? info?.init;
-  const v = node.outputs[0];
-  if (!t) return fail(makeDiagnostic(CliCodes.BadInputBinding, `no value for the parameter ${path}`, node.span));
-  if (t.dtype !== v.dtype || shapeToString(t.shape) !== shapeToString(v.shape))
-    fail(makeDiagnostic(CliCodes.BadInputBinding, `the parameter ${path} is ${t.dtype}[${t.shape.join(", ")}], the model declares ${v.dtype}${shapeToString(v.shape)}`, node.span));
-  return t;
-}
-
 export function interpret(
   graph: Graph,
   inputs: ReadonlyMap<string, HostTensor>,
@@ -89,10 +81,12 @@ export function interpret(
       return isStatic(v) ? v : fail(makeDiagnostic(CliCodes.BadInputBinding, `no value for the symbolic dim ${dimToString(v)}`, graph.span));
     });
   const { needed, lastUse } = schedule(graph);
+  const bound = bindParams(paramsReadBy(graph, needed), params, opts.seed);
+  if (hasErrors(bound.diagnostics)) throw new DiagnosticError(bound.diagnostics);
   const env = new Map<Value, HostTensor>();
   graph.nodes.forEach((node, i) => {
     if (!needed.has(node)) return;
-    const outs = evalNode(graph, node, env, inputs, params, resolve);
+    const outs = evalNode(node, env, inputs, bound.tensors, resolve);
     node.outputs.forEach((v, j) => {
       const t = outs[j];
       if (t.dtype !== v.dtype || shapeToString(t.shape) !== shapeToString(resolve(v.shape)))
@@ -106,7 +100,6 @@ export function interpret(
 }
 
 function evalNode(
-  graph: Graph,
   node: Node,
   env: ReadonlyMap<Value, HostTensor>,
   inputs: ReadonlyMap<string, HostTensor>,
@@ -114,7 +107,7 @@ function evalNode(
   resolve: (shape: readonly Dim[]) => number[],
 ): HostTensor[] {
   if (node.op === "input") return [inputs.get(node.attrs.name)!];
-  if (node.op === "param") return [bindParam(graph, node, params)];
+  if (node.op === "param") return [params.get(node.attrs.path)!];
   try {
     return evalOp(node.op, node.attrs, node.inputs.map((v) => env.get(v)!), resolve);
   } catch (e) {
