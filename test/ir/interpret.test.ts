@@ -6,7 +6,7 @@ import { dimMul, sym } from "../../src/compiler/ir/dim.js";
 import type { Graph } from "../../src/compiler/ir/ir.js";
 import { interpret } from "../../src/compiler/ir/interpret.js";
 import { erf } from "../../src/compiler/ir/interp/scalar-math.js";
-import { numberToBf16Bits, numberToF16Bits } from "../../src/compiler/ir/interp/numeric.js";
+import { numberToBf16Bits, numberToF16Bits } from "../../src/util/tensor.js";
 import type { HostTensor } from "../../src/util/tensor.js";
 import { at, random, tensor } from "../helpers/ir.js";
 

@@ -3,7 +3,8 @@
 import { makeDiagnostic } from "../../diagnostics/codes.js";
 import type { Diagnostic } from "../../diagnostics/diagnostics.js";
 import { dimSymbols, isStatic, shapeToString } from "../../compiler/ir/dim.js";
-import { type Graph, type GraphOutput, liveNodes, type Node, type Value } from "../../compiler/ir/ir.js";
+import type { Graph, GraphOutput, Node, Value } from "../../compiler/ir/ir.js";
+import { liveNodes } from "../../compiler/ir/liveness.js";
 import { WgslCodes } from "../../diagnostics/wgsl-codes.js";
 import { isSupported } from "./ops.js";
 import { isSupportedType } from "./codegen/scalar-types.js";

@@ -7,6 +7,7 @@ import { type Dim, dimSubstitute, dimToString, isStatic, shapeToString } from ".
 import type { Graph, Node, Value } from "./ir.js";
 import { bindParams, paramsReadBy } from "./bind-params.js";
 import { evalOp } from "./interp/kernels.js";
+import { lastUses, liveNodes } from "./liveness.js";
 import { symbolFactor } from "./symbols.js";
 import { KernelError } from "./interp/numeric.js";
 
@@ -52,22 +53,6 @@ function bindSymbols(graph: Graph, inputs: ReadonlyMap<string, HostTensor>, give
   return symbols;
 }
 
-/** Nodes that outputs or taps depend on, and the index of each value's last use (to free it early). */
-function schedule(graph: Graph): { needed: Set<Node>; lastUse: Map<Value, number> } {
-  const needed = new Set<Node>();
-  const stack = [...graph.outputs, ...graph.taps].map((o) => o.value.producer);
-  while (stack.length > 0) {
-    const n = stack.pop()!;
-    if (needed.has(n)) continue;
-    needed.add(n);
-    for (const v of n.inputs) stack.push(v.producer);
-  }
-  const lastUse = new Map<Value, number>();
-  graph.nodes.forEach((n, i) => n.inputs.forEach((v) => lastUse.set(v, i)));
-  for (const o of [...graph.outputs, ...graph.taps]) lastUse.set(o.value, Infinity);
-  return { needed, lastUse };
-}
-
 export function interpret(
   graph: Graph,
   inputs: ReadonlyMap<string, HostTensor>,
@@ -80,7 +65,10 @@ export function interpret(
       const v = dimSubstitute(d, symbols);
       return isStatic(v) ? v : fail(makeDiagnostic(CliCodes.BadInputBinding, `no value for the symbolic dim ${dimToString(v)}`, graph.span));
     });
-  const { needed, lastUse } = schedule(graph);
+  // Only what outputs and taps need runs, and each value is freed after its last use.
+  const results = [...graph.outputs, ...graph.taps];
+  const needed = liveNodes(results);
+  const lastUse = lastUses(graph.nodes, (n) => n.inputs, results);
   const bound = bindParams(paramsReadBy(graph, needed), params, opts.seed);
   if (hasErrors(bound.diagnostics)) throw new DiagnosticError(bound.diagnostics);
   const env = new Map<Value, HostTensor>();

@@ -156,16 +156,3 @@ export interface Graph {
   /** Source span of the model declaration. */
   span?: Span;
 }
-
-/** Nodes that the given outputs depend on. */
-export function liveNodes(outputs: readonly GraphOutput[]): Set<Node> {
-  const live = new Set<Node>();
-  const stack = outputs.map((o) => o.value.producer);
-  while (stack.length > 0) {
-    const n = stack.pop()!;
-    if (live.has(n)) continue;
-    live.add(n);
-    for (const v of n.inputs) stack.push(v.producer);
-  }
-  return live;
-}
