@@ -64,7 +64,7 @@ function frontAndWeights(
     onLoadingWeights: () => progress.phase("loading weights"),
     onProgress: progress.update,
   });
-  if (!options.weights) return prepared as Prepared & { graph: Graph };
+  if (!options.weights) return withGraph(prepared);
   progress.clear();
   const verbosity = opts.quiet ? "quiet" : opts.verbose ? "verbose" : "summary";
   const summary = prepared.weightReport ? renderReport(prepared.weightReport, { verbosity, strictness: opts }) : "";
@@ -72,6 +72,12 @@ function frontAndWeights(
   // The printed report lists the weights the forward never reads; NET6025 (for library callers) would repeat them.
   const shown = prepared.weightDiagnostics.filter((d) => (verbosity === "quiet" ? d.severity !== "note" : !(summary && d.code === WeightCodes.UnusedWeightLoaded.code)));
   report(shown, prepared.front.sources);
+  return withGraph(prepared);
+}
+
+/** Every path without a graph reported an error, and report() exits on errors. */
+function withGraph(prepared: Prepared): Prepared & { graph: Graph } {
+  if (!prepared.graph) throw new Error("the driver returned no graph without an error");
   return prepared as Prepared & { graph: Graph };
 }
 
