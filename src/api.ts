@@ -39,8 +39,15 @@ function prepareResult(source: string, options: FrontendOptions & WeightOptions)
   return { result: { diagnostics: prepared.diagnostics, sources: prepared.front.sources, graph: prepared.front.graph, weightReport: prepared.weightReport }, prepared };
 }
 
+/** `taps` named: those become outputs, with the file's own `tap`s only under `debugOutputs`. */
+function withTaps<T extends CompileOptions>(options: T): T {
+  if (!options.taps?.length) return options;
+  return { ...options, keepFileTaps: options.debugOutputs === true, debugOutputs: true };
+}
+
 /** Compiles `.net` source text to an ONNX model or a WGSL bundle, in memory. */
 export function compile(source: string, options: CompileOptions = {}): CompileResult {
+  options = withTaps(options);
   const { result, prepared } = prepareResult(source, options);
   if (!prepared.graph) return result;
   const emitted = emit(prepared.graph, prepared.weights, options);
@@ -65,6 +72,7 @@ function readSourceFile(file: string): { text?: string; diagnostics: Diagnostic[
  * over 2 GiB go to a side file) or a bundle folder (replaced whole). Nothing is written when there are errors.
  */
 export function compileFile(file: string, output: string, options: Omit<CompileOptions, "file"> = {}): CompileResult {
+  options = withTaps(options);
   const read = readSourceFile(file);
   if (read.text === undefined) return { diagnostics: read.diagnostics, sources: new SourceMap() };
   const { result, prepared } = prepareResult(read.text, { ...options, file });

@@ -17,6 +17,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["util"],
   ["runtime"],
   ["dsl/1-parse", "dsl/builtin-names.ts"],
+  ["dsl/einops-pattern.ts"],
   ["dsl/format", "dsl/2-analyze"],
   ["compiler/ir"],
   ["compiler/3-elaborate"],
@@ -133,7 +134,7 @@ export function checkLayers(src: string, ranks: readonly (readonly string[])[] =
       continue;
     }
     if (a === b || rankOf.get(b)! < rankOf.get(a)!) continue;
-    const name = (l: string) => (l === "" ? "src/" : `src/${l}/`);
+    const name = (l: string) => (l === "" ? "src/" : l.endsWith(".ts") ? `src/${l}` : `src/${l}/`);
     violations.push({ kind: "upward", message: `${from} imports ${to}: ${name(a)} may not import ${name(b)}, which is ${rankOf.get(b) === rankOf.get(a) ? "beside" : "above"} it` });
   }
   return violations;

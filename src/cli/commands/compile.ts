@@ -17,6 +17,8 @@ export interface CompileOptions {
   opset: number;
   seed: number;
   debugOutputs: boolean;
+  /** `--tap`: intermediates to add as outputs (each value a comma-separated list). */
+  tap: string[];
   allowMissing: boolean;
   allowUnexpected: boolean;
   /** The weight report: every entry, or none (default: counts and the first lines of each list). */
@@ -30,7 +32,7 @@ export interface CompileOptions {
  */
 export function compileWithWeights(
   file: string,
-  opts: Pick<CompileOptions, "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet">,
+  opts: Pick<CompileOptions, "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet"> & Partial<Pick<CompileOptions, "tap" | "debugOutputs">>,
   progress?: Progress,
 ): Prepared & { graph: Graph } {
   const own = progress ?? progressBar(`compiling ${file}`);
@@ -43,7 +45,7 @@ export function compileWithWeights(
 
 function frontAndWeights(
   file: string,
-  opts: Pick<CompileOptions, "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet">,
+  opts: Pick<CompileOptions, "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet"> & Partial<Pick<CompileOptions, "tap" | "debugOutputs">>,
   progress: Progress,
 ): Prepared & { graph: Graph } {
   progress.phase(`compiling ${file}`);
@@ -51,6 +53,8 @@ function frontAndWeights(
   const options = {
     file,
     overrides: parseSets(opts.set),
+    taps: opts.tap,
+    keepFileTaps: opts.debugOutputs === true,
     weights: opts.weights.length ? opts.weights : undefined,
     weightOverrides: opts.override,
     allowMissing: opts.allowMissing,
@@ -90,10 +94,13 @@ export function compileCommand(file: string, opts: CompileOptions): void {
   }
 }
 
+/** Taps become outputs under --debug-outputs (every `tap`) or --tap (the named ones). */
+export const tapsWanted = (opts: { debugOutputs: boolean; tap?: string[] }): boolean => opts.debugOutputs || (opts.tap?.length ?? 0) > 0;
+
 function emit(file: string, opts: CompileOptions, progress: Progress): void {
   const prepared = compileWithWeights(file, opts, progress);
   progress.phase(opts.target === "wgsl" ? "generating WGSL kernels" : "writing ONNX");
-  const written = emitToDisk(prepared, opts.output, { ...opts, file });
+  const written = emitToDisk(prepared, opts.output, { ...opts, debugOutputs: tapsWanted(opts), file });
   progress.clear();
   report(written.diagnostics, prepared.front.sources);
   const randomWeights = prepared.weights ? "" : ` (random weights, seed ${opts.seed})`;

@@ -15,7 +15,7 @@ import { checkFileSetPlace, writeFileSet } from "../../util/output.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { report, usage } from "../io.js";
 import { progressBar } from "../progress.js";
-import { compileWithWeights } from "./compile.js";
+import { compileWithWeights, tapsWanted } from "./compile.js";
 import { parseWeightSpec } from "../../weights/model-weights.js";
 
 export interface RunOptions {
@@ -26,6 +26,8 @@ export interface RunOptions {
   override?: string[];
   threads: number;
   debugOutputs: boolean;
+  /** `--tap`: intermediates of a .net model to write too (each value a comma-separated list). */
+  tap: string[];
   profile: boolean;
   device: OnnxDevice;
   verbose?: boolean;
@@ -68,7 +70,7 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
     const prepared = compileWithWeights(model, { ...opts, allowMissing: false, allowUnexpected: false });
     inputFiles.push(...prepared.inputs);
     sources = prepared.front.sources;
-    const emitted = emit(prepared.graph, prepared.weights, { debugOutputs: opts.debugOutputs, file: model });
+    const emitted = emit(prepared.graph, prepared.weights, { debugOutputs: tapsWanted(opts), file: model });
     report(emitted.diagnostics, sources);
     modelInput = emitted.onnx!;
     const names = new Set(prepared.graph.inputs.map((i) => i.name));
@@ -78,6 +80,7 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
         report([makeDiagnostic(CliCodes.BadInputBinding, `the model has no input '${name}'`, undefined, { hint: `inputs: ${[...names].join(", ")}` })], sources);
     }
   } else if (opts.set.length || opts.weights.length) usage("--set and --weights apply to .net models; a compiled model already has its weights");
+  else if (opts.tap.length) usage("--tap applies to .net models; compile with --tap to keep intermediates in a compiled model");
   const bundle = isBundleDir(model);
   if (bundle && opts.device !== "cpu") usage("--device chooses onnxruntime's execution provider; a WGSL bundle runs on the WebGPU adapter");
   if (opts.profile && !bundle) usage("--profile times the kernels of a WGSL bundle (netc compile --target wgsl -o <dir>); for ONNX, onnxruntime has its own profiler");

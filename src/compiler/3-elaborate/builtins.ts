@@ -11,6 +11,7 @@ import {
   type Emitter, expectBool, expectDim, expectDimList, expectDType, expectInt, expectIntList, expectList, expectNumber,
   expectString, expectTensor, fail, type Origin,
 } from "./context.js";
+import { EINOPS_BUILTINS } from "./rearrange.js";
 import { bool, describeKind, float, int, NONE, show, type Val } from "./values.js";
 
 export interface CallArg {
@@ -19,17 +20,22 @@ export interface CallArg {
   span: Span;
 }
 
-type Bound = Map<string, { value: Val; span: Span }>;
+export type Bound = Map<string, { value: Val; span: Span }>;
 
-/** Binds call arguments to a builtin's parameter spec: "x", "axis=-1" (has a default), "bias?" (optional). */
+/**
+ * Binds call arguments to a builtin's parameter spec: "x", "axis=-1" (has a default), "bias?" (optional), and
+ * "**sizes" (any other named arguments, bound under their own names).
+ */
 export function bindArgs(callee: string, spec: string[], args: CallArg[], span: Span): Bound {
+  const rest = spec.some((s) => s.startsWith("**"));
+  spec = spec.filter((s) => !s.startsWith("**"));
   const names = spec.map((s) => s.replace(/[?=].*$/, ""));
   const bound: Bound = new Map();
   let pos = 0;
   for (const a of args) {
     const name = a.name ?? names[pos++];
     if (name === undefined) fail(CheckCodes.WrongArity, `${callee} takes at most ${names.length} arguments, got ${args.length}`, a.span, [], `${callee}(${spec.join(", ")})`);
-    if (!names.includes(name)) fail(CheckCodes.UnknownArgument, `${callee} has no parameter '${name}'`, a.span, [], `${callee}(${spec.join(", ")})`);
+    if (!names.includes(name) && !rest) fail(CheckCodes.UnknownArgument, `${callee} has no parameter '${name}'`, a.span, [], `${callee}(${spec.join(", ")})`);
     if (bound.has(name)) fail(CheckCodes.DuplicateArgument, `'${name}' is given twice`, a.span);
     bound.set(name, { value: a.value, span: a.span });
   }
@@ -52,7 +58,7 @@ export interface BuiltinContext {
 
 type Impl = (ctx: BuiltinContext, a: Bound) => Val;
 
-interface Builtin {
+export interface Builtin {
   spec: string[];
   impl: Impl;
   doc: string;
@@ -403,6 +409,7 @@ export const BUILTINS: Record<string, Builtin> = {
       return tupleOf(sizes.map((k) => slice(ctx, x, ax, at, (at += k))));
     },
   },
+  ...EINOPS_BUILTINS,
   sum: reduce("sum", "sum over axes"),
   mean: reduce("mean", "mean over axes"),
   amax: reduce("max", "maximum over axes"),

@@ -14,6 +14,7 @@ import { CONSTRUCTS } from "./constructs.js";
 import {
   Emitter, expectBool, expectDim, expectInt, expectList, expectNumber, expectString, expectTensor, fail, type Origin, provenance,
 } from "./context.js";
+import type { TapSelection } from "./tap-selection.js";
 import { bool, describeKind, float, int, type LayerInstance, NONE, show, type Val } from "./values.js";
 
 const MAX_DEPTH = 256;
@@ -113,6 +114,8 @@ interface Activation {
 export interface ElaborateOptions {
   /** `--set name=value`, already parsed into expressions. */
   overrides?: Map<string, { expr: A.Expr; span: Span }>;
+  /** `--tap`: collects the values bound to names while the model runs. */
+  taps?: TapSelection;
 }
 
 export interface WeightRuleUse {
@@ -147,6 +150,7 @@ export class Elaborator {
   private readonly weightRules: WeightRuleUse[] = [];
   private depth = 0;
   private evalDepth = 0;
+  private tapSelection?: TapSelection;
   /** What `print` showed, in order (NET3016 notes); the caller keeps them also when elaboration fails later. */
   readonly printed: Diagnostic[] = [];
 
@@ -165,6 +169,7 @@ export class Elaborator {
 
   run(opts: ElaborateOptions = {}): ElaborateResult {
     const m = this.model;
+    this.tapSelection = opts.taps;
     const scope = new Scope(this.globals);
     const overrides = new Map(opts.overrides ?? []);
     const config = this.bindConfig(m.config, scope, overrides, m.name.name);
@@ -375,9 +380,11 @@ export class Elaborator {
     for (const [k, v] of layer.config) scope.define(k, v);
     const bound = this.matchArgs(decl.inputs, args, `layer ${layer.path}`, span);
     this.bindInputs(decl.inputs, bound, scope, `layer ${layer.path}`);
+    for (const p of decl.inputs) this.tapSelection?.offer(`${layer.path}/${p.name.name}`, scope.lookup(p.name.name)!.value, p.name.span);
     const act: Activation = { path: layer.path, layers: new Map(), declared: new Map(), kind: "block", construct };
     const result = this.withCall(span, () => this.runBody(decl.body, scope, act, decl.span));
     this.checkOutputs(decl.outputs, result, scope, span, `layer ${layer.path}`);
+    this.tapSelection?.offer(layer.path, result, span);
     return result;
   }
 
@@ -521,6 +528,7 @@ export class Elaborator {
         const v = this.evalExpr(s.value, scope, act);
         if (s.type) this.matchType(s.type, v, scope, s.value.span, true, `'${patternText(s.pattern)}'`);
         this.bindPattern(s.pattern, v, scope, s.value.span, "define");
+        if (act.kind !== "fn") this.tapSelection?.offerBinding(s.pattern, v, act.path);
         return;
       }
       case "Assign": {
@@ -531,6 +539,7 @@ export class Elaborator {
           v = this.binary(s.op[0] as A.BinaryOp, cur, v, s.span, s.span, act);
         }
         this.bindPattern(s.target, v, scope, s.value.span, "assign");
+        if (act.kind !== "fn") this.tapSelection?.offerBinding(s.target, v, act.path);
         return;
       }
       case "If": {
@@ -557,6 +566,7 @@ export class Elaborator {
         if (this.tapNames.has(name)) fail(CheckCodes.DuplicateDefinition, `tap '${name}' is defined twice`, s.name.span);
         this.tapNames.add(name);
         this.builder.tap(name, v, s.span);
+        this.tapSelection?.offer(name, { kind: "tensor", v }, s.span);
         return;
       }
       case "Assert": {
