@@ -15,14 +15,16 @@ import ts from "typescript";
 export const LAYERS: readonly (readonly string[])[] = [
   ["diagnostics"],
   ["util"],
-  ["runtime"],
   ["dsl/1-parse", "dsl/builtin-names.ts"],
-  ["dsl/einops-pattern.ts"],
+  ["dsl/einops-pattern.ts", "dsl/preprocess-spec.ts"],
+  ["runtime"],
   ["dsl/format", "dsl/2-analyze"],
   ["compiler/ir"],
   ["compiler/3-elaborate"],
   ["weights"],
   ["backends/onnx", "backends/wgsl", "graph"],
+  ["dataset"],
+  ["export"],
   [""],
   ["cli"],
 ];

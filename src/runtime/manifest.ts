@@ -1,5 +1,6 @@
 // The contract between the WGSL backend (which writes bundles) and the runtime (which runs them).
 // A bundle is this manifest, one WGSL file per kernel, and one safetensors file with the weight buffers' bytes.
+import type { PreprocessSpec } from "../dsl/preprocess-spec.js";
 import type { DType } from "../util/tensor.js";
 
 export const BUNDLE_FORMAT = "netc-wgsl";
@@ -80,6 +81,8 @@ export interface BundleManifest {
   outputs: TensorSlot[];
   /** In dispatch order. */
   kernels: KernelEntry[];
+  /** The model's `preprocess { }` declaration (netc infer reads it; the runtime does not). */
+  preprocess?: PreprocessSpec;
 }
 
 /** A bundle in memory: what `loadBundle` fetches, `readBundleDir` reads and `WgslModel.create` runs. */

@@ -12,6 +12,7 @@ import { checkOpset, DEFAULT_OPSET, irVersionFor } from "./opset.js";
 import { netcVersion } from "./producer.js";
 import { encodeModel, type GraphProto, type ModelProto, onnxDataType, type TensorProto, tensorProto, valueInfo } from "./proto.js";
 import { bindParams, paramsReadBy } from "../../compiler/ir/bind-params.js";
+import { PREPROCESS_METADATA_KEY } from "../../dsl/preprocess-spec.js";
 
 export interface EmitOnnxOptions {
   /** ONNX opset, 17 (default) to 23; newer opsets get simpler graphs (Gelu from 20, Attention from 23). */
@@ -118,6 +119,7 @@ function metadata(graph: Graph, opts: EmitOnnxOptions, provenance: string): { ke
     { key: "netc.source", value: opts.source ?? graph.span?.file ?? "" },
     { key: "netc.weights", value: provenance },
     { key: "netc.symbols", value: graph.symbols.join(",") },
+    ...(graph.preprocess ? [{ key: PREPROCESS_METADATA_KEY, value: JSON.stringify(graph.preprocess) }] : []),
   ];
 }
 

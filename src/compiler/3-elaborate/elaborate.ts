@@ -16,6 +16,7 @@ import {
 } from "./context.js";
 import type { TapSelection } from "./tap-selection.js";
 import { bool, describeKind, float, int, type LayerInstance, NONE, show, type Val } from "./values.js";
+import { readPreprocess } from "../../dsl/preprocess-spec.js";
 
 const MAX_DEPTH = 256;
 /** How deeply expression evaluations may nest, through all block calls together (see evalExpr). */
@@ -591,6 +592,9 @@ export class Elaborator {
         if (act.kind !== "model") fail(CheckCodes.MisplacedStatement, "`weights { ... }` belongs in the model body", s.span);
         for (const r of s.rules)
           this.weightRules.push({ verb: r.verb.name, args: r.args.map((e) => this.evalExpr(e, scope, act)), span: r.span, ...(s.name ? { set: s.name.name } : {}) });
+        return;
+      case "Preprocess": // checked by the preprocess-fields rule before elaboration
+        this.builder.graph.preprocess = readPreprocess(s).spec;
         return;
     }
   }

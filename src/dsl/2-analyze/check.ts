@@ -3,12 +3,13 @@ import type { Diagnostic } from "../../diagnostics/diagnostics.js";
 import type { Program } from "./load.js";
 import { einopsPatterns } from "./rules/einops-patterns.js";
 import { liftSteps } from "./rules/lift-steps.js";
+import { preprocessFields } from "./rules/preprocess-fields.js";
 import { namesDefined } from "./rules/names-defined.js";
 import type { Rule } from "./rules/rule.js";
 import { statementPlacement } from "./rules/statement-placement.js";
 import { uniqueDefinitions } from "./rules/unique-definitions.js";
 
-export const RULES: readonly Rule[] = [uniqueDefinitions, namesDefined, statementPlacement, liftSteps, einopsPatterns];
+export const RULES: readonly Rule[] = [uniqueDefinitions, namesDefined, statementPlacement, liftSteps, einopsPatterns, preprocessFields];
 
 export function checkProgram(program: Program): Diagnostic[] {
   const out: Diagnostic[] = [];
