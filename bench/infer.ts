@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { PNG } from "pngjs";
 import { openClip } from "../src/dataset/frames.js";
 import { prepareClip } from "../src/dataset/prepare.js";
-import { DEFAULT_PREPROCESS } from "../src/preprocess/spec.js";
+import { DEFAULT_PREPROCESS } from "../src/dsl/preprocess-spec.js";
 import { encodeNpy } from "../src/util/npy.js";
 import { uniforms } from "../src/util/random.js";
 

@@ -14,7 +14,7 @@ import type * as OrtWeb from "onnxruntime-web";
 import { emitOnnx } from "../src/backends/onnx/index.js";
 import { decodeModel } from "../src/backends/onnx/proto.js";
 import { compileWgsl } from "../src/backends/wgsl/index.js";
-import { compileToGraph } from "../src/compiler/compile.js";
+import { compileToGraph } from "../src/driver.js";
 import { WgslModel } from "../src/runtime/model.js";
 import type { NodeGpu } from "../src/runtime/node.js";
 import type { HostTensor } from "../src/util/tensor.js";

@@ -3,46 +3,23 @@
 // Bad input never throws from compile/importWeights/inspect: problems come back as diagnostics. `run` throws a
 // DiagnosticError (the same diagnostics `netc run` prints).
 import { existsSync, readFileSync } from "node:fs";
-import { emitOnnx, type OnnxDevice, runOnnx, writeOnnx } from "./backends/onnx/index.js";
+import { type OnnxDevice, runOnnx } from "./backends/onnx/index.js";
 import { type OnnxSummary, summarizeOnnx } from "./backends/onnx/summary.js";
-import { bundleOf, compileWgsl, emitWgslBundle, wgslKernelStats, type WgslKernelStats } from "./backends/wgsl/index.js";
-import { compileToGraph, type FrontendOptions, type FrontendResult } from "./compiler/compile.js";
-import { CheckCodes, CliCodes, makeDiagnostic, OnnxCodes } from "./compiler/codes.js";
-import { type Diagnostic, DiagnosticError, hasErrors, SourceMap } from "./compiler/diagnostics.js";
-import { displayPath, sourceFilePath } from "./dsl/2-analyze/load.js";
-import { shapeToString } from "./compiler/ir/dim.js";
 import type { Graph } from "./compiler/ir/ir.js";
-import { type GraphStats, graphStats } from "./compiler/ir/stats.js";
+import { CliCodes, makeDiagnostic, OnnxCodes } from "./diagnostics/codes.js";
+import { type Diagnostic, DiagnosticError, SourceMap } from "./diagnostics/diagnostics.js";
+import { type BackendOptions, compileToGraph, emit, emitToDisk, type FrontendOptions, type FrontendResult, type GraphSummary, prepare, type Prepared, summarizeGraph, type WeightOptions } from "./driver.js";
 import type { WgslBundle } from "./runtime/manifest.js";
 import type { HostTensor } from "./util/tensor.js";
+import { displayPath } from "./util/source-paths.js";
 import type { WeightReport } from "./weights/mapping.js";
-import { IMPORTED_FOR_MODEL, loadModelWeights, parseWeightSpec } from "./weights/model-weights.js";
+import { IMPORTED_FOR_MODEL } from "./weights/model-weights.js";
 import { writeSafetensors } from "./weights/safetensors.js";
 
-export interface WeightOptions {
-  /** Checkpoint files (`[name=]path`, as `--weights`) to load onto the model's weights, or the weights themselves. */
-  weights?: readonly string[] | ReadonlyMap<string, HostTensor>;
-  /** State dicts whose tensors replace loaded weights of the same name, applied after `weights`. */
-  weightOverrides?: readonly string[];
-  /** Relax the strict weight report. */
-  allowMissing?: boolean;
-  allowUnexpected?: boolean;
-}
+export type { WeightOptions } from "./driver.js";
 
-export interface CompileOptions extends FrontendOptions, WeightOptions {
-  /** "onnx" (default): `onnx` holds the model's bytes; "wgsl": `bundle` holds a WebGPU bundle. */
-  target?: "onnx" | "wgsl";
-  /** ONNX opset, 17 (default) to 23; newer opsets get simpler graphs (Gelu from 20, Attention from 23). */
-  opset?: number;
-  /** WGSL storage precision (default f32; f16 needs the adapter's shader-f16 feature). */
-  precision?: "f32" | "f16";
-  /** Seed for weights no checkpoint provides. */
-  seed?: number;
-  /** Expose every `tap` as an extra output. */
-  debugOutputs?: boolean;
-  /** ONNX for deployment (`--deploy`): weights stored in the layout their kernel reads; see emitOnnx's kernelLayoutWeights. */
-  deploy?: boolean;
-}
+/** `target` "onnx" (default): `onnx` holds the model's bytes; "wgsl": `bundle` holds a WebGPU bundle. */
+export interface CompileOptions extends FrontendOptions, WeightOptions, Omit<BackendOptions, "file"> {}
 
 export interface CompileResult {
   /** The serialized ONNX model (target "onnx"); absent when there are errors. */
@@ -56,32 +33,10 @@ export interface CompileResult {
   sources: SourceMap;
 }
 
-interface Prepared {
-  result: CompileResult;
-  graph?: Graph;
-  weights?: ReadonlyMap<string, HostTensor>;
-  /** The files read (sources by their path on disk, checkpoints): no output may replace one. */
-  inputs: string[];
-}
-
-/** Front end, then the weights; `graph` is absent when either reported an error. */
-function prepare(source: string, options: FrontendOptions & WeightOptions): Prepared {
-  const front = compileToGraph(source, options);
-  const result: CompileResult = { diagnostics: front.diagnostics, sources: front.sources, graph: front.graph };
-  const checkpoints = options.weights && !(options.weights instanceof Map) ? (options.weights as readonly string[]).map((w) => parseWeightSpec(w).path) : [];
-  const inputs = [...(options.file === undefined ? [] : [options.file]), ...(front.program?.files.map((f) => sourceFilePath(f.file)) ?? []), ...checkpoints, ...(options.weightOverrides ?? [])];
-  if (!front.graph) return { result, inputs };
-  if (!options.weights || options.weights instanceof Map) return { result, graph: front.graph, weights: options.weights as ReadonlyMap<string, HostTensor> | undefined, inputs };
-  const loaded = loadModelWeights(front.graph, (options.weights as readonly string[]).map(parseWeightSpec), front.weightRules, {
-    allowMissing: options.allowMissing,
-    allowUnexpected: options.allowUnexpected,
-    overrides: options.weightOverrides,
-  });
-  // The weight report accounts for the weights the forward never reads (NET6025, NET6020): say it once.
-  result.diagnostics = [...result.diagnostics.filter((d) => d.code !== CheckCodes.UnusedParameter.code), ...loaded.diagnostics];
-  result.weightReport = loaded.report;
-  if (hasErrors(loaded.diagnostics)) return { result, inputs };
-  return { result, graph: front.graph, weights: loaded.weights, inputs };
+/** The driver's front end and weights, as a CompileResult (the graph only when neither reported an error). */
+function prepareResult(source: string, options: FrontendOptions & WeightOptions): { result: CompileResult; prepared: Prepared } {
+  const prepared = prepare(source, options);
+  return { result: { diagnostics: prepared.diagnostics, sources: prepared.front.sources, graph: prepared.front.graph, weightReport: prepared.weightReport }, prepared };
 }
 
 /** `taps` named: those become outputs, with the file's own `tap`s only under `debugOutputs`. */
@@ -93,17 +48,12 @@ function withTaps<T extends CompileOptions>(options: T): T {
 /** Compiles `.net` source text to an ONNX model or a WGSL bundle, in memory. */
 export function compile(source: string, options: CompileOptions = {}): CompileResult {
   options = withTaps(options);
-  const { result, graph, weights } = prepare(source, options);
-  if (!graph) return result;
-  if (options.target === "wgsl") {
-    const compiled = compileWgsl(graph, { weights, seed: options.seed, debugOutputs: options.debugOutputs, precision: options.precision });
-    result.diagnostics.push(...compiled.diagnostics);
-    if (compiled.program) result.bundle = bundleOf(compiled.program);
-    return result;
-  }
-  const emitted = emitOnnx(graph, { opset: options.opset, weights, seed: options.seed, debugOutputs: options.debugOutputs, source: options.file === undefined ? undefined : displayPath(options.file), kernelLayoutWeights: options.deploy });
+  const { result, prepared } = prepareResult(source, options);
+  if (!prepared.graph) return result;
+  const emitted = emit(prepared.graph, prepared.weights, options);
   result.diagnostics.push(...emitted.diagnostics);
-  result.onnx = emitted.bytes;
+  if (emitted.bundle) result.bundle = emitted.bundle;
+  if (emitted.onnx) result.onnx = emitted.onnx;
   return result;
 }
 
@@ -125,11 +75,9 @@ export function compileFile(file: string, output: string, options: Omit<CompileO
   options = withTaps(options);
   const read = readSourceFile(file);
   if (read.text === undefined) return { diagnostics: read.diagnostics, sources: new SourceMap() };
-  const { result, graph, weights, inputs } = prepare(read.text, { ...options, file });
-  if (!graph) return result;
-  const common = { weights, seed: options.seed, debugOutputs: options.debugOutputs, source: displayPath(file), inputs };
-  if (options.target === "wgsl") result.diagnostics.push(...emitWgslBundle(graph, { ...common, precision: options.precision, outDir: output }).diagnostics);
-  else result.diagnostics.push(...writeOnnx(output, graph, { ...common, opset: options.opset, kernelLayoutWeights: options.deploy }));
+  const { result, prepared } = prepareResult(read.text, { ...options, file });
+  if (!prepared.graph) return result;
+  result.diagnostics.push(...emitToDisk({ ...prepared, graph: prepared.graph }, output, { ...options, file }).diagnostics);
   return result;
 }
 
@@ -150,9 +98,10 @@ export function importWeights(
   checkpoints: readonly string[],
   options: FrontendOptions & Omit<WeightOptions, "weights"> & { output?: string } = {},
 ): ImportWeightsResult {
-  const { result, graph, weights } = prepare(source, { ...options, weights: checkpoints });
+  const { result, prepared } = prepareResult(source, { ...options, weights: checkpoints });
   const out: ImportWeightsResult = { report: result.weightReport, diagnostics: result.diagnostics, sources: result.sources };
-  if (!graph || !weights) return out;
+  const weights = prepared.weights;
+  if (!prepared.graph || !weights) return out;
   out.weights = new Map(weights);
   if (options.output !== undefined) {
     const metadata = new Map([[IMPORTED_FOR_MODEL, options.file === undefined ? "" : displayPath(options.file)], ["netc.checkpoint", checkpoints.join(" ")]]);
@@ -206,16 +155,10 @@ export async function run(model: RunnableModel, inputs: Readonly<Record<string, 
   return Object.fromEntries(await runOnnx(model as string | Uint8Array, inputs, options));
 }
 
-export interface InspectResult {
-  model?: string;
-  /** `name dtype[shape]` of each input and output. */
+export interface InspectResult extends Partial<Omit<GraphSummary, "diagnostics">> {
   inputs: string[];
   outputs: string[];
   symbols: string[];
-  ir?: GraphStats;
-  onnx?: OnnxSummary;
-  /** Kernel counts of the WGSL bundle; absent when the model is not plannable (e.g. symbolic shapes). */
-  wgsl?: WgslKernelStats;
   diagnostics: Diagnostic[];
   sources: SourceMap;
 }
@@ -224,15 +167,10 @@ export interface InspectResult {
 export function inspect(source: string, options: FrontendOptions = {}): InspectResult {
   const front: FrontendResult = compileToGraph(source, options);
   const out: InspectResult = { inputs: [], outputs: [], symbols: [], diagnostics: front.diagnostics, sources: front.sources };
-  const graph = front.graph;
-  if (!graph) return out;
-  const io = (xs: Graph["inputs"]) => xs.map((x) => `${x.name} ${x.value.dtype}${shapeToString(x.value.shape)}`);
-  Object.assign(out, { model: graph.name, inputs: io(graph.inputs), outputs: io(graph.outputs), symbols: graph.symbols, ir: graphStats(graph) });
-  const emitted = emitOnnx(graph, { structureOnly: true });
-  out.diagnostics.push(...emitted.diagnostics);
-  if (emitted.bytes) out.onnx = summarizeOnnx(emitted.bytes);
-  out.wgsl = wgslKernelStats(graph).stats;
-  return out;
+  if (!front.graph) return out;
+  const { diagnostics, ...summary } = summarizeGraph(front.graph);
+  out.diagnostics.push(...diagnostics);
+  return Object.assign(out, summary);
 }
 
 /** What `netc inspect` says about a serialized ONNX model; a malformed one is a NET5004 diagnostic. */

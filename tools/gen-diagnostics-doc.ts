@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CODE_AREAS } from "../src/compiler/all-codes.js";
+import { CODE_AREAS } from "../src/diagnostics/all-codes.js";
 import { commandArgs, commandLine, COMMANDS, parseExpected } from "../test/diagnostics/command-cases.js";
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "../..");

@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { compileToGraph } from "../src/compiler/compile.js";
+import { compileToGraph } from "../src/driver.js";
 import { programBlockTree } from "../src/graph/blocks.js";
 import { graphToDot, type PictureDepth } from "../src/graph/dot.js";
 import { renderSvg } from "../src/graph/render.js";

@@ -1,5 +1,5 @@
 // Shared command-line plumbing: reading sources, printing diagnostics, exit codes.
-import { type Diagnostic, diagnosticToJson, hasErrors, renderDiagnostics, SourceMap } from "../compiler/diagnostics.js";
+import { type Diagnostic, diagnosticToJson, hasErrors, renderDiagnostics, SourceMap } from "../diagnostics/diagnostics.js";
 import { InputFileError, readSourceFile } from "../util/input-file.js";
 
 /** Exit codes: 0 success, 1 diagnostics (bad input), 2 usage errors. */

@@ -1,9 +1,9 @@
 // The `netc` command line. Exit codes: 0 success, 1 diagnostics about the input, 2 usage errors.
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { DiagnosticError, SourceMap } from "../compiler/diagnostics.js";
+import { DiagnosticError, SourceMap } from "../diagnostics/diagnostics.js";
 import type { WeightsImportOptions } from "./commands/weights.js";
 import { collect, EXIT_USAGE, ExitError, report } from "./io.js";
-import { VERSION } from "../version.js";
+import { VERSION } from "../util/version.js";
 
 /** A command's action, imported when the command runs: `netc --version` or `netc check` loads no backend. */
 function lazy<M, A extends unknown[]>(load: () => Promise<M>, pick: (m: M) => (...args: A) => void | Promise<void>): (...args: A) => Promise<void> {

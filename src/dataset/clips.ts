@@ -2,10 +2,10 @@
 // header row, or JSON) naming clips with optional labels and folds. DFEW's fold CSVs (video_name,label) read as is.
 import { readdirSync, statSync } from "node:fs";
 import { basename, dirname, extname, isAbsolute, join } from "node:path";
-import { makeDiagnostic } from "../compiler/codes.js";
-import { type Diagnostic, DiagnosticError } from "../compiler/diagnostics.js";
+import { makeDiagnostic } from "../diagnostics/codes.js";
+import { type Diagnostic, DiagnosticError } from "../diagnostics/diagnostics.js";
 import { InputFileError, readSourceFile } from "../util/input-file.js";
-import { DatasetCodes } from "./codes.js";
+import { DatasetCodes } from "../diagnostics/dataset-codes.js";
 import { IMAGE_EXTENSIONS, isVideoFile } from "./frames.js";
 
 export interface ClipEntry {

@@ -3,9 +3,9 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
-import type { CodeInfo } from "../compiler/codes.js";
+import type { CodeInfo } from "../diagnostics/codes.js";
 import { loadOptional } from "../util/optional.js";
-import { DatasetCodes } from "./codes.js";
+import { DatasetCodes } from "../diagnostics/dataset-codes.js";
 
 /** An image as float planes in 0..255 (R, G, B), each height x width, row-major. */
 export interface RgbImage {

@@ -1,12 +1,12 @@
 // Runs a model over many clips: each clip prepared as the model's preprocessing says (one tensor per test-time
 // view), views batched into runs, outputs merged per clip, one result per clip. A clip that fails is recorded with
 // its error and the run goes on.
-import { makeDiagnostic } from "../compiler/codes.js";
-import { type Diagnostic, DiagnosticError } from "../compiler/diagnostics.js";
-import { DEFAULT_PREPROCESS, type PreprocessSpec, videoDims } from "../preprocess/spec.js";
+import { makeDiagnostic } from "../diagnostics/codes.js";
+import { type Diagnostic, DiagnosticError } from "../diagnostics/diagnostics.js";
+import { DEFAULT_PREPROCESS, type PreprocessSpec, videoDims } from "../dsl/preprocess-spec.js";
 import type { HostTensor } from "../util/tensor.js";
 import { ANY_INPUT, type ClipEntry } from "./clips.js";
-import { DatasetCodes } from "./codes.js";
+import { DatasetCodes } from "../diagnostics/dataset-codes.js";
 import { ClipError, openClip } from "./frames.js";
 import { prepareClip, type ResolvedPreprocess } from "./prepare.js";
 import type { ClipResult } from "./results.js";

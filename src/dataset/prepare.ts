@@ -1,7 +1,7 @@
 // A clip's frames to the model's input tensors, one per test-time view, as its `preprocess` declaration says:
 // frame sampling, resize, crop, value range, mean/std, channel order and layout.
-import type { PreprocessSpec } from "../preprocess/spec.js";
-import { DatasetCodes } from "./codes.js";
+import type { PreprocessSpec } from "../dsl/preprocess-spec.js";
+import { DatasetCodes } from "../diagnostics/dataset-codes.js";
 import { ClipError, type FrameSource, type RgbImage } from "./frames.js";
 import { cropImage, resizedSize, resizeImage, roundHalfEven } from "./resize.js";
 

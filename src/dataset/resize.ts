@@ -2,7 +2,7 @@
 // renormalised at the borders (torch's `antialias=True`, PIL's algorithm, bicubic a = -0.5); without it,
 // F.interpolate(align_corners=False) (bicubic a = -0.75, edge taps clamped). `nearest` is F.interpolate's
 // legacy nearest (source index floor(i * in / out)).
-import type { PreprocessSpec } from "../preprocess/spec.js";
+import type { PreprocessSpec } from "../dsl/preprocess-spec.js";
 import type { RgbImage } from "./frames.js";
 
 /** For each output sample: the source indexes it reads and their weights. */

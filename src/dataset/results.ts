@@ -1,9 +1,9 @@
 // The JSONL results of netc infer: one line per clip, appended as each batch finishes, so an interrupted run
 // resumes where it stopped (clips already scored are skipped; failed clips are tried again).
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
-import { makeDiagnostic } from "../compiler/codes.js";
-import { DiagnosticError } from "../compiler/diagnostics.js";
-import { DatasetCodes } from "./codes.js";
+import { makeDiagnostic } from "../diagnostics/codes.js";
+import { DiagnosticError } from "../diagnostics/diagnostics.js";
+import { DatasetCodes } from "../diagnostics/dataset-codes.js";
 
 export interface ClipResult {
   clip: string;

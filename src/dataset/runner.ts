@@ -2,11 +2,11 @@
 // once), or a WGSL bundle on one WebGPU device. Its signature and `preprocess` record come from the artifact.
 import { type OnnxDevice, type OnnxSession, openOnnxSession } from "../backends/onnx/run.js";
 import { decodeModel, type ValueInfoProto } from "../backends/onnx/proto.js";
-import { makeDiagnostic, OnnxCodes } from "../compiler/codes.js";
-import { DiagnosticError } from "../compiler/diagnostics.js";
-import { PREPROCESS_METADATA_KEY, type PreprocessSpec, preprocessFromJson } from "../preprocess/spec.js";
+import { makeDiagnostic, OnnxCodes } from "../diagnostics/codes.js";
+import { DiagnosticError } from "../diagnostics/diagnostics.js";
+import { PREPROCESS_METADATA_KEY, type PreprocessSpec, preprocessFromJson } from "../dsl/preprocess-spec.js";
 import type { DType, HostTensor } from "../util/tensor.js";
-import { DatasetCodes } from "./codes.js";
+import { DatasetCodes } from "../diagnostics/dataset-codes.js";
 
 export interface TensorSignature {
   name: string;

@@ -2,8 +2,8 @@
 // the pattern text and the names of the given axis sizes alone, so the static checker (literal patterns, exact
 // columns) and the elaborator (computed patterns) report the same problems. Rules follow einops
 // (einops/parsing.py and einops/einops.py `_prepare_transformation_recipe`).
-import { CheckCodes, type CodeInfo, makeDiagnostic } from "../compiler/codes.js";
-import type { Diagnostic, Span } from "../compiler/diagnostics.js";
+import { CheckCodes, type CodeInfo, makeDiagnostic } from "../diagnostics/codes.js";
+import type { Diagnostic, Span } from "../diagnostics/diagnostics.js";
 import { encodeString } from "./1-parse/strings.js";
 
 export type PatternOperation = "rearrange" | "repeat" | "reduce";

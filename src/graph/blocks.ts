@@ -2,7 +2,7 @@
 // The IR keeps only the instance path (`backbone.blocks.3.attn`); which segments name an instance (`blocks.3` is one,
 // `blocks` alone is not) and which block it instantiates come from the `layer` statements of the program.
 import type * as A from "../dsl/1-parse/ast.js";
-import type { Span } from "../compiler/diagnostics.js";
+import type { Span } from "../diagnostics/diagnostics.js";
 import type { Graph } from "../compiler/ir/ir.js";
 import type { Program } from "../dsl/2-analyze/load.js";
 

@@ -2,7 +2,8 @@
 // depth fold into one box, and every tensor that crosses between drawn things is an edge labelled with its shape.
 // Pure: IR graph + instance tree in, a Picture (for tests) and its DOT text out. Rendering is in ./render.ts.
 import { shapeToString } from "../compiler/ir/dim.js";
-import { type Graph, liveNodes, type Node, type Value } from "../compiler/ir/ir.js";
+import type { Graph, Node, Value } from "../compiler/ir/ir.js";
+import { liveNodes } from "../compiler/ir/liveness.js";
 import { type BlockInstance, instancesByPath } from "./blocks.js";
 
 /** How many levels of blocks to open: a number (the model is level 0) or every op. */

@@ -1,6 +1,6 @@
 // The contract between the WGSL backend (which writes bundles) and the runtime (which runs them).
 // A bundle is this manifest, one WGSL file per kernel, and one safetensors file with the weight buffers' bytes.
-import type { PreprocessSpec } from "../preprocess/spec.js";
+import type { PreprocessSpec } from "../dsl/preprocess-spec.js";
 import type { DType } from "../util/tensor.js";
 
 export const BUNDLE_FORMAT = "netc-wgsl";

@@ -1,6 +1,6 @@
 // Host <-> GPU element conversions. Buffers hold f32 (or f16) for every float type and i32 for every integer
 // and bool type; i64 values must fit in 32 bits, which the conversion checks rather than silently wrapping.
-import { allocData, bf16BitsToNumber, type DType, f16BitsToNumber, type TensorData } from "../util/tensor.js";
+import { allocData, bf16BitsToNumber, type DType, f16BitsToNumber, numberToBf16Bits, numberToF16Bits, type TensorData } from "../util/tensor.js";
 import type { StorageType } from "./manifest.js";
 
 export type StorageArray = Float32Array | Int32Array | Uint16Array;
@@ -14,36 +14,6 @@ export function storageTypeOf(dtype: DType, precision: "f32" | "f16"): StorageTy
 }
 
 export const STORAGE_BYTES: Record<StorageType, number> = { f32: 4, f16: 2, i32: 4 };
-
-const scratch = new Float32Array(1);
-const scratchBits = new Uint32Array(scratch.buffer);
-
-/** Rounds to the nearest f16 (ties to even), through the f32 bit pattern. */
-export function f32ToF16Bits(x: number): number {
-  scratch[0] = x;
-  const b = scratchBits[0];
-  const sign = (b >>> 16) & 0x8000;
-  const exp = (b >>> 23) & 0xff;
-  let mant = b & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
-    const rest = mant & ((1 << shift) - 1);
-    let m = mant >>> shift;
-    if (rest > half || (rest === half && (m & 1) === 1)) m++;
-    return sign | m;
-  }
-  let m = mant >>> 13;
-  const rest = mant & 0x1fff;
-  let out = (e << 10) | m;
-  if (rest > 0x1000 || (rest === 0x1000 && (m & 1) === 1)) out++;
-  return sign | out;
-}
 
 function asNumbers(dtype: DType, data: TensorData): ArrayLike<number> {
   if (dtype === "f16") return Array.from(data as Uint16Array, f16BitsToNumber);
@@ -65,7 +35,7 @@ export function toStorage(dtype: DType, data: TensorData, storage: StorageType, 
   }
   if (storage === "f16") {
     if (dtype === "f16") return (data as Uint16Array).slice();
-    return Uint16Array.from(asNumbers(dtype, data), f32ToF16Bits);
+    return Uint16Array.from(asNumbers(dtype, data), numberToF16Bits);
   }
   return Float32Array.from(asNumbers(dtype, data));
 }
@@ -77,16 +47,9 @@ export function fromStorage(dtype: DType, storage: StorageType, bytes: ArrayBuff
   if (dtype === "f16" && storage === "f16") return new Uint16Array(bytes, 0, count).slice();
   const out = allocData(dtype, count);
   if (out instanceof BigInt64Array) for (let i = 0; i < count; i++) out[i] = BigInt(src[i]);
-  else if (dtype === "f16") for (let i = 0; i < count; i++) out[i] = f32ToF16Bits(src[i]);
-  else if (dtype === "bf16") for (let i = 0; i < count; i++) out[i] = bf16Bits(src[i]);
+  else if (dtype === "f16") for (let i = 0; i < count; i++) out[i] = numberToF16Bits(src[i]);
+  else if (dtype === "bf16") for (let i = 0; i < count; i++) out[i] = numberToBf16Bits(src[i]);
   else if (dtype === "bool") for (let i = 0; i < count; i++) out[i] = src[i] !== 0 ? 1 : 0;
   else (out as Exclude<TensorData, BigInt64Array>).set(src);
   return out;
-}
-
-function bf16Bits(x: number): number {
-  scratch[0] = x;
-  const b = scratchBits[0];
-  if ((b & 0x7fffffff) > 0x7f800000) return 0x7fc0;
-  return ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
 }

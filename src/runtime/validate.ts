@@ -5,7 +5,7 @@ import { DTYPES } from "../util/tensor.js";
 import { WgslRuntimeError } from "./errors.js";
 import { BUNDLE_FORMAT, BUNDLE_VERSION, type BundleManifest } from "./manifest.js";
 
-/** Codes of the bundle errors (NET7xxx, as in src/backends/wgsl/codes.ts). */
+/** Codes of the bundle errors (NET7xxx, as in src/diagnostics/wgsl-codes.ts). */
 export const BUNDLE_ERROR = { BadManifest: "NET7011", FileRefused: "NET7012", Timeout: "NET7013" } as const;
 
 /** Bounds on what a manifest may ask for: far above any model netc compiles, far below what exhausts a machine. */

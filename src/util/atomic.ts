@@ -2,8 +2,8 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { CliCodes, makeDiagnostic } from "../compiler/codes.js";
-import { DiagnosticError } from "../compiler/diagnostics.js";
+import { CliCodes, makeDiagnostic } from "../diagnostics/codes.js";
+import { DiagnosticError } from "../diagnostics/diagnostics.js";
 
 /** fs.writeSync moves at most 2^31-1 bytes per call. */
 const MAX_WRITE = 1 << 30;

@@ -2,8 +2,8 @@
 // sockets and folders are refused from a stat before any open (an open of a FIFO blocks); the open itself is
 // non-blocking; and a file that yields more bytes than its size (a /proc file reports size 0) is refused too.
 import fs from "node:fs";
-import { CliCodes, type CodeInfo, makeDiagnostic } from "../compiler/codes.js";
-import { type Diagnostic, DiagnosticError } from "../compiler/diagnostics.js";
+import { CliCodes, type CodeInfo, makeDiagnostic } from "../diagnostics/codes.js";
+import { type Diagnostic, DiagnosticError } from "../diagnostics/diagnostics.js";
 
 /** Largest .net source netc reads. */
 export const MAX_SOURCE_BYTES = 16 << 20;

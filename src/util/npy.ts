@@ -1,7 +1,7 @@
 // Reads and writes numpy .npy files (format versions 1-3, C order, little-endian). A malformed file is reported
 // as a BadNpy diagnostic, never thrown: .npy files come from users.
-import { CliCodes, makeDiagnostic } from "../compiler/codes.js";
-import { type Diagnostic, DiagnosticError } from "../compiler/diagnostics.js";
+import { CliCodes, makeDiagnostic } from "../diagnostics/codes.js";
+import { type Diagnostic, DiagnosticError } from "../diagnostics/diagnostics.js";
 import { writeAll, writeFilesAtomic } from "./output.js";
 import { InputFileError, MAX_BINARY_BYTES, readRegularFile } from "./input-file.js";
 import { bf16BitsToNumber, byteSize, bytesOf, dataFromBytes, type DType, type HostTensor, numel } from "./tensor.js";

@@ -1,7 +1,7 @@
 // The heavy runtimes are optional peer dependencies (onnxruntime-node, webgpu), and so are the frame decoders of
 // netc infer and eval (pngjs, jpeg-js): loaded on first use, so the rest of netc works without them, and a missing one is a diagnostic that names the package and how to install it.
-import { CliCodes, makeDiagnostic } from "../compiler/codes.js";
-import { DiagnosticError } from "../compiler/diagnostics.js";
+import { CliCodes, makeDiagnostic } from "../diagnostics/codes.js";
+import { DiagnosticError } from "../diagnostics/diagnostics.js";
 
 export type OptionalPackage = "onnxruntime-node" | "webgpu" | "pngjs" | "jpeg-js";
 

@@ -7,9 +7,9 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { CliCodes, makeDiagnostic } from "../compiler/codes.js";
-import { DiagnosticError } from "../compiler/diagnostics.js";
-import { STDLIB_PREFIX, stdlibDir } from "../dsl/2-analyze/load.js";
+import { CliCodes, makeDiagnostic } from "../diagnostics/codes.js";
+import { DiagnosticError } from "../diagnostics/diagnostics.js";
+import { STDLIB_PREFIX, stdlibDir } from "./source-paths.js";
 import { writeAll, writeFailureReason } from "./atomic.js";
 
 export { writeAll };

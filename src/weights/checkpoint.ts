@@ -1,6 +1,6 @@
 // A checkpoint opened for reading: its container tree, its tensors (read lazily), and the state dict in it.
 import type { HostTensor } from "../util/tensor.js";
-import { WeightCodes, weightError, withDiagnostics } from "./codes.js";
+import { WeightCodes, weightError, withDiagnostics } from "../diagnostics/weight-codes.js";
 import { BinaryFile } from "./file.js";
 import { readTensorEntry, type TensorEntry } from "./layout.js";
 import { readSafetensorsTree } from "./safetensors.js";

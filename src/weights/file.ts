@@ -1,9 +1,9 @@
 // Bounds-checked random access to a checkpoint file through its descriptor. Checkpoints can exceed 4 GB and
 // what Node can hold in one Buffer, so nothing here ever reads a whole file: callers ask for windows.
 import fs from "node:fs";
-import { DiagnosticError } from "../compiler/diagnostics.js";
+import { DiagnosticError } from "../diagnostics/diagnostics.js";
 import { refusal } from "../util/input-file.js";
-import { WeightCodes, weightError } from "./codes.js";
+import { WeightCodes, weightError } from "../diagnostics/weight-codes.js";
 import type { PickleInput } from "./pickle.js";
 
 /** fs.readSync moves at most 2^31-1 bytes per call. */

@@ -1,5 +1,5 @@
 // Weight import: torch.save checkpoints (zip and legacy) and safetensors into a model's weights.
-export { WeightCodes } from "./codes.js";
+export { WeightCodes } from "../diagnostics/weight-codes.js";
 export {
   Checkpoint,
   describeStateDict,

@@ -1,5 +1,5 @@
 // The text of `netc weights inspect`: what a checkpoint holds, as a tree, with the state dict netc would pick.
-import { DiagnosticError } from "../compiler/diagnostics.js";
+import { DiagnosticError } from "../diagnostics/diagnostics.js";
 import { findStateDict, wrapperPrefix, type ArrayNode, type Checkpoint, type CheckpointNode, type DictNode, type ScalarNode } from "./checkpoint.js";
 import { isContiguous, type TensorEntry } from "./layout.js";
 

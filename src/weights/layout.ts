@@ -1,8 +1,8 @@
 // Tensors as checkpoints store them: a view (shape, strides, offset) into a storage somewhere in the file.
 // Layouts are validated once, when the checkpoint is opened, so that reading can trust them.
-import { allocData, byteSize, bytesOf, type DType, type HostTensor } from "../util/tensor.js";
-import type { DiagnosticError, Span } from "../compiler/diagnostics.js";
-import { WeightCodes, weightError } from "./codes.js";
+import { allocData, byteSize, bytesOf, type DType, type HostTensor, stridesOf } from "../util/tensor.js";
+import type { DiagnosticError, Span } from "../diagnostics/diagnostics.js";
+import { WeightCodes, weightError } from "../diagnostics/weight-codes.js";
 import type { BinaryFile } from "./file.js";
 
 /** A run of elements in the checkpoint file that one or more tensors view. */
@@ -107,7 +107,7 @@ export function opaqueTensorError(file: string, entry: TensorEntry, neededBy?: {
 export function makeOpaqueTensorEntry(key: string, global: string, shape: readonly unknown[] | undefined): TensorEntry {
   const dims = shape?.every((d) => typeof d === "number" && Number.isSafeInteger(d) && d >= 0) ? (shape as number[]) : [];
   const storage: StorageInfo = { name: `<opaque ${global}>`, dtype: "f32", numel: 0, fileOffset: 0 };
-  return { key, dtype: "f32", shape: dims, strides: contiguousStrides(dims), storageOffset: 0, numel: 0, storage, opaque: global };
+  return { key, dtype: "f32", shape: dims, strides: stridesOf(dims), storageOffset: 0, numel: 0, storage, opaque: global };
 }
 
 /** Non-negative integer dims whose element count, in elements and in bytes, stays exact in a double. */
@@ -219,16 +219,6 @@ export function copyStrided(
     }
   }
   if (to.buffer !== dst.buffer) dst.set(new Uint8Array(to.buffer, to.byteOffset, to.byteLength));
-}
-
-export function contiguousStrides(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let step = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = step;
-    step *= shape[i];
-  }
-  return strides;
 }
 
 /** Reports bulk reads and writes as they go; the CLI draws its progress bar from it. */

@@ -1,11 +1,11 @@
 // Mapping checkpoints' state dicts onto a model's declared weights.
 // Planning works on names, shapes and dtypes only, so the report is known before any tensor data is read;
 // loading then reads each needed checkpoint tensor once and applies the planned steps.
-import type { Span } from "../compiler/diagnostics.js";
+import type { Span } from "../diagnostics/diagnostics.js";
 import { closestName } from "../util/suggest.js";
 import { byteSize, type DType, type HostTensor } from "../util/tensor.js";
 import { describeStateDict, findStateDict, type Checkpoint, type StateDict } from "./checkpoint.js";
-import { WeightCodes, weightError, withDiagnostics } from "./codes.js";
+import { WeightCodes, weightError, withDiagnostics } from "../diagnostics/weight-codes.js";
 import { opaqueTensorError, type ProgressCallback } from "./layout.js";
 import { castTensor, isFloat, isLossy, reshapeTensor, sliceTensor, transposeTensor } from "./transforms.js";
 

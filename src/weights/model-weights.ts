@@ -1,14 +1,14 @@
 // Glue between a compiled model and checkpoints: the model's declared weights, the `weights { ... }` rules of its
 // `.net` file turned into mapping rules, several checkpoint files (each under an optional prefix) and overrides.
-import { makeDiagnostic } from "../compiler/codes.js";
+import { makeDiagnostic } from "../diagnostics/codes.js";
 import { closestName } from "../util/suggest.js";
-import { type Diagnostic, DiagnosticError, hasErrors, type Span } from "../compiler/diagnostics.js";
+import { type Diagnostic, DiagnosticError, hasErrors, type Span } from "../diagnostics/diagnostics.js";
 import type { WeightRuleUse } from "../compiler/3-elaborate/elaborate.js";
 import type { Val } from "../compiler/3-elaborate/values.js";
 import type { Graph } from "../compiler/ir/ir.js";
 import type { HostTensor } from "../util/tensor.js";
 import { findStateDict, openCheckpoint, type Checkpoint } from "./checkpoint.js";
-import { WeightCodes } from "./codes.js";
+import { WeightCodes } from "../diagnostics/weight-codes.js";
 import type { ProgressCallback } from "./layout.js";
 import { type DeclaredWeight, importWeights, type MappingRules, type StripRule, type TensorTransform, type WeightReport } from "./mapping.js";
 import { reportDiagnostics, type Strictness } from "./report.js";

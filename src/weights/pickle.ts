@@ -3,7 +3,7 @@
 // any other global becomes an OpaqueObject that records what the pickle asked for (the name, the arguments, the
 // state) and is never called or constructed; globals that can only mean an attack (os.system, eval, ...) refuse
 // the file. Dicts become Maps (so a key such as "__proto__" is just a key), and objects keep their state in Maps.
-import { WeightCodes, weightError } from "./codes.js";
+import { WeightCodes, weightError } from "../diagnostics/weight-codes.js";
 
 export type PickleValue =
   | null

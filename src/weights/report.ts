@@ -1,8 +1,8 @@
 // The weight report as text (printed whether or not the import succeeds) and as diagnostics.
-import { makeDiagnostic, type CodeInfo } from "../compiler/codes.js";
-import type { Diagnostic, RelatedInfo, Severity, Span } from "../compiler/diagnostics.js";
+import { makeDiagnostic, type CodeInfo } from "../diagnostics/codes.js";
+import type { Diagnostic, RelatedInfo, Severity, Span } from "../diagnostics/diagnostics.js";
 import { summarisePaths } from "../util/paths.js";
-import { WeightCodes } from "./codes.js";
+import { WeightCodes } from "../diagnostics/weight-codes.js";
 import type { DTypeConversion, WeightReport } from "./mapping.js";
 
 export interface Strictness {

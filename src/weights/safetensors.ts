@@ -1,11 +1,11 @@
 // safetensors: an 8-byte little-endian header length, a JSON header
 // {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {string: string}}, then the raw data.
-import { byteSize, bytesOf, type DType, type HostTensor } from "../util/tensor.js";
+import { byteSize, bytesOf, type DType, type HostTensor, stridesOf } from "../util/tensor.js";
 import { writeAll, writeFileAtomic } from "../util/atomic.js";
 import type { DictNode, StateDict } from "./checkpoint.js";
-import { WeightCodes, weightError } from "./codes.js";
+import { WeightCodes, weightError } from "../diagnostics/weight-codes.js";
 import type { BinaryFile } from "./file.js";
-import { checkedProduct, checkedShape, contiguousStrides, makeTensorEntry, READ_BUDGETS, type ProgressCallback, type TensorEntry } from "./layout.js";
+import { checkedProduct, checkedShape, makeTensorEntry, READ_BUDGETS, type ProgressCallback, type TensorEntry } from "./layout.js";
 
 const TO_DTYPE: Readonly<Record<string, DType>> = {
   F32: "f32",
@@ -96,7 +96,7 @@ export function readSafetensorsTree(file: BinaryFile): SafetensorsContents {
       bad(`tensor '${name}' has shape [${dims.join(", ")}] (${numel} elements) but ${bytes} bytes of ${dtype} data`);
     }
     const storage = { name, dtype, numel, fileOffset: dataStart + begin };
-    const entry = makeTensorEntry(what, name, { shape: dims, strides: contiguousStrides(dims), storageOffset: 0 }, storage);
+    const entry = makeTensorEntry(what, name, { shape: dims, strides: stridesOf(dims), storageOffset: 0 }, storage);
     tensors.push({ begin, end, entry });
   }
   tensors.sort((a, b) => a.begin - b.begin || a.end - b.end);

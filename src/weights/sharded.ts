@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Checkpoint, findStateDict, type CheckpointFormat, type CheckpointNode, type TensorSource } from "./checkpoint.js";
-import { WeightCodes, weightError } from "./codes.js";
+import { WeightCodes, weightError } from "../diagnostics/weight-codes.js";
 import { BinaryFile } from "./file.js";
 import { READ_BUDGETS, type TensorEntry } from "./layout.js";
 

@@ -4,7 +4,7 @@
 //   protocol, sys_info, the object, the storage keys), then each storage as int64 numel + raw bytes.
 import { byteSize, type DType } from "../util/tensor.js";
 import type { ArrayNode, CheckpointNode, DictNode, OpaqueNode } from "./checkpoint.js";
-import { WeightCodes, weightError } from "./codes.js";
+import { WeightCodes, weightError } from "../diagnostics/weight-codes.js";
 import { FileInput, type BinaryFile } from "./file.js";
 import { checkedProduct, makeOpaqueTensorEntry, makeTensorEntry, READ_BUDGETS, type RawLayout, type StorageInfo } from "./layout.js";
 import { NUMPY_GLOBALS, NumpyArray, NumpyDType } from "./numpy-pickle.js";

@@ -1,7 +1,7 @@
 // Tensor transforms that real checkpoints need before they fit a model: transpose, reshape, split, cast.
 // Data moves bit for bit (as unsigned words) except in a cast, which rounds to nearest even like torch.
-import { allocData, bf16BitsToNumber, byteSize, bytesOf, f16BitsToNumber, type DType, type HostTensor } from "../util/tensor.js";
-import { contiguousStrides, copyStrided } from "./layout.js";
+import { allocData, bf16BitsToNumber, byteSize, bytesOf, f16BitsToNumber, type DType, type HostTensor, numberToBf16Bits, numberToF16Bits, stridesOf } from "../util/tensor.js";
+import { copyStrided } from "./layout.js";
 
 /** Float types by precision; f16 and bf16 rank alike since neither holds the other. */
 const FLOAT_RANK: Partial<Record<DType, number>> = { f16: 1, bf16: 1, f32: 2, f64: 3 };
@@ -19,7 +19,7 @@ export function isLossy(from: DType, to: DType): boolean {
 }
 
 export function transposeTensor(t: HostTensor, perm: readonly number[]): HostTensor {
-  const strides = contiguousStrides(t.shape);
+  const strides = stridesOf(t.shape);
   const shape = perm.map((p) => t.shape[p]);
   const data = allocData(t.dtype, t.data.length);
   copyStrided(bytesOf(t), bytesOf({ data }), byteSize(t.dtype), shape, perm.map((p) => strides[p]), 0);
@@ -28,7 +28,7 @@ export function transposeTensor(t: HostTensor, perm: readonly number[]): HostTen
 
 /** The part of `t` at [start, start + size) along `axis`, as a contiguous copy. */
 export function sliceTensor(t: HostTensor, axis: number, start: number, size: number): HostTensor {
-  const strides = contiguousStrides(t.shape);
+  const strides = stridesOf(t.shape);
   const shape = t.shape.map((d, i) => (i === axis ? size : d));
   const count = shape.reduce((a, b) => a * b, 1);
   const data = allocData(t.dtype, count);
@@ -54,7 +54,7 @@ export function castTensor(t: HostTensor, to: DType): HostTensor {
     for (let i = 0; i < n; i++) dst[i] = toBigInt(read(i));
   } else if (to === "f16" || to === "bf16") {
     const dst = out as Uint16Array;
-    const encode = to === "f16" ? f32ToF16Bits : f32ToBf16Bits;
+    const encode = to === "f16" ? numberToF16Bits : numberToBf16Bits;
     for (let i = 0; i < n; i++) dst[i] = encode(toFloat32(read(i)));
   } else if (to === "f32") {
     const dst = out as Float32Array;
@@ -109,39 +109,3 @@ function toBigInt(v: number | bigint): bigint {
   return Number.isFinite(v) ? BigInt.asIntN(64, BigInt(Math.trunc(v))) : 0n;
 }
 
-const f32 = new Float32Array(1);
-const f32Bits = new Uint32Array(f32.buffer);
-
-/** IEEE binary16 bits of a float32 value, rounded to nearest even; NaN stays NaN (quiet). */
-export function f32ToF16Bits(x: number): number {
-  f32[0] = x;
-  const bits = f32Bits[0];
-  const sign = (bits >>> 16) & 0x8000;
-  const exponent = (bits >>> 23) & 0xff;
-  const mantissa = bits & 0x7fffff;
-  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 | (mantissa >>> 13) : 0);
-  const e = exponent - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    return sign | roundShift(mantissa | 0x800000, 14 - e);
-  }
-  // A carry out of the mantissa correctly bumps the exponent (up to infinity).
-  return sign | ((e << 10) + roundShift(mantissa, 13));
-}
-
-/** bfloat16 bits of a float32 value, rounded to nearest even; NaN stays NaN (quiet). */
-export function f32ToBf16Bits(x: number): number {
-  f32[0] = x;
-  const bits = f32Bits[0];
-  if ((bits & 0x7f800000) === 0x7f800000 && (bits & 0x7fffff) !== 0) return (bits >>> 16) | 0x40;
-  return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
-}
-
-/** value >> shift, rounded to nearest even. */
-function roundShift(value: number, shift: number): number {
-  const kept = value >>> shift;
-  const rest = value & ((1 << shift) - 1);
-  const half = 1 << (shift - 1);
-  return kept + (rest > half || (rest === half && (kept & 1) === 1) ? 1 : 0);
-}

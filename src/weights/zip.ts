@@ -1,6 +1,6 @@
 // A zip reader for the archives torch.save writes: central directory, zip64 records, STORED entries only.
 // Every offset and length read from the file is checked against the file before it is used.
-import { WeightCodes, weightError } from "./codes.js";
+import { WeightCodes, weightError } from "../diagnostics/weight-codes.js";
 import type { BinaryFile } from "./file.js";
 
 export interface ZipEntry {

@@ -4,7 +4,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { stdlibDir } from "../../src/dsl/2-analyze/load.js";
+import { stdlibDir } from "../../src/util/source-paths.js";
 import { runNetc } from "../helpers/cli.js";
 
 const ROOT = resolve(__dirname, "../..");

@@ -10,7 +10,7 @@ import { compile, interpret } from "../../src/index.js";
 import { encodeNpy, readNpyFile } from "../../src/util/npy.js";
 import { uniforms } from "../../src/util/random.js";
 import type { HostTensor } from "../../src/util/tensor.js";
-import { resolveWeights } from "../../src/weights/resolve.js";
+import { bindParams } from "../../src/compiler/ir/bind-params.js";
 import { runNetc } from "../helpers/cli.js";
 
 const ROOT = resolve(__dirname, "../..");
@@ -47,7 +47,7 @@ describe("--tap", () => {
     expect(compiled.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     const graph = compiled.graph!;
     expect(graph.taps.map((t) => t.name)).toEqual(TAPS);
-    const weights = resolveWeights(graph.params, undefined, 0).tensors; // netc run's random weights (seed 0)
+    const weights = bindParams(graph.params, undefined, 0).tensors; // netc run's random weights (seed 0)
     const reference = interpret(graph, new Map([["frames", read(join(dir, "frames.npy"))]]), weights);
     for (const name of TAPS) expect(maxAbsDiff(read(join(out, `${name.replace("/", ".")}.npy`)), reference.taps.get(name)!), name).toBeLessThan(1e-5);
 

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { DiagnosticError } from "../../src/compiler/diagnostics.js";
+import { DiagnosticError } from "../../src/diagnostics/diagnostics.js";
 import { listClips, parseCsv } from "../../src/dataset/clips.js";
 import { mergeViews } from "../../src/dataset/infer.js";
 import { classificationMetrics } from "../../src/dataset/metrics.js";

@@ -5,9 +5,9 @@ import { describe, expect, it } from "vitest";
 import { emitOnnx } from "../../src/backends/onnx/index.js";
 import { decodeModel } from "../../src/backends/onnx/proto.js";
 import { compileWgsl } from "../../src/backends/wgsl/compile.js";
-import { compileToGraph } from "../../src/compiler/compile.js";
-import { formatSource } from "../../src/dsl/format.js";
-import { PREPROCESS_METADATA_KEY, preprocessFromJson } from "../../src/preprocess/spec.js";
+import { compileToGraph } from "../../src/driver.js";
+import { formatSource } from "../../src/dsl/format/index.js";
+import { PREPROCESS_METADATA_KEY, preprocessFromJson } from "../../src/dsl/preprocess-spec.js";
 
 const FILE = "examples/tiny-video.net";
 const text = readFileSync(FILE, "utf8");

@@ -6,10 +6,10 @@ import { join } from "node:path";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type * as A from "../../src/dsl/1-parse/ast.js";
-import { checkSource } from "../../src/compiler/compile.js";
+import { checkSource } from "../../src/driver.js";
 import { openClip } from "../../src/dataset/frames.js";
 import { prepareClip } from "../../src/dataset/prepare.js";
-import { readPreprocess } from "../../src/preprocess/spec.js";
+import { readPreprocess } from "../../src/dsl/preprocess-spec.js";
 import { readNpyFile } from "../../src/util/npy.js";
 
 const FIXTURES = "test/fixtures/preprocess";

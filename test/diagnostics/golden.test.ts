@@ -3,8 +3,8 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compileToGraph } from "../../src/compiler/compile.js";
-import { renderDiagnostics } from "../../src/compiler/diagnostics.js";
+import { compileToGraph } from "../../src/driver.js";
+import { renderDiagnostics } from "../../src/diagnostics/diagnostics.js";
 
 const ROOT = resolve(__dirname, "../..");
 const CASES = join(__dirname, "cases");

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { allCodes } from "../../src/compiler/all-codes.js";
+import { allCodes } from "../../src/diagnostics/all-codes.js";
 import { diagnosticsDoc, exampleCoverage, UNREACHABLE } from "../../tools/gen-diagnostics-doc.js";
 
 const DOC = join(resolve(__dirname, "../.."), "docs/diagnostics.md");

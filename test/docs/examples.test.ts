@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compileToGraph } from "../../src/compiler/compile.js";
+import { compileToGraph } from "../../src/driver.js";
 import { netLexer } from "../../src/dsl/1-parse/lexer.js";
 import { parseSource } from "../../src/dsl/1-parse/parse.js";
 import { runNetc } from "../helpers/cli.js";

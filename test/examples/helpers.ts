@@ -7,7 +7,7 @@ import { expect } from "vitest";
 import { emitOnnx } from "../../src/backends/onnx/emit.js";
 import { runOnnx } from "../../src/backends/onnx/run.js";
 import { emitWgslBundle } from "../../src/backends/wgsl/index.js";
-import { compileToGraph } from "../../src/compiler/compile.js";
+import { compileToGraph } from "../../src/driver.js";
 import type { Graph } from "../../src/compiler/ir/ir.js";
 import { type HostTensor, numel } from "../../src/util/tensor.js";
 import { random } from "../helpers/ir.js";

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { expect } from "vitest";
 import { parseSource } from "../../src/dsl/1-parse/parse.js";
-import { formatSource } from "../../src/dsl/format.js";
+import { formatSource } from "../../src/dsl/format/index.js";
 import { commentTexts, syntaxDifference } from "../../src/dsl/format/verify.js";
 
 export const REPO = join(import.meta.dirname, "../..");

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { netLexer } from "../../src/dsl/1-parse/lexer.js";
 import { parseSource } from "../../src/dsl/1-parse/parse.js";
-import { formatSource } from "../../src/dsl/format.js";
+import { formatSource } from "../../src/dsl/format/index.js";
 import { syntaxDifference } from "../../src/dsl/format/verify.js";
 import { expectFixedPoint, expectFormattingProperties, format, netFiles, parsesCleanly, readText, repoPath } from "./helpers.js";
 

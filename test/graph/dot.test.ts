@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { compileToGraph } from "../../src/compiler/compile.js";
+import { compileToGraph } from "../../src/driver.js";
 import { shapeToString } from "../../src/compiler/ir/dim.js";
 import type { Graph } from "../../src/compiler/ir/ir.js";
 import { type BlockInstance, instancesByPath, programBlockTree } from "../../src/graph/blocks.js";

@@ -1,4 +1,4 @@
-import { DiagnosticError } from "../../src/compiler/diagnostics.js";
+import { DiagnosticError } from "../../src/diagnostics/diagnostics.js";
 
 /** The codes of the diagnostics a promise rejects with ([] when it resolves); any other error is rethrown. */
 export async function rejectedCodes(p: Promise<unknown>): Promise<string[]> {

@@ -1,6 +1,6 @@
 // Small helpers for building IR graphs and tensors in tests.
 import { expect } from "vitest";
-import type { Span } from "../../src/compiler/diagnostics.js";
+import type { Span } from "../../src/diagnostics/diagnostics.js";
 import type { NodeOrigin } from "../../src/compiler/ir/builder.js";
 import { fromNumbers, toNumbers } from "../../src/compiler/ir/interp/numeric.js";
 import { allocData, type DType, type HostTensor, numel } from "../../src/util/tensor.js";

@@ -1,12 +1,12 @@
 // The interpreter's driver (binding inputs, params and symbols; reporting errors) and its numeric helpers.
 import { describe, expect, it } from "vitest";
 import { GraphBuilder } from "../../src/compiler/ir/builder.js";
-import { DiagnosticError } from "../../src/compiler/diagnostics.js";
+import { DiagnosticError } from "../../src/diagnostics/diagnostics.js";
 import { dimMul, sym } from "../../src/compiler/ir/dim.js";
 import type { Graph } from "../../src/compiler/ir/ir.js";
 import { interpret } from "../../src/compiler/ir/interpret.js";
 import { erf } from "../../src/compiler/ir/interp/scalar-math.js";
-import { numberToBf16Bits, numberToF16Bits } from "../../src/compiler/ir/interp/numeric.js";
+import { numberToBf16Bits, numberToF16Bits } from "../../src/util/tensor.js";
 import type { HostTensor } from "../../src/util/tensor.js";
 import { at, random, tensor } from "../helpers/ir.js";
 

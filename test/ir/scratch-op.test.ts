@@ -5,6 +5,7 @@ import { emitOnnx } from "../../src/backends/onnx/emit.js";
 import { runOnnx } from "../../src/backends/onnx/run.js";
 import { compileWgsl } from "../../src/backends/wgsl/index.js";
 import { BUILTINS, unaryBuiltin } from "../../src/compiler/3-elaborate/builtins.js";
+import { BUILTIN_NAMES } from "../../src/dsl/builtin-names.js";
 import { registerElementwiseOp, type UnaryRow } from "../../src/compiler/ir/elementwise-ops.js";
 import { compileToGraph, interpret } from "../../src/index.js";
 import type { HostTensor } from "../../src/util/tensor.js";
@@ -30,8 +31,10 @@ const SCRATCH: Record<string, UnaryRow> = {
 const undo = Object.entries(SCRATCH).map(([name, row]) => {
   const unregister = registerElementwiseOp(name, { kind: "unary", row });
   BUILTINS[name] = unaryBuiltin(name);
+  BUILTIN_NAMES[name] = "builtin";
   return () => {
     delete BUILTINS[name];
+    delete BUILTIN_NAMES[name];
     unregister();
   };
 });

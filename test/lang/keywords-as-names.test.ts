@@ -1,9 +1,9 @@
 // Every keyword is a name after a `.`: checkpoints use them as path segments (lucidrains-style transformers:
 // `layers.0.0.fn.fn.to_qkv.weight`), so layer paths and member calls must spell them.
 import { describe, expect, it } from "vitest";
-import { compileToGraph } from "../../src/compiler/compile.js";
+import { compileToGraph } from "../../src/driver.js";
 import { KEYWORDS } from "../../src/dsl/1-parse/lexer.js";
-import { formatSource } from "../../src/dsl/format.js";
+import { formatSource } from "../../src/dsl/format/index.js";
 
 const keywords = KEYWORDS.map((k) => String(k.LABEL).slice(1, -1));
 

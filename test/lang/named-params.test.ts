@@ -1,7 +1,7 @@
 // `param w: ... named <string>`: a weight whose path segment is computed at compile time (string `+` and `str`),
 // so a loop can declare one weight per pass; and the diagnostics for names that are not one segment or that clash.
 import { describe, expect, it } from "vitest";
-import { compileToGraph } from "../../src/compiler/compile.js";
+import { compileToGraph } from "../../src/driver.js";
 import { parseSource } from "../../src/dsl/1-parse/parse.js";
 
 function compiled(source: string) {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import type * as A from "../../src/dsl/1-parse/ast.js";
 import { parseSource } from "../../src/dsl/1-parse/parse.js";
-import { compileToGraph } from "../../src/compiler/compile.js";
+import { compileToGraph } from "../../src/driver.js";
 
 /** [what, a line of code]: statement forms, then statements ending in each kind of expression. */
 const CONSTRUCTS: [string, string][] = [

@@ -1,8 +1,8 @@
 // `print(...)` as a statement: NET3016 notes at elaboration, one per run of the statement, tensors by their type,
 // kept in front of an error found later; and the expression form `print(x)`, which returns x.
 import { describe, expect, it } from "vitest";
-import { compileToGraph } from "../../src/compiler/compile.js";
-import { formatSource } from "../../src/dsl/format.js";
+import { compileToGraph } from "../../src/driver.js";
+import { formatSource } from "../../src/dsl/format/index.js";
 import { runNetc } from "../helpers/cli.js";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

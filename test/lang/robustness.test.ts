@@ -5,9 +5,9 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compileToGraph } from "../../src/compiler/compile.js";
-import { DiagnosticError } from "../../src/compiler/diagnostics.js";
-import { formatSource } from "../../src/dsl/format.js";
+import { compileToGraph } from "../../src/driver.js";
+import { DiagnosticError } from "../../src/diagnostics/diagnostics.js";
+import { formatSource } from "../../src/dsl/format/index.js";
 import { uniforms } from "../../src/util/random.js";
 
 const STRAYS = ["(", ")", "[", "]", "{", "}", ",", "=", "*", "..", "-", "@", ":", '"', "/*", "->", "."];

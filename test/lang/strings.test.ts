@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { StringLit } from "../../src/dsl/1-parse/ast.js";
 import { parseSource } from "../../src/dsl/1-parse/parse.js";
 import { STRING_ESCAPES } from "../../src/dsl/1-parse/strings.js";
-import { formatSource } from "../../src/dsl/format.js";
+import { formatSource } from "../../src/dsl/format/index.js";
 import { uniforms } from "../../src/util/random.js";
 
 /** The string values of a source's `assert true, <literal>` statements, in order. */

@@ -1,6 +1,6 @@
 // A layer declared but never called: one warning at its `layer` line (NET2017), not an error from its body.
 import { describe, expect, it } from "vitest";
-import { compileToGraph } from "../../src/compiler/compile.js";
+import { compileToGraph } from "../../src/driver.js";
 
 const PAIRS = `import "std/nn.net"
 

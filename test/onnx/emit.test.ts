@@ -6,7 +6,7 @@ import { interpret } from "../../src/compiler/ir/interpret.js";
 import { emitOnnx } from "../../src/backends/onnx/emit.js";
 import { decodeModel } from "../../src/backends/onnx/proto.js";
 import { runOnnx } from "../../src/backends/onnx/run.js";
-import { randomParam } from "../../src/weights/resolve.js";
+import { randomParam } from "../../src/compiler/ir/bind-params.js";
 import type { HostTensor } from "../../src/util/tensor.js";
 import { i64Values, viewModel } from "../helpers/model.js";
 import { checkerTest, ModelBatch } from "../helpers/onnx-check.js";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DataLocation, DataType, encodeModel, type TensorProto, valueInfo } from "../../src/backends/onnx/proto.js";
 import { runOnnx } from "../../src/backends/onnx/run.js";
-import { DiagnosticError } from "../../src/compiler/diagnostics.js";
+import { DiagnosticError } from "../../src/diagnostics/diagnostics.js";
 import { runNetc } from "../helpers/cli.js";
 
 const W = Float32Array.from([1, 2, 3, 4]);

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DiagnosticError } from "../../src/compiler/diagnostics.js";
+import { DiagnosticError } from "../../src/diagnostics/diagnostics.js";
 import { writeAll, writeBundleFolder, writeFileOutput, writeFileSet, writeFilesAtomic } from "../../src/util/output.js";
 
 let dir: string;

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { stdlibDir } from "../../src/dsl/2-analyze/load.js";
+import { stdlibDir } from "../../src/util/source-paths.js";
 import { runNetc } from "../helpers/cli.js";
 
 const NN = join(stdlibDir(), "nn.net");

@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { DiagnosticError } from "../../src/compiler/diagnostics.js";
+import { DiagnosticError } from "../../src/diagnostics/diagnostics.js";
 import { findStateDict, openCheckpoint, stateDictToSafetensors, writeSafetensors } from "../../src/weights/index.js";
 import { editedCopy, expectDiagnostic, fixture, tempDir, truncatedCopy, values } from "./helpers.js";
 

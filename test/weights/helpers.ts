@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "vitest";
-import { DiagnosticError, type Diagnostic } from "../../src/compiler/diagnostics.js";
+import { DiagnosticError, type Diagnostic } from "../../src/diagnostics/diagnostics.js";
 import { bytesOf, type HostTensor } from "../../src/util/tensor.js";
 
 /** Checkpoints made by tools/make_checkpoints.py, with the values torch read back from them. */

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import type { Span } from "../../src/compiler/diagnostics.js";
+import type { Span } from "../../src/diagnostics/diagnostics.js";
 import type { DType } from "../../src/util/tensor.js";
 import {
   importWeights,

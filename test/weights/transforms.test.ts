@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from "vitest";
 import type { DType, HostTensor } from "../../src/util/tensor.js";
 import { openCheckpoint } from "../../src/weights/index.js";
-import { castTensor, f32ToBf16Bits, f32ToF16Bits, reshapeTensor, sliceTensor, transposeTensor } from "../../src/weights/transforms.js";
+import { castTensor, reshapeTensor, sliceTensor, transposeTensor } from "../../src/weights/transforms.js";
+import { numberToBf16Bits, numberToF16Bits } from "../../src/util/tensor.js";
 import { expectTensor, fixture, readJson, type TensorRecord, values } from "./helpers.js";
 
 const casts = openCheckpoint(fixture("casts.pth"));
@@ -62,13 +63,13 @@ describe("casts match torch bit for bit", () => {
   }
 
   it("rounds halfway cases to even and keeps NaN a NaN", () => {
-    expect(f32ToF16Bits(1 + 2 ** -11)).toBe(0x3c00);
-    expect(f32ToF16Bits(1 + 3 * 2 ** -11)).toBe(0x3c02);
-    expect(f32ToF16Bits(65520)).toBe(0x7c00);
-    expect(f32ToF16Bits(2 ** -25)).toBe(0);
-    expect(f32ToF16Bits(NaN) & 0x7e00).toBe(0x7e00);
-    expect(f32ToBf16Bits(1 + 2 ** -8)).toBe(0x3f80);
-    expect(f32ToBf16Bits(NaN) & 0x7fc0).toBe(0x7fc0);
+    expect(numberToF16Bits(1 + 2 ** -11)).toBe(0x3c00);
+    expect(numberToF16Bits(1 + 3 * 2 ** -11)).toBe(0x3c02);
+    expect(numberToF16Bits(65520)).toBe(0x7c00);
+    expect(numberToF16Bits(2 ** -25)).toBe(0);
+    expect(numberToF16Bits(NaN) & 0x7e00).toBe(0x7e00);
+    expect(numberToBf16Bits(1 + 2 ** -8)).toBe(0x3f80);
+    expect(numberToBf16Bits(NaN) & 0x7fc0).toBe(0x7fc0);
   });
 });
 

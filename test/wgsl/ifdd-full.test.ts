@@ -3,7 +3,7 @@
 // so it runs only when asked:  NETC_FULL_IFDD=1 npx vitest run test/wgsl/ifdd-full.test.ts
 import { existsSync, readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { compileToGraph } from "../../src/compiler/compile.js";
+import { compileToGraph } from "../../src/driver.js";
 import { readNpyFile } from "../../src/util/npy.js";
 import type { HostTensor } from "../../src/util/tensor.js";
 import { loadModelWeights } from "../../src/weights/model-weights.js";

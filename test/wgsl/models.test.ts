@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { compileWgsl, wgslKernelStats } from "../../src/backends/wgsl/index.js";
-import { compileToGraph } from "../../src/compiler/compile.js";
+import { compileToGraph } from "../../src/driver.js";
 import type { Graph } from "../../src/compiler/ir/ir.js";
 import { toNumbers } from "../../src/compiler/ir/interp/numeric.js";
 import { readNpyFile } from "../../src/util/npy.js";

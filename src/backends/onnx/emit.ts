@@ -1,7 +1,8 @@
 // Assembles an ONNX model from an IR graph: names, initializers, lowered nodes, value_info, metadata.
-import { CheckCodes, IrCodes, makeDiagnostic, OnnxCodes } from "../../compiler/codes.js";
-import { type Diagnostic, hasErrors } from "../../compiler/diagnostics.js";
-import { type Graph, type GraphOutput, liveNodes, type Node, type OpAttrs, type ParamInfo, type Value } from "../../compiler/ir/ir.js";
+import { CheckCodes, IrCodes, makeDiagnostic, OnnxCodes } from "../../diagnostics/codes.js";
+import { type Diagnostic, hasErrors } from "../../diagnostics/diagnostics.js";
+import type { Graph, GraphOutput, Node, ParamInfo, Value } from "../../compiler/ir/ir.js";
+import { liveNodes } from "../../compiler/ir/liveness.js";
 import { KernelError } from "../../compiler/ir/interp/numeric.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { LoweringError, NodeEmitter, OnnxGraph } from "./context.js";
@@ -11,8 +12,8 @@ import { transpose as transposeTensor } from "../../compiler/ir/interp/layout.js
 import { checkOpset, DEFAULT_OPSET, irVersionFor } from "./opset.js";
 import { netcVersion } from "./producer.js";
 import { encodeModel, type GraphProto, type ModelProto, onnxDataType, type TensorProto, tensorProto, valueInfo } from "./proto.js";
-import { resolveWeights } from "../../weights/resolve.js";
-import { PREPROCESS_METADATA_KEY } from "../../preprocess/spec.js";
+import { bindParams, paramsReadBy } from "../../compiler/ir/bind-params.js";
+import { PREPROCESS_METADATA_KEY } from "../../dsl/preprocess-spec.js";
 
 export interface EmitOnnxOptions {
   /** ONNX opset, 17 (default) to 23; newer opsets get simpler graphs (Gelu from 20, Attention from 23). */
@@ -193,12 +194,11 @@ export function emitOnnx(graph: Graph, opts: EmitOnnxOptions = {}): EmitOnnxResu
   if (bad) return { diagnostics: [bad] };
   const outputs = [...graph.outputs, ...(opts.debugOutputs ? graph.taps : [])];
   const live = liveNodes(outputs);
-  const usedPaths = new Set(graph.nodes.filter((n) => live.has(n) && n.op === "param").map((n) => (n.attrs as OpAttrs["param"]).path));
-  const params = graph.params.filter((p) => usedPaths.has(p.path));
+  const params = paramsReadBy(graph, live);
 
   const g = new OnnxGraph(opset, graph.inputs);
   const diagnostics = reserveInterfaceNames(g, graph, outputs, params);
-  const weights = opts.structureOnly ? { tensors: new Map<string, HostTensor>(), provenance: "none (structure only)", diagnostics: [] } : resolveWeights(params, opts.weights, opts.seed ?? 0);
+  const weights = opts.structureOnly ? { tensors: new Map<string, HostTensor>(), provenance: "none (structure only)", diagnostics: [] } : bindParams(params, opts.weights, opts.seed ?? 0);
   diagnostics.push(...weights.diagnostics);
   if (hasErrors(diagnostics)) return { diagnostics };
 

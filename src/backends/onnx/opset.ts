@@ -1,6 +1,6 @@
 // The opsets the backend writes, and the IR version that goes with each (the ONNX release that introduced it).
-import { makeDiagnostic, OnnxCodes } from "../../compiler/codes.js";
-import type { Diagnostic } from "../../compiler/diagnostics.js";
+import { makeDiagnostic, OnnxCodes } from "../../diagnostics/codes.js";
+import type { Diagnostic } from "../../diagnostics/diagnostics.js";
 
 export const DEFAULT_OPSET = 17;
 const IR_VERSION: Record<number, number> = { 17: 8, 18: 8, 19: 9, 20: 9, 21: 10, 22: 10, 23: 11 };

@@ -2,8 +2,8 @@
 // which are renamed into place only when all writes succeeded, so a failure never leaves half a model behind.
 import { writeSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { CliCodes, makeDiagnostic } from "../../compiler/codes.js";
-import { type Diagnostic, DiagnosticError, hasErrors } from "../../compiler/diagnostics.js";
+import { CliCodes, makeDiagnostic } from "../../diagnostics/codes.js";
+import { type Diagnostic, DiagnosticError, hasErrors } from "../../diagnostics/diagnostics.js";
 import type { Graph } from "../../compiler/ir/ir.js";
 import { checkFileOutput, type FileOutput, writeFilesAtomic } from "../../util/output.js";
 import { emitOnnx, type EmitOnnxOptions } from "./emit.js";

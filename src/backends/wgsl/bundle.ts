@@ -4,15 +4,22 @@
 import fs from "node:fs";
 import path from "node:path";
 import { createHash } from "node:crypto";
-import { type Diagnostic, DiagnosticError } from "../../compiler/diagnostics.js";
+import { type Diagnostic, DiagnosticError } from "../../diagnostics/diagnostics.js";
 import type { Graph } from "../../compiler/ir/ir.js";
 import type { BundleManifest, TensorSlot, WgslBundle } from "../../runtime/manifest.js";
 import { encodeSafetensors } from "../../weights/safetensors.js";
 import type { DType } from "../../util/tensor.js";
 import { writeBundleFolder } from "../../util/output.js";
-import { VERSION } from "../../version.js";
+import { VERSION } from "../../util/version.js";
 import { compileWgslBatched } from "./batch.js";
 import { type CompileWgslOptions, compileWgsl, type WgslProgram } from "./compile.js";
+
+/** A batch chosen at run time: the model with `symbol` bound to each batch from 1 to `max` (see batch.ts). */
+export interface WgslRuntimeBatch {
+  symbol: string;
+  max: number;
+  graphOf: (batch: number) => Graph;
+}
 
 export interface EmitWgslBundleOptions extends CompileWgslOptions {
   /** The bundle folder; replaced if it exists and is a bundle netc wrote (else a diagnostic). */
@@ -22,7 +29,7 @@ export interface EmitWgslBundleOptions extends CompileWgslOptions {
   /** The .net file, recorded in the module's header comment. */
   source?: string;
   /** A batch chosen at run time: the model with `symbol` bound to each batch from 1 to `max` (see batch.ts). */
-  batch?: { symbol: string; max: number; graphOf: (batch: number) => Graph };
+  batch?: WgslRuntimeBatch;
 }
 
 const TYPED_ARRAY: Record<DType, string> = {

@@ -1,13 +1,13 @@
 // The WGSL backend as a library: IR graph -> planned, fused kernels with their WGSL, a buffer plan, the weight
 // buffers' contents and the manifest the runtime loads. Nothing here touches the file system (see bundle.ts).
-import { makeDiagnostic } from "../../compiler/codes.js";
-import { type Diagnostic, hasErrors } from "../../compiler/diagnostics.js";
+import { makeDiagnostic } from "../../diagnostics/codes.js";
+import { type Diagnostic, hasErrors } from "../../diagnostics/diagnostics.js";
 import type { Graph, OpAttrs, Value } from "../../compiler/ir/ir.js";
 import { BUNDLE_FORMAT, BUNDLE_VERSION, type BundleManifest, type KernelEntry, type TensorSlot } from "../../runtime/manifest.js";
 import { storageTypeOf, toStorage } from "../../runtime/storage.js";
 import type { HostTensor } from "../../util/tensor.js";
-import { resolveWeights } from "../../weights/resolve.js";
-import { WgslCodes } from "./codes.js";
+import { bindParams, paramsReadBy } from "../../compiler/ir/bind-params.js";
+import { WgslCodes } from "../../diagnostics/wgsl-codes.js";
 import { type CodegenContext, DispatchTooLarge, generateKernel } from "./codegen/index.js";
 import { DEFAULT_LIMITS, type WgslLimits } from "./limits.js";
 import { chunkSizes, type MemoryPlan, memoryOptions, planMemory } from "./memory.js";
@@ -66,8 +66,7 @@ interface Weights {
 }
 
 function weightTensors(p: PreparedGraph, memory: MemoryPlan, opts: CompileWgslOptions): Weights {
-  const used = new Set(p.nodes.filter((n) => n.op === "param").map((n) => n.attrs.path));
-  const resolved = resolveWeights(p.graph.params.filter((i) => used.has(i.path)), opts.weights, opts.seed ?? 0);
+  const resolved = bindParams(paramsReadBy(p.graph, p.nodes), opts.weights, opts.seed ?? 0);
   const tensors = new Map<string, HostTensor>();
   const names = new Map<number, string>();
   const sources = new Map<Value, HostTensor>();
@@ -76,7 +75,7 @@ function weightTensors(p: PreparedGraph, memory: MemoryPlan, opts: CompileWgslOp
     const { value, chunk } = b.weight;
     const node = value.producer;
     const stem = node.op === "param" ? node.attrs.path : `const.${value.id}`;
-    // resolveWeights gives every used parameter a value (checkpoint, default or seeded draw).
+    // bindParams gives every used parameter a value (checkpoint, default or seeded draw).
     const data = node.op === "param" ? resolved.tensors.get(stem) : (node.attrs as OpAttrs["const"]).value;
     let name = memory.layouts.get(value)!.chunks.length > 1 ? `${stem}#${chunk}` : stem;
     if (tensors.has(name)) name = `${name}@${id}`;

@@ -1,12 +1,13 @@
 // The buffer plan. Weights and constants get buffers of their own; inputs and kernel results share a pool,
 // where a buffer is reused once the last kernel reading its previous value has run. A value larger than one
 // storage binding may be (maxStorageBufferBindingSize, often 128 MiB) is split into chunks of separate buffers.
-import { makeDiagnostic } from "../../compiler/codes.js";
-import type { Diagnostic } from "../../compiler/diagnostics.js";
+import { makeDiagnostic } from "../../diagnostics/codes.js";
+import type { Diagnostic } from "../../diagnostics/diagnostics.js";
 import type { Value } from "../../compiler/ir/ir.js";
+import { lastUses } from "../../compiler/ir/liveness.js";
 import type { ChunkRef, StorageType } from "../../runtime/manifest.js";
 import { STORAGE_BYTES, storageTypeOf } from "../../runtime/storage.js";
-import { WgslCodes } from "./codes.js";
+import { WgslCodes } from "../../diagnostics/wgsl-codes.js";
 import { numelOf } from "./codegen/indexing.js";
 import type { WgslLimits } from "./limits.js";
 import type { KernelPlan } from "./plan.js";
@@ -79,9 +80,7 @@ export function planMemory(p: PreparedGraph, plan: KernelPlan, opts: MemoryOptio
       layoutOf(n.outputs[0], (_e, size, chunk) => buffers.push({ size, weight: { value: n.outputs[0], chunk } }) - 1);
 
   // Live ranges in kernel indices: inputs are written before kernel 0, outputs are read after the last.
-  const lastUse = new Map<Value, number>();
-  plan.kernels.forEach((k, i) => k.reads.forEach((v) => lastUse.set(v, i)));
-  for (const o of p.outputs) lastUse.set(o.value, Infinity);
+  const lastUse = lastUses(plan.kernels, (k) => k.reads, p.outputs);
   const defs: [Value, number][] = [
     ...p.graph.inputs.filter((i) => p.order.has(i.value.producer)).map((i): [Value, number] => [i.value, -1]),
     ...plan.kernels.flatMap((k, i) => k.stores.map((v): [Value, number] => [v, i])),

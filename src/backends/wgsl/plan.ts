@@ -8,10 +8,10 @@
 // touch memory. The split-index construct's sampling is stored where it leaves the construct: it is a kernel of
 // its own, named in the manifest, rather than recomputed by each reader. When a kernel would need more storage
 // bindings than the adapter allows, inlined nodes (then epilogue nodes) are split off until it fits.
-import { makeDiagnostic } from "../../compiler/codes.js";
-import type { Diagnostic } from "../../compiler/diagnostics.js";
+import { makeDiagnostic } from "../../diagnostics/codes.js";
+import type { Diagnostic } from "../../diagnostics/diagnostics.js";
 import type { Node, OpName, Value } from "../../compiler/ir/ir.js";
-import { WgslCodes } from "./codes.js";
+import { WgslCodes } from "../../diagnostics/wgsl-codes.js";
 import { numelOf } from "./codegen/indexing.js";
 import { isExpensive, isGatherOp, isLayoutOp, isScalarOp, type KernelKind, anchoredKernel } from "./ops.js";
 import { type PreparedGraph, shapeOf } from "./prepare.js";

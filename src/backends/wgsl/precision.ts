@@ -1,12 +1,12 @@
 // Checks for `--precision f16`, where float buffers hold f16 (max 65504) while kernels compute in f32: weights
 // beyond that range, and stored results of ops that can overflow it (exp, pow, reciprocal, long sums and
 // products), get a warning at their `.net` line. Values between kernels are the only ones rounded to f16.
-import { makeDiagnostic } from "../../compiler/codes.js";
-import type { Diagnostic } from "../../compiler/diagnostics.js";
+import { makeDiagnostic } from "../../diagnostics/codes.js";
+import type { Diagnostic } from "../../diagnostics/diagnostics.js";
 import type { Value } from "../../compiler/ir/ir.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { toNumbers } from "../../compiler/ir/interp/numeric.js";
-import { WgslCodes } from "./codes.js";
+import { WgslCodes } from "../../diagnostics/wgsl-codes.js";
 import type { KernelPlan } from "./plan.js";
 import { isFloatType } from "../../runtime/storage.js";
 

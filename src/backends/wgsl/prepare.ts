@@ -1,10 +1,11 @@
 // What the WGSL backend needs before planning: the live part of the graph, every shape static, every element
 // type one a shader can compute in, and every op one the backend lowers. Anything else is a diagnostic.
-import { makeDiagnostic } from "../../compiler/codes.js";
-import type { Diagnostic } from "../../compiler/diagnostics.js";
+import { makeDiagnostic } from "../../diagnostics/codes.js";
+import type { Diagnostic } from "../../diagnostics/diagnostics.js";
 import { dimSymbols, isStatic, shapeToString } from "../../compiler/ir/dim.js";
-import { type Graph, type GraphOutput, liveNodes, type Node, type Value } from "../../compiler/ir/ir.js";
-import { WgslCodes } from "./codes.js";
+import type { Graph, GraphOutput, Node, Value } from "../../compiler/ir/ir.js";
+import { liveNodes } from "../../compiler/ir/liveness.js";
+import { WgslCodes } from "../../diagnostics/wgsl-codes.js";
 import { isSupported } from "./ops.js";
 import { isSupportedType } from "./codegen/scalar-types.js";
 

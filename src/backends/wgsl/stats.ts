@@ -1,5 +1,5 @@
 // Kernel counts for `netc inspect` and golden tests: how many dispatches a model compiles to, by anchor op.
-import type { Diagnostic } from "../../compiler/diagnostics.js";
+import type { Diagnostic } from "../../diagnostics/diagnostics.js";
 import type { Graph } from "../../compiler/ir/ir.js";
 import type { CompileWgslOptions } from "./compile.js";
 import { DEFAULT_LIMITS } from "./limits.js";

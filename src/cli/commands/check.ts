@@ -1,6 +1,6 @@
 // `netc check <file.net>`: diagnostics only. Elaborates the model (with --set) when the file has one.
-import { compileToGraph } from "../../compiler/compile.js";
-import { SourceMap } from "../../compiler/diagnostics.js";
+import { compileToGraph } from "../../driver.js";
+import { SourceMap } from "../../diagnostics/diagnostics.js";
 import { defaultStyle, parseSets, readSource, report } from "../io.js";
 
 export interface CheckOptions {

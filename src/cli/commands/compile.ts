@@ -1,13 +1,10 @@
 // `netc compile <file.net> --target onnx -o out.onnx [--weights ...] [--set ...]`.
-import { writeOnnx } from "../../backends/onnx/index.js";
-import { DEFAULT_MAX_BATCH, emitWgslBundle, runtimeBatchSymbol } from "../../backends/wgsl/index.js";
-import { compileToGraph, type FrontendResult } from "../../compiler/compile.js";
-import { CheckCodes } from "../../compiler/codes.js";
-import { hasErrors, SourceMap } from "../../compiler/diagnostics.js";
-import { displayPath, sourceFilePath } from "../../dsl/2-analyze/load.js";
-import type { HostTensor } from "../../util/tensor.js";
-import { loadModelWeights, parseWeightSpec } from "../../weights/model-weights.js";
-import { WeightCodes } from "../../weights/codes.js";
+import { DEFAULT_MAX_BATCH, runtimeBatchSymbol } from "../../backends/wgsl/index.js";
+import type { WgslRuntimeBatch } from "../../backends/wgsl/bundle.js";
+import type { Graph } from "../../compiler/ir/ir.js";
+import { hasErrors, SourceMap } from "../../diagnostics/diagnostics.js";
+import { WeightCodes } from "../../diagnostics/weight-codes.js";
+import { compileToGraph, emitToDisk, prepare, type Prepared } from "../../driver.js";
 import { renderReport } from "../../weights/report.js";
 import { parseSets, readSource, report } from "../io.js";
 import { type Progress, progressBar } from "../progress.js";
@@ -35,21 +32,15 @@ export interface CompileOptions {
   quiet?: boolean;
 }
 
-/** Every file a compile reads (the sources it loaded, checkpoints, overrides): no output may be written over one. */
-export function inputsOf(front: FrontendResult, opts: Pick<CompileOptions, "weights" | "override">): string[] {
-  // Files by their path on disk (the standard library's are named `std/...` in spans), so no output replaces one.
-  return [...(front.program?.files.map((f) => sourceFilePath(f.file)) ?? []), ...opts.weights.map((w) => parseWeightSpec(w).path), ...(opts.override ?? [])];
-}
-
 /**
- * Front end plus weights: shared by compile, run and weights import. Exits on errors. Progress goes to `progress`
- * (left open for the caller's next steps), else to a line of its own.
+ * Front end plus weights (the driver's `prepare`): shared by compile, run and weights import. Exits on errors.
+ * Progress goes to `progress` (left open for the caller's next steps), else to a line of its own.
  */
 export function compileWithWeights(
   file: string,
   opts: Pick<CompileOptions, "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet"> & Partial<Pick<CompileOptions, "tap" | "debugOutputs">>,
   progress?: Progress,
-): { front: FrontendResult & { graph: NonNullable<FrontendResult["graph"]> }; weights?: Map<string, HostTensor>; inputs: string[] } {
+): Prepared & { graph: Graph } {
   const own = progress ?? progressBar(`compiling ${file}`);
   try {
     return frontAndWeights(file, opts, own);
@@ -62,32 +53,42 @@ function frontAndWeights(
   file: string,
   opts: Pick<CompileOptions, "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet"> & Partial<Pick<CompileOptions, "tap" | "debugOutputs">>,
   progress: Progress,
-): { front: FrontendResult & { graph: NonNullable<FrontendResult["graph"]> }; weights?: Map<string, HostTensor>; inputs: string[] } {
+): Prepared & { graph: Graph } {
   progress.phase(`compiling ${file}`);
   const text = readSource(file, new SourceMap());
-  const front = compileToGraph(text, { file, overrides: parseSets(opts.set), taps: opts.tap, keepFileTaps: opts.debugOutputs === true });
-  // With a checkpoint, the weight report accounts for the weights the forward never reads (NET6025, NET6020).
-  const withWeights = opts.weights.length > 0;
-  progress.clear();
-  report(front.diagnostics.filter((d) => (hasErrors([d]) || d.severity === "warning") && !(withWeights && d.code === CheckCodes.UnusedParameter.code)), front.sources);
-  if (!front.graph) throw new Error("compileToGraph returned no graph without an error");
-  const inputs = [file, ...inputsOf(front, opts)];
-  if (opts.weights.length === 0) return { front: front as never, inputs };
-  progress.phase("loading weights");
-  const loaded = loadModelWeights(front.graph, opts.weights.map(parseWeightSpec), front.weightRules, {
+  const options = {
+    file,
+    overrides: parseSets(opts.set),
+    taps: opts.tap,
+    keepFileTaps: opts.debugOutputs === true,
+    weights: opts.weights.length ? opts.weights : undefined,
+    weightOverrides: opts.override,
     allowMissing: opts.allowMissing,
     allowUnexpected: opts.allowUnexpected,
-    overrides: opts.override,
+  };
+  const prepared = prepare(text, options, {
+    onFrontEnd: (diagnostics, sources) => {
+      progress.clear();
+      report(diagnostics.filter((d) => hasErrors([d]) || d.severity === "warning"), sources);
+    },
+    onLoadingWeights: () => progress.phase("loading weights"),
     onProgress: progress.update,
   });
+  if (!options.weights) return withGraph(prepared);
   progress.clear();
   const verbosity = opts.quiet ? "quiet" : opts.verbose ? "verbose" : "summary";
-  const summary = loaded.report ? renderReport(loaded.report, { verbosity, strictness: opts }) : "";
+  const summary = prepared.weightReport ? renderReport(prepared.weightReport, { verbosity, strictness: opts }) : "";
   if (summary) process.stderr.write(summary + "\n");
   // The printed report lists the weights the forward never reads; NET6025 (for library callers) would repeat them.
-  const shown = loaded.diagnostics.filter((d) => (verbosity === "quiet" ? d.severity !== "note" : !(summary && d.code === WeightCodes.UnusedWeightLoaded.code)));
-  report(shown, front.sources);
-  return { front: front as never, weights: loaded.weights, inputs };
+  const shown = prepared.weightDiagnostics.filter((d) => (verbosity === "quiet" ? d.severity !== "note" : !(summary && d.code === WeightCodes.UnusedWeightLoaded.code)));
+  report(shown, prepared.front.sources);
+  return withGraph(prepared);
+}
+
+/** Every path without a graph reported an error, and report() exits on errors. */
+function withGraph(prepared: Prepared): Prepared & { graph: Graph } {
+  if (!prepared.graph) throw new Error("the driver returned no graph without an error");
+  return prepared as Prepared & { graph: Graph };
 }
 
 export function compileCommand(file: string, opts: CompileOptions): void {
@@ -103,35 +104,26 @@ export function compileCommand(file: string, opts: CompileOptions): void {
 export const tapsWanted = (opts: { debugOutputs: boolean; tap?: string[] }): boolean => opts.debugOutputs || (opts.tap?.length ?? 0) > 0;
 
 function emit(file: string, opts: CompileOptions, progress: Progress): void {
-  const { front, weights, inputs } = compileWithWeights(file, opts, progress);
+  const prepared = compileWithWeights(file, opts, progress);
   progress.phase(opts.target === "wgsl" ? "generating WGSL kernels" : "writing ONNX");
-  if (opts.target === "wgsl") {
-    const symbol = runtimeBatchSymbol(front.graph);
-    const max = opts.maxBatch ?? DEFAULT_MAX_BATCH;
-    // The same source with the batch bound: each batch size's graph is the static model of that batch.
-    const graphOf = (b: number) => {
-      const bound = compileToGraph(readSource(file, new SourceMap()), { file, overrides: { ...parseSets(opts.set), [symbol!]: String(b) }, taps: opts.tap, keepFileTaps: opts.debugOutputs === true });
-      if (!bound.graph) throw new Error(`the model does not compile with ${symbol}=${b}, though it does with ${symbol} symbolic`);
-      return bound.graph;
-    };
-    const batch = symbol ? { symbol, max, graphOf } : undefined;
-    const bundle = emitWgslBundle(front.graph, { weights, seed: opts.seed, debugOutputs: tapsWanted(opts), precision: opts.precision, outDir: opts.output, source: displayPath(file), inputs, batch });
-    progress.clear();
-    report(bundle.diagnostics, front.sources);
-    const batches = symbol ? `, batch ${symbol} from 1 to ${max}` : "";
-    process.stderr.write(`wrote ${opts.output}/ (${bundle.program!.manifest.kernels.length} kernels${batches})${weights ? "" : ` (random weights, seed ${opts.seed})`}\n`);
-    return;
-  }
-  const diagnostics = writeOnnx(opts.output, front.graph, {
-    opset: opts.opset,
-    weights,
-    seed: opts.seed,
-    debugOutputs: tapsWanted(opts),
-    source: displayPath(file),
-    inputs,
-    kernelLayoutWeights: opts.deploy,
-  });
+  const batch = opts.target === "wgsl" ? runtimeBatch(file, opts, prepared.graph) : undefined;
+  const written = emitToDisk(prepared, opts.output, { ...opts, debugOutputs: tapsWanted(opts), file, batch });
   progress.clear();
-  report(diagnostics, front.sources);
-  process.stderr.write(`wrote ${opts.output}${weights ? "" : ` (random weights, seed ${opts.seed})`}\n`);
+  report(written.diagnostics, prepared.front.sources);
+  const randomWeights = prepared.weights ? "" : ` (random weights, seed ${opts.seed})`;
+  const batches = batch ? `, batch ${batch.symbol} from 1 to ${batch.max}` : "";
+  process.stderr.write(opts.target === "wgsl" ? `wrote ${opts.output}/ (${written.kernels} kernels${batches})${randomWeights}\n` : `wrote ${opts.output}${randomWeights}\n`);
+}
+
+/** A symbolic batch axis left in the graph: the bundle runs batches 1..--max-batch, each the static model of its batch. */
+function runtimeBatch(file: string, opts: CompileOptions, graph: Graph): WgslRuntimeBatch | undefined {
+  const symbol = runtimeBatchSymbol(graph);
+  if (!symbol) return undefined;
+  const graphOf = (b: number) => {
+    const options = { file, overrides: { ...parseSets(opts.set), [symbol]: String(b) }, taps: opts.tap, keepFileTaps: opts.debugOutputs === true };
+    const bound = compileToGraph(readSource(file, new SourceMap()), options);
+    if (!bound.graph) throw new Error(`the model does not compile with ${symbol}=${b}, though it does with ${symbol} symbolic`);
+    return bound.graph;
+  };
+  return { symbol, max: opts.maxBatch ?? DEFAULT_MAX_BATCH, graphOf };
 }

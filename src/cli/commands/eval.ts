@@ -1,9 +1,9 @@
 // `netc eval <model> --clips <manifest with labels>...`: scores the clips (as netc infer does, resumable with
 // -o), then WAR, UAR, per-class recall and the confusion matrix; one row per manifest (fold) and their mean.
-import { makeDiagnostic } from "../../compiler/codes.js";
-import { SourceMap } from "../../compiler/diagnostics.js";
+import { makeDiagnostic } from "../../diagnostics/codes.js";
+import { SourceMap } from "../../diagnostics/diagnostics.js";
 import { type ClipEntry, listClips } from "../../dataset/clips.js";
-import { DatasetCodes } from "../../dataset/codes.js";
+import { DatasetCodes } from "../../diagnostics/dataset-codes.js";
 import { planClips } from "../../dataset/infer.js";
 import { classificationMetrics, confusionSvg, type Metrics, metricsText } from "../../dataset/metrics.js";
 import { type ClipResult, resultKey } from "../../dataset/results.js";

@@ -7,11 +7,11 @@ import { basename, join } from "node:path";
 import { writeOnnx } from "../../backends/onnx/index.js";
 import { usesExternalData } from "../../backends/onnx/external-check.js";
 import { decodeModel } from "../../backends/onnx/proto.js";
-import { CliCodes, makeDiagnostic } from "../../compiler/codes.js";
-import { DiagnosticError, SourceMap } from "../../compiler/diagnostics.js";
-import { DatasetCodes } from "../../dataset/codes.js";
+import { CliCodes, makeDiagnostic } from "../../diagnostics/codes.js";
+import { DiagnosticError, SourceMap } from "../../diagnostics/diagnostics.js";
+import { DatasetCodes } from "../../diagnostics/dataset-codes.js";
 import { onnxSignature } from "../../dataset/runner.js";
-import { displayPath } from "../../dsl/2-analyze/load.js";
+import { displayPath } from "../../util/source-paths.js";
 import { batchSymbol, tritonConfig, tritonProblem } from "../../export/triton/config.js";
 import { MAX_BINARY_BYTES, readRegularFile } from "../../util/input-file.js";
 import { checkOutputPlace, temporarySibling } from "../../util/output.js";
@@ -63,8 +63,8 @@ export async function exportTritonCommand(model: string, opts: ExportTritonOptio
   try {
     const onnxPath = join(stage, "1", "model.onnx");
     if (model.endsWith(".net")) {
-      const { front, weights, inputs } = compileWithWeights(model, { ...opts, allowMissing: false, allowUnexpected: false });
-      report(writeOnnx(onnxPath, front.graph, { opset: opts.opset, weights, seed: opts.seed, source: displayPath(model), inputs }), front.sources);
+      const { front, graph, weights, inputs } = compileWithWeights(model, { ...opts, allowMissing: false, allowUnexpected: false });
+      report(writeOnnx(onnxPath, graph, { opset: opts.opset, weights, seed: opts.seed, source: displayPath(model), inputs }), front.sources);
     } else {
       if (opts.set.length || opts.weights.length) usage("--set and --weights apply to .net models; a compiled model already has its weights");
       const bytes = await reporting(() => readRegularFile(model, MAX_BINARY_BYTES));

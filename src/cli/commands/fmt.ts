@@ -1,7 +1,7 @@
 // `netc fmt <files...>`: rewrites files in the canonical format; `--check` only reports the ones that differ.
-import { CliCodes, makeDiagnostic } from "../../compiler/codes.js";
-import { type Diagnostic, SourceMap, type Span } from "../../compiler/diagnostics.js";
-import { formatSource } from "../../dsl/format.js";
+import { CliCodes, makeDiagnostic } from "../../diagnostics/codes.js";
+import { type Diagnostic, SourceMap, type Span } from "../../diagnostics/diagnostics.js";
+import { formatSource } from "../../dsl/format/index.js";
 import { writeAll, writeFilesAtomic } from "../../util/output.js";
 import { readSource, report } from "../io.js";
 

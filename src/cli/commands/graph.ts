@@ -1,8 +1,8 @@
 // `netc graph <file.net> -o model.svg|model.dot [--depth N|all] [--set ...]`: a picture of the model's block structure.
 import { extname } from "node:path";
-import { compileToGraph } from "../../compiler/compile.js";
-import { sourceFilePath } from "../../dsl/2-analyze/load.js";
-import { SourceMap } from "../../compiler/diagnostics.js";
+import { compileToGraph } from "../../driver.js";
+import { sourceFilePath } from "../../util/source-paths.js";
+import { SourceMap } from "../../diagnostics/diagnostics.js";
 import { programBlockTree } from "../../graph/blocks.js";
 import { graphToDot, type PictureDepth } from "../../graph/dot.js";
 import { renderSvg } from "../../graph/render.js";

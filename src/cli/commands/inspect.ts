@@ -1,13 +1,8 @@
 // `netc inspect <file.net|model.onnx>`: inputs, outputs, parameters, MACs, node counts and op histograms.
-import { emitOnnx } from "../../backends/onnx/index.js";
 import { type OnnxSummary, summarizeOnnx } from "../../backends/onnx/summary.js";
-import { wgslKernelStats } from "../../backends/wgsl/index.js";
-import { compileToGraph } from "../../compiler/compile.js";
-import { makeDiagnostic, OnnxCodes } from "../../compiler/codes.js";
-import { SourceMap } from "../../compiler/diagnostics.js";
-import { shapeToString } from "../../compiler/ir/dim.js";
-import type { Graph } from "../../compiler/ir/ir.js";
-import { graphStats } from "../../compiler/ir/stats.js";
+import { makeDiagnostic, OnnxCodes } from "../../diagnostics/codes.js";
+import { SourceMap } from "../../diagnostics/diagnostics.js";
+import { compileToGraph, summarizeGraph } from "../../driver.js";
 import { InputFileError, MAX_BINARY_BYTES, readRegularFile } from "../../util/input-file.js";
 import { parseSets, readSource, report } from "../io.js";
 
@@ -50,26 +45,23 @@ export function inspectCommand(model: string, opts: { set: string[]; json: boole
   const front = compileToGraph(readSource(model, sources), { file: model, overrides: parseSets(opts.set) });
   report(front.diagnostics.filter((d) => d.severity === "error"), front.sources);
   const graph = front.graph!;
-  const stats = graphStats(graph);
-  const emitted = emitOnnx(graph, { structureOnly: true });
-  report(emitted.diagnostics, front.sources);
-  const onnx = summarizeOnnx(emitted.bytes!);
-  const wgsl = wgslKernelStats(graph).stats;
-  const io = (xs: Graph["inputs"]) => xs.map((x) => `${x.name} ${x.value.dtype}${shapeToString(x.value.shape)}`);
+  const summary = summarizeGraph(graph);
+  report(summary.diagnostics, front.sources);
+  const { ir: stats, onnx, wgsl } = summary;
   if (opts.json) {
-    const out = { model: graph.name, inputs: io(graph.inputs), outputs: io(graph.outputs), symbols: graph.symbols, ir: stats, onnx, wgsl };
+    const out = { model: summary.model, inputs: summary.inputs, outputs: summary.outputs, symbols: summary.symbols, ir: stats, onnx, wgsl };
     return void process.stdout.write(JSON.stringify(out, null, 2) + "\n");
   }
   process.stdout.write(
     [
       `model ${graph.name} (${model})`,
-      `inputs:  ${io(graph.inputs).join("; ")}`,
-      `outputs: ${io(graph.outputs).join("; ")}${graph.taps.length ? ` (+${graph.taps.length} taps with --debug-outputs)` : ""}`,
+      `inputs:  ${summary.inputs.join("; ")}`,
+      `outputs: ${summary.outputs.join("; ")}${graph.taps.length ? ` (+${graph.taps.length} taps with --debug-outputs)` : ""}`,
       `symbols: ${graph.symbols.join(", ") || "none"}`,
       `parameters: ${count(stats.parameters)}${stats.unusedParameters ? ` (+${count(stats.unusedParameters)} declared but unused)` : ""}`,
       `MACs: ${stats.macs >= 1e9 ? `${(stats.macs / 1e9).toFixed(2)} G` : `${(stats.macs / 1e6).toFixed(2)} M`}${graph.symbols.length ? ` (${graph.symbols.map((s) => `${s} = 1`).join(", ")})` : ""}`,
       `IR nodes: ${stats.nodes}: ${histogramText(stats.histogram)}`,
-      `ONNX nodes (opset ${onnx.opset}): ${onnx.nodes}: ${histogramText(onnx.histogram)}`,
+      `ONNX nodes (opset ${onnx!.opset}): ${onnx!.nodes}: ${histogramText(onnx!.histogram)}`,
       wgsl
         ? `WGSL kernels: ${wgsl.kernels}: ${histogramText(wgsl.histogram)}`
         : `WGSL kernels: ${graph.symbols.length ? `bundles need static shapes: inspect with ${graph.symbols.map((s) => `--set ${s}=1`).join(" ")}` : "not plannable (netc compile --target wgsl says why)"}`,

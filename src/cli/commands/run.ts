@@ -2,17 +2,17 @@
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { isAbsolute, join, relative } from "node:path";
-import { emitOnnx, type OnnxDevice, runOnnx } from "../../backends/onnx/index.js";
-import { WgslCodes } from "../../backends/wgsl/codes.js";
+import { type OnnxDevice, runOnnx } from "../../backends/onnx/index.js";
+import { emit } from "../../driver.js";
+import { WgslCodes } from "../../diagnostics/wgsl-codes.js";
 import { type KernelTiming, WgslRuntimeError } from "../../runtime/model.js";
 import { runBundleDirWith } from "../../runtime/node.js";
-import { CliCodes, makeDiagnostic } from "../../compiler/codes.js";
-import { type Diagnostic, DiagnosticError, SourceMap } from "../../compiler/diagnostics.js";
+import { CliCodes, makeDiagnostic } from "../../diagnostics/codes.js";
+import { type Diagnostic, DiagnosticError, SourceMap } from "../../diagnostics/diagnostics.js";
 import { encodeNpy, readNpyFile } from "../../util/npy.js";
 import { checkRegularFile, InputFileError } from "../../util/input-file.js";
 import { checkFileSetPlace, writeFileSet } from "../../util/output.js";
 import type { HostTensor } from "../../util/tensor.js";
-import { displayPath } from "../../dsl/2-analyze/load.js";
 import { report, usage } from "../io.js";
 import { progressBar } from "../progress.js";
 import { compileWithWeights, tapsWanted } from "./compile.js";
@@ -67,13 +67,13 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
   let modelInput: string | Uint8Array | undefined;
   const inputFiles = [model, ...opts.input.map((spec) => spec.slice(spec.indexOf("=") + 1)), ...opts.weights.map((w) => parseWeightSpec(w).path), ...(opts.override ?? [])];
   if (model.endsWith(".net")) {
-    const { front, weights, inputs: read } = compileWithWeights(model, { ...opts, allowMissing: false, allowUnexpected: false });
-    inputFiles.push(...read);
-    sources = front.sources;
-    const emitted = emitOnnx(front.graph, { weights, debugOutputs: tapsWanted(opts), source: displayPath(model) });
+    const prepared = compileWithWeights(model, { ...opts, allowMissing: false, allowUnexpected: false });
+    inputFiles.push(...prepared.inputs);
+    sources = prepared.front.sources;
+    const emitted = emit(prepared.graph, prepared.weights, { debugOutputs: tapsWanted(opts), file: model });
     report(emitted.diagnostics, sources);
-    modelInput = emitted.bytes!;
-    const names = new Set(front.graph.inputs.map((i) => i.name));
+    modelInput = emitted.onnx!;
+    const names = new Set(prepared.graph.inputs.map((i) => i.name));
     for (const spec of opts.input) {
       const name = spec.slice(0, Math.max(0, spec.indexOf("=")));
       if (name && !names.has(name))

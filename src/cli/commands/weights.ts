@@ -1,8 +1,8 @@
 // `netc weights inspect <ckpt>` and `netc weights import <[name=]ckpt>... --model file.net -o out.safetensors`.
-import { DiagnosticError, SourceMap } from "../../compiler/diagnostics.js";
+import { DiagnosticError, SourceMap } from "../../diagnostics/diagnostics.js";
 import { inspectCheckpoint, openCheckpoint, writeSafetensors } from "../../weights/index.js";
 import { IMPORTED_FOR_MODEL } from "../../weights/model-weights.js";
-import { displayPath } from "../../dsl/2-analyze/load.js";
+import { displayPath } from "../../util/source-paths.js";
 import { checkFileOutput } from "../../util/output.js";
 import { report } from "../io.js";
 import { compileWithWeights } from "./compile.js";

@@ -1,7 +1,7 @@
 // Built-in functions over tensors and compile-time values. Each lowers to core IR ops; compound layers
 // (Linear, LayerNorm, attention, MLP, ...) live in the standard library written in `.net` (stdlib/).
-import { CheckCodes, ShapeCodes } from "../codes.js";
-import type { Span } from "../diagnostics.js";
+import { CheckCodes, ShapeCodes } from "../../diagnostics/codes.js";
+import type { Span } from "../../diagnostics/diagnostics.js";
 import { allocData, type DType, type HostTensor } from "../../util/tensor.js";
 import { type Dim, dimDivExact, dimEq, dimProduct, dimToString, isStatic, shapeToString } from "../ir/dim.js";
 import { isFloat } from "../ir/infer.js";

@@ -2,8 +2,8 @@
 // and `cross_attention`. Each is checked as a unit and lowered to core ops tagged with the construct's name,
 // so backends can recognise and fuse them (see docs/primitives.md).
 import type * as A from "../../dsl/1-parse/ast.js";
-import { CheckCodes, ShapeCodes } from "../codes.js";
-import type { Span } from "../diagnostics.js";
+import { CheckCodes, ShapeCodes } from "../../diagnostics/codes.js";
+import type { Span } from "../../diagnostics/diagnostics.js";
 import { type Dim, dimDivExact, dimEq, dimToString, isStatic, shapeToString } from "../ir/dim.js";
 import type { Value as IrValue } from "../ir/ir.js";
 import { bindArgs, type BuiltinContext, type CallArg, reshape, slice } from "./builtins.js";

@@ -1,6 +1,6 @@
 // Shared machinery of elaboration: error reporting with source notes, value coercions, node creation.
-import { makeDiagnostic, ShapeCodes, type CodeInfo } from "../codes.js";
-import { DiagnosticError, type RelatedInfo, type Span } from "../diagnostics.js";
+import { makeDiagnostic, ShapeCodes, type CodeInfo } from "../../diagnostics/codes.js";
+import { DiagnosticError, type RelatedInfo, type Span } from "../../diagnostics/diagnostics.js";
 import type { DType } from "../../util/tensor.js";
 import type { GraphBuilder } from "../ir/builder.js";
 import { type Dim, dimToString, isStatic } from "../ir/dim.js";

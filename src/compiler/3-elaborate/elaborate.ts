@@ -1,9 +1,9 @@
 // Elaboration: runs a model's `.net` code at compile time, with tensors as symbolic IR values, producing a flat
 // graph. Compile-time control flow (if, for, lists, parameters) is evaluated here; shapes are checked per node.
 import type * as A from "../../dsl/1-parse/ast.js";
-import { isStdlibFile } from "../../dsl/2-analyze/load.js";
-import { CheckCodes, makeDiagnostic, ShapeCodes, SyntaxCodes } from "../codes.js";
-import { type Diagnostic, DiagnosticError, type Span } from "../diagnostics.js";
+import { isStdlibFile } from "../../util/source-paths.js";
+import { CheckCodes, makeDiagnostic, ShapeCodes, SyntaxCodes } from "../../diagnostics/codes.js";
+import { type Diagnostic, DiagnosticError, type Span } from "../../diagnostics/diagnostics.js";
 import { closestName } from "../../util/suggest.js";
 import { allocData, DTYPES, type DType, type HostTensor } from "../../util/tensor.js";
 import { GraphBuilder } from "../ir/builder.js";
@@ -16,7 +16,7 @@ import {
 } from "./context.js";
 import type { TapSelection } from "./tap-selection.js";
 import { bool, describeKind, float, int, type LayerInstance, NONE, show, type Val } from "./values.js";
-import { readPreprocess } from "../../preprocess/spec.js";
+import { readPreprocess } from "../../dsl/preprocess-spec.js";
 
 const MAX_DEPTH = 256;
 /** How deeply expression evaluations may nest, through all block calls together (see evalExpr). */

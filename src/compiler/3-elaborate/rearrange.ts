@@ -2,8 +2,8 @@
 // against the input's symbolic shape, then lowered to the core layout ops: a reshape, a transpose and a reshape
 // (rearrange), with a reduce (reduce) or an expand (repeat) between; each step only where it changes something.
 import { EINOPS_PARAMETERS, ELLIPSIS, type ParsedPattern, type PatternGroup, type PatternOperation, parsePattern, patternProblemDiagnostic, REDUCTIONS, type Reduction } from "../../dsl/einops-pattern.js";
-import { CheckCodes, ShapeCodes } from "../codes.js";
-import { DiagnosticError, type Span } from "../diagnostics.js";
+import { CheckCodes, ShapeCodes } from "../../diagnostics/codes.js";
+import { DiagnosticError, type Span } from "../../diagnostics/diagnostics.js";
 import { type Dim, dimDivExact, dimEq, dimProduct, dimToString, isStatic, shapeEq, shapeToString } from "../ir/dim.js";
 import type { Value as IrValue } from "../ir/ir.js";
 import type { Bound, Builtin, BuiltinContext } from "./builtins.js";

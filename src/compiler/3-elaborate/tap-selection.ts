@@ -5,8 +5,8 @@
 // (the value after a loop, the last call of a layer called twice).
 import type * as A from "../../dsl/1-parse/ast.js";
 import { closestName } from "../../util/suggest.js";
-import { CliCodes, makeDiagnostic } from "../codes.js";
-import type { Diagnostic, Span, SourceMap } from "../diagnostics.js";
+import { CliCodes, makeDiagnostic } from "../../diagnostics/codes.js";
+import type { Diagnostic, Span, SourceMap } from "../../diagnostics/diagnostics.js";
 import type { GraphOutput, Value as IrValue } from "../ir/ir.js";
 import type { Val } from "./values.js";
 

@@ -1,6 +1,6 @@
 // Compile-time values of the elaborator: numbers, dims, lists, tensors (IR values), block instances.
 import type * as A from "../../dsl/1-parse/ast.js";
-import type { Span } from "../diagnostics.js";
+import type { Span } from "../../diagnostics/diagnostics.js";
 import type { DType } from "../../util/tensor.js";
 import { type Dim, dimToString, shapeToString } from "../ir/dim.js";
 import type { Value as IrValue } from "../ir/ir.js";

@@ -1,5 +1,5 @@
 // Builds IR graphs node by node, inferring each result's type; used by elaboration, passes and tests.
-import type { Span } from "../diagnostics.js";
+import type { Span } from "../../diagnostics/diagnostics.js";
 import type { DType, HostTensor } from "../../util/tensor.js";
 import type { Dim } from "./dim.js";
 import { inferOp } from "./infer.js";

@@ -1,17 +1,21 @@
 // The reference interpreter: runs an IR graph on host tensors, op by op, with the kernels in ./interp.
 // It defines what every backend must compute (see semantics.md); correctness and clarity come before speed.
-import { CliCodes, IrCodes, makeDiagnostic, ShapeCodes } from "../codes.js";
-import { type Diagnostic, DiagnosticError } from "../diagnostics.js";
+import { CliCodes, IrCodes, makeDiagnostic, ShapeCodes } from "../../diagnostics/codes.js";
+import { type Diagnostic, DiagnosticError, hasErrors } from "../../diagnostics/diagnostics.js";
 import { type HostTensor, numel } from "../../util/tensor.js";
 import { type Dim, dimSubstitute, dimToString, isStatic, shapeToString } from "./dim.js";
 import type { Graph, Node, Value } from "./ir.js";
+import { bindParams, paramsReadBy } from "./bind-params.js";
 import { evalOp } from "./interp/kernels.js";
+import { lastUses, liveNodes } from "./liveness.js";
 import { symbolFactor } from "./symbols.js";
 import { KernelError } from "./interp/numeric.js";
 
 export interface InterpretOptions {
   /** Values of symbolic dims; those not given are read off the inputs' shapes. */
   symbols?: ReadonlyMap<string, number>;
+  /** Draws the parameters that have no value, as the back ends do with this seed; without it they are an error. */
+  seed?: number;
 }
 
 export interface InterpretResult {
@@ -49,33 +53,6 @@ function bindSymbols(graph: Graph, inputs: ReadonlyMap<string, HostTensor>, give
   return symbols;
 }
 
-/** Nodes that outputs or taps depend on, and the index of each value's last use (to free it early). */
-function schedule(graph: Graph): { needed: Set<Node>; lastUse: Map<Value, number> } {
-  const needed = new Set<Node>();
-  const stack = [...graph.outputs, ...graph.taps].map((o) => o.value.producer);
-  while (stack.length > 0) {
-    const n = stack.pop()!;
-    if (needed.has(n)) continue;
-    needed.add(n);
-    for (const v of n.inputs) stack.push(v.producer);
-  }
-  const lastUse = new Map<Value, number>();
-  graph.nodes.forEach((n, i) => n.inputs.forEach((v) => lastUse.set(v, i)));
-  for (const o of [...graph.outputs, ...graph.taps]) lastUse.set(o.value, Infinity);
-  return { needed, lastUse };
-}
-
-function bindParam(graph: Graph, node: Node<"param">, params: ReadonlyMap<string, HostTensor>): HostTensor {
-  const path = node.attrs.path;
-  const info = graph.params.find((p) => p.path === path);
-  const t = params.get(path) ?? info?.init;
-  const v = node.outputs[0];
-  if (!t) return fail(makeDiagnostic(CliCodes.BadInputBinding, `no value for the parameter ${path}`, node.span));
-  if (t.dtype !== v.dtype || shapeToString(t.shape) !== shapeToString(v.shape))
-    fail(makeDiagnostic(CliCodes.BadInputBinding, `the parameter ${path} is ${t.dtype}[${t.shape.join(", ")}], the model declares ${v.dtype}${shapeToString(v.shape)}`, node.span));
-  return t;
-}
-
 export function interpret(
   graph: Graph,
   inputs: ReadonlyMap<string, HostTensor>,
@@ -88,11 +65,16 @@ export function interpret(
       const v = dimSubstitute(d, symbols);
       return isStatic(v) ? v : fail(makeDiagnostic(CliCodes.BadInputBinding, `no value for the symbolic dim ${dimToString(v)}`, graph.span));
     });
-  const { needed, lastUse } = schedule(graph);
+  // Only what outputs and taps need runs, and each value is freed after its last use.
+  const results = [...graph.outputs, ...graph.taps];
+  const needed = liveNodes(results);
+  const lastUse = lastUses(graph.nodes, (n) => n.inputs, results);
+  const bound = bindParams(paramsReadBy(graph, needed), params, opts.seed);
+  if (hasErrors(bound.diagnostics)) throw new DiagnosticError(bound.diagnostics);
   const env = new Map<Value, HostTensor>();
   graph.nodes.forEach((node, i) => {
     if (!needed.has(node)) return;
-    const outs = evalNode(graph, node, env, inputs, params, resolve);
+    const outs = evalNode(node, env, inputs, bound.tensors, resolve);
     node.outputs.forEach((v, j) => {
       const t = outs[j];
       if (t.dtype !== v.dtype || shapeToString(t.shape) !== shapeToString(resolve(v.shape)))
@@ -106,7 +88,6 @@ export function interpret(
 }
 
 function evalNode(
-  graph: Graph,
   node: Node,
   env: ReadonlyMap<Value, HostTensor>,
   inputs: ReadonlyMap<string, HostTensor>,
@@ -114,7 +95,7 @@ function evalNode(
   resolve: (shape: readonly Dim[]) => number[],
 ): HostTensor[] {
   if (node.op === "input") return [inputs.get(node.attrs.name)!];
-  if (node.op === "param") return [bindParam(graph, node, params)];
+  if (node.op === "param") return [params.get(node.attrs.path)!];
   try {
     return evalOp(node.op, node.attrs, node.inputs.map((v) => env.get(v)!), resolve);
   } catch (e) {

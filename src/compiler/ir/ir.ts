@@ -1,9 +1,9 @@
 // The flat tensor IR that elaboration produces and every backend consumes.
 // Values are SSA; every node keeps the `.net` span and the block-instance scope that made it.
-import type { Span } from "../diagnostics.js";
+import type { Span } from "../../diagnostics/diagnostics.js";
 import type { DType, HostTensor } from "../../util/tensor.js";
 import type { Dim } from "./dim.js";
-import type { PreprocessSpec } from "../../preprocess/spec.js";
+import type { PreprocessSpec } from "../../dsl/preprocess-spec.js";
 
 export interface Value {
   readonly id: number;
@@ -158,17 +158,4 @@ export interface Graph {
   span?: Span;
   /** The model's `preprocess { }` declaration: how a clip becomes its input. */
   preprocess?: PreprocessSpec;
-}
-
-/** Nodes that the given outputs depend on. */
-export function liveNodes(outputs: readonly GraphOutput[]): Set<Node> {
-  const live = new Set<Node>();
-  const stack = outputs.map((o) => o.value.producer);
-  while (stack.length > 0) {
-    const n = stack.pop()!;
-    if (live.has(n)) continue;
-    live.add(n);
-    for (const v of n.inputs) stack.push(v.producer);
-  }
-  return live;
 }

@@ -1,7 +1,7 @@
 // The IR verifier, run between passes: SSA well-formedness, types re-inferred from scratch, unique names.
 // Anything it reports is a compiler bug, phrased so that the bug can be found from the .net line.
-import { IrCodes, makeDiagnostic } from "../codes.js";
-import type { Diagnostic, Span } from "../diagnostics.js";
+import { IrCodes, makeDiagnostic } from "../../diagnostics/codes.js";
+import type { Diagnostic, Span } from "../../diagnostics/diagnostics.js";
 import { numel } from "../../util/tensor.js";
 import { shapeEq, shapeToString } from "./dim.js";
 import { InferError, inferOp, type TensorType } from "./infer.js";

@@ -1,5 +1,5 @@
 // The syntax tree of a `.net` file. Grammar only: meaning is given by src/dsl/2-analyze and src/compiler.
-import type { Span } from "../../compiler/diagnostics.js";
+import type { Span } from "../../diagnostics/diagnostics.js";
 
 export interface NodeBase {
   span: Span;

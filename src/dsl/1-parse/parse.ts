@@ -1,7 +1,7 @@
 // Source text -> syntax tree + syntax diagnostics. Lexing and parsing both recover, so one run reports many problems.
 import type { IRecognitionException, IToken } from "chevrotain";
-import { makeDiagnostic, SyntaxCodes } from "../../compiler/codes.js";
-import type { Diagnostic, Span } from "../../compiler/diagnostics.js";
+import { makeDiagnostic, SyntaxCodes } from "../../diagnostics/codes.js";
+import type { Diagnostic, Span } from "../../diagnostics/diagnostics.js";
 import type { Comment, SourceFile } from "./ast.js";
 import { netLexer, StringLiteral, UnterminatedComment, UnterminatedString } from "./lexer.js";
 import { MAX_NESTING, MAX_SYNTAX_ERRORS, NestingTooDeep, NetParser, TooManyErrors } from "./parser.js";

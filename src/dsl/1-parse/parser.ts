@@ -1,6 +1,6 @@
 // The `.net` grammar (chevrotain, LL(k) with error recovery) building the syntax tree directly.
 import { EmbeddedActionsParser, EOF, type IParserErrorMessageProvider, type IToken, tokenMatcher, type TokenType } from "chevrotain";
-import type { Span } from "../../compiler/diagnostics.js";
+import type { Span } from "../../diagnostics/diagnostics.js";
 import type * as A from "./ast.js";
 import * as T from "./lexer.js";
 import { decodeString } from "./strings.js";

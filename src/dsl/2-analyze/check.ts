@@ -1,5 +1,5 @@
 // Runs the static rules over a loaded program; their diagnostics come before elaboration's.
-import type { Diagnostic } from "../../compiler/diagnostics.js";
+import type { Diagnostic } from "../../diagnostics/diagnostics.js";
 import type { Program } from "./load.js";
 import { einopsPatterns } from "./rules/einops-patterns.js";
 import { liftSteps } from "./rules/lift-steps.js";

@@ -1,11 +1,11 @@
 // Loads a `.net` file and everything it imports (the standard library under `std/`), parsing each once.
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { CheckCodes, makeDiagnostic } from "../../compiler/codes.js";
-import { type Diagnostic, SourceMap } from "../../compiler/diagnostics.js";
+import { dirname, join, resolve } from "node:path";
+import { CheckCodes, makeDiagnostic } from "../../diagnostics/codes.js";
+import { type Diagnostic, SourceMap } from "../../diagnostics/diagnostics.js";
 import type { SourceFile } from "../1-parse/ast.js";
 import { parseSource } from "../1-parse/parse.js";
 import { readSourceFile } from "../../util/input-file.js";
-import { packageFolder } from "../../util/package-folder.js";
+import { displayPath, STDLIB_PREFIX, stdlibDir } from "../../util/source-paths.js";
 
 /** Reads a file's text, or undefined when it does not exist. */
 export type ReadFile = (path: string) => string | undefined;
@@ -17,29 +17,6 @@ export const readFromDisk: ReadFile = (path) => {
     return undefined; // missing, not a regular text file, or too large: reported as an import that cannot be read
   }
 };
-
-/** The standard library folder shipped with the package (stdlib/ beside src/ or dist/src/). */
-export const stdlibDir = (): string => packageFolder("stdlib", "nn.net");
-
-/** The prefix that names the standard library in imports, diagnostics and outputs (`std/nn.net`). */
-export const STDLIB_PREFIX = "std/";
-
-/** Whether a source file name (a span's `file`) is one of the standard library's. */
-export const isStdlibFile = (file: string): boolean => file.startsWith(STDLIB_PREFIX);
-
-/** The file on disk behind a source file name: `std/...` names are files of the standard library folder. */
-export const sourceFilePath = (file: string): string => (isStdlibFile(file) ? join(stdlibDir(), file.slice(STDLIB_PREFIX.length)) : file);
-
-/**
- * How a file is named in diagnostics, ONNX doc strings and bundle manifests: as given when relative, else relative
- * to the working folder; never an absolute machine path, so that the same model compiled from two clones of a tree
- * gives the same bytes.
- */
-export function displayPath(path: string): string {
-  const shown = isAbsolute(path) ? relative(process.cwd(), path) || path : path;
-  // A folder of the user's that happens to be called std/ must not pass for the standard library.
-  return isStdlibFile(shown) ? `./${shown}` : shown;
-}
 
 export interface Program {
   entry: SourceFile;

@@ -2,7 +2,7 @@
 // ModelConfig) for a compiled ONNX model: its tensors, batching, instances, and the model's preprocessing as
 // parameters so that clients prepare clips as netc infer does.
 import type { TensorSignature } from "../../dataset/runner.js";
-import type { PreprocessSpec } from "../../preprocess/spec.js";
+import type { PreprocessSpec } from "../../dsl/preprocess-spec.js";
 import type { DType } from "../../util/tensor.js";
 
 /** model_config.proto DataType names. */

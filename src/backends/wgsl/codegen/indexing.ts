@@ -1,15 +1,6 @@
 // Flat-index arithmetic for WGSL: every tensor is row-major and every shape static, so index maps are
 // emitted as u32 expressions over constants (the shader compiler folds what it can).
-
-export function stridesOf(shape: readonly number[]): number[] {
-  const out = new Array<number>(shape.length);
-  let acc = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    out[d] = acc;
-    acc *= shape[d];
-  }
-  return out;
-}
+import { stridesOf } from "../../../util/tensor.js";
 
 export function numelOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);

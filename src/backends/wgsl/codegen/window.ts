@@ -3,7 +3,8 @@
 import type { Node, OpAttrs } from "../../../compiler/ir/ir.js";
 import type { PlannedKernel } from "../plan.js";
 import { shapeOf } from "../prepare.js";
-import { coord, linear, numelOf, stridesOf, u } from "./indexing.js";
+import { coord, linear, numelOf, u } from "./indexing.js";
+import { stridesOf } from "../../../util/tensor.js";
 import { perElementMain } from "./pointwise.js";
 import type { KernelModule, KernelWriter } from "./writer.js";
 

@@ -1,16 +1,6 @@
 // Layout kernels: they move elements without looking at them, so they work on the raw data of any element type.
-import { allocData, type HostTensor, numel } from "../../../util/tensor.js";
+import { allocData, type HostTensor, numel, stridesOf } from "../../../util/tensor.js";
 import { KernelError, takeData } from "./numeric.js";
-
-export function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
-}
 
 /** For each position of `shape` in row-major order, `base + Σ index[d] * strides[d]`. */
 export function stridedOffsets(shape: readonly number[], strides: readonly number[], base = 0): Int32Array {

@@ -2,7 +2,8 @@
 import { type HostTensor, numel } from "../../../util/tensor.js";
 import { BINARY } from "../elementwise-ops.js";
 import { binary } from "./elementwise.js";
-import { broadcastOffsets, broadcastStatic, stridedOffsets, stridesOf, transpose } from "./layout.js";
+import { broadcastOffsets, broadcastStatic, stridedOffsets, transpose } from "./layout.js";
+import { stridesOf } from "../../../util/tensor.js";
 import { fromNumbers, isIntegerType, toNumbers } from "./numeric.js";
 
 type MulAdd<T> = (acc: T, a: T, b: T) => T;

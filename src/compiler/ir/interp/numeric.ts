@@ -1,51 +1,12 @@
 // Element-level conversions for the interpreter: every non-i64 tensor is computed as float64 numbers and
 // rounded once on the way back; i64 stays BigInt so large indices and wrapping stay exact.
-import { allocData, bf16BitsToNumber, type DType, f16BitsToNumber, type HostTensor, numel, type TensorData } from "../../../util/tensor.js";
+import { allocData, bf16BitsToNumber, type DType, f16BitsToNumber, type HostTensor, numberToBf16Bits, numberToF16Bits, numel, type TensorData } from "../../../util/tensor.js";
 
 /** A data-dependent failure (bad index, integer division by zero); the interpreter adds the node's span. */
 export class KernelError extends Error {}
 
 export function isIntegerType(t: DType): boolean {
   return t === "i64" || t === "i32" || t === "i8" || t === "u8";
-}
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  return d < 0.5 ? f : d > 0.5 ? f + 1 : f % 2 === 0 ? f : f + 1;
-}
-
-/** Rounds a float64 to the nearest f16 (ties to even) and returns its bit pattern. */
-export function numberToF16Bits(x: number): number {
-  if (Number.isNaN(x)) return 0x7e00;
-  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
-  const a = Math.abs(x);
-  if (a === Infinity) return sign | 0x7c00;
-  let e = Math.floor(Math.log2(a));
-  if (e < -14) return sign | roundHalfEven(a * 2 ** 24); // subnormal; 1024 rolls over into the smallest normal
-  if (2 ** e > a) e--;
-  else if (2 ** (e + 1) <= a) e++;
-  let m = roundHalfEven((a / 2 ** e - 1) * 1024);
-  if (m === 1024) {
-    m = 0;
-    e++;
-  }
-  if (e > 15) return sign | 0x7c00;
-  return sign | ((e + 15) << 10) | m;
-}
-
-/** Rounds a float64 to bf16 (via f32, ties to even) and returns its bit pattern. */
-export function numberToBf16Bits(x: number): number {
-  if (Number.isNaN(x)) return 0x7fc0;
-  f32[0] = x;
-  const bits = u32[0];
-  const lower = bits & 0xffff;
-  let upper = bits >>> 16;
-  if (lower > 0x8000 || (lower === 0x8000 && (upper & 1) === 1)) upper++;
-  return upper & 0xffff;
 }
 
 /** The tensor's elements as float64 (i64 through Number, which is exact below 2^53). */

@@ -1,6 +1,6 @@
 // Kernels over [N, C, spatial...] tensors: convolution, pooling and linear resizing, any number of spatial axes.
 import { type DType, type HostTensor, numel } from "../../../util/tensor.js";
-import { stridesOf } from "./layout.js";
+import { stridesOf } from "../../../util/tensor.js";
 import { fromNumbers, toNumbers } from "./numeric.js";
 
 interface Window {

@@ -1,5 +1,5 @@
 // The IR optimisation pipeline, run to a fixed point with the verifier after every pass.
-import type { Diagnostic } from "../../diagnostics.js";
+import type { Diagnostic } from "../../../diagnostics/diagnostics.js";
 import type { Graph } from "../ir.js";
 import { verifyGraph } from "../verify.js";
 import { eliminateCommonSubexpressions } from "./cse.js";

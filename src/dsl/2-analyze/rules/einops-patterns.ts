@@ -1,6 +1,6 @@
 // Literal patterns of `rearrange`, `repeat` and `reduce` are checked from the source alone (with the caret at the
 // offending column), even in blocks no model uses; shapes are checked when the call is elaborated.
-import { CheckCodes, makeDiagnostic } from "../../../compiler/codes.js";
+import { CheckCodes, makeDiagnostic } from "../../../diagnostics/codes.js";
 import type * as A from "../../1-parse/ast.js";
 import { EINOPS_PARAMETERS, parsePattern, patternProblemDiagnostic, type PatternOperation, REDUCTIONS } from "../../einops-pattern.js";
 import type { Rule } from "./rule.js";

@@ -1,5 +1,5 @@
 // Each step of a `lift` is `update <approx> += ...` or `predict <detail> -= ...`, and there is at least one.
-import { CheckCodes, makeDiagnostic } from "../../../compiler/codes.js";
+import { CheckCodes, makeDiagnostic } from "../../../diagnostics/codes.js";
 import type * as A from "../../1-parse/ast.js";
 import type { Rule } from "./rule.js";
 import { bodiesOf, forEachExpr, forEachStmt, stmtExprs } from "./walk.js";

@@ -1,7 +1,7 @@
 // `preprocess { }` is declared once, at the top of a model body, with known fields and literal values.
-import { makeDiagnostic } from "../../../compiler/codes.js";
-import { PreprocessCodes } from "../../../preprocess/codes.js";
-import { readPreprocess } from "../../../preprocess/spec.js";
+import { makeDiagnostic } from "../../../diagnostics/codes.js";
+import { PreprocessCodes } from "../../../diagnostics/preprocess-codes.js";
+import { readPreprocess } from "../../preprocess-spec.js";
 import type * as A from "../../1-parse/ast.js";
 import type { Rule } from "./rule.js";
 import { bodiesOf, forEachStmt } from "./walk.js";

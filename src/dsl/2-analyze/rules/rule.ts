@@ -1,5 +1,5 @@
 // A static validation rule over the loaded program (graphql-js style: one rule per file).
-import type { Diagnostic } from "../../../compiler/diagnostics.js";
+import type { Diagnostic } from "../../../diagnostics/diagnostics.js";
 import type { Program } from "../load.js";
 
 export interface RuleContext {

@@ -1,5 +1,5 @@
 // fns own no weights or layers; `weights { }` rules belong to the model; every body ends in a return.
-import { CheckCodes, makeDiagnostic } from "../../../compiler/codes.js";
+import { CheckCodes, makeDiagnostic } from "../../../diagnostics/codes.js";
 import type * as A from "../../1-parse/ast.js";
 import type { Rule } from "./rule.js";
 import { bodiesOf, forEachStmt } from "./walk.js";

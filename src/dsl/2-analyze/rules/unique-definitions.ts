@@ -1,8 +1,8 @@
 // Top-level blocks, fns and models have distinct names across all loaded files; parameter lists have distinct names;
 // the params of one statement list have distinct weight names where the names are written out (a `named` name
 // computed from a loop variable is known only at elaboration, which checks it there).
-import { CheckCodes, makeDiagnostic } from "../../../compiler/codes.js";
-import type { Diagnostic, Span } from "../../../compiler/diagnostics.js";
+import { CheckCodes, makeDiagnostic } from "../../../diagnostics/codes.js";
+import type { Diagnostic, Span } from "../../../diagnostics/diagnostics.js";
 import type * as A from "../../1-parse/ast.js";
 import type { Rule } from "./rule.js";
 

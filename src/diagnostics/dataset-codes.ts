@@ -1,6 +1,6 @@
 // Diagnostic codes of netc infer, eval and export triton (NET8030-NET8049: command line and files).
-import type { CodeInfo } from "../compiler/codes.js";
-import type { Severity } from "../compiler/diagnostics.js";
+import type { CodeInfo } from "./codes.js";
+import type { Severity } from "./diagnostics.js";
 
 const code = (c: string, severity: Severity, title: string, hint?: string): CodeInfo => ({ code: c, severity, title, hint });
 

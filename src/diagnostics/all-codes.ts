@@ -1,9 +1,9 @@
 // Every diagnostic code netc can report, by area, for the diagnostics reference and its completeness test.
 import { CheckCodes, CliCodes, type CodeInfo, IrCodes, OnnxCodes, ShapeCodes, SyntaxCodes } from "./codes.js";
-import { WeightCodes } from "../weights/codes.js";
-import { WgslCodes } from "../backends/wgsl/codes.js";
-import { PreprocessCodes } from "../preprocess/codes.js";
-import { DatasetCodes } from "../dataset/codes.js";
+import { WeightCodes } from "./weight-codes.js";
+import { WgslCodes } from "./wgsl-codes.js";
+import { PreprocessCodes } from "./preprocess-codes.js";
+import { DatasetCodes } from "./dataset-codes.js";
 
 export const CODE_AREAS: readonly { area: string; codes: Readonly<Record<string, CodeInfo>> }[] = [
   { area: "Syntax", codes: SyntaxCodes },

@@ -1,11 +1,11 @@
 // What a model's `preprocess { }` declaration means: its fields, their kinds and defaults, and the checked spec
 // that compiled artifacts carry (ONNX metadata `netc.preprocess`, the bundle manifest's `preprocess`) and that
 // `netc infer` follows. Values are literals, so a spec is known without elaborating the model.
-import type * as A from "../dsl/1-parse/ast.js";
-import { makeDiagnostic } from "../compiler/codes.js";
-import type { Diagnostic } from "../compiler/diagnostics.js";
+import type * as A from "./1-parse/ast.js";
+import { makeDiagnostic } from "../diagnostics/codes.js";
+import type { Diagnostic } from "../diagnostics/diagnostics.js";
 import { closestName } from "../util/suggest.js";
-import { PreprocessCodes } from "./codes.js";
+import { PreprocessCodes } from "../diagnostics/preprocess-codes.js";
 
 export const SAMPLINGS = ["segment-middle", "uniform", "consecutive", "windows"] as const;
 export const INTERPOLATIONS = ["bilinear", "bicubic", "nearest"] as const;

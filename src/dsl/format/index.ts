@@ -1,12 +1,12 @@
 // `netc fmt`: the canonical layout of a `.net` file, printed from its syntax tree with every comment kept.
-import type { Diagnostic } from "../compiler/diagnostics.js";
-import type { SourceFile } from "./1-parse/ast.js";
-import { parseSource } from "./1-parse/parse.js";
-import { placeComments } from "./format/comments.js";
-import { printFile } from "./format/print-items.js";
-import { renderDoc } from "./format/render.js";
-import { SourceText } from "./format/source.js";
-import { verifyFormatting } from "./format/verify.js";
+import type { Diagnostic } from "../../diagnostics/diagnostics.js";
+import type { SourceFile } from "../1-parse/ast.js";
+import { parseSource } from "../1-parse/parse.js";
+import { placeComments } from "./comments.js";
+import { printFile } from "./print-items.js";
+import { renderDoc } from "./render.js";
+import { SourceText } from "./source.js";
+import { verifyFormatting } from "./verify.js";
 
 const LINE_WIDTH = 120;
 

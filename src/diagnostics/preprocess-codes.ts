@@ -1,5 +1,5 @@
 // Diagnostic codes of the `preprocess { }` declaration (NET2050-NET2059: static checks of the model's source).
-import type { CodeInfo } from "../compiler/codes.js";
+import type { CodeInfo } from "./codes.js";
 
 const code = (c: string, title: string, hint?: string): CodeInfo => ({ code: c, severity: "error", title, hint });
 

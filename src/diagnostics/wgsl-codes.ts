@@ -1,6 +1,6 @@
-// Diagnostic codes of the WGSL backend (NET7xxx), as data, in the style of src/compiler/codes.ts.
-import type { CodeInfo } from "../../compiler/codes.js";
-import type { Severity } from "../../compiler/diagnostics.js";
+// Diagnostic codes of the WGSL backend (NET7xxx), as data, in the style of codes.ts.
+import type { CodeInfo } from "./codes.js";
+import type { Severity } from "./diagnostics.js";
 
 const code = (c: string, severity: Severity, title: string, hint?: string): CodeInfo => ({ code: c, severity, title, hint });
 

@@ -1,14 +1,16 @@
-// The value of every parameter the model reads: the checkpoint's tensor, else the declaration's default, else a
-// deterministic pseudo-random draw (normal(0, 0.02) for floats, zeros otherwise) keyed by seed and path.
-import { makeDiagnostic, ShapeCodes } from "../compiler/codes.js";
-import type { Diagnostic } from "../compiler/diagnostics.js";
-import type { ParamInfo } from "../compiler/ir/ir.js";
-import { fromNumbers } from "../compiler/ir/interp/numeric.js";
-import { isFloat } from "../compiler/ir/infer.js";
-import { uniforms } from "../util/random.js";
-import { allocData, type HostTensor, numel } from "../util/tensor.js";
+// The one parameter-binding step, shared by the ONNX and WGSL back ends and the reference interpreter: the value of
+// every parameter a graph reads is the given (checkpoint) tensor, checked against the declaration, else the
+// declaration's default, else a deterministic pseudo-random draw (normal(0, 0.02) for floats, zeros otherwise) keyed
+// by seed and path. Without a seed (the interpreter's default) a parameter with no value is an error instead.
+import { CliCodes, makeDiagnostic, ShapeCodes } from "../../diagnostics/codes.js";
+import type { Diagnostic } from "../../diagnostics/diagnostics.js";
+import type { Graph, Node, ParamInfo } from "./ir.js";
+import { fromNumbers } from "./interp/numeric.js";
+import { isFloat } from "./infer.js";
+import { uniforms } from "../../util/random.js";
+import { allocData, type HostTensor, numel } from "../../util/tensor.js";
 
-export interface ResolvedWeights {
+export interface BoundParams {
   tensors: Map<string, HostTensor>;
   /** For the `netc.weights` metadata: `checkpoint`, `random(seed=N)` or `checkpoint+random(seed=N)`. */
   provenance: string;
@@ -48,7 +50,15 @@ function checkWeight(info: ParamInfo, t: HostTensor): Diagnostic | undefined {
   return undefined;
 }
 
-export function resolveWeights(params: readonly ParamInfo[], weights: ReadonlyMap<string, HostTensor> | undefined, seed: number): ResolvedWeights {
+/** The parameters that `nodes` read, in the graph's order. */
+export function paramsReadBy(graph: Graph, nodes: Iterable<Node>): ParamInfo[] {
+  const read = new Set<string>();
+  for (const n of nodes) if (n.op === "param") read.add(n.attrs.path);
+  return graph.params.filter((p) => read.has(p.path));
+}
+
+/** Binds a value to each of `params`; `seed` draws the values no tensor and no default gives. */
+export function bindParams(params: readonly ParamInfo[], weights: ReadonlyMap<string, HostTensor> | undefined, seed: number | undefined): BoundParams {
   const tensors = new Map<string, HostTensor>();
   const diagnostics: Diagnostic[] = [];
   let fromCheckpoint = 0;
@@ -61,6 +71,7 @@ export function resolveWeights(params: readonly ParamInfo[], weights: ReadonlyMa
       tensors.set(info.path, given);
       fromCheckpoint++;
     } else if (info.init) tensors.set(info.path, info.init);
+    else if (seed === undefined) diagnostics.push(makeDiagnostic(CliCodes.BadInputBinding, `no value for the parameter ${info.path}`, info.span));
     else {
       let drawnTensor: HostTensor;
       try {

@@ -1,7 +1,7 @@
 // Stable diagnostic codes, as data. Ranges:
 //   NET1xxx syntax (lexer, parser)          NET2xxx names and static checks (binder, checker)
 //   NET3xxx types, shapes and elaboration   NET4xxx IR verifier and passes
-//   NET5xxx ONNX backend                    NET6xxx weights and checkpoints (src/weights/codes.ts)
+//   NET5xxx ONNX backend                    NET6xxx weights and checkpoints (weight-codes.ts)
 //   NET7xxx WGSL backend                    NET8xxx command line and files
 import type { Diagnostic, RelatedInfo, Severity, Span } from "./diagnostics.js";
 

@@ -1,7 +1,7 @@
-// Diagnostic codes of weight import (NET6xxx), as data, plus the one way this module fails.
+// Diagnostic codes of weight import (NET6xxx), as data, plus the one way src/weights/ fails.
 // Readers: NET6001-NET6019. Mapping a checkpoint onto a model: NET6020-NET6039.
-import { makeDiagnostic, type CodeInfo } from "../compiler/codes.js";
-import { DiagnosticError, type RelatedInfo, type Severity, type Span } from "../compiler/diagnostics.js";
+import { makeDiagnostic, type CodeInfo } from "./codes.js";
+import { DiagnosticError, type RelatedInfo, type Severity, type Span } from "./diagnostics.js";
 
 const code = (c: string, severity: Severity, title: string, hint?: string): CodeInfo => ({
   code: c,

@@ -1,0 +1,294 @@
+// The pipeline driver, the one that both the command line (src/cli) and the library API (src/api.ts) run:
+// source -> syntax tree -> checked program -> elaborated IR -> optimised IR (the front end), then the model's weights
+// from checkpoints, then a back end (ONNX, WGSL) in memory or to disk. Every phase reports Diagnostics; a phase runs
+// only when the ones before it found no errors. Reading the source file and printing are the callers' business.
+import type * as A from "./dsl/1-parse/ast.js";
+import { parseExpression } from "./dsl/1-parse/parse.js";
+import { checkProgram } from "./dsl/2-analyze/check.js";
+import { loadProgram, type Program, type ReadFile, readFromDisk } from "./dsl/2-analyze/load.js";
+import { displayPath, isStdlibFile, sourceFilePath } from "./util/source-paths.js";
+import { summarisePaths } from "./util/paths.js";
+import { CheckCodes, makeDiagnostic } from "./diagnostics/codes.js";
+import { type Diagnostic, DiagnosticError, hasErrors, SourceMap } from "./diagnostics/diagnostics.js";
+import { Elaborator, type WeightRuleUse } from "./compiler/3-elaborate/elaborate.js";
+import { parseTapOption, TapSelection } from "./compiler/3-elaborate/tap-selection.js";
+import type { Graph, Value } from "./compiler/ir/ir.js";
+import { runPasses } from "./compiler/ir/passes/index.js";
+import { verifyGraph } from "./compiler/ir/verify.js";
+import { emitOnnx, writeOnnx } from "./backends/onnx/index.js";
+import { type OnnxSummary, summarizeOnnx } from "./backends/onnx/summary.js";
+import { bundleOf, compileWgsl, emitWgslBundle, wgslKernelStats, type WgslKernelStats } from "./backends/wgsl/index.js";
+import type { WgslRuntimeBatch } from "./backends/wgsl/bundle.js";
+import { shapeToString } from "./compiler/ir/dim.js";
+import { type GraphStats, graphStats } from "./compiler/ir/stats.js";
+import type { WgslBundle } from "./runtime/manifest.js";
+import type { HostTensor } from "./util/tensor.js";
+import type { ProgressCallback } from "./weights/layout.js";
+import type { WeightReport } from "./weights/mapping.js";
+import { loadModelWeights, parseWeightSpec } from "./weights/model-weights.js";
+
+export interface FrontendOptions {
+  /**
+   * The file, to resolve relative imports; spans name it (and the files it imports) relative to the working folder,
+   * and the standard library as `std/...`.
+   */
+  file?: string;
+  readFile?: ReadFile;
+  /** `--set name=value`: model parameters and free input dimensions (e.g. B=4). */
+  overrides?: Record<string, string>;
+  /** Run the IR passes (constant folding, CSE, DCE); on by default. */
+  optimize?: boolean;
+  /** When false, a file without a model is checked as a library instead of being an error. */
+  requireModel?: boolean;
+  /** `--tap`: names of intermediates to add as graph taps (each value a comma-separated list). */
+  taps?: readonly string[];
+  /** With `taps`, keep the file's own `tap`s too (`--debug-outputs`); without, only the named ones are taps. */
+  keepFileTaps?: boolean;
+}
+
+export interface FrontendResult {
+  graph?: Graph;
+  diagnostics: Diagnostic[];
+  sources: SourceMap;
+  program?: Program;
+  weightRules: WeightRuleUse[];
+}
+
+function guard<T>(diagnostics: Diagnostic[], run: () => T): T | undefined {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof DiagnosticError) {
+      diagnostics.push(...e.diagnostics);
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+/** Parses and checks a program without elaborating a model (`netc check` of a library file). */
+export function checkSource(text: string, opts: FrontendOptions = {}): { diagnostics: Diagnostic[]; sources: SourceMap; program: Program } {
+  const program = loadProgram(opts.file ?? "<input>.net", text, opts.readFile ?? readFromDisk);
+  const diagnostics = [...program.diagnostics];
+  if (!hasErrors(diagnostics)) diagnostics.push(...checkProgram(program));
+  return { diagnostics, sources: program.sources, program };
+}
+
+/** Source text to a verified (and by default optimised) IR graph. */
+export function compileToGraph(text: string, opts: FrontendOptions = {}): FrontendResult {
+  const { diagnostics, sources, program } = checkSource(text, opts);
+  const result: FrontendResult = { diagnostics, sources, program, weightRules: [] };
+  if (hasErrors(diagnostics)) return result;
+  const models = program.entry.items.filter((i): i is A.ModelDecl => i.kind === "Model");
+  if (models.length === 0) {
+    if (opts.requireModel === false) return result;
+    diagnostics.push(makeDiagnostic(CheckCodes.NoModel, `${program.entry.file} has no model`, program.entry.span.end === 0 ? undefined : { ...program.entry.span, end: 0 }));
+    return result;
+  }
+  if (models.length > 1) {
+    diagnostics.push(makeDiagnostic(CheckCodes.MultipleModels, `${program.entry.file} has ${models.length} models`, models[1].name.span, { related: [{ message: "the first model", span: models[0].name.span }] }));
+    return result;
+  }
+  const overrides = new Map<string, { expr: A.Expr; span: import("./diagnostics/diagnostics.js").Span }>();
+  for (const [name, value] of Object.entries(opts.overrides ?? {})) {
+    const file = `--set ${name}`;
+    sources.add(file, value);
+    const parsed = parseExpression(file, value);
+    diagnostics.push(...parsed.diagnostics);
+    if (parsed.expr) overrides.set(name, { expr: parsed.expr, span: { file, start: 0, end: value.length, line: 1, col: 1 } });
+  }
+  if (hasErrors(diagnostics)) return result;
+  const items = program.files.flatMap((f) => f.items.filter((i): i is A.BlockDecl | A.FnDecl => i.kind === "Block" || i.kind === "Fn"));
+  const elaborator = new Elaborator(items, models[0]);
+  const beforeElaboration = diagnostics.length;
+  const selection = opts.taps?.length ? new TapSelection(parseTapOption(opts.taps, sources)) : undefined;
+  const elaborated = guard(diagnostics, () => elaborator.run({ overrides, taps: selection }));
+  diagnostics.splice(beforeElaboration, 0, ...elaborator.printed); // before an error they may explain
+  if (!elaborated) return result;
+  if (selection) {
+    const chosen = selection.finish();
+    diagnostics.push(...chosen.diagnostics);
+    if (hasErrors(chosen.diagnostics)) return result;
+    const fileTaps = opts.keepFileTaps ? elaborated.graph.taps : [];
+    elaborated.graph.taps = [...fileTaps, ...chosen.taps.filter((t) => !fileTaps.some((f) => f.name === t.name))];
+  }
+  result.weightRules = elaborated.weightRules;
+  diagnostics.push(...elaborated.diagnostics);
+  const graph = elaborated.graph;
+  markStdlibBuffers(graph);
+  if (opts.optimize === false) {
+    const verified = verifyGraph(graph);
+    diagnostics.push(...verified);
+    if (hasErrors(verified)) return result;
+  } else {
+    const passes = runPasses(graph, { verify: true });
+    diagnostics.push(...passes.diagnostics);
+    if (hasErrors(passes.diagnostics)) return result;
+  }
+  // Weights of uncalled layers have their layer's warning; standard-library buffers are unused by design.
+  const inUncalledLayer = (path: string) => elaborated.uncalledLayers.some((l) => path.startsWith(`${l}.`));
+  const unused = graph.params.filter((p) => p.unused && !p.stdlibBuffer && !inUncalledLayer(p.path));
+  if (unused.length) {
+    const paths = unused.map((p) => p.path);
+    diagnostics.push(
+      makeDiagnostic(CheckCodes.UnusedParameter, `${unused.length} weight${unused.length === 1 ? " is" : "s are"} declared but never used by the forward computation: ${summarisePaths(paths)}`, unused[0].layerSpan ?? unused[0].span),
+    );
+  }
+  result.graph = graph;
+  return result;
+}
+
+/** Marks the standard library's weights that no operation reads at all, before any pass removes dead code. */
+function markStdlibBuffers(graph: Graph): void {
+  const read = new Set<string>();
+  const note = (v: Value) => {
+    if (v.producer.op === "param") read.add(v.producer.attrs.path);
+  };
+  for (const n of graph.nodes) n.inputs.forEach(note);
+  for (const o of [...graph.outputs, ...graph.taps]) note(o.value);
+  for (const p of graph.params) if (p.span && isStdlibFile(p.span.file) && !read.has(p.path)) p.stdlibBuffer = true;
+}
+
+export interface WeightOptions {
+  /** Checkpoint files (`[name=]path`, as `--weights`) to load onto the model's weights, or the weights themselves. */
+  weights?: readonly string[] | ReadonlyMap<string, HostTensor>;
+  /** State dicts whose tensors replace loaded weights of the same name, applied after `weights`. */
+  weightOverrides?: readonly string[];
+  /** Relax the strict weight report. */
+  allowMissing?: boolean;
+  allowUnexpected?: boolean;
+}
+
+/** What a caller that shows progress is told while the front end and the weights run. */
+export interface DriverHooks {
+  /**
+   * The front end's diagnostics, before any weight is loaded; without NET2015 when checkpoints are loaded (their
+   * weight report accounts for the weights the forward never reads, NET6025/NET6020).
+   */
+  onFrontEnd?: (diagnostics: Diagnostic[], sources: SourceMap) => void;
+  /** Weight loading starts; its progress goes to `onProgress`. */
+  onLoadingWeights?: () => void;
+  onProgress?: ProgressCallback;
+}
+
+export interface Prepared {
+  front: FrontendResult;
+  /** The verified graph; absent when the front end or the weights reported an error. */
+  graph?: Graph;
+  /** The weights, by parameter path (absent: the back end draws seeded random values). */
+  weights?: ReadonlyMap<string, HostTensor>;
+  weightReport?: WeightReport;
+  /** Every diagnostic: the front end's (as given to onFrontEnd), then the weights'. */
+  diagnostics: Diagnostic[];
+  /** The weights' diagnostics alone. */
+  weightDiagnostics: Diagnostic[];
+  /** The files read (sources by their path on disk, checkpoints): no output may replace one. */
+  inputs: string[];
+}
+
+/** The front end, then the weights from checkpoint files (when `weights` names files). */
+export function prepare(source: string, options: FrontendOptions & WeightOptions, hooks: DriverHooks = {}): Prepared {
+  const front = compileToGraph(source, options);
+  const checkpoints = options.weights && !(options.weights instanceof Map) ? (options.weights as readonly string[]) : undefined;
+  const frontDiagnostics = checkpoints ? front.diagnostics.filter((d) => d.code !== CheckCodes.UnusedParameter.code) : front.diagnostics;
+  hooks.onFrontEnd?.(frontDiagnostics, front.sources);
+  const inputs = [
+    ...(options.file === undefined ? [] : [options.file]),
+    ...(front.program?.files.map((f) => sourceFilePath(f.file)) ?? []),
+    ...(checkpoints ?? []).map((w) => parseWeightSpec(w).path),
+    ...(options.weightOverrides ?? []),
+  ];
+  const prepared: Prepared = { front, diagnostics: front.diagnostics, weightDiagnostics: [], inputs };
+  if (!front.graph) return prepared;
+  if (!checkpoints) return { ...prepared, graph: front.graph, weights: options.weights as ReadonlyMap<string, HostTensor> | undefined };
+  hooks.onLoadingWeights?.();
+  const loaded = loadModelWeights(front.graph, checkpoints.map(parseWeightSpec), front.weightRules, {
+    allowMissing: options.allowMissing,
+    allowUnexpected: options.allowUnexpected,
+    overrides: options.weightOverrides,
+    onProgress: hooks.onProgress,
+  });
+  Object.assign(prepared, { diagnostics: [...frontDiagnostics, ...loaded.diagnostics], weightDiagnostics: loaded.diagnostics, weightReport: loaded.report });
+  if (hasErrors(loaded.diagnostics)) return prepared;
+  return { ...prepared, graph: front.graph, weights: loaded.weights };
+}
+
+export interface BackendOptions {
+  /** "onnx" (default) or "wgsl" (a WebGPU bundle). */
+  target?: "onnx" | "wgsl";
+  /** ONNX opset, 17 (default) to 23; newer opsets get simpler graphs (Gelu from 20, Attention from 23). */
+  opset?: number;
+  /** WGSL storage precision (default f32; f16 needs the adapter's shader-f16 feature). */
+  precision?: "f32" | "f16";
+  /** Seed for weights no checkpoint provides. */
+  seed?: number;
+  /** Expose every `tap` as an extra output. */
+  debugOutputs?: boolean;
+  /** ONNX for deployment (`--deploy`): weights stored in the layout their kernel reads; see emitOnnx's kernelLayoutWeights. */
+  deploy?: boolean;
+  /** A WGSL bundle whose batch is chosen at run time (`netc compile --max-batch`); see backends/wgsl/batch.ts. */
+  batch?: WgslRuntimeBatch;
+  /** The `.net` file, named (never by an absolute path) in the ONNX doc string and the bundle's module. */
+  file?: string;
+}
+
+/** A prepared graph through a back end, in memory: ONNX bytes or a WGSL bundle. */
+export function emit(graph: Graph, weights: ReadonlyMap<string, HostTensor> | undefined, options: BackendOptions): { onnx?: Uint8Array; bundle?: WgslBundle; diagnostics: Diagnostic[] } {
+  if (options.target === "wgsl") {
+    const compiled = compileWgsl(graph, { weights, seed: options.seed, debugOutputs: options.debugOutputs, precision: options.precision });
+    return { diagnostics: compiled.diagnostics, bundle: compiled.program && bundleOf(compiled.program) };
+  }
+  const emitted = emitOnnx(graph, {
+    opset: options.opset,
+    weights,
+    seed: options.seed,
+    debugOutputs: options.debugOutputs,
+    source: options.file === undefined ? undefined : displayPath(options.file),
+    kernelLayoutWeights: options.deploy,
+  });
+  return { diagnostics: emitted.diagnostics, onnx: emitted.bytes };
+}
+
+/**
+ * A prepared graph through a back end, to disk: an ONNX file (weights over 2 GiB go to a side file) or a bundle
+ * folder (replaced whole), never over one of the compile's `inputs`. Nothing is written when there are errors.
+ */
+export function emitToDisk(prepared: Prepared & { graph: Graph }, output: string, options: BackendOptions): { diagnostics: Diagnostic[]; kernels?: number } {
+  const common = { weights: prepared.weights, seed: options.seed, debugOutputs: options.debugOutputs, source: options.file === undefined ? undefined : displayPath(options.file), inputs: prepared.inputs };
+  if (options.target === "wgsl") {
+    const bundle = emitWgslBundle(prepared.graph, { ...common, precision: options.precision, outDir: output, batch: options.batch });
+    return { diagnostics: bundle.diagnostics, kernels: bundle.program?.manifest.kernels.length };
+  }
+  return { diagnostics: writeOnnx(output, prepared.graph, { ...common, opset: options.opset, kernelLayoutWeights: options.deploy }) };
+}
+
+export interface GraphSummary {
+  model: string;
+  /** `name dtype[shape]` of each input and output. */
+  inputs: string[];
+  outputs: string[];
+  symbols: string[];
+  ir: GraphStats;
+  /** The ONNX graph's summary; absent when emitting it reported an error. */
+  onnx?: OnnxSummary;
+  /** Kernel counts of the WGSL bundle; absent when the model is not plannable (e.g. symbolic shapes). */
+  wgsl?: WgslKernelStats;
+  diagnostics: Diagnostic[];
+}
+
+/** What `netc inspect` says about a graph: IR statistics, the ONNX graph's summary, the WGSL kernels. */
+export function summarizeGraph(graph: Graph): GraphSummary {
+  const io = (xs: Graph["inputs"]) => xs.map((x) => `${x.name} ${x.value.dtype}${shapeToString(x.value.shape)}`);
+  const ir = graphStats(graph);
+  const emitted = emitOnnx(graph, { structureOnly: true });
+  return {
+    model: graph.name,
+    inputs: io(graph.inputs),
+    outputs: io(graph.outputs),
+    symbols: graph.symbols,
+    ir,
+    onnx: emitted.bytes && summarizeOnnx(emitted.bytes),
+    wgsl: wgslKernelStats(graph).stats,
+    diagnostics: emitted.diagnostics,
+  };
+}
