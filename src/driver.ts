@@ -230,6 +230,8 @@ export interface BackendOptions {
   batch?: WgslRuntimeBatch;
   /** The `.net` file, named (never by an absolute path) in the ONNX doc string and the bundle's module. */
   file?: string;
+  /** A WGSL bundle also carries the model as ONNX (`model.onnx`), which loadModel runs where WebGPU cannot. */
+  fallback?: boolean;
 }
 
 /** A prepared graph through a back end, in memory: ONNX bytes or a WGSL bundle. */
@@ -256,7 +258,10 @@ export function emit(graph: Graph, weights: ReadonlyMap<string, HostTensor> | un
 export function emitToDisk(prepared: Prepared & { graph: Graph }, output: string, options: BackendOptions): { diagnostics: Diagnostic[]; kernels?: number } {
   const common = { weights: prepared.weights, seed: options.seed, debugOutputs: options.debugOutputs, source: options.file === undefined ? undefined : displayPath(options.file), inputs: prepared.inputs };
   if (options.target === "wgsl") {
-    const bundle = emitWgslBundle(prepared.graph, { ...common, precision: options.precision, outDir: output, batch: options.batch });
+    // The graph as given (a symbolic batch stays symbolic in ONNX), with the same weights and seed as the kernels.
+    const fallback = options.fallback ? emitOnnx(prepared.graph, { weights: prepared.weights, seed: options.seed, debugOutputs: options.debugOutputs, source: common.source }) : undefined;
+    if (fallback && !fallback.bytes) return { diagnostics: fallback.diagnostics };
+    const bundle = emitWgslBundle(prepared.graph, { ...common, precision: options.precision, outDir: output, batch: options.batch, fallbackOnnx: fallback?.bytes });
     return { diagnostics: bundle.diagnostics, kernels: bundle.program?.manifest.kernels.length };
   }
   return { diagnostics: writeOnnx(output, prepared.graph, { ...common, opset: options.opset, kernelLayoutWeights: options.deploy }) };

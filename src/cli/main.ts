@@ -53,6 +53,7 @@ export function program(): Command {
     .addOption(weightsOption())
     .option("--opset <n>", "ONNX opset, 17 to 23 (Gelu from 20, Attention from 23)", integer(0), 17)
     .option("--max-batch <n>", "WGSL: the largest batch a bundle with a symbolic batch axis runs (default 8)", integer(1))
+    .option("--no-fallback", "WGSL: leave out model.onnx, the ONNX copy loadModel runs with onnxruntime-web where WebGPU cannot")
     .option("--seed <n>", "seed for random weights when no checkpoint is given", integer(0), 0)
     .option("--debug-outputs", "add every `tap` as an extra graph output", false)
     .option("--tap <names>", "add these intermediates as extra graph outputs: <layer path>/<let name>, a layer path, or a `tap` (comma-separated, repeatable)", collect, [])

@@ -34,4 +34,11 @@ export const WgslCodes = {
     "compile one bundle per batch size with --set B=...",
   ),
   BadMaxBatch: code("NET7021", "error", "a --max-batch out of range"),
+  NoBackend: code(
+    "NET7040",
+    "error",
+    "a model that neither WebGPU (missing, or an adapter without a feature or limit the bundle needs) nor its ONNX fallback can run",
+    "compile the bundle without --no-fallback, or open the page in a browser with WebGPU",
+  ),
+  FallbackRuntimeMissing: code("NET7041", "error", "an ONNX fallback to run without onnxruntime-web installed or importable", "npm install onnxruntime-web (or pass its module as the `ort` option of loadModel)"),
 } as const;

@@ -4,7 +4,7 @@
 // fetches no weight bytes; bytes that do not match the hash are refused, never cached. A bundle is untrusted: its base must be on
 // the page's own origin, and every file it names is a relative path under that base (validateManifest).
 import { WgslRuntimeError } from "./errors.js";
-import type { WgslBundle } from "./model.js";
+import type { BundleManifest, WgslBundle } from "./manifest.js";
 import { BUNDLE_ERROR, BUNDLE_LIMITS, maxWeightsBytes, shaderFiles, validateManifest } from "./validate.js";
 
 /** The bundle's folder URL: same-origin as the page (where there is one), over http(s) or the page's own scheme. */
@@ -74,11 +74,24 @@ async function readBody(r: Response, maxBytes: number, seen: (bytes: number) => 
 }
 
 export async function loadBundle(base: string | URL, options: LoadBundleOptions | typeof fetch = {}): Promise<WgslBundle> {
+  return (await openBundle(base, options)).bundle();
+}
+
+/** A bundle whose manifest has arrived (validated): fetch either what WebGPU runs or the ONNX fallback. */
+export interface OpenedBundle {
+  manifest: BundleManifest;
+  /** The shaders and the weights (from the cache when asked and present). */
+  bundle(): Promise<WgslBundle>;
+  /** The manifest's `fallback` ONNX file, checked against its size and hash. */
+  fallbackOnnx(): Promise<Uint8Array<ArrayBuffer>>;
+}
+
+/** Fetches and validates the manifest alone, so that a caller can choose what else to fetch. */
+export async function openBundle(base: string | URL, options: LoadBundleOptions | typeof fetch = {}): Promise<OpenedBundle> {
   const opts = typeof options === "function" ? { fetch: options } : options;
   const fetchFn = opts.fetch ?? fetch;
   const root = bundleRoot(base);
   const progress = { loadedBytes: 0, totalBytes: 0, fromCache: false };
-  const announcedOf = new Map<string, number>();
   let pending = 0;
   const report = () => opts.onProgress?.({ ...progress, totalBytes: pending > 0 ? Math.max(progress.loadedBytes, progress.totalBytes) : progress.loadedBytes });
   const got = (bytes: number) => {
@@ -94,7 +107,6 @@ export async function loadBundle(base: string | URL, options: LoadBundleOptions 
     const announced = Number(r.headers?.get?.("content-length") ?? 0);
     const refuse = () => new WgslRuntimeError(`the bundle file ${path} is larger than the ${maxBytes} bytes its manifest allows`, BUNDLE_ERROR.FileRefused);
     if (announced > maxBytes) throw refuse();
-    announcedOf.set(path, announced);
     progress.totalBytes += announced;
     pending++;
     try {
@@ -111,11 +123,25 @@ export async function loadBundle(base: string | URL, options: LoadBundleOptions 
     throw new WgslRuntimeError(`${root.href}manifest.json is not JSON: ${(e as Error).message}`, BUNDLE_ERROR.BadManifest);
   }
   const manifest = validateManifest(parsed);
-  const files = shaderFiles(manifest);
-  const [weights, ...sources] = await Promise.all([weightsOf(manifest, root, opts, get, got, progress), ...files.map((file) => get(file, BUNDLE_LIMITS.shaderBytes))]);
-  report();
-  const shaders = new Map(files.map((file, i) => [file, new TextDecoder().decode(sources[i])]));
-  return { manifest, shaders, weights };
+  return {
+    manifest,
+    async bundle() {
+      const files = shaderFiles(manifest);
+      const [weights, ...sources] = await Promise.all([weightsOf(manifest, root, opts, get, got, progress), ...files.map((file) => get(file, BUNDLE_LIMITS.shaderBytes))]);
+      report();
+      const shaders = new Map(files.map((file, i) => [file, new TextDecoder().decode(sources[i])]));
+      return { manifest, shaders, weights };
+    },
+    async fallbackOnnx() {
+      const fallback = manifest.fallback;
+      if (!fallback) throw new WgslRuntimeError("the bundle has no ONNX fallback (it was compiled with --no-fallback)", BUNDLE_ERROR.NoBackend);
+      const bytes = await get(fallback.onnx, fallback.bytes);
+      if (globalThis.crypto?.subtle && hex(await crypto.subtle.digest("SHA-256", bytes)) !== fallback.sha256)
+        throw new WgslRuntimeError(`the bundle file ${fallback.onnx} does not match the manifest's fallback.sha256 (a partial or stale file?)`, BUNDLE_ERROR.FileRefused);
+      report();
+      return bytes;
+    },
+  };
 }
 
 /** The weights file: from Cache Storage when asked and present, else fetched (then cached); checked against the hash. */

@@ -85,8 +85,19 @@ export interface BundleManifest {
   kernels: KernelEntry[];
   /** Present when the batch is chosen at run time (compiled with a symbolic batch and --max-batch). */
   batch?: BatchInfo;
-  /** The model's `preprocess { }` declaration (netc infer reads it; the runtime does not). */
+  /** The model's `preprocess { }` declaration (netc infer reads it, and pages read its labels). */
   preprocess?: PreprocessSpec;
+  /** The same model as ONNX, for browsers where WebGPU or a feature the bundle needs is missing (loadModel). */
+  fallback?: OnnxFallback;
+}
+
+/** The ONNX graph of the same compile (same weights), run with onnxruntime-web where WebGPU cannot run the bundle. */
+export interface OnnxFallback {
+  /** The ONNX file, relative to the bundle root. */
+  onnx: string;
+  bytes: number;
+  /** SHA-256 of the file (lowercase hex). */
+  sha256: string;
 }
 
 /** The kernels and slots of one batch size of a bundle compiled with a run-time batch (each the static bundle's). */

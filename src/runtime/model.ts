@@ -203,6 +203,8 @@ export interface ModelCreateOptions {
 }
 
 export class WgslModel {
+  /** Which back end runs the model (loadModel's other is the ONNX fallback's). */
+  readonly backend = "webgpu";
   private readonly lost: Promise<never>;
   private readonly variants: BatchVariant[];
   private queue: Promise<unknown> = Promise.resolve();

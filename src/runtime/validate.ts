@@ -6,7 +6,7 @@ import { WgslRuntimeError } from "./errors.js";
 import { BUNDLE_FORMAT, BUNDLE_VERSION, type BundleManifest } from "./manifest.js";
 
 /** Codes of the bundle errors (NET7xxx, as in src/diagnostics/wgsl-codes.ts). */
-export const BUNDLE_ERROR = { BadManifest: "NET7011", FileRefused: "NET7012", Timeout: "NET7013" } as const;
+export const BUNDLE_ERROR = { BadManifest: "NET7011", FileRefused: "NET7012", Timeout: "NET7013", NoBackend: "NET7040", FallbackRuntimeMissing: "NET7041" } as const;
 
 /** Bounds on what a manifest may ask for: far above any model netc compiles, far below what exhausts a machine. */
 export const BUNDLE_LIMITS = {
@@ -21,6 +21,8 @@ export const BUNDLE_LIMITS = {
   /** The weights file beyond the bytes of the buffers it fills: its JSON header. */
   weightsHeaderBytes: 100 << 20,
   workgroupsPerDimension: 65535,
+  /** The ONNX fallback file (onnxruntime-web's wasm heap is 4 GiB at most). */
+  fallbackBytes: 4 * 2 ** 30,
   featuresAndLimits: 64,
 } as const;
 
@@ -157,6 +159,14 @@ function batchInfo(v: unknown, m: Record<string, unknown>, bufferSizes: readonly
 }
 
 /** Checks `value` (parsed manifest.json) against the bundle schema; returns it typed, or throws WgslRuntimeError. */
+/** `fallback`: an ONNX file inside the bundle, its size (bounded like the weights) and hash. */
+function fallbackInfo(v: unknown): void {
+  const f = object(v, "fallback");
+  bundleFileName(own(f, "onnx"), "fallback.onnx");
+  integer(own(f, "bytes"), "fallback.bytes", 1, BUNDLE_LIMITS.fallbackBytes);
+  if (!/^[0-9a-f]{64}$/.test(String(own(f, "sha256")))) throw manifestError("fallback.sha256", own(f, "sha256"), "64 lowercase hex digits");
+}
+
 export function validateManifest(value: unknown): BundleManifest {
   const m = object(value, "the manifest");
   if (own(m, "format") !== BUNDLE_FORMAT) throw manifestError("format", own(m, "format"), `"${BUNDLE_FORMAT}" (not a netc WGSL bundle)`);
@@ -183,6 +193,7 @@ export function validateManifest(value: unknown): BundleManifest {
   });
   slotsAndKernels(m, "", bufferSizes);
   if (own(m, "batch") !== undefined) batchInfo(own(m, "batch"), m, bufferSizes);
+  if (own(m, "fallback") !== undefined) fallbackInfo(own(m, "fallback"));
   return m as unknown as BundleManifest;
 }
 

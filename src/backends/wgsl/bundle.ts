@@ -30,6 +30,8 @@ export interface EmitWgslBundleOptions extends CompileWgslOptions {
   source?: string;
   /** A batch chosen at run time: the model with `symbol` bound to each batch from 1 to `max` (see batch.ts). */
   batch?: WgslRuntimeBatch;
+  /** The model as ONNX (same weights), written as `model.onnx` and named in the manifest's `fallback`. */
+  fallbackOnnx?: Uint8Array;
 }
 
 const TYPED_ARRAY: Record<DType, string> = {
@@ -96,13 +98,19 @@ export function bundleOf(program: WgslProgram): WgslBundle {
   return { ...hashedWeights(program), shaders: program.shaders };
 }
 
-function writeInto(dir: string, program: WgslProgram, source: string | undefined): void {
+const FALLBACK_FILE = "model.onnx";
+
+function writeInto(dir: string, program: WgslProgram, source: string | undefined, fallbackOnnx: Uint8Array | undefined): void {
   // Not recursive: Node's recursive mkdir can loop without end where creating is refused (e.g. under /proc).
   fs.mkdirSync(dir);
   fs.mkdirSync(path.join(dir, "kernels"));
   for (const [file, code] of program.shaders) fs.writeFileSync(path.join(dir, file), code);
   const { manifest, weights } = hashedWeights(program);
   fs.writeFileSync(path.join(dir, manifest.weights), weights);
+  if (fallbackOnnx) {
+    fs.writeFileSync(path.join(dir, FALLBACK_FILE), fallbackOnnx);
+    manifest.fallback = { onnx: FALLBACK_FILE, bytes: fallbackOnnx.byteLength, sha256: createHash("sha256").update(fallbackOnnx).digest("hex") };
+  }
   fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(manifest, null, 1) + "\n");
   fs.writeFileSync(path.join(dir, "model.js"), moduleSource(program.manifest, source));
   fs.writeFileSync(path.join(dir, "model.d.ts"), declarationSource(program.manifest));
@@ -113,7 +121,7 @@ export function emitWgslBundle(graph: Graph, opts: EmitWgslBundleOptions): { pro
   const result = opts.batch ? compileWgslBatched(opts.batch.symbol, opts.batch.max, opts.batch.graphOf, opts) : compileWgsl(graph, opts);
   if (!result.program) return result;
   try {
-    writeBundleFolder(opts.outDir, opts.inputs ?? [], "the bundle", (dir) => writeInto(dir, result.program!, opts.source));
+    writeBundleFolder(opts.outDir, opts.inputs ?? [], "the bundle", (dir) => writeInto(dir, result.program!, opts.source, opts.fallbackOnnx));
   } catch (e) {
     if (!(e instanceof DiagnosticError)) throw e;
     return { diagnostics: [...result.diagnostics, ...e.diagnostics] };

@@ -25,6 +25,8 @@ export interface CompileOptions {
   tap: string[];
   /** `--deploy`: weights stored in kernel layout (see EmitOnnxOptions.kernelLayoutWeights). */
   deploy?: boolean;
+  /** WGSL: also write the model as ONNX (`model.onnx`) for the runtime's fallback; `--no-fallback` is false. */
+  fallback?: boolean;
   allowMissing: boolean;
   allowUnexpected: boolean;
   /** The weight report: every entry, or none (default: counts and the first lines of each list). */

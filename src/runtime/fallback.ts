@@ -1,0 +1,134 @@
+// Runs a bundle's ONNX fallback (manifest.fallback) with onnxruntime-web's wasm back end, behind WgslModel's
+// interface: the same inputs (typed arrays or host tensors, checked against the manifest's slots) and the same
+// outputs (host tensors by the manifest's output names). onnxruntime-web is an optional peer dependency, imported
+// only when a fallback runs, so pages that always have WebGPU never download it.
+import { numel, type DType, type HostTensor, type TensorData } from "../util/tensor.js";
+import { WgslRuntimeError } from "./errors.js";
+import type { BundleManifest, TensorSlot } from "./manifest.js";
+import { type ModelInput, type ModelRunOptions, withTimeLimit } from "./model.js";
+import { BUNDLE_ERROR } from "./validate.js";
+
+/** The part of onnxruntime-web (`import("onnxruntime-web/wasm")`) the fallback uses. */
+export type OrtModule = Pick<typeof import("onnxruntime-web/wasm"), "InferenceSession" | "Tensor">;
+type OrtSession = Awaited<ReturnType<OrtModule["InferenceSession"]["create"]>>;
+type OrtTensor = InstanceType<OrtModule["Tensor"]>;
+
+export const FALLBACK_BACKEND = "onnxruntime-web (wasm)";
+
+const ORT_TYPE: Partial<Record<DType, string>> = { f32: "float32", f64: "float64", i64: "int64", i32: "int32", i8: "int8", u8: "uint8", bool: "bool", f16: "float16" };
+
+/** onnxruntime-web, imported on first use (a bundler makes it a chunk of its own; a page maps it in its import map). */
+export async function importOrt(): Promise<OrtModule> {
+  try {
+    return await import("onnxruntime-web/wasm");
+  } catch (e) {
+    throw new WgslRuntimeError(`the ONNX fallback needs onnxruntime-web, which could not be imported: ${(e as Error).message}`, BUNDLE_ERROR.FallbackRuntimeMissing);
+  }
+}
+
+export class OnnxFallbackModel {
+  readonly backend = FALLBACK_BACKEND;
+  private queue: Promise<unknown> = Promise.resolve();
+  private released = false;
+
+  private constructor(
+    readonly manifest: BundleManifest,
+    private readonly ort: OrtModule,
+    private readonly session: OrtSession,
+    /** Why WebGPU does not run this model (what loadModel found). */
+    readonly reason: string,
+  ) {}
+
+  /** Creates an onnxruntime-web session (wasm execution provider) on the fallback's ONNX bytes. */
+  static async create(manifest: BundleManifest, onnx: Uint8Array, reason: string, ort?: OrtModule): Promise<OnnxFallbackModel> {
+    const runtime = ort ?? (await importOrt());
+    let session: OrtSession;
+    try {
+      session = await runtime.InferenceSession.create(onnx, { executionProviders: ["wasm"] });
+    } catch (e) {
+      throw new WgslRuntimeError(`onnxruntime-web could not load the ONNX fallback: ${(e as Error).message}`);
+    }
+    return new OnnxFallbackModel(manifest, runtime, session, reason);
+  }
+
+  get inputs(): readonly TensorSlot[] {
+    return this.manifest.inputs;
+  }
+
+  get outputs(): readonly TensorSlot[] {
+    return this.manifest.outputs;
+  }
+
+  /** As WgslModel.batchSizes: the ONNX graph keeps the batch symbolic, bounded here by the bundle's maximum. */
+  get batchSizes(): { symbol?: string; min: number; max: number } {
+    return this.manifest.batch ? { symbol: this.manifest.batch.symbol, min: 1, max: this.manifest.batch.max } : { min: 0, max: 0 };
+  }
+
+  /** Runs the model; calls are queued, as WgslModel's are. */
+  async run(inputs: Readonly<Record<string, ModelInput>>, options: ModelRunOptions = {}): Promise<Record<string, HostTensor>> {
+    const result = this.queue.then(() => this.runNow(inputs));
+    this.queue = result.catch(() => {});
+    return withTimeLimit(result, options.timeoutMs);
+  }
+
+  destroy(): void {
+    this.released = true;
+    void this.session.release();
+  }
+
+  private async runNow(inputs: Readonly<Record<string, ModelInput>>): Promise<Record<string, HostTensor>> {
+    if (this.released) throw new WgslRuntimeError("the model was destroyed");
+    for (const name of Object.keys(inputs))
+      if (!this.manifest.inputs.some((s) => s.name === name)) throw new WgslRuntimeError(`the model has no input ${name}`);
+    const feeds: Record<string, OrtTensor> = {};
+    for (const slot of this.manifest.inputs) {
+      const given = Object.hasOwn(inputs, slot.name) ? inputs[slot.name] : undefined;
+      const { data, shape } = this.checked(slot, given);
+      feeds[slot.name] = new this.ort.Tensor(ortType(slot.dtype) as "float32", data as Float32Array, shape);
+    }
+    let results: Record<string, OrtTensor>;
+    try {
+      results = (await this.session.run(feeds)) as Record<string, OrtTensor>;
+    } catch (e) {
+      throw new WgslRuntimeError(`onnxruntime-web failed to run the model: ${(e as Error).message}`);
+    }
+    const outputs: Record<string, HostTensor> = {};
+    for (const slot of this.manifest.outputs) {
+      const t = results[slot.name];
+      if (!t) throw new WgslRuntimeError(`the ONNX fallback has no output ${slot.name}`, BUNDLE_ERROR.BadManifest);
+      outputs[slot.name] = { dtype: slot.dtype, shape: [...t.dims], data: copyOf(slot.dtype, t.data as TensorData) };
+    }
+    return outputs;
+  }
+
+  /** The input's data and shape: a tensor's own (checked), or the slot's shape at the batch its length implies. */
+  private checked(slot: TensorSlot, given: ModelInput | undefined): { data: TensorData; shape: number[] } {
+    if (given === undefined) throw new WgslRuntimeError(`no value for the input ${slot.name}`);
+    const tensor = "data" in given && "dtype" in given ? given : undefined;
+    const data = tensor ? tensor.data : (given as TensorData);
+    const batch = this.manifest.batch;
+    // A run-time batch: the slot's shape is the maximum's, its first axis the batch.
+    const perItem = batch ? numel(slot.shape) / batch.max : numel(slot.shape);
+    const rows = batch ? data.length / perItem : 1;
+    const shape = batch ? [rows, ...slot.shape.slice(1)] : slot.shape;
+    const expected = batch ? `${slot.dtype}[1..${batch.max}, ${slot.shape.slice(1)}]` : `${slot.dtype}[${slot.shape}]`;
+    if (tensor && (tensor.dtype !== slot.dtype || tensor.shape.join() !== shape.join()))
+      throw new WgslRuntimeError(`the input ${slot.name} is ${tensor.dtype}[${tensor.shape}], the model expects ${expected}`);
+    if (!Number.isInteger(rows) || rows < 1 || rows > (batch?.max ?? 1) || data.length !== numel(shape))
+      throw new WgslRuntimeError(`the input ${slot.name} has ${data.length} elements, the model expects ${expected}`);
+    return { data, shape };
+  }
+}
+
+function ortType(dtype: DType): string {
+  const type = ORT_TYPE[dtype];
+  if (!type) throw new WgslRuntimeError(`the ONNX fallback cannot pass ${dtype} tensors to onnxruntime-web`);
+  return type;
+}
+
+/** A copy in netc's typed array for `dtype` (onnxruntime-web may hand out views into its heap). */
+function copyOf(dtype: DType, data: TensorData): TensorData {
+  if (dtype === "bool" || dtype === "u8") return Uint8Array.from(data as Uint8Array);
+  if (dtype === "f16" && !(data instanceof Uint16Array)) throw new WgslRuntimeError("onnxruntime-web returned float16 as other than raw bits");
+  return (data as Float32Array).slice();
+}
