@@ -2,7 +2,9 @@
 // (Linear, LayerNorm, attention, MLP, ...) live in the standard library written in `.net` (stdlib/).
 import { CheckCodes, ShapeCodes } from "../codes.js";
 import type { Span } from "../diagnostics.js";
-import { allocData, type DType, type HostTensor } from "../../util/tensor.js";
+import { BUILTIN_SIGNATURES, type BuiltinName, registerBuiltinSignature } from "../../dsl/signatures/builtins.js";
+import { type Signature, signatureText } from "../../dsl/signatures/signature.js";
+import { allocData, DTYPES, type DType, type HostTensor } from "../../util/tensor.js";
 import { type Dim, dimDivExact, dimEq, dimProduct, dimToString, isStatic, shapeToString } from "../ir/dim.js";
 import { isFloat } from "../ir/infer.js";
 import type { Value as IrValue } from "../ir/ir.js";
@@ -21,24 +23,27 @@ export interface CallArg {
 
 type Bound = Map<string, { value: Val; span: Span }>;
 
-/** Binds call arguments to a builtin's parameter spec: "x", "axis=-1" (has a default), "bias?" (optional). */
-export function bindArgs(callee: string, spec: string[], args: CallArg[], span: Span): Bound {
-  const names = spec.map((s) => s.replace(/[?=].*$/, ""));
+/**
+ * Binds call arguments (positional, then named) to a signature's parameters; a parameter left out takes its
+ * default (at the call's span), an optional one stays unbound.
+ */
+export function bindArgs(callee: string, sig: Signature, args: CallArg[], span: Span): Bound {
+  const names = sig.params.map((p) => p.name);
+  const shown = signatureText(callee, sig);
   const bound: Bound = new Map();
   let pos = 0;
   for (const a of args) {
     const name = a.name ?? names[pos++];
-    if (name === undefined) fail(CheckCodes.WrongArity, `${callee} takes at most ${names.length} arguments, got ${args.length}`, a.span, [], `${callee}(${spec.join(", ")})`);
-    if (!names.includes(name)) fail(CheckCodes.UnknownArgument, `${callee} has no parameter '${name}'`, a.span, [], `${callee}(${spec.join(", ")})`);
+    if (name === undefined) fail(CheckCodes.WrongArity, `${callee} takes at most ${names.length} arguments, got ${args.length}`, a.span, [], shown);
+    if (!names.includes(name)) fail(CheckCodes.UnknownArgument, `${callee} has no parameter '${name}'`, a.span, [], shown);
     if (bound.has(name)) fail(CheckCodes.DuplicateArgument, `'${name}' is given twice`, a.span);
     bound.set(name, { value: a.value, span: a.span });
   }
-  spec.forEach((s, i) => {
-    if (bound.has(names[i])) return;
-    if (s.endsWith("?")) return;
-    const eq = s.indexOf("=");
-    if (eq < 0) fail(CheckCodes.MissingArgument, `${callee} needs an argument '${names[i]}'`, span, [], `${callee}(${spec.join(", ")})`);
-  });
+  for (const p of sig.params) {
+    if (bound.has(p.name) || p.optional) continue;
+    if (p.default === undefined) fail(CheckCodes.MissingArgument, `${callee} needs an argument '${p.name}'`, span, [], shown);
+    bound.set(p.name, { value: literal(p.default), span });
+  }
   return bound;
 }
 
@@ -50,33 +55,17 @@ export interface BuiltinContext {
   print: (text: string, span: Span) => void;
 }
 
-type Impl = (ctx: BuiltinContext, a: Bound) => Val;
+/** A builtin's implementation, given its arguments bound by its signature (src/dsl/signatures/builtins.ts). */
+export type BuiltinImpl = (ctx: BuiltinContext, a: Bound) => Val;
 
-interface Builtin {
-  spec: string[];
-  impl: Impl;
-  doc: string;
+/** A parameter that is bound after bindArgs: given, or its default. */
+function get(a: Bound, name: string): { value: Val; span: Span } {
+  return a.get(name)!;
 }
 
-function arg(a: Bound, name: string): { value: Val; span: Span } | undefined {
-  return a.get(name);
-}
-
-function defaultOf(spec: string[], name: string): string | undefined {
-  const s = spec.find((x) => x.startsWith(name + "="));
-  return s?.slice(name.length + 1);
-}
-
-/** Reads a parameter: the bound value, or the spec default parsed as a literal. */
-function get(a: Bound, spec: string[], name: string, span: Span): { value: Val; span: Span } {
-  const b = arg(a, name);
-  if (b) return b;
-  const d = defaultOf(spec, name);
-  if (d === undefined) fail(CheckCodes.MissingArgument, `missing argument '${name}'`, span);
-  return { value: literal(d), span };
-}
-
+/** A default as written in a signature: a number, bool, `none`, element type or list of those. */
 function literal(text: string): Val {
+  if ((DTYPES as readonly string[]).includes(text)) return { kind: "dtype", v: text as DType };
   if (text === "true" || text === "false") return bool(text === "true");
   if (text === "none") return NONE;
   if (text.startsWith("[")) return { kind: "list", items: text.slice(1, -1).split(",").filter((s) => s.trim() !== "").map((s) => literal(s.trim())) };
@@ -95,60 +84,47 @@ export function toTensor(ctx: BuiltinContext, v: Val, span: Span, what: string, 
   return expectTensor(v, span, what);
 }
 
-function axisOf(a: Bound, spec: string[], name: string, rank: number, span: Span): number {
-  const b = get(a, spec, name, span);
+function axisOf(a: Bound, name: string, rank: number): number {
+  const b = get(a, name);
   const ax = expectInt(b.value, b.span, name);
   if (ax < -rank || ax >= rank) fail(ShapeCodes.BadAxis, `${name} ${ax} is out of range for a tensor of rank ${rank}`, b.span);
   return ax < 0 ? ax + rank : ax;
 }
 
-/** A unary op's builtin (doc from its registry row): numbers fold at compile time by the op's reference semantics. */
-export function unaryBuiltin(op: UnaryOp | (string & {})): Builtin {
+/** A unary op's builtin: numbers fold at compile time by the op's reference semantics. */
+export function unaryBuiltin(op: UnaryOp | (string & {})): BuiltinImpl {
   const row = unaryRow(op);
   if (!row?.builtin) throw new Error(`${op} is not a unary op with a builtin`);
-  return {
-    spec: ["x"],
-    doc: row.builtin,
-    impl: (ctx, a) => {
-      const x = a.get("x")!;
-      if (x.value.kind === "float" || (x.value.kind === "int" && isStatic(x.value.v))) return float(row.f64(expectNumber(x.value, x.span, "x"), {}));
-      return { kind: "tensor", v: ctx.emit.op1(op as UnaryOp, {}, [expectTensor(x.value, x.span, "x")], ctx.origin) };
-    },
+  return (ctx, a) => {
+    const x = a.get("x")!;
+    if (x.value.kind === "float" || (x.value.kind === "int" && isStatic(x.value.v))) return float(row.f64(expectNumber(x.value, x.span, "x"), {}));
+    return { kind: "tensor", v: ctx.emit.op1(op as UnaryOp, {}, [expectTensor(x.value, x.span, "x")], ctx.origin) };
   };
 }
 
 /** GELU as one op, so backends can use a native kernel (ONNX Gelu from opset 20) or fuse it as one expression. */
-function geluBuiltin(): Builtin {
-  return {
-    spec: ["x", "approximate?"],
-    doc: 'GELU: x·Φ(x); approximate = "tanh" for the tanh approximation',
-    impl: (ctx, a) => {
-      const x = a.get("x")!;
-      const given = a.get("approximate");
-      const approximate = given ? expectString(given.value, given.span, "approximate") : "none";
-      if (approximate !== "none" && approximate !== "tanh")
-        fail(ShapeCodes.BadArgument, `gelu: approximate must be "none" or "tanh", got "${approximate}"`, given!.span, [], 'gelu(x, approximate = "tanh")');
-      if (x.value.kind === "float" || (x.value.kind === "int" && isStatic(x.value.v))) return float(UNARY.gelu.f64(expectNumber(x.value, x.span, "x"), { approximate }));
-      return { kind: "tensor", v: ctx.emit.op1("gelu", { approximate }, [expectTensor(x.value, x.span, "x")], ctx.origin) };
-    },
+function geluBuiltin(): BuiltinImpl {
+  return (ctx, a) => {
+    const x = a.get("x")!;
+    const given = a.get("approximate");
+    const approximate = given ? expectString(given.value, given.span, "approximate") : "none";
+    if (approximate !== "none" && approximate !== "tanh")
+      fail(ShapeCodes.BadArgument, `gelu: approximate must be "none" or "tanh", got "${approximate}"`, given!.span, [], 'gelu(x, approximate = "tanh")');
+    if (x.value.kind === "float" || (x.value.kind === "int" && isStatic(x.value.v))) return float(UNARY.gelu.f64(expectNumber(x.value, x.span, "x"), { approximate }));
+    return { kind: "tensor", v: ctx.emit.op1("gelu", { approximate }, [expectTensor(x.value, x.span, "x")], ctx.origin) };
   };
 }
 
-function reduce(kind: "sum" | "mean" | "max" | "min" | "prod", doc: string): Builtin {
-  const spec = ["x", "axes", "keepdims=false"];
-  return {
-    spec,
-    doc,
-    impl: (ctx, a) => {
-      const x = tensorOf(ctx, a.get("x")!, "x");
-      const ax = a.get("axes")!;
-      const axes = expectIntList(ax.value, ax.span, "axes").map((i) => {
-        if (i < -x.shape.length || i >= x.shape.length) fail(ShapeCodes.BadAxis, `axis ${i} is out of range for ${shapeToString(x.shape)}`, ax.span);
-        return i < 0 ? i + x.shape.length : i;
-      });
-      const keepdims = expectBool(get(a, spec, "keepdims", ctx.span).value, ctx.span, "keepdims");
-      return { kind: "tensor", v: ctx.emit.op1("reduce", { kind, axes, keepdims }, [x], ctx.origin) };
-    },
+function reduce(kind: "sum" | "mean" | "max" | "min" | "prod"): BuiltinImpl {
+  return (ctx, a) => {
+    const x = tensorOf(ctx, a.get("x")!, "x");
+    const ax = a.get("axes")!;
+    const axes = expectIntList(ax.value, ax.span, "axes").map((i) => {
+      if (i < -x.shape.length || i >= x.shape.length) fail(ShapeCodes.BadAxis, `axis ${i} is out of range for ${shapeToString(x.shape)}`, ax.span);
+      return i < 0 ? i + x.shape.length : i;
+    });
+    const keepdims = expectBool(get(a, "keepdims").value, ctx.span, "keepdims");
+    return { kind: "tensor", v: ctx.emit.op1("reduce", { kind, axes, keepdims }, [x], ctx.origin) };
   };
 }
 
@@ -205,16 +181,16 @@ export function constantFromList(v: Val, span: Span, dtype?: DType): HostTensor 
 
 const windowSpec = (extra: string[]) => ["x", ...extra];
 
-function perDim(a: Bound, spec: string[], name: string, n: number, span: Span): number[] {
-  const b = get(a, spec, name, span);
+function perDim(a: Bound, name: string, n: number): number[] {
+  const b = get(a, name);
   const list = expectIntList(b.value, b.span, name);
   if (list.length === 1) return Array(n).fill(list[0]);
   if (list.length !== n) fail(ShapeCodes.BadArgument, `${name} needs 1 or ${n} values, got ${list.length}`, b.span);
   return list;
 }
 
-function padsOf(a: Bound, spec: string[], n: number, span: Span): number[] {
-  const b = get(a, spec, "padding", span);
+function padsOf(a: Bound, n: number): number[] {
+  const b = get(a, "padding");
   const list = expectIntList(b.value, b.span, "padding");
   if (list.length === 1) return Array(2 * n).fill(list[0]);
   if (list.length === n) return [...list, ...list];
@@ -225,7 +201,7 @@ function padsOf(a: Bound, spec: string[], n: number, span: Span): number[] {
 /** Elements of one constant made at compile time (256 MiB of f32). */
 const MAX_CONSTANT_ELEMENTS = 1 << 26;
 
-export const BUILTINS: Record<string, Builtin> = {
+export const BUILTINS: { readonly [K in BuiltinName]: BuiltinImpl } = {
   exp: unaryBuiltin("exp"),
   log: unaryBuiltin("log"),
   sqrt: unaryBuiltin("sqrt"),
@@ -240,441 +216,288 @@ export const BUILTINS: Record<string, Builtin> = {
   sin: unaryBuiltin("sin"),
   cos: unaryBuiltin("cos"),
   reciprocal: unaryBuiltin("reciprocal"),
-  maximum: {
-    spec: ["a", "b"],
-    doc: "elementwise maximum (numbers: the larger)",
-    impl: (ctx, a) => binaryOrNumber(ctx, a, "maximum", Math.max),
+  maximum: (ctx, a) => binaryOrNumber(ctx, a, "maximum", Math.max),
+  minimum: (ctx, a) => binaryOrNumber(ctx, a, "minimum", Math.min),
+  prelu: (ctx, a) => {
+    const x = tensorOf(ctx, a.get("x")!, "x");
+    const s = a.get("slope")!;
+    return { kind: "tensor", v: ctx.emit.op1("prelu", {}, [x, toTensor(ctx, s.value, s.span, "slope", x.dtype)], ctx.origin) };
   },
-  minimum: {
-    spec: ["a", "b"],
-    doc: "elementwise minimum (numbers: the smaller)",
-    impl: (ctx, a) => binaryOrNumber(ctx, a, "minimum", Math.min),
+  where: (ctx, a) => {
+    const c = tensorOf(ctx, a.get("cond")!, "cond");
+    const x = a.get("a")!;
+    const y = a.get("b")!;
+    const like = x.value.kind === "tensor" ? x.value.v.dtype : y.value.kind === "tensor" ? y.value.v.dtype : undefined;
+    return { kind: "tensor", v: ctx.emit.op1("where", {}, [c, toTensor(ctx, x.value, x.span, "a", like), toTensor(ctx, y.value, y.span, "b", like)], ctx.origin) };
   },
-  prelu: {
-    spec: ["x", "slope"],
-    doc: "x where x >= 0, slope * x below 0; the slope broadcasts to x (torch.nn.PReLU)",
-    impl: (ctx, a) => {
-      const x = tensorOf(ctx, a.get("x")!, "x");
-      const s = a.get("slope")!;
-      return { kind: "tensor", v: ctx.emit.op1("prelu", {}, [x, toTensor(ctx, s.value, s.span, "slope", x.dtype)], ctx.origin) };
-    },
+  clamp: (ctx, a) => {
+    const x = tensorOf(ctx, a.get("x")!, "x");
+    const lo = a.get("min");
+    const hi = a.get("max");
+    return {
+      kind: "tensor",
+      v: ctx.emit.op1("clip", { min: lo && expectNumber(lo.value, lo.span, "min"), max: hi && expectNumber(hi.value, hi.span, "max") }, [x], ctx.origin),
+    };
   },
-  where: {
-    spec: ["cond", "a", "b"],
-    doc: "a where cond else b",
-    impl: (ctx, a) => {
-      const c = tensorOf(ctx, a.get("cond")!, "cond");
-      const x = a.get("a")!;
-      const y = a.get("b")!;
-      const like = x.value.kind === "tensor" ? x.value.v.dtype : y.value.kind === "tensor" ? y.value.v.dtype : undefined;
-      return { kind: "tensor", v: ctx.emit.op1("where", {}, [c, toTensor(ctx, x.value, x.span, "a", like), toTensor(ctx, y.value, y.span, "b", like)], ctx.origin) };
-    },
+  cast: (ctx, a) => {
+    const x = tensorOf(ctx, a.get("x")!, "x");
+    const d = a.get("dtype")!;
+    const to = expectDType(d.value, d.span, "dtype");
+    return { kind: "tensor", v: x.dtype === to ? x : ctx.emit.op1("cast", { to }, [x], ctx.origin) };
   },
-  clamp: {
-    spec: ["x", "min?", "max?"],
-    doc: "clip x to [min, max]",
-    impl: (ctx, a) => {
-      const x = tensorOf(ctx, a.get("x")!, "x");
-      const lo = a.get("min");
-      const hi = a.get("max");
-      return {
-        kind: "tensor",
-        v: ctx.emit.op1("clip", { min: lo && expectNumber(lo.value, lo.span, "min"), max: hi && expectNumber(hi.value, hi.span, "max") }, [x], ctx.origin),
-      };
-    },
+  matmul: (ctx, a) => ({ kind: "tensor", v: ctx.emit.op1("matmul", {}, [tensorOf(ctx, a.get("a")!, "a"), tensorOf(ctx, a.get("b")!, "b")], ctx.origin) }),
+  permute: (ctx, a) => {
+    const x = tensorOf(ctx, a.get("x")!, "x");
+    const p = a.get("perm")!;
+    const perm = expectIntList(p.value, p.span, "perm").map((i) => (i < 0 ? i + x.shape.length : i));
+    return { kind: "tensor", v: ctx.emit.op1("transpose", { perm }, [x], ctx.origin) };
   },
-  cast: {
-    spec: ["x", "dtype"],
-    doc: "convert the element type",
-    impl: (ctx, a) => {
-      const x = tensorOf(ctx, a.get("x")!, "x");
-      const d = a.get("dtype")!;
-      const to = expectDType(d.value, d.span, "dtype");
-      return { kind: "tensor", v: x.dtype === to ? x : ctx.emit.op1("cast", { to }, [x], ctx.origin) };
-    },
+  transpose: (ctx, a) => {
+    const x = tensorOf(ctx, a.get("x")!, "x");
+    const i = axisOf(a, "a", x.shape.length);
+    const j = axisOf(a, "b", x.shape.length);
+    const perm = x.shape.map((_, k) => (k === i ? j : k === j ? i : k));
+    return { kind: "tensor", v: ctx.emit.op1("transpose", { perm }, [x], ctx.origin) };
   },
-  matmul: {
-    spec: ["a", "b"],
-    doc: "matrix product with numpy batching (the @ operator)",
-    impl: (ctx, a) => ({ kind: "tensor", v: ctx.emit.op1("matmul", {}, [tensorOf(ctx, a.get("a")!, "a"), tensorOf(ctx, a.get("b")!, "b")], ctx.origin) }),
+  reshape: (ctx, a) => {
+    const x = tensorOf(ctx, a.get("x")!, "x");
+    const s = a.get("shape")!;
+    return { kind: "tensor", v: reshape(ctx, x, expectDimList(s.value, s.span, "shape"), s.span) };
   },
-  permute: {
-    spec: ["x", "perm"],
-    doc: "reorder axes",
-    impl: (ctx, a) => {
-      const x = tensorOf(ctx, a.get("x")!, "x");
-      const p = a.get("perm")!;
-      const perm = expectIntList(p.value, p.span, "perm").map((i) => (i < 0 ? i + x.shape.length : i));
-      return { kind: "tensor", v: ctx.emit.op1("transpose", { perm }, [x], ctx.origin) };
-    },
+  flatten: (ctx, a) => {
+    const x = tensorOf(ctx, a.get("x")!, "x");
+    const s = axisOf(a, "start", x.shape.length);
+    const e = axisOf(a, "end", x.shape.length);
+    const shape = [...x.shape.slice(0, s), dimProduct(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)];
+    return { kind: "tensor", v: reshape(ctx, x, shape, ctx.span) };
   },
-  transpose: {
-    spec: ["x", "a=-2", "b=-1"],
-    doc: "swap two axes (the last two by default)",
-    impl: (ctx, a) => {
-      const x = tensorOf(ctx, a.get("x")!, "x");
-      const spec = BUILTINS.transpose.spec;
-      const i = axisOf(a, spec, "a", x.shape.length, ctx.span);
-      const j = axisOf(a, spec, "b", x.shape.length, ctx.span);
-      const perm = x.shape.map((_, k) => (k === i ? j : k === j ? i : k));
-      return { kind: "tensor", v: ctx.emit.op1("transpose", { perm }, [x], ctx.origin) };
-    },
+  unsqueeze: (ctx, a) => {
+    const x = tensorOf(ctx, a.get("x")!, "x");
+    const b = a.get("axis")!;
+    let ax = expectInt(b.value, b.span, "axis");
+    if (ax < 0) ax += x.shape.length + 1;
+    if (ax < 0 || ax > x.shape.length) fail(ShapeCodes.BadAxis, `axis ${ax} is out of range for unsqueeze of ${shapeToString(x.shape)}`, b.span);
+    return { kind: "tensor", v: reshape(ctx, x, [...x.shape.slice(0, ax), 1, ...x.shape.slice(ax)], ctx.span) };
   },
-  reshape: {
-    spec: ["x", "shape"],
-    doc: "view with another shape (one dimension may be -1)",
-    impl: (ctx, a) => {
-      const x = tensorOf(ctx, a.get("x")!, "x");
-      const s = a.get("shape")!;
-      return { kind: "tensor", v: reshape(ctx, x, expectDimList(s.value, s.span, "shape"), s.span) };
-    },
+  squeeze: (ctx, a) => {
+    const x = tensorOf(ctx, a.get("x")!, "x");
+    const ax = axisOf(a, "axis", x.shape.length);
+    if (x.shape[ax] !== 1) fail(ShapeCodes.ShapeMismatch, `squeeze: axis ${ax} of ${shapeToString(x.shape)} has size ${dimToString(x.shape[ax])}, not 1`, ctx.span);
+    return { kind: "tensor", v: reshape(ctx, x, x.shape.filter((_, i) => i !== ax), ctx.span) };
   },
-  flatten: {
-    spec: ["x", "start=0", "end=-1"],
-    doc: "merge axes start..end (inclusive) into one",
-    impl: (ctx, a) => {
-      const x = tensorOf(ctx, a.get("x")!, "x");
-      const spec = BUILTINS.flatten.spec;
-      const s = axisOf(a, spec, "start", x.shape.length, ctx.span);
-      const e = axisOf(a, spec, "end", x.shape.length, ctx.span);
-      const shape = [...x.shape.slice(0, s), dimProduct(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)];
-      return { kind: "tensor", v: reshape(ctx, x, shape, ctx.span) };
-    },
+  expand: (ctx, a) => {
+    const x = tensorOf(ctx, a.get("x")!, "x");
+    const s = a.get("shape")!;
+    return { kind: "tensor", v: ctx.emit.op1("expand", { shape: expectDimList(s.value, s.span, "shape") }, [x], ctx.origin) };
   },
-  unsqueeze: {
-    spec: ["x", "axis"],
-    doc: "insert an axis of size 1",
-    impl: (ctx, a) => {
-      const x = tensorOf(ctx, a.get("x")!, "x");
-      const b = a.get("axis")!;
-      let ax = expectInt(b.value, b.span, "axis");
-      if (ax < 0) ax += x.shape.length + 1;
-      if (ax < 0 || ax > x.shape.length) fail(ShapeCodes.BadAxis, `axis ${ax} is out of range for unsqueeze of ${shapeToString(x.shape)}`, b.span);
-      return { kind: "tensor", v: reshape(ctx, x, [...x.shape.slice(0, ax), 1, ...x.shape.slice(ax)], ctx.span) };
-    },
+  concat: (ctx, a) => {
+    const xs = a.get("xs")!;
+    const ts = expectList(xs.value, xs.span, "xs").map((v, i) => toTensor(ctx, v, xs.span, `xs[${i}]`));
+    if (ts.length === 0) fail(ShapeCodes.BadArgument, "concat needs at least one tensor", xs.span);
+    const ax = axisOf(a, "axis", ts[0].shape.length);
+    return { kind: "tensor", v: ts.length === 1 ? ts[0] : ctx.emit.op1("concat", { axis: ax }, ts, ctx.origin) };
   },
-  squeeze: {
-    spec: ["x", "axis"],
-    doc: "remove an axis of size 1",
-    impl: (ctx, a) => {
-      const x = tensorOf(ctx, a.get("x")!, "x");
-      const ax = axisOf(a, BUILTINS.squeeze.spec, "axis", x.shape.length, ctx.span);
-      if (x.shape[ax] !== 1) fail(ShapeCodes.ShapeMismatch, `squeeze: axis ${ax} of ${shapeToString(x.shape)} has size ${dimToString(x.shape[ax])}, not 1`, ctx.span);
-      return { kind: "tensor", v: reshape(ctx, x, x.shape.filter((_, i) => i !== ax), ctx.span) };
-    },
+  split: (ctx, a) => {
+    const x = tensorOf(ctx, a.get("x")!, "x");
+    const ax = axisOf(a, "axis", x.shape.length);
+    const n = x.shape[ax];
+    if (!isStatic(n)) fail(ShapeCodes.NotCompileTime, `split: axis ${ax} has symbolic size ${dimToString(n)}`, ctx.span);
+    const s = a.get("sizes")!;
+    let sizes: number[];
+    if (s.value.kind === "int") {
+      const parts = expectInt(s.value, s.span, "sizes");
+      if (parts < 1 || n % parts !== 0) fail(ShapeCodes.NotDivisible, `split: ${n} does not divide into ${parts} equal parts`, s.span);
+      sizes = Array(parts).fill(n / parts);
+    } else sizes = expectIntList(s.value, s.span, "sizes");
+    if (sizes.reduce((p, q) => p + q, 0) !== n) fail(ShapeCodes.ShapeMismatch, `split: sizes [${sizes.join(", ")}] do not add up to ${n}`, s.span);
+    let at = 0;
+    return tupleOf(sizes.map((k) => slice(ctx, x, ax, at, (at += k))));
   },
-  expand: {
-    spec: ["x", "shape"],
-    doc: "broadcast to a shape",
-    impl: (ctx, a) => {
-      const x = tensorOf(ctx, a.get("x")!, "x");
-      const s = a.get("shape")!;
-      return { kind: "tensor", v: ctx.emit.op1("expand", { shape: expectDimList(s.value, s.span, "shape") }, [x], ctx.origin) };
-    },
+  sum: reduce("sum"),
+  mean: reduce("mean"),
+  amax: reduce("max"),
+  amin: reduce("min"),
+  prod: reduce("prod"),
+  argmax: (ctx, a) => {
+    const x = tensorOf(ctx, a.get("x")!, "x");
+    const axis = axisOf(a, "axis", x.shape.length);
+    const keepdims = expectBool(get(a, "keepdims").value, ctx.span, "keepdims");
+    return { kind: "tensor", v: ctx.emit.op1("argmax", { axis, keepdims }, [x], ctx.origin) };
   },
-  concat: {
-    spec: ["xs", "axis=0"],
-    doc: "join tensors along an axis",
-    impl: (ctx, a) => {
-      const xs = a.get("xs")!;
-      const ts = expectList(xs.value, xs.span, "xs").map((v, i) => toTensor(ctx, v, xs.span, `xs[${i}]`));
-      if (ts.length === 0) fail(ShapeCodes.BadArgument, "concat needs at least one tensor", xs.span);
-      const ax = axisOf(a, BUILTINS.concat.spec, "axis", ts[0].shape.length, ctx.span);
-      return { kind: "tensor", v: ts.length === 1 ? ts[0] : ctx.emit.op1("concat", { axis: ax }, ts, ctx.origin) };
-    },
+  softmax: (ctx, a) => {
+    const x = tensorOf(ctx, a.get("x")!, "x");
+    const axis = axisOf(a, "axis", x.shape.length);
+    return { kind: "tensor", v: ctx.emit.op1("softmax", { axis }, [x], ctx.origin) };
   },
-  split: {
-    spec: ["x", "sizes", "axis=0"],
-    doc: "cut into consecutive pieces of the given sizes (or that many equal pieces)",
-    impl: (ctx, a) => {
-      const x = tensorOf(ctx, a.get("x")!, "x");
-      const ax = axisOf(a, BUILTINS.split.spec, "axis", x.shape.length, ctx.span);
-      const n = x.shape[ax];
-      if (!isStatic(n)) fail(ShapeCodes.NotCompileTime, `split: axis ${ax} has symbolic size ${dimToString(n)}`, ctx.span);
-      const s = a.get("sizes")!;
-      let sizes: number[];
-      if (s.value.kind === "int") {
-        const parts = expectInt(s.value, s.span, "sizes");
-        if (parts < 1 || n % parts !== 0) fail(ShapeCodes.NotDivisible, `split: ${n} does not divide into ${parts} equal parts`, s.span);
-        sizes = Array(parts).fill(n / parts);
-      } else sizes = expectIntList(s.value, s.span, "sizes");
-      if (sizes.reduce((p, q) => p + q, 0) !== n) fail(ShapeCodes.ShapeMismatch, `split: sizes [${sizes.join(", ")}] do not add up to ${n}`, s.span);
-      let at = 0;
-      return tupleOf(sizes.map((k) => slice(ctx, x, ax, at, (at += k))));
-    },
+  layer_norm: (ctx, a) => {
+    const x = tensorOf(ctx, a.get("x")!, "x");
+    const axis = axisOf(a, "axis", x.shape.length);
+    const eps = expectNumber(get(a, "eps").value, ctx.span, "eps");
+    const ins = [x];
+    const scale = a.get("scale");
+    const bias = a.get("bias");
+    if (bias && !scale) fail(ShapeCodes.BadArgument, "layer_norm: a bias needs a scale", bias.span);
+    if (scale) ins.push(tensorOf(ctx, scale, "scale"));
+    if (bias) ins.push(tensorOf(ctx, bias, "bias"));
+    return { kind: "tensor", v: ctx.emit.op1("layer_norm", { axis, eps }, ins, ctx.origin) };
   },
-  sum: reduce("sum", "sum over axes"),
-  mean: reduce("mean", "mean over axes"),
-  amax: reduce("max", "maximum over axes"),
-  amin: reduce("min", "minimum over axes"),
-  prod: reduce("prod", "product over axes"),
-  argmax: {
-    spec: ["x", "axis=-1", "keepdims=false"],
-    doc: "index of the maximum along an axis (i64)",
-    impl: (ctx, a) => {
-      const x = tensorOf(ctx, a.get("x")!, "x");
-      const spec = BUILTINS.argmax.spec;
-      const axis = axisOf(a, spec, "axis", x.shape.length, ctx.span);
-      const keepdims = expectBool(get(a, spec, "keepdims", ctx.span).value, ctx.span, "keepdims");
-      return { kind: "tensor", v: ctx.emit.op1("argmax", { axis, keepdims }, [x], ctx.origin) };
-    },
+  batch_norm: (ctx, a) => {
+    const eps = expectNumber(get(a, "eps").value, ctx.span, "eps");
+    const ins = ["x", "scale", "bias", "mean", "var"].map((name) => tensorOf(ctx, a.get(name)!, name));
+    return { kind: "tensor", v: ctx.emit.op1("batch_norm", { eps }, ins, ctx.origin) };
   },
-  softmax: {
-    spec: ["x", "axis=-1"],
-    doc: "softmax along an axis",
-    impl: (ctx, a) => {
-      const x = tensorOf(ctx, a.get("x")!, "x");
-      const axis = axisOf(a, BUILTINS.softmax.spec, "axis", x.shape.length, ctx.span);
-      return { kind: "tensor", v: ctx.emit.op1("softmax", { axis }, [x], ctx.origin) };
-    },
+  attention: (ctx, a) => {
+    const q = tensorOf(ctx, a.get("q")!, "q");
+    const ins = [q, tensorOf(ctx, a.get("k")!, "k"), tensorOf(ctx, a.get("v")!, "v")];
+    const b = a.get("bias");
+    if (b) ins.push(tensorOf(ctx, b, "bias"));
+    const s = a.get("scale");
+    const width = q.shape[q.shape.length - 1];
+    const scale = s ? expectNumber(s.value, s.span, "scale") : 1 / Math.sqrt(expectInt({ kind: "int", v: width }, ctx.span, "the head width"));
+    return { kind: "tensor", v: ctx.emit.op1("attention", { scale }, ins, ctx.origin) };
   },
-  layer_norm: {
-    spec: ["x", "scale?", "bias?", "eps=1e-5", "axis=-1"],
-    doc: "normalise over the axes from `axis` to the last, then scale and shift",
-    impl: (ctx, a) => {
-      const x = tensorOf(ctx, a.get("x")!, "x");
-      const spec = BUILTINS.layer_norm.spec;
-      const axis = axisOf(a, spec, "axis", x.shape.length, ctx.span);
-      const eps = expectNumber(get(a, spec, "eps", ctx.span).value, ctx.span, "eps");
-      const ins = [x];
-      const scale = a.get("scale");
-      const bias = a.get("bias");
-      if (bias && !scale) fail(ShapeCodes.BadArgument, "layer_norm: a bias needs a scale", bias.span);
-      if (scale) ins.push(tensorOf(ctx, scale, "scale"));
-      if (bias) ins.push(tensorOf(ctx, bias, "bias"));
-      return { kind: "tensor", v: ctx.emit.op1("layer_norm", { axis, eps }, ins, ctx.origin) };
-    },
+  lstm: (ctx, a) => {
+    const ins = ["x", "w_ih", "w_hh"].map((n) => tensorOf(ctx, a.get(n)!, n));
+    const [bi, bh, h0, c0] = ["b_ih", "b_hh", "h0", "c0"].map((n) => a.get(n));
+    if (!bi !== !bh) fail(ShapeCodes.BadArgument, "lstm: give both biases (b_ih and b_hh) or neither", (bi ?? bh)!.span);
+    if (!h0 !== !c0) fail(ShapeCodes.BadArgument, "lstm: give both initial states (h0 and c0) or neither", (h0 ?? c0)!.span);
+    if (bi && bh) ins.push(tensorOf(ctx, bi, "b_ih"), tensorOf(ctx, bh, "b_hh"));
+    if (h0 && c0) ins.push(tensorOf(ctx, h0, "h0"), tensorOf(ctx, c0, "c0"));
+    const reverse = expectBool(get(a, "reverse").value, ctx.span, "reverse");
+    return tupleOf(ctx.emit.op("lstm", { reverse, bias: bi !== undefined }, ins, ctx.origin));
   },
-  batch_norm: {
-    spec: ["x", "scale", "bias", "mean", "var", "eps=1e-5"],
-    doc: "inference batch normalisation over axis 1: (x - mean) / sqrt(var + eps) * scale + bias, per channel",
-    impl: (ctx, a) => {
-      const spec = BUILTINS.batch_norm.spec;
-      const eps = expectNumber(get(a, spec, "eps", ctx.span).value, ctx.span, "eps");
-      const ins = ["x", "scale", "bias", "mean", "var"].map((name) => tensorOf(ctx, a.get(name)!, name));
-      return { kind: "tensor", v: ctx.emit.op1("batch_norm", { eps }, ins, ctx.origin) };
-    },
+  conv: (ctx, a) => {
+    const x = tensorOf(ctx, a.get("x")!, "x");
+    const w = tensorOf(ctx, a.get("weight")!, "weight");
+    const n = w.shape.length - 2;
+    const ins = [x, w];
+    const b = a.get("bias");
+    if (b) ins.push(tensorOf(ctx, b, "bias"));
+    const groups = expectInt(get(a, "groups").value, ctx.span, "groups");
+    const attrs = { strides: perDim(a, "stride", n), pads: padsOf(a, n), dilations: perDim(a, "dilation", n), groups };
+    return { kind: "tensor", v: ctx.emit.op1("conv", attrs, ins, ctx.origin) };
   },
-  attention: {
-    spec: ["q", "k", "v", "bias?", "scale?"],
-    doc: "softmax(q @ k^T * scale + bias) @ v; scale defaults to 1/sqrt(head width)",
-    impl: (ctx, a) => {
-      const q = tensorOf(ctx, a.get("q")!, "q");
-      const ins = [q, tensorOf(ctx, a.get("k")!, "k"), tensorOf(ctx, a.get("v")!, "v")];
-      const b = a.get("bias");
-      if (b) ins.push(tensorOf(ctx, b, "bias"));
-      const s = a.get("scale");
-      const width = q.shape[q.shape.length - 1];
-      const scale = s ? expectNumber(s.value, s.span, "scale") : 1 / Math.sqrt(expectInt({ kind: "int", v: width }, ctx.span, "the head width"));
-      return { kind: "tensor", v: ctx.emit.op1("attention", { scale }, ins, ctx.origin) };
-    },
+  max_pool: (ctx, a) => pool(ctx, a, "max_pool"),
+  avg_pool: (ctx, a) => pool(ctx, a, "avg_pool"),
+  resize_linear: (ctx, a) => {
+    const x = tensorOf(ctx, a.get("x")!, "x");
+    const n = x.shape.length - 2;
+    if (n < 1) fail(ShapeCodes.RankMismatch, `resize_linear needs [N, C, spatial...], got ${shapeToString(x.shape)}`, ctx.span);
+    const alignCorners = expectBool(get(a, "align_corners").value, ctx.span, "align_corners");
+    return { kind: "tensor", v: ctx.emit.op1("resize", { sizes: perDim(a, "size", n), alignCorners }, [x], ctx.origin) };
   },
-  lstm: {
-    spec: ["x", "w_ih", "w_hh", "b_ih?", "b_hh?", "h0?", "c0?", "reverse=false"],
-    doc: "one LSTM direction over [T, N, I] with PyTorch's weights (gates i, f, g, o): the tuple (y [T, N, H], h_n, c_n)",
-    impl: (ctx, a) => {
-      const ins = ["x", "w_ih", "w_hh"].map((n) => tensorOf(ctx, a.get(n)!, n));
-      const [bi, bh, h0, c0] = ["b_ih", "b_hh", "h0", "c0"].map((n) => a.get(n));
-      if (!bi !== !bh) fail(ShapeCodes.BadArgument, "lstm: give both biases (b_ih and b_hh) or neither", (bi ?? bh)!.span);
-      if (!h0 !== !c0) fail(ShapeCodes.BadArgument, "lstm: give both initial states (h0 and c0) or neither", (h0 ?? c0)!.span);
-      if (bi && bh) ins.push(tensorOf(ctx, bi, "b_ih"), tensorOf(ctx, bh, "b_hh"));
-      if (h0 && c0) ins.push(tensorOf(ctx, h0, "h0"), tensorOf(ctx, c0, "c0"));
-      const reverse = expectBool(get(a, BUILTINS.lstm.spec, "reverse", ctx.span).value, ctx.span, "reverse");
-      return tupleOf(ctx.emit.op("lstm", { reverse, bias: bi !== undefined }, ins, ctx.origin));
-    },
+  pad: (ctx, a) => {
+    const x = tensorOf(ctx, a.get("x")!, "x");
+    const p = a.get("pads")!;
+    const value = expectNumber(get(a, "value").value, ctx.span, "value");
+    return { kind: "tensor", v: ctx.emit.op1("pad", { pads: expectIntList(p.value, p.span, "pads"), value }, [x], ctx.origin) };
   },
-  conv: {
-    spec: windowSpec(["weight", "bias?", "stride=1", "padding=0", "dilation=1", "groups=1"]),
-    doc: "N-d convolution (N from the weight's rank); padding per side or per dim",
-    impl: (ctx, a) => {
-      const spec = BUILTINS.conv.spec;
-      const x = tensorOf(ctx, a.get("x")!, "x");
-      const w = tensorOf(ctx, a.get("weight")!, "weight");
-      const n = w.shape.length - 2;
-      const ins = [x, w];
-      const b = a.get("bias");
-      if (b) ins.push(tensorOf(ctx, b, "bias"));
-      const groups = expectInt(get(a, spec, "groups", ctx.span).value, ctx.span, "groups");
-      const attrs = { strides: perDim(a, spec, "stride", n, ctx.span), pads: padsOf(a, spec, n, ctx.span), dilations: perDim(a, spec, "dilation", n, ctx.span), groups };
-      return { kind: "tensor", v: ctx.emit.op1("conv", attrs, ins, ctx.origin) };
-    },
+  gather: (ctx, a) => {
+    const x = tensorOf(ctx, a.get("x")!, "x");
+    const i = a.get("indices")!;
+    const idx = i.value.kind === "tensor" ? i.value.v : ctx.emit.builder.constant(constantFromList(i.value, i.span, "i64"), ctx.origin);
+    const axis = axisOf(a, "axis", x.shape.length);
+    return { kind: "tensor", v: ctx.emit.op1("gather", { axis }, [x, idx], ctx.origin) };
   },
-  max_pool: {
-    spec: windowSpec(["kernel", "stride=none", "padding=0"]),
-    doc: "N-d max pooling (stride defaults to the kernel)",
-    impl: (ctx, a) => pool(ctx, a, "max_pool"),
+  take_along: (ctx, a) => {
+    const x = tensorOf(ctx, a.get("x")!, "x");
+    const axis = axisOf(a, "axis", x.shape.length);
+    return { kind: "tensor", v: ctx.emit.op1("gather_elements", { axis }, [x, tensorOf(ctx, a.get("indices")!, "indices")], ctx.origin) };
   },
-  avg_pool: {
-    spec: windowSpec(["kernel", "stride=none", "padding=0", "count_include_pad=true"]),
-    doc: "N-d average pooling (stride defaults to the kernel)",
-    impl: (ctx, a) => pool(ctx, a, "avg_pool"),
+  topk: (ctx, a) => {
+    const x = tensorOf(ctx, a.get("x")!, "x");
+    const kb = a.get("k")!;
+    const axis = axisOf(a, "axis", x.shape.length);
+    const largest = expectBool(get(a, "largest").value, ctx.span, "largest");
+    return tupleOf(ctx.emit.op("topk", { axis, k: expectInt(kb.value, kb.span, "k"), largest }, [x], ctx.origin));
   },
-  resize_linear: {
-    spec: windowSpec(["size", "align_corners=false"]),
-    doc: "linear (bi-, trilinear) resize of the spatial axes of [N, C, spatial...] to `size`, as F.interpolate",
-    impl: (ctx, a) => {
-      const spec = BUILTINS.resize_linear.spec;
-      const x = tensorOf(ctx, a.get("x")!, "x");
-      const n = x.shape.length - 2;
-      if (n < 1) fail(ShapeCodes.RankMismatch, `resize_linear needs [N, C, spatial...], got ${shapeToString(x.shape)}`, ctx.span);
-      const alignCorners = expectBool(get(a, spec, "align_corners", ctx.span).value, ctx.span, "align_corners");
-      return { kind: "tensor", v: ctx.emit.op1("resize", { sizes: perDim(a, spec, "size", n, ctx.span), alignCorners }, [x], ctx.origin) };
-    },
+  sample_linear: (ctx, a) => {
+    const x = tensorOf(ctx, a.get("x")!, "x");
+    const axis = axisOf(a, "axis", x.shape.length);
+    return { kind: "tensor", v: ctx.emit.op1("sample_linear", { axis }, [x, tensorOf(ctx, a.get("positions")!, "positions")], ctx.origin) };
   },
-  pad: {
-    spec: ["x", "pads", "value=0.0"],
-    doc: "constant padding; pads = [begin per axis..., end per axis...]",
-    impl: (ctx, a) => {
-      const x = tensorOf(ctx, a.get("x")!, "x");
-      const p = a.get("pads")!;
-      const value = expectNumber(get(a, BUILTINS.pad.spec, "value", ctx.span).value, ctx.span, "value");
-      return { kind: "tensor", v: ctx.emit.op1("pad", { pads: expectIntList(p.value, p.span, "pads"), value }, [x], ctx.origin) };
-    },
+  tensor: (ctx, a) => {
+    const v = a.get("values")!;
+    const d = a.get("dtype");
+    return { kind: "tensor", v: ctx.emit.builder.constant(constantFromList(v.value, v.span, d && expectDType(d.value, d.span, "dtype")), ctx.origin) };
   },
-  gather: {
-    spec: ["x", "indices", "axis=0"],
-    doc: "numpy.take: pick entries along an axis",
-    impl: (ctx, a) => {
-      const x = tensorOf(ctx, a.get("x")!, "x");
-      const i = a.get("indices")!;
-      const idx = i.value.kind === "tensor" ? i.value.v : ctx.emit.builder.constant(constantFromList(i.value, i.span, "i64"), ctx.origin);
-      const axis = axisOf(a, BUILTINS.gather.spec, "axis", x.shape.length, ctx.span);
-      return { kind: "tensor", v: ctx.emit.op1("gather", { axis }, [x, idx], ctx.origin) };
-    },
+  full: (ctx, a) => {
+    const s = a.get("shape")!;
+    const shape = expectIntList(s.value, s.span, "shape");
+    const v = a.get("value")!;
+    const d = a.get("dtype");
+    const dtype = d ? expectDType(d.value, d.span, "dtype") : "f32";
+    const n = shape.reduce((p, q) => p * q, 1);
+    if (n > MAX_CONSTANT_ELEMENTS) fail(ShapeCodes.TooLarge, `full: ${n} elements is too large for a constant`, s.span);
+    const data = allocData(dtype, n);
+    const x = expectNumber(v.value, v.span, "value");
+    if (data instanceof BigInt64Array) data.fill(BigInt(Math.trunc(x)));
+    else (data as Float32Array).fill(x);
+    return { kind: "tensor", v: ctx.emit.builder.constant({ dtype, shape, data }, ctx.origin) };
   },
-  take_along: {
-    spec: ["x", "indices", "axis"],
-    doc: "numpy.take_along_axis",
-    impl: (ctx, a) => {
-      const x = tensorOf(ctx, a.get("x")!, "x");
-      const axis = axisOf(a, BUILTINS.take_along.spec, "axis", x.shape.length, ctx.span);
-      return { kind: "tensor", v: ctx.emit.op1("gather_elements", { axis }, [x, tensorOf(ctx, a.get("indices")!, "indices")], ctx.origin) };
-    },
+  arange: (ctx, a) => {
+    const nb = a.get("n")!;
+    const n = expectInt(nb.value, nb.span, "n");
+    const d = a.get("dtype");
+    const dtype = d ? expectDType(d.value, d.span, "dtype") : "i64";
+    if (n < 0) fail(ShapeCodes.BadArgument, `arange: n is ${n}, a length cannot be negative`, nb.span);
+    if (n > MAX_CONSTANT_ELEMENTS) fail(ShapeCodes.TooLarge, `arange: ${n} elements is too large for a constant`, nb.span);
+    const data = allocData(dtype, n);
+    for (let i = 0; i < n; i++) (data as Float32Array)[i] = data instanceof BigInt64Array ? (BigInt(i) as never) : i;
+    return { kind: "tensor", v: ctx.emit.builder.constant({ dtype, shape: [n], data }, ctx.origin) };
   },
-  topk: {
-    spec: ["x", "k", "axis=-1", "largest=true"],
-    doc: "the k largest (or smallest) entries and their i64 indices, sorted",
-    impl: (ctx, a) => {
-      const spec = BUILTINS.topk.spec;
-      const x = tensorOf(ctx, a.get("x")!, "x");
-      const kb = a.get("k")!;
-      const axis = axisOf(a, spec, "axis", x.shape.length, ctx.span);
-      const largest = expectBool(get(a, spec, "largest", ctx.span).value, ctx.span, "largest");
-      return tupleOf(ctx.emit.op("topk", { axis, k: expectInt(kb.value, kb.span, "k"), largest }, [x], ctx.origin));
-    },
+  len: (_ctx, a) => {
+    const b = a.get("xs")!;
+    return int(expectList(b.value, b.span, "xs").length);
   },
-  sample_linear: {
-    spec: ["x", "positions", "axis"],
-    doc: "linear interpolation along an axis at fractional positions, clamped to the ends",
-    impl: (ctx, a) => {
-      const x = tensorOf(ctx, a.get("x")!, "x");
-      const axis = axisOf(a, BUILTINS.sample_linear.spec, "axis", x.shape.length, ctx.span);
-      return { kind: "tensor", v: ctx.emit.op1("sample_linear", { axis }, [x, tensorOf(ctx, a.get("positions")!, "positions")], ctx.origin) };
-    },
+  shape: (ctx, a) => ({ kind: "list", items: tensorOf(ctx, a.get("x")!, "x").shape.map((d) => int(d)) }),
+  floor_div: (ctx, a) => {
+    const x = a.get("a")!;
+    const y = a.get("b")!;
+    const d = expectInt(y.value, y.span, "b");
+    if (d === 0) fail(ShapeCodes.DivisionByZero, "floor_div by zero", y.span);
+    return int(Math.floor(expectInt(x.value, x.span, "a") / d));
   },
-  tensor: {
-    spec: ["values", "dtype?"],
-    doc: "a constant tensor from a (nested) list",
-    impl: (ctx, a) => {
-      const v = a.get("values")!;
-      const d = a.get("dtype");
-      return { kind: "tensor", v: ctx.emit.builder.constant(constantFromList(v.value, v.span, d && expectDType(d.value, d.span, "dtype")), ctx.origin) };
-    },
+  int: (_ctx, a) => {
+    const x = a.get("x")!;
+    return int(Math.trunc(expectNumber(x.value, x.span, "x")));
   },
-  full: {
-    spec: ["shape", "value", "dtype=f32"],
-    doc: "a constant tensor filled with one value",
-    impl: (ctx, a) => {
-      const s = a.get("shape")!;
-      const shape = expectIntList(s.value, s.span, "shape");
-      const v = a.get("value")!;
-      const d = a.get("dtype");
-      const dtype = d ? expectDType(d.value, d.span, "dtype") : "f32";
-      const n = shape.reduce((p, q) => p * q, 1);
-      if (n > MAX_CONSTANT_ELEMENTS) fail(ShapeCodes.TooLarge, `full: ${n} elements is too large for a constant`, s.span);
-      const data = allocData(dtype, n);
-      const x = expectNumber(v.value, v.span, "value");
-      if (data instanceof BigInt64Array) data.fill(BigInt(Math.trunc(x)));
-      else (data as Float32Array).fill(x);
-      return { kind: "tensor", v: ctx.emit.builder.constant({ dtype, shape, data }, ctx.origin) };
-    },
+  str: (_ctx, a) => {
+    const x = a.get("x")!;
+    if (x.value.kind === "string") return x.value;
+    if (x.value.kind !== "int") fail(ShapeCodes.TypeMismatch, `str takes an int or a string, got ${describeKind(x.value)}`, x.span);
+    return { kind: "string", v: String(expectInt(x.value, x.span, "the argument of str")) };
   },
-  arange: {
-    spec: ["n", "dtype=i64"],
-    doc: "the constant tensor [0, 1, ..., n-1]",
-    impl: (ctx, a) => {
-      const nb = a.get("n")!;
-      const n = expectInt(nb.value, nb.span, "n");
-      const d = a.get("dtype");
-      const dtype = d ? expectDType(d.value, d.span, "dtype") : "i64";
-      if (n < 0) fail(ShapeCodes.BadArgument, `arange: n is ${n}, a length cannot be negative`, nb.span);
-      if (n > MAX_CONSTANT_ELEMENTS) fail(ShapeCodes.TooLarge, `arange: ${n} elements is too large for a constant`, nb.span);
-      const data = allocData(dtype, n);
-      for (let i = 0; i < n; i++) (data as Float32Array)[i] = data instanceof BigInt64Array ? (BigInt(i) as never) : i;
-      return { kind: "tensor", v: ctx.emit.builder.constant({ dtype, shape: [n], data }, ctx.origin) };
-    },
+  dim_eq: (_ctx, a) => {
+    const x = a.get("a")!;
+    const y = a.get("b")!;
+    return bool(dimEq(expectDim(x.value, x.span, "a"), expectDim(y.value, y.span, "b")));
   },
-  len: {
-    spec: ["xs"],
-    doc: "length of a list or tuple",
-    impl: (_ctx, a) => {
-      const b = a.get("xs")!;
-      return int(expectList(b.value, b.span, "xs").length);
-    },
-  },
-  shape: {
-    spec: ["x"],
-    doc: "the dimensions of a tensor as a list",
-    impl: (ctx, a) => ({ kind: "list", items: tensorOf(ctx, a.get("x")!, "x").shape.map((d) => int(d)) }),
-  },
-  floor_div: {
-    spec: ["a", "b"],
-    doc: "integer division rounding down",
-    impl: (ctx, a) => {
-      const x = a.get("a")!;
-      const y = a.get("b")!;
-      const d = expectInt(y.value, y.span, "b");
-      if (d === 0) fail(ShapeCodes.DivisionByZero, "floor_div by zero", y.span);
-      return int(Math.floor(expectInt(x.value, x.span, "a") / d));
-    },
-  },
-  int: {
-    spec: ["x"],
-    doc: "truncate a number to an int",
-    impl: (_ctx, a) => {
-      const x = a.get("x")!;
-      return int(Math.trunc(expectNumber(x.value, x.span, "x")));
-    },
-  },
-  str: {
-    spec: ["x"],
-    doc: "a known int as a string (a string is returned as is), for computed weight names: `\"w_\" + str(i)`",
-    impl: (_ctx, a) => {
-      const x = a.get("x")!;
-      if (x.value.kind === "string") return x.value;
-      if (x.value.kind !== "int") fail(ShapeCodes.TypeMismatch, `str takes an int or a string, got ${describeKind(x.value)}`, x.span);
-      return { kind: "string", v: String(expectInt(x.value, x.span, "the argument of str")) };
-    },
-  },
-  dim_eq: {
-    spec: ["a", "b"],
-    doc: "whether two dimensions are equal",
-    impl: (_ctx, a) => {
-      const x = a.get("a")!;
-      const y = a.get("b")!;
-      return bool(dimEq(expectDim(x.value, x.span, "a"), expectDim(y.value, y.span, "b")));
-    },
-  },
-  print: {
-    spec: ["x"],
-    doc: "shows a value at elaboration as a note (tensors by their type) and returns it",
-    impl: (ctx, a) => {
-      const x = a.get("x")!;
-      ctx.print(show(x.value), x.span);
-      return x.value;
-    },
+  print: (ctx, a) => {
+    const x = a.get("x")!;
+    ctx.print(show(x.value), x.span);
+    return x.value;
   },
 };
+
+/** Implementations added at run time with their signatures (a scratch op registered by a test). */
+const registered = new Map<string, { sig: Signature; impl: BuiltinImpl }>();
+
+/** Adds a builtin beside the table; returns the function that removes it again. */
+export function registerBuiltin(name: string, sig: Signature, impl: BuiltinImpl): () => void {
+  const unregister = registerBuiltinSignature(name, sig);
+  registered.set(name, { sig, impl });
+  return () => {
+    registered.delete(name);
+    unregister();
+  };
+}
+
+/** A builtin's signature and implementation, if `name` is one. */
+export function builtinOf(name: string): { sig: Signature; impl: BuiltinImpl } | undefined {
+  if (Object.hasOwn(BUILTINS, name)) return { sig: BUILTIN_SIGNATURES[name as BuiltinName], impl: BUILTINS[name as BuiltinName] };
+  return registered.get(name);
+}
 
 function binaryOrNumber(ctx: BuiltinContext, a: Bound, op: "maximum" | "minimum", math: (x: number, y: number) => number): Val {
   const x = a.get("a")!;
@@ -688,15 +511,14 @@ function binaryOrNumber(ctx: BuiltinContext, a: Bound, op: "maximum" | "minimum"
 }
 
 function pool(ctx: BuiltinContext, a: Bound, op: "max_pool" | "avg_pool"): Val {
-  const spec = BUILTINS[op].spec;
   const x = tensorOf(ctx, a.get("x")!, "x");
   const n = x.shape.length - 2;
   if (n < 1) fail(ShapeCodes.RankMismatch, `${op} needs [N, C, spatial...], got ${shapeToString(x.shape)}`, ctx.span);
-  const kernel = perDim(a, spec, "kernel", n, ctx.span);
-  const strides = get(a, spec, "stride", ctx.span).value.kind === "none" ? kernel : perDim(a, spec, "stride", n, ctx.span);
-  const pads = padsOf(a, spec, n, ctx.span);
+  const kernel = perDim(a, "kernel", n);
+  const strides = get(a, "stride").value.kind === "none" ? kernel : perDim(a, "stride", n);
+  const pads = padsOf(a, n);
   if (op === "max_pool") return { kind: "tensor", v: ctx.emit.op1("max_pool", { kernel, strides, pads }, [x], ctx.origin) };
-  const countIncludePad = expectBool(get(a, spec, "count_include_pad", ctx.span).value, ctx.span, "count_include_pad");
+  const countIncludePad = expectBool(get(a, "count_include_pad").value, ctx.span, "count_include_pad");
   return { kind: "tensor", v: ctx.emit.op1("avg_pool", { kernel, strides, pads, countIncludePad }, [x], ctx.origin) };
 }
 

@@ -9,7 +9,8 @@ import { allocData, DTYPES, type DType, type HostTensor } from "../../util/tenso
 import { GraphBuilder } from "../ir/builder.js";
 import { type Dim, dimAdd, dimDivExact, dimEq, dimMul, dimNeg, dimSub, dimToString, isStatic, shapeToString, sym } from "../ir/dim.js";
 import type { Graph, Value as IrValue } from "../ir/ir.js";
-import { BUILTINS, bindArgs, type BuiltinContext, type CallArg, constantFromList, reshape, slice, toTensor } from "./builtins.js";
+import { callableNames, callableSignature, type ConstructName } from "../../dsl/signatures/builtins.js";
+import { bindArgs, builtinOf, type BuiltinContext, type CallArg, constantFromList, reshape, slice, toTensor } from "./builtins.js";
 import { CONSTRUCTS } from "./constructs.js";
 import {
   Emitter, expectBool, expectDim, expectInt, expectList, expectNumber, expectString, expectTensor, fail, type Origin, provenance,
@@ -718,11 +719,11 @@ export class Elaborator {
   private lookup(name: string, span: Span, scope: Scope): Val {
     const found = scope.lookup(name);
     if (found) return found.value;
-    if (name in BUILTINS || name in CONSTRUCTS) return { kind: "builtin", name };
+    if (callableSignature(name)) return { kind: "builtin", name };
     if ((DTYPES as readonly string[]).includes(name)) return { kind: "dtype", v: name as DType };
     if (name === "pi") return float(Math.PI);
     if (name === "none") return NONE;
-    const candidates = [...scope.names(), ...Object.keys(BUILTINS), ...Object.keys(CONSTRUCTS)];
+    const candidates = [...scope.names(), ...callableNames()];
     const near = closestName(name, candidates);
     fail(CheckCodes.UnknownName, `'${name}' is not defined`, span, [], near ? `did you mean '${near}'?` : undefined);
   }
@@ -832,11 +833,11 @@ export class Elaborator {
       case "fn":
         return this.callFn(callee.decl, args, e.span, act);
       case "builtin": {
-        const construct = CONSTRUCTS[callee.name];
+        const construct = Object.hasOwn(CONSTRUCTS, callee.name) ? CONSTRUCTS[callee.name as ConstructName] : undefined;
         if (construct?.call) return construct.call(this, args, e.span, act);
-        const b = BUILTINS[callee.name];
+        const b = builtinOf(callee.name)!;
         const ctx: BuiltinContext = { emit: this.emit, origin: this.origin(e.span, act), span: e.span, print: this.print };
-        return b.impl(ctx, bindArgs(callee.name, b.spec, args, e.span));
+        return b.impl(ctx, bindArgs(callee.name, b.sig, args, e.span));
       }
       case "block":
         fail(ShapeCodes.TypeMismatch, `block ${callee.decl.name.name} must be instantiated with a name before it is called`, e.span, [], `write \`layer name = ${callee.decl.name.name}(...)\`, then call \`name(x)\``);

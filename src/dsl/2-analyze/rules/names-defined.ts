@@ -1,8 +1,7 @@
 // Every name used is defined before use in its lexical scope (the binder): parameters, lets, layers, loop
 // variables, dimension names bound by input types, top-level blocks and fns, builtins.
 import { CheckCodes, makeDiagnostic } from "../../../compiler/codes.js";
-import { BUILTINS } from "../../../compiler/3-elaborate/builtins.js";
-import { CONSTRUCTS } from "../../../compiler/3-elaborate/constructs.js";
+import { callableNames } from "../../signatures/builtins.js";
 import { DTYPES } from "../../../util/tensor.js";
 import type * as A from "../../1-parse/ast.js";
 import type { Rule } from "./rule.js";
@@ -26,7 +25,7 @@ class Names {
 
 export const namesDefined: Rule = (ctx) => {
   const globals = new Names();
-  for (const n of [...Object.keys(BUILTINS), ...Object.keys(CONSTRUCTS), ...DTYPES, "pi", "none", "_"]) globals.add(n);
+  for (const n of [...callableNames(), ...DTYPES, "pi", "none", "_"]) globals.add(n);
   for (const file of ctx.program.files) for (const item of file.items) if (item.kind === "Block" || item.kind === "Fn") globals.add(item.name.name);
 
   const undefinedName = (name: string, span: A.Ident["span"], scope: Names) =>
