@@ -1,13 +1,14 @@
 // Runs the static rules over a loaded program; their diagnostics come before elaboration's.
 import type { Diagnostic } from "../../compiler/diagnostics.js";
 import type { Program } from "./load.js";
+import { builtinCalls } from "./rules/builtin-calls.js";
 import { liftSteps } from "./rules/lift-steps.js";
 import { namesDefined } from "./rules/names-defined.js";
 import type { Rule } from "./rules/rule.js";
 import { statementPlacement } from "./rules/statement-placement.js";
 import { uniqueDefinitions } from "./rules/unique-definitions.js";
 
-export const RULES: readonly Rule[] = [uniqueDefinitions, namesDefined, statementPlacement, liftSteps];
+export const RULES: readonly Rule[] = [uniqueDefinitions, namesDefined, builtinCalls, statementPlacement, liftSteps];
 
 export function checkProgram(program: Program): Diagnostic[] {
   const out: Diagnostic[] = [];

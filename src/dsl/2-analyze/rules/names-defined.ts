@@ -26,10 +26,21 @@ class Names {
 export const namesDefined: Rule = (ctx) => {
   const globals = new Names();
   for (const n of [...callableNames(), ...DTYPES, "pi", "none", "_"]) globals.add(n);
-  for (const file of ctx.program.files) for (const item of file.items) if (item.kind === "Block" || item.kind === "Fn") globals.add(item.name.name);
+  const callables = callableNames();
+  for (const file of ctx.program.files)
+    for (const item of file.items)
+      if (item.kind === "Block" || item.kind === "Fn") {
+        globals.add(item.name.name);
+        callables.push(item.name.name);
+      }
 
   const undefinedName = (name: string, span: A.Ident["span"], scope: Names) =>
     ctx.report(makeDiagnostic(CheckCodes.UnknownName, `'${name}' is not defined`, span, { hint: suggestion(name, scope) }));
+
+  const unknownCallee = (name: string, span: A.Ident["span"], scope: Names) => {
+    const near = closestName(name, [...callables, ...scope.all()]);
+    ctx.report(makeDiagnostic(CheckCodes.UnknownBlock, `'${name}' is not a builtin, block or fn`, span, { hint: near ? `did you mean '${near}'?` : "builtins are listed in docs/language.md" }));
+  };
 
   const expr = (e: A.Expr | undefined, scope: Names): void => {
     if (!e) return;
@@ -60,7 +71,8 @@ export const namesDefined: Rule = (ctx) => {
         for (const a of e.args) expr(a.value, scope);
         return;
       case "Call":
-        expr(e.callee, scope);
+        if (e.callee.kind === "Name" && !scope.has(e.callee.name)) unknownCallee(e.callee.name, e.callee.span, scope);
+        else expr(e.callee, scope);
         for (const a of e.args) expr(a.value, scope);
         return;
       case "List":
