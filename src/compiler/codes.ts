@@ -65,6 +65,8 @@ export const CheckCodes = {
   UnknownOverride: code("NET2016", "error", "a --set for a parameter the model does not have"),
   UnusedLayer: code("NET2017", "warning", "a layer that is declared but never called", "call it, or remove it if no checkpoint holds its weights"),
   ImportNotNet: code("NET2018", "error", "an import of a file that is not a `.net` source", "import `.net` files only; the standard library is `std/nn.net`"),
+  UnknownWeightsRule: code("NET2020", "error", "a rule of a `weights { }` block whose verb netc does not know"),
+  BadWeightsRule: code("NET2021", "error", "a rule of a `weights { }` block with the wrong number or kinds of arguments"),
 } as const;
 
 export const ShapeCodes = {

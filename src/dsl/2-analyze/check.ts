@@ -7,8 +7,9 @@ import { namesDefined } from "./rules/names-defined.js";
 import type { Rule } from "./rules/rule.js";
 import { statementPlacement } from "./rules/statement-placement.js";
 import { uniqueDefinitions } from "./rules/unique-definitions.js";
+import { weightsRules } from "./rules/weights-rules.js";
 
-export const RULES: readonly Rule[] = [uniqueDefinitions, namesDefined, builtinCalls, statementPlacement, liftSteps];
+export const RULES: readonly Rule[] = [uniqueDefinitions, namesDefined, builtinCalls, statementPlacement, liftSteps, weightsRules];
 
 export function checkProgram(program: Program): Diagnostic[] {
   const out: Diagnostic[] = [];

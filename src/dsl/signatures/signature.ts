@@ -27,8 +27,11 @@ export interface Signature {
   params: readonly ParamSignature[];
   /** One line saying what it does. */
   doc: string;
-  /** Takes any number of positional arguments of the last parameter's kinds (none of today's builtins do). */
-  variadic?: boolean;
+  /**
+   * The last parameter takes all remaining positional arguments, at least this many (none of today's builtins
+   * do; `weights { }` rules such as `strip "a.", "b."` do).
+   */
+  variadic?: number;
 }
 
 /** `"name: kind|kind"`, `"name: kind = default"` or `"name?: kind"`, as signatures are written in the tables. */
@@ -45,7 +48,7 @@ export function signature(doc: string, ...params: string[]): Signature {
 /** `conv(x, weight, bias?, stride = 1, ...)`: how a signature is shown in hints. */
 export function signatureText(name: string, sig: Signature): string {
   const shown = sig.params.map((p) => `${p.name}${p.optional ? "?" : ""}${p.default === undefined ? "" : ` = ${p.default}`}`);
-  return `${name}(${shown.join(", ")}${sig.variadic ? ", ..." : ""})`;
+  return `${name}(${shown.join(", ")}${sig.variadic === undefined ? "" : ", ..."})`;
 }
 
 /**
