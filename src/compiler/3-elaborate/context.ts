@@ -19,6 +19,16 @@ export function fail(code: CodeInfo, message: string, span?: Span, related: Rela
   throw new DiagnosticError([makeDiagnostic(code, message, span, { related, hint })]);
 }
 
+/**
+ * The use of a value a failed statement would have bound: that statement's error is already reported, so this
+ * one carries none (and is caught by the statement that uses the value, whose outputs are poisoned in turn).
+ */
+export class PoisonedValueError extends DiagnosticError {
+  constructor() {
+    super([]);
+  }
+}
+
 /** For nodes made inside a layer or fn, the outermost call in the model's own code that led to them. */
 const callSites = new WeakMap<object, Span>();
 

@@ -13,9 +13,9 @@ import { callableNames, callableSignature, type ConstructName } from "../../dsl/
 import { bindArgs, builtinOf, type BuiltinContext, type CallArg, constantFromList, reshape, slice, toTensor } from "./builtins.js";
 import { CONSTRUCTS } from "./constructs.js";
 import {
-  Emitter, expectBool, expectDim, expectInt, expectList, expectNumber, expectString, expectTensor, fail, type Origin, provenance,
+  Emitter, expectBool, expectDim, expectInt, expectList, expectNumber, expectString, expectTensor, fail, type Origin, PoisonedValueError, provenance,
 } from "./context.js";
-import { bool, describeKind, float, int, type LayerInstance, NONE, show, type Val } from "./values.js";
+import { bool, describeKind, float, int, type LayerInstance, NONE, POISON, show, type Val } from "./values.js";
 
 const MAX_DEPTH = 256;
 /** How deeply expression evaluations may nest, through all block calls together (see evalExpr). */
@@ -165,6 +165,18 @@ export class Elaborator {
   }
 
   run(opts: ElaborateOptions = {}): ElaborateResult {
+    try {
+      const result = this.runModel(opts);
+      if (this.errors.length) throw new DiagnosticError(this.errors);
+      return result;
+    } catch (e) {
+      if (!(e instanceof DiagnosticError) || e.diagnostics === this.errors) throw e;
+      this.keep(e.diagnostics);
+      throw new DiagnosticError(this.errors);
+    }
+  }
+
+  private runModel(opts: ElaborateOptions): ElaborateResult {
     const m = this.model;
     const scope = new Scope(this.globals);
     const overrides = new Map(opts.overrides ?? []);
@@ -417,6 +429,7 @@ export class Elaborator {
       if (uncalledLayers.some((u) => path.startsWith(`${u}.`))) continue;
       uncalledLayers.push(path);
       this.showPrints = false; // its values are placeholders
+      this.recover = false;
       const failure = this.undoOnFailure(() => {
         const scope = new Scope(this.globals);
         for (const [k, v] of layer.config) scope.define(k, v);
@@ -424,6 +437,7 @@ export class Elaborator {
         this.callLayer(layer, args, layer.span);
       });
       this.showPrints = true;
+      this.recover = true;
       const unused = `layer '${path}' is declared but never called`;
       if (!failure) {
         diagnostics.push(makeDiagnostic(CheckCodes.UnusedLayer, `${unused}; its weights are still expected from a checkpoint, and reported as unused`, layer.span));
@@ -494,6 +508,7 @@ export class Elaborator {
     try {
       const signal = this.execAll(body, scope, act);
       if (!signal) fail(CheckCodes.MissingReturn, "this body ends without a `return`", span);
+      if (signal.returned.kind === "poison") throw new PoisonedValueError();
       return signal.returned;
     } finally {
       this.depth--;
@@ -504,10 +519,43 @@ export class Elaborator {
 
   private execAll(stmts: readonly A.Stmt[], scope: Scope, act: Activation): Signal {
     for (const s of stmts) {
-      const signal = this.exec(s, scope, act);
+      const signal = this.recovering(s, scope, () => this.exec(s, scope, act));
       if (signal) return signal;
     }
     return undefined;
+  }
+
+  /** Errors of failed statements, kept while elaboration goes on with the next statement. */
+  private readonly errors: Diagnostic[] = [];
+  /** Off while an uncalled layer runs on placeholder inputs: its failure is a note of the layer's warning. */
+  private recover = true;
+
+  /**
+   * Runs one statement. When it fails, its error is kept, the names it would have bound are poisoned (their uses
+   * fail without a diagnostic of their own, so one mistake is reported once), and the caller goes on with the next
+   * statement. A failed `return`, or a failed `assert` (what follows it assumes it holds), ends the body with
+   * poison. Recursion limits stop everything: going on would only repeat them.
+   */
+  private recovering(s: A.Stmt, scope: Scope, run: () => Signal): Signal {
+    if (!this.recover) return run();
+    try {
+      return run();
+    } catch (e) {
+      if (!(e instanceof DiagnosticError) || e.diagnostics.some((d) => d.code === ShapeCodes.RecursionLimit.code)) throw e;
+      this.keep(e.diagnostics);
+      if (this.errors.length >= Elaborator.MAX_ERRORS) throw new DiagnosticError(this.errors);
+      poisonBindings(s, scope);
+      return s.kind === "Return" || s.kind === "Assert" ? { returned: POISON } : undefined;
+    }
+  }
+
+  /** Past this many errors elaboration stops: later ones are mostly consequences. */
+  static readonly MAX_ERRORS = 50;
+
+  /** Keeps errors, once per place and code: a statement in a loop or in a block used many times fails each time. */
+  private keep(diagnostics: readonly Diagnostic[]): void {
+    for (const d of diagnostics)
+      if (!this.errors.some((k) => k.code === d.code && k.span?.file === d.span?.file && k.span?.start === d.span?.start)) this.errors.push(d);
   }
 
   private exec(s: A.Stmt, scope: Scope, act: Activation): Signal {
@@ -718,6 +766,7 @@ export class Elaborator {
 
   private lookup(name: string, span: Span, scope: Scope): Val {
     const found = scope.lookup(name);
+    if (found?.value.kind === "poison") throw new PoisonedValueError();
     if (found) return found.value;
     if (callableSignature(name)) return { kind: "builtin", name };
     if ((DTYPES as readonly string[]).includes(name)) return { kind: "dtype", v: name as DType };
@@ -1084,6 +1133,31 @@ export function exprText(e: A.Expr): string {
       return JSON.stringify(e.value);
     default:
       return e.kind.toLowerCase();
+  }
+}
+
+/** Poisons what a failed statement would have bound: its definitions, and the variables it (or its branches) assigns. */
+function poisonBindings(s: A.Stmt, scope: Scope): void {
+  const names = (p: A.Pattern): string[] => (p.kind === "NamePattern" ? (p.name === "_" ? [] : [p.name]) : p.elements.flatMap(names));
+  const assigned = (stmts: readonly A.Stmt[]): void => stmts.forEach((x) => (x.kind === "Assign" || x.kind === "If" || x.kind === "For") && poisonAssigned(x));
+  const poisonAssigned = (x: A.AssignStmt | A.IfStmt | A.ForStmt): void => {
+    if (x.kind === "Assign") names(x.target).forEach((n) => scope.assign(n, POISON));
+    else if (x.kind === "If") [x.then, x.else ?? []].forEach(assigned);
+    else assigned(x.body);
+  };
+  switch (s.kind) {
+    case "Let":
+      return names(s.pattern).forEach((n) => scope.define(n, POISON));
+    case "Param":
+      return scope.define(s.name.name, POISON);
+    case "Layer":
+      return s.path[0].kind === "Name" ? scope.define(s.path[0].name, POISON) : undefined;
+    case "Assign":
+    case "If":
+    case "For":
+      return poisonAssigned(s);
+    default:
+      return;
   }
 }
 
