@@ -85,6 +85,7 @@ export const ShapeCodes = {
   TooLarge: code("NET3013", "error", "a tensor or loop too large to compile"),
   DivisionByZero: code("NET3014", "error", "a compile-time division by zero"),
   Printed: code("NET3016", "note", "a value shown by `print(...)` while the model is elaborated (tensors by their type)"),
+  BlockNotChecked: code("NET3020", "note", "a block that no model uses and that `netc check` cannot elaborate on symbolic sizes (it needs concrete values), so it is checked only where it is used", "see \"What netc check checks\" in docs/language.md"),
   BadWeightName: code("NET3015", "error", "a computed weight name (`param w: ... named <string>`) that is not one path segment", "a weight name is a non-empty string without '.'; nest weights under a path with `layer`"),
 } as const;
 

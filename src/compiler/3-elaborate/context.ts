@@ -4,7 +4,7 @@ import { DiagnosticError, type RelatedInfo, type Span } from "../diagnostics.js"
 import type { DType } from "../../util/tensor.js";
 import type { GraphBuilder } from "../ir/builder.js";
 import { type Dim, dimToString, isStatic } from "../ir/dim.js";
-import { InferError } from "../ir/infer.js";
+import { InferError, NotStaticError } from "../ir/infer.js";
 import type { OpAttrs, OpName, Value as IrValue } from "../ir/ir.js";
 import { describeKind, show, type Val } from "./values.js";
 
@@ -58,7 +58,7 @@ export class Emitter {
     } catch (e) {
       if (e instanceof InferError) {
         const related = inputs.length <= 4 ? inputs.flatMap((v, i) => provenance(v, inputs.length > 1 ? `operand ${i + 1}` : "the operand")) : [];
-        fail(ShapeCodes.ShapeMismatch, e.message, origin.span, related);
+        fail(e instanceof NotStaticError ? ShapeCodes.NotCompileTime : ShapeCodes.ShapeMismatch, e.message, origin.span, related);
       }
       throw e;
     }

@@ -153,10 +153,11 @@ export class Elaborator {
 
   constructor(
     private readonly items: readonly (A.BlockDecl | A.FnDecl | A.ModelDecl)[],
-    private readonly model: A.ModelDecl,
+    /** Absent when the elaborator only checks blocks (checkBlock). */
+    private readonly model?: A.ModelDecl,
   ) {
-    this.builder = new GraphBuilder(model.name.name);
-    this.builder.graph.span = model.span;
+    this.builder = new GraphBuilder(model?.name.name ?? "checked_blocks");
+    this.builder.graph.span = model?.span;
     this.emit = new Emitter(this.builder);
     for (const item of items) {
       if (item.kind === "Block") this.globals.define(item.name.name, { kind: "block", decl: item }, item.name.span);
@@ -178,6 +179,7 @@ export class Elaborator {
 
   private runModel(opts: ElaborateOptions): ElaborateResult {
     const m = this.model;
+    if (!m) throw new Error("an elaborator made for checking blocks has no model to run");
     const scope = new Scope(this.globals);
     const overrides = new Map(opts.overrides ?? []);
     const config = this.bindConfig(m.config, scope, overrides, m.name.name);
@@ -205,6 +207,69 @@ export class Elaborator {
     this.bindOutputs(m, result, inputs);
     const uncalled = this.declareUncalledLayers();
     return { graph: this.builder.graph, weightRules: this.weightRules, config, ...uncalled };
+  }
+
+  /** The blocks the model instantiated, so that those it does not use can be checked on their own. */
+  instantiatedBlocks(): Set<A.BlockDecl> {
+    return new Set([...this.layerRegistry.values()].map((l) => l.decl));
+  }
+
+  /**
+   * Elaborates a block no model instantiates, on symbolic arguments (docs/language.md, "What netc check checks"):
+   * compile-time parameters without a default become symbols (ints and dims) named like them, the others take
+   * their defaults; tensor inputs get their declared shapes with unbound dimension names as symbols (a `...` or
+   * `*N` as one dimension) and element type variables as f32. Returns the errors found, or why the block cannot be
+   * checked so: a parameter that cannot be a symbol, or a step that needs a concrete value.
+   */
+  checkBlock(decl: A.BlockDecl): { errors: Diagnostic[] } | { uncheckable: Diagnostic } {
+    this.symbolicSizes = true;
+    const scope = new Scope(this.globals);
+    const uncheckable = (why: string, span: Span) => ({ uncheckable: makeDiagnostic(ShapeCodes.BlockNotChecked, `block ${decl.name.name} is not checked on its own: ${why}`, decl.name.span, { related: [{ message: "here", span }] }) });
+    const symbolic = (p: A.ParamDecl): Val | undefined => {
+      if (p.type.kind === "NamedType" && (p.type.name === "int" || p.type.name === "dim")) return int(sym(p.name.name));
+      if (p.type.kind === "TensorType") return this.symbolicTensor(p.type, scope, p.span);
+      return undefined;
+    };
+    const args: CallArg[] = [];
+    for (const p of decl.config) {
+      if (p.default) continue;
+      const v = p.type.kind === "NamedType" && (p.type.name === "int" || p.type.name === "dim") ? int(sym(p.name.name)) : undefined;
+      if (!v) return uncheckable(`its parameter '${p.name.name}' has no default and cannot be a symbol`, p.span);
+      args.push({ name: p.name.name, value: v, span: p.span });
+    }
+    try {
+      const layer = this.instantiate(decl, args, decl.name.name, decl.name.span);
+      for (const [k, v] of layer.config) scope.define(k, v);
+      const inputs: CallArg[] = [];
+      for (const p of decl.inputs) {
+        if (p.default) continue;
+        const v = symbolic(p);
+        if (!v) return uncheckable(`its input '${p.name.name}' has no default and cannot be made symbolic`, p.span);
+        inputs.push({ name: p.name.name, value: v, span: p.span });
+      }
+      this.callLayer(layer, inputs, decl.name.span);
+    } catch (e) {
+      if (!(e instanceof DiagnosticError)) throw e;
+      this.keep(e.diagnostics);
+    }
+    const limit = this.errors.find((d) => SYMBOLIC_LIMITS.has(d.code));
+    if (limit) return uncheckable(`${limit.message} (with symbolic sizes)`, limit.span ?? decl.name.span);
+    return { errors: this.errors };
+  }
+
+  /** A tensor input of a checked block: its declared shape, unbound dimension names as symbols (see checkBlock). */
+  private symbolicTensor(type: A.TensorTypeExpr, scope: Scope, span: Span): Val {
+    const shape = type.dims.map((d, i): Dim => {
+      if (d.kind === "DimAny") return sym(`_${i}`);
+      if (d.kind === "DimRest") return sym(d.name ?? `rest${i}`);
+      if (d.expr.kind === "Name" && !scope.lookup(d.expr.name)) {
+        scope.define(d.expr.name, int(sym(d.expr.name)), d.span);
+        return sym(d.expr.name);
+      }
+      return this.checkedDim(this.evalExpr(d.expr, scope, this.rootActivation()), d.span);
+    });
+    const dtype = (DTYPES as readonly string[]).includes(type.dtype) ? (type.dtype as DType) : "f32";
+    return { kind: "tensor", v: this.builder.input(`input_${this.builder.graph.inputs.length}`, dtype, shape, { span, scope: "" }) };
   }
 
   private rootActivation(): Activation {
@@ -529,6 +594,8 @@ export class Elaborator {
   private readonly errors: Diagnostic[] = [];
   /** Off while an uncalled layer runs on placeholder inputs: its failure is a note of the layer's warning. */
   private recover = true;
+  /** On while a block is checked on symbolic sizes (checkBlock): weights may then have symbolic shapes. */
+  private symbolicSizes = false;
 
   /**
    * Runs one statement. When it fails, its error is kept, the names it would have bound are poisoned (their uses
@@ -678,7 +745,11 @@ export class Elaborator {
       const init = s.init ? constantFromList(this.evalExpr(s.init, scope, act), s.init.span, dtype) : undefined;
       if (init && !dimsEqual(init.shape, shape)) fail(ShapeCodes.ShapeMismatch, `the initial value has shape ${shapeToString(init.shape)}, the param ${shapeToString(shape)}`, s.init!.span);
       const layerSpan = isStdlibFile(s.span.file) ? this.userLayerSpan(act.path) : undefined;
-      v = this.builder.param({ path, dtype, shape, span: s.span, unused: false, init, ...(layerSpan ? { layerSpan } : {}) }, { span: s.span, scope: act.path });
+      const staticShape = shape.filter(isStatic);
+      // A weight of symbolic size exists only while a block is checked on symbolic sizes: an input stands for it.
+      v = staticShape.length === shape.length
+        ? this.builder.param({ path, dtype, shape: staticShape, span: s.span, unused: false, init, ...(layerSpan ? { layerSpan } : {}) }, { span: s.span, scope: act.path })
+        : this.builder.input(path, dtype, shape, { span: s.span, scope: act.path });
       this.params.set(path, v);
     }
     scope.define(s.name.name, { kind: "tensor", v }, s.name.span);
@@ -710,7 +781,8 @@ export class Elaborator {
       fail(ShapeCodes.TooLarge, `compile-time lists have grown past ${MAX_LIST_ELEMENTS} elements in all`, span, [], "nested ranges multiply: build large constants with full(...) or arange(...), or compute them in the graph");
   }
 
-  private paramDim(v: Val, span: Span): number {
+  private paramDim(v: Val, span: Span): Dim {
+    if (this.symbolicSizes && v.kind === "int" && !isStatic(v.v)) return v.v;
     const n = expectInt(v, span, "a param dimension");
     if (n < 0 || n > 2 ** 34) fail(ShapeCodes.BadDimension, `param dimension ${n} is out of range`, span);
     return n;
@@ -1137,6 +1209,9 @@ export function exprText(e: A.Expr): string {
 }
 
 /** Poisons what a failed statement would have bound: its definitions, and the variables it (or its branches) assigns. */
+/** Errors that elaborating on symbols can cause where concrete arguments would not: the block is not checked. */
+const SYMBOLIC_LIMITS = new Set([ShapeCodes.NotCompileTime, ShapeCodes.NotDivisible, ShapeCodes.AssertionFailed, ShapeCodes.TooLarge, ShapeCodes.RecursionLimit].map((c) => c.code));
+
 function poisonBindings(s: A.Stmt, scope: Scope): void {
   const names = (p: A.Pattern): string[] => (p.kind === "NamePattern" ? (p.name === "_" ? [] : [p.name]) : p.elements.flatMap(names));
   const assigned = (stmts: readonly A.Stmt[]): void => stmts.forEach((x) => (x.kind === "Assign" || x.kind === "If" || x.kind === "For") && poisonAssigned(x));
