@@ -224,7 +224,9 @@ export class Elaborator {
   checkBlock(decl: A.BlockDecl): { errors: Diagnostic[] } | { uncheckable: Diagnostic } {
     this.symbolicSizes = true;
     const scope = new Scope(this.globals);
-    const uncheckable = (why: string, span: Span) => ({ uncheckable: makeDiagnostic(ShapeCodes.BlockNotChecked, `block ${decl.name.name} is not checked on its own: ${why}`, decl.name.span, { related: [{ message: "here", span }] }) });
+    const uncheckable = (why: string, span: Span, where: string) => ({
+      uncheckable: makeDiagnostic(ShapeCodes.BlockNotChecked, `block ${decl.name.name} is checked only where a model uses it: ${why}`, decl.name.span, { related: [{ message: where, span }] }),
+    });
     const symbolic = (p: A.ParamDecl): Val | undefined => {
       if (p.type.kind === "NamedType" && (p.type.name === "int" || p.type.name === "dim")) return int(sym(p.name.name));
       if (p.type.kind === "TensorType") return this.symbolicTensor(p.type, scope, p.span);
@@ -234,7 +236,7 @@ export class Elaborator {
     for (const p of decl.config) {
       if (p.default) continue;
       const v = p.type.kind === "NamedType" && (p.type.name === "int" || p.type.name === "dim") ? int(sym(p.name.name)) : undefined;
-      if (!v) return uncheckable(`its parameter '${p.name.name}' has no default and cannot be a symbol`, p.span);
+      if (!v) return uncheckable(`its parameter '${p.name.name}' has no default and cannot be a symbol`, p.span, "declared here");
       args.push({ name: p.name.name, value: v, span: p.span });
     }
     try {
@@ -244,7 +246,7 @@ export class Elaborator {
       for (const p of decl.inputs) {
         if (p.default) continue;
         const v = symbolic(p);
-        if (!v) return uncheckable(`its input '${p.name.name}' has no default and cannot be made symbolic`, p.span);
+        if (!v) return uncheckable(`its input '${p.name.name}' has no default and cannot be made symbolic`, p.span, "declared here");
         inputs.push({ name: p.name.name, value: v, span: p.span });
       }
       this.callLayer(layer, inputs, decl.name.span);
@@ -253,7 +255,7 @@ export class Elaborator {
       this.keep(e.diagnostics);
     }
     const limit = this.errors.find((d) => SYMBOLIC_LIMITS.has(d.code));
-    if (limit) return uncheckable(`${limit.message} (with symbolic sizes)`, limit.span ?? decl.name.span);
+    if (limit) return uncheckable(`on symbolic sizes, ${limit.message}`, limit.span ?? decl.name.span, "a concrete value is needed here");
     return { errors: this.errors };
   }
 
