@@ -1,45 +1,93 @@
-// `npm run bench`: every benchmark, each reported against a peer measured in the same process.
-import fs from "node:fs";
+// `npm run bench`: every benchmark, each against a peer or floor measured in the same process (interleaved, outputs
+// of both sides checked to agree). Each prints a line or table and writes bench/results/<name>.json with the machine
+// and its load (a 1-minute load average above the core count means the timings are upper bounds).
+// `npm run bench -- weights ifdd` runs only the benchmarks named.
 import { benchIfdd } from "./ifdd.js";
+import { formatSpread, machineNote, writeResult } from "./measure.js";
+import { benchOusCompile } from "./ous.js";
 import { benchS2d } from "./s2d.js";
 import { benchStartup, formatStartup } from "./startup.js";
 import { benchWeights } from "./weights.js";
-import { benchWgsl, formatWgslResult } from "./wgsl.js";
+import { benchWgsl, formatWgslResult, type WgslBenchResult } from "./wgsl.js";
 
-function rawReadMbPerSec(file: string): number {
-  const t = performance.now();
-  const fd = fs.openSync(file, "r");
-  const buf = Buffer.allocUnsafe(1 << 24);
-  let total = 0;
-  for (let n; (n = fs.readSync(fd, buf, 0, buf.length, total)) > 0; ) total += n;
-  fs.closeSync(fd);
-  return total / 1e6 / ((performance.now() - t) / 1000);
+const BENCHES: Record<string, () => Promise<{ result: unknown; lines: string[] }>> = {
+  // First: the CLI's start-up (it also builds dist/ for the OUS compile), before the heavier benches warm anything.
+  async startup() {
+    const result = await benchStartup();
+    return { result, lines: [formatStartup(result)] };
+  },
+  async weights() {
+    const r = await benchWeights();
+    return {
+      result: r,
+      lines: [
+        `weights: import IFDD checkpoint (${r.megabytes.toFixed(0)} MB, ${r.tensors} tensors, checked against the official listing) ` +
+          `${formatSpread(r.importMs)}, ${r.importMbPerSec.toFixed(0)} MB/s; plain read of the file ${formatSpread(r.plainReadMs)}: ` +
+          `${r.ratioToPlainRead.toFixed(2)}x the floor (median of 7 interleaved)`,
+      ],
+    };
+  },
+  async ifdd() {
+    const r = await benchIfdd();
+    return {
+      result: r,
+      lines: [
+        `ifdd: compile ${formatSpread(r.compileMs, "ms", 0)} (weights included, ${r.nodes} IR nodes), ORT session ${r.sessionMs.toFixed(0)} ms`,
+        `ifdd: inference ${formatSpread(r.inferenceMs)} for ${r.gmacPerClip.toFixed(2)} GMAC = ${r.ifddGmacPerSec.toFixed(1)} GMAC/s; ` +
+          `2048^3 MatMul ${formatSpread(r.matmulMs)} = ${r.matmulGmacPerSec.toFixed(1)} GMAC/s: ` +
+          `IFDD at ${r.fractionOfMatmulRate.toFixed(2)} of the MatMul rate (goal 0.8; 2 threads, median of 7 interleaved)`,
+        `ifdd: without netc's IR passes ${formatSpread(r.unoptimizedInferenceMs)} (${r.unoptimizedNodes} IR nodes): ` +
+          `${(r.unoptimizedInferenceMs.median / r.inferenceMs.median).toFixed(2)}x; logits off the official by ` +
+          `${r.maxAbsDiffFromOfficial.optimized.toExponential(1)} (passes on) and ${r.maxAbsDiffFromOfficial.unoptimized.toExponential(1)} (off)`,
+      ],
+    };
+  },
+  async s2d() {
+    const r = await benchS2d();
+    return {
+      result: r,
+      lines: [
+        `s2d small (D 64, depth 3, 4 frames, B 2): compile ${formatSpread(r.small.compileMs, "ms", 0)} (both checkpoints, ${r.small.nodes} IR nodes), ` +
+          `ORT session ${r.small.sessionMs.toFixed(0)} ms; inference ${formatSpread(r.small.inferenceMs)}, torch.onnx.export's graph ` +
+          `${formatSpread(r.small.torchExportMs)}: netc takes ${r.small.ratioToTorchExport.toFixed(2)}x its time (median of 9 interleaved; ` +
+          `logits off the official by ${r.small.maxAbsDiffFromOfficial.netc.toExponential(1)} and ${r.small.maxAbsDiffFromOfficial.torchExport.toExponential(1)})`,
+        `s2d full (ViT-B/16, 16 frames, B 1, random weights): compile ${(r.full.compileMs / 1000).toFixed(1)} s (${r.full.megabytes.toFixed(0)} MB), ` +
+          `ORT session ${(r.full.sessionMs / 1000).toFixed(1)} s, inference ${formatSpread(r.full.inferenceMs, "ms", 0)} per clip (median of 3)`,
+      ],
+    };
+  },
+  async ous() {
+    const r = benchOusCompile();
+    return {
+      result: r,
+      lines: [
+        `ous: netc compile models/ous.net (ViT-L/14, random weights) ${formatSpread(r.compileMs, "ms", 0)}, peak memory ` +
+          `${formatSpread(r.peakRssMB, "MB", 0)} for a ${r.onnxMB.toFixed(0)} MB ONNX file (${r.peakOverOutput.toFixed(2)}x its size); ` +
+          `writing those bytes from memory ${formatSpread(r.plainWriteMs, "ms", 0)}: compile is ${r.ratioToPlainWrite.toFixed(1)}x the floor`,
+      ],
+    };
+  },
+  // Last: onnxruntime-web's WebGPU EP against netc's WGSL runtime, on the same adapter (minutes on SwiftShader).
+  async wgsl() {
+    const results: WgslBenchResult[] = [];
+    for await (const r of benchWgsl()) {
+      results.push(r);
+      console.log(formatWgslResult(r)); // as each model finishes: the whole benchmark takes minutes
+    }
+    return { result: results, lines: [] };
+  },
+};
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !(name in BENCHES));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark ${unknown.join(", ")}; the benchmarks are: ${Object.keys(BENCHES).join(", ")}`);
+  process.exit(2);
 }
-
-// First: the CLI's start-up (writes bench/startup.json), before the heavier benches warm anything up.
-console.log(formatStartup(benchStartup()));
-
-const weights = await benchWeights();
-const raw = rawReadMbPerSec(new URL("../../shared/fixtures/ifdd/ifdd_dfew_random.pth", import.meta.url).pathname);
-console.log(`${weights.name}: ${weights.seconds.toFixed(3)} s, ${weights.mbPerSec.toFixed(0)} MB/s (${(weights.mbPerSec / raw).toFixed(2)}x of a plain read at ${raw.toFixed(0)} MB/s)`);
-
-const ifdd = await benchIfdd();
-console.log(`ifdd: compile ${ifdd.compileMs.toFixed(0)} ms (weights included, ${ifdd.nodes} IR nodes), ORT session ${ifdd.sessionMs.toFixed(0)} ms`);
-console.log(
-  `ifdd: inference ${ifdd.inferenceMs.toFixed(1)} ms (median of 7, 2 threads); without netc's IR passes ` +
-    `${ifdd.unoptimizedInferenceMs.toFixed(1)} ms (${ifdd.unoptimizedNodes} IR nodes): ratio ${(ifdd.unoptimizedInferenceMs / ifdd.inferenceMs).toFixed(2)}x`,
-);
-
-const s2d = await benchS2d();
-console.log(
-  `s2d small (D 64, depth 3, 4 frames, B 2): compile ${s2d.small.compileMs.toFixed(0)} ms (both checkpoints, ${s2d.small.nodes} IR nodes), ` +
-    `ORT session ${s2d.small.sessionMs.toFixed(0)} ms, inference ${s2d.small.inferenceMs.toFixed(1)} ms (median of 7, 2 threads); ` +
-    `torch.onnx.export's graph ${s2d.small.torchExportMs.toFixed(1)} ms: netc takes ${(s2d.small.inferenceMs / s2d.small.torchExportMs).toFixed(2)}x its time`,
-);
-console.log(
-  `s2d full (ViT-B/16, 16 frames, B 1, random weights): compile ${(s2d.full.compileMs / 1000).toFixed(1)} s (${s2d.full.megabytes.toFixed(0)} MB), ` +
-    `ORT session ${(s2d.full.sessionMs / 1000).toFixed(1)} s, inference ${(s2d.full.inferenceMs / 1000).toFixed(2)} s per clip (median of 3, 2 threads)`,
-);
-
-// Last: onnxruntime-web's WebGPU EP against netc's WGSL runtime, on the same adapter (minutes on SwiftShader).
-for await (const r of benchWgsl()) console.log(formatWgslResult(r));
+for (const [name, bench] of Object.entries(BENCHES)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  const machine = machineNote();
+  const { result, lines } = await bench();
+  for (const line of lines) console.log(line);
+  console.log(`  -> ${writeResult(name, { machine: machine.finish(), result })}`);
+}

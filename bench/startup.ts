@@ -1,57 +1,56 @@
 // Start-up of the installed CLI (compiled JavaScript, as `npm pack` ships it): `netc --version` and `netc check` of
 // a small file, as wall-clock times of fresh processes, each against `node -e 0` measured in the same run. The
-// ratio is what netc adds to Node's own start-up; commands import only their own modules (src/cli/main.ts).
+// ratio is what netc adds to Node's own start-up; commands import only their own modules (src/cli/main.ts). The
+// three commands run interleaved, round by round, so a change in the machine's load falls on all of them.
 import { execFileSync, spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { formatSpread, interleaved, type Spread } from "./measure.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RUNS = 9;
 
 export interface StartupCase {
   command: string;
-  medianMs: number;
+  ms: Spread;
   /** Median over the median of `node -e 0`. */
   ratio: number;
 }
 
 export interface StartupResult {
-  node: string;
-  nodeMedianMs: number;
+  nodeMs: Spread;
   cases: StartupCase[];
 }
 
-function medianMs(args: readonly string[]): number {
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t = performance.now();
-    const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: "ignore" });
-    times.push(performance.now() - t);
-    if (r.status !== 0) throw new Error(`node ${args.join(" ")} exited with ${r.status}`);
-  }
-  return times.sort((a, b) => a - b)[RUNS >> 1];
+/** One fresh process; its wall-clock time in ms (output of the command checked: exit status 0). */
+function timedProcess(args: readonly string[]): number {
+  const t = performance.now();
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: "ignore" });
+  const ms = performance.now() - t;
+  if (r.status !== 0) throw new Error(`node ${args.join(" ")} exited with ${r.status}`);
+  return ms;
 }
 
-export function benchStartup(): StartupResult {
+export async function benchStartup(): Promise<StartupResult> {
   execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: "inherit" });
   const bin = "dist/src/cli/bin.js";
-  const commands: [string, string[]][] = [
-    ["netc --version", [bin, "--version"]],
-    ["netc check examples/tiny.net", [bin, "check", "examples/tiny.net"]],
-  ];
-  medianMs(["-e", "0"]); // warm the file cache
-  const nodeMedianMs = medianMs(["-e", "0"]);
-  const cases = commands.map(([command, args]) => {
-    const ms = medianMs(args);
-    return { command, medianMs: ms, ratio: ms / nodeMedianMs };
-  });
-  const result = { node: process.version, nodeMedianMs, cases };
-  writeFileSync(new URL("startup.json", import.meta.url), JSON.stringify(result, null, 2) + "\n");
-  return result;
+  const commands: Record<string, string[]> = {
+    "node -e 0": ["-e", "0"],
+    "netc --version": [bin, "--version"],
+    "netc check examples/tiny.net": [bin, "check", "examples/tiny.net"],
+  };
+  const sides = Object.fromEntries(Object.entries(commands).map(([name, args]) => [name, () => timedProcess(args)]));
+  const times = await interleaved(RUNS, sides);
+  const nodeMs = times["node -e 0"];
+  const cases = Object.keys(commands)
+    .filter((c) => c !== "node -e 0")
+    .map((command) => ({ command, ms: times[command], ratio: times[command].median / nodeMs.median }));
+  return { nodeMs, cases };
 }
 
 export function formatStartup(r: StartupResult): string {
-  return r.cases.map((c) => `start-up: ${c.command} ${c.medianMs.toFixed(0)} ms (median of ${RUNS}), ${c.ratio.toFixed(2)}x node -e 0 (${r.nodeMedianMs.toFixed(0)} ms)`).join("\n");
+  return r.cases
+    .map((c) => `start-up: ${c.command} ${formatSpread(c.ms, "ms", 0)}, ${c.ratio.toFixed(2)}x node -e 0 (${formatSpread(r.nodeMs, "ms", 0)}), median of ${RUNS} interleaved`)
+    .join("\n");
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) console.log(formatStartup(benchStartup()));
+if (process.argv[1] === fileURLToPath(import.meta.url)) console.log(formatStartup(await benchStartup()));

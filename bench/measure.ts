@@ -1,0 +1,93 @@
+// What every benchmark shares: runs of two or more sides interleaved round by round (so a change in the machine's
+// load falls on all of them), medians with their spread, and a JSON result file that names the machine and its load.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  runs: number[];
+}
+
+export function spread(runs: readonly number[]): Spread {
+  if (runs.length === 0) throw new Error("spread of no runs");
+  const sorted = [...runs].sort((a, b) => a - b);
+  return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted[sorted.length - 1], runs: [...runs] };
+}
+
+/** `12.3 ms (11.9-13.0)`: a median and its range, in the unit given. */
+export function formatSpread(s: Spread, unit = "ms", digits = 1): string {
+  return `${s.median.toFixed(digits)} ${unit} (${s.min.toFixed(digits)}-${s.max.toFixed(digits)})`;
+}
+
+/**
+ * Times each side once per round for `rounds` rounds, after one untimed warm-up run of each. The order of the sides
+ * alternates between rounds, so neither always runs right after the other. A side returns its own time in
+ * milliseconds when it must exclude set-up work; otherwise the call is timed whole.
+ */
+export async function interleaved<K extends string>(
+  rounds: number,
+  sides: Record<K, () => unknown>,
+): Promise<Record<K, Spread>> {
+  const names = Object.keys(sides) as K[];
+  const times = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<K, number[]>;
+  for (const name of names) await sides[name]();
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? names : [...names].reverse();
+    for (const name of order) {
+      const start = performance.now();
+      const reported = await sides[name]();
+      times[name].push(typeof reported === "number" ? reported : performance.now() - start);
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, spread(times[n])])) as Record<K, Spread>;
+}
+
+export interface MachineNote {
+  cpus: number;
+  cpuModel: string;
+  memoryGiB: number;
+  node: string;
+  /** 1-minute load average when the benchmark started and ended: above the core count, timings are upper bounds. */
+  loadAverage: { start: number; end: number };
+  date: string;
+}
+
+/** Call at the start of a benchmark; `finish` gives the note with the load at the end. */
+export function machineNote(): { finish(): MachineNote } {
+  const start = os.loadavg()[0];
+  return {
+    finish: () => ({
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? "unknown",
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      loadAverage: { start: Number(start.toFixed(2)), end: Number(os.loadavg()[0].toFixed(2)) },
+      date: new Date().toISOString(),
+    }),
+  };
+}
+
+export const RESULTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "results");
+
+/** Writes bench/results/<name>.json (pretty, stable key order as given) and returns its path relative to the repo. */
+export function writeResult(name: string, result: unknown): string {
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = path.join(RESULTS_DIR, `${name}.json`);
+  fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  return path.relative(path.resolve(RESULTS_DIR, "../.."), file);
+}
+
+/** Largest absolute difference between two equally long arrays (NaN counts as infinitely far). */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Number.POSITIVE_INFINITY;
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= worst)) worst = Number.isNaN(d) ? Number.POSITIVE_INFINITY : d;
+  }
+  return worst;
+}
