@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { emitOnnx } from "../../src/backends/onnx/emit.js";
 import { runOnnx } from "../../src/backends/onnx/run.js";
 import { compileWgsl } from "../../src/backends/wgsl/index.js";
-import { registerBuiltin, unaryBuiltin } from "../../src/compiler/3-elaborate/builtins.js";
+import { registerBuiltin, unaryBuiltin } from "../../src/compiler/3-elaborate/builtins/index.js";
 import { signature } from "../../src/dsl/signatures/signature.js";
 import { registerElementwiseOp, type UnaryRow } from "../../src/compiler/ir/elementwise-ops.js";
 import { compileToGraph, interpret } from "../../src/index.js";

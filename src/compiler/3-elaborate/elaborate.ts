@@ -10,7 +10,10 @@ import { GraphBuilder } from "../ir/builder.js";
 import { type Dim, dimAdd, dimDivExact, dimEq, dimMul, dimNeg, dimSub, dimToString, isStatic, shapeToString, sym } from "../ir/dim.js";
 import type { Graph, Value as IrValue } from "../ir/ir.js";
 import { callableNames, callableSignature, type ConstructName } from "../../dsl/signatures/builtins.js";
-import { bindArgs, builtinOf, type BuiltinContext, type CallArg, constantFromList, reshape, slice, toTensor } from "./builtins.js";
+import { builtinOf, type BuiltinContext, toTensor } from "./builtins/index.js";
+import { bindArgs, type CallArg } from "./call-binding.js";
+import { constantFromList } from "./constant-tensors.js";
+import { reshape, slice } from "./layout-ops.js";
 import { CONSTRUCTS } from "./constructs.js";
 import {
   Emitter, expectBool, expectDim, expectInt, expectList, expectNumber, expectString, expectTensor, fail, type Origin, PoisonedValueError, provenance,
