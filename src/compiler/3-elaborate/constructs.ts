@@ -11,7 +11,8 @@ import type { BuiltinContext } from "./builtins/index.js";
 import { bindArgs, type CallArg } from "./call-binding.js";
 import { reshape, slice } from "./layout-ops.js";
 import { expectBool, expectInt, expectNumber, expectTensor, fail, provenance } from "./context.js";
-import type { Activation, Elaborator, Scope } from "./elaborate.js";
+import type { Elaborator } from "./elaborate.js";
+import type { Activation, Scope } from "./scope.js";
 import type { Val } from "./values.js";
 
 /** How a construct is elaborated; its doc and arguments are in the signature table (src/dsl/signatures/builtins.ts). */
