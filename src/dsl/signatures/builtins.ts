@@ -1,6 +1,6 @@
 // The builtin functions of the language, as data: every name a `.net` file can call without defining it, with its
 // parameters. The static rules check calls against this table (src/dsl/2-analyze/rules/builtin-calls.ts); the
-// elaborator's implementations are a mapped type over its names (src/compiler/3-elaborate/builtins.ts), so a
+// elaborator's implementations are a mapped type over its names (src/compiler/3-elaborate/builtins/index.ts), so a
 // builtin without a signature, or a signature without an implementation, does not type-check.
 import { type Signature, signature as sig } from "./signature.js";
 
