@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { BUILTINS } from "../../src/compiler/3-elaborate/builtins/index.js";
 import { CONSTRUCTS } from "../../src/compiler/3-elaborate/constructs.js";
+import type { Val } from "../../src/compiler/3-elaborate/values.js";
 import { compileToGraph } from "../../src/compiler/compile.js";
 import { UNARY } from "../../src/compiler/ir/elementwise-ops.js";
 import { parseExpression } from "../../src/dsl/1-parse/parse.js";
@@ -40,9 +41,9 @@ describe("signature tables", () => {
   });
 
   it("has a mapping for every weights verb, plain and regex", () => {
-    const args = (sig: Signature) => sig.params.flatMap((p) => (p.optional ? [] : p.kinds.includes("int") ? [{ kind: "int" as const, v: 0 }] : [{ kind: "string" as const, v: "a" }]));
+    const args = (sig: Signature): Val[] => sig.params.flatMap((p): Val[] => (p.optional ? [] : p.kinds.includes("int") ? [{ kind: "int", v: 0 }] : [{ kind: "string", v: "a" }]));
     for (const [verb, v] of Object.entries(WEIGHTS_VERBS)) {
-      const given = [...args(v), ...(v.variadic ? Array(v.variadic - 1).fill({ kind: "string", v: "b" }) : [])];
+      const given: Val[] = [...args(v), ...Array<Val>(v.variadic === undefined ? 0 : v.variadic - 1).fill({ kind: "string", v: "b" })];
       for (const written of v.regex ? [verb, `${verb}_regex`] : [verb]) {
         const m = mappingFromRules([{ verb: written, args: given, span }]);
         expect(JSON.stringify(m), written).not.toBe(JSON.stringify({ stripPrefix: [], rename: [], transforms: [] }));

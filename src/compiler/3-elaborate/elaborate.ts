@@ -154,7 +154,7 @@ export class Elaborator {
     const args: CallArg[] = [];
     for (const p of decl.config) {
       if (p.default) continue;
-      const v = p.type.kind === "NamedType" && (p.type.name === "int" || p.type.name === "dim") ? int(sym(p.name.name)) : undefined;
+      const v = p.type.kind === "TensorType" ? undefined : symbolic(p);
       if (!v) return uncheckable(`its parameter '${p.name.name}' has no default and cannot be a symbol`, p.span, "declared here");
       args.push({ name: p.name.name, value: v, span: p.span });
     }
