@@ -82,8 +82,15 @@ function prepare(source: string, options: FrontendOptions & WeightOptions): Prep
   return { result, graph: front.graph, weights: loaded.weights, inputs };
 }
 
+/** `taps` named: those become outputs, with the file's own `tap`s only under `debugOutputs`. */
+function withTaps<T extends CompileOptions>(options: T): T {
+  if (!options.taps?.length) return options;
+  return { ...options, keepFileTaps: options.debugOutputs === true, debugOutputs: true };
+}
+
 /** Compiles `.net` source text to an ONNX model or a WGSL bundle, in memory. */
 export function compile(source: string, options: CompileOptions = {}): CompileResult {
+  options = withTaps(options);
   const { result, graph, weights } = prepare(source, options);
   if (!graph) return result;
   if (options.target === "wgsl") {
@@ -113,6 +120,7 @@ function readSourceFile(file: string): { text?: string; diagnostics: Diagnostic[
  * over 2 GiB go to a side file) or a bundle folder (replaced whole). Nothing is written when there are errors.
  */
 export function compileFile(file: string, output: string, options: Omit<CompileOptions, "file"> = {}): CompileResult {
+  options = withTaps(options);
   const read = readSourceFile(file);
   if (read.text === undefined) return { diagnostics: read.diagnostics, sources: new SourceMap() };
   const { result, graph, weights, inputs } = prepare(read.text, { ...options, file });

@@ -67,6 +67,11 @@ export const CheckCodes = {
   ImportNotNet: code("NET2018", "error", "an import of a file that is not a `.net` source", "import `.net` files only; the standard library is `std/nn.net`"),
   UnknownWeightsRule: code("NET2020", "error", "a rule of a `weights { }` block whose verb netc does not know"),
   BadWeightsRule: code("NET2021", "error", "a rule of a `weights { }` block with the wrong number or kinds of arguments"),
+  PatternSyntax: code("NET2040", "error", "an einops pattern (`rearrange`, `repeat`, `reduce`) that cannot be parsed", "a pattern is `input axes -> output axes`, e.g. \"b c (t h) w -> (b t) c h w\""),
+  PatternUnknownAxis: code("NET2041", "error", "an einops axis (or a given axis size) that one side of the pattern lacks"),
+  PatternDuplicateAxis: code("NET2042", "error", "an axis named twice on one side of an einops pattern", "name each axis once per side"),
+  PatternCannotInfer: code("NET2043", "error", "an einops axis whose size cannot be inferred from the input shape and the given sizes"),
+  UnknownReduction: code("NET2044", "error", "a `reduce` with a reduction other than mean, sum, max, min or prod"),
 } as const;
 
 export const ShapeCodes = {
@@ -85,6 +90,7 @@ export const ShapeCodes = {
   TooLarge: code("NET3013", "error", "a tensor or loop too large to compile"),
   DivisionByZero: code("NET3014", "error", "a compile-time division by zero"),
   Printed: code("NET3016", "note", "a value shown by `print(...)` while the model is elaborated (tensors by their type)"),
+  PatternShapeMismatch: code("NET3030", "error", "an einops pattern that does not fit the input's (symbolic) shape"),
   BlockNotChecked: code("NET3020", "note", "a block that no model uses and that `netc check` cannot elaborate on symbolic sizes (it needs concrete values), so it is checked only where it is used", "see \"What netc check checks\" in docs/language.md"),
   BadWeightName: code("NET3015", "error", "a computed weight name (`param w: ... named <string>`) that is not one path segment", "a weight name is a non-empty string without '.'; nest weights under a path with `layer`"),
 } as const;
@@ -112,5 +118,6 @@ export const CliCodes = {
   OutputNotReplaceable: code("NET8009", "error", "an output path holding something netc did not write (a folder that is not a bundle, a special file, the working folder)", "name a new file or folder for the output"),
   NotRegularFile: code("NET8010", "error", "an input path that is not a regular file of bounded size (a folder, FIFO, device or /proc file)", "pass the path of an ordinary file"),
   NotText: code("NET8011", "error", "a source file that is not UTF-8 text", "a .net source is UTF-8 text without NUL bytes"),
+  UnknownTap: code("NET8020", "error", "a --tap that names no tensor of the model", "name a tensor as <layer path>/<let name> (the model's own as <let name>), a layer's output as its path, or a `tap`"),
   ThreadsCapped: code("NET8012", "note", "a --threads above the machine's cores, lowered to the number of cores"),
 } as const;

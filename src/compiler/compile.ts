@@ -8,6 +8,7 @@ import { summarisePaths } from "../util/paths.js";
 import { CheckCodes, makeDiagnostic } from "./codes.js";
 import { type Diagnostic, DiagnosticError, hasErrors, SourceMap } from "./diagnostics.js";
 import { Elaborator, type WeightRuleUse } from "./3-elaborate/elaborate.js";
+import { parseTapOption, TapSelection } from "./3-elaborate/tap-selection.js";
 import type { Graph, Value } from "./ir/ir.js";
 import { runPasses } from "./ir/passes/index.js";
 import { verifyGraph } from "./ir/verify.js";
@@ -25,6 +26,10 @@ export interface FrontendOptions {
   optimize?: boolean;
   /** When false, a file without a model is checked as a library instead of being an error. */
   requireModel?: boolean;
+  /** `--tap`: names of intermediates to add as graph taps (each value a comma-separated list). */
+  taps?: readonly string[];
+  /** With `taps`, keep the file's own `tap`s too (`--debug-outputs`); without, only the named ones are taps. */
+  keepFileTaps?: boolean;
   /** Say which unused blocks could not be checked on symbolic sizes (NET3020 notes; `netc check`). */
   noteUncheckedBlocks?: boolean;
 }
@@ -85,9 +90,17 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
   if (hasErrors(diagnostics)) return result;
   const elaborator = new Elaborator(items, models[0]);
   const beforeElaboration = diagnostics.length;
-  const elaborated = guard(diagnostics, () => elaborator.run({ overrides }));
+  const selection = opts.taps?.length ? new TapSelection(parseTapOption(opts.taps, sources)) : undefined;
+  const elaborated = guard(diagnostics, () => elaborator.run({ overrides, taps: selection }));
   diagnostics.splice(beforeElaboration, 0, ...elaborator.printed); // before an error they may explain
   if (!elaborated) return result;
+  if (selection) {
+    const chosen = selection.finish();
+    diagnostics.push(...chosen.diagnostics);
+    if (hasErrors(chosen.diagnostics)) return result;
+    const fileTaps = opts.keepFileTaps ? elaborated.graph.taps : [];
+    elaborated.graph.taps = [...fileTaps, ...chosen.taps.filter((t) => !fileTaps.some((f) => f.name === t.name))];
+  }
   result.weightRules = elaborated.weightRules;
   diagnostics.push(...elaborated.diagnostics);
   diagnostics.push(...checkUnusedBlocks(program, items, elaborator.instantiatedBlocks(), opts));

@@ -100,8 +100,8 @@ describe.skipIf(cudaInstalled)("--device without CUDA", () => {
 describe("reference models by name", () => {
   it("lists every model file with its parameters, inputs and weight sets", async () => {
     const models = listReferenceModels();
-    expect(models.map((m) => m.name)).toEqual(["ifdd", "ous", "s2d", "ifdd_topk"]);
-    const ifdd = models[0];
+    expect(models.map((m) => m.name)).toEqual(["dfer_clip", "ifdd", "mae_dfer", "ous", "s2d", "ifdd_topk"]);
+    const ifdd = models.find((m) => m.name === "ifdd")!;
     expect(ifdd).toMatchObject({ model: "IFDD", parameters: [{ name: "num_classes", type: "int", default: "7" }], inputs: ["video: f32[B, 3, 16, 224, 224]"], weightSets: [] });
     expect(models.find((m) => m.name === "s2d")!.weightSets).toEqual(["default", "landmark", "pretrained"]);
     const r = await runNetc("models");

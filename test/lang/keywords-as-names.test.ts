@@ -34,7 +34,7 @@ describe("keywords as path segments after '.'", () => {
   });
 
   it("still refuses a keyword as the first segment, with one error", () => {
-    const r = compileToGraph(modelWith("fn").replace("layer layers[0][0]", "layer fn[0]"), { file: "first.net" });
+    const r = compileToGraph(modelWith("let").replace("layer layers[0][0]", "layer let[0]"), { file: "first.net" });
     expect(r.diagnostics.map((d) => d.code)).toEqual(["NET1003"]);
   });
 });

@@ -23,3 +23,18 @@ it("a stray token anywhere in models/ifdd.net gives at most 8 syntax errors, and
   expect(Math.max(...counts)).toBeLessThanOrEqual(8);
   expect(counts.filter((n) => n <= 2).length / counts.length).toBeGreaterThan(0.85);
 });
+
+it("a stray token inside a call written one argument a line costs that call, not an error per line", () => {
+  const text = `model M()(x: f32[B, 8]) -> (y: f32[B, 8]) {
+  let y = f(
+    x ..,
+    heads = 2,
+    scale = 0.5,
+    out = g[0],
+  )
+  return y
+}
+`;
+  const d = parseSource("call.net", text).diagnostics;
+  expect(d.map((x) => `${x.span?.line}: ${x.message}`)).toEqual(["3: unexpected ',' where an expression was expected"]);
+});

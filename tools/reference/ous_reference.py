@@ -120,19 +120,38 @@ class VisionTransformer(nn.Module):
 
 # ---- The OUS parts ----
 
+class Residual(nn.Module):
+    """DFER-CLIP's Residual(PreNorm(fn)) nesting, which gives its weight names their two `fn` levels."""
+
+    def __init__(self, dim, fn):
+        super().__init__()
+        self.fn = PreNorm(dim, fn)
+
+    def forward(self, x):
+        return self.fn(x) + x
+
+
+class PreNorm(nn.Module):
+    def __init__(self, dim, fn):
+        super().__init__()
+        self.norm, self.fn = nn.LayerNorm(dim), fn
+
+    def forward(self, x):
+        return self.fn(self.norm(x))
+
+
 class FrameAttention(nn.Module):
-    """DFER-CLIP's PreNorm(Attention): LayerNorm, bias-free qkv, per-head softmax, output projection."""
+    """DFER-CLIP's Attention: bias-free qkv, per-head softmax, output projection."""
 
     def __init__(self, dim, heads, dim_head):
         super().__init__()
         self.heads, self.scale = heads, dim_head ** -0.5
-        self.norm = nn.LayerNorm(dim)
         self.to_qkv = nn.Linear(dim, 3 * heads * dim_head, bias=False)
         self.to_out = nn.Sequential(nn.Linear(heads * dim_head, dim), nn.Dropout(0.0))
 
     def forward(self, x):
         b, n, _ = x.shape
-        q, k, v = (t.reshape(b, n, self.heads, -1).transpose(1, 2) for t in self.to_qkv(self.norm(x)).chunk(3, dim=-1))
+        q, k, v = (t.reshape(b, n, self.heads, -1).transpose(1, 2) for t in self.to_qkv(x).chunk(3, dim=-1))
         attn = (q @ k.transpose(-1, -2) * self.scale).softmax(dim=-1)
         return self.to_out((attn @ v).transpose(1, 2).reshape(b, n, -1))
 
@@ -145,22 +164,20 @@ class TanhGELU(nn.Module):
 class FrameFeedForward(nn.Module):
     def __init__(self, dim, hidden):
         super().__init__()
-        self.norm = nn.LayerNorm(dim)
         self.net = nn.Sequential(nn.Linear(dim, hidden), TanhGELU(), nn.Dropout(0.0), nn.Linear(hidden, dim), nn.Dropout(0.0))
 
     def forward(self, x):
-        return self.net(self.norm(x))
+        return self.net(x)
 
 
 class FrameTransformer(nn.Module):
     def __init__(self, dim, depth, heads, dim_head, mlp_dim):
         super().__init__()
-        self.layers = nn.ModuleList([nn.ModuleList([FrameAttention(dim, heads, dim_head), FrameFeedForward(dim, mlp_dim)]) for _ in range(depth)])
+        self.layers = nn.ModuleList([nn.ModuleList([Residual(dim, FrameAttention(dim, heads, dim_head)), Residual(dim, FrameFeedForward(dim, mlp_dim))]) for _ in range(depth)])
 
     def forward(self, x):
         for attn, ff in self.layers:
-            x = attn(x) + x
-            x = ff(x) + x
+            x = ff(attn(x))
         return x
 
 
@@ -171,11 +188,11 @@ class FramesEncoder(nn.Module):
         super().__init__()
         self.cls_token = nn.Parameter(torch.randn(1, 1, dim))
         self.pos_embedding = nn.Parameter(torch.randn(1, frames + 1, dim))
-        self.transformer = FrameTransformer(dim, depth, heads, dim_head, mlp_dim)
+        self.temporal_transformer = FrameTransformer(dim, depth, heads, dim_head, mlp_dim)
 
     def forward(self, x):
         x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1) + self.pos_embedding
-        return self.transformer(x)
+        return self.temporal_transformer(x)
 
 
 class SimilarityProjection(nn.Module):

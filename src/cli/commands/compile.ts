@@ -22,6 +22,8 @@ export interface CompileOptions {
   opset: number;
   seed: number;
   debugOutputs: boolean;
+  /** `--tap`: intermediates to add as outputs (each value a comma-separated list). */
+  tap: string[];
   allowMissing: boolean;
   allowUnexpected: boolean;
   /** The weight report: every entry, or none (default: counts and the first lines of each list). */
@@ -41,7 +43,7 @@ export function inputsOf(front: FrontendResult, opts: Pick<CompileOptions, "weig
  */
 export function compileWithWeights(
   file: string,
-  opts: Pick<CompileOptions, "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet">,
+  opts: Pick<CompileOptions, "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet"> & Partial<Pick<CompileOptions, "tap" | "debugOutputs">>,
   progress?: Progress,
 ): { front: FrontendResult & { graph: NonNullable<FrontendResult["graph"]> }; weights?: Map<string, HostTensor>; inputs: string[] } {
   const own = progress ?? progressBar(`compiling ${file}`);
@@ -54,12 +56,12 @@ export function compileWithWeights(
 
 function frontAndWeights(
   file: string,
-  opts: Pick<CompileOptions, "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet">,
+  opts: Pick<CompileOptions, "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet"> & Partial<Pick<CompileOptions, "tap" | "debugOutputs">>,
   progress: Progress,
 ): { front: FrontendResult & { graph: NonNullable<FrontendResult["graph"]> }; weights?: Map<string, HostTensor>; inputs: string[] } {
   progress.phase(`compiling ${file}`);
   const text = readSource(file, new SourceMap());
-  const front = compileToGraph(text, { file, overrides: parseSets(opts.set) });
+  const front = compileToGraph(text, { file, overrides: parseSets(opts.set), taps: opts.tap, keepFileTaps: opts.debugOutputs === true });
   // With a checkpoint, the weight report accounts for the weights the forward never reads (NET6025, NET6020).
   const withWeights = opts.weights.length > 0;
   progress.clear();
@@ -93,11 +95,14 @@ export function compileCommand(file: string, opts: CompileOptions): void {
   }
 }
 
+/** Taps become outputs under --debug-outputs (every `tap`) or --tap (the named ones). */
+export const tapsWanted = (opts: { debugOutputs: boolean; tap?: string[] }): boolean => opts.debugOutputs || (opts.tap?.length ?? 0) > 0;
+
 function emit(file: string, opts: CompileOptions, progress: Progress): void {
   const { front, weights, inputs } = compileWithWeights(file, opts, progress);
   progress.phase(opts.target === "wgsl" ? "generating WGSL kernels" : "writing ONNX");
   if (opts.target === "wgsl") {
-    const bundle = emitWgslBundle(front.graph, { weights, seed: opts.seed, debugOutputs: opts.debugOutputs, precision: opts.precision, outDir: opts.output, source: displayPath(file), inputs });
+    const bundle = emitWgslBundle(front.graph, { weights, seed: opts.seed, debugOutputs: tapsWanted(opts), precision: opts.precision, outDir: opts.output, source: displayPath(file), inputs });
     progress.clear();
     report(bundle.diagnostics, front.sources);
     process.stderr.write(`wrote ${opts.output}/ (${bundle.program!.manifest.kernels.length} kernels)${weights ? "" : ` (random weights, seed ${opts.seed})`}\n`);
@@ -107,7 +112,7 @@ function emit(file: string, opts: CompileOptions, progress: Progress): void {
     opset: opts.opset,
     weights,
     seed: opts.seed,
-    debugOutputs: opts.debugOutputs,
+    debugOutputs: tapsWanted(opts),
     source: displayPath(file),
     inputs,
   });

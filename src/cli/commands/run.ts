@@ -15,7 +15,7 @@ import type { HostTensor } from "../../util/tensor.js";
 import { displayPath } from "../../dsl/2-analyze/load.js";
 import { report, usage } from "../io.js";
 import { progressBar } from "../progress.js";
-import { compileWithWeights } from "./compile.js";
+import { compileWithWeights, tapsWanted } from "./compile.js";
 import { parseWeightSpec } from "../../weights/model-weights.js";
 
 export interface RunOptions {
@@ -26,6 +26,8 @@ export interface RunOptions {
   override?: string[];
   threads: number;
   debugOutputs: boolean;
+  /** `--tap`: intermediates of a .net model to write too (each value a comma-separated list). */
+  tap: string[];
   profile: boolean;
   device: OnnxDevice;
   verbose?: boolean;
@@ -68,7 +70,7 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
     const { front, weights, inputs: read } = compileWithWeights(model, { ...opts, allowMissing: false, allowUnexpected: false });
     inputFiles.push(...read);
     sources = front.sources;
-    const emitted = emitOnnx(front.graph, { weights, debugOutputs: opts.debugOutputs, source: displayPath(model) });
+    const emitted = emitOnnx(front.graph, { weights, debugOutputs: tapsWanted(opts), source: displayPath(model) });
     report(emitted.diagnostics, sources);
     modelInput = emitted.bytes!;
     const names = new Set(front.graph.inputs.map((i) => i.name));
@@ -78,6 +80,7 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
         report([makeDiagnostic(CliCodes.BadInputBinding, `the model has no input '${name}'`, undefined, { hint: `inputs: ${[...names].join(", ")}` })], sources);
     }
   } else if (opts.set.length || opts.weights.length) usage("--set and --weights apply to .net models; a compiled model already has its weights");
+  else if (opts.tap.length) usage("--tap applies to .net models; compile with --tap to keep intermediates in a compiled model");
   const bundle = isBundleDir(model);
   if (bundle && opts.device !== "cpu") usage("--device chooses onnxruntime's execution provider; a WGSL bundle runs on the WebGPU adapter");
   if (opts.profile && !bundle) usage("--profile times the kernels of a WGSL bundle (netc compile --target wgsl -o <dir>); for ONNX, onnxruntime has its own profiler");

@@ -28,7 +28,7 @@ export function bindArgs(callee: string, sig: Signature, args: CallArg[], span: 
   for (const a of args) {
     const name = a.name ?? names[pos++];
     if (name === undefined) fail(CheckCodes.WrongArity, `${callee} takes at most ${names.length} arguments, got ${args.length}`, a.span, [], shown);
-    if (!names.includes(name)) fail(CheckCodes.UnknownArgument, `${callee} has no parameter '${name}'`, a.span, [], shown);
+    if (!names.includes(name) && !(a.name && sig.namedRest)) fail(CheckCodes.UnknownArgument, `${callee} has no parameter '${name}'`, a.span, [], shown);
     if (bound.has(name)) fail(CheckCodes.DuplicateArgument, `'${name}' is given twice`, a.span);
     bound.set(name, { value: a.value, span: a.span });
   }

@@ -23,6 +23,7 @@ import { poisonBindings } from "./recovery.js";
 import { type Activation, rootActivation, Scope, type Signal } from "./scope.js";
 import { exprText, patternText } from "./source-text.js";
 import { coerce, matchType } from "./type-matching.js";
+import type { TapSelection } from "./tap-selection.js";
 
 /** How deeply expression evaluations may nest, through all block calls together (see evalExpr). */
 const MAX_EVAL_DEPTH = 400;
@@ -35,6 +36,8 @@ const MAX_LIST_ELEMENTS = 1 << 21;
 export interface ElaborateOptions {
   /** `--set name=value`, already parsed into expressions. */
   overrides?: Map<string, { expr: A.Expr; span: Span }>;
+  /** `--tap`: collects the values bound to names while the model runs. */
+  taps?: TapSelection;
 }
 
 export interface WeightRuleUse {
@@ -67,6 +70,7 @@ export class Elaborator {
   private readonly weightRules: WeightRuleUse[] = [];
   private depth = 0;
   private evalDepth = 0;
+  private tapSelection?: TapSelection;
   /** What `print` showed, in order (NET3016 notes); the caller keeps them also when elaboration fails later. */
   readonly printed: Diagnostic[] = [];
 
@@ -99,6 +103,7 @@ export class Elaborator {
   private runModel(opts: ElaborateOptions): ElaborateResult {
     const m = this.model;
     if (!m) throw new Error("an elaborator made for checking blocks has no model to run");
+    this.tapSelection = opts.taps;
     const scope = new Scope(this.globals);
     const overrides = new Map(opts.overrides ?? []);
     const config = this.bindConfig(m.config, scope, overrides, m.name.name);
@@ -283,9 +288,11 @@ export class Elaborator {
     for (const [k, v] of layer.config) scope.define(k, v);
     const bound = this.matchArgs(decl.inputs, args, `layer ${layer.path}`, span);
     this.bindInputs(decl.inputs, bound, scope, `layer ${layer.path}`);
+    for (const p of decl.inputs) this.tapSelection?.offer(`${layer.path}/${p.name.name}`, scope.lookup(p.name.name)!.value, p.name.span);
     const act: Activation = { path: layer.path, layers: new Map(), declared: new Map(), kind: "block", construct };
     const result = this.withCall(span, () => this.runBody(decl.body, scope, act, decl.span));
     this.checkOutputs(decl.outputs, result, scope, span, `layer ${layer.path}`);
+    this.tapSelection?.offer(layer.path, result, span);
     return result;
   }
 
@@ -467,6 +474,7 @@ export class Elaborator {
         const v = this.evalExpr(s.value, scope, act);
         if (s.type) matchType(this, s.type, v, scope, s.value.span, true, `'${patternText(s.pattern)}'`);
         this.bindPattern(s.pattern, v, scope, s.value.span, "define");
+        if (act.kind !== "fn") this.tapSelection?.offerBinding(s.pattern, v, act.path);
         return;
       }
       case "Assign": {
@@ -477,6 +485,7 @@ export class Elaborator {
           v = binary(this, s.op[0] as A.BinaryOp, cur, v, s.span, s.span, act);
         }
         this.bindPattern(s.target, v, scope, s.value.span, "assign");
+        if (act.kind !== "fn") this.tapSelection?.offerBinding(s.target, v, act.path);
         return;
       }
       case "If": {
@@ -503,6 +512,7 @@ export class Elaborator {
         if (this.tapNames.has(name)) fail(CheckCodes.DuplicateDefinition, `tap '${name}' is defined twice`, s.name.span);
         this.tapNames.add(name);
         this.builder.tap(name, v, s.span);
+        this.tapSelection?.offer(name, { kind: "tensor", v }, s.span);
         return;
       }
       case "Assert": {

@@ -13,11 +13,13 @@ const keyword = (word: string) =>
 
 export const Import = keyword("import");
 export const Block = keyword("block");
-export const Fn = keyword("fn");
 /**
- * `model` begins a model declaration and is an ordinary name everywhere else (a contextual keyword): PyTorch
- * modules often hold an nn.Sequential named `model`, and weight paths such as `conv_3.model.0` must be spelled.
+ * `fn` and `model` begin a declaration and are ordinary names everywhere else (contextual keywords): PyTorch modules
+ * often hold an nn.Sequential named `model`, and lucidrains-style wrappers a `fn` (`layer fn.norm = LayerNorm(dim)`
+ * inside a PreNorm block), so weight paths such as `conv_3.model.0` and `fn.fn.to_qkv` must be spelled from their
+ * first segment.
  */
+export const Fn = createToken({ name: "Fn", pattern: /fn/, longer_alt: Identifier, label: "'fn'", categories: [Identifier, AnyWord] });
 export const Model = createToken({ name: "Model", pattern: /model/, longer_alt: Identifier, label: "'model'", categories: [Identifier, AnyWord] });
 export const Param = keyword("param");
 /** `named` gives a param a computed weight name (`param w: f32[4] named "w_" + str(i)`); an ordinary name elsewhere. */

@@ -96,13 +96,33 @@ export class NetParser extends EmbeddedActionsParser {
    */
   findReSyncTokenType(): TokenType {
     const follows = (this as unknown as { flattenFollowSet(): TokenType[] }).flattenFollowSet();
+    // Inside brackets that span lines (a call's arguments one per line), a line start is not a statement start
+    // until those brackets close.
+    let depth = -this.unclosedBrackets();
     for (let k = 1; ; k++) {
       const next = this.LA(k);
       const atEnd = next.tokenType === EOF;
-      const resumable = atEnd || next.tokenType === T.Semicolon || next.tokenType === T.RBrace || next.startLine !== this.LA(k - 1).endLine;
+      const lineStart = next.startLine !== this.LA(k - 1).endLine && depth >= 0;
+      const resumable = atEnd || next.tokenType === T.Semicolon || next.tokenType === T.RBrace || lineStart;
       const match = resumable ? follows.find((t) => tokenMatcher(next, t)) : undefined;
       if (match) return match;
       if (atEnd) return EOF;
+      if (next.tokenType === T.LParen || next.tokenType === T.LBracket) depth--;
+      else if (next.tokenType === T.RParen || next.tokenType === T.RBracket) depth++;
+    }
+  }
+
+  /** `(` and `[` opened before the current token, back to the start of its statement (`{`, `}` or `;`), and not closed. */
+  private unclosedBrackets(): number {
+    let [unclosed, closers] = [0, 0];
+    for (let k = 0; ; k--) {
+      const t = this.LA(k);
+      if (t.tokenType === EOF || t.tokenType === T.LBrace || t.tokenType === T.RBrace || t.tokenType === T.Semicolon) return unclosed;
+      if (t.tokenType === T.RParen || t.tokenType === T.RBracket) closers++;
+      else if (t.tokenType === T.LParen || t.tokenType === T.LBracket) {
+        if (closers > 0) closers--;
+        else unclosed++;
+      }
     }
   }
 

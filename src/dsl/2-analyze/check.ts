@@ -2,6 +2,7 @@
 import type { Diagnostic } from "../../compiler/diagnostics.js";
 import type { Program } from "./load.js";
 import { builtinCalls } from "./rules/builtin-calls.js";
+import { einopsPatterns } from "./rules/einops-patterns.js";
 import { liftSteps } from "./rules/lift-steps.js";
 import { namesDefined } from "./rules/names-defined.js";
 import type { Rule } from "./rules/rule.js";
@@ -9,7 +10,7 @@ import { statementPlacement } from "./rules/statement-placement.js";
 import { uniqueDefinitions } from "./rules/unique-definitions.js";
 import { weightsRules } from "./rules/weights-rules.js";
 
-export const RULES: readonly Rule[] = [uniqueDefinitions, namesDefined, builtinCalls, statementPlacement, liftSteps, weightsRules];
+export const RULES: readonly Rule[] = [uniqueDefinitions, namesDefined, builtinCalls, statementPlacement, liftSteps, weightsRules, einopsPatterns];
 
 export function checkProgram(program: Program): Diagnostic[] {
   const out: Diagnostic[] = [];

@@ -38,6 +38,12 @@ export const BUILTIN_SIGNATURES = {
   squeeze: sig("remove an axis of size 1", "x: tensor", "axis: int"),
   expand: sig("broadcast to a shape", "x: tensor", "shape: dims"),
   concat: sig("join tensors along an axis", "xs: list", "axis: int = 0"),
+  rearrange: { ...sig('einops.rearrange: reorder, split and merge axes by a pattern, e.g. rearrange(x, "b c t h w -> (b t) c h w")', "tensor: tensor", "pattern: string"), namedRest: ["dim"] },
+  repeat: { ...sig('einops.repeat: rearrange and add (broadcast) new axes, e.g. repeat(x, "b n -> b n r", r = 3)', "tensor: tensor", "pattern: string"), namedRest: ["dim"] },
+  reduce: {
+    ...sig('einops.reduce: rearrange and reduce the axes the output lacks with mean, sum, max, min or prod, e.g. reduce(x, "b c h w -> b c", "mean")', "tensor: tensor", "pattern: string", "reduction: string"),
+    namedRest: ["dim"],
+  },
   split: sig("cut into consecutive pieces of the given sizes (or that many equal pieces)", "x: tensor", "sizes: ints", "axis: int = 0"),
   sum: reduction("sum over axes"),
   mean: reduction("mean over axes"),

@@ -32,6 +32,8 @@ export interface Signature {
    * do; `weights { }` rules such as `strip "a.", "b."` do).
    */
   variadic?: number;
+  /** Takes named arguments besides its parameters, each of these kinds (the axis sizes of `rearrange`). */
+  namedRest?: readonly ParamKind[];
 }
 
 /** `"name: kind|kind"`, `"name: kind = default"` or `"name?: kind"`, as signatures are written in the tables. */
@@ -48,7 +50,7 @@ export function signature(doc: string, ...params: string[]): Signature {
 /** `conv(x, weight, bias?, stride = 1, ...)`: how a signature is shown in hints. */
 export function signatureText(name: string, sig: Signature): string {
   const shown = sig.params.map((p) => `${p.name}${p.optional ? "?" : ""}${p.default === undefined ? "" : ` = ${p.default}`}`);
-  return `${name}(${shown.join(", ")}${sig.variadic === undefined ? "" : ", ..."})`;
+  return `${name}(${shown.join(", ")}${sig.variadic === undefined ? "" : ", ..."}${sig.namedRest ? ", name = value, ..." : ""})`;
 }
 
 /**

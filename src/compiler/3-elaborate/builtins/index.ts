@@ -5,6 +5,7 @@ import type { Signature } from "../../../dsl/signatures/signature.js";
 import type { BuiltinImpl } from "./arguments.js";
 import { COMPILE_TIME_BUILTINS } from "./compile-time.js";
 import { CONSTANTS_BUILTINS } from "./constants.js";
+import { EINOPS_BUILTINS } from "./einops.js";
 import { ELEMENTWISE_BUILTINS } from "./elementwise.js";
 import { LAYOUT_BUILTINS } from "./layout.js";
 import { NETWORKS_BUILTINS } from "./networks.js";
@@ -18,6 +19,7 @@ export { unaryBuiltin } from "./elementwise.js";
 export const BUILTINS: { readonly [K in BuiltinName]: BuiltinImpl } = {
   ...ELEMENTWISE_BUILTINS,
   ...LAYOUT_BUILTINS,
+  ...EINOPS_BUILTINS,
   ...REDUCTIONS_BUILTINS,
   ...NETWORKS_BUILTINS,
   ...SELECTION_BUILTINS,

@@ -39,7 +39,7 @@ function checkCall(ctx: RuleContext, callee: string, sig: Signature, args: reado
       ctx.report(makeDiagnostic(CheckCodes.WrongArity, `${callee} takes at most ${names.length} argument${names.length === 1 ? "" : "s"}, got ${positional}`, a.value.span, { hint: shown }));
       return;
     }
-    const p = sig.params.find((q) => q.name === name);
+    const p = sig.params.find((q) => q.name === name) ?? (sig.namedRest && { name, kinds: sig.namedRest, optional: true });
     if (!p) {
       const near = closestName(name, names);
       ctx.report(makeDiagnostic(CheckCodes.UnknownArgument, `${callee} has no parameter '${name}'`, a.name?.span ?? a.value.span, { hint: near ? `did you mean '${near}'? ${shown}` : shown }));
