@@ -3,6 +3,7 @@
 // and its load (a 1-minute load average above the core count means the timings are upper bounds).
 // `npm run bench -- weights ifdd` runs only the benchmarks named.
 import { benchIfdd } from "./ifdd.js";
+import { benchInfer, formatInfer } from "./infer.js";
 import { formatSpread, machineNote, writeResult } from "./measure.js";
 import { benchOusCompile } from "./ous.js";
 import { benchS2d } from "./s2d.js";
@@ -41,6 +42,10 @@ const BENCHES: Record<string, () => Promise<{ result: unknown; lines: string[] }
           `${r.maxAbsDiffFromOfficial.optimized.toExponential(1)} (passes on) and ${r.maxAbsDiffFromOfficial.unoptimized.toExponential(1)} (off)`,
       ],
     };
+  },
+  async infer() {
+    const r = await benchInfer();
+    return { result: r, lines: formatInfer(r).split("\n") };
   },
   async s2d() {
     const r = await benchS2d();

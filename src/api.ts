@@ -40,6 +40,8 @@ export interface CompileOptions extends FrontendOptions, WeightOptions {
   seed?: number;
   /** Expose every `tap` as an extra output. */
   debugOutputs?: boolean;
+  /** ONNX for deployment (`--deploy`): weights stored in the layout their kernel reads; see emitOnnx's kernelLayoutWeights. */
+  deploy?: boolean;
 }
 
 export interface CompileResult {
@@ -99,7 +101,7 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
     if (compiled.program) result.bundle = bundleOf(compiled.program);
     return result;
   }
-  const emitted = emitOnnx(graph, { opset: options.opset, weights, seed: options.seed, debugOutputs: options.debugOutputs, source: options.file === undefined ? undefined : displayPath(options.file) });
+  const emitted = emitOnnx(graph, { opset: options.opset, weights, seed: options.seed, debugOutputs: options.debugOutputs, source: options.file === undefined ? undefined : displayPath(options.file), kernelLayoutWeights: options.deploy });
   result.diagnostics.push(...emitted.diagnostics);
   result.onnx = emitted.bytes;
   return result;
@@ -127,7 +129,7 @@ export function compileFile(file: string, output: string, options: Omit<CompileO
   if (!graph) return result;
   const common = { weights, seed: options.seed, debugOutputs: options.debugOutputs, source: displayPath(file), inputs };
   if (options.target === "wgsl") result.diagnostics.push(...emitWgslBundle(graph, { ...common, precision: options.precision, outDir: output }).diagnostics);
-  else result.diagnostics.push(...writeOnnx(output, graph, { ...common, opset: options.opset }));
+  else result.diagnostics.push(...writeOnnx(output, graph, { ...common, opset: options.opset, kernelLayoutWeights: options.deploy }));
   return result;
 }
 

@@ -138,7 +138,12 @@ function drawScores(logits) {
 
 async function main() {
   let started = performance.now();
-  const bundle = await loadBundle(new URL("bundle/", location.href));
+  // Progress as the bytes arrive; the weights stay in Cache Storage, so a revisit fetches none of them.
+  const mb = (n) => (n / 2 ** 20).toFixed(1);
+  const bundle = await loadBundle(new URL("bundle/", location.href), {
+    cache: true,
+    onProgress: (p) => setStatus(`Loading the model: ${mb(p.loadedBytes)} of ${mb(p.totalBytes)} MB${p.fromCache ? " (weights from the cache)" : ""}…`),
+  });
   $("t-load").textContent = ms(performance.now() - started);
 
   started = performance.now();
@@ -149,7 +154,7 @@ async function main() {
   const shaders = new Set(bundle.manifest.kernels.map((k) => k.shader)).size; // identical kernels share a pipeline
   setStatus(`Compiling ${shaders} pipelines for ${bundle.manifest.kernels.length} kernels…`);
   started = performance.now();
-  const model = await WgslModel.create(device, bundle);
+  const model = await WgslModel.create(device, bundle, { onProgress: (done, total) => setStatus(`Compiling pipelines: ${done} of ${total}…`) });
   $("t-pipelines").textContent = ms(performance.now() - started);
   const [input, output] = [model.inputs[0], model.outputs[0]];
   const shape = videoShape(input);

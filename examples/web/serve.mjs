@@ -1,8 +1,10 @@
 // A tiny static server for the example page, on 127.0.0.1 only: the page itself, a compiled WGSL bundle at
 // /bundle/, netc's browser runtime at /netc/ (what the page's import map points "netc/runtime" at) and, when
-// given, a clip at /clip.npy.
+// given, a clip at /clip.npy. Bundle files carry Content-Length, an ETag (a revisit costs a 304, not the bytes)
+// and honour a byte Range; the page and the runtime are sent `no-cache`.
 //
 //   node serve.mjs <bundle-dir> [--clip clip.npy] [--port 8080]
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import { dirname, extname, join, relative, resolve } from "node:path";
@@ -47,6 +49,33 @@ async function runtimeReader() {
   };
 }
 
+/** A strong ETag: the body's hash, so an unchanged file revalidates with a 304 whatever its time stamp. */
+const etagOf = (body) => `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
+
+/** `bytes=a-b`, `bytes=a-` or `bytes=-n` as [start, end] (inclusive) inside `size`; null when unsatisfiable. */
+function rangeOf(header, size) {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === "" && m[2] === "")) return null;
+  const [start, end] = m[1] === "" ? [Math.max(0, size - Number(m[2])), size - 1] : [Number(m[1]), m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1)];
+  return start <= end && start < size ? [start, end] : null;
+}
+
+/** Sends `body` with its length and ETag; a matching If-None-Match gets 304, a Range 206 (or 416). */
+function send(req, res, body, type) {
+  const bytes = Buffer.from(body);
+  const etag = etagOf(bytes);
+  const headers = { "content-type": type, etag, "cache-control": "no-cache", "accept-ranges": "bytes" };
+  if (req.headers["if-none-match"] === etag) return void res.writeHead(304, headers).end();
+  const range = req.headers.range;
+  if (range) {
+    const span = rangeOf(range, bytes.length);
+    if (!span) return void res.writeHead(416, { ...headers, "content-range": `bytes */${bytes.length}` }).end();
+    const [start, end] = span;
+    return void res.writeHead(206, { ...headers, "content-length": end - start + 1, "content-range": `bytes ${start}-${end}/${bytes.length}` }).end(bytes.subarray(start, end + 1));
+  }
+  res.writeHead(200, { ...headers, "content-length": bytes.length }).end(bytes);
+}
+
 /** Starts the server; resolves once it listens, with its URL. */
 export async function serveExample({ bundle, clip, port = 8080 }) {
   if (!existsSync(join(bundle, "manifest.json"))) throw new Error(`${bundle} is not a WGSL bundle (no manifest.json): compile one with netc compile --target wgsl`);
@@ -70,7 +99,7 @@ export async function serveExample({ bundle, clip, port = 8080 }) {
     }
     if (body === undefined) return void res.writeHead(404, { "content-type": "text/plain" }).end(`not found: ${path}\n`);
     const type = path === "/" ? "text/html" : (TYPES[extname(path)] ?? "application/octet-stream");
-    res.writeHead(200, { "content-type": type, "cache-control": "no-store" }).end(body);
+    send(req, res, body, type);
   });
   await new Promise((done, fail) => server.once("error", fail).listen(port, "127.0.0.1", done));
   return { server, url: `http://127.0.0.1:${server.address().port}/` };

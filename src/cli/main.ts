@@ -52,9 +52,11 @@ export function program(): Command {
     .addOption(setOption())
     .addOption(weightsOption())
     .option("--opset <n>", "ONNX opset, 17 to 23 (Gelu from 20, Attention from 23)", integer(0), 17)
+    .option("--max-batch <n>", "WGSL: the largest batch a bundle with a symbolic batch axis runs (default 8)", integer(1))
     .option("--seed <n>", "seed for random weights when no checkpoint is given", integer(0), 0)
     .option("--debug-outputs", "add every `tap` as an extra graph output", false)
     .option("--tap <names>", "add these intermediates as extra graph outputs: <layer path>/<let name>, a layer path, or a `tap` (comma-separated, repeatable)", collect, [])
+    .option("--deploy", "ONNX for deployment: weights stored in the layout their kernel reads (no runtime Transpose; checkpoint names in the metadata)", false)
     .option("--override <file>", "a state dict whose tensors replace loaded weights of the same name (repeatable)", collect, [])
     .option("--allow-missing", "weights the checkpoint lacks are random instead of an error", false)
     .option("--allow-unexpected", "checkpoint tensors the model does not declare are warnings instead of errors", false)
@@ -91,6 +93,54 @@ export function program(): Command {
     .addOption(verboseOption())
     .addOption(quietOption())
     .action(lazyWithModel(() => import("./commands/run.js"), (m) => m.runCommand));
+
+  const datasetOptions = (command: Command) =>
+    command
+      .addOption(setOption())
+      .addOption(weightsOption())
+      .option("--override <file>", "a state dict whose tensors replace loaded weights of the same name (repeatable)", collect, [])
+      .option("--batch <n>", "clips per run (their test-time views run together)", integer(1), 1)
+      .option("--sessions <n>", "onnxruntime sessions running batches at the same time", integer(1), 1)
+      .option("--threads <n>", "intra-op threads per session", integer(1), 2)
+      .addOption(new Option("--device <device>", "for ONNX: onnxruntime's CPU, its CUDA execution provider, or CUDA where available").choices(["cpu", "cuda", "auto"]).default("cpu"))
+      .option("--root <dir>", "folder that relative clip paths in manifests are resolved against (default: the manifest's folder)")
+      .addOption(verboseOption())
+      .addOption(quietOption());
+
+  datasetOptions(
+    cli
+      .command("infer <model> <clips...>")
+      .description("score clips (frame folders, videos, a folder of clip folders, CSV/JSON manifests) with the model's own preprocessing; one JSON line per clip, resumable")
+      .requiredOption("-o, --output <results.jsonl>", "results file; clips already scored in it are skipped"),
+  ).action(lazyWithModel(() => import("./commands/infer.js"), (m) => m.inferCommand));
+
+  datasetOptions(
+    cli
+      .command("eval <model>")
+      .description("WAR, UAR, per-class recall and the confusion matrix of a model on labelled clips; one row per --clips manifest (fold) and their mean")
+      .option("--clips <manifest>", "a CSV/JSON manifest with labels (repeatable: one fold each; required)", collect, [])
+      .option("-o, --output <results.jsonl>", "keep the per-clip results here (and resume from them)")
+      .option("--svg <file.svg>", "the confusion matrix as a picture")
+      .option("--json <file.json>", "the metrics as JSON")
+      .option("--label-base <n>", "the number of the first class in numeric labels (DFEW's CSVs: 1)", integer(0), 0),
+  ).action(lazyWithModel(() => import("./commands/eval.js"), (m) => m.evalCommand));
+
+  const exporter = cli.command("export").description("hand a model to a serving engine");
+  exporter
+    .command("triton <model>")
+    .description("write a Triton Inference Server model (config.pbtxt, 1/model.onnx, labels.txt) into a model repository")
+    .requiredOption("-o, --output <model_repository>", "the model repository folder (it must exist; the model goes into <name>/)")
+    .option("--name <name>", "the model's name in the repository (default: the file's name)")
+    .option("--max-batch <n>", "max_batch_size when the batch axis is symbolic", integer(1), 8)
+    .addOption(new Option("--instance <kind>", "where Triton runs instances: KIND_GPU or KIND_CPU").choices(["gpu", "cpu"]).default("gpu"))
+    .addOption(setOption())
+    .addOption(weightsOption())
+    .option("--override <file>", "a state dict whose tensors replace loaded weights of the same name (repeatable)", collect, [])
+    .option("--opset <n>", "ONNX opset, 17 to 23", integer(0), 17)
+    .option("--seed <n>", "seed for random weights when no checkpoint is given", integer(0), 0)
+    .addOption(verboseOption())
+    .addOption(quietOption())
+    .action(lazyWithModel(() => import("./commands/export.js"), (m) => m.exportTritonCommand));
 
   cli
     .command("inspect <model>")

@@ -20,8 +20,8 @@ export interface ProgressOptions {
 }
 
 export interface Progress {
-  /** A step with a known amount of work: a bar. */
-  update: ProgressCallback;
+  /** A step with a known amount of work: a bar, with an optional note after it (a rate, an ETA). */
+  update: (...args: [...Parameters<ProgressCallback>, note?: string]) => void;
   /** Starts a step whose amount is unknown: its label and the time it has taken so far. */
   phase(label: string): void;
   /** Clears the line, before other output; the next update draws it again. */
@@ -40,14 +40,14 @@ export function progressBar(label: string, options: ProgressOptions = {}): Progr
   const started = now();
   let current = label;
   let phaseStarted = started;
-  let bar: { done: number; total: number } | undefined;
+  let bar: { done: number; total: number; note?: string } | undefined;
   let drawn = false;
 
   const draw = () => {
     if (!enabled || now() - started < delay) return;
     const seconds = `${((now() - phaseStarted) / 1000).toFixed(1)} s`;
     const text = bar
-      ? `${current} [${"#".repeat(Math.round((bar.done / bar.total) * WIDTH)).padEnd(WIDTH)}] ${((bar.done / bar.total) * 100).toFixed(0)}% ${seconds}`
+      ? `${current} [${"#".repeat(Math.round((bar.done / bar.total) * WIDTH)).padEnd(WIDTH)}] ${((bar.done / bar.total) * 100).toFixed(0)}% ${seconds}${bar.note ? ` ${bar.note}` : ""}`
       : `${current}... ${seconds}`;
     stream.write(`\r\x1b[K${text}`);
     drawn = true;
@@ -60,9 +60,9 @@ export function progressBar(label: string, options: ProgressOptions = {}): Progr
   tick?.unref?.();
 
   return {
-    update: (done, total) => {
+    update: (done, total, note) => {
       if (total <= 0) return;
-      bar = { done: Math.min(done, total), total };
+      bar = { done: Math.min(done, total), total, note };
       draw();
     },
     phase: (next) => {

@@ -1,5 +1,6 @@
 // The contract between the WGSL backend (which writes bundles) and the runtime (which runs them).
 // A bundle is this manifest, one WGSL file per kernel, and one safetensors file with the weight buffers' bytes.
+import type { PreprocessSpec } from "../preprocess/spec.js";
 import type { DType } from "../util/tensor.js";
 
 export const BUNDLE_FORMAT = "netc-wgsl";
@@ -75,11 +76,34 @@ export interface BundleManifest {
   requiredLimits: Record<string, number>;
   /** The safetensors file with the initial contents of the weight buffers, relative to the bundle root. */
   weights: string;
+  /** SHA-256 of the weights file (lowercase hex): the key browsers cache it under, and a check on what arrived. */
+  weightsSha256?: string;
   buffers: BufferEntry[];
   inputs: TensorSlot[];
   outputs: TensorSlot[];
   /** In dispatch order. */
   kernels: KernelEntry[];
+  /** Present when the batch is chosen at run time (compiled with a symbolic batch and --max-batch). */
+  batch?: BatchInfo;
+  /** The model's `preprocess { }` declaration (netc infer reads it; the runtime does not). */
+  preprocess?: PreprocessSpec;
+}
+
+/** The kernels and slots of one batch size of a bundle compiled with a run-time batch (each the static bundle's). */
+export interface BatchVariant {
+  batch: number;
+  kernels: KernelEntry[];
+  inputs: TensorSlot[];
+  outputs: TensorSlot[];
+}
+
+/** A bundle that runs any batch from 1 to `max`: the top-level kernels and slots are those of batch `max`. */
+export interface BatchInfo {
+  /** The model's batch dimension, e.g. `B`. */
+  symbol: string;
+  max: number;
+  /** Batches 1 to max - 1, in order; they use the top-level buffers (each sized for the largest user). */
+  variants: BatchVariant[];
 }
 
 /** A bundle in memory: what `loadBundle` fetches, `readBundleDir` reads and `WgslModel.create` runs. */

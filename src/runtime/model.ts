@@ -3,7 +3,7 @@
 // buffer per call. Validation errors, out-of-memory and device loss reject the call instead of hanging it.
 /// <reference types="@webgpu/types" preserve="true" />
 import { numel, type DType, type HostTensor, type TensorData } from "../util/tensor.js";
-import type { BundleManifest, KernelEntry, SourceLocation, TensorSlot, WgslBundle } from "./manifest.js";
+import type { BatchVariant, BundleManifest, KernelEntry, SourceLocation, TensorSlot, WgslBundle } from "./manifest.js";
 import { WgslRuntimeError } from "./errors.js";
 import { parseSafetensors } from "./safetensors.js";
 import { fromStorage, STORAGE_BYTES, toStorage } from "./storage.js";
@@ -167,8 +167,44 @@ class KernelTimer {
   }
 }
 
+/** The batch sizes a bundle runs: each its kernels and slots (a static bundle has one, of its own batch). */
+function variantsOf(m: BundleManifest): BatchVariant[] {
+  const top = { batch: m.batch?.max ?? 0, kernels: m.kernels, inputs: m.inputs, outputs: m.outputs };
+  return [...(m.batch?.variants ?? []), top];
+}
+
+/** The variant whose inputs have the sizes given (tensors by shape, arrays by element count). */
+function variantFor(variants: readonly BatchVariant[], inputs: Readonly<Record<string, ModelInput>>): BatchVariant {
+  if (variants.length === 1) return variants[0];
+  const fits = (v: BatchVariant) =>
+    v.inputs.every((slot) => {
+      const given = Object.hasOwn(inputs, slot.name) ? inputs[slot.name] : undefined;
+      if (given === undefined) return slot.chunks.length === 0;
+      const tensor = "data" in given && "dtype" in given ? given : undefined;
+      return tensor ? tensor.shape.join() === slot.shape.join() : (given as TensorData).length === numel(slot.shape);
+    });
+  const found = variants.find(fits);
+  if (!found) {
+    const top = variants[variants.length - 1];
+    const shapes = top.inputs.map((s) => `${s.name} [${s.shape}]`).join(", ");
+    throw new WgslRuntimeError(`the inputs fit no batch size from 1 to ${top.batch} (at batch ${top.batch}: ${shapes})`);
+  }
+  return found;
+}
+
+export interface ModelCreateOptions {
+  /** Hears of each distinct pipeline compiled (a software adapter takes seconds for a large model). */
+  onProgress?: (compiled: number, total: number) => void;
+  /**
+   * Batch sizes whose pipelines are compiled before create resolves, for a bundle with a run-time batch (default:
+   * its largest). Other batches compile on their first run.
+   */
+  batches?: readonly number[];
+}
+
 export class WgslModel {
   private readonly lost: Promise<never>;
+  private readonly variants: BatchVariant[];
   private queue: Promise<unknown> = Promise.resolve();
   private destroyed = false;
 
@@ -176,9 +212,10 @@ export class WgslModel {
     readonly device: GPUDevice,
     readonly manifest: BundleManifest,
     private readonly buffers: GPUBuffer[],
-    private readonly steps: Step[],
+    private readonly stepsOf: (v: BatchVariant) => Promise<Step[]>,
     private readonly staging: GPUBuffer[],
   ) {
+    this.variants = variantsOf(manifest);
     this.lost = device.lost.then((info) => {
       throw new WgslRuntimeError(`the GPU device was lost: ${info.message || info.reason}`);
     });
@@ -193,11 +230,13 @@ export class WgslModel {
     return this.manifest.outputs;
   }
 
-  /**
-   * Uploads the weights and compiles every kernel; resolves once the model can run. `onProgress` hears of each
-   * distinct pipeline compiled (a software adapter takes seconds for a large model).
-   */
-  static async create(device: GPUDevice, bundle: WgslBundle, options: { onProgress?: (compiled: number, total: number) => void } = {}): Promise<WgslModel> {
+  /** The batch sizes this model runs: 1 to the maximum for a bundle with a run-time batch, else its one batch. */
+  get batchSizes(): { symbol?: string; min: number; max: number } {
+    return this.manifest.batch ? { symbol: this.manifest.batch.symbol, min: 1, max: this.manifest.batch.max } : { min: 0, max: 0 };
+  }
+
+  /** Uploads the weights and compiles the kernels (see ModelCreateOptions.batches); resolves once the model can run. */
+  static async create(device: GPUDevice, bundle: WgslBundle, options: ModelCreateOptions = {}): Promise<WgslModel> {
     const m = validateManifest(bundle.manifest);
     checkDevice(device, m);
     for (const file of shaderFiles(m)) if (typeof bundle.shaders.get(file) !== "string") throw new WgslRuntimeError(`the bundle has no shader ${file}`, BUNDLE_ERROR.FileRefused);
@@ -230,20 +269,36 @@ export class WgslModel {
       if (!pipeline) pipelineOf.set(key, (pipeline = compileKernel(device, k, code).then(counted)));
       return pipeline;
     };
-    const pipelines = await scoped(device, "compiling the model's kernels", () => Promise.all(m.kernels.map(pipelineFor)));
-    const steps = m.kernels.map((k, i) => ({
-      pipeline: pipelines[i],
-      workgroups: k.workgroups,
-      bindGroup: device.createBindGroup({
-        label: k.name,
-        layout: pipelines[i].getBindGroupLayout(0),
-        entries: k.bindings.map((b) => ({ binding: b.binding, resource: { buffer: buffers[b.buffer] } })),
-      }),
-    }));
-    const staging = m.outputs.map((o) =>
-      device.createBuffer({ label: `read ${o.name}`, size: Math.max(4, align4(o.chunks.reduce((s, c) => s + c.elements, 0) * STORAGE_BYTES[o.storage])), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+    const stepsOf = new Map<BatchVariant, Promise<Step[]>>();
+    const stepsFor = (v: BatchVariant): Promise<Step[]> => {
+      let steps = stepsOf.get(v);
+      if (steps) return steps;
+      steps = scoped(device, `compiling the model's kernels${m.batch ? ` for batch ${v.batch}` : ""}`, async () => {
+        const pipelines = await Promise.all(v.kernels.map(pipelineFor));
+        return v.kernels.map((k, i) => ({
+          pipeline: pipelines[i],
+          workgroups: k.workgroups,
+          bindGroup: device.createBindGroup({
+            label: k.name,
+            layout: pipelines[i].getBindGroupLayout(0),
+            entries: k.bindings.map((b) => ({ binding: b.binding, resource: { buffer: buffers[b.buffer] } })),
+          }),
+        }));
+      });
+      stepsOf.set(v, steps);
+      return steps;
+    };
+    const variants = variantsOf(m);
+    const wanted = options.batches ?? [variants[variants.length - 1].batch];
+    for (const b of wanted)
+      if (m.batch && !(Number.isSafeInteger(b) && b >= 1 && b <= m.batch.max)) throw new WgslRuntimeError(`batches: ${b} is not a batch size from 1 to ${m.batch.max}`);
+    await Promise.all(variants.filter((v) => !m.batch || wanted.includes(v.batch)).map(stepsFor));
+    // Staging for the largest readback of any batch size.
+    const readBytes = (o: TensorSlot) => o.chunks.reduce((s, c) => s + align4(c.elements * STORAGE_BYTES[o.storage]), 0);
+    const staging = m.outputs.map((o, i) =>
+      device.createBuffer({ label: `read ${o.name}`, size: Math.max(4, ...variants.map((v) => readBytes(v.outputs[i]))), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
     );
-    return new WgslModel(device, m, buffers, steps, staging);
+    return new WgslModel(device, m, buffers, stepsFor, staging);
   }
 
   /** Runs the model; calls are queued, so a model can be shared. Outputs are fresh host tensors. */
@@ -264,9 +319,10 @@ export class WgslModel {
       throw new WgslRuntimeError("profiling needs the device feature timestamp-query (request it when creating the device)");
     checkTimeout(options.timeoutMs);
     const profiled = this.enqueue(async () => {
-      const { outputs, timer } = await this.runNow(inputs, new KernelTimer(this.device, this.steps.length));
+      const variant = variantFor(this.variants, inputs);
+      const { outputs, timer } = await this.runNow(inputs, new KernelTimer(this.device, variant.kernels.length));
       const ms = await timer!.read();
-      const kernels = this.manifest.kernels.map((k, i) => ({ kernel: k.name, ops: k.ops, scope: k.scope, ...(k.source ? { source: k.source } : {}), ms: ms[i] }));
+      const kernels = variant.kernels.map((k, i) => ({ kernel: k.name, ops: k.ops, scope: k.scope, ...(k.source ? { source: k.source } : {}), ms: ms[i] }));
       return { outputs, kernels };
     });
     return withTimeLimit(profiled, options.timeoutMs);
@@ -311,13 +367,15 @@ export class WgslModel {
     if (this.destroyed) throw new WgslRuntimeError("the model was destroyed");
     for (const name of Object.keys(inputs))
       if (!this.manifest.inputs.some((s) => s.name === name)) throw new WgslRuntimeError(`the model has no input ${name}`);
+    const variant = variantFor(this.variants, inputs);
+    const steps = await Promise.race([this.stepsOf(variant), this.lost]);
     const device = this.device;
     await Promise.race([
       scoped(device, "running the model", () => {
-        for (const slot of this.manifest.inputs) if (slot.chunks.length > 0) this.upload(slot, Object.hasOwn(inputs, slot.name) ? inputs[slot.name] : undefined);
+        for (const slot of variant.inputs) if (slot.chunks.length > 0) this.upload(slot, Object.hasOwn(inputs, slot.name) ? inputs[slot.name] : undefined);
         const encoder = device.createCommandEncoder({ label: this.manifest.model });
         if (timer) {
-          this.steps.forEach((s, i) => {
+          steps.forEach((s, i) => {
             const pass = encoder.beginComputePass({ timestampWrites: timer.writes(i) });
             dispatch(pass, s);
             pass.end();
@@ -325,10 +383,10 @@ export class WgslModel {
           timer.resolve(encoder);
         } else {
           const pass = encoder.beginComputePass();
-          for (const s of this.steps) dispatch(pass, s);
+          for (const s of steps) dispatch(pass, s);
           pass.end();
         }
-        this.manifest.outputs.forEach((o, i) => {
+        variant.outputs.forEach((o, i) => {
           let offset = 0;
           for (const c of o.chunks) {
             const bytes = align4(c.elements * STORAGE_BYTES[o.storage]);
@@ -342,7 +400,7 @@ export class WgslModel {
     ]);
     await Promise.race([Promise.all(this.staging.map((b) => b.mapAsync(GPUMapMode.READ))), this.lost]);
     const out: Record<string, HostTensor> = {};
-    this.manifest.outputs.forEach((o, i) => {
+    variant.outputs.forEach((o, i) => {
       const count = numel(o.shape);
       const value = { dtype: o.dtype as DType, shape: [...o.shape], data: fromStorage(o.dtype, o.storage, this.staging[i].getMappedRange().slice(0), count) };
       // defineProperty, not assignment: an output named `__proto__` is an ordinary entry too.

@@ -100,42 +100,20 @@ function slot(v: unknown, field: string, bufferSizes: readonly number[]): void {
   if (elements !== numel) throw manifestError(`${field}.chunks`, `${elements} elements`, `the ${numel} elements of shape [${shape.join(", ")}]`);
 }
 
-/** Checks `value` (parsed manifest.json) against the bundle schema; returns it typed, or throws WgslRuntimeError. */
-export function validateManifest(value: unknown): BundleManifest {
-  const m = object(value, "the manifest");
-  if (own(m, "format") !== BUNDLE_FORMAT) throw manifestError("format", own(m, "format"), `"${BUNDLE_FORMAT}" (not a netc WGSL bundle)`);
-  if (own(m, "version") !== BUNDLE_VERSION) throw manifestError("version", own(m, "version"), `${BUNDLE_VERSION}`);
-  string(own(m, "model"), "model");
-  oneOf(own(m, "precision"), "precision", ["f32", "f16"]);
-  array(own(m, "requiredFeatures"), "requiredFeatures", BUNDLE_LIMITS.featuresAndLimits).forEach((f, i) => string(f, `requiredFeatures[${i}]`));
-  const limits = object(own(m, "requiredLimits"), "requiredLimits");
-  const limitNames = Object.keys(limits);
-  if (limitNames.length > BUNDLE_LIMITS.featuresAndLimits) throw manifestError("requiredLimits", `${limitNames.length} limits`, `at most ${BUNDLE_LIMITS.featuresAndLimits}`);
-  for (const name of limitNames) integer(limits[name], `requiredLimits.${name}`, 0, Number.MAX_SAFE_INTEGER);
-  bundleFileName(own(m, "weights"), "weights");
-  let total = 0;
-  const bufferSizes = array(own(m, "buffers"), "buffers", BUNDLE_LIMITS.buffers).map((b, i) => {
-    const entry = object(b, `buffers[${i}]`);
-    const size = integer(own(entry, "size"), `buffers[${i}].size`, 0, BUNDLE_LIMITS.totalBufferBytes);
-    if (size % 4 !== 0) throw manifestError(`buffers[${i}].size`, size, "a multiple of 4");
-    if (own(entry, "weight") !== undefined) string(own(entry, "weight"), `buffers[${i}].weight`);
-    total += size;
-    if (total > BUNDLE_LIMITS.totalBufferBytes) throw manifestError("buffers", `${total}+ bytes in ${i + 1} buffers`, `at most ${BUNDLE_LIMITS.totalBufferBytes} bytes in all`);
-    return size;
-  });
+function slotsAndKernels(m: Record<string, unknown>, prefix: string, bufferSizes: readonly number[]): void {
   const names = (key: "inputs" | "outputs") => {
     const seen = new Set<string>();
-    array(own(m, key), key, 1 << 12).forEach((s, i) => {
-      slot(s, `${key}[${i}]`, bufferSizes);
+    array(own(m, key), `${prefix}${key}`, 1 << 12).forEach((s, i) => {
+      slot(s, `${prefix}${key}[${i}]`, bufferSizes);
       const name = (s as { name: string }).name;
-      if (seen.has(name)) throw manifestError(`${key}[${i}].name`, name, `a name not used by an earlier ${key.slice(0, -1)}`);
+      if (seen.has(name)) throw manifestError(`${prefix}${key}[${i}].name`, name, `a name not used by an earlier ${key.slice(0, -1)}`);
       seen.add(name);
     });
   };
   names("inputs");
   names("outputs");
-  array(own(m, "kernels"), "kernels", BUNDLE_LIMITS.kernels).forEach((k, i) => {
-    const f = `kernels[${i}]`;
+  array(own(m, "kernels"), `${prefix}kernels`, BUNDLE_LIMITS.kernels).forEach((k, i) => {
+    const f = `${prefix}kernels[${i}]`;
     const kernel = object(k, f);
     string(own(kernel, "name"), `${f}.name`);
     const shader = bundleFileName(own(kernel, "shader"), `${f}.shader`);
@@ -160,6 +138,51 @@ export function validateManifest(value: unknown): BundleManifest {
       integer(own(source, "col"), `${f}.source.col`, 0, Number.MAX_SAFE_INTEGER);
     }
   });
+}
+
+/** `batch`: the symbol, the maximum, and one variant for each smaller batch, in order, with the top level's outputs. */
+function batchInfo(v: unknown, m: Record<string, unknown>, bufferSizes: readonly number[]): void {
+  const b = object(v, "batch");
+  string(own(b, "symbol"), "batch.symbol");
+  const max = integer(own(b, "max"), "batch.max", 1, 1024);
+  const variants = array(own(b, "variants"), "batch.variants", 1023);
+  if (variants.length !== max - 1) throw manifestError("batch.variants.length", variants.length, `${max - 1} (batches 1 to ${max - 1})`);
+  const outputNames = (x: Record<string, unknown>) => (own(x, "outputs") as { name: string }[]).map((o) => o.name).join("\n");
+  variants.forEach((x, i) => {
+    const variant = object(x, `batch.variants[${i}]`);
+    integer(own(variant, "batch"), `batch.variants[${i}].batch`, i + 1, i + 1);
+    slotsAndKernels(variant, `batch.variants[${i}].`, bufferSizes);
+    if (outputNames(variant) !== outputNames(m)) throw manifestError(`batch.variants[${i}].outputs`, outputNames(variant), "the top level's outputs, in order");
+  });
+}
+
+/** Checks `value` (parsed manifest.json) against the bundle schema; returns it typed, or throws WgslRuntimeError. */
+export function validateManifest(value: unknown): BundleManifest {
+  const m = object(value, "the manifest");
+  if (own(m, "format") !== BUNDLE_FORMAT) throw manifestError("format", own(m, "format"), `"${BUNDLE_FORMAT}" (not a netc WGSL bundle)`);
+  if (own(m, "version") !== BUNDLE_VERSION) throw manifestError("version", own(m, "version"), `${BUNDLE_VERSION}`);
+  string(own(m, "model"), "model");
+  oneOf(own(m, "precision"), "precision", ["f32", "f16"]);
+  array(own(m, "requiredFeatures"), "requiredFeatures", BUNDLE_LIMITS.featuresAndLimits).forEach((f, i) => string(f, `requiredFeatures[${i}]`));
+  const limits = object(own(m, "requiredLimits"), "requiredLimits");
+  const limitNames = Object.keys(limits);
+  if (limitNames.length > BUNDLE_LIMITS.featuresAndLimits) throw manifestError("requiredLimits", `${limitNames.length} limits`, `at most ${BUNDLE_LIMITS.featuresAndLimits}`);
+  for (const name of limitNames) integer(limits[name], `requiredLimits.${name}`, 0, Number.MAX_SAFE_INTEGER);
+  bundleFileName(own(m, "weights"), "weights");
+  if (own(m, "weightsSha256") !== undefined && !/^[0-9a-f]{64}$/.test(String(own(m, "weightsSha256"))))
+    throw manifestError("weightsSha256", own(m, "weightsSha256"), "64 lowercase hex digits");
+  let total = 0;
+  const bufferSizes = array(own(m, "buffers"), "buffers", BUNDLE_LIMITS.buffers).map((b, i) => {
+    const entry = object(b, `buffers[${i}]`);
+    const size = integer(own(entry, "size"), `buffers[${i}].size`, 0, BUNDLE_LIMITS.totalBufferBytes);
+    if (size % 4 !== 0) throw manifestError(`buffers[${i}].size`, size, "a multiple of 4");
+    if (own(entry, "weight") !== undefined) string(own(entry, "weight"), `buffers[${i}].weight`);
+    total += size;
+    if (total > BUNDLE_LIMITS.totalBufferBytes) throw manifestError("buffers", `${total}+ bytes in ${i + 1} buffers`, `at most ${BUNDLE_LIMITS.totalBufferBytes} bytes in all`);
+    return size;
+  });
+  slotsAndKernels(m, "", bufferSizes);
+  if (own(m, "batch") !== undefined) batchInfo(own(m, "batch"), m, bufferSizes);
   return m as unknown as BundleManifest;
 }
 
@@ -169,4 +192,4 @@ export function maxWeightsBytes(m: BundleManifest): number {
 }
 
 /** The distinct shader files a valid manifest names. */
-export const shaderFiles = (m: BundleManifest): string[] => [...new Set(m.kernels.map((k) => k.shader))];
+export const shaderFiles = (m: BundleManifest): string[] => [...new Set([m, ...(m.batch?.variants ?? [])].flatMap((v) => v.kernels.map((k) => k.shader)))];

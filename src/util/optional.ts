@@ -1,13 +1,15 @@
-// The heavy runtimes are optional peer dependencies (onnxruntime-node, webgpu): loaded on first use, so the rest of
-// netc works without them, and a missing one is a diagnostic that names the package and how to install it.
+// The heavy runtimes are optional peer dependencies (onnxruntime-node, webgpu), and so are the frame decoders of
+// netc infer and eval (pngjs, jpeg-js): loaded on first use, so the rest of netc works without them, and a missing one is a diagnostic that names the package and how to install it.
 import { CliCodes, makeDiagnostic } from "../compiler/codes.js";
 import { DiagnosticError } from "../compiler/diagnostics.js";
 
-export type OptionalPackage = "onnxruntime-node" | "webgpu";
+export type OptionalPackage = "onnxruntime-node" | "webgpu" | "pngjs" | "jpeg-js";
 
 const INSTALL: Record<OptionalPackage, string> = {
   "onnxruntime-node": "npm install onnxruntime-node --onnxruntime-node-install=skip (the CPU build; for CUDA see 'Running on CUDA' in docs/cli.md)",
   webgpu: "npm install webgpu",
+  pngjs: "npm install pngjs",
+  "jpeg-js": "npm install jpeg-js",
 };
 
 type Loader = (name: OptionalPackage) => Promise<unknown>;

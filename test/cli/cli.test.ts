@@ -62,6 +62,27 @@ describe("netc", () => {
     expect(out).toContain("y: f32[2, 3]");
   });
 
+  it("--deploy stores the Linear weights transposed, names them in the metadata, and computes the same", async () => {
+    writeFileSync(join(dir, "x.npy"), encodeNpy({ dtype: "f32", shape: [2, 4], data: new Float32Array([1, 2, 3, 4, -1, -2, -3, -4]) }));
+    const ys: Float32Array[] = [];
+    for (const flags of [[], ["--deploy"]]) {
+      const target = join(dir, `tiny${flags.length}.onnx`);
+      expect(await netc("compile", join(dir, "tiny.net"), "-o", target, ...flags)).toBe(0);
+      expect(await netc("run", target, "--input", `x=${join(dir, "x.npy")}`, "-o", join(dir, `out${flags.length}`))).toBe(0);
+      const y = readNpyFile(join(dir, `out${flags.length}`, "y.npy"));
+      ys.push(y.ok ? (y.tensor.data as Float32Array) : new Float32Array());
+    }
+    const model = decodeModel(readFileSync(join(dir, "tiny1.onnx")));
+    expect(model.graph!.node!.filter((n) => n.opType === "Transpose")).toEqual([]);
+    const layouts = JSON.parse(model.metadataProps!.find((p) => p.key === "netc.weight_layouts")!.value!);
+    expect(layouts).toEqual([
+      { name: "fc.0.weight.T", checkpoint: "fc.0.weight", perm: [1, 0] },
+      { name: "fc.1.weight.T", checkpoint: "fc.1.weight", perm: [1, 0] },
+    ]);
+    expect(Array.from(ys[1])).toEqual(Array.from(ys[0]));
+    expect(ys[0].length).toBe(6);
+  });
+
   it("runs a .net directly with --set", async () => {
     writeFileSync(join(dir, "x.npy"), encodeNpy({ dtype: "f32", shape: [1, 4], data: new Float32Array([1, 2, 3, 4]) }));
     expect(await netc("run", join(dir, "tiny.net"), "--set", "hidden=9", "--input", `x=${join(dir, "x.npy")}`)).toBe(0);

@@ -101,9 +101,15 @@ describe.skipIf(!present)("models/ifdd.net (official DFEW model)", () => {
     expect(nodes).toBeLessThan(9058 / 5);
   });
 
-  it(`at opset ${MAX_OPSET} (one Gelu and one Attention node each) gives the official logits too`, async () => {
-    const r = compile(readFileSync(MODEL, "utf8"), { file: MODEL, weights: [CHECKPOINT], opset: MAX_OPSET });
-    const ops = viewModel(r.onnx!).nodes.map((n) => n.opType);
+  it(`at opset ${MAX_OPSET} (one Gelu and one Attention node each) with --deploy (no Transpose of a weight) gives the official logits too`, async () => {
+    const r = compile(readFileSync(MODEL, "utf8"), { file: MODEL, weights: [CHECKPOINT], opset: MAX_OPSET, deploy: true });
+    const view = viewModel(r.onnx!);
+    const ops = view.nodes.map((n) => n.opType);
+    const weightNames = new Set(view.initializers.map((i) => i.name));
+    expect(view.nodes.filter((n) => n.opType === "Transpose" && weightNames.has(n.input[0]))).toEqual([]);
+    const layouts = JSON.parse(view.meta["netc.weight_layouts"]) as { checkpoint: string }[];
+    expect(layouts.length).toBeGreaterThanOrEqual(48); // at least the qkv, proj and two MLP Linears of 12 blocks
+    expect(layouts.map((l) => l.checkpoint)).toContain("backbone.WaveLifts.q_d.weight");
     expect(ops.filter((o) => o === "Gelu")).toHaveLength(12);
     expect(ops.filter((o) => o === "Attention")).toHaveLength(13);
     expect(ops).not.toContain("Erf");

@@ -4,6 +4,7 @@ import { GraphBuilder } from "../../src/compiler/ir/builder.js";
 import { dimMul, sym } from "../../src/compiler/ir/dim.js";
 import { interpret } from "../../src/compiler/ir/interpret.js";
 import { emitOnnx } from "../../src/backends/onnx/emit.js";
+import { decodeModel } from "../../src/backends/onnx/proto.js";
 import { runOnnx } from "../../src/backends/onnx/run.js";
 import { randomParam } from "../../src/weights/resolve.js";
 import type { HostTensor } from "../../src/util/tensor.js";
@@ -273,6 +274,49 @@ describe("outputs", () => {
     const x = b.input("x", "f32", [sym("B"), 2], at(1));
     b.output("y", b.op1("expand", { shape: [sym("K"), sym("B"), 2] }, [x], at(4)));
     expect(emitOnnx(b.graph).diagnostics.map((d) => [d.code, d.span?.line])).toEqual([["NET5001", 4]]);
+  });
+});
+
+describe("kernel-layout weights (--deploy)", () => {
+  /** Two Linears reading one shared weight through Transpose, and a weight read both transposed and as is. */
+  function linearGraph() {
+    const b = new GraphBuilder("Lin");
+    const x = b.input("x", "f32", [2, 3, 4], at(1));
+    const w = b.param({ path: "fc.weight", dtype: "f32", shape: [5, 4], unused: false, span: at(2).span });
+    const u = b.param({ path: "mix", dtype: "f32", shape: [4, 4], unused: false, span: at(3).span });
+    const wt = b.op1("transpose", { perm: [1, 0] }, [w], at(4));
+    const h = b.op1("matmul", {}, [x, wt], at(5));
+    const h2 = b.op1("matmul", {}, [x, b.op1("transpose", { perm: [1, 0] }, [w], at(6))], at(6));
+    const m = b.op1("add", {}, [b.op1("matmul", {}, [x, b.op1("transpose", { perm: [1, 0] }, [u], at(7))], at(7)), b.op1("matmul", {}, [x, u], at(8))], at(8));
+    b.output("y", b.op1("add", {}, [h, h2], at(9)));
+    b.output("z", m);
+    return b.graph;
+  }
+  const inputs = new Map([["x", random("f32", [2, 3, 4], 7)]]);
+  const weights = new Map([["fc.weight", random("f32", [5, 4], 8)], ["mix", random("f32", [4, 4], 9)]]);
+
+  it("stores a weight read only through one Transpose transposed, keeps the checkpoint name in the metadata, computes the same", async () => {
+    const g = linearGraph();
+    const plain = emitOk(g, { weights });
+    const deployed = emitOk(g, { weights, kernelLayoutWeights: true });
+    batch.add("kernel-layout-weights", deployed);
+    const view = viewModel(deployed);
+    const transposesOf = (bytes: Uint8Array) => viewModel(bytes).nodes.filter((n) => n.opType === "Transpose").map((n) => n.input[0]);
+    expect(transposesOf(plain).sort()).toEqual(["fc.weight", "fc.weight", "mix"]);
+    expect(transposesOf(deployed)).toEqual(["mix"]); // mix is also read as is: stored once, in checkpoint layout
+    expect(view.initializers.map((i) => i.name).sort()).toEqual(["fc.weight.T", "mix"]);
+    expect(JSON.parse(view.meta["netc.weight_layouts"])).toEqual([{ name: "fc.weight.T", checkpoint: "fc.weight", perm: [1, 0] }]);
+    expect(meta(plain)["netc.weight_layouts"]).toBeUndefined();
+    const want = interpret(g, inputs, weights).outputs;
+    const got = await runOnnx(deployed, inputs);
+    for (const name of ["y", "z"]) expectClose(got.get(name)!, want.get(name)!);
+  });
+
+  it("gives transposed shapes without values under structureOnly", () => {
+    const r = emitOnnx(linearGraph(), { structureOnly: true, kernelLayoutWeights: true });
+    expect(r.diagnostics).toEqual([]);
+    const m = decodeModel(r.bytes!);
+    expect(m.graph!.initializer!.find((t) => t.name === "fc.weight.T")!.dims!.map(Number)).toEqual([4, 5]);
   });
 });
 

@@ -7,10 +7,12 @@ import type { HostTensor } from "../../util/tensor.js";
 import { LoweringError, NodeEmitter, OnnxGraph } from "./context.js";
 import { DEFAULT_EXTERNAL_THRESHOLD, type ExternalData, inlineBytes, MAX_INLINE_BYTES, moveToExternal } from "./external.js";
 import { lowerNode } from "./lower.js";
+import { transpose as transposeTensor } from "../../compiler/ir/interp/layout.js";
 import { checkOpset, DEFAULT_OPSET, irVersionFor } from "./opset.js";
 import { netcVersion } from "./producer.js";
 import { encodeModel, type GraphProto, type ModelProto, onnxDataType, type TensorProto, tensorProto, valueInfo } from "./proto.js";
 import { resolveWeights } from "../../weights/resolve.js";
+import { PREPROCESS_METADATA_KEY } from "../../preprocess/spec.js";
 
 export interface EmitOnnxOptions {
   /** ONNX opset, 17 (default) to 23; newer opsets get simpler graphs (Gelu from 20, Attention from 23). */
@@ -35,6 +37,11 @@ export interface EmitOnnxOptions {
    * parameter: the model cannot run.
    */
   structureOnly?: boolean;
+  /**
+   * Store a weight that is read only through one transpose (every Linear weight) already transposed, so the
+   * deployed graph has no Transpose on weights; its checkpoint name is kept in the `netc.weight_layouts` metadata.
+   */
+  kernelLayoutWeights?: boolean;
 }
 
 export interface EmitOnnxResult {
@@ -67,9 +74,45 @@ function claimOutputNames(outputs: readonly GraphOutput[]): Map<Value, string> {
   return claimed;
 }
 
+/**
+ * Weights whose every live reader is a transpose by one permutation (and which are not themselves returned):
+ * path -> that permutation. Storing them transposed removes the runtime Transpose.
+ */
+function singlyTransposedWeights(graph: Graph, live: Set<Node>, outputs: readonly GraphOutput[]): Map<string, number[]> {
+  const perms = new Map<string, number[] | null>();
+  const pathOf = (v: Value) => (v.producer.op === "param" ? (v.producer.attrs as OpAttrs["param"]).path : undefined);
+  const note = (path: string, perm: number[] | null) => {
+    const seen = perms.get(path);
+    const same = seen !== undefined && seen !== null && perm !== null && seen.length === perm.length && seen.every((p, i) => p === perm[i]);
+    perms.set(path, seen === undefined || same ? perm : null);
+  };
+  for (const node of graph.nodes) {
+    if (!live.has(node)) continue;
+    for (const v of node.inputs) {
+      const path = pathOf(v);
+      if (path !== undefined) note(path, node.op === "transpose" ? [...(node.attrs as OpAttrs["transpose"]).perm] : null);
+    }
+  }
+  for (const o of outputs) {
+    const path = pathOf(o.value);
+    if (path !== undefined) note(path, null);
+  }
+  const out = new Map<string, number[]>();
+  for (const [path, perm] of perms) if (perm) out.set(path, perm);
+  return out;
+}
+
+/** A weight stored transposed: the initializer's name and the checkpoint tensor it holds. */
+export interface WeightLayout {
+  name: string;
+  checkpoint: string;
+  perm: number[];
+}
+
 interface Lowered {
   initializers: TensorProto[];
   valueNames: Map<Value, string>;
+  layouts: WeightLayout[];
   diagnostics: Diagnostic[];
 }
 
@@ -77,18 +120,39 @@ interface Lowered {
 const scoped = (node: Node, stem: string) => (node.scope ? `${node.scope}/${stem}` : stem);
 
 /** Names every live value and lowers every live computing node, in graph order (which is topological). */
-function lowerGraph(g: OnnxGraph, graph: Graph, live: Set<Node>, outputs: readonly GraphOutput[], initializer: (path: string) => TensorProto | undefined): Lowered {
-  const out: Lowered = { initializers: [], valueNames: new Map(), diagnostics: [] };
+function lowerGraph(
+  g: OnnxGraph,
+  graph: Graph,
+  live: Set<Node>,
+  outputs: readonly GraphOutput[],
+  initializer: (path: string, name: string, perm?: readonly number[]) => TensorProto | undefined,
+  transposed: ReadonlyMap<string, number[]>,
+): Lowered {
+  const out: Lowered = { initializers: [], valueNames: new Map(), layouts: [], diagnostics: [] };
   const claimed = claimOutputNames(outputs);
   const emittedParams = new Set<string>();
+  const transposedNames = new Map<string, string>();
   for (const node of graph.nodes) {
     if (!live.has(node)) continue;
     const v0 = node.outputs[0];
-    if (node.op === "input") out.valueNames.set(v0, node.attrs.name);
+    const weightPath = node.op === "transpose" && node.inputs[0].producer.op === "param" ? (node.inputs[0].producer.attrs as OpAttrs["param"]).path : undefined;
+    if (node.op === "param" && transposed.has(node.attrs.path)) continue; // read only through its stored transpose
+    if (weightPath !== undefined && transposed.has(weightPath)) {
+      let name = transposedNames.get(weightPath);
+      if (name === undefined) {
+        const perm = transposed.get(weightPath)!;
+        name = g.tensorNames.unique(`${weightPath}.T`);
+        const proto = initializer(weightPath, name, perm);
+        if (proto) out.initializers.push(proto);
+        out.layouts.push({ name, checkpoint: weightPath, perm });
+        transposedNames.set(weightPath, name);
+      }
+      out.valueNames.set(v0, name);
+    } else if (node.op === "input") out.valueNames.set(v0, node.attrs.name);
     else if (node.op === "const") out.valueNames.set(v0, g.consts.name(node.attrs.value, scoped(node, `const_${node.id}`)));
     else if (node.op === "param") {
       const path = node.attrs.path;
-      const proto = emittedParams.has(path) ? undefined : initializer(path);
+      const proto = emittedParams.has(path) ? undefined : initializer(path, path);
       if (!emittedParams.has(path) && !proto) out.diagnostics.push(makeDiagnostic(IrCodes.VerifierFailed, `the parameter ${path} is read but not declared in graph.params`, node.span));
       else if (proto) out.initializers.push(proto);
       emittedParams.add(path);
@@ -111,13 +175,16 @@ function lowerGraph(g: OnnxGraph, graph: Graph, live: Set<Node>, outputs: readon
   return out;
 }
 
-function metadata(graph: Graph, opts: EmitOnnxOptions, provenance: string): { key: string; value: string }[] {
-  return [
+function metadata(graph: Graph, opts: EmitOnnxOptions, provenance: string, layouts: readonly WeightLayout[]): { key: string; value: string }[] {
+  const props = [
     { key: "netc.version", value: netcVersion() },
     { key: "netc.source", value: opts.source ?? graph.span?.file ?? "" },
     { key: "netc.weights", value: provenance },
     { key: "netc.symbols", value: graph.symbols.join(",") },
+    ...(graph.preprocess ? [{ key: PREPROCESS_METADATA_KEY, value: JSON.stringify(graph.preprocess) }] : []),
   ];
+  if (layouts.length > 0) props.push({ key: "netc.weight_layouts", value: JSON.stringify(layouts) });
+  return props;
 }
 
 export function emitOnnx(graph: Graph, opts: EmitOnnxOptions = {}): EmitOnnxResult {
@@ -136,15 +203,16 @@ export function emitOnnx(graph: Graph, opts: EmitOnnxOptions = {}): EmitOnnxResu
   if (hasErrors(diagnostics)) return { diagnostics };
 
   const declared = new Map(params.map((p) => [p.path, p]));
-  const initializer = (path: string): TensorProto | undefined => {
+  const initializer = (path: string, name: string, perm?: readonly number[]): TensorProto | undefined => {
     if (!opts.structureOnly) {
       const value = weights.tensors.get(path);
-      return value && tensorProto(path, value);
+      return value && tensorProto(name, perm ? transposeTensor(value, perm) : value);
     }
     const info = declared.get(path);
-    return info && { name: path, dataType: onnxDataType(info.dtype), dims: [...info.shape] };
+    return info && { name, dataType: onnxDataType(info.dtype), dims: perm ? perm.map((p) => info.shape[p]) : [...info.shape] };
   };
-  const lowered = lowerGraph(g, graph, live, outputs, initializer);
+  const transposed = opts.kernelLayoutWeights ? singlyTransposedWeights(graph, live, outputs) : new Map<string, number[]>();
+  const lowered = lowerGraph(g, graph, live, outputs, initializer, transposed);
   diagnostics.push(...lowered.diagnostics);
   if (hasErrors(diagnostics)) return { diagnostics };
 
@@ -185,7 +253,7 @@ export function emitOnnx(graph: Graph, opts: EmitOnnxOptions = {}): EmitOnnxResu
     producerVersion: netcVersion(),
     docString: opts.docString,
     graph: graphProto,
-    metadataProps: metadata(graph, opts, weights.provenance),
+    metadataProps: metadata(graph, opts, weights.provenance, lowered.layouts),
   };
   return { bytes: encodeModel(model), external, diagnostics };
 }

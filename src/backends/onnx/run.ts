@@ -136,32 +136,53 @@ function checkedModel(model: string | Uint8Array): string | Uint8Array {
   return typeof model === "string" && usesExternalData(decoded) ? model : bytes;
 }
 
+/** An open onnxruntime session that runs the same model many times (netc infer); release it when done. */
+export interface OnnxSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(inputs: ReadonlyMap<string, HostTensor> | Readonly<Record<string, HostTensor>>, outputs?: readonly string[]): Promise<Map<string, HostTensor>>;
+  release(): Promise<void>;
+}
+
+/** Opens `model` (a file path, or the bytes of a model without external data) once, checked as runOnnx checks it. */
+export async function openOnnxSession(model: string | Uint8Array, opts: RunOnnxOptions = {}): Promise<OnnxSession> {
+  const loadable = checkedModel(model);
+  const ort = await loadOptional<OrtModule>("onnxruntime-node", "running an ONNX model");
+  const session = await openSession(ort, loadable, opts);
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    release: () => session.release(),
+    run: async (inputs, outputs = opts.outputs ?? session.outputNames) => {
+      const feeds: Record<string, Ort.Tensor> = {};
+      // defineProperty, not assignment: an input named `__proto__` is an ordinary entry too.
+      for (const [name, t] of inputs instanceof Map ? inputs : Object.entries(inputs))
+        Object.defineProperty(feeds, name, { value: toOrt(ort, name, t), enumerable: true, writable: true, configurable: true });
+      let results: Ort.InferenceSession.OnnxValueMapType;
+      try {
+        results = await session.run(feeds, [...outputs]);
+      } catch (e) {
+        throw failure(`onnxruntime failed to run the model: ${(e as Error).message}`);
+      }
+      const out = new Map<string, HostTensor>();
+      for (const [name, v] of Object.entries(results)) out.set(name, fromOrt(name, v as Ort.Tensor));
+      // onnxruntime-node builds its results as a plain object, where an output named like `__proto__` vanishes.
+      const lost = outputs.filter((name) => !out.has(name));
+      if (lost.length) throw failure(`onnxruntime returned no value for the output${lost.length > 1 ? "s" : ""} ${lost.join(", ")} (rename ${lost.length > 1 ? "them" : "it"} in the .net model)`);
+      return out;
+    },
+  };
+}
+
 /** Runs `model` (a file path, or the bytes of a model without external data) on `inputs`. */
 export async function runOnnx(
   model: string | Uint8Array,
   inputs: ReadonlyMap<string, HostTensor> | Readonly<Record<string, HostTensor>>,
   opts: RunOnnxOptions = {},
 ): Promise<Map<string, HostTensor>> {
-  const loadable = checkedModel(model);
-  const ort = await loadOptional<OrtModule>("onnxruntime-node", "running an ONNX model");
-  const session = await openSession(ort, loadable, opts);
+  const session = await openOnnxSession(model, opts);
   try {
-    const feeds: Record<string, Ort.Tensor> = {};
-    // defineProperty, not assignment: an input named `__proto__` is an ordinary entry too.
-    for (const [name, t] of inputs instanceof Map ? inputs : Object.entries(inputs))
-      Object.defineProperty(feeds, name, { value: toOrt(ort, name, t), enumerable: true, writable: true, configurable: true });
-    let results: Ort.InferenceSession.OnnxValueMapType;
-    try {
-      results = await session.run(feeds, opts.outputs ?? session.outputNames);
-    } catch (e) {
-      throw failure(`onnxruntime failed to run the model: ${(e as Error).message}`);
-    }
-    const out = new Map<string, HostTensor>();
-    for (const [name, v] of Object.entries(results)) out.set(name, fromOrt(name, v as Ort.Tensor));
-    // onnxruntime-node builds its results as a plain object, where an output named like `__proto__` vanishes.
-    const lost = (opts.outputs ?? session.outputNames).filter((name) => !out.has(name));
-    if (lost.length) throw failure(`onnxruntime returned no value for the output${lost.length > 1 ? "s" : ""} ${lost.join(", ")} (rename ${lost.length > 1 ? "them" : "it"} in the .net model)`);
-    return out;
+    return await session.run(inputs);
   } finally {
     await session.release();
   }

@@ -3,13 +3,15 @@
 // not at all: it is written beside the target and renamed into place.
 import fs from "node:fs";
 import path from "node:path";
+import { createHash } from "node:crypto";
 import { type Diagnostic, DiagnosticError } from "../../compiler/diagnostics.js";
 import type { Graph } from "../../compiler/ir/ir.js";
 import type { BundleManifest, TensorSlot, WgslBundle } from "../../runtime/manifest.js";
-import { encodeSafetensors, writeSafetensors } from "../../weights/safetensors.js";
+import { encodeSafetensors } from "../../weights/safetensors.js";
 import type { DType } from "../../util/tensor.js";
 import { writeBundleFolder } from "../../util/output.js";
 import { VERSION } from "../../version.js";
+import { compileWgslBatched } from "./batch.js";
 import { type CompileWgslOptions, compileWgsl, type WgslProgram } from "./compile.js";
 
 export interface EmitWgslBundleOptions extends CompileWgslOptions {
@@ -19,6 +21,8 @@ export interface EmitWgslBundleOptions extends CompileWgslOptions {
   inputs?: readonly string[];
   /** The .net file, recorded in the module's header comment. */
   source?: string;
+  /** A batch chosen at run time: the model with `symbol` bound to each batch from 1 to `max` (see batch.ts). */
+  batch?: { symbol: string; max: number; graphOf: (batch: number) => Graph };
 }
 
 const TYPED_ARRAY: Record<DType, string> = {
@@ -74,9 +78,15 @@ export declare function load(device: GPUDevice, base?: string | URL): Promise<Mo
 
 const BUNDLE_METADATA = new Map([["format", "netc-wgsl"]]);
 
+/** The weights file's bytes, and the manifest naming their hash. */
+function hashedWeights(program: WgslProgram): { manifest: BundleManifest; weights: Uint8Array } {
+  const weights = encodeSafetensors(program.weights, BUNDLE_METADATA);
+  return { manifest: { ...program.manifest, weightsSha256: createHash("sha256").update(weights).digest("hex") }, weights };
+}
+
 /** The bundle the runtime loads, in memory: what `emitWgslBundle` writes, less the generated module. */
 export function bundleOf(program: WgslProgram): WgslBundle {
-  return { manifest: program.manifest, shaders: program.shaders, weights: encodeSafetensors(program.weights, BUNDLE_METADATA) };
+  return { ...hashedWeights(program), shaders: program.shaders };
 }
 
 function writeInto(dir: string, program: WgslProgram, source: string | undefined): void {
@@ -84,15 +94,16 @@ function writeInto(dir: string, program: WgslProgram, source: string | undefined
   fs.mkdirSync(dir);
   fs.mkdirSync(path.join(dir, "kernels"));
   for (const [file, code] of program.shaders) fs.writeFileSync(path.join(dir, file), code);
-  writeSafetensors(path.join(dir, program.manifest.weights), program.weights, { metadata: BUNDLE_METADATA });
-  fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(program.manifest, null, 1) + "\n");
+  const { manifest, weights } = hashedWeights(program);
+  fs.writeFileSync(path.join(dir, manifest.weights), weights);
+  fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(manifest, null, 1) + "\n");
   fs.writeFileSync(path.join(dir, "model.js"), moduleSource(program.manifest, source));
   fs.writeFileSync(path.join(dir, "model.d.ts"), declarationSource(program.manifest));
 }
 
 /** Compiles `graph` for WebGPU and writes the bundle folder; returns the diagnostics and the program. */
 export function emitWgslBundle(graph: Graph, opts: EmitWgslBundleOptions): { program?: WgslProgram; diagnostics: Diagnostic[] } {
-  const result = compileWgsl(graph, opts);
+  const result = opts.batch ? compileWgslBatched(opts.batch.symbol, opts.batch.max, opts.batch.graphOf, opts) : compileWgsl(graph, opts);
   if (!result.program) return result;
   try {
     writeBundleFolder(opts.outDir, opts.inputs ?? [], "the bundle", (dir) => writeInto(dir, result.program!, opts.source));

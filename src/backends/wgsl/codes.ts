@@ -8,8 +8,8 @@ export const WgslCodes = {
   SymbolicShape: code(
     "NET7001",
     "error",
-    "a dimension left symbolic; WGSL kernels are specialised to static shapes",
-    "bind every symbol at compile time, e.g. `--set B=1`",
+    "a dimension left symbolic; WGSL kernels are specialised to static shapes (only a batch, the inputs' first axis and the one symbol left, is chosen at run time)",
+    "bind the other symbols at compile time, e.g. `--set T=16`",
   ),
   UnsupportedType: code("NET7002", "error", "an element type WebGPU shaders cannot compute in", "convert to f32 (or i32) before this operation"),
   Unsupported: code("NET7003", "error", "an operation the WGSL backend has no kernel for"),
@@ -27,4 +27,11 @@ export const WgslCodes = {
   BadManifest: code("NET7011", "error", "a bundle manifest that breaks the bundle schema (a field of the wrong type, out of range, or naming what does not exist)", "recompile the bundle with netc compile --target wgsl"),
   BundleFileRefused: code("NET7012", "error", "a bundle file outside the bundle folder, not a regular file, or larger than the manifest allows", "a bundle names only regular files inside its own folder, by relative path"),
   GpuTimeout: code("NET7013", "error", "a GPU run that did not finish within its time limit", "the shaders may loop without end, or the GPU is stalled; try again, or raise NETC_GPU_TIMEOUT_MS"),
+  BatchVariantsDiffer: code(
+    "NET7020",
+    "error",
+    "a model whose kernels or buffers differ in kind between batch sizes, so one bundle cannot serve them all",
+    "compile one bundle per batch size with --set B=...",
+  ),
+  BadMaxBatch: code("NET7021", "error", "a --max-batch out of range"),
 } as const;

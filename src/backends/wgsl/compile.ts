@@ -178,6 +178,7 @@ export function compileWgsl(graph: Graph, opts: CompileWgslOptions = {}): Compil
     inputs: graph.inputs.map((i) => slot(i.name, i.value, memory, precision)),
     outputs: p.outputs.map((o) => slot(o.name, o.value, memory, precision)),
     kernels: code.kernels,
+    ...(graph.preprocess ? { preprocess: graph.preprocess } : {}),
   };
   return { program: { manifest, shaders: code.shaders, weights: weights.tensors, totalBytes: memory.totalBytes }, diagnostics: all };
 }

@@ -39,7 +39,7 @@ function checkNode(node: Node, reported: Set<string>): Diagnostic[] {
       if (reported.has(s)) continue;
       reported.add(s);
       const what = node.op === "input" ? `the input ${(node.attrs as { name: string }).name}` : `a ${node.op} result`;
-      out.push(makeDiagnostic(WgslCodes.SymbolicShape, `the dimension ${s} of ${what} ${shapeToString(v.shape)} is symbolic; WGSL kernels need static shapes`, node.span, { hint: `bind it at compile time: --set ${s}=1` }));
+      out.push(makeDiagnostic(WgslCodes.SymbolicShape, `the dimension ${s} of ${what} ${shapeToString(v.shape)} is symbolic; WGSL kernels need static shapes`, node.span, { hint: `bind it at compile time: --set ${s}=...; only a batch (the first axis of inputs, the one symbol left) is chosen at run time` }));
     }
     if (!isSupportedType(v.dtype))
       out.push(makeDiagnostic(WgslCodes.UnsupportedType, `${node.op} computes ${v.dtype}, which WGSL has no type for`, node.span));

@@ -1,6 +1,6 @@
 // `netc compile <file.net> --target onnx -o out.onnx [--weights ...] [--set ...]`.
 import { writeOnnx } from "../../backends/onnx/index.js";
-import { emitWgslBundle } from "../../backends/wgsl/index.js";
+import { DEFAULT_MAX_BATCH, emitWgslBundle, runtimeBatchSymbol } from "../../backends/wgsl/index.js";
 import { compileToGraph, type FrontendResult } from "../../compiler/compile.js";
 import { CheckCodes } from "../../compiler/codes.js";
 import { hasErrors, SourceMap } from "../../compiler/diagnostics.js";
@@ -20,10 +20,14 @@ export interface CompileOptions {
   weights: string[];
   override?: string[];
   opset: number;
+  /** The largest batch a WGSL bundle with a symbolic batch axis runs. */
+  maxBatch?: number;
   seed: number;
   debugOutputs: boolean;
   /** `--tap`: intermediates to add as outputs (each value a comma-separated list). */
   tap: string[];
+  /** `--deploy`: weights stored in kernel layout (see EmitOnnxOptions.kernelLayoutWeights). */
+  deploy?: boolean;
   allowMissing: boolean;
   allowUnexpected: boolean;
   /** The weight report: every entry, or none (default: counts and the first lines of each list). */
@@ -102,10 +106,20 @@ function emit(file: string, opts: CompileOptions, progress: Progress): void {
   const { front, weights, inputs } = compileWithWeights(file, opts, progress);
   progress.phase(opts.target === "wgsl" ? "generating WGSL kernels" : "writing ONNX");
   if (opts.target === "wgsl") {
-    const bundle = emitWgslBundle(front.graph, { weights, seed: opts.seed, debugOutputs: tapsWanted(opts), precision: opts.precision, outDir: opts.output, source: displayPath(file), inputs });
+    const symbol = runtimeBatchSymbol(front.graph);
+    const max = opts.maxBatch ?? DEFAULT_MAX_BATCH;
+    // The same source with the batch bound: each batch size's graph is the static model of that batch.
+    const graphOf = (b: number) => {
+      const bound = compileToGraph(readSource(file, new SourceMap()), { file, overrides: { ...parseSets(opts.set), [symbol!]: String(b) }, taps: opts.tap, keepFileTaps: opts.debugOutputs === true });
+      if (!bound.graph) throw new Error(`the model does not compile with ${symbol}=${b}, though it does with ${symbol} symbolic`);
+      return bound.graph;
+    };
+    const batch = symbol ? { symbol, max, graphOf } : undefined;
+    const bundle = emitWgslBundle(front.graph, { weights, seed: opts.seed, debugOutputs: tapsWanted(opts), precision: opts.precision, outDir: opts.output, source: displayPath(file), inputs, batch });
     progress.clear();
     report(bundle.diagnostics, front.sources);
-    process.stderr.write(`wrote ${opts.output}/ (${bundle.program!.manifest.kernels.length} kernels)${weights ? "" : ` (random weights, seed ${opts.seed})`}\n`);
+    const batches = symbol ? `, batch ${symbol} from 1 to ${max}` : "";
+    process.stderr.write(`wrote ${opts.output}/ (${bundle.program!.manifest.kernels.length} kernels${batches})${weights ? "" : ` (random weights, seed ${opts.seed})`}\n`);
     return;
   }
   const diagnostics = writeOnnx(opts.output, front.graph, {
@@ -115,6 +129,7 @@ function emit(file: string, opts: CompileOptions, progress: Progress): void {
     debugOutputs: tapsWanted(opts),
     source: displayPath(file),
     inputs,
+    kernelLayoutWeights: opts.deploy,
   });
   progress.clear();
   report(diagnostics, front.sources);

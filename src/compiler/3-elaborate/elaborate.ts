@@ -24,6 +24,7 @@ import { type Activation, rootActivation, Scope, type Signal } from "./scope.js"
 import { exprText, patternText } from "./source-text.js";
 import { coerce, matchType } from "./type-matching.js";
 import type { TapSelection } from "./tap-selection.js";
+import { readPreprocess } from "../../preprocess/spec.js";
 
 /** How deeply expression evaluations may nest, through all block calls together (see evalExpr). */
 const MAX_EVAL_DEPTH = 400;
@@ -537,6 +538,9 @@ export class Elaborator {
         if (act.kind !== "model") fail(CheckCodes.MisplacedStatement, "`weights { ... }` belongs in the model body", s.span);
         for (const r of s.rules)
           this.weightRules.push({ verb: r.verb.name, args: r.args.map((e) => this.evalExpr(e, scope, act)), span: r.span, ...(s.name ? { set: s.name.name } : {}) });
+        return;
+      case "Preprocess": // checked by the preprocess-fields rule before elaboration
+        this.builder.graph.preprocess = readPreprocess(s).spec;
         return;
     }
   }

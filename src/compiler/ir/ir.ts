@@ -3,6 +3,7 @@
 import type { Span } from "../diagnostics.js";
 import type { DType, HostTensor } from "../../util/tensor.js";
 import type { Dim } from "./dim.js";
+import type { PreprocessSpec } from "../../preprocess/spec.js";
 
 export interface Value {
   readonly id: number;
@@ -155,6 +156,8 @@ export interface Graph {
   symbols: string[];
   /** Source span of the model declaration. */
   span?: Span;
+  /** The model's `preprocess { }` declaration: how a clip becomes its input. */
+  preprocess?: PreprocessSpec;
 }
 
 /** Nodes that the given outputs depend on. */

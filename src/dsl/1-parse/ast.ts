@@ -117,7 +117,8 @@ export type Stmt =
   | TapStmt
   | AssertStmt
   | PrintStmt
-  | WeightsStmt;
+  | WeightsStmt
+  | PreprocessStmt;
 
 /**
  * `param weight: f32[out, in]` or `param index_even: i64[4] = [0, 2, 4, 6]`. With `named <string>`
@@ -212,6 +213,20 @@ export interface WeightsStmt extends NodeBase {
 export interface WeightRule extends NodeBase {
   verb: Ident;
   args: Expr[];
+}
+
+/**
+ * `preprocess { frames = 16, resize = [224, 224], mean = [...], labels = [...] }`: how a clip becomes the model's
+ * input, carried into the compiled artifacts (src/preprocess/spec.ts gives the fields their meaning).
+ */
+export interface PreprocessStmt extends NodeBase {
+  kind: "Preprocess";
+  fields: PreprocessField[];
+}
+
+export interface PreprocessField extends NodeBase {
+  name: Ident;
+  value: Expr;
 }
 
 // ---- Expressions -------------------------------------------------------------------------------

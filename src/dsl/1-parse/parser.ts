@@ -365,6 +365,8 @@ export class NetParser extends EmbeddedActionsParser {
       { ALT: () => this.SUBRULE(this.assertStmt) },
       { GATE: () => this.LA(1).image === "print" && this.LA(2).tokenType === T.LParen, ALT: () => this.SUBRULE(this.printStmt) },
       { ALT: () => this.SUBRULE(this.weightsStmt) },
+      // `preprocess` is a keyword only before `{`: elsewhere it stays an ordinary name.
+      { GATE: () => this.LA(1).image === "preprocess" && this.LA(2).tokenType === T.LBrace, ALT: () => this.SUBRULE(this.preprocessStmt) },
       { ALT: () => this.SUBRULE(this.assignStmt) },
     ]),
   );
@@ -562,6 +564,21 @@ export class NetParser extends EmbeddedActionsParser {
     });
     const close = this.CONSUME(T.RBrace);
     return this.ACTION(() => ({ kind: "Weights", name: name && this.ident(name), rules, span: this.join(kw, close) }));
+  });
+
+  private preprocessStmt = this.RULE("preprocessStmt", (): A.PreprocessStmt => {
+    const kw = this.CONSUME(T.Identifier);
+    this.CONSUME(T.LBrace);
+    const fields: A.PreprocessField[] = [];
+    this.MANY(() => {
+      const name = this.CONSUME2(T.Identifier);
+      this.CONSUME(T.Equals);
+      const value = this.SUBRULE(this.expr);
+      this.OPTION(() => this.OR([{ ALT: () => this.CONSUME(T.Comma) }, { ALT: () => this.CONSUME(T.Semicolon) }]));
+      this.ACTION(() => fields.push({ name: this.ident(name), value, span: this.join(name, value) }));
+    });
+    const close = this.CONSUME(T.RBrace);
+    return this.ACTION(() => ({ kind: "Preprocess", fields, span: this.join(kw, close) }));
   });
 
   // ---- expressions, lowest precedence first ----

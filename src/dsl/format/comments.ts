@@ -54,7 +54,7 @@ interface Child {
 
 const SPAN_KEYS = new Set(["span", "opSpan", "pathSpan"]);
 /** Properties holding lists of lines written between braces. */
-const LINE_LIST_KEYS = new Set(["body", "then", "else", "steps", "rules"]);
+const LINE_LIST_KEYS = new Set(["body", "then", "else", "steps", "rules", "fields"]);
 
 export function placeComments(file: SourceFile, source: SourceText): CommentPlacement {
   const placement = new CommentPlacement();

@@ -49,6 +49,8 @@ function printBareStmt(ctx: PrintContext, s: A.Stmt): Doc {
       return ["print", printArgs(ctx, s.args)];
     case "Weights":
       return ["weights ", s.name ? [printIdent(ctx, s.name), " "] : "", printWeightRules(ctx, s.rules)];
+    case "Preprocess":
+      return ["preprocess ", withComments(ctx, s.fields, printLines(ctx, s.fields, { braced: true, printElement: (f) => withComments(ctx, f, [printIdent(ctx, f.name), " = ", printExpr(ctx, f.value)]) }))];
   }
 }
 

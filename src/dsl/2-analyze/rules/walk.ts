@@ -70,6 +70,8 @@ export function stmtExprs(s: A.Stmt): A.Expr[] {
       return s.args.map((a) => a.value);
     case "Weights":
       return s.rules.flatMap((r) => r.args);
+    case "Preprocess":
+      return s.fields.map((f) => f.value);
   }
 }
 
