@@ -44,6 +44,8 @@ export interface FrontendOptions {
   taps?: readonly string[];
   /** With `taps`, keep the file's own `tap`s too (`--debug-outputs`); without, only the named ones are taps. */
   keepFileTaps?: boolean;
+  /** Say which unused blocks could not be checked on symbolic sizes (NET3020 notes; `netc check`). */
+  noteUncheckedBlocks?: boolean;
 }
 
 export interface FrontendResult {
@@ -80,7 +82,9 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
   const result: FrontendResult = { diagnostics, sources, program, weightRules: [] };
   if (hasErrors(diagnostics)) return result;
   const models = program.entry.items.filter((i): i is A.ModelDecl => i.kind === "Model");
+  const items = program.files.flatMap((f) => f.items.filter((i): i is A.BlockDecl | A.FnDecl => i.kind === "Block" || i.kind === "Fn"));
   if (models.length === 0) {
+    if (opts.requireModel === false) diagnostics.push(...checkUnusedBlocks(program, items, new Set(), opts));
     if (opts.requireModel === false) return result;
     diagnostics.push(makeDiagnostic(CheckCodes.NoModel, `${program.entry.file} has no model`, program.entry.span.end === 0 ? undefined : { ...program.entry.span, end: 0 }));
     return result;
@@ -98,7 +102,6 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
     if (parsed.expr) overrides.set(name, { expr: parsed.expr, span: { file, start: 0, end: value.length, line: 1, col: 1 } });
   }
   if (hasErrors(diagnostics)) return result;
-  const items = program.files.flatMap((f) => f.items.filter((i): i is A.BlockDecl | A.FnDecl => i.kind === "Block" || i.kind === "Fn"));
   const elaborator = new Elaborator(items, models[0]);
   const beforeElaboration = diagnostics.length;
   const selection = opts.taps?.length ? new TapSelection(parseTapOption(opts.taps, sources)) : undefined;
@@ -114,6 +117,8 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
   }
   result.weightRules = elaborated.weightRules;
   diagnostics.push(...elaborated.diagnostics);
+  diagnostics.push(...checkUnusedBlocks(program, items, elaborator.instantiatedBlocks(), opts));
+  if (hasErrors(diagnostics)) return result;
   const graph = elaborated.graph;
   markStdlibBuffers(graph);
   if (opts.optimize === false) {
@@ -136,6 +141,25 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
   }
   result.graph = graph;
   return result;
+}
+
+/**
+ * The blocks of the entry file that the model does not instantiate, each elaborated on symbolic sizes so that a
+ * library block's mistakes are found without a model that uses it (docs/language.md, "What netc check checks").
+ */
+function checkUnusedBlocks(program: Program, items: readonly (A.BlockDecl | A.FnDecl)[], used: ReadonlySet<A.BlockDecl>, opts: FrontendOptions): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const decl of program.entry.items) {
+    if (decl.kind !== "Block" || used.has(decl)) continue;
+    const checked = new Elaborator(items).checkBlock(decl);
+    if ("uncheckable" in checked) {
+      if (opts.noteUncheckedBlocks) out.push(checked.uncheckable);
+      continue;
+    }
+    const where = { message: `found checking block ${decl.name.name} on symbolic sizes (no model here uses it)`, span: decl.name.span };
+    out.push(...checked.errors.map((d) => ({ ...d, related: [...d.related, where] })));
+  }
+  return out;
 }
 
 /** Marks the standard library's weights that no operation reads at all, before any pass removes dead code. */

@@ -15,7 +15,8 @@ import ts from "typescript";
 export const LAYERS: readonly (readonly string[])[] = [
   ["diagnostics"],
   ["util"],
-  ["dsl/1-parse", "dsl/builtin-names.ts"],
+  ["dsl/1-parse"],
+  ["dsl/signatures"],
   ["dsl/einops-pattern.ts", "dsl/preprocess-spec.ts"],
   ["runtime"],
   ["dsl/format", "dsl/2-analyze"],

@@ -65,6 +65,8 @@ export const CheckCodes = {
   UnknownOverride: code("NET2016", "error", "a --set for a parameter the model does not have"),
   UnusedLayer: code("NET2017", "warning", "a layer that is declared but never called", "call it, or remove it if no checkpoint holds its weights"),
   ImportNotNet: code("NET2018", "error", "an import of a file that is not a `.net` source", "import `.net` files only; the standard library is `std/nn.net`"),
+  UnknownWeightsRule: code("NET2020", "error", "a rule of a `weights { }` block whose verb netc does not know"),
+  BadWeightsRule: code("NET2021", "error", "a rule of a `weights { }` block with the wrong number or kinds of arguments"),
   PatternSyntax: code("NET2040", "error", "an einops pattern (`rearrange`, `repeat`, `reduce`) that cannot be parsed", "a pattern is `input axes -> output axes`, e.g. \"b c (t h) w -> (b t) c h w\""),
   PatternUnknownAxis: code("NET2041", "error", "an einops axis (or a given axis size) that one side of the pattern lacks"),
   PatternDuplicateAxis: code("NET2042", "error", "an axis named twice on one side of an einops pattern", "name each axis once per side"),
@@ -89,6 +91,7 @@ export const ShapeCodes = {
   DivisionByZero: code("NET3014", "error", "a compile-time division by zero"),
   Printed: code("NET3016", "note", "a value shown by `print(...)` while the model is elaborated (tensors by their type)"),
   PatternShapeMismatch: code("NET3030", "error", "an einops pattern that does not fit the input's (symbolic) shape"),
+  BlockNotChecked: code("NET3020", "note", "a block that no model uses and that `netc check` cannot elaborate on symbolic sizes (it needs concrete values), so it is checked only where it is used", "see \"What netc check checks\" in docs/language.md"),
   BadWeightName: code("NET3015", "error", "a computed weight name (`param w: ... named <string>`) that is not one path segment", "a weight name is a non-empty string without '.'; nest weights under a path with `layer`"),
 } as const;
 

@@ -2,6 +2,7 @@
 // the pattern text and the names of the given axis sizes alone, so the static checker (literal patterns, exact
 // columns) and the elaborator (computed patterns) report the same problems. Rules follow einops
 // (einops/parsing.py and einops/einops.py `_prepare_transformation_recipe`).
+import { BUILTIN_SIGNATURES } from "./signatures/builtins.js";
 import { CheckCodes, type CodeInfo, makeDiagnostic } from "../diagnostics/codes.js";
 import type { Diagnostic, Span } from "../diagnostics/diagnostics.js";
 import { encodeString } from "./1-parse/strings.js";
@@ -55,9 +56,9 @@ export interface PatternProblem {
 
 /** The named parameters of each operation; every other named argument is an axis size. */
 export const EINOPS_PARAMETERS: Readonly<Record<PatternOperation, readonly string[]>> = {
-  rearrange: ["tensor", "pattern"],
-  repeat: ["tensor", "pattern"],
-  reduce: ["tensor", "pattern", "reduction"],
+  rearrange: BUILTIN_SIGNATURES.rearrange.params.map((p) => p.name),
+  repeat: BUILTIN_SIGNATURES.repeat.params.map((p) => p.name),
+  reduce: BUILTIN_SIGNATURES.reduce.params.map((p) => p.name),
 };
 
 export const REDUCTIONS = ["mean", "sum", "max", "min", "prod"] as const;

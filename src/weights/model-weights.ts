@@ -1,6 +1,7 @@
 // Glue between a compiled model and checkpoints: the model's declared weights, the `weights { ... }` rules of its
 // `.net` file turned into mapping rules, several checkpoint files (each under an optional prefix) and overrides.
 import { makeDiagnostic } from "../diagnostics/codes.js";
+import { weightsVerb, weightsVerbSpellings } from "../dsl/signatures/weights.js";
 import { closestName } from "../util/suggest.js";
 import { type Diagnostic, DiagnosticError, hasErrors, type Span } from "../diagnostics/diagnostics.js";
 import type { WeightRuleUse } from "../compiler/3-elaborate/elaborate.js";
@@ -25,10 +26,8 @@ export function declaredWeights(graph: Graph): DeclaredWeight[] {
   }));
 }
 
-const VERBS = "subdict, strip, rename, rename_regex, prefix, transpose, reshape, cast, split, drop, drop_mismatched (transforms take a _regex suffix)";
-
 function ruleFail(message: string, span: Span): never {
-  throw new DiagnosticError([makeDiagnostic(WeightCodes.BadMappingRule, message, span, { hint: `rules: ${VERBS}` })]);
+  throw new DiagnosticError([makeDiagnostic(WeightCodes.BadMappingRule, message, span, { hint: `rules: ${weightsVerbSpellings().join(", ")}` })]);
 }
 
 function str(v: Val | undefined, span: Span, what: string): string {
@@ -61,18 +60,18 @@ export function mappingFromRules(rules: readonly WeightRuleUse[], set?: string):
     transforms: [],
   };
   for (const r of rules.filter((x) => x.set === set)) {
-    const regex = r.verb.endsWith("_regex");
-    const verb = regex ? r.verb.slice(0, -"_regex".length) : r.verb;
+    // `netc check` reports unknown verbs and wrong arities with the table (src/dsl/2-analyze/rules/weights-rules.ts).
+    const known = weightsVerb(r.verb);
+    if (!known) ruleFail(`unknown weights rule '${r.verb}'`, r.span);
+    const { name: verb, regex } = known;
     const [first, second] = r.args;
     const key = () => str(first, r.span, `the first argument of ${r.verb}`);
     switch (verb) {
       case "subdict":
-        if (regex) ruleFail(`unknown weights rule '${r.verb}'`, r.span);
         if (out.subdict !== undefined) ruleFail("subdict is given twice", r.span);
         out.subdict = r.args.map((a, i) => str(a, r.span, `path ${i + 1} of subdict`));
         break;
       case "prefix": {
-        if (regex) ruleFail(`unknown weights rule '${r.verb}'`, r.span);
         if (out.prefix !== undefined) ruleFail("prefix is given twice", r.span);
         if (r.args.length !== 1) ruleFail("prefix takes one string: where this file's tensors go (\"\" for the model's own weights)", r.span);
         const p = key();
@@ -109,8 +108,6 @@ export function mappingFromRules(rules: readonly WeightRuleUse[], set?: string):
         if (r.args.length !== 1) ruleFail(`${r.verb} takes one key`, r.span);
         out.transforms.push({ op: "drop", key: key(), regex, span: r.span, ...(verb === "drop_mismatched" ? { mismatched: true } : {}) });
         break;
-      default:
-        ruleFail(`unknown weights rule '${r.verb}'`, r.span);
     }
   }
   const subdict = out.subdict?.length === 1 ? out.subdict[0] : out.subdict;

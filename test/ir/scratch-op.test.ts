@@ -4,8 +4,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { emitOnnx } from "../../src/backends/onnx/emit.js";
 import { runOnnx } from "../../src/backends/onnx/run.js";
 import { compileWgsl } from "../../src/backends/wgsl/index.js";
-import { BUILTINS, unaryBuiltin } from "../../src/compiler/3-elaborate/builtins.js";
-import { BUILTIN_NAMES } from "../../src/dsl/builtin-names.js";
+import { registerBuiltin, unaryBuiltin } from "../../src/compiler/3-elaborate/builtins/index.js";
+import { signature } from "../../src/dsl/signatures/signature.js";
 import { registerElementwiseOp, type UnaryRow } from "../../src/compiler/ir/elementwise-ops.js";
 import { compileToGraph, interpret } from "../../src/index.js";
 import type { HostTensor } from "../../src/util/tensor.js";
@@ -30,11 +30,9 @@ const SCRATCH: Record<string, UnaryRow> = {
 
 const undo = Object.entries(SCRATCH).map(([name, row]) => {
   const unregister = registerElementwiseOp(name, { kind: "unary", row });
-  BUILTINS[name] = unaryBuiltin(name);
-  BUILTIN_NAMES[name] = "builtin";
+  const unregisterBuiltin = registerBuiltin(name, signature(row.builtin!, "x: tensor|number"), unaryBuiltin(name));
   return () => {
-    delete BUILTINS[name];
-    delete BUILTIN_NAMES[name];
+    unregisterBuiltin();
     unregister();
   };
 });

@@ -81,7 +81,7 @@ function claimOutputNames(outputs: readonly GraphOutput[]): Map<Value, string> {
  */
 function singlyTransposedWeights(graph: Graph, live: Set<Node>, outputs: readonly GraphOutput[]): Map<string, number[]> {
   const perms = new Map<string, number[] | null>();
-  const pathOf = (v: Value) => (v.producer.op === "param" ? (v.producer.attrs as OpAttrs["param"]).path : undefined);
+  const pathOf = (v: Value) => (v.producer.op === "param" ? v.producer.attrs.path : undefined);
   const note = (path: string, perm: number[] | null) => {
     const seen = perms.get(path);
     const same = seen !== undefined && seen !== null && perm !== null && seen.length === perm.length && seen.every((p, i) => p === perm[i]);
@@ -91,7 +91,7 @@ function singlyTransposedWeights(graph: Graph, live: Set<Node>, outputs: readonl
     if (!live.has(node)) continue;
     for (const v of node.inputs) {
       const path = pathOf(v);
-      if (path !== undefined) note(path, node.op === "transpose" ? [...(node.attrs as OpAttrs["transpose"]).perm] : null);
+      if (path !== undefined) note(path, node.op === "transpose" ? [...node.attrs.perm] : null);
     }
   }
   for (const o of outputs) {
@@ -136,7 +136,7 @@ function lowerGraph(
   for (const node of graph.nodes) {
     if (!live.has(node)) continue;
     const v0 = node.outputs[0];
-    const weightPath = node.op === "transpose" && node.inputs[0].producer.op === "param" ? (node.inputs[0].producer.attrs as OpAttrs["param"]).path : undefined;
+    const weightPath = node.op === "transpose" && node.inputs[0].producer.op === "param" ? node.inputs[0].producer.attrs.path : undefined;
     if (node.op === "param" && transposed.has(node.attrs.path)) continue; // read only through its stored transpose
     if (weightPath !== undefined && transposed.has(weightPath)) {
       let name = transposedNames.get(weightPath);

@@ -2,17 +2,21 @@
 // and `cross_attention`. Each is checked as a unit and lowered to core ops tagged with the construct's name,
 // so backends can recognise and fuse them (see docs/primitives.md).
 import type * as A from "../../dsl/1-parse/ast.js";
+import { CONSTRUCT_SIGNATURES, type ConstructName, SPLIT_INDEX_MODES } from "../../dsl/signatures/builtins.js";
 import { CheckCodes, ShapeCodes } from "../../diagnostics/codes.js";
 import type { Span } from "../../diagnostics/diagnostics.js";
 import { type Dim, dimDivExact, dimEq, dimToString, isStatic, shapeToString } from "../ir/dim.js";
 import type { Value as IrValue } from "../ir/ir.js";
-import { bindArgs, type BuiltinContext, type CallArg, reshape, slice } from "./builtins.js";
+import type { BuiltinContext } from "./builtins/index.js";
+import { bindArgs, type CallArg } from "./call-binding.js";
+import { reshape, slice } from "./layout-ops.js";
 import { expectBool, expectInt, expectNumber, expectTensor, fail, provenance } from "./context.js";
-import type { Activation, Elaborator, Scope } from "./elaborate.js";
+import type { Elaborator } from "./elaborate.js";
+import type { Activation, Scope } from "./scope.js";
 import type { Val } from "./values.js";
 
+/** How a construct is elaborated; its doc and arguments are in the signature table (src/dsl/signatures/builtins.ts). */
 export interface Construct {
-  doc: string;
   /** Constructs with their own syntax (`lift`, `split_index`). */
   evalSyntax?: (el: Elaborator, e: A.Expr, scope: Scope, act: Activation) => Val;
   /** Constructs called like functions (`cross_attention(...)`). */
@@ -72,12 +76,12 @@ function evalSplitIndex(el: Elaborator, e: A.Expr, scope: Scope, act: Activation
   const n = x.shape[axis];
   switch (s.mode.name) {
     case "even_odd": {
-      bindArgs("even_odd", [], args, s.span);
+      bindArgs("even_odd", SPLIT_INDEX_MODES.even_odd, args, s.span);
       if (!isStatic(n) || n % 2 !== 0) fail(ShapeCodes.NotDivisible, `even_odd splitting needs an even axis length, axis ${axis} is ${dimToString(n)}`, s.axis.span);
       return { kind: "tuple", items: [tensor(slice(ctx, x, axis, 0, n, 2)), tensor(slice(ctx, x, axis, 1, n, 2))] };
     }
     case "soft": {
-      const a = bindArgs("soft", ["approx", "detail"], args, s.span);
+      const a = bindArgs("soft", SPLIT_INDEX_MODES.soft, args, s.span);
       const sample = (name: string) => {
         const b = a.get(name)!;
         const pos = expectTensor(b.value, b.span, `the ${name} positions`);
@@ -86,7 +90,7 @@ function evalSplitIndex(el: Elaborator, e: A.Expr, scope: Scope, act: Activation
       return { kind: "tuple", items: [sample("approx"), sample("detail")] };
     }
     case "topk": {
-      const a = bindArgs("topk", ["scores", "k"], args, s.span);
+      const a = bindArgs("topk", SPLIT_INDEX_MODES.topk, args, s.span);
       const sb = a.get("scores")!;
       const scores = expectTensor(sb.value, sb.span, "the scores");
       const kb = a.get("k")!;
@@ -138,10 +142,8 @@ function hardSplit(ctx: BuiltinContext, x: IrValue, axis: number, scores: IrValu
 
 // ---- cross_attention --------------------------------------------------------------------------------
 
-const CROSS_SPEC = ["query", "context", "heads", "q", "kv?", "k?", "v?", "out?", "value_residual=false", "scale?"];
-
 function callCrossAttention(el: Elaborator, args: CallArg[], span: Span, act: Activation): Val {
-  const a = bindArgs("cross_attention", CROSS_SPEC, args, span);
+  const a = bindArgs("cross_attention", CONSTRUCT_SIGNATURES.cross_attention, args, span);
   const crossAct: Activation = { ...act, construct: "cross_attention" };
   const ctx = ctxFor(el, span, crossAct);
   const get = (name: string) => a.get(name);
@@ -202,8 +204,8 @@ function dimsEqual(a: readonly Dim[], b: readonly Dim[]): boolean {
   return a.length === b.length && a.every((d, i) => dimEq(d, b[i]));
 }
 
-export const CONSTRUCTS: Record<string, Construct> = {
-  lift: { doc: "the lifting scheme: update (approx += U) and predict (detail -= P) steps in order", evalSyntax: evalLift },
-  split_index: { doc: "content-aware splitting of an axis into two groups: even_odd, soft(approx, detail), topk(scores, k)", evalSyntax: evalSplitIndex },
-  cross_attention: { doc: "multi-head attention of query tokens over context tokens with projection layers", call: callCrossAttention },
+export const CONSTRUCTS: { readonly [K in ConstructName]: Construct } = {
+  lift: { evalSyntax: evalLift },
+  split_index: { evalSyntax: evalSplitIndex },
+  cross_attention: { call: callCrossAttention },
 };

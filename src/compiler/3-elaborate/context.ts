@@ -4,7 +4,7 @@ import { DiagnosticError, type RelatedInfo, type Span } from "../../diagnostics/
 import type { DType } from "../../util/tensor.js";
 import type { GraphBuilder } from "../ir/builder.js";
 import { type Dim, dimToString, isStatic } from "../ir/dim.js";
-import { InferError } from "../ir/infer.js";
+import { InferError, NotStaticError } from "../ir/infer.js";
 import type { OpAttrs, OpName, Value as IrValue } from "../ir/ir.js";
 import { describeKind, show, type Val } from "./values.js";
 
@@ -17,6 +17,16 @@ export interface Origin {
 
 export function fail(code: CodeInfo, message: string, span?: Span, related: RelatedInfo[] = [], hint?: string): never {
   throw new DiagnosticError([makeDiagnostic(code, message, span, { related, hint })]);
+}
+
+/**
+ * The use of a value a failed statement would have bound: that statement's error is already reported, so this
+ * one carries none (and is caught by the statement that uses the value, whose outputs are poisoned in turn).
+ */
+export class PoisonedValueError extends DiagnosticError {
+  constructor() {
+    super([]);
+  }
 }
 
 /** For nodes made inside a layer or fn, the outermost call in the model's own code that led to them. */
@@ -48,7 +58,7 @@ export class Emitter {
     } catch (e) {
       if (e instanceof InferError) {
         const related = inputs.length <= 4 ? inputs.flatMap((v, i) => provenance(v, inputs.length > 1 ? `operand ${i + 1}` : "the operand")) : [];
-        fail(ShapeCodes.ShapeMismatch, e.message, origin.span, related);
+        fail(e instanceof NotStaticError ? ShapeCodes.NotCompileTime : ShapeCodes.ShapeMismatch, e.message, origin.span, related);
       }
       throw e;
     }

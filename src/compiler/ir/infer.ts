@@ -12,6 +12,8 @@ export interface TensorType {
 
 /** A shape/type error, phrased for the user; the caller attaches the span. */
 export class InferError extends Error {}
+/** A symbolic dimension where the op needs a number (a kernel size, a sliced axis, ...). */
+export class NotStaticError extends InferError {}
 
 const FLOAT: ReadonlySet<DType> = new Set<DType>(["f32", "f16", "bf16", "f64"]);
 export const isFloat = (t: DType) => FLOAT.has(t);
@@ -48,7 +50,7 @@ function sameDType(types: readonly TensorType[], what: string): DType {
 }
 
 function staticDim(d: Dim, what: string): number {
-  if (!isStatic(d)) fail(`${what} must be a static dimension, got ${dimToString(d)}`);
+  if (!isStatic(d)) throw new NotStaticError(`${what} must be a static dimension, got ${dimToString(d)}`);
   return d;
 }
 

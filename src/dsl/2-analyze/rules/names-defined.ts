@@ -1,7 +1,7 @@
 // Every name used is defined before use in its lexical scope (the binder): parameters, lets, layers, loop
 // variables, dimension names bound by input types, top-level blocks and fns, builtins.
 import { CheckCodes, makeDiagnostic } from "../../../diagnostics/codes.js";
-import { BUILTIN_NAMES } from "../../builtin-names.js";
+import { callableNames } from "../../signatures/builtins.js";
 import { DTYPES } from "../../../util/tensor.js";
 import type * as A from "../../1-parse/ast.js";
 import type { Rule } from "./rule.js";
@@ -25,11 +25,22 @@ class Names {
 
 export const namesDefined: Rule = (ctx) => {
   const globals = new Names();
-  for (const n of [...Object.keys(BUILTIN_NAMES), ...DTYPES, "pi", "none", "_"]) globals.add(n);
-  for (const file of ctx.program.files) for (const item of file.items) if (item.kind === "Block" || item.kind === "Fn") globals.add(item.name.name);
+  for (const n of [...callableNames(), ...DTYPES, "pi", "none", "_"]) globals.add(n);
+  const callables = callableNames();
+  for (const file of ctx.program.files)
+    for (const item of file.items)
+      if (item.kind === "Block" || item.kind === "Fn") {
+        globals.add(item.name.name);
+        callables.push(item.name.name);
+      }
 
   const undefinedName = (name: string, span: A.Ident["span"], scope: Names) =>
     ctx.report(makeDiagnostic(CheckCodes.UnknownName, `'${name}' is not defined`, span, { hint: suggestion(name, scope) }));
+
+  const unknownCallee = (name: string, span: A.Ident["span"], scope: Names) => {
+    const near = closestName(name, [...callables, ...scope.all()]);
+    ctx.report(makeDiagnostic(CheckCodes.UnknownBlock, `'${name}' is not a builtin, block or fn`, span, { hint: near ? `did you mean '${near}'?` : "builtins are listed in docs/language.md" }));
+  };
 
   const expr = (e: A.Expr | undefined, scope: Names): void => {
     if (!e) return;
@@ -60,7 +71,8 @@ export const namesDefined: Rule = (ctx) => {
         for (const a of e.args) expr(a.value, scope);
         return;
       case "Call":
-        expr(e.callee, scope);
+        if (e.callee.kind === "Name" && !scope.has(e.callee.name)) unknownCallee(e.callee.name, e.callee.span, scope);
+        else expr(e.callee, scope);
         for (const a of e.args) expr(a.value, scope);
         return;
       case "List":

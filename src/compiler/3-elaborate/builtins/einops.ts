@@ -1,13 +1,13 @@
 // einops' `rearrange`, `repeat` and `reduce` as builtins: the pattern (src/dsl/einops-pattern.ts) is checked
 // against the input's symbolic shape, then lowered to the core layout ops: a reshape, a transpose and a reshape
 // (rearrange), with a reduce (reduce) or an expand (repeat) between; each step only where it changes something.
-import { EINOPS_PARAMETERS, ELLIPSIS, type ParsedPattern, type PatternGroup, type PatternOperation, parsePattern, patternProblemDiagnostic, REDUCTIONS, type Reduction } from "../../dsl/einops-pattern.js";
-import { CheckCodes, ShapeCodes } from "../../diagnostics/codes.js";
-import { DiagnosticError, type Span } from "../../diagnostics/diagnostics.js";
-import { type Dim, dimDivExact, dimEq, dimProduct, dimToString, isStatic, shapeEq, shapeToString } from "../ir/dim.js";
-import type { Value as IrValue } from "../ir/ir.js";
-import type { Bound, Builtin, BuiltinContext } from "./builtins.js";
-import { expectDim, expectString, expectTensor, fail, provenance } from "./context.js";
+import { EINOPS_PARAMETERS, ELLIPSIS, type ParsedPattern, type PatternGroup, type PatternOperation, parsePattern, patternProblemDiagnostic, REDUCTIONS, type Reduction } from "../../../dsl/einops-pattern.js";
+import { CheckCodes, ShapeCodes } from "../../../diagnostics/codes.js";
+import { DiagnosticError, type Span } from "../../../diagnostics/diagnostics.js";
+import { type Dim, dimDivExact, dimEq, dimProduct, dimToString, isStatic, shapeEq, shapeToString } from "../../ir/dim.js";
+import type { Value as IrValue } from "../../ir/ir.js";
+import type { BoundArgs, BuiltinContext, BuiltinImpl } from "./arguments.js";
+import { expectDim, expectString, expectTensor, fail, provenance } from "../context.js";
 
 /** A side of the pattern with the ellipsis expanded: each dimension as the names of its elementary axes. */
 type Groups = string[][];
@@ -141,36 +141,33 @@ function lowerRepeat(ctx: BuiltinContext, x: IrValue, r: Resolved): IrValue {
   return y;
 }
 
-function einopsBuiltin(op: PatternOperation, doc: string): Builtin {
+function einopsBuiltin(op: PatternOperation): BuiltinImpl {
   const fixed = EINOPS_PARAMETERS[op];
-  return {
-    spec: [...fixed, "**sizes"],
-    doc,
-    impl: (ctx: BuiltinContext, a: Bound) => {
-      const t = a.get("tensor")!;
-      const x = expectTensor(t.value, t.span, "tensor");
-      const p = a.get("pattern")!;
-      const text = expectString(p.value, p.span, "pattern");
-      const given = new Map<string, { dim: Dim; span: Span }>();
-      for (const [name, b] of a) if (!fixed.includes(name)) given.set(name, { dim: expectDim(b.value, b.span, `the size of '${name}'`), span: b.span });
-      let reduction: Reduction = "sum";
-      if (op === "reduce") {
-        const b = a.get("reduction")!;
-        const name = expectString(b.value, b.span, "reduction");
-        if (!(REDUCTIONS as readonly string[]).includes(name)) fail(CheckCodes.UnknownReduction, `'${name}' is not a reduction`, b.span, [], `reduce with one of ${REDUCTIONS.map((n) => `"${n}"`).join(", ")}`);
-        reduction = name as Reduction;
-      }
-      const { pattern, problems } = parsePattern(text, op, [...given.keys()]);
-      if (problems.length) throw new DiagnosticError(problems.map((q) => patternProblemDiagnostic(q, text, q.sizeName ? given.get(q.sizeName)!.span : p.span)));
-      const r = resolve(x, pattern, given, p.span, text);
-      const y = op === "rearrange" ? move(ctx, x, r.left, r.right, r.sizes) : op === "reduce" ? lowerReduce(ctx, x, r, reduction) : lowerRepeat(ctx, x, r);
-      return { kind: "tensor", v: y };
-    },
+  return (ctx: BuiltinContext, a: BoundArgs) => {
+    const t = a.get("tensor")!;
+    const x = expectTensor(t.value, t.span, "tensor");
+    const p = a.get("pattern")!;
+    const text = expectString(p.value, p.span, "pattern");
+    const given = new Map<string, { dim: Dim; span: Span }>();
+    for (const [name, b] of a) if (!fixed.includes(name)) given.set(name, { dim: expectDim(b.value, b.span, `the size of '${name}'`), span: b.span });
+    let reduction: Reduction = "sum";
+    if (op === "reduce") {
+      const b = a.get("reduction")!;
+      const name = expectString(b.value, b.span, "reduction");
+      if (!(REDUCTIONS as readonly string[]).includes(name)) fail(CheckCodes.UnknownReduction, `'${name}' is not a reduction`, b.span, [], `reduce with one of ${REDUCTIONS.map((n) => `"${n}"`).join(", ")}`);
+      reduction = name as Reduction;
+    }
+    const { pattern, problems } = parsePattern(text, op, [...given.keys()]);
+    if (problems.length) throw new DiagnosticError(problems.map((q) => patternProblemDiagnostic(q, text, q.sizeName ? given.get(q.sizeName)!.span : p.span)));
+    const r = resolve(x, pattern, given, p.span, text);
+    const y = op === "rearrange" ? move(ctx, x, r.left, r.right, r.sizes) : op === "reduce" ? lowerReduce(ctx, x, r, reduction) : lowerRepeat(ctx, x, r);
+    return { kind: "tensor", v: y };
   };
 }
 
-export const EINOPS_BUILTINS: Record<PatternOperation, Builtin> = {
-  rearrange: einopsBuiltin("rearrange", 'einops.rearrange: reorder, split and merge axes by a pattern, e.g. rearrange(x, "b c t h w -> (b t) c h w")'),
-  repeat: einopsBuiltin("repeat", 'einops.repeat: rearrange and add (broadcast) new axes, e.g. repeat(x, "b n -> b n r", r = 3)'),
-  reduce: einopsBuiltin("reduce", 'einops.reduce: rearrange and reduce the axes the output lacks with mean, sum, max, min or prod, e.g. reduce(x, "b c h w -> b c", "mean")'),
+/** The einops builtins; their signatures (and docs) are in src/dsl/signatures/builtins.ts. */
+export const EINOPS_BUILTINS: { readonly [K in PatternOperation]: BuiltinImpl } = {
+  rearrange: einopsBuiltin("rearrange"),
+  repeat: einopsBuiltin("repeat"),
+  reduce: einopsBuiltin("reduce"),
 };
