@@ -1,6 +1,7 @@
 // A tiny static server for the example page, on 127.0.0.1 only: the page itself, a compiled WGSL bundle at
 // /bundle/, netc's browser runtime at /netc/ (what the page's import map points "netc/runtime" at) and, when
-// given, a clip at /clip.npy. Bundle files carry Content-Length, an ETag (a revisit costs a 304, not the bytes)
+// given, a clip at /clip.npy, and onnxruntime-web's browser files at /ort/ (the page's fallback where WebGPU cannot run
+// the bundle, imported only then). Bundle files carry Content-Length, an ETag (a revisit costs a 304, not the bytes)
 // and honour a byte Range; the page and the runtime are sent `no-cache`.
 //
 //   node serve.mjs <bundle-dir> [--clip clip.npy] [--port 8080]
@@ -12,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const TYPES = { ".html": "text/html", ".js": "text/javascript", ".json": "application/json", ".wgsl": "text/plain", ".css": "text/css" };
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".json": "application/json", ".wgsl": "text/plain", ".css": "text/css", ".mjs": "text/javascript", ".wasm": "application/wasm" };
 
 /** `path` inside `root`, or undefined when the URL tries to leave it or names no file. */
 function fileUnder(root, path) {
@@ -49,6 +50,15 @@ async function runtimeReader() {
   };
 }
 
+/** onnxruntime-web's dist folder (its ES modules and wasm files), or undefined when it is not installed. */
+function ortDist() {
+  try {
+    return dirname(fileURLToPath(import.meta.resolve("onnxruntime-web")));
+  } catch {
+    return undefined;
+  }
+}
+
 /** A strong ETag: the body's hash, so an unchanged file revalidates with a 304 whatever its time stamp. */
 const etagOf = (body) => `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
 
@@ -82,11 +92,13 @@ export async function serveExample({ bundle, clip, port = 8080 }) {
   if (clip && !existsSync(clip)) throw new Error(`${clip} does not exist`);
   const readRuntime = await runtimeReader();
   const bundleRoot = resolve(bundle);
+  const ortRoot = ortDist();
   const bodyOf = (path) => {
     if (path === "/") return readFileSync(join(HERE, "index.html"));
     if (path === "/app.js") return readFileSync(join(HERE, "app.js"));
     if (path === "/clip.npy" && clip) return readFileSync(clip);
     if (path.startsWith("/bundle/")) return ((file) => file && readFileSync(file))(fileUnder(bundleRoot, path.slice("/bundle".length)));
+    if (ortRoot && /^\/ort\/[\w.-]+\.(mjs|wasm)$/.test(path)) return ((file) => file && readFileSync(file))(fileUnder(ortRoot, path.slice("/ort".length)));
     if (/^\/netc\/(runtime|util)\/[\w.-]+\.js$/.test(path)) return readRuntime(path.slice("/netc".length));
   };
   const server = createServer((req, res) => {
