@@ -254,7 +254,7 @@ export interface BackendOptions {
   batch?: WgslRuntimeBatch;
   /** The `.net` file, named (never by an absolute path) in the ONNX doc string and the bundle's module. */
   file?: string;
-  /** A WGSL bundle also carries the model as ONNX (`model.onnx`), which loadModel runs where WebGPU cannot. */
+  /** A WGSL bundle also carries the model as ONNX (`model.onnx`), which loadModel runs where WebGPU cannot (default true). */
   fallback?: boolean;
 }
 
@@ -283,7 +283,7 @@ export function emitToDisk(prepared: Prepared & { graph: Graph }, output: string
   const common = { weights: prepared.weights, seed: options.seed, debugOutputs: options.debugOutputs, source: options.file === undefined ? undefined : displayPath(options.file), inputs: prepared.inputs };
   if (options.target === "wgsl") {
     // The graph as given (a symbolic batch stays symbolic in ONNX), with the same weights and seed as the kernels.
-    const fallback = options.fallback ? emitOnnx(prepared.graph, { weights: prepared.weights, seed: options.seed, debugOutputs: options.debugOutputs, source: common.source }) : undefined;
+    const fallback = options.fallback !== false ? emitOnnx(prepared.graph, { weights: prepared.weights, seed: options.seed, debugOutputs: options.debugOutputs, source: common.source }) : undefined;
     if (fallback && !fallback.bytes) return { diagnostics: fallback.diagnostics };
     const bundle = emitWgslBundle(prepared.graph, { ...common, precision: options.precision, outDir: output, batch: options.batch, fallbackOnnx: fallback?.bytes });
     return { diagnostics: bundle.diagnostics, kernels: bundle.program?.manifest.kernels.length };

@@ -1,10 +1,8 @@
-// The page's logic: download a netc WGSL bundle, compile its pipelines on WebGPU, run it on a clip and draw the
-// softmax scores as bars. The clip is the server's /clip.npy when it has one (else a synthetic clip), or frames
+// The page's logic: load a netc WGSL bundle with loadModel (WebGPU where the browser has what the bundle needs, else
+// the bundle's ONNX fallback on onnxruntime-web), run it on a clip and draw the softmax scores as bars, named by the
+// labels the model declares (its `preprocess { labels = [...] }`). The clip is the server's /clip.npy when it has one (else a synthetic clip), or frames
 // the user picks, preprocessed like IFDD's DFEW loader: RGB in [0, 1], resized and centre-cropped, no mean/std.
-import { loadBundle, requestDeviceFor, WgslModel } from "netc/runtime";
-
-/** DFEW's labels 0..6: the order of IFDD's logits. */
-const DFEW_CLASSES = ["happy", "sad", "neutral", "angry", "surprise", "disgust", "fear"];
+import { loadModel } from "netc/runtime";
 
 const $ = (id) => document.getElementById(id);
 const ms = (t) => (t < 100 ? `${t.toFixed(1)} ms` : t < 10_000 ? `${Math.round(t)} ms` : `${(t / 1000).toFixed(1)} s`);
@@ -14,14 +12,10 @@ function setStatus(text, isError = false) {
   $("status").classList.toggle("error", isError);
 }
 
-/** A device with the limits the bundle was planned for, capped at the adapter's (the runtime names any shortfall). */
-async function openDevice(manifest) {
-  if (!navigator.gpu) throw new Error("this browser has no WebGPU (use a recent Chrome or Edge, or Chromium with --enable-unsafe-webgpu)");
-  const adapter = await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
-  if (!adapter) throw new Error("WebGPU is there but no adapter answered");
-  const device = await requestDeviceFor(adapter, manifest);
-  const info = adapter.info ?? {};
-  return { device, name: info.description || [info.vendor, info.architecture].filter(Boolean).join(" ") || "WebGPU adapter" };
+/** What the WebGPU adapter calls itself. */
+function deviceName(device) {
+  const info = device.adapterInfo ?? {};
+  return info.description || [info.vendor, info.architecture].filter(Boolean).join(" ") || "WebGPU adapter";
 }
 
 /** The video input [1, 3, T, H, W] of an IFDD-like model. */
@@ -118,9 +112,9 @@ function softmax(logits) {
   return exps.map((e) => e / sum);
 }
 
-/** One row per class, best first; each row keeps the exact score in data-score. */
-function drawScores(logits) {
-  const labels = logits.length === DFEW_CLASSES.length ? DFEW_CLASSES : Array.from(logits, (_, i) => `class ${i}`);
+/** One row per class, best first, named by the model's labels; each row keeps the exact score in data-score. */
+function drawScores(logits, declared) {
+  const labels = declared?.length === logits.length ? declared : Array.from(logits, (_, i) => `class ${i}`);
   const rows = softmax(logits)
     .map((score, i) => ({ label: labels[i], score }))
     .sort((a, b) => b.score - a.score)
@@ -137,28 +131,27 @@ function drawScores(logits) {
 }
 
 async function main() {
-  let started = performance.now();
+  const started = performance.now();
+  let downloaded = started;
   // Progress as the bytes arrive; the weights stay in Cache Storage, so a revisit fetches none of them.
   const mb = (n) => (n / 2 ** 20).toFixed(1);
-  const bundle = await loadBundle(new URL("bundle/", location.href), {
+  const model = await loadModel(new URL("bundle/", location.href), {
     cache: true,
-    onProgress: (p) => setStatus(`Loading the model: ${mb(p.loadedBytes)} of ${mb(p.totalBytes)} MB${p.fromCache ? " (weights from the cache)" : ""}…`),
+    onProgress: (p) => {
+      downloaded = performance.now();
+      setStatus(`Loading the model: ${mb(p.loadedBytes)} of ${mb(p.totalBytes)} MB${p.fromCache ? " (weights from the cache)" : ""}…`);
+    },
+    onPipelines: (done, total) => setStatus(`Compiling pipelines: ${done} of ${total}…`),
   });
-  $("t-load").textContent = ms(performance.now() - started);
-
-  started = performance.now();
-  const { device, name } = await openDevice(bundle.manifest);
-  $("t-device").textContent = ms(performance.now() - started);
-  $("adapter").textContent = name;
-
-  const shaders = new Set(bundle.manifest.kernels.map((k) => k.shader)).size; // identical kernels share a pipeline
-  setStatus(`Compiling ${shaders} pipelines for ${bundle.manifest.kernels.length} kernels…`);
-  started = performance.now();
-  const model = await WgslModel.create(device, bundle, { onProgress: (done, total) => setStatus(`Compiling pipelines: ${done} of ${total}…`) });
-  $("t-pipelines").textContent = ms(performance.now() - started);
+  $("t-load").textContent = ms(downloaded - started);
+  $("t-pipelines").textContent = ms(performance.now() - downloaded);
+  const { manifest } = model;
+  $("adapter").textContent = model.backend === "webgpu" ? deviceName(model.device) : `${model.backend}: ${model.reason}`;
+  document.body.dataset.backend = model.backend;
   const [input, output] = [model.inputs[0], model.outputs[0]];
   const shape = videoShape(input);
-  $("model-info").textContent = `${bundle.manifest.model}: ${bundle.manifest.kernels.length} kernels, input ${input.name} [${input.shape.join(", ")}], ${bundle.manifest.precision}`;
+  const runs = model.backend === "webgpu" ? `${manifest.kernels.length} kernels` : "its ONNX fallback";
+  $("model-info").textContent = `${manifest.model}: ${runs}, input ${input.name} [${input.shape.join(", ")}], ${manifest.precision}`;
 
   let clip;
   let first = true;
@@ -171,7 +164,7 @@ async function main() {
     if (first) $("t-first").textContent = ms(took);
     first = false;
     $("t-run").textContent = ms(took);
-    drawScores(outputs[output.name].data);
+    drawScores(outputs[output.name].data, manifest.preprocess?.labels);
     setStatus(`Done: ${clip.description}.`);
     document.body.dataset.state = "done";
   };

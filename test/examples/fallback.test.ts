@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { runOnnx } from "../../src/backends/onnx/run.js";
 import { emitToDisk, prepare } from "../../src/driver.js";
 import { random } from "../helpers/ir.js";
-import { CLIP_SHAPE, reducedIfdd, tempDir } from "./helpers.js";
+import { CLIP_SHAPE, MINI, reducedIfdd, tempDir } from "./helpers.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const TOLERANCE = 1e-3;
@@ -23,9 +23,9 @@ const { serveExample } = (await import("../../examples/web/serve.mjs" as string)
 /** The reduced IFDD through the driver, as `netc compile --target wgsl` writes it (with or without the fallback). */
 function compiledBundle(fallback: boolean): string {
   const model = reducedIfdd();
-  const file = "test/wgsl/fixtures/mini_ifdd.net";
+  const file = MINI;
   const dir = join(tempDir("fallback"), "bundle");
-  const prepared = prepare(readFileSync(file, "utf8"), { file, overrides: { B: "1", num_classes: "7" }, weights: model.weights });
+  const prepared = prepare(readFileSync(file, "utf8"), { file, overrides: { B: "1" }, weights: model.weights });
   rmSync(model.dir, { recursive: true, force: true });
   const r = emitToDisk({ ...prepared, graph: prepared.graph! }, dir, { target: "wgsl", fallback, seed: 11, file });
   expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);

@@ -1,5 +1,5 @@
 // The examples' tests share one reduced IFDD (the WGSL tests' MiniIfdd: IFDD's blocks at 4 frames of 56x56, here
-// with DFEW's 7 classes), compiled to ONNX and to a WGSL bundle with the same weights, and onnxruntime's scores on it.
+// with DFEW's 7 classes and their labels declared in the model), compiled to ONNX and to a WGSL bundle with the same weights, and onnxruntime's scores on it.
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +14,7 @@ import { random } from "../helpers/ir.js";
 
 export const DFEW_CLASSES = ["happy", "sad", "neutral", "angry", "surprise", "disgust", "fear"];
 export const CLIP_SHAPE = [1, 3, 4, 56, 56];
-const MINI = "test/wgsl/fixtures/mini_ifdd.net";
+export const MINI = "test/examples/fixtures/mini_ifdd_dfew.net";
 const SEED = 11;
 
 export interface ReducedModel {
@@ -28,7 +28,7 @@ export function tempDir(stem: string): string {
 }
 
 export function reducedIfdd(): ReducedModel {
-  const r = compileToGraph(readFileSync(MINI, "utf8"), { file: MINI, overrides: { B: "1", num_classes: "7" } });
+  const r = compileToGraph(readFileSync(MINI, "utf8"), { file: MINI, overrides: { B: "1" } });
   expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   return { graph: r.graph!, weights: scaledWeights(r.graph!), dir: tempDir("model") };
 }
@@ -59,10 +59,11 @@ export function writeOnnxModel(m: ReducedModel): string {
   return path;
 }
 
-/** Writes the model as the WGSL bundle `<dir>/ifdd-wgsl` and returns its path. */
+/** Writes the model as the WGSL bundle `<dir>/ifdd-wgsl` (with its ONNX fallback) and returns its path. */
 export function writeBundle(m: ReducedModel): string {
   const path = join(m.dir, "ifdd-wgsl");
-  const { diagnostics } = emitWgslBundle(m.graph, { outDir: path, weights: m.weights, seed: SEED });
+  const fallbackOnnx = emitOnnx(m.graph, { weights: m.weights, seed: SEED }).bytes;
+  const { diagnostics } = emitWgslBundle(m.graph, { outDir: path, weights: m.weights, seed: SEED, fallbackOnnx });
   expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   return path;
 }

@@ -1,6 +1,7 @@
 // examples/web end to end: its server (a child process, as a user starts it) serves the page, a reduced IFDD bundle
-// and a clip; headless Chromium runs it on WebGPU, and the bars must show onnxruntime's scores for the same graph.
-// Then frames picked in the page's file input go the same way.
+// and a clip; headless Chromium runs it on WebGPU, and the bars must show onnxruntime's scores for the same graph,
+// named by the labels the model declares. Then frames picked in the page's file input go the same way, and a
+// Chromium without a WebGPU adapter shows the same bars from the bundle's ONNX fallback on onnxruntime-web.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -34,6 +35,7 @@ function startServer(args: string[]): Promise<{ url: string; child: ChildProcess
 
 interface PageResult {
   state: string;
+  backend: string;
   status: string;
   clipInfo: string;
   rows: { label: string; score: number; width: string; text: string }[];
@@ -45,6 +47,7 @@ type Page = Awaited<ReturnType<Awaited<ReturnType<NonNullable<typeof playwright>
 async function readPage(page: Page): Promise<PageResult> {
   return page.evaluate(() => ({
     state: document.body.dataset.state ?? "",
+    backend: document.body.dataset.backend ?? "",
     status: document.getElementById("status")!.textContent ?? "",
     clipInfo: document.getElementById("clip-info")!.textContent ?? "",
     rows: [...document.querySelectorAll<HTMLElement>("#bars li")].map((li) => ({
@@ -53,7 +56,7 @@ async function readPage(page: Page): Promise<PageResult> {
       width: li.querySelector<HTMLElement>(".fill")!.style.width,
       text: li.querySelector(".value")!.textContent ?? "",
     })),
-    timings: ["t-load", "t-device", "t-pipelines", "t-first", "t-run"].map((id) => document.getElementById(id)!.textContent ?? ""),
+    timings: ["t-load", "t-pipelines", "t-first", "t-run"].map((id) => document.getElementById(id)!.textContent ?? ""),
   }));
 }
 
@@ -81,12 +84,15 @@ describe.skipIf(why)(`examples/web in headless Chromium${why ? ` (skipped: ${why
     const started = await startServer([bundle, "--clip", clipFile]);
     server = started.child;
 
+    const scores = await referenceScores(model, clip.data as Float32Array);
     const browser = await playwright!.chromium.launch({ executablePath: CHROMIUM, args: ["--enable-unsafe-webgpu"] });
     try {
       const page = await browser.newPage();
       await page.goto(started.url);
       await page.waitForFunction(() => ["done", "error"].includes(document.body.dataset.state ?? ""), undefined, { timeout: 120_000 });
-      expectBars(await readPage(page), await referenceScores(model, clip.data as Float32Array));
+      const shown = await readPage(page);
+      expect(shown.backend, shown.status).toBe("webgpu");
+      expectBars(shown, scores);
 
       // Frames at the model's size go through the canvas unscaled, so the page's clip is exactly their pixels.
       const [, , frames, height, width] = CLIP_SHAPE;
@@ -109,6 +115,20 @@ describe.skipIf(why)(`examples/web in headless Chromium${why ? ` (skipped: ${why
       expectBars(picked, await referenceScores(model, expected));
     } finally {
       await browser.close();
+    }
+
+    // Without --enable-unsafe-webgpu, headless Chromium has no adapter: the page falls back and says so.
+    const plain = await playwright!.chromium.launch({ executablePath: CHROMIUM });
+    try {
+      const page = await plain.newPage();
+      await page.goto(started.url);
+      await page.waitForFunction(() => ["done", "error"].includes(document.body.dataset.state ?? ""), undefined, { timeout: 120_000 });
+      const shown = await readPage(page);
+      expect(shown.backend, shown.status).toBe("onnxruntime-web (wasm)");
+      expect(await page.textContent("#adapter")).toBe("onnxruntime-web (wasm): no WebGPU adapter answered");
+      expectBars(shown, scores);
+    } finally {
+      await plain.close();
     }
   }, 180_000);
 });
