@@ -8,6 +8,7 @@ import type { Server } from "node:http";
 import { afterAll, describe, expect, it } from "vitest";
 import { runOnnx } from "../../src/backends/onnx/run.js";
 import { emitToDisk, prepare } from "../../src/driver.js";
+import { adapterShortfall, loadModel } from "../../src/runtime/load-model.js";
 import { random } from "../helpers/ir.js";
 import { CLIP_SHAPE, MINI, reducedIfdd, tempDir } from "./helpers.js";
 
@@ -48,6 +49,27 @@ describe("the ONNX fallback of a WGSL bundle", () => {
     try {
       expect(existsSync(join(without, "model.onnx"))).toBe(false);
       expect(JSON.parse(readFileSync(join(without, "manifest.json"), "utf8")).fallback).toBeUndefined();
+    } finally {
+      rmSync(join(without, ".."), { recursive: true, force: true });
+    }
+  });
+
+  it("names what an adapter lacks, and without WebGPU or a fallback loadModel fails with NET7040", async () => {
+    const adapter = (features: string[], limits: Record<string, number>) => ({ features: new Set(features), limits }) as unknown as GPUAdapter;
+    const needs = { ...manifest, requiredFeatures: ["shader-f16"], requiredLimits: { maxStorageBufferBindingSize: 1 << 28 } };
+    expect(adapterShortfall(adapter([], { maxStorageBufferBindingSize: 1 << 30 }), needs)).toBe("the WebGPU adapter lacks the feature shader-f16");
+    expect(adapterShortfall(adapter(["shader-f16"], { maxStorageBufferBindingSize: 1 << 27 }), needs)).toBe(
+      `the WebGPU adapter's maxStorageBufferBindingSize is ${1 << 27}; the bundle needs ${1 << 28}`,
+    );
+    expect(adapterShortfall(adapter(["shader-f16"], { maxStorageBufferBindingSize: 1 << 28 }), needs)).toBeUndefined();
+
+    const without = compiledBundle(false);
+    try {
+      const fromDisk = (async (url: URL) => new Response(readFileSync(join(without, url.pathname.slice("/b/".length))))) as unknown as typeof fetch;
+      await expect(loadModel("http://bundle.test/b/", { fetch: fromDisk, gpu: undefined })).rejects.toMatchObject({
+        code: "NET7040",
+        message: "this browser has no WebGPU (navigator.gpu is missing), and the bundle has no ONNX fallback for onnxruntime-web (wasm) (it was compiled with --no-fallback)",
+      });
     } finally {
       rmSync(join(without, ".."), { recursive: true, force: true });
     }
