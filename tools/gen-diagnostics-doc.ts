@@ -23,6 +23,10 @@ export const UNREACHABLE: Readonly<Record<string, string>> = {
   NET7020:
     "No golden model reaches it: the memory planner places the weight buffers first and in the same order at every batch size, and the models netc ships have no constant whose values depend on the batch. It guards such a constant, and a planner change that would make one bundle's batches disagree.",
   NET7013: "It needs a GPU run that stalls past NETC_GPU_TIMEOUT_MS (two minutes by default); the golden cases run without a GPU. test/safety/bundle.test.ts and test/wgsl/runtime.test.ts (a stalled WgslModel.run with timeoutMs) check the time limit.",
+  NET7040:
+    "It happens in a browser (the runtime's loadModel where WebGPU cannot run a bundle compiled with --no-fallback); netc's commands run bundles on Node's WebGPU, never through loadModel. test/examples/fallback.test.ts shows it.",
+  NET7041:
+    "It happens in a browser or app without onnxruntime-web when loadModel falls back; netc's commands never fall back. test/examples/fallback-without-ort.test.ts shows it with the package made unimportable.",
   NET8032:
     "It depends on the machine: a video clip gives it only where ffmpeg is not installed, and the golden cases must read the same everywhere. test/dataset/video.test.ts shows it by pointing NETC_FFMPEG at a program that does not exist.",
   NET8007:
