@@ -11,6 +11,6 @@ describe("the ONNX fallback without onnxruntime-web", () => {
   it("fails with NET7041, naming the package", async () => {
     const failed = importOrt();
     await expect(failed).rejects.toMatchObject({ code: "NET7041" });
-    await expect(failed).rejects.toThrow(/^the ONNX fallback needs onnxruntime-web, which could not be imported: .*onnxruntime-web/);
+    await expect(failed).rejects.toThrow(/^the ONNX fallback needs onnxruntime-web, which could not be imported: /);
   });
 });
