@@ -2,7 +2,7 @@
 // It defines what every backend must compute (see semantics.md); correctness and clarity come before speed.
 import { CliCodes, IrCodes, makeDiagnostic, ShapeCodes } from "../../diagnostics/codes.js";
 import { type Diagnostic, DiagnosticError, hasErrors } from "../../diagnostics/diagnostics.js";
-import { type HostTensor, numel } from "../../util/tensor.js";
+import { f16BitsToNumber, type HostTensor, numberToF16Bits, numel } from "../../util/tensor.js";
 import { type Dim, dimSubstitute, dimToString, isStatic, shapeToString } from "./dim.js";
 import type { Graph, Node, Value } from "./ir.js";
 import { bindParams, paramsReadBy } from "./bind-params.js";
@@ -16,6 +16,12 @@ export interface InterpretOptions {
   symbols?: ReadonlyMap<string, number>;
   /** Draws the parameters that have no value, as the back ends do with this seed; without it they are an error. */
   seed?: number;
+  /**
+   * `f16`: the reference for `--precision f16` bundles. Every f32 value the graph holds (inputs, weights, constants,
+   * each op's result) is rounded to the nearest f16 when it is stored; each op still computes and accumulates in
+   * f32 (or wider). Default `f32`: nothing is rounded.
+   */
+  storage?: "f32" | "f16";
 }
 
 export interface InterpretResult {
@@ -79,12 +85,19 @@ export function interpret(
       const t = outs[j];
       if (t.dtype !== v.dtype || shapeToString(t.shape) !== shapeToString(resolve(v.shape)))
         fail(makeDiagnostic(IrCodes.VerifierFailed, `${node.op} computed ${t.dtype}[${t.shape.join(", ")}] where the IR says ${v.dtype}${shapeToString(v.shape)}`, node.span));
-      env.set(v, t);
+      env.set(v, opts.storage === "f16" ? storedAsF16(t) : t);
     });
     for (const v of node.inputs) if (lastUse.get(v) === i) env.delete(v);
   });
   const collect = (list: Graph["outputs"]) => new Map(list.map((o) => [o.name, env.get(o.value)!] as const));
   return { outputs: collect(graph.outputs), taps: collect(graph.taps) };
+}
+
+/** An f32 tensor rounded to f16 values (kept as f32); other dtypes as they are. */
+function storedAsF16(t: HostTensor): HostTensor {
+  if (t.dtype !== "f32") return t;
+  const data = Float32Array.from(t.data as Float32Array, (x) => f16BitsToNumber(numberToF16Bits(x)));
+  return { ...t, data };
 }
 
 function evalNode(
