@@ -11,7 +11,9 @@ import { afterAll, describe, expect, it } from "vitest";
 const ROOT = resolve(import.meta.dirname, "../..");
 const FILES = join(ROOT, "test/diagnostics/commands/files");
 const projectRequire = createRequire(join(ROOT, "package.json"));
-const snippets = [...readFileSync(join(ROOT, "docs/embedding.md"), "utf8").matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+const snippets = [...readFileSync(join(ROOT, "docs/embedding.md"), "utf8").matchAll(/```ts\n([\s\S]*?)```/g)].map(
+  (m) => m[1],
+);
 
 const IMPORTS: Record<string, string> = {
   netc: join(ROOT, "src/index.ts"),
@@ -28,21 +30,31 @@ describe("docs/embedding.md", () => {
 
   it("has the snippets the tests expect", () => expect(snippets.length).toBeGreaterThanOrEqual(7));
 
-  it.each(snippets.map((code, i) => [i + 1, code.split("\n")[0], code] as const))("snippet %i runs (%s)", async (i, _first, code) => {
-    const source = code
-      .replace(/from "(netc(?:\/runtime(?:\/node)?)?)"/g, (_m, name: string) => `from ${JSON.stringify(IMPORTS[name])}`)
-      .replace(/from "(onnxruntime-node)"/g, (_m, name: string) => `from ${JSON.stringify(projectRequire.resolve(name))}`);
-    const file = join(dir, `snippet-${i}.ts`);
-    writeFileSync(file, `${source}\nexport {};\n`);
-    process.chdir(dir);
-    try {
-      await import(file);
-    } finally {
-      process.chdir(cwd);
-    }
-  });
+  it.each(snippets.map((code, i) => [i + 1, code.split("\n")[0], code] as const))(
+    "snippet %i runs (%s)",
+    async (i, _first, code) => {
+      const source = code
+        .replace(
+          /from "(netc(?:\/runtime(?:\/node)?)?)"/g,
+          (_m, name: string) => `from ${JSON.stringify(IMPORTS[name])}`,
+        )
+        .replace(
+          /from "(onnxruntime-node)"/g,
+          (_m, name: string) => `from ${JSON.stringify(projectRequire.resolve(name))}`,
+        );
+      const file = join(dir, `snippet-${i}.ts`);
+      writeFileSync(file, `${source}\nexport {};\n`);
+      process.chdir(dir);
+      try {
+        await import(file);
+      } finally {
+        process.chdir(cwd);
+      }
+    },
+  );
 
   it("left the files the snippets promise", () => {
-    for (const f of ["model.onnx", "model-random.onnx", "model-wgsl/manifest.json", "model.safetensors"]) expect(existsSync(join(dir, f)), f).toBe(true);
+    for (const f of ["model.onnx", "model-random.onnx", "model-wgsl/manifest.json", "model.safetensors"])
+      expect(existsSync(join(dir, f)), f).toBe(true);
   });
 });
