@@ -50,24 +50,39 @@ export async function checkF16(file: string, overrides: Record<string, string>):
   if (!front.graph || errors.length) throw new Error(`${file}: ${errors.map((d) => d.message).join("; ")}`);
   const graph = front.graph;
   const adapter = await createNodeAdapter();
-  const name = adapter.info?.description || [adapter.info?.vendor, adapter.info?.architecture].filter(Boolean).join(" ") || "WebGPU adapter";
-  if (!adapter.features.has("shader-f16")) return { adapter: name, skipped: `the adapter (${name}) has no shader-f16`, outputs: [] };
+  const name =
+    adapter.info?.description ||
+    [adapter.info?.vendor, adapter.info?.architecture].filter(Boolean).join(" ") ||
+    "WebGPU adapter";
+  if (!adapter.features.has("shader-f16"))
+    return { adapter: name, skipped: `the adapter (${name}) has no shader-f16`, outputs: [] };
   const compiled = compileWgsl(graph, { precision: "f16", seed: SEED });
   if (!compiled.program) throw new Error(`compiling for f16: ${compiled.diagnostics.map((d) => d.message).join("; ")}`);
   const bundle = bundleOf(compiled.program);
   const device = await requestDeviceFor(adapter, bundle.manifest);
   try {
     const model = await WgslModel.create(device, bundle);
-    const inputs = new Map(graph.inputs.map((x, i) => [x.name, randomInput(x.name, x.value.dtype, x.value.shape as number[], SEED + i)] as const));
+    const inputs = new Map(
+      graph.inputs.map(
+        (x, i) => [x.name, randomInput(x.name, x.value.dtype, x.value.shape as number[], SEED + i)] as const,
+      ),
+    );
     const gpu = await model.run(Object.fromEntries(inputs));
     const half = interpret(graph, inputs, new Map(), { seed: SEED, storage: "f16" }).outputs;
     const full = interpret(graph, inputs, new Map(), { seed: SEED }).outputs;
-    const maxAbs = (a: HostTensor, b: HostTensor) => Math.max(0, ...Array.from(a.data as Float32Array, (v, i) => Math.abs(v - (b.data as Float32Array)[i])));
+    const maxAbs = (a: HostTensor, b: HostTensor) =>
+      Math.max(0, ...Array.from(a.data as Float32Array, (v, i) => Math.abs(v - (b.data as Float32Array)[i])));
     const outputs = graph.outputs.map(({ name: out }) => {
       const ref = half.get(out)!;
       const scale = Math.max(1e-6, ...Array.from(ref.data as Float32Array, Math.abs));
       const toRef = maxAbs(gpu[out], ref);
-      return { name: out, maxAbsToF16Reference: toRef, maxAbsToF32: maxAbs(gpu[out], full.get(out)!), scale, ok: toRef <= F16_RELATIVE_BOUND * scale };
+      return {
+        name: out,
+        maxAbsToF16Reference: toRef,
+        maxAbsToF32: maxAbs(gpu[out], full.get(out)!),
+        scale,
+        ok: toRef <= F16_RELATIVE_BOUND * scale,
+      };
     });
     model.destroy();
     return { adapter: name, outputs };
@@ -86,8 +101,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.log(`not checked: ${result.skipped}; run this on a machine whose GPU adapter has shader-f16`);
     process.exit(2);
   }
-  console.log(`adapter: ${result.adapter}; ${file} at f16 against the interpreter's f16 reference (bound ${F16_RELATIVE_BOUND} x the output's largest |value|)`);
+  console.log(
+    `adapter: ${result.adapter}; ${file} at f16 against the interpreter's f16 reference (bound ${F16_RELATIVE_BOUND} x the output's largest |value|)`,
+  );
   for (const o of result.outputs)
-    console.log(`  ${o.name}: max |wgsl - f16 reference| ${o.maxAbsToF16Reference.toExponential(2)} (scale ${o.scale.toExponential(2)}), max |wgsl - f32| ${o.maxAbsToF32.toExponential(2)}: ${o.ok ? "ok" : "BEYOND THE BOUND"}`);
+    console.log(
+      `  ${o.name}: max |wgsl - f16 reference| ${o.maxAbsToF16Reference.toExponential(2)} (scale ${o.scale.toExponential(2)}), max |wgsl - f32| ${o.maxAbsToF32.toExponential(2)}: ${o.ok ? "ok" : "BEYOND THE BOUND"}`,
+    );
   process.exit(result.outputs.every((o) => o.ok) ? 0 : 1);
 }

@@ -21,7 +21,8 @@ function deviceName(device) {
 /** The video input [1, 3, T, H, W] of an IFDD-like model. */
 function videoShape(slot) {
   const [, channels, frames, height, width] = slot.shape;
-  if (slot.shape.length !== 5 || channels !== 3) throw new Error(`the model's input ${slot.name} is [${slot.shape}], this page needs a video [1, 3, T, H, W]`);
+  if (slot.shape.length !== 5 || channels !== 3)
+    throw new Error(`the model's input ${slot.name} is [${slot.shape}], this page needs a video [1, 3, T, H, W]`);
   return { frames, height, width };
 }
 
@@ -33,8 +34,13 @@ function parseNpy(buffer) {
   const headerLength = wide ? new DataView(buffer).getUint32(8, true) : new DataView(buffer).getUint16(8, true);
   const start = (wide ? 12 : 10) + headerLength;
   const header = new TextDecoder().decode(bytes.subarray(wide ? 12 : 10, start));
-  if (!/'descr':\s*'<f4'/.test(header) || /'fortran_order':\s*True/.test(header)) throw new Error(`clip.npy must be little-endian float32 in C order (header ${header.trim()})`);
-  const shape = header.match(/'shape':\s*\(([^)]*)\)/)?.[1].split(",").filter((s) => s.trim()).map(Number);
+  if (!/'descr':\s*'<f4'/.test(header) || /'fortran_order':\s*True/.test(header))
+    throw new Error(`clip.npy must be little-endian float32 in C order (header ${header.trim()})`);
+  const shape = header
+    .match(/'shape':\s*\(([^)]*)\)/)?.[1]
+    .split(",")
+    .filter((s) => s.trim())
+    .map(Number);
   if (!shape) throw new Error(`clip.npy has no shape in its header (${header.trim()})`);
   return { shape, data: new Float32Array(buffer.slice(start)) };
 }
@@ -60,7 +66,8 @@ async function sampleClip(shape) {
   if (!response.ok) return syntheticClip(shape);
   const { shape: given, data } = parseNpy(await response.arrayBuffer());
   const want = [1, 3, shape.frames, shape.height, shape.width];
-  if (given.join() !== want.join() && [1, ...given].join() !== want.join()) throw new Error(`clip.npy is [${given}], the model takes [${want}]`);
+  if (given.join() !== want.join() && [1, ...given].join() !== want.join())
+    throw new Error(`clip.npy is [${given}], the model takes [${want}]`);
   return { data, description: `clip.npy, ${shape.frames} frames of ${shape.width}x${shape.height}` };
 }
 
@@ -81,7 +88,8 @@ async function clipFromFiles(files, { frames, height, width }) {
     ctx.drawImage(bitmap, (bitmap.width - sw) / 2, (bitmap.height - sh) / 2, sw, sh, 0, 0, width, height);
     bitmap.close();
     const rgba = ctx.getImageData(0, 0, width, height).data;
-    for (let i = 0; i < width * height; i++) for (let c = 0; c < 3; c++) data[(c * frames + t) * height * width + i] = rgba[4 * i + c] / 255;
+    for (let i = 0; i < width * height; i++)
+      for (let c = 0; c < 3; c++) data[(c * frames + t) * height * width + i] = rgba[4 * i + c] / 255;
   }
   const picked = sorted.length === frames ? `${frames} frames` : `${frames} frames sampled from ${sorted.length}`;
   return { data, description: `${picked}, resized to ${width}x${height}` };
@@ -139,19 +147,23 @@ async function main() {
     cache: true,
     onProgress: (p) => {
       downloaded = performance.now();
-      setStatus(`Loading the model: ${mb(p.loadedBytes)} of ${mb(p.totalBytes)} MB${p.fromCache ? " (weights from the cache)" : ""}…`);
+      setStatus(
+        `Loading the model: ${mb(p.loadedBytes)} of ${mb(p.totalBytes)} MB${p.fromCache ? " (weights from the cache)" : ""}…`,
+      );
     },
     onPipelines: (done, total) => setStatus(`Compiling pipelines: ${done} of ${total}…`),
   });
   $("t-load").textContent = ms(downloaded - started);
   $("t-pipelines").textContent = ms(performance.now() - downloaded);
   const { manifest } = model;
-  $("adapter").textContent = model.backend === "webgpu" ? deviceName(model.device) : `${model.backend}: ${model.reason}`;
+  $("adapter").textContent =
+    model.backend === "webgpu" ? deviceName(model.device) : `${model.backend}: ${model.reason}`;
   document.body.dataset.backend = model.backend;
   const [input, output] = [model.inputs[0], model.outputs[0]];
   const shape = videoShape(input);
   const runs = model.backend === "webgpu" ? `${manifest.kernels.length} kernels` : "its ONNX fallback";
-  $("model-info").textContent = `${manifest.model}: ${runs}, input ${input.name} [${input.shape.join(", ")}], ${manifest.precision}`;
+  $("model-info").textContent =
+    `${manifest.model}: ${runs}, input ${input.name} [${input.shape.join(", ")}], ${manifest.precision}`;
 
   let clip;
   let first = true;

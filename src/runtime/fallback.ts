@@ -15,14 +15,26 @@ type OrtTensor = InstanceType<OrtModule["Tensor"]>;
 
 export const FALLBACK_BACKEND = "onnxruntime-web (wasm)";
 
-const ORT_TYPE: Partial<Record<DType, string>> = { f32: "float32", f64: "float64", i64: "int64", i32: "int32", i8: "int8", u8: "uint8", bool: "bool", f16: "float16" };
+const ORT_TYPE: Partial<Record<DType, string>> = {
+  f32: "float32",
+  f64: "float64",
+  i64: "int64",
+  i32: "int32",
+  i8: "int8",
+  u8: "uint8",
+  bool: "bool",
+  f16: "float16",
+};
 
 /** onnxruntime-web, imported on first use (a bundler makes it a chunk of its own; a page maps it in its import map). */
 export async function importOrt(): Promise<OrtModule> {
   try {
     return await import("onnxruntime-web/wasm");
   } catch (e) {
-    throw new WgslRuntimeError(`the ONNX fallback needs onnxruntime-web, which could not be imported: ${(e as Error).message}`, BUNDLE_ERROR.FallbackRuntimeMissing);
+    throw new WgslRuntimeError(
+      `the ONNX fallback needs onnxruntime-web, which could not be imported: ${(e as Error).message}`,
+      BUNDLE_ERROR.FallbackRuntimeMissing,
+    );
   }
 }
 
@@ -40,7 +52,12 @@ export class OnnxFallbackModel {
   ) {}
 
   /** Creates an onnxruntime-web session (wasm execution provider) on the fallback's ONNX bytes. */
-  static async create(manifest: BundleManifest, onnx: Uint8Array, reason: string, ort?: OrtModule): Promise<OnnxFallbackModel> {
+  static async create(
+    manifest: BundleManifest,
+    onnx: Uint8Array,
+    reason: string,
+    ort?: OrtModule,
+  ): Promise<OnnxFallbackModel> {
     const runtime = ort ?? (await importOrt());
     let session: OrtSession;
     try {
@@ -61,11 +78,16 @@ export class OnnxFallbackModel {
 
   /** As WgslModel.batchSizes: the ONNX graph keeps the batch symbolic, bounded here by the bundle's maximum. */
   get batchSizes(): { symbol?: string; min: number; max: number } {
-    return this.manifest.batch ? { symbol: this.manifest.batch.symbol, min: 1, max: this.manifest.batch.max } : { min: 0, max: 0 };
+    return this.manifest.batch
+      ? { symbol: this.manifest.batch.symbol, min: 1, max: this.manifest.batch.max }
+      : { min: 0, max: 0 };
   }
 
   /** Runs the model; calls are queued, as WgslModel's are. */
-  async run(inputs: Readonly<Record<string, ModelInput>>, options: ModelRunOptions = {}): Promise<Record<string, HostTensor>> {
+  async run(
+    inputs: Readonly<Record<string, ModelInput>>,
+    options: ModelRunOptions = {},
+  ): Promise<Record<string, HostTensor>> {
     const result = this.queue.then(() => this.runNow(inputs));
     this.queue = result.catch(() => {});
     return withTimeLimit(result, options.timeoutMs);
@@ -79,7 +101,8 @@ export class OnnxFallbackModel {
   private async runNow(inputs: Readonly<Record<string, ModelInput>>): Promise<Record<string, HostTensor>> {
     if (this.released) throw new WgslRuntimeError("the model was destroyed");
     for (const name of Object.keys(inputs))
-      if (!this.manifest.inputs.some((s) => s.name === name)) throw new WgslRuntimeError(`the model has no input ${name}`);
+      if (!this.manifest.inputs.some((s) => s.name === name))
+        throw new WgslRuntimeError(`the model has no input ${name}`);
     const feeds: Record<string, OrtTensor> = {};
     for (const slot of this.manifest.inputs) {
       const given = Object.hasOwn(inputs, slot.name) ? inputs[slot.name] : undefined;
@@ -113,7 +136,9 @@ export class OnnxFallbackModel {
     const shape = batch ? [rows, ...slot.shape.slice(1)] : slot.shape;
     const expected = batch ? `${slot.dtype}[1..${batch.max}, ${slot.shape.slice(1)}]` : `${slot.dtype}[${slot.shape}]`;
     if (tensor && (tensor.dtype !== slot.dtype || tensor.shape.join() !== shape.join()))
-      throw new WgslRuntimeError(`the input ${slot.name} is ${tensor.dtype}[${tensor.shape}], the model expects ${expected}`);
+      throw new WgslRuntimeError(
+        `the input ${slot.name} is ${tensor.dtype}[${tensor.shape}], the model expects ${expected}`,
+      );
     if (!Number.isInteger(rows) || rows < 1 || rows > (batch?.max ?? 1) || data.length !== numel(shape))
       throw new WgslRuntimeError(`the input ${slot.name} has ${data.length} elements, the model expects ${expected}`);
     return { data, shape };
@@ -129,6 +154,7 @@ function ortType(dtype: DType): string {
 /** A copy in netc's typed array for `dtype` (onnxruntime-web may hand out views into its heap). */
 function copyOf(dtype: DType, data: TensorData): TensorData {
   if (dtype === "bool" || dtype === "u8") return Uint8Array.from(data as Uint8Array);
-  if (dtype === "f16" && !(data instanceof Uint16Array)) throw new WgslRuntimeError("onnxruntime-web returned float16 as other than raw bits");
+  if (dtype === "f16" && !(data instanceof Uint16Array))
+    throw new WgslRuntimeError("onnxruntime-web returned float16 as other than raw bits");
   return (data as Float32Array).slice();
 }

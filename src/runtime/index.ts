@@ -4,4 +4,11 @@ export { FALLBACK_BACKEND, OnnxFallbackModel, type OrtModule } from "./fallback.
 export { type LoadBundleOptions, type LoadProgress, loadBundle, type OpenedBundle, openBundle } from "./load.js";
 export { adapterShortfall, type LoadModelOptions, loadModel, type NetcModel } from "./load-model.js";
 export * from "./manifest.js";
-export { type KernelTiming, type ModelInput, type ModelRunOptions, type WgslBundle, WgslModel, WgslRuntimeError } from "./model.js";
+export {
+  type KernelTiming,
+  type ModelInput,
+  type ModelRunOptions,
+  type WgslBundle,
+  WgslModel,
+  WgslRuntimeError,
+} from "./model.js";

@@ -27,11 +27,13 @@ export type NetcModel = WgslModel | OnnxFallbackModel;
 /** Why this adapter cannot run the bundle, or undefined when it can. */
 export function adapterShortfall(adapter: GPUAdapter, manifest: BundleManifest): string | undefined {
   const missing = manifest.requiredFeatures.filter((f) => !adapter.features.has(f));
-  if (missing.length) return `the WebGPU adapter lacks the feature${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`;
+  if (missing.length)
+    return `the WebGPU adapter lacks the feature${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`;
   const has = adapter.limits as unknown as Record<string, number | undefined>;
   for (const [name, needed] of Object.entries(manifest.requiredLimits)) {
     const available = has[name];
-    if (available !== undefined && available < needed) return `the WebGPU adapter's ${name} is ${available}; the bundle needs ${needed}`;
+    if (available !== undefined && available < needed)
+      return `the WebGPU adapter's ${name} is ${available}; the bundle needs ${needed}`;
   }
   return undefined;
 }
@@ -48,11 +50,16 @@ export async function loadModel(base: string | URL, options: LoadModelOptions = 
     const shortfall = adapter ? adapterShortfall(adapter, opened.manifest) : "no WebGPU adapter answered";
     if (adapter && !shortfall) {
       const bundle = await opened.bundle();
-      return WgslModel.create(await requestDeviceFor(adapter, opened.manifest), bundle, { onProgress: options.onPipelines });
+      return WgslModel.create(await requestDeviceFor(adapter, opened.manifest), bundle, {
+        onProgress: options.onPipelines,
+      });
     }
     reason = shortfall!;
   }
   if (!opened.manifest.fallback)
-    throw new WgslRuntimeError(`${reason}, and the bundle has no ONNX fallback for ${FALLBACK_BACKEND} (it was compiled with --no-fallback)`, BUNDLE_ERROR.NoBackend);
+    throw new WgslRuntimeError(
+      `${reason}, and the bundle has no ONNX fallback for ${FALLBACK_BACKEND} (it was compiled with --no-fallback)`,
+      BUNDLE_ERROR.NoBackend,
+    );
   return OnnxFallbackModel.create(opened.manifest, await opened.fallbackOnnx(), reason, options.ort);
 }

@@ -11,7 +11,14 @@ import type { HostTensor } from "../util/tensor.js";
 import { findStateDict, openCheckpoint, type Checkpoint } from "./checkpoint.js";
 import { WeightCodes } from "../diagnostics/weight-codes.js";
 import type { ProgressCallback } from "./layout.js";
-import { type DeclaredWeight, importWeights, type MappingRules, type StripRule, type TensorTransform, type WeightReport } from "./mapping.js";
+import {
+  type DeclaredWeight,
+  importWeights,
+  type MappingRules,
+  type StripRule,
+  type TensorTransform,
+  type WeightReport,
+} from "./mapping.js";
 import { reportDiagnostics, type Strictness } from "./report.js";
 
 export function declaredWeights(graph: Graph): DeclaredWeight[] {
@@ -27,7 +34,9 @@ export function declaredWeights(graph: Graph): DeclaredWeight[] {
 }
 
 function ruleFail(message: string, span: Span): never {
-  throw new DiagnosticError([makeDiagnostic(WeightCodes.BadMappingRule, message, span, { hint: `rules: ${weightsVerbSpellings().join(", ")}` })]);
+  throw new DiagnosticError([
+    makeDiagnostic(WeightCodes.BadMappingRule, message, span, { hint: `rules: ${weightsVerbSpellings().join(", ")}` }),
+  ]);
 }
 
 function str(v: Val | undefined, span: Span, what: string): string {
@@ -73,31 +82,53 @@ export function mappingFromRules(rules: readonly WeightRuleUse[], set?: string):
         break;
       case "prefix": {
         if (out.prefix !== undefined) ruleFail("prefix is given twice", r.span);
-        if (r.args.length !== 1) ruleFail("prefix takes one string: where this file's tensors go (\"\" for the model's own weights)", r.span);
+        if (r.args.length !== 1)
+          ruleFail("prefix takes one string: where this file's tensors go (\"\" for the model's own weights)", r.span);
         const p = key();
         out.prefix = p === "" || p.endsWith(".") ? p : `${p}.`;
         break;
       }
       case "strip":
         if (r.args.length === 0) ruleFail("strip needs a prefix", r.span);
-        r.args.forEach((a, i) => out.stripPrefix.push({ prefix: str(a, r.span, `prefix ${i + 1} of strip`), span: r.span }));
+        r.args.forEach((a, i) =>
+          out.stripPrefix.push({ prefix: str(a, r.span, `prefix ${i + 1} of strip`), span: r.span }),
+        );
         break;
       case "rename":
         if (r.args.length !== 2) ruleFail(`${r.verb} takes "from" -> "to"`, r.span);
         out.rename.push({ from: key(), to: str(second, r.span, "the new name"), regex, span: r.span });
         break;
       case "transpose":
-        out.transforms.push({ op: "transpose", key: key(), regex, span: r.span, perm: second ? ints(second, r.span, "the permutation") : undefined });
+        out.transforms.push({
+          op: "transpose",
+          key: key(),
+          regex,
+          span: r.span,
+          perm: second ? ints(second, r.span, "the permutation") : undefined,
+        });
         break;
       case "reshape":
-        out.transforms.push({ op: "reshape", key: key(), regex, span: r.span, shape: second ? ints(second, r.span, "the shape") : undefined });
+        out.transforms.push({
+          op: "reshape",
+          key: key(),
+          regex,
+          span: r.span,
+          shape: second ? ints(second, r.span, "the shape") : undefined,
+        });
         break;
       case "cast":
         if (second && second.kind !== "dtype") ruleFail("cast takes an element type such as f32", r.span);
-        out.transforms.push({ op: "cast", key: key(), regex, span: r.span, to: second?.kind === "dtype" ? second.v : undefined });
+        out.transforms.push({
+          op: "cast",
+          key: key(),
+          regex,
+          span: r.span,
+          to: second?.kind === "dtype" ? second.v : undefined,
+        });
         break;
       case "split": {
-        if (second?.kind !== "int" || typeof second.v !== "number") ruleFail(`${r.verb} takes "key", axis -> "name", ...`, r.span);
+        if (second?.kind !== "int" || typeof second.v !== "number")
+          ruleFail(`${r.verb} takes "key", axis -> "name", ...`, r.span);
         const into = r.args.slice(2).map((a, i) => str(a, r.span, `target ${i + 1} of split`));
         if (into.length < 2) ruleFail("split needs at least two target names", r.span);
         out.transforms.push({ op: "split", key: key(), regex, span: r.span, axis: second.v, into });
@@ -106,7 +137,13 @@ export function mappingFromRules(rules: readonly WeightRuleUse[], set?: string):
       case "drop":
       case "drop_mismatched":
         if (r.args.length !== 1) ruleFail(`${r.verb} takes one key`, r.span);
-        out.transforms.push({ op: "drop", key: key(), regex, span: r.span, ...(verb === "drop_mismatched" ? { mismatched: true } : {}) });
+        out.transforms.push({
+          op: "drop",
+          key: key(),
+          regex,
+          span: r.span,
+          ...(verb === "drop_mismatched" ? { mismatched: true } : {}),
+        });
         break;
     }
   }
@@ -165,7 +202,8 @@ export function loadModelWeights(
     });
     const { weights, report } = importWeights(declared, sources, { onProgress: opts.onProgress });
     const diagnostics = [...misspelledSets(files, rules), ...reportDiagnostics(report, opts)];
-    if (!hasErrors(diagnostics)) for (const o of opts.overrides ?? []) for (const d of applyOverrides(weights, declared, o)) diagnostics.push(d);
+    if (!hasErrors(diagnostics))
+      for (const o of opts.overrides ?? []) for (const d of applyOverrides(weights, declared, o)) diagnostics.push(d);
     return { weights, report, diagnostics };
   } catch (e) {
     if (e instanceof DiagnosticError) return { weights: new Map(), diagnostics: e.diagnostics };
@@ -185,16 +223,25 @@ function misspelledSets(files: readonly WeightFileSpec[], rules: readonly Weight
     const closest = closestName(name, sets.keys());
     if (closest === undefined) return [];
     return [
-      makeDiagnostic(WeightCodes.UnknownWeightSet, `--weights ${name}=${f.path}: the model has no \`weights ${name} { }\` set, so the file's tensors go under '${name}.' as they are`, undefined, {
-        hint: `did you mean '${closest}'?`,
-        related: [{ message: `the model's set '${closest}'`, span: sets.get(closest)! }],
-      }),
+      makeDiagnostic(
+        WeightCodes.UnknownWeightSet,
+        `--weights ${name}=${f.path}: the model has no \`weights ${name} { }\` set, so the file's tensors go under '${name}.' as they are`,
+        undefined,
+        {
+          hint: `did you mean '${closest}'?`,
+          related: [{ message: `the model's set '${closest}'`, span: sets.get(closest)! }],
+        },
+      ),
     ];
   });
 }
 
 /** Replaces weights by the tensors of a plain state dict with the same names (e.g. a stress-test variant). */
-function applyOverrides(weights: Map<string, HostTensor>, declared: readonly DeclaredWeight[], path: string): Diagnostic[] {
+function applyOverrides(
+  weights: Map<string, HostTensor>,
+  declared: readonly DeclaredWeight[],
+  path: string,
+): Diagnostic[] {
   const checkpoint = openCheckpoint(path);
   try {
     const sd = findStateDict(checkpoint);
@@ -203,11 +250,23 @@ function applyOverrides(weights: Map<string, HostTensor>, declared: readonly Dec
     for (const [key, entry] of sd.tensors) {
       const d = byPath.get(key);
       if (!d) {
-        out.push(makeDiagnostic(WeightCodes.UnexpectedTensor, `override '${key}' in ${path} names no weight of the model`));
+        out.push(
+          makeDiagnostic(WeightCodes.UnexpectedTensor, `override '${key}' in ${path} names no weight of the model`),
+        );
         continue;
       }
-      if (entry.dtype !== d.dtype || entry.shape.length !== d.shape.length || entry.shape.some((n, i) => n !== d.shape[i])) {
-        out.push(makeDiagnostic(WeightCodes.ShapeMismatch, `override '${key}' is ${entry.dtype}[${entry.shape.join(", ")}], the weight ${d.dtype}[${d.shape.join(", ")}]`, d.span));
+      if (
+        entry.dtype !== d.dtype ||
+        entry.shape.length !== d.shape.length ||
+        entry.shape.some((n, i) => n !== d.shape[i])
+      ) {
+        out.push(
+          makeDiagnostic(
+            WeightCodes.ShapeMismatch,
+            `override '${key}' is ${entry.dtype}[${entry.shape.join(", ")}], the weight ${d.dtype}[${d.shape.join(", ")}]`,
+            d.span,
+          ),
+        );
         continue;
       }
       weights.set(key, checkpoint.readTensor(entry));

@@ -15,11 +15,17 @@ const CHROMIUM = "/usr/bin/chromium";
 const WGSL_TOLERANCE = 1e-3;
 
 const playwright = await import("playwright-core").catch(() => undefined);
-const why = !existsSync(CHROMIUM) ? `${CHROMIUM} is missing (apt-get install chromium)` : !playwright ? "playwright-core is not installed" : undefined;
+const why = !existsSync(CHROMIUM)
+  ? `${CHROMIUM} is missing (apt-get install chromium)`
+  : !playwright
+    ? "playwright-core is not installed"
+    : undefined;
 
 /** Starts `node examples/web/serve.mjs` on a free port; resolves with its URL once it listens. */
 function startServer(args: string[]): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ["examples/web/serve.mjs", ...args, "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["examples/web/serve.mjs", ...args, "--port", "0"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   return new Promise((resolve, reject) => {
     const seen = (chunk: Buffer) => {
@@ -89,7 +95,9 @@ describe.skipIf(why)(`examples/web in headless Chromium${why ? ` (skipped: ${why
     try {
       const page = await browser.newPage();
       await page.goto(started.url);
-      await page.waitForFunction(() => ["done", "error"].includes(document.body.dataset.state ?? ""), undefined, { timeout: 120_000 });
+      await page.waitForFunction(() => ["done", "error"].includes(document.body.dataset.state ?? ""), undefined, {
+        timeout: 120_000,
+      });
       const shown = await readPage(page);
       expect(shown.backend, shown.status).toBe("webgpu");
       expectBars(shown, scores);
@@ -107,9 +115,17 @@ describe.skipIf(why)(`examples/web in headless Chromium${why ? ` (skipped: ${why
       });
       const expected = new Float32Array(3 * frames * height * width);
       for (let t = 0; t < frames; t++)
-        for (let i = 0; i < width * height; i++) for (let c = 0; c < 3; c++) expected[(c * frames + t) * width * height + i] = pixels[3 * (t * width * height + i) + c] / 255;
+        for (let i = 0; i < width * height; i++)
+          for (let c = 0; c < 3; c++)
+            expected[(c * frames + t) * width * height + i] = pixels[3 * (t * width * height + i) + c] / 255;
       await page.setInputFiles("#frames", files.reverse()); // the page orders them by name
-      await page.waitForFunction(() => document.getElementById("clip-info")!.textContent!.includes("resized") && document.body.dataset.state !== "running", undefined, { timeout: 60_000 });
+      await page.waitForFunction(
+        () =>
+          document.getElementById("clip-info")!.textContent!.includes("resized") &&
+          document.body.dataset.state !== "running",
+        undefined,
+        { timeout: 60_000 },
+      );
       const picked = await readPage(page);
       expect(picked.clipInfo).toContain(`${frames} frames`);
       expectBars(picked, await referenceScores(model, expected));
@@ -122,7 +138,9 @@ describe.skipIf(why)(`examples/web in headless Chromium${why ? ` (skipped: ${why
     try {
       const page = await plain.newPage();
       await page.goto(started.url);
-      await page.waitForFunction(() => ["done", "error"].includes(document.body.dataset.state ?? ""), undefined, { timeout: 120_000 });
+      await page.waitForFunction(() => ["done", "error"].includes(document.body.dataset.state ?? ""), undefined, {
+        timeout: 120_000,
+      });
       const shown = await readPage(page);
       expect(shown.backend, shown.status).toBe("onnxruntime-web (wasm)");
       expect(await page.textContent("#adapter")).toBe("onnxruntime-web (wasm): no WebGPU adapter answered");

@@ -22,14 +22,20 @@ describe("signature tables", () => {
   });
 
   it("give defaults of a kind their parameter accepts", () => {
-    const tables: Record<string, Signature>[] = [BUILTIN_SIGNATURES, CONSTRUCT_SIGNATURES, SPLIT_INDEX_MODES, WEIGHTS_VERBS];
+    const tables: Record<string, Signature>[] = [
+      BUILTIN_SIGNATURES,
+      CONSTRUCT_SIGNATURES,
+      SPLIT_INDEX_MODES,
+      WEIGHTS_VERBS,
+    ];
     const wrong: string[] = [];
     for (const table of tables)
       for (const [name, sig] of Object.entries(table))
         for (const p of sig.params) {
           if (p.default === undefined) continue;
           const parsed = parseExpression("default", p.default).expr!;
-          const kinds = parsed.kind === "Name" ? [p.default === "none" ? "none" : "dtype"] as const : literalKinds(parsed);
+          const kinds =
+            parsed.kind === "Name" ? ([p.default === "none" ? "none" : "dtype"] as const) : literalKinds(parsed);
           if (!kinds || !acceptsKinds(p, kinds)) wrong.push(`${name}.${p.name} = ${p.default}`);
         }
     expect(wrong).toEqual([]);
@@ -37,13 +43,20 @@ describe("signature tables", () => {
 
   it("document the unary builtins as their op-registry rows do", () => {
     for (const [name, row] of Object.entries(UNARY))
-      if (row.builtin && name !== "gelu") expect(BUILTIN_SIGNATURES[name as keyof typeof BUILTIN_SIGNATURES]?.doc, name).toBe(row.builtin);
+      if (row.builtin && name !== "gelu")
+        expect(BUILTIN_SIGNATURES[name as keyof typeof BUILTIN_SIGNATURES]?.doc, name).toBe(row.builtin);
   });
 
   it("has a mapping for every weights verb, plain and regex", () => {
-    const args = (sig: Signature): Val[] => sig.params.flatMap((p): Val[] => (p.optional ? [] : p.kinds.includes("int") ? [{ kind: "int", v: 0 }] : [{ kind: "string", v: "a" }]));
+    const args = (sig: Signature): Val[] =>
+      sig.params.flatMap((p): Val[] =>
+        p.optional ? [] : p.kinds.includes("int") ? [{ kind: "int", v: 0 }] : [{ kind: "string", v: "a" }],
+      );
     for (const [verb, v] of Object.entries(WEIGHTS_VERBS)) {
-      const given: Val[] = [...args(v), ...Array<Val>(v.variadic === undefined ? 0 : v.variadic - 1).fill({ kind: "string", v: "b" })];
+      const given: Val[] = [
+        ...args(v),
+        ...Array<Val>(v.variadic === undefined ? 0 : v.variadic - 1).fill({ kind: "string", v: "b" }),
+      ];
       for (const written of v.regex ? [verb, `${verb}_regex`] : [verb]) {
         const m = mappingFromRules([{ verb: written, args: given, span }]);
         expect(JSON.stringify(m), written).not.toBe(JSON.stringify({ stripPrefix: [], rename: [], transforms: [] }));
@@ -55,9 +68,18 @@ describe("signature tables", () => {
 describe("the static check of builtin calls", () => {
   // Each call is refused before elaboration; called through an alias, which the static rule cannot follow, the
   // elaborator refuses it with the same code.
-  const calls = ["softmax(x, axs = 1)", "transpose(x, 0, 1, 2)", "reshape(x)", "softmax(x, axis = 1, axis = 0)", 'softmax(x, "last")', "sum(x, [0], keepdims = 1.5)"];
+  const calls = [
+    "softmax(x, axs = 1)",
+    "transpose(x, 0, 1, 2)",
+    "reshape(x)",
+    "softmax(x, axis = 1, axis = 0)",
+    'softmax(x, "last")',
+    "sum(x, [0], keepdims = 1.5)",
+  ];
   const errorsOf = (body: string) =>
-    compileToGraph(`model M()(x: f32[2, 8]) -> f32[2, 8] {\n${body}  return x\n}\n`, { file: "t.net" }).diagnostics.filter((d) => d.severity === "error");
+    compileToGraph(`model M()(x: f32[2, 8]) -> f32[2, 8] {\n${body}  return x\n}\n`, {
+      file: "t.net",
+    }).diagnostics.filter((d) => d.severity === "error");
   it.each(calls)("%s is reported before elaboration, as the elaborator would", (call) => {
     const direct = errorsOf(`  let y = ${call}\n`);
     expect(direct.map((d) => d.span?.line)).toEqual([2]);
@@ -67,7 +89,10 @@ describe("the static check of builtin calls", () => {
   });
 
   it("leaves a builtin's name alone where the file defines it", () => {
-    const r = compileToGraph("fn softmax(a: int, b: int, c: int) -> int {\n  return a\n}\nmodel M()(x: f32[2]) -> f32[2] {\n  let n = softmax(1, 2, 3)\n  return x\n}\n", { file: "t.net" });
+    const r = compileToGraph(
+      "fn softmax(a: int, b: int, c: int) -> int {\n  return a\n}\nmodel M()(x: f32[2]) -> f32[2] {\n  let n = softmax(1, 2, 3)\n  return x\n}\n",
+      { file: "t.net" },
+    );
     expect(r.diagnostics).toEqual([]);
   });
 });

@@ -27,14 +27,23 @@ export function bindArgs(callee: string, sig: Signature, args: CallArg[], span: 
   let pos = 0;
   for (const a of args) {
     const name = a.name ?? names[pos++];
-    if (name === undefined) fail(CheckCodes.WrongArity, `${callee} takes at most ${names.length} arguments, got ${args.length}`, a.span, [], shown);
-    if (!names.includes(name) && !(a.name && sig.namedRest)) fail(CheckCodes.UnknownArgument, `${callee} has no parameter '${name}'`, a.span, [], shown);
+    if (name === undefined)
+      fail(
+        CheckCodes.WrongArity,
+        `${callee} takes at most ${names.length} arguments, got ${args.length}`,
+        a.span,
+        [],
+        shown,
+      );
+    if (!names.includes(name) && !(a.name && sig.namedRest))
+      fail(CheckCodes.UnknownArgument, `${callee} has no parameter '${name}'`, a.span, [], shown);
     if (bound.has(name)) fail(CheckCodes.DuplicateArgument, `'${name}' is given twice`, a.span);
     bound.set(name, { value: a.value, span: a.span });
   }
   for (const p of sig.params) {
     if (bound.has(p.name) || p.optional) continue;
-    if (p.default === undefined) fail(CheckCodes.MissingArgument, `${callee} needs an argument '${p.name}'`, span, [], shown);
+    if (p.default === undefined)
+      fail(CheckCodes.MissingArgument, `${callee} needs an argument '${p.name}'`, span, [], shown);
     bound.set(p.name, { value: literal(p.default), span });
   }
   return bound;
@@ -45,7 +54,15 @@ function literal(text: string): Val {
   if ((DTYPES as readonly string[]).includes(text)) return { kind: "dtype", v: text as DType };
   if (text === "true" || text === "false") return bool(text === "true");
   if (text === "none") return NONE;
-  if (text.startsWith("[")) return { kind: "list", items: text.slice(1, -1).split(",").filter((s) => s.trim() !== "").map((s) => literal(s.trim())) };
+  if (text.startsWith("["))
+    return {
+      kind: "list",
+      items: text
+        .slice(1, -1)
+        .split(",")
+        .filter((s) => s.trim() !== "")
+        .map((s) => literal(s.trim())),
+    };
   if (/^-?\d+$/.test(text)) return int(Number(text));
   return float(Number(text));
 }

@@ -18,11 +18,18 @@ export function constantFromList(v: Val, span: Span, dtype?: DType): HostTensor 
   const walk = (x: Val, depth: number) => {
     if (depth === shape.length) return void flat.push(x);
     const items = expectList(x, span, "tensor literal");
-    if (items.length !== shape[depth]) fail(ShapeCodes.ShapeMismatch, `tensor literal is ragged: rows of ${shape[depth]} and ${items.length}`, span);
+    if (items.length !== shape[depth])
+      fail(ShapeCodes.ShapeMismatch, `tensor literal is ragged: rows of ${shape[depth]} and ${items.length}`, span);
     for (const it of items) walk(it, depth + 1);
   };
   walk(v, 0);
-  const kind = dtype ?? (flat.some((x) => x.kind === "float") ? "f32" : flat.every((x) => x.kind === "bool") && flat.length > 0 ? "bool" : "i64");
+  const kind =
+    dtype ??
+    (flat.some((x) => x.kind === "float")
+      ? "f32"
+      : flat.every((x) => x.kind === "bool") && flat.length > 0
+        ? "bool"
+        : "i64");
   const data = allocData(kind, flat.length);
   flat.forEach((x, i) => {
     const n = x.kind === "bool" ? (x.v ? 1 : 0) : expectNumber(x, span, "tensor literal element");

@@ -36,7 +36,14 @@ const callSites = new WeakMap<object, Span>();
 export function provenance(v: IrValue, label = "this value"): RelatedInfo[] {
   const span = callSites.get(v.producer) ?? v.producer.span;
   if (!span) return [];
-  const what = v.producer.op === "input" ? "input" : v.producer.op === "param" ? "weight" : callSites.has(v.producer) ? "call" : v.producer.op;
+  const what =
+    v.producer.op === "input"
+      ? "input"
+      : v.producer.op === "param"
+        ? "weight"
+        : callSites.has(v.producer)
+          ? "call"
+          : v.producer.op;
   return [{ message: `${label} (${v.dtype}[${v.shape.map(dimToString).join(", ")}]) comes from this ${what}`, span }];
 }
 
@@ -57,8 +64,16 @@ export class Emitter {
       return this.record(this.builder.op(op, attrs, inputs, origin));
     } catch (e) {
       if (e instanceof InferError) {
-        const related = inputs.length <= 4 ? inputs.flatMap((v, i) => provenance(v, inputs.length > 1 ? `operand ${i + 1}` : "the operand")) : [];
-        fail(e instanceof NotStaticError ? ShapeCodes.NotCompileTime : ShapeCodes.ShapeMismatch, e.message, origin.span, related);
+        const related =
+          inputs.length <= 4
+            ? inputs.flatMap((v, i) => provenance(v, inputs.length > 1 ? `operand ${i + 1}` : "the operand"))
+            : [];
+        fail(
+          e instanceof NotStaticError ? ShapeCodes.NotCompileTime : ShapeCodes.ShapeMismatch,
+          e.message,
+          origin.span,
+          related,
+        );
       }
       throw e;
     }
@@ -70,11 +85,15 @@ export class Emitter {
 
   scalar(value: number, dtype: DType, origin: Origin): IrValue {
     const data =
-      dtype === "i64" ? BigInt64Array.from([BigInt(Math.trunc(value))]) :
-      dtype === "f64" ? Float64Array.from([value]) :
-      dtype === "i32" ? Int32Array.from([value]) :
-      dtype === "bool" || dtype === "u8" ? Uint8Array.from([value ? 1 : 0]) :
-      Float32Array.from([value]);
+      dtype === "i64"
+        ? BigInt64Array.from([BigInt(Math.trunc(value))])
+        : dtype === "f64"
+          ? Float64Array.from([value])
+          : dtype === "i32"
+            ? Int32Array.from([value])
+            : dtype === "bool" || dtype === "u8"
+              ? Uint8Array.from([value ? 1 : 0])
+              : Float32Array.from([value]);
     return this.builder.constant({ dtype, shape: [], data }, origin);
   }
 }
@@ -83,7 +102,8 @@ export class Emitter {
 
 export function expectInt(v: Val, span: Span, what: string): number {
   if (v.kind === "int" && isStatic(v.v)) return v.v;
-  if (v.kind === "int") fail(ShapeCodes.NotCompileTime, `${what} must be a known integer, got the symbolic ${dimToString(v.v)}`, span);
+  if (v.kind === "int")
+    fail(ShapeCodes.NotCompileTime, `${what} must be a known integer, got the symbolic ${dimToString(v.v)}`, span);
   fail(ShapeCodes.TypeMismatch, `${what} must be an int, got ${describeKind(v)}`, span);
 }
 

@@ -14,7 +14,19 @@ import { builtinOf, type BuiltinContext } from "./builtins/index.js";
 import { bindArgs, type CallArg } from "./call-binding.js";
 import { constantFromList } from "./constant-tensors.js";
 import { CONSTRUCTS } from "./constructs.js";
-import { Emitter, expectBool, expectDim, expectInt, expectList, expectString, expectTensor, fail, type Origin, PoisonedValueError, provenance } from "./context.js";
+import {
+  Emitter,
+  expectBool,
+  expectDim,
+  expectInt,
+  expectList,
+  expectString,
+  expectTensor,
+  fail,
+  type Origin,
+  PoisonedValueError,
+  provenance,
+} from "./context.js";
 import { bool, describeKind, float, int, type LayerInstance, NONE, POISON, show, type Val } from "./values.js";
 import { index, member } from "./indexing.js";
 import { checkNotRecursive, MAX_DEPTH } from "./layer-recursion.js";
@@ -112,13 +124,21 @@ export class Elaborator {
     for (const [name, o] of overrides) {
       const v = this.evalExpr(o.expr, scope, rootActivation());
       const dim = expectDim(v, o.span, `--set ${name}`);
-      if (isStatic(dim) && dim < 1) fail(ShapeCodes.BadArgument, `--set ${name}: a dimension must be at least 1, got ${dim}`, o.span, [], `e.g. --set ${name}=1`);
+      if (isStatic(dim) && dim < 1)
+        fail(
+          ShapeCodes.BadArgument,
+          `--set ${name}: a dimension must be at least 1, got ${dim}`,
+          o.span,
+          [],
+          `e.g. --set ${name}=1`,
+        );
       freeDims.set(name, dim);
     }
     const act = rootActivation();
     const inputs = new Scope(scope);
     for (const p of m.inputs) {
-      if (p.type.kind !== "TensorType") fail(ShapeCodes.TypeMismatch, `model input '${p.name.name}' must be a tensor type`, p.type.span);
+      if (p.type.kind !== "TensorType")
+        fail(ShapeCodes.TypeMismatch, `model input '${p.name.name}' must be a tensor type`, p.type.span);
       const shape = this.modelInputShape(p.type, inputs, freeDims);
       const dtype = this.dtypeOf(p.type.dtype, p.type.span);
       const v = this.builder.input(p.name.name, dtype, shape, { span: p.span, scope: "" });
@@ -126,8 +146,22 @@ export class Elaborator {
     }
     for (const name of freeDims.keys())
       if (!m.inputs.some((p) => p.type.kind === "TensorType" && mentions(p.type, name)))
-        fail(CheckCodes.UnknownOverride, `--set ${name}: the model has no parameter or input dimension '${name}'`, overrides.get(name)?.span, [], `parameters: ${m.config.map((c) => c.name.name).join(", ") || "none"}`);
-    this.builder.graph.symbols = [...new Set(this.builder.graph.inputs.flatMap((i) => i.value.shape.flatMap((d) => (isStatic(d) ? [] : [...d.terms.keys()].flatMap((k) => k.split("*")).filter((s) => s !== "")))))];
+        fail(
+          CheckCodes.UnknownOverride,
+          `--set ${name}: the model has no parameter or input dimension '${name}'`,
+          overrides.get(name)?.span,
+          [],
+          `parameters: ${m.config.map((c) => c.name.name).join(", ") || "none"}`,
+        );
+    this.builder.graph.symbols = [
+      ...new Set(
+        this.builder.graph.inputs.flatMap((i) =>
+          i.value.shape.flatMap((d) =>
+            isStatic(d) ? [] : [...d.terms.keys()].flatMap((k) => k.split("*")).filter((s) => s !== ""),
+          ),
+        ),
+      ),
+    ];
     const result = this.runBody(m.body, inputs, act, m.span);
     this.bindOutputs(m, result, inputs);
     const uncalled = this.declareUncalledLayers();
@@ -150,7 +184,12 @@ export class Elaborator {
     this.symbolicSizes = true;
     const scope = new Scope(this.globals);
     const uncheckable = (why: string, span: Span, where: string) => ({
-      uncheckable: makeDiagnostic(ShapeCodes.BlockNotChecked, `block ${decl.name.name} is checked only where a model uses it: ${why}`, decl.name.span, { related: [{ message: where, span }] }),
+      uncheckable: makeDiagnostic(
+        ShapeCodes.BlockNotChecked,
+        `block ${decl.name.name} is checked only where a model uses it: ${why}`,
+        decl.name.span,
+        { related: [{ message: where, span }] },
+      ),
     });
     const symbolic = (p: A.ParamDecl): Val | undefined => {
       if (p.type.kind === "NamedType" && (p.type.name === "int" || p.type.name === "dim")) return int(sym(p.name.name));
@@ -161,7 +200,12 @@ export class Elaborator {
     for (const p of decl.config) {
       if (p.default) continue;
       const v = p.type.kind === "TensorType" ? undefined : symbolic(p);
-      if (!v) return uncheckable(`its parameter '${p.name.name}' has no default and cannot be a symbol`, p.span, "declared here");
+      if (!v)
+        return uncheckable(
+          `its parameter '${p.name.name}' has no default and cannot be a symbol`,
+          p.span,
+          "declared here",
+        );
       args.push({ name: p.name.name, value: v, span: p.span });
     }
     try {
@@ -171,7 +215,12 @@ export class Elaborator {
       for (const p of decl.inputs) {
         if (p.default) continue;
         const v = symbolic(p);
-        if (!v) return uncheckable(`its input '${p.name.name}' has no default and cannot be made symbolic`, p.span, "declared here");
+        if (!v)
+          return uncheckable(
+            `its input '${p.name.name}' has no default and cannot be made symbolic`,
+            p.span,
+            "declared here",
+          );
         inputs.push({ name: p.name.name, value: v, span: p.span });
       }
       this.callLayer(layer, inputs, decl.name.span);
@@ -180,7 +229,12 @@ export class Elaborator {
       this.keep(e.diagnostics);
     }
     const limit = this.errors.find((d) => SYMBOLIC_LIMITS.has(d.code));
-    if (limit) return uncheckable(`on symbolic sizes, ${limit.message}`, limit.span ?? decl.name.span, "a concrete value is needed here");
+    if (limit)
+      return uncheckable(
+        `on symbolic sizes, ${limit.message}`,
+        limit.span ?? decl.name.span,
+        "a concrete value is needed here",
+      );
     return { errors: this.errors };
   }
 
@@ -196,12 +250,16 @@ export class Elaborator {
       return this.checkedDim(this.evalExpr(d.expr, scope, rootActivation()), d.span);
     });
     const dtype = (DTYPES as readonly string[]).includes(type.dtype) ? (type.dtype as DType) : "f32";
-    return { kind: "tensor", v: this.builder.input(`input_${this.builder.graph.inputs.length}`, dtype, shape, { span, scope: "" }) };
+    return {
+      kind: "tensor",
+      v: this.builder.input(`input_${this.builder.graph.inputs.length}`, dtype, shape, { span, scope: "" }),
+    };
   }
 
   private modelInputShape(type: A.TensorTypeExpr, scope: Scope, free: Map<string, Dim>): Dim[] {
     return type.dims.map((d) => {
-      if (d.kind !== "Dim") fail(ShapeCodes.BadDimension, "model inputs need every dimension spelled out (no `...`, `*N` or `_`)", d.span);
+      if (d.kind !== "Dim")
+        fail(ShapeCodes.BadDimension, "model inputs need every dimension spelled out (no `...`, `*N` or `_`)", d.span);
       if (d.expr.kind === "Name" && !scope.lookup(d.expr.name)) {
         const dim = free.get(d.expr.name) ?? sym(d.expr.name);
         scope.define(d.expr.name, int(dim), d.span);
@@ -213,14 +271,19 @@ export class Elaborator {
 
   private checkedDim(v: Val, span: Span): Dim {
     const d = expectDim(v, span, "a dimension");
-    if (isStatic(d) && (d < 0 || d > 2 ** 40)) fail(ShapeCodes.BadDimension, `dimension ${d} is ${d < 0 ? "negative" : "too large"}`, span);
+    if (isStatic(d) && (d < 0 || d > 2 ** 40))
+      fail(ShapeCodes.BadDimension, `dimension ${d} is ${d < 0 ? "negative" : "too large"}`, span);
     return d;
   }
 
   private bindOutputs(m: A.ModelDecl, result: Val, scope: Scope): void {
     const values = m.outputs.length === 1 ? [result] : result.kind === "tuple" ? result.items : [result];
     if (values.length !== m.outputs.length)
-      fail(ShapeCodes.TypeMismatch, `model ${m.name.name} declares ${m.outputs.length} outputs but returns ${values.length} values`, m.span);
+      fail(
+        ShapeCodes.TypeMismatch,
+        `model ${m.name.name} declares ${m.outputs.length} outputs but returns ${values.length} values`,
+        m.span,
+      );
     m.outputs.forEach((o, i) => {
       const v = values[i];
       matchType(this, o.type, v, scope, o.span, false, `output ${o.name?.name ?? i}`);
@@ -230,7 +293,13 @@ export class Elaborator {
 
   // ---- configuration and signatures ----
 
-  private bindConfig(params: readonly A.ParamDecl[], scope: Scope, overrides: Map<string, { expr: A.Expr; span: Span }> | undefined, owner: string, args?: Map<string, CallArg>): Map<string, Val> {
+  private bindConfig(
+    params: readonly A.ParamDecl[],
+    scope: Scope,
+    overrides: Map<string, { expr: A.Expr; span: Span }> | undefined,
+    owner: string,
+    args?: Map<string, CallArg>,
+  ): Map<string, Val> {
     const config = new Map<string, Val>();
     for (const p of params) {
       let v: Val;
@@ -261,22 +330,48 @@ export class Elaborator {
     for (const a of args) {
       const p = a.name ? params.find((q) => q.name.name === a.name) : params[pos++];
       if (!p) {
-        if (a.name) fail(CheckCodes.UnknownArgument, `${owner} has no parameter '${a.name}'`, a.span, [], `parameters: ${params.map((q) => q.name.name).join(", ") || "none"}`);
-        fail(CheckCodes.WrongArity, `${owner} takes ${params.length} argument${params.length === 1 ? "" : "s"}, got ${args.length}`, a.span);
+        if (a.name)
+          fail(
+            CheckCodes.UnknownArgument,
+            `${owner} has no parameter '${a.name}'`,
+            a.span,
+            [],
+            `parameters: ${params.map((q) => q.name.name).join(", ") || "none"}`,
+          );
+        fail(
+          CheckCodes.WrongArity,
+          `${owner} takes ${params.length} argument${params.length === 1 ? "" : "s"}, got ${args.length}`,
+          a.span,
+        );
       }
       if (out.has(p.name.name)) fail(CheckCodes.DuplicateArgument, `'${p.name.name}' is given twice`, a.span);
       out.set(p.name.name, a);
     }
     for (const p of params)
-      if (!out.has(p.name.name) && !p.default) fail(CheckCodes.MissingArgument, `${owner} needs an argument '${p.name.name}'`, span, [{ message: "declared here", span: p.span }]);
+      if (!out.has(p.name.name) && !p.default)
+        fail(CheckCodes.MissingArgument, `${owner} needs an argument '${p.name.name}'`, span, [
+          { message: "declared here", span: p.span },
+        ]);
     return out;
   }
 
   // ---- calls ----
 
-  private instantiate(decl: A.BlockDecl, args: CallArg[], path: string, span: Span, parent?: LayerInstance): LayerInstance {
+  private instantiate(
+    decl: A.BlockDecl,
+    args: CallArg[],
+    path: string,
+    span: Span,
+    parent?: LayerInstance,
+  ): LayerInstance {
     const scope = new Scope(this.globals);
-    const config = this.bindConfig(decl.config, scope, undefined, `block ${decl.name.name}`, this.matchArgs(decl.config, args, `block ${decl.name.name}`, span));
+    const config = this.bindConfig(
+      decl.config,
+      scope,
+      undefined,
+      `block ${decl.name.name}`,
+      this.matchArgs(decl.config, args, `block ${decl.name.name}`, span),
+    );
     const layer: LayerInstance = { decl, path, config, span, parent };
     checkNotRecursive(layer);
     return layer;
@@ -289,7 +384,8 @@ export class Elaborator {
     for (const [k, v] of layer.config) scope.define(k, v);
     const bound = this.matchArgs(decl.inputs, args, `layer ${layer.path}`, span);
     this.bindInputs(decl.inputs, bound, scope, `layer ${layer.path}`);
-    for (const p of decl.inputs) this.tapSelection?.offer(`${layer.path}/${p.name.name}`, scope.lookup(p.name.name)!.value, p.name.span);
+    for (const p of decl.inputs)
+      this.tapSelection?.offer(`${layer.path}/${p.name.name}`, scope.lookup(p.name.name)!.value, p.name.span);
     const act: Activation = { path: layer.path, layers: new Map(), declared: new Map(), kind: "block", construct };
     const result = this.withCall(span, () => this.runBody(decl.body, scope, act, decl.span));
     this.checkOutputs(decl.outputs, result, scope, span, `layer ${layer.path}`);
@@ -301,7 +397,13 @@ export class Elaborator {
     const scope = new Scope(this.globals);
     const bound = this.matchArgs(decl.params, args, `fn ${decl.name.name}`, span);
     this.bindInputs(decl.params, bound, scope, `fn ${decl.name.name}`);
-    const act: Activation = { path: caller.path, layers: new Map(), declared: new Map(), kind: "fn", construct: caller.construct };
+    const act: Activation = {
+      path: caller.path,
+      layers: new Map(),
+      declared: new Map(),
+      kind: "fn",
+      construct: caller.construct,
+    };
     const result = this.withCall(span, () => this.runBody(decl.body, scope, act, decl.span));
     this.checkOutputs(decl.outputs, result, scope, span, `fn ${decl.name.name}`);
     return result;
@@ -336,21 +438,38 @@ export class Elaborator {
       const failure = this.undoOnFailure(() => {
         const scope = new Scope(this.globals);
         for (const [k, v] of layer.config) scope.define(k, v);
-        const args: CallArg[] = layer.decl.inputs.map((p) => ({ name: p.name.name, value: this.placeholder(p, scope), span: p.span }));
+        const args: CallArg[] = layer.decl.inputs.map((p) => ({
+          name: p.name.name,
+          value: this.placeholder(p, scope),
+          span: p.span,
+        }));
         this.callLayer(layer, args, layer.span);
       });
       this.showPrints = true;
       this.recover = true;
       const unused = `layer '${path}' is declared but never called`;
       if (!failure) {
-        diagnostics.push(makeDiagnostic(CheckCodes.UnusedLayer, `${unused}; its weights are still expected from a checkpoint, and reported as unused`, layer.span));
+        diagnostics.push(
+          makeDiagnostic(
+            CheckCodes.UnusedLayer,
+            `${unused}; its weights are still expected from a checkpoint, and reported as unused`,
+            layer.span,
+          ),
+        );
         continue;
       }
       diagnostics.push(
-        makeDiagnostic(CheckCodes.UnusedLayer, `${unused}, and its body cannot run without real inputs, so it declares no weights`, layer.span, {
-          related: failure.span ? [{ message: `on placeholder inputs: ${failure.code} ${failure.message}`, span: failure.span }] : [],
-          hint: `call it, or remove it; a checkpoint's tensors under '${path}.' then match no weight: leave them out with \`weights { drop_regex "${path.replace(/\./g, "[.]")}[.].*" }\``,
-        }),
+        makeDiagnostic(
+          CheckCodes.UnusedLayer,
+          `${unused}, and its body cannot run without real inputs, so it declares no weights`,
+          layer.span,
+          {
+            related: failure.span
+              ? [{ message: `on placeholder inputs: ${failure.code} ${failure.message}`, span: failure.span }]
+              : [],
+            hint: `call it, or remove it; a checkpoint's tensors under '${path}.' then match no weight: leave them out with \`weights { drop_regex "${path.replace(/\./g, "[.]")}[.].*" }\``,
+          },
+        ),
       );
     }
     return { diagnostics, uncalledLayers };
@@ -360,7 +479,12 @@ export class Elaborator {
   private undoOnFailure(work: () => void): Diagnostic | undefined {
     const graph = this.builder.graph;
     const [nodes, params, taps] = [graph.nodes.length, graph.params.length, graph.taps.length];
-    const [paramPaths, layers, called, tapNames] = [new Set(this.params.keys()), new Set(this.layerRegistry.keys()), new Set(this.calledLayers), new Set(this.tapNames)];
+    const [paramPaths, layers, called, tapNames] = [
+      new Set(this.params.keys()),
+      new Set(this.layerRegistry.keys()),
+      new Set(this.calledLayers),
+      new Set(this.tapNames),
+    ];
     try {
       work();
       return undefined;
@@ -380,7 +504,12 @@ export class Elaborator {
   /** A zero tensor (or the default) fitting a declared input, with unbound dims and runs of dims set to 1. */
   private placeholder(p: A.ParamDecl, scope: Scope): Val {
     if (p.default) return this.evalExpr(p.default, scope, rootActivation());
-    if (p.type.kind !== "TensorType") fail(CheckCodes.MissingArgument, `layer input '${p.name.name}' needs a default so the uncalled layer's weights can be declared`, p.span);
+    if (p.type.kind !== "TensorType")
+      fail(
+        CheckCodes.MissingArgument,
+        `layer input '${p.name.name}' needs a default so the uncalled layer's weights can be declared`,
+        p.span,
+      );
     const shape = p.type.dims.flatMap((d) => {
       if (d.kind !== "Dim") return d.kind === "DimAny" ? [1] : [];
       if (d.expr.kind === "Name" && !scope.lookup(d.expr.name)) return [1];
@@ -402,12 +531,22 @@ export class Elaborator {
   private checkOutputs(outputs: readonly A.OutputDecl[], result: Val, scope: Scope, span: Span, owner: string): void {
     if (outputs.length === 0) return;
     const values = outputs.length === 1 ? [result] : result.kind === "tuple" ? result.items : [result];
-    if (values.length !== outputs.length) fail(ShapeCodes.TypeMismatch, `${owner} declares ${outputs.length} outputs but returns ${values.length}`, span);
-    outputs.forEach((o, i) => matchType(this, o.type, values[i], scope, span, true, `result ${o.name?.name ?? i} of ${owner}`));
+    if (values.length !== outputs.length)
+      fail(ShapeCodes.TypeMismatch, `${owner} declares ${outputs.length} outputs but returns ${values.length}`, span);
+    outputs.forEach((o, i) =>
+      matchType(this, o.type, values[i], scope, span, true, `result ${o.name?.name ?? i} of ${owner}`),
+    );
   }
 
   private runBody(body: readonly A.Stmt[], scope: Scope, act: Activation, span: Span): Val {
-    if (++this.depth > MAX_DEPTH) fail(ShapeCodes.RecursionLimit, `blocks nest deeper than ${MAX_DEPTH} calls`, span, [], "a block probably instantiates itself");
+    if (++this.depth > MAX_DEPTH)
+      fail(
+        ShapeCodes.RecursionLimit,
+        `blocks nest deeper than ${MAX_DEPTH} calls`,
+        span,
+        [],
+        "a block probably instantiates itself",
+      );
     try {
       const signal = this.execAll(body, scope, act);
       if (!signal) fail(CheckCodes.MissingReturn, "this body ends without a `return`", span);
@@ -446,7 +585,8 @@ export class Elaborator {
     try {
       return run();
     } catch (e) {
-      if (!(e instanceof DiagnosticError) || e.diagnostics.some((d) => d.code === ShapeCodes.RecursionLimit.code)) throw e;
+      if (!(e instanceof DiagnosticError) || e.diagnostics.some((d) => d.code === ShapeCodes.RecursionLimit.code))
+        throw e;
       this.keep(e.diagnostics);
       if (this.errors.length >= Elaborator.MAX_ERRORS) throw new DiagnosticError(this.errors);
       poisonBindings(s, scope);
@@ -460,7 +600,10 @@ export class Elaborator {
   /** Keeps errors, once per place and code: a statement in a loop or in a block used many times fails each time. */
   private keep(diagnostics: readonly Diagnostic[]): void {
     for (const d of diagnostics)
-      if (!this.errors.some((k) => k.code === d.code && k.span?.file === d.span?.file && k.span?.start === d.span?.start)) this.errors.push(d);
+      if (
+        !this.errors.some((k) => k.code === d.code && k.span?.file === d.span?.file && k.span?.start === d.span?.start)
+      )
+        this.errors.push(d);
   }
 
   private exec(s: A.Stmt, scope: Scope, act: Activation): Signal {
@@ -481,7 +624,8 @@ export class Elaborator {
       case "Assign": {
         let v = this.evalExpr(s.value, scope, act);
         if (s.op !== "=") {
-          if (s.target.kind !== "NamePattern") fail(CheckCodes.MisplacedStatement, `${s.op} needs a single name on the left`, s.target.span);
+          if (s.target.kind !== "NamePattern")
+            fail(CheckCodes.MisplacedStatement, `${s.op} needs a single name on the left`, s.target.span);
           const cur = this.lookup(s.target.name, s.target.span, scope);
           v = binary(this, s.op[0] as A.BinaryOp, cur, v, s.span, s.span, act);
         }
@@ -508,9 +652,12 @@ export class Elaborator {
         return { returned: this.evalExpr(s.value, scope, act) };
       case "Tap": {
         const v = expectTensor(this.evalExpr(s.value, scope, act), s.value.span, "a tapped value");
-        const local = s.index ? `${s.name.name}.${expectInt(this.evalExpr(s.index, scope, act), s.index.span, "a tap index")}` : s.name.name;
+        const local = s.index
+          ? `${s.name.name}.${expectInt(this.evalExpr(s.index, scope, act), s.index.span, "a tap index")}`
+          : s.name.name;
         const name = act.path ? `${act.path}/${local}` : local;
-        if (this.tapNames.has(name)) fail(CheckCodes.DuplicateDefinition, `tap '${name}' is defined twice`, s.name.span);
+        if (this.tapNames.has(name))
+          fail(CheckCodes.DuplicateDefinition, `tap '${name}' is defined twice`, s.name.span);
         this.tapNames.add(name);
         this.builder.tap(name, v, s.span);
         this.tapSelection?.offer(name, { kind: "tensor", v }, s.span);
@@ -519,14 +666,21 @@ export class Elaborator {
       case "Assert": {
         const ok = expectBool(this.evalExpr(s.cond, scope, act), s.cond.span, "an assert condition");
         if (!ok) {
-          const msg = s.message ? expectString(this.evalExpr(s.message, scope, act), s.message.span, "an assert message") : `assertion failed: ${exprText(s.cond)}`;
+          const msg = s.message
+            ? expectString(this.evalExpr(s.message, scope, act), s.message.span, "an assert message")
+            : `assertion failed: ${exprText(s.cond)}`;
           fail(ShapeCodes.AssertionFailed, msg, s.cond.span);
         }
         return;
       }
       case "Print": {
         const shown = s.args.map((a) => {
-          if (a.name) fail(CheckCodes.UnknownArgument, `print takes values, not named arguments ('${a.name.name} =')`, a.name.span);
+          if (a.name)
+            fail(
+              CheckCodes.UnknownArgument,
+              `print takes values, not named arguments ('${a.name.name} =')`,
+              a.name.span,
+            );
           const value = this.evalExpr(a.value, scope, act);
           const literal = a.value.kind === "String" || a.value.kind === "Number" || a.value.kind === "Bool";
           return literal ? (value.kind === "string" ? value.v : show(value)) : `${exprText(a.value)} = ${show(value)}`;
@@ -535,9 +689,15 @@ export class Elaborator {
         return;
       }
       case "Weights":
-        if (act.kind !== "model") fail(CheckCodes.MisplacedStatement, "`weights { ... }` belongs in the model body", s.span);
+        if (act.kind !== "model")
+          fail(CheckCodes.MisplacedStatement, "`weights { ... }` belongs in the model body", s.span);
         for (const r of s.rules)
-          this.weightRules.push({ verb: r.verb.name, args: r.args.map((e) => this.evalExpr(e, scope, act)), span: r.span, ...(s.name ? { set: s.name.name } : {}) });
+          this.weightRules.push({
+            verb: r.verb.name,
+            args: r.args.map((e) => this.evalExpr(e, scope, act)),
+            span: r.span,
+            ...(s.name ? { set: s.name.name } : {}),
+          });
         return;
       case "Preprocess": // checked by the preprocess-fields rule before elaboration
         this.builder.graph.preprocess = readPreprocess(s).spec;
@@ -554,12 +714,23 @@ export class Elaborator {
   readonly print = (text: string, span: Span): void => {
     if (!this.showPrints) return;
     if (this.printed.length < Elaborator.MAX_PRINTED) this.printed.push(makeDiagnostic(ShapeCodes.Printed, text, span));
-    else this.printed[this.printed.length - 1].related[0] = { message: `${++this.printsDropped} more print${this.printsDropped === 1 ? "" : "s"} not shown` };
+    else
+      this.printed[this.printed.length - 1].related[0] = {
+        message: `${++this.printsDropped} more print${this.printsDropped === 1 ? "" : "s"} not shown`,
+      };
   };
 
   private declareParam(s: A.ParamStmt, scope: Scope, act: Activation): void {
-    if (act.kind === "fn") fail(CheckCodes.MisplacedStatement, "a fn cannot own weights: declare the param in a block", s.span, [], "turn the fn into a block and instantiate it with `layer`");
-    if (s.type.kind !== "TensorType") fail(ShapeCodes.TypeMismatch, "a param needs a tensor type such as f32[768, 96]", s.type.span);
+    if (act.kind === "fn")
+      fail(
+        CheckCodes.MisplacedStatement,
+        "a fn cannot own weights: declare the param in a block",
+        s.span,
+        [],
+        "turn the fn into a block and instantiate it with `layer`",
+      );
+    if (s.type.kind !== "TensorType")
+      fail(ShapeCodes.TypeMismatch, "a param needs a tensor type such as f32[768, 96]", s.type.span);
     const dtype = this.dtypeOf(s.type.dtype, s.type.span);
     const shape = s.type.dims.flatMap((d) => {
       if (d.kind === "DimRest" && d.name) {
@@ -577,23 +748,55 @@ export class Elaborator {
     if (first) {
       // The same statement again is a loop declaring one fixed name on every pass.
       const again = first.start === nameSpan.start && first.file === nameSpan.file;
-      fail(CheckCodes.DuplicateDefinition, `weight '${path}' is declared twice`, nameSpan, [{ message: again ? "first declared here, by an earlier pass of the loop" : "first declared here", span: first }],
-        "the weights of one block need distinct names; in a loop, compute one per pass: `param w: ... named \"w\" + str(i)`");
+      fail(
+        CheckCodes.DuplicateDefinition,
+        `weight '${path}' is declared twice`,
+        nameSpan,
+        [
+          {
+            message: again ? "first declared here, by an earlier pass of the loop" : "first declared here",
+            span: first,
+          },
+        ],
+        'the weights of one block need distinct names; in a loop, compute one per pass: `param w: ... named "w" + str(i)`',
+      );
     }
     act.declared.set(`param:${path}`, nameSpan);
     let v = this.params.get(path);
     if (v) {
       if (v.dtype !== dtype || !dimsEqual(v.shape, shape))
-        fail(ShapeCodes.ShapeMismatch, `param ${path} is declared again with ${dtype}${shapeToString(shape)}, first as ${v.dtype}${shapeToString(v.shape)}`, s.span, provenance(v));
+        fail(
+          ShapeCodes.ShapeMismatch,
+          `param ${path} is declared again with ${dtype}${shapeToString(shape)}, first as ${v.dtype}${shapeToString(v.shape)}`,
+          s.span,
+          provenance(v),
+        );
     } else {
       const init = s.init ? constantFromList(this.evalExpr(s.init, scope, act), s.init.span, dtype) : undefined;
-      if (init && !dimsEqual(init.shape, shape)) fail(ShapeCodes.ShapeMismatch, `the initial value has shape ${shapeToString(init.shape)}, the param ${shapeToString(shape)}`, s.init!.span);
+      if (init && !dimsEqual(init.shape, shape))
+        fail(
+          ShapeCodes.ShapeMismatch,
+          `the initial value has shape ${shapeToString(init.shape)}, the param ${shapeToString(shape)}`,
+          s.init!.span,
+        );
       const layerSpan = isStdlibFile(s.span.file) ? this.userLayerSpan(act.path) : undefined;
       const staticShape = shape.filter(isStatic);
       // A weight of symbolic size exists only while a block is checked on symbolic sizes: an input stands for it.
-      v = staticShape.length === shape.length
-        ? this.builder.param({ path, dtype, shape: staticShape, span: s.span, unused: false, init, ...(layerSpan ? { layerSpan } : {}) }, { span: s.span, scope: act.path })
-        : this.builder.input(path, dtype, shape, { span: s.span, scope: act.path });
+      v =
+        staticShape.length === shape.length
+          ? this.builder.param(
+              {
+                path,
+                dtype,
+                shape: staticShape,
+                span: s.span,
+                unused: false,
+                init,
+                ...(layerSpan ? { layerSpan } : {}),
+              },
+              { span: s.span, scope: act.path },
+            )
+          : this.builder.input(path, dtype, shape, { span: s.span, scope: act.path });
       this.params.set(path, v);
     }
     scope.define(s.name.name, { kind: "tensor", v }, s.name.span);
@@ -613,7 +816,8 @@ export class Elaborator {
   private weightName(e: A.Expr, scope: Scope, act: Activation): string {
     const name = expectString(this.evalExpr(e, scope, act), e.span, "a weight name");
     if (name === "") fail(ShapeCodes.BadWeightName, "the weight name is empty", e.span);
-    if (name.includes(".")) fail(ShapeCodes.BadWeightName, `the weight name ${JSON.stringify(name)} contains '.'`, e.span);
+    if (name.includes("."))
+      fail(ShapeCodes.BadWeightName, `the weight name ${JSON.stringify(name)} contains '.'`, e.span);
     return name;
   }
 
@@ -622,7 +826,13 @@ export class Elaborator {
   spendListElements(n: number, span: Span): void {
     this.listElements += Math.max(0, n);
     if (this.listElements > MAX_LIST_ELEMENTS)
-      fail(ShapeCodes.TooLarge, `compile-time lists have grown past ${MAX_LIST_ELEMENTS} elements in all`, span, [], "nested ranges multiply: build large constants with full(...) or arange(...), or compute them in the graph");
+      fail(
+        ShapeCodes.TooLarge,
+        `compile-time lists have grown past ${MAX_LIST_ELEMENTS} elements in all`,
+        span,
+        [],
+        "nested ranges multiply: build large constants with full(...) or arange(...), or compute them in the graph",
+      );
   }
 
   private paramDim(v: Val, span: Span): Dim {
@@ -634,15 +844,38 @@ export class Elaborator {
 
   private declareLayer(s: A.LayerStmt, scope: Scope, act: Activation): void {
     if (act.kind === "fn") fail(CheckCodes.MisplacedStatement, "a fn cannot own layers: use a block", s.span);
-    const keys = s.path.map((seg) => (seg.kind === "Name" ? seg.name : String(expectInt(this.evalExpr(seg.expr, scope, act), seg.span, "a layer index"))));
+    const keys = s.path.map((seg) =>
+      seg.kind === "Name"
+        ? seg.name
+        : String(expectInt(this.evalExpr(seg.expr, scope, act), seg.span, "a layer index")),
+    );
     const rel = keys.join(".");
     const path = act.path ? `${act.path}.${rel}` : rel;
-    if (act.declared.has(`layer:${path}`)) fail(CheckCodes.DuplicateDefinition, `layer '${rel}' is declared twice`, s.span);
+    if (act.declared.has(`layer:${path}`))
+      fail(CheckCodes.DuplicateDefinition, `layer '${rel}' is declared twice`, s.span);
     act.declared.set(`layer:${path}`, s.span);
-    if (s.init.kind !== "Call") fail(ShapeCodes.TypeMismatch, "a layer is declared from a block call, e.g. `layer fc = Linear(768, 10)`", s.init.span);
+    if (s.init.kind !== "Call")
+      fail(
+        ShapeCodes.TypeMismatch,
+        "a layer is declared from a block call, e.g. `layer fc = Linear(768, 10)`",
+        s.init.span,
+      );
     const callee = this.evalExpr(s.init.callee, scope, act);
-    if (callee.kind !== "block") fail(ShapeCodes.TypeMismatch, `a layer is made from a block, but ${exprText(s.init.callee)} is ${describeKind(callee)}`, s.init.callee.span);
-    const layer = this.layerRegistry.get(path) ?? this.instantiate(callee.decl, this.evalArgs(s.init.args, scope, act), path, s.span, this.layerRegistry.get(act.path));
+    if (callee.kind !== "block")
+      fail(
+        ShapeCodes.TypeMismatch,
+        `a layer is made from a block, but ${exprText(s.init.callee)} is ${describeKind(callee)}`,
+        s.init.callee.span,
+      );
+    const layer =
+      this.layerRegistry.get(path) ??
+      this.instantiate(
+        callee.decl,
+        this.evalArgs(s.init.args, scope, act),
+        path,
+        s.span,
+        this.layerRegistry.get(act.path),
+      );
     this.layerRegistry.set(path, layer);
     // File the instance in the activation's namespace tree: `layer a.b[2]` makes a -> b -> "2".
     let ns = act.layers;
@@ -651,7 +884,7 @@ export class Elaborator {
       nsPath = nsPath ? `${nsPath}.${k}` : k;
       if (i === keys.length - 1) return void ns.set(k, { kind: "layer", layer });
       let next = ns.get(k);
-      if (!next || next.kind !== "ns") {
+      if (next?.kind !== "ns") {
         next = { kind: "ns", path: nsPath, entries: new Map() };
         ns.set(k, next);
       }
@@ -665,17 +898,32 @@ export class Elaborator {
     if (p.kind === "NamePattern") {
       if (p.name === "_") return;
       if (how === "define") scope.define(p.name, v, p.span);
-      else if (!scope.assign(p.name, v)) fail(CheckCodes.UnknownName, `'${p.name}' is assigned before it is defined`, p.span, [], `write \`let ${p.name} = ...\` first`);
+      else if (!scope.assign(p.name, v))
+        fail(
+          CheckCodes.UnknownName,
+          `'${p.name}' is assigned before it is defined`,
+          p.span,
+          [],
+          `write \`let ${p.name} = ...\` first`,
+        );
       return;
     }
-    if (v.kind !== "tuple" && v.kind !== "list") fail(ShapeCodes.TypeMismatch, `cannot unpack ${describeKind(v)} into ${p.elements.length} names`, span);
-    if (v.items.length !== p.elements.length) fail(ShapeCodes.TypeMismatch, `cannot unpack ${v.items.length} values into ${p.elements.length} names`, span);
+    if (v.kind !== "tuple" && v.kind !== "list")
+      fail(ShapeCodes.TypeMismatch, `cannot unpack ${describeKind(v)} into ${p.elements.length} names`, span);
+    if (v.items.length !== p.elements.length)
+      fail(ShapeCodes.TypeMismatch, `cannot unpack ${v.items.length} values into ${p.elements.length} names`, span);
     p.elements.forEach((e, i) => this.bindPattern(e, v.items[i], scope, span, how));
   }
 
   private iterate(v: Val, span: Span): Val[] {
     if (v.kind === "list" || v.kind === "tuple") return v.items;
-    fail(ShapeCodes.TypeMismatch, `cannot loop over ${describeKind(v)}`, span, [], "loop over a range `0..n` or a list");
+    fail(
+      ShapeCodes.TypeMismatch,
+      `cannot loop over ${describeKind(v)}`,
+      span,
+      [],
+      "loop over a range `0..n` or a list",
+    );
   }
 
   // ---- expressions ----
@@ -707,7 +955,13 @@ export class Elaborator {
    */
   evalExpr(e: A.Expr, scope: Scope, act: Activation): Val {
     if (this.evalDepth >= MAX_EVAL_DEPTH)
-      fail(ShapeCodes.RecursionLimit, `expressions and block calls nest more than ${MAX_EVAL_DEPTH} deep here`, e.span, [], "name intermediate results with `let`, or nest fewer blocks; a block may be instantiating itself");
+      fail(
+        ShapeCodes.RecursionLimit,
+        `expressions and block calls nest more than ${MAX_EVAL_DEPTH} deep here`,
+        e.span,
+        [],
+        "name intermediate results with `let`, or nest fewer blocks; a block may be instantiating itself",
+      );
     this.evalDepth++;
     try {
       return this.evaluate(e, scope, act);
@@ -720,7 +974,8 @@ export class Elaborator {
     switch (e.kind) {
       case "Number":
         if (!Number.isFinite(e.value)) fail(SyntaxCodes.BadNumber, `the number ${e.raw} is out of range`, e.span);
-        if (!e.isFloat && !Number.isSafeInteger(e.value)) fail(SyntaxCodes.BadNumber, `the integer ${e.raw} is too large`, e.span, [], "integers must be below 2^53");
+        if (!e.isFloat && !Number.isSafeInteger(e.value))
+          fail(SyntaxCodes.BadNumber, `the integer ${e.raw} is too large`, e.span, [], "integers must be below 2^53");
         return e.isFloat ? float(e.value) : int(e.value);
       case "String":
         return { kind: "string", v: e.value };
@@ -746,12 +1001,16 @@ export class Elaborator {
       case "Unary": {
         const v = this.evalExpr(e.operand, scope, act);
         if (e.op === "not") {
-          if (v.kind === "tensor") return { kind: "tensor", v: this.emit.op1("not", {}, [v.v], this.origin(e.span, act)) };
+          if (v.kind === "tensor")
+            return { kind: "tensor", v: this.emit.op1("not", {}, [v.v], this.origin(e.span, act)) };
           return bool(!expectBool(v, e.operand.span, "the operand of not"));
         }
         if (v.kind === "int") return int(dimNeg(v.v));
         if (v.kind === "float") return float(-v.v);
-        return { kind: "tensor", v: this.emit.op1("neg", {}, [expectTensor(v, e.operand.span, "the operand of -")], this.origin(e.span, act)) };
+        return {
+          kind: "tensor",
+          v: this.emit.op1("neg", {}, [expectTensor(v, e.operand.span, "the operand of -")], this.origin(e.span, act)),
+        };
       }
       case "Binary": {
         if (e.op === "and" || e.op === "or") {
@@ -764,14 +1023,25 @@ export class Elaborator {
           const r = this.evalExpr(e.right, scope, act);
           return binary(this, e.op, l, r, e.span, e.opSpan, act);
         }
-        return binary(this, e.op, this.evalExpr(e.left, scope, act), this.evalExpr(e.right, scope, act), e.span, e.opSpan, act);
+        return binary(
+          this,
+          e.op,
+          this.evalExpr(e.left, scope, act),
+          this.evalExpr(e.right, scope, act),
+          e.span,
+          e.opSpan,
+          act,
+        );
       }
       case "Cond":
-        return expectBool(this.evalExpr(e.cond, scope, act), e.cond.span, "the condition") ? this.evalExpr(e.then, scope, act) : this.evalExpr(e.else, scope, act);
+        return expectBool(this.evalExpr(e.cond, scope, act), e.cond.span, "the condition")
+          ? this.evalExpr(e.then, scope, act)
+          : this.evalExpr(e.else, scope, act);
       case "Range": {
         const a = expectInt(this.evalExpr(e.start, scope, act), e.start.span, "a range start");
         const b = expectInt(this.evalExpr(e.end, scope, act), e.end.span, "a range end");
-        if (b - a > MAX_RANGE) fail(ShapeCodes.TooLarge, `the range ${a}..${b} has more than ${MAX_RANGE} elements`, e.span);
+        if (b - a > MAX_RANGE)
+          fail(ShapeCodes.TooLarge, `the range ${a}..${b} has more than ${MAX_RANGE} elements`, e.span);
         this.spendListElements(b - a, e.span);
         const items: Val[] = [];
         for (let i = a; i < b; i++) items.push(int(i));
@@ -801,13 +1071,28 @@ export class Elaborator {
         const construct = Object.hasOwn(CONSTRUCTS, callee.name) ? CONSTRUCTS[callee.name as ConstructName] : undefined;
         if (construct?.call) return construct.call(this, args, e.span, act);
         const b = builtinOf(callee.name)!;
-        const ctx: BuiltinContext = { emit: this.emit, origin: this.origin(e.span, act), span: e.span, print: this.print };
+        const ctx: BuiltinContext = {
+          emit: this.emit,
+          origin: this.origin(e.span, act),
+          span: e.span,
+          print: this.print,
+        };
         return b.impl(ctx, bindArgs(callee.name, b.sig, args, e.span));
       }
       case "block":
-        fail(ShapeCodes.TypeMismatch, `block ${callee.decl.name.name} must be instantiated with a name before it is called`, e.span, [], `write \`layer name = ${callee.decl.name.name}(...)\`, then call \`name(x)\``);
+        fail(
+          ShapeCodes.TypeMismatch,
+          `block ${callee.decl.name.name} must be instantiated with a name before it is called`,
+          e.span,
+          [],
+          `write \`layer name = ${callee.decl.name.name}(...)\`, then call \`name(x)\``,
+        );
       default:
-        fail(ShapeCodes.TypeMismatch, `${exprText(e.callee)} is ${describeKind(callee)}, which cannot be called`, e.callee.span);
+        fail(
+          ShapeCodes.TypeMismatch,
+          `${exprText(e.callee)} is ${describeKind(callee)}, which cannot be called`,
+          e.callee.span,
+        );
     }
   }
 
@@ -822,9 +1107,15 @@ export class Elaborator {
   }
 }
 
-
 function zeros(dtype: DType, shape: number[]): HostTensor {
-  return { dtype, shape, data: allocData(dtype, shape.reduce((a, b) => a * b, 1)) };
+  return {
+    dtype,
+    shape,
+    data: allocData(
+      dtype,
+      shape.reduce((a, b) => a * b, 1),
+    ),
+  };
 }
 
 function dimsEqual(a: readonly Dim[], b: readonly Dim[]): boolean {
@@ -837,5 +1128,12 @@ function mentions(type: A.TensorTypeExpr, name: string): boolean {
 
 /** Poisons what a failed statement would have bound: its definitions, and the variables it (or its branches) assigns. */
 /** Errors that elaborating on symbols can cause where concrete arguments would not: the block is not checked. */
-const SYMBOLIC_LIMITS = new Set([ShapeCodes.NotCompileTime, ShapeCodes.NotDivisible, ShapeCodes.AssertionFailed, ShapeCodes.TooLarge, ShapeCodes.RecursionLimit].map((c) => c.code));
-
+const SYMBOLIC_LIMITS = new Set(
+  [
+    ShapeCodes.NotCompileTime,
+    ShapeCodes.NotDivisible,
+    ShapeCodes.AssertionFailed,
+    ShapeCodes.TooLarge,
+    ShapeCodes.RecursionLimit,
+  ].map((c) => c.code),
+);

@@ -14,7 +14,14 @@ export function member(el: Elaborator, v: Val, e: A.MemberExpr, act: Activation)
   const name = e.member.name;
   if (v.kind === "ns") {
     const entry = v.entries.get(name);
-    if (!entry) fail(CheckCodes.UnknownName, `layer group ${v.path} has no '${name}'`, e.member.span, [], `it has: ${[...v.entries.keys()].join(", ")}`);
+    if (!entry)
+      fail(
+        CheckCodes.UnknownName,
+        `layer group ${v.path} has no '${name}'`,
+        e.member.span,
+        [],
+        `it has: ${[...v.entries.keys()].join(", ")}`,
+      );
     return entry;
   }
   if (v.kind === "tensor") {
@@ -23,23 +30,38 @@ export function member(el: Elaborator, v: Val, e: A.MemberExpr, act: Activation)
     if (name === "rank") return int(t.shape.length);
     if (name === "dtype") return { kind: "dtype", v: t.dtype };
     if (name === "T") {
-      if (t.shape.length < 2) fail(ShapeCodes.RankMismatch, `.T needs rank >= 2, got ${shapeToString(t.shape)}`, e.span);
+      if (t.shape.length < 2)
+        fail(ShapeCodes.RankMismatch, `.T needs rank >= 2, got ${shapeToString(t.shape)}`, e.span);
       const perm = t.shape.map((_, i) => i);
       [perm[perm.length - 1], perm[perm.length - 2]] = [perm[perm.length - 2], perm[perm.length - 1]];
       return { kind: "tensor", v: el.emit.op1("transpose", { perm }, [t], el.origin(e.span, act)) };
     }
   }
   if (v.kind === "layer" && v.layer.config.has(name)) return v.layer.config.get(name)!;
-  fail(CheckCodes.UnknownName, `${describeKind(v)} has no member '${name}'`, e.member.span, [], v.kind === "tensor" ? "tensors have .shape, .rank, .dtype and .T" : undefined);
+  fail(
+    CheckCodes.UnknownName,
+    `${describeKind(v)} has no member '${name}'`,
+    e.member.span,
+    [],
+    v.kind === "tensor" ? "tensors have .shape, .rank, .dtype and .T" : undefined,
+  );
 }
 
 export function index(el: Elaborator, v: Val, e: A.IndexExpr, scope: Scope, act: Activation): Val {
   if (v.kind === "ns") {
-    if (e.subscripts.length !== 1 || e.subscripts[0].kind !== "At") fail(ShapeCodes.BadArgument, "a layer group takes one index", e.span);
+    if (e.subscripts.length !== 1 || e.subscripts[0].kind !== "At")
+      fail(ShapeCodes.BadArgument, "a layer group takes one index", e.span);
     const sub = e.subscripts[0];
     const key = String(expectInt(el.evalExpr(sub.expr, scope, act), sub.span, "a layer index"));
     const entry = v.entries.get(key);
-    if (!entry) fail(CheckCodes.UnknownName, `layer group ${v.path} has no [${key}]`, sub.span, [], `it has: ${[...v.entries.keys()].join(", ")}`);
+    if (!entry)
+      fail(
+        CheckCodes.UnknownName,
+        `layer group ${v.path} has no [${key}]`,
+        sub.span,
+        [],
+        `it has: ${[...v.entries.keys()].join(", ")}`,
+      );
     return entry;
   }
   if (v.kind === "list" || v.kind === "tuple") {
@@ -48,7 +70,8 @@ export function index(el: Elaborator, v: Val, e: A.IndexExpr, scope: Scope, act:
     if (sub.kind === "At") {
       const i = expectInt(el.evalExpr(sub.expr, scope, act), sub.span, "a list index");
       const j = i < 0 ? i + v.items.length : i;
-      if (j < 0 || j >= v.items.length) fail(ShapeCodes.IndexOutOfRange, `index ${i} is outside a list of ${v.items.length}`, sub.span);
+      if (j < 0 || j >= v.items.length)
+        fail(ShapeCodes.IndexOutOfRange, `index ${i} is outside a list of ${v.items.length}`, sub.span);
       return v.items[j];
     }
     if (sub.kind === "Slice") {
@@ -67,8 +90,15 @@ export function index(el: Elaborator, v: Val, e: A.IndexExpr, scope: Scope, act:
   return { kind: "tensor", v: indexTensor(el, t, e, scope, act) };
 }
 
-function sliceBounds(el: Elaborator, sub: Extract<A.Subscript, { kind: "Slice" }>, n: number, scope: Scope, act: Activation): [number, number, number] {
-  const num = (x: A.Expr | undefined, d: number) => (x ? expectInt(el.evalExpr(x, scope, act), x.span, "a slice bound") : d);
+function sliceBounds(
+  el: Elaborator,
+  sub: Extract<A.Subscript, { kind: "Slice" }>,
+  n: number,
+  scope: Scope,
+  act: Activation,
+): [number, number, number] {
+  const num = (x: A.Expr | undefined, d: number) =>
+    x ? expectInt(el.evalExpr(x, scope, act), x.span, "a slice bound") : d;
   const step = num(sub.step, 1);
   if (step < 1) fail(ShapeCodes.BadArgument, "slice steps must be positive", sub.span);
   const norm = (i: number) => Math.min(Math.max(i < 0 ? i + n : i, 0), n);
@@ -79,9 +109,16 @@ function sliceBounds(el: Elaborator, sub: Extract<A.Subscript, { kind: "Slice" }
 function indexTensor(el: Elaborator, t: IrValue, e: A.IndexExpr, scope: Scope, act: Activation): IrValue {
   const subs = e.subscripts;
   const ell = subs.findIndex((s) => s.kind === "Ellipsis");
-  if (subs.filter((s) => s.kind === "Ellipsis").length > 1) fail(ShapeCodes.BadArgument, "only one `...` per subscript", e.span);
+  if (subs.filter((s) => s.kind === "Ellipsis").length > 1)
+    fail(ShapeCodes.BadArgument, "only one `...` per subscript", e.span);
   const explicit = subs.length - (ell >= 0 ? 1 : 0);
-  if (explicit > t.shape.length) fail(ShapeCodes.RankMismatch, `${explicit} indices for a tensor of rank ${t.shape.length} ${shapeToString(t.shape)}`, e.span, provenance(t));
+  if (explicit > t.shape.length)
+    fail(
+      ShapeCodes.RankMismatch,
+      `${explicit} indices for a tensor of rank ${t.shape.length} ${shapeToString(t.shape)}`,
+      e.span,
+      provenance(t),
+    );
   const perAxis: (A.Subscript | undefined)[] = [];
   for (const s of subs) {
     if (s.kind === "Ellipsis") for (let k = 0; k < t.shape.length - explicit; k++) perAxis.push(undefined);
@@ -94,11 +131,13 @@ function indexTensor(el: Elaborator, t: IrValue, e: A.IndexExpr, scope: Scope, a
   perAxis.forEach((s, axis) => {
     if (!s || (s.kind === "Slice" && !s.start && !s.end && !s.step)) return;
     const n = x.shape[axis];
-    if (!isStatic(n)) fail(ShapeCodes.NotCompileTime, `cannot index axis ${axis} of symbolic size ${dimToString(n)}`, s.span);
+    if (!isStatic(n))
+      fail(ShapeCodes.NotCompileTime, `cannot index axis ${axis} of symbolic size ${dimToString(n)}`, s.span);
     if (s.kind === "At") {
       const i = expectInt(el.evalExpr(s.expr, scope, act), s.span, "an index");
       const j = i < 0 ? i + n : i;
-      if (j < 0 || j >= n) fail(ShapeCodes.IndexOutOfRange, `index ${i} is outside axis ${axis} of size ${n}`, s.span, provenance(t));
+      if (j < 0 || j >= n)
+        fail(ShapeCodes.IndexOutOfRange, `index ${i} is outside axis ${axis} of size ${n}`, s.span, provenance(t));
       x = slice(ctx, x, axis, j, j + 1);
       drop.push(axis);
     } else if (s.kind === "Slice") {
@@ -106,6 +145,12 @@ function indexTensor(el: Elaborator, t: IrValue, e: A.IndexExpr, scope: Scope, a
       if (start !== 0 || end !== n || step !== 1) x = slice(ctx, x, axis, start, end, step);
     }
   });
-  if (drop.length) x = reshape(ctx, x, x.shape.filter((_, i) => !drop.includes(i)), e.span);
+  if (drop.length)
+    x = reshape(
+      ctx,
+      x,
+      x.shape.filter((_, i) => !drop.includes(i)),
+      e.span,
+    );
   return x;
 }

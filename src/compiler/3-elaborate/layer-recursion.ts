@@ -46,8 +46,20 @@ export function checkNotRecursive(layer: LayerInstance): void {
   if (again) {
     const shown = chain.slice(0, chain.indexOf(again) + 1).reverse();
     const related = shown.map((p) => ({ message: `${p.path} is a ${p.decl.name.name}`, span: p.span }));
-    fail(ShapeCodes.RecursionLimit, `layer ${layer.path} is a ${name} declared inside a ${name} with the same configuration: the blocks would nest without end (${[...shown.map((p) => p.path.split(".").pop()), layer.path.split(".").pop()].join(" -> ")})`, layer.span, related, "make the inner layer smaller (e.g. a depth that counts down to a base case under an `if`)");
+    fail(
+      ShapeCodes.RecursionLimit,
+      `layer ${layer.path} is a ${name} declared inside a ${name} with the same configuration: the blocks would nest without end (${[...shown.map((p) => p.path.split(".").pop()), layer.path.split(".").pop()].join(" -> ")})`,
+      layer.span,
+      related,
+      "make the inner layer smaller (e.g. a depth that counts down to a base case under an `if`)",
+    );
   }
   const blocks = [...new Set(chain.slice(0, 8).map((p) => p.decl.name.name))].join(", ");
-  fail(ShapeCodes.RecursionLimit, `layers nest deeper than ${MAX_DEPTH} levels, through ${blocks} (layer ${layer.path.slice(0, 60)}...)`, layer.span, [], "a block probably instantiates itself");
+  fail(
+    ShapeCodes.RecursionLimit,
+    `layers nest deeper than ${MAX_DEPTH} levels, through ${blocks} (layer ${layer.path.slice(0, 60)}...)`,
+    layer.span,
+    [],
+    "a block probably instantiates itself",
+  );
 }

@@ -14,7 +14,11 @@ export function resolveShape(x: IrValue, target: Dim[], span: Span): Dim[] {
   const known = dimProduct(target.filter((d) => d !== -1));
   const rest = dimDivExact(dimProduct(x.shape), known);
   if (rest === undefined)
-    fail(ShapeCodes.NotDivisible, `reshape: ${shapeToString(x.shape)} cannot be viewed as ${shapeToString(target)} (${dimToString(dimProduct(x.shape))} elements are not a multiple of ${dimToString(known)})`, span);
+    fail(
+      ShapeCodes.NotDivisible,
+      `reshape: ${shapeToString(x.shape)} cannot be viewed as ${shapeToString(target)} (${dimToString(dimProduct(x.shape))} elements are not a multiple of ${dimToString(known)})`,
+      span,
+    );
   return target.map((d) => (d === -1 ? rest : d));
 }
 

@@ -13,7 +13,13 @@ import { bool, describeKind, float, int, show, type Val } from "./values.js";
 export function binary(el: Elaborator, op: A.BinaryOp, l: Val, r: Val, span: Span, opSpan: Span, act: Activation): Val {
   if (op === "+" && (l.kind === "string" || r.kind === "string")) {
     if (l.kind === "string" && r.kind === "string") return { kind: "string", v: l.v + r.v };
-    fail(ShapeCodes.TypeMismatch, `+ joins two strings, not ${describeKind(l)} and ${describeKind(r)}`, span, [], "turn an int into a string with str(i): `\"w\" + str(i)`");
+    fail(
+      ShapeCodes.TypeMismatch,
+      `+ joins two strings, not ${describeKind(l)} and ${describeKind(r)}`,
+      span,
+      [],
+      'turn an int into a string with str(i): `"w" + str(i)`',
+    );
   }
   if (l.kind === "tensor" || r.kind === "tensor") return tensorBinary(el, op, l, r, span, act);
   if (l.kind === "list" && r.kind === "list" && op === "+") {
@@ -25,24 +31,36 @@ export function binary(el: Elaborator, op: A.BinaryOp, l: Val, r: Val, span: Spa
     return bool(op === "==" ? same : !same);
   }
   if (l.kind === "int" && r.kind === "int") return intBinary(op, l.v, r.v, span, opSpan);
-  if (l.kind === "bool" && r.kind === "bool" && (op === "and" || op === "or")) return bool(op === "and" ? l.v && r.v : l.v || r.v);
+  if (l.kind === "bool" && r.kind === "bool" && (op === "and" || op === "or"))
+    return bool(op === "and" ? l.v && r.v : l.v || r.v);
   const a = expectNumber(l, span, `the left side of ${op}`);
   const b = expectNumber(r, span, `the right side of ${op}`);
   switch (op) {
-    case "+": return float(a + b);
-    case "-": return float(a - b);
-    case "*": return float(a * b);
+    case "+":
+      return float(a + b);
+    case "-":
+      return float(a - b);
+    case "*":
+      return float(a * b);
     case "/":
       if (b === 0) fail(ShapeCodes.DivisionByZero, "division by zero", opSpan);
       return float(a / b);
-    case "%": return float(a % b);
-    case "**": return float(a ** b);
-    case "<": return bool(a < b);
-    case "<=": return bool(a <= b);
-    case ">": return bool(a > b);
-    case ">=": return bool(a >= b);
-    case "==": return bool(a === b);
-    case "!=": return bool(a !== b);
+    case "%":
+      return float(a % b);
+    case "**":
+      return float(a ** b);
+    case "<":
+      return bool(a < b);
+    case "<=":
+      return bool(a <= b);
+    case ">":
+      return bool(a > b);
+    case ">=":
+      return bool(a >= b);
+    case "==":
+      return bool(a === b);
+    case "!=":
+      return bool(a !== b);
     default:
       fail(ShapeCodes.TypeMismatch, `${op} is not defined for numbers`, opSpan);
   }
@@ -50,9 +68,12 @@ export function binary(el: Elaborator, op: A.BinaryOp, l: Val, r: Val, span: Spa
 
 function intBinary(op: A.BinaryOp, a: Dim, b: Dim, span: Span, opSpan: Span): Val {
   switch (op) {
-    case "+": return int(dimAdd(a, b));
-    case "-": return int(dimSub(a, b));
-    case "*": return int(dimMul(a, b));
+    case "+":
+      return int(dimAdd(a, b));
+    case "-":
+      return int(dimSub(a, b));
+    case "*":
+      return int(dimMul(a, b));
     case "/": {
       if (b === 0) fail(ShapeCodes.DivisionByZero, "division by zero", opSpan);
       const q = dimDivExact(a, b);
@@ -60,8 +81,10 @@ function intBinary(op: A.BinaryOp, a: Dim, b: Dim, span: Span, opSpan: Span): Va
       if (isStatic(a) && isStatic(b)) return float(a / b);
       fail(ShapeCodes.NotDivisible, `${dimToString(a)} is not divisible by ${dimToString(b)}`, span);
     }
-    case "==": return bool(dimEq(a, b));
-    case "!=": return bool(!dimEq(a, b));
+    case "==":
+      return bool(dimEq(a, b));
+    case "!=":
+      return bool(!dimEq(a, b));
   }
   const x = expectInt(int(a), span, `the left side of ${op}`);
   const y = expectInt(int(b), span, `the right side of ${op}`);
@@ -69,11 +92,16 @@ function intBinary(op: A.BinaryOp, a: Dim, b: Dim, span: Span, opSpan: Span): Va
     case "%":
       if (y === 0) fail(ShapeCodes.DivisionByZero, "modulo by zero", opSpan);
       return int(((x % y) + y) % y);
-    case "**": return y >= 0 ? int(x ** y) : float(x ** y);
-    case "<": return bool(x < y);
-    case "<=": return bool(x <= y);
-    case ">": return bool(x > y);
-    case ">=": return bool(x >= y);
+    case "**":
+      return y >= 0 ? int(x ** y) : float(x ** y);
+    case "<":
+      return bool(x < y);
+    case "<=":
+      return bool(x <= y);
+    case ">":
+      return bool(x > y);
+    case ">=":
+      return bool(x >= y);
     default:
       fail(ShapeCodes.TypeMismatch, `${op} is not defined for ints`, opSpan);
   }
@@ -86,9 +114,32 @@ function tensorBinary(el: Elaborator, op: A.BinaryOp, l: Val, r: Val, span: Span
   const a = toTensor(ctx, l, span, `the left side of ${op}`, like);
   const b = toTensor(ctx, r, span, `the right side of ${op}`, like);
   if (a.dtype !== b.dtype)
-    fail(ShapeCodes.DTypeMismatch, `${op} of ${a.dtype} and ${b.dtype}`, span, [...provenance(a, "the left side"), ...provenance(b, "the right side")], "convert one side with cast(x, f32)");
-  const irOp = ({ "+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "@": "matmul", "<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", and: "and", or: "or" } as const)[op as "+"];
-  if (op === "!=") return { kind: "tensor", v: el.emit.op1("not", {}, [el.emit.op1("eq", {}, [a, b], origin)], origin) };
+    fail(
+      ShapeCodes.DTypeMismatch,
+      `${op} of ${a.dtype} and ${b.dtype}`,
+      span,
+      [...provenance(a, "the left side"), ...provenance(b, "the right side")],
+      "convert one side with cast(x, f32)",
+    );
+  const irOp = (
+    {
+      "+": "add",
+      "-": "sub",
+      "*": "mul",
+      "/": "div",
+      "**": "pow",
+      "@": "matmul",
+      "<": "lt",
+      "<=": "le",
+      ">": "gt",
+      ">=": "ge",
+      "==": "eq",
+      and: "and",
+      or: "or",
+    } as const
+  )[op as "+"];
+  if (op === "!=")
+    return { kind: "tensor", v: el.emit.op1("not", {}, [el.emit.op1("eq", {}, [a, b], origin)], origin) };
   if (!irOp) fail(ShapeCodes.TypeMismatch, `${op} is not defined for tensors`, span);
   return { kind: "tensor", v: el.emit.op1(irOp, {}, [a, b], origin) };
 }

@@ -4,8 +4,10 @@ import type { Scope } from "./scope.js";
 import { POISON } from "./values.js";
 
 export function poisonBindings(s: A.Stmt, scope: Scope): void {
-  const names = (p: A.Pattern): string[] => (p.kind === "NamePattern" ? (p.name === "_" ? [] : [p.name]) : p.elements.flatMap(names));
-  const assigned = (stmts: readonly A.Stmt[]): void => stmts.forEach((x) => (x.kind === "Assign" || x.kind === "If" || x.kind === "For") && poisonAssigned(x));
+  const names = (p: A.Pattern): string[] =>
+    p.kind === "NamePattern" ? (p.name === "_" ? [] : [p.name]) : p.elements.flatMap(names);
+  const assigned = (stmts: readonly A.Stmt[]): void =>
+    stmts.forEach((x) => (x.kind === "Assign" || x.kind === "If" || x.kind === "For") && poisonAssigned(x));
   const poisonAssigned = (x: A.AssignStmt | A.IfStmt | A.ForStmt): void => {
     if (x.kind === "Assign") names(x.target).forEach((n) => scope.assign(n, POISON));
     else if (x.kind === "If") [x.then, x.else ?? []].forEach(assigned);

@@ -15,9 +15,23 @@ import { describeKind, float, int, type Val } from "./values.js";
  * Checks a value against a declared type. Names in tensor dims that are not yet bound are bound to the actual
  * dimension when `bindFree` (signatures are generic over them); `*N` binds a run of dims.
  */
-export function matchType(el: Elaborator, type: A.TypeExpr, v: Val, scope: Scope, span: Span, bindFree: boolean, what: string): void {
+export function matchType(
+  el: Elaborator,
+  type: A.TypeExpr,
+  v: Val,
+  scope: Scope,
+  span: Span,
+  bindFree: boolean,
+  what: string,
+): void {
   const mismatch = (expected: string): never =>
-    fail(ShapeCodes.TypeMismatch, `${what} should be ${expected}, got ${describeKind(v)}`, span, v.kind === "tensor" ? provenance(v.v) : [], undefined);
+    fail(
+      ShapeCodes.TypeMismatch,
+      `${what} should be ${expected}, got ${describeKind(v)}`,
+      span,
+      v.kind === "tensor" ? provenance(v.v) : [],
+      undefined,
+    );
   switch (type.kind) {
     case "NamedType": {
       const n = type.name;
@@ -29,10 +43,17 @@ export function matchType(el: Elaborator, type: A.TypeExpr, v: Val, scope: Scope
       if (n === "any") return;
       if (n === "tensor" || (DTYPES as readonly string[]).includes(n)) {
         if (v.kind !== "tensor") return mismatch(n === "tensor" ? "a tensor" : `a ${n} tensor`);
-        if (n !== "tensor" && v.v.dtype !== n) fail(ShapeCodes.DTypeMismatch, `${what} should be ${n}, got ${v.v.dtype}`, span, provenance(v.v));
+        if (n !== "tensor" && v.v.dtype !== n)
+          fail(ShapeCodes.DTypeMismatch, `${what} should be ${n}, got ${v.v.dtype}`, span, provenance(v.v));
         return;
       }
-      fail(CheckCodes.UnknownName, `unknown type '${n}'`, type.span, [], "types: int, float, bool, string, dim, layer, tensor, list<T>, (T, U), f32[dims]");
+      fail(
+        CheckCodes.UnknownName,
+        `unknown type '${n}'`,
+        type.span,
+        [],
+        "types: int, float, bool, string, dim, layer, tensor, list<T>, (T, U), f32[dims]",
+      );
     }
     case "ListType": {
       if (v.kind !== "list" && v.kind !== "tuple") return mismatch("a list");
@@ -40,7 +61,8 @@ export function matchType(el: Elaborator, type: A.TypeExpr, v: Val, scope: Scope
       return;
     }
     case "TupleType": {
-      if ((v.kind !== "tuple" && v.kind !== "list") || v.items.length !== type.elements.length) return mismatch(`a tuple of ${type.elements.length}`);
+      if ((v.kind !== "tuple" && v.kind !== "list") || v.items.length !== type.elements.length)
+        return mismatch(`a tuple of ${type.elements.length}`);
       type.elements.forEach((t, i) => matchType(el, t, v.items[i], scope, span, bindFree, `${what}.${i}`));
       return;
     }
@@ -49,26 +71,48 @@ export function matchType(el: Elaborator, type: A.TypeExpr, v: Val, scope: Scope
   }
 }
 
-function matchTensorType(el: Elaborator, type: A.TensorTypeExpr, v: Val, scope: Scope, span: Span, bindFree: boolean, what: string): void {
-  if (v.kind !== "tensor") fail(ShapeCodes.TypeMismatch, `${what} should be a tensor ${type.dtype}[...], got ${describeKind(v)}`, span);
+function matchTensorType(
+  el: Elaborator,
+  type: A.TensorTypeExpr,
+  v: Val,
+  scope: Scope,
+  span: Span,
+  bindFree: boolean,
+  what: string,
+): void {
+  if (v.kind !== "tensor")
+    fail(ShapeCodes.TypeMismatch, `${what} should be a tensor ${type.dtype}[...], got ${describeKind(v)}`, span);
   const t = v.v;
   if ((DTYPES as readonly string[]).includes(type.dtype)) {
-    if (t.dtype !== type.dtype) fail(ShapeCodes.DTypeMismatch, `${what} should be ${type.dtype}, got ${t.dtype}`, span, provenance(t));
+    if (t.dtype !== type.dtype)
+      fail(ShapeCodes.DTypeMismatch, `${what} should be ${type.dtype}, got ${t.dtype}`, span, provenance(t));
   } else if (type.dtype !== "tensor") {
     // A dtype variable (e.g. `T[N, C]`): bound on first use, compared afterwards.
     const bound = scope.lookup(type.dtype);
     if (bound && bound.value.kind === "dtype") {
-      if (bound.value.v !== t.dtype) fail(ShapeCodes.DTypeMismatch, `${what} should be ${bound.value.v} (${type.dtype}), got ${t.dtype}`, span, provenance(t));
+      if (bound.value.v !== t.dtype)
+        fail(
+          ShapeCodes.DTypeMismatch,
+          `${what} should be ${bound.value.v} (${type.dtype}), got ${t.dtype}`,
+          span,
+          provenance(t),
+        );
     } else if (bindFree) scope.define(type.dtype, { kind: "dtype", v: t.dtype }, type.span);
   }
   const rests = type.dims.filter((d) => d.kind === "DimRest");
-  if (rests.length > 1) fail(ShapeCodes.BadDimension, "a tensor type may have at most one `...` or `*N`", rests[1].span);
+  if (rests.length > 1)
+    fail(ShapeCodes.BadDimension, "a tensor type may have at most one `...` or `*N`", rests[1].span);
   const restAt = type.dims.findIndex((d) => d.kind === "DimRest");
   const fixed = type.dims.length - rests.length;
   const rankOk = rests.length ? t.shape.length >= fixed : t.shape.length === fixed;
   const expected = `${type.dtype}[${type.dims.map((d) => (d.kind === "Dim" ? exprText(d.expr) : d.kind === "DimAny" ? "_" : d.name ? `*${d.name}` : "...")).join(", ")}]`;
   if (!rankOk)
-    fail(ShapeCodes.RankMismatch, `${what} should have shape ${expected} (rank ${rests.length ? `>= ${fixed}` : fixed}), got ${shapeToString(t.shape)}`, span, provenance(t));
+    fail(
+      ShapeCodes.RankMismatch,
+      `${what} should have shape ${expected} (rank ${rests.length ? `>= ${fixed}` : fixed}), got ${shapeToString(t.shape)}`,
+      span,
+      provenance(t),
+    );
   const restLen = t.shape.length - fixed;
   const actualAt = (i: number) => (restAt >= 0 && i > restAt ? i - 1 + restLen : i);
   type.dims.forEach((d, i) => {
@@ -80,7 +124,12 @@ function matchTensorType(el: Elaborator, type: A.TensorTypeExpr, v: Val, scope: 
       if (bound) {
         const dims = expectList(bound.value, d.span, d.name).map((x) => expectDim(x, d.span, d.name!));
         if (dims.length !== run.length || !dims.every((x, k) => dimEq(x, run[k])))
-          fail(ShapeCodes.ShapeMismatch, `${what} should have shape ${expected} with ${d.name} = ${shapeToString(dims)}, got ${shapeToString(t.shape)}`, span, provenance(t));
+          fail(
+            ShapeCodes.ShapeMismatch,
+            `${what} should have shape ${expected} with ${d.name} = ${shapeToString(dims)}, got ${shapeToString(t.shape)}`,
+            span,
+            provenance(t),
+          );
       } else if (bindFree) scope.define(d.name, { kind: "list", items: run.map((x) => int(x)) }, d.span);
       return;
     }
@@ -91,10 +140,12 @@ function matchTensorType(el: Elaborator, type: A.TensorTypeExpr, v: Val, scope: 
     }
     const want = expectDim(el.evalExpr(d.expr, scope, rootActivation()), d.span, "a dimension");
     if (!dimEq(want, actual))
-      fail(ShapeCodes.ShapeMismatch, `${what} should have shape ${expected}, got ${shapeToString(t.shape)}: dimension ${actualAt(i)} is ${dimToString(actual)}, expected ${exprText(d.expr) === dimToString(want) ? dimToString(want) : `${exprText(d.expr)} = ${dimToString(want)}`}`, span, [
-        ...provenance(t),
-        { message: "the expected shape is declared here", span: d.span },
-      ]);
+      fail(
+        ShapeCodes.ShapeMismatch,
+        `${what} should have shape ${expected}, got ${shapeToString(t.shape)}: dimension ${actualAt(i)} is ${dimToString(actual)}, expected ${exprText(d.expr) === dimToString(want) ? dimToString(want) : `${exprText(d.expr)} = ${dimToString(want)}`}`,
+        span,
+        [...provenance(t), { message: "the expected shape is declared here", span: d.span }],
+      );
   });
 }
 

@@ -11,7 +11,16 @@ import { statementPlacement } from "./rules/statement-placement.js";
 import { uniqueDefinitions } from "./rules/unique-definitions.js";
 import { weightsRules } from "./rules/weights-rules.js";
 
-export const RULES: readonly Rule[] = [uniqueDefinitions, namesDefined, builtinCalls, statementPlacement, liftSteps, weightsRules, einopsPatterns, preprocessFields];
+export const RULES: readonly Rule[] = [
+  uniqueDefinitions,
+  namesDefined,
+  builtinCalls,
+  statementPlacement,
+  liftSteps,
+  weightsRules,
+  einopsPatterns,
+  preprocessFields,
+];
 
 export function checkProgram(program: Program): Diagnostic[] {
   const out: Diagnostic[] = [];

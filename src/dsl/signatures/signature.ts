@@ -12,7 +12,20 @@ import type * as A from "../1-parse/ast.js";
  *   layer   a block instance declared with `layer`                   none    the value `none`
  *   any     whatever the implementation looks at itself
  */
-export type ParamKind = "tensor" | "number" | "int" | "dim" | "ints" | "dims" | "list" | "bool" | "string" | "dtype" | "layer" | "none" | "any";
+export type ParamKind =
+  | "tensor"
+  | "number"
+  | "int"
+  | "dim"
+  | "ints"
+  | "dims"
+  | "list"
+  | "bool"
+  | "string"
+  | "dtype"
+  | "layer"
+  | "none"
+  | "any";
 
 export interface ParamSignature {
   name: string;
@@ -40,7 +53,12 @@ export interface Signature {
 export function param(text: string): ParamSignature {
   const m = /^(\w+)(\?)?: ([\w|]+)(?: = (.+))?$/.exec(text);
   if (!m) throw new Error(`malformed parameter signature '${text}'`);
-  return { name: m[1], kinds: m[3].split("|") as ParamKind[], optional: m[2] === "?", ...(m[4] === undefined ? {} : { default: m[4] }) };
+  return {
+    name: m[1],
+    kinds: m[3].split("|") as ParamKind[],
+    optional: m[2] === "?",
+    ...(m[4] === undefined ? {} : { default: m[4] }),
+  };
 }
 
 export function signature(doc: string, ...params: string[]): Signature {
@@ -49,7 +67,9 @@ export function signature(doc: string, ...params: string[]): Signature {
 
 /** `conv(x, weight, bias?, stride = 1, ...)`: how a signature is shown in hints. */
 export function signatureText(name: string, sig: Signature): string {
-  const shown = sig.params.map((p) => `${p.name}${p.optional ? "?" : ""}${p.default === undefined ? "" : ` = ${p.default}`}`);
+  const shown = sig.params.map(
+    (p) => `${p.name}${p.optional ? "?" : ""}${p.default === undefined ? "" : ` = ${p.default}`}`,
+  );
   return `${name}(${shown.join(", ")}${sig.variadic === undefined ? "" : ", ..."}${sig.namedRest ? ", name = value, ..." : ""})`;
 }
 

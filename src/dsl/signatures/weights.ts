@@ -9,19 +9,43 @@ interface WeightsVerb extends Signature {
   regex: boolean;
 }
 
-const verb = (regex: boolean, s: Signature, variadic?: number): WeightsVerb => ({ ...s, regex, ...(variadic === undefined ? {} : { variadic }) });
+const verb = (regex: boolean, s: Signature, variadic?: number): WeightsVerb => ({
+  ...s,
+  regex,
+  ...(variadic === undefined ? {} : { variadic }),
+});
 
 export const WEIGHTS_VERBS = {
-  subdict: verb(false, sig("the dotted path of the state dict in the checkpoint; several: the first it has", "path: string"), 1),
+  subdict: verb(
+    false,
+    sig("the dotted path of the state dict in the checkpoint; several: the first it has", "path: string"),
+    1,
+  ),
   strip: verb(false, sig("remove a prefix from the names that start with it", "prefix: string"), 1),
   rename: verb(true, sig("rename a name, or a dotted prefix of names", "from: string", "to: string")),
-  prefix: verb(false, sig('where this file\'s tensors go ("" for the model\'s own weights)', "prefix: string")),
-  transpose: verb(true, sig("transpose a tensor (reverse its axes unless a permutation is given)", "key: string", "perm?: ints")),
-  reshape: verb(true, sig("reshape a tensor (to its declared weight's shape unless one is given)", "key: string", "shape?: ints")),
-  cast: verb(true, sig("convert a tensor's element type (to its declared weight's unless one is given)", "key: string", "to?: dtype")),
-  split: verb(true, sig("split a packed tensor along an axis into the named tensors", "key: string", "axis: int", "into: string"), 2),
+  prefix: verb(false, sig("where this file's tensors go (\"\" for the model's own weights)", "prefix: string")),
+  transpose: verb(
+    true,
+    sig("transpose a tensor (reverse its axes unless a permutation is given)", "key: string", "perm?: ints"),
+  ),
+  reshape: verb(
+    true,
+    sig("reshape a tensor (to its declared weight's shape unless one is given)", "key: string", "shape?: ints"),
+  ),
+  cast: verb(
+    true,
+    sig("convert a tensor's element type (to its declared weight's unless one is given)", "key: string", "to?: dtype"),
+  ),
+  split: verb(
+    true,
+    sig("split a packed tensor along an axis into the named tensors", "key: string", "axis: int", "into: string"),
+    2,
+  ),
   drop: verb(true, sig("leave a checkpoint tensor out (reported as dropped)", "key: string")),
-  drop_mismatched: verb(true, sig("leave a checkpoint tensor out when its shape differs from the declared weight's", "key: string")),
+  drop_mismatched: verb(
+    true,
+    sig("leave a checkpoint tensor out when its shape differs from the declared weight's", "key: string"),
+  ),
 } satisfies Record<string, WeightsVerb>;
 
 export type WeightsVerbName = keyof typeof WEIGHTS_VERBS;
@@ -30,7 +54,8 @@ export type WeightsVerbName = keyof typeof WEIGHTS_VERBS;
 export function weightsVerb(written: string): { name: WeightsVerbName; regex: boolean } | undefined {
   if (Object.hasOwn(WEIGHTS_VERBS, written)) return { name: written as WeightsVerbName, regex: false };
   const base = written.endsWith("_regex") ? written.slice(0, -"_regex".length) : undefined;
-  if (base !== undefined && Object.hasOwn(WEIGHTS_VERBS, base) && WEIGHTS_VERBS[base as WeightsVerbName].regex) return { name: base as WeightsVerbName, regex: true };
+  if (base !== undefined && Object.hasOwn(WEIGHTS_VERBS, base) && WEIGHTS_VERBS[base as WeightsVerbName].regex)
+    return { name: base as WeightsVerbName, regex: true };
   return undefined;
 }
 

@@ -27,7 +27,8 @@ export function get(a: BoundArgs, name: string): { value: Val; span: Span } {
   return a.get(name)!;
 }
 
-export const tensorOf = (ctx: BuiltinContext, b: { value: Val; span: Span }, what: string): IrValue => toTensor(ctx, b.value, b.span, what);
+export const tensorOf = (ctx: BuiltinContext, b: { value: Val; span: Span }, what: string): IrValue =>
+  toTensor(ctx, b.value, b.span, what);
 
 /** Tensors pass through; numbers become scalar constants (f32 unless `like` says otherwise). */
 export function toTensor(ctx: BuiltinContext, v: Val, span: Span, what: string, like?: DType): IrValue {
@@ -41,7 +42,8 @@ export function toTensor(ctx: BuiltinContext, v: Val, span: Span, what: string, 
 export function axisOf(a: BoundArgs, name: string, rank: number): number {
   const b = get(a, name);
   const ax = expectInt(b.value, b.span, name);
-  if (ax < -rank || ax >= rank) fail(ShapeCodes.BadAxis, `${name} ${ax} is out of range for a tensor of rank ${rank}`, b.span);
+  if (ax < -rank || ax >= rank)
+    fail(ShapeCodes.BadAxis, `${name} ${ax} is out of range for a tensor of rank ${rank}`, b.span);
   return ax < 0 ? ax + rank : ax;
 }
 

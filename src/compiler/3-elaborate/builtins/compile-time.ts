@@ -12,7 +12,7 @@ export const COMPILE_TIME_BUILTINS = {
     return int(expectList(b.value, b.span, "xs").length);
   },
   shape: (ctx, a) => ({ kind: "list", items: tensorOf(ctx, a.get("x")!, "x").shape.map((d) => int(d)) }),
-  floor_div: (ctx, a) => {
+  floor_div: (_ctx, a) => {
     const x = a.get("a")!;
     const y = a.get("b")!;
     const d = expectInt(y.value, y.span, "b");
@@ -26,7 +26,8 @@ export const COMPILE_TIME_BUILTINS = {
   str: (_ctx, a) => {
     const x = a.get("x")!;
     if (x.value.kind === "string") return x.value;
-    if (x.value.kind !== "int") fail(ShapeCodes.TypeMismatch, `str takes an int or a string, got ${describeKind(x.value)}`, x.span);
+    if (x.value.kind !== "int")
+      fail(ShapeCodes.TypeMismatch, `str takes an int or a string, got ${describeKind(x.value)}`, x.span);
     return { kind: "string", v: String(expectInt(x.value, x.span, "the argument of str")) };
   },
   dim_eq: (_ctx, a) => {

@@ -10,7 +10,13 @@ export const CONSTANTS_BUILTINS = {
   tensor: (ctx, a) => {
     const v = a.get("values")!;
     const d = a.get("dtype");
-    return { kind: "tensor", v: ctx.emit.builder.constant(constantFromList(v.value, v.span, d && expectDType(d.value, d.span, "dtype")), ctx.origin) };
+    return {
+      kind: "tensor",
+      v: ctx.emit.builder.constant(
+        constantFromList(v.value, v.span, d && expectDType(d.value, d.span, "dtype")),
+        ctx.origin,
+      ),
+    };
   },
   full: (ctx, a) => {
     const s = a.get("shape")!;
@@ -32,7 +38,8 @@ export const CONSTANTS_BUILTINS = {
     const d = a.get("dtype");
     const dtype = d ? expectDType(d.value, d.span, "dtype") : "i64";
     if (n < 0) fail(ShapeCodes.BadArgument, `arange: n is ${n}, a length cannot be negative`, nb.span);
-    if (n > MAX_CONSTANT_ELEMENTS) fail(ShapeCodes.TooLarge, `arange: ${n} elements is too large for a constant`, nb.span);
+    if (n > MAX_CONSTANT_ELEMENTS)
+      fail(ShapeCodes.TooLarge, `arange: ${n} elements is too large for a constant`, nb.span);
     const data = allocData(dtype, n);
     for (let i = 0; i < n; i++) (data as Float32Array)[i] = data instanceof BigInt64Array ? (BigInt(i) as never) : i;
     return { kind: "tensor", v: ctx.emit.builder.constant({ dtype, shape: [n], data }, ctx.origin) };

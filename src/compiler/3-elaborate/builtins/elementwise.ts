@@ -15,7 +15,8 @@ export function unaryBuiltin(op: UnaryOp | (string & {})): BuiltinImpl {
   if (!row?.builtin) throw new Error(`${op} is not a unary op with a builtin`);
   return (ctx, a) => {
     const x = a.get("x")!;
-    if (x.value.kind === "float" || (x.value.kind === "int" && isStatic(x.value.v))) return float(row.f64(expectNumber(x.value, x.span, "x"), {}));
+    if (x.value.kind === "float" || (x.value.kind === "int" && isStatic(x.value.v)))
+      return float(row.f64(expectNumber(x.value, x.span, "x"), {}));
     return { kind: "tensor", v: ctx.emit.op1(op as UnaryOp, {}, [expectTensor(x.value, x.span, "x")], ctx.origin) };
   };
 }
@@ -27,13 +28,28 @@ function geluBuiltin(): BuiltinImpl {
     const given = a.get("approximate");
     const approximate = given ? expectString(given.value, given.span, "approximate") : "none";
     if (approximate !== "none" && approximate !== "tanh")
-      fail(ShapeCodes.BadArgument, `gelu: approximate must be "none" or "tanh", got "${approximate}"`, given!.span, [], 'gelu(x, approximate = "tanh")');
-    if (x.value.kind === "float" || (x.value.kind === "int" && isStatic(x.value.v))) return float(UNARY.gelu.f64(expectNumber(x.value, x.span, "x"), { approximate }));
-    return { kind: "tensor", v: ctx.emit.op1("gelu", { approximate }, [expectTensor(x.value, x.span, "x")], ctx.origin) };
+      fail(
+        ShapeCodes.BadArgument,
+        `gelu: approximate must be "none" or "tanh", got "${approximate}"`,
+        given!.span,
+        [],
+        'gelu(x, approximate = "tanh")',
+      );
+    if (x.value.kind === "float" || (x.value.kind === "int" && isStatic(x.value.v)))
+      return float(UNARY.gelu.f64(expectNumber(x.value, x.span, "x"), { approximate }));
+    return {
+      kind: "tensor",
+      v: ctx.emit.op1("gelu", { approximate }, [expectTensor(x.value, x.span, "x")], ctx.origin),
+    };
   };
 }
 
-function binaryOrNumber(ctx: BuiltinContext, a: BoundArgs, op: "maximum" | "minimum", math: (x: number, y: number) => number): Val {
+function binaryOrNumber(
+  ctx: BuiltinContext,
+  a: BoundArgs,
+  op: "maximum" | "minimum",
+  math: (x: number, y: number) => number,
+): Val {
   const x = a.get("a")!;
   const y = a.get("b")!;
   if (x.value.kind !== "tensor" && y.value.kind !== "tensor") {
@@ -41,7 +57,15 @@ function binaryOrNumber(ctx: BuiltinContext, a: BoundArgs, op: "maximum" | "mini
     return x.value.kind === "int" && y.value.kind === "int" ? int(r) : float(r);
   }
   const like = x.value.kind === "tensor" ? x.value.v.dtype : (y.value as { v: IrValue }).v.dtype;
-  return { kind: "tensor", v: ctx.emit.op1(op, {}, [toTensor(ctx, x.value, x.span, "a", like), toTensor(ctx, y.value, y.span, "b", like)], ctx.origin) };
+  return {
+    kind: "tensor",
+    v: ctx.emit.op1(
+      op,
+      {},
+      [toTensor(ctx, x.value, x.span, "a", like), toTensor(ctx, y.value, y.span, "b", like)],
+      ctx.origin,
+    ),
+  };
 }
 export const ELEMENTWISE_BUILTINS = {
   exp: unaryBuiltin("exp"),
@@ -63,14 +87,25 @@ export const ELEMENTWISE_BUILTINS = {
   prelu: (ctx, a) => {
     const x = tensorOf(ctx, a.get("x")!, "x");
     const s = a.get("slope")!;
-    return { kind: "tensor", v: ctx.emit.op1("prelu", {}, [x, toTensor(ctx, s.value, s.span, "slope", x.dtype)], ctx.origin) };
+    return {
+      kind: "tensor",
+      v: ctx.emit.op1("prelu", {}, [x, toTensor(ctx, s.value, s.span, "slope", x.dtype)], ctx.origin),
+    };
   },
   where: (ctx, a) => {
     const c = tensorOf(ctx, a.get("cond")!, "cond");
     const x = a.get("a")!;
     const y = a.get("b")!;
     const like = x.value.kind === "tensor" ? x.value.v.dtype : y.value.kind === "tensor" ? y.value.v.dtype : undefined;
-    return { kind: "tensor", v: ctx.emit.op1("where", {}, [c, toTensor(ctx, x.value, x.span, "a", like), toTensor(ctx, y.value, y.span, "b", like)], ctx.origin) };
+    return {
+      kind: "tensor",
+      v: ctx.emit.op1(
+        "where",
+        {},
+        [c, toTensor(ctx, x.value, x.span, "a", like), toTensor(ctx, y.value, y.span, "b", like)],
+        ctx.origin,
+      ),
+    };
   },
   clamp: (ctx, a) => {
     const x = tensorOf(ctx, a.get("x")!, "x");
@@ -78,7 +113,12 @@ export const ELEMENTWISE_BUILTINS = {
     const hi = a.get("max");
     return {
       kind: "tensor",
-      v: ctx.emit.op1("clip", { min: lo && expectNumber(lo.value, lo.span, "min"), max: hi && expectNumber(hi.value, hi.span, "max") }, [x], ctx.origin),
+      v: ctx.emit.op1(
+        "clip",
+        { min: lo && expectNumber(lo.value, lo.span, "min"), max: hi && expectNumber(hi.value, hi.span, "max") },
+        [x],
+        ctx.origin,
+      ),
     };
   },
   cast: (ctx, a) => {

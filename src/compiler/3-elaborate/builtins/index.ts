@@ -42,6 +42,7 @@ export function registerBuiltin(name: string, sig: Signature, impl: BuiltinImpl)
 
 /** A builtin's signature and implementation, if `name` is one. */
 export function builtinOf(name: string): { sig: Signature; impl: BuiltinImpl } | undefined {
-  if (Object.hasOwn(BUILTINS, name)) return { sig: BUILTIN_SIGNATURES[name as BuiltinName], impl: BUILTINS[name as BuiltinName] };
+  if (Object.hasOwn(BUILTINS, name))
+    return { sig: BUILTIN_SIGNATURES[name as BuiltinName], impl: BUILTINS[name as BuiltinName] };
   return registered.get(name);
 }

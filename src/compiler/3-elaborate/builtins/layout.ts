@@ -38,19 +38,36 @@ export const LAYOUT_BUILTINS = {
     const b = a.get("axis")!;
     let ax = expectInt(b.value, b.span, "axis");
     if (ax < 0) ax += x.shape.length + 1;
-    if (ax < 0 || ax > x.shape.length) fail(ShapeCodes.BadAxis, `axis ${ax} is out of range for unsqueeze of ${shapeToString(x.shape)}`, b.span);
+    if (ax < 0 || ax > x.shape.length)
+      fail(ShapeCodes.BadAxis, `axis ${ax} is out of range for unsqueeze of ${shapeToString(x.shape)}`, b.span);
     return { kind: "tensor", v: reshape(ctx, x, [...x.shape.slice(0, ax), 1, ...x.shape.slice(ax)], ctx.span) };
   },
   squeeze: (ctx, a) => {
     const x = tensorOf(ctx, a.get("x")!, "x");
     const ax = axisOf(a, "axis", x.shape.length);
-    if (x.shape[ax] !== 1) fail(ShapeCodes.ShapeMismatch, `squeeze: axis ${ax} of ${shapeToString(x.shape)} has size ${dimToString(x.shape[ax])}, not 1`, ctx.span);
-    return { kind: "tensor", v: reshape(ctx, x, x.shape.filter((_, i) => i !== ax), ctx.span) };
+    if (x.shape[ax] !== 1)
+      fail(
+        ShapeCodes.ShapeMismatch,
+        `squeeze: axis ${ax} of ${shapeToString(x.shape)} has size ${dimToString(x.shape[ax])}, not 1`,
+        ctx.span,
+      );
+    return {
+      kind: "tensor",
+      v: reshape(
+        ctx,
+        x,
+        x.shape.filter((_, i) => i !== ax),
+        ctx.span,
+      ),
+    };
   },
   expand: (ctx, a) => {
     const x = tensorOf(ctx, a.get("x")!, "x");
     const s = a.get("shape")!;
-    return { kind: "tensor", v: ctx.emit.op1("expand", { shape: expectDimList(s.value, s.span, "shape") }, [x], ctx.origin) };
+    return {
+      kind: "tensor",
+      v: ctx.emit.op1("expand", { shape: expectDimList(s.value, s.span, "shape") }, [x], ctx.origin),
+    };
   },
   concat: (ctx, a) => {
     const xs = a.get("xs")!;
@@ -63,15 +80,18 @@ export const LAYOUT_BUILTINS = {
     const x = tensorOf(ctx, a.get("x")!, "x");
     const ax = axisOf(a, "axis", x.shape.length);
     const n = x.shape[ax];
-    if (!isStatic(n)) fail(ShapeCodes.NotCompileTime, `split: axis ${ax} has symbolic size ${dimToString(n)}`, ctx.span);
+    if (!isStatic(n))
+      fail(ShapeCodes.NotCompileTime, `split: axis ${ax} has symbolic size ${dimToString(n)}`, ctx.span);
     const s = a.get("sizes")!;
     let sizes: number[];
     if (s.value.kind === "int") {
       const parts = expectInt(s.value, s.span, "sizes");
-      if (parts < 1 || n % parts !== 0) fail(ShapeCodes.NotDivisible, `split: ${n} does not divide into ${parts} equal parts`, s.span);
+      if (parts < 1 || n % parts !== 0)
+        fail(ShapeCodes.NotDivisible, `split: ${n} does not divide into ${parts} equal parts`, s.span);
       sizes = Array(parts).fill(n / parts);
     } else sizes = expectIntList(s.value, s.span, "sizes");
-    if (sizes.reduce((p, q) => p + q, 0) !== n) fail(ShapeCodes.ShapeMismatch, `split: sizes [${sizes.join(", ")}] do not add up to ${n}`, s.span);
+    if (sizes.reduce((p, q) => p + q, 0) !== n)
+      fail(ShapeCodes.ShapeMismatch, `split: sizes [${sizes.join(", ")}] do not add up to ${n}`, s.span);
     let at = 0;
     return tupleOf(sizes.map((k) => slice(ctx, x, ax, at, (at += k))));
   },
@@ -79,6 +99,9 @@ export const LAYOUT_BUILTINS = {
     const x = tensorOf(ctx, a.get("x")!, "x");
     const p = a.get("pads")!;
     const value = expectNumber(get(a, "value").value, ctx.span, "value");
-    return { kind: "tensor", v: ctx.emit.op1("pad", { pads: expectIntList(p.value, p.span, "pads"), value }, [x], ctx.origin) };
+    return {
+      kind: "tensor",
+      v: ctx.emit.op1("pad", { pads: expectIntList(p.value, p.span, "pads"), value }, [x], ctx.origin),
+    };
   },
 } satisfies { readonly [K in BuiltinName]?: BuiltinImpl };

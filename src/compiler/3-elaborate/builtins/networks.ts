@@ -4,7 +4,17 @@ import { shapeToString } from "../../ir/dim.js";
 import { expectBool, expectInt, expectNumber, fail } from "../context.js";
 import type { Val } from "../values.js";
 import type { BuiltinName } from "../../../dsl/signatures/builtins.js";
-import { type BuiltinImpl, type BuiltinContext, type BoundArgs, axisOf, get, padsOf, perDim, tensorOf, tupleOf } from "./arguments.js";
+import {
+  type BuiltinImpl,
+  type BuiltinContext,
+  type BoundArgs,
+  axisOf,
+  get,
+  padsOf,
+  perDim,
+  tensorOf,
+  tupleOf,
+} from "./arguments.js";
 
 function pool(ctx: BuiltinContext, a: BoundArgs, op: "max_pool" | "avg_pool"): Val {
   const x = tensorOf(ctx, a.get("x")!, "x");
@@ -13,12 +23,16 @@ function pool(ctx: BuiltinContext, a: BoundArgs, op: "max_pool" | "avg_pool"): V
   const kernel = perDim(a, "kernel", n);
   const strides = get(a, "stride").value.kind === "none" ? kernel : perDim(a, "stride", n);
   const pads = padsOf(a, n);
-  if (op === "max_pool") return { kind: "tensor", v: ctx.emit.op1("max_pool", { kernel, strides, pads }, [x], ctx.origin) };
+  if (op === "max_pool")
+    return { kind: "tensor", v: ctx.emit.op1("max_pool", { kernel, strides, pads }, [x], ctx.origin) };
   const countIncludePad = expectBool(get(a, "count_include_pad").value, ctx.span, "count_include_pad");
   return { kind: "tensor", v: ctx.emit.op1("avg_pool", { kernel, strides, pads, countIncludePad }, [x], ctx.origin) };
 }
 export const NETWORKS_BUILTINS = {
-  matmul: (ctx, a) => ({ kind: "tensor", v: ctx.emit.op1("matmul", {}, [tensorOf(ctx, a.get("a")!, "a"), tensorOf(ctx, a.get("b")!, "b")], ctx.origin) }),
+  matmul: (ctx, a) => ({
+    kind: "tensor",
+    v: ctx.emit.op1("matmul", {}, [tensorOf(ctx, a.get("a")!, "a"), tensorOf(ctx, a.get("b")!, "b")], ctx.origin),
+  }),
   layer_norm: (ctx, a) => {
     const x = tensorOf(ctx, a.get("x")!, "x");
     const axis = axisOf(a, "axis", x.shape.length);
@@ -43,14 +57,18 @@ export const NETWORKS_BUILTINS = {
     if (b) ins.push(tensorOf(ctx, b, "bias"));
     const s = a.get("scale");
     const width = q.shape[q.shape.length - 1];
-    const scale = s ? expectNumber(s.value, s.span, "scale") : 1 / Math.sqrt(expectInt({ kind: "int", v: width }, ctx.span, "the head width"));
+    const scale = s
+      ? expectNumber(s.value, s.span, "scale")
+      : 1 / Math.sqrt(expectInt({ kind: "int", v: width }, ctx.span, "the head width"));
     return { kind: "tensor", v: ctx.emit.op1("attention", { scale }, ins, ctx.origin) };
   },
   lstm: (ctx, a) => {
     const ins = ["x", "w_ih", "w_hh"].map((n) => tensorOf(ctx, a.get(n)!, n));
     const [bi, bh, h0, c0] = ["b_ih", "b_hh", "h0", "c0"].map((n) => a.get(n));
-    if (!bi !== !bh) fail(ShapeCodes.BadArgument, "lstm: give both biases (b_ih and b_hh) or neither", (bi ?? bh)!.span);
-    if (!h0 !== !c0) fail(ShapeCodes.BadArgument, "lstm: give both initial states (h0 and c0) or neither", (h0 ?? c0)!.span);
+    if (!bi !== !bh)
+      fail(ShapeCodes.BadArgument, "lstm: give both biases (b_ih and b_hh) or neither", (bi ?? bh)!.span);
+    if (!h0 !== !c0)
+      fail(ShapeCodes.BadArgument, "lstm: give both initial states (h0 and c0) or neither", (h0 ?? c0)!.span);
     if (bi && bh) ins.push(tensorOf(ctx, bi, "b_ih"), tensorOf(ctx, bh, "b_hh"));
     if (h0 && c0) ins.push(tensorOf(ctx, h0, "h0"), tensorOf(ctx, c0, "c0"));
     const reverse = expectBool(get(a, "reverse").value, ctx.span, "reverse");
@@ -72,8 +90,12 @@ export const NETWORKS_BUILTINS = {
   resize_linear: (ctx, a) => {
     const x = tensorOf(ctx, a.get("x")!, "x");
     const n = x.shape.length - 2;
-    if (n < 1) fail(ShapeCodes.RankMismatch, `resize_linear needs [N, C, spatial...], got ${shapeToString(x.shape)}`, ctx.span);
+    if (n < 1)
+      fail(ShapeCodes.RankMismatch, `resize_linear needs [N, C, spatial...], got ${shapeToString(x.shape)}`, ctx.span);
     const alignCorners = expectBool(get(a, "align_corners").value, ctx.span, "align_corners");
-    return { kind: "tensor", v: ctx.emit.op1("resize", { sizes: perDim(a, "size", n), alignCorners }, [x], ctx.origin) };
+    return {
+      kind: "tensor",
+      v: ctx.emit.op1("resize", { sizes: perDim(a, "size", n), alignCorners }, [x], ctx.origin),
+    };
   },
 } satisfies { readonly [K in BuiltinName]?: BuiltinImpl };

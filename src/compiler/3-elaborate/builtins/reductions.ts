@@ -10,7 +10,8 @@ function reduce(kind: "sum" | "mean" | "max" | "min" | "prod"): BuiltinImpl {
     const x = tensorOf(ctx, a.get("x")!, "x");
     const ax = a.get("axes")!;
     const axes = expectIntList(ax.value, ax.span, "axes").map((i) => {
-      if (i < -x.shape.length || i >= x.shape.length) fail(ShapeCodes.BadAxis, `axis ${i} is out of range for ${shapeToString(x.shape)}`, ax.span);
+      if (i < -x.shape.length || i >= x.shape.length)
+        fail(ShapeCodes.BadAxis, `axis ${i} is out of range for ${shapeToString(x.shape)}`, ax.span);
       return i < 0 ? i + x.shape.length : i;
     });
     const keepdims = expectBool(get(a, "keepdims").value, ctx.span, "keepdims");

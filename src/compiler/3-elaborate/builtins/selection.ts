@@ -8,14 +8,20 @@ export const SELECTION_BUILTINS = {
   gather: (ctx, a) => {
     const x = tensorOf(ctx, a.get("x")!, "x");
     const i = a.get("indices")!;
-    const idx = i.value.kind === "tensor" ? i.value.v : ctx.emit.builder.constant(constantFromList(i.value, i.span, "i64"), ctx.origin);
+    const idx =
+      i.value.kind === "tensor"
+        ? i.value.v
+        : ctx.emit.builder.constant(constantFromList(i.value, i.span, "i64"), ctx.origin);
     const axis = axisOf(a, "axis", x.shape.length);
     return { kind: "tensor", v: ctx.emit.op1("gather", { axis }, [x, idx], ctx.origin) };
   },
   take_along: (ctx, a) => {
     const x = tensorOf(ctx, a.get("x")!, "x");
     const axis = axisOf(a, "axis", x.shape.length);
-    return { kind: "tensor", v: ctx.emit.op1("gather_elements", { axis }, [x, tensorOf(ctx, a.get("indices")!, "indices")], ctx.origin) };
+    return {
+      kind: "tensor",
+      v: ctx.emit.op1("gather_elements", { axis }, [x, tensorOf(ctx, a.get("indices")!, "indices")], ctx.origin),
+    };
   },
   topk: (ctx, a) => {
     const x = tensorOf(ctx, a.get("x")!, "x");
@@ -27,6 +33,9 @@ export const SELECTION_BUILTINS = {
   sample_linear: (ctx, a) => {
     const x = tensorOf(ctx, a.get("x")!, "x");
     const axis = axisOf(a, "axis", x.shape.length);
-    return { kind: "tensor", v: ctx.emit.op1("sample_linear", { axis }, [x, tensorOf(ctx, a.get("positions")!, "positions")], ctx.origin) };
+    return {
+      kind: "tensor",
+      v: ctx.emit.op1("sample_linear", { axis }, [x, tensorOf(ctx, a.get("positions")!, "positions")], ctx.origin),
+    };
   },
 } satisfies { readonly [K in BuiltinName]?: BuiltinImpl };

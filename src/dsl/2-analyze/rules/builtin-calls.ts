@@ -6,7 +6,14 @@ import { CheckCodes, makeDiagnostic, ShapeCodes } from "../../../diagnostics/cod
 import { closestName } from "../../../util/suggest.js";
 import type * as A from "../../1-parse/ast.js";
 import { callableSignature, SPLIT_INDEX_MODES } from "../../signatures/builtins.js";
-import { acceptsKinds, describeKinds, describeLiteral, literalKinds, type Signature, signatureText } from "../../signatures/signature.js";
+import {
+  acceptsKinds,
+  describeKinds,
+  describeLiteral,
+  literalKinds,
+  type Signature,
+  signatureText,
+} from "../../signatures/signature.js";
 import type { Rule, RuleContext } from "./rule.js";
 import { bodiesOf, forEachExpr, forEachStmt, stmtExprs } from "./walk.js";
 
@@ -22,12 +29,24 @@ export const builtinCalls: Rule = (ctx) => {
             const sig = callableSignature(e.callee.name);
             if (sig) checkCall(ctx, e.callee.name, sig, e.args, e.span);
           } else if (e.kind === "SplitIndex" && Object.hasOwn(SPLIT_INDEX_MODES, e.mode.name))
-            checkCall(ctx, e.mode.name, SPLIT_INDEX_MODES[e.mode.name as keyof typeof SPLIT_INDEX_MODES], e.args, e.span);
+            checkCall(
+              ctx,
+              e.mode.name,
+              SPLIT_INDEX_MODES[e.mode.name as keyof typeof SPLIT_INDEX_MODES],
+              e.args,
+              e.span,
+            );
         });
     }
 };
 
-function checkCall(ctx: RuleContext, callee: string, sig: Signature, args: readonly A.Arg[], span: A.Expr["span"]): void {
+function checkCall(
+  ctx: RuleContext,
+  callee: string,
+  sig: Signature,
+  args: readonly A.Arg[],
+  span: A.Expr["span"],
+): void {
   const shown = signatureText(callee, sig);
   const names = sig.params.map((p) => p.name);
   const given = new Set<string>();
@@ -36,27 +55,60 @@ function checkCall(ctx: RuleContext, callee: string, sig: Signature, args: reado
     const name = a.name?.name ?? names[pos++];
     if (name === undefined) {
       const positional = args.filter((x) => !x.name).length;
-      ctx.report(makeDiagnostic(CheckCodes.WrongArity, `${callee} takes at most ${names.length} argument${names.length === 1 ? "" : "s"}, got ${positional}`, a.value.span, { hint: shown }));
+      ctx.report(
+        makeDiagnostic(
+          CheckCodes.WrongArity,
+          `${callee} takes at most ${names.length} argument${names.length === 1 ? "" : "s"}, got ${positional}`,
+          a.value.span,
+          { hint: shown },
+        ),
+      );
       return;
     }
-    const p = sig.params.find((q) => q.name === name) ?? (sig.namedRest && { name, kinds: sig.namedRest, optional: true });
+    const p =
+      sig.params.find((q) => q.name === name) ?? (sig.namedRest && { name, kinds: sig.namedRest, optional: true });
     if (!p) {
       const near = closestName(name, names);
-      ctx.report(makeDiagnostic(CheckCodes.UnknownArgument, `${callee} has no parameter '${name}'`, a.name?.span ?? a.value.span, { hint: near ? `did you mean '${near}'? ${shown}` : shown }));
+      ctx.report(
+        makeDiagnostic(
+          CheckCodes.UnknownArgument,
+          `${callee} has no parameter '${name}'`,
+          a.name?.span ?? a.value.span,
+          { hint: near ? `did you mean '${near}'? ${shown}` : shown },
+        ),
+      );
       continue;
     }
     if (given.has(name)) {
-      ctx.report(makeDiagnostic(CheckCodes.DuplicateArgument, `'${name}' is given twice`, a.name?.span ?? a.value.span, { hint: shown }));
+      ctx.report(
+        makeDiagnostic(CheckCodes.DuplicateArgument, `'${name}' is given twice`, a.name?.span ?? a.value.span, {
+          hint: shown,
+        }),
+      );
       continue;
     }
     given.add(name);
     const kinds = literalKinds(a.value);
     if (kinds && !acceptsKinds(p, kinds))
-      ctx.report(makeDiagnostic(ShapeCodes.TypeMismatch, `${p.name} of ${callee} should be ${describeKinds(p.kinds)}, got ${describeLiteral(a.value)}`, a.value.span, { hint: shown }));
+      ctx.report(
+        makeDiagnostic(
+          ShapeCodes.TypeMismatch,
+          `${p.name} of ${callee} should be ${describeKinds(p.kinds)}, got ${describeLiteral(a.value)}`,
+          a.value.span,
+          { hint: shown },
+        ),
+      );
   }
   const missing = sig.params.filter((p) => !p.optional && p.default === undefined && !given.has(p.name));
   if (missing.length)
-    ctx.report(makeDiagnostic(CheckCodes.MissingArgument, `${callee} needs ${missing.length === 1 ? "an argument" : "arguments"} ${missing.map((p) => `'${p.name}'`).join(", ")}`, span, { hint: shown }));
+    ctx.report(
+      makeDiagnostic(
+        CheckCodes.MissingArgument,
+        `${callee} needs ${missing.length === 1 ? "an argument" : "arguments"} ${missing.map((p) => `'${p.name}'`).join(", ")}`,
+        span,
+        { hint: shown },
+      ),
+    );
 }
 
 function paramDecls(decl: A.BlockDecl | A.FnDecl | A.ModelDecl): readonly A.ParamDecl[] {
@@ -66,7 +118,8 @@ function paramDecls(decl: A.BlockDecl | A.FnDecl | A.ModelDecl): readonly A.Para
 /** Every name the program binds anywhere, in any scope (conservative: a builtin's name among them is not checked). */
 function namesDefinedByProgram(files: readonly A.SourceFile[]): Set<string> {
   const names = new Set<string>();
-  const pattern = (p: A.Pattern): void => (p.kind === "NamePattern" ? void names.add(p.name) : p.elements.forEach(pattern));
+  const pattern = (p: A.Pattern): void =>
+    p.kind === "NamePattern" ? void names.add(p.name) : p.elements.forEach(pattern);
   const bindingsIn = (e: A.Expr) =>
     forEachExpr(e, (x) => {
       if (x.kind === "ListComp") names.add(x.variable.name);

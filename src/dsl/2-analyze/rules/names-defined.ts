@@ -35,11 +35,17 @@ export const namesDefined: Rule = (ctx) => {
       }
 
   const undefinedName = (name: string, span: A.Ident["span"], scope: Names) =>
-    ctx.report(makeDiagnostic(CheckCodes.UnknownName, `'${name}' is not defined`, span, { hint: suggestion(name, scope) }));
+    ctx.report(
+      makeDiagnostic(CheckCodes.UnknownName, `'${name}' is not defined`, span, { hint: suggestion(name, scope) }),
+    );
 
   const unknownCallee = (name: string, span: A.Ident["span"], scope: Names) => {
     const near = closestName(name, [...callables, ...scope.all()]);
-    ctx.report(makeDiagnostic(CheckCodes.UnknownBlock, `'${name}' is not a builtin, block or fn`, span, { hint: near ? `did you mean '${near}'?` : "builtins are listed in docs/language.md" }));
+    ctx.report(
+      makeDiagnostic(CheckCodes.UnknownBlock, `'${name}' is not a builtin, block or fn`, span, {
+        hint: near ? `did you mean '${near}'?` : "builtins are listed in docs/language.md",
+      }),
+    );
   };
 
   const expr = (e: A.Expr | undefined, scope: Names): void => {
@@ -121,7 +127,11 @@ export const namesDefined: Rule = (ctx) => {
     if (p.kind === "TuplePattern") return p.elements.forEach((x) => pattern(x, scope, define));
     if (define) scope.add(p.name);
     else if (!scope.has(p.name) && p.name !== "_")
-      ctx.report(makeDiagnostic(CheckCodes.UnknownName, `'${p.name}' is assigned before it is defined`, p.span, { hint: `define it first with \`let ${p.name} = ...\`` }));
+      ctx.report(
+        makeDiagnostic(CheckCodes.UnknownName, `'${p.name}' is assigned before it is defined`, p.span, {
+          hint: `define it first with \`let ${p.name} = ...\``,
+        }),
+      );
   };
 
   const stmts = (list: readonly A.Stmt[], scope: Names): void => {

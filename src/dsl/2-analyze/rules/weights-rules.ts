@@ -11,7 +11,8 @@ import { bodiesOf, forEachStmt } from "./walk.js";
 
 export const weightsRules: Rule = (ctx) => {
   for (const file of ctx.program.files)
-    for (const body of bodiesOf(file)) forEachStmt(body.stmts, (s) => s.kind === "Weights" && s.rules.forEach((r) => checkRule(ctx, r)));
+    for (const body of bodiesOf(file))
+      forEachStmt(body.stmts, (s) => s.kind === "Weights" && s.rules.forEach((r) => checkRule(ctx, r)));
 };
 
 function checkRule(ctx: RuleContext, r: A.WeightRule): void {
@@ -19,7 +20,11 @@ function checkRule(ctx: RuleContext, r: A.WeightRule): void {
   const found = weightsVerb(written);
   if (!found) {
     const near = closestName(written, weightsVerbSpellings());
-    ctx.report(makeDiagnostic(CheckCodes.UnknownWeightsRule, `'${written}' is not a weights rule`, r.verb.span, { hint: `${near ? `did you mean '${near}'? ` : ""}rules: ${weightsVerbSpellings().join(", ")}` }));
+    ctx.report(
+      makeDiagnostic(CheckCodes.UnknownWeightsRule, `'${written}' is not a weights rule`, r.verb.span, {
+        hint: `${near ? `did you mean '${near}'? ` : ""}rules: ${weightsVerbSpellings().join(", ")}`,
+      }),
+    );
     return;
   }
   const v = WEIGHTS_VERBS[found.name];
@@ -27,15 +32,30 @@ function checkRule(ctx: RuleContext, r: A.WeightRule): void {
   const required = v.params.filter((p) => !p.optional).length + (v.variadic === undefined ? 0 : v.variadic - 1);
   const most = v.variadic === undefined ? v.params.length : Infinity;
   if (r.args.length < required || r.args.length > most) {
-    const wanted = most === Infinity ? `at least ${required}` : required === most ? `${required}` : `${required} or ${most}`;
+    const wanted =
+      most === Infinity ? `at least ${required}` : required === most ? `${required}` : `${required} or ${most}`;
     const at = r.args.length > most ? r.args[most].span : r.span;
-    ctx.report(makeDiagnostic(CheckCodes.BadWeightsRule, `${written} takes ${wanted} argument${wanted === "1" ? "" : "s"}, got ${r.args.length}`, at, { hint }));
+    ctx.report(
+      makeDiagnostic(
+        CheckCodes.BadWeightsRule,
+        `${written} takes ${wanted} argument${wanted === "1" ? "" : "s"}, got ${r.args.length}`,
+        at,
+        { hint },
+      ),
+    );
     return;
   }
   r.args.forEach((a, i) => {
     const p = v.params[Math.min(i, v.params.length - 1)];
     const kinds = literalKinds(a);
     if (kinds && !acceptsKinds(p, kinds))
-      ctx.report(makeDiagnostic(CheckCodes.BadWeightsRule, `the ${p.name} of ${written} should be ${describeKinds(p.kinds)}, got ${describeLiteral(a)}`, a.span, { hint }));
+      ctx.report(
+        makeDiagnostic(
+          CheckCodes.BadWeightsRule,
+          `the ${p.name} of ${written} should be ${describeKinds(p.kinds)}, got ${describeLiteral(a)}`,
+          a.span,
+          { hint },
+        ),
+      );
   });
 }
