@@ -41,9 +41,12 @@ describe.skipIf(!gpu)(`netc with WGSL bundles${reason ? ` (skipped: ${reason})` 
       "manifest.json",
       "model.d.ts",
       "model.js",
+      "model.onnx",
       "weights.safetensors",
     ]);
     expect((await netc("compile", net, "--set", "B=2", "-o", join(dir, "tiny.onnx"))).code).toBe(0);
+    // The bundle's ONNX fallback is the model `netc compile` writes as ONNX, byte for byte.
+    expect(readFileSync(join(dir, "bundle", "model.onnx")).equals(readFileSync(join(dir, "tiny.onnx")))).toBe(true);
 
     const run = await netc(
       "run",
