@@ -15,7 +15,14 @@ import { writeAll, writeFailureReason } from "./atomic.js";
 export { writeAll };
 
 /** The entries a netc WGSL bundle folder has; a folder with anything else is not replaced. */
-const BUNDLE_ENTRIES = new Set(["manifest.json", "kernels", "weights.safetensors", "model.js", "model.d.ts", "model.onnx"]);
+const BUNDLE_ENTRIES = new Set([
+  "manifest.json",
+  "kernels",
+  "weights.safetensors",
+  "model.js",
+  "model.d.ts",
+  "model.onnx",
+]);
 const MAX_MANIFEST_BYTES = 64 << 20;
 
 const fail = (info: typeof CliCodes.OutputIsInput, message: string, hint?: string): never => {
