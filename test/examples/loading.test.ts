@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { Server } from "node:http";
 import { afterAll, describe, expect, it } from "vitest";
 import { emitWgslBundle } from "../../src/backends/wgsl/index.js";
-import { compileToGraph } from "../../src/compiler/compile.js";
+import { compileToGraph } from "../../src/driver.js";
 import { tempDir } from "./helpers.js";
 
 const CHROMIUM = "/usr/bin/chromium";

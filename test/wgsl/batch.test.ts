@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { bundleOf, compileWgsl, compileWgslBatched, runtimeBatchSymbol } from "../../src/backends/wgsl/index.js";
-import { compileToGraph } from "../../src/compiler/compile.js";
+import { compileToGraph } from "../../src/driver.js";
 import type { Graph } from "../../src/compiler/ir/ir.js";
 import { WgslModel } from "../../src/runtime/model.js";
 import { validateManifest } from "../../src/runtime/validate.js";

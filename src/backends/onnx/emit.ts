@@ -1,7 +1,7 @@
 // Assembles an ONNX model from an IR graph: names, initializers, lowered nodes, value_info, metadata.
 import { CheckCodes, IrCodes, makeDiagnostic, OnnxCodes } from "../../diagnostics/codes.js";
 import { type Diagnostic, hasErrors } from "../../diagnostics/diagnostics.js";
-import type { Graph, GraphOutput, Node, ParamInfo, Value } from "../../compiler/ir/ir.js";
+import type { Graph, GraphOutput, Node, OpAttrs, ParamInfo, Value } from "../../compiler/ir/ir.js";
 import { liveNodes } from "../../compiler/ir/liveness.js";
 import { KernelError } from "../../compiler/ir/interp/numeric.js";
 import type { HostTensor } from "../../util/tensor.js";

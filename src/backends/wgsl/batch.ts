@@ -2,13 +2,14 @@
 // exactly the static bundle of that batch), merged into one bundle that shares the weights and the buffers.
 // Every buffer is sized for the largest variant that uses it, so the memory plan is the maximum batch's.
 // Kernels whose WGSL does not depend on the batch share one shader file across variants.
-import { makeDiagnostic } from "../../compiler/codes.js";
-import type { Diagnostic } from "../../compiler/diagnostics.js";
+import { makeDiagnostic } from "../../diagnostics/codes.js";
+import type { Diagnostic } from "../../diagnostics/diagnostics.js";
 import { dimSymbols } from "../../compiler/ir/dim.js";
-import { type Graph, liveNodes } from "../../compiler/ir/ir.js";
+import type { Graph } from "../../compiler/ir/ir.js";
+import { liveNodes } from "../../compiler/ir/liveness.js";
 import type { BatchVariant, KernelEntry } from "../../runtime/manifest.js";
 import type { HostTensor } from "../../util/tensor.js";
-import { WgslCodes } from "./codes.js";
+import { WgslCodes } from "../../diagnostics/wgsl-codes.js";
 import { type CompileWgslOptions, type CompileWgslResult, compileWgsl, DEFAULT_LIMITS, type WgslProgram } from "./compile.js";
 
 /** The default largest batch a bundle with a symbolic batch axis runs. */
