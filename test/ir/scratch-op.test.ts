@@ -6,7 +6,16 @@ import { runOnnx } from "../../src/backends/onnx/run.js";
 import { compileWgsl } from "../../src/backends/wgsl/index.js";
 import { BUILTINS, unaryBuiltin } from "../../src/compiler/3-elaborate/builtins.js";
 import { BUILTIN_NAMES } from "../../src/dsl/builtin-names.js";
-import { registerElementwiseOp, type UnaryRow } from "../../src/compiler/ir/elementwise-ops.js";
+import {
+  BINARY,
+  constant,
+  type DecomposedUnaryRow,
+  evaluateDecomposition,
+  op,
+  registerElementwiseOp,
+  UNARY,
+  type UnaryRow,
+} from "../../src/compiler/ir/elementwise-ops.js";
 import { compileToGraph, interpret } from "../../src/index.js";
 import type { HostTensor } from "../../src/util/tensor.js";
 import { loadGraph, maxAbsDiff, TOLERANCE, tryGpu } from "../wgsl/helpers.js";
@@ -28,8 +37,14 @@ const SCRATCH: Record<string, UnaryRow> = {
   softsign: { domain: "float", f64: (x) => x / (1 + Math.abs(x)), expensive: false, onnx: { op: "Softsign" }, wgsl: "none", builtin: "x / (1 + |x|)" },
 };
 
-const undo = Object.entries(SCRATCH).map(([name, row]) => {
-  const unregister = registerElementwiseOp(name, { kind: "unary", row });
+// Declared by a decomposition into primitive ops only: no semantics, cost or lowering of its own.
+const softSign = (x: number) => x / (1 + Math.abs(x));
+const DECOMPOSED: Record<string, DecomposedUnaryRow> = {
+  soft_sign: { domain: "float", decompose: ([x]) => op("div", [x, op("add", [constant(1, "one"), op("abs", [x])])]), builtin: "x / (1 + |x|)" },
+};
+
+const undo = [...Object.entries(SCRATCH).map(([name, row]) => ({ name, row: { kind: "unary", row } as const })), ...Object.entries(DECOMPOSED).map(([name, row]) => ({ name, row: { kind: "decomposed", row } as const }))].map(({ name, row }) => {
+  const unregister = registerElementwiseOp(name, row);
   BUILTINS[name] = unaryBuiltin(name);
   BUILTIN_NAMES[name] = "builtin";
   return () => {
@@ -106,6 +121,44 @@ describe("a scratch elementwise op registered from a test", () => {
     expect(refused.diagnostics.map((d) => [d.code, d.message, d.span?.line])).toEqual([["NET7003", "the WGSL backend has no kernel for softsign", 2]]);
   });
 
+  it("registered with only a decomposition, is interpreted by it and lowered by every backend (ONNX, WGSL)", async () => {
+    const graph = graphOf("soft_sign");
+    const want = interpret(graph, inputs, new Map()).outputs.get("y")!;
+    expect(Array.from(want.data as Float32Array)).toEqual(Array.from(x.data as Float32Array, (v) => Math.fround(Math.fround(softSign(v)) * 2)));
+    const { bytes, diagnostics } = emitOnnx(graph);
+    expect(diagnostics).toEqual([]);
+    expect(maxAbsDiff((await runOnnx(bytes!, inputs)).get("y")!, want)).toBeLessThanOrEqual(1e-6);
+    const r = compileWgsl(graph);
+    expect(r.diagnostics).toEqual([]);
+    const code = [...r.program!.shaders.values()].join("\n");
+    expect(code).not.toContain("soft_sign(");
+    expect(code).toMatch(/\/ \(1\.0f \+ abs\(/);
+  });
+
+  it("a decomposition agrees with the reference semantics of every op that declares one", () => {
+    const points = Array.from({ length: 41 }, (_, i) => (i - 20) * 0.37);
+    const operand = (index: number) => ({ kind: "operand", index }) as const;
+    for (const [name, row] of Object.entries(UNARY)) {
+      if (!row.decompose) continue;
+      for (const attrs of name === "gelu" ? [{ approximate: "none" }, { approximate: "tanh" }] : [{}]) {
+        const expr = row.decompose([operand(0)], attrs as never);
+        for (const v of points) expect(evaluateDecomposition(expr, [v]), `${name} ${JSON.stringify(attrs)} at ${v}`).toBeCloseTo(row.f64(v, attrs as never), 12);
+      }
+    }
+    for (const [name, row] of Object.entries(BINARY)) {
+      if (!row.decompose) continue;
+      const expr = row.decompose([operand(0), operand(1)], {});
+      for (const a of points) for (const b of [-0.25, 0, 0.5]) expect(evaluateDecomposition(expr, [a, b]), `${name} at ${a}, ${b}`).toBeCloseTo(row.f64("f32")(a, b), 12);
+    }
+    expect(Object.values(UNARY).filter((r) => r.decompose).length + Object.values(BINARY).filter((r) => r.decompose).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("decomposes only into primitive ops: a decomposition using a composite op does not compile", () => {
+    // @ts-expect-error gelu is not primitive (it has attributes and no ONNX op before opset 20)
+    const composite = op("gelu", [constant(1, "one")]);
+    expect(composite.kind).toBe("op");
+  });
+
   it("needs every lowering declared: a row without its WGSL lowering does not compile", () => {
     // @ts-expect-error a row must say how WGSL computes the op (an expression) or that it cannot ("none")
     const incomplete: UnaryRow = { domain: "float", f64: Math.exp, expensive: true, onnx: { op: "Exp" } };
@@ -118,7 +171,7 @@ const { gpu, reason } = await tryGpu();
 describe.skipIf(!gpu)(`a scratch op on WebGPU${reason ? ` (skipped: ${reason})` : ""}`, () => {
   afterAll(() => gpu?.release());
 
-  it.each(["softplus", "expm1"])("%s computes the interpreter's numbers", async (op) => {
+  it.each(["softplus", "expm1", "soft_sign"])("%s computes the interpreter's numbers", async (op) => {
     const graph = graphOf(op);
     const { model } = await loadGraph(gpu!, graph);
     const got = await model.run({ x });

@@ -42,7 +42,7 @@ const FAMILY: { readonly [K in Exclude<OpName, UnaryOp | BinaryOp>]: Family } = 
 /** The family of an op; undefined for an op the backend cannot compute (a registered op without a WGSL lowering). */
 function familyOf(op: string): Family | undefined {
   const row = elementwiseRow(op);
-  if (row) return row.wgsl === "none" ? undefined : "scalar";
+  if (row) return row.wgsl === "none" && !row.decompose ? undefined : "scalar";
   return Object.hasOwn(FAMILY, op) ? FAMILY[op as keyof typeof FAMILY] : undefined;
 }
 
