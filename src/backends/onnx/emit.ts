@@ -1,7 +1,7 @@
 // Assembles an ONNX model from an IR graph: names, initializers, lowered nodes, value_info, metadata.
 import { CheckCodes, IrCodes, makeDiagnostic, OnnxCodes } from "../../diagnostics/codes.js";
 import { type Diagnostic, hasErrors } from "../../diagnostics/diagnostics.js";
-import type { Graph, GraphOutput, Node, OpAttrs, ParamInfo, Value } from "../../compiler/ir/ir.js";
+import type { Graph, GraphOutput, Node, ParamInfo, Value } from "../../compiler/ir/ir.js";
 import { liveNodes } from "../../compiler/ir/liveness.js";
 import { KernelError } from "../../compiler/ir/interp/numeric.js";
 import type { HostTensor } from "../../util/tensor.js";
@@ -75,13 +75,15 @@ function claimOutputNames(outputs: readonly GraphOutput[]): Map<Value, string> {
   return claimed;
 }
 
+/** The checkpoint path of a parameter value; undefined for any other value. */
+const pathOf = ({ producer }: Value) => (producer.op === "param" ? producer.attrs.path : undefined);
+
 /**
  * Weights whose every live reader is a transpose by one permutation (and which are not themselves returned):
  * path -> that permutation. Storing them transposed removes the runtime Transpose.
  */
 function singlyTransposedWeights(graph: Graph, live: Set<Node>, outputs: readonly GraphOutput[]): Map<string, number[]> {
   const perms = new Map<string, number[] | null>();
-  const pathOf = (v: Value) => (v.producer.op === "param" ? (v.producer.attrs as OpAttrs["param"]).path : undefined);
   const note = (path: string, perm: number[] | null) => {
     const seen = perms.get(path);
     const same = seen !== undefined && seen !== null && perm !== null && seen.length === perm.length && seen.every((p, i) => p === perm[i]);
@@ -91,7 +93,7 @@ function singlyTransposedWeights(graph: Graph, live: Set<Node>, outputs: readonl
     if (!live.has(node)) continue;
     for (const v of node.inputs) {
       const path = pathOf(v);
-      if (path !== undefined) note(path, node.op === "transpose" ? [...(node.attrs as OpAttrs["transpose"]).perm] : null);
+      if (path !== undefined) note(path, node.op === "transpose" ? [...node.attrs.perm] : null);
     }
   }
   for (const o of outputs) {
@@ -136,7 +138,7 @@ function lowerGraph(
   for (const node of graph.nodes) {
     if (!live.has(node)) continue;
     const v0 = node.outputs[0];
-    const weightPath = node.op === "transpose" && node.inputs[0].producer.op === "param" ? (node.inputs[0].producer.attrs as OpAttrs["param"]).path : undefined;
+    const weightPath = node.op === "transpose" ? pathOf(node.inputs[0]) : undefined;
     if (node.op === "param" && transposed.has(node.attrs.path)) continue; // read only through its stored transpose
     if (weightPath !== undefined && transposed.has(weightPath)) {
       let name = transposedNames.get(weightPath);
