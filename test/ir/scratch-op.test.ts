@@ -4,8 +4,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { emitOnnx } from "../../src/backends/onnx/emit.js";
 import { runOnnx } from "../../src/backends/onnx/run.js";
 import { compileWgsl } from "../../src/backends/wgsl/index.js";
-import { BUILTINS, unaryBuiltin } from "../../src/compiler/3-elaborate/builtins.js";
-import { BUILTIN_NAMES } from "../../src/dsl/builtin-names.js";
+import { registerBuiltin, unaryBuiltin } from "../../src/compiler/3-elaborate/builtins/index.js";
+import { signature } from "../../src/dsl/signatures/signature.js";
 import {
   BINARY,
   constant,
@@ -32,24 +32,44 @@ const SCRATCH: Record<string, UnaryRow> = {
     builtin: "log(1 + e^x)",
   },
   // ONNX (opset 17) has no op for it; WGSL does.
-  expm1: { domain: "float", f64: Math.expm1, expensive: true, onnx: "none", wgsl: ([x]) => `(exp(${x}) - 1.0f)`, builtin: "e^x - 1" },
+  expm1: {
+    domain: "float",
+    f64: Math.expm1,
+    expensive: true,
+    onnx: "none",
+    wgsl: ([x]) => `(exp(${x}) - 1.0f)`,
+    builtin: "e^x - 1",
+  },
   // WGSL has no lowering; ONNX has Softsign.
-  softsign: { domain: "float", f64: (x) => x / (1 + Math.abs(x)), expensive: false, onnx: { op: "Softsign" }, wgsl: "none", builtin: "x / (1 + |x|)" },
+  softsign: {
+    domain: "float",
+    f64: (x) => x / (1 + Math.abs(x)),
+    expensive: false,
+    onnx: { op: "Softsign" },
+    wgsl: "none",
+    builtin: "x / (1 + |x|)",
+  },
 };
 
 // Declared by a decomposition into primitive ops only: no semantics, cost or lowering of its own.
 const softSign = (x: number) => x / (1 + Math.abs(x));
 const DECOMPOSED: Record<string, DecomposedUnaryRow> = {
-  soft_sign: { domain: "float", decompose: ([x]) => op("div", [x, op("add", [constant(1, "one"), op("abs", [x])])]), builtin: "x / (1 + |x|)" },
+  soft_sign: {
+    domain: "float",
+    decompose: ([x]) => op("div", [x, op("add", [constant(1, "one"), op("abs", [x])])]),
+    builtin: "x / (1 + |x|)",
+  },
 };
 
-const undo = [...Object.entries(SCRATCH).map(([name, row]) => ({ name, row: { kind: "unary", row } as const })), ...Object.entries(DECOMPOSED).map(([name, row]) => ({ name, row: { kind: "decomposed", row } as const }))].map(({ name, row }) => {
+const rows = [
+  ...Object.entries(SCRATCH).map(([name, row]) => ({ name, row: { kind: "unary", row } as const })),
+  ...Object.entries(DECOMPOSED).map(([name, row]) => ({ name, row: { kind: "decomposed", row } as const })),
+];
+const undo = rows.map(({ name, row }) => {
   const unregister = registerElementwiseOp(name, row);
-  BUILTINS[name] = unaryBuiltin(name);
-  BUILTIN_NAMES[name] = "builtin";
+  const unregisterBuiltin = registerBuiltin(name, signature(row.row.builtin!, "x: tensor|number"), unaryBuiltin(name));
   return () => {
-    delete BUILTINS[name];
-    delete BUILTIN_NAMES[name];
+    unregisterBuiltin();
     unregister();
   };
 });
@@ -80,15 +100,21 @@ describe("a scratch elementwise op registered from a test", () => {
       const want = Array.from(x.data as Float32Array, (v) => Math.fround(Math.fround(row.f64(v, {})) * 2));
       expect(Array.from(y.data as Float32Array)).toEqual(want);
     }
-    const bad = compileToGraph(source("softplus").replace("f32[2, 8]) ->", "i32[2, 8]) ->").replace("* 2.0", ""), { file: "scratch.net" });
+    const bad = compileToGraph(source("softplus").replace("f32[2, 8]) ->", "i32[2, 8]) ->").replace("* 2.0", ""), {
+      file: "scratch.net",
+    });
     expect(bad.diagnostics.map((d) => [d.message, d.span?.line])).toEqual([["softplus is not defined for i32", 2]]);
   });
 
   it("folds at compile time on numbers, as a builtin, by the row's semantics", () => {
-    const front = compileToGraph(source("softplus").replace("softplus(x) * 2.0", "x * softplus(0.5)"), { file: "scratch.net" });
+    const front = compileToGraph(source("softplus").replace("softplus(x) * 2.0", "x * softplus(0.5)"), {
+      file: "scratch.net",
+    });
     expect(front.graph!.nodes.some((n) => (n.op as string) === "softplus")).toBe(false);
     const y = interpret(front.graph!, inputs, new Map()).outputs.get("y")!;
-    expect(Array.from(y.data as Float32Array)).toEqual(Array.from(x.data as Float32Array, (v) => Math.fround(v * Math.fround(softplus(0.5)))));
+    expect(Array.from(y.data as Float32Array)).toEqual(
+      Array.from(x.data as Float32Array, (v) => Math.fround(v * Math.fround(softplus(0.5)))),
+    );
   });
 
   it("lowers to ONNX where the row names an ONNX op, with the interpreter's numbers", async () => {
@@ -118,13 +144,17 @@ describe("a scratch elementwise op registered from a test", () => {
     }
     const refused = compileWgsl(graphOf("softsign"));
     expect(refused.program).toBeUndefined();
-    expect(refused.diagnostics.map((d) => [d.code, d.message, d.span?.line])).toEqual([["NET7003", "the WGSL backend has no kernel for softsign", 2]]);
+    expect(refused.diagnostics.map((d) => [d.code, d.message, d.span?.line])).toEqual([
+      ["NET7003", "the WGSL backend has no kernel for softsign", 2],
+    ]);
   });
 
   it("registered with only a decomposition, is interpreted by it and lowered by every backend (ONNX, WGSL)", async () => {
     const graph = graphOf("soft_sign");
     const want = interpret(graph, inputs, new Map()).outputs.get("y")!;
-    expect(Array.from(want.data as Float32Array)).toEqual(Array.from(x.data as Float32Array, (v) => Math.fround(Math.fround(softSign(v)) * 2)));
+    expect(Array.from(want.data as Float32Array)).toEqual(
+      Array.from(x.data as Float32Array, (v) => Math.fround(Math.fround(softSign(v)) * 2)),
+    );
     const { bytes, diagnostics } = emitOnnx(graph);
     expect(diagnostics).toEqual([]);
     expect(maxAbsDiff((await runOnnx(bytes!, inputs)).get("y")!, want)).toBeLessThanOrEqual(1e-6);
@@ -142,15 +172,25 @@ describe("a scratch elementwise op registered from a test", () => {
       if (!row.decompose) continue;
       for (const attrs of name === "gelu" ? [{ approximate: "none" }, { approximate: "tanh" }] : [{}]) {
         const expr = row.decompose([operand(0)], attrs as never);
-        for (const v of points) expect(evaluateDecomposition(expr, [v]), `${name} ${JSON.stringify(attrs)} at ${v}`).toBeCloseTo(row.f64(v, attrs as never), 12);
+        for (const v of points) {
+          expect(evaluateDecomposition(expr, [v]), `${name} ${JSON.stringify(attrs)} at ${v}`).toBeCloseTo(
+            row.f64(v, attrs as never),
+            12,
+          );
+        }
       }
     }
     for (const [name, row] of Object.entries(BINARY)) {
       if (!row.decompose) continue;
       const expr = row.decompose([operand(0), operand(1)], {});
-      for (const a of points) for (const b of [-0.25, 0, 0.5]) expect(evaluateDecomposition(expr, [a, b]), `${name} at ${a}, ${b}`).toBeCloseTo(row.f64("f32")(a, b), 12);
+      for (const a of points) {
+        for (const b of [-0.25, 0, 0.5]) {
+          expect(evaluateDecomposition(expr, [a, b]), `${name} at ${a}, ${b}`).toBeCloseTo(row.f64("f32")(a, b), 12);
+        }
+      }
     }
-    expect(Object.values(UNARY).filter((r) => r.decompose).length + Object.values(BINARY).filter((r) => r.decompose).length).toBeGreaterThanOrEqual(3);
+    const declared = [...Object.values(UNARY), ...Object.values(BINARY)].filter((row) => row.decompose);
+    expect(declared.length).toBeGreaterThanOrEqual(3);
   });
 
   it("decomposes only into primitive ops: a decomposition using a composite op does not compile", () => {
@@ -171,11 +211,15 @@ const { gpu, reason } = await tryGpu();
 describe.skipIf(!gpu)(`a scratch op on WebGPU${reason ? ` (skipped: ${reason})` : ""}`, () => {
   afterAll(() => gpu?.release());
 
-  it.each(["softplus", "expm1", "soft_sign"])("%s computes the interpreter's numbers", async (op) => {
-    const graph = graphOf(op);
-    const { model } = await loadGraph(gpu!, graph);
-    const got = await model.run({ x });
-    model.destroy();
-    expect(maxAbsDiff(got.y, interpret(graph, inputs, new Map()).outputs.get("y")!)).toBeLessThanOrEqual(TOLERANCE);
-  }, 120_000);
+  it.each(["softplus", "expm1", "soft_sign"])(
+    "%s computes the interpreter's numbers",
+    async (op) => {
+      const graph = graphOf(op);
+      const { model } = await loadGraph(gpu!, graph);
+      const got = await model.run({ x });
+      model.destroy();
+      expect(maxAbsDiff(got.y, interpret(graph, inputs, new Map()).outputs.get("y")!)).toBeLessThanOrEqual(TOLERANCE);
+    },
+    120_000,
+  );
 });

@@ -4,8 +4,25 @@ import type { OpName } from "../../compiler/ir/ir.js";
 import { LoweringError, type NodeEmitter } from "./context.js";
 import { lowerCast, lowerClip, lowerDecomposition, lowerRelu } from "./lower-elementwise.js";
 import { attr } from "./proto.js";
-import { lowerConcat, lowerExpand, lowerGather, lowerGatherElements, lowerPad, lowerReshape, lowerSlice, lowerTranspose } from "./lower-layout.js";
-import { lowerAttention, lowerAvgPool, lowerBatchNorm, lowerConv, lowerLayerNorm, lowerMaxPool, lowerResize } from "./lower-nn.js";
+import {
+  lowerConcat,
+  lowerExpand,
+  lowerGather,
+  lowerGatherElements,
+  lowerPad,
+  lowerReshape,
+  lowerSlice,
+  lowerTranspose,
+} from "./lower-layout.js";
+import {
+  lowerAttention,
+  lowerAvgPool,
+  lowerBatchNorm,
+  lowerConv,
+  lowerLayerNorm,
+  lowerMaxPool,
+  lowerResize,
+} from "./lower-nn.js";
 import { lowerLstm } from "./lower-recurrent.js";
 import { lowerArgmax, lowerReduce, lowerSoftmax } from "./lower-reduce.js";
 import { lowerSampleLinear, lowerTopk } from "./lower-select.js";
@@ -60,6 +77,15 @@ export function lowerNode(e: NodeEmitter): void {
     return e.emit(onnx.op, e.inputs, [e.out()], attrs);
   }
   // No ONNX op for it (in this opset): its decomposition into primitive ops, where the registry declares one.
-  if (row.decompose) return lowerDecomposition(e, row.decompose(e.inputs.map((_, index) => ({ kind: "operand", index })), e.node.attrs));
-  throw new LoweringError(typeof onnx === "object" ? `${op} needs ONNX opset ${onnx.since} or later` : `${op} has no ONNX lowering`);
+  if (row.decompose)
+    return lowerDecomposition(
+      e,
+      row.decompose(
+        e.inputs.map((_, index) => ({ kind: "operand", index })),
+        e.node.attrs,
+      ),
+    );
+  throw new LoweringError(
+    typeof onnx === "object" ? `${op} needs ONNX opset ${onnx.since} or later` : `${op} has no ONNX lowering`,
+  );
 }

@@ -4,7 +4,18 @@ import { type BinaryOp, elementwiseRow, type UnaryOp } from "../../compiler/ir/e
 import type { Node, OpName } from "../../compiler/ir/ir.js";
 
 /** The kernel families, by what anchors them. */
-export type KernelKind = "pointwise" | "matmul" | "conv" | "pool" | "reduce" | "argmax" | "softmax" | "layer_norm" | "attention" | "topk" | "lstm";
+export type KernelKind =
+  | "pointwise"
+  | "matmul"
+  | "conv"
+  | "pool"
+  | "reduce"
+  | "argmax"
+  | "softmax"
+  | "layer_norm"
+  | "attention"
+  | "topk"
+  | "lstm";
 
 type Family = { kernel: KernelKind } | "scalar" | "layout" | "gather" | "source";
 
@@ -40,7 +51,9 @@ const FAMILY = {
 } as const satisfies { readonly [K in Exclude<OpName, UnaryOp | BinaryOp>]: Family };
 
 /** The ops that anchor kernels of kind K (the table's); any op can anchor a pointwise kernel (one that must be stored). */
-export type AnchorOp<K extends KernelKind> = K extends "pointwise" ? OpName : { [O in keyof typeof FAMILY]: (typeof FAMILY)[O] extends { readonly kernel: K } ? O : never }[keyof typeof FAMILY];
+export type AnchorOp<K extends KernelKind> = K extends "pointwise"
+  ? OpName
+  : { [O in keyof typeof FAMILY]: (typeof FAMILY)[O] extends { readonly kernel: K } ? O : never }[keyof typeof FAMILY];
 
 /** A kernel's kind with its anchor, typed by it (so each kernel family reads its anchor's attributes typed). */
 export type Anchored = { [K in KernelKind]: { readonly kind: K; readonly anchor: Node<AnchorOp<K>> } }[KernelKind];

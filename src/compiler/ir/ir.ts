@@ -104,7 +104,11 @@ export interface OpAttrs {
 export type PerOp<A extends unknown[], R> = { readonly [P in OpName]?: (node: OpNode<P>, ...args: A) => R };
 
 /** Calls a per-op table's entry for `node`, or returns undefined when the table has none for its op. */
-export function callPerOp<K extends OpName, A extends unknown[], R>(table: PerOp<A, R>, node: OpNode<K>, ...args: A): R | undefined {
+export function callPerOp<K extends OpName, A extends unknown[], R>(
+  table: PerOp<A, R>,
+  node: OpNode<K>,
+  ...args: A
+): R | undefined {
   const entry = table[node.op];
   return entry?.(node, ...args);
 }

@@ -11,7 +11,6 @@ import { operandShape, scalarExpr } from "./scalar-ops.js";
 import { f32Literal, literal } from "./scalar-types.js";
 import type { KernelWriter } from "./writer.js";
 
-
 const ret = (expr: string) => `  return ${expr};`;
 
 /** Splits a shape around `axis` into element counts [outer, n, inner]. */
@@ -24,7 +23,15 @@ function transposeBody(node: Node<"transpose">, w: KernelWriter): string {
   const [x] = node.inputs;
   const out = shapeOf(node.outputs[0]);
   const xs = stridesOf(shapeOf(x));
-  return ret(w.read(x, linear(out.map((_, d) => coord("i", out, d)), perm.map((p) => xs[p]))));
+  return ret(
+    w.read(
+      x,
+      linear(
+        out.map((_, d) => coord("i", out, d)),
+        perm.map((p) => xs[p]),
+      ),
+    ),
+  );
 }
 
 function sliceBody(node: Node<"slice">, w: KernelWriter): string {
@@ -34,7 +41,10 @@ function sliceBody(node: Node<"slice">, w: KernelWriter): string {
   const axis = normAxis(a.axis, out.length);
   const xs = stridesOf(shapeOf(x));
   const terms = out.map((_, d) => coord("i", out, d));
-  const index = linear(terms, xs.map((s, d) => (d === axis ? s * a.step : s)));
+  const index = linear(
+    terms,
+    xs.map((s, d) => (d === axis ? s * a.step : s)),
+  );
   return ret(w.read(x, a.start === 0 ? index : `${index} + ${u(a.start * xs[axis])}`));
 }
 
@@ -42,7 +52,11 @@ function concatBody(node: Node<"concat">, w: KernelWriter): string {
   const out = shapeOf(node.outputs[0]);
   const axis = normAxis(node.attrs.axis, out.length);
   const [, n, inner] = around(out, axis);
-  const lines = [`  let c = ${coord("i", out, axis)};`, `  let outer = i / ${u(n * inner)};`, `  let t = i % ${u(inner)};`];
+  const lines = [
+    `  let c = ${coord("i", out, axis)};`,
+    `  let outer = i / ${u(n * inner)};`,
+    `  let t = i % ${u(inner)};`,
+  ];
   let offset = 0;
   node.inputs.forEach((x, k) => {
     const size = shapeOf(x)[axis];
@@ -65,7 +79,9 @@ function padBody(node: Node<"pad">, w: KernelWriter): string {
   const terms = out.map((_, d) => {
     lines.push(`  let c${d} = ${coord("i", out, d)};`);
     if (a.pads[d] === 0 && a.pads[d + r] === 0) return `c${d}`;
-    inside.push(a.pads[d] > 0 ? `c${d} >= ${u(a.pads[d])} && c${d} < ${u(a.pads[d] + xShape[d])}` : `c${d} < ${u(xShape[d])}`);
+    inside.push(
+      a.pads[d] > 0 ? `c${d} >= ${u(a.pads[d])} && c${d} < ${u(a.pads[d] + xShape[d])}` : `c${d} < ${u(xShape[d])}`,
+    );
     return a.pads[d] > 0 ? `(c${d} - ${u(a.pads[d])})` : `c${d}`;
   });
   const fill = literal(x.dtype, toNumbers(scalarOf(x.dtype, a.value))[0]);
@@ -148,7 +164,10 @@ function resizeBody(node: Node<"resize">, w: KernelWriter): string {
   const taps = Array.from({ length: 2 ** spatial.length }, (_, corner) => {
     const high = (d: number) => ((corner >> d) & 1) === 1;
     const weight = spatial.map((_, d) => (high(d) ? `f${d}` : `(1.0f - f${d})`)).join(" * ");
-    const at = linear(spatial.map((_, d) => (high(d) ? `b${d}` : `a${d}`)), xs);
+    const at = linear(
+      spatial.map((_, d) => (high(d) ? `b${d}` : `a${d}`)),
+      xs,
+    );
     return `${weight} * ${w.read(x, `nc * ${u(numelOf(spatial))} + ${at}`)}`;
   });
   return [...lines, ret(taps.join(" + "))].join("\n");
@@ -156,7 +175,8 @@ function resizeBody(node: Node<"resize">, w: KernelWriter): string {
 
 const BODIES: PerOp<[KernelWriter], string> = {
   reshape: (node, w) => ret(w.read(node.inputs[0], "i")),
-  expand: (node, w) => ret(w.read(node.inputs[0], broadcastIndex(shapeOf(node.outputs[0]), shapeOf(node.inputs[0]), "i"))),
+  expand: (node, w) =>
+    ret(w.read(node.inputs[0], broadcastIndex(shapeOf(node.outputs[0]), shapeOf(node.inputs[0]), "i"))),
   transpose: transposeBody,
   slice: sliceBody,
   concat: concatBody,

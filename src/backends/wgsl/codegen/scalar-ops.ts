@@ -1,6 +1,11 @@
 // The per-element expression of every elementwise IR op (unary, binary, where, cast, clip) as WGSL, following
 // semantics.md: i8/u8 wrap after integer arithmetic, f16/bf16 results are rounded to their precision.
-import { type DecompositionExpr, elementwiseRow, type UnaryRow, type WgslHelper } from "../../../compiler/ir/elementwise-ops.js";
+import {
+  type DecompositionExpr,
+  elementwiseRow,
+  type UnaryRow,
+  type WgslHelper,
+} from "../../../compiler/ir/elementwise-ops.js";
 import type { Node, OpAttrs } from "../../../compiler/ir/ir.js";
 import type { DType } from "../../../util/tensor.js";
 import { exprTypeOf, f32Literal, i32Literal, literal } from "./scalar-types.js";
@@ -126,10 +131,15 @@ export function scalarExpr(node: Node, operands: readonly string[], use: (helper
   if (node.op === "clip") return clipExpr(operands[0], out, node.attrs);
   if (node.op === "batch_norm") {
     const [x, scale, bias, mean, variance] = operands;
-    return narrow(out, `((${x} - ${mean}) / sqrt(${variance} + ${f32Literal(node.attrs.eps)}) * ${scale} + ${bias})`, use);
+    return narrow(
+      out,
+      `((${x} - ${mean}) / sqrt(${variance} + ${f32Literal(node.attrs.eps)}) * ${scale} + ${bias})`,
+      use,
+    );
   }
   const row = elementwiseRow(node.op);
-  if (!row || (row.wgsl === "none" && !row.decompose)) throw new Error(`${node.op} is not a scalar op of the WGSL backend (a compiler bug)`);
+  if (!row || (row.wgsl === "none" && !row.decompose))
+    throw new Error(`${node.op} is not a scalar op of the WGSL backend (a compiler bug)`);
   const call = (helper: WgslHelper, ...args: string[]) => {
     use(helper);
     return `${helper}(${args.join(", ")})`;
@@ -148,5 +158,14 @@ export function scalarExpr(node: Node, operands: readonly string[], use: (helper
     const primitive = elementwiseRow(x.op)!.wgsl as Exclude<UnaryRow["wgsl"], "none">;
     return primitive(x.args.map(expression), { ...scalar, attrs: {} });
   };
-  return narrow(out, expression(row.decompose!(operands.map((_, index) => ({ kind: "operand", index })), node.attrs)), use);
+  return narrow(
+    out,
+    expression(
+      row.decompose!(
+        operands.map((_, index) => ({ kind: "operand", index })),
+        node.attrs,
+      ),
+    ),
+    use,
+  );
 }
