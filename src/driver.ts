@@ -10,7 +10,7 @@ import { displayPath, isStdlibFile, sourceFilePath } from "./util/source-paths.j
 import { summarisePaths } from "./util/paths.js";
 import { CheckCodes, makeDiagnostic } from "./diagnostics/codes.js";
 import { type Diagnostic, DiagnosticError, hasErrors, SourceMap } from "./diagnostics/diagnostics.js";
-import { Elaborator, type WeightRuleUse } from "./compiler/3-elaborate/elaborate.js";
+import { Elaborator, type ValueObserver, type WeightRuleUse } from "./compiler/3-elaborate/elaborate.js";
 import { parseTapOption, TapSelection } from "./compiler/3-elaborate/tap-selection.js";
 import type { Graph, Value } from "./compiler/ir/ir.js";
 import { runPasses } from "./compiler/ir/passes/index.js";
@@ -44,6 +44,8 @@ export interface FrontendOptions {
   taps?: readonly string[];
   /** With `taps`, keep the file's own `tap`s too (`--debug-outputs`); without, only the named ones are taps. */
   keepFileTaps?: boolean;
+  /** Told each expression's value during elaboration (see ElaborateOptions.observe). */
+  observe?: ValueObserver;
 }
 
 export interface FrontendResult {
@@ -102,7 +104,7 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
   const elaborator = new Elaborator(items, models[0]);
   const beforeElaboration = diagnostics.length;
   const selection = opts.taps?.length ? new TapSelection(parseTapOption(opts.taps, sources)) : undefined;
-  const elaborated = guard(diagnostics, () => elaborator.run({ overrides, taps: selection }));
+  const elaborated = guard(diagnostics, () => elaborator.run({ overrides, taps: selection, observe: opts.observe }));
   diagnostics.splice(beforeElaboration, 0, ...elaborator.printed); // before an error they may explain
   if (!elaborated) return result;
   if (selection) {

@@ -26,6 +26,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["dataset"],
   ["export"],
   [""],
+  ["lsp"],
   ["cli"],
 ];
 

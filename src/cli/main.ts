@@ -78,6 +78,12 @@ export function program(): Command {
     .action(lazy(() => import("./commands/fmt.js"), (m) => m.fmtCommand));
 
   cli
+    .command("lsp")
+    .description("the language server for editors (Language Server Protocol over stdin/stdout)")
+    .option("--stdio", "talk over stdin/stdout (the only transport; accepted because editor clients pass it)", true)
+    .action(lazy(() => import("./commands/lsp.js"), (m) => m.lspCommand));
+
+  cli
     .command("run <model>")
     .description("run a compiled .onnx, a WGSL bundle folder (on WebGPU through Dawn), or a .net on .npy inputs")
     .option("-i, --input <name=file.npy>", "an input tensor (repeatable)", collect, [])

@@ -117,7 +117,12 @@ export interface ElaborateOptions {
   overrides?: Map<string, { expr: A.Expr; span: Span }>;
   /** `--tap`: collects the values bound to names while the model runs. */
   taps?: TapSelection;
+  /** Told every expression's value as it is computed (the language server's hover); not told of failed ones. */
+  observe?: ValueObserver;
 }
+
+/** Receives an expression's span and its value, with the weight path of the layer computing it ("" in the model). */
+export type ValueObserver = (span: Span, value: Val, path: string) => void;
 
 export interface WeightRuleUse {
   verb: string;
@@ -152,6 +157,7 @@ export class Elaborator {
   private depth = 0;
   private evalDepth = 0;
   private tapSelection?: TapSelection;
+  private observe?: ValueObserver;
   /** What `print` showed, in order (NET3016 notes); the caller keeps them also when elaboration fails later. */
   readonly printed: Diagnostic[] = [];
 
@@ -171,6 +177,7 @@ export class Elaborator {
   run(opts: ElaborateOptions = {}): ElaborateResult {
     const m = this.model;
     this.tapSelection = opts.taps;
+    this.observe = opts.observe;
     const scope = new Scope(this.globals);
     const overrides = new Map(opts.overrides ?? []);
     const config = this.bindConfig(m.config, scope, overrides, m.name.name);
@@ -693,6 +700,7 @@ export class Elaborator {
     if (callee.kind !== "block") fail(ShapeCodes.TypeMismatch, `a layer is made from a block, but ${exprText(s.init.callee)} is ${describeKind(callee)}`, s.init.callee.span);
     const layer = this.layerRegistry.get(path) ?? this.instantiate(callee.decl, this.evalArgs(s.init.args, scope, act), path, s.span, this.layerRegistry.get(act.path));
     this.layerRegistry.set(path, layer);
+    this.observe?.(s.init.span, { kind: "layer", layer }, act.path);
     // File the instance in the activation's namespace tree: `layer a.b[2]` makes a -> b -> "2".
     let ns = act.layers;
     let nsPath = act.path;
@@ -758,7 +766,9 @@ export class Elaborator {
       fail(ShapeCodes.RecursionLimit, `expressions and block calls nest more than ${MAX_EVAL_DEPTH} deep here`, e.span, [], "name intermediate results with `let`, or nest fewer blocks; a block may be instantiating itself");
     this.evalDepth++;
     try {
-      return this.evaluate(e, scope, act);
+      const value = this.evaluate(e, scope, act);
+      this.observe?.(e.span, value, act.path);
+      return value;
     } finally {
       this.evalDepth--;
     }
