@@ -49,6 +49,7 @@ export class LanguageServer {
         documentSymbolProvider: true,
         completionProvider: { triggerCharacters: [] },
         documentFormattingProvider: true,
+        codeActionProvider: { codeActionKinds: ["quickfix"] },
       },
       serverInfo: { name: "netc" },
     }));
@@ -93,6 +94,13 @@ export class LanguageServer {
     c.onRequest("textDocument/completion", (p: PositionParams) => this.at(p, (a, file, offset) =>
       completionsAt(a, file, offset).map((e) => ({ label: e.label, kind: COMPLETION_KIND[e.kind], ...(e.detail ? { detail: e.detail } : {}) })),
     ));
+    c.onRequest("textDocument/codeAction", (p: { textDocument: { uri: string }; context: { diagnostics: { range: Range; message: string; data?: { replacement?: string } }[] } }) =>
+      p.context.diagnostics.flatMap((d) => {
+        const replacement = d.data?.replacement;
+        if (!replacement) return [];
+        return [{ title: `Change to '${replacement}'`, kind: "quickfix", isPreferred: true, diagnostics: [d], edit: { changes: { [p.textDocument.uri]: [{ range: d.range, newText: replacement }] } } }];
+      }),
+    );
     c.onRequest("textDocument/formatting", (p: { textDocument: { uri: string } }) => {
       const doc = this.documents.get(p.textDocument.uri);
       if (!doc) return null;
@@ -162,8 +170,19 @@ export class LanguageServer {
       source: "netc",
       message: where + d.message + (d.hint ? `\nhint: ${d.hint}` : ""),
       relatedInformation: related.filter((r) => r.span).map((r) => ({ location: this.location(a, r.span!), message: r.message })),
+      ...(here && d.span ? quickFixData(a, d.span, d.hint) : {}),
     };
   }
+}
+
+/**
+ * A "did you mean 'x'?" hint on a diagnostic whose span is exactly a name is a quick fix: the name replaced by x
+ * (unknown names, preprocess fields). Kept in the diagnostic's `data`, which the client hands back for code actions.
+ */
+function quickFixData(a: Analysis, span: Span, hint: string | undefined): { data: { replacement: string } } | {} {
+  const suggestion = hint && /^did you mean '([A-Za-z_][A-Za-z0-9_]*)'\?$/.exec(hint);
+  const written = a.sources.text(span.file)?.slice(span.start, span.end) ?? "";
+  return suggestion && /^[A-Za-z_][A-Za-z0-9_]*$/.test(written) ? { data: { replacement: suggestion[1] } } : {};
 }
 
 interface PositionParams {

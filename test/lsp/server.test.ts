@@ -167,6 +167,22 @@ describe("netc lsp on examples/tiny.net", () => {
     expect(await client.diagnostics(tiny, fixed)).toEqual([]);
   });
 
+  it("offers a did-you-mean quick fix, whose edit clears the diagnostic", async () => {
+    const broken = client.change(tiny, "return classify(a)", "return clasify(a)");
+    const diagnostics = await client.diagnostics(tiny, broken);
+    const unknown = diagnostics.find((d) => d.message.includes("'clasify'"));
+    expect(unknown).toBeDefined();
+    const actions = (await client.connection.request("textDocument/codeAction", { textDocument: { uri: tiny }, range: unknown!.range, context: { diagnostics: [unknown] } })) as { title: string; edit: { changes: Record<string, { range: { start: { line: number; character: number }; end: { line: number; character: number } }; newText: string }[]> } }[];
+    expect(actions.map((a) => a.title)).toEqual(["Change to 'classify'"]);
+    const [edit] = actions[0].edit.changes[tiny];
+    const doc = client.docs.get(tiny)!;
+    const version = doc.version + 1;
+    doc.apply([{ range: edit.range, text: edit.newText }], version);
+    client.connection.notify("textDocument/didChange", { textDocument: { uri: tiny, version }, contentChanges: [{ range: edit.range, text: edit.newText }] });
+    expect(doc.text).toBe(readFileSync(TINY, "utf8"));
+    expect(await client.diagnostics(tiny, version)).toEqual([]);
+  });
+
   it("formats a document exactly as netc fmt does", async () => {
     const messy = resolve(ROOT, "examples/tiny-unformatted.net");
     const text = readFileSync(TINY, "utf8").replace("layer q = Linear(dim, dim)", "layer   q=Linear( dim,dim )");
