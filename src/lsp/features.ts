@@ -4,7 +4,7 @@
 import type * as A from "../dsl/1-parse/ast.js";
 import { BUILTIN_NAMES } from "../dsl/builtin-names.js";
 import { KEYWORDS as LEXER_KEYWORDS } from "../dsl/1-parse/lexer.js";
-import { childExprs, forEachExpr, forEachStmt, stmtExprs } from "../dsl/2-analyze/rules/walk.js";
+import { forEachExpr, forEachStmt, stmtExprs } from "../dsl/2-analyze/rules/walk.js";
 import { BUILTINS } from "../compiler/3-elaborate/builtins.js";
 import type { Span } from "../diagnostics/diagnostics.js";
 import { type Analysis, sourceFileOf } from "./analysis.js";
@@ -26,22 +26,15 @@ export function declsOf(file: A.SourceFile): Decl[] {
   return file.items.filter((i): i is Decl => i.kind === "Block" || i.kind === "Fn" || i.kind === "Model");
 }
 
-/** The innermost expression at an offset, and the chain of expressions around it. */
-function exprsAt(decl: Decl, offset: number): A.Expr[] {
-  const chain: A.Expr[] = [];
-  const visit = (e: A.Expr) => {
-    if (!contains(e.span, offset)) return;
-    chain.push(e);
-    for (const c of childExprs(e)) visit(c);
-  };
+/** Every expression of a declaration: parameter defaults and its statements' expressions, nested ones included. */
+function exprsOf(decl: Decl): A.Expr[] {
+  const all: A.Expr[] = [];
   const params = decl.kind === "Fn" ? decl.params : [...decl.config, ...decl.inputs];
-  for (const p of params) if (p.default) visit(p.default);
+  for (const p of params) if (p.default) forEachExpr(p.default, (e) => all.push(e));
   forEachStmt(decl.body, (s) => {
-    for (const e of stmtExprs(s)) visit(e);
-    if (s.kind === "If") visit(s.cond);
-    if (s.kind === "For") visit(s.iterable);
+    for (const e of stmtExprs(s)) forEachExpr(e, (x) => all.push(x));
   });
-  return chain;
+  return all;
 }
 
 function patternNames(p: A.Pattern): { name: string; span: Span }[] {
@@ -106,6 +99,20 @@ export function definitionAt(analysis: Analysis, file: string, offset: number): 
     if (found) return found;
   }
   return globalDefinitions(analysis).find((d) => d.name === word.word);
+}
+
+/**
+ * Where the name at an offset is used, over every file of the program (the standard library's included): the names
+ * that resolve to the same definition, and the definition itself when asked.
+ */
+export function referencesAt(analysis: Analysis, file: string, offset: number, includeDeclaration: boolean): Span[] {
+  const target = definitionAt(analysis, file, offset);
+  if (!target) return [];
+  const same = (d: Definition | undefined) => d !== undefined && d.span.file === target.span.file && d.span.start === target.span.start;
+  const uses = (analysis.program?.files ?? []).flatMap((f) =>
+    declsOf(f).flatMap((d) => exprsOf(d).filter((e): e is A.NameExpr => e.kind === "Name" && e.name === target.name && same(definitionAt(analysis, f.file, e.span.start))).map((e) => e.span)),
+  );
+  return includeDeclaration ? [target.span, ...uses] : uses;
 }
 
 /** `// ...` lines right above a declaration, without the slashes. */

@@ -9,7 +9,7 @@ import { formatSource } from "../dsl/format/index.js";
 import { packageFolder } from "../util/package-folder.js";
 import { type Analysis, analyse, diskPath } from "./analysis.js";
 import { type ContentChange, type Position, positionIn, type Range, TextDocument } from "./documents.js";
-import { completionsAt, definitionAt, documentSymbols, hoverAt, type SymbolInfo } from "./features.js";
+import { completionsAt, definitionAt, documentSymbols, hoverAt, referencesAt, type SymbolInfo } from "./features.js";
 import { Connection } from "./rpc.js";
 
 export interface ServerOptions {
@@ -46,6 +46,7 @@ export class LanguageServer {
         textDocumentSync: { openClose: true, change: 2 },
         hoverProvider: true,
         definitionProvider: true,
+        referencesProvider: true,
         documentSymbolProvider: true,
         completionProvider: { triggerCharacters: [] },
         documentFormattingProvider: true,
@@ -85,6 +86,9 @@ export class LanguageServer {
       const d = definitionAt(a, file, offset);
       return d ? this.location(a, d.span) : null;
     }));
+    c.onRequest("textDocument/references", (p: PositionParams & { context?: { includeDeclaration?: boolean } }) =>
+      this.at(p, (a, file, offset) => referencesAt(a, file, offset, p.context?.includeDeclaration ?? true).map((s) => this.location(a, s))),
+    );
     c.onRequest("textDocument/documentSymbol", (p: { textDocument: { uri: string } }) => {
       const a = this.current(p.textDocument.uri);
       if (!a) return [];

@@ -137,6 +137,23 @@ describe("netc lsp on examples/tiny.net", () => {
     expect(client.docs.get(tiny)!.text.split("\n")[local.range.start.line]).toContain("let (a, d) = lift");
   });
 
+  it("finds a block's references across files, and a let's in its own declaration only", async () => {
+    const refs = (await client.connection.request("textDocument/references", { textDocument: { uri: tiny }, position: client.position(tiny, "Linear(dim, dim)"), context: { includeDeclaration: false } })) as { uri: string; range: { start: { line: number; character: number } } }[];
+    const inTiny = refs.filter((r) => r.uri === tiny).map((r) => r.range.start.line);
+    // The two `Linear(...)` layers of the model (q and kv); Classifier's `head` is a Linear too.
+    const lines = client.docs.get(tiny)!.text.split("\n");
+    const expected = lines.flatMap((l, i) => (/\bLinear\(/.test(l) ? [i] : []));
+    expect(inTiny).toEqual(expected);
+    // The standard library's own uses of Linear (its blocks build on it).
+    const nn = uri(resolve(ROOT, "stdlib/nn.net"));
+    const nnText = readFileSync(resolve(ROOT, "stdlib/nn.net"), "utf8");
+    expect(refs.filter((r) => r.uri === nn).length).toBe([...nnText.matchAll(/\bLinear\(/g)].length - 1); // less the declaration
+    const approx = (await client.connection.request("textDocument/references", { textDocument: { uri: tiny }, position: client.position(tiny, "approx, detail) = split", 0), context: { includeDeclaration: true } })) as unknown[];
+    // Its definition and its two uses: `approx = approx`'s value, and `cross_attention(approx, ...)` in the lift's
+    // step (the lift's own `approx` binding is not a definition of its own yet, so it resolves to the let).
+    expect(approx.map((r) => (r as { range: { start: { line: number } } }).range.start.line)).toEqual([9, 12, 13]);
+  });
+
   it("completes names in scope, blocks of imports, builtins and keywords", async () => {
     const items = (await client.connection.request("textDocument/completion", { textDocument: { uri: tiny }, position: client.position(tiny, "return classify") })) as { label: string }[];
     const labels = items.map((i) => i.label);
