@@ -247,6 +247,22 @@ export function builtinDoc(name: string): string {
   return [codeBlock(`${kind} ${name}${params}`), b?.doc].filter(Boolean).join("\n\n");
 }
 
+/** After each `let` of a file whose value elaborated: its shape (`: f32[B, 4, 64]`), the first instance's. */
+export function letShapeHints(analysis: Analysis, file: string): { offset: number; label: string }[] {
+  const source = sourceFileOf(analysis, file);
+  const values = analysis.values.get(file);
+  if (!source || !values) return [];
+  const hints: { offset: number; label: string }[] = [];
+  for (const d of declsOf(source))
+    forEachStmt(d.body, (s) => {
+      if (s.kind !== "Let" || s.type) return;
+      const v = values.get(`${s.value.span.start}:${s.value.span.end}`);
+      const [first] = v ? v.shown.keys() : [];
+      if (first !== undefined && !v!.layer) hints.push({ offset: s.pattern.span.end, label: `: ${first}` });
+    });
+  return hints;
+}
+
 export interface SymbolInfo {
   name: string;
   kind: "block" | "fn" | "model" | "layer";

@@ -9,7 +9,7 @@ import { formatSource } from "../dsl/format/index.js";
 import { packageFolder } from "../util/package-folder.js";
 import { type Analysis, analyse, diskPath } from "./analysis.js";
 import { type ContentChange, type Position, positionIn, type Range, TextDocument } from "./documents.js";
-import { completionsAt, definitionAt, documentSymbols, hoverAt, referencesAt, type SymbolInfo } from "./features.js";
+import { completionsAt, definitionAt, documentSymbols, hoverAt, letShapeHints, referencesAt, type SymbolInfo } from "./features.js";
 import { Connection } from "./rpc.js";
 
 export interface ServerOptions {
@@ -47,6 +47,7 @@ export class LanguageServer {
         hoverProvider: true,
         definitionProvider: true,
         referencesProvider: true,
+        inlayHintProvider: true,
         documentSymbolProvider: true,
         completionProvider: { triggerCharacters: [] },
         documentFormattingProvider: true,
@@ -89,6 +90,14 @@ export class LanguageServer {
     c.onRequest("textDocument/references", (p: PositionParams & { context?: { includeDeclaration?: boolean } }) =>
       this.at(p, (a, file, offset) => referencesAt(a, file, offset, p.context?.includeDeclaration ?? true).map((s) => this.location(a, s))),
     );
+    c.onRequest("textDocument/inlayHint", (p: { textDocument: { uri: string }; range: Range }) => {
+      const a = this.current(p.textDocument.uri);
+      if (!a) return [];
+      const text = a.sources.text(a.file) ?? "";
+      return letShapeHints(a, a.file)
+        .map((h) => ({ position: positionIn(text, h.offset), label: h.label, kind: 1, paddingLeft: false }))
+        .filter((h) => h.position.line >= p.range.start.line && h.position.line <= p.range.end.line);
+    });
     c.onRequest("textDocument/documentSymbol", (p: { textDocument: { uri: string } }) => {
       const a = this.current(p.textDocument.uri);
       if (!a) return [];

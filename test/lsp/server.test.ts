@@ -127,6 +127,15 @@ describe("netc lsp on examples/tiny.net", () => {
     expect(await client.hover(tiny, "mean(")).toContain("builtin mean(x, axes");
   });
 
+  it("shows let shapes as inlay hints", async () => {
+    const hints = (await client.connection.request("textDocument/inlayHint", { textDocument: { uri: tiny }, range: { start: { line: 0, character: 0 }, end: { line: 100, character: 0 } } })) as { position: { line: number; character: number }; label: string }[];
+    // The two lets of the model: split_index's pair of halves and lift's pair, each f32[B, 4, 64].
+    expect(hints).toEqual([
+      { position: client.position(tiny, "(approx, detail) = split", 16), label: ": (f32[B, 4, 64], f32[B, 4, 64])", kind: 1, paddingLeft: false },
+      { position: client.position(tiny, "(a, d) = lift", 6), label: ": (f32[B, 4, 64], f32[B, 4, 64])", kind: 1, paddingLeft: false },
+    ]);
+  });
+
   it("goes to a block's definition in the standard library and to a local let", async () => {
     const def = (await client.connection.request("textDocument/definition", { textDocument: { uri: tiny }, position: client.position(tiny, "Linear(dim, dim)") })) as { uri: string; range: { start: { line: number } } };
     expect(def.uri).toBe(uri(resolve(ROOT, "stdlib/nn.net")));
