@@ -13,7 +13,11 @@ import { interleaved, machineNote, maxAbsDiff, writeResult } from "./measure.js"
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MODEL = path.resolve(HERE, "../models/ifdd.net");
 const FIXTURES = path.resolve(HERE, "../../shared/fixtures/ifdd");
-const SESSION: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 2, interOpNumThreads: 1, graphOptimizationLevel: "all" };
+const SESSION: ort.InferenceSession.SessionOptions = {
+  intraOpNumThreads: 2,
+  interOpNumThreads: 1,
+  graphOptimizationLevel: "all",
+};
 
 function tensorOf(file: string): ort.Tensor {
   const r = readNpyFile(file);
@@ -22,14 +26,19 @@ function tensorOf(file: string): ort.Tensor {
 }
 
 function onnxOf(deploy: boolean): Uint8Array {
-  const r = compile(fs.readFileSync(MODEL, "utf8"), { file: MODEL, weights: [path.join(FIXTURES, "ifdd_dfew_random.pth")], deploy });
+  const r = compile(fs.readFileSync(MODEL, "utf8"), {
+    file: MODEL,
+    weights: [path.join(FIXTURES, "ifdd_dfew_random.pth")],
+    deploy,
+  });
   if (!r.onnx) throw new Error(r.diagnostics.map((d) => `${d.code}: ${d.message}`).join("\n"));
   return r.onnx;
 }
 
 const note = machineNote();
 const models = { checkpoint: onnxOf(false), deploy: onnxOf(true) };
-const transposes = (bytes: Uint8Array) => (decodeModel(bytes).graph?.node ?? []).filter((n) => n.opType === "Transpose").length;
+const transposes = (bytes: Uint8Array) =>
+  (decodeModel(bytes).graph?.node ?? []).filter((n) => n.opType === "Transpose").length;
 const video = { video: tensorOf(path.join(FIXTURES, "input.npy")) };
 const official = tensorOf(path.join(FIXTURES, "logits.npy")).data as Float32Array;
 const sessions: Record<string, ort.InferenceSession> = {};
@@ -44,7 +53,10 @@ for (const k of ["checkpoint", "deploy"] as const) {
   diffs[k] = maxAbsDiff((await s.run(video))[s.outputNames[0]].data as Float32Array, official);
   if (!(diffs[k] <= 1e-4)) throw new Error(`bench/ifdd-deploy: ${k} logits off the official by ${diffs[k]}`);
 }
-const inferenceMs = await interleaved(7, { checkpoint: () => sessions.checkpoint.run(video), deploy: () => sessions.deploy.run(video) });
+const inferenceMs = await interleaved(7, {
+  checkpoint: () => sessions.checkpoint.run(video),
+  deploy: () => sessions.deploy.run(video),
+});
 const result = {
   machine: note.finish(),
   transposeOpsInModel: { checkpoint: transposes(models.checkpoint), deploy: transposes(models.deploy) },

@@ -17,7 +17,11 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MODEL = path.resolve(HERE, "../models/ifdd.net");
 const FIXTURES = path.resolve(HERE, "../../shared/fixtures/ifdd");
 const ROUNDS = 7;
-const SESSION: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 2, interOpNumThreads: 1, graphOptimizationLevel: "all" };
+const SESSION: ort.InferenceSession.SessionOptions = {
+  intraOpNumThreads: 2,
+  interOpNumThreads: 1,
+  graphOptimizationLevel: "all",
+};
 const MATMUL_N = 2048;
 const MATMUL_SOURCE = `model MatMulFloor()(a: f32[${MATMUL_N}, ${MATMUL_N}], b: f32[${MATMUL_N}, ${MATMUL_N}]) -> (c: f32[${MATMUL_N}, ${MATMUL_N}]) {
   return a @ b
@@ -69,7 +73,8 @@ function checkMatmul(a: Float32Array, b: Float32Array, c: Float32Array): void {
     const j = (k * 1499 + 7) % MATMUL_N;
     let dot = 0;
     for (let t = 0; t < MATMUL_N; t++) dot += a[i * MATMUL_N + t] * b[t * MATMUL_N + j];
-    if (Math.abs(dot - c[i * MATMUL_N + j]) > 1e-3) throw new Error(`bench/ifdd: the MatMul floor computed c[${i},${j}] wrong`);
+    if (Math.abs(dot - c[i * MATMUL_N + j]) > 1e-3)
+      throw new Error(`bench/ifdd: the MatMul floor computed c[${i},${j}] wrong`);
   }
 }
 
@@ -106,7 +111,8 @@ export async function benchIfdd(): Promise<IfddBenchResult> {
     optimized: maxAbsDiff(await logitsOf(session), official),
     unoptimized: maxAbsDiff(await logitsOf(plainSession), official),
   };
-  if (!(diffs.optimized <= 1e-4 && diffs.unoptimized <= 1e-4)) throw new Error(`bench/ifdd: logits off the official: ${JSON.stringify(diffs)}`);
+  if (!(diffs.optimized <= 1e-4 && diffs.unoptimized <= 1e-4))
+    throw new Error(`bench/ifdd: logits off the official: ${JSON.stringify(diffs)}`);
   checkMatmul(a, b, (await floorSession.run(matmulFeeds)).c.data as Float32Array);
 
   const times = await interleaved(ROUNDS, {

@@ -23,14 +23,24 @@ export interface InferBench {
   clips: number;
   machine: string;
   naive: { seconds: number; clipsPerSecond: number; maxRssMb: number };
-  infer: { batch: number; sessions: number; threads: number; seconds: number; clipsPerSecond: number; maxRssMb: number }[];
+  infer: {
+    batch: number;
+    sessions: number;
+    threads: number;
+    seconds: number;
+    clipsPerSecond: number;
+    maxRssMb: number;
+  }[];
 }
 
 /** Runs `node <args>`; returns its seconds and peak resident memory (bench/report-peak-memory.mjs). */
 function timed(args: string[], dir: string): { seconds: number; maxRssMb: number } {
   const rssFile = join(dir, "rss");
   const started = performance.now();
-  const run = spawnSync(process.execPath, ["--import", "./bench/report-peak-memory.mjs", ...args], { encoding: "utf8", env: { ...process.env, CI: "1", NETC_BENCH_RSS_FILE: rssFile } });
+  const run = spawnSync(process.execPath, ["--import", "./bench/report-peak-memory.mjs", ...args], {
+    encoding: "utf8",
+    env: { ...process.env, CI: "1", NETC_BENCH_RSS_FILE: rssFile },
+  });
   const seconds = (performance.now() - started) / 1000;
   if (run.status !== 0) throw new Error(`node ${args.join(" ")} failed:\n${run.stderr}`);
   return { seconds, maxRssMb: Number(readFileSync(rssFile, "utf8")) / 1024 };
@@ -54,7 +64,9 @@ export async function benchInfer(): Promise<InferBench> {
   const dir = mkdtempSync(join(tmpdir(), "netc-bench-infer-"));
   try {
     const model = join(dir, "ifdd.onnx");
-    const compiled = spawnSync(process.execPath, [...netc, "compile", "models/ifdd.net", "-o", model], { encoding: "utf8" });
+    const compiled = spawnSync(process.execPath, [...netc, "compile", "models/ifdd.net", "-o", model], {
+      encoding: "utf8",
+    });
     if (compiled.status !== 0) throw new Error(compiled.stderr);
     const clips = makeClips(dir);
     // the naive loop's inputs, prepared as IFDD declares (frames are already 224x224 and in [0, 1])
@@ -86,8 +98,31 @@ export async function benchInfer(): Promise<InferBench> {
       [2, 2, 1],
     ]) {
       const out = join(dir, `results-${batch}-${sessions}.jsonl`);
-      const r = timed([...netc, "infer", model, join(dir, "clips"), "-o", out, "--batch", String(batch), "--sessions", String(sessions), "--threads", String(threads)], dir);
-      result.infer.push({ batch, sessions, threads, seconds: r.seconds, clipsPerSecond: CLIPS / r.seconds, maxRssMb: r.maxRssMb });
+      const r = timed(
+        [
+          ...netc,
+          "infer",
+          model,
+          join(dir, "clips"),
+          "-o",
+          out,
+          "--batch",
+          String(batch),
+          "--sessions",
+          String(sessions),
+          "--threads",
+          String(threads),
+        ],
+        dir,
+      );
+      result.infer.push({
+        batch,
+        sessions,
+        threads,
+        seconds: r.seconds,
+        clipsPerSecond: CLIPS / r.seconds,
+        maxRssMb: r.maxRssMb,
+      });
     }
     return result;
   } finally {
@@ -106,4 +141,3 @@ export function formatInfer(r: InferBench): string {
     );
   return lines.join("\n");
 }
-

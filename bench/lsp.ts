@@ -26,7 +26,9 @@ export async function benchLsp(): Promise<LspResult> {
   startServer(toServer, toClient, { debounceMs: 0 });
   const client = new Connection(toClient, toServer);
   const waiting = new Map<number, () => void>();
-  client.onNotification("textDocument/publishDiagnostics", (p: { version: number; diagnostics: unknown[] }) => waiting.get(p.version)?.());
+  client.onNotification("textDocument/publishDiagnostics", (p: { version: number; diagnostics: unknown[] }) =>
+    waiting.get(p.version)?.(),
+  );
   await client.request("initialize", { processId: null, capabilities: {} });
   let version = 1;
   const published = (v: number) => new Promise<void>((r) => waiting.set(v, r));
@@ -37,8 +39,14 @@ export async function benchLsp(): Promise<LspResult> {
   const lines = text.split("\n").length;
   const edit = () => {
     version++;
-    const range = version % 2 === 0 ? { start: { line: lines - 1, character: 0 }, end: { line: lines - 1, character: 0 } } : { start: { line: lines - 1, character: 0 }, end: { line: lines - 1, character: 1 } };
-    client.notify("textDocument/didChange", { textDocument: { uri, version }, contentChanges: [{ range, text: version % 2 === 0 ? " " : "" }] });
+    const range =
+      version % 2 === 0
+        ? { start: { line: lines - 1, character: 0 }, end: { line: lines - 1, character: 0 } }
+        : { start: { line: lines - 1, character: 0 }, end: { line: lines - 1, character: 1 } };
+    client.notify("textDocument/didChange", {
+      textDocument: { uri, version },
+      contentChanges: [{ range, text: version % 2 === 0 ? " " : "" }],
+    });
     return version;
   };
   const feature = text.indexOf("let feature") + 4;
@@ -52,7 +60,9 @@ export async function benchLsp(): Promise<LspResult> {
     },
     editToHover: async () => {
       edit();
-      const hover = (await client.request("textDocument/hover", { textDocument: { uri }, position })) as { contents: { value: string } } | null;
+      const hover = (await client.request("textDocument/hover", { textDocument: { uri }, position })) as {
+        contents: { value: string };
+      } | null;
       if (!hover?.contents.value.includes("f32[B, 768]")) throw new Error(`unexpected hover: ${JSON.stringify(hover)}`);
     },
     frontEnd: () => {

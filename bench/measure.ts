@@ -15,7 +15,12 @@ export interface Spread {
 export function spread(runs: readonly number[]): Spread {
   if (runs.length === 0) throw new Error("spread of no runs");
   const sorted = [...runs].sort((a, b) => a - b);
-  return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted[sorted.length - 1], runs: [...runs] };
+  return {
+    median: sorted[Math.floor(sorted.length / 2)],
+    min: sorted[0],
+    max: sorted[sorted.length - 1],
+    runs: [...runs],
+  };
 }
 
 /** `12.3 ms (11.9-13.0)`: a median and its range, in the unit given. */

@@ -66,7 +66,8 @@ function copySharedUploads(): void {
   const unshared = (data: GPUAllowSharedBufferSource): GPUAllowSharedBufferSource => {
     if (data instanceof SharedArrayBuffer) return new Uint8Array(data).slice().buffer;
     if (!ArrayBuffer.isView(data) || !(data.buffer instanceof SharedArrayBuffer)) return data;
-    if (data instanceof DataView) return new DataView(new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice().buffer);
+    if (data instanceof DataView)
+      return new DataView(new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice().buffer);
     return (data as unknown as { slice(): ArrayBufferView<ArrayBuffer> }).slice();
   };
   proto.writeBuffer = function (this: GPUQueue, buffer, bufferOffset, data, dataOffset?, size?) {
@@ -82,9 +83,11 @@ function copySharedUploads(): void {
 export async function loadOrtWebGpu(gpu: NodeGpu): Promise<OrtWebGpu> {
   copySharedUploads();
   const dist = ortWebDist();
-  if (typeof navigator === "undefined") Object.defineProperty(globalThis, "navigator", { value: {}, configurable: true });
+  if (typeof navigator === "undefined")
+    Object.defineProperty(globalThis, "navigator", { value: {}, configurable: true });
   // ORT-web only checks that navigator.gpu exists: the adapter and device come from env and the EP options.
-  if (!("gpu" in navigator)) Object.defineProperty(navigator, "gpu", { value: { requestAdapter: async () => gpu.adapter }, configurable: true });
+  if (!("gpu" in navigator))
+    Object.defineProperty(navigator, "gpu", { value: { requestAdapter: async () => gpu.adapter }, configurable: true });
   const ort = (await import(pathToFileURL(path.join(dist, "ort.webgpu.min.mjs")).href)) as Ort;
   ort.env.wasm.wasmPaths = `${dist}/`;
   ort.env.wasm.numThreads = 1;
@@ -94,7 +97,9 @@ export async function loadOrtWebGpu(gpu: NodeGpu): Promise<OrtWebGpu> {
 
   const options = (cpuNodes: readonly string[], logSeverityLevel: 0 | 3): OrtWeb.InferenceSession.SessionOptions => ({
     // An empty forceCpuNodeNames is rejected ("Provider options key/value cannot be empty").
-    executionProviders: [{ name: "webgpu", device: gpu.device, ...(cpuNodes.length ? { forceCpuNodeNames: cpuNodes } : {}) }],
+    executionProviders: [
+      { name: "webgpu", device: gpu.device, ...(cpuNodes.length ? { forceCpuNodeNames: cpuNodes } : {}) },
+    ],
     graphOptimizationLevel: "all",
     logSeverityLevel,
   });
@@ -106,14 +111,17 @@ export async function loadOrtWebGpu(gpu: NodeGpu): Promise<OrtWebGpu> {
       const log: string[] = [];
       const writeSync = fs.writeSync;
       fs.writeSync = ((fd: number, data: unknown, ...rest: unknown[]) =>
-        (fd === 1 || fd === 2) && typeof data === "string" ? (log.push(data), data.length) : (writeSync as (...a: unknown[]) => number)(fd, data, ...rest)) as typeof fs.writeSync;
+        (fd === 1 || fd === 2) && typeof data === "string"
+          ? (log.push(data), data.length)
+          : (writeSync as (...a: unknown[]) => number)(fd, data, ...rest)) as typeof fs.writeSync;
       try {
         await (await ort.InferenceSession.create(model, options(cpuNodes, 0))).release();
       } finally {
         fs.writeSync = writeSync;
       }
       const counts: Record<string, number> = {};
-      for (const m of log.join("").matchAll(/placed on \[(\w+)\]\. Number of nodes: (\d+)/g)) counts[m[1]] = Number(m[2]);
+      for (const m of log.join("").matchAll(/placed on \[(\w+)\]\. Number of nodes: (\d+)/g))
+        counts[m[1]] = Number(m[2]);
       return counts;
     },
   };
@@ -127,6 +135,11 @@ export function nodesOrtWebGpuCannotRun(model: ModelProto): string[] {
   const graph = model.graph;
   const rank = new Map((graph?.initializer ?? []).map((t) => [t.name, t.dims?.length ?? 0]));
   return (graph?.node ?? [])
-    .filter((n) => n.opType === "Conv" && Number(n.attribute?.find((a) => a.name === "group")?.i ?? 1) > 1 && rank.get(n.input?.[1] ?? "") === 5)
+    .filter(
+      (n) =>
+        n.opType === "Conv" &&
+        Number(n.attribute?.find((a) => a.name === "group")?.i ?? 1) > 1 &&
+        rank.get(n.input?.[1] ?? "") === 5,
+    )
     .map((n) => n.name ?? "");
 }

@@ -35,7 +35,18 @@ export function benchOusCompile(): OusCompileResult {
       const t = performance.now();
       const r = spawnSync(
         process.execPath,
-        ["--import", "./bench/report-peak-memory.mjs", "dist/src/cli/bin.js", "compile", "models/ous.net", "--target", "onnx", "-o", out, "--quiet"],
+        [
+          "--import",
+          "./bench/report-peak-memory.mjs",
+          "dist/src/cli/bin.js",
+          "compile",
+          "models/ous.net",
+          "--target",
+          "onnx",
+          "-o",
+          out,
+          "--quiet",
+        ],
         { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NETC_BENCH_RSS_FILE: rssFile } },
       );
       compileTimes.push(performance.now() - t);

@@ -15,7 +15,11 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MODEL = path.resolve(HERE, "../models/s2d.net");
 const FIXTURES = path.resolve(HERE, "../../shared/fixtures/s2d");
 export const SMALL = { embed_dim: "64", depth: "3", num_heads: "4", num_frames: "4" };
-const SESSION: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 2, interOpNumThreads: 1, graphOptimizationLevel: "all" };
+const SESSION: ort.InferenceSession.SessionOptions = {
+  intraOpNumThreads: 2,
+  interOpNumThreads: 1,
+  graphOptimizationLevel: "all",
+};
 
 function tensorOf(file: string): ort.Tensor {
   const r = readNpyFile(file);
@@ -23,7 +27,10 @@ function tensorOf(file: string): ort.Tensor {
   return new ort.Tensor("float32", r.tensor.data as Float32Array, r.tensor.shape);
 }
 
-function timedCompile(options: CompileOptions, repeats: number): { compileMs: Spread; bytes: Uint8Array; nodes: number } {
+function timedCompile(
+  options: CompileOptions,
+  repeats: number,
+): { compileMs: Spread; bytes: Uint8Array; nodes: number } {
   const source = fs.readFileSync(MODEL, "utf8");
   const times: number[] = [];
   let bytes: Uint8Array | undefined;
@@ -32,7 +39,13 @@ function timedCompile(options: CompileOptions, repeats: number): { compileMs: Sp
     const t = performance.now();
     const r = compile(source, { file: MODEL, ...options });
     times.push(performance.now() - t);
-    if (!r.onnx || !r.graph) throw new Error(r.diagnostics.filter((d) => d.severity === "error").map((d) => d.message).join("\n"));
+    if (!r.onnx || !r.graph)
+      throw new Error(
+        r.diagnostics
+          .filter((d) => d.severity === "error")
+          .map((d) => d.message)
+          .join("\n"),
+      );
     bytes = r.onnx;
     nodes = r.graph.nodes.length;
   }
@@ -54,7 +67,10 @@ export interface S2dBenchResult {
 }
 
 export async function benchS2d(): Promise<S2dBenchResult> {
-  const weights = [path.join(FIXTURES, "s2d_small_random.pth"), `landmark=${path.join(FIXTURES, "mobilefacenet_random.pth.tar")}`];
+  const weights = [
+    path.join(FIXTURES, "s2d_small_random.pth"),
+    `landmark=${path.join(FIXTURES, "mobilefacenet_random.pth.tar")}`,
+  ];
   const feeds = { video: tensorOf(path.join(FIXTURES, "input_video.npy")) };
   const official = tensorOf(path.join(FIXTURES, "logits.npy")).data as Float32Array;
 
@@ -65,8 +81,12 @@ export async function benchS2d(): Promise<S2dBenchResult> {
   const sessionMs = performance.now() - t0;
   const peer = await ort.InferenceSession.create(path.join(FIXTURES, "s2d_small_torch_export.onnx"), SESSION);
   const logitsOf = async (s: ort.InferenceSession) => (await s.run(feeds))[s.outputNames[0]].data as Float32Array;
-  const diffs = { netc: maxAbsDiff(await logitsOf(ours), official), torchExport: maxAbsDiff(await logitsOf(peer), official) };
-  if (!(diffs.netc <= 1e-4 && diffs.torchExport <= 1e-4)) throw new Error(`bench/s2d: logits off the official: ${JSON.stringify(diffs)}`);
+  const diffs = {
+    netc: maxAbsDiff(await logitsOf(ours), official),
+    torchExport: maxAbsDiff(await logitsOf(peer), official),
+  };
+  if (!(diffs.netc <= 1e-4 && diffs.torchExport <= 1e-4))
+    throw new Error(`bench/s2d: logits off the official: ${JSON.stringify(diffs)}`);
   const times = await interleaved(9, { netc: () => ours.run(feeds), torchExport: () => peer.run(feeds) });
   await Promise.all([ours.release(), peer.release()]);
 
@@ -90,6 +110,11 @@ export async function benchS2d(): Promise<S2dBenchResult> {
       ratioToTorchExport: times.netc.median / times.torchExport.median,
       maxAbsDiffFromOfficial: diffs,
     },
-    full: { compileMs: full.compileMs.median, megabytes: full.bytes.length / 1e6, sessionMs: fullSessionMs, inferenceMs: fullTimes.full },
+    full: {
+      compileMs: full.compileMs.median,
+      megabytes: full.bytes.length / 1e6,
+      sessionMs: fullSessionMs,
+      inferenceMs: fullTimes.full,
+    },
   };
 }

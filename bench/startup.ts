@@ -49,7 +49,10 @@ export async function benchStartup(): Promise<StartupResult> {
 
 export function formatStartup(r: StartupResult): string {
   return r.cases
-    .map((c) => `start-up: ${c.command} ${formatSpread(c.ms, "ms", 0)}, ${c.ratio.toFixed(2)}x node -e 0 (${formatSpread(r.nodeMs, "ms", 0)}), median of ${RUNS} interleaved`)
+    .map(
+      (c) =>
+        `start-up: ${c.command} ${formatSpread(c.ms, "ms", 0)}, ${c.ratio.toFixed(2)}x node -e 0 (${formatSpread(r.nodeMs, "ms", 0)}), median of ${RUNS} interleaved`,
+    )
     .join("\n");
 }
 

@@ -65,9 +65,11 @@ function checkAgreement(imported: Map<string, { shape: readonly number[] }>, byt
   const official = officialShapes();
   for (const [key, shape] of official) {
     const got = imported.get(key);
-    if (!got || got.shape.join(",") !== shape) throw new Error(`bench/weights: import disagrees with the official listing at ${key}`);
+    if (!got || got.shape.join(",") !== shape)
+      throw new Error(`bench/weights: import disagrees with the official listing at ${key}`);
   }
-  if (imported.size !== official.size) throw new Error(`bench/weights: imported ${imported.size} tensors, official ${official.size}`);
+  if (imported.size !== official.size)
+    throw new Error(`bench/weights: imported ${imported.size} tensors, official ${official.size}`);
   if (bytesRead !== fs.statSync(IFDD).size) throw new Error("bench/weights: the plain read missed bytes");
 }
 

@@ -35,15 +35,38 @@ interface BenchModel {
   size?: string;
 }
 
-const OUS_SMALL = JSON.parse(fs.readFileSync(path.join(HERE, "../test/fixtures/ous/default/config.json"), "utf8")).config as Record<string, unknown>;
+const OUS_SMALL = JSON.parse(fs.readFileSync(path.join(HERE, "../test/fixtures/ous/default/config.json"), "utf8"))
+  .config as Record<string, unknown>;
 
 export const WGSL_BENCH_MODELS: readonly BenchModel[] = [
   // IFDD's blocks (pooled multiscale attention, the lifting module) at a reduced size, as test/wgsl/models.test.ts.
   { name: "ifdd", file: path.join(HERE, "../test/wgsl/fixtures/mini_ifdd.net"), overrides: { B: "1" } },
   // S2D at test/models/s2d.test.ts's tiny size (the landmark net included, 2 frames of 56x56).
-  { name: "s2d", file: path.join(HERE, "../models/s2d.net"), overrides: { B: "1", embed_dim: "32", depth: "2", num_heads: "2", num_frames: "2", img_size: "56", patch_size: "4" } },
+  {
+    name: "s2d",
+    file: path.join(HERE, "../models/s2d.net"),
+    overrides: {
+      B: "1",
+      embed_dim: "32",
+      depth: "2",
+      num_heads: "2",
+      num_frames: "2",
+      img_size: "56",
+      patch_size: "4",
+    },
+  },
   // OUS in the small default configuration of its PyTorch reference fixture (4 frames of 64x64, both streams).
-  { name: "ous", file: path.join(HERE, "../models/ous.net"), size: "B=1, test/fixtures/ous/default's configuration", overrides: { B: "1", ...Object.fromEntries(Object.entries(OUS_SMALL).map(([k, v]) => [k, typeof v === "string" ? JSON.stringify(v) : String(v)])) } },
+  {
+    name: "ous",
+    file: path.join(HERE, "../models/ous.net"),
+    size: "B=1, test/fixtures/ous/default's configuration",
+    overrides: {
+      B: "1",
+      ...Object.fromEntries(
+        Object.entries(OUS_SMALL).map(([k, v]) => [k, typeof v === "string" ? JSON.stringify(v) : String(v)]),
+      ),
+    },
+  },
 ];
 
 export interface WgslSide {
@@ -91,11 +114,22 @@ function countGpuWork(): void {
   device.createComputePipelineAsync = function (this: GPUDevice, d) {
     counts.pipelines++;
     const t = performance.now();
-    return createAsync.call(this, d).then((p) => ((counts.slowestPipelineMs = Math.max(counts.slowestPipelineMs, performance.now() - t)), p));
+    return createAsync
+      .call(this, d)
+      .then((p) => ((counts.slowestPipelineMs = Math.max(counts.slowestPipelineMs, performance.now() - t)), p));
   };
-  device.createComputePipeline = function (this: GPUDevice, d) { counts.pipelines++; return create.call(this, d); };
-  pass.dispatchWorkgroups = function (this: GPUComputePassEncoder, x, y, z) { counts.dispatches++; return dispatch.call(this, x, y, z); };
-  pass.dispatchWorkgroupsIndirect = function (this: GPUComputePassEncoder, b, o) { counts.dispatches++; return dispatchIndirect.call(this, b, o); };
+  device.createComputePipeline = function (this: GPUDevice, d) {
+    counts.pipelines++;
+    return create.call(this, d);
+  };
+  pass.dispatchWorkgroups = function (this: GPUComputePassEncoder, x, y, z) {
+    counts.dispatches++;
+    return dispatch.call(this, x, y, z);
+  };
+  pass.dispatchWorkgroupsIndirect = function (this: GPUComputePassEncoder, b, o) {
+    counts.dispatches++;
+    return dispatchIndirect.call(this, b, o);
+  };
 }
 
 interface Timed<T> {
@@ -110,7 +144,13 @@ async function timed<T>(f: () => Promise<T>): Promise<Timed<T>> {
   const [p, d, t] = [counts.pipelines, counts.dispatches, performance.now()];
   counts.slowestPipelineMs = 0;
   const value = await f();
-  return { value, ms: performance.now() - t, pipelines: counts.pipelines - p, slowestPipelineMs: counts.slowestPipelineMs, dispatches: counts.dispatches - d };
+  return {
+    value,
+    ms: performance.now() - t,
+    pipelines: counts.pipelines - p,
+    slowestPipelineMs: counts.slowestPipelineMs,
+    dispatches: counts.dispatches - d,
+  };
 }
 
 /** Uniform [0, 1) from a fixed linear congruential sequence: the same input on both sides, every time. */
@@ -122,12 +162,16 @@ function uniformInput(n: number, seed: number): Float32Array {
 }
 
 /** The largest difference between the two runtimes' outputs, and the largest output magnitude (its scale). */
-function compareOutputs(netc: Record<string, HostTensor>, ort: OrtWeb.InferenceSession.OnnxValueMapType): { maxAbsDiff: number; maxAbs: number } {
+function compareOutputs(
+  netc: Record<string, HostTensor>,
+  ort: OrtWeb.InferenceSession.OnnxValueMapType,
+): { maxAbsDiff: number; maxAbs: number } {
   let worst = 0;
   let maxAbs = 0;
   for (const [name, t] of Object.entries(netc)) {
     const peer = ort[name];
-    if (!peer || peer.dims.join() !== t.shape.join()) throw new Error(`output ${name}: shape ${t.shape} here, ${peer?.dims} from onnxruntime-web`);
+    if (!peer || peer.dims.join() !== t.shape.join())
+      throw new Error(`output ${name}: shape ${t.shape} here, ${peer?.dims} from onnxruntime-web`);
     const a = t.data as ArrayLike<number>;
     const b = peer.data as ArrayLike<number>;
     for (let i = 0; i < a.length; i++) {
@@ -161,7 +205,8 @@ interface Compiled {
 /** The model's IR graph, compiled to a WGSL program and to ONNX with the same seeded weights. */
 function compileBoth(m: BenchModel): Compiled {
   const front = compileToGraph(fs.readFileSync(m.file, "utf8"), { file: m.file, overrides: m.overrides });
-  if (!front.graph) throw new Error(`${m.file} does not compile: ${front.diagnostics.map((d) => d.message).join("; ")}`);
+  if (!front.graph)
+    throw new Error(`${m.file} does not compile: ${front.diagnostics.map((d) => d.message).join("; ")}`);
   const t0 = performance.now();
   const { program, diagnostics } = compileWgsl(front.graph, { seed: SEED });
   const compileMs = performance.now() - t0;
@@ -171,7 +216,11 @@ function compileBoth(m: BenchModel): Compiled {
   return { model: m, compileMs, program, onnx: onnx.bytes };
 }
 
-async function benchModel({ model: m, compileMs, program, onnx }: Compiled, gpu: NodeGpu, ortWeb: OrtWebGpu): Promise<WgslBenchResult> {
+async function benchModel(
+  { model: m, compileMs, program, onnx }: Compiled,
+  gpu: NodeGpu,
+  ortWeb: OrtWebGpu,
+): Promise<WgslBenchResult> {
   const onnxModel = decodeModel(onnx);
   const forcedCpu = nodesOrtWebGpuCannotRun(onnxModel);
 
@@ -179,9 +228,16 @@ async function benchModel({ model: m, compileMs, program, onnx }: Compiled, gpu:
     if (s.dtype !== "f32") throw new Error(`input ${s.name} is ${s.dtype}: the bench feeds f32 inputs only`);
     return s;
   });
-  const data = shapes.map((s, i) => uniformInput(s.shape.reduce((a, b) => a * b, 1), 7 + i));
+  const data = shapes.map((s, i) =>
+    uniformInput(
+      s.shape.reduce((a, b) => a * b, 1),
+      7 + i,
+    ),
+  );
   const netcInputs = Object.fromEntries(shapes.map((s, i) => [s.name, data[i]]));
-  const ortInputs = Object.fromEntries(shapes.map((s, i) => [s.name, new ortWeb.ort.Tensor("float32", data[i], s.shape)]));
+  const ortInputs = Object.fromEntries(
+    shapes.map((s, i) => [s.name, new ortWeb.ort.Tensor("float32", data[i], s.shape)]),
+  );
 
   const bundle = { manifest: program.manifest, shaders: program.shaders, weights: safetensorsBytes(program) };
   const netcCreate = await timed(() => WgslModel.create(gpu.device, bundle));
@@ -210,7 +266,12 @@ async function benchModel({ model: m, compileMs, program, onnx }: Compiled, gpu:
     const info = gpu.adapter.info;
     return {
       model: m.name,
-      config: `${path.relative(process.cwd(), m.file)} ${m.size ?? Object.entries(m.overrides).map(([k, v]) => `${k}=${v}`).join(" ")}`,
+      config: `${path.relative(process.cwd(), m.file)} ${
+        m.size ??
+        Object.entries(m.overrides)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(" ")
+      }`,
       adapter: `${info.vendor} ${info.architecture} ${info.description}`.trim() || "unknown",
       compileMs,
       kernels: program.manifest.kernels.length,
@@ -232,7 +293,10 @@ function selectedModels(): BenchModel[] {
   const names = process.env.NETC_BENCH_WGSL_MODELS?.split(",").map((s) => s.trim());
   if (!names) return [...WGSL_BENCH_MODELS];
   const unknown = names.filter((n) => !WGSL_BENCH_MODELS.some((m) => m.name === n));
-  if (unknown.length) throw new Error(`NETC_BENCH_WGSL_MODELS: no model ${unknown.join(", ")} (there are ${WGSL_BENCH_MODELS.map((m) => m.name).join(", ")})`);
+  if (unknown.length)
+    throw new Error(
+      `NETC_BENCH_WGSL_MODELS: no model ${unknown.join(", ")} (there are ${WGSL_BENCH_MODELS.map((m) => m.name).join(", ")})`,
+    );
   return WGSL_BENCH_MODELS.filter((m) => names.includes(m.name));
 }
 
@@ -250,7 +314,9 @@ function safetensorsBytes(program: NonNullable<ReturnType<typeof compileWgsl>["p
 
 export function formatWgslResult(r: WgslBenchResult): string {
   const s = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(ms >= 100 ? 0 : 1)} ms`);
-  const placement = Object.entries(r.ortPlacement).map(([ep, n]) => `${n} on ${ep.replace("ExecutionProvider", "")}`).join(", ");
+  const placement = Object.entries(r.ortPlacement)
+    .map(([ep, n]) => `${n} on ${ep.replace("ExecutionProvider", "")}`)
+    .join(", ");
   return [
     `wgsl ${r.model} (${r.config}) on ${r.adapter}:`,
     `  kernels: netc ${r.kernels} (${r.netc.dispatchesPerRun} dispatches/run) vs ${r.onnxNodes} ONNX nodes; ORT-web runs ${placement}` +

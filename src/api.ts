@@ -8,7 +8,19 @@ import { type OnnxSummary, summarizeOnnx } from "./backends/onnx/summary.js";
 import type { Graph } from "./compiler/ir/ir.js";
 import { CliCodes, makeDiagnostic, OnnxCodes } from "./diagnostics/codes.js";
 import { type Diagnostic, DiagnosticError, SourceMap } from "./diagnostics/diagnostics.js";
-import { type BackendOptions, compileToGraph, emit, emitToDisk, type FrontendOptions, type FrontendResult, type GraphSummary, prepare, type Prepared, summarizeGraph, type WeightOptions } from "./driver.js";
+import {
+  type BackendOptions,
+  compileToGraph,
+  emit,
+  emitToDisk,
+  type FrontendOptions,
+  type FrontendResult,
+  type GraphSummary,
+  prepare,
+  type Prepared,
+  summarizeGraph,
+  type WeightOptions,
+} from "./driver.js";
 import type { WgslBundle } from "./runtime/manifest.js";
 import type { HostTensor } from "./util/tensor.js";
 import { displayPath } from "./util/source-paths.js";
@@ -34,9 +46,20 @@ export interface CompileResult {
 }
 
 /** The driver's front end and weights, as a CompileResult (the graph only when neither reported an error). */
-function prepareResult(source: string, options: FrontendOptions & WeightOptions): { result: CompileResult; prepared: Prepared } {
+function prepareResult(
+  source: string,
+  options: FrontendOptions & WeightOptions,
+): { result: CompileResult; prepared: Prepared } {
   const prepared = prepare(source, options);
-  return { result: { diagnostics: prepared.diagnostics, sources: prepared.front.sources, graph: prepared.front.graph, weightReport: prepared.weightReport }, prepared };
+  return {
+    result: {
+      diagnostics: prepared.diagnostics,
+      sources: prepared.front.sources,
+      graph: prepared.front.graph,
+      weightReport: prepared.weightReport,
+    },
+    prepared,
+  };
 }
 
 /** `taps` named: those become outputs, with the file's own `tap`s only under `debugOutputs`. */
@@ -62,7 +85,8 @@ function readSourceFile(file: string): { text?: string; diagnostics: Diagnostic[
     return { text: readFileSync(file, "utf8"), diagnostics: [] };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : (code ?? (e as Error).message);
+    const reason =
+      code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : (code ?? (e as Error).message);
     return { diagnostics: [makeDiagnostic(CliCodes.FileNotFound, `cannot read ${file}: ${reason}`)] };
   }
 }
@@ -77,7 +101,9 @@ export function compileFile(file: string, output: string, options: Omit<CompileO
   if (read.text === undefined) return { diagnostics: read.diagnostics, sources: new SourceMap() };
   const { result, prepared } = prepareResult(read.text, { ...options, file });
   if (!prepared.graph) return result;
-  result.diagnostics.push(...emitToDisk({ ...prepared, graph: prepared.graph }, output, { ...options, file }).diagnostics);
+  result.diagnostics.push(
+    ...emitToDisk({ ...prepared, graph: prepared.graph }, output, { ...options, file }).diagnostics,
+  );
   return result;
 }
 
@@ -99,12 +125,19 @@ export function importWeights(
   options: FrontendOptions & Omit<WeightOptions, "weights"> & { output?: string } = {},
 ): ImportWeightsResult {
   const { result, prepared } = prepareResult(source, { ...options, weights: checkpoints });
-  const out: ImportWeightsResult = { report: result.weightReport, diagnostics: result.diagnostics, sources: result.sources };
+  const out: ImportWeightsResult = {
+    report: result.weightReport,
+    diagnostics: result.diagnostics,
+    sources: result.sources,
+  };
   const weights = prepared.weights;
   if (!prepared.graph || !weights) return out;
   out.weights = new Map(weights);
   if (options.output !== undefined) {
-    const metadata = new Map([[IMPORTED_FOR_MODEL, options.file === undefined ? "" : displayPath(options.file)], ["netc.checkpoint", checkpoints.join(" ")]]);
+    const metadata = new Map([
+      [IMPORTED_FOR_MODEL, options.file === undefined ? "" : displayPath(options.file)],
+      ["netc.checkpoint", checkpoints.join(" ")],
+    ]);
     try {
       writeSafetensors(options.output, weights, { metadata });
     } catch (e) {
@@ -134,7 +167,11 @@ export type RunnableModel = string | Uint8Array | WgslBundle;
  * Runs a model once on named input tensors and returns every output by name: ONNX on onnxruntime-node, bundles on
  * the webgpu package (Dawn). Both runtimes are optional packages; a missing one is a NET8007 DiagnosticError.
  */
-export async function run(model: RunnableModel, inputs: Readonly<Record<string, HostTensor>>, options: RunOptions = {}): Promise<Record<string, HostTensor>> {
+export async function run(
+  model: RunnableModel,
+  inputs: Readonly<Record<string, HostTensor>>,
+  options: RunOptions = {},
+): Promise<Record<string, HostTensor>> {
   const isBundle = typeof model === "object" && !(model instanceof Uint8Array);
   if (isBundle || (typeof model === "string" && existsSync(`${model}/manifest.json`))) {
     const node = await import("./runtime/node.js");
@@ -166,7 +203,13 @@ export interface InspectResult extends Partial<Omit<GraphSummary, "diagnostics">
 /** What `netc inspect --json` prints for `.net` source: IR statistics, the ONNX graph's summary, the WGSL kernels. */
 export function inspect(source: string, options: FrontendOptions = {}): InspectResult {
   const front: FrontendResult = compileToGraph(source, options);
-  const out: InspectResult = { inputs: [], outputs: [], symbols: [], diagnostics: front.diagnostics, sources: front.sources };
+  const out: InspectResult = {
+    inputs: [],
+    outputs: [],
+    symbols: [],
+    diagnostics: front.diagnostics,
+    sources: front.sources,
+  };
   if (!front.graph) return out;
   const { diagnostics, ...summary } = summarizeGraph(front.graph);
   out.diagnostics.push(...diagnostics);
@@ -178,6 +221,8 @@ export function inspectOnnx(bytes: Uint8Array): { summary?: OnnxSummary; diagnos
   try {
     return { summary: summarizeOnnx(bytes), diagnostics: [] };
   } catch (e) {
-    return { diagnostics: [makeDiagnostic(OnnxCodes.RuntimeFailed, `cannot read the model as ONNX: ${(e as Error).message}`)] };
+    return {
+      diagnostics: [makeDiagnostic(OnnxCodes.RuntimeFailed, `cannot read the model as ONNX: ${(e as Error).message}`)],
+    };
   }
 }

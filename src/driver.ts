@@ -9,7 +9,7 @@ import { loadProgram, type Program, type ReadFile, readFromDisk } from "./dsl/2-
 import { displayPath, isStdlibFile, sourceFilePath } from "./util/source-paths.js";
 import { summarisePaths } from "./util/paths.js";
 import { CheckCodes, makeDiagnostic } from "./diagnostics/codes.js";
-import { type Diagnostic, DiagnosticError, hasErrors, SourceMap } from "./diagnostics/diagnostics.js";
+import { type Diagnostic, DiagnosticError, hasErrors, type SourceMap } from "./diagnostics/diagnostics.js";
 import { Elaborator, type ValueObserver, type WeightRuleUse } from "./compiler/3-elaborate/elaborate.js";
 import { parseTapOption, TapSelection } from "./compiler/3-elaborate/tap-selection.js";
 import type { Graph, Value } from "./compiler/ir/ir.js";
@@ -44,6 +44,8 @@ export interface FrontendOptions {
   taps?: readonly string[];
   /** With `taps`, keep the file's own `tap`s too (`--debug-outputs`); without, only the named ones are taps. */
   keepFileTaps?: boolean;
+  /** Say which unused blocks could not be checked on symbolic sizes (NET3020 notes; `netc check`). */
+  noteUncheckedBlocks?: boolean;
   /** Told each expression's value during elaboration (see ElaborateOptions.observe). */
   observe?: ValueObserver;
 }
@@ -69,7 +71,10 @@ function guard<T>(diagnostics: Diagnostic[], run: () => T): T | undefined {
 }
 
 /** Parses and checks a program without elaborating a model (`netc check` of a library file). */
-export function checkSource(text: string, opts: FrontendOptions = {}): { diagnostics: Diagnostic[]; sources: SourceMap; program: Program } {
+export function checkSource(
+  text: string,
+  opts: FrontendOptions = {},
+): { diagnostics: Diagnostic[]; sources: SourceMap; program: Program } {
   const program = loadProgram(opts.file ?? "<input>.net", text, opts.readFile ?? readFromDisk);
   const diagnostics = [...program.diagnostics];
   if (!hasErrors(diagnostics)) diagnostics.push(...checkProgram(program));
@@ -82,13 +87,30 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
   const result: FrontendResult = { diagnostics, sources, program, weightRules: [] };
   if (hasErrors(diagnostics)) return result;
   const models = program.entry.items.filter((i): i is A.ModelDecl => i.kind === "Model");
+  const items = program.files.flatMap((f) =>
+    f.items.filter((i): i is A.BlockDecl | A.FnDecl => i.kind === "Block" || i.kind === "Fn"),
+  );
   if (models.length === 0) {
+    if (opts.requireModel === false) diagnostics.push(...checkUnusedBlocks(program, items, new Set(), opts));
     if (opts.requireModel === false) return result;
-    diagnostics.push(makeDiagnostic(CheckCodes.NoModel, `${program.entry.file} has no model`, program.entry.span.end === 0 ? undefined : { ...program.entry.span, end: 0 }));
+    diagnostics.push(
+      makeDiagnostic(
+        CheckCodes.NoModel,
+        `${program.entry.file} has no model`,
+        program.entry.span.end === 0 ? undefined : { ...program.entry.span, end: 0 },
+      ),
+    );
     return result;
   }
   if (models.length > 1) {
-    diagnostics.push(makeDiagnostic(CheckCodes.MultipleModels, `${program.entry.file} has ${models.length} models`, models[1].name.span, { related: [{ message: "the first model", span: models[0].name.span }] }));
+    diagnostics.push(
+      makeDiagnostic(
+        CheckCodes.MultipleModels,
+        `${program.entry.file} has ${models.length} models`,
+        models[1].name.span,
+        { related: [{ message: "the first model", span: models[0].name.span }] },
+      ),
+    );
     return result;
   }
   const overrides = new Map<string, { expr: A.Expr; span: import("./diagnostics/diagnostics.js").Span }>();
@@ -97,10 +119,10 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
     sources.add(file, value);
     const parsed = parseExpression(file, value);
     diagnostics.push(...parsed.diagnostics);
-    if (parsed.expr) overrides.set(name, { expr: parsed.expr, span: { file, start: 0, end: value.length, line: 1, col: 1 } });
+    if (parsed.expr)
+      overrides.set(name, { expr: parsed.expr, span: { file, start: 0, end: value.length, line: 1, col: 1 } });
   }
   if (hasErrors(diagnostics)) return result;
-  const items = program.files.flatMap((f) => f.items.filter((i): i is A.BlockDecl | A.FnDecl => i.kind === "Block" || i.kind === "Fn"));
   const elaborator = new Elaborator(items, models[0]);
   const beforeElaboration = diagnostics.length;
   const selection = opts.taps?.length ? new TapSelection(parseTapOption(opts.taps, sources)) : undefined;
@@ -116,6 +138,8 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
   }
   result.weightRules = elaborated.weightRules;
   diagnostics.push(...elaborated.diagnostics);
+  diagnostics.push(...checkUnusedBlocks(program, items, elaborator.instantiatedBlocks(), opts));
+  if (hasErrors(diagnostics)) return result;
   const graph = elaborated.graph;
   markStdlibBuffers(graph);
   if (opts.optimize === false) {
@@ -133,11 +157,42 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
   if (unused.length) {
     const paths = unused.map((p) => p.path);
     diagnostics.push(
-      makeDiagnostic(CheckCodes.UnusedParameter, `${unused.length} weight${unused.length === 1 ? " is" : "s are"} declared but never used by the forward computation: ${summarisePaths(paths)}`, unused[0].layerSpan ?? unused[0].span),
+      makeDiagnostic(
+        CheckCodes.UnusedParameter,
+        `${unused.length} weight${unused.length === 1 ? " is" : "s are"} declared but never used by the forward computation: ${summarisePaths(paths)}`,
+        unused[0].layerSpan ?? unused[0].span,
+      ),
     );
   }
   result.graph = graph;
   return result;
+}
+
+/**
+ * The blocks of the entry file that the model does not instantiate, each elaborated on symbolic sizes so that a
+ * library block's mistakes are found without a model that uses it (docs/language.md, "What netc check checks").
+ */
+function checkUnusedBlocks(
+  program: Program,
+  items: readonly (A.BlockDecl | A.FnDecl)[],
+  used: ReadonlySet<A.BlockDecl>,
+  opts: FrontendOptions,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const decl of program.entry.items) {
+    if (decl.kind !== "Block" || used.has(decl)) continue;
+    const checked = new Elaborator(items).checkBlock(decl);
+    if ("uncheckable" in checked) {
+      if (opts.noteUncheckedBlocks) out.push(checked.uncheckable);
+      continue;
+    }
+    const where = {
+      message: `found checking block ${decl.name.name} on symbolic sizes (no model here uses it)`,
+      span: decl.name.span,
+    };
+    out.push(...checked.errors.map((d) => ({ ...d, related: [...d.related, where] })));
+  }
+  return out;
 }
 
 /** Marks the standard library's weights that no operation reads at all, before any pass removes dead code. */
@@ -191,8 +246,11 @@ export interface Prepared {
 /** The front end, then the weights from checkpoint files (when `weights` names files). */
 export function prepare(source: string, options: FrontendOptions & WeightOptions, hooks: DriverHooks = {}): Prepared {
   const front = compileToGraph(source, options);
-  const checkpoints = options.weights && !(options.weights instanceof Map) ? (options.weights as readonly string[]) : undefined;
-  const frontDiagnostics = checkpoints ? front.diagnostics.filter((d) => d.code !== CheckCodes.UnusedParameter.code) : front.diagnostics;
+  const checkpoints =
+    options.weights && !(options.weights instanceof Map) ? (options.weights as readonly string[]) : undefined;
+  const frontDiagnostics = checkpoints
+    ? front.diagnostics.filter((d) => d.code !== CheckCodes.UnusedParameter.code)
+    : front.diagnostics;
   hooks.onFrontEnd?.(frontDiagnostics, front.sources);
   const inputs = [
     ...(options.file === undefined ? [] : [options.file]),
@@ -202,7 +260,8 @@ export function prepare(source: string, options: FrontendOptions & WeightOptions
   ];
   const prepared: Prepared = { front, diagnostics: front.diagnostics, weightDiagnostics: [], inputs };
   if (!front.graph) return prepared;
-  if (!checkpoints) return { ...prepared, graph: front.graph, weights: options.weights as ReadonlyMap<string, HostTensor> | undefined };
+  if (!checkpoints)
+    return { ...prepared, graph: front.graph, weights: options.weights as ReadonlyMap<string, HostTensor> | undefined };
   hooks.onLoadingWeights?.();
   const loaded = loadModelWeights(front.graph, checkpoints.map(parseWeightSpec), front.weightRules, {
     allowMissing: options.allowMissing,
@@ -210,7 +269,11 @@ export function prepare(source: string, options: FrontendOptions & WeightOptions
     overrides: options.weightOverrides,
     onProgress: hooks.onProgress,
   });
-  Object.assign(prepared, { diagnostics: [...frontDiagnostics, ...loaded.diagnostics], weightDiagnostics: loaded.diagnostics, weightReport: loaded.report });
+  Object.assign(prepared, {
+    diagnostics: [...frontDiagnostics, ...loaded.diagnostics],
+    weightDiagnostics: loaded.diagnostics,
+    weightReport: loaded.report,
+  });
   if (hasErrors(loaded.diagnostics)) return prepared;
   return { ...prepared, graph: front.graph, weights: loaded.weights };
 }
@@ -235,9 +298,18 @@ export interface BackendOptions {
 }
 
 /** A prepared graph through a back end, in memory: ONNX bytes or a WGSL bundle. */
-export function emit(graph: Graph, weights: ReadonlyMap<string, HostTensor> | undefined, options: BackendOptions): { onnx?: Uint8Array; bundle?: WgslBundle; diagnostics: Diagnostic[] } {
+export function emit(
+  graph: Graph,
+  weights: ReadonlyMap<string, HostTensor> | undefined,
+  options: BackendOptions,
+): { onnx?: Uint8Array; bundle?: WgslBundle; diagnostics: Diagnostic[] } {
   if (options.target === "wgsl") {
-    const compiled = compileWgsl(graph, { weights, seed: options.seed, debugOutputs: options.debugOutputs, precision: options.precision });
+    const compiled = compileWgsl(graph, {
+      weights,
+      seed: options.seed,
+      debugOutputs: options.debugOutputs,
+      precision: options.precision,
+    });
     return { diagnostics: compiled.diagnostics, bundle: compiled.program && bundleOf(compiled.program) };
   }
   const emitted = emitOnnx(graph, {
@@ -255,13 +327,34 @@ export function emit(graph: Graph, weights: ReadonlyMap<string, HostTensor> | un
  * A prepared graph through a back end, to disk: an ONNX file (weights over 2 GiB go to a side file) or a bundle
  * folder (replaced whole), never over one of the compile's `inputs`. Nothing is written when there are errors.
  */
-export function emitToDisk(prepared: Prepared & { graph: Graph }, output: string, options: BackendOptions): { diagnostics: Diagnostic[]; kernels?: number } {
-  const common = { weights: prepared.weights, seed: options.seed, debugOutputs: options.debugOutputs, source: options.file === undefined ? undefined : displayPath(options.file), inputs: prepared.inputs };
+export function emitToDisk(
+  prepared: Prepared & { graph: Graph },
+  output: string,
+  options: BackendOptions,
+): { diagnostics: Diagnostic[]; kernels?: number } {
+  const common = {
+    weights: prepared.weights,
+    seed: options.seed,
+    debugOutputs: options.debugOutputs,
+    source: options.file === undefined ? undefined : displayPath(options.file),
+    inputs: prepared.inputs,
+  };
   if (options.target === "wgsl") {
-    const bundle = emitWgslBundle(prepared.graph, { ...common, precision: options.precision, outDir: output, batch: options.batch });
+    const bundle = emitWgslBundle(prepared.graph, {
+      ...common,
+      precision: options.precision,
+      outDir: output,
+      batch: options.batch,
+    });
     return { diagnostics: bundle.diagnostics, kernels: bundle.program?.manifest.kernels.length };
   }
-  return { diagnostics: writeOnnx(output, prepared.graph, { ...common, opset: options.opset, kernelLayoutWeights: options.deploy }) };
+  return {
+    diagnostics: writeOnnx(output, prepared.graph, {
+      ...common,
+      opset: options.opset,
+      kernelLayoutWeights: options.deploy,
+    }),
+  };
 }
 
 export interface GraphSummary {

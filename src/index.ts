@@ -17,7 +17,16 @@ export {
   type WeightOptions,
 } from "./api.js";
 export { checkSource, compileToGraph, type FrontendOptions, type FrontendResult } from "./driver.js";
-export { type Diagnostic, DiagnosticError, diagnosticToJson, hasErrors, renderDiagnostics, type Severity, SourceMap, type Span } from "./diagnostics/diagnostics.js";
+export {
+  type Diagnostic,
+  DiagnosticError,
+  diagnosticToJson,
+  hasErrors,
+  renderDiagnostics,
+  type Severity,
+  SourceMap,
+  type Span,
+} from "./diagnostics/diagnostics.js";
 export type { Graph, Node, OpName, Value } from "./compiler/ir/ir.js";
 export { type GraphStats, graphStats } from "./compiler/ir/stats.js";
 export { interpret } from "./compiler/ir/interpret.js";
@@ -25,7 +34,12 @@ export { emitOnnx, type OnnxDevice, runOnnx, writeOnnx } from "./backends/onnx/i
 export type { OnnxSummary } from "./backends/onnx/summary.js";
 export { compileWgsl, emitWgslBundle, type WgslKernelStats } from "./backends/wgsl/index.js";
 export { formatSource } from "./dsl/format/index.js";
-export { listReferenceModels, type ReferenceModel, type ReferenceModelParameter, referenceModelPath } from "./models.js";
+export {
+  listReferenceModels,
+  type ReferenceModel,
+  type ReferenceModelParameter,
+  referenceModelPath,
+} from "./models.js";
 export type { WgslBundle } from "./runtime/manifest.js";
 export { readNpyFile, parseNpy, encodeNpy, writeNpyFile } from "./util/npy.js";
 export type { DType, HostTensor, TensorData } from "./util/tensor.js";

@@ -36,7 +36,13 @@ export const referenceModelsDir = (): string => packageFolder("models", "ifdd.ne
 
 function modelFiles(): string[] {
   const root = referenceModelsDir();
-  const netFiles = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".net")).sort().map((f) => join(dir, f)) : []);
+  const netFiles = (dir: string) =>
+    existsSync(dir)
+      ? readdirSync(dir)
+          .filter((f) => f.endsWith(".net"))
+          .sort()
+          .map((f) => join(dir, f))
+      : [];
   return [...netFiles(root), ...netFiles(join(root, "variants"))];
 }
 
@@ -54,10 +60,16 @@ function describe(path: string): ReferenceModel | undefined {
     path,
     model: model.name.name,
     summary: header?.[1].trim() ?? "",
-    parameters: model.config.map((p) => ({ name: p.name.name, type: source(p.type), ...(p.default ? { default: source(p.default) } : {}) })),
+    parameters: model.config.map((p) => ({
+      name: p.name.name,
+      type: source(p.type),
+      ...(p.default ? { default: source(p.default) } : {}),
+    })),
     inputs: model.inputs.map(source),
     outputs: model.outputs.map(source),
-    weightSets: model.body.filter((s): s is A.WeightsStmt => s.kind === "Weights").map((s) => s.name?.name ?? "default"),
+    weightSets: model.body
+      .filter((s): s is A.WeightsStmt => s.kind === "Weights")
+      .map((s) => s.name?.name ?? "default"),
   };
 }
 

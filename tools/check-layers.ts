@@ -15,7 +15,8 @@ import ts from "typescript";
 export const LAYERS: readonly (readonly string[])[] = [
   ["diagnostics"],
   ["util"],
-  ["dsl/1-parse", "dsl/builtin-names.ts"],
+  ["dsl/1-parse"],
+  ["dsl/signatures"],
   ["dsl/einops-pattern.ts", "dsl/preprocess-spec.ts"],
   ["runtime"],
   ["dsl/format", "dsl/2-analyze"],
@@ -126,19 +127,30 @@ export function checkLayers(src: string, ranks: readonly (readonly string[])[] =
   }
   for (const component of cycles(folderEdges)) {
     const inside = new Set(component);
-    const examples = component.flatMap((a) => [...(folderEdges.get(a) ?? [])].filter((b) => inside.has(b)).map((b) => `    ${why.get(`${a} ${b}`)}`));
-    violations.push({ kind: "cycle", message: `folder cycle between ${component.join(", ")}:\n${examples.join("\n")}` });
+    const examples = component.flatMap((a) =>
+      [...(folderEdges.get(a) ?? [])].filter((b) => inside.has(b)).map((b) => `    ${why.get(`${a} ${b}`)}`),
+    );
+    violations.push({
+      kind: "cycle",
+      message: `folder cycle between ${component.join(", ")}:\n${examples.join("\n")}`,
+    });
   }
 
   for (const { from, to } of imports) {
     const [a, b] = [layerOf(from, layers), layerOf(to, layers)];
     if (a === undefined || b === undefined) {
-      violations.push({ kind: "upward", message: `${a === undefined ? from : to} is in no layer of tools/check-layers.ts` });
+      violations.push({
+        kind: "upward",
+        message: `${a === undefined ? from : to} is in no layer of tools/check-layers.ts`,
+      });
       continue;
     }
     if (a === b || rankOf.get(b)! < rankOf.get(a)!) continue;
     const name = (l: string) => (l === "" ? "src/" : l.endsWith(".ts") ? `src/${l}` : `src/${l}/`);
-    violations.push({ kind: "upward", message: `${from} imports ${to}: ${name(a)} may not import ${name(b)}, which is ${rankOf.get(b) === rankOf.get(a) ? "beside" : "above"} it` });
+    violations.push({
+      kind: "upward",
+      message: `${from} imports ${to}: ${name(a)} may not import ${name(b)}, which is ${rankOf.get(b) === rankOf.get(a) ? "beside" : "above"} it`,
+    });
   }
   return violations;
 }
@@ -150,7 +162,9 @@ function main(): void {
   const violations = checkLayers(src);
   for (const v of violations) process.stderr.write(`${v.kind === "cycle" ? "cycle" : "layer"}: ${v.message}\n`);
   if (violations.length) {
-    process.stderr.write(`${violations.length} dependency violation${violations.length === 1 ? "" : "s"} (the layer order is in docs/architecture.md)\n`);
+    process.stderr.write(
+      `${violations.length} dependency violation${violations.length === 1 ? "" : "s"} (the layer order is in docs/architecture.md)\n`,
+    );
     process.exitCode = 1;
   } else process.stdout.write(`src/: no folder cycles, no upward imports (${LAYERS.flat().length} layers)\n`);
 }

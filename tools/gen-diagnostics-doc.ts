@@ -19,10 +19,12 @@ export const UNREACHABLE: Readonly<Record<string, string>> = {
     "netc's commands list these weights in the weight report they print (\"loaded but never used by the forward\", see weight-loaded-unused in test/diagnostics/commands), so they leave the note out; the library's compile() returns it.",
   NET7003: "Every IR operation has a WGSL kernel today; the check guards operations added later.",
   NET7005: "Only the library's `compileWgsl` with a `maxTotalBytes` budget reports it; `netc` sets no budget.",
-  NET7009: "Only the library's `compileWgsl` reports it; `netc` rejects any `--precision` other than f32 and f16 as a usage error first.",
+  NET7009:
+    "Only the library's `compileWgsl` reports it; `netc` rejects any `--precision` other than f32 and f16 as a usage error first.",
   NET7020:
     "No golden model reaches it: the memory planner places the weight buffers first and in the same order at every batch size, and the models netc ships have no constant whose values depend on the batch. It guards such a constant, and a planner change that would make one bundle's batches disagree.",
-  NET7013: "It needs a GPU run that stalls past NETC_GPU_TIMEOUT_MS (two minutes by default); the golden cases run without a GPU. test/safety/bundle.test.ts and test/wgsl/runtime.test.ts (a stalled WgslModel.run with timeoutMs) check the time limit.",
+  NET7013:
+    "It needs a GPU run that stalls past NETC_GPU_TIMEOUT_MS (two minutes by default); the golden cases run without a GPU. test/safety/bundle.test.ts and test/wgsl/runtime.test.ts (a stalled WgslModel.run with timeoutMs) check the time limit.",
   NET8032:
     "It depends on the machine: a video clip gives it only where ffmpeg is not installed, and the golden cases must read the same everywhere. test/dataset/video.test.ts shows it by pointing NETC_FFMPEG at a program that does not exist.",
   NET8007:
@@ -42,7 +44,10 @@ function examples(): Example[] {
   const fromFiles = readdirSync(CASES)
     .filter((f) => f.endsWith(".expected"))
     .sort()
-    .map((f) => ({ source: `test/diagnostics/cases/${f.replace(/\.expected$/, ".net")}`, text: readFileSync(join(CASES, f), "utf8") }));
+    .map((f) => ({
+      source: `test/diagnostics/cases/${f.replace(/\.expected$/, ".net")}`,
+      text: readFileSync(join(CASES, f), "utf8"),
+    }));
   const fromCommands = readdirSync(COMMANDS)
     .filter((f) => f.endsWith(".args"))
     .sort()

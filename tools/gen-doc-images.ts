@@ -23,5 +23,6 @@ export async function docImage(model: string, depth: PictureDepth): Promise<stri
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  for (const { name, model, depth } of DOC_IMAGES) writeFileSync(join(ROOT, "docs/images", name), await docImage(model, depth));
+  for (const { name, model, depth } of DOC_IMAGES)
+    writeFileSync(join(ROOT, "docs/images", name), await docImage(model, depth));
 }

@@ -12,7 +12,12 @@ const ROOT = resolve(fileURLToPath(import.meta.url), "../..");
 export const GRAMMAR_MD = join(ROOT, "docs/grammar.md");
 export const GRAMMAR_HTML = join(ROOT, "docs/grammar.html");
 
-type Gast = ISerializedGast & { name?: string; label?: string; definition?: Gast[]; separator?: { name: string; label?: string } };
+type Gast = ISerializedGast & {
+  name?: string;
+  label?: string;
+  definition?: Gast[];
+  separator?: { name: string; label?: string };
+};
 
 /** A terminal as written in the grammar: the keyword or symbol in quotes, or the token's name. */
 function terminal(t: { name: string; label?: string }): string {
@@ -21,7 +26,8 @@ function terminal(t: { name: string; label?: string }): string {
 
 /** One grammar element; `nested` when it stands inside a sequence (alternatives then need parentheses). */
 function render(g: Gast, nested: boolean): string {
-  const seq = (items: Gast[] = [], inGroup = false) => items.map((x) => render(x, inGroup || items.length > 1)).join(" ");
+  const seq = (items: Gast[] = [], inGroup = false) =>
+    items.map((x) => render(x, inGroup || items.length > 1)).join(" ");
   const group = (items: Gast[] = []) => (items.length === 1 ? seq(items, true) : `( ${seq(items)} )`);
   switch (g.type) {
     case "Terminal":

@@ -30,7 +30,10 @@ export interface SyntheticOptions {
   seed: number;
 }
 
-export function makeSyntheticDataset(out: string, opts: SyntheticOptions): { clip: string; label: number; fold: number }[] {
+export function makeSyntheticDataset(
+  out: string,
+  opts: SyntheticOptions,
+): { clip: string; label: number; fold: number }[] {
   const random = uniforms(opts.seed);
   const rows: { clip: string; label: number; fold: number }[] = [];
   for (let i = 0; i < opts.clips; i++) {
@@ -49,7 +52,10 @@ export function makeSyntheticDataset(out: string, opts: SyntheticOptions): { cli
           const inSquare = x >= x0 && x < x0 + size && y >= y0 && y < y0 + size;
           for (let c = 0; c < 3; c++) {
             const base = inSquare ? 255 - SYNTHETIC_COLOURS[label][c] : SYNTHETIC_COLOURS[label][c];
-            png.data[4 * (y * opts.width + x) + c] = Math.max(0, Math.min(255, Math.round(base + (random() - 0.5) * 40)));
+            png.data[4 * (y * opts.width + x) + c] = Math.max(
+              0,
+              Math.min(255, Math.round(base + (random() - 0.5) * 40)),
+            );
           }
           png.data[4 * (y * opts.width + x) + 3] = 255;
         }
@@ -57,11 +63,17 @@ export function makeSyntheticDataset(out: string, opts: SyntheticOptions): { cli
     }
     rows.push({ clip, label, fold: (i % opts.folds) + 1 });
   }
-  writeFileSync(join(out, "labels.csv"), ["path,label", ...rows.map((r) => `clips/${r.clip},${SYNTHETIC_LABELS[r.label]}`)].join("\n") + "\n");
+  writeFileSync(
+    join(out, "labels.csv"),
+    `${["path,label", ...rows.map((r) => `clips/${r.clip},${SYNTHETIC_LABELS[r.label]}`)].join("\n")}\n`,
+  );
   for (let k = 1; k <= opts.folds; k++) {
     mkdirSync(join(out, `set_${k}`), { recursive: true });
     const fold = rows.filter((r) => r.fold === k);
-    writeFileSync(join(out, `set_${k}`, "test.csv"), ["video_name,label", ...fold.map((r) => `${r.clip},${r.label + 1}`)].join("\n") + "\n");
+    writeFileSync(
+      join(out, `set_${k}`, "test.csv"),
+      `${["video_name,label", ...fold.map((r) => `${r.clip},${r.label + 1}`)].join("\n")}\n`,
+    );
   }
   return rows;
 }
@@ -75,7 +87,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const args = process.argv.slice(2);
   const out = args[0];
   if (!out || out.startsWith("--")) {
-    process.stderr.write("usage: tsx tools/make-synthetic-dataset.ts <out-dir> [--clips 28] [--frames 12] [--size 40x48] [--folds 2] [--seed 0]\n");
+    process.stderr.write(
+      "usage: tsx tools/make-synthetic-dataset.ts <out-dir> [--clips 28] [--frames 12] [--size 40x48] [--folds 2] [--seed 0]\n",
+    );
     process.exit(2);
   }
   const [width, height] = option(args, "--size", "40x48").split("x").map(Number);

@@ -28,7 +28,10 @@ interface Classifier {
 
 async function openOnnx(path: string, threads: number): Promise<Classifier> {
   if (!existsSync(path) || statSync(path).isDirectory())
-    throw new InputError(`${path} is not an ONNX file`, "compile one with: npx netc compile ifdd -o ifdd.onnx (for a WGSL bundle folder, add --backend wgsl)");
+    throw new InputError(
+      `${path} is not an ONNX file`,
+      "compile one with: npx netc compile ifdd -o ifdd.onnx (for a WGSL bundle folder, add --backend wgsl)",
+    );
   const session = await ort.InferenceSession.create(path, { intraOpNumThreads: threads }).catch((e: Error) => {
     throw new InputError(`onnxruntime cannot load ${path}: ${e.message}`);
   });
@@ -48,7 +51,10 @@ async function openOnnx(path: string, threads: number): Promise<Classifier> {
 
 async function openWgsl(dir: string): Promise<Classifier> {
   if (!existsSync(join(dir, "manifest.json")))
-    throw new InputError(`${dir} is not a WGSL bundle (it has no manifest.json)`, "compile one with: npx netc compile ifdd --target wgsl --set B=1 -o ifdd-wgsl");
+    throw new InputError(
+      `${dir} is not a WGSL bundle (it has no manifest.json)`,
+      "compile one with: npx netc compile ifdd --target wgsl --set B=1 -o ifdd-wgsl",
+    );
   const bundle = readBundleDir(dir);
   const gpu = await createNodeDevice(bundle.manifest);
   const model = await WgslModel.create(gpu.device, bundle);
@@ -76,7 +82,10 @@ function clipFromNpy(readNpyFile: NpyReader, path: string, shape: VideoShape): C
   const want = [1, 3, shape.frames, shape.height, shape.width];
   const given = read.tensor.shape.length === 4 ? [1, ...read.tensor.shape] : read.tensor.shape;
   if (read.tensor.dtype !== "f32" || given.join() !== want.join())
-    throw new InputError(`${path} is ${read.tensor.dtype}[${read.tensor.shape.join(", ")}], the model takes f32[${want.join(", ")}]`, "a .npy clip is float32 RGB in [0, 1] laid out [1, 3, T, H, W]; or pass a folder of PNG/JPEG frames");
+    throw new InputError(
+      `${path} is ${read.tensor.dtype}[${read.tensor.shape.join(", ")}], the model takes f32[${want.join(", ")}]`,
+      "a .npy clip is float32 RGB in [0, 1] laid out [1, 3, T, H, W]; or pass a folder of PNG/JPEG frames",
+    );
   return { data: read.tensor.data as Float32Array, description: `${path} [${want.join(", ")}]` };
 }
 
@@ -102,8 +111,10 @@ function parse(argv: string[]) {
   });
   const [threads, runs] = [Number(values.threads), Number(values.runs)];
   if (positionals.length !== 2) throw new Error("expected a model and a clip");
-  if (values.backend !== "onnx" && values.backend !== "wgsl") throw new Error(`--backend is onnx or wgsl, not ${values.backend}`);
-  if (!Number.isInteger(threads) || threads < 1 || !Number.isInteger(runs) || runs < 1) throw new Error("--threads and --runs take a positive integer");
+  if (values.backend !== "onnx" && values.backend !== "wgsl")
+    throw new Error(`--backend is onnx or wgsl, not ${values.backend}`);
+  if (!Number.isInteger(threads) || threads < 1 || !Number.isInteger(runs) || runs < 1)
+    throw new Error("--threads and --runs take a positive integer");
   return { model: positionals[0], clip: positionals[1], backend: values.backend, threads, runs, json: values.json };
 }
 
@@ -115,7 +126,8 @@ async function main(): Promise<number> {
     console.error(`error: ${(e as Error).message}\n${USAGE}`);
     return 2;
   }
-  if (!existsSync(args.clip)) throw new InputError(`${args.clip} does not exist`, "pass a .npy file or a folder of PNG/JPEG frames");
+  if (!existsSync(args.clip))
+    throw new InputError(`${args.clip} does not exist`, "pass a .npy file or a folder of PNG/JPEG frames");
   // netc's .npy reader comes with the whole compiler: imported only for a .npy clip, and before the clock starts.
   const readNpy = statSync(args.clip).isDirectory() ? undefined : (await import("netc")).readNpyFile;
   let started = performance.now();
@@ -138,16 +150,28 @@ async function main(): Promise<number> {
       .map((score, i) => ({ label: labels[i], score }))
       .sort((a, b) => b.score - a.score);
     if (args.json) {
-      console.log(JSON.stringify({ backend: args.backend, runtime: classifier.description, clip: clip.description, timingsMs: { create: createMs, clip: clipMs, runs: runMs }, scores }));
+      console.log(
+        JSON.stringify({
+          backend: args.backend,
+          runtime: classifier.description,
+          clip: clip.description,
+          timingsMs: { create: createMs, clip: clipMs, runs: runMs },
+          scores,
+        }),
+      );
       return 0;
     }
-    const steady = runMs.length > 1 ? `, then ${median(runMs.slice(1)).toFixed(1)} ms (median of ${runMs.length - 1})` : "";
+    const steady =
+      runMs.length > 1 ? `, then ${median(runMs.slice(1)).toFixed(1)} ms (median of ${runMs.length - 1})` : "";
     console.log(`model    ${args.model} on ${classifier.description}`);
     console.log(`clip     ${clip.description}, prepared in ${clipMs.toFixed(1)} ms`);
     console.log(`session  ${createMs.toFixed(1)} ms to create`);
     console.log(`run      ${runMs[0].toFixed(1)} ms${steady}\n`);
     const width = Math.max(...labels.map((l) => l.length));
-    for (const { label, score } of scores) console.log(`  ${label.padEnd(width)}  ${(100 * score).toFixed(1).padStart(5)}%  ${"█".repeat(Math.round(40 * score))}`);
+    for (const { label, score } of scores)
+      console.log(
+        `  ${label.padEnd(width)}  ${(100 * score).toFixed(1).padStart(5)}%  ${"█".repeat(Math.round(40 * score))}`,
+      );
     return 0;
   } finally {
     await classifier.close();

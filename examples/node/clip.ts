@@ -42,7 +42,10 @@ const IMAGE_EXTENSIONS = new Set([".png", ".jpg", ".jpeg"]);
 export function videoShape(shape: readonly (number | string)[]): VideoShape {
   const [, channels, frames, height, width] = shape;
   if (shape.length !== 5 || channels !== 3 || ![frames, height, width].every((d) => typeof d === "number"))
-    throw new InputError(`the model's input is [${shape.join(", ")}], this example needs a video [B, 3, T, H, W] with fixed T, H and W`, "compile an IFDD-like model (models/ifdd.net)");
+    throw new InputError(
+      `the model's input is [${shape.join(", ")}], this example needs a video [B, 3, T, H, W] with fixed T, H and W`,
+      "compile an IFDD-like model (models/ifdd.net)",
+    );
   return { frames: frames as number, height: height as number, width: width as number };
 }
 
@@ -51,13 +54,19 @@ export function decodeImage(path: string): RgbImage {
   const bytes = readFileSync(path);
   let width: number, height: number, rgba: Uint8Array;
   try {
-    if (bytes.subarray(0, 4).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47]))) ({ width, height, data: rgba } = PNG.sync.read(bytes));
-    else if (bytes[0] === 0xff && bytes[1] === 0xd8) ({ width, height, data: rgba } = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true }));
+    if (bytes.subarray(0, 4).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47])))
+      ({ width, height, data: rgba } = PNG.sync.read(bytes));
+    else if (bytes[0] === 0xff && bytes[1] === 0xd8)
+      ({ width, height, data: rgba } = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true }));
     else throw new Error("neither PNG nor JPEG data");
   } catch (e) {
     throw new InputError(`cannot decode ${path}: ${(e as Error).message}`, "frames must be PNG or JPEG images");
   }
-  const planes: RgbImage["planes"] = [new Float32Array(width * height), new Float32Array(width * height), new Float32Array(width * height)];
+  const planes: RgbImage["planes"] = [
+    new Float32Array(width * height),
+    new Float32Array(width * height),
+    new Float32Array(width * height),
+  ];
   for (let i = 0; i < width * height; i++) for (let c = 0; c < 3; c++) planes[c][i] = rgba[4 * i + c] / 255;
   return { width, height, planes };
 }
@@ -75,7 +84,12 @@ function cubic(x: number): number {
  * Source taps and weights of `count` output samples, starting at output index `first`, of an axis resized from
  * `inSize` to `outSize`. When shrinking, the kernel widens with the scale (antialiasing), as in PIL and torchvision.
  */
-function resampleTaps(inSize: number, outSize: number, first: number, count: number): { start: number; weights: Float64Array }[] {
+function resampleTaps(
+  inSize: number,
+  outSize: number,
+  first: number,
+  count: number,
+): { start: number; weights: Float64Array }[] {
   const scale = inSize / outSize;
   const stretch = Math.max(scale, 1);
   const support = 2 * stretch;

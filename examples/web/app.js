@@ -16,18 +16,25 @@ function setStatus(text, isError = false) {
 
 /** A device with the limits the bundle was planned for, capped at the adapter's (the runtime names any shortfall). */
 async function openDevice(manifest) {
-  if (!navigator.gpu) throw new Error("this browser has no WebGPU (use a recent Chrome or Edge, or Chromium with --enable-unsafe-webgpu)");
+  if (!navigator.gpu)
+    throw new Error(
+      "this browser has no WebGPU (use a recent Chrome or Edge, or Chromium with --enable-unsafe-webgpu)",
+    );
   const adapter = await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
   if (!adapter) throw new Error("WebGPU is there but no adapter answered");
   const device = await requestDeviceFor(adapter, manifest);
   const info = adapter.info ?? {};
-  return { device, name: info.description || [info.vendor, info.architecture].filter(Boolean).join(" ") || "WebGPU adapter" };
+  return {
+    device,
+    name: info.description || [info.vendor, info.architecture].filter(Boolean).join(" ") || "WebGPU adapter",
+  };
 }
 
 /** The video input [1, 3, T, H, W] of an IFDD-like model. */
 function videoShape(slot) {
   const [, channels, frames, height, width] = slot.shape;
-  if (slot.shape.length !== 5 || channels !== 3) throw new Error(`the model's input ${slot.name} is [${slot.shape}], this page needs a video [1, 3, T, H, W]`);
+  if (slot.shape.length !== 5 || channels !== 3)
+    throw new Error(`the model's input ${slot.name} is [${slot.shape}], this page needs a video [1, 3, T, H, W]`);
   return { frames, height, width };
 }
 
@@ -39,8 +46,13 @@ function parseNpy(buffer) {
   const headerLength = wide ? new DataView(buffer).getUint32(8, true) : new DataView(buffer).getUint16(8, true);
   const start = (wide ? 12 : 10) + headerLength;
   const header = new TextDecoder().decode(bytes.subarray(wide ? 12 : 10, start));
-  if (!/'descr':\s*'<f4'/.test(header) || /'fortran_order':\s*True/.test(header)) throw new Error(`clip.npy must be little-endian float32 in C order (header ${header.trim()})`);
-  const shape = header.match(/'shape':\s*\(([^)]*)\)/)?.[1].split(",").filter((s) => s.trim()).map(Number);
+  if (!/'descr':\s*'<f4'/.test(header) || /'fortran_order':\s*True/.test(header))
+    throw new Error(`clip.npy must be little-endian float32 in C order (header ${header.trim()})`);
+  const shape = header
+    .match(/'shape':\s*\(([^)]*)\)/)?.[1]
+    .split(",")
+    .filter((s) => s.trim())
+    .map(Number);
   if (!shape) throw new Error(`clip.npy has no shape in its header (${header.trim()})`);
   return { shape, data: new Float32Array(buffer.slice(start)) };
 }
@@ -66,7 +78,8 @@ async function sampleClip(shape) {
   if (!response.ok) return syntheticClip(shape);
   const { shape: given, data } = parseNpy(await response.arrayBuffer());
   const want = [1, 3, shape.frames, shape.height, shape.width];
-  if (given.join() !== want.join() && [1, ...given].join() !== want.join()) throw new Error(`clip.npy is [${given}], the model takes [${want}]`);
+  if (given.join() !== want.join() && [1, ...given].join() !== want.join())
+    throw new Error(`clip.npy is [${given}], the model takes [${want}]`);
   return { data, description: `clip.npy, ${shape.frames} frames of ${shape.width}x${shape.height}` };
 }
 
@@ -87,7 +100,8 @@ async function clipFromFiles(files, { frames, height, width }) {
     ctx.drawImage(bitmap, (bitmap.width - sw) / 2, (bitmap.height - sh) / 2, sw, sh, 0, 0, width, height);
     bitmap.close();
     const rgba = ctx.getImageData(0, 0, width, height).data;
-    for (let i = 0; i < width * height; i++) for (let c = 0; c < 3; c++) data[(c * frames + t) * height * width + i] = rgba[4 * i + c] / 255;
+    for (let i = 0; i < width * height; i++)
+      for (let c = 0; c < 3; c++) data[(c * frames + t) * height * width + i] = rgba[4 * i + c] / 255;
   }
   const picked = sorted.length === frames ? `${frames} frames` : `${frames} frames sampled from ${sorted.length}`;
   return { data, description: `${picked}, resized to ${width}x${height}` };
@@ -142,7 +156,10 @@ async function main() {
   const mb = (n) => (n / 2 ** 20).toFixed(1);
   const bundle = await loadBundle(new URL("bundle/", location.href), {
     cache: true,
-    onProgress: (p) => setStatus(`Loading the model: ${mb(p.loadedBytes)} of ${mb(p.totalBytes)} MB${p.fromCache ? " (weights from the cache)" : ""}…`),
+    onProgress: (p) =>
+      setStatus(
+        `Loading the model: ${mb(p.loadedBytes)} of ${mb(p.totalBytes)} MB${p.fromCache ? " (weights from the cache)" : ""}…`,
+      ),
   });
   $("t-load").textContent = ms(performance.now() - started);
 
@@ -154,11 +171,14 @@ async function main() {
   const shaders = new Set(bundle.manifest.kernels.map((k) => k.shader)).size; // identical kernels share a pipeline
   setStatus(`Compiling ${shaders} pipelines for ${bundle.manifest.kernels.length} kernels…`);
   started = performance.now();
-  const model = await WgslModel.create(device, bundle, { onProgress: (done, total) => setStatus(`Compiling pipelines: ${done} of ${total}…`) });
+  const model = await WgslModel.create(device, bundle, {
+    onProgress: (done, total) => setStatus(`Compiling pipelines: ${done} of ${total}…`),
+  });
   $("t-pipelines").textContent = ms(performance.now() - started);
   const [input, output] = [model.inputs[0], model.outputs[0]];
   const shape = videoShape(input);
-  $("model-info").textContent = `${bundle.manifest.model}: ${bundle.manifest.kernels.length} kernels, input ${input.name} [${input.shape.join(", ")}], ${bundle.manifest.precision}`;
+  $("model-info").textContent =
+    `${bundle.manifest.model}: ${bundle.manifest.kernels.length} kernels, input ${input.name} [${input.shape.join(", ")}], ${bundle.manifest.precision}`;
 
   let clip;
   let first = true;

@@ -12,7 +12,13 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const TYPES = { ".html": "text/html", ".js": "text/javascript", ".json": "application/json", ".wgsl": "text/plain", ".css": "text/css" };
+const TYPES = {
+  ".html": "text/html",
+  ".js": "text/javascript",
+  ".json": "application/json",
+  ".wgsl": "text/plain",
+  ".css": "text/css",
+};
 
 /** `path` inside `root`, or undefined when the URL tries to leave it or names no file. */
 function fileUnder(root, path) {
@@ -56,7 +62,10 @@ const etagOf = (body) => `"${createHash("sha256").update(body).digest("base64url
 function rangeOf(header, size) {
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!m || (m[1] === "" && m[2] === "")) return null;
-  const [start, end] = m[1] === "" ? [Math.max(0, size - Number(m[2])), size - 1] : [Number(m[1]), m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1)];
+  const [start, end] =
+    m[1] === ""
+      ? [Math.max(0, size - Number(m[2])), size - 1]
+      : [Number(m[1]), m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1)];
   return start <= end && start < size ? [start, end] : null;
 }
 
@@ -71,14 +80,21 @@ function send(req, res, body, type) {
     const span = rangeOf(range, bytes.length);
     if (!span) return void res.writeHead(416, { ...headers, "content-range": `bytes */${bytes.length}` }).end();
     const [start, end] = span;
-    return void res.writeHead(206, { ...headers, "content-length": end - start + 1, "content-range": `bytes ${start}-${end}/${bytes.length}` }).end(bytes.subarray(start, end + 1));
+    return void res
+      .writeHead(206, {
+        ...headers,
+        "content-length": end - start + 1,
+        "content-range": `bytes ${start}-${end}/${bytes.length}`,
+      })
+      .end(bytes.subarray(start, end + 1));
   }
   res.writeHead(200, { ...headers, "content-length": bytes.length }).end(bytes);
 }
 
 /** Starts the server; resolves once it listens, with its URL. */
 export async function serveExample({ bundle, clip, port = 8080 }) {
-  if (!existsSync(join(bundle, "manifest.json"))) throw new Error(`${bundle} is not a WGSL bundle (no manifest.json): compile one with netc compile --target wgsl`);
+  if (!existsSync(join(bundle, "manifest.json")))
+    throw new Error(`${bundle} is not a WGSL bundle (no manifest.json): compile one with netc compile --target wgsl`);
   if (clip && !existsSync(clip)) throw new Error(`${clip} does not exist`);
   const readRuntime = await runtimeReader();
   const bundleRoot = resolve(bundle);
@@ -86,7 +102,8 @@ export async function serveExample({ bundle, clip, port = 8080 }) {
     if (path === "/") return readFileSync(join(HERE, "index.html"));
     if (path === "/app.js") return readFileSync(join(HERE, "app.js"));
     if (path === "/clip.npy" && clip) return readFileSync(clip);
-    if (path.startsWith("/bundle/")) return ((file) => file && readFileSync(file))(fileUnder(bundleRoot, path.slice("/bundle".length)));
+    if (path.startsWith("/bundle/"))
+      return ((file) => file && readFileSync(file))(fileUnder(bundleRoot, path.slice("/bundle".length)));
     if (/^\/netc\/(runtime|util)\/[\w.-]+\.js$/.test(path)) return readRuntime(path.slice("/netc".length));
   };
   const server = createServer((req, res) => {
@@ -97,7 +114,8 @@ export async function serveExample({ bundle, clip, port = 8080 }) {
     } catch (e) {
       return void res.writeHead(400, { "content-type": "text/plain" }).end(`cannot serve ${path}: ${e.message}\n`);
     }
-    if (body === undefined) return void res.writeHead(404, { "content-type": "text/plain" }).end(`not found: ${path}\n`);
+    if (body === undefined)
+      return void res.writeHead(404, { "content-type": "text/plain" }).end(`not found: ${path}\n`);
     const type = path === "/" ? "text/html" : (TYPES[extname(path)] ?? "application/octet-stream");
     send(req, res, body, type);
   });
@@ -109,7 +127,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const usage = "usage: node serve.mjs <bundle-dir> [--clip clip.npy] [--port 8080]";
   let args;
   try {
-    args = parseArgs({ allowPositionals: true, options: { clip: { type: "string" }, port: { type: "string", default: "8080" } } });
+    args = parseArgs({
+      allowPositionals: true,
+      options: { clip: { type: "string" }, port: { type: "string", default: "8080" } },
+    });
     if (args.positionals.length !== 1) throw new Error("expected one bundle folder");
     if (!/^\d+$/.test(args.values.port)) throw new Error(`--port takes a number, not ${args.values.port}`);
   } catch (e) {

@@ -1,5 +1,11 @@
 // Shared command-line plumbing: reading sources, printing diagnostics, exit codes.
-import { type Diagnostic, diagnosticToJson, hasErrors, renderDiagnostics, SourceMap } from "../diagnostics/diagnostics.js";
+import {
+  type Diagnostic,
+  diagnosticToJson,
+  hasErrors,
+  renderDiagnostics,
+  type SourceMap,
+} from "../diagnostics/diagnostics.js";
 import { InputFileError, readSourceFile } from "../util/input-file.js";
 
 /** Exit codes: 0 success, 1 diagnostics (bad input), 2 usage errors. */
@@ -18,17 +24,27 @@ export interface OutputStyle {
   color: boolean;
 }
 
-export const defaultStyle = (): OutputStyle => ({ format: "text", color: process.stderr.isTTY === true && !process.env.NO_COLOR });
+export const defaultStyle = (): OutputStyle => ({
+  format: "text",
+  color: process.stderr.isTTY === true && !process.env.NO_COLOR,
+});
 
 /** Prints diagnostics to stderr (or stdout as JSON); exits with code 1 when any is an error. */
-export function report(diagnostics: readonly Diagnostic[], sources: SourceMap, style: OutputStyle = defaultStyle()): void {
+export function report(
+  diagnostics: readonly Diagnostic[],
+  sources: SourceMap,
+  style: OutputStyle = defaultStyle(),
+): void {
   if (style.format === "json") {
-    process.stdout.write(JSON.stringify({ diagnostics: diagnostics.map(diagnosticToJson) }, null, 2) + "\n");
+    process.stdout.write(`${JSON.stringify({ diagnostics: diagnostics.map(diagnosticToJson) }, null, 2)}\n`);
   } else if (diagnostics.length) {
-    process.stderr.write(renderDiagnostics(diagnostics, sources, { color: style.color }) + "\n");
+    process.stderr.write(`${renderDiagnostics(diagnostics, sources, { color: style.color })}\n`);
     const errors = diagnostics.filter((d) => d.severity === "error").length;
     const warnings = diagnostics.filter((d) => d.severity === "warning").length;
-    if (errors || warnings) process.stderr.write(`${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}\n`);
+    if (errors || warnings)
+      process.stderr.write(
+        `${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}\n`,
+      );
   }
   if (hasErrors(diagnostics)) throw new ExitError(EXIT_DIAGNOSTICS);
 }
@@ -64,8 +80,10 @@ export function parseSets(sets: readonly string[]): Record<string, string> {
     const eq = s.indexOf("=");
     if (eq <= 0) usage(`--set expects name=value, got '${s}'`);
     const [name, value] = [s.slice(0, eq).trim(), s.slice(eq + 1).trim()];
-    if (value.length > MAX_SET_LENGTH) usage(`--set ${name}: the value has ${value.length} characters, more than ${MAX_SET_LENGTH}`);
-    if (nesting(value) > MAX_SET_NESTING) usage(`--set ${name}: the value nests brackets more than ${MAX_SET_NESTING} deep`);
+    if (value.length > MAX_SET_LENGTH)
+      usage(`--set ${name}: the value has ${value.length} characters, more than ${MAX_SET_LENGTH}`);
+    if (nesting(value) > MAX_SET_NESTING)
+      usage(`--set ${name}: the value nests brackets more than ${MAX_SET_NESTING} deep`);
     // defineProperty, not assignment: `--set __proto__=5` is a name like any other (and then an unknown one).
     Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
   }

@@ -6,12 +6,18 @@ import { collect, EXIT_USAGE, ExitError, report } from "./io.js";
 import { VERSION } from "../util/version.js";
 
 /** A command's action, imported when the command runs: `netc --version` or `netc check` loads no backend. */
-function lazy<M, A extends unknown[]>(load: () => Promise<M>, pick: (m: M) => (...args: A) => void | Promise<void>): (...args: A) => Promise<void> {
+function lazy<M, A extends unknown[]>(
+  load: () => Promise<M>,
+  pick: (m: M) => (...args: A) => void | Promise<void>,
+): (...args: A) => Promise<void> {
   return async (...args) => pick(await load())(...args);
 }
 
 /** The same, for commands whose first argument is a model: a reference model's name (`ifdd`) becomes its file. */
-function lazyWithModel<M, R extends unknown[]>(load: () => Promise<M>, pick: (m: M) => (model: string, ...rest: R) => void | Promise<void>): (model: string, ...rest: R) => Promise<void> {
+function lazyWithModel<M, R extends unknown[]>(
+  load: () => Promise<M>,
+  pick: (m: M) => (model: string, ...rest: R) => void | Promise<void>,
+): (model: string, ...rest: R) => Promise<void> {
   return async (model, ...rest) => {
     const { resolveModelArgument } = await import("../models.js");
     return pick(await load())(resolveModelArgument(model), ...rest);
@@ -24,7 +30,8 @@ const weightsModule = () => import("./commands/weights.js");
 function integer(min: number): (text: string) => number {
   return (text) => {
     const n = Number(text);
-    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number of at least ${min}, got '${text}'`);
+    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min)
+      throw new InvalidArgumentError(`expected a whole number of at least ${min}, got '${text}'`);
     return n;
   };
 }
@@ -36,52 +43,108 @@ export function program(): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  const setOption = () => new Option("--set <name=value>", "set a model parameter or input dimension (repeatable)").argParser(collect).default([]);
+  const setOption = () =>
+    new Option("--set <name=value>", "set a model parameter or input dimension (repeatable)")
+      .argParser(collect)
+      .default([]);
   const weightsOption = () =>
-    new Option("--weights <[name=]file>", "a checkpoint (.pth, .pth.tar, .safetensors); repeatable; name= picks the model's `weights name { }` rules and prefix").argParser(collect).default([]);
+    new Option(
+      "--weights <[name=]file>",
+      "a checkpoint (.pth, .pth.tar, .safetensors); repeatable; name= picks the model's `weights name { }` rules and prefix",
+    )
+      .argParser(collect)
+      .default([]);
 
-  const verboseOption = () => new Option("--verbose", "the whole weight report, not only its counts and the first lines of each list").default(false).conflicts("quiet");
-  const quietOption = () => new Option("--quiet", "no weight report and no weight notes (errors and warnings are still printed)").default(false);
+  const verboseOption = () =>
+    new Option("--verbose", "the whole weight report, not only its counts and the first lines of each list")
+      .default(false)
+      .conflicts("quiet");
+  const quietOption = () =>
+    new Option("--quiet", "no weight report and no weight notes (errors and warnings are still printed)").default(
+      false,
+    );
 
   cli
     .command("compile <file>")
     .description("compile a .net model")
     .addOption(new Option("--target <target>", "output kind").choices(["onnx", "wgsl"]).default("onnx"))
     .requiredOption("-o, --output <path>", "output file (onnx) or folder (wgsl)")
-    .addOption(new Option("--precision <precision>", "WGSL storage precision (f16 needs shader-f16)").choices(["f32", "f16"]).default("f32"))
+    .addOption(
+      new Option("--precision <precision>", "WGSL storage precision (f16 needs shader-f16)")
+        .choices(["f32", "f16"])
+        .default("f32"),
+    )
     .addOption(setOption())
     .addOption(weightsOption())
     .option("--opset <n>", "ONNX opset, 17 to 23 (Gelu from 20, Attention from 23)", integer(0), 17)
-    .option("--max-batch <n>", "WGSL: the largest batch a bundle with a symbolic batch axis runs (default 8)", integer(1))
+    .option(
+      "--max-batch <n>",
+      "WGSL: the largest batch a bundle with a symbolic batch axis runs (default 8)",
+      integer(1),
+    )
     .option("--seed <n>", "seed for random weights when no checkpoint is given", integer(0), 0)
     .option("--debug-outputs", "add every `tap` as an extra graph output", false)
-    .option("--tap <names>", "add these intermediates as extra graph outputs: <layer path>/<let name>, a layer path, or a `tap` (comma-separated, repeatable)", collect, [])
-    .option("--deploy", "ONNX for deployment: weights stored in the layout their kernel reads (no runtime Transpose; checkpoint names in the metadata)", false)
-    .option("--override <file>", "a state dict whose tensors replace loaded weights of the same name (repeatable)", collect, [])
+    .option(
+      "--tap <names>",
+      "add these intermediates as extra graph outputs: <layer path>/<let name>, a layer path, or a `tap` (comma-separated, repeatable)",
+      collect,
+      [],
+    )
+    .option(
+      "--deploy",
+      "ONNX for deployment: weights stored in the layout their kernel reads (no runtime Transpose; checkpoint names in the metadata)",
+      false,
+    )
+    .option(
+      "--override <file>",
+      "a state dict whose tensors replace loaded weights of the same name (repeatable)",
+      collect,
+      [],
+    )
     .option("--allow-missing", "weights the checkpoint lacks are random instead of an error", false)
     .option("--allow-unexpected", "checkpoint tensors the model does not declare are warnings instead of errors", false)
     .addOption(verboseOption())
     .addOption(quietOption())
-    .action(lazyWithModel(() => import("./commands/compile.js"), (m) => m.compileCommand));
+    .action(
+      lazyWithModel(
+        () => import("./commands/compile.js"),
+        (m) => m.compileCommand,
+      ),
+    );
 
   cli
     .command("check <file>")
     .description("report diagnostics without writing anything")
     .addOption(setOption())
     .addOption(new Option("--format <format>", "diagnostics format").choices(["text", "json"]).default("text"))
-    .action(lazyWithModel(() => import("./commands/check.js"), (m) => m.checkCommand));
+    .action(
+      lazyWithModel(
+        () => import("./commands/check.js"),
+        (m) => m.checkCommand,
+      ),
+    );
 
   cli
     .command("fmt <files...>")
     .description("rewrite .net files in the canonical format")
     .option("--check", "only report files that are not formatted (exit 1)", false)
-    .action(lazy(() => import("./commands/fmt.js"), (m) => m.fmtCommand));
+    .action(
+      lazy(
+        () => import("./commands/fmt.js"),
+        (m) => m.fmtCommand,
+      ),
+    );
 
   cli
     .command("lsp")
     .description("the language server for editors (Language Server Protocol over stdin/stdout)")
     .option("--stdio", "talk over stdin/stdout (the only transport; accepted because editor clients pass it)", true)
-    .action(lazy(() => import("./commands/lsp.js"), (m) => m.lspCommand));
+    .action(
+      lazy(
+        () => import("./commands/lsp.js"),
+        (m) => m.lspCommand,
+      ),
+    );
 
   cli
     .command("run <model>")
@@ -90,85 +153,181 @@ export function program(): Command {
     .option("-o, --output <dir>", "folder for the output .npy files")
     .addOption(setOption())
     .addOption(weightsOption())
-    .option("--override <file>", "a state dict whose tensors replace loaded weights of the same name (repeatable)", collect, [])
+    .option(
+      "--override <file>",
+      "a state dict whose tensors replace loaded weights of the same name (repeatable)",
+      collect,
+      [],
+    )
     .option("--threads <n>", "intra-op threads", integer(1), 2)
     .option("--debug-outputs", "also write every `tap` (for .net inputs)", false)
-    .option("--tap <names>", "also write these intermediates of a .net model: <layer path>/<let name>, a layer path, or a `tap` (comma-separated, repeatable)", collect, [])
+    .option(
+      "--tap <names>",
+      "also write these intermediates of a .net model: <layer path>/<let name>, a layer path, or a `tap` (comma-separated, repeatable)",
+      collect,
+      [],
+    )
     .option("--profile", "for a WGSL bundle: time every kernel with GPU timestamps and list the slowest", false)
-    .addOption(new Option("--device <device>", "for ONNX: onnxruntime's CPU, its CUDA execution provider, or CUDA where available (see docs/cli.md)").choices(["cpu", "cuda", "auto"]).default("cpu"))
+    .addOption(
+      new Option(
+        "--device <device>",
+        "for ONNX: onnxruntime's CPU, its CUDA execution provider, or CUDA where available (see docs/cli.md)",
+      )
+        .choices(["cpu", "cuda", "auto"])
+        .default("cpu"),
+    )
     .addOption(verboseOption())
     .addOption(quietOption())
-    .action(lazyWithModel(() => import("./commands/run.js"), (m) => m.runCommand));
+    .action(
+      lazyWithModel(
+        () => import("./commands/run.js"),
+        (m) => m.runCommand,
+      ),
+    );
 
   const datasetOptions = (command: Command) =>
     command
       .addOption(setOption())
       .addOption(weightsOption())
-      .option("--override <file>", "a state dict whose tensors replace loaded weights of the same name (repeatable)", collect, [])
+      .option(
+        "--override <file>",
+        "a state dict whose tensors replace loaded weights of the same name (repeatable)",
+        collect,
+        [],
+      )
       .option("--batch <n>", "clips per run (their test-time views run together)", integer(1), 1)
       .option("--sessions <n>", "onnxruntime sessions running batches at the same time", integer(1), 1)
       .option("--threads <n>", "intra-op threads per session", integer(1), 2)
-      .addOption(new Option("--device <device>", "for ONNX: onnxruntime's CPU, its CUDA execution provider, or CUDA where available").choices(["cpu", "cuda", "auto"]).default("cpu"))
-      .option("--root <dir>", "folder that relative clip paths in manifests are resolved against (default: the manifest's folder)")
+      .addOption(
+        new Option(
+          "--device <device>",
+          "for ONNX: onnxruntime's CPU, its CUDA execution provider, or CUDA where available",
+        )
+          .choices(["cpu", "cuda", "auto"])
+          .default("cpu"),
+      )
+      .option(
+        "--root <dir>",
+        "folder that relative clip paths in manifests are resolved against (default: the manifest's folder)",
+      )
       .addOption(verboseOption())
       .addOption(quietOption());
 
   datasetOptions(
     cli
       .command("infer <model> <clips...>")
-      .description("score clips (frame folders, videos, a folder of clip folders, CSV/JSON manifests) with the model's own preprocessing; one JSON line per clip, resumable")
+      .description(
+        "score clips (frame folders, videos, a folder of clip folders, CSV/JSON manifests) with the model's own preprocessing; one JSON line per clip, resumable",
+      )
       .requiredOption("-o, --output <results.jsonl>", "results file; clips already scored in it are skipped"),
-  ).action(lazyWithModel(() => import("./commands/infer.js"), (m) => m.inferCommand));
+  ).action(
+    lazyWithModel(
+      () => import("./commands/infer.js"),
+      (m) => m.inferCommand,
+    ),
+  );
 
   datasetOptions(
     cli
       .command("eval <model>")
-      .description("WAR, UAR, per-class recall and the confusion matrix of a model on labelled clips; one row per --clips manifest (fold) and their mean")
-      .option("--clips <manifest>", "a CSV/JSON manifest with labels (repeatable: one fold each; required)", collect, [])
+      .description(
+        "WAR, UAR, per-class recall and the confusion matrix of a model on labelled clips; one row per --clips manifest (fold) and their mean",
+      )
+      .option(
+        "--clips <manifest>",
+        "a CSV/JSON manifest with labels (repeatable: one fold each; required)",
+        collect,
+        [],
+      )
       .option("-o, --output <results.jsonl>", "keep the per-clip results here (and resume from them)")
       .option("--svg <file.svg>", "the confusion matrix as a picture")
       .option("--json <file.json>", "the metrics as JSON")
       .option("--label-base <n>", "the number of the first class in numeric labels (DFEW's CSVs: 1)", integer(0), 0),
-  ).action(lazyWithModel(() => import("./commands/eval.js"), (m) => m.evalCommand));
+  ).action(
+    lazyWithModel(
+      () => import("./commands/eval.js"),
+      (m) => m.evalCommand,
+    ),
+  );
 
   const exporter = cli.command("export").description("hand a model to a serving engine");
   exporter
     .command("triton <model>")
-    .description("write a Triton Inference Server model (config.pbtxt, 1/model.onnx, labels.txt) into a model repository")
-    .requiredOption("-o, --output <model_repository>", "the model repository folder (it must exist; the model goes into <name>/)")
+    .description(
+      "write a Triton Inference Server model (config.pbtxt, 1/model.onnx, labels.txt) into a model repository",
+    )
+    .requiredOption(
+      "-o, --output <model_repository>",
+      "the model repository folder (it must exist; the model goes into <name>/)",
+    )
     .option("--name <name>", "the model's name in the repository (default: the file's name)")
     .option("--max-batch <n>", "max_batch_size when the batch axis is symbolic", integer(1), 8)
-    .addOption(new Option("--instance <kind>", "where Triton runs instances: KIND_GPU or KIND_CPU").choices(["gpu", "cpu"]).default("gpu"))
+    .addOption(
+      new Option("--instance <kind>", "where Triton runs instances: KIND_GPU or KIND_CPU")
+        .choices(["gpu", "cpu"])
+        .default("gpu"),
+    )
     .addOption(setOption())
     .addOption(weightsOption())
-    .option("--override <file>", "a state dict whose tensors replace loaded weights of the same name (repeatable)", collect, [])
+    .option(
+      "--override <file>",
+      "a state dict whose tensors replace loaded weights of the same name (repeatable)",
+      collect,
+      [],
+    )
     .option("--opset <n>", "ONNX opset, 17 to 23", integer(0), 17)
     .option("--seed <n>", "seed for random weights when no checkpoint is given", integer(0), 0)
     .addOption(verboseOption())
     .addOption(quietOption())
-    .action(lazyWithModel(() => import("./commands/export.js"), (m) => m.exportTritonCommand));
+    .action(
+      lazyWithModel(
+        () => import("./commands/export.js"),
+        (m) => m.exportTritonCommand,
+      ),
+    );
 
   cli
     .command("inspect <model>")
     .description("inputs, outputs, parameter count, MACs and the op histogram of a .net or .onnx model")
     .addOption(setOption())
     .option("--json", "machine-readable output", false)
-    .action(lazyWithModel(() => import("./commands/inspect.js"), (m) => m.inspectCommand));
+    .action(
+      lazyWithModel(
+        () => import("./commands/inspect.js"),
+        (m) => m.inspectCommand,
+      ),
+    );
 
   cli
     .command("graph <file>")
-    .description("a picture of the model's blocks (nested boxes) and tensors (edges labelled with shapes), as SVG or DOT")
+    .description(
+      "a picture of the model's blocks (nested boxes) and tensors (edges labelled with shapes), as SVG or DOT",
+    )
     .option("-o, --output <file>", "output file: .svg or .dot (default: DOT on stdout)")
-    .addOption(new Option("--format <format>", "picture format (default: from the output's extension)").choices(["svg", "dot"]))
+    .addOption(
+      new Option("--format <format>", "picture format (default: from the output's extension)").choices(["svg", "dot"]),
+    )
     .option("--depth <n|all>", "levels of blocks to open; deeper blocks are one box each; 'all' draws every op", "2")
     .addOption(setOption())
-    .action(lazyWithModel(() => import("./commands/graph.js"), (m) => m.graphCommand));
+    .action(
+      lazyWithModel(
+        () => import("./commands/graph.js"),
+        (m) => m.graphCommand,
+      ),
+    );
 
   cli
     .command("models")
-    .description("the reference models shipped with netc, usable by name (netc compile ifdd ...), with their parameters and weight sets")
+    .description(
+      "the reference models shipped with netc, usable by name (netc compile ifdd ...), with their parameters and weight sets",
+    )
     .option("--json", "machine-readable output", false)
-    .action(lazy(() => import("./commands/models.js"), (m) => m.modelsCommand));
+    .action(
+      lazy(
+        () => import("./commands/models.js"),
+        (m) => m.modelsCommand,
+      ),
+    );
 
   const weights = cli.command("weights").description("inspect and convert checkpoints");
   weights
@@ -210,7 +369,9 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
     // A bug in netc, not bad input: say so plainly.
-    process.stderr.write(`netc: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\nPlease report this with the input that caused it.\n`);
+    process.stderr.write(
+      `netc: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\nPlease report this with the input that caused it.\n`,
+    );
     return 70;
   }
 }

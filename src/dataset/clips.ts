@@ -81,14 +81,20 @@ function jsonRecords(text: string, file: string): Record<string, string>[] {
   } catch (e) {
     return bad(`${file} is not JSON: ${(e as Error).message}`);
   }
-  const list = Array.isArray(parsed) ? parsed : typeof parsed === "object" && parsed !== null && Array.isArray((parsed as { clips?: unknown }).clips) ? (parsed as { clips: unknown[] }).clips : undefined;
+  const list = Array.isArray(parsed)
+    ? parsed
+    : typeof parsed === "object" && parsed !== null && Array.isArray((parsed as { clips?: unknown }).clips)
+      ? (parsed as { clips: unknown[] }).clips
+      : undefined;
   if (!list) return bad(`${file} is neither a JSON list of clips nor an object with a "clips" list`);
   return list.map((item, i) => {
     if (typeof item === "string") return { path: item };
-    if (typeof item !== "object" || item === null || Array.isArray(item)) return bad(`${file}: clip ${i} is neither a path nor an object`);
+    if (typeof item !== "object" || item === null || Array.isArray(item))
+      return bad(`${file}: clip ${i} is neither a path nor an object`);
     return Object.fromEntries(
       Object.entries(item).map(([k, v]) => {
-        if (typeof v !== "string" && typeof v !== "number") bad(`${file}: clip ${i} field '${k}' is neither a string nor a number`);
+        if (typeof v !== "string" && typeof v !== "number")
+          bad(`${file}: clip ${i} field '${k}' is neither a string nor a number`);
         return [k.toLowerCase(), String(v)];
       }),
     );
@@ -119,11 +125,19 @@ function manifestClips(file: string, opts: ClipListOptions): ClipEntry[] {
   return records.map((r, i) => {
     const inputColumns = opts.inputNames.filter((n) => r[n.toLowerCase()]);
     const pathColumn = PATH_COLUMNS.find((c) => r[c]);
-    if (!pathColumn && inputColumns.length === 0) bad(`${file}: clip ${i + 1} has no path (a column named ${PATH_COLUMNS.join(", ")}${opts.inputNames.length > 1 ? ` or ${opts.inputNames.join(", ")}` : ""})`);
+    if (!pathColumn && inputColumns.length === 0)
+      bad(
+        `${file}: clip ${i + 1} has no path (a column named ${PATH_COLUMNS.join(", ")}${opts.inputNames.length > 1 ? ` or ${opts.inputNames.join(", ")}` : ""})`,
+      );
     const paths: Record<string, string> = pathColumn ? { [ANY_INPUT]: resolvePath(r[pathColumn], root) } : {};
     for (const n of inputColumns) paths[n] = resolvePath(r[n.toLowerCase()], root);
     const label = LABEL_COLUMNS.map((c) => r[c]).find((v) => v !== undefined && v !== "");
-    return { id: r.id || (pathColumn ? r[pathColumn] : inputColumns.map((n) => r[n.toLowerCase()]).join("+")), paths, ...(label !== undefined ? { label } : {}), fold: r.fold || fold };
+    return {
+      id: r.id || (pathColumn ? r[pathColumn] : inputColumns.map((n) => r[n.toLowerCase()]).join("+")),
+      paths,
+      ...(label !== undefined ? { label } : {}),
+      fold: r.fold || fold,
+    };
   });
 }
 
@@ -162,7 +176,10 @@ export function listClips(args: readonly string[], opts: ClipListOptions): ClipE
   const duplicates: Diagnostic[] = [];
   for (const c of clips) {
     const key = `${c.fold ?? ""}\u0000${c.id}`;
-    if (seen.has(key)) duplicates.push(makeDiagnostic(DatasetCodes.BadManifest, `the clip ${c.id} is listed twice${c.fold ? ` in ${c.fold}` : ""}`));
+    if (seen.has(key))
+      duplicates.push(
+        makeDiagnostic(DatasetCodes.BadManifest, `the clip ${c.id} is listed twice${c.fold ? ` in ${c.fold}` : ""}`),
+      );
     seen.add(key);
   }
   if (duplicates.length) throw new DiagnosticError(duplicates.slice(0, 10));

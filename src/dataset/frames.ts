@@ -52,15 +52,24 @@ export async function decodeImage(bytes: Uint8Array, name: string): Promise<RgbI
     const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (buffer.subarray(0, 4).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47]))) {
       // the size from the IHDR chunk, before pngjs allocates width x height x 4 bytes
-      if (buffer.length >= 24 && buffer.readUInt32BE(16) * buffer.readUInt32BE(20) > MAX_PIXELS) throw new Error(`${buffer.readUInt32BE(16)}x${buffer.readUInt32BE(20)} pixels, more than ${MAX_PIXELS}`);
+      if (buffer.length >= 24 && buffer.readUInt32BE(16) * buffer.readUInt32BE(20) > MAX_PIXELS)
+        throw new Error(`${buffer.readUInt32BE(16)}x${buffer.readUInt32BE(20)} pixels, more than ${MAX_PIXELS}`);
       ({ width, height, data: rgba } = png.sync.read(buffer));
-    }
-    else if (buffer[0] === 0xff && buffer[1] === 0xd8) ({ width, height, data: rgba } = jpeg.decode(buffer, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_PIXELS / 1e6 }));
+    } else if (buffer[0] === 0xff && buffer[1] === 0xd8)
+      ({
+        width,
+        height,
+        data: rgba,
+      } = jpeg.decode(buffer, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_PIXELS / 1e6 }));
     else throw new Error("neither PNG nor JPEG data");
   } catch (e) {
     throw new ClipError(DatasetCodes.FrameUndecodable, `cannot decode ${name}: ${(e as Error).message}`);
   }
-  if (width * height > MAX_PIXELS || width === 0 || height === 0) throw new ClipError(DatasetCodes.FrameUndecodable, `${name} is ${width}x${height}, outside 1 to ${MAX_PIXELS} pixels`);
+  if (width * height > MAX_PIXELS || width === 0 || height === 0)
+    throw new ClipError(
+      DatasetCodes.FrameUndecodable,
+      `${name} is ${width}x${height}, outside 1 to ${MAX_PIXELS} pixels`,
+    );
   return fromRgba(rgba, width, height, 4);
 }
 
@@ -77,10 +86,18 @@ export function frameFiles(dir: string): string[] {
   try {
     names = readdirSync(dir).filter((n) => IMAGE_EXTENSIONS.has(extname(n).toLowerCase()));
   } catch (e) {
-    throw new ClipError(DatasetCodes.ClipUnreadable, `cannot list ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ClipError(
+      DatasetCodes.ClipUnreadable,
+      `cannot list ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
-  if (names.length === 0) throw new ClipError(DatasetCodes.ClipUnreadable, `${dir} holds no .png, .jpg or .jpeg frames`);
-  if (names.length > MAX_CLIP_FRAMES) throw new ClipError(DatasetCodes.ClipUnreadable, `${dir} holds ${names.length} frames, more than ${MAX_CLIP_FRAMES}`);
+  if (names.length === 0)
+    throw new ClipError(DatasetCodes.ClipUnreadable, `${dir} holds no .png, .jpg or .jpeg frames`);
+  if (names.length > MAX_CLIP_FRAMES)
+    throw new ClipError(
+      DatasetCodes.ClipUnreadable,
+      `${dir} holds ${names.length} frames, more than ${MAX_CLIP_FRAMES}`,
+    );
   return names.sort((a, b) => a.localeCompare(b, "en", { numeric: true })).map((n) => join(dir, n));
 }
 
@@ -100,14 +117,20 @@ export async function openClip(path: string): Promise<FrameSource> {
   try {
     stat = statSync(path);
   } catch (e) {
-    throw new ClipError(DatasetCodes.ClipUnreadable, `${path} does not exist (${(e as NodeJS.ErrnoException).code ?? "unreadable"})`);
+    throw new ClipError(
+      DatasetCodes.ClipUnreadable,
+      `${path} does not exist (${(e as NodeJS.ErrnoException).code ?? "unreadable"})`,
+    );
   }
   if (stat.isDirectory()) {
     const files = frameFiles(path);
     return { count: files.length, frame: async (i) => decodeImage(readFileSync(files[i]), files[i]) };
   }
   if (stat.isFile() && isVideoFile(path)) return decodeVideo(path);
-  throw new ClipError(DatasetCodes.ClipUnreadable, `${path} is neither a folder of frames nor a video file (${[...VIDEO_EXTENSIONS].join(", ")})`);
+  throw new ClipError(
+    DatasetCodes.ClipUnreadable,
+    `${path} is neither a folder of frames nor a video file (${[...VIDEO_EXTENSIONS].join(", ")})`,
+  );
 }
 
 /** Whether each ffmpeg program asked about runs (NETC_FFMPEG names another than the one on PATH). */
@@ -115,17 +138,25 @@ const ffmpegFound = new Map<string, boolean>();
 
 export function ffmpegAvailable(program = process.env.NETC_FFMPEG ?? "ffmpeg"): boolean {
   let found = ffmpegFound.get(program);
-  if (found === undefined) ffmpegFound.set(program, (found = spawnSync(program, ["-version"], { stdio: "ignore" }).status === 0));
+  if (found === undefined)
+    ffmpegFound.set(program, (found = spawnSync(program, ["-version"], { stdio: "ignore" }).status === 0));
   return found;
 }
 
 /** Every frame of a video as raw RGB through ffmpeg (its size from ffprobe-free probing: ffmpeg's stderr). */
 function decodeVideo(path: string): FrameSource {
   const ffmpeg = process.env.NETC_FFMPEG ?? "ffmpeg";
-  if (!ffmpegAvailable(ffmpeg)) throw new ClipError(DatasetCodes.FfmpegMissing, `${path} is a video and ffmpeg is not installed (or not on PATH)`);
-  const run = spawnSync(ffmpeg, ["-v", "info", "-nostdin", "-i", path, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], { maxBuffer: 4 << 30 });
+  if (!ffmpegAvailable(ffmpeg))
+    throw new ClipError(DatasetCodes.FfmpegMissing, `${path} is a video and ffmpeg is not installed (or not on PATH)`);
+  const run = spawnSync(ffmpeg, ["-v", "info", "-nostdin", "-i", path, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], {
+    maxBuffer: 4 << 30,
+  });
   const size = /Stream #.*Video:.*?(\d{2,5})x(\d{2,5})/.exec(run.stderr?.toString() ?? "");
-  if (run.status !== 0 || !size) throw new ClipError(DatasetCodes.ClipUnreadable, `ffmpeg cannot decode ${path}: ${(run.stderr?.toString() ?? "").trim().split("\n").at(-1) ?? "no message"}`);
+  if (run.status !== 0 || !size)
+    throw new ClipError(
+      DatasetCodes.ClipUnreadable,
+      `ffmpeg cannot decode ${path}: ${(run.stderr?.toString() ?? "").trim().split("\n").at(-1) ?? "no message"}`,
+    );
   const [width, height] = [Number(size[1]), Number(size[2])];
   const frameBytes = width * height * 3;
   const data = new Uint8Array(run.stdout.buffer, run.stdout.byteOffset, run.stdout.byteLength);

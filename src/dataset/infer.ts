@@ -26,45 +26,76 @@ export interface ClipPlan {
 }
 
 const mismatch = (message: string, hint?: string): never => {
-  throw new DiagnosticError([makeDiagnostic(DatasetCodes.PreprocessMismatch, message, undefined, hint ? { hint } : {})]);
+  throw new DiagnosticError([
+    makeDiagnostic(DatasetCodes.PreprocessMismatch, message, undefined, hint ? { hint } : {}),
+  ]);
 };
 
 /** Checks the model's preprocessing against its signature and fills in what the input fixes. */
 export function planClips(runner: Pick<ModelRunner, "inputs" | "outputs" | "preprocess">, modelName: string): ClipPlan {
   const declared = runner.preprocess;
   const spec: PreprocessSpec = declared ?? DEFAULT_PREPROCESS;
-  const notes = declared ? [] : [`${modelName} declares no preprocessing: each frame is resized to the input's size (bilinear) and scaled to [0, 1], ${spec.sampling} sampling, no views`];
+  const notes = declared
+    ? []
+    : [
+        `${modelName} declares no preprocessing: each frame is resized to the input's size (bilinear) and scaled to [0, 1], ${spec.sampling} sampling, no views`,
+      ];
   const isVideo = (s: TensorSignature) => {
     const dims = videoDims(spec.layout, s.shape);
-    return dims !== undefined && dims.channels === 3 && [dims.frames, dims.height, dims.width].every((d) => typeof d === "number");
+    return (
+      dims !== undefined &&
+      dims.channels === 3 &&
+      [dims.frames, dims.height, dims.width].every((d) => typeof d === "number")
+    );
   };
   let videoInputs: TensorSignature[];
   if (spec.input !== undefined) {
     const named = runner.inputs.find((i) => i.name === spec.input);
-    if (!named) return mismatch(`preprocess names the input '${spec.input}', which ${modelName} does not have`, `inputs: ${runner.inputs.map((i) => i.name).join(", ")}`);
+    if (!named)
+      return mismatch(
+        `preprocess names the input '${spec.input}', which ${modelName} does not have`,
+        `inputs: ${runner.inputs.map((i) => i.name).join(", ")}`,
+      );
     videoInputs = [named];
   } else videoInputs = runner.inputs.filter(isVideo);
   const shapeText = (s: TensorSignature) => `${s.name}: ${s.dtype}[${s.shape.join(", ")}]`;
   if (videoInputs.length === 0 || !videoInputs.every(isVideo) || videoInputs.some((v) => v.dtype !== "f32"))
     throw new DiagnosticError([
-      makeDiagnostic(DatasetCodes.NotVideoModel, `${modelName} has no float video input ${spec.layout === "BCTHW" ? "[B, 3, T, H, W]" : "[B, T, 3, H, W]"} of fixed T, H and W (layout ${spec.layout}): ${runner.inputs.map(shapeText).join(", ")}`),
+      makeDiagnostic(
+        DatasetCodes.NotVideoModel,
+        `${modelName} has no float video input ${spec.layout === "BCTHW" ? "[B, 3, T, H, W]" : "[B, T, 3, H, W]"} of fixed T, H and W (layout ${spec.layout}): ${runner.inputs.map(shapeText).join(", ")}`,
+      ),
     ]);
   const others = runner.inputs.filter((i) => !videoInputs.includes(i));
   if (others.length) mismatch(`${modelName} also takes ${others.map(shapeText).join(", ")}, which clips cannot feed`);
   const shapes = new Set(videoInputs.map((v) => v.shape.slice(1).join(",")));
-  if (shapes.size > 1) mismatch(`the video inputs of ${modelName} differ in shape (${videoInputs.map(shapeText).join(", ")}); one preprocessing cannot feed them all`);
+  if (shapes.size > 1)
+    mismatch(
+      `the video inputs of ${modelName} differ in shape (${videoInputs.map(shapeText).join(", ")}); one preprocessing cannot feed them all`,
+    );
   const dims = videoDims(spec.layout, videoInputs[0].shape)!;
   const [frames, height, width] = [dims.frames, dims.height, dims.width] as number[];
-  if (spec.frames !== undefined && spec.frames !== frames) mismatch(`preprocess takes ${spec.frames} frames per view, the input ${videoInputs[0].name} has ${frames}`);
+  if (spec.frames !== undefined && spec.frames !== frames)
+    mismatch(`preprocess takes ${spec.frames} frames per view, the input ${videoInputs[0].name} has ${frames}`);
   const final = spec.crop ?? (Array.isArray(spec.resize) ? spec.resize : undefined);
   if (final && (final[0] !== height || final[1] !== width))
-    mismatch(`preprocess makes ${final[0]}x${final[1]} frames (${spec.crop ? "crop" : "resize"} [H, W]), the input ${videoInputs[0].name} takes ${height}x${width}`);
+    mismatch(
+      `preprocess makes ${final[0]}x${final[1]} frames (${spec.crop ? "crop" : "resize"} [H, W]), the input ${videoInputs[0].name} takes ${height}x${width}`,
+    );
   if (typeof spec.resize === "number" && spec.resize < Math.max(height, width))
     mismatch(`preprocess resizes the shorter side to ${spec.resize}, less than the input's ${height}x${width}`);
   const output = runner.outputs.find((o) => o.name === (spec.output ?? runner.outputs[0]?.name));
-  if (!output) return mismatch(`preprocess names the output '${spec.output}', which ${modelName} does not have`, `outputs: ${runner.outputs.map((o) => o.name).join(", ")}`);
-  const classes = output.shape.length === 2 && typeof output.shape[1] === "number" ? output.shape[1] : mismatch(`the output ${shapeText(output)} is not class scores [B, classes]`);
-  if (spec.labels && spec.labels.length !== classes) mismatch(`preprocess names ${spec.labels.length} labels, the output ${output.name} has ${classes} classes`);
+  if (!output)
+    return mismatch(
+      `preprocess names the output '${spec.output}', which ${modelName} does not have`,
+      `outputs: ${runner.outputs.map((o) => o.name).join(", ")}`,
+    );
+  const classes =
+    output.shape.length === 2 && typeof output.shape[1] === "number"
+      ? output.shape[1]
+      : mismatch(`the output ${shapeText(output)} is not class scores [B, classes]`);
+  if (spec.labels && spec.labels.length !== classes)
+    mismatch(`preprocess names ${spec.labels.length} labels, the output ${output.name} has ${classes} classes`);
   const batch = videoInputs[0].shape[0];
   return {
     spec: { ...spec, frames, height, width },
@@ -104,16 +135,25 @@ async function prepare(entry: ClipEntry, plan: ClipPlan): Promise<PreparedClip> 
   const views = new Map<string, Float32Array[]>();
   const shared = entry.paths[ANY_INPUT];
   if (plan.videoInputs.length > 1 && shared !== undefined && Object.keys(entry.paths).length === 1)
-    throw new ClipError(DatasetCodes.ClipUnreadable, `the model takes ${plan.videoInputs.join(" and ")}: give each its frames (manifest columns ${plan.videoInputs.join(", ")})`);
+    throw new ClipError(
+      DatasetCodes.ClipUnreadable,
+      `the model takes ${plan.videoInputs.join(" and ")}: give each its frames (manifest columns ${plan.videoInputs.join(", ")})`,
+    );
   for (const input of plan.videoInputs) {
     const path = entry.paths[input] ?? shared;
-    if (path === undefined) throw new ClipError(DatasetCodes.ClipUnreadable, `the clip gives no frames for the input ${input}`);
+    if (path === undefined)
+      throw new ClipError(DatasetCodes.ClipUnreadable, `the clip gives no frames for the input ${input}`);
     views.set(input, await prepareClip(await openClip(path), plan.spec));
   }
   return { entry, views };
 }
 
-const failed = (entry: ClipEntry, code: string, message: string): ClipResult => ({ clip: entry.id, ...(entry.fold ? { fold: entry.fold } : {}), ...(entry.label !== undefined ? { label: entry.label } : {}), error: { code, message } });
+const failed = (entry: ClipEntry, code: string, message: string): ClipResult => ({
+  clip: entry.id,
+  ...(entry.fold ? { fold: entry.fold } : {}),
+  ...(entry.label !== undefined ? { label: entry.label } : {}),
+  error: { code, message },
+});
 
 /** Runs one batch of prepared clips: their views stacked along the batch axis, in runs of the fixed batch if any. */
 async function runBatch(clips: readonly PreparedClip[], plan: ClipPlan, runner: ModelRunner): Promise<ClipResult[]> {
@@ -121,7 +161,10 @@ async function runBatch(clips: readonly PreparedClip[], plan: ClipPlan, runner: 
   const rows = perClip.reduce((a, b) => a + b, 0);
   const rowSize = 3 * plan.spec.frames * plan.spec.height * plan.spec.width;
   const runRows = plan.fixedBatch ?? rows;
-  const shapeOf = (b: number) => (plan.spec.layout === "BCTHW" ? [b, 3, plan.spec.frames, plan.spec.height, plan.spec.width] : [b, plan.spec.frames, 3, plan.spec.height, plan.spec.width]);
+  const shapeOf = (b: number) =>
+    plan.spec.layout === "BCTHW"
+      ? [b, 3, plan.spec.frames, plan.spec.height, plan.spec.width]
+      : [b, plan.spec.frames, 3, plan.spec.height, plan.spec.width];
   const outputs: Float32Array[] = [];
   for (let start = 0; start < rows; start += runRows) {
     const feeds = new Map<string, HostTensor>();
@@ -133,7 +176,8 @@ async function runBatch(clips: readonly PreparedClip[], plan: ClipPlan, runner: 
     }
     const out = (await runner.run(feeds, [plan.output])).get(plan.output)!;
     const scores = out.data as Float32Array;
-    for (let r = 0; r < Math.min(runRows, rows - start); r++) outputs.push(scores.slice(r * plan.classes, (r + 1) * plan.classes));
+    for (let r = 0; r < Math.min(runRows, rows - start); r++)
+      outputs.push(scores.slice(r * plan.classes, (r + 1) * plan.classes));
   }
   let row = 0;
   return clips.map((c, i) => {
@@ -161,7 +205,12 @@ export interface InferOptions {
 }
 
 /** Runs every clip; batches run on as many sessions as the runner has, the next batch prepared meanwhile. */
-export async function inferClips(clips: readonly ClipEntry[], plan: ClipPlan, runner: ModelRunner, opts: InferOptions): Promise<void> {
+export async function inferClips(
+  clips: readonly ClipEntry[],
+  plan: ClipPlan,
+  runner: ModelRunner,
+  opts: InferOptions,
+): Promise<void> {
   const inFlight = new Set<Promise<void>>();
   for (let start = 0; start < clips.length; start += opts.batch) {
     const prepared: PreparedClip[] = [];

@@ -14,7 +14,11 @@ export interface Metrics {
 }
 
 /** Metrics of (true, predicted) class index pairs over `classes` classes. */
-export function classificationMetrics(truth: readonly number[], predicted: readonly number[], classes: number): Metrics {
+export function classificationMetrics(
+  truth: readonly number[],
+  predicted: readonly number[],
+  classes: number,
+): Metrics {
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   let correct = 0;
   truth.forEach((t, i) => {
@@ -38,24 +42,39 @@ export function classificationMetrics(truth: readonly number[], predicted: reado
 const pct = (x: number | null) => (x === null ? "    -" : (100 * x).toFixed(2).padStart(6));
 
 /** Per-fold WAR/UAR, their mean over folds when there are several, per-class recall and the confusion matrix. */
-export function metricsText(folds: readonly { name: string; metrics: Metrics }[], overall: Metrics, labels: readonly string[]): string {
+export function metricsText(
+  folds: readonly { name: string; metrics: Metrics }[],
+  overall: Metrics,
+  labels: readonly string[],
+): string {
   const lines: string[] = [];
   const width = Math.max(4, ...folds.map((f) => f.name.length), "all clips".length);
   lines.push(`${"fold".padEnd(width)}  clips     WAR     UAR`);
-  for (const f of folds) lines.push(`${f.name.padEnd(width)}  ${String(f.metrics.count).padStart(5)}  ${pct(f.metrics.war)}  ${pct(f.metrics.uar)}`);
+  for (const f of folds)
+    lines.push(
+      `${f.name.padEnd(width)}  ${String(f.metrics.count).padStart(5)}  ${pct(f.metrics.war)}  ${pct(f.metrics.uar)}`,
+    );
   if (folds.length > 1) {
     const mean = (pick: (m: Metrics) => number) => folds.reduce((s, f) => s + pick(f.metrics), 0) / folds.length;
-    lines.push(`${"mean".padEnd(width)}  ${String(overall.count).padStart(5)}  ${pct(mean((m) => m.war))}  ${pct(mean((m) => m.uar))}`);
+    lines.push(
+      `${"mean".padEnd(width)}  ${String(overall.count).padStart(5)}  ${pct(mean((m) => m.war))}  ${pct(mean((m) => m.uar))}`,
+    );
   }
   lines.push("", "per-class recall (all clips):");
   const nameWidth = Math.max(5, ...labels.map((l) => l.length));
-  labels.forEach((l, c) => lines.push(`  ${l.padEnd(nameWidth)} ${pct(overall.recall[c])}  (${overall.confusion[c].reduce((a, b) => a + b, 0)} clips)`));
+  labels.forEach((l, c) =>
+    lines.push(
+      `  ${l.padEnd(nameWidth)} ${pct(overall.recall[c])}  (${overall.confusion[c].reduce((a, b) => a + b, 0)} clips)`,
+    ),
+  );
   lines.push("", "confusion matrix (rows: true class, columns: predicted):");
   const cell = Math.max(5, ...overall.confusion.flat().map((n) => String(n).length + 1));
   const short = labels.map((l) => l.slice(0, cell - 1));
   lines.push(`  ${"".padEnd(nameWidth)} ${short.map((l) => l.padStart(cell)).join("")}`);
-  overall.confusion.forEach((row, c) => lines.push(`  ${labels[c].padEnd(nameWidth)} ${row.map((n) => String(n).padStart(cell)).join("")}`));
-  return lines.join("\n") + "\n";
+  overall.confusion.forEach((row, c) =>
+    lines.push(`  ${labels[c].padEnd(nameWidth)} ${row.map((n) => String(n).padStart(cell)).join("")}`),
+  );
+  return `${lines.join("\n")}\n`;
 }
 
 const escapeXml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -90,8 +109,10 @@ export function confusionSvg(metrics: Metrics, labels: readonly string[], title:
       parts.push(`<text x="${x + cell / 2}" y="${y + cell / 2 + 4}" text-anchor="middle">${count}</text>`);
     });
     const recall = metrics.recall[r];
-    parts.push(`<text x="${left + n * cell + 8}" y="${top + r * cell + cell / 2 + 4}">${recall === null ? "-" : `${(100 * recall).toFixed(1)}%`}</text>`);
+    parts.push(
+      `<text x="${left + n * cell + 8}" y="${top + r * cell + cell / 2 + 4}">${recall === null ? "-" : `${(100 * recall).toFixed(1)}%`}</text>`,
+    );
   });
   parts.push("</svg>");
-  return parts.join("\n") + "\n";
+  return `${parts.join("\n")}\n`;
 }

@@ -13,7 +13,10 @@ export interface ResolvedPreprocess extends PreprocessSpec {
 }
 
 /** The frames of each temporal view, as indexes into the clip's `count` frames. */
-export function sampleFrames(count: number, spec: Pick<ResolvedPreprocess, "frames" | "sampling" | "temporal_views">): number[][] {
+export function sampleFrames(
+  count: number,
+  spec: Pick<ResolvedPreprocess, "frames" | "sampling" | "temporal_views">,
+): number[][] {
   const T = spec.frames;
   const last = count - 1;
   const consecutive = (start: number) => Array.from({ length: T }, (_, t) => Math.min(start + t, last));
@@ -34,12 +37,18 @@ export function sampleFrames(count: number, spec: Pick<ResolvedPreprocess, "fram
 }
 
 /** Top-left corners of the spatial views' crops in a resized frame of the given size. */
-export function cropOrigins(resized: { height: number; width: number }, crop: { height: number; width: number }, views: number): { top: number; left: number }[] {
+export function cropOrigins(
+  resized: { height: number; width: number },
+  crop: { height: number; width: number },
+  views: number,
+): { top: number; left: number }[] {
   const [spareY, spareX] = [resized.height - crop.height, resized.width - crop.width];
   if (views === 1) return [{ top: roundHalfEven(spareY / 2), left: roundHalfEven(spareX / 2) }];
   // spread along the longer spare side, centred on the other (VideoMAE's test crops)
   return Array.from({ length: views }, (_, v) =>
-    spareY >= spareX ? { top: Math.trunc((v * spareY) / (views - 1)), left: roundHalfEven(spareX / 2) } : { top: roundHalfEven(spareY / 2), left: Math.trunc((v * spareX) / (views - 1)) },
+    spareY >= spareX
+      ? { top: Math.trunc((v * spareY) / (views - 1)), left: roundHalfEven(spareX / 2) }
+      : { top: roundHalfEven(spareY / 2), left: Math.trunc((v * spareX) / (views - 1)) },
   );
 }
 
@@ -84,12 +93,20 @@ export async function prepareClip(source: FrameSource, spec: ResolvedPreprocess)
   };
   const views: Float32Array[] = [];
   for (const frames of temporal) {
-    const tensors = Array.from({ length: spec.spatial_views }, () => new Float32Array(3 * spec.frames * spec.height * spec.width));
+    const tensors = Array.from(
+      { length: spec.spatial_views },
+      () => new Float32Array(3 * spec.frames * spec.height * spec.width),
+    );
     for (let t = 0; t < frames.length; t++) {
       const image = await frameAt(frames[t]);
       if (image.height < spec.height || image.width < spec.width)
-        throw new ClipError(DatasetCodes.ClipUnreadable, `a frame resized to ${image.width}x${image.height} is smaller than the model's ${spec.width}x${spec.height}`);
-      cropOrigins(image, spec, spec.spatial_views).forEach(({ top, left }, v) => writeFrame(tensors[v], cropImage(image, top, left, spec.height, spec.width), t, spec));
+        throw new ClipError(
+          DatasetCodes.ClipUnreadable,
+          `a frame resized to ${image.width}x${image.height} is smaller than the model's ${spec.width}x${spec.height}`,
+        );
+      cropOrigins(image, spec, spec.spatial_views).forEach(({ top, left }, v) =>
+        writeFrame(tensors[v], cropImage(image, top, left, spec.height, spec.width), t, spec),
+      );
     }
     views.push(...tensors);
   }

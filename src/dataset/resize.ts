@@ -70,7 +70,9 @@ function interpolateTaps(inSize: number, outSize: number, mode: PreprocessSpec["
 
 function tapsFor(inSize: number, outSize: number, spec: Pick<PreprocessSpec, "interpolation" | "antialias">): Taps {
   if (spec.antialias && spec.interpolation !== "nearest")
-    return spec.interpolation === "bilinear" ? antialiasedTaps(inSize, outSize, triangle, 1) : antialiasedTaps(inSize, outSize, (x) => cubic(x, -0.5), 2);
+    return spec.interpolation === "bilinear"
+      ? antialiasedTaps(inSize, outSize, triangle, 1)
+      : antialiasedTaps(inSize, outSize, (x) => cubic(x, -0.5), 2);
   return interpolateTaps(inSize, outSize, spec.interpolation);
 }
 
@@ -87,7 +89,12 @@ function cachedTaps(inSize: number, outSize: number, spec: Pick<PreprocessSpec, 
 }
 
 /** The image resized to height x width (columns first, then rows); the same image when the size is unchanged. */
-export function resizeImage(image: RgbImage, height: number, width: number, spec: Pick<PreprocessSpec, "interpolation" | "antialias">): RgbImage {
+export function resizeImage(
+  image: RgbImage,
+  height: number,
+  width: number,
+  spec: Pick<PreprocessSpec, "interpolation" | "antialias">,
+): RgbImage {
   if (image.height === height && image.width === width) return image;
   const cols = cachedTaps(image.width, width, spec);
   const rows = cachedTaps(image.height, height, spec);
@@ -117,7 +124,10 @@ export function resizeImage(image: RgbImage, height: number, width: number, spec
 }
 
 /** The size after `resize`: exact `[H, W]`, or the shorter side set to `side` (torchvision's Resize(int), truncating). */
-export function resizedSize(image: { width: number; height: number }, resize: PreprocessSpec["resize"]): { height: number; width: number } {
+export function resizedSize(
+  image: { width: number; height: number },
+  resize: PreprocessSpec["resize"],
+): { height: number; width: number } {
   if (resize === undefined) return { height: image.height, width: image.width };
   if (Array.isArray(resize)) return { height: resize[0], width: resize[1] };
   return image.height <= image.width
@@ -136,7 +146,8 @@ export function cropImage(image: RgbImage, top: number, left: number, height: nu
   if (top === 0 && left === 0 && height === image.height && width === image.width) return image;
   const planes = image.planes.map((plane) => {
     const out = new Float32Array(height * width);
-    for (let y = 0; y < height; y++) out.set(plane.subarray((top + y) * image.width + left, (top + y) * image.width + left + width), y * width);
+    for (let y = 0; y < height; y++)
+      out.set(plane.subarray((top + y) * image.width + left, (top + y) * image.width + left + width), y * width);
     return out;
   }) as RgbImage["planes"];
   return { width, height, planes };

@@ -40,7 +40,12 @@ export function readResults(path: string): ClipResult[] {
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
-    throw new DiagnosticError([makeDiagnostic(DatasetCodes.BadResults, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)]);
+    throw new DiagnosticError([
+      makeDiagnostic(
+        DatasetCodes.BadResults,
+        `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      ),
+    ]);
   }
   const lines = text.split("\n");
   const results: ClipResult[] = [];
@@ -61,7 +66,9 @@ export function readResults(path: string): ClipResult[] {
       writeFileSync(path, lines.slice(0, i).join("\n") + (i > 0 ? "\n" : ""));
       break;
     }
-    throw new DiagnosticError([makeDiagnostic(DatasetCodes.BadResults, `${path}:${i + 1} is not a netc infer result line`)]);
+    throw new DiagnosticError([
+      makeDiagnostic(DatasetCodes.BadResults, `${path}:${i + 1} is not a netc infer result line`),
+    ]);
   }
   return results;
 }
@@ -73,5 +80,5 @@ export function latestResults(results: readonly ClipResult[]): Map<string, ClipR
 
 /** Appends results as whole lines, in one write. */
 export function appendResults(path: string, results: readonly ClipResult[]): void {
-  if (results.length) appendFileSync(path, results.map((r) => JSON.stringify(r)).join("\n") + "\n");
+  if (results.length) appendFileSync(path, `${results.map((r) => JSON.stringify(r)).join("\n")}\n`);
 }

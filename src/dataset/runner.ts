@@ -25,14 +25,25 @@ export interface ModelRunner {
   close(): Promise<void>;
 }
 
-const ONNX_DTYPES: Record<number, DType> = { 1: "f32", 2: "u8", 3: "i8", 6: "i32", 7: "i64", 9: "bool", 10: "f16", 11: "f64" };
+const ONNX_DTYPES: Record<number, DType> = {
+  1: "f32",
+  2: "u8",
+  3: "i8",
+  6: "i32",
+  7: "i64",
+  9: "bool",
+  10: "f16",
+  11: "f64",
+};
 
 function signature(v: ValueInfoProto): TensorSignature {
   const tensor = v.type?.tensorType;
   return {
     name: v.name ?? "",
     dtype: ONNX_DTYPES[Number(tensor?.elemType ?? 0)] ?? "f32",
-    shape: (tensor?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : d.dimValue !== undefined ? Number(d.dimValue) : "?")),
+    shape: (tensor?.shape?.dim ?? []).map((d) =>
+      d.dimParam ? d.dimParam : d.dimValue !== undefined ? Number(d.dimValue) : "?",
+    ),
   };
 }
 
@@ -45,18 +56,27 @@ export function readPreprocessRecord(text: string | undefined, where: string): P
   } catch (e) {
     parsed = e;
   }
-  const { spec, problem } = parsed instanceof Error ? { spec: undefined, problem: parsed.message } : preprocessFromJson(parsed);
-  if (!spec) throw new DiagnosticError([makeDiagnostic(DatasetCodes.BadPreprocessMetadata, `${where} has a malformed preprocessing record: ${problem}`)]);
+  const { spec, problem } =
+    parsed instanceof Error ? { spec: undefined, problem: parsed.message } : preprocessFromJson(parsed);
+  if (!spec)
+    throw new DiagnosticError([
+      makeDiagnostic(DatasetCodes.BadPreprocessMetadata, `${where} has a malformed preprocessing record: ${problem}`),
+    ]);
   return spec;
 }
 
 /** What an ONNX model declares: inputs (initializers excluded), outputs and its netc.preprocess metadata. */
-export function onnxSignature(bytes: Uint8Array, where: string): { inputs: TensorSignature[]; outputs: TensorSignature[]; preprocess?: PreprocessSpec } {
+export function onnxSignature(
+  bytes: Uint8Array,
+  where: string,
+): { inputs: TensorSignature[]; outputs: TensorSignature[]; preprocess?: PreprocessSpec } {
   let model;
   try {
     model = decodeModel(bytes);
   } catch (e) {
-    throw new DiagnosticError([makeDiagnostic(OnnxCodes.RuntimeFailed, `cannot read ${where} as an ONNX model: ${(e as Error).message}`)]);
+    throw new DiagnosticError([
+      makeDiagnostic(OnnxCodes.RuntimeFailed, `cannot read ${where} as an ONNX model: ${(e as Error).message}`),
+    ]);
   }
   const graph = model.graph ?? {};
   const initializers = new Set((graph.initializer ?? []).map((t) => t.name));
@@ -76,18 +96,31 @@ export interface OnnxRunnerOptions {
 }
 
 /** `sessions` onnxruntime sessions of one model; each run takes a free one. */
-export async function onnxRunner(model: string | Uint8Array, bytes: Uint8Array, where: string, opts: OnnxRunnerOptions): Promise<ModelRunner> {
+export async function onnxRunner(
+  model: string | Uint8Array,
+  bytes: Uint8Array,
+  where: string,
+  opts: OnnxRunnerOptions,
+): Promise<ModelRunner> {
   const { inputs, outputs, preprocess } = onnxSignature(bytes, where);
   const sessions: OnnxSession[] = [];
   try {
-    for (let i = 0; i < opts.sessions; i++) sessions.push(await openOnnxSession(model, { device: opts.device, threads: opts.threads, onFallback: i === 0 ? opts.onFallback : undefined }));
+    for (let i = 0; i < opts.sessions; i++)
+      sessions.push(
+        await openOnnxSession(model, {
+          device: opts.device,
+          threads: opts.threads,
+          onFallback: i === 0 ? opts.onFallback : undefined,
+        }),
+      );
   } catch (e) {
     await Promise.all(sessions.map((s) => s.release()));
     throw e;
   }
   const free = [...sessions];
   const waiting: ((s: OnnxSession) => void)[] = [];
-  const take = () => new Promise<OnnxSession>((resolve) => (free.length ? resolve(free.pop()!) : waiting.push(resolve)));
+  const take = () =>
+    new Promise<OnnxSession>((resolve) => (free.length ? resolve(free.pop()!) : waiting.push(resolve)));
   const give = (s: OnnxSession) => (waiting.length ? waiting.shift()!(s) : free.push(s));
   return {
     inputs,
@@ -113,7 +146,10 @@ export async function bundleRunner(dir: string): Promise<ModelRunner> {
   const { readBundleDir, createNodeDevice, gpuTimeLimitMs } = await import("../runtime/node.js");
   const { WgslModel } = await import("../runtime/model.js");
   const bundle = readBundleDir(dir);
-  const preprocess = bundle.manifest.preprocess === undefined ? undefined : readPreprocessRecord(JSON.stringify(bundle.manifest.preprocess), `${dir}/manifest.json`);
+  const preprocess =
+    bundle.manifest.preprocess === undefined
+      ? undefined
+      : readPreprocessRecord(JSON.stringify(bundle.manifest.preprocess), `${dir}/manifest.json`);
   const gpu = await createNodeDevice(bundle.manifest);
   let model;
   try {
@@ -122,7 +158,11 @@ export async function bundleRunner(dir: string): Promise<ModelRunner> {
     gpu.release();
     throw e;
   }
-  const slot = (s: { name: string; dtype: DType; shape: number[] }): TensorSignature => ({ name: s.name, dtype: s.dtype, shape: [...s.shape] });
+  const slot = (s: { name: string; dtype: DType; shape: number[] }): TensorSignature => ({
+    name: s.name,
+    dtype: s.dtype,
+    shape: [...s.shape],
+  });
   return {
     inputs: bundle.manifest.inputs.map(slot),
     outputs: bundle.manifest.outputs.map(slot),

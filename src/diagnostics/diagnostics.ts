@@ -96,23 +96,19 @@ function excerpt(sources: SourceMap, span: Span, color: boolean, caretColor: str
   const gutter = String(span.line).length;
   const width = Math.max(1, Math.min(span.end - span.start, line.length - span.col + 1));
   const pad = " ".repeat(gutter);
-  const underline = " ".repeat(span.col - 1) + "^" + "~".repeat(Math.max(0, width - 1));
-  return [
-    `${pad} |`,
-    `${span.line} | ${line}`,
-    `${pad} | ${paint(color, caretColor, underline)}`,
-  ];
+  const underline = `${" ".repeat(span.col - 1)}^${"~".repeat(Math.max(0, width - 1))}`;
+  return [`${pad} |`, `${span.line} | ${line}`, `${pad} | ${paint(color, caretColor, underline)}`];
 }
 
 /** Renders one diagnostic like modern compilers: location, message, source line, caret, notes, hint. */
 export function renderDiagnostic(d: Diagnostic, sources: SourceMap, opts: RenderOptions = {}): string {
   const color = opts.color ?? false;
   const sevColor = d.severity === "error" ? "1;31" : d.severity === "warning" ? "1;33" : "1;36";
-  const head = `${d.span ? location(d.span) + ": " : ""}${paint(color, sevColor, `${d.severity} ${d.code}`)}: ${d.message}`;
+  const head = `${d.span ? `${location(d.span)}: ` : ""}${paint(color, sevColor, `${d.severity} ${d.code}`)}: ${d.message}`;
   const out = [head];
   if (d.span) out.push(...excerpt(sources, d.span, color, sevColor));
   for (const r of d.related) {
-    out.push(`${r.span ? location(r.span) + ": " : ""}${paint(color, "1;36", "note")}: ${r.message}`);
+    out.push(`${r.span ? `${location(r.span)}: ` : ""}${paint(color, "1;36", "note")}: ${r.message}`);
     if (r.span) out.push(...excerpt(sources, r.span, color, "1;36"));
   }
   if (d.hint) out.push(`  = ${paint(color, "1", "hint")}: ${d.hint}`);

@@ -10,11 +10,15 @@ const code = (c: string, severity: Severity, title: string, hint?: string): Code
   hint,
 });
 
-const FORMATS_HINT =
-  "netc reads torch.save files (.pth, .pt, .pth.tar; zip or legacy format) and .safetensors files";
+const FORMATS_HINT = "netc reads torch.save files (.pth, .pt, .pth.tar; zip or legacy format) and .safetensors files";
 
 export const WeightCodes = {
-  ReadFailed: code("NET6001", "error", "a checkpoint file that cannot be opened or read", "check that the file exists and is readable"),
+  ReadFailed: code(
+    "NET6001",
+    "error",
+    "a checkpoint file that cannot be opened or read",
+    "check that the file exists and is readable",
+  ),
   NotACheckpoint: code("NET6002", "error", "a file that is not a PyTorch or safetensors checkpoint", FORMATS_HINT),
   Truncated: code(
     "NET6003",
@@ -22,14 +26,24 @@ export const WeightCodes = {
     "a checkpoint that ends before the data it declares",
     "the file is incomplete or damaged; copy or download it again",
   ),
-  CorruptZip: code("NET6004", "error", "a zip archive whose structure is inconsistent", "the file is damaged; copy or download it again"),
+  CorruptZip: code(
+    "NET6004",
+    "error",
+    "a zip archive whose structure is inconsistent",
+    "the file is damaged; copy or download it again",
+  ),
   UnsupportedZip: code(
     "NET6005",
     "error",
     "a zip feature that torch.save never writes (compression, encryption, several disks)",
     "the checkpoint was re-packed; use the file torch.save wrote, or re-save it with torch.save",
   ),
-  BadPickle: code("NET6006", "error", "a pickle stream that cannot be decoded", "the file is damaged or is not a checkpoint"),
+  BadPickle: code(
+    "NET6006",
+    "error",
+    "a pickle stream that cannot be decoded",
+    "the file is damaged or is not a checkpoint",
+  ),
   ForbiddenGlobal: code(
     "NET6007",
     "error",
@@ -72,10 +86,20 @@ export const WeightCodes = {
     "NET6014",
     "error",
     "a checkpoint holding several state dicts, none chosen",
-    "choose one with a rule in the model: `weights { subdict \"model\" }`",
+    'choose one with a rule in the model: `weights { subdict "model" }`',
   ),
-  WriteFailed: code("NET6015", "error", "a weight file that cannot be written", "check that the output folder exists and is writable"),
-  CorruptCheckpoint: code("NET6016", "error", "a checkpoint whose parts do not agree", "the file is damaged; copy or download it again"),
+  WriteFailed: code(
+    "NET6015",
+    "error",
+    "a weight file that cannot be written",
+    "check that the output folder exists and is writable",
+  ),
+  CorruptCheckpoint: code(
+    "NET6016",
+    "error",
+    "a checkpoint whose parts do not agree",
+    "the file is damaged; copy or download it again",
+  ),
   OverBudget: code(
     "NET6017",
     "error",
@@ -95,8 +119,18 @@ export const WeightCodes = {
     "the index (model.safetensors.index.json or pytorch_model.bin.index.json) maps each key to a shard file in its own folder",
   ),
 
-  MissingWeight: code("NET6020", "error", "a declared weight that the checkpoint does not provide", "map the checkpoint key with a `weights { rename ... }` rule, or pass --allow-missing to draw it at random (seeded)"),
-  UnexpectedTensor: code("NET6021", "error", "a checkpoint tensor that no declared weight takes", "strip or rename its prefix with a `weights { ... }` rule, or pass --allow-unexpected to ignore it"),
+  MissingWeight: code(
+    "NET6020",
+    "error",
+    "a declared weight that the checkpoint does not provide",
+    "map the checkpoint key with a `weights { rename ... }` rule, or pass --allow-missing to draw it at random (seeded)",
+  ),
+  UnexpectedTensor: code(
+    "NET6021",
+    "error",
+    "a checkpoint tensor that no declared weight takes",
+    "strip or rename its prefix with a `weights { ... }` rule, or pass --allow-unexpected to ignore it",
+  ),
   ShapeMismatch: code("NET6022", "error", "a checkpoint tensor whose shape differs from the declared weight"),
   DTypeMismatch: code(
     "NET6023",
@@ -105,7 +139,11 @@ export const WeightCodes = {
     "add a cast transform to convert it explicitly",
   ),
   DTypeConverted: code("NET6024", "note", "a checkpoint tensor converted to the declared element type"),
-  UnusedWeightLoaded: code("NET6025", "note", "a weight loaded from the checkpoint that the forward computation never reads"),
+  UnusedWeightLoaded: code(
+    "NET6025",
+    "note",
+    "a weight loaded from the checkpoint that the forward computation never reads",
+  ),
   BadMappingRule: code(
     "NET6026",
     "error",
@@ -146,7 +184,12 @@ export function weightError(
  * Runs `work`, turning anything but a DiagnosticError (an fs error, a failed allocation, a bug tripped by bad data)
  * into a diagnostic naming `file`, so that callers only ever see diagnostics.
  */
-export function withDiagnostics<T>(file: string, doing: string, work: () => T, info: CodeInfo = WeightCodes.ReadFailed): T {
+export function withDiagnostics<T>(
+  file: string,
+  doing: string,
+  work: () => T,
+  info: CodeInfo = WeightCodes.ReadFailed,
+): T {
   try {
     return work();
   } catch (e) {

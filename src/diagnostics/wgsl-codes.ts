@@ -2,7 +2,12 @@
 import type { CodeInfo } from "./codes.js";
 import type { Severity } from "./diagnostics.js";
 
-const code = (c: string, severity: Severity, title: string, hint?: string): CodeInfo => ({ code: c, severity, title, hint });
+const code = (c: string, severity: Severity, title: string, hint?: string): CodeInfo => ({
+  code: c,
+  severity,
+  title,
+  hint,
+});
 
 export const WgslCodes = {
   SymbolicShape: code(
@@ -11,7 +16,12 @@ export const WgslCodes = {
     "a dimension left symbolic; WGSL kernels are specialised to static shapes (only a batch, the inputs' first axis and the one symbol left, is chosen at run time)",
     "bind the other symbols at compile time, e.g. `--set T=16`",
   ),
-  UnsupportedType: code("NET7002", "error", "an element type WebGPU shaders cannot compute in", "convert to f32 (or i32) before this operation"),
+  UnsupportedType: code(
+    "NET7002",
+    "error",
+    "an element type WebGPU shaders cannot compute in",
+    "convert to f32 (or i32) before this operation",
+  ),
   Unsupported: code("NET7003", "error", "an operation the WGSL backend has no kernel for"),
   TooManyBindings: code(
     "NET7004",
@@ -19,14 +29,49 @@ export const WgslCodes = {
     "a kernel that needs more storage bindings than the adapter allows",
     "split the operation (e.g. concatenate fewer tensors at once) or target an adapter with a higher maxStorageBuffersPerShaderStage",
   ),
-  DoesNotFit: code("NET7005", "error", "a model whose buffers exceed the adapter's memory limits", "use a smaller batch (`--set B=...`) or a device with more memory"),
-  TooLarge: code("NET7006", "error", "a tensor or dispatch beyond what a WGSL kernel can index", "reduce the tensor's size"),
-  F16Range: code("NET7008", "warning", "a value whose range may exceed f16 (65504) under --precision f16", "keep this part in f32 or rescale it"),
+  DoesNotFit: code(
+    "NET7005",
+    "error",
+    "a model whose buffers exceed the adapter's memory limits",
+    "use a smaller batch (`--set B=...`) or a device with more memory",
+  ),
+  TooLarge: code(
+    "NET7006",
+    "error",
+    "a tensor or dispatch beyond what a WGSL kernel can index",
+    "reduce the tensor's size",
+  ),
+  F16Range: code(
+    "NET7008",
+    "warning",
+    "a value whose range may exceed f16 (65504) under --precision f16",
+    "keep this part in f32 or rescale it",
+  ),
   BadPrecision: code("NET7009", "error", "an unknown --precision"),
-  RuntimeFailed: code("NET7010", "error", "the WebGPU runtime could not load or run a bundle", "check the bundle folder, the inputs and the GPU (see docs/embedding.md)"),
-  BadManifest: code("NET7011", "error", "a bundle manifest that breaks the bundle schema (a field of the wrong type, out of range, or naming what does not exist)", "recompile the bundle with netc compile --target wgsl"),
-  BundleFileRefused: code("NET7012", "error", "a bundle file outside the bundle folder, not a regular file, or larger than the manifest allows", "a bundle names only regular files inside its own folder, by relative path"),
-  GpuTimeout: code("NET7013", "error", "a GPU run that did not finish within its time limit", "the shaders may loop without end, or the GPU is stalled; try again, or raise NETC_GPU_TIMEOUT_MS"),
+  RuntimeFailed: code(
+    "NET7010",
+    "error",
+    "the WebGPU runtime could not load or run a bundle",
+    "check the bundle folder, the inputs and the GPU (see docs/embedding.md)",
+  ),
+  BadManifest: code(
+    "NET7011",
+    "error",
+    "a bundle manifest that breaks the bundle schema (a field of the wrong type, out of range, or naming what does not exist)",
+    "recompile the bundle with netc compile --target wgsl",
+  ),
+  BundleFileRefused: code(
+    "NET7012",
+    "error",
+    "a bundle file outside the bundle folder, not a regular file, or larger than the manifest allows",
+    "a bundle names only regular files inside its own folder, by relative path",
+  ),
+  GpuTimeout: code(
+    "NET7013",
+    "error",
+    "a GPU run that did not finish within its time limit",
+    "the shaders may loop without end, or the GPU is stalled; try again, or raise NETC_GPU_TIMEOUT_MS",
+  ),
   BatchVariantsDiffer: code(
     "NET7020",
     "error",

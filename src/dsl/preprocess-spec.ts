@@ -74,9 +74,16 @@ interface Field {
 }
 
 const isInt = (v: Literal, min: number): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= min;
-const intPair = (v: Literal): [number, number] | undefined => (Array.isArray(v) && v.length === 2 && v.every((x) => isInt(x, 1)) ? (v as [number, number]) : undefined);
-const oneOf = <T extends string>(values: readonly T[]): Field => ({ expects: values.map((x) => `"${x}"`).join(", "), read: (v) => (values.includes(v as T) ? v : undefined) });
-const numbers = (v: Literal): number[] | undefined => (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "number" && Number.isFinite(x)) ? (v as number[]) : undefined);
+const intPair = (v: Literal): [number, number] | undefined =>
+  Array.isArray(v) && v.length === 2 && v.every((x) => isInt(x, 1)) ? (v as [number, number]) : undefined;
+const oneOf = <T extends string>(values: readonly T[]): Field => ({
+  expects: values.map((x) => `"${x}"`).join(", "),
+  read: (v) => (values.includes(v as T) ? v : undefined),
+});
+const numbers = (v: Literal): number[] | undefined =>
+  Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "number" && Number.isFinite(x))
+    ? (v as number[])
+    : undefined;
 const MAX_SIDE = 16384;
 const MAX_FRAMES = 4096;
 const MAX_VIEWS = 64;
@@ -84,10 +91,19 @@ const MAX_VIEWS = 64;
 const FIELDS: Record<keyof PreprocessSpec, Field> = {
   input: { expects: "an input name (a string)", read: (v) => (typeof v === "string" && v !== "" ? v : undefined) },
   output: { expects: "an output name (a string)", read: (v) => (typeof v === "string" && v !== "" ? v : undefined) },
-  frames: { expects: `a whole number from 1 to ${MAX_FRAMES}`, read: (v) => (isInt(v, 1) && v <= MAX_FRAMES ? v : undefined) },
+  frames: {
+    expects: `a whole number from 1 to ${MAX_FRAMES}`,
+    read: (v) => (isInt(v, 1) && v <= MAX_FRAMES ? v : undefined),
+  },
   sampling: oneOf(SAMPLINGS),
-  resize: { expects: `a size [H, W] or a shorter side, whole numbers from 1 to ${MAX_SIDE}`, read: (v) => (isInt(v, 1) && v <= MAX_SIDE ? v : intPair(v)?.every((x) => x <= MAX_SIDE) ? v : undefined) },
-  crop: { expects: `a size [H, W] of whole numbers from 1 to ${MAX_SIDE}`, read: (v) => (intPair(v)?.every((x) => x <= MAX_SIDE) ? v : undefined) },
+  resize: {
+    expects: `a size [H, W] or a shorter side, whole numbers from 1 to ${MAX_SIDE}`,
+    read: (v) => (isInt(v, 1) && v <= MAX_SIDE ? v : intPair(v)?.every((x) => x <= MAX_SIDE) ? v : undefined),
+  },
+  crop: {
+    expects: `a size [H, W] of whole numbers from 1 to ${MAX_SIDE}`,
+    read: (v) => (intPair(v)?.every((x) => x <= MAX_SIDE) ? v : undefined),
+  },
   interpolation: oneOf(INTERPOLATIONS),
   antialias: { expects: "true or false", read: (v) => (typeof v === "boolean" ? v : undefined) },
   range: { expects: "two numbers [low, high]", read: (v) => (numbers(v)?.length === 2 ? v : undefined) },
@@ -96,9 +112,18 @@ const FIELDS: Record<keyof PreprocessSpec, Field> = {
   std: { expects: "a list of numbers, one per channel", read: (v) => numbers(v) },
   channels: oneOf(CHANNEL_ORDERS),
   layout: oneOf(LAYOUTS),
-  labels: { expects: "a list of class names (strings)", read: (v) => (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "string") ? v : undefined) },
-  temporal_views: { expects: `a whole number from 1 to ${MAX_VIEWS}`, read: (v) => (isInt(v, 1) && v <= MAX_VIEWS ? v : undefined) },
-  spatial_views: { expects: `a whole number from 1 to ${MAX_VIEWS}`, read: (v) => (isInt(v, 1) && v <= MAX_VIEWS ? v : undefined) },
+  labels: {
+    expects: "a list of class names (strings)",
+    read: (v) => (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "string") ? v : undefined),
+  },
+  temporal_views: {
+    expects: `a whole number from 1 to ${MAX_VIEWS}`,
+    read: (v) => (isInt(v, 1) && v <= MAX_VIEWS ? v : undefined),
+  },
+  spatial_views: {
+    expects: `a whole number from 1 to ${MAX_VIEWS}`,
+    read: (v) => (isInt(v, 1) && v <= MAX_VIEWS ? v : undefined),
+  },
   merge: oneOf(MERGES),
 };
 
@@ -124,7 +149,9 @@ function literalOf(e: A.Expr): Literal | undefined {
 
 /** The fields in the order FIELDS lists them, so records read the same whatever order the source used. */
 function inFieldOrder(fields: Record<string, unknown>): PreprocessSpec {
-  return Object.fromEntries(PREPROCESS_FIELDS.filter((k) => fields[k] !== undefined).map((k) => [k, fields[k]])) as unknown as PreprocessSpec;
+  return Object.fromEntries(
+    PREPROCESS_FIELDS.filter((k) => fields[k] !== undefined).map((k) => [k, fields[k]]),
+  ) as unknown as PreprocessSpec;
 }
 
 /** The spec a declaration gives, and what is wrong with it (every problem, each at its field). */
@@ -137,40 +164,69 @@ export function readPreprocess(stmt: A.PreprocessStmt): { spec: PreprocessSpec; 
     const field = Object.hasOwn(FIELDS, name) ? FIELDS[name as keyof PreprocessSpec] : undefined;
     if (!field) {
       const near = closestName(name, PREPROCESS_FIELDS);
-      diagnostics.push(makeDiagnostic(PreprocessCodes.UnknownField, `preprocess has no field '${name}'`, f.name.span, near ? { hint: `did you mean '${near}'?` } : {}));
+      diagnostics.push(
+        makeDiagnostic(
+          PreprocessCodes.UnknownField,
+          `preprocess has no field '${name}'`,
+          f.name.span,
+          near ? { hint: `did you mean '${near}'?` } : {},
+        ),
+      );
       continue;
     }
     const first = seen.get(name);
     if (first) {
-      diagnostics.push(makeDiagnostic(PreprocessCodes.DuplicateField, `preprocess field '${name}' is given twice`, f.name.span, { related: [{ message: "first given here", span: first.name.span }] }));
+      diagnostics.push(
+        makeDiagnostic(PreprocessCodes.DuplicateField, `preprocess field '${name}' is given twice`, f.name.span, {
+          related: [{ message: "first given here", span: first.name.span }],
+        }),
+      );
       continue;
     }
     seen.set(name, f);
     const literal = literalOf(f.value);
     const value = literal === undefined ? undefined : field.read(literal);
     if (value === undefined) {
-      const why = literal === undefined ? "preprocess values are literals (numbers, strings, true/false, lists of them)" : `'${name}' expects ${field.expects}`;
-      diagnostics.push(makeDiagnostic(PreprocessCodes.BadValue, why, f.value.span, literal === undefined ? { hint: `'${name}' expects ${field.expects}` } : {}));
+      const why =
+        literal === undefined
+          ? "preprocess values are literals (numbers, strings, true/false, lists of them)"
+          : `'${name}' expects ${field.expects}`;
+      diagnostics.push(
+        makeDiagnostic(
+          PreprocessCodes.BadValue,
+          why,
+          f.value.span,
+          literal === undefined ? { hint: `'${name}' expects ${field.expects}` } : {},
+        ),
+      );
       continue;
     }
     spec[name] = value;
   }
   const result = inFieldOrder(spec);
   const at = (name: string) => (seen.get(name) ?? stmt.fields[0] ?? stmt).span;
-  const inconsistent = (message: string, name: string) => diagnostics.push(makeDiagnostic(PreprocessCodes.Inconsistent, message, at(name)));
+  const inconsistent = (message: string, name: string) =>
+    diagnostics.push(makeDiagnostic(PreprocessCodes.Inconsistent, message, at(name)));
   if (result.mean.length !== 3) inconsistent(`mean has ${result.mean.length} values; frames have 3 channels`, "mean");
   if (result.std.length !== 3) inconsistent(`std has ${result.std.length} values; frames have 3 channels`, "std");
   if (result.std.some((s) => s === 0)) inconsistent("std has a zero: normalising would divide by zero", "std");
-  if (!(result.range[0] < result.range[1])) inconsistent(`range [${result.range.join(", ")}] is empty: low must be below high`, "range");
+  if (!(result.range[0] < result.range[1]))
+    inconsistent(`range [${result.range.join(", ")}] is empty: low must be below high`, "range");
   if (result.temporal_views * result.spatial_views > 1 && result.merge === "none")
-    inconsistent("several test-time views need a merge (\"mean-logits\" or \"mean-softmax\")", "merge");
+    inconsistent('several test-time views need a merge ("mean-logits" or "mean-softmax")', "merge");
   if (result.temporal_views > 1 && result.sampling !== "consecutive")
-    inconsistent(`temporal_views place windows of consecutive frames: they need sampling = "consecutive" (it is "${result.sampling}")`, "temporal_views");
+    inconsistent(
+      `temporal_views place windows of consecutive frames: they need sampling = "consecutive" (it is "${result.sampling}")`,
+      "temporal_views",
+    );
   return { spec: result, diagnostics };
 }
 
 /** The model input's `[T, H, W]` for a layout, from its shape (`[B, C, T, H, W]` or `[B, T, C, H, W]`). */
-export function videoDims(layout: PreprocessSpec["layout"], shape: readonly (number | string)[]): { channels: number | string; frames: number | string; height: number | string; width: number | string } | undefined {
+export function videoDims(
+  layout: PreprocessSpec["layout"],
+  shape: readonly (number | string)[],
+): { channels: number | string; frames: number | string; height: number | string; width: number | string } | undefined {
   if (shape.length !== 5) return undefined;
   const [, a, b, height, width] = shape;
   return layout === "BCTHW" ? { channels: a, frames: b, height, width } : { channels: b, frames: a, height, width };

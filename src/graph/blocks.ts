@@ -25,7 +25,13 @@ type Decl = A.BlockDecl | A.ModelDecl;
 /** Every `layer` statement of a body, inside `if` and `for` too. */
 function layerStatements(body: readonly A.Stmt[]): A.LayerStmt[] {
   return body.flatMap((s) =>
-    s.kind === "Layer" ? [s] : s.kind === "If" ? layerStatements([...s.then, ...(s.else ?? [])]) : s.kind === "For" ? layerStatements(s.body) : [],
+    s.kind === "Layer"
+      ? [s]
+      : s.kind === "If"
+        ? layerStatements([...s.then, ...(s.else ?? [])])
+        : s.kind === "For"
+          ? layerStatements(s.body)
+          : [],
   );
 }
 
@@ -33,19 +39,28 @@ function layerStatements(body: readonly A.Stmt[]): A.LayerStmt[] {
 function matchLength(stmt: A.LayerStmt, rest: readonly string[]): number {
   if (stmt.path.length > rest.length) return 0;
   const ok = stmt.path.every((seg, i) =>
-    seg.kind === "Name" ? seg.name === rest[i] : seg.expr.kind === "Number" ? String(seg.expr.value) === rest[i] : /^\d+$/.test(rest[i]),
+    seg.kind === "Name"
+      ? seg.name === rest[i]
+      : seg.expr.kind === "Number"
+        ? String(seg.expr.value) === rest[i]
+        : /^\d+$/.test(rest[i]),
   );
   return ok ? stmt.path.length : 0;
 }
 
-const within = (inner: Span, outer: Span) => inner.file === outer.file && inner.start >= outer.start && inner.end <= outer.end;
+const within = (inner: Span, outer: Span) =>
+  inner.file === outer.file && inner.start >= outer.start && inner.end <= outer.end;
 
 /**
  * Builds the instance tree from the scopes of the graph's nodes. `blockDecls` resolves a `layer` statement's callee.
  * When several statements could have made an instance (`layer blocks[i] = A` and, in another branch, `= B`), the one
  * whose block's source holds the instance's own ops wins; an instance no statement explains has no type.
  */
-export function blockTree(graph: Graph, model: A.ModelDecl, blockDecls: ReadonlyMap<string, A.BlockDecl>): BlockInstance {
+export function blockTree(
+  graph: Graph,
+  model: A.ModelDecl,
+  blockDecls: ReadonlyMap<string, A.BlockDecl>,
+): BlockInstance {
   const scopes = [...new Set(graph.nodes.map((n) => n.scope))].filter((s) => s !== "").map((s) => s.split("."));
   const usedParams = graph.params.filter((p) => !p.unused);
   const spansByScope = new Map<string, Span[]>();
@@ -58,7 +73,13 @@ export function blockTree(graph: Graph, model: A.ModelDecl, blockDecls: Readonly
     return holding.length === 1 ? holding[0] : undefined;
   };
 
-  const build = (path: string, name: string, depth: number, decl: Decl | undefined, below: string[][]): BlockInstance => {
+  const build = (
+    path: string,
+    name: string,
+    depth: number,
+    decl: Decl | undefined,
+    below: string[][],
+  ): BlockInstance => {
     const prefix = path ? `${path}.` : "";
     const node: BlockInstance = {
       path,
@@ -66,7 +87,9 @@ export function blockTree(graph: Graph, model: A.ModelDecl, blockDecls: Readonly
       type: decl?.name.name,
       depth,
       children: [],
-      parameters: usedParams.filter((p) => p.path.startsWith(prefix)).reduce((sum, p) => sum + p.shape.reduce((a, b) => a * b, 1), 0),
+      parameters: usedParams
+        .filter((p) => p.path.startsWith(prefix))
+        .reduce((sum, p) => sum + p.shape.reduce((a, b) => a * b, 1), 0),
     };
     const statements = decl ? layerStatements(decl.body) : [];
     const groups = new Map<string, { decls: Set<A.BlockDecl | undefined>; rests: string[][] }>();
@@ -84,7 +107,8 @@ export function blockTree(graph: Graph, model: A.ModelDecl, blockDecls: Readonly
       groups.set(key, group);
     }
     // Children in the order the graph first computes in them, which is roughly data-flow order.
-    for (const [key, group] of groups) node.children.push(build(prefix + key, key, depth + 1, resolve(prefix + key, group.decls), group.rests));
+    for (const [key, group] of groups)
+      node.children.push(build(prefix + key, key, depth + 1, resolve(prefix + key, group.decls), group.rests));
     return node;
   };
   return build("", model.name.name, 0, model, scopes);
@@ -106,6 +130,10 @@ export function programBlockTree(graph: Graph, program: Program): BlockInstance 
   const model = program.entry.items.find((i): i is A.ModelDecl => i.kind === "Model");
   if (!model) throw new Error("a compiled graph without a model declaration");
   // Later declarations shadow earlier ones, as in elaboration.
-  const blocks = new Map(program.files.flatMap((f) => f.items.filter((i): i is A.BlockDecl => i.kind === "Block")).map((b) => [b.name.name, b]));
+  const blocks = new Map(
+    program.files
+      .flatMap((f) => f.items.filter((i): i is A.BlockDecl => i.kind === "Block"))
+      .map((b) => [b.name.name, b]),
+  );
   return blockTree(graph, model, blocks);
 }

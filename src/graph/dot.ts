@@ -117,18 +117,27 @@ export function buildPicture(graph: Graph, tree: BlockInstance, depth: PictureDe
   const live = liveNodes(graph.outputs);
   // Ops computed from weights and constants alone (a transposed weight, a gathered bias table) are part of the weights.
   const weightOnly = new Set<Node>();
-  for (const n of graph.nodes) if (SOURCE_OPS.has(n.op) || (n.inputs.length > 0 && n.inputs.every((v) => weightOnly.has(v.producer)))) weightOnly.add(n);
+  for (const n of graph.nodes)
+    if (SOURCE_OPS.has(n.op) || (n.inputs.length > 0 && n.inputs.every((v) => weightOnly.has(v.producer))))
+      weightOnly.add(n);
   const drawn = graph.nodes.filter((n) => live.has(n) && !weightOnly.has(n));
   const consumers = new Map<Node, number>();
   for (const n of drawn) for (const v of n.inputs) consumers.set(v.producer, (consumers.get(v.producer) ?? 0) + 1);
   for (const o of graph.outputs) consumers.set(o.value.producer, (consumers.get(o.value.producer) ?? 0) + 1);
 
-  const opened = (b: BlockInstance) => b.depth === 0 || everyOp || (b.depth < (depth as number) && b.children.length > 0);
+  const opened = (b: BlockInstance) =>
+    b.depth === 0 || everyOp || (b.depth < (depth as number) && b.children.length > 0);
   let nextId = 0;
   const clusters = new Map<BlockInstance, PictureCluster>();
   const boxes = new Map<BlockInstance, PictureNode>();
   const newNode = (kind: PictureNode["kind"], tooltip: string, extra: Partial<PictureNode> = {}): PictureNode => ({
-    id: `${kind[0]}${nextId++}`, kind, ops: [], constructs: [], allConstruct: true, tooltip, ...extra,
+    id: `${kind[0]}${nextId++}`,
+    kind,
+    ops: [],
+    constructs: [],
+    allConstruct: true,
+    tooltip,
+    ...extra,
   });
   const layout = (b: BlockInstance): PictureCluster => {
     const cluster: PictureCluster = { id: `cluster_${nextId++}`, block: b, nodes: [], clusters: [] };
@@ -184,7 +193,15 @@ export function buildPicture(graph: Graph, tree: BlockInstance, depth: PictureDe
     // A layout op whose only input is a layout chain's sole output joins that chain.
     const from = n.inputs.filter((v) => !weightOnly.has(v.producer)).map((v) => v.producer);
     const chain = from.length === 1 ? drawnAs.get(from[0]) : undefined;
-    if (!everyOp && LAYOUT_OPS.has(n.op) && !n.construct && chain?.kind === "op" && consumers.get(from[0]) === 1 && LAYOUT_OPS.has(from[0].op) && cluster.nodes.includes(chain)) {
+    if (
+      !everyOp &&
+      LAYOUT_OPS.has(n.op) &&
+      !n.construct &&
+      chain?.kind === "op" &&
+      consumers.get(from[0]) === 1 &&
+      LAYOUT_OPS.has(from[0].op) &&
+      cluster.nodes.includes(chain)
+    ) {
       addOp(chain, n);
       if (!chain.tooltip.endsWith(where(n))) chain.tooltip += `, ${where(n)}`;
       continue;
@@ -303,14 +320,15 @@ function clusterStatements(c: PictureCluster, indent: string): string[] {
     })};`,
     ...c.nodes.map((n) => `${indent}  ${nodeStatement(n)}`),
   ];
-  for (const sub of c.clusters) lines.push(...clusterStatements(sub, indent + "  "));
+  for (const sub of c.clusters) lines.push(...clusterStatements(sub, `${indent}  `));
   lines.push(`${indent}}`);
   return lines;
 }
 
 export function pictureToDot(picture: Picture): string {
   const { graph, root } = picture;
-  const io = (xs: Graph["inputs"]) => xs.map((x) => html(`${x.name} ${x.value.dtype}${shapeToString(x.value.shape)}`)).join(", ");
+  const io = (xs: Graph["inputs"]) =>
+    xs.map((x) => html(`${x.name} ${x.value.dtype}${shapeToString(x.value.shape)}`)).join(", ");
   const constructs = new Set<string>();
   const collect = (c: PictureCluster) => {
     for (const n of c.nodes) n.constructs.forEach((k) => constructs.add(k));
@@ -320,7 +338,9 @@ export function pictureToDot(picture: Picture): string {
   const title = [
     `<B>${html(graph.name)}</B>`,
     small(`${io(graph.inputs)} → ${io(graph.outputs)}`),
-    small(`${formatCount(root.block.parameters)} params · depth ${picture.depth}${graph.symbols.length ? ` · symbolic ${html(graph.symbols.join(", "))}` : ""}`),
+    small(
+      `${formatCount(root.block.parameters)} params · depth ${picture.depth}${graph.symbols.length ? ` · symbolic ${html(graph.symbols.join(", "))}` : ""}`,
+    ),
     // The legend of the construct colours.
     ...(constructs.size ? [small(`constructs: ${[...constructs].map(constructText).join(", ")}`)] : []),
   ].join("<BR/>");
@@ -334,7 +354,7 @@ export function pictureToDot(picture: Picture): string {
     ...picture.edges.map((e) => `  ${e.from} -> ${e.to}${attrs({ label: e.label })};`),
     "}",
   ];
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 export function graphToDot(graph: Graph, tree: BlockInstance, depth: PictureDepth): string {

@@ -5,6 +5,7 @@ import { instance } from "@viz-js/viz";
 export async function renderSvg(dot: string): Promise<string> {
   const viz = await instance();
   const result = viz.render(dot, { format: "svg" });
-  if (result.status !== "success") throw new Error(`Graphviz rejected the generated DOT: ${result.errors.map((e) => e.message).join("; ")}`);
+  if (result.status !== "success")
+    throw new Error(`Graphviz rejected the generated DOT: ${result.errors.map((e) => e.message).join("; ")}`);
   return result.output;
 }

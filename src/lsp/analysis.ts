@@ -90,8 +90,23 @@ export function analyse(path: string, text: string, openTexts: ReadonlyMap<strin
   };
   const readFile = (p: string) => openTexts.get(resolve(p)) ?? readFromDisk(p);
   const file = displayPath(path);
-  const result = compileToGraph(text, { file: path, readFile, requireModel: false, observe });
-  return { file, text, diagnostics: result.diagnostics, sources: result.sources, program: result.program, graph: result.graph, values, elapsedMs: performance.now() - started };
+  const result = compileToGraph(text, {
+    file: path,
+    readFile,
+    requireModel: false,
+    noteUncheckedBlocks: true,
+    observe,
+  });
+  return {
+    file,
+    text,
+    diagnostics: result.diagnostics,
+    sources: result.sources,
+    program: result.program,
+    graph: result.graph,
+    values,
+    elapsedMs: performance.now() - started,
+  };
 }
 
 /** The source file of a span's file name among the program's files. */

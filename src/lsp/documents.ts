@@ -19,7 +19,11 @@ export interface ContentChange {
 export class TextDocument {
   private lineStarts: number[] = [];
 
-  constructor(readonly uri: string, public version: number, private content: string) {
+  constructor(
+    readonly uri: string,
+    public version: number,
+    private content: string,
+  ) {
     this.index();
   }
 

@@ -2,10 +2,10 @@
 // scopes them: the enclosing block's parameters, layers, lets and loop variables first, then every file's blocks
 // and fns (the standard library's included), then the builtins.
 import type * as A from "../dsl/1-parse/ast.js";
-import { BUILTIN_NAMES } from "../dsl/builtin-names.js";
+import { CONSTRUCT_SIGNATURES, callableNames, callableSignature } from "../dsl/signatures/builtins.js";
+import { signatureText } from "../dsl/signatures/signature.js";
 import { KEYWORDS as LEXER_KEYWORDS } from "../dsl/1-parse/lexer.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "../dsl/2-analyze/rules/walk.js";
-import { BUILTINS } from "../compiler/3-elaborate/builtins.js";
 import type { Span } from "../diagnostics/diagnostics.js";
 import { type Analysis, sourceFileOf } from "./analysis.js";
 
@@ -44,26 +44,36 @@ function patternNames(p: A.Pattern): { name: string; span: Span }[] {
 /** Every name a declaration binds, in source order. */
 function localDefinitions(decl: Decl): Definition[] {
   const defs: Definition[] = [];
-  if (decl.kind === "Fn") for (const p of decl.params) defs.push({ name: p.name.name, span: p.name.span, what: "parameter", param: p });
+  if (decl.kind === "Fn")
+    for (const p of decl.params) defs.push({ name: p.name.name, span: p.name.span, what: "parameter", param: p });
   else {
     for (const p of decl.config) defs.push({ name: p.name.name, span: p.name.span, what: "parameter", param: p });
     for (const p of decl.inputs) defs.push({ name: p.name.name, span: p.name.span, what: "input", param: p });
   }
   forEachStmt(decl.body, (s) => {
-    if (s.kind === "Layer" && s.path[0]?.kind === "Name") defs.push({ name: s.path[0].name, span: s.path[0].span, what: "layer" });
+    if (s.kind === "Layer" && s.path[0]?.kind === "Name")
+      defs.push({ name: s.path[0].name, span: s.path[0].span, what: "layer" });
     else if (s.kind === "Let") for (const n of patternNames(s.pattern)) defs.push({ ...n, what: "let" });
     else if (s.kind === "For") defs.push({ name: s.variable.name, span: s.variable.span, what: "loop variable" });
     else if (s.kind === "Param") defs.push({ name: s.name.name, span: s.name.span, what: "weight" });
-    for (const e of stmtExprs(s)) forEachExpr(e, (x) => {
-      if (x.kind === "ListComp") defs.push({ name: x.variable.name, span: x.variable.span, what: "loop variable" });
-    });
+    for (const e of stmtExprs(s))
+      forEachExpr(e, (x) => {
+        if (x.kind === "ListComp") defs.push({ name: x.variable.name, span: x.variable.span, what: "loop variable" });
+      });
   });
   return defs;
 }
 
 function globalDefinitions(analysis: Analysis): Definition[] {
   return (analysis.program?.files ?? []).flatMap((f) =>
-    declsOf(f).map((d): Definition => ({ name: d.name.name, span: d.name.span, what: d.kind === "Block" ? "block" : d.kind === "Fn" ? "fn" : "model", decl: d })),
+    declsOf(f).map(
+      (d): Definition => ({
+        name: d.name.name,
+        span: d.name.span,
+        what: d.kind === "Block" ? "block" : d.kind === "Fn" ? "fn" : "model",
+        decl: d,
+      }),
+    ),
   );
 }
 
@@ -108,9 +118,17 @@ export function definitionAt(analysis: Analysis, file: string, offset: number): 
 export function referencesAt(analysis: Analysis, file: string, offset: number, includeDeclaration: boolean): Span[] {
   const target = definitionAt(analysis, file, offset);
   if (!target) return [];
-  const same = (d: Definition | undefined) => d !== undefined && d.span.file === target.span.file && d.span.start === target.span.start;
+  const same = (d: Definition | undefined) =>
+    d !== undefined && d.span.file === target.span.file && d.span.start === target.span.start;
   const uses = (analysis.program?.files ?? []).flatMap((f) =>
-    declsOf(f).flatMap((d) => exprsOf(d).filter((e): e is A.NameExpr => e.kind === "Name" && e.name === target.name && same(definitionAt(analysis, f.file, e.span.start))).map((e) => e.span)),
+    declsOf(f).flatMap((d) =>
+      exprsOf(d)
+        .filter(
+          (e): e is A.NameExpr =>
+            e.kind === "Name" && e.name === target.name && same(definitionAt(analysis, f.file, e.span.start)),
+        )
+        .map((e) => e.span),
+    ),
   );
   return includeDeclaration ? [target.span, ...uses] : uses;
 }
@@ -132,7 +150,9 @@ export function docComment(file: A.SourceFile, text: string, decl: { span: Span 
 function signature(d: Decl, source?: string): string {
   const text = (n: { span: Span }) => (source ? source.slice(n.span.start, n.span.end) : "");
   const params = (ps: A.ParamDecl[]) => `(${ps.map(text).join(", ")})`;
-  const outputs = d.outputs.length ? ` -> ${d.outputs.length === 1 && !d.outputs[0].name ? text(d.outputs[0]) : `(${d.outputs.map(text).join(", ")})`}` : "";
+  const outputs = d.outputs.length
+    ? ` -> ${d.outputs.length === 1 && !d.outputs[0].name ? text(d.outputs[0]) : `(${d.outputs.map(text).join(", ")})`}`
+    : "";
   if (d.kind === "Fn") return `fn ${d.name.name}${params(d.params)}${outputs}`;
   return `${d.kind === "Block" ? "block" : "model"} ${d.name.name}${params(d.config)}${params(d.inputs)}${outputs}`;
 }
@@ -158,7 +178,10 @@ function describeValues(analysis: Analysis, v: NonNullable<ReturnType<typeof val
   if (v.shown.size > 1) lines.push(`(${v.count} evaluations; the first ${v.shown.size} distinct shown)`);
   if (v.layer) {
     const params = paramCount(analysis, v.layer.path);
-    if (params) lines.push(`weights under \`${v.layer.path}\`: ${params.count.toLocaleString("en-US")} parameters in ${params.tensors} tensors`);
+    if (params)
+      lines.push(
+        `weights under \`${v.layer.path}\`: ${params.count.toLocaleString("en-US")} parameters in ${params.tensors} tensors`,
+      );
   }
   return lines;
 }
@@ -169,7 +192,7 @@ export interface HoverResult {
 }
 
 function codeBlock(text: string): string {
-  return "```netc\n" + text + "\n```";
+  return `\`\`\`netc\n${text}\n\`\`\``;
 }
 
 export function hoverAt(analysis: Analysis, file: string, offset: number): HoverResult | undefined {
@@ -185,9 +208,13 @@ export function hoverAt(analysis: Analysis, file: string, offset: number): Hover
     const defText = analysis.sources.text(def.span.file) ?? "";
     const defFile = sourceFileOf(analysis, def.span.file);
     const doc = defFile ? docComment(defFile, defText, def.decl) : undefined;
-    return { markdown: [codeBlock(signature(def.decl, defText)), doc].filter(Boolean).join("\n\n"), span: def.span.file === file && word ? { ...def.span, start: word.start, end: word.end } : def.span };
+    return {
+      markdown: [codeBlock(signature(def.decl, defText)), doc].filter(Boolean).join("\n\n"),
+      span: def.span.file === file && word ? { ...def.span, start: word.start, end: word.end } : def.span,
+    };
   }
-  if (word && !def && word.word in BUILTIN_NAMES) return { markdown: builtinDoc(word.word), span: { file, start: word.start, end: word.end, line: 0, col: 0 } };
+  if (word && !def && callableSignature(word.word))
+    return { markdown: builtinDoc(word.word), span: { file, start: word.start, end: word.end, line: 0, col: 0 } };
   const decl = enclosing(source, offset);
   if (decl && word) {
     // A let or layer name: the value of what it is bound to.
@@ -205,18 +232,29 @@ export function hoverAt(analysis: Analysis, file: string, offset: number): Hover
       if (v) {
         let lines = describeValues(analysis, v);
         if (element !== undefined && element >= 0) lines = [...v.shown.keys()].map((s) => splitTuple(s)[element!] ?? s);
-        return { markdown: codeBlock(v.layer ? lines[0] : `${word.word}: ${lines[0]}`) + (lines.length > 1 ? `\n\n${lines.slice(1).join("\n\n")}` : ""), span: { ...bound.span, start: word.start, end: word.end } };
+        return {
+          markdown:
+            codeBlock(v.layer ? lines[0] : `${word.word}: ${lines[0]}`) +
+            (lines.length > 1 ? `\n\n${lines.slice(1).join("\n\n")}` : ""),
+          span: { ...bound.span, start: word.start, end: word.end },
+        };
       }
     }
   }
   const v = valuesAt(analysis, file, offset);
   if (v) {
     const lines = describeValues(analysis, v);
-    return { markdown: codeBlock(lines[0]) + (lines.length > 1 ? `\n\n${lines.slice(1).join("\n\n")}` : ""), span: v.span };
+    return {
+      markdown: codeBlock(lines[0]) + (lines.length > 1 ? `\n\n${lines.slice(1).join("\n\n")}` : ""),
+      span: v.span,
+    };
   }
   if (word && def?.param) {
     const defText = analysis.sources.text(def.span.file) ?? "";
-    return { markdown: codeBlock(`${def.what} ${defText.slice(def.param.span.start, def.param.span.end)}`), span: { ...def.span, start: word.start, end: word.end } };
+    return {
+      markdown: codeBlock(`${def.what} ${defText.slice(def.param.span.start, def.param.span.end)}`),
+      span: { ...def.span, start: word.start, end: word.end },
+    };
   }
   return undefined;
 }
@@ -240,11 +278,12 @@ function splitTuple(shown: string): string[] {
   return items;
 }
 
+/** A builtin's or construct's signature and one-line description (src/dsl/signatures). */
 export function builtinDoc(name: string): string {
-  const b = BUILTINS[name] as { spec?: readonly unknown[]; doc?: string } | undefined;
-  const params = b?.spec ? `(${b.spec.map((p) => (typeof p === "string" ? p : JSON.stringify(p))).join(", ")})` : "(...)";
-  const kind = BUILTIN_NAMES[name] === "construct" ? "construct" : "builtin";
-  return [codeBlock(`${kind} ${name}${params}`), b?.doc].filter(Boolean).join("\n\n");
+  const sig = callableSignature(name);
+  if (!sig) return codeBlock(name);
+  const kind = Object.hasOwn(CONSTRUCT_SIGNATURES, name) ? "construct" : "builtin";
+  return `${codeBlock(`${kind} ${signatureText(name, sig)}`)}\n\n${sig.doc}`;
 }
 
 /** After each `let` of a file whose value elaborated: its shape (`: f32[B, 4, 64]`), the first instance's. */
@@ -277,9 +316,16 @@ export function documentSymbols(analysis: Analysis, file: string): SymbolInfo[] 
   return declsOf(source).map((d) => {
     const children: SymbolInfo[] = [];
     forEachStmt(d.body, (s) => {
-      if (s.kind === "Layer" && s.path[0]?.kind === "Name") children.push({ name: s.path[0].name, kind: "layer", span: s.span, selection: s.path[0].span, children: [] });
+      if (s.kind === "Layer" && s.path[0]?.kind === "Name")
+        children.push({ name: s.path[0].name, kind: "layer", span: s.span, selection: s.path[0].span, children: [] });
     });
-    return { name: d.name.name, kind: d.kind === "Block" ? "block" : d.kind === "Fn" ? "fn" : "model", span: d.span, selection: d.name.span, children };
+    return {
+      name: d.name.name,
+      kind: d.kind === "Block" ? "block" : d.kind === "Fn" ? "fn" : "model",
+      span: d.span,
+      selection: d.name.span,
+      children,
+    };
   });
 }
 
@@ -300,10 +346,23 @@ export function completionsAt(analysis: Analysis | undefined, file: string, offs
   const source = analysis ? sourceFileOf(analysis, file) : undefined;
   const decl = source ? enclosing(source, offset) : undefined;
   if (decl)
-    for (const d of localDefinitions(decl).filter((d) => d.span.start <= offset).reverse())
-      add({ label: d.name, kind: d.what === "layer" ? "layer" : d.what === "parameter" || d.what === "input" ? "parameter" : "variable", detail: d.what });
-  if (analysis) for (const g of globalDefinitions(analysis)) add({ label: g.name, kind: g.what as CompletionEntry["kind"], detail: g.decl ? signature(g.decl, analysis.sources.text(g.span.file)) : g.what });
-  for (const name of Object.keys(BUILTIN_NAMES)) add({ label: name, kind: "builtin", detail: BUILTIN_NAMES[name] });
+    for (const d of localDefinitions(decl)
+      .filter((d) => d.span.start <= offset)
+      .reverse())
+      add({
+        label: d.name,
+        kind: d.what === "layer" ? "layer" : d.what === "parameter" || d.what === "input" ? "parameter" : "variable",
+        detail: d.what,
+      });
+  if (analysis)
+    for (const g of globalDefinitions(analysis))
+      add({
+        label: g.name,
+        kind: g.what as CompletionEntry["kind"],
+        detail: g.decl ? signature(g.decl, analysis.sources.text(g.span.file)) : g.what,
+      });
+  for (const name of callableNames())
+    add({ label: name, kind: "builtin", detail: signatureText(name, callableSignature(name)!) });
   for (const k of KEYWORDS) add({ label: k, kind: "keyword" });
   return [...entries.values()];
 }

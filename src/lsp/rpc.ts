@@ -13,7 +13,12 @@ export interface RpcMessage {
 }
 
 /** JSON-RPC error codes the server answers with. */
-export const RpcErrors = { ParseError: -32700, MethodNotFound: -32601, InternalError: -32603, ServerNotInitialized: -32002 } as const;
+export const RpcErrors = {
+  ParseError: -32700,
+  MethodNotFound: -32601,
+  InternalError: -32603,
+  ServerNotInitialized: -32002,
+} as const;
 
 /** Splits a byte stream into messages; one instance per stream. */
 export class FrameReader {
@@ -54,8 +59,8 @@ export function frame(message: RpcMessage): Buffer {
   return Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, "ascii"), body]);
 }
 
-export type RequestHandler = (params: any) => unknown | Promise<unknown>;
-export type NotificationHandler = (params: any) => void;
+export type RequestHandler = (params: unknown) => unknown;
+export type NotificationHandler = (params: unknown) => void;
 
 /** One end of a connection: handles requests and notifications, sends notifications and requests. */
 export class Connection {
@@ -64,17 +69,21 @@ export class Connection {
   private readonly pending = new Map<number | string, (m: RpcMessage) => void>();
   private nextId = 1;
 
-  constructor(input: Readable, private readonly output: Writable) {
+  constructor(
+    input: Readable,
+    private readonly output: Writable,
+  ) {
     const reader = new FrameReader((m) => this.dispatch(m));
     input.on("data", (chunk: Buffer) => reader.push(chunk));
   }
 
-  onRequest(method: string, handler: RequestHandler): void {
-    this.requests.set(method, handler);
+  /** `P` is what the protocol says the method's params are; they are not validated here. */
+  onRequest<P>(method: string, handler: (params: P) => unknown): void {
+    this.requests.set(method, handler as RequestHandler);
   }
 
-  onNotification(method: string, handler: NotificationHandler): void {
-    this.notifications.set(method, handler);
+  onNotification<P>(method: string, handler: (params: P) => void): void {
+    this.notifications.set(method, handler as NotificationHandler);
   }
 
   notify(method: string, params: unknown): void {
@@ -85,7 +94,9 @@ export class Connection {
     const id = this.nextId++;
     this.send({ jsonrpc: "2.0", id, method, params });
     return new Promise((resolve, reject) => {
-      this.pending.set(id, (m) => (m.error ? reject(new Error(`${m.error.code}: ${m.error.message}`)) : resolve(m.result)));
+      this.pending.set(id, (m) =>
+        m.error ? reject(new Error(`${m.error.code}: ${m.error.message}`)) : resolve(m.result),
+      );
     });
   }
 
@@ -95,7 +106,11 @@ export class Connection {
 
   private dispatch(m: RpcMessage | undefined): void {
     if (!m) {
-      this.send({ jsonrpc: "2.0", id: null, error: { code: RpcErrors.ParseError, message: "the message is not JSON" } });
+      this.send({
+        jsonrpc: "2.0",
+        id: null,
+        error: { code: RpcErrors.ParseError, message: "the message is not JSON" },
+      });
       return;
     }
     if (m.method === undefined) {
@@ -111,14 +126,23 @@ export class Connection {
     const id = m.id;
     const handler = this.requests.get(m.method);
     if (!handler) {
-      this.send({ jsonrpc: "2.0", id, error: { code: RpcErrors.MethodNotFound, message: `no handler for ${m.method}` } });
+      this.send({
+        jsonrpc: "2.0",
+        id,
+        error: { code: RpcErrors.MethodNotFound, message: `no handler for ${m.method}` },
+      });
       return;
     }
     Promise.resolve()
       .then(() => handler(m.params))
       .then(
         (result) => this.send({ jsonrpc: "2.0", id, result: result ?? null }),
-        (e: unknown) => this.send({ jsonrpc: "2.0", id, error: { code: RpcErrors.InternalError, message: e instanceof Error ? e.message : String(e) } }),
+        (e: unknown) =>
+          this.send({
+            jsonrpc: "2.0",
+            id,
+            error: { code: RpcErrors.InternalError, message: e instanceof Error ? e.message : String(e) },
+          }),
       );
   }
 }

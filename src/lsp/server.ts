@@ -9,7 +9,15 @@ import { formatSource } from "../dsl/format/index.js";
 import { packageFolder } from "../util/package-folder.js";
 import { type Analysis, analyse, diskPath } from "./analysis.js";
 import { type ContentChange, type Position, positionIn, type Range, TextDocument } from "./documents.js";
-import { completionsAt, definitionAt, documentSymbols, hoverAt, letShapeHints, referencesAt, type SymbolInfo } from "./features.js";
+import {
+  completionsAt,
+  definitionAt,
+  documentSymbols,
+  hoverAt,
+  letShapeHints,
+  referencesAt,
+  type SymbolInfo,
+} from "./features.js";
 import { Connection } from "./rpc.js";
 
 export interface ServerOptions {
@@ -22,7 +30,16 @@ export interface ServerOptions {
 // LSP enumerations used here (numbers fixed by the protocol).
 const SEVERITY = { error: 1, warning: 2, note: 3 } as const;
 const SYMBOL_KIND = { block: 5, fn: 12, model: 2, layer: 8 } as const; // Class, Function, Module, Field
-const COMPLETION_KIND = { keyword: 14, builtin: 3, block: 7, fn: 3, model: 9, variable: 6, layer: 5, parameter: 6 } as const;
+const COMPLETION_KIND = {
+  keyword: 14,
+  builtin: 3,
+  block: 7,
+  fn: 3,
+  model: 9,
+  variable: 6,
+  layer: 5,
+  parameter: 6,
+} as const;
 
 const diagnosticsDoc = () => pathToFileURL(join(packageFolder("docs", "diagnostics.md"), "diagnostics.md")).href;
 
@@ -38,7 +55,7 @@ export class LanguageServer {
   private shuttingDown = false;
   private readonly debounceMs: number;
 
-  constructor(input: Readable, output: Writable, private readonly options: ServerOptions = {}) {
+  constructor(input: Readable, output: Writable, options: ServerOptions = {}) {
     this.debounceMs = options.debounceMs ?? 150;
     const c = (this.connection = new Connection(input, output));
     c.onRequest("initialize", () => ({
@@ -63,15 +80,21 @@ export class LanguageServer {
     });
     c.onNotification("exit", () => options.onExit?.(this.shuttingDown ? 0 : 1));
     c.onNotification("textDocument/didOpen", (p: { textDocument: { uri: string; version: number; text: string } }) => {
-      this.documents.set(p.textDocument.uri, new TextDocument(p.textDocument.uri, p.textDocument.version, p.textDocument.text));
+      this.documents.set(
+        p.textDocument.uri,
+        new TextDocument(p.textDocument.uri, p.textDocument.version, p.textDocument.text),
+      );
       this.publish(p.textDocument.uri);
     });
-    c.onNotification("textDocument/didChange", (p: { textDocument: { uri: string; version: number }; contentChanges: ContentChange[] }) => {
-      const doc = this.documents.get(p.textDocument.uri);
-      if (!doc) return;
-      doc.apply(p.contentChanges, p.textDocument.version);
-      this.schedule(p.textDocument.uri);
-    });
+    c.onNotification(
+      "textDocument/didChange",
+      (p: { textDocument: { uri: string; version: number }; contentChanges: ContentChange[] }) => {
+        const doc = this.documents.get(p.textDocument.uri);
+        if (!doc) return;
+        doc.apply(p.contentChanges, p.textDocument.version);
+        this.schedule(p.textDocument.uri);
+      },
+    );
     c.onNotification("textDocument/didClose", (p: { textDocument: { uri: string } }) => {
       const uri = p.textDocument.uri;
       clearTimeout(this.timers.get(uri));
@@ -79,16 +102,22 @@ export class LanguageServer {
       this.analyses.delete(uri);
       this.connection.notify("textDocument/publishDiagnostics", { uri, diagnostics: [] });
     });
-    c.onRequest("textDocument/hover", (p: PositionParams) => this.at(p, (a, file, offset) => {
-      const h = hoverAt(a, file, offset);
-      return h ? { contents: { kind: "markdown", value: h.markdown }, range: this.range(a, h.span) } : null;
-    }));
-    c.onRequest("textDocument/definition", (p: PositionParams) => this.at(p, (a, file, offset) => {
-      const d = definitionAt(a, file, offset);
-      return d ? this.location(a, d.span) : null;
-    }));
+    c.onRequest("textDocument/hover", (p: PositionParams) =>
+      this.at(p, (a, file, offset) => {
+        const h = hoverAt(a, file, offset);
+        return h ? { contents: { kind: "markdown", value: h.markdown }, range: this.range(a, h.span) } : null;
+      }),
+    );
+    c.onRequest("textDocument/definition", (p: PositionParams) =>
+      this.at(p, (a, file, offset) => {
+        const d = definitionAt(a, file, offset);
+        return d ? this.location(a, d.span) : null;
+      }),
+    );
     c.onRequest("textDocument/references", (p: PositionParams & { context?: { includeDeclaration?: boolean } }) =>
-      this.at(p, (a, file, offset) => referencesAt(a, file, offset, p.context?.includeDeclaration ?? true).map((s) => this.location(a, s))),
+      this.at(p, (a, file, offset) =>
+        referencesAt(a, file, offset, p.context?.includeDeclaration ?? true).map((s) => this.location(a, s)),
+      ),
     );
     c.onRequest("textDocument/inlayHint", (p: { textDocument: { uri: string }; range: Range }) => {
       const a = this.current(p.textDocument.uri);
@@ -101,18 +130,43 @@ export class LanguageServer {
     c.onRequest("textDocument/documentSymbol", (p: { textDocument: { uri: string } }) => {
       const a = this.current(p.textDocument.uri);
       if (!a) return [];
-      const convert = (s: SymbolInfo): unknown => ({ name: s.name, kind: SYMBOL_KIND[s.kind], range: this.range(a, s.span), selectionRange: this.range(a, s.selection), children: s.children.map(convert) });
+      const convert = (s: SymbolInfo): unknown => ({
+        name: s.name,
+        kind: SYMBOL_KIND[s.kind],
+        range: this.range(a, s.span),
+        selectionRange: this.range(a, s.selection),
+        children: s.children.map(convert),
+      });
       return documentSymbols(a, a.file).map(convert);
     });
-    c.onRequest("textDocument/completion", (p: PositionParams) => this.at(p, (a, file, offset) =>
-      completionsAt(a, file, offset).map((e) => ({ label: e.label, kind: COMPLETION_KIND[e.kind], ...(e.detail ? { detail: e.detail } : {}) })),
-    ));
-    c.onRequest("textDocument/codeAction", (p: { textDocument: { uri: string }; context: { diagnostics: { range: Range; message: string; data?: { replacement?: string } }[] } }) =>
-      p.context.diagnostics.flatMap((d) => {
-        const replacement = d.data?.replacement;
-        if (!replacement) return [];
-        return [{ title: `Change to '${replacement}'`, kind: "quickfix", isPreferred: true, diagnostics: [d], edit: { changes: { [p.textDocument.uri]: [{ range: d.range, newText: replacement }] } } }];
-      }),
+    c.onRequest("textDocument/completion", (p: PositionParams) =>
+      this.at(p, (a, file, offset) =>
+        completionsAt(a, file, offset).map((e) => ({
+          label: e.label,
+          kind: COMPLETION_KIND[e.kind],
+          ...(e.detail ? { detail: e.detail } : {}),
+        })),
+      ),
+    );
+    c.onRequest(
+      "textDocument/codeAction",
+      (p: {
+        textDocument: { uri: string };
+        context: { diagnostics: { range: Range; message: string; data?: { replacement?: string } }[] };
+      }) =>
+        p.context.diagnostics.flatMap((d) => {
+          const replacement = d.data?.replacement;
+          if (!replacement) return [];
+          return [
+            {
+              title: `Change to '${replacement}'`,
+              kind: "quickfix",
+              isPreferred: true,
+              diagnostics: [d],
+              edit: { changes: { [p.textDocument.uri]: [{ range: d.range, newText: replacement }] } },
+            },
+          ];
+        }),
     );
     c.onRequest("textDocument/formatting", (p: { textDocument: { uri: string } }) => {
       const doc = this.documents.get(p.textDocument.uri);
@@ -120,7 +174,9 @@ export class LanguageServer {
       const formatted = formatSource(uriToPath(doc.uri), doc.text);
       // A file that does not parse is left as it is; its diagnostics already say why.
       if (formatted.text === undefined || formatted.text === doc.text) return [];
-      return [{ range: { start: { line: 0, character: 0 }, end: doc.positionAt(doc.text.length) }, newText: formatted.text }];
+      return [
+        { range: { start: { line: 0, character: 0 }, end: doc.positionAt(doc.text.length) }, newText: formatted.text },
+      ];
     });
   }
 
@@ -130,7 +186,11 @@ export class LanguageServer {
     if (!doc) return undefined;
     const have = this.analyses.get(uri);
     if (have && have.version === doc.version) return have.analysis;
-    const openTexts = new Map([...this.documents.values()].filter((d) => d.uri.startsWith("file:")).map((d) => [uriToPath(d.uri), d.text] as const));
+    const openTexts = new Map(
+      [...this.documents.values()]
+        .filter((d) => d.uri.startsWith("file:"))
+        .map((d) => [uriToPath(d.uri), d.text] as const),
+    );
     const analysis = analyse(uriToPath(uri), doc.text, openTexts);
     this.analyses.set(uri, { version: doc.version, analysis });
     return analysis;
@@ -145,17 +205,24 @@ export class LanguageServer {
 
   private schedule(uri: string): void {
     clearTimeout(this.timers.get(uri));
-    this.timers.set(uri, setTimeout(() => {
-      this.timers.delete(uri);
-      if (this.documents.has(uri)) this.publish(uri);
-    }, this.debounceMs));
+    this.timers.set(
+      uri,
+      setTimeout(() => {
+        this.timers.delete(uri);
+        if (this.documents.has(uri)) this.publish(uri);
+      }, this.debounceMs),
+    );
   }
 
   private publish(uri: string): void {
     const a = this.current(uri);
     const doc = this.documents.get(uri);
     if (!a || !doc) return;
-    this.connection.notify("textDocument/publishDiagnostics", { uri, version: doc.version, diagnostics: a.diagnostics.map((d) => this.diagnostic(a, d)) });
+    this.connection.notify("textDocument/publishDiagnostics", {
+      uri,
+      version: doc.version,
+      diagnostics: a.diagnostics.map((d) => this.diagnostic(a, d)),
+    });
   }
 
   private position(a: Analysis, file: string, offset: number): Position {
@@ -176,13 +243,16 @@ export class LanguageServer {
     const where = d.span && !here ? `${d.span.file}:${d.span.line}:${d.span.col}: ` : "";
     const related = [...(d.span && !here ? [{ message: "reported here", span: d.span }] : []), ...d.related];
     return {
-      range: here && d.span ? this.range(a, d.span) : { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+      range:
+        here && d.span ? this.range(a, d.span) : { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
       severity: SEVERITY[d.severity],
       code: d.code,
       codeDescription: { href: `${diagnosticsDoc()}#${d.code.toLowerCase()}-${d.severity}` },
       source: "netc",
       message: where + d.message + (d.hint ? `\nhint: ${d.hint}` : ""),
-      relatedInformation: related.filter((r) => r.span).map((r) => ({ location: this.location(a, r.span!), message: r.message })),
+      relatedInformation: related
+        .filter((r) => r.span)
+        .map((r) => ({ location: this.location(a, r.span!), message: r.message })),
       ...(here && d.span ? quickFixData(a, d.span, d.hint) : {}),
     };
   }
@@ -206,4 +276,3 @@ interface PositionParams {
 export function startServer(input: Readable, output: Writable, options: ServerOptions = {}): LanguageServer {
   return new LanguageServer(input, output, options);
 }
-

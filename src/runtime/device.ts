@@ -9,7 +9,11 @@ import type { BundleManifest } from "./manifest.js";
  * WgslModel.create names the shortfall (which limit, how much the bundle needs). `profiling` also asks for
  * timestamp-query, which WgslModel.profile needs, where the adapter has it.
  */
-export function requestDeviceFor(adapter: GPUAdapter, manifest?: BundleManifest, options: { profiling?: boolean } = {}): Promise<GPUDevice> {
+export function requestDeviceFor(
+  adapter: GPUAdapter,
+  manifest?: BundleManifest,
+  options: { profiling?: boolean } = {},
+): Promise<GPUDevice> {
   const has = adapter.limits as unknown as Record<string, number | undefined>;
   const requiredLimits: Record<string, number> = {};
   for (const [name, needed] of Object.entries(manifest?.requiredLimits ?? {})) {

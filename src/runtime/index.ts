@@ -2,4 +2,11 @@
 export { requestDeviceFor } from "./device.js";
 export { loadBundle } from "./load.js";
 export * from "./manifest.js";
-export { type KernelTiming, type ModelInput, type ModelRunOptions, type WgslBundle, WgslModel, WgslRuntimeError } from "./model.js";
+export {
+  type KernelTiming,
+  type ModelInput,
+  type ModelRunOptions,
+  type WgslBundle,
+  WgslModel,
+  WgslRuntimeError,
+} from "./model.js";

@@ -17,8 +17,15 @@ function bundleRoot(base: string | URL): URL {
     throw new WgslRuntimeError(`the bundle location ${String(base)} is not a URL`, BUNDLE_ERROR.FileRefused);
   }
   const pageUrl = page !== undefined ? new URL(page) : undefined;
-  if (pageUrl ? root.origin !== pageUrl.origin || root.protocol !== pageUrl.protocol : root.protocol !== "http:" && root.protocol !== "https:")
-    throw new WgslRuntimeError(`the bundle location ${root.href} is not on ${pageUrl ? `this page's origin (${pageUrl.origin})` : "http(s)"}`, BUNDLE_ERROR.FileRefused);
+  if (
+    pageUrl
+      ? root.origin !== pageUrl.origin || root.protocol !== pageUrl.protocol
+      : root.protocol !== "http:" && root.protocol !== "https:"
+  )
+    throw new WgslRuntimeError(
+      `the bundle location ${root.href} is not on ${pageUrl ? `this page's origin (${pageUrl.origin})` : "http(s)"}`,
+      BUNDLE_ERROR.FileRefused,
+    );
   return root;
 }
 
@@ -43,7 +50,12 @@ export interface LoadBundleOptions {
 const hex = (bytes: ArrayBuffer) => Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
 
 /** Reads a response's body, reporting each piece; refuses more than `maxBytes`. */
-async function readBody(r: Response, maxBytes: number, seen: (bytes: number) => void, refuse: () => Error): Promise<Uint8Array<ArrayBuffer>> {
+async function readBody(
+  r: Response,
+  maxBytes: number,
+  seen: (bytes: number) => void,
+  refuse: () => Error,
+): Promise<Uint8Array<ArrayBuffer>> {
   if (!r.body) {
     const bytes = new Uint8Array(await r.arrayBuffer());
     if (bytes.byteLength > maxBytes) throw refuse();
@@ -73,26 +85,45 @@ async function readBody(r: Response, maxBytes: number, seen: (bytes: number) => 
   return bytes;
 }
 
-export async function loadBundle(base: string | URL, options: LoadBundleOptions | typeof fetch = {}): Promise<WgslBundle> {
+export async function loadBundle(
+  base: string | URL,
+  options: LoadBundleOptions | typeof fetch = {},
+): Promise<WgslBundle> {
   const opts = typeof options === "function" ? { fetch: options } : options;
   const fetchFn = opts.fetch ?? fetch;
   const root = bundleRoot(base);
   const progress = { loadedBytes: 0, totalBytes: 0, fromCache: false };
   const announcedOf = new Map<string, number>();
   let pending = 0;
-  const report = () => opts.onProgress?.({ ...progress, totalBytes: pending > 0 ? Math.max(progress.loadedBytes, progress.totalBytes) : progress.loadedBytes });
+  const report = () =>
+    opts.onProgress?.({
+      ...progress,
+      totalBytes: pending > 0 ? Math.max(progress.loadedBytes, progress.totalBytes) : progress.loadedBytes,
+    });
   const got = (bytes: number) => {
     progress.loadedBytes += bytes;
     report();
   };
   const get = async (path: string, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> => {
     const url = new URL(path, root);
-    if (!url.href.startsWith(root.href)) throw new WgslRuntimeError(`the bundle file ${path} is outside the bundle ${root.href}`, BUNDLE_ERROR.FileRefused);
+    if (!url.href.startsWith(root.href))
+      throw new WgslRuntimeError(
+        `the bundle file ${path} is outside the bundle ${root.href}`,
+        BUNDLE_ERROR.FileRefused,
+      );
     const r = await fetchFn(url);
     if (!r.ok) throw new WgslRuntimeError(`cannot load ${url}: HTTP ${r.status}`);
-    if (r.url && new URL(r.url).origin !== root.origin) throw new WgslRuntimeError(`${url} was redirected to another origin (${new URL(r.url).origin})`, BUNDLE_ERROR.FileRefused);
+    if (r.url && new URL(r.url).origin !== root.origin)
+      throw new WgslRuntimeError(
+        `${url} was redirected to another origin (${new URL(r.url).origin})`,
+        BUNDLE_ERROR.FileRefused,
+      );
     const announced = Number(r.headers?.get?.("content-length") ?? 0);
-    const refuse = () => new WgslRuntimeError(`the bundle file ${path} is larger than the ${maxBytes} bytes its manifest allows`, BUNDLE_ERROR.FileRefused);
+    const refuse = () =>
+      new WgslRuntimeError(
+        `the bundle file ${path} is larger than the ${maxBytes} bytes its manifest allows`,
+        BUNDLE_ERROR.FileRefused,
+      );
     if (announced > maxBytes) throw refuse();
     announcedOf.set(path, announced);
     progress.totalBytes += announced;
@@ -108,11 +139,17 @@ export async function loadBundle(base: string | URL, options: LoadBundleOptions 
     parsed = JSON.parse(new TextDecoder().decode(await get("manifest.json", BUNDLE_LIMITS.manifestBytes)));
   } catch (e) {
     if (e instanceof WgslRuntimeError) throw e;
-    throw new WgslRuntimeError(`${root.href}manifest.json is not JSON: ${(e as Error).message}`, BUNDLE_ERROR.BadManifest);
+    throw new WgslRuntimeError(
+      `${root.href}manifest.json is not JSON: ${(e as Error).message}`,
+      BUNDLE_ERROR.BadManifest,
+    );
   }
   const manifest = validateManifest(parsed);
   const files = shaderFiles(manifest);
-  const [weights, ...sources] = await Promise.all([weightsOf(manifest, root, opts, get, got, progress), ...files.map((file) => get(file, BUNDLE_LIMITS.shaderBytes))]);
+  const [weights, ...sources] = await Promise.all([
+    weightsOf(manifest, root, opts, get, got, progress),
+    ...files.map((file) => get(file, BUNDLE_LIMITS.shaderBytes)),
+  ]);
   report();
   const shaders = new Map(files.map((file, i) => [file, new TextDecoder().decode(sources[i])]));
   return { manifest, shaders, weights };
@@ -128,7 +165,10 @@ async function weightsOf(
   progress: { fromCache: boolean; totalBytes: number },
 ): Promise<Uint8Array<ArrayBuffer>> {
   const hash = manifest.weightsSha256;
-  const store = opts.cache && hash && globalThis.caches ? await globalThis.caches.open(opts.cacheName ?? "netc-bundles") : undefined;
+  const store =
+    opts.cache && hash && globalThis.caches
+      ? await globalThis.caches.open(opts.cacheName ?? "netc-bundles")
+      : undefined;
   // The key names the content, so a recompiled bundle at the same URL is a different entry.
   const key = new URL(`${manifest.weights}?sha256=${hash}`, root).href;
   const cached = await store?.match(key);
@@ -144,7 +184,10 @@ async function weightsOf(
   }
   const bytes = await get(manifest.weights, maxWeightsBytes(manifest));
   if (hash && globalThis.crypto?.subtle && hex(await crypto.subtle.digest("SHA-256", bytes)) !== hash)
-    throw new WgslRuntimeError(`the bundle file ${manifest.weights} does not match the manifest's weightsSha256 (a partial or stale file?)`, BUNDLE_ERROR.FileRefused);
+    throw new WgslRuntimeError(
+      `the bundle file ${manifest.weights} does not match the manifest's weightsSha256 (a partial or stale file?)`,
+      BUNDLE_ERROR.FileRefused,
+    );
   await store?.put(key, new Response(bytes, { headers: { "content-type": "application/octet-stream" } }));
   return bytes;
 }

@@ -40,7 +40,10 @@ export async function withTimeLimit<T>(work: Promise<T>, ms: number | undefined)
   if (ms === undefined) return work;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new WgslRuntimeError(`the GPU run did not finish within ${ms} ms`, BUNDLE_ERROR.Timeout)), ms);
+    timer = setTimeout(
+      () => reject(new WgslRuntimeError(`the GPU run did not finish within ${ms} ms`, BUNDLE_ERROR.Timeout)),
+      ms,
+    );
   });
   try {
     return await Promise.race([work, expired]);
@@ -52,16 +55,24 @@ export async function withTimeLimit<T>(work: Promise<T>, ms: number | undefined)
 const align4 = (n: number) => Math.ceil(n / 4) * 4;
 
 function where(k: KernelEntry): string {
-  return k.source ? ` (${k.source.file}:${k.source.line}:${k.source.col}${k.scope ? `, ${k.scope}` : ""})` : k.scope ? ` (${k.scope})` : "";
+  return k.source
+    ? ` (${k.source.file}:${k.source.line}:${k.source.col}${k.scope ? `, ${k.scope}` : ""})`
+    : k.scope
+      ? ` (${k.scope})`
+      : "";
 }
 
 /** Refuses a device that lacks a feature or limit the bundle was planned for. */
 function checkDevice(device: GPUDevice, m: BundleManifest): void {
   for (const f of m.requiredFeatures)
-    if (!device.features.has(f)) throw new WgslRuntimeError(`the bundle needs the device feature ${f}, which this device lacks`);
+    if (!device.features.has(f))
+      throw new WgslRuntimeError(`the bundle needs the device feature ${f}, which this device lacks`);
   for (const [name, needed] of Object.entries(m.requiredLimits)) {
     const has = (device.limits as unknown as Record<string, number>)[name];
-    if (has !== undefined && has < needed) throw new WgslRuntimeError(`the bundle needs ${name} >= ${needed}; the device has ${has} (request it when creating the device)`);
+    if (has !== undefined && has < needed)
+      throw new WgslRuntimeError(
+        `the bundle needs ${name} >= ${needed}; the device has ${has} (request it when creating the device)`,
+      );
   }
 }
 
@@ -88,10 +99,16 @@ async function compileKernel(device: GPUDevice, k: KernelEntry, code: string | u
   const info = await module.getCompilationInfo();
   const errors = info.messages.filter((msg) => msg.type === "error");
   if (errors.length > 0)
-    throw new WgslRuntimeError(`kernel ${k.name}${where(k)} does not compile: ${errors.map((e) => `${e.lineNum}:${e.linePos} ${e.message}`).join("; ")}`);
+    throw new WgslRuntimeError(
+      `kernel ${k.name}${where(k)} does not compile: ${errors.map((e) => `${e.lineNum}:${e.linePos} ${e.message}`).join("; ")}`,
+    );
   const layout = device.createBindGroupLayout({
     label: k.name,
-    entries: k.bindings.map((b) => ({ binding: b.binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.access === "read" ? "read-only-storage" : "storage" } })),
+    entries: k.bindings.map((b) => ({
+      binding: b.binding,
+      visibility: GPUShaderStage.COMPUTE,
+      buffer: { type: b.access === "read" ? "read-only-storage" : "storage" },
+    })),
   });
   try {
     return await device.createComputePipelineAsync({
@@ -136,24 +153,40 @@ class KernelTimer {
   private readonly readback: GPUBuffer;
 
   constructor(
-    private readonly device: GPUDevice,
+    device: GPUDevice,
     private readonly kernels: number,
   ) {
     for (let first = 0; first < kernels; first += KERNELS_PER_QUERY_SET)
-      this.sets.push(device.createQuerySet({ type: "timestamp", count: 2 * Math.min(KERNELS_PER_QUERY_SET, kernels - first) }));
+      this.sets.push(
+        device.createQuerySet({ type: "timestamp", count: 2 * Math.min(KERNELS_PER_QUERY_SET, kernels - first) }),
+      );
     const size = 16 * Math.max(1, kernels);
-    this.resolved = device.createBuffer({ label: "kernel timestamps", size, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-    this.readback = device.createBuffer({ label: "read kernel timestamps", size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.resolved = device.createBuffer({
+      label: "kernel timestamps",
+      size,
+      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+    });
+    this.readback = device.createBuffer({
+      label: "read kernel timestamps",
+      size,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
   }
 
   /** The pass of kernel `i`, with a timestamp at its beginning and end. */
   writes(i: number): GPUComputePassTimestampWrites {
     const local = i % KERNELS_PER_QUERY_SET;
-    return { querySet: this.sets[Math.floor(i / KERNELS_PER_QUERY_SET)], beginningOfPassWriteIndex: 2 * local, endOfPassWriteIndex: 2 * local + 1 };
+    return {
+      querySet: this.sets[Math.floor(i / KERNELS_PER_QUERY_SET)],
+      beginningOfPassWriteIndex: 2 * local,
+      endOfPassWriteIndex: 2 * local + 1,
+    };
   }
 
   resolve(encoder: GPUCommandEncoder): void {
-    this.sets.forEach((set, n) => encoder.resolveQuerySet(set, 0, set.count, this.resolved, 16 * n * KERNELS_PER_QUERY_SET));
+    this.sets.forEach((set, n) =>
+      encoder.resolveQuerySet(set, 0, set.count, this.resolved, 16 * n * KERNELS_PER_QUERY_SET),
+    );
     encoder.copyBufferToBuffer(this.resolved, 0, this.readback, 0, this.resolved.size);
   }
 
@@ -187,7 +220,9 @@ function variantFor(variants: readonly BatchVariant[], inputs: Readonly<Record<s
   if (!found) {
     const top = variants[variants.length - 1];
     const shapes = top.inputs.map((s) => `${s.name} [${s.shape}]`).join(", ");
-    throw new WgslRuntimeError(`the inputs fit no batch size from 1 to ${top.batch} (at batch ${top.batch}: ${shapes})`);
+    throw new WgslRuntimeError(
+      `the inputs fit no batch size from 1 to ${top.batch} (at batch ${top.batch}: ${shapes})`,
+    );
   }
   return found;
 }
@@ -232,22 +267,34 @@ export class WgslModel {
 
   /** The batch sizes this model runs: 1 to the maximum for a bundle with a run-time batch, else its one batch. */
   get batchSizes(): { symbol?: string; min: number; max: number } {
-    return this.manifest.batch ? { symbol: this.manifest.batch.symbol, min: 1, max: this.manifest.batch.max } : { min: 0, max: 0 };
+    return this.manifest.batch
+      ? { symbol: this.manifest.batch.symbol, min: 1, max: this.manifest.batch.max }
+      : { min: 0, max: 0 };
   }
 
   /** Uploads the weights and compiles the kernels (see ModelCreateOptions.batches); resolves once the model can run. */
   static async create(device: GPUDevice, bundle: WgslBundle, options: ModelCreateOptions = {}): Promise<WgslModel> {
     const m = validateManifest(bundle.manifest);
     checkDevice(device, m);
-    for (const file of shaderFiles(m)) if (typeof bundle.shaders.get(file) !== "string") throw new WgslRuntimeError(`the bundle has no shader ${file}`, BUNDLE_ERROR.FileRefused);
+    for (const file of shaderFiles(m))
+      if (typeof bundle.shaders.get(file) !== "string")
+        throw new WgslRuntimeError(`the bundle has no shader ${file}`, BUNDLE_ERROR.FileRefused);
     const stored = parseSafetensors(bundle.weights);
     const buffers = await scoped(device, "creating the model's buffers", () =>
       m.buffers.map((b, id) => {
-        const buffer = device.createBuffer({ label: b.weight ?? `buffer${id}`, size: b.size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+        const buffer = device.createBuffer({
+          label: b.weight ?? `buffer${id}`,
+          size: b.size,
+          usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+        });
         if (b.weight !== undefined) {
           const t = stored.get(b.weight);
           if (!t) throw new WgslRuntimeError(`the weights file has no tensor ${b.weight}`, BUNDLE_ERROR.BadManifest);
-          if (t.bytes.byteLength > b.size) throw new WgslRuntimeError(`the weights file's tensor ${b.weight} has ${t.bytes.byteLength} bytes; its buffer ${id} holds ${b.size}`, BUNDLE_ERROR.BadManifest);
+          if (t.bytes.byteLength > b.size)
+            throw new WgslRuntimeError(
+              `the weights file's tensor ${b.weight} has ${t.bytes.byteLength} bytes; its buffer ${id} holds ${b.size}`,
+              BUNDLE_ERROR.BadManifest,
+            );
           const bytes = new Uint8Array(align4(t.bytes.byteLength));
           bytes.set(t.bytes);
           device.queue.writeBuffer(buffer, 0, bytes);
@@ -291,18 +338,27 @@ export class WgslModel {
     const variants = variantsOf(m);
     const wanted = options.batches ?? [variants[variants.length - 1].batch];
     for (const b of wanted)
-      if (m.batch && !(Number.isSafeInteger(b) && b >= 1 && b <= m.batch.max)) throw new WgslRuntimeError(`batches: ${b} is not a batch size from 1 to ${m.batch.max}`);
+      if (m.batch && !(Number.isSafeInteger(b) && b >= 1 && b <= m.batch.max))
+        throw new WgslRuntimeError(`batches: ${b} is not a batch size from 1 to ${m.batch.max}`);
     await Promise.all(variants.filter((v) => !m.batch || wanted.includes(v.batch)).map(stepsFor));
     // Staging for the largest readback of any batch size.
-    const readBytes = (o: TensorSlot) => o.chunks.reduce((s, c) => s + align4(c.elements * STORAGE_BYTES[o.storage]), 0);
+    const readBytes = (o: TensorSlot) =>
+      o.chunks.reduce((s, c) => s + align4(c.elements * STORAGE_BYTES[o.storage]), 0);
     const staging = m.outputs.map((o, i) =>
-      device.createBuffer({ label: `read ${o.name}`, size: Math.max(4, ...variants.map((v) => readBytes(v.outputs[i]))), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+      device.createBuffer({
+        label: `read ${o.name}`,
+        size: Math.max(4, ...variants.map((v) => readBytes(v.outputs[i]))),
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      }),
     );
     return new WgslModel(device, m, buffers, stepsFor, staging);
   }
 
   /** Runs the model; calls are queued, so a model can be shared. Outputs are fresh host tensors. */
-  async run(inputs: Readonly<Record<string, ModelInput>>, options: ModelRunOptions = {}): Promise<Record<string, HostTensor>> {
+  async run(
+    inputs: Readonly<Record<string, ModelInput>>,
+    options: ModelRunOptions = {},
+  ): Promise<Record<string, HostTensor>> {
     checkTimeout(options.timeoutMs);
     return withTimeLimit(
       this.enqueue(async () => (await this.runNow(inputs)).outputs),
@@ -314,15 +370,26 @@ export class WgslModel {
    * Runs the model once with a GPU timestamp around every kernel (each in a pass of its own), to see where the time
    * goes. Needs a device with the timestamp-query feature (requestDeviceFor asks for it when told to).
    */
-  async profile(inputs: Readonly<Record<string, ModelInput>>, options: ModelRunOptions = {}): Promise<{ outputs: Record<string, HostTensor>; kernels: KernelTiming[] }> {
+  async profile(
+    inputs: Readonly<Record<string, ModelInput>>,
+    options: ModelRunOptions = {},
+  ): Promise<{ outputs: Record<string, HostTensor>; kernels: KernelTiming[] }> {
     if (!this.device.features.has("timestamp-query"))
-      throw new WgslRuntimeError("profiling needs the device feature timestamp-query (request it when creating the device)");
+      throw new WgslRuntimeError(
+        "profiling needs the device feature timestamp-query (request it when creating the device)",
+      );
     checkTimeout(options.timeoutMs);
     const profiled = this.enqueue(async () => {
       const variant = variantFor(this.variants, inputs);
       const { outputs, timer } = await this.runNow(inputs, new KernelTimer(this.device, variant.kernels.length));
       const ms = await timer!.read();
-      const kernels = variant.kernels.map((k, i) => ({ kernel: k.name, ops: k.ops, scope: k.scope, ...(k.source ? { source: k.source } : {}), ms: ms[i] }));
+      const kernels = variant.kernels.map((k, i) => ({
+        kernel: k.name,
+        ops: k.ops,
+        scope: k.scope,
+        ...(k.source ? { source: k.source } : {}),
+        ms: ms[i],
+      }));
       return { outputs, kernels };
     });
     return withTimeLimit(profiled, options.timeoutMs);
@@ -344,9 +411,14 @@ export class WgslModel {
     if (given === undefined) throw new WgslRuntimeError(`no value for the input ${slot.name}`);
     const tensor = "data" in given && "dtype" in given ? given : undefined;
     if (tensor && (tensor.dtype !== slot.dtype || tensor.shape.join() !== slot.shape.join()))
-      throw new WgslRuntimeError(`the input ${slot.name} is ${tensor.dtype}[${tensor.shape}], the model expects ${slot.dtype}[${slot.shape}]`);
+      throw new WgslRuntimeError(
+        `the input ${slot.name} is ${tensor.dtype}[${tensor.shape}], the model expects ${slot.dtype}[${slot.shape}]`,
+      );
     const data = tensor ? tensor.data : (given as TensorData);
-    if (data.length !== numel(slot.shape)) throw new WgslRuntimeError(`the input ${slot.name} has ${data.length} elements, the model expects ${numel(slot.shape)} ([${slot.shape}])`);
+    if (data.length !== numel(slot.shape))
+      throw new WgslRuntimeError(
+        `the input ${slot.name} has ${data.length} elements, the model expects ${numel(slot.shape)} ([${slot.shape}])`,
+      );
     let values;
     try {
       values = toStorage(slot.dtype, data, slot.storage, `the input ${slot.name}`);
@@ -363,16 +435,22 @@ export class WgslModel {
     }
   }
 
-  private async runNow(inputs: Readonly<Record<string, ModelInput>>, timer?: KernelTimer): Promise<{ outputs: Record<string, HostTensor>; timer?: KernelTimer }> {
+  private async runNow(
+    inputs: Readonly<Record<string, ModelInput>>,
+    timer?: KernelTimer,
+  ): Promise<{ outputs: Record<string, HostTensor>; timer?: KernelTimer }> {
     if (this.destroyed) throw new WgslRuntimeError("the model was destroyed");
     for (const name of Object.keys(inputs))
-      if (!this.manifest.inputs.some((s) => s.name === name)) throw new WgslRuntimeError(`the model has no input ${name}`);
+      if (!this.manifest.inputs.some((s) => s.name === name))
+        throw new WgslRuntimeError(`the model has no input ${name}`);
     const variant = variantFor(this.variants, inputs);
     const steps = await Promise.race([this.stepsOf(variant), this.lost]);
     const device = this.device;
     await Promise.race([
       scoped(device, "running the model", () => {
-        for (const slot of variant.inputs) if (slot.chunks.length > 0) this.upload(slot, Object.hasOwn(inputs, slot.name) ? inputs[slot.name] : undefined);
+        for (const slot of variant.inputs)
+          if (slot.chunks.length > 0)
+            this.upload(slot, Object.hasOwn(inputs, slot.name) ? inputs[slot.name] : undefined);
         const encoder = device.createCommandEncoder({ label: this.manifest.model });
         if (timer) {
           steps.forEach((s, i) => {
@@ -402,7 +480,11 @@ export class WgslModel {
     const out: Record<string, HostTensor> = {};
     variant.outputs.forEach((o, i) => {
       const count = numel(o.shape);
-      const value = { dtype: o.dtype as DType, shape: [...o.shape], data: fromStorage(o.dtype, o.storage, this.staging[i].getMappedRange().slice(0), count) };
+      const value = {
+        dtype: o.dtype as DType,
+        shape: [...o.shape],
+        data: fromStorage(o.dtype, o.storage, this.staging[i].getMappedRange().slice(0), count),
+      };
       // defineProperty, not assignment: an output named `__proto__` is an ordinary entry too.
       Object.defineProperty(out, o.name, { value, enumerable: true, writable: true, configurable: true });
       this.staging[i].unmap();

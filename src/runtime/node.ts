@@ -49,12 +49,18 @@ export async function createNodeAdapter(): Promise<GPUAdapter> {
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
     adapter = await requestAdapter(webgpu);
   }
-  if (!adapter) throw new WgslRuntimeError(`no WebGPU adapter: no GPU answered, and the SwiftShader ICD (${SWIFTSHADER_ICD}, from apt's chromium and libvulkan1) is absent`);
+  if (!adapter)
+    throw new WgslRuntimeError(
+      `no WebGPU adapter: no GPU answered, and the SwiftShader ICD (${SWIFTSHADER_ICD}, from apt's chromium and libvulkan1) is absent`,
+    );
   return adapter;
 }
 
 /** A device with what `manifest` asks for (see requestDeviceFor), on createNodeAdapter's adapter. */
-export async function createNodeDevice(manifest?: BundleManifest, options: { profiling?: boolean } = {}): Promise<NodeGpu> {
+export async function createNodeDevice(
+  manifest?: BundleManifest,
+  options: { profiling?: boolean } = {},
+): Promise<NodeGpu> {
   const adapter = await createNodeAdapter();
   const device = await requestDeviceFor(adapter, manifest, options);
   return { device, adapter, release: () => device.destroy() };
@@ -72,14 +78,24 @@ export function readBundleDir(dir: string): WgslBundle {
       root = realpathSync(dir);
       real = realpathSync(join(dir, name));
     } catch (e) {
-      throw new WgslRuntimeError(`${dir} is not a readable netc WGSL bundle: cannot read ${name} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, name === "manifest.json" ? "NET7010" : BUNDLE_ERROR.FileRefused);
+      throw new WgslRuntimeError(
+        `${dir} is not a readable netc WGSL bundle: cannot read ${name} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        name === "manifest.json" ? "NET7010" : BUNDLE_ERROR.FileRefused,
+      );
     }
-    if (!real.startsWith(root + sep)) throw new WgslRuntimeError(`${dir}: the bundle file ${name} leads outside the bundle folder`, BUNDLE_ERROR.FileRefused);
+    if (!real.startsWith(root + sep))
+      throw new WgslRuntimeError(
+        `${dir}: the bundle file ${name} leads outside the bundle folder`,
+        BUNDLE_ERROR.FileRefused,
+      );
     try {
       return readRegularFile(real, maxBytes);
     } catch (e) {
       if (!(e instanceof InputFileError)) throw e;
-      throw new WgslRuntimeError(`${dir}: the bundle file ${name} is refused: ${e.message.replace(/^cannot read [^:]*: /, "")}`, BUNDLE_ERROR.FileRefused);
+      throw new WgslRuntimeError(
+        `${dir}: the bundle file ${name} is refused: ${e.message.replace(/^cannot read [^:]*: /, "")}`,
+        BUNDLE_ERROR.FileRefused,
+      );
     }
   };
   let parsed: unknown;
@@ -96,7 +112,9 @@ export function readBundleDir(dir: string): WgslBundle {
     if (e instanceof WgslRuntimeError) throw new WgslRuntimeError(`${dir}/${e.message}`, e.code);
     throw e;
   }
-  const shaders = new Map(shaderFiles(manifest).map((file) => [file, read(file, BUNDLE_LIMITS.shaderBytes).toString("utf8")]));
+  const shaders = new Map(
+    shaderFiles(manifest).map((file) => [file, read(file, BUNDLE_LIMITS.shaderBytes).toString("utf8")]),
+  );
   return { manifest, shaders, weights: new Uint8Array(read(manifest.weights, maxWeightsBytes(manifest))) };
 }
 
@@ -107,7 +125,10 @@ export function gpuTimeLimitMs(): number {
 }
 
 /** Loads the bundle in `dir` on a fresh Node device, runs it once and releases the device. */
-export async function runBundleDir(dir: string, inputs: Readonly<Record<string, ModelInput>>): Promise<Record<string, HostTensor>> {
+export async function runBundleDir(
+  dir: string,
+  inputs: Readonly<Record<string, ModelInput>>,
+): Promise<Record<string, HostTensor>> {
   return (await runBundleDirWith(dir, inputs, {})).outputs;
 }
 
@@ -131,7 +152,10 @@ export async function runBundleDirWith(
   try {
     progress?.phase("compiling kernels");
     // A bundle with a run-time batch compiles only the batch the inputs have, at the run.
-    const model = await WgslModel.create(gpu.device, bundle, { onProgress: progress ? (done, total) => progress.update(done, total) : undefined, batches: [] });
+    const model = await WgslModel.create(gpu.device, bundle, {
+      onProgress: progress ? (done, total) => progress.update(done, total) : undefined,
+      batches: [],
+    });
     try {
       progress?.phase(options.profiling ? "running the model (profiling every kernel)" : "running the model");
       const limit = { timeoutMs: gpuTimeLimitMs() };

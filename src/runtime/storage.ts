@@ -1,6 +1,14 @@
 // Host <-> GPU element conversions. Buffers hold f32 (or f16) for every float type and i32 for every integer
 // and bool type; i64 values must fit in 32 bits, which the conversion checks rather than silently wrapping.
-import { allocData, bf16BitsToNumber, type DType, f16BitsToNumber, numberToBf16Bits, numberToF16Bits, type TensorData } from "../util/tensor.js";
+import {
+  allocData,
+  bf16BitsToNumber,
+  type DType,
+  f16BitsToNumber,
+  numberToBf16Bits,
+  numberToF16Bits,
+  type TensorData,
+} from "../util/tensor.js";
 import type { StorageType } from "./manifest.js";
 
 export type StorageArray = Float32Array | Int32Array | Uint16Array;
@@ -28,7 +36,8 @@ export function toStorage(dtype: DType, data: TensorData, storage: StorageType, 
     const out = new Int32Array(data.length);
     for (let i = 0; i < data.length; i++) {
       const v = data[i];
-      if (v < -2147483648n || v > 2147483647n) throw new RangeError(`${what}: the i64 value ${v} does not fit the GPU's 32-bit integers`);
+      if (v < -2147483648n || v > 2147483647n)
+        throw new RangeError(`${what}: the i64 value ${v} does not fit the GPU's 32-bit integers`);
       out[i] = Number(v);
     }
     return out;
@@ -43,7 +52,11 @@ export function toStorage(dtype: DType, data: TensorData, storage: StorageType, 
 /** Converts storage elements back to the IR element type (f16/bf16 as bit patterns, i64 as BigInt). */
 export function fromStorage(dtype: DType, storage: StorageType, bytes: ArrayBuffer, count: number): TensorData {
   const src: ArrayLike<number> =
-    storage === "i32" ? new Int32Array(bytes, 0, count) : storage === "f16" ? Array.from(new Uint16Array(bytes, 0, count), f16BitsToNumber) : new Float32Array(bytes, 0, count);
+    storage === "i32"
+      ? new Int32Array(bytes, 0, count)
+      : storage === "f16"
+        ? Array.from(new Uint16Array(bytes, 0, count), f16BitsToNumber)
+        : new Float32Array(bytes, 0, count);
   if (dtype === "f16" && storage === "f16") return new Uint16Array(bytes, 0, count).slice();
   const out = allocData(dtype, count);
   if (out instanceof BigInt64Array) for (let i = 0; i < count; i++) out[i] = BigInt(src[i]);

@@ -28,7 +28,10 @@ const STORAGE_BYTES: Record<string, number> = { f32: 4, f16: 2, i32: 4 };
 const DTYPE_SET = new Set<string>(DTYPES);
 
 export function manifestError(field: string, value: unknown, expected: string): WgslRuntimeError {
-  return new WgslRuntimeError(`manifest.json: ${field} is ${show(value)}; expected ${expected}`, BUNDLE_ERROR.BadManifest);
+  return new WgslRuntimeError(
+    `manifest.json: ${field} is ${show(value)}; expected ${expected}`,
+    BUNDLE_ERROR.BadManifest,
+  );
 }
 
 function show(value: unknown): string {
@@ -56,7 +59,8 @@ function string(v: unknown, field: string): string {
 }
 
 function integer(v: unknown, field: string, min: number, max: number): number {
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min || v > max) throw manifestError(field, v, `a whole number from ${min} to ${max}`);
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min || v > max)
+    throw manifestError(field, v, `a whole number from ${min} to ${max}`);
   return v;
 }
 
@@ -79,7 +83,10 @@ export function bundleFileName(v: unknown, field: string): string {
   const name = string(v, field);
   const segments = name.split("/");
   if (name.length > 255 || !segments.every((s) => /^[A-Za-z0-9_.-]+$/.test(s) && s !== "." && s !== ".."))
-    throw new WgslRuntimeError(`manifest.json: ${field} is ${show(name)}; a bundle file is a relative path inside the bundle folder`, BUNDLE_ERROR.FileRefused);
+    throw new WgslRuntimeError(
+      `manifest.json: ${field} is ${show(name)}; a bundle file is a relative path inside the bundle folder`,
+      BUNDLE_ERROR.FileRefused,
+    );
   return name;
 }
 
@@ -87,17 +94,29 @@ function slot(v: unknown, field: string, bufferSizes: readonly number[]): void {
   const s = object(v, field);
   string(own(s, "name"), `${field}.name`);
   oneOf(own(s, "dtype"), `${field}.dtype`, [...DTYPE_SET]);
-  const shape = array(own(s, "shape"), `${field}.shape`, 64).map((d, i) => integer(d, `${field}.shape[${i}]`, 0, 2 ** 31 - 1));
+  const shape = array(own(s, "shape"), `${field}.shape`, 64).map((d, i) =>
+    integer(d, `${field}.shape[${i}]`, 0, 2 ** 31 - 1),
+  );
   const storage = oneOf(own(s, "storage"), `${field}.storage`, ["f32", "f16", "i32"]);
   let elements = 0;
   array(own(s, "chunks"), `${field}.chunks`, BUNDLE_LIMITS.buffers).forEach((c, i) => {
     const chunk = object(c, `${field}.chunks[${i}]`);
     const buffer = integer(own(chunk, "buffer"), `${field}.chunks[${i}].buffer`, 0, bufferSizes.length - 1);
-    const count = integer(own(chunk, "elements"), `${field}.chunks[${i}].elements`, 0, Math.floor(bufferSizes[buffer] / STORAGE_BYTES[storage]));
+    const count = integer(
+      own(chunk, "elements"),
+      `${field}.chunks[${i}].elements`,
+      0,
+      Math.floor(bufferSizes[buffer] / STORAGE_BYTES[storage]),
+    );
     elements += count;
   });
   const numel = shape.reduce((p, d) => p * d, 1);
-  if (elements !== numel) throw manifestError(`${field}.chunks`, `${elements} elements`, `the ${numel} elements of shape [${shape.join(", ")}]`);
+  if (elements !== numel)
+    throw manifestError(
+      `${field}.chunks`,
+      `${elements} elements`,
+      `the ${numel} elements of shape [${shape.join(", ")}]`,
+    );
 }
 
 function slotsAndKernels(m: Record<string, unknown>, prefix: string, bufferSizes: readonly number[]): void {
@@ -106,7 +125,8 @@ function slotsAndKernels(m: Record<string, unknown>, prefix: string, bufferSizes
     array(own(m, key), `${prefix}${key}`, 1 << 12).forEach((s, i) => {
       slot(s, `${prefix}${key}[${i}]`, bufferSizes);
       const name = (s as { name: string }).name;
-      if (seen.has(name)) throw manifestError(`${prefix}${key}[${i}].name`, name, `a name not used by an earlier ${key.slice(0, -1)}`);
+      if (seen.has(name))
+        throw manifestError(`${prefix}${key}[${i}].name`, name, `a name not used by an earlier ${key.slice(0, -1)}`);
       seen.add(name);
     });
   };
@@ -146,27 +166,34 @@ function batchInfo(v: unknown, m: Record<string, unknown>, bufferSizes: readonly
   string(own(b, "symbol"), "batch.symbol");
   const max = integer(own(b, "max"), "batch.max", 1, 1024);
   const variants = array(own(b, "variants"), "batch.variants", 1023);
-  if (variants.length !== max - 1) throw manifestError("batch.variants.length", variants.length, `${max - 1} (batches 1 to ${max - 1})`);
-  const outputNames = (x: Record<string, unknown>) => (own(x, "outputs") as { name: string }[]).map((o) => o.name).join("\n");
+  if (variants.length !== max - 1)
+    throw manifestError("batch.variants.length", variants.length, `${max - 1} (batches 1 to ${max - 1})`);
+  const outputNames = (x: Record<string, unknown>) =>
+    (own(x, "outputs") as { name: string }[]).map((o) => o.name).join("\n");
   variants.forEach((x, i) => {
     const variant = object(x, `batch.variants[${i}]`);
     integer(own(variant, "batch"), `batch.variants[${i}].batch`, i + 1, i + 1);
     slotsAndKernels(variant, `batch.variants[${i}].`, bufferSizes);
-    if (outputNames(variant) !== outputNames(m)) throw manifestError(`batch.variants[${i}].outputs`, outputNames(variant), "the top level's outputs, in order");
+    if (outputNames(variant) !== outputNames(m))
+      throw manifestError(`batch.variants[${i}].outputs`, outputNames(variant), "the top level's outputs, in order");
   });
 }
 
 /** Checks `value` (parsed manifest.json) against the bundle schema; returns it typed, or throws WgslRuntimeError. */
 export function validateManifest(value: unknown): BundleManifest {
   const m = object(value, "the manifest");
-  if (own(m, "format") !== BUNDLE_FORMAT) throw manifestError("format", own(m, "format"), `"${BUNDLE_FORMAT}" (not a netc WGSL bundle)`);
+  if (own(m, "format") !== BUNDLE_FORMAT)
+    throw manifestError("format", own(m, "format"), `"${BUNDLE_FORMAT}" (not a netc WGSL bundle)`);
   if (own(m, "version") !== BUNDLE_VERSION) throw manifestError("version", own(m, "version"), `${BUNDLE_VERSION}`);
   string(own(m, "model"), "model");
   oneOf(own(m, "precision"), "precision", ["f32", "f16"]);
-  array(own(m, "requiredFeatures"), "requiredFeatures", BUNDLE_LIMITS.featuresAndLimits).forEach((f, i) => string(f, `requiredFeatures[${i}]`));
+  array(own(m, "requiredFeatures"), "requiredFeatures", BUNDLE_LIMITS.featuresAndLimits).forEach((f, i) =>
+    string(f, `requiredFeatures[${i}]`),
+  );
   const limits = object(own(m, "requiredLimits"), "requiredLimits");
   const limitNames = Object.keys(limits);
-  if (limitNames.length > BUNDLE_LIMITS.featuresAndLimits) throw manifestError("requiredLimits", `${limitNames.length} limits`, `at most ${BUNDLE_LIMITS.featuresAndLimits}`);
+  if (limitNames.length > BUNDLE_LIMITS.featuresAndLimits)
+    throw manifestError("requiredLimits", `${limitNames.length} limits`, `at most ${BUNDLE_LIMITS.featuresAndLimits}`);
   for (const name of limitNames) integer(limits[name], `requiredLimits.${name}`, 0, Number.MAX_SAFE_INTEGER);
   bundleFileName(own(m, "weights"), "weights");
   if (own(m, "weightsSha256") !== undefined && !/^[0-9a-f]{64}$/.test(String(own(m, "weightsSha256"))))
@@ -178,7 +205,12 @@ export function validateManifest(value: unknown): BundleManifest {
     if (size % 4 !== 0) throw manifestError(`buffers[${i}].size`, size, "a multiple of 4");
     if (own(entry, "weight") !== undefined) string(own(entry, "weight"), `buffers[${i}].weight`);
     total += size;
-    if (total > BUNDLE_LIMITS.totalBufferBytes) throw manifestError("buffers", `${total}+ bytes in ${i + 1} buffers`, `at most ${BUNDLE_LIMITS.totalBufferBytes} bytes in all`);
+    if (total > BUNDLE_LIMITS.totalBufferBytes)
+      throw manifestError(
+        "buffers",
+        `${total}+ bytes in ${i + 1} buffers`,
+        `at most ${BUNDLE_LIMITS.totalBufferBytes} bytes in all`,
+      );
     return size;
   });
   slotsAndKernels(m, "", bufferSizes);
@@ -192,4 +224,6 @@ export function maxWeightsBytes(m: BundleManifest): number {
 }
 
 /** The distinct shader files a valid manifest names. */
-export const shaderFiles = (m: BundleManifest): string[] => [...new Set([m, ...(m.batch?.variants ?? [])].flatMap((v) => v.kernels.map((k) => k.shader)))];
+export const shaderFiles = (m: BundleManifest): string[] => [
+  ...new Set([m, ...(m.batch?.variants ?? [])].flatMap((v) => v.kernels.map((k) => k.shader))),
+];

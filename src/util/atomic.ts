@@ -13,7 +13,10 @@ const MAX_WRITE = 1 << 30;
  * On any failure the temporary file is removed and the target is left as it was.
  */
 export function writeFileAtomic(target: string, write: (fd: number) => void): void {
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const temp = path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`,
+  );
   let fd: number | undefined;
   try {
     fd = fs.openSync(temp, "wx", 0o644);
@@ -26,7 +29,9 @@ export function writeFileAtomic(target: string, write: (fd: number) => void): vo
     if (fd !== undefined) fs.closeSync(fd);
     fs.rmSync(temp, { force: true });
     if (e instanceof DiagnosticError) throw e;
-    throw new DiagnosticError([makeDiagnostic(CliCodes.WriteFailed, `cannot write ${target}: ${writeFailureReason(e, target)}`)]);
+    throw new DiagnosticError([
+      makeDiagnostic(CliCodes.WriteFailed, `cannot write ${target}: ${writeFailureReason(e, target)}`),
+    ]);
   }
 }
 

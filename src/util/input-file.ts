@@ -44,11 +44,22 @@ export function checkRegularFile(path: string, maxBytes: number): number {
     st = fs.statSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new InputFileError(CliCodes.FileNotFound, `cannot read ${path}: ${code === "ENOENT" ? "no such file" : code === "ENOTDIR" ? "a part of the path is not a folder" : code === "EACCES" ? "permission denied" : (code ?? (e as Error).message)}`);
+    throw new InputFileError(
+      CliCodes.FileNotFound,
+      `cannot read ${path}: ${code === "ENOENT" ? "no such file" : code === "ENOTDIR" ? "a part of the path is not a folder" : code === "EACCES" ? "permission denied" : (code ?? (e as Error).message)}`,
+    );
   }
   const why = refusal(st);
-  if (why) throw new InputFileError(st.isDirectory() ? CliCodes.FileNotFound : CliCodes.NotRegularFile, `cannot read ${path}: ${why}`);
-  if (st.size > maxBytes) throw new InputFileError(CliCodes.NotRegularFile, `cannot read ${path}: it has ${st.size} bytes, more than the ${maxBytes} netc reads`);
+  if (why)
+    throw new InputFileError(
+      st.isDirectory() ? CliCodes.FileNotFound : CliCodes.NotRegularFile,
+      `cannot read ${path}: ${why}`,
+    );
+  if (st.size > maxBytes)
+    throw new InputFileError(
+      CliCodes.NotRegularFile,
+      `cannot read ${path}: it has ${st.size} bytes, more than the ${maxBytes} netc reads`,
+    );
   return st.size;
 }
 
@@ -59,10 +70,14 @@ export function openRegularFile(path: string, maxBytes: number): { fd: number; s
   try {
     fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (e) {
-    throw new InputFileError(CliCodes.FileNotFound, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new InputFileError(
+      CliCodes.FileNotFound,
+      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   const st = fs.fstatSync(fd);
-  const why = refusal(st) ?? (st.size > maxBytes ? `it has ${st.size} bytes, more than the ${maxBytes} netc reads` : undefined);
+  const why =
+    refusal(st) ?? (st.size > maxBytes ? `it has ${st.size} bytes, more than the ${maxBytes} netc reads` : undefined);
   if (why) {
     fs.closeSync(fd);
     throw new InputFileError(CliCodes.NotRegularFile, `cannot read ${path}: ${why}`);
@@ -78,16 +93,23 @@ export function readRegularFile(path: string, maxBytes: number): Buffer {
     let done = 0;
     while (done < size) {
       const n = fs.readSync(fd, out, done, Math.min(1 << 30, size - done), done);
-      if (n === 0) throw new InputFileError(CliCodes.NotRegularFile, `cannot read ${path}: the file shrank while it was read`);
+      if (n === 0)
+        throw new InputFileError(CliCodes.NotRegularFile, `cannot read ${path}: the file shrank while it was read`);
       done += n;
     }
     // /proc and similar files report a size of 0 (or a stale one) yet produce bytes: not a file netc reads.
     if (fs.readSync(fd, Buffer.alloc(1), 0, 1, size) !== 0)
-      throw new InputFileError(CliCodes.NotRegularFile, `cannot read ${path}: it yields more bytes than its size (a /proc or other special file), not a regular file`);
+      throw new InputFileError(
+        CliCodes.NotRegularFile,
+        `cannot read ${path}: it yields more bytes than its size (a /proc or other special file), not a regular file`,
+      );
     return out;
   } catch (e) {
     if (e instanceof InputFileError) throw e;
-    throw new InputFileError(CliCodes.FileNotFound, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new InputFileError(
+      CliCodes.FileNotFound,
+      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   } finally {
     fs.closeSync(fd);
   }
@@ -107,6 +129,7 @@ export function isTextSource(bytes: Uint8Array): boolean {
 /** A .net source's text: a regular file of at most MAX_SOURCE_BYTES holding UTF-8 text. */
 export function readSourceFile(path: string): string {
   const bytes = readRegularFile(path, MAX_SOURCE_BYTES);
-  if (!isTextSource(bytes)) throw new InputFileError(CliCodes.NotText, `cannot read ${path}: it is not UTF-8 text (a binary file?)`);
+  if (!isTextSource(bytes))
+    throw new InputFileError(CliCodes.NotText, `cannot read ${path}: it is not UTF-8 text (a binary file?)`);
   return bytes.toString("utf8");
 }

@@ -46,7 +46,8 @@ function parseHeader(text: string): Map<string, PyValue> {
   let i = 0;
   let depth = 0;
   const nest = () => {
-    if (++depth > MAX_HEADER_DEPTH) throw new NpyError(`the header nests more than ${MAX_HEADER_DEPTH} levels of brackets`);
+    if (++depth > MAX_HEADER_DEPTH)
+      throw new NpyError(`the header nests more than ${MAX_HEADER_DEPTH} levels of brackets`);
   };
   const scalar = /(True|False|-?\d+)L?/y;
   const skip = () => {
@@ -129,17 +130,27 @@ function decode(bytes: Uint8Array): HostTensor {
   const shape = h.get("shape");
   if (typeof descr !== "string") throw new NpyError("the header has no 'descr' string");
   if (typeof fortran !== "boolean") throw new NpyError("the header has no 'fortran_order' flag");
-  if (!Array.isArray(shape) || !shape.every((d): d is number => typeof d === "number" && Number.isSafeInteger(d) && d >= 0 && d < 2 ** 31))
+  if (
+    !Array.isArray(shape) ||
+    !shape.every((d): d is number => typeof d === "number" && Number.isSafeInteger(d) && d >= 0 && d < 2 ** 31)
+  )
     throw new NpyError("the header's 'shape' is not a tuple of sizes from 0 to 2^31-1");
   const dtype = dtypeOfDescr(descr);
-  if (!dtype) throw new NpyError(`unsupported element type '${descr}' (supported: ${Object.values(DESCR).join(", ")}, little-endian)`);
-  if (fortran && shape.filter((d) => d !== 1).length > 1) throw new NpyError("Fortran-order arrays are not supported; save with np.ascontiguousarray");
+  if (!dtype)
+    throw new NpyError(
+      `unsupported element type '${descr}' (supported: ${Object.values(DESCR).join(", ")}, little-endian)`,
+    );
+  if (fortran && shape.filter((d) => d !== 1).length > 1)
+    throw new NpyError("Fortran-order arrays are not supported; save with np.ascontiguousarray");
   const count = numel(shape);
   const size = count * byteSize(dtype);
   const dataStart = start + headerLen;
   if (!Number.isSafeInteger(size) || dataStart + size > bytes.length)
-    throw new NpyError(`the data is truncated: shape (${shape.join(", ")}) of ${descr} needs ${size} bytes, the file has ${bytes.length - dataStart}`);
-  if (dataStart + size < bytes.length) throw new NpyError(`${bytes.length - dataStart - size} unexpected bytes after the data`);
+    throw new NpyError(
+      `the data is truncated: shape (${shape.join(", ")}) of ${descr} needs ${size} bytes, the file has ${bytes.length - dataStart}`,
+    );
+  if (dataStart + size < bytes.length)
+    throw new NpyError(`${bytes.length - dataStart - size} unexpected bytes after the data`);
   const data = dataFromBytes(dtype, bytes.subarray(dataStart, dataStart + size));
   if (dtype === "bool") for (let i = 0; i < count; i++) data[i] = data[i] ? 1 : 0;
   return { dtype, shape, data };
@@ -169,12 +180,14 @@ export function readNpyFile(path: string): NpyResult {
 /** Encodes a tensor as .npy (version 1, or 2 when the header needs it); bf16 is widened to f32 exactly. */
 export function encodeNpy(t: HostTensor): Uint8Array {
   const src: HostTensor =
-    t.dtype === "bf16" ? { dtype: "f32", shape: t.shape, data: Float32Array.from(t.data as Uint16Array, bf16BitsToNumber) } : t;
+    t.dtype === "bf16"
+      ? { dtype: "f32", shape: t.shape, data: Float32Array.from(t.data as Uint16Array, bf16BitsToNumber) }
+      : t;
   const shape = src.shape.length === 1 ? `(${src.shape[0]},)` : `(${src.shape.join(", ")})`;
   let header = `{'descr': '${DESCR[src.dtype as Exclude<DType, "bf16">]}', 'fortran_order': False, 'shape': ${shape}, }`;
   const v1 = header.length + 11 <= 0xffff;
   const prefix = v1 ? 10 : 12;
-  header = header.padEnd(Math.ceil((prefix + header.length + 1) / 64) * 64 - prefix - 1, " ") + "\n";
+  header = `${header.padEnd(Math.ceil((prefix + header.length + 1) / 64) * 64 - prefix - 1, " ")}\n`;
   const data = bytesOf(src);
   const out = new Uint8Array(prefix + header.length + data.byteLength);
   out.set(MAGIC);

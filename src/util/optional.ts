@@ -6,7 +6,8 @@ import { DiagnosticError } from "../diagnostics/diagnostics.js";
 export type OptionalPackage = "onnxruntime-node" | "webgpu" | "pngjs" | "jpeg-js";
 
 const INSTALL: Record<OptionalPackage, string> = {
-  "onnxruntime-node": "npm install onnxruntime-node --onnxruntime-node-install=skip (the CPU build; for CUDA see 'Running on CUDA' in docs/cli.md)",
+  "onnxruntime-node":
+    "npm install onnxruntime-node --onnxruntime-node-install=skip (the CPU build; for CUDA see 'Running on CUDA' in docs/cli.md)",
   webgpu: "npm install webgpu",
   pngjs: "npm install pngjs",
   "jpeg-js": "npm install jpeg-js",
@@ -24,7 +25,9 @@ export function setOptionalPackageLoader(replacement?: Loader): void {
 
 const isNotFound = (e: unknown, name: string) => {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  return (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") && String((e as Error).message).includes(name);
+  return (
+    (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") && String((e as Error).message).includes(name)
+  );
 };
 
 /** Imports `name` for `purpose` ("netc run on an .onnx model"); throws a NET8007 DiagnosticError when it is absent. */
@@ -35,6 +38,8 @@ export async function loadOptional<T>(name: OptionalPackage, purpose: string): P
     const message = isNotFound(e, name)
       ? `${purpose} needs the ${name} package, which is not installed`
       : `${purpose} needs the ${name} package, which is installed but cannot be loaded: ${(e as Error).message.split("\n")[0]}`;
-    throw new DiagnosticError([makeDiagnostic(CliCodes.PackageMissing, message, undefined, { hint: `install it: ${INSTALL[name]}` })]);
+    throw new DiagnosticError([
+      makeDiagnostic(CliCodes.PackageMissing, message, undefined, { hint: `install it: ${INSTALL[name]}` }),
+    ]);
   }
 }

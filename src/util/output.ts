@@ -44,35 +44,57 @@ function realish(p: string): string {
 /** An input as messages name it: a file of the standard library as `std/...`, never by its machine path. */
 function shownInput(input: string, realInput: string): string {
   const std = realish(stdlibDir());
-  return inside(realInput, std) && realInput !== std ? STDLIB_PREFIX + path.relative(std, realInput).split(path.sep).join("/") : input;
+  return inside(realInput, std) && realInput !== std
+    ? STDLIB_PREFIX + path.relative(std, realInput).split(path.sep).join("/")
+    : input;
 }
 
-const inside = (child: string, parent: string) => child === parent || child.startsWith(parent.endsWith(path.sep) ? parent : parent + path.sep);
+const inside = (child: string, parent: string) =>
+  child === parent || child.startsWith(parent.endsWith(path.sep) ? parent : parent + path.sep);
 
 /** A sibling name for a temporary copy of `target` that no other writer picks. */
 export function temporarySibling(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target) || "out"}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  return path.join(
+    path.dirname(target),
+    `.${path.basename(target) || "out"}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`,
+  );
 }
 
 /**
  * Refuses an output `target` that is empty, is or holds one of `inputs`, is the working folder or one above it, or
  * whose folder is not a folder. `what` names the output in messages ("the ONNX model", "the bundle").
  */
-export function checkOutputPlace(target: string, inputs: readonly string[], what: string, into: "replace" | "add-files" = "replace"): void {
+export function checkOutputPlace(
+  target: string,
+  inputs: readonly string[],
+  what: string,
+  into: "replace" | "add-files" = "replace",
+): void {
   if (target.trim() === "") fail(CliCodes.OutputNotReplaceable, `${what}: the output path is empty`);
   const real = realish(target);
   const cwd = realish(process.cwd());
-  if (inside(cwd, real)) fail(CliCodes.OutputNotReplaceable, `${what} cannot be written to ${target}: it is the working folder or a folder above it`, "name a new folder or file for the output");
+  if (inside(cwd, real))
+    fail(
+      CliCodes.OutputNotReplaceable,
+      `${what} cannot be written to ${target}: it is the working folder or a folder above it`,
+      "name a new folder or file for the output",
+    );
   for (const input of inputs) {
     // A folder that files are added to may hold inputs; each added file is checked on its own.
     const realInput = realish(input);
     if (into === "replace" ? inside(realInput, real) : realInput === real)
-      fail(CliCodes.OutputIsInput, `${what} would be written over the input ${shownInput(input, realInput)}${input === target ? "" : ` (the output is ${target})`}`, "write the output to another path");
+      fail(
+        CliCodes.OutputIsInput,
+        `${what} would be written over the input ${shownInput(input, realInput)}${input === target ? "" : ` (the output is ${target})`}`,
+        "write the output to another path",
+      );
   }
   const parent = path.dirname(real);
   const parentStat = lstat(parent);
-  if (!parentStat) fail(CliCodes.WriteFailed, `cannot write ${target}: the folder ${path.dirname(target)} does not exist`);
-  if (!parentStat!.isDirectory()) fail(CliCodes.WriteFailed, `cannot write ${target}: ${path.dirname(target)} is not a folder`);
+  if (!parentStat)
+    fail(CliCodes.WriteFailed, `cannot write ${target}: the folder ${path.dirname(target)} does not exist`);
+  if (!parentStat!.isDirectory())
+    fail(CliCodes.WriteFailed, `cannot write ${target}: ${path.dirname(target)} is not a folder`);
 }
 
 /** checkOutputPlace for a single file: an existing target must be a regular file (or a link, which is replaced). */
@@ -80,7 +102,11 @@ export function checkFileOutput(target: string, inputs: readonly string[], what:
   checkOutputPlace(target, inputs, what);
   const st = lstat(target);
   if (st && !st.isFile() && !st.isSymbolicLink())
-    fail(CliCodes.OutputNotReplaceable, `${what} cannot replace ${target}: it is ${st.isDirectory() ? "a folder" : "not a regular file"}`, "name a new file for the output");
+    fail(
+      CliCodes.OutputNotReplaceable,
+      `${what} cannot replace ${target}: it is ${st.isDirectory() ? "a folder" : "not a regular file"}`,
+      "name a new file for the output",
+    );
 }
 
 /** A file to write: its final path and what to write into its (temporary) descriptor. */
@@ -121,7 +147,12 @@ export function writeFilesAtomic(files: readonly FileOutput[]): void {
 }
 
 /** Checks the place, then writes one file atomically. */
-export function writeFileOutput(target: string, inputs: readonly string[], what: string, write: (fd: number) => void): void {
+export function writeFileOutput(
+  target: string,
+  inputs: readonly string[],
+  what: string,
+  write: (fd: number) => void,
+): void {
   checkFileOutput(target, inputs, what);
   writeFilesAtomic([{ target, write }]);
 }
@@ -143,7 +174,9 @@ function notABundle(dir: string): string | undefined {
   if (stranger !== undefined) return `it holds ${stranger}, which netc did not write`;
   const kernels = path.join(dir, "kernels");
   if (lstat(kernels)?.isDirectory()) {
-    const odd = fs.readdirSync(kernels).find((entry) => !entry.endsWith(".wgsl") || !lstat(path.join(kernels, entry))?.isFile());
+    const odd = fs
+      .readdirSync(kernels)
+      .find((entry) => !entry.endsWith(".wgsl") || !lstat(path.join(kernels, entry))?.isFile());
     if (odd !== undefined) return `it holds kernels/${odd}, which netc did not write`;
   }
   return undefined;
@@ -154,13 +187,28 @@ function notABundle(dir: string): string | undefined {
  * `target`. An existing `target` is replaced only when it is a bundle netc wrote (recognised by its manifest and
  * holding nothing else); otherwise a diagnostic, and nothing is touched.
  */
-export function writeBundleFolder(target: string, inputs: readonly string[], what: string, fill: (dir: string) => void): void {
+export function writeBundleFolder(
+  target: string,
+  inputs: readonly string[],
+  what: string,
+  fill: (dir: string) => void,
+): void {
   checkOutputPlace(target, inputs, what);
   const st = lstat(target);
   if (st) {
-    if (!st.isDirectory()) fail(CliCodes.OutputNotReplaceable, `${what} cannot replace ${target}: it is not a folder`, "name a new folder for the bundle");
+    if (!st.isDirectory())
+      fail(
+        CliCodes.OutputNotReplaceable,
+        `${what} cannot replace ${target}: it is not a folder`,
+        "name a new folder for the bundle",
+      );
     const why = notABundle(target);
-    if (why) fail(CliCodes.OutputNotReplaceable, `${what} will not replace the folder ${target}: ${why}`, "netc replaces only a bundle folder it wrote; name a new folder for the bundle");
+    if (why)
+      fail(
+        CliCodes.OutputNotReplaceable,
+        `${what} will not replace the folder ${target}: ${why}`,
+        "netc replaces only a bundle folder it wrote; name a new folder for the bundle",
+      );
   }
   const temp = temporarySibling(target);
   try {
@@ -186,7 +234,8 @@ export function writeBundleFolder(target: string, inputs: readonly string[], wha
 export function checkFileSetPlace(dir: string, inputs: readonly string[], what: string): fs.Stats | undefined {
   checkOutputPlace(dir, inputs, what, "add-files");
   const st = fs.existsSync(dir) ? fs.statSync(dir) : undefined;
-  if (st && !st.isDirectory()) fail(CliCodes.OutputNotReplaceable, `${what}: ${dir} is not a folder`, "name a folder for the output files");
+  if (st && !st.isDirectory())
+    fail(CliCodes.OutputNotReplaceable, `${what}: ${dir} is not a folder`, "name a folder for the output files");
   return st;
 }
 
@@ -195,11 +244,18 @@ export function checkFileSetPlace(dir: string, inputs: readonly string[], what: 
  * temporary sibling and renamed into place; in an existing folder each file is written beside its target and the
  * set is renamed into place once every file is complete. Existing files of other names are left alone.
  */
-export function writeFileSet(dir: string, files: readonly { name: string; bytes: Uint8Array }[], inputs: readonly string[], what: string): void {
+export function writeFileSet(
+  dir: string,
+  files: readonly { name: string; bytes: Uint8Array }[],
+  inputs: readonly string[],
+  what: string,
+): void {
   const st = checkFileSetPlace(dir, inputs, what);
   if (st) {
     for (const f of files) checkFileOutput(path.join(dir, f.name), inputs, what);
-    return writeFilesAtomic(files.map((f) => ({ target: path.join(dir, f.name), write: (fd) => writeAll(fd, f.bytes) })));
+    return writeFilesAtomic(
+      files.map((f) => ({ target: path.join(dir, f.name), write: (fd) => writeAll(fd, f.bytes) })),
+    );
   }
   const temp = temporarySibling(dir);
   try {

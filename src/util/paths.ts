@@ -20,7 +20,8 @@ export function groupPaths(paths: readonly string[]): PathGroup[] {
   for (let depth = 1; depth <= deepest; depth++) {
     groups = new Map();
     split.forEach((segments, i) => {
-      const pattern = segments.length <= depth ? paths[i] : [...segments.slice(0, depth).map(segmentPattern), "*"].join(".");
+      const pattern =
+        segments.length <= depth ? paths[i] : [...segments.slice(0, depth).map(segmentPattern), "*"].join(".");
       const group = groups.get(pattern);
       if (group) group.count++;
       else groups.set(pattern, { pattern, count: 1, first: paths[i] });

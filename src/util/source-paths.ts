@@ -13,7 +13,8 @@ export const STDLIB_PREFIX = "std/";
 export const isStdlibFile = (file: string): boolean => file.startsWith(STDLIB_PREFIX);
 
 /** The file on disk behind a source file name: `std/...` names are files of the standard library folder. */
-export const sourceFilePath = (file: string): string => (isStdlibFile(file) ? join(stdlibDir(), file.slice(STDLIB_PREFIX.length)) : file);
+export const sourceFilePath = (file: string): string =>
+  isStdlibFile(file) ? join(stdlibDir(), file.slice(STDLIB_PREFIX.length)) : file;
 
 /**
  * How a file is named in diagnostics, ONNX doc strings and bundle manifests: as given when relative, else relative

@@ -193,7 +193,11 @@ export function describeStateDict(sd: StateDict): string {
 export function findStateDict(ckpt: Checkpoint, subdict?: string): StateDict {
   if (subdict !== undefined && subdict !== "") {
     const node = resolvePath(ckpt, subdict);
-    const tensors = isModule(node) ? moduleTensors(node) : node.kind === "dict" || node.kind === "list" ? tensorsBelow(node) : new Map();
+    const tensors = isModule(node)
+      ? moduleTensors(node)
+      : node.kind === "dict" || node.kind === "list"
+        ? tensorsBelow(node)
+        : new Map();
     if (tensors.size === 0) {
       throw weightError(WeightCodes.StateDictNotFound, `${ckpt.path}: '${subdict}' is not a dict of tensors`, {
         hint: candidatesHint(ckpt),
@@ -205,10 +209,16 @@ export function findStateDict(ckpt: Checkpoint, subdict?: string): StateDict {
   if (found.length === 1) {
     const [chosen] = found;
     const aside = optimizers.length === 0 ? "" : ` (training state at ${optimizers.map(place).join(", ")} left aside)`;
-    const only = ckpt.format === "safetensors" ? "a safetensors file is one state dict"
-      : ckpt.format.startsWith("sharded") ? "the shards' tensors, as the index lists them"
-      : "the only dict whose values are all tensors";
-    const why = chosen.module === undefined ? only : `an nn.Module pickled whole (${chosen.module}), named as its state_dict() names them`;
+    const only =
+      ckpt.format === "safetensors"
+        ? "a safetensors file is one state dict"
+        : ckpt.format.startsWith("sharded")
+          ? "the shards' tensors, as the index lists them"
+          : "the only dict whose values are all tensors";
+    const why =
+      chosen.module === undefined
+        ? only
+        : `an nn.Module pickled whole (${chosen.module}), named as its state_dict() names them`;
     return { checkpoint: ckpt, path: chosen.path, tensors: chosen.tensors, reason: why + aside };
   }
   if (found.length === 0) {
@@ -254,7 +264,17 @@ function candidatesHint(ckpt: Checkpoint): string | undefined {
  * Training bookkeeping that can hold dicts of tensors but never the weights: optimizer and scheduler states, and
  * PyTorch Lightning's callback states (ModelCheckpoint's best_k_models), loops and hyper-parameters.
  */
-const BOOKKEEPING = new Set(["optimizer", "optimizers", "optimizer_states", "lr_scheduler", "lr_schedulers", "scheduler", "callbacks", "loops", "hyper_parameters"]);
+const BOOKKEEPING = new Set([
+  "optimizer",
+  "optimizers",
+  "optimizer_states",
+  "lr_scheduler",
+  "lr_schedulers",
+  "scheduler",
+  "callbacks",
+  "loops",
+  "hyper_parameters",
+]);
 
 /** Dicts whose values are all tensors, outside optimizer states (dicts with 'state' and 'param_groups') and bookkeeping. */
 function stateDictCandidates(root: CheckpointNode): { found: Candidate[]; optimizers: string[] } {
@@ -267,7 +287,10 @@ function stateDictCandidates(root: CheckpointNode): { found: Candidate[]; optimi
     }
     if (node.kind !== "dict" && node.kind !== "list") return true;
     const keys = new Set(node.kind === "dict" ? node.entries.map((e) => e.key) : []);
-    if ((keys.has("state") && keys.has("param_groups")) || (path.length > 0 && BOOKKEEPING.has(path[path.length - 1]))) {
+    if (
+      (keys.has("state") && keys.has("param_groups")) ||
+      (path.length > 0 && BOOKKEEPING.has(path[path.length - 1]))
+    ) {
       if (hasTensors(node)) optimizers.push(path.join("."));
       return false;
     }
@@ -299,10 +322,14 @@ function resolvePath(ckpt: Checkpoint, path: string): CheckpointNode {
   let rest = path;
   while (rest !== "") {
     const children =
-      node.kind === "dict" ? node.entries : node.kind === "list" ? node.items.map((n, i) => ({ key: String(i), node: n })) : [];
+      node.kind === "dict"
+        ? node.entries
+        : node.kind === "list"
+          ? node.items.map((n, i) => ({ key: String(i), node: n }))
+          : [];
     let next: { key: string; node: CheckpointNode } | undefined;
     for (const child of children) {
-      const fits = rest === child.key || rest.startsWith(child.key + ".");
+      const fits = rest === child.key || rest.startsWith(`${child.key}.`);
       if (fits && (next === undefined || child.key.length > next.key.length)) next = child;
     }
     if (next === undefined) {
@@ -327,7 +354,11 @@ function isModule(node: CheckpointNode): node is OpaqueNode {
  * A pickled module's parameters and buffers, then its submodules', under the names module.state_dict() gives them.
  * (Buffers registered with persistent=False are included: state_dict() leaves them out, so they show as unexpected.)
  */
-function moduleTensors(module: OpaqueNode, prefix = "", out = new Map<string, TensorEntry>()): Map<string, TensorEntry> {
+function moduleTensors(
+  module: OpaqueNode,
+  prefix = "",
+  out = new Map<string, TensorEntry>(),
+): Map<string, TensorEntry> {
   for (const { key, node } of module.entries) {
     if (node.kind !== "dict") continue;
     if (key === "_parameters" || key === "_buffers") {
@@ -360,9 +391,11 @@ function tensorsBelow(node: CheckpointNode): Map<string, TensorEntry> {
 export function walk(
   node: CheckpointNode,
   path: string[],
+  // biome-ignore lint/suspicious/noConfusingVoidType: a visitor may return nothing (go on) or false (stop descending)
   visit: (node: CheckpointNode, path: readonly string[]) => boolean | void,
 ): void {
   if (visit(node, path) === false) return;
-  if (node.kind === "dict" || node.kind === "opaque") for (const e of node.entries) walk(e.node, [...path, e.key], visit);
+  if (node.kind === "dict" || node.kind === "opaque")
+    for (const e of node.entries) walk(e.node, [...path, e.key], visit);
   else if (node.kind === "list") node.items.forEach((item, i) => walk(item, [...path, String(i)], visit));
 }

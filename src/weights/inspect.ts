@@ -1,6 +1,14 @@
 // The text of `netc weights inspect`: what a checkpoint holds, as a tree, with the state dict netc would pick.
 import { DiagnosticError } from "../diagnostics/diagnostics.js";
-import { findStateDict, wrapperPrefix, type ArrayNode, type Checkpoint, type CheckpointNode, type DictNode, type ScalarNode } from "./checkpoint.js";
+import {
+  findStateDict,
+  wrapperPrefix,
+  type ArrayNode,
+  type Checkpoint,
+  type CheckpointNode,
+  type DictNode,
+  type ScalarNode,
+} from "./checkpoint.js";
 import { isContiguous, type TensorEntry } from "./layout.js";
 
 export interface InspectOptions {
@@ -41,11 +49,18 @@ function stateDictLines(ckpt: Checkpoint): string[] {
   try {
     const sd = findStateDict(ckpt);
     const where = sd.path === "" ? "the root" : `'${sd.path}'`;
-    const lines = [`state dict: ${where} (${count(sd.tensors.size, "tensor")}, ${count(elements(sd.tensors.values()), "element")})`, `  why: ${sd.reason}`];
+    const lines = [
+      `state dict: ${where} (${count(sd.tensors.size, "tensor")}, ${count(elements(sd.tensors.values()), "element")})`,
+      `  why: ${sd.reason}`,
+    ];
     const prefix = wrapperPrefix(sd);
-    if (prefix !== undefined) lines.push(`  keys: every key starts with '${prefix}'; a model without the wrapper takes them with weights { strip "${prefix}" }`);
+    if (prefix !== undefined)
+      lines.push(
+        `  keys: every key starts with '${prefix}'; a model without the wrapper takes them with weights { strip "${prefix}" }`,
+      );
     const opaque = [...sd.tensors.values()].filter((t) => t.opaque !== undefined).length;
-    if (opaque > 0) lines.push(`  ${count(opaque, "tensor")} made by opaque objects: loading fails if the model needs one`);
+    if (opaque > 0)
+      lines.push(`  ${count(opaque, "tensor")} made by opaque objects: loading fails if the model needs one`);
     return lines;
   } catch (e) {
     if (!(e instanceof DiagnosticError)) throw e;
@@ -83,12 +98,19 @@ function renderNode(key: string, node: CheckpointNode, depth: number, limit: num
         lines.push(`${pad}${key}: list[${node.items.length}] of ${types}`);
       } else {
         lines.push(`${pad}${key}: list[${node.items.length}]${tensorSummary(node)}`);
-        renderEntries({ kind: "dict", entries: node.items.map((n, i) => ({ key: String(i), node: n })) }, depth + 1, limit, lines);
+        renderEntries(
+          { kind: "dict", entries: node.items.map((n, i) => ({ key: String(i), node: n })) },
+          depth + 1,
+          limit,
+          lines,
+        );
       }
       return;
     }
     case "dict":
-      lines.push(`${pad}${key}: ${node.className ?? "dict"}${node.entries.length === 0 ? " (empty)" : tensorSummary(node)}`);
+      lines.push(
+        `${pad}${key}: ${node.className ?? "dict"}${node.entries.length === 0 ? " (empty)" : tensorSummary(node)}`,
+      );
       renderEntries(node, depth + 1, limit, lines);
       return;
   }
@@ -97,7 +119,10 @@ function renderNode(key: string, node: CheckpointNode, depth: number, limit: num
 /** Children in order; runs of tensors are aligned, and cut after `limit` per container. */
 function renderEntries(dict: DictNode, depth: number, limit: number, lines: string[]): void {
   const listed = dict.entries.filter((e) => e.node.kind === "tensor").slice(0, limit);
-  const width = Math.min(60, listed.reduce((w, e) => Math.max(w, e.key.length), 0));
+  const width = Math.min(
+    60,
+    listed.reduce((w, e) => Math.max(w, e.key.length), 0),
+  );
   let shown = 0;
   let hidden = 0;
   for (const { key, node } of dict.entries) {
@@ -125,7 +150,8 @@ function arrayText(node: ArrayNode): string {
 }
 
 function tensorText(t: TensorEntry): string {
-  if (t.opaque !== undefined) return `<tensor made by opaque ${t.opaque}>${t.shape.length > 0 ? ` [${t.shape.join(", ")}]` : ""}`;
+  if (t.opaque !== undefined)
+    return `<tensor made by opaque ${t.opaque}>${t.shape.length > 0 ? ` [${t.shape.join(", ")}]` : ""}`;
   const layout = isContiguous(t.shape, t.strides) ? "" : `  (strides [${t.strides.join(", ")}])`;
   return `${t.dtype} [${t.shape.join(", ")}]${layout}`;
 }
@@ -157,7 +183,7 @@ function scalarType(node: ScalarNode): string {
 }
 
 function text(s: string): string {
-  return JSON.stringify(s.length > MAX_TEXT ? s.slice(0, MAX_TEXT) + "..." : s);
+  return JSON.stringify(s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT)}...` : s);
 }
 
 function elements(tensors: Iterable<TensorEntry>): number {

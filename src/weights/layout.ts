@@ -93,9 +93,16 @@ export function makeTensorEntry(what: string, key: string, raw: RawLayout, stora
  * A tensor that depends on an opaque value: its key path from the checkpoint root and the global, named; with the
  * weight that needs it, at the user's `layer` line (the standard library's declaration as a note).
  */
-export function opaqueTensorError(file: string, entry: TensorEntry, neededBy?: { path: string; span?: Span; layerSpan?: Span }): DiagnosticError {
+export function opaqueTensorError(
+  file: string,
+  entry: TensorEntry,
+  neededBy?: { path: string; span?: Span; layerSpan?: Span },
+): DiagnosticError {
   const need = neededBy === undefined ? "" : `, which the weight '${neededBy.path}' needs,`;
-  const related = neededBy?.layerSpan && neededBy.span ? [{ message: "the weight is declared here, in the standard library", span: neededBy.span }] : [];
+  const related =
+    neededBy?.layerSpan && neededBy.span
+      ? [{ message: "the weight is declared here, in the standard library", span: neededBy.span }]
+      : [];
   return weightError(
     WeightCodes.OpaqueTensor,
     `${file}: tensor '${entry.key}'${need} depends on the Python global '${entry.opaque}', which netc does not run`,
@@ -105,9 +112,20 @@ export function opaqueTensorError(file: string, entry: TensorEntry, neededBy?: {
 
 /** A tensor netc cannot read: made from an opaque value; `shape` when the pickle gave a valid one. */
 export function makeOpaqueTensorEntry(key: string, global: string, shape: readonly unknown[] | undefined): TensorEntry {
-  const dims = shape?.every((d) => typeof d === "number" && Number.isSafeInteger(d) && d >= 0) ? (shape as number[]) : [];
+  const dims = shape?.every((d) => typeof d === "number" && Number.isSafeInteger(d) && d >= 0)
+    ? (shape as number[])
+    : [];
   const storage: StorageInfo = { name: `<opaque ${global}>`, dtype: "f32", numel: 0, fileOffset: 0 };
-  return { key, dtype: "f32", shape: dims, strides: stridesOf(dims), storageOffset: 0, numel: 0, storage, opaque: global };
+  return {
+    key,
+    dtype: "f32",
+    shape: dims,
+    strides: stridesOf(dims),
+    storageOffset: 0,
+    numel: 0,
+    storage,
+    opaque: global,
+  };
 }
 
 /** Non-negative integer dims whose element count, in elements and in bytes, stays exact in a double. */
@@ -116,7 +134,8 @@ export function checkedShape(what: string, raw: readonly unknown[], dtype: DType
     throw weightError(WeightCodes.BadTensor, `${what}: ${detail}`);
   };
   const shape = raw.map((d, i) => toIndex(d) ?? bad(`dimension ${i} of the shape is ${String(d)}`));
-  const bytes = checkedProduct([...shape, byteSize(dtype)]) ?? bad(`shape [${shape.join(", ")}] is too large to address`);
+  const bytes =
+    checkedProduct([...shape, byteSize(dtype)]) ?? bad(`shape [${shape.join(", ")}] is too large to address`);
   return { shape, numel: bytes / byteSize(dtype) };
 }
 
@@ -172,7 +191,9 @@ function words(bytes: Uint8Array, size: 1 | 2 | 4): Words {
   if (size === 1) return bytes;
   const aligned = bytes.byteOffset % size === 0 ? bytes : bytes.slice();
   const length = aligned.byteLength / size;
-  return size === 2 ? new Uint16Array(aligned.buffer, aligned.byteOffset, length) : new Uint32Array(aligned.buffer, aligned.byteOffset, length);
+  return size === 2
+    ? new Uint16Array(aligned.buffer, aligned.byteOffset, length)
+    : new Uint32Array(aligned.buffer, aligned.byteOffset, length);
 }
 
 /**

@@ -271,7 +271,14 @@ export function planWeights(declared: readonly DeclaredWeight[], sources: readon
   const dropped: DroppedTensor[] = [];
   const rules = new RuleMatches();
   sources.forEach((s, origin) => {
-    const offered = offeredTensors(stateDicts[origin], s.rules ?? {}, { origin, names, declared: declaredByPath, prefix: s.rules?.prefix ?? "", dropped, rules });
+    const offered = offeredTensors(stateDicts[origin], s.rules ?? {}, {
+      origin,
+      names,
+      declared: declaredByPath,
+      prefix: s.rules?.prefix ?? "",
+      dropped,
+      rules,
+    });
     for (const c of offered.values()) addCandidate(candidates, c, names);
   });
 
@@ -288,7 +295,11 @@ export function planWeights(declared: readonly DeclaredWeight[], sources: readon
   };
   const loads: PlannedLoad[] = [];
   for (const d of declared) {
-    const flags = { unused: d.unused ?? false, stdlibBuffer: d.stdlibBuffer ?? false, ...(d.layerSpan ? { layerSpan: d.layerSpan } : {}) };
+    const flags = {
+      unused: d.unused ?? false,
+      stdlibBuffer: d.stdlibBuffer ?? false,
+      ...(d.layerSpan ? { layerSpan: d.layerSpan } : {}),
+    };
     const c = candidates.get(d.path);
     if (!c) {
       report.missing.push({ path: d.path, dtype: d.dtype, shape: d.shape, span: d.span, ...flags });
@@ -297,7 +308,13 @@ export function planWeights(declared: readonly DeclaredWeight[], sources: readon
     candidates.delete(d.path);
     const entry = stateDicts[c.origin].tensors.get(c.key);
     if (entry?.opaque !== undefined) throw opaqueTensorError(stateDicts[c.origin].checkpoint.path, entry, d);
-    const where = { path: d.path, key: c.key, source: names[c.origin], span: d.span, ...(d.layerSpan ? { layerSpan: d.layerSpan } : {}) };
+    const where = {
+      path: d.path,
+      key: c.key,
+      source: names[c.origin],
+      span: d.span,
+      ...(d.layerSpan ? { layerSpan: d.layerSpan } : {}),
+    };
     if (!sameShape(c.shape, d.shape)) {
       report.shapeMismatch.push({ ...where, expected: d.shape, actual: c.shape });
       continue;
@@ -312,7 +329,13 @@ export function planWeights(declared: readonly DeclaredWeight[], sources: readon
     }
     if (c.sourceDType !== d.dtype) {
       const explicit = c.steps.some((s) => s.op === "cast");
-      report.dtypeConverted.push({ ...where, from: c.sourceDType, to: d.dtype, lossy: isLossy(c.sourceDType, d.dtype), explicit });
+      report.dtypeConverted.push({
+        ...where,
+        from: c.sourceDType,
+        to: d.dtype,
+        lossy: isLossy(c.sourceDType, d.dtype),
+        explicit,
+      });
     }
     report.applied.push({ ...where, ...flags, steps: c.steps.map(describeStep) });
     loads.push({ path: d.path, origin: c.origin, key: c.key, steps });
@@ -361,13 +384,28 @@ function offeredTensors(sd: StateDict, rules: MappingRules, ctx: SourceContext):
   const strips = (rules.stripPrefix ?? []).map((r) => (typeof r === "string" ? { prefix: r } : r));
   const offered = new Map<string, Candidate>();
   const source = ctx.names[ctx.origin];
-  for (const strip of strips) ctx.rules.offer(stripRuleText(strip), strip.span, { kind: "strip", name: strip.prefix }, source);
-  for (const rule of rules.rename ?? []) ctx.rules.offer(renameRuleText(rule), rule.span, rule.regex ? undefined : { kind: "rename", name: rule.from }, source);
+  for (const strip of strips)
+    ctx.rules.offer(stripRuleText(strip), strip.span, { kind: "strip", name: strip.prefix }, source);
+  for (const rule of rules.rename ?? [])
+    ctx.rules.offer(
+      renameRuleText(rule),
+      rule.span,
+      rule.regex ? undefined : { kind: "rename", name: rule.from },
+      source,
+    );
   for (const [key, entry] of sd.tensors) {
     const stripped = stripPrefixes(key, strips, ctx.rules);
     ctx.rules.see(key, stripped);
     const { name, span } = rename(stripped);
-    const c: Candidate = { name, origin: ctx.origin, key, sourceDType: entry.dtype, dtype: entry.dtype, shape: [...entry.shape], steps: [] };
+    const c: Candidate = {
+      name,
+      origin: ctx.origin,
+      key,
+      sourceDType: entry.dtype,
+      dtype: entry.dtype,
+      shape: [...entry.shape],
+      steps: [],
+    };
     addCandidate(offered, c, ctx.names, span);
   }
   for (const transform of rules.transforms ?? []) applyTransform(transform, offered, ctx);
@@ -376,7 +414,10 @@ function offeredTensors(sd: StateDict, rules: MappingRules, ctx: SourceContext):
 }
 
 /** Reads the planned weights: each checkpoint tensor once (kept while later splits still need it). */
-export function loadWeights(plan: WeightPlan, options: { onProgress?: ProgressCallback } = {}): Map<string, HostTensor> {
+export function loadWeights(
+  plan: WeightPlan,
+  options: { onProgress?: ProgressCallback } = {},
+): Map<string, HostTensor> {
   const sourceOf = (load: PlannedLoad) => {
     const sd = plan.stateDicts[load.origin];
     const entry = sd.tensors.get(load.key);
@@ -407,7 +448,10 @@ export function loadWeights(plan: WeightPlan, options: { onProgress?: ProgressCa
     if (left > 0) cache.set(id, tensor);
     else cache.delete(id);
     const input = tensor;
-    weights.set(load.path, withDiagnostics(checkpoint.path, `transforming '${load.key}'`, () => load.steps.reduce(applyStep, input)));
+    weights.set(
+      load.path,
+      withDiagnostics(checkpoint.path, `transforming '${load.key}'`, () => load.steps.reduce(applyStep, input)),
+    );
   }
   return weights;
 }
@@ -473,7 +517,10 @@ interface LiteralTarget {
 }
 
 class RuleMatches {
-  private readonly rules = new Map<string, { rule: string; span?: Span; count: number; literal?: LiteralTarget; sources: string[] }>();
+  private readonly rules = new Map<
+    string,
+    { rule: string; span?: Span; count: number; literal?: LiteralTarget; sources: string[] }
+  >();
   private readonly keys = new Set<string>();
   private readonly stripped = new Set<string>();
 
@@ -502,8 +549,18 @@ class RuleMatches {
     return [...this.rules.values()]
       .filter((r) => r.count === 0)
       .map((r) => {
-        const closest = r.literal && closestName(r.literal.name, r.literal.kind === "strip" ? dottedPrefixes(this.keys, true) : dottedPrefixes(this.stripped, false));
-        return { rule: r.rule, ...(r.span ? { span: r.span } : {}), sources: r.sources, ...(closest ? { closest } : {}) };
+        const closest =
+          r.literal &&
+          closestName(
+            r.literal.name,
+            r.literal.kind === "strip" ? dottedPrefixes(this.keys, true) : dottedPrefixes(this.stripped, false),
+          );
+        return {
+          rule: r.rule,
+          ...(r.span ? { span: r.span } : {}),
+          sources: r.sources,
+          ...(closest ? { closest } : {}),
+        };
       });
   }
 }
@@ -518,12 +575,15 @@ function dottedPrefixes(names: Iterable<string>, dot: boolean): Set<string> {
   return out;
 }
 
-function compileRenames(rules: readonly RenameRule[], matches: RuleMatches): (name: string) => { name: string; span?: Span } {
+function compileRenames(
+  rules: readonly RenameRule[],
+  matches: RuleMatches,
+): (name: string) => { name: string; span?: Span } {
   const steps = rules.map((rule): ((name: string) => string) => {
     const text = renameRuleText(rule);
     if (!rule.regex) {
       return (name) => {
-        if (name !== rule.from && !name.startsWith(rule.from + ".")) return name;
+        if (name !== rule.from && !name.startsWith(`${rule.from}.`)) return name;
         matches.matched(text, rule.span);
         return rule.to + name.slice(rule.from.length);
       };
@@ -537,10 +597,13 @@ function compileRenames(rules: readonly RenameRule[], matches: RuleMatches): (na
   });
   // The span of the last rule that changed the name, so that a collision can point at the rename responsible.
   return (name) =>
-    steps.reduce((r: { name: string; span?: Span }, step, i) => {
-      const renamed = step(r.name);
-      return renamed === r.name ? r : { name: renamed, span: rules[i].span };
-    }, { name });
+    steps.reduce(
+      (r: { name: string; span?: Span }, step, i) => {
+        const renamed = step(r.name);
+        return renamed === r.name ? r : { name: renamed, span: rules[i].span };
+      },
+      { name },
+    );
 }
 
 function compileRegex(pattern: string, span: Span | undefined, whole: boolean): RegExp {
@@ -556,7 +619,11 @@ function addCandidate(candidates: Map<string, Candidate>, c: Candidate, names: r
   const other = candidates.get(c.name);
   if (other) {
     const where = (x: Candidate) => `'${x.key}' of ${names[x.origin]}`;
-    throw weightError(WeightCodes.KeyCollision, `checkpoint tensors ${where(other)} and ${where(c)} both map to '${c.name}'`, { span });
+    throw weightError(
+      WeightCodes.KeyCollision,
+      `checkpoint tensors ${where(other)} and ${where(c)} both map to '${c.name}'`,
+      { span },
+    );
   }
   candidates.set(c.name, c);
 }
@@ -566,31 +633,45 @@ function applyTransform(t: TensorTransform, candidates: Map<string, Candidate>, 
   const matched = [...candidates.values()].filter((c) => (re ? re.test(c.name) : c.name === t.key));
   if (matched.length === 0) {
     const closest = re ? undefined : closestName(t.key, candidates.keys());
-    throw weightError(WeightCodes.BadMappingRule, `the ${t.op} transform of '${t.key}' matches no tensor of ${ctx.names[ctx.origin]}`, {
-      span: t.span,
-      ...(closest ? { hint: `did you mean '${closest}'?` } : {}),
-    });
+    throw weightError(
+      WeightCodes.BadMappingRule,
+      `the ${t.op} transform of '${t.key}' matches no tensor of ${ctx.names[ctx.origin]}`,
+      {
+        span: t.span,
+        ...(closest ? { hint: `did you mean '${closest}'?` } : {}),
+      },
+    );
   }
   for (const c of matched) {
     const what = `the ${t.op} transform of '${c.name}'`;
     switch (t.op) {
       case "transpose": {
         const perm = t.perm ? [...t.perm] : c.shape.map((_, i) => c.shape.length - 1 - i);
-        const valid = perm.length === c.shape.length && perm.every((p, i) => Number.isInteger(p) && p >= 0 && p < perm.length && perm.indexOf(p) === i);
+        const valid =
+          perm.length === c.shape.length &&
+          perm.every((p, i) => Number.isInteger(p) && p >= 0 && p < perm.length && perm.indexOf(p) === i);
         if (!valid) ruleError(`${what}: [${perm.join(", ")}] is not a permutation of ${c.shape.length} axes`, t.span);
         c.shape = perm.map((p) => c.shape[p]);
         c.steps.push({ op: "transpose", perm });
         break;
       }
       case "reshape": {
-        const target = t.shape ?? ctx.declared.get(ctx.prefix + c.name)?.shape ?? ruleError(`${what}: give a shape, or declare a weight '${ctx.prefix + c.name}'`, t.span);
-        const shape = resolveReshape(c.shape, target) ?? ruleError(`${what}: [${c.shape.join(", ")}] cannot be reshaped to [${target.join(", ")}]`, t.span);
+        const target =
+          t.shape ??
+          ctx.declared.get(ctx.prefix + c.name)?.shape ??
+          ruleError(`${what}: give a shape, or declare a weight '${ctx.prefix + c.name}'`, t.span);
+        const shape =
+          resolveReshape(c.shape, target) ??
+          ruleError(`${what}: [${c.shape.join(", ")}] cannot be reshaped to [${target.join(", ")}]`, t.span);
         c.shape = shape;
         c.steps.push({ op: "reshape", shape });
         break;
       }
       case "cast": {
-        const to = t.to ?? ctx.declared.get(ctx.prefix + c.name)?.dtype ?? ruleError(`${what}: give a dtype, or declare a weight '${ctx.prefix + c.name}'`, t.span);
+        const to =
+          t.to ??
+          ctx.declared.get(ctx.prefix + c.name)?.dtype ??
+          ruleError(`${what}: give a dtype, or declare a weight '${ctx.prefix + c.name}'`, t.span);
         c.dtype = to;
         c.steps.push({ op: "cast", to });
         break;
@@ -604,7 +685,15 @@ function applyTransform(t: TensorTransform, candidates: Map<string, Candidate>, 
         if (t.mismatched && (!declared || sameShape(declared.shape, c.shape))) break;
         candidates.delete(c.name);
         const rule = `${t.mismatched ? "drop_mismatched" : "drop"}${t.regex ? "_regex" : ""} "${t.key}"`;
-        ctx.dropped.push({ key: c.key, source: ctx.names[ctx.origin], name: c.name, dtype: c.dtype, shape: c.shape, rule, span: t.span });
+        ctx.dropped.push({
+          key: c.key,
+          source: ctx.names[ctx.origin],
+          name: c.name,
+          dtype: c.dtype,
+          shape: c.shape,
+          rule,
+          span: t.span,
+        });
         break;
       }
     }
@@ -614,16 +703,25 @@ function applyTransform(t: TensorTransform, candidates: Map<string, Candidate>, 
 function splitParts(t: SplitTransform, c: Candidate, re: RegExp | undefined, what: string): Candidate[] {
   const rank = c.shape.length;
   const axis = t.axis < 0 ? t.axis + rank : t.axis;
-  if (!Number.isInteger(axis) || axis < 0 || axis >= rank) ruleError(`${what}: axis ${t.axis} is outside the tensor's ${rank} axes`, t.span);
+  if (!Number.isInteger(axis) || axis < 0 || axis >= rank)
+    ruleError(`${what}: axis ${t.axis} is outside the tensor's ${rank} axes`, t.span);
   const dim = c.shape[axis];
   const count = t.into.length;
   let sizes: readonly number[];
   if (t.sizes) {
     sizes = t.sizes;
-    const valid = sizes.length === count && sizes.every((s) => Number.isInteger(s) && s >= 0) && sizes.reduce((a, b) => a + b, 0) === dim;
-    if (!valid) ruleError(`${what}: sizes [${sizes.join(", ")}] for ${count} parts do not add up to dimension ${axis} (${dim})`, t.span);
+    const valid =
+      sizes.length === count &&
+      sizes.every((s) => Number.isInteger(s) && s >= 0) &&
+      sizes.reduce((a, b) => a + b, 0) === dim;
+    if (!valid)
+      ruleError(
+        `${what}: sizes [${sizes.join(", ")}] for ${count} parts do not add up to dimension ${axis} (${dim})`,
+        t.span,
+      );
   } else {
-    if (count === 0 || dim % count !== 0) ruleError(`${what}: dimension ${axis} (${dim}) does not split into ${count} equal parts`, t.span);
+    if (count === 0 || dim % count !== 0)
+      ruleError(`${what}: dimension ${axis} (${dim}) does not split into ${count} equal parts`, t.span);
     sizes = t.into.map(() => dim / count);
   }
   let start = 0;
@@ -661,10 +759,22 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
  * their source's prefix, since rules name tensors that way. Indexed so that each lookup is one map access.
  */
 class RenameHints {
-  private readonly byOrigin: { prefix: string; set?: string; bySuffix: Map<string, Candidate>; byName: Map<string, Candidate>; byHole: Map<string, Candidate> }[];
+  private readonly byOrigin: {
+    prefix: string;
+    set?: string;
+    bySuffix: Map<string, Candidate>;
+    byName: Map<string, Candidate>;
+    byHole: Map<string, Candidate>;
+  }[];
 
   constructor(unexpected: readonly Candidate[], sources: readonly WeightSource[]) {
-    this.byOrigin = sources.map((s) => ({ prefix: s.rules?.prefix ?? "", ...(s.set ? { set: s.set } : {}), bySuffix: new Map(), byName: new Map(), byHole: new Map() }));
+    this.byOrigin = sources.map((s) => ({
+      prefix: s.rules?.prefix ?? "",
+      ...(s.set ? { set: s.set } : {}),
+      bySuffix: new Map(),
+      byName: new Map(),
+      byHole: new Map(),
+    }));
     for (const c of unexpected) {
       const o = this.byOrigin[c.origin];
       if (!c.name.startsWith(o.prefix)) continue;
@@ -685,9 +795,13 @@ class RenameHints {
       const relative = (c: Candidate) => c.name.slice(o.prefix.length);
       const block = (rule: string) => `\`weights${o.set ? ` ${o.set}` : ""} { ${rule} }\``;
       // A key the rules already renamed is named as both, so that a wrong rule can be recognised.
-      const has = (c: Candidate) => (c.key === relative(c) ? `the checkpoint has '${c.name}'` : `the checkpoint's '${c.key}' (mapped to '${c.name}')`);
+      const has = (c: Candidate) =>
+        c.key === relative(c)
+          ? `the checkpoint has '${c.name}'`
+          : `the checkpoint's '${c.key}' (mapped to '${c.name}')`;
       const longer = fits(o.bySuffix.get(wanted));
-      if (longer) return `${has(longer)}: rename? ${block(`strip "${relative(longer).slice(0, relative(longer).length - wanted.length)}"`)}`;
+      if (longer)
+        return `${has(longer)}: rename? ${block(`strip "${relative(longer).slice(0, relative(longer).length - wanted.length)}"`)}`;
       const segments = wanted.split(".");
       for (let i = 1; i < segments.length; i++) {
         const shorter = fits(o.byName.get(segments.slice(i).join(".")));
@@ -704,7 +818,8 @@ class RenameHints {
         if (i === segments.length - 1 && !closestName(segments[i], [theirs[i]])) continue;
         const rule = block(`rename "${theirs.slice(0, i + 1).join(".")}" -> "${segments.slice(0, i + 1).join(".")}"`);
         const typo = closestName(segments[i], [theirs[i]]);
-        if (typo) return `did you mean '${typo}'? ${has(other)}: rename the layer '${segments.slice(0, i + 1).join(".")}', or map the checkpoint's name with ${rule}`;
+        if (typo)
+          return `did you mean '${typo}'? ${has(other)}: rename the layer '${segments.slice(0, i + 1).join(".")}', or map the checkpoint's name with ${rule}`;
         return `${has(other)}: rename? ${rule}`;
       }
     }
@@ -712,7 +827,8 @@ class RenameHints {
   }
 }
 
-const holeKey = (segments: readonly string[], i: number) => `${i}|${segments.length}|${segments.map((s, j) => (j === i ? "" : s)).join(".")}`;
+const holeKey = (segments: readonly string[], i: number) =>
+  `${i}|${segments.length}|${segments.map((s, j) => (j === i ? "" : s)).join(".")}`;
 
 function setOnce<K, V>(map: Map<K, V>, key: K, value: V): void {
   if (!map.has(key)) map.set(key, value);

@@ -1,6 +1,7 @@
 // Glue between a compiled model and checkpoints: the model's declared weights, the `weights { ... }` rules of its
 // `.net` file turned into mapping rules, several checkpoint files (each under an optional prefix) and overrides.
 import { makeDiagnostic } from "../diagnostics/codes.js";
+import { weightsVerb, weightsVerbSpellings } from "../dsl/signatures/weights.js";
 import { closestName } from "../util/suggest.js";
 import { type Diagnostic, DiagnosticError, hasErrors, type Span } from "../diagnostics/diagnostics.js";
 import type { WeightRuleUse } from "../compiler/3-elaborate/elaborate.js";
@@ -10,7 +11,14 @@ import type { HostTensor } from "../util/tensor.js";
 import { findStateDict, openCheckpoint, type Checkpoint } from "./checkpoint.js";
 import { WeightCodes } from "../diagnostics/weight-codes.js";
 import type { ProgressCallback } from "./layout.js";
-import { type DeclaredWeight, importWeights, type MappingRules, type StripRule, type TensorTransform, type WeightReport } from "./mapping.js";
+import {
+  type DeclaredWeight,
+  importWeights,
+  type MappingRules,
+  type StripRule,
+  type TensorTransform,
+  type WeightReport,
+} from "./mapping.js";
 import { reportDiagnostics, type Strictness } from "./report.js";
 
 export function declaredWeights(graph: Graph): DeclaredWeight[] {
@@ -25,10 +33,10 @@ export function declaredWeights(graph: Graph): DeclaredWeight[] {
   }));
 }
 
-const VERBS = "subdict, strip, rename, rename_regex, prefix, transpose, reshape, cast, split, drop, drop_mismatched (transforms take a _regex suffix)";
-
 function ruleFail(message: string, span: Span): never {
-  throw new DiagnosticError([makeDiagnostic(WeightCodes.BadMappingRule, message, span, { hint: `rules: ${VERBS}` })]);
+  throw new DiagnosticError([
+    makeDiagnostic(WeightCodes.BadMappingRule, message, span, { hint: `rules: ${weightsVerbSpellings().join(", ")}` }),
+  ]);
 }
 
 function str(v: Val | undefined, span: Span, what: string): string {
@@ -61,44 +69,66 @@ export function mappingFromRules(rules: readonly WeightRuleUse[], set?: string):
     transforms: [],
   };
   for (const r of rules.filter((x) => x.set === set)) {
-    const regex = r.verb.endsWith("_regex");
-    const verb = regex ? r.verb.slice(0, -"_regex".length) : r.verb;
+    // `netc check` reports unknown verbs and wrong arities with the table (src/dsl/2-analyze/rules/weights-rules.ts).
+    const known = weightsVerb(r.verb);
+    if (!known) ruleFail(`unknown weights rule '${r.verb}'`, r.span);
+    const { name: verb, regex } = known;
     const [first, second] = r.args;
     const key = () => str(first, r.span, `the first argument of ${r.verb}`);
     switch (verb) {
       case "subdict":
-        if (regex) ruleFail(`unknown weights rule '${r.verb}'`, r.span);
         if (out.subdict !== undefined) ruleFail("subdict is given twice", r.span);
         out.subdict = r.args.map((a, i) => str(a, r.span, `path ${i + 1} of subdict`));
         break;
       case "prefix": {
-        if (regex) ruleFail(`unknown weights rule '${r.verb}'`, r.span);
         if (out.prefix !== undefined) ruleFail("prefix is given twice", r.span);
-        if (r.args.length !== 1) ruleFail("prefix takes one string: where this file's tensors go (\"\" for the model's own weights)", r.span);
+        if (r.args.length !== 1)
+          ruleFail("prefix takes one string: where this file's tensors go (\"\" for the model's own weights)", r.span);
         const p = key();
         out.prefix = p === "" || p.endsWith(".") ? p : `${p}.`;
         break;
       }
       case "strip":
         if (r.args.length === 0) ruleFail("strip needs a prefix", r.span);
-        r.args.forEach((a, i) => out.stripPrefix.push({ prefix: str(a, r.span, `prefix ${i + 1} of strip`), span: r.span }));
+        r.args.forEach((a, i) =>
+          out.stripPrefix.push({ prefix: str(a, r.span, `prefix ${i + 1} of strip`), span: r.span }),
+        );
         break;
       case "rename":
         if (r.args.length !== 2) ruleFail(`${r.verb} takes "from" -> "to"`, r.span);
         out.rename.push({ from: key(), to: str(second, r.span, "the new name"), regex, span: r.span });
         break;
       case "transpose":
-        out.transforms.push({ op: "transpose", key: key(), regex, span: r.span, perm: second ? ints(second, r.span, "the permutation") : undefined });
+        out.transforms.push({
+          op: "transpose",
+          key: key(),
+          regex,
+          span: r.span,
+          perm: second ? ints(second, r.span, "the permutation") : undefined,
+        });
         break;
       case "reshape":
-        out.transforms.push({ op: "reshape", key: key(), regex, span: r.span, shape: second ? ints(second, r.span, "the shape") : undefined });
+        out.transforms.push({
+          op: "reshape",
+          key: key(),
+          regex,
+          span: r.span,
+          shape: second ? ints(second, r.span, "the shape") : undefined,
+        });
         break;
       case "cast":
         if (second && second.kind !== "dtype") ruleFail("cast takes an element type such as f32", r.span);
-        out.transforms.push({ op: "cast", key: key(), regex, span: r.span, to: second?.kind === "dtype" ? second.v : undefined });
+        out.transforms.push({
+          op: "cast",
+          key: key(),
+          regex,
+          span: r.span,
+          to: second?.kind === "dtype" ? second.v : undefined,
+        });
         break;
       case "split": {
-        if (second?.kind !== "int" || typeof second.v !== "number") ruleFail(`${r.verb} takes "key", axis -> "name", ...`, r.span);
+        if (second?.kind !== "int" || typeof second.v !== "number")
+          ruleFail(`${r.verb} takes "key", axis -> "name", ...`, r.span);
         const into = r.args.slice(2).map((a, i) => str(a, r.span, `target ${i + 1} of split`));
         if (into.length < 2) ruleFail("split needs at least two target names", r.span);
         out.transforms.push({ op: "split", key: key(), regex, span: r.span, axis: second.v, into });
@@ -107,10 +137,14 @@ export function mappingFromRules(rules: readonly WeightRuleUse[], set?: string):
       case "drop":
       case "drop_mismatched":
         if (r.args.length !== 1) ruleFail(`${r.verb} takes one key`, r.span);
-        out.transforms.push({ op: "drop", key: key(), regex, span: r.span, ...(verb === "drop_mismatched" ? { mismatched: true } : {}) });
+        out.transforms.push({
+          op: "drop",
+          key: key(),
+          regex,
+          span: r.span,
+          ...(verb === "drop_mismatched" ? { mismatched: true } : {}),
+        });
         break;
-      default:
-        ruleFail(`unknown weights rule '${r.verb}'`, r.span);
     }
   }
   const subdict = out.subdict?.length === 1 ? out.subdict[0] : out.subdict;
@@ -168,7 +202,8 @@ export function loadModelWeights(
     });
     const { weights, report } = importWeights(declared, sources, { onProgress: opts.onProgress });
     const diagnostics = [...misspelledSets(files, rules), ...reportDiagnostics(report, opts)];
-    if (!hasErrors(diagnostics)) for (const o of opts.overrides ?? []) for (const d of applyOverrides(weights, declared, o)) diagnostics.push(d);
+    if (!hasErrors(diagnostics))
+      for (const o of opts.overrides ?? []) for (const d of applyOverrides(weights, declared, o)) diagnostics.push(d);
     return { weights, report, diagnostics };
   } catch (e) {
     if (e instanceof DiagnosticError) return { weights: new Map(), diagnostics: e.diagnostics };
@@ -188,16 +223,25 @@ function misspelledSets(files: readonly WeightFileSpec[], rules: readonly Weight
     const closest = closestName(name, sets.keys());
     if (closest === undefined) return [];
     return [
-      makeDiagnostic(WeightCodes.UnknownWeightSet, `--weights ${name}=${f.path}: the model has no \`weights ${name} { }\` set, so the file's tensors go under '${name}.' as they are`, undefined, {
-        hint: `did you mean '${closest}'?`,
-        related: [{ message: `the model's set '${closest}'`, span: sets.get(closest)! }],
-      }),
+      makeDiagnostic(
+        WeightCodes.UnknownWeightSet,
+        `--weights ${name}=${f.path}: the model has no \`weights ${name} { }\` set, so the file's tensors go under '${name}.' as they are`,
+        undefined,
+        {
+          hint: `did you mean '${closest}'?`,
+          related: [{ message: `the model's set '${closest}'`, span: sets.get(closest)! }],
+        },
+      ),
     ];
   });
 }
 
 /** Replaces weights by the tensors of a plain state dict with the same names (e.g. a stress-test variant). */
-function applyOverrides(weights: Map<string, HostTensor>, declared: readonly DeclaredWeight[], path: string): Diagnostic[] {
+function applyOverrides(
+  weights: Map<string, HostTensor>,
+  declared: readonly DeclaredWeight[],
+  path: string,
+): Diagnostic[] {
   const checkpoint = openCheckpoint(path);
   try {
     const sd = findStateDict(checkpoint);
@@ -206,11 +250,23 @@ function applyOverrides(weights: Map<string, HostTensor>, declared: readonly Dec
     for (const [key, entry] of sd.tensors) {
       const d = byPath.get(key);
       if (!d) {
-        out.push(makeDiagnostic(WeightCodes.UnexpectedTensor, `override '${key}' in ${path} names no weight of the model`));
+        out.push(
+          makeDiagnostic(WeightCodes.UnexpectedTensor, `override '${key}' in ${path} names no weight of the model`),
+        );
         continue;
       }
-      if (entry.dtype !== d.dtype || entry.shape.length !== d.shape.length || entry.shape.some((n, i) => n !== d.shape[i])) {
-        out.push(makeDiagnostic(WeightCodes.ShapeMismatch, `override '${key}' is ${entry.dtype}[${entry.shape.join(", ")}], the weight ${d.dtype}[${d.shape.join(", ")}]`, d.span));
+      if (
+        entry.dtype !== d.dtype ||
+        entry.shape.length !== d.shape.length ||
+        entry.shape.some((n, i) => n !== d.shape[i])
+      ) {
+        out.push(
+          makeDiagnostic(
+            WeightCodes.ShapeMismatch,
+            `override '${key}' is ${entry.dtype}[${entry.shape.join(", ")}], the weight ${d.dtype}[${d.shape.join(", ")}]`,
+            d.span,
+          ),
+        );
         continue;
       }
       weights.set(key, checkpoint.readTensor(entry));

@@ -35,7 +35,9 @@ export class NumpyDType extends BuiltValue {
   }
 
   get numeric(): boolean {
-    return NUMERIC.test(this.code) && [1, 2, 4, 8].includes(this.itemSize) && !(this.code[0] === "f" && this.itemSize === 1);
+    return (
+      NUMERIC.test(this.code) && [1, 2, 4, 8].includes(this.itemSize) && !(this.code[0] === "f" && this.itemSize === 1)
+    );
   }
 
   /** Element `i` of `bytes` as data: a number, an exact bigint beyond 2^53, or a bool. */
@@ -45,7 +47,12 @@ export class NumpyDType extends BuiltValue {
     const le = this.littleEndian;
     const kind = this.code[0];
     if (kind === "b") return view.getUint8(0) !== 0;
-    if (kind === "f") return size === 2 ? f16BitsToNumber(view.getUint16(0, le)) : size === 4 ? view.getFloat32(0, le) : view.getFloat64(0, le);
+    if (kind === "f")
+      return size === 2
+        ? f16BitsToNumber(view.getUint16(0, le))
+        : size === 4
+          ? view.getFloat32(0, le)
+          : view.getFloat64(0, le);
     if (size === 8) {
       const v = kind === "i" ? view.getBigInt64(0, le) : view.getBigUint64(0, le);
       return v >= -BigInt(Number.MAX_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
@@ -89,7 +96,8 @@ export class NumpyArray extends BuiltValue {
       if (data.length !== count) return `${dims} holds ${data.length} objects`;
       this.objects = data;
     } else if (data instanceof Uint8Array) {
-      if (dtype.itemSize > 0 && data.byteLength !== count * dtype.itemSize) return `${dims} holds ${data.byteLength} bytes`;
+      if (dtype.itemSize > 0 && data.byteLength !== count * dtype.itemSize)
+        return `${dims} holds ${data.byteLength} bytes`;
       this.data = data;
     } else {
       return "its data is neither bytes nor a list";
@@ -108,7 +116,9 @@ export class NumpyArray extends BuiltValue {
 /** numpy.dtype('f8', False, True); a code netc does not parse (a record, a datetime unit) stays opaque. */
 function makeDType(args: PickleValue[]): PickleValue {
   const [code] = args;
-  return typeof code === "string" && /^[a-zA-Z]\d*$/.test(code) ? new NumpyDType(code) : new OpaqueObject("numpy.dtype", "call", args);
+  return typeof code === "string" && /^[a-zA-Z]\d*$/.test(code)
+    ? new NumpyDType(code)
+    : new OpaqueObject("numpy.dtype", "call", args);
 }
 
 /**
@@ -119,7 +129,11 @@ function makeScalar(name: string) {
   return (args: PickleValue[]): PickleValue => {
     const [dtype, payload] = args;
     if (dtype instanceof NumpyDType && dtype.code.startsWith("O")) return payload ?? null;
-    const readable = dtype instanceof NumpyDType && dtype.numeric && payload instanceof Uint8Array && payload.byteLength === dtype.itemSize;
+    const readable =
+      dtype instanceof NumpyDType &&
+      dtype.numeric &&
+      payload instanceof Uint8Array &&
+      payload.byteLength === dtype.itemSize;
     return readable ? dtype.decode(payload, 0) : new OpaqueObject(name, "call", args);
   };
 }
@@ -128,7 +142,9 @@ function makeReconstruct(name: string) {
   return (args: PickleValue[]): PickleValue => {
     const [cls] = args;
     // A subclass of ndarray (a masked array, a matrix) is not plain data: it stays opaque, with its arguments.
-    return cls instanceof PickleGlobal && cls.qualifiedName === "numpy.ndarray" ? new NumpyArray() : new OpaqueObject(name, "call", args);
+    return cls instanceof PickleGlobal && cls.qualifiedName === "numpy.ndarray"
+      ? new NumpyArray()
+      : new OpaqueObject(name, "call", args);
   };
 }
 

@@ -97,7 +97,10 @@ export class BufferInput implements PickleInput {
 
   take(n: number): Uint8Array {
     if (n > this.bytes.byteLength - this.cursor) {
-      throw weightError(WeightCodes.Truncated, `${this.what} ends at byte ${this.bytes.byteLength}, inside a pickle opcode`);
+      throw weightError(
+        WeightCodes.Truncated,
+        `${this.what} ends at byte ${this.bytes.byteLength}, inside a pickle opcode`,
+      );
     }
     this.cursor += n;
     return this.bytes.subarray(this.cursor - n, this.cursor);
@@ -120,7 +123,10 @@ export const CONTAINER_GLOBALS: ReadonlyMap<string, GlobalHandler> = new Map<str
   ["builtins.frozenset", { reduce: (args, ctx) => new Set(iterableArg(args, ctx)) }],
   ["_codecs.encode", { reduce: (args, ctx) => encodeText(args, ctx) }],
   // Protocol 2 writes b"" as bytes().
-  ["builtins.bytes", { reduce: (args, ctx) => (args.length === 0 ? new Uint8Array(0) : ctx.fail("bytes() with arguments")) }],
+  [
+    "builtins.bytes",
+    { reduce: (args, ctx) => (args.length === 0 ? new Uint8Array(0) : ctx.fail("bytes() with arguments")) },
+  ],
   ["argparse.Namespace", { construct: () => new PickleObject("argparse.Namespace") }],
 ]);
 
@@ -170,16 +176,67 @@ const PY2_MODULES: ReadonlyMap<string, string> = new Map([
  * and inert; this list only makes an attack plain to see. Standard-library modules, by their top-level name:
  */
 const DANGEROUS_MODULES = new Set([
-  "os", "posix", "nt", "subprocess", "sys", "importlib", "runpy", "pty", "socket", "shutil", "pickle", "_pickle",
-  "marshal", "ctypes", "webbrowser", "multiprocessing", "threading", "signal", "pdb", "timeit", "commands", "popen2",
-  "urllib", "http", "ftplib", "smtplib", "telnetlib", "zipimport", "pkgutil", "asyncio", "shelve", "dill", "cloudpickle",
+  "os",
+  "posix",
+  "nt",
+  "subprocess",
+  "sys",
+  "importlib",
+  "runpy",
+  "pty",
+  "socket",
+  "shutil",
+  "pickle",
+  "_pickle",
+  "marshal",
+  "ctypes",
+  "webbrowser",
+  "multiprocessing",
+  "threading",
+  "signal",
+  "pdb",
+  "timeit",
+  "commands",
+  "popen2",
+  "urllib",
+  "http",
+  "ftplib",
+  "smtplib",
+  "telnetlib",
+  "zipimport",
+  "pkgutil",
+  "asyncio",
+  "shelve",
+  "dill",
+  "cloudpickle",
 ]);
 const DANGEROUS_NAMES = new Set([
-  ...["eval", "exec", "compile", "getattr", "setattr", "delattr", "__import__", "open", "globals", "locals", "vars"].map((n) => `builtins.${n}`),
+  ...[
+    "eval",
+    "exec",
+    "compile",
+    "getattr",
+    "setattr",
+    "delattr",
+    "__import__",
+    "open",
+    "globals",
+    "locals",
+    "vars",
+  ].map((n) => `builtins.${n}`),
   ...["input", "breakpoint", "exit", "quit", "help", "execfile", "apply", "reload", "file"].map((n) => `builtins.${n}`),
-  "operator.attrgetter", "operator.methodcaller", "types.FunctionType", "types.CodeType", "types.LambdaType",
-  "code.interact", "code.InteractiveConsole", "code.InteractiveInterpreter", "codeop.compile_command",
-  "torch.load", "numpy.load", "numpy.testing._private.utils.runstring",
+  "operator.attrgetter",
+  "operator.methodcaller",
+  "types.FunctionType",
+  "types.CodeType",
+  "types.LambdaType",
+  "code.interact",
+  "code.InteractiveConsole",
+  "code.InteractiveInterpreter",
+  "codeop.compile_command",
+  "torch.load",
+  "numpy.load",
+  "numpy.testing._private.utils.runstring",
 ]);
 
 function isDangerous(qualified: string): boolean {
@@ -208,7 +265,10 @@ class Unpickler implements HandlerContext {
   ) {}
 
   fail(message: string): never {
-    throw weightError(WeightCodes.BadPickle, `${this.options.source}: ${message} (pickle opcode at offset ${this.opStart})`);
+    throw weightError(
+      WeightCodes.BadPickle,
+      `${this.options.source}: ${message} (pickle opcode at offset ${this.opStart})`,
+    );
   }
 
   run(): PickleValue {
@@ -477,7 +537,8 @@ class Unpickler implements HandlerContext {
 
   private invoke(target: PickleValue, how: "reduce" | "construct", args: PickleValue[]): PickleValue {
     const opcode = how === "reduce" ? "REDUCE" : "NEWOBJ";
-    if (target instanceof OpaqueObject) return new OpaqueObject(target.qualifiedName, how === "reduce" ? "call" : "new", args);
+    if (target instanceof OpaqueObject)
+      return new OpaqueObject(target.qualifiedName, how === "reduce" ? "call" : "new", args);
     if (!(target instanceof PickleGlobal)) return this.fail(`${opcode} of a value that is not a global`);
     const { handler } = target;
     if (how === "reduce" && handler.reduce) return handler.reduce(args, this);

@@ -25,7 +25,10 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 /** Where a diagnostic about a weight points: the user's `layer` line, with the standard library's as a note. */
 function weightSite(w: { span?: Span; layerSpan?: Span }): { span?: Span; related: RelatedInfo[] } {
   if (!w.layerSpan) return { span: w.span, related: [] };
-  return { span: w.layerSpan, related: w.span ? [{ message: "the weight is declared here, in the standard library", span: w.span }] : [] };
+  return {
+    span: w.layerSpan,
+    related: w.span ? [{ message: "the weight is declared here, in the standard library", span: w.span }] : [],
+  };
 }
 
 /** The weights that are neither standard-library buffers (reported in one line) nor used: reported once, grouped. */
@@ -37,7 +40,10 @@ const loadedUnused = (report: WeightReport) => report.applied.filter((a) => a.un
  * The report as text: the counts, then each list that no diagnostic gives key by key (errors are printed in full
  * as diagnostics, so they are only counted here), its first lines or, verbose, all of them. Each key once.
  */
-export function renderReport(report: WeightReport, options: { verbosity?: Verbosity; strictness?: Strictness } = {}): string {
+export function renderReport(
+  report: WeightReport,
+  options: { verbosity?: Verbosity; strictness?: Strictness } = {},
+): string {
   const verbosity = options.verbosity ?? "summary";
   if (verbosity === "quiet") return "";
   const strictness = options.strictness ?? {};
@@ -52,7 +58,9 @@ export function renderReport(report: WeightReport, options: { verbosity?: Verbos
   if (buffers.length > 0) {
     const names = [...new Set(buffers.map((b) => b.path.slice(b.path.lastIndexOf(".") + 1)))].join(", ");
     const missing = report.missing.filter((m) => m.stdlibBuffer).length;
-    lines.push(`  ${plural(buffers.length, "standard-library buffer")} the forward never reads (${names}): ${buffers.length - missing} loaded, ${missing} not in the checkpoint`);
+    lines.push(
+      `  ${plural(buffers.length, "standard-library buffer")} the forward never reads (${names}): ${buffers.length - missing} loaded, ${missing} not in the checkpoint`,
+    );
   }
   const section = (title: string, rows: string[]) => {
     if (rows.length === 0) return;
@@ -60,19 +68,42 @@ export function renderReport(report: WeightReport, options: { verbosity?: Verbos
     lines.push(`  ${title} (${rows.length}):`, ...shown.map((r) => `    ${r}`));
     if (shown.length < rows.length) lines.push(`    ... and ${rows.length - shown.length} more (--verbose lists them)`);
   };
-  if (strictness.allowMissing) section("missing, drawn at random", usedMissing(report).map((m) => `${m.path}  ${m.dtype} ${shapeText(m.shape)}`));
-  section("missing, never read by the forward", unusedMissing(report).map((m) => `${m.path}  ${m.dtype} ${shapeText(m.shape)}`));
-  if (strictness.allowUnexpected) section("unexpected, ignored", report.unexpected.map((u) => `${u.key}${u.name !== u.key ? ` (as ${u.name})` : ""}  ${u.dtype} ${shapeText(u.shape)}`));
+  if (strictness.allowMissing)
+    section(
+      "missing, drawn at random",
+      usedMissing(report).map((m) => `${m.path}  ${m.dtype} ${shapeText(m.shape)}`),
+    );
+  section(
+    "missing, never read by the forward",
+    unusedMissing(report).map((m) => `${m.path}  ${m.dtype} ${shapeText(m.shape)}`),
+  );
+  if (strictness.allowUnexpected)
+    section(
+      "unexpected, ignored",
+      report.unexpected.map(
+        (u) => `${u.key}${u.name !== u.key ? ` (as ${u.name})` : ""}  ${u.dtype} ${shapeText(u.shape)}`,
+      ),
+    );
   section(
     "dropped by rules",
-    report.dropped.map((d) => `${d.key}${d.name !== d.key ? ` (as ${d.name})` : ""}  ${d.dtype} ${shapeText(d.shape)}  by ${d.rule}`),
+    report.dropped.map(
+      (d) => `${d.key}${d.name !== d.key ? ` (as ${d.name})` : ""}  ${d.dtype} ${shapeText(d.shape)}  by ${d.rule}`,
+    ),
   );
   section(
     "dtype converted",
-    report.dtypeConverted.map((c) => `${c.path}: ${c.from} -> ${c.to}${c.lossy ? " (lossy)" : ""}${c.explicit ? " (cast)" : ""}`),
+    report.dtypeConverted.map(
+      (c) => `${c.path}: ${c.from} -> ${c.to}${c.lossy ? " (lossy)" : ""}${c.explicit ? " (cast)" : ""}`,
+    ),
   );
-  section("renamed or transformed", reshaped.map((a) => `${a.path} <- ${a.key}${a.steps.length > 0 ? `  [${a.steps.join(", ")}]` : ""}`));
-  section("loaded but never used by the forward", loadedUnused(report).map((a) => `${a.path}${spanText(a.layerSpan ?? a.span)}`));
+  section(
+    "renamed or transformed",
+    reshaped.map((a) => `${a.path} <- ${a.key}${a.steps.length > 0 ? `  [${a.steps.join(", ")}]` : ""}`),
+  );
+  section(
+    "loaded but never used by the forward",
+    loadedUnused(report).map((a) => `${a.path}${spanText(a.layerSpan ?? a.span)}`),
+  );
   return lines.join("\n");
 }
 
@@ -83,12 +114,23 @@ export function renderReport(report: WeightReport, options: { verbosity?: Verbos
  */
 export function reportDiagnostics(report: WeightReport, strictness: Strictness = {}): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const add = (info: CodeInfo, severity: Severity, message: string, span?: Span, extra: { hint?: string; related?: RelatedInfo[] } = {}) =>
-    out.push({ ...makeDiagnostic(info, message, span, extra), severity });
+  const add = (
+    info: CodeInfo,
+    severity: Severity,
+    message: string,
+    span?: Span,
+    extra: { hint?: string; related?: RelatedInfo[] } = {},
+  ) => out.push({ ...makeDiagnostic(info, message, span, extra), severity });
   const from = report.sources.join(" or ");
 
   for (const r of report.unmatchedRules) {
-    add(WeightCodes.UnmatchedRule, "warning", `the rule ${r.rule} matches no key of ${r.sources.join(" or ")}`, r.span, r.closest ? { hint: `did you mean '${r.closest}'?` } : {});
+    add(
+      WeightCodes.UnmatchedRule,
+      "warning",
+      `the rule ${r.rule} matches no key of ${r.sources.join(" or ")}`,
+      r.span,
+      r.closest ? { hint: `did you mean '${r.closest}'?` } : {},
+    );
   }
   const missing = usedMissing(report);
   if (strictness.allowMissing && missing.length > 0) {
@@ -103,7 +145,13 @@ export function reportDiagnostics(report: WeightReport, strictness: Strictness =
   } else {
     for (const m of missing) {
       const { span, related } = weightSite(m);
-      add(WeightCodes.MissingWeight, "error", `weight '${m.path}' (${m.dtype} ${shapeText(m.shape)}) is not in ${from}`, span, { related, ...(m.suggestion ? { hint: m.suggestion } : {}) });
+      add(
+        WeightCodes.MissingWeight,
+        "error",
+        `weight '${m.path}' (${m.dtype} ${shapeText(m.shape)}) is not in ${from}`,
+        span,
+        { related, ...(m.suggestion ? { hint: m.suggestion } : {}) },
+      );
     }
   }
   const neverRead = unusedMissing(report);
@@ -126,7 +174,11 @@ export function reportDiagnostics(report: WeightReport, strictness: Strictness =
   } else {
     for (const u of report.unexpected) {
       const as = u.name !== u.key ? ` (mapped to '${u.name}')` : "";
-      add(WeightCodes.UnexpectedTensor, "error", `checkpoint tensor '${u.key}'${as} (${u.dtype} ${shapeText(u.shape)}) in ${u.source} matches no declared weight`);
+      add(
+        WeightCodes.UnexpectedTensor,
+        "error",
+        `checkpoint tensor '${u.key}'${as} (${u.dtype} ${shapeText(u.shape)}) in ${u.source} matches no declared weight`,
+      );
     }
   }
   for (const s of report.shapeMismatch) {
@@ -142,11 +194,21 @@ export function reportDiagnostics(report: WeightReport, strictness: Strictness =
   }
   for (const d of report.dtypeMismatch) {
     const { span, related } = weightSite(d);
-    add(WeightCodes.DTypeMismatch, "error", `weight '${d.path}' is declared ${d.expected} but checkpoint tensor '${d.key}' in ${d.source} is ${d.actual}`, span, { related });
+    add(
+      WeightCodes.DTypeMismatch,
+      "error",
+      `weight '${d.path}' is declared ${d.expected} but checkpoint tensor '${d.key}' in ${d.source} is ${d.actual}`,
+      span,
+      { related },
+    );
   }
   for (const group of groupConversions(report.dtypeConverted)) {
     const [first] = group;
-    const names = group.slice(0, 3).map((c) => `'${c.path}'`).join(", ") + (group.length > 3 ? ", ..." : "");
+    const names =
+      group
+        .slice(0, 3)
+        .map((c) => `'${c.path}'`)
+        .join(", ") + (group.length > 3 ? ", ..." : "");
     add(
       WeightCodes.DTypeConverted,
       first.lossy ? "warning" : "note",
@@ -156,8 +218,17 @@ export function reportDiagnostics(report: WeightReport, strictness: Strictness =
   }
   for (const group of groupBy(report.dropped, (d) => d.rule)) {
     const [first] = group;
-    const keys = group.slice(0, 3).map((d) => `'${d.key}'`).join(", ") + (group.length > 3 ? ", ..." : "");
-    add(WeightCodes.DroppedByRule, "note", `${group.length} checkpoint tensor${group.length === 1 ? "" : "s"} of ${first.source} dropped by ${first.rule}: ${keys}`, first.span);
+    const keys =
+      group
+        .slice(0, 3)
+        .map((d) => `'${d.key}'`)
+        .join(", ") + (group.length > 3 ? ", ..." : "");
+    add(
+      WeightCodes.DroppedByRule,
+      "note",
+      `${group.length} checkpoint tensor${group.length === 1 ? "" : "s"} of ${first.source} dropped by ${first.rule}: ${keys}`,
+      first.span,
+    );
   }
   const unused = loadedUnused(report);
   if (unused.length > 0) {

@@ -5,7 +5,14 @@ import { writeAll, writeFileAtomic } from "../util/atomic.js";
 import type { DictNode, StateDict } from "./checkpoint.js";
 import { WeightCodes, weightError } from "../diagnostics/weight-codes.js";
 import type { BinaryFile } from "./file.js";
-import { checkedProduct, checkedShape, makeTensorEntry, READ_BUDGETS, type ProgressCallback, type TensorEntry } from "./layout.js";
+import {
+  checkedProduct,
+  checkedShape,
+  makeTensorEntry,
+  READ_BUDGETS,
+  type ProgressCallback,
+  type TensorEntry,
+} from "./layout.js";
 
 const TO_DTYPE: Readonly<Record<string, DType>> = {
   F32: "f32",
@@ -57,7 +64,10 @@ export function readSafetensorsTree(file: BinaryFile): SafetensorsContents {
 
   const names = Object.keys(header);
   if (names.length > READ_BUDGETS.tensors + 1) {
-    throw weightError(WeightCodes.OverBudget, `${file.path}: the header lists more than ${READ_BUDGETS.tensors.toLocaleString("en-US")} tensors`);
+    throw weightError(
+      WeightCodes.OverBudget,
+      `${file.path}: the header lists more than ${READ_BUDGETS.tensors.toLocaleString("en-US")} tensors`,
+    );
   }
   const dataStart = 8 + Number(headerLength);
   const dataSize = file.size - dataStart;
@@ -66,7 +76,8 @@ export function readSafetensorsTree(file: BinaryFile): SafetensorsContents {
   for (const [name, info] of Object.entries(header)) {
     if (name === METADATA_KEY) {
       if (!isRecord(info)) return bad("__metadata__ is not an object");
-      for (const [k, v] of Object.entries(info)) metadata.set(k, typeof v === "string" ? v : bad(`__metadata__ '${k}' is not a string`));
+      for (const [k, v] of Object.entries(info))
+        metadata.set(k, typeof v === "string" ? v : bad(`__metadata__ '${k}' is not a string`));
       continue;
     }
     if (!isRecord(info)) return bad(`the entry of '${name}' is not an object`);
@@ -74,7 +85,10 @@ export function readSafetensorsTree(file: BinaryFile): SafetensorsContents {
     // Own keys only: "constructor" or "toString" must not find Object.prototype's.
     const dtype = typeof stDType === "string" && Object.hasOwn(TO_DTYPE, stDType) ? TO_DTYPE[stDType] : undefined;
     if (dtype === undefined) {
-      throw weightError(WeightCodes.UnsupportedDType, `${file.path}: tensor '${name}' has element type ${JSON.stringify(stDType)}`);
+      throw weightError(
+        WeightCodes.UnsupportedDType,
+        `${file.path}: tensor '${name}' has element type ${JSON.stringify(stDType)}`,
+      );
     }
     if (!Array.isArray(shape)) return bad(`tensor '${name}' has no shape`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
@@ -91,7 +105,8 @@ export function readSafetensorsTree(file: BinaryFile): SafetensorsContents {
     const what = `${file.path}: tensor '${name}'`;
     const { shape: dims, numel } = checkedShape(what, shape, dtype);
     const bytes = end - begin;
-    if (bytes % byteSize(dtype) !== 0) bad(`tensor '${name}' spans ${bytes} bytes, not a whole number of ${dtype} elements`);
+    if (bytes % byteSize(dtype) !== 0)
+      bad(`tensor '${name}' spans ${bytes} bytes, not a whole number of ${dtype} elements`);
     if (numel * byteSize(dtype) !== bytes) {
       bad(`tensor '${name}' has shape [${dims.join(", ")}] (${numel} elements) but ${bytes} bytes of ${dtype} data`);
     }
@@ -101,9 +116,13 @@ export function readSafetensorsTree(file: BinaryFile): SafetensorsContents {
   }
   tensors.sort((a, b) => a.begin - b.begin || a.end - b.end);
   for (let i = 1; i < tensors.length; i++) {
-    if (tensors[i].begin < tensors[i - 1].end) bad(`tensors '${tensors[i - 1].entry.key}' and '${tensors[i].entry.key}' overlap`);
+    if (tensors[i].begin < tensors[i - 1].end)
+      bad(`tensors '${tensors[i - 1].entry.key}' and '${tensors[i].entry.key}' overlap`);
   }
-  const root: DictNode = { kind: "dict", entries: tensors.map(({ entry }) => ({ key: entry.key, node: { kind: "tensor", tensor: entry } })) };
+  const root: DictNode = {
+    kind: "dict",
+    entries: tensors.map(({ entry }) => ({ key: entry.key, node: { kind: "tensor", tensor: entry } })),
+  };
   return { root, metadata };
 }
 
@@ -144,7 +163,10 @@ export function writeSafetensors(
     for (const item of items) {
       const tensor = item.read();
       if (tensor.dtype !== item.dtype || tensor.shape.join() !== item.shape.join()) {
-        throw weightError(WeightCodes.WriteFailed, `${path}: tensor '${item.name}' is not the ${item.dtype} [${item.shape.join(", ")}] announced`);
+        throw weightError(
+          WeightCodes.WriteFailed,
+          `${path}: tensor '${item.name}' is not the ${item.dtype} [${item.shape.join(", ")}] announced`,
+        );
       }
       writeAll(fd, bytesOf(tensor));
       done += tensor.data.byteLength;
@@ -171,13 +193,20 @@ function isWriteList(v: ReadonlyMap<string, HostTensor> | readonly TensorToWrite
 function tensorBytes(path: string, t: TensorToWrite): number {
   const bytes = checkedProduct([...t.shape, byteSize(t.dtype)]);
   if (bytes === undefined || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw weightError(WeightCodes.WriteFailed, `${path}: tensor '${t.name}' has an invalid shape [${t.shape.join(", ")}]`);
+    throw weightError(
+      WeightCodes.WriteFailed,
+      `${path}: tensor '${t.name}' has an invalid shape [${t.shape.join(", ")}]`,
+    );
   }
   return bytes;
 }
 
 /** The JSON header, padded with spaces to 8 bytes as the reference writer does. Built as text, so no name is special. */
-function encodeHeader(path: string, items: readonly TensorToWrite[], metadata: ReadonlyMap<string, string>): Uint8Array {
+function encodeHeader(
+  path: string,
+  items: readonly TensorToWrite[],
+  metadata: ReadonlyMap<string, string>,
+): Uint8Array {
   const fields: string[] = [];
   if (metadata.size > 0) {
     const pairs = [...metadata].map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`);
@@ -187,11 +216,16 @@ function encodeHeader(path: string, items: readonly TensorToWrite[], metadata: R
   let offset = 0;
   for (const t of items) {
     if (t.name === METADATA_KEY) {
-      throw weightError(WeightCodes.WriteFailed, `${path}: safetensors reserves the name '${METADATA_KEY}' for metadata, so no tensor can have it`, {
-        hint: `rename the weight '${METADATA_KEY}' in the model`,
-      });
+      throw weightError(
+        WeightCodes.WriteFailed,
+        `${path}: safetensors reserves the name '${METADATA_KEY}' for metadata, so no tensor can have it`,
+        {
+          hint: `rename the weight '${METADATA_KEY}' in the model`,
+        },
+      );
     }
-    if (names.has(t.name)) throw weightError(WeightCodes.WriteFailed, `${path}: the tensor name '${t.name}' is used twice`);
+    if (names.has(t.name))
+      throw weightError(WeightCodes.WriteFailed, `${path}: the tensor name '${t.name}' is used twice`);
     names.add(t.name);
     const end = offset + tensorBytes(path, t);
     const info = { dtype: FROM_DTYPE[t.dtype], shape: t.shape, data_offsets: [offset, end] };
@@ -205,8 +239,13 @@ function encodeHeader(path: string, items: readonly TensorToWrite[], metadata: R
 }
 
 /** A safetensors file in memory (for bundles that never touch the disk). */
-export function encodeSafetensors(tensors: ReadonlyMap<string, HostTensor>, metadata: ReadonlyMap<string, string> = new Map()): Uint8Array {
-  const items = [...tensors].map(([name, t]): TensorToWrite => ({ name, dtype: t.dtype, shape: t.shape, read: () => t }));
+export function encodeSafetensors(
+  tensors: ReadonlyMap<string, HostTensor>,
+  metadata: ReadonlyMap<string, string> = new Map(),
+): Uint8Array {
+  const items = [...tensors].map(
+    ([name, t]): TensorToWrite => ({ name, dtype: t.dtype, shape: t.shape, read: () => t }),
+  );
   const header = encodeHeader("<memory>", items, metadata);
   const out = new Uint8Array(8 + header.byteLength + items.reduce((sum, t) => sum + tensorBytes("<memory>", t), 0));
   new DataView(out.buffer).setBigUint64(0, BigInt(header.byteLength), true);

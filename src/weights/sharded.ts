@@ -3,7 +3,13 @@
 // is validated: shards confined to the index's folder, every key in its shard, no key in two shards.
 import fs from "node:fs";
 import path from "node:path";
-import { Checkpoint, findStateDict, type CheckpointFormat, type CheckpointNode, type TensorSource } from "./checkpoint.js";
+import {
+  Checkpoint,
+  findStateDict,
+  type CheckpointFormat,
+  type CheckpointNode,
+  type TensorSource,
+} from "./checkpoint.js";
 import { WeightCodes, weightError } from "../diagnostics/weight-codes.js";
 import { BinaryFile } from "./file.js";
 import { READ_BUDGETS, type TensorEntry } from "./layout.js";
@@ -33,7 +39,10 @@ export function openSharded(indexPath: string, openShard: (path: string) => Chec
   }
   if (keysOf.size === 0) bad("the weight_map is empty");
   if (keysOf.size > READ_BUDGETS.shards) {
-    throw weightError(WeightCodes.OverBudget, `${indexPath}: the index names more than ${READ_BUDGETS.shards.toLocaleString("en-US")} shard files`);
+    throw weightError(
+      WeightCodes.OverBudget,
+      `${indexPath}: the index names more than ${READ_BUDGETS.shards.toLocaleString("en-US")} shard files`,
+    );
   }
 
   const shards: Checkpoint[] = [];
@@ -58,13 +67,16 @@ export function openSharded(indexPath: string, openShard: (path: string) => Chec
       }
     }
     for (const [key, shard] of holder) {
-      if (weightMap.get(key) !== shard) bad(`shard '${shard}' holds tensor '${key}', which the index does not list there`);
+      if (weightMap.get(key) !== shard)
+        bad(`shard '${shard}' holds tensor '${key}', which the index does not list there`);
     }
   } catch (e) {
     for (const s of shards) s.close();
     throw e;
   }
-  const format: CheckpointFormat = shards.every((s) => s.format === "safetensors") ? "sharded-safetensors" : "sharded-torch";
+  const format: CheckpointFormat = shards.every((s) => s.format === "safetensors")
+    ? "sharded-safetensors"
+    : "sharded-torch";
   const source: TensorSource = {
     size: shards.reduce((n, s) => n + s.fileSize, 0),
     read: (entry) => (shardOf.get(entry) ?? bad(`tensor '${entry.key}' is in no shard`)).readTensor(entry),
@@ -97,7 +109,10 @@ function readIndex(indexPath: string, bad: (detail: string) => never): ShardInde
   if (!isRecord(index) || !isRecord(index.weight_map)) return bad('the index has no "weight_map" object');
   const names = Object.keys(index.weight_map);
   if (names.length > READ_BUDGETS.tensors) {
-    throw weightError(WeightCodes.OverBudget, `${indexPath}: the index lists more than ${READ_BUDGETS.tensors.toLocaleString("en-US")} tensors`);
+    throw weightError(
+      WeightCodes.OverBudget,
+      `${indexPath}: the index lists more than ${READ_BUDGETS.tensors.toLocaleString("en-US")} tensors`,
+    );
   }
   // A Map, so that a key such as "__proto__" is just a key.
   const weightMap = new Map<string, unknown>(names.map((k) => [k, (index.weight_map as Record<string, unknown>)[k]]));
@@ -112,8 +127,10 @@ function readIndex(indexPath: string, bad: (detail: string) => never): ShardInde
 function confined(folder: string, realFolder: string, shard: string, bad: (detail: string) => never): string {
   const resolved = path.resolve(folder, shard);
   const inside = (root: string, p: string) => p.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
-  if (path.isAbsolute(shard) || !inside(path.resolve(folder), resolved)) bad(`shard '${shard}' lies outside the index's folder`);
-  if (fs.existsSync(resolved) && !inside(realFolder, realpath(resolved, resolved))) bad(`shard '${shard}' links outside the index's folder`);
+  if (path.isAbsolute(shard) || !inside(path.resolve(folder), resolved))
+    bad(`shard '${shard}' lies outside the index's folder`);
+  if (fs.existsSync(resolved) && !inside(realFolder, realpath(resolved, resolved)))
+    bad(`shard '${shard}' links outside the index's folder`);
   return path.join(folder, shard);
 }
 

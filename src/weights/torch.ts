@@ -6,7 +6,14 @@ import { byteSize, type DType } from "../util/tensor.js";
 import type { ArrayNode, CheckpointNode, DictNode, OpaqueNode } from "./checkpoint.js";
 import { WeightCodes, weightError } from "../diagnostics/weight-codes.js";
 import { FileInput, type BinaryFile } from "./file.js";
-import { checkedProduct, makeOpaqueTensorEntry, makeTensorEntry, READ_BUDGETS, type RawLayout, type StorageInfo } from "./layout.js";
+import {
+  checkedProduct,
+  makeOpaqueTensorEntry,
+  makeTensorEntry,
+  READ_BUDGETS,
+  type RawLayout,
+  type StorageInfo,
+} from "./layout.js";
 import { NUMPY_GLOBALS, NumpyArray, NumpyDType } from "./numpy-pickle.js";
 import {
   BufferInput,
@@ -86,7 +93,8 @@ class OpaqueTensor extends BuiltValue {
 
 function rebuildTensor(args: PickleValue[], ctx: HandlerContext): TorchTensor | OpaqueTensor {
   const [storage, storageOffset, shape, strides] = args;
-  if (storage instanceof OpaqueObject) return new OpaqueTensor(storage.qualifiedName, Array.isArray(shape) ? shape : undefined);
+  if (storage instanceof OpaqueObject)
+    return new OpaqueTensor(storage.qualifiedName, Array.isArray(shape) ? shape : undefined);
   if (!(storage instanceof TorchStorage) || !Array.isArray(shape) || !Array.isArray(strides)) {
     return ctx.fail("a tensor rebuilt from something other than (storage, offset, size, stride)");
   }
@@ -102,7 +110,10 @@ function rebuildParameter(args: PickleValue[], ctx: HandlerContext): TorchTensor
 
 /** Opaque calls that stand where a tensor would: torch's other rebuild functions (quantized, sparse, subclasses). */
 function isTensorLike(o: OpaqueObject): boolean {
-  return o.made !== "global" && /^torch\.(_utils\._rebuild_|_tensor\._rebuild_|nn\.parameter\.|Tensor$)/.test(o.qualifiedName);
+  return (
+    o.made !== "global" &&
+    /^torch\.(_utils\._rebuild_|_tensor\._rebuild_|nn\.parameter\.|Tensor$)/.test(o.qualifiedName)
+  );
 }
 
 /** The allow-list: plain containers, numpy data, tensor and parameter rebuilds, and storage types (only as persistent-id tags). */
@@ -113,7 +124,10 @@ const TORCH_GLOBALS: ReadonlyMap<string, GlobalHandler> = new Map<string, Global
   ["torch._utils._rebuild_tensor", { reduce: rebuildTensor }],
   ["torch._utils._rebuild_parameter", { reduce: rebuildParameter }],
   ["torch._utils._rebuild_parameter_with_state", { reduce: rebuildParameter }],
-  ...[...STORAGE_DTYPES.keys(), ...UNSUPPORTED_STORAGES.keys()].map((name): [string, GlobalHandler] => [`torch.${name}`, {}]),
+  ...[...STORAGE_DTYPES.keys(), ...UNSUPPORTED_STORAGES.keys()].map((name): [string, GlobalHandler] => [
+    `torch.${name}`,
+    {},
+  ]),
 ]);
 
 interface StorageId {
@@ -126,7 +140,8 @@ interface StorageId {
 
 /** Decodes ('storage', type, key, location, numel[, view]) as both layouts write it. */
 function parseStorageId(pid: PickleValue, ctx: HandlerContext, source: string): StorageId {
-  if (!Array.isArray(pid) || pid[0] !== "storage" || pid.length < 5) return ctx.fail("a persistent id that is not a storage");
+  if (!Array.isArray(pid) || pid[0] !== "storage" || pid.length < 5)
+    return ctx.fail("a persistent id that is not a storage");
   const [, type, key, , numel, view] = pid;
   if (typeof key !== "string" || !isCount(numel)) return ctx.fail("a storage id without a key and an element count");
   const id: StorageId = { dtype: storageDType(type, ctx, source), key, numel };
@@ -144,19 +159,24 @@ function isCount(v: PickleValue | undefined): v is number {
 }
 
 function storageDType(type: PickleValue, ctx: HandlerContext, source: string): DType {
-  const name = type instanceof PickleGlobal && type.qualifiedName.startsWith("torch.") ? type.qualifiedName.slice(6) : "";
+  const name =
+    type instanceof PickleGlobal && type.qualifiedName.startsWith("torch.") ? type.qualifiedName.slice(6) : "";
   const dtype = STORAGE_DTYPES.get(name);
   if (dtype !== undefined) return dtype;
   const torchDType = UNSUPPORTED_STORAGES.get(name);
   if (torchDType === undefined) return ctx.fail("a storage whose type is not a torch storage class");
-  throw weightError(WeightCodes.UnsupportedDType, `${source}: tensors of type ${torchDType} (torch.${name}) are not supported`);
+  throw weightError(
+    WeightCodes.UnsupportedDType,
+    `${source}: tensors of type ${torchDType} (torch.${name}) are not supported`,
+  );
 }
 
 /** The storage a persistent id names, made once per key; ids that disagree about it mean a damaged file. */
 function declareStorage(table: Map<string, TorchStorage>, id: StorageId, ctx: HandlerContext): TorchStorage {
   const known = table.get(id.key);
   if (known) {
-    if (known.dtype !== id.dtype || known.numel !== id.numel) ctx.fail(`storage '${id.key}' is declared twice, differently`);
+    if (known.dtype !== id.dtype || known.numel !== id.numel)
+      ctx.fail(`storage '${id.key}' is declared twice, differently`);
     return known;
   }
   const storage = new TorchStorage(id.key, id.dtype, id.numel);
@@ -166,7 +186,8 @@ function declareStorage(table: Map<string, TorchStorage>, id: StorageId, ctx: Ha
 
 function storageBytes(file: BinaryFile, key: string, dtype: DType, numel: number): number {
   const bytes = checkedProduct([numel, byteSize(dtype)]);
-  if (bytes === undefined) throw weightError(WeightCodes.BadTensor, `${file.path}: storage '${key}' declares ${numel} elements`);
+  if (bytes === undefined)
+    throw weightError(WeightCodes.BadTensor, `${file.path}: storage '${key}' declares ${numel} elements`);
   return bytes;
 }
 
@@ -182,9 +203,13 @@ export function readTorchZip(file: BinaryFile): CheckpointNode {
   const [pickleName] = pickles;
   const stem = pickleName.slice(0, -"/data.pkl".length);
   if (zip.has(`${stem}/constants.pkl`)) {
-    throw weightError(WeightCodes.UnsupportedFormat, `${file.path} is a TorchScript archive (torch.jit.save), not a torch.save checkpoint`, {
-      hint: "save the weights with torch.save(model.state_dict(), path)",
-    });
+    throw weightError(
+      WeightCodes.UnsupportedFormat,
+      `${file.path} is a TorchScript archive (torch.jit.save), not a torch.save checkpoint`,
+      {
+        hint: "save the weights with torch.save(model.state_dict(), path)",
+      },
+    );
   }
   const byteOrder = `${stem}/byteorder`;
   if (zip.has(byteOrder) && new TextDecoder().decode(zip.readEntry(byteOrder)) !== "little") {
@@ -207,7 +232,10 @@ export function readTorchZip(file: BinaryFile): CheckpointNode {
   return toNode(root, file.path, pickle.byteLength, (storage) => {
     const data = zip.get(`${stem}/data/${storage.key}`);
     if (!data) {
-      throw weightError(WeightCodes.CorruptCheckpoint, `${file.path}: storage '${storage.key}' has no entry ${stem}/data/${storage.key}`);
+      throw weightError(
+        WeightCodes.CorruptCheckpoint,
+        `${file.path}: storage '${storage.key}' has no entry ${stem}/data/${storage.key}`,
+      );
     }
     const bytes = storageBytes(file, storage.key, storage.dtype, storage.numel);
     if (data.size < bytes) {
@@ -235,7 +263,10 @@ export function readTorchLegacy(file: BinaryFile): CheckpointNode {
   unpickle(input, plain); // the magic number, checked by isTorchLegacyHeader
   const protocol = unpickle(input, plain);
   if (protocol !== LEGACY_PROTOCOL) {
-    throw weightError(WeightCodes.UnsupportedFormat, `${file.path}: legacy torch protocol ${String(protocol)} (expected ${LEGACY_PROTOCOL})`);
+    throw weightError(
+      WeightCodes.UnsupportedFormat,
+      `${file.path}: legacy torch protocol ${String(protocol)} (expected ${LEGACY_PROTOCOL})`,
+    );
   }
   const sysInfo = unpickle(input, plain);
   if (!(sysInfo instanceof Map) || sysInfo.get("little_endian") !== true) {
@@ -250,7 +281,9 @@ export function readTorchLegacy(file: BinaryFile): CheckpointNode {
     persistentLoad(pid, ctx) {
       const id = parseStorageId(pid, ctx, file.path);
       const storage = declareStorage(declared, id, ctx);
-      return id.view ? new TorchStorage(id.view.key, id.dtype, id.view.numel, { root: id.key, offset: id.view.offset }) : storage;
+      return id.view
+        ? new TorchStorage(id.view.key, id.dtype, id.view.numel, { root: id.key, offset: id.view.offset })
+        : storage;
     },
   });
   const rootEnd = input.position;
@@ -263,7 +296,8 @@ export function readTorchLegacy(file: BinaryFile): CheckpointNode {
   let at = input.position;
   for (const key of keys as string[]) {
     const storage = declared.get(key);
-    if (!storage) throw weightError(WeightCodes.CorruptCheckpoint, `${file.path}: data for storage '${key}', which nothing uses`);
+    if (!storage)
+      throw weightError(WeightCodes.CorruptCheckpoint, `${file.path}: data for storage '${key}', which nothing uses`);
     const size = file.read(at, 8, `the size of storage '${key}'`);
     const count = new DataView(size.buffer, size.byteOffset, 8).getBigInt64(0, true);
     if (count < 0n || count > BigInt(Number.MAX_SAFE_INTEGER)) {
@@ -285,7 +319,8 @@ export function readTorchLegacy(file: BinaryFile): CheckpointNode {
   return toNode(root, file.path, rootEnd - rootStart, (storage) => {
     const rootKey = storage.view?.root ?? storage.key;
     const record = records.get(rootKey);
-    if (!record) throw weightError(WeightCodes.CorruptCheckpoint, `${file.path}: storage '${rootKey}' has no data record`);
+    if (!record)
+      throw weightError(WeightCodes.CorruptCheckpoint, `${file.path}: storage '${rootKey}' has no data record`);
     if (!storage.view) return record;
     const { offset } = storage.view;
     if (offset + storage.numel > record.numel) {
@@ -294,7 +329,12 @@ export function readTorchLegacy(file: BinaryFile): CheckpointNode {
         `${file.path}: storage view '${storage.key}' (${storage.numel} elements at ${offset}) exceeds storage '${rootKey}' (${record.numel} elements)`,
       );
     }
-    return { ...record, name: storage.key, numel: storage.numel, fileOffset: record.fileOffset + offset * byteSize(record.dtype) };
+    return {
+      ...record,
+      name: storage.key,
+      numel: storage.numel,
+      fileOffset: record.fileOffset + offset * byteSize(record.dtype),
+    };
   });
 }
 
@@ -302,7 +342,12 @@ export function readTorchLegacy(file: BinaryFile): CheckpointNode {
 const MAX_ARRAY_VALUES = 1 << 16;
 
 /** Turns unpickled values into the checkpoint tree, validating every tensor against its storage. */
-function toNode(value: PickleValue, file: string, pickleBytes: number, locate: (storage: TorchStorage) => StorageInfo): CheckpointNode {
+function toNode(
+  value: PickleValue,
+  file: string,
+  pickleBytes: number,
+  locate: (storage: TorchStorage) => StorageInfo,
+): CheckpointNode {
   const maxValues = READ_BUDGETS.values + Math.floor(pickleBytes / READ_BUDGETS.valueBytes);
   const located = new Map<string, StorageInfo>();
   const views = new Map<string, number>();
@@ -316,12 +361,15 @@ function toNode(value: PickleValue, file: string, pickleBytes: number, locate: (
   };
 
   const tensor = (v: TorchTensor, key: string): CheckpointNode => {
-    if (++tensors > READ_BUDGETS.tensors) overBudget(`the checkpoint holds more than ${READ_BUDGETS.tensors.toLocaleString("en-US")} tensors`);
+    if (++tensors > READ_BUDGETS.tensors)
+      overBudget(`the checkpoint holds more than ${READ_BUDGETS.tensors.toLocaleString("en-US")} tensors`);
     const id = v.storage.view?.root ?? v.storage.key;
     const fanOut = (views.get(id) ?? 0) + 1;
     views.set(id, fanOut);
     if (fanOut > READ_BUDGETS.viewsPerStorage) {
-      overBudget(`more than ${READ_BUDGETS.viewsPerStorage.toLocaleString("en-US")} tensors view storage '${id}' (the last at '${key}')`);
+      overBudget(
+        `more than ${READ_BUDGETS.viewsPerStorage.toLocaleString("en-US")} tensors view storage '${id}' (the last at '${key}')`,
+      );
     }
     let storage = located.get(v.storage.key);
     if (!storage) {
@@ -331,7 +379,9 @@ function toNode(value: PickleValue, file: string, pickleBytes: number, locate: (
     const entry = makeTensorEntry(`${file}: tensor '${key}'`, key, v.layout, storage);
     viewed += entry.numel;
     if (viewed > READ_BUDGETS.viewedPerStored * stored + READ_BUDGETS.viewedAllowance) {
-      overBudget(`its tensors view ${viewed.toLocaleString("en-US")} elements of the ${stored.toLocaleString("en-US")} it stores (the last at '${key}')`);
+      overBudget(
+        `its tensors view ${viewed.toLocaleString("en-US")} elements of the ${stored.toLocaleString("en-US")} it stores (the last at '${key}')`,
+      );
     }
     return { kind: "tensor", tensor: entry };
   };
@@ -349,11 +399,13 @@ function toNode(value: PickleValue, file: string, pickleBytes: number, locate: (
 
   const visit = (v: PickleValue): CheckpointNode => {
     if (++values > maxValues) overBudget(`the checkpoint holds more than ${maxValues.toLocaleString("en-US")} values`);
-    if (path.length > READ_BUDGETS.depth) throw weightError(WeightCodes.BadPickle, `${file}: containers nested more than ${READ_BUDGETS.depth} deep`);
+    if (path.length > READ_BUDGETS.depth)
+      throw weightError(WeightCodes.BadPickle, `${file}: containers nested more than ${READ_BUDGETS.depth} deep`);
     if (v === null || typeof v !== "object") return { kind: "scalar", value: v };
     if (v instanceof Uint8Array) return { kind: "other", description: `bytes[${v.byteLength}]` };
     if (v instanceof TorchTensor) return tensor(v, path.join("."));
-    if (v instanceof OpaqueTensor) return { kind: "tensor", tensor: makeOpaqueTensorEntry(path.join("."), v.global, v.shape) };
+    if (v instanceof OpaqueTensor)
+      return { kind: "tensor", tensor: makeOpaqueTensorEntry(path.join("."), v.global, v.shape) };
     if (v instanceof OpaqueObject && isTensorLike(v)) {
       return { kind: "tensor", tensor: makeOpaqueTensorEntry(path.join("."), v.qualifiedName, undefined) };
     }
@@ -388,7 +440,10 @@ function toNode(value: PickleValue, file: string, pickleBytes: number, locate: (
     const add = (key: string, item: PickleValue) => entries.push({ key, node: visitAt(key, item) });
     if (o.args.length > 0) add("(args)", [...o.args]);
     for (const state of o.states) {
-      const parts = Array.isArray(state) && state.length === 2 && state.every((p) => p === null || p instanceof Map) ? state : [state];
+      const parts =
+        Array.isArray(state) && state.length === 2 && state.every((p) => p === null || p instanceof Map)
+          ? state
+          : [state];
       for (const part of parts) {
         if (part instanceof Map) for (const [k, item] of part) add(keyText(k), item);
         else if (part !== null) add("(state)", part);
@@ -404,7 +459,8 @@ function toNode(value: PickleValue, file: string, pickleBytes: number, locate: (
 
 function arrayNode(a: NumpyArray): CheckpointNode {
   const dtype = a.dtype;
-  if (!dtype) return { kind: "other", description: `numpy array that cannot be read: ${a.problem ?? "it has no state"}` };
+  if (!dtype)
+    return { kind: "other", description: `numpy array that cannot be read: ${a.problem ?? "it has no state"}` };
   const node: ArrayNode = { kind: "array", dtype: dtype.name, shape: a.shape };
   if (!dtype.numeric || a.size > MAX_ARRAY_VALUES || a.objects) return node;
   const values = new Array<number | bigint | boolean>(a.size);

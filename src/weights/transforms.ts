@@ -1,6 +1,17 @@
 // Tensor transforms that real checkpoints need before they fit a model: transpose, reshape, split, cast.
 // Data moves bit for bit (as unsigned words) except in a cast, which rounds to nearest even like torch.
-import { allocData, bf16BitsToNumber, byteSize, bytesOf, f16BitsToNumber, type DType, type HostTensor, numberToBf16Bits, numberToF16Bits, stridesOf } from "../util/tensor.js";
+import {
+  allocData,
+  bf16BitsToNumber,
+  byteSize,
+  bytesOf,
+  f16BitsToNumber,
+  type DType,
+  type HostTensor,
+  numberToBf16Bits,
+  numberToF16Bits,
+  stridesOf,
+} from "../util/tensor.js";
 import { copyStrided } from "./layout.js";
 
 /** Float types by precision; f16 and bf16 rank alike since neither holds the other. */
@@ -22,7 +33,14 @@ export function transposeTensor(t: HostTensor, perm: readonly number[]): HostTen
   const strides = stridesOf(t.shape);
   const shape = perm.map((p) => t.shape[p]);
   const data = allocData(t.dtype, t.data.length);
-  copyStrided(bytesOf(t), bytesOf({ data }), byteSize(t.dtype), shape, perm.map((p) => strides[p]), 0);
+  copyStrided(
+    bytesOf(t),
+    bytesOf({ data }),
+    byteSize(t.dtype),
+    shape,
+    perm.map((p) => strides[p]),
+    0,
+  );
   return { dtype: t.dtype, shape, data };
 }
 
@@ -108,4 +126,3 @@ function toBigInt(v: number | bigint): bigint {
   if (typeof v === "bigint") return v;
   return Number.isFinite(v) ? BigInt.asIntN(64, BigInt(Math.trunc(v))) : 0n;
 }
-

@@ -58,7 +58,8 @@ export class ZipArchive {
   /** The entry's data location; a compressed or encrypted entry is refused here, when it is needed. */
   get(name: string): ZipEntry | undefined {
     const entry = this.entries.get(name);
-    if (entry?.encrypted) throw weightError(WeightCodes.UnsupportedZip, `${this.file.path}: zip entry '${name}' is encrypted`);
+    if (entry?.encrypted)
+      throw weightError(WeightCodes.UnsupportedZip, `${this.file.path}: zip entry '${name}' is encrypted`);
     if (entry && entry.method !== METHOD_STORED) {
       throw weightError(
         WeightCodes.UnsupportedZip,
@@ -116,7 +117,10 @@ function findDirectory(file: BinaryFile): Directory {
   }
   if (eocd < 0) corrupt(file, "no end-of-central-directory record (the file is truncated or not a zip archive)");
   if (view.getUint16(eocd + 4, true) !== 0 || view.getUint16(eocd + 6, true) !== 0) {
-    throw weightError(WeightCodes.UnsupportedZip, `${file.path}: zip archives split over several disks are not supported`);
+    throw weightError(
+      WeightCodes.UnsupportedZip,
+      `${file.path}: zip archives split over several disks are not supported`,
+    );
   }
   let dir: Directory = {
     count: view.getUint16(eocd + 10, true),
@@ -129,7 +133,8 @@ function findDirectory(file: BinaryFile): Directory {
     const recordAt = u64(file, view, locator + 8, "the zip64 record offset");
     const record = file.read(recordAt, ZIP64_EOCD_SIZE, "the zip64 end-of-central-directory record");
     const rv = new DataView(record.buffer, record.byteOffset, record.byteLength);
-    if (rv.getUint32(0, true) !== SIG_ZIP64_EOCD) corrupt(file, `no zip64 end-of-central-directory record at offset ${recordAt}`);
+    if (rv.getUint32(0, true) !== SIG_ZIP64_EOCD)
+      corrupt(file, `no zip64 end-of-central-directory record at offset ${recordAt}`);
     dir = {
       count: u64(file, rv, 32, "the entry count"),
       size: u64(file, rv, 40, "the central directory size"),
@@ -140,9 +145,13 @@ function findDirectory(file: BinaryFile): Directory {
     corrupt(file, "the end-of-central-directory record needs a zip64 record that is missing");
   }
   if (dir.offset + dir.size > dirEnd) {
-    corrupt(file, `the central directory (${dir.size} bytes at offset ${dir.offset}) overlaps its end record at ${dirEnd}`);
+    corrupt(
+      file,
+      `the central directory (${dir.size} bytes at offset ${dir.offset}) overlaps its end record at ${dirEnd}`,
+    );
   }
-  if (dir.count * CENTRAL_SIZE > dir.size) corrupt(file, `${dir.count} entries cannot fit in a ${dir.size}-byte directory`);
+  if (dir.count * CENTRAL_SIZE > dir.size)
+    corrupt(file, `${dir.count} entries cannot fit in a ${dir.size}-byte directory`);
   return dir;
 }
 
@@ -150,9 +159,16 @@ interface ParsedEntry extends CentralEntry {
   nextCentral: number;
 }
 
-function readCentralEntry(file: BinaryFile, view: DataView, raw: Uint8Array, at: number, dirOffset: number): ParsedEntry {
+function readCentralEntry(
+  file: BinaryFile,
+  view: DataView,
+  raw: Uint8Array,
+  at: number,
+  dirOffset: number,
+): ParsedEntry {
   const where = `the central directory entry at offset ${dirOffset + at}`;
-  if (at + CENTRAL_SIZE > raw.byteLength || view.getUint32(at, true) !== SIG_CENTRAL) corrupt(file, `${where} is invalid`);
+  if (at + CENTRAL_SIZE > raw.byteLength || view.getUint32(at, true) !== SIG_CENTRAL)
+    corrupt(file, `${where} is invalid`);
   const flags = view.getUint16(at + 8, true);
   const method = view.getUint16(at + 10, true);
   let compressed = view.getUint32(at + 20, true);

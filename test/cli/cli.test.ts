@@ -54,7 +54,10 @@ describe("netc", () => {
   it("runs a compiled model on .npy inputs and writes .npy outputs, taps included", async () => {
     const target = join(dir, "tiny.onnx");
     expect(await netc("compile", join(dir, "tiny.net"), "-o", target, "--debug-outputs")).toBe(0);
-    writeFileSync(join(dir, "x.npy"), encodeNpy({ dtype: "f32", shape: [2, 4], data: new Float32Array([1, 2, 3, 4, -1, -2, -3, -4]) }));
+    writeFileSync(
+      join(dir, "x.npy"),
+      encodeNpy({ dtype: "f32", shape: [2, 4], data: new Float32Array([1, 2, 3, 4, -1, -2, -3, -4]) }),
+    );
     expect(await netc("run", target, "--input", `x=${join(dir, "x.npy")}`, "-o", join(dir, "out"))).toBe(0);
     const y = readNpyFile(join(dir, "out", "y.npy"));
     expect(y.ok && y.tensor.shape).toEqual([2, 3]);
@@ -63,12 +66,17 @@ describe("netc", () => {
   });
 
   it("--deploy stores the Linear weights transposed, names them in the metadata, and computes the same", async () => {
-    writeFileSync(join(dir, "x.npy"), encodeNpy({ dtype: "f32", shape: [2, 4], data: new Float32Array([1, 2, 3, 4, -1, -2, -3, -4]) }));
+    writeFileSync(
+      join(dir, "x.npy"),
+      encodeNpy({ dtype: "f32", shape: [2, 4], data: new Float32Array([1, 2, 3, 4, -1, -2, -3, -4]) }),
+    );
     const ys: Float32Array[] = [];
     for (const flags of [[], ["--deploy"]]) {
       const target = join(dir, `tiny${flags.length}.onnx`);
       expect(await netc("compile", join(dir, "tiny.net"), "-o", target, ...flags)).toBe(0);
-      expect(await netc("run", target, "--input", `x=${join(dir, "x.npy")}`, "-o", join(dir, `out${flags.length}`))).toBe(0);
+      expect(
+        await netc("run", target, "--input", `x=${join(dir, "x.npy")}`, "-o", join(dir, `out${flags.length}`)),
+      ).toBe(0);
       const y = readNpyFile(join(dir, `out${flags.length}`, "y.npy"));
       ys.push(y.ok ? (y.tensor.data as Float32Array) : new Float32Array());
     }
@@ -124,14 +132,25 @@ describe("netc", () => {
 
   it("a malicious checkpoint is refused with the global named, and no output appears", async () => {
     const target = join(dir, "t.onnx");
-    expect(await netc("compile", join(dir, "tiny.net"), "-o", target, "--weights", join(WEIGHT_FIXTURES, "evil_system.pth"))).toBe(1);
+    expect(
+      await netc("compile", join(dir, "tiny.net"), "-o", target, "--weights", join(WEIGHT_FIXTURES, "evil_system.pth")),
+    ).toBe(1);
     expect(err).toMatch(/NET6007.*system/s);
     expect(existsSync(target)).toBe(false);
   });
 
   it("a checkpoint that does not fit the model reports every mismatch strictly", async () => {
     const target = join(dir, "t.onnx");
-    expect(await netc("compile", join(dir, "tiny.net"), "-o", target, "--weights", join(WEIGHT_FIXTURES, "dataparallel.pth.tar"))).toBe(1);
+    expect(
+      await netc(
+        "compile",
+        join(dir, "tiny.net"),
+        "-o",
+        target,
+        "--weights",
+        join(WEIGHT_FIXTURES, "dataparallel.pth.tar"),
+      ),
+    ).toBe(1);
     expect(err).toContain("NET6020"); // missing weights
     expect(err).toContain("NET6021"); // unexpected tensors
     expect(existsSync(target)).toBe(false);
@@ -154,9 +173,24 @@ describe("netc", () => {
   });
 
   it.each([
-    ["a line fmt changes", "model M()(x: f32[B, 4]) -> f32[B, 4] {\n  let y = x\n  let z   =  y+x\n  return z\n}\n", 3, 'from this line on, fmt writes "  let z = y + x"'],
-    ["no final newline", "model M()(x: f32[B, 4]) -> f32[B, 4] {\n  return x\n}", 3, "the file does not end with a newline"],
-    ["trailing blank lines", "model M()(x: f32[B, 4]) -> f32[B, 4] {\n  return x\n}\n\n\n", 5, "fmt ends the file before this line"],
+    [
+      "a line fmt changes",
+      "model M()(x: f32[B, 4]) -> f32[B, 4] {\n  let y = x\n  let z   =  y+x\n  return z\n}\n",
+      3,
+      'from this line on, fmt writes "  let z = y + x"',
+    ],
+    [
+      "no final newline",
+      "model M()(x: f32[B, 4]) -> f32[B, 4] {\n  return x\n}",
+      3,
+      "the file does not end with a newline",
+    ],
+    [
+      "trailing blank lines",
+      "model M()(x: f32[B, 4]) -> f32[B, 4] {\n  return x\n}\n\n\n",
+      5,
+      "fmt ends the file before this line",
+    ],
   ])("fmt --check points at the first line that differs: %s", async (_, text, line, what) => {
     writeFileSync(join(dir, "m.net"), text);
     expect(await netc("fmt", "--check", join(dir, "m.net"))).toBe(1);
@@ -175,7 +209,10 @@ describe("netc", () => {
   });
 
   it("inspect sizes up a model far too big to hold in memory without materialising its weights", async () => {
-    writeFileSync(join(dir, "huge.net"), "model M()(x: f32[B, 100000]) -> f32[B, 100000] {\n  param w: f32[100000, 100000]\n  return x @ w\n}\n");
+    writeFileSync(
+      join(dir, "huge.net"),
+      "model M()(x: f32[B, 100000]) -> f32[B, 100000] {\n  param w: f32[100000, 100000]\n  return x @ w\n}\n",
+    );
     expect(await netc("inspect", join(dir, "huge.net"))).toBe(0);
     expect(out).toContain("parameters: 10,000,000,000");
     expect(out).toContain("ONNX nodes (opset 17): 1: MatMul 1");

@@ -29,14 +29,23 @@ afterEach(() => setOptionalPackageLoader());
 function without(missing: string): void {
   setOptionalPackageLoader(async (name) => {
     if (name !== missing) return import(name);
-    throw Object.assign(new Error(`Cannot find package '${name}' imported from ${ROOT}/src/util/optional.ts`), { code: "ERR_MODULE_NOT_FOUND" });
+    throw Object.assign(new Error(`Cannot find package '${name}' imported from ${ROOT}/src/util/optional.ts`), {
+      code: "ERR_MODULE_NOT_FOUND",
+    });
   });
 }
 
-
 /** The CUDA provider library onnxruntime-node's install script would have downloaded (the repository skips it). */
 const cudaInstalled = existsSync(
-  join(dirname(createRequire(import.meta.url).resolve("onnxruntime-node")), "..", "bin", "napi-v6", process.platform, process.arch, "libonnxruntime_providers_cuda.so"),
+  join(
+    dirname(createRequire(import.meta.url).resolve("onnxruntime-node")),
+    "..",
+    "bin",
+    "napi-v6",
+    process.platform,
+    process.arch,
+    "libonnxruntime_providers_cuda.so",
+  ),
 );
 
 describe("optional runtimes", () => {
@@ -44,14 +53,18 @@ describe("optional runtimes", () => {
     without("onnxruntime-node");
     const r = await runNetc("run", join(dir, "t.net"), "--set", "B=1", "--input", `x=${join(dir, "x.npy")}`);
     expect(r.code).toBe(1);
-    expect(r.err).toContain("error NET8007: running an ONNX model needs the onnxruntime-node package, which is not installed");
+    expect(r.err).toContain(
+      "error NET8007: running an ONNX model needs the onnxruntime-node package, which is not installed",
+    );
     expect(r.err).toContain("hint: install it: npm install onnxruntime-node");
     expect(await rejectedCodes(run(compile(TINY).onnx!, { x: X }))).toEqual(["NET8007"]);
   });
 
   it("names webgpu when a bundle run needs it", async () => {
     const bundleDir = join(dir, "t-wgsl");
-    expect((await runNetc("compile", join(dir, "t.net"), "--target", "wgsl", "--set", "B=1", "-o", bundleDir)).code).toBe(0);
+    expect(
+      (await runNetc("compile", join(dir, "t.net"), "--target", "wgsl", "--set", "B=1", "-o", bundleDir)).code,
+    ).toBe(0);
     without("webgpu");
     const r = await runNetc("run", bundleDir, "--input", `x=${join(dir, "x.npy")}`);
     expect(r.code).toBe(1);
@@ -80,7 +93,9 @@ describe.skipIf(cudaInstalled)("--device without CUDA", () => {
     expect(cuda.err).toMatch(/error NET5005: --device cuda: .*CUDA execution provider/);
     const auto = await runNetc(...args, "--device", "auto");
     expect(auto.code).toBe(0);
-    expect(auto.err.split("\n").filter((l) => l.startsWith("note:"))).toEqual([expect.stringMatching(/^note: --device auto: .*; running on the CPU$/)]);
+    expect(auto.err.split("\n").filter((l) => l.startsWith("note:"))).toEqual([
+      expect.stringMatching(/^note: --device auto: .*; running on the CPU$/),
+    ]);
     expect(auto.out).toContain("y: f32[1, 4] 0.0000 2.0000 0.0000 4.0000");
     const cpu = await runNetc(...args);
     expect(cpu.err).not.toContain("note:");
@@ -102,7 +117,12 @@ describe("reference models by name", () => {
     const models = listReferenceModels();
     expect(models.map((m) => m.name)).toEqual(["dfer_clip", "ifdd", "m3dfel", "mae_dfer", "ous", "s2d", "ifdd_topk"]);
     const ifdd = models.find((m) => m.name === "ifdd")!;
-    expect(ifdd).toMatchObject({ model: "IFDD", parameters: [{ name: "num_classes", type: "int", default: "7" }], inputs: ["video: f32[B, 3, 16, 224, 224]"], weightSets: [] });
+    expect(ifdd).toMatchObject({
+      model: "IFDD",
+      parameters: [{ name: "num_classes", type: "int", default: "7" }],
+      inputs: ["video: f32[B, 3, 16, 224, 224]"],
+      weightSets: [],
+    });
     expect(models.find((m) => m.name === "s2d")!.weightSets).toEqual(["default", "landmark", "pretrained"]);
     const r = await runNetc("models");
     expect(r.code).toBe(0);
@@ -130,8 +150,14 @@ describe("start-up", () => {
   it("the CLI entry imports no command module, backend or runtime until a command runs", () => {
     const main = readFileSync(join(ROOT, "src/cli/main.ts"), "utf8");
     const staticImports = [...main.matchAll(/^import (?!type ).*from "([^"]+)";$/gm)].map((m) => m[1]);
-    expect(staticImports.sort()).toEqual(["../diagnostics/diagnostics.js", "../util/version.js", "./io.js", "commander"]);
-    for (const m of ["compile", "check", "fmt", "run", "inspect", "graph", "models", "weights"]) expect(main).toContain(`import("./commands/${m}.js")`);
+    expect(staticImports.sort()).toEqual([
+      "../diagnostics/diagnostics.js",
+      "../util/version.js",
+      "./io.js",
+      "commander",
+    ]);
+    for (const m of ["compile", "check", "fmt", "run", "inspect", "graph", "models", "weights"])
+      expect(main).toContain(`import("./commands/${m}.js")`);
   });
 });
 
@@ -139,7 +165,9 @@ describe("the library API's files", () => {
   it("compileFile reports a missing source as NET8001 and writes nothing", async () => {
     const { compileFile } = await import("../../src/api.js");
     const r = compileFile(join(dir, "missing.net"), join(dir, "missing.onnx"));
-    expect(r.diagnostics.map((d) => [d.code, d.message])).toEqual([["NET8001", `cannot read ${join(dir, "missing.net")}: no such file`]]);
+    expect(r.diagnostics.map((d) => [d.code, d.message])).toEqual([
+      ["NET8001", `cannot read ${join(dir, "missing.net")}: no such file`],
+    ]);
     expect(existsSync(join(dir, "missing.onnx"))).toBe(false);
   });
 

@@ -85,6 +85,10 @@ describe("progress", () => {
     vi.advanceTimersByTime(500);
     p.done();
     vi.advanceTimersByTime(5000);
-    expect(stream.written).toEqual(["\r\x1b[Krunning the model... 1.5 s", "\r\x1b[Krunning the model... 2.5 s", "\r\x1b[K"]);
+    expect(stream.written).toEqual([
+      "\r\x1b[Krunning the model... 1.5 s",
+      "\r\x1b[Krunning the model... 2.5 s",
+      "\r\x1b[K",
+    ]);
   });
 });

@@ -78,7 +78,17 @@ describe("source paths", () => {
   it("are the same in the WGSL bundles (manifest, module) compiled from two clones", async () => {
     const files: string[][] = [];
     for (const dir of [tree(), tree()]) {
-      const r = await netcIn(dir, "compile", join(dir, "models/clone.net"), "--target", "wgsl", "--set", "B=1", "-o", join(dir, "bundle"));
+      const r = await netcIn(
+        dir,
+        "compile",
+        join(dir, "models/clone.net"),
+        "--target",
+        "wgsl",
+        "--set",
+        "B=1",
+        "-o",
+        join(dir, "bundle"),
+      );
       expect(r.code, r.err).toBe(0);
       const texts = ["manifest.json", "model.js"].map((f) => readFileSync(join(dir, "bundle", f), "utf8"));
       for (const text of texts) for (const p of machinePaths(dir)) expect(text).not.toContain(p);
@@ -91,13 +101,24 @@ describe("source paths", () => {
 
   it("in diagnostics name imported files relative to the working folder and the standard library as std/", async () => {
     const dir = tree();
-    const missing = await netcIn(dir, "compile", join(dir, "models/clone.net"), "--weights", join(ROOT, "test/diagnostics/commands/files/tiny.pth"), "-o", join(dir, "x.onnx"));
+    const missing = await netcIn(
+      dir,
+      "compile",
+      join(dir, "models/clone.net"),
+      "--weights",
+      join(ROOT, "test/diagnostics/commands/files/tiny.pth"),
+      "-o",
+      join(dir, "x.onnx"),
+    );
     expect(missing.code).toBe(1);
     expect(missing.err).toContain("std/nn.net:15:3: note");
     // (The checkpoint is named as given on the command line, here absolute.)
     for (const p of [dir, stdlibDir()]) expect(missing.err).not.toContain(p);
 
-    writeFileSync(join(dir, "lib/head.net"), LIB.replace("return relu(fc(norm(x)))", "return fc(norm(x)) + 1.0 * missing_name"));
+    writeFileSync(
+      join(dir, "lib/head.net"),
+      LIB.replace("return relu(fc(norm(x)))", "return fc(norm(x)) + 1.0 * missing_name"),
+    );
     const r = await netcIn(dir, "check", join(dir, "models/clone.net"));
     expect(r.code).toBe(1);
     expect(r.err).toContain("lib/head.net:6:");

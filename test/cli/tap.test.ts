@@ -21,7 +21,14 @@ let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "netc-tap-"));
   const next = uniforms(5);
-  writeFileSync(join(dir, "frames.npy"), encodeNpy({ dtype: "f32", shape: [2, 8, 64], data: Float32Array.from({ length: 2 * 8 * 64 }, () => next() * 2 - 1) }));
+  writeFileSync(
+    join(dir, "frames.npy"),
+    encodeNpy({
+      dtype: "f32",
+      shape: [2, 8, 64],
+      data: Float32Array.from({ length: 2 * 8 * 64 }, () => next() * 2 - 1),
+    }),
+  );
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -39,7 +46,18 @@ function maxAbsDiff(a: HostTensor, b: HostTensor): number {
 describe("--tap", () => {
   it("netc run writes the named intermediates, equal to the reference interpreter's", async () => {
     const out = join(dir, "run");
-    const r = await runNetc("run", TINY, "--input", `frames=${join(dir, "frames.npy")}`, "--tap", TAPS.slice(0, 3).join(","), "--tap", TAPS.slice(3).join(","), "-o", out);
+    const r = await runNetc(
+      "run",
+      TINY,
+      "--input",
+      `frames=${join(dir, "frames.npy")}`,
+      "--tap",
+      TAPS.slice(0, 3).join(","),
+      "--tap",
+      TAPS.slice(3).join(","),
+      "-o",
+      out,
+    );
     expect(r.err).not.toContain("error");
     expect(r.code).toBe(0);
 
@@ -49,7 +67,11 @@ describe("--tap", () => {
     expect(graph.taps.map((t) => t.name)).toEqual(TAPS);
     const weights = bindParams(graph.params, undefined, 0).tensors; // netc run's random weights (seed 0)
     const reference = interpret(graph, new Map([["frames", read(join(dir, "frames.npy"))]]), weights);
-    for (const name of TAPS) expect(maxAbsDiff(read(join(out, `${name.replace("/", ".")}.npy`)), reference.taps.get(name)!), name).toBeLessThan(1e-5);
+    for (const name of TAPS)
+      expect(
+        maxAbsDiff(read(join(out, `${name.replace("/", ".")}.npy`)), reference.taps.get(name)!),
+        name,
+      ).toBeLessThan(1e-5);
 
     expect(maxAbsDiff(read(join(out, "classify.x.npy")), read(join(out, "a.npy")))).toBe(0);
     expect(maxAbsDiff(read(join(out, "classify.npy")), read(join(out, "logits.npy")))).toBe(0);
@@ -58,7 +80,12 @@ describe("--tap", () => {
 
   it("netc compile adds only the named taps as outputs; with --debug-outputs the file's taps too", async () => {
     const source = join(dir, "tapped.net");
-    writeFileSync(source, readFileSync(TINY, "utf8").replace("  return classify(a)", "  tap approx = a\n  return classify(a)").replace('import "std/nn.net"', `import "${join(ROOT, "stdlib/nn.net")}"`));
+    writeFileSync(
+      source,
+      readFileSync(TINY, "utf8")
+        .replace("  return classify(a)", "  tap approx = a\n  return classify(a)")
+        .replace('import "std/nn.net"', `import "${join(ROOT, "stdlib/nn.net")}"`),
+    );
     const outputs = async (...flags: string[]) => {
       const target = join(dir, "tapped.onnx");
       const r = await runNetc("compile", source, "-o", target, ...flags);

@@ -27,7 +27,9 @@ describe.skipIf(!gpu)(`netc infer on a WGSL bundle${reason ? ` (skipped: ${reaso
     makeSyntheticDataset(join(dir, "data"), { clips: 5, frames: 9, width: 40, height: 48, folds: 1, seed: 11 });
     const [onnx, bundle] = [join(dir, "tiny.onnx"), join(dir, "tiny-bundle")];
     expect((await runNetc("compile", "examples/tiny-video.net", "-o", onnx)).code).toBe(0);
-    expect((await runNetc("compile", "examples/tiny-video.net", "--target", "wgsl", "--set", "B=1", "-o", bundle)).code).toBe(0);
+    expect(
+      (await runNetc("compile", "examples/tiny-video.net", "--target", "wgsl", "--set", "B=1", "-o", bundle)).code,
+    ).toBe(0);
     const clips = join(dir, "data", "clips");
     const r1 = await runNetc("infer", onnx, clips, "-o", join(dir, "onnx.jsonl"), "--batch", "3");
     expect(r1.code, r1.err).toBe(0);

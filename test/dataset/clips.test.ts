@@ -88,15 +88,23 @@ describe("clip lists", () => {
   it("takes each sub-folder of a dataset folder as a clip, in natural order", () => {
     for (const name of ["c10", "c2", "c1"]) mkdirSync(join(dir, "set", name), { recursive: true });
     writeFileSync(join(dir, "set", "notes.txt"), "ignored");
-    expect(listClips([join(dir, "set")], { inputNames: ["video"] }).map((c) => c.id)).toEqual(["c1", "c2", "c10"].map((n) => join(dir, "set", n)));
+    expect(listClips([join(dir, "set")], { inputNames: ["video"] }).map((c) => c.id)).toEqual(
+      ["c1", "c2", "c10"].map((n) => join(dir, "set", n)),
+    );
   });
   it("reports manifests it cannot read as NET8033", () => {
     writeFileSync(join(dir, "ragged.csv"), "path,label\na,1,extra\n");
-    expect(codes(() => listClips([join(dir, "ragged.csv")], { inputNames: ["video"] }))[0]).toMatch(/^NET8033 .*row 2 has 3 fields/);
+    expect(codes(() => listClips([join(dir, "ragged.csv")], { inputNames: ["video"] }))[0]).toMatch(
+      /^NET8033 .*row 2 has 3 fields/,
+    );
     writeFileSync(join(dir, "nopath.csv"), "name,label\na,1\n");
-    expect(codes(() => listClips([join(dir, "nopath.csv")], { inputNames: ["video"] }))[0]).toMatch(/^NET8033 .*has no path/);
+    expect(codes(() => listClips([join(dir, "nopath.csv")], { inputNames: ["video"] }))[0]).toMatch(
+      /^NET8033 .*has no path/,
+    );
     writeFileSync(join(dir, "twice.json"), JSON.stringify([{ path: "a", label: 1 }, "a"]));
-    expect(codes(() => listClips([join(dir, "twice.json")], { inputNames: ["video"] }))[0]).toMatch(/^NET8033 the clip a is listed twice/);
+    expect(codes(() => listClips([join(dir, "twice.json")], { inputNames: ["video"] }))[0]).toMatch(
+      /^NET8033 the clip a is listed twice/,
+    );
   });
   it("feeds each of several video inputs from its own manifest column", () => {
     writeFileSync(join(dir, "two.csv"), "face,scene,label\nf1,s1,happy\n");

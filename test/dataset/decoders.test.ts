@@ -22,7 +22,9 @@ describe("frame decoders", () => {
     });
     const r = await runNetc("infer", "examples/tiny-video.net", join(dir, "clip"), "-o", join(dir, "results.jsonl"));
     expect(r.code).toBe(1);
-    expect(r.err).toContain("error NET8007: reading PNG and JPEG frames needs the pngjs package, which is not installed");
+    expect(r.err).toContain(
+      "error NET8007: reading PNG and JPEG frames needs the pngjs package, which is not installed",
+    );
     expect(r.err).toContain("npm install pngjs");
   });
 });

@@ -34,7 +34,10 @@ beforeAll(() => {
   // a clip whose frames cannot be decoded: recorded as that clip's error
   mkdirSync(join(dir, "data", "clips", "broken"));
   writeFileSync(join(dir, "data", "clips", "broken", "frame_001.png"), "not a png");
-  writeFileSync(join(dir, "data", "with-broken.csv"), readFileSync(join(dir, "data", "labels.csv"), "utf8") + "clips/broken,sad\n");
+  writeFileSync(
+    join(dir, "data", "with-broken.csv"),
+    `${readFileSync(join(dir, "data", "labels.csv"), "utf8")}clips/broken,sad\n`,
+  );
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -42,12 +45,33 @@ const lines = (path: string) =>
   readFileSync(path, "utf8")
     .split("\n")
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as { clip: string; label?: string; fold?: string; prediction?: number; predicted_label?: string; scores?: number[]; error?: { code: string } });
+    .map(
+      (l) =>
+        JSON.parse(l) as {
+          clip: string;
+          label?: string;
+          fold?: string;
+          prediction?: number;
+          predicted_label?: string;
+          scores?: number[];
+          error?: { code: string };
+        },
+    );
 
 describe("netc infer", () => {
   it("scores every clip of a manifest, records the broken one and goes on", async () => {
     const out = join(dir, "infer.jsonl");
-    const r = await runNetc("infer", MODEL, "--weights", weights, join(dir, "data", "with-broken.csv"), "-o", out, "--batch", "5");
+    const r = await runNetc(
+      "infer",
+      MODEL,
+      "--weights",
+      weights,
+      join(dir, "data", "with-broken.csv"),
+      "-o",
+      out,
+      "--batch",
+      "5",
+    );
     expect(r.code, r.err).toBe(0);
     expect(r.err).toContain("NET8038");
     const results = lines(out);
@@ -67,7 +91,7 @@ describe("netc infer", () => {
     expect((await runNetc("infer", MODEL, "--weights", weights, clips, "-o", out, "--batch", "4")).code).toBe(0);
     const full = readFileSync(out, "utf8").split("\n").filter(Boolean);
     // keep 10 whole lines and half of the 11th, as an interrupted write leaves it
-    writeFileSync(out, full.slice(0, 10).join("\n") + "\n" + full[10].slice(0, 20));
+    writeFileSync(out, `${full.slice(0, 10).join("\n")}\n${full[10].slice(0, 20)}`);
     const r = await runNetc("infer", MODEL, "--weights", weights, clips, "-o", out, "--batch", "4");
     expect(r.code, r.err).toBe(0);
     // the broken clip's error line is kept but the clip is tried again; the scored ones are skipped
@@ -92,7 +116,16 @@ describe("netc eval", () => {
   const folds = () => [join(dir, "data", "set_1", "test.csv"), join(dir, "data", "set_2", "test.csv")];
 
   it("rejects numeric labels counted from 1 without --label-base 1, before running anything", async () => {
-    const r = await runNetc("eval", MODEL, "--weights", weights, "--clips", folds()[0], "--root", join(dir, "data", "clips"));
+    const r = await runNetc(
+      "eval",
+      MODEL,
+      "--weights",
+      weights,
+      "--clips",
+      folds()[0],
+      "--root",
+      join(dir, "data", "clips"),
+    );
     expect(r.code).toBe(1);
     expect(r.err).toContain("NET8040");
     expect(r.err).toContain("--label-base 1");
@@ -102,7 +135,26 @@ describe("netc eval", () => {
   it("gives WAR, UAR, recall and the confusion matrix per fold and their mean", async () => {
     const [results, metrics, svg] = [join(dir, "eval.jsonl"), join(dir, "metrics.json"), join(dir, "confusion.svg")];
     const [f1, f2] = folds();
-    const r = await runNetc("eval", MODEL, "--weights", weights, "--clips", f1, "--clips", f2, "--root", join(dir, "data", "clips"), "--label-base", "1", "-o", results, "--json", metrics, "--svg", svg);
+    const r = await runNetc(
+      "eval",
+      MODEL,
+      "--weights",
+      weights,
+      "--clips",
+      f1,
+      "--clips",
+      f2,
+      "--root",
+      join(dir, "data", "clips"),
+      "--label-base",
+      "1",
+      "-o",
+      results,
+      "--json",
+      metrics,
+      "--svg",
+      svg,
+    );
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/set_1 +14 /);
     expect(r.out).toMatch(/mean +28 /);
@@ -110,21 +162,29 @@ describe("netc eval", () => {
     expect(readFileSync(svg, "utf8")).toMatch(/^<svg[^>]*>[\s\S]*<\/svg>\n$/);
     const ours = JSON.parse(readFileSync(metrics, "utf8")) as {
       labels: string[];
-      folds: { name: string; metrics: { war: number; uar: number; recall: (number | null)[]; confusion: number[][] } }[];
+      folds: {
+        name: string;
+        metrics: { war: number; uar: number; recall: (number | null)[]; confusion: number[][] };
+      }[];
     };
     expect(ours.labels).toEqual(SYNTHETIC_LABELS);
     expect(ours.folds.map((f) => f.name)).toEqual(["set_1", "set_2"]);
   });
 
-  it.skipIf(!sklearn)(`agrees with scikit-learn on the same predictions${sklearn ? "" : " (skipped: apt-get install python3-sklearn)"}`, () => {
-    const [results, metrics] = [join(dir, "eval.jsonl"), join(dir, "metrics.json")];
-    const [f1, f2] = folds();
-    const ours = JSON.parse(readFileSync(metrics, "utf8")) as {
-      folds: { name: string; metrics: { war: number; uar: number; recall: (number | null)[]; confusion: number[][] } }[];
-      mean: { war: number; uar: number };
-    };
-    // scikit-learn reads the per-clip predictions and the fold CSVs itself
-    const script = `
+  it.skipIf(!sklearn)(
+    `agrees with scikit-learn on the same predictions${sklearn ? "" : " (skipped: apt-get install python3-sklearn)"}`,
+    () => {
+      const [results, metrics] = [join(dir, "eval.jsonl"), join(dir, "metrics.json")];
+      const [f1, f2] = folds();
+      const ours = JSON.parse(readFileSync(metrics, "utf8")) as {
+        folds: {
+          name: string;
+          metrics: { war: number; uar: number; recall: (number | null)[]; confusion: number[][] };
+        }[];
+        mean: { war: number; uar: number };
+      };
+      // scikit-learn reads the per-clip predictions and the fold CSVs itself
+      const script = `
 import json, sys, csv
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, recall_score, confusion_matrix
 results, folds = sys.argv[1], sys.argv[2:]
@@ -143,18 +203,25 @@ for f in folds:
                 "confusion": confusion_matrix(y, p, labels=list(range(7))).tolist()})
 print(json.dumps(out))
 `;
-    const run = spawnSync(PYTHON, ["-c", script, results, f1, f2], { encoding: "utf8" });
-    expect(run.status, run.stderr).toBe(0);
-    const theirs = JSON.parse(run.stdout) as { name: string; war: number; uar: number; recall: number[]; confusion: number[][] }[];
-    theirs.forEach((t, i) => {
-      const m = ours.folds[i].metrics;
-      expect(ours.folds[i].name).toBe(t.name);
-      expect(m.war).toBeCloseTo(t.war, 12);
-      expect(m.uar).toBeCloseTo(t.uar, 12);
-      expect(m.confusion).toEqual(t.confusion);
-      m.recall.forEach((x, c) => expect(x ?? 0).toBeCloseTo(t.recall[c], 12));
-    });
-    expect(ours.mean.war).toBeCloseTo((theirs[0].war + theirs[1].war) / 2, 12);
-    expect(ours.mean.uar).toBeCloseTo((theirs[0].uar + theirs[1].uar) / 2, 12);
-  });
+      const run = spawnSync(PYTHON, ["-c", script, results, f1, f2], { encoding: "utf8" });
+      expect(run.status, run.stderr).toBe(0);
+      const theirs = JSON.parse(run.stdout) as {
+        name: string;
+        war: number;
+        uar: number;
+        recall: number[];
+        confusion: number[][];
+      }[];
+      theirs.forEach((t, i) => {
+        const m = ours.folds[i].metrics;
+        expect(ours.folds[i].name).toBe(t.name);
+        expect(m.war).toBeCloseTo(t.war, 12);
+        expect(m.uar).toBeCloseTo(t.uar, 12);
+        expect(m.confusion).toEqual(t.confusion);
+        m.recall.forEach((x, c) => expect(x ?? 0).toBeCloseTo(t.recall[c], 12));
+      });
+      expect(ours.mean.war).toBeCloseTo((theirs[0].war + theirs[1].war) / 2, 12);
+      expect(ours.mean.uar).toBeCloseTo((theirs[0].uar + theirs[1].uar) / 2, 12);
+    },
+  );
 });

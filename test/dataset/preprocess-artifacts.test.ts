@@ -18,8 +18,18 @@ describe("preprocess declarations in artifacts", () => {
   it("are in the ONNX metadata as JSON, every field filled", () => {
     expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     const model = decodeModel(emitOnnx(graph!).bytes!);
-    const record = JSON.parse(model.metadataProps!.find((p) => p.key === PREPROCESS_METADATA_KEY)!.value!) as Record<string, unknown>;
-    expect(record).toMatchObject({ frames: 8, resize: [32, 32], mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], layout: "BCTHW", merge: "mean-logits" });
+    const record = JSON.parse(model.metadataProps!.find((p) => p.key === PREPROCESS_METADATA_KEY)!.value!) as Record<
+      string,
+      unknown
+    >;
+    expect(record).toMatchObject({
+      frames: 8,
+      resize: [32, 32],
+      mean: [0.5, 0.5, 0.5],
+      std: [0.25, 0.25, 0.25],
+      layout: "BCTHW",
+      merge: "mean-logits",
+    });
     expect((record.labels as string[]).length).toBe(7);
     expect(preprocessFromJson(record).spec).toEqual(record);
   });

@@ -25,7 +25,17 @@ describe("video clips", () => {
 
   it.runIf(ffmpeg)("with ffmpeg are decoded frame by frame", async () => {
     const video = join(dir, "clip.mkv");
-    const made = spawnSync("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=size=48x40:rate=10:duration=2", "-c:v", "ffv1", video]);
+    const made = spawnSync("ffmpeg", [
+      "-v",
+      "error",
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc=size=48x40:rate=10:duration=2",
+      "-c:v",
+      "ffv1",
+      video,
+    ]);
     expect(made.status).toBe(0);
     const out = join(dir, "decoded.jsonl");
     const r = await runNetc("infer", "examples/tiny-video.net", video, "-o", out);

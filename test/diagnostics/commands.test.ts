@@ -23,9 +23,12 @@ afterEach(() => {
 const normalise = (text: string) => text.split(tmp).join("$TMP").split(`${ROOT}/`).join("");
 
 describe("golden command-line diagnostics", () => {
-  const cases = readdirSync(COMMANDS).filter((f) => f.endsWith(".args")).sort();
+  const cases = readdirSync(COMMANDS)
+    .filter((f) => f.endsWith(".args"))
+    .sort();
   it("has cases", () => expect(cases.length).toBeGreaterThan(20));
-  it("runs from the repository root, as the relative paths in the cases assume", () => expect(process.cwd()).toBe(ROOT));
+  it("runs from the repository root, as the relative paths in the cases assume", () =>
+    expect(process.cwd()).toBe(ROOT));
 
   it.each(cases)("%s", async (name) => {
     const args = commandArgs(readFileSync(join(COMMANDS, name), "utf8")).map((a) => a.split("$TMP").join(tmp));

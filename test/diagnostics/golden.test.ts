@@ -14,7 +14,9 @@ const OVERRIDES: Record<string, Record<string, string>> = {
 };
 
 describe("golden diagnostics", () => {
-  const files = readdirSync(CASES).filter((f) => f.endsWith(".net")).sort();
+  const files = readdirSync(CASES)
+    .filter((f) => f.endsWith(".net"))
+    .sort();
   it("has cases", () => expect(files.length).toBeGreaterThan(20));
 
   it.each(files)("%s", (name) => {
@@ -28,7 +30,7 @@ describe("golden diagnostics", () => {
       expect(d.code).toMatch(/^NET\d{4}$/);
       expect(d.span, `${d.code} ${d.message} has no location`).toBeDefined();
     }
-    const rendered = renderDiagnostics(result.diagnostics, result.sources) + "\n";
+    const rendered = `${renderDiagnostics(result.diagnostics, result.sources)}\n`;
     const expectedPath = path.replace(/\.net$/, ".expected");
     if (process.env.UPDATE_GOLDEN) writeFileSync(expectedPath, rendered);
     expect(existsSync(expectedPath), `${expectedPath} is missing: run with UPDATE_GOLDEN=1`).toBe(true);

@@ -25,7 +25,7 @@ describe("the TextMate grammar", () => {
     for (const k of KEYWORDS) expect(words.has(String(k.LABEL).slice(1, -1)), String(k.LABEL)).toBe(true);
   });
 
-  it("reads r\"...\" as a raw string, before the escaped form and without escapes inside", () => {
+  it('reads r"..." as a raw string, before the escaped form and without escapes inside', () => {
     const raw = ruleNamed("string.quoted.raw.netc");
     expect(stringRules.indexOf(raw)).toBe(0);
     const begin = new RegExp(raw.begin!.replace("\\b", "(?<![A-Za-z0-9_])"));

@@ -1,14 +1,19 @@
 // Every TypeScript snippet of docs/embedding.md runs, in order, in one folder holding the model and checkpoint the
-// doc describes (`netc` imports mapped to the sources). The browser snippet (```js) needs a page: its calls are
+// doc describes (`netc` imports mapped to the sources, packages such as onnxruntime-node to this project's copy, as
+// a user's project that installed them would resolve them). The browser snippet (```js) needs a page: its calls are
 // type-checked and bundled by tools/package-check.sh instead.
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const FILES = join(ROOT, "test/diagnostics/commands/files");
-const snippets = [...readFileSync(join(ROOT, "docs/embedding.md"), "utf8").matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+const projectRequire = createRequire(join(ROOT, "package.json"));
+const snippets = [...readFileSync(join(ROOT, "docs/embedding.md"), "utf8").matchAll(/```ts\n([\s\S]*?)```/g)].map(
+  (m) => m[1],
+);
 
 const IMPORTS: Record<string, string> = {
   netc: join(ROOT, "src/index.ts"),
@@ -25,19 +30,31 @@ describe("docs/embedding.md", () => {
 
   it("has the snippets the tests expect", () => expect(snippets.length).toBeGreaterThanOrEqual(7));
 
-  it.each(snippets.map((code, i) => [i + 1, code.split("\n")[0], code] as const))("snippet %i runs (%s)", async (i, _first, code) => {
-    const source = code.replace(/from "(netc(?:\/runtime(?:\/node)?)?)"/g, (_m, name: string) => `from ${JSON.stringify(IMPORTS[name])}`);
-    const file = join(dir, `snippet-${i}.ts`);
-    writeFileSync(file, `${source}\nexport {};\n`);
-    process.chdir(dir);
-    try {
-      await import(file);
-    } finally {
-      process.chdir(cwd);
-    }
-  });
+  it.each(snippets.map((code, i) => [i + 1, code.split("\n")[0], code] as const))(
+    "snippet %i runs (%s)",
+    async (i, _first, code) => {
+      const source = code
+        .replace(
+          /from "(netc(?:\/runtime(?:\/node)?)?)"/g,
+          (_m, name: string) => `from ${JSON.stringify(IMPORTS[name])}`,
+        )
+        .replace(
+          /from "(onnxruntime-node)"/g,
+          (_m, name: string) => `from ${JSON.stringify(projectRequire.resolve(name))}`,
+        );
+      const file = join(dir, `snippet-${i}.ts`);
+      writeFileSync(file, `${source}\nexport {};\n`);
+      process.chdir(dir);
+      try {
+        await import(file);
+      } finally {
+        process.chdir(cwd);
+      }
+    },
+  );
 
   it("left the files the snippets promise", () => {
-    for (const f of ["model.onnx", "model-random.onnx", "model-wgsl/manifest.json", "model.safetensors"]) expect(existsSync(join(dir, f)), f).toBe(true);
+    for (const f of ["model.onnx", "model-random.onnx", "model-wgsl/manifest.json", "model.safetensors"])
+      expect(existsSync(join(dir, f)), f).toBe(true);
   });
 });

@@ -15,7 +15,12 @@ import { parseSource } from "../../src/dsl/1-parse/parse.js";
 import { runNetc } from "../helpers/cli.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const DOCS = ["README.md", ...readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md") && f !== "diagnostics.md").map((f) => `docs/${f}`)];
+const DOCS = [
+  "README.md",
+  ...readdirSync(join(ROOT, "docs"))
+    .filter((f) => f.endsWith(".md") && f !== "diagnostics.md")
+    .map((f) => `docs/${f}`),
+];
 
 interface CodeBlock {
   doc: string;
@@ -31,21 +36,24 @@ function codeBlocks(doc: string): CodeBlock[] {
     const open = /^```(.*)$/.exec(lines[i]);
     if (!open) continue;
     const end = lines.indexOf("```", i + 1);
-    blocks.push({ doc, line: i + 1, info: open[1].trim(), code: lines.slice(i + 1, end).join("\n") + "\n" });
+    blocks.push({ doc, line: i + 1, info: open[1].trim(), code: `${lines.slice(i + 1, end).join("\n")}\n` });
     i = end;
   }
   return blocks;
 }
 
 const blocks = DOCS.flatMap(codeBlocks);
-const netBlocks = (kind: string) => blocks.filter((b) => b.info.split(" ")[0] === "net" && (b.info.split(" ")[1] ?? "") === kind);
+const netBlocks = (kind: string) =>
+  blocks.filter((b) => b.info.split(" ")[0] === "net" && (b.info.split(" ")[1] ?? "") === kind);
 const where = (b: CodeBlock) => `${b.doc}:${b.line}`;
 const errorsOf = (diagnostics: { severity: string; span?: { line: number }; message: string }[]) =>
   diagnostics.filter((d) => d.severity === "error").map((d) => `${d.span?.line}: ${d.message}`);
 
 describe("code blocks in the docs", () => {
   it("all say what they are", () => {
-    const unlabelled = blocks.filter((b) => !/^(net( (fragment|excerpt \S+|weights \S+))?|sh|text|ts|js)$/.test(b.info));
+    const unlabelled = blocks.filter(
+      (b) => !/^(net( (fragment|excerpt \S+|weights \S+))?|sh|text|ts|js)$/.test(b.info),
+    );
     expect(unlabelled.map((b) => `${where(b)} \`\`\`${b.info}`)).toEqual([]);
     expect(netBlocks("").length).toBeGreaterThanOrEqual(2);
   });
@@ -66,16 +74,27 @@ describe.each(netBlocks("fragment").map((b) => [where(b), b] as const))("fragmen
 });
 
 /** The token texts of some code, comments left out, each with a space on both sides (for substring search). */
-const tokenText = (code: string) => ` ${netLexer.tokenize(code).tokens.map((t) => t.image).join(" ")} `;
+const tokenText = (code: string) =>
+  ` ${netLexer
+    .tokenize(code)
+    .tokens.map((t) => t.image)
+    .join(" ")} `;
 
-describe.each(blocks.filter((b) => b.info.startsWith("net excerpt ")).map((b) => [where(b), b] as const))("excerpt %s", (_, block) => {
-  it("quotes its file: each line (cut at `...`) is a run of tokens in it, however fmt broke that code", () => {
-    const file = tokenText(readFileSync(join(ROOT, block.info.split(" ")[2]), "utf8"));
-    const runs = block.code.split("\n").flatMap((part) => tokenText(part).split(" ... ")).map((run) => run.trim()).filter((run) => run !== "");
-    expect(runs.length).toBeGreaterThan(0);
-    expect(runs.filter((run) => !file.includes(` ${run} `))).toEqual([]);
-  });
-});
+describe.each(blocks.filter((b) => b.info.startsWith("net excerpt ")).map((b) => [where(b), b] as const))(
+  "excerpt %s",
+  (_, block) => {
+    it("quotes its file: each line (cut at `...`) is a run of tokens in it, however fmt broke that code", () => {
+      const file = tokenText(readFileSync(join(ROOT, block.info.split(" ")[2]), "utf8"));
+      const runs = block.code
+        .split("\n")
+        .flatMap((part) => tokenText(part).split(" ... "))
+        .map((run) => run.trim())
+        .filter((run) => run !== "");
+      expect(runs.length).toBeGreaterThan(0);
+      expect(runs.filter((run) => !file.includes(` ${run} `))).toEqual([]);
+    });
+  },
+);
 
 /** A model whose weights are named as the rules of docs/weights.md's example should make them. */
 const WEIGHTS_MODEL = (rules: string) => `import "std/nn.net"
@@ -120,8 +139,15 @@ ${rules.replace(/^/gm, "  ").trimEnd()}
 function safetensorsHeader(path: string): Record<string, string> {
   const bytes = readFileSync(path);
   const length = Number(bytes.readBigUInt64LE(0));
-  const header = JSON.parse(bytes.subarray(8, 8 + length).toString("utf8")) as Record<string, { dtype: string; shape: number[] }>;
-  return Object.fromEntries(Object.entries(header).filter(([k]) => k !== "__metadata__").map(([k, v]) => [k, `${v.dtype}[${v.shape.join(", ")}]`]));
+  const header = JSON.parse(bytes.subarray(8, 8 + length).toString("utf8")) as Record<
+    string,
+    { dtype: string; shape: number[] }
+  >;
+  return Object.fromEntries(
+    Object.entries(header)
+      .filter(([k]) => k !== "__metadata__")
+      .map(([k, v]) => [k, `${v.dtype}[${v.shape.join(", ")}]`]),
+  );
 }
 
 describe.each(netBlocks("weights").map((b) => [where(b), b] as const))("weights example %s", (_, block) => {
@@ -146,7 +172,11 @@ describe.each(netBlocks("weights").map((b) => [where(b), b] as const))("weights 
       "head.bias": "F32[3]",
       cls_token: "F32[8]",
       index_even: "I64[4]",
-      ...Object.fromEntries([0, 1].flatMap((i) => [1, 2].flatMap((n) => ["weight", "bias"].map((p) => [`blocks.${i}.norm${n}.${p}`, "F32[8]"])))),
+      ...Object.fromEntries(
+        [0, 1].flatMap((i) =>
+          [1, 2].flatMap((n) => ["weight", "bias"].map((p) => [`blocks.${i}.norm${n}.${p}`, "F32[8]"])),
+        ),
+      ),
     });
     expect(r.err).toContain("patch_embed.proj.weight");
     expect(r.err).toContain("head_dist.weight");

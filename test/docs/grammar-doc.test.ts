@@ -14,6 +14,7 @@ describe("the grammar reference", () => {
 
   it("lists every rule of the parser, each once", () => {
     const doc = readFileSync(GRAMMAR_MD, "utf8");
-    for (const rule of ["sourceFile", "blockDecl", "tapStmt", "weightsStmt", "splitIndexExpr", "liftExpr", "primary"]) expect(doc.split(`\n${rule} ::=`).length - 1, rule).toBe(1);
+    for (const rule of ["sourceFile", "blockDecl", "tapStmt", "weightsStmt", "splitIndexExpr", "liftExpr", "primary"])
+      expect(doc.split(`\n${rule} ::=`).length - 1, rule).toBe(1);
   });
 });

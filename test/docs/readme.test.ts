@@ -5,13 +5,22 @@ import { describe, expect, it } from "vitest";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const read = (path: string) => readFileSync(join(ROOT, path), "utf8");
-const DOCS = ["README.md", ...readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+const DOCS = [
+  "README.md",
+  ...readdirSync(join(ROOT, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`),
+];
 const EXAMPLE_READMES = ["examples/node/README.md", "examples/web/README.md"].filter((f) => existsSync(join(ROOT, f)));
 
 describe.each([...DOCS, ...EXAMPLE_READMES])("%s", (doc) => {
   it("links only to files that exist", () => {
-    const prose = read(doc).replace(/```[\s\S]*?```/g, "").replace(/`[^`\n]*`/g, "");
-    const links = [...prose.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]).filter((l) => !/^[a-z]+:/.test(l));
+    const prose = read(doc)
+      .replace(/```[\s\S]*?```/g, "")
+      .replace(/`[^`\n]*`/g, "");
+    const links = [...prose.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)]
+      .map((m) => m[1])
+      .filter((l) => !/^[a-z]+:/.test(l));
     const missing = links.filter((l) => !existsSync(resolve(ROOT, dirname(doc), l)));
     expect(missing).toEqual([]);
   });
@@ -28,7 +37,9 @@ describe("README.md", () => {
 
   it("names only commands the CLI has", async () => {
     const { program } = await import("../../src/cli/main.js");
-    const known = new Set(program().commands.flatMap((c) => [c.name(), ...c.commands.map((s) => `${c.name()} ${s.name()}`)]));
+    const known = new Set(
+      program().commands.flatMap((c) => [c.name(), ...c.commands.map((s) => `${c.name()} ${s.name()}`)]),
+    );
     const named = [...readme.matchAll(/`netc ((?:weights )?[a-z]+)/g)].map((m) => m[1]);
     expect(named.length).toBeGreaterThan(5);
     expect(named.filter((c) => !known.has(c))).toEqual([]);

@@ -43,9 +43,15 @@ function scaledWeights(graph: Graph): Map<string, HostTensor> {
   graph.params.forEach((p, i) => {
     if (p.init || p.dtype !== "f32") return;
     const fanIn = p.shape.length > 1 ? numel(p.shape.slice(1)) : 1;
-    const bound = p.path === "head.weight" ? 4 * Math.sqrt(3 / fanIn) : p.path.endsWith("bias") ? 0.1 : Math.sqrt(3 / fanIn);
+    const bound =
+      p.path === "head.weight" ? 4 * Math.sqrt(3 / fanIn) : p.path.endsWith("bias") ? 0.1 : Math.sqrt(3 / fanIn);
     const isGain = /norm[^.]*(\.\d+)?\.weight$/.test(p.path);
-    weights.set(p.path, isGain ? { dtype: "f32", shape: p.shape, data: new Float32Array(numel(p.shape)).fill(1) } : random("f32", p.shape, 100 + i, -bound, bound));
+    weights.set(
+      p.path,
+      isGain
+        ? { dtype: "f32", shape: p.shape, data: new Float32Array(numel(p.shape)).fill(1) }
+        : random("f32", p.shape, 100 + i, -bound, bound),
+    );
   });
   return weights;
 }
@@ -70,7 +76,9 @@ export function writeBundle(m: ReducedModel): string {
 /** onnxruntime's softmax scores for `clip`, by label (a reference computed apart from the examples' code). */
 export async function referenceScores(m: ReducedModel, clip: Float32Array): Promise<Map<string, number>> {
   const { bytes } = emitOnnx(m.graph, { weights: m.weights, seed: SEED });
-  const logits = (await runOnnx(bytes!, new Map([["video", { dtype: "f32", shape: CLIP_SHAPE, data: clip }]]))).get("logits")!.data as Float32Array;
+  const logits = (await runOnnx(bytes!, new Map([["video", { dtype: "f32", shape: CLIP_SHAPE, data: clip }]]))).get(
+    "logits",
+  )!.data as Float32Array;
   const exps = Array.from(logits, (v) => Math.exp(v));
   const sum = exps.reduce((a, b) => a + b, 0);
   const scores = new Map(DFEW_CLASSES.map((label, i) => [label, exps[i] / sum]));
@@ -80,7 +88,11 @@ export async function referenceScores(m: ReducedModel, clip: Float32Array): Prom
 }
 
 /** Each label's score against the reference, within `tolerance`, and the rows sorted best first. */
-export function expectScores(rows: readonly { label: string; score: number }[], want: ReadonlyMap<string, number>, tolerance: number): void {
+export function expectScores(
+  rows: readonly { label: string; score: number }[],
+  want: ReadonlyMap<string, number>,
+  tolerance: number,
+): void {
   expect(rows.map((r) => r.label).sort()).toEqual([...want.keys()].sort());
   for (const { label, score } of rows) expect(Math.abs(score - want.get(label)!), label).toBeLessThanOrEqual(tolerance);
   for (let i = 1; i < rows.length; i++) expect(rows[i - 1].score).toBeGreaterThanOrEqual(rows[i].score);

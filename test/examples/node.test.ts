@@ -12,7 +12,16 @@ import { encodeNpy } from "../../src/util/npy.js";
 import { resizeAndCrop, type RgbImage } from "../../examples/node/clip.js";
 import { random } from "../helpers/ir.js";
 import { tryGpu } from "../wgsl/helpers.js";
-import { CLIP_SHAPE, expectScores, type ReducedModel, reducedIfdd, referenceScores, tempDir, writeBundle, writeOnnxModel } from "./helpers.js";
+import {
+  CLIP_SHAPE,
+  expectScores,
+  type ReducedModel,
+  reducedIfdd,
+  referenceScores,
+  tempDir,
+  writeBundle,
+  writeOnnxModel,
+} from "./helpers.js";
 
 const TSX = resolve("node_modules/tsx/dist/cli.mjs");
 /** The example's onnxruntime run and the reference are the same computation on the same input. */
@@ -27,7 +36,9 @@ interface Run {
 
 async function classify(...args: string[]): Promise<Run> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [TSX, "classify.ts", ...args], { cwd: "examples/node" });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [TSX, "classify.ts", ...args], {
+      cwd: "examples/node",
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const failed = e as { code: number; stdout: string; stderr: string };
@@ -57,7 +68,11 @@ describe("examples/node", () => {
   });
 
   it("classifies a .npy clip with onnxruntime-node, printing sorted scores and timings", async () => {
-    const [json, text, want] = await Promise.all([classify(onnxFile, clipFile, "--json"), classify(onnxFile, clipFile, "--runs", "2"), referenceScores(model, clip)]);
+    const [json, text, want] = await Promise.all([
+      classify(onnxFile, clipFile, "--json"),
+      classify(onnxFile, clipFile, "--runs", "2"),
+      referenceScores(model, clip),
+    ]);
     expectScores(scoresOf(json), want, SAME_RUNTIME);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^session +[\d.]+ ms to create$/m);
@@ -66,10 +81,18 @@ describe("examples/node", () => {
     expect(printed).toEqual([...want].sort((a, b) => b[1] - a[1]).map(([label]) => label));
   }, 60_000);
 
-  it.skipIf(!gpu)(`classifies the .npy clip with the WGSL bundle on WebGPU${reason ? ` (skipped: ${reason})` : ""}`, async () => {
-    const bundle = writeBundle(model);
-    expectScores(scoresOf(await classify(bundle, clipFile, "--backend", "wgsl", "--json")), await referenceScores(model, clip), WGSL_TOLERANCE);
-  }, 60_000);
+  it.skipIf(!gpu)(
+    `classifies the .npy clip with the WGSL bundle on WebGPU${reason ? ` (skipped: ${reason})` : ""}`,
+    async () => {
+      const bundle = writeBundle(model);
+      expectScores(
+        scoresOf(await classify(bundle, clipFile, "--backend", "wgsl", "--json")),
+        await referenceScores(model, clip),
+        WGSL_TOLERANCE,
+      );
+    },
+    60_000,
+  );
 
   it("classifies a folder of PNG and JPEG frames, taken in natural name order", async () => {
     const [, , frames, height, width] = CLIP_SHAPE;
@@ -79,11 +102,16 @@ describe("examples/node", () => {
     const expected = new Float32Array(3 * frames * height * width);
     ["f1.png", "f2.jpg", "f3.png", "f10.jpg"].forEach((name, t) => {
       const rgba = random("u8", [height * width * 4], 50 + t, 0, 256).data as Uint8Array;
-      const bytes = name.endsWith(".png") ? PNG.sync.write(Object.assign(new PNG({ width, height }), { data: Buffer.from(rgba) }), { inputHasAlpha: true }) : jpeg.encode({ width, height, data: rgba }, 95).data;
+      const bytes = name.endsWith(".png")
+        ? PNG.sync.write(Object.assign(new PNG({ width, height }), { data: Buffer.from(rgba) }), {
+            inputHasAlpha: true,
+          })
+        : jpeg.encode({ width, height, data: rgba }, 95).data;
       writeFileSync(join(dir, name), bytes);
       // What the frame holds once decoded: its pixels exactly (PNG), or the JPEG's lossy version of them.
       const decoded = name.endsWith(".png") ? rgba : jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true }).data;
-      for (let i = 0; i < width * height; i++) for (let c = 0; c < 3; c++) expected[(c * frames + t) * height * width + i] = decoded[4 * i + c] / 255;
+      for (let i = 0; i < width * height; i++)
+        for (let c = 0; c < 3; c++) expected[(c * frames + t) * height * width + i] = decoded[4 * i + c] / 255;
     });
     const run = await classify(onnxFile, dir, "--json");
     expectScores(scoresOf(run), await referenceScores(model, expected), SAME_RUNTIME);
@@ -98,7 +126,10 @@ describe("examples/node", () => {
       [[onnxFile, join(model.dir, "missing.npy")], /^error: .*missing\.npy does not exist\nhint: /],
       [[onnxFile, wrongShape], /^error: .*wrong\.npy is f32\[3, 2\], the model takes f32\[1, 3, 4, 56, 56\]\nhint: /],
       [[onnxFile, emptyDir], /^error: .* holds no \.png, \.jpg or \.jpeg frames/],
-      [[onnxFile, clipFile, "--backend", "wgsl"], /^error: .*ifdd\.onnx is not a WGSL bundle .*\nhint: compile one with/],
+      [
+        [onnxFile, clipFile, "--backend", "wgsl"],
+        /^error: .*ifdd\.onnx is not a WGSL bundle .*\nhint: compile one with/,
+      ],
     ] as const;
     const [usage, ...runs] = await Promise.all([classify(onnxFile), ...cases.map(([args]) => classify(...args))]);
     runs.forEach((run, i) => {
@@ -123,20 +154,35 @@ describe("examples/node frame preprocessing", () => {
   });
 
   it("keeps a constant frame constant when shrinking and when enlarging", () => {
-    for (const [w, h] of [[80, 60], [20, 30]]) {
-      const out = resizeAndCrop(image(w, h, () => 0.7), 56, 56);
+    for (const [w, h] of [
+      [80, 60],
+      [20, 30],
+    ]) {
+      const out = resizeAndCrop(
+        image(w, h, () => 0.7),
+        56,
+        56,
+      );
       for (const v of out.planes[0]) expect(v).toBeCloseTo(0.7, 6);
     }
   });
 
   it("reproduces a linear ramp away from the borders (bicubic weights sum to one and are symmetric)", () => {
-    const out = resizeAndCrop(image(112, 112, (x) => x / 111), 56, 56);
+    const out = resizeAndCrop(
+      image(112, 112, (x) => x / 111),
+      56,
+      56,
+    );
     // Output column x covers source pixels 2x and 2x+1: the ramp at their midpoint, 2x + 0.5.
     for (let x = 2; x < 54; x++) expect(out.planes[0][20 * 56 + x]).toBeCloseTo((2 * x + 0.5) / 111, 5);
   });
 
   it("crops the centre of a wide frame after fitting its height", () => {
-    const out = resizeAndCrop(image(112, 56, (x) => (x >= 28 && x < 84 ? 1 : 0)), 56, 56);
+    const out = resizeAndCrop(
+      image(112, 56, (x) => (x >= 28 && x < 84 ? 1 : 0)),
+      56,
+      56,
+    );
     expect(out.planes[0].every((v) => v === 1)).toBe(true);
   });
 });

@@ -14,11 +14,17 @@ const CHROMIUM = "/usr/bin/chromium";
 const WGSL_TOLERANCE = 1e-3;
 
 const playwright = await import("playwright-core").catch(() => undefined);
-const why = !existsSync(CHROMIUM) ? `${CHROMIUM} is missing (apt-get install chromium)` : !playwright ? "playwright-core is not installed" : undefined;
+const why = !existsSync(CHROMIUM)
+  ? `${CHROMIUM} is missing (apt-get install chromium)`
+  : !playwright
+    ? "playwright-core is not installed"
+    : undefined;
 
 /** Starts `node examples/web/serve.mjs` on a free port; resolves with its URL once it listens. */
 function startServer(args: string[]): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ["examples/web/serve.mjs", ...args, "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["examples/web/serve.mjs", ...args, "--port", "0"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   return new Promise((resolve, reject) => {
     const seen = (chunk: Buffer) => {
@@ -53,7 +59,9 @@ async function readPage(page: Page): Promise<PageResult> {
       width: li.querySelector<HTMLElement>(".fill")!.style.width,
       text: li.querySelector(".value")!.textContent ?? "",
     })),
-    timings: ["t-load", "t-device", "t-pipelines", "t-first", "t-run"].map((id) => document.getElementById(id)!.textContent ?? ""),
+    timings: ["t-load", "t-device", "t-pipelines", "t-first", "t-run"].map(
+      (id) => document.getElementById(id)!.textContent ?? "",
+    ),
   }));
 }
 
@@ -85,7 +93,9 @@ describe.skipIf(why)(`examples/web in headless Chromium${why ? ` (skipped: ${why
     try {
       const page = await browser.newPage();
       await page.goto(started.url);
-      await page.waitForFunction(() => ["done", "error"].includes(document.body.dataset.state ?? ""), undefined, { timeout: 120_000 });
+      await page.waitForFunction(() => ["done", "error"].includes(document.body.dataset.state ?? ""), undefined, {
+        timeout: 120_000,
+      });
       expectBars(await readPage(page), await referenceScores(model, clip.data as Float32Array));
 
       // Frames at the model's size go through the canvas unscaled, so the page's clip is exactly their pixels.
@@ -101,9 +111,17 @@ describe.skipIf(why)(`examples/web in headless Chromium${why ? ` (skipped: ${why
       });
       const expected = new Float32Array(3 * frames * height * width);
       for (let t = 0; t < frames; t++)
-        for (let i = 0; i < width * height; i++) for (let c = 0; c < 3; c++) expected[(c * frames + t) * width * height + i] = pixels[3 * (t * width * height + i) + c] / 255;
+        for (let i = 0; i < width * height; i++)
+          for (let c = 0; c < 3; c++)
+            expected[(c * frames + t) * width * height + i] = pixels[3 * (t * width * height + i) + c] / 255;
       await page.setInputFiles("#frames", files.reverse()); // the page orders them by name
-      await page.waitForFunction(() => document.getElementById("clip-info")!.textContent!.includes("resized") && document.body.dataset.state !== "running", undefined, { timeout: 60_000 });
+      await page.waitForFunction(
+        () =>
+          document.getElementById("clip-info")!.textContent!.includes("resized") &&
+          document.body.dataset.state !== "running",
+        undefined,
+        { timeout: 60_000 },
+      );
       const picked = await readPage(page);
       expect(picked.clipInfo).toContain(`${frames} frames`);
       expectBars(picked, await referenceScores(model, expected));

@@ -24,7 +24,11 @@ function parseConfig(path: string): { config?: Record<string, unknown>; error?: 
   if (!existsSync(join(out, "model_config_pb2.py"))) {
     mkdirSync(out, { recursive: true });
     const fixtures = resolve("test/fixtures/triton");
-    const gen = spawnSync("protoc", [`--proto_path=${fixtures}`, `--python_out=${out}`, join(fixtures, "model_config.proto")], { encoding: "utf8" });
+    const gen = spawnSync(
+      "protoc",
+      [`--proto_path=${fixtures}`, `--python_out=${out}`, join(fixtures, "model_config.proto")],
+      { encoding: "utf8" },
+    );
     if (gen.status !== 0) throw new Error(gen.stderr);
   }
   const script = `
@@ -55,7 +59,9 @@ describe("netc export triton", () => {
   });
 
   it("replaces a model folder it wrote, and refuses one it did not", async () => {
-    expect((await runNetc("export", "triton", "examples/tiny-video.net", "-o", repo, "--instance", "cpu")).code).toBe(0);
+    expect((await runNetc("export", "triton", "examples/tiny-video.net", "-o", repo, "--instance", "cpu")).code).toBe(
+      0,
+    );
     expect(readFileSync(join(repo, "tiny-video", "config.pbtxt"), "utf8")).toContain("kind: KIND_CPU");
     mkdirSync(join(repo, "someone"));
     writeFileSync(join(repo, "someone", "config.pbtxt"), 'name: "someone"\n');
@@ -65,23 +71,32 @@ describe("netc export triton", () => {
     expect(readFileSync(join(repo, "someone", "config.pbtxt"), "utf8")).toBe('name: "someone"\n');
   });
 
-  it.skipIf(!schemaReady)(`config.pbtxt is a valid ModelConfig with the model's tensors, batching and preprocessing${schemaReady ? "" : MISSING}`, async () => {
-    expect((await runNetc("export", "triton", "examples/tiny-video.net", "-o", repo, "--max-batch", "16")).code).toBe(0);
-    const { config, error } = parseConfig(join(repo, "tiny-video", "config.pbtxt"));
-    expect(error).toBeUndefined();
-    expect(config).toMatchObject({
-      name: "tiny-video",
-      backend: "onnxruntime",
-      max_batch_size: 16,
-      input: [{ name: "video", data_type: "TYPE_FP32", dims: ["3", "8", "32", "32"] }],
-      output: [{ name: "logits", data_type: "TYPE_FP32", dims: ["7"], label_filename: "labels.txt" }],
-      instance_group: [{ count: 1, kind: "KIND_GPU" }],
-      dynamic_batching: { preferred_batch_size: [8, 16] },
-    });
-    const parameters = config!.parameters as Record<string, { string_value: string }>;
-    expect(JSON.parse(parameters["netc.preprocess"].string_value)).toMatchObject({ frames: 8, resize: [32, 32], mean: [0.5, 0.5, 0.5] });
-    expect(parameters["preprocess.sampling"].string_value).toBe("segment-middle");
-  });
+  it.skipIf(!schemaReady)(
+    `config.pbtxt is a valid ModelConfig with the model's tensors, batching and preprocessing${schemaReady ? "" : MISSING}`,
+    async () => {
+      expect((await runNetc("export", "triton", "examples/tiny-video.net", "-o", repo, "--max-batch", "16")).code).toBe(
+        0,
+      );
+      const { config, error } = parseConfig(join(repo, "tiny-video", "config.pbtxt"));
+      expect(error).toBeUndefined();
+      expect(config).toMatchObject({
+        name: "tiny-video",
+        backend: "onnxruntime",
+        max_batch_size: 16,
+        input: [{ name: "video", data_type: "TYPE_FP32", dims: ["3", "8", "32", "32"] }],
+        output: [{ name: "logits", data_type: "TYPE_FP32", dims: ["7"], label_filename: "labels.txt" }],
+        instance_group: [{ count: 1, kind: "KIND_GPU" }],
+        dynamic_batching: { preferred_batch_size: [8, 16] },
+      });
+      const parameters = config!.parameters as Record<string, { string_value: string }>;
+      expect(JSON.parse(parameters["netc.preprocess"].string_value)).toMatchObject({
+        frames: 8,
+        resize: [32, 32],
+        mean: [0.5, 0.5, 0.5],
+      });
+      expect(parameters["preprocess.sampling"].string_value).toBe("segment-middle");
+    },
+  );
 
   it.skipIf(!schemaReady)(`the schema check rejects what Triton would reject${schemaReady ? "" : MISSING}`, () => {
     const bad = join(dir, "bad.pbtxt");
@@ -104,23 +119,36 @@ describe("netc export triton", () => {
     writeFileSync(path, tritonConfig(model));
     const { config, error } = parseConfig(path);
     expect(error).toBeUndefined();
-    expect(config).toMatchObject({ name: 'm"é\\', input: [{ dims: ["2", "3"] }], instance_group: [{ kind: "KIND_CPU" }] });
+    expect(config).toMatchObject({
+      name: 'm"é\\',
+      input: [{ dims: ["2", "3"] }],
+      instance_group: [{ kind: "KIND_CPU" }],
+    });
     expect(config!.max_batch_size).toBeUndefined(); // 0, the proto3 default, is not printed: no batching
     expect(config!.dynamic_batching).toBeUndefined();
   });
 
-  it.skipIf(!schemaReady)(`a repository for IFDD validates against the schema${schemaReady ? "" : MISSING}`, async () => {
-    const r = await runNetc("export", "triton", "models/ifdd.net", "-o", repo, "--quiet");
-    expect(r.code, r.err).toBe(0);
-    const { config, error } = parseConfig(join(repo, "ifdd", "config.pbtxt"));
-    expect(error).toBeUndefined();
-    expect(config).toMatchObject({
-      name: "ifdd",
-      max_batch_size: 8,
-      input: [{ name: "video", data_type: "TYPE_FP32", dims: ["3", "16", "224", "224"] }],
-      output: [{ name: "logits", data_type: "TYPE_FP32", dims: ["7"], label_filename: "labels.txt" }],
-    });
-    const parameters = config!.parameters as Record<string, { string_value: string }>;
-    expect(JSON.parse(parameters["netc.preprocess"].string_value)).toMatchObject({ frames: 16, sampling: "windows", interpolation: "bicubic", clamp: true });
-  }, 240_000);
+  it.skipIf(!schemaReady)(
+    `a repository for IFDD validates against the schema${schemaReady ? "" : MISSING}`,
+    async () => {
+      const r = await runNetc("export", "triton", "models/ifdd.net", "-o", repo, "--quiet");
+      expect(r.code, r.err).toBe(0);
+      const { config, error } = parseConfig(join(repo, "ifdd", "config.pbtxt"));
+      expect(error).toBeUndefined();
+      expect(config).toMatchObject({
+        name: "ifdd",
+        max_batch_size: 8,
+        input: [{ name: "video", data_type: "TYPE_FP32", dims: ["3", "16", "224", "224"] }],
+        output: [{ name: "logits", data_type: "TYPE_FP32", dims: ["7"], label_filename: "labels.txt" }],
+      });
+      const parameters = config!.parameters as Record<string, { string_value: string }>;
+      expect(JSON.parse(parameters["netc.preprocess"].string_value)).toMatchObject({
+        frames: 16,
+        sampling: "windows",
+        interpolation: "bicubic",
+        clamp: true,
+      });
+    },
+    240_000,
+  );
 });

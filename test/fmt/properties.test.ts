@@ -5,7 +5,15 @@ import { netLexer } from "../../src/dsl/1-parse/lexer.js";
 import { parseSource } from "../../src/dsl/1-parse/parse.js";
 import { formatSource } from "../../src/dsl/format/index.js";
 import { syntaxDifference } from "../../src/dsl/format/verify.js";
-import { expectFixedPoint, expectFormattingProperties, format, netFiles, parsesCleanly, readText, repoPath } from "./helpers.js";
+import {
+  expectFixedPoint,
+  expectFormattingProperties,
+  format,
+  netFiles,
+  parsesCleanly,
+  readText,
+  repoPath,
+} from "./helpers.js";
 
 const repoFiles = netFiles("stdlib", "models", "examples", "test");
 
@@ -21,7 +29,8 @@ describe("fmt on every .net file in the repository", () => {
 });
 
 describe("the shipped .net files are canonical (`netc fmt --check` passes)", () => {
-  for (const path of netFiles("stdlib", "models", "examples")) it(repoPath(path), () => expect(format(path, readText(path))).toBe(readText(path)));
+  for (const path of netFiles("stdlib", "models", "examples"))
+    it(repoPath(path), () => expect(format(path, readText(path))).toBe(readText(path)));
 });
 
 describe("fmt refuses files with syntax errors", () => {
@@ -55,15 +64,20 @@ describe("fmt edge cases", () => {
   });
 
   it("drops `;` between statements, also after a bare split_index (its arguments, like a call's, start on its line)", () => {
-    const text = "fn f(x: f32[B, N]) {\n  let a = split_index x along 1 by even_odd; (p, q) = a\n  let b = x; (p, q) = a\n}\n";
-    const expected = "fn f(x: f32[B, N]) {\n  let a = split_index x along 1 by even_odd\n  (p, q) = a\n  let b = x\n  (p, q) = a\n}\n";
+    const text =
+      "fn f(x: f32[B, N]) {\n  let a = split_index x along 1 by even_odd; (p, q) = a\n  let b = x; (p, q) = a\n}\n";
+    const expected =
+      "fn f(x: f32[B, N]) {\n  let a = split_index x along 1 by even_odd\n  (p, q) = a\n  let b = x\n  (p, q) = a\n}\n";
     expect(format("semi.net", text)).toBe(expected);
     expectFormattingProperties("semi.net", text);
   });
 
   it("keeps every line within 120 columns when the code can break", () => {
     const long = Array.from({ length: 30 }, (_, i) => `argument_${i}`).join(", ");
-    const formatted = format("long.net", `fn f() {\n  return g(h(${long}), [${long}], k = ${long.replaceAll(", ", " + ")})\n}\n`);
+    const formatted = format(
+      "long.net",
+      `fn f() {\n  return g(h(${long}), [${long}], k = ${long.replaceAll(", ", " + ")})\n}\n`,
+    );
     for (const line of formatted.split("\n")) expect(line.length).toBeLessThanOrEqual(120);
   });
 });

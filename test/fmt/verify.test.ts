@@ -7,18 +7,30 @@ const tree = (text: string) => parseSource("t.net", text).ast;
 
 describe("syntaxDifference", () => {
   it("ignores positions, layout and comments", () => {
-    expect(syntaxDifference(tree("fn f() { return a+b }"), tree("// c\nfn f() {\n  return (a + b) // d\n}\n"))).toBeUndefined();
+    expect(
+      syntaxDifference(tree("fn f() { return a+b }"), tree("// c\nfn f() {\n  return (a + b) // d\n}\n")),
+    ).toBeUndefined();
   });
 
   it("names the first place where two trees differ", () => {
-    expect(syntaxDifference(tree("fn f() { return a + b }"), tree("fn f() { return a - b }"))).toBe("$.items[0].body[0].value.op");
-    expect(syntaxDifference(tree("fn f() { return (a + b) * c }"), tree("fn f() { return a + b * c }"))).toBe("$.items[0].body[0].value.op");
-    expect(syntaxDifference(tree("fn f() { return (a,) }"), tree("fn f() { return (a) }"))).toBe("$.items[0].body[0].value.kind");
-    expect(syntaxDifference(tree("fn f() { return [1, 2] }"), tree("fn f() { return [1] }"))).toBe("$.items[0].body[0].value.elements.length");
+    expect(syntaxDifference(tree("fn f() { return a + b }"), tree("fn f() { return a - b }"))).toBe(
+      "$.items[0].body[0].value.op",
+    );
+    expect(syntaxDifference(tree("fn f() { return (a + b) * c }"), tree("fn f() { return a + b * c }"))).toBe(
+      "$.items[0].body[0].value.op",
+    );
+    expect(syntaxDifference(tree("fn f() { return (a,) }"), tree("fn f() { return (a) }"))).toBe(
+      "$.items[0].body[0].value.kind",
+    );
+    expect(syntaxDifference(tree("fn f() { return [1, 2] }"), tree("fn f() { return [1] }"))).toBe(
+      "$.items[0].body[0].value.elements.length",
+    );
   });
 
   it("keeps number literals' text: 1e-6 is not 0.000001", () => {
-    expect(syntaxDifference(tree("fn f() { return 1e-6 }"), tree("fn f() { return 0.000001 }"))).toBe("$.items[0].body[0].value.raw");
+    expect(syntaxDifference(tree("fn f() { return 1e-6 }"), tree("fn f() { return 0.000001 }"))).toBe(
+      "$.items[0].body[0].value.raw",
+    );
   });
 
   it("treats an absent optional and an undefined one alike", () => {
@@ -35,7 +47,9 @@ describe("verifyFormatting", () => {
   });
 
   it("throws when the program changed", () => {
-    expect(() => verifyFormatting(original, "// keep\nfn f() {\n  return a * b + c\n}\n")).toThrow(/syntax tree differs/);
+    expect(() => verifyFormatting(original, "// keep\nfn f() {\n  return a * b + c\n}\n")).toThrow(
+      /syntax tree differs/,
+    );
   });
 
   it("throws when a comment was lost", () => {

@@ -80,7 +80,15 @@ export const onnxWithExternal = (work: string, location: string): string =>
       graph: {
         name: "g",
         node: [{ opType: "Identity", input: ["w"], output: ["y"] }],
-        initializer: [{ name: "w", dataType: DataType.FLOAT, dims: [4], dataLocation: DataLocation.EXTERNAL, externalData: [{ key: "location", value: location }] }],
+        initializer: [
+          {
+            name: "w",
+            dataType: DataType.FLOAT,
+            dims: [4],
+            dataLocation: DataLocation.EXTERNAL,
+            externalData: [{ key: "location", value: location }],
+          },
+        ],
         output: [valueInfo("y", "f32", [4])],
       },
     }),
@@ -113,7 +121,12 @@ export function safetensors(header: unknown, data: Uint8Array = new Uint8Array(0
 }
 
 /** Copies the template bundle to `name` and applies `edit` to its manifest (a parsed copy). */
-export function bundle(ctx: Ctx, name: string, edit?: (m: Record<string, unknown>) => unknown, rawManifest?: string): string {
+export function bundle(
+  ctx: Ctx,
+  name: string,
+  edit?: (m: Record<string, unknown>) => unknown,
+  rawManifest?: string,
+): string {
   cpSync(ctx.templates.bundle, join(ctx.work, name), { recursive: true });
   const path = join(ctx.work, name, "manifest.json");
   if (rawManifest !== undefined) writeFileSync(path, rawManifest);
@@ -135,8 +148,16 @@ const keep = (work: string, name: string) => {
 
 // ---- the findings of issue 14, one case each ----
 
-type M = Record<string, unknown> & { kernels: Record<string, unknown>[]; buffers: Record<string, unknown>[]; inputs: Record<string, unknown>[]; outputs: Record<string, unknown>[] };
-const manifestCase = (name: string, edit: (m: M) => unknown): FuzzCase => ({ name: `bundle manifest: ${name}`, setup: (ctx) => runBundle(ctx, bundle(ctx, "b", edit as never)) });
+type M = Record<string, unknown> & {
+  kernels: Record<string, unknown>[];
+  buffers: Record<string, unknown>[];
+  inputs: Record<string, unknown>[];
+  outputs: Record<string, unknown>[];
+};
+const manifestCase = (name: string, edit: (m: M) => unknown): FuzzCase => ({
+  name: `bundle manifest: ${name}`,
+  setup: (ctx) => runBundle(ctx, bundle(ctx, "b", edit as never)),
+});
 const weightsCase = (name: string, file: Uint8Array): FuzzCase => ({
   name: `bundle weights: ${name}`,
   setup: (ctx) => {
@@ -146,44 +167,127 @@ const weightsCase = (name: string, file: Uint8Array): FuzzCase => ({
   },
 });
 
-const notContains = (text: string) => (r: { err: string }) => (r.err.includes(text) ? `the output leaks ${JSON.stringify(text)}` : undefined);
+const notContains = (text: string) => (r: { err: string }) =>
+  r.err.includes(text) ? `the output leaks ${JSON.stringify(text)}` : undefined;
 
 export const REGRESSIONS: FuzzCase[] = [
   // 1. data loss
-  { name: "compile --target wgsl -o . keeps the working folder", setup: ({ work }) => ["compile", "--target", "wgsl", "--set", "B=1", tiny(work), "-o", "."] },
-  { name: "compile --target wgsl -o '' keeps the working folder", setup: ({ work }) => ["compile", "--target", "wgsl", "--set", "B=1", tiny(work), "-o", ""] },
-  { name: "compile --target wgsl -o a folder that is not a bundle", setup: ({ work }) => ["compile", "--target", "wgsl", "--set", "B=1", tiny(work), "-o", keep(work, "mine")] },
-  { name: "compile --target wgsl -o .. keeps the parent", setup: ({ work }) => ["compile", "--target", "wgsl", "--set", "B=1", tiny(work), "-o", ".."] },
-  { name: "compile --target wgsl -o ../sibling keeps a sibling folder", setup: ({ work }) => ["compile", "--target", "wgsl", "--set", "B=1", tiny(work), "-o", "../sibling"] },
-  { name: "compile a.net -o a.net keeps the source", setup: ({ work }) => ["compile", tiny(work, "a.net"), "-o", "a.net"] },
-  { name: "compile -o equal to --weights keeps the checkpoint", setup: ({ work }) => ["compile", tiny(work), "--weights", put(work, "w.pth", readFileSync(join(FILES, "tiny.pth"))), "-o", "w.pth"] },
-  { name: "weights import -o equal to the checkpoint", setup: ({ work }) => ["weights", "import", put(work, "w.pth", readFileSync(join(FILES, "tiny.pth"))), "--model", tiny(work), "-o", "w.pth"] },
-  { name: "compile --target wgsl -o a bundle holding the source", setup: (ctx) => ["compile", "--target", "wgsl", "--set", "B=1", tiny(ctx.work, `${bundle(ctx, "b")}/tiny.net`), "-o", "b"] },
-  { name: "compile --target wgsl replaces its own bundle", replaces: /^work\/b\//, setup: (ctx) => ["compile", "--target", "wgsl", "--set", "B=1", tiny(ctx.work), "-o", bundle(ctx, "b")], check: (r) => (r.code === 0 ? undefined : `exit ${r.code}: ${r.err}`) },
+  {
+    name: "compile --target wgsl -o . keeps the working folder",
+    setup: ({ work }) => ["compile", "--target", "wgsl", "--set", "B=1", tiny(work), "-o", "."],
+  },
+  {
+    name: "compile --target wgsl -o '' keeps the working folder",
+    setup: ({ work }) => ["compile", "--target", "wgsl", "--set", "B=1", tiny(work), "-o", ""],
+  },
+  {
+    name: "compile --target wgsl -o a folder that is not a bundle",
+    setup: ({ work }) => ["compile", "--target", "wgsl", "--set", "B=1", tiny(work), "-o", keep(work, "mine")],
+  },
+  {
+    name: "compile --target wgsl -o .. keeps the parent",
+    setup: ({ work }) => ["compile", "--target", "wgsl", "--set", "B=1", tiny(work), "-o", ".."],
+  },
+  {
+    name: "compile --target wgsl -o ../sibling keeps a sibling folder",
+    setup: ({ work }) => ["compile", "--target", "wgsl", "--set", "B=1", tiny(work), "-o", "../sibling"],
+  },
+  {
+    name: "compile a.net -o a.net keeps the source",
+    setup: ({ work }) => ["compile", tiny(work, "a.net"), "-o", "a.net"],
+  },
+  {
+    name: "compile -o equal to --weights keeps the checkpoint",
+    setup: ({ work }) => [
+      "compile",
+      tiny(work),
+      "--weights",
+      put(work, "w.pth", readFileSync(join(FILES, "tiny.pth"))),
+      "-o",
+      "w.pth",
+    ],
+  },
+  {
+    name: "weights import -o equal to the checkpoint",
+    setup: ({ work }) => [
+      "weights",
+      "import",
+      put(work, "w.pth", readFileSync(join(FILES, "tiny.pth"))),
+      "--model",
+      tiny(work),
+      "-o",
+      "w.pth",
+    ],
+  },
+  {
+    name: "compile --target wgsl -o a bundle holding the source",
+    setup: (ctx) => [
+      "compile",
+      "--target",
+      "wgsl",
+      "--set",
+      "B=1",
+      tiny(ctx.work, `${bundle(ctx, "b")}/tiny.net`),
+      "-o",
+      "b",
+    ],
+  },
+  {
+    name: "compile --target wgsl replaces its own bundle",
+    replaces: /^work\/b\//,
+    setup: (ctx) => ["compile", "--target", "wgsl", "--set", "B=1", tiny(ctx.work), "-o", bundle(ctx, "b")],
+    check: (r) => (r.code === 0 ? undefined : `exit ${r.code}: ${r.err}`),
+  },
   { name: "graph -o the source", setup: ({ work }) => ["graph", tiny(work), "-o", "tiny.net", "--format", "dot"] },
   // 6. hangs and 3. unbounded reads: special files
   { name: "check a FIFO", setup: ({ work }) => ["check", fifo(work, "p.net")] },
   { name: "weights inspect a FIFO", setup: ({ work }) => ["weights", "inspect", fifo(work, "p.pth")] },
-  { name: "compile --weights a FIFO", setup: ({ work }) => ["compile", tiny(work), "--weights", fifo(work, "p.pth"), "-o", "o.onnx"] },
-  { name: "run --input a FIFO", setup: ({ work }) => ["run", tiny(work), "--set", "B=1", "-i", `x=${fifo(work, "p.npy")}`] },
+  {
+    name: "compile --weights a FIFO",
+    setup: ({ work }) => ["compile", tiny(work), "--weights", fifo(work, "p.pth"), "-o", "o.onnx"],
+  },
+  {
+    name: "run --input a FIFO",
+    setup: ({ work }) => ["run", tiny(work), "--set", "B=1", "-i", `x=${fifo(work, "p.npy")}`],
+  },
   { name: "check /dev/zero", setup: () => ["check", "/dev/zero"] },
   { name: "weights inspect /dev/zero", setup: () => ["weights", "inspect", "/dev/zero"] },
   { name: "run --input /dev/zero", setup: ({ work }) => ["run", tiny(work), "--set", "B=1", "-i", "x=/dev/zero"] },
   { name: "compile -o /proc/x", setup: ({ work }) => ["compile", tiny(work), "-o", "/proc/x"] },
-  { name: "compile --target wgsl -o /proc/x", setup: ({ work }) => ["compile", "--target", "wgsl", "--set", "B=1", tiny(work), "-o", "/proc/x"] },
-  { name: "run -o .. writes nothing above the working folder", setup: ({ work }) => ["run", tiny(work), "--set", "B=1", "-i", `x=${put(work, "x.npy", goodNpy())}`, "-o", ".."] },
+  {
+    name: "compile --target wgsl -o /proc/x",
+    setup: ({ work }) => ["compile", "--target", "wgsl", "--set", "B=1", tiny(work), "-o", "/proc/x"],
+  },
+  {
+    name: "run -o .. writes nothing above the working folder",
+    setup: ({ work }) => ["run", tiny(work), "--set", "B=1", "-i", `x=${put(work, "x.npy", goodNpy())}`, "-o", ".."],
+  },
   { name: "inspect a folder as ONNX", setup: ({ work }) => ["inspect", keep(work, "d.onnx")] },
   // 7. leaks
-  { name: "import /proc/self/environ", setup: ({ work }) => ["check", put(work, "a.net", 'import "/proc/self/environ"\n')], check: notContains("PATH=") },
-  { name: "import /etc/passwd", setup: ({ work }) => ["check", put(work, "a.net", 'import "/etc/passwd"\n')], check: notContains("root:") },
+  {
+    name: "import /proc/self/environ",
+    setup: ({ work }) => ["check", put(work, "a.net", 'import "/proc/self/environ"\n')],
+    check: notContains("PATH="),
+  },
+  {
+    name: "import /etc/passwd",
+    setup: ({ work }) => ["check", put(work, "a.net", 'import "/etc/passwd"\n')],
+    check: notContains("root:"),
+  },
   { name: "check /proc/self/environ", setup: () => ["check", "/proc/self/environ"], check: notContains("PATH=") },
-  { name: "check a binary file", setup: ({ work }) => ["check", put(work, "a.net", new Uint8Array([0x6d, 0x6f, 0, 1, 2, 0xff, 0xfe]))] },
+  {
+    name: "check a binary file",
+    setup: ({ work }) => ["check", put(work, "a.net", new Uint8Array([0x6d, 0x6f, 0, 1, 2, 0xff, 0xfe]))],
+  },
   // 3. bundles not contained
   manifestCase("weights ../../ name", (m) => void (m.weights = "../../../../etc/passwd")),
   manifestCase("weights /proc/self/environ", (m) => void (m.weights = "/proc/self/environ")),
   manifestCase("shader /dev/zero", (m) => void (m.kernels[0].shader = "/dev/zero")),
   manifestCase("weights URL", (m) => void (m.weights = "file:///etc/passwd")),
-  manifestCase("200 buffers of 128 MiB", (m) => void (m.buffers = Array.from({ length: 200 }, () => ({ size: 128 * 2 ** 20 })))),
+  manifestCase(
+    "200 buffers of 128 MiB",
+    (m) => void (m.buffers = Array.from({ length: 200 }, () => ({ size: 128 * 2 ** 20 }))),
+  ),
   {
     name: "bundle shader is a FIFO",
     setup: (ctx) => {
@@ -214,8 +318,14 @@ export const REGRESSIONS: FuzzCase[] = [
   manifestCase("negative buffer size", (m) => void (m.buffers[0].size = -4)),
   manifestCase("string buffer size", (m) => void (m.buffers[0].size = "48")),
   manifestCase("buffer size 1e20", (m) => void (m.buffers[0].size = 1e20)),
-  manifestCase("binding buffer out of range", (m) => void ((m.kernels[0].bindings as Record<string, unknown>[])[0].buffer = 99)),
-  manifestCase("chunk buffer out of range", (m) => void ((m.outputs[0].chunks as Record<string, unknown>[])[0].buffer = -1)),
+  manifestCase(
+    "binding buffer out of range",
+    (m) => void ((m.kernels[0].bindings as Record<string, unknown>[])[0].buffer = 99),
+  ),
+  manifestCase(
+    "chunk buffer out of range",
+    (m) => void ((m.outputs[0].chunks as Record<string, unknown>[])[0].buffer = -1),
+  ),
   manifestCase("huge output shape", (m) => void (m.outputs[0].shape = [1e6, 1e6])),
   manifestCase("output shape of strings", (m) => void (m.outputs[0].shape = ["a"])),
   manifestCase("requiredLimits null", (m) => void (m.requiredLimits = null)),
@@ -229,35 +339,242 @@ export const REGRESSIONS: FuzzCase[] = [
   manifestCase("an output named __proto__ twice", (m) => void (m.outputs = [m.outputs[0], m.outputs[0]])),
   weightsCase("header null", safetensors(null)),
   weightsCase("an entry null", safetensors({ "fc.weight": null })),
-  weightsCase("dtype constructor", safetensors({ "fc.weight": { dtype: "constructor", shape: [12], data_offsets: [0, 48] } }, new Uint8Array(48))),
-  weightsCase("offsets past the end", safetensors({ "fc.weight": { dtype: "F32", shape: [12], data_offsets: [0, 4800] } }, new Uint8Array(48))),
-  weightsCase("header length 2^60", (() => { const b = safetensors({}); new DataView(b.buffer).setBigUint64(0, 2n ** 60n, true); return b; })()),
-  weightsCase("a tensor larger than its buffer", safetensors({ "fc.weight": { dtype: "F32", shape: [100], data_offsets: [0, 400] }, "fc.bias": { dtype: "F32", shape: [3], data_offsets: [400, 412] } }, new Uint8Array(412))),
+  weightsCase(
+    "dtype constructor",
+    safetensors({ "fc.weight": { dtype: "constructor", shape: [12], data_offsets: [0, 48] } }, new Uint8Array(48)),
+  ),
+  weightsCase(
+    "offsets past the end",
+    safetensors({ "fc.weight": { dtype: "F32", shape: [12], data_offsets: [0, 4800] } }, new Uint8Array(48)),
+  ),
+  weightsCase(
+    "header length 2^60",
+    (() => {
+      const b = safetensors({});
+      new DataView(b.buffer).setBigUint64(0, 2n ** 60n, true);
+      return b;
+    })(),
+  ),
+  weightsCase(
+    "a tensor larger than its buffer",
+    safetensors(
+      {
+        "fc.weight": { dtype: "F32", shape: [100], data_offsets: [0, 400] },
+        "fc.bias": { dtype: "F32", shape: [3], data_offsets: [400, 412] },
+      },
+      new Uint8Array(412),
+    ),
+  ),
   // 5, 6. recursion and work bounds that are this helper's
-  { name: ".npy header with 5,000 (", setup: ({ work }) => ["run", tiny(work), "--set", "B=1", "-i", `x=${put(work, "x.npy", npy(`{'descr': '<f4', 'fortran_order': False, 'shape': ${"(".repeat(5000)}, }`))}`] },
-  { name: "--set with a deep value", setup: ({ work }) => ["check", tiny(work), "--set", `B=${"(".repeat(5000)}1${")".repeat(5000)}`] },
-  { name: "--set __proto__=5", setup: ({ work }) => ["check", tiny(work), "--set", "__proto__=5"], check: (r) => (r.code === 1 && r.err.includes("__proto__") ? undefined : "--set __proto__ must be reported as an unknown parameter") },
-  { name: "--threads 10000", setup: ({ work }) => ["run", tiny(work), "--set", "B=1", "--threads", "10000", "-i", `x=${put(work, "x.npy", goodNpy())}`] },
-  { name: "--threads 1000000", setup: ({ work }) => ["run", tiny(work), "--set", "B=1", "--threads", "1000000", "-i", `x=${put(work, "x.npy", goodNpy())}`] },
+  {
+    name: ".npy header with 5,000 (",
+    setup: ({ work }) => [
+      "run",
+      tiny(work),
+      "--set",
+      "B=1",
+      "-i",
+      `x=${put(work, "x.npy", npy(`{'descr': '<f4', 'fortran_order': False, 'shape': ${"(".repeat(5000)}, }`))}`,
+    ],
+  },
+  {
+    name: "--set with a deep value",
+    setup: ({ work }) => ["check", tiny(work), "--set", `B=${"(".repeat(5000)}1${")".repeat(5000)}`],
+  },
+  {
+    name: "--set __proto__=5",
+    setup: ({ work }) => ["check", tiny(work), "--set", "__proto__=5"],
+    check: (r) =>
+      r.code === 1 && r.err.includes("__proto__")
+        ? undefined
+        : "--set __proto__ must be reported as an unknown parameter",
+  },
+  {
+    name: "--threads 10000",
+    setup: ({ work }) => [
+      "run",
+      tiny(work),
+      "--set",
+      "B=1",
+      "--threads",
+      "10000",
+      "-i",
+      `x=${put(work, "x.npy", goodNpy())}`,
+    ],
+  },
+  {
+    name: "--threads 1000000",
+    setup: ({ work }) => [
+      "run",
+      tiny(work),
+      "--set",
+      "B=1",
+      "--threads",
+      "1000000",
+      "-i",
+      `x=${put(work, "x.npy", goodNpy())}`,
+    ],
+  },
   {
     name: "a block that declares a layer of its own type",
-    setup: ({ work }) => ["check", put(work, "a.net", "block Loop(d: int)(x: f32[1, d]) -> f32[1, d] {\n  layer inner = Loop(d)\n  return x\n}\nmodel M()(x: f32[1, 4]) -> f32[1, 4] {\n  layer l = Loop(4)\n  return l(x)\n}\n")],
+    setup: ({ work }) => [
+      "check",
+      put(
+        work,
+        "a.net",
+        "block Loop(d: int)(x: f32[1, d]) -> f32[1, d] {\n  layer inner = Loop(d)\n  return x\n}\nmodel M()(x: f32[1, 4]) -> f32[1, 4] {\n  layer l = Loop(4)\n  return l(x)\n}\n",
+      ),
+    ],
     check: (r) => (r.err.includes("NET3012") ? undefined : "expected the recursion diagnostic NET3012"),
   },
-  { name: "did you mean: two 150k-character names", setup: ({ work }) => ["check", put(work, "a.net", `model M()(x: f32[1, 4]) -> f32[1, 4] {\n  let ${"a".repeat(150_000)} = x\n  return ${"a".repeat(149_999)}b\n}\n`)] },
-  { name: "did you mean: 10k unknown names", setup: ({ work }) => ["check", put(work, "a.net", `model M()(x: f32[1, 4]) -> f32[1, 4] {\n${Array.from({ length: 10_000 }, (_, i) => `  let v${i} = x + unknown_${i}\n`).join("")}  return x\n}\n`)] },
+  {
+    name: "did you mean: two 150k-character names",
+    setup: ({ work }) => [
+      "check",
+      put(
+        work,
+        "a.net",
+        `model M()(x: f32[1, 4]) -> f32[1, 4] {\n  let ${"a".repeat(150_000)} = x\n  return ${"a".repeat(149_999)}b\n}\n`,
+      ),
+    ],
+  },
+  {
+    name: "did you mean: 10k unknown names",
+    setup: ({ work }) => [
+      "check",
+      put(
+        work,
+        "a.net",
+        `model M()(x: f32[1, 4]) -> f32[1, 4] {\n${Array.from({ length: 10_000 }, (_, i) => `  let v${i} = x + unknown_${i}\n`).join("")}  return x\n}\n`,
+      ),
+    ],
+  },
   // 8. smaller
-  { name: "run -o an existing file", setup: ({ work }) => ["run", tiny(work), "--set", "B=1", "-i", `x=${put(work, "x.npy", goodNpy())}`, "-o", put(work, "out.txt", "mine\n")] },
-  { name: "run -o file/child", setup: ({ work }) => ["run", tiny(work), "--set", "B=1", "-i", `x=${put(work, "x.npy", goodNpy())}`, "-o", `${put(work, "out.txt", "mine\n")}/child`] },
-  { name: "run -o over its own input", setup: ({ work }) => ["run", tiny(work), "--set", "B=1", "-i", `x=${put(work, "output_0.npy", goodNpy())}`, "-o", "."] },
-  { name: "an ONNX input of shape (0, 10^20)", setup: (ctx) => ["run", relative(ctx.work, ctx.templates.onnx), "-i", `x=${put(ctx.work, "x.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 100000000000000000000), }"))}`] },
-  { name: "5,000 nested ( in a .net", setup: ({ work }) => ["check", put(work, "a.net", `model M()(x: f32[1, 4]) -> f32[1, 4] {\n  return ${"(".repeat(5000)}x${")".repeat(5000)}\n}\n`)] },
-  { name: "5,000 nested [ in a .net", setup: ({ work }) => ["check", put(work, "a.net", `model M()(x: f32[1, 4]) -> f32[1, 4] {\n  let l = ${"[".repeat(5000)}1${"]".repeat(5000)}\n  return x\n}\n`)] },
-  { name: "5,000 unary - in fmt", setup: ({ work }) => ["fmt", "--check", put(work, "a.net", `model M()(x: f32[1, 4]) -> f32[1, 4] {\n  return ${"- ".repeat(5000)}x\n}\n`)] },
-  { name: "many syntax errors", setup: ({ work }) => ["check", put(work, "a.net", "model M()(x: f32[1, 4]) -> f32[1, 4] {\n" + "  ) ) ) )\n".repeat(32_000) + "}\n")] },
-  { name: "a UTF-8 BOM", setup: ({ work }) => ["check", put(work, "a.net", `\ufeff${readFileSync(join(FILES, "tiny.net"), "utf8")}`)], check: (r) => (r.code === 0 ? undefined : `a BOM must be accepted (exit ${r.code})`) },
-  { name: "200k tensors in a safetensors file", setup: ({ work }) => ["compile", tiny(work), "-o", "o.onnx", "--weights", put(work, "w.safetensors", safetensors(Object.fromEntries(Array.from({ length: 200_000 }, (_, i) => [`t${i}`, { dtype: "F32", shape: [0], data_offsets: [0, 0] }]))))] },
-  { name: "safetensors dtype constructor (weights reader)", setup: ({ work }) => ["weights", "inspect", put(work, "w.safetensors", safetensors({ w: { dtype: "constructor", shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4)))], check: (r) => (r.code === 1 && /NET6009.*"constructor"/.test(r.err) ? undefined : "dtype 'constructor' must be refused (NET6009)") },
+  {
+    name: "run -o an existing file",
+    setup: ({ work }) => [
+      "run",
+      tiny(work),
+      "--set",
+      "B=1",
+      "-i",
+      `x=${put(work, "x.npy", goodNpy())}`,
+      "-o",
+      put(work, "out.txt", "mine\n"),
+    ],
+  },
+  {
+    name: "run -o file/child",
+    setup: ({ work }) => [
+      "run",
+      tiny(work),
+      "--set",
+      "B=1",
+      "-i",
+      `x=${put(work, "x.npy", goodNpy())}`,
+      "-o",
+      `${put(work, "out.txt", "mine\n")}/child`,
+    ],
+  },
+  {
+    name: "run -o over its own input",
+    setup: ({ work }) => [
+      "run",
+      tiny(work),
+      "--set",
+      "B=1",
+      "-i",
+      `x=${put(work, "output_0.npy", goodNpy())}`,
+      "-o",
+      ".",
+    ],
+  },
+  {
+    name: "an ONNX input of shape (0, 10^20)",
+    setup: (ctx) => [
+      "run",
+      relative(ctx.work, ctx.templates.onnx),
+      "-i",
+      `x=${put(ctx.work, "x.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 100000000000000000000), }"))}`,
+    ],
+  },
+  {
+    name: "5,000 nested ( in a .net",
+    setup: ({ work }) => [
+      "check",
+      put(
+        work,
+        "a.net",
+        `model M()(x: f32[1, 4]) -> f32[1, 4] {\n  return ${"(".repeat(5000)}x${")".repeat(5000)}\n}\n`,
+      ),
+    ],
+  },
+  {
+    name: "5,000 nested [ in a .net",
+    setup: ({ work }) => [
+      "check",
+      put(
+        work,
+        "a.net",
+        `model M()(x: f32[1, 4]) -> f32[1, 4] {\n  let l = ${"[".repeat(5000)}1${"]".repeat(5000)}\n  return x\n}\n`,
+      ),
+    ],
+  },
+  {
+    name: "5,000 unary - in fmt",
+    setup: ({ work }) => [
+      "fmt",
+      "--check",
+      put(work, "a.net", `model M()(x: f32[1, 4]) -> f32[1, 4] {\n  return ${"- ".repeat(5000)}x\n}\n`),
+    ],
+  },
+  {
+    name: "many syntax errors",
+    setup: ({ work }) => [
+      "check",
+      put(work, "a.net", `model M()(x: f32[1, 4]) -> f32[1, 4] {\n${"  ) ) ) )\n".repeat(32_000)}}\n`),
+    ],
+  },
+  {
+    name: "a UTF-8 BOM",
+    setup: ({ work }) => ["check", put(work, "a.net", `\ufeff${readFileSync(join(FILES, "tiny.net"), "utf8")}`)],
+    check: (r) => (r.code === 0 ? undefined : `a BOM must be accepted (exit ${r.code})`),
+  },
+  {
+    name: "200k tensors in a safetensors file",
+    setup: ({ work }) => [
+      "compile",
+      tiny(work),
+      "-o",
+      "o.onnx",
+      "--weights",
+      put(
+        work,
+        "w.safetensors",
+        safetensors(
+          Object.fromEntries(
+            Array.from({ length: 200_000 }, (_, i) => [`t${i}`, { dtype: "F32", shape: [0], data_offsets: [0, 0] }]),
+          ),
+        ),
+      ),
+    ],
+  },
+  {
+    name: "safetensors dtype constructor (weights reader)",
+    setup: ({ work }) => [
+      "weights",
+      "inspect",
+      put(
+        work,
+        "w.safetensors",
+        safetensors({ w: { dtype: "constructor", shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4)),
+      ),
+    ],
+    check: (r) =>
+      r.code === 1 && /NET6009.*"constructor"/.test(r.err)
+        ? undefined
+        : "dtype 'constructor' must be refused (NET6009)",
+  },
   ...["/etc/passwd", "../../../../../../../../etc/passwd", "/proc/self/environ", "/dev/zero", "pipe"].map(
     (location): FuzzCase => ({
       name: `ONNX external data at ${location}`,
@@ -265,10 +582,21 @@ export const REGRESSIONS: FuzzCase[] = [
         if (location === "pipe") fifo(work, "pipe");
         return ["run", onnxWithExternal(work, location)];
       },
-      check: (r) => (r.code === 1 && r.err.includes("NET5006") ? undefined : "external data outside the model's folder must be refused (NET5006)"),
+      check: (r) =>
+        r.code === 1 && r.err.includes("NET5006")
+          ? undefined
+          : "external data outside the model's folder must be refused (NET5006)",
     }),
   ),
-  { name: "a checkpoint sharing one storage 2^22 times", setup: ({ work }) => ["weights", "inspect", put(work, "w.pth", readFileSync(join(ROOT, "test/fixtures/weights/budget_fanout.pth")))], check: (r) => (r.code === 1 && /NET6017/.test(r.err) ? undefined : "the fan-out budget (NET6017) must stop it") },
+  {
+    name: "a checkpoint sharing one storage 2^22 times",
+    setup: ({ work }) => [
+      "weights",
+      "inspect",
+      put(work, "w.pth", readFileSync(join(ROOT, "test/fixtures/weights/budget_fanout.pth"))),
+    ],
+    check: (r) => (r.code === 1 && /NET6017/.test(r.err) ? undefined : "the fan-out budget (NET6017) must stop it"),
+  },
 ];
 
 // ---- seeded random cases ----
@@ -276,11 +604,55 @@ export const REGRESSIONS: FuzzCase[] = [
 /** The .net files the mutators start from: models, the standard library, examples and test cases. */
 export function seedSources(): string[] {
   const walk = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? (e.name === "node_modules" ? [] : walk(join(dir, e.name))) : e.name.endsWith(".net") ? [join(dir, e.name)] : []));
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory()
+        ? e.name === "node_modules"
+          ? []
+          : walk(join(dir, e.name))
+        : e.name.endsWith(".net")
+          ? [join(dir, e.name)]
+          : [],
+    );
   return ["models", "stdlib", "examples", "test"].flatMap((d) => walk(join(ROOT, d))).sort();
 }
 
-const TOKENS = ["(", ")", "[", "]", "{", "}", ",", "=", "->", ":", "layer", "param", "block", "model", "return", "for", "in", "0..", "if", "-", "*", "@", ".T", "f32[", "B", "\"", "/*", "//", "\n", "import \"std/nn.net\"", "1e999", "9".repeat(30), "\u00e9", "\ufeff", "\0"];
+const TOKENS = [
+  "(",
+  ")",
+  "[",
+  "]",
+  "{",
+  "}",
+  ",",
+  "=",
+  "->",
+  ":",
+  "layer",
+  "param",
+  "block",
+  "model",
+  "return",
+  "for",
+  "in",
+  "0..",
+  "if",
+  "-",
+  "*",
+  "@",
+  ".T",
+  "f32[",
+  "B",
+  '"',
+  "/*",
+  "//",
+  "\n",
+  'import "std/nn.net"',
+  "1e999",
+  "9".repeat(30),
+  "\u00e9",
+  "\ufeff",
+  "\0",
+];
 
 /** A few random edits: deletions, duplications, insertions of tokens, swaps and nestings. */
 export function mutateSource(text: string, rnd: Rng): string {
@@ -316,7 +688,23 @@ export function mutateSource(text: string, rnd: Rng): string {
   return s;
 }
 
-const WILD_VALUES: unknown[] = [null, -1, 0, 1e20, "x", "../x", "/etc/passwd", [], {}, true, 2 ** 31, 4.5, "__proto__", [1e9, 1e9], { size: -1 }];
+const WILD_VALUES: unknown[] = [
+  null,
+  -1,
+  0,
+  1e20,
+  "x",
+  "../x",
+  "/etc/passwd",
+  [],
+  {},
+  true,
+  2 ** 31,
+  4.5,
+  "__proto__",
+  [1e9, 1e9],
+  { size: -1 },
+];
 
 /** Sets one random field somewhere in a JSON value to a wild value (or deletes it). */
 function mutateJson(value: unknown, rnd: Rng): unknown {
@@ -324,7 +712,9 @@ function mutateJson(value: unknown, rnd: Rng): unknown {
   const keys = Object.keys(value);
   if (keys.length === 0) return rnd.pick(WILD_VALUES);
   const key = rnd.pick(keys);
-  const copy: Record<string, unknown> = Array.isArray(value) ? ([...value] as never) : { ...(value as Record<string, unknown>) };
+  const copy: Record<string, unknown> = Array.isArray(value)
+    ? ([...value] as never)
+    : { ...(value as Record<string, unknown>) };
   if (rnd.chance(0.1) && !Array.isArray(value)) delete copy[key];
   else copy[key] = mutateJson((value as Record<string, unknown>)[key], rnd);
   return copy;
@@ -336,7 +726,24 @@ function flipBytes(bytes: Uint8Array, rnd: Rng): Uint8Array {
   return out;
 }
 
-const OUTPUT_PATHS = [".", "", "..", "../sibling", "./", "sub/..", "existing.txt", "existing.txt/child", "mine", "tiny.net", "x.npy", "/proc/x", "/dev/null", "deep/missing/out", "out", "-"];
+const OUTPUT_PATHS = [
+  ".",
+  "",
+  "..",
+  "../sibling",
+  "./",
+  "sub/..",
+  "existing.txt",
+  "existing.txt/child",
+  "mine",
+  "tiny.net",
+  "x.npy",
+  "/proc/x",
+  "/dev/null",
+  "deep/missing/out",
+  "out",
+  "-",
+];
 
 /** One random case: `index` picks the kind, the seed everything else. */
 export function randomCase(seed: number, sources: readonly string[]): FuzzCase {
@@ -351,7 +758,14 @@ export function randomCase(seed: number, sources: readonly string[]): FuzzCase {
         name: `${base.name}: mutated ${relative(ROOT, source)}`,
         setup: ({ work }) => {
           const file = put(work, "m.net", mutateSource(readFileSync(source, "utf8"), rnd));
-          return rnd.pick([["check", file], ["check", file, "--format", "json"], ["fmt", "--check", file], ["inspect", file], ["graph", file], ["check", file, "--set", "B=2"]]);
+          return rnd.pick([
+            ["check", file],
+            ["check", file, "--format", "json"],
+            ["fmt", "--check", file],
+            ["inspect", file],
+            ["graph", file],
+            ["check", file, "--set", "B=2"],
+          ]);
         },
       };
     }
@@ -359,8 +773,12 @@ export function randomCase(seed: number, sources: readonly string[]): FuzzCase {
       return {
         name: `${base.name}: bad .npy`,
         setup: ({ work }) => {
-          const header = rnd.chance(0.5) ? mutateSource("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 4), }", rnd) : "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 4), }";
-          const bytes = rnd.chance(0.5) ? flipBytes(npy(header, new Uint8Array(16), rnd.pick([1, 2, 3])), rnd) : npy(header, new Uint8Array(rnd.int(40)));
+          const header = rnd.chance(0.5)
+            ? mutateSource("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 4), }", rnd)
+            : "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 4), }";
+          const bytes = rnd.chance(0.5)
+            ? flipBytes(npy(header, new Uint8Array(16), rnd.pick([1, 2, 3])), rnd)
+            : npy(header, new Uint8Array(rnd.int(40)));
           return ["run", tiny(work), "--set", "B=1", "-i", `x=${put(work, "x.npy", bytes)}`];
         },
       };
@@ -368,9 +786,23 @@ export function randomCase(seed: number, sources: readonly string[]): FuzzCase {
       return {
         name: `${base.name}: bad safetensors`,
         setup: ({ work }) => {
-          const header = mutateJson({ "fc.weight": { dtype: "F32", shape: [3, 4], data_offsets: [0, 48] }, "fc.bias": { dtype: "F32", shape: [3], data_offsets: [48, 60] } }, rnd);
-          const file = put(work, "w.safetensors", rnd.chance(0.3) ? flipBytes(safetensors(header, new Uint8Array(60)), rnd) : safetensors(header, new Uint8Array(60)));
-          return rnd.chance(0.5) ? ["weights", "inspect", file] : ["compile", tiny(work), "--weights", file, "-o", "out.onnx"];
+          const header = mutateJson(
+            {
+              "fc.weight": { dtype: "F32", shape: [3, 4], data_offsets: [0, 48] },
+              "fc.bias": { dtype: "F32", shape: [3], data_offsets: [48, 60] },
+            },
+            rnd,
+          );
+          const file = put(
+            work,
+            "w.safetensors",
+            rnd.chance(0.3)
+              ? flipBytes(safetensors(header, new Uint8Array(60)), rnd)
+              : safetensors(header, new Uint8Array(60)),
+          );
+          return rnd.chance(0.5)
+            ? ["weights", "inspect", file]
+            : ["compile", tiny(work), "--weights", file, "-o", "out.onnx"];
         },
       };
     case 4:
@@ -390,7 +822,9 @@ export function randomCase(seed: number, sources: readonly string[]): FuzzCase {
         name: `${base.name}: bad checkpoint`,
         setup: ({ work }) => {
           const file = put(work, "w.pth", flipBytes(readFileSync(join(FILES, "tiny.pth")), rnd));
-          return rnd.chance(0.5) ? ["weights", "inspect", file] : ["compile", tiny(work), "--weights", file, "-o", "out.onnx"];
+          return rnd.chance(0.5)
+            ? ["weights", "inspect", file]
+            : ["compile", tiny(work), "--weights", file, "-o", "out.onnx"];
         },
       };
     case 6: {
@@ -423,7 +857,15 @@ export function randomCase(seed: number, sources: readonly string[]): FuzzCase {
       return {
         name: `${base.name}: special files and flags`,
         setup: ({ work }) => {
-          const special = rnd.pick(["/dev/zero", "/dev/null", "/proc/self/environ", "/proc/self/status", ".", "missing", "FIFO"]);
+          const special = rnd.pick([
+            "/dev/zero",
+            "/dev/null",
+            "/proc/self/environ",
+            "/proc/self/status",
+            ".",
+            "missing",
+            "FIFO",
+          ]);
           const path = special === "FIFO" ? fifo(work, "p") : special;
           const src = tiny(work);
           return rnd.pick([
@@ -434,8 +876,22 @@ export function randomCase(seed: number, sources: readonly string[]): FuzzCase {
             ["run", path],
             ["compile", src, "--weights", path, "-o", "o.onnx"],
             ["run", src, "--set", "B=1", "-i", `x=${path}`],
-            ["run", src, "--set", `B=${rnd.pick(["0", "-1", "1e9", "x", "(", "__proto__", "[1]", "1".repeat(5000)])}`, "-i", `x=${put(work, "x.npy", goodNpy())}`, "--threads", String(rnd.pick([1, 2, 64, 100000]))],
-            ["check", src, "--set", `${rnd.pick(["__proto__", "constructor", "B", "toString"])}=${rnd.pick(["1", "5", "()"])}`],
+            [
+              "run",
+              src,
+              "--set",
+              `B=${rnd.pick(["0", "-1", "1e9", "x", "(", "__proto__", "[1]", "1".repeat(5000)])}`,
+              "-i",
+              `x=${put(work, "x.npy", goodNpy())}`,
+              "--threads",
+              String(rnd.pick([1, 2, 64, 100000])),
+            ],
+            [
+              "check",
+              src,
+              "--set",
+              `${rnd.pick(["__proto__", "constructor", "B", "toString"])}=${rnd.pick(["1", "5", "()"])}`,
+            ],
           ]);
         },
       };

@@ -36,10 +36,19 @@ export class WorkerPool {
   constructor(private readonly limits: Limits) {}
 
   private start(): ChildProcess {
-    const child = spawn(process.execPath, [`--max-old-space-size=${this.limits.heapMb}`, "--import", "tsx", fileURLToPath(new URL("worker.ts", import.meta.url))], {
-      cwd: ROOT,
-      stdio: ["ignore", "ignore", "pipe", "ipc"],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        `--max-old-space-size=${this.limits.heapMb}`,
+        "--import",
+        "tsx",
+        fileURLToPath(new URL("worker.ts", import.meta.url)),
+      ],
+      {
+        cwd: ROOT,
+        stdio: ["ignore", "ignore", "pipe", "ipc"],
+      },
+    );
     let stderr = "";
     child.stderr!.on("data", (d) => (stderr = (stderr + String(d)).slice(-4000)));
     child.on("message", (reply: Reply & { id: number }) => {
@@ -47,7 +56,8 @@ export class WorkerPool {
     });
     child.on("exit", (code, signal) => {
       if (this.child === child) this.child = undefined;
-      if (this.pending?.child === child) this.pending.resolve({ crashed: `the worker died (exit ${code}, signal ${signal}): ${stderr.slice(-1500)}` });
+      if (this.pending?.child === child)
+        this.pending.resolve({ crashed: `the worker died (exit ${code}, signal ${signal}): ${stderr.slice(-1500)}` });
     });
     return child;
   }
@@ -94,7 +104,8 @@ export function snapshot(dir: string): Snapshot {
     if (st.isDirectory()) {
       out.set(rel, "dir");
       for (const e of readdirSync(path)) walk(join(path, e), rel ? `${rel}/${e}` : e);
-    } else if (st.isFile()) out.set(rel, `file ${st.size} ${createHash("sha1").update(readFileSync(path)).digest("hex")}`);
+    } else if (st.isFile())
+      out.set(rel, `file ${st.size} ${createHash("sha1").update(readFileSync(path)).digest("hex")}`);
     else out.set(rel, st.isSymbolicLink() ? "link" : "special");
   };
   walk(dir, "");
@@ -104,27 +115,37 @@ export function snapshot(dir: string): Snapshot {
 const STACK_FRAME = /^\s+at .+:\d+:\d+\)?$/m;
 
 /** The problems with one case's run; empty when it passed. */
-export function judge(c: FuzzCase, result: Reply | { crashed: string } | { timedOut: true }, before: Snapshot, after: Snapshot, limits: Limits, work: string): string[] {
+export function judge(
+  c: FuzzCase,
+  result: Reply | { crashed: string } | { timedOut: true },
+  before: Snapshot,
+  after: Snapshot,
+  limits: Limits,
+  work: string,
+): string[] {
   if ("timedOut" in result) return [`no answer within ${limits.timeMs} ms (a hang)`];
   if ("crashed" in result) return [result.crashed];
   const problems: string[] = [];
   if (![0, 1, 2].includes(result.code)) problems.push(`exit ${result.code}`);
   if (result.err.includes("internal error")) problems.push("an internal error");
   if (STACK_FRAME.test(result.err)) problems.push("a stack trace");
-  if (result.rss > limits.rssBytes) problems.push(`the worker's memory reached ${(result.rss / 2 ** 20).toFixed(0)} MiB`);
+  if (result.rss > limits.rssBytes)
+    problems.push(`the worker's memory reached ${(result.rss / 2 ** 20).toFixed(0)} MiB`);
   for (const [path, was] of before) {
     const now = after.get(path);
     const inWork = path === "work" || path.startsWith("work/");
     if (c.replaces?.test(path)) continue;
     // Outside work/ nothing may change; inside it, no input file may change or vanish.
-    if (!inWork && now !== was) problems.push(`${path} outside the scratch folder changed (${was} -> ${now ?? "gone"})`);
+    if (!inWork && now !== was)
+      problems.push(`${path} outside the scratch folder changed (${was} -> ${now ?? "gone"})`);
     if (inWork && was !== "dir" && now !== was) problems.push(`the input ${path} changed (${was} -> ${now ?? "gone"})`);
     if (inWork && was === "dir" && now === undefined) problems.push(`the folder ${path} was removed`);
   }
   for (const path of after.keys()) {
     if (before.has(path)) continue;
     if (/\.tmp(\/|$)/.test(path)) problems.push(`a temporary file was left behind: ${path}`);
-    else if (!path.startsWith("work/") && !c.mayAdd?.test(path)) problems.push(`${path} appeared outside the scratch folder`);
+    else if (!path.startsWith("work/") && !c.mayAdd?.test(path))
+      problems.push(`${path} appeared outside the scratch folder`);
     else if (result.code !== 0) problems.push(`${path} was left behind by a failed command`);
   }
   const extra = c.check?.({ code: result.code, err: result.err, work });
@@ -141,7 +162,15 @@ export interface CaseOutcome {
 }
 
 /** Runs one case in a fresh folder under `root`; removes the folder afterwards unless it failed and `keepFailed`. */
-export async function runCase(pool: WorkerPool, c: FuzzCase, index: number, root: string, templates: Templates, limits: Limits, keepFailed = false): Promise<CaseOutcome> {
+export async function runCase(
+  pool: WorkerPool,
+  c: FuzzCase,
+  index: number,
+  root: string,
+  templates: Templates,
+  limits: Limits,
+  keepFailed = false,
+): Promise<CaseOutcome> {
   const caseRoot = join(root, `case-${index}`);
   const work = join(caseRoot, "work");
   mkdirSync(work, { recursive: true });
@@ -165,7 +194,10 @@ export async function makeTemplates(pool: WorkerPool, root: string): Promise<Tem
   const src = join(ROOT, "test/diagnostics/commands/files/tiny.net");
   const onnx = join(dir, "tiny.onnx");
   const bundle = join(dir, "bundle");
-  for (const args of [["compile", src, "--set", "B=1", "-o", onnx], ["compile", src, "--set", "B=1", "--target", "wgsl", "-o", bundle]]) {
+  for (const args of [
+    ["compile", src, "--set", "B=1", "-o", onnx],
+    ["compile", src, "--set", "B=1", "--target", "wgsl", "-o", bundle],
+  ]) {
     const r = await pool.run(dir, args);
     if (!("code" in r) || r.code !== 0) throw new Error(`cannot make the fuzz templates: ${JSON.stringify(r)}`);
   }

@@ -30,11 +30,18 @@ try {
     const outcome = await runCase(pool, c, i, root, templates, DEFAULT_LIMITS, keep);
     if (outcome.problems.length) {
       failed++;
-      process.stdout.write(`FAIL ${outcome.name} (case-${i}): netc ${outcome.args.map((a) => JSON.stringify(a)).join(" ")}\n  ${outcome.problems.join("\n  ")}\n`);
+      process.stdout.write(
+        `FAIL ${outcome.name} (case-${i}): netc ${outcome.args.map((a) => JSON.stringify(a)).join(" ")}\n  ${outcome.problems.join("\n  ")}\n`,
+      );
     }
-    if ((i + 1) % 100 === 0) process.stdout.write(`${i + 1}/${all.length} cases, ${failed} failed, ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+    if ((i + 1) % 100 === 0)
+      process.stdout.write(
+        `${i + 1}/${all.length} cases, ${failed} failed, ${((performance.now() - started) / 1000).toFixed(0)} s\n`,
+      );
   }
-  process.stdout.write(`${all.length} cases (seed ${seed}): ${failed} failed; ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+  process.stdout.write(
+    `${all.length} cases (seed ${seed}): ${failed} failed; ${((performance.now() - started) / 1000).toFixed(0)} s\n`,
+  );
 } finally {
   pool.close();
   if (!keep || failed === 0) rmSync(root, { recursive: true, force: true });

@@ -6,7 +6,13 @@ import { compileToGraph } from "../../src/driver.js";
 import { shapeToString } from "../../src/compiler/ir/dim.js";
 import type { Graph } from "../../src/compiler/ir/ir.js";
 import { type BlockInstance, instancesByPath, programBlockTree } from "../../src/graph/blocks.js";
-import { buildPicture, type Picture, type PictureCluster, type PictureNode, pictureToDot } from "../../src/graph/dot.js";
+import {
+  buildPicture,
+  type Picture,
+  type PictureCluster,
+  type PictureNode,
+  pictureToDot,
+} from "../../src/graph/dot.js";
 import { renderSvg } from "../../src/graph/render.js";
 import { expectWellFormedXml } from "./xml.js";
 
@@ -35,12 +41,23 @@ describe("examples/tiny.net", () => {
   it("knows each instance's block type and weight count from the program's layer statements", () => {
     const { graph, tree } = tiny;
     expect(tree.type).toBe("Tiny");
-    expect(tree.children.map((c) => [c.name, c.type])).toEqual([["q", "Linear"], ["kv", "Linear"], ["classify", "Classifier"]]);
+    expect(tree.children.map((c) => [c.name, c.type])).toEqual([
+      ["q", "Linear"],
+      ["kv", "Linear"],
+      ["classify", "Classifier"],
+    ]);
     const classify = instancesByPath(tree).get("classify")!;
-    expect(classify.children.map((c) => [c.path, c.type, c.depth])).toEqual([["classify.norm", "LayerNorm", 2], ["classify.head", "Linear", 2]]);
-    const used = graph.params.filter((p) => !p.unused).map((p) => ({ path: p.path, size: p.shape.reduce((a, b) => a * b, 1) }));
+    expect(classify.children.map((c) => [c.path, c.type, c.depth])).toEqual([
+      ["classify.norm", "LayerNorm", 2],
+      ["classify.head", "Linear", 2],
+    ]);
+    const used = graph.params
+      .filter((p) => !p.unused)
+      .map((p) => ({ path: p.path, size: p.shape.reduce((a, b) => a * b, 1) }));
     expect(tree.parameters).toBe(used.reduce((s, p) => s + p.size, 0));
-    expect(classify.parameters).toBe(used.filter((p) => p.path.startsWith("classify.")).reduce((s, p) => s + p.size, 0));
+    expect(classify.parameters).toBe(
+      used.filter((p) => p.path.startsWith("classify.")).reduce((s, p) => s + p.size, 0),
+    );
     expect(classify.parameters).toBe(classify.children.reduce((s, c) => s + c.parameters, 0));
   });
 
@@ -48,7 +65,11 @@ describe("examples/tiny.net", () => {
     const picture = buildPicture(tiny.graph, tiny.tree, 2);
     expect(allClusters(picture.root).map((c) => c.block.path)).toEqual(["", "classify"]);
     expect(picture.root.nodes.filter((n) => n.kind === "block").map((n) => n.block!.path)).toEqual(["q", "kv"]);
-    expect(clusterOf(picture, "classify")!.nodes.filter((n) => n.kind === "block").map((n) => n.block!.type)).toEqual(["LayerNorm", "Linear"]);
+    expect(
+      clusterOf(picture, "classify")!
+        .nodes.filter((n) => n.kind === "block")
+        .map((n) => n.block!.type),
+    ).toEqual(["LayerNorm", "Linear"]);
     const constructs = allNodes(picture.root).filter((n) => n.kind === "construct");
     expect(constructs.map((n) => n.constructs[0]).sort()).toEqual(["cross_attention", "lift", "split_index"]);
     // The projections a cross_attention calls are its own; the classifier's layers have nothing to do with it.
@@ -75,7 +96,11 @@ describe("examples/tiny.net", () => {
 
   it("draws every op in its own instance's cluster at depth all, and folding loses none of them", () => {
     const all = buildPicture(tiny.graph, tiny.tree, "all");
-    expect(allClusters(all.root).map((c) => c.block.path).sort()).toEqual(["", "classify", "classify.head", "classify.norm", "kv", "q"]);
+    expect(
+      allClusters(all.root)
+        .map((c) => c.block.path)
+        .sort(),
+    ).toEqual(["", "classify", "classify.head", "classify.norm", "kv", "q"]);
     const nodes = allNodes(all.root);
     expect(nodes.filter((n) => n.kind === "block" || n.kind === "construct")).toEqual([]);
     for (const n of nodes.filter((n) => n.kind === "op")) expect(n.ops).toHaveLength(1);
@@ -98,7 +123,18 @@ describe("examples/tiny.net", () => {
     expectWellFormedXml(svg);
     expect(svg).toMatch(/<svg[\s>]/);
     const words = new Set([...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].flatMap((m) => m[1].split(/[\s·,]+/)));
-    for (const name of ["classify", "Classifier", "q", "kv", "Linear", "LayerNorm", "cross_attention", "lift", "split_index"]) expect(words).toContain(name);
+    for (const name of [
+      "classify",
+      "Classifier",
+      "q",
+      "kv",
+      "Linear",
+      "LayerNorm",
+      "cross_attention",
+      "lift",
+      "split_index",
+    ])
+      expect(words).toContain(name);
   });
 });
 
@@ -148,7 +184,12 @@ describe("models/ifdd.net", () => {
     const backbone = clusterOf(picture, "backbone")!;
     expect(backbone.clusters).toEqual([]);
     const boxes = backbone.nodes.filter((n) => n.kind === "block");
-    expect(boxes.map((n) => [n.block!.name, n.block!.type])).toEqual([["backbone", "MViT"], ["PANLayer.0", "Conv"], ["CatConv", "Conv"], ["WaveLifts", "WaveLift"]]);
+    expect(boxes.map((n) => [n.block!.name, n.block!.type])).toEqual([
+      ["backbone", "MViT"],
+      ["PANLayer.0", "Conv"],
+      ["CatConv", "Conv"],
+      ["WaveLifts", "WaveLift"],
+    ]);
     const waveLifts = boxOf(picture, "backbone.WaveLifts")!;
     expect(waveLifts.constructs.sort()).toEqual(["cross_attention", "lift", "split_index"]);
     // The box stands for every op of its subtree.
@@ -165,7 +206,8 @@ describe("models/ifdd.net", () => {
     expect(blocks.map((n) => n.block!.name)).toEqual(Array.from({ length: 10 }, (_, i) => `blocks.${i}`));
     expect(new Set(blocks.map((n) => n.ops.length)).size).toBeGreaterThan(1); // blocks that pool the skip have more ops
     const nodes = byId(picture);
-    const leaving = (n: PictureNode) => picture.edges.filter((e) => e.from === n.id && !allNodes(mvit).includes(nodes.get(e.to)!));
+    const leaving = (n: PictureNode) =>
+      picture.edges.filter((e) => e.from === n.id && !allNodes(mvit).includes(nodes.get(e.to)!));
     // MViT's signature: -> (f32[B, 1569, 384], f32[B, 393, 768]): stage 2 after block 7, the final norm after block 9.
     expect(leaving(blocks[7]).map((e) => e.label)).toEqual(["[B, 1569, 384]"]);
     const norm = mvit.nodes.find((n) => n.block?.name === "norm")!;

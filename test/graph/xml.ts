@@ -7,7 +7,8 @@ export function expectWellFormedXml(text: string): void {
   const open: string[] = [];
   let roots = 0;
   let i = 0;
-  const fail = (why: string) => expect.fail(`not well-formed XML at offset ${i}: ${why}: ${JSON.stringify(text.slice(i, i + 60))}`);
+  const fail = (why: string) =>
+    expect.fail(`not well-formed XML at offset ${i}: ${why}: ${JSON.stringify(text.slice(i, i + 60))}`);
   while (i < text.length) {
     const c = text[i];
     if (c === "&") {
@@ -22,7 +23,9 @@ export function expectWellFormedXml(text: string): void {
       if (end < 0) fail("an unterminated declaration or comment");
       i = text.indexOf(">", end) + 1;
     } else {
-      const tag = /^<(\/?)([A-Za-z_][\w:.-]*)((?:\s+[\w:.-]+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(\/?)>/.exec(text.slice(i));
+      const tag = /^<(\/?)([A-Za-z_][\w:.-]*)((?:\s+[\w:.-]+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(\/?)>/.exec(
+        text.slice(i),
+      );
       if (!tag) fail("a malformed tag");
       const [whole, closing, name, , selfClosing] = tag!;
       if (closing) {

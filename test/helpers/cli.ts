@@ -10,8 +10,12 @@ export interface NetcRun {
 
 export async function runNetc(...args: string[]): Promise<NetcRun> {
   let [out, err] = ["", ""];
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  const o = vi
+    .spyOn(process.stdout, "write")
+    .mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const e = vi
+    .spyOn(process.stderr, "write")
+    .mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
   try {
     return { code: await main(args), out, err };
   } finally {

@@ -39,8 +39,14 @@ export function random(dtype: DType, shape: number[], seed: number, lo = -2, hi 
   const r = rng(seed);
   const n = numel(shape);
   const values = Array.from({ length: n }, () => lo + (hi - lo) * r());
-  if (dtype === "bool") return tensor(dtype, shape, values.map((v) => (v > (lo + hi) / 2 ? 1 : 0)));
-  if (dtype === "i64" || dtype === "i32" || dtype === "i8" || dtype === "u8") return tensor(dtype, shape, values.map(Math.floor));
+  if (dtype === "bool")
+    return tensor(
+      dtype,
+      shape,
+      values.map((v) => (v > (lo + hi) / 2 ? 1 : 0)),
+    );
+  if (dtype === "i64" || dtype === "i32" || dtype === "i8" || dtype === "u8")
+    return tensor(dtype, shape, values.map(Math.floor));
   return tensor(dtype, shape, values);
 }
 
@@ -49,12 +55,16 @@ export function expectClose(actual: HostTensor, expected: HostTensor, tol = 1e-5
   expect(actual.dtype, what).toBe(expected.dtype);
   expect(actual.shape, what).toEqual(expected.shape);
   if (!["f32", "f64", "f16", "bf16"].includes(expected.dtype)) {
-    expect(Array.from(actual.data as ArrayLike<number | bigint>), what).toEqual(Array.from(expected.data as ArrayLike<number | bigint>));
+    expect(Array.from(actual.data as ArrayLike<number | bigint>), what).toEqual(
+      Array.from(expected.data as ArrayLike<number | bigint>),
+    );
     return;
   }
   const [a, e] = [toNumbers(actual), toNumbers(expected)];
   for (let i = 0; i < e.length; i++) {
-    const ok = Number.isNaN(e[i]) ? Number.isNaN(a[i]) : a[i] === e[i] || Math.abs(a[i] - e[i]) <= tol * Math.max(1, Math.abs(e[i]));
+    const ok = Number.isNaN(e[i])
+      ? Number.isNaN(a[i])
+      : a[i] === e[i] || Math.abs(a[i] - e[i]) <= tol * Math.max(1, Math.abs(e[i]));
     if (!ok) expect.fail(`${what} element ${i}: got ${a[i]}, expected ${e[i]} (tolerance ${tol})`);
   }
 }

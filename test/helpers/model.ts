@@ -45,7 +45,13 @@ export function viewModel(bytes: Uint8Array): ModelView {
     irVersion: Number(m.irVersion),
     opsets: (m.opsetImport ?? []).map((o) => Number(o.version)),
     graphName: g.name ?? "",
-    nodes: (g.node ?? []).map((n) => ({ name: n.name ?? "", opType: n.opType ?? "", input: n.input ?? [], output: n.output ?? [], docString: n.docString ?? "" })),
+    nodes: (g.node ?? []).map((n) => ({
+      name: n.name ?? "",
+      opType: n.opType ?? "",
+      input: n.input ?? [],
+      output: n.output ?? [],
+      docString: n.docString ?? "",
+    })),
     initializers: (g.initializer ?? []).map((t) => ({
       name: t.name ?? "",
       rawData: t.rawData && t.rawData.length > 0 ? new Uint8Array(t.rawData) : undefined,

@@ -46,7 +46,14 @@ describe("binding parameter values", () => {
     const g = graph();
     const bound = bindParams(paramsReadBy(g, g.nodes), checkpoint, SEED);
     expect(bound.diagnostics).toEqual([]);
-    expect([...bound.tensors.keys()].sort()).toEqual(["fc.bias", "fc.weight", "norm.bias", "norm.running_mean", "norm.running_var", "norm.weight"]);
+    expect([...bound.tensors.keys()].sort()).toEqual([
+      "fc.bias",
+      "fc.weight",
+      "norm.bias",
+      "norm.running_mean",
+      "norm.running_var",
+      "norm.weight",
+    ]);
     expect(bound.tensors.get("fc.weight")).toBe(checkpoint.get("fc.weight"));
 
     // The interpreter with the seed computes what it computes with the bound values given outright.
@@ -71,11 +78,15 @@ describe("binding parameter values", () => {
     const wrong = new Map<string, HostTensor>([["fc.weight", random("f32", [4, 3], 11)]]);
     const expected = [["NET3002", "the weight fc.weight is f32[4, 3], the model declares f32[3, 4]"]];
     expect(emitOnnx(g, { weights: wrong, seed: SEED }).diagnostics.map((d) => [d.code, d.message])).toEqual(expected);
-    expect(compileWgsl(g, { weights: wrong, seed: SEED }).diagnostics.map((d) => [d.code, d.message])).toEqual(expected);
+    expect(compileWgsl(g, { weights: wrong, seed: SEED }).diagnostics.map((d) => [d.code, d.message])).toEqual(
+      expected,
+    );
     expect(codesOf(() => interpret(g, inputs, wrong, { seed: SEED }))).toEqual(expected);
   });
 
   it("without a seed, a parameter with no value and no default is an error, not a draw", () => {
-    expect(codesOf(() => interpret(graph(), inputs, checkpoint))).toEqual([["NET8003", "no value for the parameter fc.bias"]]);
+    expect(codesOf(() => interpret(graph(), inputs, checkpoint))).toEqual([
+      ["NET8003", "no value for the parameter fc.bias"],
+    ]);
   });
 });

@@ -27,7 +27,14 @@ function graph(): Graph {
   const b = new GraphBuilder("I");
   const x = b.input("x", "f32", [B, 4], at(1));
   b.input("y", "f32", [dimMul(2, B)], at(2));
-  const w = b.param({ path: "w", dtype: "i64", shape: [2], unused: false, span: at(3).span, init: tensor("i64", [2], [1, 0]) });
+  const w = b.param({
+    path: "w",
+    dtype: "i64",
+    shape: [2],
+    unused: false,
+    span: at(3).span,
+    init: tensor("i64", [2], [1, 0]),
+  });
   const r = b.op1("reshape", { shape: [dimMul(2, B), 2] }, [x], at(4));
   b.output("g", b.op1("gather", { axis: 1 }, [r, w], at(5)));
   b.tap("r", r);
@@ -39,7 +46,14 @@ const y = random("f32", [6], 2);
 
 describe("interpreter bindings", () => {
   it("binds symbols from inputs, uses a param's declared init, and returns taps", () => {
-    const { outputs, taps } = interpret(graph(), new Map([["x", x], ["y", y]]), new Map());
+    const { outputs, taps } = interpret(
+      graph(),
+      new Map([
+        ["x", x],
+        ["y", y],
+      ]),
+      new Map(),
+    );
     expect(outputs.get("g")!.shape).toEqual([6, 2]);
     expect(taps.get("r")!.shape).toEqual([6, 2]);
     const xs = x.data as Float32Array;
@@ -47,24 +61,60 @@ describe("interpreter bindings", () => {
   });
 
   it("reports a missing input, a wrong type, and a shape that contradicts the symbols", () => {
-    expect(diagnosticsOf(() => interpret(graph(), new Map([["x", x]]), new Map()))).toEqual([["NET8003", 2, "no value given for the input y"]]);
-    expect(diagnosticsOf(() => interpret(graph(), new Map([["x", random("f64", [3, 4], 1)], ["y", y]]), new Map()))[0][2]).toMatch(/is f64, the model expects f32/);
-    expect(diagnosticsOf(() => interpret(graph(), new Map([["x", x], ["y", random("f32", [5], 1)]]), new Map()))).toEqual([
-      ["NET8003", 2, "the input y has 5 on axis 0, the model expects 2*B = 6"],
+    expect(diagnosticsOf(() => interpret(graph(), new Map([["x", x]]), new Map()))).toEqual([
+      ["NET8003", 2, "no value given for the input y"],
     ]);
+    expect(
+      diagnosticsOf(() =>
+        interpret(
+          graph(),
+          new Map([
+            ["x", random("f64", [3, 4], 1)],
+            ["y", y],
+          ]),
+          new Map(),
+        ),
+      )[0][2],
+    ).toMatch(/is f64, the model expects f32/);
+    expect(
+      diagnosticsOf(() =>
+        interpret(
+          graph(),
+          new Map([
+            ["x", x],
+            ["y", random("f32", [5], 1)],
+          ]),
+          new Map(),
+        ),
+      ),
+    ).toEqual([["NET8003", 2, "the input y has 5 on axis 0, the model expects 2*B = 6"]]);
   });
 
   it("takes symbols from the options", () => {
-    expect(diagnosticsOf(() => interpret(graph(), new Map([["x", x], ["y", y]]), new Map(), { symbols: new Map([["B", 4]]) }))[0][2]).toMatch(
-      /the input x has 3 on axis 0, the model expects B = 4/,
-    );
+    expect(
+      diagnosticsOf(() =>
+        interpret(
+          graph(),
+          new Map([
+            ["x", x],
+            ["y", y],
+          ]),
+          new Map(),
+          { symbols: new Map([["B", 4]]) },
+        ),
+      )[0][2],
+    ).toMatch(/the input x has 3 on axis 0, the model expects B = 4/);
   });
 
   it("reports a param without a value and a checkpoint tensor of the wrong shape", () => {
     const b = new GraphBuilder("P");
     b.output("y", b.param({ path: "w", dtype: "f32", shape: [2], unused: false, span: at(7).span }));
-    expect(diagnosticsOf(() => interpret(b.graph, new Map(), new Map()))).toEqual([["NET8003", 7, "no value for the parameter w"]]);
-    expect(diagnosticsOf(() => interpret(b.graph, new Map(), new Map([["w", random("f32", [3], 1)]])))[0][2]).toMatch(/is f32\[3\], the model declares f32\[2\]/);
+    expect(diagnosticsOf(() => interpret(b.graph, new Map(), new Map()))).toEqual([
+      ["NET8003", 7, "no value for the parameter w"],
+    ]);
+    expect(diagnosticsOf(() => interpret(b.graph, new Map(), new Map([["w", random("f32", [3], 1)]])))[0][2]).toMatch(
+      /is f32\[3\], the model declares f32\[2\]/,
+    );
   });
 
   it("reports data-dependent failures at the node's span", () => {
@@ -72,7 +122,15 @@ describe("interpreter bindings", () => {
     const i = b.input("i", "i64", [1], at(1));
     b.output("y", b.op1("gather", { axis: 0 }, [b.input("x", "f32", [3], at(2)), i], at(9)));
     b.output("d", b.op1("div", {}, [i, i], at(10)));
-    const run = (idx: number) => () => interpret(b.graph, new Map<string, HostTensor>([["i", tensor("i64", [1], [idx])], ["x", random("f32", [3], 1)]]), new Map());
+    const run = (idx: number) => () =>
+      interpret(
+        b.graph,
+        new Map<string, HostTensor>([
+          ["i", tensor("i64", [1], [idx])],
+          ["x", random("f32", [3], 1)],
+        ]),
+        new Map(),
+      );
     expect(diagnosticsOf(run(3))).toEqual([["NET3011", 9, "gather: index 3 is out of range for an axis of size 3"]]);
     expect(diagnosticsOf(run(0))).toEqual([["NET3011", 10, "integer division by zero"]]);
     expect(diagnosticsOf(run(-3))).toEqual([]);

@@ -41,13 +41,20 @@ describe("constant folding", () => {
 
   it("folds both results of a top-k", () => {
     const b = new GraphBuilder("K");
-    const [v, i] = b.op("topk", { axis: 0, k: 2, largest: true }, [b.constant(tensor("f32", [4], [3, 9, 1, 7]), at(1))], at(2));
+    const [v, i] = b.op(
+      "topk",
+      { axis: 0, k: 2, largest: true },
+      [b.constant(tensor("f32", [4], [3, 9, 1, 7]), at(1))],
+      at(2),
+    );
     b.output("v", v);
     b.output("i", i);
     foldConstants(b.graph);
     eliminateDeadCode(b.graph);
     expect(ops(b.graph)).toEqual(["const", "const"]);
-    expect(Array.from((b.graph.outputs[1].value.producer.attrs as OpAttrs["const"]).value.data as BigInt64Array)).toEqual([1n, 3n]);
+    expect(
+      Array.from((b.graph.outputs[1].value.producer.attrs as OpAttrs["const"]).value.data as BigInt64Array),
+    ).toEqual([1n, 3n]);
   });
 
   it("never folds params, and does not grow a small constant into a large one", () => {
@@ -190,7 +197,23 @@ describe("algebraic simplification", () => {
   it("reaches a fixed point", () => {
     const b = new GraphBuilder("X");
     const x = b.input("x", "f32", [4], at(1));
-    b.output("y", b.op1("add", {}, [x, b.op1("mul", {}, [b.constant(tensor("f32", [], [0]), at(2)), b.constant(tensor("f32", [], [5]), at(3))], at(4))], at(5)));
+    b.output(
+      "y",
+      b.op1(
+        "add",
+        {},
+        [
+          x,
+          b.op1(
+            "mul",
+            {},
+            [b.constant(tensor("f32", [], [0]), at(2)), b.constant(tensor("f32", [], [5]), at(3))],
+            at(4),
+          ),
+        ],
+        at(5),
+      ),
+    );
     const r = runPasses(b.graph);
     expect(r.diagnostics).toEqual([]);
     expect(ops(b.graph)).toEqual(["input"]);

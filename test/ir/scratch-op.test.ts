@@ -4,8 +4,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { emitOnnx } from "../../src/backends/onnx/emit.js";
 import { runOnnx } from "../../src/backends/onnx/run.js";
 import { compileWgsl } from "../../src/backends/wgsl/index.js";
-import { BUILTINS, unaryBuiltin } from "../../src/compiler/3-elaborate/builtins.js";
-import { BUILTIN_NAMES } from "../../src/dsl/builtin-names.js";
+import { registerBuiltin, unaryBuiltin } from "../../src/compiler/3-elaborate/builtins/index.js";
+import { signature } from "../../src/dsl/signatures/signature.js";
 import { registerElementwiseOp, type UnaryRow } from "../../src/compiler/ir/elementwise-ops.js";
 import { compileToGraph, interpret } from "../../src/index.js";
 import type { HostTensor } from "../../src/util/tensor.js";
@@ -23,18 +23,30 @@ const SCRATCH: Record<string, UnaryRow> = {
     builtin: "log(1 + e^x)",
   },
   // ONNX (opset 17) has no op for it; WGSL does.
-  expm1: { domain: "float", f64: Math.expm1, expensive: true, onnx: "none", wgsl: ([x]) => `(exp(${x}) - 1.0f)`, builtin: "e^x - 1" },
+  expm1: {
+    domain: "float",
+    f64: Math.expm1,
+    expensive: true,
+    onnx: "none",
+    wgsl: ([x]) => `(exp(${x}) - 1.0f)`,
+    builtin: "e^x - 1",
+  },
   // WGSL has no lowering; ONNX has Softsign.
-  softsign: { domain: "float", f64: (x) => x / (1 + Math.abs(x)), expensive: false, onnx: { op: "Softsign" }, wgsl: "none", builtin: "x / (1 + |x|)" },
+  softsign: {
+    domain: "float",
+    f64: (x) => x / (1 + Math.abs(x)),
+    expensive: false,
+    onnx: { op: "Softsign" },
+    wgsl: "none",
+    builtin: "x / (1 + |x|)",
+  },
 };
 
 const undo = Object.entries(SCRATCH).map(([name, row]) => {
   const unregister = registerElementwiseOp(name, { kind: "unary", row });
-  BUILTINS[name] = unaryBuiltin(name);
-  BUILTIN_NAMES[name] = "builtin";
+  const unregisterBuiltin = registerBuiltin(name, signature(row.builtin!, "x: tensor|number"), unaryBuiltin(name));
   return () => {
-    delete BUILTINS[name];
-    delete BUILTIN_NAMES[name];
+    unregisterBuiltin();
     unregister();
   };
 });
@@ -65,15 +77,21 @@ describe("a scratch elementwise op registered from a test", () => {
       const want = Array.from(x.data as Float32Array, (v) => Math.fround(Math.fround(row.f64(v, {})) * 2));
       expect(Array.from(y.data as Float32Array)).toEqual(want);
     }
-    const bad = compileToGraph(source("softplus").replace("f32[2, 8]) ->", "i32[2, 8]) ->").replace("* 2.0", ""), { file: "scratch.net" });
+    const bad = compileToGraph(source("softplus").replace("f32[2, 8]) ->", "i32[2, 8]) ->").replace("* 2.0", ""), {
+      file: "scratch.net",
+    });
     expect(bad.diagnostics.map((d) => [d.message, d.span?.line])).toEqual([["softplus is not defined for i32", 2]]);
   });
 
   it("folds at compile time on numbers, as a builtin, by the row's semantics", () => {
-    const front = compileToGraph(source("softplus").replace("softplus(x) * 2.0", "x * softplus(0.5)"), { file: "scratch.net" });
+    const front = compileToGraph(source("softplus").replace("softplus(x) * 2.0", "x * softplus(0.5)"), {
+      file: "scratch.net",
+    });
     expect(front.graph!.nodes.some((n) => (n.op as string) === "softplus")).toBe(false);
     const y = interpret(front.graph!, inputs, new Map()).outputs.get("y")!;
-    expect(Array.from(y.data as Float32Array)).toEqual(Array.from(x.data as Float32Array, (v) => Math.fround(v * Math.fround(softplus(0.5)))));
+    expect(Array.from(y.data as Float32Array)).toEqual(
+      Array.from(x.data as Float32Array, (v) => Math.fround(v * Math.fround(softplus(0.5)))),
+    );
   });
 
   it("lowers to ONNX where the row names an ONNX op, with the interpreter's numbers", async () => {
@@ -103,7 +121,9 @@ describe("a scratch elementwise op registered from a test", () => {
     }
     const refused = compileWgsl(graphOf("softsign"));
     expect(refused.program).toBeUndefined();
-    expect(refused.diagnostics.map((d) => [d.code, d.message, d.span?.line])).toEqual([["NET7003", "the WGSL backend has no kernel for softsign", 2]]);
+    expect(refused.diagnostics.map((d) => [d.code, d.message, d.span?.line])).toEqual([
+      ["NET7003", "the WGSL backend has no kernel for softsign", 2],
+    ]);
   });
 
   it("needs every lowering declared: a row without its WGSL lowering does not compile", () => {
@@ -118,11 +138,15 @@ const { gpu, reason } = await tryGpu();
 describe.skipIf(!gpu)(`a scratch op on WebGPU${reason ? ` (skipped: ${reason})` : ""}`, () => {
   afterAll(() => gpu?.release());
 
-  it.each(["softplus", "expm1"])("%s computes the interpreter's numbers", async (op) => {
-    const graph = graphOf(op);
-    const { model } = await loadGraph(gpu!, graph);
-    const got = await model.run({ x });
-    model.destroy();
-    expect(maxAbsDiff(got.y, interpret(graph, inputs, new Map()).outputs.get("y")!)).toBeLessThanOrEqual(TOLERANCE);
-  }, 120_000);
+  it.each(["softplus", "expm1"])(
+    "%s computes the interpreter's numbers",
+    async (op) => {
+      const graph = graphOf(op);
+      const { model } = await loadGraph(gpu!, graph);
+      const got = await model.run({ x });
+      model.destroy();
+      expect(maxAbsDiff(got.y, interpret(graph, inputs, new Map()).outputs.get("y")!)).toBeLessThanOrEqual(TOLERANCE);
+    },
+    120_000,
+  );
 });

@@ -42,7 +42,9 @@ describe("verifier", () => {
   it("catches a value whose producer was removed from the graph", () => {
     const g = wellFormed();
     g.nodes.splice(2, 1);
-    expect(failures(g)).toEqual([expect.stringMatching(/after test pass: node 4 \(mul\): input 0 .* not in the graph/)]);
+    expect(failures(g)).toEqual([
+      expect.stringMatching(/after test pass: node 4 \(mul\): input 0 .* not in the graph/),
+    ]);
   });
 
   it("catches an output that no node computes", () => {
@@ -54,7 +56,9 @@ describe("verifier", () => {
   it("catches an output type that inference does not give", () => {
     const g = wellFormed();
     (g.nodes[2].outputs[0] as { dtype: string }).dtype = "f64";
-    expect(failures(g).some((m) => /node 2 \(exp\): output 0 is f64\[B, 4\] but its inputs give f32\[B, 4\]/.test(m))).toBe(true);
+    expect(
+      failures(g).some((m) => /node 2 \(exp\): output 0 is f64\[B, 4\] but its inputs give f32\[B, 4\]/.test(m)),
+    ).toBe(true);
   });
 
   it("catches attributes that no longer fit the inputs", () => {

@@ -26,7 +26,12 @@ describe("the contextual keyword `model`", () => {
     const r = compileToGraph(SOURCE, { file: "model-name.net" });
     expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     expect(r.graph!.name).toBe("M");
-    expect(r.graph!.params.map((p) => p.path)).toEqual(["conv_3.model.0.weight", "conv_3.model.0.bias", "conv_3.model.1.weight", "conv_3.model.1.bias"]);
+    expect(r.graph!.params.map((p) => p.path)).toEqual([
+      "conv_3.model.0.weight",
+      "conv_3.model.0.bias",
+      "conv_3.model.1.weight",
+      "conv_3.model.1.bias",
+    ]);
   });
 
   it("survives formatting", () => {
@@ -36,7 +41,9 @@ describe("the contextual keyword `model`", () => {
   });
 
   it("is still a keyword at the top level: a second model is refused as such", () => {
-    const r = compileToGraph(`${SOURCE}\nmodel N()(x: f32[B, 4]) -> (y: f32[B, 4]) {\n  return x\n}\n`, { file: "model-name.net" });
+    const r = compileToGraph(`${SOURCE}\nmodel N()(x: f32[B, 4]) -> (y: f32[B, 4]) {\n  return x\n}\n`, {
+      file: "model-name.net",
+    });
     expect(r.diagnostics.map((d) => d.code)).toContain("NET2011");
   });
 });

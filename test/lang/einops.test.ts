@@ -20,7 +20,9 @@ interface Case {
   expected: number[];
 }
 
-const { cases } = JSON.parse(readFileSync(join(__dirname, "../fixtures/einops/cases.json"), "utf8")) as { cases: Case[] };
+const { cases } = JSON.parse(readFileSync(join(__dirname, "../fixtures/einops/cases.json"), "utf8")) as {
+  cases: Case[];
+};
 
 /** The input record.py gives einops (its INPUT function). */
 function input(shape: number[]): HostTensor {
@@ -29,39 +31,50 @@ function input(shape: number[]): HostTensor {
 }
 
 function source(c: Case): string {
-  const sizes = Object.entries(c.sizes).map(([k, v]) => `, ${k} = ${v}`).join("");
+  const sizes = Object.entries(c.sizes)
+    .map(([k, v]) => `, ${k} = ${v}`)
+    .join("");
   const reduction = c.reduction ? `, "${c.reduction}"` : "";
   return `model M()(x: f32[${c.netc_shape.join(", ")}]) -> (y: tensor) {\n  return ${c.op}(x, "${c.pattern}"${reduction}${sizes})\n}\n`;
 }
 
 describe("einops patterns give einops' numbers", () => {
-  it.each(cases.map((c) => [`${c.op} "${c.pattern}"${c.reduction ? ` ${c.reduction}` : ""}`, c] as const))("%s", async (_title, c) => {
-    const r = compile(source(c), { file: "einops.net" });
-    expect(r.diagnostics).toEqual([]);
-    const inputs = new Map([["x", input(c.shape)]]);
-    const tolerance = c.op === "reduce" ? 1e-5 : 0;
-    const check = (got: HostTensor | undefined) => {
-      expect(got!.shape).toEqual(c.out_shape);
-      const diff = Math.max(0, ...c.expected.map((v, i) => Math.abs((got!.data[i] as number) - v)));
-      expect(diff).toBeLessThanOrEqual(tolerance);
-    };
-    check(interpret(r.graph!, inputs, new Map()).outputs.get("y"));
-    check((await runOnnx(r.onnx!, inputs, { threads: 1 })).get("y"));
-  });
+  it.each(cases.map((c) => [`${c.op} "${c.pattern}"${c.reduction ? ` ${c.reduction}` : ""}`, c] as const))(
+    "%s",
+    async (_title, c) => {
+      const r = compile(source(c), { file: "einops.net" });
+      expect(r.diagnostics).toEqual([]);
+      const inputs = new Map([["x", input(c.shape)]]);
+      const tolerance = c.op === "reduce" ? 1e-5 : 0;
+      const check = (got: HostTensor | undefined) => {
+        expect(got!.shape).toEqual(c.out_shape);
+        const diff = Math.max(0, ...c.expected.map((v, i) => Math.abs((got!.data[i] as number) - v)));
+        expect(diff).toBeLessThanOrEqual(tolerance);
+      };
+      check(interpret(r.graph!, inputs, new Map()).outputs.get("y"));
+      check((await runOnnx(r.onnx!, inputs, { threads: 1 })).get("y"));
+    },
+  );
 });
 
 describe("einops patterns lower to the fewest layout ops", () => {
   const ops = (input: string, call: string) => {
     const r = compile(`model M()(x: f32[${input}]) -> (y: tensor) {\n  return ${call}\n}\n`, { file: "ops.net" });
     expect(r.diagnostics).toEqual([]);
-    return r.graph!.nodes.filter((n) => n.op !== "input").map((n) => (n.op === "transpose" ? `transpose[${(n.attrs as { perm: number[] }).perm}]` : n.op));
+    return r
+      .graph!.nodes.filter((n) => n.op !== "input")
+      .map((n) => (n.op === "transpose" ? `transpose[${(n.attrs as { perm: number[] }).perm}]` : n.op));
   };
 
   it.each([
     ["B, 3, 4", 'rearrange(x, "b c n -> b c n")', []],
     ["B, 3, 4, 5", 'rearrange(x, "b c h w -> b (c h w)")', ["reshape"]],
     ["3, 1, 4", 'rearrange(x, "a 1 b -> a b 1")', ["reshape"]],
-    ["B, 2, 12, 5", 'rearrange(x, "b n (t h w) c -> (b n) c t h w", t = 2, h = 3)', ["reshape", "transpose[0,4,1,2,3]"]],
+    [
+      "B, 2, 12, 5",
+      'rearrange(x, "b n (t h w) c -> (b n) c t h w", t = 2, h = 3)',
+      ["reshape", "transpose[0,4,1,2,3]"],
+    ],
     ["B, 5, 2, 49", 'rearrange(x, "b c t (h w) -> (b t) c h w", h = 7)', ["transpose[0,2,1,3]", "reshape"]],
     ["B, 5, 2, 49", 'rearrange(x, "b c t n -> b (t n) c")', ["transpose[0,2,3,1]", "reshape"]],
     ["6, 4, 5", 'rearrange(x, "(b t) n d -> (b n) t d", t = 3)', ["reshape", "transpose[0,2,1,3]", "reshape"]],

@@ -67,11 +67,16 @@ describe("features.net: every construct, ONNX vs the reference interpreter", () 
   it("--set changes the architecture: each layer adds its own weights under layers.<i>", () => {
     const two = compile(SOURCE, { file: FILE }).graph!;
     const three = compile(SOURCE, { file: FILE, overrides: { depth: "3" } }).graph!;
-    const layers = (g: Graph) => new Set(g.params.filter((p) => p.path.startsWith("layers.")).map((p) => p.path.split(".")[1]));
+    const layers = (g: Graph) =>
+      new Set(g.params.filter((p) => p.path.startsWith("layers.")).map((p) => p.path.split(".")[1]));
     expect([...layers(two)]).toEqual(["0", "1"]);
     expect([...layers(three)]).toEqual(["0", "1", "2"]);
     expect(three.params.some((p) => p.path === "layers.2.mlp.fc1.weight" && p.shape.join() === "24,8")).toBe(true);
-    expect(three.params.filter((p) => p.path.startsWith("gain_")).map((p) => p.path)).toEqual(["gain_0", "gain_1", "gain_2"]);
+    expect(three.params.filter((p) => p.path.startsWith("gain_")).map((p) => p.path)).toEqual([
+      "gain_0",
+      "gain_1",
+      "gain_2",
+    ]);
   });
 
   it("an assert in the model rejects a bad --set with its own message", () => {

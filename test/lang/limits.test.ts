@@ -35,7 +35,10 @@ const TOO_DEEP: [string, string][] = [
   ["1000 nested if blocks", model(`${repeat("  if true {\n", 1000)}${repeat("  }\n", 1000)}  return x`)],
   ["1000 nested split_index", model(`  let y = ${repeat("split_index ", 1000)}x along 1 by even_odd\n  return x`)],
   ["20000 additions", model(`  let y = x${repeat(" + x", 20000)}\n  return y`)],
-  ["3000 else ifs", model(`  if false {\n    x = x\n  }${repeat(" else if false {\n    x = x\n  }", 3000)}\n  return x`)],
+  [
+    "3000 else ifs",
+    model(`  if false {\n    x = x\n  }${repeat(" else if false {\n    x = x\n  }", 3000)}\n  return x`),
+  ],
 ];
 
 describe("too deep: NET1007 and exit 1, never an internal error", () => {
@@ -48,7 +51,10 @@ describe("too deep: NET1007 and exit 1, never an internal error", () => {
 
   it.each(TOO_DEEP)("%s (check and fmt)", async (_, text) => {
     const path = fileWith(text);
-    for (const args of [["check", path], ["fmt", "--check", path]]) {
+    for (const args of [
+      ["check", path],
+      ["fmt", "--check", path],
+    ]) {
       const r = await runNetc(...args);
       expect(r.err).not.toContain("internal error");
       expect(r.code, r.err.slice(0, 400)).toBe(1);
@@ -108,7 +114,12 @@ describe("just inside the limits, everything still works", () => {
     ["60 nested calls", model(`  let y = ${repeat("relu(", 60)}x${repeat(")", 60)}\n  return y`)],
     ["60 nested if blocks", model(`${repeat("  if true {\n", 60)}  x = x + 1\n${repeat("  }\n", 60)}  return x`)],
     ["250 additions", model(`  let y = x${repeat(" + x", 250)}\n  return y`)],
-    ["250 else ifs", model(`  if false {\n    x = x\n  }${repeat(" else if false {\n    x = x\n  }", 249)} else {\n    x = x + 1\n  }\n  return x`)],
+    [
+      "250 else ifs",
+      model(
+        `  if false {\n    x = x\n  }${repeat(" else if false {\n    x = x\n  }", 249)} else {\n    x = x + 1\n  }\n  return x`,
+      ),
+    ],
     // fmt's parentheses for clarity (`-(-x)`, `(a % b) * c`) would nest these past the limit: it leaves them out.
     ["80 alternating % and *", model(`  let k = 7${repeat(" % 5 * 3", 40)}\n  return x`)],
   ];

@@ -26,7 +26,8 @@ function torchKeys(prefix: string, layers: number, bidirectional: boolean): stri
   const keys: string[] = [];
   for (let k = 0; k < layers; k++)
     for (const suffix of bidirectional ? ["", "_reverse"] : [""])
-      for (const name of ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]) keys.push(`${prefix}.${name}_l${k}${suffix}`);
+      for (const name of ["weight_ih", "weight_hh", "bias_ih", "bias_hh"])
+        keys.push(`${prefix}.${name}_l${k}${suffix}`);
   return keys;
 }
 

@@ -51,7 +51,10 @@ const CONSTRUCTS: [string, string][] = [
   ["split_index with arguments", "let (p2, q2) = split_index x along 1 by soft(idx, idx)"],
   ["split_index in parentheses", "let (p3, q3) = (split_index x along 1 by even_odd)"],
   ["lift", "let (p4, q4) = lift (approx = p1, detail = q1) {\n    update approx += q1\n  }"],
-  ["cross_attention", "let e22 = cross_attention(unsqueeze(x, 1), unsqueeze(x, 1), heads = 2, q = fc, kv = kv, out = fc)"],
+  [
+    "cross_attention",
+    "let e22 = cross_attention(unsqueeze(x, 1), unsqueeze(x, 1), heads = 2, q = fc, kv = kv, out = fc)",
+  ],
 ];
 
 const PRELUDE = `import "std/nn.net"
@@ -87,7 +90,9 @@ describe("a line starting with ( begins a statement after", () => {
   });
 
   it("every construct at once is a valid block (so each line above means what it says)", () => {
-    const lines = CONSTRUCTS.filter(([what]) => what !== "param" && what !== "weights").map(([, code]) => `  ${code}\n  (a, d) = (d, a)\n`);
+    const lines = CONSTRUCTS.filter(([what]) => what !== "param" && what !== "weights").map(
+      ([, code]) => `  ${code}\n  (a, d) = (d, a)\n`,
+    );
     const text = `${PRELUDE.replace("layer kv", "layer fc = Linear(4, 4)\n  layer kv")}${lines.join("").replace("layer fc = Linear(4, 4)\n  (a, d) = (d, a)\n", "")}  return a\n}\n
 model M()(x: f32[B, 4]) -> f32[B, 4] {
   layer uses = Uses()
@@ -102,7 +107,9 @@ model M()(x: f32[B, 4]) -> f32[B, 4] {
   });
 
   it("split_index followed by a ( line: the case that once swallowed the tuple and blamed the wrong line", () => {
-    const stmts = bodyOf(`${PRELUDE}  let (p, q) = split_index x along 1 by even_odd\n  (a, d) = (p, q)\n  return a\n}\n`);
+    const stmts = bodyOf(
+      `${PRELUDE}  let (p, q) = split_index x along 1 by even_odd\n  (a, d) = (p, q)\n  return a\n}\n`,
+    );
     const split = (stmts[stmts.length - 3] as A.LetStmt).value as A.SplitIndexExpr;
     expect(split.kind).toBe("SplitIndex");
     expect(split.args).toEqual([]);
@@ -113,7 +120,10 @@ describe("other line starts", () => {
   it("a [ line is not a subscript of the line before (and no statement starts with [)", () => {
     const { diagnostics } = parseSource("n.net", `${PRELUDE}  let y = x\n  [0]\n  return a\n}\n`);
     expect(diagnostics.map((d) => [d.code, d.span?.line])).toEqual([["NET1003", 8]]);
-    expect(bodyOf(`${PRELUDE}  let y = x[0]\n  return a\n}\n`).at(-2)).toMatchObject({ kind: "Let", value: { kind: "Index" } });
+    expect(bodyOf(`${PRELUDE}  let y = x[0]\n  return a\n}\n`).at(-2)).toMatchObject({
+      kind: "Let",
+      value: { kind: "Index" },
+    });
   });
 
   it("a - line continues the expression above (a binary minus)", () => {

@@ -64,19 +64,24 @@ describe("random edits of real files give diagnostics, never a crash", () => {
     ["examples/tiny.net", 200],
     ["test/lang/features.net", 60],
     ["models/variants/ifdd_topk.net", 40],
-  ])("%s (%i edits)", (file, count) => {
-    const source = readFileSync(file, "utf8");
-    const next = uniforms(2026);
-    for (let i = 0; i < count; i++) {
-      const text = mutate(source, next);
-      const crash = crashOf(file, text);
-      expect(crash, `edit ${i} of ${file} crashed netc:\n${text}`).toBeUndefined();
-    }
-  }, 120_000);
+  ])(
+    "%s (%i edits)",
+    (file, count) => {
+      const source = readFileSync(file, "utf8");
+      const next = uniforms(2026);
+      for (let i = 0; i < count; i++) {
+        const text = mutate(source, next);
+        const crash = crashOf(file, text);
+        expect(crash, `edit ${i} of ${file} crashed netc:\n${text}`).toBeUndefined();
+      }
+    },
+    120_000,
+  );
 });
 
 describe("inputs that once crashed the parser or loader", () => {
-  const diagnosticsOf = (text: string, file = "bad.net") => compileToGraph(text, { file }).diagnostics.map((d) => d.code);
+  const diagnosticsOf = (text: string, file = "bad.net") =>
+    compileToGraph(text, { file }).diagnostics.map((d) => d.code);
 
   it("an empty subscript", () => {
     expect(diagnosticsOf("fn f(x: f32[3]) -> f32[3] {\n  return x[]\n}\n")).toContain("NET1003");
@@ -92,7 +97,9 @@ describe("inputs that once crashed the parser or loader", () => {
   it.each(["0", "-3"])("--set B=%s (a dimension below 1)", (value) => {
     const file = "examples/tiny.net";
     const r = compileToGraph(readFileSync(file, "utf8"), { file, overrides: { B: value } });
-    expect(r.diagnostics.map((d) => [d.code, d.message])).toEqual([["NET3011", `--set B: a dimension must be at least 1, got ${value}`]]);
+    expect(r.diagnostics.map((d) => [d.code, d.message])).toEqual([
+      ["NET3011", `--set B: a dimension must be at least 1, got ${value}`],
+    ]);
   });
 
   it("an import that names a directory", () => {

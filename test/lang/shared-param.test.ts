@@ -59,7 +59,7 @@ describe("one parameter passed to several block instances", () => {
       for (const n of graph.nodes)
         if (n.inputs.includes(v)) {
           if (n.op === "attention") reached.add(n.scope);
-          for (const o of n.outputs) if (!seen.has(o)) (seen.add(o), stack.push(o));
+          for (const o of n.outputs) if (!seen.has(o)) seen.add(o), stack.push(o);
         }
     }
     expect([...reached].sort()).toEqual(["readers.0", "readers.1", "readers.2"]);

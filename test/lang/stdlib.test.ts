@@ -39,7 +39,10 @@ describe("BatchNorm (eval) and PReLU against torch.nn", () => {
     expect(report.missing).toEqual([]);
     expect(report.unexpected).toEqual([]);
     expect(report.applied).toHaveLength(12);
-    expect(report.applied.filter((a) => a.unused).map((a) => a.path)).toEqual(["bn2d.num_batches_tracked", "bn1d.num_batches_tracked"]);
+    expect(report.applied.filter((a) => a.unused).map((a) => a.path)).toEqual([
+      "bn2d.num_batches_tracked",
+      "bn1d.num_batches_tracked",
+    ]);
   });
 
   it("says nothing about num_batches_tracked (a buffer the standard library declares and never reads) but one report line", () => {
@@ -55,12 +58,19 @@ describe("BatchNorm (eval) and PReLU against torch.nn", () => {
   });
 
   it("still warns about a weight the user's own block declares and never reads", () => {
-    const own = SOURCE.replace("model M()", "block Scaled(c: int)(x: f32[N, c]) -> f32[N, c] {\n  param scale: f32[c]\n  return x\n}\n\nmodel M()").replace(
-      "  let y = act2d(bn2d(x))",
-      "  layer s = Scaled(3)\n  let y = act2d(bn2d(x))\n  let w = s(mean(y, [2, 3]))",
-    ).replace("(y, act1d(bn1d(mean(y, [2, 3]))))", "(y, act1d(bn1d(w)))");
+    const own = SOURCE.replace(
+      "model M()",
+      "block Scaled(c: int)(x: f32[N, c]) -> f32[N, c] {\n  param scale: f32[c]\n  return x\n}\n\nmodel M()",
+    )
+      .replace(
+        "  let y = act2d(bn2d(x))",
+        "  layer s = Scaled(3)\n  let y = act2d(bn2d(x))\n  let w = s(mean(y, [2, 3]))",
+      )
+      .replace("(y, act1d(bn1d(mean(y, [2, 3]))))", "(y, act1d(bn1d(w)))");
     const diagnostics = compileToGraph(own, { file: "own.net" }).diagnostics;
-    expect(diagnostics.map((d) => [d.code, d.message])).toEqual([["NET2015", "1 weight is declared but never used by the forward computation: s.scale"]]);
+    expect(diagnostics.map((d) => [d.code, d.message])).toEqual([
+      ["NET2015", "1 weight is declared but never used by the forward computation: s.scale"],
+    ]);
   });
 
   it("gives torch's outputs through onnxruntime and the reference interpreter", async () => {
@@ -79,7 +89,8 @@ describe("BatchNorm (eval) and PReLU against torch.nn", () => {
 
   it("starts from PyTorch's initial statistics without a checkpoint (a random running_var could be negative)", () => {
     const bare = compile(SOURCE, { file: "stdlib-test.net" });
-    const init = (path: string) => Array.from(bare.graph!.params.find((p) => p.path === path)!.init!.data as Float32Array);
+    const init = (path: string) =>
+      Array.from(bare.graph!.params.find((p) => p.path === path)!.init!.data as Float32Array);
     expect(init("bn2d.running_var")).toEqual([1, 1, 1]);
     expect(init("bn2d.running_mean")).toEqual([0, 0, 0]);
     expect(init("bn1d.weight")).toEqual([1, 1, 1]);
@@ -87,6 +98,9 @@ describe("BatchNorm (eval) and PReLU against torch.nn", () => {
 
   it("PReLU takes one slope or one per channel", () => {
     const bad = compile(SOURCE.replace("PReLU(3)", "PReLU(4)"), { file: "stdlib-test.net" });
-    expect(bad.diagnostics.map((d) => [d.code, d.message])).toContainEqual(["NET3008", "PReLU needs one slope, or one per channel"]);
+    expect(bad.diagnostics.map((d) => [d.code, d.message])).toContainEqual([
+      "NET3008",
+      "PReLU needs one slope, or one per channel",
+    ]);
   });
 });

@@ -12,14 +12,16 @@ function stringValues(text: string): { values: StringLit[]; codes: string[] } {
   const { ast, diagnostics } = parseSource("s.net", text);
   const values: StringLit[] = [];
   for (const item of ast.items)
-    if (item.kind === "Fn") for (const s of item.body) if (s.kind === "Assert" && s.message?.kind === "String") values.push(s.message);
+    if (item.kind === "Fn")
+      for (const s of item.body) if (s.kind === "Assert" && s.message?.kind === "String") values.push(s.message);
   return { values, codes: diagnostics.map((d) => d.code) };
 }
 
-const fnOf = (literals: string[]) => `fn f() {\n${literals.map((l) => `  assert true, ${l}\n`).join("")}  return 0\n}\n`;
+const fnOf = (literals: string[]) =>
+  `fn f() {\n${literals.map((l) => `  assert true, ${l}\n`).join("")}  return 0\n}\n`;
 
 describe("string escapes", () => {
-  it("reads exactly \\\\ \\\" \\n \\t \\r", () => {
+  it('reads exactly \\\\ \\" \\n \\t \\r', () => {
     const { values, codes } = stringValues(fnOf([String.raw`"a\\b\"c\nd\te\rf"`]));
     expect(codes).toEqual([]);
     expect(values[0].value).toBe('a\\b"c\nd\te\rf');
@@ -32,7 +34,10 @@ describe("string escapes", () => {
       if (c in STRING_ESCAPES) continue;
       const text = fnOf([`"ab\\${c}"`]);
       const { diagnostics } = parseSource("s.net", text);
-      expect(diagnostics.map((d) => d.code), `\\${c}`).toEqual(["NET1006"]);
+      expect(
+        diagnostics.map((d) => d.code),
+        `\\${c}`,
+      ).toEqual(["NET1006"]);
       const d = diagnostics[0];
       expect(text.slice(d.span!.start, d.span!.end)).toBe(`\\${c}`);
       expect(d.hint).toContain(`\\\\${c}`);
@@ -42,13 +47,18 @@ describe("string escapes", () => {
 
   it("once dropped the backslash of \\d, so docs/weights.md's regular expression could never match", () => {
     const { diagnostics } = parseSource("s.net", fnOf([String.raw`"^blocks\.(\d+)"`]));
-    expect(diagnostics.map((d) => d.message)).toEqual([String.raw`unknown escape '\.' in a string`, String.raw`unknown escape '\d' in a string`]);
+    expect(diagnostics.map((d) => d.message)).toEqual([
+      String.raw`unknown escape '\.' in a string`,
+      String.raw`unknown escape '\d' in a string`,
+    ]);
   });
 });
 
 describe("raw strings", () => {
   it("keep backslashes as written and are marked raw in the tree", () => {
-    const { values, codes } = stringValues(fnOf([String.raw`r"^blocks\.(\d+)\.ln_(\d)"`, String.raw`r"ends in \"`, 'r""']));
+    const { values, codes } = stringValues(
+      fnOf([String.raw`r"^blocks\.(\d+)\.ln_(\d)"`, String.raw`r"ends in \"`, 'r""']),
+    );
     expect(codes).toEqual([]);
     expect(values.map((v) => [v.value, v.raw])).toEqual([
       [String.raw`^blocks\.(\d+)\.ln_(\d)`, true],
@@ -68,7 +78,9 @@ describe("raw strings", () => {
   });
 
   it("need their r right before the quote: `r` then a space is a name and a string", () => {
-    expect(parseSource("s.net", 'fn f(r: int) {\n  return r "x"\n}\n').diagnostics.map((d) => d.code)).toEqual(["NET1003"]);
+    expect(parseSource("s.net", 'fn f(r: int) {\n  return r "x"\n}\n').diagnostics.map((d) => d.code)).toEqual([
+      "NET1003",
+    ]);
   });
 });
 

@@ -29,7 +29,9 @@ describe("a layer declared but never called", () => {
   it("is a warning at its line; its weights are still declared (expected from a checkpoint), and not warned about again", () => {
     const r = compileToGraph(model("  layer spare = Plain(4)"), { file: "m.net" });
     expect(r.diagnostics.map((d) => [d.code, d.severity, d.span?.line])).toEqual([["NET2017", "warning", 17]]);
-    expect(r.diagnostics[0].message).toBe("layer 'spare' is declared but never called; its weights are still expected from a checkpoint, and reported as unused");
+    expect(r.diagnostics[0].message).toBe(
+      "layer 'spare' is declared but never called; its weights are still expected from a checkpoint, and reported as unused",
+    );
     const spare = r.graph!.params.filter((p) => p.path.startsWith("spare."));
     expect(spare.map((p) => [p.path, p.unused])).toEqual([
       ["spare.inner.weight", true],
@@ -41,8 +43,12 @@ describe("a layer declared but never called", () => {
     const r = compileToGraph(model("  layer spare = Pairs(4)"), { file: "m.net" });
     expect(r.diagnostics.map((d) => [d.code, d.severity, d.span?.line])).toEqual([["NET2017", "warning", 17]]);
     const [d] = r.diagnostics;
-    expect(d.message).toBe("layer 'spare' is declared but never called, and its body cannot run without real inputs, so it declares no weights");
-    expect(d.related.map((n) => [n.message, n.span?.line])).toEqual([["on placeholder inputs: NET3008 T must be even", 4]]);
+    expect(d.message).toBe(
+      "layer 'spare' is declared but never called, and its body cannot run without real inputs, so it declares no weights",
+    );
+    expect(d.related.map((n) => [n.message, n.span?.line])).toEqual([
+      ["on placeholder inputs: NET3008 T must be even", 4],
+    ]);
     expect(d.hint).toContain('drop_regex "spare[.].*"');
     // What the failed run had started (the weights of Pairs' fc, its tap) is gone.
     expect(r.graph!.params.map((p) => p.path)).toEqual(["used.fc.weight", "used.fc.bias"]);

@@ -34,10 +34,13 @@ class Client {
     const toClient = new PassThrough();
     startServer(toServer, toClient, { debounceMs: 20 });
     this.connection = new Connection(toClient, toServer);
-    this.connection.onNotification("textDocument/publishDiagnostics", (p: { uri: string; version?: number; diagnostics: LspDiagnostic[] }) => {
-      this.published.set(p.uri, [...(this.published.get(p.uri) ?? []), p]);
-      for (const w of this.waiters.splice(0)) w();
-    });
+    this.connection.onNotification(
+      "textDocument/publishDiagnostics",
+      (p: { uri: string; version?: number; diagnostics: LspDiagnostic[] }) => {
+        this.published.set(p.uri, [...(this.published.get(p.uri) ?? []), p]);
+        for (const w of this.waiters.splice(0)) w();
+      },
+    );
   }
 
   /** The first diagnostics published for a document version (waits for them). */
@@ -64,7 +67,10 @@ class Client {
     const range = { start: doc.positionAt(start), end: doc.positionAt(start + from.length) };
     const version = doc.version + 1;
     doc.apply([{ range, text: to }], version);
-    this.connection.notify("textDocument/didChange", { textDocument: { uri: docUri, version }, contentChanges: [{ range, text: to }] });
+    this.connection.notify("textDocument/didChange", {
+      textDocument: { uri: docUri, version },
+      contentChanges: [{ range, text: to }],
+    });
     return version;
   }
 
@@ -77,7 +83,10 @@ class Client {
   }
 
   async hover(docUri: string, needle: string, nth = 0, after = ""): Promise<string | undefined> {
-    const r = (await this.connection.request("textDocument/hover", { textDocument: { uri: docUri }, position: this.position(docUri, needle, nth, after) })) as { contents: { value: string } } | null;
+    const r = (await this.connection.request("textDocument/hover", {
+      textDocument: { uri: docUri },
+      position: this.position(docUri, needle, nth, after),
+    })) as { contents: { value: string } } | null;
     return r?.contents.value;
   }
 }
@@ -88,8 +97,17 @@ let ifdd: string;
 
 beforeAll(async () => {
   client = new Client();
-  const init = (await client.connection.request("initialize", { processId: null, rootUri: uri(ROOT), capabilities: {} })) as { capabilities: Record<string, unknown> };
-  expect(init.capabilities).toMatchObject({ textDocumentSync: { change: 2 }, hoverProvider: true, definitionProvider: true, documentFormattingProvider: true });
+  const init = (await client.connection.request("initialize", {
+    processId: null,
+    rootUri: uri(ROOT),
+    capabilities: {},
+  })) as { capabilities: Record<string, unknown> };
+  expect(init.capabilities).toMatchObject({
+    textDocumentSync: { change: 2 },
+    hoverProvider: true,
+    definitionProvider: true,
+    documentFormattingProvider: true,
+  });
   client.connection.notify("initialized", {});
   tiny = client.open(TINY);
   ifdd = client.open(IFDD);
@@ -128,26 +146,49 @@ describe("netc lsp on examples/tiny.net", () => {
   });
 
   it("shows let shapes as inlay hints", async () => {
-    const hints = (await client.connection.request("textDocument/inlayHint", { textDocument: { uri: tiny }, range: { start: { line: 0, character: 0 }, end: { line: 100, character: 0 } } })) as { position: { line: number; character: number }; label: string }[];
+    const hints = (await client.connection.request("textDocument/inlayHint", {
+      textDocument: { uri: tiny },
+      range: { start: { line: 0, character: 0 }, end: { line: 100, character: 0 } },
+    })) as { position: { line: number; character: number }; label: string }[];
     // The two lets of the model: split_index's pair of halves and lift's pair, each f32[B, 4, 64].
     expect(hints).toEqual([
-      { position: client.position(tiny, "(approx, detail) = split", 16), label: ": (f32[B, 4, 64], f32[B, 4, 64])", kind: 1, paddingLeft: false },
-      { position: client.position(tiny, "(a, d) = lift", 6), label: ": (f32[B, 4, 64], f32[B, 4, 64])", kind: 1, paddingLeft: false },
+      {
+        position: client.position(tiny, "(approx, detail) = split", 16),
+        label: ": (f32[B, 4, 64], f32[B, 4, 64])",
+        kind: 1,
+        paddingLeft: false,
+      },
+      {
+        position: client.position(tiny, "(a, d) = lift", 6),
+        label: ": (f32[B, 4, 64], f32[B, 4, 64])",
+        kind: 1,
+        paddingLeft: false,
+      },
     ]);
   });
 
   it("goes to a block's definition in the standard library and to a local let", async () => {
-    const def = (await client.connection.request("textDocument/definition", { textDocument: { uri: tiny }, position: client.position(tiny, "Linear(dim, dim)") })) as { uri: string; range: { start: { line: number } } };
+    const def = (await client.connection.request("textDocument/definition", {
+      textDocument: { uri: tiny },
+      position: client.position(tiny, "Linear(dim, dim)"),
+    })) as { uri: string; range: { start: { line: number } } };
     expect(def.uri).toBe(uri(resolve(ROOT, "stdlib/nn.net")));
     const nn = readFileSync(resolve(ROOT, "stdlib/nn.net"), "utf8").split("\n");
     expect(nn[def.range.start.line]).toMatch(/^block Linear\(/);
-    const local = (await client.connection.request("textDocument/definition", { textDocument: { uri: tiny }, position: client.position(tiny, "classify(a)", 9) })) as { uri: string; range: { start: { line: number; character: number } } };
+    const local = (await client.connection.request("textDocument/definition", {
+      textDocument: { uri: tiny },
+      position: client.position(tiny, "classify(a)", 9),
+    })) as { uri: string; range: { start: { line: number; character: number } } };
     expect(local.uri).toBe(tiny);
     expect(client.docs.get(tiny)!.text.split("\n")[local.range.start.line]).toContain("let (a, d) = lift");
   });
 
   it("finds a block's references across files, and a let's in its own declaration only", async () => {
-    const refs = (await client.connection.request("textDocument/references", { textDocument: { uri: tiny }, position: client.position(tiny, "Linear(dim, dim)"), context: { includeDeclaration: false } })) as { uri: string; range: { start: { line: number; character: number } } }[];
+    const refs = (await client.connection.request("textDocument/references", {
+      textDocument: { uri: tiny },
+      position: client.position(tiny, "Linear(dim, dim)"),
+      context: { includeDeclaration: false },
+    })) as { uri: string; range: { start: { line: number; character: number } } }[];
     const inTiny = refs.filter((r) => r.uri === tiny).map((r) => r.range.start.line);
     // The two `Linear(...)` layers of the model (q and kv); Classifier's `head` is a Linear too.
     const lines = client.docs.get(tiny)!.text.split("\n");
@@ -157,24 +198,49 @@ describe("netc lsp on examples/tiny.net", () => {
     const nn = uri(resolve(ROOT, "stdlib/nn.net"));
     const nnText = readFileSync(resolve(ROOT, "stdlib/nn.net"), "utf8");
     expect(refs.filter((r) => r.uri === nn).length).toBe([...nnText.matchAll(/\bLinear\(/g)].length - 1); // less the declaration
-    const approx = (await client.connection.request("textDocument/references", { textDocument: { uri: tiny }, position: client.position(tiny, "approx, detail) = split", 0), context: { includeDeclaration: true } })) as unknown[];
+    const approx = (await client.connection.request("textDocument/references", {
+      textDocument: { uri: tiny },
+      position: client.position(tiny, "approx, detail) = split", 0),
+      context: { includeDeclaration: true },
+    })) as unknown[];
     // Its definition and its two uses: `approx = approx`'s value, and `cross_attention(approx, ...)` in the lift's
     // step (the lift's own `approx` binding is not a definition of its own yet, so it resolves to the let).
     expect(approx.map((r) => (r as { range: { start: { line: number } } }).range.start.line)).toEqual([9, 12, 13]);
   });
 
   it("completes names in scope, blocks of imports, builtins and keywords", async () => {
-    const items = (await client.connection.request("textDocument/completion", { textDocument: { uri: tiny }, position: client.position(tiny, "return classify") })) as { label: string }[];
+    const items = (await client.connection.request("textDocument/completion", {
+      textDocument: { uri: tiny },
+      position: client.position(tiny, "return classify"),
+    })) as { label: string }[];
     const labels = items.map((i) => i.label);
-    for (const name of ["frames", "approx", "q", "kv", "dim", "Classifier", "Linear", "LayerNorm", "softmax", "let", "layer"]) expect(labels).toContain(name);
+    for (const name of [
+      "frames",
+      "approx",
+      "q",
+      "kv",
+      "dim",
+      "Classifier",
+      "Linear",
+      "LayerNorm",
+      "softmax",
+      "let",
+      "layer",
+    ])
+      expect(labels).toContain(name);
     // Inside Classifier, the model's names are not in scope.
-    const inBlock = (await client.connection.request("textDocument/completion", { textDocument: { uri: tiny }, position: client.position(tiny, "return head") })) as { label: string }[];
+    const inBlock = (await client.connection.request("textDocument/completion", {
+      textDocument: { uri: tiny },
+      position: client.position(tiny, "return head"),
+    })) as { label: string }[];
     expect(inBlock.map((i) => i.label)).toContain("norm");
     expect(inBlock.map((i) => i.label)).not.toContain("frames");
   });
 
   it("lists blocks and models with their layers as document symbols", async () => {
-    const symbols = (await client.connection.request("textDocument/documentSymbol", { textDocument: { uri: tiny } })) as { name: string; children: { name: string }[] }[];
+    const symbols = (await client.connection.request("textDocument/documentSymbol", {
+      textDocument: { uri: tiny },
+    })) as { name: string; children: { name: string }[] }[];
     expect(symbols.map((s) => s.name)).toEqual(["Classifier", "Tiny"]);
     expect(symbols[1].children.map((c) => c.name)).toEqual(["q", "kv", "classify"]);
   });
@@ -198,13 +264,31 @@ describe("netc lsp on examples/tiny.net", () => {
     const diagnostics = await client.diagnostics(tiny, broken);
     const unknown = diagnostics.find((d) => d.message.includes("'clasify'"));
     expect(unknown).toBeDefined();
-    const actions = (await client.connection.request("textDocument/codeAction", { textDocument: { uri: tiny }, range: unknown!.range, context: { diagnostics: [unknown] } })) as { title: string; edit: { changes: Record<string, { range: { start: { line: number; character: number }; end: { line: number; character: number } }; newText: string }[]> } }[];
+    const actions = (await client.connection.request("textDocument/codeAction", {
+      textDocument: { uri: tiny },
+      range: unknown!.range,
+      context: { diagnostics: [unknown] },
+    })) as {
+      title: string;
+      edit: {
+        changes: Record<
+          string,
+          {
+            range: { start: { line: number; character: number }; end: { line: number; character: number } };
+            newText: string;
+          }[]
+        >;
+      };
+    }[];
     expect(actions.map((a) => a.title)).toEqual(["Change to 'classify'"]);
     const [edit] = actions[0].edit.changes[tiny];
     const doc = client.docs.get(tiny)!;
     const version = doc.version + 1;
     doc.apply([{ range: edit.range, text: edit.newText }], version);
-    client.connection.notify("textDocument/didChange", { textDocument: { uri: tiny, version }, contentChanges: [{ range: edit.range, text: edit.newText }] });
+    client.connection.notify("textDocument/didChange", {
+      textDocument: { uri: tiny, version },
+      contentChanges: [{ range: edit.range, text: edit.newText }],
+    });
     expect(doc.text).toBe(readFileSync(TINY, "utf8"));
     expect(await client.diagnostics(tiny, version)).toEqual([]);
   });
@@ -213,9 +297,18 @@ describe("netc lsp on examples/tiny.net", () => {
     const messy = resolve(ROOT, "examples/tiny-unformatted.net");
     const text = readFileSync(TINY, "utf8").replace("layer q = Linear(dim, dim)", "layer   q=Linear( dim,dim )");
     const messyUri = client.open(messy, text);
-    const edits = (await client.connection.request("textDocument/formatting", { textDocument: { uri: messyUri }, options: { tabSize: 2, insertSpaces: true } })) as { range: { start: { line: number; character: number }; end: { line: number; character: number } }; newText: string }[];
+    const edits = (await client.connection.request("textDocument/formatting", {
+      textDocument: { uri: messyUri },
+      options: { tabSize: 2, insertSpaces: true },
+    })) as {
+      range: { start: { line: number; character: number }; end: { line: number; character: number } };
+      newText: string;
+    }[];
     const doc = new TextDocument(messyUri, 1, text);
-    doc.apply(edits.map((e) => ({ range: e.range, text: e.newText })), 2);
+    doc.apply(
+      edits.map((e) => ({ range: e.range, text: e.newText })),
+      2,
+    );
     const expected = formatSource(messy, text).text;
     expect(expected).toBeDefined();
     expect(expected).not.toBe(text);
@@ -227,7 +320,11 @@ describe("netc lsp on examples/tiny.net", () => {
 describe("netc lsp on models/ifdd.net", () => {
   it("publishes the same diagnostics as netc check", async () => {
     const published = await client.diagnostics(ifdd, 1);
-    const check = compileToGraph(readFileSync(IFDD, "utf8"), { file: IFDD, requireModel: false });
+    const check = compileToGraph(readFileSync(IFDD, "utf8"), {
+      file: IFDD,
+      requireModel: false,
+      noteUncheckedBlocks: true,
+    });
     expect(published.map((d) => d.code)).toEqual(check.diagnostics.map((d) => d.code));
   });
 
@@ -241,7 +338,9 @@ describe("netc lsp on models/ifdd.net", () => {
     const backbone = graph.params.filter((p) => p.path.startsWith("backbone."));
     const count = backbone.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
     expect(count).toBeGreaterThan(1_000_000);
-    expect(await client.hover(ifdd, "backbone(embed")).toContain(`${count.toLocaleString("en-US")} parameters in ${backbone.length} tensors`);
+    expect(await client.hover(ifdd, "backbone(embed")).toContain(
+      `${count.toLocaleString("en-US")} parameters in ${backbone.length} tensors`,
+    );
   });
 });
 
@@ -249,8 +348,14 @@ describe("the JSON-RPC framing", () => {
   it("reassembles messages split across chunks and several in one chunk", () => {
     const got: unknown[] = [];
     const reader = new FrameReader((m) => got.push(m));
-    const bytes = Buffer.concat([frame({ jsonrpc: "2.0", method: "a", params: { text: "é∑" } }), frame({ jsonrpc: "2.0", method: "b" })]);
+    const bytes = Buffer.concat([
+      frame({ jsonrpc: "2.0", method: "a", params: { text: "é∑" } }),
+      frame({ jsonrpc: "2.0", method: "b" }),
+    ]);
     for (let i = 0; i < bytes.length; i += 7) reader.push(bytes.subarray(i, i + 7));
-    expect(got).toEqual([{ jsonrpc: "2.0", method: "a", params: { text: "é∑" } }, { jsonrpc: "2.0", method: "b" }]);
+    expect(got).toEqual([
+      { jsonrpc: "2.0", method: "a", params: { text: "é∑" } },
+      { jsonrpc: "2.0", method: "b" },
+    ]);
   });
 });

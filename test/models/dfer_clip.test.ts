@@ -76,10 +76,16 @@ function prepare(name: string): Case {
   if (known) return known;
   const manifestFile = join(FIXTURES, name, "manifest.json");
   const checkpoint = join(dir, `${name}.pth`);
-  const made = spawnSync(PYTHON, [join(ROOT, "tools/dfer_clip_checkpoint.py"), manifestFile, checkpoint], { encoding: "utf8" });
+  const made = spawnSync(PYTHON, [join(ROOT, "tools/dfer_clip_checkpoint.py"), manifestFile, checkpoint], {
+    encoding: "utf8",
+  });
   expect(made.stderr).toBe("");
   expect(made.status).toBe(0);
-  const c = { name, manifest: JSON.parse(readFileSync(manifestFile, "utf8")) as Manifest, weights: [checkpoint, `text=${join(FIXTURES, name, "text_features.pth")}`] };
+  const c = {
+    name,
+    manifest: JSON.parse(readFileSync(manifestFile, "utf8")) as Manifest,
+    weights: [checkpoint, `text=${join(FIXTURES, name, "text_features.pth")}`],
+  };
   prepared.set(name, c);
   return c;
 }
@@ -94,7 +100,8 @@ async function run(r: CompileResult, c: Case): Promise<Map<string, HostTensor>> 
   return runOnnx(r.onnx!, new Map([["video", npy(join(FIXTURES, c.name, "input.npy"))]]), { threads: 2 });
 }
 
-const logitsError = async (r: CompileResult, c: Case) => maxAbsDiff((await run(r, c)).get("logits")!, npy(join(FIXTURES, c.name, "logits.npy")));
+const logitsError = async (r: CompileResult, c: Case) =>
+  maxAbsDiff((await run(r, c)).get("logits")!, npy(join(FIXTURES, c.name, "logits.npy")));
 
 const batch = new ModelBatch();
 
@@ -145,15 +152,19 @@ describe("the paper's configurations compile from --set", () => {
   it.each([
     ["DFEW and FERV39k (the defaults): 7 classes", {}, 7],
     ["MAFW (--set num_classes=11): 11 classes", { num_classes: "11" }, 11],
-  ] as const)("%s, ViT-B/32 over 16 frames", (_name, sets, classes) => {
-    const front = compileToGraph(readFileSync(MODEL, "utf8"), { file: MODEL, overrides: { B: "1", ...sets } });
-    expect(front.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-    const graph = front.graph!;
-    expect(graph.outputs.map((o) => [o.name, o.value.shape])).toEqual([["logits", [1, classes]]]);
-    const stats = graphStats(graph);
-    expect(stats.parameters).toBe(87_849_216 + 2_110_464 + classes * 512);
-    expect(Math.abs(stats.macs - 70.58e9)).toBeLessThan(0.01e9);
-  }, 60_000);
+  ] as const)(
+    "%s, ViT-B/32 over 16 frames",
+    (_name, sets, classes) => {
+      const front = compileToGraph(readFileSync(MODEL, "utf8"), { file: MODEL, overrides: { B: "1", ...sets } });
+      expect(front.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+      const graph = front.graph!;
+      expect(graph.outputs.map((o) => [o.name, o.value.shape])).toEqual([["logits", [1, classes]]]);
+      const stats = graphStats(graph);
+      expect(stats.parameters).toBe(87_849_216 + 2_110_464 + classes * 512);
+      expect(Math.abs(stats.macs - 70.58e9)).toBeLessThan(0.01e9);
+    },
+    60_000,
+  );
 });
 
 /**
@@ -162,8 +173,16 @@ describe("the paper's configurations compile from --set", () => {
  */
 const MUTATIONS: [string, string, string][] = [
   // small7's tokens enter ln_pre with a variance near 5e-4 (see tools/dfer_clip_checkpoint.py), so its epsilon counts.
-  ["ln_pre's epsilon 1e-5 -> 1e-6 (timm's)", "layer ln_pre = LayerNorm(width)", "layer ln_pre = LayerNorm(width, eps = 1e-6)"],
-  ["ln_post on the first patch token instead of the class token", "return ln_post(x[:, 0, :]) @ proj", "return ln_post(x[:, 1, :]) @ proj"],
+  [
+    "ln_pre's epsilon 1e-5 -> 1e-6 (timm's)",
+    "layer ln_pre = LayerNorm(width)",
+    "layer ln_pre = LayerNorm(width, eps = 1e-6)",
+  ],
+  [
+    "ln_post on the first patch token instead of the class token",
+    "return ln_post(x[:, 0, :]) @ proj",
+    "return ln_post(x[:, 1, :]) @ proj",
+  ],
   ["class embedding after the patches", "concat([cls, patches], axis = 1)", "concat([patches, cls], axis = 1)"],
   ["QuickGELU -> exact GELU in CLIP's MLP", "mlp.c_proj(quick_gelu(mlp.c_fc(", "mlp.c_proj(gelu(mlp.c_fc("],
   ["the MLP normalised by ln_1", "mlp.c_fc(ln_2(x))", "mlp.c_fc(ln_1(x))"],
@@ -187,8 +206,12 @@ describe.skipIf(skip)("mutation check: models/dfer_clip.net with one detail brok
     expect(await logitsError(build(source, c), c)).toBeLessThan(TOLERANCE);
   }, 60_000);
 
-  it.each(MUTATIONS)("%s", async (_what, from, to) => {
-    expect(source.split(from)).toHaveLength(2); // the detail occurs once
-    expect(await logitsError(build(source.replace(from, to), c), c)).toBeGreaterThan(10 * TOLERANCE);
-  }, 60_000);
+  it.each(MUTATIONS)(
+    "%s",
+    async (_what, from, to) => {
+      expect(source.split(from)).toHaveLength(2); // the detail occurs once
+      expect(await logitsError(build(source.replace(from, to), c), c)).toBeGreaterThan(10 * TOLERANCE);
+    },
+    60_000,
+  );
 });

@@ -33,11 +33,18 @@ describe.skipIf(skip)("IFDD saved as a published training script saves it", () =
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   beforeAll(() => {
-    const made = spawnSync(PYTHON, [join(ROOT, "tools/make_published_ifdd.py"), join(FIXTURES, "ifdd_dfew_random.pth"), checkpoint], { encoding: "utf8" });
+    const made = spawnSync(
+      PYTHON,
+      [join(ROOT, "tools/make_published_ifdd.py"), join(FIXTURES, "ifdd_dfew_random.pth"), checkpoint],
+      { encoding: "utf8" },
+    );
     expect(made.stderr).toBe("");
     expect(made.status).toBe(0);
     // The model as a user writes it for this checkpoint: the official names, under DataParallel's prefix.
-    const source = readFileSync(MODEL, "utf8").replace("  layer head = Head(num_classes)\n", '  layer head = Head(num_classes)\n  weights {\n    strip "module."\n  }\n');
+    const source = readFileSync(MODEL, "utf8").replace(
+      "  layer head = Head(num_classes)\n",
+      '  layer head = Head(num_classes)\n  weights {\n    strip "module."\n  }\n',
+    );
     expect(source).toContain('strip "module."');
     compiled = compile(source, { file: MODEL, weights: [checkpoint] });
   }, 180_000);
@@ -52,7 +59,10 @@ describe.skipIf(skip)("IFDD saved as a published training script saves it", () =
   });
 
   it(`gives the official logits within ${TOLERANCE}`, async () => {
-    const out = await runOnnx(compiled.onnx!, new Map([["video", npy(join(FIXTURES, "input.npy"))]]), { threads: 2, outputs: ["logits"] });
+    const out = await runOnnx(compiled.onnx!, new Map([["video", npy(join(FIXTURES, "input.npy"))]]), {
+      threads: 2,
+      outputs: ["logits"],
+    });
     expect(maxAbsDiff(out.get("logits")!, npy(join(FIXTURES, "logits.npy")))).toBeLessThan(TOLERANCE);
   }, 120_000);
 });

@@ -50,7 +50,12 @@ const TAPS: Record<string, string> = {
 };
 
 function compileIfdd(weightOverrides: string[] = []): CompileResult {
-  const r = compile(readFileSync(MODEL, "utf8"), { file: MODEL, weights: [CHECKPOINT], weightOverrides, debugOutputs: true });
+  const r = compile(readFileSync(MODEL, "utf8"), {
+    file: MODEL,
+    weights: [CHECKPOINT],
+    weightOverrides,
+    debugOutputs: true,
+  });
   expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   return r;
 }
@@ -75,7 +80,12 @@ describe.skipIf(!present)("models/ifdd.net (official DFEW model)", () => {
     expect(report.unexpected).toEqual([]);
     expect(report.shapeMismatch).toEqual([]);
     expect(report.applied).toHaveLength(297);
-    expect(report.applied.filter((a) => a.unused).map((a) => a.path).sort()).toEqual([
+    expect(
+      report.applied
+        .filter((a) => a.unused)
+        .map((a) => a.path)
+        .sort(),
+    ).toEqual([
       "backbone.WaveLifts.adapt_split.time_project.0.bias",
       "backbone.WaveLifts.adapt_split.time_project.0.weight",
       "backbone.WaveLifts.adapt_split.time_project.2.bias",
@@ -102,7 +112,12 @@ describe.skipIf(!present)("models/ifdd.net (official DFEW model)", () => {
   });
 
   it(`at opset ${MAX_OPSET} (one Gelu and one Attention node each) with --deploy (no Transpose of a weight) gives the official logits too`, async () => {
-    const r = compile(readFileSync(MODEL, "utf8"), { file: MODEL, weights: [CHECKPOINT], opset: MAX_OPSET, deploy: true });
+    const r = compile(readFileSync(MODEL, "utf8"), {
+      file: MODEL,
+      weights: [CHECKPOINT],
+      opset: MAX_OPSET,
+      deploy: true,
+    });
     const view = viewModel(r.onnx!);
     const ops = view.nodes.map((n) => n.opType);
     const weightNames = new Set(view.initializers.map((i) => i.name));
@@ -123,7 +138,8 @@ describe.skipIf(!present)("models/ifdd.net (official DFEW model)", () => {
     const dir = join(FIXTURES, "stress");
     expect(maxAbsDiff(out.get("logits")!, npy(join(dir, "logits.npy")))).toBeLessThan(TOLERANCE);
     for (const [tap, fixture] of Object.entries(TAPS))
-      if (existsSync(join(dir, `${fixture}.npy`))) expect(maxAbsDiff(out.get(tap)!, npy(join(dir, `${fixture}.npy`))), tap).toBeLessThan(TOLERANCE);
+      if (existsSync(join(dir, `${fixture}.npy`)))
+        expect(maxAbsDiff(out.get(tap)!, npy(join(dir, `${fixture}.npy`))), tap).toBeLessThan(TOLERANCE);
     const positions = out.get("backbone.WaveLifts.adapt_split/index_detail")!.data as Float32Array;
     expect([...positions].some((p, i) => i > 0 && p < positions[i - 1])).toBe(true); // crossing positions really occur
   }, 120_000);
@@ -132,13 +148,27 @@ describe.skipIf(!present)("models/ifdd.net (official DFEW model)", () => {
     const one = input();
     const n = one.data.length;
     const four = new Float32Array(4 * n);
-    for (let b = 0; b < 4; b++) for (let i = 0; i < n; i++) four[b * n + i] = b === 0 ? one.data[i] as number : ((one.data[(i * (b + 3)) % n] as number) + 0.25 * b) % 1;
-    const out = await runOnnx(compiled.onnx!, new Map([["video", { dtype: "f32", shape: [4, ...one.shape.slice(1)], data: four }]]), { threads: 2, outputs: ["logits"] });
+    for (let b = 0; b < 4; b++)
+      for (let i = 0; i < n; i++)
+        four[b * n + i] = b === 0 ? (one.data[i] as number) : ((one.data[(i * (b + 3)) % n] as number) + 0.25 * b) % 1;
+    const out = await runOnnx(
+      compiled.onnx!,
+      new Map([["video", { dtype: "f32", shape: [4, ...one.shape.slice(1)], data: four }]]),
+      { threads: 2, outputs: ["logits"] },
+    );
     const logits = out.get("logits")!;
     expect(logits.shape).toEqual([4, 7]);
-    const row = (t: HostTensor, b: number): HostTensor => ({ dtype: "f32", shape: [1, 7], data: (t.data as Float32Array).slice(b * 7, b * 7 + 7) });
+    const row = (t: HostTensor, b: number): HostTensor => ({
+      dtype: "f32",
+      shape: [1, 7],
+      data: (t.data as Float32Array).slice(b * 7, b * 7 + 7),
+    });
     expect(maxAbsDiff(row(logits, 0), npy(join(FIXTURES, "logits.npy")))).toBeLessThan(TOLERANCE);
-    const third = await runOnnx(compiled.onnx!, new Map([["video", { dtype: "f32", shape: one.shape, data: four.slice(2 * n, 3 * n) }]]), { threads: 2, outputs: ["logits"] });
+    const third = await runOnnx(
+      compiled.onnx!,
+      new Map([["video", { dtype: "f32", shape: one.shape, data: four.slice(2 * n, 3 * n) }]]),
+      { threads: 2, outputs: ["logits"] },
+    );
     expect(maxAbsDiff(row(logits, 2), third.get("logits")!)).toBeLessThan(1e-5);
     expect(maxAbsDiff(row(logits, 2), row(logits, 0))).toBeGreaterThan(1e-6); // the clips really differ
   }, 120_000);
@@ -159,7 +189,13 @@ describe.skipIf(!present)("models/ifdd.net (official DFEW model)", () => {
     const a = findStateDict(imported).tensors;
     const b = findStateDict(official, "model").tensors;
     expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
-    for (const [key, entry] of a) expect(Buffer.from(imported.readTensor(entry).data.buffer).equals(Buffer.from(official.readTensor(b.get(key)!).data.buffer)), key).toBe(true);
+    for (const [key, entry] of a)
+      expect(
+        Buffer.from(imported.readTensor(entry).data.buffer).equals(
+          Buffer.from(official.readTensor(b.get(key)!).data.buffer),
+        ),
+        key,
+      ).toBe(true);
     imported.close();
     official.close();
     const r = compile(readFileSync(MODEL, "utf8"), { file: MODEL, weights: [target] });

@@ -13,7 +13,13 @@ import { compile, type CompileResult, compileToGraph } from "../../src/index.js"
 import type { HostTensor } from "../../src/util/tensor.js";
 import { loadModelWeights } from "../../src/weights/model-weights.js";
 import { maxAbsDiff, npy } from "../helpers/tensors.js";
-import { loadGraph, onnxReference, maxAbsDiff as wgslDiff, TOLERANCE as WGSL_TOLERANCE, tryGpu } from "../wgsl/helpers.js";
+import {
+  loadGraph,
+  onnxReference,
+  maxAbsDiff as wgslDiff,
+  TOLERANCE as WGSL_TOLERANCE,
+  tryGpu,
+} from "../wgsl/helpers.js";
 
 const ROOT = resolve(__dirname, "../..");
 const FIXTURES = join(ROOT, "test/fixtures/m3dfel");
@@ -47,14 +53,28 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function checkpoint(kase: string): string {
   const out = join(dir, `${kase}_model_best.pth`);
   if (existsSync(out)) return out;
-  const made = spawnSync(PYTHON, [join(ROOT, "tools/make_m3dfel_checkpoint.py"), join(FIXTURES, kase, "manifest.json"), String(manifest(kase).seed), out], { encoding: "utf8" });
+  const made = spawnSync(
+    PYTHON,
+    [
+      join(ROOT, "tools/make_m3dfel_checkpoint.py"),
+      join(FIXTURES, kase, "manifest.json"),
+      String(manifest(kase).seed),
+      out,
+    ],
+    { encoding: "utf8" },
+  );
   expect(made.stderr).toBe("");
   expect(made.status).toBe(0);
   return out;
 }
 
 function build(source: string, kase: string, debugOutputs = false): CompileResult {
-  return compile(source, { file: MODEL, overrides: overrides(manifest(kase)), weights: [checkpoint(kase)], debugOutputs });
+  return compile(source, {
+    file: MODEL,
+    overrides: overrides(manifest(kase)),
+    weights: [checkpoint(kase)],
+    debugOutputs,
+  });
 }
 
 const input = (kase: string) => new Map([["video", npy(join(FIXTURES, kase, "input.npy"))]]);
@@ -105,15 +125,35 @@ describe("configurations models/m3dfel.net refuses, each with the reason", () =>
 /** One detail of the .net text broken at a time; each must move the logits past the tolerance or fail to compile. */
 const MUTATIONS: [string, string, string][] = [
   // DMIN's variance is large on these weights: 1e-3 moves the logits by only 1.3e-4, so the slip tested is 1e-2.
-  ["DMIN's epsilon", "eps: float = 1e-5)(x: f32[B, C, num_features])", "eps: float = 1e-2)(x: f32[B, C, num_features])"],
+  [
+    "DMIN's epsilon",
+    "eps: float = 1e-5)(x: f32[B, C, num_features])",
+    "eps: float = 1e-2)(x: f32[B, C, num_features])",
+  ],
   ["DMIN's unbiased variance made biased", "keepdims = true) / (C - 1)", "keepdims = true) / C"],
   ["DMIN's mean mixing weights swapped", "mw[0] * mean_in + mw[1] * mean_ln", "mw[1] * mean_in + mw[0] * mean_ln"],
-  ["DMIN's instance mean over the features", "let mean_in = mean(xt, [-1], keepdims = true)", "let mean_in = mean(xt, [1], keepdims = true)"],
-  ["batch norm's epsilon in the stem", "layer features[0][1] = BatchNorm(64)", "layer features[0][1] = BatchNorm(64, eps = 1e-3)"],
+  [
+    "DMIN's instance mean over the features",
+    "let mean_in = mean(xt, [-1], keepdims = true)",
+    "let mean_in = mean(xt, [1], keepdims = true)",
+  ],
+  [
+    "batch norm's epsilon in the stem",
+    "layer features[0][1] = BatchNorm(64)",
+    "layer features[0][1] = BatchNorm(64, eps = 1e-3)",
+  ],
   ["ReLU before the residual sum", "return relu(out + shortcut)", "return relu(out) + shortcut"],
-  ["instances interleaved instead of consecutive (bag_size = instance_length here)", "permute(frames, [0, 1, 3, 2, 4, 5])", "permute(frames, [0, 2, 3, 1, 4, 5])"],
+  [
+    "instances interleaved instead of consecutive (bag_size = instance_length here)",
+    "permute(frames, [0, 1, 3, 2, 4, 5])",
+    "permute(frames, [0, 2, 3, 1, 4, 5])",
+  ],
   ["attention softmax over the queries", "softmax(dots, axis = -1)", "softmax(dots, axis = -2)"],
-  ["the gate applied to the attention output", "let gated = h * sigmoid(normalised)", "let gated = attended * sigmoid(normalised)"],
+  [
+    "the gate applied to the attention output",
+    "let gated = h * sigmoid(normalised)",
+    "let gated = attended * sigmoid(normalised)",
+  ],
   ["pwconv's padding", "Conv(bag_size, 1, [3], padding = [1])", "Conv(bag_size, 1, [3], padding = [0])"],
 ];
 
@@ -127,14 +167,22 @@ describe.skipIf(skip)("mutations of models/m3dfel.net are caught by the official
     weights = loaded.weights!;
   }, 120_000);
 
-  it.each(MUTATIONS)("%s", async (_, before, after) => {
-    expect(SOURCE.split(before)).toHaveLength(2);
-    const r = compile(SOURCE.replace(before, after), { file: MODEL, overrides: overrides(manifest("dfew_small")), weights });
-    if (r.diagnostics.some((d) => d.severity === "error")) return;
-    const out = await runOnnx(r.onnx!, input("dfew_small"), { threads: 2, outputs: ["logits"] });
-    const diff = maxAbsDiff(out.get("logits")!, official("dfew_small", "logits"));
-    expect(diff, "the mutated model's logits").toBeGreaterThan(TOLERANCE);
-  }, 60_000);
+  it.each(MUTATIONS)(
+    "%s",
+    async (_, before, after) => {
+      expect(SOURCE.split(before)).toHaveLength(2);
+      const r = compile(SOURCE.replace(before, after), {
+        file: MODEL,
+        overrides: overrides(manifest("dfew_small")),
+        weights,
+      });
+      if (r.diagnostics.some((d) => d.severity === "error")) return;
+      const out = await runOnnx(r.onnx!, input("dfew_small"), { threads: 2, outputs: ["logits"] });
+      const diff = maxAbsDiff(out.get("logits")!, official("dfew_small", "logits"));
+      expect(diff, "the mutated model's logits").toBeGreaterThan(TOLERANCE);
+    },
+    60_000,
+  );
 });
 
 const { gpu, reason } = skip ? { gpu: undefined, reason: skip } : await tryGpu();
@@ -148,7 +196,13 @@ describe.skipIf(!gpu)(`models/m3dfel.net on WebGPU at a reduced size${reason ? `
     const { weights, diagnostics } = loadModelWeights(graph, [{ path: checkpoint("mafw_small") }], front.weightRules);
     expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     const shape = [1, m.config.num_frames, 3, 8, 8];
-    const one: HostTensor = { dtype: "f32", shape, data: new Float32Array(shape.reduce((a, b) => a * b)).map((_, i) => Math.sin(i * 0.37) + Math.floor(i / 192) * 0.1) };
+    const one: HostTensor = {
+      dtype: "f32",
+      shape,
+      data: new Float32Array(shape.reduce((a, b) => a * b)).map(
+        (_, i) => Math.sin(i * 0.37) + Math.floor(i / 192) * 0.1,
+      ),
+    };
     const inputs = new Map([["video", one]]);
     const { model } = await loadGraph(gpu!, graph, { weights });
     const got = await model.run(Object.fromEntries(inputs));
@@ -166,7 +220,11 @@ describe.skipIf(skip || !FULL)("models/m3dfel.net, the full DFEW configuration a
   it(`gives the official logits within ${TOLERANCE} and the intermediates within 1e-4 of their magnitude`, async () => {
     const m: Manifest = JSON.parse(readFileSync(join(FULL!, "manifest.json"), "utf8"));
     const out = join(dir, "full_model_best.pth");
-    const made = spawnSync(PYTHON, [join(ROOT, "tools/make_m3dfel_checkpoint.py"), join(FULL!, "manifest.json"), String(m.seed), out], { encoding: "utf8" });
+    const made = spawnSync(
+      PYTHON,
+      [join(ROOT, "tools/make_m3dfel_checkpoint.py"), join(FULL!, "manifest.json"), String(m.seed), out],
+      { encoding: "utf8" },
+    );
     expect(made.status, made.stderr).toBe(0);
     const r = compile(SOURCE, { file: MODEL, overrides: overrides(m), weights: [out], debugOutputs: true });
     expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);

@@ -31,8 +31,11 @@ interface Manifest {
 const manifest = (name: string): Manifest => JSON.parse(readFileSync(join(FIXTURES, name, "manifest.json"), "utf8"));
 
 /** The recorded configuration as `--set` values: every key is a parameter of the model, with the same name. */
-export function maeDferOverrides(name: string): Record<string, string> {
-  const sets = Object.entries(manifest(name).config).map(([k, v]) => [k, typeof v === "string" ? JSON.stringify(v) : Array.isArray(v) ? `[${v.join(", ")}]` : String(v)]);
+function maeDferOverrides(name: string): Record<string, string> {
+  const sets = Object.entries(manifest(name).config).map(([k, v]) => [
+    k,
+    typeof v === "string" ? JSON.stringify(v) : Array.isArray(v) ? `[${v.join(", ")}]` : String(v),
+  ]);
   return Object.fromEntries(sets);
 }
 
@@ -40,14 +43,16 @@ export function maeDferOverrides(name: string): Record<string, string> {
 function worst(actual: HostTensor, expected: HostTensor): number {
   expect(actual.data.length).toBe(expected.data.length);
   let m = 0;
-  for (let i = 0; i < actual.data.length; i++) m = Math.max(m, Math.abs((actual.data[i] as number) - (expected.data[i] as number)));
+  for (let i = 0; i < actual.data.length; i++)
+    m = Math.max(m, Math.abs((actual.data[i] as number) - (expected.data[i] as number)));
   return m;
 }
 const magnitude = (t: HostTensor) => (t.data as Float32Array).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 
 function skipReason(): string | undefined {
   const probe = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
-  if (probe.status !== 0) return `skipped: ${PYTHON} with torch is needed to regenerate the checkpoints (apt-get install python3-torch)`;
+  if (probe.status !== 0)
+    return `skipped: ${PYTHON} with torch is needed to regenerate the checkpoints (apt-get install python3-torch)`;
   return undefined;
 }
 const skip = skipReason();
@@ -70,8 +75,16 @@ function comparisons(name: string): { output: string; expected: HostTensor; tole
   ];
 }
 
-async function run(source: string, name: string): Promise<{ outputs: Map<string, HostTensor>; report: WeightReport; onnx: Uint8Array }> {
-  const r = compile(source, { file: MODEL, overrides: maeDferOverrides(name), weights: [checkpoint(name)], debugOutputs: true });
+async function run(
+  source: string,
+  name: string,
+): Promise<{ outputs: Map<string, HostTensor>; report: WeightReport; onnx: Uint8Array }> {
+  const r = compile(source, {
+    file: MODEL,
+    overrides: maeDferOverrides(name),
+    weights: [checkpoint(name)],
+    debugOutputs: true,
+  });
   expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   return { outputs: await runOnnx(r.onnx!, input(), { threads: 2 }), report: r.weightReport!, onnx: r.onnx! };
 }
@@ -80,7 +93,9 @@ describe.skipIf(skip)("models/mae_dfer.net against the official code", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   beforeAll(() => {
     for (const name of CONFIGS) {
-      const made = spawnSync(PYTHON, [GENERATOR, join(FIXTURES, name, "manifest.json"), checkpoint(name)], { encoding: "utf8" });
+      const made = spawnSync(PYTHON, [GENERATOR, join(FIXTURES, name, "manifest.json"), checkpoint(name)], {
+        encoding: "utf8",
+      });
       expect(made.stderr).toBe("");
       expect(made.status).toBe(0);
     }
@@ -102,9 +117,23 @@ describe.skipIf(skip)("models/mae_dfer.net against the official code", () => {
       expect(report.missing).toEqual([]);
       expect(report.unexpected).toEqual([]);
       expect(report.shapeMismatch).toEqual([]);
-      expect(report.applied.map((a) => a.key).sort()).toEqual(manifest(name).state_dict.map((row) => row[0]).sort());
+      expect(report.applied.map((a) => a.key).sort()).toEqual(
+        manifest(name)
+          .state_dict.map((row) => row[0])
+          .sort(),
+      );
       // Unused: exactly the names under which a shared official module appears a second time.
-      expect(report.applied.filter((a) => a.unused).map((a) => a.key).sort()).toEqual(manifest(name).state_dict.filter((row) => row[3]).map((row) => row[0]).sort());
+      expect(
+        report.applied
+          .filter((a) => a.unused)
+          .map((a) => a.key)
+          .sort(),
+      ).toEqual(
+        manifest(name)
+          .state_dict.filter((row) => row[3])
+          .map((row) => row[0])
+          .sort(),
+      );
     });
 
     it(`gives the official logits and feature within ${TOLERANCE}, the embedded tokens and every block's output within 1e-5 of their magnitude`, () => {
@@ -122,26 +151,52 @@ describe.skipIf(skip)("models/mae_dfer.net against the official code", () => {
     const source = readFileSync(MODEL, "utf8");
     const MUTATIONS: [string, string, string][] = [
       ["the attention scale", "else head_dim ** -0.5\n  layer q =", "else head_dim ** -0.25\n  layer q ="],
-      ["the k/v order of the packed kv projection", "let (keys, values) = split(kv(context)", "let (values, keys) = split(kv(context)"],
+      [
+        "the k/v order of the packed kv projection",
+        "let (keys, values) = split(kv(context)",
+        "let (values, keys) = split(kv(context)",
+      ],
       ["v_bias added to the keys", "values = values + v_bias", "keys = keys + v_bias"],
-      ["the region token's index", "let messengers = reshape(x[:, 0], [b, n, dim])", "let messengers = reshape(x[:, 1], [b, n, dim])"],
+      [
+        "the region token's index",
+        "let messengers = reshape(x[:, 0], [b, n, dim])",
+        "let messengers = reshape(x[:, 1], [b, n, dim])",
+      ],
       ["the region grid order (h and w regions swapped)", "[0, 1, 3, 5, 2, 4, 6, 7]", "[0, 1, 5, 3, 2, 4, 6, 7]"],
       ["the token order inside a region", "[0, 1, 3, 5, 2, 4, 6, 7]", "[0, 1, 3, 5, 2, 6, 4, 7]"],
-      ["the region token placed last", "concat([expand(reshape(lg_region_tokens, [1, n, 1, D]), [B, n, 1, D]), regions], axis = 2)", "concat([regions, expand(reshape(lg_region_tokens, [1, n, 1, D]), [B, n, 1, D])], axis = 2)"],
+      [
+        "the region token placed last",
+        "concat([expand(reshape(lg_region_tokens, [1, n, 1, D]), [B, n, 1, D]), regions], axis = 2)",
+        "concat([regions, expand(reshape(lg_region_tokens, [1, n, 1, D]), [B, n, 1, D])], axis = 2)",
+      ],
       ["the norm of the interaction's context", "third_attn_norm1(messengers)", "third_attn_norm0(messengers)"],
       ["the sinusoid wavelength exponent", "10000.0 ** (2 * i / d)", "10000.0 ** (i / d)"],
-      ["sin and cos columns swapped", "[unsqueeze(sines, 2), unsqueeze(cosines, 2)]", "[unsqueeze(cosines, 2), unsqueeze(sines, 2)]"],
-      ["the classified token (region token 1, not the mean)", "feature = fc_norm(mean(x, [1]))", "feature = fc_norm(x[:, 0])"],
+      [
+        "sin and cos columns swapped",
+        "[unsqueeze(sines, 2), unsqueeze(cosines, 2)]",
+        "[unsqueeze(cosines, 2), unsqueeze(sines, 2)]",
+      ],
+      [
+        "the classified token (region token 1, not the mean)",
+        "feature = fc_norm(mean(x, [1]))",
+        "feature = fc_norm(x[:, 0])",
+      ],
       ["the LayerNorm epsilon (1e-6 to 1e-3)", "norm_eps: float = 1e-6", "norm_eps: float = 1e-3"],
       ["the LayerNorm epsilon (1e-6 to 1e-5)", "norm_eps: float = 1e-6", "norm_eps: float = 1e-5"],
     ];
 
-    it.each(MUTATIONS)("%s", async (_what, from, to) => {
-      expect(source.split(from).length - 1, `"${from}" must occur once`).toBe(1);
-      const { outputs } = await run(source.replace(from, to), "small");
-      const failing = comparisons("small").filter(({ output, expected, tolerance }) => worst(outputs.get(output)!, expected) >= tolerance);
-      expect(failing.map((c) => c.output)).not.toEqual([]);
-    }, 60_000);
+    it.each(MUTATIONS)(
+      "%s",
+      async (_what, from, to) => {
+        expect(source.split(from).length - 1, `"${from}" must occur once`).toBe(1);
+        const { outputs } = await run(source.replace(from, to), "small");
+        const failing = comparisons("small").filter(
+          ({ output, expected, tolerance }) => worst(outputs.get(output)!, expected) >= tolerance,
+        );
+        expect(failing.map((c) => c.output)).not.toEqual([]);
+      },
+      60_000,
+    );
   });
 });
 
@@ -154,7 +209,6 @@ describe("models/mae_dfer.net, the full DFEW configuration (16 x 160 x 160, dept
     expect(front.graph!.outputs[0].value.shape.at(-1)).toBe(7);
     expect(Math.abs(stats.macs - 49.65e9)).toBeLessThan(0.01e9);
   }, 60_000);
-
 });
 
 it("the fixtures exist", () => expect(existsSync(join(FIXTURES, "input.npy"))).toBe(true));

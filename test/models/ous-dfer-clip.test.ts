@@ -17,14 +17,26 @@ const PYTHON = "/usr/bin/python3";
 
 /** The rules docs/ous.md gives for a DFER-CLIP checkpoint (its one `net fragment` block that strips "module."). */
 function documentedRules(): string {
-  const blocks = [...readFileSync(join(ROOT, "docs/ous.md"), "utf8").matchAll(/```net fragment\n([\s\S]*?)```/g)].map((m) => m[1]);
+  const blocks = [...readFileSync(join(ROOT, "docs/ous.md"), "utf8").matchAll(/```net fragment\n([\s\S]*?)```/g)].map(
+    (m) => m[1],
+  );
   const rules = blocks.filter((b) => b.includes('strip "module."'));
   expect(rules).toHaveLength(1);
   return rules[0];
 }
 
 /** small7's configuration in OUS's parameters: CLIP 128 wide, 2 layers, 32x32 in 16x16 patches, 512-d features. */
-const SMALL7 = { image: "32", patch: "16", width: "128", layers: "2", heads: "2", embed_dim: "512", frames: "16", frame_depth: "2", polarity_blocks: "2" };
+const SMALL7 = {
+  image: "32",
+  patch: "16",
+  width: "128",
+  layers: "2",
+  heads: "2",
+  embed_dim: "512",
+  frames: "16",
+  frame_depth: "2",
+  polarity_blocks: "2",
+};
 
 /** Where OUS keeps a DFER-CLIP tensor (it has DFER-CLIP's layout), written out independently of the rules. */
 function ousPath(key: string): string | undefined {
@@ -43,7 +55,11 @@ describe.skipIf(skip)("OUS loads a DFER-CLIP checkpoint's image encoder and fram
   it("with docs/ous.md's rules, every image_encoder and temporal_net tensor of the official layout maps by role", () => {
     const rules = documentedRules();
     const checkpoint = join(dir, "small7.pth");
-    const made = spawnSync(PYTHON, [join(ROOT, "tools/dfer_clip_checkpoint.py"), join(CASE, "manifest.json"), checkpoint], { encoding: "utf8" });
+    const made = spawnSync(
+      PYTHON,
+      [join(ROOT, "tools/dfer_clip_checkpoint.py"), join(CASE, "manifest.json"), checkpoint],
+      { encoding: "utf8" },
+    );
     expect(made.status).toBe(0);
 
     const anchor = "  layer frame_encoder = FramesEncoder(";

@@ -43,8 +43,18 @@ const ANCHOR = "  param text_features: f32[num_classes, embed_dim] // the fixed 
 
 /** The reduced size, as ous.net parameters (the reference's SMALL). */
 const SIZE = {
-  image: "32", patch: "8", width: "64", layers: "4", heads: "4", embed_dim: "32", frames: "4",
-  frame_heads: "2", frame_head_dim: "16", frame_mlp: "64", num_queries: "4", fusion_heads: "4",
+  image: "32",
+  patch: "8",
+  width: "64",
+  layers: "4",
+  heads: "4",
+  embed_dim: "32",
+  frames: "4",
+  frame_heads: "2",
+  frame_head_dim: "16",
+  frame_mlp: "64",
+  num_queries: "4",
+  fusion_heads: "4",
 };
 
 interface Case {
@@ -72,16 +82,50 @@ const CASES: Record<string, Case> = {
   // The remaining alternatives of both.
   "every other option": {
     reference: [
-      "pixel_norm=none", "frame_feature=cls", "lstm_hidden=16", "lstm_layers=2", "lstm_bidirectional=true", "share_lstm=true",
-      "frames_depth=2", "align_feeds_fusion=true", "align_kernel=3", "polarity_blocks=3", "polarity_stream=face",
-      "polarity_token=mean", "polarity_depth=1", "queries=3", "fusion_layers=3", "fusion_kv=concat", "fusion_pool=first",
-      "type_embeddings=false", "fusion_act=gelu", "logit_scale=30", "head_proj=true",
+      "pixel_norm=none",
+      "frame_feature=cls",
+      "lstm_hidden=16",
+      "lstm_layers=2",
+      "lstm_bidirectional=true",
+      "share_lstm=true",
+      "frames_depth=2",
+      "align_feeds_fusion=true",
+      "align_kernel=3",
+      "polarity_blocks=3",
+      "polarity_stream=face",
+      "polarity_token=mean",
+      "polarity_depth=1",
+      "queries=3",
+      "fusion_layers=3",
+      "fusion_kv=concat",
+      "fusion_pool=first",
+      "type_embeddings=false",
+      "fusion_act=gelu",
+      "logit_scale=30",
+      "head_proj=true",
     ],
     netc: {
-      pixel_norm: "false", frame_feature: '"cls"', lstm_hidden: "16", lstm_layers: "2", lstm_bidirectional: "true", lstm_shared: "true",
-      frame_depth: "2", frame_output: '"cls"', sim_kernel: "3", polarity_blocks: "3", polarity_stream: '"face"',
-      polarity_pool: '"mean"', polarity_depth: "1", num_queries: "3", fusion_depth: "3", fusion_joint_kv: "true", fusion_chain: "true",
-      fusion_pool: '"first"', type_embeddings: "false", logit_scale: "30.0", head_projection: "true",
+      pixel_norm: "false",
+      frame_feature: '"cls"',
+      lstm_hidden: "16",
+      lstm_layers: "2",
+      lstm_bidirectional: "true",
+      lstm_shared: "true",
+      frame_depth: "2",
+      frame_output: '"cls"',
+      sim_kernel: "3",
+      polarity_blocks: "3",
+      polarity_stream: '"face"',
+      polarity_pool: '"mean"',
+      polarity_depth: "1",
+      num_queries: "3",
+      fusion_depth: "3",
+      fusion_joint_kv: "true",
+      fusion_chain: "true",
+      fusion_pool: '"first"',
+      type_embeddings: "false",
+      logit_scale: "30.0",
+      head_projection: "true",
     },
     unused: ["visual.proj"],
   },
@@ -117,7 +161,10 @@ describe.skipIf(skip).each(Object.entries(CASES))("models/ous.net vs the indepen
       debugOutputs: true,
     });
     expect(compiled.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-    const inputs = new Map([["face", npy(join(dir, "face.npy"))], ["scene", npy(join(dir, "scene.npy"))]]);
+    const inputs = new Map([
+      ["face", npy(join(dir, "face.npy"))],
+      ["scene", npy(join(dir, "scene.npy"))],
+    ]);
     outputs = await runOnnx(compiled.onnx!, inputs, { threads: 2 });
   }, 120_000);
 
@@ -126,7 +173,12 @@ describe.skipIf(skip).each(Object.entries(CASES))("models/ous.net vs the indepen
     expect(report.missing).toEqual([]);
     expect(report.unexpected).toEqual([]);
     expect(report.shapeMismatch).toEqual([]);
-    expect(report.applied.filter((a) => a.unused).map((a) => a.path).sort()).toEqual([...c.unused].sort());
+    expect(
+      report.applied
+        .filter((a) => a.unused)
+        .map((a) => a.path)
+        .sort(),
+    ).toEqual([...c.unused].sort());
   });
 
   it(`gives the reference's logits within ${TOLERANCE}`, () => {
@@ -175,7 +227,9 @@ describe.skipIf(skip)("models/ous.net reads a DFER-CLIP checkpoint's image encod
   beforeAll(() => {
     const made = spawnSync(PYTHON, [REFERENCE, dir], { encoding: "utf8" });
     expect(made.status).toBe(0);
-    const packed = spawnSync(PYTHON, ["-c", AS_DFER_CLIP, join(dir, "weights.pth"), join(dir, "dfer_clip.pth")], { encoding: "utf8" });
+    const packed = spawnSync(PYTHON, ["-c", AS_DFER_CLIP, join(dir, "weights.pth"), join(dir, "dfer_clip.pth")], {
+      encoding: "utf8",
+    });
     expect(packed.stderr).toBe("");
     compiled = compile(source.replace(ANCHOR, ANCHOR + DFER_CLIP_RULES), {
       file: MODEL,
@@ -192,9 +246,13 @@ describe.skipIf(skip)("models/ous.net reads a DFER-CLIP checkpoint's image encod
     expect(applied.filter((p) => p.startsWith("frame_encoder."))).toHaveLength(13);
     expect(applied).toContain("frame_encoder.temporal_transformer.layers.0.0.fn.fn.to_qkv.weight");
     expect(applied).toContain("frame_encoder.temporal_transformer.layers.0.1.fn.fn.net.3.bias");
-    expect(applied.filter((p) => p.startsWith("visual.")).length).toBe(compiled.graph!.params.filter((p) => p.path.startsWith("visual.")).length);
+    expect(applied.filter((p) => p.startsWith("visual.")).length).toBe(
+      compiled.graph!.params.filter((p) => p.path.startsWith("visual.")).length,
+    );
     expect(report.unexpected).toEqual([]);
     expect(report.dropped.length).toBe(2);
-    expect(report.missing.map((m) => m.path).filter((p) => p.startsWith("visual.") || p.startsWith("frame_encoder."))).toEqual([]);
+    expect(
+      report.missing.map((m) => m.path).filter((p) => p.startsWith("visual.") || p.startsWith("frame_encoder.")),
+    ).toEqual([]);
   });
 });

@@ -23,11 +23,11 @@ const TOLERANCE = 1e-4;
 /** Intermediates the reference saves, by tap name. */
 const TAPS = ["v_f", "v_s", "v_ft", "v_st", "z_pol", "fused"];
 
-
-
 /** Model parameters as `--set` strings (strings quoted, as on the command line). */
 function sets(config: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? JSON.stringify(v) : String(v)]));
+  return Object.fromEntries(
+    Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? JSON.stringify(v) : String(v)]),
+  );
 }
 
 /** Uniform weights in [-scale, scale) from a fast deterministic generator (the big configurations). */
@@ -57,15 +57,26 @@ afterAll(() => rmSync(bigDir, { recursive: true, force: true }));
 
 describe.each(["default", "alternative"])("models/ous.net, small %s configuration vs the PyTorch reference", (name) => {
   const dir = join(FIXTURES, name);
-  const fixture = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as { config: Record<string, unknown>; state_dict_keys: number };
+  const fixture = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as {
+    config: Record<string, unknown>;
+    state_dict_keys: number;
+  };
   let compiled: CompileResult;
   let outputs: Map<string, HostTensor>;
 
   beforeAll(async () => {
-    compiled = compile(SOURCE, { file: MODEL, overrides: sets(fixture.config), weights: [join(dir, "ous_small.pth")], debugOutputs: true });
+    compiled = compile(SOURCE, {
+      file: MODEL,
+      overrides: sets(fixture.config),
+      weights: [join(dir, "ous_small.pth")],
+      debugOutputs: true,
+    });
     expect(compiled.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     batch.add(`ous-small-${name}`, compiled.onnx!);
-    const inputs = new Map([["face", npy(join(FIXTURES, "face.npy"))], ["scene", npy(join(FIXTURES, "scene.npy"))]]);
+    const inputs = new Map([
+      ["face", npy(join(FIXTURES, "face.npy"))],
+      ["scene", npy(join(FIXTURES, "scene.npy"))],
+    ]);
     outputs = await runOnnx(compiled.onnx!, inputs, { threads: 2 });
   }, 120_000);
 
@@ -100,13 +111,17 @@ describe.each(["default", "alternative"])("models/ous.net, small %s configuratio
 describe("the shared learnable queries of the type fusion", () => {
   it("are one weight, one initializer, read by every cross-type block", () => {
     const dir = join(FIXTURES, "default");
-    const { config } = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as { config: Record<string, unknown> };
+    const { config } = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as {
+      config: Record<string, unknown>;
+    };
     const r = compile(SOURCE, { file: MODEL, overrides: sets(config), weights: [join(dir, "ous_small.pth")] });
     const graph = r.graph!;
     expect(graph.params.filter((p) => p.path === "fusion.queries")).toHaveLength(1);
     expect(viewModel(r.onnx!).initializers.filter((t) => t.name === "fusion.queries")).toHaveLength(1);
     // Follow the queries forward: they reach the attention of both blocks.
-    const queries = graph.nodes.find((n) => n.op === "param" && (n.attrs as { path: string }).path === "fusion.queries")!;
+    const queries = graph.nodes.find(
+      (n) => n.op === "param" && (n.attrs as { path: string }).path === "fusion.queries",
+    )!;
     const seen = new Set(queries.outputs);
     const scopes = new Set<string>();
     for (const n of graph.nodes)
@@ -144,13 +159,17 @@ describe("models/ous.net, the paper's configuration (CLIP ViT-L/14 at 224, 16 fr
     expect(graph.inputs.map((i) => i.name)).toEqual(["face", "scene"]);
     expect(graph.outputs.map((o) => o.name)).toEqual(["logits", "polarity"]);
     // One conv1 weight, read by the patch embedding of both streams.
-    const conv1 = graph.nodes.find((n) => n.op === "param" && (n.attrs as { path: string }).path === "visual.conv1.weight")!;
+    const conv1 = graph.nodes.find(
+      (n) => n.op === "param" && (n.attrs as { path: string }).path === "visual.conv1.weight",
+    )!;
     expect(graph.nodes.filter((n) => n.op === "conv" && n.inputs.includes(conv1.outputs[0]))).toHaveLength(2);
   });
 
   it("compiles to a 1.4 GB model (external data) for the ONNX checker", () => {
     const path = join(bigDir, "ous.onnx");
-    const zeros = new Map(graph.params.map((p) => [p.path, { dtype: p.dtype, shape: p.shape, data: allocData(p.dtype, numel(p.shape)) }]));
+    const zeros = new Map(
+      graph.params.map((p) => [p.path, { dtype: p.dtype, shape: p.shape, data: allocData(p.dtype, numel(p.shape)) }]),
+    );
     expect(writeOnnx(path, graph, { weights: zeros, externalDataPath: "ous.onnx.data" })).toEqual([]);
     batch.addFile(path);
   }, 120_000);
@@ -170,7 +189,14 @@ describe("models/ous.net with CLIP ViT-B/32 and 16 frames, on random weights", (
       for (let i = 0; i < data.length; i++) data[i] = (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
       return { dtype: "f32", shape: [1, 16, 3, 224, 224], data };
     };
-    const out = await runOnnx(c.onnx!, new Map([["face", clip(1)], ["scene", clip(2)]]), { threads: 2 });
+    const out = await runOnnx(
+      c.onnx!,
+      new Map([
+        ["face", clip(1)],
+        ["scene", clip(2)],
+      ]),
+      { threads: 2 },
+    );
     const logits = out.get("logits")!;
     expect(logits.shape).toEqual([1, 7]);
     expect(out.get("polarity")!.shape).toEqual([1, 3]);

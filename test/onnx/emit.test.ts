@@ -21,11 +21,22 @@ function sampleGraph() {
   b.graph.symbols = ["B"];
   b.graph.span = { file: "models/sample.net", start: 0, end: 10, line: 1, col: 1 };
   const x = b.input("x", "f32", [B, 3, 4], at(2));
-  const w = b.param({ path: "backbone.blocks.3.attn.qkv.weight", dtype: "f32", shape: [4, 4], unused: false, span: at(3).span });
+  const w = b.param({
+    path: "backbone.blocks.3.attn.qkv.weight",
+    dtype: "f32",
+    shape: [4, 4],
+    unused: false,
+    span: at(3).span,
+  });
   const h = b.op1("matmul", {}, [x, w], at(4, "backbone.blocks.3.attn"));
   const m = b.op1("reduce", { kind: "mean", axes: [-1], keepdims: true }, [h], at(5, "backbone.blocks.3"));
   const s = b.op1("reduce", { kind: "sum", axes: [1], keepdims: true }, [h], at(6, "backbone.blocks.3"));
-  const n = b.op1("layer_norm", { axis: -1, eps: 1e-5 }, [b.op1("add", {}, [h, b.op1("mul", {}, [m, s], at(7))], at(8))], at(9, "norm"));
+  const n = b.op1(
+    "layer_norm",
+    { axis: -1, eps: 1e-5 },
+    [b.op1("add", {}, [h, b.op1("mul", {}, [m, s], at(7))], at(8))],
+    at(9, "norm"),
+  );
   const p = b.op1("pad", { pads: [0, 1, 0, 0, 0, 1], value: 0 }, [n], at(10));
   b.output("y", b.op1("reshape", { shape: [B, 20] }, [p], at(11)));
   b.tap("normed", n, at(12).span);
@@ -67,7 +78,12 @@ describe("opsets", () => {
     expect(inputCount("ReduceMean")).toBe(opset >= 18 ? 2 : 1);
     expect(inputCount("ReduceSum")).toBe(2);
     batch.add(`sample-opset${opset}`, bytes);
-    const weights = new Map([["backbone.blocks.3.attn.qkv.weight", randomParam({ path: "backbone.blocks.3.attn.qkv.weight", dtype: "f32", shape: [4, 4] }, 3)]]);
+    const weights = new Map([
+      [
+        "backbone.blocks.3.attn.qkv.weight",
+        randomParam({ path: "backbone.blocks.3.attn.qkv.weight", dtype: "f32", shape: [4, 4] }, 3),
+      ],
+    ]);
     const expected = interpret(g, new Map([["x", X]]), weights).outputs.get("y")!;
     expectClose((await runOnnx(bytes, new Map([["x", X]]))).get("y")!, expected);
   });
@@ -87,7 +103,11 @@ function transformerGraph() {
 }
 
 describe("newer opsets make graphs simpler", () => {
-  const inputs = new Map([["q", random("f32", [2, 2, 5, 4], 4)], ["k", random("f32", [2, 2, 6, 4], 5)], ["bias", random("f32", [2, 5, 6], 6)]]);
+  const inputs = new Map([
+    ["q", random("f32", [2, 2, 5, 4], 4)],
+    ["k", random("f32", [2, 2, 6, 4], 5)],
+    ["bias", random("f32", [2, 5, 6], 6)],
+  ]);
   it.each([
     [17, { Gelu: 0, Erf: 1, Tanh: 1, Attention: 0, Softmax: 1 }],
     [20, { Gelu: 2, Erf: 0, Tanh: 0, Attention: 0, Softmax: 1 }],
@@ -137,7 +157,11 @@ describe("names, spans and shapes", () => {
 
   it("records version, source, weights and symbols in metadata", () => {
     const bytes = emitOk(sampleGraph(), { seed: 42 });
-    expect(meta(bytes)).toMatchObject({ "netc.source": "models/sample.net", "netc.weights": "random(seed=42)", "netc.symbols": "B" });
+    expect(meta(bytes)).toMatchObject({
+      "netc.source": "models/sample.net",
+      "netc.weights": "random(seed=42)",
+      "netc.symbols": "B",
+    });
     expect(meta(bytes)["netc.version"]).toMatch(/^\d+\.\d+\.\d+/);
   });
 });
@@ -155,32 +179,42 @@ describe("reshape and expand targets", () => {
   }
 
   it("uses literals for static shapes and never Shape", () => {
-    const { ops, target } = reshapeModel((b) => b.output("y", b.op1("reshape", { shape: [4, 6] }, [b.input("x", "f32", [2, 3, 4], at(1))], at(2))));
+    const { ops, target } = reshapeModel((b) =>
+      b.output("y", b.op1("reshape", { shape: [4, 6] }, [b.input("x", "f32", [2, 3, 4], at(1))], at(2))),
+    );
     expect(target("Reshape")).toEqual([4, 6]);
     expect(ops).toEqual(["Reshape"]);
   });
 
   it("copies a symbolic dim that stays in place with 0", () => {
-    const { target } = reshapeModel((b) => b.output("y", b.op1("reshape", { shape: [B, 12] }, [b.input("x", "f32", [B, 3, 4], at(1))], at(2))));
+    const { target } = reshapeModel((b) =>
+      b.output("y", b.op1("reshape", { shape: [B, 12] }, [b.input("x", "f32", [B, 3, 4], at(1))], at(2))),
+    );
     expect(target("Reshape")).toEqual([0, 12]);
   });
 
   it("infers a single moved symbolic dim with -1", () => {
-    const { ops, target } = reshapeModel((b) => b.output("y", b.op1("reshape", { shape: [3, dimMul(4, B)] }, [b.input("x", "f32", [B, 3, 4], at(1))], at(2))));
+    const { ops, target } = reshapeModel((b) =>
+      b.output("y", b.op1("reshape", { shape: [3, dimMul(4, B)] }, [b.input("x", "f32", [B, 3, 4], at(1))], at(2))),
+    );
     expect(target("Reshape")).toEqual([3, -1]);
     expect(ops).not.toContain("Shape");
   });
 
   it("computes two moved symbolic dims from Shape of the inputs", () => {
     const T = sym("T");
-    const { ops } = reshapeModel((b) => b.output("y", b.op1("reshape", { shape: [T, B, 4] }, [b.input("x", "f32", [B, T, 4], at(1))], at(2))));
+    const { ops } = reshapeModel((b) =>
+      b.output("y", b.op1("reshape", { shape: [T, B, 4] }, [b.input("x", "f32", [B, T, 4], at(1))], at(2))),
+    );
     expect(ops.filter((o) => o === "Shape")).toHaveLength(2);
     expect(ops).not.toContain("ScatterND");
     expect(ops).not.toContain("Gather");
   });
 
   it("expands with 1 where the symbolic dim is already there", () => {
-    const { ops, target } = reshapeModel((b) => b.output("y", b.op1("expand", { shape: [B, 3, 4] }, [b.input("x", "f32", [B, 1, 4], at(1))], at(2))));
+    const { ops, target } = reshapeModel((b) =>
+      b.output("y", b.op1("expand", { shape: [B, 3, 4] }, [b.input("x", "f32", [B, 1, 4], at(1))], at(2))),
+    );
     expect(target("Expand")).toEqual([1, 3, 4]);
     expect(ops).toEqual(["Expand"]);
   });
@@ -191,7 +225,14 @@ describe("weights and constants", () => {
     const b = new GraphBuilder("P");
     const x = b.input("x", "f32", [2, 4], at(1));
     const w = b.param({ path: "lin.weight", dtype: "f32", shape: [4, 4], unused: false, span: at(2).span });
-    const idx = b.param({ path: "lin.index", dtype: "i64", shape: [2], unused: false, span: at(3).span, init: tensor("i64", [2], [3, 1]) });
+    const idx = b.param({
+      path: "lin.index",
+      dtype: "i64",
+      shape: [2],
+      unused: false,
+      span: at(3).span,
+      init: tensor("i64", [2], [3, 1]),
+    });
     const y = b.op1("gather", { axis: 1 }, [b.op1("matmul", {}, [x, w], at(4)), idx], at(5));
     b.output("y", y);
     return b.graph;
@@ -199,7 +240,8 @@ describe("weights and constants", () => {
   const initializer = (bytes: Uint8Array, name: string) => viewModel(bytes).initializers.find((t) => t.name === name);
 
   it("draws missing float weights from the seed, deterministically, with std 0.02", () => {
-    const draw = (seed: number) => Buffer.from(initializer(emitOk(paramGraph(), { seed }), "lin.weight")?.rawData ?? []);
+    const draw = (seed: number) =>
+      Buffer.from(initializer(emitOk(paramGraph(), { seed }), "lin.weight")?.rawData ?? []);
     const [a, again, other] = [draw(7), draw(7), draw(8)];
     expect(a.length).toBe(64);
     expect(a.equals(again)).toBe(true);
@@ -287,13 +329,24 @@ describe("kernel-layout weights (--deploy)", () => {
     const wt = b.op1("transpose", { perm: [1, 0] }, [w], at(4));
     const h = b.op1("matmul", {}, [x, wt], at(5));
     const h2 = b.op1("matmul", {}, [x, b.op1("transpose", { perm: [1, 0] }, [w], at(6))], at(6));
-    const m = b.op1("add", {}, [b.op1("matmul", {}, [x, b.op1("transpose", { perm: [1, 0] }, [u], at(7))], at(7)), b.op1("matmul", {}, [x, u], at(8))], at(8));
+    const m = b.op1(
+      "add",
+      {},
+      [
+        b.op1("matmul", {}, [x, b.op1("transpose", { perm: [1, 0] }, [u], at(7))], at(7)),
+        b.op1("matmul", {}, [x, u], at(8)),
+      ],
+      at(8),
+    );
     b.output("y", b.op1("add", {}, [h, h2], at(9)));
     b.output("z", m);
     return b.graph;
   }
   const inputs = new Map([["x", random("f32", [2, 3, 4], 7)]]);
-  const weights = new Map([["fc.weight", random("f32", [5, 4], 8)], ["mix", random("f32", [4, 4], 9)]]);
+  const weights = new Map([
+    ["fc.weight", random("f32", [5, 4], 8)],
+    ["mix", random("f32", [4, 4], 9)],
+  ]);
 
   it("stores a weight read only through one Transpose transposed, keeps the checkpoint name in the metadata, computes the same", async () => {
     const g = linearGraph();
@@ -301,11 +354,16 @@ describe("kernel-layout weights (--deploy)", () => {
     const deployed = emitOk(g, { weights, kernelLayoutWeights: true });
     batch.add("kernel-layout-weights", deployed);
     const view = viewModel(deployed);
-    const transposesOf = (bytes: Uint8Array) => viewModel(bytes).nodes.filter((n) => n.opType === "Transpose").map((n) => n.input[0]);
+    const transposesOf = (bytes: Uint8Array) =>
+      viewModel(bytes)
+        .nodes.filter((n) => n.opType === "Transpose")
+        .map((n) => n.input[0]);
     expect(transposesOf(plain).sort()).toEqual(["fc.weight", "fc.weight", "mix"]);
     expect(transposesOf(deployed)).toEqual(["mix"]); // mix is also read as is: stored once, in checkpoint layout
     expect(view.initializers.map((i) => i.name).sort()).toEqual(["fc.weight.T", "mix"]);
-    expect(JSON.parse(view.meta["netc.weight_layouts"])).toEqual([{ name: "fc.weight.T", checkpoint: "fc.weight", perm: [1, 0] }]);
+    expect(JSON.parse(view.meta["netc.weight_layouts"])).toEqual([
+      { name: "fc.weight.T", checkpoint: "fc.weight", perm: [1, 0] },
+    ]);
     expect(meta(plain)["netc.weight_layouts"]).toBeUndefined();
     const want = interpret(g, inputs, weights).outputs;
     const got = await runOnnx(deployed, inputs);

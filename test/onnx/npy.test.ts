@@ -37,7 +37,9 @@ describe("npy files written by numpy", () => {
   });
 
   it("maps numpy types to element types", () => {
-    const types = ["f4_2x3", "f8_scalar", "i8", "i4", "b1", "u1", "f2"].map((n) => ok(readNpyFile(join(DIR, `${n}.npy`))).dtype);
+    const types = ["f4_2x3", "f8_scalar", "i8", "i4", "b1", "u1", "f2"].map(
+      (n) => ok(readNpyFile(join(DIR, `${n}.npy`))).dtype,
+    );
     expect(types).toEqual(["f32", "f64", "i64", "i32", "bool", "u8", "f16"]);
   });
 
@@ -67,7 +69,11 @@ describe("npy writing", () => {
     expect(writeNpyFile(path, tensor("i64", [2, 2], [1, -2, 3, 2 ** 40]))).toEqual([]);
     const bytes = readFileSync(path);
     expect((bytes[8] + 10) % 64).toBe(0);
-    const py = spawnSync("/usr/bin/python3", ["-c", "import numpy,sys; a=numpy.load(sys.argv[1]); print(a.dtype, a.shape, a.tolist())", path], { encoding: "utf8" });
+    const py = spawnSync(
+      "/usr/bin/python3",
+      ["-c", "import numpy,sys; a=numpy.load(sys.argv[1]); print(a.dtype, a.shape, a.tolist())", path],
+      { encoding: "utf8" },
+    );
     if (py.status === 0) expect(py.stdout.trim()).toBe("int64 (2, 2) [[1, -2], [3, 1099511627776]]");
   });
 });
@@ -88,13 +94,25 @@ describe("malformed npy", () => {
     ["another format", new TextEncoder().encode("PK\u0003\u0004 not numpy at all"), /bad magic/],
     ["version 9", Uint8Array.from([...good.subarray(0, 6), 9, 0, ...good.subarray(8)]), /version 9/],
     ["a truncated header", good.subarray(0, 40), /truncated header/],
-    ["truncated data", good.subarray(0, good.length - 1), /truncated: shape \(2, 3\) of <f4 needs 24 bytes, the file has 23/],
+    [
+      "truncated data",
+      good.subarray(0, good.length - 1),
+      /truncated: shape \(2, 3\) of <f4 needs 24 bytes, the file has 23/,
+    ],
     ["trailing bytes", Uint8Array.from([...good, 0]), /1 unexpected bytes/],
-    ["code in the header", withHeader("{'descr': __import__('os').system('x'), 'fortran_order': False, 'shape': ()}\n"), /unexpected/],
+    [
+      "code in the header",
+      withHeader("{'descr': __import__('os').system('x'), 'fortran_order': False, 'shape': ()}\n"),
+      /unexpected/,
+    ],
     ["a missing shape", withHeader("{'descr': '<f4', 'fortran_order': False}\n"), /'shape'/],
     ["a negative dim", withHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,)}\n"), /sizes from 0/],
     ["an unterminated string", withHeader("{'descr': '<f4, 'fortran_order': False, 'shape': ()}\n"), /expected/],
-    ["an absurd shape", withHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (100000000, 100000000, 1000)}\n"), /truncated/],
+    [
+      "an absurd shape",
+      withHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (100000000, 100000000, 1000)}\n"),
+      /truncated/,
+    ],
   ])("reports %s", (_, bytes, message) => {
     expect(bad(bytes)).toMatch(message);
   });

@@ -5,7 +5,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { AttributeType, DataLocation, DataType, decodeModel, encodeModel, type ModelProto } from "../../src/backends/onnx/proto.js";
+import {
+  AttributeType,
+  DataLocation,
+  DataType,
+  decodeModel,
+  encodeModel,
+  type ModelProto,
+} from "../../src/backends/onnx/proto.js";
 import { ProtobufError } from "../../src/backends/onnx/wire.js";
 import { onnxCheckerAvailable } from "../helpers/onnx-check.js";
 
@@ -51,21 +58,38 @@ function sample(): ModelProto {
           ],
         },
       ],
-      input: [{ name: "x", type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: "B" }, { dimValue: 3 }] } } } }],
-      output: [{ name: "y", type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: "B" }, { dimValue: 1 }] } } } }],
+      input: [
+        {
+          name: "x",
+          type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: "B" }, { dimValue: 3 }] } } },
+        },
+      ],
+      output: [
+        {
+          name: "y",
+          type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: "B" }, { dimValue: 1 }] } } },
+        },
+      ],
     },
   };
 }
 
 /** What decoding adds: every repeated field as an array, absent ones empty. */
 function withEmptyLists(m: ModelProto): unknown {
-  return JSON.parse(JSON.stringify(m, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : v instanceof Uint8Array ? [...v] : v)));
+  return JSON.parse(
+    JSON.stringify(m, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : v instanceof Uint8Array ? [...v] : v)),
+  );
 }
 
 const normalised = (m: ModelProto) => {
   const strip = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(strip);
-    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).filter(([, x]) => !(Array.isArray(x) && x.length === 0)).map(([k, x]) => [k, strip(x)]));
+    if (v && typeof v === "object")
+      return Object.fromEntries(
+        Object.entries(v)
+          .filter(([, x]) => !(Array.isArray(x) && x.length === 0))
+          .map(([k, x]) => [k, strip(x)]),
+      );
     return v;
   };
   return strip(withEmptyLists(m));
@@ -112,9 +136,13 @@ describe("ONNX protobuf codec", () => {
       "assert m.doc_string == 'ünïcødé ✓ 𝄞' and m.model_version == 2**60",
       "open(sys.argv[2], 'wb').write(m.SerializeToString())",
     ].join("\n");
-    const r = spawnSync("/usr/bin/python3", ["-c", script, join(dir, "ours.onnx"), join(dir, "theirs.onnx")], { encoding: "utf8" });
+    const r = spawnSync("/usr/bin/python3", ["-c", script, join(dir, "ours.onnx"), join(dir, "theirs.onnx")], {
+      encoding: "utf8",
+    });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    expect(normalised(decodeModel(new Uint8Array(readFileSync(join(dir, "theirs.onnx")))))).toEqual(normalised(sample()));
+    expect(normalised(decodeModel(new Uint8Array(readFileSync(join(dir, "theirs.onnx")))))).toEqual(
+      normalised(sample()),
+    );
   });
 });

@@ -26,7 +26,12 @@ function mlp(): { graph: Graph; weights: Map<string, HostTensor> } {
   const b = new GraphBuilder("Mlp");
   const x = b.input("x", "f32", [sym("B"), 16], at(1));
   const p = (path: string, shape: number[]) => b.param({ path, dtype: "f32", shape, unused: false, span: at(2).span });
-  const h = b.op1("relu", {}, [b.op1("add", {}, [b.op1("matmul", {}, [x, p("fc1.weight", [16, 32])], at(3)), p("fc1.bias", [32])], at(4))], at(5));
+  const h = b.op1(
+    "relu",
+    {},
+    [b.op1("add", {}, [b.op1("matmul", {}, [x, p("fc1.weight", [16, 32])], at(3)), p("fc1.bias", [32])], at(4))],
+    at(5),
+  );
   b.output("y", b.op1("matmul", {}, [h, p("fc2.weight", [32, 8])], at(6)));
   const weights = new Map([
     ["fc1.weight", random("f32", [16, 32], 1)],
@@ -41,7 +46,11 @@ const tempDir = () => mkdtempSync(join(tmpdir(), "netc-write-"));
 
 describe("external data", () => {
   it("moves large initializers to the side file with aligned offsets", () => {
-    const inits = [tensorProto("small", random("f32", [4], 1)), tensorProto("a", random("f32", [300], 2)), tensorProto("b", random("f32", [300], 3))];
+    const inits = [
+      tensorProto("small", random("f32", [4], 1)),
+      tensorProto("a", random("f32", [300], 2)),
+      tensorProto("b", random("f32", [300], 3)),
+    ];
     const ext = moveToExternal(inits, "w.data", 1024);
     expect(ext.chunks.map((c) => c.offset)).toEqual([0, 1216]);
     expect(ext.byteLength).toBe(2416);
@@ -58,9 +67,13 @@ describe("external data", () => {
     const { graph, weights } = mlp();
     const dir = tempDir();
     const path = join(dir, "mlp.onnx");
-    expect(writeOnnx(path, graph, { weights, externalDataPath: "mlp.weights", externalThreshold: 256, writeSlice: 100 })).toEqual([]);
+    expect(
+      writeOnnx(path, graph, { weights, externalDataPath: "mlp.weights", externalThreshold: 256, writeSlice: 100 }),
+    ).toEqual([]);
     expect(readdirSync(dir).sort()).toEqual(["mlp.onnx", "mlp.weights"]);
-    const external = viewModel(readFileSync(path)).initializers.filter((t) => t.external).map((t) => t.name);
+    const external = viewModel(readFileSync(path))
+      .initializers.filter((t) => t.external)
+      .map((t) => t.name);
     expect(external.sort()).toEqual(["fc1.weight", "fc2.weight"]);
     expect(statSync(join(dir, "mlp.weights")).size).toBe(16 * 32 * 4 + 32 * 8 * 4);
     batch.addFile(path);
@@ -111,7 +124,9 @@ describe("runOnnx", () => {
     expect(await rejectedCodes(runOnnx(Uint8Array.from([1, 2, 3]), new Map()))).toEqual(["NET5004"]);
     expect(await rejectedCodes(runOnnx(bytes, new Map()))).toEqual(["NET5004"]);
     expect(await rejectedCodes(runOnnx(bytes, new Map([["x", random("f64", [3, 16], 1)]])))).toEqual(["NET5004"]);
-    expect(await rejectedCodes(runOnnx(bytes, new Map([["x", tensor("bf16", [1, 16], new Array(16).fill(0))]])))).toEqual(["NET5004"]);
+    expect(
+      await rejectedCodes(runOnnx(bytes, new Map([["x", tensor("bf16", [1, 16], new Array(16).fill(0))]]))),
+    ).toEqual(["NET5004"]);
   });
 
   it("fetches only the outputs asked for, converting i64 and bool", async () => {
@@ -120,7 +135,10 @@ describe("runOnnx", () => {
     b.output("arg", b.op1("argmax", { axis: 0, keepdims: false }, [x], at(2)));
     b.output("pos", b.op1("gt", {}, [x, b.constant(tensor("f32", [], [0]), at(3))], at(4)));
     const model = emitOnnx(b.graph).bytes!;
-    const got = await runOnnx(model, new Map([["x", tensor("f32", [4], [-1, 3, 2, -5])]]), { outputs: ["pos"], threads: 1 });
+    const got = await runOnnx(model, new Map([["x", tensor("f32", [4], [-1, 3, 2, -5])]]), {
+      outputs: ["pos"],
+      threads: 1,
+    });
     expect([...got.keys()]).toEqual(["pos"]);
     expect(got.get("pos")).toEqual(tensor("bool", [4], [0, 1, 1, 0]));
     const all = await runOnnx(model, new Map([["x", tensor("f32", [4], [-1, 3, 2, -5])]]));

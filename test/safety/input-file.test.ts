@@ -27,7 +27,9 @@ describe("readRegularFile", () => {
   it("refuses devices, folders and /proc files, which report a size they do not have", () => {
     expect(refusal(() => readRegularFile("/dev/zero", 100))).toMatch(/^NET8010 .*device/);
     expect(refusal(() => readRegularFile(dir, 100))).toMatch(/^NET8001 .*folder/);
-    expect(refusal(() => readRegularFile("/proc/self/environ", 1 << 20))).toMatch(/^NET8010 .*more bytes than its size/);
+    expect(refusal(() => readRegularFile("/proc/self/environ", 1 << 20))).toMatch(
+      /^NET8010 .*more bytes than its size/,
+    );
   });
 
   it("refuses a file above the size bound, and reads one within it", () => {

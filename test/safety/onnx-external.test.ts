@@ -31,7 +31,12 @@ function modelNaming(entries: Record<string, string>, where: "initializer" | "co
   return encodeModel({
     irVersion: 8,
     opsetImport: [{ domain: "", version: 17 }],
-    graph: { name: "g", node: nodes, initializer: where === "initializer" ? [w] : [], output: [valueInfo("y", "f32", [4])] },
+    graph: {
+      name: "g",
+      node: nodes,
+      initializer: where === "initializer" ? [w] : [],
+      output: [valueInfo("y", "f32", [4])],
+    },
   });
 }
 
@@ -65,7 +70,9 @@ describe("ONNX external data locations", () => {
     const linked = place({ location: "sub/link.data" });
     mkdirSync(join(linked, "sub"));
     symlinkSync(join(linked, "w.data"), join(linked, "sub", "link.data"));
-    expect(Array.from((await runOnnx(join(linked, "m.onnx"), {})).get("y")!.data as Float32Array)).toEqual([1, 2, 3, 4]);
+    expect(Array.from((await runOnnx(join(linked, "m.onnx"), {})).get("y")!.data as Float32Array)).toEqual([
+      1, 2, 3, 4,
+    ]);
   });
 
   const secret = join(root, "secret.data");
@@ -76,26 +83,54 @@ describe("ONNX external data locations", () => {
   symlinkSync(secret, join(linkDir, "out.data"));
   const bad: [string, string, string][] = [
     ["an absolute path", place({ location: "/etc/passwd" }), 'location "/etc/passwd" is an absolute path'],
-    ["a parent-folder path", place({ location: "../secret.data" }), 'location "../secret.data" leads outside the model\'s folder'],
+    [
+      "a parent-folder path",
+      place({ location: "../secret.data" }),
+      'location "../secret.data" leads outside the model\'s folder',
+    ],
     ["a link leading out of the folder", linkDir, 'location "out.data" leads outside the model\'s folder'],
     ["a FIFO", fifoDir, 'location "pipe" names a path that is a FIFO (named pipe), not a regular file'],
-    ["a device through a link", (() => {
-      const d = place({ location: "zero" });
-      symlinkSync("/dev/zero", join(d, "zero"));
-      return d;
-    })(), 'location "zero" leads outside the model\'s folder'],
-    ["a folder", (() => {
-      const d = place({ location: "sub" });
-      mkdirSync(join(d, "sub"));
-      return d;
-    })(), 'location "sub" names a path that is a folder, not a regular file'],
+    [
+      "a device through a link",
+      (() => {
+        const d = place({ location: "zero" });
+        symlinkSync("/dev/zero", join(d, "zero"));
+        return d;
+      })(),
+      'location "zero" leads outside the model\'s folder',
+    ],
+    [
+      "a folder",
+      (() => {
+        const d = place({ location: "sub" });
+        mkdirSync(join(d, "sub"));
+        return d;
+      })(),
+      'location "sub" names a path that is a folder, not a regular file',
+    ],
     ["a missing file", place({ location: "nope.data" }), 'location "nope.data" names no file in the model\'s folder'],
-    ["bytes past the end", place({ location: "w.data", offset: "8", length: "16" }), "holds 16 bytes, but the tensor's bytes 8 to 24 lie past its end"],
-    ["a default length past the end", place({ location: "w.data", offset: "4" }), "the tensor's bytes 4 to 20 lie past its end"],
-    ["a negative offset", place({ location: "w.data", offset: "-8", length: "16" }), 'has the offset "-8", not a whole number of bytes'],
+    [
+      "bytes past the end",
+      place({ location: "w.data", offset: "8", length: "16" }),
+      "holds 16 bytes, but the tensor's bytes 8 to 24 lie past its end",
+    ],
+    [
+      "a default length past the end",
+      place({ location: "w.data", offset: "4" }),
+      "the tensor's bytes 4 to 20 lie past its end",
+    ],
+    [
+      "a negative offset",
+      place({ location: "w.data", offset: "-8", length: "16" }),
+      'has the offset "-8", not a whole number of bytes',
+    ],
     ["no location", place({ offset: "0" }), "is stored externally but names no location"],
     ["onnxruntime's memory marker", place({ location: "*/_ORT_MEM_ADDR_/*", offset: "4096" }), "raw-memory marker"],
-    ["a constant's tensor", place({ location: "/etc/passwd" }, "constant"), 'location "/etc/passwd" is an absolute path'],
+    [
+      "a constant's tensor",
+      place({ location: "/etc/passwd" }, "constant"),
+      'location "/etc/passwd" is an absolute path',
+    ],
   ];
   for (const [what, dir, message] of bad)
     it(`refuses ${what} (NET5006)`, async () => {
@@ -107,7 +142,9 @@ describe("ONNX external data locations", () => {
 
   it("refuses external data in a model given as bytes", async () => {
     const found = await codesOf(modelNaming({ location: "w.data" }));
-    expect(found).toEqual(['NET5006 the tensor "w" keeps its data in an external file, and a model given as bytes has no folder to read it from']);
+    expect(found).toEqual([
+      'NET5006 the tensor "w" keeps its data in an external file, and a model given as bytes has no folder to read it from',
+    ]);
   });
 
   it("netc run reports it with exit 1", async () => {

@@ -34,7 +34,11 @@ const fillBundle = (d: string) => {
 describe("bundle folders", () => {
   it("refuses the working folder, a folder above it and an empty path, and deletes nothing", () => {
     writeFileSync("keep.net", "source");
-    for (const target of [".", "", "..", "./", join(dir, "sub", "..")]) expect(codeOf(() => writeBundleFolder(target, [], "the bundle", fillBundle)), target).toBe("NET8009");
+    for (const target of [".", "", "..", "./", join(dir, "sub", "..")])
+      expect(
+        codeOf(() => writeBundleFolder(target, [], "the bundle", fillBundle)),
+        target,
+      ).toBe("NET8009");
     expect(readFileSync("keep.net", "utf8")).toBe("source");
   });
 
@@ -82,11 +86,23 @@ describe("file outputs", () => {
   it("never writes over an input, a folder or a special file", () => {
     writeFileSync("a.net", "source");
     mkdirSync("d");
-    expect(codeOf(() => writeFileOutput("a.net", ["a.net"], "the ONNX model", (fd) => writeAll(fd, new Uint8Array(4))))).toBe("NET8008");
-    expect(codeOf(() => writeFileOutput("./a.net", [join(dir, "a.net")], "the ONNX model", (fd) => writeAll(fd, new Uint8Array(4))))).toBe("NET8008");
-    expect(codeOf(() => writeFileOutput("d", [], "the ONNX model", (fd) => writeAll(fd, new Uint8Array(4))))).toBe("NET8009");
-    expect(codeOf(() => writeFileOutput("/dev/null", [], "the ONNX model", (fd) => writeAll(fd, new Uint8Array(4))))).toBe("NET8009");
-    expect(codeOf(() => writeFileOutput("a.net/child", [], "the ONNX model", (fd) => writeAll(fd, new Uint8Array(4))))).toBe("NET8004");
+    expect(
+      codeOf(() => writeFileOutput("a.net", ["a.net"], "the ONNX model", (fd) => writeAll(fd, new Uint8Array(4)))),
+    ).toBe("NET8008");
+    expect(
+      codeOf(() =>
+        writeFileOutput("./a.net", [join(dir, "a.net")], "the ONNX model", (fd) => writeAll(fd, new Uint8Array(4))),
+      ),
+    ).toBe("NET8008");
+    expect(codeOf(() => writeFileOutput("d", [], "the ONNX model", (fd) => writeAll(fd, new Uint8Array(4))))).toBe(
+      "NET8009",
+    );
+    expect(
+      codeOf(() => writeFileOutput("/dev/null", [], "the ONNX model", (fd) => writeAll(fd, new Uint8Array(4)))),
+    ).toBe("NET8009");
+    expect(
+      codeOf(() => writeFileOutput("a.net/child", [], "the ONNX model", (fd) => writeAll(fd, new Uint8Array(4)))),
+    ).toBe("NET8004");
     expect(readFileSync("a.net", "utf8")).toBe("source");
   });
 
@@ -96,7 +112,12 @@ describe("file outputs", () => {
       codeOf(() =>
         writeFilesAtomic([
           { target: "one.npy", write: (fd) => writeAll(fd, new Uint8Array([1])) },
-          { target: "two.npy", write: () => { throw Object.assign(new Error("no space"), { code: "ENOSPC" }); } },
+          {
+            target: "two.npy",
+            write: () => {
+              throw Object.assign(new Error("no space"), { code: "ENOSPC" });
+            },
+          },
         ]),
       ),
     ).toBe("NET8004");
@@ -108,9 +129,15 @@ describe("file outputs", () => {
     writeFileSet("out", [{ name: "y.npy", bytes: new Uint8Array([1]) }], [], "the outputs");
     expect(readdirSync("out")).toEqual(["y.npy"]);
     writeFileSync("f.txt", "mine");
-    expect(codeOf(() => writeFileSet("f.txt", [{ name: "y.npy", bytes: new Uint8Array(1) }], [], "the outputs"))).toBe("NET8009");
-    expect(codeOf(() => writeFileSet("out", [{ name: "y.npy", bytes: new Uint8Array(1) }], ["out/y.npy"], "the outputs"))).toBe("NET8008");
-    expect(codeOf(() => writeFileSet(".", [{ name: "y.npy", bytes: new Uint8Array(1) }], [], "the outputs"))).toBe("NET8009");
+    expect(codeOf(() => writeFileSet("f.txt", [{ name: "y.npy", bytes: new Uint8Array(1) }], [], "the outputs"))).toBe(
+      "NET8009",
+    );
+    expect(
+      codeOf(() => writeFileSet("out", [{ name: "y.npy", bytes: new Uint8Array(1) }], ["out/y.npy"], "the outputs")),
+    ).toBe("NET8008");
+    expect(codeOf(() => writeFileSet(".", [{ name: "y.npy", bytes: new Uint8Array(1) }], [], "the outputs"))).toBe(
+      "NET8009",
+    );
     expect(readFileSync("f.txt", "utf8")).toBe("mine");
   });
 });

@@ -16,17 +16,23 @@ afterEach(() => {
 
 const dir = mkdtempSync(join(tmpdir(), "netc-stdlib-output-"));
 const model = join(dir, "tiny.net");
-writeFileSync(model, 'import "std/nn.net"\n\nmodel Tiny()(x: f32[1, 4]) -> f32[1, 3] {\n  layer fc = Linear(4, 3)\n  return fc(x)\n}\n');
+writeFileSync(
+  model,
+  'import "std/nn.net"\n\nmodel Tiny()(x: f32[1, 4]) -> f32[1, 3] {\n  layer fc = Linear(4, 3)\n  return fc(x)\n}\n',
+);
 
 describe("the standard library as an output", () => {
   const targets: [string, () => string][] = [
     ["its absolute path", () => NN],
     ["a path relative to the working folder", () => relative(process.cwd(), NN)],
-    ["a link to it", () => {
-      const link = join(dir, "link.onnx");
-      symlinkSync(NN, link);
-      return link;
-    }],
+    [
+      "a link to it",
+      () => {
+        const link = join(dir, "link.onnx");
+        symlinkSync(NN, link);
+        return link;
+      },
+    ],
   ];
   for (const [what, target] of targets)
     it(`compile -o ${what} is refused (NET8008) and the file is unchanged`, async () => {

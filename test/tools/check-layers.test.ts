@@ -29,7 +29,10 @@ describe("the dependency check", () => {
 
   it("makes `npm run lint:deps` fail on a planted folder cycle (util -> compiler, while compiler imports util)", () => {
     const src = plant("util/tensor.ts", 'import type { Graph } from "../compiler/ir/ir.js";');
-    const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "tools/check-layers.ts"), "--src", src], { encoding: "utf8", cwd: ROOT });
+    const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "tools/check-layers.ts"), "--src", src], {
+      encoding: "utf8",
+      cwd: ROOT,
+    });
     expect(r.status).toBe(1);
     // The cycle is the strongly connected component the new import closes, with the imports that make it.
     expect(r.stderr).toMatch(/^cycle: folder cycle between (\w+, )*compiler, (\w+, )*util:$/m);
@@ -38,11 +41,15 @@ describe("the dependency check", () => {
 
   it("finds an upward import that closes no cycle (the browser runtime reaching into the compiler)", () => {
     const src = plant("runtime/validate.ts", 'export { verifyGraph } from "../compiler/ir/verify.js";');
-    expect(messages(src)).toEqual(["upward: runtime/validate.ts imports compiler/ir/verify.ts: src/runtime/ may not import src/compiler/ir/, which is above it"]);
+    expect(messages(src)).toEqual([
+      "upward: runtime/validate.ts imports compiler/ir/verify.ts: src/runtime/ may not import src/compiler/ir/, which is above it",
+    ]);
   });
 
   it("finds an import between two layers of one rank (the ONNX and WGSL back ends are independent)", () => {
     const src = plant("backends/wgsl/limits.ts", 'import "../onnx/opset.js";');
-    expect(messages(src)).toEqual(["upward: backends/wgsl/limits.ts imports backends/onnx/opset.ts: src/backends/wgsl/ may not import src/backends/onnx/, which is beside it"]);
+    expect(messages(src)).toEqual([
+      "upward: backends/wgsl/limits.ts imports backends/onnx/opset.ts: src/backends/wgsl/ may not import src/backends/onnx/, which is beside it",
+    ]);
   });
 });

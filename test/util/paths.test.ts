@@ -4,12 +4,20 @@ import { groupPaths, summarisePaths } from "../../src/util/paths.js";
 
 describe("summarising weight paths", () => {
   it("groups under the shortest prefix that tells them apart, indices as *", () => {
-    const paths = ["landmark.conv_45.conv.weight", "landmark.conv_45.bn.bias", "landmark.output_layer.0.weight", "landmark.output_layer.1.weight"];
+    const paths = [
+      "landmark.conv_45.conv.weight",
+      "landmark.conv_45.bn.bias",
+      "landmark.output_layer.0.weight",
+      "landmark.output_layer.1.weight",
+    ];
     expect(groupPaths(paths).map((g) => [g.pattern, g.count])).toEqual([
       ["landmark.conv_45.*", 2],
       ["landmark.output_layer.*", 2],
     ]);
-    expect(groupPaths(["blocks.0.attn.w", "blocks.1.attn.w", "head.w"]).map((g) => g.pattern)).toEqual(["blocks.*", "head.*"]);
+    expect(groupPaths(["blocks.0.attn.w", "blocks.1.attn.w", "head.w"]).map((g) => g.pattern)).toEqual([
+      "blocks.*",
+      "head.*",
+    ]);
     expect(groupPaths(["blocks.0.w", "blocks.1.w"]).map((g) => g.pattern)).toEqual(["blocks.*.*"]);
   });
 

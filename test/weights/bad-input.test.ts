@@ -22,7 +22,12 @@ function convert(input: string, output: string): void {
 /** Converting `input` fails with `code`, and leaves the output folder empty (no output, no temporary file). */
 function expectRefused(input: string, code: string, ...fragments: string[]): void {
   const outDir = fs.mkdtempSync(path.join(dir, "out-"));
-  expectDiagnostic(() => convert(input, path.join(outDir, "model.safetensors")), code, path.basename(input), ...fragments);
+  expectDiagnostic(
+    () => convert(input, path.join(outDir, "model.safetensors")),
+    code,
+    path.basename(input),
+    ...fragments,
+  );
   expect(fs.readdirSync(outDir)).toEqual([]);
 }
 
@@ -40,7 +45,12 @@ describe("malicious pickles", () => {
     try {
       expect(findStateDict(ckpt).path).toBe("state_dict");
       const config = ckpt.root.kind === "dict" ? ckpt.root.entries.find((e) => e.key === "config")?.node : undefined;
-      expect(config).toEqual({ kind: "opaque", global: "__main__.Config", made: "new", entries: [{ key: "depth", node: { kind: "scalar", value: 3 } }] });
+      expect(config).toEqual({
+        kind: "opaque",
+        global: "__main__.Config",
+        made: "new",
+        entries: [{ key: "depth", node: { kind: "scalar", value: 3 } }],
+      });
     } finally {
       ckpt.close();
     }
@@ -53,7 +63,12 @@ describe("malicious pickles", () => {
   it("keeps '__proto__', 'constructor' and 'toString' keys as plain keys", () => {
     const ckpt = openCheckpoint(fixture("proto_keys.pth"));
     try {
-      expect(ckpt.tensors.map((t) => t.key)).toEqual(["__proto__.polluted", "model.__proto__", "model.constructor", "model.toString"]);
+      expect(ckpt.tensors.map((t) => t.key)).toEqual([
+        "__proto__.polluted",
+        "model.__proto__",
+        "model.constructor",
+        "model.toString",
+      ]);
       const sd = findStateDict(ckpt, "model");
       expect(values(ckpt.readTensor(sd.tensors.get("__proto__")!))).toEqual([1]);
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -112,7 +127,13 @@ describe("files that are not checkpoints", () => {
 });
 
 describe("truncated and corrupted files", () => {
-  const sources = ["zip_dtypes.pth", "legacy_dtypes.pth", "legacy_views.pth", "peer.safetensors", "dataparallel.pth.tar"];
+  const sources = [
+    "zip_dtypes.pth",
+    "legacy_dtypes.pth",
+    "legacy_views.pth",
+    "peer.safetensors",
+    "dataparallel.pth.tar",
+  ];
 
   for (const name of sources) {
     it(`${name} cut anywhere fails with a diagnostic, never a raw exception`, () => {
@@ -172,7 +193,12 @@ describe("atomic output", () => {
         throw new DiagnosticError([]);
       },
     };
-    const fine = { name: "a", dtype: "f32" as const, shape: [1], read: () => ({ dtype: "f32" as const, shape: [1], data: new Float32Array([1]) }) };
+    const fine = {
+      name: "a",
+      dtype: "f32" as const,
+      shape: [1],
+      read: () => ({ dtype: "f32" as const, shape: [1], data: new Float32Array([1]) }),
+    };
     expect(() => writeSafetensors(out, [fine, failing])).toThrow(DiagnosticError);
     expect(fs.readdirSync(outDir)).toEqual(["w.safetensors"]);
     expect(fs.readFileSync(out, "utf8")).toBe("previous");

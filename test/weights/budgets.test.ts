@@ -22,18 +22,32 @@ function timed(work: () => void): number {
 describe("budgets on what a pickle names", () => {
   it("one tensor shared 2^22 times (a 1 KB file): the shared-storage fan-out budget", () => {
     const took = timed(() =>
-      expectDiagnostic(() => openCheckpoint(fixture("budget_fanout.pth")), "NET6017", "budget_fanout.pth", "more than 65,536 tensors view storage", "the last at 'shared."),
+      expectDiagnostic(
+        () => openCheckpoint(fixture("budget_fanout.pth")),
+        "NET6017",
+        "budget_fanout.pth",
+        "more than 65,536 tensors view storage",
+        "the last at 'shared.",
+      ),
     );
     expect(took).toBeLessThan(SECONDS);
   });
 
   it("2^16 full views of a 2,048-element storage: the viewed-elements budget", () => {
-    expectDiagnostic(() => openCheckpoint(fixture("budget_elements.pth")), "NET6017", "elements of the 2,048 it stores");
+    expectDiagnostic(
+      () => openCheckpoint(fixture("budget_elements.pth")),
+      "NET6017",
+      "elements of the 2,048 it stores",
+    );
   });
 
   it("2^23 numbers through shared lists: the values budget", () => {
     const took = timed(() => {
-      const d = expectDiagnostic(() => openCheckpoint(fixture("budget_values.pth")), "NET6017", "the checkpoint holds more than");
+      const d = expectDiagnostic(
+        () => openCheckpoint(fixture("budget_values.pth")),
+        "NET6017",
+        "the checkpoint holds more than",
+      );
       // 2,000,000 plus one per 4 bytes of its (tiny) pickle
       expect(d.message).toMatch(/more than 2,000,\d{3} values$/);
     });
@@ -106,7 +120,8 @@ describe.skipIf(noTorch)("a .pth of 130,000 tensors", () => {
 
   it("a long training log (2,500,000 numbers, none shared) is data, not an attack: the values budget grows with the pickle", () => {
     const log = path.join(dir, "log.pth");
-    const script = "import sys, torch\ntorch.save({'state_dict': {'w': torch.ones(1)}, 'loss': [i / 8 for i in range(2500000)]}, sys.argv[1])";
+    const script =
+      "import sys, torch\ntorch.save({'state_dict': {'w': torch.ones(1)}, 'loss': [i / 8 for i in range(2500000)]}, sys.argv[1])";
     const made = spawnSync(PYTHON, ["-c", script, log], { encoding: "utf8" });
     expect(made.status, made.stderr).toBe(0);
     const ckpt = openCheckpoint(log);
@@ -123,7 +138,10 @@ describe.skipIf(noTorch)("a .pth of 130,000 tensors", () => {
     try {
       expect(ckpt.tensors).toHaveLength(130_000);
       expect(inspectCheckpoint(ckpt, { maxTensorsPerDict: 2 })).toContain("... 129,998 more tensors");
-      const { weights, report } = importWeights([{ path: "layer99999.w", dtype: "f32", shape: [1] }], [{ checkpoint: ckpt }]);
+      const { weights, report } = importWeights(
+        [{ path: "layer99999.w", dtype: "f32", shape: [1] }],
+        [{ checkpoint: ckpt }],
+      );
       expect(values(weights.get("layer99999.w")!)).toEqual([99999]);
       expect(report.unexpected).toHaveLength(129_999);
     } finally {

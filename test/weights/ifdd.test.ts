@@ -35,7 +35,15 @@ function listedWeights(): DeclaredWeight[] {
     .filter((line) => line && !line.startsWith("#"))
     .map((line) => {
       const [path, shape, dtype] = line.split("\t");
-      return { path, dtype: TORCH_DTYPES[dtype], shape: shape.replace(/[()\s]/g, "").split(",").filter(Boolean).map(Number) };
+      return {
+        path,
+        dtype: TORCH_DTYPES[dtype],
+        shape: shape
+          .replace(/[()\s]/g, "")
+          .split(",")
+          .filter(Boolean)
+          .map(Number),
+      };
     });
 }
 
@@ -62,7 +70,9 @@ describe.skipIf(skip)("IFDD checkpoint", () => {
     const ckpt = openCheckpoint(path);
     try {
       const progress: number[] = [];
-      const { weights, report } = importWeights(declared, [{ checkpoint: ckpt }], { onProgress: (done) => progress.push(done) });
+      const { weights, report } = importWeights(declared, [{ checkpoint: ckpt }], {
+        onProgress: (done) => progress.push(done),
+      });
       expect(reportDiagnostics(report)).toEqual([]);
       expect(report.sources).toEqual([`${path} ['model']`]);
       expect(weights.size).toBe(297);

@@ -28,7 +28,9 @@ describe("weights inspect", () => {
 
   it("summarises other values and says when the state dict is ambiguous", () => {
     const text = inspect("nested.pth");
-    expect(text).toContain("state dict: several dicts of tensors could be the state dict: 'model' (11 tensors), 'ema' (11 tensors)");
+    expect(text).toContain(
+      "state dict: several dicts of tensors could be the state dict: 'model' (11 tensors), 'ema' (11 tensors)",
+    );
     expect(text).toContain("  big: 1180591620717411303424");
     expect(text).toContain("  blob: <bytes[2]>");
     expect(text).toContain("  ids: <set of 2>");

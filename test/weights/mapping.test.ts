@@ -12,7 +12,15 @@ import {
   type DeclaredWeight,
   type MappingRules,
 } from "../../src/weights/index.js";
-import { expectDiagnostic, expectedTensors, expectTensor, fixture, readJson, type TensorRecord, values } from "./helpers.js";
+import {
+  expectDiagnostic,
+  expectedTensors,
+  expectTensor,
+  fixture,
+  readJson,
+  type TensorRecord,
+  values,
+} from "./helpers.js";
 
 const dataParallel = openCheckpoint(fixture("dataparallel.pth.tar"));
 const nested = openCheckpoint(fixture("nested.pth"));
@@ -76,7 +84,9 @@ describe("mapping a checkpoint onto declared weights", () => {
 
   it("relaxes to warnings with allowMissing and allowUnexpected", () => {
     const { report } = load(tinyNet(), {});
-    const severities = new Set(reportDiagnostics(report, { allowMissing: true, allowUnexpected: true }).map((d) => d.severity));
+    const severities = new Set(
+      reportDiagnostics(report, { allowMissing: true, allowUnexpected: true }).map((d) => d.severity),
+    );
     expect(severities).toEqual(new Set(["warning"]));
   });
 
@@ -88,7 +98,10 @@ describe("mapping a checkpoint onto declared weights", () => {
         { from: "^bn\\.(\\w+)$", to: "stem.norm.$1", regex: true },
       ],
     };
-    const declared = tinyNet().map((d) => ({ ...d, path: d.path.replace(/^conv/, "stem.conv").replace(/^bn/, "stem.norm") }));
+    const declared = tinyNet().map((d) => ({
+      ...d,
+      path: d.path.replace(/^conv/, "stem.conv").replace(/^bn/, "stem.norm"),
+    }));
     const { weights, report } = load(declared, rules);
     expect(report.missing).toEqual([]);
     expect(report.unexpected).toEqual([]);
@@ -99,14 +112,23 @@ describe("mapping a checkpoint onto declared weights", () => {
   it("splits a packed qkv into q, k and v, reading the packed tensor once", () => {
     const declared = tinyNet().filter((d) => !d.path.startsWith("qkv"));
     for (const part of ["q", "k", "v"]) {
-      declared.push({ path: `${part}.weight`, dtype: "f32", shape: [4, 4] }, { path: `${part}.bias`, dtype: "f32", shape: [4] });
+      declared.push(
+        { path: `${part}.weight`, dtype: "f32", shape: [4, 4] },
+        { path: `${part}.bias`, dtype: "f32", shape: [4] },
+      );
     }
-    const rules: MappingRules = { ...STRIP, transforms: [{ op: "split", key: "qkv\\.(weight|bias)", regex: true, axis: 0, into: ["q.$1", "k.$1", "v.$1"] }] };
+    const rules: MappingRules = {
+      ...STRIP,
+      transforms: [{ op: "split", key: "qkv\\.(weight|bias)", regex: true, axis: 0, into: ["q.$1", "k.$1", "v.$1"] }],
+    };
     const progress: number[] = [];
-    const { weights, report } = importWeights(declared, [{ checkpoint: dataParallel, rules }], { onProgress: (done) => progress.push(done) });
+    const { weights, report } = importWeights(declared, [{ checkpoint: dataParallel, rules }], {
+      onProgress: (done) => progress.push(done),
+    });
     expect(report.missing).toEqual([]);
     expect(report.unexpected).toEqual([]);
-    for (const path of ["q.weight", "k.weight", "v.weight", "q.bias", "k.bias", "v.bias"]) expectTensor(weights.get(path)!, derived[path]);
+    for (const path of ["q.weight", "k.weight", "v.weight", "q.bias", "k.bias", "v.bias"])
+      expectTensor(weights.get(path)!, derived[path]);
     expect(report.applied.find((a) => a.path === "k.weight")?.steps).toEqual(["split axis 0 [4:8]"]);
     expect(progress).toHaveLength(11);
   });
@@ -125,7 +147,10 @@ describe("mapping a checkpoint onto declared weights", () => {
     expectTensor(weights.get("head.weight")!, derived["head.weight.T"]);
     expectTensor(weights.get("conv.weight")!, derived["conv.weight.reshape(3,-1)"]);
 
-    const permuted = load(tinyNet({ "conv.weight": { shape: [2, 3, 3, 3] } }), { ...STRIP, transforms: [{ op: "transpose", key: "conv.weight", perm: [1, 0, 2, 3] }] });
+    const permuted = load(tinyNet({ "conv.weight": { shape: [2, 3, 3, 3] } }), {
+      ...STRIP,
+      transforms: [{ op: "transpose", key: "conv.weight", perm: [1, 0, 2, 3] }],
+    });
     expectTensor(permuted.weights.get("conv.weight")!, derived["conv.weight.permute(1,0,2,3)"]);
   });
 
@@ -133,7 +158,14 @@ describe("mapping a checkpoint onto declared weights", () => {
     const { weights, report } = load(tinyNet({ "head.weight": { shape: [4, 2] } }), STRIP);
     expect(weights.has("head.weight")).toBe(false);
     expect(report.shapeMismatch).toEqual([
-      { path: "head.weight", key: "module.head.weight", source: report.sources[0], span: span(10), expected: [4, 2], actual: [2, 4] },
+      {
+        path: "head.weight",
+        key: "module.head.weight",
+        source: report.sources[0],
+        span: span(10),
+        expected: [4, 2],
+        actual: [2, 4],
+      },
     ]);
     const [d] = reportDiagnostics(report, { allowMissing: true, allowUnexpected: true });
     expect(d).toMatchObject({ code: "NET6022", severity: "error", span: span(10) });
@@ -173,7 +205,11 @@ describe("mapping a checkpoint onto declared weights", () => {
     const cast = load(declared, { ...STRIP, transforms: [{ op: "cast", key: "bn.num_batches_tracked" }] });
     expect(cast.report.dtypeMismatch).toEqual([]);
     expect(cast.report.dtypeConverted[0]).toMatchObject({ from: "i64", to: "f32", explicit: true });
-    expect(cast.weights.get("bn.num_batches_tracked")).toEqual({ dtype: "f32", shape: [], data: new Float32Array([0]) });
+    expect(cast.weights.get("bn.num_batches_tracked")).toEqual({
+      dtype: "f32",
+      shape: [],
+      data: new Float32Array([0]),
+    });
   });
 
   it("loads weights the forward never uses, and only notes them", () => {
@@ -230,35 +266,65 @@ describe("mapping a checkpoint onto declared weights", () => {
     expect(report.missing.map((m) => m.path)).toEqual(["conv.weight"]);
     expect(weights.has("conv.bias")).toBe(true); // its shape fits, so it stays
     const notes = reportDiagnostics(report, { allowMissing: true }).filter((d) => d.code === "NET6028");
-    expect(notes.map((d) => [d.severity, d.span])).toEqual([["note", ruleSpan], ["note", span(51)]]);
+    expect(notes.map((d) => [d.severity, d.span])).toEqual([
+      ["note", ruleSpan],
+      ["note", span(51)],
+    ]);
     expect(notes[0].message).toContain("2 checkpoint tensors");
-    expect(renderReport(report)).toContain("dropped by rules (3):\n    module.head.weight (as head.weight)  f32 [2, 4]  by drop_regex");
+    expect(renderReport(report)).toContain(
+      "dropped by rules (3):\n    module.head.weight (as head.weight)  f32 [2, 4]  by drop_regex",
+    );
   });
 
   it("a drop that matches nothing is an error, like any transform", () => {
-    const rules: MappingRules = { ...STRIP, transforms: [{ op: "drop", key: "landmark\\..*", regex: true, span: span(60) }] };
-    expectDiagnostic(() => planWeights(tinyNet(), [{ checkpoint: dataParallel, rules }]), "NET6026", "matches no tensor");
+    const rules: MappingRules = {
+      ...STRIP,
+      transforms: [{ op: "drop", key: "landmark\\..*", regex: true, span: span(60) }],
+    };
+    expectDiagnostic(
+      () => planWeights(tinyNet(), [{ checkpoint: dataParallel, rules }]),
+      "NET6026",
+      "matches no tensor",
+    );
   });
 
   it("takes the first of several subdicts the checkpoint has", () => {
     const { report } = load(tinyNet(), { subdict: ["model_state_dict", "model"] }, nested);
     expect(report.sources).toEqual([`${fixture("nested.pth")} ['model']`]);
     expect(report.applied).toHaveLength(11);
-    expectDiagnostic(() => planWeights(tinyNet(), [{ checkpoint: nested, rules: { subdict: ["weights", "params"] } }]), "NET6013", "'params'");
+    expectDiagnostic(
+      () => planWeights(tinyNet(), [{ checkpoint: nested, rules: { subdict: ["weights", "params"] } }]),
+      "NET6013",
+      "'params'",
+    );
   });
 
   it("names tensors relative to the prefix in renames and transforms; the prefix comes last", () => {
     const declared = tinyNet().map((d) => ({ ...d, path: `landmark.${d.path.replace(/^bn\./, "norm.")}` }));
     declared.find((d) => d.path === "landmark.qkv.bias")!.shape = [3, 4];
-    const rules: MappingRules = { subdict: "model", prefix: "landmark.", rename: [{ from: "bn", to: "norm" }], transforms: [{ op: "reshape", key: "qkv.bias" }] };
+    const rules: MappingRules = {
+      subdict: "model",
+      prefix: "landmark.",
+      rename: [{ from: "bn", to: "norm" }],
+      transforms: [{ op: "reshape", key: "qkv.bias" }],
+    };
     const { report } = load(declared, rules, nested);
     expect(reportDiagnostics(report)).toEqual([]);
-    expect(report.applied.find((a) => a.path === "landmark.norm.running_var")).toMatchObject({ key: "bn.running_var", steps: [] });
-    expect(report.applied.find((a) => a.path === "landmark.qkv.bias")).toMatchObject({ key: "qkv.bias", steps: ["reshape [3, 4]"] });
+    expect(report.applied.find((a) => a.path === "landmark.norm.running_var")).toMatchObject({
+      key: "bn.running_var",
+      steps: [],
+    });
+    expect(report.applied.find((a) => a.path === "landmark.qkv.bias")).toMatchObject({
+      key: "qkv.bias",
+      steps: ["reshape [3, 4]"],
+    });
   });
 
   it("renders a report that names each key once: errors in full as diagnostics, the rest in the text", () => {
-    const { report } = load(tinyNet({ "head.weight": { shape: [4, 2] } }), { ...STRIP, rename: [{ from: "bn", to: "norm" }] });
+    const { report } = load(tinyNet({ "head.weight": { shape: [4, 2] } }), {
+      ...STRIP,
+      rename: [{ from: "bn", to: "norm" }],
+    });
     const strict = renderReport(report);
     expect(strict.split("\n")[0]).toContain("5 applied, 5 missing, 5 unexpected, 1 shape mismatches");
     expect(strict).not.toContain("bn.weight");
@@ -266,7 +332,9 @@ describe("mapping a checkpoint onto declared weights", () => {
     expect(diagnostics.find((d) => d.message.startsWith("weight 'bn.weight'"))?.hint).toBe(
       "the checkpoint's 'module.bn.weight' (mapped to 'norm.weight'): rename? `weights { rename \"norm\" -> \"bn\" }`",
     );
-    expect(diagnostics.find((d) => d.code === "NET6022")?.message).toContain("'head.weight' is declared [4, 2] but checkpoint tensor 'module.head.weight'");
+    expect(diagnostics.find((d) => d.code === "NET6022")?.message).toContain(
+      "'head.weight' is declared [4, 2] but checkpoint tensor 'module.head.weight'",
+    );
 
     const relaxed = { allowMissing: true, allowUnexpected: true };
     const text = renderReport(report, { strictness: relaxed });
@@ -277,7 +345,9 @@ describe("mapping a checkpoint onto declared weights", () => {
       `5 weights not in ${report.sources[0]}, drawn at random: bn.* (5)`,
       `5 checkpoint tensors of ${report.sources[0]} match no declared weight, ignored: norm.* (5)`,
     ]);
-    expect(warnings[0].hint).toBe("for 'bn.weight', the checkpoint's 'module.bn.weight' (mapped to 'norm.weight'): rename? `weights { rename \"norm\" -> \"bn\" }`");
+    expect(warnings[0].hint).toBe(
+      "for 'bn.weight', the checkpoint's 'module.bn.weight' (mapped to 'norm.weight'): rename? `weights { rename \"norm\" -> \"bn\" }`",
+    );
   });
 
   it("summarises long lists: counts and the first lines by default, every line verbose, nothing quiet", () => {
@@ -306,14 +376,19 @@ describe("mapping a checkpoint onto declared weights", () => {
     expect(verbose).not.toContain("more");
     expect(renderReport(report, { verbosity: "quiet" })).toBe("");
     // The note counts them by layer instead of listing them again.
-    expect(reportDiagnostics(report).map((d) => d.message)).toEqual(["11 weights loaded but never used by the forward: conv.* (2), bn.* (5), qkv.* (2), head.* (2)"]);
+    expect(reportDiagnostics(report).map((d) => d.message)).toEqual([
+      "11 weights loaded but never used by the forward: conv.* (2), bn.* (5), qkv.* (2), head.* (2)",
+    ]);
   });
 });
 
 describe("rules that match no key", () => {
   it("a strip or rename matching nothing is a warning at its line, with the closest name the checkpoint has", () => {
     const rules: MappingRules = {
-      stripPrefix: [{ prefix: "module.", span: span(40) }, { prefix: "model.", span: span(41) }],
+      stripPrefix: [
+        { prefix: "module.", span: span(40) },
+        { prefix: "model.", span: span(41) },
+      ],
       rename: [
         { from: "bnn", to: "norm", span: span(42) },
         { from: "^blocks\\.(\\d+)", to: "layers.$1", regex: true, span: span(43) },
@@ -355,14 +430,22 @@ describe("rules that match no key", () => {
 
 describe("rename hints for a missing weight", () => {
   const hintFor = (declared: DeclaredWeight[], rules: MappingRules, path: string, set?: string) =>
-    planWeights(declared, [{ checkpoint: dataParallel, rules, ...(set ? { set } : {}) }]).report.missing.find((m) => m.path === path)?.suggestion;
+    planWeights(declared, [{ checkpoint: dataParallel, rules, ...(set ? { set } : {}) }]).report.missing.find(
+      (m) => m.path === path,
+    )?.suggestion;
 
   it("give the exact rule for a prefix to strip, a prefix to add, and one renamed segment", () => {
-    expect(hintFor(tinyNet(), {}, "head.bias")).toBe("the checkpoint has 'module.head.bias': rename? `weights { strip \"module.\" }`");
+    expect(hintFor(tinyNet(), {}, "head.bias")).toBe(
+      "the checkpoint has 'module.head.bias': rename? `weights { strip \"module.\" }`",
+    );
     const nestedPaths = tinyNet().map((d) => ({ ...d, path: `model.${d.path}` }));
-    expect(hintFor(nestedPaths, STRIP, "model.qkv.weight")).toBe("the checkpoint's 'module.qkv.weight' (mapped to 'qkv.weight'): rename? `weights { rename \"qkv\" -> \"model.qkv\" }`");
+    expect(hintFor(nestedPaths, STRIP, "model.qkv.weight")).toBe(
+      "the checkpoint's 'module.qkv.weight' (mapped to 'qkv.weight'): rename? `weights { rename \"qkv\" -> \"model.qkv\" }`",
+    );
     const renamed = tinyNet().map((d) => ({ ...d, path: d.path.replace(/^qkv\./, "attn.") }));
-    expect(hintFor(renamed, STRIP, "attn.weight")).toBe("the checkpoint's 'module.qkv.weight' (mapped to 'qkv.weight'): rename? `weights { rename \"qkv\" -> \"attn\" }`");
+    expect(hintFor(renamed, STRIP, "attn.weight")).toBe(
+      "the checkpoint's 'module.qkv.weight' (mapped to 'qkv.weight'): rename? `weights { rename \"qkv\" -> \"attn\" }`",
+    );
   });
 
   it("say 'did you mean' for a misspelled layer, and name the weights block of a named file", () => {
@@ -386,11 +469,24 @@ describe("rename hints for a missing weight", () => {
 describe("mapping rules that cannot work", () => {
   const ruleSpan = span(99);
   const cases: [string, MappingRules, string, string][] = [
-    ["an invalid regular expression", { rename: [{ from: "(", to: "x", regex: true, span: ruleSpan }] }, "NET6026", "invalid regular expression"],
-    ["a transform that matches nothing", { transforms: [{ op: "transpose", key: "nope", span: ruleSpan }] }, "NET6026", "matches no tensor"],
+    [
+      "an invalid regular expression",
+      { rename: [{ from: "(", to: "x", regex: true, span: ruleSpan }] },
+      "NET6026",
+      "invalid regular expression",
+    ],
+    [
+      "a transform that matches nothing",
+      { transforms: [{ op: "transpose", key: "nope", span: ruleSpan }] },
+      "NET6026",
+      "matches no tensor",
+    ],
     [
       "split sizes that do not add up",
-      { ...STRIP, transforms: [{ op: "split", key: "qkv.weight", axis: 0, into: ["q", "k"], sizes: [4, 4], span: ruleSpan }] },
+      {
+        ...STRIP,
+        transforms: [{ op: "split", key: "qkv.weight", axis: 0, into: ["q", "k"], sizes: [4, 4], span: ruleSpan }],
+      },
       "NET6026",
       "do not add up",
     ],
@@ -400,9 +496,24 @@ describe("mapping rules that cannot work", () => {
       "NET6026",
       "3 equal parts",
     ],
-    ["a reshape to another size", { ...STRIP, transforms: [{ op: "reshape", key: "conv.bias", shape: [2, 2], span: ruleSpan }] }, "NET6026", "cannot be reshaped"],
-    ["a bad permutation", { ...STRIP, transforms: [{ op: "transpose", key: "conv.weight", perm: [0, 0, 1, 2], span: ruleSpan }] }, "NET6026", "not a permutation"],
-    ["a split axis out of range", { ...STRIP, transforms: [{ op: "split", key: "conv.bias", axis: 2, into: ["a"], span: ruleSpan }] }, "NET6026", "axis 2"],
+    [
+      "a reshape to another size",
+      { ...STRIP, transforms: [{ op: "reshape", key: "conv.bias", shape: [2, 2], span: ruleSpan }] },
+      "NET6026",
+      "cannot be reshaped",
+    ],
+    [
+      "a bad permutation",
+      { ...STRIP, transforms: [{ op: "transpose", key: "conv.weight", perm: [0, 0, 1, 2], span: ruleSpan }] },
+      "NET6026",
+      "not a permutation",
+    ],
+    [
+      "a split axis out of range",
+      { ...STRIP, transforms: [{ op: "split", key: "conv.bias", axis: 2, into: ["a"], span: ruleSpan }] },
+      "NET6026",
+      "axis 2",
+    ],
   ];
   for (const [what, rules, code, fragment] of cases) {
     it(what, () => {
@@ -413,11 +524,21 @@ describe("mapping rules that cannot work", () => {
 
   it("two checkpoint tensors renamed onto one path", () => {
     const rules: MappingRules = { ...STRIP, rename: [{ from: "^(conv|bn)\\.bias$", to: "shared.bias", regex: true }] };
-    expectDiagnostic(() => planWeights(tinyNet(), [{ checkpoint: dataParallel, rules }]), "NET6027", "'module.conv.bias'", "'module.bn.bias'", "'shared.bias'");
+    expectDiagnostic(
+      () => planWeights(tinyNet(), [{ checkpoint: dataParallel, rules }]),
+      "NET6027",
+      "'module.conv.bias'",
+      "'module.bn.bias'",
+      "'shared.bias'",
+    );
   });
 
   it("a weight declared twice", () => {
-    expectDiagnostic(() => planWeights([...tinyNet(), tinyNet()[0]], [{ checkpoint: dataParallel, rules: STRIP }]), "NET6026", "declared twice");
+    expectDiagnostic(
+      () => planWeights([...tinyNet(), tinyNet()[0]], [{ checkpoint: dataParallel, rules: STRIP }]),
+      "NET6026",
+      "declared twice",
+    );
   });
 });
 
@@ -425,7 +546,11 @@ describe("keys that are JavaScript property names", () => {
   it("maps '__proto__', 'constructor' and 'toString' like any other key", () => {
     const ckpt = openCheckpoint(fixture("proto_keys.pth"));
     try {
-      const declared: DeclaredWeight[] = ["__proto__", "constructor", "toString"].map((path) => ({ path, dtype: "f32", shape: [1] }));
+      const declared: DeclaredWeight[] = ["__proto__", "constructor", "toString"].map((path) => ({
+        path,
+        dtype: "f32",
+        shape: [1],
+      }));
       const { weights, report } = importWeights(declared, [{ checkpoint: ckpt, rules: { subdict: "model" } }]);
       expect(reportDiagnostics(report)).toEqual([]);
       expect([...weights.keys()]).toEqual(["__proto__", "constructor", "toString"]);

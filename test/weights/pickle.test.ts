@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { NUMPY_GLOBALS, NumpyArray } from "../../src/weights/numpy-pickle.js";
-import { BufferInput, CONTAINER_GLOBALS, OpaqueObject, PickleObject, unpickle, type PickleValue } from "../../src/weights/pickle.js";
+import {
+  BufferInput,
+  CONTAINER_GLOBALS,
+  OpaqueObject,
+  PickleObject,
+  unpickle,
+  type PickleValue,
+} from "../../src/weights/pickle.js";
 import { expectDiagnostic, readJson } from "./helpers.js";
 
 const options = { source: "test.pkl", globals: CONTAINER_GLOBALS };
@@ -77,12 +84,21 @@ describe("unpickler on CPython's own pickles", () => {
 
 describe("unpickler refusals", () => {
   it("refuses a global outside the allow-list, naming it, before anything runs", () => {
-    const d = expectDiagnostic(() => load(pk(0x80, 2, "cposix\nsystem\nX", 2, 0, 0, 0, "ls\x85R.")), "NET6007", "'posix.system'", "test.pkl");
+    const d = expectDiagnostic(
+      () => load(pk(0x80, 2, "cposix\nsystem\nX", 2, 0, 0, 0, "ls\x85R.")),
+      "NET6007",
+      "'posix.system'",
+      "test.pkl",
+    );
     expect(d.message).toContain("nothing was executed");
   });
 
   it("refuses STACK_GLOBAL names too", () => {
-    expectDiagnostic(() => load(pk(0x80, 4, 0x8c, 8, "builtins", 0x8c, 4, "eval", 0x93, ".")), "NET6007", "'builtins.eval'");
+    expectDiagnostic(
+      () => load(pk(0x80, 4, 0x8c, 8, "builtins", 0x8c, 4, "eval", 0x93, ".")),
+      "NET6007",
+      "'builtins.eval'",
+    );
   });
 
   it("maps Python 2 module names before checking them", () => {
@@ -93,18 +109,30 @@ describe("unpickler refusals", () => {
   it("refuses calling an allowed global that is data only", () => {
     const globals = new Map([...CONTAINER_GLOBALS, ["torch.FloatStorage", {}]]);
     const bytes = pk(0x80, 2, "ctorch\nFloatStorage\n)R.");
-    expectDiagnostic(() => unpickle(new BufferInput(bytes, "t"), { source: "t", globals }), "NET6007", "calls 'torch.FloatStorage'");
+    expectDiagnostic(
+      () => unpickle(new BufferInput(bytes, "t"), { source: "t", globals }),
+      "NET6007",
+      "calls 'torch.FloatStorage'",
+    );
   });
 
   it("builds argparse.Namespace as inert fields", () => {
-    const ns = load(pk(0x80, 2, "cargparse\nNamespace\n)\x81}X", 2, 0, 0, 0, "lrG", 0x3f, 0xf8, 0, 0, 0, 0, 0, 0, "sb."));
+    const ns = load(
+      pk(0x80, 2, "cargparse\nNamespace\n)\x81}X", 2, 0, 0, 0, "lrG", 0x3f, 0xf8, 0, 0, 0, 0, 0, 0, "sb."),
+    );
     expect(ns).toBeInstanceOf(PickleObject);
     expect((ns as PickleObject).fields.get("lr")).toBe(1.5);
   });
 
   it("decodes protocol 2 bytes (_codecs.encode) but no other use of it", () => {
-    expect(load(pk(0x80, 2, "c_codecs\nencode\nX", 2, 0, 0, 0, "\xc3\xbfX", 6, 0, 0, 0, "latin1\x86R."))).toEqual(Uint8Array.from([0xff]));
-    expectDiagnostic(() => load(pk(0x80, 2, "c_codecs\nencode\nX", 1, 0, 0, 0, "aX", 5, 0, 0, 0, "rot13\x86R.")), "NET6006", "_codecs.encode");
+    expect(load(pk(0x80, 2, "c_codecs\nencode\nX", 2, 0, 0, 0, "\xc3\xbfX", 6, 0, 0, 0, "latin1\x86R."))).toEqual(
+      Uint8Array.from([0xff]),
+    );
+    expectDiagnostic(
+      () => load(pk(0x80, 2, "c_codecs\nencode\nX", 1, 0, 0, 0, "aX", 5, 0, 0, 0, "rot13\x86R.")),
+      "NET6006",
+      "_codecs.encode",
+    );
   });
 
   const malformed: [string, Uint8Array, string][] = [
@@ -140,7 +168,12 @@ describe("unpickler refusals", () => {
 
 describe("unknown globals are opaque: recorded, never called", () => {
   it("refuses globals that only an attack names, whichever opcode reaches them", () => {
-    expectDiagnostic(() => load(pk(0x80, 2, "cbuiltins\neval\nX", 1, 0, 0, 0, "1\x85R.")), "NET6007", "'builtins.eval'", "nothing was executed");
+    expectDiagnostic(
+      () => load(pk(0x80, 2, "cbuiltins\neval\nX", 1, 0, 0, 0, "1\x85R.")),
+      "NET6007",
+      "'builtins.eval'",
+      "nothing was executed",
+    );
     expectDiagnostic(() => load(pk(0x80, 2, "csubprocess\nPopen\n)\x81.")), "NET6007", "'subprocess.Popen'");
     expectDiagnostic(() => load(pk(0x80, 2, "ctorch.hub\nload\n.")), "NET6007", "'torch.hub.load'");
     expectDiagnostic(() => load(pk(0x80, 2, "cnt\nsystem\n.")), "NET6007", "'nt.system'");
@@ -148,11 +181,18 @@ describe("unknown globals are opaque: recorded, never called", () => {
 
   it("records a call of an unknown global with its arguments, and its BUILD state, as inert data", () => {
     // mylib.Meter(5) then BUILD {'__proto__': 1, 'n': 2}: what an object's __reduce__ pickles
-    const v = load(pk(0x80, 2, "cmylib\nMeter\nK", 5, "\x85R}(X", 9, 0, 0, 0, "__proto__K", 1, "X", 1, 0, 0, 0, "nK", 2, "ub."));
+    const v = load(
+      pk(0x80, 2, "cmylib\nMeter\nK", 5, "\x85R}(X", 9, 0, 0, 0, "__proto__K", 1, "X", 1, 0, 0, 0, "nK", 2, "ub."),
+    );
     expect(v).toBeInstanceOf(OpaqueObject);
     const o = v as OpaqueObject;
     expect([o.qualifiedName, o.made, o.args]).toEqual(["mylib.Meter", "call", [5]]);
-    expect(o.states).toEqual([new Map<PickleValue, PickleValue>([["__proto__", 1], ["n", 2]])]);
+    expect(o.states).toEqual([
+      new Map<PickleValue, PickleValue>([
+        ["__proto__", 1],
+        ["n", 2],
+      ]),
+    ]);
     expect(({} as Record<string, unknown>).n).toBeUndefined();
     expect(Object.getPrototypeOf(o)).toBe(OpaqueObject.prototype);
   });
@@ -174,7 +214,35 @@ describe("numpy values", () => {
   const numpy = { source: "np.pkl", globals: new Map([...CONTAINER_GLOBALS, ...NUMPY_GLOBALS]) };
   const np = (bytes: Uint8Array): PickleValue => unpickle(new BufferInput(bytes, "np.pkl"), numpy);
   /** numpy.dtype(code, False, True) with BUILD setting the byte order. */
-  const dtype = (code: string, order = "<") => ["cnumpy\ndtype\nX", code.length, 0, 0, 0, code, "\x89\x88\x87R(K", 3, "X", 1, 0, 0, 0, order, "NNNJ", 0xff, 0xff, 0xff, 0xff, "J", 0xff, 0xff, 0xff, 0xff, "K", 0, "tb"];
+  const dtype = (code: string, order = "<") => [
+    "cnumpy\ndtype\nX",
+    code.length,
+    0,
+    0,
+    0,
+    code,
+    "\x89\x88\x87R(K",
+    3,
+    "X",
+    1,
+    0,
+    0,
+    0,
+    order,
+    "NNNJ",
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    "J",
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    "K",
+    0,
+    "tb",
+  ];
   const scalar = (code: string, data: number[], order = "<") =>
     np(pk(0x80, 2, "cnumpy.core.multiarray\nscalar\n", ...dtype(code, order), "C", data.length, ...data, "\x86R."));
 
@@ -195,8 +263,27 @@ describe("numpy values", () => {
 
   it("rebuilds arrays from _reconstruct and their BUILD state; data that disagrees with the shape leaves it unreadable", () => {
     const array = (shape: number[], data: number[], fortran = false) =>
-      np(pk(0x80, 2, "cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK", 0, "\x85C", 1, "b\x87R(K", 1, "(", ...shape.flatMap((d) => ["K", d]), "t",
-        ...dtype("i1"), fortran ? "\x88" : "\x89", "C", data.length, ...data, "tb."));
+      np(
+        pk(
+          0x80,
+          2,
+          "cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK",
+          0,
+          "\x85C",
+          1,
+          "b\x87R(K",
+          1,
+          "(",
+          ...shape.flatMap((d) => ["K", d]),
+          "t",
+          ...dtype("i1"),
+          fortran ? "\x88" : "\x89",
+          "C",
+          data.length,
+          ...data,
+          "tb.",
+        ),
+      );
     const a = array([2, 3], [1, 2, 3, 4, 5, 6]) as NumpyArray;
     expect(a).toBeInstanceOf(NumpyArray);
     expect([a.shape, a.dtype?.name, [...a.data]]).toEqual([[2, 3], "int8", [1, 2, 3, 4, 5, 6]]);
@@ -205,7 +292,9 @@ describe("numpy values", () => {
   });
 
   it("keeps a subclass of ndarray opaque", () => {
-    const v = np(pk(0x80, 2, "cnumpy.core.multiarray\n_reconstruct\ncnumpy.ma.core\nMaskedArray\nK", 0, "\x85C", 1, "b\x87R."));
+    const v = np(
+      pk(0x80, 2, "cnumpy.core.multiarray\n_reconstruct\ncnumpy.ma.core\nMaskedArray\nK", 0, "\x85C", 1, "b\x87R."),
+    );
     expect(v).toBeInstanceOf(OpaqueObject);
   });
 });

@@ -62,8 +62,12 @@ describe("a published training script's checkpoint", () => {
   it("shows the whole tree: the recorder as an opaque object, numpy values as data, argparse as fields", () => {
     const lines = inspect("published.pth.tar").split("\n");
     expect(lines).toContain("state dict: 'state_dict' (6 tensors, 83 elements)");
-    expect(lines).toContain("  why: the only dict whose values are all tensors (training state at 'optimizer' left aside)");
-    expect(lines).toContain(`  keys: every key starts with 'module.'; a model without the wrapper takes them with weights { strip "module." }`);
+    expect(lines).toContain(
+      "  why: the only dict whose values are all tensors (training state at 'optimizer' left aside)",
+    );
+    expect(lines).toContain(
+      `  keys: every key starts with 'module.'; a model without the wrapper takes them with weights { strip "module." }`,
+    );
     expect(lines).toContain("best_acc: 40.5");
     expect(lines).toContain("steps: 12");
     expect(lines).toContain("flags: ndarray bool [2] [True, False]");
@@ -103,7 +107,9 @@ it("a checkpoint of Python objects and no tensors: NET6013 says what it holds in
   const ckpt = openCheckpoint(fixture("objects_only.pth"));
   try {
     const d = expectDiagnostic(() => findStateDict(ckpt), "NET6013", "no dict of tensors found");
-    expect(d.hint).toBe("it holds Python objects netc does not rebuild (__main__.RecorderMeter at 'net'); save model.state_dict() instead of the objects");
+    expect(d.hint).toBe(
+      "it holds Python objects netc does not rebuild (__main__.RecorderMeter at 'net'); save model.state_dict() instead of the objects",
+    );
   } finally {
     ckpt.close();
   }
@@ -114,7 +120,14 @@ describe("a model pickled whole (torch.save(model))", () => {
     const ckpt = openCheckpoint(fixture("whole_model.pth"));
     try {
       const sd = findStateDict(ckpt);
-      expect([...sd.tensors.keys()]).toEqual(["fc1.weight", "fc1.bias", "norm.weight", "norm.bias", "fc2.weight", "fc2.bias"]);
+      expect([...sd.tensors.keys()]).toEqual([
+        "fc1.weight",
+        "fc1.bias",
+        "norm.weight",
+        "norm.bias",
+        "fc2.weight",
+        "fc2.bias",
+      ]);
       expect(sd.reason).toBe("an nn.Module pickled whole (__main__.SmallNet), named as its state_dict() names them");
     } finally {
       ckpt.close();
@@ -136,7 +149,9 @@ describe("tensors that depend on opaque objects", () => {
     expect(r.diagnostics.some((d) => d.code === "NET6021" && d.message.includes("extra"))).toBe(true);
     const y = await outputOf(r);
     expect(maxAbsDiff(y, tensor(expected.output))).toBeLessThan(1e-5);
-    expect(inspect("opaque_tensor.pth")).toContain("  extra        <tensor made by opaque __main__.WeirdStorage> [2, 2]");
+    expect(inspect("opaque_tensor.pth")).toContain(
+      "  extra        <tensor made by opaque __main__.WeirdStorage> [2, 2]",
+    );
   });
 
   it("fail when the model needs one, naming the key path, the weight and the global", () => {
@@ -145,7 +160,9 @@ describe("tensors that depend on opaque objects", () => {
     expect(errors).toHaveLength(1);
     expect(errors[0].code).toBe("NET6018");
     expect(errors[0].message).toContain("tensor 'state_dict.fc1.bias', which the weight 'fc1.bias' needs,");
-    expect(errors[0].message).toContain("depends on the Python global '__main__.WeirdStorage', which netc does not run");
+    expect(errors[0].message).toContain(
+      "depends on the Python global '__main__.WeirdStorage', which netc does not run",
+    );
     expect(errors[0].span).toBeDefined();
     expect(r.onnx).toBeUndefined();
   });
@@ -166,14 +183,18 @@ describe("sharded checkpoints (an index beside its shards)", () => {
       const text = inspect(`sharded/${index}`);
       expect(text).toMatch(/^.*: sharded (safetensors|torch) checkpoint, [\d.]+ (kB|bytes), 6 tensors, 83 elements$/m);
       expect(text).toContain("  why: the shards' tensors, as the index lists them");
-      expect(text).toMatch(/^shard (model|pytorch_model)-00001-of-00002\.(safetensors|bin): 3 tensors, [\d.]+ (kB|bytes)$/m);
+      expect(text).toMatch(
+        /^shard (model|pytorch_model)-00001-of-00002\.(safetensors|bin): 3 tensors, [\d.]+ (kB|bytes)$/m,
+      );
     });
   }
 
   const dir = tempDir();
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   const SHARDS = ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"];
-  const good = JSON.parse(fs.readFileSync(fixture("sharded/model.safetensors.index.json"), "utf8")) as { weight_map: Record<string, string> };
+  const good = JSON.parse(fs.readFileSync(fixture("sharded/model.safetensors.index.json"), "utf8")) as {
+    weight_map: Record<string, string>;
+  };
 
   /** An index beside copies of the shards (and a third, a copy of the first), in a folder of its own. */
   function index(edit: (map: Record<string, string>) => void, text?: string): string {
@@ -188,17 +209,53 @@ describe("sharded checkpoints (an index beside its shards)", () => {
   }
 
   const cases: [string, string, () => string, string[]][] = [
-    ["a shard in a parent folder", "NET6019", () => index((m) => (m["fc1.bias"] = `../${SHARDS[0]}`)), ["shard '../model-00001-of-00002.safetensors' lies outside the index's folder"]],
-    ["an absolute shard path", "NET6019", () => index((m) => (m["fc1.bias"] = "/etc/passwd")), ["shard '/etc/passwd' lies outside"]],
-    ["a key its shard does not hold", "NET6019", () => index((m) => (m["fc1.bias"] = SHARDS[1])), ["puts tensor 'fc1.bias' in shard 'model-00002-of-00002.safetensors', which does not hold it"]],
-    ["a shard tensor the index does not list", "NET6019", () => index((m) => delete m["fc1.bias"]), ["holds tensor 'fc1.bias', which the index does not list there"]],
-    ["one key in two shards", "NET6019", () => index((m) => (m["fc1.bias"] = "copy.safetensors")), ["is in shard 'model-00001-of-00002.safetensors' and in shard 'copy.safetensors'"]],
+    [
+      "a shard in a parent folder",
+      "NET6019",
+      () => index((m) => (m["fc1.bias"] = `../${SHARDS[0]}`)),
+      ["shard '../model-00001-of-00002.safetensors' lies outside the index's folder"],
+    ],
+    [
+      "an absolute shard path",
+      "NET6019",
+      () => index((m) => (m["fc1.bias"] = "/etc/passwd")),
+      ["shard '/etc/passwd' lies outside"],
+    ],
+    [
+      "a key its shard does not hold",
+      "NET6019",
+      () => index((m) => (m["fc1.bias"] = SHARDS[1])),
+      ["puts tensor 'fc1.bias' in shard 'model-00002-of-00002.safetensors', which does not hold it"],
+    ],
+    [
+      "a shard tensor the index does not list",
+      "NET6019",
+      () => index((m) => delete m["fc1.bias"]),
+      ["holds tensor 'fc1.bias', which the index does not list there"],
+    ],
+    [
+      "one key in two shards",
+      "NET6019",
+      () => index((m) => (m["fc1.bias"] = "copy.safetensors")),
+      ["is in shard 'model-00001-of-00002.safetensors' and in shard 'copy.safetensors'"],
+    ],
     ["a missing shard", "NET6001", () => index((m) => (m["fc1.bias"] = "gone.safetensors")), ["gone.safetensors"]],
     ["an index that is not JSON", "NET6019", () => index(() => undefined, "{"), ["not valid JSON"]],
-    ["an index without a weight_map", "NET6019", () => index(() => undefined, '{"metadata": {}}'), ['no "weight_map" object']],
-    ["an index naming 10,001 shards", "NET6017", () => index((m) => {
-      for (let i = 0; i <= 10_000; i++) m[`k${i}`] = `shard-${i}.safetensors`;
-    }), ["names more than 10,000 shard files"]],
+    [
+      "an index without a weight_map",
+      "NET6019",
+      () => index(() => undefined, '{"metadata": {}}'),
+      ['no "weight_map" object'],
+    ],
+    [
+      "an index naming 10,001 shards",
+      "NET6017",
+      () =>
+        index((m) => {
+          for (let i = 0; i <= 10_000; i++) m[`k${i}`] = `shard-${i}.safetensors`;
+        }),
+      ["names more than 10,000 shard files"],
+    ],
   ];
   for (const [what, code, make, fragments] of cases) {
     it(`refuses ${what} (${code})`, () => {

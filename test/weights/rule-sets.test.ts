@@ -36,7 +36,8 @@ model M()(x: f32[B, 2, 5, 5]) -> (y: f32[B, 2], z: f32[B, 2]) {
 }
 `;
 
-const build = (weights: string[], extra: Partial<CompileOptions> = {}) => compile(SOURCE, { file: "sets.net", weights, ...extra });
+const build = (weights: string[], extra: Partial<CompileOptions> = {}) =>
+  compile(SOURCE, { file: "sets.net", weights, ...extra });
 const errors = (r: ReturnType<typeof build>) => r.diagnostics.filter((d) => d.severity === "error");
 
 describe("named weights sets", () => {
@@ -47,9 +48,22 @@ describe("named weights sets", () => {
     expect(report.applied).toHaveLength(22);
     expect(report.unexpected).toEqual([]);
     expect(report.applied.find((a) => a.path === "net.bn.running_var")).toMatchObject({ key: "module.bn.running_var" });
-    expect(report.applied.find((a) => a.path === "landmark.bn.running_var")).toMatchObject({ key: "bn.running_var", source: `${fixture("nested.pth")} ['model']` });
-    expect(report.applied.filter((a) => a.unused).map((a) => a.path).sort()).toEqual([
-      "landmark.bn.num_batches_tracked", "landmark.qkv.bias", "landmark.qkv.weight", "net.bn.num_batches_tracked", "net.qkv.bias", "net.qkv.weight",
+    expect(report.applied.find((a) => a.path === "landmark.bn.running_var")).toMatchObject({
+      key: "bn.running_var",
+      source: `${fixture("nested.pth")} ['model']`,
+    });
+    expect(
+      report.applied
+        .filter((a) => a.unused)
+        .map((a) => a.path)
+        .sort(),
+    ).toEqual([
+      "landmark.bn.num_batches_tracked",
+      "landmark.qkv.bias",
+      "landmark.qkv.weight",
+      "net.bn.num_batches_tracked",
+      "net.qkv.bias",
+      "net.qkv.weight",
     ]);
     expect(r.onnx).toBeDefined();
   });
@@ -64,7 +78,9 @@ describe("named weights sets", () => {
     ]);
     expect(report.missing.map((m) => m.path)).toEqual(["net.head.weight", "net.head.bias"]);
     expect(errors(strict).map((d) => d.code)).toEqual(["NET6020", "NET6020"]);
-    const relaxed = build([`pretrained=${fixture("nested.pth")}`, `landmark=${fixture("nested.pth")}`], { allowMissing: true });
+    const relaxed = build([`pretrained=${fixture("nested.pth")}`, `landmark=${fixture("nested.pth")}`], {
+      allowMissing: true,
+    });
     expect(errors(relaxed)).toEqual([]);
     expect(relaxed.diagnostics.filter((d) => d.code === "NET6028")).toHaveLength(1);
   });

@@ -19,7 +19,10 @@ function craft(name: string, header: unknown, data = new Uint8Array(16)): string
 }
 
 function tensor(dtype: DType, shape: number[], fill: (i: number) => number | bigint): HostTensor {
-  const data = allocData(dtype, shape.reduce((a, b) => a * b, 1));
+  const data = allocData(
+    dtype,
+    shape.reduce((a, b) => a * b, 1),
+  );
   for (let i = 0; i < data.length; i++) (data as { [i: number]: number | bigint })[i] = fill(i);
   return { dtype, shape, data };
 }
@@ -63,7 +66,11 @@ describe("safetensors", () => {
       for (const entry of ckpt.tensors) {
         const t = ckpt.readTensor(entry);
         const original = tensors.get(entry.key)!;
-        expect({ dtype: t.dtype, shape: t.shape, hex: hexOf(t) }).toEqual({ dtype: original.dtype, shape: original.shape, hex: hexOf(original) });
+        expect({ dtype: t.dtype, shape: t.shape, hex: hexOf(t) }).toEqual({
+          dtype: original.dtype,
+          shape: original.shape,
+          hex: hexOf(original),
+        });
       }
     } finally {
       ckpt.close();
@@ -93,14 +100,34 @@ describe("safetensors", () => {
   const badHeaders: [string, unknown, string, string][] = [
     ["not JSON", "{oops", "NET6012", "not valid JSON"],
     ["an unknown dtype", { x: { dtype: "F8_E4M3", shape: [1], data_offsets: [0, 1] } }, "NET6009", "F8_E4M3"],
-    ["the dtype 'constructor'", { x: { dtype: "constructor", shape: [1], data_offsets: [0, 4] } }, "NET6009", '"constructor"'],
-    ["the dtype '__proto__'", { x: { dtype: "__proto__", shape: [1], data_offsets: [0, 4] } }, "NET6009", '"__proto__"'],
+    [
+      "the dtype 'constructor'",
+      { x: { dtype: "constructor", shape: [1], data_offsets: [0, 4] } },
+      "NET6009",
+      '"constructor"',
+    ],
+    [
+      "the dtype '__proto__'",
+      { x: { dtype: "__proto__", shape: [1], data_offsets: [0, 4] } },
+      "NET6009",
+      '"__proto__"',
+    ],
     ["offsets past the data", { x: { dtype: "F32", shape: [8], data_offsets: [0, 32] } }, "NET6003", "tensor 'x'"],
     ["reversed offsets", { x: { dtype: "F32", shape: [0], data_offsets: [8, 4] } }, "NET6012", "data_offsets [8, 4]"],
-    ["a shape that disagrees with the bytes", { x: { dtype: "F32", shape: [3], data_offsets: [0, 8] } }, "NET6012", "(3 elements)"],
+    [
+      "a shape that disagrees with the bytes",
+      { x: { dtype: "F32", shape: [3], data_offsets: [0, 8] } },
+      "NET6012",
+      "(3 elements)",
+    ],
     ["a partial element", { x: { dtype: "F32", shape: [1], data_offsets: [0, 6] } }, "NET6012", "whole number"],
     ["a negative dimension", { x: { dtype: "F32", shape: [-2], data_offsets: [0, 8] } }, "NET6010", "dimension 0"],
-    ["an overflowing shape", { x: { dtype: "F32", shape: [2 ** 40, 2 ** 40], data_offsets: [0, 8] } }, "NET6010", "too large"],
+    [
+      "an overflowing shape",
+      { x: { dtype: "F32", shape: [2 ** 40, 2 ** 40], data_offsets: [0, 8] } },
+      "NET6010",
+      "too large",
+    ],
     [
       "overlapping tensors",
       { a: { dtype: "F32", shape: [2], data_offsets: [0, 8] }, b: { dtype: "F32", shape: [2], data_offsets: [4, 12] } },

@@ -47,7 +47,9 @@ describe("every layout reads back bit for bit", () => {
 describe("tensor layouts", () => {
   it("covers every dtype, a 0-d tensor and an empty one", () => {
     const ckpt = open(fixture("zip_dtypes.pth"));
-    expect(new Set(ckpt.tensors.map((t) => t.dtype))).toEqual(new Set(["f32", "f16", "bf16", "f64", "i64", "i32", "i8", "u8", "bool"]));
+    expect(new Set(ckpt.tensors.map((t) => t.dtype))).toEqual(
+      new Set(["f32", "f16", "bf16", "f64", "i64", "i32", "i8", "u8", "bool"]),
+    );
     const scalar = ckpt.tensors.find((t) => t.key === "scalar");
     const empty = ckpt.tensors.find((t) => t.key === "empty");
     expect(scalar?.shape).toEqual([]);
@@ -67,7 +69,9 @@ describe("tensor layouts", () => {
       expect(byKey.get("transposed")!.strides).toEqual([1, 6]);
       expect(byKey.get("block")!.storageOffset).toBe(8);
       expect(byKey.get("expanded")!.strides).toEqual([0, 1]);
-      expect(Array.from(ckpt.readTensor(byKey.get("every_other")!).data as Float32Array)).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22]);
+      expect(Array.from(ckpt.readTensor(byKey.get("every_other")!).data as Float32Array)).toEqual([
+        0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22,
+      ]);
     });
   }
 
@@ -95,7 +99,13 @@ describe("container tree", () => {
     expect(child(meta, "none")).toEqual({ kind: "scalar", value: null });
     expect(child(meta, "blob")).toEqual({ kind: "other", description: "bytes[2]" });
     expect(child(meta, "ids")).toEqual({ kind: "other", description: "set of 2" });
-    expect(child(meta, "tags")).toEqual({ kind: "list", items: [{ kind: "scalar", value: "a" }, { kind: "scalar", value: "b" }] });
+    expect(child(meta, "tags")).toEqual({
+      kind: "list",
+      items: [
+        { kind: "scalar", value: "a" },
+        { kind: "scalar", value: "b" },
+      ],
+    });
     expect(ckpt.tensors.map((t) => t.key)).toContain("runs.0.wrapped.deep");
   });
 
@@ -121,7 +131,13 @@ describe("findStateDict", () => {
   });
 
   it("lists the candidates when several dicts qualify", () => {
-    const d = expectDiagnostic(() => findStateDict(open(fixture("nested.pth"))), "NET6014", "nested.pth", "'model' (11 tensors)", "'ema' (11 tensors)");
+    const d = expectDiagnostic(
+      () => findStateDict(open(fixture("nested.pth"))),
+      "NET6014",
+      "nested.pth",
+      "'model' (11 tensors)",
+      "'ema' (11 tensors)",
+    );
     expect(d.hint).toContain("subdict");
   });
 
@@ -141,19 +157,22 @@ describe("findStateDict", () => {
 describe("shared checkpoints", () => {
   const s2d = ["s2d/s2d_small_random.pth", "s2d/perturbed/s2d_small_perturbed.pth"];
   for (const rel of s2d) {
-    it.skipIf(missingShared("fixtures", rel))(`${rel} opens: 'model' with the keys of state_dict_keys_small.txt`, () => {
-      const ckpt = open(shared("fixtures", rel));
-      const sd = findStateDict(ckpt);
-      expect(sd.path).toBe("model");
-      const listed = fs
-        .readFileSync(shared("fixtures", "s2d", "state_dict_keys_small.txt"), "utf8")
-        .split("\n")
-        .filter((l) => l && !l.startsWith("#"))
-        .map((l) => l.split(" ")[0]);
-      expect([...sd.tensors.keys()]).toEqual(listed);
-      // The fine-tuning script also saves its argparse.Namespace: kept as plain fields.
-      expect(child(ckpt.root, "args")).toMatchObject({ kind: "dict", className: "argparse.Namespace" });
-    });
+    it.skipIf(missingShared("fixtures", rel))(
+      `${rel} opens: 'model' with the keys of state_dict_keys_small.txt`,
+      () => {
+        const ckpt = open(shared("fixtures", rel));
+        const sd = findStateDict(ckpt);
+        expect(sd.path).toBe("model");
+        const listed = fs
+          .readFileSync(shared("fixtures", "s2d", "state_dict_keys_small.txt"), "utf8")
+          .split("\n")
+          .filter((l) => l && !l.startsWith("#"))
+          .map((l) => l.split(" ")[0]);
+        expect([...sd.tensors.keys()]).toEqual(listed);
+        // The fine-tuning script also saves its argparse.Namespace: kept as plain fields.
+        expect(child(ckpt.root, "args")).toMatchObject({ kind: "dict", className: "argparse.Namespace" });
+      },
+    );
   }
 
   for (const rel of ["s2d/mobilefacenet_random.pth.tar", "s2d/perturbed/mobilefacenet_perturbed.pth.tar"]) {
@@ -166,9 +185,12 @@ describe("shared checkpoints", () => {
     });
   }
 
-  it.skipIf(missingShared("fixtures", "ifdd", "stress", "state_dict_overrides.pth"))("the IFDD stress overrides open as a root state dict", () => {
-    const sd = findStateDict(open(shared("fixtures", "ifdd", "stress", "state_dict_overrides.pth")));
-    expect(sd.path).toBe("");
-    expect(sd.tensors.size).toBe(3);
-  });
+  it.skipIf(missingShared("fixtures", "ifdd", "stress", "state_dict_overrides.pth"))(
+    "the IFDD stress overrides open as a root state dict",
+    () => {
+      const sd = findStateDict(open(shared("fixtures", "ifdd", "stress", "state_dict_overrides.pth")));
+      expect(sd.path).toBe("");
+      expect(sd.tensors.size).toBe(3);
+    },
+  );
 });

@@ -41,14 +41,18 @@ function sourceFor(conversion: string): HostTensor {
 
 /** Every NaN as one pattern: torch's vectorised bf16 conversion writes NaN as 0xffff, its scalar one as 0x7fc0. */
 function sameNaNs(t: HostTensor): HostTensor {
-  if (t.dtype === "bf16") return { ...t, data: (t.data as Uint16Array).map((h) => ((h & 0x7f80) === 0x7f80 && h & 0x7f ? 0x7fc0 : h)) };
+  if (t.dtype === "bf16")
+    return { ...t, data: (t.data as Uint16Array).map((h) => ((h & 0x7f80) === 0x7f80 && h & 0x7f ? 0x7fc0 : h)) };
   if (t.dtype === "f32") return { ...t, data: (t.data as Float32Array).map((x) => (Number.isNaN(x) ? NaN : x)) };
   return t;
 }
 
 function fromRecord(r: TensorRecord): HostTensor {
   const bytes = Buffer.from(r.hex, "hex");
-  const data = r.dtype === "bf16" ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2) : new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+  const data =
+    r.dtype === "bf16"
+      ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2)
+      : new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
   return { dtype: r.dtype as DType, shape: r.shape, data };
 }
 

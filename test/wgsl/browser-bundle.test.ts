@@ -15,7 +15,15 @@ console.log(await model.run({ x: new Float32Array(4) }));
 `;
 
 async function bundleApp(contents: string) {
-  return build({ stdin: { contents, resolveDir: ROOT, loader: "ts", sourcefile: "app.ts" }, bundle: true, platform: "browser", format: "esm", write: false, metafile: true, logLevel: "silent" });
+  return build({
+    stdin: { contents, resolveDir: ROOT, loader: "ts", sourcefile: "app.ts" },
+    bundle: true,
+    platform: "browser",
+    format: "esm",
+    write: false,
+    metafile: true,
+    logLevel: "silent",
+  });
 }
 
 describe("the browser runtime", () => {
@@ -29,6 +37,8 @@ describe("the browser runtime", () => {
   });
 
   it("the Node entry does not (the check above can fail)", async () => {
-    await expect(bundleApp(`import { readBundleDir } from "./src/runtime/node.ts";\nconsole.log(readBundleDir);`)).rejects.toThrow(/node:fs|node:path|node:os/);
+    await expect(
+      bundleApp(`import { readBundleDir } from "./src/runtime/node.ts";\nconsole.log(readBundleDir);`),
+    ).rejects.toThrow(/node:fs|node:path|node:os/);
   });
 });

@@ -16,9 +16,16 @@ const CHROMIUM = "/usr/bin/chromium";
 /** The runtime's modules as the browser gets them: TypeScript with the types stripped, same paths. */
 function runtimeFiles(): Map<string, string> {
   const files = new Map<string, string>();
-  const sources = [...readdirSync("src/runtime").filter((f) => f.endsWith(".ts") && f !== "node.ts").map((f) => `src/runtime/${f}`), "src/util/tensor.ts"];
+  const sources = [
+    ...readdirSync("src/runtime")
+      .filter((f) => f.endsWith(".ts") && f !== "node.ts")
+      .map((f) => `src/runtime/${f}`),
+    "src/util/tensor.ts",
+  ];
   for (const path of sources) {
-    const js = ts.transpileModule(readFileSync(path, "utf8"), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+    const js = ts.transpileModule(readFileSync(path, "utf8"), {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    }).outputText;
     files.set(`/${path.replace(/\.ts$/, ".js")}`, js);
   }
   return files;
@@ -39,11 +46,18 @@ const PAGE = `<!doctype html>
 </script>`;
 
 function serve(files: Map<string, string | Buffer>): Promise<Server> {
-  const types: Record<string, string> = { js: "text/javascript", json: "application/json", html: "text/html", wgsl: "text/plain" };
+  const types: Record<string, string> = {
+    js: "text/javascript",
+    json: "application/json",
+    html: "text/html",
+    wgsl: "text/plain",
+  };
   const server = createServer((req, res) => {
     const body = files.get(req.url ?? "");
     if (body === undefined) return void res.writeHead(404).end();
-    res.writeHead(200, { "content-type": types[(req.url ?? "").split(".").pop()!] ?? "application/octet-stream" }).end(body);
+    res
+      .writeHead(200, { "content-type": types[(req.url ?? "").split(".").pop()!] ?? "application/octet-stream" })
+      .end(body);
   });
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
@@ -57,7 +71,11 @@ function bundleFiles(dir: string, files: Map<string, string | Buffer>, root = di
 }
 
 const playwright = await import("playwright-core").catch(() => undefined);
-const why = !existsSync(CHROMIUM) ? `${CHROMIUM} is missing (apt-get install chromium)` : !playwright ? "playwright-core is not installed" : undefined;
+const why = !existsSync(CHROMIUM)
+  ? `${CHROMIUM} is missing (apt-get install chromium)`
+  : !playwright
+    ? "playwright-core is not installed"
+    : undefined;
 
 describe.skipIf(why)(`a bundle in headless Chromium${why ? ` (skipped: ${why})` : ""}`, () => {
   let server: Server | undefined;
@@ -74,19 +92,31 @@ describe.skipIf(why)(`a bundle in headless Chromium${why ? ` (skipped: ${why})` 
     expect(emitWgslBundle(b.graph, { outDir: dir, weights }).diagnostics).toEqual([]);
     const input = random("f32", [4, 16], 6);
 
-    const files = new Map<string, string | Buffer>([...runtimeFiles(), ["/index.html", PAGE], ["/x.json", JSON.stringify(Array.from(input.data as Float32Array))]]);
+    const files = new Map<string, string | Buffer>([
+      ...runtimeFiles(),
+      ["/index.html", PAGE],
+      ["/x.json", JSON.stringify(Array.from(input.data as Float32Array))],
+    ]);
     bundleFiles(dir, files);
     server = await serve(files);
     const browser = await playwright!.chromium.launch({ executablePath: CHROMIUM, args: ["--enable-unsafe-webgpu"] });
     try {
       const page = await browser.newPage();
       await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/index.html`);
-      const result = (await page.waitForFunction(() => (window as unknown as { result?: Promise<unknown> }).result, undefined, { timeout: 120_000 }).then(() =>
-        page.evaluate(() => (window as unknown as { result: Promise<Record<string, number[]> & { error?: string }> }).result),
-      )) as Record<string, number[]> & { error?: string };
+      const result = (await page
+        .waitForFunction(() => (window as unknown as { result?: Promise<unknown> }).result, undefined, {
+          timeout: 120_000,
+        })
+        .then(() =>
+          page.evaluate(
+            () => (window as unknown as { result: Promise<Record<string, number[]> & { error?: string }> }).result,
+          ),
+        )) as Record<string, number[]> & { error?: string };
       expect(result.error).toBeUndefined();
       const want = (await onnxReference(b.graph, new Map([["x", input]]), { weights })).get("y")!;
-      expect(maxAbsDiff({ dtype: "f32", shape: [4, 8], data: Float32Array.from(result.y) }, want)).toBeLessThanOrEqual(TOLERANCE);
+      expect(maxAbsDiff({ dtype: "f32", shape: [4, 8], data: Float32Array.from(result.y) }, want)).toBeLessThanOrEqual(
+        TOLERANCE,
+      );
     } finally {
       await browser.close();
     }

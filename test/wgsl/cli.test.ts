@@ -36,18 +36,37 @@ describe.skipIf(!gpu)(`netc with WGSL bundles${reason ? ` (skipped: ${reason})` 
   it("compiles a bundle whose run agrees with the ONNX model's, and --profile lists its kernels", async () => {
     const net = join(dir, "tiny.net");
     expect((await netc("compile", net, "--target", "wgsl", "--set", "B=2", "-o", join(dir, "bundle"))).code).toBe(0);
-    expect(readdirSync(join(dir, "bundle")).sort()).toEqual(["kernels", "manifest.json", "model.d.ts", "model.js", "weights.safetensors"]);
+    expect(readdirSync(join(dir, "bundle")).sort()).toEqual([
+      "kernels",
+      "manifest.json",
+      "model.d.ts",
+      "model.js",
+      "weights.safetensors",
+    ]);
     expect((await netc("compile", net, "--set", "B=2", "-o", join(dir, "tiny.onnx"))).code).toBe(0);
 
-    const run = await netc("run", join(dir, "bundle"), "--input", `x=${join(dir, "x.npy")}`, "-o", join(dir, "wgsl-out"), "--profile");
+    const run = await netc(
+      "run",
+      join(dir, "bundle"),
+      "--input",
+      `x=${join(dir, "x.npy")}`,
+      "-o",
+      join(dir, "wgsl-out"),
+      "--profile",
+    );
     expect(run.code, run.err).toBe(0);
     const kernels = JSON.parse(readFileSync(join(dir, "bundle", "manifest.json"), "utf8")).kernels.length;
     expect(run.out).toContain(`in ${kernels} kernels; the slowest:`);
     expect(run.out).toMatch(/^ +[\d.]+ ms +[\d.]+% +k\d+_matmul +matmul\+add/m);
     expect(run.out).toContain("by anchor op:");
 
-    expect((await netc("run", join(dir, "tiny.onnx"), "--input", `x=${join(dir, "x.npy")}`, "-o", join(dir, "onnx-out"))).code).toBe(0);
-    expect(maxAbsDiff(npyAt(join(dir, "wgsl-out", "y.npy")), npyAt(join(dir, "onnx-out", "y.npy")))).toBeLessThanOrEqual(TOLERANCE);
+    expect(
+      (await netc("run", join(dir, "tiny.onnx"), "--input", `x=${join(dir, "x.npy")}`, "-o", join(dir, "onnx-out")))
+        .code,
+    ).toBe(0);
+    expect(
+      maxAbsDiff(npyAt(join(dir, "wgsl-out", "y.npy")), npyAt(join(dir, "onnx-out", "y.npy"))),
+    ).toBeLessThanOrEqual(TOLERANCE);
   });
 
   it("shows progress while compiling and running, only when stderr is a terminal", async () => {
@@ -87,7 +106,9 @@ describe.skipIf(!gpu)(`netc with WGSL bundles${reason ? ` (skipped: ${reason})` 
 
   it("a broken bundle or a wrong input is a NET7010/NET7011 diagnostic, not a crash", async () => {
     const broken = join(dir, "broken");
-    expect((await netc("compile", join(dir, "tiny.net"), "--target", "wgsl", "--set", "B=2", "-o", broken)).code).toBe(0);
+    expect((await netc("compile", join(dir, "tiny.net"), "--target", "wgsl", "--set", "B=2", "-o", broken)).code).toBe(
+      0,
+    );
     writeFileSync(join(dir, "x3.npy"), encodeNpy(random("f32", [3, 4], 6)));
     const wrongShape = await netc("run", broken, "--input", `x=${join(dir, "x3.npy")}`);
     expect(wrongShape.code).toBe(1);

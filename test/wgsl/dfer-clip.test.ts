@@ -36,13 +36,22 @@ function compileFile(sets: Record<string, string>) {
 
 describe("DFER-CLIP kernel counts (golden)", () => {
   it.each([
-    ["full-size DFER-CLIP (ViT-B/32, 16 frames)", 122, { matmul: 78, layer_norm: 28, attention: 13, reduce: 2, conv: 1 }, { B: "1" }],
+    [
+      "full-size DFER-CLIP (ViT-B/32, 16 frames)",
+      122,
+      { matmul: 78, layer_norm: 28, attention: 13, reduce: 2, conv: 1 },
+      { B: "1" },
+    ],
     ["reduced small7", 39, { matmul: 22, layer_norm: 10, attention: 4, reduce: 2, conv: 1 }, SMALL7],
-  ] as const)("%s compiles to %i kernels", (_name, kernels, histogram, sets) => {
-    const { stats } = wgslKernelStats(compileFile(sets).graph!);
-    expect(stats?.kernels).toBe(kernels);
-    expect(stats?.histogram).toEqual(histogram);
-  }, 60_000);
+  ] as const)(
+    "%s compiles to %i kernels",
+    (_name, kernels, histogram, sets) => {
+      const { stats } = wgslKernelStats(compileFile(sets).graph!);
+      expect(stats?.kernels).toBe(kernels);
+      expect(stats?.histogram).toEqual(histogram);
+    },
+    60_000,
+  );
 });
 
 const python = spawnSync(PYTHON, ["-c", "import torch, numpy"], { encoding: "utf8" }).status === 0;
@@ -58,7 +67,9 @@ describe.skipIf(skip)(`reduced DFER-CLIP on WebGPU${skip ? ` (skipped: ${skip})`
 
   it("small7 with its official-layout checkpoint matches onnxruntime on the logits and every tap", async () => {
     const checkpoint = join(dir, "small7.pth");
-    const made = spawnSync(PYTHON, ["tools/dfer_clip_checkpoint.py", `${CASE}/manifest.json`, checkpoint], { encoding: "utf8" });
+    const made = spawnSync(PYTHON, ["tools/dfer_clip_checkpoint.py", `${CASE}/manifest.json`, checkpoint], {
+      encoding: "utf8",
+    });
     expect(made.status).toBe(0);
     const front = compileFile(SMALL7);
     const graph = front.graph!;
@@ -75,7 +86,9 @@ describe.skipIf(skip)(`reduced DFER-CLIP on WebGPU${skip ? ` (skipped: ${skip})`
     model.destroy();
     const expected = await onnxReference(graph, inputs, opts);
     expect(Object.keys(got).sort()).toEqual([...expected.keys()].sort());
-    expect([...expected.keys()]).toEqual(expect.arrayContaining(["logits", "image_features", "video_features", "temporal_net/input"]));
+    expect([...expected.keys()]).toEqual(
+      expect.arrayContaining(["logits", "image_features", "video_features", "temporal_net/input"]),
+    );
     for (const [name, want] of expected) expect(maxAbsDiff(got[name], want), name).toBeLessThanOrEqual(TOLERANCE);
   }, 300_000);
 });

@@ -89,7 +89,10 @@ describe("WGSL diagnostics", () => {
     b.output("y", b.op1("softmax", { axis: -1 }, [y], at(5)));
     const big = new Float32Array(64).fill(0.5);
     big[3] = 1e5;
-    const { program, diagnostics } = compileWgsl(b.graph, { precision: "f16", weights: new Map([["w", { dtype: "f32", shape: [8, 8], data: big }]]) });
+    const { program, diagnostics } = compileWgsl(b.graph, {
+      precision: "f16",
+      weights: new Map([["w", { dtype: "f32", shape: [8, 8], data: big }]]),
+    });
     expect(diagnostics.map((d) => [d.code, d.severity, d.span?.line])).toEqual([
       ["NET7008", "warning", 2],
       ["NET7008", "warning", 4],

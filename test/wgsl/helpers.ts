@@ -27,7 +27,11 @@ export function tempDir(stem: string): string {
 }
 
 /** Writes `graph` as a bundle and loads it on `gpu`; fails the test on any diagnostic error. */
-export async function loadGraph(gpu: NodeGpu, graph: Graph, opts: Partial<EmitWgslBundleOptions> = {}): Promise<{ model: WgslModel; dir: string }> {
+export async function loadGraph(
+  gpu: NodeGpu,
+  graph: Graph,
+  opts: Partial<EmitWgslBundleOptions> = {},
+): Promise<{ model: WgslModel; dir: string }> {
   const dir = join(tempDir(graph.name.replace(/\W+/g, "_")), "bundle");
   const { program, diagnostics } = emitWgslBundle(graph, { ...opts, outDir: dir });
   expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
@@ -36,7 +40,11 @@ export async function loadGraph(gpu: NodeGpu, graph: Graph, opts: Partial<EmitWg
 }
 
 /** onnxruntime (CPU) on the same graph and weights: the reference every kernel is held to. */
-export async function onnxReference(graph: Graph, inputs: ReadonlyMap<string, HostTensor>, opts: EmitOnnxOptions = {}): Promise<Map<string, HostTensor>> {
+export async function onnxReference(
+  graph: Graph,
+  inputs: ReadonlyMap<string, HostTensor>,
+  opts: EmitOnnxOptions = {},
+): Promise<Map<string, HostTensor>> {
   const { bytes, diagnostics } = emitOnnx(graph, opts);
   expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   return runOnnx(bytes!, inputs);
@@ -48,7 +56,8 @@ export function maxAbsDiff(actual: HostTensor, expected: HostTensor): number {
   expect(actual.shape).toEqual(expected.shape);
   const [a, e] = [toNumbers(actual), toNumbers(expected)];
   let worst = 0;
-  for (let i = 0; i < e.length; i++) worst = Math.max(worst, a[i] === e[i] || (Number.isNaN(e[i]) && Number.isNaN(a[i])) ? 0 : Math.abs(a[i] - e[i]));
+  for (let i = 0; i < e.length; i++)
+    worst = Math.max(worst, a[i] === e[i] || (Number.isNaN(e[i]) && Number.isNaN(a[i])) ? 0 : Math.abs(a[i] - e[i]));
   return Number.isNaN(worst) ? Infinity : worst;
 }
 

@@ -30,17 +30,28 @@ describe.skipIf(!gpu)(`full IFDD on WebGPU${reason ? ` (skipped: ${reason})` : "
     const file = "models/ifdd.net";
     const front = compileToGraph(readFileSync(file, "utf8"), { file, overrides: { B: "1" } });
     const graph = front.graph!;
-    const { weights, diagnostics } = loadModelWeights(graph, [{ path: `${FIXTURES}/ifdd_dfew_random.pth` }], front.weightRules);
+    const { weights, diagnostics } = loadModelWeights(
+      graph,
+      [{ path: `${FIXTURES}/ifdd_dfew_random.pth` }],
+      front.weightRules,
+    );
     expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     const inputs = new Map([["video", npy(`${FIXTURES}/input.npy`)]]);
     const { model } = await loadGraph(gpu!, graph, { weights });
     const started = performance.now();
     const got = await model.run(Object.fromEntries(inputs));
-    console.log(`IFDD on ${gpu!.adapter.info.description || "the adapter"}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `IFDD on ${gpu!.adapter.info.description || "the adapter"}: ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
     model.destroy();
     const onnx = await onnxReference(graph, inputs, { weights });
-    const [vsOnnx, vsOfficial] = [maxAbsDiff(got.logits, onnx.get("logits")!), maxAbsDiff(got.logits, npy(`${FIXTURES}/logits.npy`))];
-    console.log(`logits: max abs diff ${vsOnnx.toExponential(2)} vs onnxruntime, ${vsOfficial.toExponential(2)} vs the official PyTorch`);
+    const [vsOnnx, vsOfficial] = [
+      maxAbsDiff(got.logits, onnx.get("logits")!),
+      maxAbsDiff(got.logits, npy(`${FIXTURES}/logits.npy`)),
+    ];
+    console.log(
+      `logits: max abs diff ${vsOnnx.toExponential(2)} vs onnxruntime, ${vsOfficial.toExponential(2)} vs the official PyTorch`,
+    );
     expect(vsOnnx).toBeLessThanOrEqual(TOLERANCE);
     expect(vsOfficial).toBeLessThanOrEqual(TOLERANCE);
   }, 3_600_000);

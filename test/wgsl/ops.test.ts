@@ -11,9 +11,32 @@ import { loadGraph, maxAbsDiff, onnxReference, TOLERANCE, tryGpu } from "./helpe
 
 /** Every computing op of the IR (sources are bound, not computed). */
 const CORE_OPS: OpName[] = [
-  ...(Object.keys(UNARY) as OpName[]), ...(Object.keys(BINARY) as OpName[]), "where", "cast", "clip", "matmul", "reduce", "argmax", "softmax", "layer_norm", "attention",
-  "transpose", "reshape", "expand", "slice", "concat", "pad", "gather", "gather_elements", "conv", "max_pool", "avg_pool",
-  "topk", "sample_linear", "lstm", "resize",
+  ...(Object.keys(UNARY) as OpName[]),
+  ...(Object.keys(BINARY) as OpName[]),
+  "where",
+  "cast",
+  "clip",
+  "matmul",
+  "reduce",
+  "argmax",
+  "softmax",
+  "layer_norm",
+  "attention",
+  "transpose",
+  "reshape",
+  "expand",
+  "slice",
+  "concat",
+  "pad",
+  "gather",
+  "gather_elements",
+  "conv",
+  "max_pool",
+  "avg_pool",
+  "topk",
+  "sample_linear",
+  "lstm",
+  "resize",
 ];
 
 /** All cases in one graph: case i's inputs are `c<i>_<name>`, its params `c<i>.<path>`, its outputs `c<i>_y<j>`. */
@@ -42,7 +65,10 @@ describe.skipIf(!gpu)(`every core op on WebGPU${reason ? ` (skipped: ${reason})`
   const { graph, inputs, params } = combinedGraph();
   const results = (async () => {
     const { model } = await loadGraph(gpu!, graph, { weights: params });
-    const [got, expected] = await Promise.all([model.run(Object.fromEntries(inputs)), onnxReference(graph, inputs, { weights: params })]);
+    const [got, expected] = await Promise.all([
+      model.run(Object.fromEntries(inputs)),
+      onnxReference(graph, inputs, { weights: params }),
+    ]);
     model.destroy();
     return { got, expected };
   })();
@@ -53,11 +79,15 @@ describe.skipIf(!gpu)(`every core op on WebGPU${reason ? ` (skipped: ${reason})`
     expect(CORE_OPS.filter((op) => !used.has(op))).toEqual([]);
   });
 
-  it.each(OP_CASES.map((c, i) => [c.name, i] as const))("%s", async (_name, i) => {
-    const { got, expected } = await results;
-    for (const [name, want] of expected) {
-      if (!name.startsWith(`c${i}_`)) continue;
-      expect(maxAbsDiff(got[name], want), name).toBeLessThanOrEqual(TOLERANCE);
-    }
-  }, 300_000);
+  it.each(OP_CASES.map((c, i) => [c.name, i] as const))(
+    "%s",
+    async (_name, i) => {
+      const { got, expected } = await results;
+      for (const [name, want] of expected) {
+        if (!name.startsWith(`c${i}_`)) continue;
+        expect(maxAbsDiff(got[name], want), name).toBeLessThanOrEqual(TOLERANCE);
+      }
+    },
+    300_000,
+  );
 });

@@ -16,7 +16,10 @@ export class ConstPool {
   name(t: HostTensor, base: string): string {
     const known = this.byTensor.get(t);
     if (known) return known;
-    const key = t.data.byteLength <= DEDUP_MAX_BYTES ? `${t.dtype}[${t.shape.join(",")}]${Buffer.from(bytesOf(t)).toString("base64")}` : undefined;
+    const key =
+      t.data.byteLength <= DEDUP_MAX_BYTES
+        ? `${t.dtype}[${t.shape.join(",")}]${Buffer.from(bytesOf(t)).toString("base64")}`
+        : undefined;
     let name = key === undefined ? undefined : this.byContent.get(key);
     if (name === undefined) {
       name = this.names.unique(base);

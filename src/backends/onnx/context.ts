@@ -70,7 +70,13 @@ export class NodeEmitter<K extends OpName = OpName> {
   }
 
   /** Emits one node into a new intermediate tensor and returns its name. */
-  apply(opType: string, inputs: readonly string[], type: TensorType, attribute: AttributeProto[] = [], tag = opType): string {
+  apply(
+    opType: string,
+    inputs: readonly string[],
+    type: TensorType,
+    attribute: AttributeProto[] = [],
+    tag = opType,
+  ): string {
     const t = this.temp(tag, type);
     this.emit(opType, inputs, [t], attribute);
     return t;

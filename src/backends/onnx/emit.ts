@@ -6,12 +6,26 @@ import { liveNodes } from "../../compiler/ir/liveness.js";
 import { KernelError } from "../../compiler/ir/interp/numeric.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { LoweringError, NodeEmitter, OnnxGraph } from "./context.js";
-import { DEFAULT_EXTERNAL_THRESHOLD, type ExternalData, inlineBytes, MAX_INLINE_BYTES, moveToExternal } from "./external.js";
+import {
+  DEFAULT_EXTERNAL_THRESHOLD,
+  type ExternalData,
+  inlineBytes,
+  MAX_INLINE_BYTES,
+  moveToExternal,
+} from "./external.js";
 import { lowerNode } from "./lower.js";
 import { transpose as transposeTensor } from "../../compiler/ir/interp/layout.js";
 import { checkOpset, DEFAULT_OPSET, irVersionFor } from "./opset.js";
 import { netcVersion } from "./producer.js";
-import { encodeModel, type GraphProto, type ModelProto, onnxDataType, type TensorProto, tensorProto, valueInfo } from "./proto.js";
+import {
+  encodeModel,
+  type GraphProto,
+  type ModelProto,
+  onnxDataType,
+  type TensorProto,
+  tensorProto,
+  valueInfo,
+} from "./proto.js";
 import { bindParams, paramsReadBy } from "../../compiler/ir/bind-params.js";
 import { PREPROCESS_METADATA_KEY } from "../../dsl/preprocess-spec.js";
 
@@ -56,11 +70,22 @@ export interface EmitOnnxResult {
 const isSource = (n: Node) => n.op === "input" || n.op === "param" || n.op === "const";
 
 /** Model inputs, outputs and weights share the tensor namespace; a clash is the user's to fix. */
-function reserveInterfaceNames(g: OnnxGraph, graph: Graph, outputs: readonly GraphOutput[], params: readonly ParamInfo[]): Diagnostic[] {
+function reserveInterfaceNames(
+  g: OnnxGraph,
+  graph: Graph,
+  outputs: readonly GraphOutput[],
+  params: readonly ParamInfo[],
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   const claim = (name: string, what: string, span: GraphOutput["span"]) => {
     if (!g.tensorNames.reserve(name))
-      out.push(makeDiagnostic(CheckCodes.DuplicateDefinition, `the ${what} name ${name} is already used by another model input, output or weight`, span));
+      out.push(
+        makeDiagnostic(
+          CheckCodes.DuplicateDefinition,
+          `the ${what} name ${name} is already used by another model input, output or weight`,
+          span,
+        ),
+      );
   };
   for (const i of graph.inputs) claim(i.name, "input", i.span);
   for (const p of params) claim(p.path, "weight", p.span);
@@ -79,19 +104,28 @@ function claimOutputNames(outputs: readonly GraphOutput[]): Map<Value, string> {
  * Weights whose every live reader is a transpose by one permutation (and which are not themselves returned):
  * path -> that permutation. Storing them transposed removes the runtime Transpose.
  */
-function singlyTransposedWeights(graph: Graph, live: Set<Node>, outputs: readonly GraphOutput[]): Map<string, number[]> {
+function singlyTransposedWeights(
+  graph: Graph,
+  live: Set<Node>,
+  outputs: readonly GraphOutput[],
+): Map<string, number[]> {
   const perms = new Map<string, number[] | null>();
-  const pathOf = (v: Value) => (v.producer.op === "param" ? (v.producer.attrs as OpAttrs["param"]).path : undefined);
+  const pathOf = (v: Value) => (v.producer.op === "param" ? v.producer.attrs.path : undefined);
   const note = (path: string, perm: number[] | null) => {
     const seen = perms.get(path);
-    const same = seen !== undefined && seen !== null && perm !== null && seen.length === perm.length && seen.every((p, i) => p === perm[i]);
+    const same =
+      seen !== undefined &&
+      seen !== null &&
+      perm !== null &&
+      seen.length === perm.length &&
+      seen.every((p, i) => p === perm[i]);
     perms.set(path, seen === undefined || same ? perm : null);
   };
   for (const node of graph.nodes) {
     if (!live.has(node)) continue;
     for (const v of node.inputs) {
       const path = pathOf(v);
-      if (path !== undefined) note(path, node.op === "transpose" ? [...(node.attrs as OpAttrs["transpose"]).perm] : null);
+      if (path !== undefined) note(path, node.op === "transpose" ? [...node.attrs.perm] : null);
     }
   }
   for (const o of outputs) {
@@ -136,7 +170,10 @@ function lowerGraph(
   for (const node of graph.nodes) {
     if (!live.has(node)) continue;
     const v0 = node.outputs[0];
-    const weightPath = node.op === "transpose" && node.inputs[0].producer.op === "param" ? (node.inputs[0].producer.attrs as OpAttrs["param"]).path : undefined;
+    const weightPath =
+      node.op === "transpose" && node.inputs[0].producer.op === "param"
+        ? node.inputs[0].producer.attrs.path
+        : undefined;
     if (node.op === "param" && transposed.has(node.attrs.path)) continue; // read only through its stored transpose
     if (weightPath !== undefined && transposed.has(weightPath)) {
       let name = transposedNames.get(weightPath);
@@ -150,11 +187,19 @@ function lowerGraph(
       }
       out.valueNames.set(v0, name);
     } else if (node.op === "input") out.valueNames.set(v0, node.attrs.name);
-    else if (node.op === "const") out.valueNames.set(v0, g.consts.name(node.attrs.value, scoped(node, `const_${node.id}`)));
+    else if (node.op === "const")
+      out.valueNames.set(v0, g.consts.name(node.attrs.value, scoped(node, `const_${node.id}`)));
     else if (node.op === "param") {
       const path = node.attrs.path;
       const proto = emittedParams.has(path) ? undefined : initializer(path, path);
-      if (!emittedParams.has(path) && !proto) out.diagnostics.push(makeDiagnostic(IrCodes.VerifierFailed, `the parameter ${path} is read but not declared in graph.params`, node.span));
+      if (!emittedParams.has(path) && !proto)
+        out.diagnostics.push(
+          makeDiagnostic(
+            IrCodes.VerifierFailed,
+            `the parameter ${path} is read but not declared in graph.params`,
+            node.span,
+          ),
+        );
       else if (proto) out.initializers.push(proto);
       emittedParams.add(path);
       out.valueNames.set(v0, path);
@@ -166,17 +211,31 @@ function lowerGraph(
         out.valueNames.set(v, names[i]);
       });
       try {
-        lowerNode(new NodeEmitter(g, node, node.inputs.map((v) => out.valueNames.get(v)!), names));
+        lowerNode(
+          new NodeEmitter(
+            g,
+            node,
+            node.inputs.map((v) => out.valueNames.get(v)!),
+            names,
+          ),
+        );
       } catch (e) {
         if (!(e instanceof LoweringError || e instanceof KernelError)) throw e;
-        out.diagnostics.push(makeDiagnostic(OnnxCodes.Unsupported, `cannot lower ${node.op} to ONNX: ${e.message}`, node.span));
+        out.diagnostics.push(
+          makeDiagnostic(OnnxCodes.Unsupported, `cannot lower ${node.op} to ONNX: ${e.message}`, node.span),
+        );
       }
     }
   }
   return out;
 }
 
-function metadata(graph: Graph, opts: EmitOnnxOptions, provenance: string, layouts: readonly WeightLayout[]): { key: string; value: string }[] {
+function metadata(
+  graph: Graph,
+  opts: EmitOnnxOptions,
+  provenance: string,
+  layouts: readonly WeightLayout[],
+): { key: string; value: string }[] {
   const props = [
     { key: "netc.version", value: netcVersion() },
     { key: "netc.source", value: opts.source ?? graph.span?.file ?? "" },
@@ -198,7 +257,9 @@ export function emitOnnx(graph: Graph, opts: EmitOnnxOptions = {}): EmitOnnxResu
 
   const g = new OnnxGraph(opset, graph.inputs);
   const diagnostics = reserveInterfaceNames(g, graph, outputs, params);
-  const weights = opts.structureOnly ? { tensors: new Map<string, HostTensor>(), provenance: "none (structure only)", diagnostics: [] } : bindParams(params, opts.weights, opts.seed ?? 0);
+  const weights = opts.structureOnly
+    ? { tensors: new Map<string, HostTensor>(), provenance: "none (structure only)", diagnostics: [] }
+    : bindParams(params, opts.weights, opts.seed ?? 0);
   diagnostics.push(...weights.diagnostics);
   if (hasErrors(diagnostics)) return { diagnostics };
 
@@ -209,9 +270,17 @@ export function emitOnnx(graph: Graph, opts: EmitOnnxOptions = {}): EmitOnnxResu
       return value && tensorProto(name, perm ? transposeTensor(value, perm) : value);
     }
     const info = declared.get(path);
-    return info && { name, dataType: onnxDataType(info.dtype), dims: perm ? perm.map((p) => info.shape[p]) : [...info.shape] };
+    return (
+      info && {
+        name,
+        dataType: onnxDataType(info.dtype),
+        dims: perm ? perm.map((p) => info.shape[p]) : [...info.shape],
+      }
+    );
   };
-  const transposed = opts.kernelLayoutWeights ? singlyTransposedWeights(graph, live, outputs) : new Map<string, number[]>();
+  const transposed = opts.kernelLayoutWeights
+    ? singlyTransposedWeights(graph, live, outputs)
+    : new Map<string, number[]>();
   const lowered = lowerGraph(g, graph, live, outputs, initializer, transposed);
   diagnostics.push(...lowered.diagnostics);
   if (hasErrors(diagnostics)) return { diagnostics };
@@ -221,7 +290,13 @@ export function emitOnnx(graph: Graph, opts: EmitOnnxOptions = {}): EmitOnnxResu
     const name = lowered.valueNames.get(o.value)!;
     if (name === o.name) continue;
     const doc = o.span && `${o.span.file}:${o.span.line}:${o.span.col}`;
-    g.nodes.push({ name: g.nodeNames.unique(`Identity_${o.name}`), opType: "Identity", input: [name], output: [o.name], docString: doc });
+    g.nodes.push({
+      name: g.nodeNames.unique(`Identity_${o.name}`),
+      opType: "Identity",
+      input: [name],
+      output: [o.name],
+      docString: doc,
+    });
   }
   const initializers = [...lowered.initializers, ...g.consts.initializers];
   const outputNames = new Set(outputs.map((o) => o.name));
@@ -231,18 +306,29 @@ export function emitOnnx(graph: Graph, opts: EmitOnnxOptions = {}): EmitOnnxResu
     initializer: initializers,
     input: graph.inputs.map((i) => valueInfo(i.name, i.value.dtype, i.value.shape)),
     output: outputs.map((o) => valueInfo(o.name, o.value.dtype, o.value.shape)),
-    valueInfo: [...g.types].filter(([name]) => !outputNames.has(name)).map(([name, t]) => valueInfo(name, t.dtype, t.shape)),
+    valueInfo: [...g.types]
+      .filter(([name]) => !outputNames.has(name))
+      .map(([name, t]) => valueInfo(name, t.dtype, t.shape)),
   };
 
   let external: ExternalData | undefined;
   if (opts.externalDataPath !== undefined)
-    external = moveToExternal(initializers, opts.externalDataPath, opts.externalThreshold ?? DEFAULT_EXTERNAL_THRESHOLD);
+    external = moveToExternal(
+      initializers,
+      opts.externalDataPath,
+      opts.externalThreshold ?? DEFAULT_EXTERNAL_THRESHOLD,
+    );
   else if (inlineBytes(initializers) > MAX_INLINE_BYTES)
     return {
       diagnostics: [
-        makeDiagnostic(OnnxCodes.Unsupported, `the weights of ${graph.name} take ${(inlineBytes(initializers) / 2 ** 30).toFixed(2)} GiB, more than one ONNX protobuf can hold (2 GiB)`, graph.span, {
-          hint: "store the weights as ONNX external data (writeOnnx does this by itself for large models)",
-        }),
+        makeDiagnostic(
+          OnnxCodes.Unsupported,
+          `the weights of ${graph.name} take ${(inlineBytes(initializers) / 2 ** 30).toFixed(2)} GiB, more than one ONNX protobuf can hold (2 GiB)`,
+          graph.span,
+          {
+            hint: "store the weights as ONNX external data (writeOnnx does this by itself for large models)",
+          },
+        ),
       ],
     };
 

@@ -15,8 +15,18 @@ export const MAX_EXTERNAL_DATA_BYTES = 2 ** 40;
 const ORT_MEMORY_MARKER = "_ORT_MEM_ADDR_";
 
 const ELEMENT_BYTES: Partial<Record<number, number>> = {
-  [DataType.FLOAT]: 4, [DataType.UINT8]: 1, [DataType.INT8]: 1, [DataType.UINT16]: 2, [DataType.INT16]: 2, [DataType.INT32]: 4,
-  [DataType.INT64]: 8, [DataType.BOOL]: 1, [DataType.FLOAT16]: 2, [DataType.DOUBLE]: 8, [DataType.UINT32]: 4, [DataType.UINT64]: 8,
+  [DataType.FLOAT]: 4,
+  [DataType.UINT8]: 1,
+  [DataType.INT8]: 1,
+  [DataType.UINT16]: 2,
+  [DataType.INT16]: 2,
+  [DataType.INT32]: 4,
+  [DataType.INT64]: 8,
+  [DataType.BOOL]: 1,
+  [DataType.FLOAT16]: 2,
+  [DataType.DOUBLE]: 8,
+  [DataType.UINT32]: 4,
+  [DataType.UINT64]: 8,
   [DataType.BFLOAT16]: 2,
 };
 
@@ -69,7 +79,9 @@ export function externalDataProblems(model: ModelProto, modelDir: string | undef
     if (!isExternal(t)) continue;
     const name = `the tensor ${JSON.stringify(t.name ?? "")}`;
     if (realDir === undefined) {
-      problems.push(`${name} keeps its data in an external file, and a model given as bytes has no folder to read it from`);
+      problems.push(
+        `${name} keeps its data in an external file, and a model given as bytes has no folder to read it from`,
+      );
       continue;
     }
     const entries = new Map((t.externalData ?? []).map((e) => [e.key ?? "", e.value]));
@@ -90,9 +102,16 @@ export function externalDataProblems(model: ModelProto, modelDir: string | undef
     }
     const offset = entries.has("offset") ? byteCount(entries.get("offset")) : 0;
     const length = entries.has("length") ? byteCount(entries.get("length")) : expectedBytes(t);
-    if (offset === undefined) problems.push(`${shown} has the offset ${JSON.stringify(entries.get("offset"))}, not a whole number of bytes`);
-    else if (length === undefined) problems.push(`${shown} has ${entries.has("length") ? `the length ${JSON.stringify(entries.get("length"))}, not a whole number of bytes` : "no length, and the tensor's type does not give one"}`);
-    else if (offset + length > size) problems.push(`${shown} holds ${size} bytes, but the tensor's bytes ${offset} to ${offset + length} lie past its end`);
+    if (offset === undefined)
+      problems.push(`${shown} has the offset ${JSON.stringify(entries.get("offset"))}, not a whole number of bytes`);
+    else if (length === undefined)
+      problems.push(
+        `${shown} has ${entries.has("length") ? `the length ${JSON.stringify(entries.get("length"))}, not a whole number of bytes` : "no length, and the tensor's type does not give one"}`,
+      );
+    else if (offset + length > size)
+      problems.push(
+        `${shown} holds ${size} bytes, but the tensor's bytes ${offset} to ${offset + length} lie past its end`,
+      );
   }
   return problems;
 }
@@ -101,18 +120,23 @@ export function externalDataProblems(model: ModelProto, modelDir: string | undef
 function sideFileSize(location: string, realDir: string): number | string {
   if (location.includes("\0")) return "holds a NUL character";
   if (location.includes(ORT_MEMORY_MARKER)) return "is onnxruntime's raw-memory marker, which no model file may use";
-  if (path.isAbsolute(location) || path.win32.isAbsolute(location)) return "is an absolute path; external data must be a file beside the model";
+  if (path.isAbsolute(location) || path.win32.isAbsolute(location))
+    return "is an absolute path; external data must be a file beside the model";
   let real: string;
   try {
     real = fs.realpathSync(path.join(realDir, location));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return code === "ENOENT" ? "names no file in the model's folder" : `cannot be read (${code ?? (e as Error).message})`;
+    return code === "ENOENT"
+      ? "names no file in the model's folder"
+      : `cannot be read (${code ?? (e as Error).message})`;
   }
-  if (!real.startsWith(realDir.endsWith(path.sep) ? realDir : realDir + path.sep)) return "leads outside the model's folder";
+  if (!real.startsWith(realDir.endsWith(path.sep) ? realDir : realDir + path.sep))
+    return "leads outside the model's folder";
   const st = fs.statSync(real);
   const why = refusal(st);
   if (why) return `names a path that ${why.replace(/^it /, "")}`;
-  if (st.size > MAX_EXTERNAL_DATA_BYTES) return `names a file of ${st.size} bytes, more than the ${MAX_EXTERNAL_DATA_BYTES} netc lets onnxruntime read`;
+  if (st.size > MAX_EXTERNAL_DATA_BYTES)
+    return `names a file of ${st.size} bytes, more than the ${MAX_EXTERNAL_DATA_BYTES} netc lets onnxruntime read`;
   return st.size;
 }

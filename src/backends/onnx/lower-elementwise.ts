@@ -41,6 +41,9 @@ export function lowerClip(e: NodeEmitter<"clip">): void {
   const { min, max } = e.node.attrs;
   const dtype = e.node.inputs[0].dtype;
   if (min === undefined && max === undefined) return e.emit("Identity", e.inputs, [e.out()]);
-  const bounds = [min === undefined ? "" : e.scalar(dtype, min, "min"), ...(max === undefined ? [] : [e.scalar(dtype, max, "max")])];
+  const bounds = [
+    min === undefined ? "" : e.scalar(dtype, min, "min"),
+    ...(max === undefined ? [] : [e.scalar(dtype, max, "max")]),
+  ];
   e.emit("Clip", [e.inputs[0], ...bounds], [e.out()]);
 }

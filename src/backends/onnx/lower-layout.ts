@@ -24,7 +24,17 @@ export function lowerExpand(e: NodeEmitter): void {
 
 export function lowerSlice(e: NodeEmitter<"slice">): void {
   const { start, end, step } = e.node.attrs;
-  e.emit("Slice", [e.inputs[0], e.i64s([start], "starts"), e.i64s([end], "ends"), e.i64s([axisOf(e)], "axes"), e.i64s([step], "steps")], [e.out()]);
+  e.emit(
+    "Slice",
+    [
+      e.inputs[0],
+      e.i64s([start], "starts"),
+      e.i64s([end], "ends"),
+      e.i64s([axisOf(e)], "axes"),
+      e.i64s([step], "steps"),
+    ],
+    [e.out()],
+  );
 }
 
 export function lowerConcat(e: NodeEmitter): void {

@@ -19,7 +19,8 @@ export function lowerLayerNorm(e: NodeEmitter<"layer_norm">): void {
   const normShape = x.shape.slice(ax);
   const [input, scale, bias] = e.inputs;
   const attrs = [attr.int("axis", ax), attr.float("epsilon", eps)];
-  if (scale !== undefined) return e.emit("LayerNormalization", [input, scale, ...(bias ? [bias] : [])], [e.out()], attrs);
+  if (scale !== undefined)
+    return e.emit("LayerNormalization", [input, scale, ...(bias ? [bias] : [])], [e.out()], attrs);
   if (normShape.every(isStatic)) {
     const ones = e.constant(onesLike(x.dtype, normShape as number[]), "ones");
     return e.emit("LayerNormalization", [input, ones, ...(bias ? [bias] : [])], [e.out()], attrs);
@@ -56,7 +57,12 @@ function fitsOnnxAttention(e: NodeEmitter): boolean {
   const same = (a: readonly Dim[], b: readonly Dim[]) => a.length === b.length && a.every((d, i) => dimEq(d, b[i]));
   const lead = (t: typeof q) => t.shape.slice(0, 2);
   const maskOk = !bias || (bias.shape.length >= 2 && same(bias.shape.slice(-2), [q.shape[2], k.shape[2]]));
-  return e.opset >= 23 && q.shape.length === 4 && [k, v].every((t) => t.shape.length === 4 && same(lead(t), lead(q))) && maskOk;
+  return (
+    e.opset >= 23 &&
+    q.shape.length === 4 &&
+    [k, v].every((t) => t.shape.length === 4 && same(lead(t), lead(q))) &&
+    maskOk
+  );
 }
 
 export function lowerAttention(e: NodeEmitter<"attention">): void {
@@ -66,8 +72,14 @@ export function lowerAttention(e: NodeEmitter<"attention">): void {
   const [qn, kn, vn, bn] = e.inputs;
   const r = k.shape.length;
   const perm = [...Array(r - 2).keys(), r - 1, r - 2];
-  const kt = e.apply("Transpose", [kn], { dtype: k.dtype, shape: perm.map((p) => k.shape[p]) }, [attr.ints("perm", perm)]);
-  const scoreShape: Dim[] = [...broadcastShapes(q.shape.slice(0, -2), k.shape.slice(0, -2)), q.shape[r - 2], k.shape[r - 2]];
+  const kt = e.apply("Transpose", [kn], { dtype: k.dtype, shape: perm.map((p) => k.shape[p]) }, [
+    attr.ints("perm", perm),
+  ]);
+  const scoreShape: Dim[] = [
+    ...broadcastShapes(q.shape.slice(0, -2), k.shape.slice(0, -2)),
+    q.shape[r - 2],
+    k.shape[r - 2],
+  ];
   const scoreType = { dtype: q.dtype, shape: scoreShape };
   let scores = e.apply("MatMul", [qn, kt], scoreType, [], "scores");
   if (scale !== 1) scores = e.apply("Mul", [scores, e.scalar(q.dtype, scale, "scale")], scoreType, [], "scaled");
@@ -85,28 +97,43 @@ export function lowerBatchNorm(e: NodeEmitter<"batch_norm">): void {
 export function lowerConv(e: NodeEmitter<"conv">): void {
   const { strides, pads, dilations, groups } = e.node.attrs;
   const kernel = e.node.inputs[1].shape.slice(2) as number[];
-  e.emit("Conv", e.inputs, [e.out()], [
-    attr.ints("kernel_shape", kernel),
-    attr.ints("strides", strides),
-    attr.ints("pads", pads),
-    attr.ints("dilations", dilations),
-    attr.int("group", groups),
-  ]);
+  e.emit(
+    "Conv",
+    e.inputs,
+    [e.out()],
+    [
+      attr.ints("kernel_shape", kernel),
+      attr.ints("strides", strides),
+      attr.ints("pads", pads),
+      attr.ints("dilations", dilations),
+      attr.int("group", groups),
+    ],
+  );
 }
 
 export function lowerMaxPool(e: NodeEmitter<"max_pool">): void {
   const { kernel, strides, pads } = e.node.attrs;
-  e.emit("MaxPool", e.inputs, [e.out()], [attr.ints("kernel_shape", kernel), attr.ints("strides", strides), attr.ints("pads", pads)]);
+  e.emit(
+    "MaxPool",
+    e.inputs,
+    [e.out()],
+    [attr.ints("kernel_shape", kernel), attr.ints("strides", strides), attr.ints("pads", pads)],
+  );
 }
 
 export function lowerAvgPool(e: NodeEmitter<"avg_pool">): void {
   const { kernel, strides, pads, countIncludePad } = e.node.attrs;
-  e.emit("AveragePool", e.inputs, [e.out()], [
-    attr.ints("kernel_shape", kernel),
-    attr.ints("strides", strides),
-    attr.ints("pads", pads),
-    attr.int("count_include_pad", countIncludePad ? 1 : 0),
-  ]);
+  e.emit(
+    "AveragePool",
+    e.inputs,
+    [e.out()],
+    [
+      attr.ints("kernel_shape", kernel),
+      attr.ints("strides", strides),
+      attr.ints("pads", pads),
+      attr.int("count_include_pad", countIncludePad ? 1 : 0),
+    ],
+  );
 }
 
 /**
@@ -119,7 +146,7 @@ export function lowerResize(e: NodeEmitter<"resize">): void {
   const x = e.node.inputs[0];
   let cur = e.inputs[0];
   const shape = [...x.shape];
-  const axes = sizes.map((m, i) => i + 2).filter((axis) => shape[axis] !== sizes[axis - 2]);
+  const axes = sizes.map((_, i) => i + 2).filter((axis) => shape[axis] !== sizes[axis - 2]);
   if (axes.length === 0) return e.emit("Identity", [cur], [e.out()]);
   axes.forEach((axis, k) => {
     const n = shape[axis] as number;
@@ -128,9 +155,19 @@ export function lowerResize(e: NodeEmitter<"resize">): void {
     shape[axis] = m;
     const type = { dtype: x.dtype, shape: [...shape] };
     const weightShape = [m, ...Array<number>(shape.length - axis - 1).fill(1)];
-    const weight = (w: number[], tag: string) => e.constant(fromNumbers(x.dtype, weightShape, x.dtype === "f64" ? w : w.map(Math.fround)), tag);
+    const weight = (w: number[], tag: string) =>
+      e.constant(fromNumbers(x.dtype, weightShape, x.dtype === "f64" ? w : w.map(Math.fround)), tag);
     const term = (idx: number[], w: number[], tag: string) =>
-      e.apply("Mul", [e.apply("Gather", [cur, e.i64s(idx, `${tag}_index`)], type, [attr.int("axis", axis)], `${tag}_gather`), weight(w, `${tag}_weight`)], type, [], tag);
+      e.apply(
+        "Mul",
+        [
+          e.apply("Gather", [cur, e.i64s(idx, `${tag}_index`)], type, [attr.int("axis", axis)], `${tag}_gather`),
+          weight(w, `${tag}_weight`),
+        ],
+        type,
+        [],
+        tag,
+      );
     const [a, b] = [term(taps.i0, taps.w0, `axis${axis}_lo`), term(taps.i1, taps.w1, `axis${axis}_hi`)];
     if (k === axes.length - 1) e.emit("Add", [a, b], [e.out()]);
     else cur = e.apply("Add", [a, b], type, [], `axis${axis}`);

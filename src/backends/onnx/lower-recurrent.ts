@@ -17,9 +17,21 @@ function reorderGates(e: NodeEmitter, name: string, t: TensorType, hidden: numbe
   const rest = t.shape.slice(1);
   const block = { dtype: t.dtype, shape: [hidden, ...rest] };
   const blocks = ONNX_GATE_ORDER.map((g) =>
-    e.apply("Slice", [name, e.i64s([g * hidden], "start"), e.i64s([(g + 1) * hidden], "end"), e.i64s([0], "axis0")], block, [], `${tag}_gate${g}`),
+    e.apply(
+      "Slice",
+      [name, e.i64s([g * hidden], "start"), e.i64s([(g + 1) * hidden], "end"), e.i64s([0], "axis0")],
+      block,
+      [],
+      `${tag}_gate${g}`,
+    ),
   );
-  return e.apply("Concat", blocks, { dtype: t.dtype, shape: [4 * hidden, ...rest] }, [attr.int("axis", 0)], `${tag}_iofc`);
+  return e.apply(
+    "Concat",
+    blocks,
+    { dtype: t.dtype, shape: [4 * hidden, ...rest] },
+    [attr.int("axis", 0)],
+    `${tag}_iofc`,
+  );
 }
 
 /** Adds the leading num_directions axis (of 1) that ONNX's LSTM inputs have. */
@@ -33,17 +45,39 @@ export function lowerLstm(e: NodeEmitter<"lstm">): void {
   const hidden = (wHh.shape[0] as number) / 4;
   const [steps, batch] = x.shape;
   const dtype = x.dtype;
-  const w = withDirections(e, reorderGates(e, e.inputs[1], wIh, hidden, "W"), { dtype, shape: [4 * hidden, wIh.shape[1]] }, "W");
-  const r = withDirections(e, reorderGates(e, e.inputs[2], wHh, hidden, "R"), { dtype, shape: [4 * hidden, hidden] }, "R");
+  const w = withDirections(
+    e,
+    reorderGates(e, e.inputs[1], wIh, hidden, "W"),
+    { dtype, shape: [4 * hidden, wIh.shape[1]] },
+    "W",
+  );
+  const r = withDirections(
+    e,
+    reorderGates(e, e.inputs[2], wHh, hidden, "R"),
+    { dtype, shape: [4 * hidden, hidden] },
+    "R",
+  );
   let b = "";
   if (bias) {
     const vec = { dtype, shape: [4 * hidden] };
-    const both = e.apply("Concat", [reorderGates(e, e.inputs[3], vec, hidden, "Wb"), reorderGates(e, e.inputs[4], vec, hidden, "Rb")], { dtype, shape: [8 * hidden] }, [attr.int("axis", 0)], "B");
+    const both = e.apply(
+      "Concat",
+      [reorderGates(e, e.inputs[3], vec, hidden, "Wb"), reorderGates(e, e.inputs[4], vec, hidden, "Rb")],
+      { dtype, shape: [8 * hidden] },
+      [attr.int("axis", 0)],
+      "B",
+    );
     b = withDirections(e, both, { dtype, shape: [8 * hidden] }, "B");
   }
   const stateAt = bias ? 5 : 3;
   const state: TensorType = { dtype, shape: [batch, hidden] };
-  const initial = e.inputs.length > stateAt ? [withDirections(e, e.inputs[stateAt], state, "initial_h"), withDirections(e, e.inputs[stateAt + 1], state, "initial_c")] : [];
+  const initial =
+    e.inputs.length > stateAt
+      ? [
+          withDirections(e, e.inputs[stateAt], state, "initial_h"),
+          withDirections(e, e.inputs[stateAt + 1], state, "initial_c"),
+        ]
+      : [];
   const yShape: Dim[] = [steps, 1, batch, hidden];
   const y = e.temp("Y", { dtype, shape: yShape });
   const yh = e.temp("Y_h", { dtype, shape: [1, batch, hidden] });
@@ -51,10 +85,12 @@ export function lowerLstm(e: NodeEmitter<"lstm">): void {
   // Optional inputs: B, sequence_lens (never), initial_h, initial_c; absent ones are "" unless at the end.
   const inputs = [e.inputs[0], w, r, b, "", ...initial];
   while (inputs[inputs.length - 1] === "") inputs.pop();
-  e.emit("LSTM", inputs, [y, yh, yc], [
-    attr.int("hidden_size", hidden),
-    attr.string("direction", reverse ? "reverse" : "forward"),
-  ]);
+  e.emit(
+    "LSTM",
+    inputs,
+    [y, yh, yc],
+    [attr.int("hidden_size", hidden), attr.string("direction", reverse ? "reverse" : "forward")],
+  );
   e.emit("Squeeze", [y, e.i64s([1], "axis1")], [e.out(0)]);
   e.emit("Squeeze", [yh, e.i64s([0], "axis0")], [e.out(1)]);
   e.emit("Squeeze", [yc, e.i64s([0], "axis0")], [e.out(2)]);

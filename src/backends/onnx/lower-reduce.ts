@@ -4,10 +4,23 @@ import { normAxis } from "../../compiler/ir/infer.js";
 import type { NodeEmitter } from "./context.js";
 import { attr } from "./proto.js";
 
-const REDUCE_OP = { sum: "ReduceSum", mean: "ReduceMean", max: "ReduceMax", min: "ReduceMin", prod: "ReduceProd" } as const;
+const REDUCE_OP = {
+  sum: "ReduceSum",
+  mean: "ReduceMean",
+  max: "ReduceMax",
+  min: "ReduceMin",
+  prod: "ReduceProd",
+} as const;
 
 /** Emits a Reduce* node over non-negative, non-empty `axes` into `output`. */
-export function emitReduce(e: NodeEmitter, opType: string, input: string, axes: readonly number[], keepdims: boolean, output: string): void {
+export function emitReduce(
+  e: NodeEmitter,
+  opType: string,
+  input: string,
+  axes: readonly number[],
+  keepdims: boolean,
+  output: string,
+): void {
   const axesAsInput = opType === "ReduceSum" ? e.opset >= 13 : e.opset >= 18;
   const keep = attr.int("keepdims", keepdims ? 1 : 0);
   if (axesAsInput) e.emit(opType, [input, e.i64s(axes, "axes")], [output], [keep]);
@@ -26,7 +39,12 @@ export function lowerReduce(e: NodeEmitter<"reduce">): void {
 export function lowerArgmax(e: NodeEmitter<"argmax">): void {
   const { axis, keepdims } = e.node.attrs;
   const a = normAxis(axis, e.node.inputs[0].shape.length);
-  e.emit("ArgMax", e.inputs, [e.out()], [attr.int("axis", a), attr.int("keepdims", keepdims ? 1 : 0), attr.int("select_last_index", 0)]);
+  e.emit(
+    "ArgMax",
+    e.inputs,
+    [e.out()],
+    [attr.int("axis", a), attr.int("keepdims", keepdims ? 1 : 0), attr.int("select_last_index", 0)],
+  );
 }
 
 export function lowerSoftmax(e: NodeEmitter<"softmax">): void {

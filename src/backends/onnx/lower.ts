@@ -3,8 +3,25 @@ import { type BinaryOp, type CustomOnnxOp, elementwiseRow, type UnaryOp } from "
 import type { OpName } from "../../compiler/ir/ir.js";
 import { LoweringError, type NodeEmitter } from "./context.js";
 import { lowerCast, lowerClip, lowerGelu, lowerRelu } from "./lower-elementwise.js";
-import { lowerConcat, lowerExpand, lowerGather, lowerGatherElements, lowerPad, lowerReshape, lowerSlice, lowerTranspose } from "./lower-layout.js";
-import { lowerAttention, lowerAvgPool, lowerBatchNorm, lowerConv, lowerLayerNorm, lowerMaxPool, lowerResize } from "./lower-nn.js";
+import {
+  lowerConcat,
+  lowerExpand,
+  lowerGather,
+  lowerGatherElements,
+  lowerPad,
+  lowerReshape,
+  lowerSlice,
+  lowerTranspose,
+} from "./lower-layout.js";
+import {
+  lowerAttention,
+  lowerAvgPool,
+  lowerBatchNorm,
+  lowerConv,
+  lowerLayerNorm,
+  lowerMaxPool,
+  lowerResize,
+} from "./lower-nn.js";
 import { lowerLstm } from "./lower-recurrent.js";
 import { lowerArgmax, lowerReduce, lowerSoftmax } from "./lower-reduce.js";
 import { lowerSampleLinear, lowerTopk } from "./lower-select.js";

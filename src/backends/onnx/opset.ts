@@ -12,7 +12,12 @@ export function irVersionFor(opset: number): number {
 
 export function checkOpset(opset: number): Diagnostic | undefined {
   if (IR_VERSION[opset] !== undefined) return undefined;
-  return makeDiagnostic(OnnxCodes.BadOpset, `opset ${opset} is not supported; the ONNX backend writes opsets ${DEFAULT_OPSET} to ${MAX_OPSET}`, undefined, {
-    hint: `use --opset ${DEFAULT_OPSET} (the default)`,
-  });
+  return makeDiagnostic(
+    OnnxCodes.BadOpset,
+    `opset ${opset} is not supported; the ONNX backend writes opsets ${DEFAULT_OPSET} to ${MAX_OPSET}`,
+    undefined,
+    {
+      hint: `use --opset ${DEFAULT_OPSET} (the default)`,
+    },
+  );
 }

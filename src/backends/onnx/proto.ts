@@ -112,9 +112,39 @@ export interface ModelProto {
 }
 
 /** TensorProto.DataType. */
-export const DataType = { UNDEFINED: 0, FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, STRING: 8, BOOL: 9, FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13, BFLOAT16: 16 } as const;
+export const DataType = {
+  UNDEFINED: 0,
+  FLOAT: 1,
+  UINT8: 2,
+  INT8: 3,
+  UINT16: 4,
+  INT16: 5,
+  INT32: 6,
+  INT64: 7,
+  STRING: 8,
+  BOOL: 9,
+  FLOAT16: 10,
+  DOUBLE: 11,
+  UINT32: 12,
+  UINT64: 13,
+  BFLOAT16: 16,
+} as const;
 /** AttributeProto.AttributeType. */
-export const AttributeType = { UNDEFINED: 0, FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8, TENSORS: 9, GRAPHS: 10, TYPE_PROTO: 13, TYPE_PROTOS: 14 } as const;
+export const AttributeType = {
+  UNDEFINED: 0,
+  FLOAT: 1,
+  INT: 2,
+  STRING: 3,
+  TENSOR: 4,
+  GRAPH: 5,
+  FLOATS: 6,
+  INTS: 7,
+  STRINGS: 8,
+  TENSORS: 9,
+  GRAPHS: 10,
+  TYPE_PROTO: 13,
+  TYPE_PROTOS: 14,
+} as const;
 /** TensorProto.DataLocation. */
 export const DataLocation = { DEFAULT: 0, EXTERNAL: 1 } as const;
 
@@ -238,9 +268,17 @@ export function valueInfo(name: string, dtype: DType, shape: readonly Dim[]): Va
 
 export const attr = {
   int: (name: string, i: number): AttributeProto => ({ name, type: AttributeType.INT, i }),
-  ints: (name: string, ints: readonly number[]): AttributeProto => ({ name, type: AttributeType.INTS, ints: [...ints] }),
+  ints: (name: string, ints: readonly number[]): AttributeProto => ({
+    name,
+    type: AttributeType.INTS,
+    ints: [...ints],
+  }),
   float: (name: string, f: number): AttributeProto => ({ name, type: AttributeType.FLOAT, f }),
-  string: (name: string, s: string): AttributeProto => ({ name, type: AttributeType.STRING, s: new TextEncoder().encode(s) }),
+  string: (name: string, s: string): AttributeProto => ({
+    name,
+    type: AttributeType.STRING,
+    s: new TextEncoder().encode(s),
+  }),
 };
 
 /** Serializes a model; throws ProtobufError for a value its field cannot hold (e.g. a non-integer dim). */

@@ -50,7 +50,9 @@ function toOrt(ort: OrtModule, name: string, t: HostTensor): Ort.Tensor {
   try {
     return new ort.Tensor(type, t.data as Ort.Tensor.DataType, t.shape);
   } catch (e) {
-    throw failure(`the input ${name} (${t.dtype}[${t.shape.join(", ")}]) is not a tensor onnxruntime accepts: ${(e as Error).message}`);
+    throw failure(
+      `the input ${name} (${t.dtype}[${t.shape.join(", ")}]) is not a tensor onnxruntime accepts: ${(e as Error).message}`,
+    );
   }
 }
 
@@ -62,7 +64,10 @@ function fromOrt(name: string, t: Ort.Tensor): HostTensor {
 }
 
 /** The CUDA provider library onnxruntime-node's install script downloads (it is too large for the npm registry). */
-const CUDA_PROVIDER_LIBRARY: Partial<Record<NodeJS.Platform, string>> = { linux: "libonnxruntime_providers_cuda.so", win32: "onnxruntime_providers_cuda.dll" };
+const CUDA_PROVIDER_LIBRARY: Partial<Record<NodeJS.Platform, string>> = {
+  linux: "libonnxruntime_providers_cuda.so",
+  win32: "onnxruntime_providers_cuda.dll",
+};
 
 /** Why onnxruntime-node here cannot use CUDA, or undefined when it should (the CUDA libraries may still fail to load). */
 function cudaProblem(ort: OrtModule): string | undefined {
@@ -72,7 +77,14 @@ function cudaProblem(ort: OrtModule): string | undefined {
   const library = CUDA_PROVIDER_LIBRARY[process.platform];
   let binDir: string | undefined;
   try {
-    binDir = join(dirname(createRequire(import.meta.url).resolve("onnxruntime-node")), "..", "bin", "napi-v6", process.platform, process.arch);
+    binDir = join(
+      dirname(createRequire(import.meta.url).resolve("onnxruntime-node")),
+      "..",
+      "bin",
+      "napi-v6",
+      process.platform,
+      process.arch,
+    );
   } catch {
     return undefined; // not resolvable as a file (a bundled or substituted module): let onnxruntime say
   }
@@ -81,13 +93,23 @@ function cudaProblem(ort: OrtModule): string | undefined {
   return undefined;
 }
 
-async function createSession(ort: OrtModule, model: string | Uint8Array, options: Ort.InferenceSession.SessionOptions): Promise<Ort.InferenceSession> {
+async function createSession(
+  ort: OrtModule,
+  model: string | Uint8Array,
+  options: Ort.InferenceSession.SessionOptions,
+): Promise<Ort.InferenceSession> {
   // Two calls because the path and buffer overloads do not accept the union.
-  return typeof model === "string" ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
+  return typeof model === "string"
+    ? ort.InferenceSession.create(model, options)
+    : ort.InferenceSession.create(model, options);
 }
 
 /** A session on the device asked for; CUDA problems are NET5005 for "cuda" and a fallback note for "auto". */
-async function openSession(ort: OrtModule, model: string | Uint8Array, opts: RunOnnxOptions): Promise<Ort.InferenceSession> {
+async function openSession(
+  ort: OrtModule,
+  model: string | Uint8Array,
+  opts: RunOnnxOptions,
+): Promise<Ort.InferenceSession> {
   const base: Ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: "all",
     ...(opts.threads !== undefined ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
@@ -103,7 +125,8 @@ async function openSession(ort: OrtModule, model: string | Uint8Array, opts: Run
         problem = `onnxruntime could not start its CUDA execution provider: ${(e as Error).message.split("\n")[0]}`;
       }
     }
-    if (device === "cuda") throw new DiagnosticError([makeDiagnostic(OnnxCodes.DeviceUnavailable, `--device cuda: ${problem}`)]);
+    if (device === "cuda")
+      throw new DiagnosticError([makeDiagnostic(OnnxCodes.DeviceUnavailable, `--device cuda: ${problem}`)]);
     opts.onFallback?.(`${problem}; running on the CPU`);
   }
   try {
@@ -129,7 +152,9 @@ function checkedModel(model: string | Uint8Array): string | Uint8Array {
   try {
     decoded = decodeModel(bytes);
   } catch (e) {
-    throw failure(`cannot read ${typeof model === "string" ? model : "the bytes given"} as an ONNX model: ${(e as Error).message}`);
+    throw failure(
+      `cannot read ${typeof model === "string" ? model : "the bytes given"} as an ONNX model: ${(e as Error).message}`,
+    );
   }
   const problems = externalDataProblems(decoded, typeof model === "string" ? dirname(resolve(model)) : undefined);
   if (problems.length) throw new DiagnosticError(problems.map((p) => makeDiagnostic(OnnxCodes.UnsafeExternalData, p)));
@@ -140,7 +165,10 @@ function checkedModel(model: string | Uint8Array): string | Uint8Array {
 export interface OnnxSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  run(inputs: ReadonlyMap<string, HostTensor> | Readonly<Record<string, HostTensor>>, outputs?: readonly string[]): Promise<Map<string, HostTensor>>;
+  run(
+    inputs: ReadonlyMap<string, HostTensor> | Readonly<Record<string, HostTensor>>,
+    outputs?: readonly string[],
+  ): Promise<Map<string, HostTensor>>;
   release(): Promise<void>;
 }
 
@@ -157,7 +185,12 @@ export async function openOnnxSession(model: string | Uint8Array, opts: RunOnnxO
       const feeds: Record<string, Ort.Tensor> = {};
       // defineProperty, not assignment: an input named `__proto__` is an ordinary entry too.
       for (const [name, t] of inputs instanceof Map ? inputs : Object.entries(inputs))
-        Object.defineProperty(feeds, name, { value: toOrt(ort, name, t), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(feeds, name, {
+          value: toOrt(ort, name, t),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       let results: Ort.InferenceSession.OnnxValueMapType;
       try {
         results = await session.run(feeds, [...outputs]);
@@ -168,7 +201,10 @@ export async function openOnnxSession(model: string | Uint8Array, opts: RunOnnxO
       for (const [name, v] of Object.entries(results)) out.set(name, fromOrt(name, v as Ort.Tensor));
       // onnxruntime-node builds its results as a plain object, where an output named like `__proto__` vanishes.
       const lost = outputs.filter((name) => !out.has(name));
-      if (lost.length) throw failure(`onnxruntime returned no value for the output${lost.length > 1 ? "s" : ""} ${lost.join(", ")} (rename ${lost.length > 1 ? "them" : "it"} in the .net model)`);
+      if (lost.length)
+        throw failure(
+          `onnxruntime returned no value for the output${lost.length > 1 ? "s" : ""} ${lost.join(", ")} (rename ${lost.length > 1 ? "them" : "it"} in the .net model)`,
+        );
       return out;
     },
   };

@@ -16,7 +16,9 @@ function symbolTensor(e: NodeEmitter, s: string): string {
       const size = e.apply("Shape", [name], I64_1, [attr.int("start", axis), attr.int("end", axis + 1)], s);
       return f[1] === 1 ? size : e.apply("Div", [size, e.i64s([f[1]], "coef")], I64_1, [], s);
     }
-  throw new LoweringError(`the symbolic dim ${s} is not the size of any model input axis, so its value cannot be computed`);
+  throw new LoweringError(
+    `the symbolic dim ${s} is not the size of any model input axis, so its value cannot be computed`,
+  );
 }
 
 /** The value of `d` as an i64 [1] tensor. */
@@ -27,7 +29,13 @@ function dimTensor(e: NodeEmitter, d: Dim): string {
   if (known) return known;
   let sum: string | undefined;
   for (const [monomial, coef] of d.terms) {
-    let term = monomial === "" ? undefined : monomial.split("*").map((s) => cachedSymbol(e, s)).reduce((a, b) => e.apply("Mul", [a, b], I64_1, [], key));
+    let term =
+      monomial === ""
+        ? undefined
+        : monomial
+            .split("*")
+            .map((s) => cachedSymbol(e, s))
+            .reduce((a, b) => e.apply("Mul", [a, b], I64_1, [], key));
     if (term === undefined) term = e.i64s([coef], "dim");
     else if (coef !== 1) term = e.apply("Mul", [term, e.i64s([coef], "coef")], I64_1, [], key);
     sum = sum === undefined ? term : e.apply("Add", [sum, term], I64_1, [], key);
@@ -47,23 +55,43 @@ function cachedSymbol(e: NodeEmitter, s: string): string {
 /** A shape as an i64 [rank] tensor: a literal when static, else a Concat of per-dim tensors. */
 export function shapeTensor(e: NodeEmitter, dims: readonly Dim[]): string {
   if (dims.every(isStatic)) return e.i64s(dims as number[], "shape");
-  return e.apply("Concat", dims.map((d) => dimTensor(e, d)), { dtype: "i64", shape: [dims.length] }, [attr.int("axis", 0)], "shape");
+  return e.apply(
+    "Concat",
+    dims.map((d) => dimTensor(e, d)),
+    { dtype: "i64", shape: [dims.length] },
+    [attr.int("axis", 0)],
+    "shape",
+  );
 }
 
 /** The Reshape shape input and whether it needs allowzero (a literal 0 dim must not mean "copy"). */
-export function reshapeTarget(e: NodeEmitter, from: readonly Dim[], to: readonly Dim[]): { shape: string; allowZero: boolean } {
+export function reshapeTarget(
+  e: NodeEmitter,
+  from: readonly Dim[],
+  to: readonly Dim[],
+): { shape: string; allowZero: boolean } {
   const allowZero = to.some((d) => d === 0);
   if (to.every(isStatic)) return { shape: e.i64s(to as number[], "shape"), allowZero };
   // A symbolic dim kept in place is copied with 0; one remaining symbolic dim is inferred with -1.
   const copied = to.map((d, i) => (!allowZero && !isStatic(d) && i < from.length && dimEq(d, from[i]) ? 0 : d));
   const open = copied.filter((d) => !isStatic(d)).length;
   if (open === 0) return { shape: e.i64s(copied as number[], "shape"), allowZero };
-  if (open === 1 && !allowZero) return { shape: e.i64s(copied.map((d) => (isStatic(d) ? d : -1)), "shape"), allowZero };
+  if (open === 1 && !allowZero)
+    return {
+      shape: e.i64s(
+        copied.map((d) => (isStatic(d) ? d : -1)),
+        "shape",
+      ),
+      allowZero,
+    };
   return { shape: shapeTensor(e, to), allowZero };
 }
 
 /** The Expand shape input: dims that equal the input's symbolic dims become 1 (Expand broadcasts both ways). */
 export function expandTarget(e: NodeEmitter, from: readonly Dim[], to: readonly Dim[]): string {
   const lead = to.length - from.length;
-  return shapeTensor(e, to.map((d, i) => (i >= lead && !isStatic(d) && dimEq(d, from[i - lead]) ? 1 : d)));
+  return shapeTensor(
+    e,
+    to.map((d, i) => (i >= lead && !isStatic(d) && dimEq(d, from[i - lead]) ? 1 : d)),
+  );
 }

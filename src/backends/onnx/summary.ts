@@ -14,7 +14,8 @@ export interface OnnxSummary {
   outputs: string[];
 }
 
-const dims = (v: ValueInfoProto) => `[${(v.type?.tensorType?.shape?.dim ?? []).map((d) => d.dimParam || String(d.dimValue ?? "?")).join(", ")}]`;
+const dims = (v: ValueInfoProto) =>
+  `[${(v.type?.tensorType?.shape?.dim ?? []).map((d) => d.dimParam || String(d.dimValue ?? "?")).join(", ")}]`;
 
 /** Summarizes a serialized model; throws ProtobufError for bytes that are not one. */
 export function summarizeOnnx(bytes: Uint8Array): OnnxSummary {
@@ -28,7 +29,10 @@ export function summarizeOnnx(bytes: Uint8Array): OnnxSummary {
     nodes: (g.node ?? []).length,
     histogram,
     initializers: (g.initializer ?? []).length,
-    parameters: (g.initializer ?? []).reduce((s, t) => s + (t.dims ?? []).reduce<number>((p, d) => p * Number(d), 1), 0),
+    parameters: (g.initializer ?? []).reduce(
+      (s, t) => s + (t.dims ?? []).reduce<number>((p, d) => p * Number(d), 1),
+      0,
+    ),
     inputs: (g.input ?? []).filter((i) => !initNames.has(i.name)).map((i) => `${i.name} ${dims(i)}`),
     outputs: (g.output ?? []).map((o) => `${o.name} ${dims(o)}`),
   };

@@ -53,12 +53,18 @@ const INT64_MAX = (1n << 63n) - 1n;
 function varintBits(value: unknown, kind: ScalarKind, key: string): number | bigint {
   if (typeof value === "number") {
     if (!Number.isSafeInteger(value)) throw new ProtobufError(`${key} must be an integer, got ${value}`);
-    if (kind === "int32" && (value < -(2 ** 31) || value >= 2 ** 31)) throw new ProtobufError(`${key} is out of the int32 range: ${value}`);
+    if (kind === "int32" && (value < -(2 ** 31) || value >= 2 ** 31))
+      throw new ProtobufError(`${key} is out of the int32 range: ${value}`);
     if (kind === "uint64" && value < 0) throw new ProtobufError(`${key} must not be negative, got ${value}`);
     return value >= 0 ? value : BigInt(value) + TWO_64;
   }
   if (typeof value === "bigint") {
-    const [lo, hi] = kind === "uint64" ? [0n, TWO_64 - 1n] : kind === "int32" ? [-(2n ** 31n), 2n ** 31n - 1n] : [INT64_MIN, INT64_MAX];
+    const [lo, hi] =
+      kind === "uint64"
+        ? [0n, TWO_64 - 1n]
+        : kind === "int32"
+          ? [-(2n ** 31n), 2n ** 31n - 1n]
+          : [INT64_MIN, INT64_MAX];
     if (value < lo || value > hi) throw new ProtobufError(`${key} is out of the ${kind} range: ${value}`);
     return value >= 0n ? value : value + TWO_64;
   }
@@ -276,7 +282,8 @@ class Reader {
 
   length(): number {
     const n = this.varint();
-    if (typeof n !== "number" || this.pos + n > this.end) throw new ProtobufError(`a length-delimited field runs past the end of its message at byte ${this.pos}`);
+    if (typeof n !== "number" || this.pos + n > this.end)
+      throw new ProtobufError(`a length-delimited field runs past the end of its message at byte ${this.pos}`);
     return n;
   }
 
@@ -308,9 +315,15 @@ class Reader {
       }
       default: {
         const bits = this.varint();
-        if (kind === "uint64" || (typeof bits === "number" && bits <= (kind === "int32" ? 2 ** 31 - 1 : Number.MAX_SAFE_INTEGER))) return bits;
+        if (
+          kind === "uint64" ||
+          (typeof bits === "number" && bits <= (kind === "int32" ? 2 ** 31 - 1 : Number.MAX_SAFE_INTEGER))
+        )
+          return bits;
         const signed = BigInt.asIntN(kind === "int32" ? 32 : 64, BigInt(bits));
-        return signed >= BigInt(Number.MIN_SAFE_INTEGER) && signed <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(signed) : signed;
+        return signed >= BigInt(Number.MIN_SAFE_INTEGER) && signed <= BigInt(Number.MAX_SAFE_INTEGER)
+          ? Number(signed)
+          : signed;
       }
     }
   }
@@ -352,7 +365,8 @@ function decodeFields(r: Reader, schema: Schema, bytes: Uint8Array): Record<stri
       r.pos = end;
       continue;
     }
-    if (wireType !== wireTypeOf(f.kind)) throw new ProtobufError(`field ${f.key} (${no}) has wire type ${wireType}, expected ${wireTypeOf(f.kind)}`);
+    if (wireType !== wireTypeOf(f.kind))
+      throw new ProtobufError(`field ${f.key} (${no}) has wire type ${wireType}, expected ${wireTypeOf(f.kind)}`);
     let value: unknown;
     if (f.kind === "message") {
       const length = r.length();

@@ -37,7 +37,8 @@ function writeExternal(fd: number, ext: ExternalData, slice: number): void {
 export function writeOnnx(path: string, graph: Graph, opts: WriteOnnxOptions = {}): Diagnostic[] {
   const fail = (msg: string) => [makeDiagnostic(CliCodes.WriteFailed, msg)];
   const modelDir = dirname(resolve(path));
-  const sidePath = opts.externalDataPath ?? (estimateWeightBytes(graph) > MAX_INLINE_BYTES ? `${basename(path)}.data` : undefined);
+  const sidePath =
+    opts.externalDataPath ?? (estimateWeightBytes(graph) > MAX_INLINE_BYTES ? `${basename(path)}.data` : undefined);
   let location: string | undefined;
   if (sidePath !== undefined) {
     location = relative(modelDir, resolve(modelDir, sidePath)).split("\\").join("/");
@@ -48,10 +49,12 @@ export function writeOnnx(path: string, graph: Graph, opts: WriteOnnxOptions = {
   if (hasErrors(emitted.diagnostics) || !emitted.bytes) return emitted.diagnostics;
   const slice = opts.writeSlice ?? WRITE_SLICE;
   const files: FileOutput[] = [];
-  if (emitted.external && location !== undefined) files.push({ target: join(modelDir, location), write: (fd) => writeExternal(fd, emitted.external!, slice) });
+  if (emitted.external && location !== undefined)
+    files.push({ target: join(modelDir, location), write: (fd) => writeExternal(fd, emitted.external!, slice) });
   files.push({ target: path, write: (fd) => writeAll(fd, emitted.bytes!, 0, slice) });
   try {
-    for (const f of files) checkFileOutput(f.target, opts.inputs ?? [], f.target === path ? "the ONNX model" : "the ONNX model's data file");
+    for (const f of files)
+      checkFileOutput(f.target, opts.inputs ?? [], f.target === path ? "the ONNX model" : "the ONNX model's data file");
     writeFilesAtomic(files);
   } catch (e) {
     if (!(e instanceof DiagnosticError)) throw e;

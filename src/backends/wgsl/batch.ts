@@ -2,14 +2,21 @@
 // exactly the static bundle of that batch), merged into one bundle that shares the weights and the buffers.
 // Every buffer is sized for the largest variant that uses it, so the memory plan is the maximum batch's.
 // Kernels whose WGSL does not depend on the batch share one shader file across variants.
-import { makeDiagnostic } from "../../compiler/codes.js";
-import type { Diagnostic } from "../../compiler/diagnostics.js";
+import { makeDiagnostic } from "../../diagnostics/codes.js";
+import type { Diagnostic } from "../../diagnostics/diagnostics.js";
 import { dimSymbols } from "../../compiler/ir/dim.js";
-import { type Graph, liveNodes } from "../../compiler/ir/ir.js";
+import type { Graph } from "../../compiler/ir/ir.js";
+import { liveNodes } from "../../compiler/ir/liveness.js";
 import type { BatchVariant, KernelEntry } from "../../runtime/manifest.js";
 import type { HostTensor } from "../../util/tensor.js";
-import { WgslCodes } from "./codes.js";
-import { type CompileWgslOptions, type CompileWgslResult, compileWgsl, DEFAULT_LIMITS, type WgslProgram } from "./compile.js";
+import { WgslCodes } from "../../diagnostics/wgsl-codes.js";
+import {
+  type CompileWgslOptions,
+  type CompileWgslResult,
+  compileWgsl,
+  DEFAULT_LIMITS,
+  type WgslProgram,
+} from "./compile.js";
 
 /** The default largest batch a bundle with a symbolic batch axis runs. */
 export const DEFAULT_MAX_BATCH = 8;
@@ -23,17 +30,26 @@ export const MAX_MAX_BATCH = 64;
  */
 export function runtimeBatchSymbol(graph: Graph): string | undefined {
   const symbols = new Set<string>();
-  for (const n of liveNodes(graph.outputs)) for (const v of n.outputs) for (const d of v.shape) for (const s of dimSymbols(d)) symbols.add(s);
+  for (const n of liveNodes(graph.outputs))
+    for (const v of n.outputs) for (const d of v.shape) for (const s of dimSymbols(d)) symbols.add(s);
   if (symbols.size !== 1) return undefined;
   const [symbol] = symbols;
-  const leading = graph.inputs.some((i) => i.value.shape.length > 0 && typeof i.value.shape[0] !== "number" && dimSymbols(i.value.shape[0]).join() === symbol);
+  const leading = graph.inputs.some(
+    (i) =>
+      i.value.shape.length > 0 &&
+      typeof i.value.shape[0] !== "number" &&
+      dimSymbols(i.value.shape[0]).join() === symbol,
+  );
   return leading ? symbol : undefined;
 }
 
 /** Checks a --max-batch value; a diagnostic when out of range. */
 export function maxBatchProblem(max: number): Diagnostic | undefined {
   if (Number.isSafeInteger(max) && max >= 1 && max <= MAX_MAX_BATCH) return undefined;
-  return makeDiagnostic(WgslCodes.BadMaxBatch, `--max-batch is ${max}; expected a whole number from 1 to ${MAX_MAX_BATCH}`);
+  return makeDiagnostic(
+    WgslCodes.BadMaxBatch,
+    `--max-batch is ${max}; expected a whole number from 1 to ${MAX_MAX_BATCH}`,
+  );
 }
 
 function sameTensor(a: HostTensor, b: HostTensor): boolean {
@@ -52,7 +68,12 @@ function conflict(message: string): CompileWgslResult {
  * programs: the largest batch's kernels and slots stay at the top of the manifest, the others go to
  * `manifest.batch.variants`.
  */
-export function compileWgslBatched(symbol: string, max: number, graphOf: (batch: number) => Graph, opts: CompileWgslOptions = {}): CompileWgslResult {
+export function compileWgslBatched(
+  symbol: string,
+  max: number,
+  graphOf: (batch: number) => Graph,
+  opts: CompileWgslOptions = {},
+): CompileWgslResult {
   const bad = maxBatchProblem(max);
   if (bad) return { diagnostics: [bad] };
   const programs: WgslProgram[] = [];
@@ -61,7 +82,11 @@ export function compileWgslBatched(symbol: string, max: number, graphOf: (batch:
     const r = compileWgsl(graphOf(b), opts);
     // The largest batch's diagnostics stand for all: the smaller ones repeat them.
     if (b === max) diagnostics.push(...r.diagnostics);
-    if (!r.program) return { diagnostics: b === max ? r.diagnostics : r.diagnostics.map((d) => ({ ...d, message: `at ${symbol}=${b}: ${d.message}` })) };
+    if (!r.program)
+      return {
+        diagnostics:
+          b === max ? r.diagnostics : r.diagnostics.map((d) => ({ ...d, message: `at ${symbol}=${b}: ${d.message}` })),
+      };
     programs.push(r.program);
   }
   const [top, ...rest] = programs;
@@ -71,7 +96,12 @@ export function compileWgslBatched(symbol: string, max: number, graphOf: (batch:
       const have = buffers[id];
       if (!have) buffers.push({ ...entry });
       else if (have.weight !== entry.weight)
-        return void diagnostics.push(makeDiagnostic(WgslCodes.BatchVariantsDiffer, `buffer ${id} holds ${have.weight ?? "activations"} at the largest batch and ${entry.weight ?? "activations"} at a smaller one`));
+        return void diagnostics.push(
+          makeDiagnostic(
+            WgslCodes.BatchVariantsDiffer,
+            `buffer ${id} holds ${have.weight ?? "activations"} at the largest batch and ${entry.weight ?? "activations"} at a smaller one`,
+          ),
+        );
       else have.size = Math.max(have.size, entry.size);
     });
     if (p.manifest.outputs.map((o) => o.name).join() !== top.manifest.outputs.map((o) => o.name).join())
@@ -80,7 +110,9 @@ export function compileWgslBatched(symbol: string, max: number, graphOf: (batch:
     for (const [name, t] of p.weights) {
       const have = top.weights.get(name);
       if (!have || !sameTensor(have, t))
-        return conflict(`the weight buffer ${name} holds different values at ${symbol}=${p.manifest.inputs[0]?.shape[0]} than at ${symbol}=${max}`);
+        return conflict(
+          `the weight buffer ${name} holds different values at ${symbol}=${p.manifest.inputs[0]?.shape[0]} than at ${symbol}=${max}`,
+        );
     }
   }
   if (diagnostics.some((d) => d.severity === "error")) return { diagnostics };
@@ -102,11 +134,19 @@ export function compileWgslBatched(symbol: string, max: number, graphOf: (batch:
     return { batch, kernels, inputs: p.manifest.inputs, outputs: p.manifest.outputs };
   });
   const limits: Record<string, number> = { ...top.manifest.requiredLimits };
-  for (const p of rest) for (const [name, v] of Object.entries(p.manifest.requiredLimits)) limits[name] = Math.max(limits[name] ?? 0, v);
+  for (const p of rest)
+    for (const [name, v] of Object.entries(p.manifest.requiredLimits)) limits[name] = Math.max(limits[name] ?? 0, v);
   limits.maxBufferSize = Math.max(DEFAULT_LIMITS.maxBufferSize, ...buffers.map((b) => b.size));
   const totalBytes = buffers.reduce((s, b) => s + b.size, 0);
   if (opts.maxTotalBytes !== undefined && totalBytes > opts.maxTotalBytes)
-    return { diagnostics: [makeDiagnostic(WgslCodes.DoesNotFit, `the buffers for batches up to ${max} need ${totalBytes} bytes, more than ${opts.maxTotalBytes}`)] };
+    return {
+      diagnostics: [
+        makeDiagnostic(
+          WgslCodes.DoesNotFit,
+          `the buffers for batches up to ${max} need ${totalBytes} bytes, more than ${opts.maxTotalBytes}`,
+        ),
+      ],
+    };
   variants.reverse();
   return {
     program: {

@@ -3,7 +3,13 @@
 import { makeDiagnostic } from "../../diagnostics/codes.js";
 import { type Diagnostic, hasErrors } from "../../diagnostics/diagnostics.js";
 import type { Graph, OpAttrs, Value } from "../../compiler/ir/ir.js";
-import { BUNDLE_FORMAT, BUNDLE_VERSION, type BundleManifest, type KernelEntry, type TensorSlot } from "../../runtime/manifest.js";
+import {
+  BUNDLE_FORMAT,
+  BUNDLE_VERSION,
+  type BundleManifest,
+  type KernelEntry,
+  type TensorSlot,
+} from "../../runtime/manifest.js";
 import { storageTypeOf, toStorage } from "../../runtime/storage.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { bindParams, paramsReadBy } from "../../compiler/ir/bind-params.js";
@@ -89,10 +95,20 @@ function weightTensors(p: PreparedGraph, memory: MemoryPlan, opts: CompileWgslOp
 function slot(name: string, v: Value, memory: MemoryPlan, precision: "f32" | "f16"): TensorSlot {
   const layout = memory.layouts.get(v);
   // An input no output depends on has no buffer: the runtime ignores it.
-  return { name, dtype: v.dtype, shape: shapeOf(v), storage: layout?.storage ?? storageTypeOf(v.dtype, precision), chunks: layout?.chunks ?? [] };
+  return {
+    name,
+    dtype: v.dtype,
+    shape: shapeOf(v),
+    storage: layout?.storage ?? storageTypeOf(v.dtype, precision),
+    chunks: layout?.chunks ?? [],
+  };
 }
 
-function generate(plan: KernelPlan, memory: MemoryPlan, limits: WgslLimits): { kernels: KernelEntry[]; shaders: Map<string, string>; diagnostics: Diagnostic[] } {
+function generate(
+  plan: KernelPlan,
+  memory: MemoryPlan,
+  limits: WgslLimits,
+): { kernels: KernelEntry[]; shaders: Map<string, string>; diagnostics: Diagnostic[] } {
   const ctx: CodegenContext = {
     layouts: memory.layouts,
     inlined: plan.inlined,
@@ -136,34 +152,62 @@ function generate(plan: KernelPlan, memory: MemoryPlan, limits: WgslLimits): { k
 }
 
 /** What the bundle needs from the device: the largest binding count, binding, buffer and grid it uses. */
-function requiredLimits(kernels: readonly KernelEntry[], memory: MemoryPlan, limits: WgslLimits): Record<string, number> {
-  const chunkBytes = [...memory.layouts.values()].flatMap((l) => l.chunks.map((c) => c.elements * (l.storage === "f16" ? 2 : 4)));
+function requiredLimits(
+  kernels: readonly KernelEntry[],
+  memory: MemoryPlan,
+  limits: WgslLimits,
+): Record<string, number> {
+  const chunkBytes = [...memory.layouts.values()].flatMap((l) =>
+    l.chunks.map((c) => c.elements * (l.storage === "f16" ? 2 : 4)),
+  );
   const at = (floor: number, values: number[]) => Math.max(floor, ...values);
   return {
-    maxStorageBuffersPerShaderStage: at(DEFAULT_LIMITS.maxStorageBuffersPerShaderStage, kernels.map((k) => k.bindings.length)),
+    maxStorageBuffersPerShaderStage: at(
+      DEFAULT_LIMITS.maxStorageBuffersPerShaderStage,
+      kernels.map((k) => k.bindings.length),
+    ),
     maxStorageBufferBindingSize: at(DEFAULT_LIMITS.maxStorageBufferBindingSize, chunkBytes),
-    maxBufferSize: at(DEFAULT_LIMITS.maxBufferSize, memory.buffers.map((b) => b.size)),
+    maxBufferSize: at(
+      DEFAULT_LIMITS.maxBufferSize,
+      memory.buffers.map((b) => b.size),
+    ),
     maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
     maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
-    maxComputeWorkgroupsPerDimension: at(DEFAULT_LIMITS.maxComputeWorkgroupsPerDimension, kernels.flatMap((k) => k.workgroups)),
+    maxComputeWorkgroupsPerDimension: at(
+      DEFAULT_LIMITS.maxComputeWorkgroupsPerDimension,
+      kernels.flatMap((k) => k.workgroups),
+    ),
   };
 }
 
 export function compileWgsl(graph: Graph, opts: CompileWgslOptions = {}): CompileWgslResult {
   const precision = opts.precision ?? "f32";
   if (precision !== "f32" && precision !== "f16")
-    return { diagnostics: [makeDiagnostic(WgslCodes.BadPrecision, `unknown precision '${String(precision)}'`, undefined, { hint: "use f32 (the default) or f16" })] };
+    return {
+      diagnostics: [
+        makeDiagnostic(WgslCodes.BadPrecision, `unknown precision '${String(precision)}'`, undefined, {
+          hint: "use f32 (the default) or f16",
+        }),
+      ],
+    };
   const limits: WgslLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const { prepared: p, diagnostics } = prepareGraph(graph, opts.debugOutputs);
   if (!p) return { diagnostics };
   const memoryOpts = memoryOptions(limits, precision, opts.maxTotalBytes);
-  const planned = planKernels(p, { maxStorageBindings: limits.maxStorageBuffersPerShaderStage, chunksOf: (v) => chunkSizes(v, memoryOpts).length });
+  const planned = planKernels(p, {
+    maxStorageBindings: limits.maxStorageBuffersPerShaderStage,
+    chunksOf: (v) => chunkSizes(v, memoryOpts).length,
+  });
   if (!planned.plan) return { diagnostics: planned.diagnostics };
   const { memory, diagnostics: memoryDiagnostics } = planMemory(p, planned.plan, memoryOpts);
   if (!memory) return { diagnostics: memoryDiagnostics };
   const weights = weightTensors(p, memory, opts);
   const code = generate(planned.plan, memory, limits);
-  const all = [...weights.diagnostics, ...code.diagnostics, ...(precision === "f16" ? f16Warnings(planned.plan, weights.sources) : [])];
+  const all = [
+    ...weights.diagnostics,
+    ...code.diagnostics,
+    ...(precision === "f16" ? f16Warnings(planned.plan, weights.sources) : []),
+  ];
   if (hasErrors(all)) return { diagnostics: all };
   const manifest: BundleManifest = {
     format: BUNDLE_FORMAT,
@@ -173,11 +217,17 @@ export function compileWgsl(graph: Graph, opts: CompileWgslOptions = {}): Compil
     requiredFeatures: precision === "f16" ? ["shader-f16"] : [],
     requiredLimits: requiredLimits(code.kernels, memory, limits),
     weights: "weights.safetensors",
-    buffers: memory.buffers.map((b, id) => ({ size: b.size, ...(weights.names.has(id) ? { weight: weights.names.get(id) } : {}) })),
+    buffers: memory.buffers.map((b, id) => ({
+      size: b.size,
+      ...(weights.names.has(id) ? { weight: weights.names.get(id) } : {}),
+    })),
     inputs: graph.inputs.map((i) => slot(i.name, i.value, memory, precision)),
     outputs: p.outputs.map((o) => slot(o.name, o.value, memory, precision)),
     kernels: code.kernels,
     ...(graph.preprocess ? { preprocess: graph.preprocess } : {}),
   };
-  return { program: { manifest, shaders: code.shaders, weights: weights.tensors, totalBytes: memory.totalBytes }, diagnostics: all };
+  return {
+    program: { manifest, shaders: code.shaders, weights: weights.tensors, totalBytes: memory.totalBytes },
+    diagnostics: all,
+  };
 }

@@ -2,5 +2,12 @@
 export { compileWgslBatched, DEFAULT_MAX_BATCH, runtimeBatchSymbol } from "./batch.js";
 export { bundleOf, emitWgslBundle, type EmitWgslBundleOptions } from "./bundle.js";
 export { WgslCodes } from "../../diagnostics/wgsl-codes.js";
-export { compileWgsl, type CompileWgslOptions, type CompileWgslResult, DEFAULT_LIMITS, type WgslLimits, type WgslProgram } from "./compile.js";
+export {
+  compileWgsl,
+  type CompileWgslOptions,
+  type CompileWgslResult,
+  DEFAULT_LIMITS,
+  type WgslLimits,
+  type WgslProgram,
+} from "./compile.js";
 export { wgslKernelStats, type WgslKernelStats } from "./stats.js";

@@ -40,7 +40,12 @@ export interface MemoryPlan {
 }
 
 export function memoryOptions(limits: WgslLimits, precision: "f32" | "f16", maxTotalBytes?: number): MemoryOptions {
-  return { precision, maxBindingBytes: limits.maxStorageBufferBindingSize, maxBufferBytes: limits.maxBufferSize, maxTotalBytes };
+  return {
+    precision,
+    maxBindingBytes: limits.maxStorageBufferBindingSize,
+    maxBufferBytes: limits.maxBufferSize,
+    maxTotalBytes,
+  };
 }
 
 const align4 = (n: number) => Math.max(4, Math.ceil(n / 4) * 4);
@@ -66,12 +71,19 @@ interface PoolBuffer {
   busyUntil: number;
 }
 
-export function planMemory(p: PreparedGraph, plan: KernelPlan, opts: MemoryOptions): { memory?: MemoryPlan; diagnostics: Diagnostic[] } {
+export function planMemory(
+  p: PreparedGraph,
+  plan: KernelPlan,
+  opts: MemoryOptions,
+): { memory?: MemoryPlan; diagnostics: Diagnostic[] } {
   const buffers: PlannedBuffer[] = [];
   const layouts = new Map<Value, ValueLayout>();
   const layoutOf = (v: Value, place: (elements: number, bytes: number, chunk: number) => number): void => {
     const storage = storageTypeOf(v.dtype, opts.precision);
-    const chunks = chunkSizes(v, opts).map((elements, chunk) => ({ buffer: place(elements, align4(elements * STORAGE_BYTES[storage]), chunk), elements }));
+    const chunks = chunkSizes(v, opts).map((elements, chunk) => ({
+      buffer: place(elements, align4(elements * STORAGE_BYTES[storage]), chunk),
+      elements,
+    }));
     layouts.set(v, { storage, chunks });
   };
 
@@ -90,7 +102,9 @@ export function planMemory(p: PreparedGraph, plan: KernelPlan, opts: MemoryOptio
     const until = Math.max(def, lastUse.get(v) ?? def);
     layoutOf(v, (_e, size) => {
       const free = pool.filter((b) => b.busyUntil < def);
-      const fitting = free.filter((b) => buffers[b.id].size >= size).sort((a, b) => buffers[a.id].size - buffers[b.id].size);
+      const fitting = free
+        .filter((b) => buffers[b.id].size >= size)
+        .sort((a, b) => buffers[a.id].size - buffers[b.id].size);
       const chosen = fitting[0] ?? free.sort((a, b) => buffers[b.id].size - buffers[a.id].size)[0];
       if (chosen) {
         buffers[chosen.id].size = Math.max(buffers[chosen.id].size, size);

@@ -4,7 +4,18 @@ import { type BinaryOp, elementwiseRow, type UnaryOp } from "../../compiler/ir/e
 import type { OpName } from "../../compiler/ir/ir.js";
 
 /** The kernel families, by what anchors them. */
-export type KernelKind = "pointwise" | "matmul" | "conv" | "pool" | "reduce" | "argmax" | "softmax" | "layer_norm" | "attention" | "topk" | "lstm";
+export type KernelKind =
+  | "pointwise"
+  | "matmul"
+  | "conv"
+  | "pool"
+  | "reduce"
+  | "argmax"
+  | "softmax"
+  | "layer_norm"
+  | "attention"
+  | "topk"
+  | "lstm";
 
 type Family = { kernel: KernelKind } | "scalar" | "layout" | "gather" | "source";
 

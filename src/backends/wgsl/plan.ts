@@ -61,7 +61,8 @@ function ownCost(op: OpName): number {
   return isExpensive(op) ? 4 : 1;
 }
 
-const sameShape = (a: Value, b: Value) => a.shape.length === b.shape.length && shapeOf(a).every((d, i) => d === shapeOf(b)[i]);
+const sameShape = (a: Value, b: Value) =>
+  a.shape.length === b.shape.length && shapeOf(a).every((d, i) => d === shapeOf(b)[i]);
 const isSplitIndex = (n: Node) => n.construct === "split_index";
 
 /** Groups nodes into kernels; `forced` nodes anchor kernels of their own (never inlined, never in an epilogue). */
@@ -104,8 +105,11 @@ class Grouping {
     for (const v of node.inputs) {
       const g = this.groupOf.get(v.producer);
       // Multi-output anchors (top-k, LSTM) take no epilogue.
-      if (!g || g.anchor.outputs.length > 1 || !sameShape(v, out) || isSplitIndex(node) !== isSplitIndex(g.anchor)) continue;
-      const fits = node.inputs.every((w) => (this.groupOf.get(w.producer) === g && sameShape(w, out)) || !this.dependsOn(w, g));
+      if (!g || g.anchor.outputs.length > 1 || !sameShape(v, out) || isSplitIndex(node) !== isSplitIndex(g.anchor))
+        continue;
+      const fits = node.inputs.every(
+        (w) => (this.groupOf.get(w.producer) === g && sameShape(w, out)) || !this.dependsOn(w, g),
+      );
       if (fits) return g;
     }
     return undefined;
@@ -131,7 +135,9 @@ class Grouping {
   private cost(node: Node): number {
     let c = this.costs.get(node);
     if (c === undefined) {
-      c = ownCost(node.op) + node.inputs.reduce((s, v) => s + (this.inlined.has(v.producer) ? this.cost(v.producer) : 0), 0);
+      c =
+        ownCost(node.op) +
+        node.inputs.reduce((s, v) => s + (this.inlined.has(v.producer) ? this.cost(v.producer) : 0), 0);
       this.costs.set(node, c);
     }
     return c;
@@ -151,7 +157,11 @@ class Grouping {
 }
 
 /** The buffer-held values reached from `roots` through inlined nodes, and the inlined nodes passed on the way. */
-function readsThrough(roots: readonly Value[], inlined: ReadonlySet<Node>, literals: ReadonlySet<Value>): { reads: Set<Value>; via: Map<Node, Set<Value>> } {
+function readsThrough(
+  roots: readonly Value[],
+  inlined: ReadonlySet<Node>,
+  literals: ReadonlySet<Value>,
+): { reads: Set<Value>; via: Map<Node, Set<Value>> } {
   const reads = new Set<Value>();
   const via = new Map<Node, Set<Value>>();
   const visit = (v: Value): Set<Value> => {
@@ -172,10 +182,18 @@ function readsThrough(roots: readonly Value[], inlined: ReadonlySet<Node>, liter
   return { reads, via };
 }
 
-function kernelOf(g: Group, grouping: Grouping, outputs: ReadonlySet<Value>, literals: ReadonlySet<Value>, p: PreparedGraph): PlannedKernel & { via: Map<Node, Set<Value>> } {
+function kernelOf(
+  g: Group,
+  grouping: Grouping,
+  outputs: ReadonlySet<Value>,
+  literals: ReadonlySet<Value>,
+  p: PreparedGraph,
+): PlannedKernel & { via: Map<Node, Set<Value>> } {
   const inGroup = (n: Node) => grouping.groupOf.get(n) === g;
   const nodes = [g.anchor, ...g.members];
-  const stores = nodes.flatMap((n) => n.outputs).filter((v) => outputs.has(v) || (p.consumers.get(v) ?? []).some((c) => !inGroup(c)));
+  const stores = nodes
+    .flatMap((n) => n.outputs)
+    .filter((v) => outputs.has(v) || (p.consumers.get(v) ?? []).some((c) => !inGroup(c)));
   // A pointwise anchor is an expression of its inputs like any inlined node, so its inputs are read the same way.
   const roots = [...g.anchor.inputs, ...g.members.flatMap((n) => n.inputs.filter((v) => !inGroup(v.producer)))];
   const { reads, via } = readsThrough(roots, grouping.inlined, literals);
@@ -202,7 +220,11 @@ function schedule(kernels: PlannedKernel[], order: ReadonlyMap<Node, number>): P
 export function planKernels(p: PreparedGraph, opts: PlanOptions): { plan?: KernelPlan; diagnostics: Diagnostic[] } {
   const outputs = new Set(p.outputs.map((o) => o.value));
   // Scalar constants become shader literals, unless they are returned (a returned value needs a buffer).
-  const literals = new Set(p.nodes.filter((n) => n.op === "const" && numelOf(shapeOf(n.outputs[0])) === 1 && !outputs.has(n.outputs[0])).map((n) => n.outputs[0]));
+  const literals = new Set(
+    p.nodes
+      .filter((n) => n.op === "const" && numelOf(shapeOf(n.outputs[0])) === 1 && !outputs.has(n.outputs[0]))
+      .map((n) => n.outputs[0]),
+  );
   const forced = new Set<Node>();
   for (;;) {
     const grouping = new Grouping(p, forced);
@@ -213,14 +235,21 @@ export function planKernels(p: PreparedGraph, opts: PlanOptions): { plan?: Kerne
       if (bindings <= opts.maxStorageBindings) continue;
       // Storing the inlined node that reads the most buffers turns those bindings into one; failing that, the
       // last epilogue node moves to a kernel of its own, with whatever it reads.
-      const inlined = [...k.via].filter(([n, below]) => below.size > 1 && !forced.has(n)).sort((a, b) => b[1].size - a[1].size)[0]?.[0];
+      const inlined = [...k.via]
+        .filter(([n, below]) => below.size > 1 && !forced.has(n))
+        .sort((a, b) => b[1].size - a[1].size)[0]?.[0];
       const split = inlined ?? k.epilogue.at(-1);
       if (!split) {
         const message = `this ${k.anchor.op} needs ${bindings} storage buffers in one kernel, the adapter allows ${opts.maxStorageBindings}`;
         const chunked = [...k.stores, ...k.reads].filter((v) => opts.chunksOf(v) > 1);
         // Tensors over the per-binding size limit take one binding per chunk: then the tensors are too big, not too many.
-        const hint = chunked.length > 0 ? `${chunked.length === 1 ? "a tensor here is" : "tensors here are"} larger than one storage binding holds and split across several: use a smaller batch (--set B=...)` : undefined;
-        return { diagnostics: [makeDiagnostic(WgslCodes.TooManyBindings, message, k.anchor.span, hint ? { hint } : {})] };
+        const hint =
+          chunked.length > 0
+            ? `${chunked.length === 1 ? "a tensor here is" : "tensors here are"} larger than one storage binding holds and split across several: use a smaller batch (--set B=...)`
+            : undefined;
+        return {
+          diagnostics: [makeDiagnostic(WgslCodes.TooManyBindings, message, k.anchor.span, hint ? { hint } : {})],
+        };
       }
       forced.add(split);
       refined = true;

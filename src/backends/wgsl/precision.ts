@@ -27,12 +27,24 @@ export function f16Warnings(plan: KernelPlan, weights: ReadonlyMap<Value, HostTe
     for (let i = 0; i < values.length; i++) largest = Math.max(largest, Math.abs(values[i]));
     if (largest > F16_MAX) {
       const name = v.producer.op === "param" ? `the weight ${v.producer.attrs.path}` : "a constant";
-      out.push(makeDiagnostic(WgslCodes.F16Range, `${name} holds ${largest}, beyond f16's range (${F16_MAX})`, v.producer.span));
+      out.push(
+        makeDiagnostic(
+          WgslCodes.F16Range,
+          `${name} holds ${largest}, beyond f16's range (${F16_MAX})`,
+          v.producer.span,
+        ),
+      );
     }
   }
   for (const k of plan.kernels)
     for (const v of k.stores)
       if (isFloatType(v.dtype) && overflowsF16(v))
-        out.push(makeDiagnostic(WgslCodes.F16Range, `the result of ${v.producer.op} is stored as f16 and can exceed ${F16_MAX}`, v.producer.span));
+        out.push(
+          makeDiagnostic(
+            WgslCodes.F16Range,
+            `the result of ${v.producer.op} is stored as f16 and can exceed ${F16_MAX}`,
+            v.producer.span,
+          ),
+        );
   return out;
 }

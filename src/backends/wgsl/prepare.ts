@@ -21,7 +21,6 @@ export interface PreparedGraph {
   consumers: Map<Value, Node[]>;
 }
 
-
 export function shapeOf(v: Value): number[] {
   return v.shape as number[];
 }
@@ -40,17 +39,41 @@ function checkNode(node: Node, reported: Set<string>): Diagnostic[] {
       if (reported.has(s)) continue;
       reported.add(s);
       const what = node.op === "input" ? `the input ${(node.attrs as { name: string }).name}` : `a ${node.op} result`;
-      out.push(makeDiagnostic(WgslCodes.SymbolicShape, `the dimension ${s} of ${what} ${shapeToString(v.shape)} is symbolic; WGSL kernels need static shapes`, node.span, { hint: `bind it at compile time: --set ${s}=...; only a batch (the first axis of inputs, the one symbol left) is chosen at run time` }));
+      out.push(
+        makeDiagnostic(
+          WgslCodes.SymbolicShape,
+          `the dimension ${s} of ${what} ${shapeToString(v.shape)} is symbolic; WGSL kernels need static shapes`,
+          node.span,
+          {
+            hint: `bind it at compile time: --set ${s}=...; only a batch (the first axis of inputs, the one symbol left) is chosen at run time`,
+          },
+        ),
+      );
     }
     if (!isSupportedType(v.dtype))
-      out.push(makeDiagnostic(WgslCodes.UnsupportedType, `${node.op} computes ${v.dtype}, which WGSL has no type for`, node.span));
+      out.push(
+        makeDiagnostic(
+          WgslCodes.UnsupportedType,
+          `${node.op} computes ${v.dtype}, which WGSL has no type for`,
+          node.span,
+        ),
+      );
     if (v.shape.every(isStatic) && shapeOf(v).reduce((a, b) => a * b, 1) > 0xffffffff)
-      out.push(makeDiagnostic(WgslCodes.TooLarge, `${node.op} makes ${shapeToString(v.shape)}, more elements than a 32-bit index reaches`, node.span));
+      out.push(
+        makeDiagnostic(
+          WgslCodes.TooLarge,
+          `${node.op} makes ${shapeToString(v.shape)}, more elements than a 32-bit index reaches`,
+          node.span,
+        ),
+      );
   }
   return out;
 }
 
-export function prepareGraph(graph: Graph, debugOutputs = false): { prepared?: PreparedGraph; diagnostics: Diagnostic[] } {
+export function prepareGraph(
+  graph: Graph,
+  debugOutputs = false,
+): { prepared?: PreparedGraph; diagnostics: Diagnostic[] } {
   const outputs = [...graph.outputs, ...(debugOutputs ? graph.taps : [])];
   const nodes = liveNodesInOrder(graph, outputs);
   const reported = new Set<string>();

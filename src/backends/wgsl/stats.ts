@@ -16,12 +16,18 @@ export interface WgslKernelStats {
 }
 
 /** Plans the kernels without generating code or weights. */
-export function wgslKernelStats(graph: Graph, opts: Pick<CompileWgslOptions, "debugOutputs" | "precision" | "limits"> = {}): { stats?: WgslKernelStats; diagnostics: Diagnostic[] } {
+export function wgslKernelStats(
+  graph: Graph,
+  opts: Pick<CompileWgslOptions, "debugOutputs" | "precision" | "limits"> = {},
+): { stats?: WgslKernelStats; diagnostics: Diagnostic[] } {
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const { prepared, diagnostics } = prepareGraph(graph, opts.debugOutputs);
   if (!prepared) return { diagnostics };
   const memory = memoryOptions(limits, opts.precision ?? "f32");
-  const { plan, diagnostics: planned } = planKernels(prepared, { maxStorageBindings: limits.maxStorageBuffersPerShaderStage, chunksOf: (v) => chunkSizes(v, memory).length });
+  const { plan, diagnostics: planned } = planKernels(prepared, {
+    maxStorageBindings: limits.maxStorageBuffersPerShaderStage,
+    chunksOf: (v) => chunkSizes(v, memory).length,
+  });
   if (!plan) return { diagnostics: planned };
   const histogram: Record<string, number> = {};
   for (const k of plan.kernels) histogram[k.anchor.op] = (histogram[k.anchor.op] ?? 0) + 1;

@@ -10,7 +10,12 @@ export interface CheckOptions {
 
 export function checkCommand(file: string, opts: CheckOptions): void {
   const text = readSource(file, new SourceMap());
-  const r = compileToGraph(text, { file, overrides: parseSets(opts.set), requireModel: false });
+  const r = compileToGraph(text, {
+    file,
+    overrides: parseSets(opts.set),
+    requireModel: false,
+    noteUncheckedBlocks: true,
+  });
   report(r.diagnostics, r.sources, { ...defaultStyle(), format: opts.format });
   if (opts.format === "text") process.stderr.write(`${file}: ok\n`);
 }

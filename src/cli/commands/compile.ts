@@ -38,7 +38,11 @@ export interface CompileOptions {
  */
 export function compileWithWeights(
   file: string,
-  opts: Pick<CompileOptions, "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet"> & Partial<Pick<CompileOptions, "tap" | "debugOutputs">>,
+  opts: Pick<
+    CompileOptions,
+    "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet"
+  > &
+    Partial<Pick<CompileOptions, "tap" | "debugOutputs">>,
   progress?: Progress,
 ): Prepared & { graph: Graph } {
   const own = progress ?? progressBar(`compiling ${file}`);
@@ -51,7 +55,11 @@ export function compileWithWeights(
 
 function frontAndWeights(
   file: string,
-  opts: Pick<CompileOptions, "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet"> & Partial<Pick<CompileOptions, "tap" | "debugOutputs">>,
+  opts: Pick<
+    CompileOptions,
+    "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet"
+  > &
+    Partial<Pick<CompileOptions, "tap" | "debugOutputs">>,
   progress: Progress,
 ): Prepared & { graph: Graph } {
   progress.phase(`compiling ${file}`);
@@ -69,7 +77,10 @@ function frontAndWeights(
   const prepared = prepare(text, options, {
     onFrontEnd: (diagnostics, sources) => {
       progress.clear();
-      report(diagnostics.filter((d) => hasErrors([d]) || d.severity === "warning"), sources);
+      report(
+        diagnostics.filter((d) => hasErrors([d]) || d.severity === "warning"),
+        sources,
+      );
     },
     onLoadingWeights: () => progress.phase("loading weights"),
     onProgress: progress.update,
@@ -78,9 +89,11 @@ function frontAndWeights(
   progress.clear();
   const verbosity = opts.quiet ? "quiet" : opts.verbose ? "verbose" : "summary";
   const summary = prepared.weightReport ? renderReport(prepared.weightReport, { verbosity, strictness: opts }) : "";
-  if (summary) process.stderr.write(summary + "\n");
+  if (summary) process.stderr.write(`${summary}\n`);
   // The printed report lists the weights the forward never reads; NET6025 (for library callers) would repeat them.
-  const shown = prepared.weightDiagnostics.filter((d) => (verbosity === "quiet" ? d.severity !== "note" : !(summary && d.code === WeightCodes.UnusedWeightLoaded.code)));
+  const shown = prepared.weightDiagnostics.filter((d) =>
+    verbosity === "quiet" ? d.severity !== "note" : !(summary && d.code === WeightCodes.UnusedWeightLoaded.code),
+  );
   report(shown, prepared.front.sources);
   return withGraph(prepared);
 }
@@ -101,7 +114,8 @@ export function compileCommand(file: string, opts: CompileOptions): void {
 }
 
 /** Taps become outputs under --debug-outputs (every `tap`) or --tap (the named ones). */
-export const tapsWanted = (opts: { debugOutputs: boolean; tap?: string[] }): boolean => opts.debugOutputs || (opts.tap?.length ?? 0) > 0;
+export const tapsWanted = (opts: { debugOutputs: boolean; tap?: string[] }): boolean =>
+  opts.debugOutputs || (opts.tap?.length ?? 0) > 0;
 
 function emit(file: string, opts: CompileOptions, progress: Progress): void {
   const prepared = compileWithWeights(file, opts, progress);
@@ -112,7 +126,11 @@ function emit(file: string, opts: CompileOptions, progress: Progress): void {
   report(written.diagnostics, prepared.front.sources);
   const randomWeights = prepared.weights ? "" : ` (random weights, seed ${opts.seed})`;
   const batches = batch ? `, batch ${batch.symbol} from 1 to ${batch.max}` : "";
-  process.stderr.write(opts.target === "wgsl" ? `wrote ${opts.output}/ (${written.kernels} kernels${batches})${randomWeights}\n` : `wrote ${opts.output}${randomWeights}\n`);
+  process.stderr.write(
+    opts.target === "wgsl"
+      ? `wrote ${opts.output}/ (${written.kernels} kernels${batches})${randomWeights}\n`
+      : `wrote ${opts.output}${randomWeights}\n`,
+  );
 }
 
 /** A symbolic batch axis left in the graph: the bundle runs batches 1..--max-batch, each the static model of its batch. */
@@ -120,9 +138,15 @@ function runtimeBatch(file: string, opts: CompileOptions, graph: Graph): WgslRun
   const symbol = runtimeBatchSymbol(graph);
   if (!symbol) return undefined;
   const graphOf = (b: number) => {
-    const options = { file, overrides: { ...parseSets(opts.set), [symbol]: String(b) }, taps: opts.tap, keepFileTaps: opts.debugOutputs === true };
+    const options = {
+      file,
+      overrides: { ...parseSets(opts.set), [symbol]: String(b) },
+      taps: opts.tap,
+      keepFileTaps: opts.debugOutputs === true,
+    };
     const bound = compileToGraph(readSource(file, new SourceMap()), options);
-    if (!bound.graph) throw new Error(`the model does not compile with ${symbol}=${b}, though it does with ${symbol} symbolic`);
+    if (!bound.graph)
+      throw new Error(`the model does not compile with ${symbol}=${b}, though it does with ${symbol} symbolic`);
     return bound.graph;
   };
   return { symbol, max: opts.maxBatch ?? DEFAULT_MAX_BATCH, graphOf };

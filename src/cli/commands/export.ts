@@ -51,22 +51,46 @@ const fail = (info: typeof DatasetCodes.TritonUnsupported, message: string, hint
 
 export async function exportTritonCommand(model: string, opts: ExportTritonOptions): Promise<void> {
   const name = opts.name ?? basename(model).replace(/\.(net|onnx)$/, "");
-  if (!/^[A-Za-z0-9_.-]+$/.test(name) || name === "." || name === "..") usage(`--name: '${name}' is not a usable model name (letters, digits, _ . -)`);
+  if (!/^[A-Za-z0-9_.-]+$/.test(name) || name === "." || name === "..")
+    usage(`--name: '${name}' is not a usable model name (letters, digits, _ . -)`);
   const target = join(opts.output, name);
   const inputFiles = [model, ...opts.weights.map((w) => parseWeightSpec(w).path), ...(opts.override ?? [])];
-  if (!fs.existsSync(opts.output)) report([makeDiagnostic(CliCodes.WriteFailed, `the model repository ${opts.output} does not exist`, undefined, { hint: `create it first (mkdir ${opts.output})` })], new SourceMap());
+  if (!fs.existsSync(opts.output))
+    report(
+      [
+        makeDiagnostic(CliCodes.WriteFailed, `the model repository ${opts.output} does not exist`, undefined, {
+          hint: `create it first (mkdir ${opts.output})`,
+        }),
+      ],
+      new SourceMap(),
+    );
   await reporting(() => checkOutputPlace(target, inputFiles, "the Triton model"));
   if (fs.existsSync(target) && !ownedByNetc(target))
-    report([makeDiagnostic(CliCodes.OutputNotReplaceable, `${target} exists and netc did not write it`, undefined, { hint: "choose another --name, or remove the folder" })], new SourceMap());
+    report(
+      [
+        makeDiagnostic(CliCodes.OutputNotReplaceable, `${target} exists and netc did not write it`, undefined, {
+          hint: "choose another --name, or remove the folder",
+        }),
+      ],
+      new SourceMap(),
+    );
   const stage = temporarySibling(target);
   fs.mkdirSync(join(stage, "1"), { recursive: true });
   try {
     const onnxPath = join(stage, "1", "model.onnx");
     if (model.endsWith(".net")) {
-      const { front, graph, weights, inputs } = compileWithWeights(model, { ...opts, allowMissing: false, allowUnexpected: false });
-      report(writeOnnx(onnxPath, graph, { opset: opts.opset, weights, seed: opts.seed, source: displayPath(model), inputs }), front.sources);
+      const { front, graph, weights, inputs } = compileWithWeights(model, {
+        ...opts,
+        allowMissing: false,
+        allowUnexpected: false,
+      });
+      report(
+        writeOnnx(onnxPath, graph, { opset: opts.opset, weights, seed: opts.seed, source: displayPath(model), inputs }),
+        front.sources,
+      );
     } else {
-      if (opts.set.length || opts.weights.length) usage("--set and --weights apply to .net models; a compiled model already has its weights");
+      if (opts.set.length || opts.weights.length)
+        usage("--set and --weights apply to .net models; a compiled model already has its weights");
       const bytes = await reporting(() => readRegularFile(model, MAX_BINARY_BYTES));
       const external = await reporting(() => {
         try {
@@ -75,20 +99,35 @@ export async function exportTritonCommand(model: string, opts: ExportTritonOptio
           return fail(DatasetCodes.TritonUnsupported, `cannot read ${model} as an ONNX model: ${(e as Error).message}`);
         }
       });
-      if (external) await reporting(() => fail(DatasetCodes.TritonUnsupported, `${model} keeps its weights in external data files`, "export from the .net model, which writes the data file into the repository too"));
+      if (external)
+        await reporting(() =>
+          fail(
+            DatasetCodes.TritonUnsupported,
+            `${model} keeps its weights in external data files`,
+            "export from the .net model, which writes the data file into the repository too",
+          ),
+        );
       fs.writeFileSync(onnxPath, bytes);
     }
     const signature = await reporting(() => onnxSignature(readRegularFile(onnxPath, MAX_BINARY_BYTES), model));
     const problem = tritonProblem(signature);
     if (problem) await reporting(() => fail(DatasetCodes.TritonUnsupported, problem));
     const labels = signature.preprocess?.labels;
-    if (labels) fs.writeFileSync(join(stage, "labels.txt"), labels.join("\n") + "\n");
-    const config = tritonConfig({ name, ...signature, maxBatch: opts.maxBatch, instance: opts.instance, labelsFile: labels ? "labels.txt" : undefined });
+    if (labels) fs.writeFileSync(join(stage, "labels.txt"), `${labels.join("\n")}\n`);
+    const config = tritonConfig({
+      name,
+      ...signature,
+      maxBatch: opts.maxBatch,
+      instance: opts.instance,
+      labelsFile: labels ? "labels.txt" : undefined,
+    });
     fs.writeFileSync(join(stage, "config.pbtxt"), config);
     if (fs.existsSync(target)) fs.rmSync(target, { recursive: true });
     fs.renameSync(stage, target);
     const batch = batchSymbol(signature);
-    process.stderr.write(`wrote ${target}/ (config.pbtxt, 1/model.onnx${labels ? ", labels.txt" : ""}; ${batch ? `batch axis ${batch}, max_batch_size ${opts.maxBatch}, dynamic batching` : "no batch axis: max_batch_size 0"})\n`);
+    process.stderr.write(
+      `wrote ${target}/ (config.pbtxt, 1/model.onnx${labels ? ", labels.txt" : ""}; ${batch ? `batch axis ${batch}, max_batch_size ${opts.maxBatch}, dynamic batching` : "no batch axis: max_batch_size 0"})\n`,
+    );
   } finally {
     fs.rmSync(stage, { recursive: true, force: true });
   }

@@ -31,8 +31,7 @@ export function fmtCommand(files: string[], opts: { check: boolean }): void {
     if (opts.check) {
       const { span, what } = firstDifference(file, text, formatted.text);
       diagnostics.push(makeDiagnostic(CliCodes.NotFormatted, `${file} is not formatted: ${what}`, span));
-    }
-    else {
+    } else {
       writeFilesAtomic([{ target: file, write: (fd) => writeAll(fd, Buffer.from(formatted.text!, "utf8")) }]);
       process.stderr.write(`formatted ${file}\n`);
     }

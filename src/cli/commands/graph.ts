@@ -28,7 +28,8 @@ function outputFormat(opts: GraphOptions): "svg" | "dot" {
   if (opts.format) return opts.format;
   if (!opts.output) return "dot";
   const format = FORMAT_BY_EXTENSION[extname(opts.output).toLowerCase()];
-  if (!format) usage(`cannot tell the picture format from '${opts.output}': name it .svg or .dot, or pass --format svg|dot`);
+  if (!format)
+    usage(`cannot tell the picture format from '${opts.output}': name it .svg or .dot, or pass --format svg|dot`);
   return format;
 }
 
@@ -36,11 +37,19 @@ export async function graphCommand(file: string, opts: GraphOptions): Promise<vo
   const depth = parseDepth(opts.depth);
   const format = outputFormat(opts);
   const front = compileToGraph(readSource(file, new SourceMap()), { file, overrides: parseSets(opts.set) });
-  report(front.diagnostics.filter((d) => d.severity === "error"), front.sources);
+  report(
+    front.diagnostics.filter((d) => d.severity === "error"),
+    front.sources,
+  );
   const graph = front.graph!;
   const dot = graphToDot(graph, programBlockTree(graph, front.program!), depth);
   const text = format === "svg" ? await renderSvg(dot) : dot;
   if (opts.output === undefined) return void process.stdout.write(text);
-  writeFileOutput(opts.output, [file, ...(front.program?.files.map((f) => sourceFilePath(f.file)) ?? [])], "the picture", (fd) => writeAll(fd, Buffer.from(text, "utf8")));
+  writeFileOutput(
+    opts.output,
+    [file, ...(front.program?.files.map((f) => sourceFilePath(f.file)) ?? [])],
+    "the picture",
+    (fd) => writeAll(fd, Buffer.from(text, "utf8")),
+  );
   process.stderr.write(`wrote ${opts.output}\n`);
 }

@@ -28,32 +28,46 @@ export function inspectCommand(model: string, opts: { set: string[]; json: boole
     try {
       summary = summarizeOnnx(bytes);
     } catch (e) {
-      return report([makeDiagnostic(OnnxCodes.RuntimeFailed, `cannot read ${model} as an ONNX model: ${(e as Error).message}`)], sources);
+      return report(
+        [makeDiagnostic(OnnxCodes.RuntimeFailed, `cannot read ${model} as an ONNX model: ${(e as Error).message}`)],
+        sources,
+      );
     }
-    if (opts.json) return void process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+    if (opts.json) return void process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     process.stdout.write(
-      [
+      `${[
         `onnx ${model} (opset ${summary.opset})`,
         `inputs:  ${summary.inputs.join("; ")}`,
         `outputs: ${summary.outputs.join("; ")}`,
         `parameters: ${count(summary.parameters)} in ${summary.initializers} initializers`,
         `nodes: ${summary.nodes}: ${histogramText(summary.histogram)}`,
-      ].join("\n") + "\n",
+      ].join("\n")}\n`,
     );
     return;
   }
   const front = compileToGraph(readSource(model, sources), { file: model, overrides: parseSets(opts.set) });
-  report(front.diagnostics.filter((d) => d.severity === "error"), front.sources);
+  report(
+    front.diagnostics.filter((d) => d.severity === "error"),
+    front.sources,
+  );
   const graph = front.graph!;
   const summary = summarizeGraph(graph);
   report(summary.diagnostics, front.sources);
   const { ir: stats, onnx, wgsl } = summary;
   if (opts.json) {
-    const out = { model: summary.model, inputs: summary.inputs, outputs: summary.outputs, symbols: summary.symbols, ir: stats, onnx, wgsl };
-    return void process.stdout.write(JSON.stringify(out, null, 2) + "\n");
+    const out = {
+      model: summary.model,
+      inputs: summary.inputs,
+      outputs: summary.outputs,
+      symbols: summary.symbols,
+      ir: stats,
+      onnx,
+      wgsl,
+    };
+    return void process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   }
   process.stdout.write(
-    [
+    `${[
       `model ${graph.name} (${model})`,
       `inputs:  ${summary.inputs.join("; ")}`,
       `outputs: ${summary.outputs.join("; ")}${graph.taps.length ? ` (+${graph.taps.length} taps with --debug-outputs)` : ""}`,
@@ -65,6 +79,6 @@ export function inspectCommand(model: string, opts: { set: string[]; json: boole
       wgsl
         ? `WGSL kernels: ${wgsl.kernels}: ${histogramText(wgsl.histogram)}`
         : `WGSL kernels: ${graph.symbols.length ? `bundles need static shapes: inspect with ${graph.symbols.map((s) => `--set ${s}=1`).join(" ")}` : "not plannable (netc compile --target wgsl says why)"}`,
-    ].join("\n") + "\n",
+    ].join("\n")}\n`,
   );
 }

@@ -5,7 +5,7 @@ export function modelsCommand(opts: { json: boolean }): void {
   const models = listReferenceModels();
   if (opts.json) {
     const plain = models.map(({ path: _path, ...m }) => m);
-    return void process.stdout.write(JSON.stringify(plain, null, 2) + "\n");
+    return void process.stdout.write(`${JSON.stringify(plain, null, 2)}\n`);
   }
   const lines: string[] = [];
   for (const m of models) {
@@ -14,8 +14,10 @@ export function modelsCommand(opts: { json: boolean }): void {
     lines.push(`  parameters: ${params.join(", ") || "none"}`);
     lines.push(`  inputs:     ${m.inputs.join(", ")}`);
     lines.push(`  outputs:    ${m.outputs.join(", ")}`);
-    lines.push(`  weights:    ${m.weightSets.map((s) => (s === "default" ? "default (--weights <file>)" : `${s} (--weights ${s}=<file>)`)).join(", ") || "default (--weights <file>)"}`);
+    lines.push(
+      `  weights:    ${m.weightSets.map((s) => (s === "default" ? "default (--weights <file>)" : `${s} (--weights ${s}=<file>)`)).join(", ") || "default (--weights <file>)"}`,
+    );
   }
   lines.push("", "Use a name where a .net file goes: netc compile ifdd --weights <checkpoint> -o ifdd.onnx");
-  process.stdout.write(lines.join("\n") + "\n");
+  process.stdout.write(`${lines.join("\n")}\n`);
 }

@@ -58,14 +58,27 @@ const fileNameOf = (name: string) => `${name.replace(/[/\\]/g, ".")}.npy`;
 function cappedThreads(threads: number, sources: SourceMap): number {
   const cores = availableParallelism();
   if (threads <= cores) return threads;
-  report([makeDiagnostic(CliCodes.ThreadsCapped, `--threads ${threads} is more than this machine's cores; running with one thread per core`)], sources);
+  report(
+    [
+      makeDiagnostic(
+        CliCodes.ThreadsCapped,
+        `--threads ${threads} is more than this machine's cores; running with one thread per core`,
+      ),
+    ],
+    sources,
+  );
   return cores;
 }
 
 export async function runCommand(model: string, opts: RunOptions): Promise<void> {
   let sources = new SourceMap();
   let modelInput: string | Uint8Array | undefined;
-  const inputFiles = [model, ...opts.input.map((spec) => spec.slice(spec.indexOf("=") + 1)), ...opts.weights.map((w) => parseWeightSpec(w).path), ...(opts.override ?? [])];
+  const inputFiles = [
+    model,
+    ...opts.input.map((spec) => spec.slice(spec.indexOf("=") + 1)),
+    ...opts.weights.map((w) => parseWeightSpec(w).path),
+    ...(opts.override ?? []),
+  ];
   if (model.endsWith(".net")) {
     const prepared = compileWithWeights(model, { ...opts, allowMissing: false, allowUnexpected: false });
     inputFiles.push(...prepared.inputs);
@@ -77,13 +90,26 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
     for (const spec of opts.input) {
       const name = spec.slice(0, Math.max(0, spec.indexOf("=")));
       if (name && !names.has(name))
-        report([makeDiagnostic(CliCodes.BadInputBinding, `the model has no input '${name}'`, undefined, { hint: `inputs: ${[...names].join(", ")}` })], sources);
+        report(
+          [
+            makeDiagnostic(CliCodes.BadInputBinding, `the model has no input '${name}'`, undefined, {
+              hint: `inputs: ${[...names].join(", ")}`,
+            }),
+          ],
+          sources,
+        );
     }
-  } else if (opts.set.length || opts.weights.length) usage("--set and --weights apply to .net models; a compiled model already has its weights");
-  else if (opts.tap.length) usage("--tap applies to .net models; compile with --tap to keep intermediates in a compiled model");
+  } else if (opts.set.length || opts.weights.length)
+    usage("--set and --weights apply to .net models; a compiled model already has its weights");
+  else if (opts.tap.length)
+    usage("--tap applies to .net models; compile with --tap to keep intermediates in a compiled model");
   const bundle = isBundleDir(model);
-  if (bundle && opts.device !== "cpu") usage("--device chooses onnxruntime's execution provider; a WGSL bundle runs on the WebGPU adapter");
-  if (opts.profile && !bundle) usage("--profile times the kernels of a WGSL bundle (netc compile --target wgsl -o <dir>); for ONNX, onnxruntime has its own profiler");
+  if (bundle && opts.device !== "cpu")
+    usage("--device chooses onnxruntime's execution provider; a WGSL bundle runs on the WebGPU adapter");
+  if (opts.profile && !bundle)
+    usage(
+      "--profile times the kernels of a WGSL bundle (netc compile --target wgsl -o <dir>); for ONNX, onnxruntime has its own profiler",
+    );
   const threads = cappedThreads(opts.threads, sources);
   if (opts.output !== undefined) {
     try {
@@ -123,7 +149,11 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
     outputs = new Map(Object.entries(r.outputs));
     kernels = r.kernels;
   } else
-    outputs = await runOnnx(modelInput!, inputs, { threads, device: opts.device, onFallback: (note) => process.stderr.write(`note: --device auto: ${note}\n`) });
+    outputs = await runOnnx(modelInput!, inputs, {
+      threads,
+      device: opts.device,
+      onFallback: (note) => process.stderr.write(`note: --device auto: ${note}\n`),
+    });
   const ms = performance.now() - started;
   if (opts.output !== undefined) {
     const files = [...outputs].map(([name, t]) => ({ name: fileNameOf(name), bytes: encodeNpy(t) }));
@@ -135,11 +165,17 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
     }
   }
   for (const [name, t] of outputs) {
-    const head = Array.from(t.data.slice(0, 6) as ArrayLike<number | bigint>, (x) => (typeof x === "bigint" ? String(x) : x.toPrecision(5)));
-    process.stdout.write(`${name}: ${t.dtype}[${t.shape.join(", ")}] ${head.join(" ")}${t.data.length > 6 ? " ..." : ""}\n`);
+    const head = Array.from(t.data.slice(0, 6) as ArrayLike<number | bigint>, (x) =>
+      typeof x === "bigint" ? String(x) : x.toPrecision(5),
+    );
+    process.stdout.write(
+      `${name}: ${t.dtype}[${t.shape.join(", ")}] ${head.join(" ")}${t.data.length > 6 ? " ..." : ""}\n`,
+    );
   }
   if (kernels) process.stdout.write(profileText(kernels));
-  process.stderr.write(`ran in ${ms.toFixed(1)} ms (including ${bundle ? "device and pipeline" : "session"} creation)\n`);
+  process.stderr.write(
+    `ran in ${ms.toFixed(1)} ms (including ${bundle ? "device and pipeline" : "session"} creation)\n`,
+  );
 }
 
 const SLOWEST_SHOWN = 15;
@@ -150,8 +186,12 @@ export function profileText(kernels: readonly KernelTiming[]): string {
   const pct = (ms: number) => `${((100 * ms) / (total || 1)).toFixed(1).padStart(5)}%`;
   const lines = [`GPU time ${total.toFixed(2)} ms in ${kernels.length} kernels; the slowest:`];
   for (const k of [...kernels].sort((a, b) => b.ms - a.ms).slice(0, SLOWEST_SHOWN)) {
-    const at = k.source ? `${isAbsolute(k.source.file) ? relative(process.cwd(), k.source.file) : k.source.file}:${k.source.line}:${k.source.col}` : "";
-    lines.push(`  ${k.ms.toFixed(3).padStart(9)} ms ${pct(k.ms)}  ${k.kernel}  ${k.ops.join("+")}  ${at}${k.scope ? ` (${k.scope})` : ""}`);
+    const at = k.source
+      ? `${isAbsolute(k.source.file) ? relative(process.cwd(), k.source.file) : k.source.file}:${k.source.line}:${k.source.col}`
+      : "";
+    lines.push(
+      `  ${k.ms.toFixed(3).padStart(9)} ms ${pct(k.ms)}  ${k.kernel}  ${k.ops.join("+")}  ${at}${k.scope ? ` (${k.scope})` : ""}`,
+    );
   }
   const byKind = new Map<string, { ms: number; count: number }>();
   for (const k of kernels) {
@@ -159,6 +199,7 @@ export function profileText(kernels: readonly KernelTiming[]): string {
     byKind.set(k.ops[0], { ms: kind.ms + k.ms, count: kind.count + 1 });
   }
   lines.push("by anchor op:");
-  for (const [op, { ms, count }] of [...byKind].sort((a, b) => b[1].ms - a[1].ms)) lines.push(`  ${ms.toFixed(3).padStart(9)} ms ${pct(ms)}  ${op} (${count})`);
-  return lines.join("\n") + "\n";
+  for (const [op, { ms, count }] of [...byKind].sort((a, b) => b[1].ms - a[1].ms))
+    lines.push(`  ${ms.toFixed(3).padStart(9)} ms ${pct(ms)}  ${op} (${count})`);
+  return `${lines.join("\n")}\n`;
 }

@@ -11,7 +11,7 @@ export function weightsInspectCommand(path: string): void {
   try {
     const ckpt = openCheckpoint(path);
     try {
-      process.stdout.write(inspectCheckpoint(ckpt) + "\n");
+      process.stdout.write(`${inspectCheckpoint(ckpt)}\n`);
     } finally {
       ckpt.close();
     }
@@ -36,7 +36,12 @@ export function weightsImportCommand(checkpoints: string[], opts: WeightsImportO
   const { weights: loaded, inputs } = compileWithWeights(opts.model, { ...opts, weights: checkpoints });
   try {
     checkFileOutput(opts.output, inputs, "the safetensors file");
-    writeSafetensors(opts.output, loaded!, { metadata: new Map([[IMPORTED_FOR_MODEL, displayPath(opts.model)], ["netc.checkpoint", checkpoints.join(" ")]]) });
+    writeSafetensors(opts.output, loaded!, {
+      metadata: new Map([
+        [IMPORTED_FOR_MODEL, displayPath(opts.model)],
+        ["netc.checkpoint", checkpoints.join(" ")],
+      ]),
+    });
   } catch (e) {
     if (e instanceof DiagnosticError) report(e.diagnostics, new SourceMap());
     throw e;

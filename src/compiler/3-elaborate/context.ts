@@ -4,7 +4,7 @@ import { DiagnosticError, type RelatedInfo, type Span } from "../../diagnostics/
 import type { DType } from "../../util/tensor.js";
 import type { GraphBuilder } from "../ir/builder.js";
 import { type Dim, dimToString, isStatic } from "../ir/dim.js";
-import { InferError } from "../ir/infer.js";
+import { InferError, NotStaticError } from "../ir/infer.js";
 import type { OpAttrs, OpName, Value as IrValue } from "../ir/ir.js";
 import { describeKind, show, type Val } from "./values.js";
 
@@ -19,6 +19,16 @@ export function fail(code: CodeInfo, message: string, span?: Span, related: Rela
   throw new DiagnosticError([makeDiagnostic(code, message, span, { related, hint })]);
 }
 
+/**
+ * The use of a value a failed statement would have bound: that statement's error is already reported, so this
+ * one carries none (and is caught by the statement that uses the value, whose outputs are poisoned in turn).
+ */
+export class PoisonedValueError extends DiagnosticError {
+  constructor() {
+    super([]);
+  }
+}
+
 /** For nodes made inside a layer or fn, the outermost call in the model's own code that led to them. */
 const callSites = new WeakMap<object, Span>();
 
@@ -26,7 +36,14 @@ const callSites = new WeakMap<object, Span>();
 export function provenance(v: IrValue, label = "this value"): RelatedInfo[] {
   const span = callSites.get(v.producer) ?? v.producer.span;
   if (!span) return [];
-  const what = v.producer.op === "input" ? "input" : v.producer.op === "param" ? "weight" : callSites.has(v.producer) ? "call" : v.producer.op;
+  const what =
+    v.producer.op === "input"
+      ? "input"
+      : v.producer.op === "param"
+        ? "weight"
+        : callSites.has(v.producer)
+          ? "call"
+          : v.producer.op;
   return [{ message: `${label} (${v.dtype}[${v.shape.map(dimToString).join(", ")}]) comes from this ${what}`, span }];
 }
 
@@ -47,8 +64,16 @@ export class Emitter {
       return this.record(this.builder.op(op, attrs, inputs, origin));
     } catch (e) {
       if (e instanceof InferError) {
-        const related = inputs.length <= 4 ? inputs.flatMap((v, i) => provenance(v, inputs.length > 1 ? `operand ${i + 1}` : "the operand")) : [];
-        fail(ShapeCodes.ShapeMismatch, e.message, origin.span, related);
+        const related =
+          inputs.length <= 4
+            ? inputs.flatMap((v, i) => provenance(v, inputs.length > 1 ? `operand ${i + 1}` : "the operand"))
+            : [];
+        fail(
+          e instanceof NotStaticError ? ShapeCodes.NotCompileTime : ShapeCodes.ShapeMismatch,
+          e.message,
+          origin.span,
+          related,
+        );
       }
       throw e;
     }
@@ -60,11 +85,15 @@ export class Emitter {
 
   scalar(value: number, dtype: DType, origin: Origin): IrValue {
     const data =
-      dtype === "i64" ? BigInt64Array.from([BigInt(Math.trunc(value))]) :
-      dtype === "f64" ? Float64Array.from([value]) :
-      dtype === "i32" ? Int32Array.from([value]) :
-      dtype === "bool" || dtype === "u8" ? Uint8Array.from([value ? 1 : 0]) :
-      Float32Array.from([value]);
+      dtype === "i64"
+        ? BigInt64Array.from([BigInt(Math.trunc(value))])
+        : dtype === "f64"
+          ? Float64Array.from([value])
+          : dtype === "i32"
+            ? Int32Array.from([value])
+            : dtype === "bool" || dtype === "u8"
+              ? Uint8Array.from([value ? 1 : 0])
+              : Float32Array.from([value]);
     return this.builder.constant({ dtype, shape: [], data }, origin);
   }
 }
@@ -73,7 +102,8 @@ export class Emitter {
 
 export function expectInt(v: Val, span: Span, what: string): number {
   if (v.kind === "int" && isStatic(v.v)) return v.v;
-  if (v.kind === "int") fail(ShapeCodes.NotCompileTime, `${what} must be a known integer, got the symbolic ${dimToString(v.v)}`, span);
+  if (v.kind === "int")
+    fail(ShapeCodes.NotCompileTime, `${what} must be a known integer, got the symbolic ${dimToString(v.v)}`, span);
   fail(ShapeCodes.TypeMismatch, `${what} must be an int, got ${describeKind(v)}`, span);
 }
 

@@ -7,110 +7,44 @@ import { type Diagnostic, DiagnosticError, type Span } from "../../diagnostics/d
 import { closestName } from "../../util/suggest.js";
 import { allocData, DTYPES, type DType, type HostTensor } from "../../util/tensor.js";
 import { GraphBuilder } from "../ir/builder.js";
-import { type Dim, dimAdd, dimDivExact, dimEq, dimMul, dimNeg, dimSub, dimToString, isStatic, shapeToString, sym } from "../ir/dim.js";
+import { type Dim, dimEq, dimNeg, isStatic, shapeToString, sym } from "../ir/dim.js";
 import type { Graph, Value as IrValue } from "../ir/ir.js";
-import { BUILTINS, bindArgs, type BuiltinContext, type CallArg, constantFromList, reshape, slice, toTensor } from "./builtins.js";
+import { callableNames, callableSignature, type ConstructName } from "../../dsl/signatures/builtins.js";
+import { builtinOf, type BuiltinContext } from "./builtins/index.js";
+import { bindArgs, type CallArg } from "./call-binding.js";
+import { constantFromList } from "./constant-tensors.js";
 import { CONSTRUCTS } from "./constructs.js";
 import {
-  Emitter, expectBool, expectDim, expectInt, expectList, expectNumber, expectString, expectTensor, fail, type Origin, provenance,
+  Emitter,
+  expectBool,
+  expectDim,
+  expectInt,
+  expectList,
+  expectString,
+  expectTensor,
+  fail,
+  type Origin,
+  PoisonedValueError,
+  provenance,
 } from "./context.js";
+import { bool, describeKind, float, int, type LayerInstance, NONE, POISON, show, type Val } from "./values.js";
+import { index, member } from "./indexing.js";
+import { checkNotRecursive, MAX_DEPTH } from "./layer-recursion.js";
+import { binary } from "./operators.js";
+import { poisonBindings } from "./recovery.js";
+import { type Activation, rootActivation, Scope, type Signal } from "./scope.js";
+import { exprText, patternText } from "./source-text.js";
+import { coerce, matchType } from "./type-matching.js";
 import type { TapSelection } from "./tap-selection.js";
-import { bool, describeKind, float, int, type LayerInstance, NONE, show, type Val } from "./values.js";
 import { readPreprocess } from "../../dsl/preprocess-spec.js";
 
-const MAX_DEPTH = 256;
 /** How deeply expression evaluations may nest, through all block calls together (see evalExpr). */
 const MAX_EVAL_DEPTH = 400;
 
-/** The configuration as text when every value is a plain compile-time value, else undefined (not comparable). */
-function configKey(config: ReadonlyMap<string, Val>): string | undefined {
-  const text = (v: Val): string | undefined => {
-    switch (v.kind) {
-      case "int":
-        return typeof v.v === "number" ? String(v.v) : undefined;
-      case "float":
-      case "bool":
-      case "string":
-      case "dtype":
-        return `${v.kind}:${JSON.stringify(v.v)}`;
-      case "list":
-      case "tuple": {
-        const items = v.items.map(text);
-        return items.every((i) => i !== undefined) ? `${v.kind}(${items.join(",")})` : undefined;
-      }
-      case "none":
-        return "none";
-      default:
-        return undefined;
-    }
-  };
-  const parts = [...config].map(([k, v]) => [k, text(v)] as const);
-  return parts.every(([, t]) => t !== undefined) ? JSON.stringify(parts) : undefined;
-}
-
-/**
- * A layer whose block, with the same configuration, is among the layers that declared it would nest without end
- * (declared but uncalled layers are elaborated too, so no call is needed for that): refused with the chain.
- * A recursion whose configuration changes (a depth counting down) is bounded by MAX_DEPTH instead.
- */
-function checkNotRecursive(layer: LayerInstance): void {
-  const chain: LayerInstance[] = [];
-  for (let p = layer.parent; p; p = p.parent) chain.push(p);
-  const key = configKey(layer.config);
-  const again = key === undefined ? undefined : chain.find((p) => p.decl === layer.decl && configKey(p.config) === key);
-  if (!again && chain.length < MAX_DEPTH) return;
-  const name = layer.decl.name.name;
-  if (again) {
-    const shown = chain.slice(0, chain.indexOf(again) + 1).reverse();
-    const related = shown.map((p) => ({ message: `${p.path} is a ${p.decl.name.name}`, span: p.span }));
-    fail(ShapeCodes.RecursionLimit, `layer ${layer.path} is a ${name} declared inside a ${name} with the same configuration: the blocks would nest without end (${[...shown.map((p) => p.path.split(".").pop()), layer.path.split(".").pop()].join(" -> ")})`, layer.span, related, "make the inner layer smaller (e.g. a depth that counts down to a base case under an `if`)");
-  }
-  const blocks = [...new Set(chain.slice(0, 8).map((p) => p.decl.name.name))].join(", ");
-  fail(ShapeCodes.RecursionLimit, `layers nest deeper than ${MAX_DEPTH} levels, through ${blocks} (layer ${layer.path.slice(0, 60)}...)`, layer.span, [], "a block probably instantiates itself");
-}
 const MAX_RANGE = 1 << 20;
 /** Compile-time list elements a program may build in all (ranges, concatenations): far above any real model's
  * few thousand, far below what exhausts memory (nested comprehensions multiply). */
 const MAX_LIST_ELEMENTS = 1 << 21;
-
-class Scope {
-  private readonly vars = new Map<string, { value: Val; span?: Span }>();
-  constructor(readonly parent?: Scope) {}
-
-  lookup(name: string): { value: Val; span?: Span } | undefined {
-    return this.vars.get(name) ?? this.parent?.lookup(name);
-  }
-
-  define(name: string, value: Val, span?: Span): void {
-    this.vars.set(name, { value, span });
-  }
-
-  /** Rebinds an existing variable where it was defined; false when there is none. */
-  assign(name: string, value: Val): boolean {
-    const here = this.vars.get(name);
-    if (here) {
-      here.value = value;
-      return true;
-    }
-    return this.parent?.assign(name, value) ?? false;
-  }
-
-  names(): string[] {
-    return [...this.vars.keys(), ...(this.parent?.names() ?? [])];
-  }
-}
-
-/** One running body: a block call, fn call or the model. */
-interface Activation {
-  /** Weight-path prefix of this block instance ("" at the model). */
-  path: string;
-  /** Layer group namespace of this activation, holding `layer` declarations. */
-  layers: Map<string, Val>;
-  /** Params and layers declared so far (`param:<path>`, `layer:<path>`), with where. */
-  declared: Map<string, Span>;
-  kind: "model" | "block" | "fn";
-  construct?: string;
-}
 
 export interface ElaborateOptions {
   /** `--set name=value`, already parsed into expressions. */
@@ -143,8 +77,6 @@ export interface ElaborateResult {
   uncalledLayers: string[];
 }
 
-type Signal = { returned: Val } | undefined;
-
 export class Elaborator {
   private readonly globals = new Scope();
   private readonly builder: GraphBuilder;
@@ -163,10 +95,11 @@ export class Elaborator {
 
   constructor(
     private readonly items: readonly (A.BlockDecl | A.FnDecl | A.ModelDecl)[],
-    private readonly model: A.ModelDecl,
+    /** Absent when the elaborator only checks blocks (checkBlock). */
+    private readonly model?: A.ModelDecl,
   ) {
-    this.builder = new GraphBuilder(model.name.name);
-    this.builder.graph.span = model.span;
+    this.builder = new GraphBuilder(model?.name.name ?? "checked_blocks");
+    this.builder.graph.span = model?.span;
     this.emit = new Emitter(this.builder);
     for (const item of items) {
       if (item.kind === "Block") this.globals.define(item.name.name, { kind: "block", decl: item }, item.name.span);
@@ -175,7 +108,20 @@ export class Elaborator {
   }
 
   run(opts: ElaborateOptions = {}): ElaborateResult {
+    try {
+      const result = this.runModel(opts);
+      if (this.errors.length) throw new DiagnosticError(this.errors);
+      return result;
+    } catch (e) {
+      if (!(e instanceof DiagnosticError) || e.diagnostics === this.errors) throw e;
+      this.keep(e.diagnostics);
+      throw new DiagnosticError(this.errors);
+    }
+  }
+
+  private runModel(opts: ElaborateOptions): ElaborateResult {
     const m = this.model;
+    if (!m) throw new Error("an elaborator made for checking blocks has no model to run");
     this.tapSelection = opts.taps;
     this.observe = opts.observe;
     const scope = new Scope(this.globals);
@@ -183,15 +129,23 @@ export class Elaborator {
     const config = this.bindConfig(m.config, scope, overrides, m.name.name);
     const freeDims = new Map<string, Dim>();
     for (const [name, o] of overrides) {
-      const v = this.evalExpr(o.expr, scope, this.rootActivation());
+      const v = this.evalExpr(o.expr, scope, rootActivation());
       const dim = expectDim(v, o.span, `--set ${name}`);
-      if (isStatic(dim) && dim < 1) fail(ShapeCodes.BadArgument, `--set ${name}: a dimension must be at least 1, got ${dim}`, o.span, [], `e.g. --set ${name}=1`);
+      if (isStatic(dim) && dim < 1)
+        fail(
+          ShapeCodes.BadArgument,
+          `--set ${name}: a dimension must be at least 1, got ${dim}`,
+          o.span,
+          [],
+          `e.g. --set ${name}=1`,
+        );
       freeDims.set(name, dim);
     }
-    const act = this.rootActivation();
+    const act = rootActivation();
     const inputs = new Scope(scope);
     for (const p of m.inputs) {
-      if (p.type.kind !== "TensorType") fail(ShapeCodes.TypeMismatch, `model input '${p.name.name}' must be a tensor type`, p.type.span);
+      if (p.type.kind !== "TensorType")
+        fail(ShapeCodes.TypeMismatch, `model input '${p.name.name}' must be a tensor type`, p.type.span);
       const shape = this.modelInputShape(p.type, inputs, freeDims);
       const dtype = this.dtypeOf(p.type.dtype, p.type.span);
       const v = this.builder.input(p.name.name, dtype, shape, { span: p.span, scope: "" });
@@ -199,50 +153,160 @@ export class Elaborator {
     }
     for (const name of freeDims.keys())
       if (!m.inputs.some((p) => p.type.kind === "TensorType" && mentions(p.type, name)))
-        fail(CheckCodes.UnknownOverride, `--set ${name}: the model has no parameter or input dimension '${name}'`, overrides.get(name)?.span, [], `parameters: ${m.config.map((c) => c.name.name).join(", ") || "none"}`);
-    this.builder.graph.symbols = [...new Set(this.builder.graph.inputs.flatMap((i) => i.value.shape.flatMap((d) => (isStatic(d) ? [] : [...d.terms.keys()].flatMap((k) => k.split("*")).filter((s) => s !== "")))))];
+        fail(
+          CheckCodes.UnknownOverride,
+          `--set ${name}: the model has no parameter or input dimension '${name}'`,
+          overrides.get(name)?.span,
+          [],
+          `parameters: ${m.config.map((c) => c.name.name).join(", ") || "none"}`,
+        );
+    this.builder.graph.symbols = [
+      ...new Set(
+        this.builder.graph.inputs.flatMap((i) =>
+          i.value.shape.flatMap((d) =>
+            isStatic(d) ? [] : [...d.terms.keys()].flatMap((k) => k.split("*")).filter((s) => s !== ""),
+          ),
+        ),
+      ),
+    ];
     const result = this.runBody(m.body, inputs, act, m.span);
     this.bindOutputs(m, result, inputs);
     const uncalled = this.declareUncalledLayers();
     return { graph: this.builder.graph, weightRules: this.weightRules, config, ...uncalled };
   }
 
-  private rootActivation(): Activation {
-    return { path: "", layers: new Map(), declared: new Map(), kind: "model" };
+  /** The blocks the model instantiated, so that those it does not use can be checked on their own. */
+  instantiatedBlocks(): Set<A.BlockDecl> {
+    return new Set([...this.layerRegistry.values()].map((l) => l.decl));
+  }
+
+  /**
+   * Elaborates a block no model instantiates, on symbolic arguments (docs/language.md, "What netc check checks"):
+   * compile-time parameters without a default become symbols (ints and dims) named like them, the others take
+   * their defaults; tensor inputs get their declared shapes with unbound dimension names as symbols (a `...` or
+   * `*N` as one dimension) and element type variables as f32. Returns the errors found, or why the block cannot be
+   * checked so: a parameter that cannot be a symbol, or a step that needs a concrete value.
+   */
+  checkBlock(decl: A.BlockDecl): { errors: Diagnostic[] } | { uncheckable: Diagnostic } {
+    this.symbolicSizes = true;
+    const scope = new Scope(this.globals);
+    const uncheckable = (why: string, span: Span, where: string) => ({
+      uncheckable: makeDiagnostic(
+        ShapeCodes.BlockNotChecked,
+        `block ${decl.name.name} is checked only where a model uses it: ${why}`,
+        decl.name.span,
+        { related: [{ message: where, span }] },
+      ),
+    });
+    const symbolic = (p: A.ParamDecl): Val | undefined => {
+      if (p.type.kind === "NamedType" && (p.type.name === "int" || p.type.name === "dim")) return int(sym(p.name.name));
+      if (p.type.kind === "TensorType") return this.symbolicTensor(p.type, scope, p.span);
+      return undefined;
+    };
+    const args: CallArg[] = [];
+    for (const p of decl.config) {
+      if (p.default) continue;
+      const v = p.type.kind === "TensorType" ? undefined : symbolic(p);
+      if (!v)
+        return uncheckable(
+          `its parameter '${p.name.name}' has no default and cannot be a symbol`,
+          p.span,
+          "declared here",
+        );
+      args.push({ name: p.name.name, value: v, span: p.span });
+    }
+    try {
+      const layer = this.instantiate(decl, args, decl.name.name, decl.name.span);
+      for (const [k, v] of layer.config) scope.define(k, v);
+      const inputs: CallArg[] = [];
+      for (const p of decl.inputs) {
+        if (p.default) continue;
+        const v = symbolic(p);
+        if (!v)
+          return uncheckable(
+            `its input '${p.name.name}' has no default and cannot be made symbolic`,
+            p.span,
+            "declared here",
+          );
+        inputs.push({ name: p.name.name, value: v, span: p.span });
+      }
+      this.callLayer(layer, inputs, decl.name.span);
+    } catch (e) {
+      if (!(e instanceof DiagnosticError)) throw e;
+      this.keep(e.diagnostics);
+    }
+    const limit = this.errors.find((d) => SYMBOLIC_LIMITS.has(d.code));
+    if (limit)
+      return uncheckable(
+        `on symbolic sizes, ${limit.message}`,
+        limit.span ?? decl.name.span,
+        "a concrete value is needed here",
+      );
+    return { errors: this.errors };
+  }
+
+  /** A tensor input of a checked block: its declared shape, unbound dimension names as symbols (see checkBlock). */
+  private symbolicTensor(type: A.TensorTypeExpr, scope: Scope, span: Span): Val {
+    const shape = type.dims.map((d, i): Dim => {
+      if (d.kind === "DimAny") return sym(`_${i}`);
+      if (d.kind === "DimRest") return sym(d.name ?? `rest${i}`);
+      if (d.expr.kind === "Name" && !scope.lookup(d.expr.name)) {
+        scope.define(d.expr.name, int(sym(d.expr.name)), d.span);
+        return sym(d.expr.name);
+      }
+      return this.checkedDim(this.evalExpr(d.expr, scope, rootActivation()), d.span);
+    });
+    const dtype = (DTYPES as readonly string[]).includes(type.dtype) ? (type.dtype as DType) : "f32";
+    return {
+      kind: "tensor",
+      v: this.builder.input(`input_${this.builder.graph.inputs.length}`, dtype, shape, { span, scope: "" }),
+    };
   }
 
   private modelInputShape(type: A.TensorTypeExpr, scope: Scope, free: Map<string, Dim>): Dim[] {
     return type.dims.map((d) => {
-      if (d.kind !== "Dim") fail(ShapeCodes.BadDimension, "model inputs need every dimension spelled out (no `...`, `*N` or `_`)", d.span);
+      if (d.kind !== "Dim")
+        fail(ShapeCodes.BadDimension, "model inputs need every dimension spelled out (no `...`, `*N` or `_`)", d.span);
       if (d.expr.kind === "Name" && !scope.lookup(d.expr.name)) {
         const dim = free.get(d.expr.name) ?? sym(d.expr.name);
         scope.define(d.expr.name, int(dim), d.span);
         return dim;
       }
-      return this.checkedDim(this.evalExpr(d.expr, scope, this.rootActivation()), d.span);
+      return this.checkedDim(this.evalExpr(d.expr, scope, rootActivation()), d.span);
     });
   }
 
   private checkedDim(v: Val, span: Span): Dim {
     const d = expectDim(v, span, "a dimension");
-    if (isStatic(d) && (d < 0 || d > 2 ** 40)) fail(ShapeCodes.BadDimension, `dimension ${d} is ${d < 0 ? "negative" : "too large"}`, span);
+    if (isStatic(d) && (d < 0 || d > 2 ** 40))
+      fail(ShapeCodes.BadDimension, `dimension ${d} is ${d < 0 ? "negative" : "too large"}`, span);
     return d;
   }
 
   private bindOutputs(m: A.ModelDecl, result: Val, scope: Scope): void {
     const values = m.outputs.length === 1 ? [result] : result.kind === "tuple" ? result.items : [result];
     if (values.length !== m.outputs.length)
-      fail(ShapeCodes.TypeMismatch, `model ${m.name.name} declares ${m.outputs.length} outputs but returns ${values.length} values`, m.span);
+      fail(
+        ShapeCodes.TypeMismatch,
+        `model ${m.name.name} declares ${m.outputs.length} outputs but returns ${values.length} values`,
+        m.span,
+      );
     m.outputs.forEach((o, i) => {
       const v = values[i];
-      this.matchType(o.type, v, scope, o.span, false, `output ${o.name?.name ?? i}`);
+      matchType(this, o.type, v, scope, o.span, false, `output ${o.name?.name ?? i}`);
       this.builder.output(o.name?.name ?? `output_${i}`, expectTensor(v, o.span, "a model output"), o.span);
     });
   }
 
   // ---- configuration and signatures ----
 
-  private bindConfig(params: readonly A.ParamDecl[], scope: Scope, overrides: Map<string, { expr: A.Expr; span: Span }> | undefined, owner: string, args?: Map<string, CallArg>): Map<string, Val> {
+  private bindConfig(
+    params: readonly A.ParamDecl[],
+    scope: Scope,
+    overrides: Map<string, { expr: A.Expr; span: Span }> | undefined,
+    owner: string,
+    args?: Map<string, CallArg>,
+  ): Map<string, Val> {
     const config = new Map<string, Val>();
     for (const p of params) {
       let v: Val;
@@ -250,14 +314,14 @@ export class Elaborator {
       const o = overrides?.get(p.name.name);
       if (o) {
         overrides!.delete(p.name.name);
-        v = this.evalExpr(o.expr, scope, this.rootActivation());
-        this.matchType(p.type, v, scope, o.span, false, `--set ${p.name.name}`);
+        v = this.evalExpr(o.expr, scope, rootActivation());
+        matchType(this, p.type, v, scope, o.span, false, `--set ${p.name.name}`);
       } else if (given) {
         v = given.value;
-        this.matchType(p.type, v, scope, given.span, false, `argument '${p.name.name}' of ${owner}`);
+        matchType(this, p.type, v, scope, given.span, false, `argument '${p.name.name}' of ${owner}`);
       } else if (p.default) {
-        v = this.evalExpr(p.default, scope, this.rootActivation());
-        this.matchType(p.type, v, scope, p.default.span, false, `default of '${p.name.name}'`);
+        v = this.evalExpr(p.default, scope, rootActivation());
+        matchType(this, p.type, v, scope, p.default.span, false, `default of '${p.name.name}'`);
       } else fail(CheckCodes.MissingArgument, `${owner} needs a value for '${p.name.name}'`, args ? undefined : p.span);
       v = coerce(p.type, v);
       scope.define(p.name.name, v, p.name.span);
@@ -273,109 +337,48 @@ export class Elaborator {
     for (const a of args) {
       const p = a.name ? params.find((q) => q.name.name === a.name) : params[pos++];
       if (!p) {
-        if (a.name) fail(CheckCodes.UnknownArgument, `${owner} has no parameter '${a.name}'`, a.span, [], `parameters: ${params.map((q) => q.name.name).join(", ") || "none"}`);
-        fail(CheckCodes.WrongArity, `${owner} takes ${params.length} argument${params.length === 1 ? "" : "s"}, got ${args.length}`, a.span);
+        if (a.name)
+          fail(
+            CheckCodes.UnknownArgument,
+            `${owner} has no parameter '${a.name}'`,
+            a.span,
+            [],
+            `parameters: ${params.map((q) => q.name.name).join(", ") || "none"}`,
+          );
+        fail(
+          CheckCodes.WrongArity,
+          `${owner} takes ${params.length} argument${params.length === 1 ? "" : "s"}, got ${args.length}`,
+          a.span,
+        );
       }
       if (out.has(p.name.name)) fail(CheckCodes.DuplicateArgument, `'${p.name.name}' is given twice`, a.span);
       out.set(p.name.name, a);
     }
     for (const p of params)
-      if (!out.has(p.name.name) && !p.default) fail(CheckCodes.MissingArgument, `${owner} needs an argument '${p.name.name}'`, span, [{ message: "declared here", span: p.span }]);
-    return out;
-  }
-
-  /**
-   * Checks a value against a declared type. Names in tensor dims that are not yet bound are bound to the actual
-   * dimension when `bindFree` (signatures are generic over them); `*N` binds a run of dims.
-   */
-  private matchType(type: A.TypeExpr, v: Val, scope: Scope, span: Span, bindFree: boolean, what: string): void {
-    const mismatch = (expected: string): never =>
-      fail(ShapeCodes.TypeMismatch, `${what} should be ${expected}, got ${describeKind(v)}`, span, v.kind === "tensor" ? provenance(v.v) : [], undefined);
-    switch (type.kind) {
-      case "NamedType": {
-        const n = type.name;
-        if (n === "int" || n === "dim") return void (v.kind === "int" || mismatch(n));
-        if (n === "float") return void (v.kind === "float" || (v.kind === "int" && isStatic(v.v)) || mismatch("a float"));
-        if (n === "bool") return void (v.kind === "bool" || mismatch("a bool"));
-        if (n === "string") return void (v.kind === "string" || mismatch("a string"));
-        if (n === "layer") return void (v.kind === "layer" || mismatch("a layer"));
-        if (n === "any") return;
-        if (n === "tensor" || (DTYPES as readonly string[]).includes(n)) {
-          if (v.kind !== "tensor") return mismatch(n === "tensor" ? "a tensor" : `a ${n} tensor`);
-          if (n !== "tensor" && v.v.dtype !== n) fail(ShapeCodes.DTypeMismatch, `${what} should be ${n}, got ${v.v.dtype}`, span, provenance(v.v));
-          return;
-        }
-        fail(CheckCodes.UnknownName, `unknown type '${n}'`, type.span, [], "types: int, float, bool, string, dim, layer, tensor, list<T>, (T, U), f32[dims]");
-      }
-      case "ListType": {
-        if (v.kind !== "list" && v.kind !== "tuple") return mismatch("a list");
-        v.items.forEach((x, i) => this.matchType(type.element, x, scope, span, bindFree, `${what}[${i}]`));
-        return;
-      }
-      case "TupleType": {
-        if ((v.kind !== "tuple" && v.kind !== "list") || v.items.length !== type.elements.length) return mismatch(`a tuple of ${type.elements.length}`);
-        type.elements.forEach((t, i) => this.matchType(t, v.items[i], scope, span, bindFree, `${what}.${i}`));
-        return;
-      }
-      case "TensorType":
-        return this.matchTensorType(type, v, scope, span, bindFree, what);
-    }
-  }
-
-  private matchTensorType(type: A.TensorTypeExpr, v: Val, scope: Scope, span: Span, bindFree: boolean, what: string): void {
-    if (v.kind !== "tensor") fail(ShapeCodes.TypeMismatch, `${what} should be a tensor ${type.dtype}[...], got ${describeKind(v)}`, span);
-    const t = v.v;
-    if ((DTYPES as readonly string[]).includes(type.dtype)) {
-      if (t.dtype !== type.dtype) fail(ShapeCodes.DTypeMismatch, `${what} should be ${type.dtype}, got ${t.dtype}`, span, provenance(t));
-    } else if (type.dtype !== "tensor") {
-      // A dtype variable (e.g. `T[N, C]`): bound on first use, compared afterwards.
-      const bound = scope.lookup(type.dtype);
-      if (bound && bound.value.kind === "dtype") {
-        if (bound.value.v !== t.dtype) fail(ShapeCodes.DTypeMismatch, `${what} should be ${bound.value.v} (${type.dtype}), got ${t.dtype}`, span, provenance(t));
-      } else if (bindFree) scope.define(type.dtype, { kind: "dtype", v: t.dtype }, type.span);
-    }
-    const rests = type.dims.filter((d) => d.kind === "DimRest");
-    if (rests.length > 1) fail(ShapeCodes.BadDimension, "a tensor type may have at most one `...` or `*N`", rests[1].span);
-    const restAt = type.dims.findIndex((d) => d.kind === "DimRest");
-    const fixed = type.dims.length - rests.length;
-    const rankOk = rests.length ? t.shape.length >= fixed : t.shape.length === fixed;
-    const expected = `${type.dtype}[${type.dims.map((d) => (d.kind === "Dim" ? exprText(d.expr) : d.kind === "DimAny" ? "_" : d.name ? `*${d.name}` : "...")).join(", ")}]`;
-    if (!rankOk)
-      fail(ShapeCodes.RankMismatch, `${what} should have shape ${expected} (rank ${rests.length ? `>= ${fixed}` : fixed}), got ${shapeToString(t.shape)}`, span, provenance(t));
-    const restLen = t.shape.length - fixed;
-    const actualAt = (i: number) => (restAt >= 0 && i > restAt ? i - 1 + restLen : i);
-    type.dims.forEach((d, i) => {
-      if (d.kind === "DimAny") return;
-      if (d.kind === "DimRest") {
-        if (!d.name) return;
-        const run = t.shape.slice(i, i + restLen);
-        const bound = scope.lookup(d.name);
-        if (bound) {
-          const dims = expectList(bound.value, d.span, d.name).map((x) => expectDim(x, d.span, d.name!));
-          if (dims.length !== run.length || !dims.every((x, k) => dimEq(x, run[k])))
-            fail(ShapeCodes.ShapeMismatch, `${what} should have shape ${expected} with ${d.name} = ${shapeToString(dims)}, got ${shapeToString(t.shape)}`, span, provenance(t));
-        } else if (bindFree) scope.define(d.name, { kind: "list", items: run.map((x) => int(x)) }, d.span);
-        return;
-      }
-      const actual = t.shape[actualAt(i)];
-      if (d.expr.kind === "Name" && !scope.lookup(d.expr.name) && bindFree) {
-        scope.define(d.expr.name, int(actual), d.span);
-        return;
-      }
-      const want = expectDim(this.evalExpr(d.expr, scope, this.rootActivation()), d.span, "a dimension");
-      if (!dimEq(want, actual))
-        fail(ShapeCodes.ShapeMismatch, `${what} should have shape ${expected}, got ${shapeToString(t.shape)}: dimension ${actualAt(i)} is ${dimToString(actual)}, expected ${exprText(d.expr) === dimToString(want) ? dimToString(want) : `${exprText(d.expr)} = ${dimToString(want)}`}`, span, [
-          ...provenance(t),
-          { message: "the expected shape is declared here", span: d.span },
+      if (!out.has(p.name.name) && !p.default)
+        fail(CheckCodes.MissingArgument, `${owner} needs an argument '${p.name.name}'`, span, [
+          { message: "declared here", span: p.span },
         ]);
-    });
+    return out;
   }
 
   // ---- calls ----
 
-  private instantiate(decl: A.BlockDecl, args: CallArg[], path: string, span: Span, parent?: LayerInstance): LayerInstance {
+  private instantiate(
+    decl: A.BlockDecl,
+    args: CallArg[],
+    path: string,
+    span: Span,
+    parent?: LayerInstance,
+  ): LayerInstance {
     const scope = new Scope(this.globals);
-    const config = this.bindConfig(decl.config, scope, undefined, `block ${decl.name.name}`, this.matchArgs(decl.config, args, `block ${decl.name.name}`, span));
+    const config = this.bindConfig(
+      decl.config,
+      scope,
+      undefined,
+      `block ${decl.name.name}`,
+      this.matchArgs(decl.config, args, `block ${decl.name.name}`, span),
+    );
     const layer: LayerInstance = { decl, path, config, span, parent };
     checkNotRecursive(layer);
     return layer;
@@ -388,7 +391,8 @@ export class Elaborator {
     for (const [k, v] of layer.config) scope.define(k, v);
     const bound = this.matchArgs(decl.inputs, args, `layer ${layer.path}`, span);
     this.bindInputs(decl.inputs, bound, scope, `layer ${layer.path}`);
-    for (const p of decl.inputs) this.tapSelection?.offer(`${layer.path}/${p.name.name}`, scope.lookup(p.name.name)!.value, p.name.span);
+    for (const p of decl.inputs)
+      this.tapSelection?.offer(`${layer.path}/${p.name.name}`, scope.lookup(p.name.name)!.value, p.name.span);
     const act: Activation = { path: layer.path, layers: new Map(), declared: new Map(), kind: "block", construct };
     const result = this.withCall(span, () => this.runBody(decl.body, scope, act, decl.span));
     this.checkOutputs(decl.outputs, result, scope, span, `layer ${layer.path}`);
@@ -400,7 +404,13 @@ export class Elaborator {
     const scope = new Scope(this.globals);
     const bound = this.matchArgs(decl.params, args, `fn ${decl.name.name}`, span);
     this.bindInputs(decl.params, bound, scope, `fn ${decl.name.name}`);
-    const act: Activation = { path: caller.path, layers: new Map(), declared: new Map(), kind: "fn", construct: caller.construct };
+    const act: Activation = {
+      path: caller.path,
+      layers: new Map(),
+      declared: new Map(),
+      kind: "fn",
+      construct: caller.construct,
+    };
     const result = this.withCall(span, () => this.runBody(decl.body, scope, act, decl.span));
     this.checkOutputs(decl.outputs, result, scope, span, `fn ${decl.name.name}`);
     return result;
@@ -431,23 +441,42 @@ export class Elaborator {
       if (uncalledLayers.some((u) => path.startsWith(`${u}.`))) continue;
       uncalledLayers.push(path);
       this.showPrints = false; // its values are placeholders
+      this.recover = false;
       const failure = this.undoOnFailure(() => {
         const scope = new Scope(this.globals);
         for (const [k, v] of layer.config) scope.define(k, v);
-        const args: CallArg[] = layer.decl.inputs.map((p) => ({ name: p.name.name, value: this.placeholder(p, scope), span: p.span }));
+        const args: CallArg[] = layer.decl.inputs.map((p) => ({
+          name: p.name.name,
+          value: this.placeholder(p, scope),
+          span: p.span,
+        }));
         this.callLayer(layer, args, layer.span);
       });
       this.showPrints = true;
+      this.recover = true;
       const unused = `layer '${path}' is declared but never called`;
       if (!failure) {
-        diagnostics.push(makeDiagnostic(CheckCodes.UnusedLayer, `${unused}; its weights are still expected from a checkpoint, and reported as unused`, layer.span));
+        diagnostics.push(
+          makeDiagnostic(
+            CheckCodes.UnusedLayer,
+            `${unused}; its weights are still expected from a checkpoint, and reported as unused`,
+            layer.span,
+          ),
+        );
         continue;
       }
       diagnostics.push(
-        makeDiagnostic(CheckCodes.UnusedLayer, `${unused}, and its body cannot run without real inputs, so it declares no weights`, layer.span, {
-          related: failure.span ? [{ message: `on placeholder inputs: ${failure.code} ${failure.message}`, span: failure.span }] : [],
-          hint: `call it, or remove it; a checkpoint's tensors under '${path}.' then match no weight: leave them out with \`weights { drop_regex "${path.replace(/\./g, "[.]")}[.].*" }\``,
-        }),
+        makeDiagnostic(
+          CheckCodes.UnusedLayer,
+          `${unused}, and its body cannot run without real inputs, so it declares no weights`,
+          layer.span,
+          {
+            related: failure.span
+              ? [{ message: `on placeholder inputs: ${failure.code} ${failure.message}`, span: failure.span }]
+              : [],
+            hint: `call it, or remove it; a checkpoint's tensors under '${path}.' then match no weight: leave them out with \`weights { drop_regex "${path.replace(/\./g, "[.]")}[.].*" }\``,
+          },
+        ),
       );
     }
     return { diagnostics, uncalledLayers };
@@ -457,7 +486,12 @@ export class Elaborator {
   private undoOnFailure(work: () => void): Diagnostic | undefined {
     const graph = this.builder.graph;
     const [nodes, params, taps] = [graph.nodes.length, graph.params.length, graph.taps.length];
-    const [paramPaths, layers, called, tapNames] = [new Set(this.params.keys()), new Set(this.layerRegistry.keys()), new Set(this.calledLayers), new Set(this.tapNames)];
+    const [paramPaths, layers, called, tapNames] = [
+      new Set(this.params.keys()),
+      new Set(this.layerRegistry.keys()),
+      new Set(this.calledLayers),
+      new Set(this.tapNames),
+    ];
     try {
       work();
       return undefined;
@@ -476,12 +510,17 @@ export class Elaborator {
 
   /** A zero tensor (or the default) fitting a declared input, with unbound dims and runs of dims set to 1. */
   private placeholder(p: A.ParamDecl, scope: Scope): Val {
-    if (p.default) return this.evalExpr(p.default, scope, this.rootActivation());
-    if (p.type.kind !== "TensorType") fail(CheckCodes.MissingArgument, `layer input '${p.name.name}' needs a default so the uncalled layer's weights can be declared`, p.span);
+    if (p.default) return this.evalExpr(p.default, scope, rootActivation());
+    if (p.type.kind !== "TensorType")
+      fail(
+        CheckCodes.MissingArgument,
+        `layer input '${p.name.name}' needs a default so the uncalled layer's weights can be declared`,
+        p.span,
+      );
     const shape = p.type.dims.flatMap((d) => {
       if (d.kind !== "Dim") return d.kind === "DimAny" ? [1] : [];
       if (d.expr.kind === "Name" && !scope.lookup(d.expr.name)) return [1];
-      return [expectInt(this.evalExpr(d.expr, scope, this.rootActivation()), d.span, "a dimension")];
+      return [expectInt(this.evalExpr(d.expr, scope, rootActivation()), d.span, "a dimension")];
     });
     const dtype = (DTYPES as readonly string[]).includes(p.type.dtype) ? (p.type.dtype as DType) : "f32";
     return { kind: "tensor", v: this.builder.constant(zeros(dtype, shape), { span: p.span, scope: "" }) };
@@ -490,8 +529,8 @@ export class Elaborator {
   private bindInputs(params: readonly A.ParamDecl[], bound: Map<string, CallArg>, scope: Scope, owner: string): void {
     for (const p of params) {
       const a = bound.get(p.name.name);
-      const v = a ? a.value : this.evalExpr(p.default!, scope, this.rootActivation());
-      this.matchType(p.type, v, scope, a?.span ?? p.span, true, `argument '${p.name.name}' of ${owner}`);
+      const v = a ? a.value : this.evalExpr(p.default!, scope, rootActivation());
+      matchType(this, p.type, v, scope, a?.span ?? p.span, true, `argument '${p.name.name}' of ${owner}`);
       scope.define(p.name.name, coerce(p.type, v), p.name.span);
     }
   }
@@ -499,15 +538,26 @@ export class Elaborator {
   private checkOutputs(outputs: readonly A.OutputDecl[], result: Val, scope: Scope, span: Span, owner: string): void {
     if (outputs.length === 0) return;
     const values = outputs.length === 1 ? [result] : result.kind === "tuple" ? result.items : [result];
-    if (values.length !== outputs.length) fail(ShapeCodes.TypeMismatch, `${owner} declares ${outputs.length} outputs but returns ${values.length}`, span);
-    outputs.forEach((o, i) => this.matchType(o.type, values[i], scope, span, true, `result ${o.name?.name ?? i} of ${owner}`));
+    if (values.length !== outputs.length)
+      fail(ShapeCodes.TypeMismatch, `${owner} declares ${outputs.length} outputs but returns ${values.length}`, span);
+    outputs.forEach((o, i) =>
+      matchType(this, o.type, values[i], scope, span, true, `result ${o.name?.name ?? i} of ${owner}`),
+    );
   }
 
   private runBody(body: readonly A.Stmt[], scope: Scope, act: Activation, span: Span): Val {
-    if (++this.depth > MAX_DEPTH) fail(ShapeCodes.RecursionLimit, `blocks nest deeper than ${MAX_DEPTH} calls`, span, [], "a block probably instantiates itself");
+    if (++this.depth > MAX_DEPTH)
+      fail(
+        ShapeCodes.RecursionLimit,
+        `blocks nest deeper than ${MAX_DEPTH} calls`,
+        span,
+        [],
+        "a block probably instantiates itself",
+      );
     try {
       const signal = this.execAll(body, scope, act);
       if (!signal) fail(CheckCodes.MissingReturn, "this body ends without a `return`", span);
+      if (signal.returned.kind === "poison") throw new PoisonedValueError();
       return signal.returned;
     } finally {
       this.depth--;
@@ -518,10 +568,49 @@ export class Elaborator {
 
   private execAll(stmts: readonly A.Stmt[], scope: Scope, act: Activation): Signal {
     for (const s of stmts) {
-      const signal = this.exec(s, scope, act);
+      const signal = this.recovering(s, scope, () => this.exec(s, scope, act));
       if (signal) return signal;
     }
     return undefined;
+  }
+
+  /** Errors of failed statements, kept while elaboration goes on with the next statement. */
+  private readonly errors: Diagnostic[] = [];
+  /** Off while an uncalled layer runs on placeholder inputs: its failure is a note of the layer's warning. */
+  private recover = true;
+  /** On while a block is checked on symbolic sizes (checkBlock): weights may then have symbolic shapes. */
+  private symbolicSizes = false;
+
+  /**
+   * Runs one statement. When it fails, its error is kept, the names it would have bound are poisoned (their uses
+   * fail without a diagnostic of their own, so one mistake is reported once), and the caller goes on with the next
+   * statement. A failed `return`, or a failed `assert` (what follows it assumes it holds), ends the body with
+   * poison. Recursion limits stop everything: going on would only repeat them.
+   */
+  private recovering(s: A.Stmt, scope: Scope, run: () => Signal): Signal {
+    if (!this.recover) return run();
+    try {
+      return run();
+    } catch (e) {
+      if (!(e instanceof DiagnosticError) || e.diagnostics.some((d) => d.code === ShapeCodes.RecursionLimit.code))
+        throw e;
+      this.keep(e.diagnostics);
+      if (this.errors.length >= Elaborator.MAX_ERRORS) throw new DiagnosticError(this.errors);
+      poisonBindings(s, scope);
+      return s.kind === "Return" || s.kind === "Assert" ? { returned: POISON } : undefined;
+    }
+  }
+
+  /** Past this many errors elaboration stops: later ones are mostly consequences. */
+  static readonly MAX_ERRORS = 50;
+
+  /** Keeps errors, once per place and code: a statement in a loop or in a block used many times fails each time. */
+  private keep(diagnostics: readonly Diagnostic[]): void {
+    for (const d of diagnostics)
+      if (
+        !this.errors.some((k) => k.code === d.code && k.span?.file === d.span?.file && k.span?.start === d.span?.start)
+      )
+        this.errors.push(d);
   }
 
   private exec(s: A.Stmt, scope: Scope, act: Activation): Signal {
@@ -534,7 +623,7 @@ export class Elaborator {
         return;
       case "Let": {
         const v = this.evalExpr(s.value, scope, act);
-        if (s.type) this.matchType(s.type, v, scope, s.value.span, true, `'${patternText(s.pattern)}'`);
+        if (s.type) matchType(this, s.type, v, scope, s.value.span, true, `'${patternText(s.pattern)}'`);
         this.bindPattern(s.pattern, v, scope, s.value.span, "define");
         if (act.kind !== "fn") this.tapSelection?.offerBinding(s.pattern, v, act.path);
         return;
@@ -542,9 +631,10 @@ export class Elaborator {
       case "Assign": {
         let v = this.evalExpr(s.value, scope, act);
         if (s.op !== "=") {
-          if (s.target.kind !== "NamePattern") fail(CheckCodes.MisplacedStatement, `${s.op} needs a single name on the left`, s.target.span);
+          if (s.target.kind !== "NamePattern")
+            fail(CheckCodes.MisplacedStatement, `${s.op} needs a single name on the left`, s.target.span);
           const cur = this.lookup(s.target.name, s.target.span, scope);
-          v = this.binary(s.op[0] as A.BinaryOp, cur, v, s.span, s.span, act);
+          v = binary(this, s.op[0] as A.BinaryOp, cur, v, s.span, s.span, act);
         }
         this.bindPattern(s.target, v, scope, s.value.span, "assign");
         if (act.kind !== "fn") this.tapSelection?.offerBinding(s.target, v, act.path);
@@ -569,9 +659,12 @@ export class Elaborator {
         return { returned: this.evalExpr(s.value, scope, act) };
       case "Tap": {
         const v = expectTensor(this.evalExpr(s.value, scope, act), s.value.span, "a tapped value");
-        const local = s.index ? `${s.name.name}.${expectInt(this.evalExpr(s.index, scope, act), s.index.span, "a tap index")}` : s.name.name;
+        const local = s.index
+          ? `${s.name.name}.${expectInt(this.evalExpr(s.index, scope, act), s.index.span, "a tap index")}`
+          : s.name.name;
         const name = act.path ? `${act.path}/${local}` : local;
-        if (this.tapNames.has(name)) fail(CheckCodes.DuplicateDefinition, `tap '${name}' is defined twice`, s.name.span);
+        if (this.tapNames.has(name))
+          fail(CheckCodes.DuplicateDefinition, `tap '${name}' is defined twice`, s.name.span);
         this.tapNames.add(name);
         this.builder.tap(name, v, s.span);
         this.tapSelection?.offer(name, { kind: "tensor", v }, s.span);
@@ -580,14 +673,21 @@ export class Elaborator {
       case "Assert": {
         const ok = expectBool(this.evalExpr(s.cond, scope, act), s.cond.span, "an assert condition");
         if (!ok) {
-          const msg = s.message ? expectString(this.evalExpr(s.message, scope, act), s.message.span, "an assert message") : `assertion failed: ${exprText(s.cond)}`;
+          const msg = s.message
+            ? expectString(this.evalExpr(s.message, scope, act), s.message.span, "an assert message")
+            : `assertion failed: ${exprText(s.cond)}`;
           fail(ShapeCodes.AssertionFailed, msg, s.cond.span);
         }
         return;
       }
       case "Print": {
         const shown = s.args.map((a) => {
-          if (a.name) fail(CheckCodes.UnknownArgument, `print takes values, not named arguments ('${a.name.name} =')`, a.name.span);
+          if (a.name)
+            fail(
+              CheckCodes.UnknownArgument,
+              `print takes values, not named arguments ('${a.name.name} =')`,
+              a.name.span,
+            );
           const value = this.evalExpr(a.value, scope, act);
           const literal = a.value.kind === "String" || a.value.kind === "Number" || a.value.kind === "Bool";
           return literal ? (value.kind === "string" ? value.v : show(value)) : `${exprText(a.value)} = ${show(value)}`;
@@ -596,9 +696,15 @@ export class Elaborator {
         return;
       }
       case "Weights":
-        if (act.kind !== "model") fail(CheckCodes.MisplacedStatement, "`weights { ... }` belongs in the model body", s.span);
+        if (act.kind !== "model")
+          fail(CheckCodes.MisplacedStatement, "`weights { ... }` belongs in the model body", s.span);
         for (const r of s.rules)
-          this.weightRules.push({ verb: r.verb.name, args: r.args.map((e) => this.evalExpr(e, scope, act)), span: r.span, ...(s.name ? { set: s.name.name } : {}) });
+          this.weightRules.push({
+            verb: r.verb.name,
+            args: r.args.map((e) => this.evalExpr(e, scope, act)),
+            span: r.span,
+            ...(s.name ? { set: s.name.name } : {}),
+          });
         return;
       case "Preprocess": // checked by the preprocess-fields rule before elaboration
         this.builder.graph.preprocess = readPreprocess(s).spec;
@@ -615,12 +721,23 @@ export class Elaborator {
   readonly print = (text: string, span: Span): void => {
     if (!this.showPrints) return;
     if (this.printed.length < Elaborator.MAX_PRINTED) this.printed.push(makeDiagnostic(ShapeCodes.Printed, text, span));
-    else this.printed[this.printed.length - 1].related[0] = { message: `${++this.printsDropped} more print${this.printsDropped === 1 ? "" : "s"} not shown` };
+    else
+      this.printed[this.printed.length - 1].related[0] = {
+        message: `${++this.printsDropped} more print${this.printsDropped === 1 ? "" : "s"} not shown`,
+      };
   };
 
   private declareParam(s: A.ParamStmt, scope: Scope, act: Activation): void {
-    if (act.kind === "fn") fail(CheckCodes.MisplacedStatement, "a fn cannot own weights: declare the param in a block", s.span, [], "turn the fn into a block and instantiate it with `layer`");
-    if (s.type.kind !== "TensorType") fail(ShapeCodes.TypeMismatch, "a param needs a tensor type such as f32[768, 96]", s.type.span);
+    if (act.kind === "fn")
+      fail(
+        CheckCodes.MisplacedStatement,
+        "a fn cannot own weights: declare the param in a block",
+        s.span,
+        [],
+        "turn the fn into a block and instantiate it with `layer`",
+      );
+    if (s.type.kind !== "TensorType")
+      fail(ShapeCodes.TypeMismatch, "a param needs a tensor type such as f32[768, 96]", s.type.span);
     const dtype = this.dtypeOf(s.type.dtype, s.type.span);
     const shape = s.type.dims.flatMap((d) => {
       if (d.kind === "DimRest" && d.name) {
@@ -638,19 +755,55 @@ export class Elaborator {
     if (first) {
       // The same statement again is a loop declaring one fixed name on every pass.
       const again = first.start === nameSpan.start && first.file === nameSpan.file;
-      fail(CheckCodes.DuplicateDefinition, `weight '${path}' is declared twice`, nameSpan, [{ message: again ? "first declared here, by an earlier pass of the loop" : "first declared here", span: first }],
-        "the weights of one block need distinct names; in a loop, compute one per pass: `param w: ... named \"w\" + str(i)`");
+      fail(
+        CheckCodes.DuplicateDefinition,
+        `weight '${path}' is declared twice`,
+        nameSpan,
+        [
+          {
+            message: again ? "first declared here, by an earlier pass of the loop" : "first declared here",
+            span: first,
+          },
+        ],
+        'the weights of one block need distinct names; in a loop, compute one per pass: `param w: ... named "w" + str(i)`',
+      );
     }
     act.declared.set(`param:${path}`, nameSpan);
     let v = this.params.get(path);
     if (v) {
       if (v.dtype !== dtype || !dimsEqual(v.shape, shape))
-        fail(ShapeCodes.ShapeMismatch, `param ${path} is declared again with ${dtype}${shapeToString(shape)}, first as ${v.dtype}${shapeToString(v.shape)}`, s.span, provenance(v));
+        fail(
+          ShapeCodes.ShapeMismatch,
+          `param ${path} is declared again with ${dtype}${shapeToString(shape)}, first as ${v.dtype}${shapeToString(v.shape)}`,
+          s.span,
+          provenance(v),
+        );
     } else {
       const init = s.init ? constantFromList(this.evalExpr(s.init, scope, act), s.init.span, dtype) : undefined;
-      if (init && !dimsEqual(init.shape, shape)) fail(ShapeCodes.ShapeMismatch, `the initial value has shape ${shapeToString(init.shape)}, the param ${shapeToString(shape)}`, s.init!.span);
+      if (init && !dimsEqual(init.shape, shape))
+        fail(
+          ShapeCodes.ShapeMismatch,
+          `the initial value has shape ${shapeToString(init.shape)}, the param ${shapeToString(shape)}`,
+          s.init!.span,
+        );
       const layerSpan = isStdlibFile(s.span.file) ? this.userLayerSpan(act.path) : undefined;
-      v = this.builder.param({ path, dtype, shape, span: s.span, unused: false, init, ...(layerSpan ? { layerSpan } : {}) }, { span: s.span, scope: act.path });
+      const staticShape = shape.filter(isStatic);
+      // A weight of symbolic size exists only while a block is checked on symbolic sizes: an input stands for it.
+      v =
+        staticShape.length === shape.length
+          ? this.builder.param(
+              {
+                path,
+                dtype,
+                shape: staticShape,
+                span: s.span,
+                unused: false,
+                init,
+                ...(layerSpan ? { layerSpan } : {}),
+              },
+              { span: s.span, scope: act.path },
+            )
+          : this.builder.input(path, dtype, shape, { span: s.span, scope: act.path });
       this.params.set(path, v);
     }
     scope.define(s.name.name, { kind: "tensor", v }, s.name.span);
@@ -670,19 +823,27 @@ export class Elaborator {
   private weightName(e: A.Expr, scope: Scope, act: Activation): string {
     const name = expectString(this.evalExpr(e, scope, act), e.span, "a weight name");
     if (name === "") fail(ShapeCodes.BadWeightName, "the weight name is empty", e.span);
-    if (name.includes(".")) fail(ShapeCodes.BadWeightName, `the weight name ${JSON.stringify(name)} contains '.'`, e.span);
+    if (name.includes("."))
+      fail(ShapeCodes.BadWeightName, `the weight name ${JSON.stringify(name)} contains '.'`, e.span);
     return name;
   }
 
   private listElements = 0;
 
-  private spendListElements(n: number, span: Span): void {
+  spendListElements(n: number, span: Span): void {
     this.listElements += Math.max(0, n);
     if (this.listElements > MAX_LIST_ELEMENTS)
-      fail(ShapeCodes.TooLarge, `compile-time lists have grown past ${MAX_LIST_ELEMENTS} elements in all`, span, [], "nested ranges multiply: build large constants with full(...) or arange(...), or compute them in the graph");
+      fail(
+        ShapeCodes.TooLarge,
+        `compile-time lists have grown past ${MAX_LIST_ELEMENTS} elements in all`,
+        span,
+        [],
+        "nested ranges multiply: build large constants with full(...) or arange(...), or compute them in the graph",
+      );
   }
 
-  private paramDim(v: Val, span: Span): number {
+  private paramDim(v: Val, span: Span): Dim {
+    if (this.symbolicSizes && v.kind === "int" && !isStatic(v.v)) return v.v;
     const n = expectInt(v, span, "a param dimension");
     if (n < 0 || n > 2 ** 34) fail(ShapeCodes.BadDimension, `param dimension ${n} is out of range`, span);
     return n;
@@ -690,15 +851,38 @@ export class Elaborator {
 
   private declareLayer(s: A.LayerStmt, scope: Scope, act: Activation): void {
     if (act.kind === "fn") fail(CheckCodes.MisplacedStatement, "a fn cannot own layers: use a block", s.span);
-    const keys = s.path.map((seg) => (seg.kind === "Name" ? seg.name : String(expectInt(this.evalExpr(seg.expr, scope, act), seg.span, "a layer index"))));
+    const keys = s.path.map((seg) =>
+      seg.kind === "Name"
+        ? seg.name
+        : String(expectInt(this.evalExpr(seg.expr, scope, act), seg.span, "a layer index")),
+    );
     const rel = keys.join(".");
     const path = act.path ? `${act.path}.${rel}` : rel;
-    if (act.declared.has(`layer:${path}`)) fail(CheckCodes.DuplicateDefinition, `layer '${rel}' is declared twice`, s.span);
+    if (act.declared.has(`layer:${path}`))
+      fail(CheckCodes.DuplicateDefinition, `layer '${rel}' is declared twice`, s.span);
     act.declared.set(`layer:${path}`, s.span);
-    if (s.init.kind !== "Call") fail(ShapeCodes.TypeMismatch, "a layer is declared from a block call, e.g. `layer fc = Linear(768, 10)`", s.init.span);
+    if (s.init.kind !== "Call")
+      fail(
+        ShapeCodes.TypeMismatch,
+        "a layer is declared from a block call, e.g. `layer fc = Linear(768, 10)`",
+        s.init.span,
+      );
     const callee = this.evalExpr(s.init.callee, scope, act);
-    if (callee.kind !== "block") fail(ShapeCodes.TypeMismatch, `a layer is made from a block, but ${exprText(s.init.callee)} is ${describeKind(callee)}`, s.init.callee.span);
-    const layer = this.layerRegistry.get(path) ?? this.instantiate(callee.decl, this.evalArgs(s.init.args, scope, act), path, s.span, this.layerRegistry.get(act.path));
+    if (callee.kind !== "block")
+      fail(
+        ShapeCodes.TypeMismatch,
+        `a layer is made from a block, but ${exprText(s.init.callee)} is ${describeKind(callee)}`,
+        s.init.callee.span,
+      );
+    const layer =
+      this.layerRegistry.get(path) ??
+      this.instantiate(
+        callee.decl,
+        this.evalArgs(s.init.args, scope, act),
+        path,
+        s.span,
+        this.layerRegistry.get(act.path),
+      );
     this.layerRegistry.set(path, layer);
     this.observe?.(s.init.span, { kind: "layer", layer }, act.path);
     // File the instance in the activation's namespace tree: `layer a.b[2]` makes a -> b -> "2".
@@ -708,7 +892,7 @@ export class Elaborator {
       nsPath = nsPath ? `${nsPath}.${k}` : k;
       if (i === keys.length - 1) return void ns.set(k, { kind: "layer", layer });
       let next = ns.get(k);
-      if (!next || next.kind !== "ns") {
+      if (next?.kind !== "ns") {
         next = { kind: "ns", path: nsPath, entries: new Map() };
         ns.set(k, next);
       }
@@ -722,29 +906,45 @@ export class Elaborator {
     if (p.kind === "NamePattern") {
       if (p.name === "_") return;
       if (how === "define") scope.define(p.name, v, p.span);
-      else if (!scope.assign(p.name, v)) fail(CheckCodes.UnknownName, `'${p.name}' is assigned before it is defined`, p.span, [], `write \`let ${p.name} = ...\` first`);
+      else if (!scope.assign(p.name, v))
+        fail(
+          CheckCodes.UnknownName,
+          `'${p.name}' is assigned before it is defined`,
+          p.span,
+          [],
+          `write \`let ${p.name} = ...\` first`,
+        );
       return;
     }
-    if (v.kind !== "tuple" && v.kind !== "list") fail(ShapeCodes.TypeMismatch, `cannot unpack ${describeKind(v)} into ${p.elements.length} names`, span);
-    if (v.items.length !== p.elements.length) fail(ShapeCodes.TypeMismatch, `cannot unpack ${v.items.length} values into ${p.elements.length} names`, span);
+    if (v.kind !== "tuple" && v.kind !== "list")
+      fail(ShapeCodes.TypeMismatch, `cannot unpack ${describeKind(v)} into ${p.elements.length} names`, span);
+    if (v.items.length !== p.elements.length)
+      fail(ShapeCodes.TypeMismatch, `cannot unpack ${v.items.length} values into ${p.elements.length} names`, span);
     p.elements.forEach((e, i) => this.bindPattern(e, v.items[i], scope, span, how));
   }
 
   private iterate(v: Val, span: Span): Val[] {
     if (v.kind === "list" || v.kind === "tuple") return v.items;
-    fail(ShapeCodes.TypeMismatch, `cannot loop over ${describeKind(v)}`, span, [], "loop over a range `0..n` or a list");
+    fail(
+      ShapeCodes.TypeMismatch,
+      `cannot loop over ${describeKind(v)}`,
+      span,
+      [],
+      "loop over a range `0..n` or a list",
+    );
   }
 
   // ---- expressions ----
 
   private lookup(name: string, span: Span, scope: Scope): Val {
     const found = scope.lookup(name);
+    if (found?.value.kind === "poison") throw new PoisonedValueError();
     if (found) return found.value;
-    if (name in BUILTINS || name in CONSTRUCTS) return { kind: "builtin", name };
+    if (callableSignature(name)) return { kind: "builtin", name };
     if ((DTYPES as readonly string[]).includes(name)) return { kind: "dtype", v: name as DType };
     if (name === "pi") return float(Math.PI);
     if (name === "none") return NONE;
-    const candidates = [...scope.names(), ...Object.keys(BUILTINS), ...Object.keys(CONSTRUCTS)];
+    const candidates = [...scope.names(), ...callableNames()];
     const near = closestName(name, candidates);
     fail(CheckCodes.UnknownName, `'${name}' is not defined`, span, [], near ? `did you mean '${near}'?` : undefined);
   }
@@ -763,7 +963,13 @@ export class Elaborator {
    */
   evalExpr(e: A.Expr, scope: Scope, act: Activation): Val {
     if (this.evalDepth >= MAX_EVAL_DEPTH)
-      fail(ShapeCodes.RecursionLimit, `expressions and block calls nest more than ${MAX_EVAL_DEPTH} deep here`, e.span, [], "name intermediate results with `let`, or nest fewer blocks; a block may be instantiating itself");
+      fail(
+        ShapeCodes.RecursionLimit,
+        `expressions and block calls nest more than ${MAX_EVAL_DEPTH} deep here`,
+        e.span,
+        [],
+        "name intermediate results with `let`, or nest fewer blocks; a block may be instantiating itself",
+      );
     this.evalDepth++;
     try {
       const value = this.evaluate(e, scope, act);
@@ -778,7 +984,8 @@ export class Elaborator {
     switch (e.kind) {
       case "Number":
         if (!Number.isFinite(e.value)) fail(SyntaxCodes.BadNumber, `the number ${e.raw} is out of range`, e.span);
-        if (!e.isFloat && !Number.isSafeInteger(e.value)) fail(SyntaxCodes.BadNumber, `the integer ${e.raw} is too large`, e.span, [], "integers must be below 2^53");
+        if (!e.isFloat && !Number.isSafeInteger(e.value))
+          fail(SyntaxCodes.BadNumber, `the integer ${e.raw} is too large`, e.span, [], "integers must be below 2^53");
         return e.isFloat ? float(e.value) : int(e.value);
       case "String":
         return { kind: "string", v: e.value };
@@ -804,12 +1011,16 @@ export class Elaborator {
       case "Unary": {
         const v = this.evalExpr(e.operand, scope, act);
         if (e.op === "not") {
-          if (v.kind === "tensor") return { kind: "tensor", v: this.emit.op1("not", {}, [v.v], this.origin(e.span, act)) };
+          if (v.kind === "tensor")
+            return { kind: "tensor", v: this.emit.op1("not", {}, [v.v], this.origin(e.span, act)) };
           return bool(!expectBool(v, e.operand.span, "the operand of not"));
         }
         if (v.kind === "int") return int(dimNeg(v.v));
         if (v.kind === "float") return float(-v.v);
-        return { kind: "tensor", v: this.emit.op1("neg", {}, [expectTensor(v, e.operand.span, "the operand of -")], this.origin(e.span, act)) };
+        return {
+          kind: "tensor",
+          v: this.emit.op1("neg", {}, [expectTensor(v, e.operand.span, "the operand of -")], this.origin(e.span, act)),
+        };
       }
       case "Binary": {
         if (e.op === "and" || e.op === "or") {
@@ -820,25 +1031,36 @@ export class Elaborator {
             return bool(expectBool(this.evalExpr(e.right, scope, act), e.right.span, `the right side of ${e.op}`));
           }
           const r = this.evalExpr(e.right, scope, act);
-          return this.binary(e.op, l, r, e.span, e.opSpan, act);
+          return binary(this, e.op, l, r, e.span, e.opSpan, act);
         }
-        return this.binary(e.op, this.evalExpr(e.left, scope, act), this.evalExpr(e.right, scope, act), e.span, e.opSpan, act);
+        return binary(
+          this,
+          e.op,
+          this.evalExpr(e.left, scope, act),
+          this.evalExpr(e.right, scope, act),
+          e.span,
+          e.opSpan,
+          act,
+        );
       }
       case "Cond":
-        return expectBool(this.evalExpr(e.cond, scope, act), e.cond.span, "the condition") ? this.evalExpr(e.then, scope, act) : this.evalExpr(e.else, scope, act);
+        return expectBool(this.evalExpr(e.cond, scope, act), e.cond.span, "the condition")
+          ? this.evalExpr(e.then, scope, act)
+          : this.evalExpr(e.else, scope, act);
       case "Range": {
         const a = expectInt(this.evalExpr(e.start, scope, act), e.start.span, "a range start");
         const b = expectInt(this.evalExpr(e.end, scope, act), e.end.span, "a range end");
-        if (b - a > MAX_RANGE) fail(ShapeCodes.TooLarge, `the range ${a}..${b} has more than ${MAX_RANGE} elements`, e.span);
+        if (b - a > MAX_RANGE)
+          fail(ShapeCodes.TooLarge, `the range ${a}..${b} has more than ${MAX_RANGE} elements`, e.span);
         this.spendListElements(b - a, e.span);
         const items: Val[] = [];
         for (let i = a; i < b; i++) items.push(int(i));
         return { kind: "list", items };
       }
       case "Member":
-        return this.member(this.evalExpr(e.target, scope, act), e, act);
+        return member(this, this.evalExpr(e.target, scope, act), e, act);
       case "Index":
-        return this.index(this.evalExpr(e.target, scope, act), e, scope, act);
+        return index(this, this.evalExpr(e.target, scope, act), e, scope, act);
       case "Call":
         return this.call(e, scope, act);
       case "SplitIndex":
@@ -856,200 +1078,32 @@ export class Elaborator {
       case "fn":
         return this.callFn(callee.decl, args, e.span, act);
       case "builtin": {
-        const construct = CONSTRUCTS[callee.name];
+        const construct = Object.hasOwn(CONSTRUCTS, callee.name) ? CONSTRUCTS[callee.name as ConstructName] : undefined;
         if (construct?.call) return construct.call(this, args, e.span, act);
-        const b = BUILTINS[callee.name];
-        const ctx: BuiltinContext = { emit: this.emit, origin: this.origin(e.span, act), span: e.span, print: this.print };
-        return b.impl(ctx, bindArgs(callee.name, b.spec, args, e.span));
+        const b = builtinOf(callee.name)!;
+        const ctx: BuiltinContext = {
+          emit: this.emit,
+          origin: this.origin(e.span, act),
+          span: e.span,
+          print: this.print,
+        };
+        return b.impl(ctx, bindArgs(callee.name, b.sig, args, e.span));
       }
       case "block":
-        fail(ShapeCodes.TypeMismatch, `block ${callee.decl.name.name} must be instantiated with a name before it is called`, e.span, [], `write \`layer name = ${callee.decl.name.name}(...)\`, then call \`name(x)\``);
+        fail(
+          ShapeCodes.TypeMismatch,
+          `block ${callee.decl.name.name} must be instantiated with a name before it is called`,
+          e.span,
+          [],
+          `write \`layer name = ${callee.decl.name.name}(...)\`, then call \`name(x)\``,
+        );
       default:
-        fail(ShapeCodes.TypeMismatch, `${exprText(e.callee)} is ${describeKind(callee)}, which cannot be called`, e.callee.span);
+        fail(
+          ShapeCodes.TypeMismatch,
+          `${exprText(e.callee)} is ${describeKind(callee)}, which cannot be called`,
+          e.callee.span,
+        );
     }
-  }
-
-  private member(v: Val, e: A.MemberExpr, act: Activation): Val {
-    const name = e.member.name;
-    if (v.kind === "ns") {
-      const entry = v.entries.get(name);
-      if (!entry) fail(CheckCodes.UnknownName, `layer group ${v.path} has no '${name}'`, e.member.span, [], `it has: ${[...v.entries.keys()].join(", ")}`);
-      return entry;
-    }
-    if (v.kind === "tensor") {
-      const t = v.v;
-      if (name === "shape") return { kind: "list", items: t.shape.map((d) => int(d)) };
-      if (name === "rank") return int(t.shape.length);
-      if (name === "dtype") return { kind: "dtype", v: t.dtype };
-      if (name === "T") {
-        if (t.shape.length < 2) fail(ShapeCodes.RankMismatch, `.T needs rank >= 2, got ${shapeToString(t.shape)}`, e.span);
-        const perm = t.shape.map((_, i) => i);
-        [perm[perm.length - 1], perm[perm.length - 2]] = [perm[perm.length - 2], perm[perm.length - 1]];
-        return { kind: "tensor", v: this.emit.op1("transpose", { perm }, [t], this.origin(e.span, act)) };
-      }
-    }
-    if (v.kind === "layer" && v.layer.config.has(name)) return v.layer.config.get(name)!;
-    fail(CheckCodes.UnknownName, `${describeKind(v)} has no member '${name}'`, e.member.span, [], v.kind === "tensor" ? "tensors have .shape, .rank, .dtype and .T" : undefined);
-  }
-
-  private index(v: Val, e: A.IndexExpr, scope: Scope, act: Activation): Val {
-    if (v.kind === "ns") {
-      if (e.subscripts.length !== 1 || e.subscripts[0].kind !== "At") fail(ShapeCodes.BadArgument, "a layer group takes one index", e.span);
-      const sub = e.subscripts[0];
-      const key = String(expectInt(this.evalExpr(sub.expr, scope, act), sub.span, "a layer index"));
-      const entry = v.entries.get(key);
-      if (!entry) fail(CheckCodes.UnknownName, `layer group ${v.path} has no [${key}]`, sub.span, [], `it has: ${[...v.entries.keys()].join(", ")}`);
-      return entry;
-    }
-    if (v.kind === "list" || v.kind === "tuple") {
-      if (e.subscripts.length !== 1) fail(ShapeCodes.BadArgument, "a list takes one index", e.span);
-      const sub = e.subscripts[0];
-      if (sub.kind === "At") {
-        const i = expectInt(this.evalExpr(sub.expr, scope, act), sub.span, "a list index");
-        const j = i < 0 ? i + v.items.length : i;
-        if (j < 0 || j >= v.items.length) fail(ShapeCodes.IndexOutOfRange, `index ${i} is outside a list of ${v.items.length}`, sub.span);
-        return v.items[j];
-      }
-      if (sub.kind === "Slice") {
-        const [start, end, step] = this.sliceBounds(sub, v.items.length, scope, act);
-        const items: Val[] = [];
-        for (let i = start; i < end; i += step) items.push(v.items[i]);
-        return { kind: v.kind, items };
-      }
-      fail(ShapeCodes.BadArgument, "`...` does not index a list", sub.span);
-    }
-    if (v.kind === "dtype") {
-      // `f32[2, 3]` in value position is a tensor type, used e.g. by zeros-like builtins; not needed yet.
-      fail(ShapeCodes.TypeMismatch, "a tensor type is not a value here", e.span);
-    }
-    const t = expectTensor(v, e.target.span, "an indexed value");
-    return { kind: "tensor", v: this.indexTensor(t, e, scope, act) };
-  }
-
-  private sliceBounds(sub: Extract<A.Subscript, { kind: "Slice" }>, n: number, scope: Scope, act: Activation): [number, number, number] {
-    const num = (x: A.Expr | undefined, d: number) => (x ? expectInt(this.evalExpr(x, scope, act), x.span, "a slice bound") : d);
-    const step = num(sub.step, 1);
-    if (step < 1) fail(ShapeCodes.BadArgument, "slice steps must be positive", sub.span);
-    const norm = (i: number) => Math.min(Math.max(i < 0 ? i + n : i, 0), n);
-    const start = norm(num(sub.start, 0));
-    return [start, Math.max(start, norm(num(sub.end, n))), step];
-  }
-
-  private indexTensor(t: IrValue, e: A.IndexExpr, scope: Scope, act: Activation): IrValue {
-    const subs = e.subscripts;
-    const ell = subs.findIndex((s) => s.kind === "Ellipsis");
-    if (subs.filter((s) => s.kind === "Ellipsis").length > 1) fail(ShapeCodes.BadArgument, "only one `...` per subscript", e.span);
-    const explicit = subs.length - (ell >= 0 ? 1 : 0);
-    if (explicit > t.shape.length) fail(ShapeCodes.RankMismatch, `${explicit} indices for a tensor of rank ${t.shape.length} ${shapeToString(t.shape)}`, e.span, provenance(t));
-    const perAxis: (A.Subscript | undefined)[] = [];
-    for (const s of subs) {
-      if (s.kind === "Ellipsis") for (let k = 0; k < t.shape.length - explicit; k++) perAxis.push(undefined);
-      else perAxis.push(s);
-    }
-    const origin = this.origin(e.span, act);
-    const ctx: BuiltinContext = { emit: this.emit, origin, span: e.span, print: this.print };
-    let x = t;
-    const drop: number[] = [];
-    perAxis.forEach((s, axis) => {
-      if (!s || (s.kind === "Slice" && !s.start && !s.end && !s.step)) return;
-      const n = x.shape[axis];
-      if (!isStatic(n)) fail(ShapeCodes.NotCompileTime, `cannot index axis ${axis} of symbolic size ${dimToString(n)}`, s.span);
-      if (s.kind === "At") {
-        const i = expectInt(this.evalExpr(s.expr, scope, act), s.span, "an index");
-        const j = i < 0 ? i + n : i;
-        if (j < 0 || j >= n) fail(ShapeCodes.IndexOutOfRange, `index ${i} is outside axis ${axis} of size ${n}`, s.span, provenance(t));
-        x = slice(ctx, x, axis, j, j + 1);
-        drop.push(axis);
-      } else if (s.kind === "Slice") {
-        const [start, end, step] = this.sliceBounds(s, n, scope, act);
-        if (start !== 0 || end !== n || step !== 1) x = slice(ctx, x, axis, start, end, step);
-      }
-    });
-    if (drop.length) x = reshape(ctx, x, x.shape.filter((_, i) => !drop.includes(i)), e.span);
-    return x;
-  }
-
-  binary(op: A.BinaryOp, l: Val, r: Val, span: Span, opSpan: Span, act: Activation): Val {
-    if (op === "+" && (l.kind === "string" || r.kind === "string")) {
-      if (l.kind === "string" && r.kind === "string") return { kind: "string", v: l.v + r.v };
-      fail(ShapeCodes.TypeMismatch, `+ joins two strings, not ${describeKind(l)} and ${describeKind(r)}`, span, [], "turn an int into a string with str(i): `\"w\" + str(i)`");
-    }
-    if (l.kind === "tensor" || r.kind === "tensor") return this.tensorBinary(op, l, r, span, act);
-    if (l.kind === "list" && r.kind === "list" && op === "+") {
-      this.spendListElements(l.items.length + r.items.length, span);
-      return { kind: "list", items: [...l.items, ...r.items] };
-    }
-    if ((op === "==" || op === "!=") && !(isNum(l) && isNum(r))) {
-      const same = show(l) === show(r) && l.kind === r.kind;
-      return bool(op === "==" ? same : !same);
-    }
-    if (l.kind === "int" && r.kind === "int") return this.intBinary(op, l.v, r.v, span, opSpan);
-    if (l.kind === "bool" && r.kind === "bool" && (op === "and" || op === "or")) return bool(op === "and" ? l.v && r.v : l.v || r.v);
-    const a = expectNumber(l, span, `the left side of ${op}`);
-    const b = expectNumber(r, span, `the right side of ${op}`);
-    switch (op) {
-      case "+": return float(a + b);
-      case "-": return float(a - b);
-      case "*": return float(a * b);
-      case "/":
-        if (b === 0) fail(ShapeCodes.DivisionByZero, "division by zero", opSpan);
-        return float(a / b);
-      case "%": return float(a % b);
-      case "**": return float(a ** b);
-      case "<": return bool(a < b);
-      case "<=": return bool(a <= b);
-      case ">": return bool(a > b);
-      case ">=": return bool(a >= b);
-      case "==": return bool(a === b);
-      case "!=": return bool(a !== b);
-      default:
-        fail(ShapeCodes.TypeMismatch, `${op} is not defined for numbers`, opSpan);
-    }
-  }
-
-  private intBinary(op: A.BinaryOp, a: Dim, b: Dim, span: Span, opSpan: Span): Val {
-    switch (op) {
-      case "+": return int(dimAdd(a, b));
-      case "-": return int(dimSub(a, b));
-      case "*": return int(dimMul(a, b));
-      case "/": {
-        if (b === 0) fail(ShapeCodes.DivisionByZero, "division by zero", opSpan);
-        const q = dimDivExact(a, b);
-        if (q !== undefined) return int(q);
-        if (isStatic(a) && isStatic(b)) return float(a / b);
-        fail(ShapeCodes.NotDivisible, `${dimToString(a)} is not divisible by ${dimToString(b)}`, span);
-      }
-      case "==": return bool(dimEq(a, b));
-      case "!=": return bool(!dimEq(a, b));
-    }
-    const x = expectInt(int(a), span, `the left side of ${op}`);
-    const y = expectInt(int(b), span, `the right side of ${op}`);
-    switch (op) {
-      case "%":
-        if (y === 0) fail(ShapeCodes.DivisionByZero, "modulo by zero", opSpan);
-        return int(((x % y) + y) % y);
-      case "**": return y >= 0 ? int(x ** y) : float(x ** y);
-      case "<": return bool(x < y);
-      case "<=": return bool(x <= y);
-      case ">": return bool(x > y);
-      case ">=": return bool(x >= y);
-      default:
-        fail(ShapeCodes.TypeMismatch, `${op} is not defined for ints`, opSpan);
-    }
-  }
-
-  private tensorBinary(op: A.BinaryOp, l: Val, r: Val, span: Span, act: Activation): Val {
-    const origin = this.origin(span, act);
-    const ctx: BuiltinContext = { emit: this.emit, origin, span, print: this.print };
-    const like = l.kind === "tensor" ? l.v.dtype : (r as { v: IrValue }).v.dtype;
-    const a = toTensor(ctx, l, span, `the left side of ${op}`, like);
-    const b = toTensor(ctx, r, span, `the right side of ${op}`, like);
-    if (a.dtype !== b.dtype)
-      fail(ShapeCodes.DTypeMismatch, `${op} of ${a.dtype} and ${b.dtype}`, span, [...provenance(a, "the left side"), ...provenance(b, "the right side")], "convert one side with cast(x, f32)");
-    const irOp = ({ "+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "@": "matmul", "<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", and: "and", or: "or" } as const)[op as "+"];
-    if (op === "!=") return { kind: "tensor", v: this.emit.op1("not", {}, [this.emit.op1("eq", {}, [a, b], origin)], origin) };
-    if (!irOp) fail(ShapeCodes.TypeMismatch, `${op} is not defined for tensors`, span);
-    return { kind: "tensor", v: this.emit.op1(irOp, {}, [a, b], origin) };
   }
 
   private dtypeOf(name: string, span: Span): DType {
@@ -1063,54 +1117,33 @@ export class Elaborator {
   }
 }
 
-export type { Scope, Activation };
-
 function zeros(dtype: DType, shape: number[]): HostTensor {
-  return { dtype, shape, data: allocData(dtype, shape.reduce((a, b) => a * b, 1)) };
-}
-
-function isNum(v: Val): boolean {
-  return v.kind === "int" || v.kind === "float";
+  return {
+    dtype,
+    shape,
+    data: allocData(
+      dtype,
+      shape.reduce((a, b) => a * b, 1),
+    ),
+  };
 }
 
 function dimsEqual(a: readonly Dim[], b: readonly Dim[]): boolean {
   return a.length === b.length && a.every((d, i) => dimEq(d, b[i]));
 }
 
-/** Converts a matched value to the declared kind (an int given for a float parameter becomes a float). */
-function coerce(type: A.TypeExpr, v: Val): Val {
-  if (type.kind === "NamedType" && type.name === "float" && v.kind === "int" && isStatic(v.v)) return float(v.v);
-  return v;
-}
-
 function mentions(type: A.TensorTypeExpr, name: string): boolean {
   return type.dims.some((d) => d.kind === "Dim" && d.expr.kind === "Name" && d.expr.name === name);
 }
 
-export function exprText(e: A.Expr): string {
-  switch (e.kind) {
-    case "Number":
-      return e.raw;
-    case "Name":
-      return e.name;
-    case "Binary":
-      return `${exprText(e.left)} ${e.op} ${exprText(e.right)}`;
-    case "Unary":
-      return `${e.op === "not" ? "not " : "-"}${exprText(e.operand)}`;
-    case "Member":
-      return `${exprText(e.target)}.${e.member.name}`;
-    case "Call":
-      return `${exprText(e.callee)}(...)`;
-    case "Index":
-      return `${exprText(e.target)}[...]`;
-    case "String":
-      return JSON.stringify(e.value);
-    default:
-      return e.kind.toLowerCase();
-  }
-}
-
-function patternText(p: A.Pattern): string {
-  return p.kind === "NamePattern" ? p.name : `(${p.elements.map(patternText).join(", ")})`;
-}
-
+/** Poisons what a failed statement would have bound: its definitions, and the variables it (or its branches) assigns. */
+/** Errors that elaborating on symbols can cause where concrete arguments would not: the block is not checked. */
+const SYMBOLIC_LIMITS = new Set(
+  [
+    ShapeCodes.NotCompileTime,
+    ShapeCodes.NotDivisible,
+    ShapeCodes.AssertionFailed,
+    ShapeCodes.TooLarge,
+    ShapeCodes.RecursionLimit,
+  ].map((c) => c.code),
+);

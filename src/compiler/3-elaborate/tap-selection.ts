@@ -49,8 +49,12 @@ export class TapSelection {
 
   /** The names a `let` or an assignment binds in a block or model body. */
   offerBinding(pattern: A.Pattern, v: Val, path: string): void {
-    if (pattern.kind === "NamePattern") return void (pattern.name !== "_" && this.offer(path ? `${path}/${pattern.name}` : pattern.name, v, pattern.span));
-    if (v.kind === "tuple" || v.kind === "list") pattern.elements.forEach((p, i) => v.items[i] && this.offerBinding(p, v.items[i], path));
+    if (pattern.kind === "NamePattern")
+      return void (
+        pattern.name !== "_" && this.offer(path ? `${path}/${pattern.name}` : pattern.name, v, pattern.span)
+      );
+    if (v.kind === "tuple" || v.kind === "list")
+      pattern.elements.forEach((p, i) => v.items[i] && this.offerBinding(p, v.items[i], path));
   }
 
   /** The requested values as graph outputs, or a NET8020 for each name nothing was offered under. */
@@ -67,9 +71,17 @@ export class TapSelection {
         continue;
       }
       const near = closestName(r.name, this.offered.keys());
-      const within = [...this.offered.keys()].filter((k) => k.endsWith(`/${r.name}`) || k.endsWith(`.${r.name}`)).slice(0, 3);
-      const hint = near ? `did you mean '${near}'?` : within.length ? `did you mean ${within.map((k) => `'${k}'`).join(" or ")}?` : undefined;
-      diagnostics.push(makeDiagnostic(CliCodes.UnknownTap, `--tap ${r.name}: the model has no tensor of that name`, r.span, { hint }));
+      const within = [...this.offered.keys()]
+        .filter((k) => k.endsWith(`/${r.name}`) || k.endsWith(`.${r.name}`))
+        .slice(0, 3);
+      const hint = near
+        ? `did you mean '${near}'?`
+        : within.length
+          ? `did you mean ${within.map((k) => `'${k}'`).join(" or ")}?`
+          : undefined;
+      diagnostics.push(
+        makeDiagnostic(CliCodes.UnknownTap, `--tap ${r.name}: the model has no tensor of that name`, r.span, { hint }),
+      );
     }
     return { taps, diagnostics };
   }

@@ -19,7 +19,9 @@ export type Val =
   | { kind: "block"; decl: A.BlockDecl }
   | { kind: "fn"; decl: A.FnDecl }
   | { kind: "builtin"; name: string }
-  | { kind: "none" };
+  | { kind: "none" }
+  /** What a statement that failed would have bound: its uses fail without a diagnostic of their own. */
+  | { kind: "poison" };
 
 /** A block instantiated with its compile-time arguments under a weight path (`layer qkv = Linear(...)`). */
 export interface LayerInstance {
@@ -35,6 +37,7 @@ export const int = (v: Dim): Val => ({ kind: "int", v });
 export const float = (v: number): Val => ({ kind: "float", v });
 export const bool = (v: boolean): Val => ({ kind: "bool", v });
 export const NONE: Val = { kind: "none" };
+export const POISON: Val = { kind: "poison" };
 
 export function describeKind(v: Val): string {
   switch (v.kind) {

@@ -44,9 +44,22 @@ export function randomParam(info: Pick<ParamInfo, "path" | "dtype" | "shape">, s
 function checkWeight(info: ParamInfo, t: HostTensor): Diagnostic | undefined {
   const declared = `${info.dtype}[${info.shape.join(", ")}]`;
   const given = `${t.dtype}[${t.shape.join(", ")}]`;
-  if (t.dtype !== info.dtype) return makeDiagnostic(ShapeCodes.DTypeMismatch, `the weight ${info.path} is ${given}, the model declares ${declared}`, info.span);
-  if (t.shape.length !== info.shape.length || t.shape.some((d, i) => d !== info.shape[i]) || t.data.length !== numel(t.shape))
-    return makeDiagnostic(ShapeCodes.ShapeMismatch, `the weight ${info.path} is ${given}, the model declares ${declared}`, info.span);
+  if (t.dtype !== info.dtype)
+    return makeDiagnostic(
+      ShapeCodes.DTypeMismatch,
+      `the weight ${info.path} is ${given}, the model declares ${declared}`,
+      info.span,
+    );
+  if (
+    t.shape.length !== info.shape.length ||
+    t.shape.some((d, i) => d !== info.shape[i]) ||
+    t.data.length !== numel(t.shape)
+  )
+    return makeDiagnostic(
+      ShapeCodes.ShapeMismatch,
+      `the weight ${info.path} is ${given}, the model declares ${declared}`,
+      info.span,
+    );
   return undefined;
 }
 
@@ -58,7 +71,11 @@ export function paramsReadBy(graph: Graph, nodes: Iterable<Node>): ParamInfo[] {
 }
 
 /** Binds a value to each of `params`; `seed` draws the values no tensor and no default gives. */
-export function bindParams(params: readonly ParamInfo[], weights: ReadonlyMap<string, HostTensor> | undefined, seed: number | undefined): BoundParams {
+export function bindParams(
+  params: readonly ParamInfo[],
+  weights: ReadonlyMap<string, HostTensor> | undefined,
+  seed: number | undefined,
+): BoundParams {
   const tensors = new Map<string, HostTensor>();
   const diagnostics: Diagnostic[] = [];
   let fromCheckpoint = 0;
@@ -71,7 +88,8 @@ export function bindParams(params: readonly ParamInfo[], weights: ReadonlyMap<st
       tensors.set(info.path, given);
       fromCheckpoint++;
     } else if (info.init) tensors.set(info.path, info.init);
-    else if (seed === undefined) diagnostics.push(makeDiagnostic(CliCodes.BadInputBinding, `no value for the parameter ${info.path}`, info.span));
+    else if (seed === undefined)
+      diagnostics.push(makeDiagnostic(CliCodes.BadInputBinding, `no value for the parameter ${info.path}`, info.span));
     else {
       let drawnTensor: HostTensor;
       try {
@@ -81,9 +99,14 @@ export function bindParams(params: readonly ParamInfo[], weights: ReadonlyMap<st
         if (!(e instanceof RangeError)) throw e;
         const gib = (numel(info.shape) * 4) / 2 ** 30;
         diagnostics.push(
-          makeDiagnostic(ShapeCodes.TooLarge, `cannot hold the weight ${info.path} (${info.dtype}[${info.shape.join(", ")}], ${gib.toFixed(1)} GiB as f32) in memory to draw its values`, info.span, {
-            hint: "check its dimensions; `netc inspect` reports a model's size without materialising its weights",
-          }),
+          makeDiagnostic(
+            ShapeCodes.TooLarge,
+            `cannot hold the weight ${info.path} (${info.dtype}[${info.shape.join(", ")}], ${gib.toFixed(1)} GiB as f32) in memory to draw its values`,
+            info.span,
+            {
+              hint: "check its dimensions; `netc inspect` reports a model's size without materialising its weights",
+            },
+          ),
         );
         continue;
       }

@@ -31,7 +31,13 @@ export class GraphBuilder {
     return b;
   }
 
-  private make<K extends OpName>(op: K, attrs: OpAttrs[K], inputs: Value[], types: { dtype: DType; shape: readonly Dim[] }[], origin: NodeOrigin): Node<K> {
+  private make<K extends OpName>(
+    op: K,
+    attrs: OpAttrs[K],
+    inputs: Value[],
+    types: { dtype: DType; shape: readonly Dim[] }[],
+    origin: NodeOrigin,
+  ): Node<K> {
     const node: Node<K> = {
       id: this.nextNode++,
       op,
@@ -42,7 +48,13 @@ export class GraphBuilder {
       scope: origin.scope ?? "",
       construct: origin.construct,
     };
-    node.outputs = types.map((t, index) => ({ id: this.nextValue++, dtype: t.dtype, shape: [...t.shape], producer: node as Node, index }));
+    node.outputs = types.map((t, index) => ({
+      id: this.nextValue++,
+      dtype: t.dtype,
+      shape: [...t.shape],
+      producer: node as Node,
+      index,
+    }));
     this.graph.nodes.push(node as Node);
     return node;
   }
@@ -65,7 +77,10 @@ export class GraphBuilder {
 
   param(info: ParamInfo, origin: NodeOrigin = {}): Value {
     this.graph.params.push(info);
-    return this.make("param", { path: info.path }, [], [{ dtype: info.dtype, shape: info.shape }], { span: info.span, ...origin }).outputs[0];
+    return this.make("param", { path: info.path }, [], [{ dtype: info.dtype, shape: info.shape }], {
+      span: info.span,
+      ...origin,
+    }).outputs[0];
   }
 
   constant(value: HostTensor, origin: NodeOrigin = {}): Value {

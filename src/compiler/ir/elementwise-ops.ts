@@ -5,10 +5,52 @@
 import type { DType } from "../../util/tensor.js";
 import { type Dim, dimEq, shapeToString } from "./dim.js";
 import type { OpAttrs, OpName } from "./ir.js";
-import { divI64, divInt, erf, gelu, geluTanh, intMul, powFloat, powI64, powInt, sigmoid } from "./interp/scalar-math.js";
+import {
+  divI64,
+  divInt,
+  erf,
+  gelu,
+  geluTanh,
+  intMul,
+  powFloat,
+  powI64,
+  powInt,
+  sigmoid,
+} from "./interp/scalar-math.js";
 
-export type UnaryOp = "neg" | "abs" | "exp" | "log" | "sqrt" | "reciprocal" | "tanh" | "sigmoid" | "erf" | "gelu" | "relu" | "floor" | "ceil" | "sin" | "cos" | "not";
-export type BinaryOp = "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum" | "prelu" | "lt" | "le" | "gt" | "ge" | "eq" | "and" | "or";
+export type UnaryOp =
+  | "neg"
+  | "abs"
+  | "exp"
+  | "log"
+  | "sqrt"
+  | "reciprocal"
+  | "tanh"
+  | "sigmoid"
+  | "erf"
+  | "gelu"
+  | "relu"
+  | "floor"
+  | "ceil"
+  | "sin"
+  | "cos"
+  | "not";
+export type BinaryOp =
+  | "add"
+  | "sub"
+  | "mul"
+  | "div"
+  | "pow"
+  | "maximum"
+  | "minimum"
+  | "prelu"
+  | "lt"
+  | "le"
+  | "gt"
+  | "ge"
+  | "eq"
+  | "and"
+  | "or";
 
 /**
  * The ONNX lowering: one ONNX op of the same inputs and output, "custom" for a lowering the ONNX backend writes by
@@ -64,15 +106,79 @@ const fn = (name: string) => (x: string[]) => `${name}(${x[0]})`;
 const helper = (name: WgslHelper) => (x: string[], c: WgslScalar<unknown>) => c.call(name, x[0]);
 
 const UNARY_TABLE = {
-  neg: { domain: "numeric", f64: (x) => -x, i64: (x) => -x, expensive: false, onnx: { op: "Neg" }, wgsl: (x) => `-(${x[0]})` },
-  abs: { domain: "numeric", f64: Math.abs, i64: (x) => (x < 0n ? -x : x), expensive: false, onnx: { op: "Abs" }, wgsl: fn("abs"), builtin: "absolute value" },
-  exp: { domain: "float", f64: Math.exp, expensive: true, onnx: { op: "Exp" }, wgsl: fn("exp"), builtin: "e^x elementwise" },
-  log: { domain: "float", f64: Math.log, expensive: true, onnx: { op: "Log" }, wgsl: fn("log"), builtin: "natural logarithm" },
-  sqrt: { domain: "float", f64: Math.sqrt, expensive: true, onnx: { op: "Sqrt" }, wgsl: fn("sqrt"), builtin: "square root" },
-  reciprocal: { domain: "float", f64: (x) => 1 / x, expensive: false, onnx: { op: "Reciprocal" }, wgsl: (x) => `(1.0f / ${x[0]})`, builtin: "1/x" },
-  tanh: { domain: "float", f64: Math.tanh, expensive: true, onnx: { op: "Tanh" }, wgsl: helper("tanh_f"), builtin: "hyperbolic tangent" },
-  sigmoid: { domain: "float", f64: sigmoid, expensive: true, onnx: { op: "Sigmoid" }, wgsl: helper("sigmoid_f"), builtin: "logistic sigmoid" },
-  erf: { domain: "float", f64: erf, expensive: true, onnx: { op: "Erf" }, wgsl: helper("erf_f"), builtin: "Gauss error function" },
+  neg: {
+    domain: "numeric",
+    f64: (x) => -x,
+    i64: (x) => -x,
+    expensive: false,
+    onnx: { op: "Neg" },
+    wgsl: (x) => `-(${x[0]})`,
+  },
+  abs: {
+    domain: "numeric",
+    f64: Math.abs,
+    i64: (x) => (x < 0n ? -x : x),
+    expensive: false,
+    onnx: { op: "Abs" },
+    wgsl: fn("abs"),
+    builtin: "absolute value",
+  },
+  exp: {
+    domain: "float",
+    f64: Math.exp,
+    expensive: true,
+    onnx: { op: "Exp" },
+    wgsl: fn("exp"),
+    builtin: "e^x elementwise",
+  },
+  log: {
+    domain: "float",
+    f64: Math.log,
+    expensive: true,
+    onnx: { op: "Log" },
+    wgsl: fn("log"),
+    builtin: "natural logarithm",
+  },
+  sqrt: {
+    domain: "float",
+    f64: Math.sqrt,
+    expensive: true,
+    onnx: { op: "Sqrt" },
+    wgsl: fn("sqrt"),
+    builtin: "square root",
+  },
+  reciprocal: {
+    domain: "float",
+    f64: (x) => 1 / x,
+    expensive: false,
+    onnx: { op: "Reciprocal" },
+    wgsl: (x) => `(1.0f / ${x[0]})`,
+    builtin: "1/x",
+  },
+  tanh: {
+    domain: "float",
+    f64: Math.tanh,
+    expensive: true,
+    onnx: { op: "Tanh" },
+    wgsl: helper("tanh_f"),
+    builtin: "hyperbolic tangent",
+  },
+  sigmoid: {
+    domain: "float",
+    f64: sigmoid,
+    expensive: true,
+    onnx: { op: "Sigmoid" },
+    wgsl: helper("sigmoid_f"),
+    builtin: "logistic sigmoid",
+  },
+  erf: {
+    domain: "float",
+    f64: erf,
+    expensive: true,
+    onnx: { op: "Erf" },
+    wgsl: helper("erf_f"),
+    builtin: "Gauss error function",
+  },
   // One op, so that backends can use a native kernel (ONNX Gelu from opset 20) or fuse it as one expression.
   gelu: {
     domain: "float",
@@ -90,11 +196,31 @@ const UNARY_TABLE = {
     wgsl: (x, c) => (c.float ? `max(${x[0]}, 0.0f)` : `max(${x[0]}, 0i)`),
     builtin: "max(x, 0)",
   },
-  floor: { domain: "float", f64: Math.floor, expensive: false, onnx: { op: "Floor" }, wgsl: fn("floor"), builtin: "round down" },
-  ceil: { domain: "float", f64: Math.ceil, expensive: false, onnx: { op: "Ceil" }, wgsl: fn("ceil"), builtin: "round up" },
+  floor: {
+    domain: "float",
+    f64: Math.floor,
+    expensive: false,
+    onnx: { op: "Floor" },
+    wgsl: fn("floor"),
+    builtin: "round down",
+  },
+  ceil: {
+    domain: "float",
+    f64: Math.ceil,
+    expensive: false,
+    onnx: { op: "Ceil" },
+    wgsl: fn("ceil"),
+    builtin: "round up",
+  },
   sin: { domain: "float", f64: Math.sin, expensive: true, onnx: { op: "Sin" }, wgsl: fn("sin"), builtin: "sine" },
   cos: { domain: "float", f64: Math.cos, expensive: true, onnx: { op: "Cos" }, wgsl: fn("cos"), builtin: "cosine" },
-  not: { domain: "bool", f64: (x) => (x === 0 ? 1 : 0), expensive: false, onnx: { op: "Not" }, wgsl: (x) => `!(${x[0]})` },
+  not: {
+    domain: "bool",
+    f64: (x) => (x === 0 ? 1 : 0),
+    expensive: false,
+    onnx: { op: "Not" },
+    wgsl: (x) => `!(${x[0]})`,
+  },
 } as const satisfies { readonly [K in UnaryOp]: UnaryRow<OpAttrs[K]> };
 
 const same = (f: (a: number, b: number) => number) => () => f;
@@ -106,10 +232,42 @@ const compare = (holds: (a: number | bigint, b: number | bigint) => boolean): Pi
 const isInt = (d: DType) => d === "i32" || d === "i8" || d === "u8";
 
 const BINARY_TABLE = {
-  add: { operands: "numeric", result: "same", f64: same((a, b) => a + b), i64: (a, b) => a + b, expensive: false, onnx: { op: "Add" }, wgsl: infix("+") },
-  sub: { operands: "numeric", result: "same", f64: same((a, b) => a - b), i64: (a, b) => a - b, expensive: false, onnx: { op: "Sub" }, wgsl: infix("-") },
-  mul: { operands: "numeric", result: "same", f64: (d) => (isInt(d) ? intMul(d) : (a, b) => a * b), i64: (a, b) => a * b, expensive: false, onnx: { op: "Mul" }, wgsl: infix("*") },
-  div: { operands: "numeric", result: "same", f64: (d) => (isInt(d) ? divInt : (a, b) => a / b), i64: divI64, expensive: false, onnx: { op: "Div" }, wgsl: infix("/") },
+  add: {
+    operands: "numeric",
+    result: "same",
+    f64: same((a, b) => a + b),
+    i64: (a, b) => a + b,
+    expensive: false,
+    onnx: { op: "Add" },
+    wgsl: infix("+"),
+  },
+  sub: {
+    operands: "numeric",
+    result: "same",
+    f64: same((a, b) => a - b),
+    i64: (a, b) => a - b,
+    expensive: false,
+    onnx: { op: "Sub" },
+    wgsl: infix("-"),
+  },
+  mul: {
+    operands: "numeric",
+    result: "same",
+    f64: (d) => (isInt(d) ? intMul(d) : (a, b) => a * b),
+    i64: (a, b) => a * b,
+    expensive: false,
+    onnx: { op: "Mul" },
+    wgsl: infix("*"),
+  },
+  div: {
+    operands: "numeric",
+    result: "same",
+    f64: (d) => (isInt(d) ? divInt : (a, b) => a / b),
+    i64: divI64,
+    expensive: false,
+    onnx: { op: "Div" },
+    wgsl: infix("/"),
+  },
   pow: {
     operands: "numeric",
     result: "same",
@@ -119,8 +277,24 @@ const BINARY_TABLE = {
     onnx: { op: "Pow" },
     wgsl: (x, c) => c.call(c.float ? "pow_f" : "pow_i", x[0], x[1]),
   },
-  maximum: { operands: "numeric", result: "same", f64: same(Math.max), i64: (a, b) => (a > b ? a : b), expensive: false, onnx: { op: "Max" }, wgsl: (x) => `max(${x[0]}, ${x[1]})` },
-  minimum: { operands: "numeric", result: "same", f64: same(Math.min), i64: (a, b) => (a < b ? a : b), expensive: false, onnx: { op: "Min" }, wgsl: (x) => `min(${x[0]}, ${x[1]})` },
+  maximum: {
+    operands: "numeric",
+    result: "same",
+    f64: same(Math.max),
+    i64: (a, b) => (a > b ? a : b),
+    expensive: false,
+    onnx: { op: "Max" },
+    wgsl: (x) => `max(${x[0]}, ${x[1]})`,
+  },
+  minimum: {
+    operands: "numeric",
+    result: "same",
+    f64: same(Math.min),
+    i64: (a, b) => (a < b ? a : b),
+    expensive: false,
+    onnx: { op: "Min" },
+    wgsl: (x) => `min(${x[0]}, ${x[1]})`,
+  },
   /** x where x >= 0, slope * x where x < 0; the slope broadcasts to x's shape (torch PReLU, ONNX PRelu). */
   prelu: {
     operands: "float",
@@ -134,17 +308,68 @@ const BINARY_TABLE = {
         ? undefined
         : `prelu: the slope ${shapeToString(slope)} must broadcast to the input's shape ${shapeToString(x)}`,
   },
-  lt: { operands: "numeric", result: "bool", ...compare((a, b) => a < b), expensive: false, onnx: { op: "Less" }, wgsl: infix("<") },
-  le: { operands: "numeric", result: "bool", ...compare((a, b) => a <= b), expensive: false, onnx: { op: "LessOrEqual" }, wgsl: infix("<=") },
-  gt: { operands: "numeric", result: "bool", ...compare((a, b) => a > b), expensive: false, onnx: { op: "Greater" }, wgsl: infix(">") },
-  ge: { operands: "numeric", result: "bool", ...compare((a, b) => a >= b), expensive: false, onnx: { op: "GreaterOrEqual" }, wgsl: infix(">=") },
-  eq: { operands: "any", result: "bool", ...compare((a, b) => a === b), expensive: false, onnx: { op: "Equal" }, wgsl: infix("==") },
-  and: { operands: "bool", result: "same", f64: same((a, b) => (a !== 0 && b !== 0 ? 1 : 0)), expensive: false, onnx: { op: "And" }, wgsl: infix("&&") },
-  or: { operands: "bool", result: "same", f64: same((a, b) => (a !== 0 || b !== 0 ? 1 : 0)), expensive: false, onnx: { op: "Or" }, wgsl: infix("||") },
+  lt: {
+    operands: "numeric",
+    result: "bool",
+    ...compare((a, b) => a < b),
+    expensive: false,
+    onnx: { op: "Less" },
+    wgsl: infix("<"),
+  },
+  le: {
+    operands: "numeric",
+    result: "bool",
+    ...compare((a, b) => a <= b),
+    expensive: false,
+    onnx: { op: "LessOrEqual" },
+    wgsl: infix("<="),
+  },
+  gt: {
+    operands: "numeric",
+    result: "bool",
+    ...compare((a, b) => a > b),
+    expensive: false,
+    onnx: { op: "Greater" },
+    wgsl: infix(">"),
+  },
+  ge: {
+    operands: "numeric",
+    result: "bool",
+    ...compare((a, b) => a >= b),
+    expensive: false,
+    onnx: { op: "GreaterOrEqual" },
+    wgsl: infix(">="),
+  },
+  eq: {
+    operands: "any",
+    result: "bool",
+    ...compare((a, b) => a === b),
+    expensive: false,
+    onnx: { op: "Equal" },
+    wgsl: infix("=="),
+  },
+  and: {
+    operands: "bool",
+    result: "same",
+    f64: same((a, b) => (a !== 0 && b !== 0 ? 1 : 0)),
+    expensive: false,
+    onnx: { op: "And" },
+    wgsl: infix("&&"),
+  },
+  or: {
+    operands: "bool",
+    result: "same",
+    f64: same((a, b) => (a !== 0 || b !== 0 ? 1 : 0)),
+    expensive: false,
+    onnx: { op: "Or" },
+    wgsl: infix("||"),
+  },
 } as const satisfies { readonly [K in BinaryOp]: BinaryRow };
 
 /** Ops whose ONNX lowering the ONNX backend writes by hand: its table of them is typed by this union. */
-export type CustomOnnxOp = { [K in UnaryOp]: (typeof UNARY_TABLE)[K]["onnx"] extends "custom" ? K : never }[UnaryOp] | { [K in BinaryOp]: (typeof BINARY_TABLE)[K]["onnx"] extends "custom" ? K : never }[BinaryOp];
+export type CustomOnnxOp =
+  | { [K in UnaryOp]: (typeof UNARY_TABLE)[K]["onnx"] extends "custom" ? K : never }[UnaryOp]
+  | { [K in BinaryOp]: (typeof BINARY_TABLE)[K]["onnx"] extends "custom" ? K : never }[BinaryOp];
 
 export const UNARY: { readonly [K in UnaryOp]: UnaryRow<OpAttrs[K]> } = UNARY_TABLE;
 export const BINARY: { readonly [K in BinaryOp]: BinaryRow } = BINARY_TABLE;
@@ -161,14 +386,19 @@ const registeredUnary = new Map<string, UnaryRow>();
 const registeredBinary = new Map<string, BinaryRow>();
 
 /** Registers an elementwise op for the rest of the process (until the returned function removes it). */
-export function registerElementwiseOp(name: string, row: { kind: "unary"; row: UnaryRow } | { kind: "binary"; row: BinaryRow }): () => void {
-  if (name in UNARY || name in BINARY || registeredUnary.has(name) || registeredBinary.has(name)) throw new Error(`the op ${name} is already defined`);
+export function registerElementwiseOp(
+  name: string,
+  row: { kind: "unary"; row: UnaryRow } | { kind: "binary"; row: BinaryRow },
+): () => void {
+  if (name in UNARY || name in BINARY || registeredUnary.has(name) || registeredBinary.has(name))
+    throw new Error(`the op ${name} is already defined`);
   const table: Map<string, unknown> = row.kind === "unary" ? registeredUnary : registeredBinary;
   table.set(name, row.row);
   return () => void table.delete(name);
 }
 
 /** The unary row of an op, or undefined when it is not a unary elementwise op. */
+// biome-ignore lint/suspicious/noExplicitAny: looked up by a name only known at run time, so the attribute type is not
 export function unaryRow(op: string): UnaryRow<any> | undefined {
   return Object.hasOwn(UNARY, op) ? UNARY[op as UnaryOp] : registeredUnary.get(op);
 }
@@ -177,6 +407,7 @@ export function binaryRow(op: string): BinaryRow | undefined {
   return Object.hasOwn(BINARY, op) ? BINARY[op as BinaryOp] : registeredBinary.get(op);
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: looked up by a name only known at run time, so the attribute type is not
 export function elementwiseRow(op: string): UnaryRow<any> | BinaryRow | undefined {
   return unaryRow(op) ?? binaryRow(op);
 }

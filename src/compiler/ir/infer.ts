@@ -12,6 +12,8 @@ export interface TensorType {
 
 /** A shape/type error, phrased for the user; the caller attaches the span. */
 export class InferError extends Error {}
+/** A symbolic dimension where the op needs a number (a kernel size, a sliced axis, ...). */
+export class NotStaticError extends InferError {}
 
 const FLOAT: ReadonlySet<DType> = new Set<DType>(["f32", "f16", "bf16", "f64"]);
 export const isFloat = (t: DType) => FLOAT.has(t);
@@ -36,24 +38,30 @@ export function broadcastShapes(a: readonly Dim[], b: readonly Dim[]): Dim[] {
     const db = b[b.length - rank + i] ?? 1;
     if (dimEq(da, db) || db === 1) out.push(da);
     else if (da === 1) out.push(db);
-    else fail(`shapes ${shapeToString(a)} and ${shapeToString(b)} do not broadcast (dimension ${dimToString(da)} vs ${dimToString(db)})`);
+    else
+      fail(
+        `shapes ${shapeToString(a)} and ${shapeToString(b)} do not broadcast (dimension ${dimToString(da)} vs ${dimToString(db)})`,
+      );
   }
   return out;
 }
 
 function sameDType(types: readonly TensorType[], what: string): DType {
   const d = types[0].dtype;
-  for (const t of types) if (t.dtype !== d) fail(`${what} needs operands of one element type, got ${types.map((x) => x.dtype).join(" and ")}`);
+  for (const t of types)
+    if (t.dtype !== d)
+      fail(`${what} needs operands of one element type, got ${types.map((x) => x.dtype).join(" and ")}`);
   return d;
 }
 
 function staticDim(d: Dim, what: string): number {
-  if (!isStatic(d)) fail(`${what} must be a static dimension, got ${dimToString(d)}`);
+  if (!isStatic(d)) throw new NotStaticError(`${what} must be a static dimension, got ${dimToString(d)}`);
   return d;
 }
 
 function checkDims(shape: readonly Dim[], what: string): void {
-  if (shape.some((d) => isStatic(d) && !(Number.isInteger(d) && d >= 0))) fail(`${what}: ${shapeToString(shape)} has a negative or fractional dimension`);
+  if (shape.some((d) => isStatic(d) && !(Number.isInteger(d) && d >= 0)))
+    fail(`${what}: ${shapeToString(shape)} has a negative or fractional dimension`);
 }
 
 function windowOut(n: Dim, k: number, s: number, pb: number, pe: number, dil: number, what: string): number {
@@ -81,7 +89,8 @@ interface RuleContext {
 
 type Rule<K extends OpName> = (attrs: OpAttrs[K], ins: readonly TensorType[], c: RuleContext) => TensorType[];
 
-const source = (_: unknown, __: readonly TensorType[], c: RuleContext): never => fail(`${c.op} nodes have no inputs to infer from`);
+const source = (_: unknown, __: readonly TensorType[], c: RuleContext): never =>
+  fail(`${c.op} nodes have no inputs to infer from`);
 
 function inferPool(attrs: OpAttrs["max_pool"], ins: readonly TensorType[], c: RuleContext): TensorType[] {
   c.arity(1);
@@ -90,7 +99,8 @@ function inferPool(attrs: OpAttrs["max_pool"], ins: readonly TensorType[], c: Ru
   if (!isFloat(x.dtype)) fail(`${c.op} needs a float tensor, got ${x.dtype}`);
   const sp = checkWindowAttrs(x.shape.length, kernel, strides, pads, c.op);
   const spatial = x.shape.slice(2).map((n, i) => {
-    if (pads[i] * 2 > kernel[i] || pads[i + sp] * 2 > kernel[i]) fail(`${c.op}: padding must be at most half the window`);
+    if (pads[i] * 2 > kernel[i] || pads[i + sp] * 2 > kernel[i])
+      fail(`${c.op}: padding must be at most half the window`);
     return windowOut(n, kernel[i], strides[i], pads[i], pads[i + sp], 1, c.op);
   });
   return [{ dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...spatial] }];
@@ -127,9 +137,15 @@ const RULES: { readonly [K in Exclude<OpName, UnaryOp | BinaryOp>]: Rule<K> } = 
     const kx = xs[xs.length - 1];
     const ky = ys[ys.length - 2];
     if (!dimEq(kx, ky))
-      fail(`matmul: contracted dimensions differ: ${shapeToString(x)} @ ${shapeToString(y)} (${dimToString(kx)} vs ${dimToString(ky)})`);
+      fail(
+        `matmul: contracted dimensions differ: ${shapeToString(x)} @ ${shapeToString(y)} (${dimToString(kx)} vs ${dimToString(ky)})`,
+      );
     const batch = broadcastShapes(xs.slice(0, -2), ys.slice(0, -2));
-    const shape = [...batch, ...(x.length === 1 ? [] : [xs[xs.length - 2]]), ...(y.length === 1 ? [] : [ys[ys.length - 1]])];
+    const shape = [
+      ...batch,
+      ...(x.length === 1 ? [] : [xs[xs.length - 2]]),
+      ...(y.length === 1 ? [] : [ys[ys.length - 1]]),
+    ];
     return [{ dtype, shape }];
   },
   reduce: (attrs, ins, c) => {
@@ -163,7 +179,9 @@ const RULES: { readonly [K in Exclude<OpName, UnaryOp | BinaryOp>]: Rule<K> } = 
     const normShape = x.shape.slice(ax);
     for (const [i, t] of ins.slice(1).entries()) {
       if (t.shape.length !== normShape.length || !t.shape.every((d, j) => dimEq(d, normShape[j])))
-        fail(`layer_norm: ${i === 0 ? "scale" : "bias"} has shape ${shapeToString(t.shape)}, expected ${shapeToString(normShape)} (the normalised axes of ${shapeToString(x.shape)})`);
+        fail(
+          `layer_norm: ${i === 0 ? "scale" : "bias"} has shape ${shapeToString(t.shape)}, expected ${shapeToString(normShape)} (the normalised axes of ${shapeToString(x.shape)})`,
+        );
     }
     if (!isFloat(sameDType(ins, "layer_norm"))) fail(`layer_norm needs float tensors, got ${x.dtype}`);
     return [{ dtype: x.dtype, shape: x.shape }];
@@ -174,7 +192,9 @@ const RULES: { readonly [K in Exclude<OpName, UnaryOp | BinaryOp>]: Rule<K> } = 
     if (x.shape.length < 2) fail(`batch_norm needs [N, C, ...], got ${shapeToString(x.shape)}`);
     for (const [i, t] of ins.slice(1).entries())
       if (t.shape.length !== 1 || !dimEq(t.shape[0], x.shape[1]))
-        fail(`batch_norm: ${["scale", "bias", "mean", "var"][i]} has shape ${shapeToString(t.shape)}, expected [${dimToString(x.shape[1])}] (the channels of ${shapeToString(x.shape)})`);
+        fail(
+          `batch_norm: ${["scale", "bias", "mean", "var"][i]} has shape ${shapeToString(t.shape)}, expected [${dimToString(x.shape[1])}] (the channels of ${shapeToString(x.shape)})`,
+        );
     if (!isFloat(sameDType(ins, "batch_norm"))) fail(`batch_norm needs float tensors, got ${x.dtype}`);
     return [{ dtype: x.dtype, shape: x.shape }];
   },
@@ -186,7 +206,9 @@ const RULES: { readonly [K in Exclude<OpName, UnaryOp | BinaryOp>]: Rule<K> } = 
     const r = q.shape.length;
     if (r < 2 || k.shape.length !== r || v.shape.length !== r) fail("attention: q, k and v need one rank >= 2");
     if (!dimEq(q.shape[r - 1], k.shape[r - 1]))
-      fail(`attention: query width ${dimToString(q.shape[r - 1])} differs from key width ${dimToString(k.shape[r - 1])}`);
+      fail(
+        `attention: query width ${dimToString(q.shape[r - 1])} differs from key width ${dimToString(k.shape[r - 1])}`,
+      );
     if (!dimEq(k.shape[r - 2], v.shape[r - 2]))
       fail(`attention: ${dimToString(k.shape[r - 2])} keys but ${dimToString(v.shape[r - 2])} values`);
     const batch = broadcastShapes(broadcastShapes(q.shape.slice(0, -2), k.shape.slice(0, -2)), v.shape.slice(0, -2));
@@ -194,7 +216,9 @@ const RULES: { readonly [K in Exclude<OpName, UnaryOp | BinaryOp>]: Rule<K> } = 
     if (ins[3]) {
       const b = broadcastShapes(scores, ins[3].shape);
       if (b.length !== scores.length || !b.every((d, i) => dimEq(d, scores[i])))
-        fail(`attention: bias ${shapeToString(ins[3].shape)} does not broadcast to the scores ${shapeToString(scores)}`);
+        fail(
+          `attention: bias ${shapeToString(ins[3].shape)} does not broadcast to the scores ${shapeToString(scores)}`,
+        );
     }
     return [{ dtype, shape: [...batch, q.shape[r - 2], v.shape[r - 1]] }];
   },
@@ -203,7 +227,11 @@ const RULES: { readonly [K in Exclude<OpName, UnaryOp | BinaryOp>]: Rule<K> } = 
     c.arity(1);
     const perm = attrs.perm;
     const rank = ins[0].shape.length;
-    if (perm.length !== rank || new Set(perm).size !== rank || perm.some((p) => p < 0 || p >= rank || !Number.isInteger(p)))
+    if (
+      perm.length !== rank ||
+      new Set(perm).size !== rank ||
+      perm.some((p) => p < 0 || p >= rank || !Number.isInteger(p))
+    )
       fail(`transpose: [${perm.join(", ")}] is not a permutation of ${rank} axes`);
     return [{ dtype: ins[0].dtype, shape: perm.map((p) => ins[0].shape[p]) }];
   },
@@ -212,7 +240,9 @@ const RULES: { readonly [K in Exclude<OpName, UnaryOp | BinaryOp>]: Rule<K> } = 
     const shape = attrs.shape;
     checkDims(shape, "reshape");
     if (!dimEq(dimProduct(shape), dimProduct(ins[0].shape)))
-      fail(`reshape: ${shapeToString(ins[0].shape)} has ${dimToString(dimProduct(ins[0].shape))} elements, ${shapeToString(shape)} has ${dimToString(dimProduct(shape))}`);
+      fail(
+        `reshape: ${shapeToString(ins[0].shape)} has ${dimToString(dimProduct(ins[0].shape))} elements, ${shapeToString(shape)} has ${dimToString(dimProduct(shape))}`,
+      );
     return [{ dtype: ins[0].dtype, shape }];
   },
   expand: (attrs, ins, c) => {
@@ -229,22 +259,26 @@ const RULES: { readonly [K in Exclude<OpName, UnaryOp | BinaryOp>]: Rule<K> } = 
     const { axis, start, end, step } = attrs;
     const ax = normAxis(axis, ins[0].shape.length);
     const n = staticDim(ins[0].shape[ax], "a sliced axis");
-    if (![start, end, step].every(Number.isInteger) || step < 1) fail("slice: start and end must be integers and step an integer >= 1");
+    if (![start, end, step].every(Number.isInteger) || step < 1)
+      fail("slice: start and end must be integers and step an integer >= 1");
     if (start < 0 || end > n || start > end) fail(`slice ${start}:${end} is outside an axis of size ${n}`);
     const shape = [...ins[0].shape];
     shape[ax] = Math.ceil((end - start) / step);
     return [{ dtype: ins[0].dtype, shape }];
   },
-  concat: (attrs, ins, c) => {
+  concat: (attrs, ins, _c) => {
     if (ins.length < 1) fail("concat needs at least one tensor");
     const ax = normAxis(attrs.axis, ins[0].shape.length);
     const dtype = sameDType(ins, "concat");
     let total: Dim = 0;
     for (const t of ins) {
-      if (t.shape.length !== ins[0].shape.length) fail(`concat: ranks differ (${ins.map((x) => shapeToString(x.shape)).join(", ")})`);
+      if (t.shape.length !== ins[0].shape.length)
+        fail(`concat: ranks differ (${ins.map((x) => shapeToString(x.shape)).join(", ")})`);
       t.shape.forEach((d, i) => {
         if (i !== ax && !dimEq(d, ins[0].shape[i]))
-          fail(`concat along axis ${ax}: shapes ${ins.map((x) => shapeToString(x.shape)).join(", ")} differ on axis ${i}`);
+          fail(
+            `concat along axis ${ax}: shapes ${ins.map((x) => shapeToString(x.shape)).join(", ")} differ on axis ${i}`,
+          );
       });
       total = dimAdd(total, t.shape[ax]);
     }
@@ -273,7 +307,9 @@ const RULES: { readonly [K in Exclude<OpName, UnaryOp | BinaryOp>]: Rule<K> } = 
     if (ins[1].shape.length !== ins[0].shape.length) fail("gather_elements: indices must have the data's rank");
     ins[1].shape.forEach((d, i) => {
       if (i !== ax && !dimEq(d, ins[0].shape[i]))
-        fail(`gather_elements: indices ${shapeToString(ins[1].shape)} differ from data ${shapeToString(ins[0].shape)} on axis ${i}`);
+        fail(
+          `gather_elements: indices ${shapeToString(ins[1].shape)} differ from data ${shapeToString(ins[0].shape)} on axis ${i}`,
+        );
     });
     return [{ dtype: ins[0].dtype, shape: ins[1].shape }];
   },
@@ -283,7 +319,13 @@ const RULES: { readonly [K in Exclude<OpName, UnaryOp | BinaryOp>]: Rule<K> } = 
     const [x, w] = ins;
     const dtype = sameDType(ins, "conv");
     if (!isFloat(dtype)) fail(`conv needs float tensors, got ${dtype}`);
-    const sp = checkWindowAttrs(x.shape.length, w.shape.slice(2).map((d) => staticDim(d, "a kernel size")), strides, pads, "conv");
+    const sp = checkWindowAttrs(
+      x.shape.length,
+      w.shape.slice(2).map((d) => staticDim(d, "a kernel size")),
+      strides,
+      pads,
+      "conv",
+    );
     if (w.shape.length !== x.shape.length) fail(`conv: weight ${shapeToString(w.shape)} needs rank ${x.shape.length}`);
     if (dilations.length !== sp) fail(`conv needs ${sp} dilations`);
     const cin = staticDim(x.shape[1], "conv input channels");
@@ -291,12 +333,14 @@ const RULES: { readonly [K in Exclude<OpName, UnaryOp | BinaryOp>]: Rule<K> } = 
     if (!(groups >= 1) || cin % groups !== 0 || cout % groups !== 0)
       fail(`conv: ${groups} groups do not divide ${cin} input and ${cout} output channels`);
     if (!dimEq(w.shape[1], cin / groups))
-      fail(`conv: weight ${shapeToString(w.shape)} expects ${dimToString(w.shape[1])} input channels per group, the input ${shapeToString(x.shape)} gives ${cin / groups}`);
+      fail(
+        `conv: weight ${shapeToString(w.shape)} expects ${dimToString(w.shape[1])} input channels per group, the input ${shapeToString(x.shape)} gives ${cin / groups}`,
+      );
     if (ins[2] && !(ins[2].shape.length === 1 && dimEq(ins[2].shape[0], cout)))
       fail(`conv: bias ${shapeToString(ins[2].shape)} should be [${cout}]`);
-    const spatial = x.shape.slice(2).map((n, i) =>
-      windowOut(n, w.shape[2 + i] as number, strides[i], pads[i], pads[i + sp], dilations[i], "conv"),
-    );
+    const spatial = x.shape
+      .slice(2)
+      .map((n, i) => windowOut(n, w.shape[2 + i] as number, strides[i], pads[i], pads[i + sp], dilations[i], "conv"));
     return [{ dtype, shape: [x.shape[0], cout, ...spatial] }];
   },
   max_pool: inferPool,
@@ -307,9 +351,11 @@ const RULES: { readonly [K in Exclude<OpName, UnaryOp | BinaryOp>]: Rule<K> } = 
     const x = ins[0];
     if (!isFloat(x.dtype)) fail(`resize needs a float tensor, got ${x.dtype}`);
     const sp = x.shape.length - 2;
-    if (sp < 1 || sp > 3) fail(`resize needs a tensor [N, C, spatial...] with 1 to 3 spatial axes, got rank ${x.shape.length}`);
+    if (sp < 1 || sp > 3)
+      fail(`resize needs a tensor [N, C, spatial...] with 1 to 3 spatial axes, got rank ${x.shape.length}`);
     if (sizes.length !== sp) fail(`resize over ${sp} spatial axes needs ${sp} sizes, got [${sizes.join(", ")}]`);
-    if (sizes.some((s) => !(Number.isInteger(s) && s >= 1))) fail(`resize: sizes [${sizes.join(", ")}] must be integers >= 1`);
+    if (sizes.some((s) => !(Number.isInteger(s) && s >= 1)))
+      fail(`resize: sizes [${sizes.join(", ")}] must be integers >= 1`);
     x.shape.slice(2).forEach((d) => staticDim(d, "resize's input spatial size"));
     return [{ dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...sizes] }];
   },
@@ -322,18 +368,26 @@ const RULES: { readonly [K in Exclude<OpName, UnaryOp | BinaryOp>]: Rule<K> } = 
     if (!Number.isInteger(k) || k < 1 || k > n) fail(`topk: k = ${k} must be in 1..${n}`);
     const shape = [...ins[0].shape];
     shape[ax] = k;
-    return [{ dtype: ins[0].dtype, shape }, { dtype: "i64", shape }];
+    return [
+      { dtype: ins[0].dtype, shape },
+      { dtype: "i64", shape },
+    ];
   },
   sample_linear: (attrs, ins, c) => {
     c.arity(2);
     const [x, pos] = ins;
     const ax = normAxis(attrs.axis, x.shape.length);
-    if (!isFloat(x.dtype) || !isFloat(pos.dtype)) fail(`sample_linear needs float data and positions, got ${x.dtype} and ${pos.dtype}`);
+    if (!isFloat(x.dtype) || !isFloat(pos.dtype))
+      fail(`sample_linear needs float data and positions, got ${x.dtype} and ${pos.dtype}`);
     if (pos.shape.length !== ax + 1)
-      fail(`sample_linear along axis ${ax}: positions must be [${x.shape.slice(0, ax).map(dimToString).concat("K").join(", ")}] (one leading dim per axis before it), got ${shapeToString(pos.shape)}`);
+      fail(
+        `sample_linear along axis ${ax}: positions must be [${x.shape.slice(0, ax).map(dimToString).concat("K").join(", ")}] (one leading dim per axis before it), got ${shapeToString(pos.shape)}`,
+      );
     pos.shape.slice(0, ax).forEach((d, i) => {
       if (!dimEq(d, x.shape[i]) && d !== 1)
-        fail(`sample_linear: positions ${shapeToString(pos.shape)} do not match data ${shapeToString(x.shape)} on axis ${i}`);
+        fail(
+          `sample_linear: positions ${shapeToString(pos.shape)} do not match data ${shapeToString(x.shape)} on axis ${i}`,
+        );
     });
     const shape = [...x.shape];
     shape[ax] = pos.shape[ax];
@@ -344,7 +398,8 @@ const RULES: { readonly [K in Exclude<OpName, UnaryOp | BinaryOp>]: Rule<K> } = 
 export function inferOp<K extends OpName>(op: K, attrs: OpAttrs[K], ins: readonly TensorType[]): TensorType[] {
   const arity = (n: number | [number, number]) => {
     const [lo, hi] = typeof n === "number" ? [n, n] : n;
-    if (ins.length < lo || ins.length > hi) fail(`${op} takes ${lo === hi ? lo : `${lo} to ${hi}`} inputs, got ${ins.length}`);
+    if (ins.length < lo || ins.length > hi)
+      fail(`${op} takes ${lo === hi ? lo : `${lo} to ${hi}`} inputs, got ${ins.length}`);
   };
   const unary = unaryRow(op);
   if (unary) {
@@ -359,7 +414,8 @@ export function inferOp<K extends OpName>(op: K, attrs: OpAttrs[K], ins: readonl
     arity(2);
     const dtype = sameDType(ins, op);
     if (binary.operands === "bool" && dtype !== "bool") fail(`${op} needs bool operands, got ${dtype}`);
-    if ((binary.operands === "numeric" && !isNumeric(dtype)) || (binary.operands === "float" && !isFloat(dtype))) fail(`${op} is not defined for ${dtype}`);
+    if ((binary.operands === "numeric" && !isNumeric(dtype)) || (binary.operands === "float" && !isFloat(dtype)))
+      fail(`${op} is not defined for ${dtype}`);
     const shape = broadcastShapes(ins[0].shape, ins[1].shape);
     const broken = binary.check?.(ins[0].shape, ins[1].shape, shape);
     if (broken) fail(broken);
@@ -376,7 +432,9 @@ export function inferOp<K extends OpName>(op: K, attrs: OpAttrs[K], ins: readonl
 function inferLstm({ bias }: OpAttrs["lstm"], ins: readonly TensorType[]): TensorType[] {
   const base = bias ? 5 : 3;
   if (ins.length !== base && ins.length !== base + 2)
-    fail(`lstm ${bias ? "with" : "without"} biases takes ${base} inputs, or ${base + 2} with an initial state (h0, c0), got ${ins.length}`);
+    fail(
+      `lstm ${bias ? "with" : "without"} biases takes ${base} inputs, or ${base + 2} with an initial state (h0, c0), got ${ins.length}`,
+    );
   const dtype = sameDType(ins, "lstm");
   if (!isFloat(dtype)) fail(`lstm needs float tensors, got ${dtype}`);
   const [x, wIh, wHh] = ins;
@@ -408,4 +466,3 @@ export function staticNumel(shape: readonly Dim[]): number | undefined {
   const p = dimProduct(shape);
   return isStatic(p) ? p : undefined;
 }
-

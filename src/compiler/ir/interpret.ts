@@ -28,7 +28,11 @@ const fail = (d: Diagnostic): never => {
 };
 
 /** Binds each symbol from the first input axis of the form c*S; polynomial dims are then only checked. */
-function bindSymbols(graph: Graph, inputs: ReadonlyMap<string, HostTensor>, given: ReadonlyMap<string, number>): Map<string, Dim> {
+function bindSymbols(
+  graph: Graph,
+  inputs: ReadonlyMap<string, HostTensor>,
+  given: ReadonlyMap<string, number>,
+): Map<string, Dim> {
   const symbols = new Map<string, Dim>(given);
   const bad = (msg: string, name: string) =>
     makeDiagnostic(CliCodes.BadInputBinding, msg, graph.inputs.find((i) => i.name === name)?.span);
@@ -36,7 +40,12 @@ function bindSymbols(graph: Graph, inputs: ReadonlyMap<string, HostTensor>, give
     const t = inputs.get(name) ?? fail(bad(`no value given for the input ${name}`, name));
     if (t.dtype !== value.dtype) fail(bad(`the input ${name} is ${t.dtype}, the model expects ${value.dtype}`, name));
     if (t.shape.length !== value.shape.length || t.data.length !== numel(t.shape))
-      fail(bad(`the input ${name} has shape [${t.shape.join(", ")}], the model expects ${shapeToString(value.shape)}`, name));
+      fail(
+        bad(
+          `the input ${name} has shape [${t.shape.join(", ")}], the model expects ${shapeToString(value.shape)}`,
+          name,
+        ),
+      );
     value.shape.forEach((d, i) => {
       const s = symbolFactor(d);
       if (s && !symbols.has(s[0]) && t.shape[i] % s[1] === 0) symbols.set(s[0], t.shape[i] / s[1]);
@@ -47,7 +56,12 @@ function bindSymbols(graph: Graph, inputs: ReadonlyMap<string, HostTensor>, give
     value.shape.forEach((d, i) => {
       const v = dimSubstitute(d, symbols);
       if (v !== t.shape[i])
-        fail(bad(`the input ${name} has ${t.shape[i]} on axis ${i}, the model expects ${dimToString(d)}${isStatic(v) && !isStatic(d) ? ` = ${v}` : ""}`, name));
+        fail(
+          bad(
+            `the input ${name} has ${t.shape[i]} on axis ${i}, the model expects ${dimToString(d)}${isStatic(v) && !isStatic(d) ? ` = ${v}` : ""}`,
+            name,
+          ),
+        );
     });
   }
   return symbols;
@@ -63,7 +77,9 @@ export function interpret(
   const resolve = (shape: readonly Dim[]): number[] =>
     shape.map((d) => {
       const v = dimSubstitute(d, symbols);
-      return isStatic(v) ? v : fail(makeDiagnostic(CliCodes.BadInputBinding, `no value for the symbolic dim ${dimToString(v)}`, graph.span));
+      return isStatic(v)
+        ? v
+        : fail(makeDiagnostic(CliCodes.BadInputBinding, `no value for the symbolic dim ${dimToString(v)}`, graph.span));
     });
   // Only what outputs and taps need runs, and each value is freed after its last use.
   const results = [...graph.outputs, ...graph.taps];
@@ -78,7 +94,13 @@ export function interpret(
     node.outputs.forEach((v, j) => {
       const t = outs[j];
       if (t.dtype !== v.dtype || shapeToString(t.shape) !== shapeToString(resolve(v.shape)))
-        fail(makeDiagnostic(IrCodes.VerifierFailed, `${node.op} computed ${t.dtype}[${t.shape.join(", ")}] where the IR says ${v.dtype}${shapeToString(v.shape)}`, node.span));
+        fail(
+          makeDiagnostic(
+            IrCodes.VerifierFailed,
+            `${node.op} computed ${t.dtype}[${t.shape.join(", ")}] where the IR says ${v.dtype}${shapeToString(v.shape)}`,
+            node.span,
+          ),
+        );
       env.set(v, t);
     });
     for (const v of node.inputs) if (lastUse.get(v) === i) env.delete(v);
@@ -97,7 +119,12 @@ function evalNode(
   if (node.op === "input") return [inputs.get(node.attrs.name)!];
   if (node.op === "param") return [params.get(node.attrs.path)!];
   try {
-    return evalOp(node.op, node.attrs, node.inputs.map((v) => env.get(v)!), resolve);
+    return evalOp(
+      node.op,
+      node.attrs,
+      node.inputs.map((v) => env.get(v)!),
+      resolve,
+    );
   } catch (e) {
     if (e instanceof KernelError) return fail(makeDiagnostic(ShapeCodes.BadArgument, e.message, node.span));
     throw e;

@@ -19,7 +19,11 @@ export function liveNodes(outputs: readonly GraphOutput[]): Set<Node> {
  * The index of the last of `steps` (nodes, kernels) that reads each value, so its storage can be freed or reused
  * after it; the `outputs` are read after every step (Infinity).
  */
-export function lastUses<T>(steps: readonly T[], reads: (step: T) => readonly Value[], outputs: readonly GraphOutput[]): Map<Value, number> {
+export function lastUses<T>(
+  steps: readonly T[],
+  reads: (step: T) => readonly Value[],
+  outputs: readonly GraphOutput[],
+): Map<Value, number> {
   const last = new Map<Value, number>();
   steps.forEach((step, i) => reads(step).forEach((v) => last.set(v, i)));
   for (const o of outputs) last.set(o.value, Infinity);

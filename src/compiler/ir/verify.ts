@@ -20,7 +20,8 @@ const typeStr = (t: TensorType) => `${t.dtype}${shapeToString(t.shape)}`;
 function sourceTypes(graph: Graph, node: Node): TensorType[] | string {
   if (node.op === "const") {
     const t = node.attrs.value;
-    if (t.data.length !== numel(t.shape)) return `its tensor has ${t.data.length} elements for shape [${t.shape.join(", ")}]`;
+    if (t.data.length !== numel(t.shape))
+      return `its tensor has ${t.data.length} elements for shape [${t.shape.join(", ")}]`;
     return [t];
   }
   if (node.op === "param") {
@@ -51,7 +52,8 @@ export function verifyGraph(graph: Graph, opts: VerifyOptions = {}): Diagnostic[
   const requireSpans = opts.requireSpans ?? true;
   const out: Diagnostic[] = [];
   const prefix = opts.after ? `after ${opts.after}: ` : "";
-  const report = (msg: string, span?: Span) => out.push(makeDiagnostic(IrCodes.VerifierFailed, prefix + msg, span ?? graph.span));
+  const report = (msg: string, span?: Span) =>
+    out.push(makeDiagnostic(IrCodes.VerifierFailed, prefix + msg, span ?? graph.span));
   const inGraph = new Set(graph.nodes);
   const defined = new Set<Node>();
   const nodeIds = new Set<number>();
@@ -65,7 +67,8 @@ export function verifyGraph(graph: Graph, opts: VerifyOptions = {}): Diagnostic[
     if (requireSpans && !node.span) bad("it has no source span");
     node.inputs.forEach((v, i) => {
       if (!inGraph.has(v.producer)) bad(`input ${i} (value ${v.id}) is produced by a node that is not in the graph`);
-      else if (!defined.has(v.producer)) bad(`input ${i} (value ${v.id}) is used before node ${v.producer.id} defines it`);
+      else if (!defined.has(v.producer))
+        bad(`input ${i} (value ${v.id}) is used before node ${v.producer.id} defines it`);
     });
     node.outputs.forEach((v, j) => {
       if (v.producer !== node || v.index !== j) bad(`output ${j} (value ${v.id}) names another producer or index`);
@@ -74,11 +77,13 @@ export function verifyGraph(graph: Graph, opts: VerifyOptions = {}): Diagnostic[
     });
     const types = nodeTypes(graph, node);
     if (typeof types === "string") bad(types);
-    else if (types.length !== node.outputs.length) bad(`it has ${node.outputs.length} outputs, the op gives ${types.length}`);
+    else if (types.length !== node.outputs.length)
+      bad(`it has ${node.outputs.length} outputs, the op gives ${types.length}`);
     else
       types.forEach((t, j) => {
         const v = node.outputs[j];
-        if (t.dtype !== v.dtype || !shapeEq(t.shape, v.shape)) bad(`output ${j} is ${typeStr(v)} but its inputs give ${typeStr(t)}`);
+        if (t.dtype !== v.dtype || !shapeEq(t.shape, v.shape))
+          bad(`output ${j} is ${typeStr(v)} but its inputs give ${typeStr(t)}`);
       });
     defined.add(node);
   }
@@ -90,13 +95,27 @@ export function verifyGraph(graph: Graph, opts: VerifyOptions = {}): Diagnostic[
       seen.add(n);
     }
   };
-  unique(graph.inputs.map((i) => i.name), "the input");
-  unique(graph.params.map((p) => p.path), "the parameter");
-  unique(graph.outputs.map((o) => o.name), "the output");
-  unique(graph.taps.map((o) => o.name), "the tap");
+  unique(
+    graph.inputs.map((i) => i.name),
+    "the input",
+  );
+  unique(
+    graph.params.map((p) => p.path),
+    "the parameter",
+  );
+  unique(
+    graph.outputs.map((o) => o.name),
+    "the output",
+  );
+  unique(
+    graph.taps.map((o) => o.name),
+    "the tap",
+  );
   for (const i of graph.inputs)
-    if (!inGraph.has(i.value.producer) || i.value.producer.op !== "input") report(`the input ${i.name} has no input node in the graph`, i.span);
+    if (!inGraph.has(i.value.producer) || i.value.producer.op !== "input")
+      report(`the input ${i.name} has no input node in the graph`, i.span);
   for (const o of [...graph.outputs, ...graph.taps])
-    if (!inGraph.has(o.value.producer)) report(`${o.name} refers to a value (${o.value.id}) that no node in the graph computes`, o.span);
+    if (!inGraph.has(o.value.producer))
+      report(`${o.name} refers to a value (${o.value.id}) that no node in the graph computes`, o.span);
   return out;
 }

@@ -9,7 +9,13 @@ export const AnyWord = createToken({ name: "AnyWord", pattern: Lexer.NA, label: 
 export const Identifier = createToken({ name: "Identifier", pattern: /[A-Za-z_][A-Za-z0-9_]*/, categories: [AnyWord] });
 
 const keyword = (word: string) =>
-  createToken({ name: word[0].toUpperCase() + word.slice(1).replace(/_(\w)/g, (_, c: string) => c.toUpperCase()), pattern: new RegExp(word), longer_alt: Identifier, label: `'${word}'`, categories: [AnyWord] });
+  createToken({
+    name: word[0].toUpperCase() + word.slice(1).replace(/_(\w)/g, (_, c: string) => c.toUpperCase()),
+    pattern: new RegExp(word),
+    longer_alt: Identifier,
+    label: `'${word}'`,
+    categories: [AnyWord],
+  });
 
 export const Import = keyword("import");
 export const Block = keyword("block");
@@ -19,11 +25,29 @@ export const Block = keyword("block");
  * inside a PreNorm block), so weight paths such as `conv_3.model.0` and `fn.fn.to_qkv` must be spelled from their
  * first segment.
  */
-export const Fn = createToken({ name: "Fn", pattern: /fn/, longer_alt: Identifier, label: "'fn'", categories: [Identifier, AnyWord] });
-export const Model = createToken({ name: "Model", pattern: /model/, longer_alt: Identifier, label: "'model'", categories: [Identifier, AnyWord] });
+export const Fn = createToken({
+  name: "Fn",
+  pattern: /fn/,
+  longer_alt: Identifier,
+  label: "'fn'",
+  categories: [Identifier, AnyWord],
+});
+export const Model = createToken({
+  name: "Model",
+  pattern: /model/,
+  longer_alt: Identifier,
+  label: "'model'",
+  categories: [Identifier, AnyWord],
+});
 export const Param = keyword("param");
 /** `named` gives a param a computed weight name (`param w: f32[4] named "w_" + str(i)`); an ordinary name elsewhere. */
-export const Named = createToken({ name: "Named", pattern: /named/, longer_alt: Identifier, label: "'named'", categories: [Identifier, AnyWord] });
+export const Named = createToken({
+  name: "Named",
+  pattern: /named/,
+  longer_alt: Identifier,
+  label: "'named'",
+  categories: [Identifier, AnyWord],
+});
 export const Layer = keyword("layer");
 export const Let = keyword("let");
 export const Return = keyword("return");
@@ -46,11 +70,24 @@ export const Or = keyword("or");
 export const Not = keyword("not");
 export const List = keyword("list");
 
-export const Float = createToken({ name: "Float", pattern: /\d+\.\d+(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+/, label: "a number" });
+export const Float = createToken({
+  name: "Float",
+  pattern: /\d+\.\d+(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+/,
+  label: "a number",
+});
 export const Integer = createToken({ name: "Integer", pattern: /\d+/, label: "a number" });
-export const StringLiteral = createToken({ name: "StringLiteral", pattern: /"(?:[^"\\\n]|\\[^\n])*"/, label: "a string" });
+export const StringLiteral = createToken({
+  name: "StringLiteral",
+  pattern: /"(?:[^"\\\n]|\\[^\n])*"/,
+  label: "a string",
+});
 /** `r"..."`: a raw string, whose backslashes are its own (for regular expressions); it cannot hold `"`. */
-export const RawString = createToken({ name: "RawString", pattern: /r"[^"\r\n]*"/, label: "a string", categories: [StringLiteral] });
+export const RawString = createToken({
+  name: "RawString",
+  pattern: /r"[^"\r\n]*"/,
+  label: "a string",
+  categories: [StringLiteral],
+});
 /** An opening quote with no closing one on the line: reported as NET1002 rather than as stray characters. */
 export const UnterminatedString = createToken({ name: "UnterminatedString", pattern: /r?"(?:[^"\\\n]|\\[^\n])*\\?/ });
 
@@ -87,15 +124,55 @@ export const LBrace = createToken({ name: "LBrace", pattern: /\{/, label: "'{'" 
 export const RBrace = createToken({ name: "RBrace", pattern: /\}/, label: "'}'" });
 
 export const LineComment = createToken({ name: "LineComment", pattern: /\/\/[^\n]*/, group: "comments" });
-export const BlockComment = createToken({ name: "BlockComment", pattern: /\/\*[\s\S]*?\*\//, group: "comments", line_breaks: true });
+export const BlockComment = createToken({
+  name: "BlockComment",
+  pattern: /\/\*[\s\S]*?\*\//,
+  group: "comments",
+  line_breaks: true,
+});
 /** A `/*` that never closes, kept as a comment token so the rest of the file is not lexed as code. */
-export const UnterminatedComment = createToken({ name: "UnterminatedComment", pattern: /\/\*[\s\S]*/, group: "comments", line_breaks: true });
+export const UnterminatedComment = createToken({
+  name: "UnterminatedComment",
+  pattern: /\/\*[\s\S]*/,
+  group: "comments",
+  line_breaks: true,
+});
 /** Also the byte order mark some editors write at the start of a UTF-8 file. */
-export const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /[ \t\r\n\uFEFF]+/, group: Lexer.SKIPPED, line_breaks: true });
+export const WhiteSpace = createToken({
+  name: "WhiteSpace",
+  pattern: /[ \t\r\n\uFEFF]+/,
+  group: Lexer.SKIPPED,
+  line_breaks: true,
+});
 
 export const KEYWORDS: TokenType[] = [
-  Import, Block, Fn, Model, Param, Named, Layer, Let, Return, If, Then, Else, For, In, True, False, Tap, Assert, Weights,
-  Lift, SplitIndex, Along, By, And, Or, Not, List,
+  Import,
+  Block,
+  Fn,
+  Model,
+  Param,
+  Named,
+  Layer,
+  Let,
+  Return,
+  If,
+  Then,
+  Else,
+  For,
+  In,
+  True,
+  False,
+  Tap,
+  Assert,
+  Weights,
+  Lift,
+  SplitIndex,
+  Along,
+  By,
+  And,
+  Or,
+  Not,
+  List,
 ];
 
 export const allTokens: TokenType[] = [

@@ -29,12 +29,16 @@ export function parseSource(file: string, text: string): ParseResult {
   for (const e of lexed.errors) {
     const span: Span = { file, start: e.offset, end: e.offset + e.length, line: e.line ?? 1, col: e.column ?? 1 };
     const ch = text.slice(e.offset, e.offset + e.length);
-    diagnostics.push(makeDiagnostic(SyntaxCodes.InvalidCharacter, `unexpected character${ch.length > 1 ? "s" : ""} '${ch}'`, span));
+    diagnostics.push(
+      makeDiagnostic(SyntaxCodes.InvalidCharacter, `unexpected character${ch.length > 1 ? "s" : ""} '${ch}'`, span),
+    );
   }
   const tokens: IToken[] = [];
   for (const t of lexed.tokens) {
     if (t.tokenType === UnterminatedString) {
-      diagnostics.push(makeDiagnostic(SyntaxCodes.UnterminatedString, "this string is never closed", tokenSpan(file, t)));
+      diagnostics.push(
+        makeDiagnostic(SyntaxCodes.UnterminatedString, "this string is never closed", tokenSpan(file, t)),
+      );
       continue;
     }
     if (t.tokenType === StringLiteral) diagnostics.push(...unknownEscapes(file, t));
@@ -43,11 +47,22 @@ export function parseSource(file: string, text: string): ParseResult {
   const comments: Comment[] = [];
   for (const t of lexed.groups.comments ?? []) {
     if (t.tokenType === UnterminatedComment)
-      diagnostics.push(makeDiagnostic(SyntaxCodes.UnterminatedComment, "this comment is never closed", { ...tokenSpan(file, t), end: t.startOffset + 2 }));
+      diagnostics.push(
+        makeDiagnostic(SyntaxCodes.UnterminatedComment, "this comment is never closed", {
+          ...tokenSpan(file, t),
+          end: t.startOffset + 2,
+        }),
+      );
     comments.push({ text: t.image, span: tokenSpan(file, t) });
   }
 
-  const ast: SourceFile = { kind: "File", file, items: [], comments, span: { file, start: 0, end: text.length, line: 1, col: 1 } };
+  const ast: SourceFile = {
+    kind: "File",
+    file,
+    items: [],
+    comments,
+    span: { file, start: 0, end: text.length, line: 1, col: 1 },
+  };
   const parsed = runParser(file, tokens, text.length, (p) => p.sourceFile());
   for (const d of parsed.diagnostics) diagnostics.push(d);
   if (parsed.result) {
@@ -59,7 +74,12 @@ export function parseSource(file: string, text: string): ParseResult {
 }
 
 /** Runs one parser entry point; a nesting deeper than the parser allows ends the parse with that one diagnostic. */
-function runParser<T>(file: string, tokens: IToken[], textLength: number, entry: (p: NetParser) => T): { result?: T; diagnostics: Diagnostic[] } {
+function runParser<T>(
+  file: string,
+  tokens: IToken[],
+  textLength: number,
+  entry: (p: NetParser) => T,
+): { result?: T; diagnostics: Diagnostic[] } {
   parser ??= new NetParser();
   parser.file = file;
   parser.input = tokens;
@@ -68,8 +88,12 @@ function runParser<T>(file: string, tokens: IToken[], textLength: number, entry:
     return { result, diagnostics: oneErrorPerToken(parser.errors).map((e) => parseError(file, e, textLength)) };
   } catch (e) {
     if (e instanceof TooManyErrors) {
-      const diagnostics = oneErrorPerToken(parser.errors).slice(0, MAX_SYNTAX_ERRORS).map((error) => parseError(file, error, textLength));
-      diagnostics[diagnostics.length - 1].related.push({ message: `the parser stopped after ${diagnostics.length} syntax errors; fix these first` });
+      const diagnostics = oneErrorPerToken(parser.errors)
+        .slice(0, MAX_SYNTAX_ERRORS)
+        .map((error) => parseError(file, error, textLength));
+      diagnostics[diagnostics.length - 1].related.push({
+        message: `the parser stopped after ${diagnostics.length} syntax errors; fix these first`,
+      });
       return { diagnostics };
     }
     if (!(e instanceof NestingTooDeep)) throw e;
@@ -80,15 +104,23 @@ function runParser<T>(file: string, tokens: IToken[], textLength: number, entry:
 
 /** Recovery can fail twice at one token (in a rule, then in the loop around it); the first message is the one to keep. */
 function oneErrorPerToken(errors: readonly IRecognitionException[]): IRecognitionException[] {
-  return errors.filter((e, i) => i === 0 || e.token.startOffset !== errors[i - 1].token.startOffset || !Number.isFinite(e.token.startOffset));
+  return errors.filter(
+    (e, i) =>
+      i === 0 || e.token.startOffset !== errors[i - 1].token.startOffset || !Number.isFinite(e.token.startOffset),
+  );
 }
 
 /** NET1006 for each escape of a `"..."` literal that the language does not define (`"\d"`). */
 function unknownEscapes(file: string, t: IToken): Diagnostic[] {
-  return decodeString(t.image).unknownEscapes.map((escape) => {
-    const span = { ...tokenSpan(file, t), start: t.startOffset + escape.offset, end: t.startOffset + escape.offset + escape.text.length, col: (t.startColumn ?? 1) + escape.offset };
-    return makeDiagnostic(SyntaxCodes.UnknownEscape, `unknown escape '${escape.text}' in a string`, span, {
-      hint: `write \\\\${escape.text.slice(1)} for a backslash followed by ${escape.text.slice(1)}, or use a raw string r"...", which keeps backslashes as written (as regular expressions want)`,
+  return decodeString(t.image).unknownEscapes.map((unknown) => {
+    const span = {
+      ...tokenSpan(file, t),
+      start: t.startOffset + unknown.offset,
+      end: t.startOffset + unknown.offset + unknown.text.length,
+      col: (t.startColumn ?? 1) + unknown.offset,
+    };
+    return makeDiagnostic(SyntaxCodes.UnknownEscape, `unknown escape '${unknown.text}' in a string`, span, {
+      hint: `write \\\\${unknown.text.slice(1)} for a backslash followed by ${unknown.text.slice(1)}, or use a raw string r"...", which keeps backslashes as written (as regular expressions want)`,
     });
   });
 }
@@ -99,7 +131,13 @@ function capSyntaxErrors(diagnostics: Diagnostic[]): Diagnostic[] {
   const kept = diagnostics.slice(0, MAX_SYNTAX_ERRORS);
   const last = kept[kept.length - 1];
   const more = diagnostics.length - kept.length;
-  kept[kept.length - 1] = { ...last, related: [...last.related, { message: `${more} more syntax error${more === 1 ? " is" : "s are"} not shown; fix these first` }] };
+  kept[kept.length - 1] = {
+    ...last,
+    related: [
+      ...last.related,
+      { message: `${more} more syntax error${more === 1 ? " is" : "s are"} not shown; fix these first` },
+    ],
+  };
   return kept;
 }
 
@@ -117,9 +155,14 @@ function tooDeep(items: readonly unknown[]): Diagnostic | undefined {
     const here = isNode ? depth + 1 : depth;
     if (here > MAX_EXPRESSION_DEPTH) {
       const span = (node as { span: Span }).span;
-      return makeDiagnostic(SyntaxCodes.TooDeep, `this is nested more than ${MAX_EXPRESSION_DEPTH} levels deep (each operator of a chain and each \`else if\` is a level)`, span);
+      return makeDiagnostic(
+        SyntaxCodes.TooDeep,
+        `this is nested more than ${MAX_EXPRESSION_DEPTH} levels deep (each operator of a chain and each \`else if\` is a level)`,
+        span,
+      );
     }
-    for (const [key, child] of Object.entries(node)) if (key !== "span" && key !== "opSpan" && key !== "pathSpan") stack.push({ node: child, depth: here });
+    for (const [key, child] of Object.entries(node))
+      if (key !== "span" && key !== "opSpan" && key !== "pathSpan") stack.push({ node: child, depth: here });
   }
   return undefined;
 }
@@ -129,16 +172,31 @@ function parseError(file: string, e: IRecognitionException, textLength: number):
   let span: Span;
   if (t.tokenType?.name === "EOF" || !Number.isFinite(t.startOffset)) {
     const prev = (e as { previousToken?: IToken }).previousToken;
-    span = prev && Number.isFinite(prev.startOffset) ? { ...tokenSpan(file, prev), start: (prev.endOffset ?? 0) + 1, end: (prev.endOffset ?? 0) + 2, col: (prev.endColumn ?? 0) + 1 } : { file, start: textLength, end: textLength, line: 1, col: 1 };
+    span =
+      prev && Number.isFinite(prev.startOffset)
+        ? {
+            ...tokenSpan(file, prev),
+            start: (prev.endOffset ?? 0) + 1,
+            end: (prev.endOffset ?? 0) + 2,
+            col: (prev.endColumn ?? 0) + 1,
+          }
+        : { file, start: textLength, end: textLength, line: 1, col: 1 };
   } else span = tokenSpan(file, t);
   return makeDiagnostic(SyntaxCodes.UnexpectedToken, e.message, span);
 }
 
 /** Parses one expression (for `--set name=value` overrides). */
-export function parseExpression(file: string, text: string): { expr?: import("./ast.js").Expr; diagnostics: Diagnostic[] } {
+export function parseExpression(
+  file: string,
+  text: string,
+): { expr?: import("./ast.js").Expr; diagnostics: Diagnostic[] } {
   const lexed = netLexer.tokenize(text);
   const diagnostics: Diagnostic[] = lexed.errors.map((e) =>
-    makeDiagnostic(SyntaxCodes.InvalidCharacter, `unexpected character '${text.slice(e.offset, e.offset + e.length)}'`, { file, start: e.offset, end: e.offset + e.length, line: 1, col: e.offset + 1 }),
+    makeDiagnostic(
+      SyntaxCodes.InvalidCharacter,
+      `unexpected character '${text.slice(e.offset, e.offset + e.length)}'`,
+      { file, start: e.offset, end: e.offset + e.length, line: 1, col: e.offset + 1 },
+    ),
   );
   for (const t of lexed.tokens) if (t.tokenType === StringLiteral) diagnostics.push(...unknownEscapes(file, t));
   const parsed = runParser(file, lexed.tokens, text.length, (p) => {
@@ -147,7 +205,15 @@ export function parseExpression(file: string, text: string): { expr?: import("./
   });
   for (const d of parsed.diagnostics) diagnostics.push(d);
   if (parsed.result && !parsed.result.atEnd)
-    diagnostics.push(makeDiagnostic(SyntaxCodes.UnexpectedToken, "unexpected text after the value", { file, start: 0, end: text.length, line: 1, col: 1 }));
+    diagnostics.push(
+      makeDiagnostic(SyntaxCodes.UnexpectedToken, "unexpected text after the value", {
+        file,
+        start: 0,
+        end: text.length,
+        line: 1,
+        col: 1,
+      }),
+    );
   const expr = parsed.result?.expr;
   const deep = expr && tooDeep([expr]);
   if (deep) diagnostics.push(deep);

@@ -1,5 +1,12 @@
 // The `.net` grammar (chevrotain, LL(k) with error recovery) building the syntax tree directly.
-import { EmbeddedActionsParser, EOF, type IParserErrorMessageProvider, type IToken, tokenMatcher, type TokenType } from "chevrotain";
+import {
+  EmbeddedActionsParser,
+  EOF,
+  type IParserErrorMessageProvider,
+  type IToken,
+  tokenMatcher,
+  type TokenType,
+} from "chevrotain";
 import type { Span } from "../../diagnostics/diagnostics.js";
 import type * as A from "./ast.js";
 import * as T from "./lexer.js";
@@ -117,7 +124,8 @@ export class NetParser extends EmbeddedActionsParser {
     let [unclosed, closers] = [0, 0];
     for (let k = 0; ; k--) {
       const t = this.LA(k);
-      if (t.tokenType === EOF || t.tokenType === T.LBrace || t.tokenType === T.RBrace || t.tokenType === T.Semicolon) return unclosed;
+      if (t.tokenType === EOF || t.tokenType === T.LBrace || t.tokenType === T.RBrace || t.tokenType === T.Semicolon)
+        return unclosed;
       if (t.tokenType === T.RParen || t.tokenType === T.RBracket) closers++;
       else if (t.tokenType === T.LParen || t.tokenType === T.LBracket) {
         if (closers > 0) closers--;
@@ -167,7 +175,15 @@ export class NetParser extends EmbeddedActionsParser {
     const inputs = this.SUBRULE2(this.paramList);
     const outputs = this.OPTION(() => this.SUBRULE(this.outputs)) ?? [];
     const body = this.SUBRULE(this.body); // undefined after a recovered error inside it
-    return this.ACTION(() => ({ kind: "Block", name: this.ident(name), config, inputs, outputs, body: body?.stmts ?? [], span: this.join(kw, body?.close ?? name) }));
+    return this.ACTION(() => ({
+      kind: "Block",
+      name: this.ident(name),
+      config,
+      inputs,
+      outputs,
+      body: body?.stmts ?? [],
+      span: this.join(kw, body?.close ?? name),
+    }));
   });
 
   private fnDecl = this.RULE("fnDecl", (): A.FnDecl => {
@@ -176,7 +192,14 @@ export class NetParser extends EmbeddedActionsParser {
     const params = this.SUBRULE(this.paramList);
     const outputs = this.OPTION(() => this.SUBRULE(this.outputs)) ?? [];
     const body = this.SUBRULE(this.body); // undefined after a recovered error inside it
-    return this.ACTION(() => ({ kind: "Fn", name: this.ident(name), params, outputs, body: body?.stmts ?? [], span: this.join(kw, body?.close ?? name) }));
+    return this.ACTION(() => ({
+      kind: "Fn",
+      name: this.ident(name),
+      params,
+      outputs,
+      body: body?.stmts ?? [],
+      span: this.join(kw, body?.close ?? name),
+    }));
   });
 
   private modelDecl = this.RULE("modelDecl", (): A.ModelDecl => {
@@ -186,7 +209,15 @@ export class NetParser extends EmbeddedActionsParser {
     const inputs = this.SUBRULE2(this.paramList);
     const outputs = this.SUBRULE(this.outputs);
     const body = this.SUBRULE(this.body); // undefined after a recovered error inside it
-    return this.ACTION(() => ({ kind: "Model", name: this.ident(name), config, inputs, outputs, body: body?.stmts ?? [], span: this.join(kw, body?.close ?? name) }));
+    return this.ACTION(() => ({
+      kind: "Model",
+      name: this.ident(name),
+      config,
+      inputs,
+      outputs,
+      body: body?.stmts ?? [],
+      span: this.join(kw, body?.close ?? name),
+    }));
   });
 
   private paramList = this.RULE("paramList", (): A.ParamDecl[] => {
@@ -255,120 +286,144 @@ export class NetParser extends EmbeddedActionsParser {
       },
     });
     const type = this.SUBRULE(this.typeExpr);
-    return this.ACTION(() => ({ name: name ? this.ident(name) : undefined, type, span: this.join(name ?? type, type) }));
+    return this.ACTION(() => ({
+      name: name ? this.ident(name) : undefined,
+      type,
+      span: this.join(name ?? type, type),
+    }));
   });
 
   // ---- types ----
 
-  private typeExpr = this.RULE("typeExpr", (): A.TypeExpr =>
-    this.OR([
-      {
-        ALT: () => this.nested(() => {
-          const kw = this.CONSUME(T.List);
-          this.CONSUME(T.Less);
-          const element = this.SUBRULE(this.typeExpr);
-          const close = this.CONSUME(T.Greater);
-          return this.ACTION((): A.TypeExpr => ({ kind: "ListType", element, span: this.join(kw, close) }));
-        }),
-      },
-      {
-        ALT: () => this.nested(() => {
-          const open = this.CONSUME(T.LParen);
-          const elements: A.TypeExpr[] = [];
-          const push = (t: A.TypeExpr) => this.ACTION(() => t && elements.push(t));
-          push(this.SUBRULE2(this.typeExpr));
-          this.MANY(() => {
-            this.CONSUME(T.Comma);
-            push(this.SUBRULE3(this.typeExpr));
-          });
-          this.OPTION2(() => this.CONSUME2(T.Comma));
-          const close = this.CONSUME(T.RParen);
-          return this.ACTION((): A.TypeExpr => ({ kind: "TupleType", elements, span: this.join(open, close) }));
-        }),
-      },
-      {
-        ALT: () => {
-          const name = this.CONSUME(T.Identifier);
-          const dims = this.OPTION(() => {
-            this.CONSUME(T.LBracket);
-            const ds: A.DimExpr[] = [];
-            this.MANY_SEP({
-              SEP: T.Comma,
-              DEF: () => {
-                const d = this.SUBRULE(this.dimExpr);
-                this.ACTION(() => d && ds.push(d));
-              },
-            });
-            const close = this.CONSUME(T.RBracket);
-            return { ds, close };
-          });
-          return this.ACTION((): A.TypeExpr =>
-            dims
-              ? { kind: "TensorType", dtype: name.image, dims: dims.ds, span: this.join(name, dims.close) }
-              : { kind: "NamedType", name: name.image, span: this.tokSpan(name) },
-          );
+  private typeExpr = this.RULE(
+    "typeExpr",
+    (): A.TypeExpr =>
+      this.OR([
+        {
+          ALT: () =>
+            this.nested(() => {
+              const kw = this.CONSUME(T.List);
+              this.CONSUME(T.Less);
+              const element = this.SUBRULE(this.typeExpr);
+              const close = this.CONSUME(T.Greater);
+              return this.ACTION((): A.TypeExpr => ({ kind: "ListType", element, span: this.join(kw, close) }));
+            }),
         },
-      },
-    ]),
+        {
+          ALT: () =>
+            this.nested(() => {
+              const open = this.CONSUME(T.LParen);
+              const elements: A.TypeExpr[] = [];
+              const push = (t: A.TypeExpr) => this.ACTION(() => t && elements.push(t));
+              push(this.SUBRULE2(this.typeExpr));
+              this.MANY(() => {
+                this.CONSUME(T.Comma);
+                push(this.SUBRULE3(this.typeExpr));
+              });
+              this.OPTION2(() => this.CONSUME2(T.Comma));
+              const close = this.CONSUME(T.RParen);
+              return this.ACTION((): A.TypeExpr => ({ kind: "TupleType", elements, span: this.join(open, close) }));
+            }),
+        },
+        {
+          ALT: () => {
+            const name = this.CONSUME(T.Identifier);
+            const dims = this.OPTION(() => {
+              this.CONSUME(T.LBracket);
+              const ds: A.DimExpr[] = [];
+              this.MANY_SEP({
+                SEP: T.Comma,
+                DEF: () => {
+                  const d = this.SUBRULE(this.dimExpr);
+                  this.ACTION(() => d && ds.push(d));
+                },
+              });
+              const close = this.CONSUME(T.RBracket);
+              return { ds, close };
+            });
+            return this.ACTION(
+              (): A.TypeExpr =>
+                dims
+                  ? { kind: "TensorType", dtype: name.image, dims: dims.ds, span: this.join(name, dims.close) }
+                  : { kind: "NamedType", name: name.image, span: this.tokSpan(name) },
+            );
+          },
+        },
+      ]),
   );
 
-  private dimExpr = this.RULE("dimExpr", (): A.DimExpr =>
-    this.OR([
-      {
-        ALT: () => {
-          const star = this.CONSUME(T.Star);
-          const name = this.CONSUME(T.Identifier);
-          return this.ACTION((): A.DimExpr => ({ kind: "DimRest", name: name.image, span: this.join(star, name) }));
+  private dimExpr = this.RULE(
+    "dimExpr",
+    (): A.DimExpr =>
+      this.OR([
+        {
+          ALT: () => {
+            const star = this.CONSUME(T.Star);
+            const name = this.CONSUME(T.Identifier);
+            return this.ACTION((): A.DimExpr => ({ kind: "DimRest", name: name.image, span: this.join(star, name) }));
+          },
         },
-      },
-      {
-        ALT: () => {
-          const t = this.CONSUME(T.Ellipsis);
-          return this.ACTION((): A.DimExpr => ({ kind: "DimRest", span: this.tokSpan(t) }));
+        {
+          ALT: () => {
+            const t = this.CONSUME(T.Ellipsis);
+            return this.ACTION((): A.DimExpr => ({ kind: "DimRest", span: this.tokSpan(t) }));
+          },
         },
-      },
-      {
-        ALT: () => {
-          const expr = this.SUBRULE(this.addExpr);
-          return this.ACTION((): A.DimExpr =>
-            expr.kind === "Name" && expr.name === "_" ? { kind: "DimAny", span: expr.span } : { kind: "Dim", expr, span: expr.span },
-          );
+        {
+          ALT: () => {
+            const expr = this.SUBRULE(this.addExpr);
+            return this.ACTION(
+              (): A.DimExpr =>
+                expr.kind === "Name" && expr.name === "_"
+                  ? { kind: "DimAny", span: expr.span }
+                  : { kind: "Dim", expr, span: expr.span },
+            );
+          },
         },
-      },
-    ]),
+      ]),
   );
 
   // ---- statements ----
 
-  private body = this.RULE("body", (): { stmts: A.Stmt[]; close: IToken } => this.nested(() => {
-    this.CONSUME(T.LBrace);
-    const stmts: A.Stmt[] = [];
-    this.MANY(() => {
-      this.checkErrorCount();
-      const s = this.SUBRULE(this.stmt);
-      this.OPTION(() => this.CONSUME(T.Semicolon));
-      this.ACTION(() => s && stmts.push(s));
-    });
-    const close = this.CONSUME(T.RBrace);
-    return { stmts, close };
-  }));
+  private body = this.RULE("body", (): { stmts: A.Stmt[]; close: IToken } =>
+    this.nested(() => {
+      this.CONSUME(T.LBrace);
+      const stmts: A.Stmt[] = [];
+      this.MANY(() => {
+        this.checkErrorCount();
+        const s = this.SUBRULE(this.stmt);
+        this.OPTION(() => this.CONSUME(T.Semicolon));
+        this.ACTION(() => s && stmts.push(s));
+      });
+      const close = this.CONSUME(T.RBrace);
+      return { stmts, close };
+    }),
+  );
 
-  private stmt = this.RULE("stmt", (): A.Stmt =>
-    this.OR([
-      { ALT: () => this.SUBRULE(this.paramStmt) },
-      { ALT: () => this.SUBRULE(this.layerStmt) },
-      { ALT: () => this.SUBRULE(this.letStmt) },
-      { ALT: () => this.SUBRULE(this.ifStmt) },
-      { ALT: () => this.SUBRULE(this.forStmt) },
-      { ALT: () => this.SUBRULE(this.returnStmt) },
-      { ALT: () => this.SUBRULE(this.tapStmt) },
-      { ALT: () => this.SUBRULE(this.assertStmt) },
-      { GATE: () => this.LA(1).image === "print" && this.LA(2).tokenType === T.LParen, ALT: () => this.SUBRULE(this.printStmt) },
-      { ALT: () => this.SUBRULE(this.weightsStmt) },
-      // `preprocess` is a keyword only before `{`: elsewhere it stays an ordinary name.
-      { GATE: () => this.LA(1).image === "preprocess" && this.LA(2).tokenType === T.LBrace, ALT: () => this.SUBRULE(this.preprocessStmt) },
-      { ALT: () => this.SUBRULE(this.assignStmt) },
-    ]),
+  private stmt = this.RULE(
+    "stmt",
+    (): A.Stmt =>
+      this.OR([
+        { ALT: () => this.SUBRULE(this.paramStmt) },
+        { ALT: () => this.SUBRULE(this.layerStmt) },
+        { ALT: () => this.SUBRULE(this.letStmt) },
+        { ALT: () => this.SUBRULE(this.ifStmt) },
+        { ALT: () => this.SUBRULE(this.forStmt) },
+        { ALT: () => this.SUBRULE(this.returnStmt) },
+        { ALT: () => this.SUBRULE(this.tapStmt) },
+        { ALT: () => this.SUBRULE(this.assertStmt) },
+        {
+          GATE: () => this.LA(1).image === "print" && this.LA(2).tokenType === T.LParen,
+          ALT: () => this.SUBRULE(this.printStmt),
+        },
+        { ALT: () => this.SUBRULE(this.weightsStmt) },
+        // `preprocess` is a keyword only before `{`: elsewhere it stays an ordinary name.
+        {
+          GATE: () => this.LA(1).image === "preprocess" && this.LA(2).tokenType === T.LBrace,
+          ALT: () => this.SUBRULE(this.preprocessStmt),
+        },
+        { ALT: () => this.SUBRULE(this.assignStmt) },
+      ]),
   );
 
   private paramStmt = this.RULE("paramStmt", (): A.ParamStmt => {
@@ -388,7 +443,14 @@ export class NetParser extends EmbeddedActionsParser {
       this.CONSUME(T.Equals);
       return this.SUBRULE(this.expr);
     });
-    return this.ACTION(() => ({ kind: "Param", name: this.ident(name), type, weightName, init, span: this.join(kw, init ?? weightName ?? type) }));
+    return this.ACTION(() => ({
+      kind: "Param",
+      name: this.ident(name),
+      type,
+      weightName,
+      init,
+      span: this.join(kw, init ?? weightName ?? type),
+    }));
   });
 
   private layerStmt = this.RULE("layerStmt", (): A.LayerStmt => {
@@ -442,33 +504,42 @@ export class NetParser extends EmbeddedActionsParser {
       { ALT: () => this.CONSUME(T.SlashAssign) },
     ]);
     const value = this.SUBRULE(this.expr);
-    return this.ACTION(() => ({ kind: "Assign", target, op: op.image as A.AssignStmt["op"], value, span: this.join(target, value) }));
+    return this.ACTION(() => ({
+      kind: "Assign",
+      target,
+      op: op.image as A.AssignStmt["op"],
+      value,
+      span: this.join(target, value),
+    }));
   });
 
-  private pattern = this.RULE("pattern", (): A.Pattern =>
-    this.OR([
-      {
-        ALT: () => {
-          const n = this.CONSUME(T.Identifier);
-          return this.ACTION((): A.Pattern => ({ kind: "NamePattern", name: n.image, span: this.tokSpan(n) }));
+  private pattern = this.RULE(
+    "pattern",
+    (): A.Pattern =>
+      this.OR([
+        {
+          ALT: () => {
+            const n = this.CONSUME(T.Identifier);
+            return this.ACTION((): A.Pattern => ({ kind: "NamePattern", name: n.image, span: this.tokSpan(n) }));
+          },
         },
-      },
-      {
-        ALT: () => this.nested(() => {
-          const open = this.CONSUME(T.LParen);
-          const elements: A.Pattern[] = [];
-          const push = (p: A.Pattern) => this.ACTION(() => p && elements.push(p));
-          push(this.SUBRULE(this.pattern));
-          this.MANY(() => {
-            this.CONSUME(T.Comma);
-            push(this.SUBRULE2(this.pattern));
-          });
-          this.OPTION(() => this.CONSUME2(T.Comma));
-          const close = this.CONSUME(T.RParen);
-          return this.ACTION((): A.Pattern => ({ kind: "TuplePattern", elements, span: this.join(open, close) }));
-        }),
-      },
-    ]),
+        {
+          ALT: () =>
+            this.nested(() => {
+              const open = this.CONSUME(T.LParen);
+              const elements: A.Pattern[] = [];
+              const push = (p: A.Pattern) => this.ACTION(() => p && elements.push(p));
+              push(this.SUBRULE(this.pattern));
+              this.MANY(() => {
+                this.CONSUME(T.Comma);
+                push(this.SUBRULE2(this.pattern));
+              });
+              this.OPTION(() => this.CONSUME2(T.Comma));
+              const close = this.CONSUME(T.RParen);
+              return this.ACTION((): A.Pattern => ({ kind: "TuplePattern", elements, span: this.join(open, close) }));
+            }),
+        },
+      ]),
   );
 
   /** `if ... else if ... else ...`: the `else if`s are read in a loop (a long chain must not recurse), then nested. */
@@ -492,10 +563,22 @@ export class NetParser extends EmbeddedActionsParser {
       let tail: { stmts?: A.Stmt[]; end?: Spanned | IToken } = { stmts: last?.stmts, end: last?.close };
       for (let i = elseIfs.length - 1; i >= 0; i--) {
         const e = elseIfs[i];
-        const nested: A.IfStmt = { kind: "If", cond: e.cond, then: e.then?.stmts ?? [], else: tail.stmts, span: this.join(e.kw, tail.end ?? e.then?.close) };
+        const nested: A.IfStmt = {
+          kind: "If",
+          cond: e.cond,
+          then: e.then?.stmts ?? [],
+          else: tail.stmts,
+          span: this.join(e.kw, tail.end ?? e.then?.close),
+        };
         tail = { stmts: [nested], end: nested };
       }
-      return { kind: "If", cond, then: then?.stmts ?? [], else: tail.stmts, span: this.join(kw, tail.end ?? then?.close) };
+      return {
+        kind: "If",
+        cond,
+        then: then?.stmts ?? [],
+        else: tail.stmts,
+        span: this.join(kw, tail.end ?? then?.close),
+      };
     });
   });
 
@@ -505,7 +588,13 @@ export class NetParser extends EmbeddedActionsParser {
     this.CONSUME(T.In);
     const iterable = this.SUBRULE(this.expr);
     const b = this.SUBRULE(this.body);
-    return this.ACTION(() => ({ kind: "For", variable: this.ident(variable), iterable, body: b.stmts, span: this.join(kw, b.close) }));
+    return this.ACTION(() => ({
+      kind: "For",
+      variable: this.ident(variable),
+      iterable,
+      body: b.stmts,
+      span: this.join(kw, b.close),
+    }));
   });
 
   private returnStmt = this.RULE("returnStmt", (): A.ReturnStmt => {
@@ -560,7 +649,9 @@ export class NetParser extends EmbeddedActionsParser {
         this.ACTION(() => args.push(next));
       });
       this.OPTION(() => this.CONSUME(T.Semicolon));
-      this.ACTION(() => rules.push({ verb: this.ident(verb), args, span: this.join(verb, args[args.length - 1] ?? verb) }));
+      this.ACTION(() =>
+        rules.push({ verb: this.ident(verb), args, span: this.join(verb, args[args.length - 1] ?? verb) }),
+      );
     });
     const close = this.CONSUME(T.RBrace);
     return this.ACTION(() => ({ kind: "Weights", name: name && this.ident(name), rules, span: this.join(kw, close) }));
@@ -583,21 +674,24 @@ export class NetParser extends EmbeddedActionsParser {
 
   // ---- expressions, lowest precedence first ----
 
-  public expr = this.RULE("expr", (): A.Expr =>
-    this.OR([
-      {
-        ALT: () => this.nested(() => {
-          const kw = this.CONSUME(T.If);
-          const cond = this.SUBRULE(this.expr);
-          this.CONSUME(T.Then);
-          const then = this.SUBRULE2(this.expr);
-          this.CONSUME(T.Else);
-          const els = this.SUBRULE3(this.expr);
-          return this.ACTION((): A.Expr => ({ kind: "Cond", cond, then, else: els, span: this.join(kw, els) }));
-        }),
-      },
-      { ALT: () => this.SUBRULE(this.rangeExpr) },
-    ]),
+  public expr = this.RULE(
+    "expr",
+    (): A.Expr =>
+      this.OR([
+        {
+          ALT: () =>
+            this.nested(() => {
+              const kw = this.CONSUME(T.If);
+              const cond = this.SUBRULE(this.expr);
+              this.CONSUME(T.Then);
+              const then = this.SUBRULE2(this.expr);
+              this.CONSUME(T.Else);
+              const els = this.SUBRULE3(this.expr);
+              return this.ACTION((): A.Expr => ({ kind: "Cond", cond, then, else: els, span: this.join(kw, els) }));
+            }),
+        },
+        { ALT: () => this.SUBRULE(this.rangeExpr) },
+      ]),
   );
 
   private rangeExpr = this.RULE("rangeExpr", (): A.Expr => {
@@ -629,17 +723,20 @@ export class NetParser extends EmbeddedActionsParser {
     return left;
   });
 
-  private notExpr = this.RULE("notExpr", (): A.Expr =>
-    this.OR([
-      {
-        ALT: () => this.nested(() => {
-          const op = this.CONSUME(T.Not);
-          const operand = this.SUBRULE(this.notExpr);
-          return this.ACTION((): A.Expr => ({ kind: "Unary", op: "not", operand, span: this.join(op, operand) }));
-        }),
-      },
-      { ALT: () => this.SUBRULE(this.cmpExpr) },
-    ]),
+  private notExpr = this.RULE(
+    "notExpr",
+    (): A.Expr =>
+      this.OR([
+        {
+          ALT: () =>
+            this.nested(() => {
+              const op = this.CONSUME(T.Not);
+              const operand = this.SUBRULE(this.notExpr);
+              return this.ACTION((): A.Expr => ({ kind: "Unary", op: "not", operand, span: this.join(op, operand) }));
+            }),
+        },
+        { ALT: () => this.SUBRULE(this.cmpExpr) },
+      ]),
   );
 
   private cmpExpr = this.RULE("cmpExpr", (): A.Expr => {
@@ -684,17 +781,20 @@ export class NetParser extends EmbeddedActionsParser {
     return left;
   });
 
-  private unaryExpr = this.RULE("unaryExpr", (): A.Expr =>
-    this.OR([
-      {
-        ALT: () => this.nested(() => {
-          const op = this.CONSUME(T.Minus);
-          const operand = this.SUBRULE(this.unaryExpr);
-          return this.ACTION((): A.Expr => ({ kind: "Unary", op: "-", operand, span: this.join(op, operand) }));
-        }),
-      },
-      { ALT: () => this.SUBRULE(this.powExpr) },
-    ]),
+  private unaryExpr = this.RULE(
+    "unaryExpr",
+    (): A.Expr =>
+      this.OR([
+        {
+          ALT: () =>
+            this.nested(() => {
+              const op = this.CONSUME(T.Minus);
+              const operand = this.SUBRULE(this.unaryExpr);
+              return this.ACTION((): A.Expr => ({ kind: "Unary", op: "-", operand, span: this.join(op, operand) }));
+            }),
+        },
+        { ALT: () => this.SUBRULE(this.powExpr) },
+      ]),
   );
 
   private powExpr = this.RULE("powExpr", (): A.Expr => {
@@ -716,55 +816,67 @@ export class NetParser extends EmbeddedActionsParser {
     this.MANY({
       GATE: continues,
       DEF: () =>
-      this.OR([
-        {
-          ALT: () => {
-            const call = this.SUBRULE(this.argList); // undefined after a recovered error inside it
-            target = this.ACTION((): A.Expr => (call ? { kind: "Call", callee: target, args: call.args, span: this.join(target, call.close) } : target));
+        this.OR([
+          {
+            ALT: () => {
+              const call = this.SUBRULE(this.argList); // undefined after a recovered error inside it
+              target = this.ACTION(
+                (): A.Expr =>
+                  call
+                    ? { kind: "Call", callee: target, args: call.args, span: this.join(target, call.close) }
+                    : target,
+              );
+            },
           },
-        },
-        {
-          ALT: () => this.nested(() => {
-            this.CONSUME(T.LBracket);
-            const subscripts: A.Subscript[] = [];
-            this.AT_LEAST_ONE_SEP({
-              SEP: T.Comma,
-              DEF: () => {
-                const s = this.SUBRULE(this.subscript);
-                this.ACTION(() => s && subscripts.push(s));
-              },
-            });
-            const close = this.CONSUME(T.RBracket);
-            target = this.ACTION((): A.Expr => ({ kind: "Index", target, subscripts, span: this.join(target, close) }));
-          }),
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.Dot);
-            const member = this.CONSUME(T.AnyWord);
-            target = this.ACTION((): A.Expr => ({ kind: "Member", target, member: this.ident(member), span: this.join(target, member) }));
+          {
+            ALT: () =>
+              this.nested(() => {
+                this.CONSUME(T.LBracket);
+                const subscripts: A.Subscript[] = [];
+                this.AT_LEAST_ONE_SEP({
+                  SEP: T.Comma,
+                  DEF: () => {
+                    const s = this.SUBRULE(this.subscript);
+                    this.ACTION(() => s && subscripts.push(s));
+                  },
+                });
+                const close = this.CONSUME(T.RBracket);
+                target = this.ACTION(
+                  (): A.Expr => ({ kind: "Index", target, subscripts, span: this.join(target, close) }),
+                );
+              }),
           },
-        },
-      ]),
+          {
+            ALT: () => {
+              this.CONSUME(T.Dot);
+              const member = this.CONSUME(T.AnyWord);
+              target = this.ACTION(
+                (): A.Expr => ({ kind: "Member", target, member: this.ident(member), span: this.join(target, member) }),
+              );
+            },
+          },
+        ]),
     });
     return target;
   });
 
-  private argList = this.RULE("argList", (): { args: A.Arg[]; close: IToken } => this.nested(() => {
-    this.CONSUME(T.LParen);
-    const args: A.Arg[] = [];
-    const push = (a: A.Arg) => this.ACTION(() => a && args.push(a));
-    this.OPTION(() => {
-      push(this.SUBRULE(this.arg));
-      this.MANY(() => {
-        this.CONSUME(T.Comma);
-        push(this.SUBRULE2(this.arg));
+  private argList = this.RULE("argList", (): { args: A.Arg[]; close: IToken } =>
+    this.nested(() => {
+      this.CONSUME(T.LParen);
+      const args: A.Arg[] = [];
+      const push = (a: A.Arg) => this.ACTION(() => a && args.push(a));
+      this.OPTION(() => {
+        push(this.SUBRULE(this.arg));
+        this.MANY(() => {
+          this.CONSUME(T.Comma);
+          push(this.SUBRULE2(this.arg));
+        });
+        this.OPTION2(() => this.CONSUME2(T.Comma));
       });
-      this.OPTION2(() => this.CONSUME2(T.Comma));
-    });
-    const close = this.CONSUME(T.RParen);
-    return { args, close };
-  }));
+      const close = this.CONSUME(T.RParen);
+      return { args, close };
+    }),
+  );
 
   private arg = this.RULE("arg", (): A.Arg => {
     const name = this.OPTION({
@@ -776,33 +888,41 @@ export class NetParser extends EmbeddedActionsParser {
       },
     });
     const value = this.SUBRULE(this.expr);
-    return this.ACTION(() => ({ name: name ? this.ident(name) : undefined, value, span: this.join(name ?? value, value) }));
+    return this.ACTION(() => ({
+      name: name ? this.ident(name) : undefined,
+      value,
+      span: this.join(name ?? value, value),
+    }));
   });
 
-  private subscript = this.RULE("subscript", (): A.Subscript =>
-    this.OR([
-      {
-        ALT: () => {
-          const t = this.CONSUME(T.Ellipsis);
-          return this.ACTION((): A.Subscript => ({ kind: "Ellipsis", span: this.tokSpan(t) }));
+  private subscript = this.RULE(
+    "subscript",
+    (): A.Subscript =>
+      this.OR([
+        {
+          ALT: () => {
+            const t = this.CONSUME(T.Ellipsis);
+            return this.ACTION((): A.Subscript => ({ kind: "Ellipsis", span: this.tokSpan(t) }));
+          },
         },
-      },
-      {
-        // `i` or `a:...`: an index, or a slice with a start.
-        ALT: () => {
-          const start = this.SUBRULE(this.expr);
-          const slice = this.OPTION(() => this.SUBRULE(this.sliceRest));
-          return this.ACTION((): A.Subscript => (slice ? this.slice(start, slice) : { kind: "At", expr: start, span: start.span }));
+        {
+          // `i` or `a:...`: an index, or a slice with a start.
+          ALT: () => {
+            const start = this.SUBRULE(this.expr);
+            const slice = this.OPTION(() => this.SUBRULE(this.sliceRest));
+            return this.ACTION(
+              (): A.Subscript => (slice ? this.slice(start, slice) : { kind: "At", expr: start, span: start.span }),
+            );
+          },
         },
-      },
-      {
-        // `:...`: a slice from the beginning.
-        ALT: () => {
-          const slice = this.SUBRULE2(this.sliceRest);
-          return this.ACTION((): A.Subscript => this.slice(undefined, slice));
+        {
+          // `:...`: a slice from the beginning.
+          ALT: () => {
+            const slice = this.SUBRULE2(this.sliceRest);
+            return this.ACTION((): A.Subscript => this.slice(undefined, slice));
+          },
         },
-      },
-    ]),
+      ]),
   );
 
   /** What follows a slice's start: `:end`, `:end:step`, each part optional. */
@@ -822,164 +942,220 @@ export class NetParser extends EmbeddedActionsParser {
     return { kind: "Slice", start, end: rest.end, step: rest.step, span: this.join(first, last) };
   }
 
-  private primary = this.RULE("primary", (): A.Expr =>
-    this.OR([
-      {
-        ALT: () => {
-          const t = this.CONSUME(T.Float);
-          return this.ACTION((): A.Expr => ({ kind: "Number", value: Number(t.image), isFloat: true, raw: t.image, span: this.tokSpan(t) }));
+  private primary = this.RULE(
+    "primary",
+    (): A.Expr =>
+      this.OR([
+        {
+          ALT: () => {
+            const t = this.CONSUME(T.Float);
+            return this.ACTION(
+              (): A.Expr => ({
+                kind: "Number",
+                value: Number(t.image),
+                isFloat: true,
+                raw: t.image,
+                span: this.tokSpan(t),
+              }),
+            );
+          },
         },
-      },
-      {
-        ALT: () => {
-          const t = this.CONSUME(T.Integer);
-          return this.ACTION((): A.Expr => ({ kind: "Number", value: Number(t.image), isFloat: false, raw: t.image, span: this.tokSpan(t) }));
+        {
+          ALT: () => {
+            const t = this.CONSUME(T.Integer);
+            return this.ACTION(
+              (): A.Expr => ({
+                kind: "Number",
+                value: Number(t.image),
+                isFloat: false,
+                raw: t.image,
+                span: this.tokSpan(t),
+              }),
+            );
+          },
         },
-      },
-      {
-        ALT: () => {
-          const t = this.CONSUME(T.StringLiteral);
-          return this.ACTION((): A.Expr => {
-            const { value, raw } = decodeString(t.image);
-            return { kind: "String", value, ...(raw ? { raw } : {}), span: this.tokSpan(t) };
-          });
-        },
-      },
-      {
-        ALT: () => {
-          const t = this.OR2([{ ALT: () => this.CONSUME(T.True) }, { ALT: () => this.CONSUME(T.False) }]);
-          return this.ACTION((): A.Expr => ({ kind: "Bool", value: t.image === "true", span: this.tokSpan(t) }));
-        },
-      },
-      {
-        ALT: () => {
-          const t = this.CONSUME(T.Identifier);
-          return this.ACTION((): A.Expr => ({ kind: "Name", name: t.image, span: this.tokSpan(t) }));
-        },
-      },
-      {
-        ALT: () => this.nested(() => {
-          const open = this.CONSUME(T.LParen);
-          const elements: A.Expr[] = [];
-          let trailingComma = false;
-          this.OPTION(() => {
-            const first = this.SUBRULE(this.expr);
-            this.ACTION(() => elements.push(first));
-            this.MANY(() => {
-              this.CONSUME(T.Comma);
-              this.OPTION2(() => {
-                const next = this.SUBRULE2(this.expr);
-                this.ACTION(() => elements.push(next));
-              });
-              trailingComma = true;
+        {
+          ALT: () => {
+            const t = this.CONSUME(T.StringLiteral);
+            return this.ACTION((): A.Expr => {
+              const { value, raw } = decodeString(t.image);
+              return { kind: "String", value, ...(raw ? { raw } : {}), span: this.tokSpan(t) };
             });
-          });
-          const close = this.CONSUME(T.RParen);
-          return this.ACTION((): A.Expr =>
-            elements.length === 1 && !trailingComma
-              ? { ...elements[0], span: this.join(open, close) }
-              : { kind: "Tuple", elements, span: this.join(open, close) },
-          );
-        }),
-      },
-      {
-        ALT: () => this.nested(() => {
-          const open = this.CONSUME(T.LBracket);
-          const elements: A.Expr[] = [];
-          let comp: { variable: IToken; iterable: A.Expr } | undefined;
-          this.OPTION4(() => {
-            const first = this.SUBRULE3(this.expr);
-            this.ACTION(() => elements.push(first));
-            this.OR3([
-              {
-                ALT: () => {
-                  this.CONSUME(T.For);
-                  const variable = this.CONSUME2(T.Identifier);
-                  this.CONSUME(T.In);
-                  const iterable = this.SUBRULE4(this.expr);
-                  comp = { variable, iterable };
-                },
-              },
-              {
-                ALT: () => {
-                  this.MANY2(() => {
-                    this.CONSUME2(T.Comma);
-                    this.OPTION5(() => {
-                      const next = this.SUBRULE5(this.expr);
-                      this.ACTION(() => elements.push(next));
-                    });
+          },
+        },
+        {
+          ALT: () => {
+            const t = this.OR2([{ ALT: () => this.CONSUME(T.True) }, { ALT: () => this.CONSUME(T.False) }]);
+            return this.ACTION((): A.Expr => ({ kind: "Bool", value: t.image === "true", span: this.tokSpan(t) }));
+          },
+        },
+        {
+          ALT: () => {
+            const t = this.CONSUME(T.Identifier);
+            return this.ACTION((): A.Expr => ({ kind: "Name", name: t.image, span: this.tokSpan(t) }));
+          },
+        },
+        {
+          ALT: () =>
+            this.nested(() => {
+              const open = this.CONSUME(T.LParen);
+              const elements: A.Expr[] = [];
+              let trailingComma = false;
+              this.OPTION(() => {
+                const first = this.SUBRULE(this.expr);
+                this.ACTION(() => elements.push(first));
+                this.MANY(() => {
+                  this.CONSUME(T.Comma);
+                  this.OPTION2(() => {
+                    const next = this.SUBRULE2(this.expr);
+                    this.ACTION(() => elements.push(next));
                   });
-                },
-              },
-            ]);
-          });
-          const close = this.CONSUME(T.RBracket);
-          return this.ACTION((): A.Expr =>
-            comp
-              ? { kind: "ListComp", element: elements[0], variable: this.ident(comp.variable), iterable: comp.iterable, span: this.join(open, close) }
-              : { kind: "List", elements, span: this.join(open, close) },
-          );
-        }),
-      },
-      { ALT: () => this.SUBRULE(this.splitIndexExpr) },
-      { ALT: () => this.SUBRULE(this.liftExpr) },
-    ]),
+                  trailingComma = true;
+                });
+              });
+              const close = this.CONSUME(T.RParen);
+              return this.ACTION(
+                (): A.Expr =>
+                  elements.length === 1 && !trailingComma
+                    ? { ...elements[0], span: this.join(open, close) }
+                    : { kind: "Tuple", elements, span: this.join(open, close) },
+              );
+            }),
+        },
+        {
+          ALT: () =>
+            this.nested(() => {
+              const open = this.CONSUME(T.LBracket);
+              const elements: A.Expr[] = [];
+              let comp: { variable: IToken; iterable: A.Expr } | undefined;
+              this.OPTION4(() => {
+                const first = this.SUBRULE3(this.expr);
+                this.ACTION(() => elements.push(first));
+                this.OR3([
+                  {
+                    ALT: () => {
+                      this.CONSUME(T.For);
+                      const variable = this.CONSUME2(T.Identifier);
+                      this.CONSUME(T.In);
+                      const iterable = this.SUBRULE4(this.expr);
+                      comp = { variable, iterable };
+                    },
+                  },
+                  {
+                    ALT: () => {
+                      this.MANY2(() => {
+                        this.CONSUME2(T.Comma);
+                        this.OPTION5(() => {
+                          const next = this.SUBRULE5(this.expr);
+                          this.ACTION(() => elements.push(next));
+                        });
+                      });
+                    },
+                  },
+                ]);
+              });
+              const close = this.CONSUME(T.RBracket);
+              return this.ACTION(
+                (): A.Expr =>
+                  comp
+                    ? {
+                        kind: "ListComp",
+                        element: elements[0],
+                        variable: this.ident(comp.variable),
+                        iterable: comp.iterable,
+                        span: this.join(open, close),
+                      }
+                    : { kind: "List", elements, span: this.join(open, close) },
+              );
+            }),
+        },
+        { ALT: () => this.SUBRULE(this.splitIndexExpr) },
+        { ALT: () => this.SUBRULE(this.liftExpr) },
+      ]),
   );
 
-  private splitIndexExpr = this.RULE("splitIndexExpr", (): A.Expr => this.nested(() => {
-    const kw = this.CONSUME(T.SplitIndex);
-    const input = this.SUBRULE(this.postfixExpr);
-    this.CONSUME(T.Along);
-    const axis = this.SUBRULE(this.addExpr);
-    this.CONSUME(T.By);
-    const mode = this.CONSUME(T.Identifier);
-    // Arguments only on the same line, as for any call: a `(` on the next line begins a statement.
-    const args = this.OPTION({ GATE: () => this.LA(1).startLine === this.LA(0).endLine, DEF: () => this.SUBRULE(this.argList) });
-    return this.ACTION((): A.Expr => ({
-      kind: "SplitIndex",
-      input,
-      axis,
-      mode: this.ident(mode),
-      args: args?.args ?? [],
-      span: this.join(kw, args?.close ?? mode),
-    }));
-  }));
+  private splitIndexExpr = this.RULE(
+    "splitIndexExpr",
+    (): A.Expr =>
+      this.nested(() => {
+        const kw = this.CONSUME(T.SplitIndex);
+        const input = this.SUBRULE(this.postfixExpr);
+        this.CONSUME(T.Along);
+        const axis = this.SUBRULE(this.addExpr);
+        this.CONSUME(T.By);
+        const mode = this.CONSUME(T.Identifier);
+        // Arguments only on the same line, as for any call: a `(` on the next line begins a statement.
+        const args = this.OPTION({
+          GATE: () => this.LA(1).startLine === this.LA(0).endLine,
+          DEF: () => this.SUBRULE(this.argList),
+        });
+        return this.ACTION(
+          (): A.Expr => ({
+            kind: "SplitIndex",
+            input,
+            axis,
+            mode: this.ident(mode),
+            args: args?.args ?? [],
+            span: this.join(kw, args?.close ?? mode),
+          }),
+        );
+      }),
+  );
 
-  private liftExpr = this.RULE("liftExpr", (): A.Expr => this.nested(() => {
-    const kw = this.CONSUME(T.Lift);
-    this.CONSUME(T.LParen);
-    const aName = this.CONSUME(T.Identifier);
-    this.CONSUME(T.Equals);
-    const aValue = this.SUBRULE(this.expr);
-    this.CONSUME(T.Comma);
-    const dName = this.CONSUME2(T.Identifier);
-    this.CONSUME2(T.Equals);
-    const dValue = this.SUBRULE2(this.expr);
-    this.CONSUME(T.RParen);
-    this.CONSUME(T.LBrace);
-    const steps: A.LiftStep[] = [];
-    this.MANY(() => {
-      const step = this.CONSUME3(T.Identifier);
-      const target = this.CONSUME4(T.Identifier);
-      const op = this.OR([{ ALT: () => this.CONSUME(T.PlusAssign) }, { ALT: () => this.CONSUME(T.MinusAssign) }]);
-      const value = this.SUBRULE3(this.expr);
-      this.OPTION(() => this.CONSUME(T.Semicolon));
-      this.ACTION(() =>
-        steps.push({ step: this.ident(step), target: this.ident(target), op: op.image as "+=" | "-=", value, span: this.join(step, value) }),
-      );
-    });
-    const close = this.CONSUME(T.RBrace);
-    return this.ACTION((): A.Expr => ({
-      kind: "Lift",
-      approx: { name: this.ident(aName), value: aValue },
-      detail: { name: this.ident(dName), value: dValue },
-      steps,
-      span: this.join(kw, close),
-    }));
-  }));
+  private liftExpr = this.RULE(
+    "liftExpr",
+    (): A.Expr =>
+      this.nested(() => {
+        const kw = this.CONSUME(T.Lift);
+        this.CONSUME(T.LParen);
+        const aName = this.CONSUME(T.Identifier);
+        this.CONSUME(T.Equals);
+        const aValue = this.SUBRULE(this.expr);
+        this.CONSUME(T.Comma);
+        const dName = this.CONSUME2(T.Identifier);
+        this.CONSUME2(T.Equals);
+        const dValue = this.SUBRULE2(this.expr);
+        this.CONSUME(T.RParen);
+        this.CONSUME(T.LBrace);
+        const steps: A.LiftStep[] = [];
+        this.MANY(() => {
+          const step = this.CONSUME3(T.Identifier);
+          const target = this.CONSUME4(T.Identifier);
+          const op = this.OR([{ ALT: () => this.CONSUME(T.PlusAssign) }, { ALT: () => this.CONSUME(T.MinusAssign) }]);
+          const value = this.SUBRULE3(this.expr);
+          this.OPTION(() => this.CONSUME(T.Semicolon));
+          this.ACTION(() =>
+            steps.push({
+              step: this.ident(step),
+              target: this.ident(target),
+              op: op.image as "+=" | "-=",
+              value,
+              span: this.join(step, value),
+            }),
+          );
+        });
+        const close = this.CONSUME(T.RBrace);
+        return this.ACTION(
+          (): A.Expr => ({
+            kind: "Lift",
+            approx: { name: this.ident(aName), value: aValue },
+            detail: { name: this.ident(dName), value: dValue },
+            steps,
+            span: this.join(kw, close),
+          }),
+        );
+      }),
+  );
 
   private binary(left: A.Expr, op: IToken, right: A.Expr): A.Expr {
-    return { kind: "Binary", op: op.image as A.BinaryOp, left, right, opSpan: this.tokSpan(op), span: this.join(left, right) };
+    return {
+      kind: "Binary",
+      op: op.image as A.BinaryOp,
+      left,
+      right,
+      opSpan: this.tokSpan(op),
+      span: this.join(left, right),
+    };
   }
 }
 
@@ -989,18 +1165,35 @@ const label = (t: TokenType) => (typeof t.LABEL === "string" ? t.LABEL : t.name)
 /** Short messages in the compiler's voice instead of chevrotain's defaults. */
 const messages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage: ({ expected, actual }) => `expected ${label(expected)}, found ${describe(actual)}`,
-  buildNotAllInputParsedMessage: ({ firstRedundant }) => `unexpected ${describe(firstRedundant)}: expected a block, fn, model or import`,
+  buildNotAllInputParsedMessage: ({ firstRedundant }) =>
+    `unexpected ${describe(firstRedundant)}: expected a block, fn, model or import`,
   buildNoViableAltMessage: ({ actual, ruleName }) => `unexpected ${describe(actual[0])} ${ruleContext(ruleName)}`,
   buildEarlyExitMessage: ({ actual, ruleName }) => `unexpected ${describe(actual[0])} ${ruleContext(ruleName)}`,
 };
 
-const EXPRESSION_RULES = new Set(["expr", "rangeExpr", "orExpr", "andExpr", "notExpr", "cmpExpr", "addExpr", "mulExpr", "unaryExpr", "powExpr", "postfixExpr", "primary", "subscript", "arg"]);
+const EXPRESSION_RULES = new Set([
+  "expr",
+  "rangeExpr",
+  "orExpr",
+  "andExpr",
+  "notExpr",
+  "cmpExpr",
+  "addExpr",
+  "mulExpr",
+  "unaryExpr",
+  "powExpr",
+  "postfixExpr",
+  "primary",
+  "subscript",
+  "arg",
+]);
 
 function ruleContext(rule: string): string {
   if (EXPRESSION_RULES.has(rule)) return "where an expression was expected";
   const what: Record<string, string> = {
     stmt: "where a statement was expected (param, layer, let, if, for, return, tap, assert, print, weights or an assignment)",
-    assignStmt: "where '=', '+=', '-=', '*=' or '/=' was expected (a statement starts with param, layer, let, if, for, return, tap, assert, print, weights or a name)",
+    assignStmt:
+      "where '=', '+=', '-=', '*=' or '/=' was expected (a statement starts with param, layer, let, if, for, return, tap, assert, print, weights or a name)",
     typeExpr: "where a type was expected (e.g. f32[B, 3], int, list<int>)",
     dimExpr: "where a dimension was expected",
     pattern: "where a name or a tuple of names was expected",

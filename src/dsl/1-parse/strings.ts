@@ -4,7 +4,9 @@
 /** The escapes a `"..."` literal understands, by the character after the backslash. Any other is NET1006. */
 export const STRING_ESCAPES: Readonly<Record<string, string>> = { "\\": "\\", '"': '"', n: "\n", t: "\t", r: "\r" };
 
-const ENCODED: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(STRING_ESCAPES).map(([c, v]) => [v, `\\${c}`]));
+const ENCODED: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(STRING_ESCAPES).map(([c, v]) => [v, `\\${c}`]),
+);
 
 export interface UnknownEscape {
   /** Offset of the backslash within the literal's text. */

@@ -45,12 +45,25 @@ export function loadProgram(entryPath: string, text: string, readFile: ReadFile 
       if (seen.has(target)) continue;
       // Only sources are imported: a diagnostic quotes lines of what it imports, which must not be any file's.
       if (!target.endsWith(".net")) {
-        diagnostics.push(makeDiagnostic(CheckCodes.ImportNotNet, `cannot import '${item.path}': only .net files are imported`, item.pathSpan));
+        diagnostics.push(
+          makeDiagnostic(
+            CheckCodes.ImportNotNet,
+            `cannot import '${item.path}': only .net files are imported`,
+            item.pathSpan,
+          ),
+        );
         continue;
       }
       const imported = readFile(target);
       if (imported === undefined) {
-        diagnostics.push(makeDiagnostic(CheckCodes.ImportNotFound, `cannot read '${item.path}' (looked at ${std ? item.path : displayPath(target)})`, item.pathSpan, { hint: "paths are relative to the importing file; the standard library is `std/nn.net`" }));
+        diagnostics.push(
+          makeDiagnostic(
+            CheckCodes.ImportNotFound,
+            `cannot read '${item.path}' (looked at ${std ? item.path : displayPath(target)})`,
+            item.pathSpan,
+            { hint: "paths are relative to the importing file; the standard library is `std/nn.net`" },
+          ),
+        );
         continue;
       }
       load(target, std ? item.path : displayPath(target), imported);

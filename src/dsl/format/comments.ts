@@ -104,7 +104,13 @@ function addToList(placement: CommentPlacement, list: Child, comment: PlacedComm
  * before it, or with none (`f[ // why`) leads the container, printed at the end of its first line. A block
  * comment inside a line goes with the node it touches. With no neighbour at all, a comment trails the container.
  */
-function attachToNeighbour(placement: CommentPlacement, container: Child, children: Child[], comment: PlacedComment, source: SourceText): void {
+function attachToNeighbour(
+  placement: CommentPlacement,
+  container: Child,
+  children: Child[],
+  comment: PlacedComment,
+  source: SourceText,
+): void {
   const preceding = children.filter((c) => c.end <= comment.start).at(-1);
   const following = children.find((c) => c.start >= comment.end);
   const lead = (c: Child) => push(placement.leading, c.key, comment);
@@ -138,7 +144,8 @@ function childrenOf(container: Child, source: SourceText): Child[] {
   const children: Child[] = [];
   const visit = (property: string, value: unknown): void => {
     if (Array.isArray(value)) {
-      if (LINE_LIST_KEYS.has(property)) children.push(...lineListChildren(property, value, children.at(-1)?.end ?? container.start, source));
+      if (LINE_LIST_KEYS.has(property))
+        children.push(...lineListChildren(property, value, children.at(-1)?.end ?? container.start, source));
       else for (const element of value) visit(property, element);
     } else if (isSyntaxNode(value)) children.push(nodeChild(value));
     else if (typeof value === "object" && value !== null) for (const [k, v] of Object.entries(value)) visit(k, v);
@@ -150,7 +157,12 @@ function childrenOf(container: Child, source: SourceText): Child[] {
 /** A `{ ... }` list; an `else if` has no braces of its own, so its `if` is an ordinary child. */
 function lineListChildren(property: string, elements: object[], after: number, source: SourceText): Child[] {
   const [first] = elements;
-  if (property === "else" && elements.length === 1 && isSyntaxNode(first) && !source.hasBraceBetween(after, first.span.start))
+  if (
+    property === "else" &&
+    elements.length === 1 &&
+    isSyntaxNode(first) &&
+    !source.hasBraceBetween(after, first.span.start)
+  )
     return [nodeChild(first)];
   const { open, end } = source.braces(after);
   return [{ key: elements, start: open, end, elements }];

@@ -72,7 +72,12 @@ export function join(separator: Doc, docs: readonly Doc[]): Doc[] {
 }
 
 /** `(a, b, c)`: on one line when it fits, else one item per line, indented, with no trailing comma. */
-export function bracketed(open: string, items: readonly Doc[], close: string, options: { wrapsFirst?: boolean } = {}): Doc {
+export function bracketed(
+  open: string,
+  items: readonly Doc[],
+  close: string,
+  options: { wrapsFirst?: boolean } = {},
+): Doc {
   if (items.length === 0) return open + close;
   return group([open, indent([softline, join([",", line], items)]), softline, close], options);
 }

@@ -72,7 +72,8 @@ export function printLines<T extends Spanned>(ctx: PrintContext, elements: reado
     return ["{", ...comments.map((c) => [" ", c.text]), comments.length > 0 ? " }" : "}"];
   }
   const entries = sortedEntries(elements, comments);
-  const print = (entry: Entry<T>) => (entry.kind === "element" ? style.printElement(entry.element, entry.index) : entry.comment.text);
+  const print = (entry: Entry<T>) =>
+    entry.kind === "element" ? style.printElement(entry.element, entry.index) : entry.comment.text;
   const parts: Doc[] = [];
   let previousEnd = listComments?.bodyStart ?? 0;
   // `/* note */ let x = 1`: a statement may follow a block comment that starts its line.
@@ -93,16 +94,34 @@ export function printLines<T extends Spanned>(ctx: PrintContext, elements: reado
 
 function sortedEntries<T extends Spanned>(elements: readonly T[], comments: readonly PlacedComment[]): Entry<T>[] {
   const entries: Entry<T>[] = [
-    ...elements.map((element, index): Entry<T> => ({ kind: "element", element, index, start: element.span.start, end: element.span.end })),
+    ...elements.map(
+      (element, index): Entry<T> => ({
+        kind: "element",
+        element,
+        index,
+        start: element.span.start,
+        end: element.span.end,
+      }),
+    ),
     ...comments.map((comment): Entry<T> => ({ kind: "comment", comment, start: comment.start, end: comment.end })),
   ];
   return entries.sort((a, b) => a.start - b.start);
 }
 
 /** A blank line the author left, or one the style requires before the next element (and its comments). */
-function needsBlankLine<T>(ctx: PrintContext, entries: Entry<T>[], i: number, previousEnd: number, style: LinesStyle<T>): boolean {
+function needsBlankLine<T>(
+  ctx: PrintContext,
+  entries: Entry<T>[],
+  i: number,
+  previousEnd: number,
+  style: LinesStyle<T>,
+): boolean {
   if (ctx.source.newlinesBetween(previousEnd, entries[i].start) >= 2) return true;
   const previous = entries[i - 1];
   const next = entries.slice(i).find((e) => e.kind === "element");
-  return previous.kind === "element" && next?.kind === "element" && (style.blankLineBetween?.(previous.element, next.element) ?? false);
+  return (
+    previous.kind === "element" &&
+    next?.kind === "element" &&
+    (style.blankLineBetween?.(previous.element, next.element) ?? false)
+  );
 }

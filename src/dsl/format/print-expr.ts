@@ -75,19 +75,32 @@ function printBareExpr(ctx: PrintContext, e: A.Expr): Doc {
     case "Name":
       return e.name;
     case "List":
-      return bracketed("[", e.elements.map((x) => printExpr(ctx, x)), "]");
+      return bracketed(
+        "[",
+        e.elements.map((x) => printExpr(ctx, x)),
+        "]",
+      );
     case "ListComp":
       return printListComp(ctx, e);
     case "Tuple":
       return printTuple(ctx, e);
     case "Unary":
-      return e.op === "not" ? ["not ", printExpr(ctx, e.operand, Level.Not)] : ["-", printExpr(ctx, e.operand, ctx.clarify ? negatedLevel(e.operand) : Level.Negate)];
+      return e.op === "not"
+        ? ["not ", printExpr(ctx, e.operand, Level.Not)]
+        : ["-", printExpr(ctx, e.operand, ctx.clarify ? negatedLevel(e.operand) : Level.Negate)];
     case "Binary":
       return printBinary(ctx, e);
     case "Call":
       return [printCallee(ctx, e.callee), printArgs(ctx, e.args)];
     case "Index":
-      return [printExpr(ctx, e.target, Level.Postfix), bracketed("[", e.subscripts.map((s) => printSubscript(ctx, s)), "]")];
+      return [
+        printExpr(ctx, e.target, Level.Postfix),
+        bracketed(
+          "[",
+          e.subscripts.map((s) => printSubscript(ctx, s)),
+          "]",
+        ),
+      ];
     case "Member":
       return [printExpr(ctx, e.target, Level.Postfix), ".", printIdent(ctx, e.member)];
     case "Cond":
@@ -135,7 +148,8 @@ function printBinary(ctx: PrintContext, e: A.BinaryExpr): Doc {
     joined = head.op;
     head = head.left;
   }
-  const headLevel = ctx.clarify && head.kind === "Binary" && mixesUnclearly(head.op, joined) ? leftLevel + 1 : leftLevel;
+  const headLevel =
+    ctx.clarify && head.kind === "Binary" && mixesUnclearly(head.op, joined) ? leftLevel + 1 : leftLevel;
   return group([before, printExpr(ctx, head, headLevel), indent(links)]);
 }
 
@@ -144,12 +158,15 @@ function printBinary(ctx: PrintContext, e: A.BinaryExpr): Doc {
  * (as prettier keeps them around mixed `%`), while `a * b / c` reads as it always has.
  */
 function mixesUnclearly(inner: A.BinaryOp, outer: A.BinaryOp): boolean {
-  return inner !== outer && BINARY_LEVEL[inner] === Level.Product && [inner, outer].some((op) => op === "%" || op === "@");
+  return (
+    inner !== outer && BINARY_LEVEL[inner] === Level.Product && [inner, outer].some((op) => op === "%" || op === "@")
+  );
 }
 
 /** The operand of unary minus: `-(a ** 2)` and `-(-a)` keep parentheses (`-a ** 2` misleads, `--a` looks like C). */
 function negatedLevel(operand: A.Expr): number {
-  const clarify = (operand.kind === "Binary" && operand.op === "**") || (operand.kind === "Unary" && operand.op === "-");
+  const clarify =
+    (operand.kind === "Binary" && operand.op === "**") || (operand.kind === "Unary" && operand.op === "-");
   return clarify ? Level.Postfix : Level.Negate;
 }
 
@@ -166,7 +183,15 @@ function printCond(ctx: PrintContext, e: A.CondExpr): Doc {
   const after: Doc[] = [];
   let rest: A.Expr = e.else;
   while (rest.kind === "Cond") {
-    branches.push([line, "else ", commentsBefore(ctx, rest), "if ", printExpr(ctx, rest.cond), " then ", printExpr(ctx, rest.then)]);
+    branches.push([
+      line,
+      "else ",
+      commentsBefore(ctx, rest),
+      "if ",
+      printExpr(ctx, rest.cond),
+      " then ",
+      printExpr(ctx, rest.then),
+    ]);
     after.unshift(commentsAfter(ctx, rest));
     rest = rest.else;
   }
@@ -177,11 +202,17 @@ function printCond(ctx: PrintContext, e: A.CondExpr): Doc {
 /** A `split_index` without arguments is closed by parentheses when called, or the call would become its arguments. */
 function printCallee(ctx: PrintContext, callee: A.Expr): Doc {
   const openEnded = callee.kind === "SplitIndex" && callee.args.length === 0;
-  return openEnded ? withComments(ctx, callee, ["(", printBareExpr(ctx, callee), ")"]) : printExpr(ctx, callee, Level.Postfix);
+  return openEnded
+    ? withComments(ctx, callee, ["(", printBareExpr(ctx, callee), ")"])
+    : printExpr(ctx, callee, Level.Postfix);
 }
 
 export function printArgs(ctx: PrintContext, args: readonly A.Arg[]): Doc {
-  return bracketed("(", args.map((a) => printArg(ctx, a)), ")");
+  return bracketed(
+    "(",
+    args.map((a) => printArg(ctx, a)),
+    ")",
+  );
 }
 
 function printArg(ctx: PrintContext, arg: A.Arg): Doc {
@@ -197,14 +228,27 @@ function printSubscript(ctx: PrintContext, s: A.Subscript): Doc {
     case "Ellipsis":
       return withComments(ctx, s, "...");
     case "Slice":
-      return withComments(ctx, s, [optional(s.start), ":", optional(s.end), s.step ? [":", printExpr(ctx, s.step)] : ""]);
+      return withComments(ctx, s, [
+        optional(s.start),
+        ":",
+        optional(s.end),
+        s.step ? [":", printExpr(ctx, s.step)] : "",
+      ]);
   }
 }
 
 function printSplitIndex(ctx: PrintContext, e: A.SplitIndexExpr): Doc {
   const input = printExpr(ctx, e.input, Level.Postfix);
   const axis = printExpr(ctx, e.axis, Level.Sum);
-  return ["split_index ", input, " along ", axis, " by ", printIdent(ctx, e.mode), e.args.length > 0 ? printArgs(ctx, e.args) : ""];
+  return [
+    "split_index ",
+    input,
+    " along ",
+    axis,
+    " by ",
+    printIdent(ctx, e.mode),
+    e.args.length > 0 ? printArgs(ctx, e.args) : "",
+  ];
 }
 
 function printLift(ctx: PrintContext, e: A.LiftExpr): Doc {
@@ -214,10 +258,25 @@ function printLift(ctx: PrintContext, e: A.LiftExpr): Doc {
 }
 
 function printLiftStep(ctx: PrintContext, step: A.LiftStep): Doc {
-  return withComments(ctx, step, [printIdent(ctx, step.step), " ", printIdent(ctx, step.target), " ", step.op, " ", printExpr(ctx, step.value)]);
+  return withComments(ctx, step, [
+    printIdent(ctx, step.step),
+    " ",
+    printIdent(ctx, step.target),
+    " ",
+    step.op,
+    " ",
+    printExpr(ctx, step.value),
+  ]);
 }
 
 export function printPattern(ctx: PrintContext, p: A.Pattern): Doc {
-  const doc = p.kind === "NamePattern" ? p.name : bracketed("(", p.elements.map((x) => printPattern(ctx, x)), ")");
+  const doc =
+    p.kind === "NamePattern"
+      ? p.name
+      : bracketed(
+          "(",
+          p.elements.map((x) => printPattern(ctx, x)),
+          ")",
+        );
   return withComments(ctx, p, doc);
 }

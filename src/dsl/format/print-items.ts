@@ -37,11 +37,21 @@ function printRest(ctx: PrintContext, item: A.BlockDecl | A.FnDecl | A.ModelDecl
 
 /** When a header is too long, its config list wraps first, then its inputs, then its outputs. */
 function printParams(ctx: PrintContext, params: readonly A.ParamDecl[]): Doc {
-  return bracketed("(", params.map((p) => printParam(ctx, p)), ")", { wrapsFirst: true });
+  return bracketed(
+    "(",
+    params.map((p) => printParam(ctx, p)),
+    ")",
+    { wrapsFirst: true },
+  );
 }
 
 function printParam(ctx: PrintContext, p: A.ParamDecl): Doc {
-  return withComments(ctx, p, [printIdent(ctx, p.name), ": ", printType(ctx, p.type), p.default ? [" = ", printExpr(ctx, p.default)] : ""]);
+  return withComments(ctx, p, [
+    printIdent(ctx, p.name),
+    ": ",
+    printType(ctx, p.type),
+    p.default ? [" = ", printExpr(ctx, p.default)] : "",
+  ]);
 }
 
 /** `-> T` for one unnamed output; otherwise `-> (name: T, ...)`. A lone tuple type needs the list's parentheses too. */
@@ -49,9 +59,22 @@ function printOutputs(ctx: PrintContext, outputs: readonly A.OutputDecl[]): Doc 
   if (outputs.length === 0) return "";
   const [only] = outputs;
   const bare = outputs.length === 1 && !only.name && only.type.kind !== "TupleType";
-  return [" -> ", bare ? printOutput(ctx, only) : bracketed("(", outputs.map((o) => printOutput(ctx, o)), ")")];
+  return [
+    " -> ",
+    bare
+      ? printOutput(ctx, only)
+      : bracketed(
+          "(",
+          outputs.map((o) => printOutput(ctx, o)),
+          ")",
+        ),
+  ];
 }
 
 function printOutput(ctx: PrintContext, o: A.OutputDecl): Doc {
-  return withComments(ctx, o, o.name ? [printIdent(ctx, o.name), ": ", printType(ctx, o.type)] : printType(ctx, o.type));
+  return withComments(
+    ctx,
+    o,
+    o.name ? [printIdent(ctx, o.name), ": ", printType(ctx, o.type)] : printType(ctx, o.type),
+  );
 }

@@ -31,7 +31,13 @@ function printBareStmt(ctx: PrintContext, s: A.Stmt): Doc {
     case "Layer":
       return ["layer ", s.path.map((segment, i) => printPathSegment(ctx, segment, i)), " = ", printValue(ctx, s.init)];
     case "Let":
-      return ["let ", printPattern(ctx, s.pattern), s.type ? [": ", printType(ctx, s.type)] : "", " = ", printValue(ctx, s.value)];
+      return [
+        "let ",
+        printPattern(ctx, s.pattern),
+        s.type ? [": ", printType(ctx, s.type)] : "",
+        " = ",
+        printValue(ctx, s.value),
+      ];
     case "Assign":
       return [printPattern(ctx, s.target), ` ${s.op} `, printValue(ctx, s.value)];
     case "If":
@@ -41,21 +47,45 @@ function printBareStmt(ctx: PrintContext, s: A.Stmt): Doc {
     case "Return":
       return ["return ", printValue(ctx, s.value)];
     case "Tap":
-      return ["tap ", printIdent(ctx, s.name), s.index ? ["[", printExpr(ctx, s.index), "]"] : "", " = ", printValue(ctx, s.value)];
+      return [
+        "tap ",
+        printIdent(ctx, s.name),
+        s.index ? ["[", printExpr(ctx, s.index), "]"] : "",
+        " = ",
+        printValue(ctx, s.value),
+      ];
     case "Assert":
       // A long assert breaks before its message, not inside its condition.
-      return group(["assert ", printExpr(ctx, s.cond), s.message ? [",", indent([line, printExpr(ctx, s.message)])] : ""]);
+      return group([
+        "assert ",
+        printExpr(ctx, s.cond),
+        s.message ? [",", indent([line, printExpr(ctx, s.message)])] : "",
+      ]);
     case "Print":
       return ["print", printArgs(ctx, s.args)];
     case "Weights":
       return ["weights ", s.name ? [printIdent(ctx, s.name), " "] : "", printWeightRules(ctx, s.rules)];
     case "Preprocess":
-      return ["preprocess ", withComments(ctx, s.fields, printLines(ctx, s.fields, { braced: true, printElement: (f) => withComments(ctx, f, [printIdent(ctx, f.name), " = ", printExpr(ctx, f.value)]) }))];
+      return [
+        "preprocess ",
+        withComments(
+          ctx,
+          s.fields,
+          printLines(ctx, s.fields, {
+            braced: true,
+            printElement: (f) => withComments(ctx, f, [printIdent(ctx, f.name), " = ", printExpr(ctx, f.value)]),
+          }),
+        ),
+      ];
   }
 }
 
 function printWeightRules(ctx: PrintContext, rules: readonly A.WeightRule[]): Doc {
-  return withComments(ctx, rules, printLines(ctx, rules, { braced: true, printElement: (r) => printWeightRule(ctx, r) }));
+  return withComments(
+    ctx,
+    rules,
+    printLines(ctx, rules, { braced: true, printElement: (r) => printWeightRule(ctx, r) }),
+  );
 }
 
 /** The value after `=` or `return`: indented when comments on lines of their own come before it. */
@@ -75,12 +105,16 @@ function printIf(ctx: PrintContext, s: A.IfStmt): Doc {
   const head = ["if ", printExpr(ctx, s.cond), " ", printBody(ctx, s.then)];
   if (!s.else) return head;
   const [only] = s.else;
-  const elseIf = s.else.length === 1 && only.kind === "If" && !ctx.comments.lists.has(s.else) && !ctx.comments.hasAny(s.else);
+  const elseIf =
+    s.else.length === 1 && only.kind === "If" && !ctx.comments.lists.has(s.else) && !ctx.comments.hasAny(s.else);
   return [head, " else ", elseIf ? printStmt(ctx, only) : printBody(ctx, s.else)];
 }
 
 /** `rename "a" -> "b"`: each separator is kept as written (`,` or `->`), since the tree does not record it. */
 function printWeightRule(ctx: PrintContext, rule: A.WeightRule): Doc {
-  const args = rule.args.map((arg, i) => [i === 0 ? "" : ctx.source.isArrowAt(rule.args[i - 1].span.end) ? " -> " : ", ", printExpr(ctx, arg)]);
+  const args = rule.args.map((arg, i) => [
+    i === 0 ? "" : ctx.source.isArrowAt(rule.args[i - 1].span.end) ? " -> " : ", ",
+    printExpr(ctx, arg),
+  ]);
   return withComments(ctx, rule, [printIdent(ctx, rule.verb), " ", args]);
 }

@@ -13,11 +13,22 @@ function printBareType(ctx: PrintContext, t: A.TypeExpr): Doc {
     case "NamedType":
       return t.name;
     case "TensorType":
-      return [t.dtype, bracketed("[", t.dims.map((d) => printDim(ctx, d)), "]")];
+      return [
+        t.dtype,
+        bracketed(
+          "[",
+          t.dims.map((d) => printDim(ctx, d)),
+          "]",
+        ),
+      ];
     case "ListType":
       return ["list<", printType(ctx, t.element), ">"];
     case "TupleType":
-      return bracketed("(", t.elements.map((e) => printType(ctx, e)), ")");
+      return bracketed(
+        "(",
+        t.elements.map((e) => printType(ctx, e)),
+        ")",
+      );
   }
 }
 

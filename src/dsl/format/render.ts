@@ -57,7 +57,11 @@ class Renderer {
         return;
       }
       case "lineSuffix":
-        this.pendingSuffixes.push({ command: { indent, mode, doc: doc.contents }, startsLine: doc.startsLine, endsLine: doc.endsLine });
+        this.pendingSuffixes.push({
+          command: { indent, mode, doc: doc.contents },
+          startsLine: doc.startsLine,
+          endsLine: doc.endsLine,
+        });
         return;
       case "breakNext":
         return;
@@ -93,7 +97,8 @@ class Renderer {
       const { command, startsLine } = suffixes[i];
       const deepest = Math.max(command.indent, indent);
       stack.push({ ...command, indent: deepest });
-      if (startsLine || (i > 0 && suffixes[i - 1].endsLine)) stack.push({ indent: deepest, mode: "break", doc: hardline });
+      if (startsLine || (i > 0 && suffixes[i - 1].endsLine))
+        stack.push({ indent: deepest, mode: "break", doc: hardline });
     }
   }
 
@@ -109,7 +114,7 @@ class Renderer {
 
   private newline(indent: number): void {
     this.trimTrailingSpaces();
-    this.out.push("\n" + " ".repeat(indent));
+    this.out.push(`\n${" ".repeat(indent)}`);
     this.line++;
     this.column = indent;
     this.lineIsEmpty = true;

@@ -8,7 +8,8 @@ const LAYOUT_KEYS = new Set(["span", "opSpan", "pathSpan", "comments"]);
 
 /** The path of the first place where two syntax trees differ, ignoring positions; undefined when they agree. */
 export function syntaxDifference(a: unknown, b: unknown, path = "$"): string | undefined {
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return Object.is(a, b) ? undefined : path;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null)
+    return Object.is(a, b) ? undefined : path;
   if (Array.isArray(a) !== Array.isArray(b)) return path;
   if (Array.isArray(a) && Array.isArray(b)) {
     if (a.length !== b.length) return `${path}.length`;
@@ -20,7 +21,11 @@ export function syntaxDifference(a: unknown, b: unknown, path = "$"): string | u
   }
   const keys = new Set([...syntaxKeys(a), ...syntaxKeys(b)]);
   for (const key of keys) {
-    const difference = syntaxDifference((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], `${path}.${key}`);
+    const difference = syntaxDifference(
+      (a as Record<string, unknown>)[key],
+      (b as Record<string, unknown>)[key],
+      `${path}.${key}`,
+    );
     if (difference) return difference;
   }
   return undefined;
@@ -52,6 +57,7 @@ function formattingProblem(original: SourceFile, formatted: string): string | un
   if (reparsed.diagnostics.length > 0) return `the output does not parse: ${reparsed.diagnostics[0].message}`;
   const difference = syntaxDifference(original, reparsed.ast);
   if (difference) return `the syntax tree differs at ${difference}`;
-  if (commentTexts(original).join("\n") !== commentTexts(reparsed.ast).join("\n")) return "comments were lost or changed";
+  if (commentTexts(original).join("\n") !== commentTexts(reparsed.ast).join("\n"))
+    return "comments were lost or changed";
   return undefined;
 }

@@ -56,12 +56,25 @@ function quote(s: string): string {
 
 function tensorBlock(t: TensorSignature, batched: boolean, label?: string): string {
   const dims = (batched ? t.shape.slice(1) : t.shape).map((d) => (typeof d === "number" ? String(d) : "-1"));
-  return ["  {", `    name: ${quote(t.name)}`, `    data_type: ${TRITON_TYPES[t.dtype]}`, `    dims: [ ${dims.join(", ")} ]`, ...(label ? [`    label_filename: ${quote(label)}`] : []), "  }"].join("\n");
+  return [
+    "  {",
+    `    name: ${quote(t.name)}`,
+    `    data_type: ${TRITON_TYPES[t.dtype]}`,
+    `    dims: [ ${dims.join(", ")} ]`,
+    ...(label ? [`    label_filename: ${quote(label)}`] : []),
+    "  }",
+  ].join("\n");
 }
 
 /** The preprocessing as string parameters: the whole record as JSON, and each field on its own. */
 function preprocessParameters(spec: PreprocessSpec): [string, string][] {
-  return [["netc.preprocess", JSON.stringify(spec)], ...Object.entries(spec).map(([k, v]): [string, string] => [`preprocess.${k}`, typeof v === "string" ? v : JSON.stringify(v)])];
+  return [
+    ["netc.preprocess", JSON.stringify(spec)],
+    ...Object.entries(spec).map(([k, v]): [string, string] => [
+      `preprocess.${k}`,
+      typeof v === "string" ? v : JSON.stringify(v),
+    ]),
+  ];
 }
 
 export function tritonConfig(model: TritonModel): string {
@@ -79,7 +92,13 @@ export function tritonConfig(model: TritonModel): string {
     model.outputs.map((t) => tensorBlock(t, batched, t.name === scores ? model.labelsFile : undefined)).join(",\n"),
     "]",
   ];
-  if (batched) lines.push("dynamic_batching {", `  preferred_batch_size: [ ${[...new Set([Math.max(1, model.maxBatch >> 1), model.maxBatch])].join(", ")} ]`, "  max_queue_delay_microseconds: 1000", "}");
+  if (batched)
+    lines.push(
+      "dynamic_batching {",
+      `  preferred_batch_size: [ ${[...new Set([Math.max(1, model.maxBatch >> 1), model.maxBatch])].join(", ")} ]`,
+      "  max_queue_delay_microseconds: 1000",
+      "}",
+    );
   const other = model.instance === "gpu" ? "KIND_CPU" : "KIND_GPU";
   lines.push(
     `# One instance on each GPU; for a server without a GPU write kind: ${other === "KIND_CPU" ? "KIND_CPU" : "KIND_GPU"} (netc export triton --instance ${model.instance === "gpu" ? "cpu" : "gpu"}).`,
@@ -91,9 +110,16 @@ export function tritonConfig(model: TritonModel): string {
     "]",
   );
   if (model.preprocess) {
-    lines.push("# How a clip becomes the input (docs/evaluating.md); Triton passes these to no one: clients read them.", "parameters [");
-    lines.push(preprocessParameters(model.preprocess).map(([k, v]) => `  {\n    key: ${quote(k)}\n    value: { string_value: ${quote(v)} }\n  }`).join(",\n"));
+    lines.push(
+      "# How a clip becomes the input (docs/evaluating.md); Triton passes these to no one: clients read them.",
+      "parameters [",
+    );
+    lines.push(
+      preprocessParameters(model.preprocess)
+        .map(([k, v]) => `  {\n    key: ${quote(k)}\n    value: { string_value: ${quote(v)} }\n  }`)
+        .join(",\n"),
+    );
     lines.push("]");
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }

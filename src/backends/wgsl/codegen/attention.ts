@@ -30,7 +30,8 @@ export function attentionKernel(w: KernelWriter, k: PlannedKernel): KernelModule
   const batch = numelOf(batchShape);
   const batchOf = (shape: number[]) => broadcastIndex(batchShape, shape.slice(0, -2), "bi");
   const scoreAt = `(bi * ${u(sq)} + qi) * ${u(sk)} + j`;
-  const score = (dot: string) => `${dot} * ${f32Literal(scale)}${bias ? ` + ${w.read(bias, broadcastIndex([...batchShape, sq, sk], shapeOf(bias), scoreAt))}` : ""}`;
+  const score = (dot: string) =>
+    `${dot} * ${f32Literal(scale)}${bias ? ` + ${w.read(bias, broadcastIndex([...batchShape, sq, sk], shapeOf(bias), scoreAt))}` : ""}`;
   const setup = `  let qBase = ${batchOf(qs)} * ${u(sq * d)} + qi * ${u(d)};
   let kBase = ${batchOf(ks)} * ${u(sk * d)};
   let vBase = ${batchOf(vs)} * ${u(sk * dv)};

@@ -25,7 +25,15 @@ function transposeBody(w: KernelWriter, node: Node): string {
   const [x] = node.inputs;
   const out = shapeOf(node.outputs[0]);
   const xs = stridesOf(shapeOf(x));
-  return ret(w.read(x, linear(out.map((_, d) => coord("i", out, d)), perm.map((p) => xs[p]))));
+  return ret(
+    w.read(
+      x,
+      linear(
+        out.map((_, d) => coord("i", out, d)),
+        perm.map((p) => xs[p]),
+      ),
+    ),
+  );
 }
 
 function sliceBody(w: KernelWriter, node: Node): string {
@@ -35,7 +43,10 @@ function sliceBody(w: KernelWriter, node: Node): string {
   const axis = normAxis(a.axis, out.length);
   const xs = stridesOf(shapeOf(x));
   const terms = out.map((_, d) => coord("i", out, d));
-  const index = linear(terms, xs.map((s, d) => (d === axis ? s * a.step : s)));
+  const index = linear(
+    terms,
+    xs.map((s, d) => (d === axis ? s * a.step : s)),
+  );
   return ret(w.read(x, a.start === 0 ? index : `${index} + ${u(a.start * xs[axis])}`));
 }
 
@@ -43,7 +54,11 @@ function concatBody(w: KernelWriter, node: Node): string {
   const out = shapeOf(node.outputs[0]);
   const axis = normAxis((node.attrs as OpAttrs["concat"]).axis, out.length);
   const [, n, inner] = around(out, axis);
-  const lines = [`  let c = ${coord("i", out, axis)};`, `  let outer = i / ${u(n * inner)};`, `  let t = i % ${u(inner)};`];
+  const lines = [
+    `  let c = ${coord("i", out, axis)};`,
+    `  let outer = i / ${u(n * inner)};`,
+    `  let t = i % ${u(inner)};`,
+  ];
   let offset = 0;
   node.inputs.forEach((x, k) => {
     const size = shapeOf(x)[axis];
@@ -66,7 +81,9 @@ function padBody(w: KernelWriter, node: Node): string {
   const terms = out.map((_, d) => {
     lines.push(`  let c${d} = ${coord("i", out, d)};`);
     if (a.pads[d] === 0 && a.pads[d + r] === 0) return `c${d}`;
-    inside.push(a.pads[d] > 0 ? `c${d} >= ${u(a.pads[d])} && c${d} < ${u(a.pads[d] + xShape[d])}` : `c${d} < ${u(xShape[d])}`);
+    inside.push(
+      a.pads[d] > 0 ? `c${d} >= ${u(a.pads[d])} && c${d} < ${u(a.pads[d] + xShape[d])}` : `c${d} < ${u(xShape[d])}`,
+    );
     return a.pads[d] > 0 ? `(c${d} - ${u(a.pads[d])})` : `c${d}`;
   });
   const fill = literal(x.dtype, toNumbers(scalarOf(x.dtype, a.value))[0]);
@@ -149,7 +166,10 @@ function resizeBody(w: KernelWriter, node: Node): string {
   const taps = Array.from({ length: 2 ** spatial.length }, (_, corner) => {
     const high = (d: number) => ((corner >> d) & 1) === 1;
     const weight = spatial.map((_, d) => (high(d) ? `f${d}` : `(1.0f - f${d})`)).join(" * ");
-    const at = linear(spatial.map((_, d) => (high(d) ? `b${d}` : `a${d}`)), xs);
+    const at = linear(
+      spatial.map((_, d) => (high(d) ? `b${d}` : `a${d}`)),
+      xs,
+    );
     return `${weight} * ${w.read(x, `nc * ${u(numelOf(spatial))} + ${at}`)}`;
   });
   return [...lines, ret(taps.join(" + "))].join("\n");
@@ -157,7 +177,8 @@ function resizeBody(w: KernelWriter, node: Node): string {
 
 const BODIES: Partial<Record<Node["op"], Body>> = {
   reshape: (w, node) => ret(w.read(node.inputs[0], "i")),
-  expand: (w, node) => ret(w.read(node.inputs[0], broadcastIndex(shapeOf(node.outputs[0]), shapeOf(node.inputs[0]), "i"))),
+  expand: (w, node) =>
+    ret(w.read(node.inputs[0], broadcastIndex(shapeOf(node.outputs[0]), shapeOf(node.inputs[0]), "i"))),
   transpose: transposeBody,
   slice: sliceBody,
   concat: concatBody,

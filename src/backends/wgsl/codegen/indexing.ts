@@ -47,5 +47,8 @@ export function broadcastIndex(to: readonly number[], from: readonly number[], i
   if (padded.slice(firstReal).every((d, k) => d === to[firstReal + k])) return `(${i} % ${u(n)})`;
   const fs = stridesOf(padded);
   const terms = to.map((_, d) => (padded[d] === 1 ? "0u" : coord(i, to, d)));
-  return `(${linear(terms, fs.map((s, d) => (padded[d] === 1 ? 0 : s)))})`;
+  return `(${linear(
+    terms,
+    fs.map((s, d) => (padded[d] === 1 ? 0 : s)),
+  )})`;
 }

@@ -32,8 +32,10 @@ export function matmulKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
   const batchShape = broadcastShapes(as.slice(0, -2), bs.slice(0, -2)) as number[];
   const batch = numelOf(batchShape);
   const t = anchorType(k);
-  const aAt = (row: string, col: string) => `${broadcastIndex(batchShape, as.slice(0, -2), "bi")} * ${u(m * kk)} + ${row} * ${u(kk)} + ${col}`;
-  const bAt = (row: string, col: string) => `${broadcastIndex(batchShape, bs.slice(0, -2), "bi")} * ${u(kk * n)} + ${row} * ${u(n)} + ${col}`;
+  const aAt = (row: string, col: string) =>
+    `${broadcastIndex(batchShape, as.slice(0, -2), "bi")} * ${u(m * kk)} + ${row} * ${u(kk)} + ${col}`;
+  const bAt = (row: string, col: string) =>
+    `${broadcastIndex(batchShape, bs.slice(0, -2), "bi")} * ${u(kk * n)} + ${row} * ${u(n)} + ${col}`;
   if (batch * m * n * kk < TILED_FROM || m < TILED_MIN_SIDE || n < TILED_MIN_SIDE) {
     const body = `  let bi = i / ${u(m * n)};
   let row = i / ${u(n)} % ${u(m)};
@@ -42,9 +44,12 @@ export function matmulKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
   for (var c = 0u; c < ${u(kk)}; c = c + 1u) { acc = acc + ${w.read(a, aAt("row", "c"))} * ${w.read(b, bAt("c", "col"))}; }
   emit(i, acc);`;
     const { main, workgroups } = perElementMain(w, batch * m * n, body);
-    return w.finish(`${w.epilogue()}
+    return w.finish(
+      `${w.epilogue()}
 
-${main}`, workgroups);
+${main}`,
+      workgroups,
+    );
   }
   const main = `var<workgroup> tileA: array<${t}, ${TILE * SLICE}>;
 var<workgroup> tileB: array<${t}, ${SLICE * TILE}>;
@@ -88,6 +93,7 @@ ${each((r, c) => `      acc${r}${c} = acc${r}${c} + a${r} * b${c};`)}
 ${each((r, c) => `  store(bi, m0 + ty + ${u(r * SIDE)}, n0 + tx + ${u(c * SIDE)}, acc${r}${c});`)}
 }`;
   const tiles: [number, number, number] = [Math.ceil(n / TILE), Math.ceil(m / TILE), batch];
-  if (tiles.some((c) => c > w.ctx.maxWorkgroupsPerDimension)) throw new DispatchTooLarge(`a ${m}x${n} product needs ${tiles.join("x")} workgroups`);
+  if (tiles.some((c) => c > w.ctx.maxWorkgroupsPerDimension))
+    throw new DispatchTooLarge(`a ${m}x${n} product needs ${tiles.join("x")} workgroups`);
   return w.finish(main, tiles);
 }

@@ -7,7 +7,11 @@ import { ENTRY, ENTRY_ARGS, grid, type KernelModule, type KernelWriter } from ".
 export const THREADS = 256;
 
 /** The entry point shared by kernels that give each of `count` threads one output index `i`. */
-export function perElementMain(w: KernelWriter, count: number, body: string): { main: string; workgroups: [number, number, number] } {
+export function perElementMain(
+  w: KernelWriter,
+  count: number,
+  body: string,
+): { main: string; workgroups: [number, number, number] } {
   const threads = Math.min(THREADS, w.ctx.maxInvocations);
   const g = grid(Math.ceil(count / threads), w.ctx.maxWorkgroupsPerDimension);
   const main = `${ENTRY}(${threads}) fn main(${ENTRY_ARGS}) {

@@ -45,8 +45,14 @@ export function reduceKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
   const redShape = redAxes.map((d) => xShape[d]);
   const [outputs, count] = [numelOf(keptShape), numelOf(redShape)];
   const t = exprTypeOf(x.dtype);
-  const base = linear(keptAxes.map((_, j) => coord("o", keptShape, j)), keptAxes.map((d) => xs[d]));
-  const offset = linear(redAxes.map((_, j) => coord("e", redShape, j)), redAxes.map((d) => xs[d]));
+  const base = linear(
+    keptAxes.map((_, j) => coord("o", keptShape, j)),
+    keptAxes.map((d) => xs[d]),
+  );
+  const offset = linear(
+    redAxes.map((_, j) => coord("e", redShape, j)),
+    redAxes.map((d) => xs[d]),
+  );
   const element = w.read(x, `base + ${offset}`);
   const finish = (acc: string) => (kind !== "mean" ? acc : t === "f32" ? `${acc} / ${count}.0f` : `${acc} / ${count}i`);
   const rows = rowShape(w, outputs, count);

@@ -126,10 +126,15 @@ export function scalarExpr(node: Node, operands: readonly string[], use: (helper
   if (node.op === "clip") return clipExpr(operands[0], out, node.attrs);
   if (node.op === "batch_norm") {
     const [x, scale, bias, mean, variance] = operands;
-    return narrow(out, `((${x} - ${mean}) / sqrt(${variance} + ${f32Literal(node.attrs.eps)}) * ${scale} + ${bias})`, use);
+    return narrow(
+      out,
+      `((${x} - ${mean}) / sqrt(${variance} + ${f32Literal(node.attrs.eps)}) * ${scale} + ${bias})`,
+      use,
+    );
   }
   const row = elementwiseRow(node.op);
-  if (!row || row.wgsl === "none") throw new Error(`${node.op} is not a scalar op of the WGSL backend (a compiler bug)`);
+  if (!row || row.wgsl === "none")
+    throw new Error(`${node.op} is not a scalar op of the WGSL backend (a compiler bug)`);
   const call = (helper: WgslHelper, ...args: string[]) => {
     use(helper);
     return `${helper}(${args.join(", ")})`;

@@ -33,8 +33,14 @@ function windowLoops(spatial: readonly number[], out: readonly number[], win: Wi
     else open.push(`let q${d} = i32(${at}) - ${win.pads[d]}i;`, `if (q${d} >= 0i && q${d} < ${n}i) {`);
   });
   const offsets = [
-    `let xo = ${linear(spatial.map((_, d) => `u32(q${d})`), xs)};`,
-    `let to = ${linear(win.kernel.map((k, d) => (k > 1 ? `t${d}` : "0u")), ks)};`,
+    `let xo = ${linear(
+      spatial.map((_, d) => `u32(q${d})`),
+      xs,
+    )};`,
+    `let to = ${linear(
+      win.kernel.map((k, d) => (k > 1 ? `t${d}` : "0u")),
+      ks,
+    )};`,
   ];
   const close = open.filter((l) => l.endsWith("{")).map(() => "}");
   return [...open, ...offsets, body, ...close].map((l) => `    ${l}`).join("\n");
@@ -56,10 +62,17 @@ export function convKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
   const blocks = cout / cpt;
   // One accumulator variable per channel (not an array), so that they stay in registers.
   const acc = Array.from({ length: cpt }, (_, j) => `acc${j}`);
-  const taps = windowLoops(spatial, outSpatial, { kernel, ...a }, [
-    `let xv = ${w.read(x, `xc + xo`)};`,
-    ...acc.map((v, j) => `${v} = ${v} + xv * ${w.read(weight, j === 0 ? "wc + to" : `wc + ${u(j * cpg * kSize)} + to`)};`),
-  ].join("\n"));
+  const taps = windowLoops(
+    spatial,
+    outSpatial,
+    { kernel, ...a },
+    [
+      `let xv = ${w.read(x, `xc + xo`)};`,
+      ...acc.map(
+        (v, j) => `${v} = ${v} + xv * ${w.read(weight, j === 0 ? "wc + to" : `wc + ${u(j * cpg * kSize)} + to`)};`,
+      ),
+    ].join("\n"),
+  );
   const body = `  let nb = i / ${u(blocks * outPlane)};
   let m0 = (i / ${u(outPlane)}) % ${u(blocks)} * ${u(cpt)};
   let p = i % ${u(outPlane)};
@@ -71,11 +84,11 @@ ${acc.map((v) => `  var ${v} = 0.0f;`).join("\n")}
 ${taps}
   }
 ${acc
-    .map((v, j) => {
-      const m = j === 0 ? "m0" : `m0 + ${u(j)}`;
-      return `  emit((nb * ${u(cout)} + ${m}) * ${u(outPlane)} + p, ${v}${bias ? ` + ${w.read(bias, m)}` : ""});`;
-    })
-    .join("\n")}`;
+  .map((v, j) => {
+    const m = j === 0 ? "m0" : `m0 + ${u(j)}`;
+    return `  emit((nb * ${u(cout)} + ${m}) * ${u(outPlane)} + p, ${v}${bias ? ` + ${w.read(bias, m)}` : ""});`;
+  })
+  .join("\n")}`;
   const { main, workgroups } = perElementMain(w, batch * blocks * outPlane, body);
   return w.finish(`${w.epilogue()}\n\n${main}`, workgroups);
 }
@@ -89,11 +102,16 @@ export function poolKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
   const outSpatial = out.slice(2);
   const outPlane = numelOf(outSpatial);
   const isMax = node.op === "max_pool";
-  const taps = windowLoops(spatial, outSpatial, { ...a, dilations: a.kernel.map(() => 1) }, [
-    `let xv = ${w.read(x, "xc + xo")};`,
-    isMax ? "acc = max(acc, xv);" : "acc = acc + xv;",
-    "count = count + 1u;",
-  ].join("\n"));
+  const taps = windowLoops(
+    spatial,
+    outSpatial,
+    { ...a, dilations: a.kernel.map(() => 1) },
+    [
+      `let xv = ${w.read(x, "xc + xo")};`,
+      isMax ? "acc = max(acc, xv);" : "acc = acc + xv;",
+      "count = count + 1u;",
+    ].join("\n"),
+  );
   const divisor = a.countIncludePad ? u(numelOf(a.kernel)) : "count";
   const body = `  let p = i % ${u(outPlane)};
   let xc = i / ${u(outPlane)} * ${u(numelOf(spatial))};

@@ -35,7 +35,8 @@ export interface KernelModule {
 export function grid(count: number, maxPerDimension: number): { workgroups: [number, number, number]; index: string } {
   const x = Math.max(1, Math.min(count, maxPerDimension));
   const y = Math.ceil(count / x);
-  if (y > maxPerDimension) throw new DispatchTooLarge(`${count} workgroups exceed the adapter's ${maxPerDimension}² grid`);
+  if (y > maxPerDimension)
+    throw new DispatchTooLarge(`${count} workgroups exceed the adapter's ${maxPerDimension}² grid`);
   return { workgroups: [x, Math.max(1, y), 1], index: y > 1 ? `(wid.y * ${u(x)} + wid.x)` : "wid.x" };
 }
 
@@ -66,7 +67,8 @@ export class KernelWriter {
     if (this.ctx.literals.has(v)) {
       return literal(v.dtype, toNumbers((v.producer.attrs as OpAttrs["const"]).value)[0]);
     }
-    if (this.ctx.inlined.has(v.producer) || (v.producer === this.kernel.anchor && this.kernel.kind === "pointwise")) return `${this.inlineFunction(v.producer)}(${index})`;
+    if (this.ctx.inlined.has(v.producer) || (v.producer === this.kernel.anchor && this.kernel.kind === "pointwise"))
+      return `${this.inlineFunction(v.producer)}(${index})`;
     return `${this.loadFunction(v)}(${index})`;
   }
 
@@ -160,7 +162,9 @@ export class KernelWriter {
     const local = new Set([anchor, ...epilogue]);
     const lines = [`  let x${this.id(out)} = a;`];
     for (const n of epilogue) {
-      const operands = n.inputs.map((v, k) => (local.has(v.producer) ? `x${this.id(v)}` : this.read(v, broadcastIndex(shape, operandShape(n, k), "i"))));
+      const operands = n.inputs.map((v, k) =>
+        local.has(v.producer) ? `x${this.id(v)}` : this.read(v, broadcastIndex(shape, operandShape(n, k), "i")),
+      );
       lines.push(`  let x${this.id(n.outputs[0])} = ${scalarExpr(n, operands, this.use)};`);
     }
     for (const v of stores) lines.push(`  ${this.store(v, "i", `x${this.id(v)}`)}`);
@@ -173,7 +177,9 @@ export class KernelWriter {
     // Every helper the code calls, and the helpers those call, until nothing new turns up.
     for (let grew = true; grew; ) {
       const code = [main, ...functions, ...[...this.helpers].map((h) => HELPERS[h])];
-      const missing = Object.keys(HELPERS).filter((h) => !this.helpers.has(h) && code.some((c) => new RegExp(`\\b${h}\\(`).test(c)));
+      const missing = Object.keys(HELPERS).filter(
+        (h) => !this.helpers.has(h) && code.some((c) => new RegExp(`\\b${h}\\(`).test(c)),
+      );
       missing.forEach((h) => this.use(h));
       grew = missing.length > 0;
     }
@@ -184,7 +190,7 @@ export class KernelWriter {
       ...functions,
       main,
     ];
-    return { code: parts.join("\n\n") + "\n", bindings: this.bindings, workgroups };
+    return { code: `${parts.join("\n\n")}\n`, bindings: this.bindings, workgroups };
   }
 }
 

@@ -6,6 +6,7 @@ import { broadcastOffsets, broadcastStatic } from "./layout.js";
 import { fromNumbers, isIntegerType, scalarOf, toBigInts, toNumbers, truncToInt } from "./numeric.js";
 
 /** A unary elementwise op (see ../elementwise-ops.ts) on a host tensor. */
+// biome-ignore lint/suspicious/noExplicitAny: rows of every unary op, each with its own attribute type
 export function unary(row: UnaryRow<any>, x: HostTensor, attrs: object): HostTensor {
   if (x.dtype === "i64") {
     if (row.domain !== "numeric") throw new Error("a float or bool op met an i64 tensor (the type rule forbids it)");
@@ -13,7 +14,11 @@ export function unary(row: UnaryRow<any>, x: HostTensor, attrs: object): HostTen
     (x.data as BigInt64Array).forEach((v, i) => (out[i] = row.i64(v)));
     return { dtype: "i64", shape: [...x.shape], data: out };
   }
-  return fromNumbers(x.dtype, [...x.shape], toNumbers(x).map((v) => row.f64(v, attrs)));
+  return fromNumbers(
+    x.dtype,
+    [...x.shape],
+    toNumbers(x).map((v) => row.f64(v, attrs)),
+  );
 }
 
 /** A binary elementwise op with numpy broadcasting. */
@@ -56,13 +61,21 @@ export function cast(x: HostTensor, to: DType): HostTensor {
   if (x.dtype === "i64") {
     const [bits, signed] = INT_BITS[to]!;
     const wrap = signed ? (v: bigint) => BigInt.asIntN(bits, v) : (v: bigint) => BigInt.asUintN(bits, v);
-    return fromNumbers(to, shape, Array.from(x.data as BigInt64Array, (v) => Number(wrap(v))));
+    return fromNumbers(
+      to,
+      shape,
+      Array.from(x.data as BigInt64Array, (v) => Number(wrap(v))),
+    );
   }
   if (isIntegerType(x.dtype)) {
     if (to === "i64") return { dtype: to, shape, data: toBigInts(x) };
     return fromNumbers(to, shape, toNumbers(x)); // typed-array stores wrap modulo 2^bits
   }
-  return fromNumbers(to, shape, Array.from(toNumbers(x), (v) => truncToInt(v, to)));
+  return fromNumbers(
+    to,
+    shape,
+    Array.from(toNumbers(x), (v) => truncToInt(v, to)),
+  );
 }
 
 export function clip(x: HostTensor, min: number | undefined, max: number | undefined): HostTensor {

@@ -35,7 +35,18 @@ const KERNELS: { readonly [K in Exclude<OpName, UnaryOp | BinaryOp | "input" | "
   lstm: ({ reverse, bias }, ins) => {
     const state = bias ? 5 : 3;
     const [x, wIh, wHh] = ins;
-    return lstm({ x, wIh, wHh, bIh: bias ? ins[3] : undefined, bHh: bias ? ins[4] : undefined, h0: ins[state], c0: ins[state + 1] }, reverse);
+    return lstm(
+      {
+        x,
+        wIh,
+        wHh,
+        bIh: bias ? ins[3] : undefined,
+        bHh: bias ? ins[4] : undefined,
+        h0: ins[state],
+        c0: ins[state + 1],
+      },
+      reverse,
+    );
   },
   transpose: (a, [x]) => [layout.transpose(x, a.perm)],
   reshape: (a, [x], resolve) => [layout.reshape(x, resolve(a.shape))],
@@ -54,7 +65,12 @@ const KERNELS: { readonly [K in Exclude<OpName, UnaryOp | BinaryOp | "input" | "
 };
 
 /** Evaluates one computing op on concrete inputs; sources (`input`, `param`) are bound by the caller. */
-export function evalOp<K extends OpName>(op: K, attrs: OpAttrs[K], ins: HostTensor[], resolve: ShapeResolver): HostTensor[] {
+export function evalOp<K extends OpName>(
+  op: K,
+  attrs: OpAttrs[K],
+  ins: HostTensor[],
+  resolve: ShapeResolver,
+): HostTensor[] {
   const unaryOp = unaryRow(op);
   if (unaryOp) return [unary(unaryOp, ins[0], attrs)];
   const binaryOp = binaryRow(op);

@@ -41,7 +41,17 @@ export function broadcastStatic(...shapes: (readonly number[])[]): number[] {
 export function transpose(x: HostTensor, perm: readonly number[]): HostTensor {
   const xs = stridesOf(x.shape);
   const shape = perm.map((p) => x.shape[p]);
-  return { dtype: x.dtype, shape, data: takeData(x.data, stridedOffsets(shape, perm.map((p) => xs[p]))) };
+  return {
+    dtype: x.dtype,
+    shape,
+    data: takeData(
+      x.data,
+      stridedOffsets(
+        shape,
+        perm.map((p) => xs[p]),
+      ),
+    ),
+  };
 }
 
 export function reshape(x: HostTensor, shape: number[]): HostTensor {
@@ -124,7 +134,10 @@ export function gather(x: HostTensor, idx: HostTensor, axis: number): HostTensor
 export function gatherElements(x: HostTensor, idx: HostTensor, axis: number): HostTensor {
   const xs = stridesOf(x.shape);
   const n = x.shape[axis];
-  const map = stridedOffsets(idx.shape, xs.map((s, i) => (i === axis ? 0 : s)));
+  const map = stridedOffsets(
+    idx.shape,
+    xs.map((s, i) => (i === axis ? 0 : s)),
+  );
   const ids = idx.data as BigInt64Array;
   for (let i = 0; i < map.length; i++) map[i] += checkedIndex(ids[i], n, "gather_elements") * xs[axis];
   return { dtype: x.dtype, shape: [...idx.shape], data: takeData(x.data, map) };

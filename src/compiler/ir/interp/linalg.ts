@@ -15,7 +15,14 @@ function mulAddFor(x: HostTensor): MulAdd<number> {
   return (acc, a, b) => (acc + a * b) & 255;
 }
 
-function matmulLoop<T>(a: ArrayLike<T>, b: ArrayLike<T>, out: { [i: number]: T }, zero: T, f: MulAdd<T>, dims: MatmulDims): void {
+function matmulLoop<T>(
+  a: ArrayLike<T>,
+  b: ArrayLike<T>,
+  out: { [i: number]: T },
+  zero: T,
+  f: MulAdd<T>,
+  dims: MatmulDims,
+): void {
   const { m, k, n, aBatch, bBatch } = dims;
   for (let bi = 0; bi < aBatch.length; bi++) {
     const ao = aBatch[bi] * m * k;
@@ -44,11 +51,24 @@ export function matmul(a: HostTensor, b: HostTensor): HostTensor {
   const bs = b.shape.length === 1 ? [b.shape[0], 1] : b.shape;
   const [m, k, n] = [as[as.length - 2], as[as.length - 1], bs[bs.length - 1]];
   const batch = broadcastStatic(as.slice(0, -2), bs.slice(0, -2));
-  const dims = { m, k, n, aBatch: broadcastOffsets(as.slice(0, -2), batch), bBatch: broadcastOffsets(bs.slice(0, -2), batch) };
+  const dims = {
+    m,
+    k,
+    n,
+    aBatch: broadcastOffsets(as.slice(0, -2), batch),
+    bBatch: broadcastOffsets(bs.slice(0, -2), batch),
+  };
   const shape = [...batch, ...(a.shape.length === 1 ? [] : [m]), ...(b.shape.length === 1 ? [] : [n])];
   if (a.dtype === "i64") {
     const out = new BigInt64Array(numel(shape));
-    matmulLoop(a.data as BigInt64Array, b.data as BigInt64Array, out, 0n, (acc, x, y) => BigInt.asIntN(64, acc + x * y), dims);
+    matmulLoop(
+      a.data as BigInt64Array,
+      b.data as BigInt64Array,
+      out,
+      0n,
+      (acc, x, y) => BigInt.asIntN(64, acc + x * y),
+      dims,
+    );
     return { dtype: "i64", shape, data: out };
   }
   const out = new Float64Array(numel(shape));
@@ -80,7 +100,13 @@ export type ReduceKind = "sum" | "mean" | "max" | "min" | "prod";
 function reduceTargets(shape: readonly number[], axes: ReadonlySet<number>): { outCount: number; targets: Int32Array } {
   const kept = shape.map((d, i) => (axes.has(i) ? 1 : d));
   const ks = stridesOf(kept);
-  return { outCount: numel(kept), targets: stridedOffsets(shape, ks.map((s, i) => (axes.has(i) ? 0 : s))) };
+  return {
+    outCount: numel(kept),
+    targets: stridedOffsets(
+      shape,
+      ks.map((s, i) => (axes.has(i) ? 0 : s)),
+    ),
+  };
 }
 
 function reducedShape(shape: readonly number[], axes: ReadonlySet<number>, keepdims: boolean): number[] {
@@ -167,7 +193,14 @@ export function layerNorm(x: HostTensor, axis: number, eps: number, scale?: Host
 }
 
 /** (x - mean[c]) / sqrt(var[c] + eps) * scale[c] + bias[c], c the index along axis 1. */
-export function batchNorm(x: HostTensor, scale: HostTensor, bias: HostTensor, mean: HostTensor, variance: HostTensor, eps: number): HostTensor {
+export function batchNorm(
+  x: HostTensor,
+  scale: HostTensor,
+  bias: HostTensor,
+  mean: HostTensor,
+  variance: HostTensor,
+  eps: number,
+): HostTensor {
   const [s, b, m, v] = [scale, bias, mean, variance].map(toNumbers);
   const channels = x.shape[1];
   const plane = numel(x.shape.slice(2));

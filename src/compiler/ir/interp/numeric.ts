@@ -1,6 +1,16 @@
 // Element-level conversions for the interpreter: every non-i64 tensor is computed as float64 numbers and
 // rounded once on the way back; i64 stays BigInt so large indices and wrapping stay exact.
-import { allocData, bf16BitsToNumber, type DType, f16BitsToNumber, type HostTensor, numberToBf16Bits, numberToF16Bits, numel, type TensorData } from "../../../util/tensor.js";
+import {
+  allocData,
+  bf16BitsToNumber,
+  type DType,
+  f16BitsToNumber,
+  type HostTensor,
+  numberToBf16Bits,
+  numberToF16Bits,
+  numel,
+  type TensorData,
+} from "../../../util/tensor.js";
 
 /** A data-dependent failure (bad index, integer division by zero); the interpreter adds the node's span. */
 export class KernelError extends Error {}

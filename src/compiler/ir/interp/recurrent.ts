@@ -53,5 +53,9 @@ export function lstm({ x, wIh, wHh, bIh, bHh, h0, c0 }: LstmInputs, reverse: boo
       }
     }
   }
-  return [fromNumbers(x.dtype, [steps, n, hid], y), fromNumbers(x.dtype, [n, hid], h), fromNumbers(x.dtype, [n, hid], c)];
+  return [
+    fromNumbers(x.dtype, [steps, n, hid], y),
+    fromNumbers(x.dtype, [n, hid], h),
+    fromNumbers(x.dtype, [n, hid], c),
+  ];
 }

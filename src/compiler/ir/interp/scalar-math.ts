@@ -34,7 +34,7 @@ export function geluTanh(x: number): number {
 /** C `pow`, which JS's Math.pow differs from at base 1 and at (-1)^±inf. */
 export function powFloat(a: number, b: number): number {
   if (a === 1 || (a === -1 && Math.abs(b) === Infinity)) return 1;
-  return Math.pow(a, b);
+  return a ** b;
 }
 
 /** Multiplication that wraps like the element type (i32, i8, u8). */
@@ -45,8 +45,11 @@ export function intMul(dtype: DType): (a: number, b: number) => number {
 }
 
 function negativePower(a: number | bigint, b: number | bigint): number {
+  // biome-ignore lint/suspicious/noDoubleEquals: a is a number or a bigint, and 1n == 1
   if (a == 1) return 1;
+  // biome-ignore lint/suspicious/noDoubleEquals: as above
   if (a == -1) return BigInt(b) % 2n === 0n ? 1 : -1;
+  // biome-ignore lint/suspicious/noDoubleEquals: as above
   if (a == 0) throw new KernelError("pow: zero to a negative integer power");
   return 0;
 }
@@ -64,7 +67,8 @@ export function powInt(dtype: DType): (a: number, b: number) => number {
 export function powI64(a: bigint, b: bigint): bigint {
   if (b < 0n) return BigInt(negativePower(a, b));
   let r = 1n;
-  for (let base = a, e = b; e > 0n; e >>= 1n, base = BigInt.asIntN(64, base * base)) if (e & 1n) r = BigInt.asIntN(64, r * base);
+  for (let base = a, e = b; e > 0n; e >>= 1n, base = BigInt.asIntN(64, base * base))
+    if (e & 1n) r = BigInt.asIntN(64, r * base);
   return r;
 }
 

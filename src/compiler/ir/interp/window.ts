@@ -96,7 +96,10 @@ function pool(x: HostTensor, a: PoolAttrs, combine: (values: number[], windowSiz
   const out = new Float64Array(batch * channels * outPlane);
   for (let nc = 0; nc < batch * channels; nc++)
     for (let p = 0; p < outPlane; p++)
-      out[nc * outPlane + p] = combine(taps[p].map(([, off]) => xv[nc * inPlane + off]), kSize);
+      out[nc * outPlane + p] = combine(
+        taps[p].map(([, off]) => xv[nc * inPlane + off]),
+        kSize,
+      );
   return fromNumbers(x.dtype, [batch, channels, ...outShape], out);
 }
 

@@ -13,7 +13,10 @@ function canonical(x: unknown): string {
   if (x !== null && typeof x === "object") {
     if ("terms" in x) return dimToString(x as SymDim);
     const entries = Object.entries(x).filter(([, v]) => v !== undefined);
-    return `{${entries.sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}:${canonical(v)}`).join(",")}}`;
+    return `{${entries
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k}:${canonical(v)}`)
+      .join(",")}}`;
   }
   return JSON.stringify(x);
 }

@@ -13,18 +13,34 @@ export const liftSteps: Rule = (ctx) => {
 };
 
 function checkLift(e: A.LiftExpr, report: (d: ReturnType<typeof makeDiagnostic>) => void): void {
-  if (e.steps.length === 0) report(makeDiagnostic(CheckCodes.LiftStep, "a lift needs at least one update or predict step", e.span));
+  if (e.steps.length === 0)
+    report(makeDiagnostic(CheckCodes.LiftStep, "a lift needs at least one update or predict step", e.span));
   if (e.approx.name.name === e.detail.name.name)
-    report(makeDiagnostic(CheckCodes.LiftStep, "the approximation and the detail need different names", e.detail.name.span));
+    report(
+      makeDiagnostic(CheckCodes.LiftStep, "the approximation and the detail need different names", e.detail.name.span),
+    );
   for (const step of e.steps) {
     const kind = step.step.name;
     if (kind !== "update" && kind !== "predict") {
-      report(makeDiagnostic(CheckCodes.LiftStep, `'${kind}' is not a lifting step`, step.step.span, { hint: "steps are `update <approx> += U(...)` and `predict <detail> -= P(...)`" }));
+      report(
+        makeDiagnostic(CheckCodes.LiftStep, `'${kind}' is not a lifting step`, step.step.span, {
+          hint: "steps are `update <approx> += U(...)` and `predict <detail> -= P(...)`",
+        }),
+      );
       continue;
     }
-    const [target, op, role] = kind === "update" ? [e.approx.name, "+=", "approximation"] : [e.detail.name, "-=", "detail"];
+    const [target, op, role] =
+      kind === "update" ? [e.approx.name, "+=", "approximation"] : [e.detail.name, "-=", "detail"];
     if (step.target.name !== target.name)
-      report(makeDiagnostic(CheckCodes.LiftStep, `${kind} changes the ${role} '${target.name}', not '${step.target.name}'`, step.target.span, { related: [{ message: `the ${role} is named here`, span: target.span }] }));
-    else if (step.op !== op) report(makeDiagnostic(CheckCodes.LiftStep, `${kind} uses ${op}, not ${step.op}`, step.span));
+      report(
+        makeDiagnostic(
+          CheckCodes.LiftStep,
+          `${kind} changes the ${role} '${target.name}', not '${step.target.name}'`,
+          step.target.span,
+          { related: [{ message: `the ${role} is named here`, span: target.span }] },
+        ),
+      );
+    else if (step.op !== op)
+      report(makeDiagnostic(CheckCodes.LiftStep, `${kind} uses ${op}, not ${step.op}`, step.span));
   }
 }

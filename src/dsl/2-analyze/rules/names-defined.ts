@@ -1,7 +1,7 @@
 // Every name used is defined before use in its lexical scope (the binder): parameters, lets, layers, loop
 // variables, dimension names bound by input types, top-level blocks and fns, builtins.
 import { CheckCodes, makeDiagnostic } from "../../../diagnostics/codes.js";
-import { BUILTIN_NAMES } from "../../builtin-names.js";
+import { callableNames } from "../../signatures/builtins.js";
 import { DTYPES } from "../../../util/tensor.js";
 import type * as A from "../../1-parse/ast.js";
 import type { Rule } from "./rule.js";
@@ -25,11 +25,28 @@ class Names {
 
 export const namesDefined: Rule = (ctx) => {
   const globals = new Names();
-  for (const n of [...Object.keys(BUILTIN_NAMES), ...DTYPES, "pi", "none", "_"]) globals.add(n);
-  for (const file of ctx.program.files) for (const item of file.items) if (item.kind === "Block" || item.kind === "Fn") globals.add(item.name.name);
+  for (const n of [...callableNames(), ...DTYPES, "pi", "none", "_"]) globals.add(n);
+  const callables = callableNames();
+  for (const file of ctx.program.files)
+    for (const item of file.items)
+      if (item.kind === "Block" || item.kind === "Fn") {
+        globals.add(item.name.name);
+        callables.push(item.name.name);
+      }
 
   const undefinedName = (name: string, span: A.Ident["span"], scope: Names) =>
-    ctx.report(makeDiagnostic(CheckCodes.UnknownName, `'${name}' is not defined`, span, { hint: suggestion(name, scope) }));
+    ctx.report(
+      makeDiagnostic(CheckCodes.UnknownName, `'${name}' is not defined`, span, { hint: suggestion(name, scope) }),
+    );
+
+  const unknownCallee = (name: string, span: A.Ident["span"], scope: Names) => {
+    const near = closestName(name, [...callables, ...scope.all()]);
+    ctx.report(
+      makeDiagnostic(CheckCodes.UnknownBlock, `'${name}' is not a builtin, block or fn`, span, {
+        hint: near ? `did you mean '${near}'?` : "builtins are listed in docs/language.md",
+      }),
+    );
+  };
 
   const expr = (e: A.Expr | undefined, scope: Names): void => {
     if (!e) return;
@@ -60,7 +77,8 @@ export const namesDefined: Rule = (ctx) => {
         for (const a of e.args) expr(a.value, scope);
         return;
       case "Call":
-        expr(e.callee, scope);
+        if (e.callee.kind === "Name" && !scope.has(e.callee.name)) unknownCallee(e.callee.name, e.callee.span, scope);
+        else expr(e.callee, scope);
         for (const a of e.args) expr(a.value, scope);
         return;
       case "List":
@@ -109,7 +127,11 @@ export const namesDefined: Rule = (ctx) => {
     if (p.kind === "TuplePattern") return p.elements.forEach((x) => pattern(x, scope, define));
     if (define) scope.add(p.name);
     else if (!scope.has(p.name) && p.name !== "_")
-      ctx.report(makeDiagnostic(CheckCodes.UnknownName, `'${p.name}' is assigned before it is defined`, p.span, { hint: `define it first with \`let ${p.name} = ...\`` }));
+      ctx.report(
+        makeDiagnostic(CheckCodes.UnknownName, `'${p.name}' is assigned before it is defined`, p.span, {
+          hint: `define it first with \`let ${p.name} = ...\``,
+        }),
+      );
   };
 
   const stmts = (list: readonly A.Stmt[], scope: Names): void => {

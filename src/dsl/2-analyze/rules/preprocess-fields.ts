@@ -15,10 +15,20 @@ export const preprocessFields: Rule = (ctx) => {
         if (s.kind !== "Preprocess") return;
         if (!topLevel.has(s)) {
           const where = body.kind === "Model" ? "inside `if` or `for`" : `in ${body.kind.toLowerCase()} ${body.name}`;
-          return ctx.report(makeDiagnostic(PreprocessCodes.Misplaced, `\`preprocess { ... }\` belongs at the top of the model body, not ${where}`, s.span));
+          return ctx.report(
+            makeDiagnostic(
+              PreprocessCodes.Misplaced,
+              `\`preprocess { ... }\` belongs at the top of the model body, not ${where}`,
+              s.span,
+            ),
+          );
         }
         if (first)
-          return ctx.report(makeDiagnostic(PreprocessCodes.Misplaced, `model ${body.name} declares \`preprocess\` twice`, s.span, { related: [{ message: "the first declaration", span: first.span }] }));
+          return ctx.report(
+            makeDiagnostic(PreprocessCodes.Misplaced, `model ${body.name} declares \`preprocess\` twice`, s.span, {
+              related: [{ message: "the first declaration", span: first.span }],
+            }),
+          );
         first = s;
         for (const d of readPreprocess(s).diagnostics) ctx.report(d);
       });

@@ -16,11 +16,27 @@ export const statementPlacement: Rule = (ctx) => {
     for (const body of bodiesOf(file)) {
       forEachStmt(body.stmts, (s) => {
         if (body.kind === "Fn" && (s.kind === "Param" || s.kind === "Layer"))
-          ctx.report(makeDiagnostic(CheckCodes.MisplacedStatement, `fn ${body.name} cannot declare a ${s.kind.toLowerCase()}`, s.span, { hint: "a fn has no weights; make it a block and instantiate it with `layer`" }));
+          ctx.report(
+            makeDiagnostic(
+              CheckCodes.MisplacedStatement,
+              `fn ${body.name} cannot declare a ${s.kind.toLowerCase()}`,
+              s.span,
+              { hint: "a fn has no weights; make it a block and instantiate it with `layer`" },
+            ),
+          );
         if (body.kind !== "Model" && s.kind === "Weights")
-          ctx.report(makeDiagnostic(CheckCodes.MisplacedStatement, "`weights { ... }` rules belong in the model body", s.span));
+          ctx.report(
+            makeDiagnostic(CheckCodes.MisplacedStatement, "`weights { ... }` rules belong in the model body", s.span),
+          );
       });
       if (!returns(body.stmts))
-        ctx.report(makeDiagnostic(CheckCodes.MissingReturn, `${body.kind.toLowerCase()} ${body.name} does not end with a return`, body.decl.name.span, { hint: "end the body with `return <value>`" }));
+        ctx.report(
+          makeDiagnostic(
+            CheckCodes.MissingReturn,
+            `${body.kind.toLowerCase()} ${body.name} does not end with a return`,
+            body.decl.name.span,
+            { hint: "end the body with `return <value>`" },
+          ),
+        );
     }
 };

@@ -13,13 +13,25 @@ export const uniqueDefinitions: Rule = (ctx) => {
       if (item.kind === "Import" || (item.kind === "Model" && file !== ctx.program.entry)) continue;
       const first = top.get(item.name.name);
       if (first)
-        ctx.report(makeDiagnostic(CheckCodes.DuplicateDefinition, `'${item.name.name}' is defined twice`, item.name.span, { related: [{ message: "first defined here", span: first }] }));
+        ctx.report(
+          makeDiagnostic(CheckCodes.DuplicateDefinition, `'${item.name.name}' is defined twice`, item.name.span, {
+            related: [{ message: "first defined here", span: first }],
+          }),
+        );
       else top.set(item.name.name, item.name.span);
       const lists: A.ParamDecl[][] = item.kind === "Fn" ? [item.params] : [item.config, item.inputs];
       const names = new Map<string, Span>();
       for (const p of lists.flat()) {
         const prev = names.get(p.name.name);
-        if (prev) ctx.report(makeDiagnostic(CheckCodes.DuplicateDefinition, `parameter '${p.name.name}' is declared twice`, p.name.span, { related: [{ message: "first declared here", span: prev }] }));
+        if (prev)
+          ctx.report(
+            makeDiagnostic(
+              CheckCodes.DuplicateDefinition,
+              `parameter '${p.name.name}' is declared twice`,
+              p.name.span,
+              { related: [{ message: "first declared here", span: prev }] },
+            ),
+          );
         else names.set(p.name.name, p.name.span);
       }
       if (item.kind !== "Fn") checkWeightNames(item.body, ctx.report);
@@ -42,10 +54,12 @@ function checkWeightNames(stmts: readonly A.Stmt[], report: (d: Diagnostic) => v
       if (!written) continue;
       const first = seen.get(written.name);
       if (first)
-        report(makeDiagnostic(CheckCodes.DuplicateDefinition, `weight '${written.name}' is declared twice`, written.span, {
-          related: [{ message: "first declared here", span: first }],
-          hint: "the weights of one block need distinct names: rename one, or compute the name with `named`",
-        }));
+        report(
+          makeDiagnostic(CheckCodes.DuplicateDefinition, `weight '${written.name}' is declared twice`, written.span, {
+            related: [{ message: "first declared here", span: first }],
+            hint: "the weights of one block need distinct names: rename one, or compute the name with `named`",
+          }),
+        );
       else seen.set(written.name, written.span);
     }
   }

@@ -26,7 +26,16 @@ export function childExprs(e: A.Expr): A.Expr[] {
     case "Call":
       return [e.callee, ...e.args.map((a) => a.value)];
     case "Index":
-      return [e.target, ...e.subscripts.flatMap((s) => (s.kind === "At" ? [s.expr] : s.kind === "Slice" ? [s.start, s.end, s.step].filter((x): x is A.Expr => !!x) : []))];
+      return [
+        e.target,
+        ...e.subscripts.flatMap((s) =>
+          s.kind === "At"
+            ? [s.expr]
+            : s.kind === "Slice"
+              ? [s.start, s.end, s.step].filter((x): x is A.Expr => !!x)
+              : [],
+        ),
+      ];
     case "Member":
       return [e.target];
     case "Cond":
@@ -75,8 +84,15 @@ export function stmtExprs(s: A.Stmt): A.Expr[] {
   }
 }
 
-export type Body = { kind: "Block" | "Fn" | "Model"; name: string; stmts: readonly A.Stmt[]; decl: A.BlockDecl | A.FnDecl | A.ModelDecl };
+export type Body = {
+  kind: "Block" | "Fn" | "Model";
+  name: string;
+  stmts: readonly A.Stmt[];
+  decl: A.BlockDecl | A.FnDecl | A.ModelDecl;
+};
 
 export function bodiesOf(file: A.SourceFile): Body[] {
-  return file.items.flatMap((i) => (i.kind === "Import" ? [] : [{ kind: i.kind, name: i.name.name, stmts: i.body, decl: i }]));
+  return file.items.flatMap((i) =>
+    i.kind === "Import" ? [] : [{ kind: i.kind, name: i.name.name, stmts: i.body, decl: i }],
+  );
 }
