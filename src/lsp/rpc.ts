@@ -92,12 +92,14 @@ export class Connection {
 
   request(method: string, params: unknown): Promise<unknown> {
     const id = this.nextId++;
-    this.send({ jsonrpc: "2.0", id, method, params });
-    return new Promise((resolve, reject) => {
+    // Waiting before sending: over an in-process stream the answer can arrive during the write.
+    const answer = new Promise((resolve, reject) => {
       this.pending.set(id, (m) =>
         m.error ? reject(new Error(`${m.error.code}: ${m.error.message}`)) : resolve(m.result),
       );
     });
+    this.send({ jsonrpc: "2.0", id, method, params });
+    return answer;
   }
 
   private send(m: RpcMessage): void {
@@ -133,16 +135,22 @@ export class Connection {
       });
       return;
     }
-    Promise.resolve()
-      .then(() => handler(m.params))
-      .then(
-        (result) => this.send({ jsonrpc: "2.0", id, result: result ?? null }),
-        (e: unknown) =>
-          this.send({
-            jsonrpc: "2.0",
-            id,
-            error: { code: RpcErrors.InternalError, message: e instanceof Error ? e.message : String(e) },
-          }),
-      );
+    // Answered in order: a handler that returns a plain value is answered before the next message is read, so a
+    // `shutdown` is acknowledged before the `exit` that follows it.
+    const fail = (e: unknown) =>
+      this.send({
+        jsonrpc: "2.0",
+        id,
+        error: { code: RpcErrors.InternalError, message: e instanceof Error ? e.message : String(e) },
+      });
+    let result: unknown;
+    try {
+      result = handler(m.params);
+    } catch (e) {
+      fail(e);
+      return;
+    }
+    if (result instanceof Promise) result.then((r) => this.send({ jsonrpc: "2.0", id, result: r ?? null }), fail);
+    else this.send({ jsonrpc: "2.0", id, result: result ?? null });
   }
 }
