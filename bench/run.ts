@@ -4,6 +4,7 @@
 // `npm run bench -- weights ifdd` runs only the benchmarks named.
 import { benchIfdd } from "./ifdd.js";
 import { benchInfer, formatInfer } from "./infer.js";
+import { benchLsp, formatLsp } from "./lsp.js";
 import { formatSpread, machineNote, writeResult } from "./measure.js";
 import { benchOusCompile } from "./ous.js";
 import { benchS2d } from "./s2d.js";
@@ -16,6 +17,10 @@ const BENCHES: Record<string, () => Promise<{ result: unknown; lines: string[] }
   async startup() {
     const result = await benchStartup();
     return { result, lines: [formatStartup(result)] };
+  },
+  async lsp() {
+    const result = await benchLsp();
+    return { result, lines: [formatLsp(result)] };
   },
   async weights() {
     const r = await benchWeights();

@@ -10,7 +10,7 @@ import { displayPath, isStdlibFile, sourceFilePath } from "./util/source-paths.j
 import { summarisePaths } from "./util/paths.js";
 import { CheckCodes, makeDiagnostic } from "./diagnostics/codes.js";
 import { type Diagnostic, DiagnosticError, hasErrors, type SourceMap } from "./diagnostics/diagnostics.js";
-import { Elaborator, type WeightRuleUse } from "./compiler/3-elaborate/elaborate.js";
+import { Elaborator, type ValueObserver, type WeightRuleUse } from "./compiler/3-elaborate/elaborate.js";
 import { parseTapOption, TapSelection } from "./compiler/3-elaborate/tap-selection.js";
 import type { Graph, Value } from "./compiler/ir/ir.js";
 import { runPasses } from "./compiler/ir/passes/index.js";
@@ -46,6 +46,8 @@ export interface FrontendOptions {
   keepFileTaps?: boolean;
   /** Say which unused blocks could not be checked on symbolic sizes (NET3020 notes; `netc check`). */
   noteUncheckedBlocks?: boolean;
+  /** Told each expression's value during elaboration (see ElaborateOptions.observe). */
+  observe?: ValueObserver;
 }
 
 export interface FrontendResult {
@@ -124,7 +126,7 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
   const elaborator = new Elaborator(items, models[0]);
   const beforeElaboration = diagnostics.length;
   const selection = opts.taps?.length ? new TapSelection(parseTapOption(opts.taps, sources)) : undefined;
-  const elaborated = guard(diagnostics, () => elaborator.run({ overrides, taps: selection }));
+  const elaborated = guard(diagnostics, () => elaborator.run({ overrides, taps: selection, observe: opts.observe }));
   diagnostics.splice(beforeElaboration, 0, ...elaborator.printed); // before an error they may explain
   if (!elaborated) return result;
   if (selection) {

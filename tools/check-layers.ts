@@ -27,6 +27,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["dataset"],
   ["export"],
   [""],
+  ["lsp"],
   ["cli"],
 ];
 

@@ -140,6 +140,17 @@ export function program(): Command {
     );
 
   cli
+    .command("lsp")
+    .description("the language server for editors (Language Server Protocol over stdin/stdout)")
+    .option("--stdio", "talk over stdin/stdout (the only transport; accepted because editor clients pass it)", true)
+    .action(
+      lazy(
+        () => import("./commands/lsp.js"),
+        (m) => m.lspCommand,
+      ),
+    );
+
+  cli
     .command("run <model>")
     .description("run a compiled .onnx, a WGSL bundle folder (on WebGPU through Dawn), or a .net on .npy inputs")
     .option("-i, --input <name=file.npy>", "an input tensor (repeatable)", collect, [])

@@ -6,7 +6,16 @@ import { runOnnx } from "../../src/backends/onnx/run.js";
 import { compileWgsl } from "../../src/backends/wgsl/index.js";
 import { registerBuiltin, unaryBuiltin } from "../../src/compiler/3-elaborate/builtins/index.js";
 import { signature } from "../../src/dsl/signatures/signature.js";
-import { registerElementwiseOp, type UnaryRow } from "../../src/compiler/ir/elementwise-ops.js";
+import {
+  BINARY,
+  constant,
+  type DecomposedUnaryRow,
+  evaluateDecomposition,
+  op,
+  registerElementwiseOp,
+  UNARY,
+  type UnaryRow,
+} from "../../src/compiler/ir/elementwise-ops.js";
 import { compileToGraph, interpret } from "../../src/index.js";
 import type { HostTensor } from "../../src/util/tensor.js";
 import { loadGraph, maxAbsDiff, TOLERANCE, tryGpu } from "../wgsl/helpers.js";
@@ -42,9 +51,23 @@ const SCRATCH: Record<string, UnaryRow> = {
   },
 };
 
-const undo = Object.entries(SCRATCH).map(([name, row]) => {
-  const unregister = registerElementwiseOp(name, { kind: "unary", row });
-  const unregisterBuiltin = registerBuiltin(name, signature(row.builtin!, "x: tensor|number"), unaryBuiltin(name));
+// Declared by a decomposition into primitive ops only: no semantics, cost or lowering of its own.
+const softSign = (x: number) => x / (1 + Math.abs(x));
+const DECOMPOSED: Record<string, DecomposedUnaryRow> = {
+  soft_sign: {
+    domain: "float",
+    decompose: ([x]) => op("div", [x, op("add", [constant(1, "one"), op("abs", [x])])]),
+    builtin: "x / (1 + |x|)",
+  },
+};
+
+const rows = [
+  ...Object.entries(SCRATCH).map(([name, row]) => ({ name, row: { kind: "unary", row } as const })),
+  ...Object.entries(DECOMPOSED).map(([name, row]) => ({ name, row: { kind: "decomposed", row } as const })),
+];
+const undo = rows.map(({ name, row }) => {
+  const unregister = registerElementwiseOp(name, row);
+  const unregisterBuiltin = registerBuiltin(name, signature(row.row.builtin!, "x: tensor|number"), unaryBuiltin(name));
   return () => {
     unregisterBuiltin();
     unregister();
@@ -126,6 +149,56 @@ describe("a scratch elementwise op registered from a test", () => {
     ]);
   });
 
+  it("registered with only a decomposition, is interpreted by it and lowered by every backend (ONNX, WGSL)", async () => {
+    const graph = graphOf("soft_sign");
+    const want = interpret(graph, inputs, new Map()).outputs.get("y")!;
+    expect(Array.from(want.data as Float32Array)).toEqual(
+      Array.from(x.data as Float32Array, (v) => Math.fround(Math.fround(softSign(v)) * 2)),
+    );
+    const { bytes, diagnostics } = emitOnnx(graph);
+    expect(diagnostics).toEqual([]);
+    expect(maxAbsDiff((await runOnnx(bytes!, inputs)).get("y")!, want)).toBeLessThanOrEqual(1e-6);
+    const r = compileWgsl(graph);
+    expect(r.diagnostics).toEqual([]);
+    const code = [...r.program!.shaders.values()].join("\n");
+    expect(code).not.toContain("soft_sign(");
+    expect(code).toMatch(/\/ \(1\.0f \+ abs\(/);
+  });
+
+  it("a decomposition agrees with the reference semantics of every op that declares one", () => {
+    const points = Array.from({ length: 41 }, (_, i) => (i - 20) * 0.37);
+    const operand = (index: number) => ({ kind: "operand", index }) as const;
+    for (const [name, row] of Object.entries(UNARY)) {
+      if (!row.decompose) continue;
+      for (const attrs of name === "gelu" ? [{ approximate: "none" }, { approximate: "tanh" }] : [{}]) {
+        const expr = row.decompose([operand(0)], attrs as never);
+        for (const v of points) {
+          expect(evaluateDecomposition(expr, [v]), `${name} ${JSON.stringify(attrs)} at ${v}`).toBeCloseTo(
+            row.f64(v, attrs as never),
+            12,
+          );
+        }
+      }
+    }
+    for (const [name, row] of Object.entries(BINARY)) {
+      if (!row.decompose) continue;
+      const expr = row.decompose([operand(0), operand(1)], {});
+      for (const a of points) {
+        for (const b of [-0.25, 0, 0.5]) {
+          expect(evaluateDecomposition(expr, [a, b]), `${name} at ${a}, ${b}`).toBeCloseTo(row.f64("f32")(a, b), 12);
+        }
+      }
+    }
+    const declared = [...Object.values(UNARY), ...Object.values(BINARY)].filter((row) => row.decompose);
+    expect(declared.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("decomposes only into primitive ops: a decomposition using a composite op does not compile", () => {
+    // @ts-expect-error gelu is not primitive (it has attributes and no ONNX op before opset 20)
+    const composite = op("gelu", [constant(1, "one")]);
+    expect(composite.kind).toBe("op");
+  });
+
   it("needs every lowering declared: a row without its WGSL lowering does not compile", () => {
     // @ts-expect-error a row must say how WGSL computes the op (an expression) or that it cannot ("none")
     const incomplete: UnaryRow = { domain: "float", f64: Math.exp, expensive: true, onnx: { op: "Exp" } };
@@ -138,7 +211,7 @@ const { gpu, reason } = await tryGpu();
 describe.skipIf(!gpu)(`a scratch op on WebGPU${reason ? ` (skipped: ${reason})` : ""}`, () => {
   afterAll(() => gpu?.release());
 
-  it.each(["softplus", "expm1"])(
+  it.each(["softplus", "expm1", "soft_sign"])(
     "%s computes the interpreter's numbers",
     async (op) => {
       const graph = graphOf(op);

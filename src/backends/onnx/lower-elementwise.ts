@@ -1,5 +1,6 @@
-// The elementwise ops whose ONNX lowering the op registry leaves to this backend ("custom": relu, gelu), and cast and
-// clip, which carry their attributes.
+// The elementwise ops whose ONNX lowering the op registry leaves to this backend ("custom": relu), the registry's
+// decompositions of composite ops, and cast and clip, which carry their attributes.
+import { type DecompositionExpr, primitiveOnnxOp } from "../../compiler/ir/elementwise-ops.js";
 import { isFloat } from "../../compiler/ir/infer.js";
 import type { NodeEmitter } from "./context.js";
 import { attr, onnxDataType } from "./proto.js";
@@ -11,24 +12,20 @@ export function lowerRelu(e: NodeEmitter): void {
   e.emit("Max", [e.inputs[0], e.scalar(dtype, 0)], [e.out()]);
 }
 
-/** ONNX Gelu from opset 20; before it, the formula of semantics.md spelled out in basic ops (as torch exports it). */
-export function lowerGelu(e: NodeEmitter<"gelu">): void {
-  const { approximate } = e.node.attrs;
-  if (e.opset >= 20) return e.emit("Gelu", e.inputs, [e.out()], [attr.string("approximate", approximate)]);
-  const [x] = e.inputs;
-  const type = { dtype: e.node.inputs[0].dtype, shape: e.node.inputs[0].shape };
-  const c = (value: number, tag: string) => e.scalar(type.dtype, value, tag);
-  let phi: string; // 1 + erf(x/√2), or 1 + tanh(√(2/π)(x + 0.044715x³))
-  if (approximate === "none") {
-    const erf = e.apply("Erf", [e.apply("Div", [x, c(Math.SQRT2, "sqrt2")], type)], type);
-    phi = e.apply("Add", [erf, c(1, "one")], type);
-  } else {
-    const cube = e.apply("Mul", [e.apply("Mul", [x, x], type, [], "square"), x], type, [], "cube");
-    const inner = e.apply("Add", [x, e.apply("Mul", [cube, c(0.044715, "coeff")], type)], type);
-    const tanh = e.apply("Tanh", [e.apply("Mul", [inner, c(Math.sqrt(2 / Math.PI), "scale")], type)], type);
-    phi = e.apply("Add", [tanh, c(1, "one")], type);
-  }
-  e.emit("Mul", [e.apply("Mul", [x, phi], type, [], "x_phi"), c(0.5, "half")], [e.out()]);
+/**
+ * A composite op as its registry decomposition: one ONNX node per primitive op, in the order of their operands, the
+ * intermediates of the node's output type (decompositions keep it), the constants scalars of that type.
+ */
+export function lowerDecomposition(e: NodeEmitter, expr: DecompositionExpr): void {
+  const type = { dtype: e.node.outputs[0].dtype, shape: e.node.outputs[0].shape };
+  const value = (x: DecompositionExpr): string => {
+    if (x.kind === "operand") return e.inputs[x.index];
+    if (x.kind === "const") return e.scalar(type.dtype, x.value, x.tag);
+    const opType = primitiveOnnxOp(x.op);
+    return e.apply(opType, x.args.map(value), type, [], x.tag ?? opType);
+  };
+  if (expr.kind !== "op") return e.emit("Identity", [value(expr)], [e.out()]);
+  e.emit(primitiveOnnxOp(expr.op), expr.args.map(value), [e.out()]);
 }
 
 export function lowerCast(e: NodeEmitter<"cast">): void {

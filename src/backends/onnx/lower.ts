@@ -2,7 +2,8 @@
 import { type BinaryOp, type CustomOnnxOp, elementwiseRow, type UnaryOp } from "../../compiler/ir/elementwise-ops.js";
 import type { OpName } from "../../compiler/ir/ir.js";
 import { LoweringError, type NodeEmitter } from "./context.js";
-import { lowerCast, lowerClip, lowerGelu, lowerRelu } from "./lower-elementwise.js";
+import { lowerCast, lowerClip, lowerDecomposition, lowerRelu } from "./lower-elementwise.js";
+import { attr } from "./proto.js";
 import {
   lowerConcat,
   lowerExpand,
@@ -31,7 +32,6 @@ type Lowering<K extends OpName = OpName> = (e: NodeEmitter<K>) => void;
 /** Elementwise ops lower as their registry row says; these are the rows that say "custom". */
 const CUSTOM: { readonly [K in CustomOnnxOp]: Lowering<K> } = {
   relu: lowerRelu,
-  gelu: lowerGelu,
 };
 
 /** Every other computing op (sources are emit.ts's): an op without an entry does not compile. */
@@ -70,8 +70,22 @@ export function lowerNode(e: NodeEmitter): void {
     if (!Object.hasOwn(LOWERINGS, op)) throw new LoweringError(`the ONNX backend has no lowering for ${op}`);
     return (LOWERINGS[op as keyof typeof LOWERINGS] as Lowering)(e);
   }
-  if (row.onnx === "none") throw new LoweringError(`${op} has no ONNX lowering`);
-  if (row.onnx !== "custom") return e.emit(row.onnx.op, e.inputs, [e.out()]);
-  if (!Object.hasOwn(CUSTOM, op)) throw new LoweringError(`${op} has no ONNX lowering`);
-  (CUSTOM[op as CustomOnnxOp] as Lowering)(e);
+  const { onnx } = row;
+  if (onnx === "custom" && Object.hasOwn(CUSTOM, op)) return (CUSTOM[op as CustomOnnxOp] as Lowering)(e);
+  if (typeof onnx === "object" && e.opset >= (onnx.since ?? 0)) {
+    const attrs = Object.entries(onnx.attrs?.(e.node.attrs) ?? {}).map(([name, value]) => attr.string(name, value));
+    return e.emit(onnx.op, e.inputs, [e.out()], attrs);
+  }
+  // No ONNX op for it (in this opset): its decomposition into primitive ops, where the registry declares one.
+  if (row.decompose)
+    return lowerDecomposition(
+      e,
+      row.decompose(
+        e.inputs.map((_, index) => ({ kind: "operand", index })),
+        e.node.attrs,
+      ),
+    );
+  throw new LoweringError(
+    typeof onnx === "object" ? `${op} needs ONNX opset ${onnx.since} or later` : `${op} has no ONNX lowering`,
+  );
 }

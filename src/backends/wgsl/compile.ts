@@ -2,7 +2,7 @@
 // buffers' contents and the manifest the runtime loads. Nothing here touches the file system (see bundle.ts).
 import { makeDiagnostic } from "../../diagnostics/codes.js";
 import { type Diagnostic, hasErrors } from "../../diagnostics/diagnostics.js";
-import type { Graph, OpAttrs, Value } from "../../compiler/ir/ir.js";
+import type { Graph, Value } from "../../compiler/ir/ir.js";
 import {
   BUNDLE_FORMAT,
   BUNDLE_VERSION,
@@ -82,7 +82,7 @@ function weightTensors(p: PreparedGraph, memory: MemoryPlan, opts: CompileWgslOp
     const node = value.producer;
     const stem = node.op === "param" ? node.attrs.path : `const.${value.id}`;
     // bindParams gives every used parameter a value (checkpoint, default or seeded draw).
-    const data = node.op === "param" ? resolved.tensors.get(stem) : (node.attrs as OpAttrs["const"]).value;
+    const data = node.op === "param" ? resolved.tensors.get(stem) : node.op === "const" ? node.attrs.value : undefined;
     let name = memory.layouts.get(value)!.chunks.length > 1 ? `${stem}#${chunk}` : stem;
     if (tensors.has(name)) name = `${name}@${id}`;
     tensors.set(name, storageTensor(value, data!, memory, chunk, name));

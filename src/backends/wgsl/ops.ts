@@ -1,7 +1,7 @@
 // The op families the WGSL planner distinguishes. Elementwise ops are scalar expressions as their op-registry rows
 // say; every other op is placed in a family here, and an op without one does not compile.
 import { type BinaryOp, elementwiseRow, type UnaryOp } from "../../compiler/ir/elementwise-ops.js";
-import type { OpName } from "../../compiler/ir/ir.js";
+import type { Node, OpName } from "../../compiler/ir/ir.js";
 
 /** The kernel families, by what anchors them. */
 export type KernelKind =
@@ -19,7 +19,7 @@ export type KernelKind =
 
 type Family = { kernel: KernelKind } | "scalar" | "layout" | "gather" | "source";
 
-const FAMILY: { readonly [K in Exclude<OpName, UnaryOp | BinaryOp>]: Family } = {
+const FAMILY = {
   input: "source",
   param: "source",
   const: "source",
@@ -48,12 +48,27 @@ const FAMILY: { readonly [K in Exclude<OpName, UnaryOp | BinaryOp>]: Family } = 
   gather_elements: "gather",
   sample_linear: "gather",
   resize: "gather",
-};
+} as const satisfies { readonly [K in Exclude<OpName, UnaryOp | BinaryOp>]: Family };
+
+/** The ops that anchor kernels of kind K (the table's); any op can anchor a pointwise kernel (one that must be stored). */
+export type AnchorOp<K extends KernelKind> = K extends "pointwise"
+  ? OpName
+  : { [O in keyof typeof FAMILY]: (typeof FAMILY)[O] extends { readonly kernel: K } ? O : never }[keyof typeof FAMILY];
+
+/** A kernel's kind with its anchor, typed by it (so each kernel family reads its anchor's attributes typed). */
+export type Anchored = { [K in KernelKind]: { readonly kind: K; readonly anchor: Node<AnchorOp<K>> } }[KernelKind];
+
+/** The kernel a node anchors of its own, by its family; undefined for a node that anchors none. */
+export function anchoredBy(node: Node): Anchored | undefined {
+  const f = familyOf(node.op);
+  // FAMILY places node.op in this kernel, which is what AnchorOp says.
+  return typeof f === "object" ? ({ kind: f.kernel, anchor: node } as Anchored) : undefined;
+}
 
 /** The family of an op; undefined for an op the backend cannot compute (a registered op without a WGSL lowering). */
 function familyOf(op: string): Family | undefined {
   const row = elementwiseRow(op);
-  if (row) return row.wgsl === "none" ? undefined : "scalar";
+  if (row) return row.wgsl === "none" && !row.decompose ? undefined : "scalar";
   return Object.hasOwn(FAMILY, op) ? FAMILY[op as keyof typeof FAMILY] : undefined;
 }
 

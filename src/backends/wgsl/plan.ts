@@ -13,23 +13,34 @@ import type { Diagnostic } from "../../diagnostics/diagnostics.js";
 import type { Node, OpName, Value } from "../../compiler/ir/ir.js";
 import { WgslCodes } from "../../diagnostics/wgsl-codes.js";
 import { numelOf } from "./codegen/indexing.js";
-import { isExpensive, isGatherOp, isLayoutOp, isScalarOp, type KernelKind, anchoredKernel } from "./ops.js";
+import {
+  type Anchored,
+  anchoredBy,
+  type KernelKind,
+  anchoredKernel,
+  isExpensive,
+  isGatherOp,
+  isLayoutOp,
+  isScalarOp,
+} from "./ops.js";
 import { type PreparedGraph, shapeOf } from "./prepare.js";
 
 /** Recomputation budgets (in rough ALU operations per element; index arithmetic is free). */
 const MAX_RECOMPUTE_COST = 8;
 const MAX_OPERAND_COST = 4;
 
-export interface PlannedKernel {
-  kind: KernelKind;
-  anchor: Node;
+/** A planned kernel of kind K. */
+export type KernelOf<K extends KernelKind> = Extract<PlannedKernel, { kind: K }>;
+
+/** A kernel: its kind and anchor (typed by the kind), the nodes it computes, and the buffers it writes and reads. */
+export type PlannedKernel = Anchored & {
   /** Elementwise nodes computed at the anchor's output index, in topological order. */
   epilogue: Node[];
   /** Values the kernel writes to buffers. */
   stores: Value[];
   /** Buffer-held values the kernel reads, directly or through inlined nodes. */
   reads: Value[];
-}
+};
 
 export interface KernelPlan {
   /** In dispatch order. */
@@ -46,11 +57,7 @@ export interface PlanOptions {
   chunksOf: (v: Value) => number;
 }
 
-interface Group {
-  kind: KernelKind;
-  anchor: Node;
-  members: Node[];
-}
+type Group = Anchored & { members: Node[] };
 
 function ownCost(op: OpName): number {
   if (isLayoutOp(op)) return 0;
@@ -83,20 +90,20 @@ class Grouping {
 
   private place(node: Node): void {
     if (node.op === "input" || node.op === "param" || node.op === "const") return;
-    const kind = anchoredKernel(node.op);
-    if (kind) return this.start(kind, node);
+    const anchored = anchoredBy(node);
+    if (anchored) return this.start(anchored);
     const joined = isScalarOp(node.op) && !this.forced.has(node) ? this.joinableGroup(node) : undefined;
     if (joined) {
       joined.members.push(node);
       this.groupOf.set(node, joined);
-    } else if (this.forced.has(node) || this.mustStore(node)) this.start("pointwise", node);
+    } else if (this.forced.has(node) || this.mustStore(node)) this.start({ kind: "pointwise", anchor: node });
     else this.inlined.add(node);
   }
 
-  private start(kind: KernelKind, anchor: Node): void {
-    const g: Group = { kind, anchor, members: [] };
+  private start(anchored: Anchored): void {
+    const g: Group = { ...anchored, members: [] };
     this.groups.push(g);
-    this.groupOf.set(anchor, g);
+    this.groupOf.set(anchored.anchor, g);
   }
 
   /** The group whose output `node` reads at its own index, if `node` can be computed in its epilogue. */
@@ -197,7 +204,8 @@ function kernelOf(
   // A pointwise anchor is an expression of its inputs like any inlined node, so its inputs are read the same way.
   const roots = [...g.anchor.inputs, ...g.members.flatMap((n) => n.inputs.filter((v) => !inGroup(v.producer)))];
   const { reads, via } = readsThrough(roots, grouping.inlined, literals);
-  return { kind: g.kind, anchor: g.anchor, epilogue: g.members, stores, reads: [...reads], via };
+  const { members: epilogue, ...anchored } = g;
+  return { ...anchored, epilogue, stores, reads: [...reads], via };
 }
 
 /** Dispatch order: a kernel runs once every kernel whose stores it reads has run; ties keep graph order. */

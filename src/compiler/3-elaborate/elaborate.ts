@@ -51,7 +51,12 @@ export interface ElaborateOptions {
   overrides?: Map<string, { expr: A.Expr; span: Span }>;
   /** `--tap`: collects the values bound to names while the model runs. */
   taps?: TapSelection;
+  /** Told every expression's value as it is computed (the language server's hover); not told of failed ones. */
+  observe?: ValueObserver;
 }
+
+/** Receives an expression's span and its value, with the weight path of the layer computing it ("" in the model). */
+export type ValueObserver = (span: Span, value: Val, path: string) => void;
 
 export interface WeightRuleUse {
   verb: string;
@@ -84,6 +89,7 @@ export class Elaborator {
   private depth = 0;
   private evalDepth = 0;
   private tapSelection?: TapSelection;
+  private observe?: ValueObserver;
   /** What `print` showed, in order (NET3016 notes); the caller keeps them also when elaboration fails later. */
   readonly printed: Diagnostic[] = [];
 
@@ -117,6 +123,7 @@ export class Elaborator {
     const m = this.model;
     if (!m) throw new Error("an elaborator made for checking blocks has no model to run");
     this.tapSelection = opts.taps;
+    this.observe = opts.observe;
     const scope = new Scope(this.globals);
     const overrides = new Map(opts.overrides ?? []);
     const config = this.bindConfig(m.config, scope, overrides, m.name.name);
@@ -877,6 +884,7 @@ export class Elaborator {
         this.layerRegistry.get(act.path),
       );
     this.layerRegistry.set(path, layer);
+    this.observe?.(s.init.span, { kind: "layer", layer }, act.path);
     // File the instance in the activation's namespace tree: `layer a.b[2]` makes a -> b -> "2".
     let ns = act.layers;
     let nsPath = act.path;
@@ -964,7 +972,9 @@ export class Elaborator {
       );
     this.evalDepth++;
     try {
-      return this.evaluate(e, scope, act);
+      const value = this.evaluate(e, scope, act);
+      this.observe?.(e.span, value, act.path);
+      return value;
     } finally {
       this.evalDepth--;
     }

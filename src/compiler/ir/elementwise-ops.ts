@@ -1,7 +1,8 @@
 // The elementwise op registry: every unary and binary core op declared once, with its type rule, reference
-// semantics, cost, ONNX lowering, WGSL expression and builtin doc. The tables are mapped types over the op unions,
-// so an op added to UnaryOp or BinaryOp without a row, or a row without a lowering, does not compile; each backend
-// reads its lowering from here (or, for a row that says "custom", from a table the backend must complete).
+// semantics, cost, ONNX lowering, WGSL expression, decomposition and builtin doc. The tables are mapped types over
+// the op unions, so an op added to UnaryOp or BinaryOp without a row, or a row without a lowering, does not compile;
+// each backend reads its lowering from here (or, for a row that says "custom", from a table the backend must
+// complete), and a backend without a kernel of its own for a composite op lowers the row's decomposition.
 import type { DType } from "../../util/tensor.js";
 import { type Dim, dimEq, shapeToString } from "./dim.js";
 import type { OpAttrs, OpName } from "./ir.js";
@@ -53,10 +54,59 @@ export type BinaryOp =
   | "or";
 
 /**
- * The ONNX lowering: one ONNX op of the same inputs and output, "custom" for a lowering the ONNX backend writes by
- * hand (its table of custom lowerings is typed by the rows that say so), or "none" to refuse with a diagnostic.
+ * The ONNX lowering: one ONNX op of the same inputs and output (from opset `since`, with string attributes made from
+ * the op's), "custom" for a lowering the ONNX backend writes by hand (its table of custom lowerings is typed by the
+ * rows that say so), or "none". Where the op is not available (before `since`, or "none"), the ONNX backend lowers
+ * the row's decomposition, or refuses the node with a diagnostic when it has none.
  */
-export type OnnxLowering = { readonly op: string } | "custom" | "none";
+export type OnnxLowering<A = {}> =
+  | { readonly op: string; readonly since?: number; readonly attrs?: (attrs: A) => Readonly<Record<string, string>> }
+  | "custom"
+  | "none";
+
+/**
+ * The ops a decomposition may use: attribute-free elementwise ops that every backend lowers directly (one ONNX op in
+ * every opset, a WGSL expression), so a decomposition never needs another decomposition or a hand-written lowering.
+ */
+export type PrimitiveOp =
+  | "neg"
+  | "abs"
+  | "exp"
+  | "log"
+  | "sqrt"
+  | "reciprocal"
+  | "tanh"
+  | "erf"
+  | "add"
+  | "sub"
+  | "mul"
+  | "div"
+  | "maximum"
+  | "minimum";
+
+/** A composite op's value as a tree of primitive ops over its operands and scalar constants (of its element type). */
+export type DecompositionExpr =
+  | { readonly kind: "operand"; readonly index: number }
+  | { readonly kind: "const"; readonly value: number; readonly tag: string }
+  /** `tag` names the intermediate in backends that name them (ONNX tensors); by default its ONNX op type. */
+  | {
+      readonly kind: "op";
+      readonly op: PrimitiveOp;
+      readonly args: readonly DecompositionExpr[];
+      readonly tag?: string;
+    };
+
+/** Writes a composite op as primitive ops: `operands` are its inputs, the result is its output. */
+export type Decomposition<A = {}> = (operands: readonly DecompositionExpr[], attrs: A) => DecompositionExpr;
+
+/** Builders for decompositions: `op("mul", [a, b])`, `constant(0.5, "half")`. */
+export const op = (name: PrimitiveOp, args: readonly DecompositionExpr[], tag?: string): DecompositionExpr => ({
+  kind: "op",
+  op: name,
+  args,
+  tag,
+});
+export const constant = (value: number, tag: string): DecompositionExpr => ({ kind: "const", value, tag });
 
 /** WGSL helper functions an expression may call; the WGSL backend must define each (scalar-ops.ts). */
 export type WgslHelper = "erf_f" | "tanh_f" | "sigmoid_f" | "gelu_f" | "gelu_tanh_f" | "pow_f" | "pow_i";
@@ -67,14 +117,21 @@ export interface WgslScalar<A> {
   readonly attrs: A;
   /** A call of a helper, recording that the shader needs it. */
   call(helper: WgslHelper, ...args: string[]): string;
+  /** A constant of the operands' type. */
+  literal(value: number): string;
 }
 
 interface Row<A> {
   /** Transcendental: costs several times a load, so fused kernels avoid recomputing it per consumer. */
   readonly expensive: boolean;
-  readonly onnx: OnnxLowering;
-  /** The element expression in WGSL before narrowing to the result type; "none" refuses with a diagnostic. */
+  readonly onnx: OnnxLowering<A>;
+  /**
+   * The element expression in WGSL before narrowing to the result type; "none" lowers the decomposition, or refuses
+   * with a diagnostic when there is none.
+   */
   readonly wgsl: ((operands: string[], c: WgslScalar<A>) => string) | "none";
+  /** The op as primitive ops, for a backend that has no kernel of its own for it (see OnnxLowering). */
+  readonly decompose?: Decomposition<A>;
 }
 
 export type UnaryRow<A = {}> = Row<A> &
@@ -100,6 +157,16 @@ export interface BinaryRow extends Row<{}> {
   readonly i64?: (a: bigint, b: bigint) => bigint;
   /** A rule beyond broadcasting on the operands' shapes, as a message; undefined when it holds. */
   readonly check?: (a: readonly Dim[], b: readonly Dim[], out: readonly Dim[]) => string | undefined;
+}
+
+/** 1 + erf(x/√2), GELU's 2Φ(x). */
+const erfPhi = (x: DecompositionExpr) =>
+  op("add", [op("erf", [op("div", [x, constant(Math.SQRT2, "sqrt2")])]), constant(1, "one")]);
+/** 1 + tanh(√(2/π)(x + 0.044715x³)), its tanh approximation. */
+function tanhPhi(x: DecompositionExpr): DecompositionExpr {
+  const cube = op("mul", [op("mul", [x, x], "square"), x], "cube");
+  const inner = op("add", [x, op("mul", [cube, constant(0.044715, "coeff")])]);
+  return op("add", [op("tanh", [op("mul", [inner, constant(Math.sqrt(2 / Math.PI), "scale")])]), constant(1, "one")]);
 }
 
 const fn = (name: string) => (x: string[]) => `${name}(${x[0]})`;
@@ -169,6 +236,7 @@ const UNARY_TABLE = {
     expensive: true,
     onnx: { op: "Sigmoid" },
     wgsl: helper("sigmoid_f"),
+    decompose: ([x]) => op("reciprocal", [op("add", [op("exp", [op("neg", [x])]), constant(1, "one")])]),
     builtin: "logistic sigmoid",
   },
   erf: {
@@ -184,8 +252,11 @@ const UNARY_TABLE = {
     domain: "float",
     f64: (x, a) => (a.approximate === "tanh" ? geluTanh(x) : gelu(x)),
     expensive: true,
-    onnx: "custom",
+    onnx: { op: "Gelu", since: 20, attrs: (a) => ({ approximate: a.approximate }) },
     wgsl: (x, c) => c.call(c.attrs.approximate === "tanh" ? "gelu_tanh_f" : "gelu_f", x[0]),
+    // The formula of semantics.md in basic ops, as torch exports it before opset 20.
+    decompose: ([x], a) =>
+      op("mul", [op("mul", [x, a.approximate === "none" ? erfPhi(x) : tanhPhi(x)], "x_phi"), constant(0.5, "half")]),
   },
   relu: {
     domain: "numeric",
@@ -303,6 +374,8 @@ const BINARY_TABLE = {
     expensive: false,
     onnx: { op: "PRelu" },
     wgsl: (x) => `select(${x[0]}, ${x[0]} * ${x[1]}, ${x[0]} < 0.0f)`,
+    decompose: ([x, slope]) =>
+      op("add", [op("maximum", [x, constant(0, "zero")]), op("mul", [slope, op("minimum", [x, constant(0, "zero")])])]),
     check: (x, slope, out) =>
       out.length === x.length && out.every((d, i) => dimEq(d, x[i]))
         ? undefined
@@ -374,9 +447,58 @@ export type CustomOnnxOp =
 export const UNARY: { readonly [K in UnaryOp]: UnaryRow<OpAttrs[K]> } = UNARY_TABLE;
 export const BINARY: { readonly [K in BinaryOp]: BinaryRow } = BINARY_TABLE;
 
-// Every elementwise op is a core op.
+// Every elementwise op is a core op; a primitive op has no attributes and lowers directly in every backend.
 type Assert<T extends true> = T;
 export type ElementwiseOpsAreCoreOps = Assert<UnaryOp | BinaryOp extends OpName ? true : false>;
+type Table = typeof UNARY_TABLE & typeof BINARY_TABLE;
+type Direct<K extends keyof Table> = Table[K]["onnx"] extends { op: string; since: number }
+  ? false
+  : Table[K]["onnx"] extends { op: string }
+    ? Table[K]["wgsl"] extends "none"
+      ? false
+      : {} extends OpAttrs[K]
+        ? true
+        : false
+    : false;
+export type PrimitiveOpsLowerDirectly = Assert<{ [K in PrimitiveOp]: Direct<K> }[PrimitiveOp]>;
+
+/** The ONNX op type of a primitive op. */
+export function primitiveOnnxOp(name: PrimitiveOp): string {
+  return (elementwiseRow(name)!.onnx as { op: string }).op;
+}
+
+/** A decomposition's value on numbers, each primitive op by its reference semantics (at float64). */
+export function evaluateDecomposition(expr: DecompositionExpr, operands: readonly number[]): number {
+  if (expr.kind === "operand") return operands[expr.index];
+  if (expr.kind === "const") return expr.value;
+  const args = expr.args.map((a) => evaluateDecomposition(a, operands));
+  const unary = unaryRow(expr.op);
+  return unary ? unary.f64(args[0], {}) : binaryRow(expr.op)!.f64("f64")(args[0], args[1]);
+}
+
+/** Whether a decomposition uses an expensive op (its cost in fused kernels). */
+function usesExpensiveOp(expr: DecompositionExpr): boolean {
+  return expr.kind === "op" && (elementwiseRow(expr.op)!.expensive || expr.args.some(usesExpensiveOp));
+}
+
+/** A composite float op declared by its decomposition only: its semantics, cost and every lowering follow from it. */
+export interface DecomposedUnaryRow {
+  readonly domain: "float";
+  readonly decompose: Decomposition;
+  readonly builtin?: string;
+}
+
+/** The full row of an op declared by its decomposition only (every backend lowers the decomposition). */
+function fromDecomposition(row: DecomposedUnaryRow): UnaryRow {
+  const symbolic = row.decompose([{ kind: "operand", index: 0 }], {});
+  return {
+    ...row,
+    f64: (x, attrs) => evaluateDecomposition(row.decompose([{ kind: "operand", index: 0 }], attrs), [x]),
+    expensive: usesExpensiveOp(symbolic),
+    onnx: "none",
+    wgsl: "none",
+  };
+}
 
 /**
  * Ops registered at run time (a test's scratch op): checked, interpreted and lowered through the same rows. They
@@ -388,17 +510,19 @@ const registeredBinary = new Map<string, BinaryRow>();
 /** Registers an elementwise op for the rest of the process (until the returned function removes it). */
 export function registerElementwiseOp(
   name: string,
-  row: { kind: "unary"; row: UnaryRow } | { kind: "binary"; row: BinaryRow },
+  row:
+    | { kind: "unary"; row: UnaryRow }
+    | { kind: "binary"; row: BinaryRow }
+    | { kind: "decomposed"; row: DecomposedUnaryRow },
 ): () => void {
   if (name in UNARY || name in BINARY || registeredUnary.has(name) || registeredBinary.has(name))
     throw new Error(`the op ${name} is already defined`);
-  const table: Map<string, unknown> = row.kind === "unary" ? registeredUnary : registeredBinary;
-  table.set(name, row.row);
+  const table: Map<string, unknown> = row.kind === "binary" ? registeredBinary : registeredUnary;
+  table.set(name, row.kind === "decomposed" ? fromDecomposition(row.row) : row.row);
   return () => void table.delete(name);
 }
 
 /** The unary row of an op, or undefined when it is not a unary elementwise op. */
-// biome-ignore lint/suspicious/noExplicitAny: looked up by a name only known at run time, so the attribute type is not
 export function unaryRow(op: string): UnaryRow<any> | undefined {
   return Object.hasOwn(UNARY, op) ? UNARY[op as UnaryOp] : registeredUnary.get(op);
 }
@@ -407,7 +531,6 @@ export function binaryRow(op: string): BinaryRow | undefined {
   return Object.hasOwn(BINARY, op) ? BINARY[op as BinaryOp] : registeredBinary.get(op);
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: looked up by a name only known at run time, so the attribute type is not
 export function elementwiseRow(op: string): UnaryRow<any> | BinaryRow | undefined {
   return unaryRow(op) ?? binaryRow(op);
 }

@@ -100,6 +100,19 @@ export interface OpAttrs {
   sample_linear: { axis: number };
 }
 
+/** A table of functions over some ops, each taking a node of its op (so it reads its attributes typed). */
+export type PerOp<A extends unknown[], R> = { readonly [P in OpName]?: (node: OpNode<P>, ...args: A) => R };
+
+/** Calls a per-op table's entry for `node`, or returns undefined when the table has none for its op. */
+export function callPerOp<K extends OpName, A extends unknown[], R>(
+  table: PerOp<A, R>,
+  node: OpNode<K>,
+  ...args: A
+): R | undefined {
+  const entry = table[node.op];
+  return entry?.(node, ...args);
+}
+
 /** A node of one op; `Node` (any op) is their union, so testing `node.op` narrows `node.attrs`. */
 export type Node<K extends OpName = OpName> = { [P in K]: OpNode<P> }[K];
 

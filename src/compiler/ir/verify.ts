@@ -5,7 +5,7 @@ import type { Diagnostic, Span } from "../../diagnostics/diagnostics.js";
 import { numel } from "../../util/tensor.js";
 import { shapeEq, shapeToString } from "./dim.js";
 import { InferError, inferOp, type TensorType } from "./infer.js";
-import type { Graph, Node, OpAttrs } from "./ir.js";
+import type { Graph, Node } from "./ir.js";
 
 export interface VerifyOptions {
   /** Every node must carry its `.net` span (default true; hand-built test graphs may opt out). */
@@ -17,7 +17,7 @@ export interface VerifyOptions {
 const typeStr = (t: TensorType) => `${t.dtype}${shapeToString(t.shape)}`;
 
 /** The types a source node must have, or a reason why it is malformed. */
-function sourceTypes(graph: Graph, node: Node): TensorType[] | string {
+function sourceTypes(graph: Graph, node: Node<"input" | "param" | "const">): TensorType[] | string {
   if (node.op === "const") {
     const t = node.attrs.value;
     if (t.data.length !== numel(t.shape))
@@ -29,7 +29,7 @@ function sourceTypes(graph: Graph, node: Node): TensorType[] | string {
     const info = graph.params.find((p) => p.path === path);
     return info ? [info] : `the parameter ${path} is not declared in graph.params`;
   }
-  const name = (node.attrs as OpAttrs["input"]).name;
+  const name = node.attrs.name;
   const entry = graph.inputs.find((i) => i.name === name);
   if (!entry || entry.value !== node.outputs[0]) return `the input ${name} is not listed in graph.inputs`;
   return [entry.value];

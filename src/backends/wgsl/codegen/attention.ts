@@ -4,8 +4,7 @@
 // workgroup memory in tiles; small ones read them directly (no barriers). The bias is read through its index
 // function: a relative-position bias built from small tables costs no buffer.
 import { broadcastShapes } from "../../../compiler/ir/infer.js";
-import type { OpAttrs } from "../../../compiler/ir/ir.js";
-import type { PlannedKernel } from "../plan.js";
+import type { KernelOf } from "../plan.js";
 import { shapeOf } from "../prepare.js";
 import { broadcastIndex, numelOf, u } from "./indexing.js";
 import { f32Literal } from "./scalar-types.js";
@@ -19,9 +18,9 @@ const MAX_TILE = 32;
 /** Below any score a finite model produces, and safe to subtract from (unlike -inf). */
 const LOWEST = "-3.0e38f";
 
-export function attentionKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
+export function attentionKernel(w: KernelWriter, k: KernelOf<"attention">): KernelModule {
   const [q, key, v, bias] = k.anchor.inputs;
-  const { scale } = k.anchor.attrs as OpAttrs["attention"];
+  const { scale } = k.anchor.attrs;
   const [qs, ks, vs] = [shapeOf(q), shapeOf(key), shapeOf(v)];
   const [sq, d] = qs.slice(-2);
   const sk = ks[ks.length - 2];

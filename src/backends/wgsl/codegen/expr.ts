@@ -1,6 +1,6 @@
 // Bodies of `fn vN(i: u32) -> T`: the element at flat index i of an inlined node's value, computed from its
 // inputs' elements. Layout ops are pure index maps; gathers and linear sampling read their index input first.
-import type { Node, OpAttrs } from "../../../compiler/ir/ir.js";
+import { callPerOp, type Node, type PerOp } from "../../../compiler/ir/ir.js";
 import { normAxis } from "../../../compiler/ir/infer.js";
 import { scalarOf, toNumbers } from "../../../compiler/ir/interp/numeric.js";
 import { shapeOf } from "../prepare.js";
@@ -11,8 +11,6 @@ import { operandShape, scalarExpr } from "./scalar-ops.js";
 import { f32Literal, literal } from "./scalar-types.js";
 import type { KernelWriter } from "./writer.js";
 
-type Body = (w: KernelWriter, node: Node) => string;
-
 const ret = (expr: string) => `  return ${expr};`;
 
 /** Splits a shape around `axis` into element counts [outer, n, inner]. */
@@ -20,8 +18,8 @@ export function around(shape: readonly number[], axis: number): [number, number,
   return [numelOf(shape.slice(0, axis)), shape[axis], numelOf(shape.slice(axis + 1))];
 }
 
-function transposeBody(w: KernelWriter, node: Node): string {
-  const { perm } = node.attrs as OpAttrs["transpose"];
+function transposeBody(node: Node<"transpose">, w: KernelWriter): string {
+  const { perm } = node.attrs;
   const [x] = node.inputs;
   const out = shapeOf(node.outputs[0]);
   const xs = stridesOf(shapeOf(x));
@@ -36,8 +34,8 @@ function transposeBody(w: KernelWriter, node: Node): string {
   );
 }
 
-function sliceBody(w: KernelWriter, node: Node): string {
-  const a = node.attrs as OpAttrs["slice"];
+function sliceBody(node: Node<"slice">, w: KernelWriter): string {
+  const a = node.attrs;
   const [x] = node.inputs;
   const out = shapeOf(node.outputs[0]);
   const axis = normAxis(a.axis, out.length);
@@ -50,9 +48,9 @@ function sliceBody(w: KernelWriter, node: Node): string {
   return ret(w.read(x, a.start === 0 ? index : `${index} + ${u(a.start * xs[axis])}`));
 }
 
-function concatBody(w: KernelWriter, node: Node): string {
+function concatBody(node: Node<"concat">, w: KernelWriter): string {
   const out = shapeOf(node.outputs[0]);
-  const axis = normAxis((node.attrs as OpAttrs["concat"]).axis, out.length);
+  const axis = normAxis(node.attrs.axis, out.length);
   const [, n, inner] = around(out, axis);
   const lines = [
     `  let c = ${coord("i", out, axis)};`,
@@ -69,8 +67,8 @@ function concatBody(w: KernelWriter, node: Node): string {
   return lines.join("\n");
 }
 
-function padBody(w: KernelWriter, node: Node): string {
-  const a = node.attrs as OpAttrs["pad"];
+function padBody(node: Node<"pad">, w: KernelWriter): string {
+  const a = node.attrs;
   const [x] = node.inputs;
   const xShape = shapeOf(x);
   const out = shapeOf(node.outputs[0]);
@@ -95,10 +93,10 @@ function padBody(w: KernelWriter, node: Node): string {
 /** A possibly negative i64 index along an axis of length n, as a u32 position. */
 const position = (k: string, n: number) => `u32(select(${k}, ${k} + ${n}i, ${k} < 0i))`;
 
-function gatherBody(w: KernelWriter, node: Node): string {
+function gatherBody(node: Node<"gather">, w: KernelWriter): string {
   const [x, idx] = node.inputs;
   const xShape = shapeOf(x);
-  const axis = normAxis((node.attrs as OpAttrs["gather"]).axis, xShape.length);
+  const axis = normAxis(node.attrs.axis, xShape.length);
   const [, n, inner] = around(xShape, axis);
   const m = numelOf(shapeOf(idx));
   return [
@@ -109,10 +107,10 @@ function gatherBody(w: KernelWriter, node: Node): string {
   ].join("\n");
 }
 
-function gatherElementsBody(w: KernelWriter, node: Node): string {
+function gatherElementsBody(node: Node<"gather_elements">, w: KernelWriter): string {
   const [x, idx] = node.inputs;
   const out = shapeOf(node.outputs[0]);
-  const axis = normAxis((node.attrs as OpAttrs["gather_elements"]).axis, out.length);
+  const axis = normAxis(node.attrs.axis, out.length);
   const [, m, inner] = around(out, axis);
   const n = shapeOf(x)[axis];
   return [
@@ -121,11 +119,11 @@ function gatherElementsBody(w: KernelWriter, node: Node): string {
   ].join("\n");
 }
 
-function sampleLinearBody(w: KernelWriter, node: Node): string {
+function sampleLinearBody(node: Node<"sample_linear">, w: KernelWriter): string {
   const [x, pos] = node.inputs;
   const xShape = shapeOf(x);
   const posShape = shapeOf(pos);
-  const axis = normAxis((node.attrs as OpAttrs["sample_linear"]).axis, xShape.length);
+  const axis = normAxis(node.attrs.axis, xShape.length);
   const [, n, inner] = around(xShape, axis);
   const k = posShape[posShape.length - 1];
   const row = broadcastIndex(xShape.slice(0, axis), posShape.slice(0, -1), "l");
@@ -143,8 +141,8 @@ function sampleLinearBody(w: KernelWriter, node: Node): string {
 }
 
 /** Separable linear resampling of the spatial axes: 2^k taps of x, weighted by the fractional positions. */
-function resizeBody(w: KernelWriter, node: Node): string {
-  const { sizes, alignCorners } = node.attrs as OpAttrs["resize"];
+function resizeBody(node: Node<"resize">, w: KernelWriter): string {
+  const { sizes, alignCorners } = node.attrs;
   const [x] = node.inputs;
   const spatial = shapeOf(x).slice(2);
   const xs = stridesOf(spatial);
@@ -175,9 +173,9 @@ function resizeBody(w: KernelWriter, node: Node): string {
   return [...lines, ret(taps.join(" + "))].join("\n");
 }
 
-const BODIES: Partial<Record<Node["op"], Body>> = {
-  reshape: (w, node) => ret(w.read(node.inputs[0], "i")),
-  expand: (w, node) =>
+const BODIES: PerOp<[KernelWriter], string> = {
+  reshape: (node, w) => ret(w.read(node.inputs[0], "i")),
+  expand: (node, w) =>
     ret(w.read(node.inputs[0], broadcastIndex(shapeOf(node.outputs[0]), shapeOf(node.inputs[0]), "i"))),
   transpose: transposeBody,
   slice: sliceBody,
@@ -195,7 +193,7 @@ export function inlineBody(w: KernelWriter, node: Node): string {
     const operands = node.inputs.map((v, k) => w.read(v, broadcastIndex(out, operandShape(node, k), "i")));
     return ret(scalarExpr(node, operands, w.use));
   }
-  const body = BODIES[node.op];
-  if (!body) throw new Error(`${node.op} cannot be inlined (a compiler bug)`);
-  return body(w, node);
+  const body = callPerOp(BODIES, node, w);
+  if (body === undefined) throw new Error(`${node.op} cannot be inlined (a compiler bug)`);
+  return body;
 }

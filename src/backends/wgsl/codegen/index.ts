@@ -1,6 +1,6 @@
 // One entry point from a planned kernel to its WGSL module, by kernel family.
 import type { KernelKind } from "../ops.js";
-import type { PlannedKernel } from "../plan.js";
+import type { KernelOf, PlannedKernel } from "../plan.js";
 import { attentionKernel } from "./attention.js";
 import { matmulKernel } from "./matmul.js";
 import { layerNormKernel, softmaxKernel } from "./norm.js";
@@ -11,7 +11,7 @@ import { topkKernel } from "./select.js";
 import { convKernel, poolKernel } from "./window.js";
 import { type CodegenContext, type KernelModule, KernelWriter } from "./writer.js";
 
-const FAMILIES: Record<KernelKind, (w: KernelWriter, k: PlannedKernel) => KernelModule> = {
+const FAMILIES: { readonly [K in KernelKind]: (w: KernelWriter, k: KernelOf<K>) => KernelModule } = {
   pointwise: pointwiseKernel,
   matmul: matmulKernel,
   conv: convKernel,
@@ -26,7 +26,12 @@ const FAMILIES: Record<KernelKind, (w: KernelWriter, k: PlannedKernel) => Kernel
 };
 
 export function generateKernel(ctx: CodegenContext, kernel: PlannedKernel): KernelModule {
-  return FAMILIES[kernel.kind](new KernelWriter(ctx, kernel), kernel);
+  return generate(new KernelWriter(ctx, kernel), kernel);
+}
+
+/** The family's generator of a kernel of kind K, given the kernel typed by K. */
+function generate<K extends KernelKind>(w: KernelWriter, kernel: KernelOf<K>): KernelModule {
+  return FAMILIES[kernel.kind](w, kernel);
 }
 
 export { type CodegenContext, DispatchTooLarge, type KernelModule } from "./writer.js";

@@ -4,7 +4,7 @@
 // adapters' compiles short).
 // Operands are read through their index functions, so transposed or reshaped inputs cost no copy.
 import { broadcastShapes } from "../../../compiler/ir/infer.js";
-import type { PlannedKernel } from "../plan.js";
+import type { KernelOf } from "../plan.js";
 import { shapeOf } from "../prepare.js";
 import { broadcastIndex, numelOf, u } from "./indexing.js";
 import { perElementMain } from "./pointwise.js";
@@ -24,7 +24,7 @@ const TILED_MIN_SIDE = 8;
 const range = [...Array(PER_THREAD).keys()];
 const each = (line: (r: number, c: number) => string) => range.flatMap((r) => range.map((c) => line(r, c))).join("\n");
 
-export function matmulKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
+export function matmulKernel(w: KernelWriter, k: KernelOf<"matmul">): KernelModule {
   const [a, b] = k.anchor.inputs;
   const as = shapeOf(a).length === 1 ? [1, ...shapeOf(a)] : shapeOf(a);
   const bs = shapeOf(b).length === 1 ? [...shapeOf(b), 1] : shapeOf(b);

@@ -1,8 +1,7 @@
 // Softmax and layer norm as single kernels: row statistics and the normalised output in one pass over memory
 // per statistic, the input read through its index function (so a transposed or negated input needs no copy).
-import type { OpAttrs } from "../../../compiler/ir/ir.js";
 import { normAxis } from "../../../compiler/ir/infer.js";
-import type { PlannedKernel } from "../plan.js";
+import type { KernelOf } from "../plan.js";
 import { shapeOf } from "../prepare.js";
 import { around } from "./expr.js";
 import { numelOf, u } from "./indexing.js";
@@ -13,10 +12,10 @@ import type { KernelModule, KernelWriter } from "./writer.js";
 const SUM = workgroupReduce("row_sum", "f32", (a, b) => `${a} + ${b}`);
 const MAX = workgroupReduce("row_max", "f32", (a, b) => `max(${a}, ${b})`);
 
-export function softmaxKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
+export function softmaxKernel(w: KernelWriter, k: KernelOf<"softmax">): KernelModule {
   const [x] = k.anchor.inputs;
   const shape = shapeOf(x);
-  const [outer, n, inner] = around(shape, normAxis((k.anchor.attrs as OpAttrs["softmax"]).axis, shape.length));
+  const [outer, n, inner] = around(shape, normAxis(k.anchor.attrs.axis, shape.length));
   const rows = rowShape(w, outer * inner, n);
   const at = `(r / ${u(inner)} * ${u(n)} + j) * ${u(inner)} + r % ${u(inner)}`;
   const xAt = w.read(x, at);
@@ -32,8 +31,8 @@ export function softmaxKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
   return w.finish([...shared, w.epilogue(), main].join("\n\n"), workgroups);
 }
 
-export function layerNormKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
-  const { axis, eps } = k.anchor.attrs as OpAttrs["layer_norm"];
+export function layerNormKernel(w: KernelWriter, k: KernelOf<"layer_norm">): KernelModule {
+  const { axis, eps } = k.anchor.attrs;
   const [x, scale, bias] = k.anchor.inputs;
   const shape = shapeOf(x);
   const n = numelOf(shape.slice(normAxis(axis, shape.length)));

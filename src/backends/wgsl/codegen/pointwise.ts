@@ -1,5 +1,5 @@
 // A kernel anchored on an elementwise or layout node that has to be stored: one thread per output element.
-import type { PlannedKernel } from "../plan.js";
+import type { KernelOf } from "../plan.js";
 import { shapeOf } from "../prepare.js";
 import { numelOf, u } from "./indexing.js";
 import { ENTRY, ENTRY_ARGS, grid, type KernelModule, type KernelWriter } from "./writer.js";
@@ -22,7 +22,7 @@ ${body}
   return { main, workgroups: g.workgroups };
 }
 
-export function pointwiseKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
+export function pointwiseKernel(w: KernelWriter, k: KernelOf<"pointwise">): KernelModule {
   const out = k.anchor.outputs[0];
   const { main, workgroups } = perElementMain(w, numelOf(shapeOf(out)), `  emit(i, ${w.read(out, "i")});`);
   return w.finish(`${w.epilogue()}\n\n${main}`, workgroups);

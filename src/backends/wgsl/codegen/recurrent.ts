@@ -1,16 +1,15 @@
 // One direction of an LSTM layer as one kernel: a workgroup per sequence in the batch walks the time steps in
 // order; each thread owns some hidden units (their cell state stays in its registers), the hidden state of the
 // previous step sits in workgroup memory (double-buffered, so one barrier per step suffices).
-import type { OpAttrs } from "../../../compiler/ir/ir.js";
-import type { PlannedKernel } from "../plan.js";
+import type { KernelOf } from "../plan.js";
 import { shapeOf } from "../prepare.js";
 import { u } from "./indexing.js";
 import { ENTRY, ENTRY_ARGS, grid, type KernelModule, type KernelWriter } from "./writer.js";
 
 const THREADS = 256;
 
-export function lstmKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
-  const { reverse, bias } = k.anchor.attrs as OpAttrs["lstm"];
+export function lstmKernel(w: KernelWriter, k: KernelOf<"lstm">): KernelModule {
+  const { reverse, bias } = k.anchor.attrs;
   const [x, wih, whh, ...rest] = k.anchor.inputs;
   const [bih, bhh] = bias ? rest : [];
   const [h0, c0] = bias ? rest.slice(2) : rest;

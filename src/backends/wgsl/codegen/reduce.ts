@@ -2,7 +2,7 @@
 // row (see rows.ts), addressed through the input's strides, so any set of axes reduces without a transpose.
 import type { OpAttrs } from "../../../compiler/ir/ir.js";
 import { normAxis } from "../../../compiler/ir/infer.js";
-import type { PlannedKernel } from "../plan.js";
+import type { KernelOf } from "../plan.js";
 import { shapeOf } from "../prepare.js";
 import { around } from "./expr.js";
 import { coord, linear, numelOf, u } from "./indexing.js";
@@ -33,8 +33,8 @@ function combine(kind: Kind, a: string, b: string): string {
   return kind === "prod" ? `${a} * ${b}` : `${a} + ${b}`;
 }
 
-export function reduceKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
-  const { kind, axes } = k.anchor.attrs as OpAttrs["reduce"];
+export function reduceKernel(w: KernelWriter, k: KernelOf<"reduce">): KernelModule {
+  const { kind, axes } = k.anchor.attrs;
   const [x] = k.anchor.inputs;
   const xShape = shapeOf(x);
   const xs = stridesOf(xShape);
@@ -67,10 +67,10 @@ export function reduceKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
   return w.finish([...shared, w.epilogue(), main].join("\n\n"), workgroups);
 }
 
-export function argmaxKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
+export function argmaxKernel(w: KernelWriter, k: KernelOf<"argmax">): KernelModule {
   const [x] = k.anchor.inputs;
   const xShape = shapeOf(x);
-  const axis = normAxis((k.anchor.attrs as OpAttrs["argmax"]).axis, xShape.length);
+  const axis = normAxis(k.anchor.attrs.axis, xShape.length);
   const [outer, n, inner] = around(xShape, axis);
   const at = (j: string) => w.read(x, `(i / ${u(inner)} * ${u(n)} + ${j}) * ${u(inner)} + i % ${u(inner)}`);
   const body = `  var best = ${at("0u")};

@@ -1,9 +1,14 @@
 // The per-element expression of every elementwise IR op (unary, binary, where, cast, clip) as WGSL, following
 // semantics.md: i8/u8 wrap after integer arithmetic, f16/bf16 results are rounded to their precision.
-import { elementwiseRow, type WgslHelper } from "../../../compiler/ir/elementwise-ops.js";
+import {
+  type DecompositionExpr,
+  elementwiseRow,
+  type UnaryRow,
+  type WgslHelper,
+} from "../../../compiler/ir/elementwise-ops.js";
 import type { Node, OpAttrs } from "../../../compiler/ir/ir.js";
 import type { DType } from "../../../util/tensor.js";
-import { exprTypeOf, f32Literal, i32Literal } from "./scalar-types.js";
+import { exprTypeOf, f32Literal, i32Literal, literal } from "./scalar-types.js";
 
 /** WGSL functions the expressions may call, by name: each helper an op-registry row may call, and this file's own. */
 export const HELPERS: Record<string, string> = {
@@ -133,11 +138,34 @@ export function scalarExpr(node: Node, operands: readonly string[], use: (helper
     );
   }
   const row = elementwiseRow(node.op);
-  if (!row || row.wgsl === "none")
+  if (!row || (row.wgsl === "none" && !row.decompose))
     throw new Error(`${node.op} is not a scalar op of the WGSL backend (a compiler bug)`);
   const call = (helper: WgslHelper, ...args: string[]) => {
     use(helper);
     return `${helper}(${args.join(", ")})`;
   };
-  return narrow(out, row.wgsl([...operands], { float, attrs: node.attrs, call }), use);
+  const constant = (value: number) => {
+    const text = literal(inType, value);
+    if (text.startsWith("from_bits(")) use("from_bits");
+    return text;
+  };
+  const scalar = { float, attrs: node.attrs, call, literal: constant };
+  if (row.wgsl !== "none") return narrow(out, row.wgsl([...operands], scalar), use);
+  // No WGSL expression of its own: its decomposition, each primitive op as its row's expression.
+  const expression = (x: DecompositionExpr): string => {
+    if (x.kind === "operand") return operands[x.index];
+    if (x.kind === "const") return constant(x.value);
+    const primitive = elementwiseRow(x.op)!.wgsl as Exclude<UnaryRow["wgsl"], "none">;
+    return primitive(x.args.map(expression), { ...scalar, attrs: {} });
+  };
+  return narrow(
+    out,
+    expression(
+      row.decompose!(
+        operands.map((_, index) => ({ kind: "operand", index })),
+        node.attrs,
+      ),
+    ),
+    use,
+  );
 }

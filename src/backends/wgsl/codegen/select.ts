@@ -1,8 +1,7 @@
 // Top-k along an axis: one thread per row picks the k elements in order, each pass taking the best element
 // that ranks after the previous pick (value first, then the lower index), so no sorting buffer is needed.
-import type { OpAttrs } from "../../../compiler/ir/ir.js";
 import { normAxis } from "../../../compiler/ir/infer.js";
-import type { PlannedKernel } from "../plan.js";
+import type { KernelOf } from "../plan.js";
 import { shapeOf } from "../prepare.js";
 import { around } from "./expr.js";
 import { u } from "./indexing.js";
@@ -10,8 +9,8 @@ import { perElementMain } from "./pointwise.js";
 import { exprTypeOf, zeroOf } from "./scalar-types.js";
 import type { KernelModule, KernelWriter } from "./writer.js";
 
-export function topkKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
-  const { axis, k: count, largest } = k.anchor.attrs as OpAttrs["topk"];
+export function topkKernel(w: KernelWriter, k: KernelOf<"topk">): KernelModule {
+  const { axis, k: count, largest } = k.anchor.attrs;
   const [x] = k.anchor.inputs;
   const [values, indices] = k.anchor.outputs;
   const shape = shapeOf(x);

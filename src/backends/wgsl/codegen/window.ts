@@ -1,7 +1,6 @@
 // Convolution and pooling over [N, C, spatial...]: one thread per output element (a convolution thread computes
 // up to four output channels of one group, so each input element it loads serves all four).
-import type { Node, OpAttrs } from "../../../compiler/ir/ir.js";
-import type { PlannedKernel } from "../plan.js";
+import type { KernelOf } from "../plan.js";
 import { shapeOf } from "../prepare.js";
 import { coord, linear, numelOf, u } from "./indexing.js";
 import { stridesOf } from "../../../util/tensor.js";
@@ -49,8 +48,8 @@ function windowLoops(spatial: readonly number[], out: readonly number[], win: Wi
 /** Output channels per thread: four when a group's channels divide evenly, else one. */
 const channelsPerThread = (perGroup: number) => (perGroup % 4 === 0 ? 4 : 1);
 
-export function convKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
-  const a = k.anchor.attrs as OpAttrs["conv"];
+export function convKernel(w: KernelWriter, k: KernelOf<"conv">): KernelModule {
+  const a = k.anchor.attrs;
   const [x, weight, bias] = k.anchor.inputs;
   const [, cin, ...spatial] = shapeOf(x);
   const [cout, cpg, ...kernel] = shapeOf(weight);
@@ -93,9 +92,9 @@ ${acc
   return w.finish(`${w.epilogue()}\n\n${main}`, workgroups);
 }
 
-export function poolKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
-  const node: Node = k.anchor;
-  const a = node.attrs as OpAttrs["max_pool"] & Partial<OpAttrs["avg_pool"]>;
+export function poolKernel(w: KernelWriter, k: KernelOf<"pool">): KernelModule {
+  const node = k.anchor;
+  const a = node.attrs;
   const [x] = node.inputs;
   const [, , ...spatial] = shapeOf(x);
   const out = shapeOf(node.outputs[0]);
@@ -112,7 +111,7 @@ export function poolKernel(w: KernelWriter, k: PlannedKernel): KernelModule {
       "count = count + 1u;",
     ].join("\n"),
   );
-  const divisor = a.countIncludePad ? u(numelOf(a.kernel)) : "count";
+  const divisor = node.op === "avg_pool" && node.attrs.countIncludePad ? u(numelOf(a.kernel)) : "count";
   const body = `  let p = i % ${u(outPlane)};
   let xc = i / ${u(outPlane)} * ${u(numelOf(spatial))};
   var acc = ${isMax ? "from_bits(0xff800000u)" : "0.0f"};

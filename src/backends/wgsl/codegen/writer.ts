@@ -1,7 +1,7 @@
 // Assembles one kernel's WGSL module: storage bindings for the buffers it touches, a load or store function per
 // buffer-held value (hiding chunked values and storage conversions), a function per inlined node, the epilogue,
 // and the entry point that a kernel family writes.
-import type { Node, OpAttrs, Value } from "../../../compiler/ir/ir.js";
+import type { Node, Value } from "../../../compiler/ir/ir.js";
 import type { BindingEntry } from "../../../runtime/manifest.js";
 import type { ValueLayout } from "../memory.js";
 import type { PlannedKernel } from "../plan.js";
@@ -64,8 +64,9 @@ export class KernelWriter {
 
   /** The WGSL expression of `v`'s element at the flat index `index` (a u32 expression). */
   read(v: Value, index: string): string {
-    if (this.ctx.literals.has(v)) {
-      return literal(v.dtype, toNumbers((v.producer.attrs as OpAttrs["const"]).value)[0]);
+    const source = v.producer;
+    if (this.ctx.literals.has(v) && source.op === "const") {
+      return literal(v.dtype, toNumbers(source.attrs.value)[0]);
     }
     if (this.ctx.inlined.has(v.producer) || (v.producer === this.kernel.anchor && this.kernel.kind === "pointwise"))
       return `${this.inlineFunction(v.producer)}(${index})`;

@@ -3,16 +3,16 @@
 import type { HostTensor } from "../../../util/tensor.js";
 import type { GraphBuilder } from "../builder.js";
 import { shapeEq } from "../dim.js";
-import type { Graph, Node, OpAttrs, Value } from "../ir.js";
+import { callPerOp, type Graph, type Node, type OpName, type PerOp, type Value } from "../ir.js";
 import { toNumbers } from "../interp/numeric.js";
 import { originOf, rewriteGraph } from "./rewrite.js";
 
-type Rule = (node: Node, b: GraphBuilder) => Value | undefined;
+type Rule<K extends OpName = OpName> = (node: Node<K>, b: GraphBuilder) => Value | undefined;
 
 const isIdentityPerm = (perm: readonly number[]) => perm.every((p, i) => p === i);
 
 /** reshape to the input's shape is a no-op; reshape of a reshape needs only the outer one. */
-const reshape: Rule = (node, b) => {
+const reshape: Rule<"reshape"> = (node, b) => {
   const [x] = node.inputs;
   const out = node.outputs[0];
   if (shapeEq(x.shape, out.shape)) return x;
@@ -23,9 +23,9 @@ const reshape: Rule = (node, b) => {
 };
 
 /** transpose by the identity is a no-op; two transposes compose into one (or none). */
-const transpose: Rule = (node, b) => {
+const transpose: Rule<"transpose"> = (node, b) => {
   const [x] = node.inputs;
-  const { perm } = node.attrs as OpAttrs["transpose"];
+  const { perm } = node.attrs;
   if (isIdentityPerm(perm)) return x;
   if (x.producer.op !== "transpose") return undefined;
   const inner = x.producer.attrs.perm;
@@ -36,11 +36,11 @@ const transpose: Rule = (node, b) => {
 
 const expand: Rule = (node) => (shapeEq(node.inputs[0].shape, node.outputs[0].shape) ? node.inputs[0] : undefined);
 
-const cast: Rule = (node) => (node.inputs[0].dtype === (node.attrs as OpAttrs["cast"]).to ? node.inputs[0] : undefined);
+const cast: Rule<"cast"> = (node) => (node.inputs[0].dtype === node.attrs.to ? node.inputs[0] : undefined);
 
-const slice: Rule = (node) => {
+const slice: Rule<"slice"> = (node) => {
   const [x] = node.inputs;
-  const { start, step } = node.attrs as OpAttrs["slice"];
+  const { start, step } = node.attrs;
   return start === 0 && step === 1 && shapeEq(x.shape, node.outputs[0].shape) ? x : undefined;
 };
 
@@ -69,7 +69,7 @@ function neutral(rightOnly: boolean, k: number): Rule {
   };
 }
 
-const RULES: Partial<Record<Node["op"], Rule>> = {
+const RULES: PerOp<[GraphBuilder], Value | undefined> = {
   reshape,
   transpose,
   expand,
@@ -83,7 +83,7 @@ const RULES: Partial<Record<Node["op"], Rule>> = {
 
 export function simplify(graph: Graph): boolean {
   return rewriteGraph(graph, (node, b) => {
-    const r = RULES[node.op]?.(node, b);
+    const r = callPerOp(RULES, node, b);
     return r && [r];
   });
 }

@@ -1,0 +1,115 @@
+// One analysis of an open document: the driver's front end run on the editor's text (other open documents replace
+// their files on disk), with every expression's value recorded by span for hover. A file that does not elaborate
+// keeps what parsed (navigation, symbols); one without a model is checked as a library.
+import { resolve } from "node:path";
+import type * as A from "../dsl/1-parse/ast.js";
+import type { Program } from "../dsl/2-analyze/load.js";
+import { readFromDisk } from "../dsl/2-analyze/load.js";
+import type { Diagnostic, SourceMap, Span } from "../diagnostics/diagnostics.js";
+import { compileToGraph } from "../driver.js";
+import type { Graph } from "../compiler/ir/ir.js";
+import { shapeToString } from "../compiler/ir/dim.js";
+import { show, type Val } from "../compiler/3-elaborate/values.js";
+import { displayPath, sourceFilePath } from "../util/source-paths.js";
+
+/** What one span evaluated to, over every instance that evaluated it (a block body runs once per layer). */
+export interface SpanValues {
+  span: Span;
+  /** Distinct renderings, each with the first weight path that produced it. */
+  shown: Map<string, string>;
+  /** How many evaluations there were. */
+  count: number;
+  /** The first layer instance, for a span that made one. */
+  layer?: Extract<Val, { kind: "layer" }>["layer"];
+}
+
+export interface Analysis {
+  /** The file name spans of this document use (relative to the working folder, as in diagnostics). */
+  file: string;
+  text: string;
+  diagnostics: Diagnostic[];
+  sources: SourceMap;
+  program?: Program;
+  graph?: Graph;
+  /** By span file, then by `start:end`. */
+  values: Map<string, Map<string, SpanValues>>;
+  /** Milliseconds the front end took. */
+  elapsedMs: number;
+}
+
+/** How a compile-time value reads in a hover: tensors as `f32[B, 16, 197, 768]`. */
+export function renderValue(v: Val): string {
+  switch (v.kind) {
+    case "tensor":
+      return `${v.v.dtype}${shapeToString(v.v.shape)}`;
+    case "layer":
+      return `layer ${v.layer.path}: ${v.layer.decl.name.name}`;
+    case "tuple":
+    case "list": {
+      const items = v.items.slice(0, 8).map(renderValue);
+      const more = v.items.length > 8 ? `, ... (${v.items.length})` : "";
+      return v.kind === "tuple" ? `(${items.join(", ")}${more})` : `[${items.join(", ")}${more}]`;
+    }
+    case "int":
+      return `int = ${show(v)}`;
+    case "float":
+    case "bool":
+    case "string":
+      return `${v.kind} = ${show(v)}`;
+    case "block":
+      return `block ${v.decl.name.name}`;
+    case "fn":
+      return `fn ${v.decl.name.name}`;
+    case "builtin":
+      return `builtin ${v.name}`;
+    default:
+      return show(v);
+  }
+}
+
+/** The file on disk behind a span's file name. */
+export function diskPath(file: string): string {
+  return resolve(sourceFilePath(file));
+}
+
+export function analyse(path: string, text: string, openTexts: ReadonlyMap<string, string>): Analysis {
+  const started = performance.now();
+  const values = new Map<string, Map<string, SpanValues>>();
+  const observe = (span: Span, value: Val, scope: string) => {
+    let inFile = values.get(span.file);
+    if (!inFile) values.set(span.file, (inFile = new Map()));
+    const key = `${span.start}:${span.end}`;
+    let entry = inFile.get(key);
+    if (!entry) inFile.set(key, (entry = { span, shown: new Map(), count: 0 }));
+    entry.count++;
+    if (entry.shown.size < 4) {
+      const shown = renderValue(value);
+      if (!entry.shown.has(shown)) entry.shown.set(shown, scope);
+    }
+    if (value.kind === "layer" && !entry.layer) entry.layer = value.layer;
+  };
+  const readFile = (p: string) => openTexts.get(resolve(p)) ?? readFromDisk(p);
+  const file = displayPath(path);
+  const result = compileToGraph(text, {
+    file: path,
+    readFile,
+    requireModel: false,
+    noteUncheckedBlocks: true,
+    observe,
+  });
+  return {
+    file,
+    text,
+    diagnostics: result.diagnostics,
+    sources: result.sources,
+    program: result.program,
+    graph: result.graph,
+    values,
+    elapsedMs: performance.now() - started,
+  };
+}
+
+/** The source file of a span's file name among the program's files. */
+export function sourceFileOf(analysis: Analysis, file: string): A.SourceFile | undefined {
+  return analysis.program?.files.find((f) => f.file === file);
+}

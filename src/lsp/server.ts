@@ -1,0 +1,278 @@
+// `netc lsp`: the language server. Documents sync incrementally; each change re-analyses its document after a short
+// pause (debounce) and publishes diagnostics; hover, definition, symbols, completion and formatting answer from the
+// latest analysis, re-running it first when the document changed since.
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { join } from "node:path";
+import type { Readable, Writable } from "node:stream";
+import type { Diagnostic, Span } from "../diagnostics/diagnostics.js";
+import { formatSource } from "../dsl/format/index.js";
+import { packageFolder } from "../util/package-folder.js";
+import { type Analysis, analyse, diskPath } from "./analysis.js";
+import { type ContentChange, type Position, positionIn, type Range, TextDocument } from "./documents.js";
+import {
+  completionsAt,
+  definitionAt,
+  documentSymbols,
+  hoverAt,
+  letShapeHints,
+  referencesAt,
+  type SymbolInfo,
+} from "./features.js";
+import { Connection } from "./rpc.js";
+
+export interface ServerOptions {
+  /** Milliseconds between the last change and the analysis it triggers. */
+  debounceMs?: number;
+  /** Called on the `exit` notification (the command exits the process). */
+  onExit?: (code: number) => void;
+}
+
+// LSP enumerations used here (numbers fixed by the protocol).
+const SEVERITY = { error: 1, warning: 2, note: 3 } as const;
+const SYMBOL_KIND = { block: 5, fn: 12, model: 2, layer: 8 } as const; // Class, Function, Module, Field
+const COMPLETION_KIND = {
+  keyword: 14,
+  builtin: 3,
+  block: 7,
+  fn: 3,
+  model: 9,
+  variable: 6,
+  layer: 5,
+  parameter: 6,
+} as const;
+
+const diagnosticsDoc = () => pathToFileURL(join(packageFolder("docs", "diagnostics.md"), "diagnostics.md")).href;
+
+export function uriToPath(uri: string): string {
+  return uri.startsWith("file:") ? fileURLToPath(uri) : uri;
+}
+
+export class LanguageServer {
+  private readonly connection: Connection;
+  private readonly documents = new Map<string, TextDocument>();
+  private readonly analyses = new Map<string, { version: number; analysis: Analysis }>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private shuttingDown = false;
+  private readonly debounceMs: number;
+
+  constructor(input: Readable, output: Writable, options: ServerOptions = {}) {
+    this.debounceMs = options.debounceMs ?? 150;
+    const c = (this.connection = new Connection(input, output));
+    c.onRequest("initialize", () => ({
+      capabilities: {
+        textDocumentSync: { openClose: true, change: 2 },
+        hoverProvider: true,
+        definitionProvider: true,
+        referencesProvider: true,
+        inlayHintProvider: true,
+        documentSymbolProvider: true,
+        completionProvider: { triggerCharacters: [] },
+        documentFormattingProvider: true,
+        codeActionProvider: { codeActionKinds: ["quickfix"] },
+      },
+      serverInfo: { name: "netc" },
+    }));
+    c.onNotification("initialized", () => {});
+    c.onRequest("shutdown", () => {
+      this.shuttingDown = true;
+      for (const t of this.timers.values()) clearTimeout(t);
+      return null;
+    });
+    c.onNotification("exit", () => options.onExit?.(this.shuttingDown ? 0 : 1));
+    c.onNotification("textDocument/didOpen", (p: { textDocument: { uri: string; version: number; text: string } }) => {
+      this.documents.set(
+        p.textDocument.uri,
+        new TextDocument(p.textDocument.uri, p.textDocument.version, p.textDocument.text),
+      );
+      this.publish(p.textDocument.uri);
+    });
+    c.onNotification(
+      "textDocument/didChange",
+      (p: { textDocument: { uri: string; version: number }; contentChanges: ContentChange[] }) => {
+        const doc = this.documents.get(p.textDocument.uri);
+        if (!doc) return;
+        doc.apply(p.contentChanges, p.textDocument.version);
+        this.schedule(p.textDocument.uri);
+      },
+    );
+    c.onNotification("textDocument/didClose", (p: { textDocument: { uri: string } }) => {
+      const uri = p.textDocument.uri;
+      clearTimeout(this.timers.get(uri));
+      this.documents.delete(uri);
+      this.analyses.delete(uri);
+      this.connection.notify("textDocument/publishDiagnostics", { uri, diagnostics: [] });
+    });
+    c.onRequest("textDocument/hover", (p: PositionParams) =>
+      this.at(p, (a, file, offset) => {
+        const h = hoverAt(a, file, offset);
+        return h ? { contents: { kind: "markdown", value: h.markdown }, range: this.range(a, h.span) } : null;
+      }),
+    );
+    c.onRequest("textDocument/definition", (p: PositionParams) =>
+      this.at(p, (a, file, offset) => {
+        const d = definitionAt(a, file, offset);
+        return d ? this.location(a, d.span) : null;
+      }),
+    );
+    c.onRequest("textDocument/references", (p: PositionParams & { context?: { includeDeclaration?: boolean } }) =>
+      this.at(p, (a, file, offset) =>
+        referencesAt(a, file, offset, p.context?.includeDeclaration ?? true).map((s) => this.location(a, s)),
+      ),
+    );
+    c.onRequest("textDocument/inlayHint", (p: { textDocument: { uri: string }; range: Range }) => {
+      const a = this.current(p.textDocument.uri);
+      if (!a) return [];
+      const text = a.sources.text(a.file) ?? "";
+      return letShapeHints(a, a.file)
+        .map((h) => ({ position: positionIn(text, h.offset), label: h.label, kind: 1, paddingLeft: false }))
+        .filter((h) => h.position.line >= p.range.start.line && h.position.line <= p.range.end.line);
+    });
+    c.onRequest("textDocument/documentSymbol", (p: { textDocument: { uri: string } }) => {
+      const a = this.current(p.textDocument.uri);
+      if (!a) return [];
+      const convert = (s: SymbolInfo): unknown => ({
+        name: s.name,
+        kind: SYMBOL_KIND[s.kind],
+        range: this.range(a, s.span),
+        selectionRange: this.range(a, s.selection),
+        children: s.children.map(convert),
+      });
+      return documentSymbols(a, a.file).map(convert);
+    });
+    c.onRequest("textDocument/completion", (p: PositionParams) =>
+      this.at(p, (a, file, offset) =>
+        completionsAt(a, file, offset).map((e) => ({
+          label: e.label,
+          kind: COMPLETION_KIND[e.kind],
+          ...(e.detail ? { detail: e.detail } : {}),
+        })),
+      ),
+    );
+    c.onRequest(
+      "textDocument/codeAction",
+      (p: {
+        textDocument: { uri: string };
+        context: { diagnostics: { range: Range; message: string; data?: { replacement?: string } }[] };
+      }) =>
+        p.context.diagnostics.flatMap((d) => {
+          const replacement = d.data?.replacement;
+          if (!replacement) return [];
+          return [
+            {
+              title: `Change to '${replacement}'`,
+              kind: "quickfix",
+              isPreferred: true,
+              diagnostics: [d],
+              edit: { changes: { [p.textDocument.uri]: [{ range: d.range, newText: replacement }] } },
+            },
+          ];
+        }),
+    );
+    c.onRequest("textDocument/formatting", (p: { textDocument: { uri: string } }) => {
+      const doc = this.documents.get(p.textDocument.uri);
+      if (!doc) return null;
+      const formatted = formatSource(uriToPath(doc.uri), doc.text);
+      // A file that does not parse is left as it is; its diagnostics already say why.
+      if (formatted.text === undefined || formatted.text === doc.text) return [];
+      return [
+        { range: { start: { line: 0, character: 0 }, end: doc.positionAt(doc.text.length) }, newText: formatted.text },
+      ];
+    });
+  }
+
+  /** The analysis of a document's current text, made now if the document changed since the last one. */
+  private current(uri: string): Analysis | undefined {
+    const doc = this.documents.get(uri);
+    if (!doc) return undefined;
+    const have = this.analyses.get(uri);
+    if (have && have.version === doc.version) return have.analysis;
+    const openTexts = new Map(
+      [...this.documents.values()]
+        .filter((d) => d.uri.startsWith("file:"))
+        .map((d) => [uriToPath(d.uri), d.text] as const),
+    );
+    const analysis = analyse(uriToPath(uri), doc.text, openTexts);
+    this.analyses.set(uri, { version: doc.version, analysis });
+    return analysis;
+  }
+
+  private at(p: PositionParams, answer: (a: Analysis, file: string, offset: number) => unknown): unknown {
+    const doc = this.documents.get(p.textDocument.uri);
+    const a = this.current(p.textDocument.uri);
+    if (!doc || !a) return null;
+    return answer(a, a.file, doc.offsetAt(p.position));
+  }
+
+  private schedule(uri: string): void {
+    clearTimeout(this.timers.get(uri));
+    this.timers.set(
+      uri,
+      setTimeout(() => {
+        this.timers.delete(uri);
+        if (this.documents.has(uri)) this.publish(uri);
+      }, this.debounceMs),
+    );
+  }
+
+  private publish(uri: string): void {
+    const a = this.current(uri);
+    const doc = this.documents.get(uri);
+    if (!a || !doc) return;
+    this.connection.notify("textDocument/publishDiagnostics", {
+      uri,
+      version: doc.version,
+      diagnostics: a.diagnostics.map((d) => this.diagnostic(a, d)),
+    });
+  }
+
+  private position(a: Analysis, file: string, offset: number): Position {
+    return positionIn(a.sources.text(file) ?? "", offset);
+  }
+
+  private range(a: Analysis, span: Span): Range {
+    return { start: this.position(a, span.file, span.start), end: this.position(a, span.file, span.end) };
+  }
+
+  private location(a: Analysis, span: Span): { uri: string; range: Range } {
+    return { uri: pathToFileURL(diskPath(span.file)).href, range: this.range(a, span) };
+  }
+
+  /** A netc Diagnostic as an LSP one; one about another file (an import) sits at the top of this document. */
+  private diagnostic(a: Analysis, d: Diagnostic): unknown {
+    const here = d.span?.file === a.file;
+    const where = d.span && !here ? `${d.span.file}:${d.span.line}:${d.span.col}: ` : "";
+    const related = [...(d.span && !here ? [{ message: "reported here", span: d.span }] : []), ...d.related];
+    return {
+      range:
+        here && d.span ? this.range(a, d.span) : { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+      severity: SEVERITY[d.severity],
+      code: d.code,
+      codeDescription: { href: `${diagnosticsDoc()}#${d.code.toLowerCase()}-${d.severity}` },
+      source: "netc",
+      message: where + d.message + (d.hint ? `\nhint: ${d.hint}` : ""),
+      relatedInformation: related
+        .filter((r) => r.span)
+        .map((r) => ({ location: this.location(a, r.span!), message: r.message })),
+      ...(here && d.span ? quickFixData(a, d.span, d.hint) : {}),
+    };
+  }
+}
+
+/**
+ * A "did you mean 'x'?" hint on a diagnostic whose span is exactly a name is a quick fix: the name replaced by x
+ * (unknown names, preprocess fields). Kept in the diagnostic's `data`, which the client hands back for code actions.
+ */
+function quickFixData(a: Analysis, span: Span, hint: string | undefined): { data: { replacement: string } } | {} {
+  const suggestion = hint && /^did you mean '([A-Za-z_][A-Za-z0-9_]*)'\?$/.exec(hint);
+  const written = a.sources.text(span.file)?.slice(span.start, span.end) ?? "";
+  return suggestion && /^[A-Za-z_][A-Za-z0-9_]*$/.test(written) ? { data: { replacement: suggestion[1] } } : {};
+}
+
+interface PositionParams {
+  textDocument: { uri: string };
+  position: Position;
+}
+
+export function startServer(input: Readable, output: Writable, options: ServerOptions = {}): LanguageServer {
+  return new LanguageServer(input, output, options);
+}
