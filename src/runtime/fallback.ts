@@ -8,10 +8,25 @@ import type { BundleManifest, TensorSlot } from "./manifest.js";
 import { type ModelInput, type ModelRunOptions, withTimeLimit } from "./model.js";
 import { BUNDLE_ERROR } from "./validate.js";
 
-/** The part of onnxruntime-web (`import("onnxruntime-web/wasm")`) the fallback uses. */
-export type OrtModule = Pick<typeof import("onnxruntime-web/wasm"), "InferenceSession" | "Tensor">;
-type OrtSession = Awaited<ReturnType<OrtModule["InferenceSession"]["create"]>>;
-type OrtTensor = InstanceType<OrtModule["Tensor"]>;
+/** A tensor as onnxruntime-web hands it over. */
+interface OrtTensor {
+  readonly dims: readonly number[];
+  readonly data: unknown;
+}
+
+interface OrtSession {
+  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
+  release(): Promise<void>;
+}
+
+/**
+ * The part of onnxruntime-web (`import("onnxruntime-web/wasm")`) the fallback uses, written out here so that the
+ * declarations netc ships do not need onnxruntime-web's types: it is an optional peer dependency.
+ */
+export interface OrtModule {
+  InferenceSession: { create(model: Uint8Array, options: { executionProviders: string[] }): Promise<OrtSession> };
+  Tensor: new (type: "float32", data: Float32Array, dims: readonly number[]) => OrtTensor;
+}
 
 export const FALLBACK_BACKEND = "onnxruntime-web (wasm)";
 
@@ -29,7 +44,7 @@ const ORT_TYPE: Partial<Record<DType, string>> = {
 /** onnxruntime-web, imported on first use (a bundler makes it a chunk of its own; a page maps it in its import map). */
 export async function importOrt(): Promise<OrtModule> {
   try {
-    return await import("onnxruntime-web/wasm");
+    return (await import("onnxruntime-web/wasm")) as OrtModule;
   } catch (e) {
     throw new WgslRuntimeError(
       `the ONNX fallback needs onnxruntime-web, which could not be imported: ${(e as Error).message}`,
