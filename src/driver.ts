@@ -18,10 +18,9 @@ import { verifyGraph } from "./compiler/ir/verify.js";
 import { emitOnnx, writeOnnx } from "./backends/onnx/index.js";
 import { type OnnxSummary, summarizeOnnx } from "./backends/onnx/summary.js";
 import { bundleOf, compileWgsl, emitWgslBundle, wgslKernelStats, type WgslKernelStats } from "./backends/wgsl/index.js";
-import type { WgslRuntimeBatch } from "./backends/wgsl/bundle.js";
 import { shapeToString } from "./compiler/ir/dim.js";
 import { type GraphStats, graphStats } from "./compiler/ir/stats.js";
-import type { WgslBundle } from "./runtime/manifest.js";
+import type { BatchInfo, WgslBundle } from "./runtime/manifest.js";
 import type { HostTensor } from "./util/tensor.js";
 import type { ProgressCallback } from "./weights/layout.js";
 import type { WeightReport } from "./weights/mapping.js";
@@ -291,8 +290,8 @@ export interface BackendOptions {
   debugOutputs?: boolean;
   /** ONNX for deployment (`--deploy`): weights stored in the layout their kernel reads; see emitOnnx's kernelLayoutWeights. */
   deploy?: boolean;
-  /** A WGSL bundle whose batch is chosen at run time (`netc compile --max-batch`); see backends/wgsl/batch.ts. */
-  batch?: WgslRuntimeBatch;
+  /** The largest batch a WGSL bundle with a symbolic batch runs, chosen at run time (`--max-batch`; see backends/wgsl/batch.ts). */
+  maxBatch?: number;
   /** The `.net` file, named (never by an absolute path) in the ONNX doc string and the bundle's module. */
   file?: string;
   /** A WGSL bundle also carries the model as ONNX (`model.onnx`), which loadModel runs where WebGPU cannot (default true). */
@@ -311,6 +310,7 @@ export function emit(
       seed: options.seed,
       debugOutputs: options.debugOutputs,
       precision: options.precision,
+      maxBatch: options.maxBatch,
     });
     return { diagnostics: compiled.diagnostics, bundle: compiled.program && bundleOf(compiled.program) };
   }
@@ -333,7 +333,7 @@ export function emitToDisk(
   prepared: Prepared & { graph: Graph },
   output: string,
   options: BackendOptions,
-): { diagnostics: Diagnostic[]; kernels?: number } {
+): { diagnostics: Diagnostic[]; kernels?: number; batch?: BatchInfo } {
   const common = {
     weights: prepared.weights,
     seed: options.seed,
@@ -357,10 +357,11 @@ export function emitToDisk(
       ...common,
       precision: options.precision,
       outDir: output,
-      batch: options.batch,
+      maxBatch: options.maxBatch,
       fallbackOnnx: fallback?.bytes,
     });
-    return { diagnostics: bundle.diagnostics, kernels: bundle.program?.manifest.kernels.length };
+    const manifest = bundle.program?.manifest;
+    return { diagnostics: bundle.diagnostics, kernels: manifest?.kernels.length, batch: manifest?.batch };
   }
   return {
     diagnostics: writeOnnx(output, prepared.graph, {

@@ -21,8 +21,6 @@ export const UNREACHABLE: Readonly<Record<string, string>> = {
   NET7005: "Only the library's `compileWgsl` with a `maxTotalBytes` budget reports it; `netc` sets no budget.",
   NET7009:
     "Only the library's `compileWgsl` reports it; `netc` rejects any `--precision` other than f32 and f16 as a usage error first.",
-  NET7020:
-    "No golden model reaches it: the memory planner places the weight buffers first and in the same order at every batch size, and the models netc ships have no constant whose values depend on the batch. It guards such a constant, and a planner change that would make one bundle's batches disagree.",
   NET7013:
     "It needs a GPU run that stalls past NETC_GPU_TIMEOUT_MS (two minutes by default); the golden cases run without a GPU. test/safety/bundle.test.ts and test/wgsl/runtime.test.ts (a stalled WgslModel.run with timeoutMs) check the time limit.",
   NET7040:

@@ -72,13 +72,25 @@ export const WgslCodes = {
     "a GPU run that did not finish within its time limit",
     "the shaders may loop without end, or the GPU is stalled; try again, or raise NETC_GPU_TIMEOUT_MS",
   ),
-  BatchVariantsDiffer: code(
-    "NET7020",
-    "error",
-    "a model whose kernels or buffers differ in kind between batch sizes, so one bundle cannot serve them all",
-    "compile one bundle per batch size with --set B=...",
-  ),
   BadMaxBatch: code("NET7021", "error", "a --max-batch out of range"),
+  BatchNotLeading: code(
+    "NET7022",
+    "error",
+    "a run-time batch that a value holds other than as a multiple of one axis, or a model input or output holds on an axis other than its first",
+    "compile a bundle for one batch size with --set B=...",
+  ),
+  BatchInKernel: code(
+    "NET7023",
+    "error",
+    "a kernel whose code depends on the run-time batch beyond its size (e.g. a concatenation or reduction along the batch)",
+    "compile a bundle for one batch size with --set B=...",
+  ),
+  BatchMixed: code(
+    "NET7024",
+    "error",
+    "an op that combines elements along a run-time batch (a reduction, contraction, window or recurrence over it)",
+    "compile a bundle for one batch size with --set B=...",
+  ),
   NoBackend: code(
     "NET7040",
     "error",

@@ -19,9 +19,15 @@ export interface ChunkRef {
 export interface TensorSlot {
   name: string;
   dtype: DType;
+  /** At the bundle's largest batch, for a bundle with a run-time batch. */
   shape: number[];
   storage: StorageType;
   chunks: ChunkRef[];
+  /**
+   * Whether the first axis grows with the run-time batch: at batch b it has shape[0] / batch.max * b entries, and
+   * the slot holds the leading elements of its chunks.
+   */
+  batched?: boolean;
 }
 
 export interface BufferEntry {
@@ -50,8 +56,12 @@ export interface KernelEntry {
   /** Path of the WGSL source relative to the bundle root; kernels with the same code share one file. */
   shader: string;
   entryPoint: string;
-  /** Workgroup counts for dispatchWorkgroups(x, y, z). */
+  /** Workgroup counts for dispatchWorkgroups(x, y, z); at the largest batch for a bundle with a run-time batch. */
   workgroups: [number, number, number];
+  /** For a kernel whose work grows with the run-time batch: its workgroup counts as functions of the batch. */
+  dispatch?: BatchDispatch;
+  /** The binding of the uniform u32 holding the run-time batch, for a kernel that reads it. */
+  batchBinding?: number;
   /** Bind group 0's layout and contents, in binding order. */
   bindings: BindingEntry[];
   /** The IR ops fused into this kernel, anchor first. */
@@ -100,21 +110,30 @@ export interface OnnxFallback {
   sha256: string;
 }
 
-/** The kernels and slots of one batch size of a bundle compiled with a run-time batch (each the static bundle's). */
-export interface BatchVariant {
-  batch: number;
-  kernels: KernelEntry[];
-  inputs: TensorSlot[];
-  outputs: TensorSlot[];
+/** `ceil((perBatch * b + fixed) / divisor)` at batch b. */
+export interface BatchTerm {
+  perBatch: number;
+  fixed: number;
+  divisor: number;
 }
 
-/** A bundle that runs any batch from 1 to `max`: the top-level kernels and slots are those of batch `max`. */
+/**
+ * Workgroup counts as data the runtime evaluates at the batch given: x, y and z are each the product of their
+ * terms. With `wrap`, the grid is flat: x's product is laid out in rows of `wrap` workgroups (x = min(count,
+ * wrap), y = ceil(count / wrap)), which is how the kernel numbers its workgroups.
+ */
+export interface BatchDispatch {
+  x: BatchTerm[];
+  y: BatchTerm[];
+  z: BatchTerm[];
+  wrap?: number;
+}
+
+/** A bundle that runs any batch from 1 to `max` with one set of kernels; shapes and workgroups are given at `max`. */
 export interface BatchInfo {
   /** The model's batch dimension, e.g. `B`. */
   symbol: string;
   max: number;
-  /** Batches 1 to max - 1, in order; they use the top-level buffers (each sized for the largest user). */
-  variants: BatchVariant[];
 }
 
 /** A bundle in memory: what `loadBundle` fetches, `readBundleDir` reads and `WgslModel.create` runs. */

@@ -3,7 +3,15 @@
 // buffer per call. Validation errors, out-of-memory and device loss reject the call instead of hanging it.
 /// <reference types="@webgpu/types" preserve="true" />
 import { numel, type DType, type HostTensor, type TensorData } from "../util/tensor.js";
-import type { BatchVariant, BundleManifest, KernelEntry, SourceLocation, TensorSlot, WgslBundle } from "./manifest.js";
+import type {
+  BatchDispatch,
+  BatchTerm,
+  BundleManifest,
+  KernelEntry,
+  SourceLocation,
+  TensorSlot,
+  WgslBundle,
+} from "./manifest.js";
 import { WgslRuntimeError } from "./errors.js";
 import { parseSafetensors } from "./safetensors.js";
 import { fromStorage, STORAGE_BYTES, toStorage } from "./storage.js";
@@ -102,14 +110,16 @@ async function compileKernel(device: GPUDevice, k: KernelEntry, code: string | u
     throw new WgslRuntimeError(
       `kernel ${k.name}${where(k)} does not compile: ${errors.map((e) => `${e.lineNum}:${e.linePos} ${e.message}`).join("; ")}`,
     );
-  const layout = device.createBindGroupLayout({
-    label: k.name,
-    entries: k.bindings.map((b) => ({
-      binding: b.binding,
-      visibility: GPUShaderStage.COMPUTE,
-      buffer: { type: b.access === "read" ? "read-only-storage" : "storage" },
-    })),
-  });
+  const storage: GPUBindGroupLayoutEntry[] = k.bindings.map((b) => ({
+    binding: b.binding,
+    visibility: GPUShaderStage.COMPUTE,
+    buffer: { type: b.access === "read" ? "read-only-storage" : "storage" },
+  }));
+  const batch: GPUBindGroupLayoutEntry[] =
+    k.batchBinding === undefined
+      ? []
+      : [{ binding: k.batchBinding, visibility: GPUShaderStage.COMPUTE, buffer: { type: "uniform" } }];
+  const layout = device.createBindGroupLayout({ label: k.name, entries: [...storage, ...batch] });
   try {
     return await device.createComputePipelineAsync({
       label: k.name,
@@ -124,13 +134,23 @@ async function compileKernel(device: GPUDevice, k: KernelEntry, code: string | u
 interface Step {
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
-  workgroups: [number, number, number];
+  kernel: KernelEntry;
 }
 
-function dispatch(pass: GPUComputePassEncoder, s: Step): void {
+const termsAt = (terms: readonly BatchTerm[], batch: number) =>
+  terms.reduce((p, t) => p * Math.ceil((t.perBatch * batch + t.fixed) / t.divisor), 1);
+
+/** The workgroup counts of a kernel at `batch`, from the manifest's formula (see BatchDispatch). */
+export function workgroupsAt(d: BatchDispatch, batch: number): [number, number, number] {
+  if (d.wrap === undefined) return [termsAt(d.x, batch), termsAt(d.y, batch), termsAt(d.z, batch)];
+  const count = termsAt(d.x, batch);
+  return [Math.min(count, d.wrap), Math.ceil(count / d.wrap), 1];
+}
+
+function dispatch(pass: GPUComputePassEncoder, s: Step, batch: number): void {
   pass.setPipeline(s.pipeline);
   pass.setBindGroup(0, s.bindGroup);
-  pass.dispatchWorkgroups(...s.workgroups);
+  pass.dispatchWorkgroups(...(s.kernel.dispatch ? workgroupsAt(s.kernel.dispatch, batch) : s.kernel.workgroups));
 }
 
 /** One kernel's GPU time in a profiled run, with where it came from. */
@@ -200,48 +220,66 @@ class KernelTimer {
   }
 }
 
-/** The batch sizes a bundle runs: each its kernels and slots (a static bundle has one, of its own batch). */
-function variantsOf(m: BundleManifest): BatchVariant[] {
-  const top = { batch: m.batch?.max ?? 0, kernels: m.kernels, inputs: m.inputs, outputs: m.outputs };
-  return [...(m.batch?.variants ?? []), top];
+/** Elements per batch item of a slot whose first axis grows with the batch. */
+const perItem = (slot: TensorSlot, max: number) => numel(slot.shape) / max;
+
+/**
+ * The parts of a slot's chunks its elements fill (`start`: the first element's index in the tensor): all of them
+ * at the largest batch, the leading elements below it.
+ */
+function chunksOf(slot: TensorSlot): { buffer: number; start: number; elements: number }[] {
+  let left = numel(slot.shape);
+  let start = 0;
+  return slot.chunks.map((c) => {
+    const elements = Math.min(c.elements, left);
+    const part = { buffer: c.buffer, start, elements };
+    left -= elements;
+    start += elements;
+    return part;
+  });
 }
 
-/** The variant whose inputs have the sizes given (tensors by shape, arrays by element count). */
-function variantFor(variants: readonly BatchVariant[], inputs: Readonly<Record<string, ModelInput>>): BatchVariant {
-  if (variants.length === 1) return variants[0];
-  const fits = (v: BatchVariant) =>
-    v.inputs.every((slot) => {
-      const given = Object.hasOwn(inputs, slot.name) ? inputs[slot.name] : undefined;
-      if (given === undefined) return slot.chunks.length === 0;
-      const tensor = "data" in given && "dtype" in given ? given : undefined;
-      return tensor ? tensor.shape.join() === slot.shape.join() : (given as TensorData).length === numel(slot.shape);
-    });
-  const found = variants.find(fits);
-  if (!found) {
-    const top = variants[variants.length - 1];
-    const shapes = top.inputs.map((s) => `${s.name} [${s.shape}]`).join(", ");
+/** The slot at `batch`: its first axis scaled for a slot that grows with the batch. */
+function slotAt(slot: TensorSlot, max: number, batch: number): TensorSlot {
+  if (!slot.batched) return slot;
+  return { ...slot, shape: [(slot.shape[0] / max) * batch, ...slot.shape.slice(1)] };
+}
+
+/**
+ * The batch the inputs have, for a bundle with a run-time batch (read off the first input that grows with it,
+ * by shape for tensors, by element count for arrays); the slots' own sizes are checked at upload.
+ */
+function batchOf(m: BundleManifest, inputs: Readonly<Record<string, ModelInput>>): number {
+  if (!m.batch) return 0;
+  const { max, symbol } = m.batch;
+  for (const slot of m.inputs) {
+    const given = Object.hasOwn(inputs, slot.name) ? inputs[slot.name] : undefined;
+    if (!slot.batched || given === undefined) continue;
+    const tensor = "data" in given && "dtype" in given ? given : undefined;
+    const rows = slot.shape[0] / max;
+    const batch = tensor
+      ? tensor.shape.length > 0
+        ? tensor.shape[0] / rows
+        : Number.NaN
+      : (given as TensorData).length / perItem(slot, max);
+    if (Number.isSafeInteger(batch) && batch >= 1 && batch <= max) return batch;
+    const has = tensor ? `shape [${tensor.shape}]` : `${(given as TensorData).length} elements`;
     throw new WgslRuntimeError(
-      `the inputs fit no batch size from 1 to ${top.batch} (at batch ${top.batch}: ${shapes})`,
+      `the input ${slot.name} has ${has}, which is no batch from 1 to ${max}: the bundle runs ${symbol} = 1 to ${max} (${perItem(slot, max)} elements per item; compile with a larger --max-batch for more)`,
     );
   }
-  return found;
+  return m.batch.max;
 }
 
 export interface ModelCreateOptions {
   /** Hears of each distinct pipeline compiled (a software adapter takes seconds for a large model). */
   onProgress?: (compiled: number, total: number) => void;
-  /**
-   * Batch sizes whose pipelines are compiled before create resolves, for a bundle with a run-time batch (default:
-   * its largest). Other batches compile on their first run.
-   */
-  batches?: readonly number[];
 }
 
 export class WgslModel {
   /** Which back end runs the model (loadModel's other is the ONNX fallback's). */
   readonly backend = "webgpu";
   private readonly lost: Promise<never>;
-  private readonly variants: BatchVariant[];
   private queue: Promise<unknown> = Promise.resolve();
   private destroyed = false;
 
@@ -249,10 +287,11 @@ export class WgslModel {
     readonly device: GPUDevice,
     readonly manifest: BundleManifest,
     private readonly buffers: GPUBuffer[],
-    private readonly stepsOf: (v: BatchVariant) => Promise<Step[]>,
+    private readonly steps: Step[],
     private readonly staging: GPUBuffer[],
+    /** The run-time batch the kernels read, for a bundle with one. */
+    private readonly batchUniform: GPUBuffer | undefined,
   ) {
-    this.variants = variantsOf(manifest);
     this.lost = device.lost.then((info) => {
       throw new WgslRuntimeError(`the GPU device was lost: ${info.message || info.reason}`);
     });
@@ -274,7 +313,7 @@ export class WgslModel {
       : { min: 0, max: 0 };
   }
 
-  /** Uploads the weights and compiles the kernels (see ModelCreateOptions.batches); resolves once the model can run. */
+  /** Uploads the weights and compiles the kernels; resolves once the model can run. */
   static async create(device: GPUDevice, bundle: WgslBundle, options: ModelCreateOptions = {}): Promise<WgslModel> {
     const m = validateManifest(bundle.manifest);
     checkDevice(device, m);
@@ -313,47 +352,40 @@ export class WgslModel {
     };
     const pipelineFor = (k: KernelEntry): Promise<GPUComputePipeline> => {
       const code = bundle.shaders.get(k.shader);
-      const key = `${k.entryPoint}\n${k.bindings.map((b) => `${b.binding}:${b.access}`).join(",")}\n${code}`;
+      const key = `${k.entryPoint}\n${k.bindings.map((b) => `${b.binding}:${b.access}`).join(",")}\n${k.batchBinding}\n${code}`;
       let pipeline = pipelineOf.get(key);
       if (!pipeline) pipelineOf.set(key, (pipeline = compileKernel(device, k, code).then(counted)));
       return pipeline;
     };
-    const stepsOf = new Map<BatchVariant, Promise<Step[]>>();
-    const stepsFor = (v: BatchVariant): Promise<Step[]> => {
-      let steps = stepsOf.get(v);
-      if (steps) return steps;
-      steps = scoped(device, `compiling the model's kernels${m.batch ? ` for batch ${v.batch}` : ""}`, async () => {
-        const pipelines = await Promise.all(v.kernels.map(pipelineFor));
-        return v.kernels.map((k, i) => ({
-          pipeline: pipelines[i],
-          workgroups: k.workgroups,
-          bindGroup: device.createBindGroup({
-            label: k.name,
-            layout: pipelines[i].getBindGroupLayout(0),
-            entries: k.bindings.map((b) => ({ binding: b.binding, resource: { buffer: buffers[b.buffer] } })),
-          }),
-        }));
-      });
-      stepsOf.set(v, steps);
-      return steps;
-    };
-    const variants = variantsOf(m);
-    const wanted = options.batches ?? [variants[variants.length - 1].batch];
-    for (const b of wanted)
-      if (m.batch && !(Number.isSafeInteger(b) && b >= 1 && b <= m.batch.max))
-        throw new WgslRuntimeError(`batches: ${b} is not a batch size from 1 to ${m.batch.max}`);
-    await Promise.all(variants.filter((v) => !m.batch || wanted.includes(v.batch)).map(stepsFor));
-    // Staging for the largest readback of any batch size.
+    const batchUniform = m.kernels.some((k) => k.batchBinding !== undefined)
+      ? device.createBuffer({ label: "batch", size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST })
+      : undefined;
+    const steps = await scoped(device, "compiling the model's kernels", async () => {
+      const pipelines = await Promise.all(m.kernels.map(pipelineFor));
+      return m.kernels.map((k, i) => ({
+        pipeline: pipelines[i],
+        kernel: k,
+        bindGroup: device.createBindGroup({
+          label: k.name,
+          layout: pipelines[i].getBindGroupLayout(0),
+          entries: [
+            ...k.bindings.map((b) => ({ binding: b.binding, resource: { buffer: buffers[b.buffer] } })),
+            ...(k.batchBinding === undefined ? [] : [{ binding: k.batchBinding, resource: { buffer: batchUniform! } }]),
+          ],
+        }),
+      }));
+    });
+    // Staging for the largest readback (at the largest batch).
     const readBytes = (o: TensorSlot) =>
       o.chunks.reduce((s, c) => s + align4(c.elements * STORAGE_BYTES[o.storage]), 0);
-    const staging = m.outputs.map((o, i) =>
+    const staging = m.outputs.map((o) =>
       device.createBuffer({
         label: `read ${o.name}`,
-        size: Math.max(4, ...variants.map((v) => readBytes(v.outputs[i]))),
+        size: Math.max(4, readBytes(o)),
         usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
       }),
     );
-    return new WgslModel(device, m, buffers, stepsFor, staging);
+    return new WgslModel(device, m, buffers, steps, staging, batchUniform);
   }
 
   /** Runs the model; calls are queued, so a model can be shared. Outputs are fresh host tensors. */
@@ -382,10 +414,10 @@ export class WgslModel {
       );
     checkTimeout(options.timeoutMs);
     const profiled = this.enqueue(async () => {
-      const variant = variantFor(this.variants, inputs);
-      const { outputs, timer } = await this.runNow(inputs, new KernelTimer(this.device, variant.kernels.length));
+      const kernelList = this.manifest.kernels;
+      const { outputs, timer } = await this.runNow(inputs, new KernelTimer(this.device, kernelList.length));
       const ms = await timer!.read();
-      const kernels = variant.kernels.map((k, i) => ({
+      const kernels = kernelList.map((k, i) => ({
         kernel: k.name,
         ops: k.ops,
         scope: k.scope,
@@ -407,6 +439,7 @@ export class WgslModel {
   destroy(): void {
     this.destroyed = true;
     for (const b of [...this.buffers, ...this.staging]) b.destroy();
+    this.batchUniform?.destroy();
   }
 
   private upload(slot: TensorSlot, given: ModelInput | undefined): void {
@@ -427,14 +460,14 @@ export class WgslModel {
     } catch (e) {
       throw new WgslRuntimeError((e as Error).message);
     }
-    let start = 0;
-    for (const c of slot.chunks) {
-      const part = values.subarray(start, start + c.elements);
+    // At a batch below the largest, the values fill the leading elements of the chunks.
+    chunksOf(slot).forEach((c, k) => {
+      const part = values.subarray(c.start, c.start + c.elements);
+      if (part.length === 0) return;
       const bytes = new Uint8Array(align4(part.byteLength));
       bytes.set(new Uint8Array(part.buffer, part.byteOffset, part.byteLength));
-      this.device.queue.writeBuffer(this.buffers[c.buffer], 0, bytes);
-      start += c.elements;
-    }
+      this.device.queue.writeBuffer(this.buffers[slot.chunks[k].buffer], 0, bytes);
+    });
   }
 
   private async runNow(
@@ -445,32 +478,35 @@ export class WgslModel {
     for (const name of Object.keys(inputs))
       if (!this.manifest.inputs.some((s) => s.name === name))
         throw new WgslRuntimeError(`the model has no input ${name}`);
-    const variant = variantFor(this.variants, inputs);
-    const steps = await Promise.race([this.stepsOf(variant), this.lost]);
+    const m = this.manifest;
+    const batch = batchOf(m, inputs);
+    const at = (slot: TensorSlot) => (m.batch ? slotAt(slot, m.batch.max, batch) : slot);
     const device = this.device;
+    const steps = this.steps;
     await Promise.race([
       scoped(device, "running the model", () => {
-        for (const slot of variant.inputs)
+        for (const slot of m.inputs)
           if (slot.chunks.length > 0)
-            this.upload(slot, Object.hasOwn(inputs, slot.name) ? inputs[slot.name] : undefined);
-        const encoder = device.createCommandEncoder({ label: this.manifest.model });
+            this.upload(at(slot), Object.hasOwn(inputs, slot.name) ? inputs[slot.name] : undefined);
+        if (this.batchUniform) device.queue.writeBuffer(this.batchUniform, 0, new Uint32Array([batch, 0, 0, 0]));
+        const encoder = device.createCommandEncoder({ label: m.model });
         if (timer) {
           steps.forEach((s, i) => {
             const pass = encoder.beginComputePass({ timestampWrites: timer.writes(i) });
-            dispatch(pass, s);
+            dispatch(pass, s, batch);
             pass.end();
           });
           timer.resolve(encoder);
         } else {
           const pass = encoder.beginComputePass();
-          for (const s of steps) dispatch(pass, s);
+          for (const s of steps) dispatch(pass, s, batch);
           pass.end();
         }
-        variant.outputs.forEach((o, i) => {
+        m.outputs.forEach((o, i) => {
           let offset = 0;
-          for (const c of o.chunks) {
+          for (const c of chunksOf(at(o))) {
             const bytes = align4(c.elements * STORAGE_BYTES[o.storage]);
-            encoder.copyBufferToBuffer(this.buffers[c.buffer], 0, this.staging[i], offset, bytes);
+            if (bytes > 0) encoder.copyBufferToBuffer(this.buffers[c.buffer], 0, this.staging[i], offset, bytes);
             offset += bytes;
           }
         });
@@ -480,7 +516,8 @@ export class WgslModel {
     ]);
     await Promise.race([Promise.all(this.staging.map((b) => b.mapAsync(GPUMapMode.READ))), this.lost]);
     const out: Record<string, HostTensor> = {};
-    variant.outputs.forEach((o, i) => {
+    m.outputs.forEach((slot, i) => {
+      const o = at(slot);
       const count = numel(o.shape);
       const value = {
         dtype: o.dtype as DType,

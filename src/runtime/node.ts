@@ -151,10 +151,8 @@ export async function runBundleDirWith(
   const gpu = await createNodeDevice(bundle.manifest, options);
   try {
     progress?.phase("compiling kernels");
-    // A bundle with a run-time batch compiles only the batch the inputs have, at the run.
     const model = await WgslModel.create(gpu.device, bundle, {
       onProgress: progress ? (done, total) => progress.update(done, total) : undefined,
-      batches: [],
     });
     try {
       progress?.phase(options.profiling ? "running the model (profiling every kernel)" : "running the model");

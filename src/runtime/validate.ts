@@ -98,7 +98,7 @@ export function bundleFileName(v: unknown, field: string): string {
   return name;
 }
 
-function slot(v: unknown, field: string, bufferSizes: readonly number[]): void {
+function slot(v: unknown, field: string, bufferSizes: readonly number[], maxBatch: number | undefined): void {
   const s = object(v, field);
   string(own(s, "name"), `${field}.name`);
   oneOf(own(s, "dtype"), `${field}.dtype`, [...DTYPE_SET]);
@@ -118,6 +118,16 @@ function slot(v: unknown, field: string, bufferSizes: readonly number[]): void {
     );
     elements += count;
   });
+  const batched = own(s, "batched");
+  if (batched !== undefined && batched !== true) throw manifestError(`${field}.batched`, batched, "true or missing");
+  if (batched && (maxBatch === undefined || shape.length === 0 || shape[0] % maxBatch !== 0))
+    throw manifestError(
+      `${field}.batched`,
+      batched,
+      maxBatch === undefined
+        ? "missing (the bundle has no run-time batch)"
+        : `a first axis that is a multiple of batch.max (${maxBatch})`,
+    );
   const numel = shape.reduce((p, d) => p * d, 1);
   if (elements !== numel)
     throw manifestError(
@@ -127,11 +137,53 @@ function slot(v: unknown, field: string, bufferSizes: readonly number[]): void {
     );
 }
 
-function slotsAndKernels(m: Record<string, unknown>, prefix: string, bufferSizes: readonly number[]): void {
+/** `ceil((perBatch * b + fixed) / divisor)`: whole numbers, a positive divisor. */
+function batchTerms(v: unknown, field: string): void {
+  array(v, field, 8).forEach((t, i) => {
+    const term = object(t, `${field}[${i}]`);
+    integer(own(term, "perBatch"), `${field}[${i}].perBatch`, 0, 2 ** 31 - 1);
+    integer(own(term, "fixed"), `${field}[${i}].fixed`, 0, 2 ** 31 - 1);
+    integer(own(term, "divisor"), `${field}[${i}].divisor`, 1, 2 ** 31 - 1);
+  });
+}
+
+/** A kernel's dispatch formula and batch uniform; only in a bundle with a run-time batch. */
+function batchDispatch(
+  kernel: Record<string, unknown>,
+  f: string,
+  maxBatch: number | undefined,
+  storage: number[],
+): void {
+  const dispatch = own(kernel, "dispatch");
+  const binding = own(kernel, "batchBinding");
+  if (maxBatch === undefined && (dispatch !== undefined || binding !== undefined))
+    throw manifestError(
+      `${f}.${dispatch !== undefined ? "dispatch" : "batchBinding"}`,
+      dispatch ?? binding,
+      "missing (the bundle has no run-time batch)",
+    );
+  if (dispatch !== undefined) {
+    const d = object(dispatch, `${f}.dispatch`);
+    for (const axis of ["x", "y", "z"]) batchTerms(own(d, axis), `${f}.dispatch.${axis}`);
+    if (own(d, "wrap") !== undefined)
+      integer(own(d, "wrap"), `${f}.dispatch.wrap`, 1, BUNDLE_LIMITS.workgroupsPerDimension);
+  }
+  if (binding !== undefined) {
+    const n = integer(binding, `${f}.batchBinding`, 0, BUNDLE_LIMITS.bindingsPerKernel);
+    if (storage.includes(n)) throw manifestError(`${f}.batchBinding`, n, "a binding no storage buffer uses");
+  }
+}
+
+function slotsAndKernels(
+  m: Record<string, unknown>,
+  prefix: string,
+  bufferSizes: readonly number[],
+  maxBatch: number | undefined,
+): void {
   const names = (key: "inputs" | "outputs") => {
     const seen = new Set<string>();
     array(own(m, key), `${prefix}${key}`, 1 << 12).forEach((s, i) => {
-      slot(s, `${prefix}${key}[${i}]`, bufferSizes);
+      slot(s, `${prefix}${key}[${i}]`, bufferSizes, maxBatch);
       const name = (s as { name: string }).name;
       if (seen.has(name))
         throw manifestError(`${prefix}${key}[${i}].name`, name, `a name not used by an earlier ${key.slice(0, -1)}`);
@@ -150,12 +202,14 @@ function slotsAndKernels(m: Record<string, unknown>, prefix: string, bufferSizes
     const wg = array(own(kernel, "workgroups"), `${f}.workgroups`, 3);
     if (wg.length !== 3) throw manifestError(`${f}.workgroups`, wg, "three workgroup counts");
     wg.forEach((n, j) => integer(n, `${f}.workgroups[${j}]`, 0, BUNDLE_LIMITS.workgroupsPerDimension));
-    array(own(kernel, "bindings"), `${f}.bindings`, BUNDLE_LIMITS.bindingsPerKernel).forEach((b, j) => {
+    const storage = array(own(kernel, "bindings"), `${f}.bindings`, BUNDLE_LIMITS.bindingsPerKernel).map((b, j) => {
       const binding = object(b, `${f}.bindings[${j}]`);
-      integer(own(binding, "binding"), `${f}.bindings[${j}].binding`, 0, BUNDLE_LIMITS.bindingsPerKernel);
+      const n = integer(own(binding, "binding"), `${f}.bindings[${j}].binding`, 0, BUNDLE_LIMITS.bindingsPerKernel);
       integer(own(binding, "buffer"), `${f}.bindings[${j}].buffer`, 0, bufferSizes.length - 1);
       oneOf(own(binding, "access"), `${f}.bindings[${j}].access`, ["read", "read_write"]);
+      return n;
     });
+    batchDispatch(kernel, f, maxBatch, storage);
     array(own(kernel, "ops"), `${f}.ops`, 1 << 12).forEach((op, j) => string(op, `${f}.ops[${j}]`));
     string(own(kernel, "scope"), `${f}.scope`);
     if (own(kernel, "construct") !== undefined) string(own(kernel, "construct"), `${f}.construct`);
@@ -168,23 +222,11 @@ function slotsAndKernels(m: Record<string, unknown>, prefix: string, bufferSizes
   });
 }
 
-/** `batch`: the symbol, the maximum, and one variant for each smaller batch, in order, with the top level's outputs. */
-function batchInfo(v: unknown, m: Record<string, unknown>, bufferSizes: readonly number[]): void {
+/** `batch`: the symbol and the largest batch; returns the largest batch. */
+function batchInfo(v: unknown): number {
   const b = object(v, "batch");
   string(own(b, "symbol"), "batch.symbol");
-  const max = integer(own(b, "max"), "batch.max", 1, 1024);
-  const variants = array(own(b, "variants"), "batch.variants", 1023);
-  if (variants.length !== max - 1)
-    throw manifestError("batch.variants.length", variants.length, `${max - 1} (batches 1 to ${max - 1})`);
-  const outputNames = (x: Record<string, unknown>) =>
-    (own(x, "outputs") as { name: string }[]).map((o) => o.name).join("\n");
-  variants.forEach((x, i) => {
-    const variant = object(x, `batch.variants[${i}]`);
-    integer(own(variant, "batch"), `batch.variants[${i}].batch`, i + 1, i + 1);
-    slotsAndKernels(variant, `batch.variants[${i}].`, bufferSizes);
-    if (outputNames(variant) !== outputNames(m))
-      throw manifestError(`batch.variants[${i}].outputs`, outputNames(variant), "the top level's outputs, in order");
-  });
+  return integer(own(b, "max"), "batch.max", 1, 1024);
 }
 
 /** Checks `value` (parsed manifest.json) against the bundle schema; returns it typed, or throws WgslRuntimeError. */
@@ -230,8 +272,8 @@ export function validateManifest(value: unknown): BundleManifest {
       );
     return size;
   });
-  slotsAndKernels(m, "", bufferSizes);
-  if (own(m, "batch") !== undefined) batchInfo(own(m, "batch"), m, bufferSizes);
+  const maxBatch = own(m, "batch") === undefined ? undefined : batchInfo(own(m, "batch"));
+  slotsAndKernels(m, "", bufferSizes, maxBatch);
   if (own(m, "fallback") !== undefined) fallbackInfo(own(m, "fallback"));
   return m as unknown as BundleManifest;
 }
@@ -242,6 +284,4 @@ export function maxWeightsBytes(m: BundleManifest): number {
 }
 
 /** The distinct shader files a valid manifest names. */
-export const shaderFiles = (m: BundleManifest): string[] => [
-  ...new Set([m, ...(m.batch?.variants ?? [])].flatMap((v) => v.kernels.map((k) => k.shader))),
-];
+export const shaderFiles = (m: BundleManifest): string[] => [...new Set(m.kernels.map((k) => k.shader))];

@@ -1,11 +1,12 @@
-// A bundle with a run-time batch: one bundle, compiled with the batch symbolic, runs batches 1 to its maximum and
-// gives exactly the rows of the static bundle compiled for each batch (--set B=b), on the same device.
-import { readFileSync } from "node:fs";
+// A bundle with a run-time batch: one bundle, compiled once with the batch symbolic (one set of kernels that read
+// the batch from a uniform, dispatches sized by the runtime), runs batches 1 to its maximum and gives exactly the
+// rows of the static bundle compiled for each batch (--set B=b), on the same device.
+import { readFileSync, writeFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { bundleOf, compileWgsl, compileWgslBatched, runtimeBatchSymbol } from "../../src/backends/wgsl/index.js";
+import { bundleOf, compileWgsl, runtimeBatchSymbol } from "../../src/backends/wgsl/index.js";
 import { compileToGraph } from "../../src/driver.js";
 import type { Graph } from "../../src/compiler/ir/ir.js";
-import { WgslModel } from "../../src/runtime/model.js";
+import { WgslModel, workgroupsAt } from "../../src/runtime/model.js";
 import { validateManifest } from "../../src/runtime/validate.js";
 import { random } from "../helpers/ir.js";
 import { tryGpu } from "./helpers.js";
@@ -15,6 +16,12 @@ function graphOf(file: string, sets: Record<string, string>): Graph {
   expect(front.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   return front.graph!;
 }
+
+const graphOfSource = (source: string) => {
+  const front = compileToGraph(source, { file: "m.net" });
+  expect(front.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  return front.graph!;
+};
 
 const TINY = ["tiny", "examples/tiny.net", {}] as const;
 const MINI = ["mini IFDD", "test/wgsl/fixtures/mini_ifdd.net", {}] as const;
@@ -26,90 +33,120 @@ const S2D = [
 
 const MAX = 3;
 const { gpu, reason } = await tryGpu();
+const codes = (r: { diagnostics: { code: string; severity: string }[] }) =>
+  r.diagnostics.filter((d) => d.severity === "error").map((d) => d.code);
 
 describe("bundles with a run-time batch", () => {
   it("leave only a leading input symbol to run time; other symbols stay NET7001", () => {
     expect(runtimeBatchSymbol(graphOf("examples/tiny.net", {}))).toBe("B");
     expect(runtimeBatchSymbol(graphOf("examples/tiny.net", { B: "2" }))).toBeUndefined();
-    const twoSymbols = compileToGraph("model M()(x: f32[B, N]) -> f32[B, N] {\n  return x * 2.0\n}\n", {
-      file: "m.net",
-    }).graph!;
+    const twoSymbols = graphOfSource("model M()(x: f32[B, N]) -> f32[B, N] {\n  return x * 2.0\n}\n");
     expect(runtimeBatchSymbol(twoSymbols)).toBeUndefined();
-    expect(compileWgsl(twoSymbols).diagnostics.map((d) => d.code)).toEqual(["NET7001", "NET7001"]);
+    expect(codes(compileWgsl(twoSymbols, { maxBatch: 4 }))).toEqual(["NET7001", "NET7001"]);
+    // Without a maximum the batch is not left to run time either.
+    expect(codes(compileWgsl(graphOf("examples/tiny.net", {})))).toContain("NET7001");
   });
 
   it("refuse a maximum batch out of range (NET7021)", () => {
-    const r = compileWgslBatched("B", 0, (b) => graphOf("examples/tiny.net", { B: String(b) }));
-    expect(r.diagnostics.map((d) => d.code)).toEqual(["NET7021"]);
+    for (const max of [0, 1025, 2.5])
+      expect(codes(compileWgsl(graphOf("examples/tiny.net", {}), { maxBatch: max }))).toEqual(["NET7021"]);
   });
 
-  it("size every buffer for the largest batch and name one variant per smaller batch", () => {
-    const { program } = compileWgslBatched("B", MAX, (b) => graphOf("examples/tiny.net", { B: String(b) }));
-    const m = validateManifest(JSON.parse(JSON.stringify(program!.manifest)));
-    expect(m.batch!.variants.map((v) => v.batch)).toEqual([1, 2]);
-    expect(m.inputs[0].shape).toEqual([MAX, 8, 64]);
-    const statics = [1, 2, 3].map((b) => compileWgsl(graphOf("examples/tiny.net", { B: String(b) })).program!.manifest);
-    m.buffers.forEach((buf, id) => expect(buf.size).toBe(Math.max(...statics.map((s) => s.buffers[id]?.size ?? 0))));
-    // A variant that fits no batch is a manifest error, not a run that reads past its buffers.
-    const broken = JSON.parse(JSON.stringify(program!.manifest));
-    broken.batch.variants.pop();
-    expect(() => validateManifest(broken)).toThrow(/batch.variants.length/);
+  it.each([
+    // An output whose batch is not its first axis: the runtime reads the leading elements of an output.
+    ["NET7022", "model M()(x: f32[B, 4]) -> f32[4, B] {\n  return transpose(x, 0, 1)\n}\n"],
+    // Reductions, concatenations and reshapes across the batch see the other items.
+    ["NET7024", "model M()(x: f32[B, 4]) -> f32[1, 4] {\n  return sum(x, [0], keepdims = true)\n}\n"],
+    ["NET7024", "model M()(x: f32[B, 4]) -> f32[2 * B, 4] {\n  return concat([x, x], axis = 0)\n}\n"],
+    ["NET7024", "model M()(x: f32[B, 4]) -> f32[2 * B] {\n  return sum(reshape(x, [2, 2 * B]), [0])\n}\n"],
+    // A value broadcast along a batch axis laid out at the largest batch: the probe batch sees the kernel change.
+    ["NET7023", "model M()(x: f32[B, 4]) -> f32[B, 4] {\n  return transpose(transpose(x, 0, 1) + x[:, 0], 0, 1)\n}\n"],
+  ])("refuse %s: %s", (code, source) => {
+    expect(codes(compileWgsl(graphOfSource(source), { maxBatch: 4 }))).toEqual([code]);
   });
 
-  // What makes the rows identical: each batch runs exactly the static bundle's kernels, over buffers at least as large.
   it.each([TINY, MINI, S2D])(
-    "%s: each batch's kernels are the static bundle's",
+    "%s: one set of kernels, the static bundle's at the largest batch in everything but the batch",
     (_name, file, sets) => {
-      const { program } = compileWgslBatched("B", MAX, (b) => graphOf(file, { ...sets, B: String(b) }));
-      const m = program!.manifest;
-      for (const v of [...m.batch!.variants, { batch: MAX, kernels: m.kernels }]) {
-        const own = compileWgsl(graphOf(file, { ...sets, B: String(v.batch) })).program!;
-        expect(v.kernels.map((k) => ({ ...k, shader: program!.shaders.get(k.shader) }))).toEqual(
-          own.manifest.kernels.map((k) => ({ ...k, shader: own.shaders.get(k.shader) })),
-        );
-        own.manifest.buffers.forEach((b, id) => expect(m.buffers[id].size).toBeGreaterThanOrEqual(b.size));
-      }
+      const { program, diagnostics } = compileWgsl(graphOf(file, sets), { maxBatch: MAX });
+      expect(codes({ diagnostics })).toEqual([]);
+      const m = validateManifest(JSON.parse(JSON.stringify(program!.manifest)));
+      const own = compileWgsl(graphOf(file, { ...sets, B: String(MAX) })).program!;
+      expect(m.batch).toEqual({ symbol: "B", max: MAX });
+      // The memory plan and the kernel plan are the largest batch's: same buffers, same kernels in the same order.
+      expect(m.buffers).toEqual(own.manifest.buffers);
+      expect(m.kernels.map((k) => [k.name, k.bindings, k.workgroups])).toEqual(
+        own.manifest.kernels.map((k) => [k.name, k.bindings, k.workgroups]),
+      );
+      expect(program!.shaders.size).toBe(own.shaders.size);
+      // Each formula gives the largest batch's grid at the maximum.
+      for (const k of m.kernels) if (k.dispatch) expect(workgroupsAt(k.dispatch, MAX), k.name).toEqual(k.workgroups);
+      expect(m.inputs.every((s) => s.batched)).toBe(true);
+      expect(m.outputs.every((s) => s.batched)).toBe(true);
     },
     60_000,
   );
 
+  it("tiny: the generated WGSL (golden)", () => {
+    const { program } = compileWgsl(graphOf("examples/tiny.net", {}), { maxBatch: MAX });
+    const text = program!.manifest.kernels
+      .map((k) => `// ${k.name} ${JSON.stringify(k.dispatch ?? null)}\n${program!.shaders.get(k.shader)}`)
+      .join("\n");
+    const golden = "test/wgsl/golden/tiny-runtime-batch.wgsl";
+    if (process.env.UPDATE_GOLDEN) writeFileSync(golden, text);
+    expect(text).toBe(readFileSync(golden, "utf8"));
+  });
+
+  it("manifests that break the batch fields are refused", () => {
+    const { program } = compileWgsl(graphOf("examples/tiny.net", {}), { maxBatch: MAX });
+    const broken = (edit: (m: Record<string, any>) => void) => {
+      const m = JSON.parse(JSON.stringify(program!.manifest));
+      edit(m);
+      return () => validateManifest(m);
+    };
+    expect(broken((m) => delete m.batch)).toThrow(/inputs\[0\]\.batched/);
+    expect(broken((m) => (m.batch.max = 5))).toThrow(/multiple of batch.max/);
+    expect(broken((m) => (m.kernels[0].dispatch.x[0].divisor = 0))).toThrow(/dispatch.x\[0\].divisor/);
+    expect(broken((m) => (m.kernels[0].batchBinding = 0))).toThrow(/batchBinding/);
+  });
+
   describe.skipIf(!gpu)(`on WebGPU${reason ? ` (skipped: ${reason})` : ""}`, () => {
     afterAll(() => gpu?.release());
 
-    // Mini IFDD at batch 2 only: SwiftShader takes most of a second per pipeline, and CI time is short.
-    it.each([
-      [...TINY, [1, 2, 3]],
-      [...MINI, [2]],
-    ] as const)(
-      "%s: one bundle gives the static bundle's rows at each batch tried",
-      async (_name, file, sets, batches) => {
-        const { program, diagnostics } = compileWgslBatched("B", MAX, (b) => graphOf(file, { ...sets, B: String(b) }));
-        expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-        const batched = await WgslModel.create(gpu!.device, bundleOf(program!), { batches: [] });
+    it.each([TINY, MINI])(
+      "%s: one bundle gives the static bundle's rows at batch 1, 2 and 3, and refuses batch 4",
+      async (_name, file, sets) => {
+        const { program, diagnostics } = compileWgsl(graphOf(file, sets), { maxBatch: MAX });
+        expect(codes({ diagnostics })).toEqual([]);
+        const batched = await WgslModel.create(gpu!.device, bundleOf(program!));
         const input = program!.manifest.inputs[0];
         const row = input.shape.slice(1);
         try {
-          for (const b of batches) {
+          for (const b of [1, 2, 3]) {
             const x = random("f32", [b, ...row], 10 + b);
             const staticProgram = compileWgsl(graphOf(file, { ...sets, B: String(b) })).program!;
             const single = await WgslModel.create(gpu!.device, bundleOf(staticProgram));
             const [got, want] = [await batched.run({ [input.name]: x }), await single.run({ [input.name]: x })];
             single.destroy();
             for (const [name, t] of Object.entries(want)) {
-              expect(got[name].shape, name).toEqual([b, ...t.shape.slice(1)]);
+              expect(got[name].shape, name).toEqual(t.shape);
               expect(Array.from(got[name].data as Float32Array), `${name} at batch ${b}`).toEqual(
                 Array.from(t.data as Float32Array),
               );
             }
           }
           await expect(batched.run({ [input.name]: random("f32", [MAX + 1, ...row], 1) })).rejects.toThrow(
-            /fit no batch size from 1 to 3/,
+            /no batch from 1 to 3: the bundle runs B = 1 to 3/,
           );
+          // An array is read by its element count: a part of a batch item is no batch either.
+          await expect(
+            batched.run({ [input.name]: new Float32Array(row.reduce((p, d) => p * d, 1) + 1) }),
+          ).rejects.toThrow(/no batch from 1 to 3/);
         } finally {
           batched.destroy();
         }
       },
-      120_000,
+      300_000,
     );
   });
 });

@@ -11,15 +11,7 @@ import { encodeSafetensors } from "../../weights/safetensors.js";
 import type { DType } from "../../util/tensor.js";
 import { writeBundleFolder } from "../../util/output.js";
 import { VERSION } from "../../util/version.js";
-import { compileWgslBatched } from "./batch.js";
 import { type CompileWgslOptions, compileWgsl, type WgslProgram } from "./compile.js";
-
-/** A batch chosen at run time: the model with `symbol` bound to each batch from 1 to `max` (see batch.ts). */
-export interface WgslRuntimeBatch {
-  symbol: string;
-  max: number;
-  graphOf: (batch: number) => Graph;
-}
 
 export interface EmitWgslBundleOptions extends CompileWgslOptions {
   /** The bundle folder; replaced if it exists and is a bundle netc wrote (else a diagnostic). */
@@ -28,8 +20,6 @@ export interface EmitWgslBundleOptions extends CompileWgslOptions {
   inputs?: readonly string[];
   /** The .net file, recorded in the module's header comment. */
   source?: string;
-  /** A batch chosen at run time: the model with `symbol` bound to each batch from 1 to `max` (see batch.ts). */
-  batch?: WgslRuntimeBatch;
   /** The model as ONNX (same weights), written as `model.onnx` and named in the manifest's `fallback`. */
   fallbackOnnx?: Uint8Array;
 }
@@ -144,9 +134,7 @@ export function emitWgslBundle(
   graph: Graph,
   opts: EmitWgslBundleOptions,
 ): { program?: WgslProgram; diagnostics: Diagnostic[] } {
-  const result = opts.batch
-    ? compileWgslBatched(opts.batch.symbol, opts.batch.max, opts.batch.graphOf, opts)
-    : compileWgsl(graph, opts);
+  const result = compileWgsl(graph, opts);
   if (!result.program) return result;
   try {
     writeBundleFolder(opts.outDir, opts.inputs ?? [], "the bundle", (dir) =>

@@ -2,7 +2,8 @@
 // buffers' contents and the manifest the runtime loads. Nothing here touches the file system (see bundle.ts).
 import { makeDiagnostic } from "../../diagnostics/codes.js";
 import { type Diagnostic, hasErrors } from "../../diagnostics/diagnostics.js";
-import type { Graph, Value } from "../../compiler/ir/ir.js";
+import type { Graph, Node, Value } from "../../compiler/ir/ir.js";
+import { bindDims } from "../../compiler/ir/bind-dims.js";
 import {
   BUNDLE_FORMAT,
   BUNDLE_VERSION,
@@ -14,10 +15,24 @@ import { storageTypeOf, toStorage } from "../../runtime/storage.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { bindParams, paramsReadBy } from "../../compiler/ir/bind-params.js";
 import { WgslCodes } from "../../diagnostics/wgsl-codes.js";
-import { type CodegenContext, DispatchTooLarge, generateKernel } from "./codegen/index.js";
+import {
+  BatchDependent,
+  type CodegenContext,
+  DispatchTooLarge,
+  generateKernel,
+  type RuntimeBatch,
+} from "./codegen/index.js";
+import {
+  batchAxisOf,
+  batchAxisProblems,
+  batchMixingProblems,
+  maxBatchProblem,
+  probeProblems,
+  runtimeBatchSymbol,
+} from "./batch.js";
 import { DEFAULT_LIMITS, type WgslLimits } from "./limits.js";
 import { chunkSizes, type MemoryPlan, memoryOptions, planMemory } from "./memory.js";
-import { type KernelPlan, planKernels } from "./plan.js";
+import { type KernelPlan, type PlannedKernel, planKernels } from "./plan.js";
 import { type PreparedGraph, prepareGraph, shapeOf } from "./prepare.js";
 import { f16Warnings } from "./precision.js";
 
@@ -34,6 +49,11 @@ export interface CompileWgslOptions {
   limits?: Partial<WgslLimits>;
   /** Refuse models whose buffers need more bytes than this (default: no limit). */
   maxTotalBytes?: number;
+  /**
+   * For a graph whose one symbol is a batch (the first axis of an input): the largest batch the bundle runs. The
+   * batch is then chosen at run time, from 1 to this (see batch.ts); without it, a symbol is NET7001.
+   */
+  maxBatch?: number;
 }
 
 export interface WgslProgram {
@@ -92,7 +112,13 @@ function weightTensors(p: PreparedGraph, memory: MemoryPlan, opts: CompileWgslOp
   return { tensors, names, sources, diagnostics: resolved.diagnostics };
 }
 
-function slot(name: string, v: Value, memory: MemoryPlan, precision: "f32" | "f16"): TensorSlot {
+function slot(
+  name: string,
+  v: Value,
+  memory: MemoryPlan,
+  precision: "f32" | "f16",
+  batch: RuntimeBatch | undefined,
+): TensorSlot {
   const layout = memory.layouts.get(v);
   // An input no output depends on has no buffer: the runtime ignores it.
   return {
@@ -101,14 +127,17 @@ function slot(name: string, v: Value, memory: MemoryPlan, precision: "f32" | "f1
     shape: shapeOf(v),
     storage: layout?.storage ?? storageTypeOf(v.dtype, precision),
     chunks: layout?.chunks ?? [],
+    ...(batch?.batched(v) ? { batched: true } : {}),
   };
 }
 
-function generate(
-  plan: KernelPlan,
-  memory: MemoryPlan,
-  limits: WgslLimits,
-): { kernels: KernelEntry[]; shaders: Map<string, string>; diagnostics: Diagnostic[] } {
+interface Generated {
+  kernels: KernelEntry[];
+  shaders: Map<string, string>;
+  diagnostics: Diagnostic[];
+}
+
+function generate(plan: KernelPlan, memory: MemoryPlan, limits: WgslLimits, batch?: RuntimeBatch): Generated {
   const ctx: CodegenContext = {
     layouts: memory.layouts,
     inlined: plan.inlined,
@@ -117,6 +146,7 @@ function generate(
     // Tiles get the workgroup memory less 1 KiB for the small reduction scratch arrays beside them.
     maxWorkgroupStorageBytes: limits.maxComputeWorkgroupStorageSize - 1024,
     maxInvocations: limits.maxComputeInvocationsPerWorkgroup,
+    batch,
   };
   const kernels: KernelEntry[] = [];
   const shaders = new Map<string, string>();
@@ -137,15 +167,26 @@ function generate(
         shader,
         entryPoint: "main",
         workgroups: m.workgroups,
+        ...(m.dispatch ? { dispatch: m.dispatch } : {}),
         bindings: m.bindings,
+        ...(m.batchBinding === undefined ? {} : { batchBinding: m.batchBinding }),
         ops: [k.anchor.op, ...k.epilogue.map((n) => n.op)],
         scope: k.anchor.scope,
         ...(constructs.length > 0 ? { construct: constructs[0] } : {}),
         ...(span ? { source: { file: span.file, line: span.line, col: span.col } } : {}),
       });
     } catch (e) {
-      if (!(e instanceof DispatchTooLarge)) throw e;
-      diagnostics.push(makeDiagnostic(WgslCodes.TooLarge, `${k.anchor.op}: ${e.message}`, k.anchor.span));
+      if (e instanceof BatchDependent)
+        diagnostics.push(
+          makeDiagnostic(
+            WgslCodes.BatchInKernel,
+            `${k.anchor.op}: ${e.message}, so one kernel cannot run every batch`,
+            k.anchor.span,
+          ),
+        );
+      else if (e instanceof DispatchTooLarge)
+        diagnostics.push(makeDiagnostic(WgslCodes.TooLarge, `${k.anchor.op}: ${e.message}`, k.anchor.span));
+      else throw e;
     }
   });
   return { kernels, shaders, diagnostics };
@@ -180,6 +221,74 @@ function requiredLimits(
   };
 }
 
+interface Planned {
+  p: PreparedGraph;
+  plan: KernelPlan;
+  memory: MemoryPlan;
+  code: Generated;
+}
+
+/** The graph's kernels, buffer plan and WGSL (no weights); diagnostics instead where it does not compile. */
+function planAndGenerate(
+  graph: Graph,
+  opts: CompileWgslOptions,
+  limits: WgslLimits,
+  precision: "f32" | "f16",
+  batch?: RuntimeBatch,
+): { planned?: Planned; diagnostics: Diagnostic[] } {
+  const { prepared: p, diagnostics } = prepareGraph(graph, opts.debugOutputs);
+  if (!p) return { diagnostics };
+  const memoryOpts = memoryOptions(limits, precision, opts.maxTotalBytes);
+  const planned = planKernels(p, {
+    maxStorageBindings: limits.maxStorageBuffersPerShaderStage,
+    chunksOf: (v) => chunkSizes(v, memoryOpts).length,
+  });
+  if (!planned.plan) return { diagnostics: planned.diagnostics };
+  const { memory, diagnostics: memoryDiagnostics } = planMemory(p, planned.plan, memoryOpts);
+  if (!memory) return { diagnostics: memoryDiagnostics };
+  const code = generate(planned.plan, memory, limits, batch);
+  return { planned: { p, plan: planned.plan, memory, code }, diagnostics };
+}
+
+/** The batch chosen at run time: the graph bound to its maximum, the kernels checked against a probe batch. */
+function withRuntimeBatch(
+  graph: Graph,
+  symbol: string,
+  max: number,
+  opts: CompileWgslOptions,
+  limits: WgslLimits,
+  precision: "f32" | "f16",
+): { bound?: Graph; planned?: Planned; batch?: RuntimeBatch; diagnostics: Diagnostic[] } {
+  const bad = maxBatchProblem(max);
+  if (bad) return { diagnostics: [bad] };
+  const debug = opts.debugOutputs === true;
+  const axes = batchAxisProblems(graph, symbol, debug);
+  if (axes.length > 0) return { diagnostics: axes };
+  const mixed = batchMixingProblems(graph, symbol, debug);
+  if (mixed.length > 0) return { diagnostics: mixed };
+  // A value whose batch is not its first axis is laid out at the largest batch whatever the batch given (its
+  // strides would change with it): kernels read it at the same places at every batch, and the kernels that
+  // compute it run at the largest batch (its work does not grow with its first axis).
+  const [atMax, atAxis0] = [new Map([[symbol, max]]), (b: number) => new Map([[symbol, b]])];
+  const at = (b: number) => {
+    const bound = bindDims(graph, (v) => ((batchAxisOf(v, symbol) ?? 0) > 0 ? atMax : atAxis0(b)));
+    const batch: RuntimeBatch = {
+      at: b,
+      max,
+      batched: (v) => batchAxisOf(bound.symbolic.get(v)!, symbol) === 0,
+    };
+    return { bound: bound.graph, batch, ...planAndGenerate(bound.graph, opts, limits, precision, batch) };
+  };
+  const top = at(max);
+  // A bundle for batch 1 only needs no probe; any other is compared with one batch larger.
+  if (!top.planned || hasErrors(top.planned.code.diagnostics) || max === 1) return top;
+  const probe = at(max + 1);
+  const problems = probe.planned
+    ? probeProblems(symbol, top.planned.code, probe.planned.code, (i) => top.planned!.plan.kernels[i]?.anchor.span)
+    : probe.diagnostics.map((d) => ({ ...d, message: `at ${symbol}=${max + 1}: ${d.message}` }));
+  return problems.length > 0 ? { diagnostics: problems } : top;
+}
+
 export function compileWgsl(graph: Graph, opts: CompileWgslOptions = {}): CompileWgslResult {
   const precision = opts.precision ?? "f32";
   if (precision !== "f32" && precision !== "f16")
@@ -191,24 +300,22 @@ export function compileWgsl(graph: Graph, opts: CompileWgslOptions = {}): Compil
       ],
     };
   const limits: WgslLimits = { ...DEFAULT_LIMITS, ...opts.limits };
-  const { prepared: p, diagnostics } = prepareGraph(graph, opts.debugOutputs);
-  if (!p) return { diagnostics };
-  const memoryOpts = memoryOptions(limits, precision, opts.maxTotalBytes);
-  const planned = planKernels(p, {
-    maxStorageBindings: limits.maxStorageBuffersPerShaderStage,
-    chunksOf: (v) => chunkSizes(v, memoryOpts).length,
-  });
-  if (!planned.plan) return { diagnostics: planned.diagnostics };
-  const { memory, diagnostics: memoryDiagnostics } = planMemory(p, planned.plan, memoryOpts);
-  if (!memory) return { diagnostics: memoryDiagnostics };
+  const symbol = opts.maxBatch === undefined ? undefined : runtimeBatchSymbol(graph);
+  const r =
+    symbol === undefined
+      ? { bound: graph, batch: undefined, ...planAndGenerate(graph, opts, limits, precision) }
+      : withRuntimeBatch(graph, symbol, opts.maxBatch!, opts, limits, precision);
+  if (!r.planned) return { diagnostics: r.diagnostics };
+  const { p, plan, memory, code } = r.planned;
   const weights = weightTensors(p, memory, opts);
-  const code = generate(planned.plan, memory, limits);
   const all = [
+    ...r.diagnostics,
     ...weights.diagnostics,
     ...code.diagnostics,
-    ...(precision === "f16" ? f16Warnings(planned.plan, weights.sources) : []),
+    ...(precision === "f16" ? f16Warnings(plan, weights.sources) : []),
   ];
   if (hasErrors(all)) return { diagnostics: all };
+  const bound = r.bound!;
   const manifest: BundleManifest = {
     format: BUNDLE_FORMAT,
     version: BUNDLE_VERSION,
@@ -221,9 +328,10 @@ export function compileWgsl(graph: Graph, opts: CompileWgslOptions = {}): Compil
       size: b.size,
       ...(weights.names.has(id) ? { weight: weights.names.get(id) } : {}),
     })),
-    inputs: graph.inputs.map((i) => slot(i.name, i.value, memory, precision)),
-    outputs: p.outputs.map((o) => slot(o.name, o.value, memory, precision)),
+    inputs: bound.inputs.map((i) => slot(i.name, i.value, memory, precision, r.batch)),
+    outputs: p.outputs.map((o) => slot(o.name, o.value, memory, precision, r.batch)),
     kernels: code.kernels,
+    ...(symbol === undefined ? {} : { batch: { symbol, max: opts.maxBatch! } }),
     ...(graph.preprocess ? { preprocess: graph.preprocess } : {}),
   };
   return {

@@ -1,5 +1,5 @@
 // The WGSL backend: fused WebGPU kernels, a buffer plan and a loadable bundle (run with src/runtime).
-export { compileWgslBatched, DEFAULT_MAX_BATCH, runtimeBatchSymbol } from "./batch.js";
+export { DEFAULT_MAX_BATCH, runtimeBatchSymbol } from "./batch.js";
 export { bundleOf, emitWgslBundle, type EmitWgslBundleOptions } from "./bundle.js";
 export { WgslCodes } from "../../diagnostics/wgsl-codes.js";
 export {

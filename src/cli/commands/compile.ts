@@ -1,6 +1,5 @@
 // `netc compile <file.net> --target onnx -o out.onnx [--weights ...] [--set ...]`.
-import { DEFAULT_MAX_BATCH, runtimeBatchSymbol } from "../../backends/wgsl/index.js";
-import type { WgslRuntimeBatch } from "../../backends/wgsl/bundle.js";
+import { DEFAULT_MAX_BATCH } from "../../backends/wgsl/index.js";
 import type { Graph } from "../../compiler/ir/ir.js";
 import { hasErrors, SourceMap } from "../../diagnostics/diagnostics.js";
 import { WeightCodes } from "../../diagnostics/weight-codes.js";
@@ -122,34 +121,20 @@ export const tapsWanted = (opts: { debugOutputs: boolean; tap?: string[] }): boo
 function emit(file: string, opts: CompileOptions, progress: Progress): void {
   const prepared = compileWithWeights(file, opts, progress);
   progress.phase(opts.target === "wgsl" ? "generating WGSL kernels" : "writing ONNX");
-  const batch = opts.target === "wgsl" ? runtimeBatch(file, opts, prepared.graph) : undefined;
-  const written = emitToDisk(prepared, opts.output, { ...opts, debugOutputs: tapsWanted(opts), file, batch });
+  const written = emitToDisk(prepared, opts.output, {
+    ...opts,
+    debugOutputs: tapsWanted(opts),
+    file,
+    maxBatch: opts.maxBatch ?? DEFAULT_MAX_BATCH,
+  });
   progress.clear();
   report(written.diagnostics, prepared.front.sources);
   const randomWeights = prepared.weights ? "" : ` (random weights, seed ${opts.seed})`;
+  const batch = written.batch;
   const batches = batch ? `, batch ${batch.symbol} from 1 to ${batch.max}` : "";
   process.stderr.write(
     opts.target === "wgsl"
       ? `wrote ${opts.output}/ (${written.kernels} kernels${batches})${randomWeights}\n`
       : `wrote ${opts.output}${randomWeights}\n`,
   );
-}
-
-/** A symbolic batch axis left in the graph: the bundle runs batches 1..--max-batch, each the static model of its batch. */
-function runtimeBatch(file: string, opts: CompileOptions, graph: Graph): WgslRuntimeBatch | undefined {
-  const symbol = runtimeBatchSymbol(graph);
-  if (!symbol) return undefined;
-  const graphOf = (b: number) => {
-    const options = {
-      file,
-      overrides: { ...parseSets(opts.set), [symbol]: String(b) },
-      taps: opts.tap,
-      keepFileTaps: opts.debugOutputs === true,
-    };
-    const bound = compileToGraph(readSource(file, new SourceMap()), options);
-    if (!bound.graph)
-      throw new Error(`the model does not compile with ${symbol}=${b}, though it does with ${symbol} symbolic`);
-    return bound.graph;
-  };
-  return { symbol, max: opts.maxBatch ?? DEFAULT_MAX_BATCH, graphOf };
 }

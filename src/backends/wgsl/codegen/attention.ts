@@ -9,7 +9,7 @@ import { shapeOf } from "../prepare.js";
 import { broadcastIndex, numelOf, u } from "./indexing.js";
 import { f32Literal } from "./scalar-types.js";
 import { perElementMain } from "./pointwise.js";
-import { ENTRY, ENTRY_ARGS, grid, type KernelModule, type KernelWriter } from "./writer.js";
+import { ENTRY, ENTRY_ARGS, fixedExtent, type KernelModule, type KernelWriter } from "./writer.js";
 
 const QUERIES = 64;
 /** Problems of at least this many multiply-adds share key/value tiles through workgroup memory. */
@@ -26,7 +26,8 @@ export function attentionKernel(w: KernelWriter, k: KernelOf<"attention">): Kern
   const sk = ks[ks.length - 2];
   const dv = vs[vs.length - 1];
   const batchShape = broadcastShapes(broadcastShapes(qs.slice(0, -2), ks.slice(0, -2)), vs.slice(0, -2)) as number[];
-  const batch = numelOf(batchShape);
+  const out = k.anchor.outputs[0];
+  const batch = w.items(numelOf(batchShape), out, batchShape.length > 0);
   const batchOf = (shape: number[]) => broadcastIndex(batchShape, shape.slice(0, -2), "bi");
   const scoreAt = `(bi * ${u(sq)} + qi) * ${u(sk)} + j`;
   const score = (dot: string) =>
@@ -40,7 +41,7 @@ export function attentionKernel(w: KernelWriter, k: KernelOf<"attention">): Kern
   var total = 0.0f;`;
   const loadQuery = `for (var c = 0u; c < ${u(d)}; c = c + 1u) { query[c] = ${w.read(q, "qBase + c")}; }`;
   const store = `for (var c = 0u; c < ${u(dv)}; c = c + 1u) { emit((bi * ${u(sq)} + qi) * ${u(dv)} + c, out[c] / total); }`;
-  if (batch * sq * sk * (d + dv) < TILED_FROM) {
+  if (w.atMax(batch) * sq * sk * (d + dv) < TILED_FROM) {
     const body = `  let bi = i / ${u(sq)};
   let qi = i % ${u(sq)};
 ${setup}
@@ -57,12 +58,12 @@ ${setup}
     running = peak;
   }
   ${store}`;
-    const { main, workgroups } = perElementMain(w, batch * sq, body);
+    const { main, workgroups } = perElementMain(w, w.product(batch, fixedExtent(sq)), body);
     return w.finish(`${w.epilogue()}\n\n${main}`, workgroups);
   }
   const tile = Math.max(1, Math.min(MAX_TILE, Math.floor(w.ctx.maxWorkgroupStorageBytes / 4 / (d + dv))));
   const blocks = Math.ceil(sq / QUERIES);
-  const g = grid(batch * blocks, w.ctx.maxWorkgroupsPerDimension);
+  const g = w.grid(w.product(batch, fixedExtent(blocks)), 1);
   const main = `var<workgroup> keys: array<f32, ${tile * d}>;
 var<workgroup> values: array<f32, ${tile * dv}>;
 
@@ -72,18 +73,18 @@ ${ENTRY}(${QUERIES}) fn main(${ENTRY_ARGS}) {
   let wg = ${g.index};
   let bi = wg / ${u(blocks)};
   let qi = wg % ${u(blocks)} * ${u(QUERIES)} + lid;
-  let live = qi < ${u(sq)} && bi < ${u(batch)};
+  let live = qi < ${u(sq)} && bi < ${w.times(batch)};
 ${setup}
   if (live) { ${loadQuery} }
   for (var j0 = 0u; j0 < ${u(sk)}; j0 = j0 + ${u(tile)}) {
     workgroupBarrier();
     for (var e = lid; e < ${u(tile * d)}; e = e + ${u(QUERIES)}) {
       let j = j0 + e / ${u(d)};
-      if (j < ${u(sk)} && bi < ${u(batch)}) { keys[e] = ${w.read(key, `kBase + j * ${u(d)} + e % ${u(d)}`)}; }
+      if (j < ${u(sk)} && bi < ${w.times(batch)}) { keys[e] = ${w.read(key, `kBase + j * ${u(d)} + e % ${u(d)}`)}; }
     }
     for (var e = lid; e < ${u(tile * dv)}; e = e + ${u(QUERIES)}) {
       let j = j0 + e / ${u(dv)};
-      if (j < ${u(sk)} && bi < ${u(batch)}) { values[e] = ${w.read(v, `vBase + j * ${u(dv)} + e % ${u(dv)}`)}; }
+      if (j < ${u(sk)} && bi < ${w.times(batch)}) { values[e] = ${w.read(v, `vBase + j * ${u(dv)} + e % ${u(dv)}`)}; }
     }
     workgroupBarrier();
     if (live) {

@@ -34,4 +34,10 @@ function generate<K extends KernelKind>(w: KernelWriter, kernel: KernelOf<K>): K
   return FAMILIES[kernel.kind](w, kernel);
 }
 
-export { type CodegenContext, DispatchTooLarge, type KernelModule } from "./writer.js";
+export {
+  BatchDependent,
+  type CodegenContext,
+  DispatchTooLarge,
+  type KernelModule,
+  type RuntimeBatch,
+} from "./writer.js";

@@ -9,7 +9,15 @@ import { shapeOf } from "../prepare.js";
 import { broadcastIndex, numelOf, u } from "./indexing.js";
 import { perElementMain } from "./pointwise.js";
 import { zeroOf } from "./scalar-types.js";
-import { anchorType, DispatchTooLarge, ENTRY, ENTRY_ARGS, type KernelModule, type KernelWriter } from "./writer.js";
+import {
+  anchorType,
+  DispatchTooLarge,
+  ENTRY,
+  ENTRY_ARGS,
+  fixedExtent,
+  type KernelModule,
+  type KernelWriter,
+} from "./writer.js";
 
 const TILE = 32;
 const SLICE = 16;
@@ -30,20 +38,25 @@ export function matmulKernel(w: KernelWriter, k: KernelOf<"matmul">): KernelModu
   const bs = shapeOf(b).length === 1 ? [...shapeOf(b), 1] : shapeOf(b);
   const [m, kk, n] = [as[as.length - 2], as[as.length - 1], bs[bs.length - 1]];
   const batchShape = broadcastShapes(as.slice(0, -2), bs.slice(0, -2)) as number[];
-  const batch = numelOf(batchShape);
+  const out = k.anchor.outputs[0];
+  // A run-time batch is the output's first axis: in the batch dims, or the rows when there are none.
+  const rowsGrow = shapeOf(a).length === 2 && batchShape.length === 0;
+  const batch = w.items(numelOf(batchShape), out, !rowsGrow);
+  const rows = w.items(m, out, rowsGrow);
   const t = anchorType(k);
   const aAt = (row: string, col: string) =>
-    `${broadcastIndex(batchShape, as.slice(0, -2), "bi")} * ${u(m * kk)} + ${row} * ${u(kk)} + ${col}`;
+    `${broadcastIndex(batchShape, as.slice(0, -2), "bi")} * ${w.times(rows, kk)} + ${row} * ${u(kk)} + ${col}`;
   const bAt = (row: string, col: string) =>
     `${broadcastIndex(batchShape, bs.slice(0, -2), "bi")} * ${u(kk * n)} + ${row} * ${u(n)} + ${col}`;
-  if (batch * m * n * kk < TILED_FROM || m < TILED_MIN_SIDE || n < TILED_MIN_SIDE) {
-    const body = `  let bi = i / ${u(m * n)};
-  let row = i / ${u(n)} % ${u(m)};
+  const [batchMax, mMax] = [w.atMax(batch), w.atMax(rows)];
+  if (batchMax * mMax * n * kk < TILED_FROM || mMax < TILED_MIN_SIDE || n < TILED_MIN_SIDE) {
+    const body = `  let bi = i / ${w.times(rows, n)};
+  let row = i / ${u(n)} % ${w.times(rows)};
   let col = i % ${u(n)};
   var acc = ${zeroOf(t)};
   for (var c = 0u; c < ${u(kk)}; c = c + 1u) { acc = acc + ${w.read(a, aAt("row", "c"))} * ${w.read(b, bAt("c", "col"))}; }
   emit(i, acc);`;
-    const { main, workgroups } = perElementMain(w, batch * m * n, body);
+    const { main, workgroups } = perElementMain(w, w.items(numelOf(shapeOf(out)), out), body);
     return w.finish(
       `${w.epilogue()}
 
@@ -55,7 +68,7 @@ ${main}`,
 var<workgroup> tileB: array<${t}, ${SLICE * TILE}>;
 
 fn loadA(bi: u32, row: u32, col: u32) -> ${t} {
-  if (row >= ${u(m)} || col >= ${u(kk)}) { return ${zeroOf(t)}; }
+  if (row >= ${w.times(rows)} || col >= ${u(kk)}) { return ${zeroOf(t)}; }
   return ${w.read(a, aAt("row", "col"))};
 }
 
@@ -67,7 +80,7 @@ fn loadB(bi: u32, row: u32, col: u32) -> ${t} {
 ${w.epilogue()}
 
 fn store(bi: u32, row: u32, col: u32, acc: ${t}) {
-  if (row < ${u(m)} && col < ${u(n)}) { emit((bi * ${u(m)} + row) * ${u(n)} + col, acc); }
+  if (row < ${w.times(rows)} && col < ${u(n)}) { emit((bi * ${w.times(rows)} + row) * ${u(n)} + col, acc); }
 }
 
 ${ENTRY}(${THREADS}) fn main(${ENTRY_ARGS}) {
@@ -92,8 +105,13 @@ ${each((r, c) => `      acc${r}${c} = acc${r}${c} + a${r} * b${c};`)}
   }
 ${each((r, c) => `  store(bi, m0 + ty + ${u(r * SIDE)}, n0 + tx + ${u(c * SIDE)}, acc${r}${c});`)}
 }`;
-  const tiles: [number, number, number] = [Math.ceil(n / TILE), Math.ceil(m / TILE), batch];
+  const tiles: [number, number, number] = [Math.ceil(n / TILE), Math.ceil(mMax / TILE), batchMax];
   if (tiles.some((c) => c > w.ctx.maxWorkgroupsPerDimension))
-    throw new DispatchTooLarge(`a ${m}x${n} product needs ${tiles.join("x")} workgroups`);
+    throw new DispatchTooLarge(`a ${mMax}x${n} product needs ${tiles.join("x")} workgroups`);
+  w.setDispatch([
+    [fixedExtent(n), TILE],
+    [rows, TILE],
+    [batch, 1],
+  ]);
   return w.finish(main, tiles);
 }

@@ -16,7 +16,8 @@ export function softmaxKernel(w: KernelWriter, k: KernelOf<"softmax">): KernelMo
   const [x] = k.anchor.inputs;
   const shape = shapeOf(x);
   const [outer, n, inner] = around(shape, normAxis(k.anchor.attrs.axis, shape.length));
-  const rows = rowShape(w, outer * inner, n);
+  const axis = normAxis(k.anchor.attrs.axis, shape.length);
+  const rows = rowShape(w, w.items(outer * inner, x, axis !== 0), n);
   const at = `(r / ${u(inner)} * ${u(n)} + j) * ${u(inner)} + r % ${u(inner)}`;
   const xAt = w.read(x, at);
   const body = `  var m = from_bits(0xff800000u);
@@ -35,8 +36,9 @@ export function layerNormKernel(w: KernelWriter, k: KernelOf<"layer_norm">): Ker
   const { axis, eps } = k.anchor.attrs;
   const [x, scale, bias] = k.anchor.inputs;
   const shape = shapeOf(x);
-  const n = numelOf(shape.slice(normAxis(axis, shape.length)));
-  const rows = rowShape(w, numelOf(shape) / n, n);
+  const first = normAxis(axis, shape.length);
+  const n = numelOf(shape.slice(first));
+  const rows = rowShape(w, w.items(numelOf(shape) / n, x, first !== 0), n);
   const xAt = w.read(x, `r * ${u(n)} + j`);
   let y = "(xv - mean) * inv";
   if (scale) y = `${y} * ${w.read(scale, "j")}`;

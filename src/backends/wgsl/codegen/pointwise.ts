@@ -2,21 +2,21 @@
 import type { KernelOf } from "../plan.js";
 import { shapeOf } from "../prepare.js";
 import { numelOf, u } from "./indexing.js";
-import { ENTRY, ENTRY_ARGS, grid, type KernelModule, type KernelWriter } from "./writer.js";
+import { ENTRY, ENTRY_ARGS, type Extent, type KernelModule, type KernelWriter } from "./writer.js";
 
 export const THREADS = 256;
 
 /** The entry point shared by kernels that give each of `count` threads one output index `i`. */
 export function perElementMain(
   w: KernelWriter,
-  count: number,
+  count: Extent,
   body: string,
 ): { main: string; workgroups: [number, number, number] } {
   const threads = Math.min(THREADS, w.ctx.maxInvocations);
-  const g = grid(Math.ceil(count / threads), w.ctx.maxWorkgroupsPerDimension);
+  const g = w.grid(count, threads);
   const main = `${ENTRY}(${threads}) fn main(${ENTRY_ARGS}) {
   let i = ${g.index} * ${u(threads)} + lid;
-  if (i >= ${u(count)}) { return; }
+  if (i >= ${w.times(count)}) { return; }
 ${body}
 }`;
   return { main, workgroups: g.workgroups };
@@ -24,6 +24,10 @@ ${body}
 
 export function pointwiseKernel(w: KernelWriter, k: KernelOf<"pointwise">): KernelModule {
   const out = k.anchor.outputs[0];
-  const { main, workgroups } = perElementMain(w, numelOf(shapeOf(out)), `  emit(i, ${w.read(out, "i")});`);
+  const { main, workgroups } = perElementMain(
+    w,
+    w.items(numelOf(shapeOf(out)), out),
+    `  emit(i, ${w.read(out, "i")});`,
+  );
   return w.finish(`${w.epilogue()}\n\n${main}`, workgroups);
 }

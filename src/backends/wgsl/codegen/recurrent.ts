@@ -4,7 +4,7 @@
 import type { KernelOf } from "../plan.js";
 import { shapeOf } from "../prepare.js";
 import { u } from "./indexing.js";
-import { ENTRY, ENTRY_ARGS, grid, type KernelModule, type KernelWriter } from "./writer.js";
+import { ENTRY, ENTRY_ARGS, type KernelModule, type KernelWriter } from "./writer.js";
 
 const THREADS = 256;
 
@@ -26,12 +26,13 @@ export function lstmKernel(w: KernelWriter, k: KernelOf<"lstm">): KernelModule {
     for (var c = 0u; c < ${u(inputs)}; c = c + 1u) { z${g} = z${g} + ${w.read(x, `(t * ${u(batch)} + n) * ${u(inputs)} + c`)} * ${w.read(wih, `(${row}) * ${u(inputs)} + c`)}; }
     for (var c = 0u; c < ${u(hidden)}; c = c + 1u) { z${g} = z${g} + state[now + c] * ${w.read(whh, `(${row}) * ${u(hidden)} + c`)}; }`;
   };
-  const g = grid(batch, w.ctx.maxWorkgroupsPerDimension);
+  const batches = w.items(batch, x);
+  const g = w.grid(batches, 1);
   const main = `var<workgroup> state: array<f32, ${2 * hidden}>;
 
 ${ENTRY}(${THREADS}) fn main(${ENTRY_ARGS}) {
   let n = ${g.index};
-  if (n >= ${u(batch)}) { return; }
+  if (n >= ${w.times(batches)}) { return; }
   var cell: array<f32, ${units}>;
   for (var q = 0u; q < ${u(units)}; q = q + 1u) {
     let unit = lid + q * ${u(THREADS)};

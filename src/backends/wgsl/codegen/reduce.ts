@@ -55,7 +55,7 @@ export function reduceKernel(w: KernelWriter, k: KernelOf<"reduce">): KernelModu
   );
   const element = w.read(x, `base + ${offset}`);
   const finish = (acc: string) => (kind !== "mean" ? acc : t === "f32" ? `${acc} / ${count}.0f` : `${acc} / ${count}i`);
-  const rows = rowShape(w, outputs, count);
+  const rows = rowShape(w, w.items(outputs, x, !reduced.has(0)), count);
   const body = `  let o = r;
   let base = ${base};
   var acc = ${identity(kind, t)};
@@ -80,6 +80,6 @@ export function argmaxKernel(w: KernelWriter, k: KernelOf<"argmax">): KernelModu
     if (v > best) { best = v; index = i32(j); }
   }
   emit(i, index);`;
-  const { main, workgroups } = perElementMain(w, outer * inner, body);
+  const { main, workgroups } = perElementMain(w, w.items(outer * inner, x, axis !== 0), body);
   return w.finish(`${w.epilogue()}\n\n${main}`, workgroups);
 }

@@ -3,7 +3,7 @@
 // which matters on software adapters, where a barrier makes a pipeline take seconds to compile.
 import { u } from "./indexing.js";
 import { perElementMain } from "./pointwise.js";
-import { ENTRY, ENTRY_ARGS, grid, type KernelWriter } from "./writer.js";
+import { ENTRY, ENTRY_ARGS, type Extent, type KernelWriter } from "./writer.js";
 
 /** Rows at least this long get a workgroup each. */
 export const WIDE_ROW = 256;
@@ -39,7 +39,7 @@ export interface RowShape {
   main: (body: string) => { main: string; workgroups: [number, number, number] };
 }
 
-export function rowShape(w: KernelWriter, rows: number, n: number): RowShape {
+export function rowShape(w: KernelWriter, rows: Extent, n: number): RowShape {
   if (n < WIDE_ROW)
     return {
       parallel: false,
@@ -54,10 +54,10 @@ export function rowShape(w: KernelWriter, rows: number, n: number): RowShape {
     once: "if (lid == 0u) ",
     combine: (reduction, value) => `${reduction}(lid, ${value})`,
     main: (body) => {
-      const g = grid(rows, w.ctx.maxWorkgroupsPerDimension);
+      const g = w.grid(rows, 1);
       const main = `${ENTRY}(${GROUP_THREADS}) fn main(${ENTRY_ARGS}) {
   let r = ${g.index};
-  if (r >= ${u(rows)}) { return; }
+  if (r >= ${w.times(rows)}) { return; }
 ${body}
 }`;
       return { main, workgroups: g.workgroups };

@@ -33,6 +33,6 @@ export function topkKernel(w: KernelWriter, k: KernelOf<"topk">): KernelModule {
     last = best;
     lastIndex = pick;
   }`;
-  const { main, workgroups } = perElementMain(w, outer * inner, body);
+  const { main, workgroups } = perElementMain(w, w.items(outer * inner, x, normAxis(axis, shape.length) !== 0), body);
   return w.finish(main, workgroups);
 }

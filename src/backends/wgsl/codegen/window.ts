@@ -88,7 +88,7 @@ ${acc
     return `  emit((nb * ${u(cout)} + ${m}) * ${u(outPlane)} + p, ${v}${bias ? ` + ${w.read(bias, m)}` : ""});`;
   })
   .join("\n")}`;
-  const { main, workgroups } = perElementMain(w, batch * blocks * outPlane, body);
+  const { main, workgroups } = perElementMain(w, w.items(batch * blocks * outPlane, k.anchor.outputs[0]), body);
   return w.finish(`${w.epilogue()}\n\n${main}`, workgroups);
 }
 
@@ -118,6 +118,6 @@ export function poolKernel(w: KernelWriter, k: KernelOf<"pool">): KernelModule {
   var count = 0u;
 ${taps}
   emit(i, ${isMax ? "acc" : `acc / f32(${divisor})`});`;
-  const { main, workgroups } = perElementMain(w, numelOf(out), body);
+  const { main, workgroups } = perElementMain(w, w.items(numelOf(out), node.outputs[0]), body);
   return w.finish(`${w.epilogue()}\n\n${main}`, workgroups);
 }

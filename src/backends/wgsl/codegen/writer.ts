@@ -2,7 +2,7 @@
 // buffer-held value (hiding chunked values and storage conversions), a function per inlined node, the epilogue,
 // and the entry point that a kernel family writes.
 import type { Node, Value } from "../../../compiler/ir/ir.js";
-import type { BindingEntry } from "../../../runtime/manifest.js";
+import type { BatchDispatch, BindingEntry } from "../../../runtime/manifest.js";
 import type { ValueLayout } from "../memory.js";
 import type { PlannedKernel } from "../plan.js";
 import { shapeOf } from "../prepare.js";
@@ -20,7 +20,31 @@ export interface CodegenContext {
   maxWorkgroupsPerDimension: number;
   maxWorkgroupStorageBytes: number;
   maxInvocations: number;
+  /** Set for a bundle whose batch is chosen at run time. */
+  batch?: RuntimeBatch;
 }
+
+/**
+ * How kernels with a run-time batch are generated: the graph's shapes are those at batch `at` (the largest, or a
+ * probe; see compile.ts), and every value's batch, when it has one, is a multiple of its first axis.
+ */
+export interface RuntimeBatch {
+  at: number;
+  max: number;
+  /** Whether the first axis of a value grows with the batch. */
+  batched: (v: Value) => boolean;
+}
+
+/** A count of work items, `perBatch * batch + fixed`; perBatch is 0 for a count the batch does not change. */
+export interface Extent {
+  perBatch: number;
+  fixed: number;
+}
+
+export const fixedExtent = (n: number): Extent => ({ perBatch: 0, fixed: n });
+
+/** Work that is not a multiple of the run-time batch (e.g. the batch times itself); reported as a diagnostic. */
+export class BatchDependent extends Error {}
 
 /** A dispatch too large for the adapter's grid; reported as a diagnostic on the anchor node. */
 export class DispatchTooLarge extends Error {}
@@ -28,17 +52,16 @@ export class DispatchTooLarge extends Error {}
 export interface KernelModule {
   code: string;
   bindings: BindingEntry[];
+  /** At the largest batch. */
   workgroups: [number, number, number];
+  /** The workgroup counts at any batch, for a kernel whose work grows with the run-time batch. */
+  dispatch?: BatchDispatch;
+  /** The binding of the uniform holding the run-time batch, for a kernel that reads it. */
+  batchBinding?: number;
 }
 
-/** A 1-D grid of `count` workgroups laid out in x then y, and the WGSL for the flat workgroup index. */
-export function grid(count: number, maxPerDimension: number): { workgroups: [number, number, number]; index: string } {
-  const x = Math.max(1, Math.min(count, maxPerDimension));
-  const y = Math.ceil(count / x);
-  if (y > maxPerDimension)
-    throw new DispatchTooLarge(`${count} workgroups exceed the adapter's ${maxPerDimension}² grid`);
-  return { workgroups: [x, Math.max(1, y), 1], index: y > 1 ? `(wid.y * ${u(x)} + wid.x)` : "wid.x" };
-}
+/** The WGSL name of the run-time batch (a uniform). */
+const BATCH = "batch_size";
 
 export const ENTRY = `@compute @workgroup_size`;
 export const ENTRY_ARGS = `@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32`;
@@ -52,6 +75,8 @@ export class KernelWriter {
   /** Values numbered in order of first use, so that kernels of the same structure get the same WGSL. */
   private readonly localIds = new Map<Value, number>();
   private needsF16 = false;
+  private readsBatch = false;
+  private dispatch?: BatchDispatch;
 
   constructor(
     readonly ctx: CodegenContext,
@@ -61,6 +86,57 @@ export class KernelWriter {
   readonly use = (helper: string): void => {
     this.helpers.add(helper);
   };
+
+  /**
+   * `count` items over `v` (a number of elements, rows or blocks at the shapes given) as an extent: it grows with
+   * the run-time batch when v's first axis does and the items keep that axis (a reduction over it does not).
+   */
+  items(count: number, v: Value, keepsFirstAxis = true): Extent {
+    const b = this.ctx.batch;
+    if (!b || !keepsFirstAxis || !b.batched(v)) return fixedExtent(count);
+    if (count % b.at !== 0) throw new BatchDependent(`${count} work items at batch ${b.at} are not a multiple of it`);
+    return { perBatch: count / b.at, fixed: 0 };
+  }
+
+  /** The product of two extents; the batch times itself is not an extent. */
+  product(a: Extent, b: Extent): Extent {
+    if (a.perBatch !== 0 && b.perBatch !== 0) throw new BatchDependent("the work grows with the square of the batch");
+    return { perBatch: a.perBatch * b.fixed + b.perBatch * a.fixed, fixed: a.fixed * b.fixed };
+  }
+
+  /** The extent's count at the largest batch: where kernels choose a specialisation, it holds for every batch. */
+  atMax(e: Extent): number {
+    return e.perBatch * (this.ctx.batch?.max ?? 0) + e.fixed;
+  }
+
+  /** `e * k` as a u32 WGSL expression: a literal, or read from the run-time batch. */
+  times(e: Extent, k = 1): string {
+    if (e.perBatch === 0) return u(e.fixed * k);
+    this.readsBatch = true;
+    return `(${BATCH} * ${u(e.perBatch * k)}${e.fixed === 0 ? "" : ` + ${u(e.fixed * k)}`})`;
+  }
+
+  /**
+   * A 1-D grid of workgroups, each taking `per` of `items`, laid out in x then y (sized at the largest batch), and
+   * the WGSL for the flat workgroup index. A grid that grows with the batch is recorded as the kernel's dispatch.
+   */
+  grid(items: Extent, per: number): { workgroups: [number, number, number]; index: string } {
+    const max = this.ctx.maxWorkgroupsPerDimension;
+    const count = Math.ceil(this.atMax(items) / per);
+    const x = Math.max(1, Math.min(count, max));
+    const y = Math.ceil(count / x);
+    if (y > max) throw new DispatchTooLarge(`${count} workgroups exceed the adapter's ${max}² grid`);
+    if (items.perBatch !== 0)
+      this.dispatch = { x: [{ perBatch: items.perBatch, fixed: items.fixed, divisor: per }], y: [], z: [], wrap: x };
+    return { workgroups: [x, Math.max(1, y), 1], index: y > 1 ? `(wid.y * ${u(x)} + wid.x)` : "wid.x" };
+  }
+
+  /** Records a dispatch that is not a flat grid (each of x, y, z counting `ceil(extent / divisor)`). */
+  setDispatch(dims: [Extent, number][]): void {
+    if (dims.every(([e]) => e.perBatch === 0)) return;
+    const [x, y, z] = dims.map(([e, divisor]) => [{ perBatch: e.perBatch, fixed: e.fixed, divisor }]);
+    this.dispatch = { x, y, z };
+  }
 
   /** The WGSL expression of `v`'s element at the flat index `index` (a u32 expression). */
   read(v: Value, index: string): string {
@@ -184,14 +260,23 @@ export class KernelWriter {
       missing.forEach((h) => this.use(h));
       grew = missing.length > 0;
     }
+    const batchBinding = this.readsBatch ? this.bindings.length : undefined;
+    const uniform =
+      batchBinding === undefined ? [] : [`@group(0) @binding(${batchBinding}) var<uniform> ${BATCH}: u32;`];
     const parts = [
       ...(this.needsF16 ? ["enable f16;"] : []),
-      this.declarations.join("\n"),
+      [...this.declarations, ...uniform].join("\n"),
       ...[...this.helpers].sort().map((h) => HELPERS[h]),
       ...functions,
       main,
     ];
-    return { code: `${parts.join("\n\n")}\n`, bindings: this.bindings, workgroups };
+    return {
+      code: `${parts.join("\n\n")}\n`,
+      bindings: this.bindings,
+      workgroups,
+      ...(this.dispatch ? { dispatch: this.dispatch } : {}),
+      ...(batchBinding === undefined ? {} : { batchBinding }),
+    };
   }
 }
 
