@@ -173,9 +173,12 @@ function movesBatch(x: Value, y: Value, symbol: string): boolean {
   return before(x, a) !== before(y, b);
 }
 
-/** The parts of a kernel that must not change with the batch (its workgroups at the maximum aside). */
+/**
+ * The parts of a kernel that must not change with the batch: all but its workgroups at the maximum and the
+ * buffers it binds (the memory planner shares buffers by size, so the probe's numbering may differ).
+ */
 const batchFree = (k: KernelEntry, code: string | undefined) =>
-  JSON.stringify([k.name, k.bindings, k.dispatch, k.batchBinding, code]);
+  JSON.stringify([k.name, k.bindings.map((b) => [b.binding, b.access]), k.dispatch, k.batchBinding, code]);
 
 /**
  * The kernels of the same plan generated at the maximum batch and at a probe batch must be the same: a kernel whose
