@@ -11,6 +11,7 @@ import { benchS2d } from "./s2d.js";
 import { benchStartup, formatStartup } from "./startup.js";
 import { benchWeights } from "./weights.js";
 import { benchWgsl, formatWgslResult, type WgslBenchResult } from "./wgsl.js";
+import { benchWgslBatch, formatWgslBatch } from "./wgsl-batch.js";
 
 const BENCHES: Record<string, () => Promise<{ result: unknown; lines: string[] }>> = {
   // First: the CLI's start-up (it also builds dist/ for the OUS compile), before the heavier benches warm anything.
@@ -76,6 +77,11 @@ const BENCHES: Record<string, () => Promise<{ result: unknown; lines: string[] }
           `writing those bytes from memory ${formatSpread(r.plainWriteMs, "ms", 0)}: compile is ${r.ratioToPlainWrite.toFixed(1)}x the floor`,
       ],
     };
+  },
+  // A run-time batch against static bundles, on the WebGPU adapter (a few minutes on SwiftShader).
+  async "wgsl-batch"() {
+    const result = await benchWgslBatch();
+    return { result, lines: formatWgslBatch(result) };
   },
   // Last: onnxruntime-web's WebGPU EP against netc's WGSL runtime, on the same adapter (minutes on SwiftShader).
   async wgsl() {

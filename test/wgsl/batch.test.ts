@@ -1,8 +1,13 @@
 // A bundle with a run-time batch: one bundle, compiled once with the batch symbolic (one set of kernels that read
 // the batch from a uniform, dispatches sized by the runtime), runs batches 1 to its maximum and gives exactly the
 // rows of the static bundle compiled for each batch (--set B=b), on the same device.
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { compileFile } from "../../src/api.js";
+import { runOnnx } from "../../src/backends/onnx/run.js";
+import { interpret } from "../../src/compiler/ir/interpret.js";
 import { bundleOf, compileWgsl, runtimeBatchSymbol } from "../../src/backends/wgsl/index.js";
 import { compileToGraph } from "../../src/driver.js";
 import type { Graph } from "../../src/compiler/ir/ir.js";
@@ -108,6 +113,30 @@ describe("bundles with a run-time batch", () => {
     expect(broken((m) => (m.batch.max = 5))).toThrow(/multiple of batch.max/);
     expect(broken((m) => (m.kernels[0].dispatch.x[0].divisor = 0))).toThrow(/dispatch.x\[0\].divisor/);
     expect(broken((m) => (m.kernels[0].batchBinding = 0))).toThrow(/batchBinding/);
+  });
+
+  it("tiny: the bundle's ONNX fallback keeps the batch symbolic and runs batch 1 and 3 as the interpreter does", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "netc-batch-fallback-"));
+    try {
+      const out = join(dir, "bundle");
+      const r = compileFile("examples/tiny.net", out, { target: "wgsl", maxBatch: MAX });
+      expect(codes(r)).toEqual([]);
+      const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
+      expect(manifest.batch).toEqual({ symbol: "B", max: MAX });
+      const graph = graphOf("examples/tiny.net", {});
+      for (const b of [1, 3]) {
+        const x = random("f32", [b, 8, 64], 20 + b);
+        const [got] = (await runOnnx(join(out, manifest.fallback.onnx), { frames: x })).values();
+        const [want] = interpret(graph, new Map([["frames", x]]), new Map(), { seed: 0 }).outputs.values();
+        expect(got.shape).toEqual([b, 7]);
+        const worst = Math.max(
+          ...Array.from(got.data as Float32Array, (v, i) => Math.abs(v - (want.data as Float32Array)[i])),
+        );
+        expect(worst, `batch ${b}`).toBeLessThan(1e-4);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe.skipIf(!gpu)(`on WebGPU${reason ? ` (skipped: ${reason})` : ""}`, () => {
