@@ -104,7 +104,7 @@ describe("bundles with a run-time batch", () => {
 
   it("manifests that break the batch fields are refused", () => {
     const { program } = compileWgsl(graphOf("examples/tiny.net", {}), { maxBatch: MAX });
-    const broken = (edit: (m: Record<string, any>) => void) => {
+    const broken = (edit: (m: ReturnType<typeof JSON.parse>) => void) => {
       const m = JSON.parse(JSON.stringify(program!.manifest));
       edit(m);
       return () => validateManifest(m);

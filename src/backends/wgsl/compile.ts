@@ -2,7 +2,7 @@
 // buffers' contents and the manifest the runtime loads. Nothing here touches the file system (see bundle.ts).
 import { makeDiagnostic } from "../../diagnostics/codes.js";
 import { type Diagnostic, hasErrors } from "../../diagnostics/diagnostics.js";
-import type { Graph, Node, Value } from "../../compiler/ir/ir.js";
+import type { Graph, Value } from "../../compiler/ir/ir.js";
 import { bindDims } from "../../compiler/ir/bind-dims.js";
 import {
   BUNDLE_FORMAT,
@@ -32,7 +32,7 @@ import {
 } from "./batch.js";
 import { DEFAULT_LIMITS, type WgslLimits } from "./limits.js";
 import { chunkSizes, type MemoryPlan, memoryOptions, planMemory } from "./memory.js";
-import { type KernelPlan, type PlannedKernel, planKernels } from "./plan.js";
+import { type KernelPlan, planKernels } from "./plan.js";
 import { type PreparedGraph, prepareGraph, shapeOf } from "./prepare.js";
 import { f16Warnings } from "./precision.js";
 
