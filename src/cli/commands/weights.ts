@@ -1,5 +1,6 @@
 // `netc weights inspect <ckpt>` and `netc weights import <[name=]ckpt>... --model file.net -o out.safetensors`.
 import { DiagnosticError, SourceMap } from "../../diagnostics/diagnostics.js";
+import { readAll } from "../../util/lazy-tensor.js";
 import { inspectCheckpoint, openCheckpoint, writeSafetensors } from "../../weights/index.js";
 import { IMPORTED_FOR_MODEL } from "../../weights/model-weights.js";
 import { displayPath } from "../../util/source-paths.js";
@@ -36,7 +37,7 @@ export function weightsImportCommand(checkpoints: string[], opts: WeightsImportO
   const { weights: loaded, inputs } = compileWithWeights(opts.model, { ...opts, weights: checkpoints });
   try {
     checkFileOutput(opts.output, inputs, "the safetensors file");
-    writeSafetensors(opts.output, loaded!, {
+    writeSafetensors(opts.output, readAll(loaded!), {
       metadata: new Map([
         [IMPORTED_FOR_MODEL, displayPath(opts.model)],
         ["netc.checkpoint", checkpoints.join(" ")],
