@@ -113,7 +113,8 @@ export function writeOnnx(path: string, graph: Graph, opts: WriteOnnxOptions = {
   }
 
   const slice = opts.writeSlice ?? WRITE_SLICE;
-  const total = modelBytes + (external?.byteLength ?? 0);
+  // The bytes that go out: the model, and the side file's tensors (not the alignment gaps between them).
+  const total = (external?.chunks ?? []).reduce((n, c) => n + c.bytes.byteLength, modelBytes);
   let done = 0;
   const written = (n: number) => {
     done += n;

@@ -1,6 +1,5 @@
 // `netc weights inspect <ckpt>` and `netc weights import <[name=]ckpt>... --model file.net -o out.safetensors`.
 import { DiagnosticError, SourceMap } from "../../diagnostics/diagnostics.js";
-import { readAll } from "../../util/lazy-tensor.js";
 import { inspectCheckpoint, openCheckpoint, writeSafetensors } from "../../weights/index.js";
 import { IMPORTED_FOR_MODEL } from "../../weights/model-weights.js";
 import { displayPath } from "../../util/source-paths.js";
@@ -32,12 +31,19 @@ export interface WeightsImportOptions {
   quiet?: boolean;
 }
 
-/** Each checkpoint is `file` or `name=file` (the model's `weights name { }` rules), as with `compile --weights`. */
+/**
+ * Each checkpoint is `file` or `name=file` (the model's `weights name { }` rules), as with `compile --weights`. The
+ * tensors go from the checkpoints into the file one at a time (streamed), never all in memory.
+ */
 export function weightsImportCommand(checkpoints: string[], opts: WeightsImportOptions): void {
-  const { weights: loaded, inputs } = compileWithWeights(opts.model, { ...opts, weights: checkpoints });
+  const { weights: loaded, inputs } = compileWithWeights(opts.model, {
+    ...opts,
+    weights: checkpoints,
+    streamWeights: true,
+  });
   try {
     checkFileOutput(opts.output, inputs, "the safetensors file");
-    writeSafetensors(opts.output, readAll(loaded!), {
+    writeSafetensors(opts.output, loaded!, {
       metadata: new Map([
         [IMPORTED_FOR_MODEL, displayPath(opts.model)],
         ["netc.checkpoint", checkpoints.join(" ")],
