@@ -13,7 +13,7 @@ export interface ProgressOptions {
   stream?: ProgressStream;
   /** Milliseconds since some fixed point (tests pass a fake clock). */
   now?: () => number;
-  /** Nothing is drawn before this many milliseconds: quick work stays silent. */
+  /** Nothing is drawn before this many milliseconds (default 300, 0 when forced): quick work stays silent. */
   delayMs?: number;
   /** How often the elapsed time is redrawn while the event loop is free (0: only on updates). */
   tickMs?: number;
@@ -39,7 +39,7 @@ const WIDTH = 30;
 export function progressBar(label: string, options: ProgressOptions = {}): Progress {
   const stream = options.stream ?? process.stderr;
   const now = options.now ?? Date.now;
-  const delay = options.delayMs ?? 300;
+  const delay = options.delayMs ?? (options.force ? 0 : 300);
   const terminal = stream.isTTY === true;
   const enabled = options.force === true || (terminal && !process.env.CI);
   const lineMs = options.lineMs ?? 1000;
