@@ -1,5 +1,5 @@
 // Compiling the largest reference model, OUS (two streams through CLIP ViT-L/14, about 1.3 GB of fp32 weights, random
-// weights from --seed), with the installed CLI (`dist/`, built by bench/startup.ts) in fresh processes: wall-clock
+// weights from --seed), with the installed CLI (`dist/`, built first by bench/run.ts) in fresh processes: wall-clock
 // time and peak resident memory, as one ONNX file and with --external-data (model + side file). Interleaved round by
 // round with the floors: writing the same number of bytes as the ONNX file to disk from memory (time), and the peak
 // memory of the same CLI compiling examples/tiny.net (what the process holds before any weight: memory). The weights
