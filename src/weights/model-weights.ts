@@ -10,8 +10,7 @@ import type { Graph } from "../compiler/ir/ir.js";
 import type { HostTensor } from "../util/tensor.js";
 import { findStateDict, openCheckpoint, type Checkpoint } from "./checkpoint.js";
 import { WeightCodes } from "../diagnostics/weight-codes.js";
-import type { ProgressCallback } from "./layout.js";
-import type { TensorEntry } from "./layout.js";
+import type { ProgressCallback, TensorEntry } from "./layout.js";
 import { type LazyTensor, lazyTensor } from "../util/lazy-tensor.js";
 import {
   type DeclaredWeight,
