@@ -25,6 +25,8 @@ export interface CompileOptions {
   tap: string[];
   /** `--deploy`: weights stored in kernel layout (see EmitOnnxOptions.kernelLayoutWeights). */
   deploy?: boolean;
+  /** WGSL: bytes per weight shard (`--shard-size`; default 4 MiB). */
+  shardSize?: number;
   /** WGSL: also write the model as ONNX (`model.onnx`) for the runtime's fallback; `--no-fallback` is false. */
   fallback?: boolean;
   allowMissing: boolean;
@@ -123,14 +125,20 @@ function emit(file: string, opts: CompileOptions, progress: Progress): void {
   const prepared = compileWithWeights(file, opts, progress);
   progress.phase(opts.target === "wgsl" ? "generating WGSL kernels" : "writing ONNX");
   const batch = opts.target === "wgsl" ? runtimeBatch(file, opts, prepared.graph) : undefined;
-  const written = emitToDisk(prepared, opts.output, { ...opts, debugOutputs: tapsWanted(opts), file, batch });
+  const written = emitToDisk(prepared, opts.output, {
+    ...opts,
+    debugOutputs: tapsWanted(opts),
+    file,
+    batch,
+    shardBytes: opts.shardSize,
+  });
   progress.clear();
   report(written.diagnostics, prepared.front.sources);
   const randomWeights = prepared.weights ? "" : ` (random weights, seed ${opts.seed})`;
   const batches = batch ? `, batch ${batch.symbol} from 1 to ${batch.max}` : "";
   process.stderr.write(
     opts.target === "wgsl"
-      ? `wrote ${opts.output}/ (${written.kernels} kernels${batches})${randomWeights}\n`
+      ? `wrote ${opts.output}/ (${written.kernels} kernels${batches}, ${written.shards} weight shards)${randomWeights}\n`
       : `wrote ${opts.output}${randomWeights}\n`,
   );
 }
