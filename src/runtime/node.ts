@@ -118,7 +118,12 @@ export function readBundleDir(dir: string): WgslBundle {
   /** A content-named file of the bundle, checked against the manifest's size and hash. */
   const checked = (entry: BundleFile): Uint8Array<ArrayBuffer> => {
     const bytes = new Uint8Array(read(entry.file, entry.bytes));
-    checkBundleFile(entry, bytes, createHash("sha256").update(bytes).digest("hex"));
+    try {
+      checkBundleFile(entry, bytes, createHash("sha256").update(bytes).digest("hex"));
+    } catch (e) {
+      if (e instanceof WgslRuntimeError) throw new WgslRuntimeError(`${dir}: ${e.message}`, e.code);
+      throw e;
+    }
     return bytes;
   };
   const shaders = unpackShaders(m, checked(m.shaders));

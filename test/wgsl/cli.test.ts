@@ -130,7 +130,7 @@ describe.skipIf(!gpu)(`netc with WGSL bundles${reason ? ` (skipped: ${reason})` 
     writeFileSync(join(broken, shard), bytes);
     const r = await netc("run", broken, "--input", `x=${join(dir, "x.npy")}`);
     expect(r.code).toBe(1);
-    expect(r.err).toContain(`error NET7051: the bundle file ${shard} has the SHA-256`);
+    expect(r.err).toContain(`: the bundle file ${shard} has the SHA-256`);
     expect(r.err).toContain("(a partial, stale or tampered file)");
   });
 
