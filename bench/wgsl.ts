@@ -7,7 +7,6 @@
 // The models are the reference models at reduced sizes (software adapters take minutes on the full ones);
 // NETC_BENCH_WGSL_MODELS=ifdd,s2d picks some of them.
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type * as OrtWeb from "onnxruntime-web";

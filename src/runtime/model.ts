@@ -247,7 +247,11 @@ async function uploadShards(
   let index = 0;
   for await (const shard of shards) {
     const entry = m.weights.shards[index];
-    if (!entry) throw new WgslRuntimeError(`the bundle has more weight shards than the ${index} its manifest lists`, BUNDLE_ERROR.ShardMismatch);
+    if (!entry)
+      throw new WgslRuntimeError(
+        `the bundle has more weight shards than the ${index} its manifest lists`,
+        BUNDLE_ERROR.ShardMismatch,
+      );
     if (shard.byteLength !== entry.bytes)
       throw new WgslRuntimeError(
         `the bundle file ${entry.file} has ${shard.byteLength} bytes; the manifest says ${entry.bytes}`,

@@ -227,7 +227,11 @@ function weightShards(v: unknown, buffers: readonly { size: number; weight?: str
     const last = i === shards.length - 1;
     const bytes = own(bundleFile(s, `weights.shards[${i}]`, 1, shardBytes), "bytes") as number;
     if (!last && bytes !== shardBytes)
-      throw manifestError(`weights.shards[${i}].bytes`, bytes, `weights.shardBytes (${shardBytes}): only the last shard is shorter`);
+      throw manifestError(
+        `weights.shards[${i}].bytes`,
+        bytes,
+        `weights.shardBytes (${shardBytes}): only the last shard is shorter`,
+      );
     total += bytes;
   });
   const sizeOf = new Map<string, number>();
@@ -250,7 +254,8 @@ function weightShards(v: unknown, buffers: readonly { size: number; weight?: str
     end = offset + bytes;
   });
   const unplaced = [...sizeOf.keys()].find((name) => !placed.has(name));
-  if (unplaced !== undefined) throw manifestError("weights.tensors", `no entry for ${unplaced}`, "every weight a buffer names");
+  if (unplaced !== undefined)
+    throw manifestError("weights.tensors", `no entry for ${unplaced}`, "every weight a buffer names");
 }
 
 /** `shaders`: one file, and each kernel shader a byte range inside it. */
@@ -325,7 +330,10 @@ export function unpackShaders(m: BundleManifest, bytes: Uint8Array): Map<string,
     try {
       shaders.set(s.name, decoder.decode(bytes.subarray(s.offset, s.offset + s.bytes)));
     } catch {
-      throw new WgslRuntimeError(`${m.shaders.file}: the shader ${s.name} is not UTF-8 text`, BUNDLE_ERROR.ShardMismatch);
+      throw new WgslRuntimeError(
+        `${m.shaders.file}: the shader ${s.name} is not UTF-8 text`,
+        BUNDLE_ERROR.ShardMismatch,
+      );
     }
   }
   return shaders;

@@ -48,9 +48,12 @@ describe.skipIf(!gpu)(`netc with WGSL bundles${reason ? ` (skipped: ${reason})` 
     ]);
     // Each content file is named by the start of its SHA-256.
     for (const f of files.filter((f) => /-[0-9a-f]{16}\./.test(f)))
-      expect(createHash("sha256").update(readFileSync(join(dir, "bundle", f))).digest("hex").slice(0, 16)).toBe(
-        f.split("-")[1].split(".")[0],
-      );
+      expect(
+        createHash("sha256")
+          .update(readFileSync(join(dir, "bundle", f)))
+          .digest("hex")
+          .slice(0, 16),
+      ).toBe(f.split("-")[1].split(".")[0]);
     expect((await netc("compile", net, "--set", "B=2", "-o", join(dir, "tiny.onnx"))).code).toBe(0);
     // The bundle's ONNX fallback is the model `netc compile` writes as ONNX, byte for byte.
     const onnx = files.find((f) => f.endsWith(".onnx"))!;

@@ -1,7 +1,5 @@
 // The runtime: typed inputs in, typed outputs out, reusable across runs; bad inputs, broken shaders and a lost
 // device are errors, never hangs. Also the plans that only run correctly if chunking and binding limits work.
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { GraphBuilder } from "../../src/compiler/ir/builder.js";
 import { requestDeviceFor } from "../../src/runtime/device.js";

@@ -235,7 +235,9 @@ export function emitWgslBundle(
   const badShardSize = opts.shardBytes === undefined ? undefined : shardSizeProblem(opts.shardBytes);
   if (badShardSize)
     return {
-      diagnostics: [makeDiagnostic(WgslCodes.BadShardSize, badShardSize, undefined, { hint: "e.g. --shard-size 4MiB" })],
+      diagnostics: [
+        makeDiagnostic(WgslCodes.BadShardSize, badShardSize, undefined, { hint: "e.g. --shard-size 4MiB" }),
+      ],
     };
   const result = opts.batch
     ? compileWgslBatched(opts.batch.symbol, opts.batch.max, opts.batch.graphOf, opts)
