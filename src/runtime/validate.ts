@@ -215,7 +215,8 @@ function bundleFile(v: unknown, field: string, minBytes: number, maxBytes: numbe
 
 /**
  * `weights`: shards of `shardBytes` each (the last one up to that), and tensors at 4-byte aligned offsets inside
- * their concatenation, in order and without overlap, each the contents of the buffers naming it (never larger).
+ * their concatenation, in order and without overlap, each the contents of the buffers naming it (never larger),
+ * the last one ending where the shards do.
  */
 function weightShards(v: unknown, buffers: readonly { size: number; weight?: string }[]): void {
   const w = object(v, "weights");
@@ -256,6 +257,8 @@ function weightShards(v: unknown, buffers: readonly { size: number; weight?: str
   const unplaced = [...sizeOf.keys()].find((name) => !placed.has(name));
   if (unplaced !== undefined)
     throw manifestError("weights.tensors", `no entry for ${unplaced}`, "every weight a buffer names");
+  // Nothing to download beyond the last tensor: a manifest cannot make a page fetch bytes no buffer takes.
+  if (total !== end) throw manifestError("weights.shards", `${total} bytes in all`, `the tensors' ${end} bytes`);
 }
 
 /** `shaders`: one file, and each kernel shader a byte range inside it. */
@@ -277,7 +280,6 @@ function shaderPack(v: unknown, kernelShaders: readonly string[]): void {
 }
 
 /** Checks `value` (parsed manifest.json) against the bundle schema; returns it typed, or throws WgslRuntimeError. */
-
 export function validateManifest(value: unknown): BundleManifest {
   const m = object(value, "the manifest");
   if (own(m, "format") !== BUNDLE_FORMAT)

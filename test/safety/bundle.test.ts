@@ -138,6 +138,14 @@ describe("readBundleDir", () => {
       (m) => void (m.weights.tensors[0].offset = 1 << 30),
       /NET7011 .*weights\.tensors\[0\]\.offset is 1073741824/,
     ],
+    [
+      "a shard beyond the tensors",
+      (m) => {
+        m.weights.shardBytes = m.weights.shards[0].bytes;
+        m.weights.shards.push({ ...m.weights.shards[0], bytes: 4 });
+      },
+      /NET7011 .*weights\.shards is "\d+ bytes in all"; expected the tensors' \d+ bytes/,
+    ],
     ["a misaligned tensor", (m) => void (m.weights.tensors[1].offset += 2), /NET7011 .*weights\.tensors\[1\]/],
     [
       "overlapping tensors",
