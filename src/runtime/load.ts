@@ -39,7 +39,7 @@ export interface LoadProgress {
   totalBytes: number;
   /** Of loadedBytes, those read from Cache Storage. */
   cachedBytes: number;
-  /** Every file after the manifest came from Cache Storage (so far). */
+  /** Every file after the manifest read so far came from Cache Storage (false until one has). */
   fromCache: boolean;
   /** Kernel pipelines compiled so far, of totalPipelines (loadModel on WebGPU; 0 of 0 elsewhere and before). */
   compiledPipelines: number;
@@ -152,7 +152,7 @@ export async function openBundle(
     loadedBytes: 0,
     totalBytes: 0,
     cachedBytes: 0,
-    fromCache: true,
+    fromCache: false,
     compiledPipelines: 0,
     totalPipelines: 0,
   };
@@ -205,6 +205,7 @@ export async function openBundle(
   const store =
     opts.cache && globalThis.caches ? await globalThis.caches.open(opts.cacheName ?? "netc-bundles") : undefined;
 
+  let fetchedFiles = 0;
   /** A content-named file: from the cache when kept there and intact, else fetched, checked, then kept. */
   const file = async (entry: BundleFile): Promise<Uint8Array<ArrayBuffer>> => {
     const key = urlOf(entry.file).href;
@@ -213,11 +214,13 @@ export async function openBundle(
       const bytes = new Uint8Array(await cached.arrayBuffer());
       if (bytes.byteLength === entry.bytes && (await sha256(bytes)) === entry.sha256) {
         progress.cachedBytes += bytes.byteLength;
+        progress.fromCache = fetchedFiles === 0;
         got(bytes.byteLength);
         return bytes;
       }
       await store!.delete(key); // damaged or stale: fetched again below
     }
+    fetchedFiles++;
     progress.fromCache = false;
     const bytes = await get(entry.file, entry.bytes, entry.bytes);
     checkBundleFile(entry, bytes, await sha256(bytes));
