@@ -175,7 +175,7 @@ function valuesAt(analysis: Analysis, file: string, offset: number) {
 
 function describeValues(analysis: Analysis, v: NonNullable<ReturnType<typeof valuesAt>>): string[] {
   const lines = [...v.shown].map(([shown, path]) => (v.shown.size > 1 && path ? `${shown}  (in ${path})` : shown));
-  if (v.shown.size > 1) lines.push(`(${v.count} evaluations; the first ${v.shown.size} distinct shown)`);
+  if (v.shown.size > 1) lines.push(`(${v.count} evaluations; ${v.shown.size} distinct values shown)`);
   if (v.layer) {
     const params = paramCount(analysis, v.layer.path);
     if (params)

@@ -7,7 +7,8 @@ import type { Readable, Writable } from "node:stream";
 import type { Diagnostic, Span } from "../diagnostics/diagnostics.js";
 import { formatSource } from "../dsl/format/index.js";
 import { packageFolder } from "../util/package-folder.js";
-import { type Analysis, analyse, diskPath } from "./analysis.js";
+import { type Analysis, analyse, diskPath, readerOf } from "./analysis.js";
+import { AnalysisHistory, ParseCache } from "./reuse.js";
 import { type ContentChange, type Position, positionIn, type Range, TextDocument } from "./documents.js";
 import {
   completionsAt,
@@ -51,6 +52,9 @@ export class LanguageServer {
   private readonly connection: Connection;
   private readonly documents = new Map<string, TextDocument>();
   private readonly analyses = new Map<string, { version: number; analysis: Analysis }>();
+  private readonly histories = new Map<string, AnalysisHistory>();
+  /** Every file's last parse, shared by the documents (the standard library is parsed once). */
+  readonly parses = new ParseCache();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private shuttingDown = false;
   private readonly debounceMs: number;
@@ -100,6 +104,7 @@ export class LanguageServer {
       clearTimeout(this.timers.get(uri));
       this.documents.delete(uri);
       this.analyses.delete(uri);
+      this.histories.delete(uri);
       this.connection.notify("textDocument/publishDiagnostics", { uri, diagnostics: [] });
     });
     c.onRequest("textDocument/hover", (p: PositionParams) =>
@@ -191,7 +196,11 @@ export class LanguageServer {
         .filter((d) => d.uri.startsWith("file:"))
         .map((d) => [uriToPath(d.uri), d.text] as const),
     );
-    const analysis = analyse(uriToPath(uri), doc.text, openTexts);
+    let history = this.histories.get(uri);
+    if (!history) this.histories.set(uri, (history = new AnalysisHistory()));
+    const earlier = history.find(doc.text, readerOf(openTexts), diskPath);
+    const analysis = earlier ?? analyse(uriToPath(uri), doc.text, openTexts, this.parses);
+    if (!earlier) history.add(analysis);
     this.analyses.set(uri, { version: doc.version, analysis });
     return analysis;
   }
