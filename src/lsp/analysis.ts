@@ -5,7 +5,9 @@ import { resolve } from "node:path";
 import type * as A from "../dsl/1-parse/ast.js";
 import type { Program } from "../dsl/2-analyze/load.js";
 import { type ReadFile, readFromDisk } from "../dsl/2-analyze/load.js";
-import type { Diagnostic, SourceMap, Span } from "../diagnostics/diagnostics.js";
+import { type Diagnostic, SourceMap, type Span } from "../diagnostics/diagnostics.js";
+import { CliCodes, makeDiagnostic } from "../diagnostics/codes.js";
+import { MAX_SOURCE_BYTES } from "../util/input-file.js";
 import { compileToGraph } from "../driver.js";
 import type { Graph } from "../compiler/ir/ir.js";
 import { shapeToString } from "../compiler/ir/dim.js";
@@ -116,6 +118,20 @@ export function analyse(
   parses: ParseCache = new ParseCache(),
 ): Analysis {
   const started = performance.now();
+  const file = displayPath(path);
+  if (Buffer.byteLength(text, "utf8") > MAX_SOURCE_BYTES) {
+    const sources = new SourceMap();
+    sources.add(file, "");
+    const message = `${file} is ${Buffer.byteLength(text, "utf8")} bytes, more than the ${MAX_SOURCE_BYTES} netc reads: not analysed`;
+    return {
+      file,
+      text,
+      diagnostics: [makeDiagnostic(CliCodes.LspDocumentTooLarge, message)],
+      sources,
+      values: new Map(),
+      elapsedMs: performance.now() - started,
+    };
+  }
   const values = new Map<string, Map<string, SpanValues>>();
   const observe = (span: Span, value: Val, scope: string) => {
     let inFile = values.get(span.file);
@@ -126,7 +142,6 @@ export function analyse(
     entry.add(value, scope);
   };
   const readFile = readerOf(openTexts);
-  const file = displayPath(path);
   const result = compileToGraph(text, {
     file: path,
     readFile,

@@ -9,7 +9,7 @@ import { forEachExpr, forEachStmt, stmtExprs } from "../dsl/2-analyze/rules/walk
 import type { Span } from "../diagnostics/diagnostics.js";
 import { type Analysis, sourceFileOf } from "./analysis.js";
 
-type Decl = A.BlockDecl | A.FnDecl | A.ModelDecl;
+export type Decl = A.BlockDecl | A.FnDecl | A.ModelDecl;
 
 /** A name's definition: where it is declared and what it is. */
 export interface Definition {
@@ -42,7 +42,7 @@ function patternNames(p: A.Pattern): { name: string; span: Span }[] {
 }
 
 /** Every name a declaration binds, in source order. */
-function localDefinitions(decl: Decl): Definition[] {
+export function localDefinitions(decl: Decl): Definition[] {
   const defs: Definition[] = [];
   if (decl.kind === "Fn")
     for (const p of decl.params) defs.push({ name: p.name.name, span: p.name.span, what: "parameter", param: p });
@@ -64,7 +64,7 @@ function localDefinitions(decl: Decl): Definition[] {
   return defs;
 }
 
-function globalDefinitions(analysis: Analysis): Definition[] {
+export function globalDefinitions(analysis: Analysis): Definition[] {
   return (analysis.program?.files ?? []).flatMap((f) =>
     declsOf(f).map(
       (d): Definition => ({
@@ -78,7 +78,7 @@ function globalDefinitions(analysis: Analysis): Definition[] {
 }
 
 /** The declaration (block, fn, model) of a file that holds an offset. */
-function enclosing(file: A.SourceFile, offset: number): Decl | undefined {
+export function enclosing(file: A.SourceFile, offset: number): Decl | undefined {
   return declsOf(file).find((d) => contains(d.span, offset));
 }
 
