@@ -61,8 +61,8 @@ export interface Analysis {
   sources: SourceMap;
   program?: Program;
   graph?: Graph;
-  /** By span file, then by `start:end`. */
-  values: Map<string, Map<string, SpanValues>>;
+  /** By span file, then by spanKey. */
+  values: Map<string, Map<number, SpanValues>>;
   /** Milliseconds the front end took. */
   elapsedMs: number;
 }
@@ -95,6 +95,11 @@ export function renderValue(v: Val): string {
     default:
       return show(v);
   }
+}
+
+/** A span's offsets as one number (a string key costs more than the elaboration's observing is worth). */
+export function spanKey(span: { start: number; end: number }): number {
+  return span.start * 2 ** 25 + span.end;
 }
 
 /** The file on disk behind a span's file name. */
@@ -132,11 +137,11 @@ export function analyse(
       elapsedMs: performance.now() - started,
     };
   }
-  const values = new Map<string, Map<string, SpanValues>>();
+  const values = new Map<string, Map<number, SpanValues>>();
   const observe = (span: Span, value: Val, scope: string) => {
     let inFile = values.get(span.file);
     if (!inFile) values.set(span.file, (inFile = new Map()));
-    const key = `${span.start}:${span.end}`;
+    const key = spanKey(span);
     let entry = inFile.get(key);
     if (!entry) inFile.set(key, (entry = new SpanValues(span)));
     entry.add(value, scope);

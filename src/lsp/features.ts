@@ -7,7 +7,7 @@ import { signatureText } from "../dsl/signatures/signature.js";
 import { KEYWORDS as LEXER_KEYWORDS } from "../dsl/1-parse/lexer.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "../dsl/2-analyze/rules/walk.js";
 import type { Span } from "../diagnostics/diagnostics.js";
-import { type Analysis, sourceFileOf } from "./analysis.js";
+import { type Analysis, sourceFileOf, spanKey } from "./analysis.js";
 
 export type Decl = A.BlockDecl | A.FnDecl | A.ModelDecl;
 
@@ -228,7 +228,7 @@ export function hoverAt(analysis: Analysis, file: string, offset: number): Hover
       if (s.kind === "Layer" && s.path.some((p) => contains(p.span, offset))) bound = s.init;
     });
     if (bound) {
-      const v = analysis.values.get(file)?.get(`${bound.span.start}:${bound.span.end}`);
+      const v = analysis.values.get(file)?.get(spanKey(bound.span));
       if (v) {
         let lines = describeValues(analysis, v);
         if (element !== undefined && element >= 0) lines = [...v.shown.keys()].map((s) => splitTuple(s)[element!] ?? s);
@@ -295,7 +295,7 @@ export function letShapeHints(analysis: Analysis, file: string): { offset: numbe
   for (const d of declsOf(source))
     forEachStmt(d.body, (s) => {
       if (s.kind !== "Let" || s.type) return;
-      const v = values.get(`${s.value.span.start}:${s.value.span.end}`);
+      const v = values.get(spanKey(s.value.span));
       const [first] = v ? v.shown.keys() : [];
       if (first !== undefined && !v!.layer) hints.push({ offset: s.pattern.span.end, label: `: ${first}` });
     });
