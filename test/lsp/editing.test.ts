@@ -196,6 +196,17 @@ describe("hover without concrete values", () => {
     expect(await client.hover(doc, "l(h)", 2)).toContain("f32[B, dim]");
   });
 
+  it("does not report what only the symbol causes (a loop over a symbolic count)", async () => {
+    const path = resolve(ROOT, "examples/lsp-symbolic-loop.net");
+    const text =
+      "model M(n: int)(x: f32[B, 4]) -> f32[B, 4] {\n  let y = relu(x)\n  for i in 0..n {\n    y = relu(y)\n  }\n  return y\n}\n";
+    const doc = client.open(path, text);
+    const check = compileToGraph(text, { file: path, requireModel: false });
+    expect(check.diagnostics.map((d) => d.code)).toEqual(["NET2006"]);
+    expect((await client.diagnostics(doc, 1)).map((d) => d.code)).toEqual(["NET2006"]);
+    expect(await client.hover(doc, "y = relu(x)", 0)).toContain("y: f32[B, 4]");
+  });
+
   it("shows the symbolic shapes of a block no model uses", async () => {
     const path = resolve(ROOT, "examples/lsp-library.net");
     const text = "block Double(k: int)(y: f32[N, k]) -> f32[N, 2 * k] {\n  let z = concat([y, y], 1)\n  return z\n}\n";

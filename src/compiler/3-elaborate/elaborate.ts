@@ -332,6 +332,7 @@ export class Elaborator {
       } else if (!args && this.symbolicParams && p.type.kind === "NamedType" && ["int", "dim"].includes(p.type.name)) {
         this.keep([makeDiagnostic(CheckCodes.MissingArgument, `${owner} needs a value for '${p.name.name}'`, p.span)]);
         this.symbolicSizes = true;
+        this.tookSymbols = true;
         v = int(sym(p.name.name));
       } else fail(CheckCodes.MissingArgument, `${owner} needs a value for '${p.name.name}'`, args ? undefined : p.span);
       v = coerce(p.type, v);
@@ -593,6 +594,8 @@ export class Elaborator {
   private symbolicSizes = false;
   /** See ElaborateOptions.symbolicParams. */
   private symbolicParams = false;
+  /** A model parameter became a symbol: a step that needs its concrete value is not the user's error (NET2006 is). */
+  private tookSymbols = false;
 
   /**
    * Runs one statement. When it fails, its error is kept, the names it would have bound are poisoned (their uses
@@ -621,6 +624,7 @@ export class Elaborator {
   private keep(diagnostics: readonly Diagnostic[]): void {
     for (const d of diagnostics)
       if (
+        !(this.tookSymbols && SYMBOLIC_LIMITS.has(d.code)) &&
         !this.errors.some((k) => k.code === d.code && k.span?.file === d.span?.file && k.span?.start === d.span?.start)
       )
         this.errors.push(d);
