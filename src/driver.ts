@@ -5,7 +5,7 @@
 import type * as A from "./dsl/1-parse/ast.js";
 import { parseExpression } from "./dsl/1-parse/parse.js";
 import { checkProgram } from "./dsl/2-analyze/check.js";
-import { loadProgram, type Program, type ReadFile, readFromDisk } from "./dsl/2-analyze/load.js";
+import { loadProgram, type ParseFile, type Program, type ReadFile, readFromDisk } from "./dsl/2-analyze/load.js";
 import { displayPath, isStdlibFile, sourceFilePath } from "./util/source-paths.js";
 import { summarisePaths } from "./util/paths.js";
 import { CheckCodes, makeDiagnostic } from "./diagnostics/codes.js";
@@ -13,7 +13,7 @@ import { type Diagnostic, DiagnosticError, hasErrors, type SourceMap } from "./d
 import { Elaborator, type ValueObserver, type WeightRuleUse } from "./compiler/3-elaborate/elaborate.js";
 import { parseTapOption, TapSelection } from "./compiler/3-elaborate/tap-selection.js";
 import type { Graph, Value } from "./compiler/ir/ir.js";
-import { runPasses } from "./compiler/ir/passes/index.js";
+import { eliminateDeadCode, runPasses } from "./compiler/ir/passes/index.js";
 import { verifyGraph } from "./compiler/ir/verify.js";
 import { emitOnnx, writeOnnx } from "./backends/onnx/index.js";
 import { type OnnxSummary, summarizeOnnx } from "./backends/onnx/summary.js";
@@ -37,8 +37,14 @@ export interface FrontendOptions {
   readFile?: ReadFile;
   /** `--set name=value`: model parameters and free input dimensions (e.g. B=4). */
   overrides?: Record<string, string>;
-  /** Run the IR passes (constant folding, CSE, DCE); on by default. */
-  optimize?: boolean;
+  /**
+   * Run the IR passes (constant folding, CSE, DCE); on by default. "dead-code": only dead-code elimination, which marks
+   * the weights nothing reads (NET2015), without the verifier: the language server's diagnostics at a fraction of
+   * the cost (the other passes report nothing a user can fix).
+   */
+  optimize?: boolean | "dead-code";
+  /** Parses one source file (the language server reuses parses of unchanged files); parseSource by default. */
+  parseFile?: ParseFile;
   /** When false, a file without a model is checked as a library instead of being an error. */
   requireModel?: boolean;
   /** `--tap`: names of intermediates to add as graph taps (each value a comma-separated list). */
@@ -47,8 +53,10 @@ export interface FrontendOptions {
   keepFileTaps?: boolean;
   /** Say which unused blocks could not be checked on symbolic sizes (NET3020 notes; `netc check`). */
   noteUncheckedBlocks?: boolean;
-  /** Told each expression's value during elaboration (see ElaborateOptions.observe). */
+  /** Told each expression's value during elaboration (see ElaborateOptions.observe), unused blocks' included. */
   observe?: ValueObserver;
+  /** Model parameters without a value elaborate as symbols after their error (ElaborateOptions.symbolicParams). */
+  symbolicParams?: boolean;
 }
 
 export interface FrontendResult {
@@ -76,7 +84,7 @@ export function checkSource(
   text: string,
   opts: FrontendOptions = {},
 ): { diagnostics: Diagnostic[]; sources: SourceMap; program: Program } {
-  const program = loadProgram(opts.file ?? "<input>.net", text, opts.readFile ?? readFromDisk);
+  const program = loadProgram(opts.file ?? "<input>.net", text, opts.readFile ?? readFromDisk, opts.parseFile);
   const diagnostics = [...program.diagnostics];
   if (!hasErrors(diagnostics)) diagnostics.push(...checkProgram(program));
   return { diagnostics, sources: program.sources, program };
@@ -127,7 +135,9 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
   const elaborator = new Elaborator(items, models[0]);
   const beforeElaboration = diagnostics.length;
   const selection = opts.taps?.length ? new TapSelection(parseTapOption(opts.taps, sources)) : undefined;
-  const elaborated = guard(diagnostics, () => elaborator.run({ overrides, taps: selection, observe: opts.observe }));
+  const elaborated = guard(diagnostics, () =>
+    elaborator.run({ overrides, taps: selection, observe: opts.observe, symbolicParams: opts.symbolicParams }),
+  );
   diagnostics.splice(beforeElaboration, 0, ...elaborator.printed); // before an error they may explain
   if (!elaborated) return result;
   if (selection) {
@@ -143,7 +153,8 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
   if (hasErrors(diagnostics)) return result;
   const graph = elaborated.graph;
   markStdlibBuffers(graph);
-  if (opts.optimize === false) {
+  if (opts.optimize === "dead-code") eliminateDeadCode(graph);
+  else if (opts.optimize === false) {
     const verified = verifyGraph(graph);
     diagnostics.push(...verified);
     if (hasErrors(verified)) return result;
@@ -182,7 +193,7 @@ function checkUnusedBlocks(
   const out: Diagnostic[] = [];
   for (const decl of program.entry.items) {
     if (decl.kind !== "Block" || used.has(decl)) continue;
-    const checked = new Elaborator(items).checkBlock(decl);
+    const checked = new Elaborator(items).checkBlock(decl, opts.observe);
     if ("uncheckable" in checked) {
       if (opts.noteUncheckedBlocks) out.push(checked.uncheckable);
       continue;

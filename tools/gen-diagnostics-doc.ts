@@ -33,6 +33,8 @@ export const UNREACHABLE: Readonly<Record<string, string>> = {
     "It happens in a browser or app without onnxruntime-web when loadModel falls back; netc's commands never fall back. test/examples/fallback-without-ort.test.ts shows it with the package made unimportable.",
   NET8032:
     "It depends on the machine: a video clip gives it only where ffmpeg is not installed, and the golden cases must read the same everywhere. test/dataset/video.test.ts shows it by pointing NETC_FFMPEG at a program that does not exist.",
+  NET8060:
+    "Only `netc lsp` reports it, for a document open in the editor (whose text it is sent, not a file it reads); the command line refuses such a file as NET8010. test/lsp/editing.test.ts opens one.",
   NET8007:
     "It needs an installation without an optional peer package (onnxruntime-node or webgpu), which this repository's own tests always have: test/cli/optional-packages.test.ts simulates one, and tools/package-check.sh shows both from a real install.",
 };
