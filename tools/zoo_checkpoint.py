@@ -128,8 +128,9 @@ class RecorderMeter(object):
 RecorderMeter.__module__ = "__main__"
 
 
-def arguments(doc, count):
-    """The command line's `count` arguments, or the usage (the generator's docstring) and exit."""
-    if len(sys.argv) != count + 1:
+def arguments(doc, count, optional=0):
+    """The command line's `count` arguments (and up to `optional` more), or the usage (the generator's docstring)
+    and exit."""
+    if not count + 1 <= len(sys.argv) <= count + optional + 1:
         sys.exit(doc)
     return sys.argv[1:]
