@@ -2,11 +2,12 @@
 // import checkpoints, run a model (ONNX on onnxruntime-node, a bundle on the webgpu package) and inspect one.
 // Bad input never throws from compile/importWeights/inspect: problems come back as diagnostics. `run` throws a
 // DiagnosticError (the same diagnostics `netc run` prints).
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { type OnnxDevice, runOnnx } from "./backends/onnx/index.js";
 import { type OnnxSummary, summarizeOnnx } from "./backends/onnx/summary.js";
 import type { Graph } from "./compiler/ir/ir.js";
-import { CliCodes, makeDiagnostic, OnnxCodes } from "./diagnostics/codes.js";
+import { makeDiagnostic, OnnxCodes } from "./diagnostics/codes.js";
+import { InputFileError, readSourceFile } from "./util/input-file.js";
 import { type Diagnostic, DiagnosticError, SourceMap } from "./diagnostics/diagnostics.js";
 import {
   type BackendOptions,
@@ -23,6 +24,7 @@ import {
 } from "./driver.js";
 import type { WgslBundle } from "./runtime/manifest.js";
 import type { HostTensor } from "./util/tensor.js";
+import { readAll } from "./util/lazy-tensor.js";
 import { displayPath } from "./util/source-paths.js";
 import type { WeightReport } from "./weights/mapping.js";
 import { IMPORTED_FOR_MODEL } from "./weights/model-weights.js";
@@ -80,14 +82,12 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
   return result;
 }
 
-function readSourceFile(file: string): { text?: string; diagnostics: Diagnostic[] } {
+function readSource(file: string): { text?: string; diagnostics: Diagnostic[] } {
   try {
-    return { text: readFileSync(file, "utf8"), diagnostics: [] };
+    return { text: readSourceFile(file), diagnostics: [] };
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const reason =
-      code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : (code ?? (e as Error).message);
-    return { diagnostics: [makeDiagnostic(CliCodes.FileNotFound, `cannot read ${file}: ${reason}`)] };
+    if (e instanceof InputFileError) return { diagnostics: [e.diagnostic] };
+    throw e;
   }
 }
 
@@ -97,9 +97,10 @@ function readSourceFile(file: string): { text?: string; diagnostics: Diagnostic[
  */
 export function compileFile(file: string, output: string, options: Omit<CompileOptions, "file"> = {}): CompileResult {
   options = withTaps(options);
-  const read = readSourceFile(file);
+  const read = readSource(file);
   if (read.text === undefined) return { diagnostics: read.diagnostics, sources: new SourceMap() };
-  const { result, prepared } = prepareResult(read.text, { ...options, file });
+  // ONNX weights go from their checkpoints straight into the file; a bundle's kernels need them all at once.
+  const { result, prepared } = prepareResult(read.text, { ...options, file, streamWeights: options.target !== "wgsl" });
   if (!prepared.graph) return result;
   result.diagnostics.push(
     ...emitToDisk({ ...prepared, graph: prepared.graph }, output, { ...options, file }).diagnostics,
@@ -132,14 +133,14 @@ export function importWeights(
   };
   const weights = prepared.weights;
   if (!prepared.graph || !weights) return out;
-  out.weights = new Map(weights);
+  out.weights = readAll(weights); // loaded, not streamed: already in memory
   if (options.output !== undefined) {
     const metadata = new Map([
       [IMPORTED_FOR_MODEL, options.file === undefined ? "" : displayPath(options.file)],
       ["netc.checkpoint", checkpoints.join(" ")],
     ]);
     try {
-      writeSafetensors(options.output, weights, { metadata });
+      writeSafetensors(options.output, out.weights, { metadata });
     } catch (e) {
       if (!(e instanceof DiagnosticError)) throw e;
       out.diagnostics.push(...e.diagnostics);
