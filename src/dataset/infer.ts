@@ -77,6 +77,10 @@ export function planClips(runner: Pick<ModelRunner, "inputs" | "outputs" | "prep
   const [frames, height, width] = [dims.frames, dims.height, dims.width] as number[];
   if (spec.frames !== undefined && spec.frames !== frames)
     mismatch(`preprocess takes ${spec.frames} frames per view, the input ${videoInputs[0].name} has ${frames}`);
+  if (frames % (spec.segment_length ?? 1) !== 0)
+    mismatch(
+      `preprocess takes segments of ${spec.segment_length} frames, and the input ${videoInputs[0].name}'s ${frames} frames do not split into them`,
+    );
   const final = spec.crop ?? (Array.isArray(spec.resize) ? spec.resize : undefined);
   if (final && (final[0] !== height || final[1] !== width))
     mismatch(
