@@ -113,7 +113,7 @@ export function signatureHelpAt(analysis: Analysis, file: string, offset: number
     inputs = true;
   }
   const choose = (names: string[]) => {
-    const byName = named ? names.findIndex((n) => n === named) : -1;
+    const byName = named ? names.indexOf(named) : -1;
     return byName >= 0 ? byName : Math.min(call.commas, Math.max(names.length - 1, 0));
   };
   const global = globalDefinitions(analysis).find((d) => d.name === name && d.decl);
