@@ -6,7 +6,7 @@ import { f16BitsToNumber, type HostTensor, numberToF16Bits, numel } from "../../
 import { type Dim, dimSubstitute, dimToString, isStatic, shapeToString } from "./dim.js";
 import type { Graph, Node, Value } from "./ir.js";
 import { bindParams, paramsReadBy } from "./bind-params.js";
-import { evalOp } from "./interp/kernels.js";
+import { evalOp } from "./ops/index.js";
 import { lastUses, liveNodes } from "./liveness.js";
 import { symbolFactor } from "./symbols.js";
 import { KernelError } from "./interp/numeric.js";
