@@ -17,7 +17,8 @@ import {
   type Anchored,
   anchoredBy,
   type KernelKind,
-  anchoredKernel,
+  anchorsKernel,
+  interpolates,
   isExpensive,
   isGatherOp,
   isLayoutOp,
@@ -63,7 +64,7 @@ function ownCost(op: OpName): number {
   if (isLayoutOp(op)) return 0;
   // Interpolation reads 2-8 values per element: recomputed for every tap of a convolution or every row of a matmul
   // it costs far more than one store, so it never becomes a kernel's inlined operand (but may feed elementwise code).
-  if (op === "sample_linear" || op === "resize") return MAX_OPERAND_COST + 1;
+  if (interpolates(op)) return MAX_OPERAND_COST + 1;
   if (isGatherOp(op)) return 1;
   return isExpensive(op) ? 4 : 1;
 }
@@ -158,7 +159,7 @@ class Grouping {
       this.outputs.has(v) ||
       (isSplitIndex(node) && consumers.some((c) => !isSplitIndex(c))) ||
       (consumers.length > 1 && cost > MAX_RECOMPUTE_COST) ||
-      (consumers.some((c) => anchoredKernel(c.op) !== undefined) && cost > MAX_OPERAND_COST)
+      (consumers.some((c) => anchorsKernel(c.op)) && cost > MAX_OPERAND_COST)
     );
   }
 }
