@@ -1,6 +1,6 @@
 // A scratch op added through the op registry only (no backend edited): every backend either lowers it, with the
 // reference interpreter's numbers, or refuses it with a diagnostic at the `.net` line that uses it.
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emitOnnx } from "../../src/backends/onnx/emit.js";
 import { runOnnx } from "../../src/backends/onnx/run.js";
 import { compileWgsl } from "../../src/backends/wgsl/index.js";
@@ -284,13 +284,13 @@ const cumsumWgsl = {
   },
 } as const;
 
-describe("a scratch non-elementwise op registered from a test", () => {
-  const unregister = [
-    registerOp("cumsum", cumsumSpec),
-    registerBuiltin("cumsum", signature("running sum along an axis", "x: tensor", "axis: int"), cumsumBuiltin),
-  ];
-  afterAll(() => unregister.forEach((f) => f()));
+const unregisterCumsum = [
+  registerOp("cumsum", cumsumSpec),
+  registerBuiltin("cumsum", signature("running sum along an axis", "x: tensor", "axis: int"), cumsumBuiltin),
+];
+afterAll(() => unregisterCumsum.forEach((f) => f()));
 
+describe("a scratch non-elementwise op registered from a test", () => {
   it("is type-checked by its row's rule, at the `.net` line that uses it", () => {
     const bad = compileToGraph(cumsumSource(5), { file: "scratch.net" });
     expect(bad.diagnostics.map((d) => [d.message, d.span?.line])).toEqual([
@@ -377,12 +377,11 @@ describe.skipIf(!gpu)(`a scratch op on WebGPU${reason ? ` (skipped: ${reason})` 
 });
 
 describe.skipIf(!gpu)(`a scratch non-elementwise op on WebGPU${reason ? ` (skipped: ${reason})` : ""}`, () => {
-  const undo = [
-    registerOp("cumsum", cumsumSpec),
-    registerBuiltin("cumsum", signature("running sum along an axis", "x: tensor", "axis: int"), cumsumBuiltin),
-    registerWgslLowering("cumsum", cumsumWgsl),
-  ];
-  afterAll(() => undo.forEach((f) => f()));
+  let undo = () => {};
+  beforeAll(() => {
+    undo = registerWgslLowering("cumsum", cumsumWgsl);
+  });
+  afterAll(() => undo());
 
   it.each([0, 1])(
     "cumsum along axis %i computes the interpreter's numbers with its registered lowering",
