@@ -75,5 +75,9 @@ export async function benchLsp(): Promise<LspResult> {
 }
 
 export function formatLsp(r: LspResult): string {
-  return `lsp: models/ifdd.net edit to diagnostics ${formatSpread(r.editToDiagnosticsMs)}, edit to hover ${formatSpread(r.editToHoverMs)}; the front end alone (netc check's) ${formatSpread(r.frontEndMs)} (median of ${ROUNDS} interleaved; goal 200 ms)`;
+  return (
+    `lsp: models/ifdd.net edit to diagnostics ${formatSpread(r.editToDiagnosticsMs)}, edit to hover ` +
+    `${formatSpread(r.editToHoverMs)}; the front end alone (netc check's) ${formatSpread(r.frontEndMs)} (median ` +
+    `of ${ROUNDS} interleaved; goal 200 ms)`
+  );
 }

@@ -216,7 +216,8 @@ export function readPreprocess(stmt: A.PreprocessStmt): { spec: PreprocessSpec; 
     inconsistent('several test-time views need a merge ("mean-logits" or "mean-softmax")', "merge");
   if (result.temporal_views > 1 && result.sampling !== "consecutive")
     inconsistent(
-      `temporal_views place windows of consecutive frames: they need sampling = "consecutive" (it is "${result.sampling}")`,
+      `temporal_views place windows of consecutive frames: they need sampling = "consecutive" (it is ` +
+        `"${result.sampling}")`,
       "temporal_views",
     );
   return { spec: result, diagnostics };

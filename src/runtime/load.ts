@@ -1,7 +1,8 @@
 // Loads a bundle over fetch (a browser page, or any runtime with fetch): the manifest, validated before anything
 // it names is fetched, then every shader and the weights in parallel, reporting bytes as they arrive. With
 // `cache`, the weights are kept in Cache Storage under the content hash the manifest carries, so a second load
-// fetches no weight bytes; bytes that do not match the hash are refused, never cached. A bundle is untrusted: its base must be on
+// fetches no weight bytes; bytes that do not match the hash are refused, never cached. A bundle is untrusted: its base
+// must be on
 // the page's own origin, and every file it names is a relative path under that base (validateManifest).
 import { WgslRuntimeError } from "./errors.js";
 import type { BundleManifest, WgslBundle } from "./manifest.js";
@@ -191,7 +192,9 @@ export async function openBundle(
   };
 }
 
-/** The weights file: from Cache Storage when asked and present, else fetched (then cached); checked against the hash. */
+/**
+ * The weights file: from Cache Storage when asked and present, else fetched (then cached); checked against the hash.
+ */
 async function weightsOf(
   manifest: WgslBundle["manifest"],
   root: URL,

@@ -100,7 +100,8 @@ async function compileKernel(device: GPUDevice, k: KernelEntry, code: string | u
   const errors = info.messages.filter((msg) => msg.type === "error");
   if (errors.length > 0)
     throw new WgslRuntimeError(
-      `kernel ${k.name}${where(k)} does not compile: ${errors.map((e) => `${e.lineNum}:${e.linePos} ${e.message}`).join("; ")}`,
+      `kernel ${k.name}${where(k)} does not compile: ` +
+        `${errors.map((e) => `${e.lineNum}:${e.linePos} ${e.message}`).join("; ")}`,
     );
   const layout = device.createBindGroupLayout({
     label: k.name,

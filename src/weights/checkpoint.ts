@@ -229,7 +229,8 @@ export function findStateDict(ckpt: Checkpoint, subdict?: string): StateDict {
     throw weightError(WeightCodes.StateDictNotFound, `${ckpt.path}: no dict of tensors found in the checkpoint`, {
       hint:
         opaque.length > 0
-          ? `it holds Python objects netc does not rebuild (${opaque.join(", ")}); save model.state_dict() instead of the objects`
+          ? `it holds Python objects netc does not rebuild (${opaque.join(", ")}); save model.state_dict() ` +
+            `instead of the objects`
           : undefined,
     });
   }
@@ -276,7 +277,9 @@ const BOOKKEEPING = new Set([
   "hyper_parameters",
 ]);
 
-/** Dicts whose values are all tensors, outside optimizer states (dicts with 'state' and 'param_groups') and bookkeeping. */
+/**
+ * Dicts whose values are all tensors, outside optimizer states (dicts with 'state' and 'param_groups') and bookkeeping.
+ */
 function stateDictCandidates(root: CheckpointNode): { found: Candidate[]; optimizers: string[] } {
   const found: Candidate[] = [];
   const optimizers: string[] = [];

@@ -225,7 +225,8 @@ function misspelledSets(files: readonly WeightFileSpec[], rules: readonly Weight
     return [
       makeDiagnostic(
         WeightCodes.UnknownWeightSet,
-        `--weights ${name}=${f.path}: the model has no \`weights ${name} { }\` set, so the file's tensors go under '${name}.' as they are`,
+        `--weights ${name}=${f.path}: the model has no \`weights ${name} { }\` set, so the file's tensors go ` +
+          `under '${name}.' as they are`,
         undefined,
         {
           hint: `did you mean '${closest}'?`,
@@ -263,7 +264,8 @@ function applyOverrides(
         out.push(
           makeDiagnostic(
             WeightCodes.ShapeMismatch,
-            `override '${key}' is ${entry.dtype}[${entry.shape.join(", ")}], the weight ${d.dtype}[${d.shape.join(", ")}]`,
+            `override '${key}' is ${entry.dtype}[${entry.shape.join(", ")}], the weight ` +
+              `${d.dtype}[${d.shape.join(", ")}]`,
             d.span,
           ),
         );

@@ -44,34 +44,38 @@ describe("progress", () => {
     expect(stream.written).toEqual([]);
   });
 
-  it("on a terminal, stays silent for quick work, then redraws one line: a bar, a step with its time, cleared at the end", () => {
-    vi.stubEnv("CI", "");
-    const stream = fakeStream(true);
-    const clock = fakeClock();
-    const p = progressBar("loading weights", { stream, now: clock.now, delayMs: 300, tickMs: 0 });
-    p.update(1, 10);
-    clock.advance(100);
-    p.update(2, 10);
-    expect(stream.written).toEqual([]);
-    clock.advance(900);
-    p.update(5, 10);
-    p.phase("running the model");
-    clock.advance(2500);
-    p.phase("running the model");
-    p.clear();
-    p.clear();
-    p.update(10, 10);
-    p.done();
-    p.done();
-    expect(stream.written).toEqual([
-      `\r\x1b[Kloading weights [${"#".repeat(15)}${" ".repeat(15)}] 50% 1.0 s`,
-      "\r\x1b[Krunning the model... 0.0 s",
-      "\r\x1b[Krunning the model... 0.0 s",
-      "\r\x1b[K",
-      `\r\x1b[Krunning the model [${"#".repeat(30)}] 100% 0.0 s`,
-      "\r\x1b[K",
-    ]);
-  });
+  it(
+    "on a terminal, stays silent for quick work, then redraws one line: a bar, a step with its time, cleared " +
+      "at the end",
+    () => {
+      vi.stubEnv("CI", "");
+      const stream = fakeStream(true);
+      const clock = fakeClock();
+      const p = progressBar("loading weights", { stream, now: clock.now, delayMs: 300, tickMs: 0 });
+      p.update(1, 10);
+      clock.advance(100);
+      p.update(2, 10);
+      expect(stream.written).toEqual([]);
+      clock.advance(900);
+      p.update(5, 10);
+      p.phase("running the model");
+      clock.advance(2500);
+      p.phase("running the model");
+      p.clear();
+      p.clear();
+      p.update(10, 10);
+      p.done();
+      p.done();
+      expect(stream.written).toEqual([
+        `\r\x1b[Kloading weights [${"#".repeat(15)}${" ".repeat(15)}] 50% 1.0 s`,
+        "\r\x1b[Krunning the model... 0.0 s",
+        "\r\x1b[Krunning the model... 0.0 s",
+        "\r\x1b[K",
+        `\r\x1b[Krunning the model [${"#".repeat(30)}] 100% 0.0 s`,
+        "\r\x1b[K",
+      ]);
+    },
+  );
 
   it("redraws the elapsed time while the event loop waits on the work (a GPU run)", () => {
     vi.stubEnv("CI", "");

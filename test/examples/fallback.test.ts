@@ -85,7 +85,8 @@ describe("the ONNX fallback of a WGSL bundle", () => {
       await expect(loadModel("http://bundle.test/b/", { fetch: fromDisk, gpu: undefined })).rejects.toMatchObject({
         code: "NET7040",
         message:
-          "this browser has no WebGPU (navigator.gpu is missing), and the bundle has no ONNX fallback for onnxruntime-web (wasm) (it was compiled with --no-fallback)",
+          "this browser has no WebGPU (navigator.gpu is missing), and the bundle has no ONNX fallback for " +
+          "onnxruntime-web (wasm) (it was compiled with --no-fallback)",
       });
     } finally {
       rmSync(join(without, ".."), { recursive: true, force: true });
@@ -122,7 +123,8 @@ describe("the ONNX fallback of a WGSL bundle", () => {
         const ort = await import("/ort/ort.wasm.min.mjs");
         const model = await loadModel("/bundle/", { ort });
         const out = await model.run({ video: new Float32Array(${JSON.stringify(Array.from(clip))}) });
-        return { gpu: "gpu" in navigator, backend: model.backend, reason: model.reason, shape: out.logits.shape, logits: Array.from(out.logits.data) };
+        const [logits, shape] = [Array.from(out.logits.data), out.logits.shape];
+        return { gpu: "gpu" in navigator, backend: model.backend, reason: model.reason, shape, logits };
       })()`)) as { gpu: boolean; backend: string; reason: string; shape: number[]; logits: number[] };
         expect(result).toMatchObject({ gpu: !removeGpu, backend: "onnxruntime-web (wasm)", reason, shape: want.shape });
         const expected = want.data as Float32Array;

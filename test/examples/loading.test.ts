@@ -39,25 +39,29 @@ describe("loading a bundle over HTTP", () => {
     rmSync(join(dir, ".."), { recursive: true, force: true });
   });
 
-  it("the example server sends Content-Length and an ETag, answers If-None-Match with 304 and honours Range", async () => {
-    const weights = readFileSync(join(dir, "weights.safetensors"));
-    const at = `${await url()}bundle/weights.safetensors`;
-    const whole = await fetch(at);
-    expect(whole.status).toBe(200);
-    expect(Number(whole.headers.get("content-length"))).toBe(weights.length);
-    expect(Buffer.from(await whole.arrayBuffer()).equals(weights)).toBe(true);
-    const etag = whole.headers.get("etag")!;
-    expect(etag).toMatch(/^"[\w-]+"$/);
-    expect((await fetch(at, { headers: { "if-none-match": etag } })).status).toBe(304);
-    const part = await fetch(at, { headers: { range: "bytes=8-23" } });
-    expect(part.status).toBe(206);
-    expect(part.headers.get("content-range")).toBe(`bytes 8-23/${weights.length}`);
-    expect(Buffer.from(await part.arrayBuffer()).equals(weights.subarray(8, 24))).toBe(true);
-    expect((await fetch(at, { headers: { range: `bytes=${weights.length}-` } })).status).toBe(416);
-  });
+  it(
+    "the example server sends Content-Length and an ETag, answers If-None-Match with 304 and honours " + "Range",
+    async () => {
+      const weights = readFileSync(join(dir, "weights.safetensors"));
+      const at = `${await url()}bundle/weights.safetensors`;
+      const whole = await fetch(at);
+      expect(whole.status).toBe(200);
+      expect(Number(whole.headers.get("content-length"))).toBe(weights.length);
+      expect(Buffer.from(await whole.arrayBuffer()).equals(weights)).toBe(true);
+      const etag = whole.headers.get("etag")!;
+      expect(etag).toMatch(/^"[\w-]+"$/);
+      expect((await fetch(at, { headers: { "if-none-match": etag } })).status).toBe(304);
+      const part = await fetch(at, { headers: { range: "bytes=8-23" } });
+      expect(part.status).toBe(206);
+      expect(part.headers.get("content-range")).toBe(`bytes 8-23/${weights.length}`);
+      expect(Buffer.from(await part.arrayBuffer()).equals(weights.subarray(8, 24))).toBe(true);
+      expect((await fetch(at, { headers: { range: `bytes=${weights.length}-` } })).status).toBe(416);
+    },
+  );
 
   it.skipIf(why)(
-    `in Chromium: progress events arrive, and a cached second load fetches no weight bytes${why ? ` (skipped: ${why})` : ""}`,
+    `in Chromium: progress events arrive, and a cached second load fetches no weight ` +
+      `bytes${why ? ` (skipped: ${why})` : ""}`,
     async () => {
       const browser = await playwright!.chromium.launch({ executablePath: CHROMIUM });
       try {
@@ -67,7 +71,8 @@ describe("loading a bundle over HTTP", () => {
           "request",
           (r) => void (r.url().endsWith("/bundle/weights.safetensors") && weightRequests.push(r.url())),
         );
-        await page.goto(`${await url()}bundle/manifest.json`); // the bundle's origin, without the example app loading it too
+        // The bundle's origin, without the example app loading it too.
+        await page.goto(`${await url()}bundle/manifest.json`);
         // A string, not a function: the test runner rewrites import() inside functions it compiles.
         const load = (): Promise<{
           events: { loadedBytes: number; totalBytes: number; fromCache: boolean }[];

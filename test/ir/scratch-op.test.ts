@@ -160,21 +160,24 @@ describe("a scratch elementwise op registered from a test", () => {
     ]);
   });
 
-  it("registered with only a decomposition, is interpreted by it and lowered by every backend (ONNX, WGSL)", async () => {
-    const graph = graphOf("soft_sign");
-    const want = interpret(graph, inputs, new Map()).outputs.get("y")!;
-    expect(Array.from(want.data as Float32Array)).toEqual(
-      Array.from(x.data as Float32Array, (v) => Math.fround(Math.fround(softSign(v)) * 2)),
-    );
-    const { bytes, diagnostics } = emitOnnx(graph);
-    expect(diagnostics).toEqual([]);
-    expect(maxAbsDiff((await runOnnx(bytes!, inputs)).get("y")!, want)).toBeLessThanOrEqual(1e-6);
-    const r = compileWgsl(graph);
-    expect(r.diagnostics).toEqual([]);
-    const code = [...r.program!.shaders.values()].join("\n");
-    expect(code).not.toContain("soft_sign(");
-    expect(code).toMatch(/\/ \(1\.0f \+ abs\(/);
-  });
+  it(
+    "registered with only a decomposition, is interpreted by it and lowered by every backend (ONNX, " + "WGSL)",
+    async () => {
+      const graph = graphOf("soft_sign");
+      const want = interpret(graph, inputs, new Map()).outputs.get("y")!;
+      expect(Array.from(want.data as Float32Array)).toEqual(
+        Array.from(x.data as Float32Array, (v) => Math.fround(Math.fround(softSign(v)) * 2)),
+      );
+      const { bytes, diagnostics } = emitOnnx(graph);
+      expect(diagnostics).toEqual([]);
+      expect(maxAbsDiff((await runOnnx(bytes!, inputs)).get("y")!, want)).toBeLessThanOrEqual(1e-6);
+      const r = compileWgsl(graph);
+      expect(r.diagnostics).toEqual([]);
+      const code = [...r.program!.shaders.values()].join("\n");
+      expect(code).not.toContain("soft_sign(");
+      expect(code).toMatch(/\/ \(1\.0f \+ abs\(/);
+    },
+  );
 
   it("a decomposition agrees with the reference semantics of every op that declares one", () => {
     const points = Array.from({ length: 41 }, (_, i) => (i - 20) * 0.37);

@@ -323,7 +323,8 @@ export function emitOnnx(graph: Graph, opts: EmitOnnxOptions = {}): EmitOnnxResu
       diagnostics: [
         makeDiagnostic(
           OnnxCodes.Unsupported,
-          `the weights of ${graph.name} take ${(inlineBytes(initializers) / 2 ** 30).toFixed(2)} GiB, more than one ONNX protobuf can hold (2 GiB)`,
+          `the weights of ${graph.name} take ${(inlineBytes(initializers) / 2 ** 30).toFixed(2)} GiB, more than ` +
+            `one ONNX protobuf can hold (2 GiB)`,
           graph.span,
           {
             hint: "store the weights as ONNX external data (writeOnnx does this by itself for large models)",

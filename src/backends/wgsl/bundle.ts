@@ -66,10 +66,11 @@ export async function load(device, base = new URL(".", import.meta.url)) {
 function declarationSource(m: BundleManifest): string {
   const fields = (slots: readonly TensorSlot[], tensor: boolean) =>
     slots
-      .map(
-        (s) =>
-          `  ${JSON.stringify(s.name)}: ${tensor ? `{ dtype: ${JSON.stringify(s.dtype)}; shape: number[]; data: ${TYPED_ARRAY[s.dtype]} }` : TYPED_ARRAY[s.dtype]};`,
-      )
+      .map((s) => {
+        const data = TYPED_ARRAY[s.dtype];
+        const type = tensor ? `{ dtype: ${JSON.stringify(s.dtype)}; shape: number[]; data: ${data} }` : data;
+        return `  ${JSON.stringify(s.name)}: ${type};`;
+      })
       .join("\n");
   const list = (slots: readonly TensorSlot[]) =>
     `readonly [${signature(slots)

@@ -249,12 +249,16 @@ export function planKernels(p: PreparedGraph, opts: PlanOptions): { plan?: Kerne
         .sort((a, b) => b[1].size - a[1].size)[0]?.[0];
       const split = inlined ?? k.epilogue.at(-1);
       if (!split) {
-        const message = `this ${k.anchor.op} needs ${bindings} storage buffers in one kernel, the adapter allows ${opts.maxStorageBindings}`;
+        const message =
+          `this ${k.anchor.op} needs ${bindings} storage buffers in one kernel, the adapter ` +
+          `allows ${opts.maxStorageBindings}`;
         const chunked = [...k.stores, ...k.reads].filter((v) => opts.chunksOf(v) > 1);
-        // Tensors over the per-binding size limit take one binding per chunk: then the tensors are too big, not too many.
+        // Tensors over the per-binding size limit take one binding per chunk: then the tensors are too big, not too
+        // many.
         const hint =
           chunked.length > 0
-            ? `${chunked.length === 1 ? "a tensor here is" : "tensors here are"} larger than one storage binding holds and split across several: use a smaller batch (--set B=...)`
+            ? `${chunked.length === 1 ? "a tensor here is" : "tensors here are"} larger than one storage ` +
+              `binding holds and split across several: use a smaller batch (--set B=...)`
             : undefined;
         return {
           diagnostics: [makeDiagnostic(WgslCodes.TooManyBindings, message, k.anchor.span, hint ? { hint } : {})],

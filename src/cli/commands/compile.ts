@@ -135,7 +135,9 @@ function emit(file: string, opts: CompileOptions, progress: Progress): void {
   );
 }
 
-/** A symbolic batch axis left in the graph: the bundle runs batches 1..--max-batch, each the static model of its batch. */
+/**
+ * A symbolic batch axis left in the graph: the bundle runs batches 1..--max-batch, each the static model of its batch.
+ */
 function runtimeBatch(file: string, opts: CompileOptions, graph: Graph): WgslRuntimeBatch | undefined {
   const symbol = runtimeBatchSymbol(graph);
   if (!symbol) return undefined;

@@ -50,7 +50,8 @@ export function declareParam(el: Elaborator, s: A.ParamStmt, scope: Scope, act: 
           span: first,
         },
       ],
-      'the weights of one block need distinct names; in a loop, compute one per pass: `param w: ... named "w" + str(i)`',
+      'the weights of one block need distinct names; in a loop, compute one per pass: `param w: ... named "w" + ' +
+        "str(i)`",
     );
   }
   act.declared.set(`param:${path}`, nameSpan);
@@ -59,7 +60,8 @@ export function declareParam(el: Elaborator, s: A.ParamStmt, scope: Scope, act: 
     if (v.dtype !== dtype || !dimsEqual(v.shape, shape))
       fail(
         ShapeCodes.ShapeMismatch,
-        `param ${path} is declared again with ${dtype}${shapeToString(shape)}, first as ${v.dtype}${shapeToString(v.shape)}`,
+        `param ${path} is declared again with ${dtype}${shapeToString(shape)}, first as ` +
+          `${v.dtype}${shapeToString(v.shape)}`,
         s.span,
         provenance(v),
       );

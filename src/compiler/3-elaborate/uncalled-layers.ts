@@ -59,7 +59,9 @@ export function declareUncalledLayers(el: Elaborator): { diagnostics: Diagnostic
           related: failure.span
             ? [{ message: `on placeholder inputs: ${failure.code} ${failure.message}`, span: failure.span }]
             : [],
-          hint: `call it, or remove it; a checkpoint's tensors under '${path}.' then match no weight: leave them out with \`weights { drop_regex "${path.replace(/\./g, "[.]")}[.].*" }\``,
+          hint:
+            `call it, or remove it; a checkpoint's tensors under '${path}.' then match no weight: leave ` +
+            `them out with \`weights { drop_regex "${path.replace(/\./g, "[.]")}[.].*" }\``,
         },
       ),
     );

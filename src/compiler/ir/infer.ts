@@ -39,7 +39,8 @@ export function broadcastShapes(a: readonly Dim[], b: readonly Dim[]): Dim[] {
     else if (da === 1) out.push(db);
     else
       fail(
-        `shapes ${shapeToString(a)} and ${shapeToString(b)} do not broadcast (dimension ${dimToString(da)} vs ${dimToString(db)})`,
+        `shapes ${shapeToString(a)} and ${shapeToString(b)} do not broadcast (dimension ${dimToString(da)} vs ` +
+          `${dimToString(db)})`,
       );
   }
   return out;

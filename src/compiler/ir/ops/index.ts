@@ -74,7 +74,9 @@ function checkOperands(op: string, operands: Operands, count: number): void {
   if (count < lo || count > hi) fail(`${op} takes ${lo === hi ? lo : `${lo} to ${hi}`} inputs, got ${count}`);
 }
 
-/** The result types of an op on operands of these types; throws InferError (phrased for the user) when they do not fit. */
+/**
+ * The result types of an op on operands of these types; throws InferError (phrased for the user) when they do not fit.
+ */
 export function inferOp<K extends OpName>(op: K, attrs: OpAttrs[K], ins: readonly TensorType[]): TensorType[] {
   const unary = unaryRow(op);
   if (unary) {

@@ -37,7 +37,8 @@ export const LAYOUT_OPS: { readonly [K in LayoutOp]: OpSpec<OpAttrs[K]> } = {
       checkDims(shape, "reshape");
       if (!dimEq(dimProduct(shape), dimProduct(ins[0].shape)))
         fail(
-          `reshape: ${shapeToString(ins[0].shape)} has ${dimToString(dimProduct(ins[0].shape))} elements, ${shapeToString(shape)} has ${dimToString(dimProduct(shape))}`,
+          `reshape: ${shapeToString(ins[0].shape)} has ${dimToString(dimProduct(ins[0].shape))} elements, ` +
+            `${shapeToString(shape)} has ${dimToString(dimProduct(shape))}`,
         );
       return [{ dtype: ins[0].dtype, shape }];
     },
@@ -89,7 +90,8 @@ export const LAYOUT_OPS: { readonly [K in LayoutOp]: OpSpec<OpAttrs[K]> } = {
         t.shape.forEach((d, i) => {
           if (i !== ax && !dimEq(d, ins[0].shape[i]))
             fail(
-              `concat along axis ${ax}: shapes ${ins.map((x) => shapeToString(x.shape)).join(", ")} differ on axis ${i}`,
+              `concat along axis ${ax}: shapes ${ins.map((x) => shapeToString(x.shape)).join(", ")} differ on ` +
+                `axis ${i}`,
             );
         });
         total = dimAdd(total, t.shape[ax]);
@@ -135,7 +137,8 @@ export const LAYOUT_OPS: { readonly [K in LayoutOp]: OpSpec<OpAttrs[K]> } = {
       ins[1].shape.forEach((d, i) => {
         if (i !== ax && !dimEq(d, ins[0].shape[i]))
           fail(
-            `gather_elements: indices ${shapeToString(ins[1].shape)} differ from data ${shapeToString(ins[0].shape)} on axis ${i}`,
+            `gather_elements: indices ${shapeToString(ins[1].shape)} differ from data ` +
+              `${shapeToString(ins[0].shape)} on axis ${i}`,
           );
       });
       return [{ dtype: ins[0].dtype, shape: ins[1].shape }];

@@ -25,7 +25,8 @@ export const LINALG_OPS: { readonly [K in LinalgOp]: OpSpec<OpAttrs[K]> } = {
       const ky = ys[ys.length - 2];
       if (!dimEq(kx, ky))
         fail(
-          `matmul: contracted dimensions differ: ${shapeToString(x)} @ ${shapeToString(y)} (${dimToString(kx)} vs ${dimToString(ky)})`,
+          `matmul: contracted dimensions differ: ${shapeToString(x)} @ ${shapeToString(y)} (${dimToString(kx)} ` +
+            `vs ${dimToString(ky)})`,
         );
       const batch = broadcastShapes(xs.slice(0, -2), ys.slice(0, -2));
       const shape = [
@@ -87,7 +88,8 @@ export const LINALG_OPS: { readonly [K in LinalgOp]: OpSpec<OpAttrs[K]> } = {
       for (const [i, t] of ins.slice(1).entries()) {
         if (t.shape.length !== normShape.length || !t.shape.every((d, j) => dimEq(d, normShape[j])))
           fail(
-            `layer_norm: ${i === 0 ? "scale" : "bias"} has shape ${shapeToString(t.shape)}, expected ${shapeToString(normShape)} (the normalised axes of ${shapeToString(x.shape)})`,
+            `layer_norm: ${i === 0 ? "scale" : "bias"} has shape ${shapeToString(t.shape)}, expected ` +
+              `${shapeToString(normShape)} (the normalised axes of ${shapeToString(x.shape)})`,
           );
       }
       if (!isFloat(sameDType(ins, "layer_norm"))) fail(`layer_norm needs float tensors, got ${x.dtype}`);
@@ -105,7 +107,8 @@ export const LINALG_OPS: { readonly [K in LinalgOp]: OpSpec<OpAttrs[K]> } = {
       for (const [i, t] of ins.slice(1).entries())
         if (t.shape.length !== 1 || !dimEq(t.shape[0], x.shape[1]))
           fail(
-            `batch_norm: ${["scale", "bias", "mean", "var"][i]} has shape ${shapeToString(t.shape)}, expected [${dimToString(x.shape[1])}] (the channels of ${shapeToString(x.shape)})`,
+            `batch_norm: ${["scale", "bias", "mean", "var"][i]} has shape ${shapeToString(t.shape)}, expected ` +
+              `[${dimToString(x.shape[1])}] (the channels of ${shapeToString(x.shape)})`,
           );
       if (!isFloat(sameDType(ins, "batch_norm"))) fail(`batch_norm needs float tensors, got ${x.dtype}`);
       return [{ dtype: x.dtype, shape: x.shape }];

@@ -13,7 +13,8 @@ function inferLstm({ bias }: OpAttrs["lstm"], ins: readonly TensorType[]): Tenso
   const base = bias ? 5 : 3;
   if (ins.length !== base && ins.length !== base + 2)
     fail(
-      `lstm ${bias ? "with" : "without"} biases takes ${base} inputs, or ${base + 2} with an initial state (h0, c0), got ${ins.length}`,
+      `lstm ${bias ? "with" : "without"} biases takes ${base} inputs, or ${base + 2} with an initial state (h0, ` +
+        `c0), got ${ins.length}`,
     );
   const dtype = sameDType(ins, "lstm");
   if (!isFloat(dtype)) fail(`lstm needs float tensors, got ${dtype}`);

@@ -38,12 +38,15 @@ export const SELECT_OPS: { readonly [K in "topk" | "sample_linear"]: OpSpec<OpAt
         fail(`sample_linear needs float data and positions, got ${x.dtype} and ${pos.dtype}`);
       if (pos.shape.length !== ax + 1)
         fail(
-          `sample_linear along axis ${ax}: positions must be [${x.shape.slice(0, ax).map(dimToString).concat("K").join(", ")}] (one leading dim per axis before it), got ${shapeToString(pos.shape)}`,
+          `sample_linear along axis ${ax}: positions must be ` +
+            `[${x.shape.slice(0, ax).map(dimToString).concat("K").join(", ")}] (one leading dim per axis before ` +
+            `it), got ${shapeToString(pos.shape)}`,
         );
       pos.shape.slice(0, ax).forEach((d, i) => {
         if (!dimEq(d, x.shape[i]) && d !== 1)
           fail(
-            `sample_linear: positions ${shapeToString(pos.shape)} do not match data ${shapeToString(x.shape)} on axis ${i}`,
+            `sample_linear: positions ${shapeToString(pos.shape)} do not match data ${shapeToString(x.shape)} ` +
+              `on axis ${i}`,
           );
       });
       const shape = [...x.shape];

@@ -54,7 +54,8 @@ export const WINDOW_OPS: { readonly [K in WindowOp]: OpSpec<OpAttrs[K]> } = {
         fail(`conv: ${groups} groups do not divide ${cin} input and ${cout} output channels`);
       if (!dimEq(w.shape[1], cin / groups))
         fail(
-          `conv: weight ${shapeToString(w.shape)} expects ${dimToString(w.shape[1])} input channels per group, the input ${shapeToString(x.shape)} gives ${cin / groups}`,
+          `conv: weight ${shapeToString(w.shape)} expects ${dimToString(w.shape[1])} input channels per group, ` +
+            `the input ${shapeToString(x.shape)} gives ${cin / groups}`,
         );
       if (ins[2] && !(ins[2].shape.length === 1 && dimEq(ins[2].shape[0], cout)))
         fail(`conv: bias ${shapeToString(ins[2].shape)} should be [${cout}]`);
