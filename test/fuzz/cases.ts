@@ -14,7 +14,10 @@ const HUGE_EMPTY_HEADER = "{'descr': '<f4', 'fortran_order': False, 'shape': (0,
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 const FILES = join(ROOT, "test/diagnostics/commands/files");
 
-/** Ready-made inputs the harness builds once per run (compiled tiny models, a bundle, a dataset), outside every case. */
+/**
+ * Ready-made inputs the harness builds once per run (compiled tiny models, a bundle, a dataset), outside every
+ * case.
+ */
 export interface Templates {
   /** tiny.onnx, compiled from test/diagnostics/commands/files/tiny.net. */
   onnx: string;
