@@ -25,7 +25,8 @@ import type { WgslBundle } from "./runtime/manifest.js";
 import type { HostTensor } from "./util/tensor.js";
 import type { ProgressCallback } from "./weights/layout.js";
 import type { WeightReport } from "./weights/mapping.js";
-import { loadModelWeights, parseWeightSpec } from "./weights/model-weights.js";
+import { loadModelWeights, openModelWeights, parseWeightSpec } from "./weights/model-weights.js";
+import type { WeightMap } from "./util/lazy-tensor.js";
 
 export interface FrontendOptions {
   /**
@@ -215,6 +216,11 @@ export interface WeightOptions {
   /** Relax the strict weight report. */
   allowMissing?: boolean;
   allowUnexpected?: boolean;
+  /**
+   * Read no tensor now: each weight is read from its checkpoint when the output is written, one at a time, so that
+   * a model's weights are never all in memory (compiling to disk does this). Read errors then come from the back end.
+   */
+  streamWeights?: boolean;
 }
 
 /** What a caller that shows progress is told while the front end and the weights run. */
@@ -233,8 +239,8 @@ export interface Prepared {
   front: FrontendResult;
   /** The verified graph; absent when the front end or the weights reported an error. */
   graph?: Graph;
-  /** The weights, by parameter path (absent: the back end draws seeded random values). */
-  weights?: ReadonlyMap<string, HostTensor>;
+  /** The weights, by parameter path, lazy when streamed (absent: the back end draws seeded random values). */
+  weights?: WeightMap;
   weightReport?: WeightReport;
   /** Every diagnostic: the front end's (as given to onFrontEnd), then the weights'. */
   diagnostics: Diagnostic[];
@@ -264,12 +270,15 @@ export function prepare(source: string, options: FrontendOptions & WeightOptions
   if (!checkpoints)
     return { ...prepared, graph: front.graph, weights: options.weights as ReadonlyMap<string, HostTensor> | undefined };
   hooks.onLoadingWeights?.();
-  const loaded = loadModelWeights(front.graph, checkpoints.map(parseWeightSpec), front.weightRules, {
+  const strictness = {
     allowMissing: options.allowMissing,
     allowUnexpected: options.allowUnexpected,
     overrides: options.weightOverrides,
-    onProgress: hooks.onProgress,
-  });
+  };
+  const files = checkpoints.map(parseWeightSpec);
+  const loaded = options.streamWeights
+    ? openModelWeights(front.graph, files, front.weightRules, strictness)
+    : loadModelWeights(front.graph, files, front.weightRules, { ...strictness, onProgress: hooks.onProgress });
   Object.assign(prepared, {
     diagnostics: [...frontDiagnostics, ...loaded.diagnostics],
     weightDiagnostics: loaded.diagnostics,
@@ -304,12 +313,21 @@ export interface BackendOptions {
    * true).
    */
   fallback?: boolean;
+  /**
+   * ONNX to disk: keep the weights in this side file (ONNX external data, relative to the model's folder) instead of
+   * inside the model; without it they go to `<model>.data` only when the model would exceed 2 GiB.
+   */
+  externalData?: string;
+  /** ONNX to disk: every weight inside the model file; a model over 2 GiB is then an error (NET8050). */
+  singleFile?: boolean;
+  /** ONNX to disk: told the bytes written so far and the total, as the files are written. */
+  onWriteProgress?: ProgressCallback;
 }
 
 /** A prepared graph through a back end, in memory: ONNX bytes or a WGSL bundle. */
 export function emit(
   graph: Graph,
-  weights: ReadonlyMap<string, HostTensor> | undefined,
+  weights: WeightMap | undefined,
   options: BackendOptions,
 ): { onnx?: Uint8Array; bundle?: WgslBundle; diagnostics: Diagnostic[] } {
   if (options.target === "wgsl") {
@@ -374,6 +392,9 @@ export function emitToDisk(
       ...common,
       opset: options.opset,
       kernelLayoutWeights: options.deploy,
+      externalDataPath: options.externalData,
+      singleFile: options.singleFile,
+      onProgress: options.onWriteProgress,
     }),
   };
 }

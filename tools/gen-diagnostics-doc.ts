@@ -19,6 +19,10 @@ export const UNREACHABLE: Readonly<Record<string, string>> = {
     "netc's commands list these weights in the weight report they print (\"loaded but never used by the " +
     'forward", see weight-loaded-unused in test/diagnostics/commands), so they leave the note out; the ' +
     "library's compile() returns it.",
+  NET6050:
+    "It needs a checkpoint that changes while netc streams it into an output (another program still writing it, " +
+    "or replacing it); a golden case runs netc on files that stay put. test/weights/streamed.test.ts cuts a " +
+    "checkpoint while its tensors are written.",
   NET7003: "Every IR operation has a WGSL kernel today; the check guards operations added later.",
   NET7005: "Only the library's `compileWgsl` with a `maxTotalBytes` budget reports it; `netc` sets no budget.",
   NET7009:

@@ -110,6 +110,15 @@ export function program(): Command {
     )
     .option("--allow-missing", "weights the checkpoint lacks are random instead of an error", false)
     .option("--allow-unexpected", "checkpoint tensors the model does not declare are warnings instead of errors", false)
+    .addOption(
+      new Option(
+        "--external-data [file]",
+        "ONNX: store the weights as external data in a side file beside the model (default <output>.data); " +
+          "models over 2 GiB always do",
+      ).conflicts("singleFile"),
+    )
+    .option("--single-file", "ONNX: keep every weight inside the model file (an error for models over 2 GiB)", false)
+    .option("--progress", "show progress on stderr even when it is not a terminal", false)
     .addOption(verboseOption())
     .addOption(quietOption())
     .action(

@@ -274,4 +274,10 @@ export const CliCodes = {
       "a `tap`",
   ),
   ThreadsCapped: code("NET8012", "note", "a --threads above the machine's cores, lowered to the number of cores"),
+  SingleFileTooLarge: code(
+    "NET8050",
+    "error",
+    "a model asked for as one ONNX file (--single-file) that is larger than one protobuf can hold (2 GiB)",
+    "leave out --single-file: netc then writes the weights as ONNX external data beside the model (<model>.data)",
+  ),
 } as const;

@@ -13,6 +13,7 @@ import {
 import { storageTypeOf, toStorage } from "../../runtime/storage.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { bindParams, paramsReadBy } from "../../compiler/ir/bind-params.js";
+import type { WeightMap } from "../../util/lazy-tensor.js";
 import { WgslCodes } from "../../diagnostics/wgsl-codes.js";
 import { type CodegenContext, DispatchTooLarge, generateKernel } from "./codegen/index.js";
 import { DEFAULT_LIMITS, type WgslLimits } from "./limits.js";
@@ -25,7 +26,7 @@ export { DEFAULT_LIMITS, type WgslLimits } from "./limits.js";
 
 export interface CompileWgslOptions {
   /** Checkpoint tensors by parameter path; others use their default or a seeded random draw (as for ONNX). */
-  weights?: ReadonlyMap<string, HostTensor>;
+  weights?: WeightMap;
   seed?: number;
   /** Also return the graph's taps. */
   debugOutputs?: boolean;
