@@ -4,6 +4,7 @@
 // `npm run bench -- weights ifdd` runs only the benchmarks named.
 import { benchIfdd } from "./ifdd.js";
 import { benchInfer, formatInfer } from "./infer.js";
+import { benchLoad, formatLoad } from "./load.js";
 import { benchLsp, formatLsp } from "./lsp.js";
 import { formatSpread, machineNote, writeResult } from "./measure.js";
 import { benchOusCompile } from "./ous.js";
@@ -97,6 +98,11 @@ const BENCHES: Record<string, () => Promise<{ result: unknown; lines: string[] }
           `${r.compileMs.runs.length} interleaved rounds)`,
       ],
     };
+  },
+  // Loading in headless Chromium: time to first result, cold and cached, and inference, against ORT-web (minutes).
+  async load() {
+    const r = await benchLoad();
+    return { result: r, lines: formatLoad(r).split("\n") };
   },
   // Last: onnxruntime-web's WebGPU EP against netc's WGSL runtime, on the same adapter (minutes on SwiftShader).
   async wgsl() {

@@ -308,6 +308,8 @@ export interface BackendOptions {
   batch?: WgslRuntimeBatch;
   /** The `.net` file, named (never by an absolute path) in the ONNX doc string and the bundle's module. */
   file?: string;
+  /** Bytes per weight shard of a WGSL bundle (default 4 MiB; see backends/wgsl/bundle.ts). */
+  shardBytes?: number;
   /**
    * A WGSL bundle also carries the model as ONNX (`model.onnx`), which loadModel runs where WebGPU cannot (default
    * true).
@@ -358,7 +360,7 @@ export function emitToDisk(
   prepared: Prepared & { graph: Graph },
   output: string,
   options: BackendOptions,
-): { diagnostics: Diagnostic[]; kernels?: number } {
+): { diagnostics: Diagnostic[]; kernels?: number; shards?: number } {
   const common = {
     weights: prepared.weights,
     seed: options.seed,
@@ -384,8 +386,9 @@ export function emitToDisk(
       outDir: output,
       batch: options.batch,
       fallbackOnnx: fallback?.bytes,
+      shardBytes: options.shardBytes,
     });
-    return { diagnostics: bundle.diagnostics, kernels: bundle.program?.manifest.kernels.length };
+    return { diagnostics: bundle.diagnostics, kernels: bundle.program?.manifest.kernels.length, shards: bundle.shards };
   }
   return {
     diagnostics: writeOnnx(output, prepared.graph, {

@@ -26,6 +26,8 @@ export interface CompileOptions {
   tap: string[];
   /** `--deploy`: weights stored in kernel layout (see EmitOnnxOptions.kernelLayoutWeights). */
   deploy?: boolean;
+  /** WGSL: bytes per weight shard (`--shard-size`; default 4 MiB). */
+  shardSize?: number;
   /** WGSL: also write the model as ONNX (`model.onnx`) for the runtime's fallback; `--no-fallback` is false. */
   fallback?: boolean;
   allowMissing: boolean;
@@ -139,6 +141,7 @@ function emit(file: string, opts: CompileOptions, progress: Progress): void {
     debugOutputs: tapsWanted(opts),
     file,
     batch,
+    shardBytes: opts.shardSize,
     externalData: opts.externalData === true ? `${path.basename(opts.output)}.data` : opts.externalData,
     onWriteProgress: (done: number, total: number) =>
       progress.update(done, total, `${megabytes(done)} of ${megabytes(total)} MB`),
@@ -151,7 +154,8 @@ function emit(file: string, opts: CompileOptions, progress: Progress): void {
   const sideFile = typeof emitted.externalData === "string" ? ` and ${emitted.externalData}` : "";
   process.stderr.write(
     opts.target === "wgsl"
-      ? `wrote ${opts.output}/ (${written.kernels} kernels${batches})${randomWeights}\n`
+      ? `wrote ${opts.output}/ (${written.kernels} kernels${batches}, ${written.shards} weight shards)` +
+          `${randomWeights}\n`
       : `wrote ${opts.output}${sideFile}${randomWeights}\n`,
   );
 }
