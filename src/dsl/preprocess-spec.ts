@@ -240,7 +240,8 @@ export function readPreprocess(stmt: A.PreprocessStmt): { spec: PreprocessSpec; 
     );
   if (result.temporal_views > 1 && result.sampling !== "consecutive")
     inconsistent(
-      `temporal_views place windows of consecutive frames: they need sampling = "consecutive" (it is "${result.sampling}")`,
+      `temporal_views place windows of consecutive frames: they need sampling = "consecutive" (it is ` +
+        `"${result.sampling}")`,
       "temporal_views",
     );
   return { spec: result, diagnostics };

@@ -18,7 +18,10 @@ export interface SignatureHelpResult {
 
 const OPEN: Record<string, string> = { ")": "(", "]": "[", "}": "{" };
 
-/** The unclosed `(` before an offset (through list brackets), and the commas at its depth: undefined outside any call. */
+/**
+ * The unclosed `(` before an offset (through list brackets), and the commas at its depth: undefined outside any
+ * call.
+ */
 function openCall(text: string, offset: number): { paren: number; argStart: number; commas: number } | undefined {
   const stack: string[] = [];
   let commas = 0;
