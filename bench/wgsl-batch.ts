@@ -110,12 +110,14 @@ export async function benchWgslBatch(): Promise<WgslBatchResult> {
 
 export function formatWgslBatch(r: WgslBatchResult): string[] {
   return r.models.flatMap((m) => [
-    `wgsl-batch ${m.name}: compile with a run-time batch (max ${r.maxBatch}) ${m.compileMs.runtimeBatch.median.toFixed(0)} ms, ` +
-      `static ${m.compileMs.static.median.toFixed(0)} ms; ${m.shaders.runtimeBatch} shader files (static: ${m.shaders.static})`,
+    `wgsl-batch ${m.name}: compile with a run-time batch (max ${r.maxBatch}) ` +
+      `${m.compileMs.runtimeBatch.median.toFixed(0)} ms, static ${m.compileMs.static.median.toFixed(0)} ms; ` +
+      `${m.shaders.runtimeBatch} distinct shaders (static: ${m.shaders.static})`,
     ...m.batches.map(
       (b) =>
         `wgsl-batch ${m.name} at batch ${b.batch}: run-time bundle ${b.runtimeBatchMs.median.toFixed(1)} ms ` +
-        `(${b.runtimeBatchMs.min.toFixed(1)}-${b.runtimeBatchMs.max.toFixed(1)}), static ${b.staticMs.median.toFixed(1)} ms ` +
+        `(${b.runtimeBatchMs.min.toFixed(1)}-${b.runtimeBatchMs.max.toFixed(1)}), ` +
+        `static ${b.staticMs.median.toFixed(1)} ms ` +
         `(${b.staticMs.min.toFixed(1)}-${b.staticMs.max.toFixed(1)}): ${b.ratio.toFixed(2)}x, outputs identical`,
     ),
   ]);

@@ -7,18 +7,16 @@
 // The models are the reference models at reduced sizes (software adapters take minutes on the full ones);
 // NETC_BENCH_WGSL_MODELS=ifdd,s2d picks some of them.
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type * as OrtWeb from "onnxruntime-web";
 import { emitOnnx } from "../src/backends/onnx/index.js";
 import { decodeModel } from "../src/backends/onnx/proto.js";
-import { compileWgsl } from "../src/backends/wgsl/index.js";
+import { bundleOf, compileWgsl } from "../src/backends/wgsl/index.js";
 import { compileToGraph } from "../src/driver.js";
 import { WgslModel } from "../src/runtime/model.js";
 import type { NodeGpu } from "../src/runtime/node.js";
 import type { HostTensor } from "../src/util/tensor.js";
-import { writeSafetensors } from "../src/weights/safetensors.js";
 import { createSharedNodeDevice, loadOrtWebGpu, nodesOrtWebGpuCannotRun, type OrtWebGpu } from "./ort-web.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -185,7 +183,7 @@ function compareOutputs(
 /** Compiles every model first (the shared device must satisfy all their bundles), then times them one by one. */
 export async function* benchWgsl(models = selectedModels()): AsyncGenerator<WgslBenchResult> {
   const compiled = models.map(compileBoth);
-  const gpu = await createSharedNodeDevice(compiled.map((c) => c.program.manifest));
+  const gpu = await createSharedNodeDevice(compiled.map((c) => bundleOf(c.program).manifest));
   try {
     countGpuWork();
     const ortWeb = await loadOrtWebGpu(gpu);
@@ -239,7 +237,7 @@ async function benchModel(
     shapes.map((s, i) => [s.name, new ortWeb.ort.Tensor("float32", data[i], s.shape)]),
   );
 
-  const bundle = { manifest: program.manifest, shaders: program.shaders, weights: safetensorsBytes(program) };
+  const bundle = bundleOf(program);
   const netcCreate = await timed(() => WgslModel.create(gpu.device, bundle));
   const model = netcCreate.value;
   const ortCreate = await timed(() => ortWeb.createSession(onnx, forcedCpu));
@@ -295,21 +293,10 @@ function selectedModels(): BenchModel[] {
   const unknown = names.filter((n) => !WGSL_BENCH_MODELS.some((m) => m.name === n));
   if (unknown.length)
     throw new Error(
-      `NETC_BENCH_WGSL_MODELS: no model ${unknown.join(", ")} (there are ${WGSL_BENCH_MODELS.map((m) => m.name).join(", ")})`,
+      `NETC_BENCH_WGSL_MODELS: no model ${unknown.join(", ")} (there are ` +
+        `${WGSL_BENCH_MODELS.map((m) => m.name).join(", ")})`,
     );
   return WGSL_BENCH_MODELS.filter((m) => names.includes(m.name));
-}
-
-/** The program's weights as the bytes of the safetensors file a bundle would hold. */
-function safetensorsBytes(program: NonNullable<ReturnType<typeof compileWgsl>["program"]>): Uint8Array {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "netc-bench-"));
-  try {
-    const file = path.join(dir, "weights.safetensors");
-    writeSafetensors(file, program.weights);
-    return new Uint8Array(fs.readFileSync(file));
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 export function formatWgslResult(r: WgslBenchResult): string {
@@ -319,12 +306,19 @@ export function formatWgslResult(r: WgslBenchResult): string {
     .join(", ");
   return [
     `wgsl ${r.model} (${r.config}) on ${r.adapter}:`,
-    `  kernels: netc ${r.kernels} (${r.netc.dispatchesPerRun} dispatches/run) vs ${r.onnxNodes} ONNX nodes; ORT-web runs ${placement}` +
-      `${r.ortForcedCpu ? ` (${r.ortForcedCpu} grouped Conv3D forced to CPU: its WebGPU EP fails on them)` : ""}, ${r.ort.dispatchesPerRun} dispatches/run`,
-    `  setup: netc compile ${s(r.compileMs)}, pipelines ${s(r.netc.setupMs)} (${r.netc.pipelines} pipelines, slowest ${s(r.netc.slowestPipelineMs)}), first run ${s(r.netc.firstRunMs)}; ` +
-      `ORT-web session ${s(r.ort.setupMs)}, first run ${s(r.ort.firstRunMs)} (${r.ort.pipelines} pipelines, slowest ${s(r.ort.slowestPipelineMs)})`,
-    `  inference (median of ${RUNS}, interleaved): netc ${s(r.netc.inferenceMs)}, ORT-web ${s(r.ort.inferenceMs)}: ORT-web/netc = ${(r.ort.inferenceMs / r.netc.inferenceMs).toFixed(2)}x; ` +
-      `max |netc - ORT-web| over the outputs ${r.maxAbsDiff.toExponential(1)} (outputs up to ${r.maxAbs.toExponential(1)})${r.maxAbsDiff > WGSL_TOLERANCE ? ` (over the ${WGSL_TOLERANCE} WGSL tolerance: not equal work)` : ""}`,
+    `  kernels: netc ${r.kernels} (${r.netc.dispatchesPerRun} dispatches/run) vs ${r.onnxNodes} ONNX nodes; ` +
+      `ORT-web runs ${placement}` +
+      `${r.ortForcedCpu ? ` (${r.ortForcedCpu} grouped Conv3D forced to CPU: its WebGPU EP fails on them)` : ""}, ` +
+      `${r.ort.dispatchesPerRun} dispatches/run`,
+    `  setup: netc compile ${s(r.compileMs)}, pipelines ${s(r.netc.setupMs)} (${r.netc.pipelines} pipelines, ` +
+      `slowest ${s(r.netc.slowestPipelineMs)}), first run ${s(r.netc.firstRunMs)}; ` +
+      `ORT-web session ${s(r.ort.setupMs)}, first run ${s(r.ort.firstRunMs)} (${r.ort.pipelines} pipelines, ` +
+      `slowest ${s(r.ort.slowestPipelineMs)})`,
+    `  inference (median of ${RUNS}, interleaved): netc ${s(r.netc.inferenceMs)}, ORT-web ` +
+      `${s(r.ort.inferenceMs)}: ORT-web/netc = ${(r.ort.inferenceMs / r.netc.inferenceMs).toFixed(2)}x; ` +
+      `max |netc - ORT-web| over the outputs ${r.maxAbsDiff.toExponential(1)} (outputs up to ` +
+      `${r.maxAbs.toExponential(1)})` +
+      `${r.maxAbsDiff > WGSL_TOLERANCE ? ` (over the ${WGSL_TOLERANCE} WGSL tolerance: not equal work)` : ""}`,
   ].join("\n");
 }
 

@@ -36,6 +36,27 @@ function integer(min: number): (text: string) => number {
   };
 }
 
+const BYTE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1 << 10,
+  kib: 1 << 10,
+  m: 1 << 20,
+  mib: 1 << 20,
+  g: 1 << 30,
+  gib: 1 << 30,
+};
+
+/** `4MiB`, `512KiB`, `1048576`: a whole number of bytes, with an optional binary unit. */
+function byteSize(text: string): number {
+  const m = /^(\d+)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = m ? BYTE_UNITS[m[2].toLowerCase()] : undefined;
+  const n = m && unit !== undefined ? Number(m[1]) * unit : Number.NaN;
+  if (!Number.isSafeInteger(n))
+    throw new InvalidArgumentError(`expected a size such as 4MiB, 512KiB or 1048576, got '${text}'`);
+  return n;
+}
+
 export function program(): Command {
   const cli = new Command("netc")
     .description("Compiler for .net model graphs: ONNX and WebGPU (WGSL) targets, PyTorch weight import")
@@ -50,7 +71,8 @@ export function program(): Command {
   const weightsOption = () =>
     new Option(
       "--weights <[name=]file>",
-      "a checkpoint (.pth, .pth.tar, .safetensors); repeatable; name= picks the model's `weights name { }` rules and prefix",
+      "a checkpoint (.pth, .pth.tar, .safetensors); repeatable; name= picks the model's `weights name { }` " +
+        "rules and prefix",
     )
       .argParser(collect)
       .default([]);
@@ -82,6 +104,7 @@ export function program(): Command {
       "WGSL: the largest batch a bundle with a symbolic batch axis runs (default 8)",
       integer(1),
     )
+    .option("--shard-size <size>", "WGSL: bytes per weight shard, e.g. 4MiB (the default), 512KiB or 1048576", byteSize)
     .option(
       "--no-fallback",
       "WGSL: leave out model.onnx, the ONNX copy loadModel runs with onnxruntime-web where WebGPU cannot",
@@ -90,13 +113,15 @@ export function program(): Command {
     .option("--debug-outputs", "add every `tap` as an extra graph output", false)
     .option(
       "--tap <names>",
-      "add these intermediates as extra graph outputs: <layer path>/<let name>, a layer path, or a `tap` (comma-separated, repeatable)",
+      "add these intermediates as extra graph outputs: <layer path>/<let name>, a layer path, or a `tap` " +
+        "(comma-separated, repeatable)",
       collect,
       [],
     )
     .option(
       "--deploy",
-      "ONNX for deployment: weights stored in the layout their kernel reads (no runtime Transpose; checkpoint names in the metadata)",
+      "ONNX for deployment: weights stored in the layout their kernel reads (no runtime Transpose; checkpoint " +
+        "names in the metadata)",
       false,
     )
     .option(
@@ -107,6 +132,15 @@ export function program(): Command {
     )
     .option("--allow-missing", "weights the checkpoint lacks are random instead of an error", false)
     .option("--allow-unexpected", "checkpoint tensors the model does not declare are warnings instead of errors", false)
+    .addOption(
+      new Option(
+        "--external-data [file]",
+        "ONNX: store the weights as external data in a side file beside the model (default <output>.data); " +
+          "models over 2 GiB always do",
+      ).conflicts("singleFile"),
+    )
+    .option("--single-file", "ONNX: keep every weight inside the model file (an error for models over 2 GiB)", false)
+    .option("--progress", "show progress on stderr even when it is not a terminal", false)
     .addOption(verboseOption())
     .addOption(quietOption())
     .action(
@@ -167,7 +201,8 @@ export function program(): Command {
     .option("--debug-outputs", "also write every `tap` (for .net inputs)", false)
     .option(
       "--tap <names>",
-      "also write these intermediates of a .net model: <layer path>/<let name>, a layer path, or a `tap` (comma-separated, repeatable)",
+      "also write these intermediates of a .net model: <layer path>/<let name>, a layer path, or a `tap` " +
+        "(comma-separated, repeatable)",
       collect,
       [],
     )
@@ -221,7 +256,8 @@ export function program(): Command {
     cli
       .command("infer <model> <clips...>")
       .description(
-        "score clips (frame folders, videos, a folder of clip folders, CSV/JSON manifests) with the model's own preprocessing; one JSON line per clip, resumable",
+        "score clips (frame folders, videos, a folder of clip folders, CSV/JSON manifests) with the model's own " +
+          "preprocessing; one JSON line per clip, resumable",
       )
       .requiredOption("-o, --output <results.jsonl>", "results file; clips already scored in it are skipped"),
   ).action(
@@ -235,7 +271,8 @@ export function program(): Command {
     cli
       .command("eval <model>")
       .description(
-        "WAR, UAR, per-class recall and the confusion matrix of a model on labelled clips; one row per --clips manifest (fold) and their mean",
+        "WAR, UAR, per-class recall and the confusion matrix of a model on labelled clips; one row per --clips " +
+          "manifest (fold) and their mean",
       )
       .option(
         "--clips <manifest>",
@@ -323,7 +360,8 @@ export function program(): Command {
   cli
     .command("models")
     .description(
-      "the reference models shipped with netc, usable by name (netc compile ifdd ...), with their parameters and weight sets",
+      "the reference models shipped with netc, usable by name (netc compile ifdd ...), with their parameters " +
+        "and weight sets",
     )
     .option("--json", "machine-readable output", false)
     .action(
@@ -374,7 +412,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     // A bug in netc, not bad input: say so plainly.
     process.stderr.write(
-      `netc: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\nPlease report this with the input that caused it.\n`,
+      `netc: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\nPlease report this ` +
+        `with the input that caused it.\n`,
     );
     return 70;
   }

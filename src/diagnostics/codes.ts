@@ -3,7 +3,7 @@
 //   NET3xxx types, shapes and elaboration   NET4xxx IR verifier and passes
 //   NET5xxx ONNX backend                    NET6xxx weights and checkpoints (weight-codes.ts)
 //   NET7xxx WGSL backend                    NET8xxx command line and files
-import type { Diagnostic, RelatedInfo, Severity, Span } from "./diagnostics.js";
+import type { Diagnostic, Fix, RelatedInfo, Severity, Span } from "./diagnostics.js";
 
 export interface CodeInfo {
   readonly code: string;
@@ -18,7 +18,7 @@ export function makeDiagnostic(
   info: CodeInfo,
   message: string,
   span?: Span,
-  extra: { related?: RelatedInfo[]; hint?: string } = {},
+  extra: { related?: RelatedInfo[]; hint?: string; fixes?: Fix[] } = {},
 ): Diagnostic {
   return {
     code: info.code,
@@ -27,6 +27,7 @@ export function makeDiagnostic(
     span,
     related: extra.related ?? [],
     hint: extra.hint ?? info.hint,
+    ...(extra.fixes ? { fixes: extra.fixes } : {}),
   };
 }
 
@@ -57,7 +58,8 @@ export const SyntaxCodes = {
     "NET1006",
     "error",
     'a backslash escape that string literals do not define (they know \\\\ \\" \\n \\t \\r)',
-    'write \\\\ for a backslash, or use a raw string r"...", which keeps backslashes as written (as regular expressions want)',
+    'write \\\\ for a backslash, or use a raw string r"...", which keeps backslashes as written (as regular ' +
+      "expressions want)",
   ),
   TooDeep: code(
     "NET1007",
@@ -93,7 +95,8 @@ export const CheckCodes = {
     "NET2013",
     "error",
     "a lift step that does not follow the lifting scheme",
-    "an update adds to the approximation (`approx += U(...)`); a predict subtracts from the detail (`detail -= P(...)`)",
+    "an update adds to the approximation (`approx += U(...)`); a predict subtracts from the detail (`detail -= " +
+      "P(...)`)",
   ),
   MissingReturn: code("NET2014", "error", "a block whose body does not end in a return"),
   UnusedParameter: code(
@@ -179,7 +182,8 @@ export const ShapeCodes = {
   BlockNotChecked: code(
     "NET3020",
     "note",
-    "a block that no model uses and that `netc check` cannot elaborate on symbolic sizes (it needs concrete values), so it is checked only where it is used",
+    "a block that no model uses and that `netc check` cannot elaborate on symbolic sizes (it needs concrete " +
+      "values), so it is checked only where it is used",
     'see "What netc check checks" in docs/language.md',
   ),
   BadWeightName: code(
@@ -247,7 +251,8 @@ export const CliCodes = {
   OutputNotReplaceable: code(
     "NET8009",
     "error",
-    "an output path holding something netc did not write (a folder that is not a bundle, a special file, the working folder)",
+    "an output path holding something netc did not write (a folder that is not a bundle, a special file, the " +
+      "working folder)",
     "name a new file or folder for the output",
   ),
   NotRegularFile: code(
@@ -266,7 +271,20 @@ export const CliCodes = {
     "NET8020",
     "error",
     "a --tap that names no tensor of the model",
-    "name a tensor as <layer path>/<let name> (the model's own as <let name>), a layer's output as its path, or a `tap`",
+    "name a tensor as <layer path>/<let name> (the model's own as <let name>), a layer's output as its path, or " +
+      "a `tap`",
   ),
   ThreadsCapped: code("NET8012", "note", "a --threads above the machine's cores, lowered to the number of cores"),
+  SingleFileTooLarge: code(
+    "NET8050",
+    "error",
+    "a model asked for as one ONNX file (--single-file) that is larger than one protobuf can hold (2 GiB)",
+    "leave out --single-file: netc then writes the weights as ONNX external data beside the model (<model>.data)",
+  ),
+  LspDocumentTooLarge: code(
+    "NET8060",
+    "error",
+    "a document open in the editor that is larger than netc reads (16 MiB): the language server does not analyse it",
+    "split the file; netc check refuses it as well (NET8010)",
+  ),
 } as const;

@@ -1,6 +1,7 @@
-// Runs a compiled WGSL bundle on a GPUDevice: creates the buffers and uploads the weights once, compiles every
-// distinct pipeline up front (createComputePipelineAsync, in parallel), then runs the whole model as one command
-// buffer per call. Validation errors, out-of-memory and device loss reject the call instead of hanging it.
+// Runs a compiled WGSL bundle on a GPUDevice: creates the buffers, compiles every distinct pipeline up front
+// (createComputePipelineAsync, in parallel) while the weight shards stream in (each written into the buffers at its
+// tensors' offsets and dropped), then runs the whole model as one command buffer per call. Validation errors,
+// out-of-memory and device loss reject the call instead of hanging it.
 /// <reference types="@webgpu/types" preserve="true" />
 import { numel, type DType, type HostTensor, type TensorData } from "../util/tensor.js";
 import type {
@@ -13,9 +14,8 @@ import type {
   WgslBundle,
 } from "./manifest.js";
 import { WgslRuntimeError } from "./errors.js";
-import { parseSafetensors } from "./safetensors.js";
 import { fromStorage, STORAGE_BYTES, toStorage } from "./storage.js";
-import { BUNDLE_ERROR, shaderFiles, validateManifest } from "./validate.js";
+import { BUNDLE_ERROR, shaderNames, validateManifest } from "./validate.js";
 
 /** A bundle in memory: its manifest, the WGSL sources by path, and the bytes of its safetensors file. */
 export type { WgslBundle };
@@ -108,7 +108,8 @@ async function compileKernel(device: GPUDevice, k: KernelEntry, code: string | u
   const errors = info.messages.filter((msg) => msg.type === "error");
   if (errors.length > 0)
     throw new WgslRuntimeError(
-      `kernel ${k.name}${where(k)} does not compile: ${errors.map((e) => `${e.lineNum}:${e.linePos} ${e.message}`).join("; ")}`,
+      `kernel ${k.name}${where(k)} does not compile: ` +
+        `${errors.map((e) => `${e.lineNum}:${e.linePos} ${e.message}`).join("; ")}`,
     );
   const storage: GPUBindGroupLayoutEntry[] = k.bindings.map((b) => ({
     binding: b.binding,
@@ -265,15 +266,70 @@ function batchOf(m: BundleManifest, inputs: Readonly<Record<string, ModelInput>>
     if (Number.isSafeInteger(batch) && batch >= 1 && batch <= max) return batch;
     const has = tensor ? `shape [${tensor.shape}]` : `${(given as TensorData).length} elements`;
     throw new WgslRuntimeError(
-      `the input ${slot.name} has ${has}, which is no batch from 1 to ${max}: the bundle runs ${symbol} = 1 to ${max} (${perItem(slot, max)} elements per item; compile with a larger --max-batch for more)`,
+      `the input ${slot.name} has ${has}, which is no batch from 1 to ${max}: the bundle runs ${symbol} = 1 to ` +
+        `${max} (${perItem(slot, max)} elements per item; compile with a larger --max-batch for more)`,
     );
   }
   return m.batch.max;
 }
 
+/**
+ * Writes each shard's pieces of the weight tensors into the buffers that hold them, as the shards arrive; a shard is
+ * dropped once written (writeBuffer copies it), so at most the shard in hand is held here.
+ */
+async function uploadShards(
+  device: GPUDevice,
+  m: BundleManifest,
+  buffers: readonly GPUBuffer[],
+  shards: WgslBundle["shards"],
+  onShard?: (bytes: number) => void,
+): Promise<void> {
+  const targets = new Map<string, GPUBuffer[]>();
+  m.buffers.forEach((b, id) => {
+    if (b.weight !== undefined) targets.set(b.weight, [...(targets.get(b.weight) ?? []), buffers[id]]);
+  });
+  const tensors = m.weights.tensors;
+  let next = 0; // the first tensor not wholly written yet (tensors lie in order)
+  let start = 0;
+  let index = 0;
+  for await (const shard of shards) {
+    const entry = m.weights.shards[index];
+    if (!entry)
+      throw new WgslRuntimeError(
+        `the bundle has more weight shards than the ${index} its manifest lists`,
+        BUNDLE_ERROR.ShardMismatch,
+      );
+    if (shard.byteLength !== entry.bytes)
+      throw new WgslRuntimeError(
+        `the bundle file ${entry.file} has ${shard.byteLength} bytes; the manifest says ${entry.bytes}`,
+        BUNDLE_ERROR.ShardMismatch,
+      );
+    const end = start + shard.byteLength;
+    for (let i = next; i < tensors.length && tensors[i].offset < end; i++) {
+      const t = tensors[i];
+      const lo = Math.max(t.offset, start);
+      const hi = Math.min(t.offset + t.bytes, end);
+      if (hi > lo)
+        for (const buffer of targets.get(t.name) ?? [])
+          device.queue.writeBuffer(buffer, lo - t.offset, shard, lo - start, hi - lo);
+      if (t.offset + t.bytes <= end) next = i + 1;
+    }
+    start = end;
+    index++;
+    onShard?.(shard.byteLength);
+  }
+  if (index !== m.weights.shards.length)
+    throw new WgslRuntimeError(
+      `the bundle gave ${index} weight shards; its manifest lists ${m.weights.shards.length}`,
+      BUNDLE_ERROR.ShardMismatch,
+    );
+}
+
 export interface ModelCreateOptions {
   /** Hears of each distinct pipeline compiled (a software adapter takes seconds for a large model). */
   onProgress?: (compiled: number, total: number) => void;
+  /** Hears of each weight shard written into the GPU buffers (its bytes). */
+  onShard?: (bytes: number) => void;
 }
 
 export class WgslModel {
@@ -313,35 +369,24 @@ export class WgslModel {
       : { min: 0, max: 0 };
   }
 
-  /** Uploads the weights and compiles the kernels; resolves once the model can run. */
+  /**
+   * Creates the buffers, then uploads the weight shards as they arrive while the kernels compile; resolves once the
+   * model can run.
+   */
   static async create(device: GPUDevice, bundle: WgslBundle, options: ModelCreateOptions = {}): Promise<WgslModel> {
     const m = validateManifest(bundle.manifest);
     checkDevice(device, m);
-    for (const file of shaderFiles(m))
+    for (const file of shaderNames(m))
       if (typeof bundle.shaders.get(file) !== "string")
         throw new WgslRuntimeError(`the bundle has no shader ${file}`, BUNDLE_ERROR.FileRefused);
-    const stored = parseSafetensors(bundle.weights);
     const buffers = await scoped(device, "creating the model's buffers", () =>
-      m.buffers.map((b, id) => {
-        const buffer = device.createBuffer({
+      m.buffers.map((b, id) =>
+        device.createBuffer({
           label: b.weight ?? `buffer${id}`,
           size: b.size,
           usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
-        });
-        if (b.weight !== undefined) {
-          const t = stored.get(b.weight);
-          if (!t) throw new WgslRuntimeError(`the weights file has no tensor ${b.weight}`, BUNDLE_ERROR.BadManifest);
-          if (t.bytes.byteLength > b.size)
-            throw new WgslRuntimeError(
-              `the weights file's tensor ${b.weight} has ${t.bytes.byteLength} bytes; its buffer ${id} holds ${b.size}`,
-              BUNDLE_ERROR.BadManifest,
-            );
-          const bytes = new Uint8Array(align4(t.bytes.byteLength));
-          bytes.set(t.bytes);
-          device.queue.writeBuffer(buffer, 0, bytes);
-        }
-        return buffer;
-      }),
+        }),
+      ),
     );
     // One pipeline per distinct shader and binding layout: repeated layers reuse it with their own bind groups.
     const pipelineOf = new Map<string, Promise<GPUComputePipeline>>();
@@ -352,7 +397,8 @@ export class WgslModel {
     };
     const pipelineFor = (k: KernelEntry): Promise<GPUComputePipeline> => {
       const code = bundle.shaders.get(k.shader);
-      const key = `${k.entryPoint}\n${k.bindings.map((b) => `${b.binding}:${b.access}`).join(",")}\n${k.batchBinding}\n${code}`;
+      const layout = k.bindings.map((b) => `${b.binding}:${b.access}`).join(",");
+      const key = `${k.entryPoint}\n${layout}\n${k.batchBinding}\n${code}`;
       let pipeline = pipelineOf.get(key);
       if (!pipeline) pipelineOf.set(key, (pipeline = compileKernel(device, k, code).then(counted)));
       return pipeline;
@@ -360,7 +406,7 @@ export class WgslModel {
     const batchUniform = m.kernels.some((k) => k.batchBinding !== undefined)
       ? device.createBuffer({ label: "batch", size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST })
       : undefined;
-    const steps = await scoped(device, "compiling the model's kernels", async () => {
+    const build = async (): Promise<Step[]> => {
       const pipelines = await Promise.all(m.kernels.map(pipelineFor));
       return m.kernels.map((k, i) => ({
         pipeline: pipelines[i],
@@ -374,7 +420,18 @@ export class WgslModel {
           ],
         }),
       }));
-    });
+    };
+    // One error scope around the upload and the compiles, which overlap (scopes are a stack, not per promise).
+    let steps: Step[];
+    try {
+      [, steps] = await scoped(device, "uploading the weights and compiling the kernels", () =>
+        Promise.all([uploadShards(device, m, buffers, bundle.shards, options.onShard), build()]),
+      );
+    } catch (e) {
+      for (const b of buffers) b.destroy();
+      batchUniform?.destroy();
+      throw e;
+    }
     // Staging for the largest readback (at the largest batch).
     const readBytes = (o: TensorSlot) =>
       o.chunks.reduce((s, c) => s + align4(c.elements * STORAGE_BYTES[o.storage]), 0);

@@ -1,6 +1,7 @@
 // safetensors: an 8-byte little-endian header length, a JSON header
 // {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {string: string}}, then the raw data.
 import { byteSize, bytesOf, type DType, type HostTensor, stridesOf } from "../util/tensor.js";
+import { asLazy, type WeightMap } from "../util/lazy-tensor.js";
 import { writeAll, writeFileAtomic } from "../util/atomic.js";
 import type { DictNode, StateDict } from "./checkpoint.js";
 import { WeightCodes, weightError } from "../diagnostics/weight-codes.js";
@@ -99,7 +100,8 @@ export function readSafetensorsTree(file: BinaryFile): SafetensorsContents {
     if (end > dataSize) {
       throw weightError(
         WeightCodes.Truncated,
-        `${file.path}: tensor '${name}' lies at data bytes [${begin}, ${end}) but the file holds ${dataSize} data bytes`,
+        `${file.path}: tensor '${name}' lies at data bytes [${begin}, ${end}) but the file holds ${dataSize} ` +
+          `data bytes`,
       );
     }
     const what = `${file.path}: tensor '${name}'`;
@@ -130,7 +132,10 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** A tensor to write, read only when its turn comes, so that a bad source fails before the output exists. */
+/**
+ * A tensor to write, read only when its turn comes, so that a bad source fails before the output exists (a
+ * LazyTensor with its name).
+ */
 export interface TensorToWrite {
   readonly name: string;
   readonly dtype: DType;
@@ -146,12 +151,12 @@ export interface WriteOptions {
 /** Writes a safetensors file atomically: the file appears complete, or not at all. */
 export function writeSafetensors(
   path: string,
-  tensors: ReadonlyMap<string, HostTensor> | readonly TensorToWrite[],
+  tensors: WeightMap | readonly TensorToWrite[],
   options: WriteOptions = {},
 ): void {
   const items = isWriteList(tensors)
     ? tensors
-    : [...tensors].map(([name, t]): TensorToWrite => ({ name, dtype: t.dtype, shape: t.shape, read: () => t }));
+    : [...tensors].map(([name, t]): TensorToWrite => ({ name, ...asLazy(t) }));
   const header = encodeHeader(path, items, options.metadata ?? new Map());
   const total = items.reduce((sum, t) => sum + tensorBytes(path, t), 0);
   writeFileAtomic(path, (fd) => {
@@ -186,7 +191,7 @@ export function stateDictToSafetensors(sd: StateDict, path: string, options: Wri
   writeSafetensors(path, items, options);
 }
 
-function isWriteList(v: ReadonlyMap<string, HostTensor> | readonly TensorToWrite[]): v is readonly TensorToWrite[] {
+function isWriteList(v: WeightMap | readonly TensorToWrite[]): v is readonly TensorToWrite[] {
   return Array.isArray(v);
 }
 
@@ -201,7 +206,9 @@ function tensorBytes(path: string, t: TensorToWrite): number {
   return bytes;
 }
 
-/** The JSON header, padded with spaces to 8 bytes as the reference writer does. Built as text, so no name is special. */
+/**
+ * The JSON header, padded with spaces to 8 bytes as the reference writer does. Built as text, so no name is special.
+ */
 function encodeHeader(
   path: string,
   items: readonly TensorToWrite[],

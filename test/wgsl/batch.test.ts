@@ -75,7 +75,7 @@ describe("bundles with a run-time batch", () => {
     (_name, file, sets) => {
       const { program, diagnostics } = compileWgsl(graphOf(file, sets), { maxBatch: MAX });
       expect(codes({ diagnostics })).toEqual([]);
-      const m = validateManifest(JSON.parse(JSON.stringify(program!.manifest)));
+      const m = validateManifest(JSON.parse(JSON.stringify(bundleOf(program!).manifest)));
       const own = compileWgsl(graphOf(file, { ...sets, B: String(MAX) })).program!;
       expect(m.batch).toEqual({ symbol: "B", max: MAX });
       // The memory plan and the kernel plan are the largest batch's: same buffers, same kernels in the same order.
@@ -105,7 +105,7 @@ describe("bundles with a run-time batch", () => {
   it("manifests that break the batch fields are refused", () => {
     const { program } = compileWgsl(graphOf("examples/tiny.net", {}), { maxBatch: MAX });
     const broken = (edit: (m: ReturnType<typeof JSON.parse>) => void) => {
-      const m = JSON.parse(JSON.stringify(program!.manifest));
+      const m = JSON.parse(JSON.stringify(bundleOf(program!).manifest));
       edit(m);
       return () => validateManifest(m);
     };
@@ -115,7 +115,7 @@ describe("bundles with a run-time batch", () => {
     expect(broken((m) => (m.kernels[0].batchBinding = 0))).toThrow(/batchBinding/);
   });
 
-  it("tiny: the bundle's ONNX fallback keeps the batch symbolic and runs batch 1 and 3 as the interpreter does", async () => {
+  it("tiny: the ONNX fallback keeps the batch symbolic and runs batch 1 and 3 as the interpreter does", async () => {
     const dir = mkdtempSync(join(tmpdir(), "netc-batch-fallback-"));
     try {
       const out = join(dir, "bundle");

@@ -61,7 +61,8 @@ export function batchAxisProblems(graph: Graph, symbol: string, debugOutputs: bo
       out.push(
         makeDiagnostic(
           WgslCodes.BatchNotLeading,
-          `${name} ${shapeToString(value.shape)} holds the batch ${symbol} on axis ${axis}; a model's inputs and outputs hold a run-time batch on their first axis`,
+          `${name} ${shapeToString(value.shape)} holds the batch ${symbol} on axis ${axis}; a model's inputs ` +
+            "and outputs hold a run-time batch on their first axis",
           span,
           { hint: `compile a bundle for one batch size with --set ${symbol}=...` },
         ),
@@ -144,10 +145,11 @@ export function batchMixingProblems(graph: Graph, symbol: string, debugOutputs: 
     });
     const moved = n.op === "reshape" && movesBatch(n.inputs[0], n.outputs[0], symbol);
     if (k < 0 && !moved) continue;
+    const [x, y] = [shapeToString(n.inputs[Math.max(k, 0)].shape), shapeToString(n.outputs[0].shape)];
     const what =
       k >= 0
-        ? `works along the batch ${symbol} (axis ${batchAxisOf(n.inputs[k], symbol)} of ${shapeToString(n.inputs[k].shape)})`
-        : `moves the batch ${symbol} to other places in memory (${shapeToString(n.inputs[0].shape)} to ${shapeToString(n.outputs[0].shape)})`;
+        ? `works along the batch ${symbol} (axis ${batchAxisOf(n.inputs[k], symbol)} of ${x})`
+        : `moves the batch ${symbol} to other places in memory (${x} to ${y})`;
     return [
       makeDiagnostic(
         WgslCodes.BatchMixed,
@@ -198,7 +200,8 @@ export function probeProblems(
     return [
       makeDiagnostic(
         WgslCodes.BatchInKernel,
-        `the kernel ${k.name} (${k.ops.join(", ")}) depends on the batch ${symbol} beyond its size, so one kernel cannot run every batch`,
+        `the kernel ${k.name} (${k.ops.join(", ")}) depends on the batch ${symbol} beyond its size, so one ` +
+          "kernel cannot run every batch",
         spanAt(i),
         { hint: `compile a bundle for one batch size with --set ${symbol}=...` },
       ),

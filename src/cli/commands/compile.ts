@@ -1,4 +1,5 @@
 // `netc compile <file.net> --target onnx -o out.onnx [--weights ...] [--set ...]`.
+import path from "node:path";
 import { DEFAULT_MAX_BATCH } from "../../backends/wgsl/index.js";
 import type { Graph } from "../../compiler/ir/ir.js";
 import { hasErrors, SourceMap } from "../../diagnostics/diagnostics.js";
@@ -24,10 +25,20 @@ export interface CompileOptions {
   tap: string[];
   /** `--deploy`: weights stored in kernel layout (see EmitOnnxOptions.kernelLayoutWeights). */
   deploy?: boolean;
+  /** WGSL: bytes per weight shard (`--shard-size`; default 4 MiB). */
+  shardSize?: number;
   /** WGSL: also write the model as ONNX (`model.onnx`) for the runtime's fallback; `--no-fallback` is false. */
   fallback?: boolean;
   allowMissing: boolean;
   allowUnexpected: boolean;
+  /** ONNX: weights as external data in a side file; `true` names it `<output>.data`. */
+  externalData?: string | true;
+  /** ONNX: every weight inside the model file. */
+  singleFile?: boolean;
+  /** Progress on stderr even when it is not a terminal. */
+  progress?: boolean;
+  /** Read each checkpoint tensor only when the output is written (see WeightOptions.streamWeights). */
+  streamWeights?: boolean;
   /** The weight report: every entry, or none (default: counts and the first lines of each list). */
   verbose?: boolean;
   quiet?: boolean;
@@ -43,7 +54,7 @@ export function compileWithWeights(
     CompileOptions,
     "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet"
   > &
-    Partial<Pick<CompileOptions, "tap" | "debugOutputs">>,
+    Partial<Pick<CompileOptions, "tap" | "debugOutputs" | "streamWeights">>,
   progress?: Progress,
 ): Prepared & { graph: Graph } {
   const own = progress ?? progressBar(`compiling ${file}`);
@@ -60,7 +71,7 @@ function frontAndWeights(
     CompileOptions,
     "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet"
   > &
-    Partial<Pick<CompileOptions, "tap" | "debugOutputs">>,
+    Partial<Pick<CompileOptions, "tap" | "debugOutputs" | "streamWeights">>,
   progress: Progress,
 ): Prepared & { graph: Graph } {
   progress.phase(`compiling ${file}`);
@@ -74,6 +85,7 @@ function frontAndWeights(
     weightOverrides: opts.override,
     allowMissing: opts.allowMissing,
     allowUnexpected: opts.allowUnexpected,
+    streamWeights: opts.streamWeights,
   };
   const prepared = prepare(text, options, {
     onFrontEnd: (diagnostics, sources) => {
@@ -106,7 +118,7 @@ function withGraph(prepared: Prepared): Prepared & { graph: Graph } {
 }
 
 export function compileCommand(file: string, opts: CompileOptions): void {
-  const progress = progressBar(`compiling ${file}`);
+  const progress = progressBar(`compiling ${file}`, { force: opts.progress });
   try {
     emit(file, opts, progress);
   } finally {
@@ -119,22 +131,32 @@ export const tapsWanted = (opts: { debugOutputs: boolean; tap?: string[] }): boo
   opts.debugOutputs || (opts.tap?.length ?? 0) > 0;
 
 function emit(file: string, opts: CompileOptions, progress: Progress): void {
-  const prepared = compileWithWeights(file, opts, progress);
+  // ONNX weights are streamed from their checkpoints into the file; a bundle's kernels need them all at once.
+  const prepared = compileWithWeights(file, { ...opts, streamWeights: opts.target === "onnx" }, progress);
   progress.phase(opts.target === "wgsl" ? "generating WGSL kernels" : "writing ONNX");
-  const written = emitToDisk(prepared, opts.output, {
+  const emitted = {
     ...opts,
     debugOutputs: tapsWanted(opts),
     file,
     maxBatch: opts.maxBatch ?? DEFAULT_MAX_BATCH,
-  });
+    shardBytes: opts.shardSize,
+    externalData: opts.externalData === true ? `${path.basename(opts.output)}.data` : opts.externalData,
+    onWriteProgress: (done: number, total: number) =>
+      progress.update(done, total, `${megabytes(done)} of ${megabytes(total)} MB`),
+  };
+  const written = emitToDisk(prepared, opts.output, emitted);
   progress.clear();
   report(written.diagnostics, prepared.front.sources);
   const randomWeights = prepared.weights ? "" : ` (random weights, seed ${opts.seed})`;
   const batch = written.batch;
   const batches = batch ? `, batch ${batch.symbol} from 1 to ${batch.max}` : "";
+  const sideFile = typeof emitted.externalData === "string" ? ` and ${emitted.externalData}` : "";
   process.stderr.write(
     opts.target === "wgsl"
-      ? `wrote ${opts.output}/ (${written.kernels} kernels${batches})${randomWeights}\n`
-      : `wrote ${opts.output}${randomWeights}\n`,
+      ? `wrote ${opts.output}/ (${written.kernels} kernels${batches}, ${written.shards} weight shards)` +
+          `${randomWeights}\n`
+      : `wrote ${opts.output}${sideFile}${randomWeights}\n`,
   );
 }
+
+const megabytes = (bytes: number) => (bytes / 2 ** 20).toFixed(0);

@@ -50,11 +50,12 @@ export function matmulKernel(w: KernelWriter, k: KernelOf<"matmul">): KernelModu
     `${broadcastIndex(batchShape, bs.slice(0, -2), "bi")} * ${u(kk * n)} + ${row} * ${u(n)} + ${col}`;
   const [batchMax, mMax] = [w.atMax(batch), w.atMax(rows)];
   if (batchMax * mMax * n * kk < TILED_FROM || mMax < TILED_MIN_SIDE || n < TILED_MIN_SIDE) {
+    const product = `${w.read(a, aAt("row", "c"))} * ${w.read(b, bAt("c", "col"))}`;
     const body = `  let bi = i / ${w.times(rows, n)};
   let row = i / ${u(n)} % ${w.times(rows)};
   let col = i % ${u(n)};
   var acc = ${zeroOf(t)};
-  for (var c = 0u; c < ${u(kk)}; c = c + 1u) { acc = acc + ${w.read(a, aAt("row", "c"))} * ${w.read(b, bAt("c", "col"))}; }
+  for (var c = 0u; c < ${u(kk)}; c = c + 1u) { acc = acc + ${product}; }
   emit(i, acc);`;
     const { main, workgroups } = perElementMain(w, w.items(numelOf(shapeOf(out)), out), body);
     return w.finish(
