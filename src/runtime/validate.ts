@@ -180,24 +180,23 @@ function batchDispatch(
 
 function slotsAndKernels(
   m: Record<string, unknown>,
-  prefix: string,
   bufferSizes: readonly number[],
   maxBatch: number | undefined,
 ): void {
   const names = (key: "inputs" | "outputs") => {
     const seen = new Set<string>();
-    array(own(m, key), `${prefix}${key}`, 1 << 12).forEach((s, i) => {
-      slot(s, `${prefix}${key}[${i}]`, bufferSizes, maxBatch);
+    array(own(m, key), key, 1 << 12).forEach((s, i) => {
+      slot(s, `${key}[${i}]`, bufferSizes, maxBatch);
       const name = (s as { name: string }).name;
       if (seen.has(name))
-        throw manifestError(`${prefix}${key}[${i}].name`, name, `a name not used by an earlier ${key.slice(0, -1)}`);
+        throw manifestError(`${key}[${i}].name`, name, `a name not used by an earlier ${key.slice(0, -1)}`);
       seen.add(name);
     });
   };
   names("inputs");
   names("outputs");
-  array(own(m, "kernels"), `${prefix}kernels`, BUNDLE_LIMITS.kernels).forEach((k, i) => {
-    const f = `${prefix}kernels[${i}]`;
+  array(own(m, "kernels"), "kernels", BUNDLE_LIMITS.kernels).forEach((k, i) => {
+    const f = `kernels[${i}]`;
     const kernel = object(k, f);
     string(own(kernel, "name"), `${f}.name`);
     const shader = bundleFileName(own(kernel, "shader"), `${f}.shader`);
@@ -354,7 +353,7 @@ export function validateManifest(value: unknown): BundleManifest {
     return size;
   });
   const maxBatch = own(m, "batch") === undefined ? undefined : batchInfo(own(m, "batch"));
-  slotsAndKernels(m, "", bufferSizes, maxBatch);
+  slotsAndKernels(m, bufferSizes, maxBatch);
   weightShards(own(m, "weights"), buffers as { size: number; weight?: string }[]);
   shaderPack(own(m, "shaders"), shaderNames(m as unknown as BundleManifest));
   if (own(m, "fallback") !== undefined) fallbackInfo(own(m, "fallback"));
