@@ -1,10 +1,12 @@
 // Convolution and pooling over [N, C, spatial...]: one thread per output element (a convolution thread computes
-// up to four output channels of one group, so each input element it loads serves all four).
+// up to four output channels of one group, so each input element it loads serves all four). Convolutions with
+// enough work and channels per group are implicit matrix products instead (conv-gemm.ts).
 import type { KernelOf } from "../plan.js";
 import { shapeOf } from "../prepare.js";
 import { coord, linear, numelOf, u } from "./indexing.js";
 import { stridesOf } from "../../../util/tensor.js";
 import { perElementMain } from "./pointwise.js";
+import { convGemmKernel, convTiles } from "./conv-gemm.js";
 import type { KernelModule, KernelWriter } from "./writer.js";
 
 interface Window {
@@ -49,6 +51,7 @@ function windowLoops(spatial: readonly number[], out: readonly number[], win: Wi
 const channelsPerThread = (perGroup: number) => (perGroup % 4 === 0 ? 4 : 1);
 
 export function convKernel(w: KernelWriter, k: KernelOf<"conv">): KernelModule {
+  if (convTiles(k)) return convGemmKernel(w, k);
   const a = k.anchor.attrs;
   const [x, weight, bias] = k.anchor.inputs;
   const [, cin, ...spatial] = shapeOf(x);
