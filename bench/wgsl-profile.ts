@@ -96,7 +96,14 @@ export async function benchWgslProfile(names = MODELS): Promise<ProfileResult[]>
     try {
       const inputs = programs[0].program.manifest.inputs.map((s, i) => ({
         name: s.name,
-        tensor: { dtype: "f32", shape: s.shape, data: uniformInput(s.shape.reduce((a, b) => a * b, 1), 7 + i) },
+        tensor: {
+          dtype: "f32",
+          shape: s.shape,
+          data: uniformInput(
+            s.shape.reduce((a, b) => a * b, 1),
+            7 + i,
+          ),
+        },
       })) as { name: string; tensor: HostTensor }[];
       const feed = Object.fromEntries(inputs.map((i) => [i.name, i.tensor.data as Float32Array]));
       const onnx = emitOnnx(programs[0].graph, { seed: SEED });
@@ -118,6 +125,7 @@ export async function benchWgslProfile(names = MODELS): Promise<ProfileResult[]>
       const profiles: KernelTiming[][][] = all.map(() => []);
       const runs: number[][] = all.map(() => []);
       for (let round = 0; round < ROUNDS; round++) {
+        process.stderr.write(`${name}: round ${round + 1} of ${ROUNDS}\n`);
         const order = round % 2 === 0 ? [...all.keys()] : [...all.keys()].reverse();
         for (const i of order) {
           profiles[i].push((await models[i].profile(feed)).kernels);

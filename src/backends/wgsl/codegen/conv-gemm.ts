@@ -72,15 +72,16 @@ export function convGemmKernel(w: KernelWriter, k: KernelOf<"conv">): KernelModu
   // The input coordinate of output coordinate o{d} at tap t{d}, with a bounds check only on axes whose window
   // reaches into the padding.
   const reaches = spatial.map(
-    (size, d) =>
-      pads[d] > 0 || (outSpatial[d] - 1) * strides[d] + (kernel[d] - 1) * dilations[d] - pads[d] >= size,
+    (size, d) => pads[d] > 0 || (outSpatial[d] - 1) * strides[d] + (kernel[d] - 1) * dilations[d] - pads[d] >= size,
   );
   const at = (d: string | number, o: string, tap: string) => {
     const i = Number(d);
     const base = `${o} * ${u(strides[i])}${kernel[i] > 1 ? ` + ${tap} * ${u(dilations[i])}` : ""}`;
     return reaches[i] ? `i32(${base}) - ${pads[i]}i` : base;
   };
-  const tapCoords = kernel.map((_, d) => (kernel[d] > 1 ? `let t${d} = ${coord("tap", kernel, d)};` : "")).filter(Boolean);
+  const tapCoords = kernel
+    .map((_, d) => (kernel[d] > 1 ? `let t${d} = ${coord("tap", kernel, d)};` : ""))
+    .filter(Boolean);
   const inputCoords = spatial.map((_, d) => `let q${d} = ${at(d, `o${d}`, `t${d}`)};`);
   const checks = spatial.flatMap((size, d) => (reaches[d] ? [`q${d} < 0i || q${d} >= ${size}i`] : []));
   const inputOffset = linear(

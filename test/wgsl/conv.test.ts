@@ -1,7 +1,8 @@
-// Convolutions as tiled implicit matrix products (src/backends/wgsl/codegen/conv-gemm.ts): which convolutions take
-// that kernel, the generated WGSL of one (a golden: UPDATE_GOLDEN=1 rewrites it; review the diff), and the numbers
-// of shapes chosen to straddle the 32x32 tiles and 16-deep slices (stride, padding, dilation, groups, 1-D to 3-D,
-// odd sizes, batches over 1) against onnxruntime on the same graph, within 1e-3.
+// Convolutions on WebGPU: which take the tiled implicit-matrix-product kernel (codegen/conv-gemm.ts) and which
+// the per-thread kernel of four channels at four pixels (codegen/window.ts), the generated WGSL of one (a golden:
+// UPDATE_GOLDEN=1 rewrites it; review the diff), and the numbers of shapes chosen to straddle the tiles, slices
+// and pixel blocks (stride, padding, dilation, groups, 1-D to 3-D, odd sizes, batches over 1) against
+// onnxruntime on the same graph, within 1e-3.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -109,14 +110,45 @@ const CASES: ConvCase[] = [
     tiled: true,
   },
   {
-    name: "3-D depthwise (one channel per group: the per-element kernel)",
+    name: "3-D depthwise (one channel per group: the per-thread kernel)",
     x: [1, 32, 4, 14, 14],
     w: [32, 1, 3, 3, 3],
     attrs: conv2([1, 1, 1], [1, 1, 1, 1, 1, 1], [1, 1, 1], 32),
     tiled: false,
   },
   {
-    name: "2-D small (under a million multiply-adds: the per-element kernel)",
+    name: "3-D depthwise stride (1, 2, 2), batch 2 (IFDD's pooling), 7 pixels a row: a ragged pixel block",
+    x: [2, 16, 2, 14, 14],
+    w: [16, 1, 3, 3, 3],
+    attrs: conv2([1, 2, 2], [1, 1, 1, 1, 1, 1], [1, 1, 1], 16),
+    bias: true,
+    tiled: false,
+  },
+  {
+    name: "2-D depthwise dilation 2, asymmetric pads, relu epilogue",
+    x: [1, 8, 11, 13],
+    w: [8, 1, 3, 3],
+    attrs: conv2([1, 1], [2, 1, 1, 2], [2, 2], 8),
+    relu: true,
+    tiled: false,
+  },
+  {
+    name: "2-D grouped, two channels a group, 5x5 stride 3, rows of 3 pixels",
+    x: [2, 6, 9, 9],
+    w: [6, 2, 5, 5],
+    attrs: conv2([3, 3], [2, 2, 1, 1], [1, 1], 3),
+    tiled: false,
+  },
+  {
+    name: "1-D grouped, eight channels a group (four per thread), unpadded, ragged",
+    x: [1, 16, 23],
+    w: [16, 8, 3],
+    attrs: conv2([2], [0, 0], [1], 2),
+    bias: true,
+    tiled: false,
+  },
+  {
+    name: "2-D small (under a million multiply-adds: the per-thread kernel)",
     x: [1, 4, 8, 8],
     w: [8, 4, 3, 3],
     attrs: conv2([1, 1], [1, 1, 1, 1], [1, 1]),
@@ -147,7 +179,7 @@ function casesGraph(cases: readonly ConvCase[]) {
   return { graph: b.graph, inputs, params };
 }
 
-describe("which convolutions are implicit matrix products", () => {
+describe("which convolutions are tiled implicit matrix products", () => {
   const { graph } = casesGraph(CASES);
   const { program, diagnostics } = compileWgsl(graph);
   it("compiles", () => expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]));
@@ -172,7 +204,7 @@ describe("which convolutions are implicit matrix products", () => {
 
 const { gpu, reason } = await tryGpu();
 
-describe.skipIf(!gpu)(`tiled convolutions on WebGPU${reason ? ` (skipped: ${reason})` : ""}`, () => {
+describe.skipIf(!gpu)(`convolutions on WebGPU${reason ? ` (skipped: ${reason})` : ""}`, () => {
   const { graph, inputs, params } = casesGraph(CASES);
   const results = (async () => {
     const { model } = await loadGraph(gpu!, graph, { weights: params });
@@ -185,8 +217,12 @@ describe.skipIf(!gpu)(`tiled convolutions on WebGPU${reason ? ` (skipped: ${reas
   })();
   afterAll(() => gpu?.release());
 
-  it.each(CASES.map((c, i) => [c.name, i] as const))(`%s matches onnxruntime within ${TOLERANCE}`, async (_, i) => {
-    const { got, expected } = await results;
-    expect(maxAbsDiff(got[`y${i}`], expected.get(`y${i}`)!)).toBeLessThanOrEqual(TOLERANCE);
-  }, 300_000);
+  it.each(CASES.map((c, i) => [c.name, i] as const))(
+    `%s matches onnxruntime within ${TOLERANCE}`,
+    async (_, i) => {
+      const { got, expected } = await results;
+      expect(maxAbsDiff(got[`y${i}`], expected.get(`y${i}`)!)).toBeLessThanOrEqual(TOLERANCE);
+    },
+    300_000,
+  );
 });
