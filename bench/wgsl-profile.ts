@@ -20,7 +20,7 @@ import { WGSL_BENCH_MODELS } from "./wgsl.js";
 import fs from "node:fs";
 import os from "node:os";
 
-const ROUNDS = 5;
+const ROUNDS = 3;
 const SEED = 0;
 const WGSL_TOLERANCE = 1e-3;
 const MODELS = ["m3dfel", "ifdd"];

@@ -8,8 +8,11 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { compileWgsl } from "../../src/backends/wgsl/index.js";
 import { GraphBuilder } from "../../src/compiler/ir/builder.js";
+import { toNumbers } from "../../src/compiler/ir/interp/numeric.js";
+import type { Graph } from "../../src/compiler/ir/ir.js";
+import { compileToGraph } from "../../src/driver.js";
 import type { OpAttrs } from "../../src/compiler/ir/ir.js";
-import type { HostTensor } from "../../src/util/tensor.js";
+import { type HostTensor, numel } from "../../src/util/tensor.js";
 import { at, random } from "../helpers/ir.js";
 import { loadGraph, maxAbsDiff, onnxReference, TOLERANCE, tryGpu } from "./helpers.js";
 
@@ -225,4 +228,38 @@ describe.skipIf(!gpu)(`convolutions on WebGPU${reason ? ` (skipped: ${reason})` 
     },
     300_000,
   );
+
+  it(`M3DFEL's 3-D ResNet-18 (models/m3dfel.net, 3 instances of 2 frames at 16x16, seeded weights) matches onnxruntime within ${TOLERANCE} on every output and tap`, async () => {
+    const file = "models/m3dfel.net";
+    const overrides = { B: "1", num_classes: "11", num_frames: "6", instance_length: "2", crop_size: "16" };
+    const front = compileToGraph(readFileSync(file, "utf8"), { file, overrides });
+    expect(front.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const graph = front.graph!;
+    const weights = boundedWeights(graph, 600);
+    const inputs = new Map([["video", random("f32", [1, 6, 3, 16, 16], 601, -2, 2)]]);
+    const { model } = await loadGraph(gpu!, graph, { weights, debugOutputs: true });
+    const got = await model.run(Object.fromEntries(inputs));
+    model.destroy();
+    const expected = await onnxReference(graph, inputs, { weights, debugOutputs: true });
+    expect([...expected.keys()]).toEqual(expect.arrayContaining(["logits", "instances"]));
+    for (const [name, want] of expected) expect(maxAbsDiff(got[name], want), name).toBeLessThanOrEqual(TOLERANCE);
+  }, 600_000);
 });
+
+/**
+ * Weights that keep activations near unit scale through the 17 convolutions, so that 1e-3 is a tight bound:
+ * tensors of rank 2 and up uniform in ±sqrt(1.5 / fan-in), vectors in ±1, declared defaults (BatchNorm
+ * statistics) moved by up to ±0.25.
+ */
+function boundedWeights(graph: Graph, seed: number): Map<string, HostTensor> {
+  const weights = new Map<string, HostTensor>();
+  graph.params.forEach((p, i) => {
+    if (p.unused || p.dtype !== "f32") return;
+    const fanIn = p.shape.length >= 2 ? numel(p.shape) / p.shape[0] : 1;
+    const bound = p.init ? 0.25 : Math.sqrt(1.5 / fanIn);
+    const t = random("f32", p.shape, seed + i, -bound, bound);
+    if (p.init) toNumbers(p.init).forEach((v, k) => ((t.data as Float32Array)[k] += v));
+    weights.set(p.path, t);
+  });
+  return weights;
+}
