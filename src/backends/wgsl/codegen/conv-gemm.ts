@@ -69,20 +69,19 @@ export function convGemmKernel(w: KernelWriter, k: KernelOf<"conv">): KernelModu
   const tileM = (TILE * TILE) / tileN;
   const [sideM, sideN] = [tileM / PER_THREAD, tileN / PER_THREAD];
   const xs = stridesOf(spatial);
-  // The input coordinate of output coordinate o{d} at tap t{d}, with a bounds check only on axes whose window
-  // reaches into the padding.
+  // The input coordinate of output coordinate o{d} at tap t{d}; signed, and bounds-checked, only on axes whose
+  // window reaches into the padding.
   const reaches = spatial.map(
     (size, d) => pads[d] > 0 || (outSpatial[d] - 1) * strides[d] + (kernel[d] - 1) * dilations[d] - pads[d] >= size,
   );
-  const at = (d: string | number, o: string, tap: string) => {
-    const i = Number(d);
-    const base = `${o} * ${u(strides[i])}${kernel[i] > 1 ? ` + ${tap} * ${u(dilations[i])}` : ""}`;
-    return reaches[i] ? `i32(${base}) - ${pads[i]}i` : base;
+  const inputCoord = (d: number) => {
+    const q = `o${d} * ${u(strides[d])}${kernel[d] > 1 ? ` + t${d} * ${u(dilations[d])}` : ""}`;
+    return reaches[d] ? `i32(${q}) - ${pads[d]}i` : q;
   };
   const tapCoords = kernel
     .map((_, d) => (kernel[d] > 1 ? `let t${d} = ${coord("tap", kernel, d)};` : ""))
     .filter(Boolean);
-  const inputCoords = spatial.map((_, d) => `let q${d} = ${at(d, `o${d}`, `t${d}`)};`);
+  const inputCoords = spatial.map((_, d) => `let q${d} = ${inputCoord(d)};`);
   const checks = spatial.flatMap((size, d) => (reaches[d] ? [`q${d} < 0i || q${d} >= ${size}i`] : []));
   const inputOffset = linear(
     spatial.map((_, d) => (reaches[d] ? `u32(q${d})` : `q${d}`)),
