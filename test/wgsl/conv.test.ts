@@ -151,6 +151,14 @@ const CASES: ConvCase[] = [
     tiled: false,
   },
   {
+    name: "1-D kernel 15, dilation 2, padded (a long window: looped, one pixel a thread)",
+    x: [2, 4, 40],
+    w: [8, 4, 15],
+    attrs: conv2([1], [7, 7], [2]),
+    bias: true,
+    tiled: false,
+  },
+  {
     name: "2-D small (under a million multiply-adds: the per-thread kernel)",
     x: [1, 4, 8, 8],
     w: [8, 4, 3, 3],

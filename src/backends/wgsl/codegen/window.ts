@@ -61,11 +61,14 @@ function windowLoops(
 const channelsPerThread = (perGroup: number) => (perGroup % 4 === 0 ? 4 : 1);
 /** Output pixels per thread, consecutive along the last axis. */
 const PIXELS_PER_THREAD = 4;
+/** Longer windows along the last axis are looped over like the other axes, one pixel per thread (code size). */
+const UNROLLED_TAPS = 11;
 
 /**
  * A thread computes up to four output channels at up to four consecutive pixels of the last axis. The last
  * axis's taps are unrolled: each input element of the row segment the pixels' windows cover is loaded once into
  * a register and serves every pixel and channel whose window holds it; each weight serves all the pixels.
+ * Windows longer than UNROLLED_TAPS along that axis are looped over instead, at one pixel per thread.
  */
 export function convKernel(w: KernelWriter, k: KernelOf<"conv">): KernelModule {
   if (convTiles(k)) return convGemmKernel(w, k);
@@ -81,7 +84,8 @@ export function convKernel(w: KernelWriter, k: KernelOf<"conv">): KernelModule {
   const rows = outPlane / outWidth;
   const perGroup = cout / a.groups;
   const cpt = channelsPerThread(perGroup);
-  const ppt = Math.min(PIXELS_PER_THREAD, outWidth);
+  const unrolled = taps <= UNROLLED_TAPS;
+  const ppt = unrolled ? Math.min(PIXELS_PER_THREAD, outWidth) : 1;
   const spans = Math.ceil(outWidth / ppt);
   const kSize = numelOf(kernel);
   const blocks = cout / cpt;
@@ -98,20 +102,26 @@ export function convKernel(w: KernelWriter, k: KernelOf<"conv">): KernelModule {
       ? `var x${o} = 0.0f;\nif (${q} >= 0i && ${q} < ${width}i) { x${o} = ${w.read(x, at)}; }`
       : `let x${o} = ${w.read(x, at)};`;
   };
-  const accumulate = channels.flatMap((c) =>
-    [...Array(taps).keys()].flatMap((t) => [
-      `let w${c}_${t} = ${w.read(weight, `wc + ${u(c * cpg * kSize)} + to + ${u(t)}`)};`,
-      ...pixels.map((j) => `acc${c}_${j} = acc${c}_${j} + x${j * stride + t * dilation} * w${c}_${t};`),
-    ]),
-  );
+  const unrolledBody = () => [...offsets.map(load), ...unrolledAccumulate()];
+  const loopedBody = () => [
+    `let xv = ${w.read(x, "xc + xo")};`,
+    ...channels.map((c) => `acc${c}_0 = acc${c}_0 + xv * ${w.read(weight, `wc + ${u(c * cpg * kSize)} + to`)};`),
+  ];
+  const unrolledAccumulate = () =>
+    channels.flatMap((c) =>
+      [...Array(taps).keys()].flatMap((t) => [
+        `let w${c}_${t} = ${w.read(weight, `wc + ${u(c * cpg * kSize)} + to + ${u(t)}`)};`,
+        ...pixels.map((j) => `acc${c}_${j} = acc${c}_${j} + x${j * stride + t * dilation} * w${c}_${t};`),
+      ]),
+    );
   const leading = outSpatial.slice(0, last);
   const body = windowLoops(
     spatial,
     outSpatial,
     { kernel, ...a },
-    last,
-    (d) => coord("r", leading, d),
-    [...offsets.map(load), ...accumulate].join("\n"),
+    unrolled ? last : spatial.length,
+    (d) => (d < last ? coord("r", leading, d) : "ow"),
+    (unrolled ? unrolledBody() : loopedBody()).join("\n"),
   );
   const emits = channels.flatMap((c) =>
     pixels.map((j) => {
@@ -126,8 +136,7 @@ export function convKernel(w: KernelWriter, k: KernelOf<"conv">): KernelModule {
   let r = (i / ${u(spans)}) % ${u(rows)};
   let ow = i % ${u(spans)} * ${u(ppt)};
   let g = m0 / ${u(perGroup)};
-  let q = ${checked ? `i32(ow * ${u(stride)}) - ${pad}i` : `ow * ${u(stride)}`};
-${channels.flatMap((c) => pixels.map((j) => `  var acc${c}_${j} = 0.0f;`)).join("\n")}
+${unrolled ? `  let q = ${checked ? `i32(ow * ${u(stride)}) - ${pad}i` : `ow * ${u(stride)}`};\n` : ""}${channels.flatMap((c) => pixels.map((j) => `  var acc${c}_${j} = 0.0f;`)).join("\n")}
   for (var c = 0u; c < ${u(cpg)}; c = c + 1u) {
     let xc = ((nb * ${u(cin)}) + g * ${u(cpg)} + c) * ${u(numelOf(spatial))};
     let wc = (m0 * ${u(cpg)} + c) * ${u(kSize)};
