@@ -8,17 +8,15 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { emitOnnx } from "../src/backends/onnx/index.js";
 import { runOnnx } from "../src/backends/onnx/run.js";
-import { compileWgsl } from "../src/backends/wgsl/index.js";
+import { bundleOf, compileWgsl } from "../src/backends/wgsl/index.js";
 import { kernelClassOf } from "../src/backends/wgsl/kernel-class.js";
 import { compileToGraph } from "../src/driver.js";
 import { type KernelTiming, WgslModel } from "../src/runtime/model.js";
 import type { HostTensor } from "../src/util/tensor.js";
-import { writeSafetensors } from "../src/weights/safetensors.js";
 import { machineNote, maxAbsDiff, type Spread, spread, writeResult } from "./measure.js";
 import { createSharedNodeDevice } from "./ort-web.js";
 import { WGSL_BENCH_MODELS } from "./wgsl.js";
 import fs from "node:fs";
-import os from "node:os";
 
 const ROUNDS = 3;
 const SEED = 0;
@@ -67,17 +65,6 @@ function uniformInput(n: number, seed: number): Float32Array {
   return out;
 }
 
-function bundleOf(program: NonNullable<ReturnType<Compile>["program"]>) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "netc-bench-profile-"));
-  try {
-    const file = path.join(dir, "weights.safetensors");
-    writeSafetensors(file, program.weights);
-    return { manifest: program.manifest, shaders: program.shaders, weights: new Uint8Array(fs.readFileSync(file)) };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 export async function benchWgslProfile(names = MODELS): Promise<ProfileResult[]> {
   const all = await sides();
   const results: ProfileResult[] = [];
@@ -92,7 +79,8 @@ export async function benchWgslProfile(names = MODELS): Promise<ProfileResult[]>
       if (!program) throw new Error(`${s.name}: ${diagnostics.map((d) => d.message).join("; ")}`);
       return { program, graph: front.graph };
     });
-    const gpu = await createSharedNodeDevice(programs.map((p) => p.program.manifest));
+    const bundles = programs.map((p) => bundleOf(p.program));
+    const gpu = await createSharedNodeDevice(bundles.map((b) => b.manifest));
     try {
       const inputs = programs[0].program.manifest.inputs.map((s, i) => ({
         name: s.name,
@@ -108,7 +96,7 @@ export async function benchWgslProfile(names = MODELS): Promise<ProfileResult[]>
       const feed = Object.fromEntries(inputs.map((i) => [i.name, i.tensor.data as Float32Array]));
       const onnx = emitOnnx(programs[0].graph, { seed: SEED });
       const reference = await runOnnx(onnx.bytes!, new Map(inputs.map((i) => [i.name, i.tensor])));
-      const models = await Promise.all(programs.map((p) => WgslModel.create(gpu.device, bundleOf(p.program))));
+      const models = await Promise.all(bundles.map((b) => WgslModel.create(gpu.device, b)));
       const diffs = await Promise.all(
         models.map(async (model) => {
           const out = await model.run(feed);
