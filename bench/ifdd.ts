@@ -23,7 +23,8 @@ const SESSION: ort.InferenceSession.SessionOptions = {
   graphOptimizationLevel: "all",
 };
 const MATMUL_N = 2048;
-const MATMUL_SOURCE = `model MatMulFloor()(a: f32[${MATMUL_N}, ${MATMUL_N}], b: f32[${MATMUL_N}, ${MATMUL_N}]) -> (c: f32[${MATMUL_N}, ${MATMUL_N}]) {
+const MATRIX = `f32[${MATMUL_N}, ${MATMUL_N}]`;
+const MATMUL_SOURCE = `model MatMulFloor()(a: ${MATRIX}, b: ${MATRIX}) -> (c: ${MATRIX}) {
   return a @ b
 }
 `;

@@ -133,11 +133,15 @@ export async function benchInfer(): Promise<InferBench> {
 export function formatInfer(r: InferBench): string {
   const lines = [
     `infer, IFDD (random weights) on ${r.clips} clips of 16 PNG frames at 224x224, ${r.machine}:`,
-    `  naive loop, one netc run per clip (2 threads; .npy prepared beforehand, not counted): ${r.naive.seconds.toFixed(1)} s, ${r.naive.clipsPerSecond.toFixed(2)} clips/s, max RSS ${r.naive.maxRssMb.toFixed(0)} MB`,
+    `  naive loop, one netc run per clip (2 threads; .npy prepared beforehand, not counted): ` +
+      `${r.naive.seconds.toFixed(1)} s, ${r.naive.clipsPerSecond.toFixed(2)} clips/s, max RSS ` +
+      `${r.naive.maxRssMb.toFixed(0)} MB`,
   ];
   for (const c of r.infer)
     lines.push(
-      `  netc infer --batch ${c.batch} --sessions ${c.sessions} --threads ${c.threads}: ${c.seconds.toFixed(1)} s, ${c.clipsPerSecond.toFixed(2)} clips/s (${(c.clipsPerSecond / r.naive.clipsPerSecond).toFixed(2)}x the naive loop), max RSS ${c.maxRssMb.toFixed(0)} MB`,
+      `  netc infer --batch ${c.batch} --sessions ${c.sessions} --threads ${c.threads}: ${c.seconds.toFixed(1)} ` +
+        `s, ${c.clipsPerSecond.toFixed(2)} clips/s (${(c.clipsPerSecond / r.naive.clipsPerSecond).toFixed(2)}x ` +
+        `the naive loop), max RSS ${c.maxRssMb.toFixed(0)} MB`,
     );
   return lines.join("\n");
 }

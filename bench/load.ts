@@ -5,7 +5,8 @@
 // and its ONNX fallback (one seeded set of weights). Time to first result runs from the call to the outputs on the
 // host: fetching, hash checks, uploads, pipeline compilation and one run (ORT-web's wasm start-up included), each in
 // a fresh page whose JavaScript modules are loaded but not yet used. Also the inference ratio: runs of the loaded
-// model and the loaded session on one page, interleaved, outputs read back each time. Both sides' outputs are checked against each other
+// model and the loaded session on one page, interleaved, outputs read back each time. Both sides' outputs are checked
+// against each other
 // before anything is timed. All rounds interleave (measure.ts), so a change in the machine's load falls on all.
 import fs from "node:fs";
 import type { Server } from "node:http";
@@ -71,7 +72,8 @@ const PAGE_SETUP = (input: { name: string; shape: number[] }, output: string, cp
     async ortLoad() {
       const t0 = performance.now();
       const bytes = new Uint8Array(await (await fetch("/bundle/" + manifest.fallback.onnx)).arrayBuffer());
-      const session = await ort.InferenceSession.create(bytes, { executionProviders: [ep], graphOptimizationLevel: "all" });
+      const options = { executionProviders: [ep], graphOptimizationLevel: "all" };
+      const session = await ort.InferenceSession.create(bytes, options);
       const out = await session.run({ ${JSON.stringify(input.name)}: new ort.Tensor("float32", x, shape) });
       const ms = performance.now() - t0;
       b.outputs.ort = Array.from(out[${JSON.stringify(output)}].data);
@@ -210,12 +212,18 @@ export function formatLoad(r: LoadBenchResult): string {
   const t = r.firstResultMs;
   const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
   return [
-    `load: ${r.model} in headless Chromium on ${r.adapter}; bundle ${mb(r.bundle.weightBytes)} in ${r.bundle.shards} shards, ` +
-      `${r.bundle.kernels} kernels in one ${(r.bundle.shaderBytes / 1024).toFixed(0)} KiB shader file; ONNX ${mb(r.onnxBytes)}`,
-    `  time to first result, cold: netc ${formatSpread(t.netcCold, "ms", 0)}, ORT-web ${formatSpread(t.ortCold, "ms", 0)}: ORT-web/netc = ${r.ratios.cold}x`,
-    `  time to first result, cached: netc ${formatSpread(t.netcCached, "ms", 0)}, ORT-web ${formatSpread(t.ortCached, "ms", 0)}: ORT-web/netc = ${r.ratios.cached}x`,
-    `  inference on the same adapter: netc ${formatSpread(r.inferenceMs.netc)}, ORT-web ${formatSpread(r.inferenceMs.ort)}: ORT-web/netc = ${r.ratios.inference}x ` +
-      `(medians of ${r.rounds} and ${2 * r.rounds} interleaved rounds; outputs within ${r.maxAbsDiff.toExponential(1)} of each other, up to ${r.maxAbs.toExponential(1)})`,
+    `load: ${r.model} in headless Chromium on ${r.adapter}; bundle ${mb(r.bundle.weightBytes)} in ` +
+      `${r.bundle.shards} shards, ` +
+      `${r.bundle.kernels} kernels in one ${(r.bundle.shaderBytes / 1024).toFixed(0)} KiB shader file; ONNX ` +
+      `${mb(r.onnxBytes)}`,
+    `  time to first result, cold: netc ${formatSpread(t.netcCold, "ms", 0)}, ORT-web ` +
+      `${formatSpread(t.ortCold, "ms", 0)}: ORT-web/netc = ${r.ratios.cold}x`,
+    `  time to first result, cached: netc ${formatSpread(t.netcCached, "ms", 0)}, ORT-web ` +
+      `${formatSpread(t.ortCached, "ms", 0)}: ORT-web/netc = ${r.ratios.cached}x`,
+    `  inference on the same adapter: netc ${formatSpread(r.inferenceMs.netc)}, ORT-web ` +
+      `${formatSpread(r.inferenceMs.ort)}: ORT-web/netc = ${r.ratios.inference}x ` +
+      `(medians of ${r.rounds} and ${2 * r.rounds} interleaved rounds; outputs within ` +
+      `${r.maxAbsDiff.toExponential(1)} of each other, up to ${r.maxAbs.toExponential(1)})`,
   ].join("\n");
 }
 

@@ -1,7 +1,8 @@
 // The language server's responsiveness on models/ifdd.net: from an edit (sent over JSON-RPC, debounce 0) to its
 // diagnostics, and from an edit to the answer of a hover, against the floor of the same front end run directly
 // (`compileToGraph`, what `netc check` runs) on the same text, interleaved. The issue's goal is 200 ms. The server
-// reuses the standard library's parse and runs dead-code elimination instead of the whole IR pipeline (src/lsp/reuse.ts,
+// reuses the standard library's parse and runs dead-code elimination instead of the whole IR pipeline
+// (src/lsp/reuse.ts,
 // FrontendOptions.optimize); elaboration runs again on every edit.
 import { readFileSync } from "node:fs";
 import { PassThrough } from "node:stream";
@@ -78,5 +79,9 @@ export async function benchLsp(): Promise<LspResult> {
 }
 
 export function formatLsp(r: LspResult): string {
-  return `lsp: models/ifdd.net edit to diagnostics ${formatSpread(r.editToDiagnosticsMs)}, edit to hover ${formatSpread(r.editToHoverMs)}; the front end alone (netc check's) ${formatSpread(r.frontEndMs)} (median of ${ROUNDS} interleaved; goal 200 ms)`;
+  return (
+    `lsp: models/ifdd.net edit to diagnostics ${formatSpread(r.editToDiagnosticsMs)}, edit to hover ` +
+    `${formatSpread(r.editToHoverMs)}; the front end alone (netc check's) ${formatSpread(r.frontEndMs)} (median ` +
+    `of ${ROUNDS} interleaved; goal 200 ms)`
+  );
 }

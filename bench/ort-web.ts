@@ -17,7 +17,9 @@ export interface OrtWebGpu {
   ort: Ort;
   /** A session on the WebGPU EP; `cpuNodes` (node names) go to ORT-web's CPU EP instead. */
   createSession(model: Uint8Array, cpuNodes?: readonly string[]): Promise<OrtWeb.InferenceSession>;
-  /** How many nodes, after ORT's own graph fusions, each execution provider runs (e.g. WebGpuExecutionProvider: 120). */
+  /**
+   * How many nodes, after ORT's own graph fusions, each execution provider runs (e.g. WebGpuExecutionProvider: 120).
+   */
   placement(model: Uint8Array, cpuNodes?: readonly string[]): Promise<Record<string, number>>;
 }
 
@@ -77,7 +79,8 @@ function copySharedUploads(): void {
 }
 
 /**
- * Loads onnxruntime-web's WebGPU build for `gpu` (the device netc's runtime uses; see createSharedNodeDevice). ORT-web's wasm side runs
+ * Loads onnxruntime-web's WebGPU build for `gpu` (the device netc's runtime uses; see createSharedNodeDevice).
+ * ORT-web's wasm side runs
  * single-threaded without a proxy worker: the GPU does the work, and Node has no Web Workers for it.
  */
 export async function loadOrtWebGpu(gpu: NodeGpu): Promise<OrtWebGpu> {

@@ -28,8 +28,10 @@ const BENCHES: Record<string, () => Promise<{ result: unknown; lines: string[] }
     return {
       result: r,
       lines: [
-        `weights: import IFDD checkpoint (${r.megabytes.toFixed(0)} MB, ${r.tensors} tensors, checked against the official listing) ` +
-          `${formatSpread(r.importMs)}, ${r.importMbPerSec.toFixed(0)} MB/s; plain read of the file ${formatSpread(r.plainReadMs)}: ` +
+        `weights: import IFDD checkpoint (${r.megabytes.toFixed(0)} MB, ${r.tensors} tensors, checked against ` +
+          `the official listing) ` +
+          `${formatSpread(r.importMs)}, ${r.importMbPerSec.toFixed(0)} MB/s; plain read of the file ` +
+          `${formatSpread(r.plainReadMs)}: ` +
           `${r.ratioToPlainRead.toFixed(2)}x the floor (median of 7 interleaved)`,
       ],
     };
@@ -39,13 +41,17 @@ const BENCHES: Record<string, () => Promise<{ result: unknown; lines: string[] }
     return {
       result: r,
       lines: [
-        `ifdd: compile ${formatSpread(r.compileMs, "ms", 0)} (weights included, ${r.nodes} IR nodes), ORT session ${r.sessionMs.toFixed(0)} ms`,
-        `ifdd: inference ${formatSpread(r.inferenceMs)} for ${r.gmacPerClip.toFixed(2)} GMAC = ${r.ifddGmacPerSec.toFixed(1)} GMAC/s; ` +
+        `ifdd: compile ${formatSpread(r.compileMs, "ms", 0)} (weights included, ${r.nodes} IR nodes), ORT ` +
+          `session ${r.sessionMs.toFixed(0)} ms`,
+        `ifdd: inference ${formatSpread(r.inferenceMs)} for ${r.gmacPerClip.toFixed(2)} GMAC = ` +
+          `${r.ifddGmacPerSec.toFixed(1)} GMAC/s; ` +
           `2048^3 MatMul ${formatSpread(r.matmulMs)} = ${r.matmulGmacPerSec.toFixed(1)} GMAC/s: ` +
-          `IFDD at ${r.fractionOfMatmulRate.toFixed(2)} of the MatMul rate (goal 0.8; 2 threads, median of 7 interleaved)`,
+          `IFDD at ${r.fractionOfMatmulRate.toFixed(2)} of the MatMul rate (goal 0.8; 2 threads, median of 7 ` +
+          `interleaved)`,
         `ifdd: without netc's IR passes ${formatSpread(r.unoptimizedInferenceMs)} (${r.unoptimizedNodes} IR nodes): ` +
           `${(r.unoptimizedInferenceMs.median / r.inferenceMs.median).toFixed(2)}x; logits off the official by ` +
-          `${r.maxAbsDiffFromOfficial.optimized.toExponential(1)} (passes on) and ${r.maxAbsDiffFromOfficial.unoptimized.toExponential(1)} (off)`,
+          `${r.maxAbsDiffFromOfficial.optimized.toExponential(1)} (passes on) and ` +
+          `${r.maxAbsDiffFromOfficial.unoptimized.toExponential(1)} (off)`,
       ],
     };
   },
@@ -58,12 +64,18 @@ const BENCHES: Record<string, () => Promise<{ result: unknown; lines: string[] }
     return {
       result: r,
       lines: [
-        `s2d small (D 64, depth 3, 4 frames, B 2): compile ${formatSpread(r.small.compileMs, "ms", 0)} (both checkpoints, ${r.small.nodes} IR nodes), ` +
-          `ORT session ${r.small.sessionMs.toFixed(0)} ms; inference ${formatSpread(r.small.inferenceMs)}, torch.onnx.export's graph ` +
-          `${formatSpread(r.small.torchExportMs)}: netc takes ${r.small.ratioToTorchExport.toFixed(2)}x its time (median of 9 interleaved; ` +
-          `logits off the official by ${r.small.maxAbsDiffFromOfficial.netc.toExponential(1)} and ${r.small.maxAbsDiffFromOfficial.torchExport.toExponential(1)})`,
-        `s2d full (ViT-B/16, 16 frames, B 1, random weights): compile ${(r.full.compileMs / 1000).toFixed(1)} s (${r.full.megabytes.toFixed(0)} MB), ` +
-          `ORT session ${(r.full.sessionMs / 1000).toFixed(1)} s, inference ${formatSpread(r.full.inferenceMs, "ms", 0)} per clip (median of 3)`,
+        `s2d small (D 64, depth 3, 4 frames, B 2): compile ${formatSpread(r.small.compileMs, "ms", 0)} (both ` +
+          `checkpoints, ${r.small.nodes} IR nodes), ` +
+          `ORT session ${r.small.sessionMs.toFixed(0)} ms; inference ${formatSpread(r.small.inferenceMs)}, ` +
+          `torch.onnx.export's graph ` +
+          `${formatSpread(r.small.torchExportMs)}: netc takes ${r.small.ratioToTorchExport.toFixed(2)}x its ` +
+          `time (median of 9 interleaved; ` +
+          `logits off the official by ${r.small.maxAbsDiffFromOfficial.netc.toExponential(1)} and ` +
+          `${r.small.maxAbsDiffFromOfficial.torchExport.toExponential(1)})`,
+        `s2d full (ViT-B/16, 16 frames, B 1, random weights): compile ${(r.full.compileMs / 1000).toFixed(1)} s ` +
+          `(${r.full.megabytes.toFixed(0)} MB), ` +
+          `ORT session ${(r.full.sessionMs / 1000).toFixed(1)} s, inference ` +
+          `${formatSpread(r.full.inferenceMs, "ms", 0)} per clip (median of 3)`,
       ],
     };
   },
@@ -73,12 +85,17 @@ const BENCHES: Record<string, () => Promise<{ result: unknown; lines: string[] }
     return {
       result: r,
       lines: [
-        `ous: netc compile models/ous.net (ViT-L/14, random weights) ${formatSpread(r.compileMs, "ms", 0)}, peak memory ` +
-          `${formatSpread(r.peakRssMB, "MB", 0)} for a ${r.onnxMB.toFixed(0)} MB ONNX file (${r.peakOverOutput.toFixed(2)}x its size); ` +
-          `writing those bytes from memory ${formatSpread(r.plainWriteMs, "ms", 0)}: compile is ${r.ratioToPlainWrite.toFixed(1)}x the floor`,
-        `ous: with --external-data ${formatSpread(r.externalCompileMs, "ms", 0)}, peak ${formatSpread(r.externalPeakRssMB, "MB", 0)}; ` +
+        `ous: netc compile models/ous.net (ViT-L/14, random weights) ${formatSpread(r.compileMs, "ms", 0)}, ` +
+          `peak memory ` +
+          `${formatSpread(r.peakRssMB, "MB", 0)} for a ${r.onnxMB.toFixed(0)} MB ONNX file (` +
+          `${r.peakOverOutput.toFixed(2)}x its size); ` +
+          `writing those bytes from memory ${formatSpread(r.plainWriteMs, "ms", 0)}: compile is ` +
+          `${r.ratioToPlainWrite.toFixed(1)}x the floor`,
+        `ous: with --external-data ${formatSpread(r.externalCompileMs, "ms", 0)}, peak ` +
+          `${formatSpread(r.externalPeakRssMB, "MB", 0)}; ` +
           `the same CLI compiling examples/tiny.net peaks at ${formatSpread(r.floorPeakRssMB, "MB", 0)}: OUS holds ` +
-          `${(r.aboveFloorOverOutput * 100).toFixed(1)}% of its output above that (median of ${r.compileMs.runs.length} interleaved rounds)`,
+          `${(r.aboveFloorOverOutput * 100).toFixed(1)}% of its output above that (median of ` +
+          `${r.compileMs.runs.length} interleaved rounds)`,
       ],
     };
   },

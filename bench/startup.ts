@@ -60,7 +60,8 @@ export function formatStartup(r: StartupResult): string {
   return r.cases
     .map(
       (c) =>
-        `start-up: ${c.command} ${formatSpread(c.ms, "ms", 0)}, ${c.ratio.toFixed(2)}x node -e 0 (${formatSpread(r.nodeMs, "ms", 0)}), median of ${RUNS} interleaved`,
+        `start-up: ${c.command} ${formatSpread(c.ms, "ms", 0)}, ${c.ratio.toFixed(2)}x node -e 0 ` +
+        `(${formatSpread(r.nodeMs, "ms", 0)}), median of ${RUNS} interleaved`,
     )
     .join("\n");
 }

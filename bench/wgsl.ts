@@ -300,7 +300,8 @@ function selectedModels(): BenchModel[] {
   const unknown = names.filter((n) => !WGSL_BENCH_MODELS.some((m) => m.name === n));
   if (unknown.length)
     throw new Error(
-      `NETC_BENCH_WGSL_MODELS: no model ${unknown.join(", ")} (there are ${WGSL_BENCH_MODELS.map((m) => m.name).join(", ")})`,
+      `NETC_BENCH_WGSL_MODELS: no model ${unknown.join(", ")} (there are ` +
+        `${WGSL_BENCH_MODELS.map((m) => m.name).join(", ")})`,
     );
   return WGSL_BENCH_MODELS.filter((m) => names.includes(m.name));
 }
@@ -312,12 +313,19 @@ export function formatWgslResult(r: WgslBenchResult): string {
     .join(", ");
   return [
     `wgsl ${r.model} (${r.config}) on ${r.adapter}:`,
-    `  kernels: netc ${r.kernels} (${r.netc.dispatchesPerRun} dispatches/run) vs ${r.onnxNodes} ONNX nodes; ORT-web runs ${placement}` +
-      `${r.ortForcedCpu ? ` (${r.ortForcedCpu} grouped Conv3D forced to CPU: its WebGPU EP fails on them)` : ""}, ${r.ort.dispatchesPerRun} dispatches/run`,
-    `  setup: netc compile ${s(r.compileMs)}, pipelines ${s(r.netc.setupMs)} (${r.netc.pipelines} pipelines, slowest ${s(r.netc.slowestPipelineMs)}), first run ${s(r.netc.firstRunMs)}; ` +
-      `ORT-web session ${s(r.ort.setupMs)}, first run ${s(r.ort.firstRunMs)} (${r.ort.pipelines} pipelines, slowest ${s(r.ort.slowestPipelineMs)})`,
-    `  inference (median of ${RUNS}, interleaved): netc ${s(r.netc.inferenceMs)}, ORT-web ${s(r.ort.inferenceMs)}: ORT-web/netc = ${(r.ort.inferenceMs / r.netc.inferenceMs).toFixed(2)}x; ` +
-      `max |netc - ORT-web| over the outputs ${r.maxAbsDiff.toExponential(1)} (outputs up to ${r.maxAbs.toExponential(1)})${r.maxAbsDiff > WGSL_TOLERANCE ? ` (over the ${WGSL_TOLERANCE} WGSL tolerance: not equal work)` : ""}`,
+    `  kernels: netc ${r.kernels} (${r.netc.dispatchesPerRun} dispatches/run) vs ${r.onnxNodes} ONNX nodes; ` +
+      `ORT-web runs ${placement}` +
+      `${r.ortForcedCpu ? ` (${r.ortForcedCpu} grouped Conv3D forced to CPU: its WebGPU EP fails on them)` : ""}, ` +
+      `${r.ort.dispatchesPerRun} dispatches/run`,
+    `  setup: netc compile ${s(r.compileMs)}, pipelines ${s(r.netc.setupMs)} (${r.netc.pipelines} pipelines, ` +
+      `slowest ${s(r.netc.slowestPipelineMs)}), first run ${s(r.netc.firstRunMs)}; ` +
+      `ORT-web session ${s(r.ort.setupMs)}, first run ${s(r.ort.firstRunMs)} (${r.ort.pipelines} pipelines, ` +
+      `slowest ${s(r.ort.slowestPipelineMs)})`,
+    `  inference (median of ${RUNS}, interleaved): netc ${s(r.netc.inferenceMs)}, ORT-web ` +
+      `${s(r.ort.inferenceMs)}: ORT-web/netc = ${(r.ort.inferenceMs / r.netc.inferenceMs).toFixed(2)}x; ` +
+      `max |netc - ORT-web| over the outputs ${r.maxAbsDiff.toExponential(1)} (outputs up to ` +
+      `${r.maxAbs.toExponential(1)})` +
+      `${r.maxAbsDiff > WGSL_TOLERANCE ? ` (over the ${WGSL_TOLERANCE} WGSL tolerance: not equal work)` : ""}`,
   ].join("\n");
 }
 

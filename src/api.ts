@@ -157,11 +157,16 @@ export interface RunOptions {
   device?: OnnxDevice;
   /** For ONNX with device "auto": told, in one line, when the CPU runs the model instead of CUDA. */
   onFallback?: (note: string) => void;
-  /** For bundles: the GPU run's time limit in milliseconds (NET7013 beyond it); default NETC_GPU_TIMEOUT_MS or two minutes. */
+  /**
+   * For bundles: the GPU run's time limit in milliseconds (NET7013 beyond it); default NETC_GPU_TIMEOUT_MS or two
+   * minutes.
+   */
   timeoutMs?: number;
 }
 
-/** An ONNX model (file path or bytes), a WGSL bundle folder, or a bundle in memory (`compile(..., { target: "wgsl" })`). */
+/**
+ * An ONNX model (file path or bytes), a WGSL bundle folder, or a bundle in memory (`compile(..., { target: "wgsl" })`).
+ */
 export type RunnableModel = string | Uint8Array | WgslBundle;
 
 /**

@@ -171,7 +171,8 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
     diagnostics.push(
       makeDiagnostic(
         CheckCodes.UnusedParameter,
-        `${unused.length} weight${unused.length === 1 ? " is" : "s are"} declared but never used by the forward computation: ${summarisePaths(paths)}`,
+        `${unused.length} weight${unused.length === 1 ? " is" : "s are"} declared but never used by the forward ` +
+          `computation: ${summarisePaths(paths)}`,
         unused[0].layerSpan ?? unused[0].span,
       ),
     );
@@ -309,7 +310,10 @@ export interface BackendOptions {
   seed?: number;
   /** Expose every `tap` as an extra output. */
   debugOutputs?: boolean;
-  /** ONNX for deployment (`--deploy`): weights stored in the layout their kernel reads; see emitOnnx's kernelLayoutWeights. */
+  /**
+   * ONNX for deployment (`--deploy`): weights stored in the layout their kernel reads; see emitOnnx's
+   * kernelLayoutWeights.
+   */
   deploy?: boolean;
   /** A WGSL bundle whose batch is chosen at run time (`netc compile --max-batch`); see backends/wgsl/batch.ts. */
   batch?: WgslRuntimeBatch;
@@ -317,7 +321,10 @@ export interface BackendOptions {
   file?: string;
   /** Bytes per weight shard of a WGSL bundle (default 4 MiB; see backends/wgsl/bundle.ts). */
   shardBytes?: number;
-  /** A WGSL bundle also carries the model as ONNX (`model.onnx`), which loadModel runs where WebGPU cannot (default true). */
+  /**
+   * A WGSL bundle also carries the model as ONNX (`model.onnx`), which loadModel runs where WebGPU cannot (default
+   * true).
+   */
   fallback?: boolean;
   /**
    * ONNX to disk: keep the weights in this side file (ONNX external data, relative to the model's folder) instead of

@@ -102,11 +102,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(2);
   }
   console.log(
-    `adapter: ${result.adapter}; ${file} at f16 against the interpreter's f16 reference (bound ${F16_RELATIVE_BOUND} x the output's largest |value|)`,
+    `adapter: ${result.adapter}; ${file} at f16 against the interpreter's f16 reference (bound ` +
+      `${F16_RELATIVE_BOUND} x the output's largest |value|)`,
   );
   for (const o of result.outputs)
     console.log(
-      `  ${o.name}: max |wgsl - f16 reference| ${o.maxAbsToF16Reference.toExponential(2)} (scale ${o.scale.toExponential(2)}), max |wgsl - f32| ${o.maxAbsToF32.toExponential(2)}: ${o.ok ? "ok" : "BEYOND THE BOUND"}`,
+      `  ${o.name}: max |wgsl - f16 reference| ${o.maxAbsToF16Reference.toExponential(2)} (scale ` +
+        `${o.scale.toExponential(2)}), max |wgsl - f32| ${o.maxAbsToF32.toExponential(2)}: ` +
+        `${o.ok ? "ok" : "BEYOND THE BOUND"}`,
     );
   process.exit(result.outputs.every((o) => o.ok) ? 0 : 1);
 }

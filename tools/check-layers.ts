@@ -149,7 +149,9 @@ export function checkLayers(src: string, ranks: readonly (readonly string[])[] =
     const name = (l: string) => (l === "" ? "src/" : l.endsWith(".ts") ? `src/${l}` : `src/${l}/`);
     violations.push({
       kind: "upward",
-      message: `${from} imports ${to}: ${name(a)} may not import ${name(b)}, which is ${rankOf.get(b) === rankOf.get(a) ? "beside" : "above"} it`,
+      message:
+        `${from} imports ${to}: ${name(a)} may not import ${name(b)}, which is ` +
+        `${rankOf.get(b) === rankOf.get(a) ? "beside" : "above"} it`,
     });
   }
   return violations;
@@ -163,7 +165,8 @@ function main(): void {
   for (const v of violations) process.stderr.write(`${v.kind === "cycle" ? "cycle" : "layer"}: ${v.message}\n`);
   if (violations.length) {
     process.stderr.write(
-      `${violations.length} dependency violation${violations.length === 1 ? "" : "s"} (the layer order is in docs/architecture.md)\n`,
+      `${violations.length} dependency violation${violations.length === 1 ? "" : "s"} (the layer order is in ` +
+        `docs/architecture.md)\n`,
     );
     process.exitCode = 1;
   } else process.stdout.write(`src/: no folder cycles, no upward imports (${LAYERS.flat().length} layers)\n`);

@@ -20,36 +20,19 @@ shared tensors saved once), 'best_acc': a tensor, 'optimizer': SGD's state dict 
 groups (temporal_net, image_encoder, prompt_learner) and momentum buffers for the smallest parameters of each,
 'recorder': a RecorderMeter of this script's __main__ holding numpy arrays}.
 """
-import collections
-import json
 import math
-import sys
 
 import numpy as np
 import torch
+
+from zoo_checkpoint import RecorderMeter, arguments, numpy_generator, numpy_normal, optimizer_state, \
+    random_state_dict, read_manifest, smallest
 
 EMBEDDINGS = ("class_embedding", "positional_embedding", "cls_token", "pos_embedding", "prompt_learner.ctx",
               "token_prefix", "token_suffix", "token_embedding.weight")
 
 
-class RecorderMeter(object):
-    """Computes and stores the minimum loss value and its epoch index (main.py's class)."""
-
-    def __init__(self, total_epoch):
-        self.total_epoch = total_epoch
-        self.current_epoch = 0
-        self.epoch_losses = np.zeros((total_epoch, 2), dtype=np.float32)  # [epoch, train/val]
-        self.epoch_accuracy = np.zeros((total_epoch, 2), dtype=np.float32)
-
-    def update(self, idx, train_loss, train_acc, val_loss, val_acc):
-        self.epoch_losses[idx, 0] = train_loss * 50
-        self.epoch_losses[idx, 1] = val_loss * 50
-        self.epoch_accuracy[idx, 0] = train_acc
-        self.epoch_accuracy[idx, 1] = val_acc
-        self.current_epoch = idx + 1
-
-
-def draw(rng, key, shape):
+def draw(key, shape, rng):
     """One tensor of the given key and shape at a scale fit for its role."""
     normal = rng.standard_normal(shape, dtype=np.float32) if shape else np.float32(rng.standard_normal())
     if key.endswith("logit_scale"):
@@ -64,55 +47,27 @@ def draw(rng, key, shape):
     return normal * np.float32(0.1)
 
 
-def state_dict(manifest):
-    rng = np.random.Generator(np.random.PCG64(manifest["seed"]))
-    factors = manifest.get("scale", {})
-    sd = collections.OrderedDict()
-    for entry in manifest["tensors"]:
-        key, shape, dtype = entry["key"], tuple(entry["shape"]), entry["dtype"]
-        if "same_as" in entry:
-            sd[key] = sd[entry["same_as"]]
-            continue
-        if dtype != "float32":
-            raise SystemExit(f"{key}: only float32 tensors are expected, the manifest says {dtype}")
-        value = draw(rng, key, shape) * np.float32(factors.get(key, 1))
-        sd[key] = torch.from_numpy(np.ascontiguousarray(value))
-    return sd
-
-
-def optimizer_state(sd):
+def sgd_state(sd):
     """SGD(momentum 0.9) over main.py's three groups, with momentum buffers for the two smallest tensors of each."""
     groups = [[k for k in sd if k.startswith("module." + part + ".")] for part in ("temporal_net", "image_encoder", "prompt_learner")]
-    params, param_groups = [], []
-    rng = np.random.Generator(np.random.PCG64(1))
+    stepped, param_groups = [], []
     for lr, keys in zip((1e-2, 1e-5, 1e-3), groups):
         group = [torch.nn.Parameter(sd[k].clone()) for k in keys]
-        for p in sorted(group, key=lambda p: p.numel())[:2]:
-            p.grad = torch.from_numpy(rng.standard_normal(tuple(p.shape), dtype=np.float32))
-        params += group
+        stepped += smallest(group, 2)
         param_groups.append({"params": group, "lr": lr})
     optimizer = torch.optim.SGD(param_groups, lr=1e-2, momentum=0.9, weight_decay=1e-4)
-    saved = [g["lr"] for g in optimizer.param_groups]
-    for g in optimizer.param_groups:
-        g["lr"] = 0.0  # buffers, no update
-    optimizer.step()
-    for g, lr in zip(optimizer.param_groups, saved):
-        g["lr"] = lr
-    return optimizer.state_dict()
+    return optimizer_state(optimizer, stepped, numpy_normal(numpy_generator(1)))
 
 
 def main(manifest_file, out):
-    with open(manifest_file) as f:
-        manifest = json.load(f)
-    sd = state_dict(manifest)
+    manifest = read_manifest(manifest_file)
+    sd = random_state_dict(manifest, draw, numpy_generator(manifest["seed"]))
     recorder = RecorderMeter(50)
     recorder.update(0, 1.6, 38.5, 1.4, 45.25)
     recorder.update(1, 1.3, 52.0, 1.2, 55.75)
-    torch.save({"epoch": 2, "state_dict": sd, "best_acc": torch.tensor([55.75]), "optimizer": optimizer_state(sd),
+    torch.save({"epoch": 2, "state_dict": sd, "best_acc": torch.tensor([55.75]), "optimizer": sgd_state(sd),
                 "recorder": recorder}, out)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit(__doc__)
-    main(sys.argv[1], sys.argv[2])
+    main(*arguments(__doc__, 2))

@@ -16,27 +16,44 @@ const CASES = join(ROOT, "test/diagnostics/cases");
 export const UNREACHABLE: Readonly<Record<string, string>> = {
   NET4001: "It reports an inconsistent IR graph, which the front end never builds: seeing it means a bug in netc.",
   NET6025:
-    "netc's commands list these weights in the weight report they print (\"loaded but never used by the forward\", see weight-loaded-unused in test/diagnostics/commands), so they leave the note out; the library's compile() returns it.",
+    "netc's commands list these weights in the weight report they print (\"loaded but never used by the " +
+    'forward", see weight-loaded-unused in test/diagnostics/commands), so they leave the note out; the ' +
+    "library's compile() returns it.",
   NET6050:
-    "It needs a checkpoint that changes while netc streams it into an output (another program still writing it, or replacing it); a golden case runs netc on files that stay put. test/weights/streamed.test.ts cuts a checkpoint while its tensors are written.",
+    "It needs a checkpoint that changes while netc streams it into an output (another program still writing it, " +
+    "or replacing it); a golden case runs netc on files that stay put. test/weights/streamed.test.ts cuts a " +
+    "checkpoint while its tensors are written.",
   NET7003: "Every IR operation has a WGSL kernel today; the check guards operations added later.",
   NET7005: "Only the library's `compileWgsl` with a `maxTotalBytes` budget reports it; `netc` sets no budget.",
   NET7009:
-    "Only the library's `compileWgsl` reports it; `netc` rejects any `--precision` other than f32 and f16 as a usage error first.",
+    "Only the library's `compileWgsl` reports it; `netc` rejects any `--precision` other than f32 and f16 as a " +
+    "usage error first.",
   NET7020:
-    "No golden model reaches it: the memory planner places the weight buffers first and in the same order at every batch size, and the models netc ships have no constant whose values depend on the batch. It guards such a constant, and a planner change that would make one bundle's batches disagree.",
+    "No golden model reaches it: the memory planner places the weight buffers first and in the same order at " +
+    "every batch size, and the models netc ships have no constant whose values depend on the batch. It guards " +
+    "such a constant, and a planner change that would make one bundle's batches disagree.",
   NET7013:
-    "It needs a GPU run that stalls past NETC_GPU_TIMEOUT_MS (two minutes by default); the golden cases run without a GPU. test/safety/bundle.test.ts and test/wgsl/runtime.test.ts (a stalled WgslModel.run with timeoutMs) check the time limit.",
+    "It needs a GPU run that stalls past NETC_GPU_TIMEOUT_MS (two minutes by default); the golden cases run " +
+    "without a GPU. test/safety/bundle.test.ts and test/wgsl/runtime.test.ts (a stalled WgslModel.run with " +
+    "timeoutMs) check the time limit.",
   NET7040:
-    "It happens in a browser (the runtime's loadModel where WebGPU cannot run a bundle compiled with --no-fallback); netc's commands run bundles on Node's WebGPU, never through loadModel. test/examples/fallback.test.ts shows it.",
+    "It happens in a browser (the runtime's loadModel where WebGPU cannot run a bundle compiled with " +
+    "--no-fallback); netc's commands run bundles on Node's WebGPU, never through loadModel. " +
+    "test/examples/fallback.test.ts shows it.",
   NET7041:
-    "It happens in a browser or app without onnxruntime-web when loadModel falls back; netc's commands never fall back. test/examples/fallback-without-ort.test.ts shows it with the package made unimportable.",
+    "It happens in a browser or app without onnxruntime-web when loadModel falls back; netc's commands never " +
+    "fall back. test/examples/fallback-without-ort.test.ts shows it with the package made unimportable.",
   NET8032:
-    "It depends on the machine: a video clip gives it only where ffmpeg is not installed, and the golden cases must read the same everywhere. test/dataset/video.test.ts shows it by pointing NETC_FFMPEG at a program that does not exist.",
+    "It depends on the machine: a video clip gives it only where ffmpeg is not installed, and the golden cases " +
+    "must read the same everywhere. test/dataset/video.test.ts shows it by pointing NETC_FFMPEG at a program " +
+    "that does not exist.",
   NET8060:
-    "Only `netc lsp` reports it, for a document open in the editor (whose text it is sent, not a file it reads); the command line refuses such a file as NET8010. test/lsp/editing.test.ts opens one.",
+    "Only `netc lsp` reports it, for a document open in the editor (whose text it is sent, not a file it reads); " +
+    "the command line refuses such a file as NET8010. test/lsp/editing.test.ts opens one.",
   NET8007:
-    "It needs an installation without an optional peer package (onnxruntime-node or webgpu), which this repository's own tests always have: test/cli/optional-packages.test.ts simulates one, and tools/package-check.sh shows both from a real install.",
+    "It needs an installation without an optional peer package (onnxruntime-node or webgpu), which this " +
+    "repository's own tests always have: test/cli/optional-packages.test.ts simulates one, and " +
+    "tools/package-check.sh shows both from a real install.",
 };
 
 interface Example {

@@ -88,7 +88,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const out = args[0];
   if (!out || out.startsWith("--")) {
     process.stderr.write(
-      "usage: tsx tools/make-synthetic-dataset.ts <out-dir> [--clips 28] [--frames 12] [--size 40x48] [--folds 2] [--seed 0]\n",
+      "usage: tsx tools/make-synthetic-dataset.ts <out-dir> [--clips 28] [--frames 12] [--size 40x48] [--folds " +
+        "2] [--seed 0]\n",
     );
     process.exit(2);
   }

@@ -13,12 +13,12 @@ in nn.DataParallel (the default gpu_ids '0,1,2,3'), so every key is under 'modul
 smallest parameters, to stay small) and an argparse.Namespace of the official options.
 """
 import argparse
-import collections
-import json
 import math
-import sys
 
 import torch
+
+from zoo_checkpoint import arguments, optimizer_state, random_state_dict, read_manifest, smallest, torch_generator, \
+    torch_normal, under_module
 
 
 def draw(key, shape, generator):
@@ -52,23 +52,13 @@ def draw(key, shape, generator):
     return normal(1.0 / math.sqrt(fan_in))
 
 
-def make(manifest, seed):
-    generator = torch.Generator().manual_seed(seed)
-    weights = collections.OrderedDict()
-    for entry in manifest["state_dict"]:
-        key, shape, dtype = entry["key"], entry["shape"], entry["dtype"]
-        if dtype == "int64":  # num_batches_tracked
-            weights[key] = torch.tensor(1000 + len(weights), dtype=torch.int64)
-        else:
-            weights[key] = draw(key, shape, generator).to(getattr(torch, dtype))
-    return weights
+def batches_tracked(key, index):
+    return torch.tensor(1000 + index, dtype=torch.int64)
 
 
 def main(manifest_file, seed, out):
-    with open(manifest_file) as f:
-        manifest = json.load(f)
-    weights = make(manifest, seed)
-    state_dict = collections.OrderedDict(("module." + k, v) for k, v in weights.items())
+    manifest = read_manifest(manifest_file)
+    weights = random_state_dict(manifest, draw, torch_generator(seed), integer=batches_tracked)
 
     config = manifest["config"]
     args = argparse.Namespace(mode="train", dataset="DFEW", gpu_ids=[0, 1, 2, 3], resume=None, start_epoch=0, fold="1",
@@ -80,16 +70,12 @@ def main(manifest_file, seed, out):
                               min_lr=5e-6, warmup_lr=0, name="DFEW-[01-01]-[00:00]",
                               output_path="outputs/DFEW-[01-01]-[00:00]/")
     params = [v.clone().requires_grad_(True) for v in weights.values() if v.is_floating_point()]
-    optimizer = torch.optim.AdamW(params, lr=0.0, eps=args.eps, weight_decay=args.weight_decay)  # lr 0: state, no update
-    grads = torch.Generator().manual_seed(seed + 1)
-    for p in sorted(params, key=lambda p: p.numel())[:8]:
-        p.grad = torch.randn(p.shape, generator=grads)
-    optimizer.step()
-    torch.save({"epoch": 41, "state_dict": state_dict, "best_wa": 0.5625, "best_ua": 0.4375,
-                "optimizer": optimizer.state_dict(), "args": args}, out)
+    optimizer = torch.optim.AdamW(params, lr=0.0, eps=args.eps, weight_decay=args.weight_decay)
+    state = optimizer_state(optimizer, smallest(params, 8), torch_normal(torch_generator(seed + 1)))
+    torch.save({"epoch": 41, "state_dict": under_module(weights), "best_wa": 0.5625, "best_ua": 0.4375,
+                "optimizer": state, "args": args}, out)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
-        sys.exit(__doc__)
-    main(sys.argv[1], int(sys.argv[2]), sys.argv[3])
+    manifest_file, seed, out = arguments(__doc__, 3)
+    main(manifest_file, int(seed), out)

@@ -19,11 +19,11 @@ It is saved as run_class_finetuning.py's utils.save_model saves it: torch.save o
 """
 import argparse
 import collections
-import json
 import math
-import sys
 
 import torch
+
+from zoo_checkpoint import arguments, optimizer_state, random_state_dict, read_manifest, torch_generator, torch_normal
 
 
 def draw(key, shape, generator):
@@ -40,19 +40,6 @@ def draw(key, shape, generator):
     return noise / math.sqrt(fan_in)
 
 
-def state_dict(manifest):
-    generator = torch.Generator().manual_seed(manifest["seed"])
-    weights = collections.OrderedDict()
-    for row in manifest["state_dict"]:
-        key, shape, dtype = row[0], row[1], row[2]
-        if len(row) > 3:
-            weights[key] = weights[row[3]]  # the same tensor under a second name
-            continue
-        assert dtype == "float32", f"{key}: only float32 tensors are expected, not {dtype}"
-        weights[key] = draw(key, shape, generator)
-    return weights
-
-
 def layer_id(name, depth):
     """The layer-decay layer of a parameter as the fine-tuning script numbers them: 0 for the embeddings, i + 1 for
     block i, depth + 1 for the rest (lg_region_tokens included)."""
@@ -63,7 +50,7 @@ def layer_id(name, depth):
     return depth + 1
 
 
-def optimizer_state(weights, config, generator):
+def adamw_state(weights, config, generator):
     """AdamW after one step, in the official parameter groups (layer_<id>_<decay|no_decay>, weight_decay, lr_scale)."""
     depth, layer_decay, weight_decay = config["depth"], 0.75, 0.05
     groups, seen = collections.OrderedDict(), set()
@@ -77,11 +64,8 @@ def optimizer_state(weights, config, generator):
             "weight_decay": 0.0 if no_decay else weight_decay, "params": [], "lr_scale": layer_decay ** (depth + 1 - lid)})
         group["params"].append(tensor.clone().requires_grad_(True))
     optimizer = torch.optim.AdamW(list(groups.values()), lr=1e-3 * 96 / 256, betas=(0.9, 0.999), eps=1e-8)
-    for group in optimizer.param_groups:
-        for p in group["params"]:
-            p.grad = torch.randn(p.shape, generator=generator)
-    optimizer.step()
-    return optimizer.state_dict()
+    stepped = [p for group in optimizer.param_groups for p in group["params"]]
+    return optimizer_state(optimizer, stepped, torch_normal(generator))
 
 
 def fine_tuning_args(config):
@@ -97,14 +81,13 @@ def fine_tuning_args(config):
 
 
 def main(manifest_path, out):
-    with open(manifest_path) as f:
-        manifest = json.load(f)
-    weights = state_dict(manifest)
-    generator = torch.Generator().manual_seed(manifest["seed"] + 1)
+    manifest = read_manifest(manifest_path)
+    weights = random_state_dict(manifest, draw, torch_generator(manifest["seed"]))
+    generator = torch_generator(manifest["seed"] + 1)
     scaler = {"scale": 65536.0, "growth_factor": 2.0, "backoff_factor": 0.5, "growth_interval": 2000, "_growth_tracker": 0}
     torch.save({
         "model": weights,
-        "optimizer": optimizer_state(weights, manifest["config"], generator),
+        "optimizer": adamw_state(weights, manifest["config"], generator),
         "epoch": 99,
         "scaler": scaler,
         "args": fine_tuning_args(manifest["config"]),
@@ -112,6 +95,4 @@ def main(manifest_path, out):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit(__doc__)
-    main(sys.argv[1], sys.argv[2])
+    main(*arguments(__doc__, 2))

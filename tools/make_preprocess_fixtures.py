@@ -2,7 +2,8 @@
 
   /usr/bin/python3 tools/make_preprocess_fixtures.py test/fixtures/preprocess
 
-Each model's official test loader, as ../shared/specs describes it, is written here with torch's own resize
+Each model's official test loader, as ../shared/specs describes it (IFDD, S2D, OUS) or as its official code has it
+(the zoo models: file:line in each function's comment), is written here with torch's own resize
 (F.interpolate with antialias, as torchvision's tensor Resize); test/dataset/reference-preprocess.test.ts runs
 netc's preprocessing (src/dataset/prepare.ts, driven by each model's `preprocess { }` declaration) on the same
 frames and compares. The frames are seeded noise with structure (gradients and a square), 18 of 36x44 pixels, so the
@@ -77,13 +78,73 @@ def ous(frames):
     return x.unsqueeze(0)  # [1, 16, 3, 224, 224]
 
 
+def tsn_test_indices(n, num_segments, duration, short_clip_offsets):
+    # The TSN-style test loaders' _get_test_indices and get (Former-DFER dataloader/dataset_DFEW.py:58-96, DFER-CLIP
+    # dataloader/video_dataloader.py:61-96): num_segments segments of `duration` consecutive frames.
+    if n > num_segments + duration - 1:
+        tick = (n - duration + 1) / float(num_segments)
+        offsets = [int(tick / 2.0 + tick * x) for x in range(num_segments)]
+    else:
+        offsets = short_clip_offsets(n, num_segments)
+    index = []
+    for p in offsets:
+        for _ in range(duration):
+            index.append(p)
+            if p < n - 1:
+                p += 1
+    return index
+
+
+def square(frames, index, size):
+    # GroupResize(size): every frame resized to size x size (PIL bilinear), ToTorchFormatTensor: / 255; [T, C, H, W]
+    return F.interpolate(to_float(frames)[index], size=(size, size), mode="bilinear", align_corners=False,
+                         antialias=True)
+
+
+def former_dfer(frames):
+    # test_data_loader: 8 segments of 2 frames, 112x112, [0, 1]; a short clip's segments all start at frame 0.
+    index = tsn_test_indices(len(frames), 8, 2, lambda n, s: [0] * s)
+    return square(frames, index, 112).unsqueeze(0)  # [1, 16, 3, 112, 112]
+
+
+def dfer_clip(frames):
+    # test_data_loader(num_segments=16, duration=1, image_size=224); a short clip: np.pad(range(n), 'edge').
+    index = tsn_test_indices(len(frames), 16, 1, lambda n, s: [min(i, n - 1) for i in range(s)])
+    return square(frames, index, 224).unsqueeze(0)  # [1, 16, 3, 224, 224]
+
+
+def m3dfel(frames):
+    # dataset_DFEW.py test: frame int(n * i / 16) (without the random_sample offset), crop_size 112, [0, 1].
+    n = len(frames)
+    return square(frames, [int(n * i / 16) for i in range(16)], 112).unsqueeze(0)  # [1, 16, 3, 112, 112]
+
+
+def mae_dfer(frames):
+    # kinetics.py VideoClsDatasetFrame test: every 4th frame (DFEW's sampling_rate), the last repeated up to 16,
+    # Resize((160, 160)) bilinear, ImageNet mean/std, [C, T, H, W]; 2 temporal windows x 2 crops (one crop: square).
+    index = list(range(0, len(frames), 4))
+    while len(index) < 16:
+        index.append(index[-1])
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    x = (square(frames, index, 160) - mean) / std
+    step = max((len(x) - 16) / (2 - 1), 0)
+    views = []
+    for chunk in range(2):
+        clip = x[int(chunk * step):int(chunk * step) + 16].permute(1, 0, 2, 3)
+        views += [clip, clip]
+    return torch.stack(views)  # [4, 3, 16, 160, 160]
+
+
 def main(out):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     frames = make_frames()
     np.save(out / "frames.npy", frames)
     manifest = {"frames": "frames.npy: uint8 [N, H, W, 3], RGB", "stride": STRIDE, "models": {}}
-    for name, fn, dims in [("ifdd", ifdd, [16, 224, 224]), ("s2d", s2d, [16, 224, 224]), ("ous", ous, [16, 224, 224])]:
+    for name, fn, dims in [("ifdd", ifdd, [16, 224, 224]), ("s2d", s2d, [16, 224, 224]), ("ous", ous, [16, 224, 224]),
+                           ("former_dfer", former_dfer, [16, 112, 112]), ("dfer_clip", dfer_clip, [16, 224, 224]),
+                           ("m3dfel", m3dfel, [16, 112, 112]), ("mae_dfer", mae_dfer, [16, 160, 160])]:
         full = fn(frames).numpy().astype(np.float32)
         np.save(out / f"{name}.npy", np.ascontiguousarray(full[..., ::STRIDE, ::STRIDE]))
         manifest["models"][name] = {"file": f"{name}.npy", "views_shape": list(full.shape), "frames_height_width": dims}

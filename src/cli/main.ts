@@ -71,7 +71,8 @@ export function program(): Command {
   const weightsOption = () =>
     new Option(
       "--weights <[name=]file>",
-      "a checkpoint (.pth, .pth.tar, .safetensors); repeatable; name= picks the model's `weights name { }` rules and prefix",
+      "a checkpoint (.pth, .pth.tar, .safetensors); repeatable; name= picks the model's `weights name { }` " +
+        "rules and prefix",
     )
       .argParser(collect)
       .default([]);
@@ -112,13 +113,15 @@ export function program(): Command {
     .option("--debug-outputs", "add every `tap` as an extra graph output", false)
     .option(
       "--tap <names>",
-      "add these intermediates as extra graph outputs: <layer path>/<let name>, a layer path, or a `tap` (comma-separated, repeatable)",
+      "add these intermediates as extra graph outputs: <layer path>/<let name>, a layer path, or a `tap` " +
+        "(comma-separated, repeatable)",
       collect,
       [],
     )
     .option(
       "--deploy",
-      "ONNX for deployment: weights stored in the layout their kernel reads (no runtime Transpose; checkpoint names in the metadata)",
+      "ONNX for deployment: weights stored in the layout their kernel reads (no runtime Transpose; checkpoint " +
+        "names in the metadata)",
       false,
     )
     .option(
@@ -132,7 +135,8 @@ export function program(): Command {
     .addOption(
       new Option(
         "--external-data [file]",
-        "ONNX: store the weights as external data in a side file beside the model (default <output>.data); models over 2 GiB always do",
+        "ONNX: store the weights as external data in a side file beside the model (default <output>.data); " +
+          "models over 2 GiB always do",
       ).conflicts("singleFile"),
     )
     .option("--single-file", "ONNX: keep every weight inside the model file (an error for models over 2 GiB)", false)
@@ -197,7 +201,8 @@ export function program(): Command {
     .option("--debug-outputs", "also write every `tap` (for .net inputs)", false)
     .option(
       "--tap <names>",
-      "also write these intermediates of a .net model: <layer path>/<let name>, a layer path, or a `tap` (comma-separated, repeatable)",
+      "also write these intermediates of a .net model: <layer path>/<let name>, a layer path, or a `tap` " +
+        "(comma-separated, repeatable)",
       collect,
       [],
     )
@@ -251,7 +256,8 @@ export function program(): Command {
     cli
       .command("infer <model> <clips...>")
       .description(
-        "score clips (frame folders, videos, a folder of clip folders, CSV/JSON manifests) with the model's own preprocessing; one JSON line per clip, resumable",
+        "score clips (frame folders, videos, a folder of clip folders, CSV/JSON manifests) with the model's own " +
+          "preprocessing; one JSON line per clip, resumable",
       )
       .requiredOption("-o, --output <results.jsonl>", "results file; clips already scored in it are skipped"),
   ).action(
@@ -265,7 +271,8 @@ export function program(): Command {
     cli
       .command("eval <model>")
       .description(
-        "WAR, UAR, per-class recall and the confusion matrix of a model on labelled clips; one row per --clips manifest (fold) and their mean",
+        "WAR, UAR, per-class recall and the confusion matrix of a model on labelled clips; one row per --clips " +
+          "manifest (fold) and their mean",
       )
       .option(
         "--clips <manifest>",
@@ -353,7 +360,8 @@ export function program(): Command {
   cli
     .command("models")
     .description(
-      "the reference models shipped with netc, usable by name (netc compile ifdd ...), with their parameters and weight sets",
+      "the reference models shipped with netc, usable by name (netc compile ifdd ...), with their parameters " +
+        "and weight sets",
     )
     .option("--json", "machine-readable output", false)
     .action(
@@ -404,7 +412,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     // A bug in netc, not bad input: say so plainly.
     process.stderr.write(
-      `netc: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\nPlease report this with the input that caused it.\n`,
+      `netc: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\nPlease report this ` +
+        `with the input that caused it.\n`,
     );
     return 70;
   }

@@ -54,7 +54,8 @@ export function progressBar(label: string, options: ProgressOptions = {}): Progr
     if (!enabled || now() - started < delay) return;
     const seconds = `${((now() - phaseStarted) / 1000).toFixed(1)} s`;
     const text = bar
-      ? `${current} [${"#".repeat(Math.round((bar.done / bar.total) * WIDTH)).padEnd(WIDTH)}] ${((bar.done / bar.total) * 100).toFixed(0)}% ${seconds}${bar.note ? ` ${bar.note}` : ""}`
+      ? `${current} [${"#".repeat(Math.round((bar.done / bar.total) * WIDTH)).padEnd(WIDTH)}] ` +
+        `${((bar.done / bar.total) * 100).toFixed(0)}% ${seconds}${bar.note ? ` ${bar.note}` : ""}`
       : `${current}... ${seconds}`;
     if (terminal) {
       stream.write(`\r\x1b[K${text}`);

@@ -127,7 +127,8 @@ function manifestClips(file: string, opts: ClipListOptions): ClipEntry[] {
     const pathColumn = PATH_COLUMNS.find((c) => r[c]);
     if (!pathColumn && inputColumns.length === 0)
       bad(
-        `${file}: clip ${i + 1} has no path (a column named ${PATH_COLUMNS.join(", ")}${opts.inputNames.length > 1 ? ` or ${opts.inputNames.join(", ")}` : ""})`,
+        `${file}: clip ${i + 1} has no path (a column named ` +
+          `${PATH_COLUMNS.join(", ")}${opts.inputNames.length > 1 ? ` or ${opts.inputNames.join(", ")}` : ""})`,
       );
     const paths: Record<string, string> = pathColumn ? { [ANY_INPUT]: resolvePath(r[pathColumn], root) } : {};
     for (const n of inputColumns) paths[n] = resolvePath(r[n.toLowerCase()], root);

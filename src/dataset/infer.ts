@@ -38,7 +38,8 @@ export function planClips(runner: Pick<ModelRunner, "inputs" | "outputs" | "prep
   const notes = declared
     ? []
     : [
-        `${modelName} declares no preprocessing: each frame is resized to the input's size (bilinear) and scaled to [0, 1], ${spec.sampling} sampling, no views`,
+        `${modelName} declares no preprocessing: each frame is resized to the input's size (bilinear) and ` +
+          `scaled to [0, 1], ${spec.sampling} sampling, no views`,
       ];
   const isVideo = (s: TensorSignature) => {
     const dims = videoDims(spec.layout, s.shape);
@@ -63,7 +64,9 @@ export function planClips(runner: Pick<ModelRunner, "inputs" | "outputs" | "prep
     throw new DiagnosticError([
       makeDiagnostic(
         DatasetCodes.NotVideoModel,
-        `${modelName} has no float video input ${spec.layout === "BCTHW" ? "[B, 3, T, H, W]" : "[B, T, 3, H, W]"} of fixed T, H and W (layout ${spec.layout}): ${runner.inputs.map(shapeText).join(", ")}`,
+        `${modelName} has no float video input ` +
+          `${spec.layout === "BCTHW" ? "[B, 3, T, H, W]" : "[B, T, 3, H, W]"} of fixed T, H and W (layout ` +
+          `${spec.layout}): ${runner.inputs.map(shapeText).join(", ")}`,
       ),
     ]);
   const others = runner.inputs.filter((i) => !videoInputs.includes(i));
@@ -71,16 +74,23 @@ export function planClips(runner: Pick<ModelRunner, "inputs" | "outputs" | "prep
   const shapes = new Set(videoInputs.map((v) => v.shape.slice(1).join(",")));
   if (shapes.size > 1)
     mismatch(
-      `the video inputs of ${modelName} differ in shape (${videoInputs.map(shapeText).join(", ")}); one preprocessing cannot feed them all`,
+      `the video inputs of ${modelName} differ in shape (${videoInputs.map(shapeText).join(", ")}); one ` +
+        `preprocessing cannot feed them all`,
     );
   const dims = videoDims(spec.layout, videoInputs[0].shape)!;
   const [frames, height, width] = [dims.frames, dims.height, dims.width] as number[];
   if (spec.frames !== undefined && spec.frames !== frames)
     mismatch(`preprocess takes ${spec.frames} frames per view, the input ${videoInputs[0].name} has ${frames}`);
+  if (frames % (spec.segment_length ?? 1) !== 0)
+    mismatch(
+      `preprocess takes segments of ${spec.segment_length} frames, and the input ${videoInputs[0].name}'s ` +
+        `${frames} frames do not split into them`,
+    );
   const final = spec.crop ?? (Array.isArray(spec.resize) ? spec.resize : undefined);
   if (final && (final[0] !== height || final[1] !== width))
     mismatch(
-      `preprocess makes ${final[0]}x${final[1]} frames (${spec.crop ? "crop" : "resize"} [H, W]), the input ${videoInputs[0].name} takes ${height}x${width}`,
+      `preprocess makes ${final[0]}x${final[1]} frames (${spec.crop ? "crop" : "resize"} [H, W]), the input ` +
+        `${videoInputs[0].name} takes ${height}x${width}`,
     );
   if (typeof spec.resize === "number" && spec.resize < Math.max(height, width))
     mismatch(`preprocess resizes the shorter side to ${spec.resize}, less than the input's ${height}x${width}`);
@@ -137,7 +147,8 @@ async function prepare(entry: ClipEntry, plan: ClipPlan): Promise<PreparedClip> 
   if (plan.videoInputs.length > 1 && shared !== undefined && Object.keys(entry.paths).length === 1)
     throw new ClipError(
       DatasetCodes.ClipUnreadable,
-      `the model takes ${plan.videoInputs.join(" and ")}: give each its frames (manifest columns ${plan.videoInputs.join(", ")})`,
+      `the model takes ${plan.videoInputs.join(" and ")}: give each its frames (manifest columns ` +
+        `${plan.videoInputs.join(", ")})`,
     );
   for (const input of plan.videoInputs) {
     const path = entry.paths[input] ?? shared;

@@ -57,7 +57,8 @@ export function metricsText(
   if (folds.length > 1) {
     const mean = (pick: (m: Metrics) => number) => folds.reduce((s, f) => s + pick(f.metrics), 0) / folds.length;
     lines.push(
-      `${"mean".padEnd(width)}  ${String(overall.count).padStart(5)}  ${pct(mean((m) => m.war))}  ${pct(mean((m) => m.uar))}`,
+      `${"mean".padEnd(width)}  ${String(overall.count).padStart(5)}  ${pct(mean((m) => m.war))}  ` +
+        `${pct(mean((m) => m.uar))}`,
     );
   }
   lines.push("", "per-class recall (all clips):");
@@ -88,10 +89,12 @@ export function confusionSvg(metrics: Metrics, labels: readonly string[], title:
   const width = left + n * cell + 80;
   const height = top + n * cell + 40;
   const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ` +
+      `${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${left}" y="20" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
-    `<text x="${left}" y="38">WAR ${(100 * metrics.war).toFixed(2)}%  UAR ${(100 * metrics.uar).toFixed(2)}%  (${metrics.count} clips; rows: true class, columns: predicted)</text>`,
+    `<text x="${left}" y="38">WAR ${(100 * metrics.war).toFixed(2)}%  UAR ${(100 * metrics.uar).toFixed(2)}%  ` +
+      `(${metrics.count} clips; rows: true class, columns: predicted)</text>`,
   ];
   labels.forEach((l, c) => {
     const x = left + c * cell + cell / 2;
@@ -110,7 +113,8 @@ export function confusionSvg(metrics: Metrics, labels: readonly string[], title:
     });
     const recall = metrics.recall[r];
     parts.push(
-      `<text x="${left + n * cell + 8}" y="${top + r * cell + cell / 2 + 4}">${recall === null ? "-" : `${(100 * recall).toFixed(1)}%`}</text>`,
+      `<text x="${left + n * cell + 8}" ` +
+        `y="${top + r * cell + cell / 2 + 4}">${recall === null ? "-" : `${(100 * recall).toFixed(1)}%`}</text>`,
     );
   });
   parts.push("</svg>");

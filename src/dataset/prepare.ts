@@ -12,17 +12,29 @@ export interface ResolvedPreprocess extends PreprocessSpec {
   width: number;
 }
 
+type Sampling = Pick<
+  ResolvedPreprocess,
+  "frames" | "sampling" | "temporal_views" | "segment_length" | "short_clips" | "frame_stride"
+>;
+
 /** The frames of each temporal view, as indexes into the clip's `count` frames. */
-export function sampleFrames(
-  count: number,
-  spec: Pick<ResolvedPreprocess, "frames" | "sampling" | "temporal_views">,
-): number[][] {
+export function sampleFrames(count: number, spec: Sampling): number[][] {
+  // with a stride, the sampling sees every stride-th frame (VideoMAE's range(0, count, frame_sample_rate))
+  const stride = spec.frame_stride ?? 1;
+  if (stride > 1)
+    return sampleFrames(Math.ceil(count / stride), { ...spec, frame_stride: 1 }).map((view) =>
+      view.map((i) => i * stride),
+    );
   const T = spec.frames;
   const last = count - 1;
   const consecutive = (start: number) => Array.from({ length: T }, (_, t) => Math.min(start + t, last));
   switch (spec.sampling) {
     case "segment-middle": // the middle frame of each of T equal segments
       return [Array.from({ length: T }, (_, t) => Math.min(Math.floor(((t + 0.5) * count) / T), last))];
+    case "segment-start": // the first frame of each of T equal segments: int(count * t / T)
+      return [Array.from({ length: T }, (_, t) => Math.floor((count * t) / T))];
+    case "segments":
+      return [segmentFrames(count, T, spec.segment_length ?? 1, spec.short_clips ?? "repeat-last")];
     case "uniform": // np.linspace(0, count - 1, T).astype(int)
       return [Array.from({ length: T }, (_, t) => (T === 1 ? 0 : Math.trunc((t * last) / (T - 1))))];
     case "consecutive": {
@@ -34,6 +46,23 @@ export function sampleFrames(
     case "windows": // every whole non-overlapping window; a clip shorter than one window is padded with its last frame
       return Array.from({ length: Math.max(1, Math.floor(count / T)) }, (_, w) => consecutive(w * T));
   }
+}
+
+/**
+ * The test indices of the TSN-style loaders (DFER-CLIP, Former-DFER: `_get_test_indices` and `get`): T / length
+ * segments, each `length` consecutive frames from int(tick / 2 + tick * x), tick = (count - length + 1) / segments
+ * (the last frame repeats at the clip's end). A clip of at most segments + length - 1 frames: the segments start at
+ * 0, 1, ..., count - 1 and then at the last frame ("repeat-last", np.pad(..., 'edge')), or all at frame 0
+ * ("from-start", np.zeros).
+ */
+function segmentFrames(count: number, T: number, length: number, short: "repeat-last" | "from-start"): number[] {
+  const segments = Math.floor(T / length);
+  const last = count - 1;
+  const tick = (count - length + 1) / segments;
+  const starts = Array.from({ length: segments }, (_, x) =>
+    count > segments + length - 1 ? Math.trunc(tick / 2 + tick * x) : short === "from-start" ? 0 : Math.min(x, last),
+  );
+  return starts.flatMap((p) => Array.from({ length }, (_, i) => Math.min(p + i, last)));
 }
 
 /** Top-left corners of the spatial views' crops in a resized frame of the given size. */

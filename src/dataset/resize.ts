@@ -123,7 +123,9 @@ export function resizeImage(
   return { width, height, planes };
 }
 
-/** The size after `resize`: exact `[H, W]`, or the shorter side set to `side` (torchvision's Resize(int), truncating). */
+/**
+ * The size after `resize`: exact `[H, W]`, or the shorter side set to `side` (torchvision's Resize(int), truncating).
+ */
 export function resizedSize(
   image: { width: number; height: number },
   resize: PreprocessSpec["resize"],

@@ -58,7 +58,8 @@ export const SyntaxCodes = {
     "NET1006",
     "error",
     'a backslash escape that string literals do not define (they know \\\\ \\" \\n \\t \\r)',
-    'write \\\\ for a backslash, or use a raw string r"...", which keeps backslashes as written (as regular expressions want)',
+    'write \\\\ for a backslash, or use a raw string r"...", which keeps backslashes as written (as regular ' +
+      "expressions want)",
   ),
   TooDeep: code(
     "NET1007",
@@ -94,7 +95,8 @@ export const CheckCodes = {
     "NET2013",
     "error",
     "a lift step that does not follow the lifting scheme",
-    "an update adds to the approximation (`approx += U(...)`); a predict subtracts from the detail (`detail -= P(...)`)",
+    "an update adds to the approximation (`approx += U(...)`); a predict subtracts from the detail (`detail -= " +
+      "P(...)`)",
   ),
   MissingReturn: code("NET2014", "error", "a block whose body does not end in a return"),
   UnusedParameter: code(
@@ -180,7 +182,8 @@ export const ShapeCodes = {
   BlockNotChecked: code(
     "NET3020",
     "note",
-    "a block that no model uses and that `netc check` cannot elaborate on symbolic sizes (it needs concrete values), so it is checked only where it is used",
+    "a block that no model uses and that `netc check` cannot elaborate on symbolic sizes (it needs concrete " +
+      "values), so it is checked only where it is used",
     'see "What netc check checks" in docs/language.md',
   ),
   BadWeightName: code(
@@ -248,7 +251,8 @@ export const CliCodes = {
   OutputNotReplaceable: code(
     "NET8009",
     "error",
-    "an output path holding something netc did not write (a folder that is not a bundle, a special file, the working folder)",
+    "an output path holding something netc did not write (a folder that is not a bundle, a special file, the " +
+      "working folder)",
     "name a new file or folder for the output",
   ),
   NotRegularFile: code(
@@ -267,7 +271,8 @@ export const CliCodes = {
     "NET8020",
     "error",
     "a --tap that names no tensor of the model",
-    "name a tensor as <layer path>/<let name> (the model's own as <let name>), a layer's output as its path, or a `tap`",
+    "name a tensor as <layer path>/<let name> (the model's own as <let name>), a layer's output as its path, or " +
+      "a `tap`",
   ),
   ThreadsCapped: code("NET8012", "note", "a --threads above the machine's cores, lowered to the number of cores"),
   SingleFileTooLarge: code(

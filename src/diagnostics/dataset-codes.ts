@@ -46,7 +46,8 @@ export const DatasetCodes = {
   BadPreprocessMetadata: code(
     "NET8036",
     "error",
-    "a compiled model whose preprocessing record (ONNX metadata netc.preprocess, bundle manifest preprocess) is malformed",
+    "a compiled model whose preprocessing record (ONNX metadata netc.preprocess, bundle manifest preprocess) is " +
+      "malformed",
   ),
   BadResults: code(
     "NET8037",
@@ -57,7 +58,8 @@ export const DatasetCodes = {
   ClipsFailed: code(
     "NET8038",
     "warning",
-    "how many clips failed (the first are shown as their own warnings); each is recorded in the results with its error, the others were scored",
+    "how many clips failed (the first are shown as their own warnings); each is recorded in the results with " +
+      "its error, the others were scored",
     "a rerun with the same -o tries the failed clips again and skips the scored ones",
   ),
   NoLabels: code(

@@ -117,7 +117,8 @@ function excerpt(sources: SourceMap, span: Span, color: boolean, caretColor: str
 export function renderDiagnostic(d: Diagnostic, sources: SourceMap, opts: RenderOptions = {}): string {
   const color = opts.color ?? false;
   const sevColor = d.severity === "error" ? "1;31" : d.severity === "warning" ? "1;33" : "1;36";
-  const head = `${d.span ? `${location(d.span)}: ` : ""}${paint(color, sevColor, `${d.severity} ${d.code}`)}: ${d.message}`;
+  const head =
+    `${d.span ? `${location(d.span)}: ` : ""}${paint(color, sevColor, `${d.severity} ${d.code}`)}: ` + `${d.message}`;
   const out = [head];
   if (d.span) out.push(...excerpt(sources, d.span, color, sevColor));
   for (const r of d.related) {

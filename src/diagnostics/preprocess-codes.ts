@@ -18,6 +18,7 @@ export const PreprocessCodes = {
   ),
   Inconsistent: code(
     "NET2054",
-    "`preprocess` fields that contradict each other (mean/std lengths, a value range, views without a merge)",
+    "`preprocess` fields that contradict each other (mean/std lengths, a value range, views without a merge, " +
+      "segment fields)",
   ),
 } as const;

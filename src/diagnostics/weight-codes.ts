@@ -47,7 +47,8 @@ export const WeightCodes = {
   ForbiddenGlobal: code(
     "NET6007",
     "error",
-    "a pickle that names a Python global only an attack uses (os.system, eval, subprocess, ...), or calls a data-only one",
+    "a pickle that names a Python global only an attack uses (os.system, eval, subprocess, ...), or calls a " +
+      "data-only one",
     "netc never runs code from a checkpoint; it accepts tensors, state dicts and plain containers. " +
       "Re-save with torch.save({'model': model.state_dict()}) or convert to safetensors",
   ),
@@ -104,26 +105,30 @@ export const WeightCodes = {
     "NET6017",
     "error",
     "a checkpoint beyond netc's reading budgets (tensors, views of one storage, elements, values)",
-    "a checkpoint this size or this shared is not a model's weights; if it is, save the state dict alone with torch.save or as safetensors",
+    "a checkpoint this size or this shared is not a model's weights; if it is, save the state dict alone with " +
+      "torch.save or as safetensors",
   ),
   OpaqueTensor: code(
     "NET6018",
     "error",
     "a tensor the model needs that depends on a Python object netc does not rebuild",
-    "netc never runs code from a checkpoint; re-save the tensor as a plain torch tensor (torch.save({'model': model.state_dict()})) or as safetensors",
+    "netc never runs code from a checkpoint; re-save the tensor as a plain torch tensor (torch.save({'model': " +
+      "model.state_dict()})) or as safetensors",
   ),
   BadShardIndex: code(
     "NET6019",
     "error",
     "a sharded checkpoint's index that is malformed or disagrees with its shards",
-    "the index (model.safetensors.index.json or pytorch_model.bin.index.json) maps each key to a shard file in its own folder",
+    "the index (model.safetensors.index.json or pytorch_model.bin.index.json) maps each key to a shard file in " +
+      "its own folder",
   ),
 
   MissingWeight: code(
     "NET6020",
     "error",
     "a declared weight that the checkpoint does not provide",
-    "map the checkpoint key with a `weights { rename ... }` rule, or pass --allow-missing to draw it at random (seeded)",
+    "map the checkpoint key with a `weights { rename ... }` rule, or pass --allow-missing to draw it at random " +
+      "(seeded)",
   ),
   UnexpectedTensor: code(
     "NET6021",
@@ -177,7 +182,9 @@ export const WeightCodes = {
   ),
 } as const;
 
-/** The error every reader throws: a single diagnostic without a span (the problem lies in a file, not in .net source). */
+/**
+ * The error every reader throws: a single diagnostic without a span (the problem lies in a file, not in .net source).
+ */
 export function weightError(
   info: CodeInfo,
   message: string,

@@ -13,7 +13,8 @@ export const WgslCodes = {
   SymbolicShape: code(
     "NET7001",
     "error",
-    "a dimension left symbolic; WGSL kernels are specialised to static shapes (only a batch, the inputs' first axis and the one symbol left, is chosen at run time)",
+    "a dimension left symbolic; WGSL kernels are specialised to static shapes (only a batch, the inputs' first " +
+      "axis and the one symbol left, is chosen at run time)",
     "bind the other symbols at compile time, e.g. `--set T=16`",
   ),
   UnsupportedType: code(
@@ -27,7 +28,8 @@ export const WgslCodes = {
     "NET7004",
     "error",
     "a kernel that needs more storage bindings than the adapter allows",
-    "split the operation (e.g. concatenate fewer tensors at once) or target an adapter with a higher maxStorageBuffersPerShaderStage",
+    "split the operation (e.g. concatenate fewer tensors at once) or target an adapter with a higher " +
+      "maxStorageBuffersPerShaderStage",
   ),
   DoesNotFit: code(
     "NET7005",
@@ -57,7 +59,8 @@ export const WgslCodes = {
   BadManifest: code(
     "NET7011",
     "error",
-    "a bundle manifest that breaks the bundle schema (a field of the wrong type, out of range, or naming what does not exist)",
+    "a bundle manifest that breaks the bundle schema (a field of the wrong type, out of range, or naming what " +
+      "does not exist)",
     "recompile the bundle with netc compile --target wgsl",
   ),
   BundleFileRefused: code(
@@ -82,7 +85,8 @@ export const WgslCodes = {
   NoBackend: code(
     "NET7040",
     "error",
-    "a model that neither WebGPU (missing, or an adapter without a feature or limit the bundle needs) nor its ONNX fallback can run",
+    "a model that neither WebGPU (missing, or an adapter without a feature or limit the bundle needs) nor its " +
+      "ONNX fallback can run",
     "compile the bundle without --no-fallback, or open the page in a browser with WebGPU",
   ),
   FallbackRuntimeMissing: code(
@@ -100,7 +104,8 @@ export const WgslCodes = {
   ShardMismatch: code(
     "NET7051",
     "error",
-    "a bundle file (weight shard, shader pack) whose size or SHA-256 differs from what the manifest gives: a partial, stale or tampered file",
+    "a bundle file (weight shard, shader pack) whose size or SHA-256 differs from what the manifest gives: a " +
+      "partial, stale or tampered file",
     "recompile the bundle, or clear the server's and the browser's caches of its old files",
   ),
 } as const;

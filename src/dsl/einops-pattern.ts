@@ -101,7 +101,8 @@ function parseSide(text: string, from: number, to: number, problems: PatternProb
         `'${word}' is not an axis name`,
         offset,
         word.length,
-        "axis names are identifiers (letters, digits and _, not starting with a digit); sizes of anonymous axes are numbers",
+        "axis names are identifiers (letters, digits and _, not starting with a digit); sizes of anonymous axes " +
+          "are numbers",
       );
     target().axes.push({ name: word, offset, length: word.length });
   };
@@ -242,10 +243,14 @@ export function parsePattern(
       for (const a of anonymous(side))
         problems.push({
           kind: "unknown-axis",
-          message: `rearrange keeps every element, so the anonymous axis ${a.size} on the ${sideName(side)} side has no counterpart`,
+          message:
+            `rearrange keeps every element, so the anonymous axis ${a.size} on the ${sideName(side)} ` +
+            `side has no counterpart`,
           offset: a.offset,
           length: a.length,
-          hint: "only axes of size 1 (`1` or `()`) may be added or removed; `repeat` makes new axes, `reduce` removes them",
+          hint:
+            "only axes of size 1 (`1` or `()`) may be added or removed; `repeat` makes new axes, `reduce` " +
+            "removes them",
         });
     onlyOn(
       left,
@@ -300,7 +305,9 @@ export function parsePattern(
     if (unknown.length > 1)
       problems.push({
         kind: "cannot-infer",
-        message: `the sizes of ${unknown.map((a) => `'${a.name}'`).join(" and ")} cannot both be inferred from one input axis`,
+        message:
+          `the sizes of ${unknown.map((a) => `'${a.name}'`).join(" and ")} cannot both be inferred from ` +
+          `one input axis`,
         offset: unknown[1].offset,
         length: unknown[1].length,
         hint: `give all but one of them as arguments, e.g. ${unknown

@@ -7,7 +7,8 @@ import type { Diagnostic } from "../diagnostics/diagnostics.js";
 import { closestName } from "../util/suggest.js";
 import { PreprocessCodes } from "../diagnostics/preprocess-codes.js";
 
-export const SAMPLINGS = ["segment-middle", "uniform", "consecutive", "windows"] as const;
+export const SAMPLINGS = ["segment-middle", "segment-start", "segments", "uniform", "consecutive", "windows"] as const;
+export const SHORT_CLIPS = ["repeat-last", "from-start"] as const;
 export const INTERPOLATIONS = ["bilinear", "bicubic", "nearest"] as const;
 export const LAYOUTS = ["BCTHW", "BTCHW"] as const;
 export const CHANNEL_ORDERS = ["RGB", "BGR"] as const;
@@ -23,6 +24,12 @@ export interface PreprocessSpec {
   frames?: number;
   /** How `frames` frames are picked from a clip's frames (docs/evaluating.md). */
   sampling: (typeof SAMPLINGS)[number];
+  /** `segments` sampling: consecutive frames per segment (the TSN-style loaders' `duration`); absent: 1. */
+  segment_length?: number;
+  /** `segments` sampling, a clip too short for the segments: where they start; absent: "repeat-last". */
+  short_clips?: (typeof SHORT_CLIPS)[number];
+  /** Sampling runs on every `frame_stride`-th frame of the clip (VideoMAE's `frame_sample_rate`); absent: 1. */
+  frame_stride?: number;
   /** `[H, W]`: each frame resized to exactly this; a single number: the shorter side resized to it (aspect kept). */
   resize?: number | [number, number];
   /** A centre crop `[H, W]` after the resize. */
@@ -96,6 +103,15 @@ const FIELDS: Record<keyof PreprocessSpec, Field> = {
     read: (v) => (isInt(v, 1) && v <= MAX_FRAMES ? v : undefined),
   },
   sampling: oneOf(SAMPLINGS),
+  segment_length: {
+    expects: `a whole number from 1 to ${MAX_FRAMES}`,
+    read: (v) => (isInt(v, 1) && v <= MAX_FRAMES ? v : undefined),
+  },
+  short_clips: oneOf(SHORT_CLIPS),
+  frame_stride: {
+    expects: `a whole number from 1 to ${MAX_FRAMES}`,
+    read: (v) => (isInt(v, 1) && v <= MAX_FRAMES ? v : undefined),
+  },
   resize: {
     expects: `a size [H, W] or a shorter side, whole numbers from 1 to ${MAX_SIDE}`,
     read: (v) => (isInt(v, 1) && v <= MAX_SIDE ? v : intPair(v)?.every((x) => x <= MAX_SIDE) ? v : undefined),
@@ -214,9 +230,18 @@ export function readPreprocess(stmt: A.PreprocessStmt): { spec: PreprocessSpec; 
     inconsistent(`range [${result.range.join(", ")}] is empty: low must be below high`, "range");
   if (result.temporal_views * result.spatial_views > 1 && result.merge === "none")
     inconsistent('several test-time views need a merge ("mean-logits" or "mean-softmax")', "merge");
+  for (const name of ["segment_length", "short_clips"] as const)
+    if (result[name] !== undefined && result.sampling !== "segments")
+      inconsistent(`${name} belongs to sampling = "segments" (it is "${result.sampling}")`, name);
+  if (result.frames !== undefined && result.frames % (result.segment_length ?? 1) !== 0)
+    inconsistent(
+      `${result.frames} frames do not split into segments of ${result.segment_length} frames`,
+      "segment_length",
+    );
   if (result.temporal_views > 1 && result.sampling !== "consecutive")
     inconsistent(
-      `temporal_views place windows of consecutive frames: they need sampling = "consecutive" (it is "${result.sampling}")`,
+      `temporal_views place windows of consecutive frames: they need sampling = "consecutive" (it is ` +
+        `"${result.sampling}")`,
       "temporal_views",
     );
   return { spec: result, diagnostics };

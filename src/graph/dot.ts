@@ -280,12 +280,17 @@ function nodeStatement(n: PictureNode): string {
   const common = { tooltip: n.tooltip, style: "rounded,filled" };
   switch (n.kind) {
     case "input":
-    case "output":
-      return `${n.id}${attrs({ ...common, shape: "oval", fillcolor: "#fff3c4", label: { html: `<B>${html(n.name!)}</B><BR/>${small(html(`${n.value!.dtype}${shapeToString(n.value!.shape)}`))}` } })};`;
+    case "output": {
+      const type = small(html(`${n.value!.dtype}${shapeToString(n.value!.shape)}`));
+      const label = { html: `<B>${html(n.name!)}</B><BR/>${type}` };
+      return `${n.id}${attrs({ ...common, shape: "oval", fillcolor: "#fff3c4", label })};`;
+    }
     case "construct": {
       const color = CONSTRUCT_COLORS[n.constructs[0]] ?? OTHER_CONSTRUCT;
-      const label = `<B>${html(n.constructs[0])}</B><BR/>${small(`${html(n.name!)} · ${n.ops.length === 1 ? html(n.ops[0]) : plural(n.ops.length, "op")}`)}`;
-      return `${n.id}${attrs({ ...common, shape: "box", style: "rounded,filled,bold", color: color.text, fillcolor: color.fill, label: { html: label } })};`;
+      const ops = n.ops.length === 1 ? html(n.ops[0]) : plural(n.ops.length, "op");
+      const label = `<B>${html(n.constructs[0])}</B><BR/>${small(`${html(n.name!)} · ${ops}`)}`;
+      const style = { style: "rounded,filled,bold", color: color.text, fillcolor: color.fill, label: { html: label } };
+      return `${n.id}${attrs({ ...common, shape: "box", ...style })};`;
     }
     case "block": {
       const b = n.block!;
@@ -297,10 +302,13 @@ function nodeStatement(n: PictureNode): string {
       const inside = n.allConstruct && n.constructs.length === 1;
       if (n.constructs.length && !inside) lines.push(small(`has ${n.constructs.map(constructText).join(", ")}`));
       const fill = inside ? (CONSTRUCT_COLORS[n.constructs[0]] ?? OTHER_CONSTRUCT).fill : "#ffffff";
-      return `${n.id}${attrs({ ...common, shape: "box", penwidth: 1.3, fillcolor: fill, label: { html: lines.join("<BR/>") } })};`;
+      const label = { html: lines.join("<BR/>") };
+      return `${n.id}${attrs({ ...common, shape: "box", penwidth: 1.3, fillcolor: fill, label })};`;
     }
-    case "op":
-      return `${n.id}${attrs({ ...common, shape: "box", fontsize: 10, fillcolor: n.allConstruct ? (CONSTRUCT_COLORS[n.constructs[0]] ?? OTHER_CONSTRUCT).fill : "#fafafa", label: chainText(n.ops) })};`;
+    case "op": {
+      const fill = n.allConstruct ? (CONSTRUCT_COLORS[n.constructs[0]] ?? OTHER_CONSTRUCT).fill : "#fafafa";
+      return `${n.id}${attrs({ ...common, shape: "box", fontsize: 10, fillcolor: fill, label: chainText(n.ops) })};`;
+    }
   }
 }
 
@@ -325,6 +333,17 @@ function clusterStatements(c: PictureCluster, indent: string): string[] {
   return lines;
 }
 
+/** The picture's layout: top to bottom, compact ranks. */
+const GRAPH_LAYOUT = {
+  labelloc: "t",
+  fontname: "Arial",
+  fontsize: 16,
+  rankdir: "TB",
+  nodesep: 0.25,
+  ranksep: 0.3,
+  newrank: "true",
+};
+
 export function pictureToDot(picture: Picture): string {
   const { graph, root } = picture;
   const io = (xs: Graph["inputs"]) =>
@@ -339,14 +358,15 @@ export function pictureToDot(picture: Picture): string {
     `<B>${html(graph.name)}</B>`,
     small(`${io(graph.inputs)} → ${io(graph.outputs)}`),
     small(
-      `${formatCount(root.block.parameters)} params · depth ${picture.depth}${graph.symbols.length ? ` · symbolic ${html(graph.symbols.join(", "))}` : ""}`,
+      `${formatCount(root.block.parameters)} params · depth ` +
+        `${picture.depth}${graph.symbols.length ? ` · symbolic ${html(graph.symbols.join(", "))}` : ""}`,
     ),
     // The legend of the construct colours.
     ...(constructs.size ? [small(`constructs: ${[...constructs].map(constructText).join(", ")}`)] : []),
   ].join("<BR/>");
   const lines = [
     `digraph ${quote(graph.name)} {`,
-    `  graph${attrs({ label: { html: title }, labelloc: "t", fontname: "Arial", fontsize: 16, rankdir: "TB", nodesep: 0.25, ranksep: 0.3, newrank: "true" })};`,
+    `  graph${attrs({ label: { html: title }, ...GRAPH_LAYOUT })};`,
     `  node${attrs({ fontname: "Arial", fontsize: 11, margin: "0.14,0.05", height: 0.3 })};`,
     `  edge${attrs({ fontname: "Arial", fontsize: 9, color: "#555555", fontcolor: "#333333", arrowsize: 0.6 })};`,
     ...root.nodes.map((n) => `  ${nodeStatement(n)}`),

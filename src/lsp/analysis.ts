@@ -127,7 +127,8 @@ export function analyse(
   if (Buffer.byteLength(text, "utf8") > MAX_SOURCE_BYTES) {
     const sources = new SourceMap();
     sources.add(file, "");
-    const message = `${file} is ${Buffer.byteLength(text, "utf8")} bytes, more than the ${MAX_SOURCE_BYTES} netc reads: not analysed`;
+    const bytes = Buffer.byteLength(text, "utf8");
+    const message = `${file} is ${bytes} bytes, more than the ${MAX_SOURCE_BYTES} netc reads: not analysed`;
     return {
       file,
       text,

@@ -180,7 +180,8 @@ function describeValues(analysis: Analysis, v: NonNullable<ReturnType<typeof val
     const params = paramCount(analysis, v.layer.path);
     if (params)
       lines.push(
-        `weights under \`${v.layer.path}\`: ${params.count.toLocaleString("en-US")} parameters in ${params.tensors} tensors`,
+        `weights under \`${v.layer.path}\`: ${params.count.toLocaleString("en-US")} parameters in ` +
+          `${params.tensors} tensors`,
       );
   }
   return lines;

@@ -255,7 +255,7 @@ export class LanguageServer {
       // A compiler bug: the editor's log says so (as `netc check`'s exit 70 would); the server goes on.
       this.connection.notify("window/logMessage", {
         type: 1,
-        message: `netc lsp: internal error analysing ${uri}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+        message: `netc lsp: internal error analysing ${uri}: ${e instanceof Error ? (e.stack ?? e.message) : e}`,
       });
       return;
     }

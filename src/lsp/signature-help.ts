@@ -18,7 +18,10 @@ export interface SignatureHelpResult {
 
 const OPEN: Record<string, string> = { ")": "(", "]": "[", "}": "{" };
 
-/** The unclosed `(` before an offset (through list brackets), and the commas at its depth: undefined outside any call. */
+/**
+ * The unclosed `(` before an offset (through list brackets), and the commas at its depth: undefined outside any
+ * call.
+ */
 function openCall(text: string, offset: number): { paren: number; argStart: number; commas: number } | undefined {
   const stack: string[] = [];
   let commas = 0;
@@ -113,7 +116,7 @@ export function signatureHelpAt(analysis: Analysis, file: string, offset: number
     inputs = true;
   }
   const choose = (names: string[]) => {
-    const byName = named ? names.findIndex((n) => n === named) : -1;
+    const byName = named ? names.indexOf(named) : -1;
     return byName >= 0 ? byName : Math.min(call.commas, Math.max(names.length - 1, 0));
   };
   const global = globalDefinitions(analysis).find((d) => d.name === name && d.decl);

@@ -12,7 +12,10 @@ import { type ModelCreateOptions, WgslModel } from "./model.js";
 import { BUNDLE_ERROR } from "./validate.js";
 
 export interface LoadModelOptions extends LoadBundleOptions {
-  /** `auto` (default): WebGPU when it can run the bundle, else the fallback; `wasm`: the fallback whatever the browser has. */
+  /**
+   * `auto` (default): WebGPU when it can run the bundle, else the fallback; `wasm`: the fallback whatever the browser
+   * has.
+   */
   backend?: "auto" | "wasm";
   /** The WebGPU entry point (default `navigator.gpu`). */
   gpu?: GPU;

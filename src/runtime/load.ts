@@ -59,7 +59,10 @@ export interface LoadBundleOptions {
 
 const hex = (bytes: ArrayBuffer) => Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
 
-/** SHA-256 of `bytes` as hex, or undefined where Web Crypto is missing (an insecure origin): then sizes alone are checked. */
+/**
+ * SHA-256 of `bytes` as hex, or undefined where Web Crypto is missing (an insecure origin): then sizes alone are
+ * checked.
+ */
 async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string | undefined> {
   return globalThis.crypto?.subtle ? hex(await crypto.subtle.digest("SHA-256", bytes)) : undefined;
 }

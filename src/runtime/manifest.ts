@@ -50,7 +50,10 @@ export interface SourceLocation {
 export interface KernelEntry {
   /** Unique, e.g. `k012_matmul`; also the stem of its shader's name unless it shares an earlier kernel's. */
   name: string;
-  /** The name of its WGSL source in `shaders.sources` (e.g. `kernels/k012_matmul.wgsl`); kernels with the same code share one. */
+  /**
+   * The name of its WGSL source in `shaders.sources` (e.g. `kernels/k012_matmul.wgsl`); kernels with the same code
+   * share one.
+   */
   shader: string;
   entryPoint: string;
   /** Workgroup counts for dispatchWorkgroups(x, y, z). */

@@ -1,6 +1,7 @@
 // Runs a compiled WGSL bundle on a GPUDevice: creates the buffers, compiles every distinct pipeline up front
 // (createComputePipelineAsync, in parallel) while the weight shards stream in (each written into the buffers at its
-// tensors' offsets and dropped), then runs the whole model as one command buffer per call. Validation errors, out-of-memory and device loss reject the call instead of hanging it.
+// tensors' offsets and dropped), then runs the whole model as one command buffer per call. Validation errors,
+// out-of-memory and device loss reject the call instead of hanging it.
 /// <reference types="@webgpu/types" preserve="true" />
 import { numel, type DType, type HostTensor, type TensorData } from "../util/tensor.js";
 import type { BatchVariant, BundleManifest, KernelEntry, SourceLocation, TensorSlot, WgslBundle } from "./manifest.js";
@@ -99,7 +100,8 @@ async function compileKernel(device: GPUDevice, k: KernelEntry, code: string | u
   const errors = info.messages.filter((msg) => msg.type === "error");
   if (errors.length > 0)
     throw new WgslRuntimeError(
-      `kernel ${k.name}${where(k)} does not compile: ${errors.map((e) => `${e.lineNum}:${e.linePos} ${e.message}`).join("; ")}`,
+      `kernel ${k.name}${where(k)} does not compile: ` +
+        `${errors.map((e) => `${e.lineNum}:${e.linePos} ${e.message}`).join("; ")}`,
     );
   const layout = device.createBindGroupLayout({
     label: k.name,

@@ -52,7 +52,8 @@ export async function createNodeAdapter(): Promise<GPUAdapter> {
   }
   if (!adapter)
     throw new WgslRuntimeError(
-      `no WebGPU adapter: no GPU answered, and the SwiftShader ICD (${SWIFTSHADER_ICD}, from apt's chromium and libvulkan1) is absent`,
+      `no WebGPU adapter: no GPU answered, and the SwiftShader ICD (${SWIFTSHADER_ICD}, from apt's chromium and ` +
+        `libvulkan1) is absent`,
     );
   return adapter;
 }
@@ -81,7 +82,8 @@ export function readBundleDir(dir: string): WgslBundle {
       real = realpathSync(join(dir, name));
     } catch (e) {
       throw new WgslRuntimeError(
-        `${dir} is not a readable netc WGSL bundle: cannot read ${name} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        `${dir} is not a readable netc WGSL bundle: cannot read ${name} ` +
+          `(${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
         name === "manifest.json" ? "NET7010" : BUNDLE_ERROR.FileRefused,
       );
     }

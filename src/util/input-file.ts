@@ -44,10 +44,15 @@ export function checkRegularFile(path: string, maxBytes: number): number {
     st = fs.statSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new InputFileError(
-      CliCodes.FileNotFound,
-      `cannot read ${path}: ${code === "ENOENT" ? "no such file" : code === "ENOTDIR" ? "a part of the path is not a folder" : code === "EACCES" ? "permission denied" : (code ?? (e as Error).message)}`,
-    );
+    const reason =
+      code === "ENOENT"
+        ? "no such file"
+        : code === "ENOTDIR"
+          ? "a part of the path is not a folder"
+          : code === "EACCES"
+            ? "permission denied"
+            : (code ?? (e as Error).message);
+    throw new InputFileError(CliCodes.FileNotFound, `cannot read ${path}: ${reason}`);
   }
   const why = refusal(st);
   if (why)

@@ -38,7 +38,9 @@ class NpyError extends Error {}
 
 type PyValue = string | number | boolean | PyValue[] | Map<string, PyValue>;
 
-/** A real header nests a shape tuple in a dict: two levels. Deeper nesting is refused before it can exhaust the stack. */
+/**
+ * A real header nests a shape tuple in a dict: two levels. Deeper nesting is refused before it can exhaust the stack.
+ */
 const MAX_HEADER_DEPTH = 16;
 
 /** Parses the header: a Python dict literal of strings, ints, bools and tuples (never evaluated). */
@@ -147,7 +149,8 @@ function decode(bytes: Uint8Array): HostTensor {
   const dataStart = start + headerLen;
   if (!Number.isSafeInteger(size) || dataStart + size > bytes.length)
     throw new NpyError(
-      `the data is truncated: shape (${shape.join(", ")}) of ${descr} needs ${size} bytes, the file has ${bytes.length - dataStart}`,
+      `the data is truncated: shape (${shape.join(", ")}) of ${descr} needs ${size} bytes, the file has ` +
+        `${bytes.length - dataStart}`,
     );
   if (dataStart + size < bytes.length)
     throw new NpyError(`${bytes.length - dataStart - size} unexpected bytes after the data`);
@@ -184,7 +187,8 @@ export function encodeNpy(t: HostTensor): Uint8Array {
       ? { dtype: "f32", shape: t.shape, data: Float32Array.from(t.data as Uint16Array, bf16BitsToNumber) }
       : t;
   const shape = src.shape.length === 1 ? `(${src.shape[0]},)` : `(${src.shape.join(", ")})`;
-  let header = `{'descr': '${DESCR[src.dtype as Exclude<DType, "bf16">]}', 'fortran_order': False, 'shape': ${shape}, }`;
+  let header =
+    `{'descr': '${DESCR[src.dtype as Exclude<DType, "bf16">]}', 'fortran_order': False, 'shape': ` + `${shape}, }`;
   const v1 = header.length + 11 <= 0xffff;
   const prefix = v1 ? 10 : 12;
   header = `${header.padEnd(Math.ceil((prefix + header.length + 1) / 64) * 64 - prefix - 1, " ")}\n`;

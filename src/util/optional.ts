@@ -1,5 +1,6 @@
 // The heavy runtimes are optional peer dependencies (onnxruntime-node, webgpu), and so are the frame decoders of
-// netc infer and eval (pngjs, jpeg-js): loaded on first use, so the rest of netc works without them, and a missing one is a diagnostic that names the package and how to install it.
+// netc infer and eval (pngjs, jpeg-js): loaded on first use, so the rest of netc works without them, and a missing one
+// is a diagnostic that names the package and how to install it.
 import { CliCodes, makeDiagnostic } from "../diagnostics/codes.js";
 import { DiagnosticError } from "../diagnostics/diagnostics.js";
 
@@ -7,7 +8,8 @@ export type OptionalPackage = "onnxruntime-node" | "webgpu" | "pngjs" | "jpeg-js
 
 const INSTALL: Record<OptionalPackage, string> = {
   "onnxruntime-node":
-    "npm install onnxruntime-node --onnxruntime-node-install=skip (the CPU build; for CUDA see 'Running on CUDA' in docs/cli.md)",
+    "npm install onnxruntime-node --onnxruntime-node-install=skip (the CPU build; for CUDA see 'Running on " +
+    "CUDA' in docs/cli.md)",
   webgpu: "npm install webgpu",
   pngjs: "npm install pngjs",
   "jpeg-js": "npm install jpeg-js",
@@ -37,7 +39,8 @@ export async function loadOptional<T>(name: OptionalPackage, purpose: string): P
   } catch (e) {
     const message = isNotFound(e, name)
       ? `${purpose} needs the ${name} package, which is not installed`
-      : `${purpose} needs the ${name} package, which is installed but cannot be loaded: ${(e as Error).message.split("\n")[0]}`;
+      : `${purpose} needs the ${name} package, which is installed but cannot be loaded: ` +
+        `${(e as Error).message.split("\n")[0]}`;
     throw new DiagnosticError([
       makeDiagnostic(CliCodes.PackageMissing, message, undefined, { hint: `install it: ${INSTALL[name]}` }),
     ]);

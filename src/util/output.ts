@@ -94,7 +94,8 @@ export function checkOutputPlace(
     if (into === "replace" ? inside(realInput, real) : realInput === real)
       fail(
         CliCodes.OutputIsInput,
-        `${what} would be written over the input ${shownInput(input, realInput)}${input === target ? "" : ` (the output is ${target})`}`,
+        `${what} would be written over the input ` +
+          `${shownInput(input, realInput)}${input === target ? "" : ` (the output is ${target})`}`,
         "write the output to another path",
       );
   }
@@ -239,7 +240,9 @@ export function writeBundleFolder(
   if (old) fs.rmSync(old, { recursive: true, force: true });
 }
 
-/** Checks the place of a set of output files (before the work that makes them); returns the folder's stat if it exists. */
+/**
+ * Checks the place of a set of output files (before the work that makes them); returns the folder's stat if it exists.
+ */
 export function checkFileSetPlace(dir: string, inputs: readonly string[], what: string): fs.Stats | undefined {
   checkOutputPlace(dir, inputs, what, "add-files");
   const st = fs.existsSync(dir) ? fs.statSync(dir) : undefined;

@@ -16,7 +16,8 @@ export function closestName(name: string, candidates: Iterable<string>): string 
   let [looked, cells] = [0, 0];
   for (const c of candidates) {
     if (++looked > MAX_CANDIDATES || cells > MAX_CELLS) break;
-    if (c === best || Math.abs(c.length - name.length) >= bestDistance) continue; // the distance is at least the length difference
+    // the distance is at least the length difference
+    if (c === best || Math.abs(c.length - name.length) >= bestDistance) continue;
     cells += name.length * (c.length + 1);
     const d = editDistance(name, c, bestDistance);
     if (d < bestDistance) [best, bestDistance] = [c, d];

@@ -29,7 +29,8 @@ export function fileSource(file: BinaryFile): TensorSource {
       if (again.size !== file.size || again.mtimeMs !== file.mtimeMs)
         throw weightError(
           WeightCodes.ChangedWhileRead,
-          `${file.path} changed while netc was reading it (${file.size} bytes when opened, ${again.size} when tensor '${entry.key}' was read)`,
+          `${file.path} changed while netc was reading it (${file.size} bytes when opened, ${again.size} when ` +
+            `tensor '${entry.key}' was read)`,
         );
       return readTensorEntry(again, entry);
     } finally {
@@ -254,7 +255,8 @@ export function findStateDict(ckpt: Checkpoint, subdict?: string): StateDict {
     throw weightError(WeightCodes.StateDictNotFound, `${ckpt.path}: no dict of tensors found in the checkpoint`, {
       hint:
         opaque.length > 0
-          ? `it holds Python objects netc does not rebuild (${opaque.join(", ")}); save model.state_dict() instead of the objects`
+          ? `it holds Python objects netc does not rebuild (${opaque.join(", ")}); save model.state_dict() ` +
+            `instead of the objects`
           : undefined,
     });
   }
@@ -301,7 +303,9 @@ const BOOKKEEPING = new Set([
   "hyper_parameters",
 ]);
 
-/** Dicts whose values are all tensors, outside optimizer states (dicts with 'state' and 'param_groups') and bookkeeping. */
+/**
+ * Dicts whose values are all tensors, outside optimizer states (dicts with 'state' and 'param_groups') and bookkeeping.
+ */
 function stateDictCandidates(root: CheckpointNode): { found: Candidate[]; optimizers: string[] } {
   const found: Candidate[] = [];
   const optimizers: string[] = [];

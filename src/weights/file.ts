@@ -47,7 +47,8 @@ export class BinaryFile {
     if (!valid || position + length > this.size) {
       throw weightError(
         WeightCodes.Truncated,
-        `${this.path}: ${what} (${length} bytes at offset ${position}) lies past the end of the file (${this.size} bytes)`,
+        `${this.path}: ${what} (${length} bytes at offset ${position}) lies past the end of the file ` +
+          `(${this.size} bytes)`,
       );
     }
   }

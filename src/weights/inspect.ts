@@ -56,7 +56,8 @@ function stateDictLines(ckpt: Checkpoint): string[] {
     const prefix = wrapperPrefix(sd);
     if (prefix !== undefined)
       lines.push(
-        `  keys: every key starts with '${prefix}'; a model without the wrapper takes them with weights { strip "${prefix}" }`,
+        `  keys: every key starts with '${prefix}'; a model without the wrapper takes them with weights { strip ` +
+          `"${prefix}" }`,
       );
     const opaque = [...sd.tensors.values()].filter((t) => t.opaque !== undefined).length;
     if (opaque > 0)

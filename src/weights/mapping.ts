@@ -827,7 +827,10 @@ class RenameHints {
           : `the checkpoint's '${c.key}' (mapped to '${c.name}')`;
       const longer = fits(o.bySuffix.get(wanted));
       if (longer)
-        return `${has(longer)}: rename? ${block(`strip "${relative(longer).slice(0, relative(longer).length - wanted.length)}"`)}`;
+        return (
+          `${has(longer)}: rename? ` +
+          `${block(`strip "${relative(longer).slice(0, relative(longer).length - wanted.length)}"`)}`
+        );
       const segments = wanted.split(".");
       for (let i = 1; i < segments.length; i++) {
         const shorter = fits(o.byName.get(segments.slice(i).join(".")));
@@ -845,7 +848,10 @@ class RenameHints {
         const rule = block(`rename "${theirs.slice(0, i + 1).join(".")}" -> "${segments.slice(0, i + 1).join(".")}"`);
         const typo = closestName(segments[i], [theirs[i]]);
         if (typo)
-          return `did you mean '${typo}'? ${has(other)}: rename the layer '${segments.slice(0, i + 1).join(".")}', or map the checkpoint's name with ${rule}`;
+          return (
+            `did you mean '${typo}'? ${has(other)}: rename the layer ` +
+            `'${segments.slice(0, i + 1).join(".")}', or map the checkpoint's name with ${rule}`
+          );
         return `${has(other)}: rename? ${rule}`;
       }
     }

@@ -268,7 +268,8 @@ function misspelledSets(files: readonly WeightFileSpec[], rules: readonly Weight
     return [
       makeDiagnostic(
         WeightCodes.UnknownWeightSet,
-        `--weights ${name}=${f.path}: the model has no \`weights ${name} { }\` set, so the file's tensors go under '${name}.' as they are`,
+        `--weights ${name}=${f.path}: the model has no \`weights ${name} { }\` set, so the file's tensors go ` +
+          `under '${name}.' as they are`,
         undefined,
         {
           hint: `did you mean '${closest}'?`,
@@ -307,7 +308,8 @@ function applyOverrides<T>(
         out.push(
           makeDiagnostic(
             WeightCodes.ShapeMismatch,
-            `override '${key}' is ${entry.dtype}[${entry.shape.join(", ")}], the weight ${d.dtype}[${d.shape.join(", ")}]`,
+            `override '${key}' is ${entry.dtype}[${entry.shape.join(", ")}], the weight ` +
+              `${d.dtype}[${d.shape.join(", ")}]`,
             d.span,
           ),
         );

@@ -529,7 +529,8 @@ class Unpickler implements HandlerContext {
     if (isDangerous(qualified)) {
       throw weightError(
         WeightCodes.ForbiddenGlobal,
-        `${this.options.source}: the pickle names the Python global '${qualified}', which is not allowed (offset ${this.opStart}); nothing was executed`,
+        `${this.options.source}: the pickle names the Python global '${qualified}', which is not allowed ` +
+          `(offset ${this.opStart}); nothing was executed`,
       );
     }
     return new OpaqueObject(qualified, "global");
@@ -545,7 +546,8 @@ class Unpickler implements HandlerContext {
     if (how === "construct" && handler.construct) return handler.construct(args, this);
     throw weightError(
       WeightCodes.ForbiddenGlobal,
-      `${this.options.source}: the pickle ${how === "reduce" ? "calls" : "instantiates"} '${target.qualifiedName}', which is not allowed (offset ${this.opStart}); nothing was executed`,
+      `${this.options.source}: the pickle ${how === "reduce" ? "calls" : "instantiates"} ` +
+        `'${target.qualifiedName}', which is not allowed (offset ${this.opStart}); nothing was executed`,
     );
   }
 

@@ -50,7 +50,8 @@ export function renderReport(
   const reshaped = report.applied.filter((a) => a.path !== a.key || a.steps.length > 0);
   const lines = [
     `weights from ${report.sources.join(", ")}: ${report.applied.length} applied, ${report.missing.length} missing, ` +
-      `${report.unexpected.length} unexpected, ${report.dropped.length > 0 ? `${report.dropped.length} dropped by rules, ` : ""}` +
+      `${report.unexpected.length} unexpected, ` +
+      `${report.dropped.length > 0 ? `${report.dropped.length} dropped by rules, ` : ""}` +
       `${report.shapeMismatch.length} shape mismatches, ` +
       `${report.dtypeMismatch.length} dtype mismatches, ${report.dtypeConverted.length} dtype conversions`,
   ];
@@ -59,7 +60,8 @@ export function renderReport(
     const names = [...new Set(buffers.map((b) => b.path.slice(b.path.lastIndexOf(".") + 1)))].join(", ");
     const missing = report.missing.filter((m) => m.stdlibBuffer).length;
     lines.push(
-      `  ${plural(buffers.length, "standard-library buffer")} the forward never reads (${names}): ${buffers.length - missing} loaded, ${missing} not in the checkpoint`,
+      `  ${plural(buffers.length, "standard-library buffer")} the forward never reads (${names}): ` +
+        `${buffers.length - missing} loaded, ${missing} not in the checkpoint`,
     );
   }
   const section = (title: string, rows: string[]) => {
@@ -138,7 +140,8 @@ export function reportDiagnostics(report: WeightReport, strictness: Strictness =
     add(
       WeightCodes.MissingWeight,
       "warning",
-      `${plural(missing.length, "weight")} not in ${from}, drawn at random: ${summarisePaths(missing.map((m) => m.path))}`,
+      `${plural(missing.length, "weight")} not in ${from}, drawn at random: ` +
+        `${summarisePaths(missing.map((m) => m.path))}`,
       missing.length === 1 ? weightSite(missing[0]).span : undefined,
       { hint: hinted ? `for '${hinted.path}', ${hinted.suggestion}` : "the weight report lists them (--verbose: all)" },
     );
@@ -159,7 +162,8 @@ export function reportDiagnostics(report: WeightReport, strictness: Strictness =
     add(
       WeightCodes.MissingWeight,
       "note",
-      `${plural(neverRead.length, "weight")} the forward never reads ${neverRead.length === 1 ? "is" : "are"} not in ${from}: ${summarisePaths(neverRead.map((m) => m.path))}`,
+      `${plural(neverRead.length, "weight")} the forward never reads ${neverRead.length === 1 ? "is" : "are"} ` +
+        `not in ${from}: ${summarisePaths(neverRead.map((m) => m.path))}`,
       neverRead.length === 1 ? weightSite(neverRead[0]).span : undefined,
     );
   }
@@ -167,7 +171,9 @@ export function reportDiagnostics(report: WeightReport, strictness: Strictness =
     add(
       WeightCodes.UnexpectedTensor,
       "warning",
-      `${plural(report.unexpected.length, "checkpoint tensor")} of ${from} ${report.unexpected.length === 1 ? "matches" : "match"} no declared weight, ignored: ${summarisePaths(report.unexpected.map((u) => u.name))}`,
+      `${plural(report.unexpected.length, "checkpoint tensor")} of ${from} ` +
+        `${report.unexpected.length === 1 ? "matches" : "match"} no declared weight, ignored: ` +
+        `${summarisePaths(report.unexpected.map((u) => u.name))}`,
       undefined,
       { hint: "the weight report lists them (--verbose: all)" },
     );
@@ -177,7 +183,8 @@ export function reportDiagnostics(report: WeightReport, strictness: Strictness =
       add(
         WeightCodes.UnexpectedTensor,
         "error",
-        `checkpoint tensor '${u.key}'${as} (${u.dtype} ${shapeText(u.shape)}) in ${u.source} matches no declared weight`,
+        `checkpoint tensor '${u.key}'${as} (${u.dtype} ${shapeText(u.shape)}) in ${u.source} matches no ` +
+          `declared weight`,
       );
     }
   }
@@ -187,7 +194,8 @@ export function reportDiagnostics(report: WeightReport, strictness: Strictness =
     add(
       WeightCodes.ShapeMismatch,
       "error",
-      `weight '${s.path}' is declared ${shapeText(s.expected)} but checkpoint tensor '${s.key}' in ${s.source} has shape ${shapeText(s.actual)}`,
+      `weight '${s.path}' is declared ${shapeText(s.expected)} but checkpoint tensor '${s.key}' in ${s.source} ` +
+        `has shape ${shapeText(s.actual)}`,
       span,
       { related, ...(hint ? { hint } : {}) },
     );
@@ -212,7 +220,8 @@ export function reportDiagnostics(report: WeightReport, strictness: Strictness =
     add(
       WeightCodes.DTypeConverted,
       first.lossy ? "warning" : "note",
-      `${group.length} tensor${group.length === 1 ? "" : "s"} converted from ${first.from} to ${first.to}${first.lossy ? " (values may change)" : ""}: ${names}`,
+      `${group.length} tensor${group.length === 1 ? "" : "s"} converted from ${first.from} to ` +
+        `${first.to}${first.lossy ? " (values may change)" : ""}: ${names}`,
       group.length === 1 ? weightSite(first).span : undefined,
     );
   }
@@ -226,7 +235,8 @@ export function reportDiagnostics(report: WeightReport, strictness: Strictness =
     add(
       WeightCodes.DroppedByRule,
       "note",
-      `${group.length} checkpoint tensor${group.length === 1 ? "" : "s"} of ${first.source} dropped by ${first.rule}: ${keys}`,
+      `${group.length} checkpoint tensor${group.length === 1 ? "" : "s"} of ${first.source} dropped by ` +
+        `${first.rule}: ${keys}`,
       first.span,
     );
   }
@@ -235,7 +245,8 @@ export function reportDiagnostics(report: WeightReport, strictness: Strictness =
     add(
       WeightCodes.UnusedWeightLoaded,
       "note",
-      `${plural(unused.length, "weight")} loaded but never used by the forward: ${summarisePaths(unused.map((a) => a.path))}`,
+      `${plural(unused.length, "weight")} loaded but never used by the forward: ` +
+        `${summarisePaths(unused.map((a) => a.path))}`,
       unused.length === 1 ? weightSite(unused[0]).span : undefined,
     );
   }

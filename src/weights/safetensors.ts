@@ -100,7 +100,8 @@ export function readSafetensorsTree(file: BinaryFile): SafetensorsContents {
     if (end > dataSize) {
       throw weightError(
         WeightCodes.Truncated,
-        `${file.path}: tensor '${name}' lies at data bytes [${begin}, ${end}) but the file holds ${dataSize} data bytes`,
+        `${file.path}: tensor '${name}' lies at data bytes [${begin}, ${end}) but the file holds ${dataSize} ` +
+          `data bytes`,
       );
     }
     const what = `${file.path}: tensor '${name}'`;
@@ -205,7 +206,9 @@ function tensorBytes(path: string, t: TensorToWrite): number {
   return bytes;
 }
 
-/** The JSON header, padded with spaces to 8 bytes as the reference writer does. Built as text, so no name is special. */
+/**
+ * The JSON header, padded with spaces to 8 bytes as the reference writer does. Built as text, so no name is special.
+ */
 function encodeHeader(
   path: string,
   items: readonly TensorToWrite[],

@@ -116,7 +116,10 @@ function isTensorLike(o: OpaqueObject): boolean {
   );
 }
 
-/** The allow-list: plain containers, numpy data, tensor and parameter rebuilds, and storage types (only as persistent-id tags). */
+/**
+ * The allow-list: plain containers, numpy data, tensor and parameter rebuilds, and storage types (only as persistent-id
+ * tags).
+ */
 const TORCH_GLOBALS: ReadonlyMap<string, GlobalHandler> = new Map<string, GlobalHandler>([
   ...CONTAINER_GLOBALS,
   ...NUMPY_GLOBALS,
@@ -197,7 +200,8 @@ export function readTorchZip(file: BinaryFile): CheckpointNode {
   if (pickles.length !== 1) {
     throw weightError(
       WeightCodes.NotACheckpoint,
-      `${file.path} is a zip archive but not a torch checkpoint: ${pickles.length === 0 ? "it has no data.pkl" : "it has several data.pkl"}`,
+      `${file.path} is a zip archive but not a torch checkpoint: ` +
+        `${pickles.length === 0 ? "it has no data.pkl" : "it has several data.pkl"}`,
     );
   }
   const [pickleName] = pickles;
@@ -241,7 +245,8 @@ export function readTorchZip(file: BinaryFile): CheckpointNode {
     if (data.size < bytes) {
       throw weightError(
         WeightCodes.StorageOutOfBounds,
-        `${file.path}: storage '${storage.key}' declares ${storage.numel} ${storage.dtype} elements (${bytes} bytes) but its entry holds ${data.size} bytes`,
+        `${file.path}: storage '${storage.key}' declares ${storage.numel} ${storage.dtype} elements (${bytes} ` +
+          `bytes) but its entry holds ${data.size} bytes`,
       );
     }
     return { name: storage.key, dtype: storage.dtype, numel: storage.numel, fileOffset: data.dataOffset };
@@ -326,7 +331,8 @@ export function readTorchLegacy(file: BinaryFile): CheckpointNode {
     if (offset + storage.numel > record.numel) {
       throw weightError(
         WeightCodes.StorageOutOfBounds,
-        `${file.path}: storage view '${storage.key}' (${storage.numel} elements at ${offset}) exceeds storage '${rootKey}' (${record.numel} elements)`,
+        `${file.path}: storage view '${storage.key}' (${storage.numel} elements at ${offset}) exceeds storage ` +
+          `'${rootKey}' (${record.numel} elements)`,
       );
     }
     return {
@@ -368,7 +374,8 @@ function toNode(
     views.set(id, fanOut);
     if (fanOut > READ_BUDGETS.viewsPerStorage) {
       overBudget(
-        `more than ${READ_BUDGETS.viewsPerStorage.toLocaleString("en-US")} tensors view storage '${id}' (the last at '${key}')`,
+        `more than ${READ_BUDGETS.viewsPerStorage.toLocaleString("en-US")} tensors view storage '${id}' (the ` +
+          `last at '${key}')`,
       );
     }
     let storage = located.get(v.storage.key);
@@ -380,7 +387,8 @@ function toNode(
     viewed += entry.numel;
     if (viewed > READ_BUDGETS.viewedPerStored * stored + READ_BUDGETS.viewedAllowance) {
       overBudget(
-        `its tensors view ${viewed.toLocaleString("en-US")} elements of the ${stored.toLocaleString("en-US")} it stores (the last at '${key}')`,
+        `its tensors view ${viewed.toLocaleString("en-US")} elements of the ${stored.toLocaleString("en-US")} ` +
+          `it stores (the last at '${key}')`,
       );
     }
     return { kind: "tensor", tensor: entry };

@@ -63,7 +63,8 @@ export class ZipArchive {
     if (entry && entry.method !== METHOD_STORED) {
       throw weightError(
         WeightCodes.UnsupportedZip,
-        `${this.file.path}: zip entry '${name}' is compressed (method ${entry.method}); torch.save stores entries uncompressed`,
+        `${this.file.path}: zip entry '${name}' is compressed (method ${entry.method}); torch.save stores ` +
+          `entries uncompressed`,
       );
     }
     return entry;

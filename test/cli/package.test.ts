@@ -116,7 +116,16 @@ describe.skipIf(cudaInstalled)("--device without CUDA", () => {
 describe("reference models by name", () => {
   it("lists every model file with its parameters, inputs and weight sets", async () => {
     const models = listReferenceModels();
-    expect(models.map((m) => m.name)).toEqual(["dfer_clip", "ifdd", "m3dfel", "mae_dfer", "ous", "s2d", "ifdd_topk"]);
+    expect(models.map((m) => m.name)).toEqual([
+      "dfer_clip",
+      "former_dfer",
+      "ifdd",
+      "m3dfel",
+      "mae_dfer",
+      "ous",
+      "s2d",
+      "ifdd_topk",
+    ]);
     const ifdd = models.find((m) => m.name === "ifdd")!;
     expect(ifdd).toMatchObject({
       model: "IFDD",

@@ -48,6 +48,36 @@ describe("frame sampling", () => {
       [6, 7, 8, 9],
     ]);
   });
+  it("takes the first frame of each segment (M3DFEL's int(count * t / T))", () => {
+    expect(sampleFrames(18, { frames: 16, sampling: "segment-start", temporal_views: 1 })).toEqual([
+      [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16],
+    ]);
+  });
+  // The expected indexes are the official loaders' own (_get_test_indices and get, run in Python on these counts).
+  it("takes Former-DFER's 8 segments of 2 frames, all from frame 0 in a clip of at most 9", () => {
+    const formerDfer = { frames: 16, sampling: "segments", segment_length: 2, short_clips: "from-start" } as const;
+    const sample = (count: number) => sampleFrames(count, { ...formerDfer, temporal_views: 1 })[0];
+    expect(sample(40)).toEqual([2, 3, 7, 8, 12, 13, 17, 18, 21, 22, 26, 27, 31, 32, 36, 37]);
+    expect(sample(10)).toEqual([0, 1, 1, 2, 2, 3, 3, 4, 5, 6, 6, 7, 7, 8, 8, 9]);
+    expect(sample(5)).toEqual([0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1]);
+    expect(sample(1)).toEqual(Array(16).fill(0));
+  });
+  it("takes DFER-CLIP's 16 segment middles, a short clip's frames then its last repeated", () => {
+    const sample = (count: number) => sampleFrames(count, { frames: 16, sampling: "segments", temporal_views: 1 })[0];
+    expect(sample(40)).toEqual([1, 3, 6, 8, 11, 13, 16, 18, 21, 23, 26, 28, 31, 33, 36, 38]);
+    expect(sample(10)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 9, 9, 9, 9]);
+  });
+  it("samples every frame_stride-th frame (VideoMAE's frame_sample_rate)", () => {
+    const spec = { frames: 4, sampling: "consecutive", temporal_views: 2, frame_stride: 4 } as const;
+    expect(sampleFrames(18, spec)).toEqual([
+      [0, 4, 8, 12],
+      [4, 8, 12, 16],
+    ]);
+    expect(sampleFrames(9, spec)).toEqual([
+      [0, 4, 8, 8],
+      [0, 4, 8, 8],
+    ]);
+  });
   it("places spatial crops along the longer spare side, centred on the other", () => {
     expect(cropOrigins({ height: 10, width: 20 }, { height: 8, width: 8 }, 1)).toEqual([{ top: 1, left: 6 }]);
     expect(cropOrigins({ height: 10, width: 20 }, { height: 8, width: 8 }, 3)).toEqual([

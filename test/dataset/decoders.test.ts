@@ -1,4 +1,5 @@
-// The frame decoders are optional peer packages: without pngjs, netc infer on PNG frames names it and how to install it.
+// The frame decoders are optional peer packages: without pngjs, netc infer on PNG frames names it and how to install
+// it.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -46,18 +46,22 @@ describe("the ONNX fallback of a WGSL bundle", () => {
     rmSync(join(dir, ".."), { recursive: true, force: true });
   });
 
-  it("is model-<hash>.onnx in the bundle, named in the manifest with its size and hash; --no-fallback leaves it out", () => {
-    const onnx = readFileSync(join(dir, manifest.fallback.onnx));
-    const sha256 = createHash("sha256").update(onnx).digest("hex");
-    expect(manifest.fallback).toEqual({ onnx: `model-${sha256.slice(0, 16)}.onnx`, bytes: onnx.length, sha256 });
-    const without = compiledBundle(false);
-    try {
-      expect(readdirSync(without).filter((f) => f.endsWith(".onnx"))).toEqual([]);
-      expect(JSON.parse(readFileSync(join(without, "manifest.json"), "utf8")).fallback).toBeUndefined();
-    } finally {
-      rmSync(join(without, ".."), { recursive: true, force: true });
-    }
-  });
+  it(
+    "is model-<hash>.onnx in the bundle, named in the manifest with its size and hash; --no-fallback leaves " +
+      "it out",
+    () => {
+      const onnx = readFileSync(join(dir, manifest.fallback.onnx));
+      const sha256 = createHash("sha256").update(onnx).digest("hex");
+      expect(manifest.fallback).toEqual({ onnx: `model-${sha256.slice(0, 16)}.onnx`, bytes: onnx.length, sha256 });
+      const without = compiledBundle(false);
+      try {
+        expect(readdirSync(without).filter((f) => f.endsWith(".onnx"))).toEqual([]);
+        expect(JSON.parse(readFileSync(join(without, "manifest.json"), "utf8")).fallback).toBeUndefined();
+      } finally {
+        rmSync(join(without, ".."), { recursive: true, force: true });
+      }
+    },
+  );
 
   it("names what an adapter lacks, and without WebGPU or a fallback loadModel fails with NET7040", async () => {
     const adapter = (features: string[], limits: Record<string, number>) =>
@@ -82,7 +86,8 @@ describe("the ONNX fallback of a WGSL bundle", () => {
       await expect(loadModel("http://bundle.test/b/", { fetch: fromDisk, gpu: undefined })).rejects.toMatchObject({
         code: "NET7040",
         message:
-          "this browser has no WebGPU (navigator.gpu is missing), and the bundle has no ONNX fallback for onnxruntime-web (wasm) (it was compiled with --no-fallback)",
+          "this browser has no WebGPU (navigator.gpu is missing), and the bundle has no ONNX fallback for " +
+          "onnxruntime-web (wasm) (it was compiled with --no-fallback)",
       });
     } finally {
       rmSync(join(without, ".."), { recursive: true, force: true });
@@ -119,7 +124,8 @@ describe("the ONNX fallback of a WGSL bundle", () => {
         const ort = await import("/ort/ort.wasm.min.mjs");
         const model = await loadModel("/bundle/", { ort });
         const out = await model.run({ video: new Float32Array(${JSON.stringify(Array.from(clip))}) });
-        return { gpu: "gpu" in navigator, backend: model.backend, reason: model.reason, shape: out.logits.shape, logits: Array.from(out.logits.data) };
+        const [logits, shape] = [Array.from(out.logits.data), out.logits.shape];
+        return { gpu: "gpu" in navigator, backend: model.backend, reason: model.reason, shape, logits };
       })()`)) as { gpu: boolean; backend: string; reason: string; shape: number[]; logits: number[] };
         expect(result).toMatchObject({ gpu: !removeGpu, backend: "onnxruntime-web (wasm)", reason, shape: want.shape });
         const expected = want.data as Float32Array;

@@ -1,5 +1,6 @@
 // The examples' tests share one reduced IFDD (the WGSL tests' MiniIfdd: IFDD's blocks at 4 frames of 56x56, here
-// with DFEW's 7 classes and their labels declared in the model), compiled to ONNX and to a WGSL bundle with the same weights, and onnxruntime's scores on it.
+// with DFEW's 7 classes and their labels declared in the model), compiled to ONNX and to a WGSL bundle with the same
+// weights, and onnxruntime's scores on it.
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -85,31 +85,37 @@ describe("loading a bundle over HTTP", () => {
     ).toEqual([...new Set(shardFiles)].sort());
   });
 
-  it("the example server sends Content-Length, ETag/304, Range, and immutable caching for content-named files only", async () => {
-    const { url } = await start();
-    const shard = readFileSync(join(dir, shardFiles[0]));
-    const at = `${url}bundle/${shardFiles[0]}`;
-    const whole = await fetch(at);
-    expect(whole.status).toBe(200);
-    expect(Number(whole.headers.get("content-length"))).toBe(shard.length);
-    expect(whole.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
-    expect(Buffer.from(await whole.arrayBuffer()).equals(shard)).toBe(true);
-    const etag = whole.headers.get("etag")!;
-    expect(etag).toMatch(/^"[\w-]+"$/);
-    expect((await fetch(at, { headers: { "if-none-match": etag } })).status).toBe(304);
-    const part = await fetch(at, { headers: { range: "bytes=8-23" } });
-    expect(part.status).toBe(206);
-    expect(part.headers.get("content-range")).toBe(`bytes 8-23/${shard.length}`);
-    expect(Buffer.from(await part.arrayBuffer()).equals(shard.subarray(8, 24))).toBe(true);
-    expect((await fetch(at, { headers: { range: `bytes=${shard.length}-` } })).status).toBe(416);
-    expect((await fetch(`${url}bundle/${manifest.shaders.file}`)).headers.get("cache-control")).toContain("immutable");
-    expect((await fetch(`${url}bundle/manifest.json`)).headers.get("cache-control")).toBe("no-cache");
-    // A name that only looks hashed is not under the bundle's naming, so it is not immutable either.
-    expect((await fetch(`${url}bundle/model.js`)).headers.get("cache-control")).toBe("no-cache");
-  });
+  it(
+    "the example server sends Content-Length, ETag/304, Range, and immutable caching for content-named " + "files only",
+    async () => {
+      const { url } = await start();
+      const shard = readFileSync(join(dir, shardFiles[0]));
+      const at = `${url}bundle/${shardFiles[0]}`;
+      const whole = await fetch(at);
+      expect(whole.status).toBe(200);
+      expect(Number(whole.headers.get("content-length"))).toBe(shard.length);
+      expect(whole.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+      expect(Buffer.from(await whole.arrayBuffer()).equals(shard)).toBe(true);
+      const etag = whole.headers.get("etag")!;
+      expect(etag).toMatch(/^"[\w-]+"$/);
+      expect((await fetch(at, { headers: { "if-none-match": etag } })).status).toBe(304);
+      const part = await fetch(at, { headers: { range: "bytes=8-23" } });
+      expect(part.status).toBe(206);
+      expect(part.headers.get("content-range")).toBe(`bytes 8-23/${shard.length}`);
+      expect(Buffer.from(await part.arrayBuffer()).equals(shard.subarray(8, 24))).toBe(true);
+      expect((await fetch(at, { headers: { range: `bytes=${shard.length}-` } })).status).toBe(416);
+      expect((await fetch(`${url}bundle/${manifest.shaders.file}`)).headers.get("cache-control")).toContain(
+        "immutable",
+      );
+      expect((await fetch(`${url}bundle/manifest.json`)).headers.get("cache-control")).toBe("no-cache");
+      // A name that only looks hashed is not under the bundle's naming, so it is not immutable either.
+      expect((await fetch(`${url}bundle/model.js`)).headers.get("cache-control")).toBe("no-cache");
+    },
+  );
 
   it.skipIf(why)(
-    `in Chromium: progress in bytes and pipelines, a cached second load makes no weight request, a damaged cache entry is fetched again, a tampered shard is NET7051${why ? ` (skipped: ${why})` : ""}`,
+    `in Chromium: progress in bytes and pipelines, a cached second load makes no weight request, a damaged ` +
+      `cache entry is fetched again, a tampered shard is NET7051${why ? ` (skipped: ${why})` : ""}`,
     async () => {
       const { url, paths } = await start();
       cpSync(dir, tampered, { recursive: true });
@@ -130,7 +136,8 @@ describe("loading a bundle over HTTP", () => {
             const { loadModel } = await import("/netc/runtime/index.js");
             const events = [];
             try {
-              const model = await loadModel(${JSON.stringify(base)}, { cache: true, onProgress: (e) => events.push(e) });
+              const onProgress = (e) => events.push(e);
+              const model = await loadModel(${JSON.stringify(base)}, { cache: true, onProgress });
               const out = await model.run({ frames: new Float32Array(8 * 64).map((_, i) => Math.sin(i)) });
               model.destroy();
               return { events, backend: model.backend, logits: Array.from(out.logits.data) };

@@ -72,7 +72,8 @@ describe("netc export triton", () => {
   });
 
   it.skipIf(!schemaReady)(
-    `config.pbtxt is a valid ModelConfig with the model's tensors, batching and preprocessing${schemaReady ? "" : MISSING}`,
+    `config.pbtxt is a valid ModelConfig with the model's tensors, batching and ` +
+      `preprocessing${schemaReady ? "" : MISSING}`,
     async () => {
       expect((await runNetc("export", "triton", "examples/tiny-video.net", "-o", repo, "--max-batch", "16")).code).toBe(
         0,

@@ -63,14 +63,19 @@ describe("fmt edge cases", () => {
     expectFormattingProperties("crlf.net", text);
   });
 
-  it("drops `;` between statements, also after a bare split_index (its arguments, like a call's, start on its line)", () => {
-    const text =
-      "fn f(x: f32[B, N]) {\n  let a = split_index x along 1 by even_odd; (p, q) = a\n  let b = x; (p, q) = a\n}\n";
-    const expected =
-      "fn f(x: f32[B, N]) {\n  let a = split_index x along 1 by even_odd\n  (p, q) = a\n  let b = x\n  (p, q) = a\n}\n";
-    expect(format("semi.net", text)).toBe(expected);
-    expectFormattingProperties("semi.net", text);
-  });
+  it(
+    "drops `;` between statements, also after a bare split_index (its arguments, like a call's, start on its " +
+      "line)",
+    () => {
+      const text =
+        "fn f(x: f32[B, N]) {\n  let a = split_index x along 1 by even_odd; (p, q) = a\n  let b = x; (p, q) = a\n}\n";
+      const expected =
+        "fn f(x: f32[B, N]) {\n  let a = split_index x along 1 by even_odd\n  (p, q) = a\n  let b = x\n  (p, q) " +
+        "= a\n}\n";
+      expect(format("semi.net", text)).toBe(expected);
+      expectFormattingProperties("semi.net", text);
+    },
+  );
 
   it("keeps every line within 120 columns when the code can break", () => {
     const long = Array.from({ length: 30 }, (_, i) => `argument_${i}`).join(", ");

@@ -8,10 +8,16 @@ import { fileURLToPath } from "node:url";
 import { DataLocation, DataType, encodeModel, valueInfo } from "../../src/backends/onnx/proto.js";
 import { uniforms } from "../../src/util/random.js";
 
+/** An .npy header of an empty array whose other axis overflows every integer type. */
+const HUGE_EMPTY_HEADER = "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 100000000000000000000), }";
+
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 const FILES = join(ROOT, "test/diagnostics/commands/files");
 
-/** Ready-made inputs the harness builds once per run (compiled tiny models, a bundle, a dataset), outside every case. */
+/**
+ * Ready-made inputs the harness builds once per run (compiled tiny models, a bundle, a dataset), outside every
+ * case.
+ */
 export interface Templates {
   /** tiny.onnx, compiled from test/diagnostics/commands/files/tiny.net. */
   onnx: string;
@@ -437,7 +443,8 @@ export const REGRESSIONS: FuzzCase[] = [
       put(
         work,
         "a.net",
-        "block Loop(d: int)(x: f32[1, d]) -> f32[1, d] {\n  layer inner = Loop(d)\n  return x\n}\nmodel M()(x: f32[1, 4]) -> f32[1, 4] {\n  layer l = Loop(4)\n  return l(x)\n}\n",
+        "block Loop(d: int)(x: f32[1, d]) -> f32[1, d] {\n  layer inner = Loop(d)\n  return x\n}\nmodel M()(x: " +
+          "f32[1, 4]) -> f32[1, 4] {\n  layer l = Loop(4)\n  return l(x)\n}\n",
       ),
     ],
     check: (r) => (r.err.includes("NET3012") ? undefined : "expected the recursion diagnostic NET3012"),
@@ -449,7 +456,8 @@ export const REGRESSIONS: FuzzCase[] = [
       put(
         work,
         "a.net",
-        `model M()(x: f32[1, 4]) -> f32[1, 4] {\n  let ${"a".repeat(150_000)} = x\n  return ${"a".repeat(149_999)}b\n}\n`,
+        `model M()(x: f32[1, 4]) -> f32[1, 4] {\n  let ${"a".repeat(150_000)} = x\n  return ` +
+          `${"a".repeat(149_999)}b\n}\n`,
       ),
     ],
   },
@@ -460,7 +468,8 @@ export const REGRESSIONS: FuzzCase[] = [
       put(
         work,
         "a.net",
-        `model M()(x: f32[1, 4]) -> f32[1, 4] {\n${Array.from({ length: 10_000 }, (_, i) => `  let v${i} = x + unknown_${i}\n`).join("")}  return x\n}\n`,
+        `model M()(x: f32[1, 4]) -> f32[1, 4] ` +
+          `{\n${Array.from({ length: 10_000 }, (_, i) => `  let v${i} = x + unknown_${i}\n`).join("")}  return x\n}\n`,
       ),
     ],
   },
@@ -510,7 +519,7 @@ export const REGRESSIONS: FuzzCase[] = [
       "run",
       relative(ctx.work, ctx.templates.onnx),
       "-i",
-      `x=${put(ctx.work, "x.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 100000000000000000000), }"))}`,
+      `x=${put(ctx.work, "x.npy", npy(HUGE_EMPTY_HEADER))}`,
     ],
   },
   {

@@ -31,7 +31,8 @@ try {
     if (outcome.problems.length) {
       failed++;
       process.stdout.write(
-        `FAIL ${outcome.name} (case-${i}): netc ${outcome.args.map((a) => JSON.stringify(a)).join(" ")}\n  ${outcome.problems.join("\n  ")}\n`,
+        `FAIL ${outcome.name} (case-${i}): netc ${outcome.args.map((a) => JSON.stringify(a)).join(" ")}\n  ` +
+          `${outcome.problems.join("\n  ")}\n`,
       );
     }
     if ((i + 1) % 100 === 0)

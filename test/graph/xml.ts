@@ -1,4 +1,5 @@
-// A small XML well-formedness check for rendered SVG: balanced, properly nested tags, quoted attributes, known entities.
+// A small XML well-formedness check for rendered SVG: balanced, properly nested tags, quoted attributes, known
+// entities.
 import { expect } from "vitest";
 
 const ENTITY = /&(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);/y;

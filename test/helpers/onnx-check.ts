@@ -18,7 +18,8 @@ for path in sys.argv[1:]:
         m = onnx.load(path, load_external_data=False)
         opset = max(o.version for o in m.opset_import if o.domain in ("", "ai.onnx"))
         if m.ir_version > onnx.IR_VERSION or opset > onnx.defs.onnx_opset_version():
-            out.append({"path": path, "skipped": "IR %d / opset %d is newer than onnx %s checks" % (m.ir_version, opset, onnx.__version__)})
+            newer = "IR %d / opset %d is newer than onnx %s checks" % (m.ir_version, opset, onnx.__version__)
+            out.append({"path": path, "skipped": newer})
             continue
         if any(t.data_location == onnx.TensorProto.EXTERNAL for t in m.graph.initializer):
             # The checker looks for external data beside the model only when given its path; the full check's

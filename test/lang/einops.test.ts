@@ -35,7 +35,10 @@ function source(c: Case): string {
     .map(([k, v]) => `, ${k} = ${v}`)
     .join("");
   const reduction = c.reduction ? `, "${c.reduction}"` : "";
-  return `model M()(x: f32[${c.netc_shape.join(", ")}]) -> (y: tensor) {\n  return ${c.op}(x, "${c.pattern}"${reduction}${sizes})\n}\n`;
+  return (
+    `model M()(x: f32[${c.netc_shape.join(", ")}]) -> (y: tensor) {\n  return ${c.op}(x, ` +
+    `"${c.pattern}"${reduction}${sizes})\n}\n`
+  );
 }
 
 describe("einops patterns give einops' numbers", () => {

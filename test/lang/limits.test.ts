@@ -95,12 +95,15 @@ model M()(x: f32[B, 4]) -> f32[B, 4] {
 `;
 
 describe("expressions inside blocks inside expressions", () => {
-  it("250 levels of a block called from 60 nested calls: NET3012 at the evaluation past the limit, exit 1", async () => {
-    const r = await runNetc("check", fileWith(recursive(250, 60)));
-    expect(r.err).not.toContain("internal error");
-    expect(r.code).toBe(1);
-    expect(r.err).toContain("error NET3012: expressions and block calls nest more than 400 deep here");
-  });
+  it(
+    "250 levels of a block called from 60 nested calls: NET3012 at the evaluation past the limit, " + "exit 1",
+    async () => {
+      const r = await runNetc("check", fileWith(recursive(250, 60)));
+      expect(r.err).not.toContain("internal error");
+      expect(r.code).toBe(1);
+      expect(r.err).toContain("error NET3012: expressions and block calls nest more than 400 deep here");
+    },
+  );
 
   it("5 levels of the same compile", async () => {
     expect((await runNetc("check", fileWith(recursive(5, 60)))).code).toBe(0);
@@ -117,7 +120,8 @@ describe("just inside the limits, everything still works", () => {
     [
       "250 else ifs",
       model(
-        `  if false {\n    x = x\n  }${repeat(" else if false {\n    x = x\n  }", 249)} else {\n    x = x + 1\n  }\n  return x`,
+        `  if false {\n    x = x\n  }${repeat(" else if false {\n    x = x\n  }", 249)} else {\n    x = x + 1\n ` +
+          ` }\n  return x`,
       ),
     ],
     // fmt's parentheses for clarity (`-(-x)`, `(a % b) * c`) would nest these past the limit: it leaves them out.

@@ -20,7 +20,10 @@ function compiled(source: string) {
 
 /** A model around one block body (x: f32[B, 4] in and out) instantiated as `s`, under the given config. */
 function block(body: string, config = "", args = ""): string {
-  return `block S(${config})(x: f32[B, 4]) -> f32[B, 4] {\n${body}\n}\nmodel M()(x: f32[2, 4]) -> f32[2, 4] {\n  layer s = S(${args})\n  return s(x)\n}\n`;
+  return (
+    `block S(${config})(x: f32[B, 4]) -> f32[B, 4] {\n${body}\n}\nmodel M()(x: f32[2, 4]) -> f32[2, 4] {\n ` +
+    ` layer s = S(${args})\n  return s(x)\n}\n`
+  );
 }
 
 const paths = (source: string) => {
@@ -67,7 +70,10 @@ describe("computed weight names", () => {
   });
 
   it("calling one layer twice reads the same computed weights (they are shared, not duplicates)", () => {
-    const source = `block S()(x: f32[B, 4]) -> f32[B, 4] {\n  for i in 0..2 {\n    param w: f32[4] named "w" + str(i)\n    x = x * w\n  }\n  return x\n}\nmodel M()(x: f32[2, 4]) -> f32[2, 4] {\n  layer s = S()\n  return s(s(x))\n}\n`;
+    const source =
+      `block S()(x: f32[B, 4]) -> f32[B, 4] {\n  for i in 0..2 {\n    param w: f32[4] named "w" + ` +
+      `str(i)\n    x = x * w\n  }\n  return x\n}\nmodel M()(x: f32[2, 4]) -> f32[2, 4] {\n  layer s = S()\n  ` +
+      `return s(s(x))\n}\n`;
     expect(paths(source)).toEqual(["s.w0 [4]", "s.w1 [4]"]);
   });
 
@@ -133,7 +139,8 @@ describe("computed weight names: diagnostics", () => {
   it("a computed name equal to a fixed one is NET2002 at elaboration", () => {
     const r = compiled(
       block(
-        `  param w1: f32[4]\n  for i in 0..2 {\n    param w: f32[4] named "w" + str(i)\n    x = x * w\n  }\n  return x * w1`,
+        `  param w1: f32[4]\n  for i in 0..2 {\n    param w: f32[4] named "w" + str(i)\n    x = x * w\n  }\n  ` +
+          "return x * w1",
       ),
     );
     expect(r.errors).toEqual([
@@ -153,7 +160,8 @@ describe("computed weight names: diagnostics", () => {
     expect(
       compiled(
         block(
-          `  if x.shape[0] == 2 {\n    param w: f32[4]\n    x = x * w\n  } else {\n    param w: f32[4]\n    x = x + w\n  }\n  return x`,
+          `  if x.shape[0] == 2 {\n    param w: f32[4]\n    x = x * w\n  } else {\n    param w: f32[4]\n    x = ` +
+            `x + w\n  }\n  return x`,
         ),
       ).errors,
     ).toEqual([]);
@@ -174,7 +182,8 @@ describe("computed weight names: diagnostics", () => {
     expect(
       compiled(
         block(
-          `  for i in 0..2 {\n    param a: f32[4] named "a" + str(i)\n    param b: f32[4] named "b" + str(i)\n    x = x * a * b\n  }\n  return x`,
+          `  for i in 0..2 {\n    param a: f32[4] named "a" + str(i)\n    param b: f32[4] named "b" + str(i)\n  ` +
+            `  x = x * a * b\n  }\n  return x`,
         ),
       ).errors,
     ).toEqual([]);

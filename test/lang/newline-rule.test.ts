@@ -93,7 +93,9 @@ describe("a line starting with ( begins a statement after", () => {
     const lines = CONSTRUCTS.filter(([what]) => what !== "param" && what !== "weights").map(
       ([, code]) => `  ${code}\n  (a, d) = (d, a)\n`,
     );
-    const text = `${PRELUDE.replace("layer kv", "layer fc = Linear(4, 4)\n  layer kv")}${lines.join("").replace("layer fc = Linear(4, 4)\n  (a, d) = (d, a)\n", "")}  return a\n}\n
+    const prelude = PRELUDE.replace("layer kv", "layer fc = Linear(4, 4)\n  layer kv");
+    const statements = lines.join("").replace("layer fc = Linear(4, 4)\n  (a, d) = (d, a)\n", "");
+    const text = `${prelude}${statements}  return a\n}\n
 model M()(x: f32[B, 4]) -> f32[B, 4] {
   layer uses = Uses()
   weights {

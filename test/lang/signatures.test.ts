@@ -90,7 +90,8 @@ describe("the static check of builtin calls", () => {
 
   it("leaves a builtin's name alone where the file defines it", () => {
     const r = compileToGraph(
-      "fn softmax(a: int, b: int, c: int) -> int {\n  return a\n}\nmodel M()(x: f32[2]) -> f32[2] {\n  let n = softmax(1, 2, 3)\n  return x\n}\n",
+      "fn softmax(a: int, b: int, c: int) -> int {\n  return a\n}\nmodel M()(x: f32[2]) -> f32[2] {\n  let n = " +
+        "softmax(1, 2, 3)\n  return x\n}\n",
       { file: "t.net" },
     );
     expect(r.diagnostics).toEqual([]);

@@ -95,7 +95,8 @@ describe("netc fmt never changes what a string means", () => {
     for (let i = 0; i < 500; i++) {
       const value = make(alphabet);
       const rawValue = make(rawAlphabet);
-      const escaped = `"${value.replace(/[\\"\n\t\r]/g, (c) => ({ "\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r" })[c]!)}"`;
+      const escapes: Record<string, string> = { "\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r" };
+      const escaped = `"${value.replace(/[\\"\n\t\r]/g, (c) => escapes[c])}"`;
       const text = fnOf([escaped, `r"${rawValue}"`]);
       const before = stringValues(text);
       expect(before.codes).toEqual([]);

@@ -26,25 +26,31 @@ ${body}
 `;
 
 describe("a layer declared but never called", () => {
-  it("is a warning at its line; its weights are still declared (expected from a checkpoint), and not warned about again", () => {
-    const r = compileToGraph(model("  layer spare = Plain(4)"), { file: "m.net" });
-    expect(r.diagnostics.map((d) => [d.code, d.severity, d.span?.line])).toEqual([["NET2017", "warning", 17]]);
-    expect(r.diagnostics[0].message).toBe(
-      "layer 'spare' is declared but never called; its weights are still expected from a checkpoint, and reported as unused",
-    );
-    const spare = r.graph!.params.filter((p) => p.path.startsWith("spare."));
-    expect(spare.map((p) => [p.path, p.unused])).toEqual([
-      ["spare.inner.weight", true],
-      ["spare.inner.bias", true],
-    ]);
-  });
+  it(
+    "is a warning at its line; its weights are still declared (expected from a checkpoint), and not warned " +
+      "about again",
+    () => {
+      const r = compileToGraph(model("  layer spare = Plain(4)"), { file: "m.net" });
+      expect(r.diagnostics.map((d) => [d.code, d.severity, d.span?.line])).toEqual([["NET2017", "warning", 17]]);
+      expect(r.diagnostics[0].message).toBe(
+        "layer 'spare' is declared but never called; its weights are still expected from a checkpoint, and " +
+          "reported as unused",
+      );
+      const spare = r.graph!.params.filter((p) => p.path.startsWith("spare."));
+      expect(spare.map((p) => [p.path, p.unused])).toEqual([
+        ["spare.inner.weight", true],
+        ["spare.inner.bias", true],
+      ]);
+    },
+  );
 
   it("whose body cannot run on placeholder inputs declares nothing, and says why in a note instead of failing", () => {
     const r = compileToGraph(model("  layer spare = Pairs(4)"), { file: "m.net" });
     expect(r.diagnostics.map((d) => [d.code, d.severity, d.span?.line])).toEqual([["NET2017", "warning", 17]]);
     const [d] = r.diagnostics;
     expect(d.message).toBe(
-      "layer 'spare' is declared but never called, and its body cannot run without real inputs, so it declares no weights",
+      "layer 'spare' is declared but never called, and its body cannot run without real inputs, so it declares " +
+        "no weights",
     );
     expect(d.related.map((n) => [n.message, n.span?.line])).toEqual([
       ["on placeholder inputs: NET3008 T must be even", 4],

@@ -187,7 +187,8 @@ describe("hover without concrete values", () => {
   it("takes a model parameter without a default as a symbol, after the same error netc check gives", async () => {
     const path = resolve(ROOT, "examples/lsp-symbolic.net");
     const text =
-      'import "std/nn.net"\nmodel M(dim: int)(x: f32[B, dim]) -> f32[B, 4] {\n  layer l = Linear(dim, 4)\n  let h = relu(x)\n  return l(h)\n}\n';
+      'import "std/nn.net"\nmodel M(dim: int)(x: f32[B, dim]) -> f32[B, 4] {\n' +
+      "  layer l = Linear(dim, 4)\n  let h = relu(x)\n  return l(h)\n}\n";
     const doc = client.open(path, text);
     const check = compileToGraph(text, { file: path, requireModel: false });
     expect((await client.diagnostics(doc, 1)).map((d) => d.code)).toEqual(check.diagnostics.map((d) => d.code));
@@ -199,7 +200,8 @@ describe("hover without concrete values", () => {
   it("does not report what only the symbol causes (a loop over a symbolic count)", async () => {
     const path = resolve(ROOT, "examples/lsp-symbolic-loop.net");
     const text =
-      "model M(n: int)(x: f32[B, 4]) -> f32[B, 4] {\n  let y = relu(x)\n  for i in 0..n {\n    y = relu(y)\n  }\n  return y\n}\n";
+      "model M(n: int)(x: f32[B, 4]) -> f32[B, 4] {\n  let y = relu(x)\n" +
+      "  for i in 0..n {\n    y = relu(y)\n  }\n  return y\n}\n";
     const doc = client.open(path, text);
     const check = compileToGraph(text, { file: path, requireModel: false });
     expect(check.diagnostics.map((d) => d.code)).toEqual(["NET2006"]);
@@ -217,7 +219,7 @@ describe("hover without concrete values", () => {
 });
 
 describe("reuse between edits", () => {
-  it("parses the standard library once, an edited declaration alone, and reuses an undone edit's analysis", async () => {
+  it("parses the standard library once, an edited declaration alone, reuses an undone edit's analysis", async () => {
     const fresh = new Client();
     await fresh.connection.request("initialize", { processId: null, capabilities: {} });
     const doc = fresh.open(TINY);

@@ -119,7 +119,8 @@ describe("netc lsp on examples/tiny.net", () => {
     // The standard library's own uses of Linear (its blocks build on it).
     const nn = uri(resolve(ROOT, "stdlib/nn.net"));
     const nnText = readFileSync(resolve(ROOT, "stdlib/nn.net"), "utf8");
-    expect(refs.filter((r) => r.uri === nn).length).toBe([...nnText.matchAll(/\bLinear\(/g)].length - 1); // less the declaration
+    // less the declaration
+    expect(refs.filter((r) => r.uri === nn).length).toBe([...nnText.matchAll(/\bLinear\(/g)].length - 1);
     const approx = (await client.connection.request("textDocument/references", {
       textDocument: { uri: tiny },
       position: client.position(tiny, "approx, detail) = split", 0),

@@ -111,7 +111,8 @@ describe.skipIf(!present)("models/ifdd.net (official DFEW model)", () => {
     expect(nodes).toBeLessThan(9058 / 5);
   });
 
-  it(`at opset ${MAX_OPSET} (one Gelu and one Attention node each) with --deploy (no Transpose of a weight) gives the official logits too`, async () => {
+  it(`at opset ${MAX_OPSET} (one Gelu and one Attention node each) with --deploy (no Transpose of a weight) ` +
+    `gives the official logits too`, async () => {
     const r = compile(readFileSync(MODEL, "utf8"), {
       file: MODEL,
       weights: [CHECKPOINT],

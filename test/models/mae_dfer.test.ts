@@ -136,13 +136,17 @@ describe.skipIf(skip)("models/mae_dfer.net against the official code", () => {
       );
     });
 
-    it(`gives the official logits and feature within ${TOLERANCE}, the embedded tokens and every block's output within 1e-5 of their magnitude`, () => {
-      for (const { output, expected, tolerance } of comparisons(name)) {
-        const got = outputs.get(output);
-        expect(got, `the graph has no output ${output}`).toBeDefined();
-        expect(worst(got!, expected), output).toBeLessThan(tolerance);
-      }
-    });
+    it(
+      `gives the official logits and feature within ${TOLERANCE}, the embedded tokens and every block's output ` +
+        `within 1e-5 of their magnitude`,
+      () => {
+        for (const { output, expected, tolerance } of comparisons(name)) {
+          const got = outputs.get(output);
+          expect(got, `the graph has no output ${output}`).toBeDefined();
+          expect(worst(got!, expected), output).toBeLessThan(tolerance);
+        }
+      },
+    );
   });
 
   checkerTest(batch);

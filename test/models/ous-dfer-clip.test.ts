@@ -52,7 +52,8 @@ describe.skipIf(skip)("OUS loads a DFER-CLIP checkpoint's image encoder and fram
   const dir = mkdtempSync(join(tmpdir(), "netc-ous-dfer-clip-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("with docs/ous.md's rules, every image_encoder and temporal_net tensor of the official layout maps by role", () => {
+  it("with docs/ous.md's rules, every image_encoder and temporal_net tensor of the official layout maps " +
+    "by role", () => {
     const rules = documentedRules();
     const checkpoint = join(dir, "small7.pth");
     const made = spawnSync(

@@ -214,7 +214,8 @@ const AS_DFER_CLIP = `
 import sys, torch
 sd = torch.load(sys.argv[1])
 out = {"module.image_encoder." + k[len("visual."):]: v for k, v in sd.items() if k.startswith("visual.")}
-out.update({"module.temporal_net." + k[len("frames_encoder."):]: v for k, v in sd.items() if k.startswith("frames_encoder.")})
+frames = "frames_encoder."
+out.update({"module.temporal_net." + k[len(frames):]: v for k, v in sd.items() if k.startswith(frames)})
 out["module.clip_model_.visual.proj"] = sd["visual.proj"]
 out["module.prompt_learner.ctx"] = torch.ones(7, 8, 32)
 torch.save({"epoch": 3, "state_dict": out, "best_acc": 41.5}, sys.argv[2])

@@ -212,7 +212,8 @@ describe.each([
   ["ViT-B/16", { width: "768", layers: "12", heads: "12", patch: "16", embed_dim: "512" }, 86_192_640, 197],
   ["ViT-B/32", { width: "768", layers: "12", heads: "12", patch: "32", embed_dim: "512" }, 87_849_216, 50],
 ])("models/ous.net with CLIP %s", (_name, overrides, visual, tokens) => {
-  it(`instantiates with OpenAI CLIP's ${visual.toLocaleString("en")} visual parameters and ${tokens} tokens per image`, () => {
+  it(`instantiates with OpenAI CLIP's ${visual.toLocaleString("en")} visual parameters and ${tokens} tokens per ` +
+    `image`, () => {
     const r = compileToGraph(SOURCE, { file: MODEL, overrides });
     expect(r.diagnostics).toEqual([]);
     const graph = r.graph!;

@@ -235,7 +235,8 @@ describe.skipIf(!present)("the pretrained static image model's layout (`--weight
     ).toEqual([...Array(29).fill("NET6020"), "NET6021", "NET6021"]);
   });
 
-  it("starts fine-tuning like the official loader: --allow-missing --allow-unexpected, the new parts drawn at random", async () => {
+  it("starts fine-tuning like the official loader: --allow-missing --allow-unexpected, the new parts drawn at " +
+    "random", async () => {
     const r = build(MODEL, { overrides: { ...TINY, B: "1" }, weights, allowMissing: true, allowUnexpected: true });
     const frames = new Float32Array(3 * 2 * 56 * 56).map((_, i) => Math.cos(i * 0.11));
     const out = await runOnnx(r.onnx!, new Map([["video", { dtype: "f32", shape: [1, 3, 2, 56, 56], data: frames }]]), {

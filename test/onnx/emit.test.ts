@@ -89,7 +89,10 @@ describe("opsets", () => {
   });
 });
 
-/** gelu (both forms) and multi-head attention with a relative-position-like bias: the ops newer opsets make single nodes. */
+/**
+ * gelu (both forms) and multi-head attention with a relative-position-like bias: the ops newer opsets make single
+ * nodes.
+ */
 function transformerGraph() {
   const b = new GraphBuilder("Block");
   b.graph.symbols = ["B"];
@@ -348,27 +351,31 @@ describe("kernel-layout weights (--deploy)", () => {
     ["mix", random("f32", [4, 4], 9)],
   ]);
 
-  it("stores a weight read only through one Transpose transposed, keeps the checkpoint name in the metadata, computes the same", async () => {
-    const g = linearGraph();
-    const plain = emitOk(g, { weights });
-    const deployed = emitOk(g, { weights, kernelLayoutWeights: true });
-    batch.add("kernel-layout-weights", deployed);
-    const view = viewModel(deployed);
-    const transposesOf = (bytes: Uint8Array) =>
-      viewModel(bytes)
-        .nodes.filter((n) => n.opType === "Transpose")
-        .map((n) => n.input[0]);
-    expect(transposesOf(plain).sort()).toEqual(["fc.weight", "fc.weight", "mix"]);
-    expect(transposesOf(deployed)).toEqual(["mix"]); // mix is also read as is: stored once, in checkpoint layout
-    expect(view.initializers.map((i) => i.name).sort()).toEqual(["fc.weight.T", "mix"]);
-    expect(JSON.parse(view.meta["netc.weight_layouts"])).toEqual([
-      { name: "fc.weight.T", checkpoint: "fc.weight", perm: [1, 0] },
-    ]);
-    expect(meta(plain)["netc.weight_layouts"]).toBeUndefined();
-    const want = interpret(g, inputs, weights).outputs;
-    const got = await runOnnx(deployed, inputs);
-    for (const name of ["y", "z"]) expectClose(got.get(name)!, want.get(name)!);
-  });
+  it(
+    "stores a weight read only through one Transpose transposed, keeps the checkpoint name in the metadata, " +
+      "computes the same",
+    async () => {
+      const g = linearGraph();
+      const plain = emitOk(g, { weights });
+      const deployed = emitOk(g, { weights, kernelLayoutWeights: true });
+      batch.add("kernel-layout-weights", deployed);
+      const view = viewModel(deployed);
+      const transposesOf = (bytes: Uint8Array) =>
+        viewModel(bytes)
+          .nodes.filter((n) => n.opType === "Transpose")
+          .map((n) => n.input[0]);
+      expect(transposesOf(plain).sort()).toEqual(["fc.weight", "fc.weight", "mix"]);
+      expect(transposesOf(deployed)).toEqual(["mix"]); // mix is also read as is: stored once, in checkpoint layout
+      expect(view.initializers.map((i) => i.name).sort()).toEqual(["fc.weight.T", "mix"]);
+      expect(JSON.parse(view.meta["netc.weight_layouts"])).toEqual([
+        { name: "fc.weight.T", checkpoint: "fc.weight", perm: [1, 0] },
+      ]);
+      expect(meta(plain)["netc.weight_layouts"]).toBeUndefined();
+      const want = interpret(g, inputs, weights).outputs;
+      const got = await runOnnx(deployed, inputs);
+      for (const name of ["y", "z"]) expectClose(got.get(name)!, want.get(name)!);
+    },
+  );
 
   it("gives transposed shapes without values under structureOnly", () => {
     const r = emitOnnx(linearGraph(), { structureOnly: true, kernelLayoutWeights: true });

@@ -94,7 +94,10 @@ describe("readBundleDir", () => {
     [
       "a parent-folder shard name",
       (m) => void (m.weights.shards[0].file = "../../etc/passwd"),
-      /NET7012 .*weights\.shards\[0\]\.file is "..\/..\/etc\/passwd"; a bundle file is a relative path inside the bundle folder/,
+      new RegExp(
+        String.raw`NET7012 .*weights\.shards\[0\]\.file is "..\/..\/etc\/passwd"; ` +
+          "a bundle file is a relative path inside the bundle folder",
+      ),
     ],
     [
       "an absolute shader name",
@@ -203,7 +206,8 @@ describe("readBundleDir", () => {
     writeFileSync(shader, readFileSync(shader, "utf8").replace("fn ", "fn  ").slice(0, -1));
     expect(errorOf(() => readBundleDir(out))).toMatch(
       new RegExp(
-        `NET7051 .*the bundle file ${m.shaders.file} has the SHA-256 [0-9a-f]{64}; the manifest says ${m.shaders.sha256}`,
+        `NET7051 .*the bundle file ${m.shaders.file} has the SHA-256 [0-9a-f]{64}; the manifest says ` +
+          `${m.shaders.sha256}`,
       ),
     );
     const other = variant(() => undefined);
@@ -214,7 +218,8 @@ describe("readBundleDir", () => {
     const bundle = readBundleDir(other); // the shards are read as the model uploads them
     expect(errorOf(() => [...(bundle.shards as Iterable<Uint8Array>)])).toMatch(
       new RegExp(
-        `NET7051 .*the bundle file ${m.weights.shards[0].file} has the SHA-256 .*\\(a partial, stale or tampered file\\)`,
+        `NET7051 .*the bundle file ${m.weights.shards[0].file} has the SHA-256 .*\\(a partial, stale or ` +
+          `tampered file\\)`,
       ),
     );
   });

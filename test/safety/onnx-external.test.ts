@@ -143,7 +143,8 @@ describe("ONNX external data locations", () => {
   it("refuses external data in a model given as bytes", async () => {
     const found = await codesOf(modelNaming({ location: "w.data" }));
     expect(found).toEqual([
-      'NET5006 the tensor "w" keeps its data in an external file, and a model given as bytes has no folder to read it from',
+      'NET5006 the tensor "w" keeps its data in an external file, and a model given as bytes has no folder to ' +
+        "read it from",
     ]);
   });
 

@@ -42,14 +42,16 @@ describe("the dependency check", () => {
   it("finds an upward import that closes no cycle (the browser runtime reaching into the compiler)", () => {
     const src = plant("runtime/validate.ts", 'export { verifyGraph } from "../compiler/ir/verify.js";');
     expect(messages(src)).toEqual([
-      "upward: runtime/validate.ts imports compiler/ir/verify.ts: src/runtime/ may not import src/compiler/ir/, which is above it",
+      "upward: runtime/validate.ts imports compiler/ir/verify.ts: src/runtime/ may not import src/compiler/ir/, " +
+        "which is above it",
     ]);
   });
 
   it("finds an import between two layers of one rank (the ONNX and WGSL back ends are independent)", () => {
     const src = plant("backends/wgsl/limits.ts", 'import "../onnx/opset.js";');
     expect(messages(src)).toEqual([
-      "upward: backends/wgsl/limits.ts imports backends/onnx/opset.ts: src/backends/wgsl/ may not import src/backends/onnx/, which is beside it",
+      "upward: backends/wgsl/limits.ts imports backends/onnx/opset.ts: src/backends/wgsl/ may not import " +
+        "src/backends/onnx/, which is beside it",
     ]);
   });
 });

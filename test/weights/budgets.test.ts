@@ -55,7 +55,9 @@ describe("budgets on what a pickle names", () => {
   });
 
   it("compile --weights stops with the diagnostic too", () => {
-    const source = `import "std/nn.net"\nmodel M()(x: f32[B, 1]) -> (y: f32[B, 1]) {\n  layer w = Linear(1, 1)\n  return w(x)\n}\n`;
+    const source =
+      `import "std/nn.net"\nmodel M()(x: f32[B, 1]) -> (y: f32[B, 1]) {\n  layer w = Linear(1, ` +
+      `1)\n  return w(x)\n}\n`;
     const r = compile(source, { file: "m.net", weights: [fixture("budget_fanout.pth")] });
     expect(r.diagnostics.map((d) => d.code)).toEqual(["NET6017"]);
   });
@@ -118,10 +120,12 @@ describe.skipIf(noTorch)("a .pth of 130,000 tensors", () => {
     expect(made.status, made.stderr).toBe(0);
   }, 120_000);
 
-  it("a long training log (2,500,000 numbers, none shared) is data, not an attack: the values budget grows with the pickle", () => {
+  it("a long training log (2,500,000 numbers, none shared) is data, not an attack: the values budget grows with " +
+    "the pickle", () => {
     const log = path.join(dir, "log.pth");
     const script =
-      "import sys, torch\ntorch.save({'state_dict': {'w': torch.ones(1)}, 'loss': [i / 8 for i in range(2500000)]}, sys.argv[1])";
+      "import sys, torch\ntorch.save({'state_dict': {'w': torch.ones(1)}, 'loss': [i / 8 for i in " +
+      "range(2500000)]}, sys.argv[1])";
     const made = spawnSync(PYTHON, ["-c", script, log], { encoding: "utf8" });
     expect(made.status, made.stderr).toBe(0);
     const ckpt = openCheckpoint(log);

@@ -346,7 +346,8 @@ describe("mapping a checkpoint onto declared weights", () => {
       `5 checkpoint tensors of ${report.sources[0]} match no declared weight, ignored: norm.* (5)`,
     ]);
     expect(warnings[0].hint).toBe(
-      "for 'bn.weight', the checkpoint's 'module.bn.weight' (mapped to 'norm.weight'): rename? `weights { rename \"norm\" -> \"bn\" }`",
+      "for 'bn.weight', the checkpoint's 'module.bn.weight' (mapped to 'norm.weight'): rename? `weights { " +
+        'rename "norm" -> "bn" }`',
     );
   });
 
@@ -440,7 +441,8 @@ describe("rename hints for a missing weight", () => {
     );
     const nestedPaths = tinyNet().map((d) => ({ ...d, path: `model.${d.path}` }));
     expect(hintFor(nestedPaths, STRIP, "model.qkv.weight")).toBe(
-      "the checkpoint's 'module.qkv.weight' (mapped to 'qkv.weight'): rename? `weights { rename \"qkv\" -> \"model.qkv\" }`",
+      "the checkpoint's 'module.qkv.weight' (mapped to 'qkv.weight'): rename? `weights { rename \"qkv\" -> " +
+        '"model.qkv" }`',
     );
     const renamed = tinyNet().map((d) => ({ ...d, path: d.path.replace(/^qkv\./, "attn.") }));
     expect(hintFor(renamed, STRIP, "attn.weight")).toBe(
@@ -451,7 +453,8 @@ describe("rename hints for a missing weight", () => {
   it("say 'did you mean' for a misspelled layer, and name the weights block of a named file", () => {
     const typo = tinyNet().map((d) => ({ ...d, path: `landmark.${d.path.replace(/^head\./, "hed.")}` }));
     expect(hintFor(typo, { ...STRIP, prefix: "landmark." }, "landmark.hed.weight", "landmark")).toBe(
-      "did you mean 'head'? the checkpoint's 'module.head.weight' (mapped to 'landmark.head.weight'): rename the layer 'hed', or map the checkpoint's name with `weights landmark { rename \"head\" -> \"hed\" }`",
+      "did you mean 'head'? the checkpoint's 'module.head.weight' (mapped to 'landmark.head.weight'): rename " +
+        'the layer \'hed\', or map the checkpoint\'s name with `weights landmark { rename "head" -> "hed" }`',
     );
   });
 

@@ -261,35 +261,39 @@ describe("numpy values", () => {
     expect(scalar("f8", [0, 0])).toBeInstanceOf(OpaqueObject);
   });
 
-  it("rebuilds arrays from _reconstruct and their BUILD state; data that disagrees with the shape leaves it unreadable", () => {
-    const array = (shape: number[], data: number[], fortran = false) =>
-      np(
-        pk(
-          0x80,
-          2,
-          "cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK",
-          0,
-          "\x85C",
-          1,
-          "b\x87R(K",
-          1,
-          "(",
-          ...shape.flatMap((d) => ["K", d]),
-          "t",
-          ...dtype("i1"),
-          fortran ? "\x88" : "\x89",
-          "C",
-          data.length,
-          ...data,
-          "tb.",
-        ),
-      );
-    const a = array([2, 3], [1, 2, 3, 4, 5, 6]) as NumpyArray;
-    expect(a).toBeInstanceOf(NumpyArray);
-    expect([a.shape, a.dtype?.name, [...a.data]]).toEqual([[2, 3], "int8", [1, 2, 3, 4, 5, 6]]);
-    const short = array([2, 3], [1, 2]) as NumpyArray;
-    expect([short.dtype, short.problem]).toEqual([undefined, "int8 [2, 3] holds 2 bytes"]);
-  });
+  it(
+    "rebuilds arrays from _reconstruct and their BUILD state; data that disagrees with the shape leaves it " +
+      "unreadable",
+    () => {
+      const array = (shape: number[], data: number[], fortran = false) =>
+        np(
+          pk(
+            0x80,
+            2,
+            "cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK",
+            0,
+            "\x85C",
+            1,
+            "b\x87R(K",
+            1,
+            "(",
+            ...shape.flatMap((d) => ["K", d]),
+            "t",
+            ...dtype("i1"),
+            fortran ? "\x88" : "\x89",
+            "C",
+            data.length,
+            ...data,
+            "tb.",
+          ),
+        );
+      const a = array([2, 3], [1, 2, 3, 4, 5, 6]) as NumpyArray;
+      expect(a).toBeInstanceOf(NumpyArray);
+      expect([a.shape, a.dtype?.name, [...a.data]]).toEqual([[2, 3], "int8", [1, 2, 3, 4, 5, 6]]);
+      const short = array([2, 3], [1, 2]) as NumpyArray;
+      expect([short.dtype, short.problem]).toEqual([undefined, "int8 [2, 3] holds 2 bytes"]);
+    },
+  );
 
   it("keeps a subclass of ndarray opaque", () => {
     const v = np(

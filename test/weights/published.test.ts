@@ -66,7 +66,8 @@ describe("a published training script's checkpoint", () => {
       "  why: the only dict whose values are all tensors (training state at 'optimizer' left aside)",
     );
     expect(lines).toContain(
-      `  keys: every key starts with 'module.'; a model without the wrapper takes them with weights { strip "module." }`,
+      "  keys: every key starts with 'module.'; a model without the wrapper takes them with weights { strip " +
+        `"module." }`,
     );
     expect(lines).toContain("best_acc: 40.5");
     expect(lines).toContain("steps: 12");
@@ -108,7 +109,8 @@ it("a checkpoint of Python objects and no tensors: NET6013 says what it holds in
   try {
     const d = expectDiagnostic(() => findStateDict(ckpt), "NET6013", "no dict of tensors found");
     expect(d.hint).toBe(
-      "it holds Python objects netc does not rebuild (__main__.RecorderMeter at 'net'); save model.state_dict() instead of the objects",
+      "it holds Python objects netc does not rebuild (__main__.RecorderMeter at 'net'); save model.state_dict() " +
+        "instead of the objects",
     );
   } finally {
     ckpt.close();

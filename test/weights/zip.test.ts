@@ -16,7 +16,9 @@ interface SparseEntry {
   chunks: { at: number; bytes: Uint8Array }[];
 }
 
-/** Writes a zip64 archive of STORED entries with every size and offset in zip64 extra fields, as torch does past 4 GB. */
+/**
+ * Writes a zip64 archive of STORED entries with every size and offset in zip64 extra fields, as torch does past 4 GB.
+ */
 function writeZip64(file: string, entries: SparseEntry[]): void {
   const fd = fs.openSync(file, "w");
   const write = (bytes: Uint8Array, at: number) => fs.writeSync(fd, bytes, 0, bytes.byteLength, at);

@@ -41,7 +41,8 @@ describe.skipIf(!gpu)(`full IFDD on WebGPU${reason ? ` (skipped: ${reason})` : "
     const started = performance.now();
     const got = await model.run(Object.fromEntries(inputs));
     console.log(
-      `IFDD on ${gpu!.adapter.info.description || "the adapter"}: ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      `IFDD on ${gpu!.adapter.info.description || "the adapter"}: ` +
+        `${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
     model.destroy();
     const onnx = await onnxReference(graph, inputs, { weights });
@@ -50,7 +51,8 @@ describe.skipIf(!gpu)(`full IFDD on WebGPU${reason ? ` (skipped: ${reason})` : "
       maxAbsDiff(got.logits, npy(`${FIXTURES}/logits.npy`)),
     ];
     console.log(
-      `logits: max abs diff ${vsOnnx.toExponential(2)} vs onnxruntime, ${vsOfficial.toExponential(2)} vs the official PyTorch`,
+      `logits: max abs diff ${vsOnnx.toExponential(2)} vs onnxruntime, ${vsOfficial.toExponential(2)} vs the ` +
+        `official PyTorch`,
     );
     expect(vsOnnx).toBeLessThanOrEqual(TOLERANCE);
     expect(vsOfficial).toBeLessThanOrEqual(TOLERANCE);

@@ -55,7 +55,8 @@ const { gpu, reason } = await tryGpu();
 const python = spawnSync(PYTHON, ["-c", "import torch"], { stdio: "ignore" }).status === 0;
 
 describe.skipIf(!gpu || !python)(
-  `reduced MAE-DFER on WebGPU${reason ? ` (skipped: ${reason})` : python ? "" : " (skipped: python3-torch makes the checkpoint)"}`,
+  `reduced MAE-DFER on ` +
+    `WebGPU${reason ? ` (skipped: ${reason})` : python ? "" : " (skipped: python3-torch makes the checkpoint)"}`,
   () => {
     const dir = mkdtempSync(join(tmpdir(), "netc-wgsl-mae-dfer-"));
     afterAll(() => {

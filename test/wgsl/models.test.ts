@@ -53,7 +53,8 @@ describe("kernel counts (golden)", () => {
       { matmul: 88, layer_norm: 55, conv: 34, attention: 13, max_pool: 3, softmax: 2, sample_linear: 2 },
       { B: "1" },
     ],
-    // S2D's landmark branch: the frames' 224 -> 112 resize is stored once (a `resize` kernel), not recomputed per conv tap.
+    // S2D's landmark branch: the frames' 224 -> 112 resize is stored once (a `resize` kernel), not recomputed per conv
+    // tap.
     [
       "full-size S2D",
       S2D,
@@ -176,7 +177,8 @@ describe.skipIf(!gpu)(`reduced reference models on WebGPU${reason ? ` (skipped: 
     expect(expected.size).toBeGreaterThan(20);
   }, 300_000);
 
-  it("reduced S2D (MobileFaceNet landmarks, prompters, temporal adapters) matches onnxruntime on every output and tap", async () => {
+  it("reduced S2D (MobileFaceNet landmarks, prompters, temporal adapters) matches onnxruntime on every output " +
+    "and tap", async () => {
     const { graph } = compileFile(S2D, S2D_SMALL);
     const inputs = new Map([["video", random("f32", [1, 3, 2, 224, 224], 11, -2, 2)]]);
     const expected = await expectMatchesOnnx(gpu!, graph, inputs, boundedWeights(graph, 100));

@@ -347,7 +347,8 @@ export function buildOnnxModel(graph: Graph, opts: Omit<EmitOnnxOptions, "extern
 export function tooLargeForOneFile(graph: Graph, bytes: number, hint: string): Diagnostic {
   return makeDiagnostic(
     OnnxCodes.Unsupported,
-    `the weights of ${graph.name} take ${(bytes / 2 ** 30).toFixed(2)} GiB, more than one ONNX protobuf can hold (2 GiB)`,
+    `the weights of ${graph.name} take ${(bytes / 2 ** 30).toFixed(2)} GiB, more than one ONNX protobuf can ` +
+      `hold (2 GiB)`,
     graph.span,
     { hint },
   );

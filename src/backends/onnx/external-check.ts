@@ -106,7 +106,9 @@ export function externalDataProblems(model: ModelProto, modelDir: string | undef
       problems.push(`${shown} has the offset ${JSON.stringify(entries.get("offset"))}, not a whole number of bytes`);
     else if (length === undefined)
       problems.push(
-        `${shown} has ${entries.has("length") ? `the length ${JSON.stringify(entries.get("length"))}, not a whole number of bytes` : "no length, and the tensor's type does not give one"}`,
+        entries.has("length")
+          ? `${shown} has the length ${JSON.stringify(entries.get("length"))}, not a whole number of bytes`
+          : `${shown} has no length, and the tensor's type does not give one`,
       );
     else if (offset + length > size)
       problems.push(

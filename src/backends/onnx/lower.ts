@@ -1,6 +1,8 @@
-// Lowers one computing IR node to ONNX nodes, op by op (sources are handled by emit.ts).
-import { type BinaryOp, type CustomOnnxOp, elementwiseRow, type UnaryOp } from "../../compiler/ir/elementwise-ops.js";
+// Lowers one computing IR node to ONNX nodes, op by op (sources are handled by emit.ts): elementwise ops as their
+// op-registry rows say, every other op by this backend's table, keyed by the registry's op union.
+import { type CustomOnnxOp, elementwiseRow } from "../../compiler/ir/elementwise-ops.js";
 import type { OpName } from "../../compiler/ir/ir.js";
+import { isCoreOp, type SourceOp, type StructuralOp } from "../../compiler/ir/ops/index.js";
 import { LoweringError, type NodeEmitter } from "./context.js";
 import { lowerCast, lowerClip, lowerDecomposition, lowerRelu } from "./lower-elementwise.js";
 import { attr } from "./proto.js";
@@ -34,8 +36,11 @@ const CUSTOM: { readonly [K in CustomOnnxOp]: Lowering<K> } = {
   relu: lowerRelu,
 };
 
-/** Every other computing op (sources are emit.ts's): an op without an entry does not compile. */
-const LOWERINGS: { readonly [K in Exclude<OpName, UnaryOp | BinaryOp | "input" | "param" | "const">]: Lowering<K> } = {
+/** The registry's non-elementwise ops that compute (sources are emit.ts's). */
+type ComputingOp = Exclude<StructuralOp, SourceOp>;
+
+/** Every non-elementwise computing op: an op without an entry does not compile. */
+const LOWERINGS: { readonly [K in ComputingOp]: Lowering<K> } = {
   where: (e) => e.emit("Where", e.inputs, [e.out()]),
   matmul: (e) => e.emit("MatMul", e.inputs, [e.out()]),
   cast: lowerCast,
@@ -63,15 +68,40 @@ const LOWERINGS: { readonly [K in Exclude<OpName, UnaryOp | BinaryOp | "input" |
   sample_linear: lowerSampleLinear,
 };
 
+/** Lowerings of ops registered at run time (a test's scratch op); an op without one is refused with NET5001. */
+const registered = new Map<string, Lowering>();
+
+/** Adds the lowering of a registered op; returns the function that removes it again. */
+export function registerOnnxLowering(op: string, lowering: Lowering): () => void {
+  registered.set(op, lowering);
+  return () => void registered.delete(op);
+}
+
+const isComputingOp = (e: NodeEmitter): e is NodeEmitter<ComputingOp> =>
+  isCoreOp(e.node.op) && e.node.op !== "input" && e.node.op !== "param" && e.node.op !== "const";
+
+/** The table's lowering of op K, called with K's emitter (so the lowering reads K's attributes). */
+function lowerCore<K extends ComputingOp>(op: K, e: NodeEmitter<K>): void {
+  LOWERINGS[op](e);
+}
+
+function lowerCustom<K extends CustomOnnxOp>(op: K, e: NodeEmitter<K>): void {
+  CUSTOM[op](e);
+}
+
+const isCustom = (e: NodeEmitter): e is NodeEmitter<CustomOnnxOp> => Object.hasOwn(CUSTOM, e.node.op);
+
 export function lowerNode(e: NodeEmitter): void {
   const op = e.node.op;
   const row = elementwiseRow(op);
   if (!row) {
-    if (!Object.hasOwn(LOWERINGS, op)) throw new LoweringError(`the ONNX backend has no lowering for ${op}`);
-    return (LOWERINGS[op as keyof typeof LOWERINGS] as Lowering)(e);
+    if (isComputingOp(e)) return lowerCore(e.node.op, e);
+    const lowering = registered.get(op);
+    if (!lowering) throw new LoweringError(`the ONNX backend has no lowering for ${op}`);
+    return lowering(e);
   }
   const { onnx } = row;
-  if (onnx === "custom" && Object.hasOwn(CUSTOM, op)) return (CUSTOM[op as CustomOnnxOp] as Lowering)(e);
+  if (onnx === "custom" && isCustom(e)) return lowerCustom(e.node.op, e);
   if (typeof onnx === "object" && e.opset >= (onnx.since ?? 0)) {
     const attrs = Object.entries(onnx.attrs?.(e.node.attrs) ?? {}).map(([name, value]) => attr.string(name, value));
     return e.emit(onnx.op, e.inputs, [e.out()], attrs);

@@ -51,7 +51,8 @@ function toOrt(ort: OrtModule, name: string, t: HostTensor): Ort.Tensor {
     return new ort.Tensor(type, t.data as Ort.Tensor.DataType, t.shape);
   } catch (e) {
     throw failure(
-      `the input ${name} (${t.dtype}[${t.shape.join(", ")}]) is not a tensor onnxruntime accepts: ${(e as Error).message}`,
+      `the input ${name} (${t.dtype}[${t.shape.join(", ")}]) is not a tensor onnxruntime accepts: ` +
+        `${(e as Error).message}`,
     );
   }
 }
@@ -69,7 +70,9 @@ const CUDA_PROVIDER_LIBRARY: Partial<Record<NodeJS.Platform, string>> = {
   win32: "onnxruntime_providers_cuda.dll",
 };
 
-/** Why onnxruntime-node here cannot use CUDA, or undefined when it should (the CUDA libraries may still fail to load). */
+/**
+ * Why onnxruntime-node here cannot use CUDA, or undefined when it should (the CUDA libraries may still fail to load).
+ */
 function cudaProblem(ort: OrtModule): string | undefined {
   const version = ort.env.versions?.node ?? "";
   if (!ort.listSupportedBackends().some((b) => b.name === "cuda"))
@@ -89,7 +92,10 @@ function cudaProblem(ort: OrtModule): string | undefined {
     return undefined; // not resolvable as a file (a bundled or substituted module): let onnxruntime say
   }
   if (library && !existsSync(join(binDir, library)))
-    return `onnxruntime-node is installed without its CUDA execution provider (${library} was not downloaded at install time)`;
+    return (
+      `onnxruntime-node is installed without its CUDA execution provider (${library} was not downloaded at ` +
+      `install time)`
+    );
   return undefined;
 }
 
@@ -203,7 +209,8 @@ export async function openOnnxSession(model: string | Uint8Array, opts: RunOnnxO
       const lost = outputs.filter((name) => !out.has(name));
       if (lost.length)
         throw failure(
-          `onnxruntime returned no value for the output${lost.length > 1 ? "s" : ""} ${lost.join(", ")} (rename ${lost.length > 1 ? "them" : "it"} in the .net model)`,
+          `onnxruntime returned no value for the output${lost.length > 1 ? "s" : ""} ${lost.join(", ")} (rename ` +
+            `${lost.length > 1 ? "them" : "it"} in the .net model)`,
         );
       return out;
     },

@@ -99,7 +99,8 @@ export function compileWgslBatched(
         return void diagnostics.push(
           makeDiagnostic(
             WgslCodes.BatchVariantsDiffer,
-            `buffer ${id} holds ${have.weight ?? "activations"} at the largest batch and ${entry.weight ?? "activations"} at a smaller one`,
+            `buffer ${id} holds ${have.weight ?? "activations"} at the largest batch and ` +
+              `${entry.weight ?? "activations"} at a smaller one`,
           ),
         );
       else have.size = Math.max(have.size, entry.size);
@@ -111,7 +112,8 @@ export function compileWgslBatched(
       const have = top.weights.get(name);
       if (!have || !sameTensor(have, t))
         return conflict(
-          `the weight buffer ${name} holds different values at ${symbol}=${p.manifest.inputs[0]?.shape[0]} than at ${symbol}=${max}`,
+          `the weight buffer ${name} holds different values at ${symbol}=${p.manifest.inputs[0]?.shape[0]} than ` +
+            `at ${symbol}=${max}`,
         );
     }
   }

@@ -57,7 +57,10 @@ export const MAX_SHARD_BYTES = 1 << 30;
 /** A diagnostic when `bytes` is not a shard size a bundle may have. */
 export function shardSizeProblem(bytes: number): string | undefined {
   if (!Number.isSafeInteger(bytes) || bytes < MIN_SHARD_BYTES || bytes > MAX_SHARD_BYTES || bytes % 4 !== 0)
-    return `the shard size ${bytes} bytes is not a multiple of 4 from ${MIN_SHARD_BYTES} (4 KiB) to ${MAX_SHARD_BYTES} (1 GiB)`;
+    return (
+      `the shard size ${bytes} bytes is not a multiple of 4 from ${MIN_SHARD_BYTES} (4 KiB) to ` +
+      `${MAX_SHARD_BYTES} (1 GiB)`
+    );
   return undefined;
 }
 
@@ -93,10 +96,11 @@ export async function load(device, base = new URL(".", import.meta.url)) {
 function declarationSource(m: BundleManifest): string {
   const fields = (slots: readonly TensorSlot[], tensor: boolean) =>
     slots
-      .map(
-        (s) =>
-          `  ${JSON.stringify(s.name)}: ${tensor ? `{ dtype: ${JSON.stringify(s.dtype)}; shape: number[]; data: ${TYPED_ARRAY[s.dtype]} }` : TYPED_ARRAY[s.dtype]};`,
-      )
+      .map((s) => {
+        const data = TYPED_ARRAY[s.dtype];
+        const type = tensor ? `{ dtype: ${JSON.stringify(s.dtype)}; shape: number[]; data: ${data} }` : data;
+        return `  ${JSON.stringify(s.name)}: ${type};`;
+      })
       .join("\n");
   const list = (slots: readonly TensorSlot[]) =>
     `readonly [${signature(slots)

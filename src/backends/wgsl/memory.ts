@@ -118,7 +118,8 @@ export function planMemory(
   const totalBytes = buffers.reduce((s, b) => s + b.size, 0);
   if (opts.maxTotalBytes !== undefined && totalBytes > opts.maxTotalBytes) {
     const gib = (n: number) => `${(n / 2 ** 30).toFixed(2)} GiB`;
-    const message = `${p.graph.name} needs ${gib(totalBytes)} of GPU buffers, more than the ${gib(opts.maxTotalBytes)} allowed`;
+    const message =
+      `${p.graph.name} needs ${gib(totalBytes)} of GPU buffers, more than the ` + `${gib(opts.maxTotalBytes)} allowed`;
     return { diagnostics: [makeDiagnostic(WgslCodes.DoesNotFit, message, p.graph.span)] };
   }
   return { memory: { buffers, layouts, totalBytes }, diagnostics: [] };

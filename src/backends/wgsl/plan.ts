@@ -17,7 +17,8 @@ import {
   type Anchored,
   anchoredBy,
   type KernelKind,
-  anchoredKernel,
+  anchorsKernel,
+  interpolates,
   isExpensive,
   isGatherOp,
   isLayoutOp,
@@ -63,7 +64,7 @@ function ownCost(op: OpName): number {
   if (isLayoutOp(op)) return 0;
   // Interpolation reads 2-8 values per element: recomputed for every tap of a convolution or every row of a matmul
   // it costs far more than one store, so it never becomes a kernel's inlined operand (but may feed elementwise code).
-  if (op === "sample_linear" || op === "resize") return MAX_OPERAND_COST + 1;
+  if (interpolates(op)) return MAX_OPERAND_COST + 1;
   if (isGatherOp(op)) return 1;
   return isExpensive(op) ? 4 : 1;
 }
@@ -158,7 +159,7 @@ class Grouping {
       this.outputs.has(v) ||
       (isSplitIndex(node) && consumers.some((c) => !isSplitIndex(c))) ||
       (consumers.length > 1 && cost > MAX_RECOMPUTE_COST) ||
-      (consumers.some((c) => anchoredKernel(c.op) !== undefined) && cost > MAX_OPERAND_COST)
+      (consumers.some((c) => anchorsKernel(c.op)) && cost > MAX_OPERAND_COST)
     );
   }
 }
@@ -248,12 +249,16 @@ export function planKernels(p: PreparedGraph, opts: PlanOptions): { plan?: Kerne
         .sort((a, b) => b[1].size - a[1].size)[0]?.[0];
       const split = inlined ?? k.epilogue.at(-1);
       if (!split) {
-        const message = `this ${k.anchor.op} needs ${bindings} storage buffers in one kernel, the adapter allows ${opts.maxStorageBindings}`;
+        const message =
+          `this ${k.anchor.op} needs ${bindings} storage buffers in one kernel, the adapter ` +
+          `allows ${opts.maxStorageBindings}`;
         const chunked = [...k.stores, ...k.reads].filter((v) => opts.chunksOf(v) > 1);
-        // Tensors over the per-binding size limit take one binding per chunk: then the tensors are too big, not too many.
+        // Tensors over the per-binding size limit take one binding per chunk: then the tensors are too big, not too
+        // many.
         const hint =
           chunked.length > 0
-            ? `${chunked.length === 1 ? "a tensor here is" : "tensors here are"} larger than one storage binding holds and split across several: use a smaller batch (--set B=...)`
+            ? `${chunked.length === 1 ? "a tensor here is" : "tensors here are"} larger than one storage ` +
+              `binding holds and split across several: use a smaller batch (--set B=...)`
             : undefined;
         return {
           diagnostics: [makeDiagnostic(WgslCodes.TooManyBindings, message, k.anchor.span, hint ? { hint } : {})],

@@ -45,7 +45,9 @@ function checkNode(node: Node, reported: Set<string>): Diagnostic[] {
           `the dimension ${s} of ${what} ${shapeToString(v.shape)} is symbolic; WGSL kernels need static shapes`,
           node.span,
           {
-            hint: `bind it at compile time: --set ${s}=...; only a batch (the first axis of inputs, the one symbol left) is chosen at run time`,
+            hint:
+              `bind it at compile time: --set ${s}=...; only a batch (the first axis of inputs, the one ` +
+              `symbol left) is chosen at run time`,
           },
         ),
       );

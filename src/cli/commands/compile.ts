@@ -154,14 +154,17 @@ function emit(file: string, opts: CompileOptions, progress: Progress): void {
   const sideFile = typeof emitted.externalData === "string" ? ` and ${emitted.externalData}` : "";
   process.stderr.write(
     opts.target === "wgsl"
-      ? `wrote ${opts.output}/ (${written.kernels} kernels${batches}, ${written.shards} weight shards)${randomWeights}\n`
+      ? `wrote ${opts.output}/ (${written.kernels} kernels${batches}, ${written.shards} weight shards)` +
+          `${randomWeights}\n`
       : `wrote ${opts.output}${sideFile}${randomWeights}\n`,
   );
 }
 
 const megabytes = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
-/** A symbolic batch axis left in the graph: the bundle runs batches 1..--max-batch, each the static model of its batch. */
+/**
+ * A symbolic batch axis left in the graph: the bundle runs batches 1..--max-batch, each the static model of its batch.
+ */
 function runtimeBatch(file: string, opts: CompileOptions, graph: Graph): WgslRuntimeBatch | undefined {
   const symbol = runtimeBatchSymbol(graph);
   if (!symbol) return undefined;

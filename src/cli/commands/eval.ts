@@ -49,7 +49,8 @@ function scoredClips(
       [
         makeDiagnostic(
           DatasetCodes.NoLabels,
-          `${unlabelled.length} of ${clips.length} clip${clips.length === 1 ? "" : "s"} ${unlabelled.length === 1 ? "has" : "have"} no label (the first: ${unlabelled[0].id})`,
+          `${unlabelled.length} of ${clips.length} clip${clips.length === 1 ? "" : "s"} ` +
+            `${unlabelled.length === 1 ? "has" : "have"} no label (the first: ${unlabelled[0].id})`,
         ),
       ],
       new SourceMap(),
@@ -61,10 +62,13 @@ function scoredClips(
       [
         makeDiagnostic(
           DatasetCodes.UnknownLabel,
-          `${unknown.length === 1 ? "1 clip has a label" : `${unknown.length} clips have labels`} that ${unknown.length === 1 ? "is" : "are"} not the model's classes: ${examples}`,
+          `${unknown.length === 1 ? "1 clip has a label" : `${unknown.length} clips have labels`} that ` +
+            `${unknown.length === 1 ? "is" : "are"} not the model's classes: ${examples}`,
           undefined,
           {
-            hint: `classes: ${labels.map((l, i) => `${i + base}=${l}`).join(", ")}${base === 0 ? "; DFEW's CSVs count from 1: --label-base 1" : ""}`,
+            hint:
+              `classes: ${labels.map((l, i) => `${i + base}=${l}`).join(", ")}` +
+              `${base === 0 ? "; DFEW's CSVs count from 1: --label-base 1" : ""}`,
           },
         ),
       ],

@@ -128,9 +128,10 @@ export async function exportTritonCommand(model: string, opts: ExportTritonOptio
     if (fs.existsSync(target)) fs.rmSync(target, { recursive: true });
     fs.renameSync(stage, target);
     const batch = batchSymbol(signature);
-    process.stderr.write(
-      `wrote ${target}/ (config.pbtxt, 1/model.onnx${labels ? ", labels.txt" : ""}; ${batch ? `batch axis ${batch}, max_batch_size ${opts.maxBatch}, dynamic batching` : "no batch axis: max_batch_size 0"})\n`,
-    );
+    const batching = batch
+      ? `batch axis ${batch}, max_batch_size ${opts.maxBatch}, dynamic batching`
+      : "no batch axis: max_batch_size 0";
+    process.stderr.write(`wrote ${target}/ (config.pbtxt, 1/model.onnx${labels ? ", labels.txt" : ""}; ${batching})\n`);
   } finally {
     fs.rmSync(stage, { recursive: true, force: true });
   }

@@ -160,7 +160,8 @@ export async function scoreClips(
   // the summary is the command's result, on stdout: diagnostics alone go to stderr
   if (todo.length)
     process.stdout.write(
-      `scored ${todo.length - failures.length} of ${todo.length} clips in ${seconds.toFixed(1)} s (${(todo.length / seconds).toFixed(2)} clips/s)\n`,
+      `scored ${todo.length - failures.length} of ${todo.length} clips in ${seconds.toFixed(1)} s ` +
+        `(${(todo.length / seconds).toFixed(2)} clips/s)\n`,
     );
   if (failures.length) {
     const codes = allCodes();
@@ -178,7 +179,8 @@ export async function scoreClips(
         ...shown,
         makeDiagnostic(
           DatasetCodes.ClipsFailed,
-          `${failures.length} clip${failures.length === 1 ? "" : "s"} failed${output ? `, each recorded in ${output}` : ""}${more}`,
+          `${failures.length} clip${failures.length === 1 ? "" : "s"} ` +
+            `failed${output ? `, each recorded in ${output}` : ""}${more}`,
         ),
       ],
       new SourceMap(),

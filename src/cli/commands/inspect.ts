@@ -66,19 +66,24 @@ export function inspectCommand(model: string, opts: { set: string[]; json: boole
     };
     return void process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   }
+  const taps = graph.taps.length ? ` (+${graph.taps.length} taps with --debug-outputs)` : "";
+  const unused = stats.unusedParameters ? ` (+${count(stats.unusedParameters)} declared but unused)` : "";
+  const macs = stats.macs >= 1e9 ? `${(stats.macs / 1e9).toFixed(2)} G` : `${(stats.macs / 1e6).toFixed(2)} M`;
+  const symbolsAtOne = graph.symbols.length ? ` (${graph.symbols.map((s) => `${s} = 1`).join(", ")})` : "";
+  const noKernels = graph.symbols.length
+    ? `bundles need static shapes: inspect with ${graph.symbols.map((s) => `--set ${s}=1`).join(" ")}`
+    : "not plannable (netc compile --target wgsl says why)";
   process.stdout.write(
     `${[
       `model ${graph.name} (${model})`,
       `inputs:  ${summary.inputs.join("; ")}`,
-      `outputs: ${summary.outputs.join("; ")}${graph.taps.length ? ` (+${graph.taps.length} taps with --debug-outputs)` : ""}`,
+      `outputs: ${summary.outputs.join("; ")}${taps}`,
       `symbols: ${graph.symbols.join(", ") || "none"}`,
-      `parameters: ${count(stats.parameters)}${stats.unusedParameters ? ` (+${count(stats.unusedParameters)} declared but unused)` : ""}`,
-      `MACs: ${stats.macs >= 1e9 ? `${(stats.macs / 1e9).toFixed(2)} G` : `${(stats.macs / 1e6).toFixed(2)} M`}${graph.symbols.length ? ` (${graph.symbols.map((s) => `${s} = 1`).join(", ")})` : ""}`,
+      `parameters: ${count(stats.parameters)}${unused}`,
+      `MACs: ${macs}${symbolsAtOne}`,
       `IR nodes: ${stats.nodes}: ${histogramText(stats.histogram)}`,
       `ONNX nodes (opset ${onnx!.opset}): ${onnx!.nodes}: ${histogramText(onnx!.histogram)}`,
-      wgsl
-        ? `WGSL kernels: ${wgsl.kernels}: ${histogramText(wgsl.histogram)}`
-        : `WGSL kernels: ${graph.symbols.length ? `bundles need static shapes: inspect with ${graph.symbols.map((s) => `--set ${s}=1`).join(" ")}` : "not plannable (netc compile --target wgsl says why)"}`,
+      wgsl ? `WGSL kernels: ${wgsl.kernels}: ${histogramText(wgsl.histogram)}` : `WGSL kernels: ${noKernels}`,
     ].join("\n")}\n`,
   );
 }

@@ -14,9 +14,10 @@ export function modelsCommand(opts: { json: boolean }): void {
     lines.push(`  parameters: ${params.join(", ") || "none"}`);
     lines.push(`  inputs:     ${m.inputs.join(", ")}`);
     lines.push(`  outputs:    ${m.outputs.join(", ")}`);
-    lines.push(
-      `  weights:    ${m.weightSets.map((s) => (s === "default" ? "default (--weights <file>)" : `${s} (--weights ${s}=<file>)`)).join(", ") || "default (--weights <file>)"}`,
+    const sets = m.weightSets.map((s) =>
+      s === "default" ? "default (--weights <file>)" : `${s} (--weights ${s}=<file>)`,
     );
+    lines.push(`  weights:    ${sets.join(", ") || "default (--weights <file>)"}`);
   }
   lines.push("", "Use a name where a .net file goes: netc compile ifdd --weights <checkpoint> -o ifdd.onnx");
   process.stdout.write(`${lines.join("\n")}\n`);

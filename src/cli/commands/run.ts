@@ -1,4 +1,5 @@
-// `netc run <model.onnx|file.net> --input name=file.npy ... [-o outdir]`: runs with onnxruntime and writes .npy outputs.
+// `netc run <model.onnx|file.net> --input name=file.npy ... [-o outdir]`: runs with onnxruntime and writes .npy
+// outputs.
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { isAbsolute, join, relative } from "node:path";
@@ -109,7 +110,8 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
     usage("--device chooses onnxruntime's execution provider; a WGSL bundle runs on the WebGPU adapter");
   if (opts.profile && !bundle)
     usage(
-      "--profile times the kernels of a WGSL bundle (netc compile --target wgsl -o <dir>); for ONNX, onnxruntime has its own profiler",
+      "--profile times the kernels of a WGSL bundle (netc compile --target wgsl -o <dir>); for ONNX, " +
+        "onnxruntime has its own profiler",
     );
   const threads = cappedThreads(opts.threads, sources);
   if (opts.output !== undefined) {
@@ -191,10 +193,12 @@ export function profileText(kernels: readonly KernelTiming[]): string {
   const lines = [`GPU time ${total.toFixed(2)} ms in ${kernels.length} kernels; the slowest:`];
   for (const k of [...kernels].sort((a, b) => b.ms - a.ms).slice(0, SLOWEST_SHOWN)) {
     const at = k.source
-      ? `${isAbsolute(k.source.file) ? relative(process.cwd(), k.source.file) : k.source.file}:${k.source.line}:${k.source.col}`
+      ? `${isAbsolute(k.source.file) ? relative(process.cwd(), k.source.file) : k.source.file}:${k.source.line}:` +
+        `${k.source.col}`
       : "";
     lines.push(
-      `  ${k.ms.toFixed(3).padStart(9)} ms ${pct(k.ms)}  ${k.kernel}  ${k.ops.join("+")}  ${at}${k.scope ? ` (${k.scope})` : ""}`,
+      `  ${k.ms.toFixed(3).padStart(9)} ms ${pct(k.ms)}  ${k.kernel}  ${k.ops.join("+")}  ` +
+        `${at}${k.scope ? ` (${k.scope})` : ""}`,
     );
   }
   const summary = (title: string, keyOf: (k: KernelTiming) => string) => {

@@ -55,7 +55,8 @@ function evalLift(el: Elaborator, e: A.Expr, scope: Scope, act: Activation): Val
     if (!dimsEqual(delta.shape, target.shape) || delta.dtype !== target.dtype)
       fail(
         ShapeCodes.ShapeMismatch,
-        `the ${isUpdate ? "updater" : "predictor"} returns ${delta.dtype}${shapeToString(delta.shape)}, but ${step.target.name} is ${target.dtype}${shapeToString(target.shape)}`,
+        `the ${isUpdate ? "updater" : "predictor"} returns ${delta.dtype}${shapeToString(delta.shape)}, but ` +
+          `${step.target.name} is ${target.dtype}${shapeToString(target.shape)}`,
         step.value.span,
         [...provenance(delta, "the step's result"), ...provenance(target, step.target.name)],
       );
@@ -122,7 +123,10 @@ function evalSplitIndex(el: Elaborator, e: A.Expr, scope: Scope, act: Activation
   }
 }
 
-/** Positions given as [K] or [N, K] (N = the input's first dim) become [N|1, 1, ..., K] with one dim per axis before `axis`. */
+/**
+ * Positions given as [K] or [N, K] (N = the input's first dim) become [N|1, 1, ..., K] with one dim per axis before
+ * `axis`.
+ */
 function leadingPositions(ctx: BuiltinContext, x: IrValue, axis: number, pos: IrValue, span: Span): IrValue {
   const k = pos.shape[pos.shape.length - 1];
   if (pos.shape.length === 1) return reshape(ctx, pos, [...Array(axis).fill(1), k], span);
@@ -130,7 +134,8 @@ function leadingPositions(ctx: BuiltinContext, x: IrValue, axis: number, pos: Ir
     return reshape(ctx, pos, [pos.shape[0], ...Array(axis - 1).fill(1), k], span);
   fail(
     ShapeCodes.ShapeMismatch,
-    `split positions must be [K] or [${dimToString(x.shape[0])}, K] for an input ${shapeToString(x.shape)} split along axis ${axis}, got ${shapeToString(pos.shape)}`,
+    `split positions must be [K] or [${dimToString(x.shape[0])}, K] for an input ${shapeToString(x.shape)} ` +
+      `split along axis ${axis}, got ${shapeToString(pos.shape)}`,
     span,
     provenance(pos, "the positions"),
   );
@@ -160,7 +165,8 @@ function hardSplit(
   )
     fail(
       ShapeCodes.ShapeMismatch,
-      `scores must be [${n}] or [${dimToString(x.shape[0])}, ${n}] for splitting ${shapeToString(x.shape)} along axis ${axis}, got ${shapeToString(scores.shape)}`,
+      `scores must be [${n}] or [${dimToString(x.shape[0])}, ${n}] for splitting ${shapeToString(x.shape)} ` +
+        `along axis ${axis}, got ${shapeToString(scores.shape)}`,
       scoresSpan,
       provenance(scores, "the scores"),
     );
@@ -202,7 +208,8 @@ function callCrossAttention(el: Elaborator, args: CallArg[], span: Span, act: Ac
   if (query.shape.length !== 3 || context.shape.length !== 3)
     fail(
       ShapeCodes.RankMismatch,
-      `cross_attention takes [B, N, C] tokens, got query ${shapeToString(query.shape)} and context ${shapeToString(context.shape)}`,
+      `cross_attention takes [B, N, C] tokens, got query ${shapeToString(query.shape)} and context ` +
+        `${shapeToString(context.shape)}`,
       span,
       [...provenance(query, "the query"), ...provenance(context, "the context")],
     );
@@ -278,7 +285,8 @@ function callCrossAttention(el: Elaborator, args: CallArg[], span: Span, act: Ac
     if (!dimsEqual(v.shape, merged.shape))
       fail(
         ShapeCodes.ShapeMismatch,
-        `value_residual adds the values ${shapeToString(v.shape)} to the attention output ${shapeToString(merged.shape)}: query and context need the same length`,
+        `value_residual adds the values ${shapeToString(v.shape)} to the attention output ` +
+          `${shapeToString(merged.shape)}: query and context need the same length`,
         vr.span,
       );
     merged = el.emit.op1("add", {}, [merged, v], ctx.origin);

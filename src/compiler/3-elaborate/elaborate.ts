@@ -1,31 +1,30 @@
 // Elaboration: runs a model's `.net` code at compile time, with tensors as symbolic IR values, producing a flat
 // graph. Compile-time control flow (if, for, lists, parameters) is evaluated here; shapes are checked per node.
+// This file holds the elaborator's state, statements, expressions and calls; the files beside it hold its other
+// jobs, reading and writing that state: the model's entry (model-entry.ts), `param` and `layer` declarations
+// (declarations.ts), layers declared but never called (uncalled-layers.ts), the symbolic check of blocks no model
+// uses (block-check.ts).
 import type * as A from "../../dsl/1-parse/ast.js";
-import { isStdlibFile } from "../../util/source-paths.js";
 import { CheckCodes, makeDiagnostic, ShapeCodes, SyntaxCodes } from "../../diagnostics/codes.js";
 import { type Diagnostic, DiagnosticError, type Span } from "../../diagnostics/diagnostics.js";
 import { closestName } from "../../util/suggest.js";
-import { allocData, DTYPES, type DType, type HostTensor } from "../../util/tensor.js";
+import { DTYPES, type DType } from "../../util/tensor.js";
 import { GraphBuilder } from "../ir/builder.js";
-import { type Dim, dimEq, dimNeg, isStatic, shapeToString, sym } from "../ir/dim.js";
+import { dimNeg, sym } from "../ir/dim.js";
 import type { Graph, Value as IrValue } from "../ir/ir.js";
 import { callableNames, callableSignature, type ConstructName } from "../../dsl/signatures/builtins.js";
 import { builtinOf, type BuiltinContext } from "./builtins/index.js";
 import { bindArgs, type CallArg } from "./call-binding.js";
-import { constantFromList } from "./constant-tensors.js";
 import { CONSTRUCTS } from "./constructs.js";
 import {
   Emitter,
   expectBool,
-  expectDim,
   expectInt,
-  expectList,
   expectString,
   expectTensor,
   fail,
   type Origin,
   PoisonedValueError,
-  provenance,
 } from "./context.js";
 import { bool, describeKind, float, int, type LayerInstance, NONE, POISON, show, type Val } from "./values.js";
 import { index, member } from "./indexing.js";
@@ -37,6 +36,9 @@ import { exprText, patternText } from "./source-text.js";
 import { coerce, matchType } from "./type-matching.js";
 import type { TapSelection } from "./tap-selection.js";
 import { readPreprocess } from "../../dsl/preprocess-spec.js";
+import { checkOnSymbols, SYMBOLIC_LIMITS } from "./block-check.js";
+import { declareLayer, declareParam } from "./declarations.js";
+import { runModel } from "./model-entry.js";
 
 /** How deeply expression evaluations may nest, through all block calls together (see evalExpr). */
 const MAX_EVAL_DEPTH = 400;
@@ -83,25 +85,25 @@ export interface ElaborateResult {
 }
 
 export class Elaborator {
-  private readonly globals = new Scope();
-  private readonly builder: GraphBuilder;
+  readonly globals = new Scope();
+  readonly builder: GraphBuilder;
   readonly emit: Emitter;
-  private readonly params = new Map<string, IrValue>();
-  private readonly layerRegistry = new Map<string, LayerInstance>();
-  private readonly calledLayers = new Set<string>();
-  private readonly tapNames = new Set<string>();
-  private readonly weightRules: WeightRuleUse[] = [];
+  readonly params = new Map<string, IrValue>();
+  readonly layerRegistry = new Map<string, LayerInstance>();
+  readonly calledLayers = new Set<string>();
+  readonly tapNames = new Set<string>();
+  readonly weightRules: WeightRuleUse[] = [];
   private depth = 0;
   private evalDepth = 0;
-  private tapSelection?: TapSelection;
-  private observe?: ValueObserver;
+  tapSelection?: TapSelection;
+  observe?: ValueObserver;
   /** What `print` showed, in order (NET3016 notes); the caller keeps them also when elaboration fails later. */
   readonly printed: Diagnostic[] = [];
 
   constructor(
     private readonly items: readonly (A.BlockDecl | A.FnDecl | A.ModelDecl)[],
     /** Absent when the elaborator only checks blocks (checkBlock). */
-    private readonly model?: A.ModelDecl,
+    readonly model?: A.ModelDecl,
   ) {
     this.builder = new GraphBuilder(model?.name.name ?? "checked_blocks");
     this.builder.graph.span = model?.span;
@@ -114,7 +116,7 @@ export class Elaborator {
 
   run(opts: ElaborateOptions = {}): ElaborateResult {
     try {
-      const result = this.runModel(opts);
+      const result = runModel(this, opts);
       if (this.errors.length) throw new DiagnosticError(this.errors);
       return result;
     } catch (e) {
@@ -124,61 +126,9 @@ export class Elaborator {
     }
   }
 
-  private runModel(opts: ElaborateOptions): ElaborateResult {
-    const m = this.model;
-    if (!m) throw new Error("an elaborator made for checking blocks has no model to run");
-    this.tapSelection = opts.taps;
-    this.observe = opts.observe;
-    this.symbolicParams = opts.symbolicParams ?? false;
-    const scope = new Scope(this.globals);
-    const overrides = new Map(opts.overrides ?? []);
-    const config = this.bindConfig(m.config, scope, overrides, m.name.name);
-    const freeDims = new Map<string, Dim>();
-    for (const [name, o] of overrides) {
-      const v = this.evalExpr(o.expr, scope, rootActivation());
-      const dim = expectDim(v, o.span, `--set ${name}`);
-      if (isStatic(dim) && dim < 1)
-        fail(
-          ShapeCodes.BadArgument,
-          `--set ${name}: a dimension must be at least 1, got ${dim}`,
-          o.span,
-          [],
-          `e.g. --set ${name}=1`,
-        );
-      freeDims.set(name, dim);
-    }
-    const act = rootActivation();
-    const inputs = new Scope(scope);
-    for (const p of m.inputs) {
-      if (p.type.kind !== "TensorType")
-        fail(ShapeCodes.TypeMismatch, `model input '${p.name.name}' must be a tensor type`, p.type.span);
-      const shape = this.modelInputShape(p.type, inputs, freeDims);
-      const dtype = this.dtypeOf(p.type.dtype, p.type.span);
-      const v = this.builder.input(p.name.name, dtype, shape, { span: p.span, scope: "" });
-      inputs.define(p.name.name, { kind: "tensor", v }, p.name.span);
-    }
-    for (const name of freeDims.keys())
-      if (!m.inputs.some((p) => p.type.kind === "TensorType" && mentions(p.type, name)))
-        fail(
-          CheckCodes.UnknownOverride,
-          `--set ${name}: the model has no parameter or input dimension '${name}'`,
-          overrides.get(name)?.span,
-          [],
-          `parameters: ${m.config.map((c) => c.name.name).join(", ") || "none"}`,
-        );
-    this.builder.graph.symbols = [
-      ...new Set(
-        this.builder.graph.inputs.flatMap((i) =>
-          i.value.shape.flatMap((d) =>
-            isStatic(d) ? [] : [...d.terms.keys()].flatMap((k) => k.split("*")).filter((s) => s !== ""),
-          ),
-        ),
-      ),
-    ];
-    const result = this.runBody(m.body, inputs, act, m.span);
-    this.bindOutputs(m, result, inputs);
-    const uncalled = this.declareUncalledLayers();
-    return { graph: this.builder.graph, weightRules: this.weightRules, config, ...uncalled };
+  /** Elaborates a block no model instantiates on symbolic arguments (see ./block-check.ts). */
+  checkBlock(decl: A.BlockDecl, observe?: ValueObserver): { errors: Diagnostic[] } | { uncheckable: Diagnostic } {
+    return checkOnSymbols(this, decl, observe);
   }
 
   /** The blocks the model instantiated, so that those it does not use can be checked on their own. */
@@ -186,128 +136,9 @@ export class Elaborator {
     return new Set([...this.layerRegistry.values()].map((l) => l.decl));
   }
 
-  /**
-   * Elaborates a block no model instantiates, on symbolic arguments (docs/language.md, "What netc check checks"):
-   * compile-time parameters without a default become symbols (ints and dims) named like them, the others take
-   * their defaults; tensor inputs get their declared shapes with unbound dimension names as symbols (a `...` or
-   * `*N` as one dimension) and element type variables as f32. Returns the errors found, or why the block cannot be
-   * checked so: a parameter that cannot be a symbol, or a step that needs a concrete value.
-   */
-  checkBlock(decl: A.BlockDecl, observe?: ValueObserver): { errors: Diagnostic[] } | { uncheckable: Diagnostic } {
-    this.symbolicSizes = true;
-    this.observe = observe;
-    const scope = new Scope(this.globals);
-    const uncheckable = (why: string, span: Span, where: string) => ({
-      uncheckable: makeDiagnostic(
-        ShapeCodes.BlockNotChecked,
-        `block ${decl.name.name} is checked only where a model uses it: ${why}`,
-        decl.name.span,
-        { related: [{ message: where, span }] },
-      ),
-    });
-    const symbolic = (p: A.ParamDecl): Val | undefined => {
-      if (p.type.kind === "NamedType" && (p.type.name === "int" || p.type.name === "dim")) return int(sym(p.name.name));
-      if (p.type.kind === "TensorType") return this.symbolicTensor(p.type, scope, p.span);
-      return undefined;
-    };
-    const args: CallArg[] = [];
-    for (const p of decl.config) {
-      if (p.default) continue;
-      const v = p.type.kind === "TensorType" ? undefined : symbolic(p);
-      if (!v)
-        return uncheckable(
-          `its parameter '${p.name.name}' has no default and cannot be a symbol`,
-          p.span,
-          "declared here",
-        );
-      args.push({ name: p.name.name, value: v, span: p.span });
-    }
-    try {
-      const layer = this.instantiate(decl, args, decl.name.name, decl.name.span);
-      for (const [k, v] of layer.config) scope.define(k, v);
-      const inputs: CallArg[] = [];
-      for (const p of decl.inputs) {
-        if (p.default) continue;
-        const v = symbolic(p);
-        if (!v)
-          return uncheckable(
-            `its input '${p.name.name}' has no default and cannot be made symbolic`,
-            p.span,
-            "declared here",
-          );
-        inputs.push({ name: p.name.name, value: v, span: p.span });
-      }
-      this.callLayer(layer, inputs, decl.name.span);
-    } catch (e) {
-      if (!(e instanceof DiagnosticError)) throw e;
-      this.keep(e.diagnostics);
-    }
-    const limit = this.errors.find((d) => SYMBOLIC_LIMITS.has(d.code));
-    if (limit)
-      return uncheckable(
-        `on symbolic sizes, ${limit.message}`,
-        limit.span ?? decl.name.span,
-        "a concrete value is needed here",
-      );
-    return { errors: this.errors };
-  }
-
-  /** A tensor input of a checked block: its declared shape, unbound dimension names as symbols (see checkBlock). */
-  private symbolicTensor(type: A.TensorTypeExpr, scope: Scope, span: Span): Val {
-    const shape = type.dims.map((d, i): Dim => {
-      if (d.kind === "DimAny") return sym(`_${i}`);
-      if (d.kind === "DimRest") return sym(d.name ?? `rest${i}`);
-      if (d.expr.kind === "Name" && !scope.lookup(d.expr.name)) {
-        scope.define(d.expr.name, int(sym(d.expr.name)), d.span);
-        return sym(d.expr.name);
-      }
-      return this.checkedDim(this.evalExpr(d.expr, scope, rootActivation()), d.span);
-    });
-    const dtype = (DTYPES as readonly string[]).includes(type.dtype) ? (type.dtype as DType) : "f32";
-    return {
-      kind: "tensor",
-      v: this.builder.input(`input_${this.builder.graph.inputs.length}`, dtype, shape, { span, scope: "" }),
-    };
-  }
-
-  private modelInputShape(type: A.TensorTypeExpr, scope: Scope, free: Map<string, Dim>): Dim[] {
-    return type.dims.map((d) => {
-      if (d.kind !== "Dim")
-        fail(ShapeCodes.BadDimension, "model inputs need every dimension spelled out (no `...`, `*N` or `_`)", d.span);
-      if (d.expr.kind === "Name" && !scope.lookup(d.expr.name)) {
-        const dim = free.get(d.expr.name) ?? sym(d.expr.name);
-        scope.define(d.expr.name, int(dim), d.span);
-        return dim;
-      }
-      return this.checkedDim(this.evalExpr(d.expr, scope, rootActivation()), d.span);
-    });
-  }
-
-  private checkedDim(v: Val, span: Span): Dim {
-    const d = expectDim(v, span, "a dimension");
-    if (isStatic(d) && (d < 0 || d > 2 ** 40))
-      fail(ShapeCodes.BadDimension, `dimension ${d} is ${d < 0 ? "negative" : "too large"}`, span);
-    return d;
-  }
-
-  private bindOutputs(m: A.ModelDecl, result: Val, scope: Scope): void {
-    const values = m.outputs.length === 1 ? [result] : result.kind === "tuple" ? result.items : [result];
-    if (values.length !== m.outputs.length)
-      fail(
-        ShapeCodes.TypeMismatch,
-        `model ${m.name.name} declares ${m.outputs.length} outputs but returns ${values.length} values`,
-        m.span,
-      );
-    m.outputs.forEach((o, i) => {
-      const v = values[i];
-      matchType(this, o.type, v, scope, o.span, false, `output ${o.name?.name ?? i}`);
-      this.builder.output(o.name?.name ?? `output_${i}`, expectTensor(v, o.span, "a model output"), o.span);
-    });
-  }
-
   // ---- configuration and signatures ----
 
-  private bindConfig(
+  bindConfig(
     params: readonly A.ParamDecl[],
     scope: Scope,
     overrides: Map<string, { expr: A.Expr; span: Span }> | undefined,
@@ -376,13 +207,7 @@ export class Elaborator {
 
   // ---- calls ----
 
-  private instantiate(
-    decl: A.BlockDecl,
-    args: CallArg[],
-    path: string,
-    span: Span,
-    parent?: LayerInstance,
-  ): LayerInstance {
+  instantiate(decl: A.BlockDecl, args: CallArg[], path: string, span: Span, parent?: LayerInstance): LayerInstance {
     const scope = new Scope(this.globals);
     const config = this.bindConfig(
       decl.config,
@@ -437,107 +262,6 @@ export class Elaborator {
     }
   }
 
-  /**
-   * A layer declared but never called is a warning, and still owns weights (official modules often hold unused
-   * submodules, and their checkpoints the tensors). Its body runs once on placeholder inputs so those weights are
-   * declared; the dead nodes are removed later and the weights are reported as unused rather than missing. A body
-   * that cannot run on placeholders (an assert on its input sizes, say) declares nothing: the warning says so, and
-   * the elaboration of that body is undone.
-   */
-  private declareUncalledLayers(): { diagnostics: Diagnostic[]; uncalledLayers: string[] } {
-    const diagnostics: Diagnostic[] = [];
-    const uncalledLayers: string[] = [];
-    for (const [path, layer] of this.layerRegistry) {
-      if (this.calledLayers.has(path)) continue;
-      // Layers of an uncalled layer's body are part of it, not uncalled layers of their own.
-      if (uncalledLayers.some((u) => path.startsWith(`${u}.`))) continue;
-      uncalledLayers.push(path);
-      this.showPrints = false; // its values are placeholders
-      this.recover = false;
-      const failure = this.undoOnFailure(() => {
-        const scope = new Scope(this.globals);
-        for (const [k, v] of layer.config) scope.define(k, v);
-        const args: CallArg[] = layer.decl.inputs.map((p) => ({
-          name: p.name.name,
-          value: this.placeholder(p, scope),
-          span: p.span,
-        }));
-        this.callLayer(layer, args, layer.span);
-      });
-      this.showPrints = true;
-      this.recover = true;
-      const unused = `layer '${path}' is declared but never called`;
-      if (!failure) {
-        diagnostics.push(
-          makeDiagnostic(
-            CheckCodes.UnusedLayer,
-            `${unused}; its weights are still expected from a checkpoint, and reported as unused`,
-            layer.span,
-          ),
-        );
-        continue;
-      }
-      diagnostics.push(
-        makeDiagnostic(
-          CheckCodes.UnusedLayer,
-          `${unused}, and its body cannot run without real inputs, so it declares no weights`,
-          layer.span,
-          {
-            related: failure.span
-              ? [{ message: `on placeholder inputs: ${failure.code} ${failure.message}`, span: failure.span }]
-              : [],
-            hint: `call it, or remove it; a checkpoint's tensors under '${path}.' then match no weight: leave them out with \`weights { drop_regex "${path.replace(/\./g, "[.]")}[.].*" }\``,
-          },
-        ),
-      );
-    }
-    return { diagnostics, uncalledLayers };
-  }
-
-  /** Runs `work`; if it fails with a diagnostic, removes what it added to the graph and returns the diagnostic. */
-  private undoOnFailure(work: () => void): Diagnostic | undefined {
-    const graph = this.builder.graph;
-    const [nodes, params, taps] = [graph.nodes.length, graph.params.length, graph.taps.length];
-    const [paramPaths, layers, called, tapNames] = [
-      new Set(this.params.keys()),
-      new Set(this.layerRegistry.keys()),
-      new Set(this.calledLayers),
-      new Set(this.tapNames),
-    ];
-    try {
-      work();
-      return undefined;
-    } catch (e) {
-      if (!(e instanceof DiagnosticError)) throw e;
-      graph.nodes.length = nodes;
-      graph.params.length = params;
-      graph.taps.length = taps;
-      for (const p of [...this.params.keys()]) if (!paramPaths.has(p)) this.params.delete(p);
-      for (const l of [...this.layerRegistry.keys()]) if (!layers.has(l)) this.layerRegistry.delete(l);
-      for (const l of [...this.calledLayers]) if (!called.has(l)) this.calledLayers.delete(l);
-      for (const t of [...this.tapNames]) if (!tapNames.has(t)) this.tapNames.delete(t);
-      return e.diagnostics[0];
-    }
-  }
-
-  /** A zero tensor (or the default) fitting a declared input, with unbound dims and runs of dims set to 1. */
-  private placeholder(p: A.ParamDecl, scope: Scope): Val {
-    if (p.default) return this.evalExpr(p.default, scope, rootActivation());
-    if (p.type.kind !== "TensorType")
-      fail(
-        CheckCodes.MissingArgument,
-        `layer input '${p.name.name}' needs a default so the uncalled layer's weights can be declared`,
-        p.span,
-      );
-    const shape = p.type.dims.flatMap((d) => {
-      if (d.kind !== "Dim") return d.kind === "DimAny" ? [1] : [];
-      if (d.expr.kind === "Name" && !scope.lookup(d.expr.name)) return [1];
-      return [expectInt(this.evalExpr(d.expr, scope, rootActivation()), d.span, "a dimension")];
-    });
-    const dtype = (DTYPES as readonly string[]).includes(p.type.dtype) ? (p.type.dtype as DType) : "f32";
-    return { kind: "tensor", v: this.builder.constant(zeros(dtype, shape), { span: p.span, scope: "" }) };
-  }
-
   private bindInputs(params: readonly A.ParamDecl[], bound: Map<string, CallArg>, scope: Scope, owner: string): void {
     for (const p of params) {
       const a = bound.get(p.name.name);
@@ -557,7 +281,7 @@ export class Elaborator {
     );
   }
 
-  private runBody(body: readonly A.Stmt[], scope: Scope, act: Activation, span: Span): Val {
+  runBody(body: readonly A.Stmt[], scope: Scope, act: Activation, span: Span): Val {
     if (++this.depth > MAX_DEPTH)
       fail(
         ShapeCodes.RecursionLimit,
@@ -587,13 +311,13 @@ export class Elaborator {
   }
 
   /** Errors of failed statements, kept while elaboration goes on with the next statement. */
-  private readonly errors: Diagnostic[] = [];
+  readonly errors: Diagnostic[] = [];
   /** Off while an uncalled layer runs on placeholder inputs: its failure is a note of the layer's warning. */
-  private recover = true;
+  recover = true;
   /** On while a block is checked on symbolic sizes (checkBlock): weights may then have symbolic shapes. */
-  private symbolicSizes = false;
+  symbolicSizes = false;
   /** See ElaborateOptions.symbolicParams. */
-  private symbolicParams = false;
+  symbolicParams = false;
   /** A model parameter became a symbol: a step that needs its concrete value is not the user's error (NET2006 is). */
   private tookSymbols = false;
 
@@ -621,7 +345,7 @@ export class Elaborator {
   static readonly MAX_ERRORS = 50;
 
   /** Keeps errors, once per place and code: a statement in a loop or in a block used many times fails each time. */
-  private keep(diagnostics: readonly Diagnostic[]): void {
+  keep(diagnostics: readonly Diagnostic[]): void {
     for (const d of diagnostics)
       if (
         !(this.tookSymbols && SYMBOLIC_LIMITS.has(d.code)) &&
@@ -633,10 +357,10 @@ export class Elaborator {
   private exec(s: A.Stmt, scope: Scope, act: Activation): Signal {
     switch (s.kind) {
       case "Param":
-        this.declareParam(s, scope, act);
+        declareParam(this, s, scope, act);
         return;
       case "Layer":
-        this.declareLayer(s, scope, act);
+        declareLayer(this, s, scope, act);
         return;
       case "Let": {
         const v = this.evalExpr(s.value, scope, act);
@@ -733,7 +457,7 @@ export class Elaborator {
   static readonly MAX_PRINTED = 100;
   private printsDropped = 0;
   /** Off while an uncalled layer runs on placeholder inputs. */
-  private showPrints = true;
+  showPrints = true;
 
   readonly print = (text: string, span: Span): void => {
     if (!this.showPrints) return;
@@ -743,107 +467,6 @@ export class Elaborator {
         message: `${++this.printsDropped} more print${this.printsDropped === 1 ? "" : "s"} not shown`,
       };
   };
-
-  private declareParam(s: A.ParamStmt, scope: Scope, act: Activation): void {
-    if (act.kind === "fn")
-      fail(
-        CheckCodes.MisplacedStatement,
-        "a fn cannot own weights: declare the param in a block",
-        s.span,
-        [],
-        "turn the fn into a block and instantiate it with `layer`",
-      );
-    if (s.type.kind !== "TensorType")
-      fail(ShapeCodes.TypeMismatch, "a param needs a tensor type such as f32[768, 96]", s.type.span);
-    const dtype = this.dtypeOf(s.type.dtype, s.type.span);
-    const shape = s.type.dims.flatMap((d) => {
-      if (d.kind === "DimRest" && d.name) {
-        // `*kernel` splices a list of ints bound in scope.
-        const list = this.lookup(d.name, d.span, scope);
-        return expectList(list, d.span, `*${d.name}`).map((x) => this.paramDim(x, d.span));
-      }
-      if (d.kind !== "Dim") fail(ShapeCodes.BadDimension, "a param needs every dimension spelled out", d.span);
-      return [this.paramDim(this.evalExpr(d.expr, scope, act), d.span)];
-    });
-    const segment = s.weightName ? this.weightName(s.weightName, scope, act) : s.name.name;
-    const path = act.path ? `${act.path}.${segment}` : segment;
-    const nameSpan = s.weightName?.span ?? s.name.span;
-    const first = act.declared.get(`param:${path}`);
-    if (first) {
-      // The same statement again is a loop declaring one fixed name on every pass.
-      const again = first.start === nameSpan.start && first.file === nameSpan.file;
-      fail(
-        CheckCodes.DuplicateDefinition,
-        `weight '${path}' is declared twice`,
-        nameSpan,
-        [
-          {
-            message: again ? "first declared here, by an earlier pass of the loop" : "first declared here",
-            span: first,
-          },
-        ],
-        'the weights of one block need distinct names; in a loop, compute one per pass: `param w: ... named "w" + str(i)`',
-      );
-    }
-    act.declared.set(`param:${path}`, nameSpan);
-    let v = this.params.get(path);
-    if (v) {
-      if (v.dtype !== dtype || !dimsEqual(v.shape, shape))
-        fail(
-          ShapeCodes.ShapeMismatch,
-          `param ${path} is declared again with ${dtype}${shapeToString(shape)}, first as ${v.dtype}${shapeToString(v.shape)}`,
-          s.span,
-          provenance(v),
-        );
-    } else {
-      const init = s.init ? constantFromList(this.evalExpr(s.init, scope, act), s.init.span, dtype) : undefined;
-      if (init && !dimsEqual(init.shape, shape))
-        fail(
-          ShapeCodes.ShapeMismatch,
-          `the initial value has shape ${shapeToString(init.shape)}, the param ${shapeToString(shape)}`,
-          s.init!.span,
-        );
-      const layerSpan = isStdlibFile(s.span.file) ? this.userLayerSpan(act.path) : undefined;
-      const staticShape = shape.filter(isStatic);
-      // A weight of symbolic size exists only while a block is checked on symbolic sizes: an input stands for it.
-      v =
-        staticShape.length === shape.length
-          ? this.builder.param(
-              {
-                path,
-                dtype,
-                shape: staticShape,
-                span: s.span,
-                unused: false,
-                init,
-                ...(layerSpan ? { layerSpan } : {}),
-              },
-              { span: s.span, scope: act.path },
-            )
-          : this.builder.input(path, dtype, shape, { span: s.span, scope: act.path });
-      this.params.set(path, v);
-    }
-    scope.define(s.name.name, { kind: "tensor", v }, s.name.span);
-  }
-
-  /** The innermost `layer` statement outside the standard library that encloses the layer at `path`. */
-  private userLayerSpan(path: string): Span | undefined {
-    const segments = path.split(".");
-    for (let n = segments.length; n > 0; n--) {
-      const span = this.layerRegistry.get(segments.slice(0, n).join("."))?.span;
-      if (span && !isStdlibFile(span.file)) return span;
-    }
-    return undefined;
-  }
-
-  /** `named <expr>`: one path segment, as torch's register_parameter requires (non-empty, no '.'). */
-  private weightName(e: A.Expr, scope: Scope, act: Activation): string {
-    const name = expectString(this.evalExpr(e, scope, act), e.span, "a weight name");
-    if (name === "") fail(ShapeCodes.BadWeightName, "the weight name is empty", e.span);
-    if (name.includes("."))
-      fail(ShapeCodes.BadWeightName, `the weight name ${JSON.stringify(name)} contains '.'`, e.span);
-    return name;
-  }
 
   private listElements = 0;
 
@@ -857,66 +480,6 @@ export class Elaborator {
         [],
         "nested ranges multiply: build large constants with full(...) or arange(...), or compute them in the graph",
       );
-  }
-
-  private paramDim(v: Val, span: Span): Dim {
-    if (this.symbolicSizes && v.kind === "int" && !isStatic(v.v)) return v.v;
-    const n = expectInt(v, span, "a param dimension");
-    if (n < 0 || n > 2 ** 34) fail(ShapeCodes.BadDimension, `param dimension ${n} is out of range`, span);
-    return n;
-  }
-
-  private declareLayer(s: A.LayerStmt, scope: Scope, act: Activation): void {
-    if (act.kind === "fn") fail(CheckCodes.MisplacedStatement, "a fn cannot own layers: use a block", s.span);
-    const keys = s.path.map((seg) =>
-      seg.kind === "Name"
-        ? seg.name
-        : String(expectInt(this.evalExpr(seg.expr, scope, act), seg.span, "a layer index")),
-    );
-    const rel = keys.join(".");
-    const path = act.path ? `${act.path}.${rel}` : rel;
-    if (act.declared.has(`layer:${path}`))
-      fail(CheckCodes.DuplicateDefinition, `layer '${rel}' is declared twice`, s.span);
-    act.declared.set(`layer:${path}`, s.span);
-    if (s.init.kind !== "Call")
-      fail(
-        ShapeCodes.TypeMismatch,
-        "a layer is declared from a block call, e.g. `layer fc = Linear(768, 10)`",
-        s.init.span,
-      );
-    const callee = this.evalExpr(s.init.callee, scope, act);
-    if (callee.kind !== "block")
-      fail(
-        ShapeCodes.TypeMismatch,
-        `a layer is made from a block, but ${exprText(s.init.callee)} is ${describeKind(callee)}`,
-        s.init.callee.span,
-      );
-    const layer =
-      this.layerRegistry.get(path) ??
-      this.instantiate(
-        callee.decl,
-        this.evalArgs(s.init.args, scope, act),
-        path,
-        s.span,
-        this.layerRegistry.get(act.path),
-      );
-    this.layerRegistry.set(path, layer);
-    this.observe?.(s.init.span, { kind: "layer", layer }, act.path);
-    // File the instance in the activation's namespace tree: `layer a.b[2]` makes a -> b -> "2".
-    let ns = act.layers;
-    let nsPath = act.path;
-    keys.forEach((k, i) => {
-      nsPath = nsPath ? `${nsPath}.${k}` : k;
-      if (i === keys.length - 1) return void ns.set(k, { kind: "layer", layer });
-      let next = ns.get(k);
-      if (next?.kind !== "ns") {
-        next = { kind: "ns", path: nsPath, entries: new Map() };
-        ns.set(k, next);
-      }
-      ns = next.entries;
-    });
-    const root = act.layers.get(keys[0])!;
-    scope.define(keys[0], root, s.path[0].span);
   }
 
   private bindPattern(p: A.Pattern, v: Val, scope: Scope, span: Span, how: "define" | "assign"): void {
@@ -953,7 +516,7 @@ export class Elaborator {
 
   // ---- expressions ----
 
-  private lookup(name: string, span: Span, scope: Scope): Val {
+  lookup(name: string, span: Span, scope: Scope): Val {
     const found = scope.lookup(name);
     if (found?.value.kind === "poison") throw new PoisonedValueError();
     if (found) return found.value;
@@ -1123,7 +686,7 @@ export class Elaborator {
     }
   }
 
-  private dtypeOf(name: string, span: Span): DType {
+  dtypeOf(name: string, span: Span): DType {
     if ((DTYPES as readonly string[]).includes(name)) return name as DType;
     fail(CheckCodes.UnknownName, `unknown element type '${name}'`, span, [], `element types: ${DTYPES.join(", ")}`);
   }
@@ -1133,34 +696,3 @@ export class Elaborator {
     return new Scope(parent);
   }
 }
-
-function zeros(dtype: DType, shape: number[]): HostTensor {
-  return {
-    dtype,
-    shape,
-    data: allocData(
-      dtype,
-      shape.reduce((a, b) => a * b, 1),
-    ),
-  };
-}
-
-function dimsEqual(a: readonly Dim[], b: readonly Dim[]): boolean {
-  return a.length === b.length && a.every((d, i) => dimEq(d, b[i]));
-}
-
-function mentions(type: A.TensorTypeExpr, name: string): boolean {
-  return type.dims.some((d) => d.kind === "Dim" && d.expr.kind === "Name" && d.expr.name === name);
-}
-
-/** Poisons what a failed statement would have bound: its definitions, and the variables it (or its branches) assigns. */
-/** Errors that elaborating on symbols can cause where concrete arguments would not: the block is not checked. */
-const SYMBOLIC_LIMITS = new Set(
-  [
-    ShapeCodes.NotCompileTime,
-    ShapeCodes.NotDivisible,
-    ShapeCodes.AssertionFailed,
-    ShapeCodes.TooLarge,
-    ShapeCodes.RecursionLimit,
-  ].map((c) => c.code),
-);

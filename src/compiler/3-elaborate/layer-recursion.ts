@@ -48,7 +48,9 @@ export function checkNotRecursive(layer: LayerInstance): void {
     const related = shown.map((p) => ({ message: `${p.path} is a ${p.decl.name.name}`, span: p.span }));
     fail(
       ShapeCodes.RecursionLimit,
-      `layer ${layer.path} is a ${name} declared inside a ${name} with the same configuration: the blocks would nest without end (${[...shown.map((p) => p.path.split(".").pop()), layer.path.split(".").pop()].join(" -> ")})`,
+      `layer ${layer.path} is a ${name} declared inside a ${name} with the same configuration: the blocks would ` +
+        `nest without end ` +
+        `(${[...shown.map((p) => p.path.split(".").pop()), layer.path.split(".").pop()].join(" -> ")})`,
       layer.span,
       related,
       "make the inner layer smaller (e.g. a depth that counts down to a base case under an `if`)",

@@ -16,7 +16,8 @@ export function resolveShape(x: IrValue, target: Dim[], span: Span): Dim[] {
   if (rest === undefined)
     fail(
       ShapeCodes.NotDivisible,
-      `reshape: ${shapeToString(x.shape)} cannot be viewed as ${shapeToString(target)} (${dimToString(dimProduct(x.shape))} elements are not a multiple of ${dimToString(known)})`,
+      `reshape: ${shapeToString(x.shape)} cannot be viewed as ${shapeToString(target)} ` +
+        `(${dimToString(dimProduct(x.shape))} elements are not a multiple of ${dimToString(known)})`,
       span,
     );
   return target.map((d) => (d === -1 ? rest : d));

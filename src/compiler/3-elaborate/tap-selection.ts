@@ -1,7 +1,8 @@
 // `--tap name,...`: intermediates chosen on the command line become extra graph outputs, as if a `tap` statement
 // named them, without editing the file. While the model is elaborated every tensor a block or model body binds is
 // offered under `<layer path>/<name>` (the model's own as `<name>`), every layer's tensor inputs as
-// `<layer path>/<input>` and its tensor result as `<layer path>`, and every `tap` under its name; the last value offered under a requested name is the one tapped
+// `<layer path>/<input>` and its tensor result as `<layer path>`, and every `tap` under its name; the last value
+// offered under a requested name is the one tapped
 // (the value after a loop, the last call of a layer called twice).
 import type * as A from "../../dsl/1-parse/ast.js";
 import { closestName } from "../../util/suggest.js";

@@ -105,11 +105,14 @@ function matchTensorType(
   const restAt = type.dims.findIndex((d) => d.kind === "DimRest");
   const fixed = type.dims.length - rests.length;
   const rankOk = rests.length ? t.shape.length >= fixed : t.shape.length === fixed;
-  const expected = `${type.dtype}[${type.dims.map((d) => (d.kind === "Dim" ? exprText(d.expr) : d.kind === "DimAny" ? "_" : d.name ? `*${d.name}` : "...")).join(", ")}]`;
+  const dimText = (d: A.TensorTypeExpr["dims"][number]) =>
+    d.kind === "Dim" ? exprText(d.expr) : d.kind === "DimAny" ? "_" : d.name ? `*${d.name}` : "...";
+  const expected = `${type.dtype}[${type.dims.map(dimText).join(", ")}]`;
   if (!rankOk)
     fail(
       ShapeCodes.RankMismatch,
-      `${what} should have shape ${expected} (rank ${rests.length ? `>= ${fixed}` : fixed}), got ${shapeToString(t.shape)}`,
+      `${what} should have shape ${expected} (rank ${rests.length ? `>= ${fixed}` : fixed}), got ` +
+        `${shapeToString(t.shape)}`,
       span,
       provenance(t),
     );
@@ -126,7 +129,8 @@ function matchTensorType(
         if (dims.length !== run.length || !dims.every((x, k) => dimEq(x, run[k])))
           fail(
             ShapeCodes.ShapeMismatch,
-            `${what} should have shape ${expected} with ${d.name} = ${shapeToString(dims)}, got ${shapeToString(t.shape)}`,
+            `${what} should have shape ${expected} with ${d.name} = ${shapeToString(dims)}, got ` +
+              `${shapeToString(t.shape)}`,
             span,
             provenance(t),
           );
@@ -139,13 +143,17 @@ function matchTensorType(
       return;
     }
     const want = expectDim(el.evalExpr(d.expr, scope, rootActivation()), d.span, "a dimension");
-    if (!dimEq(want, actual))
+    if (!dimEq(want, actual)) {
+      const written = exprText(d.expr);
+      const wantText = written === dimToString(want) ? written : `${written} = ${dimToString(want)}`;
       fail(
         ShapeCodes.ShapeMismatch,
-        `${what} should have shape ${expected}, got ${shapeToString(t.shape)}: dimension ${actualAt(i)} is ${dimToString(actual)}, expected ${exprText(d.expr) === dimToString(want) ? dimToString(want) : `${exprText(d.expr)} = ${dimToString(want)}`}`,
+        `${what} should have shape ${expected}, got ${shapeToString(t.shape)}: dimension ${actualAt(i)} is ` +
+          `${dimToString(actual)}, expected ${wantText}`,
         span,
         [...provenance(t), { message: "the expected shape is declared here", span: d.span }],
       );
+    }
   });
 }
 

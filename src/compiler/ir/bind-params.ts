@@ -73,7 +73,8 @@ function lazyDraw(info: ParamInfo, seed: number): LazyTensor {
       throw new DiagnosticError([
         makeDiagnostic(
           ShapeCodes.TooLarge,
-          `cannot hold the weight ${info.path} (${info.dtype}[${info.shape.join(", ")}], ${gib.toFixed(1)} GiB as f32) in memory to draw its values`,
+          `cannot hold the weight ${info.path} (${info.dtype}[${info.shape.join(", ")}], ${gib.toFixed(1)} GiB ` +
+            `as f32) in memory to draw its values`,
           info.span,
           {
             hint: "check its dimensions; `netc inspect` reports a model's size without materialising its weights",

@@ -2,7 +2,7 @@
 import type { Span } from "../../diagnostics/diagnostics.js";
 import type { DType, HostTensor } from "../../util/tensor.js";
 import type { Dim } from "./dim.js";
-import { inferOp } from "./infer.js";
+import { inferOp } from "./ops/index.js";
 import type { Graph, Node, OpAttrs, OpName, ParamInfo, Value } from "./ir.js";
 
 export interface NodeOrigin {

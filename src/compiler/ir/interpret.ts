@@ -6,7 +6,7 @@ import { f16BitsToNumber, type HostTensor, numberToF16Bits, numel } from "../../
 import { type Dim, dimSubstitute, dimToString, isStatic, shapeToString } from "./dim.js";
 import type { Graph, Node, Value } from "./ir.js";
 import { bindParams, paramsReadBy } from "./bind-params.js";
-import { evalOp } from "./interp/kernels.js";
+import { evalOp } from "./ops/index.js";
 import { lastUses, liveNodes } from "./liveness.js";
 import { symbolFactor } from "./symbols.js";
 import { KernelError } from "./interp/numeric.js";
@@ -64,7 +64,8 @@ function bindSymbols(
       if (v !== t.shape[i])
         fail(
           bad(
-            `the input ${name} has ${t.shape[i]} on axis ${i}, the model expects ${dimToString(d)}${isStatic(v) && !isStatic(d) ? ` = ${v}` : ""}`,
+            `the input ${name} has ${t.shape[i]} on axis ${i}, the model expects ` +
+              `${dimToString(d)}${isStatic(v) && !isStatic(d) ? ` = ${v}` : ""}`,
             name,
           ),
         );
@@ -103,7 +104,8 @@ export function interpret(
         fail(
           makeDiagnostic(
             IrCodes.VerifierFailed,
-            `${node.op} computed ${t.dtype}[${t.shape.join(", ")}] where the IR says ${v.dtype}${shapeToString(v.shape)}`,
+            `${node.op} computed ${t.dtype}[${t.shape.join(", ")}] where the IR says ` +
+              `${v.dtype}${shapeToString(v.shape)}`,
             node.span,
           ),
         );

@@ -1,7 +1,7 @@
 // Model statistics for `netc inspect`: parameters, op histogram and multiply-accumulate counts.
 import { type Dim, dimProduct, dimSubstitute, isStatic } from "./dim.js";
-import { type BinaryOp, elementwiseRow, type UnaryOp } from "./elementwise-ops.js";
-import type { Graph, Node, OpName } from "./ir.js";
+import type { Graph, Node, Value } from "./ir.js";
+import { macsOf } from "./ops/index.js";
 import { numel } from "../../util/tensor.js";
 
 export interface GraphStats {
@@ -18,57 +18,9 @@ function size(shape: readonly Dim[], ones: ReadonlyMap<string, Dim>): number {
   return isStatic(n) ? n : NaN;
 }
 
-type Size = (shape: readonly Dim[]) => number;
-type Macs<K extends OpName> = (n: Node<K>, size: Size) => number;
-
-const NONE = () => 0;
-
-/** Multiply-accumulates of every op but the elementwise ones (which have none): a missing entry does not compile. */
-const MACS: { readonly [K in Exclude<OpName, UnaryOp | BinaryOp>]: Macs<K> } = {
-  matmul: (n, size) => {
-    const a = n.inputs[0].shape;
-    return size(n.outputs[0].shape) * size([a[a.length - 1]]);
-  },
-  conv: (n, size) => size(n.outputs[0].shape) * size(n.inputs[1].shape.slice(1)),
-  attention: (n, size) => {
-    const [q, k, v] = n.inputs;
-    const scores = size(q.shape.slice(0, -1)) * size([k.shape[k.shape.length - 2]]);
-    return scores * (size([q.shape[q.shape.length - 1]]) + size([v.shape[v.shape.length - 1]]));
-  },
-  // Every step multiplies the input and the previous h by the 4H gate rows: T * N * 4H * (I + H).
-  lstm: (n, size) => {
-    const [x, wIh, wHh] = n.inputs;
-    return size(x.shape.slice(0, 2)) * size(wIh.shape) + size(x.shape.slice(0, 2)) * size(wHh.shape);
-  },
-  input: NONE,
-  param: NONE,
-  const: NONE,
-  where: NONE,
-  cast: NONE,
-  clip: NONE,
-  reduce: NONE,
-  argmax: NONE,
-  softmax: NONE,
-  layer_norm: NONE,
-  batch_norm: NONE,
-  transpose: NONE,
-  reshape: NONE,
-  expand: NONE,
-  slice: NONE,
-  concat: NONE,
-  pad: NONE,
-  gather: NONE,
-  gather_elements: NONE,
-  max_pool: NONE,
-  avg_pool: NONE,
-  resize: NONE,
-  topk: NONE,
-  sample_linear: NONE,
-};
-
 function nodeMacs(n: Node, ones: ReadonlyMap<string, Dim>): number {
-  if (elementwiseRow(n.op)) return 0;
-  return (MACS[n.op as keyof typeof MACS] as Macs<OpName>)(n, (shape) => size(shape, ones));
+  const shapes = (values: readonly Value[]) => values.map((v) => v.shape);
+  return macsOf(n.op, n.attrs, shapes(n.inputs), shapes(n.outputs), (shape) => size(shape, ones));
 }
 
 export function graphStats(graph: Graph): GraphStats {

@@ -4,7 +4,8 @@ import { IrCodes, makeDiagnostic } from "../../diagnostics/codes.js";
 import type { Diagnostic, Span } from "../../diagnostics/diagnostics.js";
 import { numel } from "../../util/tensor.js";
 import { shapeEq, shapeToString } from "./dim.js";
-import { InferError, inferOp, type TensorType } from "./infer.js";
+import { InferError, type TensorType } from "./infer.js";
+import { inferOp } from "./ops/index.js";
 import type { Graph, Node } from "./ir.js";
 
 export interface VerifyOptions {

@@ -54,7 +54,9 @@ export interface BlockDecl extends NodeBase {
   body: Stmt[];
 }
 
-/** A weightless function: `fn gelu(x: f32[*S]) -> f32[*S] { ... }`. Parameters may be tensors or compile-time values. */
+/**
+ * A weightless function: `fn gelu(x: f32[*S]) -> f32[*S] { ... }`. Parameters may be tensors or compile-time values.
+ */
 export interface FnDecl extends NodeBase {
   kind: "Fn";
   name: Ident;

@@ -20,7 +20,9 @@ function tokenSpan(file: string, t: IToken): Span {
   return { file, start, end, line: t.startLine ?? 1, col: t.startColumn ?? 1 };
 }
 
-/** Deepest nesting of syntax nodes (operator chains and `else if` chains included) that later phases are asked to walk. */
+/**
+ * Deepest nesting of syntax nodes (operator chains and `else if` chains included) that later phases are asked to walk.
+ */
 export const MAX_EXPRESSION_DEPTH = 256;
 
 export function parseSource(file: string, text: string): ParseResult {
@@ -102,7 +104,9 @@ function runParser<T>(
   }
 }
 
-/** Recovery can fail twice at one token (in a rule, then in the loop around it); the first message is the one to keep. */
+/**
+ * Recovery can fail twice at one token (in a rule, then in the loop around it); the first message is the one to keep.
+ */
 function oneErrorPerToken(errors: readonly IRecognitionException[]): IRecognitionException[] {
   return errors.filter(
     (e, i) =>
@@ -120,7 +124,9 @@ function unknownEscapes(file: string, t: IToken): Diagnostic[] {
       col: (t.startColumn ?? 1) + unknown.offset,
     };
     return makeDiagnostic(SyntaxCodes.UnknownEscape, `unknown escape '${unknown.text}' in a string`, span, {
-      hint: `write \\\\${unknown.text.slice(1)} for a backslash followed by ${unknown.text.slice(1)}, or use a raw string r"...", which keeps backslashes as written (as regular expressions want)`,
+      hint:
+        `write \\\\${unknown.text.slice(1)} for a backslash followed by ${unknown.text.slice(1)}, or use a ` +
+        `raw string r"...", which keeps backslashes as written (as regular expressions want)`,
     });
   });
 }
@@ -157,7 +163,8 @@ function tooDeep(items: readonly unknown[]): Diagnostic | undefined {
       const span = (node as { span: Span }).span;
       return makeDiagnostic(
         SyntaxCodes.TooDeep,
-        `this is nested more than ${MAX_EXPRESSION_DEPTH} levels deep (each operator of a chain and each \`else if\` is a level)`,
+        `this is nested more than ${MAX_EXPRESSION_DEPTH} levels deep (each operator of a chain and each \`else ` +
+          `if\` is a level)`,
         span,
       );
     }

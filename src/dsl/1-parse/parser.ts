@@ -30,7 +30,9 @@ export class NestingTooDeep extends Error {
   }
 }
 
-/** Past this many syntax errors the parse stops: one bad token early on must not flood the terminal (or take minutes). */
+/**
+ * Past this many syntax errors the parse stops: one bad token early on must not flood the terminal (or take minutes).
+ */
 export const MAX_SYNTAX_ERRORS = 50;
 
 /** Ends a parse that has reported MAX_SYNTAX_ERRORS errors. */
@@ -119,7 +121,9 @@ export class NetParser extends EmbeddedActionsParser {
     }
   }
 
-  /** `(` and `[` opened before the current token, back to the start of its statement (`{`, `}` or `;`), and not closed. */
+  /**
+   * `(` and `[` opened before the current token, back to the start of its statement (`{`, `}` or `;`), and not closed.
+   */
   private unclosedBrackets(): number {
     let [unclosed, closers] = [0, 0];
     for (let k = 0; ; k--) {
@@ -1191,9 +1195,12 @@ const EXPRESSION_RULES = new Set([
 function ruleContext(rule: string): string {
   if (EXPRESSION_RULES.has(rule)) return "where an expression was expected";
   const what: Record<string, string> = {
-    stmt: "where a statement was expected (param, layer, let, if, for, return, tap, assert, print, weights or an assignment)",
+    stmt:
+      "where a statement was expected (param, layer, let, if, for, return, tap, assert, print, weights or " +
+      "an assignment)",
     assignStmt:
-      "where '=', '+=', '-=', '*=' or '/=' was expected (a statement starts with param, layer, let, if, for, return, tap, assert, print, weights or a name)",
+      "where '=', '+=', '-=', '*=' or '/=' was expected (a statement starts with param, layer, let, if, for, " +
+      "return, tap, assert, print, weights or a name)",
     typeExpr: "where a type was expected (e.g. f32[B, 3], int, list<int>)",
     dimExpr: "where a dimension was expected",
     pattern: "where a name or a tuple of names was expected",

@@ -6,7 +6,9 @@ import type { SourceText } from "./source.js";
 export interface PrintContext {
   source: SourceText;
   comments: CommentPlacement;
-  /** Parentheses that only help the reader (`-(-a)`, `(x / d) @ w`); off when they would nest past the parser's limit. */
+  /**
+   * Parentheses that only help the reader (`-(-a)`, `(x / d) @ w`); off when they would nest past the parser's limit.
+   */
   clarify: boolean;
 }
 

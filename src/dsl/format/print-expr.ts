@@ -1,5 +1,6 @@
 // Expressions, with the fewest parentheses that keep the tree (a child is parenthesized only when it binds
-// more loosely than the grammar allows in its position), plus a few that keep it readable (mixesUnclearly, negatedLevel).
+// more loosely than the grammar allows in its position), plus a few that keep it readable (mixesUnclearly,
+// negatedLevel).
 import type * as A from "../1-parse/ast.js";
 import { encodeString } from "../1-parse/strings.js";
 import { bracketed, type Doc, group, indent, line, softline } from "./doc.js";

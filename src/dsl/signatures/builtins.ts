@@ -64,7 +64,8 @@ export const BUILTIN_SIGNATURES = {
   },
   reduce: {
     ...sig(
-      'einops.reduce: rearrange and reduce the axes the output lacks with mean, sum, max, min or prod, e.g. reduce(x, "b c h w -> b c", "mean")',
+      "einops.reduce: rearrange and reduce the axes the output lacks with mean, sum, max, min or prod, e.g. " +
+        'reduce(x, "b c h w -> b c", "mean")',
       "tensor: tensor",
       "pattern: string",
       "reduction: string",

@@ -70,7 +70,10 @@ export function signatureText(name: string, sig: Signature): string {
   const shown = sig.params.map(
     (p) => `${p.name}${p.optional ? "?" : ""}${p.default === undefined ? "" : ` = ${p.default}`}`,
   );
-  return `${name}(${shown.join(", ")}${sig.variadic === undefined ? "" : ", ..."}${sig.namedRest ? ", name = value, ..." : ""})`;
+  return (
+    `${name}(${shown.join(", ")}${sig.variadic === undefined ? "" : ", ..."}` +
+    `${sig.namedRest ? ", name = value, ..." : ""})`
+  );
 }
 
 /**

@@ -101,7 +101,9 @@ export function tritonConfig(model: TritonModel): string {
     );
   const other = model.instance === "gpu" ? "KIND_CPU" : "KIND_GPU";
   lines.push(
-    `# One instance on each GPU; for a server without a GPU write kind: ${other === "KIND_CPU" ? "KIND_CPU" : "KIND_GPU"} (netc export triton --instance ${model.instance === "gpu" ? "cpu" : "gpu"}).`,
+    `# One instance on each GPU; for a server without a GPU write kind: ` +
+      `${other === "KIND_CPU" ? "KIND_CPU" : "KIND_GPU"} (netc export triton --instance ` +
+      `${model.instance === "gpu" ? "cpu" : "gpu"}).`,
     "instance_group [",
     "  {",
     "    count: 1",

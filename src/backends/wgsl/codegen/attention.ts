@@ -30,7 +30,8 @@ export function attentionKernel(w: KernelWriter, k: KernelOf<"attention">): Kern
   const batchOf = (shape: number[]) => broadcastIndex(batchShape, shape.slice(0, -2), "bi");
   const scoreAt = `(bi * ${u(sq)} + qi) * ${u(sk)} + j`;
   const score = (dot: string) =>
-    `${dot} * ${f32Literal(scale)}${bias ? ` + ${w.read(bias, broadcastIndex([...batchShape, sq, sk], shapeOf(bias), scoreAt))}` : ""}`;
+    `${dot} * ${f32Literal(scale)}` +
+    `${bias ? ` + ${w.read(bias, broadcastIndex([...batchShape, sq, sk], shapeOf(bias), scoreAt))}` : ""}`;
   const setup = `  let qBase = ${batchOf(qs)} * ${u(sq * d)} + qi * ${u(d)};
   let kBase = ${batchOf(ks)} * ${u(sk * d)};
   let vBase = ${batchOf(vs)} * ${u(sk * dv)};
@@ -39,21 +40,26 @@ export function attentionKernel(w: KernelWriter, k: KernelOf<"attention">): Kern
   var running = ${LOWEST};
   var total = 0.0f;`;
   const loadQuery = `for (var c = 0u; c < ${u(d)}; c = c + 1u) { query[c] = ${w.read(q, "qBase + c")}; }`;
-  const store = `for (var c = 0u; c < ${u(dv)}; c = c + 1u) { emit((bi * ${u(sq)} + qi) * ${u(dv)} + c, out[c] / total); }`;
+  const outAt = `(bi * ${u(sq)} + qi) * ${u(dv)} + c`;
+  const store = `for (var c = 0u; c < ${u(dv)}; c = c + 1u) { emit(${outAt}, out[c] / total); }`;
   if (batch * sq * sk * (d + dv) < TILED_FROM) {
+    // Read in the order the body uses them (each read may declare a binding).
+    const keyAt = w.read(key, `kBase + j * ${u(d)} + c`);
+    const scored = score("dot");
+    const value = w.read(v, `vBase + j * ${u(dv)} + c`);
     const body = `  let bi = i / ${u(sq)};
   let qi = i % ${u(sq)};
 ${setup}
   ${loadQuery}
   for (var j = 0u; j < ${u(sk)}; j = j + 1u) {
     var dot = 0.0f;
-    for (var c = 0u; c < ${u(d)}; c = c + 1u) { dot = dot + query[c] * ${w.read(key, `kBase + j * ${u(d)} + c`)}; }
-    let s = ${score("dot")};
+    for (var c = 0u; c < ${u(d)}; c = c + 1u) { dot = dot + query[c] * ${keyAt}; }
+    let s = ${scored};
     let peak = max(running, s);
     let correction = exp(running - peak);
     let p = exp(s - peak);
     total = total * correction + p;
-    for (var c = 0u; c < ${u(dv)}; c = c + 1u) { out[c] = out[c] * correction + p * ${w.read(v, `vBase + j * ${u(dv)} + c`)}; }
+    for (var c = 0u; c < ${u(dv)}; c = c + 1u) { out[c] = out[c] * correction + p * ${value}; }
     running = peak;
   }
   ${store}`;

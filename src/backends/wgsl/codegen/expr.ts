@@ -1,24 +1,28 @@
 // Bodies of `fn vN(i: u32) -> T`: the element at flat index i of an inlined node's value, computed from its
 // inputs' elements. Layout ops are pure index maps; gathers and linear sampling read their index input first.
-import { callPerOp, type Node, type PerOp } from "../../../compiler/ir/ir.js";
+// ../ops.ts places each in the WGSL lowering table.
+import type { Node } from "../../../compiler/ir/ir.js";
 import { normAxis } from "../../../compiler/ir/infer.js";
 import { scalarOf, toNumbers } from "../../../compiler/ir/interp/numeric.js";
 import { shapeOf } from "../prepare.js";
 import { broadcastIndex, coord, linear, numelOf, u } from "./indexing.js";
 import { stridesOf } from "../../../util/tensor.js";
-import { isScalarOp } from "../ops.js";
-import { operandShape, scalarExpr } from "./scalar-ops.js";
 import { f32Literal, literal } from "./scalar-types.js";
 import type { KernelWriter } from "./writer.js";
 
 const ret = (expr: string) => `  return ${expr};`;
+
+export const reshapeBody = (node: Node<"reshape">, w: KernelWriter): string => ret(w.read(node.inputs[0], "i"));
+
+export const expandBody = (node: Node<"expand">, w: KernelWriter): string =>
+  ret(w.read(node.inputs[0], broadcastIndex(shapeOf(node.outputs[0]), shapeOf(node.inputs[0]), "i")));
 
 /** Splits a shape around `axis` into element counts [outer, n, inner]. */
 export function around(shape: readonly number[], axis: number): [number, number, number] {
   return [numelOf(shape.slice(0, axis)), shape[axis], numelOf(shape.slice(axis + 1))];
 }
 
-function transposeBody(node: Node<"transpose">, w: KernelWriter): string {
+export function transposeBody(node: Node<"transpose">, w: KernelWriter): string {
   const { perm } = node.attrs;
   const [x] = node.inputs;
   const out = shapeOf(node.outputs[0]);
@@ -34,7 +38,7 @@ function transposeBody(node: Node<"transpose">, w: KernelWriter): string {
   );
 }
 
-function sliceBody(node: Node<"slice">, w: KernelWriter): string {
+export function sliceBody(node: Node<"slice">, w: KernelWriter): string {
   const a = node.attrs;
   const [x] = node.inputs;
   const out = shapeOf(node.outputs[0]);
@@ -48,7 +52,7 @@ function sliceBody(node: Node<"slice">, w: KernelWriter): string {
   return ret(w.read(x, a.start === 0 ? index : `${index} + ${u(a.start * xs[axis])}`));
 }
 
-function concatBody(node: Node<"concat">, w: KernelWriter): string {
+export function concatBody(node: Node<"concat">, w: KernelWriter): string {
   const out = shapeOf(node.outputs[0]);
   const axis = normAxis(node.attrs.axis, out.length);
   const [, n, inner] = around(out, axis);
@@ -67,7 +71,7 @@ function concatBody(node: Node<"concat">, w: KernelWriter): string {
   return lines.join("\n");
 }
 
-function padBody(node: Node<"pad">, w: KernelWriter): string {
+export function padBody(node: Node<"pad">, w: KernelWriter): string {
   const a = node.attrs;
   const [x] = node.inputs;
   const xShape = shapeOf(x);
@@ -93,7 +97,7 @@ function padBody(node: Node<"pad">, w: KernelWriter): string {
 /** A possibly negative i64 index along an axis of length n, as a u32 position. */
 const position = (k: string, n: number) => `u32(select(${k}, ${k} + ${n}i, ${k} < 0i))`;
 
-function gatherBody(node: Node<"gather">, w: KernelWriter): string {
+export function gatherBody(node: Node<"gather">, w: KernelWriter): string {
   const [x, idx] = node.inputs;
   const xShape = shapeOf(x);
   const axis = normAxis(node.attrs.axis, xShape.length);
@@ -107,7 +111,7 @@ function gatherBody(node: Node<"gather">, w: KernelWriter): string {
   ].join("\n");
 }
 
-function gatherElementsBody(node: Node<"gather_elements">, w: KernelWriter): string {
+export function gatherElementsBody(node: Node<"gather_elements">, w: KernelWriter): string {
   const [x, idx] = node.inputs;
   const out = shapeOf(node.outputs[0]);
   const axis = normAxis(node.attrs.axis, out.length);
@@ -119,7 +123,7 @@ function gatherElementsBody(node: Node<"gather_elements">, w: KernelWriter): str
   ].join("\n");
 }
 
-function sampleLinearBody(node: Node<"sample_linear">, w: KernelWriter): string {
+export function sampleLinearBody(node: Node<"sample_linear">, w: KernelWriter): string {
   const [x, pos] = node.inputs;
   const xShape = shapeOf(x);
   const posShape = shapeOf(pos);
@@ -141,7 +145,7 @@ function sampleLinearBody(node: Node<"sample_linear">, w: KernelWriter): string 
 }
 
 /** Separable linear resampling of the spatial axes: 2^k taps of x, weighted by the fractional positions. */
-function resizeBody(node: Node<"resize">, w: KernelWriter): string {
+export function resizeBody(node: Node<"resize">, w: KernelWriter): string {
   const { sizes, alignCorners } = node.attrs;
   const [x] = node.inputs;
   const spatial = shapeOf(x).slice(2);
@@ -171,29 +175,4 @@ function resizeBody(node: Node<"resize">, w: KernelWriter): string {
     return `${weight} * ${w.read(x, `nc * ${u(numelOf(spatial))} + ${at}`)}`;
   });
   return [...lines, ret(taps.join(" + "))].join("\n");
-}
-
-const BODIES: PerOp<[KernelWriter], string> = {
-  reshape: (node, w) => ret(w.read(node.inputs[0], "i")),
-  expand: (node, w) =>
-    ret(w.read(node.inputs[0], broadcastIndex(shapeOf(node.outputs[0]), shapeOf(node.inputs[0]), "i"))),
-  transpose: transposeBody,
-  slice: sliceBody,
-  concat: concatBody,
-  pad: padBody,
-  gather: gatherBody,
-  gather_elements: gatherElementsBody,
-  sample_linear: sampleLinearBody,
-  resize: resizeBody,
-};
-
-export function inlineBody(w: KernelWriter, node: Node): string {
-  if (isScalarOp(node.op)) {
-    const out = shapeOf(node.outputs[0]);
-    const operands = node.inputs.map((v, k) => w.read(v, broadcastIndex(out, operandShape(node, k), "i")));
-    return ret(scalarExpr(node, operands, w.use));
-  }
-  const body = callPerOp(BODIES, node, w);
-  if (body === undefined) throw new Error(`${node.op} cannot be inlined (a compiler bug)`);
-  return body;
 }

@@ -37,11 +37,12 @@ export function matmulKernel(w: KernelWriter, k: KernelOf<"matmul">): KernelModu
   const bAt = (row: string, col: string) =>
     `${broadcastIndex(batchShape, bs.slice(0, -2), "bi")} * ${u(kk * n)} + ${row} * ${u(n)} + ${col}`;
   if (batch * m * n * kk < TILED_FROM || m < TILED_MIN_SIDE || n < TILED_MIN_SIDE) {
+    const product = `${w.read(a, aAt("row", "c"))} * ${w.read(b, bAt("c", "col"))}`;
     const body = `  let bi = i / ${u(m * n)};
   let row = i / ${u(n)} % ${u(m)};
   let col = i % ${u(n)};
   var acc = ${zeroOf(t)};
-  for (var c = 0u; c < ${u(kk)}; c = c + 1u) { acc = acc + ${w.read(a, aAt("row", "c"))} * ${w.read(b, bAt("c", "col"))}; }
+  for (var c = 0u; c < ${u(kk)}; c = c + 1u) { acc = acc + ${product}; }
   emit(i, acc);`;
     const { main, workgroups } = perElementMain(w, batch * m * n, body);
     return w.finish(

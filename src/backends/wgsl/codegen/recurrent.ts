@@ -22,9 +22,12 @@ export function lstmKernel(w: KernelWriter, k: KernelOf<"lstm">): KernelModule {
   const gate = (g: number) => {
     const row = `${u(g * hidden)} + unit`;
     const biases = bias ? `${w.read(bih, row)} + ${w.read(bhh, row)}` : "0.0f";
+    const xAt = w.read(x, `(t * ${u(batch)} + n) * ${u(inputs)} + c`);
+    const input = `${xAt} * ${w.read(wih, `(${row}) * ${u(inputs)} + c`)}`;
+    const recurrent = `state[now + c] * ${w.read(whh, `(${row}) * ${u(hidden)} + c`)}`;
     return `    var z${g} = ${biases};
-    for (var c = 0u; c < ${u(inputs)}; c = c + 1u) { z${g} = z${g} + ${w.read(x, `(t * ${u(batch)} + n) * ${u(inputs)} + c`)} * ${w.read(wih, `(${row}) * ${u(inputs)} + c`)}; }
-    for (var c = 0u; c < ${u(hidden)}; c = c + 1u) { z${g} = z${g} + state[now + c] * ${w.read(whh, `(${row}) * ${u(hidden)} + c`)}; }`;
+    for (var c = 0u; c < ${u(inputs)}; c = c + 1u) { z${g} = z${g} + ${input}; }
+    for (var c = 0u; c < ${u(hidden)}; c = c + 1u) { z${g} = z${g} + ${recurrent}; }`;
   };
   const g = grid(batch, w.ctx.maxWorkgroupsPerDimension);
   const main = `var<workgroup> state: array<f32, ${2 * hidden}>;

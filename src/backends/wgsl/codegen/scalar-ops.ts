@@ -1,6 +1,7 @@
-// The per-element expression of every elementwise IR op (unary, binary, where, cast, clip) as WGSL, following
+// The per-element expression of every scalar IR op (unary, binary, where, cast, clip, batch_norm) as WGSL, following
 // semantics.md: i8/u8 wrap after integer arithmetic, f16/bf16 results are rounded to their precision.
 import {
+  type BinaryRow,
   type DecompositionExpr,
   elementwiseRow,
   type UnaryRow,
@@ -102,7 +103,7 @@ export function castExpr(x: string, from: DType, to: DType, use: (h: string) => 
   return from === to ? out : narrow(to, out, use);
 }
 
-function clipExpr(x: string, dtype: DType, attrs: OpAttrs["clip"]): string {
+export function clipExpr(x: string, dtype: DType, attrs: OpAttrs["clip"]): string {
   const float = exprTypeOf(dtype) === "f32";
   const bound = (v: number) => (float ? f32Literal(v) : i32Literal(Math.trunc(v)));
   let out = x;
@@ -111,34 +112,31 @@ function clipExpr(x: string, dtype: DType, attrs: OpAttrs["clip"]): string {
   return out;
 }
 
-/**
- * The shape operand `k` of a scalar op broadcasts from: its own, except batch_norm's per-channel parameters, which
- * line up with axis 1 of x (as [C, 1, ..., 1]) rather than with its last axis.
- */
-export function operandShape(node: Node, k: number): number[] {
-  const shape = node.inputs[k].shape as number[];
-  if (node.op !== "batch_norm" || k === 0) return shape;
-  return [shape[0], ...new Array<number>(node.inputs[0].shape.length - 2).fill(1)];
+/** batch_norm per element: (x - mean) / sqrt(var + eps) * scale + bias. */
+export function batchNormExpr(
+  node: Node<"batch_norm">,
+  [x, scale, bias, mean, variance]: readonly string[],
+  use: (helper: string) => void,
+): string {
+  return narrow(
+    node.outputs[0].dtype,
+    `((${x} - ${mean}) / sqrt(${variance} + ${f32Literal(node.attrs.eps)}) * ${scale} + ${bias})`,
+    use,
+  );
 }
 
-/** The element expression of a scalar op given its operands' element expressions (evaluated once each by WGSL). */
-export function scalarExpr(node: Node, operands: readonly string[], use: (helper: string) => void): string {
+/** The element expression of an elementwise op by its registry row (its WGSL expression, or its decomposition). */
+export function elementwiseExpr(
+  // biome-ignore lint/suspicious/noExplicitAny: rows of every elementwise op, each with its own attribute type
+  row: UnaryRow<any> | BinaryRow,
+  node: Node,
+  operands: readonly string[],
+  use: (helper: string) => void,
+): string {
   const out = node.outputs[0].dtype;
   const inType = node.inputs[0].dtype;
   const float = exprTypeOf(inType) === "f32";
-  if (node.op === "cast") return castExpr(operands[0], inType, node.attrs.to, use);
-  if (node.op === "where") return `select(${operands[2]}, ${operands[1]}, ${operands[0]})`;
-  if (node.op === "clip") return clipExpr(operands[0], out, node.attrs);
-  if (node.op === "batch_norm") {
-    const [x, scale, bias, mean, variance] = operands;
-    return narrow(
-      out,
-      `((${x} - ${mean}) / sqrt(${variance} + ${f32Literal(node.attrs.eps)}) * ${scale} + ${bias})`,
-      use,
-    );
-  }
-  const row = elementwiseRow(node.op);
-  if (!row || (row.wgsl === "none" && !row.decompose))
+  if (row.wgsl === "none" && !row.decompose)
     throw new Error(`${node.op} is not a scalar op of the WGSL backend (a compiler bug)`);
   const call = (helper: WgslHelper, ...args: string[]) => {
     use(helper);

@@ -6,9 +6,9 @@ import type { BindingEntry } from "../../../runtime/manifest.js";
 import type { ValueLayout } from "../memory.js";
 import type { PlannedKernel } from "../plan.js";
 import { shapeOf } from "../prepare.js";
-import { inlineBody } from "./expr.js";
+import { inlineBody, operandShape, scalarExpr } from "../ops.js";
 import { broadcastIndex, u } from "./indexing.js";
-import { HELPERS, operandShape, scalarExpr } from "./scalar-ops.js";
+import { HELPERS } from "./scalar-ops.js";
 import { type ExprType, exprTypeOf, literal } from "./scalar-types.js";
 import { toNumbers } from "../../../compiler/ir/interp/numeric.js";
 

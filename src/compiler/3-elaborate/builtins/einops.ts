@@ -71,7 +71,8 @@ function resolve(
     fail(ShapeCodes.PatternShapeMismatch, message, span, provenance(x, "the input"));
   if (pattern.left.hasEllipsis ? shape.length < bare : shape.length !== bare)
     mismatch(
-      `the pattern "${text}" has ${bare}${pattern.left.hasEllipsis ? " or more" : ""} input dimension${bare === 1 ? "" : "s"}, but the input is ${shapeToString(shape)} (rank ${shape.length})`,
+      `the pattern "${text}" has ${bare}${pattern.left.hasEllipsis ? " or more" : ""} input ` +
+        `dimension${bare === 1 ? "" : "s"}, but the input is ${shapeToString(shape)} (rank ${shape.length})`,
     );
   const ellipsisRank = shape.length - bare;
   const left = expand(pattern.left.groups, ellipsisRank);
@@ -93,7 +94,8 @@ function resolve(
         const parts = group.map((n) => `${describe(n)} = ${dimToString(sizes.get(n)!)}`).join(", ");
         mismatch(
           group.length
-            ? `${what} does not match the pattern: ${parts}${group.length > 1 ? ` (product ${dimToString(known)})` : ""}`
+            ? `${what} does not match the pattern: ` +
+                `${parts}${group.length > 1 ? ` (product ${dimToString(known)})` : ""}`
             : `${what} must be 1 for '1' or '()' in the pattern`,
           given.get(group[0])?.span,
         );
@@ -109,7 +111,9 @@ function resolve(
     const inferred = dimDivExact(shape[i], known);
     if (inferred === undefined || (isStatic(inferred) && inferred < 1))
       mismatch(
-        `${what} cannot be divided into ${group.map((n) => (sizes.has(n) ? dimToString(sizes.get(n)!) : describe(n))).join(" × ")}: ${dimToString(shape[i])} is not a multiple of ${dimToString(known)}`,
+        `${what} cannot be divided into ` +
+          `${group.map((n) => (sizes.has(n) ? dimToString(sizes.get(n)!) : describe(n))).join(" × ")}: ` +
+          `${dimToString(shape[i])} is not a multiple of ${dimToString(known)}`,
       );
     sizes.set(unknown[0], inferred!);
   });

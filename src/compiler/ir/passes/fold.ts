@@ -4,7 +4,7 @@ import type { HostTensor } from "../../../util/tensor.js";
 import { type Dim, isStatic } from "../dim.js";
 import { staticNumel } from "../infer.js";
 import type { Graph, Node, Value } from "../ir.js";
-import { evalOp } from "../interp/kernels.js";
+import { evalOp } from "../ops/index.js";
 import { KernelError } from "../interp/numeric.js";
 import { originOf, rewriteGraph } from "./rewrite.js";
 

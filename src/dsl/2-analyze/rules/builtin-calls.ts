@@ -104,7 +104,8 @@ function checkCall(
     ctx.report(
       makeDiagnostic(
         CheckCodes.MissingArgument,
-        `${callee} needs ${missing.length === 1 ? "an argument" : "arguments"} ${missing.map((p) => `'${p.name}'`).join(", ")}`,
+        `${callee} needs ${missing.length === 1 ? "an argument" : "arguments"} ` +
+          `${missing.map((p) => `'${p.name}'`).join(", ")}`,
         span,
         { hint: shown },
       ),
