@@ -1,20 +1,21 @@
 // The classes a profile sums kernel time by: what kind of work a kernel does, from the op that anchors it.
-import { anchoredKernel, type KernelKind } from "./ops.js";
+import type { AnchorOp, KernelKind } from "./ops.js";
 
 export type KernelClass = "conv" | "matmul" | "attention" | "norm" | "pool" | "reduce" | "recurrent" | "pointwise";
 
-const CLASS_OF_KIND: { readonly [K in KernelKind]: KernelClass } = {
+/** Every op that anchors a kernel family other than pointwise, with its class (the type keeps it complete). */
+const CLASS_OF_ANCHOR: { readonly [O in AnchorOp<Exclude<KernelKind, "pointwise">>]: KernelClass } = {
   conv: "conv",
   matmul: "matmul",
   attention: "attention",
   layer_norm: "norm",
   softmax: "norm",
-  pool: "pool",
+  max_pool: "pool",
+  avg_pool: "pool",
   reduce: "reduce",
   argmax: "reduce",
   topk: "reduce",
   lstm: "recurrent",
-  pointwise: "pointwise",
 };
 
 /**
@@ -22,5 +23,7 @@ const CLASS_OF_KIND: { readonly [K in KernelKind]: KernelClass } = {
  * of their own (elementwise, layout, gather) are stored by pointwise kernels.
  */
 export function kernelClassOf(anchorOp: string): KernelClass {
-  return CLASS_OF_KIND[anchoredKernel(anchorOp) ?? "pointwise"];
+  return Object.hasOwn(CLASS_OF_ANCHOR, anchorOp)
+    ? CLASS_OF_ANCHOR[anchorOp as keyof typeof CLASS_OF_ANCHOR]
+    : "pointwise";
 }
