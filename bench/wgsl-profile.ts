@@ -164,8 +164,9 @@ export function formatWgslProfile(r: ProfileResult): string {
       .map(([c, v]) => `${c} ${v.ms.toFixed(1)} ms ${((100 * v.ms) / s.kernelMs).toFixed(0)}% (${v.count})`)
       .join(", ");
     lines.push(
-      `  ${name}: ${s.kernels} kernels, ${s.kernelMs.toFixed(1)} ms of kernel time: ${classes}; run ${s.runMs.median.toFixed(1)} ms ` +
-        `(${s.runMs.min.toFixed(1)}-${s.runMs.max.toFixed(1)}); max diff from onnxruntime ${s.maxAbsDiffFromOnnx.toExponential(1)}`,
+      `  ${name}: ${s.kernels} kernels, ${s.kernelMs.toFixed(1)} ms of kernel time: ${classes}; ` +
+        `run ${s.runMs.median.toFixed(1)} ms (${s.runMs.min.toFixed(1)}-${s.runMs.max.toFixed(1)}); ` +
+        `max diff from onnxruntime ${s.maxAbsDiffFromOnnx.toExponential(1)}`,
     );
   }
   return lines.join("\n");

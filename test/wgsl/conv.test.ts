@@ -237,7 +237,8 @@ describe.skipIf(!gpu)(`convolutions on WebGPU${reason ? ` (skipped: ${reason})` 
     300_000,
   );
 
-  it(`M3DFEL's 3-D ResNet-18 (models/m3dfel.net, 3 instances of 2 frames at 16x16, seeded weights) matches onnxruntime within ${TOLERANCE} on every output and tap`, async () => {
+  const m3dfelCase = "models/m3dfel.net, 3 instances of 2 frames at 16x16, seeded weights";
+  it(`M3DFEL's 3-D ResNet-18 (${m3dfelCase}) within ${TOLERANCE} of onnxruntime on every output and tap`, async () => {
     const file = "models/m3dfel.net";
     const overrides = { B: "1", num_classes: "11", num_frames: "6", instance_length: "2", crop_size: "16" };
     const front = compileToGraph(readFileSync(file, "utf8"), { file, overrides });

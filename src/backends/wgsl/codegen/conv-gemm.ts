@@ -89,6 +89,8 @@ export function convGemmKernel(w: KernelWriter, k: KernelOf<"conv">): KernelModu
   );
   // The pixel whose column a thread stages is the same in every slice (the workgroup is a multiple of the tile
   // width), so its output coordinates are worked out once, before the reduction loop.
+  const paddingCheck = checks.length ? `  if (${checks.join(" || ")}) { return ${zeroOf(t)}; }\n` : "";
+  const pixelArgs = outSpatial.map((_, d) => `o${d}`).join(", ");
   const main = `var<workgroup> tileW: array<${t}, ${tileM * SLICE}>;
 var<workgroup> tileX: array<${t}, ${SLICE * tileN}>;
 
@@ -102,7 +104,7 @@ fn loadX(xc: u32, r: u32, ${outSpatial.map((_, d) => `o${d}: u32`).join(", ")}) 
   let c = r / ${u(taps)};
   let tap = r % ${u(taps)};
 ${[...tapCoords, ...inputCoords].map((l) => `  ${l}`).join("\n")}
-${checks.length ? `  if (${checks.join(" || ")}) { return ${zeroOf(t)}; }\n` : ""}  return ${w.read(x, `xc + c * ${u(inPlane)} + ${inputOffset}`)};
+${paddingCheck}  return ${w.read(x, `xc + c * ${u(inPlane)} + ${inputOffset}`)};
 }
 
 ${w.epilogue()}
@@ -133,7 +135,7 @@ ${each((r, c) => `  var acc${r}${c} = ${zeroOf(t)};`)}
       tileW[e] = loadW(g, m0 + e / ${u(SLICE)}, k0 + e % ${u(SLICE)});
     }
     for (var e = lid; e < ${u(SLICE * tileN)}; e = e + ${u(THREADS)}) {
-      tileX[e] = select(${zeroOf(t)}, loadX(xc, k0 + e / ${u(tileN)}, ${outSpatial.map((_, d) => `o${d}`).join(", ")}), staged);
+      tileX[e] = select(${zeroOf(t)}, loadX(xc, k0 + e / ${u(tileN)}, ${pixelArgs}), staged);
     }
     workgroupBarrier();
     for (var s = 0u; s < ${u(SLICE)}; s = s + 1u) {

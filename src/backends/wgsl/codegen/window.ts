@@ -131,12 +131,14 @@ export function convKernel(w: KernelWriter, k: KernelOf<"conv">): KernelModule {
       return outWidth % ppt === 0 || j === 0 ? `  ${store}` : `  if (ow + ${u(j)} < ${u(outWidth)}) { ${store} }`;
     }),
   );
+  const firstTap = unrolled ? `  let q = ${checked ? `i32(ow * ${u(stride)}) - ${pad}i` : `ow * ${u(stride)}`};\n` : "";
+  const accumulators = channels.flatMap((c) => pixels.map((j) => `  var acc${c}_${j} = 0.0f;`)).join("\n");
   const main = `  let nb = i / ${u(blocks * rows * spans)};
   let m0 = (i / ${u(rows * spans)}) % ${u(blocks)} * ${u(cpt)};
   let r = (i / ${u(spans)}) % ${u(rows)};
   let ow = i % ${u(spans)} * ${u(ppt)};
   let g = m0 / ${u(perGroup)};
-${unrolled ? `  let q = ${checked ? `i32(ow * ${u(stride)}) - ${pad}i` : `ow * ${u(stride)}`};\n` : ""}${channels.flatMap((c) => pixels.map((j) => `  var acc${c}_${j} = 0.0f;`)).join("\n")}
+${firstTap}${accumulators}
   for (var c = 0u; c < ${u(cpg)}; c = c + 1u) {
     let xc = ((nb * ${u(cin)}) + g * ${u(cpg)} + c) * ${u(numelOf(spatial))};
     let wc = (m0 * ${u(cpg)} + c) * ${u(kSize)};
