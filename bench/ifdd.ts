@@ -1,14 +1,17 @@
 // IFDD through the ONNX target on onnxruntime-node (2 threads). Its inference rate is measured against the floor of
 // this machine: a plain 2048^3 MatMul in the same session options, interleaved with it in this process; the result is
 // the fraction of the MatMul's MAC rate that IFDD reaches (multiply-accumulates per clip from netc's graph
-// statistics). A second peer is the same model compiled with netc's IR passes off, to show what they buy.
-// Agreement: both IFDD graphs give the official logits (../shared/fixtures/ifdd/logits.npy) within 1e-4, and the
+// statistics of the model as written: the speed rewrites that add multiply-adds, such as attention-bias folding, do
+// not count theirs). Further peers: the same model with each speed rewrite left out (its gain, measured in the same
+// rounds), and with netc's IR passes off, to show what they buy.
+// Agreement: every IFDD graph gives the official logits (../shared/fixtures/ifdd/logits.npy) within 1e-4, and the
 // MatMul's output matches sampled dot products computed here.
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-node";
 import { compile } from "../src/index.js";
+import { SPEED_REWRITES } from "../src/compiler/ir/passes/index.js";
 import { graphStats } from "../src/compiler/ir/stats.js";
 import { readNpyFile } from "../src/util/npy.js";
 import { interleaved, maxAbsDiff, type Spread, spread } from "./measure.js";
@@ -36,12 +39,15 @@ export interface IfddBenchResult {
   inferenceMs: Spread;
   unoptimizedInferenceMs: Spread;
   unoptimizedNodes: number;
+  /** Each speed rewrite: the inference time with every pass but it, and that time over the full pipeline's. */
+  rewrites: { pass: string; withoutMs: Spread; nodesWithout: number; gain: number }[];
   matmulMs: Spread;
   matmulGmacPerSec: number;
   ifddGmacPerSec: number;
   /** IFDD's MAC rate over the MatMul's (both medians): the issue's goal is 0.8. */
   fractionOfMatmulRate: number;
-  maxAbsDiffFromOfficial: { optimized: number; unoptimized: number };
+  /** Per graph: `optimized`, `unoptimized` and `without <pass>`. */
+  maxAbsDiffFromOfficial: Record<string, number>;
 }
 
 function tensorOf(file: string): ort.Tensor {
@@ -50,7 +56,11 @@ function tensorOf(file: string): ort.Tensor {
   return new ort.Tensor("float32", r.tensor.data as Float32Array, r.tensor.shape);
 }
 
-function compiled(source: string, file: string, options: { weights?: string[]; optimize?: boolean } = {}) {
+function compiled(
+  source: string,
+  file: string,
+  options: { weights?: string[]; optimize?: boolean; skipPasses?: readonly string[] } = {},
+) {
   const r = compile(source, { file, ...options });
   if (!r.onnx || !r.graph) throw new Error(r.diagnostics.map((d) => `${d.code}: ${d.message}`).join("\n"));
   return { onnx: r.onnx, graph: r.graph };
@@ -90,6 +100,8 @@ export async function benchIfdd(): Promise<IfddBenchResult> {
     compileTimes.push(performance.now() - t);
   }
   const plain = compiled(source, MODEL, { weights, optimize: false });
+  const without = SPEED_REWRITES.map((pass) => ({ pass, ...compiled(source, MODEL, { weights, skipPasses: [pass] }) }));
+  const asWritten = compiled(source, MODEL, { weights, skipPasses: SPEED_REWRITES });
   const floor = compiled(MATMUL_SOURCE, "bench/matmul-floor.net");
 
   const video = { video: tensorOf(path.join(FIXTURES, "input.npy")) };
@@ -104,25 +116,29 @@ export async function benchIfdd(): Promise<IfddBenchResult> {
   const sessionMs = performance.now() - t0;
   const plainSession = await ort.InferenceSession.create(plain.onnx, SESSION);
   const floorSession = await ort.InferenceSession.create(floor.onnx, SESSION);
+  const withoutSessions = await Promise.all(without.map((w) => ort.InferenceSession.create(w.onnx, SESSION)));
 
   const official = tensorOf(path.join(FIXTURES, "logits.npy")).data as Float32Array;
   const logitsOf = async (s: ort.InferenceSession) => (await s.run(video))[s.outputNames[0]].data as Float32Array;
-  const diffs = {
+  const diffs: Record<string, number> = {
     optimized: maxAbsDiff(await logitsOf(session), official),
     unoptimized: maxAbsDiff(await logitsOf(plainSession), official),
   };
-  if (!(diffs.optimized <= 1e-4 && diffs.unoptimized <= 1e-4))
+  for (const [i, w] of without.entries())
+    diffs[`without ${w.pass}`] = maxAbsDiff(await logitsOf(withoutSessions[i]), official);
+  if (!Object.values(diffs).every((d) => d <= 1e-4))
     throw new Error(`bench/ifdd: logits off the official: ${JSON.stringify(diffs)}`);
   checkMatmul(a, b, (await floorSession.run(matmulFeeds)).c.data as Float32Array);
 
-  const times = await interleaved(ROUNDS, {
+  const times: Record<string, Spread> = await interleaved<string>(ROUNDS, {
     ifdd: () => session.run(video),
     unoptimized: () => plainSession.run(video),
     matmul: () => floorSession.run(matmulFeeds),
+    ...Object.fromEntries(without.map((w, i) => [`without ${w.pass}`, () => withoutSessions[i].run(video)])),
   });
-  await Promise.all([session.release(), plainSession.release(), floorSession.release()]);
+  await Promise.all([session, plainSession, floorSession, ...withoutSessions].map((s) => s.release()));
 
-  const gmacPerClip = graphStats(ifdd.graph).macs / 1e9;
+  const gmacPerClip = graphStats(asWritten.graph).macs / 1e9;
   const matmulGmac = graphStats(floor.graph).macs / 1e9;
   const ifddGmacPerSec = gmacPerClip / (times.ifdd.median / 1000);
   const matmulGmacPerSec = matmulGmac / (times.matmul.median / 1000);
@@ -134,6 +150,12 @@ export async function benchIfdd(): Promise<IfddBenchResult> {
     inferenceMs: times.ifdd,
     unoptimizedInferenceMs: times.unoptimized,
     unoptimizedNodes: plain.graph.nodes.length,
+    rewrites: without.map((w) => ({
+      pass: w.pass,
+      withoutMs: times[`without ${w.pass}`],
+      nodesWithout: w.graph.nodes.length,
+      gain: times[`without ${w.pass}`].median / times.ifdd.median,
+    })),
     matmulMs: times.matmul,
     matmulGmacPerSec,
     ifddGmacPerSec,

@@ -45,6 +45,11 @@ const BENCHES: Record<string, () => Promise<{ result: unknown; lines: string[] }
         `ifdd: without netc's IR passes ${formatSpread(r.unoptimizedInferenceMs)} (${r.unoptimizedNodes} IR nodes): ` +
           `${(r.unoptimizedInferenceMs.median / r.inferenceMs.median).toFixed(2)}x; logits off the official by ` +
           `${r.maxAbsDiffFromOfficial.optimized.toExponential(1)} (passes on) and ${r.maxAbsDiffFromOfficial.unoptimized.toExponential(1)} (off)`,
+        ...r.rewrites.map(
+          (w) =>
+            `ifdd: without the ${w.pass} rewrite ${formatSpread(w.withoutMs)} (${w.nodesWithout} IR nodes): ` +
+            `the rewrite makes inference ${w.gain.toFixed(2)}x faster (logits off by ${r.maxAbsDiffFromOfficial[`without ${w.pass}`].toExponential(1)})`,
+        ),
       ],
     };
   },

@@ -2,11 +2,13 @@
 import type { Diagnostic } from "../../../diagnostics/diagnostics.js";
 import type { Graph } from "../ir.js";
 import { verifyGraph } from "../verify.js";
+import { foldAttentionBias } from "./attention-bias.js";
 import { eliminateCommonSubexpressions } from "./cse.js";
 import { eliminateDeadCode } from "./dce.js";
 import { foldConstants } from "./fold.js";
 import { simplify } from "./simplify.js";
 
+export { foldAttentionBias } from "./attention-bias.js";
 export { eliminateCommonSubexpressions } from "./cse.js";
 export { eliminateDeadCode } from "./dce.js";
 export { type FoldOptions, foldConstants } from "./fold.js";
@@ -21,6 +23,8 @@ export interface PassOptions {
   foldMaxElements?: number;
   /** Bound on pipeline rounds; each round runs every pass once. */
   maxRounds?: number;
+  /** Names of passes not to run (benchmarks measure each rewrite on and off). */
+  skip?: readonly string[];
 }
 
 export interface PassResult {
@@ -34,14 +38,18 @@ interface Pass {
   run: (graph: Graph) => boolean;
 }
 
+/** The rewrites that change how a result is computed for speed (each measured in docs/benchmarks.md). */
+export const SPEED_REWRITES = ["attention-bias folding"] as const;
+
 /** Runs the passes in place until none changes the graph; stops at the first verifier failure. */
 export function runPasses(graph: Graph, opts: PassOptions = {}): PassResult {
   const pipeline: Pass[] = [
     { name: "dead-code elimination", run: eliminateDeadCode },
     { name: "algebraic simplification", run: simplify },
-    { name: "constant folding", run: (g) => foldConstants(g, { maxElements: opts.foldMaxElements }) },
+    { name: "attention-bias folding", run: foldAttentionBias },
+    { name: "constant folding", run: (g: Graph) => foldConstants(g, { maxElements: opts.foldMaxElements }) },
     { name: "common-subexpression elimination", run: eliminateCommonSubexpressions },
-  ];
+  ].filter((p) => !opts.skip?.includes(p.name));
   const check = (after?: string): Diagnostic[] =>
     opts.verify === false ? [] : verifyGraph(graph, { requireSpans: opts.requireSpans, after });
   const initial = check();
