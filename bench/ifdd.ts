@@ -19,11 +19,14 @@ import { interleaved, maxAbsDiff, type Spread, spread } from "./measure.js";
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MODEL = path.resolve(HERE, "../models/ifdd.net");
 const FIXTURES = path.resolve(HERE, "../../shared/fixtures/ifdd");
-const ROUNDS = 7;
+const ROUNDS = Number(process.env.NETC_BENCH_ROUNDS ?? 7);
+// Idle threads sleep instead of spinning, so that the process's CPU time is the work done: on a machine loaded by
+// other jobs wall-clock times swing 10x, while the CPU time each run takes stays comparable between the sides.
 const SESSION: ort.InferenceSession.SessionOptions = {
   intraOpNumThreads: 2,
   interOpNumThreads: 1,
   graphOptimizationLevel: "all",
+  extra: { session: { intra_op: { allow_spinning: "0" } } },
 };
 const MATMUL_N = 2048;
 const MATMUL_SOURCE = `model MatMulFloor()(a: f32[${MATMUL_N}, ${MATMUL_N}], b: f32[${MATMUL_N}, ${MATMUL_N}]) -> (c: f32[${MATMUL_N}, ${MATMUL_N}]) {
@@ -37,10 +40,14 @@ export interface IfddBenchResult {
   gmacPerClip: number;
   sessionMs: number;
   inferenceMs: Spread;
+  /** CPU time of the process (all threads) per run of each side, interleaved with the wall-clock times. */
+  cpuMs: Record<string, Spread>;
+  /** The fraction in CPU time: IFDD's MACs per CPU second over the MatMul's. */
+  fractionOfMatmulRateCpu: number;
   unoptimizedInferenceMs: Spread;
   unoptimizedNodes: number;
   /** Each speed rewrite: the inference time with every pass but it, and that time over the full pipeline's. */
-  rewrites: { pass: string; withoutMs: Spread; nodesWithout: number; gain: number }[];
+  rewrites: { pass: string; withoutMs: Spread; nodesWithout: number; gain: number; gainCpu: number }[];
   matmulMs: Spread;
   matmulGmacPerSec: number;
   ifddGmacPerSec: number;
@@ -130,12 +137,25 @@ export async function benchIfdd(): Promise<IfddBenchResult> {
     throw new Error(`bench/ifdd: logits off the official: ${JSON.stringify(diffs)}`);
   checkMatmul(a, b, (await floorSession.run(matmulFeeds)).c.data as Float32Array);
 
-  const times: Record<string, Spread> = await interleaved<string>(ROUNDS, {
+  const sides: Record<string, () => Promise<unknown>> = {
     ifdd: () => session.run(video),
     unoptimized: () => plainSession.run(video),
     matmul: () => floorSession.run(matmulFeeds),
     ...Object.fromEntries(without.map((w, i) => [`without ${w.pass}`, () => withoutSessions[i].run(video)])),
-  });
+  };
+  const cpu: Record<string, number[]> = Object.fromEntries(Object.keys(sides).map((k) => [k, []]));
+  const withCpuTime = (name: string) => async () => {
+    const [c0, t0] = [process.cpuUsage(), performance.now()];
+    await sides[name]();
+    const used = process.cpuUsage(c0);
+    cpu[name].push((used.user + used.system) / 1000);
+    return performance.now() - t0;
+  };
+  const times: Record<string, Spread> = await interleaved<string>(
+    ROUNDS,
+    Object.fromEntries(Object.keys(sides).map((k) => [k, withCpuTime(k)])),
+  );
+  const cpuMs = Object.fromEntries(Object.entries(cpu).map(([k, runs]) => [k, spread(runs.slice(1))])); // 1st: warm-up
   await Promise.all([session, plainSession, floorSession, ...withoutSessions].map((s) => s.release()));
 
   const gmacPerClip = graphStats(asWritten.graph).macs / 1e9;
@@ -148,6 +168,8 @@ export async function benchIfdd(): Promise<IfddBenchResult> {
     gmacPerClip,
     sessionMs,
     inferenceMs: times.ifdd,
+    cpuMs,
+    fractionOfMatmulRateCpu: gmacPerClip / cpuMs.ifdd.median / (matmulGmac / cpuMs.matmul.median),
     unoptimizedInferenceMs: times.unoptimized,
     unoptimizedNodes: plain.graph.nodes.length,
     rewrites: without.map((w) => ({
@@ -155,6 +177,7 @@ export async function benchIfdd(): Promise<IfddBenchResult> {
       withoutMs: times[`without ${w.pass}`],
       nodesWithout: w.graph.nodes.length,
       gain: times[`without ${w.pass}`].median / times.ifdd.median,
+      gainCpu: cpuMs[`without ${w.pass}`].median / cpuMs.ifdd.median,
     })),
     matmulMs: times.matmul,
     matmulGmacPerSec,

@@ -5,14 +5,18 @@ import { verifyGraph } from "../verify.js";
 import { foldAttentionBias } from "./attention-bias.js";
 import { eliminateCommonSubexpressions } from "./cse.js";
 import { eliminateDeadCode } from "./dce.js";
+import { depthwiseConv3dAs2d } from "./depthwise-conv3d.js";
 import { foldConstants } from "./fold.js";
 import { simplify } from "./simplify.js";
+import { transposeThroughReshape } from "./transpose-reshape.js";
 
 export { foldAttentionBias } from "./attention-bias.js";
 export { eliminateCommonSubexpressions } from "./cse.js";
 export { eliminateDeadCode } from "./dce.js";
+export { depthwiseConv3dAs2d } from "./depthwise-conv3d.js";
 export { type FoldOptions, foldConstants } from "./fold.js";
 export { simplify } from "./simplify.js";
+export { transposeThroughReshape } from "./transpose-reshape.js";
 
 export interface PassOptions {
   /** Run the verifier before the pipeline and after every pass (default true). */
@@ -39,7 +43,11 @@ interface Pass {
 }
 
 /** The rewrites that change how a result is computed for speed (each measured in docs/benchmarks.md). */
-export const SPEED_REWRITES = ["attention-bias folding"] as const;
+export const SPEED_REWRITES = [
+  "attention-bias folding",
+  "depthwise 3-D conv as 2-D convs",
+  "transpose through reshape",
+] as const;
 
 /** Runs the passes in place until none changes the graph; stops at the first verifier failure. */
 export function runPasses(graph: Graph, opts: PassOptions = {}): PassResult {
@@ -47,6 +55,8 @@ export function runPasses(graph: Graph, opts: PassOptions = {}): PassResult {
     { name: "dead-code elimination", run: eliminateDeadCode },
     { name: "algebraic simplification", run: simplify },
     { name: "attention-bias folding", run: foldAttentionBias },
+    { name: "depthwise 3-D conv as 2-D convs", run: depthwiseConv3dAs2d },
+    { name: "transpose through reshape", run: transposeThroughReshape },
     { name: "constant folding", run: (g: Graph) => foldConstants(g, { maxElements: opts.foldMaxElements }) },
     { name: "common-subexpression elimination", run: eliminateCommonSubexpressions },
   ].filter((p) => !opts.skip?.includes(p.name));
