@@ -23,10 +23,13 @@ function rewriteConv(node: Node, b: GraphBuilder): Value[] | undefined {
   const origin = originOf(node);
   const op1: GraphBuilder["op1"] = (op, attrs, inputs) => b.op1(op, attrs, inputs, origin);
   const [, , framesOut, heightOut, widthOut] = out.shape as [unknown, unknown, number, typeof height, typeof width];
-  // [N, C, T, H, W] -> [N * T, C, H, W]: every frame an image.
-  const images = op1("reshape", { shape: [dimMul(n, frames), channels, height, width] }, [
-    op1("transpose", { perm: [0, 2, 1, 3, 4] }, [x]),
+  // [N, C, T, H, W] -> channels last [N * T, H, W, C] -> [N * T, C, H, W]: every frame an image. The last step is
+  // the 4-D NHWC -> NCHW transpose that onnxruntime merges into its conversion to blocked channels (and the
+  // first one usually cancels the transpose that made x from channels-last tokens).
+  const framesLast = op1("reshape", { shape: [dimMul(n, frames), height, width, channels] }, [
+    op1("transpose", { perm: [0, 2, 3, 4, 1] }, [x]),
   ]);
+  const images = op1("transpose", { perm: [0, 3, 1, 2] }, [framesLast]);
   const spatial = {
     strides: strides.slice(1),
     pads: [pads[1], pads[2], pads[4], pads[5]],
@@ -49,7 +52,9 @@ function rewriteConv(node: Node, b: GraphBuilder): Value[] | undefined {
     const biasHere = bias && !biasAdded && first === 0 && last === framesOut;
     if (biasHere) biasAdded = true;
     const conv = op1("conv", spatial, biasHere ? [images, wj, bias] : [images, wj]);
-    let shifted = op1("reshape", { shape: [n, frames, channels, heightOut, widthOut] }, [conv]);
+    // Back to channels last ([N * T, Ho, Wo, C]: the transpose onnxruntime merges into leaving blocked channels).
+    const convLast = op1("transpose", { perm: [0, 2, 3, 1] }, [conv]);
+    let shifted = op1("reshape", { shape: [n, frames, heightOut, widthOut, channels] }, [convLast]);
     if (first + offset !== 0 || last + offset !== frames)
       shifted = op1("slice", { axis: 1, start: first + offset, end: last + offset, step: 1 }, [shifted]);
     if (first > 0 || last < framesOut)
@@ -57,8 +62,8 @@ function rewriteConv(node: Node, b: GraphBuilder): Value[] | undefined {
     sum = sum ? op1("add", {}, [sum, shifted]) : shifted;
   }
   if (!sum) return undefined;
-  if (bias && !biasAdded) sum = op1("add", {}, [sum, op1("reshape", { shape: [channels, 1, 1] }, [bias])]);
-  return [op1("transpose", { perm: [0, 2, 1, 3, 4] }, [sum])];
+  if (bias && !biasAdded) sum = op1("add", {}, [sum, bias]);
+  return [op1("transpose", { perm: [0, 4, 1, 2, 3] }, [sum])];
 }
 
 export function depthwiseConv3dAs2d(graph: Graph): boolean {
