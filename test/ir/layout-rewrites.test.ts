@@ -8,6 +8,7 @@ import type { Graph, Value } from "../../src/compiler/ir/ir.js";
 import { interpret } from "../../src/compiler/ir/interpret.js";
 import { depthwiseConv3dAs2d, runPasses, transposeThroughReshape } from "../../src/compiler/ir/passes/index.js";
 import { verifyGraph } from "../../src/compiler/ir/verify.js";
+import { compileToGraph } from "../../src/driver.js";
 import type { HostTensor } from "../../src/util/tensor.js";
 import { at, expectClose, random } from "../helpers/ir.js";
 
@@ -98,5 +99,21 @@ describe("transpose through reshape", () => {
     const mixed = b.op1("reshape", { shape: [4, 6] }, [t], at(3)); // [2, 4, 3] -> [4, 6]: no aligned groups
     b.output("y", b.op1("transpose", { perm: [1, 0] }, [mixed], at(4)));
     expect(transposeThroughReshape(b.graph)).toBe(false);
+  });
+});
+
+describe("the onnxruntime rewrites and the target", () => {
+  const source = `model Pool()(x: f32[B, 8, 4, 6, 6]) -> (y: f32[B, 8, 4, 3, 3]) {
+  param w: f32[8, 1, 3, 3, 3]
+  return conv(x, w, stride = [1, 2, 2], padding = [1, 1, 1], groups = 8)
+}
+`;
+  const convRanks = (target?: "onnx" | "wgsl") =>
+    ranks(compileToGraph(source, { file: "pool.net", target }).graph!, "conv");
+
+  it("ONNX gets per-frame 2-D convs; a graph for WGSL keeps its one 3-D conv", () => {
+    expect(convRanks()).toEqual([4, 4, 4]);
+    expect(convRanks("onnx")).toEqual([4, 4, 4]);
+    expect(convRanks("wgsl")).toEqual([5]);
   });
 });

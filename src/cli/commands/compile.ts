@@ -44,7 +44,7 @@ export function compileWithWeights(
     CompileOptions,
     "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet"
   > &
-    Partial<Pick<CompileOptions, "tap" | "debugOutputs">>,
+    Partial<Pick<CompileOptions, "tap" | "debugOutputs" | "target">>,
   progress?: Progress,
 ): Prepared & { graph: Graph } {
   const own = progress ?? progressBar(`compiling ${file}`);
@@ -61,13 +61,14 @@ function frontAndWeights(
     CompileOptions,
     "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet"
   > &
-    Partial<Pick<CompileOptions, "tap" | "debugOutputs">>,
+    Partial<Pick<CompileOptions, "tap" | "debugOutputs" | "target">>,
   progress: Progress,
 ): Prepared & { graph: Graph } {
   progress.phase(`compiling ${file}`);
   const text = readSource(file, new SourceMap());
   const options = {
     file,
+    target: opts.target,
     overrides: parseSets(opts.set),
     taps: opts.tap,
     keepFileTaps: opts.debugOutputs === true,
@@ -142,6 +143,7 @@ function runtimeBatch(file: string, opts: CompileOptions, graph: Graph): WgslRun
   const graphOf = (b: number) => {
     const options = {
       file,
+      target: "wgsl" as const,
       overrides: { ...parseSets(opts.set), [symbol]: String(b) },
       taps: opts.tap,
       keepFileTaps: opts.debugOutputs === true,

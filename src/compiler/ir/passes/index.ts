@@ -49,6 +49,15 @@ export const SPEED_REWRITES = [
   "transpose through reshape",
 ] as const;
 
+/**
+ * The speed rewrites made for onnxruntime's CPU kernels; WGSL kernels run a depthwise 3-D conv in one pass, so a
+ * graph for the WGSL target is compiled without them.
+ */
+export const ONNX_RUNTIME_REWRITES: readonly string[] = [
+  "depthwise 3-D conv as 2-D convs",
+  "transpose through reshape",
+];
+
 /** Runs the passes in place until none changes the graph; stops at the first verifier failure. */
 export function runPasses(graph: Graph, opts: PassOptions = {}): PassResult {
   const pipeline: Pass[] = [
