@@ -1,5 +1,5 @@
 // Compiling the largest reference model, OUS (two streams through CLIP ViT-L/14, about 1.4 GB of fp32 weights, random
-// weights from --seed), with the installed CLI (`dist/`, built by bench/startup.ts) in a fresh process: wall-clock
+// weights from --seed), with the installed CLI (`dist/`, built first by bench/run.ts) in a fresh process: wall-clock
 // time and peak resident memory. The floors, measured in the same run: writing the same number of bytes as the ONNX
 // file to disk from memory (time), and the size of the weights themselves (memory).
 import { spawnSync } from "node:child_process";

@@ -2,11 +2,12 @@
 // import checkpoints, run a model (ONNX on onnxruntime-node, a bundle on the webgpu package) and inspect one.
 // Bad input never throws from compile/importWeights/inspect: problems come back as diagnostics. `run` throws a
 // DiagnosticError (the same diagnostics `netc run` prints).
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { type OnnxDevice, runOnnx } from "./backends/onnx/index.js";
 import { type OnnxSummary, summarizeOnnx } from "./backends/onnx/summary.js";
 import type { Graph } from "./compiler/ir/ir.js";
-import { CliCodes, makeDiagnostic, OnnxCodes } from "./diagnostics/codes.js";
+import { makeDiagnostic, OnnxCodes } from "./diagnostics/codes.js";
+import { InputFileError, readSourceFile } from "./util/input-file.js";
 import { type Diagnostic, DiagnosticError, SourceMap } from "./diagnostics/diagnostics.js";
 import {
   type BackendOptions,
@@ -80,14 +81,12 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
   return result;
 }
 
-function readSourceFile(file: string): { text?: string; diagnostics: Diagnostic[] } {
+function readSource(file: string): { text?: string; diagnostics: Diagnostic[] } {
   try {
-    return { text: readFileSync(file, "utf8"), diagnostics: [] };
+    return { text: readSourceFile(file), diagnostics: [] };
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const reason =
-      code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : (code ?? (e as Error).message);
-    return { diagnostics: [makeDiagnostic(CliCodes.FileNotFound, `cannot read ${file}: ${reason}`)] };
+    if (e instanceof InputFileError) return { diagnostics: [e.diagnostic] };
+    throw e;
   }
 }
 
@@ -97,7 +96,7 @@ function readSourceFile(file: string): { text?: string; diagnostics: Diagnostic[
  */
 export function compileFile(file: string, output: string, options: Omit<CompileOptions, "file"> = {}): CompileResult {
   options = withTaps(options);
-  const read = readSourceFile(file);
+  const read = readSource(file);
   if (read.text === undefined) return { diagnostics: read.diagnostics, sources: new SourceMap() };
   const { result, prepared } = prepareResult(read.text, { ...options, file });
   if (!prepared.graph) return result;

@@ -1,9 +1,10 @@
 // A clip's frames as RGB images: the PNG/JPEG files of a folder (natural order), or a video file decoded by ffmpeg
 // where it is installed. The decoders (optional peer packages) are loaded when first needed.
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
 import type { CodeInfo } from "../diagnostics/codes.js";
+import { InputFileError, readRegularFile } from "../util/input-file.js";
 import { loadOptional } from "../util/optional.js";
 import { DatasetCodes } from "../diagnostics/dataset-codes.js";
 
@@ -111,6 +112,19 @@ export function isVideoFile(path: string): boolean {
   return VIDEO_EXTENSIONS.has(extname(path).toLowerCase());
 }
 
+/** Largest frame image netc reads (a 16k x 16k PNG is far below it). */
+const MAX_FRAME_BYTES = 256 << 20;
+
+/** A frame's bytes; a FIFO, device or folder under a frame's name is the clip's error, not a hang. */
+function readFrameFile(path: string): Buffer {
+  try {
+    return readRegularFile(path, MAX_FRAME_BYTES);
+  } catch (e) {
+    if (e instanceof InputFileError) throw new ClipError(DatasetCodes.ClipUnreadable, e.message);
+    throw e;
+  }
+}
+
 /** A folder of frames or a video file. */
 export async function openClip(path: string): Promise<FrameSource> {
   let stat;
@@ -124,7 +138,7 @@ export async function openClip(path: string): Promise<FrameSource> {
   }
   if (stat.isDirectory()) {
     const files = frameFiles(path);
-    return { count: files.length, frame: async (i) => decodeImage(readFileSync(files[i]), files[i]) };
+    return { count: files.length, frame: async (i) => decodeImage(readFrameFile(files[i]), files[i]) };
   }
   if (stat.isFile() && isVideoFile(path)) return decodeVideo(path);
   throw new ClipError(

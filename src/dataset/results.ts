@@ -1,8 +1,9 @@
 // The JSONL results of netc infer: one line per clip, appended as each batch finishes, so an interrupted run
 // resumes where it stopped (clips already scored are skipped; failed clips are tried again).
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, writeFileSync } from "node:fs";
 import { makeDiagnostic } from "../diagnostics/codes.js";
 import { DiagnosticError } from "../diagnostics/diagnostics.js";
+import { InputFileError, MAX_BINARY_BYTES, readRegularFile } from "../util/input-file.js";
 import { DatasetCodes } from "../diagnostics/dataset-codes.js";
 
 export interface ClipResult {
@@ -38,14 +39,14 @@ export function readResults(path: string): ClipResult[] {
   if (!existsSync(path)) return [];
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    // Through the regular-file check: an -o naming a FIFO or a device would block or never end.
+    text = readRegularFile(path, MAX_BINARY_BYTES).toString("utf8");
   } catch (e) {
-    throw new DiagnosticError([
-      makeDiagnostic(
-        DatasetCodes.BadResults,
-        `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      ),
-    ]);
+    const message =
+      e instanceof InputFileError
+        ? e.message
+        : `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+    throw new DiagnosticError([makeDiagnostic(DatasetCodes.BadResults, message)]);
   }
   const lines = text.split("\n");
   const results: ClipResult[] = [];

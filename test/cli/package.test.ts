@@ -1,6 +1,7 @@
 // netc as an installed package: the optional runtimes (a missing one is NET8007), `--device` for onnxruntime's CUDA
 // execution provider (this machine has none: NET5005 and the `auto` fallback), reference models by name, and a CLI
 // that imports a command's modules only when the command runs.
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -169,6 +170,21 @@ describe("the library API's files", () => {
       ["NET8001", `cannot read ${join(dir, "missing.net")}: no such file`],
     ]);
     expect(existsSync(join(dir, "missing.onnx"))).toBe(false);
+  });
+
+  it("compileFile refuses a FIFO or a binary file as its source with the CLI's diagnostics", async () => {
+    const { compileFile } = await import("../../src/api.js");
+    const fifo = join(dir, "pipe.net");
+    execFileSync("mkfifo", [fifo]);
+    const binary = join(dir, "binary.net");
+    writeFileSync(binary, Uint8Array.of(0x80, 0, 0xff));
+    expect(compileFile(fifo, join(dir, "pipe.onnx")).diagnostics.map((d) => [d.code, d.message])).toEqual([
+      ["NET8010", `cannot read ${fifo}: it is a FIFO (named pipe), not a regular file`],
+    ]);
+    expect(compileFile(binary, join(dir, "binary.onnx")).diagnostics.map((d) => d.message)).toEqual([
+      `cannot read ${binary}: it is not UTF-8 text (a binary file?)`,
+    ]);
+    expect(existsSync(join(dir, "pipe.onnx")) || existsSync(join(dir, "binary.onnx"))).toBe(false);
   });
 
   it("compileFile never writes over its source or a file it imports (NET8008)", async () => {

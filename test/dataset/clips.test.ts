@@ -1,13 +1,17 @@
 // Frame sampling, crop placement, manifests and metrics: the small pieces netc infer and eval are built from.
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DiagnosticError } from "../../src/diagnostics/diagnostics.js";
+import { DatasetCodes } from "../../src/diagnostics/dataset-codes.js";
 import { listClips, parseCsv } from "../../src/dataset/clips.js";
+import { openClip } from "../../src/dataset/frames.js";
 import { mergeViews } from "../../src/dataset/infer.js";
 import { classificationMetrics } from "../../src/dataset/metrics.js";
 import { cropOrigins, sampleFrames } from "../../src/dataset/prepare.js";
+import { readResults } from "../../src/dataset/results.js";
 
 const dir = mkdtempSync(join(tmpdir(), "netc-clips-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -111,5 +115,29 @@ describe("clip lists", () => {
     const [clip] = listClips([join(dir, "two.csv")], { inputNames: ["face", "scene"] });
     expect(clip.paths).toEqual({ face: join(dir, "f1"), scene: join(dir, "s1") });
     expect(clip.label).toBe("happy");
+  });
+});
+
+describe("special files in a dataset", () => {
+  it("a FIFO or a folder under a frame's name is that clip's error, not a hang", async () => {
+    for (const kind of ["fifo", "folder"] as const) {
+      const clip = join(dir, `special-${kind}`);
+      mkdirSync(clip);
+      const frame = join(clip, "frame_001.png");
+      if (kind === "fifo") execFileSync("mkfifo", [frame]);
+      else mkdirSync(frame);
+      const source = await openClip(clip);
+      await expect(source.frame(0)).rejects.toMatchObject({
+        info: { code: DatasetCodes.ClipUnreadable.code },
+        message: expect.stringContaining(kind === "fifo" ? "FIFO" : "folder"),
+      });
+    }
+  });
+  it("a results file that is a FIFO is refused before it is read", () => {
+    const results = join(dir, "results-fifo.jsonl");
+    execFileSync("mkfifo", [results]);
+    expect(codes(() => readResults(results))).toEqual([
+      `${DatasetCodes.BadResults.code} cannot read ${results}: it is a FIFO (named pipe), not a regular file`,
+    ]);
   });
 });

@@ -2,7 +2,7 @@
 // sources, bad .npy / safetensors / checkpoints / bundle manifests, special files, risky output paths and flags).
 // A case writes its inputs into its own scratch folder `work` and returns netc's arguments, run there.
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DataLocation, DataType, encodeModel, valueInfo } from "../../src/backends/onnx/proto.js";
@@ -11,12 +11,16 @@ import { uniforms } from "../../src/util/random.js";
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 const FILES = join(ROOT, "test/diagnostics/commands/files");
 
-/** Ready-made inputs the harness builds once per run (a compiled tiny model and bundle), outside every case. */
+/** Ready-made inputs the harness builds once per run (compiled tiny models, a bundle, a dataset), outside every case. */
 export interface Templates {
   /** tiny.onnx, compiled from test/diagnostics/commands/files/tiny.net. */
   onnx: string;
   /** A WGSL bundle folder of the same model with B=1. */
   bundle: string;
+  /** examples/tiny-video.net compiled to ONNX (random weights; its `preprocess { }` in the metadata). */
+  videoOnnx: string;
+  /** A synthetic dataset for it: clips/clip_NNN/frame_NNN.png, labels.csv (path,label), set_1/test.csv (DFEW style). */
+  dataset: string;
 }
 
 export interface Ctx {
@@ -33,6 +37,9 @@ export interface FuzzCase {
   replaces?: RegExp;
   /** New paths outside work/ that the command may add (files written into an -o folder the case names there). */
   mayAdd?: RegExp;
+  /** A resumable results log a failed command may leave (infer/eval record each clip as it ends); every line of it
+   * must be a whole JSON record. */
+  keepsLog?: RegExp;
   /** Extra checks on what netc printed and left; returns a problem or undefined. */
   check?(r: { code: number; err: string; work: string }): string | undefined;
 }
@@ -597,6 +604,47 @@ export const REGRESSIONS: FuzzCase[] = [
     ],
     check: (r) => (r.code === 1 && /NET6017/.test(r.err) ? undefined : "the fan-out budget (NET6017) must stop it"),
   },
+  // Found by the dataset cases (session 5): frames, results files and Triton configurations were opened without
+  // the regular-file check, so a FIFO under their names blocked netc forever.
+  {
+    name: "infer: a FIFO among a clip's frames",
+    keepsLog: /^work\/r\.jsonl$/,
+    setup: (ctx) => {
+      cpSync(ctx.templates.dataset, join(ctx.work, "data"), { recursive: true });
+      const frame = "data/clips/clip_000/frame_002.png";
+      rmSync(join(ctx.work, frame));
+      fifo(ctx.work, frame);
+      return [
+        "infer",
+        put(ctx.work, "video.onnx", readFileSync(ctx.templates.videoOnnx)),
+        "data/labels.csv",
+        "-o",
+        "r.jsonl",
+      ];
+    },
+    check: (r) => (/NET8030.*FIFO/.test(r.err) ? undefined : "the clip with a FIFO frame must be a warning (NET8030)"),
+  },
+  {
+    name: "infer -o a FIFO",
+    setup: (ctx) => {
+      cpSync(ctx.templates.dataset, join(ctx.work, "data"), { recursive: true });
+      return [
+        "infer",
+        put(ctx.work, "video.onnx", readFileSync(ctx.templates.videoOnnx)),
+        "data/labels.csv",
+        "-o",
+        fifo(ctx.work, "r.jsonl"),
+      ];
+    },
+  },
+  {
+    name: "export triton over a model folder whose config.pbtxt is a FIFO",
+    setup: ({ work }) => {
+      mkdirSync(join(work, "repo/video"), { recursive: true });
+      fifo(work, "repo/video/config.pbtxt");
+      return ["export", "triton", tiny(work, "video.net"), "-o", "repo"];
+    },
+  },
 ];
 
 // ---- seeded random cases ----
@@ -650,6 +698,11 @@ const TOKENS = [
   "1e999",
   "9".repeat(30),
   "\u00e9",
+  "preprocess {",
+  "frames = 8",
+  'labels = ["a", "b"]',
+  '"b c t -> (b t) c"',
+  "rearrange(",
   "\ufeff",
   "\0",
 ];
@@ -745,10 +798,82 @@ const OUTPUT_PATHS = [
   "-",
 ];
 
+/** A copy of the template dataset in work/data with one thing broken; returns the manifest infer/eval will read. */
+function brokenDataset(ctx: Ctx): string {
+  const { work, rnd } = ctx;
+  cpSync(ctx.templates.dataset, join(work, "data"), { recursive: true });
+  const clips = readdirSync(join(work, "data/clips")).sort();
+  const clip = join("data/clips", rnd.pick(clips));
+  const frames = readdirSync(join(work, clip)).sort();
+  const frame = join(clip, rnd.pick(frames));
+  const manifest = rnd.pick(["data/labels.csv", "data/set_1/test.csv", "data/labels.json"]);
+  if (manifest === "data/labels.json") {
+    const rows = readFileSync(join(work, "data/labels.csv"), "utf8")
+      .trim()
+      .split("\n")
+      .slice(1)
+      .map((line) => {
+        const [path, label] = line.split(",");
+        return { path, label };
+      });
+    put(work, manifest, JSON.stringify(rnd.chance(0.7) ? mutateJson(rows, rnd) : rows));
+  }
+  switch (rnd.int(7)) {
+    case 0: // a frame's bytes damaged
+      writeFileSync(join(work, frame), flipBytes(readFileSync(join(work, frame)), rnd));
+      break;
+    case 1: // a frame cut short or emptied
+      writeFileSync(join(work, frame), readFileSync(join(work, frame)).subarray(0, rnd.int(60)));
+      break;
+    case 2: // a frame that is a folder, a FIFO, or a JPEG's name on PNG bytes
+      {
+        const png = readFileSync(join(work, frame));
+        rmSync(join(work, frame));
+        const replacement = rnd.pick(["folder", "fifo", "jpg"]);
+        if (replacement === "folder") mkdirSync(join(work, frame));
+        else if (replacement === "fifo") fifo(work, frame);
+        else put(work, frame.replace(/\.png$/, ".jpg"), png);
+        break;
+      }
+    case 3: // a clip with no frames, or a clip folder that is a file
+      rmSync(join(work, clip), { recursive: true });
+      if (rnd.chance(0.5)) mkdirSync(join(work, clip));
+      else put(work, clip, "not a clip\n");
+      break;
+    case 4: // the manifest's text edited
+      if (manifest !== "data/labels.json")
+        writeFileSync(join(work, manifest), mutateSource(readFileSync(join(work, manifest), "utf8"), rnd));
+      break;
+    case 5: // rows naming clips outside the dataset, absurd labels, odd columns
+      if (manifest !== "data/labels.json")
+        writeFileSync(
+          join(work, manifest),
+          `${readFileSync(join(work, manifest), "utf8")}${rnd.pick([
+            "../../../etc,1\n",
+            "/proc/self,happy\n",
+            "clips/clip_000,99999999999999999999\n",
+            "clips/clip_000,-1\n",
+            "clips/clip_000,__proto__\n",
+            "clips/clip_000\n",
+            ",,,,\n",
+            `"clips/clip_000,1\n`,
+            "clips/clip_000,1,extra,columns\n",
+          ])}`,
+        );
+      break;
+    default: // a video file that is not a video
+      put(work, "data/clips/clip_999.mp4", flipBytes(new Uint8Array(64), rnd));
+      writeFileSync(join(work, "data/labels.csv"), `path,label\nclips/clip_999.mp4,happy\n`);
+  }
+  return manifest;
+}
+
+const SMALL_COUNTS = ["0", "-1", "1", "2", "3", "1e9", "x", "1.5", "9".repeat(40)];
+
 /** One random case: `index` picks the kind, the seed everything else. */
 export function randomCase(seed: number, sources: readonly string[]): FuzzCase {
   const rnd = new Rng(seed);
-  const kind = rnd.int(8);
+  const kind = rnd.int(10);
   const base = { name: `random #${seed}` };
   switch (kind) {
     case 0:
@@ -850,6 +975,62 @@ export function randomCase(seed: number, sources: readonly string[]): FuzzCase {
             ["graph", src, "--format", "dot", "-o", out],
             ["weights", "import", put(work, "w.pth", readFileSync(join(FILES, "tiny.pth"))), "--model", src, "-o", out],
           ][command];
+        },
+      };
+    }
+    case 8:
+      return {
+        name: `${base.name}: bad dataset`,
+        keepsLog: /^work\/r\.jsonl$/,
+        setup: (ctx) => {
+          const manifest = brokenDataset(ctx);
+          const model = put(ctx.work, "video.onnx", readFileSync(ctx.templates.videoOnnx));
+          const flags = rnd.chance(0.5)
+            ? []
+            : rnd.pick([
+                ["--batch", rnd.pick(SMALL_COUNTS)],
+                ["--sessions", rnd.pick(SMALL_COUNTS)],
+                ["--threads", rnd.pick(SMALL_COUNTS)],
+                ["--root", rnd.pick(["data", "data/clips", "missing", "/dev/null", "data/labels.csv"])],
+                ["--label-base", rnd.pick(SMALL_COUNTS)],
+              ]);
+          // The DFEW-style fold names clip folders relative to the clips' folder.
+          if (manifest === "data/set_1/test.csv" && flags[0] !== "--root") flags.push("--root", "data/clips");
+          if (flags[0] === "--label-base" || rnd.chance(0.5))
+            return [
+              "eval",
+              model,
+              "--clips",
+              manifest,
+              "-o",
+              "r.jsonl",
+              "--json",
+              "m.json",
+              "--svg",
+              "m.svg",
+              ...flags,
+            ];
+          return ["infer", model, manifest, "-o", "r.jsonl", ...flags];
+        },
+      };
+    case 9: {
+      const out = rnd.pick(["repo", "repo/sub", "existing.txt", ".", "..", "/dev/null", "data.onnx"]);
+      return {
+        name: `${base.name}: export triton`,
+        replaces: /^work\/existing\.txt$/,
+        setup: ({ work }) => {
+          put(work, "existing.txt", "mine\n");
+          keep(work, "repo/other_model");
+          const source = readFileSync(join(ROOT, "examples/tiny-video.net"), "utf8");
+          const file = put(work, "video.net", rnd.chance(0.6) ? mutateSource(source, rnd) : source);
+          const extra = rnd.pick([
+            [],
+            ["--max-batch", rnd.pick(SMALL_COUNTS)],
+            ["--instance", rnd.pick(["cpu", "gpu", "tpu", ""])],
+            ["--name", rnd.pick(["ok", "../escape", "a/b", "", ".", "con", "x".repeat(300)])],
+            ["--set", `B=${rnd.pick(SMALL_COUNTS)}`],
+          ]);
+          return ["export", "triton", file, "-o", out, ...extra];
         },
       };
     }

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { makeSyntheticDataset } from "../../tools/make-synthetic-dataset.js";
 import { type Ctx, type FuzzCase, ROOT, Rng, type Templates } from "./cases.js";
 
 export interface Limits {
@@ -112,6 +113,15 @@ export function snapshot(dir: string): Snapshot {
   return out;
 }
 
+const isJson = (line: string) => {
+  try {
+    JSON.parse(line);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 const STACK_FRAME = /^\s+at .+:\d+:\d+\)?$/m;
 
 /** The problems with one case's run; empty when it passed. */
@@ -146,7 +156,12 @@ export function judge(
     if (/\.tmp(\/|$)/.test(path)) problems.push(`a temporary file was left behind: ${path}`);
     else if (!path.startsWith("work/") && !c.mayAdd?.test(path))
       problems.push(`${path} appeared outside the scratch folder`);
-    else if (result.code !== 0) problems.push(`${path} was left behind by a failed command`);
+    else if (result.code !== 0 && c.keepsLog?.test(path)) {
+      const torn = readFileSync(join(work, "..", path), "utf8")
+        .split("\n")
+        .filter((line) => line !== "" && !isJson(line));
+      if (torn.length) problems.push(`${path} holds a line that is not a whole JSON record: ${torn[0].slice(0, 200)}`);
+    } else if (result.code !== 0) problems.push(`${path} was left behind by a failed command`);
   }
   const extra = c.check?.({ code: result.code, err: result.err, work });
   if (extra) problems.push(extra);
@@ -194,12 +209,16 @@ export async function makeTemplates(pool: WorkerPool, root: string): Promise<Tem
   const src = join(ROOT, "test/diagnostics/commands/files/tiny.net");
   const onnx = join(dir, "tiny.onnx");
   const bundle = join(dir, "bundle");
+  const videoOnnx = join(dir, "tiny-video.onnx");
   for (const args of [
     ["compile", src, "--set", "B=1", "-o", onnx],
     ["compile", src, "--set", "B=1", "--target", "wgsl", "-o", bundle],
+    ["compile", join(ROOT, "examples/tiny-video.net"), "-o", videoOnnx],
   ]) {
     const r = await pool.run(dir, args);
     if (!("code" in r) || r.code !== 0) throw new Error(`cannot make the fuzz templates: ${JSON.stringify(r)}`);
   }
-  return { onnx, bundle };
+  const dataset = join(dir, "dataset");
+  makeSyntheticDataset(dataset, { clips: 3, frames: 8, width: 16, height: 16, folds: 1, seed: 0 });
+  return { onnx, bundle, videoOnnx, dataset };
 }

@@ -210,7 +210,7 @@ const DFER_CLIP_RULES = String.raw`
     drop_regex r"(clip_model_|text_encoder|prompt_learner)\..*"
   }
 `;
-const AS_DFER_CLIP = String.raw`
+const AS_DFER_CLIP = `
 import sys, torch
 sd = torch.load(sys.argv[1])
 out = {"module.image_encoder." + k[len("visual."):]: v for k, v in sd.items() if k.startswith("visual.")}

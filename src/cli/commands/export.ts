@@ -39,7 +39,10 @@ const MARKER = "# Triton model configuration written by netc export triton";
 
 function ownedByNetc(dir: string): boolean {
   try {
-    return fs.readFileSync(join(dir, "config.pbtxt"), "utf8").startsWith(MARKER);
+    // Through the regular-file check: a FIFO named config.pbtxt must not block the export.
+    return readRegularFile(join(dir, "config.pbtxt"), 1 << 20)
+      .toString("utf8")
+      .startsWith(MARKER);
   } catch {
     return false;
   }
