@@ -40,7 +40,7 @@ export interface FrontendOptions {
   optimize?: boolean;
   /** Names of IR passes to leave out (benchmarks: each speed rewrite on and off). */
   skipPasses?: readonly string[];
-  /** The back end the graph is for: "wgsl" leaves out the rewrites made for onnxruntime (ONNX_RUNTIME_REWRITES). */
+  /** The back end the graph is for: "wgsl" leaves out the speed rewrites made for onnxruntime (ONNX_RUNTIME_REWRITES). */
   target?: "onnx" | "wgsl";
   /** When false, a file without a model is checked as a library instead of being an error. */
   requireModel?: boolean;

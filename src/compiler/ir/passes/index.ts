@@ -50,13 +50,11 @@ export const SPEED_REWRITES = [
 ] as const;
 
 /**
- * The speed rewrites made for onnxruntime's CPU kernels; WGSL kernels run a depthwise 3-D conv in one pass, so a
- * graph for the WGSL target is compiled without them.
+ * The speed rewrites are made for onnxruntime's CPU kernels; a graph for the WGSL target is compiled without them
+ * (its kernels run a depthwise 3-D conv in one pass, and the run-time batch needs constants that do not depend on
+ * the batch, which a folded expand of attention-bias folding's key columns would).
  */
-export const ONNX_RUNTIME_REWRITES: readonly string[] = [
-  "depthwise 3-D conv as 2-D convs",
-  "transpose through reshape",
-];
+export const ONNX_RUNTIME_REWRITES: readonly string[] = SPEED_REWRITES;
 
 /** Runs the passes in place until none changes the graph; stops at the first verifier failure. */
 export function runPasses(graph: Graph, opts: PassOptions = {}): PassResult {
