@@ -7,18 +7,16 @@
 // The models are the reference models at reduced sizes (software adapters take minutes on the full ones);
 // NETC_BENCH_WGSL_MODELS=ifdd,s2d picks some of them.
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type * as OrtWeb from "onnxruntime-web";
 import { emitOnnx } from "../src/backends/onnx/index.js";
 import { decodeModel } from "../src/backends/onnx/proto.js";
-import { compileWgsl } from "../src/backends/wgsl/index.js";
+import { bundleOf, compileWgsl } from "../src/backends/wgsl/index.js";
 import { compileToGraph } from "../src/driver.js";
 import { WgslModel } from "../src/runtime/model.js";
 import type { NodeGpu } from "../src/runtime/node.js";
 import type { HostTensor } from "../src/util/tensor.js";
-import { writeSafetensors } from "../src/weights/safetensors.js";
 import { createSharedNodeDevice, loadOrtWebGpu, nodesOrtWebGpuCannotRun, type OrtWebGpu } from "./ort-web.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -185,7 +183,7 @@ function compareOutputs(
 /** Compiles every model first (the shared device must satisfy all their bundles), then times them one by one. */
 export async function* benchWgsl(models = selectedModels()): AsyncGenerator<WgslBenchResult> {
   const compiled = models.map(compileBoth);
-  const gpu = await createSharedNodeDevice(compiled.map((c) => c.program.manifest));
+  const gpu = await createSharedNodeDevice(compiled.map((c) => bundleOf(c.program).manifest));
   try {
     countGpuWork();
     const ortWeb = await loadOrtWebGpu(gpu);
@@ -239,7 +237,7 @@ async function benchModel(
     shapes.map((s, i) => [s.name, new ortWeb.ort.Tensor("float32", data[i], s.shape)]),
   );
 
-  const bundle = { manifest: program.manifest, shaders: program.shaders, weights: safetensorsBytes(program) };
+  const bundle = bundleOf(program);
   const netcCreate = await timed(() => WgslModel.create(gpu.device, bundle));
   const model = netcCreate.value;
   const ortCreate = await timed(() => ortWeb.createSession(onnx, forcedCpu));
@@ -298,18 +296,6 @@ function selectedModels(): BenchModel[] {
       `NETC_BENCH_WGSL_MODELS: no model ${unknown.join(", ")} (there are ${WGSL_BENCH_MODELS.map((m) => m.name).join(", ")})`,
     );
   return WGSL_BENCH_MODELS.filter((m) => names.includes(m.name));
-}
-
-/** The program's weights as the bytes of the safetensors file a bundle would hold. */
-function safetensorsBytes(program: NonNullable<ReturnType<typeof compileWgsl>["program"]>): Uint8Array {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "netc-bench-"));
-  try {
-    const file = path.join(dir, "weights.safetensors");
-    writeSafetensors(file, program.weights);
-    return new Uint8Array(fs.readFileSync(file));
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 export function formatWgslResult(r: WgslBenchResult): string {

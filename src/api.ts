@@ -24,6 +24,7 @@ import {
 } from "./driver.js";
 import type { WgslBundle } from "./runtime/manifest.js";
 import type { HostTensor } from "./util/tensor.js";
+import { readAll } from "./util/lazy-tensor.js";
 import { displayPath } from "./util/source-paths.js";
 import type { WeightReport } from "./weights/mapping.js";
 import { IMPORTED_FOR_MODEL } from "./weights/model-weights.js";
@@ -98,7 +99,8 @@ export function compileFile(file: string, output: string, options: Omit<CompileO
   options = withTaps(options);
   const read = readSource(file);
   if (read.text === undefined) return { diagnostics: read.diagnostics, sources: new SourceMap() };
-  const { result, prepared } = prepareResult(read.text, { ...options, file });
+  // ONNX weights go from their checkpoints straight into the file; a bundle's kernels need them all at once.
+  const { result, prepared } = prepareResult(read.text, { ...options, file, streamWeights: options.target !== "wgsl" });
   if (!prepared.graph) return result;
   result.diagnostics.push(
     ...emitToDisk({ ...prepared, graph: prepared.graph }, output, { ...options, file }).diagnostics,
@@ -131,14 +133,14 @@ export function importWeights(
   };
   const weights = prepared.weights;
   if (!prepared.graph || !weights) return out;
-  out.weights = new Map(weights);
+  out.weights = readAll(weights); // loaded, not streamed: already in memory
   if (options.output !== undefined) {
     const metadata = new Map([
       [IMPORTED_FOR_MODEL, options.file === undefined ? "" : displayPath(options.file)],
       ["netc.checkpoint", checkpoints.join(" ")],
     ]);
     try {
-      writeSafetensors(options.output, weights, { metadata });
+      writeSafetensors(options.output, out.weights, { metadata });
     } catch (e) {
       if (!(e instanceof DiagnosticError)) throw e;
       out.diagnostics.push(...e.diagnostics);

@@ -5,7 +5,7 @@
 import type * as A from "./dsl/1-parse/ast.js";
 import { parseExpression } from "./dsl/1-parse/parse.js";
 import { checkProgram } from "./dsl/2-analyze/check.js";
-import { loadProgram, type Program, type ReadFile, readFromDisk } from "./dsl/2-analyze/load.js";
+import { loadProgram, type ParseFile, type Program, type ReadFile, readFromDisk } from "./dsl/2-analyze/load.js";
 import { displayPath, isStdlibFile, sourceFilePath } from "./util/source-paths.js";
 import { summarisePaths } from "./util/paths.js";
 import { CheckCodes, makeDiagnostic } from "./diagnostics/codes.js";
@@ -13,7 +13,7 @@ import { type Diagnostic, DiagnosticError, hasErrors, type SourceMap } from "./d
 import { Elaborator, type ValueObserver, type WeightRuleUse } from "./compiler/3-elaborate/elaborate.js";
 import { parseTapOption, TapSelection } from "./compiler/3-elaborate/tap-selection.js";
 import type { Graph, Value } from "./compiler/ir/ir.js";
-import { ONNX_RUNTIME_REWRITES, runPasses } from "./compiler/ir/passes/index.js";
+import { eliminateDeadCode, ONNX_RUNTIME_REWRITES, runPasses } from "./compiler/ir/passes/index.js";
 import { verifyGraph } from "./compiler/ir/verify.js";
 import { emitOnnx, writeOnnx } from "./backends/onnx/index.js";
 import { type OnnxSummary, summarizeOnnx } from "./backends/onnx/summary.js";
@@ -25,7 +25,8 @@ import type { WgslBundle } from "./runtime/manifest.js";
 import type { HostTensor } from "./util/tensor.js";
 import type { ProgressCallback } from "./weights/layout.js";
 import type { WeightReport } from "./weights/mapping.js";
-import { loadModelWeights, parseWeightSpec } from "./weights/model-weights.js";
+import { loadModelWeights, openModelWeights, parseWeightSpec } from "./weights/model-weights.js";
+import type { WeightMap } from "./util/lazy-tensor.js";
 
 export interface FrontendOptions {
   /**
@@ -36,12 +37,18 @@ export interface FrontendOptions {
   readFile?: ReadFile;
   /** `--set name=value`: model parameters and free input dimensions (e.g. B=4). */
   overrides?: Record<string, string>;
-  /** Run the IR passes (constant folding, CSE, DCE); on by default. */
-  optimize?: boolean;
+  /**
+   * Run the IR passes (constant folding, CSE, DCE); on by default. "dead-code": only dead-code elimination, which marks
+   * the weights nothing reads (NET2015), without the verifier: the language server's diagnostics at a fraction of
+   * the cost (the other passes report nothing a user can fix).
+   */
+  optimize?: boolean | "dead-code";
   /** Names of IR passes to leave out (benchmarks: each speed rewrite on and off). */
   skipPasses?: readonly string[];
   /** The back end the graph is for: "wgsl" leaves out the speed rewrites made for onnxruntime (ONNX_RUNTIME_REWRITES). */
   target?: "onnx" | "wgsl";
+  /** Parses one source file (the language server reuses parses of unchanged files); parseSource by default. */
+  parseFile?: ParseFile;
   /** When false, a file without a model is checked as a library instead of being an error. */
   requireModel?: boolean;
   /** `--tap`: names of intermediates to add as graph taps (each value a comma-separated list). */
@@ -50,8 +57,10 @@ export interface FrontendOptions {
   keepFileTaps?: boolean;
   /** Say which unused blocks could not be checked on symbolic sizes (NET3020 notes; `netc check`). */
   noteUncheckedBlocks?: boolean;
-  /** Told each expression's value during elaboration (see ElaborateOptions.observe). */
+  /** Told each expression's value during elaboration (see ElaborateOptions.observe), unused blocks' included. */
   observe?: ValueObserver;
+  /** Model parameters without a value elaborate as symbols after their error (ElaborateOptions.symbolicParams). */
+  symbolicParams?: boolean;
 }
 
 export interface FrontendResult {
@@ -79,7 +88,7 @@ export function checkSource(
   text: string,
   opts: FrontendOptions = {},
 ): { diagnostics: Diagnostic[]; sources: SourceMap; program: Program } {
-  const program = loadProgram(opts.file ?? "<input>.net", text, opts.readFile ?? readFromDisk);
+  const program = loadProgram(opts.file ?? "<input>.net", text, opts.readFile ?? readFromDisk, opts.parseFile);
   const diagnostics = [...program.diagnostics];
   if (!hasErrors(diagnostics)) diagnostics.push(...checkProgram(program));
   return { diagnostics, sources: program.sources, program };
@@ -130,7 +139,9 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
   const elaborator = new Elaborator(items, models[0]);
   const beforeElaboration = diagnostics.length;
   const selection = opts.taps?.length ? new TapSelection(parseTapOption(opts.taps, sources)) : undefined;
-  const elaborated = guard(diagnostics, () => elaborator.run({ overrides, taps: selection, observe: opts.observe }));
+  const elaborated = guard(diagnostics, () =>
+    elaborator.run({ overrides, taps: selection, observe: opts.observe, symbolicParams: opts.symbolicParams }),
+  );
   diagnostics.splice(beforeElaboration, 0, ...elaborator.printed); // before an error they may explain
   if (!elaborated) return result;
   if (selection) {
@@ -146,7 +157,8 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
   if (hasErrors(diagnostics)) return result;
   const graph = elaborated.graph;
   markStdlibBuffers(graph);
-  if (opts.optimize === false) {
+  if (opts.optimize === "dead-code") eliminateDeadCode(graph);
+  else if (opts.optimize === false) {
     const verified = verifyGraph(graph);
     diagnostics.push(...verified);
     if (hasErrors(verified)) return result;
@@ -186,7 +198,7 @@ function checkUnusedBlocks(
   const out: Diagnostic[] = [];
   for (const decl of program.entry.items) {
     if (decl.kind !== "Block" || used.has(decl)) continue;
-    const checked = new Elaborator(items).checkBlock(decl);
+    const checked = new Elaborator(items).checkBlock(decl, opts.observe);
     if ("uncheckable" in checked) {
       if (opts.noteUncheckedBlocks) out.push(checked.uncheckable);
       continue;
@@ -219,6 +231,11 @@ export interface WeightOptions {
   /** Relax the strict weight report. */
   allowMissing?: boolean;
   allowUnexpected?: boolean;
+  /**
+   * Read no tensor now: each weight is read from its checkpoint when the output is written, one at a time, so that
+   * a model's weights are never all in memory (compiling to disk does this). Read errors then come from the back end.
+   */
+  streamWeights?: boolean;
 }
 
 /** What a caller that shows progress is told while the front end and the weights run. */
@@ -237,8 +254,8 @@ export interface Prepared {
   front: FrontendResult;
   /** The verified graph; absent when the front end or the weights reported an error. */
   graph?: Graph;
-  /** The weights, by parameter path (absent: the back end draws seeded random values). */
-  weights?: ReadonlyMap<string, HostTensor>;
+  /** The weights, by parameter path, lazy when streamed (absent: the back end draws seeded random values). */
+  weights?: WeightMap;
   weightReport?: WeightReport;
   /** Every diagnostic: the front end's (as given to onFrontEnd), then the weights'. */
   diagnostics: Diagnostic[];
@@ -268,12 +285,15 @@ export function prepare(source: string, options: FrontendOptions & WeightOptions
   if (!checkpoints)
     return { ...prepared, graph: front.graph, weights: options.weights as ReadonlyMap<string, HostTensor> | undefined };
   hooks.onLoadingWeights?.();
-  const loaded = loadModelWeights(front.graph, checkpoints.map(parseWeightSpec), front.weightRules, {
+  const strictness = {
     allowMissing: options.allowMissing,
     allowUnexpected: options.allowUnexpected,
     overrides: options.weightOverrides,
-    onProgress: hooks.onProgress,
-  });
+  };
+  const files = checkpoints.map(parseWeightSpec);
+  const loaded = options.streamWeights
+    ? openModelWeights(front.graph, files, front.weightRules, strictness)
+    : loadModelWeights(front.graph, files, front.weightRules, { ...strictness, onProgress: hooks.onProgress });
   Object.assign(prepared, {
     diagnostics: [...frontDiagnostics, ...loaded.diagnostics],
     weightDiagnostics: loaded.diagnostics,
@@ -300,14 +320,25 @@ export interface BackendOptions {
   batch?: WgslRuntimeBatch;
   /** The `.net` file, named (never by an absolute path) in the ONNX doc string and the bundle's module. */
   file?: string;
+  /** Bytes per weight shard of a WGSL bundle (default 4 MiB; see backends/wgsl/bundle.ts). */
+  shardBytes?: number;
   /** A WGSL bundle also carries the model as ONNX (`model.onnx`), which loadModel runs where WebGPU cannot (default true). */
   fallback?: boolean;
+  /**
+   * ONNX to disk: keep the weights in this side file (ONNX external data, relative to the model's folder) instead of
+   * inside the model; without it they go to `<model>.data` only when the model would exceed 2 GiB.
+   */
+  externalData?: string;
+  /** ONNX to disk: every weight inside the model file; a model over 2 GiB is then an error (NET8050). */
+  singleFile?: boolean;
+  /** ONNX to disk: told the bytes written so far and the total, as the files are written. */
+  onWriteProgress?: ProgressCallback;
 }
 
 /** A prepared graph through a back end, in memory: ONNX bytes or a WGSL bundle. */
 export function emit(
   graph: Graph,
-  weights: ReadonlyMap<string, HostTensor> | undefined,
+  weights: WeightMap | undefined,
   options: BackendOptions,
 ): { onnx?: Uint8Array; bundle?: WgslBundle; diagnostics: Diagnostic[] } {
   if (options.target === "wgsl") {
@@ -338,7 +369,7 @@ export function emitToDisk(
   prepared: Prepared & { graph: Graph },
   output: string,
   options: BackendOptions,
-): { diagnostics: Diagnostic[]; kernels?: number } {
+): { diagnostics: Diagnostic[]; kernels?: number; shards?: number } {
   const common = {
     weights: prepared.weights,
     seed: options.seed,
@@ -364,14 +395,18 @@ export function emitToDisk(
       outDir: output,
       batch: options.batch,
       fallbackOnnx: fallback?.bytes,
+      shardBytes: options.shardBytes,
     });
-    return { diagnostics: bundle.diagnostics, kernels: bundle.program?.manifest.kernels.length };
+    return { diagnostics: bundle.diagnostics, kernels: bundle.program?.manifest.kernels.length, shards: bundle.shards };
   }
   return {
     diagnostics: writeOnnx(output, prepared.graph, {
       ...common,
       opset: options.opset,
       kernelLayoutWeights: options.deploy,
+      externalDataPath: options.externalData,
+      singleFile: options.singleFile,
+      onProgress: options.onWriteProgress,
     }),
   };
 }

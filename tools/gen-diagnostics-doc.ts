@@ -17,6 +17,8 @@ export const UNREACHABLE: Readonly<Record<string, string>> = {
   NET4001: "It reports an inconsistent IR graph, which the front end never builds: seeing it means a bug in netc.",
   NET6025:
     "netc's commands list these weights in the weight report they print (\"loaded but never used by the forward\", see weight-loaded-unused in test/diagnostics/commands), so they leave the note out; the library's compile() returns it.",
+  NET6050:
+    "It needs a checkpoint that changes while netc streams it into an output (another program still writing it, or replacing it); a golden case runs netc on files that stay put. test/weights/streamed.test.ts cuts a checkpoint while its tensors are written.",
   NET7003: "Every IR operation has a WGSL kernel today; the check guards operations added later.",
   NET7005: "Only the library's `compileWgsl` with a `maxTotalBytes` budget reports it; `netc` sets no budget.",
   NET7009:
@@ -31,6 +33,8 @@ export const UNREACHABLE: Readonly<Record<string, string>> = {
     "It happens in a browser or app without onnxruntime-web when loadModel falls back; netc's commands never fall back. test/examples/fallback-without-ort.test.ts shows it with the package made unimportable.",
   NET8032:
     "It depends on the machine: a video clip gives it only where ffmpeg is not installed, and the golden cases must read the same everywhere. test/dataset/video.test.ts shows it by pointing NETC_FFMPEG at a program that does not exist.",
+  NET8060:
+    "Only `netc lsp` reports it, for a document open in the editor (whose text it is sent, not a file it reads); the command line refuses such a file as NET8010. test/lsp/editing.test.ts opens one.",
   NET8007:
     "It needs an installation without an optional peer package (onnxruntime-node or webgpu), which this repository's own tests always have: test/cli/optional-packages.test.ts simulates one, and tools/package-check.sh shows both from a real install.",
 };

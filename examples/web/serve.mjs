@@ -1,8 +1,11 @@
 // A tiny static server for the example page, on 127.0.0.1 only: the page itself, a compiled WGSL bundle at
 // /bundle/, netc's browser runtime at /netc/ (what the page's import map points "netc/runtime" at) and, when
 // given, a clip at /clip.npy, and onnxruntime-web's browser files at /ort/ (the page's fallback where WebGPU cannot run
-// the bundle, imported only then). Bundle files carry Content-Length, an ETag (a revisit costs a 304, not the bytes)
-// and honour a byte Range; the page and the runtime are sent `no-cache`.
+// the bundle, imported only then). Every response carries Content-Length and an ETag (a revisit costs a 304, not the
+// bytes) and honours a byte Range. A bundle's content-named files (weight shards, the shader file, the ONNX
+// fallback: `<stem>-<16 hex digits of their SHA-256>.<ext>`) never change under their names and are sent
+// `immutable` for a year; everything else (manifest.json, the page, the runtime) `no-cache`, so a recompiled
+// bundle is seen at once and its unchanged files are not fetched again.
 //
 //   node serve.mjs <bundle-dir> [--clip clip.npy] [--port 8080]
 import { createHash } from "node:crypto";
@@ -22,6 +25,9 @@ const TYPES = {
   ".mjs": "text/javascript",
   ".wasm": "application/wasm",
 };
+
+/** A bundle file named by its content hash (see netc's backends/wgsl/bundle.ts). */
+const CONTENT_NAMED = /^\/bundle\/(weights-[0-9a-f]{16}\.bin|shaders-[0-9a-f]{16}\.wgsl|model-[0-9a-f]{16}\.onnx)$/;
 
 /** `path` inside `root`, or undefined when the URL tries to leave it or names no file. */
 function fileUnder(root, path) {
@@ -82,10 +88,10 @@ function rangeOf(header, size) {
 }
 
 /** Sends `body` with its length and ETag; a matching If-None-Match gets 304, a Range 206 (or 416). */
-function send(req, res, body, type) {
+function send(req, res, body, type, cacheControl) {
   const bytes = Buffer.from(body);
   const etag = etagOf(bytes);
-  const headers = { "content-type": type, etag, "cache-control": "no-cache", "accept-ranges": "bytes" };
+  const headers = { "content-type": type, etag, "cache-control": cacheControl, "accept-ranges": "bytes" };
   if (req.headers["if-none-match"] === etag) return void res.writeHead(304, headers).end();
   const range = req.headers.range;
   if (range) {
@@ -132,7 +138,7 @@ export async function serveExample({ bundle, clip, port = 8080 }) {
     if (body === undefined)
       return void res.writeHead(404, { "content-type": "text/plain" }).end(`not found: ${path}\n`);
     const type = path === "/" ? "text/html" : (TYPES[extname(path)] ?? "application/octet-stream");
-    send(req, res, body, type);
+    send(req, res, body, type, CONTENT_NAMED.test(path) ? "public, max-age=31536000, immutable" : "no-cache");
   });
   await new Promise((done, fail) => server.once("error", fail).listen(port, "127.0.0.1", done));
   return { server, url: `http://127.0.0.1:${server.address().port}/` };

@@ -36,6 +36,27 @@ function integer(min: number): (text: string) => number {
   };
 }
 
+const BYTE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1 << 10,
+  kib: 1 << 10,
+  m: 1 << 20,
+  mib: 1 << 20,
+  g: 1 << 30,
+  gib: 1 << 30,
+};
+
+/** `4MiB`, `512KiB`, `1048576`: a whole number of bytes, with an optional binary unit. */
+function byteSize(text: string): number {
+  const m = /^(\d+)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = m ? BYTE_UNITS[m[2].toLowerCase()] : undefined;
+  const n = m && unit !== undefined ? Number(m[1]) * unit : Number.NaN;
+  if (!Number.isSafeInteger(n))
+    throw new InvalidArgumentError(`expected a size such as 4MiB, 512KiB or 1048576, got '${text}'`);
+  return n;
+}
+
 export function program(): Command {
   const cli = new Command("netc")
     .description("Compiler for .net model graphs: ONNX and WebGPU (WGSL) targets, PyTorch weight import")
@@ -82,6 +103,7 @@ export function program(): Command {
       "WGSL: the largest batch a bundle with a symbolic batch axis runs (default 8)",
       integer(1),
     )
+    .option("--shard-size <size>", "WGSL: bytes per weight shard, e.g. 4MiB (the default), 512KiB or 1048576", byteSize)
     .option(
       "--no-fallback",
       "WGSL: leave out model.onnx, the ONNX copy loadModel runs with onnxruntime-web where WebGPU cannot",
@@ -107,6 +129,14 @@ export function program(): Command {
     )
     .option("--allow-missing", "weights the checkpoint lacks are random instead of an error", false)
     .option("--allow-unexpected", "checkpoint tensors the model does not declare are warnings instead of errors", false)
+    .addOption(
+      new Option(
+        "--external-data [file]",
+        "ONNX: store the weights as external data in a side file beside the model (default <output>.data); models over 2 GiB always do",
+      ).conflicts("singleFile"),
+    )
+    .option("--single-file", "ONNX: keep every weight inside the model file (an error for models over 2 GiB)", false)
+    .option("--progress", "show progress on stderr even when it is not a terminal", false)
     .addOption(verboseOption())
     .addOption(quietOption())
     .action(

@@ -3,7 +3,7 @@
 //   NET3xxx types, shapes and elaboration   NET4xxx IR verifier and passes
 //   NET5xxx ONNX backend                    NET6xxx weights and checkpoints (weight-codes.ts)
 //   NET7xxx WGSL backend                    NET8xxx command line and files
-import type { Diagnostic, RelatedInfo, Severity, Span } from "./diagnostics.js";
+import type { Diagnostic, Fix, RelatedInfo, Severity, Span } from "./diagnostics.js";
 
 export interface CodeInfo {
   readonly code: string;
@@ -18,7 +18,7 @@ export function makeDiagnostic(
   info: CodeInfo,
   message: string,
   span?: Span,
-  extra: { related?: RelatedInfo[]; hint?: string } = {},
+  extra: { related?: RelatedInfo[]; hint?: string; fixes?: Fix[] } = {},
 ): Diagnostic {
   return {
     code: info.code,
@@ -27,6 +27,7 @@ export function makeDiagnostic(
     span,
     related: extra.related ?? [],
     hint: extra.hint ?? info.hint,
+    ...(extra.fixes ? { fixes: extra.fixes } : {}),
   };
 }
 
@@ -269,4 +270,16 @@ export const CliCodes = {
     "name a tensor as <layer path>/<let name> (the model's own as <let name>), a layer's output as its path, or a `tap`",
   ),
   ThreadsCapped: code("NET8012", "note", "a --threads above the machine's cores, lowered to the number of cores"),
+  SingleFileTooLarge: code(
+    "NET8050",
+    "error",
+    "a model asked for as one ONNX file (--single-file) that is larger than one protobuf can hold (2 GiB)",
+    "leave out --single-file: netc then writes the weights as ONNX external data beside the model (<model>.data)",
+  ),
+  LspDocumentTooLarge: code(
+    "NET8060",
+    "error",
+    "a document open in the editor that is larger than netc reads (16 MiB): the language server does not analyse it",
+    "split the file; netc check refuses it as well (NET8010)",
+  ),
 } as const;

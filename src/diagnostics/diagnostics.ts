@@ -17,6 +17,18 @@ export interface RelatedInfo {
   span?: Span;
 }
 
+/** Text to put in place of a span (an empty span inserts). */
+export interface TextEdit {
+  span: Span;
+  text: string;
+}
+
+/** A change that resolves a diagnostic, when the compiler knows it (the language server offers it as a quick fix). */
+export interface Fix {
+  title: string;
+  edits: TextEdit[];
+}
+
 export interface Diagnostic {
   code: string;
   severity: Severity;
@@ -24,6 +36,7 @@ export interface Diagnostic {
   span?: Span;
   related: RelatedInfo[];
   hint?: string;
+  fixes?: Fix[];
 }
 
 /** Thrown to unwind out of a phase when a diagnostic makes further work meaningless. */

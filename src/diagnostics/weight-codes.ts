@@ -1,5 +1,5 @@
 // Diagnostic codes of weight import (NET6xxx), as data, plus the one way src/weights/ fails.
-// Readers: NET6001-NET6019. Mapping a checkpoint onto a model: NET6020-NET6039.
+// Readers: NET6001-NET6019. Mapping a checkpoint onto a model: NET6020-NET6039. Streaming weights: NET6050-NET6059.
 import { makeDiagnostic, type CodeInfo } from "./codes.js";
 import { DiagnosticError, type RelatedInfo, type Severity, type Span } from "./diagnostics.js";
 
@@ -168,6 +168,12 @@ export const WeightCodes = {
     "warning",
     "a `--weights name=file` whose name is not, but nearly is, one of the model's `weights <name> { }` sets",
     "a name that is not a set only puts the file's tensors under `name.`",
+  ),
+  ChangedWhileRead: code(
+    "NET6050",
+    "error",
+    "a checkpoint that changed (was cut short, rewritten) while netc was streaming its tensors into an output",
+    "nothing was written; let whatever writes the checkpoint finish, then compile again",
   ),
 } as const;
 

@@ -91,4 +91,16 @@ export const WgslCodes = {
     "an ONNX fallback to run without onnxruntime-web installed or importable",
     "npm install onnxruntime-web (or pass its module as the `ort` option of loadModel)",
   ),
+  BadShardSize: code(
+    "NET7050",
+    "error",
+    "a --shard-size that is not a multiple of 4 bytes from 4 KiB to 1 GiB",
+    "a few MiB per shard suits browsers (the default is 4MiB)",
+  ),
+  ShardMismatch: code(
+    "NET7051",
+    "error",
+    "a bundle file (weight shard, shader pack) whose size or SHA-256 differs from what the manifest gives: a partial, stale or tampered file",
+    "recompile the bundle, or clear the server's and the browser's caches of its old files",
+  ),
 } as const;

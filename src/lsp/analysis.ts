@@ -4,23 +4,53 @@
 import { resolve } from "node:path";
 import type * as A from "../dsl/1-parse/ast.js";
 import type { Program } from "../dsl/2-analyze/load.js";
-import { readFromDisk } from "../dsl/2-analyze/load.js";
-import type { Diagnostic, SourceMap, Span } from "../diagnostics/diagnostics.js";
+import { type ReadFile, readFromDisk } from "../dsl/2-analyze/load.js";
+import { type Diagnostic, SourceMap, type Span } from "../diagnostics/diagnostics.js";
+import { CliCodes, makeDiagnostic } from "../diagnostics/codes.js";
+import { MAX_SOURCE_BYTES } from "../util/input-file.js";
 import { compileToGraph } from "../driver.js";
 import type { Graph } from "../compiler/ir/ir.js";
 import { shapeToString } from "../compiler/ir/dim.js";
 import { show, type Val } from "../compiler/3-elaborate/values.js";
 import { displayPath, sourceFilePath } from "../util/source-paths.js";
+import { ParseCache } from "./reuse.js";
+
+/** Evaluations of a span kept for hover: the first ones, then one at each power-of-two count (a block body runs once
+ * per layer; its shapes change between stages). Rendering waits until a hover asks: most spans are never asked. */
+const FIRST_SAMPLES = 32;
+const MAX_SHOWN = 4;
 
 /** What one span evaluated to, over every instance that evaluated it (a block body runs once per layer). */
-export interface SpanValues {
-  span: Span;
-  /** Distinct renderings, each with the first weight path that produced it. */
-  shown: Map<string, string>;
+export class SpanValues {
   /** How many evaluations there were. */
-  count: number;
+  count = 0;
   /** The first layer instance, for a span that made one. */
   layer?: Extract<Val, { kind: "layer" }>["layer"];
+  private readonly samples: { value: Val; scope: string }[] = [];
+  private rendered?: Map<string, string>;
+
+  constructor(readonly span: Span) {}
+
+  add(value: Val, scope: string): void {
+    this.count++;
+    if (this.count <= FIRST_SAMPLES || (this.count & (this.count - 1)) === 0) {
+      this.samples.push({ value, scope });
+      this.rendered = undefined;
+    }
+    if (value.kind === "layer" && !this.layer) this.layer = value.layer;
+  }
+
+  /** Distinct renderings (at most 4, from the kept evaluations), each with the first weight path that produced it. */
+  get shown(): Map<string, string> {
+    if (this.rendered) return this.rendered;
+    const shown = new Map<string, string>();
+    for (const { value, scope } of this.samples) {
+      if (shown.size >= MAX_SHOWN) break;
+      const text = renderValue(value);
+      if (!shown.has(text)) shown.set(text, scope);
+    }
+    return (this.rendered = shown);
+  }
 }
 
 export interface Analysis {
@@ -31,8 +61,8 @@ export interface Analysis {
   sources: SourceMap;
   program?: Program;
   graph?: Graph;
-  /** By span file, then by `start:end`. */
-  values: Map<string, Map<string, SpanValues>>;
+  /** By span file, then by spanKey. */
+  values: Map<string, Map<number, SpanValues>>;
   /** Milliseconds the front end took. */
   elapsedMs: number;
 }
@@ -67,35 +97,65 @@ export function renderValue(v: Val): string {
   }
 }
 
+/** A span's offsets as one number (a string key costs more than the elaboration's observing is worth). */
+export function spanKey(span: { start: number; end: number }): number {
+  return span.start * 2 ** 25 + span.end;
+}
+
 /** The file on disk behind a span's file name. */
 export function diskPath(file: string): string {
   return resolve(sourceFilePath(file));
 }
 
-export function analyse(path: string, text: string, openTexts: ReadonlyMap<string, string>): Analysis {
+/** Reads a file for an analysis: an open document's text, else the file on disk. */
+export function readerOf(openTexts: ReadonlyMap<string, string>): ReadFile {
+  return (p) => openTexts.get(resolve(p)) ?? readFromDisk(p);
+}
+
+/**
+ * Runs the front end on a document as `netc check` does, except that the IR passes are reduced to dead-code
+ * elimination (what the diagnostics need; see FrontendOptions.optimize), reusing parses from `parses`.
+ */
+export function analyse(
+  path: string,
+  text: string,
+  openTexts: ReadonlyMap<string, string>,
+  parses: ParseCache = new ParseCache(),
+): Analysis {
   const started = performance.now();
-  const values = new Map<string, Map<string, SpanValues>>();
+  const file = displayPath(path);
+  if (Buffer.byteLength(text, "utf8") > MAX_SOURCE_BYTES) {
+    const sources = new SourceMap();
+    sources.add(file, "");
+    const message = `${file} is ${Buffer.byteLength(text, "utf8")} bytes, more than the ${MAX_SOURCE_BYTES} netc reads: not analysed`;
+    return {
+      file,
+      text,
+      diagnostics: [makeDiagnostic(CliCodes.LspDocumentTooLarge, message)],
+      sources,
+      values: new Map(),
+      elapsedMs: performance.now() - started,
+    };
+  }
+  const values = new Map<string, Map<number, SpanValues>>();
   const observe = (span: Span, value: Val, scope: string) => {
     let inFile = values.get(span.file);
     if (!inFile) values.set(span.file, (inFile = new Map()));
-    const key = `${span.start}:${span.end}`;
+    const key = spanKey(span);
     let entry = inFile.get(key);
-    if (!entry) inFile.set(key, (entry = { span, shown: new Map(), count: 0 }));
-    entry.count++;
-    if (entry.shown.size < 4) {
-      const shown = renderValue(value);
-      if (!entry.shown.has(shown)) entry.shown.set(shown, scope);
-    }
-    if (value.kind === "layer" && !entry.layer) entry.layer = value.layer;
+    if (!entry) inFile.set(key, (entry = new SpanValues(span)));
+    entry.add(value, scope);
   };
-  const readFile = (p: string) => openTexts.get(resolve(p)) ?? readFromDisk(p);
-  const file = displayPath(path);
+  const readFile = readerOf(openTexts);
   const result = compileToGraph(text, {
     file: path,
     readFile,
     requireModel: false,
     noteUncheckedBlocks: true,
     observe,
+    optimize: "dead-code",
+    symbolicParams: true,
+    parseFile: parses.parse,
   });
   return {
     file,

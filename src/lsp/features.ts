@@ -7,9 +7,9 @@ import { signatureText } from "../dsl/signatures/signature.js";
 import { KEYWORDS as LEXER_KEYWORDS } from "../dsl/1-parse/lexer.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "../dsl/2-analyze/rules/walk.js";
 import type { Span } from "../diagnostics/diagnostics.js";
-import { type Analysis, sourceFileOf } from "./analysis.js";
+import { type Analysis, sourceFileOf, spanKey } from "./analysis.js";
 
-type Decl = A.BlockDecl | A.FnDecl | A.ModelDecl;
+export type Decl = A.BlockDecl | A.FnDecl | A.ModelDecl;
 
 /** A name's definition: where it is declared and what it is. */
 export interface Definition {
@@ -42,7 +42,7 @@ function patternNames(p: A.Pattern): { name: string; span: Span }[] {
 }
 
 /** Every name a declaration binds, in source order. */
-function localDefinitions(decl: Decl): Definition[] {
+export function localDefinitions(decl: Decl): Definition[] {
   const defs: Definition[] = [];
   if (decl.kind === "Fn")
     for (const p of decl.params) defs.push({ name: p.name.name, span: p.name.span, what: "parameter", param: p });
@@ -64,7 +64,7 @@ function localDefinitions(decl: Decl): Definition[] {
   return defs;
 }
 
-function globalDefinitions(analysis: Analysis): Definition[] {
+export function globalDefinitions(analysis: Analysis): Definition[] {
   return (analysis.program?.files ?? []).flatMap((f) =>
     declsOf(f).map(
       (d): Definition => ({
@@ -78,7 +78,7 @@ function globalDefinitions(analysis: Analysis): Definition[] {
 }
 
 /** The declaration (block, fn, model) of a file that holds an offset. */
-function enclosing(file: A.SourceFile, offset: number): Decl | undefined {
+export function enclosing(file: A.SourceFile, offset: number): Decl | undefined {
   return declsOf(file).find((d) => contains(d.span, offset));
 }
 
@@ -175,7 +175,7 @@ function valuesAt(analysis: Analysis, file: string, offset: number) {
 
 function describeValues(analysis: Analysis, v: NonNullable<ReturnType<typeof valuesAt>>): string[] {
   const lines = [...v.shown].map(([shown, path]) => (v.shown.size > 1 && path ? `${shown}  (in ${path})` : shown));
-  if (v.shown.size > 1) lines.push(`(${v.count} evaluations; the first ${v.shown.size} distinct shown)`);
+  if (v.shown.size > 1) lines.push(`(${v.count} evaluations; ${v.shown.size} distinct values shown)`);
   if (v.layer) {
     const params = paramCount(analysis, v.layer.path);
     if (params)
@@ -228,7 +228,7 @@ export function hoverAt(analysis: Analysis, file: string, offset: number): Hover
       if (s.kind === "Layer" && s.path.some((p) => contains(p.span, offset))) bound = s.init;
     });
     if (bound) {
-      const v = analysis.values.get(file)?.get(`${bound.span.start}:${bound.span.end}`);
+      const v = analysis.values.get(file)?.get(spanKey(bound.span));
       if (v) {
         let lines = describeValues(analysis, v);
         if (element !== undefined && element >= 0) lines = [...v.shown.keys()].map((s) => splitTuple(s)[element!] ?? s);
@@ -295,7 +295,7 @@ export function letShapeHints(analysis: Analysis, file: string): { offset: numbe
   for (const d of declsOf(source))
     forEachStmt(d.body, (s) => {
       if (s.kind !== "Let" || s.type) return;
-      const v = values.get(`${s.value.span.start}:${s.value.span.end}`);
+      const v = values.get(spanKey(s.value.span));
       const [first] = v ? v.shown.keys() : [];
       if (first !== undefined && !v!.layer) hints.push({ offset: s.pattern.span.end, label: `: ${first}` });
     });

@@ -15,6 +15,7 @@ export interface RpcMessage {
 /** JSON-RPC error codes the server answers with. */
 export const RpcErrors = {
   ParseError: -32700,
+  InvalidRequest: -32600,
   MethodNotFound: -32601,
   InternalError: -32603,
   ServerNotInitialized: -32002,
@@ -67,6 +68,8 @@ export class Connection {
   private readonly requests = new Map<string, RequestHandler>();
   private readonly notifications = new Map<string, NotificationHandler>();
   private readonly pending = new Map<number | string, (m: RpcMessage) => void>();
+  /** Told of a notification whose handler threw (the server logs it to the client). */
+  onNotificationError?: (method: string, error: unknown) => void;
   private nextId = 1;
 
   constructor(
@@ -107,11 +110,24 @@ export class Connection {
   }
 
   private dispatch(m: RpcMessage | undefined): void {
-    if (!m) {
+    if (m === undefined) {
       this.send({
         jsonrpc: "2.0",
         id: null,
         error: { code: RpcErrors.ParseError, message: "the message is not JSON" },
+      });
+      return;
+    }
+    if (
+      typeof m !== "object" ||
+      m === null ||
+      Array.isArray(m) ||
+      (m.method !== undefined && typeof m.method !== "string")
+    ) {
+      this.send({
+        jsonrpc: "2.0",
+        id: null,
+        error: { code: RpcErrors.InvalidRequest, message: "a message is an object with a string method or a result" },
       });
       return;
     }
@@ -122,7 +138,12 @@ export class Connection {
       return;
     }
     if (m.id === undefined || m.id === null) {
-      this.notifications.get(m.method)?.(m.params);
+      // A notification has no answer: one whose handler fails (malformed params) is dropped, the server goes on.
+      try {
+        this.notifications.get(m.method)?.(m.params);
+      } catch (e) {
+        this.onNotificationError?.(m.method, e);
+      }
       return;
     }
     const id = m.id;

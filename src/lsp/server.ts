@@ -7,7 +7,8 @@ import type { Readable, Writable } from "node:stream";
 import type { Diagnostic, Span } from "../diagnostics/diagnostics.js";
 import { formatSource } from "../dsl/format/index.js";
 import { packageFolder } from "../util/package-folder.js";
-import { type Analysis, analyse, diskPath } from "./analysis.js";
+import { type Analysis, analyse, diskPath, readerOf } from "./analysis.js";
+import { AnalysisHistory, ParseCache } from "./reuse.js";
 import { type ContentChange, type Position, positionIn, type Range, TextDocument } from "./documents.js";
 import {
   completionsAt,
@@ -19,6 +20,8 @@ import {
   type SymbolInfo,
 } from "./features.js";
 import { Connection } from "./rpc.js";
+import { encodeTokens, semanticTokens, TOKEN_MODIFIERS, TOKEN_TYPES } from "./semantic-tokens.js";
+import { signatureHelpAt } from "./signature-help.js";
 
 export interface ServerOptions {
   /** Milliseconds between the last change and the analysis it triggers. */
@@ -51,6 +54,9 @@ export class LanguageServer {
   private readonly connection: Connection;
   private readonly documents = new Map<string, TextDocument>();
   private readonly analyses = new Map<string, { version: number; analysis: Analysis }>();
+  private readonly histories = new Map<string, AnalysisHistory>();
+  /** Every file's last parse, shared by the documents (the standard library is parsed once). */
+  readonly parses = new ParseCache();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private shuttingDown = false;
   private readonly debounceMs: number;
@@ -69,6 +75,8 @@ export class LanguageServer {
         completionProvider: { triggerCharacters: [] },
         documentFormattingProvider: true,
         codeActionProvider: { codeActionKinds: ["quickfix"] },
+        signatureHelpProvider: { triggerCharacters: ["(", ","], retriggerCharacters: [","] },
+        semanticTokensProvider: { legend: { tokenTypes: TOKEN_TYPES, tokenModifiers: TOKEN_MODIFIERS }, full: true },
       },
       serverInfo: { name: "netc" },
     }));
@@ -100,6 +108,7 @@ export class LanguageServer {
       clearTimeout(this.timers.get(uri));
       this.documents.delete(uri);
       this.analyses.delete(uri);
+      this.histories.delete(uri);
       this.connection.notify("textDocument/publishDiagnostics", { uri, diagnostics: [] });
     });
     c.onRequest("textDocument/hover", (p: PositionParams) =>
@@ -150,24 +159,44 @@ export class LanguageServer {
     );
     c.onRequest(
       "textDocument/codeAction",
-      (p: {
-        textDocument: { uri: string };
-        context: { diagnostics: { range: Range; message: string; data?: { replacement?: string } }[] };
-      }) =>
-        p.context.diagnostics.flatMap((d) => {
-          const replacement = d.data?.replacement;
-          if (!replacement) return [];
-          return [
-            {
-              title: `Change to '${replacement}'`,
-              kind: "quickfix",
-              isPreferred: true,
-              diagnostics: [d],
-              edit: { changes: { [p.textDocument.uri]: [{ range: d.range, newText: replacement }] } },
-            },
-          ];
-        }),
+      (p: { textDocument: { uri: string }; context: { diagnostics: { data?: { fixes?: LspFix[] } }[] } }) =>
+        (p.context?.diagnostics ?? []).flatMap((d) =>
+          (Array.isArray(d.data?.fixes) ? d.data.fixes : []).map((fix, i) => ({
+            title: fix.title,
+            kind: "quickfix",
+            isPreferred: i === 0,
+            diagnostics: [d],
+            edit: { changes: fix.changes },
+          })),
+        ),
     );
+    c.onRequest("textDocument/signatureHelp", (p: PositionParams) =>
+      this.at(p, (a, file, offset) => {
+        const help = signatureHelpAt(a, file, offset);
+        if (!help) return null;
+        return {
+          signatures: [
+            {
+              label: help.label,
+              parameters: help.parameters.map((label) => ({ label })),
+              ...(help.documentation ? { documentation: { kind: "markdown", value: help.documentation } } : {}),
+            },
+          ],
+          activeSignature: 0,
+          activeParameter: help.activeParameter,
+        };
+      }),
+    );
+    c.onRequest("textDocument/semanticTokens/full", (p: { textDocument: { uri: string } }) => {
+      const a = this.current(p.textDocument.uri);
+      if (!a) return null;
+      return { data: encodeTokens(a.sources.text(a.file) ?? "", semanticTokens(a, a.file)) };
+    });
+    c.onNotificationError = (method, e) =>
+      c.notify("window/logMessage", {
+        type: 1,
+        message: `netc lsp: ${method} failed: ${e instanceof Error ? e.message : String(e)}`,
+      });
     c.onRequest("textDocument/formatting", (p: { textDocument: { uri: string } }) => {
       const doc = this.documents.get(p.textDocument.uri);
       if (!doc) return null;
@@ -191,7 +220,11 @@ export class LanguageServer {
         .filter((d) => d.uri.startsWith("file:"))
         .map((d) => [uriToPath(d.uri), d.text] as const),
     );
-    const analysis = analyse(uriToPath(uri), doc.text, openTexts);
+    let history = this.histories.get(uri);
+    if (!history) this.histories.set(uri, (history = new AnalysisHistory()));
+    const earlier = history.find(doc.text, readerOf(openTexts), diskPath);
+    const analysis = earlier ?? analyse(uriToPath(uri), doc.text, openTexts, this.parses);
+    if (!earlier) history.add(analysis);
     this.analyses.set(uri, { version: doc.version, analysis });
     return analysis;
   }
@@ -215,7 +248,17 @@ export class LanguageServer {
   }
 
   private publish(uri: string): void {
-    const a = this.current(uri);
+    let a: Analysis | undefined;
+    try {
+      a = this.current(uri);
+    } catch (e) {
+      // A compiler bug: the editor's log says so (as `netc check`'s exit 70 would); the server goes on.
+      this.connection.notify("window/logMessage", {
+        type: 1,
+        message: `netc lsp: internal error analysing ${uri}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+      });
+      return;
+    }
     const doc = this.documents.get(uri);
     if (!a || !doc) return;
     this.connection.notify("textDocument/publishDiagnostics", {
@@ -253,19 +296,45 @@ export class LanguageServer {
       relatedInformation: related
         .filter((r) => r.span)
         .map((r) => ({ location: this.location(a, r.span!), message: r.message })),
-      ...(here && d.span ? quickFixData(a, d.span, d.hint) : {}),
+      ...this.fixData(a, d, here),
     };
+  }
+
+  /**
+   * The diagnostic's fixes as workspace edits, kept in its `data`, which the client hands back for code actions: the
+   * compiler's (Diagnostic.fixes), and a "did you mean 'x'?" hint on a diagnostic whose span is exactly a name (the
+   * name replaced by x: unknown names, preprocess fields).
+   */
+  private fixData(a: Analysis, d: Diagnostic, here: boolean): { data: { fixes: LspFix[] } } | {} {
+    const fixes: LspFix[] = [];
+    for (const fix of d.fixes ?? []) {
+      const changes: LspFix["changes"] = {};
+      for (const e of fix.edits) {
+        const target = e.span.file === a.file ? this.documentUri(a) : this.location(a, e.span).uri;
+        (changes[target] ??= []).push({ range: this.range(a, e.span), newText: e.text });
+      }
+      fixes.push({ title: fix.title, changes });
+    }
+    const suggestion = d.hint && /^did you mean '([A-Za-z_][A-Za-z0-9_]*)'\?$/.exec(d.hint);
+    const written = d.span ? (a.sources.text(d.span.file)?.slice(d.span.start, d.span.end) ?? "") : "";
+    if (here && d.span && suggestion && /^[A-Za-z_][A-Za-z0-9_]*$/.test(written))
+      fixes.push({
+        title: `Change to '${suggestion[1]}'`,
+        changes: { [this.documentUri(a)]: [{ range: this.range(a, d.span), newText: suggestion[1] }] },
+      });
+    return fixes.length ? { data: { fixes } } : {};
+  }
+
+  /** The uri the editor opened an analysed document under. */
+  private documentUri(a: Analysis): string {
+    for (const [uri, entry] of this.analyses) if (entry.analysis === a) return uri;
+    return pathToFileURL(diskPath(a.file)).href;
   }
 }
 
-/**
- * A "did you mean 'x'?" hint on a diagnostic whose span is exactly a name is a quick fix: the name replaced by x
- * (unknown names, preprocess fields). Kept in the diagnostic's `data`, which the client hands back for code actions.
- */
-function quickFixData(a: Analysis, span: Span, hint: string | undefined): { data: { replacement: string } } | {} {
-  const suggestion = hint && /^did you mean '([A-Za-z_][A-Za-z0-9_]*)'\?$/.exec(hint);
-  const written = a.sources.text(span.file)?.slice(span.start, span.end) ?? "";
-  return suggestion && /^[A-Za-z_][A-Za-z0-9_]*$/.test(written) ? { data: { replacement: suggestion[1] } } : {};
+interface LspFix {
+  title: string;
+  changes: Record<string, { range: Range; newText: string }[]>;
 }
 
 interface PositionParams {

@@ -1,6 +1,7 @@
 // One call from a bundle URL to a model that runs: WebGPU where the browser has it and its adapter has every
 // feature and limit the bundle needs, else the bundle's ONNX fallback on onnxruntime-web (wasm). The manifest is
-// fetched first, so only one side's files are downloaded: the weights and shaders, or model.onnx.
+// fetched first, so only one side's files are downloaded: the shaders and weight shards (streamed into the GPU
+// buffers while the kernels compile), or the ONNX file.
 /// <reference types="@webgpu/types" preserve="true" />
 import { requestDeviceFor } from "./device.js";
 import { WgslRuntimeError } from "./errors.js";
@@ -17,7 +18,7 @@ export interface LoadModelOptions extends LoadBundleOptions {
   gpu?: GPU;
   /** onnxruntime-web's module (default: `import("onnxruntime-web/wasm")` when the fallback runs). */
   ort?: OrtModule;
-  /** Hears of each pipeline compiled (WebGPU only). */
+  /** Hears of each pipeline compiled (WebGPU only; `onProgress` hears of them too). */
   onPipelines?: ModelCreateOptions["onProgress"];
 }
 
@@ -51,7 +52,10 @@ export async function loadModel(base: string | URL, options: LoadModelOptions = 
     if (adapter && !shortfall) {
       const bundle = await opened.bundle();
       return WgslModel.create(await requestDeviceFor(adapter, opened.manifest), bundle, {
-        onProgress: options.onPipelines,
+        onProgress: (compiled, total) => {
+          opened.pipelines(compiled, total);
+          options.onPipelines?.(compiled, total);
+        },
       });
     }
     reason = shortfall!;

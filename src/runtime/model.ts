@@ -1,13 +1,12 @@
-// Runs a compiled WGSL bundle on a GPUDevice: creates the buffers and uploads the weights once, compiles every
-// distinct pipeline up front (createComputePipelineAsync, in parallel), then runs the whole model as one command
-// buffer per call. Validation errors, out-of-memory and device loss reject the call instead of hanging it.
+// Runs a compiled WGSL bundle on a GPUDevice: creates the buffers, compiles every distinct pipeline up front
+// (createComputePipelineAsync, in parallel) while the weight shards stream in (each written into the buffers at its
+// tensors' offsets and dropped), then runs the whole model as one command buffer per call. Validation errors, out-of-memory and device loss reject the call instead of hanging it.
 /// <reference types="@webgpu/types" preserve="true" />
 import { numel, type DType, type HostTensor, type TensorData } from "../util/tensor.js";
 import type { BatchVariant, BundleManifest, KernelEntry, SourceLocation, TensorSlot, WgslBundle } from "./manifest.js";
 import { WgslRuntimeError } from "./errors.js";
-import { parseSafetensors } from "./safetensors.js";
 import { fromStorage, STORAGE_BYTES, toStorage } from "./storage.js";
-import { BUNDLE_ERROR, shaderFiles, validateManifest } from "./validate.js";
+import { BUNDLE_ERROR, shaderNames, validateManifest } from "./validate.js";
 
 /** A bundle in memory: its manifest, the WGSL sources by path, and the bytes of its safetensors file. */
 export type { WgslBundle };
@@ -227,9 +226,63 @@ function variantFor(variants: readonly BatchVariant[], inputs: Readonly<Record<s
   return found;
 }
 
+/**
+ * Writes each shard's pieces of the weight tensors into the buffers that hold them, as the shards arrive; a shard is
+ * dropped once written (writeBuffer copies it), so at most the shard in hand is held here.
+ */
+async function uploadShards(
+  device: GPUDevice,
+  m: BundleManifest,
+  buffers: readonly GPUBuffer[],
+  shards: WgslBundle["shards"],
+  onShard?: (bytes: number) => void,
+): Promise<void> {
+  const targets = new Map<string, GPUBuffer[]>();
+  m.buffers.forEach((b, id) => {
+    if (b.weight !== undefined) targets.set(b.weight, [...(targets.get(b.weight) ?? []), buffers[id]]);
+  });
+  const tensors = m.weights.tensors;
+  let next = 0; // the first tensor not wholly written yet (tensors lie in order)
+  let start = 0;
+  let index = 0;
+  for await (const shard of shards) {
+    const entry = m.weights.shards[index];
+    if (!entry)
+      throw new WgslRuntimeError(
+        `the bundle has more weight shards than the ${index} its manifest lists`,
+        BUNDLE_ERROR.ShardMismatch,
+      );
+    if (shard.byteLength !== entry.bytes)
+      throw new WgslRuntimeError(
+        `the bundle file ${entry.file} has ${shard.byteLength} bytes; the manifest says ${entry.bytes}`,
+        BUNDLE_ERROR.ShardMismatch,
+      );
+    const end = start + shard.byteLength;
+    for (let i = next; i < tensors.length && tensors[i].offset < end; i++) {
+      const t = tensors[i];
+      const lo = Math.max(t.offset, start);
+      const hi = Math.min(t.offset + t.bytes, end);
+      if (hi > lo)
+        for (const buffer of targets.get(t.name) ?? [])
+          device.queue.writeBuffer(buffer, lo - t.offset, shard, lo - start, hi - lo);
+      if (t.offset + t.bytes <= end) next = i + 1;
+    }
+    start = end;
+    index++;
+    onShard?.(shard.byteLength);
+  }
+  if (index !== m.weights.shards.length)
+    throw new WgslRuntimeError(
+      `the bundle gave ${index} weight shards; its manifest lists ${m.weights.shards.length}`,
+      BUNDLE_ERROR.ShardMismatch,
+    );
+}
+
 export interface ModelCreateOptions {
   /** Hears of each distinct pipeline compiled (a software adapter takes seconds for a large model). */
   onProgress?: (compiled: number, total: number) => void;
+  /** Hears of each weight shard written into the GPU buffers (its bytes). */
+  onShard?: (bytes: number) => void;
   /**
    * Batch sizes whose pipelines are compiled before create resolves, for a bundle with a run-time batch (default:
    * its largest). Other batches compile on their first run.
@@ -274,35 +327,24 @@ export class WgslModel {
       : { min: 0, max: 0 };
   }
 
-  /** Uploads the weights and compiles the kernels (see ModelCreateOptions.batches); resolves once the model can run. */
+  /**
+   * Creates the buffers, then uploads the weight shards as they arrive while the kernels compile (see
+   * ModelCreateOptions.batches); resolves once the model can run.
+   */
   static async create(device: GPUDevice, bundle: WgslBundle, options: ModelCreateOptions = {}): Promise<WgslModel> {
     const m = validateManifest(bundle.manifest);
     checkDevice(device, m);
-    for (const file of shaderFiles(m))
+    for (const file of shaderNames(m))
       if (typeof bundle.shaders.get(file) !== "string")
         throw new WgslRuntimeError(`the bundle has no shader ${file}`, BUNDLE_ERROR.FileRefused);
-    const stored = parseSafetensors(bundle.weights);
     const buffers = await scoped(device, "creating the model's buffers", () =>
-      m.buffers.map((b, id) => {
-        const buffer = device.createBuffer({
+      m.buffers.map((b, id) =>
+        device.createBuffer({
           label: b.weight ?? `buffer${id}`,
           size: b.size,
           usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
-        });
-        if (b.weight !== undefined) {
-          const t = stored.get(b.weight);
-          if (!t) throw new WgslRuntimeError(`the weights file has no tensor ${b.weight}`, BUNDLE_ERROR.BadManifest);
-          if (t.bytes.byteLength > b.size)
-            throw new WgslRuntimeError(
-              `the weights file's tensor ${b.weight} has ${t.bytes.byteLength} bytes; its buffer ${id} holds ${b.size}`,
-              BUNDLE_ERROR.BadManifest,
-            );
-          const bytes = new Uint8Array(align4(t.bytes.byteLength));
-          bytes.set(t.bytes);
-          device.queue.writeBuffer(buffer, 0, bytes);
-        }
-        return buffer;
-      }),
+        }),
+      ),
     );
     // One pipeline per distinct shader and binding layout: repeated layers reuse it with their own bind groups.
     const pipelineOf = new Map<string, Promise<GPUComputePipeline>>();
@@ -319,22 +361,25 @@ export class WgslModel {
       return pipeline;
     };
     const stepsOf = new Map<BatchVariant, Promise<Step[]>>();
+    const build = async (v: BatchVariant): Promise<Step[]> => {
+      const pipelines = await Promise.all(v.kernels.map(pipelineFor));
+      return v.kernels.map((k, i) => ({
+        pipeline: pipelines[i],
+        workgroups: k.workgroups,
+        bindGroup: device.createBindGroup({
+          label: k.name,
+          layout: pipelines[i].getBindGroupLayout(0),
+          entries: k.bindings.map((b) => ({ binding: b.binding, resource: { buffer: buffers[b.buffer] } })),
+        }),
+      }));
+    };
+    // A batch first run later compiles in an error scope of its own.
     const stepsFor = (v: BatchVariant): Promise<Step[]> => {
       let steps = stepsOf.get(v);
-      if (steps) return steps;
-      steps = scoped(device, `compiling the model's kernels${m.batch ? ` for batch ${v.batch}` : ""}`, async () => {
-        const pipelines = await Promise.all(v.kernels.map(pipelineFor));
-        return v.kernels.map((k, i) => ({
-          pipeline: pipelines[i],
-          workgroups: k.workgroups,
-          bindGroup: device.createBindGroup({
-            label: k.name,
-            layout: pipelines[i].getBindGroupLayout(0),
-            entries: k.bindings.map((b) => ({ binding: b.binding, resource: { buffer: buffers[b.buffer] } })),
-          }),
-        }));
-      });
-      stepsOf.set(v, steps);
+      if (!steps) {
+        steps = scoped(device, `compiling the model's kernels for batch ${v.batch}`, () => build(v));
+        stepsOf.set(v, steps);
+      }
       return steps;
     };
     const variants = variantsOf(m);
@@ -342,7 +387,24 @@ export class WgslModel {
     for (const b of wanted)
       if (m.batch && !(Number.isSafeInteger(b) && b >= 1 && b <= m.batch.max))
         throw new WgslRuntimeError(`batches: ${b} is not a batch size from 1 to ${m.batch.max}`);
-    await Promise.all(variants.filter((v) => !m.batch || wanted.includes(v.batch)).map(stepsFor));
+    // One error scope around the upload and the compiles, which overlap (scopes are a stack, not per promise).
+    try {
+      await scoped(device, "uploading the weights and compiling the kernels", () =>
+        Promise.all([
+          uploadShards(device, m, buffers, bundle.shards, options.onShard),
+          ...variants
+            .filter((v) => !m.batch || wanted.includes(v.batch))
+            .map((v) => {
+              const steps = build(v);
+              stepsOf.set(v, steps);
+              return steps;
+            }),
+        ]),
+      );
+    } catch (e) {
+      for (const b of buffers) b.destroy();
+      throw e;
+    }
     // Staging for the largest readback of any batch size.
     const readBytes = (o: TensorSlot) =>
       o.chunks.reduce((s, c) => s + align4(c.elements * STORAGE_BYTES[o.storage]), 0);

@@ -2,6 +2,7 @@
 // one-call run for `netc run <bundle-dir>`. Without a GPU, Dawn's Vulkan backend can use the SwiftShader ICD
 // that Debian's chromium package ships; it is tried when no other adapter answers.
 /// <reference types="@webgpu/types" preserve="true" />
+import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, sep } from "node:path";
@@ -9,10 +10,10 @@ import { InputFileError, readRegularFile } from "../util/input-file.js";
 import { loadOptional } from "../util/optional.js";
 import type { HostTensor } from "../util/tensor.js";
 import { requestDeviceFor } from "./device.js";
-import type { BundleManifest } from "./manifest.js";
+import type { BundleFile, BundleManifest } from "./manifest.js";
 import { WgslRuntimeError } from "./errors.js";
 import { type KernelTiming, type ModelInput, type WgslBundle, WgslModel } from "./model.js";
-import { BUNDLE_ERROR, BUNDLE_LIMITS, maxWeightsBytes, shaderFiles, validateManifest } from "./validate.js";
+import { BUNDLE_ERROR, BUNDLE_LIMITS, checkBundleFile, unpackShaders, validateManifest } from "./validate.js";
 
 export const SWIFTSHADER_ICD = "/usr/lib/chromium/vk_swiftshader_icd.json";
 
@@ -68,7 +69,8 @@ export async function createNodeDevice(
 
 /**
  * Reads a bundle folder: the manifest first, validated (validateManifest) before any file it names is opened; then
- * each named file, which must be a regular file inside the folder (after links are resolved) of bounded size.
+ * the shader file now and the weight shards as the model is created (one at a time). Each must be a regular file
+ * inside the folder (after links are resolved) with the size and SHA-256 the manifest gives.
  */
 export function readBundleDir(dir: string): WgslBundle {
   const read = (name: string, maxBytes: number): Buffer => {
@@ -112,10 +114,26 @@ export function readBundleDir(dir: string): WgslBundle {
     if (e instanceof WgslRuntimeError) throw new WgslRuntimeError(`${dir}/${e.message}`, e.code);
     throw e;
   }
-  const shaders = new Map(
-    shaderFiles(manifest).map((file) => [file, read(file, BUNDLE_LIMITS.shaderBytes).toString("utf8")]),
-  );
-  return { manifest, shaders, weights: new Uint8Array(read(manifest.weights, maxWeightsBytes(manifest))) };
+  const m = manifest;
+  /** A content-named file of the bundle, checked against the manifest's size and hash. */
+  const checked = (entry: BundleFile): Uint8Array<ArrayBuffer> => {
+    const bytes = new Uint8Array(read(entry.file, entry.bytes));
+    try {
+      checkBundleFile(entry, bytes, createHash("sha256").update(bytes).digest("hex"));
+    } catch (e) {
+      if (e instanceof WgslRuntimeError) throw new WgslRuntimeError(`${dir}: ${e.message}`, e.code);
+      throw e;
+    }
+    return bytes;
+  };
+  const shaders = unpackShaders(m, checked(m.shaders));
+  // Read one at a time as the model uploads them; each iteration reads the files again.
+  const shards: Iterable<Uint8Array<ArrayBuffer>> = {
+    *[Symbol.iterator]() {
+      for (const entry of m.weights.shards) yield checked(entry);
+    },
+  };
+  return { manifest, shaders, shards };
 }
 
 /** How long one run may take on the GPU: NETC_GPU_TIMEOUT_MS, or two minutes. */

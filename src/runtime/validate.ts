@@ -12,6 +12,7 @@ export const BUNDLE_ERROR = {
   Timeout: "NET7013",
   NoBackend: "NET7040",
   FallbackRuntimeMissing: "NET7041",
+  ShardMismatch: "NET7051",
 } as const;
 
 /** Bounds on what a manifest may ask for: far above any model netc compiles, far below what exhausts a machine. */
@@ -21,11 +22,14 @@ export const BUNDLE_LIMITS = {
   buffers: 1 << 16,
   kernels: 1 << 16,
   bindingsPerKernel: 1000,
-  /** Per WGSL file. */
+  /** Per kernel shader. */
   shaderBytes: 16 << 20,
   manifestBytes: 64 << 20,
-  /** The weights file beyond the bytes of the buffers it fills: its JSON header. */
-  weightsHeaderBytes: 100 << 20,
+  /** Weight shards: at most this many, each at most `shardBytes` (what a page holds while it uploads one). */
+  shards: 1 << 16,
+  shardBytes: 1 << 30,
+  /** The one file with every kernel's WGSL. */
+  shaderPackBytes: 256 << 20,
   workgroupsPerDimension: 65535,
   /** The ONNX fallback file (onnxruntime-web's wasm heap is 4 GiB at most). */
   fallbackBytes: 4 * 2 ** 30,
@@ -187,16 +191,95 @@ function batchInfo(v: unknown, m: Record<string, unknown>, bufferSizes: readonly
   });
 }
 
-/** Checks `value` (parsed manifest.json) against the bundle schema; returns it typed, or throws WgslRuntimeError. */
+function sha256Field(v: unknown, field: string): string {
+  if (typeof v !== "string" || !/^[0-9a-f]{64}$/.test(v)) throw manifestError(field, v, "64 lowercase hex digits");
+  return v;
+}
+
 /** `fallback`: an ONNX file inside the bundle, its size (bounded like the weights) and hash. */
 function fallbackInfo(v: unknown): void {
   const f = object(v, "fallback");
   bundleFileName(own(f, "onnx"), "fallback.onnx");
   integer(own(f, "bytes"), "fallback.bytes", 1, BUNDLE_LIMITS.fallbackBytes);
-  if (!/^[0-9a-f]{64}$/.test(String(own(f, "sha256"))))
-    throw manifestError("fallback.sha256", own(f, "sha256"), "64 lowercase hex digits");
+  sha256Field(own(f, "sha256"), "fallback.sha256");
 }
 
+/** A content-named file: name, size from `minBytes` to `maxBytes`, hash. */
+function bundleFile(v: unknown, field: string, minBytes: number, maxBytes: number): Record<string, unknown> {
+  const f = object(v, field);
+  bundleFileName(own(f, "file"), `${field}.file`);
+  integer(own(f, "bytes"), `${field}.bytes`, minBytes, maxBytes);
+  sha256Field(own(f, "sha256"), `${field}.sha256`);
+  return f;
+}
+
+/**
+ * `weights`: shards of `shardBytes` each (the last one up to that), and tensors at 4-byte aligned offsets inside
+ * their concatenation, in order and without overlap, each the contents of the buffers naming it (never larger),
+ * the last one ending where the shards do.
+ */
+function weightShards(v: unknown, buffers: readonly { size: number; weight?: string }[]): void {
+  const w = object(v, "weights");
+  const shardBytes = integer(own(w, "shardBytes"), "weights.shardBytes", 4, BUNDLE_LIMITS.shardBytes);
+  if (shardBytes % 4 !== 0) throw manifestError("weights.shardBytes", shardBytes, "a multiple of 4");
+  const shards = array(own(w, "shards"), "weights.shards", BUNDLE_LIMITS.shards);
+  let total = 0;
+  shards.forEach((s, i) => {
+    const last = i === shards.length - 1;
+    const bytes = own(bundleFile(s, `weights.shards[${i}]`, 1, shardBytes), "bytes") as number;
+    if (!last && bytes !== shardBytes)
+      throw manifestError(
+        `weights.shards[${i}].bytes`,
+        bytes,
+        `weights.shardBytes (${shardBytes}): only the last shard is shorter`,
+      );
+    total += bytes;
+  });
+  const sizeOf = new Map<string, number>();
+  for (const b of buffers)
+    if (b.weight !== undefined) sizeOf.set(b.weight, Math.min(sizeOf.get(b.weight) ?? b.size, b.size));
+  const placed = new Set<string>();
+  let end = 0;
+  array(own(w, "tensors"), "weights.tensors", BUNDLE_LIMITS.buffers).forEach((t, i) => {
+    const f = `weights.tensors[${i}]`;
+    const tensor = object(t, f);
+    const name = string(own(tensor, "name"), `${f}.name`);
+    const room = sizeOf.get(name);
+    if (room === undefined || placed.has(name))
+      throw manifestError(`${f}.name`, name, "a weight some buffer names, placed once");
+    placed.add(name);
+    const offset = integer(own(tensor, "offset"), `${f}.offset`, end, total);
+    const bytes = integer(own(tensor, "bytes"), `${f}.bytes`, 0, Math.min(room, total - offset));
+    if (offset % 4 !== 0 || bytes % 4 !== 0)
+      throw manifestError(f, { offset, bytes }, "an offset and a size that are multiples of 4");
+    end = offset + bytes;
+  });
+  const unplaced = [...sizeOf.keys()].find((name) => !placed.has(name));
+  if (unplaced !== undefined)
+    throw manifestError("weights.tensors", `no entry for ${unplaced}`, "every weight a buffer names");
+  // Nothing to download beyond the last tensor: a manifest cannot make a page fetch bytes no buffer takes.
+  if (total !== end) throw manifestError("weights.shards", `${total} bytes in all`, `the tensors' ${end} bytes`);
+}
+
+/** `shaders`: one file, and each kernel shader a byte range inside it. */
+function shaderPack(v: unknown, kernelShaders: readonly string[]): void {
+  const pack = bundleFile(v, "shaders", 0, BUNDLE_LIMITS.shaderPackBytes);
+  const size = own(pack, "bytes") as number;
+  const names = new Set<string>();
+  array(own(pack, "sources"), "shaders.sources", BUNDLE_LIMITS.kernels).forEach((x, i) => {
+    const f = `shaders.sources[${i}]`;
+    const source = object(x, f);
+    const name = string(own(source, "name"), `${f}.name`);
+    if (names.has(name)) throw manifestError(`${f}.name`, name, "a name not used by an earlier source");
+    names.add(name);
+    const offset = integer(own(source, "offset"), `${f}.offset`, 0, size);
+    integer(own(source, "bytes"), `${f}.bytes`, 0, Math.min(BUNDLE_LIMITS.shaderBytes, size - offset));
+  });
+  const missing = kernelShaders.find((name) => !names.has(name));
+  if (missing !== undefined) throw manifestError("shaders.sources", `no entry for ${missing}`, "every kernel's shader");
+}
+
+/** Checks `value` (parsed manifest.json) against the bundle schema; returns it typed, or throws WgslRuntimeError. */
 export function validateManifest(value: unknown): BundleManifest {
   const m = object(value, "the manifest");
   if (own(m, "format") !== BUNDLE_FORMAT)
@@ -212,11 +295,9 @@ export function validateManifest(value: unknown): BundleManifest {
   if (limitNames.length > BUNDLE_LIMITS.featuresAndLimits)
     throw manifestError("requiredLimits", `${limitNames.length} limits`, `at most ${BUNDLE_LIMITS.featuresAndLimits}`);
   for (const name of limitNames) integer(limits[name], `requiredLimits.${name}`, 0, Number.MAX_SAFE_INTEGER);
-  bundleFileName(own(m, "weights"), "weights");
-  if (own(m, "weightsSha256") !== undefined && !/^[0-9a-f]{64}$/.test(String(own(m, "weightsSha256"))))
-    throw manifestError("weightsSha256", own(m, "weightsSha256"), "64 lowercase hex digits");
   let total = 0;
-  const bufferSizes = array(own(m, "buffers"), "buffers", BUNDLE_LIMITS.buffers).map((b, i) => {
+  const buffers = array(own(m, "buffers"), "buffers", BUNDLE_LIMITS.buffers);
+  const bufferSizes = buffers.map((b, i) => {
     const entry = object(b, `buffers[${i}]`);
     const size = integer(own(entry, "size"), `buffers[${i}].size`, 0, BUNDLE_LIMITS.totalBufferBytes);
     if (size % 4 !== 0) throw manifestError(`buffers[${i}].size`, size, "a multiple of 4");
@@ -232,16 +313,49 @@ export function validateManifest(value: unknown): BundleManifest {
   });
   slotsAndKernels(m, "", bufferSizes);
   if (own(m, "batch") !== undefined) batchInfo(own(m, "batch"), m, bufferSizes);
+  weightShards(own(m, "weights"), buffers as { size: number; weight?: string }[]);
+  shaderPack(own(m, "shaders"), shaderNames(m as unknown as BundleManifest));
   if (own(m, "fallback") !== undefined) fallbackInfo(own(m, "fallback"));
   return m as unknown as BundleManifest;
 }
 
-/** The bytes the weights file of a valid manifest may have at most: its buffers' contents and a header. */
-export function maxWeightsBytes(m: BundleManifest): number {
-  return m.buffers.reduce((s, b) => s + (b.weight !== undefined ? b.size : 0), 0) + BUNDLE_LIMITS.weightsHeaderBytes;
-}
-
-/** The distinct shader files a valid manifest names. */
-export const shaderFiles = (m: BundleManifest): string[] => [
+/** The distinct kernel shaders a valid manifest names (each a range of the shader pack). */
+export const shaderNames = (m: Pick<BundleManifest, "kernels" | "batch">): string[] => [
   ...new Set([m, ...(m.batch?.variants ?? [])].flatMap((v) => v.kernels.map((k) => k.shader))),
 ];
+
+/** The kernel shaders of the pack file `bytes` (checked against the manifest's size and hash by the caller). */
+export function unpackShaders(m: BundleManifest, bytes: Uint8Array): Map<string, string> {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  const shaders = new Map<string, string>();
+  for (const s of m.shaders.sources) {
+    try {
+      shaders.set(s.name, decoder.decode(bytes.subarray(s.offset, s.offset + s.bytes)));
+    } catch {
+      throw new WgslRuntimeError(
+        `${m.shaders.file}: the shader ${s.name} is not UTF-8 text`,
+        BUNDLE_ERROR.ShardMismatch,
+      );
+    }
+  }
+  return shaders;
+}
+
+/** A NET7051 error unless `bytes` is the file `entry` names (its size, and its hash when `hash` is given). */
+export function checkBundleFile(
+  entry: { file: string; bytes: number; sha256: string },
+  bytes: Uint8Array,
+  hash: string | undefined,
+): void {
+  const problem =
+    bytes.byteLength !== entry.bytes
+      ? `has ${bytes.byteLength} bytes; the manifest says ${entry.bytes}`
+      : hash !== undefined && hash !== entry.sha256
+        ? `has the SHA-256 ${hash}; the manifest says ${entry.sha256}`
+        : undefined;
+  if (problem)
+    throw new WgslRuntimeError(
+      `the bundle file ${entry.file} ${problem} (a partial, stale or tampered file)`,
+      BUNDLE_ERROR.ShardMismatch,
+    );
+}

@@ -14,7 +14,7 @@ import { writeAll, writeFailureReason } from "./atomic.js";
 
 export { writeAll };
 
-/** The entries a netc WGSL bundle folder has; a folder with anything else is not replaced. */
+/** The entries a netc WGSL bundle folder has (older bundles' too); a folder with anything else is not replaced. */
 const BUNDLE_ENTRIES = new Set([
   "manifest.json",
   "kernels",
@@ -23,6 +23,8 @@ const BUNDLE_ENTRIES = new Set([
   "model.d.ts",
   "model.onnx",
 ]);
+/** The content-named files of a bundle: weight shards, the shader file, the ONNX fallback. */
+const CONTENT_NAMED = /^(weights-[0-9a-f]{16}\.bin|shaders-[0-9a-f]{16}\.wgsl|model-[0-9a-f]{16}\.onnx)$/;
 const MAX_MANIFEST_BYTES = 64 << 20;
 
 const fail = (info: typeof CliCodes.OutputIsInput, message: string, hint?: string): never => {
@@ -177,7 +179,7 @@ function notABundle(dir: string): string | undefined {
     return "its manifest.json is not JSON";
   }
   if (format !== "netc-wgsl") return "its manifest.json is not a netc WGSL manifest";
-  const stranger = fs.readdirSync(dir).find((entry) => !BUNDLE_ENTRIES.has(entry));
+  const stranger = fs.readdirSync(dir).find((entry) => !BUNDLE_ENTRIES.has(entry) && !CONTENT_NAMED.test(entry));
   if (stranger !== undefined) return `it holds ${stranger}, which netc did not write`;
   const kernels = path.join(dir, "kernels");
   if (lstat(kernels)?.isDirectory()) {

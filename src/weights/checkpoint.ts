@@ -17,9 +17,33 @@ export interface TensorSource {
   close(): void;
 }
 
-/** The tensors of one file. */
+/**
+ * The tensors of one file. Once closed, each read opens the file again for itself alone (weights read lazily, as an
+ * output is written), and refuses a file that changed since it was first opened: its layout was validated then.
+ */
 export function fileSource(file: BinaryFile): TensorSource {
-  return { size: file.size, read: (entry) => readTensorEntry(file, entry), close: () => file.close() };
+  let open: BinaryFile | undefined = file;
+  const reopen = (entry: TensorEntry): HostTensor => {
+    const again = BinaryFile.open(file.path);
+    try {
+      if (again.size !== file.size || again.mtimeMs !== file.mtimeMs)
+        throw weightError(
+          WeightCodes.ChangedWhileRead,
+          `${file.path} changed while netc was reading it (${file.size} bytes when opened, ${again.size} when tensor '${entry.key}' was read)`,
+        );
+      return readTensorEntry(again, entry);
+    } finally {
+      again.close();
+    }
+  };
+  return {
+    size: file.size,
+    read: (entry) => (open ? readTensorEntry(open, entry) : reopen(entry)),
+    close: () => {
+      open?.close();
+      open = undefined;
+    },
+  };
 }
 
 export type CheckpointNode = DictNode | ListNode | TensorNode | ScalarNode | ArrayNode | OpaqueNode | OtherNode;
@@ -105,6 +129,7 @@ export class Checkpoint {
     return withDiagnostics(this.path, `reading tensor '${entry.key}'`, () => this.source.read(entry));
   }
 
+  /** Closes the file; a later readTensor opens it again for that read (see fileSource). */
   close(): void {
     this.source.close();
   }

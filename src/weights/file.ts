@@ -16,6 +16,8 @@ export class BinaryFile {
     readonly path: string,
     private readonly fd: number,
     readonly size: number,
+    /** When the file was last modified, as it was opened: a later open compares it to see a changed file. */
+    readonly mtimeMs: number,
   ) {}
 
   static open(path: string): BinaryFile {
@@ -32,7 +34,7 @@ export class BinaryFile {
     try {
       const stat = fs.fstatSync(fd);
       if (!stat.isFile()) throw weightError(WeightCodes.ReadFailed, `${path} is not a regular file`);
-      return new BinaryFile(path, fd, stat.size);
+      return new BinaryFile(path, fd, stat.size, stat.mtimeMs);
     } catch (e) {
       fs.closeSync(fd);
       throw e;

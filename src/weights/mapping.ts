@@ -4,6 +4,7 @@
 import type { Span } from "../diagnostics/diagnostics.js";
 import { closestName } from "../util/suggest.js";
 import { byteSize, type DType, type HostTensor } from "../util/tensor.js";
+import { type LazyTensor, lazyTensor } from "../util/lazy-tensor.js";
 import { describeStateDict, findStateDict, type Checkpoint, type StateDict } from "./checkpoint.js";
 import { WeightCodes, weightError, withDiagnostics } from "../diagnostics/weight-codes.js";
 import { opaqueTensorError, type ProgressCallback } from "./layout.js";
@@ -245,6 +246,9 @@ interface PlannedLoad {
   origin: number;
   key: string;
   steps: readonly Step[];
+  /** The weight as declared, which the steps produce. */
+  dtype: DType;
+  shape: readonly number[];
 }
 
 /** The outcome of planning: the report, known before any data is read, and what loadWeights will read. */
@@ -338,7 +342,7 @@ export function planWeights(declared: readonly DeclaredWeight[], sources: readon
       });
     }
     report.applied.push({ ...where, ...flags, steps: c.steps.map(describeStep) });
-    loads.push({ path: d.path, origin: c.origin, key: c.key, steps });
+    loads.push({ path: d.path, origin: c.origin, key: c.key, steps, dtype: d.dtype, shape: d.shape });
   }
   for (const c of candidates.values()) {
     report.unexpected.push({ key: c.key, source: names[c.origin], name: c.name, dtype: c.dtype, shape: c.shape });
@@ -413,21 +417,43 @@ function offeredTensors(sd: StateDict, rules: MappingRules, ctx: SourceContext):
   return new Map([...offered.values()].map((c) => [ctx.prefix + c.name, { ...c, name: ctx.prefix + c.name }]));
 }
 
+function sourceOf(plan: WeightPlan, load: PlannedLoad) {
+  const sd = plan.stateDicts[load.origin];
+  const entry = sd.tensors.get(load.key);
+  if (!entry) throw weightError(WeightCodes.BadMappingRule, `${describeStateDict(sd)} has no tensor '${load.key}'`);
+  return { id: `${load.origin}:${load.key}`, checkpoint: sd.checkpoint, entry };
+}
+
+/**
+ * The planned weights as lazy tensors: each read reads its checkpoint tensor and applies its steps (a tensor that
+ * several weights split is read once per weight). Reads after the checkpoints are closed open them again.
+ */
+export function lazyWeights(plan: WeightPlan): Map<string, LazyTensor> {
+  const weights = new Map<string, LazyTensor>();
+  for (const load of plan.loads) {
+    const { checkpoint, entry } = sourceOf(plan, load);
+    weights.set(
+      load.path,
+      lazyTensor(load.dtype, load.shape, () => {
+        const input = checkpoint.readTensor(entry);
+        return withDiagnostics(checkpoint.path, `transforming '${load.key}'`, () =>
+          load.steps.reduce(applyStep, input),
+        );
+      }),
+    );
+  }
+  return weights;
+}
+
 /** Reads the planned weights: each checkpoint tensor once (kept while later splits still need it). */
 export function loadWeights(
   plan: WeightPlan,
   options: { onProgress?: ProgressCallback } = {},
 ): Map<string, HostTensor> {
-  const sourceOf = (load: PlannedLoad) => {
-    const sd = plan.stateDicts[load.origin];
-    const entry = sd.tensors.get(load.key);
-    if (!entry) throw weightError(WeightCodes.BadMappingRule, `${describeStateDict(sd)} has no tensor '${load.key}'`);
-    return { id: `${load.origin}:${load.key}`, checkpoint: sd.checkpoint, entry };
-  };
   const usesLeft = new Map<string, number>();
   let total = 0;
   for (const load of plan.loads) {
-    const { id, entry } = sourceOf(load);
+    const { id, entry } = sourceOf(plan, load);
     const uses = usesLeft.get(id) ?? 0;
     if (uses === 0) total += entry.numel * byteSize(entry.dtype);
     usesLeft.set(id, uses + 1);
@@ -436,7 +462,7 @@ export function loadWeights(
   const weights = new Map<string, HostTensor>();
   let done = 0;
   for (const load of plan.loads) {
-    const { id, checkpoint, entry } = sourceOf(load);
+    const { id, checkpoint, entry } = sourceOf(plan, load);
     let tensor = cache.get(id);
     if (!tensor) {
       tensor = checkpoint.readTensor(entry);

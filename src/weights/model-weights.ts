@@ -10,10 +10,14 @@ import type { Graph } from "../compiler/ir/ir.js";
 import type { HostTensor } from "../util/tensor.js";
 import { findStateDict, openCheckpoint, type Checkpoint } from "./checkpoint.js";
 import { WeightCodes } from "../diagnostics/weight-codes.js";
-import type { ProgressCallback } from "./layout.js";
+import type { ProgressCallback, TensorEntry } from "./layout.js";
+import { type LazyTensor, lazyTensor } from "../util/lazy-tensor.js";
 import {
   type DeclaredWeight,
-  importWeights,
+  lazyWeights,
+  loadWeights,
+  planWeights,
+  type WeightPlan,
   type MappingRules,
   type StripRule,
   type TensorTransform,
@@ -170,11 +174,13 @@ export function parseWeightSpec(spec: string): WeightFileSpec {
 /** safetensors metadata key that `netc weights import` writes (the model the file was made for). */
 export const IMPORTED_FOR_MODEL = "netc.model";
 
-export interface LoadedModelWeights {
-  weights: Map<string, HostTensor>;
+export interface LoadedModelWeights<T = HostTensor> {
+  weights: Map<string, T>;
   report?: WeightReport;
   diagnostics: Diagnostic[];
 }
+
+type LoadOptions = Strictness & { overrides?: readonly string[]; onProgress?: ProgressCallback };
 
 /**
  * Loads every file onto the model's weights: the model's own `weights { ... }` rules apply to files given without a
@@ -185,8 +191,43 @@ export function loadModelWeights(
   graph: Graph,
   files: readonly WeightFileSpec[],
   rules: readonly WeightRuleUse[],
-  opts: Strictness & { overrides?: readonly string[]; onProgress?: ProgressCallback } = {},
+  opts: LoadOptions = {},
 ): LoadedModelWeights {
+  return mapModelWeights(graph, files, rules, opts, {
+    all: (plan) => loadWeights(plan, { onProgress: opts.onProgress }),
+    one: (checkpoint, entry) => checkpoint.readTensor(entry),
+  });
+}
+
+/**
+ * loadModelWeights with nothing read: the report and diagnostics are the same, and each weight is read from its
+ * checkpoint when it is used (an ONNX writer streaming them to disk), so the weights are never all in memory.
+ */
+export function openModelWeights(
+  graph: Graph,
+  files: readonly WeightFileSpec[],
+  rules: readonly WeightRuleUse[],
+  opts: Omit<LoadOptions, "onProgress"> = {},
+): LoadedModelWeights<LazyTensor> {
+  return mapModelWeights(graph, files, rules, opts, {
+    all: lazyWeights,
+    one: (checkpoint, entry) => lazyTensor(entry.dtype, entry.shape, () => checkpoint.readTensor(entry)),
+  });
+}
+
+/** How a loader takes the planned weights, and one override tensor: read now, or lazily. */
+interface Taking<T> {
+  all: (plan: WeightPlan) => Map<string, T>;
+  one: (checkpoint: Checkpoint, entry: TensorEntry) => T;
+}
+
+function mapModelWeights<T extends HostTensor | LazyTensor>(
+  graph: Graph,
+  files: readonly WeightFileSpec[],
+  rules: readonly WeightRuleUse[],
+  opts: LoadOptions,
+  take: Taking<T>,
+): LoadedModelWeights<T> {
   const declared = declaredWeights(graph);
   const opened: Checkpoint[] = [];
   try {
@@ -200,11 +241,13 @@ export function loadModelWeights(
       const mapping = imported ? (set ? { prefix: `${set}.` } : {}) : mappingFromRules(rules, set);
       return { checkpoint, rules: mapping, ...(set && !imported ? { set } : {}) };
     });
-    const { weights, report } = importWeights(declared, sources, { onProgress: opts.onProgress });
-    const diagnostics = [...misspelledSets(files, rules), ...reportDiagnostics(report, opts)];
+    const plan = planWeights(declared, sources);
+    const weights = take.all(plan);
+    const diagnostics = [...misspelledSets(files, rules), ...reportDiagnostics(plan.report, opts)];
     if (!hasErrors(diagnostics))
-      for (const o of opts.overrides ?? []) for (const d of applyOverrides(weights, declared, o)) diagnostics.push(d);
-    return { weights, report, diagnostics };
+      for (const o of opts.overrides ?? [])
+        for (const d of applyOverrides(weights, declared, o, take.one)) diagnostics.push(d);
+    return { weights, report: plan.report, diagnostics };
   } catch (e) {
     if (e instanceof DiagnosticError) return { weights: new Map(), diagnostics: e.diagnostics };
     throw e;
@@ -237,10 +280,11 @@ function misspelledSets(files: readonly WeightFileSpec[], rules: readonly Weight
 }
 
 /** Replaces weights by the tensors of a plain state dict with the same names (e.g. a stress-test variant). */
-function applyOverrides(
-  weights: Map<string, HostTensor>,
+function applyOverrides<T>(
+  weights: Map<string, T>,
   declared: readonly DeclaredWeight[],
   path: string,
+  take: Taking<T>["one"],
 ): Diagnostic[] {
   const checkpoint = openCheckpoint(path);
   try {
@@ -269,7 +313,7 @@ function applyOverrides(
         );
         continue;
       }
-      weights.set(key, checkpoint.readTensor(entry));
+      weights.set(key, take(checkpoint, entry));
     }
     return out;
   } finally {

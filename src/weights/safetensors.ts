@@ -1,6 +1,7 @@
 // safetensors: an 8-byte little-endian header length, a JSON header
 // {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {string: string}}, then the raw data.
 import { byteSize, bytesOf, type DType, type HostTensor, stridesOf } from "../util/tensor.js";
+import { asLazy, type WeightMap } from "../util/lazy-tensor.js";
 import { writeAll, writeFileAtomic } from "../util/atomic.js";
 import type { DictNode, StateDict } from "./checkpoint.js";
 import { WeightCodes, weightError } from "../diagnostics/weight-codes.js";
@@ -130,7 +131,10 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** A tensor to write, read only when its turn comes, so that a bad source fails before the output exists. */
+/**
+ * A tensor to write, read only when its turn comes, so that a bad source fails before the output exists (a
+ * LazyTensor with its name).
+ */
 export interface TensorToWrite {
   readonly name: string;
   readonly dtype: DType;
@@ -146,12 +150,12 @@ export interface WriteOptions {
 /** Writes a safetensors file atomically: the file appears complete, or not at all. */
 export function writeSafetensors(
   path: string,
-  tensors: ReadonlyMap<string, HostTensor> | readonly TensorToWrite[],
+  tensors: WeightMap | readonly TensorToWrite[],
   options: WriteOptions = {},
 ): void {
   const items = isWriteList(tensors)
     ? tensors
-    : [...tensors].map(([name, t]): TensorToWrite => ({ name, dtype: t.dtype, shape: t.shape, read: () => t }));
+    : [...tensors].map(([name, t]): TensorToWrite => ({ name, ...asLazy(t) }));
   const header = encodeHeader(path, items, options.metadata ?? new Map());
   const total = items.reduce((sum, t) => sum + tensorBytes(path, t), 0);
   writeFileAtomic(path, (fd) => {
@@ -186,7 +190,7 @@ export function stateDictToSafetensors(sd: StateDict, path: string, options: Wri
   writeSafetensors(path, items, options);
 }
 
-function isWriteList(v: ReadonlyMap<string, HostTensor> | readonly TensorToWrite[]): v is readonly TensorToWrite[] {
+function isWriteList(v: WeightMap | readonly TensorToWrite[]): v is readonly TensorToWrite[] {
   return Array.isArray(v);
 }
 

@@ -33,6 +33,25 @@ describe("progress", () => {
     expect(stream.written).toEqual([]);
   });
 
+  it("asked for (--progress) without a terminal: whole lines, one at each step and at most one a second within it", () => {
+    vi.stubEnv("CI", "true");
+    const stream = fakeStream(false);
+    const clock = fakeClock();
+    const p = progressBar("compiling m.net", { stream, now: clock.now, tickMs: 0, force: true });
+    p.phase("writing ONNX");
+    p.update(10, 100, "10 of 100 MB");
+    clock.advance(400);
+    p.update(50, 100, "50 of 100 MB"); // within the second: not drawn
+    clock.advance(700);
+    p.update(60, 100, "60 of 100 MB");
+    p.done();
+    expect(stream.written.every((line) => line.endsWith("\n") && !line.includes("\r"))).toBe(true);
+    expect(stream.written.map((line) => line.replace(/\[[# ]+\]/, "[bar]"))).toEqual([
+      "writing ONNX... 0.0 s\n",
+      "writing ONNX [bar] 60% 1.1 s 60 of 100 MB\n",
+    ]);
+  });
+
   it("writes nothing in CI, even on a terminal", () => {
     vi.stubEnv("CI", "true");
     const stream = fakeStream(true);

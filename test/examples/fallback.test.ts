@@ -1,7 +1,7 @@
 // The fallback where WebGPU cannot run a bundle: the compile writes the same model as ONNX into the bundle
 // (model.onnx, named with its size and hash in the manifest), and in headless Chromium with WebGPU switched off
 // loadModel runs it on onnxruntime-web (wasm), says so, and returns what onnxruntime-node computes on that ONNX.
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { Server } from "node:http";
@@ -46,16 +46,13 @@ describe("the ONNX fallback of a WGSL bundle", () => {
     rmSync(join(dir, ".."), { recursive: true, force: true });
   });
 
-  it("is model.onnx in the bundle, named in the manifest with its size and hash; --no-fallback leaves it out", () => {
-    const onnx = readFileSync(join(dir, "model.onnx"));
-    expect(manifest.fallback).toEqual({
-      onnx: "model.onnx",
-      bytes: onnx.length,
-      sha256: createHash("sha256").update(onnx).digest("hex"),
-    });
+  it("is model-<hash>.onnx in the bundle, named in the manifest with its size and hash; --no-fallback leaves it out", () => {
+    const onnx = readFileSync(join(dir, manifest.fallback.onnx));
+    const sha256 = createHash("sha256").update(onnx).digest("hex");
+    expect(manifest.fallback).toEqual({ onnx: `model-${sha256.slice(0, 16)}.onnx`, bytes: onnx.length, sha256 });
     const without = compiledBundle(false);
     try {
-      expect(existsSync(join(without, "model.onnx"))).toBe(false);
+      expect(readdirSync(without).filter((f) => f.endsWith(".onnx"))).toEqual([]);
       expect(JSON.parse(readFileSync(join(without, "manifest.json"), "utf8")).fallback).toBeUndefined();
     } finally {
       rmSync(join(without, ".."), { recursive: true, force: true });
@@ -104,7 +101,7 @@ describe("the ONNX fallback of a WGSL bundle", () => {
       const clip = random("f32", CLIP_SHAPE, 41, 0, 1).data as Float32Array;
       const want = (
         await runOnnx(
-          readFileSync(join(dir, "model.onnx")),
+          readFileSync(join(dir, manifest.fallback.onnx)),
           new Map([["video", { dtype: "f32", shape: CLIP_SHAPE, data: clip }]]),
         )
       ).get("logits")!;
@@ -130,8 +127,8 @@ describe("the ONNX fallback of a WGSL bundle", () => {
         const worst = Math.max(...result.logits.map((v, i) => Math.abs(v - expected[i])));
         expect(worst).toBeLessThanOrEqual(TOLERANCE);
         // Only the fallback's side of the bundle was downloaded.
-        expect(requests).toContain("/bundle/model.onnx");
-        expect(requests.filter((p) => p.endsWith(".safetensors") || p.endsWith(".wgsl"))).toEqual([]);
+        expect(requests).toContain(`/bundle/${manifest.fallback.onnx}`);
+        expect(requests.filter((p) => p.endsWith(".bin") || p.endsWith(".wgsl"))).toEqual([]);
       } finally {
         await browser.close();
       }

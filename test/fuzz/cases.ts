@@ -2,7 +2,7 @@
 // sources, bad .npy / safetensors / checkpoints / bundle manifests, special files, risky output paths and flags).
 // A case writes its inputs into its own scratch folder `work` and returns netc's arguments, run there.
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DataLocation, DataType, encodeModel, valueInfo } from "../../src/backends/onnx/proto.js";
@@ -161,17 +161,33 @@ type M = Record<string, unknown> & {
   inputs: Record<string, unknown>[];
   outputs: Record<string, unknown>[];
 };
+const shardsOf = (m: M) => (m.weights as { shards: { file: string }[] }).shards;
 const manifestCase = (name: string, edit: (m: M) => unknown): FuzzCase => ({
   name: `bundle manifest: ${name}`,
   setup: (ctx) => runBundle(ctx, bundle(ctx, "b", edit as never)),
 });
-const weightsCase = (name: string, file: Uint8Array): FuzzCase => ({
+/** The template bundle's first weight shard (a content-named file). */
+const firstShard = (ctx: Ctx, b: string): string =>
+  join(
+    ctx.work,
+    b,
+    (
+      JSON.parse(readFileSync(join(ctx.work, b, "manifest.json"), "utf8")) as M & {
+        weights: { shards: { file: string }[] };
+      }
+    ).weights.shards[0].file,
+  );
+/** A bundle whose first weight shard is replaced by `bytes` (made from the good shard's). */
+const shardCase = (name: string, bytes: (good: Uint8Array) => Uint8Array, code = "NET7051"): FuzzCase => ({
   name: `bundle weights: ${name}`,
   setup: (ctx) => {
     const b = bundle(ctx, "b");
-    writeFileSync(join(ctx.work, b, "weights.safetensors"), file);
+    const shard = firstShard(ctx, b);
+    writeFileSync(shard, bytes(readFileSync(shard)));
     return runBundle(ctx, b);
   },
+  check: (r) =>
+    r.code === 1 && r.err.includes(`error ${code}`) ? undefined : `a damaged shard must be refused with ${code}`,
 });
 
 const notContains = (text: string) => (r: { err: string }) =>
@@ -287,10 +303,10 @@ export const REGRESSIONS: FuzzCase[] = [
     setup: ({ work }) => ["check", put(work, "a.net", new Uint8Array([0x6d, 0x6f, 0, 1, 2, 0xff, 0xfe]))],
   },
   // 3. bundles not contained
-  manifestCase("weights ../../ name", (m) => void (m.weights = "../../../../etc/passwd")),
-  manifestCase("weights /proc/self/environ", (m) => void (m.weights = "/proc/self/environ")),
-  manifestCase("shader /dev/zero", (m) => void (m.kernels[0].shader = "/dev/zero")),
-  manifestCase("weights URL", (m) => void (m.weights = "file:///etc/passwd")),
+  manifestCase("shard ../../ name", (m) => void (shardsOf(m)[0].file = "../../../../etc/passwd")),
+  manifestCase("shard /proc/self/environ", (m) => void (shardsOf(m)[0].file = "/proc/self/environ")),
+  manifestCase("shader /dev/zero", (m) => void ((m.shaders as { file: string }).file = "/dev/zero")),
+  manifestCase("shard URL", (m) => void (shardsOf(m)[0].file = "file:///etc/passwd")),
   manifestCase(
     "200 buffers of 128 MiB",
     (m) => void (m.buffers = Array.from({ length: 200 }, () => ({ size: 128 * 2 ** 20 }))),
@@ -300,17 +316,17 @@ export const REGRESSIONS: FuzzCase[] = [
     setup: (ctx) => {
       const b = bundle(ctx, "b");
       const m = JSON.parse(readFileSync(join(ctx.work, b, "manifest.json"), "utf8")) as M;
-      fifo(ctx.work, `${b}/kernels/p.wgsl`);
-      m.kernels[0].shader = "kernels/p.wgsl";
+      fifo(ctx.work, `${b}/p.wgsl`);
+      (m.shaders as { file: string }).file = "p.wgsl";
       writeFileSync(join(ctx.work, b, "manifest.json"), JSON.stringify(m));
       return runBundle(ctx, b);
     },
   },
   {
-    name: "bundle weights link to /dev/zero",
+    name: "bundle weight shard links to /dev/zero",
     setup: (ctx) => {
       const b = bundle(ctx, "b");
-      execFileSync("ln", ["-sf", "/dev/zero", join(ctx.work, b, "weights.safetensors")]);
+      execFileSync("ln", ["-sf", "/dev/zero", firstShard(ctx, b)]);
       return runBundle(ctx, b);
     },
   },
@@ -344,33 +360,25 @@ export const REGRESSIONS: FuzzCase[] = [
   manifestCase("workgroups 1e9", (m) => void (m.kernels[0].workgroups = [1e9, 1, 1])),
   manifestCase("workgroups of two", (m) => void (m.kernels[0].workgroups = [1, 1])),
   manifestCase("an output named __proto__ twice", (m) => void (m.outputs = [m.outputs[0], m.outputs[0]])),
-  weightsCase("header null", safetensors(null)),
-  weightsCase("an entry null", safetensors({ "fc.weight": null })),
-  weightsCase(
-    "dtype constructor",
-    safetensors({ "fc.weight": { dtype: "constructor", shape: [12], data_offsets: [0, 48] } }, new Uint8Array(48)),
+  shardCase("a flipped byte", (good) => good.map((v, i) => (i === 0 ? v ^ 1 : v))),
+  shardCase("cut short", (good) => good.subarray(0, good.length - 4)),
+  shardCase("4 bytes too many", (good) => Uint8Array.from([...good, 0, 0, 0, 0]), "NET7012"),
+  shardCase("empty", () => new Uint8Array(0)),
+  manifestCase(
+    "a shard that is not a multiple of 4",
+    (m) => void ((m.weights as { shardBytes: number }).shardBytes = 6),
   ),
-  weightsCase(
-    "offsets past the end",
-    safetensors({ "fc.weight": { dtype: "F32", shape: [12], data_offsets: [0, 4800] } }, new Uint8Array(48)),
+  manifestCase(
+    "a tensor past the shards",
+    (m) => void ((m.weights as { tensors: { offset: number }[] }).tensors[0].offset = 1 << 30),
   ),
-  weightsCase(
-    "header length 2^60",
-    (() => {
-      const b = safetensors({});
-      new DataView(b.buffer).setBigUint64(0, 2n ** 60n, true);
-      return b;
-    })(),
+  manifestCase(
+    "a shard outside the folder",
+    (m) => void ((m.weights as { shards: { file: string }[] }).shards[0].file = "../../etc/passwd"),
   ),
-  weightsCase(
-    "a tensor larger than its buffer",
-    safetensors(
-      {
-        "fc.weight": { dtype: "F32", shape: [100], data_offsets: [0, 400] },
-        "fc.bias": { dtype: "F32", shape: [3], data_offsets: [400, 412] },
-      },
-      new Uint8Array(412),
-    ),
+  manifestCase(
+    "a shader range past its file",
+    (m) => void ((m.shaders as { sources: { bytes: number }[] }).sources[0].bytes = 1e9),
   ),
   // 5, 6. recursion and work bounds that are this helper's
   {
@@ -936,8 +944,9 @@ export function randomCase(seed: number, sources: readonly string[]): FuzzCase {
         setup: (ctx) => {
           const b = bundle(ctx, "b", (m) => mutateJson(m, rnd));
           if (rnd.chance(0.3)) {
-            const path = join(ctx.work, b, "weights.safetensors");
-            writeFileSync(path, flipBytes(readFileSync(path), rnd));
+            const m = JSON.parse(readFileSync(join(ctx.work, b, "manifest.json"), "utf8"));
+            const path = join(ctx.work, b, String(m?.weights?.shards?.[0]?.file ?? "missing"));
+            if (existsSync(path)) writeFileSync(path, flipBytes(readFileSync(path), rnd));
           }
           return runBundle(ctx, b);
         },

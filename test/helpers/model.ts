@@ -54,7 +54,8 @@ export function viewModel(bytes: Uint8Array): ModelView {
     })),
     initializers: (g.initializer ?? []).map((t) => ({
       name: t.name ?? "",
-      rawData: t.rawData && t.rawData.length > 0 ? new Uint8Array(t.rawData) : undefined,
+      // A decoded model's data is bytes (lazy bytes exist only in models being written).
+      rawData: t.rawData instanceof Uint8Array && t.rawData.length > 0 ? new Uint8Array(t.rawData) : undefined,
       external: t.dataLocation === 1,
       externalData: (t.externalData ?? []).map((e) => ({ key: e.key ?? "", value: e.value ?? "" })),
     })),

@@ -8,7 +8,6 @@ import { WgslRuntimeError } from "../../src/runtime/errors.js";
 import { loadBundle } from "../../src/runtime/load.js";
 import { withTimeLimit } from "../../src/runtime/model.js";
 import { readBundleDir } from "../../src/runtime/node.js";
-import { parseSafetensors } from "../../src/runtime/safetensors.js";
 import { runNetc } from "../helpers/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "netc-bundle-"));
@@ -93,52 +92,140 @@ describe("readBundleDir", () => {
       /NET7011 .*workgroups\[0\] is 1000000000/,
     ],
     [
-      "a parent-folder weights name",
-      (m) => void (m.weights = "../../etc/passwd"),
-      /NET7012 .*weights is "..\/..\/etc\/passwd"; a bundle file is a relative path inside the bundle folder/,
+      "a parent-folder shard name",
+      (m) => void (m.weights.shards[0].file = "../../etc/passwd"),
+      /NET7012 .*weights\.shards\[0\]\.file is "..\/..\/etc\/passwd"; a bundle file is a relative path inside the bundle folder/,
     ],
     [
       "an absolute shader name",
       (m) => void (m.kernels[0].shader = "/dev/zero"),
       /NET7012 .*kernels\[0\]\.shader is "\/dev\/zero"/,
     ],
-    ["a URL", (m) => void (m.weights = "file:///etc/passwd"), /NET7012 /],
+    ["a URL", (m) => void (m.shaders.file = "file:///etc/passwd"), /NET7012 /],
+    [
+      "the old weights file",
+      (m) => void (m.weights = "weights.safetensors"),
+      /NET7011 .*weights is "weights.safetensors"; expected an object/,
+    ],
+    ["weights missing", (m) => void delete m.weights, /NET7011 .*weights is missing; expected an object/],
+    [
+      "a shard hash in capitals",
+      (m) => void (m.weights.shards[0].sha256 = m.weights.shards[0].sha256.toUpperCase()),
+      /NET7011 .*weights\.shards\[0\]\.sha256 is "[0-9A-F]+"; expected 64 lowercase hex digits/,
+    ],
+    [
+      "a shard of 0 bytes",
+      (m) => void (m.weights.shards[0].bytes = 0),
+      /NET7011 .*weights\.shards\[0\]\.bytes is 0; expected a whole number from 1/,
+    ],
+    [
+      "a shard larger than shardBytes",
+      (m) => void (m.weights.shardBytes = 4),
+      /NET7011 .*weights\.shards\[0\]\.bytes is \d+; expected a whole number from 1 to 4/,
+    ],
+    [
+      "shardBytes not a multiple of 4",
+      (m) => void (m.weights.shardBytes = 4098),
+      /NET7011 .*weights\.shardBytes is 4098; expected a multiple of 4/,
+    ],
+    [
+      "a short shard before the last",
+      (m) => void (m.weights.shards = [{ ...m.weights.shards[0], bytes: 4 }, m.weights.shards[0]]),
+      /NET7011 .*weights\.shards\[0\]\.bytes is 4; expected weights\.shardBytes/,
+    ],
+    [
+      "a tensor past the shards",
+      (m) => void (m.weights.tensors[0].offset = 1 << 30),
+      /NET7011 .*weights\.tensors\[0\]\.offset is 1073741824/,
+    ],
+    [
+      "a shard beyond the tensors",
+      (m) => {
+        m.weights.shardBytes = m.weights.shards[0].bytes;
+        m.weights.shards.push({ ...m.weights.shards[0], bytes: 4 });
+      },
+      /NET7011 .*weights\.shards is "\d+ bytes in all"; expected the tensors' \d+ bytes/,
+    ],
+    ["a misaligned tensor", (m) => void (m.weights.tensors[1].offset += 2), /NET7011 .*weights\.tensors\[1\]/],
+    [
+      "overlapping tensors",
+      (m) => void (m.weights.tensors[1].offset = 0),
+      /NET7011 .*weights\.tensors\[1\]\.offset is 0; expected a whole number from \d+/,
+    ],
+    [
+      "a tensor no buffer names",
+      (m) => void (m.weights.tensors[0].name = "nobody"),
+      /NET7011 .*weights\.tensors\[0\]\.name is "nobody"; expected a weight some buffer names/,
+    ],
+    [
+      "a tensor placed twice",
+      (m) => void (m.weights.tensors[1].name = m.weights.tensors[0].name),
+      /NET7011 .*placed once/,
+    ],
+    ["a weight with no place", (m) => void m.weights.tensors.pop(), /NET7011 .*weights\.tensors is "no entry for/],
+    [
+      "a tensor larger than its buffer",
+      (m) => void (m.weights.tensors.at(-1).bytes += 4000),
+      /NET7011 .*weights\.tensors\[\d\]\.bytes is \d+/,
+    ],
+    [
+      "a shader range past its file",
+      (m) => void (m.shaders.sources[0].bytes = 1e9),
+      /NET7011 .*shaders\.sources\[0\]\.bytes is 1000000000/,
+    ],
+    [
+      "a kernel shader not in the pack",
+      (m) => void (m.kernels[0].shader = "kernels/other.wgsl"),
+      /NET7011 .*shaders\.sources is "no entry for kernels\/other.wgsl"/,
+    ],
+    [
+      "two sources of one name",
+      (m) => void m.shaders.sources.push(m.shaders.sources[0]),
+      /NET7011 .*shaders\.sources\[1\]\.name/,
+    ],
   ])("refuses a manifest with %s", (_, edit, expected) =>
     expect(errorOf(() => readBundleDir(variant(edit)))).toMatch(expected),
   );
 
   it("refuses a named file that is a link out of the folder or a special file", () => {
     const out = variant(() => undefined);
-    symlinkSync("/proc/self/environ", join(out, "kernels", "x.wgsl"));
+    symlinkSync("/proc/self/environ", join(out, "x.wgsl"));
     const m = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
-    m.kernels[0].shader = "kernels/x.wgsl";
+    m.shaders.file = "x.wgsl";
     writeFileSync(join(out, "manifest.json"), JSON.stringify(m));
     expect(errorOf(() => readBundleDir(out))).toMatch(/NET7012 .*leads outside the bundle folder/);
   });
-});
 
-describe("the bundle's safetensors reader", () => {
-  const file = (header: unknown, bytes = 0) => {
-    const head = new TextEncoder().encode(JSON.stringify(header));
-    const out = new Uint8Array(8 + head.length + bytes);
-    new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
-    out.set(head, 8);
-    return out;
-  };
-  it.each<[string, Uint8Array, RegExp]>([
-    [
-      "dtype constructor",
-      file({ w: { dtype: "constructor", shape: [1], data_offsets: [0, 4] } }, 4),
-      /dtype "constructor", which is not a safetensors dtype/,
-    ],
-    ["a null entry", file({ w: null }), /the entry of w is not an object/],
-    ["a null header", file(null), /not a JSON object/],
-    [
-      "bytes that do not match the shape",
-      file({ w: { dtype: "F32", shape: [2], data_offsets: [0, 4] } }, 4),
-      /has 4 bytes; F32\[2\] needs 8/,
-    ],
-  ])("refuses %s", (_, bytes, expected) => expect(errorOf(() => parseSafetensors(bytes))).toMatch(expected));
+  it("refuses a shader file or a weight shard whose bytes differ from the manifest's hash (NET7051)", () => {
+    const out = variant(() => undefined);
+    const m = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
+    const shader = join(out, m.shaders.file);
+    writeFileSync(shader, readFileSync(shader, "utf8").replace("fn ", "fn  ").slice(0, -1));
+    expect(errorOf(() => readBundleDir(out))).toMatch(
+      new RegExp(
+        `NET7051 .*the bundle file ${m.shaders.file} has the SHA-256 [0-9a-f]{64}; the manifest says ${m.shaders.sha256}`,
+      ),
+    );
+    const other = variant(() => undefined);
+    const shard = join(other, m.weights.shards[0].file);
+    const bytes = readFileSync(shard);
+    bytes[bytes.length - 1] ^= 0x80;
+    writeFileSync(shard, bytes);
+    const bundle = readBundleDir(other); // the shards are read as the model uploads them
+    expect(errorOf(() => [...(bundle.shards as Iterable<Uint8Array>)])).toMatch(
+      new RegExp(
+        `NET7051 .*the bundle file ${m.weights.shards[0].file} has the SHA-256 .*\\(a partial, stale or tampered file\\)`,
+      ),
+    );
+  });
+
+  it("a manifest passes as written by netc, shards in order, each tensor at its offset", () => {
+    const { manifest, shards } = readBundleDir(good);
+    const all = Buffer.concat([...(shards as Iterable<Uint8Array>)]);
+    expect(all.length).toBe(manifest.weights.shards.reduce((s, x) => s + x.bytes, 0));
+    const last = manifest.weights.tensors.at(-1)!;
+    expect(last.offset + last.bytes).toBe(all.length);
+  });
 });
 
 describe("loadBundle", () => {
@@ -151,10 +238,10 @@ describe("loadBundle", () => {
   it("refuses a bundle that is not on http(s) or names files outside its folder", async () => {
     await expect(loadBundle("file:///etc/", fetchOf({}))).rejects.toThrow(/is not on http\(s\)/);
     const manifest = JSON.parse(readFileSync(join(good, "manifest.json"), "utf8"));
-    manifest.weights = "../secret";
+    manifest.weights.shards[0].file = "../secret";
     await expect(
       loadBundle("http://localhost/b/", fetchOf({ "manifest.json": JSON.stringify(manifest) })),
-    ).rejects.toThrow(/weights is "..\/secret"/);
+    ).rejects.toThrow(/weights\.shards\[0\]\.file is "..\/secret"/);
   });
 
   it("refuses another origin than the page's", async () => {

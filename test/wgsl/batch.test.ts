@@ -45,13 +45,13 @@ describe("bundles with a run-time batch", () => {
 
   it("size every buffer for the largest batch and name one variant per smaller batch", () => {
     const { program } = compileWgslBatched("B", MAX, (b) => graphOf("examples/tiny.net", { B: String(b) }));
-    const m = validateManifest(JSON.parse(JSON.stringify(program!.manifest)));
+    const m = validateManifest(JSON.parse(JSON.stringify(bundleOf(program!).manifest)));
     expect(m.batch!.variants.map((v) => v.batch)).toEqual([1, 2]);
     expect(m.inputs[0].shape).toEqual([MAX, 8, 64]);
     const statics = [1, 2, 3].map((b) => compileWgsl(graphOf("examples/tiny.net", { B: String(b) })).program!.manifest);
     m.buffers.forEach((buf, id) => expect(buf.size).toBe(Math.max(...statics.map((s) => s.buffers[id]?.size ?? 0))));
     // A variant that fits no batch is a manifest error, not a run that reads past its buffers.
-    const broken = JSON.parse(JSON.stringify(program!.manifest));
+    const broken = JSON.parse(JSON.stringify(bundleOf(program!).manifest));
     broken.batch.variants.pop();
     expect(() => validateManifest(broken)).toThrow(/batch.variants.length/);
   });

@@ -1,4 +1,5 @@
 // `netc compile --target wgsl` and `netc run <bundle-dir> [--profile]`, in-process, against the ONNX path.
+import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -36,17 +37,27 @@ describe.skipIf(!gpu)(`netc with WGSL bundles${reason ? ` (skipped: ${reason})` 
   it("compiles a bundle whose run agrees with the ONNX model's, and --profile lists its kernels", async () => {
     const net = join(dir, "tiny.net");
     expect((await netc("compile", net, "--target", "wgsl", "--set", "B=2", "-o", join(dir, "bundle"))).code).toBe(0);
-    expect(readdirSync(join(dir, "bundle")).sort()).toEqual([
-      "kernels",
+    const files = readdirSync(join(dir, "bundle")).sort();
+    expect(files.map((f) => f.replace(/-[0-9a-f]{16}\./, "-<hash>."))).toEqual([
       "manifest.json",
+      "model-<hash>.onnx",
       "model.d.ts",
       "model.js",
-      "model.onnx",
-      "weights.safetensors",
+      "shaders-<hash>.wgsl",
+      "weights-<hash>.bin",
     ]);
+    // Each content file is named by the start of its SHA-256.
+    for (const f of files.filter((f) => /-[0-9a-f]{16}\./.test(f)))
+      expect(
+        createHash("sha256")
+          .update(readFileSync(join(dir, "bundle", f)))
+          .digest("hex")
+          .slice(0, 16),
+      ).toBe(f.split("-")[1].split(".")[0]);
     expect((await netc("compile", net, "--set", "B=2", "-o", join(dir, "tiny.onnx"))).code).toBe(0);
     // The bundle's ONNX fallback is the model `netc compile` writes as ONNX, byte for byte.
-    expect(readFileSync(join(dir, "bundle", "model.onnx")).equals(readFileSync(join(dir, "tiny.onnx")))).toBe(true);
+    const onnx = files.find((f) => f.endsWith(".onnx"))!;
+    expect(readFileSync(join(dir, "bundle", onnx)).equals(readFileSync(join(dir, "tiny.onnx")))).toBe(true);
 
     const run = await netc(
       "run",
@@ -107,7 +118,7 @@ describe.skipIf(!gpu)(`netc with WGSL bundles${reason ? ` (skipped: ${reason})` 
     }
   });
 
-  it("a broken bundle or a wrong input is a NET7010/NET7011 diagnostic, not a crash", async () => {
+  it("a tampered shard or a wrong input is a NET7051/NET7010 diagnostic, not a crash", async () => {
     const broken = join(dir, "broken");
     expect((await netc("compile", join(dir, "tiny.net"), "--target", "wgsl", "--set", "B=2", "-o", broken)).code).toBe(
       0,
@@ -116,10 +127,14 @@ describe.skipIf(!gpu)(`netc with WGSL bundles${reason ? ` (skipped: ${reason})` 
     const wrongShape = await netc("run", broken, "--input", `x=${join(dir, "x3.npy")}`);
     expect(wrongShape.code).toBe(1);
     expect(wrongShape.err).toContain("error NET7010: the input x is f32[3,4], the model expects f32[2,4]");
-    writeFileSync(join(broken, "weights.safetensors"), "not safetensors");
+    const shard = readdirSync(broken).find((f) => f.startsWith("weights-"))!;
+    const bytes = readFileSync(join(broken, shard));
+    bytes[0] ^= 1;
+    writeFileSync(join(broken, shard), bytes);
     const r = await netc("run", broken, "--input", `x=${join(dir, "x.npy")}`);
     expect(r.code).toBe(1);
-    expect(r.err).toContain("error NET7011: the weights file");
+    expect(r.err).toContain(`: the bundle file ${shard} has the SHA-256`);
+    expect(r.err).toContain("(a partial, stale or tampered file)");
   });
 
   it("--profile on an ONNX model is a usage error", async () => {

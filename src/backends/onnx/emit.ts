@@ -1,16 +1,18 @@
 // Assembles an ONNX model from an IR graph: names, initializers, lowered nodes, value_info, metadata.
 import { CheckCodes, IrCodes, makeDiagnostic, OnnxCodes } from "../../diagnostics/codes.js";
-import { type Diagnostic, hasErrors } from "../../diagnostics/diagnostics.js";
+import { type Diagnostic, DiagnosticError, hasErrors } from "../../diagnostics/diagnostics.js";
 import type { Graph, GraphOutput, Node, ParamInfo, Value } from "../../compiler/ir/ir.js";
 import { liveNodes } from "../../compiler/ir/liveness.js";
 import { KernelError } from "../../compiler/ir/interp/numeric.js";
-import type { HostTensor } from "../../util/tensor.js";
+import { bytesOf } from "../../util/tensor.js";
+import type { LazyTensor, WeightMap } from "../../util/lazy-tensor.js";
 import { LoweringError, NodeEmitter, OnnxGraph } from "./context.js";
 import {
   DEFAULT_EXTERNAL_THRESHOLD,
   type ExternalData,
   inlineBytes,
   MAX_INLINE_BYTES,
+  materialize,
   moveToExternal,
 } from "./external.js";
 import { lowerNode } from "./lower.js";
@@ -20,20 +22,23 @@ import { netcVersion } from "./producer.js";
 import {
   encodeModel,
   type GraphProto,
+  lazyTensorProto,
   type ModelProto,
   onnxDataType,
   type TensorProto,
-  tensorProto,
   valueInfo,
 } from "./proto.js";
-import { bindParams, paramsReadBy } from "../../compiler/ir/bind-params.js";
+import { bindParamsLazily, paramsReadBy } from "../../compiler/ir/bind-params.js";
 import { PREPROCESS_METADATA_KEY } from "../../dsl/preprocess-spec.js";
 
 export interface EmitOnnxOptions {
   /** ONNX opset, 17 (default) to 23; newer opsets get simpler graphs (Gelu from 20, Attention from 23). */
   opset?: number;
-  /** Checkpoint tensors by parameter path; parameters missing here use their default or a seeded random draw. */
-  weights?: ReadonlyMap<string, HostTensor>;
+  /**
+   * Checkpoint tensors by parameter path, in memory or lazy (read when the model is written); parameters missing here
+   * use their default or a seeded random draw.
+   */
+  weights?: WeightMap;
   /** Seed for the random draw of parameters without a value (default 0). */
   seed?: number;
   /** Also emit the graph's taps as model outputs. */
@@ -57,6 +62,13 @@ export interface EmitOnnxOptions {
    * deployed graph has no Transpose on weights; its checkpoint name is kept in the `netc.weight_layouts` metadata.
    */
   kernelLayoutWeights?: boolean;
+}
+
+/** A model ready to encode: its initializers' data is lazy (read or drawn when encoded). */
+export interface BuiltOnnx {
+  /** Absent when there are errors. */
+  model?: ModelProto;
+  diagnostics: Diagnostic[];
 }
 
 export interface EmitOnnxResult {
@@ -247,7 +259,11 @@ function metadata(
   return props;
 }
 
-export function emitOnnx(graph: Graph, opts: EmitOnnxOptions = {}): EmitOnnxResult {
+/**
+ * Builds the ModelProto of `graph` without reading any weight: each initializer's bytes are made when it is encoded,
+ * so a writer can stream them (see write.ts). External data is the caller's choice (moveToExternal).
+ */
+export function buildOnnxModel(graph: Graph, opts: Omit<EmitOnnxOptions, "externalDataPath"> = {}): BuiltOnnx {
   const opset = opts.opset ?? DEFAULT_OPSET;
   const bad = checkOpset(opset);
   if (bad) return { diagnostics: [bad] };
@@ -258,8 +274,8 @@ export function emitOnnx(graph: Graph, opts: EmitOnnxOptions = {}): EmitOnnxResu
   const g = new OnnxGraph(opset, graph.inputs);
   const diagnostics = reserveInterfaceNames(g, graph, outputs, params);
   const weights = opts.structureOnly
-    ? { tensors: new Map<string, HostTensor>(), provenance: "none (structure only)", diagnostics: [] }
-    : bindParams(params, opts.weights, opts.seed ?? 0);
+    ? { tensors: new Map<string, LazyTensor>(), provenance: "none (structure only)", diagnostics: [] }
+    : bindParamsLazily(params, opts.weights, opts.seed ?? 0);
   diagnostics.push(...weights.diagnostics);
   if (hasErrors(diagnostics)) return { diagnostics };
 
@@ -267,7 +283,11 @@ export function emitOnnx(graph: Graph, opts: EmitOnnxOptions = {}): EmitOnnxResu
   const initializer = (path: string, name: string, perm?: readonly number[]): TensorProto | undefined => {
     if (!opts.structureOnly) {
       const value = weights.tensors.get(path);
-      return value && tensorProto(name, perm ? transposeTensor(value, perm) : value);
+      if (!value) return undefined;
+      const shape = perm ? perm.map((p) => value.shape[p]) : value.shape;
+      return lazyTensorProto(name, { ...value, shape }, () =>
+        bytesOf(perm ? transposeTensor(value.read(), perm) : value.read()),
+      );
     }
     const info = declared.get(path);
     return (
@@ -311,6 +331,34 @@ export function emitOnnx(graph: Graph, opts: EmitOnnxOptions = {}): EmitOnnxResu
       .map(([name, t]) => valueInfo(name, t.dtype, t.shape)),
   };
 
+  const model: ModelProto = {
+    irVersion: irVersionFor(opset),
+    opsetImport: [{ domain: "", version: opset }],
+    producerName: "netc",
+    producerVersion: netcVersion(),
+    docString: opts.docString,
+    graph: graphProto,
+    metadataProps: metadata(graph, opts, weights.provenance, lowered.layouts),
+  };
+  return { model, diagnostics };
+}
+
+/** The model's weights take more than one protobuf can hold. */
+export function tooLargeForOneFile(graph: Graph, bytes: number, hint: string): Diagnostic {
+  return makeDiagnostic(
+    OnnxCodes.Unsupported,
+    `the weights of ${graph.name} take ${(bytes / 2 ** 30).toFixed(2)} GiB, more than one ONNX protobuf can hold (2 GiB)`,
+    graph.span,
+    { hint },
+  );
+}
+
+/** Emits `graph` as ONNX bytes in memory (with its external data, when `externalDataPath` is given). */
+export function emitOnnx(graph: Graph, opts: EmitOnnxOptions = {}): EmitOnnxResult {
+  const built = buildOnnxModel(graph, opts);
+  const { model, diagnostics } = built;
+  if (!model) return { diagnostics };
+  const initializers = model.graph!.initializer!;
   let external: ExternalData | undefined;
   if (opts.externalDataPath !== undefined)
     external = moveToExternal(
@@ -321,25 +369,18 @@ export function emitOnnx(graph: Graph, opts: EmitOnnxOptions = {}): EmitOnnxResu
   else if (inlineBytes(initializers) > MAX_INLINE_BYTES)
     return {
       diagnostics: [
-        makeDiagnostic(
-          OnnxCodes.Unsupported,
-          `the weights of ${graph.name} take ${(inlineBytes(initializers) / 2 ** 30).toFixed(2)} GiB, more than one ONNX protobuf can hold (2 GiB)`,
-          graph.span,
-          {
-            hint: "store the weights as ONNX external data (writeOnnx does this by itself for large models)",
-          },
+        tooLargeForOneFile(
+          graph,
+          inlineBytes(initializers),
+          "store the weights as ONNX external data (writeOnnx does this by itself for large models)",
         ),
       ],
     };
-
-  const model: ModelProto = {
-    irVersion: irVersionFor(opset),
-    opsetImport: [{ domain: "", version: opset }],
-    producerName: "netc",
-    producerVersion: netcVersion(),
-    docString: opts.docString,
-    graph: graphProto,
-    metadataProps: metadata(graph, opts, weights.provenance, lowered.layouts),
-  };
-  return { bytes: encodeModel(model), external, diagnostics };
+  try {
+    return { bytes: encodeModel(model), external: external && materialize(external), diagnostics };
+  } catch (e) {
+    // A weight that could not be read or drawn (a checkpoint cut short since it was opened, an absurd shape).
+    if (!(e instanceof DiagnosticError)) throw e;
+    return { diagnostics: [...diagnostics, ...e.diagnostics] };
+  }
 }

@@ -1,13 +1,12 @@
 // ONNX external data: large initializers live in a side file (location/offset/length), which is how models over
 // the 2 GiB protobuf limit are stored. Offsets follow onnx.save's alignment: 64 KiB for tensors of 1 MiB or more
 // (so they can be memory-mapped), 64 bytes otherwise.
-import type { Graph } from "../../compiler/ir/ir.js";
-import { byteSize, numel } from "../../util/tensor.js";
-import { EXTERNAL_LOCATION, type TensorProto } from "./proto.js";
+import { EXTERNAL_LOCATION, type LazyBytes, type TensorProto } from "./proto.js";
 
 export interface ExternalChunk {
   offset: number;
-  bytes: Uint8Array;
+  /** The tensor's bytes, or (while a model is being written) a way to make them. */
+  bytes: Uint8Array | LazyBytes;
 }
 
 /** The side file's contents: chunks at increasing offsets, zero-filled between them. */
@@ -47,16 +46,15 @@ export function moveToExternal(initializers: TensorProto[], location: string, th
   return { location, chunks, byteLength: end };
 }
 
-export function inlineBytes(initializers: readonly TensorProto[]): number {
-  return initializers.reduce((acc, t) => acc + (t.rawData?.byteLength ?? 0), 0);
+/** The side file's chunks with their bytes made, for a caller that wants them in memory. */
+export function materialize(ext: ExternalData): ExternalData {
+  return { ...ext, chunks: ext.chunks.map((c) => ({ offset: c.offset, bytes: bytesOfChunk(c) })) };
 }
 
-/** Bytes of all weights and constants a graph would store, without emitting it (to choose external data early). */
-export function estimateWeightBytes(graph: Graph): number {
-  let total = 0;
-  for (const n of graph.nodes) {
-    if (n.op === "const") total += n.attrs.value.data.byteLength;
-    else if (n.op === "param") total += numel(n.outputs[0].shape as number[]) * byteSize(n.outputs[0].dtype);
-  }
-  return total;
+export function bytesOfChunk(c: ExternalChunk): Uint8Array {
+  return c.bytes instanceof Uint8Array ? c.bytes : c.bytes.bytes();
+}
+
+export function inlineBytes(initializers: readonly TensorProto[]): number {
+  return initializers.reduce((acc, t) => acc + (t.rawData?.byteLength ?? 0), 0);
 }

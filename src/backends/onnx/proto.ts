@@ -4,9 +4,19 @@
 // skips them, so a decoded model re-encodes without them.
 import { type Dim, dimToString, isStatic } from "../../compiler/ir/dim.js";
 import { bytesOf, type DType, type HostTensor } from "../../util/tensor.js";
-import { decodeMessage, encodeMessage, type Int64, type Schema } from "./wire.js";
+import type { LazyTensor } from "../../util/lazy-tensor.js";
+import {
+  type ByteSink,
+  decodeMessage,
+  encodedSize,
+  encodeMessage,
+  encodeMessageTo,
+  type Int64,
+  type LazyBytes,
+  type Schema,
+} from "./wire.js";
 
-export type { Int64 } from "./wire.js";
+export type { ByteSink, Int64, LazyBytes } from "./wire.js";
 
 export interface StringStringEntryProto {
   key?: string;
@@ -26,7 +36,8 @@ export interface TensorProto {
   stringData?: Uint8Array[];
   int64Data?: Int64[];
   name?: string;
-  rawData?: Uint8Array;
+  /** Decoded models hold bytes; models being written may hold lazy bytes, made when they are written. */
+  rawData?: Uint8Array | LazyBytes;
   doubleData?: number[];
   uint64Data?: Int64[];
   docString?: string;
@@ -260,6 +271,11 @@ export function tensorProto(name: string, t: HostTensor): TensorProto {
   return { name, dataType: DATA_TYPE[t.dtype], dims: [...t.shape], rawData: bytesOf(t) };
 }
 
+/** An initializer whose raw data is read (or drawn) only when the model is written, through `bytes`. */
+export function lazyTensorProto(name: string, t: LazyTensor, bytes: () => Uint8Array): TensorProto {
+  return { name, dataType: DATA_TYPE[t.dtype], dims: [...t.shape], rawData: { byteLength: t.byteLength, bytes } };
+}
+
 /** Static dims become dim_value, symbolic ones dim_param with their printed form ("B", "8*B"). */
 export function valueInfo(name: string, dtype: DType, shape: readonly Dim[]): ValueInfoProto {
   const dim = shape.map((d) => (isStatic(d) ? { dimValue: d } : { dimParam: dimToString(d) }));
@@ -284,6 +300,16 @@ export const attr = {
 /** Serializes a model; throws ProtobufError for a value its field cannot hold (e.g. a non-integer dim). */
 export function encodeModel(model: ModelProto): Uint8Array {
   return encodeMessage(model, modelSchema);
+}
+
+/** Serializes a model into `sink` a window at a time (the same bytes as encodeModel), making lazy data as it goes. */
+export function encodeModelTo(model: ModelProto, sink: ByteSink): void {
+  encodeMessageTo(model, modelSchema, sink);
+}
+
+/** The size of a model's encoding, without making its lazy data. */
+export function encodedModelSize(model: ModelProto): number {
+  return encodedSize(model, modelSchema);
 }
 
 /** Parses a model; throws ProtobufError for bytes that are not a well-formed protobuf message. */

@@ -2,6 +2,8 @@
 // fields, packed repeated scalars), with no dependencies. int64 values are numbers where they are safe integers and
 // bigints otherwise, so nothing is silently rounded. Encoding writes fields in field-number order, as protoc and
 // protobufjs do, and packs repeated numeric fields (protobufjs's choice; every parser must accept both forms).
+// A bytes field may be given lazily (its length now, its bytes when written), so that a model's weights can be
+// streamed into a file one at a time: every length prefix is known before the first byte goes out.
 
 /** An int64 field's value: a number when it is a safe integer, a bigint otherwise (decoding) or either (encoding). */
 export type Int64 = number | bigint;
@@ -19,6 +21,14 @@ export interface FieldSpec {
 
 /** A message's fields in field-number order. */
 export type Schema = readonly FieldSpec[];
+
+/** A bytes field's value made only when it is written (a weight read from its checkpoint); its length is fixed. */
+export interface LazyBytes {
+  readonly byteLength: number;
+  bytes(): Uint8Array;
+}
+
+const isLazyBytes = (v: unknown): v is LazyBytes => typeof (v as Partial<LazyBytes>).bytes === "function";
 
 /** A malformed message (truncated, a bad wire type, a value out of range). */
 export class ProtobufError extends Error {}
@@ -138,25 +148,63 @@ class Sizer {
   private delimited(v: unknown, f: FieldSpec): number {
     let body: number;
     if (f.kind === "string") body = utf8Length(v as string);
-    else if (f.kind === "bytes") body = (v as Uint8Array).byteLength;
+    else if (f.kind === "bytes") body = (v as Uint8Array | LazyBytes).byteLength;
     else body = this.message(v as Record<string, unknown>, f.message!());
     return varintSize(body) + body;
   }
 }
 
+/** Where a streamed message goes: each chunk is consumed (written out) before the call returns. */
+export type ByteSink = (chunk: Uint8Array) => void;
+
+/** Bytes a streaming writer gathers before handing them to its sink. */
+const STREAM_CHUNK = 1 << 20;
+
 class Writer {
   private pos = 0;
+  private readonly bytes: Uint8Array;
   private readonly view: DataView;
   private readonly utf8 = new TextEncoder();
 
+  /** Without a sink, `size` is the whole message's; with one, the buffer is a window flushed to the sink. */
   constructor(
-    readonly bytes: Uint8Array,
+    size: number,
     private readonly sizes: Map<object, number>,
+    private readonly sink?: ByteSink,
   ) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.bytes = new Uint8Array(sink ? STREAM_CHUNK : size);
+    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+  }
+
+  /** The whole message (no sink), or the bytes not yet flushed. */
+  get written(): Uint8Array {
+    return this.bytes.subarray(0, this.pos);
+  }
+
+  flush(): void {
+    if (this.pos === 0) return;
+    this.sink!(this.bytes.subarray(0, this.pos));
+    this.pos = 0;
+  }
+
+  /** Room for `n` more bytes (a varint or a fixed-width value): a streaming buffer is flushed when it is short. */
+  private room(n: number): void {
+    if (this.sink && this.pos + n > this.bytes.byteLength) this.flush();
+  }
+
+  /** Raw bytes: copied into the buffer when they fit, else passed to the sink as they are. */
+  private raw(b: Uint8Array): void {
+    if (this.pos + b.byteLength <= this.bytes.byteLength) {
+      this.bytes.set(b, this.pos);
+      this.pos += b.byteLength;
+      return;
+    }
+    this.flush();
+    this.sink!(b);
   }
 
   private varint(bits: number | bigint): void {
+    this.room(10);
     if (typeof bits === "number") {
       while (bits >= 128) {
         this.bytes[this.pos++] = (bits % 128) | 128;
@@ -198,9 +246,11 @@ class Writer {
 
   private scalar(v: unknown, f: FieldSpec): void {
     if (f.kind === "float") {
+      this.room(4);
       this.view.setFloat32(this.pos, v as number, true);
       this.pos += 4;
     } else if (f.kind === "double") {
+      this.room(8);
       this.view.setFloat64(this.pos, v as number, true);
       this.pos += 8;
     } else this.varint(varintBits(v, f.kind as ScalarKind, f.key));
@@ -209,13 +259,19 @@ class Writer {
   private delimited(v: unknown, f: FieldSpec): void {
     if (f.kind === "string") {
       const s = v as string;
-      this.varint(utf8Length(s));
-      this.pos += this.utf8.encodeInto(s, this.bytes.subarray(this.pos)).written;
+      const n = utf8Length(s);
+      this.varint(n);
+      if (this.pos + n <= this.bytes.byteLength)
+        this.pos += this.utf8.encodeInto(s, this.bytes.subarray(this.pos)).written;
+      else this.raw(this.utf8.encode(s));
     } else if (f.kind === "bytes") {
-      const b = v as Uint8Array;
+      const b = v as Uint8Array | LazyBytes;
       this.varint(b.byteLength);
-      this.bytes.set(b, this.pos);
-      this.pos += b.byteLength;
+      if (!isLazyBytes(b)) return this.raw(b);
+      const made = b.bytes();
+      if (made.byteLength !== b.byteLength)
+        throw new ProtobufError(`${f.key} was announced as ${b.byteLength} bytes but came as ${made.byteLength}`);
+      this.raw(made);
     } else {
       this.varint(this.sizes.get(v as object)!);
       this.message(v as Record<string, unknown>, f.message!());
@@ -227,9 +283,26 @@ class Writer {
 export function encodeMessage(msg: object, schema: Schema): Uint8Array {
   const sizer = new Sizer();
   const size = sizer.message(msg as Record<string, unknown>, schema);
-  const writer = new Writer(new Uint8Array(size), sizer.sizes);
+  const writer = new Writer(size, sizer.sizes);
   writer.message(msg as Record<string, unknown>, schema);
-  return writer.bytes;
+  return writer.written;
+}
+
+/** The size `msg` encodes to, measured without encoding it (lazy bytes are not made). */
+export function encodedSize(msg: object, schema: Schema): number {
+  return new Sizer().message(msg as Record<string, unknown>, schema);
+}
+
+/**
+ * Serializes `msg` into `sink`, a window at a time, with the same bytes as encodeMessage; lazy bytes are made one
+ * field at a time, as they are reached, and passed on without being kept.
+ */
+export function encodeMessageTo(msg: object, schema: Schema, sink: ByteSink): void {
+  const sizer = new Sizer();
+  const size = sizer.message(msg as Record<string, unknown>, schema);
+  const writer = new Writer(size, sizer.sizes, sink);
+  writer.message(msg as Record<string, unknown>, schema);
+  writer.flush();
 }
 
 class Reader {

@@ -1,14 +1,26 @@
-// Writes a compiled model as a bundle folder: manifest.json, kernels/*.wgsl, weights.safetensors, and a typed
-// ES module (model.js + model.d.ts) that loads the folder with the netc runtime. The folder appears whole or
-// not at all: it is written beside the target and renamed into place.
+// Writes a compiled model as a bundle folder: manifest.json, every kernel's WGSL in one file, the weights in shards
+// (4 MiB by default), the ONNX fallback, and a typed ES module (model.js + model.d.ts) that loads the folder with
+// the netc runtime. Every file the manifest names is called by a prefix of its SHA-256 (`weights-<16 hex>.bin`,
+// `shaders-<16 hex>.wgsl`, `model-<16 hex>.onnx`): it never changes under its name, so servers may send it as
+// immutable and browsers cache it for good; manifest.json is the one file that changes. Shards are cut, hashed and
+// written one at a time (never the whole weights in one buffer). The folder appears whole or not at all: it is
+// written beside the target and renamed into place.
 import fs from "node:fs";
 import path from "node:path";
 import { createHash } from "node:crypto";
 import { type Diagnostic, DiagnosticError } from "../../diagnostics/diagnostics.js";
 import type { Graph } from "../../compiler/ir/ir.js";
-import type { BundleManifest, TensorSlot, WgslBundle } from "../../runtime/manifest.js";
-import { encodeSafetensors } from "../../weights/safetensors.js";
-import type { DType } from "../../util/tensor.js";
+import { makeDiagnostic } from "../../diagnostics/codes.js";
+import { WgslCodes } from "../../diagnostics/wgsl-codes.js";
+import type {
+  BundleFile,
+  BundleManifest,
+  ShaderPack,
+  TensorSlot,
+  WeightShards,
+  WgslBundle,
+} from "../../runtime/manifest.js";
+import { bytesOf, type DType } from "../../util/tensor.js";
 import { writeBundleFolder } from "../../util/output.js";
 import { VERSION } from "../../util/version.js";
 import { compileWgslBatched } from "./batch.js";
@@ -30,8 +42,23 @@ export interface EmitWgslBundleOptions extends CompileWgslOptions {
   source?: string;
   /** A batch chosen at run time: the model with `symbol` bound to each batch from 1 to `max` (see batch.ts). */
   batch?: WgslRuntimeBatch;
-  /** The model as ONNX (same weights), written as `model.onnx` and named in the manifest's `fallback`. */
+  /** The model as ONNX (same weights), written as `model-<hash>.onnx` and named in the manifest's `fallback`. */
   fallbackOnnx?: Uint8Array;
+  /** Bytes per weight shard (default DEFAULT_SHARD_BYTES; a multiple of 4 from MIN_SHARD_BYTES to MAX_SHARD_BYTES). */
+  shardBytes?: number;
+}
+
+/** 4 MiB: IFDD's 144 MB in 35 requests, each small enough to hold while it is uploaded. */
+export const DEFAULT_SHARD_BYTES = 4 << 20;
+export const MIN_SHARD_BYTES = 4 << 10;
+/** Browsers hold a shard in page memory while they upload it: far beyond this, sharding no longer bounds that. */
+export const MAX_SHARD_BYTES = 1 << 30;
+
+/** A diagnostic when `bytes` is not a shard size a bundle may have. */
+export function shardSizeProblem(bytes: number): string | undefined {
+  if (!Number.isSafeInteger(bytes) || bytes < MIN_SHARD_BYTES || bytes > MAX_SHARD_BYTES || bytes % 4 !== 0)
+    return `the shard size ${bytes} bytes is not a multiple of 4 from ${MIN_SHARD_BYTES} (4 KiB) to ${MAX_SHARD_BYTES} (1 GiB)`;
+  return undefined;
 }
 
 const TYPED_ARRAY: Record<DType, string> = {
@@ -96,65 +123,137 @@ export declare function load(device: GPUDevice, base?: string | URL): Promise<Mo
 `;
 }
 
-const BUNDLE_METADATA = new Map([["format", "netc-wgsl"]]);
+const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
-/** The weights file's bytes, and the manifest naming their hash. */
-function hashedWeights(program: WgslProgram): { manifest: BundleManifest; weights: Uint8Array } {
-  const weights = encodeSafetensors(program.weights, BUNDLE_METADATA);
-  return {
-    manifest: { ...program.manifest, weightsSha256: createHash("sha256").update(weights).digest("hex") },
-    weights,
+/** A file named by its content: `<stem>-<first 16 hex digits of its SHA-256>.<ext>`. */
+function contentFile(stem: string, ext: string, bytes: Uint8Array): BundleFile {
+  const hash = sha256(bytes);
+  return { file: `${stem}-${hash.slice(0, 16)}.${ext}`, bytes: bytes.byteLength, sha256: hash };
+}
+
+const align4 = (n: number) => Math.ceil(n / 4) * 4;
+
+/**
+ * Cuts the weight tensors (in buffer order, each padded to 4 bytes) into shards of `shardBytes`; hands each shard
+ * to `emit` as it fills (the view is reused afterwards) and returns the manifest's index of them.
+ */
+function cutShards(
+  program: WgslProgram,
+  shardBytes: number,
+  emit: (entry: BundleFile, bytes: Uint8Array) => void,
+): WeightShards {
+  const names = [...new Set(program.manifest.buffers.flatMap((b) => (b.weight === undefined ? [] : [b.weight])))];
+  const shard = new Uint8Array(shardBytes);
+  const shards: BundleFile[] = [];
+  const tensors: WeightShards["tensors"] = [];
+  let fill = 0;
+  let offset = 0;
+  const flush = () => {
+    const bytes = shard.subarray(0, fill);
+    const entry = contentFile("weights", "bin", bytes);
+    emit(entry, bytes);
+    shards.push(entry);
+    fill = 0;
   };
+  for (const name of names) {
+    const raw = bytesOf(program.weights.get(name)!);
+    const padded = align4(raw.byteLength);
+    tensors.push({ name, offset, bytes: padded });
+    for (let at = 0; at < padded; ) {
+      const n = Math.min(padded - at, shardBytes - fill);
+      shard.fill(0, fill, fill + n);
+      shard.set(raw.subarray(at, Math.min(at + n, raw.byteLength)), fill);
+      fill += n;
+      at += n;
+      offset += n;
+      if (fill === shardBytes) flush();
+    }
+  }
+  if (fill > 0) flush();
+  return { shardBytes, shards, tensors };
 }
 
-/** The bundle the runtime loads, in memory: what `emitWgslBundle` writes, less the generated module. */
-export function bundleOf(program: WgslProgram): WgslBundle {
-  return { ...hashedWeights(program), shaders: program.shaders };
+/** Every distinct shader in one file, each preceded by a comment naming it; the manifest gives each one's bytes. */
+function packShaders(shaders: ReadonlyMap<string, string>): { pack: ShaderPack; bytes: Uint8Array } {
+  const encoder = new TextEncoder();
+  const parts: Uint8Array[] = [];
+  const sources: ShaderPack["sources"] = [];
+  let at = 0;
+  for (const [name, code] of [...shaders].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const header = encoder.encode(`// ---- ${name}\n`);
+    const body = encoder.encode(code.endsWith("\n") ? code : `${code}\n`);
+    sources.push({ name, offset: at + header.byteLength, bytes: body.byteLength });
+    parts.push(header, body);
+    at += header.byteLength + body.byteLength;
+  }
+  const bytes = new Uint8Array(at);
+  let to = 0;
+  for (const p of parts) {
+    bytes.set(p, to);
+    to += p.byteLength;
+  }
+  return { pack: { ...contentFile("shaders", "wgsl", bytes), sources }, bytes };
 }
 
-const FALLBACK_FILE = "model.onnx";
+/** The bundle the runtime loads, in memory: what `emitWgslBundle` writes, less the generated module and fallback. */
+export function bundleOf(program: WgslProgram, shardBytes = DEFAULT_SHARD_BYTES): WgslBundle {
+  const shards: Uint8Array<ArrayBuffer>[] = [];
+  const weights = cutShards(program, shardBytes, (_, bytes) => shards.push(bytes.slice()));
+  const { pack } = packShaders(program.shaders);
+  return { manifest: { ...program.manifest, weights, shaders: pack }, shaders: program.shaders, shards };
+}
 
 function writeInto(
   dir: string,
   program: WgslProgram,
-  source: string | undefined,
-  fallbackOnnx: Uint8Array | undefined,
-): void {
+  opts: Pick<EmitWgslBundleOptions, "source" | "fallbackOnnx" | "shardBytes">,
+): number {
   // Not recursive: Node's recursive mkdir can loop without end where creating is refused (e.g. under /proc).
   fs.mkdirSync(dir);
-  fs.mkdirSync(path.join(dir, "kernels"));
-  for (const [file, code] of program.shaders) fs.writeFileSync(path.join(dir, file), code);
-  const { manifest, weights } = hashedWeights(program);
-  fs.writeFileSync(path.join(dir, manifest.weights), weights);
-  if (fallbackOnnx) {
-    fs.writeFileSync(path.join(dir, FALLBACK_FILE), fallbackOnnx);
-    manifest.fallback = {
-      onnx: FALLBACK_FILE,
-      bytes: fallbackOnnx.byteLength,
-      sha256: createHash("sha256").update(fallbackOnnx).digest("hex"),
-    };
+  const { pack, bytes: shaderBytes } = packShaders(program.shaders);
+  fs.writeFileSync(path.join(dir, pack.file), shaderBytes);
+  const weights = cutShards(program, opts.shardBytes ?? DEFAULT_SHARD_BYTES, (entry, bytes) =>
+    fs.writeFileSync(path.join(dir, entry.file), bytes),
+  );
+  const manifest: BundleManifest = { ...program.manifest, weights, shaders: pack };
+  if (opts.fallbackOnnx) {
+    const onnx = contentFile("model", "onnx", opts.fallbackOnnx);
+    fs.writeFileSync(path.join(dir, onnx.file), opts.fallbackOnnx);
+    manifest.fallback = { onnx: onnx.file, bytes: onnx.bytes, sha256: onnx.sha256 };
   }
   fs.writeFileSync(path.join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 1)}\n`);
-  fs.writeFileSync(path.join(dir, "model.js"), moduleSource(program.manifest, source));
-  fs.writeFileSync(path.join(dir, "model.d.ts"), declarationSource(program.manifest));
+  fs.writeFileSync(path.join(dir, "model.js"), moduleSource(manifest, opts.source));
+  fs.writeFileSync(path.join(dir, "model.d.ts"), declarationSource(manifest));
+  return weights.shards.length;
 }
 
 /** Compiles `graph` for WebGPU and writes the bundle folder; returns the diagnostics and the program. */
 export function emitWgslBundle(
   graph: Graph,
   opts: EmitWgslBundleOptions,
-): { program?: WgslProgram; diagnostics: Diagnostic[] } {
+): { program?: WgslProgram; diagnostics: Diagnostic[]; shards?: number } {
+  const badShardSize = opts.shardBytes === undefined ? undefined : shardSizeProblem(opts.shardBytes);
+  if (badShardSize)
+    return {
+      diagnostics: [
+        makeDiagnostic(WgslCodes.BadShardSize, badShardSize, undefined, { hint: "e.g. --shard-size 4MiB" }),
+      ],
+    };
   const result = opts.batch
     ? compileWgslBatched(opts.batch.symbol, opts.batch.max, opts.batch.graphOf, opts)
     : compileWgsl(graph, opts);
   if (!result.program) return result;
+  let shards: number | undefined;
   try {
-    writeBundleFolder(opts.outDir, opts.inputs ?? [], "the bundle", (dir) =>
-      writeInto(dir, result.program!, opts.source, opts.fallbackOnnx),
+    writeBundleFolder(
+      opts.outDir,
+      opts.inputs ?? [],
+      "the bundle",
+      (dir) => void (shards = writeInto(dir, result.program!, opts)),
     );
   } catch (e) {
     if (!(e instanceof DiagnosticError)) throw e;
     return { diagnostics: [...result.diagnostics, ...e.diagnostics] };
   }
-  return result;
+  return { ...result, shards };
 }

@@ -13,6 +13,7 @@ import {
 import { storageTypeOf, toStorage } from "../../runtime/storage.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { bindParams, paramsReadBy } from "../../compiler/ir/bind-params.js";
+import type { WeightMap } from "../../util/lazy-tensor.js";
 import { WgslCodes } from "../../diagnostics/wgsl-codes.js";
 import { type CodegenContext, DispatchTooLarge, generateKernel } from "./codegen/index.js";
 import { DEFAULT_LIMITS, type WgslLimits } from "./limits.js";
@@ -25,7 +26,7 @@ export { DEFAULT_LIMITS, type WgslLimits } from "./limits.js";
 
 export interface CompileWgslOptions {
   /** Checkpoint tensors by parameter path; others use their default or a seeded random draw (as for ONNX). */
-  weights?: ReadonlyMap<string, HostTensor>;
+  weights?: WeightMap;
   seed?: number;
   /** Also return the graph's taps. */
   debugOutputs?: boolean;
@@ -36,9 +37,12 @@ export interface CompileWgslOptions {
   maxTotalBytes?: number;
 }
 
+/** The manifest less the files it names: bundle.ts packs the shaders and cuts the weights into shards. */
+export type ProgramManifest = Omit<BundleManifest, "weights" | "shaders">;
+
 export interface WgslProgram {
-  manifest: BundleManifest;
-  /** WGSL sources by the paths the manifest names. */
+  manifest: ProgramManifest;
+  /** WGSL sources by the names the kernels give. */
   shaders: Map<string, string>;
   /** The weight buffers' contents, by the tensor names the manifest names, in storage element types. */
   weights: Map<string, HostTensor>;
@@ -209,14 +213,13 @@ export function compileWgsl(graph: Graph, opts: CompileWgslOptions = {}): Compil
     ...(precision === "f16" ? f16Warnings(planned.plan, weights.sources) : []),
   ];
   if (hasErrors(all)) return { diagnostics: all };
-  const manifest: BundleManifest = {
+  const manifest: ProgramManifest = {
     format: BUNDLE_FORMAT,
     version: BUNDLE_VERSION,
     model: graph.name,
     precision,
     requiredFeatures: precision === "f16" ? ["shader-f16"] : [],
     requiredLimits: requiredLimits(code.kernels, memory, limits),
-    weights: "weights.safetensors",
     buffers: memory.buffers.map((b, id) => ({
       size: b.size,
       ...(weights.names.has(id) ? { weight: weights.names.get(id) } : {}),

@@ -1,4 +1,5 @@
 // `netc compile <file.net> --target onnx -o out.onnx [--weights ...] [--set ...]`.
+import path from "node:path";
 import { DEFAULT_MAX_BATCH, runtimeBatchSymbol } from "../../backends/wgsl/index.js";
 import type { WgslRuntimeBatch } from "../../backends/wgsl/bundle.js";
 import type { Graph } from "../../compiler/ir/ir.js";
@@ -25,10 +26,20 @@ export interface CompileOptions {
   tap: string[];
   /** `--deploy`: weights stored in kernel layout (see EmitOnnxOptions.kernelLayoutWeights). */
   deploy?: boolean;
+  /** WGSL: bytes per weight shard (`--shard-size`; default 4 MiB). */
+  shardSize?: number;
   /** WGSL: also write the model as ONNX (`model.onnx`) for the runtime's fallback; `--no-fallback` is false. */
   fallback?: boolean;
   allowMissing: boolean;
   allowUnexpected: boolean;
+  /** ONNX: weights as external data in a side file; `true` names it `<output>.data`. */
+  externalData?: string | true;
+  /** ONNX: every weight inside the model file. */
+  singleFile?: boolean;
+  /** Progress on stderr even when it is not a terminal. */
+  progress?: boolean;
+  /** Read each checkpoint tensor only when the output is written (see WeightOptions.streamWeights). */
+  streamWeights?: boolean;
   /** The weight report: every entry, or none (default: counts and the first lines of each list). */
   verbose?: boolean;
   quiet?: boolean;
@@ -44,7 +55,7 @@ export function compileWithWeights(
     CompileOptions,
     "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet"
   > &
-    Partial<Pick<CompileOptions, "tap" | "debugOutputs" | "target">>,
+    Partial<Pick<CompileOptions, "tap" | "debugOutputs" | "streamWeights" | "target">>,
   progress?: Progress,
 ): Prepared & { graph: Graph } {
   const own = progress ?? progressBar(`compiling ${file}`);
@@ -61,7 +72,7 @@ function frontAndWeights(
     CompileOptions,
     "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet"
   > &
-    Partial<Pick<CompileOptions, "tap" | "debugOutputs" | "target">>,
+    Partial<Pick<CompileOptions, "tap" | "debugOutputs" | "streamWeights" | "target">>,
   progress: Progress,
 ): Prepared & { graph: Graph } {
   progress.phase(`compiling ${file}`);
@@ -76,6 +87,7 @@ function frontAndWeights(
     weightOverrides: opts.override,
     allowMissing: opts.allowMissing,
     allowUnexpected: opts.allowUnexpected,
+    streamWeights: opts.streamWeights,
   };
   const prepared = prepare(text, options, {
     onFrontEnd: (diagnostics, sources) => {
@@ -108,7 +120,7 @@ function withGraph(prepared: Prepared): Prepared & { graph: Graph } {
 }
 
 export function compileCommand(file: string, opts: CompileOptions): void {
-  const progress = progressBar(`compiling ${file}`);
+  const progress = progressBar(`compiling ${file}`, { force: opts.progress });
   try {
     emit(file, opts, progress);
   } finally {
@@ -121,20 +133,34 @@ export const tapsWanted = (opts: { debugOutputs: boolean; tap?: string[] }): boo
   opts.debugOutputs || (opts.tap?.length ?? 0) > 0;
 
 function emit(file: string, opts: CompileOptions, progress: Progress): void {
-  const prepared = compileWithWeights(file, opts, progress);
+  // ONNX weights are streamed from their checkpoints into the file; a bundle's kernels need them all at once.
+  const prepared = compileWithWeights(file, { ...opts, streamWeights: opts.target === "onnx" }, progress);
   progress.phase(opts.target === "wgsl" ? "generating WGSL kernels" : "writing ONNX");
   const batch = opts.target === "wgsl" ? runtimeBatch(file, opts, prepared.graph) : undefined;
-  const written = emitToDisk(prepared, opts.output, { ...opts, debugOutputs: tapsWanted(opts), file, batch });
+  const emitted = {
+    ...opts,
+    debugOutputs: tapsWanted(opts),
+    file,
+    batch,
+    shardBytes: opts.shardSize,
+    externalData: opts.externalData === true ? `${path.basename(opts.output)}.data` : opts.externalData,
+    onWriteProgress: (done: number, total: number) =>
+      progress.update(done, total, `${megabytes(done)} of ${megabytes(total)} MB`),
+  };
+  const written = emitToDisk(prepared, opts.output, emitted);
   progress.clear();
   report(written.diagnostics, prepared.front.sources);
   const randomWeights = prepared.weights ? "" : ` (random weights, seed ${opts.seed})`;
   const batches = batch ? `, batch ${batch.symbol} from 1 to ${batch.max}` : "";
+  const sideFile = typeof emitted.externalData === "string" ? ` and ${emitted.externalData}` : "";
   process.stderr.write(
     opts.target === "wgsl"
-      ? `wrote ${opts.output}/ (${written.kernels} kernels${batches})${randomWeights}\n`
-      : `wrote ${opts.output}${randomWeights}\n`,
+      ? `wrote ${opts.output}/ (${written.kernels} kernels${batches}, ${written.shards} weight shards)${randomWeights}\n`
+      : `wrote ${opts.output}${sideFile}${randomWeights}\n`,
   );
 }
+
+const megabytes = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
 /** A symbolic batch axis left in the graph: the bundle runs batches 1..--max-batch, each the static model of its batch. */
 function runtimeBatch(file: string, opts: CompileOptions, graph: Graph): WgslRuntimeBatch | undefined {

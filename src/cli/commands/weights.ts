@@ -31,9 +31,16 @@ export interface WeightsImportOptions {
   quiet?: boolean;
 }
 
-/** Each checkpoint is `file` or `name=file` (the model's `weights name { }` rules), as with `compile --weights`. */
+/**
+ * Each checkpoint is `file` or `name=file` (the model's `weights name { }` rules), as with `compile --weights`. The
+ * tensors go from the checkpoints into the file one at a time (streamed), never all in memory.
+ */
 export function weightsImportCommand(checkpoints: string[], opts: WeightsImportOptions): void {
-  const { weights: loaded, inputs } = compileWithWeights(opts.model, { ...opts, weights: checkpoints });
+  const { weights: loaded, inputs } = compileWithWeights(opts.model, {
+    ...opts,
+    weights: checkpoints,
+    streamWeights: true,
+  });
   try {
     checkFileOutput(opts.output, inputs, "the safetensors file");
     writeSafetensors(opts.output, loaded!, {

@@ -53,6 +53,11 @@ export interface ElaborateOptions {
   taps?: TapSelection;
   /** Told every expression's value as it is computed (the language server's hover); not told of failed ones. */
   observe?: ValueObserver;
+  /**
+   * A model parameter (int or dim) without a default or `--set` is still an error (NET2006), but elaboration goes on
+   * with it as a symbol named like it, so that the language server can show the shapes in terms of it.
+   */
+  symbolicParams?: boolean;
 }
 
 /** Receives an expression's span and its value, with the weight path of the layer computing it ("" in the model). */
@@ -124,6 +129,7 @@ export class Elaborator {
     if (!m) throw new Error("an elaborator made for checking blocks has no model to run");
     this.tapSelection = opts.taps;
     this.observe = opts.observe;
+    this.symbolicParams = opts.symbolicParams ?? false;
     const scope = new Scope(this.globals);
     const overrides = new Map(opts.overrides ?? []);
     const config = this.bindConfig(m.config, scope, overrides, m.name.name);
@@ -187,8 +193,9 @@ export class Elaborator {
    * `*N` as one dimension) and element type variables as f32. Returns the errors found, or why the block cannot be
    * checked so: a parameter that cannot be a symbol, or a step that needs a concrete value.
    */
-  checkBlock(decl: A.BlockDecl): { errors: Diagnostic[] } | { uncheckable: Diagnostic } {
+  checkBlock(decl: A.BlockDecl, observe?: ValueObserver): { errors: Diagnostic[] } | { uncheckable: Diagnostic } {
     this.symbolicSizes = true;
+    this.observe = observe;
     const scope = new Scope(this.globals);
     const uncheckable = (why: string, span: Span, where: string) => ({
       uncheckable: makeDiagnostic(
@@ -322,6 +329,11 @@ export class Elaborator {
       } else if (p.default) {
         v = this.evalExpr(p.default, scope, rootActivation());
         matchType(this, p.type, v, scope, p.default.span, false, `default of '${p.name.name}'`);
+      } else if (!args && this.symbolicParams && p.type.kind === "NamedType" && ["int", "dim"].includes(p.type.name)) {
+        this.keep([makeDiagnostic(CheckCodes.MissingArgument, `${owner} needs a value for '${p.name.name}'`, p.span)]);
+        this.symbolicSizes = true;
+        this.tookSymbols = true;
+        v = int(sym(p.name.name));
       } else fail(CheckCodes.MissingArgument, `${owner} needs a value for '${p.name.name}'`, args ? undefined : p.span);
       v = coerce(p.type, v);
       scope.define(p.name.name, v, p.name.span);
@@ -580,6 +592,10 @@ export class Elaborator {
   private recover = true;
   /** On while a block is checked on symbolic sizes (checkBlock): weights may then have symbolic shapes. */
   private symbolicSizes = false;
+  /** See ElaborateOptions.symbolicParams. */
+  private symbolicParams = false;
+  /** A model parameter became a symbol: a step that needs its concrete value is not the user's error (NET2006 is). */
+  private tookSymbols = false;
 
   /**
    * Runs one statement. When it fails, its error is kept, the names it would have bound are poisoned (their uses
@@ -608,6 +624,7 @@ export class Elaborator {
   private keep(diagnostics: readonly Diagnostic[]): void {
     for (const d of diagnostics)
       if (
+        !(this.tookSymbols && SYMBOLIC_LIMITS.has(d.code)) &&
         !this.errors.some((k) => k.code === d.code && k.span?.file === d.span?.file && k.span?.start === d.span?.start)
       )
         this.errors.push(d);

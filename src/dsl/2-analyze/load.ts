@@ -3,7 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { CheckCodes, makeDiagnostic } from "../../diagnostics/codes.js";
 import { type Diagnostic, SourceMap } from "../../diagnostics/diagnostics.js";
 import type { SourceFile } from "../1-parse/ast.js";
-import { parseSource } from "../1-parse/parse.js";
+import { type ParseResult, parseSource } from "../1-parse/parse.js";
 import { readSourceFile } from "../../util/input-file.js";
 import { displayPath, STDLIB_PREFIX, stdlibDir } from "../../util/source-paths.js";
 
@@ -18,6 +18,9 @@ export const readFromDisk: ReadFile = (path) => {
   }
 };
 
+/** Parses one file's text (spans name it `name`). */
+export type ParseFile = (name: string, source: string) => ParseResult;
+
 export interface Program {
   entry: SourceFile;
   /** Every loaded file, the entry first. */
@@ -26,7 +29,12 @@ export interface Program {
   diagnostics: Diagnostic[];
 }
 
-export function loadProgram(entryPath: string, text: string, readFile: ReadFile = readFromDisk): Program {
+export function loadProgram(
+  entryPath: string,
+  text: string,
+  readFile: ReadFile = readFromDisk,
+  parseFile: ParseFile = parseSource,
+): Program {
   const sources = new SourceMap();
   const diagnostics: Diagnostic[] = [];
   const files: SourceFile[] = [];
@@ -35,7 +43,7 @@ export function loadProgram(entryPath: string, text: string, readFile: ReadFile 
   const load = (path: string, name: string, source: string): SourceFile => {
     seen.add(path);
     sources.add(name, source);
-    const parsed = parseSource(name, source);
+    const parsed = parseFile(name, source);
     diagnostics.push(...parsed.diagnostics);
     files.push(parsed.ast);
     for (const item of parsed.ast.items) {

@@ -6,6 +6,8 @@ import { DTYPES } from "../../../util/tensor.js";
 import type * as A from "../../1-parse/ast.js";
 import type { Rule } from "./rule.js";
 import { closestName } from "../../../util/suggest.js";
+import type { Fix } from "../../../diagnostics/diagnostics.js";
+import { stdlibFileDeclaring } from "../stdlib-index.js";
 
 class Names {
   private readonly own = new Set<string>();
@@ -34,17 +36,43 @@ export const namesDefined: Rule = (ctx) => {
         callables.push(item.name.name);
       }
 
+  /** A name the standard library declares in a file the program does not import: the import, as hint and fix. */
+  const missingImport = (name: string, span: A.Ident["span"]): { hint: string; fixes: Fix[] } | undefined => {
+    const file = stdlibFileDeclaring(name);
+    if (!file || ctx.program.files.some((f) => f.file === file)) return undefined;
+    const line = `import "${file}"`;
+    return {
+      hint: `'${name}' is declared in ${file}: add \`${line}\``,
+      fixes: [
+        {
+          title: `Add ${line}`,
+          edits: [{ span: { file: span.file, start: 0, end: 0, line: 1, col: 1 }, text: `${line}\n` }],
+        },
+      ],
+    };
+  };
+
   const undefinedName = (name: string, span: A.Ident["span"], scope: Names) =>
     ctx.report(
-      makeDiagnostic(CheckCodes.UnknownName, `'${name}' is not defined`, span, { hint: suggestion(name, scope) }),
+      makeDiagnostic(
+        CheckCodes.UnknownName,
+        `'${name}' is not defined`,
+        span,
+        missingImport(name, span) ?? { hint: suggestion(name, scope) },
+      ),
     );
 
   const unknownCallee = (name: string, span: A.Ident["span"], scope: Names) => {
     const near = closestName(name, [...callables, ...scope.all()]);
     ctx.report(
-      makeDiagnostic(CheckCodes.UnknownBlock, `'${name}' is not a builtin, block or fn`, span, {
-        hint: near ? `did you mean '${near}'?` : "builtins are listed in docs/language.md",
-      }),
+      makeDiagnostic(
+        CheckCodes.UnknownBlock,
+        `'${name}' is not a builtin, block or fn`,
+        span,
+        missingImport(name, span) ?? {
+          hint: near ? `did you mean '${near}'?` : "builtins are listed in docs/language.md",
+        },
+      ),
     );
   };
 

@@ -1,0 +1,94 @@
+// An in-process LSP client for the tests: a server on in-memory streams, the documents it opened kept in step, the
+// diagnostics it was sent by version.
+import { readFileSync } from "node:fs";
+import { PassThrough } from "node:stream";
+import { pathToFileURL } from "node:url";
+import { expect } from "vitest";
+import { TextDocument } from "../../src/lsp/documents.js";
+import { Connection, FrameReader, type RpcMessage } from "../../src/lsp/rpc.js";
+import { type LanguageServer, startServer } from "../../src/lsp/server.js";
+
+export const uri = (path: string) => pathToFileURL(path).href;
+
+export interface LspDiagnostic {
+  range: { start: { line: number; character: number }; end: { line: number; character: number } };
+  code: string;
+  message: string;
+  codeDescription?: { href: string };
+}
+
+export class Client {
+  readonly connection: Connection;
+  readonly server: LanguageServer;
+  /** The stream into the server, for bytes that are not well-formed messages. */
+  readonly raw: PassThrough;
+  /** Every message the server sent, in order. */
+  readonly received: RpcMessage[] = [];
+  private readonly published = new Map<string, { version?: number; diagnostics: LspDiagnostic[] }[]>();
+  private readonly waiters: (() => void)[] = [];
+  readonly docs = new Map<string, TextDocument>();
+
+  constructor() {
+    const toServer = new PassThrough();
+    const toClient = new PassThrough();
+    this.server = startServer(toServer, toClient, { debounceMs: 20 });
+    this.raw = toServer;
+    const reader = new FrameReader((m) => m && this.received.push(m));
+    toClient.on("data", (chunk: Buffer) => reader.push(chunk));
+    this.connection = new Connection(toClient, toServer);
+    this.connection.onNotification(
+      "textDocument/publishDiagnostics",
+      (p: { uri: string; version?: number; diagnostics: LspDiagnostic[] }) => {
+        this.published.set(p.uri, [...(this.published.get(p.uri) ?? []), p]);
+        for (const w of this.waiters.splice(0)) w();
+      },
+    );
+  }
+
+  /** The first diagnostics published for a document version (waits for them). */
+  async diagnostics(docUri: string, version: number): Promise<LspDiagnostic[]> {
+    for (;;) {
+      const found = this.published.get(docUri)?.find((p) => p.version === version);
+      if (found) return found.diagnostics;
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+  }
+
+  open(path: string, text = readFileSync(path, "utf8")): string {
+    const u = uri(path);
+    this.docs.set(u, new TextDocument(u, 1, text));
+    this.connection.notify("textDocument/didOpen", { textDocument: { uri: u, languageId: "netc", version: 1, text } });
+    return u;
+  }
+
+  /** Replaces the first occurrence of `from` with `to`, sent as an incremental change; returns the new version. */
+  change(docUri: string, from: string, to: string): number {
+    const doc = this.docs.get(docUri)!;
+    const start = doc.text.indexOf(from);
+    expect(start).toBeGreaterThanOrEqual(0);
+    const range = { start: doc.positionAt(start), end: doc.positionAt(start + from.length) };
+    const version = doc.version + 1;
+    doc.apply([{ range, text: to }], version);
+    this.connection.notify("textDocument/didChange", {
+      textDocument: { uri: docUri, version },
+      contentChanges: [{ range, text: to }],
+    });
+    return version;
+  }
+
+  /** The position of the `nth` character of the first occurrence of `needle` (after `after`, when given). */
+  position(docUri: string, needle: string, nth = 0, after = "") {
+    const text = this.docs.get(docUri)!.text;
+    const at = text.indexOf(needle, after ? text.indexOf(after) : 0);
+    expect(at).toBeGreaterThanOrEqual(0);
+    return this.docs.get(docUri)!.positionAt(at + nth);
+  }
+
+  async hover(docUri: string, needle: string, nth = 0, after = ""): Promise<string | undefined> {
+    const r = (await this.connection.request("textDocument/hover", {
+      textDocument: { uri: docUri },
+      position: this.position(docUri, needle, nth, after),
+    })) as { contents: { value: string } } | null;
+    return r?.contents.value;
+  }
+}
