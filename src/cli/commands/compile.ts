@@ -55,7 +55,7 @@ export function compileWithWeights(
     CompileOptions,
     "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet"
   > &
-    Partial<Pick<CompileOptions, "tap" | "debugOutputs" | "streamWeights">>,
+    Partial<Pick<CompileOptions, "tap" | "debugOutputs" | "streamWeights" | "target">>,
   progress?: Progress,
 ): Prepared & { graph: Graph } {
   const own = progress ?? progressBar(`compiling ${file}`);
@@ -72,13 +72,14 @@ function frontAndWeights(
     CompileOptions,
     "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet"
   > &
-    Partial<Pick<CompileOptions, "tap" | "debugOutputs" | "streamWeights">>,
+    Partial<Pick<CompileOptions, "tap" | "debugOutputs" | "streamWeights" | "target">>,
   progress: Progress,
 ): Prepared & { graph: Graph } {
   progress.phase(`compiling ${file}`);
   const text = readSource(file, new SourceMap());
   const options = {
     file,
+    target: opts.target,
     overrides: parseSets(opts.set),
     taps: opts.tap,
     keepFileTaps: opts.debugOutputs === true,
@@ -171,6 +172,7 @@ function runtimeBatch(file: string, opts: CompileOptions, graph: Graph): WgslRun
   const graphOf = (b: number) => {
     const options = {
       file,
+      target: "wgsl" as const,
       overrides: { ...parseSets(opts.set), [symbol]: String(b) },
       taps: opts.tap,
       keepFileTaps: opts.debugOutputs === true,
