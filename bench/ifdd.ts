@@ -1,14 +1,17 @@
 // IFDD through the ONNX target on onnxruntime-node (2 threads). Its inference rate is measured against the floor of
 // this machine: a plain 2048^3 MatMul in the same session options, interleaved with it in this process; the result is
 // the fraction of the MatMul's MAC rate that IFDD reaches (multiply-accumulates per clip from netc's graph
-// statistics). A second peer is the same model compiled with netc's IR passes off, to show what they buy.
-// Agreement: both IFDD graphs give the official logits (../shared/fixtures/ifdd/logits.npy) within 1e-4, and the
+// statistics of the model as written: the speed rewrites that add multiply-adds, such as attention-bias folding, do
+// not count theirs). Further peers: the same model with each speed rewrite left out (its gain, measured in the same
+// rounds), and with netc's IR passes off, to show what they buy.
+// Agreement: every IFDD graph gives the official logits (../shared/fixtures/ifdd/logits.npy) within 1e-4, and the
 // MatMul's output matches sampled dot products computed here.
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-node";
 import { compile } from "../src/index.js";
+import { SPEED_REWRITES } from "../src/compiler/ir/passes/index.js";
 import { graphStats } from "../src/compiler/ir/stats.js";
 import { readNpyFile } from "../src/util/npy.js";
 import { interleaved, maxAbsDiff, type Spread, spread } from "./measure.js";
@@ -16,11 +19,14 @@ import { interleaved, maxAbsDiff, type Spread, spread } from "./measure.js";
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MODEL = path.resolve(HERE, "../models/ifdd.net");
 const FIXTURES = path.resolve(HERE, "../../shared/fixtures/ifdd");
-const ROUNDS = 7;
+const ROUNDS = Number(process.env.NETC_BENCH_ROUNDS ?? 7);
+// Idle threads sleep instead of spinning, so that the process's CPU time is the work done: on a machine loaded by
+// other jobs wall-clock times swing 10x, while the CPU time each run takes stays comparable between the sides.
 const SESSION: ort.InferenceSession.SessionOptions = {
   intraOpNumThreads: 2,
   interOpNumThreads: 1,
   graphOptimizationLevel: "all",
+  extra: { session: { intra_op: { allow_spinning: "0" } } },
 };
 const MATMUL_N = 2048;
 const MATRIX = `f32[${MATMUL_N}, ${MATMUL_N}]`;
@@ -35,14 +41,21 @@ export interface IfddBenchResult {
   gmacPerClip: number;
   sessionMs: number;
   inferenceMs: Spread;
+  /** CPU time of the process (all threads) per run of each side, interleaved with the wall-clock times. */
+  cpuMs: Record<string, Spread>;
+  /** The fraction in CPU time: IFDD's MACs per CPU second over the MatMul's. */
+  fractionOfMatmulRateCpu: number;
   unoptimizedInferenceMs: Spread;
   unoptimizedNodes: number;
+  /** Each speed rewrite: the inference time with every pass but it, and that time over the full pipeline's. */
+  rewrites: { pass: string; withoutMs: Spread; nodesWithout: number; gain: number; gainCpu: number }[];
   matmulMs: Spread;
   matmulGmacPerSec: number;
   ifddGmacPerSec: number;
   /** IFDD's MAC rate over the MatMul's (both medians): the issue's goal is 0.8. */
   fractionOfMatmulRate: number;
-  maxAbsDiffFromOfficial: { optimized: number; unoptimized: number };
+  /** Per graph: `optimized`, `unoptimized` and `without <pass>`. */
+  maxAbsDiffFromOfficial: Record<string, number>;
 }
 
 function tensorOf(file: string): ort.Tensor {
@@ -51,7 +64,11 @@ function tensorOf(file: string): ort.Tensor {
   return new ort.Tensor("float32", r.tensor.data as Float32Array, r.tensor.shape);
 }
 
-function compiled(source: string, file: string, options: { weights?: string[]; optimize?: boolean } = {}) {
+function compiled(
+  source: string,
+  file: string,
+  options: { weights?: string[]; optimize?: boolean; skipPasses?: readonly string[] } = {},
+) {
   const r = compile(source, { file, ...options });
   if (!r.onnx || !r.graph) throw new Error(r.diagnostics.map((d) => `${d.code}: ${d.message}`).join("\n"));
   return { onnx: r.onnx, graph: r.graph };
@@ -91,6 +108,8 @@ export async function benchIfdd(): Promise<IfddBenchResult> {
     compileTimes.push(performance.now() - t);
   }
   const plain = compiled(source, MODEL, { weights, optimize: false });
+  const without = SPEED_REWRITES.map((pass) => ({ pass, ...compiled(source, MODEL, { weights, skipPasses: [pass] }) }));
+  const asWritten = compiled(source, MODEL, { weights, skipPasses: SPEED_REWRITES });
   const floor = compiled(MATMUL_SOURCE, "bench/matmul-floor.net");
 
   const video = { video: tensorOf(path.join(FIXTURES, "input.npy")) };
@@ -105,25 +124,42 @@ export async function benchIfdd(): Promise<IfddBenchResult> {
   const sessionMs = performance.now() - t0;
   const plainSession = await ort.InferenceSession.create(plain.onnx, SESSION);
   const floorSession = await ort.InferenceSession.create(floor.onnx, SESSION);
+  const withoutSessions = await Promise.all(without.map((w) => ort.InferenceSession.create(w.onnx, SESSION)));
 
   const official = tensorOf(path.join(FIXTURES, "logits.npy")).data as Float32Array;
   const logitsOf = async (s: ort.InferenceSession) => (await s.run(video))[s.outputNames[0]].data as Float32Array;
-  const diffs = {
+  const diffs: Record<string, number> = {
     optimized: maxAbsDiff(await logitsOf(session), official),
     unoptimized: maxAbsDiff(await logitsOf(plainSession), official),
   };
-  if (!(diffs.optimized <= 1e-4 && diffs.unoptimized <= 1e-4))
+  for (const [i, w] of without.entries())
+    diffs[`without ${w.pass}`] = maxAbsDiff(await logitsOf(withoutSessions[i]), official);
+  if (!Object.values(diffs).every((d) => d <= 1e-4))
     throw new Error(`bench/ifdd: logits off the official: ${JSON.stringify(diffs)}`);
   checkMatmul(a, b, (await floorSession.run(matmulFeeds)).c.data as Float32Array);
 
-  const times = await interleaved(ROUNDS, {
+  const sides: Record<string, () => Promise<unknown>> = {
     ifdd: () => session.run(video),
     unoptimized: () => plainSession.run(video),
     matmul: () => floorSession.run(matmulFeeds),
-  });
-  await Promise.all([session.release(), plainSession.release(), floorSession.release()]);
+    ...Object.fromEntries(without.map((w, i) => [`without ${w.pass}`, () => withoutSessions[i].run(video)])),
+  };
+  const cpu: Record<string, number[]> = Object.fromEntries(Object.keys(sides).map((k) => [k, []]));
+  const withCpuTime = (name: string) => async () => {
+    const [c0, t0] = [process.cpuUsage(), performance.now()];
+    await sides[name]();
+    const used = process.cpuUsage(c0);
+    cpu[name].push((used.user + used.system) / 1000);
+    return performance.now() - t0;
+  };
+  const times: Record<string, Spread> = await interleaved<string>(
+    ROUNDS,
+    Object.fromEntries(Object.keys(sides).map((k) => [k, withCpuTime(k)])),
+  );
+  const cpuMs = Object.fromEntries(Object.entries(cpu).map(([k, runs]) => [k, spread(runs.slice(1))])); // 1st: warm-up
+  await Promise.all([session, plainSession, floorSession, ...withoutSessions].map((s) => s.release()));
 
-  const gmacPerClip = graphStats(ifdd.graph).macs / 1e9;
+  const gmacPerClip = graphStats(asWritten.graph).macs / 1e9;
   const matmulGmac = graphStats(floor.graph).macs / 1e9;
   const ifddGmacPerSec = gmacPerClip / (times.ifdd.median / 1000);
   const matmulGmacPerSec = matmulGmac / (times.matmul.median / 1000);
@@ -133,8 +169,17 @@ export async function benchIfdd(): Promise<IfddBenchResult> {
     gmacPerClip,
     sessionMs,
     inferenceMs: times.ifdd,
+    cpuMs,
+    fractionOfMatmulRateCpu: gmacPerClip / cpuMs.ifdd.median / (matmulGmac / cpuMs.matmul.median),
     unoptimizedInferenceMs: times.unoptimized,
     unoptimizedNodes: plain.graph.nodes.length,
+    rewrites: without.map((w) => ({
+      pass: w.pass,
+      withoutMs: times[`without ${w.pass}`],
+      nodesWithout: w.graph.nodes.length,
+      gain: times[`without ${w.pass}`].median / times.ifdd.median,
+      gainCpu: cpuMs[`without ${w.pass}`].median / cpuMs.ifdd.median,
+    })),
     matmulMs: times.matmul,
     matmulGmacPerSec,
     ifddGmacPerSec,

@@ -47,12 +47,21 @@ const BENCHES: Record<string, () => Promise<{ result: unknown; lines: string[] }
         `ifdd: inference ${formatSpread(r.inferenceMs)} for ${r.gmacPerClip.toFixed(2)} GMAC = ` +
           `${r.ifddGmacPerSec.toFixed(1)} GMAC/s; ` +
           `2048^3 MatMul ${formatSpread(r.matmulMs)} = ${r.matmulGmacPerSec.toFixed(1)} GMAC/s: ` +
-          `IFDD at ${r.fractionOfMatmulRate.toFixed(2)} of the MatMul rate (goal 0.8; 2 threads, median of 7 ` +
-          `interleaved)`,
+          `IFDD at ${r.fractionOfMatmulRate.toFixed(2)} of the MatMul rate (goal 0.8; 2 threads, median of ` +
+          `${r.inferenceMs.runs.length} interleaved)`,
+        `ifdd: in CPU time (all threads, no spinning) ${formatSpread(r.cpuMs.ifdd)} per clip, MatMul ` +
+          `${formatSpread(r.cpuMs.matmul)}: IFDD at ${r.fractionOfMatmulRateCpu.toFixed(2)} of the MatMul's rate per ` +
+          `CPU second`,
         `ifdd: without netc's IR passes ${formatSpread(r.unoptimizedInferenceMs)} (${r.unoptimizedNodes} IR nodes): ` +
           `${(r.unoptimizedInferenceMs.median / r.inferenceMs.median).toFixed(2)}x; logits off the official by ` +
           `${r.maxAbsDiffFromOfficial.optimized.toExponential(1)} (passes on) and ` +
           `${r.maxAbsDiffFromOfficial.unoptimized.toExponential(1)} (off)`,
+        ...r.rewrites.map(
+          (w) =>
+            `ifdd: without the ${w.pass} rewrite ${formatSpread(w.withoutMs)} (${w.nodesWithout} IR nodes): ` +
+            `the rewrite makes inference ${w.gain.toFixed(2)}x faster (${w.gainCpu.toFixed(2)}x in CPU time; ` +
+            `logits off by ${r.maxAbsDiffFromOfficial[`without ${w.pass}`].toExponential(1)})`,
+        ),
       ],
     };
   },

@@ -53,6 +53,13 @@ export const WGSL_BENCH_MODELS: readonly BenchModel[] = [
       patch_size: "4",
     },
   },
+  // M3DFEL's 3-D ResNet-18 (conv-heavy) at test/fixtures/m3dfel/mafw_small's configuration: 3 instances of 2
+  // frames, 24x24 crops.
+  {
+    name: "m3dfel",
+    file: path.join(HERE, "../models/m3dfel.net"),
+    overrides: { B: "1", num_classes: "11", num_frames: "6", instance_length: "2", crop_size: "24" },
+  },
   // OUS in the small default configuration of its PyTorch reference fixture (4 frames of 64x64, both streams).
   {
     name: "ous",

@@ -13,7 +13,7 @@ import { type Diagnostic, DiagnosticError, hasErrors, type SourceMap } from "./d
 import { Elaborator, type ValueObserver, type WeightRuleUse } from "./compiler/3-elaborate/elaborate.js";
 import { parseTapOption, TapSelection } from "./compiler/3-elaborate/tap-selection.js";
 import type { Graph, Value } from "./compiler/ir/ir.js";
-import { eliminateDeadCode, runPasses } from "./compiler/ir/passes/index.js";
+import { eliminateDeadCode, ONNX_RUNTIME_REWRITES, runPasses } from "./compiler/ir/passes/index.js";
 import { verifyGraph } from "./compiler/ir/verify.js";
 import { emitOnnx, writeOnnx } from "./backends/onnx/index.js";
 import { type OnnxSummary, summarizeOnnx } from "./backends/onnx/summary.js";
@@ -42,6 +42,10 @@ export interface FrontendOptions {
    * the cost (the other passes report nothing a user can fix).
    */
   optimize?: boolean | "dead-code";
+  /** Names of IR passes to leave out (benchmarks: each speed rewrite on and off). */
+  skipPasses?: readonly string[];
+  /** The back end the graph is for: "wgsl" leaves out the rewrites made for onnxruntime (ONNX_RUNTIME_REWRITES). */
+  target?: "onnx" | "wgsl";
   /** Parses one source file (the language server reuses parses of unchanged files); parseSource by default. */
   parseFile?: ParseFile;
   /** When false, a file without a model is checked as a library instead of being an error. */
@@ -158,7 +162,8 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
     diagnostics.push(...verified);
     if (hasErrors(verified)) return result;
   } else {
-    const passes = runPasses(graph, { verify: true });
+    const skip = [...(opts.skipPasses ?? []), ...(opts.target === "wgsl" ? ONNX_RUNTIME_REWRITES : [])];
+    const passes = runPasses(graph, { verify: true, skip });
     diagnostics.push(...passes.diagnostics);
     if (hasErrors(passes.diagnostics)) return result;
   }

@@ -17,7 +17,7 @@ import { random } from "../helpers/ir.js";
 import { tryGpu } from "./helpers.js";
 
 function graphOf(file: string, sets: Record<string, string>): Graph {
-  const front = compileToGraph(readFileSync(file, "utf8"), { file, overrides: sets });
+  const front = compileToGraph(readFileSync(file, "utf8"), { file, overrides: sets, target: "wgsl" });
   expect(front.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   return front.graph!;
 }

@@ -73,6 +73,8 @@ describe.skipIf(!gpu)(`netc with WGSL bundles${reason ? ` (skipped: ${reason})` 
     expect(run.out).toContain(`in ${kernels} kernels; the slowest:`);
     expect(run.out).toMatch(/^ +[\d.]+ ms +[\d.]+% +k\d+_matmul +matmul\+add/m);
     expect(run.out).toContain("by anchor op:");
+    // Both Linear layers are matmul kernels: the class summary counts them together, with all of the time.
+    expect(run.out).toMatch(/^by kernel class:\n +[\d.]+ ms +100\.0% +matmul \(2\)\nby anchor op:/m);
 
     expect(
       (await netc("run", join(dir, "tiny.onnx"), "--input", `x=${join(dir, "x.npy")}`, "-o", join(dir, "onnx-out")))

@@ -28,7 +28,7 @@ describe.skipIf(!gpu)(`full IFDD on WebGPU${reason ? ` (skipped: ${reason})` : "
 
   it("matches onnxruntime and the official logits", async () => {
     const file = "models/ifdd.net";
-    const front = compileToGraph(readFileSync(file, "utf8"), { file, overrides: { B: "1" } });
+    const front = compileToGraph(readFileSync(file, "utf8"), { file, overrides: { B: "1" }, target: "wgsl" });
     const graph = front.graph!;
     const { weights, diagnostics } = loadModelWeights(
       graph,

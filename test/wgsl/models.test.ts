@@ -39,7 +39,7 @@ function compileFile(
   file: string,
   sets: Record<string, string> = { B: "1" },
 ): { graph: Graph; front: ReturnType<typeof compileToGraph> } {
-  const front = compileToGraph(readFileSync(file, "utf8"), { file, overrides: sets });
+  const front = compileToGraph(readFileSync(file, "utf8"), { file, overrides: sets, target: "wgsl" });
   expect(front.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   return { graph: front.graph!, front };
 }

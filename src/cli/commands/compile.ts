@@ -54,7 +54,7 @@ export function compileWithWeights(
     CompileOptions,
     "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet"
   > &
-    Partial<Pick<CompileOptions, "tap" | "debugOutputs" | "streamWeights">>,
+    Partial<Pick<CompileOptions, "tap" | "debugOutputs" | "streamWeights" | "target">>,
   progress?: Progress,
 ): Prepared & { graph: Graph } {
   const own = progress ?? progressBar(`compiling ${file}`);
@@ -71,13 +71,14 @@ function frontAndWeights(
     CompileOptions,
     "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet"
   > &
-    Partial<Pick<CompileOptions, "tap" | "debugOutputs" | "streamWeights">>,
+    Partial<Pick<CompileOptions, "tap" | "debugOutputs" | "streamWeights" | "target">>,
   progress: Progress,
 ): Prepared & { graph: Graph } {
   progress.phase(`compiling ${file}`);
   const text = readSource(file, new SourceMap());
   const options = {
     file,
+    target: opts.target,
     overrides: parseSets(opts.set),
     taps: opts.tap,
     keepFileTaps: opts.debugOutputs === true,

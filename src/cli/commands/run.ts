@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { isAbsolute, join, relative } from "node:path";
 import { type OnnxDevice, runOnnx } from "../../backends/onnx/index.js";
+import { kernelClassOf } from "../../backends/wgsl/kernel-class.js";
 import { emit } from "../../driver.js";
 import { WgslCodes } from "../../diagnostics/wgsl-codes.js";
 import { type KernelTiming, WgslRuntimeError } from "../../runtime/model.js";
@@ -182,7 +183,10 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
 
 const SLOWEST_SHOWN = 15;
 
-/** The slowest kernels with their fused ops and `.net` origin, then the time per kind of kernel (its anchor op). */
+/**
+ * The slowest kernels with their fused ops and `.net` origin, then the time, share and count per kernel class
+ * (conv, matmul, attention, ...) and per anchor op.
+ */
 export function profileText(kernels: readonly KernelTiming[]): string {
   const total = kernels.reduce((s, k) => s + k.ms, 0);
   const pct = (ms: number) => `${((100 * ms) / (total || 1)).toFixed(1).padStart(5)}%`;
@@ -197,13 +201,17 @@ export function profileText(kernels: readonly KernelTiming[]): string {
         `${at}${k.scope ? ` (${k.scope})` : ""}`,
     );
   }
-  const byKind = new Map<string, { ms: number; count: number }>();
-  for (const k of kernels) {
-    const kind = byKind.get(k.ops[0]) ?? { ms: 0, count: 0 };
-    byKind.set(k.ops[0], { ms: kind.ms + k.ms, count: kind.count + 1 });
-  }
-  lines.push("by anchor op:");
-  for (const [op, { ms, count }] of [...byKind].sort((a, b) => b[1].ms - a[1].ms))
-    lines.push(`  ${ms.toFixed(3).padStart(9)} ms ${pct(ms)}  ${op} (${count})`);
+  const summary = (title: string, keyOf: (k: KernelTiming) => string) => {
+    const byKey = new Map<string, { ms: number; count: number }>();
+    for (const k of kernels) {
+      const sum = byKey.get(keyOf(k)) ?? { ms: 0, count: 0 };
+      byKey.set(keyOf(k), { ms: sum.ms + k.ms, count: sum.count + 1 });
+    }
+    lines.push(title);
+    for (const [key, { ms, count }] of [...byKey].sort((a, b) => b[1].ms - a[1].ms))
+      lines.push(`  ${ms.toFixed(3).padStart(9)} ms ${pct(ms)}  ${key} (${count})`);
+  };
+  summary("by kernel class:", (k) => kernelClassOf(k.ops[0]));
+  summary("by anchor op:", (k) => k.ops[0]);
   return `${lines.join("\n")}\n`;
 }

@@ -19,11 +19,11 @@ import {
   type KernelWriter,
 } from "./writer.js";
 
-const TILE = 32;
-const SLICE = 16;
-const THREADS = 64;
-const PER_THREAD = 4;
-const SIDE = TILE / PER_THREAD;
+export const TILE = 32;
+export const SLICE = 16;
+export const THREADS = 64;
+export const PER_THREAD = 4;
+export const SIDE = TILE / PER_THREAD;
 /** Products of at least this many multiply-adds, with both sides at least a few rows, are tiled. */
 const TILED_FROM = 1 << 20;
 const TILED_MIN_SIDE = 8;

@@ -2,15 +2,21 @@
 import type { Diagnostic } from "../../../diagnostics/diagnostics.js";
 import type { Graph } from "../ir.js";
 import { verifyGraph } from "../verify.js";
+import { foldAttentionBias } from "./attention-bias.js";
 import { eliminateCommonSubexpressions } from "./cse.js";
 import { eliminateDeadCode } from "./dce.js";
+import { depthwiseConv3dAs2d } from "./depthwise-conv3d.js";
 import { foldConstants } from "./fold.js";
 import { simplify } from "./simplify.js";
+import { transposeThroughReshape } from "./transpose-reshape.js";
 
+export { foldAttentionBias } from "./attention-bias.js";
 export { eliminateCommonSubexpressions } from "./cse.js";
 export { eliminateDeadCode } from "./dce.js";
+export { depthwiseConv3dAs2d } from "./depthwise-conv3d.js";
 export { type FoldOptions, foldConstants } from "./fold.js";
 export { simplify } from "./simplify.js";
+export { transposeThroughReshape } from "./transpose-reshape.js";
 
 export interface PassOptions {
   /** Run the verifier before the pipeline and after every pass (default true). */
@@ -21,6 +27,8 @@ export interface PassOptions {
   foldMaxElements?: number;
   /** Bound on pipeline rounds; each round runs every pass once. */
   maxRounds?: number;
+  /** Names of passes not to run (benchmarks measure each rewrite on and off). */
+  skip?: readonly string[];
 }
 
 export interface PassResult {
@@ -34,14 +42,31 @@ interface Pass {
   run: (graph: Graph) => boolean;
 }
 
+/** The rewrites that change how a result is computed for speed (each measured in docs/benchmarks.md). */
+export const SPEED_REWRITES = [
+  "attention-bias folding",
+  "depthwise 3-D conv as 2-D convs",
+  "transpose through reshape",
+] as const;
+
+/**
+ * The speed rewrites are made for onnxruntime's CPU kernels; a graph for the WGSL target is compiled without them
+ * (its kernels run a depthwise 3-D conv in one pass, and the run-time batch needs constants that do not depend on
+ * the batch, which a folded expand of attention-bias folding's key columns would).
+ */
+export const ONNX_RUNTIME_REWRITES: readonly string[] = SPEED_REWRITES;
+
 /** Runs the passes in place until none changes the graph; stops at the first verifier failure. */
 export function runPasses(graph: Graph, opts: PassOptions = {}): PassResult {
   const pipeline: Pass[] = [
     { name: "dead-code elimination", run: eliminateDeadCode },
     { name: "algebraic simplification", run: simplify },
-    { name: "constant folding", run: (g) => foldConstants(g, { maxElements: opts.foldMaxElements }) },
+    { name: "attention-bias folding", run: foldAttentionBias },
+    { name: "depthwise 3-D conv as 2-D convs", run: depthwiseConv3dAs2d },
+    { name: "transpose through reshape", run: transposeThroughReshape },
+    { name: "constant folding", run: (g: Graph) => foldConstants(g, { maxElements: opts.foldMaxElements }) },
     { name: "common-subexpression elimination", run: eliminateCommonSubexpressions },
-  ];
+  ].filter((p) => !opts.skip?.includes(p.name));
   const check = (after?: string): Diagnostic[] =>
     opts.verify === false ? [] : verifyGraph(graph, { requireSpans: opts.requireSpans, after });
   const initial = check();
