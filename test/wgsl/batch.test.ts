@@ -36,6 +36,9 @@ const S2D = [
   { embed_dim: "32", depth: "2", num_heads: "2", num_frames: "2" },
 ] as const;
 
+// A convolution that takes the tiled implicit-GEMM kernel at every batch from 1 to MAX.
+const CONV = ["tiled conv", "test/wgsl/fixtures/batch_conv.net", {}] as const;
+
 const MAX = 3;
 const { gpu, reason } = await tryGpu();
 const codes = (r: { diagnostics: { code: string; severity: string }[] }) =>
@@ -70,7 +73,7 @@ describe("bundles with a run-time batch", () => {
     expect(codes(compileWgsl(graphOfSource(source), { maxBatch: 4 }))).toEqual([code]);
   });
 
-  it.each([TINY, MINI, S2D])(
+  it.each([TINY, MINI, S2D, CONV])(
     "%s: one set of kernels, the static bundle's at the largest batch in everything but the batch",
     (_name, file, sets) => {
       const { program, diagnostics } = compileWgsl(graphOf(file, sets), { maxBatch: MAX });
@@ -100,6 +103,20 @@ describe("bundles with a run-time batch", () => {
     const golden = "test/wgsl/golden/tiny-runtime-batch.wgsl";
     if (process.env.UPDATE_GOLDEN) writeFileSync(golden, text);
     expect(text).toBe(readFileSync(golden, "utf8"));
+  });
+
+  it("size a tiled convolution's grid by the batch: its pixel columns grow with it, its channel tiles do not", () => {
+    const { program, diagnostics } = compileWgsl(graphOf(CONV[1], {}), { maxBatch: MAX });
+    expect(codes({ diagnostics })).toEqual([]);
+    const [conv] = program!.manifest.kernels;
+    expect(program!.shaders.get(conv.shader)).toContain("var<workgroup> tileX");
+    expect(conv.batchBinding).toBeDefined();
+    // 17 x 19 pixels per item in columns of 16 (the tile width at 3 x 323 pixels), 40 channels in one tile of 64.
+    expect(conv.dispatch).toEqual({
+      x: [{ perBatch: 17 * 19, fixed: 0, divisor: 16 }],
+      y: [{ perBatch: 0, fixed: 40, divisor: 64 }],
+      z: [{ perBatch: 0, fixed: 1, divisor: 1 }],
+    });
   });
 
   it("manifests that break the batch fields are refused", () => {
@@ -142,7 +159,7 @@ describe("bundles with a run-time batch", () => {
   describe.skipIf(!gpu)(`on WebGPU${reason ? ` (skipped: ${reason})` : ""}`, () => {
     afterAll(() => gpu?.release());
 
-    it.each([TINY, MINI])(
+    it.each([TINY, MINI, CONV])(
       "%s: one bundle gives the static bundle's rows at batch 1, 2 and 3, and refuses batch 4",
       async (_name, file, sets) => {
         const { program, diagnostics } = compileWgsl(graphOf(file, sets), { maxBatch: MAX });
