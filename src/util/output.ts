@@ -63,10 +63,10 @@ const inside = (child: string, parent: string) =>
 
 /** A sibling name for a temporary copy of `target` that no other writer picks. */
 export function temporarySibling(target: string): string {
-  return path.join(
-    path.dirname(target),
-    `.${path.basename(target) || "out"}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`,
-  );
+  // A name may take up to 255 bytes; the temporary one adds about 25, so a long name is cut (it is renamed anyway).
+  let base = path.basename(target) || "out";
+  while (Buffer.byteLength(base) > 200) base = base.slice(0, -1);
+  return path.join(path.dirname(target), `.${base}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
 }
 
 /**

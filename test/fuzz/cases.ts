@@ -654,6 +654,26 @@ export const REGRESSIONS: FuzzCase[] = [
       ];
     },
   },
+  // Long names: the temporary sibling once added ~25 bytes to a name of up to 255, and a name over 255 reached a
+  // rename unchecked (exit 70).
+  {
+    name: "compile -o a 245-character file name",
+    setup: ({ work }) => ["compile", tiny(work), "-o", `${"x".repeat(240)}.onnx`],
+    check: (r) => (r.code === 0 ? undefined : `a 245-character name is a valid file name: exit ${r.code}`),
+  },
+  {
+    name: "compile --target wgsl -o a 300-character folder name",
+    setup: ({ work }) => ["compile", "--target", "wgsl", "--set", "B=1", tiny(work), "-o", "y".repeat(300)],
+    check: (r) => (/NET8004/.test(r.err) ? undefined : "a name over 255 bytes must be NET8004"),
+  },
+  {
+    name: "export triton --name of 300 characters",
+    setup: ({ work }) => {
+      mkdirSync(join(work, "repo"));
+      return ["export", "triton", tiny(work), "-o", "repo", "--name", "w".repeat(300)];
+    },
+    check: (r) => (r.code === 2 ? undefined : `a name over 255 characters is a usage error, got exit ${r.code}`),
+  },
   {
     name: "export triton over a model folder whose config.pbtxt is a FIFO",
     setup: ({ work }) => {
@@ -1036,6 +1056,8 @@ export function randomCase(seed: number, sources: readonly string[]): FuzzCase {
       return {
         name: `${base.name}: export triton`,
         replaces: /^work\/existing\.txt$/,
+        // `-o ..` names the case's own folder as the repository: the model's folder is added there, as asked.
+        mayAdd: out === ".." ? /^(video|ok|con|x+)(\/|$)/ : undefined,
         setup: ({ work }) => {
           put(work, "existing.txt", "mine\n");
           keep(work, "repo/other_model");

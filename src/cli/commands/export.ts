@@ -56,6 +56,8 @@ export async function exportTritonCommand(model: string, opts: ExportTritonOptio
   const name = opts.name ?? basename(model).replace(/\.(net|onnx)$/, "");
   if (!/^[A-Za-z0-9_.-]+$/.test(name) || name === "." || name === "..")
     usage(`--name: '${name}' is not a usable model name (letters, digits, _ . -)`);
+  if (name.length > 255)
+    usage(`--name: a model name of ${name.length} characters is longer than a folder name can be (255)`);
   const target = join(opts.output, name);
   const inputFiles = [model, ...opts.weights.map((w) => parseWeightSpec(w).path), ...(opts.override ?? [])];
   if (!fs.existsSync(opts.output))
