@@ -52,9 +52,7 @@ export function dimensionValues(
     const found = actual.get(w.path);
     if (!found || found.shape.length !== w.shape.length) return [];
     return w.shape.flatMap((d, axis) =>
-      typeof d === "number"
-        ? []
-        : [{ dim: d, size: found.shape[axis], weight: w.path, declared: w.shape, ...found }],
+      typeof d === "number" ? [] : [{ dim: d, size: found.shape[axis], weight: w.path, declared: w.shape, ...found }],
     );
   });
   const values = new Map<string, DimensionValue>();

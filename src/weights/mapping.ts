@@ -868,7 +868,10 @@ class RenameHints {
         // Another index of a list of layers is another layer, and another last segment another weight, unless a typo.
         if (/^\d+$/.test(theirs[i]) && /^\d+$/.test(segments[i])) continue;
         if (i === segments.length - 1 && !closestName(segments[i], [theirs[i]])) continue;
-        const r = rule(other, `rename "${theirs.slice(0, i + 1).join(".")}" -> "${segments.slice(0, i + 1).join(".")}"`);
+        const r = rule(
+          other,
+          `rename "${theirs.slice(0, i + 1).join(".")}" -> "${segments.slice(0, i + 1).join(".")}"`,
+        );
         const typo = closestName(segments[i], [theirs[i]]);
         if (typo)
           return {

@@ -55,7 +55,12 @@ export function addWeightRuleFix(model: A.ModelDecl, sources: SourceMap, rule: S
 }
 
 /** The fix that gives the model parameter `name` the default `value` (`dim: int` becomes `dim: int = 768`). */
-export function parameterDefaultFix(model: A.ModelDecl, sources: SourceMap, name: string, value: number): Fix | undefined {
+export function parameterDefaultFix(
+  model: A.ModelDecl,
+  sources: SourceMap,
+  name: string,
+  value: number,
+): Fix | undefined {
   const param = model.config.find((p) => p.name.name === name);
   if (!param || param.default) return undefined;
   const end = param.type.span.end;
@@ -64,4 +69,3 @@ export function parameterDefaultFix(model: A.ModelDecl, sources: SourceMap, name
     edits: [{ span: sources.span(param.span.file, end, end), text: ` = ${value}` }],
   };
 }
-
