@@ -91,9 +91,12 @@ export class LanguageServer {
         serverInfo: { name: "netc" },
       };
     });
-    // `netc.weights` changed: every open model is checked again against the checkpoints it now names.
+    // `netc.weights` changed: every open model is checked again against the checkpoints it now names. Settings
+    // without a `netc` section (a client that sends none) leave it as it is.
     c.onNotification("workspace/didChangeConfiguration", (p: { settings?: { netc?: { weights?: unknown } } }) => {
-      this.weightsSetting = new WeightsSetting(p?.settings?.netc?.weights, this.weightsSetting.root);
+      const settings = p?.settings;
+      if (typeof settings !== "object" || settings === null || !("netc" in settings)) return;
+      this.weightsSetting = new WeightsSetting(settings.netc?.weights, this.weightsSetting.root);
       for (const uri of this.documents.keys()) this.publish(uri);
     });
     c.onNotification("initialized", () => {});

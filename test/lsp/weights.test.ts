@@ -179,7 +179,10 @@ describe("weights checked against the checkpoint of the netc.weights setting", (
     setting({ "models/*.net": 3 });
     const bad = await client.publication(doc, before);
     expect(bad.map((d) => [d.code, d.range.start.line])).toEqual([["NET8071", 2]]);
+    // Settings without a netc section (another client's) change nothing; a netc section without weights clears it.
+    client.connection.notify("workspace/didChangeConfiguration", { settings: {} });
     setting(undefined);
     expect(await client.publication(doc, before + 1)).toEqual([]);
+    expect(client.publications(doc)).toBe(before + 2);
   });
 });
