@@ -287,7 +287,7 @@ export class LanguageServer {
     } catch (e) {
       this.connection.notify("window/logMessage", {
         type: 1,
-        message: `netc lsp: internal error checking weights of ${uri}: ${e instanceof Error ? (e.stack ?? e.message) : e}`,
+        message: `netc lsp: internal error checking weights of ${uri}: ${e instanceof Error ? e.stack : e}`,
       });
     }
     this.connection.notify("textDocument/publishDiagnostics", {

@@ -842,7 +842,6 @@ class RenameHints {
         key: c.key,
         source: this.names[c.origin],
       });
-      const block = (r: SuggestedRule) => `\`weights${r.set ? ` ${r.set}` : ""} { ${r.text} }\``;
       // A key the rules already renamed is named as both, so that a wrong rule can be recognised.
       const has = (c: Candidate) =>
         c.key === relative(c)
@@ -851,7 +850,7 @@ class RenameHints {
       const longer = fits(o.bySuffix.get(wanted));
       if (longer) {
         const r = rule(longer, `strip "${relative(longer).slice(0, relative(longer).length - wanted.length)}"`);
-        return { hint: `${has(longer)}: rename? ${block(r)}`, rule: r };
+        return { hint: `${has(longer)}: rename? ${ruleInBlock(r)}`, rule: r };
       }
       const segments = wanted.split(".");
       for (let i = 1; i < segments.length; i++) {
@@ -859,7 +858,7 @@ class RenameHints {
         if (!shorter) continue;
         const first = relative(shorter).split(".")[0];
         const r = rule(shorter, `rename "${first}" -> "${segments.slice(0, i).join(".")}.${first}"`);
-        return { hint: `${has(shorter)}: rename? ${block(r)}`, rule: r };
+        return { hint: `${has(shorter)}: rename? ${ruleInBlock(r)}`, rule: r };
       }
       for (let i = 0; i < segments.length; i++) {
         const other = fits(o.byHole.get(holeKey(segments, i)));
@@ -877,15 +876,18 @@ class RenameHints {
           return {
             hint:
               `did you mean '${typo}'? ${has(other)}: rename the layer ` +
-              `'${segments.slice(0, i + 1).join(".")}', or map the checkpoint's name with ${block(r)}`,
+              `'${segments.slice(0, i + 1).join(".")}', or map the checkpoint's name with ${ruleInBlock(r)}`,
             rule: r,
           };
-        return { hint: `${has(other)}: rename? ${block(r)}`, rule: r };
+        return { hint: `${has(other)}: rename? ${ruleInBlock(r)}`, rule: r };
       }
     }
     return undefined;
   }
 }
+
+/** A suggested rule as the hints write it: `` `weights { rename "fc" -> "head" }` ``. */
+export const ruleInBlock = (r: SuggestedRule) => `\`weights${r.set ? ` ${r.set}` : ""} { ${r.text} }\``;
 
 const holeKey = (segments: readonly string[], i: number) =>
   `${i}|${segments.length}|${segments.map((s, j) => (j === i ? "" : s)).join(".")}`;

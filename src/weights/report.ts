@@ -3,7 +3,13 @@ import { makeDiagnostic, type CodeInfo } from "../diagnostics/codes.js";
 import type { Diagnostic, Fix, RelatedInfo, Severity, Span } from "../diagnostics/diagnostics.js";
 import { summarisePaths } from "../util/paths.js";
 import { WeightCodes } from "../diagnostics/weight-codes.js";
-import type { DTypeConversion, MissingWeight, SuggestedRule, WeightReport } from "./mapping.js";
+import {
+  type DTypeConversion,
+  type MissingWeight,
+  ruleInBlock,
+  type SuggestedRule,
+  type WeightReport,
+} from "./mapping.js";
 
 export interface Strictness {
   /** Declared weights absent from the checkpoint become warnings instead of errors. */
@@ -205,7 +211,7 @@ export function reportDiagnostics(
         pair && weightSite(pair).span,
         pair && rule
           ? {
-              hint: `the model's '${pair.path}' is missing: rename? \`weights${rule.set ? ` ${rule.set}` : ""} { ${rule.text} }\``,
+              hint: `the model's '${pair.path}' is missing: rename? ${ruleInBlock(rule)}`,
               ...fixesOf(rule),
             }
           : {},

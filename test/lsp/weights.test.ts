@@ -118,7 +118,7 @@ describe("weights checked against the checkpoint of the netc.weights setting", (
     expect(await client.diagnostics(doc, version)).toEqual([]);
   });
 
-  it("gives a parameter without a value the one a .pth checkpoint's shape says (quick fix and --set hint)", async () => {
+  it("gives a parameter without a value the one a .pth checkpoint's shape says (fix and --set hint)", async () => {
     copyFileSync(join(FILES, "tiny.pth"), join(tmp, "ckpt/tiny.pth"));
     const client = await start({ "models/open.net": ["ckpt/tiny.pth"] });
     const path = join(tmp, "models/open.net");

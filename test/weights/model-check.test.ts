@@ -55,7 +55,7 @@ function check(text: string, shapes: Record<string, number[]>, weights = [checkp
   return { diagnostics, dimensions: checked.dimensions, fix, fixed };
 }
 
-/** A model whose body ends by returning `result` (the layers must be called: an uncalled layer's weights are unused). */
+/** A model whose body returns `result` (the layers must be called: an uncalled layer's weights are unused). */
 const model = (params: string, body: string, result = "head(x)") =>
   `import "std/nn.net"\n\nmodel M(${params})(x: f32[B, 4]) -> f32[B, 4] {\n${body}  return ${result}\n}\n`;
 
