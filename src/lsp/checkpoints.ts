@@ -3,7 +3,7 @@
 // shapes, dtypes: no tensor data), cached by (path, size, mtime) so that an edit re-checks a model's weights without
 // reading a checkpoint again.
 import { statSync } from "node:fs";
-import { isAbsolute, relative, resolve, sep } from "node:path";
+import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import type * as A from "../dsl/1-parse/ast.js";
 import { CheckCodes, CliCodes, makeDiagnostic } from "../diagnostics/codes.js";
 import { type Diagnostic, DiagnosticError, type Span } from "../diagnostics/diagnostics.js";
@@ -82,11 +82,26 @@ export class WeightsSetting {
   }
 }
 
-/** A checkpoint's listing, or why it cannot be read; `stamp` tells whether the file is still the one read. */
+/** A checkpoint's listing, or why it cannot be read, with the files it was read from and their (size, mtime). */
 interface Listing {
+  files: string[];
   stamp: string;
   checkpoint?: Checkpoint;
   error?: DiagnosticError;
+}
+
+/** The files' sizes and modification times, as one string: another string means one of them changed. */
+function stampOf(files: readonly string[]): string {
+  return files
+    .map((f) => {
+      try {
+        const s = statSync(f);
+        return `${s.size}:${s.mtimeMs}`;
+      } catch {
+        return "absent";
+      }
+    })
+    .join(" ");
 }
 
 export class CheckpointCache {
@@ -95,29 +110,24 @@ export class CheckpointCache {
   reads = 0;
 
   /**
-   * The checkpoint at `path` (absolute) with its structure read, the file closed: read again only when its size or
-   * mtime changed. Named in diagnostics relative to the server's folder when it lies inside it.
+   * The checkpoint at `path` (absolute) with its structure read, the file closed: read again only when the size or
+   * mtime of the file, or of a shard its index names, changed. Named in diagnostics relative to the server's folder
+   * when it lies inside it.
    */
   open(path: string): Checkpoint | DiagnosticError {
-    const shown = displayed(path);
-    let stamp: string;
-    try {
-      const s = statSync(path);
-      stamp = `${s.size}:${s.mtimeMs}`;
-    } catch {
-      stamp = "absent";
-    }
     const known = this.listings.get(path);
-    if (known?.stamp === stamp) return known.checkpoint ?? known.error!;
+    if (known && stampOf(known.files) === known.stamp) return known.checkpoint ?? known.error!;
     this.reads++;
+    const stamp = stampOf([path]);
     let listing: Listing;
     try {
-      const checkpoint = openCheckpoint(shown);
+      const checkpoint = openCheckpoint(displayed(path));
       checkpoint.close();
-      listing = { stamp, checkpoint };
+      const shards = checkpoint.shards.map((s) => resolve(dirname(path), s.name));
+      listing = { files: [path, ...shards], stamp: `${stamp} ${stampOf(shards)}`.trim(), checkpoint };
     } catch (e) {
       if (!(e instanceof DiagnosticError)) throw e;
-      listing = { stamp, error: e };
+      listing = { files: [path], stamp, error: e };
     }
     this.listings.set(path, listing);
     return listing.checkpoint ?? listing.error!;

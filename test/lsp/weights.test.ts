@@ -2,7 +2,7 @@
 // a missing weight and the unexpected checkpoint tensor a rename maps onto it get the rule as a quick fix, a model
 // parameter without a value gets the value a checkpoint shape gives, an unreadable checkpoint is one warning, a
 // changed setting re-checks the open models, and an edit reads no checkpoint again.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -135,6 +135,27 @@ describe("weights checked against the checkpoint of the netc.weights setting", (
     const version = client.applyEdits(doc, fixes[0].edit.changes[doc]);
     expect(client.docs.get(doc)!.text).toBe(formatted(path, text.replace("dim: int", "dim: int = 4")));
     expect(await client.diagnostics(doc, version)).toEqual([]);
+  });
+
+  it("reads a sharded checkpoint's index and shards once, and again when a shard changes", async () => {
+    const shards = join(tmp, "ckpt/sharded");
+    cpSync(join(ROOT, "test/fixtures/weights/sharded"), shards, { recursive: true });
+    const client = await start({ "models/mlp.net": "ckpt/sharded/model.safetensors.index.json" });
+    const path = join(tmp, "models/mlp.net");
+    const text =
+      'import "std/nn.net"\n\nmodel M(hidden: int)(x: f32[B, 4]) -> f32[B, 3] {\n  layer fc1 = Linear(4, hidden)\n' +
+      "  layer norm = LayerNorm(hidden)\n  layer fc2 = Linear(hidden, 3)\n  return fc2(norm(fc1(x)))\n}\n";
+    const doc = client.open(path, formatted(path, text));
+    const [unbound] = await client.diagnostics(doc, 1);
+    expect(unbound.message).toContain("--set hidden=8");
+    let version = client.change(doc, "return fc2", "return  fc2");
+    expect((await client.diagnostics(doc, version)).map((d) => d.code)).toEqual(["NET2006"]);
+    expect(client.server.checkpoints.reads).toBe(1);
+    const later = new Date(Date.now() + 5000);
+    utimesSync(join(shards, "model-00002-of-00002.safetensors"), later, later);
+    version = client.change(doc, "return  fc2", "return fc2");
+    await client.diagnostics(doc, version);
+    expect(client.server.checkpoints.reads).toBe(2);
   });
 
   it("says once, at the model's line, that a checkpoint cannot be read", async () => {
