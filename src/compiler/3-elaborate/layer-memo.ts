@@ -1,0 +1,479 @@
+// Reuse of layer calls between elaborations of edited versions of a program (the language server's edits): a call
+// whose block, every declaration that block can reach by name, its weight path, configuration and inputs are the
+// same as in the previous elaboration is replayed from what that call did (its nodes, weights, layers, observed
+// values and result) instead of being run again. Declarations are compared as objects: the language server's parse
+// cache hands back the same syntax tree for a declaration that neither changed nor moved (src/lsp/reuse.ts), so a
+// declaration that is the same object has the same text at the same place, and so gives the same spans.
+import type * as A from "../../dsl/1-parse/ast.js";
+import type { Span } from "../../diagnostics/diagnostics.js";
+import { isStdlibFile } from "../../util/source-paths.js";
+import { dimToString } from "../ir/dim.js";
+import type { GraphOutput, Node, ParamInfo, Value as IrValue } from "../ir/ir.js";
+import type { CallArg } from "./call-binding.js";
+import { hasCallSite, setCallSite } from "./context.js";
+import { userLayerSpan } from "./declarations.js";
+import type { Elaborator } from "./elaborate.js";
+import type { LayerInstance, Val } from "./values.js";
+
+/** What one call did, in the order it did it, by the objects of the elaboration that ran it. */
+interface Entry {
+  /** The call's layer, then the tensors and layers of its configuration and arguments, in the key's order. */
+  externals: object[];
+  nodes: Node[];
+  /** Per node: whether it recorded the outermost call (provenance notes point there). */
+  callSites: boolean[];
+  /** The weights its param nodes declared, as they were when the call returned (passes mark them later). */
+  params: ParamInfo[];
+  /** Weights it declared (`el.params`), layers it filed and layers it called, in order. */
+  paramPaths: [string, IrValue][];
+  layers: [string, LayerInstance][];
+  called: string[];
+  /** Weights declared before the call that it used again (a layer called twice), by path. */
+  paramRefs: [string, IrValue][];
+  /** Its `tap` statements' graph taps. */
+  taps: GraphOutput[];
+  observations: Observation[];
+  listElements: number;
+  result: Val;
+  /** Keys of the calls inside it: kept while it is. */
+  inner: string[];
+}
+
+type Observation = [Span, Val, string];
+
+/** A call being run for the first time, and where each of the elaborator's logs stood when it began. */
+interface Recording {
+  key: string;
+  externals: object[];
+  nodes: number;
+  params: number;
+  paramPaths: number;
+  layers: number;
+  called: number;
+  taps: number;
+  observations: number;
+  listElements: number;
+  /** Other state that a call is not reused across when it changes (errors, prints, taps, inputs, rules). */
+  sideEffects: string;
+  /** Read state made before it began (other than its inputs), or failed: not kept. */
+  tainted: boolean;
+  inner: string[];
+}
+
+/** Declarations numbered by object identity (a changed or moved declaration is a new object). */
+const declIds = new WeakMap<object, number>();
+let nextDeclId = 0;
+/** The names a declaration mentions (anything its body may look up), by declaration. */
+const mentionedNames = new WeakMap<object, string[]>();
+
+function declId(decl: object): number {
+  let id = declIds.get(decl);
+  if (id === undefined) declIds.set(decl, (id = nextDeclId++));
+  return id;
+}
+
+function namesIn(decl: A.BlockDecl | A.FnDecl): string[] {
+  let names = mentionedNames.get(decl);
+  if (names) return names;
+  const found = new Set<string>();
+  const walk = (o: unknown): void => {
+    if (typeof o !== "object" || o === null) return;
+    if (Array.isArray(o)) return o.forEach(walk);
+    for (const [k, v] of Object.entries(o)) {
+      if (k === "span") continue;
+      if (k === "name" && typeof v === "string") found.add(v);
+      else walk(v);
+    }
+  };
+  walk(decl);
+  mentionedNames.set(decl, (names = [...found]));
+  return names;
+}
+
+/** Counts of one elaboration, for tests (reuse is checked by counting, not by timing). */
+export interface MemoStats {
+  /** Calls replayed, outermost ones only. */
+  hits: number;
+  /** Calls run and kept for the next elaboration. */
+  stored: number;
+  /** Calls that could not be kept (errors, prints, taps, weights declared before the call re-declared, ...). */
+  notKept: number;
+}
+
+/**
+ * Layer calls of the last elaboration, to replay in the next. One per document: an elaboration keeps the entries it
+ * replayed or stored, and drops the rest.
+ */
+export class LayerCallMemo {
+  private entries = new Map<string, Entry>();
+  private used = new Map<string, Entry>();
+  stats: MemoStats = { hits: 0, stored: 0, notKept: 0 };
+
+  /** Starts an elaboration. */
+  begin(): CallTrace {
+    this.used = new Map();
+    this.stats = { hits: 0, stored: 0, notKept: 0 };
+    return new CallTrace(this);
+  }
+
+  /** Ends an elaboration: only its entries stay. */
+  end(): void {
+    this.entries = this.used;
+  }
+
+  lookup(key: string): Entry | undefined {
+    return this.entries.get(key) ?? this.used.get(key);
+  }
+
+  keep(key: string, entry: Entry): void {
+    if (this.used.has(key)) return;
+    this.used.set(key, entry);
+    for (const k of entry.inner) {
+      const e = this.entries.get(k);
+      if (e) this.keep(k, e);
+    }
+  }
+}
+
+/** One elaboration's logs of what its calls did, and the calls being recorded. */
+export class CallTrace {
+  readonly observations: Observation[] = [];
+  readonly paramPaths: [string, IrValue][] = [];
+  readonly layers: [string, LayerInstance][] = [];
+  readonly called: string[] = [];
+  private readonly recording: Recording[] = [];
+  /** Where each weight and layer of this elaboration is in its log (to tell a call's own from earlier ones). */
+  private readonly paramAt = new Map<IrValue, number>();
+  private readonly layerAt = new Map<LayerInstance, number>();
+  private readonly closures = new Map<object, string>();
+
+  constructor(readonly memo: LayerCallMemo) {}
+
+  declaredParam(path: string, v: IrValue): void {
+    this.paramAt.set(v, this.paramPaths.length);
+    this.paramPaths.push([path, v]);
+  }
+
+  filedLayer(path: string, layer: LayerInstance): void {
+    this.layerAt.set(layer, this.layers.length);
+    this.layers.push([path, layer]);
+  }
+
+  /** A weight declared again: a call recorded since before the first declaration did not make it. */
+  reusedParam(v: IrValue): void {
+    const at = this.paramAt.get(v) ?? -1;
+    for (const r of this.recording) if (at < r.paramPaths) r.tainted = true;
+  }
+
+  reusedLayer(layer: LayerInstance): void {
+    const at = this.layerAt.get(layer) ?? -1;
+    for (const r of this.recording) if (at < r.layers) r.tainted = true;
+  }
+
+  /**
+   * Runs `layer`'s body through `run`, or replays what an earlier elaboration's identical call did. The key holds
+   * everything the body can depend on: the block and the declarations it reaches by name (as objects), the weight
+   * path, the configuration and the argument values (tensors by type and by which are the same value), the
+   * construct, and the elaborator's modes and nesting depths.
+   */
+  call(
+    el: Elaborator,
+    layer: LayerInstance,
+    args: CallArg[],
+    span: Span,
+    construct: string | undefined,
+    run: () => Val,
+  ) {
+    const externals: object[] = [layer];
+    const configKey = keyOfEntries([...layer.config], externals, this, el);
+    const argsKey = keyOfEntries(
+      args.map((a) => [a.name ?? "", a.value]),
+      externals,
+      this,
+      el,
+    );
+    if (configKey === undefined || argsKey === undefined) return run();
+    const key = [
+      this.closureOf(el, layer.decl),
+      layer.path,
+      configKey,
+      argsKey,
+      construct ?? "",
+      el.memoContext(),
+    ].join("\u0001");
+    const entry = this.memo.lookup(key);
+    if (entry) {
+      const result = this.replay(el, entry, externals, span);
+      if (result) {
+        if (!this.recording.length) this.memo.stats.hits++;
+        this.recording.at(-1)?.inner.push(key);
+        this.memo.keep(key, entry);
+        return result;
+      }
+    }
+    const rec: Recording = {
+      key,
+      externals,
+      nodes: el.builder.graph.nodes.length,
+      params: el.builder.graph.params.length,
+      paramPaths: this.paramPaths.length,
+      layers: this.layers.length,
+      called: this.called.length,
+      taps: el.builder.graph.taps.length,
+      observations: this.observations.length,
+      listElements: el.listElementsSpent,
+      sideEffects: el.memoSideEffects(),
+      tainted: false,
+      inner: [],
+    };
+    this.recording.push(rec);
+    let result: Val;
+    try {
+      result = run();
+    } catch (e) {
+      for (const r of this.recording) r.tainted = true;
+      throw e;
+    } finally {
+      this.recording.pop();
+    }
+    const stored = !rec.tainted && rec.sideEffects === el.memoSideEffects() && this.store(el, rec, result);
+    if (stored) this.recording.at(-1)?.inner.push(key);
+    else {
+      this.memo.stats.notKept++;
+      for (const r of this.recording) r.tainted = true;
+    }
+    return result;
+  }
+
+  /** The call as an entry, if everything it made or returned can be found again from its inputs. */
+  private store(el: Elaborator, rec: Recording, result: Val): boolean {
+    const graph = el.builder.graph;
+    const nodes = graph.nodes.slice(rec.nodes);
+    const firstId = nodes[0]?.id ?? Number.POSITIVE_INFINITY;
+    const externals = new Set(rec.externals);
+    const layers = this.layers.slice(rec.layers);
+    const ownLayers = new Set(layers.map(([, l]) => l));
+    const paramRefs = new Map<string, IrValue>();
+    const known = (v: IrValue): boolean => {
+      if (v.producer.id >= firstId || externals.has(v)) return true;
+      if (v.producer.op !== "param") return false;
+      const path = v.producer.attrs.path;
+      if (el.params.get(path) !== v) return false;
+      paramRefs.set(path, v);
+      return true;
+    };
+    const knownLayer = (l: LayerInstance): boolean => ownLayers.has(l) || externals.has(l);
+    const knownVal = (v: Val): boolean => {
+      switch (v.kind) {
+        case "tensor":
+          return known(v.v);
+        case "layer":
+          return knownLayer(v.layer);
+        case "list":
+        case "tuple":
+          return v.items.every(knownVal);
+        case "ns":
+          return [...v.entries.values()].every(knownVal);
+        default:
+          return true;
+      }
+    };
+    if (!nodes.every((n) => n.inputs.every(known))) return false;
+    if (!knownVal(result)) return false;
+    for (const [, l] of layers) {
+      if (l.parent && !knownLayer(l.parent)) return false;
+      if (![...l.config.values()].every(knownVal)) return false;
+    }
+    const taps = graph.taps.slice(rec.taps);
+    if (!taps.every((t) => known(t.value))) return false;
+    const observations = this.observations.slice(rec.observations);
+    if (!observations.every(([, v]) => knownVal(v))) return false;
+    const entry: Entry = {
+      externals: rec.externals,
+      nodes,
+      callSites: nodes.map(hasCallSite),
+      params: graph.params.slice(rec.params).map((p) => ({ ...p })),
+      paramPaths: this.paramPaths.slice(rec.paramPaths),
+      layers,
+      called: this.called.slice(rec.called),
+      paramRefs: [...paramRefs],
+      taps,
+      observations,
+      listElements: el.listElementsSpent - rec.listElements,
+      result,
+      inner: rec.inner,
+    };
+    this.memo.stats.stored++;
+    this.memo.keep(rec.key, entry);
+    return true;
+  }
+
+  /** Does again what the entry's call did, on this call's inputs; undefined (nothing done) when it cannot. */
+  private replay(el: Elaborator, entry: Entry, externals: object[], span: Span): Val | undefined {
+    const mapped = new Map<object, object>();
+    entry.externals.forEach((x, i) => mapped.set(x, externals[i]));
+    for (const [path, v] of entry.paramRefs) {
+      const now = el.params.get(path);
+      if (!now || now.dtype !== v.dtype || now.shape.join() !== v.shape.join()) return undefined;
+      mapped.set(v, now);
+    }
+    if (!el.canSpendListElements(entry.listElements)) return undefined;
+    if (entry.taps.some((t) => el.tapNames.has(t.name))) return undefined; // defined twice: the call's error
+    for (const [, v] of entry.paramRefs) this.reusedParam(mapped.get(v) as IrValue);
+    const graph = el.builder.graph;
+    const callSite = el.emit.calls[0] ?? span;
+    const copies: { info: ParamInfo; scope: string }[] = [];
+    entry.nodes.forEach((n, i) => {
+      const inputs = n.inputs.map((v) => mapped.get(v) as IrValue);
+      if (n.op === "param") {
+        const info = { ...entry.params[copies.length] };
+        delete info.layerSpan;
+        graph.params.push(info);
+        copies.push({ info, scope: n.scope });
+      }
+      const copy = el.builder.copy(n, inputs);
+      if (entry.callSites[i]) setCallSite(copy, callSite);
+      n.outputs.forEach((v, k) => mapped.set(v, copy.outputs[k]));
+    });
+    const val = (v: Val): Val => translate(v, mapped);
+    for (const [path, v] of entry.paramPaths) {
+      const now = mapped.get(v) as IrValue;
+      el.params.set(path, now);
+      this.declaredParam(path, now);
+    }
+    for (const [path, l] of entry.layers) {
+      const config = new Map([...l.config].map(([k, v]) => [k, val(v)]));
+      const parent = l.parent && (mapped.get(l.parent) as LayerInstance);
+      const now: LayerInstance = { decl: l.decl, path: l.path, config, span: l.span, parent };
+      mapped.set(l, now);
+      el.layerRegistry.set(path, now);
+      this.filedLayer(path, now);
+    }
+    // Where a standard-library weight's diagnostics point: the user's `layer` statement around it, as it is now.
+    for (const { info, scope } of copies) {
+      const layerSpan = info.span && isStdlibFile(info.span.file) ? userLayerSpan(el, scope) : undefined;
+      if (layerSpan) info.layerSpan = layerSpan;
+    }
+    for (const path of entry.called) {
+      el.calledLayers.add(path);
+      this.called.push(path);
+    }
+    for (const t of entry.taps) {
+      el.tapNames.add(t.name);
+      el.builder.tap(t.name, mapped.get(t.value) as IrValue, t.span);
+    }
+    for (const [s, v, path] of entry.observations) el.observe?.(s, val(v), path);
+    el.spendListElements(entry.listElements, span);
+    return val(entry.result);
+  }
+
+  /** The declarations a block can reach by name, transitively, as one key (their identities, sorted). */
+  private closureOf(el: Elaborator, decl: A.BlockDecl | A.FnDecl): string {
+    const have = this.closures.get(decl);
+    if (have) return have;
+    const seen = new Set<A.BlockDecl | A.FnDecl>([decl]);
+    const queue: (A.BlockDecl | A.FnDecl)[] = [decl];
+    const bound: string[] = [];
+    while (queue.length) {
+      for (const name of namesIn(queue.pop()!)) {
+        const v = el.globals.lookup(name)?.value;
+        if (v?.kind !== "block" && v?.kind !== "fn") continue;
+        bound.push(`${name}=${declId(v.decl)}`);
+        if (!seen.has(v.decl)) {
+          seen.add(v.decl);
+          queue.push(v.decl);
+        }
+      }
+    }
+    const key = `${declId(decl)}[${[...new Set(bound)].sort().join(",")}]`;
+    this.closures.set(decl, key);
+    return key;
+  }
+
+  /** Key of a value passed in (see keyOfEntries). */
+  valKey(v: Val, externals: object[], el: Elaborator): string | undefined {
+    switch (v.kind) {
+      case "int":
+        return `i${dimToString(v.v)}`;
+      case "float":
+        return `f${Object.is(v.v, -0) ? "-0" : String(v.v)}`;
+      case "bool":
+      case "string":
+      case "dtype":
+        return `${v.kind[0]}${JSON.stringify(v.v)}`;
+      case "none":
+        return "n";
+      case "builtin":
+        return `B${v.name}`;
+      case "block":
+      case "fn":
+        return `D${this.closureOf(el, v.decl)}`;
+      case "tensor": {
+        let at = externals.indexOf(v.v);
+        if (at < 0) at = externals.push(v.v) - 1;
+        return `t${v.v.dtype}[${v.v.shape.map(dimToString).join(",")}]#${at}`;
+      }
+      case "layer": {
+        let at = externals.indexOf(v.layer);
+        if (at >= 0) return `L#${at}`;
+        at = externals.push(v.layer) - 1;
+        const config = keyOfEntries([...v.layer.config], externals, this, el);
+        if (config === undefined) return undefined;
+        return `L#${at}${v.layer.path}:${this.closureOf(el, v.layer.decl)}${config}`;
+      }
+      case "list":
+      case "tuple": {
+        const items = v.items.map((x) => this.valKey(x, externals, el));
+        if (items.some((x) => x === undefined)) return undefined;
+        return `${v.kind === "list" ? "[" : "("}${items.join(",")})`;
+      }
+      case "ns": {
+        const entries = keyOfEntries([...v.entries], externals, this, el);
+        return entries === undefined ? undefined : `N${v.path}${entries}`;
+      }
+      case "poison":
+        return undefined;
+    }
+  }
+}
+
+/** Named values as a key; the tensors and layers among them are added to `externals` (the replay's inputs). */
+function keyOfEntries(
+  entries: [string, Val][],
+  externals: object[],
+  trace: CallTrace,
+  el: Elaborator,
+): string | undefined {
+  const parts: string[] = [];
+  for (const [name, v] of entries) {
+    const key = trace.valKey(v, externals, el);
+    if (key === undefined) return undefined;
+    parts.push(`${name}=${key}`);
+  }
+  return `{${parts.join(";")}}`;
+}
+
+/** A recorded value with the tensors and layers it holds replaced by this elaboration's. */
+function translate(v: Val, mapped: Map<object, object>): Val {
+  switch (v.kind) {
+    case "tensor": {
+      const now = mapped.get(v.v) as IrValue | undefined;
+      return now ? { kind: "tensor", v: now } : v;
+    }
+    case "layer": {
+      const now = mapped.get(v.layer) as LayerInstance | undefined;
+      return now ? { kind: "layer", layer: now } : v;
+    }
+    case "list":
+    case "tuple":
+      return { kind: v.kind, items: v.items.map((x) => translate(x, mapped)) };
+    case "ns":
+      return {
+        kind: "ns",
+        path: v.path,
+        entries: new Map([...v.entries].map(([k, x]) => [k, translate(x, mapped)])),
+      };
+    default:
+      return v;
+  }
+}
