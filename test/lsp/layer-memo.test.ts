@@ -71,7 +71,7 @@ describe("layer calls reused between edits", () => {
       text = randomEdit(next() < 0.3 ? original : text, original, next);
       const incremental = analyse(IFDD, text, new Map(), parses, memo);
       replayed += memo.stats.hits;
-      const cold = analyse(IFDD, text, new Map(), new ParseCache(), new LayerCallMemo());
+      const cold = analyse(IFDD, text, new Map(), new ParseCache());
       const hovers = Array.from({ length: 40 }, () => Math.floor(next() * text.length));
       for (const word of ["let feature", "let x", "return "]) hovers.push(text.indexOf(word) + word.length);
       expect(visible(incremental, hovers), `step ${step}`).toEqual(visible(cold, hovers));
@@ -122,7 +122,7 @@ describe("layer calls reused between edits", () => {
     return (text: string, texts: Map<string, string>) => {
       const a = analyse(mainPath, text, texts, parses, memo);
       const stats = { ...memo.stats };
-      const cold = analyse(mainPath, text, texts, new ParseCache(), new LayerCallMemo());
+      const cold = analyse(mainPath, text, texts, new ParseCache());
       const hovers = [text.indexOf("let h") + 4, text.indexOf("let y") + 4];
       expect(visible(a, hovers)).toEqual(visible(cold, hovers));
       return { a, stats };
@@ -134,10 +134,10 @@ describe("layer calls reused between edits", () => {
     const run = session();
     const first = run(main, libTexts(lib));
     expect(first.a.diagnostics).toEqual([]);
-    expect(first.stats).toMatchObject({ hits: 0, notKept: 0 });
+    expect(first.stats).toMatchObject({ hits: 0, replays: 0, notKept: 0 });
     expect(first.stats.stored).toBeGreaterThanOrEqual(4); // body, body.a, top, top.p, top.p.fc
     const again = run(`${main}// a comment\n`, libTexts(lib));
-    expect(again.stats).toEqual({ hits: 2, stored: 0, notKept: 0 });
+    expect(again.stats).toEqual({ hits: 2, replays: 2, stored: 0, notKept: 0 });
   });
 
   it("re-elaborates the callers of an edited imported block, and replays the rest", () => {
@@ -171,6 +171,28 @@ describe("layer calls reused between edits", () => {
     expect(hoverOf(edited.a, main, "let h")).toContain("f32[B, 16]");
     const back = run(main, libTexts(lib));
     expect(hoverOf(back.a, main, "let h")).toContain("f32[B, 8]");
+  });
+
+  it("replays a call under another weight path within one analysis, and not a layer's second call", () => {
+    const run = session();
+    const twice = main.replace(
+      "  return top(body(x))",
+      "  layer again = Body(width)\n  layer shared = Body(width)\n  return top(shared(shared(again(body(x)))))",
+    );
+    const first = run(twice, libTexts(lib));
+    expect(first.a.diagnostics).toEqual([]);
+    // again and shared's first call replay body's; shared's second call reuses its weights, so it runs.
+    expect(first.stats).toMatchObject({ hits: 2, replays: 2 });
+    expect(first.a.graph?.params.map((p) => p.path)).toEqual([
+      "body.a.weight",
+      "body.a.bias",
+      "again.a.weight",
+      "again.a.bias",
+      "shared.a.weight",
+      "shared.a.bias",
+      "top.p.fc.weight",
+      "top.p.fc.bias",
+    ]);
   });
 
   it("re-elaborates a block that only moved, and replays the blocks before the edit", () => {

@@ -98,6 +98,8 @@ export class Elaborator {
   readonly weightRules: WeightRuleUse[] = [];
   private depth = 0;
   private evalDepth = 0;
+  /** The deepest body and expression nesting reached (LayerCallMemo: a replayed call must fit the limits). */
+  readonly nesting = { depthHigh: 0, evalHigh: 0 };
   tapSelection?: TapSelection;
   observe?: ValueObserver;
   /** What `print` showed, in order (NET3016 notes); the caller keeps them also when elaboration fails later. */
@@ -305,7 +307,8 @@ export class Elaborator {
   }
 
   runBody(body: readonly A.Stmt[], scope: Scope, act: Activation, span: Span): Val {
-    if (++this.depth > MAX_DEPTH)
+    if (++this.depth > this.nesting.depthHigh) this.nesting.depthHigh = this.depth;
+    if (this.depth > MAX_DEPTH)
       fail(
         ShapeCodes.RecursionLimit,
         `blocks nest deeper than ${MAX_DEPTH} calls`,
@@ -501,10 +504,20 @@ export class Elaborator {
     return this.listElements + n <= MAX_LIST_ELEMENTS;
   }
 
-  /** The modes and depths a layer call's elaboration depends on (part of a LayerCallMemo key). */
+  /** The modes a layer call's elaboration depends on (part of a LayerCallMemo key). */
   memoContext(): string {
     const modes = [this.symbolicSizes, this.symbolicParams, this.tookSymbols, this.recover, this.showPrints];
-    return `${this.depth}/${this.evalDepth}/${modes.map(Number).join("")}`;
+    return modes.map(Number).join("");
+  }
+
+  /** How deep bodies and expressions nest now. */
+  get depths(): { depth: number; evalDepth: number } {
+    return { depth: this.depth, evalDepth: this.evalDepth };
+  }
+
+  /** Whether nesting `depth` more bodies and `evalDepth` more expressions than now stays within the limits. */
+  fitsNesting(depth: number, evalDepth: number): boolean {
+    return this.depth + depth <= MAX_DEPTH && this.evalDepth + evalDepth <= MAX_EVAL_DEPTH;
   }
 
   /** The state a reused layer call must not have changed: errors, prints, inputs, outputs, weight rules, preprocess. */
@@ -594,7 +607,7 @@ export class Elaborator {
         [],
         "name intermediate results with `let`, or nest fewer blocks; a block may be instantiating itself",
       );
-    this.evalDepth++;
+    if (++this.evalDepth > this.nesting.evalHigh) this.nesting.evalHigh = this.evalDepth;
     try {
       const value = this.evaluate(e, scope, act);
       this.observe?.(e.span, value, act.path);

@@ -1,7 +1,8 @@
-// Reuse of layer calls between elaborations of edited versions of a program (the language server's edits): a call
-// whose block, every declaration that block can reach by name, its weight path, configuration and inputs are the
-// same as in the previous elaboration is replayed from what that call did (its nodes, weights, layers, observed
-// values and result) instead of being run again. Declarations are compared as objects: the language server's parse
+// Reuse of layer calls between elaborations of edited versions of a program (the language server's edits), and
+// within one: a call whose block, every declaration that block can reach by name, configuration and inputs are the
+// same as a call of the previous elaboration or an earlier one of this elaboration is replayed from what that call
+// did (its nodes, weights, layers, taps, observed values and result; under another weight path, its paths moved)
+// instead of being run again. Declarations are compared as objects: the language server's parse
 // cache hands back the same syntax tree for a declaration that neither changed nor moved (src/lsp/reuse.ts), so a
 // declaration that is the same object has the same text at the same place, and so gives the same spans.
 import type * as A from "../../dsl/1-parse/ast.js";
@@ -34,6 +35,8 @@ interface Entry {
   taps: GraphOutput[];
   observations: Observation[];
   listElements: number;
+  /** How much deeper than at its start bodies and expressions nested during the call (the limits must hold). */
+  nesting: { depth: number; evalDepth: number };
   result: Val;
   /** Keys of the calls inside it: kept while it is. */
   inner: string[];
@@ -58,6 +61,9 @@ interface Recording {
   /** Read state made before it began (other than its inputs), or failed: not kept. */
   tainted: boolean;
   inner: string[];
+  /** The calls inside it that were kept or replayed: their observations need no second check, only their inputs. */
+  children: { observations: [number, number]; inputs: object[] }[];
+  nesting: { depth: number; evalDepth: number };
 }
 
 /** Declarations numbered by object identity (a changed or moved declaration is a new object). */
@@ -92,8 +98,10 @@ function namesIn(decl: A.BlockDecl | A.FnDecl): string[] {
 
 /** Counts of one elaboration, for tests (reuse is checked by counting, not by timing). */
 export interface MemoStats {
-  /** Calls replayed, outermost ones only. */
+  /** Calls replayed, outermost ones only (not inside another call that was recorded or replayed). */
   hits: number;
+  /** Calls replayed, at any depth (a call replayed within a recorded one included). */
+  replays: number;
   /** Calls run and kept for the next elaboration. */
   stored: number;
   /** Calls that could not be kept (errors, prints, taps, weights declared before the call re-declared, ...). */
@@ -107,12 +115,12 @@ export interface MemoStats {
 export class LayerCallMemo {
   private entries = new Map<string, Entry>();
   private used = new Map<string, Entry>();
-  stats: MemoStats = { hits: 0, stored: 0, notKept: 0 };
+  stats: MemoStats = { hits: 0, replays: 0, stored: 0, notKept: 0 };
 
   /** Starts an elaboration. */
   begin(): CallTrace {
     this.used = new Map();
-    this.stats = { hits: 0, stored: 0, notKept: 0 };
+    this.stats = { hits: 0, replays: 0, stored: 0, notKept: 0 };
     return new CallTrace(this);
   }
 
@@ -172,9 +180,9 @@ export class CallTrace {
 
   /**
    * Runs `layer`'s body through `run`, or replays what an earlier elaboration's identical call did. The key holds
-   * everything the body can depend on: the block and the declarations it reaches by name (as objects), the weight
-   * path, the configuration and the argument values (tensors by type and by which are the same value), the
-   * construct, and the elaborator's modes and nesting depths.
+   * everything the body can depend on: the block and the declarations it reaches by name (as objects), the blocks
+   * and configurations of the layers around it, its configuration and the argument values (tensors by type and by
+   * which are the same value), the construct and the elaborator's modes; the nesting limits are checked on replay.
    */
   call(
     el: Elaborator,
@@ -195,7 +203,7 @@ export class CallTrace {
     if (configKey === undefined || argsKey === undefined) return run();
     const key = [
       this.closureOf(el, layer.decl),
-      layer.path,
+      this.ancestorsOf(el, layer),
       configKey,
       argsKey,
       construct ?? "",
@@ -203,10 +211,17 @@ export class CallTrace {
     ].join("\u0001");
     const entry = this.memo.lookup(key);
     if (entry) {
+      const observed = this.observations.length;
       const result = this.replay(el, entry, externals, span);
       if (result) {
         if (!this.recording.length) this.memo.stats.hits++;
-        this.recording.at(-1)?.inner.push(key);
+        this.memo.stats.replays++;
+        const parent = this.recording.at(-1);
+        if (parent) {
+          parent.inner.push(key);
+          const inputs = [...externals, ...entry.paramRefs.map(([p]) => el.params.get(p)!)];
+          parent.children.push({ observations: [observed, this.observations.length], inputs });
+        }
         this.memo.keep(key, entry);
         return result;
       }
@@ -225,8 +240,14 @@ export class CallTrace {
       sideEffects: el.memoSideEffects(),
       tainted: false,
       inner: [],
+      children: [],
+      nesting: { depth: 0, evalDepth: 0 },
     };
     this.recording.push(rec);
+    const start = el.depths;
+    const outer = { ...el.nesting };
+    el.nesting.depthHigh = start.depth;
+    el.nesting.evalHigh = start.evalDepth;
     let result: Val;
     try {
       result = run();
@@ -235,10 +256,17 @@ export class CallTrace {
       throw e;
     } finally {
       this.recording.pop();
+      rec.nesting = { depth: el.nesting.depthHigh - start.depth, evalDepth: el.nesting.evalHigh - start.evalDepth };
+      el.nesting.depthHigh = Math.max(outer.depthHigh, el.nesting.depthHigh);
+      el.nesting.evalHigh = Math.max(outer.evalHigh, el.nesting.evalHigh);
     }
     const stored = !rec.tainted && rec.sideEffects === el.memoSideEffects() && this.store(el, rec, result);
-    if (stored) this.recording.at(-1)?.inner.push(key);
-    else {
+    const parent = this.recording.at(-1);
+    if (stored && parent) {
+      parent.inner.push(key);
+      const inputs = [...externals, ...stored.paramRefs.map(([, v]) => v)];
+      parent.children.push({ observations: [rec.observations, this.observations.length], inputs });
+    } else if (!stored) {
       this.memo.stats.notKept++;
       for (const r of this.recording) r.tainted = true;
     }
@@ -246,7 +274,7 @@ export class CallTrace {
   }
 
   /** The call as an entry, if everything it made or returned can be found again from its inputs. */
-  private store(el: Elaborator, rec: Recording, result: Val): boolean {
+  private store(el: Elaborator, rec: Recording, result: Val): Entry | undefined {
     const graph = el.builder.graph;
     const nodes = graph.nodes.slice(rec.nodes);
     const firstId = nodes[0]?.id ?? Number.POSITIVE_INFINITY;
@@ -278,16 +306,25 @@ export class CallTrace {
           return true;
       }
     };
-    if (!nodes.every((n) => n.inputs.every(known))) return false;
-    if (!knownVal(result)) return false;
+    if (!nodes.every((n) => n.inputs.every(known))) return undefined;
+    if (!knownVal(result)) return undefined;
     for (const [, l] of layers) {
-      if (l.parent && !knownLayer(l.parent)) return false;
-      if (![...l.config.values()].every(knownVal)) return false;
+      if (l.parent && !knownLayer(l.parent)) return undefined;
+      if (![...l.config.values()].every(knownVal)) return undefined;
     }
     const taps = graph.taps.slice(rec.taps);
-    if (!taps.every((t) => known(t.value))) return false;
+    if (!taps.every((t) => known(t.value))) return undefined;
+    // Observations of the calls inside were checked against their inputs: check those inputs instead.
+    const end = this.observations.length;
+    let at = rec.observations;
+    for (const child of rec.children) {
+      for (; at < child.observations[0]; at++) if (!knownVal(this.observations[at][1])) return undefined;
+      if (!child.inputs.every((x) => ("decl" in x ? knownLayer(x as LayerInstance) : known(x as IrValue))))
+        return undefined;
+      at = child.observations[1];
+    }
+    for (; at < end; at++) if (!knownVal(this.observations[at][1])) return undefined;
     const observations = this.observations.slice(rec.observations);
-    if (!observations.every(([, v]) => knownVal(v))) return false;
     const entry: Entry = {
       externals: rec.externals,
       nodes,
@@ -300,71 +337,103 @@ export class CallTrace {
       taps,
       observations,
       listElements: el.listElementsSpent - rec.listElements,
+      nesting: rec.nesting,
       result,
       inner: rec.inner,
     };
     this.memo.stats.stored++;
     this.memo.keep(rec.key, entry);
-    return true;
+    return entry;
   }
 
-  /** Does again what the entry's call did, on this call's inputs; undefined (nothing done) when it cannot. */
+  /**
+   * Does again what the entry's call did, on this call's inputs, under this call's weight path (the paths it made
+   * below the recorded call's path move below this one); undefined (nothing done) when it cannot: when a weight,
+   * layer or tap it would make exists already (the call's error, or a layer called again, which reuses its
+   * weights), or an input layer sits below the recorded path (its paths would move too).
+   */
   private replay(el: Elaborator, entry: Entry, externals: object[], span: Span): Val | undefined {
+    const from = (entry.externals[0] as LayerInstance).path;
+    const to = (externals[0] as LayerInstance).path;
+    const below = (p: string) => p === from || p.startsWith(`${from}.`) || p.startsWith(`${from}/`);
+    const path = from === to ? (p: string) => p : (p: string) => (below(p) ? to + p.slice(from.length) : p);
+    if (from !== to && entry.externals.some((x, i) => i > 0 && "decl" in x && below((x as LayerInstance).path)))
+      return undefined;
     const mapped = new Map<object, object>();
     entry.externals.forEach((x, i) => mapped.set(x, externals[i]));
-    for (const [path, v] of entry.paramRefs) {
-      const now = el.params.get(path);
-      if (!now || now.dtype !== v.dtype || now.shape.join() !== v.shape.join()) return undefined;
+    for (const [p, v] of entry.paramRefs) {
+      const now = el.params.get(p);
+      if (!now || now.dtype !== v.dtype || now.shape.join() !== v.shape.join() || path(p) !== p) return undefined;
       mapped.set(v, now);
     }
     if (!el.canSpendListElements(entry.listElements)) return undefined;
-    if (entry.taps.some((t) => el.tapNames.has(t.name))) return undefined; // defined twice: the call's error
+    if (!el.fitsNesting(entry.nesting.depth, entry.nesting.evalDepth)) return undefined;
+    if (entry.taps.some((t) => el.tapNames.has(path(t.name)))) return undefined;
+    if (entry.paramPaths.some(([p]) => el.params.has(path(p)))) return undefined;
+    if (entry.layers.some(([p]) => el.layerRegistry.has(path(p)))) return undefined;
     for (const [, v] of entry.paramRefs) this.reusedParam(mapped.get(v) as IrValue);
+    const now = el.depths;
+    el.nesting.depthHigh = Math.max(el.nesting.depthHigh, now.depth + entry.nesting.depth);
+    el.nesting.evalHigh = Math.max(el.nesting.evalHigh, now.evalDepth + entry.nesting.evalDepth);
     const graph = el.builder.graph;
     const callSite = el.emit.calls[0] ?? span;
     const copies: { info: ParamInfo; scope: string }[] = [];
     entry.nodes.forEach((n, i) => {
       const inputs = n.inputs.map((v) => mapped.get(v) as IrValue);
+      const scope = path(n.scope);
       if (n.op === "param") {
         const info = { ...entry.params[copies.length] };
         delete info.layerSpan;
+        info.path = path(info.path);
         graph.params.push(info);
-        copies.push({ info, scope: n.scope });
+        copies.push({ info, scope });
       }
-      const copy = el.builder.copy(n, inputs);
+      const attrs = n.op === "param" ? { path: path(n.attrs.path) } : n.attrs;
+      const copy = el.builder.copy(from === to ? n : ({ ...n, scope, attrs } as Node), inputs);
       if (entry.callSites[i]) setCallSite(copy, callSite);
       n.outputs.forEach((v, k) => mapped.set(v, copy.outputs[k]));
     });
-    const val = (v: Val): Val => translate(v, mapped);
-    for (const [path, v] of entry.paramPaths) {
+    const val = (v: Val): Val => translate(v, mapped, path);
+    for (const [p, v] of entry.paramPaths) {
       const now = mapped.get(v) as IrValue;
-      el.params.set(path, now);
-      this.declaredParam(path, now);
+      el.params.set(path(p), now);
+      this.declaredParam(path(p), now);
     }
-    for (const [path, l] of entry.layers) {
+    for (const [p, l] of entry.layers) {
       const config = new Map([...l.config].map(([k, v]) => [k, val(v)]));
       const parent = l.parent && (mapped.get(l.parent) as LayerInstance);
-      const now: LayerInstance = { decl: l.decl, path: l.path, config, span: l.span, parent };
+      const now: LayerInstance = { decl: l.decl, path: path(l.path), config, span: l.span, parent };
       mapped.set(l, now);
-      el.layerRegistry.set(path, now);
-      this.filedLayer(path, now);
+      el.layerRegistry.set(path(p), now);
+      this.filedLayer(path(p), now);
     }
     // Where a standard-library weight's diagnostics point: the user's `layer` statement around it, as it is now.
     for (const { info, scope } of copies) {
       const layerSpan = info.span && isStdlibFile(info.span.file) ? userLayerSpan(el, scope) : undefined;
       if (layerSpan) info.layerSpan = layerSpan;
     }
-    for (const path of entry.called) {
-      el.calledLayers.add(path);
-      this.called.push(path);
+    for (const p of entry.called) {
+      el.calledLayers.add(path(p));
+      this.called.push(path(p));
     }
     for (const t of entry.taps) {
-      el.tapNames.add(t.name);
-      el.builder.tap(t.name, mapped.get(t.value) as IrValue, t.span);
+      el.tapNames.add(path(t.name));
+      el.builder.tap(path(t.name), mapped.get(t.value) as IrValue, t.span);
     }
-    for (const [s, v, path] of entry.observations) el.observe?.(s, val(v), path);
+    for (const [s, v, p] of entry.observations) el.observe?.(s, val(v), path(p));
     el.spendListElements(entry.listElements, span);
     return val(entry.result);
+  }
+
+  /**
+   * The blocks and configurations of the layers that declared this one: a layer it declares that repeats one of them
+   * is refused (checkNotRecursive), so they are part of the key; its path is not (replays move paths).
+   */
+  private ancestorsOf(el: Elaborator, layer: LayerInstance): string {
+    const chain: string[] = [];
+    for (let p = layer.parent; p; p = p.parent)
+      chain.push(`${declId(p.decl)}${keyOfEntries([...p.config], [], this, el) ?? "?"}`);
+    return chain.join(">");
   }
 
   /** The declarations a block can reach by name, transitively, as one key (their identities, sorted). */
@@ -453,8 +522,8 @@ function keyOfEntries(
   return `{${parts.join(";")}}`;
 }
 
-/** A recorded value with the tensors and layers it holds replaced by this elaboration's. */
-function translate(v: Val, mapped: Map<object, object>): Val {
+/** A recorded value with the tensors and layers it holds replaced by this elaboration's, its paths moved by `path`. */
+function translate(v: Val, mapped: Map<object, object>, path: (p: string) => string): Val {
   switch (v.kind) {
     case "tensor": {
       const now = mapped.get(v.v) as IrValue | undefined;
@@ -466,12 +535,12 @@ function translate(v: Val, mapped: Map<object, object>): Val {
     }
     case "list":
     case "tuple":
-      return { kind: v.kind, items: v.items.map((x) => translate(x, mapped)) };
+      return { kind: v.kind, items: v.items.map((x) => translate(x, mapped, path)) };
     case "ns":
       return {
         kind: "ns",
-        path: v.path,
-        entries: new Map([...v.entries].map(([k, x]) => [k, translate(x, mapped)])),
+        path: path(v.path),
+        entries: new Map([...v.entries].map(([k, x]) => [k, translate(x, mapped, path)])),
       };
     default:
       return v;
