@@ -125,6 +125,7 @@ export class Elaborator {
     // A tap selection is told values as calls make them: replaying a call would not tell it.
     this.trace = opts.taps ? undefined : opts.layerCalls?.begin();
     const trace = this.trace;
+    if (trace) trace.forward = opts.observe;
     const observe: ValueObserver | undefined =
       trace && opts.observe
         ? (span, value, path) => {
@@ -244,7 +245,7 @@ export class Elaborator {
     this.calledLayers.add(layer.path);
     if (!this.trace) return this.runLayer(layer, args, span, construct);
     this.trace.called.push(layer.path);
-    return this.trace.call(this, layer, args, span, construct, () => this.runLayer(layer, args, span, construct));
+    return this.trace.call(this, { layer }, args, span, construct, () => this.runLayer(layer, args, span, construct));
   }
 
   private runLayer(layer: LayerInstance, args: CallArg[], span: Span, construct?: string): Val {
@@ -263,6 +264,12 @@ export class Elaborator {
   }
 
   private callFn(decl: A.FnDecl, args: CallArg[], span: Span, caller: Activation): Val {
+    if (!this.trace) return this.runFn(decl, args, span, caller);
+    const fn = { fn: decl, path: caller.path };
+    return this.trace.call(this, fn, args, span, caller.construct, () => this.runFn(decl, args, span, caller));
+  }
+
+  private runFn(decl: A.FnDecl, args: CallArg[], span: Span, caller: Activation): Val {
     const scope = new Scope(this.globals);
     const bound = this.matchArgs(decl.params, args, `fn ${decl.name.name}`, span);
     this.bindInputs(decl.params, bound, scope, `fn ${decl.name.name}`);

@@ -13,13 +13,17 @@ import type { GraphOutput, Node, ParamInfo, Value as IrValue } from "../ir/ir.js
 import type { CallArg } from "./call-binding.js";
 import { hasCallSite, setCallSite } from "./context.js";
 import { userLayerSpan } from "./declarations.js";
-import type { Elaborator } from "./elaborate.js";
+import type { Elaborator, ValueObserver } from "./elaborate.js";
 import type { LayerInstance, Val } from "./values.js";
 
 /** What one call did, in the order it did it, by the objects of the elaboration that ran it. */
 interface Entry {
-  /** The call's layer, then the tensors and layers of its configuration and arguments, in the key's order. */
+  /** The weight path its body ran under (a fn's: its caller's). */
+  path: string;
+  /** A layer call's layer, then the tensors and layers of its configuration and arguments, in the key's order. */
   externals: object[];
+  /** Whether externals[0] is the called layer. */
+  layerCall: boolean;
   nodes: Node[];
   /** Per node: whether it recorded the outermost call (provenance notes point there). */
   callSites: boolean[];
@@ -47,6 +51,9 @@ type Observation = [Span, Val, string];
 /** A call being run for the first time, and where each of the elaborator's logs stood when it began. */
 interface Recording {
   key: string;
+  /** The weight path its body runs under (a fn's: its caller's). */
+  path: string;
+  layerCall: boolean;
   externals: object[];
   nodes: number;
   params: number;
@@ -146,6 +153,8 @@ export class LayerCallMemo {
 /** One elaboration's logs of what its calls did, and the calls being recorded. */
 export class CallTrace {
   readonly observations: Observation[] = [];
+  /** The observer the elaboration's values go to (each is also logged in `observations`). */
+  forward?: ValueObserver;
   readonly paramPaths: [string, IrValue][] = [];
   readonly layers: [string, LayerInstance][] = [];
   readonly called: string[] = [];
@@ -179,21 +188,23 @@ export class CallTrace {
   }
 
   /**
-   * Runs `layer`'s body through `run`, or replays what an earlier elaboration's identical call did. The key holds
-   * everything the body can depend on: the block and the declarations it reaches by name (as objects), the blocks
-   * and configurations of the layers around it, its configuration and the argument values (tensors by type and by
-   * which are the same value), the construct and the elaborator's modes; the nesting limits are checked on replay.
+   * Runs the body of a layer (or of a fn called under the weight path `path`) through `run`, or replays what an
+   * earlier identical call did. The key holds everything the body can depend on: the block or fn and the
+   * declarations it reaches by name (as objects), the blocks and configurations of the layers around a layer, its
+   * configuration and the argument values (tensors by type and by which are the same value), the construct and the
+   * elaborator's modes; the nesting limits are checked on replay.
    */
   call(
     el: Elaborator,
-    layer: LayerInstance,
+    callee: { layer: LayerInstance } | { fn: A.FnDecl; path: string },
     args: CallArg[],
     span: Span,
     construct: string | undefined,
     run: () => Val,
   ) {
-    const externals: object[] = [layer];
-    const configKey = keyOfEntries([...layer.config], externals, this, el);
+    const layer = "layer" in callee ? callee.layer : undefined;
+    const externals: object[] = layer ? [layer] : [];
+    const configKey = layer ? keyOfEntries([...layer.config], externals, this, el) : "";
     const argsKey = keyOfEntries(
       args.map((a) => [a.name ?? "", a.value]),
       externals,
@@ -202,8 +213,8 @@ export class CallTrace {
     );
     if (configKey === undefined || argsKey === undefined) return run();
     const key = [
-      this.closureOf(el, layer.decl),
-      this.ancestorsOf(el, layer),
+      this.closureOf(el, layer?.decl ?? (callee as { fn: A.FnDecl }).fn),
+      layer ? this.ancestorsOf(el, layer) : "fn",
       configKey,
       argsKey,
       construct ?? "",
@@ -212,7 +223,7 @@ export class CallTrace {
     const entry = this.memo.lookup(key);
     if (entry) {
       const observed = this.observations.length;
-      const result = this.replay(el, entry, externals, span);
+      const result = this.replay(el, entry, externals, layer?.path ?? (callee as { path: string }).path, span);
       if (result) {
         if (!this.recording.length) this.memo.stats.hits++;
         this.memo.stats.replays++;
@@ -228,6 +239,8 @@ export class CallTrace {
     }
     const rec: Recording = {
       key,
+      path: layer?.path ?? (callee as { path: string }).path,
+      layerCall: layer !== undefined,
       externals,
       nodes: el.builder.graph.nodes.length,
       params: el.builder.graph.params.length,
@@ -292,6 +305,7 @@ export class CallTrace {
     };
     const knownLayer = (l: LayerInstance): boolean => ownLayers.has(l) || externals.has(l);
     const knownVal = (v: Val): boolean => {
+      if (isPlain(v)) return true;
       switch (v.kind) {
         case "tensor":
           return known(v.v);
@@ -326,7 +340,9 @@ export class CallTrace {
     for (; at < end; at++) if (!knownVal(this.observations[at][1])) return undefined;
     const observations = this.observations.slice(rec.observations);
     const entry: Entry = {
+      path: rec.path,
       externals: rec.externals,
+      layerCall: rec.layerCall,
       nodes,
       callSites: nodes.map(hasCallSite),
       params: graph.params.slice(rec.params).map((p) => ({ ...p })),
@@ -352,13 +368,24 @@ export class CallTrace {
    * layer or tap it would make exists already (the call's error, or a layer called again, which reuses its
    * weights), or an input layer sits below the recorded path (its paths would move too).
    */
-  private replay(el: Elaborator, entry: Entry, externals: object[], span: Span): Val | undefined {
-    const from = (entry.externals[0] as LayerInstance).path;
-    const to = (externals[0] as LayerInstance).path;
+  private replay(el: Elaborator, entry: Entry, externals: object[], to: string, span: Span): Val | undefined {
+    const from = entry.path;
     const below = (p: string) => p === from || p.startsWith(`${from}.`) || p.startsWith(`${from}/`);
-    const path = from === to ? (p: string) => p : (p: string) => (below(p) ? to + p.slice(from.length) : p);
-    if (from !== to && entry.externals.some((x, i) => i > 0 && "decl" in x && below((x as LayerInstance).path)))
-      return undefined;
+    const moved = new Map<string, string>();
+    const path =
+      from === to
+        ? (p: string) => p
+        : (p: string) => {
+            let now = moved.get(p);
+            if (now === undefined) moved.set(p, (now = below(p) ? to + p.slice(from.length) : p));
+            return now;
+          };
+    if (from !== to) {
+      // The model's own paths have no prefix (a tap there is `name`, in a layer `path/name`): not moved.
+      if (from === "" || to === "") return undefined;
+      const inputLayers = entry.externals.slice(entry.layerCall ? 1 : 0).filter((x) => "decl" in x);
+      if (inputLayers.some((x) => below((x as LayerInstance).path))) return undefined;
+    }
     const mapped = new Map<object, object>();
     entry.externals.forEach((x, i) => mapped.set(x, externals[i]));
     for (const [p, v] of entry.paramRefs) {
@@ -420,7 +447,15 @@ export class CallTrace {
       el.tapNames.add(path(t.name));
       el.builder.tap(path(t.name), mapped.get(t.value) as IrValue, t.span);
     }
-    for (const [s, v, p] of entry.observations) el.observe?.(s, val(v), path(p));
+    const forward = this.forward;
+    if (forward)
+      for (const seen of entry.observations) {
+        const [s, v, p] = seen;
+        const value = val(v);
+        const scope = path(p);
+        this.observations.push(value === v && scope === p ? seen : [s, value, scope]);
+        forward(s, value, scope);
+      }
     el.spendListElements(entry.listElements, span);
     return val(entry.result);
   }
@@ -522,8 +557,20 @@ function keyOfEntries(
   return `{${parts.join(";")}}`;
 }
 
+/** Values that hold no tensor, layer or namespace (the same in every replay), by value. */
+const plain = new WeakMap<Val, boolean>();
+
+function isPlain(v: Val): boolean {
+  if (v.kind === "tensor" || v.kind === "layer" || v.kind === "ns") return false;
+  if (v.kind !== "list" && v.kind !== "tuple") return true;
+  let known = plain.get(v);
+  if (known === undefined) plain.set(v, (known = v.items.every(isPlain)));
+  return known;
+}
+
 /** A recorded value with the tensors and layers it holds replaced by this elaboration's, its paths moved by `path`. */
 function translate(v: Val, mapped: Map<object, object>, path: (p: string) => string): Val {
+  if (isPlain(v)) return v;
   switch (v.kind) {
     case "tensor": {
       const now = mapped.get(v.v) as IrValue | undefined;
