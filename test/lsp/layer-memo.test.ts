@@ -48,7 +48,7 @@ function randomEdit(text: string, original: string, next: () => number): string 
   if (kind === 0) lines[line] = ` ${lines[line]}`;
   else if (kind === 1) lines.splice(line, 0, "");
   else if (kind === 2) {
-    const numbers = [...text.matchAll(/(?<=[(\[, =*])\d+(?=[)\], ])/g)];
+    const numbers = [...text.matchAll(/(?<=[([, =*])\d+(?=[)\], ])/g)];
     const m = numbers[Math.floor(next() * numbers.length)];
     const n = Math.max(1, Number(m[0]) + (next() < 0.5 ? 1 : -1));
     return text.slice(0, m.index) + String(n) + text.slice(m.index + m[0].length);

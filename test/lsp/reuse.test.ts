@@ -46,7 +46,7 @@ describe("parsing by top-level declarations", () => {
     expect(cache.pieceParses.get("ifdd.net")).toBe(pieces + 1);
   });
 
-  it("keeps the syntax tree objects of declarations that neither changed nor moved (elaboration reuse keys on them)", () => {
+  it("keeps the syntax tree of declarations that neither changed nor moved (elaboration reuse keys on it)", () => {
     const text = readFileSync(join(ROOT, "models/ifdd.net"), "utf8");
     const cache = new ParseCache();
     const before = cache.parse("ifdd.net", text).ast.items;
