@@ -11,6 +11,7 @@ import { summarisePaths } from "./util/paths.js";
 import { CheckCodes, makeDiagnostic } from "./diagnostics/codes.js";
 import { type Diagnostic, DiagnosticError, hasErrors, type SourceMap } from "./diagnostics/diagnostics.js";
 import { Elaborator, type ValueObserver, type WeightRuleUse } from "./compiler/3-elaborate/elaborate.js";
+import type { LayerCallMemo } from "./compiler/3-elaborate/layer-memo.js";
 import { parseTapOption, TapSelection } from "./compiler/3-elaborate/tap-selection.js";
 import type { Graph, Value } from "./compiler/ir/ir.js";
 import { eliminateDeadCode, ONNX_RUNTIME_REWRITES, runPasses } from "./compiler/ir/passes/index.js";
@@ -62,6 +63,8 @@ export interface FrontendOptions {
   observe?: ValueObserver;
   /** Model parameters without a value elaborate as symbols after their error (ElaborateOptions.symbolicParams). */
   symbolicParams?: boolean;
+  /** Layer calls of the previous elaboration, replayed where nothing they read changed (the language server). */
+  layerCalls?: LayerCallMemo;
 }
 
 export interface FrontendResult {
@@ -146,7 +149,13 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
   const beforeElaboration = diagnostics.length;
   const selection = opts.taps?.length ? new TapSelection(parseTapOption(opts.taps, sources)) : undefined;
   const elaborated = guard(diagnostics, () =>
-    elaborator.run({ overrides, taps: selection, observe: opts.observe, symbolicParams: opts.symbolicParams }),
+    elaborator.run({
+      overrides,
+      taps: selection,
+      observe: opts.observe,
+      symbolicParams: opts.symbolicParams,
+      layerCalls: opts.layerCalls,
+    }),
   );
   diagnostics.splice(beforeElaboration, 0, ...elaborator.printed); // before an error they may explain
   if (opts.symbolicParams) {

@@ -16,6 +16,7 @@ import { shapeToString } from "../compiler/ir/dim.js";
 import { show, type Val } from "../compiler/3-elaborate/values.js";
 import { displayPath, sourceFilePath } from "../util/source-paths.js";
 import { ParseCache } from "./reuse.js";
+import type { LayerCallMemo } from "../compiler/3-elaborate/layer-memo.js";
 
 /** Evaluations of a span kept for hover: the first ones, then one at each power-of-two count (a block body runs once
  * per layer; its shapes change between stages). Rendering waits until a hover asks: most spans are never asked. */
@@ -119,13 +120,15 @@ export function readerOf(openTexts: ReadonlyMap<string, string>): ReadFile {
 
 /**
  * Runs the front end on a document as `netc check` does, except that the IR passes are reduced to dead-code
- * elimination (what the diagnostics need; see FrontendOptions.optimize), reusing parses from `parses`.
+ * elimination (what the diagnostics need; see FrontendOptions.optimize), reusing parses from `parses` and the
+ * previous elaboration's layer calls from `layerCalls` (one per document; without it, nothing is replayed).
  */
 export function analyse(
   path: string,
   text: string,
   openTexts: ReadonlyMap<string, string>,
   parses: ParseCache = new ParseCache(),
+  layerCalls?: LayerCallMemo,
 ): Analysis {
   const started = performance.now();
   const file = displayPath(path);
@@ -163,6 +166,7 @@ export function analyse(
     optimize: "dead-code",
     symbolicParams: true,
     parseFile: parses.parse,
+    layerCalls,
   });
   return {
     file,

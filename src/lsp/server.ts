@@ -242,7 +242,7 @@ export class LanguageServer {
     let history = this.histories.get(uri);
     if (!history) this.histories.set(uri, (history = new AnalysisHistory()));
     const earlier = history.find(doc.text, readerOf(openTexts), diskPath);
-    const analysis = earlier ?? analyse(uriToPath(uri), doc.text, openTexts, this.parses);
+    const analysis = earlier ?? analyse(uriToPath(uri), doc.text, openTexts, this.parses, history.layerCalls);
     if (!earlier) history.add(analysis);
     this.analyses.set(uri, { version: doc.version, analysis });
     return analysis;
