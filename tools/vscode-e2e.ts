@@ -126,8 +126,10 @@ export async function runVscodeScenario(options: ScenarioOptions): Promise<Vscod
     const expected = checkCounts(netc, workspace);
     const dirs = writeEditorSettings(work, netc);
     const cli = [entry, "--config", dirs.config, "--user-data-dir", dirs.userData, "--extensions-dir", dirs.extensions];
-    run("install the .vsix", process.execPath, [...cli, "--install-extension", resolve(options.vsix)], work);
-    const started = await startCodeServer(cli, workspace);
+    // code-server keeps its logs and heartbeat under XDG_DATA_HOME: in the scratch folder, not the user's home.
+    const env = { XDG_DATA_HOME: join(work, "data"), XDG_CONFIG_HOME: join(work, "config") };
+    run("install the .vsix", process.execPath, [...cli, "--install-extension", resolve(options.vsix)], work, env);
+    const started = await startCodeServer(cli, workspace, env);
     server = started.process;
     log(`code-server on port ${started.port}`);
     const vscodeVersion = JSON.parse(
@@ -200,9 +202,17 @@ function writeEditorSettings(work: string, netc: string) {
   return { userData, extensions, config };
 }
 
-function startCodeServer(cli: string[], workspace: string): Promise<{ process: ChildProcess; port: number }> {
+function startCodeServer(
+  cli: string[],
+  workspace: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ process: ChildProcess; port: number }> {
   const args = [...cli, "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", workspace];
-  const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, args, {
+    detached: true,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   return new Promise((resolvePort, reject) => {
     const timer = setTimeout(() => fail("no 'HTTP server listening' line in 60 s"), 60_000);

@@ -1,6 +1,7 @@
 // The packaged extension in a real VS Code (code-server 4.100.3, VS Code 1.100.3, in headless Chromium): opening
 // models/ifdd.net shows shapes on hover and live diagnostics (tools/vscode-e2e.ts drives it). The first run installs
-// code-server into a cache folder (about 2-3 minutes on this 2-core machine under load), so it runs only when asked:
+// code-server into a cache folder (3.5 minutes on this 2-core machine at load 20; later runs about a minute), so it
+// runs only when asked:
 //   NETC_VSCODE_REAL=1 npx vitest run test/editors/vscode-real.test.ts
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
