@@ -103,6 +103,10 @@ export interface VscodeObservations {
   squigglesAfterFix: number;
   /** The edited line as shown (with the inlay hint after `cls` when the server has sent it). */
   lineAfterFix: string;
+  /** The quick fix offered for `xz` (did you mean 'x'?), and what its application left. */
+  quickFixTitle: string;
+  countsAfterQuickFix: { errors: number; warnings: number };
+  lineAfterQuickFix: string;
 }
 
 export interface ScenarioOptions {
@@ -309,9 +313,9 @@ async function drive(
       "--disable-sync",
     ],
   });
+  let step = "open the workbench";
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    let step = "open the workbench";
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
     await waitFor(step, "the workbench", async () =>
       (await page.locator(".monaco-workbench").count()) ? 1 : undefined,
@@ -400,6 +404,35 @@ async function drive(
       .textContent();
     const lineAfterFix = (shown ?? "").replace(/\u00a0/g, " ").trim();
     log(`cleared after ${fixToClearMs} ms`);
+
+    // A misspelling with a did-you-mean hint, repaired by the quick fix the server offers (Ctrl+. on it).
+    step = "apply a quick fix";
+    await goTo(page, { line: x.line, column: x.column + 1 });
+    await page.keyboard.type("z");
+    await waitFor(step, "the error for 'xz' in the Problems panel", async () => {
+      const rows = await page.locator(".markers-panel .monaco-list-row").allInnerTexts();
+      return rows.some((r) => r.includes("'xz' is not defined")) ? true : undefined;
+    });
+    await goTo(page, { line: x.line, column: x.column + 1 });
+    const quickFix = await waitFor(step, "a quick fix in the Ctrl+. menu", async () => {
+      await page.keyboard.press("Control+.");
+      // The menu opens on its first fix; a pointer block over the page takes clicks: Enter applies the fix.
+      const item = page.locator(".action-widget .monaco-list-row.focused", { hasText: /Change to/ }).first();
+      await item.waitFor({ timeout: 3000 });
+      return item;
+    });
+    const quickFixTitle = ((await quickFix.textContent()) ?? "").trim();
+    await page.keyboard.press("Enter");
+    const countsAfterQuickFix = await waitFor(step, `the status bar back to ${JSON.stringify(expected)}`, async () => {
+      const counts = await problemCounts(page);
+      return sameCounts(counts, expected) ? counts : undefined;
+    });
+    const fixedLine = await page
+      .locator(".view-line", { hasText: /let.cls\b/ })
+      .first()
+      .textContent();
+    const lineAfterQuickFix = (fixedLine ?? "").replace(/\u00a0/g, " ").trim();
+    log(`quick fix '${quickFixTitle}' applied: ${lineAfterQuickFix}`);
     return {
       languageMode,
       firstHoverMs,
@@ -412,7 +445,13 @@ async function drive(
       countsAfterFix,
       squigglesAfterFix,
       lineAfterFix,
+      quickFixTitle,
+      countsAfterQuickFix,
+      lineAfterQuickFix,
     };
+  } catch (e) {
+    if (e instanceof VscodeStepError) throw e;
+    throw new VscodeStepError(step, e instanceof Error ? e.message.split("\n")[0] : String(e));
   } finally {
     await browser.close();
   }
