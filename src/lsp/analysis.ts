@@ -10,6 +10,8 @@ import { CliCodes, makeDiagnostic } from "../diagnostics/codes.js";
 import { MAX_SOURCE_BYTES } from "../util/input-file.js";
 import { compileToGraph } from "../driver.js";
 import type { Graph } from "../compiler/ir/ir.js";
+import type { WeightRuleUse } from "../compiler/3-elaborate/elaborate.js";
+import type { SymbolicWeight } from "../weights/dimension-values.js";
 import { shapeToString } from "../compiler/ir/dim.js";
 import { show, type Val } from "../compiler/3-elaborate/values.js";
 import { displayPath, sourceFilePath } from "../util/source-paths.js";
@@ -61,6 +63,9 @@ export interface Analysis {
   sources: SourceMap;
   program?: Program;
   graph?: Graph;
+  /** The model's `weights { }` rules, and its weights when parameters without a value were symbols. */
+  weightRules: WeightRuleUse[];
+  symbolicWeights?: SymbolicWeight[];
   /** By span file, then by spanKey. */
   values: Map<string, Map<number, SpanValues>>;
   /** Milliseconds the front end took. */
@@ -134,6 +139,7 @@ export function analyse(
       text,
       diagnostics: [makeDiagnostic(CliCodes.LspDocumentTooLarge, message)],
       sources,
+      weightRules: [],
       values: new Map(),
       elapsedMs: performance.now() - started,
     };
@@ -165,6 +171,8 @@ export function analyse(
     sources: result.sources,
     program: result.program,
     graph: result.graph,
+    weightRules: result.weightRules,
+    ...(result.symbolicWeights ? { symbolicWeights: result.symbolicWeights } : {}),
     values,
     elapsedMs: performance.now() - started,
   };
