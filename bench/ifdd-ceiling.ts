@@ -198,13 +198,9 @@ async function productSide(p: Product, seed: number): Promise<Side> {
   };
 }
 
-async function main(argv: string[]): Promise<void> {
-  const option = (name: string, fallback: string) => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : fallback;
-  };
+/** Times every product of IFDD alone, the 2048^3 MatMul and IFDD itself, interleaved over `rounds` rounds. */
+export async function benchIfddCeiling(rounds = 5): Promise<CeilingResult> {
   const loadStart = os.loadavg();
-  const rounds = Number(option("--rounds", "5"));
   const source = fs.readFileSync(MODEL, "utf8");
   const ifdd = compile(source, { file: MODEL, weights: [WEIGHTS] });
   const asWritten = compile(source, { file: MODEL, weights: [WEIGHTS], skipPasses: SPEED_REWRITES });
@@ -274,27 +270,48 @@ async function main(argv: string[]): Promise<void> {
     productShare: { wallMedian: all.median / model.wallMs.median, cpuMedian: all.cpu / model.cpuMs.median },
     loadAverage: { start: loadStart, end: os.loadavg() },
   };
+  return result;
+}
+
+/** The per-product table and the fractions, as printed. */
+export function formatCeiling(result: CeilingResult): string[] {
+  const lines: string[] = [];
+  const { products, floorMs, gmacPerClipAsWritten: gmac, loadAverage } = result;
+  const matmul = { key: "2048^3 MatMul", ...result.matmul2048 };
+  const model = { key: "IFDD", ...result.ifdd };
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(" ");
-  console.log(`load average ${load(loadStart)} -> ${load(os.loadavg())}; ${rounds} interleaved rounds`);
-  console.log("| product | count | GMAC each | median ms (best) | CPU ms | GMAC/s (median) | count x median ms |");
-  console.log("|---|---:|---:|---:|---:|---:|---:|");
+  lines.push(
+    `load average ${load(loadAverage.start)} -> ${load(loadAverage.end)}; ${matmul.wallMs.runs.length} interleaved rounds`,
+  );
+  lines.push("| product | count | GMAC each | median ms (best) | CPU ms | GMAC/s (median) | count x median ms |");
+  lines.push("|---|---:|---:|---:|---:|---:|---:|");
   for (const t of [...products].sort((a, b) => b.count * b.wallMs.median - a.count * a.wallMs.median))
-    console.log(
+    lines.push(
       `| ${t.key} | ${t.count} | ${t.gmac.toFixed(3)} | ${t.wallMs.median.toFixed(2)} (${t.wallMs.min.toFixed(2)}) | ` +
         `${t.cpuMs.median.toFixed(2)} | ${(t.gmac / (t.wallMs.median / 1000)).toFixed(1)} | ` +
         `${(t.count * t.wallMs.median).toFixed(1)} |`,
     );
   for (const t of [matmul, model])
-    console.log(
+    lines.push(
       `${t.key}: ${t.wallMs.median.toFixed(1)} ms (best ${t.wallMs.min.toFixed(1)}), CPU ${t.cpuMs.median.toFixed(1)} ms`,
     );
   for (const [k, f] of Object.entries(floorMs))
-    console.log(
+    lines.push(
       `floor ${k}: ${f.median.toFixed(1)} ms median, ${f.best.toFixed(1)} ms best, CPU ${f.cpu.toFixed(1)} ms`,
     );
-  console.log(`IFDD ${gmac.toFixed(2)} GMAC as written (${result.gmacPerClipRun.toFixed(2)} GMAC in the products run)`);
-  console.log(`fraction of the MatMul rate: ${JSON.stringify(result.fraction)}`);
-  console.log(`products' floor over IFDD's time: ${JSON.stringify(result.productShare)}`);
+  lines.push(`IFDD ${gmac.toFixed(2)} GMAC as written (${result.gmacPerClipRun.toFixed(2)} GMAC in the products run)`);
+  lines.push(`fraction of the MatMul rate: ${JSON.stringify(result.fraction)}`);
+  lines.push(`products' floor over IFDD's time: ${JSON.stringify(result.productShare)}`);
+  return lines;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const option = (name: string, fallback: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : fallback;
+  };
+  const result = await benchIfddCeiling(Number(option("--rounds", "5")));
+  console.log(formatCeiling(result).join("\n"));
   const json = option("--json", "");
   if (json) fs.writeFileSync(json, `${JSON.stringify(result, null, 2)}\n`);
 }
