@@ -79,7 +79,8 @@ function convProduct(n: Node<"conv">): Product {
   const symmetric = pads.slice(0, spatial).every((p, i) => p === pads[spatial + i]);
   if (!symmetric) throw new Error(`bench/ifdd-ceiling: asymmetric conv pads ${pads}`);
   const bias = n.inputs.length > 2 ? `, b` : "";
-  const call = `conv(x, w${bias}, stride = [${strides}], padding = [${pads.slice(0, spatial)}], dilation = [${dilations}], groups = ${groups})`;
+  const window = `stride = [${strides}], padding = [${pads.slice(0, spatial)}], dilation = [${dilations}]`;
+  const call = `conv(x, w${bias}, ${window}, groups = ${groups})`;
   const params = [`param w: ${f32(w)}`, ...(bias ? [`param b: ${f32([w[0]])}`] : [])].join("\n  ");
   return {
     key: `conv ${f32(x)} * ${f32(w)} stride [${strides}] dilation [${dilations}] groups ${groups}`,
@@ -281,7 +282,8 @@ export function formatCeiling(result: CeilingResult): string[] {
   const model = { key: "IFDD", ...result.ifdd };
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(" ");
   lines.push(
-    `load average ${load(loadAverage.start)} -> ${load(loadAverage.end)}; ${matmul.wallMs.runs.length} interleaved rounds`,
+    `load average ${load(loadAverage.start)} -> ${load(loadAverage.end)}; ` +
+      `${matmul.wallMs.runs.length} interleaved rounds`,
   );
   lines.push("| product | count | GMAC each | median ms (best) | CPU ms | GMAC/s (median) | count x median ms |");
   lines.push("|---|---:|---:|---:|---:|---:|---:|");
@@ -293,7 +295,8 @@ export function formatCeiling(result: CeilingResult): string[] {
     );
   for (const t of [matmul, model])
     lines.push(
-      `${t.key}: ${t.wallMs.median.toFixed(1)} ms (best ${t.wallMs.min.toFixed(1)}), CPU ${t.cpuMs.median.toFixed(1)} ms`,
+      `${t.key}: ${t.wallMs.median.toFixed(1)} ms (best ${t.wallMs.min.toFixed(1)}), ` +
+        `CPU ${t.cpuMs.median.toFixed(1)} ms`,
     );
   for (const [k, f] of Object.entries(floorMs))
     lines.push(
