@@ -3,6 +3,7 @@
 // and its load (a 1-minute load average above the core count means the timings are upper bounds).
 // `npm run bench -- weights ifdd` runs only the benchmarks named.
 import { benchIfdd } from "./ifdd.js";
+import { benchIfddCeiling, formatCeiling } from "./ifdd-ceiling.js";
 import { benchInfer, formatInfer } from "./infer.js";
 import { benchLoad, formatLoad } from "./load.js";
 import { benchLsp, formatLsp } from "./lsp.js";
@@ -69,6 +70,11 @@ const BENCHES: Record<string, () => Promise<{ result: unknown; lines: string[] }
         ),
       ],
     };
+  },
+  // Every matmul, attention product and conv of IFDD alone: the fraction IFDD could reach if nothing else took time.
+  async "ifdd-ceiling"() {
+    const result = await benchIfddCeiling(Number(process.env.NETC_BENCH_ROUNDS ?? 5));
+    return { result, lines: formatCeiling(result).map((line) => `ifdd-ceiling: ${line}`) };
   },
   async infer() {
     const r = await benchInfer();
