@@ -199,7 +199,7 @@ export function readAhead(tensors: readonly LazyTensor[], options: ReadAheadOpti
     .filter(({ t, size }) => t.recipe && size && t.byteLength > 0 && t.byteLength <= MAX_JOB_BYTES);
   if (threads <= 0 || pooled.length === 0 || !workersAvailable()) return onThisThread(tensors);
 
-  const largest = Math.max(...pooled.map(({ t }) => t.byteLength));
+  const largest = pooled.reduce((n, { t }) => Math.max(n, t.byteLength), 0);
   const ringBytes = Math.max(options.windowBytes ?? DEFAULT_WINDOW, 2 * align8(largest));
   const jobs: Job[] = [];
   const jobOf = new Map<number, number>();
@@ -284,10 +284,11 @@ export function readAhead(tensors: readonly LazyTensor[], options: ReadAheadOpti
   let closed = false;
   return {
     bytes(i) {
-      const j = jobOf.get(i);
       // A tensor asked for again, or out of order, is made here: its ring space may hold another by now.
-      if (closed || j === undefined || i < released) return bytesOf(tensors[i].read());
+      if (closed || i < released) return bytesOf(tensors[i].read());
       release(i);
+      const j = jobOf.get(i);
+      if (j === undefined) return bytesOf(tensors[i].read());
       waitFor(j);
       if (Atomics.load(control, words.unread + j)) return bytesOf(tensors[i].read());
       const job = jobs[j];
