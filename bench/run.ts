@@ -6,6 +6,7 @@ import { benchIfdd } from "./ifdd.js";
 import { benchInfer, formatInfer } from "./infer.js";
 import { benchLoad, formatLoad } from "./load.js";
 import { benchLsp, formatLsp } from "./lsp.js";
+import { benchLspWeights, formatLspWeights } from "./lsp-weights.js";
 import { formatSpread, machineNote, writeResult } from "./measure.js";
 import { benchOusCompile, type CompileRuns } from "./ous.js";
 import { benchS2d } from "./s2d.js";
@@ -23,6 +24,10 @@ const BENCHES: Record<string, () => Promise<{ result: unknown; lines: string[] }
   async lsp() {
     const result = await benchLsp();
     return { result, lines: [formatLsp(result)] };
+  },
+  async "lsp-weights"() {
+    const result = await benchLspWeights();
+    return { result, lines: [formatLspWeights(result)] };
   },
   async weights() {
     const r = await benchWeights();
