@@ -9,7 +9,7 @@ import { benchLoad, formatLoad } from "./load.js";
 import { benchLsp, formatLsp } from "./lsp.js";
 import { benchLspWeights, formatLspWeights } from "./lsp-weights.js";
 import { formatSpread, machineNote, writeResult } from "./measure.js";
-import { benchOusCompile } from "./ous.js";
+import { benchOusCompile, type CompileRuns } from "./ous.js";
 import { benchS2d } from "./s2d.js";
 import { benchStartup, buildCliOnce, formatStartup } from "./startup.js";
 import { benchWeights } from "./weights.js";
@@ -103,20 +103,28 @@ const BENCHES: Record<string, () => Promise<{ result: unknown; lines: string[] }
   async ous() {
     buildCliOnce();
     const r = benchOusCompile();
+    const x = (v: number) => `${v.toFixed(2)}x`;
+    const runs = (c: CompileRuns) =>
+      `${formatSpread(c.wallMs, "ms", 0)} (CPU ${formatSpread(c.cpuMs, "ms", 0)}), peak ` +
+      `${formatSpread(c.peakRssMB, "MB", 0)}`;
     return {
       result: r,
       lines: [
-        `ous: netc compile models/ous.net (ViT-L/14, random weights) ${formatSpread(r.compileMs, "ms", 0)}, ` +
-          `peak memory ` +
-          `${formatSpread(r.peakRssMB, "MB", 0)} for a ${r.onnxMB.toFixed(0)} MB ONNX file (` +
-          `${r.peakOverOutput.toFixed(2)}x its size); ` +
-          `writing those bytes from memory ${formatSpread(r.plainWriteMs, "ms", 0)}: compile is ` +
-          `${r.ratioToPlainWrite.toFixed(1)}x the floor`,
-        `ous: with --external-data ${formatSpread(r.externalCompileMs, "ms", 0)}, peak ` +
-          `${formatSpread(r.externalPeakRssMB, "MB", 0)}; ` +
-          `the same CLI compiling examples/tiny.net peaks at ${formatSpread(r.floorPeakRssMB, "MB", 0)}: OUS holds ` +
-          `${(r.aboveFloorOverOutput * 100).toFixed(1)}% of its output above that (median of ` +
-          `${r.compileMs.runs.length} interleaved rounds)`,
+        `ous: netc compile models/ous.net (ViT-L/14, ${r.onnxMB.toFixed(0)} MB ONNX), median of ` +
+          `${r.random.wallMs.runs.length} interleaved rounds, ${r.defaultThreads} read-ahead threads by default:`,
+        `  random weights: ${runs(r.random)}; --threads 0: ${runs(r.randomOneThread)}; threads/none: wall ` +
+          `${x(r.ratios.randomThreadsWall)}, CPU ${x(r.ratios.randomThreadsCpu)}`,
+        `  floor: writing the same bytes from memory ${formatSpread(r.plainWriteMs, "ms", 0)}: compile is ` +
+          `${r.ratios.randomToPlainWrite.toFixed(1)}x the floor`,
+        `  from a ${r.checkpointMB.toFixed(0)} MB safetensors checkpoint: ${runs(r.checkpoint)}; --threads 0: ` +
+          `${runs(r.checkpointOneThread)}; threads/none: wall ${x(r.ratios.checkpointThreadsWall)}, CPU ` +
+          `${x(r.ratios.checkpointThreadsCpu)}`,
+        `  floor: reading the checkpoint plainly ${formatSpread(r.plainReadMs, "ms", 0)} and writing the output ` +
+          `(${formatSpread(r.plainReadWriteMs, "ms", 0)} together): compile is ` +
+          `${r.ratios.checkpointToPlainReadWrite.toFixed(1)}x the floor`,
+        `  --external-data (random): ${runs(r.external)}; examples/tiny.net peaks at ` +
+          `${formatSpread(r.floorPeakRssMB, "MB", 0)}: OUS peaks at ${x(r.ratios.peakOverOutput)} its output, ` +
+          `${(r.ratios.aboveFloorOverOutput * 100).toFixed(1)}% of it above tiny's peak`,
       ],
     };
   },

@@ -29,6 +29,7 @@ import type { ProgressCallback } from "./weights/layout.js";
 import type { WeightReport } from "./weights/mapping.js";
 import { loadModelWeights, openModelWeights, parseWeightSpec } from "./weights/model-weights.js";
 import type { WeightMap } from "./util/lazy-tensor.js";
+import type { ReadAheadOptions } from "./util/read-ahead.js";
 
 export interface FrontendOptions {
   /**
@@ -374,6 +375,8 @@ export interface BackendOptions {
   singleFile?: boolean;
   /** ONNX to disk: told the bytes written so far and the total, as the files are written. */
   onWriteProgress?: ProgressCallback;
+  /** ONNX to disk: the threads that make weights ahead of the writer (default: up to 8; `threads: 0` for none). */
+  readAhead?: ReadAheadOptions;
 }
 
 /** A prepared graph through a back end, in memory: ONNX bytes or a WGSL bundle. */
@@ -455,6 +458,7 @@ export function emitToDisk(
       externalDataPath: options.externalData,
       singleFile: options.singleFile,
       onProgress: options.onWriteProgress,
+      readAhead: options.readAhead,
     }),
   };
 }

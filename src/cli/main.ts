@@ -140,6 +140,11 @@ export function program(): Command {
       ).conflicts("singleFile"),
     )
     .option("--single-file", "ONNX: keep every weight inside the model file (an error for models over 2 GiB)", false)
+    .option(
+      "--threads <n>",
+      "ONNX: threads that draw or read the weights ahead of the writer (default: the CPUs, at most 8; 0: none)",
+      integer(0),
+    )
     .option("--progress", "show progress on stderr even when it is not a terminal", false)
     .addOption(verboseOption())
     .addOption(quietOption())

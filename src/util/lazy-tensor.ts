@@ -3,6 +3,14 @@
 // and let it go, so a model's weights are never all held at once.
 import { byteSize, bytesOf, type DType, type HostTensor, numel } from "./tensor.js";
 
+/**
+ * How another thread can make a tensor's values by itself (see read-ahead.ts): a seeded normal draw (f32/f64), or a
+ * contiguous byte range of a file that must still have the size and modification time it had when it was opened.
+ */
+export type TensorRecipe =
+  | { kind: "normal"; stream: number; std: number }
+  | { kind: "file"; path: string; position: number; size: number; mtimeMs: number };
+
 export interface LazyTensor {
   readonly dtype: DType;
   readonly shape: readonly number[];
@@ -13,6 +21,8 @@ export interface LazyTensor {
    * (a checkpoint cut short after it was opened) throws a DiagnosticError.
    */
   read(): HostTensor;
+  /** Set when the values can be made elsewhere; `read` stays the reference (and reports a bad source). */
+  readonly recipe?: TensorRecipe;
 }
 
 /** Weights by parameter path, in memory or lazy. */
@@ -23,8 +33,13 @@ export function isLazyTensor(t: HostTensor | LazyTensor): t is LazyTensor {
 }
 
 /** A lazy tensor of `dtype` and `shape` made by `read`. */
-export function lazyTensor(dtype: DType, shape: readonly number[], read: () => HostTensor): LazyTensor {
-  return { dtype, shape: [...shape], byteLength: numel(shape) * byteSize(dtype), read };
+export function lazyTensor(
+  dtype: DType,
+  shape: readonly number[],
+  read: () => HostTensor,
+  recipe?: TensorRecipe,
+): LazyTensor {
+  return { dtype, shape: [...shape], byteLength: numel(shape) * byteSize(dtype), read, recipe };
 }
 
 /** A tensor already in memory, behind the same interface. */

@@ -1,8 +1,9 @@
 // A checkpoint opened for reading: its container tree, its tensors (read lazily), and the state dict in it.
-import type { HostTensor } from "../util/tensor.js";
+import { byteSize, type HostTensor } from "../util/tensor.js";
 import { WeightCodes, weightError, withDiagnostics } from "../diagnostics/weight-codes.js";
 import { BinaryFile } from "./file.js";
-import { readTensorEntry, type TensorEntry } from "./layout.js";
+import { isContiguous, readTensorEntry, type TensorEntry } from "./layout.js";
+import type { TensorRecipe } from "../util/lazy-tensor.js";
 import { readSafetensorsTree } from "./safetensors.js";
 import { isShardIndex, openSharded } from "./sharded.js";
 import { isTorchLegacyHeader, readTorchLegacy, readTorchZip } from "./torch.js";
@@ -14,6 +15,8 @@ export interface TensorSource {
   /** Bytes in all files together. */
   readonly size: number;
   read(entry: TensorEntry): HostTensor;
+  /** Where another thread can read the tensor's bytes as they are (contiguous data), if it can. */
+  recipe(entry: TensorEntry): TensorRecipe | undefined;
   close(): void;
 }
 
@@ -40,6 +43,16 @@ export function fileSource(file: BinaryFile): TensorSource {
   return {
     size: file.size,
     read: (entry) => (open ? readTensorEntry(open, entry) : reopen(entry)),
+    recipe: (entry) =>
+      entry.opaque === undefined && isContiguous(entry.shape, entry.strides)
+        ? {
+            kind: "file",
+            path: file.path,
+            position: entry.storage.fileOffset + entry.storageOffset * byteSize(entry.dtype),
+            size: file.size,
+            mtimeMs: file.mtimeMs,
+          }
+        : undefined,
     close: () => {
       open?.close();
       open = undefined;
@@ -128,6 +141,11 @@ export class Checkpoint {
   /** A contiguous row-major copy of the tensor's data. */
   readTensor(entry: TensorEntry): HostTensor {
     return withDiagnostics(this.path, `reading tensor '${entry.key}'`, () => this.source.read(entry));
+  }
+
+  /** Where another thread can read the tensor as it is stored (see read-ahead.ts), when it can. */
+  recipe(entry: TensorEntry): TensorRecipe | undefined {
+    return this.source.recipe(entry);
   }
 
   /** Closes the file; a later readTensor opens it again for that read (see fileSource). */

@@ -445,15 +445,13 @@ export function lazyWeights(plan: WeightPlan): Map<string, LazyTensor> {
   const weights = new Map<string, LazyTensor>();
   for (const load of plan.loads) {
     const { checkpoint, entry } = sourceOf(plan, load);
-    weights.set(
-      load.path,
-      lazyTensor(load.dtype, load.shape, () => {
-        const input = checkpoint.readTensor(entry);
-        return withDiagnostics(checkpoint.path, `transforming '${load.key}'`, () =>
-          load.steps.reduce(applyStep, input),
-        );
-      }),
-    );
+    const read = () => {
+      const input = checkpoint.readTensor(entry);
+      return withDiagnostics(checkpoint.path, `transforming '${load.key}'`, () => load.steps.reduce(applyStep, input));
+    };
+    // A tensor taken as stored can be read by another thread (see util/read-ahead.ts).
+    const recipe = load.steps.length === 0 && entry.dtype === load.dtype ? checkpoint.recipe(entry) : undefined;
+    weights.set(load.path, lazyTensor(load.dtype, load.shape, read, recipe));
   }
   return weights;
 }

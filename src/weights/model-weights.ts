@@ -212,7 +212,8 @@ export function openModelWeights(
 ): LoadedModelWeights<LazyTensor> {
   return mapModelWeights(graph, files, rules, opts, {
     all: lazyWeights,
-    one: (checkpoint, entry) => lazyTensor(entry.dtype, entry.shape, () => checkpoint.readTensor(entry)),
+    one: (checkpoint, entry) =>
+      lazyTensor(entry.dtype, entry.shape, () => checkpoint.readTensor(entry), checkpoint.recipe(entry)),
   });
 }
 

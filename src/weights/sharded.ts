@@ -80,6 +80,7 @@ export function openSharded(indexPath: string, openShard: (path: string) => Chec
   const source: TensorSource = {
     size: shards.reduce((n, s) => n + s.fileSize, 0),
     read: (entry) => (shardOf.get(entry) ?? bad(`tensor '${entry.key}' is in no shard`)).readTensor(entry),
+    recipe: (entry) => shardOf.get(entry)?.recipe(entry),
     close: () => shards.forEach((s) => s.close()),
   };
   const listed = [...keysOf].map(([name, keys], i) => ({ name, tensors: keys.length, size: shards[i].fileSize }));

@@ -1,6 +1,7 @@
 // Peak memory while writing a model with ~300 MB of weights, measured in a child process: the resident set may grow
 // by less than half the weights' size, with random weights and with weights from a checkpoint (writing the model
-// in one buffer, as netc did before streaming, grows it by about twice the weights).
+// in one buffer, as netc did before streaming, grows it by about twice the weights). The child writes as netc does,
+// with the read-ahead threads (their ring, their isolates) on.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

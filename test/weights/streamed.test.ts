@@ -71,7 +71,11 @@ describe("weights streamed from a checkpoint", () => {
           return [path, { ...lazy, read }];
         }),
       );
-      const r = emitToDisk({ ...prepared, graph: prepared.graph!, weights }, join(dir, "mlp.onnx"), { externalData });
+      // On the writer's thread (the read-ahead threads read the file themselves: test/onnx/read-ahead.test.ts).
+      const r = emitToDisk({ ...prepared, graph: prepared.graph!, weights }, join(dir, "mlp.onnx"), {
+        externalData,
+        readAhead: { threads: 0 },
+      });
       expect(reads.length).toBe(prepared.graph!.params.length);
       expect(reads.at(-1)).toBe(last);
       expect(r.diagnostics.map((d) => d.code)).toEqual(["NET6050"]);

@@ -284,10 +284,9 @@ export function buildOnnxModel(graph: Graph, opts: Omit<EmitOnnxOptions, "extern
     if (!opts.structureOnly) {
       const value = weights.tensors.get(path);
       if (!value) return undefined;
-      const shape = perm ? perm.map((p) => value.shape[p]) : value.shape;
-      return lazyTensorProto(name, { ...value, shape }, () =>
-        bytesOf(perm ? transposeTensor(value.read(), perm) : value.read()),
-      );
+      if (!perm) return lazyTensorProto(name, value);
+      const shape = perm.map((p) => value.shape[p]);
+      return lazyTensorProto(name, { ...value, shape }, () => bytesOf(transposeTensor(value.read(), perm)));
     }
     const info = declared.get(path);
     return (

@@ -1,12 +1,12 @@
 // ONNX external data: large initializers live in a side file (location/offset/length), which is how models over
 // the 2 GiB protobuf limit are stored. Offsets follow onnx.save's alignment: 64 KiB for tensors of 1 MiB or more
 // (so they can be memory-mapped), 64 bytes otherwise.
-import { EXTERNAL_LOCATION, type LazyBytes, type TensorProto } from "./proto.js";
+import { EXTERNAL_LOCATION, type TensorBytes, type TensorProto } from "./proto.js";
 
 export interface ExternalChunk {
   offset: number;
   /** The tensor's bytes, or (while a model is being written) a way to make them. */
-  bytes: Uint8Array | LazyBytes;
+  bytes: Uint8Array | TensorBytes;
 }
 
 /** The side file's contents: chunks at increasing offsets, zero-filled between them. */

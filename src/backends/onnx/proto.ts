@@ -28,6 +28,11 @@ export interface OperatorSetIdProto {
   version?: Int64;
 }
 
+/** An initializer's lazy bytes; `tensor` when they are its values unchanged (a writer may make them ahead). */
+export interface TensorBytes extends LazyBytes {
+  readonly tensor?: LazyTensor;
+}
+
 export interface TensorProto {
   dims?: Int64[];
   dataType?: number;
@@ -37,7 +42,7 @@ export interface TensorProto {
   int64Data?: Int64[];
   name?: string;
   /** Decoded models hold bytes; models being written may hold lazy bytes, made when they are written. */
-  rawData?: Uint8Array | LazyBytes;
+  rawData?: Uint8Array | TensorBytes;
   doubleData?: number[];
   uint64Data?: Int64[];
   docString?: string;
@@ -271,9 +276,15 @@ export function tensorProto(name: string, t: HostTensor): TensorProto {
   return { name, dataType: DATA_TYPE[t.dtype], dims: [...t.shape], rawData: bytesOf(t) };
 }
 
-/** An initializer whose raw data is read (or drawn) only when the model is written, through `bytes`. */
-export function lazyTensorProto(name: string, t: LazyTensor, bytes: () => Uint8Array): TensorProto {
-  return { name, dataType: DATA_TYPE[t.dtype], dims: [...t.shape], rawData: { byteLength: t.byteLength, bytes } };
+/**
+ * An initializer whose raw data is read (or drawn) only when the model is written: the tensor's own values, or what
+ * `bytes` makes of them (same size).
+ */
+export function lazyTensorProto(name: string, t: LazyTensor, bytes?: () => Uint8Array): TensorProto {
+  const rawData: TensorBytes = bytes
+    ? { byteLength: t.byteLength, bytes }
+    : { byteLength: t.byteLength, bytes: () => bytesOf(t.read()), tensor: t };
+  return { name, dataType: DATA_TYPE[t.dtype], dims: [...t.shape], rawData };
 }
 
 /** Static dims become dim_value, symbolic ones dim_param with their printed form ("B", "8*B"). */

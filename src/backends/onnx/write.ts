@@ -17,7 +17,9 @@ import {
   MAX_INLINE_BYTES,
   moveToExternal,
 } from "./external.js";
-import { encodedModelSize, encodeModelTo } from "./proto.js";
+import { encodedModelSize, encodeModelTo, type TensorBytes, type TensorProto } from "./proto.js";
+import { type ReadAhead, readAhead, type ReadAheadOptions } from "../../util/read-ahead.js";
+import type { LazyTensor } from "../../util/lazy-tensor.js";
 
 /** Node cannot write 2 GiB or more in one call; large buffers go out in slices. */
 const WRITE_SLICE = 1 << 30;
@@ -36,6 +38,30 @@ export interface WriteOnnxOptions extends EmitOnnxOptions {
   singleFile?: boolean;
   /** Told the bytes written so far of both files together, as they go out. */
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  /** The threads making weights ahead of the writer (see util/read-ahead.ts). */
+  readAhead?: ReadAheadOptions;
+}
+
+/**
+ * Hands the weights that go out, in the order the files are written (the side file's chunks, then the model's
+ * inline initializers), to a read-ahead pool: each lazy tensor value is replaced by the pool's.
+ */
+function readWeightsAhead(
+  initializers: readonly TensorProto[],
+  external: ExternalData | undefined,
+  options: ReadAheadOptions | undefined,
+): ReadAhead {
+  const tensors: LazyTensor[] = [];
+  let ahead: ReadAhead | undefined;
+  const fromPool = (bytes: Uint8Array | TensorBytes): Uint8Array | TensorBytes => {
+    if (bytes instanceof Uint8Array || !bytes.tensor) return bytes;
+    const i = tensors.push(bytes.tensor) - 1;
+    return { byteLength: bytes.byteLength, bytes: () => ahead!.bytes(i) };
+  };
+  for (const c of external?.chunks ?? []) c.bytes = fromPool(c.bytes);
+  for (const t of initializers) if (t.rawData) t.rawData = fromPool(t.rawData);
+  ahead = readAhead(tensors, options);
+  return ahead;
 }
 
 /** Writes at the file's current end, counting what went out. */
@@ -132,7 +158,12 @@ export function writeOnnx(path: string, graph: Graph, opts: WriteOnnxOptions = {
   try {
     for (const f of files)
       checkFileOutput(f.target, opts.inputs ?? [], f.target === path ? "the ONNX model" : "the ONNX model's data file");
-    writeFilesAtomic(files);
+    const ahead = readWeightsAhead(initializers, external, opts.readAhead);
+    try {
+      writeFilesAtomic(files);
+    } finally {
+      ahead.close();
+    }
   } catch (e) {
     if (!(e instanceof DiagnosticError)) throw e;
     return [...diagnostics, ...e.diagnostics];

@@ -35,6 +35,8 @@ export interface CompileOptions {
   externalData?: string | true;
   /** ONNX: every weight inside the model file. */
   singleFile?: boolean;
+  /** ONNX: threads making the weights ahead of the writer (`--threads`). */
+  threads?: number;
   /** Progress on stderr even when it is not a terminal. */
   progress?: boolean;
   /** Read each checkpoint tensor only when the output is written (see WeightOptions.streamWeights). */
@@ -144,6 +146,7 @@ function emit(file: string, opts: CompileOptions, progress: Progress): void {
     externalData: opts.externalData === true ? `${path.basename(opts.output)}.data` : opts.externalData,
     onWriteProgress: (done: number, total: number) =>
       progress.update(done, total, `${megabytes(done)} of ${megabytes(total)} MB`),
+    readAhead: { threads: opts.threads },
   };
   const written = emitToDisk(prepared, opts.output, emitted);
   progress.clear();

@@ -7,7 +7,7 @@ import { type Diagnostic, DiagnosticError } from "../../diagnostics/diagnostics.
 import type { Graph, Node, ParamInfo } from "./ir.js";
 import { fromNumbers } from "./interp/numeric.js";
 import { isFloat } from "./infer.js";
-import { uniforms } from "../../util/random.js";
+import { drawNormals, streamSeed } from "../../util/seeded-normals.js";
 import { asLazy, heldTensor, type LazyTensor, lazyTensor, type WeightMap } from "../../util/lazy-tensor.js";
 import { allocData, byteSize, type HostTensor, numel } from "../../util/tensor.js";
 
@@ -24,46 +24,28 @@ export interface LazyBoundParams extends Omit<BoundParams, "tensors"> {
 
 const INIT_STD = 0.02;
 
-/** FNV-1a of the path mixed with the seed, so each parameter's draw is independent of the others. */
-function streamSeed(seed: number, path: string): number {
-  let h = 0x811c9dc5 ^ (seed >>> 0);
-  for (let i = 0; i < path.length; i++) h = Math.imul(h ^ path.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
-/**
- * Fills `out` with normal(0, INIT_STD) draws: Box-Muller on the path's uniform stream, each value computed in double
- * precision and stored (rounded, for f32) straight into `out`, with no intermediate array.
- */
-function drawNormals(out: Float32Array | Float64Array, seed: number, path: string): void {
-  const u = uniforms(streamSeed(seed, path));
-  const n = out.length;
-  for (let i = 0; i < n; i += 2) {
-    // Box-Muller: two normals from two uniforms.
-    const r = INIT_STD * Math.sqrt(-2 * Math.log(u()));
-    const theta = 2 * Math.PI * u();
-    out[i] = r * Math.cos(theta);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(theta);
-  }
-}
-
 export function randomParam(info: Pick<ParamInfo, "path" | "dtype" | "shape">, seed: number): HostTensor {
   const n = numel(info.shape);
   const shape = [...info.shape];
   if (!isFloat(info.dtype)) return { dtype: info.dtype, shape, data: allocData(info.dtype, n) };
   if (info.dtype === "f32" || info.dtype === "f64") {
     const data = allocData(info.dtype, n) as Float32Array | Float64Array;
-    drawNormals(data, seed, info.path);
+    drawNormals(data, streamSeed(seed, info.path), INIT_STD);
     return { dtype: info.dtype, shape, data };
   }
   const values = new Float64Array(n);
-  drawNormals(values, seed, info.path);
+  drawNormals(values, streamSeed(seed, info.path), INIT_STD);
   return fromNumbers(info.dtype, shape, values);
 }
 
 /** The seeded draw, made when read; an allocation the machine refuses is a diagnostic at the parameter. */
 function lazyDraw(info: ParamInfo, seed: number): LazyTensor {
-  return lazyTensor(info.dtype, info.shape, () => {
+  // f16/bf16 are drawn in f64 and converted, which only this thread does.
+  const recipe =
+    info.dtype === "f32" || info.dtype === "f64"
+      ? { kind: "normal" as const, stream: streamSeed(seed, info.path), std: INIT_STD }
+      : undefined;
+  const draw = () => {
     try {
       return randomParam(info, seed);
     } catch (e) {
@@ -82,7 +64,8 @@ function lazyDraw(info: ParamInfo, seed: number): LazyTensor {
         ),
       ]);
     }
-  });
+  };
+  return lazyTensor(info.dtype, info.shape, draw, recipe);
 }
 
 function checkWeight(info: ParamInfo, t: LazyTensor): Diagnostic | undefined {
