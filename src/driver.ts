@@ -12,6 +12,7 @@ import { CheckCodes, makeDiagnostic } from "./diagnostics/codes.js";
 import { type Diagnostic, DiagnosticError, hasErrors, type SourceMap } from "./diagnostics/diagnostics.js";
 import { Elaborator, type ValueObserver, type WeightRuleUse } from "./compiler/3-elaborate/elaborate.js";
 import { parseTapOption, TapSelection } from "./compiler/3-elaborate/tap-selection.js";
+import { checkUnusedMarks } from "./compiler/3-elaborate/unused-marks.js";
 import type { Graph, Value } from "./compiler/ir/ir.js";
 import { eliminateDeadCode, ONNX_RUNTIME_REWRITES, runPasses } from "./compiler/ir/passes/index.js";
 import { verifyGraph } from "./compiler/ir/verify.js";
@@ -169,7 +170,7 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
   }
   // Weights of uncalled layers have their layer's warning; standard-library buffers are unused by design.
   const inUncalledLayer = (path: string) => elaborated.uncalledLayers.some((l) => path.startsWith(`${l}.`));
-  const unused = graph.params.filter((p) => p.unused && !p.stdlibBuffer && !inUncalledLayer(p.path));
+  const unused = graph.params.filter((p) => p.unused && !p.stdlibBuffer && !p.unusedMark && !inUncalledLayer(p.path));
   if (unused.length) {
     const paths = unused.map((p) => p.path);
     diagnostics.push(
@@ -181,6 +182,7 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
       ),
     );
   }
+  diagnostics.push(...checkUnusedMarks(graph.params, elaborated.unusedLayers));
   result.graph = graph;
   return result;
 }

@@ -49,6 +49,17 @@ export const Named = createToken({
   categories: [Identifier, AnyWord],
 });
 export const Layer = keyword("layer");
+/**
+ * `unused` marks a `layer` or `param` whose weights only a checkpoint needs (the official module declares it and its
+ * forward never reads it); an ordinary name elsewhere (`unused = ...`).
+ */
+export const Unused = createToken({
+  name: "Unused",
+  pattern: /unused/,
+  longer_alt: Identifier,
+  label: "'unused'",
+  categories: [Identifier, AnyWord],
+});
 export const Let = keyword("let");
 export const Return = keyword("return");
 export const If = keyword("if");
@@ -153,6 +164,7 @@ export const KEYWORDS: TokenType[] = [
   Param,
   Named,
   Layer,
+  Unused,
   Let,
   Return,
   If,

@@ -408,6 +408,11 @@ export class NetParser extends EmbeddedActionsParser {
     "stmt",
     (): A.Stmt =>
       this.OR([
+        // `unused` is a modifier only before a declaration: followed by an assignment operator it is a name.
+        {
+          GATE: () => this.LA(1).tokenType === T.Unused && !ASSIGNMENT_OPS.includes(this.LA(2).tokenType),
+          ALT: () => this.SUBRULE(this.unusedStmt),
+        },
         { ALT: () => this.SUBRULE(this.paramStmt) },
         { ALT: () => this.SUBRULE(this.layerStmt) },
         { ALT: () => this.SUBRULE(this.letStmt) },
@@ -429,6 +434,12 @@ export class NetParser extends EmbeddedActionsParser {
         { ALT: () => this.SUBRULE(this.assignStmt) },
       ]),
   );
+
+  private unusedStmt = this.RULE("unusedStmt", (): A.ParamStmt | A.LayerStmt => {
+    const kw = this.CONSUME(T.Unused);
+    const decl = this.OR([{ ALT: () => this.SUBRULE(this.paramStmt) }, { ALT: () => this.SUBRULE(this.layerStmt) }]);
+    return this.ACTION(() => ({ ...decl, unused: this.tokSpan(kw), span: this.join(kw, decl) }));
+  });
 
   private paramStmt = this.RULE("paramStmt", (): A.ParamStmt => {
     const kw = this.CONSUME(T.Param);
@@ -1171,7 +1182,10 @@ const messages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage: ({ expected, actual }) => `expected ${label(expected)}, found ${describe(actual)}`,
   buildNotAllInputParsedMessage: ({ firstRedundant }) =>
     `unexpected ${describe(firstRedundant)}: expected a block, fn, model or import`,
-  buildNoViableAltMessage: ({ actual, ruleName }) => `unexpected ${describe(actual[0])} ${ruleContext(ruleName)}`,
+  buildNoViableAltMessage: ({ actual, ruleName }) =>
+    ruleName === "stmt" && actual[0].tokenType === T.Unused && actual[1]
+      ? `unexpected ${describe(actual[1])} ${ruleContext("unusedStmt")}` // the statement after `unused`
+      : `unexpected ${describe(actual[0])} ${ruleContext(ruleName)}`,
   buildEarlyExitMessage: ({ actual, ruleName }) => `unexpected ${describe(actual[0])} ${ruleContext(ruleName)}`,
 };
 
@@ -1204,6 +1218,7 @@ function ruleContext(rule: string): string {
     typeExpr: "where a type was expected (e.g. f32[B, 3], int, list<int>)",
     dimExpr: "where a dimension was expected",
     pattern: "where a name or a tuple of names was expected",
+    unusedStmt: "after 'unused', which marks a layer or param declaration (`unused layer ...`, `unused param ...`)",
     sourceFile: "at the top level: expected a block, fn, model or import",
     outputs: "where the output types were expected",
   };
