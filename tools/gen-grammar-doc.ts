@@ -88,9 +88,9 @@ Generated from the parser (\`src/dsl/1-parse/parser.ts\`) by \`tools/gen-grammar
 
 Notation: \`a b\` a sequence, \`a | b\` alternatives, \`x?\` optional, \`x*\` any number, \`x+\` one or more,
 \`"tap"\` a keyword or symbol as written, \`Identifier\` a token from the table below. What the rules do not show:
-the newline rule (a call's \`(\`, a subscript's \`[\` continue an expression only on its line), where \`model\` and
-\`named\` are keywords, and the nesting limits — see [language.md](language.md). The meaning of each construct is in
-[language.md](language.md) and [primitives.md](primitives.md).
+the newline rule (a call's \`(\`, a subscript's \`[\` continue an expression only on its line), where \`model\`,
+\`named\` and \`unused\` are keywords, and the nesting limits — see [language.md](language.md). The meaning of each
+construct is in [language.md](language.md) and [primitives.md](primitives.md).
 
 \`\`\`text
 ${rules.join("\n\n")}

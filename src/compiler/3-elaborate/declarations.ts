@@ -74,7 +74,9 @@ export function declareParam(el: Elaborator, s: A.ParamStmt, scope: Scope, act: 
         s.init!.span,
       );
     const layerSpan = isStdlibFile(s.span.file) ? userLayerSpan(el, act.path) : undefined;
-    const unusedMark = s.unused ? { span: s.unused, marked: `param '${path}'` } : enclosingUnusedMark(el, act.path);
+    const unusedMark = s.unused
+      ? { span: s.unused.span, marked: `param '${path}'` }
+      : enclosingUnusedMark(el, act.path);
     const staticShape = shape.filter(isStatic);
     // A weight of symbolic size exists only while a block is checked on symbolic sizes: an input stands for it.
     v =
@@ -160,7 +162,7 @@ export function declareLayer(el: Elaborator, s: A.LayerStmt, scope: Scope, act: 
   const layer =
     el.layerRegistry.get(path) ??
     el.instantiate(callee.decl, el.evalArgs(s.init.args, scope, act), path, s.span, el.layerRegistry.get(act.path));
-  if (s.unused) layer.unused = s.unused;
+  if (s.unused) layer.unused = s.unused.span;
   el.layerRegistry.set(path, layer);
   el.observe?.(s.init.span, { kind: "layer", layer }, act.path);
   // File the instance in the activation's namespace tree: `layer a.b[2]` makes a -> b -> "2".

@@ -134,7 +134,7 @@ export interface ParamStmt extends NodeBase {
   weightName?: Expr;
   init?: Expr;
   /** The `unused` modifier: the weight exists because a checkpoint holds it; the forward never reads it. */
-  unused?: Span;
+  unused?: { span: Span };
 }
 
 /** A segment of a layer path: `blocks[i]` is `blocks` then an index. */
@@ -146,7 +146,7 @@ export interface LayerStmt extends NodeBase {
   path: PathSegment[];
   init: CallExpr;
   /** The `unused` modifier: the layer's weights exist because a checkpoint holds them; the forward never reads them. */
-  unused?: Span;
+  unused?: { span: Span };
 }
 
 export type Pattern =

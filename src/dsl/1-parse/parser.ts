@@ -438,7 +438,7 @@ export class NetParser extends EmbeddedActionsParser {
   private unusedStmt = this.RULE("unusedStmt", (): A.ParamStmt | A.LayerStmt => {
     const kw = this.CONSUME(T.Unused);
     const decl = this.OR([{ ALT: () => this.SUBRULE(this.paramStmt) }, { ALT: () => this.SUBRULE(this.layerStmt) }]);
-    return this.ACTION(() => ({ ...decl, unused: this.tokSpan(kw), span: this.join(kw, decl) }));
+    return this.ACTION(() => ({ ...decl, unused: { span: this.tokSpan(kw) }, span: this.join(kw, decl) }));
   });
 
   private paramStmt = this.RULE("paramStmt", (): A.ParamStmt => {
