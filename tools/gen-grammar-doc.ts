@@ -4,7 +4,8 @@
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createSyntaxDiagramsCode, type ISerializedGast, Lexer, type TokenType } from "chevrotain";
+import type { ISerializedGast, TokenType } from "chevrotain";
+import { createSyntaxDiagramsCode, Lexer } from "../src/dsl/1-parse/chevrotain.js";
 import { allTokens } from "../src/dsl/1-parse/lexer.js";
 import { NetParser } from "../src/dsl/1-parse/parser.js";
 
@@ -55,7 +56,7 @@ function render(g: Gast, nested: boolean): string {
   }
 }
 
-const serialized = (): Gast[] => new NetParser().getSerializedGastProductions() as Gast[];
+const serialized = (): Gast[] => new NetParser({ validateGrammar: true }).getSerializedGastProductions() as Gast[];
 
 /** What a token without a fixed spelling is, where its pattern does not say it. */
 const MEANINGS: Readonly<Record<string, string>> = {

@@ -1,5 +1,6 @@
 // Tokens of the `.net` language (chevrotain lexer).
-import { createToken, Lexer, type IToken, type TokenType } from "chevrotain";
+import type { IToken, TokenType } from "chevrotain";
+import { createToken, Lexer } from "./chevrotain.js";
 
 /**
  * Any word, keywords included: after a `.` (in a layer path or a member access) a keyword is a name, since
@@ -233,6 +234,8 @@ export const allTokens: TokenType[] = [
   RBrace,
 ];
 
-export const netLexer = new Lexer(allTokens, { ensureOptimizations: false, positionTracking: "full" });
+/** The lexer's options; chevrotain's checks of the token definitions run in test/lang/grammar-validation.test.ts. */
+export const LEXER_CONFIG = { ensureOptimizations: false, positionTracking: "full" } as const;
+export const netLexer = new Lexer(allTokens, { ...LEXER_CONFIG, skipValidations: true });
 
 export type Token = IToken;
