@@ -1,6 +1,8 @@
 // The `unused` modifier: `unused layer` / `unused param` declare weights only a checkpoint needs. They silence
 // NET2017/NET2015 for what they mark; a mark the forward contradicts (NET2060) or that covers no weight (NET2061)
 // is a warning of its own; `unused` stays an ordinary name elsewhere.
+import { readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compileToGraph } from "../../src/driver.js";
 import { parseSource } from "../../src/dsl/1-parse/parse.js";
@@ -108,4 +110,25 @@ describe("unused layer / unused param", () => {
     const named = model("  unused param unused: f32[4]");
     expect(codes(named)).toEqual([]);
   });
+});
+
+describe("the reference models", () => {
+  // Their official modules declare submodules and parameters the forward never uses; `unused` says so, so that a
+  // user checking them sees no warning (IFDD's time_project and position embeddings, S2D's last prompt norm and
+  // landmark head).
+  const ROOT = resolve(__dirname, "../..");
+  const files = ["models", "models/variants", "examples"].flatMap((dir) =>
+    readdirSync(join(ROOT, dir))
+      .filter((f) => f.endsWith(".net"))
+      .map((f) => `${dir}/${f}`),
+  );
+
+  it.each(files)(
+    "%s checks without warnings",
+    (file) => {
+      const r = compileToGraph(readFileSync(join(ROOT, file), "utf8"), { file, requireModel: false });
+      expect(r.diagnostics.filter((d) => d.severity !== "note").map((d) => `${d.code} ${d.message}`)).toEqual([]);
+    },
+    120_000,
+  );
 });
