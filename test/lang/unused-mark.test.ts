@@ -48,9 +48,7 @@ describe("unused layer / unused param", () => {
   });
 
   it("without the mark, the same model warns (NET2017, NET2015)", () => {
-    const r = compileToGraph(model("  layer spare = Plain(4)".replace("Plain", "Twice") + "\n  param pos: f32[4]"), {
-      file: "m.net",
-    });
+    const r = compileToGraph(model("  layer spare = Twice(4)\n  param pos: f32[4]"), { file: "m.net" });
     expect(r.diagnostics.map((d) => d.code)).toEqual(["NET2017", "NET2015"]);
     expect(r.diagnostics[1].message).toContain("pos");
     expect(r.diagnostics[1].message).not.toContain("spare_bias"); // marked inside the block
@@ -77,7 +75,8 @@ describe("unused layer / unused param", () => {
       ["NET2060", 16],
     ]);
     expect(r.diagnostics[0].message).toBe(
-      "param 'head.shift' is marked `unused`, but the forward computation reads its 2 weights: head.shift, second.shift",
+      "param 'head.shift' is marked `unused`, but the forward computation reads its 2 weights: head.shift, " +
+        "second.shift",
     );
     expect(r.diagnostics[1].message).toBe(
       "param 'pos' is marked `unused`, but the forward computation reads its weight 'pos'",

@@ -127,7 +127,9 @@ describe("a bundle's inputs on WebGPU and on the ONNX fallback", () => {
   });
 
   it.skipIf(!gpu)(
-    `WebGPU gives the same outputs (within 1e-3) and the same errors for every request${reason ? ` (skipped: ${reason})` : ""}`,
+    `WebGPU gives the same outputs (within 1e-3) and the same errors for every request${
+      reason ? ` (skipped: ${reason})` : ""
+    }`,
     async () => {
       const fallback = await OnnxFallbackModel.create(
         manifest,

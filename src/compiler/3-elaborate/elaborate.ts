@@ -2,8 +2,8 @@
 // graph. Compile-time control flow (if, for, lists, parameters) is evaluated here; shapes are checked per node.
 // This file holds the elaborator's state, statements, expressions and calls; the files beside it hold its other
 // jobs, reading and writing that state: the model's entry (model-entry.ts), `param` and `layer` declarations
-// (declarations.ts), layers declared but never called (uncalled-layers.ts), `unused` marks (unused-marks.ts), the symbolic check of blocks no model
-// uses (block-check.ts).
+// (declarations.ts), layers declared but never called (uncalled-layers.ts), `unused` marks (unused-marks.ts), the
+// symbolic check of blocks no model uses (block-check.ts).
 import type * as A from "../../dsl/1-parse/ast.js";
 import { CheckCodes, makeDiagnostic, ShapeCodes, SyntaxCodes } from "../../diagnostics/codes.js";
 import { type Diagnostic, DiagnosticError, type Span } from "../../diagnostics/diagnostics.js";

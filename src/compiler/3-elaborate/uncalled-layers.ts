@@ -11,11 +11,11 @@ import { rootActivation, Scope } from "./scope.js";
 import type { Elaborator } from "./elaborate.js";
 
 /**
- * A layer declared but never called is a warning (unless its statement says `unused layer`), and still owns weights (official modules often hold unused
- * submodules, and their checkpoints the tensors). Its body runs once on placeholder inputs so those weights are
- * declared; the dead nodes are removed later and the weights are reported as unused rather than missing. A body
- * that cannot run on placeholders (an assert on its input sizes, say) declares nothing: the warning says so, and
- * the elaboration of that body is undone.
+ * A layer declared but never called is a warning (unless its statement says `unused layer`), and still owns
+ * weights (official modules often hold unused submodules, and their checkpoints the tensors). Its body runs once
+ * on placeholder inputs so those weights are declared; the dead nodes are removed later and the weights are
+ * reported as unused rather than missing. A body that cannot run on placeholders (an assert on its input sizes,
+ * say) declares nothing: the warning says so, and the elaboration of that body is undone.
  */
 export function declareUncalledLayers(el: Elaborator): { diagnostics: Diagnostic[]; uncalledLayers: string[] } {
   const diagnostics: Diagnostic[] = [];
