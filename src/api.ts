@@ -9,19 +9,17 @@ import type { Graph } from "./compiler/ir/ir.js";
 import { makeDiagnostic, OnnxCodes } from "./diagnostics/codes.js";
 import { InputFileError, readSourceFile } from "./util/input-file.js";
 import { type Diagnostic, DiagnosticError, SourceMap } from "./diagnostics/diagnostics.js";
+import { compileToGraph, type FrontendOptions, type FrontendResult } from "./driver.js";
 import {
   type BackendOptions,
-  compileToGraph,
   emit,
   emitToDisk,
-  type FrontendOptions,
-  type FrontendResult,
   type GraphSummary,
   prepare,
   type Prepared,
   summarizeGraph,
   type WeightOptions,
-} from "./driver.js";
+} from "./pipeline.js";
 import type { WgslBundle } from "./runtime/manifest.js";
 import type { HostTensor } from "./util/tensor.js";
 import { readAll } from "./util/lazy-tensor.js";
@@ -30,7 +28,7 @@ import type { WeightReport } from "./weights/mapping.js";
 import { IMPORTED_FOR_MODEL } from "./weights/model-weights.js";
 import { writeSafetensors } from "./weights/safetensors.js";
 
-export type { WeightOptions } from "./driver.js";
+export type { WeightOptions } from "./pipeline.js";
 
 /** `target` "onnx" (default): `onnx` holds the model's bytes; "wgsl": `bundle` holds a WebGPU bundle. */
 export interface CompileOptions extends FrontendOptions, WeightOptions, Omit<BackendOptions, "file"> {}

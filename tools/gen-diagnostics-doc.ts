@@ -39,6 +39,10 @@ export const UNREACHABLE: Readonly<Record<string, string>> = {
   NET7041:
     "It happens in a browser or app without onnxruntime-web when loadModel falls back; netc's commands never " +
     "fall back. test/examples/fallback-without-ort.test.ts shows it with the package made unimportable.",
+  NET7060:
+    "It comes from running a bundle (WgslModel.run, or the ONNX fallback's run) on inputs at a batch outside 1 to " +
+    "the bundle's maximum; the golden cases run without a GPU, and netc's commands never run the fallback. " +
+    "test/wgsl/fallback-inputs.test.ts shows it on both.",
   NET8032:
     "It depends on the machine: a video clip gives it only where ffmpeg is not installed, and the golden cases " +
     "must read the same everywhere. test/dataset/video.test.ts shows it by pointing NETC_FFMPEG at a program " +

@@ -4,7 +4,8 @@
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createSyntaxDiagramsCode, type ISerializedGast, Lexer, type TokenType } from "chevrotain";
+import type { ISerializedGast, TokenType } from "chevrotain";
+import { createSyntaxDiagramsCode, Lexer } from "../src/dsl/1-parse/chevrotain.js";
 import { allTokens } from "../src/dsl/1-parse/lexer.js";
 import { NetParser } from "../src/dsl/1-parse/parser.js";
 
@@ -55,7 +56,7 @@ function render(g: Gast, nested: boolean): string {
   }
 }
 
-const serialized = (): Gast[] => new NetParser().getSerializedGastProductions() as Gast[];
+const serialized = (): Gast[] => new NetParser({ validateGrammar: true }).getSerializedGastProductions() as Gast[];
 
 /** What a token without a fixed spelling is, where its pattern does not say it. */
 const MEANINGS: Readonly<Record<string, string>> = {
@@ -88,9 +89,9 @@ Generated from the parser (\`src/dsl/1-parse/parser.ts\`) by \`tools/gen-grammar
 
 Notation: \`a b\` a sequence, \`a | b\` alternatives, \`x?\` optional, \`x*\` any number, \`x+\` one or more,
 \`"tap"\` a keyword or symbol as written, \`Identifier\` a token from the table below. What the rules do not show:
-the newline rule (a call's \`(\`, a subscript's \`[\` continue an expression only on its line), where \`model\` and
-\`named\` are keywords, and the nesting limits — see [language.md](language.md). The meaning of each construct is in
-[language.md](language.md) and [primitives.md](primitives.md).
+the newline rule (a call's \`(\`, a subscript's \`[\` continue an expression only on its line), where \`model\`,
+\`named\` and \`unused\` are keywords, and the nesting limits — see [language.md](language.md). The meaning of each
+construct is in [language.md](language.md) and [primitives.md](primitives.md).
 
 \`\`\`text
 ${rules.join("\n\n")}

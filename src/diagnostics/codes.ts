@@ -118,6 +118,18 @@ export const CheckCodes = {
     "an import of a file that is not a `.net` source",
     "import `.net` files only; the standard library is `std/nn.net`",
   ),
+  UnusedMarkRead: code(
+    "NET2060",
+    "warning",
+    "a layer or param marked `unused` whose weights the forward computation reads",
+    "remove `unused`: the mark is for weights only a checkpoint needs",
+  ),
+  UnusedMarkEmpty: code(
+    "NET2061",
+    "warning",
+    "a layer marked `unused` that declares no weights",
+    "remove `unused`: it marks weights a checkpoint holds, and this layer has none",
+  ),
   UnknownWeightsRule: code("NET2020", "error", "a rule of a `weights { }` block whose verb netc does not know"),
   BadWeightsRule: code(
     "NET2021",

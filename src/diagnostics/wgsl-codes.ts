@@ -122,4 +122,11 @@ export const WgslCodes = {
       "partial, stale or tampered file",
     "recompile the bundle, or clear the server's and the browser's caches of its old files",
   ),
+  BatchOutOfRange: code(
+    "NET7060",
+    "error",
+    "a run whose inputs hold a batch the bundle does not run (it runs 1 to its --max-batch), on WebGPU and on the " +
+      "ONNX fallback alike",
+    "split the batch, or compile the bundle with a larger --max-batch",
+  ),
 } as const;

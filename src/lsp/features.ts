@@ -196,11 +196,30 @@ function codeBlock(text: string): string {
   return `\`\`\`netc\n${text}\n\`\`\``;
 }
 
+const UNUSED_HOVER =
+  "`unused`: this declaration's weights exist because a checkpoint holds them (the official module declares " +
+  "them); the forward never reads them. They are still matched against the checkpoint, and not reported as " +
+  "unused; if the forward does read them, that is a warning (NET2060).";
+
+/** The `unused` modifier of the `layer` or `param` statement under the cursor. */
+function unusedMarkAt(source: A.SourceFile, offset: number): Span | undefined {
+  const decl = enclosing(source, offset);
+  let found: Span | undefined;
+  if (decl)
+    forEachStmt(decl.body, (s) => {
+      if ((s.kind === "Layer" || s.kind === "Param") && s.unused && contains(s.unused.span, offset))
+        found = s.unused.span;
+    });
+  return found;
+}
+
 export function hoverAt(analysis: Analysis, file: string, offset: number): HoverResult | undefined {
   const source = sourceFileOf(analysis, file);
   const text = analysis.sources.text(file);
   if (!source || text === undefined) return undefined;
   const word = wordAt(text, offset);
+  const marked = unusedMarkAt(source, offset);
+  if (marked) return { markdown: UNUSED_HOVER, span: marked };
   const def = definitionAt(analysis, file, offset);
   // The name itself is a declaration (a block's name, a let's or layer's target): describe what it binds.
   // A block's or fn's name: its signature and doc comment, wherever it is written (a call's value is described

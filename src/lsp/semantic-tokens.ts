@@ -72,11 +72,14 @@ export function semanticTokens(analysis: Analysis, file: string): SemanticToken[
     if (kind === "Integer" || kind === "Float") return push("number");
     if (kind === "StringLiteral" || kind === "RawString" || kind === "UnterminatedString") return push("string");
     const next = tokens[i + 1];
-    // `fn` and `model` are keywords where they begin a declaration, names elsewhere.
+    // `fn` and `model` are keywords where they begin a declaration, `unused` where it marks one; names elsewhere.
     const declKeyword =
-      (kind === "Fn" || kind === "Model") && next?.tokenType.name === "Identifier" && next.startLine === t.startLine;
-    if (KEYWORD_TYPES.has(kind) || declKeyword) return push("keyword");
-    if (kind !== "Identifier" && kind !== "Fn" && kind !== "Model") return;
+      ((kind === "Fn" || kind === "Model") &&
+        next?.tokenType.name === "Identifier" &&
+        next.startLine === t.startLine) ||
+      (kind === "Unused" && (next?.tokenType.name === "Param" || next?.tokenType.name === "Layer"));
+    if ((KEYWORD_TYPES.has(kind) && kind !== "Unused") || declKeyword) return push("keyword");
+    if (kind !== "Identifier" && kind !== "Fn" && kind !== "Model" && kind !== "Unused") return;
     const name = t.image;
     if (tokens[i - 1]?.image === ".") return push("property");
     if ((DTYPES as readonly string[]).includes(name)) return push("type", DEFAULT_LIBRARY);

@@ -1,11 +1,13 @@
 // Runs a bundle's ONNX fallback (manifest.fallback) with onnxruntime-web's wasm back end, behind WgslModel's
-// interface: the same inputs (typed arrays or host tensors, checked against the manifest's slots) and the same
-// outputs (host tensors by the manifest's output names). onnxruntime-web is an optional peer dependency, imported
+// interface: the same inputs (typed arrays or host tensors, checked against the manifest's slots by inputs.ts, as
+// WgslModel's are, so both accept and refuse the same requests) and the same outputs (host tensors by the
+// manifest's output names). onnxruntime-web is an optional peer dependency, imported
 // only when a fallback runs, so pages that always have WebGPU never download it.
-import { numel, type DType, type HostTensor, type TensorData } from "../util/tensor.js";
+import type { DType, HostTensor, TensorData } from "../util/tensor.js";
 import { WgslRuntimeError } from "./errors.js";
 import type { BundleManifest, TensorSlot } from "./manifest.js";
-import { type ModelInput, type ModelRunOptions, withTimeLimit } from "./model.js";
+import { checkInputs, type ModelInput } from "./inputs.js";
+import { type ModelRunOptions, withTimeLimit } from "./model.js";
 import { BUNDLE_ERROR } from "./validate.js";
 
 /** A tensor as onnxruntime-web hands it over. */
@@ -115,15 +117,10 @@ export class OnnxFallbackModel {
 
   private async runNow(inputs: Readonly<Record<string, ModelInput>>): Promise<Record<string, HostTensor>> {
     if (this.released) throw new WgslRuntimeError("the model was destroyed");
-    for (const name of Object.keys(inputs))
-      if (!this.manifest.inputs.some((s) => s.name === name))
-        throw new WgslRuntimeError(`the model has no input ${name}`);
+    // The ONNX graph keeps the batch symbolic: the manifest's maximum bounds it here, as it does on WebGPU.
     const feeds: Record<string, OrtTensor> = {};
-    for (const slot of this.manifest.inputs) {
-      const given = Object.hasOwn(inputs, slot.name) ? inputs[slot.name] : undefined;
-      const { data, shape } = this.checked(slot, given);
-      feeds[slot.name] = new this.ort.Tensor(ortType(slot.dtype) as "float32", data as Float32Array, shape);
-    }
+    for (const { slot, data } of checkInputs(this.manifest, inputs).inputs)
+      feeds[slot.name] = new this.ort.Tensor(ortType(slot.dtype) as "float32", data as Float32Array, slot.shape);
     let results: Record<string, OrtTensor>;
     try {
       results = (await this.session.run(feeds)) as Record<string, OrtTensor>;
@@ -137,26 +134,6 @@ export class OnnxFallbackModel {
       outputs[slot.name] = { dtype: slot.dtype, shape: [...t.dims], data: copyOf(slot.dtype, t.data as TensorData) };
     }
     return outputs;
-  }
-
-  /** The input's data and shape: a tensor's own (checked), or the slot's shape at the batch its length implies. */
-  private checked(slot: TensorSlot, given: ModelInput | undefined): { data: TensorData; shape: number[] } {
-    if (given === undefined) throw new WgslRuntimeError(`no value for the input ${slot.name}`);
-    const tensor = "data" in given && "dtype" in given ? given : undefined;
-    const data = tensor ? tensor.data : (given as TensorData);
-    const batch = this.manifest.batch;
-    // A run-time batch: the slot's shape is the maximum's, its first axis the batch.
-    const perItem = batch ? numel(slot.shape) / batch.max : numel(slot.shape);
-    const rows = batch ? data.length / perItem : 1;
-    const shape = batch ? [rows, ...slot.shape.slice(1)] : slot.shape;
-    const expected = batch ? `${slot.dtype}[1..${batch.max}, ${slot.shape.slice(1)}]` : `${slot.dtype}[${slot.shape}]`;
-    if (tensor && (tensor.dtype !== slot.dtype || tensor.shape.join() !== shape.join()))
-      throw new WgslRuntimeError(
-        `the input ${slot.name} is ${tensor.dtype}[${tensor.shape}], the model expects ${expected}`,
-      );
-    if (!Number.isInteger(rows) || rows < 1 || rows > (batch?.max ?? 1) || data.length !== numel(shape))
-      throw new WgslRuntimeError(`the input ${slot.name} has ${data.length} elements, the model expects ${expected}`);
-    return { data, shape };
   }
 }
 

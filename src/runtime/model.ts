@@ -14,14 +14,15 @@ import type {
   WgslBundle,
 } from "./manifest.js";
 import { WgslRuntimeError } from "./errors.js";
+import { checkInputs, type ModelInput, slotAt } from "./inputs.js";
 import { fromStorage, STORAGE_BYTES, toStorage } from "./storage.js";
 import { BUNDLE_ERROR, shaderNames, validateManifest } from "./validate.js";
 
 /** A bundle in memory: its manifest, the WGSL sources by path, and the bytes of its safetensors file. */
 export type { WgslBundle };
 
-/** An input as a typed array in the slot's element type (f32: Float32Array, i64: BigInt64Array, ...) or a tensor. */
-export type ModelInput = TensorData | HostTensor;
+/** An input as a typed array or a tensor (inputs.ts). */
+export type { ModelInput };
 
 export { WgslRuntimeError };
 
@@ -221,9 +222,6 @@ class KernelTimer {
   }
 }
 
-/** Elements per batch item of a slot whose first axis grows with the batch. */
-const perItem = (slot: TensorSlot, max: number) => numel(slot.shape) / max;
-
 /**
  * The parts of a slot's chunks its elements fill (`start`: the first element's index in the tensor): all of them
  * at the largest batch, the leading elements below it.
@@ -238,39 +236,6 @@ function chunksOf(slot: TensorSlot): { buffer: number; start: number; elements: 
     start += elements;
     return part;
   });
-}
-
-/** The slot at `batch`: its first axis scaled for a slot that grows with the batch. */
-function slotAt(slot: TensorSlot, max: number, batch: number): TensorSlot {
-  if (!slot.batched) return slot;
-  return { ...slot, shape: [(slot.shape[0] / max) * batch, ...slot.shape.slice(1)] };
-}
-
-/**
- * The batch the inputs have, for a bundle with a run-time batch (read off the first input that grows with it,
- * by shape for tensors, by element count for arrays); the slots' own sizes are checked at upload.
- */
-function batchOf(m: BundleManifest, inputs: Readonly<Record<string, ModelInput>>): number {
-  if (!m.batch) return 0;
-  const { max, symbol } = m.batch;
-  for (const slot of m.inputs) {
-    const given = Object.hasOwn(inputs, slot.name) ? inputs[slot.name] : undefined;
-    if (!slot.batched || given === undefined) continue;
-    const tensor = "data" in given && "dtype" in given ? given : undefined;
-    const rows = slot.shape[0] / max;
-    const batch = tensor
-      ? tensor.shape.length > 0
-        ? tensor.shape[0] / rows
-        : Number.NaN
-      : (given as TensorData).length / perItem(slot, max);
-    if (Number.isSafeInteger(batch) && batch >= 1 && batch <= max) return batch;
-    const has = tensor ? `shape [${tensor.shape}]` : `${(given as TensorData).length} elements`;
-    throw new WgslRuntimeError(
-      `the input ${slot.name} has ${has}, which is no batch from 1 to ${max}: the bundle runs ${symbol} = 1 to ` +
-        `${max} (${perItem(slot, max)} elements per item; compile with a larger --max-batch for more)`,
-    );
-  }
-  return m.batch.max;
 }
 
 /**
@@ -499,18 +464,8 @@ export class WgslModel {
     this.batchUniform?.destroy();
   }
 
-  private upload(slot: TensorSlot, given: ModelInput | undefined): void {
-    if (given === undefined) throw new WgslRuntimeError(`no value for the input ${slot.name}`);
-    const tensor = "data" in given && "dtype" in given ? given : undefined;
-    if (tensor && (tensor.dtype !== slot.dtype || tensor.shape.join() !== slot.shape.join()))
-      throw new WgslRuntimeError(
-        `the input ${slot.name} is ${tensor.dtype}[${tensor.shape}], the model expects ${slot.dtype}[${slot.shape}]`,
-      );
-    const data = tensor ? tensor.data : (given as TensorData);
-    if (data.length !== numel(slot.shape))
-      throw new WgslRuntimeError(
-        `the input ${slot.name} has ${data.length} elements, the model expects ${numel(slot.shape)} ([${slot.shape}])`,
-      );
+  /** Writes a checked input (checkInputs) into its chunks. */
+  private upload(slot: TensorSlot, data: TensorData): void {
     let values;
     try {
       values = toStorage(slot.dtype, data, slot.storage, `the input ${slot.name}`);
@@ -532,19 +487,14 @@ export class WgslModel {
     timer?: KernelTimer,
   ): Promise<{ outputs: Record<string, HostTensor>; timer?: KernelTimer }> {
     if (this.destroyed) throw new WgslRuntimeError("the model was destroyed");
-    for (const name of Object.keys(inputs))
-      if (!this.manifest.inputs.some((s) => s.name === name))
-        throw new WgslRuntimeError(`the model has no input ${name}`);
     const m = this.manifest;
-    const batch = batchOf(m, inputs);
+    const { batch, inputs: checked } = checkInputs(m, inputs);
     const at = (slot: TensorSlot) => (m.batch ? slotAt(slot, m.batch.max, batch) : slot);
     const device = this.device;
     const steps = this.steps;
     await Promise.race([
       scoped(device, "running the model", () => {
-        for (const slot of m.inputs)
-          if (slot.chunks.length > 0)
-            this.upload(at(slot), Object.hasOwn(inputs, slot.name) ? inputs[slot.name] : undefined);
+        for (const { slot, data } of checked) if (slot.chunks.length > 0) this.upload(slot, data);
         if (this.batchUniform) device.queue.writeBuffer(this.batchUniform, 0, new Uint32Array([batch, 0, 0, 0]));
         const encoder = device.createCommandEncoder({ label: m.model });
         if (timer) {

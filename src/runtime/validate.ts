@@ -13,6 +13,7 @@ export const BUNDLE_ERROR = {
   NoBackend: "NET7040",
   FallbackRuntimeMissing: "NET7041",
   ShardMismatch: "NET7051",
+  BatchOutOfRange: "NET7060",
 } as const;
 
 /** Bounds on what a manifest may ask for: far above any model netc compiles, far below what exhausts a machine. */

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { Server } from "node:http";
 import { afterAll, describe, expect, it } from "vitest";
 import { runOnnx } from "../../src/backends/onnx/run.js";
-import { emitToDisk, prepare } from "../../src/driver.js";
+import { emitToDisk, prepare } from "../../src/pipeline.js";
 import { adapterShortfall, loadModel } from "../../src/runtime/load-model.js";
 import { random } from "../helpers/ir.js";
 import { CLIP_SHAPE, MINI, reducedIfdd, tempDir } from "./helpers.js";

@@ -23,8 +23,8 @@ model M()(x: f32[B, 4, 8]) -> f32[B, 4, 8] {
 describe("keywords as path segments after '.'", () => {
   it("the lexer's keyword list is the one docs/language.md gives", () => {
     expect(keywords.join(" ")).toBe(
-      "import block fn model param named layer let return if then else for in true false tap assert weights " +
-        "lift split_index along by and or not list",
+      "import block fn model param named layer unused let return if then else for in true false tap assert " +
+        "weights lift split_index along by and or not list",
     );
   });
 

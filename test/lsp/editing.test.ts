@@ -183,6 +183,43 @@ describe("quick fixes from the compiler", () => {
   });
 });
 
+describe("the `unused` modifier", () => {
+  const text =
+    'import "std/nn.net"\nmodel M()(x: f32[B, 4]) -> f32[B, 4] {\n  unused layer spare = Linear(4, 4)\n' +
+    "  let unused = relu(x)\n  return unused\n}\n";
+
+  it("is a keyword where it marks a declaration and a variable where it is a name; the diagnostics agree", async () => {
+    const path = resolve(ROOT, "examples/lsp-unused.net");
+    const doc = client.open(path, text);
+    expect(await client.diagnostics(doc, 1)).toEqual([]);
+    const { data } = (await client.connection.request("textDocument/semanticTokens/full", {
+      textDocument: { uri: doc },
+    })) as { data: number[] };
+    const lines = text.split("\n");
+    const found: [number, string][] = [];
+    let line = 0;
+    let character = 0;
+    for (let i = 0; i < data.length; i += 5) {
+      const [dLine, dStart, length, type] = data.slice(i, i + 5);
+      line += dLine;
+      character = dLine ? dStart : character + dStart;
+      if (lines[line].slice(character, character + length) === "unused") found.push([line, TOKEN_TYPES[type]]);
+    }
+    expect(found).toEqual([
+      [2, "keyword"],
+      [3, "variable"],
+      [4, "variable"],
+    ]);
+  });
+
+  it("has a hover that says what it means", async () => {
+    const doc = client.open(resolve(ROOT, "examples/lsp-unused-hover.net"), text);
+    await client.diagnostics(doc, 1);
+    expect(await client.hover(doc, "unused layer", 2)).toContain("exist because a checkpoint holds them");
+    expect(await client.hover(doc, "let unused", 5)).toContain("unused: f32[B, 4]");
+  });
+});
+
 describe("hover without concrete values", () => {
   it("takes a model parameter without a default as a symbol, after the same error netc check gives", async () => {
     const path = resolve(ROOT, "examples/lsp-symbolic.net");

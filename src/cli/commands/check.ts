@@ -4,9 +4,7 @@ import type * as A from "../../dsl/1-parse/ast.js";
 import { compileToGraph, type FrontendResult } from "../../driver.js";
 import { CheckCodes } from "../../diagnostics/codes.js";
 import { type Diagnostic, DiagnosticError, SourceMap } from "../../diagnostics/diagnostics.js";
-import { type Checkpoint, openCheckpoint } from "../../weights/checkpoint.js";
-import { checkWeights, withDimensionHints } from "../../weights/model-check.js";
-import { parseWeightSpec } from "../../weights/model-weights.js";
+import type { Checkpoint } from "../../weights/checkpoint.js";
 import { defaultStyle, parseSets, readSource, report } from "../io.js";
 
 export interface CheckOptions {
@@ -15,7 +13,7 @@ export interface CheckOptions {
   format: "text" | "json";
 }
 
-export function checkCommand(file: string, opts: CheckOptions): void {
+export async function checkCommand(file: string, opts: CheckOptions): Promise<void> {
   const text = readSource(file, new SourceMap());
   const withWeights = opts.weights.length > 0;
   const r = compileToGraph(text, {
@@ -26,15 +24,21 @@ export function checkCommand(file: string, opts: CheckOptions): void {
     // A parameter without a value is still an error, but the weights sized by it can then tell its value.
     symbolicParams: withWeights,
   });
-  const diagnostics = withWeights ? checkedWithWeights(r, opts.weights) : r.diagnostics;
+  const diagnostics = withWeights ? await checkedWithWeights(r, opts.weights) : r.diagnostics;
   report(diagnostics, r.sources, { ...defaultStyle(), format: opts.format });
   if (opts.format === "text") process.stderr.write(`${file}: ok\n`);
 }
 
 /** The front end's diagnostics with the weight report's (unused weights are the report's business then). */
-function checkedWithWeights(r: FrontendResult, weights: readonly string[]): Diagnostic[] {
+async function checkedWithWeights(r: FrontendResult, weights: readonly string[]): Promise<Diagnostic[]> {
   const model = r.program?.entry.items.find((i): i is A.ModelDecl => i.kind === "Model");
   if (!model || (!r.graph && !r.symbolicWeights)) return r.diagnostics;
+  // The checkpoint readers load only here, so that a plain `netc check` starts without them (docs/benchmarks.md).
+  const [{ openCheckpoint }, { checkWeights, withDimensionHints }, { parseWeightSpec }] = await Promise.all([
+    import("../../weights/checkpoint.js"),
+    import("../../weights/model-check.js"),
+    import("../../weights/model-weights.js"),
+  ]);
   const opened: Checkpoint[] = [];
   try {
     const checkpoints = weights.map(parseWeightSpec).map((f) => {

@@ -4,7 +4,7 @@ import { DEFAULT_MAX_BATCH } from "../../backends/wgsl/index.js";
 import type { Graph } from "../../compiler/ir/ir.js";
 import { hasErrors, SourceMap } from "../../diagnostics/diagnostics.js";
 import { WeightCodes } from "../../diagnostics/weight-codes.js";
-import { emitToDisk, prepare, type Prepared } from "../../driver.js";
+import { emitToDisk, prepare, type Prepared } from "../../pipeline.js";
 import { renderReport } from "../../weights/report.js";
 import { parseSets, readSource, report } from "../io.js";
 import { type Progress, progressBar } from "../progress.js";

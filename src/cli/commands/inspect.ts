@@ -2,7 +2,8 @@
 import { type OnnxSummary, summarizeOnnx } from "../../backends/onnx/summary.js";
 import { makeDiagnostic, OnnxCodes } from "../../diagnostics/codes.js";
 import { SourceMap } from "../../diagnostics/diagnostics.js";
-import { compileToGraph, summarizeGraph } from "../../driver.js";
+import { compileToGraph } from "../../driver.js";
+import { summarizeGraph } from "../../pipeline.js";
 import { InputFileError, MAX_BINARY_BYTES, readRegularFile } from "../../util/input-file.js";
 import { parseSets, readSource, report } from "../io.js";
 

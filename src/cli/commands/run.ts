@@ -5,7 +5,7 @@ import { availableParallelism } from "node:os";
 import { isAbsolute, join, relative } from "node:path";
 import { type OnnxDevice, runOnnx } from "../../backends/onnx/index.js";
 import { kernelClassOf } from "../../backends/wgsl/kernel-class.js";
-import { emit } from "../../driver.js";
+import { emit } from "../../pipeline.js";
 import { WgslCodes } from "../../diagnostics/wgsl-codes.js";
 import { type KernelTiming, WgslRuntimeError } from "../../runtime/model.js";
 import { runBundleDirWith } from "../../runtime/node.js";

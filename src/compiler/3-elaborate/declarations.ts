@@ -75,6 +75,9 @@ export function declareParam(el: Elaborator, s: A.ParamStmt, scope: Scope, act: 
         s.init!.span,
       );
     const layerSpan = isStdlibFile(s.span.file) ? userLayerSpan(el, act.path) : undefined;
+    const unusedMark = s.unused
+      ? { span: s.unused.span, marked: `param '${path}'` }
+      : enclosingUnusedMark(el, act.path);
     const staticShape = shape.filter(isStatic);
     // A weight of symbolic size exists only while a block is checked on symbolic sizes: an input stands for it.
     v =
@@ -88,6 +91,7 @@ export function declareParam(el: Elaborator, s: A.ParamStmt, scope: Scope, act: 
               unused: false,
               init,
               ...(layerSpan ? { layerSpan } : {}),
+              ...(unusedMark ? { unusedMark } : {}),
             },
             { span: s.span, scope: act.path },
           )
@@ -104,6 +108,16 @@ export function userLayerSpan(el: Elaborator, path: string): Span | undefined {
   for (let n = segments.length; n > 0; n--) {
     const span = el.layerRegistry.get(segments.slice(0, n).join("."))?.span;
     if (span && !isStdlibFile(span.file)) return span;
+  }
+  return undefined;
+}
+
+/** The `unused` modifier of the outermost `layer` statement enclosing the layer at `path` that has one. */
+function enclosingUnusedMark(el: Elaborator, path: string): { span: Span; marked: string } | undefined {
+  const segments = path.split(".");
+  for (let n = 1; n <= segments.length; n++) {
+    const layer = el.layerRegistry.get(segments.slice(0, n).join("."));
+    if (layer?.unused) return { span: layer.unused, marked: `layer '${layer.path}'` };
   }
   return undefined;
 }
@@ -152,6 +166,7 @@ export function declareLayer(el: Elaborator, s: A.LayerStmt, scope: Scope, act: 
   const layer =
     known ??
     el.instantiate(callee.decl, el.evalArgs(s.init.args, scope, act), path, s.span, el.layerRegistry.get(act.path));
+  if (s.unused) layer.unused = s.unused.span;
   el.layerRegistry.set(path, layer);
   if (!known) el.trace?.filedLayer(path, layer);
   el.observe?.(s.init.span, { kind: "layer", layer }, act.path);

@@ -2,8 +2,8 @@
 // graph. Compile-time control flow (if, for, lists, parameters) is evaluated here; shapes are checked per node.
 // This file holds the elaborator's state, statements, expressions and calls; the files beside it hold its other
 // jobs, reading and writing that state: the model's entry (model-entry.ts), `param` and `layer` declarations
-// (declarations.ts), layers declared but never called (uncalled-layers.ts), the symbolic check of blocks no model
-// uses (block-check.ts).
+// (declarations.ts), layers declared but never called (uncalled-layers.ts), `unused` marks (unused-marks.ts), the
+// symbolic check of blocks no model uses (block-check.ts).
 import type * as A from "../../dsl/1-parse/ast.js";
 import { CheckCodes, makeDiagnostic, ShapeCodes, SyntaxCodes } from "../../diagnostics/codes.js";
 import { type Diagnostic, DiagnosticError, type Span } from "../../diagnostics/diagnostics.js";
@@ -40,6 +40,7 @@ import { checkOnSymbols, SYMBOLIC_LIMITS } from "./block-check.js";
 import { declareLayer, declareParam } from "./declarations.js";
 import { runModel } from "./model-entry.js";
 import type { CallTrace, LayerCallMemo } from "./layer-memo.js";
+import type { UnusedMark } from "./unused-marks.js";
 
 /** How deeply expression evaluations may nest, through all block calls together (see evalExpr). */
 const MAX_EVAL_DEPTH = 400;
@@ -85,6 +86,8 @@ export interface ElaborateResult {
   diagnostics: Diagnostic[];
   /** Paths of the layers declared but never called (their weights have their own warning). */
   uncalledLayers: string[];
+  /** The layers marked `unused`, by path. */
+  unusedLayers: Map<string, UnusedMark>;
 }
 
 export class Elaborator {

@@ -10,6 +10,7 @@ import { rootActivation, Scope } from "./scope.js";
 import { matchType } from "./type-matching.js";
 import type { ElaborateOptions, ElaborateResult, Elaborator } from "./elaborate.js";
 import { declareUncalledLayers } from "./uncalled-layers.js";
+import { markedLayers } from "./unused-marks.js";
 
 export function runModel(el: Elaborator, opts: ElaborateOptions): ElaborateResult {
   const m = el.model;
@@ -65,7 +66,7 @@ export function runModel(el: Elaborator, opts: ElaborateOptions): ElaborateResul
   const result = el.runBody(m.body, inputs, act, m.span);
   bindOutputs(el, m, result, inputs);
   const uncalled = declareUncalledLayers(el);
-  return { graph: el.builder.graph, weightRules: el.weightRules, config, ...uncalled };
+  return { graph: el.builder.graph, weightRules: el.weightRules, config, ...uncalled, unusedLayers: markedLayers(el) };
 }
 
 export function modelInputShape(el: Elaborator, type: A.TensorTypeExpr, scope: Scope, free: Map<string, Dim>): Dim[] {

@@ -6,16 +6,16 @@ import { type Diagnostic, DiagnosticError } from "../../diagnostics/diagnostics.
 import { allocData, DTYPES, type DType, type HostTensor } from "../../util/tensor.js";
 import type { CallArg } from "./call-binding.js";
 import { expectInt, fail } from "./context.js";
-import type { Val } from "./values.js";
+import type { LayerInstance, Val } from "./values.js";
 import { rootActivation, Scope } from "./scope.js";
 import type { Elaborator } from "./elaborate.js";
 
 /**
- * A layer declared but never called is a warning, and still owns weights (official modules often hold unused
- * submodules, and their checkpoints the tensors). Its body runs once on placeholder inputs so those weights are
- * declared; the dead nodes are removed later and the weights are reported as unused rather than missing. A body
- * that cannot run on placeholders (an assert on its input sizes, say) declares nothing: the warning says so, and
- * the elaboration of that body is undone.
+ * A layer declared but never called is a warning (unless its statement says `unused layer`), and still owns
+ * weights (official modules often hold unused submodules, and their checkpoints the tensors). Its body runs once
+ * on placeholder inputs so those weights are declared; the dead nodes are removed later and the weights are
+ * reported as unused rather than missing. A body that cannot run on placeholders (an assert on its input sizes,
+ * say) declares nothing: the warning says so, and the elaboration of that body is undone.
  */
 export function declareUncalledLayers(el: Elaborator): { diagnostics: Diagnostic[]; uncalledLayers: string[] } {
   const diagnostics: Diagnostic[] = [];
@@ -41,6 +41,7 @@ export function declareUncalledLayers(el: Elaborator): { diagnostics: Diagnostic
     el.recover = true;
     const unused = `layer '${path}' is declared but never called`;
     if (!failure) {
+      if (markedUnused(layer)) continue; // `unused layer`: declared for the checkpoint, uncalled on purpose
       diagnostics.push(
         makeDiagnostic(
           CheckCodes.UnusedLayer,
@@ -67,6 +68,11 @@ export function declareUncalledLayers(el: Elaborator): { diagnostics: Diagnostic
     );
   }
   return { diagnostics, uncalledLayers };
+}
+
+function markedUnused(layer: LayerInstance): boolean {
+  for (let l: LayerInstance | undefined = layer; l; l = l.parent) if (l.unused) return true;
+  return false;
 }
 
 /** Runs `work`; if it fails with a diagnostic, removes what it added to the graph and returns the diagnostic. */

@@ -31,6 +31,8 @@ export interface LayerInstance {
   span: Span;
   /** The instance whose body declared this one (none for the model's own layers). */
   parent?: LayerInstance;
+  /** The `unused` modifier of its `layer` statement: a checkpoint holds its weights, the forward never reads them. */
+  unused?: Span;
 }
 
 export const int = (v: Dim): Val => ({ kind: "int", v });

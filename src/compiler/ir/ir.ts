@@ -153,6 +153,11 @@ export interface ParamInfo {
    * checkpoints map strictly, unused by design, so never a warning.
    */
   stdlibBuffer?: boolean;
+  /**
+   * The `unused` modifier that covers this weight (on its `param` or on an enclosing `layer`), and what it marks
+   * (`layer 'a.b'`): the forward is meant not to read it, so it is no warning unless the forward does.
+   */
+  unusedMark?: { span: Span; marked: string };
   /** Default value from the declaration (`param x: i64[4] = [0, 2, 4, 6]`), used when no checkpoint gives one. */
   init?: HostTensor;
 }

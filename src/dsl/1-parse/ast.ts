@@ -133,6 +133,8 @@ export interface ParamStmt extends NodeBase {
   type: TypeExpr;
   weightName?: Expr;
   init?: Expr;
+  /** The `unused` modifier: the weight exists because a checkpoint holds it; the forward never reads it. */
+  unused?: { span: Span };
 }
 
 /** A segment of a layer path: `blocks[i]` is `blocks` then an index. */
@@ -143,6 +145,8 @@ export interface LayerStmt extends NodeBase {
   kind: "Layer";
   path: PathSegment[];
   init: CallExpr;
+  /** The `unused` modifier: the layer's weights exist because a checkpoint holds them; the forward never reads them. */
+  unused?: { span: Span };
 }
 
 export type Pattern =

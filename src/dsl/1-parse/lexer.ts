@@ -1,5 +1,6 @@
 // Tokens of the `.net` language (chevrotain lexer).
-import { createToken, Lexer, type IToken, type TokenType } from "chevrotain";
+import type { IToken, TokenType } from "chevrotain";
+import { createToken, Lexer } from "./chevrotain.js";
 
 /**
  * Any word, keywords included: after a `.` (in a layer path or a member access) a keyword is a name, since
@@ -49,6 +50,17 @@ export const Named = createToken({
   categories: [Identifier, AnyWord],
 });
 export const Layer = keyword("layer");
+/**
+ * `unused` marks a `layer` or `param` whose weights only a checkpoint needs (the official module declares it and its
+ * forward never reads it); an ordinary name elsewhere (`unused = ...`).
+ */
+export const Unused = createToken({
+  name: "Unused",
+  pattern: /unused/,
+  longer_alt: Identifier,
+  label: "'unused'",
+  categories: [Identifier, AnyWord],
+});
 export const Let = keyword("let");
 export const Return = keyword("return");
 export const If = keyword("if");
@@ -153,6 +165,7 @@ export const KEYWORDS: TokenType[] = [
   Param,
   Named,
   Layer,
+  Unused,
   Let,
   Return,
   If,
@@ -221,6 +234,8 @@ export const allTokens: TokenType[] = [
   RBrace,
 ];
 
-export const netLexer = new Lexer(allTokens, { ensureOptimizations: false, positionTracking: "full" });
+/** The lexer's options; chevrotain's checks of the token definitions run in test/lang/grammar-validation.test.ts. */
+export const LEXER_CONFIG = { ensureOptimizations: false, positionTracking: "full" } as const;
+export const netLexer = new Lexer(allTokens, { ...LEXER_CONFIG, skipValidations: true });
 
 export type Token = IToken;

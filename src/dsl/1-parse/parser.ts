@@ -1,12 +1,6 @@
 // The `.net` grammar (chevrotain, LL(k) with error recovery) building the syntax tree directly.
-import {
-  EmbeddedActionsParser,
-  EOF,
-  type IParserErrorMessageProvider,
-  type IToken,
-  tokenMatcher,
-  type TokenType,
-} from "chevrotain";
+import type { IParserErrorMessageProvider, IToken, TokenType } from "chevrotain";
+import { EmbeddedActionsParser, EOF, tokenMatcher } from "./chevrotain.js";
 import type { Span } from "../../diagnostics/diagnostics.js";
 import type * as A from "./ast.js";
 import * as T from "./lexer.js";
@@ -52,8 +46,17 @@ interface SliceRest {
 export class NetParser extends EmbeddedActionsParser {
   file = "<input>";
 
-  constructor() {
-    super(T.allTokens, { recoveryEnabled: true, maxLookahead: 4, errorMessageProvider: messages });
+  /**
+   * `validateGrammar`: chevrotain's checks of the grammar itself (ambiguities, left recursion), a third of the
+   * parser's construction and of `netc check`'s start-up; test/lang/grammar-validation.test.ts runs them.
+   */
+  constructor({ validateGrammar = false }: { validateGrammar?: boolean } = {}) {
+    super(T.allTokens, {
+      recoveryEnabled: true,
+      maxLookahead: 4,
+      errorMessageProvider: messages,
+      skipValidations: !validateGrammar,
+    });
     this.performSelfAnalysis();
   }
 
@@ -408,6 +411,11 @@ export class NetParser extends EmbeddedActionsParser {
     "stmt",
     (): A.Stmt =>
       this.OR([
+        // `unused` is a modifier only before a declaration: followed by an assignment operator it is a name.
+        {
+          GATE: () => this.LA(1).tokenType === T.Unused && !ASSIGNMENT_OPS.includes(this.LA(2).tokenType),
+          ALT: () => this.SUBRULE(this.unusedStmt),
+        },
         { ALT: () => this.SUBRULE(this.paramStmt) },
         { ALT: () => this.SUBRULE(this.layerStmt) },
         { ALT: () => this.SUBRULE(this.letStmt) },
@@ -429,6 +437,12 @@ export class NetParser extends EmbeddedActionsParser {
         { ALT: () => this.SUBRULE(this.assignStmt) },
       ]),
   );
+
+  private unusedStmt = this.RULE("unusedStmt", (): A.ParamStmt | A.LayerStmt => {
+    const kw = this.CONSUME(T.Unused);
+    const decl = this.OR([{ ALT: () => this.SUBRULE(this.paramStmt) }, { ALT: () => this.SUBRULE(this.layerStmt) }]);
+    return this.ACTION(() => ({ ...decl, unused: { span: this.tokSpan(kw) }, span: this.join(kw, decl) }));
+  });
 
   private paramStmt = this.RULE("paramStmt", (): A.ParamStmt => {
     const kw = this.CONSUME(T.Param);
@@ -1171,7 +1185,10 @@ const messages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage: ({ expected, actual }) => `expected ${label(expected)}, found ${describe(actual)}`,
   buildNotAllInputParsedMessage: ({ firstRedundant }) =>
     `unexpected ${describe(firstRedundant)}: expected a block, fn, model or import`,
-  buildNoViableAltMessage: ({ actual, ruleName }) => `unexpected ${describe(actual[0])} ${ruleContext(ruleName)}`,
+  buildNoViableAltMessage: ({ actual, ruleName }) =>
+    ruleName === "stmt" && actual[0].tokenType === T.Unused && actual[1]
+      ? `unexpected ${describe(actual[1])} ${ruleContext("unusedStmt")}` // the statement after `unused`
+      : `unexpected ${describe(actual[0])} ${ruleContext(ruleName)}`,
   buildEarlyExitMessage: ({ actual, ruleName }) => `unexpected ${describe(actual[0])} ${ruleContext(ruleName)}`,
 };
 
@@ -1204,6 +1221,7 @@ function ruleContext(rule: string): string {
     typeExpr: "where a type was expected (e.g. f32[B, 3], int, list<int>)",
     dimExpr: "where a dimension was expected",
     pattern: "where a name or a tuple of names was expected",
+    unusedStmt: "after 'unused', which marks a layer or param declaration (`unused layer ...`, `unused param ...`)",
     sourceFile: "at the top level: expected a block, fn, model or import",
     outputs: "where the output types were expected",
   };

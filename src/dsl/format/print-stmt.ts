@@ -17,10 +17,15 @@ function printStmt(ctx: PrintContext, s: A.Stmt): Doc {
   return withComments(ctx, s, printBareStmt(ctx, s));
 }
 
+/** The `unused` modifier, with any comment written next to it. */
+const printUnused = (ctx: PrintContext, s: A.ParamStmt | A.LayerStmt): Doc =>
+  s.unused ? [withComments(ctx, s.unused, "unused"), " "] : "";
+
 function printBareStmt(ctx: PrintContext, s: A.Stmt): Doc {
   switch (s.kind) {
     case "Param":
       return [
+        printUnused(ctx, s),
         "param ",
         printIdent(ctx, s.name),
         ": ",
@@ -29,7 +34,13 @@ function printBareStmt(ctx: PrintContext, s: A.Stmt): Doc {
         s.init ? [" = ", printValue(ctx, s.init)] : "",
       ];
     case "Layer":
-      return ["layer ", s.path.map((segment, i) => printPathSegment(ctx, segment, i)), " = ", printValue(ctx, s.init)];
+      return [
+        printUnused(ctx, s),
+        "layer ",
+        s.path.map((segment, i) => printPathSegment(ctx, segment, i)),
+        " = ",
+        printValue(ctx, s.init),
+      ];
     case "Let":
       return [
         "let ",

@@ -2,7 +2,7 @@
 // prints how much the resident memory grew while the model was written, against the weights' size.
 // Usage: node --import tsx compile-child.ts <model.net> <out.onnx> [checkpoint]
 import { readFileSync } from "node:fs";
-import { emitToDisk, prepare } from "../../../src/driver.js";
+import { emitToDisk, prepare } from "../../../src/pipeline.js";
 
 const [model, output, checkpoint] = process.argv.slice(2);
 const prepared = prepare(readFileSync(model, "utf8"), {
