@@ -13,6 +13,7 @@ import { compile, type CompileResult, compileToGraph } from "../../src/index.js"
 import type { HostTensor } from "../../src/util/tensor.js";
 import { loadModelWeights } from "../../src/weights/model-weights.js";
 import { maxAbsDiff, npy } from "../helpers/tensors.js";
+import { expectCaught, itCatchesEach, type Mutation, runMutations } from "./mutations.js";
 import {
   loadGraph,
   onnxReference,
@@ -123,7 +124,7 @@ describe("configurations models/m3dfel.net refuses, each with the reason", () =>
 });
 
 /** One detail of the .net text broken at a time; each must move the logits past the tolerance or fail to compile. */
-const MUTATIONS: [string, string, string][] = [
+const MUTATIONS: Mutation[] = [
   // DMIN's variance is large on these weights: 1e-3 moves the logits by only 1.3e-4, so the slip tested is 1e-2.
   [
     "DMIN's epsilon",
@@ -158,30 +159,28 @@ const MUTATIONS: [string, string, string][] = [
 ];
 
 describe.skipIf(skip)("mutations of models/m3dfel.net are caught by the official logits (dfew_small)", () => {
-  // The checkpoint is read once; each mutated source compiles onto the same loaded weights.
-  let weights: ReadonlyMap<string, HostTensor>;
-  beforeAll(() => {
-    const front = compileToGraph(SOURCE, { file: MODEL, overrides: overrides(manifest("dfew_small")) });
+  // The checkpoint is read once; each mutated source compiles onto the same loaded weights, and they all run as one.
+  let run: Awaited<ReturnType<typeof runMutations>>;
+  beforeAll(async () => {
+    const sets = overrides(manifest("dfew_small"));
+    const front = compileToGraph(SOURCE, { file: MODEL, overrides: sets });
     const loaded = loadModelWeights(front.graph!, [{ path: checkpoint("dfew_small") }], front.weightRules);
     expect(loaded.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-    weights = loaded.weights!;
-  }, 120_000);
+    const weights = loaded.weights!;
+    run = await runMutations({
+      source: SOURCE,
+      mutations: MUTATIONS,
+      compile: (source) => compile(source, { file: MODEL, overrides: sets, weights }),
+      inputs: input("dfew_small"),
+    });
+  }, 300_000);
 
-  it.each(MUTATIONS)(
-    "%s",
-    async (_, before, after) => {
-      expect(SOURCE.split(before)).toHaveLength(2);
-      const r = compile(SOURCE.replace(before, after), {
-        file: MODEL,
-        overrides: overrides(manifest("dfew_small")),
-        weights,
-      });
-      if (r.diagnostics.some((d) => d.severity === "error")) return;
-      const out = await runOnnx(r.onnx!, input("dfew_small"), { threads: 2, outputs: ["logits"] });
-      const diff = maxAbsDiff(out.get("logits")!, official("dfew_small", "logits"));
-      expect(diff, "the mutated model's logits").toBeGreaterThan(TOLERANCE);
-    },
-    60_000,
+  it("the model as written, run among its mutations, gives the official logits", () => {
+    expect(maxAbsDiff(run.unmutated, official("dfew_small", "logits"))).toBeLessThan(TOLERANCE);
+  });
+
+  itCatchesEach(SOURCE, MUTATIONS, (_, [what]) =>
+    expectCaught(run.outcomes.get(what), official("dfew_small", "logits"), TOLERANCE, "catch"),
   );
 });
 
