@@ -3,9 +3,11 @@
 // and its load (a 1-minute load average above the core count means the timings are upper bounds).
 // `npm run bench -- weights ifdd` runs only the benchmarks named.
 import { benchIfdd } from "./ifdd.js";
+import { benchIfddCeiling, formatCeiling } from "./ifdd-ceiling.js";
 import { benchInfer, formatInfer } from "./infer.js";
 import { benchLoad, formatLoad } from "./load.js";
 import { benchLsp, formatLsp } from "./lsp.js";
+import { benchLspWeights, formatLspWeights } from "./lsp-weights.js";
 import { formatSpread, machineNote, writeResult } from "./measure.js";
 import { benchOusCompile } from "./ous.js";
 import { benchS2d } from "./s2d.js";
@@ -23,6 +25,10 @@ const BENCHES: Record<string, () => Promise<{ result: unknown; lines: string[] }
   async lsp() {
     const result = await benchLsp();
     return { result, lines: [formatLsp(result)] };
+  },
+  async "lsp-weights"() {
+    const result = await benchLspWeights();
+    return { result, lines: [formatLspWeights(result)] };
   },
   async weights() {
     const r = await benchWeights();
@@ -64,6 +70,11 @@ const BENCHES: Record<string, () => Promise<{ result: unknown; lines: string[] }
         ),
       ],
     };
+  },
+  // Every matmul, attention product and conv of IFDD alone: the fraction IFDD could reach if nothing else took time.
+  async "ifdd-ceiling"() {
+    const result = await benchIfddCeiling(Number(process.env.NETC_BENCH_ROUNDS ?? 5));
+    return { result, lines: formatCeiling(result).map((line) => `ifdd-ceiling: ${line}`) };
   },
   async infer() {
     const r = await benchInfer();

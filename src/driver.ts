@@ -11,6 +11,7 @@ import { summarisePaths } from "./util/paths.js";
 import { CheckCodes, makeDiagnostic } from "./diagnostics/codes.js";
 import { type Diagnostic, DiagnosticError, hasErrors, type SourceMap } from "./diagnostics/diagnostics.js";
 import { Elaborator, type ValueObserver, type WeightRuleUse } from "./compiler/3-elaborate/elaborate.js";
+import type { LayerCallMemo } from "./compiler/3-elaborate/layer-memo.js";
 import { parseTapOption, TapSelection } from "./compiler/3-elaborate/tap-selection.js";
 import type { Graph, Value } from "./compiler/ir/ir.js";
 import { eliminateDeadCode, ONNX_RUNTIME_REWRITES, runPasses } from "./compiler/ir/passes/index.js";
@@ -18,7 +19,9 @@ import { verifyGraph } from "./compiler/ir/verify.js";
 import { emitOnnx, writeOnnx } from "./backends/onnx/index.js";
 import { type OnnxSummary, summarizeOnnx } from "./backends/onnx/summary.js";
 import { bundleOf, compileWgsl, emitWgslBundle, wgslKernelStats, type WgslKernelStats } from "./backends/wgsl/index.js";
-import { shapeToString } from "./compiler/ir/dim.js";
+import { isStatic, shapeToString } from "./compiler/ir/dim.js";
+import { userLayerSpan } from "./compiler/3-elaborate/declarations.js";
+import type { SymbolicWeight } from "./weights/dimension-values.js";
 import { type GraphStats, graphStats } from "./compiler/ir/stats.js";
 import type { BatchInfo, WgslBundle } from "./runtime/manifest.js";
 import type { HostTensor } from "./util/tensor.js";
@@ -60,6 +63,8 @@ export interface FrontendOptions {
   observe?: ValueObserver;
   /** Model parameters without a value elaborate as symbols after their error (ElaborateOptions.symbolicParams). */
   symbolicParams?: boolean;
+  /** Layer calls of the previous elaboration, replayed where nothing they read changed (the language server). */
+  layerCalls?: LayerCallMemo;
 }
 
 export interface FrontendResult {
@@ -68,6 +73,11 @@ export interface FrontendResult {
   sources: SourceMap;
   program?: Program;
   weightRules: WeightRuleUse[];
+  /**
+   * With symbolicParams, when a model parameter had no value: every weight the model declares, sizes in terms of the
+   * parameters (`f32[3, dim]`), so that a checkpoint's shapes can tell the values (no graph is made then).
+   */
+  symbolicWeights?: SymbolicWeight[];
 }
 
 function guard<T>(diagnostics: Diagnostic[], run: () => T): T | undefined {
@@ -139,9 +149,22 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
   const beforeElaboration = diagnostics.length;
   const selection = opts.taps?.length ? new TapSelection(parseTapOption(opts.taps, sources)) : undefined;
   const elaborated = guard(diagnostics, () =>
-    elaborator.run({ overrides, taps: selection, observe: opts.observe, symbolicParams: opts.symbolicParams }),
+    elaborator.run({
+      overrides,
+      taps: selection,
+      observe: opts.observe,
+      symbolicParams: opts.symbolicParams,
+      layerCalls: opts.layerCalls,
+    }),
   );
   diagnostics.splice(beforeElaboration, 0, ...elaborator.printed); // before an error they may explain
+  if (opts.symbolicParams) {
+    const weights = symbolicWeights(elaborator);
+    if (weights.some((w) => !w.shape.every(isStatic))) {
+      result.symbolicWeights = weights;
+      result.weightRules = elaborator.weightRules;
+    }
+  }
   if (!elaborated) return result;
   if (selection) {
     const chosen = selection.finish();
@@ -210,6 +233,15 @@ function checkUnusedBlocks(
     out.push(...checked.errors.map((d) => ({ ...d, related: [...d.related, where] })));
   }
   return out;
+}
+
+/** The weights an elaboration declared, sizes as it computed them (symbolic where a parameter was a symbol). */
+function symbolicWeights(elaborator: Elaborator): SymbolicWeight[] {
+  return [...elaborator.params].map(([path, v]) => {
+    const span = v.producer.span;
+    const layerSpan = span && isStdlibFile(span.file) ? userLayerSpan(elaborator, path) : undefined;
+    return { path, dtype: v.dtype, shape: v.shape, span, ...(layerSpan ? { layerSpan } : {}) };
+  });
 }
 
 /** Marks the standard library's weights that no operation reads at all, before any pass removes dead code. */

@@ -46,6 +46,10 @@ export const UNREACHABLE: Readonly<Record<string, string>> = {
   NET8060:
     "Only `netc lsp` reports it, for a document open in the editor (whose text it is sent, not a file it reads); " +
     "the command line refuses such a file as NET8010. test/lsp/editing.test.ts opens one.",
+  NET8070:
+    "Only `netc lsp` reports it, for a checkpoint its `netc.weights` setting names (the command line reports the " +
+    "reader's own error, NET6001-NET6019). test/lsp/weights.test.ts shows it for a cut and an absent file.",
+  NET8071: "Only `netc lsp` reports it, for the editor's `netc.weights` setting. test/lsp/weights.test.ts shows it.",
   NET8007:
     "It needs an installation without an optional peer package (onnxruntime-node or webgpu), which this " +
     "repository's own tests always have: test/cli/optional-packages.test.ts simulates one, and " +

@@ -154,6 +154,7 @@ export function program(): Command {
     .command("check <file>")
     .description("report diagnostics without writing anything")
     .addOption(setOption())
+    .addOption(weightsOption())
     .addOption(new Option("--format <format>", "diagnostics format").choices(["text", "json"]).default("text"))
     .action(
       lazyWithModel(

@@ -287,4 +287,18 @@ export const CliCodes = {
     "a document open in the editor that is larger than netc reads (16 MiB): the language server does not analyse it",
     "split the file; netc check refuses it as well (NET8010)",
   ),
+  LspCheckpointUnreadable: code(
+    "NET8070",
+    "warning",
+    "a checkpoint that the editor's `netc.weights` setting pairs with a model but the language server cannot read: " +
+      "the model's weights are not checked against it",
+    "fix the path in the netc.weights setting (relative to the workspace folder), or the file",
+  ),
+  LspBadWeightsSetting: code(
+    "NET8071",
+    "warning",
+    "a `netc.weights` setting that is not a map from .net paths or globs to checkpoint files (a string or a list of " +
+      "strings, each `[name=]file` as --weights)",
+    'e.g. "netc.weights": { "models/*.net": "checkpoints/model.pth" }',
+  ),
 } as const;

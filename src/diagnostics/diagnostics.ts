@@ -144,6 +144,10 @@ export function diagnosticToJson(d: Diagnostic): object {
     location: loc(d.span),
     related: d.related.map((r) => ({ message: r.message, location: loc(r.span) })),
     hint: d.hint,
+    fixes: d.fixes?.map((f) => ({
+      title: f.title,
+      edits: f.edits.map((e) => ({ location: loc(e.span), text: e.text })),
+    })),
   };
 }
 

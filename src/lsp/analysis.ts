@@ -10,10 +10,13 @@ import { CliCodes, makeDiagnostic } from "../diagnostics/codes.js";
 import { MAX_SOURCE_BYTES } from "../util/input-file.js";
 import { compileToGraph } from "../driver.js";
 import type { Graph } from "../compiler/ir/ir.js";
+import type { WeightRuleUse } from "../compiler/3-elaborate/elaborate.js";
+import type { SymbolicWeight } from "../weights/dimension-values.js";
 import { shapeToString } from "../compiler/ir/dim.js";
 import { show, type Val } from "../compiler/3-elaborate/values.js";
 import { displayPath, sourceFilePath } from "../util/source-paths.js";
 import { ParseCache } from "./reuse.js";
+import type { LayerCallMemo } from "../compiler/3-elaborate/layer-memo.js";
 
 /** Evaluations of a span kept for hover: the first ones, then one at each power-of-two count (a block body runs once
  * per layer; its shapes change between stages). Rendering waits until a hover asks: most spans are never asked. */
@@ -61,6 +64,9 @@ export interface Analysis {
   sources: SourceMap;
   program?: Program;
   graph?: Graph;
+  /** The model's `weights { }` rules, and its weights when parameters without a value were symbols. */
+  weightRules: WeightRuleUse[];
+  symbolicWeights?: SymbolicWeight[];
   /** By span file, then by spanKey. */
   values: Map<string, Map<number, SpanValues>>;
   /** Milliseconds the front end took. */
@@ -114,13 +120,15 @@ export function readerOf(openTexts: ReadonlyMap<string, string>): ReadFile {
 
 /**
  * Runs the front end on a document as `netc check` does, except that the IR passes are reduced to dead-code
- * elimination (what the diagnostics need; see FrontendOptions.optimize), reusing parses from `parses`.
+ * elimination (what the diagnostics need; see FrontendOptions.optimize), reusing parses from `parses` and the
+ * previous elaboration's layer calls from `layerCalls` (one per document; without it, nothing is replayed).
  */
 export function analyse(
   path: string,
   text: string,
   openTexts: ReadonlyMap<string, string>,
   parses: ParseCache = new ParseCache(),
+  layerCalls?: LayerCallMemo,
 ): Analysis {
   const started = performance.now();
   const file = displayPath(path);
@@ -134,6 +142,7 @@ export function analyse(
       text,
       diagnostics: [makeDiagnostic(CliCodes.LspDocumentTooLarge, message)],
       sources,
+      weightRules: [],
       values: new Map(),
       elapsedMs: performance.now() - started,
     };
@@ -157,6 +166,7 @@ export function analyse(
     optimize: "dead-code",
     symbolicParams: true,
     parseFile: parses.parse,
+    layerCalls,
   });
   return {
     file,
@@ -165,6 +175,8 @@ export function analyse(
     sources: result.sources,
     program: result.program,
     graph: result.graph,
+    weightRules: result.weightRules,
+    ...(result.symbolicWeights ? { symbolicWeights: result.symbolicWeights } : {}),
     values,
     elapsedMs: performance.now() - started,
   };

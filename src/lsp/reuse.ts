@@ -1,11 +1,13 @@
 // What the language server keeps between edits: each file's last parse (the standard library and unchanged imports
 // are parsed once, not once per keystroke), within an edited file the parse of each unchanged top-level declaration,
-// and a document's last analyses by the texts they read (an undo, or a hover on a version already analysed, reuses
-// the analysis instead of elaborating again).
+// a document's last analyses by the texts they read (an undo, or a hover on a version already analysed, reuses
+// the analysis instead of elaborating again), and its last elaboration's layer calls (LayerCallMemo: an edit
+// elaborates again only the calls of blocks that changed, moved or depend on one that did).
 import type * as A from "../dsl/1-parse/ast.js";
 import { parseSource, type ParseResult } from "../dsl/1-parse/parse.js";
 import type { ReadFile } from "../dsl/2-analyze/load.js";
 import type { Analysis } from "./analysis.js";
+import { LayerCallMemo } from "../compiler/3-elaborate/layer-memo.js";
 
 /** Where a top-level declaration starts: a line that begins with its keyword (as `netc fmt` writes them). */
 const TOP_LEVEL = /^(?:import|block|fn|model)\b/gm;
@@ -46,10 +48,21 @@ function moved<T>(node: T, offset: number, lines: number, seen = new Map<object,
   return copy as T;
 }
 
+/** A piece's syntax tree moved to where the piece sits in its file. */
+interface Placed {
+  items: A.Item[];
+  comments: A.Comment[];
+}
+
 export class ParseCache {
   private readonly byName = new Map<string, { source: string; result: ParseResult }>();
   /** Each file's pieces (topLevelPieces) parsed on their own, by piece text. */
   private readonly pieces = new Map<string, Map<string, ParseResult>>();
+  /**
+   * Each file's pieces as placed in the last parse, by where they start and their text: a declaration that neither
+   * changed nor moved keeps its syntax tree objects, by which elaboration results are reused (LayerCallMemo).
+   */
+  private readonly placed = new Map<string, Map<string, Placed>>();
   /** Files parsed, by file name (what a test counts to see that unchanged files are not parsed again). */
   readonly parses = new Map<string, number>();
   /** Top-level pieces parsed, by file name (an edit inside one declaration parses that declaration only). */
@@ -73,6 +86,8 @@ export class ParseCache {
   private parseByPieces(name: string, source: string): ParseResult {
     const before = this.pieces.get(name) ?? new Map<string, ParseResult>();
     const now = new Map<string, ParseResult>();
+    const placedBefore = this.placed.get(name) ?? new Map<string, Placed>();
+    const placedNow = new Map<string, Placed>();
     const items: A.Item[] = [];
     const comments: A.Comment[] = [];
     for (const piece of topLevelPieces(source)) {
@@ -86,10 +101,17 @@ export class ParseCache {
         this.pieces.set(name, now);
         return parseSource(name, source);
       }
-      items.push(...moved(parsed.ast.items, piece.start, piece.line - 1));
-      comments.push(...moved(parsed.ast.comments, piece.start, piece.line - 1));
+      const where = `${piece.start}:${piece.line}:${piece.text}`;
+      const put = placedBefore.get(where) ?? {
+        items: moved(parsed.ast.items, piece.start, piece.line - 1),
+        comments: moved(parsed.ast.comments, piece.start, piece.line - 1),
+      };
+      placedNow.set(where, put);
+      items.push(...put.items);
+      comments.push(...put.comments);
     }
     this.pieces.set(name, now);
+    this.placed.set(name, placedNow);
     const span = { file: name, start: 0, end: source.length, line: 1, col: 1 };
     return { ast: { kind: "File", file: name, items, comments, span }, diagnostics: [] };
   }
@@ -101,6 +123,8 @@ const KEPT = 4;
 /** A document's recent analyses, each valid while every file it read still has the text it read. */
 export class AnalysisHistory {
   private readonly kept: { analysis: Analysis; read: Map<string, string> }[] = [];
+  /** The layer calls of the document's last elaboration, replayed by the next where nothing they read changed. */
+  readonly layerCalls = new LayerCallMemo();
 
   /** An earlier analysis of this text whose imports all read the same now. */
   find(text: string, readFile: ReadFile, pathOf: (file: string) => string): Analysis | undefined {

@@ -19,6 +19,7 @@ import {
   referencesAt,
   type SymbolInfo,
 } from "./features.js";
+import { CheckpointCache, WeightsSetting, withWeightDiagnostics } from "./checkpoints.js";
 import { Connection } from "./rpc.js";
 import { encodeTokens, semanticTokens, TOKEN_MODIFIERS, TOKEN_TYPES } from "./semantic-tokens.js";
 import { signatureHelpAt } from "./signature-help.js";
@@ -58,28 +59,46 @@ export class LanguageServer {
   /** Every file's last parse, shared by the documents (the standard library is parsed once). */
   readonly parses = new ParseCache();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** The checkpoints paired with models (the client's `netc.weights`), and their listings. */
+  private weightsSetting = new WeightsSetting(undefined, process.cwd());
+  readonly checkpoints = new CheckpointCache();
   private shuttingDown = false;
   private readonly debounceMs: number;
 
   constructor(input: Readable, output: Writable, options: ServerOptions = {}) {
     this.debounceMs = options.debounceMs ?? 150;
     const c = (this.connection = new Connection(input, output));
-    c.onRequest("initialize", () => ({
-      capabilities: {
-        textDocumentSync: { openClose: true, change: 2 },
-        hoverProvider: true,
-        definitionProvider: true,
-        referencesProvider: true,
-        inlayHintProvider: true,
-        documentSymbolProvider: true,
-        completionProvider: { triggerCharacters: [] },
-        documentFormattingProvider: true,
-        codeActionProvider: { codeActionKinds: ["quickfix"] },
-        signatureHelpProvider: { triggerCharacters: ["(", ","], retriggerCharacters: [","] },
-        semanticTokensProvider: { legend: { tokenTypes: TOKEN_TYPES, tokenModifiers: TOKEN_MODIFIERS }, full: true },
-      },
-      serverInfo: { name: "netc" },
-    }));
+    c.onRequest("initialize", (p: InitializeParams) => {
+      const folder = p?.workspaceFolders?.[0]?.uri ?? p?.rootUri;
+      this.weightsSetting = new WeightsSetting(
+        p?.initializationOptions?.weights,
+        typeof folder === "string" ? uriToPath(folder) : process.cwd(),
+      );
+      return {
+        capabilities: {
+          textDocumentSync: { openClose: true, change: 2 },
+          hoverProvider: true,
+          definitionProvider: true,
+          referencesProvider: true,
+          inlayHintProvider: true,
+          documentSymbolProvider: true,
+          completionProvider: { triggerCharacters: [] },
+          documentFormattingProvider: true,
+          codeActionProvider: { codeActionKinds: ["quickfix"] },
+          signatureHelpProvider: { triggerCharacters: ["(", ","], retriggerCharacters: [","] },
+          semanticTokensProvider: { legend: { tokenTypes: TOKEN_TYPES, tokenModifiers: TOKEN_MODIFIERS }, full: true },
+        },
+        serverInfo: { name: "netc" },
+      };
+    });
+    // `netc.weights` changed: every open model is checked again against the checkpoints it now names. Settings
+    // without a `netc` section (a client that sends none) leave it as it is.
+    c.onNotification("workspace/didChangeConfiguration", (p: { settings?: { netc?: { weights?: unknown } } }) => {
+      const settings = p?.settings;
+      if (typeof settings !== "object" || settings === null || !("netc" in settings)) return;
+      this.weightsSetting = new WeightsSetting(settings.netc?.weights, this.weightsSetting.root);
+      for (const uri of this.documents.keys()) this.publish(uri);
+    });
     c.onNotification("initialized", () => {});
     c.onRequest("shutdown", () => {
       this.shuttingDown = true;
@@ -223,7 +242,7 @@ export class LanguageServer {
     let history = this.histories.get(uri);
     if (!history) this.histories.set(uri, (history = new AnalysisHistory()));
     const earlier = history.find(doc.text, readerOf(openTexts), diskPath);
-    const analysis = earlier ?? analyse(uriToPath(uri), doc.text, openTexts, this.parses);
+    const analysis = earlier ?? analyse(uriToPath(uri), doc.text, openTexts, this.parses, history.layerCalls);
     if (!earlier) history.add(analysis);
     this.analyses.set(uri, { version: doc.version, analysis });
     return analysis;
@@ -261,10 +280,20 @@ export class LanguageServer {
     }
     const doc = this.documents.get(uri);
     if (!a || !doc) return;
+    const analysis = a;
+    let diagnostics = a.diagnostics;
+    try {
+      diagnostics = withWeightDiagnostics(a, uriToPath(uri), this.weightsSetting, this.checkpoints);
+    } catch (e) {
+      this.connection.notify("window/logMessage", {
+        type: 1,
+        message: `netc lsp: internal error checking weights of ${uri}: ${e instanceof Error ? e.stack : e}`,
+      });
+    }
     this.connection.notify("textDocument/publishDiagnostics", {
       uri,
       version: doc.version,
-      diagnostics: a.diagnostics.map((d) => this.diagnostic(a, d)),
+      diagnostics: diagnostics.map((d) => this.diagnostic(analysis, d)),
     });
   }
 
@@ -335,6 +364,13 @@ export class LanguageServer {
 interface LspFix {
   title: string;
   changes: Record<string, { range: Range; newText: string }[]>;
+}
+
+interface InitializeParams {
+  rootUri?: string | null;
+  workspaceFolders?: { uri: string }[] | null;
+  /** `{ weights }`: the `netc.weights` setting when the client starts the server. */
+  initializationOptions?: { weights?: unknown };
 }
 
 interface PositionParams {

@@ -141,9 +141,22 @@ export interface MissingWeight {
   stdlibBuffer: boolean;
   /**
    * A likely fix, when an unexpected checkpoint tensor differs from this weight by a pattern (a prefix added or
-   * removed, one segment renamed): the `weights { }` rule to write.
+   * removed, one segment renamed): the hint, naming the `weights { }` rule to write.
    */
   suggestion?: string;
+  /** The rule of the suggestion, for a fix that writes it (the same text the hint shows). */
+  rule?: SuggestedRule;
+}
+
+/** A `weights { }` rule that would map an unexpected checkpoint tensor onto a missing weight. */
+export interface SuggestedRule {
+  /** As written in the block: `rename "fc" -> "head.fc"`, `strip "module."`. */
+  text: string;
+  /** The `weights <set> { }` block it goes in; absent for the model's own `weights { }`. */
+  set?: string;
+  /** The unexpected tensor it maps: its key and the state dict it is in. */
+  key: string;
+  source: string;
 }
 
 /** A `strip` or `rename` rule that matched no key of any checkpoint it applied to. */
@@ -347,10 +360,10 @@ export function planWeights(declared: readonly DeclaredWeight[], sources: readon
   for (const c of candidates.values()) {
     report.unexpected.push({ key: c.key, source: names[c.origin], name: c.name, dtype: c.dtype, shape: c.shape });
   }
-  const hints = new RenameHints([...candidates.values()], sources);
+  const hints = new RenameHints([...candidates.values()], sources, names);
   for (const m of report.missing) {
     const suggestion = m.stdlibBuffer ? undefined : hints.suggest(m.path, m.shape);
-    if (suggestion) m.suggestion = suggestion;
+    if (suggestion) Object.assign(m, { suggestion: suggestion.hint, rule: suggestion.rule });
   }
   return { stateDicts, report, loads };
 }
@@ -793,7 +806,11 @@ class RenameHints {
     byHole: Map<string, Candidate>;
   }[];
 
-  constructor(unexpected: readonly Candidate[], sources: readonly WeightSource[]) {
+  constructor(
+    unexpected: readonly Candidate[],
+    sources: readonly WeightSource[],
+    private readonly names: readonly string[],
+  ) {
     this.byOrigin = sources.map((s) => ({
       prefix: s.rules?.prefix ?? "",
       ...(s.set ? { set: s.set } : {}),
@@ -813,30 +830,35 @@ class RenameHints {
   }
 
   /** A hint for the missing weight `path` of this shape, if an unexpected tensor of the same shape looks like it. */
-  suggest(path: string, shape: readonly number[]): string | undefined {
+  suggest(path: string, shape: readonly number[]): { hint: string; rule: SuggestedRule } | undefined {
     for (const o of this.byOrigin) {
       if (!path.startsWith(o.prefix)) continue;
       const wanted = path.slice(o.prefix.length);
       const fits = (c: Candidate | undefined) => (c && sameShape(c.shape, shape) ? c : undefined);
       const relative = (c: Candidate) => c.name.slice(o.prefix.length);
-      const block = (rule: string) => `\`weights${o.set ? ` ${o.set}` : ""} { ${rule} }\``;
+      const rule = (c: Candidate, text: string): SuggestedRule => ({
+        text,
+        ...(o.set ? { set: o.set } : {}),
+        key: c.key,
+        source: this.names[c.origin],
+      });
       // A key the rules already renamed is named as both, so that a wrong rule can be recognised.
       const has = (c: Candidate) =>
         c.key === relative(c)
           ? `the checkpoint has '${c.name}'`
           : `the checkpoint's '${c.key}' (mapped to '${c.name}')`;
       const longer = fits(o.bySuffix.get(wanted));
-      if (longer)
-        return (
-          `${has(longer)}: rename? ` +
-          `${block(`strip "${relative(longer).slice(0, relative(longer).length - wanted.length)}"`)}`
-        );
+      if (longer) {
+        const r = rule(longer, `strip "${relative(longer).slice(0, relative(longer).length - wanted.length)}"`);
+        return { hint: `${has(longer)}: rename? ${ruleInBlock(r)}`, rule: r };
+      }
       const segments = wanted.split(".");
       for (let i = 1; i < segments.length; i++) {
         const shorter = fits(o.byName.get(segments.slice(i).join(".")));
         if (!shorter) continue;
         const first = relative(shorter).split(".")[0];
-        return `${has(shorter)}: rename? ${block(`rename "${first}" -> "${segments.slice(0, i).join(".")}.${first}"`)}`;
+        const r = rule(shorter, `rename "${first}" -> "${segments.slice(0, i).join(".")}.${first}"`);
+        return { hint: `${has(shorter)}: rename? ${ruleInBlock(r)}`, rule: r };
       }
       for (let i = 0; i < segments.length; i++) {
         const other = fits(o.byHole.get(holeKey(segments, i)));
@@ -845,19 +867,27 @@ class RenameHints {
         // Another index of a list of layers is another layer, and another last segment another weight, unless a typo.
         if (/^\d+$/.test(theirs[i]) && /^\d+$/.test(segments[i])) continue;
         if (i === segments.length - 1 && !closestName(segments[i], [theirs[i]])) continue;
-        const rule = block(`rename "${theirs.slice(0, i + 1).join(".")}" -> "${segments.slice(0, i + 1).join(".")}"`);
+        const r = rule(
+          other,
+          `rename "${theirs.slice(0, i + 1).join(".")}" -> "${segments.slice(0, i + 1).join(".")}"`,
+        );
         const typo = closestName(segments[i], [theirs[i]]);
         if (typo)
-          return (
-            `did you mean '${typo}'? ${has(other)}: rename the layer ` +
-            `'${segments.slice(0, i + 1).join(".")}', or map the checkpoint's name with ${rule}`
-          );
-        return `${has(other)}: rename? ${rule}`;
+          return {
+            hint:
+              `did you mean '${typo}'? ${has(other)}: rename the layer ` +
+              `'${segments.slice(0, i + 1).join(".")}', or map the checkpoint's name with ${ruleInBlock(r)}`,
+            rule: r,
+          };
+        return { hint: `${has(other)}: rename? ${ruleInBlock(r)}`, rule: r };
       }
     }
     return undefined;
   }
 }
+
+/** A suggested rule as the hints write it: `` `weights { rename "fc" -> "head" }` ``. */
+export const ruleInBlock = (r: SuggestedRule) => `\`weights${r.set ? ` ${r.set}` : ""} { ${r.text} }\``;
 
 const holeKey = (segments: readonly string[], i: number) =>
   `${i}|${segments.length}|${segments.map((s, j) => (j === i ? "" : s)).join(".")}`;

@@ -22,6 +22,7 @@ import {
   type StripRule,
   type TensorTransform,
   type WeightReport,
+  type WeightSource,
 } from "./mapping.js";
 import { reportDiagnostics, type Strictness } from "./report.js";
 
@@ -231,16 +232,14 @@ function mapModelWeights<T extends HostTensor | LazyTensor>(
   const declared = declaredWeights(graph);
   const opened: Checkpoint[] = [];
   try {
-    const sources = files.map((f) => {
-      const checkpoint = openCheckpoint(f.path);
-      opened.push(checkpoint);
-      // A file `netc weights import` wrote already holds the model's weight names: the checkpoint rules that made
-      // them must not apply twice (only a `name=` prefix still does).
-      const imported = checkpoint.metadata.has(IMPORTED_FOR_MODEL);
-      const set = f.prefix?.replace(/\.$/, "");
-      const mapping = imported ? (set ? { prefix: `${set}.` } : {}) : mappingFromRules(rules, set);
-      return { checkpoint, rules: mapping, ...(set && !imported ? { set } : {}) };
-    });
+    const sources = weightSources(
+      files.map((f) => {
+        const checkpoint = openCheckpoint(f.path);
+        opened.push(checkpoint);
+        return { ...f, checkpoint };
+      }),
+      rules,
+    );
     const plan = planWeights(declared, sources);
     const weights = take.all(plan);
     const diagnostics = [...misspelledSets(files, rules), ...reportDiagnostics(plan.report, opts)];
@@ -256,8 +255,26 @@ function mapModelWeights<T extends HostTensor | LazyTensor>(
   }
 }
 
+/**
+ * Each opened file with the rules that map it: the model's own `weights { }` rules for a file given without a name,
+ * those of `weights <name> { }` for `name=file`.
+ */
+export function weightSources(
+  files: readonly (WeightFileSpec & { checkpoint: Checkpoint })[],
+  rules: readonly WeightRuleUse[],
+): WeightSource[] {
+  return files.map(({ checkpoint, prefix }) => {
+    // A file `netc weights import` wrote already holds the model's weight names: the checkpoint rules that made
+    // them must not apply twice (only a `name=` prefix still does).
+    const imported = checkpoint.metadata.has(IMPORTED_FOR_MODEL);
+    const set = prefix?.replace(/\.$/, "");
+    const mapping = imported ? (set ? { prefix: `${set}.` } : {}) : mappingFromRules(rules, set);
+    return { checkpoint, rules: mapping, ...(set && !imported ? { set } : {}) };
+  });
+}
+
 /** A `--weights name=file` whose name is one edit or so from a set the model has: "did you mean". */
-function misspelledSets(files: readonly WeightFileSpec[], rules: readonly WeightRuleUse[]): Diagnostic[] {
+export function misspelledSets(files: readonly WeightFileSpec[], rules: readonly WeightRuleUse[]): Diagnostic[] {
   const sets = new Map<string, Span>();
   for (const r of rules) if (r.set !== undefined && !sets.has(r.set)) sets.set(r.set, r.span);
   return files.flatMap((f) => {

@@ -1,9 +1,15 @@
 // The weight report as text (printed whether or not the import succeeds) and as diagnostics.
 import { makeDiagnostic, type CodeInfo } from "../diagnostics/codes.js";
-import type { Diagnostic, RelatedInfo, Severity, Span } from "../diagnostics/diagnostics.js";
+import type { Diagnostic, Fix, RelatedInfo, Severity, Span } from "../diagnostics/diagnostics.js";
 import { summarisePaths } from "../util/paths.js";
 import { WeightCodes } from "../diagnostics/weight-codes.js";
-import type { DTypeConversion, WeightReport } from "./mapping.js";
+import {
+  type DTypeConversion,
+  type MissingWeight,
+  ruleInBlock,
+  type SuggestedRule,
+  type WeightReport,
+} from "./mapping.js";
 
 export interface Strictness {
   /** Declared weights absent from the checkpoint become warnings instead of errors. */
@@ -109,20 +115,33 @@ export function renderReport(
   return lines.join("\n");
 }
 
+/** Makes the edit that writes a suggested `weights { }` rule into the model's source (see model-fixes.ts). */
+export type RuleFixer = (rule: SuggestedRule) => Fix | undefined;
+
 /**
  * Diagnostics for the report. Missing and unexpected tensors are errors, one per key, unless relaxed (then one
  * warning for all, the keys being in the report); shape and dtype mismatches are always errors. Conversions, drops
  * and unused weights are summarised in notes; standard-library buffers the forward never reads are not mentioned.
+ * A missing weight and the unexpected tensor a rule would map onto it share the rule's hint (and fix, given
+ * `ruleFix`), and the weight's line.
  */
-export function reportDiagnostics(report: WeightReport, strictness: Strictness = {}): Diagnostic[] {
+export function reportDiagnostics(
+  report: WeightReport,
+  strictness: Strictness = {},
+  ruleFix?: RuleFixer,
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   const add = (
     info: CodeInfo,
     severity: Severity,
     message: string,
     span?: Span,
-    extra: { hint?: string; related?: RelatedInfo[] } = {},
+    extra: { hint?: string; related?: RelatedInfo[]; fixes?: Fix[] } = {},
   ) => out.push({ ...makeDiagnostic(info, message, span, extra), severity });
+  const fixesOf = (rule: SuggestedRule | undefined) => {
+    const fix = rule && ruleFix?.(rule);
+    return fix ? { fixes: [fix] } : {};
+  };
   const from = report.sources.join(" or ");
 
   for (const r of report.unmatchedRules) {
@@ -153,7 +172,7 @@ export function reportDiagnostics(report: WeightReport, strictness: Strictness =
         "error",
         `weight '${m.path}' (${m.dtype} ${shapeText(m.shape)}) is not in ${from}`,
         span,
-        { related, ...(m.suggestion ? { hint: m.suggestion } : {}) },
+        { related, ...(m.suggestion ? { hint: m.suggestion } : {}), ...fixesOf(m.rule) },
       );
     }
   }
@@ -178,13 +197,24 @@ export function reportDiagnostics(report: WeightReport, strictness: Strictness =
       { hint: "the weight report lists them (--verbose: all)" },
     );
   } else {
+    const pairs = new Map<string, MissingWeight>();
+    for (const m of missing) if (m.rule) pairs.set(`${m.rule.source}\0${m.rule.key}`, m);
     for (const u of report.unexpected) {
       const as = u.name !== u.key ? ` (mapped to '${u.name}')` : "";
+      const pair = pairs.get(`${u.source}\0${u.key}`);
+      const rule = pair?.rule;
       add(
         WeightCodes.UnexpectedTensor,
         "error",
         `checkpoint tensor '${u.key}'${as} (${u.dtype} ${shapeText(u.shape)}) in ${u.source} matches no ` +
           `declared weight`,
+        pair && weightSite(pair).span,
+        pair && rule
+          ? {
+              hint: `the model's '${pair.path}' is missing: rename? ${ruleInBlock(rule)}`,
+              ...fixesOf(rule),
+            }
+          : {},
       );
     }
   }

@@ -292,7 +292,9 @@ describe("the bundled client", () => {
       getText: () => text,
     };
     const events: Record<string, unknown[]> = {};
-    const vscode = vscodeStandIn({ "netc.path": netc }, document, events);
+    // A checkpoint that is not there: the server's warning shows the setting reached it as initialization options.
+    const weights = { "untitled-vscode.net": "absent.pth" };
+    const vscode = vscodeStandIn({ "netc.path": netc, "netc.weights": weights }, document, events);
     const requireFrom = createRequire(bundle);
     const Module = requireFrom("node:module") as { _load: (r: string, ...rest: unknown[]) => unknown };
     const load = Module._load;
@@ -311,6 +313,7 @@ describe("the bundled client", () => {
     expect(uri.toString()).toBe(pathToFileURL(path).href);
     expect(diagnostics.map((d) => [d.code, d.range.start.line, d.range.start.character])).toEqual([
       [expect.objectContaining({ value: "NET3002" }), 2, 9],
+      [expect.objectContaining({ value: "NET8070" }), 0, 6],
     ]);
     // The hover provider the client registered, asked for `h`: its shape, from the server over the protocol.
     const [, provider] = events.registerHoverProvider![0] as [unknown, HoverProvider];

@@ -3,10 +3,16 @@
 // rewritten (ops counted before and after) and every output unchanged (the reference interpreter, before and after).
 import { describe, expect, it } from "vitest";
 import { GraphBuilder } from "../../src/compiler/ir/builder.js";
-import { dimMul, sym } from "../../src/compiler/ir/dim.js";
-import type { Graph, Value } from "../../src/compiler/ir/ir.js";
+import { dimMul, dimProduct, dimSubstitute, sym } from "../../src/compiler/ir/dim.js";
+import type { Graph, Node, Value } from "../../src/compiler/ir/ir.js";
 import { interpret } from "../../src/compiler/ir/interpret.js";
-import { depthwiseConv3dAs2d, runPasses, transposeThroughReshape } from "../../src/compiler/ir/passes/index.js";
+import {
+  depthwiseBatchIntoChannels,
+  depthwiseConv3dAs2d,
+  runPasses,
+  sliceThroughTranspose,
+  transposeThroughReshape,
+} from "../../src/compiler/ir/passes/index.js";
 import { verifyGraph } from "../../src/compiler/ir/verify.js";
 import { compileToGraph } from "../../src/driver.js";
 import type { HostTensor } from "../../src/util/tensor.js";
@@ -115,5 +121,113 @@ describe("the onnxruntime rewrites and the target", () => {
     expect(convRanks()).toEqual([4, 4, 4]);
     expect(convRanks("onnx")).toEqual([4, 4, 4]);
     expect(convRanks("wgsl")).toEqual([5]);
+  });
+});
+
+describe("MViT's per-head pooling: heads into the channels, slices above the head split", () => {
+  const [T, S, HEADS, D] = [2, 4, 2, 16]; // frames, grid side, heads, head width
+  const N = 1 + T * S * S;
+  /** Tokens [B, 1 + T*S*S, heads * d] -> heads -> class token kept, the rest pooled by a depthwise 3-D conv. */
+  function headPool() {
+    const b = new GraphBuilder("HeadPool");
+    const x = b.input("x", "f32", [B, N, HEADS * D], at(1));
+    const op = (name: Parameters<GraphBuilder["op1"]>[0], attrs: object, ins: Value[]) =>
+      b.op1(name, attrs as never, ins, at(2, "pool"));
+    const heads = op("transpose", { perm: [0, 2, 1, 3] }, [op("reshape", { shape: [B, N, HEADS, D] }, [x])]);
+    const cls = op("slice", { axis: 2, start: 0, end: 1, step: 1 }, [heads]);
+    const rest = op("slice", { axis: 2, start: 1, end: N, step: 1 }, [heads]);
+    const grid = op("reshape", { shape: [dimMul(B, HEADS), D, T, S, S] }, [
+      op("transpose", { perm: [0, 1, 5, 2, 3, 4] }, [op("reshape", { shape: [B, HEADS, T, S, S, D] }, [rest])]),
+    ]);
+    const w = b.constant(random("f32", [D, 1, 3, 3, 3], 2), at(3));
+    const attrs = { strides: [1, 2, 2], pads: [1, 1, 1, 1, 1, 1], dilations: [1, 1, 1], groups: D };
+    const pooled = op("conv", attrs, [grid, w]);
+    const L = T * (S / 2) * (S / 2);
+    const tokens = op("transpose", { perm: [0, 1, 3, 2] }, [op("reshape", { shape: [B, HEADS, D, L] }, [pooled])]);
+    b.output("y", op("concat", { axis: 2 }, [cls, tokens]));
+    return { graph: b.graph, inputs: { x: random("f32", [2, N, HEADS * D], 1) } };
+  }
+  /** The permutations of the transposes that move every unpooled token (B = 1). */
+  const one = new Map([["B", 1]]);
+  const fullTransposes = (g: Graph) =>
+    g.nodes.flatMap((n) =>
+      n.op === "transpose" && (dimSubstitute(dimProduct(n.inputs[0].shape), one) as number) >= T * S * S * HEADS * D
+        ? [(n as Node<"transpose">).attrs.perm.join(",")]
+        : [],
+    );
+
+  it("moves all tokens once, in the NHWC -> NCHW transpose the convs read; the heads split after pooling", () => {
+    const { graph, inputs } = headPool();
+    expect(fullTransposes(graph)).toEqual(["0,2,1,3", "0,1,5,2,3,4"]);
+    optimised(graph, inputs);
+    expect(fullTransposes(graph)).toEqual(["0,3,1,2"]);
+    // One depthwise 2-D conv per temporal tap, over both heads' channels.
+    expect(graph.nodes.filter((n) => n.op === "conv").map((n) => [n.inputs[0].shape[1], n.attrs.groups])).toEqual(
+      Array(3).fill([HEADS * D, HEADS * D]),
+    );
+  });
+
+  it("without the two rewrites the head split moves every token a second time", () => {
+    const { graph } = headPool();
+    const skip = ["depthwise conv: batch into channels", "slice through transpose"];
+    expect(runPasses(graph, { skip }).diagnostics).toEqual([]);
+    expect(fullTransposes(graph)).toEqual(["0,2,1,3", "0,3,1,2"]);
+  });
+
+  it("folds only a static factor of a 3-D conv's batch, and only for depthwise convs", () => {
+    const plain = conv3d({ kernel: [3, 3, 3], strides: [1, 1, 1], pads: [1, 1, 1, 1, 1, 1] }); // batch B
+    const grouped = headPool();
+    for (const n of grouped.graph.nodes) if (n.op === "conv") n.attrs.groups = D / 2; // a grouped conv, not depthwise
+    expect(depthwiseBatchIntoChannels(plain.graph)).toBe(false);
+    expect(depthwiseBatchIntoChannels(grouped.graph)).toBe(false);
+    expect(depthwiseBatchIntoChannels(headPool().graph)).toBe(true);
+  });
+
+  it("slices move above a transpose only when every reader of the transpose is a slice", () => {
+    const b = new GraphBuilder("Slices");
+    const x = b.input("x", "f32", [2, 3, 4], at(1));
+    const t = b.op1("transpose", { perm: [2, 0, 1] }, [x], at(2));
+    b.output("a", b.op1("slice", { axis: 0, start: 1, end: 4, step: 1 }, [t], at(3)));
+    b.output("t", t);
+    expect(sliceThroughTranspose(b.graph)).toBe(false);
+    const { graph, inputs } = headPool();
+    expect(sliceThroughTranspose(graph)).toBe(true);
+    expect(graph.nodes.filter((n) => n.op === "slice").map((n) => n.inputs[0].producer.op)).toEqual([
+      "reshape",
+      "reshape",
+    ]);
+    optimised(graph, inputs);
+  });
+});
+
+describe("transpose through reshape, onnxruntime's layouts", () => {
+  it("splits an axis before the inner transpose when the outer one separates its parts", () => {
+    // [B, L, H*C] -> [B, H*C, L] -> [B, H, C, L] -> [B, H, L, C]: one transpose of [B, L, H, C].
+    const b = new GraphBuilder("Merge");
+    const x = b.input("x", "f32", [B, 5, 6], at(1));
+    const channelsFirst = b.op1("transpose", { perm: [0, 2, 1] }, [x], at(2));
+    const split = b.op1("reshape", { shape: [B, 2, 3, 5] }, [channelsFirst], at(3));
+    b.output("y", b.op1("transpose", { perm: [0, 1, 3, 2] }, [split], at(4)));
+    const g = optimised(b.graph, { x: random("f32", [2, 5, 6], 1) });
+    expect(g.nodes.filter((n) => n.op === "transpose").map((n) => [n.inputs[0].shape.length, n.attrs.perm])).toEqual([
+      [4, [0, 2, 1, 3]],
+    ]);
+  });
+
+  it("keeps a 4-D NHWC -> NCHW transpose that only convs read (onnxruntime reorders it with the conv input)", () => {
+    const b = new GraphBuilder("Images");
+    const x = b.input("x", "f32", [B, 16, 2, 4, 4], at(1)); // [B, C, T, H, W]
+    const channelsLast = b.op1("transpose", { perm: [0, 2, 3, 4, 1] }, [x], at(2));
+    const frames = b.op1("reshape", { shape: [dimMul(B, 2), 4, 4, 16] }, [channelsLast], at(3));
+    const images = b.op1("transpose", { perm: [0, 3, 1, 2] }, [frames], at(5));
+    const w = b.constant(random("f32", [16, 1, 3, 3], 2), at(6));
+    const attrs = { strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], groups: 16 };
+    b.output("y", b.op1("conv", attrs, [images, w], at(7)));
+    const g = optimised(b.graph, { x: random("f32", [2, 16, 2, 4, 4], 1) });
+    // Merged through the reshape it would be one 5-D transpose [0, 2, 1, 3, 4] that onnxruntime copies.
+    expect(g.nodes.filter((n) => n.op === "transpose").map((n) => n.attrs.perm)).toEqual([
+      [0, 2, 3, 4, 1],
+      [0, 3, 1, 2],
+    ]);
   });
 });

@@ -54,6 +54,33 @@ export class Client {
     }
   }
 
+  /** How many times diagnostics were published for a document. */
+  publications(docUri: string): number {
+    return this.published.get(docUri)?.length ?? 0;
+  }
+
+  /** The diagnostics of a document's publication number `index` (from 0; waits for it). */
+  async publication(docUri: string, index: number): Promise<LspDiagnostic[]> {
+    for (;;) {
+      const found = this.published.get(docUri)?.[index];
+      if (found) return found.diagnostics;
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+  }
+
+  /** Applies text edits (a code action's, say) to a document as the editor does, and sends them; the new version. */
+  applyEdits(docUri: string, edits: { range: LspDiagnostic["range"]; newText: string }[]): number {
+    const doc = this.docs.get(docUri)!;
+    const version = doc.version + 1;
+    const changes = edits.map((e) => ({ range: e.range, text: e.newText }));
+    doc.apply(changes, version);
+    this.connection.notify("textDocument/didChange", {
+      textDocument: { uri: docUri, version },
+      contentChanges: changes,
+    });
+    return version;
+  }
+
   open(path: string, text = readFileSync(path, "utf8")): string {
     const u = uri(path);
     this.docs.set(u, new TextDocument(u, 1, text));

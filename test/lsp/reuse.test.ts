@@ -46,6 +46,21 @@ describe("parsing by top-level declarations", () => {
     expect(cache.pieceParses.get("ifdd.net")).toBe(pieces + 1);
   });
 
+  it("keeps the syntax tree of declarations that neither changed nor moved (elaboration reuse keys on it)", () => {
+    const text = readFileSync(join(ROOT, "models/ifdd.net"), "utf8");
+    const cache = new ParseCache();
+    const before = cache.parse("ifdd.net", text).ast.items;
+    const at = text.indexOf("block Head(");
+    const after = cache.parse("ifdd.net", `${text.slice(0, at)}\n${text.slice(at)}`).ast.items;
+    // The new line ends the piece of the declaration before Head (pieces run up to the next declaration).
+    const edited = before.findIndex((item) => item.span.start >= at) - 1;
+    expect(edited).toBeGreaterThan(5);
+    before.forEach((item, i) => {
+      if (i < edited) expect(after[i], `item ${i}`).toBe(item);
+      else expect(after[i], `item ${i}`).not.toBe(item);
+    });
+  });
+
   it("parses the whole file when a declaration does not parse, with the whole file's errors", () => {
     const text = readFileSync(join(ROOT, "examples/tiny.net"), "utf8").replace("layer norm", "layer norm norm");
     const result = new ParseCache().parse("tiny.net", text);

@@ -31,6 +31,9 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ language: "netc" }],
     outputChannelName: "netc",
+    // The checkpoints paired with models: given at start, and sent again when the settings change.
+    initializationOptions: { weights: vscode.workspace.getConfiguration("netc").get("weights") },
+    synchronize: { configurationSection: "netc" },
   };
   client = new LanguageClient("netc", "netc language server", server, clientOptions);
   try {

@@ -32,6 +32,15 @@ export class PoisonedValueError extends DiagnosticError {
 /** For nodes made inside a layer or fn, the outermost call in the model's own code that led to them. */
 const callSites = new WeakMap<object, Span>();
 
+/** Whether a node has its outermost call recorded, and recording one for a node copied by LayerCallMemo. */
+export function hasCallSite(node: object): boolean {
+  return callSites.has(node);
+}
+
+export function setCallSite(node: object, span: Span): void {
+  callSites.set(node, span);
+}
+
 /** A note pointing at where a tensor was computed, so shape errors show both sides. */
 export function provenance(v: IrValue, label = "this value"): RelatedInfo[] {
   const span = callSites.get(v.producer) ?? v.producer.span;

@@ -57,6 +57,7 @@ export function declareParam(el: Elaborator, s: A.ParamStmt, scope: Scope, act: 
   act.declared.set(`param:${path}`, nameSpan);
   let v = el.params.get(path);
   if (v) {
+    el.trace?.reusedParam(v);
     if (v.dtype !== dtype || !dimsEqual(v.shape, shape))
       fail(
         ShapeCodes.ShapeMismatch,
@@ -92,6 +93,7 @@ export function declareParam(el: Elaborator, s: A.ParamStmt, scope: Scope, act: 
           )
         : el.builder.input(path, dtype, shape, { span: s.span, scope: act.path });
     el.params.set(path, v);
+    el.trace?.declaredParam(path, v);
   }
   scope.define(s.name.name, { kind: "tensor", v }, s.name.span);
 }
@@ -145,10 +147,13 @@ export function declareLayer(el: Elaborator, s: A.LayerStmt, scope: Scope, act: 
       `a layer is made from a block, but ${exprText(s.init.callee)} is ${describeKind(callee)}`,
       s.init.callee.span,
     );
+  const known = el.layerRegistry.get(path);
+  if (known) el.trace?.reusedLayer(known);
   const layer =
-    el.layerRegistry.get(path) ??
+    known ??
     el.instantiate(callee.decl, el.evalArgs(s.init.args, scope, act), path, s.span, el.layerRegistry.get(act.path));
   el.layerRegistry.set(path, layer);
+  if (!known) el.trace?.filedLayer(path, layer);
   el.observe?.(s.init.span, { kind: "layer", layer }, act.path);
   // File the instance in the activation's namespace tree: `layer a.b[2]` makes a -> b -> "2".
   let ns = act.layers;

@@ -39,6 +39,7 @@ import { readPreprocess } from "../../dsl/preprocess-spec.js";
 import { checkOnSymbols, SYMBOLIC_LIMITS } from "./block-check.js";
 import { declareLayer, declareParam } from "./declarations.js";
 import { runModel } from "./model-entry.js";
+import type { CallTrace, LayerCallMemo } from "./layer-memo.js";
 
 /** How deeply expression evaluations may nest, through all block calls together (see evalExpr). */
 const MAX_EVAL_DEPTH = 400;
@@ -60,6 +61,8 @@ export interface ElaborateOptions {
    * with it as a symbol named like it, so that the language server can show the shapes in terms of it.
    */
   symbolicParams?: boolean;
+  /** Layer calls of the previous elaboration of an edited program, replayed where nothing they read changed. */
+  layerCalls?: LayerCallMemo;
 }
 
 /** Receives an expression's span and its value, with the weight path of the layer computing it ("" in the model). */
@@ -95,10 +98,14 @@ export class Elaborator {
   readonly weightRules: WeightRuleUse[] = [];
   private depth = 0;
   private evalDepth = 0;
+  /** The deepest body and expression nesting reached (LayerCallMemo: a replayed call must fit the limits). */
+  readonly nesting = { depthHigh: 0, evalHigh: 0 };
   tapSelection?: TapSelection;
   observe?: ValueObserver;
   /** What `print` showed, in order (NET3016 notes); the caller keeps them also when elaboration fails later. */
   readonly printed: Diagnostic[] = [];
+  /** With ElaborateOptions.layerCalls: what this elaboration's calls did, to record and replay them. */
+  trace?: CallTrace;
 
   constructor(
     private readonly items: readonly (A.BlockDecl | A.FnDecl | A.ModelDecl)[],
@@ -115,14 +122,27 @@ export class Elaborator {
   }
 
   run(opts: ElaborateOptions = {}): ElaborateResult {
+    // A tap selection is told values as calls make them: replaying a call would not tell it.
+    this.trace = opts.taps ? undefined : opts.layerCalls?.begin();
+    const trace = this.trace;
+    if (trace) trace.forward = opts.observe;
+    const observe: ValueObserver | undefined =
+      trace && opts.observe
+        ? (span, value, path) => {
+            trace.observations.push([span, value, path]);
+            opts.observe!(span, value, path);
+          }
+        : opts.observe;
     try {
-      const result = runModel(this, opts);
+      const result = runModel(this, { ...opts, observe });
       if (this.errors.length) throw new DiagnosticError(this.errors);
       return result;
     } catch (e) {
       if (!(e instanceof DiagnosticError) || e.diagnostics === this.errors) throw e;
       this.keep(e.diagnostics);
       throw new DiagnosticError(this.errors);
+    } finally {
+      opts.layerCalls?.end();
     }
   }
 
@@ -222,8 +242,14 @@ export class Elaborator {
   }
 
   callLayer(layer: LayerInstance, args: CallArg[], span: Span, construct?: string): Val {
-    const decl = layer.decl;
     this.calledLayers.add(layer.path);
+    if (!this.trace) return this.runLayer(layer, args, span, construct);
+    this.trace.called.push(layer.path);
+    return this.trace.call(this, { layer }, args, span, construct, () => this.runLayer(layer, args, span, construct));
+  }
+
+  private runLayer(layer: LayerInstance, args: CallArg[], span: Span, construct?: string): Val {
+    const decl = layer.decl;
     const scope = new Scope(this.globals);
     for (const [k, v] of layer.config) scope.define(k, v);
     const bound = this.matchArgs(decl.inputs, args, `layer ${layer.path}`, span);
@@ -238,6 +264,12 @@ export class Elaborator {
   }
 
   private callFn(decl: A.FnDecl, args: CallArg[], span: Span, caller: Activation): Val {
+    if (!this.trace) return this.runFn(decl, args, span, caller);
+    const fn = { fn: decl, path: caller.path };
+    return this.trace.call(this, fn, args, span, caller.construct, () => this.runFn(decl, args, span, caller));
+  }
+
+  private runFn(decl: A.FnDecl, args: CallArg[], span: Span, caller: Activation): Val {
     const scope = new Scope(this.globals);
     const bound = this.matchArgs(decl.params, args, `fn ${decl.name.name}`, span);
     this.bindInputs(decl.params, bound, scope, `fn ${decl.name.name}`);
@@ -282,7 +314,8 @@ export class Elaborator {
   }
 
   runBody(body: readonly A.Stmt[], scope: Scope, act: Activation, span: Span): Val {
-    if (++this.depth > MAX_DEPTH)
+    if (++this.depth > this.nesting.depthHigh) this.nesting.depthHigh = this.depth;
+    if (this.depth > MAX_DEPTH)
       fail(
         ShapeCodes.RecursionLimit,
         `blocks nest deeper than ${MAX_DEPTH} calls`,
@@ -470,6 +503,37 @@ export class Elaborator {
 
   private listElements = 0;
 
+  get listElementsSpent(): number {
+    return this.listElements;
+  }
+
+  canSpendListElements(n: number): boolean {
+    return this.listElements + n <= MAX_LIST_ELEMENTS;
+  }
+
+  /** The modes a layer call's elaboration depends on (part of a LayerCallMemo key). */
+  memoContext(): string {
+    const modes = [this.symbolicSizes, this.symbolicParams, this.tookSymbols, this.recover, this.showPrints];
+    return modes.map(Number).join("");
+  }
+
+  /** How deep bodies and expressions nest now. */
+  get depths(): { depth: number; evalDepth: number } {
+    return { depth: this.depth, evalDepth: this.evalDepth };
+  }
+
+  /** Whether nesting `depth` more bodies and `evalDepth` more expressions than now stays within the limits. */
+  fitsNesting(depth: number, evalDepth: number): boolean {
+    return this.depth + depth <= MAX_DEPTH && this.evalDepth + evalDepth <= MAX_EVAL_DEPTH;
+  }
+
+  /** The state a reused layer call must not have changed: errors, prints, inputs, outputs, weight rules, preprocess. */
+  memoSideEffects(): string {
+    const g = this.builder.graph;
+    const counts = [this.errors.length, this.printed.length, this.printsDropped, g.inputs.length, g.outputs.length];
+    return [...counts, this.weightRules.length, g.preprocess ? 1 : 0].join("/");
+  }
+
   spendListElements(n: number, span: Span): void {
     this.listElements += Math.max(0, n);
     if (this.listElements > MAX_LIST_ELEMENTS)
@@ -550,7 +614,7 @@ export class Elaborator {
         [],
         "name intermediate results with `let`, or nest fewer blocks; a block may be instantiating itself",
       );
-    this.evalDepth++;
+    if (++this.evalDepth > this.nesting.evalHigh) this.nesting.evalHigh = this.evalDepth;
     try {
       const value = this.evaluate(e, scope, act);
       this.observe?.(e.span, value, act.path);

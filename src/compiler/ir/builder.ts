@@ -69,6 +69,12 @@ export class GraphBuilder {
     return this.op(op, attrs, inputs, origin)[0];
   }
 
+  /** A node like `node` (op, attributes, result types, origin) on other inputs, without inferring again. */
+  copy(node: Node, inputs: Value[]): Node {
+    const origin = { span: node.span, scope: node.scope, construct: node.construct };
+    return this.make(node.op, node.attrs, inputs, node.outputs, origin);
+  }
+
   input(name: string, dtype: DType, shape: readonly Dim[], origin: NodeOrigin = {}): Value {
     const v = this.make("input", { name }, [], [{ dtype, shape }], origin).outputs[0];
     this.graph.inputs.push({ name, value: v, span: origin.span });

@@ -48,16 +48,8 @@ function symbolsOf(d: Dim): Set<string> {
   return new Set([...d.terms.keys()].flatMap((k) => (k === "" ? [] : k.split("*"))));
 }
 
-function rewriteTranspose(node: Node, b: GraphBuilder): Value[] | undefined {
-  if (node.op !== "transpose") return undefined;
-  const reshaped = node.inputs[0];
-  if (reshaped.producer.op !== "reshape") return undefined;
-  const source = reshaped.producer.inputs[0];
-  if (source.producer.op !== "transpose") return undefined;
-  const groups = alignedGroups(source.shape, reshaped.shape);
-  if (!groups) return undefined;
-  // The transpose must list each group's axes together and in order; it then permutes the groups.
-  const { perm } = node.attrs;
+/** The order of the groups the transpose lists, each group's axes together and in order; undefined otherwise. */
+function groupOrder(groups: { from: number[]; to: number[] }[], perm: readonly number[]): number[] | undefined {
   const order: number[] = [];
   for (let k = 0; k < perm.length; ) {
     const g = groups.findIndex((gr) => gr.to[0] === perm[k]);
@@ -65,11 +57,78 @@ function rewriteTranspose(node: Node, b: GraphBuilder): Value[] | undefined {
     order.push(g);
     k += groups[g].to.length;
   }
+  return order;
+}
+
+/**
+ * When the reshape splits single axes that the transpose then separates ([B, H*C, L] -> [B, H, C, L] -> [B, H, L, C]),
+ * the split is done on x before the inner transpose instead: x reshaped, then one transpose for both. Returns that
+ * reshape's shape and the composed permutation, or undefined when the groups still do not line up.
+ */
+function splitFirst(inner: Node<"transpose">, reshaped: Value, perm: readonly number[]) {
+  const source = inner.outputs[0];
+  const x = inner.inputs[0];
+  const groups = alignedGroups(source.shape, reshaped.shape);
+  if (!groups) return undefined;
+  const splitOf = new Map<number, Dim[]>(); // x axis -> the sizes it splits into
+  for (const g of groups)
+    if (g.from.length === 1 && g.to.length > 1)
+      splitOf.set(
+        inner.attrs.perm[g.from[0]],
+        g.to.map((t) => reshaped.shape[t]),
+      );
+  if (splitOf.size === 0) return undefined;
+  const newAxes: number[][] = [];
+  const xShape: Dim[] = [];
+  x.shape.forEach((d, j) => {
+    const parts = splitOf.get(j) ?? [d];
+    newAxes.push(parts.map((_, m) => xShape.length + m));
+    xShape.push(...parts);
+  });
+  const innerPerm = inner.attrs.perm.flatMap((j) => newAxes[j]);
+  const refined = alignedGroups(
+    innerPerm.map((j) => xShape[j]),
+    reshaped.shape,
+  );
+  const order = refined && groupOrder(refined, perm);
+  if (!refined || !order) return undefined;
+  return { xShape, perm: order.flatMap((g) => refined[g].from).map((a) => innerPerm[a]) };
+}
+
+function rewriteTranspose(node: Node, b: GraphBuilder, keep: ReadonlySet<Node>): Value[] | undefined {
+  if (node.op !== "transpose" || keep.has(node)) return undefined;
+  const reshaped = node.inputs[0];
+  if (reshaped.producer.op !== "reshape") return undefined;
+  const source = reshaped.producer.inputs[0];
+  if (source.producer.op !== "transpose") return undefined;
+  const groups = alignedGroups(source.shape, reshaped.shape);
+  if (!groups) return undefined;
+  const { perm } = node.attrs;
   const origin = originOf(node);
-  const moved = b.op1("transpose", { perm: order.flatMap((g) => groups[g].from) }, [source], origin);
-  return [b.op1("reshape", { shape: [...node.outputs[0].shape] }, [moved], origin)];
+  const out = [...node.outputs[0].shape];
+  const order = groupOrder(groups, perm);
+  if (order) {
+    const moved = b.op1("transpose", { perm: order.flatMap((g) => groups[g].from) }, [source], origin);
+    return [b.op1("reshape", { shape: out }, [moved], origin)];
+  }
+  const split = splitFirst(source.producer, reshaped, perm);
+  if (!split) return undefined;
+  const x = b.op1("reshape", { shape: split.xShape }, [source.producer.inputs[0]], origin);
+  return [b.op1("reshape", { shape: out }, [b.op1("transpose", { perm: split.perm }, [x], origin)], origin)];
+}
+
+/**
+ * A 4-D NHWC -> NCHW transpose read only by convs stays where it is: onnxruntime converts it while reordering the
+ * images to blocked channels for the conv, where merged into a transpose before a reshape it would be a copy.
+ */
+function feedsConvAsNchw(graph: Graph): Set<Node> {
+  const readers = new Map<Value, Node[]>();
+  for (const n of graph.nodes) for (const v of n.inputs) readers.set(v, [...(readers.get(v) ?? []), n]);
+  const nchw = (n: Node) => n.op === "transpose" && n.attrs.perm.join() === "0,3,1,2";
+  return new Set(graph.nodes.filter((n) => nchw(n) && (readers.get(n.outputs[0]) ?? []).every((r) => r.op === "conv")));
 }
 
 export function transposeThroughReshape(graph: Graph): boolean {
-  return rewriteGraph(graph, rewriteTranspose);
+  const keep = feedsConvAsNchw(graph);
+  return rewriteGraph(graph, (node, b) => rewriteTranspose(node, b, keep));
 }
