@@ -3,10 +3,11 @@
 // A case writes its inputs into its own scratch folder `work` and returns netc's arguments, run there.
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { extname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DataLocation, DataType, encodeModel, valueInfo } from "../../src/backends/onnx/proto.js";
 import { uniforms } from "../../src/util/random.js";
+import { command, commandNames, randomFlags } from "./flags.js";
 
 /** An .npy header of an empty array whose other axis overflows every integer type. */
 const HUGE_EMPTY_HEADER = "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 100000000000000000000), }";
@@ -905,12 +906,62 @@ function brokenDataset(ctx: Ctx): string {
   return manifest;
 }
 
-const SMALL_COUNTS = ["0", "-1", "1", "2", "3", "1e9", "x", "1.5", "9".repeat(40)];
+/** A file for a command's positional argument, by the name the CLI gives the argument (`<model>`, `<clips...>`). */
+function argumentFile(name: string, ctx: Ctx): string {
+  const { work, rnd } = ctx;
+  switch (name) {
+    case "file":
+    case "files":
+      return tiny(work);
+    case "model":
+      return rnd.pick([
+        () => tiny(work),
+        () => put(work, "tiny.onnx", readFileSync(ctx.templates.onnx)),
+        () => put(work, "video.onnx", readFileSync(ctx.templates.videoOnnx)),
+      ])();
+    case "clips":
+      cpSync(ctx.templates.dataset, join(work, "data"), { recursive: true });
+      return "data/labels.csv";
+    case "checkpoint":
+    case "checkpoints":
+      return put(work, "w.pth", readFileSync(join(FILES, "tiny.pth")));
+    default:
+      throw new Error(`the fuzzer has no file for a command's <${name}>: add one to argumentFile`);
+  }
+}
+
+/**
+ * A command of the CLI with its arguments, its required options and up to three random flags, all read from its
+ * definition. `lsp` is left out: it serves its client until stdin closes.
+ */
+function anyCommandCase(name: string, rnd: Rng): FuzzCase {
+  const words = rnd.pick(commandNames().filter((c) => c !== "lsp"));
+  return {
+    name: `${name}: netc ${words} with random flags`,
+    // infer's results log, resumable (a failed run may leave the clips it finished)
+    keepsLog: words === "infer" ? /^work\/out$/ : undefined,
+    setup: (ctx) => {
+      const cmd = command(words);
+      const files = [tiny(ctx.work), put(ctx.work, "x.npy", goodNpy())];
+      const positional = cmd.registeredArguments.map((a) => argumentFile(a.name(), ctx));
+      files.push(...positional);
+      // A required option is given a good value: a new output, or the case's file of the extension it names.
+      const required = cmd.options
+        .filter((o) => o.mandatory)
+        .flatMap((o) => [
+          o.long!,
+          o.long === "--output" ? "out" : (files.find((f) => o.flags.includes(extname(f))) ?? ""),
+        ]);
+      const flags = randomFlags(rnd, words, { except: required, paths: files, most: 3 });
+      return [...words.split(" "), ...positional, ...required, ...flags];
+    },
+  };
+}
 
 /** One random case: `index` picks the kind, the seed everything else. */
 export function randomCase(seed: number, sources: readonly string[]): FuzzCase {
   const rnd = new Rng(seed);
-  const kind = rnd.int(10);
+  const kind = rnd.int(11);
   const base = { name: `random #${seed}` };
   switch (kind) {
     case 0:
@@ -1023,18 +1074,16 @@ export function randomCase(seed: number, sources: readonly string[]): FuzzCase {
         setup: (ctx) => {
           const manifest = brokenDataset(ctx);
           const model = put(ctx.work, "video.onnx", readFileSync(ctx.templates.videoOnnx));
+          const command = rnd.chance(0.5) ? "eval" : "infer";
           const flags = rnd.chance(0.5)
             ? []
-            : rnd.pick([
-                ["--batch", rnd.pick(SMALL_COUNTS)],
-                ["--sessions", rnd.pick(SMALL_COUNTS)],
-                ["--threads", rnd.pick(SMALL_COUNTS)],
-                ["--root", rnd.pick(["data", "data/clips", "missing", "/dev/null", "data/labels.csv"])],
-                ["--label-base", rnd.pick(SMALL_COUNTS)],
-              ]);
+            : randomFlags(rnd, command, {
+                except: ["--output", "--clips", "--json", "--svg"],
+                paths: ["data", "data/clips", "data/labels.csv"],
+              });
           // The DFEW-style fold names clip folders relative to the clips' folder.
-          if (manifest === "data/set_1/test.csv" && flags[0] !== "--root") flags.push("--root", "data/clips");
-          if (flags[0] === "--label-base" || rnd.chance(0.5))
+          if (manifest === "data/set_1/test.csv" && !flags.includes("--root")) flags.push("--root", "data/clips");
+          if (command === "eval")
             return [
               "eval",
               model,
@@ -1057,23 +1106,19 @@ export function randomCase(seed: number, sources: readonly string[]): FuzzCase {
         name: `${base.name}: export triton`,
         replaces: /^work\/existing\.txt$/,
         // `-o ..` names the case's own folder as the repository: the model's folder is added there, as asked.
-        mayAdd: out === ".." ? /^(video|ok|con|x+)(\/|$)/ : undefined,
+        mayAdd: out === ".." ? /^(video|ok|con|all|x+)(\/|$)/ : undefined,
         setup: ({ work }) => {
           put(work, "existing.txt", "mine\n");
           keep(work, "repo/other_model");
           const source = readFileSync(join(ROOT, "examples/tiny-video.net"), "utf8");
           const file = put(work, "video.net", rnd.chance(0.6) ? mutateSource(source, rnd) : source);
-          const extra = rnd.pick([
-            [],
-            ["--max-batch", rnd.pick(SMALL_COUNTS)],
-            ["--instance", rnd.pick(["cpu", "gpu", "tpu", ""])],
-            ["--name", rnd.pick(["ok", "../escape", "a/b", "", ".", "con", "x".repeat(300)])],
-            ["--set", `B=${rnd.pick(SMALL_COUNTS)}`],
-          ]);
+          const extra = rnd.chance(0.2) ? [] : randomFlags(rnd, "export triton", { except: ["--output"] });
           return ["export", "triton", file, "-o", out, ...extra];
         },
       };
     }
+    case 10:
+      return anyCommandCase(base.name, rnd);
     default:
       return {
         name: `${base.name}: special files and flags`,
@@ -1104,8 +1149,7 @@ export function randomCase(seed: number, sources: readonly string[]): FuzzCase {
               `B=${rnd.pick(["0", "-1", "1e9", "x", "(", "__proto__", "[1]", "1".repeat(5000)])}`,
               "-i",
               `x=${put(work, "x.npy", goodNpy())}`,
-              "--threads",
-              String(rnd.pick([1, 2, 64, 100000])),
+              ...randomFlags(rnd, "run", { except: ["--output", "--set", "--input"] }),
             ],
             [
               "check",

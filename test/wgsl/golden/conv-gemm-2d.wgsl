@@ -79,8 +79,6 @@ fn store(g: u32, row: u32, col: u32, acc: f32) {
   for (var k0 = 0u; k0 < 288u; k0 = k0 + 16u) {
     for (var e = lid; e < 512u; e = e + 64u) {
       tileW[e] = loadW(g, m0 + e / 16u, k0 + e % 16u);
-    }
-    for (var e = lid; e < 512u; e = e + 64u) {
       tileX[e] = select(0.0f, loadX(xc, k0 + e / 32u, o0, o1), staged);
     }
     workgroupBarrier();

@@ -1,14 +1,15 @@
 // Dense and grouped convolutions as implicit matrix products (no im2col buffer): per group, the weights are an
 // [out channels, in channels x taps] matrix read as stored, and the input is the [in channels x taps, batch x
 // output pixels] matrix whose column is one output pixel's receptive field, gathered while it is staged. Tiled
-// like the matmul kernel: 32 channels x 32 pixels per workgroup of 64 threads, each thread accumulating a 4x4
-// block in registers, both operands staged through workgroup memory in 16-deep slices of the reduction. Where
-// there are few pixels (deep layers of a small input: 12 in the last stage of a 24x24 ResNet), the tile is
-// narrower and taller (16 x 64 or 8 x 128) where that leaves fewer of its outputs outside the result.
+// like the matmul kernel, by the same inner product (tiled-product.ts): 32 channels x 32 pixels per workgroup of
+// 64 threads, each thread accumulating a 4x4 block in registers, both operands staged through workgroup memory in
+// 16-deep slices of the reduction. Where there are few pixels (deep layers of a small input: 12 in the last stage
+// of a 24x24 ResNet), the tile is narrower and taller (16 x 64 or 8 x 128) where that leaves fewer of its outputs
+// outside the result.
 import type { KernelOf } from "../plan.js";
 import { shapeOf } from "../prepare.js";
 import { coord, linear, numelOf, u } from "./indexing.js";
-import { PER_THREAD, SLICE, THREADS, TILE } from "./matmul.js";
+import { THREADS, TILE, tiledProduct } from "./tiled-product.js";
 import { stridesOf } from "../../../util/tensor.js";
 import {
   anchorType,
@@ -24,9 +25,6 @@ import { zeroOf } from "./scalar-types.js";
 /** Convolutions of at least this many multiply-adds, with a group and a batch of pixels a few wide, are tiled. */
 const TILED_FROM = 1 << 20;
 const TILED_MIN_SIDE = 8;
-
-const range = [...Array(PER_THREAD).keys()];
-const each = (line: (r: number, c: number) => string) => range.flatMap((r) => range.map((c) => line(r, c))).join("\n");
 
 /**
  * The sizes of a convolution as a product per group: M channels x K (channels x taps) times K x N pixels. N grows
@@ -81,7 +79,6 @@ export function convGemmKernel(w: KernelWriter, k: KernelOf<"conv">): KernelModu
   const t = anchorType(k);
   const tileN = tileWidth(m, n);
   const tileM = (TILE * TILE) / tileN;
-  const [sideM, sideN] = [tileM / PER_THREAD, tileN / PER_THREAD];
   const xs = stridesOf(spatial);
   // The input coordinate of output coordinate o{d} at tap t{d}; signed, and bounds-checked, only on axes whose
   // window reaches into the padding.
@@ -108,8 +105,17 @@ export function convGemmKernel(w: KernelWriter, k: KernelOf<"conv">): KernelModu
   // The pixel count at the batch given: a literal, or read from the run-time batch.
   const columns = w.times(pixels);
   const lastColumn = pixels.perBatch === 0 ? u(n - 1) : `${columns} - 1u`;
-  const main = `var<workgroup> tileW: array<${t}, ${tileM * SLICE}>;
-var<workgroup> tileX: array<${t}, ${SLICE * tileN}>;
+  const product = tiledProduct({
+    type: t,
+    rows: tileM,
+    cols: tileN,
+    depth: kk,
+    left: { name: "W", load: (row, col) => `loadW(g, ${row}, ${col})` },
+    // The column's pixel was worked out once per thread (o0, o1, ...): `col` is not needed.
+    right: { name: "X", load: (row) => `select(${zeroOf(t)}, loadX(xc, ${row}, ${pixelArgs}), staged)` },
+    store: (row, col, acc) => `store(g, ${row}, ${col}, ${acc});`,
+  });
+  const main = `${product.workgroupTiles}
 
 fn loadW(g: u32, row: u32, col: u32) -> ${t} {
   if (row >= ${u(m)} || col >= ${u(kk)}) { return ${zeroOf(t)}; }
@@ -136,33 +142,14 @@ fn store(g: u32, row: u32, col: u32, acc: ${t}) {
 
 ${ENTRY}(${THREADS}) fn main(${ENTRY_ARGS}) {
   let g = wid.z;
-  let m0 = wid.y * ${u(tileM)};
-  let n0 = wid.x * ${u(tileN)};
-  let tx = lid % ${u(sideN)};
-  let ty = lid / ${u(sideN)};
+${product.tilePosition}
   let column = n0 + lid % ${u(tileN)};
   let nb = min(column, ${lastColumn}) / ${u(outPlane)};
   let p = column % ${u(outPlane)};
 ${outSpatial.map((_, d) => `  let o${d} = ${coord("p", outSpatial, d)};`).join("\n")}
   let xc = (nb * ${u(cin)} + g * ${u(cpg)}) * ${u(inPlane)};
   let staged = column < ${columns};
-${each((r, c) => `  var acc${r}${c} = ${zeroOf(t)};`)}
-  for (var k0 = 0u; k0 < ${u(kk)}; k0 = k0 + ${u(SLICE)}) {
-    for (var e = lid; e < ${u(tileM * SLICE)}; e = e + ${u(THREADS)}) {
-      tileW[e] = loadW(g, m0 + e / ${u(SLICE)}, k0 + e % ${u(SLICE)});
-    }
-    for (var e = lid; e < ${u(SLICE * tileN)}; e = e + ${u(THREADS)}) {
-      tileX[e] = select(${zeroOf(t)}, loadX(xc, k0 + e / ${u(tileN)}, ${pixelArgs}), staged);
-    }
-    workgroupBarrier();
-    for (var s = 0u; s < ${u(SLICE)}; s = s + 1u) {
-${range.map((r) => `      let w${r} = tileW[(ty + ${u(r * sideM)}) * ${u(SLICE)} + s];`).join("\n")}
-${range.map((c) => `      let x${c} = tileX[s * ${u(tileN)} + tx + ${u(c * sideN)}];`).join("\n")}
-${each((r, c) => `      acc${r}${c} = acc${r}${c} + w${r} * x${c};`)}
-    }
-    workgroupBarrier();
-  }
-${each((r, c) => `  store(g, m0 + ty + ${u(r * sideM)}, n0 + tx + ${u(c * sideN)}, acc${r}${c});`)}
+${product.accumulate}
 }`;
   const tiles: [number, number, number] = [Math.ceil(n / tileN), Math.ceil(m / tileM), groups];
   if (tiles.some((c) => c > w.ctx.maxWorkgroupsPerDimension))

@@ -1,7 +1,7 @@
 // Batched matmul with numpy broadcasting over the batch dims. Large products use 32x32 output tiles per workgroup
 // of 64 threads, each thread accumulating a 4x4 block (unrolled, in registers), operands staged through workgroup
-// memory in 16-wide slices of K; small ones give each thread one output (no barriers, which also keeps software
-// adapters' compiles short).
+// memory in 16-wide slices of K (tiled-product.ts); small ones give each thread one output (no barriers, which also
+// keeps software adapters' compiles short).
 // Operands are read through their index functions, so transposed or reshaped inputs cost no copy.
 import { broadcastShapes } from "../../../compiler/ir/infer.js";
 import type { KernelOf } from "../plan.js";
@@ -9,6 +9,7 @@ import { shapeOf } from "../prepare.js";
 import { broadcastIndex, numelOf, u } from "./indexing.js";
 import { perElementMain } from "./pointwise.js";
 import { zeroOf } from "./scalar-types.js";
+import { THREADS, TILE, tiledProduct } from "./tiled-product.js";
 import {
   anchorType,
   DispatchTooLarge,
@@ -19,18 +20,9 @@ import {
   type KernelWriter,
 } from "./writer.js";
 
-export const TILE = 32;
-export const SLICE = 16;
-export const THREADS = 64;
-export const PER_THREAD = 4;
-export const SIDE = TILE / PER_THREAD;
 /** Products of at least this many multiply-adds, with both sides at least a few rows, are tiled. */
 const TILED_FROM = 1 << 20;
 const TILED_MIN_SIDE = 8;
-
-/** The per-thread block, unrolled: its accumulators and operands are scalars, so they stay in registers. */
-const range = [...Array(PER_THREAD).keys()];
-const each = (line: (r: number, c: number) => string) => range.flatMap((r) => range.map((c) => line(r, c))).join("\n");
 
 export function matmulKernel(w: KernelWriter, k: KernelOf<"matmul">): KernelModule {
   const [a, b] = k.anchor.inputs;
@@ -65,8 +57,16 @@ ${main}`,
       workgroups,
     );
   }
-  const main = `var<workgroup> tileA: array<${t}, ${TILE * SLICE}>;
-var<workgroup> tileB: array<${t}, ${SLICE * TILE}>;
+  const product = tiledProduct({
+    type: t,
+    rows: TILE,
+    cols: TILE,
+    depth: kk,
+    left: { name: "A", load: (row, col) => `loadA(bi, ${row}, ${col})` },
+    right: { name: "B", load: (row, col) => `loadB(bi, ${row}, ${col})` },
+    store: (row, col, acc) => `store(bi, ${row}, ${col}, ${acc});`,
+  });
+  const main = `${product.workgroupTiles}
 
 fn loadA(bi: u32, row: u32, col: u32) -> ${t} {
   if (row >= ${w.times(rows)} || col >= ${u(kk)}) { return ${zeroOf(t)}; }
@@ -86,25 +86,8 @@ fn store(bi: u32, row: u32, col: u32, acc: ${t}) {
 
 ${ENTRY}(${THREADS}) fn main(${ENTRY_ARGS}) {
   let bi = wid.z;
-  let m0 = wid.y * ${u(TILE)};
-  let n0 = wid.x * ${u(TILE)};
-  let tx = lid % ${u(SIDE)};
-  let ty = lid / ${u(SIDE)};
-${each((r, c) => `  var acc${r}${c} = ${zeroOf(t)};`)}
-  for (var k0 = 0u; k0 < ${u(kk)}; k0 = k0 + ${u(SLICE)}) {
-    for (var e = lid; e < ${u(TILE * SLICE)}; e = e + ${u(THREADS)}) {
-      tileA[e] = loadA(bi, m0 + e / ${u(SLICE)}, k0 + e % ${u(SLICE)});
-      tileB[e] = loadB(bi, k0 + e / ${u(TILE)}, n0 + e % ${u(TILE)});
-    }
-    workgroupBarrier();
-    for (var s = 0u; s < ${u(SLICE)}; s = s + 1u) {
-${range.map((r) => `      let a${r} = tileA[(ty + ${u(r * SIDE)}) * ${u(SLICE)} + s];`).join("\n")}
-${range.map((c) => `      let b${c} = tileB[s * ${u(TILE)} + tx + ${u(c * SIDE)}];`).join("\n")}
-${each((r, c) => `      acc${r}${c} = acc${r}${c} + a${r} * b${c};`)}
-    }
-    workgroupBarrier();
-  }
-${each((r, c) => `  store(bi, m0 + ty + ${u(r * SIDE)}, n0 + tx + ${u(c * SIDE)}, acc${r}${c});`)}
+${product.tilePosition}
+${product.accumulate}
 }`;
   const tiles: [number, number, number] = [Math.ceil(n / TILE), Math.ceil(mMax / TILE), batchMax];
   if (tiles.some((c) => c > w.ctx.maxWorkgroupsPerDimension))
