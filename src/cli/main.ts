@@ -160,6 +160,8 @@ export function program(): Command {
     .description("report diagnostics without writing anything")
     .addOption(setOption())
     .addOption(weightsOption())
+    .option("--allow-missing", "with --weights: weights the checkpoint lacks are warnings instead of errors", false)
+    .option("--allow-unexpected", "with --weights: checkpoint tensors the model does not declare are warnings", false)
     .addOption(new Option("--format <format>", "diagnostics format").choices(["text", "json"]).default("text"))
     .action(
       lazyWithModel(

@@ -13,7 +13,7 @@ import { type DimensionValue, dimensionValues, type SymbolicWeight } from "./dim
 import { planWeights } from "./mapping.js";
 import { addWeightRuleFix, parameterDefaultFix } from "./model-fixes.js";
 import { declaredWeights, misspelledSets, type WeightFileSpec, weightSources } from "./model-weights.js";
-import { reportDiagnostics } from "./report.js";
+import { reportDiagnostics, type Strictness } from "./report.js";
 
 export interface WeightCheck {
   /** The model as parsed: where fixes edit, and the line of a diagnostic about no weight in particular. */
@@ -26,6 +26,8 @@ export interface WeightCheck {
   rules: readonly WeightRuleUse[];
   /** The checkpoints, opened (the caller closes them). */
   checkpoints: readonly (WeightFileSpec & { checkpoint: Checkpoint })[];
+  /** --allow-missing / --allow-unexpected: those become warnings, as they do when compiling. */
+  strictness?: Strictness;
 }
 
 export interface WeightCheckResult {
@@ -43,7 +45,10 @@ export function checkWeights(c: WeightCheck): WeightCheckResult {
     if (c.graph) {
       const plan = planWeights(declaredWeights(c.graph), sources);
       const fix = (rule: Parameters<typeof addWeightRuleFix>[2]) => addWeightRuleFix(c.model, c.sources, rule);
-      const diagnostics = [...misspelledSets(c.checkpoints, c.rules), ...reportDiagnostics(plan.report, {}, fix)];
+      const diagnostics = [
+        ...misspelledSets(c.checkpoints, c.rules),
+        ...reportDiagnostics(plan.report, c.strictness, fix),
+      ];
       return { diagnostics: diagnostics.map(anchor), dimensions };
     }
     if (c.symbolicWeights) {

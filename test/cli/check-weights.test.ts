@@ -47,4 +47,24 @@ describe("netc check --weights --format json", () => {
     expect(first.text).toContain("model Tiny(dim: int = 4)");
     expect(await checkAndFix(file)).toMatchObject({ code: 0, codes: [] });
   });
+
+  it("--allow-missing and --allow-unexpected make those warnings, as when compiling", async () => {
+    const file = join(FILES, "check-weights-rename.net");
+    const severities = async (...flags: string[]) => {
+      const run = await runNetc("check", file, "--weights", join(FILES, "tiny.pth"), "--format", "json", ...flags);
+      const { diagnostics } = JSON.parse(run.out) as { diagnostics: { code: string; severity: string }[] };
+      return { code: run.code, found: diagnostics.map((d) => `${d.code} ${d.severity}`) };
+    };
+    const strict = await severities();
+    expect(strict.found).toEqual(["NET6020 error", "NET6020 error", "NET6021 error", "NET6021 error"]);
+    const missingAllowed = await severities("--allow-missing");
+    expect(missingAllowed.code).toBe(1);
+    expect(missingAllowed.found).toContain("NET6020 warning");
+    expect(missingAllowed.found.filter((f) => f.startsWith("NET6020"))).not.toContain("NET6020 error");
+    expect(missingAllowed.found.filter((f) => f.startsWith("NET6021"))).toEqual(["NET6021 error", "NET6021 error"]);
+    const bothAllowed = await severities("--allow-missing", "--allow-unexpected");
+    expect(bothAllowed.code).toBe(0);
+    expect(bothAllowed.found.length).toBeGreaterThan(0);
+    expect(bothAllowed.found.every((f) => f.endsWith(" warning"))).toBe(true);
+  });
 });

@@ -5,11 +5,14 @@ import { compileToGraph, type FrontendResult } from "../../driver.js";
 import { CheckCodes } from "../../diagnostics/codes.js";
 import { type Diagnostic, DiagnosticError, SourceMap } from "../../diagnostics/diagnostics.js";
 import type { Checkpoint } from "../../weights/checkpoint.js";
+import type { Strictness } from "../../weights/report.js";
 import { defaultStyle, parseSets, readSource, report } from "../io.js";
 
 export interface CheckOptions {
   set: string[];
   weights: string[];
+  allowMissing: boolean;
+  allowUnexpected: boolean;
   format: "text" | "json";
 }
 
@@ -24,13 +27,17 @@ export async function checkCommand(file: string, opts: CheckOptions): Promise<vo
     // A parameter without a value is still an error, but the weights sized by it can then tell its value.
     symbolicParams: withWeights,
   });
-  const diagnostics = withWeights ? await checkedWithWeights(r, opts.weights) : r.diagnostics;
+  const diagnostics = withWeights ? await checkedWithWeights(r, opts.weights, opts) : r.diagnostics;
   report(diagnostics, r.sources, { ...defaultStyle(), format: opts.format });
   if (opts.format === "text") process.stderr.write(`${file}: ok\n`);
 }
 
 /** The front end's diagnostics with the weight report's (unused weights are the report's business then). */
-async function checkedWithWeights(r: FrontendResult, weights: readonly string[]): Promise<Diagnostic[]> {
+async function checkedWithWeights(
+  r: FrontendResult,
+  weights: readonly string[],
+  strictness: Strictness,
+): Promise<Diagnostic[]> {
   const model = r.program?.entry.items.find((i): i is A.ModelDecl => i.kind === "Model");
   if (!model || (!r.graph && !r.symbolicWeights)) return r.diagnostics;
   // The checkpoint readers load only here, so that a plain `netc check` starts without them (docs/benchmarks.md).
@@ -53,6 +60,7 @@ async function checkedWithWeights(r: FrontendResult, weights: readonly string[])
       symbolicWeights: r.symbolicWeights,
       rules: r.weightRules,
       checkpoints,
+      strictness,
     });
     const front = withDimensionHints(r.diagnostics, model, r.sources, checked.dimensions);
     return [...front.filter((d) => d.code !== CheckCodes.UnusedParameter.code), ...checked.diagnostics];
