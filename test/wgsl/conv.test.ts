@@ -8,13 +8,11 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { compileWgsl } from "../../src/backends/wgsl/index.js";
 import { GraphBuilder } from "../../src/compiler/ir/builder.js";
-import { toNumbers } from "../../src/compiler/ir/interp/numeric.js";
-import type { Graph } from "../../src/compiler/ir/ir.js";
 import { compileToGraph } from "../../src/driver.js";
 import type { OpAttrs } from "../../src/compiler/ir/ir.js";
-import { type HostTensor, numel } from "../../src/util/tensor.js";
+import type { HostTensor } from "../../src/util/tensor.js";
 import { at, random } from "../helpers/ir.js";
-import { loadGraph, maxAbsDiff, onnxReference, TOLERANCE, tryGpu } from "./helpers.js";
+import { boundedWeights, loadGraph, runBoth, maxAbsDiff, onnxReference, TOLERANCE, tryGpu } from "./helpers.js";
 
 interface ConvCase {
   name: string;
@@ -217,15 +215,7 @@ const { gpu, reason } = await tryGpu();
 
 describe.skipIf(!gpu)(`convolutions on WebGPU${reason ? ` (skipped: ${reason})` : ""}`, () => {
   const { graph, inputs, params } = casesGraph(CASES);
-  const results = (async () => {
-    const { model } = await loadGraph(gpu!, graph, { weights: params });
-    const [got, expected] = await Promise.all([
-      model.run(Object.fromEntries(inputs)),
-      onnxReference(graph, inputs, { weights: params }),
-    ]);
-    model.destroy();
-    return { got, expected };
-  })();
+  const results = runBoth(gpu!, graph, inputs, params);
   afterAll(() => gpu?.release());
 
   it.each(CASES.map((c, i) => [c.name, i] as const))(
@@ -254,21 +244,3 @@ describe.skipIf(!gpu)(`convolutions on WebGPU${reason ? ` (skipped: ${reason})` 
     for (const [name, want] of expected) expect(maxAbsDiff(got[name], want), name).toBeLessThanOrEqual(TOLERANCE);
   }, 600_000);
 });
-
-/**
- * Weights that keep activations near unit scale through the 17 convolutions, so that 1e-3 is a tight bound:
- * tensors of rank 2 and up uniform in ±sqrt(1.5 / fan-in), vectors in ±1, declared defaults (BatchNorm
- * statistics) moved by up to ±0.25.
- */
-function boundedWeights(graph: Graph, seed: number): Map<string, HostTensor> {
-  const weights = new Map<string, HostTensor>();
-  graph.params.forEach((p, i) => {
-    if (p.unused || p.dtype !== "f32") return;
-    const fanIn = p.shape.length >= 2 ? numel(p.shape) / p.shape[0] : 1;
-    const bound = p.init ? 0.25 : Math.sqrt(1.5 / fanIn);
-    const t = random("f32", p.shape, seed + i, -bound, bound);
-    if (p.init) toNumbers(p.init).forEach((v, k) => ((t.data as Float32Array)[k] += v));
-    weights.set(p.path, t);
-  });
-  return weights;
-}

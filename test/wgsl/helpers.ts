@@ -11,7 +11,8 @@ import type { Graph } from "../../src/compiler/ir/ir.js";
 import { toNumbers } from "../../src/compiler/ir/interp/numeric.js";
 import { WgslModel } from "../../src/runtime/model.js";
 import { createNodeDevice, type NodeGpu, readBundleDir } from "../../src/runtime/node.js";
-import type { HostTensor } from "../../src/util/tensor.js";
+import { type HostTensor, numel } from "../../src/util/tensor.js";
+import { random } from "../helpers/ir.js";
 
 /** The device, or why there is none (then the GPU tests skip with that reason). */
 export async function tryGpu(): Promise<{ gpu?: NodeGpu; reason?: string }> {
@@ -62,3 +63,38 @@ export function maxAbsDiff(actual: HostTensor, expected: HostTensor): number {
 }
 
 export const TOLERANCE = 1e-3;
+
+/**
+ * Weights that keep activations near unit scale through deep models, so that 1e-3 is a tight bound: tensors of
+ * rank 2 and up uniform in ±sqrt(1.5 / fan-in) (half the unit variance, which MobileFaceNet's ten residual blocks
+ * would blow up to hundreds), vectors in ±1, declared defaults (BatchNorm statistics) moved by up to ±0.25. The
+ * default draw (std 0.02) shrinks S2D's signal towards zero.
+ */
+export function boundedWeights(graph: Graph, seed: number): Map<string, HostTensor> {
+  const weights = new Map<string, HostTensor>();
+  graph.params.forEach((p, i) => {
+    if (p.unused || p.dtype !== "f32") return;
+    const fanIn = p.shape.length >= 2 ? numel(p.shape) / p.shape[0] : 1;
+    const bound = p.init ? 0.25 : Math.sqrt(1.5 / fanIn);
+    const t = random("f32", p.shape, seed + i, -bound, bound);
+    if (p.init) toNumbers(p.init).forEach((v, k) => ((t.data as Float32Array)[k] += v));
+    weights.set(p.path, t);
+  });
+  return weights;
+}
+
+/** One graph on `gpu` and in onnxruntime with the same inputs and weights: both outputs, the bundle destroyed. */
+export async function runBoth(
+  gpu: NodeGpu,
+  graph: Graph,
+  inputs: ReadonlyMap<string, HostTensor>,
+  weights: ReadonlyMap<string, HostTensor>,
+): Promise<{ got: Record<string, HostTensor>; expected: Map<string, HostTensor> }> {
+  const { model } = await loadGraph(gpu, graph, { weights });
+  const [got, expected] = await Promise.all([
+    model.run(Object.fromEntries(inputs)),
+    onnxReference(graph, inputs, { weights }),
+  ]);
+  model.destroy();
+  return { got, expected };
+}

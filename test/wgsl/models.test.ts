@@ -6,13 +6,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { compileWgsl, wgslKernelStats } from "../../src/backends/wgsl/index.js";
 import { compileToGraph } from "../../src/driver.js";
 import type { Graph } from "../../src/compiler/ir/ir.js";
-import { toNumbers } from "../../src/compiler/ir/interp/numeric.js";
 import { readNpyFile } from "../../src/util/npy.js";
-import { type HostTensor, numel } from "../../src/util/tensor.js";
+import type { HostTensor } from "../../src/util/tensor.js";
 import type { NodeGpu } from "../../src/runtime/node.js";
 import { loadModelWeights } from "../../src/weights/model-weights.js";
 import { random } from "../helpers/ir.js";
-import { loadGraph, maxAbsDiff, onnxReference, TOLERANCE, tryGpu } from "./helpers.js";
+import { boundedWeights, loadGraph, maxAbsDiff, onnxReference, TOLERANCE, tryGpu } from "./helpers.js";
 
 const MINI = "test/wgsl/fixtures/mini_ifdd.net";
 const S2D = "models/s2d.net";
@@ -119,25 +118,6 @@ describe("kernel counts (golden)", () => {
     expect(new Set(residual.map((k) => k.shader)).size).toBe(3);
   }, 60_000);
 });
-
-/**
- * Weights that keep activations between about 0.1 and 10 through every layer, so that 1e-3 is a tight bound:
- * tensors of rank 2 and up uniform in ±sqrt(1.5 / fan-in) (half the unit variance, which MobileFaceNet's ten
- * residual blocks would blow up to hundreds), vectors in ±1, declared defaults (BatchNorm statistics) moved by up
- * to ±0.25. The default draw (std 0.02) shrinks S2D's signal towards zero.
- */
-function boundedWeights(graph: Graph, seed: number): Map<string, HostTensor> {
-  const weights = new Map<string, HostTensor>();
-  graph.params.forEach((p, i) => {
-    if (p.unused || p.dtype !== "f32") return;
-    const fanIn = p.shape.length >= 2 ? numel(p.shape) / p.shape[0] : 1;
-    const bound = p.init ? 0.25 : Math.sqrt(1.5 / fanIn);
-    const t = random("f32", p.shape, seed + i, -bound, bound);
-    if (p.init) toNumbers(p.init).forEach((v, k) => ((t.data as Float32Array)[k] += v));
-    weights.set(p.path, t);
-  });
-  return weights;
-}
 
 function npy(file: string): HostTensor {
   const r = readNpyFile(file);

@@ -7,7 +7,7 @@ import type { OpName } from "../../src/compiler/ir/ir.js";
 import type { HostTensor } from "../../src/util/tensor.js";
 import { at } from "../helpers/ir.js";
 import { OP_CASES } from "./cases.js";
-import { loadGraph, maxAbsDiff, onnxReference, TOLERANCE, tryGpu } from "./helpers.js";
+import { maxAbsDiff, runBoth, TOLERANCE, tryGpu } from "./helpers.js";
 
 /** Every computing op of the IR (sources are bound, not computed). */
 const CORE_OPS: OpName[] = [
@@ -63,15 +63,7 @@ const { gpu, reason } = await tryGpu();
 
 describe.skipIf(!gpu)(`every core op on WebGPU${reason ? ` (skipped: ${reason})` : ""}`, () => {
   const { graph, inputs, params } = combinedGraph();
-  const results = (async () => {
-    const { model } = await loadGraph(gpu!, graph, { weights: params });
-    const [got, expected] = await Promise.all([
-      model.run(Object.fromEntries(inputs)),
-      onnxReference(graph, inputs, { weights: params }),
-    ]);
-    model.destroy();
-    return { got, expected };
-  })();
+  const results = runBoth(gpu!, graph, inputs, params);
   afterAll(() => gpu?.release());
 
   it("covers every computing op of the IR", () => {

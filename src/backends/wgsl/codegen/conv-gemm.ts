@@ -9,7 +9,7 @@
 import type { KernelOf } from "../plan.js";
 import { shapeOf } from "../prepare.js";
 import { coord, linear, numelOf, u } from "./indexing.js";
-import { THREADS, TILE, tiledProduct } from "./tiled-product.js";
+import { THREADS, TILE, TILED_FROM, TILED_MIN_SIDE, tiledProduct } from "./tiled-product.js";
 import { stridesOf } from "../../../util/tensor.js";
 import {
   anchorType,
@@ -21,10 +21,6 @@ import {
   type KernelWriter,
 } from "./writer.js";
 import { zeroOf } from "./scalar-types.js";
-
-/** Convolutions of at least this many multiply-adds, with a group and a batch of pixels a few wide, are tiled. */
-const TILED_FROM = 1 << 20;
-const TILED_MIN_SIDE = 8;
 
 /**
  * The sizes of a convolution as a product per group: M channels x K (channels x taps) times K x N pixels. N grows

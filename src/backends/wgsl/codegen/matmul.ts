@@ -9,7 +9,7 @@ import { shapeOf } from "../prepare.js";
 import { broadcastIndex, numelOf, u } from "./indexing.js";
 import { perElementMain } from "./pointwise.js";
 import { zeroOf } from "./scalar-types.js";
-import { THREADS, TILE, tiledProduct } from "./tiled-product.js";
+import { THREADS, TILE, TILED_FROM, TILED_MIN_SIDE, tiledProduct } from "./tiled-product.js";
 import {
   anchorType,
   DispatchTooLarge,
@@ -19,10 +19,6 @@ import {
   type KernelModule,
   type KernelWriter,
 } from "./writer.js";
-
-/** Products of at least this many multiply-adds, with both sides at least a few rows, are tiled. */
-const TILED_FROM = 1 << 20;
-const TILED_MIN_SIDE = 8;
 
 export function matmulKernel(w: KernelWriter, k: KernelOf<"matmul">): KernelModule {
   const [a, b] = k.anchor.inputs;

@@ -12,6 +12,12 @@ export const TILE = 32;
 /** How deep a slice of the reduction is staged at a time. */
 const SLICE = 16;
 export const THREADS = 64;
+/**
+ * A product (matmul, or a convolution as one) is tiled from this many multiply-adds, with both sides at least
+ * TILED_MIN_SIDE wide (narrower sides would leave most of a tile empty); smaller products run the plain kernel.
+ */
+export const TILED_FROM = 1 << 20;
+export const TILED_MIN_SIDE = 8;
 /** A thread's block of accumulators is PER_THREAD x PER_THREAD. */
 const PER_THREAD = 4;
 
