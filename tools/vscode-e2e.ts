@@ -14,6 +14,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -101,7 +102,7 @@ export interface VscodeObservations {
   fixToClearMs: number;
   countsAfterFix: { errors: number; warnings: number };
   squigglesAfterFix: number;
-  /** The edited line as shown (with the inlay hint after `cls` when the server has sent it). */
+  /** The edited line as saved to disk (Ctrl+S once the status bar had cleared). */
   lineAfterFix: string;
   /** The quick fix offered for `xz` (did you mean 'x'?), and what its application left. */
   quickFixTitle: string;
@@ -277,6 +278,19 @@ async function goTo(page: Page, at: { line: number; column: number }): Promise<v
   await page.keyboard.press("Enter");
 }
 
+/**
+ * The buffer's line as VS Code writes it on Ctrl+S. The rendered line is no witness of the text: inlay hints are
+ * drawn inside it, and VS Code shortens them ("…") as it sees fit. The new modification time shows the save happened.
+ */
+async function saveAndReadLine(page: Page, file: string, line: number): Promise<string> {
+  const before = statSync(file).mtimeMs;
+  await page.keyboard.press("Control+S");
+  await waitFor("save the file", "the file written by Ctrl+S", async () =>
+    statSync(file).mtimeMs !== before ? true : undefined,
+  );
+  return readFileSync(file, "utf8").split("\n")[line - 1].trim();
+}
+
 /** The hover widget and the lines around it, from the editor's left edge. */
 async function shoot(page: Page, path: string): Promise<void> {
   const hover = await page.locator(".monaco-hover:not(.hidden)").first().boundingBox();
@@ -397,13 +411,8 @@ async function drive(
     const squigglesAfterFix = await waitFor(step, "the squiggle gone", async () =>
       (await page.locator(".squiggly-error").count()) === 0 ? 0 : undefined,
     );
-    // Monaco renders spaces as no-break spaces.
-    const shown = await page
-      .locator(".view-line", { hasText: /let.cls\b/ })
-      .first()
-      .textContent();
-    const lineAfterFix = (shown ?? "").replace(/\u00a0/g, " ").trim();
     log(`cleared after ${fixToClearMs} ms`);
+    const lineAfterFix = await saveAndReadLine(page, join(workspace, MODEL), x.line);
 
     // A misspelling with a did-you-mean hint, repaired by the quick fix the server offers (Ctrl+. on it).
     step = "apply a quick fix";
@@ -427,11 +436,7 @@ async function drive(
       const counts = await problemCounts(page);
       return sameCounts(counts, expected) ? counts : undefined;
     });
-    const fixedLine = await page
-      .locator(".view-line", { hasText: /let.cls\b/ })
-      .first()
-      .textContent();
-    const lineAfterQuickFix = (fixedLine ?? "").replace(/\u00a0/g, " ").trim();
+    const lineAfterQuickFix = await saveAndReadLine(page, join(workspace, MODEL), x.line);
     log(`quick fix '${quickFixTitle}' applied: ${lineAfterQuickFix}`);
     return {
       languageMode,
