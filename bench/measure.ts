@@ -25,7 +25,8 @@ export function spread(runs: readonly number[]): Spread {
 
 /** `12.3 ms (11.9-13.0)`: a median and its range, in the unit given. */
 export function formatSpread(s: Spread, unit = "ms", digits = 1): string {
-  return `${s.median.toFixed(digits)} ${unit} (${s.min.toFixed(digits)}-${s.max.toFixed(digits)})`;
+  const u = unit ? ` ${unit}` : "";
+  return `${s.median.toFixed(digits)}${u} (${s.min.toFixed(digits)}-${s.max.toFixed(digits)})`;
 }
 
 /**

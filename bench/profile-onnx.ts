@@ -35,15 +35,24 @@ export interface OnnxProfile {
   runs: number;
   byOpType: ProfileRow[];
   byPattern: ProfileRow[];
+  /** Per op and layer path with block numbers merged (`blocks.*.attn.pool_q.pool`): where in the model time goes. */
+  byLayer: ProfileRow[];
 }
 
-/** Sums the `Node` kernel events of every run but the first (the warm-up) per op type and per op + output shape. */
+/** `backbone.blocks.3.attn/MatMul_12` -> `backbone.blocks.*.attn`; nodes onnxruntime made up have no path. */
+function layerOf(nodeName: string): string {
+  const slash = nodeName.indexOf("/");
+  return slash < 0 ? "(added by onnxruntime)" : nodeName.slice(0, slash).replace(/\.\d+(?=\.|$)/g, ".*");
+}
+
+/** Sums the `Node` kernel events of every run but the first (the warm-up) per op type, op + output shape and layer. */
 export function aggregateProfile(events: ProfileEvent[]): OnnxProfile {
   const runs = events.filter((e) => e.cat === "Session" && e.name === "model_run").sort((a, b) => a.ts - b.ts);
   const timedFrom = runs.length > 1 ? runs[1].ts : 0;
   const kernels = events.filter((e) => e.cat === "Node" && e.name.endsWith("_kernel_time") && e.ts >= timedFrom);
   const byOp = new Map<string, { us: number; count: number }>();
   const byPattern = new Map<string, { us: number; count: number }>();
+  const byLayer = new Map<string, { us: number; count: number }>();
   let totalUs = 0;
   for (const e of kernels) {
     const op = e.args?.op_name ?? "?";
@@ -51,6 +60,7 @@ export function aggregateProfile(events: ProfileEvent[]): OnnxProfile {
     for (const [table, key] of [
       [byOp, op],
       [byPattern, `${op} -> ${shape}`],
+      [byLayer, `${op} in ${layerOf(e.name.replace(/_kernel_time$/, ""))}`],
     ] as const) {
       const row = table.get(key) ?? { us: 0, count: 0 };
       row.us += e.dur;
@@ -69,6 +79,7 @@ export function aggregateProfile(events: ProfileEvent[]): OnnxProfile {
     runs: timedRuns,
     byOpType: rows(byOp),
     byPattern: rows(byPattern),
+    byLayer: rows(byLayer),
   };
 }
 
@@ -86,6 +97,8 @@ export function formatProfile(p: OnnxProfile, top: number): string {
     ...table("op type", p.byOpType),
     "",
     ...table("op -> output shape", p.byPattern),
+    "",
+    ...table("op in layer", p.byLayer),
   ].join("\n");
 }
 

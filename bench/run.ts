@@ -53,10 +53,10 @@ const BENCHES: Record<string, () => Promise<{ result: unknown; lines: string[] }
         `ifdd: inference ${formatSpread(r.inferenceMs)} for ${r.gmacPerClip.toFixed(2)} GMAC = ` +
           `${r.ifddGmacPerSec.toFixed(1)} GMAC/s; ` +
           `2048^3 MatMul ${formatSpread(r.matmulMs)} = ${r.matmulGmacPerSec.toFixed(1)} GMAC/s: ` +
-          `IFDD at ${r.fractionOfMatmulRate.toFixed(2)} of the MatMul rate (goal 0.8; 2 threads, median of ` +
-          `${r.inferenceMs.runs.length} interleaved)`,
+          `IFDD at ${formatSpread(r.fractionOfMatmulRate, "", 2)} of the MatMul rate (goal 0.8; 2 threads; per ` +
+          `round against the MatMuls run just before and after it, median of ${r.inferenceMs.runs.length} rounds)`,
         `ifdd: in CPU time (all threads, no spinning) ${formatSpread(r.cpuMs.ifdd)} per clip, MatMul ` +
-          `${formatSpread(r.cpuMs.matmul)}: IFDD at ${r.fractionOfMatmulRateCpu.toFixed(2)} of the MatMul's rate per ` +
+          `${formatSpread(r.cpuMs.matmul)}: IFDD at ${formatSpread(r.fractionOfMatmulRateCpu, "", 2)} of the MatMul's rate per ` +
           `CPU second`,
         `ifdd: without netc's IR passes ${formatSpread(r.unoptimizedInferenceMs)} (${r.unoptimizedNodes} IR nodes): ` +
           `${(r.unoptimizedInferenceMs.median / r.inferenceMs.median).toFixed(2)}x; logits off the official by ` +
