@@ -5,21 +5,25 @@ import { verifyGraph } from "../verify.js";
 import { foldAttentionBias } from "./attention-bias.js";
 import { eliminateCommonSubexpressions } from "./cse.js";
 import { eliminateDeadCode } from "./dce.js";
+import { depthwiseConv3dBanded } from "./depthwise-banded.js";
 import { depthwiseBatchIntoChannels } from "./depthwise-batch-channels.js";
 import { depthwiseConv3dAs2d } from "./depthwise-conv3d.js";
 import { foldConstants } from "./fold.js";
 import { simplify } from "./simplify.js";
 import { sliceThroughTranspose } from "./slice-transpose.js";
+import { canonicalTransposes } from "./transpose-canonical.js";
 import { transposeThroughReshape } from "./transpose-reshape.js";
 
 export { foldAttentionBias } from "./attention-bias.js";
 export { eliminateCommonSubexpressions } from "./cse.js";
 export { eliminateDeadCode } from "./dce.js";
+export { depthwiseConv3dBanded } from "./depthwise-banded.js";
 export { depthwiseBatchIntoChannels } from "./depthwise-batch-channels.js";
 export { depthwiseConv3dAs2d } from "./depthwise-conv3d.js";
 export { type FoldOptions, foldConstants } from "./fold.js";
 export { simplify } from "./simplify.js";
 export { sliceThroughTranspose } from "./slice-transpose.js";
+export { canonicalTransposes } from "./transpose-canonical.js";
 export { transposeThroughReshape } from "./transpose-reshape.js";
 
 export interface PassOptions {
@@ -50,9 +54,11 @@ interface Pass {
 export const SPEED_REWRITES = [
   "attention-bias folding",
   "depthwise 3-D conv as 2-D convs",
+  "depthwise 3-D conv as a banded 2-D conv",
   "transpose through reshape",
   "depthwise conv: batch into channels",
   "slice through transpose",
+  "transposes in their smallest form",
 ] as const;
 
 /**
@@ -69,9 +75,11 @@ export function runPasses(graph: Graph, opts: PassOptions = {}): PassResult {
     { name: "algebraic simplification", run: simplify },
     { name: "attention-bias folding", run: foldAttentionBias },
     { name: "depthwise conv: batch into channels", run: depthwiseBatchIntoChannels },
+    { name: "depthwise 3-D conv as a banded 2-D conv", run: depthwiseConv3dBanded },
     { name: "depthwise 3-D conv as 2-D convs", run: depthwiseConv3dAs2d },
     { name: "slice through transpose", run: sliceThroughTranspose },
     { name: "transpose through reshape", run: transposeThroughReshape },
+    { name: "transposes in their smallest form", run: canonicalTransposes },
     { name: "constant folding", run: (g: Graph) => foldConstants(g, { maxElements: opts.foldMaxElements }) },
     { name: "common-subexpression elimination", run: eliminateCommonSubexpressions },
   ].filter((p) => !opts.skip?.includes(p.name));

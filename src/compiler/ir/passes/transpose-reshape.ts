@@ -121,7 +121,7 @@ function rewriteTranspose(node: Node, b: GraphBuilder, keep: ReadonlySet<Node>):
  * A 4-D NHWC -> NCHW transpose read only by convs stays where it is: onnxruntime converts it while reordering the
  * images to blocked channels for the conv, where merged into a transpose before a reshape it would be a copy.
  */
-function feedsConvAsNchw(graph: Graph): Set<Node> {
+export function feedsConvAsNchw(graph: Graph): Set<Node> {
   const readers = new Map<Value, Node[]>();
   for (const n of graph.nodes) for (const v of n.inputs) readers.set(v, [...(readers.get(v) ?? []), n]);
   const nchw = (n: Node) => n.op === "transpose" && n.attrs.perm.join() === "0,3,1,2";
