@@ -48,6 +48,8 @@ export interface PassResult {
 interface Pass {
   name: string;
   run: (graph: Graph) => boolean;
+  /** Joins only once the other passes have reached their fixed point (its output would hide their patterns). */
+  late?: boolean;
 }
 
 /** The rewrites that change how a result is computed for speed (each measured in docs/benchmarks.md). */
@@ -79,7 +81,7 @@ export function runPasses(graph: Graph, opts: PassOptions = {}): PassResult {
     { name: "depthwise 3-D conv as 2-D convs", run: depthwiseConv3dAs2d },
     { name: "slice through transpose", run: sliceThroughTranspose },
     { name: "transpose through reshape", run: transposeThroughReshape },
-    { name: "transposes in their smallest form", run: canonicalTransposes },
+    { name: "transposes in their smallest form", run: canonicalTransposes, late: true },
     { name: "constant folding", run: (g: Graph) => foldConstants(g, { maxElements: opts.foldMaxElements }) },
     { name: "common-subexpression elimination", run: eliminateCommonSubexpressions },
   ].filter((p) => !opts.skip?.includes(p.name));
@@ -88,14 +90,17 @@ export function runPasses(graph: Graph, opts: PassOptions = {}): PassResult {
   const initial = check();
   if (initial.length > 0) return { diagnostics: initial, rounds: 0 };
   const maxRounds = opts.maxRounds ?? 20;
+  let withLate = false;
   for (let round = 1; round <= maxRounds; round++) {
     let changed = false;
     for (const pass of pipeline) {
+      if (pass.late && !withLate) continue;
       changed = pass.run(graph) || changed;
       const ds = check(pass.name);
       if (ds.length > 0) return { diagnostics: ds, rounds: round };
     }
-    if (!changed) return { diagnostics: [], rounds: round };
+    if (!changed && withLate) return { diagnostics: [], rounds: round };
+    withLate ||= !changed;
   }
   return { diagnostics: [], rounds: maxRounds };
 }
