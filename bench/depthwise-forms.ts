@@ -3,7 +3,9 @@
 //   conv3d   one grouped 3-D Conv (what the model says);
 //   conv2d   frames padded in time, three shifted copies, one depthwise 2-D Conv each, summed;
 //   shiftIn  the same, channels-last copies feeding 4-D NHWC -> NCHW transposes (merged into onnxruntime's reorders);
-//   shiftOut one depthwise 2-D Conv per temporal tap over the unshifted frames, the outputs shifted and summed.
+//   shiftOut one depthwise 2-D Conv per temporal tap over the unshifted frames, the outputs shifted and summed;
+//   banded   the frames in the channels, one grouped 2-D Conv with a banded filter (the conv3d source as netc's
+//            "depthwise 3-D conv as a banded 2-D conv" pass rewrites it; needs T dividing 16, T >= 8).
 // Every form is checked against conv3d; each prints its interleaved wall time, the process's CPU time and the
 // profiler's kernel time per run.  npx tsx bench/depthwise-forms.ts N C T H STRIDE   (e.g. 4 96 8 14 2)
 import * as ort from "onnxruntime-node";
@@ -24,9 +26,13 @@ function rand(n: number, seed: number): Float32Array {
   return a;
 }
 
-function onnxOf(src: string): Uint8Array {
+const TAPS = "depthwise 3-D conv as 2-D convs";
+const BANDED = "depthwise 3-D conv as a banded 2-D conv";
+
+/** Compiles a form; the conv rewrites are left out unless `passes` names them (the forms spell their own layout). */
+function onnxOf(src: string, passes: string[] = []): Uint8Array {
   const weights = new Map([["w", { dtype: "f32" as const, shape: [C, 1, 3, 3, 3], data: rand(C * 27, 2) }]]);
-  const r = compile(src, { file: "forms.net", weights, skipPasses: ["depthwise 3-D conv as 2-D convs"] });
+  const r = compile(src, { file: "forms.net", weights, skipPasses: [TAPS, BANDED].filter((p) => !passes.includes(p)) });
   if (!r.onnx) throw new Error(r.diagnostics.map((d) => `${d.code}: ${d.message}`).join("\n"));
   return r.onnx;
 }
@@ -77,9 +83,11 @@ const options: ort.InferenceSession.SessionOptions = {
   graphOptimizationLevel: "all",
   extra: { session: { intra_op: { allow_spinning: "0" } } },
 };
-const sources: Record<string, string> = { conv3d, conv2d, shiftIn, shiftOut };
+const sources: Record<string, string> = { conv3d, conv2d, shiftIn, shiftOut, banded: conv3d };
+const passesOf = (form: string) => (form === "banded" ? [BANDED] : []);
 const sessions: Record<string, ort.InferenceSession> = {};
-for (const [k, s] of Object.entries(sources)) sessions[k] = await ort.InferenceSession.create(onnxOf(s), options);
+for (const [k, s] of Object.entries(sources))
+  sessions[k] = await ort.InferenceSession.create(onnxOf(s, passesOf(k)), options);
 const reference = (await sessions.conv3d.run(feeds)).y.data as Float32Array;
 const cpu: Record<string, number[]> = {};
 const timed = (k: string) => async () => {
@@ -93,7 +101,7 @@ const wall = await interleaved(9, Object.fromEntries(Object.keys(sessions).map((
 console.log(`[${N}, ${C}, ${T}, ${H}, ${H}] stride ${S}: form | max diff | wall ms | CPU ms | kernel ms`);
 for (const k of Object.keys(sessions)) {
   const diff = maxAbsDiff((await sessions[k].run(feeds)).y.data as Float32Array, reference);
-  const kernel = (await profileOnnx(onnxOf(sources[k]), feeds, 5)).totalKernelMs;
+  const kernel = (await profileOnnx(onnxOf(sources[k], passesOf(k)), feeds, 5)).totalKernelMs;
   const c = spread(cpu[k].slice(1)).median;
   console.log(
     `${k} | ${diff.toExponential(1)} | ${wall[k].median.toFixed(1)} | ${c.toFixed(1)} | ${kernel.toFixed(1)}`,

@@ -87,7 +87,7 @@ describe("depthwise 3-D conv as a banded 2-D conv", () => {
     expect(convs(graph)).toEqual([{ rank: 4, groups: 3 }]);
   });
 
-  it("leaves clips whose frames make no whole 16-channel group, temporal strides and grouped convs to the tap form", () => {
+  it("leaves clips without whole 16-channel groups, temporal strides and grouped convs to the tap form", () => {
     const base = { channels: 4, kernel: [3, 3, 3], pads: [1, 1, 1, 1, 1, 1] };
     expect(depthwiseConv3dBanded(pool({ ...base, frames: 6, strides: [1, 1, 1] }).graph)).toBe(false);
     expect(depthwiseConv3dBanded(pool({ ...base, frames: 4, strides: [1, 1, 1] }).graph)).toBe(false);
@@ -135,7 +135,7 @@ describe("transposes in their smallest form", () => {
     expect(transposes(unit.graph)).toEqual([]);
   });
 
-  it("one head: frames -> channels first -> heads -> tokens is no transpose at all (the pooled q of MViT's block 0)", () => {
+  it("one head: frames -> channels first -> heads -> tokens is no transpose (the pooled q of MViT's block 0)", () => {
     // [B, T, H, W, C] -> [B, C, T, H, W] -> [B, 1, C, T*H*W] -> [B, 1, T*H*W, C]
     const { graph, inputs } = chain(
       [B, 2, 3, 3, 4],
