@@ -14,6 +14,7 @@ import {
   SPEED_REWRITES,
 } from "../../src/compiler/ir/passes/index.js";
 import { verifyGraph } from "../../src/compiler/ir/verify.js";
+import { compileToGraph } from "../../src/driver.js";
 import type { HostTensor } from "../../src/util/tensor.js";
 import { at, expectClose, random } from "../helpers/ir.js";
 
@@ -171,5 +172,16 @@ describe("transposes in their smallest form", () => {
 
   it("both are speed rewrites (measured on and off by bench/ifdd.ts, left out for WGSL)", () => {
     expect(SPEED_REWRITES).toEqual(expect.arrayContaining([BANDED, SMALLEST]));
+    const source = `model Pool()(x: f32[B, 288, 4]) -> (y: f32[B, 4, 8, 3, 3]) {
+  param w: f32[4, 1, 3, 3, 3]
+  let frames = rearrange(x, "n (t h w) c -> n c t h w", t = 8, h = 6)
+  return conv(frames, w, stride = [1, 2, 2], padding = [1, 1, 1], groups = 4)
+}
+`;
+    const graphFor = (target: "onnx" | "wgsl") => compileToGraph(source, { file: "pool.net", target }).graph!;
+    expect(convs(graphFor("onnx"))).toEqual([{ rank: 4, groups: 2 }]);
+    expect(transposes(graphFor("onnx"))).toEqual(["0,2,1 of [3]"]);
+    expect(convs(graphFor("wgsl"))).toEqual([{ rank: 5, groups: 4 }]);
+    expect(transposes(graphFor("wgsl"))).toEqual(["0,4,1,2,3 of [5]"]);
   });
 });
