@@ -76,10 +76,11 @@ describe("einops patterns lower to the fewest layout ops", () => {
     [
       "B, 2, 12, 5",
       'rearrange(x, "b n (t h w) c -> (b n) c t h w", t = 2, h = 3)',
-      ["reshape", "transpose[0,4,1,2,3]"],
+      // One transpose, in its smallest form ([(b n), (t h w), c] -> [(b n), c, (t h w)]); reshapes copy nothing.
+      ["reshape", "transpose[0,2,1]", "reshape"],
     ],
     ["B, 5, 2, 49", 'rearrange(x, "b c t (h w) -> (b t) c h w", h = 7)', ["transpose[0,2,1,3]", "reshape"]],
-    ["B, 5, 2, 49", 'rearrange(x, "b c t n -> b (t n) c")', ["transpose[0,2,3,1]", "reshape"]],
+    ["B, 5, 2, 49", 'rearrange(x, "b c t n -> b (t n) c")', ["reshape", "transpose[0,2,1]"]],
     ["6, 4, 5", 'rearrange(x, "(b t) n d -> (b n) t d", t = 3)', ["reshape", "transpose[0,2,1,3]", "reshape"]],
     ["B, 12, 3", 'reduce(x, "b (t two n) d -> b t n d", "mean", t = 3, two = 2)', ["reshape", "reduce"]],
     ["B, 8, 49, 3", 'reduce(x, "b t (h w) c -> b h w", "mean", h = 7)', ["reduce", "reshape"]],
