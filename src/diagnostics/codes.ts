@@ -292,8 +292,8 @@ export const CliCodes = {
     "warning",
     "ONNX weights made on the writer's thread alone because the read-ahead threads could not start or load their " +
       "program (util/read-ahead-worker.js, beside util/read-ahead.js): the output is the same, only slower",
-    "a bundle that includes netc's writer must ship util/read-ahead-worker.js and the modules it imports beside " +
-      "itself; --threads 0 skips the threads (and this warning)",
+    "a bundle of netc's writer must ship read-ahead-worker.js, with the modules it imports, in its own folder; " +
+      "--threads 0 asks for no threads (and no warning)",
   ),
   SingleFileTooLarge: code(
     "NET8050",
