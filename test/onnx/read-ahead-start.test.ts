@@ -84,8 +84,27 @@ describe("read-ahead threads from the sources", () => {
   });
 });
 
-describe("a bundle of the writer without the threads' program", () => {
-  it("writes the same model on the writer's thread, with warning NET8013 naming what is missing", async () => {
+describe("a bundle of the writer", () => {
+  it("with the threads' program bundled as an entry of its own beside it: the threads run", async () => {
+    const app = join(dir, "with-worker");
+    await build({
+      entryPoints: {
+        probe: join(ROOT, "test", "onnx", "read-ahead", "probe.ts"),
+        "read-ahead-worker": join(ROOT, "src", "util", "read-ahead-worker.ts"),
+      },
+      outdir: app,
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      logLevel: "error",
+    });
+    writeFileSync(join(app, "package.json"), JSON.stringify({ type: "module" }));
+    const report = JSON.parse(execFileSync(process.execPath, [join(app, "probe.js")], { encoding: "utf8" }));
+    expect(report).toMatchObject({ threads: 2, started: 2, same: true });
+    expect(report.byThreads).toBeGreaterThan(0);
+  });
+
+  it("without the threads' program: the same model from the writer's thread, and NET8013 saying why", async () => {
     const model = join(dir, "two.net");
     writeFileSync(model, MODEL);
     const entry = join(dir, "entry.ts");
