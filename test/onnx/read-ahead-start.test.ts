@@ -82,6 +82,25 @@ describe("read-ahead threads from the sources", () => {
       ahead.close();
     }
   });
+  it("that die before they begin, without a word: after 10 s the report says none began", async () => {
+    const util = join(dir, "silent", "util");
+    cpSync(join(ROOT, "src", "util"), util, { recursive: true });
+    writeFileSync(join(util, "read-ahead-worker-from-source.mjs"), "process.exit(0);\n");
+    const { readAhead: silentReadAhead } = (await import(
+      join(util, "read-ahead.ts")
+    )) as typeof import("../../src/util/read-ahead.js");
+    const tensors = drawnTensors(2, 300_000);
+    const ahead = silentReadAhead(tensors, { threads: 2, windowBytes: 1 });
+    try {
+      expect(sameBytes(ahead, tensors)).toBe(true);
+      expect(ahead.report().unavailable).toBeUndefined(); // too early to tell a thread that died from a slow one
+      await until(ahead, (r) => !!r.unavailable, 20_000);
+      expect(ahead.report()).toMatchObject({ started: 0, byThreads: 0, byWriter: 4 });
+      expect(ahead.report().unavailable).toMatch(/^no read-ahead thread had begun after 1\d s of writing$/);
+    } finally {
+      ahead.close();
+    }
+  });
 });
 
 describe("a bundle of the writer", () => {
