@@ -53,7 +53,7 @@ export interface WorkerData {
  * Reads a file's byte range into `target` when the file is still the one described (size, modification time) and
  * long enough; false otherwise (the writer's thread then reads it, and reports what is wrong).
  */
-export function readFileRange(
+function readFileRange(
   recipe: { path: string; position: number; size: number; mtimeMs: number },
   target: Uint8Array,
 ): boolean {
