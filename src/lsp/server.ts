@@ -1,6 +1,7 @@
 // `netc lsp`: the language server. Documents sync incrementally; each change re-analyses its document after a short
 // pause (debounce) and publishes diagnostics; hover, definition, symbols, completion and formatting answer from the
-// latest analysis, re-running it first when the document changed since.
+// latest analysis, re-running it first when the document changed since. Models are checked against the checkpoints
+// their workspace folder's `netc.weights` names, and again when the client's watcher sees one change on disk.
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
@@ -138,16 +139,9 @@ export class LanguageServer {
     // paired with it are checked again after the same pause as an edit (a training run writing it is one re-check).
     c.onNotification("workspace/didChangeWatchedFiles", (p: { changes: { uri: string }[] }) => {
       const affected = this.checkpoints.forget(p.changes.map((change) => uriToPath(change.uri)));
-      for (const uri of this.documents.keys()) {
-        const path = uriToPath(uri);
-        if (
-          this.folders
-            .settingFor(path)
-            .checkpointsFor(path)
-            .some((f) => affected.has(f.path))
-        )
-          this.schedule(uri);
-      }
+      const checkpointsOf = (path: string) => this.folders.settingFor(path).checkpointsFor(path);
+      for (const uri of this.documents.keys())
+        if (checkpointsOf(uriToPath(uri)).some((f) => affected.has(f.path))) this.schedule(uri);
     });
     c.onRequest("shutdown", () => {
       this.shuttingDown = true;

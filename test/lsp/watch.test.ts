@@ -199,6 +199,48 @@ describe("checkpoints watched for the server", () => {
   });
 });
 
+describe("clients that misbehave", () => {
+  it("logs watch and folder notifications whose params do not fit, and goes on", async () => {
+    const folder = join(tmp, "malformed");
+    linearCheckpoint(join(folder, "ckpt.safetensors"), "fc");
+    const client = await start(WATCHING, [folder], { [folder]: { weights: { "model.net": "ckpt.safetensors" } } });
+    const doc = client.open(join(folder, "model.net"), HEAD);
+    expect(summary(await client.diagnostics(doc, 1))).toHaveLength(4);
+    client.connection.notify("workspace/didChangeWatchedFiles", {});
+    client.connection.notify("workspace/didChangeWatchedFiles", { changes: [{ uri: 7 }] });
+    client.connection.notify("workspace/didChangeWorkspaceFolders", { event: null });
+    const logged = await client.until(() => {
+      const logs = client.received.filter((m) => m.method === "window/logMessage");
+      return logs.length === 3 ? logs.map((m) => (m.params as { message: string }).message) : undefined;
+    });
+    expect(logged.every((m) => /^netc lsp: workspace\/didChange\w+ failed: /.test(m))).toBe(true);
+    expect(await client.hover(doc, "head(x)")).toContain("weights under `head`: 15 parameters");
+  });
+
+  it("uses the initialization options when the client fails to answer workspace/configuration", async () => {
+    const folder = join(tmp, "unanswered");
+    linearCheckpoint(join(folder, "ckpt.safetensors"), "fc");
+    const client = new Client();
+    clients.push(client);
+    client.connection.onRequest("workspace/configuration", () => {
+      throw new Error("no settings here");
+    });
+    await client.connection.request("initialize", {
+      processId: null,
+      workspaceFolders: [{ uri: uri(folder), name: "unanswered" }],
+      capabilities: WATCHING,
+      initializationOptions: { weights: { "model.net": "ckpt.safetensors" } },
+    });
+    client.connection.notify("initialized", {});
+    const doc = client.open(join(folder, "model.net"), HEAD);
+    expect(summary(await client.diagnostics(doc, 1))).toContain("NET6021 fc.weight");
+    const logs = client.received.filter((m) => m.method === "window/logMessage");
+    expect(logs.map((m) => (m.params as { message: string }).message)).toEqual([
+      "netc lsp: the client did not give the netc settings: -32603: no settings here",
+    ]);
+  });
+});
+
 describe("netc.weights in a workspace of several folders", () => {
   /** Folders a and b, each with ckpt.safetensors (tensors fc.* in a, proj.* in b). */
   function folders(name: string): { a: string; b: string } {
