@@ -1,10 +1,10 @@
 // IFDD through the ONNX target on onnxruntime-node (2 threads). Its inference rate is measured against the floor of
 // this machine: a plain 2048^3 MatMul in the same session options, run right before and right after every IFDD run
 // (this VM's speed drifts by up to 1.7x within a minute, so only adjacent runs compare); the result is the median
-// over rounds of the fraction of the MatMul's MAC rate that IFDD reaches (multiply-accumulates per clip from netc's graph
-// statistics of the model as written: the speed rewrites that add multiply-adds, such as attention-bias folding, do
-// not count theirs). Further peers: the same model with each speed rewrite left out (its gain, measured in the same
-// rounds), and with netc's IR passes off, to show what they buy.
+// over rounds of the fraction of the MatMul's MAC rate that IFDD reaches (multiply-accumulates per clip from netc's
+// graph statistics of the model as written: the speed rewrites that add multiply-adds, such as attention-bias
+// folding, do not count theirs). Further peers: the same model with each speed rewrite left out (its gain, measured in
+// the same rounds), and with netc's IR passes off, to show what they buy.
 // Agreement: every IFDD graph gives the official logits (../shared/fixtures/ifdd/logits.npy) within 1e-4, and the
 // MatMul's output matches sampled dot products computed here.
 import fs from "node:fs";

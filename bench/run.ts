@@ -56,8 +56,8 @@ const BENCHES: Record<string, () => Promise<{ result: unknown; lines: string[] }
           `IFDD at ${formatSpread(r.fractionOfMatmulRate, "", 2)} of the MatMul rate (goal 0.8; 2 threads; per ` +
           `round against the MatMuls run just before and after it, median of ${r.inferenceMs.runs.length} rounds)`,
         `ifdd: in CPU time (all threads, no spinning) ${formatSpread(r.cpuMs.ifdd)} per clip, MatMul ` +
-          `${formatSpread(r.cpuMs.matmul)}: IFDD at ${formatSpread(r.fractionOfMatmulRateCpu, "", 2)} of the MatMul's rate per ` +
-          `CPU second`,
+          `${formatSpread(r.cpuMs.matmul)}: IFDD at ${formatSpread(r.fractionOfMatmulRateCpu, "", 2)} of the ` +
+          `MatMul's rate per CPU second`,
         `ifdd: without netc's IR passes ${formatSpread(r.unoptimizedInferenceMs)} (${r.unoptimizedNodes} IR nodes): ` +
           `${(r.unoptimizedInferenceMs.median / r.inferenceMs.median).toFixed(2)}x; logits off the official by ` +
           `${r.maxAbsDiffFromOfficial.optimized.toExponential(1)} (passes on) and ` +
