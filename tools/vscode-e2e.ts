@@ -3,9 +3,10 @@
 // hovers a name with the mouse and reads the shape in the hover widget, types an error and reads it in the Problems
 // panel and as a squiggle, deletes it and sees it go, applies a quick fix; then opens a small model that the folder's
 // netc.weights pairs with a checkpoint whose names do not match, rewrites the checkpoint on disk and sees the errors
-// go without an edit (VS Code's file watcher, registered by the server). VS Code's desktop build and @vscode/test-electron/test-web
-// download VS Code from Microsoft's servers, which this machine cannot reach; code-server ships VS Code in its npm
-// package. It is installed into a cache folder outside the repository (not a netc dependency), pinned below.
+// go without an edit (VS Code's file watcher, registered by the server). VS Code's desktop build and
+// @vscode/test-electron/test-web download VS Code from Microsoft's servers, which this machine cannot reach;
+// code-server ships VS Code in its npm package. It is installed into a cache folder outside the repository (not a
+// netc dependency), pinned below.
 // Usage: npx tsx tools/vscode-e2e.ts [--vsix file] [--screenshot file.png]
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import {
@@ -483,9 +484,8 @@ async function drive(
       return counts.errors === expected.errors ? counts : undefined;
     });
     const rewriteToClearMs = Date.now() - rewritten;
-    log(
-      `checkpoint rewritten: errors ${countsWithOldCheckpoint.errors} -> ${countsAfterCheckpointRewrite.errors} in ${rewriteToClearMs} ms`,
-    );
+    const [before, after] = [countsWithOldCheckpoint.errors, countsAfterCheckpointRewrite.errors];
+    log(`checkpoint rewritten: errors ${before} -> ${after} in ${rewriteToClearMs} ms`);
     return {
       languageMode,
       firstHoverMs,
