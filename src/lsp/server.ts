@@ -36,6 +36,8 @@ export interface ServerOptions {
 
 // LSP enumerations used here (numbers fixed by the protocol).
 const SEVERITY = { error: 1, warning: 2, note: 3 } as const;
+/** How long the first documents wait for the client's answer to workspace/configuration. */
+const SETTINGS_WAIT_MS = 2000;
 const SYMBOL_KIND = { block: 5, fn: 12, model: 2, layer: 8 } as const; // Class, Function, Module, Field
 const COMPLETION_KIND = {
   keyword: 14,
@@ -67,7 +69,7 @@ export class LanguageServer {
   readonly checkpoints = new CheckpointCache();
   /** What the client can do: ask it for each folder's settings, watch files for us (and under a base folder). */
   private client = { pullsSettings: false, watchesFiles: false, relativePatterns: false };
-  /** The first settings asked of the client have not come: nothing is published until they do. */
+  /** The first settings asked of the client have not come: nothing is published until they do (or for 2 s). */
   private settingsPending = false;
   /** Answers to older settings requests are dropped. */
   private settingsRequests = 0;
@@ -306,7 +308,21 @@ export class LanguageServer {
     const request = ++this.settingsRequests;
     const folders = this.folders.paths;
     const items = folders.map((f) => ({ scopeUri: pathToFileURL(f).href, section: "netc" }));
+    // A client that never answers must not leave the documents without diagnostics: after a while they are
+    // checked with the initialization options, and a late answer still applies.
+    const waited = setTimeout(() => {
+      if (request !== this.settingsRequests || !this.settingsPending || this.shuttingDown) return;
+      this.connection.notify("window/logMessage", {
+        type: 2,
+        message:
+          `netc lsp: no answer to workspace/configuration in ${SETTINGS_WAIT_MS} ms: ` +
+          "using the initialization options",
+      });
+      this.settingsPending = false;
+      this.publishAll();
+    }, SETTINGS_WAIT_MS).unref();
     const done = (values: unknown) => {
+      clearTimeout(waited);
       if (request !== this.settingsRequests || this.shuttingDown) return;
       folders.forEach((folder, i) => {
         const netc: unknown = Array.isArray(values) ? values[i] : undefined;

@@ -239,6 +239,28 @@ describe("clients that misbehave", () => {
       "netc lsp: the client did not give the netc settings: -32603: no settings here",
     ]);
   });
+  it("checks with the initialization options when the client never answers workspace/configuration", async () => {
+    const folder = join(tmp, "silent");
+    linearCheckpoint(join(folder, "ckpt.safetensors"), "fc");
+    const client = new Client();
+    clients.push(client);
+    client.connection.onRequest("workspace/configuration", () => new Promise(() => {}));
+    await client.connection.request("initialize", {
+      processId: null,
+      workspaceFolders: [{ uri: uri(folder), name: "silent" }],
+      capabilities: WATCHING,
+      initializationOptions: { weights: { "model.net": "ckpt.safetensors" } },
+    });
+    client.connection.notify("initialized", {});
+    const opened = Date.now();
+    const doc = client.open(join(folder, "model.net"), HEAD);
+    expect(summary(await client.diagnostics(doc, 1))).toContain("NET6021 fc.weight");
+    expect(Date.now() - opened).toBeGreaterThanOrEqual(1900);
+    const logs = client.received.filter((m) => m.method === "window/logMessage");
+    expect(logs.map((m) => (m.params as { message: string }).message)).toEqual([
+      "netc lsp: no answer to workspace/configuration in 2000 ms: using the initialization options",
+    ]);
+  });
 });
 
 describe("netc.weights in a workspace of several folders", () => {
