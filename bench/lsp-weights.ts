@@ -1,7 +1,8 @@
 // What checking a model's weights as you type costs: models/ifdd.net open in two language servers, one with the
 // `netc.weights` setting naming the IFDD checkpoint (../shared/fixtures/ifdd, 150 MB), one without; an edit to each,
 // interleaved, to its diagnostics. The checkpoint's listing is read once (the servers' read counts are checked), so
-// the difference is mapping ~300 weights by name and shape per analysis.
+// the difference is mapping ~300 weights by name and shape per analysis. The clients say what VS Code's says (they
+// answer workspace/configuration and watch files for the server): the checkpoint is watched, registered once.
 import { existsSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { PassThrough } from "node:stream";
@@ -22,6 +23,8 @@ export interface LspWeightsResult {
   /** Diagnostics the checked server published on the last edit (the NET6025 note for IFDD's unused weights). */
   weightDiagnostics: string[];
   checkpointReads: number;
+  /** How many times the checked server asked for its file watchers (once: not per edit). */
+  watcherRegistrations: number;
 }
 
 /** A server with IFDD open; `edit()` changes a trailing comment and resolves with the new version's diagnostics. */
@@ -34,12 +37,24 @@ async function session(weights: unknown) {
   client.onNotification("textDocument/publishDiagnostics", (p: { version: number; diagnostics: { code: string }[] }) =>
     waiting.get(p.version)?.(p.diagnostics.map((d) => d.code)),
   );
+  let registrations = 0;
+  client.onRequest("workspace/configuration", (p: { items: unknown[] }) => p.items.map(() => ({ weights })));
+  client.onRequest("client/registerCapability", () => {
+    registrations++;
+    return null;
+  });
   await client.request("initialize", {
     processId: null,
     rootUri: pathToFileURL(ROOT).href,
-    capabilities: {},
+    capabilities: {
+      workspace: {
+        configuration: true,
+        didChangeWatchedFiles: { dynamicRegistration: true, relativePatternSupport: true },
+      },
+    },
     initializationOptions: { weights },
   });
+  client.notify("initialized", {});
   const uri = pathToFileURL(IFDD).href;
   const text = readFileSync(IFDD, "utf8");
   const lines = text.split("\n").length;
@@ -52,6 +67,7 @@ async function session(weights: unknown) {
   return {
     server,
     client,
+    registrations: () => registrations,
     async edit(): Promise<string[]> {
       version++;
       const next = `// edit ${version}`;
@@ -82,12 +98,14 @@ export async function benchLspWeights(): Promise<LspWeightsResult> {
   });
   for (const s of [checked, plain]) await s.client.request("shutdown", null);
   if (!weightDiagnostics.includes("NET6025")) throw new Error(`weights not checked: ${weightDiagnostics.join(", ")}`);
+  if (checked.registrations() !== 1) throw new Error(`watchers registered ${checked.registrations()} times`);
   return {
     withCheckpointMs: times.withCheckpoint,
     withoutMs: times.without,
     ratio: times.withCheckpoint.median / times.without.median,
     weightDiagnostics,
     checkpointReads: checked.server.checkpoints.reads,
+    watcherRegistrations: checked.registrations(),
   };
 }
 
@@ -95,7 +113,8 @@ export function formatLspWeights(r: LspWeightsResult): string {
   return (
     `lsp-weights: models/ifdd.net edit to diagnostics with its checkpoint in netc.weights ` +
     `${formatSpread(r.withCheckpointMs)}, without ${formatSpread(r.withoutMs)}: ${r.ratio.toFixed(2)}x ` +
-    `(checkpoint listing read ${r.checkpointReads} time${r.checkpointReads === 1 ? "" : "s"}; median of ${ROUNDS} ` +
+    `(checkpoint listing read ${r.checkpointReads} time${r.checkpointReads === 1 ? "" : "s"}, watched from the ` +
+    `first analysis: ${r.watcherRegistrations} registration; median of ${ROUNDS} ` +
     `interleaved)`
   );
 }

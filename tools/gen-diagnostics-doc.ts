@@ -43,6 +43,10 @@ export const UNREACHABLE: Readonly<Record<string, string>> = {
     "It comes from running a bundle (WgslModel.run, or the ONNX fallback's run) on inputs at a batch outside 1 to " +
     "the bundle's maximum; the golden cases run without a GPU, and netc's commands never run the fallback. " +
     "test/wgsl/fallback-inputs.test.ts shows it on both.",
+  NET8013:
+    "It needs netc's writer without the read-ahead threads' program beside it (a bundle that leaves " +
+    "read-ahead-worker.js out) or a program that cannot load; the golden cases run netc as it is installed. " +
+    "test/onnx/read-ahead-start.test.ts bundles the writer without it, and copies the sources where tsx is missing.",
   NET8032:
     "It depends on the machine: a video clip gives it only where ffmpeg is not installed, and the golden cases " +
     "must read the same everywhere. test/dataset/video.test.ts shows it by pointing NETC_FFMPEG at a program " +

@@ -24,6 +24,7 @@ cd "$ROOT"
 TARBALL="$WORK/$(npm pack --silent --pack-destination "$WORK" | tail -n 1)"
 tar tzf "$TARBALL" >"$WORK/files.txt"
 for f in package/LICENSE package/README.md package/dist/src/cli/bin.js package/dist/src/index.d.ts package/dist/src/runtime/index.js \
+  package/dist/src/util/read-ahead-worker.js \
   package/stdlib/nn.net package/models/ifdd.net package/models/variants/ifdd_topk.net; do
   grep -qx "$f" "$WORK/files.txt" || fail "the tarball lacks $f"
 done
@@ -45,7 +46,9 @@ npx netc --version
 npx netc models | grep -q '^ifdd (IFDD)' || fail "netc models does not list ifdd"
 npx netc check tiny.net
 npx netc check ifdd # by name; the README step below compiles it
-npx netc compile tiny.net -o tiny.onnx
+# The read-ahead threads' program is found beside the installed modules (else warning NET8013).
+npx netc compile tiny.net -o tiny.onnx 2>&1 | tee "$WORK/compile.txt"
+! grep -q NET8013 "$WORK/compile.txt" || fail "the installed netc compiled without its read-ahead threads"
 npx netc inspect tiny.onnx
 npx netc compile tiny.net --target wgsl --set B=1 -o tiny-wgsl
 node --input-type=module -e '

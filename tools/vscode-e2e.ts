@@ -1,9 +1,12 @@
 // The packaged VS Code extension in a real VS Code: code-server (VS Code's own workbench and extension host, served
 // to a browser) installs the .vsix, headless Chromium (Debian's, driven by playwright-core) opens models/ifdd.net,
 // hovers a name with the mouse and reads the shape in the hover widget, types an error and reads it in the Problems
-// panel and as a squiggle, deletes it and sees it go. VS Code's desktop build and @vscode/test-electron/test-web
-// download VS Code from Microsoft's servers, which this machine cannot reach; code-server ships VS Code in its npm
-// package. It is installed into a cache folder outside the repository (not a netc dependency), pinned below.
+// panel and as a squiggle, deletes it and sees it go, applies a quick fix; then opens a small model that the folder's
+// netc.weights pairs with a checkpoint whose names do not match, rewrites the checkpoint on disk and sees the errors
+// go without an edit (VS Code's file watcher, registered by the server). VS Code's desktop build and
+// @vscode/test-electron/test-web download VS Code from Microsoft's servers, which this machine cannot reach;
+// code-server ships VS Code in its npm package. It is installed into a cache folder outside the repository (not a
+// netc dependency), pinned below.
 // Usage: npx tsx tools/vscode-e2e.ts [--vsix file] [--screenshot file.png]
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import {
@@ -22,6 +25,7 @@ import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
+import { writeSafetensors } from "../src/weights/safetensors.js";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 /** The last code-server whose engines accept Node 20 (4.103 needs 22, 4.133 needs 24); it bundles VS Code 1.100.3. */
@@ -32,6 +36,22 @@ const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 export const MODEL = "models/ifdd.net";
 export const PROBE_LINE = "let cls = x[:, :, :1, :]";
 const STEP_TIMEOUT_MS = 120_000;
+/** A Linear(4, 3) model, and the checkpoint the workspace folder's netc.weights pairs with it. */
+const WATCHED = "models/watched.net";
+const WATCHED_CHECKPOINT = "ckpt/watched.safetensors";
+const WATCHED_TEXT =
+  'import "std/nn.net"\n\nmodel M()(x: f32[B, 4]) -> f32[B, 3] {\n  layer head = Linear(4, 3)\n  return head(x)\n}\n';
+
+/** A checkpoint of a Linear(4, 3) whose tensors are `<layer>.weight` and `<layer>.bias` (zeros). */
+function writeLinearCheckpoint(path: string, layer: string): void {
+  writeSafetensors(
+    path,
+    new Map([
+      [`${layer}.weight`, { dtype: "f32" as const, shape: [3, 4], data: new Float32Array(12) }],
+      [`${layer}.bias`, { dtype: "f32" as const, shape: [3], data: new Float32Array(3) }],
+    ]),
+  );
+}
 
 /** A step of the scenario that did not reach what it waited for; the message names the step. */
 export class VscodeStepError extends Error {
@@ -108,6 +128,10 @@ export interface VscodeObservations {
   quickFixTitle: string;
   countsAfterQuickFix: { errors: number; warnings: number };
   lineAfterQuickFix: string;
+  /** models/watched.net open against a checkpoint named `fc.*`; then the counts once it is rewritten as `head.*`. */
+  countsWithOldCheckpoint: { errors: number; warnings: number };
+  countsAfterCheckpointRewrite: { errors: number; warnings: number };
+  rewriteToClearMs: number;
 }
 
 export interface ScenarioOptions {
@@ -127,6 +151,12 @@ export async function runVscodeScenario(options: ScenarioOptions): Promise<Vscod
     const workspace = join(work, "workspace");
     mkdirSync(join(workspace, "models"), { recursive: true });
     cpSync(join(ROOT, MODEL), join(workspace, MODEL));
+    writeFileSync(join(workspace, WATCHED), WATCHED_TEXT);
+    mkdirSync(join(workspace, ".vscode"));
+    mkdirSync(join(workspace, "ckpt"));
+    writeLinearCheckpoint(join(workspace, WATCHED_CHECKPOINT), "fc");
+    const folderSettings = { "netc.weights": { [WATCHED]: WATCHED_CHECKPOINT } };
+    writeFileSync(join(workspace, ".vscode", "settings.json"), JSON.stringify(folderSettings, null, 2));
     const netc = writeNetcCommand(work);
     const expected = checkCounts(netc, workspace);
     const dirs = writeEditorSettings(work, netc);
@@ -438,6 +468,24 @@ async function drive(
     });
     const lineAfterQuickFix = await saveAndReadLine(page, join(workspace, MODEL), x.line);
     log(`quick fix '${quickFixTitle}' applied: ${lineAfterQuickFix}`);
+
+    // A model whose checkpoint (the folder's netc.weights) names its weights `fc.*`: errors; the checkpoint
+    // rewritten on disk as `head.*`: they go, with no edit (the server had VS Code watch the file).
+    step = "a checkpoint rewritten on disk";
+    await page.getByRole("treeitem", { name: "watched.net" }).click({ timeout: STEP_TIMEOUT_MS });
+    const countsWithOldCheckpoint = await waitFor(step, `the weight errors of ${WATCHED}`, async () => {
+      const counts = await problemCounts(page);
+      return counts.errors > expected.errors ? counts : undefined;
+    });
+    writeLinearCheckpoint(join(workspace, WATCHED_CHECKPOINT), "head");
+    const rewritten = Date.now();
+    const countsAfterCheckpointRewrite = await waitFor(step, "the weight errors gone", async () => {
+      const counts = await problemCounts(page);
+      return counts.errors === expected.errors ? counts : undefined;
+    });
+    const rewriteToClearMs = Date.now() - rewritten;
+    const [before, after] = [countsWithOldCheckpoint.errors, countsAfterCheckpointRewrite.errors];
+    log(`checkpoint rewritten: errors ${before} -> ${after} in ${rewriteToClearMs} ms`);
     return {
       languageMode,
       firstHoverMs,
@@ -453,6 +501,9 @@ async function drive(
       quickFixTitle,
       countsAfterQuickFix,
       lineAfterQuickFix,
+      countsWithOldCheckpoint,
+      countsAfterCheckpointRewrite,
+      rewriteToClearMs,
     };
   } catch (e) {
     if (e instanceof VscodeStepError) throw e;

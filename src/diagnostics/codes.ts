@@ -287,6 +287,14 @@ export const CliCodes = {
       "a `tap`",
   ),
   ThreadsCapped: code("NET8012", "note", "a --threads above the machine's cores, lowered to the number of cores"),
+  ReadAheadUnavailable: code(
+    "NET8013",
+    "warning",
+    "ONNX weights made on the writer's thread alone because the read-ahead threads could not start or load their " +
+      "program (util/read-ahead-worker.js, beside util/read-ahead.js): the output is the same, only slower",
+    "a bundle of netc's writer must ship read-ahead-worker.js, with the modules it imports, in its own folder; " +
+      "--threads 0 asks for no threads (and no warning)",
+  ),
   SingleFileTooLarge: code(
     "NET8050",
     "error",

@@ -76,6 +76,11 @@ export class WeightsSetting {
     });
   }
 
+  /** Every checkpoint the setting names, resolved (the files to watch). */
+  checkpointFiles(): string[] {
+    return this.entries.flatMap((e) => e.checkpoints.map((spec) => resolve(this.root, parseWeightSpec(spec).path)));
+  }
+
   /** The setting's problems, as diagnostics at `span` (the model's line). */
   diagnostics(span: Span): Diagnostic[] {
     return this.problems.map((p) => makeDiagnostic(CliCodes.LspBadWeightsSetting, p, span));
@@ -131,6 +136,27 @@ export class CheckpointCache {
     }
     this.listings.set(path, listing);
     return listing.checkpoint ?? listing.error!;
+  }
+
+  /** The files a checkpoint was read from (a sharded one's index and shards); the path alone before it is read. */
+  filesOf(path: string): string[] {
+    return this.listings.get(path)?.files ?? [path];
+  }
+
+  /**
+   * Forgets the listings read from any of the `changed` files (the client's watcher saw them change: a rewrite in
+   * the same millisecond with the same size is not missed), so the next analysis reads them again. Returns the
+   * checkpoints that may now read differently: the changed files themselves and the checkpoints forgotten.
+   */
+  forget(changed: readonly string[]): Set<string> {
+    const files = new Set(changed);
+    const affected = new Set(changed);
+    for (const [path, listing] of this.listings)
+      if (listing.files.some((f) => files.has(f))) {
+        this.listings.delete(path);
+        affected.add(path);
+      }
+    return affected;
   }
 }
 

@@ -1,6 +1,7 @@
 // `netc lsp`: the language server. Documents sync incrementally; each change re-analyses its document after a short
 // pause (debounce) and publishes diagnostics; hover, definition, symbols, completion and formatting answer from the
-// latest analysis, re-running it first when the document changed since.
+// latest analysis, re-running it first when the document changed since. Models are checked against the checkpoints
+// their workspace folder's `netc.weights` names, and again when the client's watcher sees one change on disk.
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
@@ -19,10 +20,12 @@ import {
   referencesAt,
   type SymbolInfo,
 } from "./features.js";
-import { CheckpointCache, WeightsSetting, withWeightDiagnostics } from "./checkpoints.js";
+import { CheckpointCache, withWeightDiagnostics } from "./checkpoints.js";
+import { checkpointWatchers, WatchRegistration } from "./checkpoint-watch.js";
 import { Connection } from "./rpc.js";
 import { encodeTokens, semanticTokens, TOKEN_MODIFIERS, TOKEN_TYPES } from "./semantic-tokens.js";
 import { signatureHelpAt } from "./signature-help.js";
+import { WorkspaceFolders } from "./workspace-folders.js";
 
 export interface ServerOptions {
   /** Milliseconds between the last change and the analysis it triggers. */
@@ -33,6 +36,8 @@ export interface ServerOptions {
 
 // LSP enumerations used here (numbers fixed by the protocol).
 const SEVERITY = { error: 1, warning: 2, note: 3 } as const;
+/** How long the first documents wait for the client's answer to workspace/configuration. */
+const SETTINGS_WAIT_MS = 2000;
 const SYMBOL_KIND = { block: 5, fn: 12, model: 2, layer: 8 } as const; // Class, Function, Module, Field
 const COMPLETION_KIND = {
   keyword: 14,
@@ -59,23 +64,40 @@ export class LanguageServer {
   /** Every file's last parse, shared by the documents (the standard library is parsed once). */
   readonly parses = new ParseCache();
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  /** The checkpoints paired with models (the client's `netc.weights`), and their listings. */
-  private weightsSetting = new WeightsSetting(undefined, process.cwd());
+  /** The workspace folders with the checkpoints each pairs with models (`netc.weights`), and their listings. */
+  private folders = new WorkspaceFolders([process.cwd()], undefined);
   readonly checkpoints = new CheckpointCache();
+  /** What the client can do: ask it for each folder's settings, watch files for us (and under a base folder). */
+  private client = { pullsSettings: false, watchesFiles: false, relativePatterns: false };
+  /** The first settings asked of the client have not come: nothing is published until they do (or for 2 s). */
+  private settingsPending = false;
+  /** Answers to older settings requests are dropped. */
+  private settingsRequests = 0;
+  private readonly watches: WatchRegistration;
   private shuttingDown = false;
   private readonly debounceMs: number;
 
   constructor(input: Readable, output: Writable, options: ServerOptions = {}) {
     this.debounceMs = options.debounceMs ?? 150;
     const c = (this.connection = new Connection(input, output));
+    this.watches = new WatchRegistration(c, (message) => c.notify("window/logMessage", { type: 2, message }));
     c.onRequest("initialize", (p: InitializeParams) => {
-      const folder = p?.workspaceFolders?.[0]?.uri ?? p?.rootUri;
-      this.weightsSetting = new WeightsSetting(
+      const uris = Array.isArray(p?.workspaceFolders) ? p.workspaceFolders.map((f) => f?.uri) : [p?.rootUri];
+      const folders = uris.filter((u): u is string => typeof u === "string").map(uriToPath);
+      this.folders = new WorkspaceFolders(
+        folders.length ? folders : [process.cwd()],
         p?.initializationOptions?.weights,
-        typeof folder === "string" ? uriToPath(folder) : process.cwd(),
       );
+      const workspace = p?.capabilities?.workspace;
+      this.client = {
+        pullsSettings: workspace?.configuration === true,
+        watchesFiles: workspace?.didChangeWatchedFiles?.dynamicRegistration === true,
+        relativePatterns: workspace?.didChangeWatchedFiles?.relativePatternSupport === true,
+      };
+      this.settingsPending = this.client.pullsSettings;
       return {
         capabilities: {
+          workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
           textDocumentSync: { openClose: true, change: 2 },
           hoverProvider: true,
           definitionProvider: true,
@@ -91,15 +113,38 @@ export class LanguageServer {
         serverInfo: { name: "netc" },
       };
     });
-    // `netc.weights` changed: every open model is checked again against the checkpoints it now names. Settings
-    // without a `netc` section (a client that sends none) leave it as it is.
+    // `netc.weights` changed: every open model is checked again against the checkpoints it now names. A client
+    // that answers workspace/configuration is asked for each folder's setting; another's one setting applies to
+    // every folder. Settings without a `netc` section (a client that sends none) leave it as it is.
     c.onNotification("workspace/didChangeConfiguration", (p: { settings?: { netc?: { weights?: unknown } } }) => {
+      if (this.client.pullsSettings) return this.pullSettings();
       const settings = p?.settings;
       if (typeof settings !== "object" || settings === null || !("netc" in settings)) return;
-      this.weightsSetting = new WeightsSetting(settings.netc?.weights, this.weightsSetting.root);
-      for (const uri of this.documents.keys()) this.publish(uri);
+      this.folders.set(settings.netc?.weights);
+      this.publishAll();
     });
-    c.onNotification("initialized", () => {});
+    // (VS Code's client may have sent its settings, and been asked for them, before `initialized`.)
+    c.onNotification("initialized", () => {
+      if (!this.client.pullsSettings) this.watchCheckpoints();
+      else if (this.settingsRequests === 0) this.pullSettings();
+    });
+    c.onNotification(
+      "workspace/didChangeWorkspaceFolders",
+      (p: { event: { added: { uri: string }[]; removed: { uri: string }[] } }) => {
+        for (const f of p.event.removed) this.folders.remove(uriToPath(f.uri));
+        for (const f of p.event.added) this.folders.add(uriToPath(f.uri));
+        if (this.client.pullsSettings) this.pullSettings();
+        else this.publishAll();
+      },
+    );
+    // A watched checkpoint was written, replaced, deleted or created: its listing is read again, and the open models
+    // paired with it are checked again after the same pause as an edit (a training run writing it is one re-check).
+    c.onNotification("workspace/didChangeWatchedFiles", (p: { changes: { uri: string }[] }) => {
+      const affected = this.checkpoints.forget(p.changes.map((change) => uriToPath(change.uri)));
+      const checkpointsOf = (path: string) => this.folders.settingFor(path).checkpointsFor(path);
+      for (const uri of this.documents.keys())
+        if (checkpointsOf(uriToPath(uri)).some((f) => affected.has(f.path))) this.schedule(uri);
+    });
     c.onRequest("shutdown", () => {
       this.shuttingDown = true;
       for (const t of this.timers.values()) clearTimeout(t);
@@ -255,6 +300,59 @@ export class LanguageServer {
     return answer(a, a.file, doc.offsetAt(p.position));
   }
 
+  /**
+   * Asks the client for the `netc` settings of every workspace folder (scopeUri: the folder), then checks every
+   * open model again. A folder whose answer has no `netc` section keeps what it had (initialization options).
+   */
+  private pullSettings(): void {
+    const request = ++this.settingsRequests;
+    const folders = this.folders.paths;
+    const items = folders.map((f) => ({ scopeUri: pathToFileURL(f).href, section: "netc" }));
+    // A client that never answers must not leave the documents without diagnostics: after a while they are
+    // checked with the initialization options, and a late answer still applies.
+    const waited = setTimeout(() => {
+      if (request !== this.settingsRequests || !this.settingsPending || this.shuttingDown) return;
+      this.connection.notify("window/logMessage", {
+        type: 2,
+        message:
+          `netc lsp: no answer to workspace/configuration in ${SETTINGS_WAIT_MS} ms: ` +
+          "using the initialization options",
+      });
+      this.settingsPending = false;
+      this.publishAll();
+    }, SETTINGS_WAIT_MS).unref();
+    const done = (values: unknown) => {
+      clearTimeout(waited);
+      if (request !== this.settingsRequests || this.shuttingDown) return;
+      folders.forEach((folder, i) => {
+        const netc: unknown = Array.isArray(values) ? values[i] : undefined;
+        if (typeof netc === "object" && netc !== null)
+          this.folders.set((netc as { weights?: unknown }).weights, folder);
+      });
+      this.settingsPending = false;
+      this.publishAll();
+      this.watchCheckpoints();
+    };
+    this.connection.request("workspace/configuration", { items }).then(done, (e) => {
+      this.connection.notify("window/logMessage", {
+        type: 2,
+        message: `netc lsp: the client did not give the netc settings: ${e instanceof Error ? e.message : String(e)}`,
+      });
+      done(undefined);
+    });
+  }
+
+  private publishAll(): void {
+    for (const uri of this.documents.keys()) this.publish(uri);
+  }
+
+  /** Has the client watch every checkpoint the settings name (and the shards of those read), where it can. */
+  private watchCheckpoints(): void {
+    if (!this.client.watchesFiles || this.shuttingDown) return;
+    const files = this.folders.all().flatMap((s) => s.checkpointFiles().flatMap((f) => this.checkpoints.filesOf(f)));
+    this.watches.update(checkpointWatchers(files, this.client.relativePatterns));
+  }
+
   private schedule(uri: string): void {
     clearTimeout(this.timers.get(uri));
     this.timers.set(
@@ -267,6 +365,7 @@ export class LanguageServer {
   }
 
   private publish(uri: string): void {
+    if (this.settingsPending) return;
     let a: Analysis | undefined;
     try {
       a = this.current(uri);
@@ -283,7 +382,8 @@ export class LanguageServer {
     const analysis = a;
     let diagnostics = a.diagnostics;
     try {
-      diagnostics = withWeightDiagnostics(a, uriToPath(uri), this.weightsSetting, this.checkpoints);
+      const path = uriToPath(uri);
+      diagnostics = withWeightDiagnostics(a, path, this.folders.settingFor(path), this.checkpoints);
     } catch (e) {
       this.connection.notify("window/logMessage", {
         type: 1,
@@ -295,6 +395,8 @@ export class LanguageServer {
       version: doc.version,
       diagnostics: diagnostics.map((d) => this.diagnostic(analysis, d)),
     });
+    // A sharded checkpoint read for the first time names its shards: they are watched too.
+    this.watchCheckpoints();
   }
 
   private position(a: Analysis, file: string, offset: number): Position {
@@ -369,6 +471,12 @@ interface LspFix {
 interface InitializeParams {
   rootUri?: string | null;
   workspaceFolders?: { uri: string }[] | null;
+  capabilities?: {
+    workspace?: {
+      configuration?: boolean;
+      didChangeWatchedFiles?: { dynamicRegistration?: boolean; relativePatternSupport?: boolean };
+    };
+  };
   /** `{ weights }`: the `netc.weights` setting when the client starts the server. */
   initializationOptions?: { weights?: unknown };
 }

@@ -1,15 +1,18 @@
 // Makes lazy tensors' values ahead of a writer that takes them one at a time, in order (an ONNX file being written):
-// worker threads draw seeded weights (in pieces: each value depends only on its tensor's stream and position) and
-// read checkpoint ranges into a shared ring buffer, a window of tensors in flight, while the writer's thread writes.
-// The writer's thread waits synchronously (Atomics.wait), so the writers stay synchronous. The bytes are the same
-// as each tensor's own `read` gives; whatever the workers cannot make (no recipe, too large, a checkpoint that
-// changed or shrank) is made by `read` on the writer's thread, which also reports the usual diagnostics.
+// worker threads (read-ahead-worker.ts) draw seeded weights (in pieces: each value depends only on its tensor's
+// stream and position) and read checkpoint ranges into a shared ring buffer, a window of tensors in flight, while the
+// writer's thread writes. The writer's thread waits synchronously (Atomics.wait), so the writers stay synchronous;
+// rather than wait for a piece no thread has taken yet, it makes the piece itself, so it never depends on a thread
+// starting. The bytes are the same as each tensor's own `read` gives; whatever the threads cannot make (no recipe,
+// too large, a checkpoint that changed or shrank) is made by `read` on the writer's thread, which also reports the
+// usual diagnostics.
+import { existsSync } from "node:fs";
 import os from "node:os";
-import vm from "node:vm";
+import { basename } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import type { LazyTensor, TensorRecipe } from "./lazy-tensor.js";
-import { uniforms } from "./random.js";
-import { drawNormals } from "./seeded-normals.js";
+import type { LazyTensor } from "./lazy-tensor.js";
+import { FailState, type Job, runTask, type WorkerData, type Words } from "./read-ahead-tasks.js";
 import { bytesOf } from "./tensor.js";
 
 export interface ReadAheadOptions {
@@ -19,11 +22,24 @@ export interface ReadAheadOptions {
   windowBytes?: number;
 }
 
+/** What the threads did, for the caller to tell. */
+export interface ReadAheadReport {
+  /** Threads started for this writer, and how many of them had begun by now. */
+  threads: number;
+  started: number;
+  /** Pieces (drawing tasks, file ranges) made by the threads and by the writer's thread. */
+  byThreads: number;
+  byWriter: number;
+  /** Why the threads made nothing (could not start, could not load their program), when known. */
+  unavailable?: string;
+}
+
 export interface ReadAhead {
   /** The values of the i-th tensor as bytes: valid until the next call, or close. Ask in order for speed. */
   bytes(i: number): Uint8Array;
   /** Stops the workers (idempotent); the ring is let go. */
   close(): void;
+  report(): ReadAheadReport;
 }
 
 const DEFAULT_WINDOW = 32 * 2 ** 20;
@@ -34,146 +50,35 @@ const CHUNK_VALUES = 1 << 18;
 const MAX_THREADS = 8;
 /** Room for a failed worker's message (its stack). */
 const MESSAGE_BYTES = 4096;
-/** How long the writer waits for the first worker to start before calling the pool broken (an internal error). */
-const STARTUP_LIMIT_MS = 120_000;
-
-/** A tensor the workers make, at `offset` in the ring. */
-interface Job {
-  offset: number;
-  byteLength: number;
-  elementBytes: 4 | 8;
-  recipe: TensorRecipe;
-}
-
-/** Where the control words live in the shared Int32Array; per-job words follow. */
-interface Words {
-  next: number;
-  allowed: number;
-  stop: number;
-  failed: number;
-  started: number;
-  /** Tasks finished, per job. */
-  done: number;
-  /** Set per job when a worker could not read it (the writer's thread reads it instead). */
-  unread: number;
-}
-
-interface WorkerData {
-  control: SharedArrayBuffer;
-  ring: SharedArrayBuffer;
-  words: Words;
-  jobs: Job[];
-  /** Triples: job, first element (bytes, for a file), end. */
-  tasks: Int32Array;
-  /** The first failure's message, UTF-8, zero-padded (`failed` is 2 once it is there). */
-  message: SharedArrayBuffer;
-}
-
-interface WorkerLib {
-  fs: typeof import("node:fs");
-  drawNormals: typeof drawNormals;
-  uniforms: typeof uniforms;
-  readFileRange: typeof readFileRange;
-}
+/**
+ * A write this long with no thread begun means they failed in a way they could not report (a loader that died):
+ * said so at close. Threads begin in milliseconds, from the sources (tsx) in about a second.
+ */
+const SILENT_START_LIMIT_MS = 10_000;
 
 /**
- * Reads a file's byte range into `target` when the file is still the one described (size, modification time) and
- * long enough; false otherwise (the writer's thread then reads it, and reports what is wrong). Runs in a worker.
+ * The threads' program beside this module: the compiled read-ahead-worker.js, or from the TypeScript sources the
+ * bootstrap that loads read-ahead-worker.ts through tsx. A reason instead when it is not there (a bundle that
+ * inlined this module, a CommonJS bundle without import.meta.url).
  */
-function readFileRange(
-  fs: typeof import("node:fs"),
-  recipe: { path: string; position: number; size: number; mtimeMs: number },
-  target: Uint8Array,
-): boolean {
-  let fd: number;
+function workerProgram(): URL | string {
+  let url: URL;
   try {
-    fd = fs.openSync(recipe.path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const fromSource = import.meta.url.endsWith(".ts");
+    url = new URL(fromSource ? "./read-ahead-worker-from-source.mjs" : "./read-ahead-worker.js", import.meta.url);
   } catch {
-    return false;
+    return "the read-ahead threads' program cannot be found: this module has no file URL (bundled as CommonJS?)";
   }
-  try {
-    const stat = fs.fstatSync(fd);
-    if (!stat.isFile() || stat.size !== recipe.size || stat.mtimeMs !== recipe.mtimeMs) return false;
-    for (let done = 0; done < target.byteLength; ) {
-      const n = fs.readSync(fd, target, done, target.byteLength - done, recipe.position + done);
-      if (n === 0) return false;
-      done += n;
-    }
-    return true;
-  } catch {
-    return false;
-  } finally {
-    fs.closeSync(fd);
-  }
+  if (url.protocol === "file:" && existsSync(fileURLToPath(url))) return url;
+  const here = basename(new URL(import.meta.url).pathname);
+  return `the read-ahead threads' program ${basename(url.pathname)} is not beside ${here}`;
 }
 
-/** A worker's loop: claim the next task, wait until its ring space is free, make it, count it done. */
-function aheadWorker(data: WorkerData, lib: WorkerLib): void {
-  const control = new Int32Array(data.control);
-  const w = data.words;
-  Atomics.add(control, w.started, 1);
-  try {
-    for (;;) {
-      const t = Atomics.add(control, w.next, 1);
-      if (t * 3 >= data.tasks.length || Atomics.load(control, w.stop)) return;
-      for (;;) {
-        const allowed = Atomics.load(control, w.allowed);
-        if (t < allowed || Atomics.load(control, w.stop)) break;
-        Atomics.wait(control, w.allowed, allowed);
-      }
-      if (Atomics.load(control, w.stop)) return;
-      const j = data.tasks[t * 3];
-      const from = data.tasks[t * 3 + 1];
-      const end = data.tasks[t * 3 + 2];
-      const job = data.jobs[j];
-      const recipe = job.recipe;
-      if (recipe.kind === "normal") {
-        const at = job.offset + from * job.elementBytes;
-        const out =
-          job.elementBytes === 4
-            ? new Float32Array(data.ring, at, end - from)
-            : new Float64Array(data.ring, at, end - from);
-        lib.drawNormals(out, recipe.stream, recipe.std, from, lib.uniforms);
-      } else if (!lib.readFileRange(lib.fs, recipe, new Uint8Array(data.ring, job.offset, job.byteLength)))
-        Atomics.store(control, w.unread + j, 1);
-      Atomics.add(control, w.done + j, 1);
-      Atomics.notify(control, w.done + j);
-    }
-  } catch (e) {
-    if (Atomics.compareExchange(control, w.failed, 0, 1) !== 0) return;
-    new TextEncoder().encodeInto(String((e as Error)?.stack ?? e), new Uint8Array(data.message));
-    Atomics.store(control, w.failed, 2);
-  }
-}
-
-/**
- * The workers' program, made from the functions above (so there is one copy of the draw). `__name` is what tsx's
- * keep-names transform calls when netc runs from its sources.
- */
-const WORKER_SOURCE = `"use strict";
-const __name = (f) => f;
-const { workerData } = require("node:worker_threads");
-(${aheadWorker.toString()})(workerData, {
-  fs: require("node:fs"),
-  drawNormals: ${drawNormals.toString()},
-  uniforms: ${uniforms.toString()},
-  readFileRange: ${readFileRange.toString()},
-});
-`;
-
-let workerSourceParses: boolean | undefined;
-
-/** Whether the workers' program compiles here (a source transform, such as coverage, may break it): else no pool. */
-function workersAvailable(): boolean {
-  if (workerSourceParses === undefined) {
-    try {
-      new vm.Script(WORKER_SOURCE);
-      workerSourceParses = true;
-    } catch {
-      workerSourceParses = false;
-    }
-  }
-  return workerSourceParses;
+/** The worker's environment: the parent's, less NODE_OPTIONS, whose loaders (--import, --require) are not ours. */
+function workerEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  return env;
 }
 
 function defaultThreads(): number {
@@ -187,8 +92,12 @@ function elementBytes(t: LazyTensor): 4 | 8 | undefined {
 }
 
 /** Makes each tensor on the calling thread, as it is asked for. */
-function onThisThread(tensors: readonly LazyTensor[]): ReadAhead {
-  return { bytes: (i) => bytesOf(tensors[i].read()), close: () => {} };
+function onThisThread(tensors: readonly LazyTensor[], unavailable?: string): ReadAhead {
+  return {
+    bytes: (i) => bytesOf(tensors[i].read()),
+    close: () => {},
+    report: () => ({ threads: 0, started: 0, byThreads: 0, byWriter: 0, unavailable }),
+  };
 }
 
 /** A pool making `tensors` ahead of a writer that asks for them in this order. */
@@ -197,7 +106,9 @@ export function readAhead(tensors: readonly LazyTensor[], options: ReadAheadOpti
   const pooled = tensors
     .map((t, index) => ({ t, index, size: elementBytes(t) }))
     .filter(({ t, size }) => t.recipe && size && t.byteLength > 0 && t.byteLength <= MAX_JOB_BYTES);
-  if (threads <= 0 || pooled.length === 0 || !workersAvailable()) return onThisThread(tensors);
+  if (threads <= 0 || pooled.length === 0) return onThisThread(tensors);
+  const program = workerProgram();
+  if (typeof program === "string") return onThisThread(tensors, program);
 
   const largest = pooled.reduce((n, { t }) => Math.max(n, t.byteLength), 0);
   const ringBytes = Math.max(options.windowBytes ?? DEFAULT_WINDOW, 2 * align8(largest));
@@ -259,29 +170,40 @@ export function readAhead(tensors: readonly LazyTensor[], options: ReadAheadOpti
     Atomics.notify(control, words.allowed);
   };
   release(0);
+  const began = performance.now();
   for (let i = 0; i < workers; i++) {
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: data,
-    });
+    // No execArgv and no NODE_OPTIONS: the program needs no flag, and a parent's loader is not for it.
+    const worker = new Worker(program, { workerData: data, execArgv: [], env: workerEnv() });
     worker.unref();
   }
 
-  const began = performance.now();
+  const messageText = () => new TextDecoder().decode(new Uint8Array(message).slice()).replace(/\0+$/, "");
+  let byWriter = 0;
+  /** Makes the next unclaimed task on this thread if it is one of the first `end` (whose ring space is free). */
+  const claimBefore = (end: number): boolean => {
+    const t = Atomics.load(control, words.next);
+    if (t >= end || Atomics.compareExchange(control, words.next, t, t + 1) !== t) return false;
+    runTask(data, control, t);
+    byWriter++;
+    return true;
+  };
+  /** Job `j` and every job before it are made (earlier ones may share its ring space, even if never asked for). */
+  let readyThrough = -1;
   const waitFor = (j: number) => {
-    for (;;) {
-      const done = Atomics.load(control, words.done + j);
-      if (done >= taskCount[j]) return;
-      if (Atomics.load(control, words.failed) === 2) {
-        const text = new TextDecoder().decode(new Uint8Array(message).slice()).replace(/\0+$/, "");
-        throw new Error(`a thread making weights ahead of the writer failed: ${text}`);
+    const end = firstTask[j] + taskCount[j];
+    for (; readyThrough < j; readyThrough++) {
+      const k = readyThrough + 1;
+      for (;;) {
+        const done = Atomics.load(control, words.done + k);
+        if (done >= taskCount[k]) break;
+        if (Atomics.load(control, words.failed) === FailState.whileWorking)
+          throw new Error(`a thread making weights ahead of the writer failed: ${messageText()}`);
+        if (!claimBefore(end)) Atomics.wait(control, words.done + k, done, 1000);
       }
-      if (Atomics.load(control, words.started) === 0 && performance.now() - began > STARTUP_LIMIT_MS)
-        throw new Error("no thread making weights ahead of the writer started");
-      Atomics.wait(control, words.done + j, done, 1000);
     }
   };
   let closed = false;
+  let closedAfterMs = 0;
   return {
     bytes(i) {
       // A tensor asked for again, or out of order, is made here: its ring space may hold another by now.
@@ -297,12 +219,31 @@ export function readAhead(tensors: readonly LazyTensor[], options: ReadAheadOpti
     close() {
       if (closed) return;
       closed = true;
+      closedAfterMs = performance.now() - began;
       Atomics.store(control, words.stop, 1);
       Atomics.store(control, words.allowed, taskTotal);
       Atomics.notify(control, words.allowed);
     },
+    report() {
+      const started = Atomics.load(control, words.started);
+      let made = 0;
+      for (let j = 0; j < jobs.length; j++) made += Atomics.load(control, words.done + j);
+      const failed = Atomics.load(control, words.failed);
+      const elapsed = closed ? closedAfterMs : performance.now() - began;
+      const unavailable =
+        failed === FailState.loading
+          ? `the read-ahead threads could not load their program: ${withoutFolders(messageText().split("\n")[0])}`
+          : started === 0 && elapsed >= SILENT_START_LIMIT_MS
+            ? `no read-ahead thread had begun after ${(elapsed / 1000).toFixed(0)} s of writing`
+            : undefined;
+      return { threads: workers, started, byThreads: made - byWriter, byWriter, unavailable };
+    },
   };
 }
+
+/** A message with each path cut to its file's name (no machine's folders in a diagnostic). */
+const withoutFolders = (text: string) =>
+  text.replace(/(?<=^|[\s'"(])(?:file:\/\/)?(?:\/[^\s'"/]+)+\/(?=[^\s'"/]+)/g, "");
 
 const align8 = (n: number) => Math.ceil(n / 8) * 8;
 

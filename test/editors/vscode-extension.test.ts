@@ -9,7 +9,9 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { inflateRawSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeSafetensors } from "../../src/weights/safetensors.js";
 import { packageVscode } from "../../tools/package-vscode.js";
+import { random } from "../helpers/ir.js";
 
 const ROOT = resolve(__dirname, "../..");
 const TSX = resolve(ROOT, "node_modules/tsx/dist/cli.mjs");
@@ -219,7 +221,13 @@ function vscodeStandIn(settings: Record<string, unknown>, document: unknown, eve
       onDidSaveTextDocument: event,
       onWillSaveTextDocument: event,
       onDidChangeWorkspaceFolders: event,
-      createFileSystemWatcher: () => ({ onDidCreate: event, onDidChange: event, onDidDelete: event, dispose() {} }),
+      // The watchers the client makes for the server, with emitters a test fires as the editor would.
+      createFileSystemWatcher: (pattern: unknown) => {
+        const emitters = { created: new EventEmitter(), changed: new EventEmitter(), deleted: new EventEmitter() };
+        (events.watchers ??= []).push([pattern, emitters]);
+        const { created, changed, deleted } = emitters;
+        return { onDidCreate: created.event, onDidChange: changed.event, onDidDelete: deleted.event, dispose() {} };
+      },
     },
     window: {
       createOutputChannel: (name: string) => ({
@@ -293,7 +301,8 @@ describe("the bundled client", () => {
     };
     const events: Record<string, unknown[]> = {};
     // A checkpoint that is not there: the server's warning shows the setting reached it as initialization options.
-    const weights = { "untitled-vscode.net": "absent.pth" };
+    const checkpoint = join(work, "later.safetensors");
+    const weights = { "untitled-vscode.net": checkpoint };
     const vscode = vscodeStandIn({ "netc.path": netc, "netc.weights": weights }, document, events);
     const requireFrom = createRequire(bundle);
     const Module = requireFrom("node:module") as { _load: (r: string, ...rest: unknown[]) => unknown };
@@ -320,6 +329,18 @@ describe("the bundled client", () => {
     const token = { isCancellationRequested: false, onCancellationRequested: () => ({ dispose() {} }) };
     const hover = await provider.provideHover(document, { line: 1, character: 6 } satisfies Pos, token);
     expect(JSON.stringify(hover.contents)).toContain("f32[B, 4]");
+    // The client watches the checkpoint for the server (its name under its folder); once it is created there, the
+    // model is checked again without an edit: the warning goes.
+    const [[pattern, watcher]] = events.watchers as [{ args: [{ toString(): string }, string] }, Watchers][];
+    expect([pattern.args[0].toString(), pattern.args[1]]).toEqual([pathToFileURL(work).href, "later.safetensors"]);
+    writeSafetensors(checkpoint, new Map([["fc.weight", random("f32", [3, 4], 1)]]));
+    const published = events.diagnostics!.length;
+    watcher.created.fire((vscode as unknown as { Uri: { file(p: string): unknown } }).Uri.file(checkpoint));
+    for (let i = 0; i < 600 && events.diagnostics!.length === published; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    const [, after] = events.diagnostics![published] as [unknown, Diagnostic[]];
+    expect(after.map((d) => (d.code as { value: string }).value)).not.toContain("NET8070");
+    expect(after.map((d) => (d.code as { value: string }).value)).toContain("NET3002");
     await extension.deactivate();
   }, 120_000);
 });
@@ -327,6 +348,10 @@ describe("the bundled client", () => {
 interface Diagnostic {
   code: unknown;
   range: { start: Pos };
+}
+
+interface Watchers {
+  created: { fire(uri: unknown): void };
 }
 
 interface HoverProvider {

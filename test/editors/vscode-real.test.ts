@@ -65,4 +65,10 @@ describe.skipIf(why)(`the .vsix in a real VS Code${why ? ` (skipped: ${why})` : 
     expect(seen.countsAfterQuickFix).toEqual(seen.expected);
     expect(seen.lineAfterQuickFix).toBe(PROBE_LINE);
   });
+
+  it("checks a model again when its checkpoint is rewritten on disk, with no edit (the server's file watcher)", () => {
+    // Two weights missing and two checkpoint tensors unexpected (NET6020, NET6021), then none.
+    expect(seen.countsWithOldCheckpoint.errors - seen.expected.errors).toBe(4);
+    expect(seen.countsAfterCheckpointRewrite.errors).toBe(seen.expected.errors);
+  });
 });

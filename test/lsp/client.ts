@@ -1,10 +1,13 @@
 // An in-process LSP client for the tests: a server on in-memory streams, the documents it opened kept in step, the
-// diagnostics it was sent by version.
+// diagnostics it was sent by version, the settings it answers workspace/configuration with, and the file watchers
+// the server registered (file events are sent, as an editor does, only for files they match).
 import { readFileSync } from "node:fs";
 import { PassThrough } from "node:stream";
-import { pathToFileURL } from "node:url";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { expect } from "vitest";
 import { TextDocument } from "../../src/lsp/documents.js";
+import type { FileWatcher } from "../../src/lsp/checkpoint-watch.js";
 import { Connection, FrameReader, type RpcMessage } from "../../src/lsp/rpc.js";
 import { type LanguageServer, startServer } from "../../src/lsp/server.js";
 
@@ -27,6 +30,10 @@ export class Client {
   private readonly published = new Map<string, { version?: number; diagnostics: LspDiagnostic[] }[]>();
   private readonly waiters: (() => void)[] = [];
   readonly docs = new Map<string, TextDocument>();
+  /** The `netc` section of each folder's settings (by folder uri), as workspace/configuration answers it. */
+  readonly settings = new Map<string, unknown>();
+  /** The registrations the server made that are in force, by id. */
+  readonly registrations = new Map<string, { method: string; registerOptions: { watchers?: FileWatcher[] } }>();
 
   constructor() {
     const toServer = new PassThrough();
@@ -40,9 +47,64 @@ export class Client {
       "textDocument/publishDiagnostics",
       (p: { uri: string; version?: number; diagnostics: LspDiagnostic[] }) => {
         this.published.set(p.uri, [...(this.published.get(p.uri) ?? []), p]);
-        for (const w of this.waiters.splice(0)) w();
+        this.wake();
       },
     );
+    this.connection.onRequest("workspace/configuration", (p: { items: { scopeUri?: string; section?: string }[] }) =>
+      p.items.map((item) =>
+        item.section === "netc" && item.scopeUri ? (this.settings.get(item.scopeUri) ?? null) : null,
+      ),
+    );
+    this.connection.onRequest(
+      "client/registerCapability",
+      (p: { registrations: { id: string; method: string; registerOptions: { watchers?: FileWatcher[] } }[] }) => {
+        for (const r of p.registrations) this.registrations.set(r.id, r);
+        this.wake();
+        return null;
+      },
+    );
+    this.connection.onRequest("client/unregisterCapability", (p: { unregisterations: { id: string }[] }) => {
+      for (const r of p.unregisterations) this.registrations.delete(r.id);
+      this.wake();
+      return null;
+    });
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Waits until `probe` gives a value (checked again whenever the server sends something). */
+  async until<T>(probe: () => T | undefined): Promise<T> {
+    for (;;) {
+      const found = probe();
+      if (found !== undefined) return found;
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+  }
+
+  /** The file watchers in force. */
+  watchers(): FileWatcher[] {
+    return [...this.registrations.values()]
+      .filter((r) => r.method === "workspace/didChangeWatchedFiles")
+      .flatMap((r) => r.registerOptions.watchers ?? []);
+  }
+
+  /**
+   * Tells the server that files changed on disk (type 1 created, 2 changed, 3 deleted), as an editor's watcher
+   * does: each must match a watcher the server registered. Only literal names are understood here (a `[c]` class
+   * is the character c), which is all the server asks for.
+   */
+  filesChanged(paths: string[], type: 1 | 2 | 3): void {
+    const literal = (glob: string) => glob.replace(/\[(.)\]/g, "$1");
+    const watched = (path: string) =>
+      this.watchers().some((w) =>
+        typeof w.globPattern === "string"
+          ? literal(w.globPattern) === path
+          : join(fileURLToPath(w.globPattern.baseUri), literal(w.globPattern.pattern)) === path,
+      );
+    for (const path of paths) expect(watched(path), `${path} is watched`).toBe(true);
+    this.connection.notify("workspace/didChangeWatchedFiles", { changes: paths.map((p) => ({ uri: uri(p), type })) });
   }
 
   /** The first diagnostics published for a document version (waits for them). */

@@ -40,19 +40,6 @@ afterAll(async () => {
   await client.connection.request("shutdown", null);
 });
 
-/** Applies an edit the server proposed to the client's copy and sends it; returns the new version. */
-function apply(docUri: string, edits: { range: Range; newText: string }[]): number {
-  const doc = client.docs.get(docUri)!;
-  const version = doc.version + 1;
-  const changes = edits.map((e) => ({ range: e.range, text: e.newText }));
-  doc.apply(changes, version);
-  client.connection.notify("textDocument/didChange", {
-    textDocument: { uri: docUri, version },
-    contentChanges: changes,
-  });
-  return version;
-}
-
 async function signatureHelp(docUri: string, needle: string, nth: number, after = "") {
   return (await client.connection.request("textDocument/signatureHelp", {
     textDocument: { uri: docUri },
@@ -165,7 +152,7 @@ describe("quick fixes from the compiler", () => {
       context: { diagnostics: [unknown] },
     })) as CodeAction[];
     expect(actions.map((a) => a.title)).toEqual(['Add import "std/nn.net"']);
-    const version = apply(doc, actions[0].edit.changes[doc]);
+    const version = client.applyEdits(doc, actions[0].edit.changes[doc]);
     expect(client.docs.get(doc)!.text).toBe(`import "std/nn.net"\n${text}`);
     expect(await client.diagnostics(doc, version)).toEqual([]);
   });

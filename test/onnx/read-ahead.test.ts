@@ -11,27 +11,12 @@ import { compileToGraph } from "../../src/driver.js";
 import { emitToDisk, prepare } from "../../src/pipeline.js";
 import { heldTensor, lazyTensor, type LazyTensor } from "../../src/util/lazy-tensor.js";
 import { readAhead, type ReadAheadOptions } from "../../src/util/read-ahead.js";
-import { drawNormals, streamSeed } from "../../src/util/seeded-normals.js";
 import { bytesOf } from "../../src/util/tensor.js";
 import { writeSafetensors } from "../../src/weights/safetensors.js";
+import { drawn } from "./read-ahead/helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "netc-read-ahead-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A drawn tensor as bind-params makes it: the reference read, and the recipe the workers follow. */
-function drawn(path: string, n: number, dtype: "f32" | "f64"): LazyTensor {
-  const stream = streamSeed(3, path);
-  return lazyTensor(
-    dtype,
-    [n],
-    () => {
-      const data = dtype === "f32" ? new Float32Array(n) : new Float64Array(n);
-      drawNormals(data, stream, 0.02);
-      return { dtype, shape: [n], data };
-    },
-    { kind: "normal", stream, std: 0.02 },
-  );
-}
 
 /** Ranges of a file of known bytes, read the ordinary way, with the recipe the workers follow. */
 function ranges(file: string, cuts: readonly [number, number][]): LazyTensor[] {
@@ -86,6 +71,7 @@ describe("readAhead", () => {
       });
       // Asked again, or out of order: made on this thread, still right.
       expect(Buffer.from(ahead.bytes(1)).equals(Buffer.from(bytesOf(tensors[1].read())))).toBe(true);
+      expect(ahead.report().unavailable).toBeUndefined();
     } finally {
       ahead.close();
     }

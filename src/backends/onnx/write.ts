@@ -164,6 +164,12 @@ export function writeOnnx(path: string, graph: Graph, opts: WriteOnnxOptions = {
     } finally {
       ahead.close();
     }
+    const { unavailable } = ahead.report();
+    if (unavailable)
+      return [
+        ...diagnostics,
+        makeDiagnostic(CliCodes.ReadAheadUnavailable, `${unavailable}: the weights were made on the writer's thread`),
+      ];
   } catch (e) {
     if (!(e instanceof DiagnosticError)) throw e;
     return [...diagnostics, ...e.diagnostics];
