@@ -291,7 +291,8 @@ export const CliCodes = {
     "NET8013",
     "warning",
     "ONNX weights made on the writer's thread alone because the read-ahead threads could not start or load their " +
-      "program (util/read-ahead-worker.js, beside util/read-ahead.js): the output is the same, only slower",
+      "program (util/read-ahead-worker.js, beside util/read-ahead.js), or one stopped in the middle of a piece: " +
+      "the output is the same, only slower",
     "a bundle of netc's writer must ship read-ahead-worker.js, with the modules it imports, in its own folder; " +
       "--threads 0 asks for no threads (and no warning)",
   ),

@@ -55,6 +55,11 @@ const MESSAGE_BYTES = 4096;
  * said so at close. Threads begin in milliseconds, from the sources (tsx) in about a second.
  */
 const SILENT_START_LIMIT_MS = 10_000;
+/**
+ * A piece takes milliseconds: the job the writer waits for making no progress this long while threads hold its
+ * tasks means a thread died in the middle of one (out of memory, say); the writer then makes every weight itself.
+ */
+const STALLED_THREAD_LIMIT_MS = 10_000;
 
 /**
  * The threads' program beside this module: the compiled read-ahead-worker.js, or from the TypeScript sources the
@@ -187,31 +192,47 @@ export function readAhead(tensors: readonly LazyTensor[], options: ReadAheadOpti
     byWriter++;
     return true;
   };
-  /** Job `j` and every job before it are made (earlier ones may share its ring space, even if never asked for). */
+  /** Why the writer stopped waiting for the threads and made the rest itself. */
+  let stalled: string | undefined;
+  /**
+   * Job `j` and every job before it are made (earlier ones may share its ring space, even if never asked for);
+   * false when a thread stalled in the middle of a piece (the pool is then closed).
+   */
   let readyThrough = -1;
-  const waitFor = (j: number) => {
+  const waitFor = (j: number): boolean => {
     const end = firstTask[j] + taskCount[j];
     for (; readyThrough < j; readyThrough++) {
       const k = readyThrough + 1;
+      let progressAt = performance.now();
+      let lastDone = -1;
       for (;;) {
         const done = Atomics.load(control, words.done + k);
         if (done >= taskCount[k]) break;
         if (Atomics.load(control, words.failed) === FailState.whileWorking)
           throw new Error(`a thread making weights ahead of the writer failed: ${messageText()}`);
-        if (!claimBefore(end)) Atomics.wait(control, words.done + k, done, 1000);
+        if (claimBefore(end)) continue;
+        if (done !== lastDone) [lastDone, progressAt] = [done, performance.now()];
+        else if (performance.now() - progressAt >= STALLED_THREAD_LIMIT_MS) {
+          stalled = `a read-ahead thread stopped in the middle of a piece (no progress in ${
+            STALLED_THREAD_LIMIT_MS / 1000
+          } s)`;
+          pool.close();
+          return false;
+        }
+        Atomics.wait(control, words.done + k, done, 1000);
       }
     }
+    return true;
   };
   let closed = false;
   let closedAfterMs = 0;
-  return {
+  const pool: ReadAhead = {
     bytes(i) {
       // A tensor asked for again, or out of order, is made here: its ring space may hold another by now.
       if (closed || i < released) return bytesOf(tensors[i].read());
       release(i);
       const j = jobOf.get(i);
-      if (j === undefined) return bytesOf(tensors[i].read());
-      waitFor(j);
+      if (j === undefined || !waitFor(j)) return bytesOf(tensors[i].read());
       if (Atomics.load(control, words.unread + j)) return bytesOf(tensors[i].read());
       const job = jobs[j];
       return new Uint8Array(ring, job.offset, job.byteLength);
@@ -230,8 +251,9 @@ export function readAhead(tensors: readonly LazyTensor[], options: ReadAheadOpti
       for (let j = 0; j < jobs.length; j++) made += Atomics.load(control, words.done + j);
       const failed = Atomics.load(control, words.failed);
       const elapsed = closed ? closedAfterMs : performance.now() - began;
-      const unavailable =
-        failed === FailState.loading
+      const unavailable = stalled
+        ? stalled
+        : failed === FailState.loading
           ? `the read-ahead threads could not load their program: ${withoutFolders(messageText().split("\n")[0])}`
           : started === 0 && elapsed >= SILENT_START_LIMIT_MS
             ? `no read-ahead thread had begun after ${(elapsed / 1000).toFixed(0)} s of writing`
@@ -239,6 +261,7 @@ export function readAhead(tensors: readonly LazyTensor[], options: ReadAheadOpti
       return { threads: workers, started, byThreads: made - byWriter, byWriter, unavailable };
     },
   };
+  return pool;
 }
 
 /** A message with each path cut to its file's name (no machine's folders in a diagnostic). */

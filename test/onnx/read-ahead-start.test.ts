@@ -101,6 +101,39 @@ describe("read-ahead threads from the sources", () => {
       ahead.close();
     }
   });
+  it("one that dies in the middle of a piece: after 10 s without progress the writer makes the rest, says why", () => {
+    const util = join(dir, "dying", "util");
+    cpSync(join(ROOT, "src", "util"), util, { recursive: true });
+    // A thread that claims the first task and stops without making it (as one killed for memory would).
+    writeFileSync(
+      join(util, "read-ahead-worker-from-source.mjs"),
+      [
+        'import { workerData } from "node:worker_threads";',
+        "const control = new Int32Array(workerData.control);",
+        "Atomics.add(control, workerData.words.started, 1);",
+        "Atomics.add(control, workerData.words.next, 1);",
+        "",
+      ].join("\n"),
+    );
+    return (async () => {
+      const { readAhead: dyingReadAhead } = (await import(
+        join(util, "read-ahead.ts")
+      )) as typeof import("../../src/util/read-ahead.js");
+      const tensors = drawnTensors(2, 300_000);
+      const ahead = dyingReadAhead(tensors, { threads: 1, windowBytes: 1 });
+      try {
+        const begun = performance.now();
+        expect(sameBytes(ahead, tensors)).toBe(true);
+        expect(performance.now() - begun).toBeGreaterThanOrEqual(9_900);
+        expect(ahead.report()).toMatchObject({ started: 1, byThreads: 0 });
+        expect(ahead.report().unavailable).toBe(
+          "a read-ahead thread stopped in the middle of a piece (no progress in 10 s)",
+        );
+      } finally {
+        ahead.close();
+      }
+    })();
+  }, 30_000);
 });
 
 describe("a bundle of the writer", () => {
