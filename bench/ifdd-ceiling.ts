@@ -16,19 +16,14 @@ import type { Dim } from "../src/compiler/ir/dim.js";
 import type { Graph, Node, Value } from "../src/compiler/ir/ir.js";
 import { graphStats } from "../src/compiler/ir/stats.js";
 import { compile } from "../src/index.js";
-import { readNpyFile } from "../src/util/npy.js";
 import { maxAbsDiff, type Spread, spread } from "./measure.js";
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const MODEL = path.resolve(HERE, "../models/ifdd.net");
-const FIXTURES = path.resolve(HERE, "../../shared/fixtures/ifdd");
-const WEIGHTS = path.join(FIXTURES, "ifdd_dfew_random.pth");
-const SESSION: ort.InferenceSession.SessionOptions = {
-  intraOpNumThreads: 2,
-  interOpNumThreads: 1,
-  graphOptimizationLevel: "all",
-  extra: { session: { intra_op: { allow_spinning: "0" } } },
-};
+import {
+  IFDD_FIXTURES as FIXTURES,
+  IFDD_MODEL as MODEL,
+  IFDD_WEIGHTS as WEIGHTS,
+  QUIET_SESSION as SESSION,
+  tensorOf,
+} from "./onnx-inputs.js";
 
 /** One product as a standalone model: its .net source, its operands (constant ones become weights) and MACs. */
 interface Product {
@@ -161,12 +156,6 @@ interface Side {
   run: () => Promise<unknown>;
   wall: number[];
   cpu: number[];
-}
-
-function tensorOf(file: string): ort.Tensor {
-  const r = readNpyFile(file);
-  if (!r.ok) throw new Error(r.diagnostic.message);
-  return new ort.Tensor("float32", r.tensor.data as Float32Array, r.tensor.shape);
 }
 
 /** A session per product, its output written into a buffer allocated once (as an intermediate in the arena). */

@@ -3,27 +3,17 @@
 // official ones (1e-4). `npx tsx bench/ifdd-deploy.ts`; writes bench/results/ifdd-deploy.json.
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-node";
 import { decodeModel } from "../src/backends/onnx/proto.js";
 import { compile } from "../src/index.js";
-import { readNpyFile } from "../src/util/npy.js";
 import { interleaved, machineNote, maxAbsDiff, writeResult } from "./measure.js";
+import { IFDD_FIXTURES as FIXTURES, IFDD_MODEL as MODEL, tensorOf } from "./onnx-inputs.js";
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const MODEL = path.resolve(HERE, "../models/ifdd.net");
-const FIXTURES = path.resolve(HERE, "../../shared/fixtures/ifdd");
 const SESSION: ort.InferenceSession.SessionOptions = {
   intraOpNumThreads: 2,
   interOpNumThreads: 1,
   graphOptimizationLevel: "all",
 };
-
-function tensorOf(file: string): ort.Tensor {
-  const r = readNpyFile(file);
-  if (!r.ok) throw new Error(r.diagnostic.message);
-  return new ort.Tensor("float32", r.tensor.data as Float32Array, r.tensor.shape);
-}
 
 function onnxOf(deploy: boolean): Uint8Array {
   const r = compile(fs.readFileSync(MODEL, "utf8"), {

@@ -7,27 +7,10 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-node";
 import { compile } from "../src/index.js";
-import { readNpyFile } from "../src/util/npy.js";
 import { maxAbsDiff, spread } from "./measure.js";
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const MODEL = path.resolve(HERE, "../models/ifdd.net");
-const FIXTURES = path.resolve(HERE, "../../shared/fixtures/ifdd");
-const SESSION: ort.InferenceSession.SessionOptions = {
-  intraOpNumThreads: 2,
-  interOpNumThreads: 1,
-  graphOptimizationLevel: "all",
-  extra: { session: { intra_op: { allow_spinning: "0" } } },
-};
-
-function tensorOf(file: string): ort.Tensor {
-  const r = readNpyFile(file);
-  if (!r.ok) throw new Error(r.diagnostic.message);
-  return new ort.Tensor("float32", r.tensor.data as Float32Array, r.tensor.shape);
-}
+import { IFDD_FIXTURES as FIXTURES, IFDD_MODEL as MODEL, QUIET_SESSION as SESSION, tensorOf } from "./onnx-inputs.js";
 
 async function main(argv: string[]): Promise<void> {
   const at = argv.indexOf("--rounds");

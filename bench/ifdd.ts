@@ -9,26 +9,14 @@
 // MatMul's output matches sampled dot products computed here.
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-node";
 import { compile } from "../src/index.js";
 import { SPEED_REWRITES } from "../src/compiler/ir/passes/index.js";
 import { graphStats } from "../src/compiler/ir/stats.js";
-import { readNpyFile } from "../src/util/npy.js";
 import { interleaved, maxAbsDiff, type Spread, spread } from "./measure.js";
+import { IFDD_FIXTURES as FIXTURES, IFDD_MODEL as MODEL, QUIET_SESSION as SESSION, tensorOf } from "./onnx-inputs.js";
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const MODEL = path.resolve(HERE, "../models/ifdd.net");
-const FIXTURES = path.resolve(HERE, "../../shared/fixtures/ifdd");
 const ROUNDS = Number(process.env.NETC_BENCH_ROUNDS ?? 7);
-// Idle threads sleep instead of spinning, so that the process's CPU time is the work done: on a machine loaded by
-// other jobs wall-clock times swing 10x, while the CPU time each run takes stays comparable between the sides.
-const SESSION: ort.InferenceSession.SessionOptions = {
-  intraOpNumThreads: 2,
-  interOpNumThreads: 1,
-  graphOptimizationLevel: "all",
-  extra: { session: { intra_op: { allow_spinning: "0" } } },
-};
 const MATMUL_N = 2048;
 const MATRIX = `f32[${MATMUL_N}, ${MATMUL_N}]`;
 const MATMUL_SOURCE = `model MatMulFloor()(a: ${MATRIX}, b: ${MATRIX}) -> (c: ${MATRIX}) {
@@ -62,12 +50,6 @@ export interface IfddBenchResult {
   fractionOfMatmulRate: Spread;
   /** Per graph: `optimized`, `unoptimized` and `without <pass>`. */
   maxAbsDiffFromOfficial: Record<string, number>;
-}
-
-function tensorOf(file: string): ort.Tensor {
-  const r = readNpyFile(file);
-  if (!r.ok) throw new Error(r.diagnostic.message);
-  return new ort.Tensor("float32", r.tensor.data as Float32Array, r.tensor.shape);
 }
 
 function compiled(

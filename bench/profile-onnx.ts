@@ -10,10 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-node";
 import { compile } from "../src/index.js";
-import { readNpyFile } from "../src/util/npy.js";
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const IFDD_FIXTURES = path.resolve(HERE, "../../shared/fixtures/ifdd");
+import { IFDD_FIXTURES, IFDD_MODEL, IFDD_WEIGHTS, tensorOf } from "./onnx-inputs.js";
 
 interface ProfileEvent {
   cat: string;
@@ -102,12 +99,6 @@ export function formatProfile(p: OnnxProfile, top: number): string {
   ].join("\n");
 }
 
-function tensorOf(file: string): ort.Tensor {
-  const r = readNpyFile(file);
-  if (!r.ok) throw new Error(r.diagnostic.message);
-  return new ort.Tensor("float32", r.tensor.data as Float32Array, r.tensor.shape);
-}
-
 /** Profiles `runs` inferences (plus one warm-up) of an ONNX model; the profile file is removed afterwards. */
 export async function profileOnnx(onnx: Uint8Array, feeds: Record<string, ort.Tensor>, runs: number) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "netc-profile-"));
@@ -135,8 +126,8 @@ async function main(argv: string[]): Promise<void> {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : fallback;
   };
-  const model = path.resolve(option("--model", path.join(HERE, "../models/ifdd.net")));
-  const weights = option("--weights", path.join(IFDD_FIXTURES, "ifdd_dfew_random.pth"));
+  const model = path.resolve(option("--model", IFDD_MODEL));
+  const weights = option("--weights", IFDD_WEIGHTS);
   const input = option("--input", path.join(IFDD_FIXTURES, "input.npy"));
   const r = compile(fs.readFileSync(model, "utf8"), {
     file: model,

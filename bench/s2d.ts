@@ -8,8 +8,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-node";
 import { compile, type CompileOptions } from "../src/index.js";
-import { readNpyFile } from "../src/util/npy.js";
 import { interleaved, maxAbsDiff, type Spread, spread } from "./measure.js";
+import { tensorOf } from "./onnx-inputs.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MODEL = path.resolve(HERE, "../models/s2d.net");
@@ -20,12 +20,6 @@ const SESSION: ort.InferenceSession.SessionOptions = {
   interOpNumThreads: 1,
   graphOptimizationLevel: "all",
 };
-
-function tensorOf(file: string): ort.Tensor {
-  const r = readNpyFile(file);
-  if (!r.ok) throw new Error(r.diagnostic.message);
-  return new ort.Tensor("float32", r.tensor.data as Float32Array, r.tensor.shape);
-}
 
 function timedCompile(
   options: CompileOptions,
