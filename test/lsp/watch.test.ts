@@ -1,12 +1,11 @@
 // The language server has the client watch the checkpoints `netc.weights` names, and checks the open models paired
 // with one again when it changes on disk (rewritten, deleted, created), without an edit; in a workspace of several
 // folders each document uses its own folder's setting.
-import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync, utimesSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, statSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { writeSafetensors } from "../../src/weights/safetensors.js";
-import { random } from "../helpers/ir.js";
+import { linearCheckpoint } from "./checkpoints.js";
 import { Client, type LspDiagnostic, uri } from "./client.js";
 
 const ROOT = resolve(__dirname, "../..");
@@ -32,19 +31,6 @@ afterEach(async () => {
 });
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** Writes a checkpoint of a Linear(4, 3) whose tensors are `<layer>.weight` and `<layer>.bias`. */
-function linearCheckpoint(path: string, layer: string): string {
-  mkdirSync(resolve(path, ".."), { recursive: true });
-  writeSafetensors(
-    path,
-    new Map([
-      [`${layer}.weight`, random("f32", [3, 4], 1)],
-      [`${layer}.bias`, random("f32", [3], 2)],
-    ]),
-  );
-  return path;
-}
 
 const HEAD =
   'import "std/nn.net"\n\nmodel M(dim: int = 4)(x: f32[B, dim]) -> f32[B, 3] {\n' +

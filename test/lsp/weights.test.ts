@@ -7,8 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { formatSource } from "../../src/dsl/format/index.js";
-import { writeSafetensors } from "../../src/weights/safetensors.js";
-import { random } from "../helpers/ir.js";
+import { linearCheckpoint } from "./checkpoints.js";
 import { Client, type LspDiagnostic, uri } from "./client.js";
 
 const ROOT = resolve(__dirname, "../..");
@@ -32,19 +31,6 @@ afterEach(async () => {
 });
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** A checkpoint of a Linear(4, 3) whose tensors are named `<layer>.weight` and `<layer>.bias`. */
-function linearCheckpoint(name: string, layer: string): string {
-  const path = join(tmp, "ckpt", name);
-  writeSafetensors(
-    path,
-    new Map([
-      [`${layer}.weight`, random("f32", [3, 4], 1)],
-      [`${layer}.bias`, random("f32", [3], 2)],
-    ]),
-  );
-  return path;
-}
 
 /** A server started with the workspace folder `tmp` and the setting given as initialization options (or none). */
 async function start(weights?: unknown): Promise<Client> {
@@ -80,7 +66,7 @@ const HEAD =
 
 describe("weights checked against the checkpoint of the netc.weights setting", () => {
   it("offers the rename rule for a missing/unexpected pair; the new weights block clears them", async () => {
-    linearCheckpoint("fc.safetensors", "fc");
+    linearCheckpoint(join(tmp, "ckpt", "fc.safetensors"), "fc");
     const client = await start({ "models/*.net": "ckpt/fc.safetensors" });
     const path = join(tmp, "models/head.net");
     const doc = client.open(path, formatted(path, HEAD));
@@ -102,7 +88,7 @@ describe("weights checked against the checkpoint of the netc.weights setting", (
   });
 
   it("adds the rule to the model's existing weights block", async () => {
-    linearCheckpoint("wrapped.safetensors", "module.fc");
+    linearCheckpoint(join(tmp, "ckpt", "wrapped.safetensors"), "module.fc");
     const client = await start({ "models/wrapped.net": "ckpt/wrapped.safetensors" });
     const path = join(tmp, "models/wrapped.net");
     const text = HEAD.replace("{\n  layer", '{\n  weights {\n    strip "module."\n  }\n  layer');
@@ -175,7 +161,7 @@ describe("weights checked against the checkpoint of the netc.weights setting", (
   });
 
   it("re-checks open models when the setting changes, and reads a checkpoint again only when it changed", async () => {
-    const checkpoint = linearCheckpoint("live.safetensors", "fc");
+    const checkpoint = linearCheckpoint(join(tmp, "ckpt", "live.safetensors"), "fc");
     const client = await start();
     const path = join(tmp, "models/live.net");
     const doc = client.open(path, HEAD);
@@ -191,7 +177,7 @@ describe("weights checked against the checkpoint of the netc.weights setting", (
       client.change(doc, ` // edit ${i}`, "");
     }
     expect(client.server.checkpoints.reads).toBe(1);
-    linearCheckpoint("live.safetensors", "head"); // rewritten: another size and mtime
+    linearCheckpoint(join(tmp, "ckpt", "live.safetensors"), "head"); // rewritten: another size and mtime
     expect(checkpoint).toBe(join(tmp, "ckpt/live.safetensors"));
     const version = client.change(doc, "return head(x)", "return head(x) // checkpoint rewritten");
     expect(await client.diagnostics(doc, version)).toEqual([]);
