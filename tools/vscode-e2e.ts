@@ -103,34 +103,40 @@ export function installCodeServer(cache: string = defaultCache()): string {
   return entry;
 }
 
+/** The Problems status item's error and warning counts. */
+export interface ProblemCounts {
+  errors: number;
+  warnings: number;
+}
+
 /** What the editor showed. */
 export interface VscodeObservations {
   vscodeVersion: string;
   /** The language mode in the status bar once the file is open. */
   languageMode: string;
   /** `netc check --format json` on the same file: the counts the Problems status must show before and after. */
-  expected: { errors: number; warnings: number };
+  expected: ProblemCounts;
   /** Milliseconds from opening the file to the first hover with a shape (the server's start and first analysis). */
   firstHoverMs: number;
   hoverText: string;
   /** The Problems panel's row for the typed error, and the status bar's counts with it. */
   problemRow: string;
-  countsWithError: { errors: number; warnings: number };
+  countsWithError: ProblemCounts;
   squigglesWithError: number;
   /** Milliseconds from the last keystroke to the error in the status bar, and from the fix to its removal. */
   editToErrorMs: number;
   fixToClearMs: number;
-  countsAfterFix: { errors: number; warnings: number };
+  countsAfterFix: ProblemCounts;
   squigglesAfterFix: number;
   /** The edited line as saved to disk (Ctrl+S once the status bar had cleared). */
   lineAfterFix: string;
   /** The quick fix offered for `xz` (did you mean 'x'?), and what its application left. */
   quickFixTitle: string;
-  countsAfterQuickFix: { errors: number; warnings: number };
+  countsAfterQuickFix: ProblemCounts;
   lineAfterQuickFix: string;
   /** models/watched.net open against a checkpoint named `fc.*`; then the counts once it is rewritten as `head.*`. */
-  countsWithOldCheckpoint: { errors: number; warnings: number };
-  countsAfterCheckpointRewrite: { errors: number; warnings: number };
+  countsWithOldCheckpoint: ProblemCounts;
+  countsAfterCheckpointRewrite: ProblemCounts;
   rewriteToClearMs: number;
 }
 
@@ -192,7 +198,7 @@ function writeNetcCommand(work: string): string {
   return script;
 }
 
-function checkCounts(netc: string, workspace: string): { errors: number; warnings: number } {
+function checkCounts(netc: string, workspace: string): ProblemCounts {
   let out: string;
   try {
     out = execFileSync(netc, ["check", MODEL, "--format", "json"], { cwd: workspace, encoding: "utf8" });
@@ -279,7 +285,7 @@ export function positionOf(line: string, needle: string): { line: number; column
 }
 
 /** The Problems status item's counts ("No Problems", "Warnings: 3", "Errors: 1, Warnings: 3"). */
-async function problemCounts(page: Page): Promise<{ errors: number; warnings: number }> {
+async function problemCounts(page: Page): Promise<ProblemCounts> {
   const label = (await page.locator("#status\\.problems").getAttribute("aria-label")) ?? "";
   const count = (kind: string) => Number(new RegExp(`${kind}: (\\d+)`).exec(label)?.[1] ?? 0);
   return { errors: count("Errors"), warnings: count("Warnings") };
@@ -332,13 +338,12 @@ async function shoot(page: Page, path: string): Promise<void> {
   await page.screenshot({ path, clip: { x: editor.x, y, width, height: bottom - y } });
 }
 
-const sameCounts = (a: { errors: number; warnings: number }, b: { errors: number; warnings: number }) =>
-  a.errors === b.errors && a.warnings === b.warnings;
+const sameCounts = (a: ProblemCounts, b: ProblemCounts) => a.errors === b.errors && a.warnings === b.warnings;
 
 async function drive(
   port: number,
   workspace: string,
-  expected: { errors: number; warnings: number },
+  expected: ProblemCounts,
   screenshot: string | undefined,
   log: (line: string) => void,
 ): Promise<Omit<VscodeObservations, "vscodeVersion" | "expected">> {
