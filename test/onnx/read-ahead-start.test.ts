@@ -25,6 +25,17 @@ model Two()(x: f32[B, 512]) -> (y: f32[B, 512]) {
 }
 `;
 
+/**
+ * readAhead from a copy of src/util in `<dir>/<name>/util`, outside the repository (so its bootstrap finds no tsx),
+ * with the threads' bootstrap replaced by `bootstrap` when given.
+ */
+async function readAheadFromCopy(name: string, bootstrap?: string): Promise<typeof readAhead> {
+  const util = join(dir, name, "util");
+  cpSync(join(ROOT, "src", "util"), util, { recursive: true });
+  if (bootstrap !== undefined) writeFileSync(join(util, "read-ahead-worker-from-source.mjs"), bootstrap);
+  return ((await import(join(util, "read-ahead.ts"))) as typeof import("../../src/util/read-ahead.js")).readAhead;
+}
+
 describe("read-ahead threads from the sources", () => {
   it("load their program under vitest and make weights, the same bytes as each tensor's read", async () => {
     const tensors = drawnTensors(12, 300_000);
@@ -64,11 +75,7 @@ describe("read-ahead threads from the sources", () => {
 
   it("that cannot load their program (no tsx beside it): the writer's thread makes the bytes, says why", async () => {
     // The util folder alone, outside the repository: its bootstrap finds no tsx to load read-ahead-worker.ts with.
-    const util = join(dir, "lone", "util");
-    cpSync(join(ROOT, "src", "util"), util, { recursive: true });
-    const { readAhead: loneReadAhead } = (await import(
-      join(util, "read-ahead.ts")
-    )) as typeof import("../../src/util/read-ahead.js");
+    const loneReadAhead = await readAheadFromCopy("lone");
     const tensors = drawnTensors(6, 300_000);
     const ahead = loneReadAhead(tensors, { threads: 2, windowBytes: 1 });
     try {
@@ -83,12 +90,7 @@ describe("read-ahead threads from the sources", () => {
     }
   });
   it("that die before they begin, without a word: after 10 s the report says none began", async () => {
-    const util = join(dir, "silent", "util");
-    cpSync(join(ROOT, "src", "util"), util, { recursive: true });
-    writeFileSync(join(util, "read-ahead-worker-from-source.mjs"), "process.exit(0);\n");
-    const { readAhead: silentReadAhead } = (await import(
-      join(util, "read-ahead.ts")
-    )) as typeof import("../../src/util/read-ahead.js");
+    const silentReadAhead = await readAheadFromCopy("silent", "process.exit(0);\n");
     const tensors = drawnTensors(2, 300_000);
     const ahead = silentReadAhead(tensors, { threads: 2, windowBytes: 1 });
     try {
@@ -101,12 +103,10 @@ describe("read-ahead threads from the sources", () => {
       ahead.close();
     }
   });
-  it("one that dies in the middle of a piece: after 10 s without progress the writer makes the rest, says why", () => {
-    const util = join(dir, "dying", "util");
-    cpSync(join(ROOT, "src", "util"), util, { recursive: true });
+  it("one that dies in the middle of a piece: after 10 s with no progress the writer makes the rest", async () => {
     // A thread that claims the first task and stops without making it (as one killed for memory would).
-    writeFileSync(
-      join(util, "read-ahead-worker-from-source.mjs"),
+    const dyingReadAhead = await readAheadFromCopy(
+      "dying",
       [
         'import { workerData } from "node:worker_threads";',
         "const control = new Int32Array(workerData.control);",
@@ -115,24 +115,19 @@ describe("read-ahead threads from the sources", () => {
         "",
       ].join("\n"),
     );
-    return (async () => {
-      const { readAhead: dyingReadAhead } = (await import(
-        join(util, "read-ahead.ts")
-      )) as typeof import("../../src/util/read-ahead.js");
-      const tensors = drawnTensors(2, 300_000);
-      const ahead = dyingReadAhead(tensors, { threads: 1, windowBytes: 1 });
-      try {
-        const begun = performance.now();
-        expect(sameBytes(ahead, tensors)).toBe(true);
-        expect(performance.now() - begun).toBeGreaterThanOrEqual(9_900);
-        expect(ahead.report()).toMatchObject({ started: 1, byThreads: 0 });
-        expect(ahead.report().unavailable).toBe(
-          "a read-ahead thread stopped in the middle of a piece (no progress in 10 s)",
-        );
-      } finally {
-        ahead.close();
-      }
-    })();
+    const tensors = drawnTensors(2, 300_000);
+    const ahead = dyingReadAhead(tensors, { threads: 1, windowBytes: 1 });
+    try {
+      const begun = performance.now();
+      expect(sameBytes(ahead, tensors)).toBe(true);
+      expect(performance.now() - begun).toBeGreaterThanOrEqual(9_900);
+      expect(ahead.report()).toMatchObject({ started: 1, byThreads: 0 });
+      expect(ahead.report().unavailable).toBe(
+        "a read-ahead thread stopped in the middle of a piece (no progress in 10 s)",
+      );
+    } finally {
+      ahead.close();
+    }
   }, 30_000);
 });
 
