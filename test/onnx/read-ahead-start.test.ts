@@ -104,20 +104,24 @@ describe("read-ahead threads from the sources", () => {
     }
   });
   it("one that dies in the middle of a piece: after 10 s with no progress the writer makes the rest", async () => {
-    // A thread that claims the first task and stops without making it (as one killed for memory would).
+    // A thread that claims the first task and stops without making it (as one killed for memory would). It claims
+    // before it counts itself started, so once the report says started the task is the thread's, not the writer's.
     const dyingReadAhead = await readAheadFromCopy(
       "dying",
       [
         'import { workerData } from "node:worker_threads";',
         "const control = new Int32Array(workerData.control);",
-        "Atomics.add(control, workerData.words.started, 1);",
         "Atomics.add(control, workerData.words.next, 1);",
+        "Atomics.add(control, workerData.words.started, 1);",
         "",
       ].join("\n"),
     );
     const tensors = drawnTensors(2, 300_000);
     const ahead = dyingReadAhead(tensors, { threads: 1, windowBytes: 1 });
     try {
+      // Else the writer may make every piece before the thread starts (a busy machine), and nothing stalls.
+      await until(ahead, (r) => r.started === 1, 20_000);
+      expect(ahead.report().started).toBe(1);
       const begun = performance.now();
       expect(sameBytes(ahead, tensors)).toBe(true);
       expect(performance.now() - begun).toBeGreaterThanOrEqual(9_900);
@@ -128,7 +132,7 @@ describe("read-ahead threads from the sources", () => {
     } finally {
       ahead.close();
     }
-  }, 30_000);
+  }, 45_000);
 });
 
 describe("a bundle of the writer", () => {
