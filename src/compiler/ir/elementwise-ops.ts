@@ -522,8 +522,15 @@ export function registerElementwiseOp(
   return () => void table.delete(name);
 }
 
-/** The unary row of an op, or undefined when it is not a unary elementwise op. */
-export function unaryRow(op: string): UnaryRow<any> | undefined {
+/**
+ * The unary row of an op, or undefined when it is not a unary elementwise op. A row reads the attributes of a node
+ * of its own op: for a core op K that is OpAttrs[K] (the table's type, which a name looked up at run time cannot
+ * carry, hence the overloads); registered ops have none. Every row is a UnaryRow<never> (a row takes its attributes,
+ * never more), so the implementation returns that and the overloads say which attributes the caller passes.
+ */
+export function unaryRow<K extends OpName>(op: K): UnaryRow<OpAttrs[K]> | undefined;
+export function unaryRow(op: string): UnaryRow | undefined;
+export function unaryRow(op: string): UnaryRow<never> | undefined {
   return Object.hasOwn(UNARY, op) ? UNARY[op as UnaryOp] : registeredUnary.get(op);
 }
 
@@ -531,6 +538,9 @@ export function binaryRow(op: string): BinaryRow | undefined {
   return Object.hasOwn(BINARY, op) ? BINARY[op as BinaryOp] : registeredBinary.get(op);
 }
 
-export function elementwiseRow(op: string): UnaryRow<any> | BinaryRow | undefined {
+/** The row of an elementwise op (unary or binary), typed like unaryRow's. */
+export function elementwiseRow<K extends OpName>(op: K): UnaryRow<OpAttrs[K]> | BinaryRow | undefined;
+export function elementwiseRow(op: string): UnaryRow | BinaryRow | undefined;
+export function elementwiseRow(op: string): UnaryRow<never> | BinaryRow | undefined {
   return unaryRow(op) ?? binaryRow(op);
 }

@@ -7,7 +7,7 @@ import {
   type UnaryRow,
   type WgslHelper,
 } from "../../../compiler/ir/elementwise-ops.js";
-import type { Node, OpAttrs } from "../../../compiler/ir/ir.js";
+import type { Node, OpAttrs, OpName } from "../../../compiler/ir/ir.js";
 import type { DType } from "../../../util/tensor.js";
 import { exprTypeOf, f32Literal, i32Literal, literal } from "./scalar-types.js";
 
@@ -127,8 +127,7 @@ export function batchNormExpr(
 
 /** The element expression of an elementwise op by its registry row (its WGSL expression, or its decomposition). */
 export function elementwiseExpr(
-  // biome-ignore lint/suspicious/noExplicitAny: rows of every elementwise op, each with its own attribute type
-  row: UnaryRow<any> | BinaryRow,
+  row: UnaryRow<OpAttrs[OpName]> | BinaryRow,
   node: Node,
   operands: readonly string[],
   use: (helper: string) => void,

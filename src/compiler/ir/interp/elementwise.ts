@@ -6,8 +6,7 @@ import { broadcastOffsets, broadcastStatic } from "./layout.js";
 import { fromNumbers, isIntegerType, scalarOf, toBigInts, toNumbers, truncToInt } from "./numeric.js";
 
 /** A unary elementwise op (see ../elementwise-ops.ts) on a host tensor. */
-// biome-ignore lint/suspicious/noExplicitAny: rows of every unary op, each with its own attribute type
-export function unary(row: UnaryRow<any>, x: HostTensor, attrs: object): HostTensor {
+export function unary<A>(row: UnaryRow<A>, x: HostTensor, attrs: A): HostTensor {
   if (x.dtype === "i64") {
     if (row.domain !== "numeric") throw new Error("a float or bool op met an i64 tensor (the type rule forbids it)");
     const out = new BigInt64Array(x.data.length);

@@ -42,8 +42,8 @@ export const CORE_OPS: { readonly [K in StructuralOp]: OpSpec<OpAttrs[K]> } = {
  * They are not in OpName, so no backend table has an entry for them: a backend without a registered lowering
  * refuses them with a diagnostic at the `.net` line.
  */
-// biome-ignore lint/suspicious/noExplicitAny: rows of registered ops, each with its own attribute type
-const registered = new Map<string, OpSpec<any>>();
+/** Each registered row reads its own attribute type; a row of any of them is an OpSpec<never> (see opSpec). */
+const registered = new Map<string, OpSpec<never>>();
 
 /** Registers a non-elementwise op for the rest of the process (until the returned function removes it). */
 export function registerOp<A>(name: string, spec: OpSpec<A>): () => void {
@@ -58,9 +58,14 @@ export function isCoreOp(op: string): op is StructuralOp {
   return Object.hasOwn(CORE_OPS, op);
 }
 
-/** The row of a non-elementwise op (core or registered); undefined for elementwise and unknown ops. */
-// biome-ignore lint/suspicious/noExplicitAny: the caller holds the node, whose op says which attributes it has
-export function opSpec(op: string): OpSpec<any> | undefined {
+/**
+ * The row of a non-elementwise op (core or registered); undefined for elementwise and unknown ops. A row reads the
+ * attributes of a node of its op: OpAttrs[K] for a core op K (the table's type, which a name looked up at run time
+ * cannot carry, hence the overload); a registered op's node carries the attributes its registration declared.
+ */
+export function opSpec<K extends OpName>(op: K): OpSpec<OpAttrs[K]> | undefined;
+export function opSpec(op: string): OpSpec<never> | undefined;
+export function opSpec(op: string): OpSpec<never> | undefined {
   return isCoreOp(op) ? CORE_OPS[op] : registered.get(op);
 }
 
