@@ -24,10 +24,12 @@ import type { SymbolicWeight } from "./weights/dimension-values.js";
 
 export interface FrontendOptions {
   /**
-   * The file, to resolve relative imports; spans name it (and the files it imports) relative to the working folder,
-   * and the standard library as `std/...`.
+   * The file, to resolve relative imports; spans name it (and the files it imports) relative to `namesBase`, and the
+   * standard library as `std/...`.
    */
   file?: string;
+  /** The folder spans name files relative to: the working folder by default (the language server's differs). */
+  namesBase?: string;
   readFile?: ReadFile;
   /** `--set name=value`: model parameters and free input dimensions (e.g. B=4). */
   overrides?: Record<string, string>;
@@ -89,7 +91,13 @@ export function checkSource(
   text: string,
   opts: FrontendOptions = {},
 ): { diagnostics: Diagnostic[]; sources: SourceMap; program: Program } {
-  const program = loadProgram(opts.file ?? "<input>.net", text, opts.readFile ?? readFromDisk, opts.parseFile);
+  const program = loadProgram(
+    opts.file ?? "<input>.net",
+    text,
+    opts.readFile ?? readFromDisk,
+    opts.parseFile,
+    opts.namesBase,
+  );
   const diagnostics = [...program.diagnostics];
   if (!hasErrors(diagnostics)) diagnostics.push(...checkProgram(program));
   return { diagnostics, sources: program.sources, program };

@@ -1,7 +1,7 @@
 // One analysis of an open document: the driver's front end run on the editor's text (other open documents replace
 // their files on disk), with every expression's value recorded by span for hover. A file that does not elaborate
 // keeps what parsed (navigation, symbols); one without a model is checked as a library.
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import type * as A from "../dsl/1-parse/ast.js";
 import type { Program } from "../dsl/2-analyze/load.js";
 import { type ReadFile, readFromDisk } from "../dsl/2-analyze/load.js";
@@ -57,8 +57,14 @@ export class SpanValues {
 }
 
 export interface Analysis {
-  /** The file name spans of this document use (relative to the working folder, as in diagnostics). */
+  /** The file name spans of this document use (relative to `namesBase`, as in diagnostics). */
   file: string;
+  /**
+   * The folder every file name of this analysis is relative to: the workspace folder holding the document, else the
+   * document's folder (never the server's working folder, which the editor chose). One base per analysis, so that a
+   * name leads back to one file (diskPath).
+   */
+  namesBase: string;
   text: string;
   diagnostics: Diagnostic[];
   sources: SourceMap;
@@ -108,9 +114,9 @@ export function spanKey(span: { start: number; end: number }): number {
   return span.start * 2 ** 25 + span.end;
 }
 
-/** The file on disk behind a span's file name. */
-export function diskPath(file: string): string {
-  return resolve(sourceFilePath(file));
+/** The file on disk behind a span's file name in an analysis whose names are relative to `namesBase`. */
+export function diskPath(namesBase: string, file: string): string {
+  return resolve(namesBase, sourceFilePath(file));
 }
 
 /** Reads a file for an analysis: an open document's text, else the file on disk. */
@@ -129,9 +135,10 @@ export function analyse(
   openTexts: ReadonlyMap<string, string>,
   parses: ParseCache = new ParseCache(),
   layerCalls?: LayerCallMemo,
+  namesBase: string = dirname(path),
 ): Analysis {
   const started = performance.now();
-  const file = displayPath(path);
+  const file = displayPath(path, namesBase);
   if (Buffer.byteLength(text, "utf8") > MAX_SOURCE_BYTES) {
     const sources = new SourceMap();
     sources.add(file, "");
@@ -139,6 +146,7 @@ export function analyse(
     const message = `${file} is ${bytes} bytes, more than the ${MAX_SOURCE_BYTES} netc reads: not analysed`;
     return {
       file,
+      namesBase,
       text,
       diagnostics: [makeDiagnostic(CliCodes.LspDocumentTooLarge, message)],
       sources,
@@ -159,6 +167,7 @@ export function analyse(
   const readFile = readerOf(openTexts);
   const result = compileToGraph(text, {
     file: path,
+    namesBase,
     readFile,
     requireModel: false,
     noteUncheckedBlocks: true,
@@ -170,6 +179,7 @@ export function analyse(
   });
   return {
     file,
+    namesBase,
     text,
     diagnostics: result.diagnostics,
     sources: result.sources,

@@ -116,8 +116,8 @@ export class CheckpointCache {
 
   /**
    * The checkpoint at `path` (absolute) with its structure read, the file closed: read again only when the size or
-   * mtime of the file, or of a shard its index names, changed. Named in diagnostics relative to the server's folder
-   * when it lies inside it.
+   * mtime of the file, or of a shard its index names, changed. Opened by its absolute path, which the reader's own
+   * messages name (whatever folder the server runs in; one listing serves models of every workspace folder).
    */
   open(path: string): Checkpoint | DiagnosticError {
     const known = this.listings.get(path);
@@ -126,7 +126,7 @@ export class CheckpointCache {
     const stamp = stampOf([path]);
     let listing: Listing;
     try {
-      const checkpoint = openCheckpoint(displayed(path));
+      const checkpoint = openCheckpoint(path);
       checkpoint.close();
       const shards = checkpoint.shards.map((s) => resolve(dirname(path), s.name));
       listing = { files: [path, ...shards], stamp: `${stamp} ${stampOf(shards)}`.trim(), checkpoint };
@@ -160,19 +160,23 @@ export class CheckpointCache {
   }
 }
 
-/** A path as diagnostics show it: relative to the working folder when inside it (as `netc check` names files). */
-function displayed(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
+/**
+ * A checkpoint's path as diagnostics show it: relative to the folder the model's names are relative to (see
+ * WorkspaceFolders.namesBaseFor), as the model's imports are named; absolute only where no relative path leads
+ * there (another drive).
+ */
+function displayed(path: string, namesBase: string): string {
+  const rel = relative(namesBase, path);
+  return rel !== "" && !isAbsolute(rel) ? posix(rel) : path;
 }
 
 /** A checkpoint the setting names but that cannot be read: one warning at the model's line. */
-export function unreadableCheckpoint(path: string, error: DiagnosticError, span: Span): Diagnostic {
+export function unreadableCheckpoint(path: string, error: DiagnosticError, span: Span, namesBase: string): Diagnostic {
   const [first] = error.diagnostics;
   const why = first ? `${first.code}: ${first.message}` : error.message;
   return makeDiagnostic(
     CliCodes.LspCheckpointUnreadable,
-    `the checkpoint ${displayed(path)} (netc.weights) cannot be read, so the weights are not checked: ${why}`,
+    `the checkpoint ${displayed(path, namesBase)} (netc.weights) cannot be read, so the weights are not checked: ${why}`,
     span,
     first?.hint ? { hint: first.hint } : {},
   );
@@ -198,7 +202,8 @@ export function withWeightDiagnostics(
   const unreadable: Diagnostic[] = [];
   for (const f of files) {
     const opened = cache.open(f.path);
-    if (opened instanceof DiagnosticError) unreadable.push(unreadableCheckpoint(f.path, opened, model.name.span));
+    if (opened instanceof DiagnosticError)
+      unreadable.push(unreadableCheckpoint(f.path, opened, model.name.span, a.namesBase));
     else checkpoints.push({ ...f, checkpoint: opened });
   }
   if (unreadable.length > 0 || (!a.graph && !a.symbolicWeights)) return [...a.diagnostics, ...problems, ...unreadable];

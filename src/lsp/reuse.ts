@@ -126,10 +126,16 @@ export class AnalysisHistory {
   /** The layer calls of the document's last elaboration, replayed by the next where nothing they read changed. */
   readonly layerCalls = new LayerCallMemo();
 
-  /** An earlier analysis of this text whose imports all read the same now. */
-  find(text: string, readFile: ReadFile, pathOf: (file: string) => string): Analysis | undefined {
+  /**
+   * An earlier analysis of this text, naming files relative to `namesBase` (the workspace folders may have changed),
+   * whose imports all read the same now.
+   */
+  find(text: string, readFile: ReadFile, namesBase: string, pathOf: (file: string) => string): Analysis | undefined {
     const hit = this.kept.find(
-      (k) => k.analysis.text === text && [...k.read].every(([file, source]) => readFile(pathOf(file)) === source),
+      (k) =>
+        k.analysis.text === text &&
+        k.analysis.namesBase === namesBase &&
+        [...k.read].every(([file, source]) => readFile(pathOf(file)) === source),
     );
     return hit?.analysis;
   }

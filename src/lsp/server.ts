@@ -65,7 +65,7 @@ export class LanguageServer {
   readonly parses = new ParseCache();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   /** The workspace folders with the checkpoints each pairs with models (`netc.weights`), and their listings. */
-  private folders = new WorkspaceFolders([process.cwd()], undefined);
+  private folders = new WorkspaceFolders([process.cwd()], undefined, false);
   readonly checkpoints = new CheckpointCache();
   /** What the client can do: ask it for each folder's settings, watch files for us (and under a base folder). */
   private client = { pullsSettings: false, watchesFiles: false, relativePatterns: false };
@@ -87,6 +87,7 @@ export class LanguageServer {
       this.folders = new WorkspaceFolders(
         folders.length ? folders : [process.cwd()],
         p?.initializationOptions?.weights,
+        folders.length > 0,
       );
       const workspace = p?.capabilities?.workspace;
       this.client = {
@@ -286,8 +287,10 @@ export class LanguageServer {
     );
     let history = this.histories.get(uri);
     if (!history) this.histories.set(uri, (history = new AnalysisHistory()));
-    const earlier = history.find(doc.text, readerOf(openTexts), diskPath);
-    const analysis = earlier ?? analyse(uriToPath(uri), doc.text, openTexts, this.parses, history.layerCalls);
+    const path = uriToPath(uri);
+    const namesBase = this.folders.namesBaseFor(path);
+    const earlier = history.find(doc.text, readerOf(openTexts), namesBase, (f) => diskPath(namesBase, f));
+    const analysis = earlier ?? analyse(path, doc.text, openTexts, this.parses, history.layerCalls, namesBase);
     if (!earlier) history.add(analysis);
     this.analyses.set(uri, { version: doc.version, analysis });
     return analysis;
@@ -408,7 +411,7 @@ export class LanguageServer {
   }
 
   private location(a: Analysis, span: Span): { uri: string; range: Range } {
-    return { uri: pathToFileURL(diskPath(span.file)).href, range: this.range(a, span) };
+    return { uri: pathToFileURL(diskPath(a.namesBase, span.file)).href, range: this.range(a, span) };
   }
 
   /** A netc Diagnostic as an LSP one; one about another file (an import) sits at the top of this document. */
@@ -459,7 +462,7 @@ export class LanguageServer {
   /** The uri the editor opened an analysed document under. */
   private documentUri(a: Analysis): string {
     for (const [uri, entry] of this.analyses) if (entry.analysis === a) return uri;
-    return pathToFileURL(diskPath(a.file)).href;
+    return pathToFileURL(diskPath(a.namesBase, a.file)).href;
   }
 }
 

@@ -1,19 +1,27 @@
 // The workspace folders and the `netc.weights` setting of each. A document uses the setting of the innermost folder
 // that contains it, with the paths in it relative to that folder; a document outside every folder uses the first
-// folder's (a server started without folders has one: the folder it runs in).
-import { isAbsolute, relative } from "node:path";
+// folder's (a server started without folders has one: the folder it runs in). File names the server shows are
+// relative to the innermost folder the client named that holds the document, else to the document's folder.
+import { dirname, isAbsolute, relative } from "node:path";
 import { WeightsSetting } from "./checkpoints.js";
 
 export class WorkspaceFolders {
   /** Folder path -> its setting, in the client's order. */
   private readonly settings = new Map<string, WeightsSetting>();
+  /** The folders the client named (not the working folder a server without any falls back to). */
+  private readonly named = new Set<string>();
 
-  /** `folders` absolute paths; `initial` the setting the client gave at start, for every folder until it says more. */
+  /**
+   * `folders` absolute paths; `initial` the setting the client gave at start, for every folder until it says more;
+   * `named` whether the client named them (a server started without any gets the folder it runs in, for the
+   * setting's relative paths only: the names it shows never depend on where the editor started it).
+   */
   constructor(
     folders: readonly string[],
     private readonly initial: unknown,
+    named = true,
   ) {
-    for (const folder of folders) this.add(folder);
+    for (const folder of folders) this.add(folder, named);
   }
 
   get paths(): string[] {
@@ -24,12 +32,15 @@ export class WorkspaceFolders {
     return [...this.settings.values()];
   }
 
-  add(folder: string): void {
+  /** `named`: the client named it (see namesBaseFor). */
+  add(folder: string, named = true): void {
     if (!this.settings.has(folder)) this.settings.set(folder, new WeightsSetting(this.initial, folder));
+    if (named) this.named.add(folder);
   }
 
   remove(folder: string): void {
     this.settings.delete(folder);
+    this.named.delete(folder);
   }
 
   /** The setting of one folder (`undefined`: every folder) is now `value`. */
@@ -38,15 +49,29 @@ export class WorkspaceFolders {
       if (this.settings.has(f)) this.settings.set(f, new WeightsSetting(value, f));
   }
 
-  /** The setting for the document at `path` (absolute). */
-  settingFor(path: string): WeightsSetting {
+  /** The innermost folder holding the file at `path` (absolute), if any. */
+  private holding(path: string, among: Iterable<string> = this.settings.keys()): string | undefined {
     let best: string | undefined;
-    for (const folder of this.settings.keys()) {
+    for (const folder of among) {
       const rel = relative(folder, path);
       const inside = !rel.startsWith("..") && !isAbsolute(rel);
       if (inside && (best === undefined || folder.length > best.length)) best = folder;
     }
-    const folder = best ?? this.paths[0];
+    return best;
+  }
+
+  /**
+   * The folder the file names of the document at `path` (its imports', its checkpoints') are shown relative to: the
+   * innermost workspace folder holding it, else the document's own folder. One base for all of a document's names,
+   * so that each leads back to one file (`../lib/x.net` for an import from outside, as `netc check` names it).
+   */
+  namesBaseFor(path: string): string {
+    return this.holding(path, this.named) ?? dirname(path);
+  }
+
+  /** The setting for the document at `path` (absolute). */
+  settingFor(path: string): WeightsSetting {
+    const folder = this.holding(path) ?? this.paths[0];
     return this.settings.get(folder) ?? new WeightsSetting(this.initial, process.cwd());
   }
 }

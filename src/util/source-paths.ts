@@ -1,5 +1,5 @@
 // How source files are named: the standard library as `std/...` (found beside the code), the user's files relative
-// to the working folder. Shared by the loader, the driver and everything that writes a file name into an output.
+// to the working folder (or a folder the caller names). Shared by the loader, the driver and everything that writes a file name into an output.
 import { isAbsolute, join, relative } from "node:path";
 import { packageFolder } from "./package-folder.js";
 
@@ -18,11 +18,11 @@ export const sourceFilePath = (file: string): string =>
 
 /**
  * How a file is named in diagnostics, ONNX doc strings and bundle manifests: as given when relative, else relative
- * to the working folder; never an absolute machine path, so that the same model compiled from two clones of a tree
- * gives the same bytes.
+ * to `base` (the working folder; the language server's a document's workspace folder); never an absolute machine
+ * path, so that the same model compiled from two clones of a tree gives the same bytes.
  */
-export function displayPath(path: string): string {
-  const shown = isAbsolute(path) ? relative(process.cwd(), path) || path : path;
+export function displayPath(path: string, base: string = process.cwd()): string {
+  const shown = isAbsolute(path) ? relative(base, path) || path : path;
   // A folder of the user's that happens to be called std/ must not pass for the standard library.
   return isStdlibFile(shown) ? `./${shown}` : shown;
 }

@@ -34,6 +34,8 @@ export function loadProgram(
   text: string,
   readFile: ReadFile = readFromDisk,
   parseFile: ParseFile = parseSource,
+  /** The folder file names are relative to (see displayPath). */
+  namesBase: string = process.cwd(),
 ): Program {
   const sources = new SourceMap();
   const diagnostics: Diagnostic[] = [];
@@ -67,17 +69,17 @@ export function loadProgram(
         diagnostics.push(
           makeDiagnostic(
             CheckCodes.ImportNotFound,
-            `cannot read '${item.path}' (looked at ${std ? item.path : displayPath(target)})`,
+            `cannot read '${item.path}' (looked at ${std ? item.path : displayPath(target, namesBase)})`,
             item.pathSpan,
             { hint: "paths are relative to the importing file; the standard library is `std/nn.net`" },
           ),
         );
         continue;
       }
-      load(target, std ? item.path : displayPath(target), imported);
+      load(target, std ? item.path : displayPath(target, namesBase), imported);
     }
     return parsed.ast;
   };
-  const entry = load(resolve(entryPath), displayPath(entryPath), text);
+  const entry = load(resolve(entryPath), displayPath(entryPath, namesBase), text);
   return { entry, files, sources, diagnostics };
 }
