@@ -176,7 +176,8 @@ export function unreadableCheckpoint(path: string, error: DiagnosticError, span:
   const why = first ? `${first.code}: ${first.message}` : error.message;
   return makeDiagnostic(
     CliCodes.LspCheckpointUnreadable,
-    `the checkpoint ${displayed(path, namesBase)} (netc.weights) cannot be read, so the weights are not checked: ${why}`,
+    `the checkpoint ${displayed(path, namesBase)} (netc.weights) cannot be read, so the weights are not checked: ` +
+      why,
     span,
     first?.hint ? { hint: first.hint } : {},
   );

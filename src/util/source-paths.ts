@@ -1,5 +1,6 @@
 // How source files are named: the standard library as `std/...` (found beside the code), the user's files relative
-// to the working folder (or a folder the caller names). Shared by the loader, the driver and everything that writes a file name into an output.
+// to the working folder (or a folder the caller names). Shared by the loader, the driver and everything that writes
+// a file name into an output.
 import { isAbsolute, join, relative } from "node:path";
 import { packageFolder } from "./package-folder.js";
 
