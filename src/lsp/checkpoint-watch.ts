@@ -10,9 +10,20 @@ export interface FileWatcher {
   globPattern: string | { baseUri: string; pattern: string };
 }
 
-/** A file name as a glob that matches only it: the glob characters each in a one-character class. */
+/**
+ * A file name (or a path of `/`-separated names) as a glob of LSP 3.17's syntax that matches it. The syntax has no
+ * escape, and clients read it differently, so each special character is written the way every reading agrees on:
+ * - `*`, `?`, `[`, `{`, `}` as a one-character range `[c-c]` (Neovim's matcher reads a class of ranges only, so not
+ *   `[c]`; VS Code's drops a `}` outside braces);
+ * - `]` cannot be written exactly: a class ends at its first `]` (Neovim's ranges cannot end with it) and VS Code
+ *   reads a `]` outside a class as an empty class that matches nothing. It is the range `[\-^]`, which matches `\`
+ *   and `^` there too: such a sibling's events may come, and the server ignores them (CheckpointCache.forget
+ *   compares exact paths);
+ * - `,` (special only inside braces), `!` (only first in a class), `-`, `^` and backslash (no escape in this
+ *   syntax) are literal as they are.
+ */
 function literalGlob(name: string): string {
-  return name.replace(/[*?[{}]/g, "[$&]");
+  return name.replace(/[*?[{}\]]/g, (c) => (c === "]" ? "[\\-^]" : `[${c}-${c}]`));
 }
 
 /**
