@@ -211,4 +211,46 @@ describe("models/mae_dfer.net, the full DFEW configuration (16 x 160 x 160, dept
   }, 60_000);
 });
 
+describe("models/mae_dfer.net's attention-sharing switches (the small configuration)", () => {
+  // The official LGBlock assigns first_attn to second_attn (sharing all) and third_attn (sharing either): one module
+  // under several names, whose state dict holds its tensors under each. Those names are declared and never read.
+  const SHARING = [
+    { first_third: false, all: false },
+    { first_third: true, all: false },
+    { first_third: false, all: true },
+    { first_third: true, all: true },
+  ];
+  it.each(SHARING)("first_third $first_third, all $all: no warning, the aliases' weights declared unused", (s) => {
+    const source = readFileSync(MODEL, "utf8");
+    for (const first of ["self", "cross"])
+      for (const third of ["self", "cross"]) {
+        const front = compileToGraph(source, {
+          file: MODEL,
+          overrides: {
+            ...maeDferOverrides("small"),
+            lg_first_attn_type: JSON.stringify(first),
+            lg_third_attn_type: JSON.stringify(third),
+            lg_no_second: "false",
+            lg_no_third: "false",
+            lg_attn_param_sharing_first_third: String(s.first_third),
+            lg_attn_param_sharing_all: String(s.all),
+          },
+        });
+        const setting = `${first}/${third}`;
+        expect(
+          front.diagnostics.map((d) => `${d.code} ${d.message}`),
+          setting,
+        ).toEqual([]);
+        const unused = new Set(
+          front.graph!.params.filter((p) => p.unused).map((p) => p.path.split(".").slice(0, 3).join(".")),
+        );
+        const aliases = [
+          ...(s.all ? ["blocks.0.second_attn", "blocks.1.second_attn"] : []),
+          ...(s.all || s.first_third ? ["blocks.0.third_attn", "blocks.1.third_attn"] : []),
+        ];
+        expect([...unused].sort(), setting).toEqual(aliases.sort());
+      }
+  });
+});
+
 it("the fixtures exist", () => expect(existsSync(join(FIXTURES, "input.npy"))).toBe(true));
