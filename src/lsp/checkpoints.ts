@@ -44,7 +44,7 @@ export class WeightsSetting {
 
   /** `value` as the client sent it; `root` the workspace folder that paths in it are relative to. */
   constructor(
-    value: unknown,
+    readonly value: unknown,
     readonly root: string,
   ) {
     if (value === undefined || value === null) return;
@@ -116,8 +116,8 @@ export class CheckpointCache {
 
   /**
    * The checkpoint at `path` (absolute) with its structure read, the file closed: read again only when the size or
-   * mtime of the file, or of a shard its index names, changed. Opened by its absolute path, which the reader's own
-   * messages name (whatever folder the server runs in; one listing serves models of every workspace folder).
+   * mtime of the file, or of a shard its index names, changed. Opened by its absolute path, which the reader's
+   * messages name (withWeightDiagnostics shows it as the model's names are): one listing serves every folder.
    */
   open(path: string): Checkpoint | DiagnosticError {
     const known = this.listings.get(path);
@@ -170,6 +170,21 @@ function displayed(path: string, namesBase: string): string {
   return rel !== "" && !isAbsolute(rel) ? posix(rel) : path;
 }
 
+/**
+ * A diagnostic about checkpoints with each of `files` (absolute: the reader names a file by the path it opened)
+ * named as the model's names are (see displayed); the longest first, so that an index's path does not cut a shard's.
+ */
+function named(d: Diagnostic, files: readonly string[], namesBase: string): Diagnostic {
+  const ordered = [...new Set(files)].sort((a, b) => b.length - a.length);
+  const rename = (text: string) => ordered.reduce((t, f) => t.split(f).join(displayed(f, namesBase)), text);
+  return {
+    ...d,
+    message: rename(d.message),
+    ...(d.hint === undefined ? {} : { hint: rename(d.hint) }),
+    related: d.related.map((r) => ({ ...r, message: rename(r.message) })),
+  };
+}
+
 /** A checkpoint the setting names but that cannot be read: one warning at the model's line. */
 export function unreadableCheckpoint(path: string, error: DiagnosticError, span: Span, namesBase: string): Diagnostic {
   const [first] = error.diagnostics;
@@ -207,7 +222,16 @@ export function withWeightDiagnostics(
       unreadable.push(unreadableCheckpoint(f.path, opened, model.name.span, a.namesBase));
     else checkpoints.push({ ...f, checkpoint: opened });
   }
-  if (unreadable.length > 0 || (!a.graph && !a.symbolicWeights)) return [...a.diagnostics, ...problems, ...unreadable];
+  const shown = (ds: Diagnostic[]) =>
+    ds.map((d) =>
+      named(
+        d,
+        files.flatMap((f) => cache.filesOf(f.path)),
+        a.namesBase,
+      ),
+    );
+  if (unreadable.length > 0 || (!a.graph && !a.symbolicWeights))
+    return [...a.diagnostics, ...problems, ...shown(unreadable)];
   const checked = checkWeights({
     model,
     sources: a.sources,
@@ -217,5 +241,9 @@ export function withWeightDiagnostics(
     checkpoints,
   });
   const front = withDimensionHints(a.diagnostics, model, a.sources, checked.dimensions);
-  return [...front.filter((d) => d.code !== CheckCodes.UnusedParameter.code), ...problems, ...checked.diagnostics];
+  return [
+    ...front.filter((d) => d.code !== CheckCodes.UnusedParameter.code),
+    ...problems,
+    ...shown(checked.diagnostics),
+  ];
 }

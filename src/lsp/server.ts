@@ -349,10 +349,15 @@ export class LanguageServer {
     for (const uri of this.documents.keys()) this.publish(uri);
   }
 
-  /** Has the client watch every checkpoint the settings name (and the shards of those read), where it can. */
+  /**
+   * Has the client watch every checkpoint the settings name (and the shards of those read), where it can: the
+   * workspace folders' settings, and the open documents' (a client without folders: relative to each document).
+   */
   private watchCheckpoints(): void {
     if (!this.client.watchesFiles || this.shuttingDown) return;
-    const files = this.folders.all().flatMap((s) => s.checkpointFiles().flatMap((f) => this.checkpoints.filesOf(f)));
+    const open = [...this.documents.keys()].filter((u) => u.startsWith("file:")).map(uriToPath);
+    const settings = [...this.folders.all(), ...open.map((p) => this.folders.settingFor(p))];
+    const files = settings.flatMap((s) => s.checkpointFiles().flatMap((f) => this.checkpoints.filesOf(f)));
     this.watches.update(checkpointWatchers(files, this.client.relativePatterns));
   }
 

@@ -1,6 +1,7 @@
 // The workspace folders and the `netc.weights` setting of each. A document uses the setting of the innermost folder
 // that contains it, with the paths in it relative to that folder; a document outside every folder uses the first
-// folder's (a server started without folders has one: the folder it runs in). File names the server shows are
+// folder's. A client that names no folder has one setting, with paths relative to each document's folder (the
+// folder the server runs in only holds that setting: the editor chose it). File names the server shows are
 // relative to the innermost folder the client named that holds the document, else to the document's folder.
 import { dirname, isAbsolute, relative } from "node:path";
 import { WeightsSetting } from "./checkpoints.js";
@@ -28,8 +29,9 @@ export class WorkspaceFolders {
     return [...this.settings.keys()];
   }
 
+  /** The settings of the folders the client named. */
   all(): WeightsSetting[] {
-    return [...this.settings.values()];
+    return [...this.named].map((f) => this.settings.get(f)!);
   }
 
   /** `named`: the client named it (see namesBaseFor). */
@@ -71,7 +73,9 @@ export class WorkspaceFolders {
 
   /** The setting for the document at `path` (absolute). */
   settingFor(path: string): WeightsSetting {
-    const folder = this.holding(path) ?? this.paths[0];
-    return this.settings.get(folder) ?? new WeightsSetting(this.initial, process.cwd());
+    const folder = this.holding(path, this.named) ?? [...this.named][0];
+    if (folder !== undefined) return this.settings.get(folder)!;
+    const value = this.paths.length ? this.settings.get(this.paths[0])!.value : this.initial;
+    return new WeightsSetting(value, dirname(path));
   }
 }

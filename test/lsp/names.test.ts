@@ -5,12 +5,17 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { linearCheckpoint } from "./checkpoints.js";
 import { Client, type LspDiagnostic, uri } from "./client.js";
 
 const ROOT = resolve(__dirname, "../..");
 
 const MODEL =
   'import "std/nn.net"\nimport "../lib/bad.net"\n\nmodel M(dim: int = 4)(x: f32[B, dim]) -> f32[B, 3] {\n' +
+  "  layer head = Linear(dim, 3)\n  return head(x)\n}\n";
+
+const HEAD =
+  'import "std/nn.net"\n\nmodel M(dim: int = 4)(x: f32[B, dim]) -> f32[B, 3] {\n' +
   "  layer head = Linear(dim, 3)\n  return head(x)\n}\n";
 
 let tmp: string;
@@ -33,6 +38,8 @@ beforeAll(() => {
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+const firstLine = (message: string) => message.split("\n")[0];
+
 interface Shown {
   messages: string[];
   related: string[];
@@ -42,7 +49,13 @@ interface Shown {
  * What a server started in `cwd` shows for the model at `model`: its diagnostics' messages and the uris of their
  * related locations. `folders` are the workspace folders the client names (none: it names none).
  */
-async function shown(cwd: string, folders: string[], model: string): Promise<Shown> {
+async function shown(
+  cwd: string,
+  folders: string[],
+  model: string,
+  text = MODEL,
+  weights: Record<string, string> = { "**/*.net": "../ckpt/absent.safetensors" },
+): Promise<Shown> {
   const before = process.cwd();
   process.chdir(cwd);
   try {
@@ -52,16 +65,15 @@ async function shown(cwd: string, folders: string[], model: string): Promise<Sho
       rootUri: folders.length ? uri(folders[0]) : null,
       ...(folders.length ? { workspaceFolders: folders.map((f) => ({ uri: uri(f), name: f })) } : {}),
       capabilities: {},
-      // (A client that names no folders gets the server's working folder for the setting's paths: none then.)
-      ...(folders.length ? { initializationOptions: { weights: { "**/*.net": "../ckpt/absent.safetensors" } } } : {}),
+      initializationOptions: { weights },
     });
     client.connection.notify("initialized", {});
-    const found = (await client.diagnostics(client.open(model, MODEL), 1)) as (LspDiagnostic & {
+    const found = (await client.diagnostics(client.open(model, text), 1)) as (LspDiagnostic & {
       relatedInformation?: { location: { uri: string } }[];
     })[];
     await client.connection.request("shutdown", null);
     return {
-      messages: found.map((d) => d.message.split("\n")[0]),
+      messages: found.map((d) => d.message),
       related: found.flatMap((d) => (d.relatedInformation ?? []).map((r) => r.location.uri)),
     };
   } finally {
@@ -76,18 +88,34 @@ describe("file names the server shows", () => {
     const fromRepo = await shown(ROOT, [folder], model);
     expect(await shown(join(tmp, "elsewhere"), [folder], model)).toEqual(fromRepo);
     expect(await shown(folder, [folder], model)).toEqual(fromRepo);
-    expect(fromRepo.messages).toEqual([
+    expect(fromRepo.messages.map(firstLine)).toEqual([
       "lib/bad.net:1:8: cannot read 'gone.net' (looked at lib/gone.net)",
       expect.stringMatching(/^the checkpoint \.\.\/ckpt\/absent\.safetensors \(netc\.weights\) cannot be read/),
     ]);
     expect(fromRepo.related).toEqual([uri(join(folder, "lib/bad.net"))]);
+    // The reader's own message names the file it could not open as the model's names are, too.
+    expect(fromRepo.messages[1]).toContain("../ckpt/absent.safetensors:");
+    expect(fromRepo.messages.join("\n")).not.toContain(tmp);
+  });
+
+  it("name a checkpoint in the weight report as the model's files are", async () => {
+    const folder = join(tmp, "ws-weights");
+    const model = join(folder, "models/head.net");
+    mkdirSync(dirname(model), { recursive: true });
+    writeFileSync(model, HEAD);
+    linearCheckpoint(join(folder, "ckpt/head.safetensors"), "fc");
+    const weights = { "**/*.net": "ckpt/head.safetensors" };
+    const fromRepo = await shown(ROOT, [folder], model, HEAD, weights);
+    expect(await shown(join(tmp, "elsewhere"), [folder], model, HEAD, weights)).toEqual(fromRepo);
+    expect(fromRepo.messages.some((m) => m.includes("ckpt/head.safetensors"))).toBe(true);
+    expect(fromRepo.messages.join("\n")).not.toContain(tmp);
   });
 
   it("are relative to the innermost of several folders", async () => {
     const outer = join(tmp, "outer");
     const model = workspace(join(outer, "inner"));
     const { messages } = await shown(join(tmp, "elsewhere"), [outer, join(outer, "inner")], model);
-    expect(messages[0]).toBe("lib/bad.net:1:8: cannot read 'gone.net' (looked at lib/gone.net)");
+    expect(firstLine(messages[0])).toBe("lib/bad.net:1:8: cannot read 'gone.net' (looked at lib/gone.net)");
   });
 
   it("are relative to the model's folder when no workspace folder holds it", async () => {
@@ -97,8 +125,13 @@ describe("file names the server shows", () => {
     for (const folders of [[other], []]) {
       const fromRepo = await shown(ROOT, folders, model);
       expect(await shown(join(tmp, "elsewhere"), folders, model)).toEqual(fromRepo);
-      expect(fromRepo.messages[0]).toBe("../lib/bad.net:1:8: cannot read 'gone.net' (looked at ../lib/gone.net)");
+      expect(firstLine(fromRepo.messages[0])).toBe(
+        "../lib/bad.net:1:8: cannot read 'gone.net' (looked at ../lib/gone.net)",
+      );
       expect(fromRepo.related).toEqual([uri(join(tmp, "loose/lib/bad.net"))]);
+      // The setting's paths: relative to the first folder, or (with none) to the model's folder.
+      const checkpoint = folders.length ? "../../ckpt/absent.safetensors" : "../ckpt/absent.safetensors";
+      expect(fromRepo.messages[1]).toContain(`the checkpoint ${checkpoint} (netc.weights)`);
     }
   });
 });
