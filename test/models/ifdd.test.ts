@@ -124,7 +124,8 @@ describe.skipIf(!present)("models/ifdd.net (official DFEW model)", () => {
     const weightNames = new Set(view.initializers.map((i) => i.name));
     expect(view.nodes.filter((n) => n.opType === "Transpose" && weightNames.has(n.input[0]))).toEqual([]);
     const layouts = JSON.parse(view.meta["netc.weight_layouts"]) as { checkpoint: string }[];
-    expect(layouts.length).toBeGreaterThanOrEqual(48); // at least the qkv, proj and two MLP Linears of 12 blocks
+    // At least the proj and two MLP Linears of 12 blocks (the pooled blocks' qkv weights are read as stored).
+    expect(layouts.length).toBeGreaterThanOrEqual(36);
     expect(layouts.map((l) => l.checkpoint)).toContain("backbone.WaveLifts.q_d.weight");
     expect(ops.filter((o) => o === "Gelu")).toHaveLength(12);
     expect(ops.filter((o) => o === "Attention")).toHaveLength(13);

@@ -9,6 +9,7 @@ import { depthwiseConv3dBanded } from "./depthwise-banded.js";
 import { depthwiseBatchIntoChannels } from "./depthwise-batch-channels.js";
 import { depthwiseConv3dAs2d } from "./depthwise-conv3d.js";
 import { foldConstants } from "./fold.js";
+import { projectionsChannelsFirst } from "./projection-channels-first.js";
 import { simplify } from "./simplify.js";
 import { sliceThroughTranspose } from "./slice-transpose.js";
 import { canonicalTransposes } from "./transpose-canonical.js";
@@ -21,6 +22,7 @@ export { depthwiseConv3dBanded } from "./depthwise-banded.js";
 export { depthwiseBatchIntoChannels } from "./depthwise-batch-channels.js";
 export { depthwiseConv3dAs2d } from "./depthwise-conv3d.js";
 export { type FoldOptions, foldConstants } from "./fold.js";
+export { projectionsChannelsFirst } from "./projection-channels-first.js";
 export { simplify } from "./simplify.js";
 export { sliceThroughTranspose } from "./slice-transpose.js";
 export { canonicalTransposes } from "./transpose-canonical.js";
@@ -61,6 +63,7 @@ export const SPEED_REWRITES = [
   "depthwise conv: batch into channels",
   "slice through transpose",
   "transposes in their smallest form",
+  "projections written channels-first",
 ] as const;
 
 /**
@@ -82,6 +85,7 @@ export function runPasses(graph: Graph, opts: PassOptions = {}): PassResult {
     { name: "slice through transpose", run: sliceThroughTranspose },
     { name: "transpose through reshape", run: transposeThroughReshape },
     { name: "transposes in their smallest form", run: canonicalTransposes, late: true },
+    { name: "projections written channels-first", run: projectionsChannelsFirst, late: true },
     { name: "constant folding", run: (g: Graph) => foldConstants(g, { maxElements: opts.foldMaxElements }) },
     { name: "common-subexpression elimination", run: eliminateCommonSubexpressions },
   ].filter((p) => !opts.skip?.includes(p.name));
