@@ -42,7 +42,10 @@ export class WeightsSetting {
   /** What in the setting was not understood, one line each (NET8071). */
   readonly problems: string[] = [];
 
-  /** `value` as the client sent it; `root` the workspace folder that paths in it are relative to. */
+  /**
+   * `value` as the client sent it; `root` the folder paths in it are relative to: a workspace folder, or the model's
+   * own folder for a client that names none.
+   */
   constructor(
     readonly value: unknown,
     readonly root: string,
@@ -167,7 +170,7 @@ export class CheckpointCache {
  */
 function displayed(path: string, namesBase: string): string {
   const rel = relative(namesBase, path);
-  return rel !== "" && !isAbsolute(rel) ? posix(rel) : path;
+  return rel !== "" && !isAbsolute(rel) ? rel : path;
 }
 
 /**

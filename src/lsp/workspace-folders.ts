@@ -14,8 +14,8 @@ export class WorkspaceFolders {
 
   /**
    * `folders` absolute paths; `initial` the setting the client gave at start, for every folder until it says more;
-   * `named` whether the client named them (a server started without any gets the folder it runs in, for the
-   * setting's relative paths only: the names it shows never depend on where the editor started it).
+   * `named` whether the client named them (a client that names none gets the folder the server runs in, which only
+   * holds the one setting: neither its paths nor the names shown depend on where the editor started the server).
    */
   constructor(
     folders: readonly string[],
@@ -51,10 +51,10 @@ export class WorkspaceFolders {
       if (this.settings.has(f)) this.settings.set(f, new WeightsSetting(value, f));
   }
 
-  /** The innermost folder holding the file at `path` (absolute), if any. */
-  private holding(path: string, among: Iterable<string> = this.settings.keys()): string | undefined {
+  /** The innermost folder the client named that holds the file at `path` (absolute), if any. */
+  private holding(path: string): string | undefined {
     let best: string | undefined;
-    for (const folder of among) {
+    for (const folder of this.named) {
       const rel = relative(folder, path);
       const inside = !rel.startsWith("..") && !isAbsolute(rel);
       if (inside && (best === undefined || folder.length > best.length)) best = folder;
@@ -68,12 +68,12 @@ export class WorkspaceFolders {
    * so that each leads back to one file (`../lib/x.net` for an import from outside, as `netc check` names it).
    */
   namesBaseFor(path: string): string {
-    return this.holding(path, this.named) ?? dirname(path);
+    return this.holding(path) ?? dirname(path);
   }
 
   /** The setting for the document at `path` (absolute). */
   settingFor(path: string): WeightsSetting {
-    const folder = this.holding(path, this.named) ?? [...this.named][0];
+    const folder = this.holding(path) ?? [...this.named][0];
     if (folder !== undefined) return this.settings.get(folder)!;
     const value = this.paths.length ? this.settings.get(this.paths[0])!.value : this.initial;
     return new WeightsSetting(value, dirname(path));
