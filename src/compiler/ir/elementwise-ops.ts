@@ -525,8 +525,8 @@ export function registerElementwiseOp(
 /**
  * The unary row of an op, or undefined when it is not a unary elementwise op. A row reads the attributes of a node
  * of its own op: for a core op K that is OpAttrs[K] (the table's type, which a name looked up at run time cannot
- * carry, hence the overloads); registered ops have none. Every row is a UnaryRow<never> (a row takes its attributes,
- * never more), so the implementation returns that and the overloads say which attributes the caller passes.
+ * carry, hence the overloads); registered ops have none. Every row is a UnaryRow<never> (attributes are only ever
+ * arguments of a row's functions), so the implementation returns that and the overloads say what the caller passes.
  */
 export function unaryRow<K extends OpName>(op: K): UnaryRow<OpAttrs[K]> | undefined;
 export function unaryRow(op: string): UnaryRow | undefined;

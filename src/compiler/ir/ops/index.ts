@@ -42,7 +42,7 @@ export const CORE_OPS: { readonly [K in StructuralOp]: OpSpec<OpAttrs[K]> } = {
  * They are not in OpName, so no backend table has an entry for them: a backend without a registered lowering
  * refuses them with a diagnostic at the `.net` line.
  */
-/** Each registered row reads its own attribute type; a row of any of them is an OpSpec<never> (see opSpec). */
+/** Each registered row reads its own attribute type: every one is an OpSpec<never> (see opSpec). */
 const registered = new Map<string, OpSpec<never>>();
 
 /** Registers a non-elementwise op for the rest of the process (until the returned function removes it). */
