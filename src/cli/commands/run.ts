@@ -189,7 +189,8 @@ const SLOWEST_SHOWN = 15;
  */
 export function profileText(kernels: readonly KernelTiming[]): string {
   const total = kernels.reduce((s, k) => s + k.ms, 0);
-  const pct = (ms: number) => `${((100 * ms) / (total || 1)).toFixed(1).padStart(5)}%`;
+  // A tiny model can run within the timer's resolution: no time to share out, so no shares.
+  const pct = (ms: number) => (total > 0 ? `${((100 * ms) / total).toFixed(1).padStart(5)}%` : "     -");
   const lines = [`GPU time ${total.toFixed(2)} ms in ${kernels.length} kernels; the slowest:`];
   for (const k of [...kernels].sort((a, b) => b.ms - a.ms).slice(0, SLOWEST_SHOWN)) {
     const at = k.source
