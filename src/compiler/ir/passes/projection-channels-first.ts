@@ -25,11 +25,11 @@ interface Projection {
 
 /**
  * A reader of part of a projection's output: `input` is y[:, tokens, channels] reshaped (the batch and token axes
- * kept), read by `reader` as its input `slot`. It is channels-first when `reader` is the [0, 2, 1] transpose.
+ * kept), read by `reader` in one or more of its inputs. It is channels-first when `reader` is the [0, 2, 1]
+ * transpose.
  */
 interface PartReader {
   reader: Node;
-  slot: number;
   input: Value;
   tokens: [number, number];
   channels: [number, number];
@@ -76,7 +76,6 @@ function partReaders(p: Projection, users: Map<Value, Node[]>, results: Set<Valu
     if (results.has(v)) return false;
     for (const reader of users.get(v) ?? []) {
       const out = reader.outputs[0];
-      const slot = reader.inputs.indexOf(v);
       if (reader.op === "slice" && reader.attrs.step === 1) {
         const { axis, start, end } = reader.attrs;
         if (axis === 1) {
@@ -96,7 +95,7 @@ function partReaders(p: Projection, users: Map<Value, Node[]>, results: Set<Valu
       }
       const swapsLastTwo = reader.op === "transpose" && reader.attrs.perm.join() === "0,2,1";
       const channelsFirst = swapsLastTwo && v.shape.length === 3;
-      found.push({ reader, slot, input: v, tokens, channels, channelsFirst });
+      found.push({ reader, input: v, tokens, channels, channelsFirst });
     }
     return true;
   };
@@ -168,9 +167,11 @@ export function projectionsChannelsFirst(graph: Graph): boolean {
   const replaced = new Map<Value, Value>();
   for (const node of old) {
     for (const { p, r } of pending.get(node) ?? []) {
-      const part = partOf(p, r, b, originOf(r.channelsFirst ? r.reader : p.nodes[0]));
+      // x may be another projection's channels-first part, whose transpose is gone.
+      const x = replaced.get(p.x) ?? p.x;
+      const part = partOf({ ...p, x }, r, b, originOf(r.channelsFirst ? r.reader : p.nodes[0]));
       if (r.channelsFirst) replaced.set(r.reader.outputs[0], part);
-      else node.inputs = node.inputs.map((v, i) => (i === r.slot ? part : v));
+      else node.inputs = node.inputs.map((v) => (v === r.input ? part : v));
     }
     if (replaced.has(node.outputs[0])) continue;
     if (node.inputs.some((v) => replaced.has(v))) node.inputs = node.inputs.map((v) => replaced.get(v) ?? v);
