@@ -36,32 +36,26 @@ interface PartReader {
   channelsFirst: boolean;
 }
 
-/** Values computed from weights and constants alone. */
-function fromWeightsOnly(): (v: Value) => boolean {
-  const memo = new Map<Value, boolean>();
-  const check = (v: Value): boolean => {
-    let known = memo.get(v);
-    if (known === undefined) {
-      const n = v.producer;
-      known = n.op === "param" || n.op === "const" || (n.op !== "input" && n.inputs.every(check));
-      memo.set(v, known);
-    }
-    return known;
-  };
-  return check;
+/** The values computed from weights and constants alone (one walk in the graph's topological order). */
+function fromWeightsOnly(graph: Graph): Set<Value> {
+  const known = new Set<Value>();
+  for (const n of graph.nodes)
+    if (n.op === "param" || n.op === "const" || (n.op !== "input" && n.inputs.every((v) => known.has(v))))
+      for (const v of n.outputs) known.add(v);
+  return known;
 }
 
-function matchProjection(n: Node, constant: (v: Value) => boolean, users: Map<Value, Node[]>): Projection | undefined {
+function matchProjection(n: Node, weights: Set<Value>, users: Map<Value, Node[]>): Projection | undefined {
   if (n.op !== "matmul") return undefined;
   const [x, w] = n.inputs;
   const out = n.outputs[0];
-  if (x.shape.length !== 3 || w.shape.length !== 2 || x.dtype !== "f32" || !constant(w) || constant(x))
+  if (x.shape.length !== 3 || w.shape.length !== 2 || x.dtype !== "f32" || !weights.has(w) || weights.has(x))
     return undefined;
   if (!isStatic(x.shape[1]) || !isStatic(w.shape[1])) return undefined;
   const readers = users.get(out) ?? [];
   const add = readers.length === 1 && readers[0].op === "add" ? readers[0] : undefined;
   const bias = add?.inputs.find((v) => v !== out);
-  if (add && bias && bias.shape.length === 1 && constant(bias) && dimEq(bias.shape[0], w.shape[1]))
+  if (add && bias && bias.shape.length === 1 && weights.has(bias) && dimEq(bias.shape[0], w.shape[1]))
     return { x, w, bias, y: add.outputs[0], nodes: [n, add] };
   return { x, w, y: out, nodes: [n] };
 }
@@ -143,10 +137,10 @@ function readersOf(graph: Graph): Map<Value, Node[]> {
 export function projectionsChannelsFirst(graph: Graph): boolean {
   const users = readersOf(graph);
   const results = new Set([...graph.outputs, ...graph.taps].map((o) => o.value));
-  const constant = fromWeightsOnly();
+  const weights = fromWeightsOnly(graph);
   const plans = new Map<Node, { p: Projection; parts: PartReader[] }>();
   for (const n of graph.nodes) {
-    const p = matchProjection(n, constant, users);
+    const p = matchProjection(n, weights, users);
     if (!p) continue;
     const parts = partReaders(p, users, results);
     if (!parts?.some((r) => r.channelsFirst)) continue;
