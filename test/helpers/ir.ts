@@ -2,6 +2,10 @@
 import { expect } from "vitest";
 import type { Span } from "../../src/diagnostics/diagnostics.js";
 import type { NodeOrigin } from "../../src/compiler/ir/builder.js";
+import type { Graph } from "../../src/compiler/ir/ir.js";
+import { interpret } from "../../src/compiler/ir/interpret.js";
+import { runPasses } from "../../src/compiler/ir/passes/index.js";
+import { verifyGraph } from "../../src/compiler/ir/verify.js";
 import { fromNumbers, toNumbers } from "../../src/compiler/ir/interp/numeric.js";
 import { allocData, type DType, type HostTensor, numel } from "../../src/util/tensor.js";
 
@@ -67,4 +71,18 @@ export function expectClose(actual: HostTensor, expected: HostTensor, tol = 1e-5
       : a[i] === e[i] || Math.abs(a[i] - e[i]) <= tol * Math.max(1, Math.abs(e[i]));
     if (!ok) expect.fail(`${what} element ${i}: got ${a[i]}, expected ${e[i]} (tolerance ${tol})`);
   }
+}
+
+/**
+ * Runs the whole pass pipeline on `g` (but the passes in `skip`), in place: the verifier must pass and every output
+ * keep its value (the reference interpreter's, before and after). Returns `g` for the caller to count its nodes.
+ */
+export function optimisedKeepingValues(g: Graph, inputs: Record<string, HostTensor>, skip: string[] = []): Graph {
+  const feeds = new Map(Object.entries(inputs));
+  const before = interpret(g, feeds, new Map()).outputs;
+  expect(runPasses(g, { verify: true, skip }).diagnostics).toEqual([]);
+  expect(verifyGraph(g)).toEqual([]);
+  const after = interpret(g, feeds, new Map()).outputs;
+  for (const [name, t] of before) expectClose(after.get(name)!, t, 1e-5, name);
+  return g;
 }

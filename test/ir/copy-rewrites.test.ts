@@ -6,32 +6,15 @@ import { describe, expect, it } from "vitest";
 import { GraphBuilder } from "../../src/compiler/ir/builder.js";
 import { sym } from "../../src/compiler/ir/dim.js";
 import type { Graph, Value } from "../../src/compiler/ir/ir.js";
-import { interpret } from "../../src/compiler/ir/interpret.js";
-import {
-  canonicalTransposes,
-  depthwiseConv3dBanded,
-  runPasses,
-  SPEED_REWRITES,
-} from "../../src/compiler/ir/passes/index.js";
-import { verifyGraph } from "../../src/compiler/ir/verify.js";
+import { canonicalTransposes, depthwiseConv3dBanded, SPEED_REWRITES } from "../../src/compiler/ir/passes/index.js";
 import { compileToGraph } from "../../src/driver.js";
-import type { HostTensor } from "../../src/util/tensor.js";
-import { at, expectClose, random } from "../helpers/ir.js";
+import { at, random, optimisedKeepingValues } from "../helpers/ir.js";
 
 const B = sym("B");
 const BANDED = "depthwise 3-D conv as a banded 2-D conv";
 const SMALLEST = "transposes in their smallest form";
 
-/** Runs the whole pipeline (but the passes in `skip`); every output must keep its value and every node its span. */
-function optimised(g: Graph, inputs: Record<string, HostTensor>, skip: string[] = []): Graph {
-  const feeds = new Map(Object.entries(inputs));
-  const before = interpret(g, feeds, new Map()).outputs;
-  expect(runPasses(g, { verify: true, skip }).diagnostics).toEqual([]);
-  expect(verifyGraph(g)).toEqual([]);
-  const after = interpret(g, feeds, new Map()).outputs;
-  for (const [name, t] of before) expectClose(after.get(name)!, t, 1e-5, name);
-  return g;
-}
+const optimised = optimisedKeepingValues;
 
 const convs = (g: Graph) =>
   g.nodes.flatMap((n) => (n.op === "conv" ? [{ rank: n.inputs[0].shape.length, groups: n.attrs.groups }] : []));

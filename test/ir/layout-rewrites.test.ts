@@ -5,7 +5,6 @@ import { describe, expect, it } from "vitest";
 import { GraphBuilder } from "../../src/compiler/ir/builder.js";
 import { dimMul, dimProduct, dimSubstitute, sym } from "../../src/compiler/ir/dim.js";
 import type { Graph, Node, Value } from "../../src/compiler/ir/ir.js";
-import { interpret } from "../../src/compiler/ir/interpret.js";
 import {
   depthwiseBatchIntoChannels,
   depthwiseConv3dAs2d,
@@ -13,24 +12,14 @@ import {
   sliceThroughTranspose,
   transposeThroughReshape,
 } from "../../src/compiler/ir/passes/index.js";
-import { verifyGraph } from "../../src/compiler/ir/verify.js";
 import { compileToGraph } from "../../src/driver.js";
 import type { HostTensor } from "../../src/util/tensor.js";
-import { at, expectClose, random } from "../helpers/ir.js";
+import { at, random, optimisedKeepingValues } from "../helpers/ir.js";
 
 const B = sym("B");
 const ranks = (g: Graph, op: string) => g.nodes.filter((n) => n.op === op).map((n) => n.inputs[0].shape.length);
 
-/** Runs the whole pipeline; every output must keep its value. */
-function optimised(g: Graph, inputs: Record<string, HostTensor>): Graph {
-  const feeds = new Map(Object.entries(inputs));
-  const before = interpret(g, feeds, new Map()).outputs;
-  expect(runPasses(g, { verify: true }).diagnostics).toEqual([]);
-  expect(verifyGraph(g)).toEqual([]);
-  const after = interpret(g, feeds, new Map()).outputs;
-  for (const [name, t] of before) expectClose(after.get(name)!, t, 1e-5, name);
-  return g;
-}
+const optimised = optimisedKeepingValues;
 
 interface ConvCase {
   kernel: number[];

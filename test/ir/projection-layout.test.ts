@@ -6,27 +6,16 @@ import { describe, expect, it } from "vitest";
 import { GraphBuilder } from "../../src/compiler/ir/builder.js";
 import { dimToString, sym } from "../../src/compiler/ir/dim.js";
 import type { Graph, Value } from "../../src/compiler/ir/ir.js";
-import { interpret } from "../../src/compiler/ir/interpret.js";
-import { runPasses } from "../../src/compiler/ir/passes/index.js";
-import { verifyGraph } from "../../src/compiler/ir/verify.js";
 import type { HostTensor } from "../../src/util/tensor.js";
-import { at, expectClose, random } from "../helpers/ir.js";
+import { at, random, optimisedKeepingValues } from "../helpers/ir.js";
 
 const B = sym("B");
 const PASS = "projections written channels-first";
 /** Tokens: the class token and 8 others; channels per part, in 2 heads of 2. */
 const [N, C, K] = [9, 4, 3];
 
-/** Runs the whole pipeline (but the passes in `skip`); every output must keep its value. */
-function optimised(g: Graph, x: HostTensor, skip: string[] = []): Graph {
-  const feeds = new Map([["x", x]]);
-  const before = interpret(g, feeds, new Map()).outputs;
-  expect(runPasses(g, { verify: true, skip }).diagnostics).toEqual([]);
-  expect(verifyGraph(g)).toEqual([]);
-  const after = interpret(g, feeds, new Map()).outputs;
-  for (const [name, t] of before) expectClose(after.get(name)!, t, 1e-5, name);
-  return g;
-}
+/** The whole pipeline on a graph whose one input is x. */
+const optimised = (g: Graph, x: HostTensor, skip: string[] = []) => optimisedKeepingValues(g, { x }, skip);
 
 /** Each matmul as `[lhs] @ [rhs]`. */
 const products = (g: Graph) =>

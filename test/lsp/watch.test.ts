@@ -203,47 +203,47 @@ describe("clients that misbehave", () => {
     expect(await client.hover(doc, "head(x)")).toContain("weights under `head`: 15 parameters");
   });
 
-  it("uses the initialization options when the client fails to answer workspace/configuration", async () => {
-    const folder = join(tmp, "unanswered");
+  /**
+   * A client of a folder with ckpt.safetensors (an `fc` Linear) that gives netc.weights as initialization options
+   * and answers workspace/configuration with `answer`; returns it initialized, with its folder.
+   */
+  async function withInitializationOptions(name: string, answer: () => unknown) {
+    const folder = join(tmp, name);
     linearCheckpoint(join(folder, "ckpt.safetensors"), "fc");
     const client = new Client();
     clients.push(client);
-    client.connection.onRequest("workspace/configuration", () => {
-      throw new Error("no settings here");
-    });
+    client.connection.onRequest("workspace/configuration", answer);
     await client.connection.request("initialize", {
       processId: null,
-      workspaceFolders: [{ uri: uri(folder), name: "unanswered" }],
+      workspaceFolders: [{ uri: uri(folder), name }],
       capabilities: WATCHING,
       initializationOptions: { weights: { "model.net": "ckpt.safetensors" } },
     });
     client.connection.notify("initialized", {});
+    return { client, folder };
+  }
+  const logMessages = (client: Client) =>
+    client.received
+      .filter((m) => m.method === "window/logMessage")
+      .map((m) => (m.params as { message: string }).message);
+
+  it("uses the initialization options when the client fails to answer workspace/configuration", async () => {
+    const { client, folder } = await withInitializationOptions("unanswered", () => {
+      throw new Error("no settings here");
+    });
     const doc = client.open(join(folder, "model.net"), HEAD);
     expect(summary(await client.diagnostics(doc, 1))).toContain("NET6021 fc.weight");
-    const logs = client.received.filter((m) => m.method === "window/logMessage");
-    expect(logs.map((m) => (m.params as { message: string }).message)).toEqual([
+    expect(logMessages(client)).toEqual([
       "netc lsp: the client did not give the netc settings: -32603: no settings here",
     ]);
   });
   it("checks with the initialization options when the client never answers workspace/configuration", async () => {
-    const folder = join(tmp, "silent");
-    linearCheckpoint(join(folder, "ckpt.safetensors"), "fc");
-    const client = new Client();
-    clients.push(client);
-    client.connection.onRequest("workspace/configuration", () => new Promise(() => {}));
-    await client.connection.request("initialize", {
-      processId: null,
-      workspaceFolders: [{ uri: uri(folder), name: "silent" }],
-      capabilities: WATCHING,
-      initializationOptions: { weights: { "model.net": "ckpt.safetensors" } },
-    });
-    client.connection.notify("initialized", {});
+    const { client, folder } = await withInitializationOptions("silent", () => new Promise(() => {}));
     const opened = Date.now();
     const doc = client.open(join(folder, "model.net"), HEAD);
     expect(summary(await client.diagnostics(doc, 1))).toContain("NET6021 fc.weight");
     expect(Date.now() - opened).toBeGreaterThanOrEqual(1900);
-    const logs = client.received.filter((m) => m.method === "window/logMessage");
-    expect(logs.map((m) => (m.params as { message: string }).message)).toEqual([
+    expect(logMessages(client)).toEqual([
       "netc lsp: no answer to workspace/configuration in 2000 ms: using the initialization options",
     ]);
   });

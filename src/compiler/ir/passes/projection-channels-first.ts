@@ -10,7 +10,7 @@
 import { GraphBuilder, type NodeOrigin } from "../builder.js";
 import { type Dim, dimEq, isStatic } from "../dim.js";
 import type { Graph, Node, Value } from "../ir.js";
-import { originOf } from "./rewrite.js";
+import { originOf, readersOf } from "./rewrite.js";
 
 /** A projection: y = x @ w (+ bias), x [B, N, K], w [K, C] and bias [C] computed from weights only. */
 interface Projection {
@@ -121,17 +121,6 @@ function partOf(p: Projection, r: PartReader, b: GraphBuilder, origin: NodeOrigi
   const product = op1("matmul", {}, [x, w]);
   const part = bias ? op1("add", {}, [product, bias]) : product;
   return op1("reshape", { shape: [...r.input.shape] }, [part]);
-}
-
-function readersOf(graph: Graph): Map<Value, Node[]> {
-  const users = new Map<Value, Node[]>();
-  for (const n of graph.nodes)
-    for (const v of n.inputs) {
-      const list = users.get(v) ?? [];
-      if (!list.includes(n)) list.push(n);
-      users.set(v, list);
-    }
-  return users;
 }
 
 export function projectionsChannelsFirst(graph: Graph): boolean {

@@ -27,3 +27,15 @@ export function rewriteGraph(graph: Graph, rule: RewriteRule): boolean {
   for (const o of [...graph.outputs, ...graph.taps]) o.value = remap(o.value);
   return subst.size > 0;
 }
+
+/** Each value's readers: the nodes that take it as an input, each once, in graph order. */
+export function readersOf(graph: Graph): Map<Value, Node[]> {
+  const readers = new Map<Value, Node[]>();
+  for (const n of graph.nodes)
+    for (const v of n.inputs) {
+      const list = readers.get(v) ?? [];
+      if (!list.includes(n)) list.push(n);
+      readers.set(v, list);
+    }
+  return readers;
+}

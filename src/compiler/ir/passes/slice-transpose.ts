@@ -5,21 +5,10 @@
 // cancels against the tokens -> frames transpose of the pooling conv.
 import type { GraphBuilder } from "../builder.js";
 import type { Graph, Node, Value } from "../ir.js";
-import { originOf, rewriteGraph } from "./rewrite.js";
-
-function readers(graph: Graph): Map<Value, Node[]> {
-  const users = new Map<Value, Node[]>();
-  for (const n of graph.nodes)
-    for (const v of n.inputs) {
-      const list = users.get(v) ?? [];
-      list.push(n);
-      users.set(v, list);
-    }
-  return users;
-}
+import { originOf, readersOf, rewriteGraph } from "./rewrite.js";
 
 export function sliceThroughTranspose(graph: Graph): boolean {
-  const users = readers(graph);
+  const users = readersOf(graph);
   const outputs = new Set([...graph.outputs, ...graph.taps].map((o) => o.value));
   const onlySliced = (v: Value) => !outputs.has(v) && (users.get(v) ?? []).every((n) => n.op === "slice");
   return rewriteGraph(graph, (node: Node, b: GraphBuilder) => {

@@ -5,7 +5,7 @@
 import type { GraphBuilder } from "../builder.js";
 import { type Dim, dimEq, dimProduct, dimSubstitute } from "../dim.js";
 import type { Graph, Node, Value } from "../ir.js";
-import { originOf, rewriteGraph } from "./rewrite.js";
+import { originOf, readersOf, rewriteGraph } from "./rewrite.js";
 
 /** A stand-in size for symbolic dims while pairing up axes; each pairing is then checked symbolically. */
 const PROBE = 7919;
@@ -122,8 +122,7 @@ function rewriteTranspose(node: Node, b: GraphBuilder, keep: ReadonlySet<Node>):
  * images to blocked channels for the conv, where merged into a transpose before a reshape it would be a copy.
  */
 export function feedsConvAsNchw(graph: Graph): Set<Node> {
-  const readers = new Map<Value, Node[]>();
-  for (const n of graph.nodes) for (const v of n.inputs) readers.set(v, [...(readers.get(v) ?? []), n]);
+  const readers = readersOf(graph);
   const nchw = (n: Node) => n.op === "transpose" && n.attrs.perm.join() === "0,3,1,2";
   return new Set(graph.nodes.filter((n) => nchw(n) && (readers.get(n.outputs[0]) ?? []).every((r) => r.op === "conv")));
 }
