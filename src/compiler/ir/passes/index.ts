@@ -12,6 +12,7 @@ import { foldConstants } from "./fold.js";
 import { projectionsChannelsFirst } from "./projection-channels-first.js";
 import { simplify } from "./simplify.js";
 import { sliceThroughTranspose } from "./slice-transpose.js";
+import { stridedWindowRows } from "./strided-window-rows.js";
 import { canonicalTransposes } from "./transpose-canonical.js";
 import { transposeThroughReshape } from "./transpose-reshape.js";
 
@@ -25,6 +26,7 @@ export { type FoldOptions, foldConstants } from "./fold.js";
 export { projectionsChannelsFirst } from "./projection-channels-first.js";
 export { simplify } from "./simplify.js";
 export { sliceThroughTranspose } from "./slice-transpose.js";
+export { stridedWindowRows } from "./strided-window-rows.js";
 export { canonicalTransposes } from "./transpose-canonical.js";
 export { transposeThroughReshape } from "./transpose-reshape.js";
 
@@ -64,6 +66,7 @@ export const SPEED_REWRITES = [
   "slice through transpose",
   "transposes in their smallest form",
   "projections written channels-first",
+  "rows strided windows skip, never computed",
 ] as const;
 
 /**
@@ -86,6 +89,7 @@ export function runPasses(graph: Graph, opts: PassOptions = {}): PassResult {
     { name: "transpose through reshape", run: transposeThroughReshape },
     { name: "transposes in their smallest form", run: canonicalTransposes, late: true },
     { name: "projections written channels-first", run: projectionsChannelsFirst, late: true },
+    { name: "rows strided windows skip, never computed", run: stridedWindowRows, late: true },
     { name: "constant folding", run: (g: Graph) => foldConstants(g, { maxElements: opts.foldMaxElements }) },
     { name: "common-subexpression elimination", run: eliminateCommonSubexpressions },
   ].filter((p) => !opts.skip?.includes(p.name));
