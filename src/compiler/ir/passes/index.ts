@@ -10,6 +10,7 @@ import { depthwiseBatchIntoChannels } from "./depthwise-batch-channels.js";
 import { depthwiseConv3dAs2d } from "./depthwise-conv3d.js";
 import { foldConstants } from "./fold.js";
 import { projectionsChannelsFirst } from "./projection-channels-first.js";
+import { residualNormRows } from "./residual-norm-rows.js";
 import { simplify } from "./simplify.js";
 import { sliceThroughTranspose } from "./slice-transpose.js";
 import { stridedWindowRows } from "./strided-window-rows.js";
@@ -24,6 +25,7 @@ export { depthwiseBatchIntoChannels } from "./depthwise-batch-channels.js";
 export { depthwiseConv3dAs2d } from "./depthwise-conv3d.js";
 export { type FoldOptions, foldConstants } from "./fold.js";
 export { projectionsChannelsFirst } from "./projection-channels-first.js";
+export { residualNormRows } from "./residual-norm-rows.js";
 export { simplify } from "./simplify.js";
 export { sliceThroughTranspose } from "./slice-transpose.js";
 export { stridedWindowRows } from "./strided-window-rows.js";
@@ -67,6 +69,7 @@ export const SPEED_REWRITES = [
   "transposes in their smallest form",
   "projections written channels-first",
   "rows strided windows skip, never computed",
+  "residual sums normalised as rows",
 ] as const;
 
 /**
@@ -90,6 +93,7 @@ export function runPasses(graph: Graph, opts: PassOptions = {}): PassResult {
     { name: "transposes in their smallest form", run: canonicalTransposes, late: true },
     { name: "projections written channels-first", run: projectionsChannelsFirst, late: true },
     { name: "rows strided windows skip, never computed", run: stridedWindowRows, late: true },
+    { name: "residual sums normalised as rows", run: residualNormRows, late: true },
     { name: "constant folding", run: (g: Graph) => foldConstants(g, { maxElements: opts.foldMaxElements }) },
     { name: "common-subexpression elimination", run: eliminateCommonSubexpressions },
   ].filter((p) => !opts.skip?.includes(p.name));
