@@ -126,8 +126,9 @@ const ELEMENTWISE = new Set(["add", "sub", "mul", "div"]);
 
 /** gather(f(..), axis) -> f(gather(..)) for the ops listed in the header; the gathered value must be f's only use. */
 function gatherThroughProducer(users: Map<Value, Node[]>, results: Set<Value>) {
+  // A value made in this walk has no readers listed (nor its result, if it replaced one): it waits for the next round.
   const onlyGathered = (v: Value, gather: Node) =>
-    !results.has(v) && (users.get(v) ?? []).every((reader) => reader === gather);
+    !results.has(v) && users.get(v)?.every((reader) => reader === gather) === true;
   return (node: Node, b: GraphBuilder): Value[] | undefined => {
     if (node.op !== "gather") return undefined;
     const [v, indices] = node.inputs;
