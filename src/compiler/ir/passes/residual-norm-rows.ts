@@ -2,9 +2,13 @@
 // input into its SkipLayerNormalization kernel when the sum has no other reader, and on the CPU that kernel takes
 // 1.4-1.6x the time of the Add and LayerNormalization it replaces (measured alone at MViT's shapes, [25089, 96] to
 // [1569, 384]; docs/benchmarks.md). Over rows the fusion does not apply, and both reshapes are free (views).
-import { dimMul, dimEq, shapeEq } from "../dim.js";
+// Small sums are left alone: there either kernel takes microseconds, and the graph stays as written.
+import { dimEq, dimMul, isStatic, shapeEq } from "../dim.js";
 import type { Graph } from "../ir.js";
 import { originOf, readersOf, rewriteGraph } from "./rewrite.js";
+
+/** Elements per batch item from which the rewrite applies. */
+const MIN_ELEMENTS = 1 << 16;
 
 export function residualNormRows(graph: Graph): boolean {
   const users = readersOf(graph);
@@ -13,6 +17,8 @@ export function residualNormRows(graph: Graph): boolean {
     const [sum, ...affine] = node.inputs;
     const shape = sum.shape;
     if (shape.length !== 3 || node.attrs.axis !== 2 || sum.producer.op !== "add") return undefined;
+    const [rowCount, width] = [shape[1], shape[2]];
+    if (!isStatic(rowCount) || !isStatic(width) || rowCount * width < MIN_ELEMENTS) return undefined;
     // The pattern onnxruntime fuses: two full-size summands, the sum read by the norm alone (a tap of the sum keeps
     // reading it: only the norm's input changes).
     const [x, y] = sum.producer.inputs;
