@@ -36,7 +36,10 @@ export interface IfddBenchResult {
   fractionOfMatmulRateCpu: Spread;
   unoptimizedInferenceMs: Spread;
   unoptimizedNodes: number;
-  /** Each speed rewrite: the inference time with every pass but it, and that time over the full pipeline's. */
+  /**
+   * Each speed rewrite: the inference time with every pass but it, and its gain: the median over rounds of that
+   * time over the full pipeline's in the same round (wall and CPU), since the machine's speed drifts between rounds.
+   */
   rewrites: { pass: string; withoutMs: Spread; nodesWithout: number; gain: number; gainCpu: number }[];
   /** The MatMul runs around each IFDD run (two per round). */
   matmulMs: Spread;
@@ -48,6 +51,11 @@ export interface IfddBenchResult {
    * machine states.
    */
   fractionOfMatmulRate: Spread;
+  /**
+   * IFDD's fastest run against the MatMul's fastest run of the whole bench: each side in the best state the
+   * machine reached, a figure that does not mix states (this VM's MatMul swings between about 75 and 160 ms).
+   */
+  fractionAtBest: number;
   /** Per graph: `optimized`, `unoptimized` and `without <pass>`. */
   maxAbsDiffFromOfficial: Record<string, number>;
 }
@@ -166,6 +174,8 @@ export async function benchIfdd(): Promise<IfddBenchResult> {
   await Promise.all([session, plainSession, floorSession, ...withoutSessions].map((s) => s.release()));
 
   const matmulMs = spread(wall.matmul.slice(2));
+  /** The median over rounds of side a's time over side b's in the same round. */
+  const perRound = (a: number[], b: number[]) => spread(a.map((t, i) => t / b[i])).median;
   const fractionOfMatmulRate = spread(paired.wall.slice(1));
   const ifddGmacPerSec = gmacPerClip / (times.ifdd.median / 1000);
   const matmulGmacPerSec = matmulGmac / (matmulMs.median / 1000);
@@ -183,13 +193,14 @@ export async function benchIfdd(): Promise<IfddBenchResult> {
       pass: w.pass,
       withoutMs: times[`without ${w.pass}`],
       nodesWithout: w.graph.nodes.length,
-      gain: times[`without ${w.pass}`].median / times.ifdd.median,
-      gainCpu: cpuMs[`without ${w.pass}`].median / cpuMs.ifdd.median,
+      gain: perRound(times[`without ${w.pass}`].runs, times.ifdd.runs),
+      gainCpu: perRound(cpuMs[`without ${w.pass}`].runs, cpuMs.ifdd.runs),
     })),
     matmulMs,
     matmulGmacPerSec,
     ifddGmacPerSec,
     fractionOfMatmulRate,
+    fractionAtBest: gmacPerClip / times.ifdd.min / (matmulGmac / matmulMs.min),
     maxAbsDiffFromOfficial: diffs,
   };
 }
