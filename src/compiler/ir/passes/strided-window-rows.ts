@@ -152,13 +152,15 @@ function gatherThroughProducer(users: Map<Value, Node[]>, results: Set<Value>) {
     }
     if (ELEMENTWISE.has(producer.op)) {
       // Each operand that has the axis at full size is gathered; one that broadcasts along it is read as it is.
-      const operands = producer.inputs.map((x) => {
+      // All are checked before any gather is made, so a refusal leaves no node behind.
+      const axes = producer.inputs.map((x) => {
         const at = axis - (rank - x.shape.length);
-        if (at < 0 || (isStatic(x.shape[at]) && x.shape[at] === 1)) return x;
-        return dimEq(x.shape[at], v.shape[axis]) ? gather(x, at) : undefined;
+        if (at < 0 || (isStatic(x.shape[at]) && x.shape[at] === 1)) return "broadcast";
+        return dimEq(x.shape[at], v.shape[axis]) ? at : undefined;
       });
-      if (operands.some((x) => x === undefined)) return undefined;
-      return [b.op1(producer.op as "add", {}, operands as Value[], origin)];
+      if (axes.includes(undefined)) return undefined;
+      const operands = producer.inputs.map((x, i) => (axes[i] === "broadcast" ? x : gather(x, axes[i] as number)));
+      return [b.op1(producer.op as "add", {}, operands, origin)];
     }
     return undefined;
   };
