@@ -3,6 +3,7 @@ import { expect } from "vitest";
 import type { Span } from "../../src/diagnostics/diagnostics.js";
 import type { NodeOrigin } from "../../src/compiler/ir/builder.js";
 import type { Graph } from "../../src/compiler/ir/ir.js";
+import { dimToString } from "../../src/compiler/ir/dim.js";
 import { interpret } from "../../src/compiler/ir/interpret.js";
 import { runPasses } from "../../src/compiler/ir/passes/index.js";
 import { verifyGraph } from "../../src/compiler/ir/verify.js";
@@ -85,4 +86,11 @@ export function optimisedKeepingValues(g: Graph, inputs: Record<string, HostTens
   const after = interpret(g, feeds, new Map()).outputs;
   for (const [name, t] of before) expectClose(after.get(name)!, t, 1e-5, name);
   return g;
+}
+
+/** Each matmul of a graph as `[lhs] @ [rhs]`, in graph order. */
+export function products(g: Graph): string[] {
+  return g.nodes.flatMap((n) =>
+    n.op === "matmul" ? [n.inputs.map((v) => `[${v.shape.map(dimToString).join(", ")}]`).join(" @ ")] : [],
+  );
 }

@@ -7,7 +7,7 @@ import { GraphBuilder } from "../../src/compiler/ir/builder.js";
 import { dimToString, sym } from "../../src/compiler/ir/dim.js";
 import type { Graph, Value } from "../../src/compiler/ir/ir.js";
 import type { HostTensor } from "../../src/util/tensor.js";
-import { at, random, optimisedKeepingValues } from "../helpers/ir.js";
+import { at, optimisedKeepingValues, products, random } from "../helpers/ir.js";
 
 const B = sym("B");
 const PASS = "projections written channels-first";
@@ -16,12 +16,6 @@ const [N, C, K] = [9, 4, 3];
 
 /** The whole pipeline on a graph whose one input is x. */
 const optimised = (g: Graph, x: HostTensor, skip: string[] = []) => optimisedKeepingValues(g, { x }, skip);
-
-/** Each matmul as `[lhs] @ [rhs]`. */
-const products = (g: Graph) =>
-  g.nodes.flatMap((n) =>
-    n.op === "matmul" ? [n.inputs.map((v) => `[${v.shape.map(dimToString).join(", ")}]`).join(" @ ")] : [],
-  );
 
 interface Options {
   bias?: boolean;

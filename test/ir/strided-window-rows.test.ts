@@ -11,18 +11,13 @@ import { interpret } from "../../src/compiler/ir/interpret.js";
 import { runPasses } from "../../src/compiler/ir/passes/index.js";
 import { emitOnnx } from "../../src/backends/onnx/emit.js";
 import { runOnnx } from "../../src/backends/onnx/run.js";
-import { at, expectClose, optimisedKeepingValues, random, tensor } from "../helpers/ir.js";
+import { at, expectClose, optimisedKeepingValues, products, random, tensor } from "../helpers/ir.js";
 
 const B = sym("B");
 const PASS = "rows strided windows skip, never computed";
 /** Input channels of the tokens, channels of the projection. */
 const [K, C] = [3, 4];
 
-/** Each matmul as `[lhs] @ [rhs]`. */
-const products = (g: Graph) =>
-  g.nodes.flatMap((n) =>
-    n.op === "matmul" ? [n.inputs.map((v) => `[${v.shape.map(dimToString).join(", ")}]`).join(" @ ")] : [],
-  );
 const nodesOf = <K extends OpName>(g: Graph, op: K) => g.nodes.filter((n) => n.op === op) as OpNode<K>[];
 const shapeOf = (v: Value) => v.shape.map(dimToString).join(", ");
 

@@ -7,6 +7,7 @@
 //   input was reshaped from (tokens-last, [B, C, N]), so one gather serves every spatial axis;
 // - a gather moves above the ops that treat its axis elementwise (a broadcast add, the token axis of a matmul's right
 //   operand, a transpose), so that it meets the projection's input and the product runs on the kept tokens only.
+import { numel } from "../../../util/tensor.js";
 import type { GraphBuilder } from "../builder.js";
 import { dimEq, isStatic } from "../dim.js";
 import type { Graph, Node, Value } from "../ir.js";
@@ -50,16 +51,15 @@ function axisPlan(
 
 /** Row-major token indices of the kept rows of every spatial axis, for each of `lead` leading groups of tokens. */
 function tokenIndices(lead: number, sizes: number[], kept: number[][]): BigInt64Array {
-  const total = lead * kept.reduce((n, rows) => n * rows.length, 1);
-  const out = new BigInt64Array(total);
-  const block = sizes.reduce((n, s) => n * s, 1);
+  const out = new BigInt64Array(lead * numel(kept.map((rows) => rows.length)));
+  const block = numel(sizes);
   let at = 0;
   const walk = (axis: number, offset: number) => {
     if (axis === sizes.length) {
       out[at++] = BigInt(offset);
       return;
     }
-    const inner = sizes.slice(axis + 1).reduce((n, s) => n * s, 1);
+    const inner = numel(sizes.slice(axis + 1));
     for (const r of kept[axis]) walk(axis + 1, offset + r * inner);
   };
   for (let l = 0; l < lead; l++) walk(0, l * block);
@@ -84,7 +84,7 @@ function gatherConvRows(tables: Map<string, Value>) {
     if (v.shape.length !== 3 || !dimEq(v.shape[0], x.shape[0])) return undefined;
     if (![...spatial, ...kernel, ...outSpatial, v.shape[1], v.shape[2], x.shape[1]].every(isStatic)) return undefined;
     const sizes = spatial as number[];
-    const block = sizes.reduce((n, s) => n * s, 1);
+    const block = numel(sizes);
     const [channels, tokens] = [v.shape[1] as number, v.shape[2] as number];
     const lead = tokens / block;
     if (!Number.isInteger(lead) || (x.shape[1] as number) !== channels * lead) return undefined;
@@ -98,8 +98,8 @@ function gatherConvRows(tables: Map<string, Value>) {
       return plan && plan.rows.length < size ? plan : undefined;
     });
     const keptRows = plans.map((p, i) => p?.rows ?? Array.from({ length: sizes[i] }, (_, r) => r));
-    const kept = keptRows.reduce((n, rows) => n * rows.length, 1);
-    if (kept > MAX_KEPT_SHARE * block) return undefined;
+    const keptShape = keptRows.map((rows) => rows.length);
+    if (numel(keptShape) > MAX_KEPT_SHARE * block) return undefined;
 
     const origin = originOf(node);
     const key = `${lead}|${sizes}|${keptRows.map((r) => r.join(",")).join("|")}`;
@@ -110,7 +110,6 @@ function gatherConvRows(tables: Map<string, Value>) {
       tables.set(key, indices);
     }
     const gathered = b.op1("gather", { axis: 2 }, [v, indices], origin);
-    const keptShape = keptRows.map((rows) => rows.length);
     const input = b.op1("reshape", { shape: [x.shape[0], x.shape[1], ...keptShape] }, [gathered], origin);
     const attrs = {
       strides: plans.map((p, i) => p?.stride ?? strides[i]),
