@@ -35,7 +35,9 @@ function addends(v: Value): Value[] {
 }
 
 /** The zero padding of the last two axes of a padded bias, or none. */
-function peelPad(bias: Value): { inner: Value; queryPad: [number, number]; keyPad: [number, number] } | undefined {
+export function peelPad(
+  bias: Value,
+): { inner: Value; queryPad: [number, number]; keyPad: [number, number] } | undefined {
   const n = bias.producer;
   if (n.op !== "pad") return { inner: bias, queryPad: [0, 0], keyPad: [0, 0] };
   const r = bias.shape.length;

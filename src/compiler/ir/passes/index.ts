@@ -3,12 +3,15 @@ import type { Diagnostic } from "../../../diagnostics/diagnostics.js";
 import type { Graph } from "../ir.js";
 import { verifyGraph } from "../verify.js";
 import { foldAttentionBias } from "./attention-bias.js";
+import { attentionPaddedRows } from "./attention-padded-rows.js";
+import { biasBelowMaxPool } from "./bias-below-max-pool.js";
 import { eliminateCommonSubexpressions } from "./cse.js";
 import { eliminateDeadCode } from "./dce.js";
 import { depthwiseConv3dBanded } from "./depthwise-banded.js";
 import { depthwiseBatchIntoChannels } from "./depthwise-batch-channels.js";
 import { depthwiseConv3dAs2d } from "./depthwise-conv3d.js";
 import { foldConstants } from "./fold.js";
+import { normConcatParts } from "./norm-concat-parts.js";
 import { projectionsChannelsFirst } from "./projection-channels-first.js";
 import { residualNormRows } from "./residual-norm-rows.js";
 import { simplify } from "./simplify.js";
@@ -18,12 +21,15 @@ import { canonicalTransposes } from "./transpose-canonical.js";
 import { transposeThroughReshape } from "./transpose-reshape.js";
 
 export { foldAttentionBias } from "./attention-bias.js";
+export { attentionPaddedRows } from "./attention-padded-rows.js";
+export { biasBelowMaxPool } from "./bias-below-max-pool.js";
 export { eliminateCommonSubexpressions } from "./cse.js";
 export { eliminateDeadCode } from "./dce.js";
 export { depthwiseConv3dBanded } from "./depthwise-banded.js";
 export { depthwiseBatchIntoChannels } from "./depthwise-batch-channels.js";
 export { depthwiseConv3dAs2d } from "./depthwise-conv3d.js";
 export { type FoldOptions, foldConstants } from "./fold.js";
+export { normConcatParts } from "./norm-concat-parts.js";
 export { projectionsChannelsFirst } from "./projection-channels-first.js";
 export { residualNormRows } from "./residual-norm-rows.js";
 export { simplify } from "./simplify.js";
@@ -60,6 +66,7 @@ interface Pass {
 
 /** The rewrites that change how a result is computed for speed (each measured in docs/benchmarks.md). */
 export const SPEED_REWRITES = [
+  "attention rows outside a padded bias computed apart",
   "attention-bias folding",
   "depthwise 3-D conv as 2-D convs",
   "depthwise 3-D conv as a banded 2-D conv",
@@ -70,6 +77,8 @@ export const SPEED_REWRITES = [
   "projections written channels-first",
   "rows strided windows skip, never computed",
   "residual sums normalised as rows",
+  "per-channel bias added after max pooling",
+  "norms taken per concatenated part",
 ] as const;
 
 /**
@@ -84,6 +93,7 @@ export function runPasses(graph: Graph, opts: PassOptions = {}): PassResult {
   const pipeline: Pass[] = [
     { name: "dead-code elimination", run: eliminateDeadCode },
     { name: "algebraic simplification", run: simplify },
+    { name: "attention rows outside a padded bias computed apart", run: attentionPaddedRows },
     { name: "attention-bias folding", run: foldAttentionBias },
     { name: "depthwise conv: batch into channels", run: depthwiseBatchIntoChannels },
     { name: "depthwise 3-D conv as a banded 2-D conv", run: depthwiseConv3dBanded },
@@ -94,6 +104,8 @@ export function runPasses(graph: Graph, opts: PassOptions = {}): PassResult {
     { name: "projections written channels-first", run: projectionsChannelsFirst, late: true },
     { name: "rows strided windows skip, never computed", run: stridedWindowRows, late: true },
     { name: "residual sums normalised as rows", run: residualNormRows, late: true },
+    { name: "per-channel bias added after max pooling", run: biasBelowMaxPool, late: true },
+    { name: "norms taken per concatenated part", run: normConcatParts },
     { name: "constant folding", run: (g: Graph) => foldConstants(g, { maxElements: opts.foldMaxElements }) },
     { name: "common-subexpression elimination", run: eliminateCommonSubexpressions },
   ].filter((p) => !opts.skip?.includes(p.name));

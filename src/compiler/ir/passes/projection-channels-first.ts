@@ -10,7 +10,7 @@
 import { GraphBuilder, type NodeOrigin } from "../builder.js";
 import { type Dim, dimEq, isStatic } from "../dim.js";
 import type { Graph, Node, Value } from "../ir.js";
-import { originOf, readersOf } from "./rewrite.js";
+import { originOf, readersOf, resultsOf } from "./rewrite.js";
 
 /** A projection: y = x @ w (+ bias), x [B, N, K], w [K, C] and bias [C] computed from weights only. */
 interface Projection {
@@ -125,7 +125,7 @@ function partOf(p: Projection, r: PartReader, b: GraphBuilder, origin: NodeOrigi
 
 export function projectionsChannelsFirst(graph: Graph): boolean {
   const users = readersOf(graph);
-  const results = new Set([...graph.outputs, ...graph.taps].map((o) => o.value));
+  const results = resultsOf(graph);
   const weights = fromWeightsOnly(graph);
   const plans = new Map<Node, { p: Projection; parts: PartReader[] }>();
   for (const n of graph.nodes) {

@@ -39,3 +39,8 @@ export function readersOf(graph: Graph): Map<Value, Node[]> {
     }
   return readers;
 }
+
+/** The values the graph hands out (its outputs and taps): read after the last node, so never free to drop. */
+export function resultsOf(graph: Graph): Set<Value> {
+  return new Set([...graph.outputs, ...graph.taps].map((o) => o.value));
+}

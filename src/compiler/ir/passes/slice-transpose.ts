@@ -5,11 +5,11 @@
 // cancels against the tokens -> frames transpose of the pooling conv.
 import type { GraphBuilder } from "../builder.js";
 import type { Graph, Node, Value } from "../ir.js";
-import { originOf, readersOf, rewriteGraph } from "./rewrite.js";
+import { originOf, readersOf, resultsOf, rewriteGraph } from "./rewrite.js";
 
 export function sliceThroughTranspose(graph: Graph): boolean {
   const users = readersOf(graph);
-  const outputs = new Set([...graph.outputs, ...graph.taps].map((o) => o.value));
+  const outputs = resultsOf(graph);
   const onlySliced = (v: Value) => !outputs.has(v) && (users.get(v) ?? []).every((n) => n.op === "slice");
   return rewriteGraph(graph, (node: Node, b: GraphBuilder) => {
     if (node.op !== "slice") return undefined;

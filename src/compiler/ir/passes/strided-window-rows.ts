@@ -11,7 +11,7 @@ import { numel } from "../../../util/tensor.js";
 import type { GraphBuilder } from "../builder.js";
 import { dimEq, isStatic } from "../dim.js";
 import type { Graph, Node, Value } from "../ir.js";
-import { originOf, readersOf, rewriteGraph } from "./rewrite.js";
+import { originOf, readersOf, resultsOf, rewriteGraph } from "./rewrite.js";
 
 /** Kept-row share below which a conv gathers its rows (the gather is one more copy of the kept ones). */
 const MAX_KEPT_SHARE = 0.75;
@@ -167,7 +167,7 @@ function gatherThroughProducer(users: Map<Value, Node[]>, results: Set<Value>) {
 
 export function stridedWindowRows(graph: Graph): boolean {
   const convs = rewriteGraph(graph, gatherConvRows(new Map()));
-  const results = new Set([...graph.outputs, ...graph.taps].map((o) => o.value));
+  const results = resultsOf(graph);
   const gathers = rewriteGraph(graph, gatherThroughProducer(readersOf(graph), results));
   return convs || gathers;
 }
