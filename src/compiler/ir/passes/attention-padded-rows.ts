@@ -4,7 +4,7 @@
 // relative-position columns are padded to it, and the model's residual pooling slices the class row off the result
 // and joins it back. Softmax works row by row, so the rows compute apart exactly: the padded rows without the bias,
 // the others with the bias unpadded along the queries, their results concatenated in order. The slices of q and of
-// the result then meet concats of parts (see norm-concat-parts.ts) instead of copying (docs/benchmarks.md).
+// the result then meet concats of parts (see concat-parts.ts) instead of copying (docs/benchmarks.md).
 import type { GraphBuilder } from "../builder.js";
 import { dimEq, isStatic } from "../dim.js";
 import type { Graph, Node, Value } from "../ir.js";

@@ -5,13 +5,13 @@ import { verifyGraph } from "../verify.js";
 import { foldAttentionBias } from "./attention-bias.js";
 import { attentionPaddedRows } from "./attention-padded-rows.js";
 import { biasBelowMaxPool } from "./bias-below-max-pool.js";
+import { opsPerConcatPart } from "./concat-parts.js";
 import { eliminateCommonSubexpressions } from "./cse.js";
 import { eliminateDeadCode } from "./dce.js";
 import { depthwiseConv3dBanded } from "./depthwise-banded.js";
 import { depthwiseBatchIntoChannels } from "./depthwise-batch-channels.js";
 import { depthwiseConv3dAs2d } from "./depthwise-conv3d.js";
 import { foldConstants } from "./fold.js";
-import { normConcatParts } from "./norm-concat-parts.js";
 import { projectionsChannelsFirst } from "./projection-channels-first.js";
 import { residualNormRows } from "./residual-norm-rows.js";
 import { simplify } from "./simplify.js";
@@ -23,13 +23,13 @@ import { transposeThroughReshape } from "./transpose-reshape.js";
 export { foldAttentionBias } from "./attention-bias.js";
 export { attentionPaddedRows } from "./attention-padded-rows.js";
 export { biasBelowMaxPool } from "./bias-below-max-pool.js";
+export { opsPerConcatPart } from "./concat-parts.js";
 export { eliminateCommonSubexpressions } from "./cse.js";
 export { eliminateDeadCode } from "./dce.js";
 export { depthwiseConv3dBanded } from "./depthwise-banded.js";
 export { depthwiseBatchIntoChannels } from "./depthwise-batch-channels.js";
 export { depthwiseConv3dAs2d } from "./depthwise-conv3d.js";
 export { type FoldOptions, foldConstants } from "./fold.js";
-export { normConcatParts } from "./norm-concat-parts.js";
 export { projectionsChannelsFirst } from "./projection-channels-first.js";
 export { residualNormRows } from "./residual-norm-rows.js";
 export { simplify } from "./simplify.js";
@@ -78,7 +78,7 @@ export const SPEED_REWRITES = [
   "rows strided windows skip, never computed",
   "residual sums normalised as rows",
   "per-channel bias added after max pooling",
-  "norms taken per concatenated part",
+  "row-wise ops taken per concatenated part",
 ] as const;
 
 /**
@@ -105,7 +105,7 @@ export function runPasses(graph: Graph, opts: PassOptions = {}): PassResult {
     { name: "rows strided windows skip, never computed", run: stridedWindowRows, late: true },
     { name: "residual sums normalised as rows", run: residualNormRows, late: true },
     { name: "per-channel bias added after max pooling", run: biasBelowMaxPool, late: true },
-    { name: "norms taken per concatenated part", run: normConcatParts },
+    { name: "row-wise ops taken per concatenated part", run: opsPerConcatPart },
     { name: "constant folding", run: (g: Graph) => foldConstants(g, { maxElements: opts.foldMaxElements }) },
     { name: "common-subexpression elimination", run: eliminateCommonSubexpressions },
   ].filter((p) => !opts.skip?.includes(p.name));

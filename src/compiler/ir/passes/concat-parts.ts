@@ -1,10 +1,12 @@
-// Normalises the parts of a concat one by one when a reader slices the normalised result apart again. A layer norm
-// works row by row, so over a concat along an outer axis it is the concat of each part's norm; MViTv2's pooling
-// joins the class token to the pooled tokens and normalises them together, and the attention then slices the tokens
-// back out (relative-position terms, residual pooling): with the norm per part that slice is the tokens' norm itself
-// and its copy goes away (docs/benchmarks.md). A slice of a concat that takes whole parts is rewritten to those parts.
+// Applies a row-wise op to the parts of a concat one by one when a reader slices the result apart again. An op that
+// computes each row on its own (a layer norm or a softmax over axes the concat does not join along, any unary
+// elementwise op) gives over a concat the concat of its results on the parts; MViTv2's pooling joins the class
+// token to the pooled tokens and normalises them together, and the attention then slices the tokens back out
+// (relative-position terms, residual pooling): with the norm per part that slice is the tokens' norm itself and its
+// copy goes away (docs/benchmarks.md). A slice of a concat that takes whole parts is rewritten to those parts.
 import type { GraphBuilder } from "../builder.js";
 import { isStatic } from "../dim.js";
+import { unaryRow } from "../elementwise-ops.js";
 import type { Graph, Node, Value } from "../ir.js";
 import { originOf, readersOf, resultsOf, rewriteGraph } from "./rewrite.js";
 
@@ -35,6 +37,13 @@ function slicedApart(node: Node, readers: Map<Value, Node[]>): boolean {
   );
 }
 
+/** Whether `node` computes the positions along `axis` independently (its other inputs do not vary along it). */
+function rowWiseAcross(node: Node, axis: number): boolean {
+  if (node.op === "layer_norm") return axis < node.attrs.axis;
+  if (node.op === "softmax") return axis !== node.attrs.axis;
+  return node.inputs.length === 1 && unaryRow(node.op) !== undefined;
+}
+
 function rewrite(node: Node, b: GraphBuilder, readers: Map<Value, Node[]>, results: Set<Value>): Value[] | undefined {
   const origin = originOf(node);
   if (node.op === "slice") {
@@ -44,19 +53,18 @@ function rewrite(node: Node, b: GraphBuilder, readers: Map<Value, Node[]>, resul
     if (!parts || parts.length === cat.inputs.length) return undefined;
     return [parts.length === 1 ? parts[0] : b.op1("concat", { axis }, parts, origin)];
   }
-  if (node.op !== "layer_norm") return undefined;
-  const [x, ...affine] = node.inputs;
-  const cat = x.producer;
-  // The concat must be joined along an axis the norm does not reduce, and read by the norm alone (else it stays
-  // and the parts would be copied twice).
-  if (cat.op !== "concat" || cat.attrs.axis >= node.attrs.axis) return undefined;
+  const [x, ...rest] = node.inputs;
+  const cat = x?.producer;
+  // The concat must be read by the op alone (else it stays and the parts would be copied twice).
+  if (cat?.op !== "concat" || !rowWiseAcross(node, cat.attrs.axis)) return undefined;
   if (results.has(x) || (readers.get(x) ?? []).length !== 1) return undefined;
   if (!slicedApart(node, readers)) return undefined;
-  const normed = cat.inputs.map((part) => b.op1("layer_norm", { ...node.attrs }, [part, ...affine], origin));
-  return [b.op1("concat", { axis: cat.attrs.axis }, normed, originOf(cat))];
+  // The node's own attributes on each part (`as never`: TypeScript cannot tie them to `node.op`'s union member).
+  const perPart = cat.inputs.map((part) => b.op1(node.op, node.attrs as never, [part, ...rest], origin));
+  return [b.op1("concat", { axis: cat.attrs.axis }, perPart, originOf(cat))];
 }
 
-export function normConcatParts(graph: Graph): boolean {
+export function opsPerConcatPart(graph: Graph): boolean {
   const readers = readersOf(graph);
   const results = resultsOf(graph);
   return rewriteGraph(graph, (node, b) => rewrite(node, b, readers, results));

@@ -1,6 +1,7 @@
-// A layer norm over a concat that a reader slices apart is computed per part (MViTv2's pooled q: the class token
-// joined to the pooled tokens, normalised, and the tokens sliced back out), and a slice that takes whole parts of a
-// concat becomes those parts. Values kept (the reference interpreter before and after the pipeline).
+// A row-wise op over a concat that a reader slices apart is computed per part (MViTv2's pooled q: the class token
+// joined to the pooled tokens, normalised, and the tokens sliced back out; also a softmax over another axis and a
+// unary elementwise op), and a slice that takes whole parts of a concat becomes those parts. Values kept (the
+// reference interpreter before and after the pipeline).
 import { describe, expect, it } from "vitest";
 import { GraphBuilder } from "../../src/compiler/ir/builder.js";
 import { sym } from "../../src/compiler/ir/dim.js";
@@ -8,7 +9,7 @@ import type { Graph } from "../../src/compiler/ir/ir.js";
 import { at, optimisedKeepingValues, random } from "../helpers/ir.js";
 
 const B = sym("B");
-const PASS = "norms taken per concatenated part";
+const PASS = "row-wise ops taken per concatenated part";
 const [HEADS, N, D] = [2, 12, 8];
 
 interface Options {
@@ -49,7 +50,7 @@ const norms = (g: Graph) =>
     .filter((n) => n.op === "layer_norm")
     .map((n) => n.inputs[0].shape.map((d) => (typeof d === "number" ? d : "B")).join(","));
 
-describe("norms taken per concatenated part", () => {
+describe("row-wise ops taken per concatenated part", () => {
   it("normalises the class token and the tokens apart; the slice of the tokens is their norm, no copy left", () => {
     const g = optimisedKeepingValues(pooledQuery(), feeds);
     expect(norms(g)).toEqual([`B,${HEADS},${N},${D}`]);
@@ -76,6 +77,23 @@ describe("norms taken per concatenated part", () => {
     const g = optimisedKeepingValues(pooledQuery(o), feeds);
     expect(count(g, "layer_norm")).toBe(1);
     expect(count(g, "slice")).toBe(1);
+  });
+
+  it.each([
+    ["a softmax over the channels", "softmax", { axis: 3 }, 1],
+    ["an exp", "exp", {}, 1],
+    ["a softmax over the concat's own axis", "softmax", { axis: 2 }, 2],
+  ] as const)("takes %s per part when it is row-wise across the concat", (_, op, attrs, opsLeft) => {
+    const b = new GraphBuilder("RowWise");
+    const cls = b.input("cls", "f32", [B, HEADS, 1, D], at(1));
+    const tokens = b.input("tokens", "f32", [B, HEADS, N, D], at(2));
+    const joined = b.op1("concat", { axis: 2 }, [cls, tokens], at(3));
+    const y = b.op1(op, attrs as never, [joined], at(4));
+    b.output("out", b.op1("slice", { axis: 2, start: 1, end: N + 1, step: 1 }, [y], at(5)));
+    const g = optimisedKeepingValues(b.graph, feeds);
+    // Per part, only the tokens' op is left (the class token's is dead); across the concat's axis, op and slice stay.
+    expect(count(g, op) + count(g, "slice")).toBe(opsLeft);
+    expect(count(g, "concat")).toBe(opsLeft - 1);
   });
 
   it("a slice taking several whole parts of a concat becomes the concat of those parts", () => {
