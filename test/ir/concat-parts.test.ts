@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { GraphBuilder } from "../../src/compiler/ir/builder.js";
 import { sym } from "../../src/compiler/ir/dim.js";
 import type { Graph } from "../../src/compiler/ir/ir.js";
+import { runPasses } from "../../src/compiler/ir/passes/index.js";
 import { at, optimisedKeepingValues, random } from "../helpers/ir.js";
 
 const B = sym("B");
@@ -21,6 +22,8 @@ interface Options {
   concatReadTwice?: boolean;
   /** The normalised result is also a result (a reader that needs every part). */
   normReadWhole?: boolean;
+  /** The concat, norm and slice axes written counted from the end (-2, -1, -2). */
+  axesFromEnd?: boolean;
 }
 
 /** cls [B, H, 1, D] and tokens [B, H, N, D] -> norm(concat) -> the tokens sliced out again, plus 1 (any reader). */
@@ -28,14 +31,16 @@ function pooledQuery(o: Options = {}): Graph {
   const b = new GraphBuilder("PooledQuery");
   const cls = b.input("cls", "f32", [B, HEADS, 1, D], at(1));
   const tokens = b.input("tokens", "f32", [B, HEADS, N, D], at(2));
-  const joined = b.op1("concat", { axis: 2 }, [cls, tokens], at(3));
+  const tokenAxis = o.axesFromEnd ? -2 : 2;
+  const joined = b.op1("concat", { axis: tokenAxis }, [cls, tokens], at(3));
   const axis = o.normAxis ?? 3;
   const affine = axis === 3 ? [D] : [N + 1, D];
   const gamma = b.constant(random("f32", affine, 3, 0.5, 1.5), at(4));
   const beta = b.constant(random("f32", affine, 4), at(4));
-  const normed = b.op1("layer_norm", { axis, eps: 1e-6 }, [joined, gamma, beta], at(5));
+  const normAxis = o.axesFromEnd ? axis - 4 : axis;
+  const normed = b.op1("layer_norm", { axis: normAxis, eps: 1e-6 }, [joined, gamma, beta], at(5));
   const [start, end] = o.slice ?? [1, N + 1];
-  const sliced = b.op1("slice", { axis: 2, start, end, step: 1 }, [normed], at(6));
+  const sliced = b.op1("slice", { axis: tokenAxis, start, end, step: 1 }, [normed], at(6));
   b.output("out", b.op1("add", {}, [sliced, b.constant(random("f32", [], 5), at(7))], at(7)));
   if (o.concatReadTwice) b.output("joined", joined);
   if (o.normReadWhole) b.output("normed", normed);
@@ -57,6 +62,20 @@ describe("row-wise ops taken per concatenated part", () => {
     expect(count(g, "slice") + count(g, "concat")).toBe(0);
   });
 
+  it("reads axes counted from the end as the same axes", () => {
+    const g = optimisedKeepingValues(pooledQuery({ axesFromEnd: true }), feeds);
+    expect(norms(g)).toEqual([`B,${HEADS},${N},${D}`]);
+    expect(count(g, "slice") + count(g, "concat")).toBe(0);
+  });
+
+  it("leaves the pipeline at a fixed point", () => {
+    const g = pooledQuery({ normReadWhole: true });
+    expect(runPasses(g).diagnostics).toEqual([]);
+    const ops = g.nodes.map((n) => n.op);
+    expect(runPasses(g).rounds).toBe(2);
+    expect(g.nodes.map((n) => n.op)).toEqual(ops);
+  });
+
   it("keeps the concat of the normed parts for a reader that needs them all", () => {
     const g = optimisedKeepingValues(pooledQuery({ normReadWhole: true }), feeds);
     expect(norms(g)).toEqual([`B,${HEADS},1,${D}`, `B,${HEADS},${N},${D}`]);
@@ -73,6 +92,7 @@ describe("row-wise ops taken per concatenated part", () => {
     ["the norm reduces over the concat's axis", { normAxis: 2 }],
     ["the slice cuts into a part", { slice: [2, N + 1] }],
     ["the concat has another reader", { concatReadTwice: true }],
+    ["the norm reduces over the concat's axis, counted from the end", { normAxis: 2, axesFromEnd: true }],
   ] as [string, Options][])("stays when %s", (_, o) => {
     const g = optimisedKeepingValues(pooledQuery(o), feeds);
     expect(count(g, "layer_norm")).toBe(1);
@@ -83,6 +103,11 @@ describe("row-wise ops taken per concatenated part", () => {
     ["a softmax over the channels", "softmax", { axis: 3 }, 1],
     ["an exp", "exp", {}, 1],
     ["a softmax over the concat's own axis", "softmax", { axis: 2 }, 2],
+    // Axes counted from the end name the same axes: -1 is the channels, -2 the concat's.
+    ["a softmax over the channels counted from the end", "softmax", { axis: -1 }, 1],
+    ["a softmax over the concat's own axis counted from the end", "softmax", { axis: -2 }, 2],
+    ["a gelu with the tanh approximation (its attributes kept)", "gelu", { approximate: "tanh" }, 1],
+    ["a relu", "relu", {}, 1],
   ] as const)("takes %s per part when it is row-wise across the concat", (_, op, attrs, opsLeft) => {
     const b = new GraphBuilder("RowWise");
     const cls = b.input("cls", "f32", [B, HEADS, 1, D], at(1));
@@ -105,5 +130,30 @@ describe("row-wise ops taken per concatenated part", () => {
     const g = optimisedKeepingValues(b.graph, inputs);
     expect(count(g, "slice")).toBe(0);
     expect(g.nodes.find((n) => n.op === "concat")?.inputs.map((v) => v.shape[1])).toEqual([4, 5]);
+  });
+
+  /** p0 [B, 0], p1 [B, 3], p2 [B, 4] joined on axis 1, sliced along it. */
+  function slicedParts(slice: { start: number; end: number; step: number }): Graph {
+    const b = new GraphBuilder("Parts");
+    const parts = [0, 3, 4].map((n, i) => b.input(`p${i}`, "f32", [B, n], at(1)));
+    const joined = b.op1("concat", { axis: 1 }, parts, at(2));
+    b.output("out", b.op1("slice", { axis: 1, ...slice }, [joined], at(3)));
+    return b.graph;
+  }
+  const partFeeds = { p0: random("f32", [2, 0], 1), p1: random("f32", [2, 3], 2), p2: random("f32", [2, 4], 3) };
+
+  it.each([
+    ["the first part after an empty one", { start: 0, end: 3, step: 1 }, "p1"],
+    ["the last part, up to the very end", { start: 3, end: 7, step: 1 }, "p2"],
+  ])("a slice taking %s becomes that part", (_, slice, part) => {
+    const g = optimisedKeepingValues(slicedParts(slice), partFeeds);
+    expect([count(g, "slice"), count(g, "concat")]).toEqual([0, 0]);
+    const source = g.outputs[0].value.producer;
+    expect(source.op === "input" && source.attrs.name).toBe(part);
+  });
+
+  it("a slice stays when its step is not 1", () => {
+    const g = optimisedKeepingValues(slicedParts({ start: 3, end: 7, step: 2 }), partFeeds);
+    expect([count(g, "slice"), count(g, "concat")]).toEqual([1, 1]);
   });
 });

@@ -7,12 +7,16 @@
 import type { GraphBuilder } from "../builder.js";
 import { isStatic } from "../dim.js";
 import { unaryRow } from "../elementwise-ops.js";
+import { normAxis } from "../infer.js";
 import type { Graph, Node, Value } from "../ir.js";
 import { originOf, readersOf, resultsOf, rewriteGraph } from "./rewrite.js";
 
 /** The parts of `cat` (a concat along `axis`) that the slice [start, end) takes whole, or undefined. */
-function wholeParts(cat: Node, axis: number, start: number, end: number): Value[] | undefined {
-  if (cat.op !== "concat" || cat.attrs.axis !== axis) return undefined;
+function wholeParts(cat: Node, sliceAxis: number, start: number, end: number): Value[] | undefined {
+  if (cat.op !== "concat") return undefined;
+  // Axes may count from the end (-1 is the last): compared and indexed as counted from the front.
+  const axis = normAxis(sliceAxis, cat.outputs[0].shape.length);
+  if (normAxis(cat.attrs.axis, cat.outputs[0].shape.length) !== axis) return undefined;
   const taken: Value[] = [];
   let offset = 0;
   for (const part of cat.inputs) {
@@ -38,9 +42,11 @@ function slicedApart(node: Node, readers: Map<Value, Node[]>): boolean {
 }
 
 /** Whether `node` computes the positions along `axis` independently (its other inputs do not vary along it). */
-function rowWiseAcross(node: Node, axis: number): boolean {
-  if (node.op === "layer_norm") return axis < node.attrs.axis;
-  if (node.op === "softmax") return axis !== node.attrs.axis;
+function rowWiseAcross(node: Node, catAxis: number): boolean {
+  const rank = node.outputs[0].shape.length;
+  const axis = normAxis(catAxis, rank);
+  if (node.op === "layer_norm") return axis < normAxis(node.attrs.axis, rank);
+  if (node.op === "softmax") return axis !== normAxis(node.attrs.axis, rank);
   return node.inputs.length === 1 && unaryRow(node.op) !== undefined;
 }
 
