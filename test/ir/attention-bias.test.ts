@@ -22,12 +22,12 @@ const maxRank = (g: Graph) => Math.max(...g.nodes.flatMap((n) => n.outputs.map((
  * with a class token in front; the bias is bt[.., kt] + bh[.., kh] + bw[.., kw] broadcast to 8-D, reshaped to
  * [B, heads, nq, nk] and zero-padded by one row and column.
  */
-function mvitStyle(qGrid: number[], kGrid: number[], padded = true) {
+function mvitStyle(qGrid: number[], kGrid: number[], padded = true, rowsAfter = 0) {
   const b = new GraphBuilder("Rel");
   const nq = qGrid.reduce((a, c) => a * c);
   const nk = kGrid.reduce((a, c) => a * c);
   const extra = padded ? 1 : 0;
-  const q = b.input("q", "f32", [B, HEADS, nq + extra, WIDTH], at(1));
+  const q = b.input("q", "f32", [B, HEADS, nq + extra + rowsAfter, WIDTH], at(1));
   const k = b.input("k", "f32", [B, HEADS, nk + extra, WIDTH], at(2));
   const v = b.input("v", "f32", [B, HEADS, nk + extra, WIDTH], at(3));
   const lead: Dim[] = [B, HEADS, ...qGrid];
@@ -38,11 +38,11 @@ function mvitStyle(qGrid: number[], kGrid: number[], padded = true) {
   });
   const sum = terms.slice(1).reduce((acc, t) => b.op1("add", {}, [acc, t], at(6)), terms[0]);
   let bias: Value = b.op1("reshape", { shape: [B, HEADS, nq, nk] }, [sum], at(7));
-  if (padded) bias = b.op1("pad", { pads: [0, 0, 1, 1, 0, 0, 0, 0], value: 0 }, [bias], at(8));
+  if (padded) bias = b.op1("pad", { pads: [0, 0, 1, 1, 0, 0, rowsAfter, 0], value: 0 }, [bias], at(8));
   b.output("o", b.op1("attention", { scale: 1 / Math.sqrt(WIDTH) }, [q, k, v, bias], at(9, "attn")));
   const batch = 2;
   const inputs = new Map<string, HostTensor>([
-    ["q", random("f32", [batch, HEADS, nq + extra, WIDTH], 1)],
+    ["q", random("f32", [batch, HEADS, nq + extra + rowsAfter, WIDTH], 1)],
     ["k", random("f32", [batch, HEADS, nk + extra, WIDTH], 2)],
     ["v", random("f32", [batch, HEADS, nk + extra, WIDTH], 3)],
     ...kGrid.map((size, axis) => [`b${axis}`, random("f32", [batch, HEADS, ...qGrid, size], 4 + axis)] as const),
@@ -88,6 +88,20 @@ describe("attention-bias folding", () => {
     ]);
     expect([count(graph, "add"), count(graph, "pad"), maxRank(graph)]).toEqual([0, 0, 6]);
   });
+
+  it.each([
+    ["with", [], 3],
+    ["without", [ROWS_APART], 1],
+  ] as [string, string[], number][])(
+    "folds a bias padded by rows before and after the queries %s the rows apart",
+    (_, skip, n) => {
+      const { graph, inputs } = mvitStyle([2, 3, 3], [3, 4, 4], true, 2);
+      rewritten(graph, inputs, skip);
+      const attention = graph.nodes.filter((n) => n.op === "attention");
+      expect(attention.map((n) => n.inputs.length)).toEqual(Array(n).fill(3));
+      expect(count(graph, "add")).toBe(0);
+    },
+  );
 
   it("rewrites an unpadded bias too", () => {
     const { graph, inputs } = mvitStyle([2, 2, 2], [2, 5, 5], false);

@@ -7,7 +7,9 @@ import { GraphBuilder } from "../../src/compiler/ir/builder.js";
 import { sym } from "../../src/compiler/ir/dim.js";
 import type { Graph } from "../../src/compiler/ir/ir.js";
 import { runPasses } from "../../src/compiler/ir/passes/index.js";
-import { at, optimisedKeepingValues, random } from "../helpers/ir.js";
+import { interpret } from "../../src/compiler/ir/interpret.js";
+import { at, expectClose, optimisedKeepingValues, random } from "../helpers/ir.js";
+import { inOnnxruntime } from "../helpers/ort.js";
 
 const B = sym("B");
 const PASS = "row-wise ops taken per concatenated part";
@@ -155,5 +157,15 @@ describe("row-wise ops taken per concatenated part", () => {
   it("a slice stays when its step is not 1", () => {
     const g = optimisedKeepingValues(slicedParts({ start: 3, end: 7, step: 2 }), partFeeds);
     expect([count(g, "slice"), count(g, "concat")]).toEqual([1, 1]);
+  });
+});
+
+describe("row-wise ops taken per concatenated part, in onnxruntime", () => {
+  it("gives the interpreter's values", async () => {
+    const expected = interpret(pooledQuery({ normReadWhole: true }), new Map(Object.entries(feeds)), new Map()).outputs;
+    const g = optimisedKeepingValues(pooledQuery({ normReadWhole: true }), feeds);
+    expect(norms(g)).toHaveLength(2);
+    const actual = await inOnnxruntime(g, feeds);
+    for (const name of ["out", "normed"]) expectClose(actual.get(name)!, expected.get(name)!, 1e-5, name);
   });
 });
