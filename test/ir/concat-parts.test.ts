@@ -123,6 +123,16 @@ describe("row-wise ops taken per concatenated part", () => {
     expect(count(g, "concat")).toBe(opsLeft - 1);
   });
 
+  it("passes over a concat read by an op of another rank", () => {
+    const b = new GraphBuilder("Reduced");
+    const cls = b.input("cls", "f32", [B, HEADS, 1, D], at(1));
+    const tokens = b.input("tokens", "f32", [B, HEADS, N, D], at(2));
+    const joined = b.op1("concat", { axis: 2 }, [cls, tokens], at(3));
+    const summed = b.op1("reduce", { kind: "sum", axes: [1, 2, 3], keepdims: false }, [joined], at(4));
+    b.output("out", summed);
+    expect(count(optimisedKeepingValues(b.graph, feeds), "reduce")).toBe(1);
+  });
+
   it("a slice taking several whole parts of a concat becomes the concat of those parts", () => {
     const b = new GraphBuilder("Parts");
     const parts = [3, 4, 5].map((n, i) => b.input(`p${i}`, "f32", [B, n], at(1)));

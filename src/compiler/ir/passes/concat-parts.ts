@@ -41,10 +41,10 @@ function slicedApart(node: Node, readers: Map<Value, Node[]>): boolean {
   );
 }
 
-/** Whether `node` computes the positions along `axis` independently (its other inputs do not vary along it). */
-function rowWiseAcross(node: Node, catAxis: number): boolean {
-  const rank = node.outputs[0].shape.length;
-  const axis = normAxis(catAxis, rank);
+/** Whether `node` computes the positions along the concat's axis independently (its other inputs do not vary along it). */
+function rowWiseAcross(node: Node, cat: Node<"concat">): boolean {
+  const rank = cat.outputs[0].shape.length;
+  const axis = normAxis(cat.attrs.axis, rank);
   if (node.op === "layer_norm") return axis < normAxis(node.attrs.axis, rank);
   if (node.op === "softmax") return axis !== normAxis(node.attrs.axis, rank);
   return node.inputs.length === 1 && unaryRow(node.op) !== undefined;
@@ -62,7 +62,7 @@ function rewrite(node: Node, b: GraphBuilder, readers: Map<Value, Node[]>, resul
   const [x, ...rest] = node.inputs;
   const cat = x?.producer;
   // The concat must be read by the op alone (else it stays and the parts would be copied twice).
-  if (cat?.op !== "concat" || !rowWiseAcross(node, cat.attrs.axis)) return undefined;
+  if (cat?.op !== "concat" || !rowWiseAcross(node, cat)) return undefined;
   if (results.has(x) || (readers.get(x) ?? []).length !== 1) return undefined;
   if (!slicedApart(node, readers)) return undefined;
   // The node's own attributes on each part (`as never`: TypeScript cannot tie them to `node.op`'s union member).
