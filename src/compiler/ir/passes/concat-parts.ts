@@ -41,7 +41,7 @@ function slicedApart(node: Node, readers: Map<Value, Node[]>): boolean {
   );
 }
 
-/** Whether `node` computes the positions along the concat's axis independently (its other inputs do not vary along it). */
+/** Whether `node` computes the positions along the concat's axis apart (its other inputs do not vary along it). */
 function rowWiseAcross(node: Node, cat: Node<"concat">): boolean {
   const rank = cat.outputs[0].shape.length;
   const axis = normAxis(cat.attrs.axis, rank);
