@@ -65,6 +65,9 @@ const BENCHES: Record<string, () => Promise<{ result: unknown; lines: string[] }
           `${(r.unoptimizedInferenceMs.median / r.inferenceMs.median).toFixed(2)}x; logits off the official by ` +
           `${r.maxAbsDiffFromOfficial.optimized.toExponential(1)} (passes on) and ` +
           `${r.maxAbsDiffFromOfficial.unoptimized.toExponential(1)} (off)`,
+        `ifdd: the same graph run among the other sides (not between MatMuls) ${formatSpread(r.amongSidesMs)}; ` +
+          `between the MatMuls it took ${r.bracketCost.toFixed(2)}x that per round (the rewrites below compare ` +
+          "with the run among the sides)",
         ...r.rewrites.map(
           (w) =>
             `ifdd: without the ${w.pass} rewrite ${formatSpread(w.withoutMs)} (${w.nodesWithout} IR nodes): ` +

@@ -15,6 +15,7 @@ import { foldConstants } from "./fold.js";
 import { projectionsChannelsFirst } from "./projection-channels-first.js";
 import { residualNormRows } from "./residual-norm-rows.js";
 import { simplify } from "./simplify.js";
+import { stackedProductsInPlace } from "./stacked-products-in-place.js";
 import { sliceThroughTranspose } from "./slice-transpose.js";
 import { stridedWindowRows } from "./strided-window-rows.js";
 import { canonicalTransposes } from "./transpose-canonical.js";
@@ -33,6 +34,7 @@ export { type FoldOptions, foldConstants } from "./fold.js";
 export { projectionsChannelsFirst } from "./projection-channels-first.js";
 export { residualNormRows } from "./residual-norm-rows.js";
 export { simplify } from "./simplify.js";
+export { stackedProductsInPlace } from "./stacked-products-in-place.js";
 export { sliceThroughTranspose } from "./slice-transpose.js";
 export { stridedWindowRows } from "./strided-window-rows.js";
 export { canonicalTransposes } from "./transpose-canonical.js";
@@ -101,6 +103,7 @@ export function runPasses(graph: Graph, opts: PassOptions = {}): PassResult {
     { name: "slice through transpose", run: sliceThroughTranspose },
     { name: "transpose through reshape", run: transposeThroughReshape },
     { name: "transposes in their smallest form", run: canonicalTransposes, late: true },
+    { name: "stacked products read in place", run: stackedProductsInPlace, late: true },
     { name: "projections written channels-first", run: projectionsChannelsFirst, late: true },
     { name: "rows strided windows skip, never computed", run: stridedWindowRows, late: true },
     { name: "residual sums normalised as rows", run: residualNormRows, late: true },
