@@ -14,7 +14,8 @@ import {
 } from "../../src/compiler/ir/passes/index.js";
 import { compileToGraph } from "../../src/driver.js";
 import type { HostTensor } from "../../src/util/tensor.js";
-import { at, random, optimisedKeepingValues } from "../helpers/ir.js";
+import { interpret } from "../../src/compiler/ir/interpret.js";
+import { at, expectClose, optimisedKeepingValues, random } from "../helpers/ir.js";
 
 const B = sym("B");
 const ranks = (g: Graph, op: string) => g.nodes.filter((n) => n.op === op).map((n) => n.inputs[0].shape.length);
@@ -187,6 +188,20 @@ describe("MViT's per-head pooling: heads into the channels, slices above the hea
       "reshape",
     ]);
     optimised(graph, inputs);
+  });
+
+  it("reads a slice's axis counted from the end as the transposed axis it is", () => {
+    const b = new GraphBuilder("NegativeAxis");
+    const x = b.input("x", "f32", [2, 3, 4], at(1));
+    const t = b.op1("transpose", { perm: [2, 0, 1] }, [x], at(2));
+    b.output("a", b.op1("slice", { axis: -1, start: 1, end: 3, step: 1 }, [t], at(3)));
+    const inputs = { x: random("f32", [2, 3, 4], 5) };
+    const before = interpret(b.graph, new Map(Object.entries(inputs)), new Map()).outputs.get("a")!;
+    expect(sliceThroughTranspose(b.graph)).toBe(true);
+    // The transposed axis -1 is x's axis 1 (3 long): the slice now reads x there.
+    const slice = b.graph.nodes.find((n) => n.op === "slice")!;
+    expect([slice.inputs[0].producer.op, slice.attrs]).toEqual(["input", { axis: 1, start: 1, end: 3, step: 1 }]);
+    expectClose(interpret(b.graph, new Map(Object.entries(inputs)), new Map()).outputs.get("a")!, before, 0, "a");
   });
 });
 

@@ -29,6 +29,8 @@ interface Options {
   overTwoAxes?: boolean;
   /** Fewer rows than the pass's smallest size. */
   rows?: number;
+  /** The norm's axis written from the end (-1). */
+  fromTheEnd?: boolean;
 }
 
 /** x, y [B, N, C] -> layer_norm(x + y) (and, with sumReadTwice, the sum + the norm as a second result). */
@@ -41,7 +43,7 @@ function residualNorm(o: Options = {}): Graph {
   const affineShape = o.overTwoAxes ? [rows, C] : [C];
   const gamma = b.constant(random("f32", affineShape, 3, 0.5, 1.5), at(4));
   const beta = b.constant(random("f32", affineShape, 4), at(4));
-  const axis = o.overTwoAxes ? 1 : 2;
+  const axis = o.overTwoAxes ? 1 : o.fromTheEnd ? -1 : 2;
   const normed = b.op1("layer_norm", { axis, eps: 1e-6 }, [sum, gamma, beta], at(5, "norm"));
   b.output("out", normed);
   if (o.sumReadTwice) b.output("next", b.op1("add", {}, [sum, normed], at(6)));
@@ -55,6 +57,10 @@ describe("residual sums normalised as rows", () => {
   it("a residual sum read by its norm alone is normalised as [B * N, C] rows", () => {
     const g = optimisedKeepingValues(residualNorm(), feeds);
     expect(norms(g)).toEqual([2]);
+  });
+
+  it("reads the norm's axis counted from the end (-1) as the last", () => {
+    expect(norms(optimisedKeepingValues(residualNorm({ fromTheEnd: true }), feeds))).toEqual([2]);
   });
 
   it("the same graph without the pass keeps the 3-D norm", () => {

@@ -4,6 +4,7 @@
 // [1569, 384]; docs/benchmarks.md). Over rows the fusion does not apply, and both reshapes are free (views).
 // Small sums are left alone: there either kernel takes microseconds, and the graph stays as written.
 import { dimEq, dimMul, isStatic, shapeEq } from "../dim.js";
+import { normAxis } from "../infer.js";
 import type { Graph } from "../ir.js";
 import { originOf, readersOf, rewriteGraph } from "./rewrite.js";
 
@@ -16,7 +17,7 @@ export function residualNormRows(graph: Graph): boolean {
     if (node.op !== "layer_norm") return undefined;
     const [sum, ...affine] = node.inputs;
     const shape = sum.shape;
-    if (shape.length !== 3 || node.attrs.axis !== 2 || sum.producer.op !== "add") return undefined;
+    if (shape.length !== 3 || normAxis(node.attrs.axis, 3) !== 2 || sum.producer.op !== "add") return undefined;
     const [rowCount, width] = [shape[1], shape[2]];
     if (!isStatic(rowCount) || !isStatic(width) || rowCount * width < MIN_ELEMENTS) return undefined;
     // The pattern onnxruntime fuses: two full-size summands, the sum read by the norm alone (a tap of the sum keeps

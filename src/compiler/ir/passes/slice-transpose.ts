@@ -4,6 +4,7 @@
 // MViT's head split is followed by dropping the class token, and after this rewrite the split of the other tokens
 // cancels against the tokens -> frames transpose of the pooling conv.
 import type { GraphBuilder } from "../builder.js";
+import { normAxis } from "../infer.js";
 import type { Graph, Node, Value } from "../ir.js";
 import { originOf, readersOf, resultsOf, rewriteGraph } from "./rewrite.js";
 
@@ -17,7 +18,8 @@ export function sliceThroughTranspose(graph: Graph): boolean {
     if (x.producer.op !== "transpose" || !onlySliced(x)) return undefined;
     const { perm } = x.producer.attrs;
     const origin = originOf(node);
-    const part = b.op1("slice", { ...node.attrs, axis: perm[node.attrs.axis] }, [x.producer.inputs[0]], origin);
+    const axis = perm[normAxis(node.attrs.axis, perm.length)];
+    const part = b.op1("slice", { ...node.attrs, axis }, [x.producer.inputs[0]], origin);
     return [b.op1("transpose", { perm: [...perm] }, [part], origin)];
   });
 }
