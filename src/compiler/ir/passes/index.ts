@@ -81,6 +81,7 @@ export const SPEED_REWRITES = [
   "residual sums normalised as rows",
   "per-channel bias added after max pooling",
   "row-wise ops taken per concatenated part",
+  "stacked products read in place",
 ] as const;
 
 /**
