@@ -7,7 +7,7 @@
 import type { GraphBuilder } from "../builder.js";
 import { type Dim, dimEq, shapeEq } from "../dim.js";
 import type { Graph, Node, Value } from "../ir.js";
-import { originOf, readersOf, resultsOf, rewriteGraph } from "./rewrite.js";
+import { originOf, readOnce, rewriteGraph } from "./rewrite.js";
 
 /**
  * The addend reshaped to the pooled tensor's rank when it is constant across the pooled axes: `sumShape` is the add's
@@ -22,10 +22,7 @@ function perChannelShape(addend: Value, sumShape: readonly Dim[], kept: number, 
   return [...aligned.slice(0, kept), ...Array<Dim>(pooledRank - kept).fill(1)];
 }
 
-/** A value read by exactly one node and not handed out by the graph. */
-type SoleReader = (v: Value) => boolean;
-
-function rewritePool(node: Node, b: GraphBuilder, readOnce: SoleReader): Value[] | undefined {
+function rewritePool(node: Node, b: GraphBuilder, readOnce: (v: Value) => boolean): Value[] | undefined {
   if (node.op !== "max_pool") return undefined;
   const [x] = node.inputs;
   const pooledAxes = node.attrs.kernel.length;
@@ -53,8 +50,6 @@ function rewritePool(node: Node, b: GraphBuilder, readOnce: SoleReader): Value[]
 }
 
 export function biasBelowMaxPool(graph: Graph): boolean {
-  const readers = readersOf(graph);
-  const results = resultsOf(graph);
-  const readOnce = (v: Value) => !results.has(v) && (readers.get(v) ?? []).length === 1;
-  return rewriteGraph(graph, (node, b) => rewritePool(node, b, readOnce));
+  const once = readOnce(graph);
+  return rewriteGraph(graph, (node, b) => rewritePool(node, b, once));
 }

@@ -9,7 +9,7 @@ import { isStatic } from "../dim.js";
 import { unaryRow } from "../elementwise-ops.js";
 import { normAxis } from "../infer.js";
 import type { Graph, Node, Value } from "../ir.js";
-import { originOf, readersOf, resultsOf, rewriteGraph } from "./rewrite.js";
+import { originOf, readersOf, readOnce, rewriteGraph } from "./rewrite.js";
 
 /** The parts of `cat` (a concat along `axis`) that the slice [start, end) takes whole, or undefined. */
 function wholeParts(cat: Node, sliceAxis: number, start: number, end: number): Value[] | undefined {
@@ -50,7 +50,12 @@ function rowWiseAcross(node: Node, cat: Node<"concat">): boolean {
   return node.inputs.length === 1 && unaryRow(node.op) !== undefined;
 }
 
-function rewrite(node: Node, b: GraphBuilder, readers: Map<Value, Node[]>, results: Set<Value>): Value[] | undefined {
+function rewrite(
+  node: Node,
+  b: GraphBuilder,
+  readers: Map<Value, Node[]>,
+  once: (v: Value) => boolean,
+): Value[] | undefined {
   const origin = originOf(node);
   if (node.op === "slice") {
     const { axis, start, end, step } = node.attrs;
@@ -63,7 +68,7 @@ function rewrite(node: Node, b: GraphBuilder, readers: Map<Value, Node[]>, resul
   const cat = x?.producer;
   // The concat must be read by the op alone (else it stays and the parts would be copied twice).
   if (cat?.op !== "concat" || !rowWiseAcross(node, cat)) return undefined;
-  if (results.has(x) || (readers.get(x) ?? []).length !== 1) return undefined;
+  if (!once(x)) return undefined;
   if (!slicedApart(node, readers)) return undefined;
   // The node's own attributes on each part (`as never`: TypeScript cannot tie them to `node.op`'s union member).
   const perPart = cat.inputs.map((part) => b.op1(node.op, node.attrs as never, [part, ...rest], origin));
@@ -72,6 +77,6 @@ function rewrite(node: Node, b: GraphBuilder, readers: Map<Value, Node[]>, resul
 
 export function opsPerConcatPart(graph: Graph): boolean {
   const readers = readersOf(graph);
-  const results = resultsOf(graph);
-  return rewriteGraph(graph, (node, b) => rewrite(node, b, readers, results));
+  const once = readOnce(graph, readers);
+  return rewriteGraph(graph, (node, b) => rewrite(node, b, readers, once));
 }

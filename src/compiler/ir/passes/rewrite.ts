@@ -44,3 +44,9 @@ export function readersOf(graph: Graph): Map<Value, Node[]> {
 export function resultsOf(graph: Graph): Set<Value> {
   return new Set([...graph.outputs, ...graph.taps].map((o) => o.value));
 }
+
+/** Whether a value is read by exactly one node and is no graph result: a rewrite of that reader may drop it. */
+export function readOnce(graph: Graph, readers: Map<Value, Node[]> = readersOf(graph)): (v: Value) => boolean {
+  const results = resultsOf(graph);
+  return (v) => !results.has(v) && (readers.get(v) ?? []).length === 1;
+}

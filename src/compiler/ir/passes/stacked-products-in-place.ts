@@ -7,7 +7,7 @@
 import type { GraphBuilder } from "../builder.js";
 import { type Dim, dimEq, dimMul, isStatic, shapeEq } from "../dim.js";
 import type { Graph, Node, Value } from "../ir.js";
-import { originOf, readersOf, resultsOf, rewriteGraph } from "./rewrite.js";
+import { originOf, readOnce, rewriteGraph } from "./rewrite.js";
 
 /** Fewest rows per product for the in-place form: below it the many small products cost more than the copies. */
 const MIN_ROWS = 128;
@@ -44,8 +44,6 @@ function rewrite(node: Node, b: GraphBuilder, readOnce: (v: Value) => boolean): 
 }
 
 export function stackedProductsInPlace(graph: Graph): boolean {
-  const readers = readersOf(graph);
-  const results = resultsOf(graph);
-  const readOnce = (v: Value) => !results.has(v) && (readers.get(v) ?? []).length === 1;
-  return rewriteGraph(graph, (node, b) => rewrite(node, b, readOnce));
+  const once = readOnce(graph);
+  return rewriteGraph(graph, (node, b) => rewrite(node, b, once));
 }
