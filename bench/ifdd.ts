@@ -19,6 +19,8 @@ import { IFDD_FIXTURES as FIXTURES, IFDD_MODEL as MODEL, QUIET_SESSION as SESSIO
 const ROUNDS = Number(process.env.NETC_BENCH_ROUNDS ?? 7);
 /** The side that runs IFDD's full graph among the others, not between MatMuls. */
 const AMONG = "ifdd among the sides";
+/** The side that runs IFDD compiled with onnxruntime's contrib ops (`--onnxruntime-ops`), between MatMuls too. */
+const ORT_OPS = "ifdd --onnxruntime-ops";
 const MATMUL_N = 2048;
 const MATRIX = `f32[${MATMUL_N}, ${MATMUL_N}]`;
 const MATMUL_SOURCE = `model MatMulFloor()(a: ${MATRIX}, b: ${MATRIX}) -> (c: ${MATRIX}) {
@@ -63,14 +65,20 @@ export interface IfddBenchResult {
    * machine reached, a figure that does not mix states (this VM's MatMul swings between about 75 and 160 ms).
    */
   fractionAtBest: number;
-  /** Per graph: `optimized`, `unoptimized` and `without <pass>`. */
+  /**
+   * IFDD compiled with `--onnxruntime-ops` (attention as com.microsoft MultiHeadAttention), measured as the standard
+   * graph is: between two MatMuls, its fraction per round; its gain is the median over rounds of the standard graph's
+   * time over its own (both between MatMuls).
+   */
+  onnxruntimeOps: { inferenceMs: Spread; fractionOfMatmulRate: Spread; fractionAtBest: number; gain: number };
+  /** Per graph: `optimized`, `unoptimized`, `onnxruntime ops` and `without <pass>`. */
   maxAbsDiffFromOfficial: Record<string, number>;
 }
 
 function compiled(
   source: string,
   file: string,
-  options: { weights?: string[]; optimize?: boolean; skipPasses?: readonly string[] } = {},
+  options: { weights?: string[]; optimize?: boolean; skipPasses?: readonly string[]; onnxruntimeOps?: boolean } = {},
 ) {
   const r = compile(source, { file, ...options });
   if (!r.onnx || !r.graph) throw new Error(r.diagnostics.map((d) => `${d.code}: ${d.message}`).join("\n"));
@@ -111,6 +119,7 @@ export async function benchIfdd(): Promise<IfddBenchResult> {
     compileTimes.push(performance.now() - t);
   }
   const plain = compiled(source, MODEL, { weights, optimize: false });
+  const contrib = compiled(source, MODEL, { weights, onnxruntimeOps: true });
   const without = SPEED_REWRITES.map((pass) => ({ pass, ...compiled(source, MODEL, { weights, skipPasses: [pass] }) }));
   const asWritten = compiled(source, MODEL, { weights, skipPasses: SPEED_REWRITES });
   const floor = compiled(MATMUL_SOURCE, "bench/matmul-floor.net");
@@ -126,6 +135,7 @@ export async function benchIfdd(): Promise<IfddBenchResult> {
   const session = await ort.InferenceSession.create(ifdd.onnx, SESSION);
   const sessionMs = performance.now() - t0;
   const plainSession = await ort.InferenceSession.create(plain.onnx, SESSION);
+  const contribSession = await ort.InferenceSession.create(contrib.onnx, SESSION);
   const floorSession = await ort.InferenceSession.create(floor.onnx, SESSION);
   const withoutSessions = await Promise.all(without.map((w) => ort.InferenceSession.create(w.onnx, SESSION)));
 
@@ -134,6 +144,7 @@ export async function benchIfdd(): Promise<IfddBenchResult> {
   const diffs: Record<string, number> = {
     optimized: maxAbsDiff(await logitsOf(session), official),
     unoptimized: maxAbsDiff(await logitsOf(plainSession), official),
+    "onnxruntime ops": maxAbsDiff(await logitsOf(contribSession), official),
   };
   for (const [i, w] of without.entries())
     diffs[`without ${w.pass}`] = maxAbsDiff(await logitsOf(withoutSessions[i]), official);
@@ -147,6 +158,7 @@ export async function benchIfdd(): Promise<IfddBenchResult> {
     ifdd: () => session.run(video),
     [AMONG]: () => session.run(video),
     unoptimized: () => plainSession.run(video),
+    [ORT_OPS]: () => contribSession.run(video),
     ...Object.fromEntries(without.map((w, i) => [`without ${w.pass}`, () => withoutSessions[i].run(video)])),
   };
   const cpu: Record<string, number[]> = Object.fromEntries([...Object.keys(sides), "matmul"].map((k) => [k, []]));
@@ -158,35 +170,38 @@ export async function benchIfdd(): Promise<IfddBenchResult> {
     cpu[name].push((used.user + used.system) / 1000);
     return performance.now() - t0;
   };
-  // IFDD's side brackets its run with the floor's, so that each round yields a fraction from adjacent runs.
-  const paired: { wall: number[]; cpu: number[] } = { wall: [], cpu: [] };
+  // The IFDD sides bracket their run with the floor's, so that each round yields a fraction from adjacent runs.
+  const bracketedSides = ["ifdd", ORT_OPS];
+  const paired = Object.fromEntries(bracketedSides.map((k) => [k, { wall: [] as number[], cpu: [] as number[] }]));
   const gmacPerClip = graphStats(asWritten.graph).macs / 1e9;
   const matmulGmac = graphStats(floor.graph).macs / 1e9;
-  const bracketed = async () => {
+  const bracketed = (side: string) => async () => {
     const before = await timed("matmul", () => floorSession.run(matmulFeeds));
-    const ms = await timed("ifdd", sides.ifdd);
+    const ms = await timed(side, sides[side]);
     const after = await timed("matmul", () => floorSession.run(matmulFeeds));
     wall.matmul.push(before, after);
-    const [cpuBefore, cpuIfdd, cpuAfter] = [cpu.matmul.at(-2), cpu.ifdd.at(-1), cpu.matmul.at(-1)] as number[];
+    const [cpuBefore, cpuIfdd, cpuAfter] = [cpu.matmul.at(-2), cpu[side].at(-1), cpu.matmul.at(-1)] as number[];
     const fraction = (ifddMs: number, matmulMs: number) => gmacPerClip / ifddMs / (matmulGmac / matmulMs);
-    paired.wall.push(fraction(ms, (before + after) / 2));
-    paired.cpu.push(fraction(cpuIfdd, (cpuBefore + cpuAfter) / 2));
+    paired[side].wall.push(fraction(ms, (before + after) / 2));
+    paired[side].cpu.push(fraction(cpuIfdd, (cpuBefore + cpuAfter) / 2));
     return ms;
   };
   const times: Record<string, Spread> = await interleaved<string>(ROUNDS, {
     ...Object.fromEntries(Object.keys(sides).map((k) => [k, () => timed(k, sides[k])])),
-    ifdd: bracketed,
+    ...Object.fromEntries(bracketedSides.map((k) => [k, bracketed(k)])),
   });
-  // The first run of each side (and the first two MatMuls, IFDD's warm-up bracket) are the warm-up.
+  // The first run of each side (and the MatMuls of the bracketed sides' warm-up runs) are the warm-up.
+  const warmMatmuls = 2 * bracketedSides.length;
   const cpuMs = Object.fromEntries(
-    Object.entries(cpu).map(([k, runs]) => [k, spread(runs.slice(k === "matmul" ? 2 : 1))]),
+    Object.entries(cpu).map(([k, runs]) => [k, spread(runs.slice(k === "matmul" ? warmMatmuls : 1))]),
   );
-  await Promise.all([session, plainSession, floorSession, ...withoutSessions].map((s) => s.release()));
+  const sessions = [session, plainSession, contribSession, floorSession, ...withoutSessions];
+  await Promise.all(sessions.map((s) => s.release()));
 
-  const matmulMs = spread(wall.matmul.slice(2));
+  const matmulMs = spread(wall.matmul.slice(warmMatmuls));
   /** The median over rounds of side a's time over side b's in the same round. */
   const perRound = (a: number[], b: number[]) => spread(a.map((t, i) => t / b[i])).median;
-  const fractionOfMatmulRate = spread(paired.wall.slice(1));
+  const fractionOfMatmulRate = spread(paired.ifdd.wall.slice(1));
   const ifddGmacPerSec = gmacPerClip / (times.ifdd.median / 1000);
   const matmulGmacPerSec = matmulGmac / (matmulMs.median / 1000);
   return {
@@ -196,7 +211,7 @@ export async function benchIfdd(): Promise<IfddBenchResult> {
     sessionMs,
     inferenceMs: times.ifdd,
     cpuMs,
-    fractionOfMatmulRateCpu: spread(paired.cpu.slice(1)),
+    fractionOfMatmulRateCpu: spread(paired.ifdd.cpu.slice(1)),
     unoptimizedInferenceMs: times.unoptimized,
     unoptimizedNodes: plain.graph.nodes.length,
     rewrites: without.map((w) => ({
@@ -213,6 +228,12 @@ export async function benchIfdd(): Promise<IfddBenchResult> {
     ifddGmacPerSec,
     fractionOfMatmulRate,
     fractionAtBest: gmacPerClip / times.ifdd.min / (matmulGmac / matmulMs.min),
+    onnxruntimeOps: {
+      inferenceMs: times[ORT_OPS],
+      fractionOfMatmulRate: spread(paired[ORT_OPS].wall.slice(1)),
+      fractionAtBest: gmacPerClip / times[ORT_OPS].min / (matmulGmac / matmulMs.min),
+      gain: perRound(times.ifdd.runs, times[ORT_OPS].runs),
+    },
     maxAbsDiffFromOfficial: diffs,
   };
 }

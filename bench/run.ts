@@ -58,6 +58,11 @@ const BENCHES: Record<string, () => Promise<{ result: unknown; lines: string[] }
         `ifdd: fastest run ${r.inferenceMs.min.toFixed(1)} ms against the MatMul's fastest ` +
           `${r.matmulMs.min.toFixed(1)} ms: IFDD at ${r.fractionAtBest.toFixed(2)} of the MatMul rate with each side ` +
           "at its best",
+        `ifdd --onnxruntime-ops (attention as com.microsoft MultiHeadAttention): inference ` +
+          `${formatSpread(r.onnxruntimeOps.inferenceMs)}, ${r.onnxruntimeOps.gain.toFixed(2)}x faster than the ` +
+          `standard graph per round: IFDD at ${formatSpread(r.onnxruntimeOps.fractionOfMatmulRate, "", 2)} of the ` +
+          `MatMul rate (measured as above), ${r.onnxruntimeOps.fractionAtBest.toFixed(2)} with each side at its ` +
+          `best; logits off the official by ${r.maxAbsDiffFromOfficial["onnxruntime ops"].toExponential(1)}`,
         `ifdd: in CPU time (all threads, no spinning) ${formatSpread(r.cpuMs.ifdd)} per clip, MatMul ` +
           `${formatSpread(r.cpuMs.matmul)}: IFDD at ${formatSpread(r.fractionOfMatmulRateCpu, "", 2)} of the ` +
           `MatMul's rate per CPU second`,

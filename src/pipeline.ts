@@ -115,6 +115,10 @@ export interface BackendOptions {
    */
   deploy?: boolean;
   /**
+   * ONNX for onnxruntime (`--onnxruntime-ops`): its contrib ops where they are faster; see emitOnnx's onnxruntimeOps.
+   */
+  onnxruntimeOps?: boolean;
+  /**
    * The largest batch a WGSL bundle with a symbolic batch runs, chosen at run time (`--max-batch`; see
    * backends/wgsl/batch.ts).
    */
@@ -164,6 +168,7 @@ export function emit(
     debugOutputs: options.debugOutputs,
     source: options.file === undefined ? undefined : displayPath(options.file),
     kernelLayoutWeights: options.deploy,
+    onnxruntimeOps: options.onnxruntimeOps,
   });
   return { diagnostics: emitted.diagnostics, onnx: emitted.bytes };
 }
@@ -217,6 +222,7 @@ export function emitToDisk(
       ...common,
       opset: options.opset,
       kernelLayoutWeights: options.deploy,
+      onnxruntimeOps: options.onnxruntimeOps,
       externalDataPath: options.externalData,
       singleFile: options.singleFile,
       onProgress: options.onWriteProgress,

@@ -125,6 +125,12 @@ export function program(): Command {
       false,
     )
     .option(
+      "--onnxruntime-ops",
+      "ONNX for onnxruntime: its contrib ops where they are faster (attention as com.microsoft MultiHeadAttention, " +
+        "which never holds the scores in memory); the model then runs in onnxruntime only",
+      false,
+    )
+    .option(
       "--override <file>",
       "a state dict whose tensors replace loaded weights of the same name (repeatable)",
       collect,

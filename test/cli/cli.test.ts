@@ -91,6 +91,34 @@ describe("netc", () => {
     expect(ys[0].length).toBe(6);
   });
 
+  it("--onnxruntime-ops writes attention as com.microsoft MultiHeadAttention and computes the same", async () => {
+    const source = `import "std/nn.net"
+
+model Attend()(x: f32[B, 5, 8]) -> (y: f32[B, 5, 8]) {
+  layer attn = SelfAttention(8, 2)
+  return attn(x)
+}
+`;
+    writeFileSync(join(dir, "attend.net"), source);
+    const x = new Float32Array(2 * 5 * 8).map((_, i) => Math.sin(i));
+    writeFileSync(join(dir, "x.npy"), encodeNpy({ dtype: "f32", shape: [2, 5, 8], data: x }));
+    const ys: Float32Array[] = [];
+    for (const flags of [[], ["--onnxruntime-ops"]]) {
+      const target = join(dir, `attend${flags.length}.onnx`);
+      expect(await netc("compile", join(dir, "attend.net"), "-o", target, ...flags)).toBe(0);
+      const model = decodeModel(readFileSync(target));
+      const contrib = model.graph!.node!.filter((n) => n.domain === "com.microsoft").map((n) => n.opType);
+      expect(contrib).toEqual(flags.length ? ["MultiHeadAttention"] : []);
+      expect(model.opsetImport!.map((o) => o.domain)).toEqual(flags.length ? ["", "com.microsoft"] : [""]);
+      const outDir = join(dir, `out${flags.length}`);
+      expect(await netc("run", target, "--input", `x=${join(dir, "x.npy")}`, "-o", outDir)).toBe(0);
+      const y = readNpyFile(join(outDir, "y.npy"));
+      ys.push(y.ok ? (y.tensor.data as Float32Array) : new Float32Array());
+    }
+    expect(ys[0].length).toBe(80);
+    expect(Math.max(...ys[0].map((v, i) => Math.abs(v - ys[1][i])))).toBeLessThan(1e-5);
+  });
+
   it("runs a .net directly with --set", async () => {
     writeFileSync(join(dir, "x.npy"), encodeNpy({ dtype: "f32", shape: [1, 4], data: new Float32Array([1, 2, 3, 4]) }));
     expect(await netc("run", join(dir, "tiny.net"), "--set", "hidden=9", "--input", `x=${join(dir, "x.npy")}`)).toBe(0);

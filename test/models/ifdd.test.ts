@@ -135,6 +135,35 @@ describe.skipIf(!present)("models/ifdd.net (official DFEW model)", () => {
     expect(maxAbsDiff(out.get("logits")!, npy(join(FIXTURES, "logits.npy")))).toBeLessThan(TOLERANCE);
   }, 120_000);
 
+  it("with onnxruntime's contrib ops (23 MultiHeadAttention nodes) gives the official logits, B = 2 too", async () => {
+    const r = compile(readFileSync(MODEL, "utf8"), { file: MODEL, weights: [CHECKPOINT], onnxruntimeOps: true });
+    const ops = viewModel(r.onnx!).nodes.map((n) => n.opType);
+    const softmaxes = (o: string[]) => o.filter((op) => op === "Softmax").length;
+    expect(ops.filter((o) => o === "MultiHeadAttention")).toHaveLength(23);
+    // Each attention's Softmax went into its MultiHeadAttention; the others (not attention) stay.
+    expect(softmaxes(ops)).toBe(softmaxes(viewModel(compiled.onnx!).nodes.map((n) => n.opType)) - 23);
+    const one = input();
+    const two = new Float32Array(2 * one.data.length);
+    two.set(one.data as Float32Array);
+    two.set(
+      (one.data as Float32Array).map((v, i) => (v + 0.3 * Math.sin(i)) % 1),
+      one.data.length,
+    );
+    const video = { dtype: "f32" as const, shape: [2, ...one.shape.slice(1)], data: two };
+    const out = await runOnnx(r.onnx!, new Map([["video", video]]), { threads: 2, outputs: ["logits"] });
+    const logits = out.get("logits")!;
+    const first: HostTensor = { dtype: "f32", shape: [1, 7], data: (logits.data as Float32Array).slice(0, 7) };
+    expect(maxAbsDiff(first, npy(join(FIXTURES, "logits.npy")))).toBeLessThan(TOLERANCE);
+    // The second clip through the standard graph: the merged batch rows keep the clips apart.
+    const second = await runOnnx(compiled.onnx!, new Map([["video", { ...one, data: two.slice(one.data.length) }]]), {
+      threads: 2,
+      outputs: ["logits"],
+    });
+    const got: HostTensor = { dtype: "f32", shape: [1, 7], data: (logits.data as Float32Array).slice(7) };
+    expect(maxAbsDiff(got, second.get("logits")!)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(got, first)).toBeGreaterThan(1e-6);
+  }, 120_000);
+
   it("matches the stress fixture (saturated offsets, clamped and crossing positions)", async () => {
     const r = compileIfdd([join(FIXTURES, "stress/state_dict_overrides.pth")]);
     const out = await runOnnx(r.onnx!, new Map([["video", input()]]), { threads: 2 });

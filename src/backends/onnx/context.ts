@@ -19,16 +19,22 @@ export class OnnxGraph {
   readonly consts = new ConstPool(this.tensorNames);
   /** Shape tensors of symbolic dims already computed, by printed dim (see shapes.ts). */
   readonly dimTensors = new Map<string, string>();
+  /** Op domains other than ONNX's that nodes use, each imported by the model at version 1. */
+  readonly customDomains = new Set<string>();
 
   constructor(
     readonly opset: number,
     /** The model inputs, where symbolic dims are read from. */
     readonly inputs: readonly GraphOutput[],
+    /** Lowerings may use onnxruntime's contrib ops (domain com.microsoft); see EmitOnnxOptions.onnxruntimeOps. */
+    readonly onnxruntimeOps = false,
   ) {}
 }
 
-/** Emits the ONNX nodes for one IR node; every name it makes starts with the node's scope and id. */
-/** Emits the ONNX nodes of one IR node (of op K, so a lowering reads its attributes typed). */
+/**
+ * Emits the ONNX nodes of one IR node (of op K, so a lowering reads its attributes typed); every name it makes
+ * starts with the node's scope and id.
+ */
 export class NodeEmitter<K extends OpName = OpName> {
   private readonly prefix: string;
 
@@ -50,11 +56,19 @@ export class NodeEmitter<K extends OpName = OpName> {
     return this.outputs[i];
   }
 
-  emit(opType: string, inputs: readonly string[], outputs: readonly string[], attribute: AttributeProto[] = []): void {
+  emit(
+    opType: string,
+    inputs: readonly string[],
+    outputs: readonly string[],
+    attribute: AttributeProto[] = [],
+    domain?: string,
+  ): void {
     const span = this.node.span;
+    if (domain) this.g.customDomains.add(domain);
     this.g.nodes.push({
       name: this.g.nodeNames.unique(`${this.prefix}${opType}_${this.node.id}`),
       opType,
+      domain,
       input: [...inputs],
       output: [...outputs],
       attribute,

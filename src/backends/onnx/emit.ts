@@ -62,7 +62,15 @@ export interface EmitOnnxOptions {
    * deployed graph has no Transpose on weights; its checkpoint name is kept in the `netc.weight_layouts` metadata.
    */
   kernelLayoutWeights?: boolean;
+  /**
+   * Lower to onnxruntime's contrib ops (domain com.microsoft, version 1) where they are faster: attention becomes
+   * MultiHeadAttention, which never holds the score matrix in memory. The model then runs in onnxruntime only.
+   */
+  onnxruntimeOps?: boolean;
 }
+
+/** The version of onnxruntime's contrib op domain that the backend writes. */
+const CUSTOM_DOMAIN_VERSION = 1;
 
 /** A model ready to encode: its initializers' data is lazy (read or drawn when encoded). */
 export interface BuiltOnnx {
@@ -271,7 +279,7 @@ export function buildOnnxModel(graph: Graph, opts: Omit<EmitOnnxOptions, "extern
   const live = liveNodes(outputs);
   const params = paramsReadBy(graph, live);
 
-  const g = new OnnxGraph(opset, graph.inputs);
+  const g = new OnnxGraph(opset, graph.inputs, opts.onnxruntimeOps);
   const diagnostics = reserveInterfaceNames(g, graph, outputs, params);
   const weights = opts.structureOnly
     ? { tensors: new Map<string, LazyTensor>(), provenance: "none (structure only)", diagnostics: [] }
@@ -332,7 +340,10 @@ export function buildOnnxModel(graph: Graph, opts: Omit<EmitOnnxOptions, "extern
 
   const model: ModelProto = {
     irVersion: irVersionFor(opset),
-    opsetImport: [{ domain: "", version: opset }],
+    opsetImport: [
+      { domain: "", version: opset },
+      ...[...g.customDomains].map((domain) => ({ domain, version: CUSTOM_DOMAIN_VERSION })),
+    ],
     producerName: "netc",
     producerVersion: netcVersion(),
     docString: opts.docString,

@@ -1,5 +1,5 @@
 // Normalisation, attention, convolution and pooling.
-import { type Dim, dimEq, isStatic } from "../../compiler/ir/dim.js";
+import { type Dim, dimEq, dimProduct, isStatic } from "../../compiler/ir/dim.js";
 import { broadcastShapes, normAxis } from "../../compiler/ir/infer.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { fromNumbers } from "../../compiler/ir/interp/numeric.js";
@@ -7,6 +7,10 @@ import { resizeTaps } from "../../compiler/ir/interp/window.js";
 import type { NodeEmitter } from "./context.js";
 import { emitReduce } from "./lower-reduce.js";
 import { attr } from "./proto.js";
+import { reshapeTarget } from "./shapes.js";
+
+/** onnxruntime's contrib op domain (EmitOnnxOptions.onnxruntimeOps). */
+const ONNXRUNTIME_DOMAIN = "com.microsoft";
 
 /**
  * LayerNormalization needs a scale; without one it gets a ones constant of the normalised shape. When that shape
@@ -47,7 +51,6 @@ function layerNormDecomposed(e: NodeEmitter, ax: number, eps: number, bias: stri
   e.emit("Add", [e.apply("Div", [centred, std], full), bias], [e.out()]);
 }
 
-/** softmax(q @ k^T * scale + bias) @ v as MatMul, Mul, Add, Softmax, MatMul. */
 /**
  * ONNX Attention (opset 23) takes [batch, heads, seq, width] operands whose batch and head dims agree, and
  * onnxruntime wants the additive mask's last two dims to be exactly [q seq, kv seq] (only its leading dims broadcast).
@@ -65,8 +68,69 @@ function fitsOnnxAttention(e: NodeEmitter): boolean {
   );
 }
 
+/**
+ * How an attention runs as onnxruntime's MultiHeadAttention with one head per batch row: q, k and v with their
+ * leading dims merged into one batch ([N, seq, width], a free reshape), the bias as its attention_bias
+ * [1 or N, 1, q seq, kv seq]. Undefined where the contrib op cannot take it: leading dims that broadcast, a bias
+ * broadcast along another dim, a type other than f32, an empty operand, or a scale of 0 (which the op reads as
+ * 1/sqrt(width)).
+ */
+function multiHeadAttentionForm(e: NodeEmitter<"attention">): { batch: Dim; biasBatch?: Dim } | undefined {
+  const [q, k, v, bias] = e.node.inputs;
+  const r = q.shape.length;
+  const lead = q.shape.slice(0, -2);
+  const sameLead = [k, v].every((t) => lead.every((d, i) => dimEq(d, t.shape[i])));
+  const empty = [q, k, v].some((t) => t.shape.some((d) => d === 0));
+  if (!e.g.onnxruntimeOps || q.dtype !== "f32" || e.node.attrs.scale === 0 || !sameLead || empty) return undefined;
+  const batch = dimProduct(lead);
+  if (!bias) return { batch };
+  const scores = [q.shape[r - 2], k.shape[r - 2]];
+  const biasLead = bias.shape.slice(0, -2);
+  const padded = [...Array(lead.length - biasLead.length).fill(1), ...biasLead];
+  if (bias.shape.length < 2 || !scores.every((d, i) => dimEq(d, bias.shape[bias.shape.length - 2 + i])))
+    return undefined;
+  if (padded.every((d) => d === 1)) return { batch, biasBatch: 1 };
+  if (padded.every((d, i) => dimEq(d, lead[i]))) return { batch, biasBatch: batch };
+  return undefined;
+}
+
+/** `name` (of shape `from`) as `to`: a Reshape, or the tensor itself when the shapes agree. */
+function reshaped(e: NodeEmitter, name: string, from: readonly Dim[], to: readonly Dim[], tag: string): string {
+  if (from.length === to.length && from.every((d, i) => dimEq(d, to[i]))) return name;
+  const { shape, allowZero } = reshapeTarget(e, from, to);
+  const attrs = allowZero ? [attr.int("allowzero", 1)] : [];
+  return e.apply("Reshape", [name, shape], { dtype: e.node.inputs[0].dtype, shape: [...to] }, attrs, tag);
+}
+
+/** The attention as com.microsoft MultiHeadAttention (see multiHeadAttentionForm), reshaped back to its output. */
+function lowerMultiHeadAttention(e: NodeEmitter<"attention">, form: { batch: Dim; biasBatch?: Dim }): void {
+  const [q, k, v, bias] = e.node.inputs;
+  const rows = (t: typeof q) => [form.batch, ...t.shape.slice(-2)];
+  const operands = [q, k, v].map((t, i) => reshaped(e, e.inputs[i], t.shape, rows(t), `${"qkv"[i]}_rows`));
+  if (bias && form.biasBatch !== undefined) {
+    const scores = [form.biasBatch, 1, ...bias.shape.slice(-2)];
+    // Inputs 3 and 4 (a projection bias, a key padding mask) stay empty; 5 is the additive attention bias.
+    operands.push("", "", reshaped(e, e.inputs[3], bias.shape, scores, "bias_rows"));
+  }
+  const out = e.node.outputs[0];
+  const attrs = [attr.int("num_heads", 1), attr.float("scale", e.node.attrs.scale)];
+  const merged = rows(out);
+  const same = merged.length === out.shape.length && merged.every((d, i) => dimEq(d, out.shape[i]));
+  const result = same ? e.out() : e.temp("rows", { dtype: out.dtype, shape: merged });
+  e.emit("MultiHeadAttention", operands, [result], attrs, ONNXRUNTIME_DOMAIN);
+  if (same) return;
+  const { shape, allowZero } = reshapeTarget(e, merged, out.shape);
+  e.emit("Reshape", [result, shape], [e.out()], allowZero ? [attr.int("allowzero", 1)] : []);
+}
+
+/**
+ * softmax(q @ k^T * scale + bias) @ v: onnxruntime's MultiHeadAttention where the graph may use it, ONNX Attention
+ * from opset 23, else MatMul, Mul, Add, Softmax, MatMul.
+ */
 export function lowerAttention(e: NodeEmitter<"attention">): void {
   const { scale } = e.node.attrs;
+  const form = multiHeadAttentionForm(e);
+  if (form) return lowerMultiHeadAttention(e, form);
   if (fitsOnnxAttention(e)) return e.emit("Attention", e.inputs, [e.out()], [attr.float("scale", scale)]);
   const [q, k] = e.node.inputs;
   const [qn, kn, vn, bn] = e.inputs;

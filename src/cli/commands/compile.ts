@@ -25,6 +25,8 @@ export interface CompileOptions {
   tap: string[];
   /** `--deploy`: weights stored in kernel layout (see EmitOnnxOptions.kernelLayoutWeights). */
   deploy?: boolean;
+  /** `--onnxruntime-ops`: onnxruntime's contrib ops where faster (see EmitOnnxOptions.onnxruntimeOps). */
+  onnxruntimeOps?: boolean;
   /** WGSL: bytes per weight shard (`--shard-size`; default 4 MiB). */
   shardSize?: number;
   /** WGSL: also write the model as ONNX (`model.onnx`) for the runtime's fallback; `--no-fallback` is false. */

@@ -75,7 +75,8 @@ export async function openModel(
       allowUnexpected: false,
     });
     inputFiles.push(...inputs);
-    const emitted = emitOnnx(graph, { weights, source: displayPath(model) });
+    // netc runs it in its own onnxruntime, so on the CPU it may use the contrib ops (checked there, not on CUDA).
+    const emitted = emitOnnx(graph, { weights, source: displayPath(model), onnxruntimeOps: opts.device === "cpu" });
     report(emitted.diagnostics, front.sources);
     const bytes = emitted.bytes!;
     return {

@@ -85,7 +85,12 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
     const prepared = compileWithWeights(model, { ...opts, allowMissing: false, allowUnexpected: false });
     inputFiles.push(...prepared.inputs);
     sources = prepared.front.sources;
-    const emitted = emit(prepared.graph, prepared.weights, { debugOutputs: tapsWanted(opts), file: model });
+    // netc runs it in its own onnxruntime, so on the CPU it may use the contrib ops (checked there, not on CUDA).
+    const emitted = emit(prepared.graph, prepared.weights, {
+      debugOutputs: tapsWanted(opts),
+      file: model,
+      onnxruntimeOps: opts.device === "cpu",
+    });
     report(emitted.diagnostics, sources);
     modelInput = emitted.onnx!;
     const names = new Set(prepared.graph.inputs.map((i) => i.name));
