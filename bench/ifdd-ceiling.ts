@@ -71,10 +71,11 @@ function convProduct(n: Node<"conv">): Product {
   const out = numeric(n.outputs[0].shape);
   const { strides, pads, dilations, groups } = n.attrs;
   const spatial = strides.length;
+  // Per-dim padding where begins and ends agree; otherwise begins then ends (the strided-window rows pass makes some).
   const symmetric = pads.slice(0, spatial).every((p, i) => p === pads[spatial + i]);
-  if (!symmetric) throw new Error(`bench/ifdd-ceiling: asymmetric conv pads ${pads}`);
+  const padding = symmetric ? pads.slice(0, spatial) : pads;
   const bias = n.inputs.length > 2 ? `, b` : "";
-  const window = `stride = [${strides}], padding = [${pads.slice(0, spatial)}], dilation = [${dilations}]`;
+  const window = `stride = [${strides}], padding = [${padding}], dilation = [${dilations}]`;
   const call = `conv(x, w${bias}, ${window}, groups = ${groups})`;
   const params = [`param w: ${f32(w)}`, ...(bias ? [`param b: ${f32([w[0]])}`] : [])].join("\n  ");
   return {
