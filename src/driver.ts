@@ -16,7 +16,12 @@ import type { LayerCallMemo } from "./compiler/3-elaborate/layer-memo.js";
 import { parseTapOption, TapSelection } from "./compiler/3-elaborate/tap-selection.js";
 import { checkUnusedMarks } from "./compiler/3-elaborate/unused-marks.js";
 import type { Graph, Value } from "./compiler/ir/ir.js";
-import { eliminateDeadCode, ONNX_RUNTIME_REWRITES, runPasses } from "./compiler/ir/passes/index.js";
+import {
+  ATTENTION_QUERY_PARTS,
+  eliminateDeadCode,
+  ONNX_RUNTIME_REWRITES,
+  runPasses,
+} from "./compiler/ir/passes/index.js";
 import { verifyGraph } from "./compiler/ir/verify.js";
 import { isStatic } from "./compiler/ir/dim.js";
 import { userLayerSpan } from "./compiler/3-elaborate/declarations.js";
@@ -43,6 +48,11 @@ export interface FrontendOptions {
   skipPasses?: readonly string[];
   /** The back end the graph is for: "wgsl" leaves out the rewrites made for onnxruntime (ONNX_RUNTIME_REWRITES). */
   target?: "onnx" | "wgsl";
+  /**
+   * The ONNX graph will use onnxruntime's contrib ops (EmitOnnxOptions.onnxruntimeOps): its MultiHeadAttention holds
+   * no scores, so attentions are not cut into query parts (ATTENTION_QUERY_PARTS).
+   */
+  onnxruntimeOps?: boolean;
   /** Parses one source file (the language server reuses parses of unchanged files); parseSource by default. */
   parseFile?: ParseFile;
   /** When false, a file without a model is checked as a library instead of being an error. */
@@ -185,7 +195,11 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
     diagnostics.push(...verified);
     if (hasErrors(verified)) return result;
   } else {
-    const skip = [...(opts.skipPasses ?? []), ...(opts.target === "wgsl" ? ONNX_RUNTIME_REWRITES : [])];
+    const skip = [
+      ...(opts.skipPasses ?? []),
+      ...(opts.target === "wgsl" ? ONNX_RUNTIME_REWRITES : []),
+      ...(opts.onnxruntimeOps ? [ATTENTION_QUERY_PARTS] : []),
+    ];
     const passes = runPasses(graph, { verify: true, skip });
     diagnostics.push(...passes.diagnostics);
     if (hasErrors(passes.diagnostics)) return result;

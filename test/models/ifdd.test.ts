@@ -128,8 +128,9 @@ describe.skipIf(!present)("models/ifdd.net (official DFEW model)", () => {
     expect(layouts.length).toBeGreaterThanOrEqual(36);
     expect(layouts.map((l) => l.checkpoint)).toContain("backbone.WaveLifts.q_d.weight");
     expect(ops.filter((o) => o === "Gelu")).toHaveLength(12);
-    // 13 attentions, the 10 MViT ones with their class-token query row apart (its bias row is padding): 13 + 10.
-    expect(ops.filter((o) => o === "Attention")).toHaveLength(23);
+    // 13 attentions, the 10 MViT ones with their class-token query row apart (its bias row is padding): 13 + 10;
+    // and the query rows of blocks 0-7, over 8 MiB of scores, in parts: 5, 10, 3, 3 and 2 (blocks 4-7) parts, +21.
+    expect(ops.filter((o) => o === "Attention")).toHaveLength(44);
     expect(ops).not.toContain("Erf");
     const out = await runOnnx(r.onnx!, new Map([["video", input()]]), { threads: 2, outputs: ["logits"] });
     expect(maxAbsDiff(out.get("logits")!, npy(join(FIXTURES, "logits.npy")))).toBeLessThan(TOLERANCE);
@@ -138,10 +139,10 @@ describe.skipIf(!present)("models/ifdd.net (official DFEW model)", () => {
   it("with onnxruntime's contrib ops (23 MultiHeadAttention nodes) gives the official logits, B = 2 too", async () => {
     const r = compile(readFileSync(MODEL, "utf8"), { file: MODEL, weights: [CHECKPOINT], onnxruntimeOps: true });
     const ops = viewModel(r.onnx!).nodes.map((n) => n.opType);
-    const softmaxes = (o: string[]) => o.filter((op) => op === "Softmax").length;
     expect(ops.filter((o) => o === "MultiHeadAttention")).toHaveLength(23);
-    // Each attention's Softmax went into its MultiHeadAttention; the others (not attention) stay.
-    expect(softmaxes(ops)).toBe(softmaxes(viewModel(compiled.onnx!).nodes.map((n) => n.opType)) - 23);
+    // Each attention's Softmax went into its MultiHeadAttention; the model's own softmax ops stay.
+    const softmaxOps = r.graph!.nodes.filter((n) => n.op === "softmax").length;
+    expect(ops.filter((o) => o === "Softmax")).toHaveLength(softmaxOps);
     const one = input();
     const two = new Float32Array(2 * one.data.length);
     two.set(one.data as Float32Array);

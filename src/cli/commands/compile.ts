@@ -58,7 +58,7 @@ export function compileWithWeights(
     CompileOptions,
     "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet"
   > &
-    Partial<Pick<CompileOptions, "tap" | "debugOutputs" | "streamWeights" | "target">>,
+    Partial<Pick<CompileOptions, "tap" | "debugOutputs" | "streamWeights" | "target" | "onnxruntimeOps">>,
   progress?: Progress,
 ): Prepared & { graph: Graph } {
   const own = progress ?? progressBar(`compiling ${file}`);
@@ -75,7 +75,7 @@ function frontAndWeights(
     CompileOptions,
     "set" | "weights" | "override" | "allowMissing" | "allowUnexpected" | "verbose" | "quiet"
   > &
-    Partial<Pick<CompileOptions, "tap" | "debugOutputs" | "streamWeights" | "target">>,
+    Partial<Pick<CompileOptions, "tap" | "debugOutputs" | "streamWeights" | "target" | "onnxruntimeOps">>,
   progress: Progress,
 ): Prepared & { graph: Graph } {
   progress.phase(`compiling ${file}`);
@@ -83,6 +83,7 @@ function frontAndWeights(
   const options = {
     file,
     target: opts.target,
+    onnxruntimeOps: opts.onnxruntimeOps,
     overrides: parseSets(opts.set),
     taps: opts.tap,
     keepFileTaps: opts.debugOutputs === true,

@@ -69,14 +69,16 @@ export async function openModel(
   const threads = Math.min(opts.threads, availableParallelism());
   const onFallback = (note: string) => process.stderr.write(`note: --device auto: ${note}\n`);
   if (model.endsWith(".net")) {
+    // netc runs it in its own onnxruntime, so on the CPU it may use the contrib ops (checked there, not on CUDA).
+    const onnxruntimeOps = opts.device === "cpu";
     const { front, graph, weights, inputs } = compileWithWeights(model, {
       ...opts,
       allowMissing: false,
       allowUnexpected: false,
+      onnxruntimeOps,
     });
     inputFiles.push(...inputs);
-    // netc runs it in its own onnxruntime, so on the CPU it may use the contrib ops (checked there, not on CUDA).
-    const emitted = emitOnnx(graph, { weights, source: displayPath(model), onnxruntimeOps: opts.device === "cpu" });
+    const emitted = emitOnnx(graph, { weights, source: displayPath(model), onnxruntimeOps });
     report(emitted.diagnostics, front.sources);
     const bytes = emitted.bytes!;
     return {

@@ -82,14 +82,20 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
     ...(opts.override ?? []),
   ];
   if (model.endsWith(".net")) {
-    const prepared = compileWithWeights(model, { ...opts, allowMissing: false, allowUnexpected: false });
+    // netc runs it in its own onnxruntime, so on the CPU it may use the contrib ops (checked there, not on CUDA).
+    const onnxruntimeOps = opts.device === "cpu";
+    const prepared = compileWithWeights(model, {
+      ...opts,
+      allowMissing: false,
+      allowUnexpected: false,
+      onnxruntimeOps,
+    });
     inputFiles.push(...prepared.inputs);
     sources = prepared.front.sources;
-    // netc runs it in its own onnxruntime, so on the CPU it may use the contrib ops (checked there, not on CUDA).
     const emitted = emit(prepared.graph, prepared.weights, {
       debugOutputs: tapsWanted(opts),
       file: model,
-      onnxruntimeOps: opts.device === "cpu",
+      onnxruntimeOps,
     });
     report(emitted.diagnostics, sources);
     modelInput = emitted.onnx!;
