@@ -4,7 +4,7 @@ import type { Graph } from "../ir.js";
 import { verifyGraph } from "../verify.js";
 import { foldAttentionBias } from "./attention-bias.js";
 import { attentionPaddedRows } from "./attention-padded-rows.js";
-import { attentionQueryChunks } from "./attention-query-chunks.js";
+import { attentionQueryParts } from "./attention-query-parts.js";
 import { biasBelowMaxPool } from "./bias-below-max-pool.js";
 import { opsPerConcatPart } from "./concat-parts.js";
 import { eliminateCommonSubexpressions } from "./cse.js";
@@ -24,7 +24,7 @@ import { transposeThroughReshape } from "./transpose-reshape.js";
 
 export { foldAttentionBias } from "./attention-bias.js";
 export { attentionPaddedRows } from "./attention-padded-rows.js";
-export { attentionQueryChunks } from "./attention-query-chunks.js";
+export { attentionQueryParts } from "./attention-query-parts.js";
 export { biasBelowMaxPool } from "./bias-below-max-pool.js";
 export { opsPerConcatPart } from "./concat-parts.js";
 export { eliminateCommonSubexpressions } from "./cse.js";
@@ -115,7 +115,7 @@ export function runPasses(graph: Graph, opts: PassOptions = {}): PassResult {
     { name: "rows strided windows skip, never computed", run: stridedWindowRows, late: true },
     { name: "residual sums normalised as rows", run: residualNormRows, late: true },
     { name: "per-channel bias added after max pooling", run: biasBelowMaxPool, late: true },
-    { name: ATTENTION_QUERY_PARTS, run: attentionQueryChunks, late: true },
+    { name: ATTENTION_QUERY_PARTS, run: attentionQueryParts, late: true },
     { name: "row-wise ops taken per concatenated part", run: opsPerConcatPart },
     { name: "constant folding", run: (g: Graph) => foldConstants(g, { maxElements: opts.foldMaxElements }) },
     { name: "common-subexpression elimination", run: eliminateCommonSubexpressions },

@@ -14,7 +14,7 @@ const PART_SCORE_BYTES = 8 * 2 ** 20;
 /**
  * Fewer query rows per part than this would make the products too thin to run at speed. Each part also reads all of
  * k and v again, so a part needs at least twice as many rows as k and v have columns together (measured: 130-row
- * parts of stage 3's 8 heads x 392 queries x 1569 keys take 1.12x the whole attention's time).
+ * parts of blocks 8-9's 8 heads x 392 queries x 1569 keys take 1.12x the whole attention's time).
  */
 const MIN_PART_ROWS = 128;
 
@@ -58,6 +58,6 @@ function rewriteAttention(node: Node, b: GraphBuilder): Value[] | undefined {
   return [b.op1("concat", { axis: r - 2 }, results, origin)];
 }
 
-export function attentionQueryChunks(graph: Graph): boolean {
+export function attentionQueryParts(graph: Graph): boolean {
   return rewriteGraph(graph, rewriteAttention);
 }
