@@ -101,6 +101,13 @@ describe("attention queries in cache-sized parts", () => {
     expect(attentions(optimisedKeepingValues(open.graph, open.feeds))).toEqual([[T, "-"]]);
   }, 60_000);
 
+  it("makes at most 64 parts, whatever the shape (a million queries and keys: 4 TiB of scores)", () => {
+    const { graph } = attentionGraph({ q: [1, 1, 2 ** 20, 4], k: [1, 1, 2 ** 20, 4] });
+    expect(runPasses(graph).diagnostics).toEqual([]);
+    expect(attentions(graph)).toHaveLength(64);
+    expect(attentions(graph)[0]).toEqual([2 ** 14, "-"]);
+  });
+
   it("is left out by name like every speed rewrite", () => {
     const { graph } = attentionGraph({ q: [B, 2, 2048, 8], k: [B, 2, 2048, 8] });
     expect(runPasses(graph, { skip: [ATTENTION_QUERY_PARTS] }).diagnostics).toEqual([]);

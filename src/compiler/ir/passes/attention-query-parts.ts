@@ -17,6 +17,8 @@ const PART_SCORE_BYTES = 8 * 2 ** 20;
  * parts of blocks 8-9's 8 heads x 392 queries x 1569 keys take 1.12x the whole attention's time).
  */
 const MIN_PART_ROWS = 128;
+/** Beyond this many parts (512 MiB of scores) a part's scores outgrow the cache anyway; absurd shapes stay bounded. */
+const MAX_PARTS = 64;
 
 const BYTES: Partial<Record<Value["dtype"], number>> = { f32: 4, f16: 2 };
 
@@ -32,13 +34,19 @@ function partsOf(node: Node): number {
   const lead = q.shape.slice(0, -2).reduce<number>((n, d) => n * (isStatic(d) ? d : 1), 1);
   const parts = Math.ceil((lead * rows * keys * bytes) / PART_SCORE_BYTES);
   const minRows = Math.max(MIN_PART_ROWS, 2 * (width + valueWidth));
-  return Math.max(1, Math.min(parts, Math.floor(rows / minRows)));
+  return Math.max(1, Math.min(parts, MAX_PARTS, Math.floor(rows / minRows)));
 }
 
+/**
+ * The parts this pass made. A part capped by MAX_PARTS or the row rule can still hold over 8 MiB of scores; the
+ * pipeline runs to a fixed point, and cutting the parts again would go on down to the least rows.
+ */
+const parts = new WeakSet<Node>();
+
 function rewriteAttention(node: Node, b: GraphBuilder): Value[] | undefined {
-  if (node.op !== "attention") return undefined;
-  const parts = partsOf(node);
-  if (parts < 2) return undefined;
+  if (node.op !== "attention" || parts.has(node)) return undefined;
+  const count = partsOf(node);
+  if (count < 2) return undefined;
   const [q, k, v, bias] = node.inputs;
   const r = q.shape.length;
   const rows = q.shape[r - 2] as number;
@@ -49,11 +57,13 @@ function rewriteAttention(node: Node, b: GraphBuilder): Value[] | undefined {
   const cut = (x: Value, axis: number, start: number, end: number) =>
     b.op1("slice", { axis, start, end, step: 1 }, [x], origin);
   const results: Value[] = [];
-  for (let i = 0; i < parts; i++) {
-    const [start, end] = [Math.floor((i * rows) / parts), Math.floor(((i + 1) * rows) / parts)];
+  for (let i = 0; i < count; i++) {
+    const [start, end] = [Math.floor((i * rows) / count), Math.floor(((i + 1) * rows) / count)];
     const partBias = bias && biasRows !== 1 ? cut(bias, bias.shape.length - 2, start, end) : bias;
     const operands = [cut(q, r - 2, start, end), k, v, ...(partBias ? [partBias] : [])];
-    results.push(b.op1("attention", { scale }, operands, origin));
+    const part = b.op1("attention", { scale }, operands, origin);
+    parts.add(part.producer);
+    results.push(part);
   }
   return [b.op1("concat", { axis: r - 2 }, results, origin)];
 }
