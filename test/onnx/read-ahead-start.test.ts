@@ -182,11 +182,9 @@ console.log(JSON.stringify(r.diagnostics.map((d) => ({ code: d.code, message: d.
       external: ["onnxruntime-node", "onnxruntime-web", "webgpu", "pngjs", "jpeg-js"],
       logLevel: "error",
     });
-    // The standard library beside the bundle, where netc looks for it (util/package-folder.ts), and netc's
-    // package.json, where it reads the version it records in the model (backends/onnx/producer.ts): without it the
-    // bundle writes netc.version "unknown" and the two models differ in that entry alone.
+    // The standard library beside the bundle, where netc looks for it (util/package-folder.ts). No package.json:
+    // the version the model records is a constant in the bundle (util/version.ts).
     cpSync(join(ROOT, "stdlib"), join(dir, "app", "stdlib"), { recursive: true });
-    cpSync(join(ROOT, "package.json"), join(dir, "app", "package.json"));
     const run = spawnSync(process.execPath, [bundle, model, join(dir, "bundled.onnx")], { encoding: "utf8" });
     expect(run.status, run.stderr).toBe(0);
     const diagnostics = JSON.parse(run.stdout.trim().split("\n").at(-1)!);

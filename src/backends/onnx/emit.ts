@@ -18,7 +18,6 @@ import {
 import { lowerNode } from "./lower.js";
 import { transpose as transposeTensor } from "../../compiler/ir/interp/layout.js";
 import { checkOpset, DEFAULT_OPSET, irVersionFor } from "./opset.js";
-import { netcVersion } from "./producer.js";
 import {
   encodeModel,
   type GraphProto,
@@ -30,6 +29,7 @@ import {
 } from "./proto.js";
 import { bindParamsLazily, paramsReadBy } from "../../compiler/ir/bind-params.js";
 import { PREPROCESS_METADATA_KEY } from "../../dsl/preprocess-spec.js";
+import { VERSION } from "../../util/version.js";
 
 export interface EmitOnnxOptions {
   /** ONNX opset, 17 (default) to 23; newer opsets get simpler graphs (Gelu from 20, Attention from 23). */
@@ -257,7 +257,7 @@ function metadata(
   layouts: readonly WeightLayout[],
 ): { key: string; value: string }[] {
   const props = [
-    { key: "netc.version", value: netcVersion() },
+    { key: "netc.version", value: VERSION },
     { key: "netc.source", value: opts.source ?? graph.span?.file ?? "" },
     { key: "netc.weights", value: provenance },
     { key: "netc.symbols", value: graph.symbols.join(",") },
@@ -345,7 +345,7 @@ export function buildOnnxModel(graph: Graph, opts: Omit<EmitOnnxOptions, "extern
       ...[...g.customDomains].map((domain) => ({ domain, version: CUSTOM_DOMAIN_VERSION })),
     ],
     producerName: "netc",
-    producerVersion: netcVersion(),
+    producerVersion: VERSION,
     docString: opts.docString,
     graph: graphProto,
     metadataProps: metadata(graph, opts, weights.provenance, lowered.layouts),
