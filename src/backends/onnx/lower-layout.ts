@@ -2,7 +2,7 @@
 import { normAxis } from "../../compiler/ir/infer.js";
 import type { NodeEmitter } from "./context.js";
 import { attr } from "./proto.js";
-import { expandTarget, reshapeTarget } from "./shapes.js";
+import { emitReshape, expandTarget } from "./shapes.js";
 
 /** The IR node's `axis` attribute, made non-negative against its first input. */
 function axisOf(e: NodeEmitter): number {
@@ -14,8 +14,7 @@ export function lowerTranspose(e: NodeEmitter<"transpose">): void {
 }
 
 export function lowerReshape(e: NodeEmitter): void {
-  const { shape, allowZero } = reshapeTarget(e, e.node.inputs[0].shape, e.node.outputs[0].shape);
-  e.emit("Reshape", [e.inputs[0], shape], [e.out()], allowZero ? [attr.int("allowzero", 1)] : []);
+  emitReshape(e, e.inputs[0], e.node.inputs[0].shape, e.node.outputs[0].shape, e.out());
 }
 
 export function lowerExpand(e: NodeEmitter): void {

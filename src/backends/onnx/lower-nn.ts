@@ -1,5 +1,5 @@
 // Normalisation, attention, convolution and pooling.
-import { type Dim, dimEq, dimProduct, isStatic } from "../../compiler/ir/dim.js";
+import { type Dim, dimEq, dimProduct, isStatic, shapeEq } from "../../compiler/ir/dim.js";
 import { broadcastShapes, normAxis } from "../../compiler/ir/infer.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { fromNumbers } from "../../compiler/ir/interp/numeric.js";
@@ -7,7 +7,7 @@ import { resizeTaps } from "../../compiler/ir/interp/window.js";
 import type { NodeEmitter } from "./context.js";
 import { emitReduce } from "./lower-reduce.js";
 import { attr } from "./proto.js";
-import { reshapeTarget } from "./shapes.js";
+import { emitReshape } from "./shapes.js";
 
 /** onnxruntime's contrib op domain (EmitOnnxOptions.onnxruntimeOps). */
 const ONNXRUNTIME_DOMAIN = "com.microsoft";
@@ -57,13 +57,12 @@ function layerNormDecomposed(e: NodeEmitter, ax: number, eps: number, bias: stri
  */
 function fitsOnnxAttention(e: NodeEmitter): boolean {
   const [q, k, v, bias] = e.node.inputs;
-  const same = (a: readonly Dim[], b: readonly Dim[]) => a.length === b.length && a.every((d, i) => dimEq(d, b[i]));
   const lead = (t: typeof q) => t.shape.slice(0, 2);
-  const maskOk = !bias || (bias.shape.length >= 2 && same(bias.shape.slice(-2), [q.shape[2], k.shape[2]]));
+  const maskOk = !bias || (bias.shape.length >= 2 && shapeEq(bias.shape.slice(-2), [q.shape[2], k.shape[2]]));
   return (
     e.opset >= 23 &&
     q.shape.length === 4 &&
-    [k, v].every((t) => t.shape.length === 4 && same(lead(t), lead(q))) &&
+    [k, v].every((t) => t.shape.length === 4 && shapeEq(lead(t), lead(q))) &&
     maskOk
   );
 }
@@ -96,10 +95,10 @@ function multiHeadAttentionForm(e: NodeEmitter<"attention">): { batch: Dim; bias
 
 /** `name` (of shape `from`) as `to`: a Reshape, or the tensor itself when the shapes agree. */
 function reshaped(e: NodeEmitter, name: string, from: readonly Dim[], to: readonly Dim[], tag: string): string {
-  if (from.length === to.length && from.every((d, i) => dimEq(d, to[i]))) return name;
-  const { shape, allowZero } = reshapeTarget(e, from, to);
-  const attrs = allowZero ? [attr.int("allowzero", 1)] : [];
-  return e.apply("Reshape", [name, shape], { dtype: e.node.inputs[0].dtype, shape: [...to] }, attrs, tag);
+  if (shapeEq(from, to)) return name;
+  const out = e.temp(tag, { dtype: e.node.inputs[0].dtype, shape: [...to] });
+  emitReshape(e, name, from, to, out);
+  return out;
 }
 
 /** The attention as com.microsoft MultiHeadAttention (see multiHeadAttentionForm), reshaped back to its output. */
@@ -115,12 +114,10 @@ function lowerMultiHeadAttention(e: NodeEmitter<"attention">, form: { batch: Dim
   const out = e.node.outputs[0];
   const attrs = [attr.int("num_heads", 1), attr.float("scale", e.node.attrs.scale)];
   const merged = rows(out);
-  const same = merged.length === out.shape.length && merged.every((d, i) => dimEq(d, out.shape[i]));
+  const same = shapeEq(merged, out.shape);
   const result = same ? e.out() : e.temp("rows", { dtype: out.dtype, shape: merged });
   e.emit("MultiHeadAttention", operands, [result], attrs, ONNXRUNTIME_DOMAIN);
-  if (same) return;
-  const { shape, allowZero } = reshapeTarget(e, merged, out.shape);
-  e.emit("Reshape", [result, shape], [e.out()], allowZero ? [attr.int("allowzero", 1)] : []);
+  if (!same) emitReshape(e, result, merged, out.shape, e.out());
 }
 
 /**

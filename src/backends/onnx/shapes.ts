@@ -87,6 +87,18 @@ export function reshapeTarget(
   return { shape: shapeTensor(e, to), allowZero };
 }
 
+/** Emits a Reshape of `input` (of shape `from`) into `output` (of shape `to`). */
+export function emitReshape(
+  e: NodeEmitter,
+  input: string,
+  from: readonly Dim[],
+  to: readonly Dim[],
+  output: string,
+): void {
+  const { shape, allowZero } = reshapeTarget(e, from, to);
+  e.emit("Reshape", [input, shape], [output], allowZero ? [attr.int("allowzero", 1)] : []);
+}
+
 /** The Expand shape input: dims that equal the input's symbolic dims become 1 (Expand broadcasts both ways). */
 export function expandTarget(e: NodeEmitter, from: readonly Dim[], to: readonly Dim[]): string {
   const lead = to.length - from.length;

@@ -4,6 +4,7 @@
 // the rows compute apart exactly; with about 8 MiB of scores per part the three passes stay in the cache
 // (docs/benchmarks.md). onnxruntime's MultiHeadAttention never holds the scores, so the driver leaves this pass out
 // when the ONNX graph uses it.
+import { byteSize } from "../../../util/tensor.js";
 import type { GraphBuilder } from "../builder.js";
 import { isStatic } from "../dim.js";
 import type { Graph, Node, Value } from "../ir.js";
@@ -20,19 +21,16 @@ const MIN_PART_ROWS = 128;
 /** Beyond this many parts (512 MiB of scores) a part's scores outgrow the cache anyway; absurd shapes stay bounded. */
 const MAX_PARTS = 64;
 
-const BYTES: Partial<Record<Value["dtype"], number>> = { f32: 4, f16: 2 };
-
 /** The number of query-row parts for an attention, or 1 to leave it whole. */
 function partsOf(node: Node): number {
   const [q, k, v] = node.inputs;
   const r = q.shape.length;
   const dims = [q.shape[r - 2], k.shape[r - 2], k.shape[r - 1], v.shape[r - 1]];
-  const bytes = BYTES[q.dtype];
-  if (!dims.every(isStatic) || bytes === undefined) return 1;
+  if (!dims.every(isStatic)) return 1;
   const [rows, keys, width, valueWidth] = dims as number[];
   // Per clip: a symbolic leading dim (the batch) counts once.
   const lead = q.shape.slice(0, -2).reduce<number>((n, d) => n * (isStatic(d) ? d : 1), 1);
-  const parts = Math.ceil((lead * rows * keys * bytes) / PART_SCORE_BYTES);
+  const parts = Math.ceil((lead * rows * keys * byteSize(q.dtype)) / PART_SCORE_BYTES);
   const minRows = Math.max(MIN_PART_ROWS, 2 * (width + valueWidth));
   return Math.max(1, Math.min(parts, MAX_PARTS, Math.floor(rows / minRows)));
 }
