@@ -1,6 +1,8 @@
 // IFDD through the ONNX target on onnxruntime-node (2 threads). Its inference rate is measured against the floor of
 // this machine: a plain 2048^3 MatMul in the same session options, run right before and right after every IFDD run
-// (this VM's speed drifts by up to 1.7x within a minute, so only adjacent runs compare); the result is the median
+// (this VM's speed drifts by up to 3x within a second, so only adjacent runs compare), each time as a span of
+// back-to-back runs about as long as one IFDD run, so that both sides average the machine over the same length of
+// time (a single 40 ms MatMul can land in a burst that a 300 ms run cannot); the result is the median
 // over rounds of the fraction of the MatMul's MAC rate that IFDD reaches (multiply-accumulates per clip from netc's
 // graph statistics of the model as written: the speed rewrites that add multiply-adds, such as attention-bias
 // folding, do not count theirs). Further peers: the same model with each speed rewrite left out (its gain, measured in
@@ -50,21 +52,30 @@ export interface IfddBenchResult {
   amongSidesMs: Spread;
   /** The median over rounds of IFDD's time between the MatMuls over its time among the sides. */
   bracketCost: number;
-  /** The MatMul runs around each IFDD run (two per round). */
+  /** How many MatMuls run back to back in each span of the floor: about one IFDD run's time, fixed after warm-up. */
+  matmulsPerSpan: number;
+  /** The MatMul's time per run in each span around an IFDD run (two spans per round). */
   matmulMs: Spread;
+  /** Every single MatMul run of those spans: its fastest is the machine's briefest burst. */
+  matmulSingleRunMs: Spread;
   matmulGmacPerSec: number;
   ifddGmacPerSec: number;
   /**
-   * Per round, IFDD's MAC rate over the mean rate of the MatMuls run just before and after it; the median is the
+   * Per round, IFDD's MAC rate over the mean rate of the MatMul spans run just before and after it; the median is the
    * headline (the issue's goal is 0.8). A ratio of the two sides' overall medians would pair runs from different
    * machine states.
    */
   fractionOfMatmulRate: Spread;
   /**
-   * IFDD's fastest run against the MatMul's fastest run of the whole bench: each side in the best state the
-   * machine reached, a figure that does not mix states (this VM's MatMul swings between about 75 and 160 ms).
+   * IFDD's fastest run against the MatMul's fastest span of the whole bench: each side in the best state the
+   * machine held for one IFDD run's time (this VM's MatMul swings between about 40 and 340 ms).
    */
   fractionAtBest: number;
+  /**
+   * IFDD's fastest run against the fastest single MatMul run: a bound that pairs a 300 ms run with a 40 ms burst,
+   * kept for comparison with the figures before spans (session 11 and earlier).
+   */
+  fractionAtBurst: number;
   /**
    * IFDD compiled with `--onnxruntime-ops` (attention as com.microsoft MultiHeadAttention), measured as the standard
    * graph is: between two MatMuls, its fraction per round; its gain is the median over rounds of the standard graph's
@@ -175,10 +186,37 @@ export async function benchIfdd(): Promise<IfddBenchResult> {
   const paired = Object.fromEntries(bracketedSides.map((k) => [k, { wall: [] as number[], cpu: [] as number[] }]));
   const gmacPerClip = graphStats(asWritten.graph).macs / 1e9;
   const matmulGmac = graphStats(floor.graph).macs / 1e9;
+  // The span's length: IFDD's warm time over the MatMul's, from three runs of each.
+  const warmMs = async (run: () => Promise<unknown>) => {
+    const runs: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t = performance.now();
+      await run();
+      runs.push(performance.now() - t);
+    }
+    return spread(runs).median;
+  };
+  const matmulsPerSpan = Math.max(
+    1,
+    Math.round((await warmMs(() => session.run(video))) / (await warmMs(() => floorSession.run(matmulFeeds)))),
+  );
+  const singleRuns: number[] = [];
+  /** Runs the MatMul `matmulsPerSpan` times back to back; its time (and CPU time) per run. */
+  const floorSpan = async () => {
+    const ms = await timed("matmul", async () => {
+      for (let i = 0; i < matmulsPerSpan; i++) {
+        const t = performance.now();
+        await floorSession.run(matmulFeeds);
+        singleRuns.push(performance.now() - t);
+      }
+    });
+    cpu.matmul.push((cpu.matmul.pop() as number) / matmulsPerSpan);
+    return ms / matmulsPerSpan;
+  };
   const bracketed = (side: string) => async () => {
-    const before = await timed("matmul", () => floorSession.run(matmulFeeds));
+    const before = await floorSpan();
     const ms = await timed(side, sides[side]);
-    const after = await timed("matmul", () => floorSession.run(matmulFeeds));
+    const after = await floorSpan();
     wall.matmul.push(before, after);
     const [cpuBefore, cpuIfdd, cpuAfter] = [cpu.matmul.at(-2), cpu[side].at(-1), cpu.matmul.at(-1)] as number[];
     const fraction = (ifddMs: number, matmulMs: number) => gmacPerClip / ifddMs / (matmulGmac / matmulMs);
@@ -190,7 +228,7 @@ export async function benchIfdd(): Promise<IfddBenchResult> {
     ...Object.fromEntries(Object.keys(sides).map((k) => [k, () => timed(k, sides[k])])),
     ...Object.fromEntries(bracketedSides.map((k) => [k, bracketed(k)])),
   });
-  // The first run of each side (and the MatMuls of the bracketed sides' warm-up runs) are the warm-up.
+  // The first run of each side (and the MatMul spans of the bracketed sides' warm-up runs) are the warm-up.
   const warmMatmuls = 2 * bracketedSides.length;
   const cpuMs = Object.fromEntries(
     Object.entries(cpu).map(([k, runs]) => [k, spread(runs.slice(k === "matmul" ? warmMatmuls : 1))]),
@@ -199,6 +237,7 @@ export async function benchIfdd(): Promise<IfddBenchResult> {
   await Promise.all(sessions.map((s) => s.release()));
 
   const matmulMs = spread(wall.matmul.slice(warmMatmuls));
+  const matmulSingleRunMs = spread(singleRuns.slice(warmMatmuls * matmulsPerSpan));
   /** The median over rounds of side a's time over side b's in the same round. */
   const perRound = (a: number[], b: number[]) => spread(a.map((t, i) => t / b[i])).median;
   const fractionOfMatmulRate = spread(paired.ifdd.wall.slice(1));
@@ -223,11 +262,14 @@ export async function benchIfdd(): Promise<IfddBenchResult> {
     })),
     amongSidesMs: times[AMONG],
     bracketCost: perRound(times.ifdd.runs, times[AMONG].runs),
+    matmulsPerSpan,
     matmulMs,
+    matmulSingleRunMs,
     matmulGmacPerSec,
     ifddGmacPerSec,
     fractionOfMatmulRate,
     fractionAtBest: gmacPerClip / times.ifdd.min / (matmulGmac / matmulMs.min),
+    fractionAtBurst: gmacPerClip / times.ifdd.min / (matmulGmac / matmulSingleRunMs.min),
     onnxruntimeOps: {
       inferenceMs: times[ORT_OPS],
       fractionOfMatmulRate: spread(paired[ORT_OPS].wall.slice(1)),
