@@ -1,8 +1,12 @@
-// The ceiling of IFDD's fraction of the MatMul rate on onnxruntime-node: every product IFDD's ONNX graph computes
-// (each matmul, the two products of each attention, each conv) is run alone, one session per distinct shape, in the
-// session options of bench/ifdd.ts, interleaved round by round with the 2048^3 MatMul. The sum of count x time is
-// the floor of an IFDD inference on this machine; IFDD's MACs over that floor, against the MatMul's rate, is the
-// fraction it would reach if every layout, elementwise and norm op cost nothing.
+// The ceiling of IFDD's fraction of the MatMul rate on onnxruntime-node, measured two ways.
+// In the model: IFDD runs with onnxruntime's profiler on, between spans of the 2048^3 MatMul about as long as one
+// IFDD run; its product kernels (MatMul, FusedMatMul, Gemm, Conv) are timed where they run, with warm caches and the
+// model's own layouts, and the fraction IFDD would reach if every other kernel (layout, elementwise, norm) cost
+// nothing is its MACs over the products' kernel time, against the MatMul's rate in the adjacent spans.
+// Alone: every product IFDD's ONNX graph computes (each matmul, the two products of each attention, each conv) is run
+// in a session of its own, one per distinct shape, in the session options of bench/ifdd.ts, interleaved round by
+// round with the 2048^3 MatMul: a rate per shape. Their sum is no floor for the model: alone, a product reads inputs
+// no earlier op left in cache and pays its own run, and the sum has taken 1.1-2.2x IFDD's whole time.
 //   npx tsx bench/ifdd-ceiling.ts [--rounds 5] [--json OUT.json]
 // A constant operand (a weight) is an initializer here too, so onnxruntime pre-packs it as in the model. Agreement:
 // each product's output is compared with the same product computed here in float64 at sampled entries.
@@ -17,6 +21,7 @@ import type { Graph, Node, Value } from "../src/compiler/ir/ir.js";
 import { graphStats } from "../src/compiler/ir/stats.js";
 import { compile } from "../src/index.js";
 import { maxAbsDiff, type Spread, spread } from "./measure.js";
+import type { ProfileEvent } from "./profile-onnx.js";
 import {
   IFDD_FIXTURES as FIXTURES,
   IFDD_MODEL as MODEL,
@@ -146,7 +151,114 @@ export interface CeilingResult {
   fraction: Record<"ceiling" | "measured", { wallMedian: number; wallBest: number; cpuMedian: number }>;
   /** The products' floor over IFDD's time: the share of an inference the products would need alone. */
   productShare: { wallMedian: number; cpuMedian: number };
+  inModel: InModel;
   loadAverage: { start: number[]; end: number[] };
+}
+
+/** IFDD's product kernels where they run, per profiled round (medians over rounds, with their spread). */
+export interface InModel {
+  rounds: number;
+  matmulsPerSpan: number;
+  /** IFDD's wall time per run, with the profiler on. */
+  wallMs: Spread;
+  /** Kernel time per run: all kernels, the product kernels, and the rest. */
+  kernelMs: Spread;
+  productMs: Spread;
+  otherMs: Spread;
+  /** The products' MAC rate (their MACs as run) over the MatMul's in the spans beside the run. */
+  productRate: Spread;
+  /** IFDD's MACs as written over its wall time, and over the products' kernel time alone, against the spans' rate. */
+  fraction: { measured: Spread; ifOnlyProductsTookTime: Spread };
+  /** Kernel time per op type per run (the round's median), largest first. */
+  byOpType: { op: string; ms: number }[];
+}
+
+/** The op types that compute IFDD's products once onnxruntime has fused and re-laid them out. */
+const PRODUCT_OPS = new Set(["MatMul", "FusedMatMul", "Gemm", "Conv", "FusedConv"]);
+
+/**
+ * Profiles IFDD for `rounds` runs, each between two spans of the MatMul (`matmul` runs it once), and splits each
+ * run's kernel time into products and the rest.
+ */
+async function profileInModel(
+  onnx: Uint8Array,
+  feeds: Record<string, ort.Tensor>,
+  matmul: () => Promise<unknown>,
+  gmac: { asWritten: number; run: number; matmul: number },
+  rounds: number,
+): Promise<InModel> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "netc-ceiling-"));
+  try {
+    const session = await ort.InferenceSession.create(onnx, {
+      ...SESSION,
+      enableProfiling: true,
+      profileFilePrefix: path.join(dir, "ort"),
+    });
+    const time = async (run: () => Promise<unknown>) => {
+      const t = performance.now();
+      await run();
+      return performance.now() - t;
+    };
+    await session.run(feeds); // warm-up: the profile's first run is left out below
+    const ifddMs = await time(() => session.run(feeds));
+    const matmulsPerSpan = Math.max(1, Math.round(ifddMs / (await time(matmul))));
+    const span = async () => {
+      let ms = 0;
+      for (let i = 0; i < matmulsPerSpan; i++) ms += await time(matmul);
+      return ms / matmulsPerSpan;
+    };
+    const wall: number[] = [];
+    const spanMs: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const before = await span();
+      wall.push(await time(() => session.run(feeds)));
+      spanMs.push((before + (await span())) / 2);
+    }
+    session.endProfiling();
+    await session.release();
+    const file = fs.readdirSync(dir).find((f) => f.endsWith(".json"));
+    if (!file) throw new Error("bench/ifdd-ceiling: onnxruntime wrote no profile");
+    const events = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as ProfileEvent[];
+    // The model_run events in order: the warm-up, the untimed sizing run, then one per round.
+    const runs = events.filter((e) => e.cat === "Session" && e.name === "model_run").sort((a, b) => a.ts - b.ts);
+    const timedRuns = runs.slice(2);
+    if (timedRuns.length !== rounds) throw new Error(`bench/ifdd-ceiling: ${timedRuns.length} profiled runs`);
+    const kernels = events.filter((e) => e.cat === "Node" && e.name.endsWith("_kernel_time"));
+    const perRun = timedRuns.map((run) => {
+      const byOp = new Map<string, number>();
+      for (const e of kernels)
+        if (e.ts >= run.ts && e.ts < run.ts + run.dur) {
+          const op = e.args?.op_name ?? "?";
+          byOp.set(op, (byOp.get(op) ?? 0) + e.dur / 1000);
+        }
+      return byOp;
+    });
+    const sumOf = (byOp: Map<string, number>, keep: (op: string) => boolean) =>
+      [...byOp].reduce((total, [op, ms]) => (keep(op) ? total + ms : total), 0);
+    const kernelMs = perRun.map((byOp) => sumOf(byOp, () => true));
+    const productMs = perRun.map((byOp) => sumOf(byOp, (op) => PRODUCT_OPS.has(op)));
+    const rate = (g: number, ms: number) => g / ms;
+    const matmulRate = spanMs.map((ms) => rate(gmac.matmul, ms));
+    const ops = [...new Set(perRun.flatMap((byOp) => [...byOp.keys()]))];
+    return {
+      rounds,
+      matmulsPerSpan,
+      wallMs: spread(wall),
+      kernelMs: spread(kernelMs),
+      productMs: spread(productMs),
+      otherMs: spread(kernelMs.map((k, i) => k - productMs[i])),
+      productRate: spread(productMs.map((ms, i) => rate(gmac.run, ms) / matmulRate[i])),
+      fraction: {
+        measured: spread(wall.map((ms, i) => rate(gmac.asWritten, ms) / matmulRate[i])),
+        ifOnlyProductsTookTime: spread(productMs.map((ms, i) => rate(gmac.asWritten, ms) / matmulRate[i])),
+      },
+      byOpType: ops
+        .map((op) => ({ op, ms: spread(perRun.map((byOp) => byOp.get(op) ?? 0)).median }))
+        .sort((a, b) => b.ms - a.ms),
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 interface Side {
@@ -247,9 +359,18 @@ export async function benchIfddCeiling(rounds = 5): Promise<CeilingResult> {
     cpuMedian: gmac / cpu / (matmul.gmac / matmul.cpuMs.median),
   });
   const all = floorMs.all;
+  const gmacPerClipRun = products.reduce((a, t) => a + t.count * t.gmac, 0);
+  const peerSide = sides.find((s) => s.kind === "peer") as Side;
+  const inModel = await profileInModel(
+    ifdd.onnx,
+    video,
+    peerSide.run,
+    { asWritten: gmac, run: gmacPerClipRun, matmul: matmul.gmac },
+    rounds,
+  );
   const result: CeilingResult = {
     gmacPerClipAsWritten: gmac,
-    gmacPerClipRun: products.reduce((a, t) => a + t.count * t.gmac, 0),
+    gmacPerClipRun,
     products,
     matmul2048: { wallMs: matmul.wallMs, cpuMs: matmul.cpuMs, gmac: matmul.gmac },
     ifdd: { wallMs: model.wallMs, cpuMs: model.cpuMs },
@@ -259,6 +380,7 @@ export async function benchIfddCeiling(rounds = 5): Promise<CeilingResult> {
       measured: fractionOf(model.wallMs.median, model.wallMs.min, model.cpuMs.median),
     },
     productShare: { wallMedian: all.median / model.wallMs.median, cpuMedian: all.cpu / model.cpuMs.median },
+    inModel,
     loadAverage: { start: loadStart, end: os.loadavg() },
   };
   return result;
@@ -274,6 +396,21 @@ export function formatCeiling(result: CeilingResult): string[] {
   lines.push(
     `load average ${load(loadAverage.start)} -> ${load(loadAverage.end)}; ` +
       `${matmul.wallMs.runs.length} interleaved rounds`,
+  );
+  const m = result.inModel;
+  const ms = (x: Spread) => `${x.median.toFixed(1)} ms (${x.min.toFixed(1)}-${x.max.toFixed(1)})`;
+  const of = (x: Spread) => `${x.median.toFixed(2)} (${x.min.toFixed(2)}-${x.max.toFixed(2)})`;
+  lines.push(
+    `in the model (profiled, ${m.rounds} runs, each between spans of ${m.matmulsPerSpan} MatMuls): ` +
+      `IFDD ${ms(m.wallMs)}; kernels ${ms(m.kernelMs)}: products (${[...PRODUCT_OPS].join(", ")}) ` +
+      `${ms(m.productMs)} at ${of(m.productRate)} of the MatMul's rate, the rest ${ms(m.otherMs)}`,
+    `in the model: IFDD at ${of(m.fraction.measured)} of the MatMul rate per round; if only the products took time, ` +
+      `${of(m.fraction.ifOnlyProductsTookTime)}: the ceiling`,
+    `in the model, kernel ms per run by op: ${m.byOpType
+      .slice(0, 14)
+      .map((o) => `${o.op} ${o.ms.toFixed(1)}`)
+      .join(", ")}`,
+    "alone (each product in its own session; their sum is no floor for the model, see the file's head):",
   );
   lines.push("| product | count | GMAC each | median ms (best) | CPU ms | GMAC/s (median) | count x median ms |");
   lines.push("|---|---:|---:|---:|---:|---:|---:|");

@@ -12,7 +12,7 @@ import * as ort from "onnxruntime-node";
 import { compile } from "../src/index.js";
 import { IFDD_FIXTURES, IFDD_MODEL, IFDD_WEIGHTS, tensorOf } from "./onnx-inputs.js";
 
-interface ProfileEvent {
+export interface ProfileEvent {
   cat: string;
   name: string;
   ts: number;
