@@ -1,8 +1,9 @@
 // The ceiling of IFDD's fraction of the MatMul rate on onnxruntime-node, measured two ways.
 // In the model: IFDD runs with onnxruntime's profiler on, between spans of the 2048^3 MatMul about as long as one
-// IFDD run; its product kernels (MatMul, FusedMatMul, Gemm, Conv) are timed where they run, with warm caches and the
-// model's own layouts, and the fraction IFDD would reach if every other kernel (layout, elementwise, norm) cost
-// nothing is its MACs over the products' kernel time, against the MatMul's rate in the adjacent spans.
+// IFDD run; its dense product kernels (matmuls, convs over all input channels) are timed where they run, with warm
+// caches and the model's own layouts, and the fraction IFDD would reach if every other kernel (layout, elementwise,
+// norm, the grouped pooling convs) cost nothing is its MACs over the products' kernel time, against the MatMul's rate
+// in the adjacent spans.
 // Alone: every product IFDD's ONNX graph computes (each matmul, the two products of each attention, each conv) is run
 // in a session of its own, one per distinct shape, in the session options of bench/ifdd.ts, interleaved round by
 // round with the 2048^3 MatMul: a rate per shape. Their sum is no floor for the model: alone, a product reads inputs
@@ -161,9 +162,11 @@ export interface InModel {
   matmulsPerSpan: number;
   /** IFDD's wall time per run, with the profiler on. */
   wallMs: Spread;
-  /** Kernel time per run: all kernels, the product kernels, and the rest. */
+  /** Kernel time per run: all kernels, the dense product kernels, and the rest. */
   kernelMs: Spread;
   productMs: Spread;
+  /** The dense products' multiply-adds per run, from the profiled shapes (the folded bias columns included). */
+  productGmac: number;
   otherMs: Spread;
   /** The products' MAC rate (their MACs as run) over the MatMul's in the spans beside the run. */
   productRate: Spread;
@@ -173,8 +176,27 @@ export interface InModel {
   byOpType: { op: string; ms: number }[];
 }
 
-/** The op types that compute IFDD's products once onnxruntime has fused and re-laid them out. */
-const PRODUCT_OPS = new Set(["MatMul", "FusedMatMul", "Gemm", "Conv", "FusedConv"]);
+/**
+ * The multiply-adds of a dense product kernel from its profiled shapes, or undefined for any other kernel: a matmul
+ * (MatMul, FusedMatMul, Gemm; the inner size is the dim of A that is not the output's row count, which also holds for
+ * a transposed A) or a conv whose filter spans all input channels. Grouped convs (the pooling convs) do few
+ * multiply-adds per byte and count with the rest.
+ */
+function denseProductMacs(e: ProfileEvent): number | undefined {
+  const shapes = (list?: Record<string, number[]>[]) => (list ?? []).map((o) => Object.values(o)[0] ?? []);
+  const [a, w] = shapes(e.args?.input_type_shape);
+  const [out] = shapes(e.args?.output_type_shape);
+  if (!a || !out) return undefined; // a pre-packed weight (B of a MatMul) is not listed among the inputs
+  const size = (s: number[]) => s.reduce((x, y) => x * y, 1);
+  const op = e.args?.op_name;
+  if (op === "MatMul" || op === "FusedMatMul" || op === "Gemm") {
+    const rows = out.length > 1 ? out[out.length - 2] : 1;
+    const [a1, a2] = a.length > 1 ? a.slice(-2) : [1, a[0]];
+    return size(out) * (a1 === rows ? a2 : a1);
+  }
+  if ((op === "Conv" || op === "FusedConv") && w && w.length > 2 && w[1] === a[1]) return size(out) * size(w.slice(1));
+  return undefined;
+}
 
 /**
  * Profiles IFDD for `rounds` runs, each between two spans of the MatMul (`matmul` runs it once), and splits each
@@ -184,7 +206,7 @@ async function profileInModel(
   onnx: Uint8Array,
   feeds: Record<string, ort.Tensor>,
   matmul: () => Promise<unknown>,
-  gmac: { asWritten: number; run: number; matmul: number },
+  gmac: { asWritten: number; matmul: number },
   rounds: number,
 ): Promise<InModel> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "netc-ceiling-"));
@@ -226,34 +248,36 @@ async function profileInModel(
     const kernels = events.filter((e) => e.cat === "Node" && e.name.endsWith("_kernel_time"));
     const perRun = timedRuns.map((run) => {
       const byOp = new Map<string, number>();
+      let [productMs, productMacs] = [0, 0];
       for (const e of kernels)
         if (e.ts >= run.ts && e.ts < run.ts + run.dur) {
           const op = e.args?.op_name ?? "?";
           byOp.set(op, (byOp.get(op) ?? 0) + e.dur / 1000);
+          const macs = denseProductMacs(e);
+          if (macs !== undefined) [productMs, productMacs] = [productMs + e.dur / 1000, productMacs + macs];
         }
-      return byOp;
+      return { byOp, productMs, productGmac: productMacs / 1e9 };
     });
-    const sumOf = (byOp: Map<string, number>, keep: (op: string) => boolean) =>
-      [...byOp].reduce((total, [op, ms]) => (keep(op) ? total + ms : total), 0);
-    const kernelMs = perRun.map((byOp) => sumOf(byOp, () => true));
-    const productMs = perRun.map((byOp) => sumOf(byOp, (op) => PRODUCT_OPS.has(op)));
+    const kernelMs = perRun.map((r) => [...r.byOp.values()].reduce((a, b) => a + b, 0));
+    const productMs = perRun.map((r) => r.productMs);
     const rate = (g: number, ms: number) => g / ms;
     const matmulRate = spanMs.map((ms) => rate(gmac.matmul, ms));
-    const ops = [...new Set(perRun.flatMap((byOp) => [...byOp.keys()]))];
+    const ops = [...new Set(perRun.flatMap((r) => [...r.byOp.keys()]))];
     return {
       rounds,
       matmulsPerSpan,
       wallMs: spread(wall),
       kernelMs: spread(kernelMs),
       productMs: spread(productMs),
+      productGmac: perRun[0].productGmac,
       otherMs: spread(kernelMs.map((k, i) => k - productMs[i])),
-      productRate: spread(productMs.map((ms, i) => rate(gmac.run, ms) / matmulRate[i])),
+      productRate: spread(perRun.map((r, i) => rate(r.productGmac, r.productMs) / matmulRate[i])),
       fraction: {
         measured: spread(wall.map((ms, i) => rate(gmac.asWritten, ms) / matmulRate[i])),
         ifOnlyProductsTookTime: spread(productMs.map((ms, i) => rate(gmac.asWritten, ms) / matmulRate[i])),
       },
       byOpType: ops
-        .map((op) => ({ op, ms: spread(perRun.map((byOp) => byOp.get(op) ?? 0)).median }))
+        .map((op) => ({ op, ms: spread(perRun.map((r) => r.byOp.get(op) ?? 0)).median }))
         .sort((a, b) => b.ms - a.ms),
     };
   } finally {
@@ -365,7 +389,7 @@ export async function benchIfddCeiling(rounds = 5): Promise<CeilingResult> {
     ifdd.onnx,
     video,
     peerSide.run,
-    { asWritten: gmac, run: gmacPerClipRun, matmul: matmul.gmac },
+    { asWritten: gmac, matmul: matmul.gmac },
     rounds,
   );
   const result: CeilingResult = {
@@ -402,8 +426,9 @@ export function formatCeiling(result: CeilingResult): string[] {
   const of = (x: Spread) => `${x.median.toFixed(2)} (${x.min.toFixed(2)}-${x.max.toFixed(2)})`;
   lines.push(
     `in the model (profiled, ${m.rounds} runs, each between spans of ${m.matmulsPerSpan} MatMuls): ` +
-      `IFDD ${ms(m.wallMs)}; kernels ${ms(m.kernelMs)}: products (${[...PRODUCT_OPS].join(", ")}) ` +
-      `${ms(m.productMs)} at ${of(m.productRate)} of the MatMul's rate, the rest ${ms(m.otherMs)}`,
+      `IFDD ${ms(m.wallMs)}; kernels ${ms(m.kernelMs)}: dense products (matmuls, convs over all channels; ` +
+      `${m.productGmac.toFixed(2)} GMAC) ${ms(m.productMs)} at ${of(m.productRate)} of the MatMul's rate, ` +
+      `the rest (grouped convs included) ${ms(m.otherMs)}`,
     `in the model: IFDD at ${of(m.fraction.measured)} of the MatMul rate per round; if only the products took time, ` +
       `${of(m.fraction.ifOnlyProductsTookTime)}: the ceiling`,
     `in the model, kernel ms per run by op: ${m.byOpType

@@ -17,7 +17,11 @@ export interface ProfileEvent {
   name: string;
   ts: number;
   dur: number;
-  args?: { op_name?: string; output_type_shape?: Record<string, number[]>[] };
+  args?: {
+    op_name?: string;
+    input_type_shape?: Record<string, number[]>[];
+    output_type_shape?: Record<string, number[]>[];
+  };
 }
 
 export interface ProfileRow {
