@@ -1,5 +1,5 @@
 // The cost of a run-time batch: one bundle compiled with the batch symbolic (--max-batch 8, the default) against the
-// static bundle of each batch (--set B=b), on the same adapter, runs interleaved, outputs checked to be identical.
+// static bundle of each batch (--set B=b), on the same adapter, runs interleaved, outputs checked to agree (AGREEMENT).
 // The run-time bundle's kernels read the batch from a uniform and bound their work by it; kernels over values whose
 // batch is not their first axis (IFDD's relative-position matmuls) run at the largest batch whatever the batch given.
 // Also the compile time of each (one compile of the run-time bundle against one static compile).
@@ -16,6 +16,12 @@ import { interleaved, machineNote, type MachineNote, maxAbsDiff, type Spread } f
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MAX = 8;
 const BATCHES = [1, 4, 8];
+/**
+ * How far the two bundles' outputs may differ. A static bundle plans its kernels for its own batch (other fusions and
+ * tiles: mini IFDD has 90 kernels at B=4 against the run-time bundle's 80), so its sums may round differently; the
+ * largest difference seen is 4.7e-10 (SwiftShader, 2026-12-07), far inside the 1e-3 that WGSL is held to.
+ */
+const AGREEMENT = 1e-5;
 // Tiny's runs take milliseconds, so it gets more rounds against the noise of a loaded machine.
 const MODELS = [
   { name: "tiny", file: path.join(HERE, "../examples/tiny.net"), rounds: 31 },
@@ -83,7 +89,7 @@ export async function benchWgslBatch(): Promise<WgslBatchResult> {
             maxAbsDiff(outputs.runtime[o].data as Float32Array, outputs.static[o].data as Float32Array),
           ),
         );
-        if (diff !== 0) throw new Error(`${name} at batch ${batch}: the run-time bundle differs by ${diff}`);
+        if (!(diff <= AGREEMENT)) throw new Error(`${name} at batch ${batch}: the run-time bundle differs by ${diff}`);
         batches.push({
           batch,
           runtimeBatchMs: times.runtimeBatch,
@@ -118,7 +124,8 @@ export function formatWgslBatch(r: WgslBatchResult): string[] {
         `wgsl-batch ${m.name} at batch ${b.batch}: run-time bundle ${b.runtimeBatchMs.median.toFixed(1)} ms ` +
         `(${b.runtimeBatchMs.min.toFixed(1)}-${b.runtimeBatchMs.max.toFixed(1)}), ` +
         `static ${b.staticMs.median.toFixed(1)} ms ` +
-        `(${b.staticMs.min.toFixed(1)}-${b.staticMs.max.toFixed(1)}): ${b.ratio.toFixed(2)}x, outputs identical`,
+        `(${b.staticMs.min.toFixed(1)}-${b.staticMs.max.toFixed(1)}): ${b.ratio.toFixed(2)}x, ` +
+        (b.maxAbsDiff === 0 ? "outputs identical" : `outputs within ${b.maxAbsDiff.toExponential(1)}`),
     ),
   ]);
 }
