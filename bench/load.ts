@@ -125,7 +125,11 @@ export async function benchLoad(): Promise<LoadBenchResult> {
   const { serveExample } = (await import(path.join(HERE, "../examples/web/serve.mjs"))) as {
     serveExample: (o: { bundle: string; port: number }) => Promise<{ server: Server; url: string }>;
   };
-  const graph = compileToGraph(fs.readFileSync(MODEL, "utf8"), { file: MODEL, overrides: { B: "1" } }).graph!;
+  const graph = compileToGraph(fs.readFileSync(MODEL, "utf8"), {
+    file: MODEL,
+    overrides: { B: "1" },
+    target: "wgsl",
+  }).graph!;
   const weights = scaledWeights(graph);
   const onnx = emitOnnx(graph, { weights, seed: SEED }).bytes!;
   const root = fs.mkdtempSync(path.join(fs.realpathSync(process.env.TMPDIR ?? "/tmp"), "netc-bench-load-"));

@@ -41,7 +41,7 @@ export interface WgslBatchResult {
 }
 
 function compile(file: string, sets: Record<string, string>, maxBatch?: number): WgslProgram {
-  const graph = compileToGraph(fs.readFileSync(file, "utf8"), { file, overrides: sets }).graph!;
+  const graph = compileToGraph(fs.readFileSync(file, "utf8"), { file, overrides: sets, target: "wgsl" }).graph!;
   const { program, diagnostics } = compileWgsl(graph, { maxBatch });
   if (!program) throw new Error(diagnostics.map((d) => d.message).join("\n"));
   return program;

@@ -73,7 +73,7 @@ export async function benchWgslProfile(names = MODELS): Promise<ProfileResult[]>
     if (!m) throw new Error(`no WGSL bench model ${name}`);
     const source = fs.readFileSync(m.file, "utf8");
     const programs = all.map((s) => {
-      const front = s.front(source, { file: m.file, overrides: m.overrides });
+      const front = s.front(source, { file: m.file, overrides: m.overrides, target: "wgsl" });
       if (!front.graph) throw new Error(`${s.name}: ${m.file} does not compile`);
       const { program, diagnostics } = s.compile(front.graph, { seed: SEED });
       if (!program) throw new Error(`${s.name}: ${diagnostics.map((d) => d.message).join("; ")}`);

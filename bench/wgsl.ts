@@ -209,7 +209,11 @@ interface Compiled {
 
 /** The model's IR graph, compiled to a WGSL program and to ONNX with the same seeded weights. */
 function compileBoth(m: BenchModel): Compiled {
-  const front = compileToGraph(fs.readFileSync(m.file, "utf8"), { file: m.file, overrides: m.overrides });
+  const front = compileToGraph(fs.readFileSync(m.file, "utf8"), {
+    file: m.file,
+    overrides: m.overrides,
+    target: "wgsl",
+  });
   if (!front.graph)
     throw new Error(`${m.file} does not compile: ${front.diagnostics.map((d) => d.message).join("; ")}`);
   const t0 = performance.now();

@@ -45,7 +45,7 @@ function randomInput(name: string, dtype: HostTensor["dtype"], shape: number[], 
 }
 
 export async function checkF16(file: string, overrides: Record<string, string>): Promise<F16Check> {
-  const front = compileToGraph(readFileSync(file, "utf8"), { file, overrides });
+  const front = compileToGraph(readFileSync(file, "utf8"), { file, overrides, target: "wgsl" });
   const errors = front.diagnostics.filter((d) => d.severity === "error");
   if (!front.graph || errors.length) throw new Error(`${file}: ${errors.map((d) => d.message).join("; ")}`);
   const graph = front.graph;

@@ -29,7 +29,7 @@ export function tempDir(stem: string): string {
 }
 
 export function reducedIfdd(): ReducedModel {
-  const r = compileToGraph(readFileSync(MINI, "utf8"), { file: MINI, overrides: { B: "1" } });
+  const r = compileToGraph(readFileSync(MINI, "utf8"), { file: MINI, overrides: { B: "1" }, target: "wgsl" });
   expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   return { graph: r.graph!, weights: scaledWeights(r.graph!), dir: tempDir("model") };
 }

@@ -28,7 +28,7 @@ const { serveExample } = (await import("../../examples/web/serve.mjs" as string)
 
 function tinyBundle(): string {
   const file = "examples/tiny.net";
-  const front = compileToGraph(readFileSync(file, "utf8"), { file, overrides: { B: "1" } });
+  const front = compileToGraph(readFileSync(file, "utf8"), { file, overrides: { B: "1" }, target: "wgsl" });
   const dir = join(tempDir("loading"), "bundle");
   const r = emitWgslBundle(front.graph!, { outDir: dir, shardBytes: SHARD_BYTES });
   expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
