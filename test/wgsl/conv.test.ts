@@ -231,7 +231,7 @@ describe.skipIf(!gpu)(`convolutions on WebGPU${reason ? ` (skipped: ${reason})` 
   it(`M3DFEL's 3-D ResNet-18 (${m3dfelCase}) within ${TOLERANCE} of onnxruntime on every output and tap`, async () => {
     const file = "models/m3dfel.net";
     const overrides = { B: "1", num_classes: "11", num_frames: "6", instance_length: "2", crop_size: "16" };
-    const front = compileToGraph(readFileSync(file, "utf8"), { file, overrides });
+    const front = compileToGraph(readFileSync(file, "utf8"), { file, overrides, target: "wgsl" });
     expect(front.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     const graph = front.graph!;
     const weights = boundedWeights(graph, 600);
