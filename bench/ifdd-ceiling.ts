@@ -21,7 +21,7 @@ import type { Dim } from "../src/compiler/ir/dim.js";
 import type { Graph, Node, Value } from "../src/compiler/ir/ir.js";
 import { graphStats } from "../src/compiler/ir/stats.js";
 import { compile } from "../src/index.js";
-import { maxAbsDiff, type Spread, spread } from "./measure.js";
+import { maxAbsDiff, runSpan, type Spread, spanLength, spread, timeOnce } from "./measure.js";
 import type { ProfileEvent } from "./profile-onnx.js";
 import {
   IFDD_FIXTURES as FIXTURES,
@@ -216,35 +216,27 @@ async function profileInModel(
       enableProfiling: true,
       profileFilePrefix: path.join(dir, "ort"),
     });
-    const time = async (run: () => Promise<unknown>) => {
-      const t = performance.now();
-      await run();
-      return performance.now() - t;
-    };
-    await session.run(feeds); // warm-up: the profile's first run is left out below
-    const ifddMs = await time(() => session.run(feeds));
-    const matmulsPerSpan = Math.max(1, Math.round(ifddMs / (await time(matmul))));
-    const span = async () => {
-      let ms = 0;
-      for (let i = 0; i < matmulsPerSpan; i++) ms += await time(matmul);
-      return ms / matmulsPerSpan;
-    };
+    await session.run(feeds); // warm-up: the profile's first runs are left out below
+    const runModel = () => session.run(feeds);
+    const matmulsPerSpan = await spanLength(runModel, matmul);
+    /** The MatMul's time per run over one span. */
+    const spanMs = async () => (await runSpan(matmul, matmulsPerSpan)).reduce((a, b) => a + b) / matmulsPerSpan;
     const wall: number[] = [];
-    const spanMs: number[] = [];
+    const matmulMs: number[] = [];
     for (let round = 0; round < rounds; round++) {
-      const before = await span();
-      wall.push(await time(() => session.run(feeds)));
-      spanMs.push((before + (await span())) / 2);
+      const before = await spanMs();
+      wall.push(await timeOnce(runModel));
+      matmulMs.push((before + (await spanMs())) / 2);
     }
     session.endProfiling();
     await session.release();
     const file = fs.readdirSync(dir).find((f) => f.endsWith(".json"));
     if (!file) throw new Error("bench/ifdd-ceiling: onnxruntime wrote no profile");
     const events = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as ProfileEvent[];
-    // The model_run events in order: the warm-up, the untimed sizing run, then one per round.
+    // The model_run events in order: the warm-up, spanLength's three sizing runs, then one per round.
     const runs = events.filter((e) => e.cat === "Session" && e.name === "model_run").sort((a, b) => a.ts - b.ts);
-    const timedRuns = runs.slice(2);
-    if (timedRuns.length !== rounds) throw new Error(`bench/ifdd-ceiling: ${timedRuns.length} profiled runs`);
+    if (runs.length !== rounds + 4) throw new Error(`bench/ifdd-ceiling: ${runs.length} profiled runs`);
+    const timedRuns = runs.slice(-rounds);
     const kernels = events.filter((e) => e.cat === "Node" && e.name.endsWith("_kernel_time"));
     const perRun = timedRuns.map((run) => {
       const byOp = new Map<string, number>();
@@ -261,7 +253,7 @@ async function profileInModel(
     const kernelMs = perRun.map((r) => [...r.byOp.values()].reduce((a, b) => a + b, 0));
     const productMs = perRun.map((r) => r.productMs);
     const rate = (g: number, ms: number) => g / ms;
-    const matmulRate = spanMs.map((ms) => rate(gmac.matmul, ms));
+    const matmulRate = matmulMs.map((ms) => rate(gmac.matmul, ms));
     const ops = [...new Set(perRun.flatMap((r) => [...r.byOp.keys()]))];
     return {
       rounds,
@@ -383,7 +375,6 @@ export async function benchIfddCeiling(rounds = 5): Promise<CeilingResult> {
     cpuMedian: gmac / cpu / (matmul.gmac / matmul.cpuMs.median),
   });
   const all = floorMs.all;
-  const gmacPerClipRun = products.reduce((a, t) => a + t.count * t.gmac, 0);
   const peerSide = sides.find((s) => s.kind === "peer") as Side;
   const inModel = await profileInModel(
     ifdd.onnx,
@@ -394,7 +385,7 @@ export async function benchIfddCeiling(rounds = 5): Promise<CeilingResult> {
   );
   const result: CeilingResult = {
     gmacPerClipAsWritten: gmac,
-    gmacPerClipRun,
+    gmacPerClipRun: products.reduce((a, t) => a + t.count * t.gmac, 0),
     products,
     matmul2048: { wallMs: matmul.wallMs, cpuMs: matmul.cpuMs, gmac: matmul.gmac },
     ifdd: { wallMs: model.wallMs, cpuMs: model.cpuMs },

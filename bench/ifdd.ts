@@ -15,7 +15,7 @@ import * as ort from "onnxruntime-node";
 import { compile } from "../src/index.js";
 import { SPEED_REWRITES } from "../src/compiler/ir/passes/index.js";
 import { graphStats } from "../src/compiler/ir/stats.js";
-import { interleaved, maxAbsDiff, type Spread, spread } from "./measure.js";
+import { interleaved, maxAbsDiff, runSpan, type Spread, spanLength, spread } from "./measure.js";
 import { IFDD_FIXTURES as FIXTURES, IFDD_MODEL as MODEL, QUIET_SESSION as SESSION, tensorOf } from "./onnx-inputs.js";
 
 const ROUNDS = Number(process.env.NETC_BENCH_ROUNDS ?? 7);
@@ -186,30 +186,12 @@ export async function benchIfdd(): Promise<IfddBenchResult> {
   const paired = Object.fromEntries(bracketedSides.map((k) => [k, { wall: [] as number[], cpu: [] as number[] }]));
   const gmacPerClip = graphStats(asWritten.graph).macs / 1e9;
   const matmulGmac = graphStats(floor.graph).macs / 1e9;
-  // The span's length: IFDD's warm time over the MatMul's, from three runs of each.
-  const warmMs = async (run: () => Promise<unknown>) => {
-    const runs: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const t = performance.now();
-      await run();
-      runs.push(performance.now() - t);
-    }
-    return spread(runs).median;
-  };
-  const matmulsPerSpan = Math.max(
-    1,
-    Math.round((await warmMs(() => session.run(video))) / (await warmMs(() => floorSession.run(matmulFeeds)))),
-  );
+  const runFloor = () => floorSession.run(matmulFeeds);
+  const matmulsPerSpan = await spanLength(() => session.run(video), runFloor);
   const singleRuns: number[] = [];
   /** Runs the MatMul `matmulsPerSpan` times back to back; its time (and CPU time) per run. */
   const floorSpan = async () => {
-    const ms = await timed("matmul", async () => {
-      for (let i = 0; i < matmulsPerSpan; i++) {
-        const t = performance.now();
-        await floorSession.run(matmulFeeds);
-        singleRuns.push(performance.now() - t);
-      }
-    });
+    const ms = await timed("matmul", async () => singleRuns.push(...(await runSpan(runFloor, matmulsPerSpan))));
     cpu.matmul.push((cpu.matmul.pop() as number) / matmulsPerSpan);
     return ms / matmulsPerSpan;
   };

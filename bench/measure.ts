@@ -97,3 +97,27 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return worst;
 }
+
+/** Runs `run` once; its wall-clock time in milliseconds. */
+export async function timeOnce(run: () => unknown): Promise<number> {
+  const start = performance.now();
+  await run();
+  return performance.now() - start;
+}
+
+/**
+ * How many back-to-back runs of `short` last about as long as one run of `long` (the medians of three warm runs of
+ * each): the length of a floor's span, so that a floor and the model it is set against average the machine over the
+ * same time (a short run can land in a burst of speed that a long one cannot last through).
+ */
+export async function spanLength(long: () => unknown, short: () => unknown): Promise<number> {
+  const warm = async (run: () => unknown) => spread([await timeOnce(run), await timeOnce(run), await timeOnce(run)]);
+  return Math.max(1, Math.round((await warm(long)).median / (await warm(short)).median));
+}
+
+/** Runs `run` `count` times back to back; the time of each run in milliseconds. */
+export async function runSpan(run: () => unknown, count: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) times.push(await timeOnce(run));
+  return times;
+}

@@ -1,5 +1,5 @@
 // Normalisation, attention, convolution and pooling.
-import { type Dim, dimEq, dimProduct, isStatic, shapeEq } from "../../compiler/ir/dim.js";
+import { type Dim, dimProduct, isStatic, shapeEq } from "../../compiler/ir/dim.js";
 import { broadcastShapes, normAxis } from "../../compiler/ir/infer.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { fromNumbers } from "../../compiler/ir/interp/numeric.js";
@@ -78,18 +78,17 @@ function multiHeadAttentionForm(e: NodeEmitter<"attention">): { batch: Dim; bias
   const [q, k, v, bias] = e.node.inputs;
   const r = q.shape.length;
   const lead = q.shape.slice(0, -2);
-  const sameLead = [k, v].every((t) => lead.every((d, i) => dimEq(d, t.shape[i])));
+  const sameLead = [k, v].every((t) => shapeEq(t.shape.slice(0, -2), lead));
   const empty = [q, k, v].some((t) => t.shape.some((d) => d === 0));
   if (!e.g.onnxruntimeOps || q.dtype !== "f32" || e.node.attrs.scale === 0 || !sameLead || empty) return undefined;
   const batch = dimProduct(lead);
   if (!bias) return { batch };
-  const scores = [q.shape[r - 2], k.shape[r - 2]];
+  if (bias.shape.length < 2 || !shapeEq(bias.shape.slice(-2), [q.shape[r - 2], k.shape[r - 2]])) return undefined;
+  // The verifier keeps the bias's rank within the scores'.
   const biasLead = bias.shape.slice(0, -2);
   const padded = [...Array(lead.length - biasLead.length).fill(1), ...biasLead];
-  if (bias.shape.length < 2 || !scores.every((d, i) => dimEq(d, bias.shape[bias.shape.length - 2 + i])))
-    return undefined;
   if (padded.every((d) => d === 1)) return { batch, biasBatch: 1 };
-  if (padded.every((d, i) => dimEq(d, lead[i]))) return { batch, biasBatch: batch };
+  if (shapeEq(padded, lead)) return { batch, biasBatch: batch };
   return undefined;
 }
 

@@ -1,5 +1,6 @@
 // `netc compile <file.net> --target onnx -o out.onnx [--weights ...] [--set ...]`.
 import path from "node:path";
+import type { OnnxDevice } from "../../backends/onnx/index.js";
 import { DEFAULT_MAX_BATCH } from "../../backends/wgsl/index.js";
 import type { Graph } from "../../compiler/ir/ir.js";
 import { hasErrors, SourceMap } from "../../diagnostics/diagnostics.js";
@@ -47,6 +48,12 @@ export interface CompileOptions {
   verbose?: boolean;
   quiet?: boolean;
 }
+
+/**
+ * Whether a `.net` model that netc runs in its own onnxruntime (run, infer, eval) is compiled with onnxruntime's
+ * contrib ops: on the CPU, where they are checked; not on CUDA or `auto`, where they are not.
+ */
+export const onnxruntimeOpsOn = (device: OnnxDevice): boolean => device === "cpu";
 
 /**
  * Front end plus weights (the driver's `prepare`): shared by compile, run and weights import. Exits on errors.

@@ -20,7 +20,7 @@ import { checkFileOutput } from "../../util/output.js";
 import { parseWeightSpec } from "../../weights/model-weights.js";
 import { report, usage } from "../io.js";
 import { type Progress, progressBar } from "../progress.js";
-import { compileWithWeights } from "./compile.js";
+import { compileWithWeights, onnxruntimeOpsOn } from "./compile.js";
 
 export interface ModelOptions {
   set: string[];
@@ -69,8 +69,7 @@ export async function openModel(
   const threads = Math.min(opts.threads, availableParallelism());
   const onFallback = (note: string) => process.stderr.write(`note: --device auto: ${note}\n`);
   if (model.endsWith(".net")) {
-    // netc runs it in its own onnxruntime, so on the CPU it may use the contrib ops (checked there, not on CUDA).
-    const onnxruntimeOps = opts.device === "cpu";
+    const onnxruntimeOps = onnxruntimeOpsOn(opts.device);
     const { front, graph, weights, inputs } = compileWithWeights(model, {
       ...opts,
       allowMissing: false,

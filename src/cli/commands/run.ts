@@ -17,7 +17,7 @@ import { checkFileSetPlace, writeFileSet } from "../../util/output.js";
 import type { HostTensor } from "../../util/tensor.js";
 import { report, usage } from "../io.js";
 import { progressBar } from "../progress.js";
-import { compileWithWeights, tapsWanted } from "./compile.js";
+import { compileWithWeights, onnxruntimeOpsOn, tapsWanted } from "./compile.js";
 import { parseWeightSpec } from "../../weights/model-weights.js";
 
 export interface RunOptions {
@@ -82,8 +82,7 @@ export async function runCommand(model: string, opts: RunOptions): Promise<void>
     ...(opts.override ?? []),
   ];
   if (model.endsWith(".net")) {
-    // netc runs it in its own onnxruntime, so on the CPU it may use the contrib ops (checked there, not on CUDA).
-    const onnxruntimeOps = opts.device === "cpu";
+    const onnxruntimeOps = onnxruntimeOpsOn(opts.device);
     const prepared = compileWithWeights(model, {
       ...opts,
       allowMissing: false,
