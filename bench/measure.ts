@@ -55,6 +55,12 @@ export async function interleaved<K extends string>(
 export interface MachineNote {
   cpus: number;
   cpuModel: string;
+  /**
+   * The widest vector instructions the CPU reports (Linux /proc/cpuinfo; "unknown" elsewhere). onnxruntime picks its
+   * matmul kernels by them, so a MatMul rate is only comparable between hosts with the same ISA: a VM of the same
+   * model name has run on hosts with and without AVX-512 (docs/benchmarks.md, session 13).
+   */
+  vectorIsa: string;
   memoryGiB: number;
   node: string;
   /** 1-minute load average when the benchmark started and ended: above the core count, timings are upper bounds. */
@@ -69,12 +75,38 @@ export function machineNote(): { finish(): MachineNote } {
     finish: () => ({
       cpus: os.cpus().length,
       cpuModel: os.cpus()[0]?.model ?? "unknown",
+      vectorIsa: vectorIsa(),
       memoryGiB: Math.round(os.totalmem() / 2 ** 30),
       node: process.version,
       loadAverage: { start: Number(start.toFixed(2)), end: Number(os.loadavg()[0].toFixed(2)) },
       date: new Date().toISOString(),
     }),
   };
+}
+
+const VECTOR_FLAGS = [
+  "avx512f",
+  "avx512_bf16",
+  "avx512_vnni",
+  "avx_vnni",
+  "amx_tile",
+  "avx2",
+  "fma",
+  "avx",
+  "neon",
+  "asimd",
+];
+
+function vectorIsa(): string {
+  let info: string;
+  try {
+    info = fs.readFileSync("/proc/cpuinfo", "utf8");
+  } catch {
+    return "unknown";
+  }
+  const flags = new Set(/^(?:flags|Features)\s*:(.*)$/m.exec(info)?.[1].trim().split(/\s+/) ?? []);
+  const present = VECTOR_FLAGS.filter((flag) => flags.has(flag));
+  return present.length > 0 ? present.join(" ") : "unknown";
 }
 
 export const RESULTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "results");

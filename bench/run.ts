@@ -168,6 +168,9 @@ if (unknown.length > 0) {
   console.error(`unknown benchmark ${unknown.join(", ")}; the benchmarks are: ${Object.keys(BENCHES).join(", ")}`);
   process.exit(2);
 }
+const host = machineNote().finish();
+// The ISA first: a MatMul rate, and so every fraction of it, depends on the vector instructions the host exposes.
+console.log(`bench: ${host.cpus} x ${host.cpuModel} (${host.vectorIsa}), ${host.memoryGiB} GiB, Node ${host.node}`);
 for (const [name, bench] of Object.entries(BENCHES)) {
   if (wanted.length > 0 && !wanted.includes(name)) continue;
   const machine = machineNote();
