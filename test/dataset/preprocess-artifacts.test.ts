@@ -35,7 +35,8 @@ describe("preprocess declarations in artifacts", () => {
   });
 
   it("are in the WGSL bundle manifest", () => {
-    const compiled = compileWgsl(graph!, {});
+    const wgslGraph = compileToGraph(text, { file: FILE, overrides: { B: "2" }, target: "wgsl" }).graph!;
+    const compiled = compileWgsl(wgslGraph, {});
     expect(compiled.program!.manifest.preprocess).toEqual(graph!.preprocess);
   });
 

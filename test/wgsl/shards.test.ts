@@ -14,7 +14,7 @@ import { maxAbsDiff, onnxReference, TOLERANCE, tempDir, tryGpu } from "./helpers
 
 const { gpu, reason } = await tryGpu();
 const FILE = "examples/tiny.net";
-const graph = compileToGraph(readFileSync(FILE, "utf8"), { file: FILE, overrides: { B: "2" } }).graph!;
+const graph = compileToGraph(readFileSync(FILE, "utf8"), { file: FILE, overrides: { B: "2" }, target: "wgsl" }).graph!;
 const root = tempDir("shards");
 const write = (name: string, shardBytes?: number) => {
   const dir = join(root, name);
