@@ -20,6 +20,7 @@ import {
   ATTENTION_QUERY_PARTS,
   eliminateDeadCode,
   ONNX_RUNTIME_REWRITES,
+  WGSL_REWRITES,
   runPasses,
 } from "./compiler/ir/passes/index.js";
 import { verifyGraph } from "./compiler/ir/verify.js";
@@ -46,7 +47,10 @@ export interface FrontendOptions {
   optimize?: boolean | "dead-code";
   /** Names of IR passes to leave out (benchmarks: each speed rewrite on and off). */
   skipPasses?: readonly string[];
-  /** The back end the graph is for: "wgsl" leaves out the rewrites made for onnxruntime (ONNX_RUNTIME_REWRITES). */
+  /**
+   * The back end the graph is for: "wgsl" leaves out the rewrites made for onnxruntime (ONNX_RUNTIME_REWRITES), any
+   * other target those made for the WGSL kernels (WGSL_REWRITES).
+   */
   target?: "onnx" | "wgsl";
   /**
    * The ONNX graph will use onnxruntime's contrib ops (EmitOnnxOptions.onnxruntimeOps): its MultiHeadAttention holds
@@ -197,7 +201,7 @@ export function compileToGraph(text: string, opts: FrontendOptions = {}): Fronte
   } else {
     const skip = [
       ...(opts.skipPasses ?? []),
-      ...(opts.target === "wgsl" ? ONNX_RUNTIME_REWRITES : []),
+      ...(opts.target === "wgsl" ? ONNX_RUNTIME_REWRITES : WGSL_REWRITES),
       ...(opts.onnxruntimeOps ? [ATTENTION_QUERY_PARTS] : []),
     ];
     const passes = runPasses(graph, { verify: true, skip });

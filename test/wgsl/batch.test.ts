@@ -38,6 +38,8 @@ const S2D = [
 
 // A convolution that takes the tiled implicit-GEMM kernel at every batch from 1 to MAX.
 const CONV = ["tiled conv", "test/wgsl/fixtures/batch_conv.net", {}] as const;
+// An LSTM: its kernels compute values whose batch is their second axis (sequence first).
+const LSTM = ["LSTM", "test/wgsl/fixtures/batch_lstm.net", {}] as const;
 
 const MAX = 3;
 const { gpu, reason } = await tryGpu();
@@ -73,7 +75,7 @@ describe("bundles with a run-time batch", () => {
     expect(codes(compileWgsl(graphOfSource(source), { maxBatch: 4 }))).toEqual([code]);
   });
 
-  it.each([TINY, MINI, S2D, CONV])(
+  it.each([TINY, MINI, S2D, CONV, LSTM])(
     "%s: one set of kernels, the static bundle's at the largest batch in everything but the batch",
     (_name, file, sets) => {
       const { program, diagnostics } = compileWgsl(graphOf(file, sets), { maxBatch: MAX });
@@ -94,6 +96,27 @@ describe("bundles with a run-time batch", () => {
     },
     60_000,
   );
+
+  // Kernels of values whose batch is not their first axis once ran at the largest batch whatever the batch given.
+  const atLargest = (file: string, skipPasses: string[] = []) => {
+    const graph = compileToGraph(readFileSync(file, "utf8"), { file, target: "wgsl", skipPasses }).graph!;
+    return compileWgsl(graph, { maxBatch: MAX }).program!.manifest.kernels.filter((k) => !k.dispatch);
+  };
+
+  it("mini IFDD: every kernel's grid follows the batch, the relative-position products' included", () => {
+    expect(atLargest(MINI[1])).toEqual([]);
+    // With the batch moved second for them, the six products ran at the largest batch.
+    const before = atLargest(MINI[1], ["batch kept leading through stacked products"]);
+    expect(before.map((k) => k.ops.join())).toEqual(Array(6).fill("matmul"));
+  });
+
+  it("LSTM: a workgroup per sequence of the batch given, though the batch is the second axis", () => {
+    expect(atLargest(LSTM[1])).toEqual([]);
+    const { program } = compileWgsl(graphOf(LSTM[1], {}), { maxBatch: MAX });
+    const lstm = program!.manifest.kernels.filter((k) => k.ops[0] === "lstm");
+    expect(lstm).toHaveLength(4);
+    for (const k of lstm) expect(workgroupsAt(k.dispatch!, 1)).toEqual([1, 1, 1]);
+  });
 
   it("tiny: the generated WGSL (golden)", () => {
     const { program } = compileWgsl(graphOf("examples/tiny.net", {}), { maxBatch: MAX });
@@ -159,7 +182,7 @@ describe("bundles with a run-time batch", () => {
   describe.skipIf(!gpu)(`on WebGPU${reason ? ` (skipped: ${reason})` : ""}`, () => {
     afterAll(() => gpu?.release());
 
-    it.each([TINY, MINI, CONV])(
+    it.each([TINY, MINI, CONV, LSTM])(
       "%s: one bundle gives the static bundle's rows at batch 1, 2 and 3, and refuses batch 4",
       async (_name, file, sets) => {
         const { program, diagnostics } = compileWgsl(graphOf(file, sets), { maxBatch: MAX });

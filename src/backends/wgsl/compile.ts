@@ -280,6 +280,7 @@ function withRuntimeBatch(
       at: b,
       max,
       batched: (v) => batchAxisOf(bound.symbolic.get(v)!, symbol) === 0,
+      batchAxis: (v) => batchAxisOf(bound.symbolic.get(v)!, symbol),
     };
     return { bound: bound.graph, batch, ...planAndGenerate(bound.graph, opts, limits, precision, batch) };
   };

@@ -29,7 +29,7 @@ export function lstmKernel(w: KernelWriter, k: KernelOf<"lstm">): KernelModule {
     for (var c = 0u; c < ${u(inputs)}; c = c + 1u) { z${g} = z${g} + ${input}; }
     for (var c = 0u; c < ${u(hidden)}; c = c + 1u) { z${g} = z${g} + ${recurrent}; }`;
   };
-  const batches = w.items(batch, x);
+  const batches = w.itemsAlong(x, 1);
   const g = w.grid(batches, 1);
   const main = `var<workgroup> state: array<f32, ${2 * hidden}>;
 

@@ -33,6 +33,8 @@ export interface RuntimeBatch {
   max: number;
   /** Whether the first axis of a value grows with the batch. */
   batched: (v: Value) => boolean;
+  /** The axis of a value that is a multiple of the batch; one other than the first is laid out at the largest. */
+  batchAxis: (v: Value) => number | undefined;
 }
 
 /** A count of work items, `perBatch * batch + fixed`; perBatch is 0 for a count the batch does not change. */
@@ -96,6 +98,20 @@ export class KernelWriter {
     if (!b || !keepsFirstAxis || !b.batched(v)) return fixedExtent(count);
     if (count % b.at !== 0) throw new BatchDependent(`${count} work items at batch ${b.at} are not a multiple of it`);
     return { perBatch: count / b.at, fixed: 0 };
+  }
+
+  /**
+   * One work item per element of v's `axis`, when that axis holds the batch wherever it lies in v (an LSTM's
+   * sequences, batch second): a value laid out at the largest batch still needs only the items of the batch given,
+   * since no op reads across the batch (backends/wgsl/batch.ts).
+   */
+  itemsAlong(v: Value, axis: number): Extent {
+    const b = this.ctx.batch;
+    const count = shapeOf(v)[axis];
+    if (!b || b.batchAxis(v) !== axis) return fixedExtent(count);
+    const boundAt = axis === 0 ? b.at : b.max;
+    if (count % boundAt !== 0) throw new BatchDependent(`${count} items at batch ${boundAt} are not a multiple of it`);
+    return { perBatch: count / boundAt, fixed: 0 };
   }
 
   /** The product of two extents; the batch times itself is not an extent. */

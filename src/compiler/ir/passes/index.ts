@@ -5,6 +5,7 @@ import { verifyGraph } from "../verify.js";
 import { foldAttentionBias } from "./attention-bias.js";
 import { attentionPaddedRows } from "./attention-padded-rows.js";
 import { attentionQueryParts } from "./attention-query-parts.js";
+import { batchLeadingProducts } from "./batch-leading-products.js";
 import { biasBelowMaxPool } from "./bias-below-max-pool.js";
 import { opsPerConcatPart } from "./concat-parts.js";
 import { eliminateCommonSubexpressions } from "./cse.js";
@@ -25,6 +26,7 @@ import { transposeThroughReshape } from "./transpose-reshape.js";
 export { foldAttentionBias } from "./attention-bias.js";
 export { attentionPaddedRows } from "./attention-padded-rows.js";
 export { attentionQueryParts } from "./attention-query-parts.js";
+export { batchLeadingProducts } from "./batch-leading-products.js";
 export { biasBelowMaxPool } from "./bias-below-max-pool.js";
 export { opsPerConcatPart } from "./concat-parts.js";
 export { eliminateCommonSubexpressions } from "./cse.js";
@@ -97,6 +99,9 @@ export const SPEED_REWRITES = [
  */
 export const ONNX_RUNTIME_REWRITES: readonly string[] = SPEED_REWRITES;
 
+/** Made for the WGSL back end's run-time batch; a graph for any other target is compiled without them. */
+export const WGSL_REWRITES: readonly string[] = ["batch kept leading through stacked products"];
+
 /** Runs the passes in place until none changes the graph; stops at the first verifier failure. */
 export function runPasses(graph: Graph, opts: PassOptions = {}): PassResult {
   const pipeline: Pass[] = [
@@ -111,6 +116,7 @@ export function runPasses(graph: Graph, opts: PassOptions = {}): PassResult {
     { name: "transpose through reshape", run: transposeThroughReshape },
     { name: "transposes in their smallest form", run: canonicalTransposes, late: true },
     { name: "stacked products read in place", run: stackedProductsInPlace, late: true },
+    { name: "batch kept leading through stacked products", run: batchLeadingProducts },
     { name: "projections written channels-first", run: projectionsChannelsFirst, late: true },
     { name: "rows strided windows skip, never computed", run: stridedWindowRows, late: true },
     { name: "residual sums normalised as rows", run: residualNormRows, late: true },
