@@ -290,7 +290,12 @@ function withRuntimeBatch(
   const probe = at(max + 1);
   const problems = probe.planned
     ? probeProblems(symbol, top.planned.code, probe.planned.code, (i) => top.planned!.plan.kernels[i]?.anchor.span)
-    : probe.diagnostics.map((d) => ({ ...d, message: `at ${symbol}=${max + 1}: ${d.message}` }));
+    : probe.diagnostics.map((d) => ({
+        ...d,
+        message:
+          `at ${symbol}=${max + 1} (one above the largest batch, planned to check that no kernel changes with ` +
+          `the batch): ${d.message}`,
+      }));
   return problems.length > 0 ? { diagnostics: problems } : top;
 }
 

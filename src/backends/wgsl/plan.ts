@@ -258,7 +258,8 @@ export function planKernels(p: PreparedGraph, opts: PlanOptions): { plan?: Kerne
         const hint =
           chunked.length > 0
             ? `${chunked.length === 1 ? "a tensor here is" : "tensors here are"} larger than one storage ` +
-              `binding holds and split across several: use a smaller batch (--set B=...)`
+              `binding holds and split across several: use a smaller batch (--max-batch N where the batch is left to ` +
+              "run time, else --set B=...)"
             : undefined;
         return {
           diagnostics: [makeDiagnostic(WgslCodes.TooManyBindings, message, k.anchor.span, hint ? { hint } : {})],
