@@ -123,6 +123,8 @@ export interface BackendOptions {
    * backends/wgsl/batch.ts).
    */
   maxBatch?: number;
+  /** Lower maxBatch until the bundle fits the adapter's limits, with a warning (see compileWgsl's fitMaxBatch). */
+  fitMaxBatch?: boolean;
   /** The `.net` file, named (never by an absolute path) in the ONNX doc string and the bundle's module. */
   file?: string;
   /** Bytes per weight shard of a WGSL bundle (default 4 MiB; see backends/wgsl/bundle.ts). */
@@ -158,6 +160,7 @@ export function emit(
       debugOutputs: options.debugOutputs,
       precision: options.precision,
       maxBatch: options.maxBatch,
+      fitMaxBatch: options.fitMaxBatch,
     });
     return { diagnostics: compiled.diagnostics, bundle: compiled.program && bundleOf(compiled.program) };
   }
@@ -206,6 +209,7 @@ export function emitToDisk(
       precision: options.precision,
       outDir: output,
       maxBatch: options.maxBatch,
+      fitMaxBatch: options.fitMaxBatch,
       fallbackOnnx: fallback?.bytes,
       shardBytes: options.shardBytes,
     });

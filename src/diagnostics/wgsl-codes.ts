@@ -96,6 +96,12 @@ export const WgslCodes = {
     "an op that combines elements along a run-time batch (a reduction, contraction, window or recurrence over it)",
     "compile a bundle for one batch size with --set B=...",
   ),
+  MaxBatchLowered: code(
+    "NET7025",
+    "warning",
+    "a bundle whose largest run-time batch was lowered from the default so that its tensors fit the adapter",
+    "choose the largest batch with --max-batch, or compile for one batch with --set B=...",
+  ),
   NoBackend: code(
     "NET7040",
     "error",

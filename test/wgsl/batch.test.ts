@@ -118,6 +118,18 @@ describe("bundles with a run-time batch", () => {
     for (const k of lstm) expect(workgroupsAt(k.dispatch!, 1)).toEqual([1, 1, 1]);
   });
 
+  it("lower the largest batch to one that fits the adapter only when told to (netc compile's default)", () => {
+    // 100 MiB an item: at 8 a kernel needs 14 bindings of at most 128 MiB, at 4 (and the probe at 5) 8.
+    const wide = graphOfSource("model W()(x: f32[B, 25, 1024, 1024]) -> f32[B, 25, 1024, 1024] {\n  return -x\n}\n");
+    expect(codes(compileWgsl(wide, { maxBatch: 8 }))).toEqual(["NET7004"]);
+    const fitted = compileWgsl(wide, { maxBatch: 8, fitMaxBatch: true });
+    expect(fitted.diagnostics.map((d) => d.code)).toEqual(["NET7025"]);
+    expect(fitted.program!.manifest.batch).toEqual({ symbol: "B", max: 4 });
+    // An op along the batch is no matter of size: refused at every batch, not lowered to a bundle of one.
+    const mixed = graphOfSource("model M()(x: f32[B, 4]) -> f32[1, 4] {\n  return sum(x, [0], keepdims = true)\n}\n");
+    expect(codes(compileWgsl(mixed, { maxBatch: 8, fitMaxBatch: true }))).toEqual(["NET7024"]);
+  });
+
   it("tiny: the generated WGSL (golden)", () => {
     const { program } = compileWgsl(graphOf("examples/tiny.net", {}), { maxBatch: MAX });
     const text = program!.manifest.kernels

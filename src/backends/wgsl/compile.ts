@@ -55,7 +55,16 @@ export interface CompileWgslOptions {
    * batch is then chosen at run time, from 1 to this (see batch.ts); without it, a symbol is NET7001.
    */
   maxBatch?: number;
+  /**
+   * When the graph does not fit the adapter's limits at maxBatch (bindings, buffer sizes, index range: codes that
+   * grow with the batch), halve it until it does, with a warning (NET7025). `netc compile` sets it when no
+   * --max-batch is given; an explicit maximum is kept or refused.
+   */
+  fitMaxBatch?: boolean;
 }
+
+/** Errors that a smaller batch can remove: the graph's tensors, not its ops, are over the adapter's limits. */
+const LIMIT_CODES = new Set([WgslCodes.TooManyBindings.code, WgslCodes.DoesNotFit.code, WgslCodes.TooLarge.code]);
 
 /** The manifest less the files it names: bundle.ts packs the shaders and cuts the weights into shards. */
 export type ProgramManifest = Omit<BundleManifest, "weights" | "shaders">;
@@ -299,6 +308,36 @@ function withRuntimeBatch(
   return problems.length > 0 ? { diagnostics: problems } : top;
 }
 
+/** withRuntimeBatch at opts.maxBatch, or under fitMaxBatch at the largest of it, its half, ... that fits. */
+function withLargestBatchThatFits(
+  graph: Graph,
+  symbol: string,
+  opts: CompileWgslOptions,
+  limits: WgslLimits,
+  precision: "f32" | "f16",
+): ReturnType<typeof withRuntimeBatch> {
+  const asked = opts.maxBatch!;
+  const errors = (r: ReturnType<typeof withRuntimeBatch>) =>
+    [...r.diagnostics, ...(r.planned?.code.diagnostics ?? [])].filter((d) => d.severity === "error");
+  const first = withRuntimeBatch(graph, symbol, asked, opts, limits, precision);
+  if (!opts.fitMaxBatch || maxBatchProblem(asked)) return first;
+  let [r, max] = [first, asked];
+  while (max > 1 && errors(r).length > 0 && errors(r).every((d) => LIMIT_CODES.has(d.code))) {
+    max = Math.floor(max / 2);
+    r = withRuntimeBatch(graph, symbol, max, opts, limits, precision);
+  }
+  // Nothing smaller fits either (or something else is wrong): the errors at the batch asked for.
+  if (max === asked || errors(r).length > 0) return first;
+  const lowered = makeDiagnostic(
+    WgslCodes.MaxBatchLowered,
+    `at the largest batch ${asked} this model's tensors exceed the adapter's limits; the bundle runs ${symbol} = 1 ` +
+      `to ${max}, the largest that fits`,
+    graph.span,
+    { hint: `choose the largest batch with --max-batch, or compile for one batch with --set ${symbol}=...` },
+  );
+  return { ...r, diagnostics: [lowered, ...r.diagnostics] };
+}
+
 export function compileWgsl(graph: Graph, opts: CompileWgslOptions = {}): CompileWgslResult {
   const precision = opts.precision ?? "f32";
   if (precision !== "f32" && precision !== "f16")
@@ -314,7 +353,7 @@ export function compileWgsl(graph: Graph, opts: CompileWgslOptions = {}): Compil
   const r =
     symbol === undefined
       ? { bound: graph, batch: undefined, ...planAndGenerate(graph, opts, limits, precision) }
-      : withRuntimeBatch(graph, symbol, opts.maxBatch!, opts, limits, precision);
+      : withLargestBatchThatFits(graph, symbol, opts, limits, precision);
   if (!r.planned) return { diagnostics: r.diagnostics };
   const { p, plan, memory, code } = r.planned;
   const weights = weightTensors(p, memory, opts);
@@ -340,7 +379,7 @@ export function compileWgsl(graph: Graph, opts: CompileWgslOptions = {}): Compil
     inputs: bound.inputs.map((i) => slot(i.name, i.value, memory, precision, r.batch)),
     outputs: p.outputs.map((o) => slot(o.name, o.value, memory, precision, r.batch)),
     kernels: code.kernels,
-    ...(symbol === undefined ? {} : { batch: { symbol, max: opts.maxBatch! } }),
+    ...(symbol === undefined ? {} : { batch: { symbol, max: r.batch!.max } }),
     ...(graph.preprocess ? { preprocess: graph.preprocess } : {}),
   };
   return {

@@ -152,6 +152,8 @@ function emit(file: string, opts: CompileOptions, progress: Progress): void {
     debugOutputs: tapsWanted(opts),
     file,
     maxBatch: opts.maxBatch ?? DEFAULT_MAX_BATCH,
+    // The default largest batch gives way to one the adapter's limits allow; one the user chose does not.
+    fitMaxBatch: opts.maxBatch === undefined,
     shardBytes: opts.shardSize,
     externalData: opts.externalData === true ? `${path.basename(opts.output)}.data` : opts.externalData,
     onWriteProgress: (done: number, total: number) =>
