@@ -18,6 +18,7 @@ import { projectionsChannelsFirst } from "./projection-channels-first.js";
 import { residualNormRows } from "./residual-norm-rows.js";
 import { simplify } from "./simplify.js";
 import { stackedProductsInPlace } from "./stacked-products-in-place.js";
+import { stackedPartsReduced } from "./stacked-reduce.js";
 import { sliceThroughTranspose } from "./slice-transpose.js";
 import { stridedWindowRows } from "./strided-window-rows.js";
 import { canonicalTransposes } from "./transpose-canonical.js";
@@ -39,6 +40,7 @@ export { projectionsChannelsFirst } from "./projection-channels-first.js";
 export { residualNormRows } from "./residual-norm-rows.js";
 export { simplify } from "./simplify.js";
 export { stackedProductsInPlace } from "./stacked-products-in-place.js";
+export { stackedPartsReduced } from "./stacked-reduce.js";
 export { sliceThroughTranspose } from "./slice-transpose.js";
 export { stridedWindowRows } from "./strided-window-rows.js";
 export { canonicalTransposes } from "./transpose-canonical.js";
@@ -100,7 +102,10 @@ export const SPEED_REWRITES = [
 export const ONNX_RUNTIME_REWRITES: readonly string[] = SPEED_REWRITES;
 
 /** Made for the WGSL back end's run-time batch; a graph for any other target is compiled without them. */
-export const WGSL_REWRITES: readonly string[] = ["batch kept leading through stacked products"];
+export const WGSL_REWRITES: readonly string[] = [
+  "batch kept leading through stacked products",
+  "stacked parts reduced as their sum",
+];
 
 /** Runs the passes in place until none changes the graph; stops at the first verifier failure. */
 export function runPasses(graph: Graph, opts: PassOptions = {}): PassResult {
@@ -117,6 +122,7 @@ export function runPasses(graph: Graph, opts: PassOptions = {}): PassResult {
     { name: "transposes in their smallest form", run: canonicalTransposes, late: true },
     { name: "stacked products read in place", run: stackedProductsInPlace, late: true },
     { name: "batch kept leading through stacked products", run: batchLeadingProducts },
+    { name: "stacked parts reduced as their sum", run: stackedPartsReduced },
     { name: "projections written channels-first", run: projectionsChannelsFirst, late: true },
     { name: "rows strided windows skip, never computed", run: stridedWindowRows, late: true },
     { name: "residual sums normalised as rows", run: residualNormRows, late: true },
