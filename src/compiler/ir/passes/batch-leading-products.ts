@@ -6,30 +6,24 @@
 // broadcasts its batch axes, so [B, N, M, C] @ [N, C, K] gives the same products with the batch in front
 // throughout: the same copies and multiply-adds, and kernels that run only the batch given.
 import type { GraphBuilder } from "../builder.js";
-import { dimEq, isStatic } from "../dim.js";
+import { dimEq, dimProduct, isStatic } from "../dim.js";
 import type { Graph, Node, Value } from "../ir.js";
 import { originOf, readOnce, rewriteGraph } from "./rewrite.js";
-
-const staticProduct = (dims: readonly unknown[]) =>
-  dims.every((d) => typeof d === "number") ? (dims as number[]).reduce((p, d) => p * d, 1) : undefined;
+import { stackedProductChain } from "./stacked-product-chain.js";
 
 /** The permutation that reads the same elements once the first two axes of its input have swapped. */
 const withFirstTwoSwapped = (perm: readonly number[]) => perm.map((a) => (a === 0 ? 1 : a === 1 ? 0 : a));
 
 function rewrite(node: Node, b: GraphBuilder, readOnce: (v: Value) => boolean): Value[] | undefined {
-  // Matched from the end: transpose(reshape(matmul(reshape(transpose(x)), w))), with x's first axis second in
-  // the product's operand and first again in the result.
-  if (node.op !== "transpose" || node.attrs.perm[0] !== 1) return undefined;
-  const back = node.inputs[0].producer;
-  if (back.op !== "reshape" || !readOnce(node.inputs[0])) return undefined;
-  const product = back.inputs[0].producer;
-  if (product.op !== "matmul" || !readOnce(back.inputs[0])) return undefined;
-  const [rows, w] = product.inputs;
-  const split = rows.producer;
-  if (split.op !== "reshape" || !readOnce(rows) || rows.shape.length !== 3) return undefined;
-  const front = split.inputs[0].producer;
-  if (front.op !== "transpose" || front.attrs.perm[1] !== 0 || !readOnce(split.inputs[0])) return undefined;
-  const x = front.inputs[0];
+  // x's first axis second in the product's operand, and first again in the result.
+  const chain = stackedProductChain(
+    node,
+    readOnce,
+    (front, last) => front.attrs.perm[1] === 0 && last.attrs.perm[0] === 1,
+  );
+  if (!chain) return undefined;
+  const { x, front, rows, w, split, product, back, last } = chain;
+  if (rows.shape.length !== 3) return undefined;
   const moved = front.outputs[0].shape;
   const [batch, stack] = [x.shape[0], moved[0]];
   const result = back.outputs[0].shape;
@@ -39,9 +33,8 @@ function rewrite(node: Node, b: GraphBuilder, readOnce: (v: Value) => boolean): 
   if (!isStatic(stack) || w.shape.some((d) => !isStatic(d))) return undefined;
   if (w.shape.length === 3 ? !dimEq(w.shape[0], stack) && w.shape[0] !== 1 : w.shape.length !== 2) return undefined;
   // The reshapes keep the stack first and split the batch off second; what lies between holds the same elements.
-  const inner = staticProduct(moved.slice(2, -1));
-  const innerOut = staticProduct(result.slice(2, -1));
-  if (inner === undefined || inner !== innerOut || result.length < 3) return undefined;
+  const [inner, innerOut] = [dimProduct(moved.slice(2, -1)), dimProduct(result.slice(2, -1))];
+  if (!isStatic(inner) || inner !== innerOut || result.length < 3) return undefined;
   if (!dimEq(rows.shape[0], stack) || !dimEq(rows.shape[2], moved[moved.length - 1])) return undefined;
   if (!dimEq(result[0], stack) || !dimEq(result[1], batch)) return undefined;
   const leading = b.op1(
@@ -53,7 +46,7 @@ function rewrite(node: Node, b: GraphBuilder, readOnce: (v: Value) => boolean): 
   const pieces = b.op1("reshape", { shape: [batch, stack, inner, rows.shape[2]] }, [leading], originOf(split));
   const products = b.op1("matmul", {}, [pieces, w], originOf(product));
   const unsplit = b.op1("reshape", { shape: [batch, stack, ...result.slice(2)] }, [products], originOf(back));
-  return [b.op1("transpose", { perm: withFirstTwoSwapped(node.attrs.perm) }, [unsplit], originOf(node))];
+  return [b.op1("transpose", { perm: withFirstTwoSwapped(last.attrs.perm) }, [unsplit], originOf(last))];
 }
 
 export function batchLeadingProducts(graph: Graph): boolean {

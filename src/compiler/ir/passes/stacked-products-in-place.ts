@@ -8,25 +8,18 @@ import type { GraphBuilder } from "../builder.js";
 import { type Dim, dimEq, dimMul, isStatic, shapeEq } from "../dim.js";
 import type { Graph, Node, Value } from "../ir.js";
 import { originOf, readOnce, rewriteGraph } from "./rewrite.js";
+import { stackedProductChain } from "./stacked-product-chain.js";
 
 /** Fewest rows per product for the in-place form: below it the many small products cost more than the copies. */
 const MIN_ROWS = 128;
 
-const swapsFirstTwo = (n: Node) => n.op === "transpose" && n.attrs.perm.join() === "1,0,2";
+const swapsFirstTwo = (n: Node<"transpose">) => n.attrs.perm.join() === "1,0,2";
 
 function rewrite(node: Node, b: GraphBuilder, readOnce: (v: Value) => boolean): Value[] | undefined {
-  // Matched from the end: transpose(reshape(matmul(reshape(transpose(x)), w))).
-  if (!swapsFirstTwo(node)) return undefined;
-  const back = node.inputs[0].producer;
-  if (back.op !== "reshape" || !readOnce(node.inputs[0])) return undefined;
-  const product = back.inputs[0].producer;
-  if (product.op !== "matmul" || !readOnce(back.inputs[0])) return undefined;
-  const [rows, w] = product.inputs;
-  const split = rows.producer;
-  if (split.op !== "reshape" || !readOnce(rows) || w.shape.length !== 3) return undefined;
-  const front = split.inputs[0].producer;
-  if (!swapsFirstTwo(front) || !readOnce(split.inputs[0])) return undefined;
-  const x = front.inputs[0];
+  const chain = stackedProductChain(node, readOnce, (front, last) => swapsFirstTwo(front) && swapsFirstTwo(last));
+  if (!chain) return undefined;
+  const { x, rows, w, split, product, back } = chain;
+  if (w.shape.length !== 3) return undefined;
   if (x.shape.length !== 3 || rows.shape.length !== 3) return undefined;
   const [p, t, q] = x.shape;
   const [, c, k] = w.shape;

@@ -3,6 +3,7 @@
 // the stack puts the batch second, so in a WGSL bundle with a run-time batch the stack and its reduction run at the
 // largest batch whatever the batch given (backends/wgsl/batch.ts); the sum keeps every value's batch first.
 import type { GraphBuilder } from "../builder.js";
+import { normAxis } from "../infer.js";
 import type { Graph, Node, Value } from "../ir.js";
 import { originOf, readOnce, rewriteGraph } from "./rewrite.js";
 
@@ -11,10 +12,10 @@ function rewrite(node: Node, b: GraphBuilder, readOnce: (v: Value) => boolean): 
   if (node.attrs.kind !== "sum" && node.attrs.kind !== "mean") return undefined;
   const [x] = node.inputs;
   const stack = x.producer;
-  const axis = node.attrs.axes[0] < 0 ? node.attrs.axes[0] + x.shape.length : node.attrs.axes[0];
+  const axis = normAxis(node.attrs.axes[0], x.shape.length);
   if (stack.op !== "concat" || !readOnce(x) || x.dtype !== "f32") return undefined;
-  const stackAxis = stack.attrs.axis < 0 ? stack.attrs.axis + x.shape.length : stack.attrs.axis;
-  if (stackAxis !== axis || stack.inputs.some((part) => part.shape[axis] !== 1)) return undefined;
+  if (normAxis(stack.attrs.axis, x.shape.length) !== axis || stack.inputs.some((part) => part.shape[axis] !== 1))
+    return undefined;
   const origin = originOf(node);
   const shape = [...node.outputs[0].shape];
   const slices = stack.inputs.map((part) => b.op1("reshape", { shape }, [part], originOf(stack)));
